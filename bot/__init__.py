@@ -1,0 +1,1 @@
+"""Adapters: console, CLI (and later Slack and Telegram) around the one dispatcher."""

@@ -1,0 +1,51 @@
+"""The composition root: settings, engine, sessions, registry and dispatcher, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import ensure_current, make_engine, make_session_factory
+from crm_core.models import utcnow
+from crm_core.settings import Settings
+from crm_core.stages import Pipeline
+from handlers.dispatcher import Dispatcher
+from handlers.registry import Registry
+from handlers.verbs import default_registry
+
+
+@dataclass
+class App:
+    """Everything an adapter needs, wired together."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    registry: Registry
+    pipeline: Pipeline
+    dispatcher: Dispatcher
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    check_schema: bool = True,
+    clock: Callable[[], datetime] = utcnow,
+) -> App:
+    """Wire the application; refuses a database whose schema is not current."""
+    settings = settings or Settings()
+    engine = make_engine(database_url or settings.resolved_database_url())
+    if check_schema:
+        ensure_current(engine)
+    factory = make_session_factory(engine)
+    registry = default_registry()
+    pipeline = Pipeline(settings.pipeline_stages())
+    dispatcher = Dispatcher(
+        factory, registry, pipeline, default_currency=settings.default_currency, clock=clock
+    )
+    return App(settings, engine, factory, registry, pipeline, dispatcher)

@@ -1,0 +1,245 @@
+"""The `crmbot` command line: console, one-shot run, import/export, users, demo data, db."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from bot.bootstrap import App, build
+from bot.console import PLATFORM, ConsoleSession, render_text
+from crm_core import db
+from crm_core.errors import CrmError, SchemaOutOfDate
+from crm_core.models import Customer, User
+from crm_core.resolve import find_user
+from crm_core.services.users import add_user
+from crm_core.settings import Settings
+from handlers.i18n import Translator
+from handlers.reply import Command
+
+DEMO_CUSTOMERS = 60
+DEMO_SEED = 7
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _app(settings: Settings, **kwargs: object) -> App:
+    try:
+        return build(settings, **kwargs)  # type: ignore[arg-type]
+    except SchemaOutOfDate as exc:
+        _fail(str(exc))
+        raise  # unreachable; keeps type checkers honest
+
+
+def _user_id(app: App, who: str) -> int:
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            return find_user(session, who).id
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        raise
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default from settings).")
+@click.pass_context
+def main(ctx: click.Context, log_level: str | None) -> None:
+    """crmbot: the CRM that lives in your team's messenger."""
+    settings = Settings()
+    logging.basicConfig(
+        level=(log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic announces its context on every start; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Use a demo database with generated data.")
+@click.option("--as", "who", default=None, help="Act as this user (handle, email or name).")
+@click.pass_obj
+def console(settings: Settings, demo: bool, who: str | None) -> None:
+    """Talk to the bot in the terminal."""
+    if demo:
+        app = _demo_app(settings)
+        who = who or "alice"
+    else:
+        app = _app(settings)
+    if not who:
+        _fail("Say who you are: crmbot console --as alice")
+    session = ConsoleSession(app.dispatcher, _user_id(app, who or ""))
+    if sys.stdin.isatty():
+        click.echo("crmbot console. Type `help`, a number to press a button, `quit` to leave.")
+    session.loop(sys.stdin, sys.stdout)
+
+
+def _demo_app(settings: Settings) -> App:
+    url = settings.database_url or f"sqlite:///{(settings.data_dir / 'demo.sqlite').resolve()}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    app = build(settings, database_url=url)
+    with db.unit_of_work(app.session_factory) as session:
+        empty = not session.scalar(select(func.count()).select_from(Customer))
+        if empty:
+            from crm_core.demo_data import generate
+            from crm_core.exchange import import_jsonl
+
+            lines = (json.dumps(r) for r in generate(DEMO_CUSTOMERS, DEMO_SEED))
+            import_jsonl(session, lines, stages=app.pipeline.stages)
+    return app
+
+
+@main.command()
+@click.option("--as", "who", required=True, help="Act as this user (handle, email or name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@click.argument("text")
+@click.pass_obj
+def run(settings: Settings, who: str, as_json: bool, text: str) -> None:
+    """Run one command and print the reply."""
+    app = _app(settings)
+    reply = app.dispatcher.dispatch(Command(_user_id(app, who), "cli", text=text))
+    if as_json:
+        click.echo(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(reply))
+    if reply.status == "error":
+        sys.exit(1)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_(settings: Settings, path: Path) -> None:
+    """Import a JSON Lines file (idempotent; all or nothing)."""
+    from crm_core.exchange import ImportFailed, import_jsonl
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session, path.open(encoding="utf-8") as f:
+            report = import_jsonl(session, f, stages=app.pipeline.stages)
+    except ImportFailed as exc:
+        for line, reason in exc.errors:
+            click.echo(f"{path}:{line}: {reason}", err=True)
+        _fail(f"Nothing was imported: {len(exc.errors)} bad line(s).")
+    click.echo(str(report))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.pass_obj
+def export(settings: Settings, path: str) -> None:
+    """Export everything as JSON Lines (`-` for standard output)."""
+    from crm_core.exchange import export_jsonl
+
+    app = _app(settings)
+    with db.unit_of_work(app.session_factory) as session:
+        if path == "-":
+            counts = export_jsonl(session, sys.stdout)
+        else:
+            with open(path, "w", encoding="utf-8") as out:
+                counts = export_jsonl(session, out)
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
+
+
+@main.group()
+def user() -> None:
+    """Manage staff accounts."""
+
+
+@user.command("add")
+@click.argument("handle")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["rep", "manager", "admin"]), default="rep")
+@click.option("--team", default=None)
+@click.option("--email", default=None)
+@click.option("--timezone", default=None, help="IANA zone, e.g. Europe/Berlin.")
+@click.option("--locale", type=click.Choice(["en", "zh"]), default=None)
+@click.pass_obj
+def user_add(
+    settings: Settings,
+    handle: str,
+    name: str,
+    role: str,
+    team: str | None,
+    email: str | None,
+    timezone: str | None,
+    locale: str | None,
+) -> None:
+    """Create a user."""
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            created = add_user(
+                session,
+                handle,
+                name,
+                role=role,
+                team=team,
+                email=email,
+                timezone=timezone or settings.default_timezone,
+                locale=locale or settings.default_locale,
+            )
+            click.echo(f"Created @{created.external_id} ({created.role.value}).")
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(settings: Settings) -> None:
+    """List users."""
+    app = _app(settings)
+    with db.unit_of_work(app.session_factory) as session:
+        for u in session.scalars(select(User).order_by(User.external_id)):
+            team = u.team.name if u.team else "-"
+            click.echo(f"@{u.external_id}\t{u.name}\t{u.role.value}\t{team}\t{u.timezone}")
+
+
+@main.command("demo-data")
+@click.option("--customers", type=click.IntRange(1, 1_000_000), default=DEMO_CUSTOMERS)
+@click.option("--seed", type=int, default=DEMO_SEED)
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+def demo_data(customers: int, seed: int, out: str) -> None:
+    """Write realistic, deterministic demo data as JSON Lines."""
+    from crm_core.demo_data import generate
+
+    stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        for record in generate(customers, seed):
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Bring the database schema up to date."""
+    engine = db.make_engine(settings.resolved_database_url())
+    db.upgrade(engine)
+    click.echo(f"Database at revision {db.current_revision(engine)}.")
+
+
+@db_group.command("current")
+@click.pass_obj
+def db_current(settings: Settings) -> None:
+    """Show the schema revision of the database and of the code."""
+    engine = db.make_engine(settings.resolved_database_url())
+    click.echo(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
+
+
+__all__ = ["PLATFORM", "main"]

@@ -1,0 +1,62 @@
+"""Who may see and change what: the one place that builds the visibility filter."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from crm_core.errors import NotFound
+from crm_core.models import Customer, Role, User
+
+
+def visible_owner_ids(user: User) -> Select[tuple[int]] | None:
+    """Users whose customers `user` may see, as a subquery; None means everyone's."""
+    if user.role == Role.admin:
+        return None
+    if user.role == Role.manager and user.team_id is not None:
+        return select(User.id).where(User.team_id == user.team_id)
+    return select(User.id).where(User.id == user.id)
+
+
+def customer_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on Customer that keeps only the rows `user` may see."""
+    if not user.active:
+        return false()
+    owners = visible_owner_ids(user)
+    if owners is None:
+        return true()
+    if user.role == Role.rep or user.team_id is None:
+        return Customer.owner_id == user.id
+    return Customer.owner_id.in_(owners.scalar_subquery())
+
+
+def visible_customer_ids(user: User) -> Select[tuple[int]]:
+    """Ids of the customers `user` may see; join or IN against it for related records."""
+    return select(Customer.id).where(customer_filter(user))
+
+
+def can_assign_owner(actor: User, owner: User) -> bool:
+    """Whether `actor` may make `owner` the owner of a customer or deal."""
+    if actor.role == Role.admin:
+        return owner.active
+    if actor.role == Role.manager:
+        return owner.active and (owner.id == actor.id or owner.team_id == actor.team_id)
+    return owner.id == actor.id
+
+
+def can_see_owner(actor: User, owner_id: int, owner_team_id: int | None) -> bool:
+    """Whether a customer owned by that user is inside `actor`'s book (used after a load)."""
+    if not actor.active:
+        return False
+    if actor.role == Role.admin:
+        return True
+    if actor.role == Role.manager and actor.team_id is not None:
+        return owner_id == actor.id or owner_team_id == actor.team_id
+    return owner_id == actor.id
+
+
+def ensure_customer_access(actor: User, customer: Customer) -> None:
+    """Raise NotFound unless `actor` may see and change `customer` (a second, in-service check)."""
+    owner = customer.owner
+    if not can_see_owner(actor, owner.id, owner.team_id):
+        # NotFound, not PermissionDenied: a rep must not learn that the record exists.
+        raise NotFound("error.customer_not_found", query=f"#{customer.id}")

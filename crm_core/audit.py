@@ -1,0 +1,70 @@
+"""The audit log: every write records actor, time, action, entity and changed fields."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from crm_core.models import AuditEntry, Base, User
+
+# Bookkeeping columns that change on every write and say nothing about the business.
+_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key"}
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it goes into the audit log's JSON."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The audited fields of a record, as JSON-ready values."""
+    mapper = inspect(obj).mapper
+    return {
+        attr.key: jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in _SKIP
+    }
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """Changed fields as {field: [before, after]}."""
+    before = before or {}
+    after = after or {}
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def record(
+    session: Session,
+    actor: User | None,
+    action: str,
+    entity: Base,
+    before: dict[str, Any] | None,
+    *,
+    actor_label: str | None = None,
+) -> AuditEntry:
+    """Write one audit entry for `entity`, comparing `before` with its current state."""
+    session.flush()
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_label=actor_label,
+        action=action,
+        entity_type=entity.__tablename__,
+        entity_id=inspect(entity).identity[0],
+        changes=diff(before, snapshot(entity)),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,36 @@
+"""The acting context every service receives: session, actor, pipeline, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from crm_core.models import User, utcnow
+from crm_core.stages import DEFAULT_STAGES, Pipeline
+
+
+@dataclass
+class Ctx:
+    """Who is acting, in which transaction, under which configuration and clock."""
+
+    session: Session
+    actor: User
+    pipeline: Pipeline = field(default_factory=lambda: Pipeline(DEFAULT_STAGES))
+    default_currency: str = "USD"
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        """The current time, aware UTC (controllable in tests)."""
+        return self.clock()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The actor's time zone."""
+        try:
+            return ZoneInfo(self.actor.timezone)
+        except (KeyError, ValueError):
+            return ZoneInfo("UTC")

@@ -1,0 +1,307 @@
+"""The domain model: SQLAlchemy 2.0 typed tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite wants INTEGER PRIMARY KEY for rowid aliasing; PostgreSQL gets 64-bit keys.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns an aware UTC datetime, whatever the backend keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    """What a staff member may see: their own book, their team's, or everything."""
+
+    rep = "rep"
+    manager = "manager"
+    admin = "admin"
+
+
+class InteractionKind(enum.StrEnum):
+    """Kinds of logged interaction."""
+
+    call = "call"
+    meeting = "meeting"
+    visit = "visit"
+    email = "email"
+    chat = "chat"
+    note = "note"
+
+
+class ReminderStatus(enum.StrEnum):
+    """Lifecycle of a reminder."""
+
+    pending = "pending"
+    sent = "sent"
+    done = "done"
+    cancelled = "cancelled"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings so adding a value needs no PostgreSQL ALTER TYPE.
+    return Enum(cls, name=name, native_enum=False, length=16, validate_strings=True)
+
+
+class Team(Base):
+    """A sales team; its managers see its members' customers."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class User(Base):
+    """A staff member: a rep, a manager or an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.rep)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+    identities: Mapped[list[Identity]] = relationship(back_populates="user")
+
+
+class Identity(Base):
+    """A platform account (Slack, Telegram, ...) linked to a staff member."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="identities")
+
+
+class Customer(Base):
+    """A company (or person) the team sells to."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # Normalised name (case, punctuation, legal suffixes removed) for lookup and dedup.
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship()
+    contacts: Mapped[list[Contact]] = relationship(back_populates="customer")
+    deals: Mapped[list[Deal]] = relationship(back_populates="customer")
+
+
+class Contact(Base):
+    """A person at a customer."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class Deal(Base):
+    """An opportunity with a customer, moving through the pipeline stages."""
+
+    __tablename__ = "deals"
+    __table_args__ = (Index("ix_deals_stage_customer", "stage", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    title_key: Mapped[str] = mapped_column(String(300), index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    stage: Mapped[str] = mapped_column(String(50))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    expected_close: Mapped[date | None] = mapped_column(Date)
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="deals")
+    owner: Mapped[User] = relationship()
+    history: Mapped[list[StageChange]] = relationship(
+        back_populates="deal", order_by="StageChange.changed_at"
+    )
+
+
+class StageChange(Base):
+    """One move of a deal from a stage to another; the deal's history."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(50))
+    to_stage: Mapped[str] = mapped_column(String(50))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    deal: Mapped[Deal] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class Interaction(Base):
+    """A logged call, meeting, visit, email, chat or note."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        UniqueConstraint("idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[InteractionKind] = mapped_column(_enum(InteractionKind, "interaction_kind"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32), default="console")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    deal: Mapped[Deal | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    author: Mapped[User] = relationship()
+
+
+class Reminder(Base):
+    """Something a user must do at a time; delivery lives in schedules/."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    status: Mapped[ReminderStatus] = mapped_column(
+        _enum(ReminderStatus, "reminder_status"), default=ReminderStatus.pending
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    customer: Mapped[Customer | None] = relationship()
+    deal: Mapped[Deal | None] = relationship()
+
+
+class AuditEntry(Base):
+    """Who changed what and when, with the before and after of each changed field."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who acted when no user did (an import, a migration): "import", "cli", ...
+    actor_label: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(PK)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,192 @@
+"""Customers: create, search, list and the summary card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+
+from crm_core import audit
+from crm_core.access import can_assign_owner, customer_filter
+from crm_core.context import Ctx
+from crm_core.errors import Candidate, Invalid, PermissionDenied
+from crm_core.models import (
+    Contact,
+    Customer,
+    Deal,
+    Interaction,
+    Reminder,
+    ReminderStatus,
+    User,
+)
+from crm_core.text import name_key
+
+MAX_NAME = 300
+# Scores above this make a new name a likely duplicate of an existing customer.
+DUPLICATE_SCORE = 90.0
+
+
+class DuplicateCustomer(Invalid):
+    """A customer with the same or a very similar name already exists."""
+
+    def __init__(self, existing: list[Candidate], exact: bool) -> None:
+        super().__init__(
+            "error.customer_duplicate_exact" if exact else "error.customer_duplicate",
+            name=existing[0].label,
+        )
+        self.existing = existing
+        self.exact = exact
+
+
+def find_duplicates(ctx: Ctx, name: str) -> tuple[list[Candidate], bool]:
+    """Visible customers whose names are the same as or close to `name`, and if any is exact."""
+    key = name_key(name)
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name, Customer.name_key, Customer.city).where(
+            customer_filter(ctx.actor)
+        )
+    ).all()
+    exact = [Candidate(r[0], r[1], r[3] or "") for r in rows if r[2] == key]
+    if exact:
+        return exact, True
+    scored = process.extract(
+        key,
+        {r[0]: r[2] for r in rows},
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=DUPLICATE_SCORE,
+        limit=5,
+    )
+    by_id = {r[0]: r for r in rows}
+    return [Candidate(int(s[2]), by_id[s[2]][1], by_id[s[2]][3] or "") for s in scored], False
+
+
+def create_customer(
+    ctx: Ctx,
+    name: str,
+    *,
+    industry: str | None = None,
+    city: str | None = None,
+    tags: list[str] | None = None,
+    owner: User | None = None,
+    force: bool = False,
+) -> Customer:
+    """Create a customer; a near-duplicate is refused unless `force`, an exact one always."""
+    name = " ".join(name.split())
+    if not name or not name_key(name):
+        raise Invalid("error.customer_name_missing")
+    if len(name) > MAX_NAME:
+        raise Invalid("error.too_long", field="name", limit=MAX_NAME)
+    owner = owner or ctx.actor
+    if not can_assign_owner(ctx.actor, owner):
+        raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
+    existing, exact = find_duplicates(ctx, name)
+    if existing and (exact or not force):
+        raise DuplicateCustomer(existing, exact)
+    customer = Customer(
+        name=name,
+        name_key=name_key(name),
+        owner_id=owner.id,
+        industry=(industry or "").strip() or None,
+        city=(city or "").strip() or None,
+        tags=sorted({t.strip().lower() for t in tags or [] if t.strip()}),
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+    )
+    ctx.session.add(customer)
+    audit.record(ctx.session, ctx.actor, "customer.create", customer, None)
+    return customer
+
+
+def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
+    """Visible customers matching `query`, best first (substring, then fuzzy)."""
+    key = name_key(query)
+    if not key:
+        raise Invalid("error.search_missing")
+    visible = customer_filter(ctx.actor)
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    hits = list(
+        ctx.session.scalars(
+            select(Customer)
+            .where(visible, Customer.name_key.like(f"%{escaped}%", escape="\\"))
+            .order_by(func.length(Customer.name_key), Customer.name_key)
+            .limit(limit)
+        )
+    )
+    if len(hits) < limit:
+        rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()
+        seen = {c.id for c in hits}
+        scored = process.extract(
+            key,
+            {r[0]: r[1] for r in rows if r[0] not in seen},
+            scorer=fuzz.WRatio,
+            score_cutoff=75,
+            limit=limit - len(hits),
+        )
+        ids = [int(s[2]) for s in scored]
+        if ids:
+            extra = {
+                c.id: c for c in ctx.session.scalars(select(Customer).where(Customer.id.in_(ids)))
+            }
+            hits.extend(extra[i] for i in ids)
+    return hits
+
+
+def list_customers(ctx: Ctx, *, limit: int = 20, offset: int = 0) -> tuple[list[Customer], int]:
+    """A page of visible customers by name, and how many there are in all."""
+    visible = customer_filter(ctx.actor)
+    total = ctx.session.scalar(select(func.count()).select_from(Customer).where(visible)) or 0
+    page = ctx.session.scalars(
+        select(Customer).where(visible).order_by(Customer.name_key).limit(limit).offset(offset)
+    ).all()
+    return list(page), total
+
+
+@dataclass
+class CustomerCard:
+    """Everything the summary card shows about one customer."""
+
+    customer: Customer
+    owner: User
+    contacts: list[Contact]
+    open_deals: list[Deal]
+    recent: list[Interaction]
+    reminders: list[Reminder]
+    last_contact: datetime | None
+    days_since_contact: int | None
+
+
+def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerCard:
+    """The summary of a customer already resolved through the visibility filter."""
+    s = ctx.session
+    closed = [st.name for st in ctx.pipeline.stages if st.closed]
+    contacts = s.scalars(
+        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.name)
+    ).all()
+    deals = s.scalars(
+        select(Deal)
+        .where(Deal.customer_id == customer.id, Deal.stage.not_in(closed))
+        .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
+    ).all()
+    live = (Interaction.customer_id == customer.id, Interaction.deleted_at.is_(None))
+    notes = s.scalars(
+        select(Interaction).where(*live).order_by(Interaction.occurred_at.desc()).limit(recent)
+    ).all()
+    reminders = s.scalars(
+        select(Reminder)
+        .where(Reminder.customer_id == customer.id, Reminder.status == ReminderStatus.pending)
+        .order_by(Reminder.due_at)
+        .limit(5)
+    ).all()
+    last = notes[0].occurred_at if notes else None
+    days = (
+        (ctx.now().astimezone(ctx.tz).date() - last.astimezone(ctx.tz).date()).days
+        if last
+        else None
+    )
+    owner = s.get(User, customer.owner_id)
+    assert owner is not None
+    return CustomerCard(
+        customer, owner, list(contacts), list(deals), list(notes), list(reminders), last, days
+    )

@@ -1,0 +1,135 @@
+"""Deals: create, list, move through the pipeline (with history)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from crm_core import audit
+from crm_core.access import can_assign_owner, ensure_customer_access
+from crm_core.context import Ctx
+from crm_core.errors import Invalid, PermissionDenied
+from crm_core.models import Customer, Deal, StageChange, User
+from crm_core.stages import Stage
+from crm_core.text import name_key
+
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_TITLE = 300
+MAX_REASON = 500
+
+
+def create_deal(
+    ctx: Ctx,
+    customer: Customer,
+    title: str,
+    *,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    expected_close: date | None = None,
+    stage: str | None = None,
+    owner: User | None = None,
+) -> Deal:
+    """Open a deal on a customer; its first stage is recorded in the history."""
+    ensure_customer_access(ctx.actor, customer)
+    title = " ".join(title.split())
+    if not title:
+        raise Invalid("error.deal_title_missing")
+    if len(title) > MAX_TITLE:
+        raise Invalid("error.too_long", field="title", limit=MAX_TITLE)
+    if amount is not None and not (Decimal(0) <= amount <= MAX_AMOUNT):
+        raise Invalid("error.amount_invalid", value=str(amount))
+    target = ctx.pipeline.get(stage) if stage else ctx.pipeline.first_open
+    if target is None:
+        raise Invalid("error.stage_unknown", value=stage or "", stages=_stage_list(ctx))
+    if target.closed:
+        raise Invalid("error.deal_new_closed", stage=target.name)
+    owner = owner or ctx.actor
+    if not can_assign_owner(ctx.actor, owner):
+        raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
+    key = name_key(title)
+    for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
+        if other.title_key == key and not _stage_closed(ctx, other.stage):
+            raise Invalid("error.deal_exists", title=other.title, customer=customer.name)
+    now = ctx.now()
+    deal = Deal(
+        customer_id=customer.id,
+        title=title,
+        title_key=key,
+        amount=amount.quantize(Decimal("0.01")) if amount is not None else None,
+        currency=(currency or ctx.default_currency).upper(),
+        stage=target.name,
+        owner_id=owner.id,
+        expected_close=expected_close,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(deal)
+    ctx.session.flush()
+    ctx.session.add(
+        StageChange(
+            deal_id=deal.id,
+            from_stage=None,
+            to_stage=target.name,
+            changed_at=now,
+            actor_id=ctx.actor.id,
+        )
+    )
+    audit.record(ctx.session, ctx.actor, "deal.create", deal, None)
+    return deal
+
+
+def _stage_closed(ctx: Ctx, name: str) -> bool:
+    stage = ctx.pipeline.get(name)
+    return bool(stage and stage.closed)
+
+
+def _stage_list(ctx: Ctx) -> str:
+    return ", ".join(s.name for s in ctx.pipeline.stages)
+
+
+def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = None) -> StageChange:
+    """Move a deal to another stage; losing needs a reason; closing stamps closed_at."""
+    ensure_customer_access(ctx.actor, deal.customer)
+    target: Stage | None = ctx.pipeline.get(stage_name)
+    if target is None:
+        raise Invalid("error.stage_unknown", value=stage_name, stages=_stage_list(ctx))
+    if target.name == deal.stage:
+        raise Invalid("error.deal_already_in", title=deal.title, stage=target.name)
+    reason = " ".join((reason or "").split()) or None
+    if target.lost and not reason:
+        raise Invalid("error.lost_reason_missing", title=deal.title, stage=target.name)
+    if reason and len(reason) > MAX_REASON:
+        raise Invalid("error.too_long", field="reason", limit=MAX_REASON)
+    before = audit.snapshot(deal)
+    now = ctx.now()
+    change = StageChange(
+        deal_id=deal.id,
+        from_stage=deal.stage,
+        to_stage=target.name,
+        changed_at=now,
+        actor_id=ctx.actor.id,
+        reason=reason,
+    )
+    deal.stage = target.name
+    deal.closed_at = now if target.closed else None
+    deal.lost_reason = reason if target.lost else None
+    deal.updated_at = now
+    ctx.session.add(change)
+    audit.record(ctx.session, ctx.actor, "deal.move", deal, before)
+    return change
+
+
+def customer_deals(ctx: Ctx, customer: Customer) -> list[Deal]:
+    """A customer's deals: open ones first by expected close, then closed ones, newest first."""
+    ensure_customer_access(ctx.actor, customer)
+    deals = ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)).all()
+    order = {s.name: s.order for s in ctx.pipeline.stages}
+
+    def sort_key(d: Deal) -> tuple[int, int, date, int]:
+        closed = _stage_closed(ctx, d.stage)
+        when = d.expected_close or date.max
+        return (1 if closed else 0, order.get(d.stage, 99) if not closed else 0, when, -d.id)
+
+    return sorted(deals, key=sort_key)

@@ -1,0 +1,91 @@
+"""Interactions: logging calls, meetings, visits, emails, chats and notes, and undoing them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from crm_core import audit
+from crm_core.access import ensure_customer_access, visible_customer_ids
+from crm_core.context import Ctx
+from crm_core.errors import Invalid, NotFound
+from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind
+
+MAX_TEXT = 20_000
+# Logging is for what happened; a little slack covers clock skew and "in 10 minutes".
+FUTURE_SLACK = timedelta(hours=1)
+
+
+def log_interaction(
+    ctx: Ctx,
+    customer: Customer,
+    kind: InteractionKind,
+    text: str,
+    *,
+    occurred_at: datetime | None = None,
+    deal: Deal | None = None,
+    contact: Contact | None = None,
+    source: str = "console",
+    idempotency_key: str | None = None,
+) -> tuple[Interaction, bool]:
+    """Record an interaction; returns it and whether it was new (False: seen key, no write)."""
+    ensure_customer_access(ctx.actor, customer)
+    text = text.strip()
+    if not text:
+        raise Invalid("error.log_text_missing")
+    if len(text) > MAX_TEXT:
+        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    now = ctx.now()
+    when = occurred_at or now
+    if when > now + FUTURE_SLACK:
+        raise Invalid("error.log_in_future")
+    if deal is not None and deal.customer_id != customer.id:
+        raise Invalid("error.deal_other_customer", deal=deal.title, customer=customer.name)
+    if contact is not None and contact.customer_id != customer.id:
+        raise Invalid("error.contact_other_customer", contact=contact.name, customer=customer.name)
+    if idempotency_key:
+        seen = ctx.session.scalar(
+            select(Interaction).where(Interaction.idempotency_key == idempotency_key)
+        )
+        if seen is not None:
+            return seen, False
+    note = Interaction(
+        customer_id=customer.id,
+        deal_id=deal.id if deal else None,
+        contact_id=contact.id if contact else None,
+        author_id=ctx.actor.id,
+        kind=kind,
+        occurred_at=when,
+        text=text,
+        source=source,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    ctx.session.add(note)
+    audit.record(ctx.session, ctx.actor, "interaction.create", note, None)
+    return note, True
+
+
+def get_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
+    """A live interaction on a customer the actor may see."""
+    note = ctx.session.scalar(
+        select(Interaction).where(
+            Interaction.id == interaction_id,
+            Interaction.deleted_at.is_(None),
+            Interaction.customer_id.in_(visible_customer_ids(ctx.actor)),
+        )
+    )
+    if note is None:
+        raise NotFound("error.interaction_not_found", id=interaction_id)
+    return note
+
+
+def undo_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
+    """Remove a logged interaction (kept in the database and audit log, hidden everywhere)."""
+    note = get_interaction(ctx, interaction_id)
+    ensure_customer_access(ctx.actor, note.customer)
+    before = audit.snapshot(note)
+    note.deleted_at = ctx.now()
+    audit.record(ctx.session, ctx.actor, "interaction.delete", note, before)
+    return note

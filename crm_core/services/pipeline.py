@@ -1,0 +1,73 @@
+"""The pipeline report: per stage the count, total and weighted amount of open deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from crm_core.access import customer_filter
+from crm_core.context import Ctx
+from crm_core.models import Customer, Deal
+from crm_core.stages import Stage
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class StageRow:
+    """One stage of the report in one currency."""
+
+    stage: Stage
+    currency: str
+    count: int
+    total: Decimal
+    weighted: Decimal
+
+
+@dataclass
+class PipelineReport:
+    """Open deals visible to the actor, by stage and currency, with totals per currency."""
+
+    rows: list[StageRow] = field(default_factory=list)
+    totals: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
+    without_amount: int = 0
+
+
+def pipeline_report(ctx: Ctx) -> PipelineReport:
+    """Aggregate the open deals the actor may see (a rep: own book; manager: team; admin: all)."""
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    stmt = (
+        select(
+            Deal.stage,
+            Deal.currency,
+            func.count(Deal.id),
+            func.sum(Deal.amount),
+            func.count(Deal.amount),
+        )
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(customer_filter(ctx.actor), Deal.stage.in_(open_names))
+        .group_by(Deal.stage, Deal.currency)
+    )
+    report = PipelineReport()
+    found: dict[tuple[str, str], tuple[int, Decimal, int]] = {}
+    currencies: set[str] = set()
+    for stage, currency, count, total, with_amount in ctx.session.execute(stmt):
+        # SQLite sums NUMERIC as float: round back to cents before any arithmetic.
+        found[(stage, currency)] = (
+            int(count),
+            Decimal(str(total or 0)).quantize(CENT),
+            int(with_amount),
+        )
+        currencies.add(currency)
+    for currency in sorted(currencies) or [ctx.default_currency]:
+        n_all, t_all, w_all = 0, Decimal(0), Decimal(0)
+        for stage in ctx.pipeline.open_stages:
+            count, total, with_amount = found.get((stage.name, currency), (0, Decimal(0), 0))
+            weighted = (total * stage.probability).quantize(CENT)
+            report.rows.append(StageRow(stage, currency, count, total, weighted))
+            report.without_amount += count - with_amount
+            n_all, t_all, w_all = n_all + count, t_all + total, w_all + weighted
+        report.totals[currency] = (n_all, t_all, w_all)
+    return report

@@ -1,0 +1,89 @@
+"""Pipeline stages: name, order, win probability and won/lost flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the sales pipeline."""
+
+    name: str
+    order: int
+    probability: Decimal
+    won: bool = False
+    lost: bool = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether a deal in this stage is finished."""
+        return self.won or self.lost
+
+
+DEFAULT_STAGES: tuple[Stage, ...] = (
+    Stage("lead", 0, Decimal("0.10")),
+    Stage("qualified", 1, Decimal("0.25")),
+    Stage("proposal", 2, Decimal("0.50")),
+    Stage("negotiation", 3, Decimal("0.75")),
+    Stage("won", 4, Decimal("1"), won=True),
+    Stage("lost", 5, Decimal("0"), lost=True),
+)
+
+
+def parse_stages(spec: str) -> tuple[Stage, ...]:
+    """Parse `lead:10,qualified:25,...,won:100:won,lost:0:lost` into stages."""
+    stages: list[Stage] = []
+    for order, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) < 2 or not bits[0]:
+            raise ValueError(f"stage {part!r}: expected name:probability[:won|lost]")
+        flag = bits[2].lower() if len(bits) > 2 else ""
+        if flag not in ("", "won", "lost"):
+            raise ValueError(f"stage {part!r}: the flag must be 'won' or 'lost'")
+        try:
+            percent = Decimal(bits[1])
+        except ArithmeticError as exc:
+            raise ValueError(f"stage {part!r}: probability must be a number 0-100") from exc
+        if not Decimal(0) <= percent <= Decimal(100):
+            raise ValueError(f"stage {part!r}: probability must be between 0 and 100")
+        stages.append(
+            Stage(bits[0].lower(), order, percent / 100, won=flag == "won", lost=flag == "lost")
+        )
+    names = [s.name for s in stages]
+    if len(set(names)) != len(names):
+        raise ValueError("stage names must be unique")
+    if not any(s.won for s in stages) or not any(s.lost for s in stages):
+        raise ValueError("the stages need one marked :won and one marked :lost")
+    return tuple(stages)
+
+
+class Pipeline:
+    """Lookup helpers over the configured stages."""
+
+    def __init__(self, stages: tuple[Stage, ...]) -> None:
+        self.stages = stages
+        self._by_name = {s.name: s for s in stages}
+
+    def get(self, name: str) -> Stage | None:
+        """The stage of that name (case-insensitive), or None."""
+        return self._by_name.get(name.strip().lower())
+
+    @property
+    def first_open(self) -> Stage:
+        """The stage a new deal starts in."""
+        return next(s for s in self.stages if not s.closed)
+
+    @property
+    def open_stages(self) -> list[Stage]:
+        """Stages of deals still in play."""
+        return [s for s in self.stages if not s.closed]
+
+    def next_stages(self, current: str) -> list[Stage]:
+        """Stages a deal in `current` can sensibly move to: the next open one, won and lost."""
+        stage = self.get(current)
+        if stage is None or stage.closed:
+            return [s for s in self.open_stages]
+        later_open = [s for s in self.open_stages if s.order > stage.order][:1]
+        return later_open + [s for s in self.stages if s.closed]

@@ -1,0 +1,74 @@
+"""Text normalisation shared by lookup, dedup and command parsing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import opencc
+
+# Legal-form words that do not tell two companies apart ("ACME logistics inc." is Acme Logistics).
+_LEGAL_SUFFIXES = {
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "ltd",
+    "limited",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+    "gmbh",
+    "ag",
+    "sa",
+    "sarl",
+    "bv",
+    "nv",
+    "plc",
+    "pty",
+    "pte",
+    "srl",
+    "spa",
+    "oy",
+    "ab",
+    "as",
+    "kk",
+    "the",
+}
+_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters to Simplified; other text unchanged."""
+    return str(_t2s().convert(text))
+
+
+def fold(text: str) -> str:
+    """Case-, width- and script-insensitive form of free text."""
+    text = unicodedata.normalize("NFKC", text)
+    return _SPACE.sub(" ", to_simplified(text).casefold()).strip()
+
+
+def name_key(name: str) -> str:
+    """The comparison key of a customer or deal name."""
+    text = _PUNCT.sub(" ", fold(name).replace("&", " and "))
+    words = [w for w in text.split() if w]
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
+        words.pop()
+    if len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    key = " ".join(words)
+    for suffix in _CJK_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            key = key[: -len(suffix)].strip()
+            break
+    return key

@@ -1,0 +1,71 @@
+"""Reading times and dates people type ("yesterday 3pm", "2026-12-15") in their own zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+from crm_core.text import to_simplified
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+# Plain Chinese day words dateparser does not read; richer Chinese phrases belong to reminders.
+_ZH_DAYS = {"今天": 0, "昨天": -1, "前天": -2, "明天": 1, "后天": 2}
+_ZH_DAY = re.compile(
+    r"^(今天|昨天|前天|明天|后天)(?:(上午|下午|晚上)?(\d{1,2})[点:：](\d{1,2})?分?)?$"
+)
+
+
+def _zh(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    m = _ZH_DAY.match(to_simplified(text).replace(" ", ""))
+    if not m:
+        return None
+    local = now.astimezone(tz)
+    day = local.date() + timedelta(days=_ZH_DAYS[m.group(1)])
+    hour, minute = (local.hour, local.minute) if m.group(3) is None else (int(m.group(3)), 0)
+    if m.group(4):
+        minute = int(m.group(4))
+    if m.group(2) in ("下午", "晚上") and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        return None
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+
+
+def parse_when(text: str, tz: ZoneInfo, now: datetime, *, prefer: str = "past") -> datetime | None:
+    """A moment typed by a person in zone `tz`, as aware UTC; None when it cannot be read."""
+    text = text.strip()
+    if not text:
+        return None
+    found = _zh(text, tz, now)
+    if found is None:
+        local_now = now.astimezone(tz).replace(tzinfo=None)
+        parsed = dateparser.parse(
+            text,
+            languages=["en"],
+            settings={
+                "RELATIVE_BASE": local_now,
+                "PREFER_DATES_FROM": prefer,
+                "RETURN_AS_TIMEZONE_AWARE": False,
+                "STRICT_PARSING": False,
+            },
+        )
+        if parsed is None:
+            return None
+        found = parsed.replace(tzinfo=tz)
+    return found.astimezone(UTC)
+
+
+def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date | None:
+    """A calendar day (`2026-12-15`, `Dec 15`, `next friday`); None when it cannot be read."""
+    text = text.strip()
+    if _ISO_DATE.match(text):
+        try:
+            y, m, d = (int(p) for p in text.split("-"))
+            return date(y, m, d)
+        except ValueError:
+            return None
+    moment = parse_when(text, tz, now, prefer="future")
+    return moment.astimezone(tz).date() if moment else None

@@ -1,0 +1,1 @@
+"""The command layer: one grammar, one handler per verb, platform-neutral replies."""

@@ -1,0 +1,115 @@
+"""The one entry point every adapter calls: Command in, Reply out, never an exception."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.errors import Ambiguous, CrmError
+from crm_core.models import User, utcnow
+from crm_core.stages import Pipeline
+from handlers.i18n import Translator
+from handlers.registry import Registry
+from handlers.reply import RUN, Button, Command, Reply
+from handlers.request import Request
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 25_000
+
+
+class Dispatcher:
+    """Runs one command in one unit of work and turns every outcome into a Reply."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        registry: Registry,
+        pipeline: Pipeline,
+        *,
+        default_currency: str = "USD",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session_factory = session_factory
+        self.registry = registry
+        self.pipeline = pipeline
+        self.default_currency = default_currency
+        self.clock = clock
+
+    def dispatch(self, command: Command) -> Reply:
+        """Handle a command; failures become replies that say what to type instead."""
+        t = Translator("en")
+        try:
+            with unit_of_work(self.session_factory) as session:
+                user = session.get(User, command.user_id)
+                if user is None or not user.active:
+                    return Reply(text=t("error.account_inactive"), status="error")
+                t = Translator(user.locale)
+                text = self._text_of(command)
+                if text is None:
+                    return Reply(text=t("error.button_expired"), status="error")
+                ctx = Ctx(session, user, self.pipeline, self.default_currency, self.clock)
+                return self._run(ctx, command, text, t)
+        except CrmError as exc:
+            return Reply(text=t(exc.key, **exc.params), status="error")
+        except Exception:
+            ref = secrets.token_hex(4)
+            # Only the reference and the verb-free shape: the text may hold customer data.
+            log.exception("command failed (ref %s, platform %s)", ref, command.platform)
+            return Reply(text=t("error.internal", ref=ref), status="error")
+
+    def _text_of(self, command: Command) -> str | None:
+        if command.action is None:
+            return command.text
+        if command.action == RUN and isinstance(command.payload.get("text"), str):
+            return str(command.payload["text"])
+        return None
+
+    def _run(self, ctx: Ctx, command: Command, text: str, t: Translator) -> Reply:
+        text = text.strip()
+        if not text:
+            return Reply(text=t("error.empty"), status="info")
+        if len(text) > MAX_TEXT:
+            return Reply(text=t("error.too_long", field="text", limit=MAX_TEXT), status="error")
+        found = self.registry.match(text)
+        if found is None:
+            return self._unknown(text, t)
+        verb, args = found
+        try:
+            return verb.handler(Request(ctx, command, verb, args, text, t, self.registry))
+        except Ambiguous as exc:
+            ctx.session.rollback()
+            return self._ambiguous(exc, text, args, t)
+        except CrmError as exc:
+            # Nothing of a refused command is written.
+            ctx.session.rollback()
+            return Reply(text=t(exc.key, **exc.params), status="error")
+
+    def _unknown(self, text: str, t: Translator) -> Reply:
+        first = text.split()[0] if text.split() else text
+        forms = {f: v.name for v in self.registry for f in (v.name, *v.aliases)}
+        best = process.extractOne(first.lower(), list(forms), scorer=fuzz.ratio, score_cutoff=60)
+        if best is not None:
+            hint = t("error.unknown_verb_suggest", word=first, verb=forms[best[0]])
+        else:
+            hint = t("error.unknown_verb", word=first)
+        return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])
+
+    def _ambiguous(self, exc: Ambiguous, text: str, args: str, t: Translator) -> Reply:
+        # The buttons re-run the same line with the name replaced by the chosen record's id.
+        prefix = text[: len(text) - len(args)]
+        buttons = []
+        for cand in exc.candidates:
+            label = f"{cand.label} ({cand.detail})" if cand.detail else cand.label
+            buttons.append(Button.run(label, prefix + args.replace(exc.query, f"#{cand.id}", 1)))
+        return Reply(
+            text=t(f"ambiguous.{exc.field}", query=exc.query, count=len(exc.candidates)),
+            buttons=buttons,
+            status="info",
+        )

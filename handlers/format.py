@@ -1,0 +1,72 @@
+"""Formatting values for people: money, local times, stage and kind names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from crm_core.models import Customer, Deal, Interaction
+from handlers.i18n import Translator
+
+NOTE_PREVIEW = 160
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """`48,000 USD`, `1,234.50 EUR`, or a dash when there is no amount."""
+    if amount is None:
+        return "—"
+    text = f"{amount:,.2f}"
+    if text.endswith(".00"):
+        text = text[:-3]
+    return f"{text} {currency}"
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment in the user's zone, to the minute."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment's calendar day in the user's zone."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def day(value: date | None) -> str:
+    """A calendar day, or a dash."""
+    return value.isoformat() if value else "—"
+
+
+def stage(t: Translator, name: str) -> str:
+    """A stage's name in the user's language (custom stages keep their configured name)."""
+    key = f"stage.{name}"
+    return t(key) if t.has(key) else name
+
+
+def kind(t: Translator, value: str) -> str:
+    """An interaction kind in the user's language."""
+    return t(f"kind.{value}")
+
+
+def preview(text: str, limit: int = NOTE_PREVIEW) -> str:
+    """The start of a note on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def deal_line(t: Translator, deal: Deal, *, with_customer: Customer | None = None) -> str:
+    """One line describing a deal."""
+    parts = [f"#{deal.id} {deal.title}"]
+    if with_customer is not None:
+        parts.append(with_customer.name)
+    parts += [stage(t, deal.stage), money(deal.amount, deal.currency)]
+    if deal.expected_close:
+        parts.append(t("deal.closes", date=day(deal.expected_close)))
+    return " · ".join(parts)
+
+
+def note_line(t: Translator, note: Interaction, tz: ZoneInfo, author: str) -> str:
+    """One line describing a logged interaction."""
+    return (
+        f"{local_day(note.occurred_at, tz)} · {kind(t, note.kind)} · {author}: {preview(note.text)}"
+    )

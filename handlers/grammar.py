@@ -1,0 +1,109 @@
+"""Small parsing helpers shared by the verbs (colons, commas, keywords, kinds, amounts)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from crm_core.models import InteractionKind
+from crm_core.text import fold
+
+_COLON = re.compile(r"[:：]")
+_COMMA = re.compile(r"[,，;；]")
+
+KIND_WORDS: dict[str, InteractionKind] = {
+    **{k.value: k for k in InteractionKind},
+    "calls": InteractionKind.call,
+    "phone": InteractionKind.call,
+    "meet": InteractionKind.meeting,
+    "mail": InteractionKind.email,
+    "电话": InteractionKind.call,
+    "通话": InteractionKind.call,
+    "会议": InteractionKind.meeting,
+    "会面": InteractionKind.meeting,
+    "见面": InteractionKind.meeting,
+    "拜访": InteractionKind.visit,
+    "走访": InteractionKind.visit,
+    "邮件": InteractionKind.email,
+    "聊天": InteractionKind.chat,
+    "微信": InteractionKind.chat,
+    "备注": InteractionKind.note,
+    "笔记": InteractionKind.note,
+}
+
+
+def split_colon(text: str) -> tuple[str, str | None]:
+    """`head: body` -> (head, body); no colon -> (text, None)."""
+    parts = _COLON.split(text, maxsplit=1)
+    if len(parts) == 1:
+        return text.strip(), None
+    return parts[0].strip(), parts[1].strip()
+
+
+def split_commas(text: str) -> list[str]:
+    """Comma-separated parts (ASCII or full-width), trimmed, empty ones dropped."""
+    return [p.strip() for p in _COMMA.split(text) if p.strip()]
+
+
+def take_kind(text: str) -> tuple[InteractionKind | None, str]:
+    """A leading interaction kind word (English or Chinese) and the rest."""
+    stripped = text.strip()
+    folded = fold(stripped)
+    for word in sorted(KIND_WORDS, key=len, reverse=True):
+        if folded.startswith(word):
+            rest = stripped[len(word) :]
+            if word.isascii() and rest and not rest[0].isspace():
+                continue
+            return KIND_WORDS[word], rest.strip()
+    return None, stripped
+
+
+def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Split `Name key1 value key2 value` on whole-word keywords (a word -> its field name).
+
+    Returns the leading text and the values found; a quoted leading name may contain keywords.
+    """
+    text = text.strip()
+    lead_quoted = None
+    m = re.match(r'^"([^"]+)"\s*(.*)$', text, re.S) or re.match(r"^“([^”]+)”\s*(.*)$", text, re.S)
+    if m:
+        lead_quoted, text = m.group(1), " " + m.group(2)
+    pattern = re.compile(
+        r"(?:^|\s)("
+        + "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+        + r")\s+",
+        re.I,
+    )
+    found: dict[str, str] = {}
+    pieces = list(pattern.finditer(text))
+    lead = text[: pieces[0].start()] if pieces else text
+    for i, hit in enumerate(pieces):
+        end = pieces[i + 1].start() if i + 1 < len(pieces) else len(text)
+        field = keywords[fold(hit.group(1))]
+        found[field] = text[hit.end() : end].strip()
+    name = lead_quoted if lead_quoted is not None else lead
+    return name.strip(), found
+
+
+_AMOUNT = re.compile(
+    r"(?:^|\s)(?P<pre>[$€£¥])?(?P<num>\d[\d,_]*(?:\.\d+)?)(?P<mult>[kKmM万])?"
+    r"(?:\s*(?P<cur>[A-Za-z]{3}|[$€£¥]|元|美元))?$"
+)
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "元": "CNY", "美元": "USD"}
+_MULT = {"k": Decimal(1000), "m": Decimal(1_000_000), "万": Decimal(10_000)}
+
+
+def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
+    """A trailing amount with optional currency: `Fleet renewal 48000 USD` -> title, amount, cur."""
+    m = _AMOUNT.search(text.strip())
+    if not m:
+        return text.strip(), None, None
+    try:
+        amount = Decimal(m.group("num").replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        return text.strip(), None, None
+    if m.group("mult"):
+        amount *= _MULT[m.group("mult").lower()]
+    symbol = m.group("cur") or m.group("pre")
+    currency = _SYMBOLS.get(symbol, symbol.upper()) if symbol else None
+    return text.strip()[: m.start()].strip(), amount, currency

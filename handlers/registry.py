@@ -1,0 +1,92 @@
+"""Verbs declared once, as data: name, aliases, usage, help, examples, whether it writes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from crm_core.text import to_simplified
+
+if TYPE_CHECKING:
+    from handlers.reply import Reply
+    from handlers.request import Request
+
+Handler = Callable[["Request"], "Reply"]
+# After a Latin alias the verb must end: a space, a colon or the end of the line.
+_LATIN_END = r"(?=$|[\s:：,，])"
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One command of the language, in every locale and on every platform."""
+
+    name: str
+    handler: Handler
+    usage: str
+    examples: tuple[str, ...]
+    writes: bool
+    aliases: tuple[str, ...] = ()
+    # Short name for menus that allow only [a-z0-9_] (Telegram's command list).
+    menu: str | None = None
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms = sorted({self.name, *self.aliases}, key=len, reverse=True)
+        parts = []
+        for form in forms:
+            words = r"\s+".join(re.escape(w) for w in form.split())
+            latin = form[-1].isascii()
+            parts.append(words + (_LATIN_END if latin else ""))
+        object.__setattr__(
+            self, "pattern", re.compile(r"^\s*(?:" + "|".join(parts) + r")\s*[:：]?\s*", re.I)
+        )
+
+    @property
+    def help_key(self) -> str:
+        """The catalogue key of this verb's one-line help."""
+        return f"verb.{self.name.replace(' ', '_')}.help"
+
+
+class Registry:
+    """All verbs, and the matcher that finds the verb a line of text starts with."""
+
+    def __init__(self, verbs: Iterable[Verb] = ()) -> None:
+        self._verbs: list[Verb] = []
+        for verb in verbs:
+            self.add(verb)
+
+    def add(self, verb: Verb) -> None:
+        """Declare a verb; names and aliases must be unique."""
+        taken = {f.lower() for v in self._verbs for f in (v.name, *v.aliases)}
+        clash = {f.lower() for f in (verb.name, *verb.aliases)} & taken
+        if clash:
+            raise ValueError(f"verb {verb.name!r} reuses {sorted(clash)}")
+        self._verbs.append(verb)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._verbs)
+
+    def get(self, name: str) -> Verb | None:
+        """A verb by name or alias."""
+        wanted = to_simplified(name.strip()).lower()
+        for verb in self._verbs:
+            if wanted in {f.lower() for f in (verb.name, *verb.aliases)}:
+                return verb
+        return None
+
+    def match(self, text: str) -> tuple[Verb, str] | None:
+        """The verb `text` starts with (longest form wins) and the rest of the line."""
+        # Simplified-Chinese view of the text for matching; t2s keeps one char per char here.
+        view = to_simplified(text)
+        if len(view) != len(text):
+            view = text
+        best: tuple[int, Verb] | None = None
+        for verb in self._verbs:
+            m = verb.pattern.match(view)
+            if m and (best is None or m.end() > best[0]):
+                best = (m.end(), verb)
+        if best is None:
+            return None
+        return best[1], text[best[0] :].strip()

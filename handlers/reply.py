@@ -1,0 +1,79 @@
+"""Platform-neutral Command (what came in) and Reply (what goes out)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RUN = "run"  # button action: dispatch payload["text"] as if the user typed it
+
+
+@dataclass(frozen=True)
+class Command:
+    """One request from a person on some platform: typed text or a pressed button."""
+
+    user_id: int
+    platform: str
+    text: str = ""
+    chat_id: str | None = None
+    action: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    attachments: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered with a reply; pressing it sends `action` with `payload`."""
+
+    label: str
+    action: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    style: Literal["primary", "danger"] | None = None
+
+    @classmethod
+    def run(
+        cls, label: str, text: str, style: Literal["primary", "danger"] | None = None
+    ) -> Button:
+        """A button that runs a command line as if typed."""
+        return cls(label, RUN, {"text": text}, style)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A labelled value on a card."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled list on a card (contacts, open deals, recent notes)."""
+
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class Reply:
+    """A rich message every adapter can render: Block Kit, HTML with a keyboard, or text."""
+
+    text: str = ""
+    title: str | None = None
+    fields: list[Field] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    image: bytes | None = None
+    ephemeral: bool = True
+    status: Literal["ok", "error", "info"] = "ok"
+    # True where showing the reply to a whole channel makes sense (a card, a report).
+    shareable: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The reply as JSON-ready data (`crmbot run --json`)."""
+        data = asdict(self)
+        data["image"] = base64.b64encode(self.image).decode() if self.image else None
+        return data

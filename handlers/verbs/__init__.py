@@ -1,0 +1,23 @@
+"""The verbs of the command language, one module per area."""
+
+from __future__ import annotations
+
+from handlers.registry import Registry, Verb
+from handlers.verbs import contacts, customers, deals, interactions, meta, pipeline
+
+
+def all_verbs() -> list[Verb]:
+    """Every verb of the language, in help order."""
+    return [
+        *customers.VERBS,
+        *contacts.VERBS,
+        *interactions.VERBS,
+        *deals.VERBS,
+        *pipeline.VERBS,
+        *meta.VERBS,
+    ]
+
+
+def default_registry() -> Registry:
+    """A registry holding every verb."""
+    return Registry(all_verbs())

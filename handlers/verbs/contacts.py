@@ -1,0 +1,60 @@
+"""Verbs about contacts: contact add."""
+
+from __future__ import annotations
+
+from crm_core.errors import Invalid
+from crm_core.resolve import resolve_customer
+from crm_core.services.contacts import add_contact, looks_like_email, looks_like_phone
+from handlers.grammar import split_colon, split_commas
+from handlers.registry import Verb
+from handlers.reply import Button, Reply
+from handlers.request import Request
+
+
+def contact_add(req: Request) -> Reply:
+    """Add a contact: `contact add Acme: Dana Ruiz, VP Ops, dana@acme.example, +1 617 555 0101`."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    if not head or not body:
+        raise Invalid("usage.contact_add")
+    parts = split_commas(body)
+    name, rest = parts[0], parts[1:]
+    emails = [p for p in rest if looks_like_email(p)]
+    phones = [p for p in rest if not looks_like_email(p) and looks_like_phone(p)]
+    titles = [p for p in rest if p not in emails and p not in phones]
+    if len(emails) > 1 or len(phones) > 1:
+        raise Invalid("error.contact_too_many", usage=t("usage.contact_add"))
+    if "@" in name or looks_like_phone(name):
+        raise Invalid("error.contact_name_first", usage=t("usage.contact_add"))
+    customer = resolve_customer(ctx, head)
+    contact = add_contact(
+        ctx,
+        customer,
+        name,
+        title=", ".join(titles) or None,
+        email=emails[0] if emails else None,
+        phone=phones[0] if phones else None,
+    )
+    details = " · ".join(p for p in (contact.title, contact.email, contact.phone) if p)
+    return Reply(
+        text=t(
+            "contact_add.done", name=contact.name, customer=customer.name, details=details or "—"
+        ),
+        buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
+    )
+
+
+VERBS = [
+    Verb(
+        "contact add",
+        contact_add,
+        usage="contact add <customer>: <name>[, title][, email][, phone]",
+        examples=(
+            "contact add Acme: Dana Ruiz, VP Ops, dana@acme.example, +1 617 555 0101",
+            "添加联系人 华东物流：王芳，采购经理，13800138000",
+        ),
+        writes=True,
+        aliases=("add contact", "new contact", "添加联系人", "新联系人"),
+        menu="contact",
+    ),
+]

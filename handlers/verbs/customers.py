@@ -1,0 +1,207 @@
+"""Verbs about customers: customer card, find, customers, new customer."""
+
+from __future__ import annotations
+
+import re
+
+from crm_core.errors import Invalid
+from crm_core.models import Customer
+from crm_core.resolve import resolve_customer, resolve_user
+from crm_core.services import customers as svc
+from handlers import format as fmt
+from handlers.grammar import split_commas, take_keywords
+from handlers.registry import Verb
+from handlers.reply import Button, Field, Reply, Section
+from handlers.request import Request
+
+PAGE = 20
+_PAGE = re.compile(r"(?:page\s*|第\s*)?(\d{1,6})\s*页?", re.I)
+FORCE = "--force"
+NEW_CUSTOMER_KEYWORDS = {
+    "industry": "industry",
+    "行业": "industry",
+    "city": "city",
+    "城市": "city",
+    "owner": "owner",
+    "负责人": "owner",
+    "tags": "tags",
+    "tag": "tags",
+    "标签": "tags",
+}
+
+
+def customer(req: Request) -> Reply:
+    """Show the summary card of one customer."""
+    t, ctx = req.t, req.ctx
+    if not req.args:
+        raise Invalid("usage.customer")
+    found = resolve_customer(ctx, req.args)
+    card = svc.customer_card(ctx, found)
+    c = card.customer
+    tz = ctx.tz
+    if card.days_since_contact is None:
+        last = t("card.never_contacted")
+    else:
+        last = t(
+            "card.days_ago", days=card.days_since_contact, date=fmt.local_day(card.last_contact, tz)
+        )  # type: ignore[arg-type]
+    fields = [
+        Field(t("field.owner"), card.owner.name),
+        Field(t("field.industry"), c.industry or "—"),
+        Field(t("field.city"), c.city or "—"),
+        Field(t("field.tags"), ", ".join(c.tags) if c.tags else "—"),
+        Field(t("field.last_contact"), last),
+    ]
+    contacts = [
+        " · ".join(p for p in (k.name, k.title, k.email, k.phone) if p) for k in card.contacts
+    ]
+    deals = [fmt.deal_line(t, d) for d in card.open_deals]
+    authors = {n.author_id: n.author.name for n in card.recent}
+    notes = [fmt.note_line(t, n, tz, authors[n.author_id]) for n in card.recent]
+    reminders = [f"{fmt.local_time(r.due_at, tz)} · {fmt.preview(r.text)}" for r in card.reminders]
+    sections = [
+        Section(t("card.contacts"), contacts or [t("card.none")]),
+        Section(t("card.open_deals"), deals or [t("card.none")]),
+        Section(t("card.recent"), notes or [t("card.none")]),
+        Section(t("card.reminders"), reminders or [t("card.none")]),
+    ]
+    buttons = [
+        Button.run(t("button.deals"), f"deals #{c.id}"),
+        Button.run(t("button.how_to_log"), "help log"),
+    ]
+    return Reply(title=c.name, fields=fields, sections=sections, buttons=buttons, shareable=True)
+
+
+def find(req: Request) -> Reply:
+    """Search the customers the user may see."""
+    t = req.t
+    if not req.args:
+        raise Invalid("usage.find")
+    hits = svc.search_customers(req.ctx, req.args)
+    if not hits:
+        return Reply(
+            text=t("find.none", query=req.args),
+            status="info",
+            buttons=[Button.run(t("button.list_customers"), "customers")],
+        )
+    return Reply(
+        title=t("find.title", query=req.args, count=len(hits)),
+        items=[_customer_line(c) for c in hits],
+        buttons=[Button.run(c.name, f"customer #{c.id}") for c in hits[:8]],
+    )
+
+
+def _customer_line(c: Customer) -> str:
+    return " · ".join(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p)
+
+
+def customers(req: Request) -> Reply:
+    """List the customers the user may see, a page at a time."""
+    t = req.t
+    page = 1
+    if req.args:
+        m = _PAGE.fullmatch(req.args.strip())
+        if m is None or int(m.group(1)) < 1:
+            raise Invalid("usage.customers")
+        page = int(m.group(1))
+    rows, total = svc.list_customers(req.ctx, limit=PAGE, offset=(page - 1) * PAGE)
+    if total == 0:
+        return Reply(text=t("customers.none"), status="info")
+    pages = (total + PAGE - 1) // PAGE
+    if page > pages:
+        raise Invalid("customers.no_such_page", page=page, pages=pages)
+    buttons = []
+    if page < pages:
+        buttons.append(Button.run(t("button.more"), f"customers page {page + 1}"))
+    return Reply(
+        title=t("customers.title", total=total, page=page, pages=pages),
+        items=[_customer_line(c) for c in rows],
+        buttons=buttons,
+    )
+
+
+def new_customer(req: Request) -> Reply:
+    """Create a customer, flagging near-duplicates instead of creating them twice."""
+    t, ctx = req.t, req.ctx
+    args = req.args
+    force = args.endswith(FORCE)
+    if force:
+        args = args[: -len(FORCE)].strip()
+    name, opts = take_keywords(args, NEW_CUSTOMER_KEYWORDS)
+    if not name:
+        raise Invalid("usage.new_customer")
+    for key in ("industry", "city", "owner", "tags"):
+        if key in opts and not opts[key]:
+            raise Invalid("error.option_empty", option=key, usage=t("usage.new_customer"))
+    owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
+    try:
+        created = svc.create_customer(
+            ctx,
+            name,
+            industry=opts.get("industry"),
+            city=opts.get("city"),
+            tags=split_commas(opts.get("tags", "")),
+            owner=owner,
+            force=force,
+        )
+    except svc.DuplicateCustomer as dup:
+        ctx.session.rollback()
+        buttons = [Button.run(f"{c.label}", f"customer #{c.id}") for c in dup.existing]
+        if not dup.exact:
+            buttons.append(Button.run(t("button.create_anyway"), f"{req.text} {FORCE}", "danger"))
+        return Reply(
+            text=t(dup.key, name=dup.existing[0].label, new=name),
+            items=[
+                f"#{c.id} {c.label}" + (f" · {c.detail}" if c.detail else "") for c in dup.existing
+            ],
+            buttons=buttons,
+            status="info",
+        )
+    owner_name = owner.name if owner else ctx.actor.name
+    return Reply(
+        text=t("new_customer.done", name=created.name, owner=owner_name),
+        buttons=[
+            Button.run(t("button.open"), f"customer #{created.id}", "primary"),
+        ],
+    )
+
+
+VERBS = [
+    Verb(
+        "customer",
+        customer,
+        usage="customer <name>",
+        examples=("customer Acme", "客户 华东物流"),
+        writes=False,
+        aliases=("客户", "card"),
+    ),
+    Verb(
+        "find",
+        find,
+        usage="find <words>",
+        examples=("find acme", "查找 物流"),
+        writes=False,
+        aliases=("search", "查找", "搜索"),
+    ),
+    Verb(
+        "customers",
+        customers,
+        usage="customers [page N]",
+        examples=("customers", "customers page 2"),
+        writes=False,
+        aliases=("客户列表", "我的客户"),
+    ),
+    Verb(
+        "new customer",
+        new_customer,
+        usage="new customer <name> [industry X] [city Y] [owner @user] [tags a, b]",
+        examples=(
+            "new customer Acme Logistics industry logistics city Boston",
+            "new customer Northwind owner @bob tags enterprise, renewal",
+            "新客户 华东物流 行业 物流 城市 上海",
+        ),
+        writes=True,
+        aliases=("add customer", "新客户", "新建客户", "添加客户"),
+        menu="new_customer",
+    ),
+]

@@ -1,0 +1,204 @@
+"""Verbs about deals: deals, new deal, move."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from crm_core.access import customer_filter
+from crm_core.errors import Invalid
+from crm_core.models import Customer, Deal
+from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
+from crm_core.services import deals as svc
+from crm_core.when import parse_day
+from handlers import format as fmt
+from handlers.grammar import split_colon, take_amount, take_keywords
+from handlers.i18n import LOCALES, Translator
+from handlers.registry import Verb
+from handlers.reply import Button, Reply
+from handlers.request import Request
+
+MY_DEALS_LIMIT = 25
+DEAL_KEYWORDS = {
+    "close": "close",
+    "closes": "close",
+    "closing": "close",
+    "预计成交": "close",
+    "成交": "close",
+    "stage": "stage",
+    "阶段": "stage",
+    "owner": "owner",
+    "负责人": "owner",
+}
+# "move X to Y" in English; 到 / 至 in Chinese.
+_TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
+
+
+def stage_name(req: Request, typed: str) -> str:
+    """The configured stage a person means, in English or in their locale's words."""
+    wanted = typed.strip().lower()
+    for stage in req.ctx.pipeline.stages:
+        labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
+        if wanted in labels:
+            return stage.name
+    return wanted
+
+
+def deals(req: Request) -> Reply:
+    """A customer's deals, or (with no customer) the user's open deals by expected close."""
+    t, ctx = req.t, req.ctx
+    if req.args:
+        customer = resolve_customer(ctx, req.args)
+        rows = svc.customer_deals(ctx, customer)
+        if not rows:
+            return Reply(text=t("deals.none_for", customer=customer.name), status="info")
+        open_rows = [d for d in rows if d.stage in {s.name for s in ctx.pipeline.open_stages}]
+        return Reply(
+            title=t("deals.title_for", customer=customer.name, count=len(rows)),
+            items=[fmt.deal_line(t, d) for d in rows],
+            buttons=[
+                Button.run(t("button.move", deal=d.title), f"move #{d.id}") for d in open_rows[:5]
+            ],
+            shareable=True,
+        )
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    rows = ctx.session.execute(
+        select(Deal, Customer)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(customer_filter(ctx.actor), Deal.stage.in_(open_names))
+        .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
+        .limit(MY_DEALS_LIMIT)
+    ).all()
+    if not rows:
+        return Reply(text=t("deals.none"), status="info")
+    return Reply(
+        title=t("deals.title_open", count=len(rows)),
+        items=[fmt.deal_line(t, d, with_customer=c) for d, c in rows],
+    )
+
+
+def new_deal(req: Request) -> Reply:
+    """Open a deal: `new deal Acme: Fleet renewal 48000 USD close 2026-12-15`."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    if not head or not body:
+        raise Invalid("usage.new_deal")
+    lead, opts = take_keywords(body, DEAL_KEYWORDS)
+    quoted = re.match(r'^"([^"]+)"\s*(.*)$', lead)
+    if quoted:
+        title, rest = quoted.group(1), quoted.group(2)
+        _, amount, currency = take_amount(rest) if rest.strip() else ("", None, None)
+        if rest.strip() and amount is None:
+            raise Invalid("error.amount_invalid", value=rest.strip())
+    else:
+        title, amount, currency = take_amount(lead)
+    if not title:
+        raise Invalid("usage.new_deal")
+    close = None
+    if "close" in opts:
+        close = parse_day(opts["close"], ctx.tz, ctx.now())
+        if close is None:
+            raise Invalid("error.date_invalid", value=opts["close"])
+    stage = stage_name(req, opts["stage"]) if opts.get("stage") else None
+    owner = resolve_user(ctx, opts["owner"]) if opts.get("owner") else None
+    customer = resolve_customer(ctx, head)
+    deal = svc.create_deal(
+        ctx,
+        customer,
+        title,
+        amount=amount,
+        currency=currency,
+        expected_close=close,
+        stage=stage,
+        owner=owner,
+    )
+    return Reply(
+        text=t("new_deal.done", deal=fmt.deal_line(t, deal), customer=customer.name),
+        buttons=_stage_buttons(req, deal),
+    )
+
+
+def _stage_buttons(req: Request, deal: Deal) -> list[Button]:
+    t = req.t
+    return [
+        Button.run(
+            t("button.move_to", stage=fmt.stage(t, s.name)),
+            f"move #{deal.id} to {s.name}",
+            "danger" if s.lost else ("primary" if s.won else None),
+        )
+        for s in req.ctx.pipeline.next_stages(deal.stage)
+    ]
+
+
+def move(req: Request) -> Reply:
+    """Move a deal: `move Fleet renewal to negotiation`, `move X to lost: price`."""
+    t, ctx = req.t, req.ctx
+    head, reason = split_colon(req.args)
+    if not head:
+        raise Invalid("usage.move")
+    # The last "to" splits: deal titles may contain "to", stage names do not.
+    hits = list(_TO.finditer(head))
+    parts = [head[: hits[-1].start()], head[hits[-1].end() :]] if hits else [head]
+    deal_q = parts[0].strip()
+    customer = None
+    if " / " in deal_q:
+        cust_q, deal_q = (p.strip() for p in deal_q.split(" / ", 1))
+        customer = resolve_customer(ctx, cust_q)
+    if not deal_q:
+        raise Invalid("usage.move")
+    deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True)
+    if len(parts) == 1 or not parts[1].strip():
+        return Reply(
+            text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),
+            buttons=_stage_buttons(req, deal),
+            status="info",
+        )
+    target = stage_name(req, parts[1])
+    change = svc.move_deal(ctx, deal, target, reason=reason)
+    text = t(
+        "move.done",
+        deal=deal.title,
+        customer=deal.customer.name,
+        before=fmt.stage(t, change.from_stage or ""),
+        after=fmt.stage(t, change.to_stage),
+    )
+    return Reply(text=text, buttons=_stage_buttons(req, deal))
+
+
+VERBS = [
+    Verb(
+        "deals",
+        deals,
+        usage="deals [customer]",
+        examples=("deals Acme", "deals", "商机 华东物流"),
+        writes=False,
+        aliases=("商机",),
+    ),
+    Verb(
+        "new deal",
+        new_deal,
+        usage="new deal <customer>: <title> [amount [currency]] [close <date>] [stage <stage>]"
+        " [owner @user]",
+        examples=(
+            "new deal Acme: Fleet renewal 48000 USD close 2026-12-15",
+            'new deal Acme: "Renewal 2027" 12k EUR stage qualified',
+            "新商机 华东物流：仓储系统 50万 元 预计成交 2026-12-31",
+        ),
+        writes=True,
+        aliases=("add deal", "新商机", "新建商机"),
+        menu="new_deal",
+    ),
+    Verb(
+        "move",
+        move,
+        usage="move <deal> to <stage>[: reason]   (lost needs a reason; 'Customer / Deal' narrows)",
+        examples=(
+            "move Fleet renewal to negotiation",
+            "move Acme / Fleet renewal to lost: price",
+            "推进 仓储系统 到 谈判",
+        ),
+        writes=True,
+        aliases=("推进",),
+    ),
+]

@@ -1,0 +1,137 @@
+"""Verbs about interactions: log, undo."""
+
+from __future__ import annotations
+
+import re
+
+from crm_core.errors import Invalid
+from crm_core.models import Contact, Deal, InteractionKind
+from crm_core.resolve import resolve_contact, resolve_customer, resolve_deal
+from crm_core.services.interactions import log_interaction, undo_interaction
+from crm_core.text import fold
+from crm_core.when import parse_when
+from handlers import format as fmt
+from handlers.grammar import split_colon, split_commas, take_kind
+from handlers.registry import Verb
+from handlers.reply import Button, Reply
+from handlers.request import Request
+
+_DEAL_WORDS = ("deal ", "商机 ", "商机")
+_CONTACT_WORDS = ("with ", "contact ", "联系人 ", "联系人")
+_ID = re.compile(r"^#?(\d{1,18})$")
+
+
+def _option(part: str, words: tuple[str, ...]) -> str | None:
+    folded = fold(part)
+    for word in words:
+        if folded.startswith(word):
+            return part[len(word) :].strip()
+    return None
+
+
+def log(req: Request) -> Reply:
+    """Log an interaction: `log call Acme, yesterday 3pm, deal X, with Dana: text`."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    if not head or body is None:
+        raise Invalid("usage.log")
+    if not body:
+        raise Invalid("error.log_text_missing")
+    kind, rest = take_kind(head)
+    parts = split_commas(rest)
+    if not parts:
+        raise Invalid("error.customer_missing")
+    # The first part is the customer; later parts are options, or (when they are none of the
+    # options) more of a name that itself has a comma, such as "Acme, Inc.".
+    name_parts = [parts[0]]
+    deal_q = contact_q = when_q = None
+    for part in parts[1:]:
+        if (value := _option(part, _DEAL_WORDS)) is not None:
+            deal_q = value
+        elif (value := _option(part, _CONTACT_WORDS)) is not None:
+            contact_q = value
+        elif parse_when(part, ctx.tz, ctx.now()) is not None:
+            when_q = part
+        elif deal_q is None and contact_q is None and when_q is None:
+            name_parts.append(part)
+        else:
+            raise Invalid("error.log_option_unknown", option=part, usage=t("usage.log"))
+    customer = resolve_customer(ctx, ", ".join(name_parts))
+    deal: Deal | None = resolve_deal(ctx, deal_q, customer=customer) if deal_q else None
+    contact: Contact | None = resolve_contact(ctx, customer, contact_q) if contact_q else None
+    occurred = parse_when(when_q, ctx.tz, ctx.now()) if when_q else None
+    note, created = log_interaction(
+        ctx,
+        customer,
+        kind or InteractionKind.note,
+        body,
+        occurred_at=occurred,
+        deal=deal,
+        contact=contact,
+        source=req.command.platform,
+        idempotency_key=req.command.idempotency_key,
+    )
+    if not created:
+        return Reply(text=t("log.already", id=note.id), status="info")
+    extras = []
+    if deal:
+        extras.append(t("log.with_deal", deal=deal.title))
+    if contact:
+        extras.append(t("log.with_contact", contact=contact.name))
+    return Reply(
+        text=t(
+            "log.done",
+            kind=fmt.kind(t, note.kind),
+            customer=customer.name,
+            when=fmt.local_time(note.occurred_at, ctx.tz),
+            extras="".join(extras),
+            id=note.id,
+        ),
+        items=[fmt.preview(note.text)],
+        buttons=[
+            Button.run(t("button.undo"), f"undo #{note.id}", "danger"),
+            Button.run(t("button.open"), f"customer #{customer.id}"),
+        ],
+    )
+
+
+def undo(req: Request) -> Reply:
+    """Remove a logged interaction by its number (the Undo button sends this)."""
+    t, ctx = req.t, req.ctx
+    m = _ID.match(req.args.strip())
+    if m is None:
+        raise Invalid("usage.undo")
+    note = undo_interaction(ctx, int(m.group(1)))
+    return Reply(
+        text=t(
+            "undo.done",
+            kind=fmt.kind(t, note.kind),
+            customer=note.customer.name,
+            when=fmt.local_time(note.occurred_at, ctx.tz),
+        )
+    )
+
+
+VERBS = [
+    Verb(
+        "log",
+        log,
+        usage="log [call|meeting|visit|email|chat|note] <customer>[, <when>][, deal <deal>]"
+        "[, with <contact>]: <text>",
+        examples=(
+            "log call Acme: Dana wants 12% off the renewal, legal review next week",
+            "log meeting Acme, yesterday 3pm, deal Fleet renewal, with Dana: pricing walkthrough",
+            "记录 拜访 华东物流：客户希望下月试用",
+        ),
+        writes=True,
+        aliases=("记录",),
+    ),
+    Verb(
+        "undo",
+        undo,
+        usage="undo #<note number>",
+        examples=("undo #42",),
+        writes=True,
+        aliases=("撤销",),
+    ),
+]

@@ -1,0 +1,58 @@
+"""The pipeline verb: open deals per stage with totals and weighted amounts."""
+
+from __future__ import annotations
+
+from crm_core.errors import Invalid
+from crm_core.models import Role
+from crm_core.services.pipeline import pipeline_report
+from handlers import format as fmt
+from handlers.registry import Verb
+from handlers.reply import Field, Reply
+from handlers.request import Request
+
+
+def pipeline(req: Request) -> Reply:
+    """Per stage: count, total and weighted amount of the open deals the user may see."""
+    t, ctx = req.t, req.ctx
+    if req.args:
+        raise Invalid("usage.pipeline")
+    report = pipeline_report(ctx)
+    scope = {
+        Role.rep: "pipeline.scope_own",
+        Role.manager: "pipeline.scope_team",
+        Role.admin: "pipeline.scope_all",
+    }[ctx.actor.role]
+    items = [
+        t(
+            "pipeline.row",
+            stage=fmt.stage(t, row.stage.name),
+            probability=f"{row.stage.probability * 100:.0f}",
+            count=row.count,
+            total=fmt.money(row.total, row.currency),
+            weighted=fmt.money(row.weighted, row.currency),
+        )
+        for row in report.rows
+    ]
+    fields = []
+    for currency, (count, total, weighted) in report.totals.items():
+        fields += [
+            Field(t("pipeline.open_deals"), str(count)),
+            Field(t("pipeline.total"), fmt.money(total, currency)),
+            Field(t("pipeline.weighted"), fmt.money(weighted, currency)),
+        ]
+    text = (
+        t("pipeline.without_amount", count=report.without_amount) if report.without_amount else ""
+    )
+    return Reply(title=t(scope), items=items, fields=fields, text=text, shareable=True)
+
+
+VERBS = [
+    Verb(
+        "pipeline",
+        pipeline,
+        usage="pipeline",
+        examples=("pipeline", "管道"),
+        writes=False,
+        aliases=("管道", "销售管道"),
+    ),
+]

@@ -1,0 +1,1 @@
+"""Time-driven work: reminder delivery and digests (their own issue)."""

@@ -1,0 +1,174 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from crm_core.models import Base
+from crm_core.services.users import add_user
+from crm_core.stages import DEFAULT_STAGES, Pipeline
+from handlers.dispatcher import Dispatcher
+from handlers.reply import Button, Command, Reply
+from handlers.verbs import default_registry
+
+PG_URL = os.environ.get("CRMBOT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    """The PostgreSQL test database, migrated once per session."""
+    assert PG_URL
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each configured backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "crmbot.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+    else:
+        eng = request.getfixturevalue("pg_engine")
+        _truncate(eng)
+        yield eng
+        _truncate(eng)
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to the test database."""
+    return make_session_factory(engine)
+
+
+class FakeClock:
+    """A controllable clock: starts at a fixed moment and moves only when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
+
+
+START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The clock the dispatcher sees."""
+    return FakeClock(START)
+
+
+@dataclass
+class TestBot:
+    """Drives the real dispatcher as a given user and returns the Reply."""
+
+    dispatcher: Dispatcher
+    session_factory: sessionmaker[Session]
+    users: dict[str, int] = field(default_factory=dict)
+    platform: str = "console"
+
+    def add_user(
+        self,
+        handle: str,
+        *,
+        role: str = "rep",
+        team: str | None = "East",
+        locale: str = "en",
+        timezone: str = "UTC",
+    ) -> int:
+        """Create a staff member and remember their id."""
+        with unit_of_work(self.session_factory) as session:
+            user = add_user(
+                session,
+                handle,
+                handle.title(),
+                role=role,
+                team=team,
+                locale=locale,
+                timezone=timezone,
+            )
+            session.flush()
+            self.users[handle] = user.id
+        return self.users[handle]
+
+    def __call__(self, who: str, text: str, **extra: Any) -> Reply:
+        """Type `text` as `who`."""
+        return self.dispatcher.dispatch(Command(self.users[who], self.platform, text=text, **extra))
+
+    def press(self, who: str, button: Button) -> Reply:
+        """Press a button of an earlier reply as `who`."""
+        return self.dispatcher.dispatch(
+            Command(self.users[who], self.platform, action=button.action, payload=button.payload)
+        )
+
+    def count(self, model: type[Base]) -> int:
+        """Rows in a table."""
+        with self.session_factory() as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+    def query(self, stmt: Any) -> list[Any]:
+        """Run a read query."""
+        with self.session_factory() as session:
+            return list(session.scalars(stmt))
+
+
+@pytest.fixture
+def testbot(session_factory: sessionmaker[Session], clock: FakeClock) -> TestBot:
+    """The real dispatcher and registry over a fresh database, with alice/carol/bob/dave/admin.
+
+    alice and carol are reps in East, bob manages East; dave is a rep in West; admin sees all.
+    """
+    dispatcher = Dispatcher(
+        session_factory, default_registry(), Pipeline(DEFAULT_STAGES), clock=clock
+    )
+    bot = TestBot(dispatcher, session_factory)
+    bot.add_user("alice")
+    bot.add_user("carol")
+    bot.add_user("bob", role="manager")
+    bot.add_user("dave", team="West")
+    bot.add_user("admin", role="admin", team=None)
+    return bot
