@@ -10,6 +10,7 @@ from crm_core.text import fold
 
 _COLON = re.compile(r"[:：]")
 _COMMA = re.compile(r"[,，;；]")
+_QUOTED = re.compile(r'^["“]([^"”]+)["”]')
 
 KIND_WORDS: dict[str, InteractionKind] = {
     **{k.value: k for k in InteractionKind},
@@ -61,32 +62,43 @@ def take_kind(text: str) -> tuple[InteractionKind | None, str]:
 def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, str]]:
     """Split `Name key1 value key2 value` on whole-word keywords (a word -> its field name).
 
-    Returns the leading text and the values found; a quoted leading name may contain keywords.
+    Returns the leading text and the values found; keywords inside a leading quoted part
+    ("Kansas City Steaks") are not keywords.
     """
     text = text.strip()
-    lead_quoted = None
-    m = re.match(r'^"([^"]+)"\s*(.*)$', text, re.S) or re.match(r"^“([^”]+)”\s*(.*)$", text, re.S)
-    if m:
-        lead_quoted, text = m.group(1), " " + m.group(2)
+    quoted = _QUOTED.match(text)
+    start = quoted.end(1) + 1 if quoted else 0
     pattern = re.compile(
         r"(?:^|\s)("
         + "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-        + r")\s+",
+        + r")(?:\s+|$)",
         re.I,
     )
     found: dict[str, str] = {}
-    pieces = list(pattern.finditer(text))
+    # Each keyword counts once: a later "city" is part of a value ("city Kansas City").
+    pieces, seen = [], set()
+    for hit in pattern.finditer(text, start):
+        field = keywords[fold(hit.group(1))]
+        if field not in seen:
+            seen.add(field)
+            pieces.append(hit)
     lead = text[: pieces[0].start()] if pieces else text
     for i, hit in enumerate(pieces):
         end = pieces[i + 1].start() if i + 1 < len(pieces) else len(text)
-        field = keywords[fold(hit.group(1))]
-        found[field] = text[hit.end() : end].strip()
-    name = lead_quoted if lead_quoted is not None else lead
-    return name.strip(), found
+        found[keywords[fold(hit.group(1))]] = text[hit.end() : end].strip()
+    return lead.strip(), found
+
+
+def unquote(text: str) -> tuple[str, str]:
+    """A leading quoted part and the rest: `"Renewal 2027" 12k` -> (`Renewal 2027`, `12k`)."""
+    m = _QUOTED.match(text.strip())
+    if not m:
+        return text.strip(), ""
+    return m.group(1).strip(), text.strip()[m.end(1) + 1 :].strip()
 
 
 _AMOUNT = re.compile(
-    r"(?:^|\s)(?P<pre>[$€£¥])?(?P<num>\d[\d,_]*(?:\.\d+)?)(?P<mult>[kKmM万])?"
+    r"(?:^|\s)(?P<pre>[$€£¥])?(?P<num>-?\d[\d,_]*(?:\.\d+)?)(?P<mult>[kKmM万])?"
     r"(?:\s*(?P<cur>[A-Za-z]{3}|[$€£¥]|元|美元))?$"
 )
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "元": "CNY", "美元": "USD"}

@@ -106,6 +106,8 @@ def clock() -> FakeClock:
 class TestBot:
     """Drives the real dispatcher as a given user and returns the Reply."""
 
+    __test__ = False  # a fixture helper, not a test class
+
     dispatcher: Dispatcher
     session_factory: sessionmaker[Session]
     users: dict[str, int] = field(default_factory=dict)
@@ -151,9 +153,14 @@ class TestBot:
             return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
     def query(self, stmt: Any) -> list[Any]:
-        """Run a read query."""
+        """Run a read query; the first column of each row."""
         with self.session_factory() as session:
             return list(session.scalars(stmt))
+
+    def rows(self, stmt: Any) -> list[tuple[Any, ...]]:
+        """Run a read query; whole rows as tuples."""
+        with self.session_factory() as session:
+            return [tuple(r) for r in session.execute(stmt)]
 
 
 @pytest.fixture

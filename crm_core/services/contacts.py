@@ -22,9 +22,9 @@ def looks_like_email(value: str) -> bool:
 
 
 def looks_like_phone(value: str) -> bool:
-    """Whether `value` is shaped like a phone number (at least six digits)."""
+    """Whether `value` is shaped like a phone number (at least seven digits)."""
     value = value.strip()
-    return bool(_PHONE.match(value)) and sum(ch.isdigit() for ch in value) >= 6
+    return bool(_PHONE.match(value)) and sum(ch.isdigit() for ch in value) >= 7
 
 
 def add_contact(

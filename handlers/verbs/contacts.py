@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer
-from crm_core.services.contacts import add_contact, looks_like_email, looks_like_phone
+from crm_core.services.contacts import add_contact, looks_like_phone
 from handlers.grammar import split_colon, split_commas
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
 from handlers.request import Request
+
+_PHONEISH = re.compile(r"[\d\s+().\-/]*\d[\d\s+().\-/]*")
 
 
 def contact_add(req: Request) -> Reply:
@@ -19,8 +23,10 @@ def contact_add(req: Request) -> Reply:
         raise Invalid("usage.contact_add")
     parts = split_commas(body)
     name, rest = parts[0], parts[1:]
-    emails = [p for p in rest if looks_like_email(p)]
-    phones = [p for p in rest if not looks_like_email(p) and looks_like_phone(p)]
+    # Anything with an @ is meant as an email, anything of digits and dialling signs as a
+    # phone; the services reject the malformed ones rather than saving them as a title.
+    emails = [p for p in rest if "@" in p]
+    phones = [p for p in rest if "@" not in p and _PHONEISH.fullmatch(p)]
     titles = [p for p in rest if p not in emails and p not in phones]
     if len(emails) > 1 or len(phones) > 1:
         raise Invalid("error.contact_too_many", usage=t("usage.contact_add"))

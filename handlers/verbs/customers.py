@@ -9,7 +9,7 @@ from crm_core.models import Customer
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from handlers import format as fmt
-from handlers.grammar import split_commas, take_keywords
+from handlers.grammar import split_commas, take_keywords, unquote
 from handlers.registry import Verb
 from handlers.reply import Button, Field, Reply, Section
 from handlers.request import Request
@@ -39,12 +39,13 @@ def customer(req: Request) -> Reply:
     card = svc.customer_card(ctx, found)
     c = card.customer
     tz = ctx.tz
-    if card.days_since_contact is None:
+    days = card.days_since_contact
+    if days is None or card.last_contact is None:
         last = t("card.never_contacted")
     else:
-        last = t(
-            "card.days_ago", days=card.days_since_contact, date=fmt.local_day(card.last_contact, tz)
-        )  # type: ignore[arg-type]
+        when = fmt.local_day(card.last_contact, tz)
+        key = {0: "card.today", 1: "card.yesterday"}.get(days, "card.days_ago")
+        last = t(key, days=days, date=when)
     fields = [
         Field(t("field.owner"), card.owner.name),
         Field(t("field.industry"), c.industry or "—"),
@@ -127,7 +128,10 @@ def new_customer(req: Request) -> Reply:
     force = args.endswith(FORCE)
     if force:
         args = args[: -len(FORCE)].strip()
-    name, opts = take_keywords(args, NEW_CUSTOMER_KEYWORDS)
+    lead, opts = take_keywords(args, NEW_CUSTOMER_KEYWORDS)
+    name, junk = unquote(lead)
+    if junk:
+        raise Invalid("usage.new_customer")
     if not name:
         raise Invalid("usage.new_customer")
     for key in ("industry", "city", "owner", "tags"):

@@ -13,7 +13,7 @@ from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
 from crm_core.when import parse_day
 from handlers import format as fmt
-from handlers.grammar import split_colon, take_amount, take_keywords
+from handlers.grammar import split_colon, take_amount, take_keywords, unquote
 from handlers.i18n import LOCALES, Translator
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
@@ -85,12 +85,11 @@ def new_deal(req: Request) -> Reply:
     if not head or not body:
         raise Invalid("usage.new_deal")
     lead, opts = take_keywords(body, DEAL_KEYWORDS)
-    quoted = re.match(r'^"([^"]+)"\s*(.*)$', lead)
-    if quoted:
-        title, rest = quoted.group(1), quoted.group(2)
-        _, amount, currency = take_amount(rest) if rest.strip() else ("", None, None)
-        if rest.strip() and amount is None:
-            raise Invalid("error.amount_invalid", value=rest.strip())
+    if lead.startswith(('"', "“")):
+        title, rest = unquote(lead)
+        leftover, amount, currency = take_amount(rest) if rest else ("", None, None)
+        if leftover or (rest and amount is None):
+            raise Invalid("error.amount_invalid", value=rest)
     else:
         title, amount, currency = take_amount(lead)
     if not title:

@@ -1,0 +1,909 @@
+"""JSON Lines import and export: one record per line, `type` first, references by external_id."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+)
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from crm_core.audit import diff, jsonable
+from crm_core.errors import CrmError
+from crm_core.models import (
+    AuditEntry,
+    Base,
+    Contact,
+    Customer,
+    Deal,
+    Identity,
+    Interaction,
+    InteractionKind,
+    Reminder,
+    ReminderStatus,
+    Role,
+    StageChange,
+    Team,
+    User,
+    utcnow,
+)
+from crm_core.stages import Stage
+from crm_core.text import fold, name_key
+
+# Dependency order: a record only refers to types before it (users to teams, deals to customers).
+TYPES: tuple[str, ...] = (
+    "team",
+    "user",
+    "identity",
+    "customer",
+    "contact",
+    "deal",
+    "stage_change",
+    "interaction",
+    "reminder",
+)
+MAX_ERRORS = 50
+MAX_AMOUNT = Decimal("999999999999.99")
+_CENT = Decimal("0.01")
+_BATCH = 5000
+# Above this many wanted keys one scan of the table beats thousands of IN (...) queries.
+_SCAN_ABOVE = 5000
+_IN_CHUNK = 900
+# Mirrors crm_core.audit: bookkeeping columns that say nothing about the business.
+_NOT_AUDITED = {"id", "created_at", "updated_at", "name_key", "title_key"}
+_DERIVED = {"name_key", "title_key"}
+# Reference fields and the record type they name.
+_REFS = {
+    "owner": "user",
+    "author": "user",
+    "actor": "user",
+    "user": "user",
+    "team": "team",
+    "customer": "customer",
+    "deal": "deal",
+    "contact": "contact",
+}
+# Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
+_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Record schemas
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _stage(value: str, info: ValidationInfo) -> str:
+    name = value.strip().lower()
+    names = (info.context or {}).get("stages")
+    if names is not None and name not in names:
+        raise ValueError(f"unknown stage {value!r}; the stages are {', '.join(names)}")
+    return name
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r}") from exc
+    return value
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(_CENT)
+
+
+def _s(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length)
+
+
+ExtId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+When = Annotated[AwareDatetime, AfterValidator(_utc)]
+StageName = Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_stage)]
+Amount = Annotated[
+    Decimal | None, Field(ge=0, le=MAX_AMOUNT, decimal_places=2), AfterValidator(_cents)
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
+TimezoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)
+]
+
+
+class _Record(BaseModel):
+    # Unknown fields are refused: a typo ("ownr") must not silently drop data.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class TeamRecord(_Record):
+    """A sales team."""
+
+    type: Literal["team"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+
+
+class UserRecord(_Record):
+    """A staff member; `team` is a team's external_id or name (unknown names create the team)."""
+
+    type: Literal["user"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+    email: Annotated[str, _s(320)] | None = None
+    role: Role = Role.rep
+    team: Annotated[str, _s(200, 1)] | None = None
+    timezone: TimezoneName = "UTC"
+    locale: Annotated[str, _s(16, 1)] = "en"
+    active: bool = True
+
+
+class IdentityRecord(_Record):
+    """A platform account linked to a user; keyed by (platform, platform_user_id)."""
+
+    type: Literal["identity"]
+    user: ExtId
+    platform: Annotated[str, _s(32, 1)]
+    platform_user_id: Annotated[str, _s(128, 1)]
+
+
+class CustomerRecord(_Record):
+    """A customer company."""
+
+    type: Literal["customer"]
+    external_id: ExtId
+    name: Annotated[str, _s(300, 1)]
+    owner: ExtId
+    industry: Annotated[str, _s(100)] | None = None
+    city: Annotated[str, _s(100)] | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class ContactRecord(_Record):
+    """A person at a customer."""
+
+    type: Literal["contact"]
+    external_id: ExtId
+    customer: ExtId
+    name: Annotated[str, _s(200, 1)]
+    title: Annotated[str, _s(200)] | None = None
+    email: Annotated[str, _s(320)] | None = None
+    phone: Annotated[str, _s(64)] | None = None
+
+
+class DealRecord(_Record):
+    """A deal; `owner` defaults to the customer's owner, `created_at` to the import time."""
+
+    type: Literal["deal"]
+    external_id: ExtId
+    customer: ExtId
+    title: Annotated[str, _s(300, 1)]
+    amount: Amount = None
+    currency: Currency = "USD"
+    stage: StageName
+    owner: ExtId | None = None
+    expected_close: date | None = None
+    lost_reason: Annotated[str, _s(500)] | None = None
+    created_at: When | None = None
+    closed_at: When | None = None
+
+
+class StageChangeRecord(_Record):
+    """One move of a deal between stages."""
+
+    type: Literal["stage_change"]
+    external_id: ExtId
+    deal: ExtId
+    from_stage: StageName | None = None
+    to_stage: StageName
+    changed_at: When
+    actor: ExtId | None = None
+    reason: Annotated[str, _s(500)] | None = None
+
+
+class InteractionRecord(_Record):
+    """A logged call, meeting, visit, email, chat or note."""
+
+    type: Literal["interaction"]
+    external_id: ExtId
+    customer: ExtId
+    deal: ExtId | None = None
+    contact: ExtId | None = None
+    author: ExtId
+    kind: InteractionKind
+    occurred_at: When
+    text: str
+    source: Annotated[str, _s(32, 1)] = "import"
+
+
+class ReminderRecord(_Record):
+    """Something a user must do at a time."""
+
+    type: Literal["reminder"]
+    external_id: ExtId
+    owner: ExtId
+    due_at: When
+    text: str
+    customer: ExtId | None = None
+    deal: ExtId | None = None
+    status: ReminderStatus = ReminderStatus.pending
+
+
+Record = Annotated[
+    TeamRecord
+    | UserRecord
+    | IdentityRecord
+    | CustomerRecord
+    | ContactRecord
+    | DealRecord
+    | StageChangeRecord
+    | InteractionRecord
+    | ReminderRecord,
+    Field(discriminator="type"),
+]
+_RECORD: TypeAdapter[Record] = TypeAdapter(Record)
+
+
+# ---------------------------------------------------------------------------------------------
+# Table specs shared by import and export
+
+
+@dataclass(frozen=True)
+class _Spec:
+    type: str
+    model: type[Base]
+    # Record fields in export order, key fields included.
+    fields: tuple[str, ...]
+    key: tuple[str, ...] = ("external_id",)
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[return-value]
+
+    @property
+    def data_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in self.fields if f not in self.key)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns the import writes besides the key (references as *_id, derived keys)."""
+        cols = [_column(f) for f in self.data_fields]
+        cols += [c for c in _DERIVED if c in self.table.c]
+        return tuple(cols)
+
+
+def _column(record_field: str) -> str:
+    return f"{record_field}_id" if record_field in _REFS else record_field
+
+
+SPECS: dict[str, _Spec] = {
+    s.type: s
+    for s in (
+        _Spec("team", Team, ("external_id", "name")),
+        _Spec(
+            "user",
+            User,
+            ("external_id", "name", "email", "role", "team", "timezone", "locale", "active"),
+        ),
+        _Spec(
+            "identity",
+            Identity,
+            ("user", "platform", "platform_user_id"),
+            key=("platform", "platform_user_id"),
+        ),
+        _Spec("customer", Customer, ("external_id", "name", "owner", "industry", "city", "tags")),
+        _Spec("contact", Contact, ("external_id", "customer", "name", "title", "email", "phone")),
+        _Spec(
+            "deal",
+            Deal,
+            (
+                "external_id",
+                "customer",
+                "title",
+                "amount",
+                "currency",
+                "stage",
+                "owner",
+                "expected_close",
+                "lost_reason",
+                "created_at",
+                "closed_at",
+            ),
+        ),
+        _Spec(
+            "stage_change",
+            StageChange,
+            ("external_id", "deal", "from_stage", "to_stage", "changed_at", "actor", "reason"),
+        ),
+        _Spec(
+            "interaction",
+            Interaction,
+            (
+                "external_id",
+                "customer",
+                "deal",
+                "contact",
+                "author",
+                "kind",
+                "occurred_at",
+                "text",
+                "source",
+            ),
+        ),
+        _Spec(
+            "reminder",
+            Reminder,
+            ("external_id", "owner", "due_at", "text", "customer", "deal", "status"),
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.quantize(_CENT))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_out(v) for v in value]
+    return value
+
+
+def _dump(record: dict[str, Any]) -> str:
+    line = json.dumps(record, ensure_ascii=False, sort_keys=False)
+    # Keep one record per line even for readers that split on Unicode line separators.
+    if any(ch in line for ch in _LINE_BREAKS):
+        for ch, escaped in _LINE_BREAKS.items():
+            line = line.replace(ch, escaped)
+    return line
+
+
+def _live(spec: _Spec) -> list[Any]:
+    # Soft-deleted interactions are gone as far as the user is concerned; they are not exported.
+    return [spec.table.c.deleted_at.is_(None)] if spec.type == "interaction" else []
+
+
+def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
+    """id -> external_id for a table, giving rows without one a stable `type-id` and saving it."""
+    t = spec.table
+    rows = session.execute(select(t.c.id, t.c.external_id).where(*_live(spec)).order_by(t.c.id))
+    ids: dict[int, str] = {}
+    missing: list[int] = []
+    for row_id, ext in rows:
+        if ext is None:
+            missing.append(row_id)
+        else:
+            ids[row_id] = ext
+    if not missing:
+        return ids
+    taken = set(session.scalars(select(t.c.external_id).where(t.c.external_id.is_not(None))))
+    assigned: list[dict[str, Any]] = []
+    for row_id in missing:
+        ext, n = f"{spec.type}-{row_id}", 1
+        while ext in taken:
+            n += 1
+            ext = f"{spec.type}-{row_id}-{n}"
+        taken.add(ext)
+        ids[row_id] = ext
+        assigned.append({"b_id": row_id, "b_ext": ext})
+    # Core UPDATE so giving a row an id does not bump its updated_at.
+    values: dict[str, Any] = {"external_id": bindparam("b_ext")}
+    if "updated_at" in t.c:
+        values["updated_at"] = t.c.updated_at
+    stmt = update(t).where(t.c.id == bindparam("b_id")).values(values)
+    for start in range(0, len(assigned), _BATCH):
+        session.execute(stmt, assigned[start : start + _BATCH])
+    return ids
+
+
+def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
+    """Write every record as JSON Lines in dependency order; returns counts per type."""
+    counts: dict[str, int] = {}
+    ext_of: dict[str, dict[int, str]] = {}
+    for spec in SPECS.values():
+        t = spec.table
+        if "external_id" in spec.key:
+            ext_of[spec.type] = _external_ids(session, spec)
+        cols = ["id", *(_column(f) for f in spec.fields)]
+        stmt = select(*(t.c[c] for c in cols)).where(*_live(spec)).order_by(t.c.id)
+        n = 0
+        for row in session.execute(stmt):
+            values = row._mapping
+            record: dict[str, Any] = {"type": spec.type}
+            for f in spec.fields:
+                if f == "external_id":
+                    record[f] = ext_of[spec.type][values["id"]]
+                elif f in _REFS:
+                    ref = values[_column(f)]
+                    record[f] = None if ref is None else ext_of[_REFS[f]][ref]
+                else:
+                    record[f] = _out(values[f])
+            out.write(_dump(record))
+            out.write("\n")
+            n += 1
+        counts[spec.type] = n
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Import
+
+
+class ImportFailed(CrmError):
+    """The file has bad lines; nothing was imported. `errors` holds (line number, reason)."""
+
+    def __init__(self, errors: list[tuple[int, str]], *, truncated: bool = False) -> None:
+        super().__init__("error.import_failed", count=len(errors), truncated=truncated)
+        self.errors = sorted(errors)
+        self.truncated = truncated
+
+    def __str__(self) -> str:
+        lines = [f"line {n}: {reason}" for n, reason in self.errors]
+        if self.truncated:
+            lines.append(f"(stopped after {MAX_ERRORS} errors)")
+        return "\n".join(lines)
+
+
+@dataclass
+class ImportReport:
+    """How many records of each type were created, updated or already up to date."""
+
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote anything."""
+        return any(self.created.values()) or any(self.updated.values())
+
+    def summary(self) -> str:
+        """One line per type that the file mentioned."""
+        return "\n".join(
+            f"{t}: {self.created[t]} created, {self.updated[t]} updated, "
+            f"{self.unchanged[t]} unchanged"
+            for t in TYPES
+            if self.created[t] or self.updated[t] or self.unchanged[t]
+        )
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str]] = []
+
+    def add(self, line: int, reason: str) -> None:
+        self.items.append((line, reason))
+        if len(self.items) >= MAX_ERRORS:
+            raise _TooMany
+
+    def raise_if_any(self, *, truncated: bool = False) -> None:
+        if self.items:
+            raise ImportFailed(self.items, truncated=truncated)
+
+
+def _label(rtype: str, data: Any) -> str:
+    if isinstance(data, dict):
+        if rtype == "identity" and "platform" in data:
+            return f"identity '{data.get('platform')}:{data.get('platform_user_id')}'"
+        if data.get("external_id") is not None:
+            return f"{rtype} {str(data['external_id'])!r}"
+    return rtype
+
+
+def _describe(exc: ValidationError, raw: str | bytes) -> str:
+    """A person-readable reason for a line pydantic refused."""
+    try:
+        data = json.loads(raw)
+    except ValueError as bad:
+        return f"not valid JSON ({bad})"
+    if not isinstance(data, dict):
+        return "a record must be a JSON object"
+    rtype = data.get("type")
+    reasons: list[str] = []
+    for err in exc.errors(include_url=False):
+        kind = err["type"]
+        loc = [str(p) for p in err["loc"][1:]]  # the first element is the record type
+        where = ".".join(loc)
+        if kind == "union_tag_not_found":
+            return f"missing 'type' (one of {', '.join(TYPES)})"
+        if kind == "union_tag_invalid":
+            return f"unknown type {rtype!r} (one of {', '.join(TYPES)})"
+        if kind == "missing":
+            reasons.append(f"missing required field '{where}'")
+        elif kind == "extra_forbidden":
+            reasons.append(f"unknown field '{where}'")
+        elif kind == "value_error":
+            reasons.append(f"{where}: {err['ctx']['error']}")
+        else:
+            reasons.append(f"{where}: {err['msg']} (got {json.dumps(err['input'])[:60]})")
+    return f"{_label(str(rtype), data)}: {'; '.join(reasons)}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w]+", "-", fold(name)).strip("-")[:100] or "team"
+
+
+def _norm(value: Any) -> Any:
+    """A value in the form both the file and the database give, for comparison."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, Decimal):
+        return value.quantize(_CENT)
+    return value
+
+
+def _key_of(spec: _Spec, rec: Any) -> Any:
+    if len(spec.key) == 1:
+        return getattr(rec, spec.key[0])
+    return tuple(getattr(rec, k) for k in spec.key)
+
+
+def _load(session: Session, spec: _Spec, wanted: set[Any] | None) -> dict[Any, dict[str, Any]]:
+    """Existing rows by key (None loads the whole table): one scan or a few IN queries."""
+    t = spec.table
+    cols = [t.c.id, *(t.c[k] for k in spec.key), *(t.c[c] for c in spec.columns)]
+    if spec.type == "interaction":
+        cols.append(t.c.deleted_at)
+
+    def keyed(rows: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for row in rows:
+            m = dict(row._mapping)
+            key = m[spec.key[0]] if len(spec.key) == 1 else tuple(m[k] for k in spec.key)
+            yield key, m
+
+    if wanted is None or len(wanted) > _SCAN_ABOVE or len(spec.key) > 1:
+        found = dict(keyed(session.execute(select(*cols))))
+        return found if wanted is None else {k: v for k, v in found.items() if k in wanted}
+    found = {}
+    keys = sorted(wanted)
+    col = t.c[spec.key[0]]
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        found.update(keyed(session.execute(select(*cols).where(col.in_(chunk)))))
+    return found
+
+
+class _Importer:
+    """One import run: parse, check everything, then write type by type."""
+
+    def __init__(self, session: Session, stages: tuple[Stage, ...]) -> None:
+        self.session = session
+        self.stage_names = [s.name for s in stages]
+        self.errors = _Errors()
+        self.records: dict[str, list[tuple[int, Any]]] = {t: [] for t in TYPES}
+        self.in_file: dict[str, dict[Any, int]] = {t: {} for t in TYPES}
+        self.db: dict[str, dict[Any, dict[str, Any]]] = {}
+        self.ids: dict[str, dict[Any, int]] = {t: {} for t in TYPES}
+        # Team of each user record (a team external_id), and teams the users' records create.
+        self.user_team: dict[str, str] = {}
+        self.new_teams: dict[str, str] = {}
+        self.customer_owner: dict[str, int] = {}
+        self.file_customer: dict[str, dict[str, str]] = {}
+        self.broken: dict[str, set[str]] = {t: set() for t in TYPES}
+        self.report = ImportReport()
+        self.now = utcnow()
+
+    # -- phase 1: parse ----------------------------------------------------------------------
+
+    def parse(self, lines: Iterable[str]) -> None:
+        context = {"stages": self.stage_names}
+        for lineno, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                rec = _RECORD.validate_json(raw, context=context)
+            except ValidationError as exc:
+                self._note_broken(raw)
+                self.errors.add(lineno, _describe(exc, raw))
+                continue
+            spec = SPECS[rec.type]
+            key = _key_of(spec, rec)
+            seen = self.in_file[rec.type]
+            if key in seen:
+                self.errors.add(lineno, f"{self._label(rec)} appears twice (also line {seen[key]})")
+                continue
+            seen[key] = lineno
+            self.records[rec.type].append((lineno, rec))
+
+    def _note_broken(self, raw: str | bytes) -> None:
+        # A bad line's record still "exists" for references, so one typo is one error, not many.
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return
+        if isinstance(data, dict) and data.get("type") in self.broken:
+            self.broken[data["type"]].add(str(data.get("external_id")))
+
+    def _label(self, rec: Any) -> str:
+        if rec.type == "identity":
+            return f"identity '{rec.platform}:{rec.platform_user_id}'"
+        return f"{rec.type} {rec.external_id!r}"
+
+    # -- phase 2: load what exists, check every reference ------------------------------------
+
+    def load(self) -> None:
+        wanted: dict[str, set[Any]] = {t: set(self.in_file[t]) for t in TYPES}
+        for rtype in TYPES:
+            for _, rec in self.records[rtype]:
+                for f in SPECS[rtype].data_fields:
+                    target = _REFS.get(f)
+                    value = getattr(rec, f)
+                    if target and target != "team" and value is not None:
+                        wanted[target].add(value)
+        for rtype, spec in SPECS.items():
+            # Staff tables are small and users' teams may be named rather than referenced.
+            everything = rtype in ("team", "user", "identity")
+            self.db[rtype] = _load(self.session, spec, None if everything else wanted[rtype])
+            self.ids[rtype] = {k: row["id"] for k, row in self.db[rtype].items()}
+        for ext, row in self.db["customer"].items():
+            self.customer_owner[ext] = row["owner_id"]
+
+    def _known(self, rtype: str, ext: str) -> bool:
+        return ext in self.in_file[rtype] or ext in self.db[rtype] or ext in self.broken[rtype]
+
+    def check(self) -> None:
+        self.file_customer = {
+            t: {rec.external_id: rec.customer for _, rec in self.records[t]}
+            for t in ("deal", "contact")
+        }
+        self._check_teams()
+        for rtype in TYPES:
+            for lineno, rec in self.records[rtype]:
+                for f in SPECS[rtype].data_fields:
+                    target = _REFS.get(f)
+                    value = getattr(rec, f)
+                    if target in (None, "team") or value is None:
+                        continue
+                    if not self._known(target, value):
+                        self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
+                self._check_consistency(lineno, rec)
+
+    def _check_teams(self) -> None:
+        by_name: dict[str, str] = {}
+        for ext, row in self.db["team"].items():
+            if ext not in self.in_file["team"]:
+                by_name[row["name"]] = ext
+        for lineno, rec in self.records["team"]:
+            other = by_name.get(rec.name)
+            if other is not None and other != rec.external_id:
+                self.errors.add(
+                    lineno,
+                    f"team {rec.external_id!r} has name {rec.name!r}, used by team {other!r}",
+                )
+            by_name[rec.name] = rec.external_id
+        exts = set(self.in_file["team"]) | set(self.db["team"])
+        folded = {fold(name): ext for name, ext in by_name.items()}
+        for _, rec in self.records["user"]:
+            if rec.team is None:
+                continue
+            team = rec.team
+            if team in exts:
+                ext = team
+            elif fold(team) in folded:
+                ext = folded[fold(team)]
+            else:
+                ext = _slug(team)
+                if ext not in exts:
+                    # A team only named by users' records: create it.
+                    self.new_teams[ext] = team
+                    exts.add(ext)
+                    folded[fold(team)] = ext
+            self.user_team[rec.external_id] = ext
+
+    def _belongs(self, rtype: str, ext: str, customer: str) -> bool:
+        """Whether the deal or contact `ext` is (or will be, after this file) `customer`'s."""
+        in_file = self.file_customer[rtype].get(ext)
+        if in_file is not None:
+            return in_file == customer
+        row = self.db[rtype].get(ext)
+        cust = self.db["customer"].get(customer)
+        return row is not None and cust is not None and row["customer_id"] == cust["id"]
+
+    def _check_consistency(self, lineno: int, rec: Any) -> None:
+        """A note's deal and contact, and a reminder's deal, must belong to its customer."""
+        if rec.type not in ("interaction", "reminder") or rec.customer is None:
+            return
+        customer = rec.customer
+        if not self._known("customer", customer):
+            return
+        if (
+            rec.deal is not None
+            and self._known("deal", rec.deal)
+            and not self._belongs("deal", rec.deal, customer)
+        ):
+            self.errors.add(
+                lineno,
+                f"{self._label(rec)}: deal {rec.deal!r} is not a deal of customer {customer!r}",
+            )
+        contact = getattr(rec, "contact", None)
+        if (
+            contact is not None
+            and self._known("contact", contact)
+            and not self._belongs("contact", contact, customer)
+        ):
+            self.errors.add(
+                lineno,
+                f"{self._label(rec)}: contact {contact!r} does not work at customer {customer!r}",
+            )
+
+    # -- phase 3: write ----------------------------------------------------------------------
+
+    def write(self) -> None:
+        for rtype in TYPES:
+            items = self.records[rtype]
+            if rtype == "team":
+                items = items + [
+                    (0, TeamRecord(type="team", external_id=ext, name=name))
+                    for ext, name in self.new_teams.items()
+                ]
+            for start in range(0, len(items), _BATCH):
+                self._write_batch(SPECS[rtype], items[start : start + _BATCH])
+        # Bulk statements bypass the identity map; do not let stale objects linger.
+        self.session.expire_all()
+
+    def _values(self, spec: _Spec, rec: Any, fields: Iterable[str]) -> dict[str, Any]:
+        """Column values for the given record fields, references resolved to ids."""
+        out: dict[str, Any] = {}
+        for f in fields:
+            value = getattr(rec, f)
+            if f == "team":
+                out["team_id"] = (
+                    None if value is None else self.ids["team"][self.user_team[rec.external_id]]
+                )
+            elif f in _REFS:
+                out[f"{f}_id"] = None if value is None else self.ids[_REFS[f]][value]
+            else:
+                out[f] = value
+        if spec.type == "customer" and "name" in out:
+            out["name_key"] = name_key(out["name"])
+        if spec.type == "deal" and "title" in out:
+            out["title_key"] = name_key(out["title"])
+        return out
+
+    def _write_batch(self, spec: _Spec, items: list[tuple[int, Any]]) -> None:
+        table = spec.table
+        columns = spec.columns
+        has_updated = "updated_at" in table.c
+        existing = self.db[spec.type]
+        inserts: list[dict[str, Any]] = []
+        insert_keys: list[Any] = []
+        updates: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        for _, rec in items:
+            key = _key_of(spec, rec)
+            row = existing.get(key)
+            if row is None:
+                values = self._values(spec, rec, spec.data_fields)
+                self._fill_defaults(spec, rec, values)
+                for k, part in zip(spec.key, key if len(spec.key) > 1 else (key,), strict=True):
+                    values[k] = part
+                values.setdefault("created_at", self.now)
+                if has_updated:
+                    values["updated_at"] = self.now
+                inserts.append(values)
+                insert_keys.append(key)
+                continue
+            given = [f for f in spec.data_fields if f in rec.model_fields_set]
+            values = self._values(spec, rec, given)
+            if spec.type == "deal":
+                # Not-null columns: an explicit null means "keep what is there".
+                for col in ("owner_id", "created_at"):
+                    if values.get(col, 0) is None:
+                        del values[col]
+            changes = {
+                col: [jsonable(row[col]), jsonable(new)]
+                for col, new in values.items()
+                if col not in _DERIVED and _norm(row[col]) != _norm(new)
+            }
+            if not changes:
+                self.report.unchanged[spec.type] += 1
+                self._remember(spec, rec, row["id"], {**row, **values})
+                continue
+            merged = {col: row[col] for col in columns}
+            merged.update(values)
+            update_row = {"id": row["id"], **merged}
+            if has_updated:
+                update_row["updated_at"] = self.now
+            updates.append(update_row)
+            audits.append(self._audit("import.update", spec, row["id"], changes))
+            self.report.updated[spec.type] += 1
+            self._remember(spec, rec, row["id"], merged)
+        if updates:
+            self.session.execute(update(spec.model), updates)
+        if inserts:
+            result = self.session.execute(
+                insert(spec.model).returning(
+                    table.c.id,
+                    sort_by_parameter_order=True,  # type: ignore[call-arg]
+                ),
+                inserts,
+            )
+            new_ids = list(result.scalars())
+            skip = _NOT_AUDITED
+            audited = [c.key for c in table.c if c.key not in skip]
+            for key, new_id, values in zip(insert_keys, new_ids, inserts, strict=True):
+                snapshot = {c: jsonable(values.get(c)) for c in audited}
+                audits.append(self._audit("import.create", spec, new_id, diff(None, snapshot)))
+                self.ids[spec.type][key] = new_id
+                self._remember_new(spec, key, values)
+            self.report.created[spec.type] += len(inserts)
+        if audits:
+            self.session.execute(insert(AuditEntry), audits)
+
+    def _fill_defaults(self, spec: _Spec, rec: Any, values: dict[str, Any]) -> None:
+        if spec.type != "deal":
+            return
+        if values.get("owner_id") is None:
+            values["owner_id"] = self.customer_owner[rec.customer]
+        if values.get("created_at") is None:
+            values["created_at"] = self.now
+
+    def _remember(self, spec: _Spec, rec: Any, row_id: int, values: dict[str, Any]) -> None:
+        self.ids[spec.type][_key_of(spec, rec)] = row_id
+        if spec.type == "customer":
+            self.customer_owner[rec.external_id] = values["owner_id"]
+
+    def _remember_new(self, spec: _Spec, key: Any, values: dict[str, Any]) -> None:
+        if spec.type == "customer":
+            self.customer_owner[key] = values["owner_id"]
+
+    def _audit(
+        self, action: str, spec: _Spec, entity_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "at": self.now,
+            "actor_id": None,
+            "actor_label": "import",
+            "action": action,
+            "entity_type": spec.table.name,
+            "entity_id": entity_id,
+            "changes": changes,
+        }
+
+
+def import_jsonl(
+    session: Session, lines: Iterable[str], *, stages: tuple[Stage, ...]
+) -> ImportReport:
+    """Upsert a JSON Lines file by external_id; raises ImportFailed (nothing written) if bad."""
+    importer = _Importer(session, stages)
+    try:
+        importer.parse(lines)
+        importer.load()
+        importer.check()
+    except _TooMany:
+        importer.errors.raise_if_any(truncated=True)
+    importer.errors.raise_if_any()
+    importer.write()
+    return importer.report

@@ -1,0 +1,101 @@
+"""Every verb answers bad input with a clear reply that says what to type, and writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_core.models import AuditEntry, Contact, Customer, Deal, Interaction, StageChange
+from handlers.verbs import all_verbs
+from tests.conftest import TestBot
+
+TABLES = (Customer, Contact, Deal, StageChange, Interaction, AuditEntry)
+
+# (typed line, a fragment the reply must contain: the thing to type instead)
+BAD = [
+    ("customer", "customer Acme"),
+    ("customer Nowhere Inc", "find Nowhere"),
+    ("customer #abc", "find #abc"),
+    ("find", "find acme"),
+    ("find !!!", "find acme"),
+    ("customers page zero", "customers page 2"),
+    ("new customer", "new customer Acme Logistics"),
+    ("new customer Acme city", "new customer Acme Logistics"),
+    ("new customer Acme owner", "new customer Acme Logistics"),
+    ("new customer ...", "new customer Acme Logistics"),
+    ('new customer "Acme" junk', "new customer Acme Logistics"),
+    ("new customer " + "x" * 400, "at most 300"),
+    ("contact add", "contact add Acme:"),
+    ("contact add Acme", "contact add Acme:"),
+    ("contact add Acme: dana@acme.example", "name first"),
+    ("contact add Acme: Dana, not-an-email@", "dana@acme.example"),
+    ("contact add Acme: Dana, a@b.example, c@d.example", "one email"),
+    ("contact add Acme: Dana, +1 (555) 12", "digits"),
+    ("log", "log call Acme:"),
+    ("log call Acme", "log call Acme:"),
+    ("log call Acme:", "after the colon"),
+    ("log call : hello", "customer Acme"),
+    ("log call Acme, deal Nope: x", "deals"),
+    ("log call Acme, next year: x", "future"),
+    ("undo", "undo #42"),
+    ("undo last", "undo #42"),
+    ("undo #999", "no note #999"),
+    ("deals Nowhere", "find Nowhere"),
+    ("new deal", "new deal Acme:"),
+    ("new deal Acme:", "new deal Acme:"),
+    ("new deal Acme: Fleet -5", "amount"),
+    ('new deal Acme: "Fleet" lots', "amount"),
+    ("new deal Acme: Fleet 10 close 2026-02-30", "2026-12-15"),
+    ("new deal Acme: Fleet 10 stage nope", "lead, qualified"),
+    ("new deal Acme: Fleet 10 owner @ghost", "@alice"),
+    ("new deal Acme: Fleet 99999999999999", "amount"),
+    ("move", "move Fleet renewal to negotiation"),
+    ("move Fleet to nowhere", "lead, qualified"),
+    ("move Ghost deal to won", "deals"),
+    ("move Fleet to lost", "Say why"),
+    ("move Fleet to lead", "already in lead"),
+    ("pipeline please", "Type `pipeline`"),
+    ("help frobnicate", "`help`"),
+    ("whoami now", "Type `whoami`"),
+    ("frobnicate", "`help`"),
+    ("custmer Acme", "Did you mean `customer`"),
+    ("", "help"),
+    ("   ", "help"),
+]
+
+
+def test_every_verb_has_bad_input_cases() -> None:
+    """A verb added without a bad-input case here fails this test."""
+    covered = {line.split()[0] if line.split() else "" for line, _ in BAD}
+    covered |= {" ".join(line.split()[:2]) for line, _ in BAD}
+    missing = [v.name for v in all_verbs() if v.name not in covered]
+    assert not missing
+
+
+@pytest.mark.parametrize(("line", "hint"), BAD)
+def test_bad_input_is_explained_and_writes_nothing(testbot: TestBot, line: str, hint: str) -> None:
+    """The reply is an error (or a question) that names what to type; no row changes."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: Fleet 100")
+    before = tuple(testbot.count(t) for t in TABLES)
+    reply = testbot("alice", line)
+    assert reply.status in ("error", "info"), (line, reply.text)
+    assert hint in reply.text, (line, reply.text)
+    assert tuple(testbot.count(t) for t in TABLES) == before
+
+
+def test_handler_crash_is_an_apology_with_reference(
+    testbot: TestBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception never leaves the dispatcher: a reply with a reference id."""
+    from handlers.registry import Verb
+
+    def broken(_req: object) -> object:
+        raise RuntimeError("boom")
+
+    testbot.dispatcher.registry.add(Verb("explode", broken, "explode", (), writes=False))  # type: ignore[arg-type]
+    reply = testbot("alice", "explode secret customer text")
+    assert reply.status == "error"
+    assert "reference" in reply.text
+    ref = reply.text.rsplit(" ", 1)[-1].rstrip(".")
+    assert ref in caplog.text
+    assert "secret customer text" not in caplog.text
