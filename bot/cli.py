@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.bootstrap import App, build
@@ -52,7 +53,14 @@ def _user_id(app: App, who: str) -> int:
 @click.pass_context
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CRMBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"Configuration error: {problems}. See .env.example.")
+        raise
     logging.basicConfig(
         level=(log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

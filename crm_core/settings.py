@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     log_level: str = "INFO"
 
+    @field_validator("stages")
+    @classmethod
+    def _valid_stages(cls, value: str) -> str:
+        if value.strip():
+            parse_stages(value)  # raises ValueError with a message naming the bad stage
+        return value
+
     @field_validator("default_currency")
     @classmethod
     def _upper_currency(cls, value: str) -> str:

@@ -37,16 +37,17 @@ def parse_stages(spec: str) -> tuple[Stage, ...]:
     stages: list[Stage] = []
     for order, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
         bits = [b.strip() for b in part.split(":")]
-        if len(bits) < 2 or not bits[0]:
+        if not 2 <= len(bits) <= 3 or not bits[0]:
             raise ValueError(f"stage {part!r}: expected name:probability[:won|lost]")
         flag = bits[2].lower() if len(bits) > 2 else ""
         if flag not in ("", "won", "lost"):
             raise ValueError(f"stage {part!r}: the flag must be 'won' or 'lost'")
         try:
             percent = Decimal(bits[1])
+            in_range = percent.is_finite() and Decimal(0) <= percent <= Decimal(100)
         except ArithmeticError as exc:
             raise ValueError(f"stage {part!r}: probability must be a number 0-100") from exc
-        if not Decimal(0) <= percent <= Decimal(100):
+        if not in_range:
             raise ValueError(f"stage {part!r}: probability must be between 0 and 100")
         stages.append(
             Stage(bits[0].lower(), order, percent / 100, won=flag == "won", lost=flag == "lost")
@@ -56,6 +57,8 @@ def parse_stages(spec: str) -> tuple[Stage, ...]:
         raise ValueError("stage names must be unique")
     if not any(s.won for s in stages) or not any(s.lost for s in stages):
         raise ValueError("the stages need one marked :won and one marked :lost")
+    if all(s.closed for s in stages):
+        raise ValueError("the stages need at least one open stage (without :won or :lost)")
     return tuple(stages)
 
 

@@ -40,6 +40,7 @@ _LEGAL_SUFFIXES = {
 _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_DOTTED = re.compile(r"\b(?:\w\.){2,}")
 
 
 @cache
@@ -60,7 +61,9 @@ def fold(text: str) -> str:
 
 def name_key(name: str) -> str:
     """The comparison key of a customer or deal name."""
-    text = _PUNCT.sub(" ", fold(name).replace("&", " and "))
+    # "S.A." and "L.L.C." are the legal forms SA and LLC: drop the dots before punctuation goes.
+    folded = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), fold(name))
+    text = _PUNCT.sub(" ", folded.replace("&", " and "))
     words = [w for w in text.split() if w]
     while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
@@ -68,7 +71,8 @@ def name_key(name: str) -> str:
         words.pop(0)
     key = " ".join(words)
     for suffix in _CJK_SUFFIXES:
-        if key.endswith(suffix) and len(key) > len(suffix):
-            key = key[: -len(suffix)].strip()
+        if key.endswith(suffix):
+            if len(key) > len(suffix):
+                key = key[: -len(suffix)].strip()
             break
     return key

@@ -11,6 +11,10 @@ import dateparser
 from crm_core.text import to_simplified
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_ISO_MOMENT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?$")
+# Clock times typed in a phrase; dateparser silently drops impossible ones ("25pm").
+_AMPM = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)\b", re.I)
+_HHMM = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 # Plain Chinese day words dateparser does not read; richer Chinese phrases belong to reminders.
 _ZH_DAYS = {"今天": 0, "昨天": -1, "前天": -2, "明天": 1, "后天": 2}
 _ZH_DAY = re.compile(
@@ -34,11 +38,32 @@ def _zh(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
 
 
+def _impossible_clock(text: str) -> bool:
+    for m in _AMPM.finditer(text):
+        if not 1 <= int(m.group(1)) <= 12 or (m.group(2) and int(m.group(2)) > 59):
+            return True
+    return any(int(m.group(1)) > 23 or int(m.group(2)) > 59 for m in _HHMM.finditer(text))
+
+
+def _iso(text: str, tz: ZoneInfo) -> datetime | None:
+    m = _ISO_MOMENT.match(text)
+    assert m is not None
+    y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
+    try:
+        return datetime(y, mo, d, h, mi, tzinfo=tz)
+    except ValueError:
+        return None
+
+
 def parse_when(text: str, tz: ZoneInfo, now: datetime, *, prefer: str = "past") -> datetime | None:
     """A moment typed by a person in zone `tz`, as aware UTC; None when it cannot be read."""
     text = text.strip()
-    if not text:
+    if not text or _impossible_clock(text):
         return None
+    if _ISO_MOMENT.match(text):
+        # ISO dates are year-month-day, never a day-month swap of an impossible month.
+        moment = _iso(text, tz)
+        return moment.astimezone(UTC) if moment else None
     found = _zh(text, tz, now)
     if found is None:
         local_now = now.astimezone(tz).replace(tzinfo=None)

@@ -35,11 +35,13 @@ def _literal_keys() -> set[str]:
                     continue
                 first = node.args[0]
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                if name in {"t", "Invalid", "NotFound", "PermissionDenied", "CrmError"} and (
-                    isinstance(first, ast.Constant) and isinstance(first.value, str)
+                if (
+                    name in {"t", "Invalid", "NotFound", "PermissionDenied", "CrmError"}
+                    and isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                    and KEY.match(first.value)
                 ):
-                    if KEY.match(first.value):
-                        keys.add(first.value)
+                    keys.add(first.value)
     return keys
 
 

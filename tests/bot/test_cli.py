@@ -1,0 +1,228 @@
+"""The `crmbot` command line, run through click's CliRunner and as the installed script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from bot.cli import main
+from crm_core.db import head_revision, make_engine, make_session_factory
+from crm_core.models import Customer, User
+from crm_core.settings import Settings
+
+
+def _settings_env() -> list[str]:
+    return [f"CRMBOT_{name.upper()}" for name in Settings.model_fields]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data directory, SQLite, and no stray settings from the environment or .env."""
+    for name in _settings_env():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CRMBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def cli(data_dir: Path) -> CliRunner:
+    """A runner over the data directory."""
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
+    """Run `crmbot ARGS`."""
+    return runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+
+@pytest.fixture
+def ready(cli: CliRunner) -> CliRunner:
+    """An upgraded database with alice in it."""
+    assert invoke(cli, "db", "upgrade").exit_code == 0
+    result = invoke(cli, "user", "add", "alice", "--name", "Alice Ng", "--team", "East")
+    assert result.exit_code == 0, result.output
+    return cli
+
+
+def _customers(data_dir: Path) -> list[str]:
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    try:
+        with make_session_factory(engine)() as session:
+            return sorted(session.scalars(select(Customer.name)))
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_and_current(cli: CliRunner, data_dir: Path) -> None:
+    """`db current` says empty, `db upgrade` migrates into the data directory, then current."""
+    head = head_revision()
+    before = invoke(cli, "db", "current")
+    assert before.exit_code == 0
+    assert before.stdout.strip() == f"database: empty; code: {head}"
+
+    up = invoke(cli, "db", "upgrade")
+    assert up.exit_code == 0, up.output
+    assert head in up.stdout
+    assert (data_dir / "crmbot.sqlite").is_file()
+
+    after = invoke(cli, "db", "current")
+    assert after.stdout.strip() == f"database: {head}; code: {head}"
+    # Upgrading again is harmless.
+    assert invoke(cli, "db", "upgrade").exit_code == 0
+
+
+def test_user_add(ready: CliRunner, data_dir: Path) -> None:
+    """A user is created with the given role, team, zone and locale."""
+    result = invoke(
+        ready,
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob Li",
+        "--role",
+        "manager",
+        "--team",
+        "East",
+        "--timezone",
+        "Asia/Shanghai",
+        "--locale",
+        "zh",
+    )
+    assert result.exit_code == 0, result.output
+    assert "@bob" in result.stdout and "manager" in result.stdout
+    listing = invoke(ready, "user", "list").stdout
+    assert "@alice\tAlice Ng\trep\tEast\tUTC" in listing
+    assert "@bob\tBob Li\tmanager\tEast\tAsia/Shanghai" in listing
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    with make_session_factory(engine)() as session:
+        bob = session.scalars(select(User).where(User.external_id == "bob")).one()
+        assert (bob.locale, bob.timezone) == ("zh", "Asia/Shanghai")
+    engine.dispose()
+
+
+def test_user_add_bad_timezone(ready: CliRunner) -> None:
+    """An unknown zone is refused with exit code 2 and an example of a good one."""
+    result = invoke(ready, "user", "add", "zed", "--name", "Zed", "--timezone", "Mars/Olympus")
+    assert result.exit_code == 2
+    assert "Mars/Olympus" in result.stderr
+    assert "Europe/Berlin" in result.stderr
+    assert "@zed" not in invoke(ready, "user", "list").stdout
+
+
+def test_user_add_duplicate_handle(ready: CliRunner) -> None:
+    """A second @alice is refused with exit code 2 and says why."""
+    result = invoke(ready, "user", "add", "alice", "--name", "Another Alice")
+    assert result.exit_code == 2
+    assert "already" in result.stderr and "@alice" in result.stderr
+    assert "Another Alice" not in invoke(ready, "user", "list").stdout
+
+
+def test_user_add_bad_role_is_a_usage_error(ready: CliRunner) -> None:
+    """click itself refuses a role that does not exist."""
+    result = invoke(ready, "user", "add", "zed", "--name", "Zed", "--role", "boss")
+    assert result.exit_code == 2
+    assert "boss" in result.stderr
+
+
+def test_run_creates_a_customer(ready: CliRunner, data_dir: Path) -> None:
+    """`run --as alice` runs one command and prints the reply as text."""
+    result = invoke(ready, "run", "--as", "alice", "new customer Acme")
+    assert result.exit_code == 0, result.output
+    assert "Acme" in result.stdout
+    assert "[1] " in result.stdout
+    assert _customers(data_dir) == ["Acme"]
+
+
+def test_run_json(ready: CliRunner) -> None:
+    """`run --json` prints the Reply as JSON."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
+    result = invoke(ready, "run", "--as", "@alice", "--json", "customer Acme")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["title"] == "Acme"
+    assert data["status"] == "ok"
+    assert data["image"] is None
+    assert any(f["value"] == "Alice Ng" for f in data["fields"])
+    assert all({"label", "action", "payload"} <= set(b) for b in data["buttons"])
+
+
+def test_run_failure_exits_non_zero(ready: CliRunner) -> None:
+    """A command that fails prints why and exits 1."""
+    result = invoke(ready, "run", "--as", "alice", "--json", "customer Nowhere Inc")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] == "error"
+
+
+def test_run_unknown_user(ready: CliRunner, data_dir: Path) -> None:
+    """An unknown user is refused before anything runs."""
+    result = invoke(ready, "run", "--as", "nobody", "new customer Acme")
+    assert result.exit_code == 2
+    assert "nobody" in result.stderr
+    assert _customers(data_dir) == []
+
+
+def test_run_on_a_database_that_is_not_upgraded(cli: CliRunner, data_dir: Path) -> None:
+    """Every command that needs the schema says to run `crmbot db upgrade`."""
+    for args in (
+        ["run", "--as", "alice", "help"],
+        ["user", "add", "alice", "--name", "Alice"],
+        ["user", "list"],
+    ):
+        result = invoke(cli, *args)
+        assert result.exit_code != 0, args
+        assert "crmbot db upgrade" in result.stderr, args
+        assert "Traceback" not in result.output
+
+
+def test_bad_stages_setting_is_a_clear_error(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad setting names the variable and exits 2, like every other refusal."""
+    monkeypatch.setenv("CRMBOT_STAGES", "garbage")
+    result = ready.invoke(main, ["run", "--as", "alice", "help"])
+    assert result.exit_code == 2
+    assert "CRMBOT_STAGES" in result.stderr and "garbage" in result.stderr
+
+
+def _crmbot() -> str:
+    found = Path(sys.executable).parent / "crmbot"
+    if found.is_file():
+        return str(found)
+    which = shutil.which("crmbot")
+    if which is None:
+        pytest.fail("the crmbot console script is not installed (pip install -e .)")
+    return which
+
+
+def test_console_script_reads_commands_from_stdin(ready: CliRunner, data_dir: Path) -> None:
+    """The installed `crmbot console --as alice` answers each piped line, then exits."""
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env["CRMBOT_DATA_DIR"] = str(data_dir)
+    proc = subprocess.run(
+        [_crmbot(), "console", "--as", "alice"],
+        input="new customer Acme Logistics\ncustomer Acme Logistics\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=data_dir,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().split("\n\n", 1)
+    assert "Acme Logistics" in first
+    # The card of the second command: title, underline, owner.
+    assert second.startswith("Acme Logistics\n====")
+    assert "Alice Ng" in second
+    assert "crm> " not in proc.stdout
+    assert _customers(data_dir) == ["Acme Logistics"]

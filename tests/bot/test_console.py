@@ -1,0 +1,214 @@
+"""The console adapter: Reply rendered as text, and a REPL over the real dispatcher."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.console import ConsoleSession, render_text
+from crm_core.models import Customer, Interaction, InteractionKind
+from handlers.reply import Button, Field, Reply, Section
+from tests.conftest import TestBot
+
+# Delivery hints: they change how a reply is sent, not what it says.
+EXEMPT = {"ephemeral", "status", "shareable"}
+PNG = b"\x89PNG\r\n\x1a\nnot-really-a-png"
+
+# One non-default value per content field of Reply, and the text each must produce.
+SAMPLES: dict[str, tuple[Any, list[str]]] = {
+    "title": ("Acme Logistics", ["Acme Logistics"]),
+    "text": ("Logged a call with Acme.", ["Logged a call with Acme."]),
+    "fields": (
+        [Field("Owner", "Alice"), Field("Last contact", "2 days ago")],
+        ["Owner", "Alice", "Last contact", "2 days ago"],
+    ),
+    "items": (["first item", "second item"], ["first item", "second item"]),
+    "sections": (
+        [Section("Contacts", ["Dana Li", "Sam Wu"]), Section("Open deals", ["Fleet renewal"])],
+        ["Contacts", "Dana Li", "Sam Wu", "Open deals", "Fleet renewal"],
+    ),
+    "buttons": (
+        [Button.run("Open", "customer #1"), Button("Undo", "undo", {"id": 3}, "danger")],
+        ["[1] Open", "[2] Undo"],
+    ),
+    "image": (PNG, ["[image: "]),
+}
+
+
+def _full_reply() -> Reply:
+    return Reply(**{name: value for name, (value, _) in SAMPLES.items()})
+
+
+def _image_path(rendered: str) -> Path:
+    match = re.search(r"\[image: (.+?)\]", rendered)
+    assert match, rendered
+    return Path(match.group(1))
+
+
+def test_every_content_field_of_reply_is_rendered(tmp_path: Path) -> None:
+    """A field added to Reply without a sample and rendering support fails here."""
+    reply = _full_reply()
+    rendered = render_text(reply, image_dir=tmp_path)
+    for f in dataclasses.fields(Reply):
+        if f.name in EXEMPT:
+            continue
+        assert f.name in SAMPLES, f"Reply.{f.name} is new: render it in bot/console.py, add it here"
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        assert getattr(reply, f.name) != default, f"the sample for Reply.{f.name} is the default"
+        for expected in SAMPLES[f.name][1]:
+            assert expected in rendered, f"Reply.{f.name}: {expected!r} missing from\n{rendered}"
+
+
+def test_exempt_names_are_real_fields() -> None:
+    """The exemptions name existing fields, so a renamed hint cannot hide a content field."""
+    names = {f.name for f in dataclasses.fields(Reply)}
+    assert names >= EXEMPT
+    assert names - EXEMPT == set(SAMPLES)
+
+
+def test_render_layout(tmp_path: Path) -> None:
+    """Title first and underlined, fields aligned, list lines bulleted, buttons last."""
+    rendered = render_text(_full_reply(), image_dir=tmp_path)
+    lines = rendered.splitlines()
+    assert lines[0] == "Acme Logistics"
+    assert set(lines[1]) == {"="}
+    assert lines[2] == "Logged a call with Acme."
+    assert "Owner        : Alice" in lines
+    assert "Last contact : 2 days ago" in lines
+    assert "  • second item" in lines
+    assert lines.index("Contacts:") < lines.index("  • Dana Li") < lines.index("Open deals:")
+    assert lines[-1] == "[1] Open  [2] Undo"
+
+
+def test_image_is_written_under_image_dir(tmp_path: Path) -> None:
+    """The image bytes land in a file under image_dir and its path is printed."""
+    image_dir = tmp_path / "images" / "nested"
+    rendered = render_text(Reply(text="chart", image=PNG), image_dir=image_dir)
+    path = _image_path(rendered)
+    assert path.parent == image_dir
+    assert path.suffix == ".png"
+    assert path.read_bytes() == PNG
+    # Different images never overwrite each other.
+    other = _image_path(render_text(Reply(image=PNG + b"2"), image_dir=image_dir))
+    assert other != path
+    assert path.read_bytes() == PNG
+
+
+def test_empty_reply_renders_nothing(tmp_path: Path) -> None:
+    """No content means no text (and no image file)."""
+    assert render_text(Reply(), image_dir=tmp_path) == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def _acmes(testbot: TestBot) -> dict[str, int]:
+    for name in ("Acme Logistics", "Acme Foods"):
+        assert testbot("alice", f"new customer {name}").status == "ok"
+    rows = testbot.query(select(Customer).where(Customer.name.like("Acme%")))
+    return {c.name: c.id for c in rows}
+
+
+def test_console_types_a_command(testbot: TestBot) -> None:
+    """A typed line goes through the real dispatcher."""
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    reply = session.handle("  new customer Zenith Tools  ")
+    assert reply.status == "ok"
+    assert "Zenith Tools" in render_text(reply)
+    assert [c.name for c in testbot.query(select(Customer))] == ["Zenith Tools"]
+
+
+def test_console_number_presses_a_button_of_the_previous_reply(testbot: TestBot) -> None:
+    """`1` after an ambiguous name logs to the first candidate offered."""
+    ids = _acmes(testbot)
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    choice = session.handle("log call acme: hi")
+    assert choice.status != "error"
+    assert len(choice.buttons) == 2
+    assert "[1] " in render_text(choice) and "[2] " in render_text(choice)
+    assert testbot.count(Interaction) == 0
+
+    first = choice.buttons[0].label
+    chosen = next(name for name in ids if first.startswith(name))
+    done = session.handle("1")
+    assert done.status == "ok", done.text
+    notes = testbot.query(select(Interaction))
+    assert [(n.customer_id, n.kind, n.text) for n in notes] == [
+        (ids[chosen], InteractionKind.call, "hi")
+    ]
+    assert notes[0].author_id == testbot.users["alice"]
+    assert notes[0].source == "console"
+    # The buttons now are those of the latest reply.
+    assert session.buttons == list(done.buttons)
+
+
+def test_console_second_button(testbot: TestBot) -> None:
+    """`2` presses the second choice, not the first."""
+    ids = _acmes(testbot)
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    choice = session.handle("log visit acme: dropped by")
+    second = choice.buttons[1].label
+    chosen = next(name for name in ids if second.startswith(name))
+    assert session.handle("2").status == "ok"
+    notes = testbot.query(select(Interaction))
+    assert [(n.customer_id, n.kind) for n in notes] == [(ids[chosen], InteractionKind.visit)]
+
+
+def test_console_out_of_range_number_is_text(testbot: TestBot) -> None:
+    """A number with no such button is dispatched as typed text."""
+    _acmes(testbot)
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    assert len(session.handle("log call acme: hi").buttons) == 2
+    for typed in ("3", "0"):
+        reply = session.handle(typed)
+        assert reply.status == "error"
+        assert f'"{typed}"' in reply.text
+    assert testbot.count(Interaction) == 0
+
+
+def test_console_number_with_no_previous_buttons_is_text(testbot: TestBot) -> None:
+    """At the start there is nothing to press."""
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    reply = session.handle("1")
+    assert reply.status == "error"
+    assert '"1"' in reply.text
+
+
+def test_loop_reads_until_end_of_input(testbot: TestBot) -> None:
+    """Each line is answered; blank lines are skipped; no prompt when not a terminal."""
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    stdin = io.StringIO("new customer Acme Logistics\n\n   \nnew customer Borealis\n")
+    stdout = io.StringIO()
+    session.loop(stdin, stdout)
+    out = stdout.getvalue()
+    assert "crm> " not in out
+    assert "Acme Logistics" in out and "Borealis" in out
+    assert out.count("\n\n") == 2
+    assert sorted(c.name for c in testbot.query(select(Customer))) == ["Acme Logistics", "Borealis"]
+
+
+def test_loop_stops_at_quit(testbot: TestBot) -> None:
+    """Nothing after `quit` runs."""
+    for word in ("quit", "EXIT", "退出"):
+        session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+        stdin = io.StringIO(f"new customer Before\n{word}\nnew customer After {word}\n")
+        stdout = io.StringIO()
+        session.loop(stdin, stdout)
+        assert "After" not in stdout.getvalue()
+    assert [c.name for c in testbot.query(select(Customer))] == ["Before"]
+
+
+def test_loop_presses_buttons(testbot: TestBot) -> None:
+    """Numbers typed into the loop press the buttons printed just before."""
+    ids = _acmes(testbot)
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    stdout = io.StringIO()
+    session.loop(io.StringIO("log call acme: from the loop\n1\n"), stdout)
+    assert "[1] " in stdout.getvalue()
+    notes = testbot.query(select(Interaction))
+    assert len(notes) == 1
+    assert notes[0].customer_id in ids.values()
+    assert notes[0].text == "from the loop"

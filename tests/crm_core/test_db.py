@@ -1,0 +1,165 @@
+"""Migrations, the schema check, and the UTC datetime column."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import (
+    current_revision,
+    downgrade,
+    ensure_current,
+    head_revision,
+    make_engine,
+    unit_of_work,
+    upgrade,
+)
+from crm_core.errors import SchemaOutOfDate
+from crm_core.models import Base, Team
+from tests.conftest import PG_URL
+
+MIGR_BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=MIGR_BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database: a new SQLite file, or a new schema of the PostgreSQL test database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migr.sqlite'}")
+        yield engine
+        engine.dispose()
+        return
+    assert PG_URL
+    schema = f"crmbot_migr_test_{secrets.token_hex(4)}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_schema()")).scalar() == schema
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_ensure_current_refuses_an_empty_database(empty_engine: Engine) -> None:
+    """An empty database is refused with the command that fixes it."""
+    with pytest.raises(SchemaOutOfDate) as info:
+        ensure_current(empty_engine)
+    assert info.value.current is None
+    assert info.value.head == head_revision()
+    assert "crmbot db upgrade" in str(info.value)
+    assert _tables(empty_engine) == set()
+
+
+def test_upgrade_then_ensure_current_passes(empty_engine: Engine) -> None:
+    """After `upgrade` the schema is at head, every model table exists and nothing drifts."""
+    upgrade(empty_engine)
+    ensure_current(empty_engine)
+    assert current_revision(empty_engine) == head_revision()
+    assert set(Base.metadata.tables) <= _tables(empty_engine)
+    with empty_engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diffs == [], "the models and the migrations disagree: write a migration"
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
+    """The migrations run down to nothing and back up again."""
+    upgrade(empty_engine)
+    downgrade(empty_engine, "base")
+    assert current_revision(empty_engine) is None
+    assert not set(Base.metadata.tables) & _tables(empty_engine)
+    with pytest.raises(SchemaOutOfDate):
+        ensure_current(empty_engine)
+    upgrade(empty_engine)
+    ensure_current(empty_engine)
+    assert set(Base.metadata.tables) <= _tables(empty_engine)
+
+
+def test_ensure_current_refuses_an_unknown_revision(empty_engine: Engine) -> None:
+    """A database ahead of the code (a revision it does not know) is refused too."""
+    upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_from_the_future'"))
+    with pytest.raises(SchemaOutOfDate) as info:
+        ensure_current(empty_engine)
+    assert info.value.current == "ffff_from_the_future"
+
+
+def _team_created_at(factory: sessionmaker[Session], moment: datetime) -> datetime:
+    with unit_of_work(factory) as session:
+        team = Team(external_id=f"t-{secrets.token_hex(4)}", name=secrets.token_hex(4))
+        team.created_at = moment
+        session.add(team)
+        session.flush()
+        team_id = team.id
+    with factory() as session:
+        stored = session.scalar(select(Team.created_at).where(Team.id == team_id))
+    assert stored is not None
+    return stored
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 23, 15, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 3, 8, 1, 59, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2026, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 6, 30, 23, 0, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    ],
+    ids=["utc-micro", "new-york", "shanghai", "odd-offset"],
+)
+def test_utc_datetime_round_trips(session_factory: sessionmaker[Session], moment: datetime) -> None:
+    """An aware datetime comes back as the same instant, in UTC."""
+    stored = _team_created_at(session_factory, moment)
+    assert stored == moment
+    assert stored.utcoffset() == timedelta(0)
+    assert stored.tzinfo is not None
+    assert stored.replace(tzinfo=None) == moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def test_utc_datetime_orders_by_instant(session_factory: sessionmaker[Session]) -> None:
+    """Times written in different zones sort by the real instant (stored as UTC)."""
+    early = datetime(2026, 5, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # 00:00 UTC
+    late = datetime(2026, 4, 30, 21, 0, tzinfo=ZoneInfo("America/New_York"))  # 01:00 UTC
+    _team_created_at(session_factory, late)
+    _team_created_at(session_factory, early)
+    with session_factory() as session:
+        ordered = list(session.scalars(select(Team.created_at).order_by(Team.created_at)))
+        after = session.scalars(
+            select(Team.created_at).where(Team.created_at > datetime(2026, 5, 1, 0, 30, tzinfo=UTC))
+        ).all()
+    assert ordered == [early, late]
+    assert after == [late]
+
+
+def test_utc_datetime_refuses_naive(session_factory: sessionmaker[Session]) -> None:
+    """A naive datetime is an error, not a guess, and nothing is written."""
+    with (
+        pytest.raises(StatementError, match="naive datetime"),
+        unit_of_work(session_factory) as session,
+    ):
+        session.add(Team(external_id="naive", name="Naive", created_at=datetime(2026, 1, 1)))
+        session.flush()
+    with session_factory() as session:
+        assert session.scalars(select(Team)).all() == []
