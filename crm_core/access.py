@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from crm_core.errors import NotFound
 from crm_core.models import Customer, Role, User
 
 
-def visible_owner_ids(user: User) -> Select[tuple[int]] | None:
+def visible_owner_ids(user: User) -> Select[Any] | None:
     """Users whose customers `user` may see, as a subquery; None means everyone's."""
     if user.role == Role.admin:
         return None
@@ -29,7 +31,7 @@ def customer_filter(user: User) -> ColumnElement[bool]:
     return Customer.owner_id.in_(owners.scalar_subquery())
 
 
-def visible_customer_ids(user: User) -> Select[tuple[int]]:
+def visible_customer_ids(user: User) -> Select[Any]:
     """Ids of the customers `user` may see; join or IN against it for related records."""
     return select(Customer.id).where(customer_filter(user))
 

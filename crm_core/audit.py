@@ -58,12 +58,14 @@ def record(
 ) -> AuditEntry:
     """Write one audit entry for `entity`, comparing `before` with its current state."""
     session.flush()
+    identity = inspect(entity).identity
+    assert identity is not None, "audited objects are flushed first"
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_label=actor_label,
         action=action,
         entity_type=entity.__tablename__,
-        entity_id=inspect(entity).identity[0],
+        entity_id=identity[0],
         changes=diff(before, snapshot(entity)),
     )
     session.add(entry)

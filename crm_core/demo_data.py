@@ -458,18 +458,30 @@ class _Generator:
         for _ in range(n_reps - len(named_reps)):
             team = min(range(n_teams), key=lambda t: (rep_count[t], t))
             rep_count[team] += 1
-            ext, name = self.person_name()
+            # About one rep in ten works the Chinese accounts, so no one book grows huge.
+            chinese = self.rng.random() < 0.1
+            ext, name = self.person_name(chinese=chinese)
             self.reps.append(ext)
             self.team_members[team].append(ext)
-            yield self.user(ext, name, "rep", team, self.rng.choice(_STAFF_TIMEZONES), "en")
+            if chinese:
+                self.chinese_reps.append(ext)
+                yield self.user(ext, name, "rep", team, "Asia/Shanghai", "zh")
+            else:
+                yield self.user(ext, name, "rep", team, self.rng.choice(_STAFF_TIMEZONES), "en")
 
-    def person_name(self) -> tuple[str, str]:
+    def person_name(self, *, chinese: bool = False) -> tuple[str, str]:
         while True:
-            first, last = self.rng.choice(_FIRST_NAMES), self.rng.choice(_LAST_NAMES)
+            if chinese:
+                sur, given = self.rng.choice(_ZH_SURNAMES)[1], self.rng.choice(_ZH_GIVEN)[1]
+                first, last = given.capitalize(), sur.capitalize()
+                name = f"{last} {first}"
+            else:
+                first, last = self.rng.choice(_FIRST_NAMES), self.rng.choice(_LAST_NAMES)
+                name = f"{first} {last}"
             ext = f"{_ascii_slug(first)}.{_ascii_slug(last)}"
             if ext not in self.user_ids:
                 self.user_ids.add(ext)
-                return ext, f"{first} {last}"
+                return ext, name
 
     def user(
         self, ext: str, name: str, role: str, team: int | None, tz: str, locale: str
@@ -579,7 +591,7 @@ class _Generator:
             self.owned.setdefault(owner, []).append(cust)
 
     def owner(self, index: int, chinese: bool) -> str:
-        if chinese and self.chinese_reps and self.rng.random() < 0.5:
+        if chinese and self.chinese_reps and self.rng.random() < 0.8:
             return self.rng.choice(self.chinese_reps)
         if index < len(self.reps):
             return self.reps[index]

@@ -53,9 +53,9 @@ def pipeline_report(ctx: Ctx) -> PipelineReport:
     report = PipelineReport()
     found: dict[tuple[str, str], tuple[int, Decimal, int]] = {}
     currencies: set[str] = set()
-    for stage, currency, count, total, with_amount in ctx.session.execute(stmt):
+    for name, currency, count, total, with_amount in ctx.session.execute(stmt):
         # SQLite sums NUMERIC as float: round back to cents before any arithmetic.
-        found[(stage, currency)] = (
+        found[(name, currency)] = (
             int(count),
             Decimal(str(total or 0)).quantize(CENT),
             int(with_amount),

@@ -63,18 +63,18 @@ def deals(req: Request) -> Reply:
             shareable=True,
         )
     open_names = [s.name for s in ctx.pipeline.open_stages]
-    rows = ctx.session.execute(
+    mine = ctx.session.execute(
         select(Deal, Customer)
         .join(Customer, Customer.id == Deal.customer_id)
         .where(customer_filter(ctx.actor), Deal.stage.in_(open_names))
         .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
         .limit(MY_DEALS_LIMIT)
     ).all()
-    if not rows:
+    if not mine:
         return Reply(text=t("deals.none"), status="info")
     return Reply(
-        title=t("deals.title_open", count=len(rows)),
-        items=[fmt.deal_line(t, d, with_customer=c) for d, c in rows],
+        title=t("deals.title_open", count=len(mine)),
+        items=[fmt.deal_line(t, d, with_customer=c) for d, c in mine],
     )
 
 

@@ -1,0 +1,190 @@
+"""Latency of the main verbs through the real dispatcher on a large demo book.
+
+Loads `demo-data` at the given scale into a fresh database (SQLite file, or the PostgreSQL
+database named by --pg-url, whose public schema is dropped first), then times each verb
+end to end (parse, resolve, query, format) as a rep, a manager and an admin.
+
+    .venv/bin/python bench/bench_verbs.py --customers 10000
+    .venv/bin/python bench/bench_verbs.py --customers 10000 --pg-url postgresql+psycopg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
+from crm_core.demo_data import generate  # noqa: E402
+from crm_core.exchange import import_jsonl  # noqa: E402
+from crm_core.models import Customer, Deal, Interaction, User  # noqa: E402
+from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
+from handlers.dispatcher import Dispatcher  # noqa: E402
+from handlers.reply import Command  # noqa: E402
+from handlers.verbs import default_registry  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(samples)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def data_file(customers: int, seed: int) -> Path:
+    """The demo file for this scale, generated once and cached under bench/out."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"demo-{customers}-{seed}.jsonl"
+    if not path.exists():
+        with path.open("w", encoding="utf-8") as f:
+            for record in generate(customers, seed):
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def main() -> None:
+    """Load, then time each verb; print a Markdown table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=200, help="timed calls per verb and role")
+    ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    args = ap.parse_args()
+
+    path = data_file(args.customers, args.seed)
+    if args.pg_url:
+        engine = make_engine(args.pg_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        backend = "PostgreSQL"
+    else:
+        db_path = OUT / f"bench-{args.customers}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{db_path}")
+        backend = "SQLite"
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    started = time.perf_counter()
+    with unit_of_work(factory) as session, path.open(encoding="utf-8") as f:
+        import_jsonl(session, f, stages=DEFAULT_STAGES)
+    load_s = time.perf_counter() - started
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+    with factory() as s:
+        counts = {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m))
+            for m in (Customer, Deal, Interaction, User)
+        }
+        roles = {
+            r: s.scalar(select(User).where(User.external_id == r))
+            for r in ("alice", "bob", "admin")
+        }
+        books = {
+            r: s.execute(
+                select(Customer.id, Customer.name).where(
+                    Customer.owner_id.in_(
+                        select(User.id).where(User.team_id == u.team_id)
+                        if u.role.value == "manager"
+                        else select(User.id).where(User.id == u.id)
+                        if u.role.value == "rep"
+                        else select(User.id)
+                    )
+                )
+            ).all()
+            for r, u in roles.items()
+            if u is not None
+        }
+        deals = {
+            r: s.execute(
+                select(Deal.id).where(
+                    Deal.customer_id.in_([c[0] for c in book]),
+                    Deal.stage.in_(["proposal", "negotiation"]),
+                )
+            )
+            .scalars()
+            .all()
+            for r, book in books.items()
+        }
+
+    dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
+    rng = random.Random(args.seed)
+    stage_flip = {"proposal": "negotiation", "negotiation": "proposal"}
+    deal_stage: dict[int, str] = {}
+
+    def move_text(role: str) -> str:
+        deal_id = rng.choice(deals[role])
+        with factory() as s:
+            current = deal_stage.get(deal_id) or s.scalar(
+                select(Deal.stage).where(Deal.id == deal_id)
+            )
+        target = stage_flip[current or "proposal"]
+        deal_stage[deal_id] = target
+        return f"move #{deal_id} to {target}"
+
+    verbs: dict[str, Callable[[str], str]] = {
+        "customer": lambda r: f"customer {rng.choice(books[r])[1]}",
+        "find": lambda r: f"find {rng.choice(books[r])[1].split()[0][:5]}",
+        "log": lambda r: (
+            f"log call #{rng.choice(books[r])[0]}: bench note {rng.random():.6f} about pricing"
+        ),
+        "move": move_text,
+        "pipeline": lambda r: "pipeline",
+    }
+    rows = []
+    for verb, make in verbs.items():
+        for role, user in roles.items():
+            assert user is not None
+            if not books[role] or (verb == "move" and not deals[role]):
+                continue
+            samples = []
+            statuses: dict[str, int] = {}
+            for i in range(args.runs + 10):
+                line = make(role)
+                t0 = time.perf_counter()
+                reply = dispatcher.dispatch(Command(user.id, "bench", text=line))
+                elapsed = (time.perf_counter() - t0) * 1000
+                if i >= 10:  # warm-up calls are not counted
+                    samples.append(elapsed)
+                    statuses[reply.status] = statuses.get(reply.status, 0) + 1
+            rows.append(
+                (
+                    verb,
+                    role,
+                    len(books[role]),
+                    percentile(samples, 50),
+                    percentile(samples, 95),
+                    statistics.mean(samples),
+                    statuses,
+                )
+            )
+
+    print(
+        f"## {backend}: {counts['customers']} customers, {counts['deals']} deals, "
+        f"{counts['interactions']} interactions, {counts['users']} users"
+    )
+    print(f"Import of {path.name}: {load_s:.1f} s\n")
+    print("| verb | as | customers visible | p50 ms | p95 ms | mean ms | replies |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for verb, role, book, p50, p95, mean, statuses in rows:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        print(f"| {verb} | {role} | {book} | {p50:.1f} | {p95:.1f} | {mean:.1f} | {shown} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+"""JSON Lines import and export: round trip, idempotency, updates, validation."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core import demo_data
+from crm_core.db import unit_of_work
+from crm_core.exchange import MAX_ERRORS, ImportFailed, ImportReport, export_jsonl, import_jsonl
+from crm_core.models import (
+    AuditEntry,
+    Base,
+    Customer,
+    Deal,
+    Identity,
+    Interaction,
+    InteractionKind,
+    Team,
+    User,
+)
+from crm_core.stages import DEFAULT_STAGES
+
+Factory = sessionmaker[Session]
+
+SAMPLE: list[dict[str, Any]] = [
+    {"type": "team", "external_id": "east", "name": "Sales East"},
+    {"type": "user", "external_id": "alice", "name": "Alice Chen", "team": "east"},
+    {"type": "user", "external_id": "bob", "name": "Bob Martin", "role": "manager", "team": "east"},
+    {"type": "identity", "user": "alice", "platform": "slack", "platform_user_id": "U01"},
+    {
+        "type": "customer",
+        "external_id": "acme",
+        "name": "Acme Logistics Inc.",
+        "owner": "alice",
+        "industry": "Logistics",
+        "city": "Chicago",
+        "tags": ["vip"],
+    },
+    {"type": "contact", "external_id": "jo", "customer": "acme", "name": "Jo Park"},
+    {
+        "type": "deal",
+        "external_id": "fleet",
+        "customer": "acme",
+        "title": "Fleet rollout",
+        "amount": "1200",
+        "stage": "proposal",
+        "created_at": "2025-01-02T09:00:00+08:00",
+    },
+    {
+        "type": "stage_change",
+        "external_id": "fleet-1",
+        "deal": "fleet",
+        "to_stage": "lead",
+        "changed_at": "2025-01-02T01:00:00Z",
+        "actor": "alice",
+    },
+    {
+        "type": "interaction",
+        "external_id": "n1",
+        "customer": "acme",
+        "deal": "fleet",
+        "contact": "jo",
+        "author": "alice",
+        "kind": "call",
+        "occurred_at": "2025-01-03T10:00:00Z",
+        "text": "Asked for 10% off; legal review next week.",
+    },
+    {
+        "type": "reminder",
+        "external_id": "r1",
+        "owner": "alice",
+        "due_at": "2025-01-10T09:00:00Z",
+        "text": "Call Jo",
+        "customer": "acme",
+        "deal": "fleet",
+    },
+]
+
+
+def lines(records: list[dict[str, Any]]) -> list[str]:
+    """Records as JSON Lines."""
+    return [json.dumps(r, ensure_ascii=False) for r in records]
+
+
+def run_import(factory: Factory, data: Iterable[str]) -> ImportReport:
+    """Import in one transaction, as the CLI does."""
+    with unit_of_work(factory) as session:
+        return import_jsonl(session, data, stages=DEFAULT_STAGES)
+
+
+def run_export(factory: Factory) -> str:
+    """Export in one transaction (it may give rows external ids)."""
+    out = io.StringIO()
+    with unit_of_work(factory) as session:
+        export_jsonl(session, out)
+    return out.getvalue()
+
+
+def row_counts(factory: Factory) -> dict[str, int]:
+    """Rows per table, audit log included."""
+    with factory() as session:
+        return {
+            t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def wipe(factory: Factory) -> None:
+    """Empty every table, children first."""
+    with unit_of_work(factory) as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+
+def import_error(factory: Factory, data: list[str]) -> ImportFailed:
+    """The ImportFailed an import raises."""
+    with pytest.raises(ImportFailed) as info:
+        run_import(factory, data)
+    return info.value
+
+
+def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> None:
+    records = list(demo_data.generate(12, seed=3))
+    run_import(session_factory, lines(records))
+    # Rows made outside an import have no external_id; export must give them stable ones.
+    with unit_of_work(session_factory) as session:
+        owner = session.scalars(select(User).where(User.external_id == "alice")).one()
+        customer = Customer(name="Walk-in Ltd", name_key="walk in", owner_id=owner.id, tags=[])
+        session.add(customer)
+        session.flush()
+        when = datetime(2025, 5, 1, tzinfo=UTC)
+        for deleted in (None, when):
+            session.add(
+                Interaction(
+                    customer_id=customer.id,
+                    author_id=owner.id,
+                    kind=InteractionKind.note,
+                    occurred_at=when,
+                    text="line one\u2028line two",
+                    deleted_at=deleted,
+                )
+            )
+    first = run_export(session_factory)
+    assert run_export(session_factory) == first
+    assert f'"external_id": "customer-{customer.id}"' in first
+    assert "line one" in first
+    assert first.count("line one") == 1  # the deleted note is not exported
+    assert len(first.splitlines()) == len(records) + 2
+
+    wipe(session_factory)
+    assert sum(row_counts(session_factory).values()) == 0
+    run_import(session_factory, io.StringIO(first))
+    assert run_export(session_factory) == first
+
+
+def test_export_puts_type_first_in_dependency_order(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    records = [json.loads(line) for line in run_export(session_factory).splitlines()]
+    assert all(next(iter(r)) == "type" for r in records)
+    assert [r["type"] for r in records] == [
+        "team",
+        "user",
+        "user",
+        "identity",
+        "customer",
+        "contact",
+        "deal",
+        "stage_change",
+        "interaction",
+        "reminder",
+    ]
+    deal = records[6]
+    assert deal["amount"] == "1200.00"
+    assert deal["created_at"] == "2025-01-02T01:00:00+00:00"
+    assert deal["owner"] == "alice"  # defaulted to the customer's owner
+    assert records[8]["source"] == "import"
+
+
+def test_second_import_changes_nothing(session_factory: Factory) -> None:
+    first = run_import(session_factory, lines(SAMPLE))
+    assert first.created["customer"] == 1
+    assert first.created["identity"] == 1
+    counts = row_counts(session_factory)
+    assert counts["audit_entries"] == len(SAMPLE)
+
+    again = run_import(session_factory, lines(SAMPLE))
+    assert not again.changed
+    assert sum(again.created.values()) == 0
+    assert sum(again.updated.values()) == 0
+    assert sum(again.unchanged.values()) == len(SAMPLE)
+    assert row_counts(session_factory) == counts
+
+
+def test_changed_field_updates_just_that_field_and_audits_it(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    changed = [dict(r) for r in SAMPLE]
+    changed[6]["amount"] = "1500.50"
+    report = run_import(session_factory, lines(changed))
+    assert report.updated == {**dict.fromkeys(report.updated, 0), "deal": 1}
+    assert report.unchanged["deal"] == 0
+    with session_factory() as session:
+        deal = session.scalars(select(Deal)).one()
+        assert deal.amount == Decimal("1500.50")
+        assert deal.title == "Fleet rollout"
+        assert deal.stage == "proposal"
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "import.update")
+        ).one()
+        assert entry.entity_type == "deals"
+        assert entry.entity_id == deal.id
+        assert entry.actor_id is None
+        assert entry.actor_label == "import"
+        assert entry.changes == {"amount": ["1200.00", "1500.50"]}
+
+
+def test_record_without_optional_fields_keeps_existing_values(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    rename = {"type": "customer", "external_id": "acme", "name": "ACME Logistics", "owner": "bob"}
+    report = run_import(session_factory, lines([rename]))
+    assert report.updated["customer"] == 1
+    with session_factory() as session:
+        customer = session.scalars(select(Customer)).one()
+        assert (customer.name, customer.industry, customer.tags) == (
+            "ACME Logistics",
+            "Logistics",
+            ["vip"],
+        )
+        assert customer.name_key == "acme logistics"
+        changes = session.scalars(
+            select(AuditEntry.changes).where(AuditEntry.action == "import.update")
+        ).one()
+        assert set(changes) == {"name", "owner_id"}
+
+
+def test_bad_line_is_reported_with_its_number_and_nothing_is_written(
+    session_factory: Factory,
+) -> None:
+    bad = [*SAMPLE[:6], {**SAMPLE[4], "external_id": "acme2", "owner": "zed"}, *SAMPLE[6:]]
+    error = import_error(session_factory, lines(bad))
+    assert error.errors == [(7, "customer 'acme2' has unknown owner 'zed'")]
+    assert str(error) == "line 7: customer 'acme2' has unknown owner 'zed'"
+    assert set(row_counts(session_factory).values()) == {0}
+
+
+def test_records_may_refer_to_later_lines(session_factory: Factory) -> None:
+    report = run_import(session_factory, lines(list(reversed(SAMPLE))))
+    assert sum(report.created.values()) == len(SAMPLE)
+
+
+def test_blank_lines_are_skipped_and_counted(session_factory: Factory) -> None:
+    data = lines(SAMPLE[:2])
+    data[1:1] = ["", "   "]
+    data.append(json.dumps({"type": "user", "external_id": "x", "name": "X", "role": "boss"}))
+    error = import_error(session_factory, data)
+    assert [n for n, _ in error.errors] == [5]
+
+
+def test_user_naming_an_unknown_team_creates_it(session_factory: Factory) -> None:
+    users = [
+        {"type": "user", "external_id": "dave", "name": "Dave", "team": "Sales West"},
+        {"type": "user", "external_id": "erin", "name": "Erin", "team": "sales west"},
+        {"type": "user", "external_id": "alice", "name": "Alice", "team": "Sales East"},
+        {"type": "team", "external_id": "east", "name": "Sales East"},
+    ]  # fmt: skip
+    report = run_import(session_factory, lines(users))
+    assert report.created["team"] == 2
+    with session_factory() as session:
+        teams = {t.external_id: t for t in session.scalars(select(Team))}
+        assert set(teams) == {"east", "sales-west"}
+        assert teams["sales-west"].name == "Sales West"
+        members = {u.external_id: u.team_id for u in session.scalars(select(User))}
+        assert members == {
+            "dave": teams["sales-west"].id,
+            "erin": teams["sales-west"].id,
+            "alice": teams["east"].id,
+        }
+    assert not run_import(session_factory, lines(users)).changed
+
+
+def test_identity_is_keyed_by_platform_account(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    moved = {"type": "identity", "user": "bob", "platform": "slack", "platform_user_id": "U01"}
+    telegram = {"type": "identity", "user": "bob", "platform": "telegram", "platform_user_id": "42"}
+    report = run_import(session_factory, lines([moved, telegram]))
+    assert (report.created["identity"], report.updated["identity"]) == (1, 1)
+    with session_factory() as session:
+        links = {
+            (i.platform, i.platform_user_id): i.user.external_id
+            for i in session.scalars(select(Identity))
+        }
+    assert links == {("slack", "U01"): "bob", ("telegram", "42"): "bob"}
+    error = import_error(session_factory, lines([{**telegram, "user": "nobody"}]))
+    assert error.errors == [(1, "identity 'telegram:42' has unknown user 'nobody'")]
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (
+            {**SAMPLE[6], "stage": "wonn"},
+            "deal 'fleet': stage: unknown stage 'wonn'; the stages are lead, qualified, "
+            "proposal, negotiation, won, lost",
+        ),
+        ({**SAMPLE[8], "kind": "fax"}, "interaction 'n1': kind: Input should be 'call'"),
+        ({**SAMPLE[8], "author": "zed"}, "interaction 'n1' has unknown author 'zed'"),
+        ({**SAMPLE[7], "deal": "nope"}, "stage_change 'fleet-1' has unknown deal 'nope'"),
+        ({**SAMPLE[9], "status": "later"}, "reminder 'r1': status: Input should be 'pending'"),
+        ({**SAMPLE[1], "role": "boss"}, "user 'alice': role: Input should be 'rep'"),
+        ({**SAMPLE[6], "expected_close": "2025-02-30"}, "deal 'fleet': expected_close: "),
+        (
+            {**SAMPLE[8], "occurred_at": "2025-01-03T10:00:00"},
+            "interaction 'n1': occurred_at: Input should have timezone info",
+        ),
+        ({"type": "customer", "external_id": "x", "name": "X"}, "missing required field 'owner'"),
+        ({**SAMPLE[5], "mobile": "1"}, "contact 'jo': unknown field 'mobile'"),
+        ({"type": "lead", "external_id": "x"}, "unknown type 'lead'"),
+        ({"name": "no type"}, "missing 'type'"),
+        ({**SAMPLE[6], "amount": "12.345"}, "amount: Decimal input should have no more than 2"),
+        ({**SAMPLE[1], "timezone": "Mars/Olympus"}, "timezone: unknown timezone 'Mars/Olympus'"),
+    ],
+)
+def test_invalid_record_is_reported(
+    session_factory: Factory, record: dict[str, Any], reason: str
+) -> None:
+    data = lines([r for r in SAMPLE if r.get("external_id") != record.get("external_id")])
+    data.insert(3, json.dumps(record))
+    error = import_error(session_factory, data)
+    assert [n for n, _ in error.errors] == [4]
+    assert reason in error.errors[0][1]
+    assert set(row_counts(session_factory).values()) == {0}
+
+
+def test_not_json_is_reported(session_factory: Factory) -> None:
+    error = import_error(session_factory, [*lines(SAMPLE[:2]), "{oops"])
+    assert error.errors[0][0] == 3
+    assert error.errors[0][1].startswith("not valid JSON")
+
+
+def test_one_bad_record_does_not_cascade(session_factory: Factory) -> None:
+    # The customer is broken; the records that refer to it are not reported as well.
+    data = lines([{**r, "tags": "vip"} if r["type"] == "customer" else r for r in SAMPLE])
+    error = import_error(session_factory, data)
+    assert [n for n, _ in error.errors] == [5]
+
+
+def test_duplicate_external_id_is_an_error(session_factory: Factory) -> None:
+    error = import_error(session_factory, lines([*SAMPLE, SAMPLE[5]]))
+    assert error.errors == [(len(SAMPLE) + 1, "contact 'jo' appears twice (also line 6)")]
+
+
+def test_note_deal_must_belong_to_its_customer(session_factory: Factory) -> None:
+    other = {"type": "customer", "external_id": "beta", "name": "Beta", "owner": "alice"}
+    note = {**SAMPLE[8], "customer": "beta", "contact": None}
+    error = import_error(session_factory, lines([*SAMPLE[:8], other, note]))
+    assert error.errors == [(10, "interaction 'n1': deal 'fleet' is not a deal of customer 'beta'")]
+
+
+def test_errors_stop_after_the_limit(session_factory: Factory) -> None:
+    bad = [json.dumps({"type": "user", "external_id": f"u{i}"}) for i in range(MAX_ERRORS + 10)]
+    error = import_error(session_factory, bad)
+    assert len(error.errors) == MAX_ERRORS
+    assert error.truncated
+    assert str(error).endswith(f"(stopped after {MAX_ERRORS} errors)")
+
+
+def test_reference_to_existing_database_row(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    note = {**SAMPLE[8], "external_id": "n2", "text": "Second note"}
+    report = run_import(session_factory, lines([note]))
+    assert report.created["interaction"] == 1
+    with session_factory() as session:
+        texts = session.scalars(select(Interaction.text).order_by(Interaction.id)).all()
+    assert texts == [SAMPLE[8]["text"], "Second note"]
