@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from crm_core.errors import Invalid
 from crm_core.models import Role
-from crm_core.services.pipeline import pipeline_report
+from crm_core.services.pipeline import StageRow, pipeline_report
 from handlers import format as fmt
 from handlers.registry import Verb
-from handlers.reply import Field, Reply
+from handlers.reply import Field, Reply, Section
 from handlers.request import Request
 
 
@@ -22,8 +22,9 @@ def pipeline(req: Request) -> Reply:
         Role.manager: "pipeline.scope_team",
         Role.admin: "pipeline.scope_all",
     }[ctx.actor.role]
-    items = [
-        t(
+
+    def row_text(row: StageRow) -> str:
+        return t(
             "pipeline.row",
             stage=fmt.stage(t, row.stage.name),
             probability=f"{row.stage.probability * 100:.0f}",
@@ -31,19 +32,37 @@ def pipeline(req: Request) -> Reply:
             total=fmt.money(row.total, row.currency),
             weighted=fmt.money(row.weighted, row.currency),
         )
-        for row in report.rows
-    ]
-    fields = []
-    for currency, (count, total, weighted) in report.totals.items():
-        fields += [
+
+    items: list[str] = []
+    fields: list[Field] = []
+    sections: list[Section] = []
+    if len(report.totals) == 1:
+        # One currency: every stage, empty ones too, so the shape of the funnel shows.
+        items = [row_text(row) for row in report.rows]
+        ((currency, (count, total, weighted)),) = report.totals.items()
+        fields = [
             Field(t("pipeline.open_deals"), str(count)),
             Field(t("pipeline.total"), fmt.money(total, currency)),
             Field(t("pipeline.weighted"), fmt.money(weighted, currency)),
         ]
+    else:
+        # Amounts in different currencies are never added up: one summary and section each.
+        for currency, (count, total, weighted) in report.totals.items():
+            summary = t(
+                "pipeline.summary",
+                count=count,
+                total=fmt.money(total, currency),
+                weighted=fmt.money(weighted, currency),
+            )
+            fields.append(Field(currency, summary))
+            rows = [row_text(r) for r in report.rows if r.currency == currency and r.count]
+            sections.append(Section(currency, rows))
     text = (
         t("pipeline.without_amount", count=report.without_amount) if report.without_amount else ""
     )
-    return Reply(title=t(scope), items=items, fields=fields, text=text, shareable=True)
+    return Reply(
+        title=t(scope), items=items, fields=fields, sections=sections, text=text, shareable=True
+    )
 
 
 VERBS = [

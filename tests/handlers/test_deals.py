@@ -164,3 +164,19 @@ def test_pipeline_per_role(testbot: TestBot) -> None:
     rows = testbot("bob", "pipeline").items
     assert rows[2] == "proposal (50%): 1 · 1,000 USD · weighted 500 USD"
     assert testbot("alice", "pipeline now").status == "error"
+
+
+def test_pipeline_never_adds_currencies(testbot: TestBot) -> None:
+    """Deals in two currencies get a summary and a section each; nothing is summed across."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: A 1000 USD stage proposal")
+    testbot("alice", "new deal Acme: B 2000 EUR stage negotiation")
+    reply = testbot("alice", "pipeline")
+    fields = {f.label: f.value for f in reply.fields}
+    assert fields == {
+        "EUR": "1 open · total 2,000 EUR · weighted 1,500 EUR",
+        "USD": "1 open · total 1,000 USD · weighted 500 USD",
+    }
+    sections = {s.title: s.lines for s in reply.sections}
+    assert sections["EUR"] == ["negotiation (75%): 1 · 2,000 EUR · weighted 1,500 EUR"]
+    assert sections["USD"] == ["proposal (50%): 1 · 1,000 USD · weighted 500 USD"]
