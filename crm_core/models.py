@@ -195,7 +195,11 @@ class Deal(Base):
     """An opportunity with a customer, moving through the pipeline stages."""
 
     __tablename__ = "deals"
-    __table_args__ = (Index("ix_deals_stage_customer", "stage", "customer_id"),)
+    __table_args__ = (
+        Index("ix_deals_stage_customer", "stage", "customer_id"),
+        # Covers the whole-company pipeline report: an index-only scan, no table reads.
+        Index("ix_deals_stage_currency_amount", "stage", "currency", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -114,22 +114,22 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             .limit(limit)
         )
     )
-    if len(hits) < limit:
+    if not hits:
+        # Only a query that matches nothing as a substring pays for the fuzzy scan (typos).
         rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()
-        seen = {c.id for c in hits}
         scored = process.extract(
             key,
-            {r[0]: r[1] for r in rows if r[0] not in seen},
+            {r[0]: r[1] for r in rows},
             scorer=fuzz.WRatio,
             score_cutoff=75,
-            limit=limit - len(hits),
+            limit=limit,
         )
         ids = [int(s[2]) for s in scored]
         if ids:
             extra = {
                 c.id: c for c in ctx.session.scalars(select(Customer).where(Customer.id.in_(ids)))
             }
-            hits.extend(extra[i] for i in ids)
+            hits = [extra[i] for i in ids]
     return hits
 
 
