@@ -61,4 +61,4 @@ def ensure_customer_access(actor: User, customer: Customer) -> None:
     owner = customer.owner
     if not can_see_owner(actor, owner.id, owner.team_id):
         # NotFound, not PermissionDenied: a rep must not learn that the record exists.
-        raise NotFound("error.customer_not_found", query=f"#{customer.id}")
+        raise NotFound("error.customer_ref_not_found", id=customer.id)

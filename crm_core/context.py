@@ -22,6 +22,8 @@ class Ctx:
     pipeline: Pipeline = field(default_factory=lambda: Pipeline(DEFAULT_STAGES))
     default_currency: str = "USD"
     clock: Callable[[], datetime] = utcnow
+    # Records chosen by pressing a button ({"customer": 12}); resolvers use each once.
+    picks: dict[str, int] = field(default_factory=dict)
 
     def now(self) -> datetime:
         """The current time, aware UTC (controllable in tests)."""

@@ -1,13 +1,14 @@
-"""Fuzzy resolution of names to records the actor may see; never a guess on a tie."""
+"""Names to records the actor may see: exact or a unique prefix, otherwise a question."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import customer_filter, visible_customer_ids
@@ -17,11 +18,11 @@ from crm_core.models import Contact, Customer, Deal, User
 from crm_core.text import fold, name_key
 
 _REF = re.compile(r"^#(\d{1,18})$")
-# A fuzzy match is taken only when it is this good and this far ahead of the next one.
-_ACCEPT = 88.0
-_MARGIN = 8.0
-_CUTOFF = 70.0
+# Typo suggestions: how close a name must be to be offered, and how many are offered.
+_SUGGEST = 70.0
 _MAX_CANDIDATES = 8
+# Rows scanned for typo suggestions when nothing matches as a substring.
+_SCAN_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -38,70 +39,104 @@ def ref_id(query: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def contains(column: Any, key: str) -> ColumnElement[bool]:
+    """SQL `column LIKE %key%` with the LIKE wildcards in `key` taken literally."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
+
+
+def _long_enough(key: str) -> bool:
+    # Two Chinese characters say as much as three Latin letters.
+    return len(key) >= 3 or (len(key) >= 2 and not key.isascii())
+
+
+def _starts_a_word(query_key: str, key: str) -> bool:
+    return key.startswith(query_key) or f" {query_key}" in key
+
+
+def _candidates(rows: Sequence[_Row]) -> list[Candidate]:
+    return [Candidate(r.id, r.label, r.detail) for r in rows[:_MAX_CANDIDATES]]
+
+
 def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
-    """Pick the one row `query` names, or raise NotFound / Ambiguous."""
+    """The one row `query` names: an exact name, or a unique name it starts (a word of).
+
+    Anything else is a question (Ambiguous with buttons) or NotFound; a typo only ever
+    produces suggestions, so nothing is written to a guessed record.
+    """
     qk = name_key(query)
     if not qk:
         raise Invalid(f"error.{field}_missing")
     exact = [r for r in rows if r.key == qk]
     if len(exact) == 1:
         return exact[0].id
-    pool = exact or rows
-    choices = {r.id: r.key for r in pool}
+    if exact:
+        raise Ambiguous(field, query, _candidates(exact))
+    prefixed = [r for r in rows if _starts_a_word(qk, r.key)] if _long_enough(qk) else []
+    if len(prefixed) == 1:
+        return prefixed[0].id
+    if prefixed:
+        raise Ambiguous(field, query, _candidates(sorted(prefixed, key=lambda r: len(r.key))))
     scored = process.extract(
-        qk, choices, scorer=fuzz.WRatio, score_cutoff=_CUTOFF, limit=_MAX_CANDIDATES + 1
+        qk,
+        {r.id: r.key for r in rows},
+        scorer=fuzz.WRatio,
+        score_cutoff=_SUGGEST,
+        limit=_MAX_CANDIDATES,
     )
-    if not exact and scored:
-        top = scored[0][1]
-        runner_up = scored[1][1] if len(scored) > 1 else 0.0
-        if top >= _ACCEPT and top - runner_up >= _MARGIN:
-            return int(scored[0][2])
     if not scored:
         raise NotFound(f"error.{field}_not_found", query=query)
-    # A single plausible but unconfident row still becomes a question, never a guess.
-    by_id = {r.id: r for r in pool}
-    candidates = [
-        Candidate(id=int(s[2]), label=by_id[s[2]].label, detail=by_id[s[2]].detail)
-        for s in scored[:_MAX_CANDIDATES]
-    ]
-    raise Ambiguous(field, query, candidates)
+    by_id = {r.id: r for r in rows}
+    raise Ambiguous(field, query, _candidates([by_id[s[2]] for s in scored]))
 
 
-def _like_any(column: object, qk: str) -> object:
-    escaped = qk.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
+def _pick(ctx: Ctx, field: str) -> int | None:
+    """The id a person chose by button for `field`, used once."""
+    return ctx.picks.pop(field, None)
 
 
-def _visible_customer(ctx: Ctx, customer_id: int, query: str) -> Customer:
+def _visible_customer(ctx: Ctx, customer_id: int) -> Customer:
     customer = ctx.session.scalar(
         select(Customer).where(Customer.id == customer_id, customer_filter(ctx.actor))
     )
     if customer is None:
-        raise NotFound("error.customer_not_found", query=query)
+        raise NotFound("error.customer_ref_not_found", id=customer_id)
     return customer
 
 
 def resolve_customer(ctx: Ctx, query: str) -> Customer:
-    """The visible customer `query` names (`#id`, exact or fuzzy name)."""
+    """The visible customer `query` names (`#id`, a chosen button, an exact or prefix name)."""
     query = query.strip()
+    picked = _pick(ctx, "customer")
+    if picked is not None:
+        return _visible_customer(ctx, picked)
     if not query:
         raise Invalid("error.customer_missing")
     rid = ref_id(query)
     if rid is not None:
-        return _visible_customer(ctx, rid, query)
+        return _visible_customer(ctx, rid)
     qk = name_key(query)
-    visible = customer_filter(ctx.actor)
-    base = select(Customer.id, Customer.name_key, Customer.name, Customer.city).where(visible)
-    # Fast paths in SQL first (indexed equality, then substring); a full fuzzy scan only for typos.
+    if not qk:
+        raise Invalid("error.customer_missing")
+    base = select(Customer.id, Customer.name_key, Customer.name, Customer.city).where(
+        customer_filter(ctx.actor)
+    )
+    # Indexed equality first, then substring; the full scan only gathers typo suggestions.
     rows = ctx.session.execute(base.where(Customer.name_key == qk).limit(20)).all()
-    if len(rows) != 1 and len(qk) >= 2:
-        rows = ctx.session.execute(
-            base.where(_like_any(Customer.name_key, qk)).limit(200)  # type: ignore[arg-type]
-        ).all()
+    if len(rows) != 1:
+        rows = ctx.session.execute(base.where(contains(Customer.name_key, qk)).limit(200)).all()
     if not rows:
-        rows = ctx.session.execute(base).all()
-    picked = _choose("customer", query, [_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
-    return _visible_customer(ctx, picked, query)
+        rows = ctx.session.execute(base.limit(_SCAN_LIMIT)).all()
+    chosen = _choose("customer", query, [_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
+    return _visible_customer(ctx, chosen)
+
+
+def customer_name_exists(ctx: Ctx, name: str) -> bool:
+    """Whether a visible customer has exactly this (normalised) name."""
+    stmt = select(Customer.id).where(
+        customer_filter(ctx.actor), Customer.name_key == name_key(name)
+    )
+    return ctx.session.scalar(stmt.limit(1)) is not None
 
 
 def resolve_deal(
@@ -109,7 +144,19 @@ def resolve_deal(
 ) -> Deal:
     """The visible deal `query` names, optionally within one customer."""
     query = query.strip()
-    if not query:
+    picked = _pick(ctx, "deal")
+    rid = picked if picked is not None else ref_id(query)
+    if rid is not None:
+        deal = ctx.session.scalar(
+            select(Deal).where(
+                Deal.id == rid, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
+            )
+        )
+        if deal is None or (customer is not None and deal.customer_id != customer.id):
+            raise NotFound("error.deal_ref_not_found", id=rid)
+        return deal
+    qk = name_key(query)
+    if not qk:
         raise Invalid("error.deal_missing")
     stmt = (
         select(Deal.id, Deal.title_key, Deal.title, Customer.name, Deal.stage)
@@ -118,39 +165,26 @@ def resolve_deal(
     )
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
-    rid = ref_id(query)
-    if rid is not None:
-        deal = ctx.session.scalar(
-            select(Deal).where(
-                Deal.id == rid, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
-            )
-        )
-        if deal is None or (customer is not None and deal.customer_id != customer.id):
-            raise NotFound("error.deal_not_found", query=query)
-        return deal
-    qk = name_key(query)
     rows = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
     if not rows:
-        rows = ctx.session.execute(
-            stmt.where(_like_any(Deal.title_key, qk)).limit(200)  # type: ignore[arg-type]
-        ).all()
+        rows = ctx.session.execute(stmt.where(contains(Deal.title_key, qk)).limit(200)).all()
     if not rows:
-        rows = ctx.session.execute(stmt.limit(5000)).all()
+        rows = ctx.session.execute(stmt.limit(_SCAN_LIMIT)).all()
     if open_only:
-        closed = {s.name for s in ctx.pipeline.stages if s.closed}
-        open_rows = [r for r in rows if r[4] not in closed]
+        open_rows = [r for r in rows if ctx.pipeline.is_open(r[4])]
         rows = open_rows or rows
-    picked = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
-    deal = ctx.session.get(Deal, picked)
+    chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
+    deal = ctx.session.get(Deal, chosen)
     assert deal is not None
     return deal
 
 
 def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
-    """The contact of `customer` that `query` names (`#id`, name or email)."""
+    """The contact of `customer` that `query` names (`#id`, a chosen button, name or email)."""
     query = query.strip()
     rows = ctx.session.scalars(select(Contact).where(Contact.customer_id == customer.id)).all()
-    rid = ref_id(query)
+    picked = _pick(ctx, "contact")
+    rid = picked if picked is not None else ref_id(query)
     if rid is not None:
         for c in rows:
             if c.id == rid:
@@ -165,16 +199,21 @@ def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
     if len(first) == 1:
         return first[0]
     try:
-        picked = _choose(
+        chosen = _choose(
             "contact", query, [_Row(c.id, name_key(c.name), c.name, c.title or "") for c in rows]
         )
     except NotFound as exc:
         raise NotFound("error.contact_not_found", query=query, customer=customer.name) from exc
-    return next(c for c in rows if c.id == picked)
+    return next(c for c in rows if c.id == chosen)
 
 
 def resolve_user(ctx: Ctx, query: str) -> User:
-    """A staff member by @handle, external id, email or name."""
+    """A staff member by @handle, external id, email, name, or a chosen button."""
+    picked = _pick(ctx, "user")
+    if picked is not None:
+        user = ctx.session.get(User, picked)
+        if user is not None:
+            return user
     query = query.strip().lstrip("@")
     if not query:
         raise Invalid("error.user_missing")

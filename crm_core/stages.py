@@ -73,6 +73,11 @@ class Pipeline:
         """The stage of that name (case-insensitive), or None."""
         return self._by_name.get(name.strip().lower())
 
+    def is_open(self, name: str) -> bool:
+        """Whether a deal in the stage of that name is still in play (unknown names are)."""
+        stage = self.get(name)
+        return stage is None or not stage.closed
+
     @property
     def first_open(self) -> Stage:
         """The stage a new deal starts in."""

@@ -54,8 +54,11 @@ class Dispatcher:
                 text = self._text_of(command)
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")
-                ctx = Ctx(session, user, self.pipeline, self.default_currency, self.clock)
-                return self._run(ctx, command, text, t)
+                picks = self._picks_of(command)
+                ctx = Ctx(
+                    session, user, self.pipeline, self.default_currency, self.clock, dict(picks)
+                )
+                return self._run(ctx, command, text, t, picks)
         except CrmError as exc:
             return Reply(text=t(exc.key, **exc.params), status="error")
         except Exception:
@@ -71,7 +74,16 @@ class Dispatcher:
             return str(command.payload["text"])
         return None
 
-    def _run(self, ctx: Ctx, command: Command, text: str, t: Translator) -> Reply:
+    @staticmethod
+    def _picks_of(command: Command) -> dict[str, int]:
+        raw = command.payload.get("pick") if command.action == RUN else None
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): int(v) for k, v in raw.items() if isinstance(v, int)}
+
+    def _run(
+        self, ctx: Ctx, command: Command, text: str, t: Translator, picks: dict[str, int]
+    ) -> Reply:
         text = text.strip()
         if not text:
             return Reply(text=t("error.empty"), status="info")
@@ -85,7 +97,7 @@ class Dispatcher:
             return verb.handler(Request(ctx, command, verb, args, text, t, self.registry))
         except Ambiguous as exc:
             ctx.session.rollback()
-            return self._ambiguous(exc, text, args, t)
+            return self._ambiguous(exc, text, picks, t)
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
@@ -101,13 +113,16 @@ class Dispatcher:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])
 
-    def _ambiguous(self, exc: Ambiguous, text: str, args: str, t: Translator) -> Reply:
-        # The buttons re-run the same line with the name replaced by the chosen record's id.
-        prefix = text[: len(text) - len(args)]
-        buttons = []
-        for cand in exc.candidates:
-            label = f"{cand.label} ({cand.detail})" if cand.detail else cand.label
-            buttons.append(Button.run(label, prefix + args.replace(exc.query, f"#{cand.id}", 1)))
+    def _ambiguous(self, exc: Ambiguous, text: str, picks: dict[str, int], t: Translator) -> Reply:
+        # Each button re-runs the same line with this choice (and any earlier ones) made.
+        buttons = [
+            Button.run(
+                f"{cand.label} ({cand.detail})" if cand.detail else cand.label,
+                text,
+                pick={**picks, exc.field: cand.id},
+            )
+            for cand in exc.candidates
+        ]
         return Reply(
             text=t(f"ambiguous.{exc.field}", query=exc.query, count=len(exc.candidates)),
             buttons=buttons,

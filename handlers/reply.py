@@ -34,10 +34,18 @@ class Button:
 
     @classmethod
     def run(
-        cls, label: str, text: str, style: Literal["primary", "danger"] | None = None
+        cls,
+        label: str,
+        text: str,
+        style: Literal["primary", "danger"] | None = None,
+        *,
+        pick: dict[str, int] | None = None,
     ) -> Button:
-        """A button that runs a command line as if typed."""
-        return cls(label, RUN, {"text": text}, style)
+        """A button that runs a command line as if typed, with records already chosen."""
+        payload: dict[str, Any] = {"text": text}
+        if pick:
+            payload["pick"] = dict(pick)
+        return cls(label, RUN, payload, style)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from crm_core.models import (
     ReminderStatus,
     User,
 )
+from crm_core.resolve import contains
 from crm_core.text import name_key
 
 MAX_NAME = 300
@@ -105,11 +106,10 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
     if not key:
         raise Invalid("error.search_missing")
     visible = customer_filter(ctx.actor)
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     hits = list(
         ctx.session.scalars(
             select(Customer)
-            .where(visible, Customer.name_key.like(f"%{escaped}%", escape="\\"))
+            .where(visible, contains(Customer.name_key, key))
             .order_by(func.length(Customer.name_key), Customer.name_key)
             .limit(limit)
         )
