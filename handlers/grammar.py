@@ -34,11 +34,16 @@ KIND_WORDS: dict[str, InteractionKind] = {
 
 
 def split_colon(text: str) -> tuple[str, str | None]:
-    """`head: body` -> (head, body); no colon -> (text, None)."""
-    parts = _COLON.split(text, maxsplit=1)
-    if len(parts) == 1:
-        return text.strip(), None
-    return parts[0].strip(), parts[1].strip()
+    """`head: body` -> (head, body); no colon -> (text, None).
+
+    A colon between two digits is part of a clock time ("at 10:30: ..."), not the separator.
+    """
+    for m in _COLON.finditer(text):
+        i = m.start()
+        if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            continue
+        return text[:i].strip(), text[i + 1 :].strip()
+    return text.strip(), None
 
 
 def split_commas(text: str) -> list[str]:

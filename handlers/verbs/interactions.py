@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
+from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Deal, InteractionKind
-from crm_core.resolve import resolve_contact, resolve_customer, resolve_deal
+from crm_core.resolve import (
+    customer_name_exists,
+    resolve_contact,
+    resolve_customer,
+    resolve_deal,
+)
 from crm_core.services.interactions import log_interaction, undo_interaction
 from crm_core.text import fold
 from crm_core.when import parse_when
@@ -29,6 +35,14 @@ def _option(part: str, words: tuple[str, ...]) -> str | None:
     return None
 
 
+def _is_option(ctx: Ctx, part: str) -> bool:
+    return (
+        _option(part, _DEAL_WORDS) is not None
+        or _option(part, _CONTACT_WORDS) is not None
+        or parse_when(part, ctx.tz, ctx.now()) is not None
+    )
+
+
 def log(req: Request) -> Reply:
     """Log an interaction: `log call Acme, yesterday 3pm, deal X, with Dana: text`."""
     t, ctx = req.t, req.ctx
@@ -41,21 +55,27 @@ def log(req: Request) -> Reply:
     parts = split_commas(rest)
     if not parts:
         raise Invalid("error.customer_missing")
-    # The first part is the customer; later parts are options, or (when they are none of the
-    # options) more of a name that itself has a comma, such as "Acme, Inc.".
-    name_parts = [parts[0]]
+    # Leading parts up to the first option name the customer; more than one part only when
+    # together they are exactly a customer's name with a comma ("Smith, Jones & Co").
+    first_option = next((i for i, p in enumerate(parts) if i and _is_option(ctx, p)), len(parts))
+    name_parts, options = parts[:first_option], parts[first_option:]
+    taken = len(name_parts)
+    while taken > 1 and not customer_name_exists(ctx, ", ".join(name_parts[:taken])):
+        taken -= 1
+    if taken < len(name_parts):
+        raise Invalid("error.log_option_unknown", option=name_parts[taken], usage=t("usage.log"))
     deal_q = contact_q = when_q = None
-    for part in parts[1:]:
+    for part in options:
         if (value := _option(part, _DEAL_WORDS)) is not None:
             deal_q = value
         elif (value := _option(part, _CONTACT_WORDS)) is not None:
             contact_q = value
         elif parse_when(part, ctx.tz, ctx.now()) is not None:
             when_q = part
-        elif deal_q is None and contact_q is None and when_q is None:
-            name_parts.append(part)
         else:
             raise Invalid("error.log_option_unknown", option=part, usage=t("usage.log"))
+        if value == "":
+            raise Invalid("error.option_empty", option=part, usage=t("usage.log"))
     customer = resolve_customer(ctx, ", ".join(name_parts))
     deal: Deal | None = resolve_deal(ctx, deal_q, customer=customer) if deal_q else None
     contact: Contact | None = resolve_contact(ctx, customer, contact_q) if contact_q else None

@@ -70,7 +70,27 @@ def test_log_kinds_default_and_chinese(testbot: TestBot) -> None:
 def test_customer_name_with_comma(testbot: TestBot) -> None:
     """A comma inside a customer's name is not mistaken for an option."""
     testbot("alice", "new customer Smith, Jones & Co")
-    assert testbot("alice", "log call Smith, Jones: hello").status == "ok"
+    assert testbot("alice", "log call Smith, Jones & Co, yesterday: hello").status == "ok"
+    # A part that is neither the rest of an exact name nor an option is refused, not dropped.
+    for line in (
+        "log call Smith, Dana Ruiz: x",
+        "log call Smith, w/ Dana: x",
+        "log call Smith, yesterday 25pm: x",
+        "log call Smith, deal : x",
+        "log call Smith, with : x",
+    ):
+        reply = testbot("alice", line)
+        assert reply.status == "error", (line, reply.text)
+    assert testbot.count(Interaction) == 1
+
+
+def test_clock_time_colon_is_not_the_separator(testbot: TestBot) -> None:
+    """`at 10:30: text` keeps the time and the whole text."""
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "log call Acme, 10:30: talked through pricing").status == "ok"
+    (note,) = testbot.query(select(Interaction))
+    assert note.text == "talked through pricing"
+    assert (note.occurred_at.hour, note.occurred_at.minute) == (10, 30)
 
 
 def test_log_refuses_future_and_unknown_option(testbot: TestBot) -> None:
