@@ -76,3 +76,16 @@ def name_key(name: str) -> str:
                 key = key[: -len(suffix)].strip()
             break
     return key
+
+
+def char_view(text: str) -> str:
+    """`text` folded one character at a time (width, Traditional, case), same length.
+
+    Parsers match on this view and cut the original at the same positions, so full-width
+    signs (￥, ：), Traditional characters (萬, 階段) and capitals read as their plain forms.
+    """
+    out = []
+    for ch in text:
+        folded = to_simplified(unicodedata.normalize("NFKC", ch)).lower()
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from crm_core.models import InteractionKind
-from crm_core.text import fold
+from crm_core.text import char_view, fold
 
 _COLON = re.compile(r"[:：]")
 _COMMA = re.compile(r"[,，;；]")
@@ -79,10 +79,11 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
         + r")(?:\s+|$)",
         re.I,
     )
+    view = char_view(text)
     found: dict[str, str] = {}
     # Each keyword counts once: a later "city" is part of a value ("city Kansas City").
     pieces, seen = [], set()
-    for hit in pattern.finditer(text, start):
+    for hit in pattern.finditer(view, start):
         field = keywords[fold(hit.group(1))]
         if field not in seen:
             seen.add(field)
@@ -112,7 +113,8 @@ _MULT = {"k": Decimal(1000), "m": Decimal(1_000_000), "万": Decimal(10_000)}
 
 def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
     """A trailing amount with optional currency: `Fleet renewal 48000 USD` -> title, amount, cur."""
-    m = _AMOUNT.search(text.strip())
+    text = text.strip()
+    m = _AMOUNT.search(char_view(text))
     if not m:
         return text.strip(), None, None
     try:
@@ -123,4 +125,4 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
         amount *= _MULT[m.group("mult").lower()]
     symbol = m.group("cur") or m.group("pre")
     currency = _SYMBOLS.get(symbol, symbol.upper()) if symbol else None
-    return text.strip()[: m.start()].strip(), amount, currency
+    return text[: m.start()].strip(), amount, currency

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from crm_core.text import to_simplified
+from crm_core.text import char_view, to_simplified
 
 if TYPE_CHECKING:
     from handlers.reply import Reply
@@ -78,10 +78,7 @@ class Registry:
 
     def match(self, text: str) -> tuple[Verb, str] | None:
         """The verb `text` starts with (longest form wins) and the rest of the line."""
-        # Simplified-Chinese view of the text for matching; t2s keeps one char per char here.
-        view = to_simplified(text)
-        if len(view) != len(text):
-            view = text
+        view = char_view(text)
         best: tuple[int, Verb] | None = None
         for verb in self._verbs:
             m = verb.pattern.match(view)

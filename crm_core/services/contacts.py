@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm_core import audit
 from crm_core.context import Ctx
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, check_length
 from crm_core.models import Contact, Customer
 from crm_core.text import fold
 
@@ -40,6 +40,10 @@ def add_contact(
     name = " ".join(name.split())
     if not name:
         raise Invalid("error.contact_name_missing")
+    check_length("name", name, 200)
+    check_length("title", title, 200)
+    check_length("email", email, 320)
+    check_length("phone", phone, 64)
     if email and not looks_like_email(email):
         raise Invalid("error.contact_email_invalid", value=email)
     if phone and not looks_like_phone(phone):

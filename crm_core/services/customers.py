@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from crm_core import audit
 from crm_core.access import can_assign_owner, customer_filter
 from crm_core.context import Ctx
-from crm_core.errors import Candidate, Invalid, PermissionDenied
+from crm_core.errors import Candidate, Invalid, PermissionDenied, check_length
 from crm_core.models import (
     Contact,
     Customer,
@@ -25,6 +25,9 @@ from crm_core.resolve import contains
 from crm_core.text import name_key
 
 MAX_NAME = 300
+MAX_FIELD = 100
+MAX_TAG = 50
+MAX_TAGS = 20
 # Scores above this make a new name a likely duplicate of an existing customer.
 DUPLICATE_SCORE = 90.0
 
@@ -79,6 +82,13 @@ def create_customer(
         raise Invalid("error.customer_name_missing")
     if len(name) > MAX_NAME:
         raise Invalid("error.too_long", field="name", limit=MAX_NAME)
+    tags = sorted({t.strip().lower() for t in tags or [] if t.strip()})
+    check_length("industry", industry, MAX_FIELD)
+    check_length("city", city, MAX_FIELD)
+    for tag in tags:
+        check_length("tag", tag, MAX_TAG)
+    if len(tags) > MAX_TAGS:
+        raise Invalid("error.too_many_tags", limit=MAX_TAGS)
     owner = owner or ctx.actor
     if not can_assign_owner(ctx.actor, owner):
         raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
@@ -91,7 +101,7 @@ def create_customer(
         owner_id=owner.id,
         industry=(industry or "").strip() or None,
         city=(city or "").strip() or None,
-        tags=sorted({t.strip().lower() for t in tags or [] if t.strip()}),
+        tags=tags,
         created_at=ctx.now(),
         updated_at=ctx.now(),
     )

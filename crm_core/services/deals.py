@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import list_currencies
 from sqlalchemy import select
 
 from crm_core import audit
-from crm_core.access import can_assign_owner, ensure_customer_access
+from crm_core.access import can_assign_owner, can_see_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Customer, Deal, StageChange, User
@@ -38,7 +39,9 @@ def create_deal(
         raise Invalid("error.deal_title_missing")
     if len(title) > MAX_TITLE:
         raise Invalid("error.too_long", field="title", limit=MAX_TITLE)
-    if amount is not None and not (Decimal(0) <= amount <= MAX_AMOUNT):
+    if amount is not None and not (
+        Decimal(0) <= amount <= MAX_AMOUNT and amount == amount.quantize(Decimal("0.01"))
+    ):
         raise Invalid("error.amount_invalid", value=str(amount))
     target = ctx.pipeline.get(stage) if stage else ctx.pipeline.first_open
     if target is None:
@@ -48,6 +51,11 @@ def create_deal(
     owner = owner or ctx.actor
     if not can_assign_owner(ctx.actor, owner):
         raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
+    if not can_see_owner(owner, customer.owner_id, customer.owner.team_id):
+        # A deal owned by someone who cannot see its customer would vanish from their pipeline.
+        raise Invalid("error.deal_owner_cannot_see", owner=owner.name, customer=customer.name)
+    if currency is not None and currency.upper() not in list_currencies():
+        raise Invalid("error.currency_invalid", value=currency)
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
         if other.title_key == key and not _stage_closed(ctx, other.stage):

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from crm_core import audit
 from crm_core.access import ensure_customer_access, visible_customer_ids
 from crm_core.context import Ctx
-from crm_core.errors import Invalid, NotFound
-from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind
+from crm_core.errors import Invalid, NotFound, PermissionDenied
+from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Role
 
 MAX_TEXT = 20_000
 # Logging is for what happened; a little slack covers clock skew and "in 10 minutes".
@@ -85,6 +85,9 @@ def undo_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
     """Remove a logged interaction (kept in the database and audit log, hidden everywhere)."""
     note = get_interaction(ctx, interaction_id)
     ensure_customer_access(ctx.actor, note.customer)
+    if note.author_id != ctx.actor.id and ctx.actor.role == Role.rep:
+        # A rep may not hide what a colleague or their manager wrote on the account.
+        raise PermissionDenied("error.undo_not_yours", id=note.id)
     before = audit.snapshot(note)
     note.deleted_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "interaction.delete", note, before)

@@ -11,6 +11,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Customer, Deal
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
+from crm_core.text import char_view
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.grammar import split_colon, take_amount, take_keywords, unquote
@@ -37,7 +38,7 @@ _TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
 
 def stage_name(req: Request, typed: str) -> str:
     """The configured stage a person means, in English or in their locale's words."""
-    wanted = typed.strip().lower()
+    wanted = char_view(typed.strip())
     for stage in req.ctx.pipeline.stages:
         labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
         if wanted in labels:

@@ -24,6 +24,8 @@ BAD = [
     ("new customer ...", "new customer Acme Logistics"),
     ('new customer "Acme" junk', "new customer Acme Logistics"),
     ("new customer " + "x" * 400, "at most 300"),
+    ("new customer Acme2 industry " + "x" * 101, "at most 100"),
+    ("contact add Acme: Dana, " + "VP " * 80, "at most 200"),
     ("contact add", "contact add Acme:"),
     ("contact add Acme", "contact add Acme:"),
     ("contact add Acme: dana@acme.example", "name first"),

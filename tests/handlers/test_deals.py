@@ -180,3 +180,40 @@ def test_pipeline_never_adds_currencies(testbot: TestBot) -> None:
     sections = {s.title: s.lines for s in reply.sections}
     assert sections["EUR"] == ["negotiation (75%): 1 · 2,000 EUR · weighted 1,500 EUR"]
     assert sections["USD"] == ["proposal (50%): 1 · 1,000 USD · weighted 500 USD"]
+
+
+def test_traditional_chinese_deal_words(testbot: TestBot) -> None:
+    """Traditional keywords, multipliers and stage names read like Simplified ones."""
+    testbot("alice", "new customer 華東物流")
+    reply = testbot("alice", "新商機 華東物流：倉儲系統五期 5萬 元 階段 方案")
+    assert reply.status == "ok", reply.text
+    (deal,) = testbot.query(select(Deal))
+    assert (deal.title, deal.amount, deal.currency, deal.stage) == (
+        "倉儲系統五期",
+        Decimal("50000.00"),
+        "CNY",
+        "proposal",
+    )
+    assert testbot("alice", "推進 倉儲系統五期 到 談判").status == "ok"
+    assert testbot.query(select(Deal))[0].stage == "negotiation"
+
+
+def test_full_width_yen_and_precise_amounts(testbot: TestBot) -> None:
+    """The full-width yen sign is a currency; more than two decimals is refused, not rounded."""
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "new deal Acme: 仓储系统二期 ￥50,000").status == "ok"
+    (deal,) = testbot.query(select(Deal))
+    assert (deal.amount, deal.currency) == (Decimal("50000.00"), "CNY")
+    assert testbot("alice", "new deal Acme: Cables 1.005").status == "error"
+    bad = testbot("alice", "new deal Acme: Laptops 200 new")
+    assert bad.status == "error" and "currency code" in bad.text
+    assert testbot.count(Deal) == 1
+
+
+def test_deal_owner_must_see_the_customer(testbot: TestBot) -> None:
+    """A deal cannot be given to someone its customer is invisible to."""
+    testbot("alice", "new customer Acme")
+    reply = testbot("bob", "new deal Acme: Fleet 100 owner @carol")
+    assert reply.status == "error" and "cannot see" in reply.text
+    assert testbot("bob", "new deal Acme: Fleet 100 owner @alice").status == "ok"
+    assert testbot.query(select(Deal.owner_id)) == [testbot.users["alice"]]

@@ -146,3 +146,14 @@ def test_other_rep_cannot_undo(testbot: TestBot) -> None:
     assert theirs.text.replace(str(note.id), "N") == missing.text.replace("99999", "N")
     assert testbot.query(select(Interaction))[0].deleted_at is None
     assert testbot("bob", f"undo #{note.id}").status == "ok"
+
+
+def test_rep_cannot_undo_a_colleagues_note(testbot: TestBot) -> None:
+    """A rep removes only their own notes; their manager may remove any in the team."""
+    testbot("alice", "new customer Acme")
+    testbot("bob", "log call Acme: manager's note")
+    (note,) = testbot.query(select(Interaction))
+    refused = testbot("alice", f"undo #{note.id}")
+    assert refused.status == "error" and "author or a manager" in refused.text
+    assert testbot.query(select(Interaction))[0].deleted_at is None
+    assert testbot("bob", f"undo #{note.id}").status == "ok"
