@@ -14,6 +14,7 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError
 from crm_core.models import User, utcnow
+from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.stages import Pipeline
 from handlers.i18n import Translator
 from handlers.registry import Registry
@@ -21,7 +22,8 @@ from handlers.reply import RUN, Button, Command, Reply
 from handlers.request import Request
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 25_000
+# A whole line: the longest note the service accepts plus room for the verb and options.
+MAX_LINE = MAX_NOTE + 1_000
 
 
 class Dispatcher:
@@ -87,8 +89,8 @@ class Dispatcher:
         text = text.strip()
         if not text:
             return Reply(text=t("error.empty"), status="info")
-        if len(text) > MAX_TEXT:
-            return Reply(text=t("error.too_long", field="text", limit=MAX_TEXT), status="error")
+        if len(text) > MAX_LINE:
+            return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         found = self.registry.match(text)
         if found is None:
             return self._unknown(text, t)

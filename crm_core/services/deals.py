@@ -9,7 +9,12 @@ from babel.numbers import list_currencies
 from sqlalchemy import select
 
 from crm_core import audit
-from crm_core.access import can_assign_owner, can_see_owner, ensure_customer_access
+from crm_core.access import (
+    can_assign_owner,
+    can_see_owner,
+    customer_filter,
+    ensure_customer_access,
+)
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Customer, Deal, StageChange, User
@@ -141,3 +146,16 @@ def customer_deals(ctx: Ctx, customer: Customer) -> list[Deal]:
         return (1 if closed else 0, order.get(d.stage, 99) if not closed else 0, when, -d.id)
 
     return sorted(deals, key=sort_key)
+
+
+def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
+    """The open deals the actor may see, soonest expected close first."""
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    rows = ctx.session.execute(
+        select(Deal, Customer)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(customer_filter(ctx.actor), Deal.stage.in_(open_names))
+        .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
+        .limit(limit)
+    ).all()
+    return [(deal, customer) for deal, customer in rows]

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from crm_core import audit
 from crm_core.errors import Invalid
-from crm_core.models import Role, Team, User
+from crm_core.models import Identity, Role, Team, User
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-LOCALES = ("en", "zh")
 
 
 def normalise_locale(value: str) -> str:
@@ -71,3 +70,12 @@ def add_user(
     session.add(user)
     audit.record(session, None, "user.create", user, None, actor_label=actor_label)
     return user
+
+
+def profile(session: Session, user: User) -> tuple[Team | None, list[str]]:
+    """A user's team and the platforms their account is linked on."""
+    team = session.get(Team, user.team_id) if user.team_id else None
+    platforms = session.scalars(
+        select(Identity.platform).where(Identity.user_id == user.id).order_by(Identity.platform)
+    ).all()
+    return team, list(platforms)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
-from crm_core.access import customer_filter
 from crm_core.errors import Invalid
-from crm_core.models import Customer, Deal
+from crm_core.models import Deal
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
 from crm_core.text import char_view
@@ -54,7 +51,7 @@ def deals(req: Request) -> Reply:
         rows = svc.customer_deals(ctx, customer)
         if not rows:
             return Reply(text=t("deals.none_for", customer=customer.name), status="info")
-        open_rows = [d for d in rows if d.stage in {s.name for s in ctx.pipeline.open_stages}]
+        open_rows = [d for d in rows if ctx.pipeline.is_open(d.stage)]
         return Reply(
             title=t("deals.title_for", customer=customer.name, count=len(rows)),
             items=[fmt.deal_line(t, d) for d in rows],
@@ -63,14 +60,7 @@ def deals(req: Request) -> Reply:
             ],
             shareable=True,
         )
-    open_names = [s.name for s in ctx.pipeline.open_stages]
-    mine = ctx.session.execute(
-        select(Deal, Customer)
-        .join(Customer, Customer.id == Deal.customer_id)
-        .where(customer_filter(ctx.actor), Deal.stage.in_(open_names))
-        .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
-        .limit(MY_DEALS_LIMIT)
-    ).all()
+    mine = svc.open_deals(ctx, limit=MY_DEALS_LIMIT)
     if not mine:
         return Reply(text=t("deals.none"), status="info")
     return Reply(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from crm_core.errors import Invalid
-from crm_core.models import Identity, Team
+from crm_core.services.users import profile
 from handlers.registry import Verb
 from handlers.reply import Button, Field, Reply
 from handlers.request import Request
@@ -44,8 +42,7 @@ def whoami(req: Request) -> Reply:
     if req.args:
         raise Invalid("usage.whoami")
     me = ctx.actor
-    team = ctx.session.get(Team, me.team_id) if me.team_id else None
-    links = ctx.session.scalars(select(Identity).where(Identity.user_id == me.id)).all()
+    team, platforms = profile(ctx.session, me)
     return Reply(
         title=me.name,
         fields=[
@@ -58,7 +55,7 @@ def whoami(req: Request) -> Reply:
             Field(t("field.platform"), req.command.platform),
             Field(
                 t("field.linked"),
-                ", ".join(sorted(f"{i.platform}" for i in links)) or "—",
+                ", ".join(platforms) or "—",
             ),
         ],
     )
