@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from crm_core import audit
 from crm_core.access import can_assign_owner, customer_filter
@@ -22,7 +22,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contains
-from crm_core.text import name_key
+from crm_core.text import fold, name_key
 
 MAX_NAME = 300
 MAX_FIELD = 100
@@ -111,7 +111,10 @@ def create_customer(
 
 
 def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
-    """Visible customers matching `query`, best first (substring, then fuzzy)."""
+    """Visible customers whose name, city or a contact (name, email) matches, best first.
+
+    Name matches come first; a query that matches nothing gets fuzzy suggestions (typos).
+    """
     key = name_key(query)
     if not key:
         raise Invalid("error.search_missing")
@@ -124,6 +127,25 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             .limit(limit)
         )
     )
+    if len(hits) < limit:
+        # People remember the person or the town as often as the company.
+        folded = fold(query)
+        by_contact = select(Contact.customer_id).where(
+            or_(
+                contains(func.lower(Contact.name), folded),
+                contains(func.lower(Contact.email), folded),
+            )
+        )
+        hits += ctx.session.scalars(
+            select(Customer)
+            .where(
+                visible,
+                Customer.id.not_in([c.id for c in hits]),
+                or_(contains(func.lower(Customer.city), folded), Customer.id.in_(by_contact)),
+            )
+            .order_by(Customer.name_key)
+            .limit(limit - len(hits))
+        ).all()
     if not hits:
         # Only a query that matches nothing as a substring pays for the fuzzy scan (typos).
         rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()

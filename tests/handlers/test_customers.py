@@ -129,3 +129,17 @@ def test_creation_is_audited(testbot: TestBot) -> None:
     assert entry.action == "customer.create"
     assert entry.changes["city"] == [None, "Boston"]
     assert entry.changes["name"] == [None, "Acme"]
+
+
+def test_find_by_contact_and_city(testbot: TestBot) -> None:
+    """find also matches a contact's name or email and the city, after name matches."""
+    testbot("alice", "new customer Acme Logistics city Boston")
+    testbot("alice", "new customer Northwind city Denver")
+    testbot("alice", "contact add Northwind: Dana Ruiz, dana@northwind.example")
+    testbot("dave", "new customer Globex city Boston")
+    testbot("dave", "contact add Globex: Dana Smith")
+    assert [i.split(" · ")[0] for i in testbot("alice", "find dana").items] == ["#2 Northwind"]
+    assert [i.split(" · ")[0] for i in testbot("alice", "find boston").items] == [
+        "#1 Acme Logistics"
+    ]
+    assert "Northwind" in testbot("alice", "find northwind.example").items[0]
