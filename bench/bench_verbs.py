@@ -138,9 +138,16 @@ def main() -> None:
         deal_stage[deal_id] = target
         return f"move #{deal_id} to {target}"
 
+    def typo(name: str) -> str:
+        # Swap two inner letters: the worst case, a full scan for suggestions.
+        i = rng.randrange(1, max(2, len(name) - 2))
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :] if len(name) > 3 else name + "x"
+
     verbs: dict[str, Callable[[str], str]] = {
         "customer": lambda r: f"customer {rng.choice(books[r])[1]}",
+        "customer (typo)": lambda r: f"customer {typo(rng.choice(books[r])[1])}",
         "find": lambda r: f"find {rng.choice(books[r])[1].split()[0][:5]}",
+        "find (typo)": lambda r: f"find {typo(rng.choice(books[r])[1])}",
         "log": lambda r: (
             f"log call #{rng.choice(books[r])[0]}: bench note {rng.random():.6f} about pricing"
         ),

@@ -163,3 +163,18 @@ def test_utc_datetime_refuses_naive(session_factory: sessionmaker[Session]) -> N
         session.flush()
     with session_factory() as session:
         assert session.scalars(select(Team)).all() == []
+
+
+def test_database_errors_do_not_carry_note_text(tmp_path: Path) -> None:
+    """A failing statement's message omits its parameters, which may be customer data."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    upgrade(engine)
+    with pytest.raises(IntegrityError) as err, engine.begin() as conn:
+        conn.execute(
+            sql("INSERT INTO teams (external_id, name, created_at) VALUES (:e, :n, NULL)"),
+            {"e": "t1", "n": "secret customer words"},
+        )
+    assert "secret customer words" not in str(err.value)
