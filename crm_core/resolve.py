@@ -77,17 +77,19 @@ def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
         return prefixed[0].id
     if prefixed:
         raise Ambiguous(field, query, _candidates(sorted(prefixed, key=lambda r: len(r.key))))
+    by_id = {r.id: r for r in rows}
+    ids = _suggest(field, query, {r.id: r.key for r in rows})
+    raise Ambiguous(field, query, _candidates([by_id[i] for i in ids]))
+
+
+def _suggest(field: str, query: str, keys: dict[int, str]) -> list[int]:
+    """Ids of the names closest to a mistyped `query`, best first; NotFound when none is."""
     scored = process.extract(
-        qk,
-        {r.id: r.key for r in rows},
-        scorer=fuzz.WRatio,
-        score_cutoff=_SUGGEST,
-        limit=_MAX_CANDIDATES,
+        name_key(query), keys, scorer=fuzz.WRatio, score_cutoff=_SUGGEST, limit=_MAX_CANDIDATES
     )
     if not scored:
         raise NotFound(f"error.{field}_not_found", query=query)
-    by_id = {r.id: r for r in rows}
-    raise Ambiguous(field, query, _candidates([by_id[s[2]] for s in scored]))
+    return [int(s[2]) for s in scored]
 
 
 def _pick(ctx: Ctx, field: str) -> int | None:
@@ -126,7 +128,20 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
     if len(rows) != 1:
         rows = ctx.session.execute(base.where(contains(Customer.name_key, qk)).limit(200)).all()
     if not rows:
-        rows = ctx.session.execute(base.limit(_SCAN_LIMIT)).all()
+        # Not even a substring: a typo. Only suggestions can come of it, so score the keys
+        # alone and load labels for the few suggested.
+        keys = ctx.session.execute(
+            select(Customer.id, Customer.name_key)
+            .where(customer_filter(ctx.actor))
+            .limit(_SCAN_LIMIT)
+        ).all()
+        ids = _suggest("customer", query, dict(keys))
+        rows = ctx.session.execute(base.where(Customer.id.in_(ids))).all()
+        order = {i: n for n, i in enumerate(ids)}
+        rows = sorted(rows, key=lambda r: order[r[0]])
+        raise Ambiguous(
+            "customer", query, _candidates([_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
+        )
     chosen = _choose("customer", query, [_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
     return _visible_customer(ctx, chosen)
 
@@ -169,7 +184,12 @@ def resolve_deal(
     if not rows:
         rows = ctx.session.execute(stmt.where(contains(Deal.title_key, qk)).limit(200)).all()
     if not rows:
-        rows = ctx.session.execute(stmt.limit(_SCAN_LIMIT)).all()
+        # A typo: score the titles alone, then load labels for the suggestions only.
+        keys = ctx.session.execute(
+            stmt.with_only_columns(Deal.id, Deal.title_key).limit(_SCAN_LIMIT)
+        ).all()
+        ids = _suggest("deal", query, {k[0]: k[1] for k in keys})
+        rows = ctx.session.execute(stmt.where(Deal.id.in_(ids))).all()
     if open_only:
         open_rows = [r for r in rows if ctx.pipeline.is_open(r[4])]
         rows = open_rows or rows

@@ -128,24 +128,22 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
         )
     )
     if len(hits) < limit:
-        # People remember the person or the town as often as the company.
+        # People remember the person or the town as often as the company. Joined from the
+        # actor's customers so a rep's search reads only their own contacts.
         folded = fold(query)
-        by_contact = select(Contact.customer_id).where(
-            or_(
-                contains(func.lower(Contact.name), folded),
-                contains(func.lower(Contact.email), folded),
-            )
+        seen = [c.id for c in hits]
+        matched = or_(
+            contains(func.lower(Contact.name), folded),
+            contains(func.lower(Contact.email), folded),
         )
-        hits += ctx.session.scalars(
-            select(Customer)
-            .where(
-                visible,
-                Customer.id.not_in([c.id for c in hits]),
-                or_(contains(func.lower(Customer.city), folded), Customer.id.in_(by_contact)),
-            )
-            .order_by(Customer.name_key)
-            .limit(limit - len(hits))
-        ).all()
+        by_contact = select(Contact.customer_id).join(Customer).where(visible, matched)
+        by_city = select(Customer.id).where(visible, contains(func.lower(Customer.city), folded))
+        more = ctx.session.scalars(by_contact.union(by_city).limit(limit * 4)).all()
+        ids = [i for i in dict.fromkeys(more) if i not in seen][: limit - len(hits)]
+        if ids:
+            hits += ctx.session.scalars(
+                select(Customer).where(Customer.id.in_(ids)).order_by(Customer.name_key)
+            ).all()
     if not hits:
         # Only a query that matches nothing as a substring pays for the fuzzy scan (typos).
         rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()
