@@ -111,9 +111,9 @@ def create_customer(
 
 
 def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
-    """Visible customers whose name, city or a contact (name, email) matches, best first.
+    """Visible customers whose name matches; failing that, a contact (name, email) or city.
 
-    Name matches come first; a query that matches nothing gets fuzzy suggestions (typos).
+    A query that matches none of those gets fuzzy name suggestions (typos).
     """
     key = name_key(query)
     if not key:
@@ -127,23 +127,23 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             .limit(limit)
         )
     )
-    if len(hits) < limit:
-        # People remember the person or the town as often as the company. Joined from the
-        # actor's customers so a rep's search reads only their own contacts.
+    if not hits:
+        # No name matches: people remember the person or the town as often as the company.
+        # Joined from the actor's customers so a rep's search reads only their own contacts.
         folded = fold(query)
-        seen = [c.id for c in hits]
         matched = or_(
             contains(func.lower(Contact.name), folded),
             contains(func.lower(Contact.email), folded),
         )
         by_contact = select(Contact.customer_id).join(Customer).where(visible, matched)
         by_city = select(Customer.id).where(visible, contains(func.lower(Customer.city), folded))
-        more = ctx.session.scalars(by_contact.union(by_city).limit(limit * 4)).all()
-        ids = [i for i in dict.fromkeys(more) if i not in seen][: limit - len(hits)]
+        ids = ctx.session.scalars(by_contact.union(by_city).limit(limit)).all()
         if ids:
-            hits += ctx.session.scalars(
-                select(Customer).where(Customer.id.in_(ids)).order_by(Customer.name_key)
-            ).all()
+            hits = list(
+                ctx.session.scalars(
+                    select(Customer).where(Customer.id.in_(ids)).order_by(Customer.name_key)
+                )
+            )
     if not hits:
         # Only a query that matches nothing as a substring pays for the fuzzy scan (typos).
         rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()
