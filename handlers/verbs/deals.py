@@ -85,13 +85,16 @@ def new_deal(req: Request) -> Reply:
         title, amount, currency = take_amount(lead)
     if not title:
         raise Invalid("usage.new_deal")
+    for key, value in opts.items():
+        if not value:
+            raise Invalid("error.option_empty", option=key, usage=t("usage.new_deal"))
     close = None
     if "close" in opts:
         close = parse_day(opts["close"], ctx.tz, ctx.now())
         if close is None:
             raise Invalid("error.date_invalid", value=opts["close"])
-    stage = stage_name(req, opts["stage"]) if opts.get("stage") else None
-    owner = resolve_user(ctx, opts["owner"]) if opts.get("owner") else None
+    stage = stage_name(req, opts["stage"]) if "stage" in opts else None
+    owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
     customer = resolve_customer(ctx, head)
     deal = svc.create_deal(
         ctx,
