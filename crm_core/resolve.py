@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crm_core.access import customer_filter, visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
-from crm_core.models import Contact, Customer, Deal, User
+from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.text import fold, name_key
 
 _REF = re.compile(r"^#(\d{1,18})$")
@@ -120,9 +120,18 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
     qk = name_key(query)
     if not qk:
         raise Invalid("error.customer_missing")
-    base = select(Customer.id, Customer.name_key, Customer.name, Customer.city).where(
-        customer_filter(ctx.actor)
+    base = (
+        select(Customer.id, Customer.name_key, Customer.name, Customer.city, User.name)
+        .join(User, User.id == Customer.owner_id)
+        .where(customer_filter(ctx.actor))
     )
+    # A manager or admin choosing between two same-named customers needs to see whose is whose.
+    with_owner = ctx.actor.role != Role.rep
+
+    def row(r: Any) -> _Row:
+        detail = ", ".join(p for p in (r[3], r[4] if with_owner else None) if p)
+        return _Row(r[0], r[1], r[2], detail)
+
     # Indexed equality first, then substring; the full scan only gathers typo suggestions.
     rows = ctx.session.execute(base.where(Customer.name_key == qk).limit(20)).all()
     if len(rows) != 1:
@@ -139,10 +148,8 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         rows = ctx.session.execute(base.where(Customer.id.in_(ids))).all()
         order = {i: n for n, i in enumerate(ids)}
         rows = sorted(rows, key=lambda r: order[r[0]])
-        raise Ambiguous(
-            "customer", query, _candidates([_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
-        )
-    chosen = _choose("customer", query, [_Row(r[0], r[1], r[2], r[3] or "") for r in rows])
+        raise Ambiguous("customer", query, _candidates([row(r) for r in rows]))
+    chosen = _choose("customer", query, [row(r) for r in rows])
     return _visible_customer(ctx, chosen)
 
 

@@ -90,3 +90,14 @@ def test_forged_pick_of_invisible_record_is_refused(testbot: TestBot) -> None:
     reply = testbot.press("alice", forged)
     assert reply.status == "error" and f"#{globex}" in reply.text
     assert testbot.count(Interaction) == 0
+
+
+def test_manager_sees_owners_on_choice_buttons(testbot: TestBot) -> None:
+    """Two reps' same-named customers are told apart by owner for their manager, not for reps."""
+    testbot("alice", "new customer Acme city Boston")
+    testbot("carol", "new customer Acme city Boston")
+    ask = testbot("bob", "customer acme")
+    assert sorted(b.label for b in ask.buttons) == ["Acme (Boston, Alice)", "Acme (Boston, Carol)"]
+    testbot("alice", "new customer Acme Foods")
+    mine = testbot("alice", "customer acm")
+    assert sorted(b.label for b in mine.buttons) == ["Acme (Boston)", "Acme Foods"]
