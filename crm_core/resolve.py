@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ class _Row:
 
 def ref_id(query: str) -> int | None:
     """The id in a `#123` reference, or None."""
-    m = _REF.match(query.strip())
+    m = _REF.match(unicodedata.normalize("NFKC", query).strip())
     return int(m.group(1)) if m else None
 
 
@@ -161,9 +162,7 @@ def customer_name_exists(ctx: Ctx, name: str) -> bool:
     return ctx.session.scalar(stmt.limit(1)) is not None
 
 
-def resolve_deal(
-    ctx: Ctx, query: str, *, customer: Customer | None = None, open_only: bool = False
-) -> Deal:
+def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> Deal:
     """The visible deal `query` names, optionally within one customer."""
     query = query.strip()
     picked = _pick(ctx, "deal")
@@ -197,9 +196,6 @@ def resolve_deal(
         ).all()
         ids = _suggest("deal", query, {k[0]: k[1] for k in keys})
         rows = ctx.session.execute(stmt.where(Deal.id.in_(ids))).all()
-    if open_only:
-        open_rows = [r for r in rows if ctx.pipeline.is_open(r[4])]
-        rows = open_rows or rows
     chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
     deal = ctx.session.get(Deal, chosen)
     assert deal is not None

@@ -16,6 +16,7 @@ from crm_core.errors import Ambiguous, CrmError
 from crm_core.models import User, utcnow
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.stages import Pipeline
+from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.registry import Registry
 from handlers.reply import RUN, Button, Command, Reply
@@ -62,12 +63,21 @@ class Dispatcher:
                 )
                 return self._run(ctx, command, text, t, picks)
         except CrmError as exc:
-            return Reply(text=t(exc.key, **exc.params), status="error")
+            return Reply(text=self._message(exc, t), status="error")
         except Exception:
             ref = secrets.token_hex(4)
             # Only the reference and the verb-free shape: the text may hold customer data.
             log.exception("command failed (ref %s, platform %s)", ref, command.platform)
             return Reply(text=t("error.internal", ref=ref), status="error")
+
+    def _message(self, exc: CrmError, t: Translator) -> str:
+        """The error in the user's words; stage names given by services are translated too."""
+        params = dict(exc.params)
+        if isinstance(params.get("stage"), str):
+            params["stage"] = fmt.stage(t, params["stage"])
+        if "stages" in params:
+            params["stages"] = ", ".join(fmt.stage(t, s.name) for s in self.pipeline.stages)
+        return t(exc.key, **params)
 
     def _text_of(self, command: Command) -> str | None:
         if command.action is None:
@@ -103,7 +113,7 @@ class Dispatcher:
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            return Reply(text=t(exc.key, **exc.params), status="error")
+            return Reply(text=self._message(exc, t), status="error")
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         first = text.split()[0] if text.split() else text

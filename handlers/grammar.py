@@ -84,6 +84,8 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     # Each keyword counts once: a later "city" is part of a value ("city Kansas City").
     pieces, seen = [], set()
     for hit in pattern.finditer(view, start):
+        if not view[: hit.start()].strip():
+            continue  # a leading keyword starts the name itself ("Close the gap", "City Bank")
         field = keywords[fold(hit.group(1))]
         if field not in seen:
             seen.add(field)

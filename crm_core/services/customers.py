@@ -44,6 +44,17 @@ class DuplicateCustomer(Invalid):
         self.exact = exact
 
 
+def _singular(key: str) -> str:
+    words = []
+    for word in key.split():
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
 def find_duplicates(ctx: Ctx, name: str) -> tuple[list[Candidate], bool]:
     """Visible customers whose names are the same as or close to `name`, and if any is exact."""
     key = name_key(name)
@@ -55,9 +66,10 @@ def find_duplicates(ctx: Ctx, name: str) -> tuple[list[Candidate], bool]:
     exact = [Candidate(r[0], r[1], r[3] or "") for r in rows if r[2] == key]
     if exact:
         return exact, True
+    # Compared singular: "Hill Supplies" is "Hill Supply", "Mesa Technology" is "Mesa Technologies".
     scored = process.extract(
-        key,
-        {r[0]: r[2] for r in rows},
+        _singular(key),
+        {r[0]: _singular(r[2]) for r in rows},
         scorer=fuzz.token_sort_ratio,
         score_cutoff=DUPLICATE_SCORE,
         limit=5,

@@ -22,6 +22,8 @@ def contact_add(req: Request) -> Reply:
     if not head or not body:
         raise Invalid("usage.contact_add")
     parts = split_commas(body)
+    if not parts:
+        raise Invalid("error.contact_name_missing")
     name, rest = parts[0], parts[1:]
     # Anything with an @ is meant as an email, anything of digits and dialling signs as a
     # phone; the services reject the malformed ones rather than saving them as a title.
@@ -60,7 +62,7 @@ VERBS = [
             "添加联系人 华东物流：王芳，采购经理，13800138000",
         ),
         writes=True,
-        aliases=("add contact", "new contact", "添加联系人", "新联系人"),
+        aliases=("add contact", "new contact", "添加联系人", "新联系人", "添加联络人"),
         menu="contact",
     ),
 ]

@@ -162,8 +162,19 @@ def new_customer(req: Request) -> Reply:
             status="info",
         )
     owner_name = owner.name if owner else ctx.actor.name
+    # Show what was read into each field, so a name split by a keyword is seen at once.
+    fields = [
+        Field(t(f"field.{key}"), value)
+        for key, value in (
+            ("industry", created.industry),
+            ("city", created.city),
+            ("tags", ", ".join(created.tags)),
+        )
+        if value
+    ]
     return Reply(
         text=t("new_customer.done", name=created.name, owner=owner_name),
+        fields=fields,
         buttons=[
             Button.run(t("button.open"), f"customer #{created.id}", "primary"),
         ],

@@ -140,7 +140,7 @@ def move(req: Request) -> Reply:
         customer = resolve_customer(ctx, cust_q)
     if not deal_q:
         raise Invalid("usage.move")
-    deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True)
+    deal = resolve_deal(ctx, deal_q, customer=customer)
     if len(parts) == 1 or not parts[1].strip():
         return Reply(
             text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),

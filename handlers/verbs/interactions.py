@@ -23,7 +23,7 @@ from handlers.reply import Button, Reply
 from handlers.request import Request
 
 _DEAL_WORDS = ("deal ", "商机 ", "商机")
-_CONTACT_WORDS = ("with ", "contact ", "联系人 ", "联系人")
+_CONTACT_WORDS = ("with ", "contact ", "联系人 ", "联系人", "联络人 ", "联络人")
 _ID = re.compile(r"^#?(\d{1,18})$")
 
 

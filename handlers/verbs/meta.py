@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from crm_core.errors import Invalid
 from crm_core.services.users import profile
+from handlers.i18n import Translator
 from handlers.registry import Verb
 from handlers.reply import Button, Field, Reply
 from handlers.request import Request
+
+
+def _local_name(verb: Verb, t: Translator) -> str:
+    """The verb as a user of this locale types it (its first Chinese alias for zh)."""
+    if t.locale == "zh":
+        return next((a for a in verb.aliases if not a.isascii()), verb.name)
+    return verb.name
 
 
 def help_(req: Request) -> Reply:
@@ -27,12 +35,12 @@ def help_(req: Request) -> Reply:
             fields=fields,
             items=list(verb.examples),
         )
-    items = [f"{v.usage} — {t(v.help_key)}" for v in req.registry]
+    items = [f"{_local_name(v, t)}: {v.usage} — {t(v.help_key)}" for v in req.registry]
     return Reply(
         title=t("help.title"),
         text=t("help.intro"),
         items=items,
-        buttons=[Button.run(v.name, f"help {v.name}") for v in req.registry if v.writes],
+        buttons=[Button.run(_local_name(v, t), f"help {v.name}") for v in req.registry if v.writes],
     )
 
 

@@ -1,0 +1,84 @@
+"""Cases found by exploratory testing: each once went wrong, silently or with a crash."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from crm_core.models import Contact, Customer, Deal
+from tests.conftest import TestBot
+
+
+def test_contact_add_with_only_commas_is_a_clear_refusal(testbot: TestBot) -> None:
+    """No name at all is a message, never a crash."""
+    testbot("alice", "new customer Acme")
+    for line in ("contact add Acme: , , ,", "contact add Acme: ,", "添加联系人 Acme：，，，"):
+        reply = testbot("alice", line)
+        assert reply.status == "error" and "needs a name" in reply.text, (line, reply.text)
+    assert testbot.count(Contact) == 0
+
+
+def test_created_customer_shows_each_field_read(testbot: TestBot) -> None:
+    """The reply shows what went into each field, so a keyword inside a name is seen at once."""
+    reply = testbot("alice", "new customer Kansas City Steaks")
+    assert {f.label: f.value for f in reply.fields} == {"City": "Steaks"}
+    city_bank = testbot("alice", "new customer City Bank industry banking")
+    assert "City Bank" in city_bank.text
+    assert {f.label: f.value for f in city_bank.fields} == {"Industry": "banking"}
+
+
+def test_plural_near_duplicates_are_flagged(testbot: TestBot) -> None:
+    """Singular and plural forms of a name are the same company until the user says otherwise."""
+    testbot("alice", "new customer Hill Supply")
+    testbot("alice", "new customer Mesa Technologies")
+    for line in ("new customer Hill Supplies", "new customer Mesa Technology city Phoenix"):
+        reply = testbot("alice", line)
+        assert reply.status == "info" and "very similar" in reply.text, line
+    assert testbot.count(Customer) == 2
+
+
+def test_same_title_open_and_closed_deal_is_a_question(testbot: TestBot) -> None:
+    """Reopening a lost deal must not move the open one of the same title."""
+    testbot("alice", "new customer Rodriguez Tooling")
+    testbot("alice", "new customer Red Rock")
+    testbot("alice", "new deal Rodriguez Tooling: 2025 renewal 100")
+    testbot("alice", "move Rodriguez Tooling / 2025 renewal to lost: budget")
+    testbot("alice", "new deal Red Rock: 2025 renewal 200 stage negotiation")
+    ask = testbot("alice", "move 2025 renewal to lead")
+    assert ask.status == "info" and len(ask.buttons) == 2
+    assert sorted(testbot.query(select(Deal.stage))) == ["lost", "negotiation"]
+
+
+def test_keyword_at_the_start_of_a_title(testbot: TestBot) -> None:
+    """`Close the gap` is a title, not a close date."""
+    testbot("alice", "new customer Initech")
+    assert testbot("alice", "new deal Initech: Close the gap 5k").status == "ok"
+    assert testbot("alice", "new deal Initech: Stage test 5k stage negotiation").status == "ok"
+    deals = {d.title: (d.amount, d.stage) for d in testbot.query(select(Deal))}
+    assert deals == {
+        "Close the gap": (Decimal("5000.00"), "lead"),
+        "Stage test": (Decimal("5000.00"), "negotiation"),
+    }
+
+
+def test_chinese_errors_name_stages_in_chinese(testbot: TestBot) -> None:
+    """Stage names inside refusals follow the user's language."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("wei", "新客户 华东物流")
+    reply = testbot("wei", "新商机 华东物流：X 12k 阶段 赢单")
+    assert reply.status == "error" and "赢单" in reply.text and "won" not in reply.text
+    unknown = testbot("wei", "新商机 华东物流：X 12k 阶段 香蕉")
+    assert "线索" in unknown.text and "lead" not in unknown.text
+    help_reply = testbot("wei", "帮助")
+    assert help_reply.items[0].startswith("客户: ")
+    assert "记录" in [b.label for b in help_reply.buttons]
+
+
+def test_full_width_hash_and_taiwan_contact_word(testbot: TestBot) -> None:
+    """Chinese keyboards type ＃ and Taiwan says 聯絡人."""
+    testbot("alice", "new customer 华东物流")
+    (cid,) = testbot.query(select(Customer.id))
+    assert testbot("alice", f"客户 ＃{cid}").title == "华东物流"
+    assert testbot("alice", "添加聯絡人 华东物流：李四").status == "ok"
+    assert testbot("alice", "记录 电话 华东物流，聯絡人 李四：确认报价").status == "ok"
