@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import customer_filter, visible_customer_ids
@@ -93,6 +93,26 @@ def _suggest(field: str, query: str, keys: dict[int, str]) -> list[int]:
     return [int(s[2]) for s in scored]
 
 
+def _matching_rows(
+    ctx: Ctx, stmt: Select[*tuple[Any, ...]], id_col: Any, key_col: Any, field: str, query: str
+) -> Sequence[Any]:
+    """Rows of `stmt` whose key equals, else contains, the query's key; else typo suggestions.
+
+    Indexed equality first, then substring. Only when neither matches is every key read, and
+    then just (id, key), scored, with full rows loaded for the few suggested, best first.
+    """
+    qk = name_key(query)
+    rows = ctx.session.execute(stmt.where(key_col == qk).limit(50)).all()
+    if len(rows) != 1:
+        rows = ctx.session.execute(stmt.where(contains(key_col, qk)).limit(200)).all()
+    if rows:
+        return rows
+    keys = ctx.session.execute(stmt.with_only_columns(id_col, key_col).limit(_SCAN_LIMIT)).all()
+    ids = _suggest(field, query, {k[0]: k[1] for k in keys})
+    found = {r[0]: r for r in ctx.session.execute(stmt.where(id_col.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 def _pick(ctx: Ctx, field: str) -> int | None:
     """The id a person chose by button for `field`, used once."""
     return ctx.picks.pop(field, None)
@@ -133,23 +153,7 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         detail = ", ".join(p for p in (r[3], r[4] if with_owner else None) if p)
         return _Row(r[0], r[1], r[2], detail)
 
-    # Indexed equality first, then substring; the full scan only gathers typo suggestions.
-    rows = ctx.session.execute(base.where(Customer.name_key == qk).limit(20)).all()
-    if len(rows) != 1:
-        rows = ctx.session.execute(base.where(contains(Customer.name_key, qk)).limit(200)).all()
-    if not rows:
-        # Not even a substring: a typo. Only suggestions can come of it, so score the keys
-        # alone and load labels for the few suggested.
-        keys = ctx.session.execute(
-            select(Customer.id, Customer.name_key)
-            .where(customer_filter(ctx.actor))
-            .limit(_SCAN_LIMIT)
-        ).all()
-        ids = _suggest("customer", query, dict(keys))
-        rows = ctx.session.execute(base.where(Customer.id.in_(ids))).all()
-        order = {i: n for n, i in enumerate(ids)}
-        rows = sorted(rows, key=lambda r: order[r[0]])
-        raise Ambiguous("customer", query, _candidates([row(r) for r in rows]))
+    rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
     chosen = _choose("customer", query, [row(r) for r in rows])
     return _visible_customer(ctx, chosen)
 
@@ -186,16 +190,7 @@ def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> D
     )
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
-    rows = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
-    if not rows:
-        rows = ctx.session.execute(stmt.where(contains(Deal.title_key, qk)).limit(200)).all()
-    if not rows:
-        # A typo: score the titles alone, then load labels for the suggestions only.
-        keys = ctx.session.execute(
-            stmt.with_only_columns(Deal.id, Deal.title_key).limit(_SCAN_LIMIT)
-        ).all()
-        ids = _suggest("deal", query, {k[0]: k[1] for k in keys})
-        rows = ctx.session.execute(stmt.where(Deal.id.in_(ids))).all()
+    rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
     chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
     deal = ctx.session.get(Deal, chosen)
     assert deal is not None
