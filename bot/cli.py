@@ -67,6 +67,8 @@ def main(ctx: click.Context, log_level: str | None) -> None:
     )
     # Alembic announces its context on every start; only its warnings matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = settings
 
 
@@ -120,6 +122,26 @@ def run(settings: Settings, who: str, as_json: bool, text: str) -> None:
         click.echo(render_text(reply))
     if reply.status == "error":
         sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--only",
+    multiple=True,
+    help="Run only this component (repeatable): slack, telegram, scheduler, ...",
+)
+@click.pass_obj
+def serve(settings: Settings, only: tuple[str, ...]) -> None:
+    """Run the configured adapters, the scheduler and the workers until stopped."""
+    from bot.serve import ServeError, plan
+    from bot.serve import serve as run_serve
+
+    app = _app(settings)
+    try:
+        plan(app, only)
+    except ServeError as exc:
+        _fail(str(exc))
+    run_serve(app, only)
 
 
 @main.command("import")

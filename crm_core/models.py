@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -261,6 +262,11 @@ class Interaction(Base):
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32), default="console")
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # Where the note came from, when it has an address (a Slack message permalink).
+    link: Mapped[str | None] = mapped_column(String(500))
+    # Where a visit took place, when the platform sent a location.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -309,3 +315,15 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(PK)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProcessedDelivery(Base):
+    """A platform delivery (Slack event or trigger, Telegram update) already handled once."""
+
+    __tablename__ = "processed_deliveries"
+    __table_args__ = (UniqueConstraint("platform", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm_core.stages import DEFAULT_STAGES, Stage, parse_stages
 
 
+def _platform(env: str, default: str | None = None) -> Any:
+    """A field read from a platform's conventional variable (or its CRMBOT_ form)."""
+    return Field(default=default, validation_alias=AliasChoices(env, f"CRMBOT_{env}"))
+
+
 class Settings(BaseSettings):
     """Every knob of crmbot; each one is documented in .env.example."""
 
-    model_config = SettingsConfigDict(env_prefix="CRMBOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CRMBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
@@ -23,12 +31,48 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     log_level: str = "INFO"
 
+    # The one HTTP server shared by Slack's events endpoint, Telegram's webhook and /healthz.
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=3000, ge=0, le=65535)
+
+    # Platform variables keep the names each platform's own documentation uses.
+    slack_bot_token: SecretStr | None = _platform("SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = _platform("SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = _platform("SLACK_APP_TOKEN")
+    slack_api_url: str = _platform("SLACK_API_URL", "https://slack.com/api/")
+    telegram_bot_token: SecretStr | None = _platform("TELEGRAM_BOT_TOKEN")
+    telegram_webhook_url: str | None = _platform("TELEGRAM_WEBHOOK_URL")
+    telegram_api_url: str = _platform("TELEGRAM_API_URL", "https://api.telegram.org")
+    telegram_webhook_secret: SecretStr | None = None
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets `field`."""
+        alias = cls.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[0])
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
     @field_validator("stages")
     @classmethod
     def _valid_stages(cls, value: str) -> str:
         if value.strip():
             parse_stages(value)  # raises ValueError with a message naming the bad stage
         return value
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "telegram_bot_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `VAR=` in a .env file means "not configured", not "configured as empty".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("default_currency")
     @classmethod

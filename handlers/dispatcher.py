@@ -14,6 +14,7 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError
 from crm_core.models import User, utcnow
+from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.stages import Pipeline
 from handlers import format as fmt
@@ -54,6 +55,10 @@ class Dispatcher:
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")
                 t = Translator(user.locale)
+                if command.delivery_id and not claim_delivery(
+                    session, command.platform, command.delivery_id, now=self.clock()
+                ):
+                    return Reply(status="duplicate")
                 text = self._text_of(command)
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")

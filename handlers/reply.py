@@ -21,6 +21,9 @@ class Command:
     payload: dict[str, Any] = field(default_factory=dict)
     attachments: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
+    # The platform's id for this delivery (Slack event/trigger id, Telegram update id): a
+    # repeated delivery is answered with status "duplicate" and does nothing.
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     image: bytes | None = None
     ephemeral: bool = True
-    status: Literal["ok", "error", "info"] = "ok"
+    # "duplicate": a repeated delivery; adapters send nothing for it.
+    status: Literal["ok", "error", "info", "duplicate"] = "ok"
     # True where showing the reply to a whole channel makes sense (a card, a report).
     shareable: bool = False
 

@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.bootstrap import App
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade
 from crm_core.models import Base
 from crm_core.services.users import add_user
+from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Button, Command, Reply
@@ -179,3 +181,18 @@ def testbot(session_factory: sessionmaker[Session], clock: FakeClock) -> TestBot
     bot.add_user("dave", team="West")
     bot.add_user("admin", role="admin", team=None)
     return bot
+
+
+@pytest.fixture
+def crm_app(testbot: TestBot, engine: Engine, tmp_path: Path) -> App:
+    """The composition root's App over the test database, sharing testbot's dispatcher."""
+    settings = Settings(_env_file=None, data_dir=tmp_path, http_host="127.0.0.1", http_port=0)
+    dispatcher = testbot.dispatcher
+    return App(
+        settings,
+        engine,
+        testbot.session_factory,
+        dispatcher.registry,
+        dispatcher.pipeline,
+        dispatcher,
+    )

@@ -11,7 +11,7 @@ from crm_core.settings import Settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 PREFIX = Settings.model_config.get("env_prefix", "")
-LINE = re.compile(r"^#\s*(CRMBOT_[A-Z0-9_]+)=(.*)$")
+LINE = re.compile(r"^#\s*([A-Z][A-Z0-9_]+)=(.*)$")
 
 
 def _documented() -> dict[str, str]:
@@ -25,7 +25,7 @@ def _documented() -> dict[str, str]:
 
 
 def _env_name(field: str) -> str:
-    return f"{PREFIX}{field}".upper()
+    return Settings.env_name(field)
 
 
 def test_prefix_is_crmbot() -> None:
@@ -34,7 +34,7 @@ def test_prefix_is_crmbot() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    """Each field of Settings appears as a commented-out CRMBOT_<NAME>= line."""
+    """Each field of Settings appears as a commented-out `# NAME=default` line."""
     missing = [_env_name(f) for f in Settings.model_fields if _env_name(f) not in _documented()]
     assert not missing, f"document these in .env.example: {missing}"
 

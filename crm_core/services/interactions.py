@@ -28,6 +28,8 @@ def log_interaction(
     contact: Contact | None = None,
     source: str = "console",
     idempotency_key: str | None = None,
+    link: str | None = None,
+    location: tuple[float, float] | None = None,
 ) -> tuple[Interaction, bool]:
     """Record an interaction; returns it and whether it was new (False: seen key, no write)."""
     ensure_customer_access(ctx.actor, customer)
@@ -44,6 +46,10 @@ def log_interaction(
         raise Invalid("error.deal_other_customer", deal=deal.title, customer=customer.name)
     if contact is not None and contact.customer_id != customer.id:
         raise Invalid("error.contact_other_customer", contact=contact.name, customer=customer.name)
+    if link is not None and len(link) > 500:
+        raise Invalid("error.too_long", field="link", limit=500)
+    if location is not None and not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180):
+        raise Invalid("error.bad_location")
     if idempotency_key:
         seen = ctx.session.scalar(
             select(Interaction).where(Interaction.idempotency_key == idempotency_key)
@@ -60,6 +66,9 @@ def log_interaction(
         text=text,
         source=source,
         idempotency_key=idempotency_key,
+        link=link,
+        latitude=location[0] if location else None,
+        longitude=location[1] if location else None,
         created_at=now,
     )
     ctx.session.add(note)

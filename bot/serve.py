@@ -1,0 +1,146 @@
+"""`crmbot serve`: the configured adapters, the scheduler and workers in one asyncio process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.bootstrap import App
+from handlers.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """Something `serve` runs: an adapter, the scheduler, a worker."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Begin serving; routes must already be on the shared web app."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving and release connections."""
+        ...
+
+
+@dataclass
+class Runtime:
+    """What components share: the app, one aiohttp server, and every platform's notifier."""
+
+    app: App
+    web: web.Application
+    notifiers: list[Notifier] = field(default_factory=list)
+    # Set once the HTTP server listens (a test may ask for port 0).
+    port: int | None = None
+
+
+# name -> (is it configured?, build it). Each adapter or worker registers itself here.
+Builder = Callable[[Runtime], Component]
+NotifierBuilder = Callable[[App], Notifier | None]
+
+
+def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
+    """Every component `serve` knows, in start order."""
+    return {}
+
+
+def notifier_builders() -> list[NotifierBuilder]:
+    """Every platform that can send messages nobody asked for (reminders, digests, alerts)."""
+    return []
+
+
+class ServeError(Exception):
+    """`serve` cannot start as configured; the message says what to set."""
+
+
+def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:
+    """The components to run: the configured ones, or exactly those named in `only`."""
+    known = builders()
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise ServeError(
+            f"Unknown component {', '.join(unknown)}: choose from {', '.join(known) or 'none'}."
+        )
+    if only:
+        off = [name for name in only if not known[name][0](app)]
+        if off:
+            raise ServeError(f"{', '.join(off)} is not configured: see .env.example.")
+        return [name for name in known if name in only]
+    names = [name for name, (configured, _) in known.items() if configured(app)]
+    if not names:
+        raise ServeError(
+            "Nothing to serve: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN (see .env.example)."
+        )
+    return names
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def make_runtime(app: App) -> Runtime:
+    """The shared web app (with /healthz) and the notifiers of every configured platform."""
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", _healthz)
+    notifiers = [n for build in notifier_builders() if (n := build(app)) is not None]
+    return Runtime(app, web_app, notifiers)
+
+
+async def run_until(
+    app: App,
+    only: tuple[str, ...],
+    stop: asyncio.Event,
+    *,
+    on_ready: Callable[[Runtime], None] | None = None,
+) -> Runtime:
+    """Start the planned components and the HTTP server; stop all when `stop` is set."""
+    names = plan(app, only)
+    runtime = make_runtime(app)
+    components = [builders()[name][1](runtime) for name in names]
+    runner = web.AppRunner(runtime.web, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, app.settings.http_host, app.settings.http_port)
+    started: list[Component] = []
+    try:
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        runtime.port = sockets[0].getsockname()[1] if sockets else app.settings.http_port
+        for component in components:
+            await component.start()
+            started.append(component)
+        log.info("serving %s on port %s", ", ".join(names), runtime.port)
+        if on_ready is not None:
+            on_ready(runtime)
+        await stop.wait()
+    finally:
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("stopping %s failed", component.name)
+        await runner.cleanup()
+    return runtime
+
+
+def serve(app: App, only: tuple[str, ...] = ()) -> None:
+    """Run until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await run_until(app, only, stop)
+
+    asyncio.run(main())

@@ -1,0 +1,70 @@
+"""`crmbot serve`: planning components, the shared HTTP server and its health check."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from bot import serve as serve_mod
+from bot.bootstrap import App
+from bot.serve import Runtime, ServeError, plan, run_until
+
+
+class Recorder:
+    """A component that records its lifecycle and adds one route."""
+
+    def __init__(self, runtime: Runtime, events: list[str]) -> None:
+        self.name = "probe"
+        self.events = events
+        runtime.web.router.add_get("/probe", self._probe)
+
+    async def _probe(self, request: object) -> aiohttp.web.Response:
+        return aiohttp.web.Response(text="probe")
+
+    async def start(self) -> None:
+        self.events.append("start")
+
+    async def stop(self) -> None:
+        self.events.append("stop")
+
+
+def test_nothing_configured_says_what_to_set(crm_app: App) -> None:
+    """With no platform token, serve refuses and names the variables."""
+    with pytest.raises(ServeError, match="SLACK_BOT_TOKEN"):
+        plan(crm_app)
+
+
+def test_unknown_component_is_named(crm_app: App) -> None:
+    """`--only bogus` names the bad component."""
+    with pytest.raises(ServeError, match="bogus"):
+        plan(crm_app, ("bogus",))
+
+
+async def test_health_check_and_component_lifecycle(
+    crm_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared server answers /healthz and a component's routes; stop stops everything."""
+    events: list[str] = []
+    monkeypatch.setattr(
+        serve_mod,
+        "builders",
+        lambda: {"probe": (lambda app: True, lambda rt: Recorder(rt, events))},
+    )
+    crm_app.settings.http_host = "127.0.0.1"
+    crm_app.settings.http_port = 0
+    stop = asyncio.Event()
+    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_until(crm_app, (), stop, on_ready=ready.set_result))
+    runtime_port = (await asyncio.wait_for(ready, 10)).port
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{runtime_port}/healthz") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"status": "ok"}
+        async with http.get(f"http://127.0.0.1:{runtime_port}/probe") as resp:
+            assert await resp.text() == "probe"
+    stop.set()
+    runtime = await asyncio.wait_for(task, 10)
+    assert runtime.port == runtime_port
+    assert events == ["start", "stop"]
