@@ -1,0 +1,177 @@
+"""Wiring the scheduler: schedules/ finds the work, handlers/ builds the replies, notifiers send."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.bootstrap import App
+from bot.notifier_hub import NotifierHub
+from crm_core.context import Ctx
+from crm_core.models import Customer, Deal, Reminder, StageChange, User, utcnow
+from crm_core.services.digests import build_digest
+from crm_core.settings import Settings, parse_clock, parse_stalled_days
+from crm_core.stages import Pipeline
+from handlers.i18n import Translator
+from handlers.notifications import alert_reply, digest_reply, failure_report, reminder_ping, zone_of
+from handlers.notify import Address, DeliveryFailed, Notifier
+from handlers.reply import Reply
+from schedules.alerts import AlertDispatcher
+from schedules.digests import DigestDispatcher
+from schedules.quiet import WorkHours
+from schedules.reminders import Due, ReminderDispatcher
+from schedules.runner import Jobs, SchedulerComponent
+
+
+def alert_targets(settings: Settings) -> list[str]:
+    """The configured team channels, as `platform:id`."""
+    out = []
+    if settings.alert_slack_channel:
+        out.append(f"slack:{settings.alert_slack_channel}")
+    if settings.alert_telegram_chat:
+        out.append(f"telegram:{settings.alert_telegram_chat}")
+    return out
+
+
+class Delivery:
+    """The callables schedules/ is given: load, build the Reply in handlers/, send via the hub."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        hub: NotifierHub,
+        pipeline: Pipeline,
+        *,
+        stalled_days: dict[str, int] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        alert_locale: str = "en",
+    ) -> None:
+        self.session_factory = session_factory
+        self.hub = hub
+        self.pipeline = pipeline
+        self.stalled_days = stalled_days or {}
+        self.clock = clock
+        self.alert_locale = alert_locale
+
+    def _reminder_reply(self, due: Due) -> Reply:
+        with self.session_factory() as s:
+            user = s.get(User, due.owner_id)
+            reminder = s.get(Reminder, due.id)
+            if user is None or reminder is None:
+                raise DeliveryFailed("owner or reminder gone", retryable=False)
+            customer = s.get(Customer, due.customer_id) if due.customer_id else None
+            deal = s.get(Deal, due.deal_id) if due.deal_id else None
+            return reminder_ping(
+                Translator(user.locale),
+                reminder,
+                zone_of(user),
+                late=due.late,
+                resent=due.resent,
+                customer=customer,
+                deal=deal,
+            )
+
+    async def reminder(self, due: Due) -> None:
+        """Send one claimed reminder to its owner."""
+        reply = await asyncio.to_thread(self._reminder_reply, due)
+        await self.hub.send_to_user(due.owner_id, reply)
+
+    def _locale(self, user_id: int) -> str:
+        with self.session_factory() as s:
+            user = s.get(User, user_id)
+            return user.locale if user else "en"
+
+    async def report(self, due: Due, reason: str) -> None:
+        """After the last try: tell the owner through any route still working."""
+        t = Translator(await asyncio.to_thread(self._locale, due.owner_id))
+        await self.hub.send_to_user(due.owner_id, failure_report(t, due.id, reason))
+
+    def digest_reply(self, user_id: int, day: date) -> Reply:
+        """Build a person's digest (read only)."""
+        with self.session_factory() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise DeliveryFailed("user gone", retryable=False)
+            ctx = Ctx(s, user, self.pipeline, clock=self.clock)
+            return digest_reply(
+                Translator(user.locale), build_digest(ctx, self.stalled_days), ctx.tz
+            )
+
+    async def digest(self, user_id: int, day: date) -> None:
+        """Build and send one digest."""
+        reply = await asyncio.to_thread(self.digest_reply, user_id, day)
+        await self.hub.send_to_user(user_id, reply)
+
+    def _alert_reply(self, change_id: int) -> Reply:
+        with self.session_factory() as s:
+            change = s.get(StageChange, change_id)
+            if change is None:
+                raise DeliveryFailed("stage change gone", retryable=False)
+            deal = change.deal
+            return alert_reply(
+                Translator(self.alert_locale),
+                change,
+                deal,
+                deal.customer,
+                change.actor,
+                self.pipeline,
+            )
+
+    async def alert(self, change_id: int, target: str) -> None:
+        """Post one deal move to one team channel."""
+        platform, _, chat = target.partition(":")
+        reply = await asyncio.to_thread(self._alert_reply, change_id)
+        await self.hub.send_to(Address(platform, chat, channel=True), reply)
+
+
+def scheduler_component(
+    app: App,
+    notifiers: Sequence[Notifier],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> SchedulerComponent:
+    """The `scheduler` component of `crmbot serve`."""
+    settings = app.settings
+    if not notifiers:
+        # Development with no platform configured: reminders and digests print.
+        from bot.console_notifier import ConsoleNotifier
+
+        notifiers = [ConsoleNotifier()]
+    hub = NotifierHub(app.session_factory, notifiers)
+    work = WorkHours.parse(settings.work_hours)
+    delivery = Delivery(
+        app.session_factory,
+        hub,
+        app.pipeline,
+        stalled_days=parse_stalled_days(settings.stalled_days),
+        clock=clock,
+        alert_locale=settings.default_locale,
+    )
+    reminders = ReminderDispatcher(
+        app.session_factory,
+        delivery.reminder,
+        clock=clock,
+        work_hours=work,
+        report=delivery.report,
+    )
+    digests = DigestDispatcher(
+        app.session_factory,
+        delivery.digest,
+        clock=clock,
+        default_time=parse_clock(settings.digest_time),
+        work_hours=work,
+    )
+    targets = alert_targets(settings)
+    alerts = AlertDispatcher(app.session_factory, delivery.alert, targets, clock=clock)
+    jobs = Jobs(
+        reminders,
+        digests,
+        alerts if targets else None,
+        app.session_factory,
+        reminder_seconds=settings.reminder_interval_seconds,
+        digest_seconds=settings.digest_interval_seconds,
+    )
+    return SchedulerComponent(jobs, clock=clock)

@@ -1,0 +1,237 @@
+"""Replies nobody asked for just now: a reminder ping, a digest, a failure report, an alert."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from crm_core.models import Customer, Deal, Reminder, StageChange, User
+from crm_core.services.digests import Digest
+from crm_core.services.reminders import parse_recurrence
+from crm_core.stages import Pipeline
+from handlers import format as fmt
+from handlers.i18n import Translator
+from handlers.reply import Button, Reply, Section
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """A user's zone (UTC when the stored name is unknown)."""
+    try:
+        return ZoneInfo(user.timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def when(t: Translator, moment: datetime, tz: ZoneInfo) -> str:
+    """A moment in the user's zone with the zone's name: `2026-11-24 15:00 (Europe/Berlin)`."""
+    return t("reminder.at", when=fmt.local_time(moment, tz), zone=str(tz))
+
+
+def repeats(t: Translator, spec: str | None) -> str:
+    """`, every Monday 09:00` for a recurring reminder, else empty."""
+    if not spec:
+        return ""
+    try:
+        return t("reminder.repeats", rule=parse_recurrence(spec).describe(t.locale))
+    except ValueError:
+        return ""
+
+
+def reminder_buttons(
+    t: Translator,
+    reminder_id: int,
+    *,
+    customer: Customer | None = None,
+    deal: Deal | None = None,
+) -> list[Button]:
+    """Done / Snooze 1 hour / Snooze to tomorrow 9:00 / Snooze (pick) / Cancel / Open."""
+    n = reminder_id
+    buttons = [
+        Button.run(t("button.done"), f"done #{n}", "primary"),
+        Button.run(t("button.snooze_hour"), f"snooze #{n} 1h"),
+        Button.run(t("button.snooze_tomorrow"), f"snooze #{n} tomorrow 9:00"),
+        Button.run(t("button.snooze_pick"), f"snooze #{n}"),
+        Button.run(t("button.cancel"), f"cancel #{n}", "danger"),
+    ]
+    if deal is not None:
+        buttons.append(Button.run(t("button.open_deal", deal=deal.title), f"move #{deal.id}"))
+    if customer is not None:
+        buttons.append(
+            Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        )
+    return buttons
+
+
+def reminder_ping(
+    t: Translator,
+    reminder: Reminder,
+    tz: ZoneInfo,
+    *,
+    late: bool = False,
+    resent: bool = False,
+    customer: Customer | None = None,
+    deal: Deal | None = None,
+) -> Reply:
+    """The message a due reminder sends its owner."""
+    notes = []
+    if late:
+        notes.append(t("reminder.late", when=fmt.local_time(reminder.due_at, tz)))
+    if resent:
+        notes.append(t("reminder.resent"))
+    about = []
+    if customer is not None:
+        about.append(customer.name)
+    if deal is not None:
+        about.append(deal.title)
+    text = reminder.text + (f"\n({' · '.join(about)})" if about else "")
+    if notes:
+        text += "\n" + " ".join(notes)
+    return Reply(
+        title=t("reminder.ping_title", id=reminder.id) + repeats(t, reminder.recurrence),
+        text=text,
+        buttons=reminder_buttons(t, reminder.id, customer=customer, deal=deal),
+        ephemeral=False,
+    )
+
+
+def failure_report(t: Translator, reminder_id: int, reason: str) -> Reply:
+    """Told after the last attempt: a reminder could not be delivered."""
+    return Reply(
+        text=t("reminder.failed_report", id=reminder_id, reason=reason),
+        buttons=[Button.run(t("button.reminders"), "reminders")],
+        status="error",
+        ephemeral=False,
+    )
+
+
+def _reminder_line(t: Translator, r: Reminder, tz: ZoneInfo) -> str:
+    return f"#{r.id} {fmt.local_time(r.due_at, tz)} · {fmt.preview(r.text, 80)}"
+
+
+def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
+    """A person's digest as one message with sections."""
+    sections: list[Section] = []
+    if digest.overdue:
+        sections.append(
+            Section(t("digest.overdue"), [_reminder_line(t, r, tz) for r in digest.overdue])
+        )
+    if digest.due_today:
+        sections.append(
+            Section(t("digest.due_today"), [_reminder_line(t, r, tz) for r in digest.due_today])
+        )
+    if digest.closing:
+        sections.append(
+            Section(
+                t("digest.closing"),
+                [fmt.deal_line(t, d, with_customer=c) for d, c in digest.closing],
+            )
+        )
+    if digest.stalled:
+        sections.append(
+            Section(
+                t("digest.stalled"),
+                [
+                    t(
+                        "digest.stalled_line",
+                        deal=fmt.deal_line(t, s.deal, with_customer=s.customer),
+                        days=s.days,
+                    )
+                    for s in digest.stalled
+                ],
+            )
+        )
+    if digest.quiet:
+        sections.append(
+            Section(
+                t("digest.quiet"),
+                [
+                    t(
+                        "digest.quiet_line",
+                        customer=q.customer.name,
+                        days=q.days_silent,
+                        usual=q.usual_days,
+                    )
+                    for q in digest.quiet
+                ],
+            )
+        )
+    activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
+    if digest.yesterday_moves:
+        activity.append(t("digest.moves", count=digest.yesterday_moves))
+    sections.append(Section(t("digest.yesterday"), activity or [t("digest.nothing")]))
+    if digest.is_manager:
+        for title, moves in (
+            ("digest.team_won", digest.team_won),
+            ("digest.team_lost", digest.team_lost),
+            ("digest.team_moves", digest.team_moves),
+        ):
+            if moves:
+                sections.append(
+                    Section(
+                        t(title),
+                        [
+                            t(
+                                "digest.move_line",
+                                deal=m.deal.title,
+                                owner=m.owner.name,
+                                stage_from=fmt.stage(t, m.change.from_stage or "—"),
+                                stage_to=fmt.stage(t, m.change.to_stage),
+                            )
+                            for m in moves
+                        ],
+                    )
+                )
+        sections.append(
+            Section(
+                t("digest.team_activity"),
+                [t("digest.activity_line", name=u.name, count=n) for u, n in digest.team_activity]
+                or [t("digest.nothing")],
+            )
+        )
+    buttons = [
+        Button.run(t("button.done"), f"done #{r.id}", "primary")
+        for r in (digest.overdue + digest.due_today)[:1]
+    ]
+    buttons += [Button.run(t("button.reminders"), "reminders")]
+    buttons += [
+        Button.run(s.customer.name, f"customer #{s.customer.id}") for s in digest.stalled[:2]
+    ]
+    buttons += [Button.run(q.customer.name, f"customer #{q.customer.id}") for q in digest.quiet[:2]]
+    return Reply(
+        title=t("digest.title", day=digest.day.isoformat(), name=digest.user.name),
+        text=t("digest.empty") if digest.empty else "",
+        sections=sections,
+        buttons=buttons,
+        ephemeral=False,
+    )
+
+
+def alert_reply(
+    t: Translator,
+    change: StageChange,
+    deal: Deal,
+    customer: Customer,
+    actor: User | None,
+    pipeline: Pipeline,
+) -> Reply:
+    """A channel post: a deal won, lost or moved."""
+    stage = pipeline.get(change.to_stage)
+    key = (
+        "alert.won"
+        if stage and stage.won
+        else "alert.lost"
+        if stage and stage.lost
+        else "alert.moved"
+    )
+    text = t(
+        key,
+        deal=deal.title,
+        customer=customer.name,
+        amount=fmt.money(deal.amount, deal.currency),
+        stage_from=fmt.stage(t, change.from_stage or "—"),
+        stage_to=fmt.stage(t, change.to_stage),
+        who=actor.name if actor else "—",
+    )
+    if stage and stage.lost and change.reason:
+        text += "\n" + t("alert.reason", reason=change.reason)
+    return Reply(text=text, ephemeral=False, shareable=True)

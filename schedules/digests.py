@@ -1,0 +1,178 @@
+"""Sending each person's morning digest: at most once per local day, across restarts and workers.
+
+The digest log row (unique on user and local date) is inserted and committed before the digest
+is built and sent. A second worker's insert fails on the unique key, so it skips that person. A
+worker killed after the insert and before the send loses that day's digest: we chose at most
+once here, because the next morning brings a fresh one and a double digest is pure noise.
+A retryable failure marks the row "retry" and a later tick reclaims it (conditional update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import unit_of_work
+from crm_core.models import DigestLog, SchedulePrefs, User, utcnow
+from schedules.quiet import WorkHours
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIME = time(8, 30)
+MAX_ATTEMPTS = 3
+
+# Builds and delivers one person's digest for a local day, or raises.
+Send = Callable[[int, date], Awaitable[object]]
+
+
+@dataclass
+class DigestStats:
+    """What one run did."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def digest_clock(minute: int | None, default: time) -> time:
+    """The local time a person's digest goes out."""
+    return default if minute is None else time(minute // 60, minute % 60)
+
+
+class DigestDispatcher:
+    """Finds people whose digest is due now in their zone, claims the day, sends."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        send: Send,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        default_time: time = DEFAULT_TIME,
+        work_hours: WorkHours | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.send = send
+        self.clock = clock
+        self.default_time = default_time
+        self.work_hours = work_hours or WorkHours()
+
+    def due(self) -> list[tuple[int, date]]:
+        """(user id, local date) of everyone whose digest is due and not yet claimed today."""
+        now = self.clock()
+        utc_day = now.date()
+        out: list[tuple[int, date]] = []
+        with self.session_factory() as s:
+            users = s.execute(
+                select(User.id, User.timezone, SchedulePrefs)
+                .outerjoin(SchedulePrefs, SchedulePrefs.user_id == User.id)
+                .where(User.active.is_(True))
+            ).all()
+            logged = {
+                (uid, day): (status, attempts)
+                for uid, day, status, attempts in s.execute(
+                    select(
+                        DigestLog.user_id,
+                        DigestLog.local_date,
+                        DigestLog.status,
+                        DigestLog.attempts,
+                    ).where(
+                        DigestLog.local_date.between(
+                            utc_day - timedelta(days=1), utc_day + timedelta(days=1)
+                        )
+                    )
+                )
+            }
+        for uid, zone, prefs in users:
+            if prefs is not None and prefs.digest_off:
+                continue
+            local = now.astimezone(_zone(zone))
+            days = prefs.digest_days if prefs is not None else "weekdays"
+            if days == "weekdays" and local.weekday() >= 5:
+                continue
+            at = digest_clock(prefs.digest_minute if prefs else None, self.default_time)
+            # Quiet hours: never before the working day starts, never after it ends.
+            if local.time() < max(at, self.work_hours.start) or local.time() >= self.work_hours.end:
+                continue
+            seen = logged.get((uid, local.date()))
+            if seen is not None and not (seen[0] == "retry" and seen[1] < MAX_ATTEMPTS):
+                continue
+            out.append((uid, local.date()))
+        return out
+
+    def claim(self, user_id: int, day: date) -> bool:
+        """Take the day's digest for this person; False when another run has it."""
+        now = self.clock()
+        try:
+            with unit_of_work(self.session_factory) as s:
+                s.add(DigestLog(user_id=user_id, local_date=day, status="sending", claimed_at=now))
+            return True
+        except IntegrityError:
+            pass
+        with unit_of_work(self.session_factory) as s:
+            result = s.execute(
+                update(DigestLog)
+                .where(
+                    DigestLog.user_id == user_id,
+                    DigestLog.local_date == day,
+                    DigestLog.status == "retry",
+                    DigestLog.attempts < MAX_ATTEMPTS,
+                )
+                .values(status="sending", attempts=DigestLog.attempts + 1, claimed_at=now)
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def finish(self, user_id: int, day: date, exc: BaseException | None) -> str:
+        """Record the outcome: "sent", "retry" or "failed"."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as s:
+            row = s.scalar(
+                select(DigestLog).where(DigestLog.user_id == user_id, DigestLog.local_date == day)
+            )
+            if row is None:
+                return "failed"
+            if exc is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+            else:
+                retry = bool(getattr(exc, "retryable", True)) and row.attempts < MAX_ATTEMPTS
+                row.status = "retry" if retry else "failed"
+                row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
+            return row.status
+
+    async def run_once(self) -> DigestStats:
+        """Send every digest due now."""
+        stats = DigestStats()
+        for user_id, day in await asyncio.to_thread(self.due):
+            if not await asyncio.to_thread(self.claim, user_id, day):
+                stats.skipped += 1
+                continue
+            error: BaseException | None = None
+            try:
+                await self.send(user_id, day)
+            except Exception as exc:
+                error = exc
+                log.warning("digest for user %s failed: %s", user_id, type(exc).__name__)
+            outcome = await asyncio.to_thread(self.finish, user_id, day, error)
+            if outcome == "sent":
+                stats.sent.append(user_id)
+            elif outcome == "retry":
+                stats.retried += 1
+            else:
+                stats.failed += 1
+        return stats

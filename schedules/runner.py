@@ -1,0 +1,126 @@
+"""The periodic jobs inside `crmbot serve`: APScheduler 3's AsyncIOScheduler, in-memory jobs.
+
+The database is the source of truth, so the job store is in memory: a restart simply starts
+the jobs again, and each job's first run happens at start (that is how reminders that came due
+while the bot was down go out at once, marked late).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import unit_of_work
+from crm_core.models import utcnow
+from crm_core.services.deliveries import forget_deliveries_before
+from schedules.alerts import AlertDispatcher
+from schedules.digests import DigestDispatcher
+from schedules.reminders import ReminderDispatcher
+
+log = logging.getLogger(__name__)
+
+# Processed platform deliveries older than this are forgotten (Telegram retries for 24 hours).
+KEEP_DELIVERIES = timedelta(days=2)
+# How long `stop` waits for a run in flight (a batch of sends) before cancelling it.
+STOP_WAIT = 30.0
+
+
+async def run_reminders(dispatcher: ReminderDispatcher) -> None:
+    """Job: deliver due reminders."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed or stats.retried:
+        log.info(
+            "reminders: %s sent, %s retried, %s failed, %s held",
+            stats.sent,
+            stats.retried,
+            stats.failed,
+            stats.held,
+        )
+
+
+async def run_digests(dispatcher: DigestDispatcher) -> None:
+    """Job: send digests due now."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed:
+        log.info("digests: %s sent, %s failed", len(stats.sent), stats.failed)
+
+
+async def run_alerts(dispatcher: AlertDispatcher) -> None:
+    """Job: post deal moves to the team channels."""
+    await dispatcher.run_once()
+
+
+def housekeeping(
+    session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
+) -> int:
+    """Job: forget processed platform deliveries older than two days."""
+    with unit_of_work(session_factory) as s:
+        return forget_deliveries_before(s, clock() - KEEP_DELIVERIES)
+
+
+@dataclass
+class Jobs:
+    """What the scheduler runs, and how often."""
+
+    reminders: ReminderDispatcher
+    digests: DigestDispatcher
+    alerts: AlertDispatcher | None
+    session_factory: sessionmaker[Session]
+    reminder_seconds: float = 20
+    digest_seconds: float = 60
+    alert_seconds: float = 30
+
+
+class SchedulerComponent:
+    """A `serve` component: starts and stops the AsyncIOScheduler and its jobs."""
+
+    name = "scheduler"
+
+    def __init__(self, jobs: Jobs, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.jobs = jobs
+        self.clock = clock
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def _add(self, scheduler: AsyncIOScheduler, func: Any, seconds: float, *args: Any) -> None:
+        scheduler.add_job(
+            func,
+            "interval",
+            seconds=seconds,
+            args=list(args),
+            id=func.__name__,
+            next_run_time=datetime.now().astimezone(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(seconds)),
+        )
+
+    async def start(self) -> None:
+        """Start the jobs; each runs once now, then on its interval."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        j = self.jobs
+        self._add(scheduler, run_reminders, j.reminder_seconds, j.reminders)
+        self._add(scheduler, run_digests, j.digest_seconds, j.digests)
+        if j.alerts is not None and j.alerts.targets:
+            self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
+        self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def stop(self) -> None:
+        """Stop taking new runs, let the runs in flight finish (up to STOP_WAIT), then stop."""
+        if self.scheduler is None:
+            return
+        self.scheduler.pause()
+        for _ in range(int(STOP_WAIT / 0.05)):
+            if not self.scheduler._executors["default"]._pending_futures:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.05)
+        self.scheduler.shutdown(wait=False)
+        self.scheduler = None
