@@ -46,6 +46,11 @@ def build(
     registry = default_registry()
     pipeline = Pipeline(settings.pipeline_stages())
     dispatcher = Dispatcher(
-        factory, registry, pipeline, default_currency=settings.default_currency, clock=clock
+        factory,
+        registry,
+        pipeline,
+        default_currency=settings.default_currency,
+        clock=clock,
+        settings=settings,
     )
     return App(settings, engine, factory, registry, pipeline, dispatcher)

@@ -139,9 +139,51 @@ def serve(settings: Settings, only: tuple[str, ...]) -> None:
     app = _app(settings)
     try:
         plan(app, only)
+        run_serve(app, only)
     except ServeError as exc:
+        # Raised before anything is served: a missing setting, named with what to set.
         _fail(str(exc))
-    run_serve(app, only)
+
+
+@main.command("link-code")
+@click.argument("who")
+@click.option("--as", "admin", default=None, help="The admin who issues it (default: the first).")
+@click.pass_obj
+def link_code(settings: Settings, who: str, admin: str | None) -> None:
+    """Print a one-time code that links WHO's Telegram account (first line: the code alone)."""
+    from crm_core.models import Role, utcnow
+    from crm_core.services.link_codes import CODE_TTL, create_link_code
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            target = find_user(session, who)
+            # Whoever runs the CLI holds the database already; the code is issued (and
+            # audited) in the name of an admin.
+            actor = (
+                find_user(session, admin)
+                if admin
+                else session.scalar(
+                    select(User)
+                    .where(User.role == Role.admin, User.active.is_(True))
+                    .order_by(User.id)
+                    .limit(1)
+                )
+            )
+            if actor is None:
+                _fail("No admin to issue the code: crmbot user add NAME --name ... --role admin")
+                return
+            code = create_link_code(session, actor, target, now=utcnow())
+            name, handle = target.name, target.external_id
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    click.echo(code)
+    click.echo(
+        f"{name} (@{handle}) sends `/link {code}` to the bot in a private Telegram chat. "
+        f"The code works once, within {minutes} minutes."
+    )
 
 
 @main.command("import")

@@ -50,12 +50,34 @@ NotifierBuilder = Callable[[App], Notifier | None]
 
 def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
     """Every component `serve` knows, in start order."""
-    return {}
+    # Imported here: adapters import this module (Runtime, ServeError).
+    from bot.slack import runner as slack
+    from bot.telegram import component as telegram
+
+    return {
+        "slack": (slack.configured, slack.SlackComponent),
+        "telegram": (telegram.configured, telegram.component),
+        # Always configured; reminders and digests need no setting of their own.
+        "scheduler": (lambda app: True, _scheduler),
+    }
+
+
+# Components that run beside a platform adapter but are no reason to serve on their own.
+BACKGROUND = ("scheduler",)
+
+
+def _scheduler(runtime: Runtime) -> Component:
+    from bot.scheduling import scheduler_component
+
+    return scheduler_component(runtime.app, runtime.notifiers)
 
 
 def notifier_builders() -> list[NotifierBuilder]:
     """Every platform that can send messages nobody asked for (reminders, digests, alerts)."""
-    return []
+    from bot.slack import runner as slack
+    from bot.telegram import component as telegram
+
+    return [slack.make_notifier, telegram.notifier]
 
 
 class ServeError(Exception):
@@ -76,7 +98,7 @@ def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:
             raise ServeError(f"{', '.join(off)} is not configured: see .env.example.")
         return [name for name in known if name in only]
     names = [name for name, (configured, _) in known.items() if configured(app)]
-    if not names:
+    if not [name for name in names if name not in BACKGROUND]:
         raise ServeError(
             "Nothing to serve: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN (see .env.example)."
         )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from crm_core.models import User, utcnow
+from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 
 
@@ -24,6 +25,13 @@ class Ctx:
     clock: Callable[[], datetime] = utcnow
     # Records chosen by pressing a button ({"customer": 12}); resolvers use each once.
     picks: dict[str, int] = field(default_factory=dict)
+    # The configuration the composition root read; None means the built-in defaults.
+    settings: Settings | None = None
+
+    @property
+    def config(self) -> Settings:
+        """The configured settings, or the defaults (never read from the environment here)."""
+        return self.settings if self.settings is not None else Settings.model_construct()
 
     def now(self) -> datetime:
         """The current time, aware UTC (controllable in tests)."""

@@ -110,6 +110,13 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _recurrence(value: str) -> str:
+    from crm_core.services.reminders import parse_recurrence
+
+    parse_recurrence(value)  # raises ValueError naming the expected form
+    return value.strip()
+
+
 def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(_CENT)
 
@@ -233,6 +240,9 @@ class InteractionRecord(_Record):
     occurred_at: When
     text: str
     source: Annotated[str, _s(32, 1)] = "import"
+    link: Annotated[str, _s(500)] | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
 class ReminderRecord(_Record):
@@ -246,6 +256,10 @@ class ReminderRecord(_Record):
     customer: ExtId | None = None
     deal: ExtId | None = None
     status: ReminderStatus = ReminderStatus.pending
+    # "weekly:0@09:00" and the like (crm_core.services.reminders); None for a one-off.
+    recurrence: Annotated[str, AfterValidator(_recurrence)] | None = None
+    # Whether a clock time was named (such reminders are sent even outside working hours).
+    explicit_time: bool = False
 
 
 Record = Annotated[
@@ -347,12 +361,25 @@ SPECS: dict[str, _Spec] = {
                 "occurred_at",
                 "text",
                 "source",
+                "link",
+                "latitude",
+                "longitude",
             ),
         ),
         _Spec(
             "reminder",
             Reminder,
-            ("external_id", "owner", "due_at", "text", "customer", "deal", "status"),
+            (
+                "external_id",
+                "owner",
+                "due_at",
+                "text",
+                "customer",
+                "deal",
+                "status",
+                "recurrence",
+                "explicit_time",
+            ),
         ),
     )
 }

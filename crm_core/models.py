@@ -98,6 +98,8 @@ class ReminderStatus(enum.StrEnum):
     sent = "sent"
     done = "done"
     cancelled = "cancelled"
+    # Every delivery attempt failed; the owner was told where possible.
+    failed = "failed"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -294,6 +296,20 @@ class Reminder(Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "weekly:0@09:00" etc. (crm_core.services.reminders); None for a one-off reminder.
+    recurrence: Mapped[str | None] = mapped_column(String(40))
+    # The person named a clock time: such a reminder is sent even outside working hours.
+    explicit_time: Mapped[bool] = mapped_column(default=False)
+    # The first reminder of a recurring series (its own id for the first one).
+    series_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    # Delivery bookkeeping (schedules/reminders.py): a claim is a token with a lease.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(String(200))
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     customer: Mapped[Customer | None] = relationship()
@@ -317,6 +333,49 @@ class AuditEntry(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class ButtonToken(Base):
+    """A button's action kept server-side, for platforms with tiny button payloads (Telegram)."""
+
+    __tablename__ = "button_tokens"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LinkCode(Base):
+    """A one-time code an admin gives a person to link their chat account to a staff member."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    # SHA-256 of the code: a database reader cannot use a pending code.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LinkAttempt(Base):
+    """Wrong link codes from one platform account, to stop guessing."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class ProcessedDelivery(Base):
     """A platform delivery (Slack event or trigger, Telegram update) already handled once."""
 
@@ -327,3 +386,52 @@ class ProcessedDelivery(Base):
     platform: Mapped[str] = mapped_column(String(32))
     delivery_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# --- reminders and digests ---
+
+
+class SchedulePrefs(Base):
+    """A user's digest and working-hours settings; no row means the defaults."""
+
+    __tablename__ = "schedule_prefs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    # Minutes after local midnight; None means the configured default (08:30).
+    digest_minute: Mapped[int | None] = mapped_column(Integer)
+    # "weekdays" or "daily".
+    digest_days: Mapped[str] = mapped_column(String(16), default="weekdays")
+    digest_off: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DigestLog(Base):
+    """One digest per user per local day: the row is claimed (inserted) before sending."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    # "sending", "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ChannelAlert(Base):
+    """A deal move posted (or being posted) to a team channel: at most once per target."""
+
+    __tablename__ = "channel_alerts"
+    __table_args__ = (UniqueConstraint("stage_change_id", "target"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    stage_change_id: Mapped[int] = mapped_column(ForeignKey("stage_changes.id"))
+    # "slack:C0123" or "telegram:-100123".
+    target: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

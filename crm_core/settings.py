@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,36 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm_core.stages import DEFAULT_STAGES, Stage, parse_stages
+
+
+def parse_clock(value: str) -> time:
+    """`08:30` -> time(8, 30); a ValueError names the expected form."""
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"{value!r} is not a time of day like 08:30")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def parse_hours(value: str) -> tuple[time, time]:
+    """`08:00-19:00` -> the start and end of the working day."""
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f"{value!r} is not working hours like 08:00-19:00")
+    first, last = parse_clock(start), parse_clock(end)
+    if first >= last:
+        raise ValueError(f"working hours {value!r} end before they start")
+    return first, last
+
+
+def parse_stalled_days(value: str) -> dict[str, int]:
+    """`lead:30,proposal:14` -> days without activity after which an open deal is stalled."""
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        name, sep, days = part.partition(":")
+        if not sep or not name.strip() or not days.strip().isdigit() or int(days) < 1:
+            raise ValueError(f"{part!r} is not stage:days (for example proposal:14)")
+        out[name.strip().lower()] = int(days)
+    return out
 
 
 def _platform(env: str, default: str | None = None) -> Any:
@@ -45,6 +77,15 @@ class Settings(BaseSettings):
     telegram_api_url: str = _platform("TELEGRAM_API_URL", "https://api.telegram.org")
     telegram_webhook_secret: SecretStr | None = None
 
+    # Reminders and digests (schedules/): how often the jobs look, and the defaults people get.
+    reminder_interval_seconds: int = Field(default=20, ge=1, le=3600)
+    digest_interval_seconds: int = Field(default=60, ge=1, le=3600)
+    digest_time: str = "08:30"
+    work_hours: str = "08:00-19:00"
+    stalled_days: str = "lead:30,qualified:21,proposal:14,negotiation:10"
+    alert_slack_channel: str | None = None
+    alert_telegram_chat: str | None = None
+
     @classmethod
     def env_name(cls, field: str) -> str:
         """The environment variable that sets `field`."""
@@ -67,12 +108,32 @@ class Settings(BaseSettings):
         "telegram_bot_token",
         "telegram_webhook_url",
         "telegram_webhook_secret",
+        "alert_slack_channel",
+        "alert_telegram_chat",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _valid_clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value.strip()
+
+    @field_validator("work_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value.strip()
+
+    @field_validator("stalled_days")
+    @classmethod
+    def _valid_stalled(cls, value: str) -> str:
+        parse_stalled_days(value)
+        return value
 
     @field_validator("default_currency")
     @classmethod

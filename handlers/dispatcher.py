@@ -16,6 +16,7 @@ from crm_core.errors import Ambiguous, CrmError
 from crm_core.models import User, utcnow
 from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
+from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
@@ -39,12 +40,14 @@ class Dispatcher:
         *,
         default_currency: str = "USD",
         clock: Callable[[], datetime] = utcnow,
+        settings: Settings | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.registry = registry
         self.pipeline = pipeline
         self.default_currency = default_currency
         self.clock = clock
+        self.settings = settings
 
     def dispatch(self, command: Command) -> Reply:
         """Handle a command; failures become replies that say what to type instead."""
@@ -64,7 +67,13 @@ class Dispatcher:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
                 ctx = Ctx(
-                    session, user, self.pipeline, self.default_currency, self.clock, dict(picks)
+                    session,
+                    user,
+                    self.pipeline,
+                    self.default_currency,
+                    self.clock,
+                    dict(picks),
+                    self.settings,
                 )
                 return self._run(ctx, command, text, t, picks)
         except CrmError as exc:

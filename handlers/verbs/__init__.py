@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from handlers.registry import Registry, Verb
-from handlers.verbs import contacts, customers, deals, interactions, meta, pipeline
+from handlers.verbs import (
+    contacts,
+    customers,
+    deals,
+    digests,
+    interactions,
+    link_codes,
+    links,
+    meta,
+    pipeline,
+    reminders,
+)
 
 
 def all_verbs() -> list[Verb]:
@@ -14,6 +25,10 @@ def all_verbs() -> list[Verb]:
         *interactions.VERBS,
         *deals.VERBS,
         *pipeline.VERBS,
+        *reminders.VERBS,
+        *digests.VERBS,
+        *links.VERBS,
+        *link_codes.VERBS,
         *meta.VERBS,
     ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from crm_core.errors import Invalid
 from crm_core.services import digests as svc
@@ -21,10 +20,8 @@ _WEEKDAYS = {"weekdays", "workdays", "工作日"}
 _DAILY = {"daily", "every day", "everyday", "每天", "每日"}
 
 
-@cache
-def _config() -> tuple[dict[str, int], tuple[int, int], str]:
-    """Stalled days, working hours and digest time as configured (read at first use)."""
-    settings = Settings()
+def _config(settings: Settings) -> tuple[dict[str, int], tuple[int, int], str]:
+    """Stalled days, working hours and digest time as configured."""
     start, end = parse_hours(settings.work_hours)
     hours = (start.hour * 60 + start.minute, end.hour * 60 + end.minute)
     return parse_stalled_days(settings.stalled_days), hours, settings.digest_time
@@ -53,7 +50,7 @@ def digest(req: Request) -> Reply:
     """`digest` shows today's digest; `digest at 8:30`, `digest off|on|weekdays|daily` set it."""
     t, ctx = req.t, req.ctx
     arg = to_simplified(req.args.strip()).lower()
-    stalled, (work_start, work_end), _ = _config()
+    stalled, (work_start, work_end), _ = _config(ctx.config)
     if not arg:
         built = svc.build_digest(ctx, stalled)
         return digest_reply(t, built, ctx.tz)
@@ -62,7 +59,8 @@ def digest(req: Request) -> Reply:
         return Reply(text=t("digest.off"), buttons=[Button.run(t("button.digest_on"), "digest on")])
     if arg in _ON:
         prefs = svc.set_digest(ctx, off=False)
-        return Reply(text=t("digest.on", time=_clock_text(prefs.digest_minute)))
+        default = _config(ctx.config)[2]
+        return Reply(text=t("digest.on", time=_clock_text(prefs.digest_minute, default)))
     if arg in _WEEKDAYS or arg in _DAILY:
         days = "weekdays" if arg in _WEEKDAYS else "daily"
         svc.set_digest(ctx, days=days, off=False)
@@ -80,9 +78,9 @@ def digest(req: Request) -> Reply:
     return Reply(text=t("digest.at", time=_clock_text(minute)))
 
 
-def _clock_text(minute: int | None) -> str:
+def _clock_text(minute: int | None, default: str = "") -> str:
     if minute is None:
-        return _config()[2]
+        return default
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 

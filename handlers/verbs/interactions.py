@@ -6,7 +6,7 @@ import re
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Contact, Deal, InteractionKind
+from crm_core.models import Contact, Customer, Deal, InteractionKind
 from crm_core.resolve import (
     customer_name_exists,
     resolve_contact,
@@ -15,6 +15,7 @@ from crm_core.resolve import (
 )
 from crm_core.services.interactions import log_interaction, undo_interaction
 from crm_core.text import fold
+from crm_core.timephrases import find_follow_up
 from crm_core.when import parse_when
 from handlers import format as fmt
 from handlers.grammar import split_colon, split_commas, take_kind
@@ -41,6 +42,17 @@ def _is_option(ctx: Ctx, part: str) -> bool:
         or _option(part, _CONTACT_WORDS) is not None
         or parse_when(part, ctx.tz, ctx.now()) is not None
     )
+
+
+def _location(req: Request) -> tuple[float, float] | None:
+    """Coordinates attached by the platform (a Telegram location), as (latitude, longitude)."""
+    loc = req.command.attachments.get("location")
+    if loc is None:
+        return None
+    try:
+        return float(loc["latitude"]), float(loc["longitude"])
+    except (KeyError, TypeError, ValueError):
+        raise Invalid("error.bad_location") from None
 
 
 def log(req: Request) -> Reply:
@@ -90,6 +102,9 @@ def log(req: Request) -> Reply:
         contact=contact,
         source=req.command.platform,
         idempotency_key=req.command.idempotency_key,
+        # Where the note came from, when the platform knows (a Slack message permalink).
+        link=req.command.attachments.get("link") or None,
+        location=_location(req),
     )
     if not created:
         return Reply(text=t("log.already", id=note.id), status="info")
@@ -111,8 +126,26 @@ def log(req: Request) -> Reply:
         buttons=[
             Button.run(t("button.undo"), f"undo #{note.id}", "danger"),
             Button.run(t("button.open"), f"customer #{customer.id}"),
+            *_follow_up_button(req, body, customer),
         ],
     )
+
+
+def _follow_up_button(req: Request, note: str, customer: Customer) -> list[Button]:
+    """One tap to be reminded when the note says when to follow up ("f/u next Tue")."""
+    t, ctx = req.t, req.ctx
+    found = find_follow_up(note, ctx.now(), ctx.tz)
+    if found is None or found.due <= ctx.now():
+        return []
+    local = found.due.astimezone(ctx.tz)
+    moment = local.strftime("%Y-%m-%d %H:%M" if found.explicit_time else "%Y-%m-%d")
+    return [
+        Button.run(
+            t("button.remind_follow_up", when=fmt.local_time(found.due, ctx.tz)),
+            f"remind me {moment} {t('remind.follow_up_text', customer=customer.name)}",
+            pick={"customer": customer.id},
+        )
+    ]
 
 
 def undo(req: Request) -> Reply:

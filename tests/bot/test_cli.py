@@ -20,7 +20,8 @@ from crm_core.settings import Settings
 
 
 def _settings_env() -> list[str]:
-    return [f"CRMBOT_{name.upper()}" for name in Settings.model_fields]
+    names = [Settings.env_name(name) for name in Settings.model_fields]
+    return names + [f"CRMBOT_{name.upper()}" for name in Settings.model_fields]
 
 
 @pytest.fixture
@@ -226,3 +227,22 @@ def test_console_script_reads_commands_from_stdin(ready: CliRunner, data_dir: Pa
     assert "Alice Ng" in second
     assert "crm> " not in proc.stdout
     assert _customers(data_dir) == ["Acme Logistics"]
+
+
+def test_serve_without_a_platform_says_what_to_set(ready: CliRunner) -> None:
+    """Nothing configured: exit 2 naming the variables, before anything listens."""
+    result = invoke(ready, "serve")
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN" in result.output and "TELEGRAM_BOT_TOKEN" in result.output
+
+
+def test_serve_slack_http_without_signing_secret_is_refused(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack's HTTP mode never starts unsigned: exit 2 naming SLACK_SIGNING_SECRET."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("CRMBOT_HTTP_PORT", "0")
+    result = invoke(ready, "serve", "--only", "slack")
+    assert result.exit_code == 2
+    assert "SLACK_SIGNING_SECRET" in result.output
+    assert "xoxb-test" not in result.output

@@ -147,6 +147,9 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
                     occurred_at=when,
                     text="line one\u2028line two",
                     deleted_at=deleted,
+                    link="https://acme.slack.com/archives/C1/p1" if deleted is None else None,
+                    latitude=41.8781 if deleted is None else None,
+                    longitude=-87.6298 if deleted is None else None,
                 )
             )
     first = run_export(session_factory)
@@ -154,6 +157,8 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
     assert f'"external_id": "customer-{customer.id}"' in first
     assert "line one" in first
     assert first.count("line one") == 1  # the deleted note is not exported
+    assert '"link": "https://acme.slack.com/archives/C1/p1"' in first
+    assert '"latitude": 41.8781, "longitude": -87.6298' in first
     assert len(first.splitlines()) == len(records) + 2
 
     wipe(session_factory)

@@ -15,12 +15,27 @@ SCRIPT = [
     ("move", "move Fleet to proposal"),
     ("log", "log call Acme: hi"),
     ("undo", "undo #1"),
+    ("remind", "remind me tomorrow 3pm call Dana"),
+    ("snooze", "snooze #1 1h"),
+    ("done", "done #1"),
+    ("remind", "remind me friday 5pm send the report"),
+    ("cancel", "cancel #2"),
+    ("digest", "digest at 8:45"),
 ]
+
+
+# Writing verbs an admin runs, whose audit entries are checked in their own test module.
+AUDITED_ELSEWHERE = {
+    "link": "tests/handlers/test_links.py",
+    "link code": "tests/handlers/test_link_codes.py",
+}
 
 
 def test_script_covers_every_writing_verb() -> None:
     """A new writing verb must be added to the audit script."""
-    assert {v.name for v in all_verbs() if v.writes} == {verb for verb, _ in SCRIPT}
+    assert {v.name for v in all_verbs() if v.writes} == {verb for verb, _ in SCRIPT} | set(
+        AUDITED_ELSEWHERE
+    )
 
 
 def test_every_write_has_an_audit_entry(testbot: TestBot) -> None:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from crm_core.models import AuditEntry, Contact, Customer, Deal, Interaction, StageChange
+from crm_core.models import (
+    AuditEntry,
+    Contact,
+    Customer,
+    Deal,
+    Interaction,
+    Reminder,
+    SchedulePrefs,
+    StageChange,
+)
 from handlers.verbs import all_verbs
 from tests.conftest import TestBot
 
-TABLES = (Customer, Contact, Deal, StageChange, Interaction, AuditEntry)
+TABLES = (Customer, Contact, Deal, StageChange, Interaction, AuditEntry, Reminder, SchedulePrefs)
 
 # (typed line, a fragment the reply must contain: the thing to type instead)
 BAD = [
@@ -58,8 +67,21 @@ BAD = [
     ("move Fleet to lost", "Say why"),
     ("move Fleet to lead", "already in lead"),
     ("pipeline please", "Type `pipeline`"),
+    ("link code for carol", "Only an admin"),
     ("help frobnicate", "`help`"),
     ("whoami now", "Type `whoami`"),
+    ("link @U9 carol", "Ask an admin"),
+    ("remind me", "remind me tomorrow 3pm"),
+    ("remind me someday call Dana", "tomorrow 3pm"),
+    ("remind me tomorrow 3pm", "what to remind"),
+    ("remind @carol tomorrow 9am call", "managers their own team"),
+    ("reminders now", "Type `reminders`"),
+    ("done", "done #12"),
+    ("done #999", "`reminders`"),
+    ("snooze", "snooze #12 1h"),
+    ("cancel twelve", "cancel #12"),
+    ("digest sometimes", "digest at 8:30"),
+    ("digest at 3:00", "working hours"),
     ("frobnicate", "`help`"),
     ("custmer Acme", "Did you mean `customer`"),
     ("", "help"),

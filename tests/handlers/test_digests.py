@@ -20,6 +20,7 @@ from crm_core.models import (
     SchedulePrefs,
     StageChange,
 )
+from crm_core.settings import Settings
 from schedules.digests import DigestDispatcher
 from tests.conftest import START, FakeClock, TestBot
 from tests.schedules.conftest import FakeNotifier
@@ -199,3 +200,10 @@ async def test_digest_is_not_sent_outside_working_hours_and_respects_off(
     clock.now = datetime(2026, 11, 25, 8, 45, tzinfo=UTC)
     sent = (await jobs.digests.run_once()).sent
     assert testbot.users["alice"] not in sent and len(sent) == 4
+
+
+def test_digest_defaults_come_from_the_configured_settings(testbot: TestBot) -> None:
+    """`digest on` without a chosen time names the configured default, not a built-in one."""
+    assert "08:30" in testbot("alice", "digest on").text
+    testbot.dispatcher.settings = Settings(_env_file=None, digest_time="07:45")
+    assert "07:45" in testbot("carol", "digest on").text

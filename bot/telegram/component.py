@@ -1,0 +1,59 @@
+"""How `crmbot serve` runs Telegram: its notifier, and the adapter as a component."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.bootstrap import App
+from bot.serve import Runtime
+from bot.telegram.app import TelegramBot
+from bot.telegram.notifier import TelegramNotifier
+from bot.telegram.transport import make_bot
+
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+
+
+def configured(app: App) -> bool:
+    """Telegram runs when its bot token is set."""
+    return app.settings.telegram_bot_token is not None
+
+
+def webhook_path(url: str) -> str:
+    """The path of the public webhook URL, served on the shared HTTP server."""
+    return urlsplit(url).path or DEFAULT_WEBHOOK_PATH
+
+
+def notifier(app: App) -> TelegramNotifier | None:
+    """The Telegram notifier, when a token is configured."""
+    if not configured(app):
+        return None
+    return TelegramNotifier(make_bot(app.settings), app.dispatcher)
+
+
+class TelegramComponent:
+    """The adapter under `serve`: long polling, or the webhook route on the shared server."""
+
+    name = "telegram"
+
+    def __init__(self, runtime: Runtime) -> None:
+        app = runtime.app
+        shared = next((n for n in runtime.notifiers if isinstance(n, TelegramNotifier)), None)
+        # One bot (and so one flood limiter) for replies and notifications alike.
+        bot = shared.bot if shared is not None else make_bot(app.settings)
+        url = app.settings.telegram_webhook_url
+        self.bot = TelegramBot(app, bot, webhook_url=url)
+        if url:
+            runtime.web.router.add_post(webhook_path(url), self.bot.webhook)
+
+    async def start(self) -> None:
+        """Connect and start taking updates."""
+        await self.bot.start()
+
+    async def stop(self) -> None:
+        """Stop taking updates and close connections."""
+        await self.bot.stop()
+
+
+def component(runtime: Runtime) -> TelegramComponent:
+    """Build the component (serve's builder)."""
+    return TelegramComponent(runtime)

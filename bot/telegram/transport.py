@@ -1,0 +1,169 @@
+"""The Bot API connection: the bot object, flood limits, per-chat ordering, sending messages."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.telegram.render import Outgoing
+from crm_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Telegram's published flood limits.
+OVERALL_PER_SECOND = 30
+GROUP_PER_MINUTE = 20
+# "About one message a second" in one private chat, with a short burst for a split reply.
+CHAT_BURST = 3
+# A 429 is retried after its retry_after this many times before the send fails.
+MAX_RETRIES = 3
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class FloodLimiter(AIORateLimiter):
+    """PTB's limiter (30/s overall, 20/min a group, retry_after honoured) plus ~1/s a chat."""
+
+    def __init__(self, *, chat_burst: int = CHAT_BURST, **kwargs: Any) -> None:
+        kwargs.setdefault("overall_max_rate", OVERALL_PER_SECOND)
+        kwargs.setdefault("overall_time_period", 1)
+        kwargs.setdefault("group_max_rate", GROUP_PER_MINUTE)
+        kwargs.setdefault("group_time_period", 60)
+        kwargs.setdefault("max_retries", MAX_RETRIES)
+        super().__init__(**kwargs)
+        self._chat_burst = chat_burst
+        self._chat_limiters: dict[int, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        if len(self._chat_limiters) > 1024:
+            # Forget idle chats so the table stays small on a busy bot.
+            for key, limiter in list(self._chat_limiters.items()):
+                if limiter.has_capacity(self._chat_burst):
+                    del self._chat_limiters[key]
+        if chat_id not in self._chat_limiters:
+            self._chat_limiters[chat_id] = AsyncLimiter(self._chat_burst, self._chat_burst)
+        return self._chat_limiters[chat_id]
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Wait for the chat's own budget (private chats), then PTB's limits and retries."""
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, int) and chat_id > 0 and self._chat_burst:
+            async with self._chat_limiter(chat_id):
+                pass
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+class PerChatUpdates(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat run in order."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run one update's handlers, after earlier updates of the same chat."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        key = chat.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def api_root(settings: Settings) -> str:
+    """The Bot API server root without a trailing slash."""
+    return settings.telegram_api_url.rstrip("/")
+
+
+def bot_token(settings: Settings) -> str:
+    """The configured bot token (callers check it is set)."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    return settings.telegram_bot_token.get_secret_value()
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The webhook secret: the configured one, or one derived from the bot token.
+
+    Derived with HMAC so every worker agrees without configuration and the token cannot be
+    recovered from it; hex digits are within Telegram's secret_token alphabet.
+    """
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    key = bot_token(settings).encode()
+    return hmac.new(key, b"crmbot telegram webhook", hashlib.sha256).hexdigest()
+
+
+def make_bot(settings: Settings, *, limiter: FloodLimiter | None = None) -> ExtBot[Any]:
+    """A bot on the configured API server, its requests passing through the flood limiter."""
+    root = api_root(settings)
+    return ExtBot(
+        bot_token(settings),
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=limiter or FloodLimiter(),
+    )
+
+
+def markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Keyboard rows of (label, callback data) as Telegram's markup."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]) -> list[int]:
+    """Send rendered messages in order; returns their message ids."""
+    ids: list[int] = []
+    for out in messages:
+        if out.photo is not None:
+            sent = await bot.send_photo(chat_id, out.photo, reply_markup=markup(out.keyboard))
+        else:
+            sent = await bot.send_message(
+                chat_id,
+                out.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(out.keyboard),
+                link_preview_options=NO_PREVIEW,
+            )
+        ids.append(sent.message_id)
+    return ids
