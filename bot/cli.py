@@ -69,6 +69,8 @@ def main(ctx: click.Context, log_level: str | None) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs each run of every periodic job (every 20 s) at INFO.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     ctx.obj = settings
 
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bot.bootstrap import App
 from bot.telegram.app import TelegramBot
-from bot.telegram.transport import make_bot
+from bot.telegram.transport import FloodLimiter, make_bot
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity
@@ -164,7 +164,9 @@ async def make_tg(tg_app: App, fake_api: FakeBotApi) -> AsyncIterator[BotFactory
 
     async def factory(**options: Any) -> tuple[TelegramBot, Chat]:
         options.setdefault("poll_timeout", 1)
-        bot = TelegramBot(tg_app, make_bot(tg_app.settings), **options)
+        # The ~1/s pacing per chat is tested on its own; here it would only slow every step.
+        limiter = FloodLimiter(chat_burst=0)
+        bot = TelegramBot(tg_app, make_bot(tg_app.settings, limiter=limiter), **options)
         await bot.start()
         started.append(bot)
 

@@ -172,3 +172,22 @@ def test_link_code_cli_prints_the_code_first(
     first, rest = result.output.split("\n", 1)
     assert re.fullmatch(r"[A-Z2-9]{8}", first)
     assert f"/link {first}" in rest
+
+
+async def test_one_chat_is_paced_and_others_are_not(tg_app: App, fake_api: FakeBotApi) -> None:
+    """Past a burst of 2 a private chat gets about one message a second; other chats never wait."""
+    bot = make_bot(tg_app.settings, limiter=FloodLimiter(chat_burst=2))
+    notifier = TelegramNotifier(bot, tg_app.dispatcher)
+    loop = asyncio.get_running_loop()
+    async with bot:
+        started = loop.time()
+        for n in range(4):
+            await notifier.send(Address("telegram", str(ALICE)), Reply(text=f"ping {n}"))
+        paced = loop.time() - started
+        started = loop.time()
+        await notifier.send(Address("telegram", "4242"), Reply(text="other chat"))
+        other = loop.time() - started
+    assert len(fake_api.sent(ALICE)) == 4
+    # Two sends over the burst at one a second: at least about a second of waiting.
+    assert paced >= 0.9
+    assert other < paced
