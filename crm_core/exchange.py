@@ -195,6 +195,7 @@ class ContactRecord(_Record):
     title: Annotated[str, _s(200)] | None = None
     email: Annotated[str, _s(320)] | None = None
     phone: Annotated[str, _s(64)] | None = None
+    birthday: date | None = None
 
 
 class DealRecord(_Record):
@@ -325,7 +326,11 @@ SPECS: dict[str, _Spec] = {
             key=("platform", "platform_user_id"),
         ),
         _Spec("customer", Customer, ("external_id", "name", "owner", "industry", "city", "tags")),
-        _Spec("contact", Contact, ("external_id", "customer", "name", "title", "email", "phone")),
+        _Spec(
+            "contact",
+            Contact,
+            ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
+        ),
         _Spec(
             "deal",
             Deal,

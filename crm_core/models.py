@@ -189,6 +189,9 @@ class Contact(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
+    # A birthday typed without a year is stored in 1904 (a leap year, so Feb 29 fits);
+    # crm_core.services.contacts.NO_YEAR names it.
+    birthday: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from crm_core.models import Customer, Deal, Interaction
+from crm_core.services.contacts import NO_YEAR
 from handlers.i18n import Translator
 
 NOTE_PREVIEW = 160
@@ -35,6 +36,25 @@ def local_day(moment: datetime, tz: ZoneInfo) -> str:
 def day(value: date | None) -> str:
     """A calendar day, or a dash."""
     return value.isoformat() if value else "—"
+
+
+def birthday(value: date) -> str:
+    """`1984-05-03`, or `05-03` for a birthday stored without its year."""
+    return value.strftime("%m-%d") if value.year == NO_YEAR else value.isoformat()
+
+
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+}
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short_day(t: Translator, value: date) -> str:
+    """`Thu 26 Nov` / `11月26日 周四`, whatever the process's C locale."""
+    if t.locale == "zh":
+        return f"{value.month}月{value.day}日 {_WEEKDAYS['zh'][value.weekday()]}"
+    return f"{_WEEKDAYS['en'][value.weekday()]} {value.day} {_MONTH_NAMES[value.month - 1]}"
 
 
 def stage(t: Translator, name: str) -> str:

@@ -155,6 +155,21 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
                 ],
             )
         )
+    if digest.birthdays:
+        sections.append(
+            Section(
+                t("digest.birthdays"),
+                [
+                    t(
+                        "digest.birthday_line",
+                        name=b.contact.name,
+                        customer=b.customer.name,
+                        when=t("digest.birthday_today") if b.days == 0 else fmt.short_day(t, b.day),
+                    )
+                    for b in digest.birthdays
+                ],
+            )
+        )
     activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
     if digest.yesterday_moves:
         activity.append(t("digest.moves", count=digest.yesterday_moves))

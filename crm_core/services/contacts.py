@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -14,6 +15,59 @@ from crm_core.text import fold
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,30}$")
+
+# A birthday typed without a year is stored in 1904: a leap year, so Feb 29 fits. The digest
+# compares only month and day, so the stored year never shows.
+NO_YEAR = 1904
+_MONTHS = {
+    name: n
+    for n, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_ISO = re.compile(r"^(?:(\d{4})[-/.])?(\d{1,2})[-/.](\d{1,2})$")
+_ZH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?$")
+_MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s+(\d{4}))?$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
+
+
+def parse_birthday(text: str) -> date:
+    """`1984-05-03`, `05-03`, `May 3`, `3 May 1984`, `5月3日`, `1984年5月3日` as a date.
+
+    A birthday without a year gets the year NO_YEAR; a day that does not exist is refused.
+    """
+    value = " ".join(text.split()).casefold()
+    year = month = day = None
+    if found := _ISO.match(value) or _ZH.match(value):
+        year, month, day = found.group(1), found.group(2), found.group(3)
+    elif (found := _MONTH_DAY.match(value)) and found.group(1) in _MONTHS:
+        month, day, year = str(_MONTHS[found.group(1)]), found.group(2), found.group(3)
+    elif (found := _DAY_MONTH.match(value)) and found.group(2) in _MONTHS:
+        day, month, year = found.group(1), str(_MONTHS[found.group(2)]), found.group(3)
+    if month is None or day is None:
+        raise Invalid("error.contact_birthday_invalid", value=text.strip())
+    try:
+        born = date(int(year) if year else NO_YEAR, int(month), int(day))
+    except ValueError:
+        raise Invalid("error.contact_birthday_invalid", value=text.strip()) from None
+    if born.year < 1900:
+        raise Invalid("error.contact_birthday_invalid", value=text.strip())
+    return born
 
 
 def looks_like_email(value: str) -> bool:
@@ -35,6 +89,7 @@ def add_contact(
     title: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    birthday: date | None = None,
 ) -> Contact:
     """Add a contact to a customer the actor may change; the same person twice is refused."""
     name = " ".join(name.split())
@@ -58,6 +113,7 @@ def add_contact(
         title=(title or "").strip() or None,
         email=(email or "").strip() or None,
         phone=(phone or "").strip() or None,
+        birthday=birthday,
         created_at=ctx.now(),
     )
     ctx.session.add(contact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import statistics
 from collections import Counter, defaultdict
@@ -14,6 +15,7 @@ from crm_core import audit
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import (
+    Contact,
     Customer,
     Deal,
     Interaction,
@@ -34,6 +36,7 @@ HISTORY = timedelta(days=365)
 LIST_LIMIT = 10
 OPEN_REMINDERS = (ReminderStatus.pending, ReminderStatus.sent, ReminderStatus.failed)
 DIGEST_DAYS = ("weekdays", "daily")
+BIRTHDAY_DAYS = 7  # today and the next six days
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,16 @@ class TeamMove:
     owner: User
 
 
+@dataclass(frozen=True)
+class Birthday:
+    """A contact's birthday falling `days` days from today (0 = today) on local `day`."""
+
+    contact: Contact
+    customer: Customer
+    day: date
+    days: int
+
+
 @dataclass
 class Digest:
     """Everything one person's digest shows for one local day."""
@@ -80,6 +93,7 @@ class Digest:
     team_won: list[TeamMove] = field(default_factory=list)
     team_lost: list[TeamMove] = field(default_factory=list)
     team_activity: list[tuple[User, int]] = field(default_factory=list)
+    birthdays: list[Birthday] = field(default_factory=list)
     is_manager: bool = False
 
     @property
@@ -95,6 +109,7 @@ class Digest:
             or self.yesterday_moves
             or self.team_moves
             or self.team_activity
+            or self.birthdays
         )
 
 
@@ -144,6 +159,7 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     ]
     digest.stalled = _stalled(ctx, open_stages, stalled_days or {}, now)
     digest.quiet = _quiet(ctx, now)
+    digest.birthdays = _birthdays(ctx, today)
 
     kinds = s.execute(
         select(Interaction.kind, func.count())
@@ -246,6 +262,33 @@ def _quiet(ctx: Ctx, now: datetime) -> list[Quiet]:
         c.id: c for c in s.scalars(select(Customer).where(Customer.id.in_([f[1] for f in found])))
     }
     return [Quiet(customers[cid], silent, usual) for _, cid, silent, usual in found]
+
+
+def _birthdays(ctx: Ctx, today: date) -> list[Birthday]:
+    """Birthdays of contacts at the actor's own customers, today and the next six days.
+
+    Only month and day count (a year-less birthday is stored in 1904); a Feb 29 birthday
+    falls on Feb 28 in a year without Feb 29.
+    """
+    upcoming: dict[tuple[int, int], date] = {}
+    for offset in range(BIRTHDAY_DAYS):
+        day = today + timedelta(days=offset)
+        upcoming[(day.month, day.day)] = day
+        if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+            upcoming[(2, 29)] = day
+    rows = ctx.session.execute(
+        select(Contact, Customer)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Customer.owner_id == ctx.actor.id, Contact.birthday.is_not(None))
+    ).all()
+    found = []
+    for contact, customer in rows:
+        born = contact.birthday
+        falls = upcoming.get((born.month, born.day)) if born is not None else None
+        if falls is not None:
+            found.append(Birthday(contact, customer, falls, (falls - today).days))
+    found.sort(key=lambda b: (b.days, b.contact.name, b.contact.id))
+    return found[:LIST_LIMIT]
 
 
 def _team(ctx: Ctx, digest: Digest, y_start: datetime, y_end: datetime) -> None:

@@ -6,13 +6,16 @@ import re
 
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer
-from crm_core.services.contacts import add_contact, looks_like_phone
+from crm_core.services.contacts import add_contact, looks_like_phone, parse_birthday
+from handlers import format as fmt
 from handlers.grammar import split_colon, split_commas
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
 from handlers.request import Request
 
 _PHONEISH = re.compile(r"[\d\s+().\-/]*\d[\d\s+().\-/]*")
+# `birthday 1984-05-03`, `born May 3`, `bday 05-03`, `生日 5月3日`: a keyword, then the date.
+_BIRTHDAY = re.compile(r"^(?:(?:birthday|born|bday)\b|生日)\s*[:：]?\s*(.*)$", re.IGNORECASE)
 
 
 def contact_add(req: Request) -> Reply:
@@ -25,15 +28,18 @@ def contact_add(req: Request) -> Reply:
     if not parts:
         raise Invalid("error.contact_name_missing")
     name, rest = parts[0], parts[1:]
+    birthdays = [m.group(1) for p in rest if (m := _BIRTHDAY.match(p))]
+    rest = [p for p in rest if not _BIRTHDAY.match(p)]
     # Anything with an @ is meant as an email, anything of digits and dialling signs as a
     # phone; the services reject the malformed ones rather than saving them as a title.
     emails = [p for p in rest if "@" in p]
     phones = [p for p in rest if "@" not in p and _PHONEISH.fullmatch(p)]
     titles = [p for p in rest if p not in emails and p not in phones]
-    if len(emails) > 1 or len(phones) > 1:
+    if len(emails) > 1 or len(phones) > 1 or len(birthdays) > 1:
         raise Invalid("error.contact_too_many", usage=t("usage.contact_add"))
     if "@" in name or looks_like_phone(name):
         raise Invalid("error.contact_name_first", usage=t("usage.contact_add"))
+    birthday = parse_birthday(birthdays[0]) if birthdays else None
     customer = resolve_customer(ctx, head)
     contact = add_contact(
         ctx,
@@ -42,8 +48,10 @@ def contact_add(req: Request) -> Reply:
         title=", ".join(titles) or None,
         email=emails[0] if emails else None,
         phone=phones[0] if phones else None,
+        birthday=birthday,
     )
-    details = " · ".join(p for p in (contact.title, contact.email, contact.phone) if p)
+    born = t("card.birthday", date=fmt.birthday(birthday)) if birthday else None
+    details = " · ".join(p for p in (contact.title, contact.email, contact.phone, born) if p)
     return Reply(
         text=t(
             "contact_add.done", name=contact.name, customer=customer.name, details=details or "—"
@@ -56,10 +64,11 @@ VERBS = [
     Verb(
         "contact add",
         contact_add,
-        usage="contact add <customer>: <name>[, title][, email][, phone]",
+        usage="contact add <customer>: <name>[, title][, email][, phone][, birthday <date>]",
         examples=(
             "contact add Acme: Dana Ruiz, VP Ops, dana@acme.example, +1 617 555 0101",
-            "添加联系人 华东物流：王芳，采购经理，13800138000",
+            "contact add Acme: Dana Ruiz, VP Ops, birthday 1984-05-03",
+            "添加联系人 华东物流：王芳，采购经理，13800138000，生日 5月3日",
         ),
         writes=True,
         aliases=("add contact", "new contact", "添加联系人", "新联系人", "添加联络人"),

@@ -54,7 +54,18 @@ def customer(req: Request) -> Reply:
         Field(t("field.last_contact"), last),
     ]
     contacts = [
-        " · ".join(p for p in (k.name, k.title, k.email, k.phone) if p) for k in card.contacts
+        " · ".join(
+            p
+            for p in (
+                k.name,
+                k.title,
+                k.email,
+                k.phone,
+                t("card.birthday", date=fmt.birthday(k.birthday)) if k.birthday else None,
+            )
+            if p
+        )
+        for k in card.contacts
     ]
     deals = [fmt.deal_line(t, d) for d in card.open_deals]
     authors = {n.author_id: n.author.name for n in card.recent}

@@ -45,7 +45,13 @@ SAMPLE: list[dict[str, Any]] = [
         "city": "Chicago",
         "tags": ["vip"],
     },
-    {"type": "contact", "external_id": "jo", "customer": "acme", "name": "Jo Park"},
+    {
+        "type": "contact",
+        "external_id": "jo",
+        "customer": "acme",
+        "name": "Jo Park",
+        "birthday": "1984-05-03",
+    },
     {
         "type": "deal",
         "external_id": "fleet",

@@ -10,6 +10,7 @@ from bot.bootstrap import App
 from bot.scheduling import scheduler_component
 from crm_core.db import unit_of_work
 from crm_core.models import (
+    Contact,
     Customer,
     Deal,
     DigestLog,
@@ -134,6 +135,7 @@ def test_rep_digest_content(testbot: TestBot) -> None:
     ]
     assert sections["Your activity yesterday"] == ["call: 2"]
     assert "Team: won yesterday" not in sections
+    assert "Birthdays" not in sections
 
 
 def test_manager_digest_adds_the_team(testbot: TestBot) -> None:
@@ -142,6 +144,60 @@ def test_manager_digest_adds_the_team(testbot: TestBot) -> None:
     sections = {s.title: s.lines for s in testbot("bob", "digest").sections}
     assert sections["Team: won yesterday"] == ["Big win (Carol): negotiation → won"]
     assert sections["Team activity yesterday"] == ["Alice: 2 logged", "Carol: 1 logged"]
+
+
+def _birthdays(testbot: TestBot, owner: str) -> None:
+    """`owner`'s Acme: birthdays today (year-less), in 3 days, in 10 days; carol's Beta: today."""
+    me, carol = testbot.users[owner], testbot.users["carol"]
+    with unit_of_work(testbot.session_factory) as s:
+        acme = Customer(name="Acme", name_key="acme", owner_id=me)
+        beta = Customer(name="Beta", name_key="beta", owner_id=carol)
+        s.add_all([acme, beta])
+        s.flush()
+        s.add_all(
+            [
+                Contact(customer_id=acme.id, name="Dana Ruiz", birthday=date(1904, 11, 23)),
+                Contact(customer_id=acme.id, name="Jo Park", birthday=date(1984, 11, 26)),
+                Contact(customer_id=acme.id, name="Later Lee", birthday=date(1990, 12, 3)),
+                Contact(customer_id=acme.id, name="No Birthday"),
+                Contact(customer_id=beta.id, name="Not Mine", birthday=date(1904, 11, 23)),
+            ]
+        )
+
+
+def test_rep_digest_birthdays(testbot: TestBot) -> None:
+    """Own customers' contacts only, today and the next six days, soonest first."""
+    _birthdays(testbot, "alice")
+    sections = {s.title: s.lines for s in testbot("alice", "digest").sections}
+    assert sections["Birthdays"] == ["Dana Ruiz (Acme) — today", "Jo Park (Acme) — Thu 26 Nov"]
+    # carol owns only Beta; bob (a manager) owns no customer: no section.
+    assert {s.title: s.lines for s in testbot("carol", "digest").sections}["Birthdays"] == [
+        "Not Mine (Beta) — today"
+    ]
+    assert "Birthdays" not in {s.title for s in testbot("bob", "digest").sections}
+
+
+def test_digest_birthdays_in_chinese_and_the_local_calendar(testbot: TestBot) -> None:
+    """In Auckland it is already the 24th: Dana's birthday has passed, Jo's is in two days."""
+    testbot.add_user("mei", locale="zh", timezone="Pacific/Auckland")
+    _birthdays(testbot, "mei")
+    sections = {s.title: s.lines for s in testbot("mei", "digest").sections}
+    assert sections["生日"] == ["Jo Park（Acme）— 11月26日 周四"]
+
+
+def test_feb_29_birthdays_fall_on_feb_28_in_other_years(testbot: TestBot, clock: FakeClock) -> None:
+    """2027 has no Feb 29; 2028 has."""
+    with unit_of_work(testbot.session_factory) as s:
+        acme = Customer(name="Acme", name_key="acme", owner_id=testbot.users["alice"])
+        s.add(acme)
+        s.flush()
+        s.add(Contact(customer_id=acme.id, name="Leap Day", birthday=date(1904, 2, 29)))
+    clock.now = datetime(2027, 2, 25, 15, 0, tzinfo=UTC)
+    lines = {s.title: s.lines for s in testbot("alice", "digest").sections}["Birthdays"]
+    assert lines == ["Leap Day (Acme) — Sun 28 Feb"]
+    clock.now = datetime(2028, 2, 25, 15, 0, tzinfo=UTC)
+    lines = {s.title: s.lines for s in testbot("alice", "digest").sections}["Birthdays"]
+    assert lines == ["Leap Day (Acme) — Tue 29 Feb"]
 
 
 def test_digest_settings(testbot: TestBot) -> None:
