@@ -25,10 +25,10 @@ from sqlalchemy import insert, select, text, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_verbs import OUT, data_file  # noqa: E402
+from bench.bench_verbs import data_file, empty_database  # noqa: E402
 from bot.notifier_hub import NotifierHub  # noqa: E402
 from bot.scheduling import Delivery  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
+from crm_core.db import make_session_factory, unit_of_work  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
 from crm_core.models import Customer, Deal, Reminder, Role, Team, User, utcnow  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
@@ -64,19 +64,7 @@ def main() -> None:
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
     args = ap.parse_args()
     path = data_file(args.customers, args.seed)
-    if args.pg_url:
-        engine = make_engine(args.pg_url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        backend = "PostgreSQL"
-    else:
-        db_path = OUT / f"bench-schedules-{args.customers}.sqlite"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_path) + suffix).unlink(missing_ok=True)
-        engine = make_engine(f"sqlite:///{db_path}")
-        backend = "SQLite"
-    upgrade(engine)
+    engine, backend = empty_database(f"bench-schedules-{args.customers}", args.pg_url)
     factory = make_session_factory(engine)
     with unit_of_work(factory) as s, path.open(encoding="utf-8") as f:
         import_jsonl(s, f, stages=DEFAULT_STAGES)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,37 +28,16 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_verbs import OUT, data_file, percentile  # noqa: E402
+from bench.bench_verbs import percentile, sqlite_copy  # noqa: E402
 from bot.bootstrap import build  # noqa: E402
 from bot.serve import Runtime, run_until  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
-from crm_core.exchange import import_jsonl  # noqa: E402
+from crm_core.db import unit_of_work  # noqa: E402
 from crm_core.models import Customer, User  # noqa: E402
 from crm_core.services.identities import link_identity  # noqa: E402
 from crm_core.settings import Settings  # noqa: E402
-from crm_core.stages import DEFAULT_STAGES  # noqa: E402
 from tests.bot.slack.conftest import FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
-
-
-def database(customers: int, seed: int) -> Path:
-    """A fresh copy of the benchmark database (imported once when bench_verbs has not run)."""
-    source = OUT / f"bench-{customers}.sqlite"
-    if not source.exists():
-        engine = make_engine(f"sqlite:///{source}")
-        upgrade(engine)
-        with (
-            unit_of_work(make_session_factory(engine)) as session,
-            data_file(customers, seed).open(encoding="utf-8") as f,
-        ):
-            import_jsonl(session, f, stages=DEFAULT_STAGES)
-        engine.dispose()
-    target = OUT / f"bench-slack-{customers}.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    shutil.copy(source, target)
-    return target
 
 
 class Driver:
@@ -141,7 +119,7 @@ def summary(name: str, ack: list[float], final: list[float] | None) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     """Start everything, time both apps, print a table."""
-    path = database(args.customers, args.seed)
+    path = sqlite_copy(args.customers, args.seed, "slack")
     fake = FakeSlack()
     await fake.start()
     settings = Settings(
@@ -152,9 +130,6 @@ async def run(args: argparse.Namespace) -> None:
         slack_signing_secret=SecretStr(SECRET),
         slack_api_url=fake.api_url,
     )
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)  # the copy may predate later migrations
-    engine.dispose()
     crm = build(settings, database_url=f"sqlite:///{path}")
     with unit_of_work(crm.session_factory) as session:
         alice = session.scalar(select(User).where(User.external_id == "alice"))

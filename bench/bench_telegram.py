@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,45 +31,21 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_verbs import OUT, data_file, percentile  # noqa: E402
+from bench.bench_verbs import percentile, sqlite_copy  # noqa: E402
 from bot.bootstrap import build  # noqa: E402
 from bot.serve import Runtime, run_until  # noqa: E402
 from bot.telegram import component  # noqa: E402
 from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
-from crm_core.exchange import import_jsonl  # noqa: E402
+from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 from crm_core.models import Customer, Role, User  # noqa: E402
 from crm_core.services.identities import link_identity  # noqa: E402
 from crm_core.settings import Settings  # noqa: E402
-from crm_core.stages import DEFAULT_STAGES  # noqa: E402
 from tests.bot.telegram.fake_api import FakeBotApi  # noqa: E402
 
 TOKEN = "4242:BENCH"
 HOOK = "https://bench.example/telegram/webhook"
 CHATS = 50
 TG_BASE = 500_000
-
-
-def database(customers: int, seed: int) -> Path:
-    """A fresh, migrated copy of the benchmark database."""
-    source = OUT / f"bench-{customers}.sqlite"
-    if not source.exists():
-        engine = make_engine(f"sqlite:///{source}")
-        upgrade(engine)
-        with (
-            unit_of_work(make_session_factory(engine)) as session,
-            data_file(customers, seed).open(encoding="utf-8") as f,
-        ):
-            import_jsonl(session, f, stages=DEFAULT_STAGES)
-        engine.dispose()
-    target = OUT / f"bench-telegram-{customers}.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    shutil.copy(source, target)
-    engine = make_engine(f"sqlite:///{target}")
-    upgrade(engine)
-    engine.dispose()
-    return target
 
 
 def link_reps(url: str) -> dict[int, list[int]]:
@@ -184,7 +159,7 @@ async def run(args: argparse.Namespace) -> None:
     """Both configurations on fresh copies of the database."""
     rows = []
     for limited in (True, False):
-        db = database(args.customers, args.seed)
+        db = sqlite_copy(args.customers, args.seed, "telegram")
         rows.append(await measure(args, db, limited))
     print(f"{args.customers} customers, SQLite, {args.updates} sequential updates, ")
     print(f"{CHATS} concurrent chats x {args.per_chat} updates\n")
