@@ -16,6 +16,7 @@ from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
 from handlers.registry import Registry
 from handlers.verbs import default_registry
+from retrieval.runtime import LazyIndex
 
 
 @dataclass
@@ -28,6 +29,7 @@ class App:
     registry: Registry
     pipeline: Pipeline
     dispatcher: Dispatcher
+    notes: LazyIndex
 
 
 def build(
@@ -36,6 +38,7 @@ def build(
     database_url: str | None = None,
     check_schema: bool = True,
     clock: Callable[[], datetime] = utcnow,
+    inline_drain: bool = True,
 ) -> App:
     """Wire the application; refuses a database whose schema is not current."""
     settings = settings or Settings()
@@ -45,6 +48,7 @@ def build(
     factory = make_session_factory(engine)
     registry = default_registry()
     pipeline = Pipeline(settings.pipeline_stages())
+    notes = LazyIndex(settings, factory, inline_drain=inline_drain)
     dispatcher = Dispatcher(
         factory,
         registry,
@@ -52,5 +56,6 @@ def build(
         default_currency=settings.default_currency,
         clock=clock,
         settings=settings,
+        notes=notes,
     )
-    return App(settings, engine, factory, registry, pipeline, dispatcher)
+    return App(settings, engine, factory, registry, pipeline, dispatcher, notes)

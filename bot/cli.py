@@ -71,6 +71,9 @@ def main(ctx: click.Context, log_level: str | None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs each run of every periodic job (every 20 s) at INFO.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    # bm25s reports each index build at DEBUG/INFO; chromadb chats about its own setup.
+    for name in ("bm25s", "chromadb"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = settings
 
 
@@ -138,7 +141,8 @@ def serve(settings: Settings, only: tuple[str, ...]) -> None:
     from bot.serve import ServeError, plan
     from bot.serve import serve as run_serve
 
-    app = _app(settings)
+    # The indexing worker keeps the note index current; answers need not index first.
+    app = _app(settings, inline_drain=False)
     try:
         plan(app, only)
         run_serve(app, only)
@@ -317,3 +321,223 @@ def db_current(settings: Settings) -> None:
 
 
 __all__ = ["PLATFORM", "main"]
+
+
+@main.command()
+@click.option("--as", "who", default=None, help="Ask as this user (external id, handle or name).")
+@click.option("--customer", default=None, help="The customer (external id, #id or name).")
+@click.option("--batch", "batch", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (one line per question in --batch)."
+)
+@click.argument("question", required=False)
+@click.pass_obj
+def ask(
+    settings: Settings,
+    who: str | None,
+    customer: str | None,
+    batch: Path | None,
+    as_json: bool,
+    question: str | None,
+) -> None:
+    """Answer a question from the notes: crmbot ask --as alice --customer Acme "pricing?"."""
+    from bot.asking import AskInputError, answer_json, ask_error, ask_one, batch_lines
+
+    app = _app(settings)
+    if batch is not None:
+        if question or who or customer:
+            _fail("With --batch, questions come from the file: drop --as, --customer and QUESTION.")
+        with batch.open(encoding="utf-8") as f:
+            try:
+                items = list(batch_lines(f))
+            except AskInputError as exc:
+                _fail(f"{batch}: {exc}")
+        for n, item in items:
+            try:
+                answer, t = ask_one(
+                    app, str(item["asker"]), item.get("customer"), str(item["question"])
+                )
+                out = {"id": item["id"], **answer_json(answer, t)}
+            except (CrmError, AskInputError) as exc:
+                msg = ask_error(exc) if isinstance(exc, CrmError) else str(exc)
+                out = {"id": item["id"], "error": f"line {n}: {msg}"}
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if not who or not question:
+        _fail(
+            "Say who asks and what: "
+            'crmbot ask --as alice [--customer Acme] "what discount did they want?"'
+        )
+    try:
+        answer, t = ask_one(app, who or "", customer, question or "")
+    except CrmError as exc:
+        _fail(ask_error(exc))
+        raise
+    except AskInputError as exc:
+        _fail(f"{exc}: type the question in quotes after the options.")
+        raise
+    if as_json:
+        click.echo(json.dumps(answer_json(answer, t), ensure_ascii=False, indent=2))
+        return
+    _print_answer(answer, t)
+
+
+def _print_answer(answer: object, t: Translator) -> None:
+    from handlers.verbs.ask import answer_text
+    from retrieval.ask import Answer
+
+    assert isinstance(answer, Answer)
+    click.echo(answer_text(t, answer))
+    for s in answer.sources if answer.answered else answer.closest:
+        note = s.note
+        click.echo(
+            t(
+                "ask.source",
+                n=s.number,
+                date=note.occurred_at.strftime("%Y-%m-%d"),
+                kind=t(f"kind.{note.kind}"),
+                author=note.author.name,
+                customer=note.customer.name,
+            )
+            + f"  (note #{note.id})"
+        )
+
+
+@main.command("eval-retrieval")
+@click.option(
+    "--data", "data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--questions", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    help="Read time words as of this ISO time (default: the day after the newest note).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print every figure and each question's result as JSON."
+)
+@click.pass_obj
+def eval_retrieval(
+    settings: Settings, data: Path, questions: Path, now: str | None, as_json: bool
+) -> None:
+    """Score retrieval on a labelled question set (imports DATA into a temporary database)."""
+    from datetime import UTC, datetime
+
+    from bot.asking import AskInputError, evaluate
+
+    moment = None
+    if now:
+        try:
+            moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            _fail(f"--now {now!r} is not an ISO time like 2026-11-21T00:00:00Z")
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    try:
+        report = evaluate(data, questions, now=moment, settings=settings)
+    except AskInputError as exc:
+        _fail(f"{questions}: {exc}")
+        raise
+    except CrmError as exc:
+        from bot.asking import ask_error
+
+        _fail(ask_error(exc))
+        raise
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    o = report["overall"]
+    click.echo(
+        f"{report['notes']} notes ({report['passages']} passages) indexed in "
+        f"{report['index_seconds']} s; now = {report['now']}"
+    )
+    header = f"{'kind':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'ans%':>7}{'noans':>7}"
+    click.echo(header)
+
+    def row(name: str, f: dict[str, object]) -> str:
+        def v(key: str) -> str:
+            x = f.get(key)
+            return "—" if x is None else f"{x:.3f}"
+
+        return (
+            f"{name:<14}{f['questions']:>4}{v('recall@1'):>7}{v('recall@5'):>7}{v('recall@10'):>7}"
+            f"{v('mrr'):>7}{v('answered_when_answerable'):>7}{v('no_answer_accuracy'):>7}"
+        )
+
+    for kind, figures in report["by_kind"].items():
+        click.echo(row(kind, figures))
+    click.echo(row("all", o))
+    click.echo(f"permission leaks: {report['permission_leaks']}")
+
+
+@main.command()
+@click.pass_obj
+def reindex(settings: Settings) -> None:
+    """Rebuild the note index from the database (after changing CRMBOT_EMBEDDINGS, say)."""
+    app = _app(settings)
+    index = app.notes()
+
+    def progress(done: int, total: int) -> None:
+        if done % 2048 < 256 or done == total:
+            click.echo(f"\r{done}/{total} notes", nl=False, err=True)
+
+    try:
+        notes, passages, seconds = index.indexer.reindex(progress)
+    except RuntimeError as exc:
+        _fail(str(exc))
+        raise
+    click.echo("", err=True)
+    rate = notes / seconds if seconds else 0.0
+    click.echo(
+        f"Indexed {notes} notes ({passages} passages) in {seconds:.1f} s "
+        f"({rate:.0f} notes/s) into {index.location}."
+    )
+
+
+@main.group("index")
+def index_group() -> None:
+    """The note index behind `ask`."""
+
+
+@index_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def index_status(settings: Settings, as_json: bool) -> None:
+    """How far the note index is behind the database."""
+    from datetime import UTC, datetime
+
+    app = _app(settings)
+    index = app.notes()
+    st = index.indexer.status()
+    now = datetime.now(UTC)
+    data = {
+        "location": index.location,
+        "model": index.search.embedder.name if index.search.embedder else None,
+        "reachable": st.reachable,
+        "live_notes": st.live_notes,
+        "passages_indexed": st.passages,
+        "pending": st.pending,
+        "lag_seconds": round(st.lag_seconds(now), 1),
+        "last_indexed": st.last_indexed.isoformat() if st.last_indexed else None,
+        "last_error": st.last_error,
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(
+        f"Index: {data['location']} ({data['model']}), {'reachable' if st.reachable else 'NOT reachable'}"
+    )
+    click.echo(
+        f"Notes in the database: {st.live_notes}; passages in the index: {st.passages if st.passages is not None else '?'}"
+    )
+    if st.pending:
+        click.echo(f"Behind by {st.pending} changes; the oldest waits {data['lag_seconds']} s.")
+    else:
+        click.echo("Up to date.")
+    if st.last_indexed:
+        click.echo(f"Last indexed: {data['last_indexed']}")
+    if st.last_error:
+        click.echo(f"Last error: {st.last_error} (changes are kept and retried)")

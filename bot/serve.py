@@ -59,17 +59,25 @@ def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
         "telegram": (telegram.configured, telegram.component),
         # Always configured; reminders and digests need no setting of their own.
         "scheduler": (lambda app: True, _scheduler),
+        # Always configured: the note index is embedded unless CRMBOT_CHROMA_URL says otherwise.
+        "indexer": (lambda app: True, _indexer),
     }
 
 
 # Components that run beside a platform adapter but are no reason to serve on their own.
-BACKGROUND = ("scheduler",)
+BACKGROUND = ("scheduler", "indexer")
 
 
 def _scheduler(runtime: Runtime) -> Component:
     from bot.scheduling import scheduler_component
 
     return scheduler_component(runtime.app, runtime.notifiers)
+
+
+def _indexer(runtime: Runtime) -> Component:
+    from bot.indexing import IndexerComponent
+
+    return IndexerComponent(runtime.app)
 
 
 def notifier_builders() -> list[NotifierBuilder]:

@@ -27,6 +27,7 @@ from pydantic import (
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from crm_core import note_outbox
 from crm_core.audit import diff, jsonable
 from crm_core.errors import CrmError
 from crm_core.models import (
@@ -901,6 +902,12 @@ class _Importer:
             self.report.created[spec.rtype] += len(inserts)
         if audits:
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+        if spec.rtype == "interaction":
+            # New and changed notes are owed to the note index, in this same transaction.
+            changed = [row["id"] for row in updates] + [
+                self.ids["interaction"][k] for k in insert_keys
+            ]
+            note_outbox.enqueue(self.session, changed, now=self.now)
 
     def _fetch_ids(self, spec: _Spec, keys: list[Any]) -> dict[Any, int]:
         t = spec.table

@@ -438,3 +438,26 @@ class ChannelAlert(Base):
     status: Mapped[str] = mapped_column(String(16), default="sending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- the note index ---
+
+
+class IndexOutbox(Base):
+    """A note whose text or visibility changed, waiting for the note index to catch up.
+
+    Written in the same transaction as the change; the index worker reads the note's current
+    state when it drains the row, so one row per change is enough and order does not matter.
+    """
+
+    __tablename__ = "index_outbox"
+    __table_args__ = (Index("ix_index_outbox_pending", "indexed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    # No foreign key: the row outlives nothing it points to, and purges need no ordering.
+    interaction_id: Mapped[int] = mapped_column(PK, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The error's class name only: messages can quote note text.
+    last_error: Mapped[str | None] = mapped_column(String(200))

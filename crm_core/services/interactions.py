@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from crm_core import audit
+from crm_core import audit, note_outbox
 from crm_core.access import ensure_customer_access, visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
@@ -73,6 +73,7 @@ def log_interaction(
     )
     ctx.session.add(note)
     audit.record(ctx.session, ctx.actor, "interaction.create", note, None)
+    note_outbox.enqueue(ctx.session, [note.id], now=now)
     return note, True
 
 
@@ -100,4 +101,5 @@ def undo_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
     before = audit.snapshot(note)
     note.deleted_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "interaction.delete", note, before)
+    note_outbox.enqueue(ctx.session, [note.id], now=ctx.now())
     return note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.registry import Registry, Verb
 from handlers.verbs import (
+    ask,
     contacts,
     customers,
     deals,
@@ -23,6 +24,7 @@ def all_verbs() -> list[Verb]:
         *customers.VERBS,
         *contacts.VERBS,
         *interactions.VERBS,
+        *ask.VERBS,
         *deals.VERBS,
         *pipeline.VERBS,
         *reminders.VERBS,

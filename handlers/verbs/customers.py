@@ -78,6 +78,7 @@ def customer(req: Request) -> Reply:
         Section(t("card.reminders"), reminders or [t("card.none")]),
     ]
     buttons = [
+        Button.run(t("button.ask"), f"ask #{c.id}", "primary"),
         Button.run(t("button.deals"), f"deals #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]

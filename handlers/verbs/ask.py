@@ -1,0 +1,160 @@
+"""Verbs about what the notes say: ask a question, show one note in full."""
+
+from __future__ import annotations
+
+import re
+
+from crm_core.context import Ctx
+from crm_core.errors import Invalid, NotFound
+from crm_core.models import Customer
+from crm_core.resolve import ref_id, resolve_customer
+from crm_core.services.interactions import get_interaction
+from handlers import format as fmt
+from handlers.grammar import split_colon
+from handlers.i18n import Translator
+from handlers.registry import Verb
+from handlers.reply import Button, Field, Reply, Section
+from handlers.request import Request
+from retrieval.ask import MAX_QUESTION, Answer, Source
+
+# A head before a colon that starts like a question is part of the question, not a customer.
+_QUESTION_START = re.compile(
+    r"^\s*(what|who|whom|when|where|why|how|which|did|does|do|is|are|was|were|has|have|had|"
+    r"any|can|could|should|will|would|tell|list|show|summari[sz]e|give)\b"
+    r"|^\s*(什么|谁|何时|哪|为什么|怎么|如何|是否|有没有|有无|请|告诉|列出|总结)",
+    re.I,
+)
+# Shown when the card's Ask button is pressed without a question.
+SUGGESTIONS = ("ask.suggest_last", "ask.suggest_pricing", "ask.suggest_next", "ask.suggest_risks")
+
+
+def split_question(ctx: Ctx, args: str) -> tuple[Customer | None, str]:
+    """`Acme: question`, `#12: question` or a bare question."""
+    head, body = split_colon(args)
+    if body is not None and head and len(head) <= 80 and not _QUESTION_START.search(head):
+        return resolve_customer(ctx, head), body.strip()
+    if ref_id(args.strip()) is not None:
+        return resolve_customer(ctx, args), ""
+    return None, args.strip()
+
+
+def source_line(t: Translator, src: Source, ctx: Ctx) -> str:
+    """`[1] 2026-09-14 · call · Alice Chen · Acme`: what a citation points to."""
+    return t(
+        "ask.source",
+        n=src.number,
+        date=fmt.local_day(src.note.occurred_at, ctx.tz),
+        kind=fmt.kind(t, src.note.kind),
+        author=src.note.author.name,
+        customer=src.note.customer.name,
+    )
+
+
+def answer_text(t: Translator, answer: Answer) -> str:
+    """The answer as plain text: the model's words, the quotes, or that nothing says so."""
+    if not answer.answered:
+        return t("ask.not_found")
+    if answer.written:
+        return answer.written
+    return "\n".join(t("ask.quote", text=q.text, n=q.number) for q in answer.quotes)
+
+
+def ask(req: Request) -> Reply:
+    """Answer a question from the notes the asker may see, citing them."""
+    t, ctx = req.t, req.ctx
+    if req.notes is None:
+        raise Invalid("error.ask_unavailable")
+    customer, question = split_question(ctx, req.args)
+    if not question:
+        if customer is None:
+            raise Invalid("usage.ask")
+        return Reply(
+            text=t("ask.prompt", customer=customer.name, id=customer.id),
+            buttons=[Button.run(t(key), f"ask #{customer.id}: {t(key)}") for key in SUGGESTIONS],
+        )
+    if len(question) > MAX_QUESTION:
+        raise Invalid("error.too_long", field="question", limit=MAX_QUESTION)
+    index = req.notes()
+    index.catch_up()
+    answer = index.asker.ask(ctx, question, customer)
+    return render_answer(req, answer)
+
+
+def render_answer(req: Request, answer: Answer) -> Reply:
+    """The answer with its numbered sources and a button to open each in full."""
+    t, ctx = req.t, req.ctx
+    who = answer.customer.name if answer.customer is not None else None
+    title = t("ask.title_customer", customer=who) if who else t("ask.title")
+    if not answer.answered:
+        lines = [
+            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}" for s in answer.closest
+        ]
+        return Reply(
+            title=title,
+            text=t("ask.not_found"),
+            sections=[Section(t("ask.closest"), lines)] if lines else [],
+            buttons=[
+                Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}")
+                for s in answer.closest
+            ],
+            status="info",
+        )
+    cited = {q.number for q in answer.quotes} if not answer.written else None
+    shown = [s for s in answer.sources if cited is None or s.number in cited][:5]
+    return Reply(
+        title=title,
+        text=answer_text(t, answer),
+        sections=[Section(t("ask.sources"), [source_line(t, s, ctx) for s in shown])],
+        buttons=[
+            Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}") for s in shown
+        ],
+        shareable=True,
+    )
+
+
+def note(req: Request) -> Reply:
+    """Show one note in full: `note #42`."""
+    t, ctx = req.t, req.ctx
+    rid = ref_id(req.args)
+    if rid is None:
+        raise Invalid("usage.note")
+    try:
+        item = get_interaction(ctx, rid)
+    except NotFound:
+        raise NotFound("error.interaction_not_found", id=rid) from None
+    return Reply(
+        title=t(
+            "note.title",
+            customer=item.customer.name,
+            date=fmt.local_time(item.occurred_at, ctx.tz),
+            kind=fmt.kind(t, item.kind),
+        ),
+        text=item.text,
+        fields=[Field(t("field.author"), item.author.name)],
+        buttons=[Button.run(t("button.open"), f"customer #{item.customer_id}")],
+        shareable=True,
+    )
+
+
+VERBS = [
+    Verb(
+        "ask",
+        ask,
+        usage="ask [<customer>:] <question>",
+        examples=(
+            "ask Acme: what discount did they want?",
+            "ask what did Northwind say about the security review?",
+            "问 华东物流：上次拜访时客户关心什么？",
+        ),
+        writes=False,
+        aliases=("问", "提问"),
+    ),
+    Verb(
+        "note",
+        note,
+        usage="note #<note number>",
+        examples=("note #42",),
+        writes=False,
+        aliases=("笔记",),
+    ),
+]

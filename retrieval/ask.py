@@ -1,0 +1,216 @@
+"""Answering a question about customers from the notes the asker may see."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from crm_core.access import customer_filter
+from crm_core.context import Ctx
+from crm_core.models import Customer, Interaction
+from crm_core.text import name_key
+from retrieval.answer import Quote, best_sentences, coverage
+from retrieval.question import QuestionShape, shape_of, shape_words
+from retrieval.search import NoteHit, NoteSearch, SearchResult
+from retrieval.tokens import normalize, tokens
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 500
+CITED = 3
+# A note answers when it holds this share of the question's topic terms...
+COVERAGE_SURE = 0.5
+# ...or when the vector side found it clearly closer than the rest of its candidates (e5's
+# cosine scores are compressed: a margin over the candidates' median, not an absolute value).
+DENSE_MARGIN = 0.035
+# Suffixes Chinese company short forms drop ("杭州云帆科技有限公司" is called "云帆").
+_ZH_INDUSTRY = (
+    "科技",
+    "技术",
+    "信息",
+    "网络",
+    "软件",
+    "电子",
+    "贸易",
+    "物流",
+    "实业",
+    "制造",
+    "医药",
+    "生物",
+    "食品",
+    "能源",
+    "电气",
+    "机械",
+    "智能",
+    "数据",
+    "传媒",
+    "咨询",
+    "商贸",
+    "化工",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A note behind an answer, numbered as the answer cites it."""
+
+    number: int
+    note: Interaction
+    score: float
+    quotes: tuple[str, ...] = ()
+
+
+@dataclass
+class Answer:
+    """What the notes say: quoted or written sentences with their sources, or the closest notes."""
+
+    answered: bool
+    quotes: list[Quote] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    closest: list[Source] = field(default_factory=list)
+    written: str | None = None  # the language model's answer, when one is configured
+    customer: Customer | None = None
+
+
+def _variants(customer_key: str) -> set[str]:
+    """Forms a question may use for a customer: the name, and Chinese short forms."""
+    out = {customer_key}
+    if customer_key and not customer_key.isascii():
+        for base in (customer_key, customer_key[2:]):
+            out.add(base)
+            for suffix in _ZH_INDUSTRY:
+                if base.endswith(suffix) and len(base) > len(suffix) + 1:
+                    out.add(base[: -len(suffix)])
+    else:
+        first = customer_key.split(" ")[0]
+        if len(first) >= 4:
+            out.add(first)
+    return {v for v in out if len(v) >= 2}
+
+
+def find_customer(ctx: Ctx, question: str) -> Customer | None:
+    """The visible customer a question names (the longest name found wins; ties name none)."""
+    q = f" {name_key(question)} "
+    folded = normalize(question)
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor))
+    ).all()
+    best: list[int] = []
+    best_len = 0
+    for cid, key in rows:
+        for v in _variants(key or ""):
+            found = f" {v} " in q if v.isascii() else v in folded
+            if found and len(v) >= best_len:
+                if len(v) > best_len:
+                    best, best_len = [], len(v)
+                if cid not in best:
+                    best.append(cid)
+    if len(best) != 1:
+        return None
+    return ctx.session.get(Customer, best[0])
+
+
+def topic_terms(question: str, customer: Customer | None) -> set[str]:
+    """The question's terms that carry its topic (not its customer, kind or time words)."""
+    terms = set(tokens(shape_words(question)))
+    if customer is not None:
+        terms -= set(tokens(customer.name))
+        for v in _variants(customer.name_key or ""):
+            terms -= set(tokens(v))
+    return terms
+
+
+class Asker:
+    """Finds the notes for a question and builds the answer; one per process."""
+
+    def __init__(self, search: NoteSearch, writer: Any = None) -> None:
+        self.search = search
+        # A retrieval.llm.AnswerWriter when a language model is configured.
+        self.writer = writer
+
+    def ask(self, ctx: Ctx, question: str, customer: Customer | None = None, k: int = 10) -> Answer:
+        """Answer `question` (about `customer`, or one it names) from visible notes."""
+        if customer is None:
+            customer = find_customer(ctx, question)
+        shape = shape_of(question, ctx.now(), ctx.tz)
+        topic = topic_terms(question, customer)
+        cid = customer.id if customer is not None else None
+        meaningful = bool(topic) or bool(re.search(r"[^\W\d_]{3,}", shape_words(question)))
+        if not topic and (shape.recent or shape.earliest or shape.kinds or shape.since):
+            # "What happened on the last call?" asks for a time, not a topic.
+            result = self.search.latest(ctx.session, ctx.actor, shape, customer_id=cid, k=k)
+            return self._compose(
+                ctx, question, result, topic, shape, customer, answered=bool(result.hits)
+            )
+        result = self.search.search(ctx.session, ctx.actor, question, shape, customer_id=cid, k=k)
+        if shape.recent or shape.earliest:
+            result.hits = _by_time(result, shape)
+        answered = bool(result.hits) and meaningful and self._confident(result, topic)
+        return self._compose(ctx, question, result, topic, shape, customer, answered=answered)
+
+    def _confident(self, result: SearchResult, topic: set[str]) -> bool:
+        top = result.hits[0]
+        note = result.notes[top.interaction_id]
+        if coverage(note, topic) >= COVERAGE_SURE:
+            return True
+        best = max(result.hits[:3], key=lambda h: h.dense or 0.0)
+        if best.dense is not None and result.dense_median is not None:
+            return best.dense - result.dense_median >= DENSE_MARGIN
+        return False
+
+    def _compose(
+        self,
+        ctx: Ctx,
+        question: str,
+        result: SearchResult,
+        topic: set[str],
+        shape: QuestionShape,
+        customer: Customer | None,
+        *,
+        answered: bool,
+    ) -> Answer:
+        ranked = [
+            Source(i + 1, result.notes[h.interaction_id], h.score)
+            for i, h in enumerate(result.hits)
+        ]
+        if not answered:
+            return Answer(False, closest=ranked[:CITED], customer=customer)
+        cited = _cited(result.hits)
+        quotes: list[Quote] = []
+        sources: list[Source] = []
+        for i, (hit, src) in enumerate(zip(result.hits, ranked, strict=True)):
+            q: tuple[str, ...] = ()
+            if i < cited:
+                q = tuple(best_sentences(src.note, hit.seq, topic, limit=2 if i == 0 else 1))
+                quotes.extend(Quote(src.number, s) for s in q)
+            sources.append(Source(src.number, src.note, src.score, q))
+        answer = Answer(True, quotes=quotes, sources=sources, customer=customer)
+        if self.writer is not None:
+            self.writer.write(ctx, question, answer)
+        return answer
+
+
+def _cited(hits: list[NoteHit]) -> int:
+    """How many of the best notes the answer quotes: those close to the best one's score."""
+    top = hits[0].score
+    return max(1, sum(1 for h in hits[:CITED] if h.score >= 0.6 * top))
+
+
+def _by_time(result: SearchResult, shape: QuestionShape) -> list[NoteHit]:
+    """For "last"/"first" questions: the relevant notes ordered by time, the rest after."""
+    hits = result.hits
+    if not hits:
+        return hits
+    top = hits[0].score
+    relevant = [h for h in hits[:5] if h.score >= 0.5 * top]
+    rest = [h for h in hits if h not in relevant]
+
+    def when(h: NoteHit) -> float:
+        return result.notes[h.interaction_id].occurred_at.timestamp()
+
+    relevant.sort(key=when, reverse=not shape.earliest)
+    return relevant + rest

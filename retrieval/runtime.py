@@ -1,0 +1,91 @@
+"""The note index of one process, opened from settings: search, indexer and asker."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.settings import Settings
+from retrieval.ask import Asker
+from retrieval.embedders import Embedder, load_embedder
+from retrieval.indexer import Indexer
+from retrieval.search import NoteSearch
+from retrieval.store import DenseIndex, open_client
+
+# Notes pending beyond this are left to the worker instead of being indexed before an answer.
+INLINE_DRAIN = 64
+
+
+@dataclass
+class NoteIndex:
+    """Everything `ask`, `reindex` and the indexing worker use."""
+
+    search: NoteSearch
+    indexer: Indexer
+    asker: Asker
+    dense: DenseIndex
+    location: str
+    # Console and CLI have no worker: they index a small backlog before answering.
+    inline_drain: bool = True
+
+    def catch_up(self) -> None:
+        """Index a small backlog now so a note logged a moment ago is found by meaning too."""
+        if self.inline_drain and 0 < self.indexer.pending() <= INLINE_DRAIN:
+            self.indexer.drain(INLINE_DRAIN)
+
+
+def collection_name(embedder: Embedder) -> str:
+    """One collection per embedding model: vectors of two models never mix."""
+    return f"crmbot-notes-{embedder.slug}"[:60].rstrip("-")
+
+
+def open_index(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    embedder: Embedder | None = None,
+    client: object | None = None,
+    inline_drain: bool = True,
+) -> NoteIndex:
+    """Open the configured note index (nothing is embedded or downloaded here)."""
+    embedder = embedder or load_embedder(settings.embeddings)
+    index_dir = settings.resolved_index_dir()
+    if client is None:
+        client = open_client(
+            settings.chroma_url, None if settings.chroma_url else index_dir / "chroma"
+        )
+    location = settings.chroma_url or str(index_dir / "chroma")
+    dense = DenseIndex(client, collection_name(embedder))
+    search = NoteSearch(dense, embedder)
+    indexer = Indexer(session_factory, dense, embedder, lock_dir=index_dir)
+    writer = None
+    if settings.llm:
+        from retrieval.llm import AnswerWriter
+
+        writer = AnswerWriter.from_settings(settings)
+    return NoteIndex(search, indexer, Asker(search, writer), dense, location, inline_drain)
+
+
+class LazyIndex:
+    """Opens the note index on first use: most commands never need it."""
+
+    def __init__(
+        self, settings: Settings, session_factory: sessionmaker[Session], **kw: object
+    ) -> None:
+        self._args = (settings, session_factory)
+        self._kw = kw
+        self._index: NoteIndex | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> NoteIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = open_index(*self._args, **self._kw)  # type: ignore[arg-type]
+            return self._index
+
+    @property
+    def opened(self) -> NoteIndex | None:
+        """The index if something already opened it."""
+        return self._index

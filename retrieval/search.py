@@ -1,0 +1,247 @@
+"""Hybrid note search: BM25 and vectors, each filtered inside its query, fused by rank."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core.access import visible_customer_ids
+from crm_core.models import IndexOutbox, Interaction, Role, User
+from retrieval.embedders import Embedder
+from retrieval.fusion import rrf
+from retrieval.lexical import FRESH_LIMIT, Filter, LexicalIndex
+from retrieval.notes import current_notes, live_notes
+from retrieval.question import QuestionShape
+from retrieval.store import DenseIndex
+
+log = logging.getLogger(__name__)
+
+# Each index returns this many passages before fusion.
+DEPTH = 50
+# Outbox rows whose transaction committed after a later id was read are caught by looking back.
+_LOOKBACK = 500
+
+
+@dataclass
+class NoteHit:
+    """A note found for a question, with the evidence from each index."""
+
+    interaction_id: int
+    score: float
+    seq: int = 0
+    lexical: float = 0.0
+    dense: float | None = None
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass
+class SearchResult:
+    """Notes best first, and whether the dense side took part."""
+
+    hits: list[NoteHit]
+    dense_used: bool
+    dense_best: float | None = None
+    dense_median: float | None = None
+    notes: dict[int, Interaction] = field(default_factory=dict)
+
+
+def _epoch(when: datetime | None) -> int | None:
+    return None if when is None else int(when.timestamp())
+
+
+def visible_customers(session: Session, actor: User) -> frozenset[int] | None:
+    """Customer ids `actor` may see (None: every customer), from the one access filter."""
+    if actor.active and actor.role == Role.admin:
+        return None
+    return frozenset(session.scalars(visible_customer_ids(actor)))
+
+
+def chroma_where(flt: Filter) -> dict[str, object] | None:
+    """The filter as a Chroma `where` clause, so the vector search only sees allowed notes."""
+    parts: list[dict[str, object]] = []
+    if flt.customers is not None:
+        parts.append({"customer_id": {"$in": sorted(flt.customers)}})
+    if flt.kinds is not None:
+        parts.append({"kind": {"$in": sorted(flt.kinds)}})
+    if flt.since is not None:
+        parts.append({"occurred_at": {"$gte": flt.since}})
+    if flt.until is not None:
+        parts.append({"occurred_at": {"$lt": flt.until}})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+class NoteSearch:
+    """The note indexes of one process: lexical in memory, dense in Chroma."""
+
+    def __init__(self, dense: DenseIndex | None, embedder: Embedder | None) -> None:
+        self.dense = dense
+        self.embedder = embedder
+        self.lexical = LexicalIndex()
+        self._built = False
+        self._watermark = 0
+        self._seen: deque[int] = deque(maxlen=4 * _LOOKBACK)
+        self._seen_set: set[int] = set()
+        self._sync_lock = threading.Lock()
+
+    # -- keeping the lexical index current -------------------------------------------------
+
+    def sync(self, session: Session) -> None:
+        """Build the lexical index on first use, then apply the outbox rows since last time."""
+        with self._sync_lock:
+            if not self._built or self.lexical.fresh_size > FRESH_LIMIT:
+                self._rebuild(session)
+                return
+            rows = session.execute(
+                select(IndexOutbox.id, IndexOutbox.interaction_id)
+                .where(IndexOutbox.id > self._watermark - _LOOKBACK)
+                .order_by(IndexOutbox.id)
+            ).all()
+            new = [(rid, iid) for rid, iid in rows if rid not in self._seen_set]
+            if not new:
+                return
+            notes = current_notes(session, {iid for _, iid in new})
+            self.lexical.apply(
+                [(iid, None if n is None else (n.passages, n.meta)) for iid, n in notes.items()]
+            )
+            for rid, _ in new:
+                self._remember(rid)
+            self._watermark = max(self._watermark, new[-1][0])
+
+    def _remember(self, row_id: int) -> None:
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(row_id)
+        self._seen_set.add(row_id)
+
+    def _rebuild(self, session: Session) -> None:
+        # Read the watermark first: a change committed during the read is applied again later.
+        watermark = session.scalar(select(func.max(IndexOutbox.id))) or 0
+        notes = [(n.passages, n.meta) for batch in live_notes(session) for n in batch]
+        self.lexical.build(notes)
+        self._watermark = watermark
+        self._seen.clear()
+        self._seen_set.clear()
+        self._built = True
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(
+        self,
+        session: Session,
+        actor: User,
+        question: str,
+        shape: QuestionShape,
+        *,
+        customer_id: int | None = None,
+        k: int = 10,
+    ) -> SearchResult:
+        """Notes for `question` among those `actor` may see, best first."""
+        self.sync(session)
+        visible = visible_customers(session, actor)
+        customers = visible
+        if customer_id is not None:
+            customers = (
+                frozenset({customer_id})
+                if visible is None or customer_id in visible
+                else frozenset()
+            )
+        if customers is not None and not customers:
+            return SearchResult([], False)
+        flt = Filter(
+            customers=customers,
+            kinds=shape.kinds,
+            since=_epoch(shape.since),
+            until=_epoch(shape.until),
+        )
+        lexical = self.lexical.search(question, DEPTH, flt)
+        dense_hits, dense_used = [], False
+        if self.dense is not None and self.embedder is not None:
+            try:
+                vector = self.embedder.question(question)
+                dense_hits = self.dense.search(vector, DEPTH, chroma_where(flt))
+                dense_used = True
+            except Exception as exc:
+                # Answer from the lexical index alone rather than not at all.
+                log.warning("dense search unavailable (%s)", type(exc).__name__)
+        by_note: dict[int, NoteHit] = {}
+        lex_order: list[int] = []
+        for h in lexical:
+            if h.interaction_id not in by_note:
+                by_note[h.interaction_id] = NoteHit(h.interaction_id, 0.0, h.seq, h.score)
+                by_note[h.interaction_id].lexical_rank = len(lex_order) + 1
+                lex_order.append(h.interaction_id)
+        dense_order: list[int] = []
+        for h in dense_hits:
+            hit = by_note.setdefault(h.interaction_id, NoteHit(h.interaction_id, 0.0, h.seq))
+            if hit.dense is None:
+                hit.dense = h.similarity
+                hit.dense_rank = len(dense_order) + 1
+                if hit.lexical_rank is None:
+                    hit.seq = h.seq
+                dense_order.append(h.interaction_id)
+        fused = rrf([lex_order, dense_order])
+        # The indexes may lag a change by a moment: keep only notes that are live and visible now.
+        ids = [i for i, _ in fused]
+        rows = _live_visible(session, ids, customers)
+        hits = []
+        for iid, score in fused:
+            if iid in rows:
+                by_note[iid].score = score
+                hits.append(by_note[iid])
+        sims = [h.similarity for h in dense_hits]
+        return SearchResult(
+            hits[: max(k, 1)],
+            dense_used,
+            dense_best=max(sims) if sims else None,
+            dense_median=float(np.median(sims)) if sims else None,
+            notes=rows,
+        )
+
+    def latest(
+        self,
+        session: Session,
+        actor: User,
+        shape: QuestionShape,
+        *,
+        customer_id: int | None,
+        k: int,
+    ) -> SearchResult:
+        """The newest (or oldest) notes under the question's filters, when it names no topic."""
+        visible = visible_customers(session, actor)
+        q = select(Interaction).where(Interaction.deleted_at.is_(None))
+        if visible is not None:
+            q = q.where(Interaction.customer_id.in_(visible_customer_ids(actor)))
+        if customer_id is not None:
+            q = q.where(Interaction.customer_id == customer_id)
+        if shape.kinds:
+            q = q.where(Interaction.kind.in_(sorted(shape.kinds)))
+        if shape.since is not None:
+            q = q.where(Interaction.occurred_at >= shape.since)
+        if shape.until is not None:
+            q = q.where(Interaction.occurred_at < shape.until)
+        order = Interaction.occurred_at.asc() if shape.earliest else Interaction.occurred_at.desc()
+        notes = list(session.scalars(q.order_by(order, Interaction.id.desc()).limit(k)))
+        hits = [NoteHit(n.id, 1.0 / (60 + i + 1)) for i, n in enumerate(notes)]
+        return SearchResult(hits, False, notes={n.id: n for n in notes})
+
+
+def _live_visible(
+    session: Session, ids: list[int], customers: frozenset[int] | None
+) -> dict[int, Interaction]:
+    if not ids:
+        return {}
+    q = select(Interaction).where(Interaction.id.in_(ids), Interaction.deleted_at.is_(None))
+    rows = {n.id: n for n in session.scalars(q)}
+    if customers is not None:
+        rows = {i: n for i, n in rows.items() if n.customer_id in customers}
+    return rows

@@ -1,0 +1,133 @@
+"""The dense note index: passages and their vectors in a Chroma collection."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from retrieval.passages import Passage
+
+log = logging.getLogger(__name__)
+
+# Chroma's `$in` lists travel inside one request; chunk deletes of many notes.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class NoteMeta:
+    """What the index keeps beside a passage's vector, for filtering inside the query."""
+
+    customer_id: int
+    author_id: int
+    kind: str
+    occurred_at: int  # seconds since the epoch, UTC
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """One passage found by vector similarity."""
+
+    interaction_id: int
+    seq: int
+    similarity: float
+
+
+def open_client(url: str | None, path: Path | None) -> Any:
+    """A Chroma client: HTTP to a server when `url` is set, else embedded on disk (or in memory)."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        ssl = parsed.scheme == "https"
+        port = parsed.port or (443 if ssl else 8000)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "localhost", port=port, ssl=ssl, settings=settings
+        )
+    if path is None:
+        return chromadb.EphemeralClient(settings=settings)
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class DenseIndex:
+    """A Chroma collection of note passages; vectors are always computed by crmbot."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._collection: Any = None
+
+    @property
+    def collection(self) -> Any:
+        """The collection, created on first use (cosine space, no embedding function)."""
+        if self._collection is None:
+            # No embedding function: Chroma's default one would download a model.
+            self._collection = self.client.get_or_create_collection(
+                self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return self._collection
+
+    def upsert(self, passages: list[Passage], metas: list[NoteMeta], vectors: np.ndarray) -> None:
+        """Store passages (ids `note:seq`) with their vectors and filter fields."""
+        if not passages:
+            return
+        self.collection.upsert(
+            ids=[p.key for p in passages],
+            embeddings=vectors,
+            metadatas=[
+                {
+                    "interaction_id": p.interaction_id,
+                    "seq": p.seq,
+                    "customer_id": m.customer_id,
+                    "author_id": m.author_id,
+                    "kind": m.kind,
+                    "occurred_at": m.occurred_at,
+                }
+                for p, m in zip(passages, metas, strict=True)
+            ],
+        )
+
+    def delete_notes(self, interaction_ids: list[int]) -> None:
+        """Remove every passage of these notes."""
+        for i in range(0, len(interaction_ids), _CHUNK):
+            chunk = interaction_ids[i : i + _CHUNK]
+            self.collection.delete(where={"interaction_id": {"$in": chunk}})
+
+    def search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[DenseHit]:
+        """The `k` passages nearest to `vector` among those matching `where`."""
+        result = self.collection.query(
+            query_embeddings=vector.reshape(1, -1),
+            n_results=k,
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        hits = []
+        for meta, dist in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            hits.append(DenseHit(int(meta["interaction_id"]), int(meta["seq"]), 1.0 - float(dist)))
+        return hits
+
+    def count(self) -> int:
+        """Passages stored."""
+        return int(self.collection.count())
+
+    def reset(self) -> None:
+        """Drop the collection (reindex starts from nothing)."""
+        try:
+            self.client.delete_collection(self.name)
+        except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
+            log.debug("no collection %s to drop: %s", self.name, type(exc).__name__)
+        self._collection = None
+
+    def heartbeat(self) -> bool:
+        """Whether the store answers."""
+        try:
+            self.client.heartbeat()
+            return True
+        except Exception:
+            return False

@@ -1,0 +1,81 @@
+"""Words for the lexical index: stemmed English words, Chinese character bigrams."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import Stemmer
+
+from crm_core.text import to_simplified
+
+# Latin words and numbers ("soc", "2", "q3", "don't"); CJK ideographs (incl. extension A
+# and the compatibility block) in runs, split into bigrams below.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# Question and function words that carry no topic; the index drops them on both sides.
+ENGLISH_STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """a about above after again all also am an and any are as at be because been before being
+        below between both but by can could did do does doing down during each few for from
+        further had has have having he her here hers him his how i if in into is it its itself
+        just last latest let me more most my no nor not now of off on once only or other our out
+        over own recent recently same say said she should so some such tell than that the their
+        theirs them then there these they this those through to too under until up us very was
+        we were what when where which while who whom why will with would you your""",
+    )
+)
+# Characters that only glue a Chinese sentence together; a bigram holding one is noise.
+_ZH_GLUE = frozenset("的了吗呢吧么嘛是在和与或及也都就还又很把被给对向从跟让个这那哪些们啊呀吗")
+_ZH_STOP_BIGRAMS = frozenset(
+    re.findall(
+        r"\w+",
+        "什么 怎么 怎样 如何 为何 哪里 哪个 是否 有没 没有 关于 他们 我们 你们 客户 一下 上次 最近 "
+        "一次 之前 以来 时候 说过 提到 提过 讲过",
+    )
+)
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def normalize(text: str) -> str:
+    """Width-, case- and script-folded text (Traditional characters become Simplified)."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [] if run in _ZH_GLUE else [run]
+    out = []
+    for i in range(len(run) - 1):
+        gram = run[i : i + 2]
+        if gram[0] in _ZH_GLUE or gram[1] in _ZH_GLUE or gram in _ZH_STOP_BIGRAMS:
+            continue
+        out.append(gram)
+    return out
+
+
+def tokens(text: str, *, stopwords: bool = True) -> list[str]:
+    """Index terms of `text`: English words stemmed, Chinese runs as character bigrams."""
+    out: list[str] = []
+    latin: list[str] = []
+    for word in _WORD.findall(normalize(text)):
+        if _CJK.match(word):
+            out.extend(_bigrams(word))
+        else:
+            word = word.replace("’", "'").split("'")[0]
+            if word and not (stopwords and word in ENGLISH_STOPWORDS):
+                latin.append(word)
+    out.extend(_stemmer().stemWords(latin))
+    return out
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds any Chinese character."""
+    return _CJK.search(text) is not None
