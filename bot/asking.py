@@ -201,14 +201,19 @@ def evaluate(
         leaks = 0
         results = []
         for _, item in items:
-            answer, t = ask_one(
-                app, str(item["asker"]), item.get("customer"), str(item["question"]), now=moment
-            )
+            try:
+                answer, t = ask_one(
+                    app, str(item["asker"]), item.get("customer"), str(item["question"]), now=moment
+                )
+            except CrmError:
+                # A customer the asker may not see reads as unknown: no answer, nothing shown.
+                answer, t = Answer(False), Translator("en")
             with db.unit_of_work(app.session_factory) as session:
                 asker = _actor(session, str(item["asker"]))
                 allowed = _visible_ids(session, asker)
-            got = [s.note for s in answer.sources]
-            shown = got + [s.note for s in answer.closest]
+            # Retrieval is scored on the ranking; whether it answered is scored separately.
+            got = [s.note for s in (answer.sources or answer.closest)]
+            shown = [s.note for s in answer.sources] + [s.note for s in answer.closest]
             leaks += sum(1 for n in shown if n.customer_id not in allowed)
             ranked = [n.external_id or str(n.id) for n in got]
             gold = [str(g) for g in item.get("gold") or []]

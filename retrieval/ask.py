@@ -178,7 +178,7 @@ class Asker:
             for i, h in enumerate(result.hits)
         ]
         if not answered:
-            return Answer(False, closest=ranked[:CITED], customer=customer)
+            return Answer(False, closest=ranked[:10], customer=customer)
         cited = _cited(result.hits)
         quotes: list[Quote] = []
         sources: list[Source] = []

@@ -88,7 +88,7 @@ class AnswerWriter:
         text = str(getattr(reply, "content", reply)).strip()
         if text == NO_ANSWER or text.startswith(NO_ANSWER):
             answer.answered = False
-            answer.closest, answer.sources, answer.quotes = answer.sources[:3], [], []
+            answer.closest, answer.sources, answer.quotes = answer.sources, [], []
             return
         offered = {s.number for s in answer.sources[:5]}
         cited = {int(n) for n in _CITE.findall(text)}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 # e5-small reads 512 tokens; ~700 characters of English or ~350 of Chinese stay well inside.
 MAX_CHARS = 700
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 
 
 @dataclass(frozen=True)

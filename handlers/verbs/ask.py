@@ -87,7 +87,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
     title = t("ask.title_customer", customer=who) if who else t("ask.title")
     if not answer.answered:
         lines = [
-            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}" for s in answer.closest
+            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}" for s in answer.closest[:3]
         ]
         return Reply(
             title=title,
@@ -95,7 +95,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
             sections=[Section(t("ask.closest"), lines)] if lines else [],
             buttons=[
                 Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}")
-                for s in answer.closest
+                for s in answer.closest[:3]
             ],
             status="info",
         )

@@ -1,0 +1,163 @@
+"""`ask` at scale: indexing throughput, answer latency (no language model) and serving memory.
+
+Loads `demo-data` at the given scale into a SQLite copy, rebuilds the note index with the
+bundled multilingual E5 model (the slow step: it is kept under bench/out and reused), then, in
+a fresh process that only serves, times questions as reps, managers and the admin.
+
+    .venv/bin/python bench/bench_ask.py --customers 1000
+    .venv/bin/python bench/bench_ask.py --customers 1000 --serve-only   # reuse the index
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_verbs import OUT, percentile, sqlite_copy  # noqa: E402
+
+QUESTIONS = (
+    "what did they say about pricing?",
+    "what discount did they ask for?",
+    "who is the decision maker?",
+    "any concerns about the competitor?",
+    "what happened in the last call?",
+    "what are the next steps?",
+    "客户对价格有什么意见？",
+    "上次拜访时客户关心什么？",
+    "did they mention a security review?",
+    "when do they plan to renew?",
+)
+
+
+def _app(customers: int):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import build
+    from crm_core.settings import Settings
+
+    db = OUT / f"bench-ask-{customers}.sqlite"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=OUT, index_dir=OUT / f"ask-index-{customers}"
+    )
+    return build(settings, database_url=f"sqlite:///{db}")
+
+
+def index(customers: int, seed: int) -> dict[str, float]:
+    """Copy the loaded database and rebuild its note index; notes per second."""
+    path = sqlite_copy(customers, seed, "ask")
+    os.replace(path, OUT / f"bench-ask-{customers}.sqlite")
+    from crm_core.db import make_engine, upgrade
+
+    upgrade(make_engine(f"sqlite:///{OUT / f'bench-ask-{customers}.sqlite'}"))
+    app = _app(customers)
+    notes, passages, seconds = app.notes().indexer.reindex()
+    return {
+        "notes": notes,
+        "passages": passages,
+        "seconds": seconds,
+        "notes_per_s": notes / seconds,
+    }
+
+
+def serve(customers: int, rounds: int, seed: int) -> dict[str, float]:
+    """Time questions in a process that only answers; peak RSS of that process."""
+    from sqlalchemy import select
+
+    from bot.asking import ask_one
+    from crm_core.db import unit_of_work
+    from crm_core.models import Customer, Role, User
+
+    app = _app(customers)
+    rng = random.Random(seed)
+    with unit_of_work(app.session_factory) as s:
+        users = {
+            r: [u.external_id for u in s.scalars(select(User).where(User.role == r))] for r in Role
+        }
+        owned = {
+            ext: [
+                c
+                for c in s.scalars(
+                    select(Customer.external_id)
+                    .join(User, User.id == Customer.owner_id)
+                    .where(User.external_id == ext)
+                )
+            ]
+            for ext in users[Role.rep]
+        }
+    started = time.perf_counter()
+    ask_one(app, users[Role.admin][0], None, "warm up: pricing")
+    first = time.perf_counter() - started
+    samples: dict[str, list[float]] = {"rep": [], "manager": [], "admin": []}
+    for _ in range(rounds):
+        q = rng.choice(QUESTIONS)
+        rep = rng.choice([r for r in users[Role.rep] if owned.get(r)])
+        for role, who, customer in (
+            ("rep", rep, rng.choice(owned[rep])),
+            ("manager", rng.choice(users[Role.manager]), None),
+            ("admin", users[Role.admin][0], None),
+        ):
+            t0 = time.perf_counter()
+            ask_one(app, who, customer, q)
+            samples[role].append((time.perf_counter() - t0) * 1000)
+    every = [x for v in samples.values() for x in v]
+    out = {
+        "first_ask_s": first,
+        "p50_ms": percentile(every, 50),
+        "p95_ms": percentile(every, 95),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    for role, v in samples.items():
+        out[f"{role}_p50_ms"] = percentile(v, 50)
+        out[f"{role}_p95_ms"] = percentile(v, 95)
+    return out
+
+
+def main() -> None:
+    """Index (unless --serve-only), then measure answering in a fresh process."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--customers", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=100)
+    ap.add_argument("--serve-only", action="store_true")
+    ap.add_argument("--_serve", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    if args._serve:
+        print(json.dumps(serve(args.customers, args.rounds, args.seed)))
+        return
+    if not args.serve_only:
+        built = index(args.customers, args.seed)
+        print(
+            f"indexed {built['notes']} notes ({built['passages']} passages) in "
+            f"{built['seconds']:.0f} s: {built['notes_per_s']:.1f} notes/s"
+        )
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--customers",
+            str(args.customers),
+            "--rounds",
+            str(args.rounds),
+            "--seed",
+            str(args.seed),
+            "--_serve",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

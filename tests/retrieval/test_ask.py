@@ -1,0 +1,164 @@
+"""`ask` end to end through the dispatcher: citations, languages, time, access, the index."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.models import IndexOutbox, Interaction
+from tests.conftest import TestBot
+
+
+def _log(bot: TestBot, who: str, line: str) -> int:
+    reply = bot(who, line)
+    assert reply.status == "ok", reply.text
+    return int(reply.buttons[0].payload["text"].split("#")[1])
+
+
+@pytest.fixture
+def book(testbot: TestBot) -> dict[str, int]:
+    """alice owns Acme and 华东物流; dave (West) owns Globex; notes on each."""
+    for who, line in (
+        ("alice", "new customer Acme Logistics"),
+        ("alice", "new customer 华东物流"),
+        ("dave", "new customer Globex"),
+    ):
+        assert testbot(who, line).status == "ok"
+    notes = {
+        "pricing_old": _log(
+            testbot, "alice", "log call Acme, 2026-06-02: Dana asked for 5% off the renewal."
+        ),
+        "pricing_new": _log(
+            testbot,
+            "alice",
+            "log call Acme, 2026-10-20: Dana now wants a 12% discount on the three-year renewal.",
+        ),
+        "security": _log(
+            testbot,
+            "alice",
+            "log meeting Acme, 2026-09-14: Security review with their CISO; they need our SOC 2 report first.",
+        ),
+        "visit": _log(
+            testbot,
+            "alice",
+            "log visit Acme, 2026-08-03: Toured the Chicago warehouse, 40 forklifts.",
+        ),
+        "zh": _log(
+            testbot,
+            "alice",
+            "log visit 华东物流, 2026-10-08: 王经理说预算已经批了，希望下个月开始试用仓储系统。",
+        ),
+        "globex": _log(
+            testbot,
+            "dave",
+            "log call Globex, 2026-10-01: Globex wants a 30% discount and SOC 2 report.",
+        ),
+    }
+    return notes
+
+
+def _cited(reply) -> list[int]:  # type: ignore[no-untyped-def]
+    return [
+        int(b.payload["text"].split("#")[1])
+        for b in reply.buttons
+        if b.payload["text"].startswith("note #")
+    ]
+
+
+def test_answer_quotes_and_cites_the_note(testbot: TestBot, book: dict[str, int]) -> None:
+    reply = testbot("alice", "ask Acme: what discount did they want?")
+    assert reply.status == "ok"
+    assert _cited(reply)[0] == book["pricing_new"]
+    assert "12% discount" in reply.text and "[1]" in reply.text
+    line = reply.sections[0].lines[0]
+    assert line.startswith("[1] 2026-10-20 · ") and "Alice" in line and "Acme Logistics" in line
+    full = testbot.press(
+        "alice",
+        next(b for b in reply.buttons if b.payload["text"] == f"note #{book['pricing_new']}"),
+    )
+    assert "three-year renewal" in full.text
+
+
+def test_customer_is_found_in_the_question(testbot: TestBot, book: dict[str, int]) -> None:
+    reply = testbot("alice", "ask what did Acme say about the security review?")
+    assert _cited(reply)[0] == book["security"]
+    assert "SOC 2" in reply.text
+
+
+def test_chinese_and_cross_lingual(testbot: TestBot, book: dict[str, int]) -> None:
+    zh = testbot("alice", "问 华东物流：预算批了吗？")
+    assert _cited(zh)[0] == book["zh"]
+    # An English question about a Chinese note, and a Chinese one about an English note.
+    en = testbot("alice", "ask 华东物流: when do they want to start the trial?")
+    assert _cited(en)[0] == book["zh"]
+    cross = testbot("alice", "问 Acme：客户要多少折扣？")
+    assert book["pricing_new"] in _cited(cross)[:2] or book["pricing_old"] in _cited(cross)[:2]
+
+
+def test_traditional_characters_match_simplified_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    reply = testbot("alice", "問 華東物流：預算批了嗎？")
+    assert _cited(reply)[0] == book["zh"]
+
+
+def test_last_call_ranks_by_time_and_kind_filters(testbot: TestBot, book: dict[str, int]) -> None:
+    last = testbot("alice", "ask Acme: what did they say on the last call?")
+    assert _cited(last)[0] == book["pricing_new"]
+    visit = testbot("alice", "ask Acme: most recent visit?")
+    assert _cited(visit) == [book["visit"]]
+    since = testbot("alice", "ask Acme: discount since September")
+    assert book["pricing_old"] not in _cited(since)
+
+
+def test_no_answer_says_so_and_shows_closest(testbot: TestBot, book: dict[str, int]) -> None:
+    reply = testbot(
+        "alice", "ask Acme: what did they say about the data center migration to Azure?"
+    )
+    assert reply.status == "info"
+    assert "No note" in reply.text
+    assert reply.sections and reply.sections[0].title == "Closest notes"
+
+
+def test_rep_never_sees_other_books_manager_sees_team(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # alice (East rep) asks about Globex (dave's, West): the customer is unknown to her.
+    reply = testbot("alice", "ask Globex: what discount did they want?")
+    assert reply.status == "error" and "30%" not in reply.text
+    # Without naming it, nothing of Globex is cited or shown as closest.
+    free = testbot("alice", "ask who wants a 30% discount and a SOC 2 report?")
+    assert book["globex"] not in _cited(free)
+    assert "Globex" not in str(free.to_json())
+    # bob manages East: he sees alice's notes, not West's.
+    bob = testbot("bob", "ask who needs the SOC 2 report?")
+    assert book["security"] in _cited(bob) and book["globex"] not in _cited(bob)
+    # The admin sees all.
+    admin = testbot("admin", "ask Globex: what discount did they want?")
+    assert _cited(admin)[0] == book["globex"]
+
+
+def test_deleted_note_leaves_the_answers(testbot: TestBot, book: dict[str, int]) -> None:
+    assert testbot("alice", f"undo #{book['security']}").status == "ok"
+    reply = testbot("alice", "ask Acme: what about the SOC 2 report?")
+    assert book["security"] not in _cited(reply)
+
+
+def test_logging_writes_the_outbox_in_the_same_transaction(testbot: TestBot) -> None:
+    testbot("alice", "new customer Acme")
+    note = _log(testbot, "alice", "log call Acme: hello")
+    rows = testbot.rows(select(IndexOutbox.interaction_id, IndexOutbox.indexed_at))
+    assert rows == [(note, None)]
+    # A refused log writes neither the note nor an outbox row.
+    assert testbot("alice", "log call Acme:").status == "error"
+    assert testbot.count(Interaction) == 1 and testbot.count(IndexOutbox) == 1
+
+
+def test_card_has_an_ask_button_with_suggestions(testbot: TestBot, book: dict[str, int]) -> None:
+    card = testbot("alice", "customer Acme")
+    ask = next(b for b in card.buttons if b.payload["text"].startswith("ask #"))
+    prompt = testbot.press("alice", ask)
+    assert "Acme Logistics" in prompt.text and len(prompt.buttons) == 4
+    answer = testbot.press("alice", prompt.buttons[1])  # "What did they say about pricing?"
+    # Answered or not, the pricing notes are what it points to.
+    assert set(_cited(answer)[:2]) & {book["pricing_new"], book["pricing_old"]}
