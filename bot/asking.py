@@ -197,7 +197,8 @@ def evaluate(
             moment = moment + timedelta(days=1)
         index = app.notes()
         notes, passages, seconds = index.indexer.reindex()
-        overall, by_kind = _Tally(), defaultdict(_Tally)
+        overall = _Tally()
+        by_kind: defaultdict[str, _Tally] = defaultdict(_Tally)
         leaks = 0
         results = []
         for _, item in items:

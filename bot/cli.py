@@ -527,12 +527,10 @@ def index_status(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(
-        f"Index: {data['location']} ({data['model']}), {'reachable' if st.reachable else 'NOT reachable'}"
-    )
-    click.echo(
-        f"Notes in the database: {st.live_notes}; passages in the index: {st.passages if st.passages is not None else '?'}"
-    )
+    reach = "reachable" if st.reachable else "NOT reachable"
+    click.echo(f"Index: {data['location']} ({data['model']}), {reach}")
+    stored = st.passages if st.passages is not None else "?"
+    click.echo(f"Notes in the database: {st.live_notes}; passages in the index: {stored}")
     if st.pending:
         click.echo(f"Behind by {st.pending} changes; the oldest waits {data['lag_seconds']} s.")
     else:

@@ -29,6 +29,8 @@ class E5Embeddings(Embeddings):
         with self._lock:
             if self._model is None:
                 # The C engine reads its thread count once, when the first model is made.
+                # Passive waiting: spinning OpenMP threads crawl when other work shares the cores.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 if self._threads is not None:
                     os.environ["OMP_NUM_THREADS"] = str(self._threads)
                 else:

@@ -53,9 +53,8 @@ def open_index(
     embedder = embedder or load_embedder(settings.embeddings)
     index_dir = settings.resolved_index_dir()
     if client is None:
-        client = open_client(
-            settings.chroma_url, None if settings.chroma_url else index_dir / "chroma"
-        )
+        url, path = settings.chroma_url, index_dir / "chroma"
+        client = lambda: open_client(url, None if url else path)  # noqa: E731
     location = settings.chroma_url or str(index_dir / "chroma")
     dense = DenseIndex(client, collection_name(embedder))
     search = NoteSearch(dense, embedder)

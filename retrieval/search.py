@@ -19,7 +19,7 @@ from retrieval.fusion import rrf
 from retrieval.lexical import FRESH_LIMIT, Filter, LexicalIndex
 from retrieval.notes import current_notes, live_notes
 from retrieval.question import QuestionShape
-from retrieval.store import DenseIndex
+from retrieval.store import DenseHit, DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ class NoteSearch:
             until=_epoch(shape.until),
         )
         lexical = self.lexical.search(question, DEPTH, flt)
-        dense_hits, dense_used = [], False
+        dense_hits: list[DenseHit] = []
+        dense_used = False
         if self.dense is not None and self.embedder is not None:
             try:
                 vector = self.embedder.question(question)
@@ -181,14 +182,14 @@ class NoteSearch:
                 by_note[h.interaction_id].lexical_rank = len(lex_order) + 1
                 lex_order.append(h.interaction_id)
         dense_order: list[int] = []
-        for h in dense_hits:
-            hit = by_note.setdefault(h.interaction_id, NoteHit(h.interaction_id, 0.0, h.seq))
+        for d in dense_hits:
+            hit = by_note.setdefault(d.interaction_id, NoteHit(d.interaction_id, 0.0, d.seq))
             if hit.dense is None:
-                hit.dense = h.similarity
+                hit.dense = d.similarity
                 hit.dense_rank = len(dense_order) + 1
                 if hit.lexical_rank is None:
-                    hit.seq = h.seq
-                dense_order.append(h.interaction_id)
+                    hit.seq = d.seq
+                dense_order.append(d.interaction_id)
         fused = rrf([lex_order, dense_order])
         # The indexes may lag a change by a moment: keep only notes that are live and visible now.
         ids = [i for i, _ in fused]

@@ -59,9 +59,18 @@ class DenseIndex:
     """A Chroma collection of note passages; vectors are always computed by crmbot."""
 
     def __init__(self, client: Any, name: str) -> None:
-        self.client = client
+        # A client, or a function making one: an HTTP client connects when made, and a
+        # server that is down at start must not stop the bot from starting.
+        self._client = client
         self.name = name
         self._collection: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The Chroma client, made on first use."""
+        if callable(self._client) and not hasattr(self._client, "heartbeat"):
+            self._client = self._client()
+        return self._client
 
     @property
     def collection(self) -> Any:

@@ -87,7 +87,8 @@ def render_answer(req: Request, answer: Answer) -> Reply:
     title = t("ask.title_customer", customer=who) if who else t("ask.title")
     if not answer.answered:
         lines = [
-            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}" for s in answer.closest[:3]
+            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}"
+            for s in answer.closest[:3]
         ]
         return Reply(
             title=title,

@@ -36,7 +36,8 @@ def book(testbot: TestBot) -> dict[str, int]:
         "security": _log(
             testbot,
             "alice",
-            "log meeting Acme, 2026-09-14: Security review with their CISO; they need our SOC 2 report first.",
+            "log meeting Acme, 2026-09-14: Security review with their CISO; "
+            "they need our SOC 2 report first.",
         ),
         "visit": _log(
             testbot,
