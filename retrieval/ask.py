@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION = 500
 CITED = 3
 # A note answers when it holds this share of the question's topic terms...
-COVERAGE_SURE = 0.5
+COVERAGE_SURE = 0.34
 # ...or when the vector side found it clearly closer than the rest of its candidates (e5's
 # cosine scores are compressed: a margin over the candidates' median, not an absolute value).
 DENSE_MARGIN = 0.035

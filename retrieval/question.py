@@ -17,11 +17,17 @@ _KINDS: dict[str, tuple[str, ...]] = {
     "meeting": (r"\bmeetings?\b", r"\bmet\b", "会议", "开会", "会面", "见面"),
     "chat": (r"\bchats?\b", r"\bmessaged\b", "聊天", "微信"),
 }
+# "last"/"first" only count before an interaction word: "first presented" is not a time order.
+_EVENT = (
+    r"(?:calls?|visits?|meetings?|e-?mails?|chats?|time|conversation|contact|touchpoint"
+    r"|quote|offer)"
+)
 _RECENT = re.compile(
-    r"\b(last|latest|most recent|recent|recently|newest|previous|lately)\b"
+    rf"\b(?:latest|most recent|most recently|recently|newest|lately)\b"
+    rf"|\b(?:last|previous|recent)\s+{_EVENT}\b"
     r"|上次|上一次|最近|最新|最后一次|前一次|近期"
 )
-_EARLIEST = re.compile(r"\b(first|earliest|initial)\b|第一次|首次|最早")
+_EARLIEST = re.compile(rf"\bearliest\b|\b(?:first|initial)\s+{_EVENT}\b|第一次|首次|最早|最初")
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -104,8 +110,9 @@ def shape_of(question: str, now: datetime, tz: ZoneInfo) -> QuestionShape:
     if m or zm:
         since = _past_month(_month(m.group(1) if m else zm.group(1)), today, tz)  # type: ignore[union-attr]
     else:
-        m = re.search(rf"\b(?:in|during|back in)\s+({_MONTH_WORD})\b", q)
-        zm = re.search(rf"(?<![0-9一二三四五六七八九十]){_ZH_MONTH}(?:里|中|的时候|时)?", q)
+        # A month said of the future ("next January", "明年一月") plans, it does not filter.
+        m = re.search(rf"\b(?:in|during|back in)\s+({_MONTH_WORD})\b(?!\s+next year)", q)
+        zm = re.search(rf"(?<![0-9一二三四五六七八九十年下]){_ZH_MONTH}(?:里|中|的时候|时)?", q)
         if m or zm:
             since = _past_month(_month(m.group(1) if m else zm.group(1)), today, tz)  # type: ignore[union-attr]
             until = _next_month(since)

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from crm_core.access import visible_customer_ids
 from crm_core.models import IndexOutbox, Interaction, Role, User
 from retrieval.embedders import Embedder
-from retrieval.fusion import rrf
+from retrieval.fusion import RRF_K, rrf
 from retrieval.lexical import FRESH_LIMIT, Filter, LexicalIndex
 from retrieval.notes import current_notes, live_notes
 from retrieval.question import QuestionShape
 from retrieval.store import DenseHit, DenseIndex
+from retrieval.tokens import has_cjk
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ class NoteSearch:
         # The indexes may lag a change by a moment: keep only notes that are live and visible now.
         ids = [i for i, _ in fused]
         rows = _live_visible(session, ids, customers)
+        fused = _cross_language(fused, by_note, rows, question)
         hits = []
         for iid, score in fused:
             if iid in rows:
@@ -234,6 +236,39 @@ class NoteSearch:
         notes = list(session.scalars(q.order_by(order, Interaction.id.desc()).limit(k)))
         hits = [NoteHit(n.id, 1.0 / (60 + i + 1)) for i, n in enumerate(notes)]
         return SearchResult(hits, False, notes={n.id: n for n in notes})
+
+
+def _script(text: str) -> str:
+    """ "zh" when Chinese characters make up a good part of the letters, else "en"."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "en"
+    return "zh" if sum(1 for ch in letters if has_cjk(ch)) * 3 >= len(letters) else "en"
+
+
+def _cross_language(
+    fused: list[tuple[int, float]],
+    by_note: dict[int, NoteHit],
+    rows: dict[int, Interaction],
+    question: str,
+) -> list[tuple[int, float]]:
+    """A note in the other language than the question cannot match it word for word: BM25's
+    silence says nothing there, so its vector rank counts for both lists."""
+    asked = _script(question)
+    out = []
+    for iid, score in fused:
+        hit = by_note.get(iid)
+        note = rows.get(iid)
+        if (
+            hit
+            and note
+            and hit.dense_rank
+            and hit.lexical_rank is None
+            and _script(note.text) != asked
+        ):
+            score = 2.0 / (RRF_K + hit.dense_rank)
+        out.append((iid, score))
+    return sorted(out, key=lambda kv: -kv[1])
 
 
 def _live_visible(

@@ -67,6 +67,10 @@ async def test_every_verb_of_the_language(slack: SlackHarness) -> None:
     assert "lead → negotiation" in blocks_text(moved["blocks"])
     pipeline = await ask("pipeline")
     assert "negotiation" in blocks_text(pipeline["blocks"])
+    answer = await ask("ask Acme: what did Dana want?")
+    assert "12% off" in blocks_text(answer["blocks"]) and "[1]" in blocks_text(answer["blocks"])
+    full = await press(slack, button(answer, "Show note [1]"))
+    assert "wants 12% off" in blocks_text(full["blocks"])
     note_id = slack.testbot.query(select(Interaction.id))[0]
     undone = await ask(f"undo #{note_id}")
     assert "Removed" in undone["text"] or "removed" in undone["text"].lower()

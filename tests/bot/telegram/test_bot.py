@@ -387,3 +387,16 @@ async def test_replies_longer_than_a_message_are_split(
     joined = "\n".join(parse_html(p)[0] for p in pieces)
     assert all(f"Person <{i}> & " in joined for i in range(80))
     assert buttons(fake_api.sent(ALICE)[-1]) and not buttons(fake_api.sent(ALICE)[before])
+
+
+async def test_ask_cites_notes_and_opens_one_by_button(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """`ask` answers with a quote and [1]; its button shows the whole note."""
+    await _ask(tg, fake_api, ALICE, "log call Acme: Dana wants 12% off the renewal")
+    reply = await _ask(tg, fake_api, ALICE, "问 Acme：Dana 想要什么折扣？")
+    assert "12% off" in reply and "[1]" in reply
+    keyboard = _last_keyboard(fake_api, ALICE)
+    before = _count(fake_api, ALICE)
+    await tg.press(ALICE, keyboard["Show note [1]"])
+    assert "Dana wants 12% off the renewal" in await _reply(fake_api, ALICE, before)
