@@ -153,9 +153,9 @@ class Asker:
         return self._compose(ctx, question, result, topic, shape, customer, answered=answered)
 
     def _confident(self, result: SearchResult, topic: set[str]) -> bool:
-        top = result.hits[0]
-        note = result.notes[top.interaction_id]
-        if coverage(note, topic) >= COVERAGE_SURE:
+        # The best few, not only the first: a "last call" question puts the newest first.
+        best_cover = max(coverage(result.notes[h.interaction_id], topic) for h in result.hits[:3])
+        if best_cover >= COVERAGE_SURE:
             return True
         best = max(result.hits[:3], key=lambda h: h.dense or 0.0)
         if best.dense is not None and result.dense_median is not None:

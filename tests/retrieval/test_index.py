@@ -256,3 +256,38 @@ def test_eval_retrieval_scores_a_labelled_set(tmp_path: Path) -> None:
     assert report["permission_leaks"] == 0
     assert report["by_kind"]["fact"]["recall@1"] == 1.0
     assert report["by_kind"]["permission"]["no_answer_accuracy"] == 1.0
+
+
+def test_an_edit_by_import_replaces_what_the_index_finds(testbot: TestBot) -> None:
+    from crm_core.exchange import import_jsonl
+    from crm_core.models import User
+    from crm_core.stages import DEFAULT_STAGES
+
+    with unit_of_work(testbot.session_factory) as s:
+        alice = s.get(User, testbot.users["alice"])
+        assert alice is not None
+        alice.external_id = "u-alice"
+
+    def load(text: str) -> None:
+        rows = [
+            {"type": "customer", "external_id": "c1", "name": "Acme", "owner": "u-alice"},
+            {
+                "type": "interaction",
+                "external_id": "i1",
+                "customer": "c1",
+                "author": "u-alice",
+                "kind": "call",
+                "occurred_at": "2026-10-01T10:00:00Z",
+                "text": text,
+            },
+        ]
+        with unit_of_work(testbot.session_factory) as s:
+            import_jsonl(s, (json.dumps(r) for r in rows), stages=DEFAULT_STAGES)
+
+    load("Dana wants a forklift demo in Boston.")
+    first = testbot("alice", "ask Acme: where is the forklift demo?")
+    assert "Boston" in first.text
+    load("Dana wants a forklift demo in Denver.")
+    assert testbot.count(IndexOutbox) == 2
+    second = testbot("alice", "ask Acme: where is the forklift demo?")
+    assert "Denver" in second.text and "Boston" not in second.text
