@@ -58,7 +58,14 @@ def index(customers: int, seed: int) -> dict[str, float]:
 
     upgrade(make_engine(f"sqlite:///{OUT / f'bench-ask-{customers}.sqlite'}"))
     app = _app(customers)
-    notes, passages, seconds = app.notes().indexer.reindex()
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 5120 < 256:
+            rate = done / (time.perf_counter() - started)
+            print(f"  {done}/{total} notes, {rate:.1f}/s", file=sys.stderr, flush=True)
+
+    notes, passages, seconds = app.notes().indexer.reindex(progress)
     return {
         "notes": notes,
         "passages": passages,
