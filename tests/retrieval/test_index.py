@@ -291,3 +291,65 @@ def test_an_edit_by_import_replaces_what_the_index_finds(testbot: TestBot) -> No
     assert testbot.count(IndexOutbox) == 2
     second = testbot("alice", "ask Acme: where is the forklift demo?")
     assert "Denver" in second.text and "Boston" not in second.text
+
+
+def test_configured_model_is_reached_through_init_chat_model(testbot: TestBot) -> None:
+    """CRMBOT_LLM=openai:... with a base URL talks to an OpenAI-compatible server (a fake)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    bodies: list[dict[str, object]] = []
+
+    class Fake(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            bodies.append(json.loads(self.rfile.read(length)))
+            payload = {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "local",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": "They asked for 12% off the renewal [1].",
+                        },
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+            data = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            llm="openai:local-model",
+            llm_base_url=f"http://127.0.0.1:{server.server_port}/v1",
+        )
+        testbot("alice", "new customer Acme")
+        testbot("alice", "log call Acme: Dana wants 12% off the renewal")
+        index = testbot.dispatcher.notes()  # type: ignore[misc]
+        index.asker.writer = AnswerWriter.from_settings(settings)
+        try:
+            reply = testbot("alice", "ask Acme: what did Dana want for the renewal?")
+        finally:
+            index.asker.writer = None
+    finally:
+        server.shutdown()
+    assert reply.text == "They asked for 12% off the renewal [1]."
+    sent = bodies[0]["messages"]
+    assert sent[0]["role"] == "system" and "Dana wants 12% off" in sent[1]["content"]  # type: ignore[index]
+    assert bodies[0]["model"] == "local-model"
