@@ -114,6 +114,7 @@ def serve(customers: int, rounds: int, seed: int) -> dict[str, float]:
             t0 = time.perf_counter()
             ask_one(app, who, customer, q)
             samples[role].append((time.perf_counter() - t0) * 1000)
+    fresh = freshness(app, rng)
     every = [x for v in samples.values() for x in v]
     out = {
         "first_ask_s": first,
@@ -121,10 +122,54 @@ def serve(customers: int, rounds: int, seed: int) -> dict[str, float]:
         "p95_ms": percentile(every, 95),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    out["fresh_p50_s"] = percentile(fresh, 50)
+    out["fresh_max_s"] = max(fresh)
     for role, v in samples.items():
         out[f"{role}_p50_ms"] = percentile(v, 50)
         out[f"{role}_p95_ms"] = percentile(v, 95)
     return out
+
+
+def freshness(app, rng: random.Random, probes: int = 10) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds from logging a note to its vectors being searchable, with serve's worker."""
+    from sqlalchemy import func, select
+
+    from crm_core.db import unit_of_work
+    from crm_core.models import Customer, IndexOutbox, Interaction
+    from handlers.reply import Command
+    from retrieval.worker import IndexWorker
+
+    index = app.notes()
+    index.inline_drain = False
+    worker = IndexWorker(index.indexer, app.settings.index_interval_seconds)
+    worker.start()
+    lags = []
+    try:
+        with unit_of_work(app.session_factory) as s:
+            owner, cid = s.execute(select(Customer.owner_id, Customer.id).limit(1)).one()
+        for i in range(probes):
+            # Log at a random point of the worker's one-second cycle.
+            time.sleep(rng.uniform(0, 1))
+            t0 = time.perf_counter()
+            app.dispatcher.dispatch(
+                Command(
+                    owner, "cli", text=f"log call #{cid}: freshness probe {i}, robots on dock 4"
+                )
+            )
+            with unit_of_work(app.session_factory) as s:
+                note = s.scalar(select(func.max(Interaction.id)))
+            while True:
+                with unit_of_work(app.session_factory) as s:
+                    done = s.scalar(
+                        select(IndexOutbox.indexed_at).where(IndexOutbox.interaction_id == note)
+                    )
+                if done is not None:
+                    break
+                time.sleep(0.01)
+            lags.append(time.perf_counter() - t0)
+    finally:
+        worker.stop()
+    return lags
 
 
 def main() -> None:
