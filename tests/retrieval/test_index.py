@@ -353,3 +353,48 @@ def test_configured_model_is_reached_through_init_chat_model(testbot: TestBot) -
     sent = bodies[0]["messages"]
     assert sent[0]["role"] == "system" and "Dana wants 12% off" in sent[1]["content"]  # type: ignore[index]
     assert bodies[0]["model"] == "local-model"
+
+
+def test_a_chroma_server_by_url(testbot: TestBot, embedder: Embedder, tmp_path: Path) -> None:
+    """CRMBOT_CHROMA_URL: the index lives in a real `chroma run` server over HTTP."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    server = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{port}"
+        )
+        index = open_index(settings, testbot.session_factory, embedder=embedder)
+        testbot("alice", "new customer Acme")
+        testbot("alice", "log call Acme: Dana wants 12% off the renewal")
+        assert index.indexer.drain().notes == 1
+        assert index.dense.count() == 1 and index.location.startswith("http://127.0.0.1")
+        assert not (tmp_path / "index" / "chroma").exists()  # nothing embedded on disk
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
