@@ -474,8 +474,9 @@ def eval_retrieval(
 
 
 @main.command()
+@click.option("--resume", is_flag=True, help="Keep the notes already indexed (after a stop).")
 @click.pass_obj
-def reindex(settings: Settings) -> None:
+def reindex(settings: Settings, resume: bool) -> None:
     """Rebuild the note index from the database (after changing CRMBOT_EMBEDDINGS, say)."""
     app = _app(settings)
     index = app.notes()
@@ -485,7 +486,7 @@ def reindex(settings: Settings) -> None:
             click.echo(f"\r{done}/{total} notes", nl=False, err=True)
 
     try:
-        notes, passages, seconds = index.indexer.reindex(progress)
+        notes, passages, seconds = index.indexer.reindex(progress, resume=resume)
     except RuntimeError as exc:
         _fail(str(exc))
         raise

@@ -190,8 +190,13 @@ class Indexer:
             self.dense.upsert(passages, metas, vectors)
         return len(passages)
 
-    def reindex(self, progress: Callable[[int, int], None] | None = None) -> tuple[int, int, float]:
-        """Rebuild the dense index from the database; returns notes, passages and seconds."""
+    def reindex(
+        self, progress: Callable[[int, int], None] | None = None, *, resume: bool = False
+    ) -> tuple[int, int, float]:
+        """Rebuild the dense index from the database; returns notes, passages and seconds.
+
+        With `resume`, notes already in the store are kept (an interrupted rebuild goes on).
+        """
         started = time.perf_counter()
         with self._exclusive() as mine:
             if not mine:
@@ -207,11 +212,13 @@ class Indexer:
                     )
                     or 0
                 )
-            self.dense.reset()
+            done: set[int] = self.dense.note_ids() if resume else set()
+            if not resume:
+                self.dense.reset()
             notes = passages = 0
             with unit_of_work(self.session_factory) as session:
                 for batch in live_notes(session, batch=256):
-                    passages += self._upsert(batch)
+                    passages += self._upsert([n for n in batch if n.interaction_id not in done])
                     notes += len(batch)
                     if progress is not None:
                         progress(notes, total)

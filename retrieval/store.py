@@ -121,6 +121,18 @@ class DenseIndex:
             hits.append(DenseHit(int(meta["interaction_id"]), int(meta["seq"]), 1.0 - float(dist)))
         return hits
 
+    def note_ids(self, page: int = 5_000) -> set[int]:
+        """Ids of the notes that have passages in the store."""
+        out: set[int] = set()
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            metas = got["metadatas"] or []
+            out.update(int(m["interaction_id"]) for m in metas)
+            if len(metas) < page:
+                return out
+            offset += page
+
     def count(self) -> int:
         """Passages stored."""
         return int(self.collection.count())

@@ -398,3 +398,19 @@ def test_a_chroma_server_by_url(testbot: TestBot, embedder: Embedder, tmp_path: 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_reindex_resume_keeps_what_is_indexed(
+    testbot: TestBot, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    index = open_index(settings, testbot.session_factory, embedder=embedder)
+    testbot("alice", "new customer Acme")
+    first = testbot("alice", "log call Acme: one")
+    testbot("alice", "log call Acme: two")
+    assert index.indexer.reindex()[:2] == (2, 2)
+    # An interrupted rebuild: one note's passages are missing from the store.
+    index.dense.delete_notes([int(first.buttons[0].payload["text"].split("#")[1])])
+    notes, passages, _ = index.indexer.reindex(resume=True)
+    assert (notes, passages) == (2, 1) and index.dense.count() == 2
+    assert index.indexer.pending() == 0
