@@ -25,7 +25,9 @@ ENGLISH_STOPWORDS = frozenset(
         just last latest let me more most my no nor not now of off on once only or other our out
         over own recent recently same say said she should so some such tell than that the their
         theirs them then there these they this those through to too under until up us very was
-        we were what when where which while who whom why will with would you your""",
+        we were what when where which while who whom why will with would you your
+        happen happened happening discuss discussed talk talked mention mentioned anything
+        something news new update updates going on""",
     )
 )
 # Characters that only glue a Chinese sentence together; a bigram holding one is noise.
@@ -34,7 +36,7 @@ _ZH_STOP_BIGRAMS = frozenset(
     re.findall(
         r"\w+",
         "什么 怎么 怎样 如何 为何 哪里 哪个 是否 有没 没有 关于 他们 我们 你们 客户 一下 上次 最近 "
-        "一次 之前 以来 时候 说过 提到 提过 讲过",
+        "一次 之前 以来 时候 说过 提到 提过 讲过 沟通 进展 情况 发生 事情 内容 讨论 说了 谈了 聊了",
     )
 )
 

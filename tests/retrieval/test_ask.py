@@ -163,3 +163,14 @@ def test_card_has_an_ask_button_with_suggestions(testbot: TestBot, book: dict[st
     answer = testbot.press("alice", prompt.buttons[1])  # "What did they say about pricing?"
     # Answered or not, the pricing notes are what it points to.
     assert set(_cited(answer)[:2]) & {book["pricing_new"], book["pricing_old"]}
+
+
+def test_a_question_with_only_a_time_reads_the_newest_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    last = testbot("alice", "ask Acme: What happened last time?")
+    assert _cited(last)[0] == book["pricing_new"]
+    zh = testbot("alice", "问 Acme：9月以来有哪些进展？")
+    assert set(_cited(zh)) == {book["pricing_new"], book["security"]}
+    first = testbot("alice", "ask Acme: what was discussed in the first call?")
+    assert _cited(first)[0] == book["pricing_old"]
