@@ -7,7 +7,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,13 +188,12 @@ def evaluate(
             last = session.scalar(select(func.max(Interaction.occurred_at)))
         # Questions say "last month" or "since September": they are read as of the day after
         # the newest note unless told otherwise, so the figures do not drift with the calendar.
-        moment = now or (
-            last.replace(hour=0, minute=0, second=0, microsecond=0) if last else datetime.now(UTC)
-        )
-        if now is None and last is not None:
-            from datetime import timedelta
-
-            moment = moment + timedelta(days=1)
+        if now is not None:
+            moment = now
+        elif last is not None:
+            moment = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        else:
+            moment = datetime.now(UTC)
         index = app.notes()
         notes, passages, seconds = index.indexer.reindex()
         overall = _Tally()

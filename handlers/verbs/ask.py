@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crm_core.context import Ctx
-from crm_core.errors import Invalid, NotFound
+from crm_core.errors import Invalid
 from crm_core.models import Customer
 from crm_core.resolve import ref_id, resolve_customer
 from crm_core.services.interactions import get_interaction
@@ -119,10 +119,7 @@ def note(req: Request) -> Reply:
     rid = ref_id(req.args)
     if rid is None:
         raise Invalid("usage.note")
-    try:
-        item = get_interaction(ctx, rid)
-    except NotFound:
-        raise NotFound("error.interaction_not_found", id=rid) from None
+    item = get_interaction(ctx, rid)
     return Reply(
         title=t(
             "note.title",
