@@ -91,13 +91,28 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
     if not who:
         _fail("Say who you are: crmbot console --as alice")
     session = ConsoleSession(app.dispatcher, _user_id(app, who or ""))
+    worker = None
     if sys.stdin.isatty():
+        from retrieval.worker import IndexWorker
+
+        # Someone at the keyboard: index in the background (a fresh demo has ~1,200 notes),
+        # as `crmbot serve` does; `ask` meanwhile answers from what is indexed.
+        worker = IndexWorker(app.notes().indexer, settings.index_interval_seconds)
+        worker.start()
         click.echo("crmbot console. Type `help`, a number to press a button, `quit` to leave.")
-    session.loop(sys.stdin, sys.stdout)
+    try:
+        session.loop(sys.stdin, sys.stdout)
+    finally:
+        if worker is not None:
+            worker.stop(timeout=2)
 
 
 def _demo_app(settings: Settings) -> App:
     url = settings.database_url or f"sqlite:///{(settings.data_dir / 'demo.sqlite').resolve()}"
+    # The demo's notes get an index of their own: never mixed with the real database's.
+    settings = settings.model_copy(
+        update={"index_dir": settings.data_dir / "demo-index", "chroma_url": None}
+    )
     engine = db.make_engine(url)
     db.upgrade(engine)
     app = build(settings, database_url=url)

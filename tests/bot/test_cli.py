@@ -246,3 +246,22 @@ def test_serve_slack_http_without_signing_secret_is_refused(
     assert result.exit_code == 2
     assert "SLACK_SIGNING_SECRET" in result.output
     assert "xoxb-test" not in result.output
+
+
+def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> None:
+    """`console --demo` can `ask` at once (BM25 while vectors wait), in an index of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env["CRMBOT_DATA_DIR"] = str(data_dir)
+    proc = subprocess.run(
+        [_crmbot(), "console", "--demo", "--as", "alice"],
+        input="ask what did they say about pricing?\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=data_dir,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[1] " in proc.stdout and "Show note [1]" in proc.stdout
+    assert (data_dir / "demo-index").is_dir() and not (data_dir / "index").exists()
