@@ -414,3 +414,24 @@ def test_reindex_resume_keeps_what_is_indexed(
     notes, passages, _ = index.indexer.reindex(resume=True)
     assert (notes, passages) == (2, 1) and index.dense.count() == 2
     assert index.indexer.pending() == 0
+
+
+def test_cli_bad_input_says_what_to_type(testbot: TestBot, tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = _env(testbot, tmp_path)
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"id": "a", "asker": "alice"}\nnot json\n', encoding="utf-8")
+    res = runner.invoke(main, ["ask", "--batch", str(batch), "--json"], env=env)
+    assert res.exit_code == 2 and "line 1: missing question" in res.output
+    both = runner.invoke(main, ["ask", "--batch", str(batch), "--as", "alice", "q"], env=env)
+    assert both.exit_code == 2 and "drop --as" in both.output
+    unknown = runner.invoke(main, ["ask", "--as", "nobody", "q?"], env=env)
+    assert unknown.exit_code == 2
+    data = tmp_path / "d.jsonl"
+    data.write_text("", encoding="utf-8")
+    when = runner.invoke(
+        main,
+        ["eval-retrieval", "--data", str(data), "--questions", str(data), "--now", "soon"],
+        env=env,
+    )
+    assert when.exit_code == 2 and "ISO time" in when.output
