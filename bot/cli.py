@@ -398,24 +398,16 @@ def ask(
 
 
 def _print_answer(answer: object, t: Translator) -> None:
-    from handlers.verbs.ask import answer_text
+    from zoneinfo import ZoneInfo
+
+    from handlers.verbs.ask import answer_text, source_line
     from retrieval.ask import Answer
 
     assert isinstance(answer, Answer)
     click.echo(answer_text(t, answer))
+    # Dates in UTC, as in --json: a script's output must not depend on the asker's zone.
     for s in answer.sources if answer.answered else answer.closest:
-        note = s.note
-        click.echo(
-            t(
-                "ask.source",
-                n=s.number,
-                date=note.occurred_at.strftime("%Y-%m-%d"),
-                kind=t(f"kind.{note.kind}"),
-                author=note.author.name,
-                customer=note.customer.name,
-            )
-            + f"  (note #{note.id})"
-        )
+        click.echo(f"{source_line(t, s, ZoneInfo('UTC'))}  (note #{s.note.id})")
 
 
 @main.command("eval-retrieval")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
@@ -38,12 +39,12 @@ def split_question(ctx: Ctx, args: str) -> tuple[Customer | None, str]:
     return None, args.strip()
 
 
-def source_line(t: Translator, src: Source, ctx: Ctx) -> str:
+def source_line(t: Translator, src: Source, tz: ZoneInfo) -> str:
     """`[1] 2026-09-14 · call · Alice Chen · Acme`: what a citation points to."""
     return t(
         "ask.source",
         n=src.number,
-        date=fmt.local_day(src.note.occurred_at, ctx.tz),
+        date=fmt.local_day(src.note.occurred_at, tz),
         kind=fmt.kind(t, src.note.kind),
         author=src.note.author.name,
         customer=src.note.customer.name,
@@ -87,7 +88,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
     title = t("ask.title_customer", customer=who) if who else t("ask.title")
     if not answer.answered:
         lines = [
-            source_line(t, s, ctx) + f" — {fmt.preview(s.note.text, 90)}"
+            source_line(t, s, ctx.tz) + f" — {fmt.preview(s.note.text, 90)}"
             for s in answer.closest[:3]
         ]
         return Reply(
@@ -105,7 +106,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
     return Reply(
         title=title,
         text=answer_text(t, answer),
-        sections=[Section(t("ask.sources"), [source_line(t, s, ctx) for s in shown])],
+        sections=[Section(t("ask.sources"), [source_line(t, s, ctx.tz) for s in shown])],
         buttons=[
             Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}") for s in shown
         ],

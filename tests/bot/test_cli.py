@@ -205,19 +205,26 @@ def _crmbot() -> str:
     return which
 
 
-def test_console_script_reads_commands_from_stdin(ready: CliRunner, data_dir: Path) -> None:
-    """The installed `crmbot console --as alice` answers each piped line, then exits."""
+def _console(data_dir: Path, args: list[str], lines: str) -> subprocess.CompletedProcess[str]:
+    """The installed `crmbot console ARGS` with `lines` piped in, settings from `data_dir` only."""
     env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
     env["CRMBOT_DATA_DIR"] = str(data_dir)
-    proc = subprocess.run(
-        [_crmbot(), "console", "--as", "alice"],
-        input="new customer Acme Logistics\ncustomer Acme Logistics\n",
+    return subprocess.run(
+        [_crmbot(), "console", *args],
+        input=lines,
         capture_output=True,
         text=True,
         env=env,
         cwd=data_dir,
-        timeout=60,
+        timeout=120,
         check=False,
+    )
+
+
+def test_console_script_reads_commands_from_stdin(ready: CliRunner, data_dir: Path) -> None:
+    """The installed `crmbot console --as alice` answers each piped line, then exits."""
+    proc = _console(
+        data_dir, ["--as", "alice"], "new customer Acme Logistics\ncustomer Acme Logistics\n"
     )
     assert proc.returncode == 0, proc.stderr
     first, second = proc.stdout.strip().split("\n\n", 1)
@@ -250,18 +257,7 @@ def test_serve_slack_http_without_signing_secret_is_refused(
 
 def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> None:
     """`console --demo` can `ask` at once (BM25 while vectors wait), in an index of its own."""
-    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
-    env["CRMBOT_DATA_DIR"] = str(data_dir)
-    proc = subprocess.run(
-        [_crmbot(), "console", "--demo", "--as", "alice"],
-        input="ask what did they say about pricing?\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=data_dir,
-        timeout=120,
-        check=False,
-    )
+    proc = _console(data_dir, ["--demo", "--as", "alice"], "ask what did they say about pricing?\n")
     assert proc.returncode == 0, proc.stderr
     assert "[1] " in proc.stdout and "Show note [1]" in proc.stdout
     assert (data_dir / "demo-index").is_dir() and not (data_dir / "index").exists()

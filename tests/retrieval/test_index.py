@@ -169,6 +169,12 @@ def test_cli_ask_json_batch_status_and_reindex(testbot: TestBot, tmp_path: Path)
         "kind",
         "score",
     }
+    text = runner.invoke(
+        main,
+        ["ask", "--as", "alice", "--customer", "Acme", "what did Dana want for the renewal?"],
+        env=env,
+    )
+    assert text.exit_code == 0 and "[1] " in text.output and "(note #" in text.output
     batch = tmp_path / "q.jsonl"
     batch.write_text(
         json.dumps(
