@@ -57,7 +57,7 @@ def open_index(
         client = lambda: open_client(url, None if url else path)  # noqa: E731
     location = settings.chroma_url or str(index_dir / "chroma")
     dense = DenseIndex(client, collection_name(embedder))
-    search = NoteSearch(dense, embedder)
+    search = NoteSearch(dense, embedder, snapshot_root=index_dir / "snapshots")
     indexer = Indexer(session_factory, dense, embedder, lock_dir=index_dir)
     writer = None
     if settings.llm:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
@@ -16,11 +19,13 @@ from crm_core.access import visible_customer_ids
 from crm_core.models import IndexOutbox, Interaction, Role, User
 from retrieval.embedders import Embedder
 from retrieval.fusion import RRF_K, rrf
+from retrieval.indexer import KEEP_DONE
 from retrieval.lexical import FRESH_LIMIT, Filter, LexicalIndex
 from retrieval.notes import current_notes, live_notes
 from retrieval.question import QuestionShape
 from retrieval.store import DenseHit, DenseIndex
 from retrieval.tokens import has_cjk
+from retrieval.vectors import EXACT_LIMIT, VectorTable
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,13 @@ log = logging.getLogger(__name__)
 DEPTH = 50
 # Outbox rows whose transaction committed after a later id was read are caught by looking back.
 _LOOKBACK = 500
+# Done outbox rows are kept KEEP_DONE: a snapshot or a process idle for longer than half of
+# that could miss changes, so it starts over from the database.
+MAX_GAP = KEEP_DONE.total_seconds() / 2
+# Outbox rows marked done this long before the newest one seen are read again: workers'
+# clocks differ a little and a drain's rows are marked in one go.
+_DENSE_SLACK = timedelta(seconds=60)
+_DENSE_SEEN = 20_000
 
 
 @dataclass
@@ -84,11 +96,29 @@ def chroma_where(flt: Filter) -> dict[str, object] | None:
 class NoteSearch:
     """The note indexes of one process: lexical in memory, dense in Chroma."""
 
-    def __init__(self, dense: DenseIndex | None, embedder: Embedder | None) -> None:
+    def __init__(
+        self,
+        dense: DenseIndex | None,
+        embedder: Embedder | None,
+        *,
+        snapshot_root: Path | None = None,
+    ) -> None:
         self.dense = dense
         self.embedder = embedder
         self.lexical = LexicalIndex()
+        self.vectors = VectorTable()
+        self.snapshot_dir = None if snapshot_root is None else snapshot_root / "lexical"
+        self.vector_dir = None if snapshot_root is None else snapshot_root / "vectors"
+        self._dense_mark: datetime | None = None
+        self._dense_synced_at = 0.0
+        self._dense_seen: deque[int] = deque(maxlen=_DENSE_SEEN)
+        self._dense_seen_set: set[int] = set()
+        self._dense_lock = threading.Lock()
+        # Where each in-memory index last came from ("database", "store" or "snapshot").
+        self.lexical_origin = ""
+        self.vectors_origin = ""
         self._built = False
+        self._synced_at = 0.0
         self._watermark = 0
         self._seen: deque[int] = deque(maxlen=4 * _LOOKBACK)
         self._seen_set: set[int] = set()
@@ -99,24 +129,33 @@ class NoteSearch:
     def sync(self, session: Session) -> None:
         """Build the lexical index on first use, then apply the outbox rows since last time."""
         with self._sync_lock:
-            if not self._built or self.lexical.fresh_size > FRESH_LIMIT:
+            idle = time.monotonic() - self._synced_at > MAX_GAP
+            if not self._built or idle:
+                if not self._load_snapshot(session):
+                    self._rebuild(session)
+            elif self.lexical.fresh_size > FRESH_LIMIT:
                 self._rebuild(session)
-                return
-            rows = session.execute(
-                select(IndexOutbox.id, IndexOutbox.interaction_id)
-                .where(IndexOutbox.id > self._watermark - _LOOKBACK)
-                .order_by(IndexOutbox.id)
-            ).all()
-            new = [(rid, iid) for rid, iid in rows if rid not in self._seen_set]
-            if not new:
-                return
-            notes = current_notes(session, {iid for _, iid in new})
-            self.lexical.apply(
-                [(iid, None if n is None else (n.passages, n.meta)) for iid, n in notes.items()]
-            )
-            for rid, _ in new:
-                self._remember(rid)
-            self._watermark = max(self._watermark, new[-1][0])
+            else:
+                self._tail(session)
+            self._synced_at = time.monotonic()
+
+    def _tail(self, session: Session) -> None:
+        """Apply the outbox rows not seen yet."""
+        rows = session.execute(
+            select(IndexOutbox.id, IndexOutbox.interaction_id)
+            .where(IndexOutbox.id > self._watermark - _LOOKBACK)
+            .order_by(IndexOutbox.id)
+        ).all()
+        new = [(rid, iid) for rid, iid in rows if rid not in self._seen_set]
+        if not new:
+            return
+        notes = current_notes(session, {iid for _, iid in new})
+        self.lexical.apply(
+            [(iid, None if n is None else (n.passages, n.meta)) for iid, n in notes.items()]
+        )
+        for rid, _ in new:
+            self._remember(rid)
+        self._watermark = max(self._watermark, new[-1][0])
 
     def _remember(self, row_id: int) -> None:
         if len(self._seen) == self._seen.maxlen:
@@ -127,12 +166,151 @@ class NoteSearch:
     def _rebuild(self, session: Session) -> None:
         # Read the watermark first: a change committed during the read is applied again later.
         watermark = session.scalar(select(func.max(IndexOutbox.id))) or 0
-        notes = [(n.passages, n.meta) for batch in live_notes(session) for n in batch]
-        self.lexical.build(notes)
+        self.lexical.build((n.passages, n.meta) for batch in live_notes(session) for n in batch)
         self._watermark = watermark
         self._seen.clear()
         self._seen_set.clear()
         self._built = True
+        self.lexical_origin = "database"
+        if self.snapshot_dir is not None:
+            meta = {"watermark": watermark, "database": _database(session), "taken": time.time()}
+            try:
+                self.lexical.save(self.snapshot_dir, meta)
+            except OSError as exc:
+                # A read-only or full disk costs the next start its head start, nothing more.
+                log.warning("could not save the lexical snapshot (%s)", type(exc).__name__)
+
+    def _load_snapshot(self, session: Session) -> bool:
+        """Start from the saved lexical index and the outbox since; False if it is not usable."""
+        if self.snapshot_dir is None:
+            return False
+        meta = self.lexical.load(self.snapshot_dir)
+        if meta is None:
+            return False
+        newest = session.scalar(select(func.max(IndexOutbox.id))) or 0
+        if (
+            meta.get("database") != _database(session)
+            or int(meta.get("watermark", -1)) > newest
+            or time.time() - float(meta.get("taken", 0)) > MAX_GAP
+        ):
+            log.info("lexical snapshot is for another database or too old; rebuilding")
+            return False
+        self._watermark = int(meta["watermark"])
+        self._seen.clear()
+        self._seen_set.clear()
+        self._built = True
+        self._tail(session)
+        live = session.scalar(
+            select(func.count()).select_from(Interaction).where(Interaction.deleted_at.is_(None))
+        )
+        if self.lexical.live_notes() != live:
+            log.info("lexical snapshot disagrees with the database; rebuilding")
+            return False
+        self.lexical_origin = "snapshot"
+        return True
+
+    # -- keeping the in-process vectors current -----------------------------------------------
+
+    def sync_vectors(self, session: Session) -> None:
+        """Load the vectors on first use, then those of notes the indexer wrote since."""
+        if self.dense is None:
+            return
+        with self._dense_lock:
+            idle = time.monotonic() - self._dense_synced_at > MAX_GAP
+            if not self.vectors.loaded or idle:
+                if not self._load_vectors_snapshot(session):
+                    self._load_vectors(session)
+            else:
+                self._tail_vectors(session)
+            self._dense_synced_at = time.monotonic()
+
+    def _newest_done(self, session: Session) -> datetime | None:
+        return session.scalar(select(func.max(IndexOutbox.indexed_at)))
+
+    def _load_vectors(self, session: Session) -> None:
+        assert self.dense is not None
+        # Read the mark first: notes written while the store is read are applied again.
+        mark = self._newest_done(session)
+        self.vectors.load(self.dense.scan())
+        self._reset_dense(mark)
+        self.vectors_origin = "store"
+        self._save_vectors(session)
+
+    def _save_vectors(self, session: Session) -> None:
+        if self.vector_dir is None or self.dense is None:
+            return
+        meta = {
+            "database": _database(session),
+            "collection": self.dense.name,
+            "mark": None if self._dense_mark is None else self._dense_mark.isoformat(),
+            "taken": time.time(),
+        }
+        try:
+            self.vectors.save(self.vector_dir, meta)
+        except OSError as exc:
+            log.warning("could not save the vector snapshot (%s)", type(exc).__name__)
+
+    def _load_vectors_snapshot(self, session: Session) -> bool:
+        assert self.dense is not None
+        if self.vector_dir is None:
+            return False
+        meta = self.vectors.load_snapshot(self.vector_dir)
+        if meta is None:
+            return False
+        if (
+            meta.get("database") != _database(session)
+            or meta.get("collection") != self.dense.name
+            or time.time() - float(meta.get("taken", 0)) > MAX_GAP
+        ):
+            log.info("vector snapshot is for another database or model, or too old; reloading")
+            return False
+        mark = meta.get("mark")
+        self._reset_dense(None if mark is None else datetime.fromisoformat(mark))
+        self._tail_vectors(session)
+        # Notes being written right now explain a small difference; anything more is a store
+        # that was rebuilt or replaced behind the snapshot's back.
+        pending = session.scalar(
+            select(func.count()).select_from(IndexOutbox).where(IndexOutbox.indexed_at.is_(None))
+        )
+        if abs(self.vectors.size - self.dense.count()) > 8 * (pending or 0):
+            log.info("vector snapshot disagrees with the store; reloading")
+            return False
+        self.vectors_origin = "snapshot"
+        return True
+
+    def _reset_dense(self, mark: datetime | None) -> None:
+        self._dense_mark = mark
+        self._dense_seen.clear()
+        self._dense_seen_set.clear()
+
+    def _tail_vectors(self, session: Session) -> None:
+        """Apply the notes whose outbox rows were marked done since the last look."""
+        assert self.dense is not None
+        q = select(IndexOutbox.id, IndexOutbox.interaction_id, IndexOutbox.indexed_at).where(
+            IndexOutbox.indexed_at.is_not(None)
+        )
+        if self._dense_mark is not None:
+            q = q.where(IndexOutbox.indexed_at >= self._dense_mark - _DENSE_SLACK)
+        rows = [r for r in session.execute(q) if r[0] not in self._dense_seen_set]
+        if not rows:
+            return
+        changed = sorted({r[1] for r in rows})
+        stored, vectors = self.dense.vectors_of(changed)
+        self.vectors.apply(changed, stored, vectors)
+        for rid, _, done in rows:
+            if len(self._dense_seen) == self._dense_seen.maxlen:
+                self._dense_seen_set.discard(self._dense_seen[0])
+            self._dense_seen.append(rid)
+            self._dense_seen_set.add(rid)
+            if done is not None and (self._dense_mark is None or done > self._dense_mark):
+                self._dense_mark = done
+
+    def _dense_search(self, vector: np.ndarray, flt: Filter) -> list[DenseHit]:
+        """Exact over the allowed rows when they are few; Chroma's HNSW when they are many."""
+        assert self.dense is not None
+        if self.vectors.allowed(flt) <= EXACT_LIMIT:
+            return self.vectors.search(vector, DEPTH, flt)
+        return self.dense.search(vector, DEPTH, chroma_where(flt))
 
     # -- searching -------------------------------------------------------------------------
 
@@ -169,8 +347,9 @@ class NoteSearch:
         dense_used = False
         if self.dense is not None and self.embedder is not None:
             try:
+                self.sync_vectors(session)
                 vector = self.embedder.question(question)
-                dense_hits = self.dense.search(vector, DEPTH, chroma_where(flt))
+                dense_hits = self._dense_search(vector, flt)
                 dense_used = True
             except Exception as exc:
                 # Answer from the lexical index alone rather than not at all.
@@ -236,6 +415,12 @@ class NoteSearch:
         notes = list(session.scalars(q.order_by(order, Interaction.id.desc()).limit(k)))
         hits = [NoteHit(n.id, 1.0 / (60 + i + 1)) for i, n in enumerate(notes)]
         return SearchResult(hits, False, notes={n.id: n for n in notes})
+
+
+def _database(session: Session) -> str:
+    """Which database a snapshot belongs to (a hash of its URL without the password)."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def _script(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,25 @@ class NoteMeta:
     author_id: int
     kind: str
     occurred_at: int  # seconds since the epoch, UTC
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """Where a stored vector comes from: note, passage number and filter fields."""
+
+    interaction_id: int
+    seq: int
+    meta: NoteMeta
+
+
+def _stored(m: Any) -> StoredPassage:
+    meta = NoteMeta(
+        customer_id=int(m["customer_id"]),
+        author_id=int(m["author_id"]),
+        kind=str(m["kind"]),
+        occurred_at=int(m["occurred_at"]),
+    )
+    return StoredPassage(int(m["interaction_id"]), int(m["seq"]), meta)
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,35 @@ class DenseIndex:
         for meta, dist in zip(result["metadatas"][0], result["distances"][0], strict=True):
             hits.append(DenseHit(int(meta["interaction_id"]), int(meta["seq"]), 1.0 - float(dist)))
         return hits
+
+    def scan(self, page: int = 5_000) -> Iterator[tuple[list[StoredPassage], np.ndarray]]:
+        """Every stored passage with its vector, a page at a time."""
+        offset = 0
+        while True:
+            got = self.collection.get(
+                include=["metadatas", "embeddings"], limit=page, offset=offset
+            )
+            metas = got["metadatas"] or []
+            if metas:
+                yield [_stored(m) for m in metas], np.asarray(got["embeddings"], np.float32)
+            if len(metas) < page:
+                return
+            offset += page
+
+    def vectors_of(self, interaction_ids: list[int]) -> tuple[list[StoredPassage], np.ndarray]:
+        """The stored passages and vectors of these notes (none for a note not stored)."""
+        stored: list[StoredPassage] = []
+        vectors: list[np.ndarray] = []
+        for i in range(0, len(interaction_ids), _CHUNK):
+            got = self.collection.get(
+                where={"interaction_id": {"$in": interaction_ids[i : i + _CHUNK]}},
+                include=["metadatas", "embeddings"],
+            )
+            metas = got["metadatas"] or []
+            if metas:
+                stored.extend(_stored(m) for m in metas)
+                vectors.append(np.asarray(got["embeddings"], np.float32))
+        return stored, (np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32))
 
     def note_ids(self, page: int = 5_000) -> set[int]:
         """Ids of the notes that have passages in the store."""

@@ -2,60 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from crm_core.models import IndexOutbox, Interaction
 from tests.conftest import TestBot
-
-
-def _log(bot: TestBot, who: str, line: str) -> int:
-    reply = bot(who, line)
-    assert reply.status == "ok", reply.text
-    return int(reply.buttons[0].payload["text"].split("#")[1])
-
-
-@pytest.fixture
-def book(testbot: TestBot) -> dict[str, int]:
-    """alice owns Acme and 华东物流; dave (West) owns Globex; notes on each."""
-    for who, line in (
-        ("alice", "new customer Acme Logistics"),
-        ("alice", "new customer 华东物流"),
-        ("dave", "new customer Globex"),
-    ):
-        assert testbot(who, line).status == "ok"
-    notes = {
-        "pricing_old": _log(
-            testbot, "alice", "log call Acme, 2026-06-02: Dana asked for 5% off the renewal."
-        ),
-        "pricing_new": _log(
-            testbot,
-            "alice",
-            "log call Acme, 2026-10-20: Dana now wants a 12% discount on the three-year renewal.",
-        ),
-        "security": _log(
-            testbot,
-            "alice",
-            "log meeting Acme, 2026-09-14: Security review with their CISO; "
-            "they need our SOC 2 report first.",
-        ),
-        "visit": _log(
-            testbot,
-            "alice",
-            "log visit Acme, 2026-08-03: Toured the Chicago warehouse, 40 forklifts.",
-        ),
-        "zh": _log(
-            testbot,
-            "alice",
-            "log visit 华东物流, 2026-10-08: 王经理说预算已经批了，希望下个月开始试用仓储系统。",
-        ),
-        "globex": _log(
-            testbot,
-            "dave",
-            "log call Globex, 2026-10-01: Globex wants a 30% discount and SOC 2 report.",
-        ),
-    }
-    return notes
+from tests.retrieval.conftest import log_note
 
 
 def _cited(reply) -> list[int]:  # type: ignore[no-untyped-def]
@@ -147,7 +98,7 @@ def test_deleted_note_leaves_the_answers(testbot: TestBot, book: dict[str, int])
 
 def test_logging_writes_the_outbox_in_the_same_transaction(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
-    note = _log(testbot, "alice", "log call Acme: hello")
+    note = log_note(testbot, "alice", "log call Acme: hello")
     rows = testbot.rows(select(IndexOutbox.interaction_id, IndexOutbox.indexed_at))
     assert rows == [(note, None)]
     # A refused log writes neither the note nor an outbox row.
