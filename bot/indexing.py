@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from bot.bootstrap import App
 from retrieval.worker import IndexWorker
@@ -24,6 +25,9 @@ class IndexerComponent:
         index.inline_drain = False
         self.worker = IndexWorker(index.indexer, self.app.settings.index_interval_seconds)
         self.worker.start()
+        # Building or loading the in-memory indexes takes seconds at scale: not on the loop,
+        # not in the first asker's reply.
+        threading.Thread(target=index.warm, name="crmbot-index-warm", daemon=True).start()
 
     async def stop(self) -> None:
         """Let the current batch finish."""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.db import unit_of_work
 from crm_core.settings import Settings
 from retrieval.ask import Asker
 from retrieval.embedders import Embedder, load_embedder
 from retrieval.indexer import Indexer
 from retrieval.search import NoteSearch
 from retrieval.store import DenseIndex, open_client
+
+log = logging.getLogger(__name__)
 
 # Notes pending beyond this are left to the worker instead of being indexed before an answer.
 INLINE_DRAIN = 64
@@ -29,6 +33,16 @@ class NoteIndex:
     location: str
     # Console and CLI have no worker: they index a small backlog before answering.
     inline_drain: bool = True
+
+    def warm(self) -> None:
+        """Load (or build) the in-memory indexes now, so the first question does not wait."""
+        try:
+            with unit_of_work(self.indexer.session_factory) as session:
+                self.search.sync(session)
+                self.search.sync_vectors(session)
+        except Exception as exc:
+            # The store may be down at start; the first question tries again.
+            log.warning("note index warm-up incomplete (%s)", type(exc).__name__)
 
     def catch_up(self) -> None:
         """Index a small backlog now so a note logged a moment ago is found by meaning too."""

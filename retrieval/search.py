@@ -231,7 +231,7 @@ class NoteSearch:
         assert self.dense is not None
         # Read the mark first: notes written while the store is read are applied again.
         mark = self._newest_done(session)
-        self.vectors.load(self.dense.scan())
+        self.vectors.load(self.dense.scan(), expected=self.dense.count())
         self._reset_dense(mark)
         self.vectors_origin = "store"
         self._save_vectors(session)

@@ -37,17 +37,30 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _table(parts: Iterable[tuple[list[StoredPassage], np.ndarray]]) -> tuple[Rows, np.ndarray]:
+def _table(
+    parts: Iterable[tuple[list[StoredPassage], np.ndarray]], expected: int = 0
+) -> tuple[Rows, np.ndarray]:
     cols, kinds, codes = Rows.collect()
-    mats: list[np.ndarray] = []
+    # Filled in place: a list of pages joined at the end would hold the vectors twice.
+    matrix = np.zeros((0, 0), np.float16)
+    n = 0
     for stored, vectors in parts:
+        if not len(stored):
+            continue
         for sp in stored:
             Rows.add(cols, kinds, codes, sp.interaction_id, sp.seq, sp.meta)
-        if len(stored):
-            # Unit length, half precision: 768 bytes a passage with the 384-dim E5 model.
-            mats.append(_unit(vectors).astype(np.float16))
-    matrix = np.concatenate(mats) if mats else np.zeros((0, 0), np.float16)
-    return Rows.from_lists(cols, kinds), matrix
+        if matrix.shape[1] != vectors.shape[1]:
+            matrix = np.empty((max(expected, len(stored)), vectors.shape[1]), np.float16)
+        if n + len(stored) > len(matrix):
+            # More than expected (written while read): grow by half again.
+            rows = max(n + len(stored), len(matrix) * 3 // 2)
+            grown = np.empty((rows, matrix.shape[1]), np.float16)
+            grown[:n] = matrix[:n]
+            matrix = grown
+        # Unit length, half precision: 768 bytes a passage with the 384-dim E5 model.
+        matrix[n : n + len(stored)] = _unit(vectors)
+        n += len(stored)
+    return Rows.from_lists(cols, kinds), matrix[:n]
 
 
 class VectorTable:
@@ -64,9 +77,11 @@ class VectorTable:
         self.loaded = False
         self.folds = 0
 
-    def load(self, parts: Iterable[tuple[list[StoredPassage], np.ndarray]]) -> None:
-        """Replace everything with these passages and vectors (e.g. `DenseIndex.scan()`)."""
-        self._install(*_table(parts))
+    def load(
+        self, parts: Iterable[tuple[list[StoredPassage], np.ndarray]], expected: int = 0
+    ) -> None:
+        """Replace everything with these passages and vectors (`expected`: about how many)."""
+        self._install(*_table(parts, expected))
 
     def _install(self, rows: Rows, matrix: np.ndarray) -> None:
         note = np.asarray(rows.note)

@@ -171,7 +171,9 @@ def test_vector_table_filters_by_kind_time_and_customer() -> None:
         for i, k in enumerate(["call", "visit", "email", "call", "visit", "call"], start=1)
     ]
     vectors = rng.normal(size=(6, 8)).astype(np.float32)
-    table.load([(stored, vectors)])
+    # Read in pages, more rows than the store said it had (a note written meanwhile).
+    table.load([(stored[:2], vectors[:2]), (stored[2:], vectors[2:])], expected=1)
+    assert table.size == 6
     q = vectors[0]
     assert table.search(q, 1, Filter())[0].interaction_id == 1
     assert {h.interaction_id for h in table.search(q, 9, Filter(kinds=frozenset({"call"})))} == {
