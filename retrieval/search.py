@@ -308,9 +308,10 @@ class NoteSearch:
     def _dense_search(self, vector: np.ndarray, flt: Filter) -> list[DenseHit]:
         """Exact over the allowed rows when they are few; Chroma's HNSW when they are many."""
         assert self.dense is not None
-        if self.vectors.allowed(flt) <= EXACT_LIMIT:
-            return self.vectors.search(vector, DEPTH, flt)
-        return self.dense.search(vector, DEPTH, chroma_where(flt))
+        hits = self.vectors.search(vector, DEPTH, flt, limit=EXACT_LIMIT)
+        if hits is None:
+            hits = self.dense.search(vector, DEPTH, chroma_where(flt))
+        return hits
 
     # -- searching -------------------------------------------------------------------------
 

@@ -142,26 +142,22 @@ class VectorTable:
         with self._lock:
             return int(self._alive.sum()) + sum(len(ps) for ps, _ in self._fresh.values())
 
-    def allowed(self, flt: Filter) -> int:
-        """How many passages `flt` lets through."""
-        with self._lock:
-            n = int(self._rows.mask(flt, self._alive).sum())
-            fresh = self._fresh_part()
-        if fresh is not None:
-            n += int(fresh[0].mask(flt, np.ones(len(fresh[0]), dtype=bool)).sum())
-        return n
-
-    def search(self, vector: np.ndarray, k: int, flt: Filter) -> list[DenseHit]:
-        """The `k` passages most similar to `vector` among those `flt` lets through (exact)."""
+    def search(
+        self, vector: np.ndarray, k: int, flt: Filter, *, limit: int | None = None
+    ) -> list[DenseHit] | None:
+        """The `k` passages most similar to `vector` among those `flt` lets through (exact);
+        None when more than `limit` pass (a search for the HNSW index)."""
         q = _unit(vector.reshape(1, -1))[0]
         with self._lock:
             parts = [(self._rows, self._matrix, self._alive)]
             fresh = self._fresh_part()
         if fresh is not None:
             parts.append((fresh[0], fresh[1], np.ones(len(fresh[0]), dtype=bool)))
+        allowed = [np.flatnonzero(rows.mask(flt, alive)) for rows, _, alive in parts]
+        if limit is not None and sum(len(idx) for idx in allowed) > limit:
+            return None
         found: list[tuple[float, int, int]] = []
-        for rows, matrix, alive in parts:
-            idx = np.flatnonzero(rows.mask(flt, alive))
+        for (rows, matrix, _), idx in zip(parts, allowed, strict=True):
             if not len(idx):
                 continue
             sims = np.concatenate(

@@ -188,4 +188,6 @@ def test_vector_table_filters_by_kind_time_and_customer() -> None:
         6,
     }
     assert table.search(q, 9, Filter(kinds=frozenset({"meeting"}))) == []
-    assert table.allowed(Filter(customers=frozenset({1}))) == 2
+    one = Filter(customers=frozenset({1}))
+    assert len(table.search(q, 9, one, limit=2) or []) == 2
+    assert table.search(q, 9, one, limit=1) is None  # more rows than the limit: not exact
