@@ -419,9 +419,19 @@ class NoteSearch:
 
 
 def _database(session: Session) -> str:
-    """Which database a snapshot belongs to (a hash of its URL without the password)."""
+    """Which database a snapshot belongs to: its URL (no password) and its first note.
+
+    The first note tells a database recreated at the same path from the one the snapshot was
+    taken of; only a hash of it is kept.
+    """
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
+    first = session.execute(
+        select(Interaction.id, Interaction.occurred_at, Interaction.text)
+        .order_by(Interaction.id)
+        .limit(1)
+    ).first()
+    key = repr((url, None if first is None else tuple(first)))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _script(text: str) -> str:
