@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,23 +85,29 @@ class DenseIndex:
         self._client = client
         self.name = name
         self._collection: Any = None
+        # The indexing worker and a question may be first at once: one client, one collection.
+        self._open_lock = threading.RLock()
 
     @property
     def client(self) -> Any:
         """The Chroma client, made on first use."""
-        if callable(self._client) and not hasattr(self._client, "heartbeat"):
-            self._client = self._client()
-        return self._client
+        with self._open_lock:
+            if callable(self._client) and not hasattr(self._client, "heartbeat"):
+                self._client = self._client()
+            return self._client
 
     @property
     def collection(self) -> Any:
         """The collection, created on first use (cosine space, no embedding function)."""
-        if self._collection is None:
-            # No embedding function: Chroma's default one would download a model.
-            self._collection = self.client.get_or_create_collection(
-                self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
-        return self._collection
+        with self._open_lock:
+            if self._collection is None:
+                # No embedding function: Chroma's default one would download a model.
+                self._collection = self.client.get_or_create_collection(
+                    self.name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            return self._collection
 
     def upsert(self, passages: list[Passage], metas: list[NoteMeta], vectors: np.ndarray) -> None:
         """Store passages (ids `note:seq`) with their vectors and filter fields."""
@@ -192,7 +199,8 @@ class DenseIndex:
             self.client.delete_collection(self.name)
         except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
             log.debug("no collection %s to drop: %s", self.name, type(exc).__name__)
-        self._collection = None
+        with self._open_lock:
+            self._collection = None
 
     def heartbeat(self) -> bool:
         """Whether the store answers."""

@@ -10,6 +10,7 @@ import pytest
 from bot import serve as serve_mod
 from bot.bootstrap import App
 from bot.serve import Runtime, ServeError, plan, run_until
+from tests.conftest import TestBot
 
 
 class Recorder:
@@ -68,3 +69,30 @@ async def test_health_check_and_component_lifecycle(
     runtime = await asyncio.wait_for(task, 10)
     assert runtime.port == runtime_port
     assert events == ["start", "stop"]
+
+
+async def test_indexer_component_indexes_and_loads_the_index_before_any_question(
+    crm_app: App, testbot: TestBot
+) -> None:
+    """serve's indexer drains the outbox and builds the in-memory indexes in the background."""
+    from bot.indexing import IndexerComponent
+
+    testbot("alice", "new customer Acme")
+    testbot("alice", "log call Acme: Dana wants 12% off the renewal")
+    crm_app.settings.index_interval_seconds = 0.05
+    component = IndexerComponent(crm_app)
+    await component.start()
+    try:
+        index = crm_app.notes()
+        for _ in range(400):
+            warm = index.search.lexical_origin and index.search.vectors_origin
+            if warm and index.indexer.pending() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert index.indexer.pending() == 0
+        assert index.search.lexical_origin == "database"
+        assert index.search.vectors_origin == "store"
+        assert index.search.lexical.live_notes() == 1
+        assert not index.inline_drain  # answers leave indexing to the worker
+    finally:
+        await component.stop()
