@@ -277,6 +277,8 @@ class LexicalIndex:
             if (path / "bm25").exists():
                 # Memory-mapped: only the columns of the words asked about are read.
                 bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)
+        except FileNotFoundError:
+            return None  # none saved yet: the usual first start
         except (OSError, ValueError, KeyError) as exc:
             log.info("no usable lexical snapshot (%s)", type(exc).__name__)
             return None

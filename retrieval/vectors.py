@@ -197,6 +197,8 @@ class VectorTable:
                 return None
             rows = Rows.load(path, list(meta["kinds"]))
             matrix = np.load(path / "vectors.npy")
+        except FileNotFoundError:
+            return None  # none saved yet: the usual first start
         except (OSError, ValueError, KeyError) as exc:
             log.info("no usable vector snapshot (%s)", type(exc).__name__)
             return None
