@@ -1,4 +1,4 @@
-"""Interactions: logging calls, meetings, visits, emails, chats and notes, and undoing them."""
+"""Interactions: logging calls, meetings, visits, emails, chats and notes; editing, undoing."""
 
 from __future__ import annotations
 
@@ -91,13 +91,36 @@ def get_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
     return note
 
 
+def _ensure_may_change(ctx: Ctx, note: Interaction, refusal: str) -> None:
+    ensure_customer_access(ctx.actor, note.customer)
+    if note.author_id != ctx.actor.id and ctx.actor.role == Role.rep:
+        # A rep may not change what a colleague or their manager wrote on the account.
+        raise PermissionDenied(refusal, id=note.id)
+
+
+def edit_interaction(ctx: Ctx, interaction_id: int, text: str) -> tuple[Interaction, bool]:
+    """Replace a note's text; the note and whether anything changed."""
+    text = text.strip()
+    if not text:
+        raise Invalid("error.edit_text_missing", id=interaction_id)
+    if len(text) > MAX_TEXT:
+        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    note = get_interaction(ctx, interaction_id)
+    _ensure_may_change(ctx, note, "error.edit_not_yours")
+    if note.text == text:
+        return note, False
+    before = audit.snapshot(note)
+    note.text = text
+    audit.record(ctx.session, ctx.actor, "interaction.update", note, before)
+    # The note index re-reads the note: its old passages leave, the new ones come in.
+    note_outbox.enqueue(ctx.session, [note.id], now=ctx.now())
+    return note, True
+
+
 def undo_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
     """Remove a logged interaction (kept in the database and audit log, hidden everywhere)."""
     note = get_interaction(ctx, interaction_id)
-    ensure_customer_access(ctx.actor, note.customer)
-    if note.author_id != ctx.actor.id and ctx.actor.role == Role.rep:
-        # A rep may not hide what a colleague or their manager wrote on the account.
-        raise PermissionDenied("error.undo_not_yours", id=note.id)
+    _ensure_may_change(ctx, note, "error.undo_not_yours")
     before = audit.snapshot(note)
     note.deleted_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "interaction.delete", note, before)

@@ -1,4 +1,4 @@
-"""Verbs about interactions: log, undo."""
+"""Verbs about interactions: log, edit, undo."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from crm_core.resolve import (
     resolve_customer,
     resolve_deal,
 )
-from crm_core.services.interactions import log_interaction, undo_interaction
+from crm_core.services.interactions import edit_interaction, log_interaction, undo_interaction
 from crm_core.text import fold
 from crm_core.timephrases import find_follow_up
 from crm_core.when import parse_when
@@ -148,6 +148,32 @@ def _follow_up_button(req: Request, note: str, customer: Customer) -> list[Butto
     ]
 
 
+def edit(req: Request) -> Reply:
+    """Replace a note's text: `edit #42: the corrected text`."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    m = _ID.match(head.strip()) if head else None
+    if m is None or body is None:
+        raise Invalid("usage.edit")
+    note, changed = edit_interaction(ctx, int(m.group(1)), body)
+    if not changed:
+        return Reply(text=t("edit.unchanged", id=note.id), status="info")
+    return Reply(
+        text=t(
+            "edit.done",
+            id=note.id,
+            kind=fmt.kind(t, note.kind),
+            customer=note.customer.name,
+            when=fmt.local_time(note.occurred_at, ctx.tz),
+        ),
+        items=[fmt.preview(note.text)],
+        buttons=[
+            Button.run(t("button.view_note"), f"note #{note.id}"),
+            Button.run(t("button.open"), f"customer #{note.customer_id}"),
+        ],
+    )
+
+
 def undo(req: Request) -> Reply:
     """Remove a logged interaction by its number (the Undo button sends this)."""
     t, ctx = req.t, req.ctx
@@ -178,6 +204,14 @@ VERBS = [
         ),
         writes=True,
         aliases=("记录",),
+    ),
+    Verb(
+        "edit",
+        edit,
+        usage="edit #<note number>: <the corrected text>",
+        examples=("edit #42: Dana wants 15% off the renewal, not 12%",),
+        writes=True,
+        aliases=("修改",),
     ),
     Verb(
         "undo",

@@ -1,4 +1,4 @@
-"""Logging interactions and undoing them through the real dispatcher."""
+"""Logging interactions, editing and undoing them through the real dispatcher."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Interaction, InteractionKind
+from crm_core.models import AuditEntry, IndexOutbox, Interaction, InteractionKind
 from tests.conftest import TestBot
 
 
@@ -157,3 +157,41 @@ def test_rep_cannot_undo_a_colleagues_note(testbot: TestBot) -> None:
     assert refused.status == "error" and "author or a manager" in refused.text
     assert testbot.query(select(Interaction))[0].deleted_at is None
     assert testbot("bob", f"undo #{note.id}").status == "ok"
+
+
+def test_edit_replaces_the_text_audited_and_reindexed(testbot: TestBot) -> None:
+    """The author corrects a note: new text, an audit entry with the old one, an outbox row."""
+    _setup(testbot)
+    testbot("alice", "log call Acme: Dana wants 12% off the renewal")
+    (note,) = testbot.query(select(Interaction))
+    reply = testbot("alice", f"edit #{note.id}: Dana wants 15% off the renewal, not 12%")
+    assert reply.status == "ok", reply.text
+    assert reply.text.startswith(f"Updated note #{note.id}")
+    assert [b.label for b in reply.buttons] == ["Show note", "Open"]
+    assert testbot.query(select(Interaction.text)) == ["Dana wants 15% off the renewal, not 12%"]
+    (entry,) = testbot.query(select(AuditEntry).where(AuditEntry.action == "interaction.update"))
+    assert entry.actor_id == testbot.users["alice"]
+    assert entry.changes == {
+        "text": ["Dana wants 12% off the renewal", "Dana wants 15% off the renewal, not 12%"]
+    }
+    assert testbot.count(IndexOutbox) == 2  # the log, then the edit
+    audited = testbot.count(AuditEntry)
+    same = testbot("alice", f"修改 #{note.id}： Dana wants 15% off the renewal, not 12% ")
+    assert same.status == "info" and "nothing changed" in same.text
+    assert testbot.count(IndexOutbox) == 2 and testbot.count(AuditEntry) == audited
+
+
+def test_edit_is_access_checked_like_undo(testbot: TestBot) -> None:
+    """Another book's rep gets "no note"; a colleague is refused; the manager may edit."""
+    testbot("alice", "new customer Acme")
+    testbot("bob", "log call Acme: manager's note")
+    (note,) = testbot.query(select(Interaction))
+    other = testbot("dave", f"edit #{note.id}: mine now")
+    missing = testbot("dave", "edit #99999: mine now")
+    assert other.text.replace(str(note.id), "N") == missing.text.replace("99999", "N")
+    refused = testbot("alice", f"edit #{note.id}: corrected")
+    assert refused.status == "error" and "author or a manager can change it" in refused.text
+    assert testbot.query(select(Interaction.text)) == ["manager's note"]
+    assert testbot("bob", f"edit #{note.id}: manager's corrected note").status == "ok"
+    testbot("bob", f"undo #{note.id}")
+    assert "no note" in testbot("bob", f"edit #{note.id}: again").text.lower()

@@ -96,6 +96,18 @@ def test_deleted_note_leaves_the_answers(testbot: TestBot, book: dict[str, int])
     assert book["security"] not in _cited(reply)
 
 
+def test_an_edited_note_answers_with_its_new_text(testbot: TestBot, book: dict[str, int]) -> None:
+    before = testbot("alice", "ask Acme: what discount does Dana want now?")
+    assert _cited(before)[0] == book["pricing_new"] and "12%" in before.text
+    fixed = "Dana now wants an 18% discount on the three-year renewal."
+    assert testbot("alice", f"edit #{book['pricing_new']}: {fixed}").status == "ok"
+    after = testbot("alice", "ask Acme: what discount does Dana want now?")
+    assert _cited(after)[0] == book["pricing_new"]
+    assert "18%" in after.text and "12%" not in after.text
+    index = testbot.dispatcher.notes()  # type: ignore[misc]
+    assert index.dense.count() == len(book)  # the old passage was replaced, not added to
+
+
 def test_logging_writes_the_outbox_in_the_same_transaction(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
     note = log_note(testbot, "alice", "log call Acme: hello")
