@@ -72,6 +72,9 @@ async def test_every_verb_of_the_language(slack: SlackHarness) -> None:
     full = await press(slack, button(answer, "Show note [1]"))
     assert "wants 12% off" in blocks_text(full["blocks"])
     note_id = slack.testbot.query(select(Interaction.id))[0]
+    edited = await ask(f"edit #{note_id}: Dana wants 15% off, not 12%")
+    assert f"Updated note #{note_id}" in edited["text"]
+    assert "15% off" in blocks_text((await press(slack, button(edited, "Show note")))["blocks"])
     undone = await ask(f"undo #{note_id}")
     assert "Removed" in undone["text"] or "removed" in undone["text"].lower()
     assert slack.testbot.query(select(Interaction.deleted_at))[0] is not None

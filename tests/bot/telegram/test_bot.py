@@ -99,6 +99,22 @@ async def test_log_by_text_then_undo_by_button(
     assert book.query(select(Interaction.deleted_at))[0] is not None
 
 
+async def test_edit_in_chinese_then_show_the_note(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """修改 corrects a note; its keyboard opens the corrected note."""
+    await _ask(tg, fake_api, ALICE, "log visit Acme: Dana liked the demo")
+    (note_id,) = book.query(select(Interaction.id))
+    reply = await _ask(tg, fake_api, ALICE, f"修改 #{note_id}：Dana <b>loved</b> the demo")
+    assert reply.startswith(f"Updated note #{note_id}")
+    keyboard = _last_keyboard(fake_api, ALICE)
+    assert set(keyboard) == {"Show note", "Open"}
+    before = _count(fake_api, ALICE)
+    await tg.press(ALICE, keyboard["Show note"])
+    assert "Dana <b>loved</b> the demo" in await _reply(fake_api, ALICE, before)
+    assert book.query(select(Interaction.text)) == ["Dana <b>loved</b> the demo"]
+
+
 async def test_expired_forged_and_foreign_buttons(
     tg: Chat, fake_api: FakeBotApi, book: TestBot, clock: FakeClock
 ) -> None:
