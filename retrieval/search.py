@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import visible_customer_ids
-from crm_core.models import IndexOutbox, Interaction, Role, User
+from crm_core.models import IndexOutbox, Interaction, Role, User, utcnow
 from retrieval.embedders import Embedder
 from retrieval.fusion import RRF_K, rrf
 from retrieval.indexer import KEEP_DONE
@@ -36,10 +36,9 @@ _LOOKBACK = 500
 # Done outbox rows are kept KEEP_DONE: a snapshot or a process idle for longer than half of
 # that could miss changes, so it starts over from the database.
 MAX_GAP = KEEP_DONE.total_seconds() / 2
-# Outbox rows marked done this long before the newest one seen are read again: workers'
-# clocks differ a little and a drain's rows are marked in one go.
-_DENSE_SLACK = timedelta(seconds=60)
-_DENSE_SEEN = 20_000
+# Outbox rows marked done up to this long before the last look are read again: a drain's
+# commit lands a moment after the time it writes, and workers' clocks differ a little.
+_DENSE_SLACK = timedelta(seconds=30)
 
 
 @dataclass
@@ -109,10 +108,10 @@ class NoteSearch:
         self.vectors = VectorTable()
         self.snapshot_dir = None if snapshot_root is None else snapshot_root / "lexical"
         self.vector_dir = None if snapshot_root is None else snapshot_root / "vectors"
-        self._dense_mark: datetime | None = None
+        self._dense_cursor = utcnow()
         self._dense_synced_at = 0.0
-        self._dense_seen: deque[int] = deque(maxlen=_DENSE_SEEN)
-        self._dense_seen_set: set[int] = set()
+        # Outbox rows already applied that are still inside the slack window, and when done.
+        self._dense_seen: dict[int, datetime] = {}
         self._dense_lock = threading.Lock()
         # Where each in-memory index last came from ("database", "store" or "snapshot").
         self.lexical_origin = ""
@@ -224,15 +223,11 @@ class NoteSearch:
                 self._tail_vectors(session)
             self._dense_synced_at = time.monotonic()
 
-    def _newest_done(self, session: Session) -> datetime | None:
-        return session.scalar(select(func.max(IndexOutbox.indexed_at)))
-
     def _load_vectors(self, session: Session) -> None:
         assert self.dense is not None
-        # Read the mark first: notes written while the store is read are applied again.
-        mark = self._newest_done(session)
+        # Before reading the store: rows marked done by now are in what it returns.
+        self._start_cursor(session)
         self.vectors.load(self.dense.scan(), expected=self.dense.count())
-        self._reset_dense(mark)
         self.vectors_origin = "store"
         self._save_vectors(session)
 
@@ -242,7 +237,7 @@ class NoteSearch:
         meta = {
             "database": _database(session),
             "collection": self.dense.name,
-            "mark": None if self._dense_mark is None else self._dense_mark.isoformat(),
+            "cursor": self._dense_cursor.isoformat(),
             "taken": time.time(),
         }
         try:
@@ -264,8 +259,8 @@ class NoteSearch:
         ):
             log.info("vector snapshot is for another database or model, or too old; reloading")
             return False
-        mark = meta.get("mark")
-        self._reset_dense(None if mark is None else datetime.fromisoformat(mark))
+        self._dense_cursor = datetime.fromisoformat(str(meta["cursor"]))
+        self._dense_seen = {}
         self._tail_vectors(session)
         # Notes being written right now explain a small difference; anything more is a store
         # that was rebuilt or replaced behind the snapshot's back.
@@ -278,32 +273,42 @@ class NoteSearch:
         self.vectors_origin = "snapshot"
         return True
 
-    def _reset_dense(self, mark: datetime | None) -> None:
-        self._dense_mark = mark
-        self._dense_seen.clear()
-        self._dense_seen_set.clear()
+    def _start_cursor(self, session: Session) -> None:
+        """Look at the outbox from now on; rows done in the slack window count as applied."""
+        self._dense_cursor = utcnow()
+        since = self._dense_cursor - _DENSE_SLACK
+        done = session.execute(
+            select(IndexOutbox.id, IndexOutbox.indexed_at).where(IndexOutbox.indexed_at >= since)
+        )
+        self._dense_seen = {rid: at for rid, at in done if at is not None}
 
     def _tail_vectors(self, session: Session) -> None:
         """Apply the notes whose outbox rows were marked done since the last look."""
         assert self.dense is not None
-        q = select(IndexOutbox.id, IndexOutbox.interaction_id, IndexOutbox.indexed_at).where(
-            IndexOutbox.indexed_at.is_not(None)
-        )
-        if self._dense_mark is not None:
-            q = q.where(IndexOutbox.indexed_at >= self._dense_mark - _DENSE_SLACK)
-        rows = [r for r in session.execute(q) if r[0] not in self._dense_seen_set]
-        if not rows:
-            return
-        changed = sorted({r[1] for r in rows})
-        stored, vectors = self.dense.vectors_of(changed)
-        self.vectors.apply(changed, stored, vectors)
-        for rid, _, done in rows:
-            if len(self._dense_seen) == self._dense_seen.maxlen:
-                self._dense_seen_set.discard(self._dense_seen[0])
-            self._dense_seen.append(rid)
-            self._dense_seen_set.add(rid)
-            if done is not None and (self._dense_mark is None or done > self._dense_mark):
-                self._dense_mark = done
+        cursor = utcnow()
+        since = self._dense_cursor - _DENSE_SLACK
+        rows = [
+            (rid, iid, at)
+            for rid, iid, at in session.execute(
+                select(IndexOutbox.id, IndexOutbox.interaction_id, IndexOutbox.indexed_at).where(
+                    IndexOutbox.indexed_at >= since
+                )
+            )
+            if rid not in self._dense_seen and at is not None
+        ]
+        if rows:
+            changed = sorted({iid for _, iid, _ in rows})
+            stored, vectors = self.dense.vectors_of(changed)
+            folds = self.vectors.folds
+            self.vectors.apply(changed, stored, vectors)
+            self._dense_seen.update((rid, at) for rid, _, at in rows)
+            if self.vectors.folds != folds:
+                # Folding made a new whole table: the next start can begin from it.
+                self._save_vectors(session)
+        self._dense_cursor = cursor
+        # Rows older than the next window are never read again: forget them.
+        horizon = cursor - _DENSE_SLACK
+        self._dense_seen = {r: at for r, at in self._dense_seen.items() if at >= horizon}
 
     def _dense_search(self, vector: np.ndarray, flt: Filter) -> list[DenseHit]:
         """Exact over the allowed rows when they are few; Chroma's HNSW when they are many."""

@@ -191,3 +191,31 @@ def test_vector_table_filters_by_kind_time_and_customer() -> None:
     one = Filter(customers=frozenset({1}))
     assert len(table.search(q, 9, one, limit=2) or []) == 2
     assert table.search(q, 9, one, limit=1) is None  # more rows than the limit: not exact
+
+
+def test_notes_indexed_before_the_load_are_not_fetched_again(
+    testbot: TestBot,
+    book: dict[str, int],
+    embedder: Embedder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reindex marks thousands of rows done at once: the load has them, the tail skips them."""
+    index = _open(testbot, embedder, tmp_path / "d")
+    index.indexer.reindex()  # every outbox row marked done in one statement
+    fetched: list[list[int]] = []
+    real = index.dense.vectors_of
+
+    def spy(ids: list[int]):  # type: ignore[no-untyped-def]
+        fetched.append(list(ids))
+        return real(ids)
+
+    monkeypatch.setattr(index.dense, "vectors_of", spy)
+    _search(testbot, index.search, "alice", "discount")
+    _search(testbot, index.search, "alice", "discount")
+    assert fetched == [] and index.search.vectors.size == len(book)
+    new = log_note(testbot, "alice", "log call Acme: asked for the SOC 2 bridge letter")
+    index.indexer.drain()
+    _search(testbot, index.search, "alice", "bridge letter")
+    _search(testbot, index.search, "alice", "bridge letter")
+    assert fetched == [[new]]
