@@ -253,6 +253,7 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        Index("ix_interactions_occurred", "occurred_at"),
         UniqueConstraint("idempotency_key"),
     )
 
