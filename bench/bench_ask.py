@@ -161,6 +161,8 @@ def freshness(app, rng: random.Random, probes: int = 10) -> list[float]:  # type
         for i in range(probes):
             # Log at a random point of the worker's one-second cycle.
             time.sleep(rng.uniform(0, 1))
+            # Earlier runs left probes on this customer: look only at notes from now on.
+            since = int(time.time()) - 1
             t0 = time.perf_counter()
             app.dispatcher.dispatch(
                 Command(
@@ -173,7 +175,8 @@ def freshness(app, rng: random.Random, probes: int = 10) -> list[float]:  # type
             while True:
                 with unit_of_work(app.session_factory) as s:
                     index.search.sync_vectors(s)
-                near = index.search.vectors.search(probe, 50, Filter(customers=frozenset({cid})))
+                new = Filter(customers=frozenset({cid}), since=since)
+                near = index.search.vectors.search(probe, 50, new)
                 if note in {h.interaction_id for h in near}:
                     break
                 time.sleep(0.01)

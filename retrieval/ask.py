@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -111,8 +111,22 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
         for i in range(len(folded))
         for j in range(i + 2, min(len(folded), i + _SUBSTRING_MAX) + 1)
     }
+    # Only names that could match are read: a Latin name's forms start with its first word;
+    # a Chinese name's start at its first or third character (short forms drop a city), so
+    # the question holds that pair of characters.
+    pairs = sorted(
+        {folded[i : i + 2] for i in range(len(folded) - 1) if not folded[i : i + 2].isascii()}
+    )
+    could: list[ColumnElement[bool]] = []
+    if pairs:
+        could += [func.substr(Customer.name_key, at, 2).in_(pairs) for at in (1, 3)]
+    for w in sorted(set(words)):
+        like = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        could += [Customer.name_key == w, Customer.name_key.like(f"{like} %", escape="\\")]
+    if not could:
+        return None
     rows = ctx.session.execute(
-        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor))
+        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor), or_(*could))
     ).all()
     best: list[int] = []
     best_len = 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm_core.models import IndexOutbox, Interaction
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.models import IndexOutbox, Interaction, User
+from retrieval.ask import find_customer
 from tests.conftest import TestBot
 from tests.retrieval.conftest import log_note
 
@@ -137,3 +140,32 @@ def test_a_question_with_only_a_time_reads_the_newest_notes(
     assert set(_cited(zh)) == {book["pricing_new"], book["security"]}
     first = testbot("alice", "ask Acme: what was discussed in the first call?")
     assert _cited(first)[0] == book["pricing_old"]
+
+
+def test_find_customer_reads_only_names_that_could_match(testbot: TestBot) -> None:
+    """Latin first words, Chinese short forms, LIKE's wildcards taken literally, visibility."""
+    for line in (
+        "new customer Northwind Traders",
+        "new customer 100% Fresh_Foods",
+        "new customer 10 Fresh Foods",
+        "new customer 杭州云帆科技有限公司",
+        "new customer IBM中国",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert testbot("dave", "new customer Globex Corporation").status == "ok"
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+
+        def named(question: str) -> str | None:
+            found = find_customer(ctx, question)
+            return None if found is None else found.name
+
+        assert named("what did Northwind say about pricing?") == "Northwind Traders"
+        assert named("any news from northwind traders?") == "Northwind Traders"
+        assert named("did 100% fresh_foods renew?") == "100% Fresh_Foods"
+        assert named("did 10 fresh foods renew?") == "10 Fresh Foods"
+        assert named("云帆最近怎么样？") == "杭州云帆科技有限公司"
+        assert named("杭州云帆科技对价格有什么意见") == "杭州云帆科技有限公司"
+        assert named("IBM中国的预算批了吗") == "IBM中国"
+        assert named("what about Globex?") is None  # dave's customer: not alice's to name
+        assert named("what did they say about pricing?") is None
