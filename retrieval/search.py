@@ -378,21 +378,22 @@ class NoteSearch:
                 dense_order.append(d.interaction_id)
         fused = rrf([lex_order, dense_order])
         # The indexes may lag a change by a moment: keep only notes that are live and visible now.
-        ids = [i for i, _ in fused]
-        rows = _live_visible(session, ids, customers)
-        fused = _cross_language(fused, by_note, rows, question)
+        openings = _live_visible(session, [i for i, _ in fused], customers)
+        fused = _cross_language(fused, by_note, openings, question)
         hits = []
         for iid, score in fused:
-            if iid in rows:
+            if iid in openings:
                 by_note[iid].score = score
                 hits.append(by_note[iid])
+        notes = _load_notes(session, [h.interaction_id for h in hits[: max(k, 1)]])
         sims = [h.similarity for h in dense_hits]
         return SearchResult(
-            hits[: max(k, 1)],
+            # A note removed between the two reads is left out.
+            [h for h in hits[: max(k, 1)] if h.interaction_id in notes],
             dense_used,
             dense_best=max(sims) if sims else None,
             dense_median=float(np.median(sims)) if sims else None,
-            notes=rows,
+            notes=notes,
         )
 
     def latest(
@@ -441,8 +442,7 @@ def _database(session: Session) -> str:
 
 def _script(text: str) -> str:
     """ "zh" when Chinese characters make up a good part of the letters, else "en"."""
-    # The opening of a note says its language as well as the whole of it does.
-    letters = [ch for ch in text[:300] if ch.isalpha()]
+    letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return "en"
     return "zh" if sum(1 for ch in letters if has_cjk(ch)) * 3 >= len(letters) else "en"
@@ -451,7 +451,7 @@ def _script(text: str) -> str:
 def _cross_language(
     fused: list[tuple[int, float]],
     by_note: dict[int, NoteHit],
-    rows: dict[int, Interaction],
+    openings: dict[int, str],
     question: str,
 ) -> list[tuple[int, float]]:
     """A note in the other language than the question cannot match it word for word: BM25's
@@ -460,13 +460,13 @@ def _cross_language(
     out = []
     for iid, score in fused:
         hit = by_note.get(iid)
-        note = rows.get(iid)
+        opening = openings.get(iid)
         if (
             hit
-            and note
+            and opening is not None
             and hit.dense_rank
             and hit.lexical_rank is None
-            and _script(note.text) != asked
+            and _script(opening) != asked
         ):
             score = 2.0 / (RRF_K + hit.dense_rank)
         out.append((iid, score))
@@ -475,16 +475,26 @@ def _cross_language(
 
 def _live_visible(
     session: Session, ids: list[int], customers: frozenset[int] | None
-) -> dict[int, Interaction]:
+) -> dict[int, str]:
+    """The notes among `ids` still live and visible, with the opening of each (its language)."""
+    if not ids:
+        return {}
+    q = select(Interaction.id, Interaction.customer_id, func.substr(Interaction.text, 1, 300))
+    q = q.where(Interaction.id.in_(ids), Interaction.deleted_at.is_(None))
+    return {
+        iid: opening
+        for iid, customer, opening in session.execute(q)
+        if customers is None or customer in customers
+    }
+
+
+def _load_notes(session: Session, ids: list[int]) -> dict[int, Interaction]:
+    """The notes an answer shows, with the customer and author each source line names."""
     if not ids:
         return {}
     q = (
         select(Interaction)
         .where(Interaction.id.in_(ids), Interaction.deleted_at.is_(None))
-        # Every answer names each source's customer and author: two queries, not twenty.
         .options(selectinload(Interaction.customer), selectinload(Interaction.author))
     )
-    rows = {n.id: n for n in session.scalars(q)}
-    if customers is not None:
-        rows = {i: n for i, n in rows.items() if n.customer_id in customers}
-    return rows
+    return {n.id: n for n in session.scalars(q)}
