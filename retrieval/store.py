@@ -148,7 +148,7 @@ class DenseIndex:
             hits.append(DenseHit(int(meta["interaction_id"]), int(meta["seq"]), 1.0 - float(dist)))
         return hits
 
-    def scan(self, page: int = 5_000) -> Iterator[tuple[list[StoredPassage], np.ndarray]]:
+    def scan(self, page: int = 1_000) -> Iterator[tuple[list[StoredPassage], np.ndarray]]:
         """Every stored passage with its vector, a page at a time."""
         offset = 0
         while True:

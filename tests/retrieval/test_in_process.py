@@ -219,3 +219,20 @@ def test_notes_indexed_before_the_load_are_not_fetched_again(
     _search(testbot, index.search, "alice", "bridge letter")
     _search(testbot, index.search, "alice", "bridge letter")
     assert fetched == [[new]]
+
+
+def test_a_big_book_builds_its_lexical_index_in_a_child_process(
+    testbot: TestBot,
+    book: dict[str, int],
+    embedder: Embedder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the threshold the build runs in a child; the process maps what the child saved."""
+    monkeypatch.setattr("retrieval.search.CHILD_BUILD_NOTES", 1)
+    index = _open(testbot, embedder, tmp_path / "d")
+    index.indexer.drain()
+    found = _search(testbot, index.search, "alice", "discount on the renewal")
+    assert index.search.lexical_origin == "child"
+    assert found[0] == book["pricing_new"]
+    assert index.search.lexical.live_notes() == len(book)
