@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.allocator import return_large_buffers
 from crm_core.db import ensure_current, make_engine, make_session_factory
 from crm_core.models import utcnow
 from crm_core.settings import Settings
@@ -41,6 +42,7 @@ def build(
     inline_drain: bool = True,
 ) -> App:
     """Wire the application; refuses a database whose schema is not current."""
+    return_large_buffers()
     settings = settings or Settings()
     engine = make_engine(database_url or settings.resolved_database_url())
     if check_schema:
