@@ -7,11 +7,13 @@ import ctypes.util
 
 # glibc's mallopt parameter for the size above which a buffer gets a mapping of its own.
 _M_MMAP_THRESHOLD = -3
-LARGE = 64 * 1024
+# Above the arrays one question uses (a float64 score per passage: 1.6 MB at 200,000), below
+# the responses a Chroma server sends when vectors are read (about 4 MB a page).
+LARGE = 2 * 1024 * 1024
 
 
 def return_large_buffers() -> bool:
-    """Have glibc map buffers over 64 KiB on their own and unmap them when freed; False if
+    """Have glibc map buffers over 2 MiB on their own and unmap them when freed; False if
     the C library is not glibc (musl, macOS), where there is nothing to tune.
 
     By default glibc raises that threshold after the first big buffer is freed, so later ones

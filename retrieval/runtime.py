@@ -70,7 +70,7 @@ def open_index(
         url, path = settings.chroma_url, index_dir / "chroma"
         client = lambda: open_client(url, None if url else path)  # noqa: E731
     location = settings.chroma_url or str(index_dir / "chroma")
-    dense = DenseIndex(client, collection_name(embedder))
+    dense = DenseIndex(client, collection_name(embedder), url=settings.chroma_url or None)
     search = NoteSearch(dense, embedder, snapshot_root=index_dir / "snapshots")
     indexer = Indexer(session_factory, dense, embedder, lock_dir=index_dir)
     writer = None

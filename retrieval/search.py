@@ -25,7 +25,7 @@ from retrieval.indexer import KEEP_DONE
 from retrieval.lexical import FRESH_LIMIT, Filter, LexicalIndex
 from retrieval.notes import current_notes, live_notes
 from retrieval.question import QuestionShape
-from retrieval.store import DenseHit, DenseIndex
+from retrieval.store import DenseHit, DenseIndex, open_client
 from retrieval.tokens import has_cjk
 from retrieval.vectors import EXACT_LIMIT, VectorTable
 
@@ -262,19 +262,51 @@ class NoteSearch:
         assert self.dense is not None
         # Before reading the store: rows marked done by now are in what it returns.
         self._start_cursor(session)
+        if self._vectors_in_child(session):
+            self.vectors_origin = "child"
+            return
         self.vectors.load(self.dense.scan(), expected=self.dense.count())
         self.vectors_origin = "store"
         self._save_vectors(session)
 
-    def _save_vectors(self, session: Session) -> None:
-        if self.vector_dir is None or self.dense is None:
-            return
-        meta = {
+    def _vectors_in_child(self, session: Session) -> bool:
+        """Read a Chroma server's vectors in a child process that saves them; map the result.
+
+        Reading 200,000 vectors over HTTP goes through JSON: the child's memory, not ours. An
+        embedded store stays in this process (one process owns its files).
+        """
+        assert self.dense is not None
+        if self.vector_dir is None or self.dense.url is None:
+            return False
+        if self.dense.count() < CHILD_BUILD_NOTES:
+            return False
+        meta = self._vector_meta(session)
+        child = multiprocessing.get_context("spawn").Process(
+            target=build_vector_snapshot,
+            args=(self.dense.url, self.dense.name, str(self.vector_dir), meta),
+            name="crmbot-vector-read",
+        )
+        child.start()
+        child.join()
+        got = self.vectors.load_snapshot(self.vector_dir) if child.exitcode == 0 else None
+        if got is None or got.get("cursor") != meta["cursor"]:
+            log.warning("reading vectors in a child process failed; reading them here")
+            return False
+        return True
+
+    def _vector_meta(self, session: Session) -> dict[str, object]:
+        assert self.dense is not None
+        return {
             "database": _database(session),
             "collection": self.dense.name,
             "cursor": self._dense_cursor.isoformat(),
             "taken": time.time(),
         }
+
+    def _save_vectors(self, session: Session) -> None:
+        if self.vector_dir is None or self.dense is None:
+            return
+        meta = self._vector_meta(session)
         try:
             self.vectors.save(self.vector_dir, meta)
         except OSError as exc:
@@ -473,6 +505,15 @@ def build_lexical_snapshot(url: str, root: str, watermark: int) -> None:
             index.save(Path(root), _snapshot_meta(session, watermark))
     finally:
         engine.dispose()
+
+
+def build_vector_snapshot(url: str, name: str, root: str, meta: dict[str, object]) -> None:
+    """Read every vector of collection `name` from the Chroma server at `url` and save them
+    under `root` with `meta` (a child process)."""
+    dense = DenseIndex(open_client(url, None), name)
+    table = VectorTable()
+    table.load(dense.scan(), expected=dense.count())
+    table.save(Path(root), meta)
 
 
 def _database(session: Session) -> str:

@@ -79,11 +79,12 @@ def open_client(url: str | None, path: Path | None) -> Any:
 class DenseIndex:
     """A Chroma collection of note passages; vectors are always computed by crmbot."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, *, url: str | None = None) -> None:
         # A client, or a function making one: an HTTP client connects when made, and a
         # server that is down at start must not stop the bot from starting.
         self._client = client
         self.name = name
+        self.url = url  # the Chroma server's, when the store is one
         self._collection: Any = None
         # The indexing worker and a question may be first at once: one client, one collection.
         self._open_lock = threading.RLock()

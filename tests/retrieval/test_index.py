@@ -7,6 +7,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from sqlalchemy import select
@@ -361,7 +362,9 @@ def test_configured_model_is_reached_through_init_chat_model(testbot: TestBot) -
     assert bodies[0]["model"] == "local-model"
 
 
-def test_a_chroma_server_by_url(testbot: TestBot, embedder: Embedder, tmp_path: Path) -> None:
+def test_a_chroma_server_by_url(
+    testbot: TestBot, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """CRMBOT_CHROMA_URL: the index lives in a real `chroma run` server over HTTP."""
     import subprocess
     import sys
@@ -401,6 +404,11 @@ def test_a_chroma_server_by_url(testbot: TestBot, embedder: Embedder, tmp_path: 
         assert index.indexer.drain().notes == 1
         assert index.dense.count() == 1 and index.location.startswith("http://127.0.0.1")
         assert not (tmp_path / "index" / "chroma").exists()  # nothing embedded on disk
+        # Past the threshold the server's vectors are read by a child process and mapped here.
+        monkeypatch.setattr("retrieval.search.CHILD_BUILD_NOTES", 1)
+        with unit_of_work(testbot.session_factory) as s:
+            index.search.sync_vectors(s)
+        assert index.search.vectors_origin == "child" and index.search.vectors.size == 1
     finally:
         server.terminate()
         server.wait(timeout=30)
