@@ -14,6 +14,7 @@ SCRIPT = [
     ("new deal", "new deal Acme: Fleet 100"),
     ("move", "move Fleet to proposal"),
     ("log", "log call Acme: hi"),
+    ("edit", "edit #1: hi, corrected"),
     ("undo", "undo #1"),
     ("remind", "remind me tomorrow 3pm call Dana"),
     ("snooze", "snooze #1 1h"),
