@@ -224,13 +224,6 @@ class LexicalIndex:
         """Notes held outside the bulk segment (a rebuild folds them in)."""
         return len(self._fresh)
 
-    @property
-    def size(self) -> int:
-        """Live passages."""
-        with self._lock:
-            fresh = sum(len(ps) for ps, _ in self._fresh.values())
-            return int(self._bulk.alive.sum()) + fresh
-
     def live_notes(self) -> int:
         """Distinct live notes held."""
         with self._lock:
