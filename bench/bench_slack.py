@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_verbs import percentile, sqlite_copy  # noqa: E402
 from bot.bootstrap import build  # noqa: E402
-from bot.serve import Runtime, run_until  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.serve import run_until  # noqa: E402
 from crm_core.db import unit_of_work  # noqa: E402
 from crm_core.models import Customer, User  # noqa: E402
 from crm_core.services.identities import link_identity  # noqa: E402

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_verbs import percentile, sqlite_copy  # noqa: E402
 from bot.bootstrap import build  # noqa: E402
-from bot.serve import Runtime, run_until  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.serve import run_until  # noqa: E402
 from bot.telegram import component  # noqa: E402
 from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret  # noqa: E402
 from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402

@@ -153,7 +153,8 @@ def run(settings: Settings, who: str, as_json: bool, text: str) -> None:
 @click.pass_obj
 def serve(settings: Settings, only: tuple[str, ...]) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
-    from bot.serve import ServeError, plan
+    from bot.runtime import ServeError
+    from bot.serve import plan
     from bot.serve import serve as run_serve
 
     # The indexing worker keeps the note index current; answers need not index first.

@@ -7,53 +7,19 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from aiohttp import web
 
 from bot.bootstrap import App
-from handlers.notify import Notifier
+from bot.runtime import Builder, Component, NotifierBuilder, Runtime, ServeError
+from bot.slack import runner as slack
+from bot.telegram import component as telegram
 
 log = logging.getLogger(__name__)
 
 
-class Component(Protocol):
-    """Something `serve` runs: an adapter, the scheduler, a worker."""
-
-    name: str
-
-    async def start(self) -> None:
-        """Begin serving; routes must already be on the shared web app."""
-        ...
-
-    async def stop(self) -> None:
-        """Stop serving and release connections."""
-        ...
-
-
-@dataclass
-class Runtime:
-    """What components share: the app, one aiohttp server, and every platform's notifier."""
-
-    app: App
-    web: web.Application
-    notifiers: list[Notifier] = field(default_factory=list)
-    # Set once the HTTP server listens (a test may ask for port 0).
-    port: int | None = None
-
-
-# name -> (is it configured?, build it). Each adapter or worker registers itself here.
-Builder = Callable[[Runtime], Component]
-NotifierBuilder = Callable[[App], Notifier | None]
-
-
 def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
     """Every component `serve` knows, in start order."""
-    # Imported here: adapters import this module (Runtime, ServeError).
-    from bot.slack import runner as slack
-    from bot.telegram import component as telegram
-
     return {
         "slack": (slack.configured, slack.SlackComponent),
         "telegram": (telegram.configured, telegram.component),
@@ -82,14 +48,7 @@ def _indexer(runtime: Runtime) -> Component:
 
 def notifier_builders() -> list[NotifierBuilder]:
     """Every platform that can send messages nobody asked for (reminders, digests, alerts)."""
-    from bot.slack import runner as slack
-    from bot.telegram import component as telegram
-
     return [slack.make_notifier, telegram.notifier]
-
-
-class ServeError(Exception):
-    """`serve` cannot start as configured; the message says what to set."""
 
 
 def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:

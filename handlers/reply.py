@@ -4,9 +4,44 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 RUN = "run"  # button action: dispatch payload["text"] as if the user typed it
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place the platform attached (a Telegram location), in degrees."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """The message a command was taken from (a Slack permalink, a Telegram message link)."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo sent with the command, as the platform's file id."""
+
+    file_id: str
+
+
+@dataclass(frozen=True)
+class File:
+    """A document or voice note sent with the command, as the platform's file id."""
+
+    file_id: str
+    name: str | None = None
+    mime_type: str | None = None
+
+
+Attachment = Location | SourceLink | Photo | File
+A = TypeVar("A", Location, SourceLink, Photo, File)
 
 
 @dataclass(frozen=True)
@@ -19,11 +54,15 @@ class Command:
     chat_id: str | None = None
     action: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
-    attachments: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
     idempotency_key: str | None = None
     # The platform's id for this delivery (Slack event/trigger id, Telegram update id): a
     # repeated delivery is answered with status "duplicate" and does nothing.
     delivery_id: str | None = None
+
+    def attached(self, kind: type[A]) -> A | None:
+        """The first attachment of this kind, if the platform sent one."""
+        return next((a for a in self.attachments if isinstance(a, kind)), None)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from crm_core.services.followups import add_follow_up
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from handlers import format as fmt
 from handlers.i18n import Translator
-from handlers.reply import RUN, Button, Command, Reply
+from handlers.reply import RUN, Button, Command, Reply, SourceLink
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ class SlackAdapter:
             text=checked.line,
             chat_id=origin.channel,
             idempotency_key=origin.key,
-            attachments={"link": origin.link} if origin.link else {},
+            attachments=(SourceLink(origin.link),) if origin.link else (),
             delivery_id=f"view:{view['id']}" if view.get("id") else None,
         )
         reply = await self.dispatch(command)

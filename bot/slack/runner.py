@@ -9,7 +9,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.bootstrap import App
-from bot.serve import Runtime, ServeError
+from bot.runtime import Runtime, ServeError
 from bot.slack.app import SlackAdapter, web_client
 from bot.slack.notifier import SlackNotifier
 

@@ -43,7 +43,7 @@ from handlers import format as fmt
 from handlers.grammar import take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
-from handlers.reply import Button, Command, Field, Reply
+from handlers.reply import Attachment, Button, Command, Field, Location, Reply
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +380,7 @@ class TelegramBot:
         text: str = "",
         action: str | None = None,
         payload: dict[str, Any] | None = None,
-        attachments: dict[str, Any] | None = None,
+        attachments: tuple[Attachment, ...] = (),
         idempotency_key: str | None = None,
     ) -> Reply | None:
         """Run a command for the sender and show the reply where the chat's rules allow."""
@@ -397,7 +397,7 @@ class TelegramBot:
             chat_id=str(chat.id),
             action=action,
             payload=payload or {},
-            attachments=attachments or {},
+            attachments=attachments,
             idempotency_key=idempotency_key,
             delivery_id=str(update.update_id),
         )
@@ -790,12 +790,7 @@ class TelegramBot:
         assert draft.customer_id is not None and draft.kind is not None
         chat = update.effective_chat
         assert chat is not None
-        attachments: dict[str, Any] = {}
-        if draft.location:
-            attachments["location"] = {
-                "latitude": draft.location[0],
-                "longitude": draft.location[1],
-            }
+        attachments = (Location(*draft.location),) if draft.location else ()
         # The same card saved twice (a double tap) is one note.
         message = update.callback_query.message if update.callback_query else None
         key = f"telegram:{chat.id}:{message.message_id if message else update.update_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.bootstrap import App
-from bot.serve import Runtime
+from bot.runtime import Runtime
 from bot.telegram.app import TelegramBot
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import make_bot

@@ -20,7 +20,7 @@ from crm_core.when import parse_when
 from handlers import format as fmt
 from handlers.grammar import split_colon, split_commas, take_kind
 from handlers.registry import Verb
-from handlers.reply import Button, Reply
+from handlers.reply import Button, Location, Reply, SourceLink
 from handlers.request import Request
 
 _DEAL_WORDS = ("deal ", "商机 ", "商机")
@@ -46,13 +46,12 @@ def _is_option(ctx: Ctx, part: str) -> bool:
 
 def _location(req: Request) -> tuple[float, float] | None:
     """Coordinates attached by the platform (a Telegram location), as (latitude, longitude)."""
-    loc = req.command.attachments.get("location")
+    loc = req.command.attached(Location)
     if loc is None:
         return None
-    try:
-        return float(loc["latitude"]), float(loc["longitude"])
-    except (KeyError, TypeError, ValueError):
-        raise Invalid("error.bad_location") from None
+    if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
+        raise Invalid("error.bad_location")
+    return loc.latitude, loc.longitude
 
 
 def log(req: Request) -> Reply:
@@ -103,7 +102,7 @@ def log(req: Request) -> Reply:
         source=req.command.platform,
         idempotency_key=req.command.idempotency_key,
         # Where the note came from, when the platform knows (a Slack message permalink).
-        link=req.command.attachments.get("link") or None,
+        link=link.url if (link := req.command.attached(SourceLink)) else None,
         location=_location(req),
     )
     if not created:

@@ -9,7 +9,8 @@ import pytest
 
 from bot import serve as serve_mod
 from bot.bootstrap import App
-from bot.serve import Runtime, ServeError, plan, run_until
+from bot.runtime import Runtime, ServeError
+from bot.serve import plan, run_until
 from tests.conftest import TestBot
 
 

@@ -19,7 +19,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from bot.bootstrap import App
-from bot.serve import Runtime, run_until
+from bot.runtime import Runtime
+from bot.serve import run_until
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.bootstrap import App
-from bot.serve import Runtime, ServeError, make_runtime, plan, run_until
+from bot.runtime import Runtime, ServeError
+from bot.serve import make_runtime, plan, run_until
 from bot.slack.app import web_client
 from bot.slack.notifier import SlackNotifier
 from bot.slack.runner import SlackComponent, make_notifier

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 
 from bot.bootstrap import App
-from bot.serve import Runtime, plan, run_until
+from bot.runtime import Runtime
+from bot.serve import plan, run_until
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret
 from crm_core.models import Interaction, ProcessedDelivery

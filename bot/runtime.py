@@ -1,0 +1,46 @@
+"""What `crmbot serve` and its components share: the runtime, the component shape, the error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.bootstrap import App
+from handlers.notify import Notifier
+
+
+class Component(Protocol):
+    """Something `serve` runs: an adapter, the scheduler, a worker."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Begin serving; routes must already be on the shared web app."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving and release connections."""
+        ...
+
+
+@dataclass
+class Runtime:
+    """What components share: the app, one aiohttp server, and every platform's notifier."""
+
+    app: App
+    web: web.Application
+    notifiers: list[Notifier] = field(default_factory=list)
+    # Set once the HTTP server listens (a test may ask for port 0).
+    port: int | None = None
+
+
+# name -> (is it configured?, build it). Each adapter or worker registers itself here.
+Builder = Callable[[Runtime], Component]
+NotifierBuilder = Callable[[App], Notifier | None]
+
+
+class ServeError(Exception):
+    """`serve` cannot start as configured; the message says what to set."""
