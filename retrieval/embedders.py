@@ -54,11 +54,13 @@ class E5Embeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain: passages."""
-        return self.passages(list(texts)).tolist()
+        vectors: list[list[float]] = self.passages(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """LangChain: a query."""
-        return self.question(text).tolist()
+        vector: list[float] = self.question(text).tolist()
+        return vector
 
 
 class Embedder:

@@ -119,7 +119,7 @@ class SchedulerComponent:
             return
         self.scheduler.pause()
         for _ in range(int(STOP_WAIT / 0.05)):
-            if not self.scheduler._executors["default"]._pending_futures:  # type: ignore[attr-defined]
+            if not self.scheduler._executors["default"]._pending_futures:
                 break
             await asyncio.sleep(0.05)
         self.scheduler.shutdown(wait=False)

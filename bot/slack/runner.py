@@ -73,7 +73,7 @@ class SlackComponent:
             self.socket = AsyncSocketModeHandler(
                 self.adapter.bolt, self.app_token.get_secret_value()
             )
-            await self.socket.connect_async()
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("slack: socket mode connected")
         else:
             log.info("slack: HTTP mode on %s", EVENTS_PATH)
@@ -81,5 +81,5 @@ class SlackComponent:
     async def stop(self) -> None:
         """Close the websocket and the Web API client's connections."""
         if self.socket is not None:
-            await self.socket.close_async()
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
             self.socket = None

@@ -180,7 +180,8 @@ class TelegramBot:
     @property
     def bot(self) -> ExtBot[Any]:
         """The bot (shared with the notifier)."""
-        return self.application.bot
+        bot: ExtBot[Any] = self.application.bot
+        return bot
 
     # --- lifecycle -------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ class FloodLimiter(AIORateLimiter):
             self._chat_limiters[chat_id] = AsyncLimiter(self._chat_burst, self._chat_burst)
         return self._chat_limiters[chat_id]
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
         callback: Any,
         args: Any,

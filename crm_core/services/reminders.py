@@ -123,7 +123,7 @@ def _manageable(actor: User) -> list[object]:
 
 def get_reminder(ctx: Ctx, reminder_id: int) -> Reminder:
     """A reminder the actor owns, created, or manages; NotFound otherwise."""
-    found = ctx.session.scalar(
+    found: Reminder | None = ctx.session.scalar(
         select(Reminder).where(Reminder.id == reminder_id, *_manageable(ctx.actor))  # type: ignore[arg-type]
     )
     if found is None or not ctx.actor.active:
