@@ -70,15 +70,7 @@ class Dispatcher:
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
-                ctx = Ctx(
-                    session,
-                    user,
-                    self.pipeline,
-                    self.default_currency,
-                    self.clock,
-                    dict(picks),
-                    self.settings,
-                )
+                ctx = self.context(session, user, picks)
                 return self._run(ctx, command, text, t, picks)
         except CrmError as exc:
             return Reply(text=self._message(exc, t), status="error")
@@ -87,6 +79,18 @@ class Dispatcher:
             # Only the reference and the verb-free shape: the text may hold customer data.
             log.exception("command failed (ref %s, platform %s)", ref, command.platform)
             return Reply(text=t("error.internal", ref=ref), status="error")
+
+    def context(self, session: Session, user: User, picks: dict[str, int] | None = None) -> Ctx:
+        """The acting context of `user` in `session`: the one place a Ctx is built."""
+        return Ctx(
+            session,
+            user,
+            self.pipeline,
+            self.default_currency,
+            self.clock,
+            dict(picks or {}),
+            self.settings,
+        )
 
     def _message(self, exc: CrmError, t: Translator) -> str:
         """The error in the user's words; stage names given by services are translated too."""

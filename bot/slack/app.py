@@ -23,23 +23,15 @@ from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button, rend
 from bot.slack.home import LOG_ACTION, home_view
 from bot.slack.modals import (
     CALLBACK,
-    Checked,
     LogForm,
     Origin,
     check_log_form,
     customer_options,
     log_view,
 )
-from crm_core.context import Ctx
-from crm_core.db import unit_of_work
-from crm_core.errors import CrmError
-from crm_core.models import Customer, Deal, InteractionKind, User
-from crm_core.services.captures import captured_note
-from crm_core.services.followups import add_follow_up
-from crm_core.services.identities import active_user_by_email, link_identity, user_for
-from handlers import format as fmt
+from crm_core.models import InteractionKind
 from handlers.i18n import Translator
-from handlers.reply import RUN, Button, Command, Reply, SourceLink
+from handlers.reply import RUN, Command, Reply, SourceLink
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +95,7 @@ class SlackAdapter:
         socket_mode: bool = False,
     ) -> None:
         self.crm = crm
+        self.gateway = crm.gateway(PLATFORM)
         self.client = client
         self.bolt = AsyncApp(
             client=client,
@@ -139,17 +132,12 @@ class SlackAdapter:
     # -- identity ---------------------------------------------------------------------------
 
     def _lookup(self, slack_id: str) -> tuple[int, str] | None:
-        with unit_of_work(self.crm.session_factory) as session:
-            user = user_for(session, PLATFORM, slack_id)
-            return (user.id, user.locale) if user else None
+        person = self.gateway.identify(slack_id)
+        return (person.user_id, person.locale) if person else None
 
     def _link_by_email(self, slack_id: str, email: str) -> tuple[int, str] | None:
-        with unit_of_work(self.crm.session_factory) as session:
-            user = active_user_by_email(session, email)
-            if user is None:
-                return None
-            link_identity(session, PLATFORM, slack_id, user, actor_label="slack")
-            return user.id, user.locale
+        person = self.gateway.link_by_email(slack_id, email)
+        return (person.user_id, person.locale) if person else None
 
     async def who(self, slack_id: str) -> tuple[int, Translator] | None:
         """The CRM user behind a Slack user: linked before, or linked now by a unique email."""
@@ -218,7 +206,7 @@ class SlackAdapter:
 
     async def dispatch(self, command: Command) -> Reply:
         """Run the dispatcher in a worker thread: a slow query never blocks the event loop."""
-        return await asyncio.to_thread(self.crm.dispatcher.dispatch, command)
+        return await asyncio.to_thread(self.gateway.dispatch, command)
 
     def _writes(self, text: str) -> bool:
         found = self.crm.registry.match(text)
@@ -226,7 +214,7 @@ class SlackAdapter:
 
     async def publish_home(self, slack_id: str, user_id: int) -> None:
         """Publish the person's App Home tab as it is now."""
-        view = await asyncio.to_thread(home_view, self.crm, user_id)
+        view = await asyncio.to_thread(home_view, self.gateway, user_id)
         await self.client.views_publish(user_id=slack_id, view=view)
 
     async def _after(self, text: str, reply: Reply, slack_id: str, user_id: int) -> None:
@@ -330,29 +318,6 @@ class SlackAdapter:
         await ack()
         await self._open_log(body)
 
-    def _already(self, user_id: int, key: str) -> Reply | None:
-        with unit_of_work(self.crm.session_factory) as session:
-            user = session.get(User, user_id)
-            assert user is not None
-            t = Translator(user.locale)
-            ctx = Ctx(session, user, self.crm.pipeline, clock=self.crm.dispatcher.clock)
-            note = captured_note(ctx, key)
-            if note is None:
-                return None
-            customer = session.get(Customer, note.customer_id)
-            assert customer is not None
-            return Reply(
-                text=t(
-                    "slack.already_logged",
-                    id=note.id,
-                    customer=customer.name,
-                    when=fmt.local_time(note.occurred_at, ctx.tz),
-                    link=note.link or "—",
-                ),
-                buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
-                status="info",
-            )
-
     async def on_message_shortcut(
         self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
     ) -> None:
@@ -369,7 +334,7 @@ class SlackAdapter:
         ts = str(message.get("ts") or "")
         team = str((body.get("team") or {}).get("id") or "")
         key = f"slack:{team}:{channel}:{ts}"
-        already = await asyncio.to_thread(self._already, user_id, key)
+        already = await asyncio.to_thread(self.gateway.captured, user_id, key)
         if already is not None:
             await self.deliver(already, t, body, slack_id)
             return
@@ -400,7 +365,7 @@ class SlackAdapter:
             await ack(options=[])
             return
         options = await asyncio.to_thread(
-            customer_options, self.crm, found[0], str(body.get("value") or "")
+            customer_options, self.gateway, found[0], str(body.get("value") or "")
         )
         await ack(options=options)
 
@@ -419,7 +384,7 @@ class SlackAdapter:
         user_id, locale = found
         t = Translator(locale)
         form = LogForm.from_state((view.get("state") or {}).get("values") or {})
-        checked = await asyncio.to_thread(check_log_form, self.crm, user_id, form)
+        checked = await asyncio.to_thread(check_log_form, self.gateway, user_id, form)
         if checked.errors:
             await ack(response_action="errors", errors=checked.errors)
             return
@@ -438,27 +403,17 @@ class SlackAdapter:
         if reply.status == "duplicate":
             return
         if reply.status == "ok" and form.follow_up is not None and checked.customer_id:
-            reply.items.append(await asyncio.to_thread(self._follow_up, user_id, checked, form))
+            done = await asyncio.to_thread(
+                self.gateway.follow_up,
+                user_id,
+                checked.customer_id,
+                form.follow_up,
+                deal_id=checked.deal_id,
+            )
+            reply.items.append(done.text)
         target = {"response_url": origin.response_url} if origin.response_url else {}
         await self.deliver(reply, t, target, slack_id)
         await self._after(checked.line, reply, slack_id, user_id)
-
-    def _follow_up(self, user_id: int, checked: Checked, form: LogForm) -> str:
-        assert form.follow_up is not None and checked.customer_id is not None
-        with unit_of_work(self.crm.session_factory) as session:
-            user = session.get(User, user_id)
-            customer = session.get(Customer, checked.customer_id)
-            assert user is not None and customer is not None
-            t = Translator(user.locale)
-            ctx = Ctx(session, user, self.crm.pipeline, clock=self.crm.dispatcher.clock)
-            deal = session.get(Deal, checked.deal_id) if checked.deal_id else None
-            text = t("slack.follow_up_text", customer=customer.name)
-            try:
-                reminder = add_follow_up(ctx, customer, form.follow_up, text, deal=deal)
-            except CrmError as exc:
-                session.rollback()
-                return t(exc.key, **exc.params)
-            return t("slack.follow_up_set", when=fmt.local_time(reminder.due_at, ctx.tz))
 
     async def on_home_opened(self, ack: AsyncAck, _: dict[str, Any], event: dict[str, Any]) -> None:
         """Publish the Home tab when someone opens it."""

@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.bootstrap import App
-from crm_core.context import Ctx
-from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError
-from crm_core.models import InteractionKind, User
+from crm_core.models import InteractionKind
 from crm_core.resolve import resolve_contact, resolve_customer, resolve_deal
-from crm_core.services.customers import list_customers, search_customers
-from crm_core.services.home import my_recent_customers
 from crm_core.services.interactions import FUTURE_SLACK, MAX_TEXT
 from handlers import format as fmt
+from handlers.gateway import Gateway
 from handlers.i18n import Translator
 
 CALLBACK = "crm_log"
@@ -199,16 +195,12 @@ def _say(t: Translator, exc: CrmError) -> str:
     return t(exc.key, **exc.params)
 
 
-def check_log_form(crm: App, user_id: int, form: LogForm) -> Checked:
+def check_log_form(gateway: Gateway, user_id: int, form: LogForm) -> Checked:
     """Check every field (read-only) and build the `log` line the dispatcher will run."""
     out = Checked()
-    with unit_of_work(crm.session_factory) as session:
-        user = session.get(User, user_id)
-        if user is None:
-            out.errors["customer"] = Translator("en")("error.account_inactive")
-            return out
-        t = Translator(user.locale)
-        ctx = Ctx(session, user, crm.pipeline, crm.settings.default_currency, crm.dispatcher.clock)
+    with gateway.acting_as(user_id) as ctx:
+        session = ctx.session
+        t = Translator(ctx.actor.locale)
         if not form.notes:
             out.errors["notes"] = t("error.log_text_missing")
         elif len(form.notes) > MAX_TEXT:
@@ -249,30 +241,7 @@ def check_log_form(crm: App, user_id: int, form: LogForm) -> Checked:
     return out
 
 
-def customer_options(crm: App, user_id: int, query: str) -> list[dict[str, Any]]:
+def customer_options(gateway: Gateway, user_id: int, query: str) -> list[dict[str, Any]]:
     """Type-ahead options for the customer field: matching visible customers (id as value)."""
-    with unit_of_work(crm.session_factory) as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            return []
-        ctx = Ctx(session, user, crm.pipeline, crm.settings.default_currency, crm.dispatcher.clock)
-        query = query.strip()
-        try:
-            if query:
-                found = search_customers(ctx, query, limit=MAX_OPTIONS)
-            else:
-                found = (
-                    my_recent_customers(ctx, limit=MAX_OPTIONS)
-                    or list_customers(ctx, limit=MAX_OPTIONS)[0]
-                )
-        except CrmError:
-            found = []
-        options = [
-            {
-                "text": _plain(" · ".join(p for p in (c.name, c.city) if p), 75),
-                "value": str(c.id),
-            }
-            for c in found
-        ]
-        session.rollback()
-    return options
+    found = gateway.customer_choices(user_id, query, MAX_OPTIONS)
+    return [{"text": _plain(c.label, 75), "value": str(c.id)} for c in found]

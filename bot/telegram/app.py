@@ -155,7 +155,7 @@ class TelegramBot:
         poll_timeout: int = POLL_TIMEOUT,
     ) -> None:
         self.app = app
-        self.core = Core(app.dispatcher)
+        self.core = Core(app.gateway(PLATFORM))
         self.registry: Registry = app.registry
         self.webhook_url = webhook_url
         self.secret = webhook_secret(app.settings) if webhook_url else ""
@@ -805,13 +805,10 @@ class TelegramBot:
         if context.chat_data is not None:
             context.chat_data.pop("draft", None)
         if reply is not None and reply.status == "ok" and draft.follow_up is not None:
-            t = who.t
-            text = t("telegram.follow_up_text", customer=draft.customer_name)
-            problem = await asyncio.to_thread(
-                self.core.follow_up, who, draft.customer_id, draft.follow_up, text
+            done = await asyncio.to_thread(
+                self.core.gateway.follow_up, who.user_id, draft.customer_id, draft.follow_up
             )
-            note = problem or t("telegram.follow_up_set", day=draft.follow_up.isoformat())
-            await self._say(chat.id, None, Reply(text=note, status="error" if problem else "ok"))
+            await self._say(chat.id, None, done)
         return END
 
     async def _cancel(self, update: Update, context: CrmContext) -> int:

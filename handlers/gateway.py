@@ -1,0 +1,237 @@
+"""The one front door an adapter uses to act as a person: identity, dispatch, tokens, lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.errors import CrmError, NotFound
+from crm_core.models import Customer, Deal, User
+from crm_core.services.button_tokens import issue_button_token, redeem_button_token
+from crm_core.services.captures import captured_note
+from crm_core.services.customers import list_customers, search_customers
+from crm_core.services.deliveries import claim_delivery
+from crm_core.services.followups import add_follow_up
+from crm_core.services.home import home, my_recent_customers
+from crm_core.services.identities import active_user_by_email, link_identity, user_for
+from crm_core.services.link_codes import redeem_link_code
+from handlers import format as fmt
+from handlers.dispatcher import Dispatcher
+from handlers.i18n import Translator
+from handlers.reply import Button, Command, Reply
+
+
+@dataclass(frozen=True)
+class Person:
+    """The staff member behind a platform account, as an adapter needs them."""
+
+    user_id: int
+    locale: str
+    name: str
+    timezone: str
+    # The staff member's handle (User.external_id), as `link` and `whoami` name them.
+    handle: str = ""
+
+    @property
+    def t(self) -> Translator:
+        """Their translator."""
+        return Translator(self.locale)
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        """The adapter's view of a staff member."""
+        return cls(user.id, user.locale, user.name, user.timezone, user.external_id or "")
+
+
+@dataclass(frozen=True)
+class CustomerChoice:
+    """A customer offered in a type-ahead or as a button."""
+
+    id: int
+    name: str
+    city: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Name and city, as a picker shows them."""
+        return " · ".join(p for p in (self.name, self.city) if p)
+
+
+@dataclass
+class HomeData:
+    """A person's dashboard, in their words (times in their zone, stages translated)."""
+
+    name: str
+    # (when, text, customer name or None), overdue first.
+    reminders: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # Translated stage name -> deal lines, in pipeline order.
+    deals: dict[str, list[str]] = field(default_factory=dict)
+    customers: list[CustomerChoice] = field(default_factory=list)
+
+
+class Gateway:
+    """Everything an adapter does as a person on one platform, each call one unit of work."""
+
+    def __init__(self, dispatcher: Dispatcher, platform: str) -> None:
+        self.dispatcher = dispatcher
+        self.platform = platform
+        self.session_factory = dispatcher.session_factory
+        self.clock: Callable[[], datetime] = dispatcher.clock
+
+    @contextmanager
+    def acting_as(self, user_id: int) -> Iterator[Ctx]:
+        """One unit of work as an active staff member (NotFound when inactive or unknown)."""
+        with unit_of_work(self.session_factory) as session:
+            user = session.get(User, user_id)
+            if user is None or not user.active:
+                raise NotFound("error.account_inactive")
+            yield self.dispatcher.context(session, user)
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def identify(self, platform_user_id: str) -> Person | None:
+        """The active staff member linked to this platform account, if any."""
+        with unit_of_work(self.session_factory) as session:
+            user = user_for(session, self.platform, platform_user_id)
+            return Person.of(user) if user is not None else None
+
+    def link_by_email(self, platform_user_id: str, email: str) -> Person | None:
+        """Link the account to the one active staff member with this email (else None)."""
+        with unit_of_work(self.session_factory) as session:
+            user = active_user_by_email(session, email)
+            if user is None:
+                return None
+            link_identity(session, self.platform, platform_user_id, user, actor_label=self.platform)
+            return Person.of(user)
+
+    def redeem_link_code(self, platform_user_id: str, code: str, locale: str) -> Person | str:
+        """Link the account with a one-time code: the person, or why not in `locale`."""
+        try:
+            with unit_of_work(self.session_factory) as session:
+                user = redeem_link_code(
+                    session, self.platform, platform_user_id, code, now=self.clock()
+                )
+                return Person.of(user)
+        except CrmError as exc:
+            return Translator(locale)(exc.key, **exc.params)
+
+    # -- deliveries, commands and buttons ------------------------------------------------------
+
+    def claim(self, delivery_id: str) -> bool:
+        """Record a delivery handled outside the dispatcher; False when it was seen before."""
+        with unit_of_work(self.session_factory) as session:
+            return claim_delivery(session, self.platform, delivery_id, now=self.clock())
+
+    def dispatch(self, command: Command) -> Reply:
+        """Run a command (Command in, Reply out, never an exception)."""
+        return self.dispatcher.dispatch(command)
+
+    @contextmanager
+    def issuing_tokens(self, user_id: int) -> Iterator[Callable[[Button], str]]:
+        """A function storing each button's action for this person and returning its token."""
+        with unit_of_work(self.session_factory) as session:
+            now = self.clock()
+
+            def issue(button: Button) -> str:
+                return issue_button_token(
+                    session, user_id=user_id, action=button.action, payload=button.payload, now=now
+                )
+
+            yield issue
+
+    def redeem_button(self, user_id: int, token: str) -> tuple[str, dict[str, Any]] | None:
+        """The action behind a pressed button; None when expired, forged or someone else's."""
+        with unit_of_work(self.session_factory) as session:
+            return redeem_button_token(session, token, user_id=user_id, now=self.clock())
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def customer_choices(
+        self, user_id: int, query: str = "", limit: int = 8
+    ) -> list[CustomerChoice]:
+        """Visible customers matching `query`; without one, the person's recent customers."""
+        try:
+            with self.acting_as(user_id) as ctx:
+                query = query.strip()
+                if query:
+                    found = search_customers(ctx, query, limit=limit)
+                else:
+                    found = recent_customers(ctx, limit)
+                return [CustomerChoice(c.id, c.name, c.city) for c in found]
+        except CrmError:
+            return []
+
+    def home(self, user_id: int) -> HomeData:
+        """The person's dashboard: reminders due today, open deals by stage, recent customers."""
+        with self.acting_as(user_id) as ctx:
+            t = Translator(ctx.actor.locale)
+            data = home(ctx)
+            return HomeData(
+                name=ctx.actor.name,
+                reminders=[
+                    (
+                        fmt.local_time(r.due_at, ctx.tz),
+                        fmt.preview(r.text),
+                        r.customer.name if r.customer else None,
+                    )
+                    for r in data.reminders
+                ],
+                deals={
+                    fmt.stage(t, stage): [fmt.deal_line(t, d, with_customer=c) for d, c in rows]
+                    for stage, rows in data.deals.items()
+                },
+                customers=[CustomerChoice(c.id, c.name, c.city) for c in data.customers],
+            )
+
+    def captured(self, user_id: int, key: str) -> Reply | None:
+        """ "Already logged" for a platform message captured before (by its key), else None."""
+        with self.acting_as(user_id) as ctx:
+            t = Translator(ctx.actor.locale)
+            note = captured_note(ctx, key)
+            if note is None:
+                return None
+            customer = note.customer
+            return Reply(
+                text=t(
+                    "capture.already_logged",
+                    id=note.id,
+                    customer=customer.name,
+                    when=fmt.local_time(note.occurred_at, ctx.tz),
+                    link=note.link or "—",
+                ),
+                buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
+                status="info",
+            )
+
+    def follow_up(
+        self, user_id: int, customer_id: int, day: date, *, deal_id: int | None = None
+    ) -> Reply:
+        """A follow-up reminder on `day` for a customer just logged: what was set, or why not."""
+        try:
+            with self.acting_as(user_id) as ctx:
+                t = Translator(ctx.actor.locale)
+                customer = ctx.session.get(Customer, customer_id)
+                if customer is None:
+                    raise NotFound("error.customer_ref_not_found", id=customer_id)
+                deal = ctx.session.get(Deal, deal_id) if deal_id else None
+                text = t("follow_up.text", customer=customer.name)
+                reminder = add_follow_up(ctx, customer, day, text, deal=deal)
+                return Reply(text=t("follow_up.set", when=fmt.local_time(reminder.due_at, ctx.tz)))
+        except CrmError as exc:
+            return Reply(text=self.translator(user_id)(exc.key, **exc.params), status="error")
+
+    def translator(self, user_id: int) -> Translator:
+        """The person's translator (English for an unknown id)."""
+        with unit_of_work(self.session_factory) as session:
+            user = session.get(User, user_id)
+            return Translator(user.locale if user is not None else "en")
+
+
+def recent_customers(ctx: Ctx, limit: int) -> list[Customer]:
+    """The person's recent customers, or the first customers they may see when they have none."""
+    return my_recent_customers(ctx, limit=limit) or list_customers(ctx, limit=limit)[0]
