@@ -137,7 +137,7 @@ def scheduler_component(
     settings = app.settings
     if not notifiers:
         # Development with no platform configured: reminders and digests print.
-        from bot.console_notifier import ConsoleNotifier
+        from bot.console.notifier import ConsoleNotifier
 
         notifiers = [ConsoleNotifier()]
     hub = NotifierHub(app.session_factory, notifiers)

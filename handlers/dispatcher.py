@@ -73,7 +73,7 @@ class Dispatcher:
                 ctx = self.context(session, user, picks)
                 return self._run(ctx, command, text, t, picks)
         except CrmError as exc:
-            return Reply(text=self._message(exc, t), status="error")
+            return Reply(text=self.message(exc, t), status="error")
         except Exception:
             ref = secrets.token_hex(4)
             # Only the reference and the verb-free shape: the text may hold customer data.
@@ -92,7 +92,7 @@ class Dispatcher:
             self.settings,
         )
 
-    def _message(self, exc: CrmError, t: Translator) -> str:
+    def message(self, exc: CrmError, t: Translator) -> str:
         """The error in the user's words; stage names given by services are translated too."""
         params = dict(exc.params)
         if isinstance(params.get("stage"), str):
@@ -137,7 +137,7 @@ class Dispatcher:
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            return Reply(text=self._message(exc, t), status="error")
+            return Reply(text=self.message(exc, t), status="error")
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         first = text.split()[0] if text.split() else text

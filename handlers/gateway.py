@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.errors import CrmError, NotFound
-from crm_core.models import Customer, Deal, User
+from crm_core.errors import Ambiguous, CrmError, NotFound
+from crm_core.models import Customer, User
 from crm_core.services.button_tokens import issue_button_token, redeem_button_token
 from crm_core.services.captures import captured_note
 from crm_core.services.customers import list_customers, search_customers
 from crm_core.services.deliveries import claim_delivery
-from crm_core.services.followups import add_follow_up
 from crm_core.services.home import home, my_recent_customers
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from crm_core.services.link_codes import redeem_link_code
 from handlers import format as fmt
 from handlers.dispatcher import Dispatcher
+from handlers.forms import Form, FormInvalid, FormRequest, Submitted, read_typed
 from handlers.i18n import Translator
 from handlers.reply import Button, Command, Reply
 
@@ -208,28 +208,73 @@ class Gateway:
                 status="info",
             )
 
-    def follow_up(
-        self, user_id: int, customer_id: int, day: date, *, deal_id: int | None = None
-    ) -> Reply:
-        """A follow-up reminder on `day` for a customer just logged: what was set, or why not."""
+    # -- forms ---------------------------------------------------------------------------------
+
+    def form(self, name: str) -> Form | None:
+        """A declared form by name."""
+        return self.dispatcher.registry.form(name)
+
+    def submit(self, form: Form, command: Command, values: dict[str, Any]) -> Submitted:
+        """Run a filled-in form as `command.user_id`: its reply, or its errors per field."""
+        t = self.translator(command.user_id)
         try:
-            with self.acting_as(user_id) as ctx:
+            with self.acting_as(command.user_id) as ctx:
                 t = Translator(ctx.actor.locale)
-                customer = ctx.session.get(Customer, customer_id)
-                if customer is None:
-                    raise NotFound("error.customer_ref_not_found", id=customer_id)
-                deal = ctx.session.get(Deal, deal_id) if deal_id else None
-                text = t("follow_up.text", customer=customer.name)
-                reminder = add_follow_up(ctx, customer, day, text, deal=deal)
-                return Reply(text=t("follow_up.set", when=fmt.local_time(reminder.due_at, ctx.tz)))
+                reply = form.run(FormRequest(ctx, command, values, t))
+                # Claimed after the checks, with the write: a refused submit may come again.
+                if command.delivery_id and not claim_delivery(
+                    ctx.session, self.platform, command.delivery_id, now=self.clock()
+                ):
+                    ctx.session.rollback()
+                    return Submitted(Reply(status="duplicate"))
+                return Submitted(reply)
+        except FormInvalid as exc:
+            return Submitted(errors={k: self._say(e, t) for k, e in exc.errors.items()})
         except CrmError as exc:
-            return Reply(text=self.translator(user_id)(exc.key, **exc.params), status="error")
+            return Submitted(Reply(text=self.dispatcher.message(exc, t), status="error"))
+
+    def check(self, form: Form, user_id: int, values: dict[str, Any], name: str) -> str | None:
+        """The error the services give field `name` with these values, writing nothing."""
+        with self.acting_as(user_id) as ctx:
+            t = Translator(ctx.actor.locale)
+            command = Command(user_id, self.platform)
+            try:
+                form.run(FormRequest(ctx, command, values, t, checking=True))
+            except FormInvalid as exc:
+                found = exc.errors.get(name)
+                return self._say(found, t) if found is not None else None
+            except CrmError:
+                return None
+            finally:
+                # A check, not a write: whatever the run did is undone.
+                ctx.session.rollback()
+        return None
+
+    def read(self, form: Form, user_id: int, name: str, text: str) -> tuple[Any, str | None]:
+        """A typed answer for field `name`: its value, or None and what to type instead."""
+        with self.acting_as(user_id) as ctx:
+            t = ctx_t(ctx)
+            try:
+                return read_typed(form.field(name), text, ctx.tz, ctx.now(), t), None
+            except CrmError as exc:
+                return None, self._say(exc, t)
+
+    def _say(self, exc: CrmError, t: Translator) -> str:
+        if isinstance(exc, Ambiguous):
+            names = ", ".join(c.label for c in exc.candidates[:5])
+            return t("form.ambiguous", query=exc.query, names=names)
+        return self.dispatcher.message(exc, t)
 
     def translator(self, user_id: int) -> Translator:
         """The person's translator (English for an unknown id)."""
         with unit_of_work(self.session_factory) as session:
             user = session.get(User, user_id)
             return Translator(user.locale if user is not None else "en")
+
+
+def ctx_t(ctx: Ctx) -> Translator:
+    """The acting person's translator."""
+    return Translator(ctx.actor.locale)
 
 
 def recent_customers(ctx: Ctx, limit: int) -> list[Customer]:

@@ -20,18 +20,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.bootstrap import App
 from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button, render
+from bot.slack.forms import PREFIX, Origin, form_view, read_state, record_fields
 from bot.slack.home import LOG_ACTION, home_view
-from bot.slack.modals import (
-    CALLBACK,
-    LogForm,
-    Origin,
-    check_log_form,
-    customer_options,
-    log_view,
-)
-from crm_core.models import InteractionKind
 from handlers.i18n import Translator
-from handlers.reply import RUN, Command, Reply, SourceLink
+from handlers.reply import RUN, Command, OpenForm, Reply, SourceLink
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +31,8 @@ PLATFORM = "slack"
 COMMAND = "/crm"
 GLOBAL_SHORTCUT = "log_interaction"
 MESSAGE_SHORTCUT = "log_message"
-FIELD = "customer"
+# Slack caps external_select options at 100; a short list reads better.
+MAX_OPTIONS = 20
 Listener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
@@ -111,8 +104,11 @@ class SlackAdapter:
         b.action(LOG_ACTION)(self._guarded(self.on_home_log))
         b.shortcut(GLOBAL_SHORTCUT)(self._guarded(self.on_global_shortcut))
         b.shortcut(MESSAGE_SHORTCUT)(self._guarded(self.on_message_shortcut))
-        b.options(FIELD)(self._guarded(self.on_customer_options))
-        b.view(CALLBACK)(self._guarded(self.on_log_submit))
+        records = record_fields(crm.registry.forms())
+        b.options(re.compile("^(" + "|".join(map(re.escape, sorted(records))) + ")$"))(
+            self._guarded(self.on_record_options)
+        )
+        b.view(re.compile("^" + re.escape(PREFIX)))(self._guarded(self.on_form_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
         b.error(self.on_error)
 
@@ -235,13 +231,6 @@ class SlackAdapter:
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
         text = unescape(str(body.get("text") or "")).strip() or "help"
-        found = self.crm.registry.match(text)
-        if found is not None and found[0].name == "log" and not found[1]:
-            origin = Origin(response_url=_response_url(body), channel=body.get("channel_id"))
-            await self.client.views_open(
-                trigger_id=body["trigger_id"], view=log_view(t, origin=origin)
-            )
-            return
         command = Command(
             user_id,
             PLATFORM,
@@ -250,6 +239,10 @@ class SlackAdapter:
             delivery_id=f"command:{body['trigger_id']}" if body.get("trigger_id") else None,
         )
         reply = await self.dispatch(command)
+        if reply.form is not None:
+            origin = Origin(response_url=_response_url(body), channel=body.get("channel_id"))
+            await self.open_form(body, t, reply.form, origin)
+            return
         await self.deliver(reply, t, body, slack_id, share={"text": text})
         await self._after(text, reply, slack_id, user_id)
 
@@ -286,25 +279,31 @@ class SlackAdapter:
             delivery_id=f"action:{slack_id}:{ts}" if (ts := action.get("action_ts")) else None,
         )
         reply = await self.dispatch(command)
+        if reply.form is not None:
+            origin = Origin(response_url=_response_url(body), channel=channel)
+            await self.open_form(body, t, reply.form, origin)
+            return
         await self.deliver(reply, t, body, slack_id, share=payload, public=kind == SHARE)
         await self._after(str(payload.get("text") or ""), reply, slack_id, user_id)
 
-    async def _open_log(
-        self,
-        body: dict[str, Any],
-        *,
-        text: str = "",
-        kind: InteractionKind = InteractionKind.call,
-        origin: Origin | None = None,
+    async def open_form(
+        self, body: dict[str, Any], t: Translator, opened: OpenForm, origin: Origin | None = None
     ) -> None:
+        """Open a declared form as a modal (the trigger id of this request is valid 3 s)."""
+        form = self.gateway.form(opened.name)
+        if form is None:
+            raise LookupError(f"no form {opened.name!r}")
+        await self.client.views_open(
+            trigger_id=body["trigger_id"], view=form_view(form, t, opened, origin)
+        )
+
+    async def _open_log(self, body: dict[str, Any]) -> None:
         slack_id = _slack_user(body) or ""
         me = await self.who(slack_id)
         if me is None:
             await self.refuse_unknown(body, slack_id)
             return
-        await self.client.views_open(
-            trigger_id=body["trigger_id"], view=log_view(me[1], text=text, kind=kind, origin=origin)
-        )
+        await self.open_form(body, me[1], OpenForm("log", {"kind": "call"}))
 
     async def on_home_log(self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]) -> None:
         """The Home tab's "Log interaction" button."""
@@ -342,10 +341,7 @@ class SlackAdapter:
         link = await self._permalink(channel, ts, body)
         origin = Origin(link=link, key=key, response_url=_response_url(body), channel=channel)
         text = unescape(str(message.get("text") or ""))
-        await self.client.views_open(
-            trigger_id=body["trigger_id"],
-            view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
-        )
+        await self.open_form(body, t, OpenForm("log", {"kind": "chat", "notes": text}), origin)
 
     async def _permalink(self, channel: str, ts: str, body: dict[str, Any]) -> str:
         try:
@@ -355,65 +351,67 @@ class SlackAdapter:
             domain = (body.get("team") or {}).get("domain") or "app"
             return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
-    async def on_customer_options(
+    async def on_record_options(
         self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
     ) -> None:
-        """Type-ahead for the customer field: the customers this person may see."""
+        """Type-ahead for a record field: the customers this person may see."""
         slack_id = _slack_user(body) or ""
         found = await asyncio.to_thread(self._lookup, slack_id)
         if found is None:
             await ack(options=[])
             return
-        options = await asyncio.to_thread(
-            customer_options, self.gateway, found[0], str(body.get("value") or "")
+        query = str(body.get("value") or "")
+        choices = await asyncio.to_thread(
+            self.gateway.customer_choices, found[0], query, MAX_OPTIONS
         )
+        options = [
+            {
+                "text": {"type": "plain_text", "text": c.label[:75], "emoji": True},
+                "value": str(c.id),
+            }
+            for c in choices
+        ]
         await ack(options=options)
 
-    async def on_log_submit(
+    async def on_form_submit(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        """The modal's submit: errors on their fields, or close it and log the interaction."""
+        """A modal's submit: errors on their fields, or close it and show what was done."""
         slack_id = _slack_user(body) or ""
         found = await asyncio.to_thread(self._lookup, slack_id)
-        if found is None:
+        form = self.gateway.form(str(view.get("callback_id") or "")[len(PREFIX) :])
+        if found is None or form is None:
+            first = form.fields[0].name if form else "customer"
             await ack(
                 response_action="errors",
-                errors={"customer": Translator("en")("slack.unknown_user")},
+                errors={first: Translator("en")("slack.unknown_user")},
             )
             return
         user_id, locale = found
         t = Translator(locale)
-        form = LogForm.from_state((view.get("state") or {}).get("values") or {})
-        checked = await asyncio.to_thread(check_log_form, self.gateway, user_id, form)
-        if checked.errors:
-            await ack(response_action="errors", errors=checked.errors)
-            return
-        await ack()
+        values = read_state(form, (view.get("state") or {}).get("values") or {})
         origin = Origin.load(view.get("private_metadata"))
         command = Command(
             user_id,
             PLATFORM,
-            text=checked.line,
             chat_id=origin.channel,
             idempotency_key=origin.key,
             attachments=(SourceLink(origin.link),) if origin.link else (),
             delivery_id=f"view:{view['id']}" if view.get("id") else None,
         )
-        reply = await self.dispatch(command)
-        if reply.status == "duplicate":
+        submitted = await asyncio.to_thread(self.gateway.submit, form, command, values)
+        if submitted.errors:
+            await ack(response_action="errors", errors=submitted.errors)
             return
-        if reply.status == "ok" and form.follow_up is not None and checked.customer_id:
-            done = await asyncio.to_thread(
-                self.gateway.follow_up,
-                user_id,
-                checked.customer_id,
-                form.follow_up,
-                deal_id=checked.deal_id,
-            )
-            reply.items.append(done.text)
+        await ack()
+        reply = submitted.reply
+        if reply is None or reply.status == "duplicate":
+            return
         target = {"response_url": origin.response_url} if origin.response_url else {}
         await self.deliver(reply, t, target, slack_id)
-        await self._after(checked.line, reply, slack_id, user_id)
+        if reply.status in ("ok", "info"):
+            # A form writes: the Home tab shows the person's own data.
+            await self.publish_home(slack_id, user_id)
 
     async def on_home_opened(self, ack: AsyncAck, _: dict[str, Any], event: dict[str, Any]) -> None:
         """Publish the Home tab when someone opens it."""

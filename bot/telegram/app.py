@@ -8,11 +8,7 @@ import logging
 import re
 import secrets
 import warnings
-from dataclasses import dataclass
-from datetime import date, timedelta
-from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from telegram import BotCommand, Message, Update
@@ -33,17 +29,24 @@ from telegram.ext import (
 )
 
 from bot.bootstrap import App
+from bot.telegram.conversation import (
+    A_CANCEL,
+    A_SAVE,
+    A_VISIT,
+    ASK,
+    CONFIRM,
+    END,
+    OFFER,
+    FormConversation,
+    draft_of,
+    mark,
+)
 from bot.telegram.core import PLATFORM, REPLY_BUTTON, STEP_BUTTON, Core, Who, locale_of
 from bot.telegram.render import Outgoing
 from bot.telegram.transport import NO_PREVIEW, PerChatUpdates, deliver, markup, webhook_secret
-from crm_core.models import InteractionKind
-from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
-from crm_core.when import parse_day
-from handlers import format as fmt
-from handlers.grammar import take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
-from handlers.reply import Attachment, Button, Command, Field, Location, Reply
+from handlers.reply import Attachment, Button, Command, Reply
 
 log = logging.getLogger(__name__)
 
@@ -55,26 +58,6 @@ SHARE_WORDS = ("share", "分享")
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
 
-# Steps of the /log conversation (and of a visit started by sending a location).
-OFFER, CUSTOMER, KIND, TEXT, FOLLOW_UP, CONFIRM = range(6)
-END = ConversationHandler.END
-# Actions of conversation buttons (stored behind tokens like every other button).
-A_VISIT, A_CUSTOMER, A_KIND, A_FOLLOW_UP, A_SAVE, A_CANCEL = (
-    "tg.visit",
-    "tg.customer",
-    "tg.kind",
-    "tg.follow_up",
-    "tg.save",
-    "tg.cancel",
-)
-STEP_ACTIONS = {
-    OFFER: {A_VISIT},
-    CUSTOMER: {A_CUSTOMER},
-    KIND: {A_KIND},
-    FOLLOW_UP: {A_FOLLOW_UP},
-    CONFIRM: {A_SAVE},
-}
-
 
 class CrmContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context plus the staff member behind the update, looked up once per update."""
@@ -82,19 +65,6 @@ class CrmContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     def __init__(self, application: Any, chat_id: int | None = None, user_id: int | None = None):
         super().__init__(application, chat_id, user_id)
         self.who: Who | None = None
-
-
-@dataclass
-class Draft:
-    """A note being put together step by step (platform state until it is saved)."""
-
-    step: int = CUSTOMER
-    customer_id: int | None = None
-    customer_name: str = ""
-    kind: str | None = None
-    text: str = ""
-    follow_up: date | None = None
-    location: tuple[float, float] | None = None
 
 
 def menu_name(verb: Verb) -> str:
@@ -136,12 +106,6 @@ def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-def _draft(context: CrmContext) -> Draft | None:
-    data = context.chat_data
-    draft = data.get("draft") if data is not None else None
-    return draft if isinstance(draft, Draft) else None
-
-
 class TelegramBot:
     """The real python-telegram-bot Application wired to the dispatcher."""
 
@@ -175,6 +139,7 @@ class TelegramBot:
             for verb in self.registry
             if (name := menu_name(verb)) and name not in OWN_COMMANDS
         }
+        self.forms = FormConversation(self.core, self._ask, self._say)
         self._add_handlers()
 
     @property
@@ -266,39 +231,35 @@ class TelegramBot:
 
     def _conversation(self) -> ConversationHandler[CrmContext]:
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        step = CallbackQueryHandler(self._step_button, pattern=f"^{STEP_BUTTON}")
+        step: CallbackQueryHandler[CrmContext, Any] = CallbackQueryHandler(
+            self._step_button, pattern=f"^{STEP_BUTTON}"
+        )
         typed = filters.TEXT & ~filters.COMMAND & private
         other = ~filters.COMMAND & private
         with warnings.catch_warnings():
             # Tracking per chat and user (not per message) is the point: steps are messages.
             warnings.filterwarnings("ignore", message=".*per_message=False.*")
-            return self._conversation_handler(step, typed, other, private)
-
-    def _conversation_handler(
-        self, step: CallbackQueryHandler[CrmContext, Any], typed: Any, other: Any, private: Any
-    ) -> ConversationHandler[CrmContext]:
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("log", self._log_start, filters=private),
-                MessageHandler(filters.LOCATION & private, self._location),
-            ],
-            states={
-                OFFER: [step, MessageHandler(other, self._offer_typed)],
-                CUSTOMER: [step, MessageHandler(typed, self._customer_typed)],
-                KIND: [step, MessageHandler(typed, self._kind_typed)],
-                TEXT: [MessageHandler(typed, self._text_typed), step],
-                FOLLOW_UP: [step, MessageHandler(typed, self._follow_up_typed)],
-                CONFIRM: [step, MessageHandler(other, self._confirm_typed)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, self._timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", self._cancel),
-                MessageHandler(other, self._step_unsupported),
-            ],
-            conversation_timeout=self.conversation_timeout,
-            per_chat=True,
-            per_user=True,
-        )
+            return ConversationHandler(
+                entry_points=[
+                    # Any command or line that answers with a form starts its steps.
+                    CommandHandler(list(self.verbs), self._verb_command, filters=private),
+                    MessageHandler(typed, self._text),
+                    MessageHandler(filters.LOCATION & private, self._location),
+                ],
+                states={
+                    OFFER: [step, MessageHandler(other, self._offer_typed)],
+                    ASK: [step, MessageHandler(typed, self._step_typed)],
+                    CONFIRM: [step, MessageHandler(other, self._confirm_typed)],
+                    ConversationHandler.TIMEOUT: [TypeHandler(Update, self._timed_out)],
+                },
+                fallbacks=[
+                    CommandHandler("cancel", self._cancel),
+                    MessageHandler(other, self._step_unsupported),
+                ],
+                conversation_timeout=self.conversation_timeout,
+                per_chat=True,
+                per_user=True,
+            )
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -405,6 +366,13 @@ class TelegramBot:
         reply, messages = await asyncio.to_thread(self.core.run, who, command)
         if reply.status == "duplicate":
             return None
+        if reply.form is not None:
+            if group:
+                # Forms are filled in step by step in a private chat.
+                note = who.t("telegram.form_private", bot=self.bot.username)
+                await self._say(chat.id, None, Reply(text=note, status="info"))
+                return None
+            return reply
         if not group or reply.status == "error" or (share and reply.shareable):
             await self._send(chat.id, messages)
             return reply
@@ -418,18 +386,19 @@ class TelegramBot:
         await self._say(chat.id, None, Reply(text=note, status="info"))
         return reply
 
-    async def _verb_command(self, update: Update, context: CrmContext) -> None:
-        """`/customer Acme` and every verb by its menu name."""
+    async def _verb_command(self, update: Update, context: CrmContext) -> int | None:
+        """`/customer Acme` and every verb by its menu name; a form starts its steps."""
         message = update.message
         assert message is not None
         name = command_word(message) or ""
         verb = self.verbs.get(name)
         if verb is None:
-            return
+            return END
         rest = command_rest(message)
-        await self._dispatch(update, context, text=f"{verb.name} {rest}".strip())
+        reply = await self._dispatch(update, context, text=f"{verb.name} {rest}".strip())
+        return await self._form_from(update, context, reply)
 
-    async def _text(self, update: Update, context: CrmContext) -> None:
+    async def _text(self, update: Update, context: CrmContext) -> int | None:
         """Plain text in a private chat is a command line (`log visit Acme: ...`)."""
         message = update.message
         assert message is not None and message.text is not None
@@ -437,7 +406,8 @@ class TelegramBot:
         if text.startswith("/"):
             # An unknown /command: let the dispatcher suggest the closest verb.
             text = f"{command_word(message) or ''} {command_rest(message)}".strip()
-        await self._dispatch(update, context, text=text)
+        reply = await self._dispatch(update, context, text=text)
+        return await self._form_from(update, context, reply)
 
     async def _unsupported(self, update: Update, context: CrmContext) -> None:
         """Stickers, photos and the like outside a conversation: say what works."""
@@ -478,128 +448,31 @@ class TelegramBot:
             return
         await self._say(update.effective_chat.id, None, Reply(text=who.t("telegram.no_cancel")))
 
-    # --- the /log conversation -------------------------------------------------------------
+    # --- forms, step by step ---------------------------------------------------------------
 
     async def _claim(self, update: Update) -> bool:
         return await asyncio.to_thread(self.core.claim, update.update_id)
 
-    def _kind_buttons(self, t: Translator) -> list[Button]:
-        return [Button(fmt.kind(t, k.value), A_KIND, {"kind": k.value}) for k in InteractionKind]
-
-    def _follow_up_buttons(self, t: Translator) -> list[Button]:
-        return [
-            Button(t("button.tomorrow"), A_FOLLOW_UP, {"when": "tomorrow"}),
-            Button(t("button.next_week"), A_FOLLOW_UP, {"when": "next_week"}),
-            Button(t("button.no_follow_up"), A_FOLLOW_UP, {"when": "none"}),
-            self._cancel_button(t),
-        ]
-
-    def _cancel_button(self, t: Translator) -> Button:
-        return Button(t("button.cancel"), A_CANCEL, {}, "danger")
-
-    async def _log_start(self, update: Update, context: CrmContext) -> int:
-        """`/log` alone starts the steps; `/log call Acme: ...` is logged at once."""
-        message, who = update.message, context.who
-        assert message is not None and who is not None
-        rest = command_rest(message)
-        if rest:
-            await self._dispatch(update, context, text=f"log {rest}")
+    async def _form_from(
+        self, update: Update, context: CrmContext, reply: Reply | None
+    ) -> int | None:
+        """Start the conversation of a form a reply opened (private chats only)."""
+        who = context.who
+        if reply is None or reply.form is None or who is None:
             return END
-        if not await self._claim(update):
-            return END
-        draft = Draft()
-        assert context.chat_data is not None
-        context.chat_data["draft"] = draft
-        await self._ask_customer(update, who, draft)
-        return CUSTOMER
+        return await self.forms.begin(update, context, who, reply.form)
 
     async def _location(self, update: Update, context: CrmContext) -> int:
         """A shared location offers to log a visit there."""
-        message, who = update.message, context.who
-        assert message is not None and message.location is not None and who is not None
+        who = context.who
+        assert who is not None
         if not await self._claim(update):
             return END
-        loc = message.location
-        draft = Draft(step=OFFER, kind=InteractionKind.visit.value)
-        draft.location = (loc.latitude, loc.longitude)
-        assert context.chat_data is not None
-        context.chat_data["draft"] = draft
-        t = who.t
-        await self._ask(
-            update,
-            who,
-            Reply(
-                text=t("telegram.visit.offer"),
-                buttons=[
-                    Button(t("button.log_visit_here"), A_VISIT, {}, "primary"),
-                    self._cancel_button(t),
-                ],
-            ),
-        )
-        return OFFER
-
-    async def _ask_customer(self, update: Update, who: Who, draft: Draft) -> None:
-        t = who.t
-        recent = await asyncio.to_thread(self.core.recent_customers, who)
-        draft.step = CUSTOMER
-        buttons = [Button(name, A_CUSTOMER, {"id": cid, "name": name}) for cid, name in recent]
-        key = "telegram.log.customer_ask" if recent else "telegram.log.customer_type"
-        await self._ask(update, who, Reply(text=t(key), buttons=[*buttons, self._cancel_button(t)]))
-
-    async def _ask_kind(self, update: Update, who: Who, draft: Draft) -> int:
-        t = who.t
-        draft.step = KIND
-        buttons = [*self._kind_buttons(t), self._cancel_button(t)]
-        text = t("telegram.log.kind_ask", customer=draft.customer_name)
-        await self._ask(update, who, Reply(text=text, buttons=buttons))
-        return KIND
-
-    async def _ask_text(self, update: Update, who: Who, draft: Draft) -> int:
-        draft.step = TEXT
-        assert draft.kind is not None
-        text = who.t(
-            "telegram.log.text_ask",
-            kind=fmt.kind(who.t, draft.kind),
-            customer=draft.customer_name,
-        )
-        await self._ask(update, who, Reply(text=text))
-        return TEXT
-
-    async def _ask_follow_up(self, update: Update, who: Who, draft: Draft) -> int:
-        t = who.t
-        draft.step = FOLLOW_UP
-        text = t("telegram.log.follow_up_ask")
-        await self._ask(update, who, Reply(text=text, buttons=self._follow_up_buttons(t)))
-        return FOLLOW_UP
-
-    async def _ask_confirm(self, update: Update, who: Who, draft: Draft) -> int:
-        t = who.t
-        draft.step = CONFIRM
-        assert draft.kind is not None
-        fields = [
-            Field(t("telegram.field.customer"), draft.customer_name),
-            Field(t("telegram.field.kind"), fmt.kind(t, draft.kind)),
-            Field(t("telegram.field.note"), draft.text),
-            Field(
-                t("telegram.field.follow_up"),
-                draft.follow_up.isoformat() if draft.follow_up else t("card.none"),
-            ),
-        ]
-        if draft.location:
-            fields.append(
-                Field(
-                    t("telegram.field.location"),
-                    f"{draft.location[0]:.5f}, {draft.location[1]:.5f}",
-                )
-            )
-        buttons = [Button(t("button.save"), A_SAVE, {}, "primary"), self._cancel_button(t)]
-        title = t("telegram.log.confirm_title")
-        await self._ask(update, who, Reply(title=title, fields=fields, buttons=buttons))
-        return CONFIRM
+        return await self.forms.offer_visit(update, context, who)
 
     async def _step_button(self, update: Update, context: CrmContext) -> int | None:
         """A tap on a conversation button: the step it belongs to moves on."""
-        query, who, draft = update.callback_query, context.who, _draft(context)
+        query, who, draft = update.callback_query, context.who, draft_of(context)
         assert query is not None and who is not None
         t = who.t
         token = (query.data or "")[len(STEP_BUTTON) :]
@@ -610,71 +483,29 @@ class TelegramBot:
         action, payload = found
         if action == A_CANCEL:
             await query.answer()
-            await self._mark(query, t("button.cancel"))
+            await mark(query, t("button.cancel"))
             return await self._cancel(update, context)
-        if action not in STEP_ACTIONS.get(draft.step, set()):
+        if not self.forms.expects(draft, action, payload):
             # A button of an earlier step, pressed again.
             await query.answer(t("error.button_expired"))
             return None
         await query.answer()
-        await self._mark(query, self._choice(t, action, payload))
+        labels = {A_SAVE: t("button.save"), A_VISIT: t("button.log_visit_here")}
+        await mark(query, labels.get(action) or str(payload.get("label") or ""))
         if action == A_SAVE:
-            # The dispatcher records this update with the note it writes.
-            return await self._save(update, context, who, draft)
+            # The gateway records this update with what the form writes.
+            return await self.forms.save(update, context, who, draft)
         if not await self._claim(update):
             return None
-        if action == A_VISIT:
-            await self._ask_customer(update, who, draft)
-            return CUSTOMER
-        if action == A_CUSTOMER:
-            return await self._chose_customer(
-                update, who, draft, int(payload["id"]), str(payload["name"])
-            )
-        if action == A_KIND:
-            draft.kind = str(payload["kind"])
-            return await self._ask_text(update, who, draft)
-        draft.follow_up = self._follow_up_day(who, str(payload["when"]))
-        return await self._ask_confirm(update, who, draft)
+        return await self.forms.tapped(update, who, draft, action, payload)
 
-    def _choice(self, t: Translator, action: str, payload: dict[str, Any]) -> str:
-        """What a tapped step button chose, in words, for the prompt it answered."""
-        if action == A_CUSTOMER:
-            return str(payload.get("name", ""))
-        if action == A_KIND:
-            return fmt.kind(t, str(payload.get("kind", "note")))
-        if action == A_FOLLOW_UP:
-            key = {"tomorrow": "button.tomorrow", "next_week": "button.next_week"}
-            return t(key.get(str(payload.get("when")), "button.no_follow_up"))
-        return t("button.save" if action == A_SAVE else "button.log_visit_here")
-
-    async def _mark(self, query: Any, choice: str) -> None:
-        """Replace a prompt's keyboard with the choice made, so old buttons cannot be reused."""
-        message = query.message
-        if not isinstance(message, Message):
-            return
-        text = f"{escape(message.text or '', quote=False)}\n→ <b>{escape(choice, quote=False)}</b>"
-        try:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-        except TelegramError as exc:
-            # Cosmetic only: the step goes on even when the old prompt cannot be edited.
-            log.info("could not mark the chosen button: %s", exc)
-
-    async def _chose_customer(
-        self, update: Update, who: Who, draft: Draft, customer_id: int, name: str
-    ) -> int:
-        draft.customer_id, draft.customer_name = customer_id, name
-        if draft.kind is None:
-            return await self._ask_kind(update, who, draft)
-        return await self._ask_text(update, who, draft)
-
-    def _follow_up_day(self, who: Who, when: str) -> date | None:
-        today = self.core.clock().astimezone(_zone(who)).date()
-        if when == "tomorrow":
-            return today + timedelta(days=1)
-        if when == "next_week":
-            # The Monday of next week: "next week" in a field rep's mouth.
-            return today + timedelta(days=7 - today.weekday())
-        return None
+    async def _step_typed(self, update: Update, context: CrmContext) -> int | None:
+        """A typed answer to the step being asked."""
+        message, who, draft = update.message, context.who, draft_of(context)
+        assert message is not None and message.text is not None and who is not None
+        if draft is None or not await self._claim(update):
+            return None
+        return await self.forms.typed(update, who, draft, message.text)
 
     async def _offer_typed(self, update: Update, context: CrmContext) -> int | None:
         who = context.who
@@ -683,99 +514,21 @@ class TelegramBot:
             t = who.t
             buttons = [
                 Button(t("button.log_visit_here"), A_VISIT, {}, "primary"),
-                self._cancel_button(t),
+                Button(t("button.cancel"), A_CANCEL, {}, "danger"),
             ]
             await self._ask(update, who, Reply(text=t("telegram.visit.tap"), buttons=buttons))
         return None
-
-    async def _customer_typed(self, update: Update, context: CrmContext) -> int | None:
-        """A typed name at the customer step searches; one hit is taken, several are offered."""
-        message, who, draft = update.message, context.who, _draft(context)
-        assert message is not None and message.text is not None and who is not None
-        if draft is None or not await self._claim(update):
-            return None
-        t = who.t
-        query = message.text.strip()
-        hits = await asyncio.to_thread(self.core.search, who, query)
-        if len(hits) == 1:
-            return await self._chose_customer(update, who, draft, *hits[0])
-        if not hits:
-            reply = Reply(
-                text=t("telegram.log.customer_none", query=query),
-                buttons=[self._cancel_button(t)],
-                status="info",
-            )
-        else:
-            buttons = [Button(name, A_CUSTOMER, {"id": cid, "name": name}) for cid, name in hits]
-            reply = Reply(
-                text=t("telegram.log.customer_many", query=query),
-                buttons=[*buttons, self._cancel_button(t)],
-                status="info",
-            )
-        await self._ask(update, who, reply)
-        return None
-
-    async def _kind_typed(self, update: Update, context: CrmContext) -> int | None:
-        message, who, draft = update.message, context.who, _draft(context)
-        assert message is not None and message.text is not None and who is not None
-        if draft is None or not await self._claim(update):
-            return None
-        kind, rest = take_kind(message.text)
-        if kind is None or rest:
-            t = who.t
-            buttons = [*self._kind_buttons(t), self._cancel_button(t)]
-            await self._ask(
-                update, who, Reply(text=t("telegram.log.kind_bad"), buttons=buttons, status="info")
-            )
-            return None
-        draft.kind = kind.value
-        return await self._ask_text(update, who, draft)
-
-    async def _text_typed(self, update: Update, context: CrmContext) -> int | None:
-        message, who, draft = update.message, context.who, _draft(context)
-        assert message is not None and message.text is not None and who is not None
-        if draft is None or not await self._claim(update):
-            return None
-        text = message.text.strip()
-        if len(text) > MAX_NOTE:
-            reply = Reply(
-                text=who.t("error.too_long", field="text", limit=MAX_NOTE), status="error"
-            )
-            await self._ask(update, who, reply)
-            return None
-        draft.text = text
-        return await self._ask_follow_up(update, who, draft)
-
-    async def _follow_up_typed(self, update: Update, context: CrmContext) -> int | None:
-        """A typed day for the follow-up (`friday`, `2026-12-15`, `下周二`)."""
-        message, who, draft = update.message, context.who, _draft(context)
-        assert message is not None and message.text is not None and who is not None
-        if draft is None or not await self._claim(update):
-            return None
-        t = who.t
-        typed = message.text.strip()
-        tz = _zone(who)
-        now = self.core.clock()
-        day = parse_day(typed, tz, now)
-        problem = None
-        if day is None:
-            problem = t("error.date_invalid", value=typed)
-        elif day < now.astimezone(tz).date():
-            problem = t("telegram.log.follow_up_past", day=day.isoformat())
-        if problem is not None or day is None:
-            buttons = self._follow_up_buttons(t)
-            await self._ask(update, who, Reply(text=problem or "", buttons=buttons, status="error"))
-            return None
-        draft.follow_up = day
-        return await self._ask_confirm(update, who, draft)
 
     async def _confirm_typed(self, update: Update, context: CrmContext) -> int | None:
         who = context.who
         assert who is not None
         if await self._claim(update):
             t = who.t
-            buttons = [Button(t("button.save"), A_SAVE, {}, "primary"), self._cancel_button(t)]
-            reply = Reply(text=t("telegram.log.confirm_tap"), buttons=buttons, status="info")
+            buttons = [
+                Button(t("button.save"), A_SAVE, {}, "primary"),
+                Button(t("button.cancel"), A_CANCEL, {}, "danger"),
+            ]
+            reply = Reply(text=t("form.confirm_tap"), buttons=buttons, status="info")
             await self._ask(update, who, reply)
         return None
 
@@ -783,33 +536,8 @@ class TelegramBot:
         who = context.who
         assert who is not None
         if await self._claim(update):
-            await self._ask(update, who, Reply(text=who.t("telegram.log.type_text"), status="info"))
+            await self._ask(update, who, Reply(text=who.t("form.type_text"), status="info"))
         return None
-
-    async def _save(self, update: Update, context: CrmContext, who: Who, draft: Draft) -> int:
-        """Save through the dispatcher like any typed `log`, then the follow-up."""
-        assert draft.customer_id is not None and draft.kind is not None
-        chat = update.effective_chat
-        assert chat is not None
-        attachments = (Location(*draft.location),) if draft.location else ()
-        # The same card saved twice (a double tap) is one note.
-        message = update.callback_query.message if update.callback_query else None
-        key = f"telegram:{chat.id}:{message.message_id if message else update.update_id}"
-        reply = await self._dispatch(
-            update,
-            context,
-            text=f"log {draft.kind} #{draft.customer_id}: {draft.text}",
-            attachments=attachments,
-            idempotency_key=key,
-        )
-        if context.chat_data is not None:
-            context.chat_data.pop("draft", None)
-        if reply is not None and reply.status == "ok" and draft.follow_up is not None:
-            done = await asyncio.to_thread(
-                self.core.gateway.follow_up, who.user_id, draft.customer_id, draft.follow_up
-            )
-            await self._say(chat.id, None, done)
-        return END
 
     async def _cancel(self, update: Update, context: CrmContext) -> int:
         """`/cancel` (or the Cancel button) at any step: nothing is saved."""
@@ -817,7 +545,7 @@ class TelegramBot:
         assert who is not None and chat is not None
         if context.chat_data is not None:
             context.chat_data.pop("draft", None)
-        await self._say(chat.id, None, Reply(text=who.t("telegram.log.cancelled")))
+        await self._say(chat.id, None, Reply(text=who.t("form.cancelled")))
         return END
 
     async def _timed_out(self, update: Update, context: CrmContext) -> None:
@@ -830,7 +558,7 @@ class TelegramBot:
         who = context.who or await asyncio.to_thread(self.core.who, update.effective_user.id)
         t = who.t if who else Translator("en")
         minutes = max(1, round(self.conversation_timeout / 60))
-        await self._say(chat.id, None, Reply(text=t("telegram.log.timeout", minutes=minutes)))
+        await self._say(chat.id, None, Reply(text=t("form.timeout", minutes=minutes)))
 
     # --- errors ----------------------------------------------------------------------------
 
@@ -859,13 +587,6 @@ class TelegramBot:
             )
         except TelegramError:
             log.warning("could not send the apology for ref %s", ref)
-
-
-def _zone(who: Who) -> ZoneInfo:
-    try:
-        return ZoneInfo(who.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 __all__ = ["PLATFORM", "ParseMode", "TelegramBot", "markup"]

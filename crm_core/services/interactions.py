@@ -17,6 +17,25 @@ MAX_TEXT = 20_000
 FUTURE_SLACK = timedelta(hours=1)
 
 
+def check_note_text(text: str) -> str:
+    """A note's text as stored; refuses an empty or over-long one."""
+    text = text.strip()
+    if not text:
+        raise Invalid("error.log_text_missing")
+    if len(text) > MAX_TEXT:
+        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    return text
+
+
+def check_occurred_at(ctx: Ctx, occurred_at: datetime | None) -> datetime:
+    """When a note happened (now when not given); refuses a time in the future."""
+    now = ctx.now()
+    when = occurred_at or now
+    if when > now + FUTURE_SLACK:
+        raise Invalid("error.log_in_future")
+    return when
+
+
 def log_interaction(
     ctx: Ctx,
     customer: Customer,
@@ -33,15 +52,9 @@ def log_interaction(
 ) -> tuple[Interaction, bool]:
     """Record an interaction; returns it and whether it was new (False: seen key, no write)."""
     ensure_customer_access(ctx.actor, customer)
-    text = text.strip()
-    if not text:
-        raise Invalid("error.log_text_missing")
-    if len(text) > MAX_TEXT:
-        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    text = check_note_text(text)
     now = ctx.now()
-    when = occurred_at or now
-    if when > now + FUTURE_SLACK:
-        raise Invalid("error.log_in_future")
+    when = check_occurred_at(ctx, occurred_at)
     if deal is not None and deal.customer_id != customer.id:
         raise Invalid("error.deal_other_customer", deal=deal.title, customer=customer.name)
     if contact is not None and contact.customer_id != customer.id:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.console import ConsoleSession, render_text
 from crm_core.models import Customer, Interaction, InteractionKind
-from handlers.reply import Button, Field, Reply, Section
+from handlers.reply import Button, Field, OpenForm, Reply, Section
 from tests.conftest import TestBot
 
 # Delivery hints: they change how a reply is sent, not what it says.
@@ -37,6 +37,8 @@ SAMPLES: dict[str, tuple[Any, list[str]]] = {
         ["[1] Open", "[2] Undo"],
     ),
     "image": (PNG, ["[image: "]),
+    # A session runs a form's prompts (test below); rendered alone it is named.
+    "form": (OpenForm("log", {"kind": "call"}), ["[form: log]"]),
 }
 
 
@@ -57,7 +59,9 @@ def test_every_content_field_of_reply_is_rendered(tmp_path: Path) -> None:
     for f in dataclasses.fields(Reply):
         if f.name in EXEMPT:
             continue
-        assert f.name in SAMPLES, f"Reply.{f.name} is new: render it in bot/console.py, add it here"
+        assert f.name in SAMPLES, (
+            f"Reply.{f.name} is new: render it in bot/console/render.py, add it here"
+        )
         default = f.default_factory() if callable(f.default_factory) else f.default
         assert getattr(reply, f.name) != default, f"the sample for Reply.{f.name} is the default"
         for expected in SAMPLES[f.name][1]:

@@ -1,41 +1,17 @@
-"""The console adapter: renders Reply as text with numbered buttons; a REPL around dispatch."""
+"""A person at the console: typed lines, numbers that press buttons, forms as prompts."""
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from pathlib import Path
 from typing import TextIO
 
+from bot.console.forms import FormPrompts
+from bot.console.render import render_text
 from handlers.dispatcher import Dispatcher
+from handlers.gateway import Gateway
 from handlers.reply import Button, Command, Reply
 
 PLATFORM = "console"
 QUIT = {"quit", "exit", "退出", ":q"}
-
-
-def render_text(reply: Reply, *, image_dir: Path | None = None) -> str:
-    """Every element of a Reply as plain text; buttons numbered from 1."""
-    out: list[str] = []
-    if reply.title:
-        out += [reply.title, "=" * min(len(reply.title) * 2, 60)]
-    if reply.text:
-        out.append(reply.text)
-    width = max((len(f.label) for f in reply.fields), default=0)
-    out += [f"{f.label.ljust(width)} : {f.value}" for f in reply.fields]
-    out += [f"  • {item}" for item in reply.items]
-    for section in reply.sections:
-        out.append(f"{section.title}:")
-        out += [f"  • {line}" for line in section.lines]
-    if reply.image:
-        folder = image_dir or Path(tempfile.gettempdir())
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crmbot-{hashlib.sha256(reply.image).hexdigest()[:12]}.png"
-        path.write_bytes(reply.image)
-        out.append(f"[image: {path}]")
-    if reply.buttons:
-        out.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return "\n".join(out)
 
 
 class ConsoleSession:
@@ -43,18 +19,30 @@ class ConsoleSession:
 
     def __init__(self, dispatcher: Dispatcher, user_id: int) -> None:
         self.dispatcher = dispatcher
+        self.gateway = Gateway(dispatcher, PLATFORM)
         self.user_id = user_id
         self.buttons: list[Button] = []
+        # The form being filled in, prompt by prompt, if any.
+        self.form: FormPrompts | None = None
 
     def handle(self, line: str) -> Reply:
         """Dispatch a typed line; a bare number presses that button of the previous reply."""
         line = line.strip()
+        if self.form is not None:
+            reply = self.form.answer(line)
+            if self.form.finished:
+                self.form = None
+            self.buttons = list(reply.buttons)
+            return reply
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             button = self.buttons[int(line) - 1]
             command = Command(self.user_id, PLATFORM, action=button.action, payload=button.payload)
         else:
             command = Command(self.user_id, PLATFORM, text=line)
         reply = self.dispatcher.dispatch(command)
+        if reply.form is not None:
+            self.form = FormPrompts(self.gateway, self.user_id, reply.form)
+            reply = self.form.first()
         self.buttons = list(reply.buttons)
         return reply
 
@@ -68,7 +56,7 @@ class ConsoleSession:
             line = stdin.readline()
             if not line or line.strip().lower() in QUIT:
                 break
-            if not line.strip():
+            if not line.strip() and self.form is None:
                 continue
             stdout.write(render_text(self.handle(line)) + "\n\n")
             stdout.flush()
