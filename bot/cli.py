@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App, build
 from bot.console import PLATFORM, ConsoleSession, render_text
 from crm_core import db
-from crm_core.errors import CrmError, SchemaOutOfDate
+from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
 from crm_core.models import Customer, User
 from crm_core.resolve import find_user
 from crm_core.services.users import add_user
@@ -35,7 +35,7 @@ def _fail(message: str) -> None:
 def _app(settings: Settings, **kwargs: object) -> App:
     try:
         return build(settings, **kwargs)  # type: ignore[arg-type]
-    except SchemaOutOfDate as exc:
+    except (SchemaOutOfDate, StagesMismatch) as exc:
         _fail(str(exc))
         raise  # unreachable; keeps type checkers honest
 

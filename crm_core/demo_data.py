@@ -20,6 +20,8 @@ REFERENCE_NOW = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
 def day_start(day: date) -> datetime:
     """The demo's "now" for a given day: that morning, so one seed and day give one file."""
     return datetime.combine(day, time(9, 0), tzinfo=UTC)
+
+
 CUSTOMERS_PER_REP = 40
 REPS_PER_TEAM = 8
 YEAR = timedelta(days=365)

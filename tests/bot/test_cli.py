@@ -291,3 +291,18 @@ def test_demo_data_is_dated_from_the_day_asked_and_is_the_same_for_one_seed_and_
     assert day - timedelta(days=14) < max(times) <= day
     today = invoke(cli, *args)
     assert max(_interaction_times(today.output)) > datetime.now(UTC) - timedelta(days=14)
+
+
+def test_a_pipeline_that_drops_a_stage_in_use_refuses_to_start(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deals in a stage CRMBOT_STAGES no longer names are never hidden: exit 2, naming it."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
+    made = invoke(ready, "run", "--as", "alice", "new deal Acme: Fleet 12k stage proposal")
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("CRMBOT_STAGES", "lead:10,qualified:40,won:100:won,lost:0:lost")
+    result = invoke(ready, "run", "--as", "alice", "pipeline")
+    assert result.exit_code == 2
+    assert "proposal (1 deal)" in result.output and "CRMBOT_STAGES" in result.output
+    monkeypatch.setenv("CRMBOT_STAGES", "lead:10,proposal:40,won:100:won,lost:0:lost")
+    assert invoke(ready, "run", "--as", "alice", "pipeline").exit_code == 0
