@@ -115,6 +115,8 @@ class OpenForm:
     values: dict[str, Any] = field(default_factory=dict)
     # How a record value is shown ({"customer": "Acme Logistics"}).
     labels: dict[str, str] = field(default_factory=dict)
+    # Fields settled by how the form was opened: a step-by-step flow does not ask them.
+    settled: tuple[str, ...] = ()
 
 
 @dataclass
@@ -145,5 +147,10 @@ class Reply:
                 k: v.isoformat() if hasattr(v, "isoformat") else v
                 for k, v in self.form.values.items()
             }
-            data["form"] = {"name": self.form.name, "values": values, "labels": self.form.labels}
+            data["form"] = {
+                "name": self.form.name,
+                "values": values,
+                "labels": self.form.labels,
+                "settled": list(self.form.settled),
+            }
         return data

@@ -26,6 +26,8 @@ class FormPrompts:
         self.values: dict[str, Any] = dict(opened.values)
         self.labels: dict[str, str] = dict(opened.labels)
         self.t = gateway.translator(user_id)
+        # Fields settled by how the form was opened are not asked again.
+        self.asked = [f for f in form.fields if f.name not in opened.settled]
         self.index = 0
         self.finished = False
         # Numbered choices offered for the current field (choices, or records that matched).
@@ -34,7 +36,7 @@ class FormPrompts:
     @property
     def field(self) -> FormField:
         """The field being asked."""
-        return self.form.fields[self.index]
+        return self.asked[self.index]
 
     def first(self) -> Reply:
         """The form's title and its first prompt."""
@@ -89,7 +91,7 @@ class FormPrompts:
         self.values[f.name] = value
         if label:
             self.labels[f.name] = label
-        if self.index + 1 < len(self.form.fields):
+        if self.index + 1 < len(self.asked):
             self.index += 1
             return self._prompt()
         return self._submit()
@@ -100,9 +102,10 @@ class FormPrompts:
         if submitted.errors:
             # Back to the first field in error, with the service's words.
             self.index = next(
-                i for i, f in enumerate(self.form.fields) if f.name in submitted.errors
+                (i for i, f in enumerate(self.asked) if f.name in submitted.errors), 0
             )
-            return self._prompt(submitted.errors[self.field.name])
+            problem = submitted.errors.get(self.field.name) or next(iter(submitted.errors.values()))
+            return self._prompt(problem)
         self.finished = True
         assert submitted.reply is not None
         return submitted.reply

@@ -94,7 +94,7 @@ class FormConversation:
             opened.name,
             dict(opened.values),
             dict(opened.labels),
-            set(settled),
+            {*settled, *opened.settled},
             attachments=attachments,
         )
         assert context.chat_data is not None
