@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
@@ -14,9 +14,18 @@ from zoneinfo import ZoneInfo
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ConversationHandler
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.telegram.core import STEP_BUTTON, Core, Who
+from bot.telegram.identity import CrmContext
+from bot.telegram.sending import Sender
 from handlers.forms import FieldKind, Form, FormField, shown
 from handlers.i18n import Translator
 from handlers.reply import Attachment, Button, Command, Field, Location, OpenForm, Reply
@@ -33,11 +42,6 @@ END = ConversationHandler.END
 A_VISIT, A_PICK, A_SAVE, A_CANCEL = "tg.visit", "tg.pick", "tg.save", "tg.cancel"
 # The form a shared location starts, and the field it fills.
 VISIT_FORM = "log"
-
-# A conversation prompt (its buttons are step buttons), and a message to a chat (its buttons,
-# when `who` is given, are ordinary reply buttons).
-Ask = Callable[[Update, Who, Reply], Awaitable[None]]
-Say = Callable[[int, Who | None, Reply], Awaitable[Any]]
 
 
 @dataclass
@@ -71,11 +75,11 @@ def _zone(who: Who) -> ZoneInfo:
 class FormConversation:
     """The steps of any form; `ask` sends a prompt whose buttons are step buttons."""
 
-    def __init__(self, core: Core, ask: Ask, say: Say) -> None:
+    def __init__(self, core: Core, sender: Sender, timeout: float) -> None:
         self.core = core
         self.gateway = core.gateway
-        self._ask = ask
-        self._say = say
+        self.sender = sender
+        self.conversation_timeout = timeout
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -118,7 +122,7 @@ class FormConversation:
         context.chat_data["draft"] = draft
         t = who.t
         buttons = [Button(t("button.log_visit_here"), A_VISIT, {}, "primary"), _cancel(t)]
-        await self._ask(update, who, Reply(text=t("telegram.visit.offer"), buttons=buttons))
+        await self.sender.ask(update, who, Reply(text=t("telegram.visit.offer"), buttons=buttons))
         return OFFER
 
     def _form(self, draft: Draft) -> Form:
@@ -134,11 +138,11 @@ class FormConversation:
         pending = [f for f in form.steps if f.name not in draft.done]
         if not pending:
             draft.current = None
-            await self._ask(update, who, self._card(form, who.t, draft))
+            await self.sender.ask(update, who, self._card(form, who.t, draft))
             return CONFIRM
         f = pending[0]
         draft.current = f.name
-        await self._ask(update, who, await self._prompt(form, f, who, draft))
+        await self.sender.ask(update, who, await self._prompt(form, f, who, draft))
         return ASK
 
     def _asked(self, form: Form, f: FormField, t: Translator, draft: Draft) -> str:
@@ -206,7 +210,9 @@ class FormConversation:
         problem = await asyncio.to_thread(self.gateway.check, form, who.user_id, trial, name)
         if problem is not None:
             reply = await self._prompt(form, f, who, draft)
-            await self._ask(update, who, Reply(text=problem, buttons=reply.buttons, status="error"))
+            await self.sender.ask(
+                update, who, Reply(text=problem, buttons=reply.buttons, status="error")
+            )
             return None
         draft.values[name] = value
         if f.kind is FieldKind.record and label:
@@ -229,12 +235,12 @@ class FormConversation:
             key = "form.record_many" if hits else "form.record_none"
             buttons = [_pick(f, c.id, c.name) for c in hits]
             reply = Reply(text=t(key, query=query), buttons=[*buttons, _cancel(t)], status="info")
-            await self._ask(update, who, reply)
+            await self.sender.ask(update, who, reply)
             return None
         value, problem = await asyncio.to_thread(self.gateway.read, form, who.user_id, f.name, text)
         if problem is not None:
             prompt = await self._prompt(form, f, who, draft)
-            await self._ask(
+            await self.sender.ask(
                 update, who, Reply(text=problem, buttons=prompt.buttons, status="error")
             )
             return None
@@ -282,14 +288,145 @@ class FormConversation:
         if submitted.errors:
             name = next(f.name for f in form.fields if f.name in submitted.errors)
             draft.done.discard(name)
-            await self._say(chat.id, None, Reply(text=submitted.errors[name], status="error"))
+            await self.sender.say(chat.id, None, Reply(text=submitted.errors[name], status="error"))
             return await self.next_step(update, who, draft)
         if context.chat_data is not None:
             context.chat_data.pop("draft", None)
         reply = submitted.reply
         if reply is not None and reply.status != "duplicate":
-            await self._say(chat.id, who, reply)
+            await self.sender.say(chat.id, who, reply)
         return END
+
+    # -- PTB handlers ---------------------------------------------------------------------------
+
+    def handler(self, entry_points: list[Any]) -> ConversationHandler[CrmContext]:
+        """The ConversationHandler: any form a command opens, and a shared location's visit."""
+        private_message = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        step: CallbackQueryHandler[CrmContext, Any] = CallbackQueryHandler(
+            self.on_button, pattern=f"^{STEP_BUTTON}"
+        )
+        typed = filters.TEXT & ~filters.COMMAND & private_message
+        other = ~filters.COMMAND & private_message
+        with warnings.catch_warnings():
+            # Tracking per chat and user (not per message) is the point: steps are messages.
+            warnings.filterwarnings("ignore", message=".*per_message=False.*")
+            return ConversationHandler(
+                entry_points=[
+                    *entry_points,
+                    MessageHandler(filters.LOCATION & private_message, self.on_location),
+                ],
+                states={
+                    OFFER: [step, MessageHandler(other, self.on_offer_typed)],
+                    ASK: [step, MessageHandler(typed, self.on_typed)],
+                    CONFIRM: [step, MessageHandler(other, self.on_confirm_typed)],
+                    ConversationHandler.TIMEOUT: [TypeHandler(Update, self.on_timeout)],
+                },
+                fallbacks=[
+                    CommandHandler("cancel", self.cancel),
+                    MessageHandler(other, self.on_unsupported),
+                ],
+                conversation_timeout=self.conversation_timeout,
+                per_chat=True,
+                per_user=True,
+            )
+
+    async def on_location(self, update: Update, context: CrmContext) -> int:
+        """A shared location offers to log a visit there."""
+        who = context.who
+        assert who is not None
+        if not await self.sender.claim(update):
+            return END
+        return await self.offer_visit(update, context, who)
+
+    async def on_button(self, update: Update, context: CrmContext) -> int | None:
+        """A tap on a conversation button: the step it belongs to moves on."""
+        query, who, draft = update.callback_query, context.who, draft_of(context)
+        assert query is not None and who is not None
+        t = who.t
+        token = (query.data or "")[len(STEP_BUTTON) :]
+        found = await asyncio.to_thread(self.core.redeem, who, token)
+        if draft is None or found is None:
+            await query.answer(t("error.button_expired"))
+            return None
+        action, payload = found
+        if action == A_CANCEL:
+            await query.answer()
+            await mark(query, t("button.cancel"))
+            return await self.cancel(update, context)
+        if not self.expects(draft, action, payload):
+            # A button of an earlier step, pressed again.
+            await query.answer(t("error.button_expired"))
+            return None
+        await query.answer()
+        labels = {A_SAVE: t("button.save"), A_VISIT: t("button.log_visit_here")}
+        await mark(query, labels.get(action) or str(payload.get("label") or ""))
+        if action == A_SAVE:
+            # The gateway records this update with what the form writes.
+            return await self.save(update, context, who, draft)
+        if not await self.sender.claim(update):
+            return None
+        return await self.tapped(update, who, draft, action, payload)
+
+    async def on_typed(self, update: Update, context: CrmContext) -> int | None:
+        """A typed answer to the step being asked."""
+        message, who, draft = update.message, context.who, draft_of(context)
+        assert message is not None and message.text is not None and who is not None
+        if draft is None or not await self.sender.claim(update):
+            return None
+        return await self.typed(update, who, draft, message.text)
+
+    async def on_offer_typed(self, update: Update, context: CrmContext) -> int | None:
+        who = context.who
+        assert who is not None
+        if await self.sender.claim(update):
+            t = who.t
+            buttons = [
+                Button(t("button.log_visit_here"), A_VISIT, {}, "primary"),
+                Button(t("button.cancel"), A_CANCEL, {}, "danger"),
+            ]
+            await self.sender.ask(update, who, Reply(text=t("telegram.visit.tap"), buttons=buttons))
+        return None
+
+    async def on_confirm_typed(self, update: Update, context: CrmContext) -> int | None:
+        who = context.who
+        assert who is not None
+        if await self.sender.claim(update):
+            t = who.t
+            buttons = [
+                Button(t("button.save"), A_SAVE, {}, "primary"),
+                Button(t("button.cancel"), A_CANCEL, {}, "danger"),
+            ]
+            reply = Reply(text=t("form.confirm_tap"), buttons=buttons, status="info")
+            await self.sender.ask(update, who, reply)
+        return None
+
+    async def on_unsupported(self, update: Update, context: CrmContext) -> int | None:
+        who = context.who
+        assert who is not None
+        if await self.sender.claim(update):
+            await self.sender.ask(update, who, Reply(text=who.t("form.type_text"), status="info"))
+        return None
+
+    async def cancel(self, update: Update, context: CrmContext) -> int:
+        """`/cancel` (or the Cancel button) at any step: nothing is saved."""
+        who, chat = context.who, update.effective_chat
+        assert who is not None and chat is not None
+        if context.chat_data is not None:
+            context.chat_data.pop("draft", None)
+        await self.sender.say(chat.id, None, Reply(text=who.t("form.cancelled")))
+        return END
+
+    async def on_timeout(self, update: Update, context: CrmContext) -> None:
+        """The conversation waited too long: say so, politely, and drop the draft."""
+        chat = update.effective_chat
+        if context.chat_data is not None:
+            context.chat_data.pop("draft", None)
+        if chat is None or update.effective_user is None:
+            return
+        who = context.who or await asyncio.to_thread(self.core.who, update.effective_user.id)
+        t = who.t if who else Translator("en")
+        minutes = max(1, round(self.conversation_timeout / 60))
+        await self.sender.say(chat.id, None, Reply(text=t("form.timeout", minutes=minutes)))
 
 
 def _pick(f: FormField, value: Any, label: str) -> Button:
