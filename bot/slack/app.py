@@ -10,20 +10,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.bootstrap import App
-from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button, render
-from bot.slack.forms import PREFIX, Origin, form_view, read_state, record_fields
+from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button
+from bot.slack.forms import PREFIX, Origin, record_fields
 from bot.slack.home import LOG_ACTION, home_view
+from bot.slack.identity import Identity, slack_user
+from bot.slack.modals import Modals, unescape
+from bot.slack.sending import Sender, response_url
 from handlers.i18n import Translator
-from handlers.reply import RUN, Command, OpenForm, Reply, SourceLink
+from handlers.reply import RUN, Command, Reply
 
 log = logging.getLogger(__name__)
 
@@ -34,46 +31,6 @@ MESSAGE_SHORTCUT = "log_message"
 # Slack caps external_select options at 100; a short list reads better.
 MAX_OPTIONS = 20
 Listener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
-
-
-def web_client(token: str, base_url: str) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
-    )
-
-
-def api_error(exc: SlackApiError) -> str:
-    """The Web API's error code (`channel_not_found`), or the HTTP status when there is none."""
-    data = getattr(exc.response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return f"http_{getattr(exc.response, 'status_code', 'error')}"
-
-
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of &, < and > (and only those) in user text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _response_url(body: dict[str, Any]) -> str | None:
-    url = body.get("response_url")
-    if isinstance(url, str) and url:
-        return url
-    urls = body.get("response_urls") or []
-    return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
-
-
-def _slack_user(body: dict[str, Any]) -> str | None:
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
-    if user is None and isinstance(body.get("event"), dict):
-        user = body["event"].get("user")
-    return str(user) if user else None
 
 
 class SlackAdapter:
@@ -90,6 +47,9 @@ class SlackAdapter:
         self.crm = crm
         self.gateway = crm.gateway(PLATFORM)
         self.client = client
+        self.sender = Sender(client)
+        self.identity = Identity(self.gateway, client, self.sender)
+        self.modals = Modals(self.gateway, client, self.identity, self.sender, self.publish_home)
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -101,14 +61,14 @@ class SlackAdapter:
         b = self.bolt
         b.command(COMMAND)(self._guarded(self.on_command))
         b.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._guarded(self.on_button))
-        b.action(LOG_ACTION)(self._guarded(self.on_home_log))
-        b.shortcut(GLOBAL_SHORTCUT)(self._guarded(self.on_global_shortcut))
-        b.shortcut(MESSAGE_SHORTCUT)(self._guarded(self.on_message_shortcut))
+        b.action(LOG_ACTION)(self._guarded(self.modals.on_home_log))
+        b.shortcut(GLOBAL_SHORTCUT)(self._guarded(self.modals.on_global_shortcut))
+        b.shortcut(MESSAGE_SHORTCUT)(self._guarded(self.modals.on_message_shortcut))
         records = record_fields(crm.registry.forms())
         b.options(re.compile("^(" + "|".join(map(re.escape, sorted(records))) + ")$"))(
-            self._guarded(self.on_record_options)
+            self._guarded(self.modals.on_record_options)
         )
-        b.view(re.compile("^" + re.escape(PREFIX)))(self._guarded(self.on_form_submit))
+        b.view(re.compile("^" + re.escape(PREFIX)))(self._guarded(self.modals.on_form_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
         b.error(self.on_error)
 
@@ -125,80 +85,7 @@ class SlackAdapter:
 
         return run
 
-    # -- identity ---------------------------------------------------------------------------
-
-    def _lookup(self, slack_id: str) -> tuple[int, str] | None:
-        person = self.gateway.identify(slack_id)
-        return (person.user_id, person.locale) if person else None
-
-    def _link_by_email(self, slack_id: str, email: str) -> tuple[int, str] | None:
-        person = self.gateway.link_by_email(slack_id, email)
-        return (person.user_id, person.locale) if person else None
-
-    async def who(self, slack_id: str) -> tuple[int, Translator] | None:
-        """The CRM user behind a Slack user: linked before, or linked now by a unique email."""
-        found = await asyncio.to_thread(self._lookup, slack_id)
-        if found is None:
-            try:
-                info = await self.client.users_info(user=slack_id)
-            except SlackApiError as exc:
-                log.warning("users.info failed for an unlinked user: %s", api_error(exc))
-                return None
-            profile = (info.get("user") or {}).get("profile") or {}
-            email = profile.get("email")
-            if not isinstance(email, str) or (info.get("user") or {}).get("deleted"):
-                return None
-            found = await asyncio.to_thread(self._link_by_email, slack_id, email)
-            if found is None:
-                return None
-            log.info("linked a Slack user to CRM user %s by email", found[0])
-        return found[0], Translator(found[1])
-
-    async def refuse_unknown(self, body: dict[str, Any], slack_id: str) -> None:
-        """Tell an unlinked person to ask an admin, and nothing else."""
-        t = Translator("en")
-        await self.deliver(Reply(text=t("slack.unknown_user"), status="error"), t, body, slack_id)
-
     # -- sending ------------------------------------------------------------------------------
-
-    async def upload(self, image: bytes) -> str:
-        """Upload a PNG privately and return its file id for an image block."""
-        resp = await self.client.files_upload_v2(
-            file=image, filename="crmbot.png", title="crmbot.png"
-        )
-        files = resp.get("files") or [resp.get("file") or {}]
-        return str(files[0]["id"])
-
-    async def deliver(
-        self,
-        reply: Reply,
-        t: Translator,
-        body: dict[str, Any],
-        slack_id: str,
-        *,
-        share: dict[str, Any] | None = None,
-        public: bool = False,
-    ) -> None:
-        """Send a reply where the request came from (response_url), else as a direct message."""
-        if reply.status == "duplicate":
-            return
-        image_id = await self.upload(reply.image) if reply.image else None
-        url = _response_url(body)
-        public = public or not reply.ephemeral
-        for message in render(reply, t, share=None if public else share, image_file_id=image_id):
-            if url:
-                resp = await AsyncWebhookClient(url).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="in_channel" if public else "ephemeral",
-                    replace_original=False,
-                )
-                if resp.status_code >= 400:
-                    raise RuntimeError(f"response_url answered {resp.status_code}")
-            else:
-                await self.client.chat_postMessage(
-                    channel=slack_id, text=message.text, blocks=message.blocks
-                )
 
     async def dispatch(self, command: Command) -> Reply:
         """Run the dispatcher in a worker thread: a slow query never blocks the event loop."""
@@ -224,9 +111,9 @@ class SlackAdapter:
         """`/crm <anything the console takes>`; `/crm log` alone opens the modal."""
         await ack()
         slack_id = str(body["user_id"])
-        me = await self.who(slack_id)
+        me = await self.identity.who(slack_id)
         if me is None:
-            await self.refuse_unknown(body, slack_id)
+            await self.identity.refuse_unknown(body, slack_id)
             return
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
@@ -240,24 +127,24 @@ class SlackAdapter:
         )
         reply = await self.dispatch(command)
         if reply.form is not None:
-            origin = Origin(response_url=_response_url(body), channel=body.get("channel_id"))
-            await self.open_form(body, t, reply.form, origin)
+            origin = Origin(response_url=response_url(body), channel=body.get("channel_id"))
+            await self.modals.open_form(body, t, reply.form, origin)
             return
-        await self.deliver(reply, t, body, slack_id, share={"text": text})
+        await self.sender.deliver(reply, t, body, slack_id, share={"text": text})
         await self._after(text, reply, slack_id, user_id)
 
     async def on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A pressed button: re-run its command as the presser (permissions are checked again)."""
         await ack()
         slack_id = str(body["user"]["id"])
-        me = await self.who(slack_id)
+        me = await self.identity.who(slack_id)
         if me is None:
-            await self.refuse_unknown(body, slack_id)
+            await self.identity.refuse_unknown(body, slack_id)
             return
         user_id, t = me
         decoded = decode_button(str(action.get("value") or ""))
         if decoded is None:
-            await self.deliver(
+            await self.sender.deliver(
                 Reply(text=t("error.button_expired"), status="error"), t, body, slack_id
             )
             return
@@ -265,7 +152,7 @@ class SlackAdapter:
         if kind == TOO_LONG:
             picks = payload.get("pick") or {}
             refs = ", ".join(f"{k} #{v}" for k, v in picks.items()) or "—"
-            await self.deliver(
+            await self.sender.deliver(
                 Reply(text=t("slack.button_too_long", refs=refs), status="error"), t, body, slack_id
             )
             return
@@ -280,138 +167,11 @@ class SlackAdapter:
         )
         reply = await self.dispatch(command)
         if reply.form is not None:
-            origin = Origin(response_url=_response_url(body), channel=channel)
-            await self.open_form(body, t, reply.form, origin)
+            origin = Origin(response_url=response_url(body), channel=channel)
+            await self.modals.open_form(body, t, reply.form, origin)
             return
-        await self.deliver(reply, t, body, slack_id, share=payload, public=kind == SHARE)
+        await self.sender.deliver(reply, t, body, slack_id, share=payload, public=kind == SHARE)
         await self._after(str(payload.get("text") or ""), reply, slack_id, user_id)
-
-    async def open_form(
-        self, body: dict[str, Any], t: Translator, opened: OpenForm, origin: Origin | None = None
-    ) -> None:
-        """Open a declared form as a modal (the trigger id of this request is valid 3 s)."""
-        form = self.gateway.form(opened.name)
-        if form is None:
-            raise LookupError(f"no form {opened.name!r}")
-        await self.client.views_open(
-            trigger_id=body["trigger_id"], view=form_view(form, t, opened, origin)
-        )
-
-    async def _open_log(self, body: dict[str, Any]) -> None:
-        slack_id = _slack_user(body) or ""
-        me = await self.who(slack_id)
-        if me is None:
-            await self.refuse_unknown(body, slack_id)
-            return
-        await self.open_form(body, me[1], OpenForm("log", {"kind": "call"}))
-
-    async def on_home_log(self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]) -> None:
-        """The Home tab's "Log interaction" button."""
-        await ack()
-        await self._open_log(body)
-
-    async def on_global_shortcut(
-        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
-    ) -> None:
-        """The global shortcut "Log interaction"."""
-        await ack()
-        await self._open_log(body)
-
-    async def on_message_shortcut(
-        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
-    ) -> None:
-        """ "Log to CRM" on a message: the modal prefilled with it, or "already logged"."""
-        await ack()
-        slack_id = _slack_user(body) or ""
-        me = await self.who(slack_id)
-        if me is None:
-            await self.refuse_unknown(body, slack_id)
-            return
-        user_id, t = me
-        message = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id") or "")
-        ts = str(message.get("ts") or "")
-        team = str((body.get("team") or {}).get("id") or "")
-        key = f"slack:{team}:{channel}:{ts}"
-        already = await asyncio.to_thread(self.gateway.captured, user_id, key)
-        if already is not None:
-            await self.deliver(already, t, body, slack_id)
-            return
-        # Open first: the trigger id is valid for 3 seconds, the permalink can wait.
-        link = await self._permalink(channel, ts, body)
-        origin = Origin(link=link, key=key, response_url=_response_url(body), channel=channel)
-        text = unescape(str(message.get("text") or ""))
-        await self.open_form(body, t, OpenForm("log", {"kind": "chat", "notes": text}), origin)
-
-    async def _permalink(self, channel: str, ts: str, body: dict[str, Any]) -> str:
-        try:
-            resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-            return str(resp["permalink"])
-        except SlackApiError:
-            domain = (body.get("team") or {}).get("domain") or "app"
-            return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-    async def on_record_options(
-        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
-    ) -> None:
-        """Type-ahead for a record field: the customers this person may see."""
-        slack_id = _slack_user(body) or ""
-        found = await asyncio.to_thread(self._lookup, slack_id)
-        if found is None:
-            await ack(options=[])
-            return
-        query = str(body.get("value") or "")
-        choices = await asyncio.to_thread(
-            self.gateway.customer_choices, found[0], query, MAX_OPTIONS
-        )
-        options = [
-            {
-                "text": {"type": "plain_text", "text": c.label[:75], "emoji": True},
-                "value": str(c.id),
-            }
-            for c in choices
-        ]
-        await ack(options=options)
-
-    async def on_form_submit(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-    ) -> None:
-        """A modal's submit: errors on their fields, or close it and show what was done."""
-        slack_id = _slack_user(body) or ""
-        found = await asyncio.to_thread(self._lookup, slack_id)
-        form = self.gateway.form(str(view.get("callback_id") or "")[len(PREFIX) :])
-        if found is None or form is None:
-            first = form.fields[0].name if form else "customer"
-            await ack(
-                response_action="errors",
-                errors={first: Translator("en")("slack.unknown_user")},
-            )
-            return
-        user_id, locale = found
-        t = Translator(locale)
-        values = read_state(form, (view.get("state") or {}).get("values") or {})
-        origin = Origin.load(view.get("private_metadata"))
-        command = Command(
-            user_id,
-            PLATFORM,
-            chat_id=origin.channel,
-            idempotency_key=origin.key,
-            attachments=(SourceLink(origin.link),) if origin.link else (),
-            delivery_id=f"view:{view['id']}" if view.get("id") else None,
-        )
-        submitted = await asyncio.to_thread(self.gateway.submit, form, command, values)
-        if submitted.errors:
-            await ack(response_action="errors", errors=submitted.errors)
-            return
-        await ack()
-        reply = submitted.reply
-        if reply is None or reply.status == "duplicate":
-            return
-        target = {"response_url": origin.response_url} if origin.response_url else {}
-        await self.deliver(reply, t, target, slack_id)
-        if reply.status in ("ok", "info"):
-            # A form writes: the Home tab shows the person's own data.
-            await self.publish_home(slack_id, user_id)
 
     async def on_home_opened(self, ack: AsyncAck, _: dict[str, Any], event: dict[str, Any]) -> None:
         """Publish the Home tab when someone opens it."""
@@ -419,7 +179,7 @@ class SlackAdapter:
         if event.get("tab") not in (None, "home"):
             return
         slack_id = str(event.get("user") or "")
-        me = await self.who(slack_id)
+        me = await self.identity.who(slack_id)
         if me is None:
             t = Translator("en")
             await self.client.views_publish(
@@ -447,15 +207,15 @@ class SlackAdapter:
             body.get("type") or body.get("command"),
             exc_info=error,
         )
-        slack_id = _slack_user(body)
+        slack_id = slack_user(body)
         try:
             locale = "en"
             if slack_id:
-                found = await asyncio.to_thread(self._lookup, slack_id)
+                found = await asyncio.to_thread(self.identity.lookup, slack_id)
                 locale = found[1] if found else "en"
             t = Translator(locale)
             if slack_id:
-                await self.deliver(
+                await self.sender.deliver(
                     Reply(text=t("slack.error", ref=ref), status="error"), t, body, slack_id
                 )
         except Exception:
