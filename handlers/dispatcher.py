@@ -79,14 +79,21 @@ class Dispatcher:
             log.exception("command failed (ref %s, platform %s)", ref, command.platform)
             return Reply(text=t("error.internal", ref=ref), status="error")
 
-    def context(self, session: Session, user: User, picks: dict[str, int] | None = None) -> Ctx:
+    def context(
+        self,
+        session: Session,
+        user: User,
+        picks: dict[str, int] | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Ctx:
         """The acting context of `user` in `session`: the one place a Ctx is built."""
         return Ctx(
             session,
             user,
             self.pipeline,
             self.default_currency,
-            self.clock,
+            clock or self.clock,
             dict(picks or {}),
             self.settings,
         )
