@@ -68,7 +68,9 @@ async def test_edit_customer_modal_prefilled_checked_and_saved(slack: SlackHarne
     assert status == 200 and body == ""
     answer = (await slack.fake.wait("response", answered + 1))[-1].params
     assert answer["text"].startswith("Updated Acme.")
-    rows = slack.testbot.rows(select(Customer.industry, Customer.city, Customer.tags))
+    rows = slack.testbot.rows(
+        select(Customer.industry, Customer.city, Customer.tags).order_by(Customer.id)
+    )
     assert rows[0] == ("logistics", "Boston", ["eu", "fleet"])
     (changes,) = slack.testbot.query(
         select(AuditEntry.changes).where(AuditEntry.action == "customer.update")
