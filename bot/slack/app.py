@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -195,26 +196,46 @@ class SlackAdapter:
         share: dict[str, Any] | None = None,
         public: bool = False,
     ) -> None:
-        """Send a reply where the request came from (response_url), else as a direct message."""
+        """Send a reply where the request came from (response_url), else as a direct message.
+
+        A response_url expires (30 minutes, 5 uses); when it fails the rest goes by DM.
+        """
         if reply.status == "duplicate":
             return
         image_id = await self.upload(reply.image) if reply.image else None
         url = _response_url(body)
         public = public or not reply.ephemeral
+        dm: str | None = None
         for message in render(reply, t, share=None if public else share, image_file_id=image_id):
-            if url:
-                resp = await AsyncWebhookClient(url).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="in_channel" if public else "ephemeral",
-                    replace_original=False,
-                )
-                if resp.status_code >= 400:
-                    raise RuntimeError(f"response_url answered {resp.status_code}")
-            else:
-                await self.client.chat_postMessage(
-                    channel=slack_id, text=message.text, blocks=message.blocks
-                )
+            if url and dm is None:
+                failed = await self._respond(url, message.text, message.blocks, public=public)
+                if failed is None:
+                    continue
+                log.warning("response_url failed (%s); answering by direct message", failed)
+                dm = await self._dm(slack_id)
+            await self.client.chat_postMessage(
+                channel=dm or slack_id, text=message.text, blocks=message.blocks
+            )
+
+    async def _respond(
+        self, url: str, text: str, blocks: list[dict[str, Any]], *, public: bool
+    ) -> str | None:
+        """Post to a response_url; None when it took it, else why not (for the log)."""
+        try:
+            resp = await AsyncWebhookClient(url, timeout=10).send(
+                text=text,
+                blocks=blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return type(exc).__name__
+        return f"http {resp.status_code}" if resp.status_code >= 400 else None
+
+    async def _dm(self, slack_id: str) -> str:
+        """The app's direct-message channel with a person."""
+        opened = await self.client.conversations_open(users=slack_id)
+        return str(opened["channel"]["id"])
 
     async def dispatch(self, command: Command) -> Reply:
         """Run the dispatcher in a worker thread: a slow query never blocks the event loop."""
@@ -425,18 +446,24 @@ class SlackAdapter:
             return
         await ack()
         origin = Origin.load(view.get("private_metadata"))
+        # One note per captured message, else per modal: a resubmitted view never logs twice.
+        key = origin.key or (f"slack:view:{view['id']}" if view.get("id") else None)
         command = Command(
             user_id,
             PLATFORM,
             text=checked.line,
             chat_id=origin.channel,
-            idempotency_key=origin.key,
+            idempotency_key=key,
             attachments=(SourceLink(origin.link),) if origin.link else (),
             delivery_id=f"view:{view['id']}" if view.get("id") else None,
         )
         reply = await self.dispatch(command)
         if reply.status == "duplicate":
-            return
+            # The same submission again: say which note holds it, so nobody logs it by hand.
+            already = await asyncio.to_thread(self._already, user_id, key) if key else None
+            if already is None:
+                return
+            reply = already
         if reply.status == "ok" and form.follow_up is not None and checked.customer_id:
             reply.items.append(await asyncio.to_thread(self._follow_up, user_id, checked, form))
         target = {"response_url": origin.response_url} if origin.response_url else {}
