@@ -85,6 +85,12 @@ def _response_url(body: dict[str, Any]) -> str | None:
     return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
 
 
+def _built_permalink(channel: str, ts: str, body: dict[str, Any]) -> str:
+    """A message's link from its ids, for when chat.getPermalink has not answered (yet)."""
+    domain = (body.get("team") or {}).get("domain") or "app"
+    return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 def _slack_user(body: dict[str, Any]) -> str | None:
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     if user is None and isinstance(body.get("event"), dict):
@@ -394,22 +400,42 @@ class SlackAdapter:
         if already is not None:
             await self.deliver(already, t, body, slack_id)
             return
-        # Open first: the trigger id is valid for 3 seconds, the permalink can wait.
-        link = await self._permalink(channel, ts, body)
-        origin = Origin(link=link, key=key, response_url=_response_url(body), channel=channel)
+        # Open first: the trigger id is valid for 3 seconds and chat.getPermalink can take longer.
+        # The modal carries a link built from the ids until the real permalink replaces it.
+        origin = Origin(
+            link=_built_permalink(channel, ts, body),
+            key=key,
+            response_url=_response_url(body),
+            channel=channel,
+        )
         text = unescape(str(message.get("text") or ""))
-        await self.client.views_open(
+        opened = await self.client.views_open(
             trigger_id=body["trigger_id"],
             view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
         )
+        link = await self._permalink(channel, ts)
+        if link is None or link == origin.link:
+            return
+        origin.link = link
+        view = opened.get("view") or {}
+        try:
+            # Same blocks and ids: Slack keeps what the person typed meanwhile.
+            await self.client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
+            )
+        except SlackApiError as exc:
+            # Submitted or closed already (or edited meanwhile): the built link stays.
+            log.info("log modal not updated with the permalink: %s", api_error(exc))
 
-    async def _permalink(self, channel: str, ts: str, body: dict[str, Any]) -> str:
+    async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(resp["permalink"])
-        except SlackApiError:
-            domain = (body.get("team") or {}).get("domain") or "app"
-            return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", api_error(exc))
+            return None
 
     async def on_customer_options(
         self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
