@@ -283,7 +283,7 @@ async def test_retried_event_is_answered_again_harmlessly(slack: SlackHarness) -
 
 
 async def test_slow_permalink_does_not_keep_the_modal_from_opening(slack: SlackHarness) -> None:
-    """chat.getPermalink takes 3.2 s: the modal opens inside the trigger's 3 s, then gets the link."""
+    """getPermalink takes 3.2 s: the modal opens inside the trigger's 3 s, then gets the link."""
     slack.fake.delays["chat.getPermalink"] = 3.2
     payload = shortcut("1700000000.000200", "Dana wants a demo", slack.fake.response_url())
     payload["team"]["domain"] = "acme-corp"
