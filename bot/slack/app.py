@@ -22,6 +22,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.bootstrap import App
 from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button, render
 from bot.slack.home import LOG_ACTION, home_view
+from bot.slack.markup import mentioned_users, mentions_as_handles, plain_text, unescape
 from bot.slack.modals import (
     CALLBACK,
     Checked,
@@ -49,6 +50,9 @@ COMMAND = "/crm"
 GLOBAL_SHORTCUT = "log_interaction"
 MESSAGE_SHORTCUT = "log_message"
 FIELD = "customer"
+# users.info look-ups for the names in a captured message: at most this many, this long in all.
+MAX_NAME_LOOKUPS = 20
+NAME_LOOKUP_SECONDS = 1.0
 Listener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
@@ -70,11 +74,6 @@ def api_error(exc: SlackApiError) -> str:
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
     return f"http_{getattr(exc.response, 'status_code', 'error')}"
-
-
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of &, < and > (and only those) in user text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _response_url(body: dict[str, Any]) -> str | None:
@@ -157,6 +156,50 @@ class SlackAdapter:
                 return None
             link_identity(session, PLATFORM, slack_id, user, actor_label="slack")
             return user.id, user.locale
+
+    def _linked(self, slack_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Slack id -> (handle, name) of the active crmbot users linked to these ids."""
+        out: dict[str, tuple[str, str]] = {}
+        with unit_of_work(self.crm.session_factory) as session:
+            for slack_id in slack_ids:
+                user = user_for(session, PLATFORM, slack_id)
+                if user is not None:
+                    out[slack_id] = (user.external_id, user.name)
+        return out
+
+    def _handles(self, slack_ids: list[str]) -> dict[str, str]:
+        return {k: handle for k, (handle, _) in self._linked(slack_ids).items()}
+
+    async def _slack_name(self, slack_id: str) -> str | None:
+        try:
+            info = await self.client.users_info(user=slack_id)
+        except SlackApiError as exc:
+            # Slack Connect users of another org, deleted users: the id stays.
+            log.info("users.info for a mention failed: %s", api_error(exc))
+            return None
+        user = info.get("user") or {}
+        profile = user.get("profile") or {}
+        for name in (profile.get("real_name"), user.get("real_name"), profile.get("display_name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
+
+    async def _plain(self, text: str) -> str:
+        """A Slack message's text as a note: names for mentions, plain links, channels, entities."""
+        ids = mentioned_users(text)[:MAX_NAME_LOOKUPS]
+        linked = await asyncio.to_thread(self._linked, ids)
+        names = {k: name for k, (_, name) in linked.items()}
+        others = [i for i in ids if i not in names]
+        if others:
+            # Bounded: the modal must open within the trigger's 3 seconds.
+            tasks = [asyncio.ensure_future(self._slack_name(i)) for i in others]
+            done, pending = await asyncio.wait(tasks, timeout=NAME_LOOKUP_SECONDS)
+            for task in pending:
+                task.cancel()
+            for slack_id, task in zip(others, tasks, strict=True):
+                if task in done and (name := task.result()):
+                    names[slack_id] = name
+        return plain_text(text, names)
 
     async def who(self, slack_id: str) -> tuple[int, Translator] | None:
         """The CRM user behind a Slack user: linked before, or linked now by a unique email."""
@@ -273,8 +316,15 @@ class SlackAdapter:
             return
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
-        text = unescape(str(body.get("text") or "")).strip() or "help"
+        raw = str(body.get("text") or "")
+        text = unescape(raw).strip() or "help"
         found = self.crm.registry.match(text)
+        if mentioned_users(raw) and (found is None or found[0].name != "link"):
+            # `remind @bob ...` arrives as `<@UBOB|bob>`: the grammar names people by @handle.
+            # `link` keeps the mention: the Slack id is what it links.
+            handles = await asyncio.to_thread(self._handles, mentioned_users(raw))
+            text = unescape(mentions_as_handles(raw, handles.get)).strip()
+            found = self.crm.registry.match(text)
         if found is not None and found[0].name == "log" and not found[1]:
             origin = Origin(response_url=_response_url(body), channel=body.get("channel_id"))
             await self.client.views_open(
@@ -408,7 +458,7 @@ class SlackAdapter:
             response_url=_response_url(body),
             channel=channel,
         )
-        text = unescape(str(message.get("text") or ""))
+        text = await self._plain(str(message.get("text") or ""))
         opened = await self.client.views_open(
             trigger_id=body["trigger_id"],
             view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
