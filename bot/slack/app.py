@@ -127,6 +127,13 @@ class SlackAdapter:
         b.options(FIELD)(self._guarded(self.on_customer_options))
         b.view(CALLBACK)(self._guarded(self.on_log_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
+        # Last, so they only see what nothing above took: Bolt would answer 404 and Slack would
+        # show the person an error (a link button, an action id from an older release).
+        anything = re.compile(".*")
+        b.action(anything)(self.on_other)
+        b.shortcut(anything)(self.on_other)
+        b.view(anything)(self.on_other)
+        b.options(anything)(self.on_other_options)
         b.error(self.on_error)
 
     def _guarded(self, handler: Listener) -> Listener:
@@ -586,6 +593,16 @@ class SlackAdapter:
             )
             return
         await self.publish_home(slack_id, me[0])
+
+    async def on_other(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """An action, shortcut or view crmbot has no use for: acknowledged, nothing done."""
+        await ack()
+        log.info("ignored a Slack %s request nothing listens to", body.get("type"))
+
+    async def on_other_options(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Type-ahead for a field that is not crmbot's: no options."""
+        await ack(options=[])
+        log.info("ignored a Slack options request for action %s", body.get("action_id"))
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """The one error handler: log with traceback and a reference, apologise, keep serving."""
