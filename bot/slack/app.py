@@ -425,13 +425,14 @@ class SlackAdapter:
                 return None
             customer = session.get(Customer, note.customer_id)
             assert customer is not None
+            # A note from the modal alone has no message to point back to.
             return Reply(
                 text=t(
-                    "slack.already_logged",
+                    "slack.already_logged" if note.link else "slack.already_logged_form",
                     id=note.id,
                     customer=customer.name,
                     when=fmt.local_time(note.occurred_at, ctx.tz),
-                    link=note.link or "—",
+                    link=note.link or "",
                 ),
                 buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
                 status="info",

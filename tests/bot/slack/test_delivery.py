@@ -75,7 +75,8 @@ async def test_resubmitted_view_answers_already_logged_where_it_can(slack: Slack
     await slack.fake.wait("response", answered + 1)
     await submit(slack, view, state(1, "Demo booked"), view_id="VTWICE")
     again = (await slack.fake.wait("response", answered + 2))[-1].params
-    assert "Already logged as note #1" in again["text"]
+    assert "Already logged as note #1 on Acme" in again["text"]
+    assert "The message" not in again["text"]  # a note from the modal has no message link
     assert slack.testbot.count(Interaction) == 1
 
 
