@@ -184,6 +184,9 @@ class SlackAdapter:
             # Slack Connect users of another org, deleted users: the id stays.
             log.info("users.info for a mention failed: %s", api_error(exc))
             return None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.info("users.info for a mention failed: %s", type(exc).__name__)
+            return None
         user = info.get("user") or {}
         profile = user.get("profile") or {}
         for name in (profile.get("real_name"), user.get("real_name"), profile.get("display_name")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -73,3 +74,16 @@ async def test_command_mentions_still_work_for_link_and_remind(slack: SlackHarne
     assert "carol" in done["text"]
     who = await slack.ask("whoami", user="UERIN")
     assert "Carol" in json.dumps(who)
+
+
+async def test_names_that_slack_is_slow_to_give_stay_ids(slack: SlackHarness) -> None:
+    """users.info takes 5 s: the modal still opens within the trigger's 3 s, with the id."""
+    slack.fake.delays["users.info"] = 5
+    sent = time.perf_counter()
+    await slack.interact(
+        shortcut("1700000000.000400", "ask <@USLOW> today", slack.fake.response_url())
+    )
+    opened = (await slack.fake.wait("views.open", timeout=8))[-1]
+    assert opened.at - sent < 2.5
+    notes = next(b for b in opened.params["view"]["blocks"] if b.get("block_id") == "notes")
+    assert notes["element"]["initial_value"] == "ask USLOW today"
