@@ -134,6 +134,9 @@ class SlackAdapter:
         b.shortcut(anything)(self.on_other)
         b.view(anything)(self.on_other)
         b.options(anything)(self.on_other_options)
+        # An event nothing listens to (a subscription added in the app's settings): a 404 would
+        # make Slack retry it and, in time, switch the event subscription off.
+        b.event(anything)(self.on_other)
         b.error(self.on_error)
 
     def _guarded(self, handler: Listener) -> Listener:
@@ -599,7 +602,7 @@ class SlackAdapter:
         await self.publish_home(slack_id, me[0])
 
     async def on_other(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        """An action, shortcut or view crmbot has no use for: acknowledged, nothing done."""
+        """An action, shortcut, view or event crmbot has no use for: acknowledged, nothing done."""
         await ack()
         log.info("ignored a Slack %s request nothing listens to", body.get("type"))
 
