@@ -100,6 +100,16 @@ class Gateway:
             user = user_for(session, self.platform, platform_user_id)
             return Person.of(user) if user is not None else None
 
+    def identify_many(self, platform_user_ids: list[str]) -> dict[str, Person]:
+        """The active staff members linked to these platform accounts (unlinked ones left out)."""
+        out: dict[str, Person] = {}
+        with unit_of_work(self.session_factory) as session:
+            for pid in platform_user_ids:
+                user = user_for(session, self.platform, pid)
+                if user is not None:
+                    out[pid] = Person.of(user)
+        return out
+
     def link_by_email(self, platform_user_id: str, email: str) -> Person | None:
         """Link the account to the one active staff member with this email (else None)."""
         with unit_of_work(self.session_factory) as session:
@@ -196,13 +206,14 @@ class Gateway:
             if note is None:
                 return None
             customer = note.customer
+            # A note from a form alone has no message to point back to.
             return Reply(
                 text=t(
-                    "capture.already_logged",
+                    "capture.already_logged" if note.link else "capture.already_logged_form",
                     id=note.id,
                     customer=customer.name,
                     when=fmt.local_time(note.occurred_at, ctx.tz),
-                    link=note.link or "—",
+                    link=note.link or "",
                 ),
                 buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
                 status="info",

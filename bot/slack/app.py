@@ -17,7 +17,8 @@ from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button
 from bot.slack.forms import PREFIX, Origin, record_fields
 from bot.slack.home import LOG_ACTION, home_view
 from bot.slack.identity import Identity, slack_user
-from bot.slack.modals import Modals, unescape
+from bot.slack.markup import mentioned_users, mentions_as_handles, unescape
+from bot.slack.modals import Modals
 from bot.slack.sending import Sender, response_url
 from handlers.i18n import Translator
 from handlers.reply import RUN, Command, Reply
@@ -70,6 +71,16 @@ class SlackAdapter:
         )
         b.view(re.compile("^" + re.escape(PREFIX)))(self._guarded(self.modals.on_form_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
+        # Last, so they only see what nothing above took: Bolt would answer 404 and Slack would
+        # show the person an error (a link button, an action id from an older release).
+        anything = re.compile(".*")
+        b.action(anything)(self.on_other)
+        b.shortcut(anything)(self.on_other)
+        b.view(anything)(self.on_other)
+        b.options(anything)(self.on_other_options)
+        # An event nothing listens to (a subscription added in the app's settings): a 404 would
+        # make Slack retry it and, in time, switch the event subscription off.
+        b.event(anything)(self.on_other)
         b.error(self.on_error)
 
     def _guarded(self, handler: Listener) -> Listener:
@@ -117,7 +128,14 @@ class SlackAdapter:
             return
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
-        text = unescape(str(body.get("text") or "")).strip() or "help"
+        raw = str(body.get("text") or "")
+        text = unescape(raw).strip() or "help"
+        found = self.crm.registry.match(text)
+        if mentioned_users(raw) and (found is None or found[0].name != "link"):
+            # `remind @bob ...` arrives as `<@UBOB|bob>`: the grammar names people by @handle.
+            # `link` keeps the mention: the Slack id is what it links.
+            handles = await asyncio.to_thread(self.identity.handles, mentioned_users(raw))
+            text = unescape(mentions_as_handles(raw, handles.get)).strip()
         command = Command(
             user_id,
             PLATFORM,
@@ -196,6 +214,16 @@ class SlackAdapter:
             )
             return
         await self.publish_home(slack_id, me[0])
+
+    async def on_other(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """An action, shortcut, view or event crmbot has no use for: acknowledged, nothing done."""
+        await ack()
+        log.info("ignored a Slack %s request nothing listens to", body.get("type"))
+
+    async def on_other_options(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Type-ahead for a field that is not crmbot's: no options."""
+        await ack(options=[])
+        log.info("ignored a Slack options request for action %s", body.get("action_id"))
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """The one error handler: log with traceback and a reference, apologise, keep serving."""

@@ -6,15 +6,20 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.markup import mentioned_users, plain_text
 from bot.slack.sending import Sender, api_error
 from handlers.gateway import Gateway
 from handlers.i18n import Translator
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
+# users.info look-ups for the names in a captured message: at most this many, this long in all.
+MAX_NAME_LOOKUPS = 20
+NAME_LOOKUP_SECONDS = 1.0
 
 
 def slack_user(body: dict[str, Any]) -> str | None:
@@ -59,6 +64,49 @@ class Identity:
                 return None
             log.info("linked a Slack user to CRM user %s by email", found[0])
         return found[0], Translator(found[1])
+
+    def _linked(self, slack_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Slack id -> (handle, name) of the active crmbot users linked to these ids."""
+        found = self.gateway.identify_many(slack_ids)
+        return {k: (p.handle, p.name) for k, p in found.items()}
+
+    def handles(self, slack_ids: list[str]) -> dict[str, str]:
+        """Slack id -> crmbot handle, for the linked ones."""
+        return {k: handle for k, (handle, _) in self._linked(slack_ids).items()}
+
+    async def _slack_name(self, slack_id: str) -> str | None:
+        try:
+            info = await self.client.users_info(user=slack_id)
+        except SlackApiError as exc:
+            # Slack Connect users of another org, deleted users: the id stays.
+            log.info("users.info for a mention failed: %s", api_error(exc))
+            return None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.info("users.info for a mention failed: %s", type(exc).__name__)
+            return None
+        user = info.get("user") or {}
+        profile = user.get("profile") or {}
+        for name in (profile.get("real_name"), user.get("real_name"), profile.get("display_name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
+
+    async def plain(self, text: str) -> str:
+        """A Slack message's text as a note: names for mentions, plain links, channels, entities."""
+        ids = mentioned_users(text)[:MAX_NAME_LOOKUPS]
+        linked = await asyncio.to_thread(self._linked, ids)
+        names = {k: name for k, (_, name) in linked.items()}
+        others = [i for i in ids if i not in names]
+        if others:
+            # Bounded: the modal must open within the trigger's 3 seconds.
+            tasks = [asyncio.ensure_future(self._slack_name(i)) for i in others]
+            done, pending = await asyncio.wait(tasks, timeout=NAME_LOOKUP_SECONDS)
+            for task in pending:
+                task.cancel()
+            for slack_id, task in zip(others, tasks, strict=True):
+                if task in done and (name := task.result()):
+                    names[slack_id] = name
+        return plain_text(text, names)
 
     async def refuse_unknown(self, body: dict[str, Any], slack_id: str) -> None:
         """Tell an unlinked person to ask an admin, and nothing else."""

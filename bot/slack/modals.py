@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,19 +13,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.forms import PREFIX, Origin, form_view, read_state
 from bot.slack.identity import Identity, slack_user
-from bot.slack.sending import Sender, response_url
+from bot.slack.sending import Sender, api_error, response_url
 from handlers.gateway import Gateway
 from handlers.i18n import Translator
 from handlers.reply import Command, OpenForm, SourceLink
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 # Slack caps external_select options at 100; a short list reads better.
 MAX_OPTIONS = 20
 
 
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of &, < and > (and only those) in user text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def built_permalink(channel: str, ts: str, body: dict[str, Any]) -> str:
+    """A message's link from its ids, for when chat.getPermalink has not answered (yet)."""
+    domain = (body.get("team") or {}).get("domain") or "app"
+    return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 class Modals:
@@ -46,14 +50,16 @@ class Modals:
 
     async def open_form(
         self, body: dict[str, Any], t: Translator, opened: OpenForm, origin: Origin | None = None
-    ) -> None:
+    ) -> dict[str, Any]:
         """Open a declared form as a modal (the trigger id of this request is valid 3 s)."""
         form = self.gateway.form(opened.name)
         if form is None:
             raise LookupError(f"no form {opened.name!r}")
-        await self.client.views_open(
+        resp = await self.client.views_open(
             trigger_id=body["trigger_id"], view=form_view(form, t, opened, origin)
         )
+        view = resp.get("view")
+        return view if isinstance(view, dict) else {}
 
     async def _open_log(self, body: dict[str, Any]) -> None:
         slack_id = slack_user(body) or ""
@@ -95,19 +101,39 @@ class Modals:
         if already is not None:
             await self.sender.deliver(already, t, body, slack_id)
             return
-        # Open first: the trigger id is valid for 3 seconds, the permalink can wait.
-        link = await self._permalink(channel, ts, body)
-        origin = Origin(link=link, key=key, response_url=response_url(body), channel=channel)
-        text = unescape(str(message.get("text") or ""))
-        await self.open_form(body, t, OpenForm("log", {"kind": "chat", "notes": text}), origin)
+        # Open first: the trigger id is valid for 3 seconds and chat.getPermalink can take longer.
+        # The modal carries a link built from the ids until the real permalink replaces it.
+        origin = Origin(
+            link=built_permalink(channel, ts, body),
+            key=key,
+            response_url=response_url(body),
+            channel=channel,
+        )
+        text = await self.identity.plain(str(message.get("text") or ""))
+        opened = OpenForm("log", {"kind": "chat", "notes": text})
+        view = await self.open_form(body, t, opened, origin)
+        link = await self._permalink(channel, ts)
+        if link is None or link == origin.link:
+            return
+        origin.link = link
+        form = self.gateway.form(opened.name)
+        assert form is not None
+        try:
+            # Same blocks and ids: Slack keeps what the person typed meanwhile.
+            await self.client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=form_view(form, t, opened, origin)
+            )
+        except SlackApiError as exc:
+            # Submitted or closed already (or edited meanwhile): the built link stays.
+            log.info("log modal not updated with the permalink: %s", api_error(exc))
 
-    async def _permalink(self, channel: str, ts: str, body: dict[str, Any]) -> str:
+    async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(resp["permalink"])
-        except SlackApiError:
-            domain = (body.get("team") or {}).get("domain") or "app"
-            return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", api_error(exc))
+            return None
 
     async def on_record_options(
         self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
@@ -149,11 +175,13 @@ class Modals:
         t = Translator(locale)
         values = read_state(form, (view.get("state") or {}).get("values") or {})
         origin = Origin.load(view.get("private_metadata"))
+        # One note per captured message, else per modal: a resubmitted view never logs twice.
+        key = origin.key or (f"slack:view:{view['id']}" if view.get("id") else None)
         command = Command(
             user_id,
             PLATFORM,
             chat_id=origin.channel,
-            idempotency_key=origin.key,
+            idempotency_key=key,
             attachments=(SourceLink(origin.link),) if origin.link else (),
             delivery_id=f"view:{view['id']}" if view.get("id") else None,
         )
@@ -163,7 +191,10 @@ class Modals:
             return
         await ack()
         reply = submitted.reply
-        if reply is None or reply.status == "duplicate":
+        if reply is not None and reply.status == "duplicate":
+            # The same submission again: say which note holds it, so nobody logs it by hand.
+            reply = await asyncio.to_thread(self.gateway.captured, user_id, key) if key else None
+        if reply is None:
             return
         target = {"response_url": origin.response_url} if origin.response_url else {}
         await self.sender.deliver(reply, t, target, slack_id)

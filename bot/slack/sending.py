@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -15,6 +17,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.slack.blocks import render
 from handlers.i18n import Translator
 from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
 
 
 def web_client(token: str, base_url: str) -> AsyncWebClient:
@@ -70,23 +74,43 @@ class Sender:
         share: dict[str, Any] | None = None,
         public: bool = False,
     ) -> None:
-        """Send a reply where the request came from (response_url), else as a direct message."""
+        """Send a reply where the request came from (response_url), else as a direct message.
+
+        A response_url expires (30 minutes, 5 uses); when it fails the rest goes by DM.
+        """
         if reply.status == "duplicate":
             return
         image_id = await self.upload(reply.image) if reply.image else None
         url = response_url(body)
         public = public or not reply.ephemeral
+        dm: str | None = None
         for message in render(reply, t, share=None if public else share, image_file_id=image_id):
-            if url:
-                resp = await AsyncWebhookClient(url).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="in_channel" if public else "ephemeral",
-                    replace_original=False,
-                )
-                if resp.status_code >= 400:
-                    raise RuntimeError(f"response_url answered {resp.status_code}")
-            else:
-                await self.client.chat_postMessage(
-                    channel=slack_id, text=message.text, blocks=message.blocks
-                )
+            if url and dm is None:
+                failed = await self._respond(url, message.text, message.blocks, public=public)
+                if failed is None:
+                    continue
+                log.warning("response_url failed (%s); answering by direct message", failed)
+                dm = await self._dm(slack_id)
+            await self.client.chat_postMessage(
+                channel=dm or slack_id, text=message.text, blocks=message.blocks
+            )
+
+    async def _respond(
+        self, url: str, text: str, blocks: list[dict[str, Any]], *, public: bool
+    ) -> str | None:
+        """Post to a response_url; None when it took it, else why not (for the log)."""
+        try:
+            resp = await AsyncWebhookClient(url, timeout=10).send(
+                text=text,
+                blocks=blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return type(exc).__name__
+        return f"http {resp.status_code}" if resp.status_code >= 400 else None
+
+    async def _dm(self, slack_id: str) -> str:
+        """The app's direct-message channel with a person."""
+        opened = await self.client.conversations_open(users=slack_id)
+        return str(opened["channel"]["id"])
