@@ -51,6 +51,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # Commands the adapter answers itself; a verb with one of these menu names is typed instead.
 OWN_COMMANDS = ("start", "link", "cancel")
 _MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+# A leading /word (any script) and the blanks after it.
+_SLASH_WORD = re.compile(r"^/\S*\s*")
 SHARE_WORDS = ("share", "分享")
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
@@ -110,7 +112,8 @@ def command_rest(message: Message) -> str:
     text = message.text or ""
     entity = next((e for e in message.entities if e.type == "bot_command" and e.offset == 0), None)
     if entity is None:
-        return text.lstrip("/")
+        # Telegram marks only [A-Za-z0-9_] commands: `/客户 华东物流` comes without an entity.
+        return _SLASH_WORD.sub("", text, count=1).strip() if text.startswith("/") else text
     return text[entity.length :].strip()
 
 
@@ -120,6 +123,40 @@ def command_word(message: Message | None) -> str | None:
         return None
     word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
     return word.split("@", 1)[0].lower()
+
+
+def command_target(message: Message) -> str | None:
+    """The @botname a leading /command is addressed to (`/客户@crm_bot`), if any."""
+    if not message.text or not message.text.startswith("/"):
+        return None
+    word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
+    return word.split("@", 1)[1] if "@" in word else None
+
+
+class UnmarkedCommand(filters.MessageFilter):
+    """A /command Telegram gave no bot_command entity (`/客户 华东物流`): a verb after a slash."""
+
+    def __init__(self, registry: Registry, verb: str | None = None) -> None:
+        super().__init__(name=f"UnmarkedCommand({verb or '*'})")
+        self.registry = registry
+        self.verb = verb
+
+    def filter(self, message: Message) -> bool:
+        """True for an unmarked slash line that starts with a verb (`verb`, when given)."""
+        text = message.text
+        if not text or not text.startswith("/"):
+            return False
+        if any(e.type == "bot_command" and e.offset == 0 for e in message.entities):
+            return False
+        if self.verb is not None:
+            found = self.registry.get(command_word(message) or "")
+            return found is not None and found.name == self.verb
+        return self.registry.match(_SLASH_WORD.sub(_at_dropped, text, count=1)) is not None
+
+
+def _at_dropped(match: re.Match[str]) -> str:
+    """The /word without slash and @botname, followed by a space (for the verb matcher)."""
+    return match.group(0)[1:].split("@", 1)[0].rstrip() + " "
 
 
 def take_share(text: str) -> tuple[str, bool]:
@@ -261,6 +298,8 @@ class TelegramBot:
         a.add_handler(CallbackQueryHandler(self._button, pattern=f"^{REPLY_BUTTON}"))
         a.add_handler(CallbackQueryHandler(self._stale_button))
         a.add_handler(MessageHandler(private & new & filters.TEXT, self._text))
+        unmarked = UnmarkedCommand(self.registry)
+        a.add_handler(MessageHandler(~private & new & unmarked, self._group_unmarked))
         a.add_handler(MessageHandler(private & new & ~filters.TEXT, self._unsupported))
         a.add_error_handler(self._on_error)
 
@@ -280,6 +319,7 @@ class TelegramBot:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("log", self._log_start, filters=private),
+                MessageHandler(private & UnmarkedCommand(self.registry, "log"), self._log_start),
                 MessageHandler(filters.LOCATION & private, self._location),
             ],
             states={
@@ -433,11 +473,27 @@ class TelegramBot:
         """Plain text in a private chat is a command line (`log visit Acme: ...`)."""
         message = update.message
         assert message is not None and message.text is not None
-        text = message.text
-        if text.startswith("/"):
-            # An unknown /command: let the dispatcher suggest the closest verb.
-            text = f"{command_word(message) or ''} {command_rest(message)}".strip()
-        await self._dispatch(update, context, text=text)
+        await self._dispatch(update, context, text=self._command_line(message))
+
+    def _command_line(self, message: Message) -> str:
+        """A message as a dispatcher line: `/new_customer X` -> `new customer X`."""
+        text = message.text or ""
+        if not text.startswith("/"):
+            return text
+        # A verb by menu name, an alias Telegram did not mark (`/客户`), or an unknown
+        # /command the dispatcher answers with the closest verb.
+        word = command_word(message) or ""
+        verb = self.verbs.get(word)
+        return f"{verb.name if verb else word} {command_rest(message)}".strip()
+
+    async def _group_unmarked(self, update: Update, context: CrmContext) -> None:
+        """`/客户 华东物流` in a group: a command like `/customer`, unless meant for another bot."""
+        message = update.message
+        assert message is not None
+        target = command_target(message)
+        if target is not None and target.lower() != (self.bot.username or "").lower():
+            return
+        await self._dispatch(update, context, text=self._command_line(message))
 
     async def _unsupported(self, update: Update, context: CrmContext) -> None:
         """Stickers, photos and the like outside a conversation: say what works."""

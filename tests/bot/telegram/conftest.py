@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import count
@@ -24,6 +25,8 @@ TOKEN = "123456:TEST-token"
 TG = {"alice": 1001, "carol": 1002, "bob": 1003, "dave": 1004, "admin": 1005}
 STRANGER = 9999
 GROUP = -100500
+# What Telegram marks as a bot_command entity at the start of a message.
+BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 
 
 @pytest.fixture
@@ -85,9 +88,10 @@ class Chat:
             "from": self._user(user_id, language),
             "text": text,
         }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        command = BOT_COMMAND.match(text)
+        if command:
+            # Like Telegram: only a Latin /command gets an entity; `/客户` gets none.
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
         return {"message": message}
 
     async def say(self, user_id: int, text: str, **kwargs: Any) -> int:
