@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
@@ -167,6 +168,21 @@ def take_share(text: str) -> tuple[str, bool]:
     if words and words[0].lower() in SHARE_WORDS:
         return text.strip()[len(words[0]) :].strip(), True
     return text, False
+
+
+def thread_of(update: Update) -> int | None:
+    """The forum topic an update came from (for a button, its message's), else None.
+
+    Only topic messages: a reply thread in an ordinary group is not a topic, and sending
+    into it would fail ("message thread not found").
+    """
+    message = update.message or update.edited_message
+    if message is None and update.callback_query is not None:
+        found = update.callback_query.message
+        message = found if isinstance(found, Message) else None
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 def _private(update: Update) -> bool:
@@ -342,14 +358,21 @@ class TelegramBot:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _send(self, chat_id: int, messages: list[Outgoing]) -> list[int]:
-        return await deliver(self.bot, chat_id, messages)
+    async def _send(
+        self, chat_id: int, messages: list[Outgoing], thread: int | None = None
+    ) -> list[int]:
+        return await deliver(self.bot, chat_id, messages, thread)
 
     async def _say(
-        self, chat_id: int, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON
+        self,
+        chat_id: int,
+        who: Who | None,
+        reply: Reply,
+        prefix: str = REPLY_BUTTON,
+        thread: int | None = None,
     ) -> list[int]:
         messages = await asyncio.to_thread(self.core.render, who, reply, prefix)
-        return await self._send(chat_id, messages)
+        return await self._send(chat_id, messages, thread)
 
     async def _ask(self, update: Update, who: Who, reply: Reply) -> None:
         """A conversation prompt; its buttons are step buttons."""
@@ -394,7 +417,8 @@ class TelegramBot:
         t = who.t if who else Translator(locale_of(user.language_code))
         rest = command_rest(message)
         if not _private(update):
-            await self._say(chat.id, None, Reply(text=t("telegram.link_private"), status="error"))
+            reply = Reply(text=t("telegram.link_private"), status="error")
+            await self._say(chat.id, None, reply, thread=thread_of(update))
             return
         if who is not None and rest.startswith("@") and len(rest.split()) > 1:
             # `/link @account alice`: an admin linking someone by hand (the `link` verb).
@@ -445,8 +469,10 @@ class TelegramBot:
         reply, messages = await asyncio.to_thread(self.core.run, who, command)
         if reply.status == "duplicate":
             return None
+        # In a forum group every answer goes back into the topic the command came from.
+        thread = thread_of(update) if group else None
         if not group or reply.status == "error" or (share and reply.shareable):
-            await self._send(chat.id, messages)
+            await self._send(chat.id, messages, thread)
             return reply
         # In a group the answer goes to the asker privately: it may hold customer data.
         t = who.t
@@ -455,7 +481,7 @@ class TelegramBot:
             note = t("telegram.sent_privately")
         except Forbidden:
             note = t("telegram.open_private", bot=self.bot.username)
-        await self._say(chat.id, None, Reply(text=note, status="info"))
+        await self._say(chat.id, None, Reply(text=note, status="info"), thread=thread)
         return reply
 
     async def _verb_command(self, update: Update, context: CrmContext) -> None:
@@ -532,7 +558,8 @@ class TelegramBot:
         if rest and self.registry.get("cancel") is not None:
             await self._dispatch(update, context, text=f"cancel {rest}")
             return
-        await self._say(update.effective_chat.id, None, Reply(text=who.t("telegram.no_cancel")))
+        reply = Reply(text=who.t("telegram.no_cancel"))
+        await self._say(update.effective_chat.id, None, reply, thread=thread_of(update))
 
     # --- the /log conversation -------------------------------------------------------------
 
@@ -900,6 +927,14 @@ class TelegramBot:
         if not isinstance(update, Update):
             return
         who = context.who
+        user = update.effective_user
+        if who is None and user is not None and not user.is_bot:
+            # The error handler gets a fresh context: look the sender up again, so a linked
+            # person's failed group command is apologised for too (strangers' stay silent).
+            try:
+                who = await asyncio.to_thread(self.core.who, user.id)
+            except SQLAlchemyError:
+                log.warning("could not look up the sender for ref %s", ref)
         t = who.t if who else Translator("en")
         try:
             if update.callback_query is not None:
@@ -915,6 +950,7 @@ class TelegramBot:
                 t("error.internal", ref=ref),
                 parse_mode=None,
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=thread_of(update),
             )
         except TelegramError:
             log.warning("could not send the apology for ref %s", ref)

@@ -151,12 +151,19 @@ def markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     )
 
 
-async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]) -> list[int]:
-    """Send rendered messages in order; returns their message ids."""
+async def deliver(
+    bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing], thread_id: int | None = None
+) -> list[int]:
+    """Send rendered messages in order (into a forum topic, given its thread); their ids."""
     ids: list[int] = []
     for out in messages:
         if out.photo is not None:
-            sent = await bot.send_photo(chat_id, out.photo, reply_markup=markup(out.keyboard))
+            sent = await bot.send_photo(
+                chat_id,
+                out.photo,
+                reply_markup=markup(out.keyboard),
+                message_thread_id=thread_id,
+            )
         else:
             sent = await bot.send_message(
                 chat_id,
@@ -164,6 +171,7 @@ async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(out.keyboard),
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=thread_id,
             )
         ids.append(sent.message_id)
     return ids

@@ -75,12 +75,24 @@ class Chat:
     def _chat(self, user_id: int, chat_id: int | None) -> dict[str, Any]:
         if chat_id is None or chat_id > 0:
             return {"id": chat_id or user_id, "type": "private", "first_name": f"U{user_id}"}
-        return {"id": chat_id, "type": "supergroup", "title": "Field team"}
+        chat = {"id": chat_id, "type": "supergroup", "title": "Field team"}
+        if chat_id in self.api.forums:
+            chat["is_forum"] = True
+        return chat
 
     def message(
-        self, user_id: int, text: str, *, chat_id: int | None = None, language: str = "en"
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        language: str = "en",
+        thread: int | None = None,
     ) -> dict[str, Any]:
-        """A text message update (a leading /command gets its bot_command entity)."""
+        """A text message update (a leading /command gets its bot_command entity).
+
+        `thread`: the forum topic it was written in.
+        """
         message: dict[str, Any] = {
             "message_id": next(self._ids),
             "date": int(time.time()),
@@ -88,6 +100,9 @@ class Chat:
             "from": self._user(user_id, language),
             "text": text,
         }
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
         command = BOT_COMMAND.match(text)
         if command:
             # Like Telegram: only a Latin /command gets an entity; `/客户` gets none.
@@ -121,11 +136,17 @@ class Chat:
         return await self._deliver(update)
 
     async def press(
-        self, user_id: int, data: str, *, chat_id: int | None = None, message_id: int = 1
+        self,
+        user_id: int,
+        data: str,
+        *,
+        chat_id: int | None = None,
+        message_id: int = 1,
+        thread: int | None = None,
     ) -> int:
-        """Press an inline button carrying `data`."""
+        """Press an inline button carrying `data` (on a message in forum topic `thread`)."""
         chat = self._chat(user_id, chat_id)
-        update = {
+        update: dict[str, Any] = {
             "callback_query": {
                 "id": f"cq{next(self._ids)}",
                 "from": self._user(user_id),
@@ -140,6 +161,9 @@ class Chat:
                 },
             }
         }
+        if thread is not None:
+            update["callback_query"]["message"]["message_thread_id"] = thread
+            update["callback_query"]["message"]["is_topic_message"] = True
         return await self._deliver(update)
 
     async def raw(self, update: dict[str, Any]) -> int:

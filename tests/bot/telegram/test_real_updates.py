@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.models import Interaction, InteractionKind
-from tests.bot.telegram.conftest import GROUP, TG, Chat
+from tests.bot.telegram.conftest import GROUP, TG, BotFactory, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
 
@@ -63,3 +63,59 @@ async def test_chinese_slash_commands_in_a_group(
     assert (await _after(fake_api, ALICE, 0)).startswith("华东物流")
     shared = await _ask(tg, fake_api, "/客户@crm_test_bot 华东物流 分享", chat=GROUP)
     assert shared.startswith("华东物流")
+
+
+FORUM = -100900
+TOPIC = 42
+
+
+def _thread(call: object) -> object:
+    return getattr(call, "params", {}).get("message_thread_id")
+
+
+async def test_forum_topics_get_every_group_send_in_their_topic(
+    make_tg: BotFactory,
+    fake_api: FakeBotApi,
+    book: TestBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The private-answer notice, a shared card, an error, a button's answer and an apology all
+    go to the topic the command came from (General is closed, as in many forums)."""
+    fake_api.forums.add(FORUM)
+    fake_api.closed_general.add(FORUM)
+    bot, tg = await make_tg()
+    await tg.say(ALICE, "/customer Acme", chat_id=FORUM, thread=TOPIC)
+    (notice,) = await fake_api.wait_for("sendMessage", chat_id=FORUM)
+    assert "private chat" in parse_html(notice.params["text"])[0] and _thread(notice) == TOPIC
+    (card,) = await fake_api.wait_for("sendMessage", chat_id=ALICE)
+    assert _thread(card) is None
+    await tg.say(ALICE, "/customer Acme share", chat_id=FORUM, thread=TOPIC)
+    await tg.say(ALICE, "/customer Nowhere Inc", chat_id=FORUM, thread=TOPIC)
+    await tg.say(ALICE, "/cancel", chat_id=FORUM, thread=TOPIC)
+    sent = await fake_api.wait_for("sendMessage", 4, chat_id=FORUM)
+    assert parse_html(sent[1].params["text"])[0].startswith("Acme Logistics")
+    assert "can't find" in parse_html(sent[2].params["text"])[0]
+    assert [_thread(c) for c in sent] == [TOPIC] * 4
+    # A button of the shared card, pressed in the topic: the notice goes back there.
+    await tg.press(ALICE, buttons(sent[1])["Deals"], chat_id=FORUM, thread=TOPIC)
+    fifth = (await fake_api.wait_for("sendMessage", 5, chat_id=FORUM))[4]
+    assert "private chat" in parse_html(fifth.params["text"])[0] and _thread(fifth) == TOPIC
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.core, "run", broken)
+    await tg.say(ALICE, "/pipeline", chat_id=FORUM, thread=TOPIC)
+    apology = (await fake_api.wait_for("sendMessage", 6, chat_id=FORUM))[5]
+    assert "reference" in apology.params["text"] and _thread(apology) == TOPIC
+
+
+async def test_a_reply_thread_in_an_ordinary_group_is_not_a_topic(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """A reply in a non-forum group carries message_thread_id too; answers go to the chat."""
+    update = tg.message(ALICE, "/customer Nowhere Inc", chat_id=GROUP)
+    update["message"]["message_thread_id"] = 7  # a reply thread, not a topic
+    await tg.raw(update)
+    (error,) = await fake_api.wait_for("sendMessage", chat_id=GROUP)
+    assert "can't find" in parse_html(error.params["text"])[0] and _thread(error) is None
