@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -44,7 +44,7 @@ from handlers import format as fmt
 from handlers.grammar import take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
-from handlers.reply import Attachment, Button, Command, Field, Location, Reply
+from handlers.reply import Attachment, Button, Command, Field, File, Location, Photo, Reply
 
 log = logging.getLogger(__name__)
 
@@ -108,30 +108,40 @@ def menu_name(verb: Verb) -> str:
     return name if _MENU_NAME.match(name) else ""
 
 
+def message_line(message: Message) -> tuple[str, tuple[MessageEntity, ...]]:
+    """A message's text and its entities; for a photo, document or voice note, its caption."""
+    if message.text is not None:
+        return message.text, message.entities
+    return message.caption or "", message.caption_entities
+
+
 def command_rest(message: Message) -> str:
     """What follows the leading /command (with its @botname) in a message, newlines kept."""
-    text = message.text or ""
-    entity = next((e for e in message.entities if e.type == "bot_command" and e.offset == 0), None)
+    text, entities = message_line(message)
+    entity = next((e for e in entities if e.type == "bot_command" and e.offset == 0), None)
     if entity is None:
         # Telegram marks only [A-Za-z0-9_] commands: `/客户 华东物流` comes without an entity.
         return _SLASH_WORD.sub("", text, count=1).strip() if text.startswith("/") else text
     return text[entity.length :].strip()
 
 
-def command_word(message: Message | None) -> str | None:
-    """The leading command of a message without slash or @botname, lower case."""
-    if message is None or not message.text or not message.text.startswith("/"):
+def _slash_word(message: Message | None) -> str | None:
+    text = message_line(message)[0] if message is not None else ""
+    if not text.startswith("/"):
         return None
-    word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
-    return word.split("@", 1)[0].lower()
+    return text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+
+
+def command_word(message: Message | None) -> str | None:
+    """The leading command of a message (or caption) without slash or @botname, lower case."""
+    word = _slash_word(message)
+    return None if word is None else word.split("@", 1)[0].lower()
 
 
 def command_target(message: Message) -> str | None:
     """The @botname a leading /command is addressed to (`/客户@crm_bot`), if any."""
-    if not message.text or not message.text.startswith("/"):
-        return None
-    word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
-    return word.split("@", 1)[1] if "@" in word else None
+    word = _slash_word(message)
+    return word.split("@", 1)[1] if word and "@" in word else None
 
 
 class UnmarkedCommand(filters.MessageFilter):
@@ -168,6 +178,19 @@ def take_share(text: str) -> tuple[str, bool]:
     if words and words[0].lower() in SHARE_WORDS:
         return text.strip()[len(words[0]) :].strip(), True
     return text, False
+
+
+def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """The file of a photo, document or voice message, by its Telegram file id."""
+    if message.photo:
+        # The largest size: the one worth keeping.
+        return (Photo(message.photo[-1].file_id),)
+    if message.document is not None:
+        doc = message.document
+        return (File(doc.file_id, doc.file_name, doc.mime_type),)
+    if message.voice is not None:
+        return (File(message.voice.file_id, None, message.voice.mime_type or "audio/ogg"),)
+    return ()
 
 
 def thread_of(update: Update) -> int | None:
@@ -316,6 +339,8 @@ class TelegramBot:
         a.add_handler(MessageHandler(private & new & filters.TEXT, self._text))
         unmarked = UnmarkedCommand(self.registry)
         a.add_handler(MessageHandler(~private & new & unmarked, self._group_unmarked))
+        media = filters.PHOTO | filters.Document.ALL | filters.VOICE
+        a.add_handler(MessageHandler(new & media & filters.CAPTION, self._captioned))
         a.add_handler(MessageHandler(private & new & ~filters.TEXT, self._unsupported))
         a.add_error_handler(self._on_error)
 
@@ -503,7 +528,7 @@ class TelegramBot:
 
     def _command_line(self, message: Message) -> str:
         """A message as a dispatcher line: `/new_customer X` -> `new customer X`."""
-        text = message.text or ""
+        text = message_line(message)[0]
         if not text.startswith("/"):
             return text
         # A verb by menu name, an alias Telegram did not mark (`/客户`), or an unknown
@@ -516,10 +541,31 @@ class TelegramBot:
         """`/客户 华东物流` in a group: a command like `/customer`, unless meant for another bot."""
         message = update.message
         assert message is not None
+        if self._for_us(message):
+            await self._dispatch(update, context, text=self._command_line(message))
+
+    def _for_us(self, message: Message) -> bool:
+        """A group line that is one of our commands (not another bot's, not chatter)."""
         target = command_target(message)
         if target is not None and target.lower() != (self.bot.username or "").lower():
+            return False
+        word = command_word(message) or ""
+        line = f"{word} {command_rest(message)}"
+        return word in self.verbs or self.registry.match(line) is not None
+
+    async def _captioned(self, update: Update, context: CrmContext) -> None:
+        """A photo, document or voice note with a caption: the caption is the command, and
+        the file goes with it (a logged note keeps a reference to it)."""
+        message, chat = update.message, update.effective_chat
+        assert message is not None and chat is not None
+        if chat.type != ChatType.PRIVATE and not self._for_us(message):
             return
-        await self._dispatch(update, context, text=self._command_line(message))
+        await self._dispatch(
+            update,
+            context,
+            text=self._command_line(message),
+            attachments=attachments_of(message),
+        )
 
     async def _unsupported(self, update: Update, context: CrmContext) -> None:
         """Stickers, photos and the like outside a conversation: say what works."""

@@ -135,6 +135,42 @@ class Chat:
         }
         return await self._deliver(update)
 
+    def media(
+        self, user_id: int, kind: str, caption: str | None, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A photo, document or voice message (as Telegram sends them), with a caption."""
+        update = self.message(user_id, caption or "", chat_id=chat_id)
+        message = update["message"]
+        del message["text"]
+        entities = message.pop("entities", None)
+        if caption is not None:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        n = message["message_id"]
+        if kind == "photo":
+            message["photo"] = [
+                {"file_id": f"ph{n}-s", "file_unique_id": f"u{n}s", "width": 90, "height": 60},
+                {"file_id": f"ph{n}-l", "file_unique_id": f"u{n}l", "width": 1280, "height": 853},
+            ]
+        elif kind == "document":
+            message["document"] = {
+                "file_id": f"doc{n}",
+                "file_unique_id": f"u{n}",
+                "file_name": "contract v2.pdf",
+                "mime_type": "application/pdf",
+                "file_size": 48213,
+            }
+        else:
+            message["voice"] = {
+                "file_id": f"voice{n}",
+                "file_unique_id": f"u{n}",
+                "duration": 7,
+                "mime_type": "audio/ogg",
+                "file_size": 11200,
+            }
+        return update
+
     async def press(
         self,
         user_id: int,

@@ -119,3 +119,47 @@ async def test_a_reply_thread_in_an_ordinary_group_is_not_a_topic(
     await tg.raw(update)
     (error,) = await fake_api.wait_for("sendMessage", chat_id=GROUP)
     assert "can't find" in parse_html(error.params["text"])[0] and _thread(error) is None
+
+
+async def test_captions_are_commands_and_the_file_stays_on_the_note(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """A captioned photo, document or voice note runs its caption; the note keeps the file."""
+    await tg.raw(tg.media(ALICE, "photo", "log visit Acme: met Michael at the dock"))
+    logged = await _after(fake_api, ALICE, 0)
+    assert logged.startswith("Logged the visit with Acme Logistics"), logged
+    assert "with a photo (kept on Telegram)" in logged
+    await tg.raw(tg.media(ALICE, "document", "/log call Acme: contract sent"))
+    assert "document contract v2.pdf" in await _after(fake_api, ALICE, 1)
+    await tg.raw(tg.media(ALICE, "voice", "记录 电话 华东物流：客户关心价格"))
+    assert "voice note" in await _after(fake_api, ALICE, 2)
+    notes = book.rows(select(Interaction.id, Interaction.kind, Interaction.text, Interaction.link))
+    assert [(kind, text) for _, kind, text, _ in notes] == [
+        (InteractionKind.visit, "met Michael at the dock"),
+        (InteractionKind.call, "contract sent"),
+        (InteractionKind.call, "客户关心价格"),
+    ]
+    links = [link for *_, link in notes]
+    assert links[0].startswith("telegram-file:photo/ph") and links[0].endswith("-l")
+    assert links[1].startswith("telegram-file:document/doc") and "contract%20v2.pdf" in links[1]
+    assert links[2].startswith("telegram-file:voice/voice")
+    shown = await _ask(tg, fake_api, f"note #{notes[1][0]}")
+    assert "Attached: document contract v2.pdf (kept on Telegram)" in shown
+    # Media without a caption still answer what works; nothing is saved.
+    await tg.raw(tg.media(ALICE, "photo", None))
+    assert "I can't use that here" in await _after(fake_api, ALICE, 4)
+    assert book.count(Interaction) == 3
+
+
+async def test_a_captioned_command_in_a_group(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """In a group a caption that is our command runs; any other caption is chatter."""
+    await tg.raw(tg.media(ALICE, "photo", "look at this dock", chat_id=GROUP))
+    await tg.raw(tg.media(ALICE, "photo", "/log@other_bot visit Acme: x", chat_id=GROUP))
+    await fake_api.quiet()
+    assert fake_api.sent() == []
+    await tg.raw(tg.media(ALICE, "photo", "/log visit Acme: dock photo", chat_id=GROUP))
+    assert "private chat" in await _after(fake_api, GROUP, 0)
+    assert "with a photo" in await _after(fake_api, ALICE, 0)
+    assert book.count(Interaction) == 1
