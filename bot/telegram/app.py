@@ -48,7 +48,7 @@ from handlers.reply import Attachment, Button, Command, Field, File, Location, P
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Commands the adapter answers itself; a verb with one of these menu names is typed instead.
 OWN_COMMANDS = ("start", "link", "cancel")
 _MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -193,6 +193,18 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
     return ()
 
 
+def delivery_of(update: Update) -> str:
+    """What makes an update one delivery: its id, or for an edit the message and edit time.
+
+    Telegram numbers an edit as a new update; the same edit delivered twice runs once.
+    """
+    edited = update.edited_message
+    if edited is None:
+        return str(update.update_id)
+    stamp = int(edited.edit_date.timestamp()) if edited.edit_date else 0
+    return f"edit:{edited.chat.id}:{edited.message_id}:{stamp}"
+
+
 def thread_of(update: Update) -> int | None:
     """The forum topic an update came from (for a button, its message's), else None.
 
@@ -330,6 +342,7 @@ class TelegramBot:
         private = filters.ChatType.PRIVATE
         new = filters.UpdateType.MESSAGE
         a.add_handler(TypeHandler(Update, self._gate), group=-1)
+        a.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._edited))
         a.add_handler(CommandHandler(["link", "start"], self._link))
         a.add_handler(self._conversation())
         a.add_handler(CommandHandler("cancel", self._nothing_to_cancel))
@@ -409,12 +422,18 @@ class TelegramBot:
     async def _gate(self, update: Update, context: CrmContext) -> None:
         """Look the sender up; unknown people get only how to link, groups only commands."""
         user, chat = update.effective_user, update.effective_chat
-        message, query = update.message, update.callback_query
-        if user is None or chat is None or user.is_bot or (message is None and query is None):
+        message, query = update.message or update.edited_message, update.callback_query
+        if user is None or chat is None or (message is None and query is None):
             raise ApplicationHandlerStop
         group = chat.type != ChatType.PRIVATE
         if group and message is not None and command_word(message) is None:
             # Privacy mode sends groups' commands only; anything else is not for us.
+            raise ApplicationHandlerStop
+        if group and message is not None and message.sender_chat is not None:
+            # An anonymous admin (or a channel) has no account to act as: say so.
+            await self._answer_once(update, message, "telegram.anonymous", user.language_code)
+            raise ApplicationHandlerStop
+        if user.is_bot:
             raise ApplicationHandlerStop
         context.who = await asyncio.to_thread(self.core.who, user.id)
         if context.who is not None:
@@ -422,6 +441,9 @@ class TelegramBot:
         if group:
             if query is not None:
                 await query.answer()
+            elif message is not None and command_word(message) == "link":
+                language = user.language_code
+                await self._answer_once(update, message, "telegram.link_in_group", language)
             raise ApplicationHandlerStop
         if command_word(message) in ("link", "start"):
             return
@@ -431,6 +453,19 @@ class TelegramBot:
         else:
             await self._say(chat.id, None, Reply(text=t("telegram.unlinked"), status="info"))
         raise ApplicationHandlerStop
+
+    async def _answer_once(
+        self, update: Update, message: Message, key: str, language: str | None
+    ) -> None:
+        """Answer a group command we cannot run (in its topic), once per delivery."""
+        target = command_target(message)
+        if target is not None and target.lower() != (self.bot.username or "").lower():
+            return
+        if not await asyncio.to_thread(self.core.claim, delivery_of(update)):
+            return
+        t = Translator(locale_of(language))
+        reply = Reply(text=t(key, bot=self.bot.username), status="info")
+        await self._say(message.chat.id, None, reply, thread=thread_of(update))
 
     # --- linking -------------------------------------------------------------------------
 
@@ -480,6 +515,10 @@ class TelegramBot:
         share = False
         if group and action is None:
             text, share = take_share(text)
+        # A typed command (new or edited): one message logs at most one note, whatever happens.
+        message = update.message or update.edited_message
+        if message is not None and idempotency_key is None:
+            idempotency_key = f"telegram:{chat.id}:{message.message_id}"
         command = Command(
             who.user_id,
             PLATFORM,
@@ -489,11 +528,13 @@ class TelegramBot:
             payload=payload or {},
             attachments=attachments,
             idempotency_key=idempotency_key,
-            delivery_id=str(update.update_id),
+            delivery_id=delivery_of(update),
         )
         reply, messages = await asyncio.to_thread(self.core.run, who, command)
         if reply.status == "duplicate":
             return None
+        if message is not None and reply.status == "ok" and self._writes(text):
+            await asyncio.to_thread(self.core.mark_wrote, chat.id, message.message_id)
         # In a forum group every answer goes back into the topic the command came from.
         thread = thread_of(update) if group else None
         if not group or reply.status == "error" or (share and reply.shareable):
@@ -508,6 +549,38 @@ class TelegramBot:
             note = t("telegram.open_private", bot=self.bot.username)
         await self._say(chat.id, None, Reply(text=note, status="info"), thread=thread)
         return reply
+
+    def _writes(self, text: str) -> bool:
+        """Whether a command line is one of the verbs that change the CRM."""
+        found = self.registry.match(text)
+        return found is not None and found[0].writes
+
+    async def _edited(self, update: Update, context: CrmContext) -> None:
+        """An edited message: its corrected command runs once, unless the original already
+        changed the CRM (then running it again would write twice: say so instead)."""
+        message, chat, who = update.edited_message, update.effective_chat, context.who
+        assert message is not None and chat is not None and who is not None
+        group = chat.type != ChatType.PRIVATE
+        text = message_line(message)[0]
+        if not text.strip() or (group and not self._for_us(message)):
+            return  # a live location moving, a caption removed, or not our command
+        key = None
+        if command_word(message) in OWN_COMMANDS:
+            key = "telegram.edit_send_again"
+        elif _draft(context) is not None:
+            key = "telegram.edit_in_steps"
+        elif await asyncio.to_thread(self.core.wrote, chat.id, message.message_id):
+            key = "telegram.edit_already_ran"
+        if key is None:
+            await self._dispatch(
+                update,
+                context,
+                text=self._command_line(message),
+                attachments=attachments_of(message),
+            )
+        elif await asyncio.to_thread(self.core.claim, delivery_of(update)):
+            reply = Reply(text=who.t(key), status="info")
+            await self._say(chat.id, None, reply, thread=thread_of(update))
 
     async def _verb_command(self, update: Update, context: CrmContext) -> None:
         """`/customer Acme` and every verb by its menu name."""

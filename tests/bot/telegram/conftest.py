@@ -25,6 +25,8 @@ TOKEN = "123456:TEST-token"
 TG = {"alice": 1001, "carol": 1002, "bob": 1003, "dave": 1004, "admin": 1005}
 STRANGER = 9999
 GROUP = -100500
+# Telegram's GroupAnonymousBot: the `from` of an anonymous group admin's messages.
+ANONYMOUS_ADMIN = 1087968824
 # What Telegram marks as a bot_command entity at the start of a message.
 BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 
@@ -134,6 +136,28 @@ class Chat:
             "is_video": False,
         }
         return await self._deliver(update)
+
+    def edited(self, update: dict[str, Any], text: str, *, at: int) -> dict[str, Any]:
+        """The same message edited to `text` at unix time `at` (Telegram's edited_message)."""
+        message = {k: v for k, v in update["message"].items() if k != "entities"}
+        message["text"] = text
+        message["edit_date"] = at
+        command = BOT_COMMAND.match(text)
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        return {"edited_message": message}
+
+    def anonymous(self, text: str, *, chat_id: int) -> dict[str, Any]:
+        """A group message from an anonymous admin: sender_chat is the group itself."""
+        update = self.message(ANONYMOUS_ADMIN, text, chat_id=chat_id)
+        update["message"]["from"] = {
+            "id": ANONYMOUS_ADMIN,
+            "is_bot": True,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        }
+        update["message"]["sender_chat"] = update["message"]["chat"]
+        return update
 
     def media(
         self, user_id: int, kind: str, caption: str | None, *, chat_id: int | None = None

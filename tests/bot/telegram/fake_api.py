@@ -97,6 +97,8 @@ class FakeBotApi:
         # Forum supergroups (topics), and those whose General topic is closed.
         self.forums: set[int] = set()
         self.closed_general: set[int] = set()
+        # The parameters of the latest getUpdates (allowed_updates, offset).
+        self.last_poll: dict[str, Any] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -241,6 +243,7 @@ class FakeBotApi:
         return True
 
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.last_poll = params
         offset = int(params.get("offset") or 0)
         # Confirmed updates are gone for good, as on the real server.
         self.updates = [u for u in self.updates if u["update_id"] >= offset]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.models import Interaction, InteractionKind
-from tests.bot.telegram.conftest import GROUP, TG, BotFactory, Chat, buttons
+from tests.bot.telegram.conftest import GROUP, STRANGER, TG, BotFactory, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
 
@@ -163,3 +163,71 @@ async def test_a_captioned_command_in_a_group(
     assert "private chat" in await _after(fake_api, GROUP, 0)
     assert "with a photo" in await _after(fake_api, ALICE, 0)
     assert book.count(Interaction) == 1
+
+
+async def test_an_edited_command_runs_once_and_never_writes_twice(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """Decision: an edit runs only if the original changed nothing (it failed, was unknown, or
+    only read); an edit of a command that wrote is answered with why, and writes nothing."""
+    typo = tg.message(ALICE, "log visit Nowhere: dock tour")
+    await tg.raw(typo)
+    assert "can't find" in await _after(fake_api, ALICE, 0)
+    assert "edited_message" in fake_api.last_poll["allowed_updates"]
+    fixed = tg.edited(typo, "log visit Acme: dock tour", at=1_900_000_000)
+    await tg.raw(fixed)
+    assert (await _after(fake_api, ALICE, 1)).startswith("Logged the visit with Acme")
+    # The same edit delivered again (even under another update id) runs nothing.
+    await tg.raw(dict(fixed))
+    await tg.raw({"update_id": 77_001, **fixed})
+    await fake_api.quiet()
+    assert len(fake_api.sent(ALICE)) == 2
+    again = tg.edited(typo, "log visit Acme: dock tour, 2 trucks", at=1_900_000_060)
+    await tg.raw(again)
+    assert "did not run it again" in await _after(fake_api, ALICE, 2)
+    assert book.query(select(Interaction.text)) == ["dock tour"]
+    # An edited read runs; a live location moving (an edit without text) is not a command.
+    read = tg.message(ALICE, "/customer Nowhere")
+    await tg.raw(read)
+    assert "can't find" in await _after(fake_api, ALICE, 3)
+    await tg.raw(tg.edited(read, "/customer Acme", at=1_900_000_100))
+    assert (await _after(fake_api, ALICE, 4)).startswith("Acme Logistics")
+    moving = tg.message(ALICE, "")
+    del moving["message"]["text"]
+    moving["message"]["location"] = {"latitude": 42.36, "longitude": -71.05, "live_period": 900}
+    moving["message"]["edit_date"] = 1_900_000_200
+    await tg.raw({"edited_message": moving["message"]})
+    await fake_api.quiet()
+    assert len(fake_api.sent(ALICE)) == 5 and book.count(Interaction) == 1
+
+
+async def test_an_edited_group_command_runs_in_its_topic(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """In a group an edited command for us runs (answered privately); chatter edits do not."""
+    first = tg.message(ALICE, "/customer Nowhere", chat_id=GROUP)
+    await tg.raw(first)
+    assert "can't find" in await _after(fake_api, GROUP, 0)
+    await tg.raw(tg.edited(first, "/customer Acme", at=1_900_000_000))
+    assert "private chat" in await _after(fake_api, GROUP, 1)
+    assert (await _after(fake_api, ALICE, 0)).startswith("Acme Logistics")
+    await tg.raw(tg.edited(first, "never mind", at=1_900_000_100))
+    await fake_api.quiet()
+    assert len(fake_api.sent()) == 3
+
+
+async def test_anonymous_admins_and_unlinked_link_in_a_group_are_answered(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """Instead of silence: how to stop being anonymous; where to send /link (once each)."""
+    anonymous = {"update_id": 88_001, **tg.anonymous("/customer Acme", chat_id=GROUP)}
+    await tg.raw(anonymous)
+    await tg.raw(anonymous)  # Telegram retrying the same update
+    assert "anonymous" in await _after(fake_api, GROUP, 0)
+    await tg.say(STRANGER, "/link@other_bot ABCD2345", chat_id=GROUP)
+    await tg.say(STRANGER, "/customer Acme", chat_id=GROUP)
+    await tg.say(STRANGER, "/link ABCD2345", chat_id=GROUP)
+    told = await _after(fake_api, GROUP, 1)
+    assert "private chat" in told and "@crm_test_bot" in told
+    await fake_api.quiet()
+    assert len(fake_api.sent()) == 2 and "Acme" not in told
