@@ -36,7 +36,14 @@ from telegram.ext import (
 from bot.bootstrap import App
 from bot.telegram.core import PLATFORM, REPLY_BUTTON, STEP_BUTTON, Core, Who, locale_of
 from bot.telegram.render import Outgoing
-from bot.telegram.transport import NO_PREVIEW, PerChatUpdates, deliver, markup, webhook_secret
+from bot.telegram.transport import (
+    NO_PREVIEW,
+    PerChatUpdates,
+    deliver,
+    markup,
+    readable,
+    webhook_secret,
+)
 from crm_core.models import InteractionKind
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.when import parse_day
@@ -329,10 +336,15 @@ class TelegramBot:
             return web.Response(status=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError):
+        except ValueError:
             return web.Response(status=400, text="not an update")
-        await self.application.update_queue.put(update)
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="not an update")
+        update = readable(data, self.bot)
+        if update is not None:
+            await self.application.update_queue.put(update)
+        # An update the library cannot read is acknowledged too (logged once, without its
+        # text): an error status would make Telegram send it again and again.
         return web.Response(text="ok")
 
     # --- wiring ----------------------------------------------------------------------------

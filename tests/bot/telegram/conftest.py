@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import count
 from typing import Any
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 
 from bot.bootstrap import App
+from bot.runtime import Runtime
+from bot.serve import run_until
 from bot.telegram.app import TelegramBot
-from bot.telegram.transport import FloodLimiter, make_bot
+from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity
@@ -24,6 +28,7 @@ TOKEN = "123456:TEST-token"
 # Telegram user ids of the testbot staff; STRANGER is linked to nobody.
 TG = {"alice": 1001, "carol": 1002, "bob": 1003, "dave": 1004, "admin": 1005}
 STRANGER = 9999
+HOOK = "https://crm.example.com/tg/hook"
 GROUP = -100500
 # Telegram's GroupAnonymousBot: the `from` of an anonymous group admin's messages.
 ANONYMOUS_ADMIN = 1087968824
@@ -277,3 +282,23 @@ async def tg(make_tg: BotFactory) -> Chat:
     """The bot polling the fake server; returns the chat driver."""
     _, chat = await make_tg()
     return chat
+
+
+@pytest.fixture
+async def served(tg_app: App, fake_api: FakeBotApi) -> AsyncIterator[tuple[str, str]]:
+    """`serve --only telegram` in webhook mode; yields the local webhook URL and the secret."""
+    tg_app.settings.telegram_webhook_url = HOOK
+    stop = asyncio.Event()
+    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_until(tg_app, ("telegram",), stop, on_ready=ready.set_result))
+    runtime = await asyncio.wait_for(ready, 10)
+    yield f"http://127.0.0.1:{runtime.port}/tg/hook", webhook_secret(tg_app.settings)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def post_update(url: str, update: dict[str, object], secret: str | None) -> int:
+    """POST one update to the webhook as Telegram does; the HTTP status."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    async with aiohttp.ClientSession() as http, http.post(url, json=update, headers=headers) as r:
+        return r.status

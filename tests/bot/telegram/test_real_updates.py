@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.models import Interaction, InteractionKind
-from tests.bot.telegram.conftest import GROUP, STRANGER, TG, BotFactory, Chat, buttons
+from tests.bot.telegram.conftest import (
+    GROUP,
+    STRANGER,
+    TG,
+    BotFactory,
+    Chat,
+    buttons,
+    post_update,
+)
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
 
@@ -231,3 +239,64 @@ async def test_anonymous_admins_and_unlinked_link_in_a_group_are_answered(
     assert "private chat" in told and "@crm_test_bot" in told
     await fake_api.quiet()
     assert len(fake_api.sent()) == 2 and "Acme" not in told
+
+
+def _unreadable(update_id: int) -> dict[str, object]:
+    """What an older Bot API server sent: a chat without its type (PTB cannot parse it)."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 31,
+            "date": 1_900_000_000,
+            "chat": {"id": ALICE, "first_name": "Alice"},
+            "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
+            "text": "log visit Acme: secret customer words",
+        },
+    }
+
+
+def _skips(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "could not be read" in r.getMessage()]
+
+
+async def test_polling_skips_an_unreadable_update_once_and_goes_on(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The offset moves past it, it is logged once without its text, the next one is answered."""
+    bad = fake_api.push({k: v for k, v in _unreadable(0).items() if k != "update_id"})
+    await tg.say(ALICE, "/whoami")
+    assert "@alice" in await _after(fake_api, ALICE, 0)
+    await fake_api.quiet(1.0)  # several polls: the bad update must not come back
+    assert all(u["update_id"] != bad for u in fake_api.updates)
+    assert fake_api.last_poll["offset"] > bad
+    (skip,) = _skips(caplog)
+    assert str(bad) in skip and "message(" in skip
+    assert "secret customer words" not in caplog.text
+    assert "Error while parsing updates" not in caplog.text
+    assert book.count(Interaction) == 0
+
+
+async def test_webhook_acknowledges_an_unreadable_update(
+    served: tuple[str, str],
+    fake_api: FakeBotApi,
+    book: TestBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """200 (so Telegram does not send it again), logged once without its text; serving goes on."""
+    url, secret = served
+    assert await post_update(url, _unreadable(9_001), secret) == 200
+    (skip,) = _skips(caplog)
+    assert "9001" in skip and "secret customer words" not in caplog.text
+    good = {"update_id": 9_002, **tg_message(fake_api, "/whoami")}
+    assert await post_update(url, good, secret) == 200
+    (reply,) = await fake_api.wait_for("sendMessage", chat_id=ALICE)
+    assert "@alice" in reply.params["text"]
+
+
+def tg_message(api: FakeBotApi, text: str) -> dict[str, object]:
+    """A message from alice, built like the polling tests' (for a webhook post)."""
+
+    async def nowhere(update: dict[str, object]) -> int:
+        return 0
+
+    return Chat(api, nowhere).message(ALICE, text)
