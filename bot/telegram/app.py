@@ -435,6 +435,10 @@ class TelegramBot:
         """Look the sender up; unknown people get only how to link, groups only commands."""
         user, chat = update.effective_user, update.effective_chat
         message, query = update.message or update.edited_message, update.callback_query
+        if query is not None and chat is None:
+            # A button on an inline message (not ours): stop the client's spinner all the same.
+            await query.answer()
+            raise ApplicationHandlerStop
         if user is None or chat is None or (message is None and query is None):
             raise ApplicationHandlerStop
         group = chat.type != ChatType.PRIVATE
