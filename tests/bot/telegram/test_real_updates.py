@@ -300,3 +300,20 @@ def tg_message(api: FakeBotApi, text: str) -> dict[str, object]:
         return 0
 
     return Chat(api, nowhere).message(ALICE, text)
+
+
+async def test_edits_during_the_steps_and_of_link_say_what_to_do(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """An edit during /log does not run as a command; an edited /link asks to send it again."""
+    await tg.say(ALICE, "/log")
+    assert "Which customer?" in await _after(fake_api, ALICE, 0)
+    typed = tg.message(ALICE, "Acme")
+    await tg.raw(typed)
+    assert "what kind" in await _after(fake_api, ALICE, 1)
+    await tg.raw(tg.edited(typed, "Acme Logistics", at=1_900_000_000))
+    assert "step by step" in await _after(fake_api, ALICE, 2)
+    link = tg.message(ALICE, "/link WRONG123")
+    await tg.raw(tg.edited(link, "/link RIGHT234", at=1_900_000_000))
+    assert "new message" in await _after(fake_api, ALICE, 3)
+    assert book.count(Interaction) == 0
