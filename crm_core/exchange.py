@@ -27,7 +27,7 @@ from pydantic import (
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from crm_core import note_outbox
+from crm_core import note_outbox, rules
 from crm_core.audit import diff, jsonable
 from crm_core.errors import CrmError
 from crm_core.models import (
@@ -63,7 +63,7 @@ TYPES: tuple[str, ...] = (
     "reminder",
 )
 MAX_ERRORS = 50
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
 _BATCH = 5000
 # Above this many wanted keys one scan of the table beats thousands of IN (...) queries.
@@ -92,7 +92,13 @@ _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+05:00 is before the first moment Python can hold in UTC.
+        raise ValueError(
+            f"{value.isoformat()} is outside {rules.FIRST_DAY.year}..{rules.LAST_DAY.year}"
+        ) from None
 
 
 def _stage(value: str, info: ValidationInfo) -> str:
@@ -586,6 +592,58 @@ def _describe(exc: ValidationError, raw: str | bytes) -> str:
     return f"{_label(str(rtype), data)}: {'; '.join(reasons)}"
 
 
+def _optional(field: str, value: str | None, limit: int) -> None:
+    if value is not None:
+        rules.optional(field, value, limit)
+
+
+def _apply_rules(rec: Any) -> None:
+    """The checks chat makes before the same write (crm_core.rules); raises rules.Rule."""
+    for f, value in rec:
+        # Every text in every record: NUL cannot be stored on PostgreSQL, surrogates anywhere.
+        if isinstance(value, str):
+            rules.readable(f, value)
+    if rec.type == "team":
+        rules.name("name", rec.name, 200)
+    elif rec.type == "user":
+        rules.name("name", rec.name, 200)
+        rules.email(rec.email)
+        rec.locale = rules.locale(rec.locale)
+    elif rec.type == "customer":
+        rules.name("name", rec.name)
+        _optional("industry", rec.industry, rules.MAX_FIELD)
+        _optional("city", rec.city, rules.MAX_FIELD)
+        rules.tags(rec.tags)
+    elif rec.type == "contact":
+        rules.name("name", rec.name, 200)
+        _optional("title", rec.title, 200)
+        rules.email(rec.email)
+        if rec.birthday is not None and rec.birthday.year < 1900:
+            raise rules.Rule(
+                "error.contact_birthday_invalid",
+                f"birthday {rec.birthday.isoformat()} is before 1900",
+                value=rec.birthday.isoformat(),
+            )
+    elif rec.type == "deal":
+        rules.name("title", rec.title)
+        rules.currency(rec.currency)
+        if rec.amount is not None:
+            rules.amount(rec.amount)
+        if rec.expected_close is not None:
+            rules.day("expected_close", rec.expected_close)
+        for f in ("created_at", "closed_at"):
+            if getattr(rec, f) is not None:
+                rules.moment(f, getattr(rec, f))
+    elif rec.type == "stage_change":
+        rules.moment("changed_at", rec.changed_at)
+    elif rec.type == "interaction":
+        rules.text("text", rec.text, rules.MAX_NOTE, "error.log_text_missing")
+        rules.moment("occurred_at", rec.occurred_at)
+    elif rec.type == "reminder":
+        rules.text("text", rec.text, rules.MAX_REMINDER, "error.reminder_text_missing")
+        rules.moment("due_at", rec.due_at)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^\w]+", "-", fold(name)).strip("-")[:100] or "team"
 
@@ -643,6 +701,8 @@ class _Importer:
     def __init__(self, session: Session, stages: tuple[Stage, ...]) -> None:
         self.session = session
         self.stage_names = [s.name for s in stages]
+        self.stages = {s.name: s for s in stages}
+        self.user_active: dict[str, bool] = {}
         self.errors = _Errors()
         self.records: dict[str, list[tuple[int, Any]]] = {t: [] for t in TYPES}
         self.in_file: dict[str, dict[Any, int]] = {t: {} for t in TYPES}
@@ -669,6 +729,12 @@ class _Importer:
             except ValidationError as exc:
                 self._note_broken(raw)
                 self.errors.add(lineno, _describe(exc, raw))
+                continue
+            try:
+                _apply_rules(rec)
+            except rules.Rule as broken:
+                self._note_broken(raw)
+                self.errors.add(lineno, f"{self._label(rec)}: {broken.reason}")
                 continue
             spec = SPECS[rec.type]
             key = _key_of(spec, rec)
@@ -721,6 +787,7 @@ class _Importer:
             for t in ("deal", "contact")
         }
         self._check_teams()
+        self.user_active = {rec.external_id: rec.active for _, rec in self.records["user"]}
         for rtype in TYPES:
             for lineno, rec in self.records[rtype]:
                 for f in SPECS[rtype].data_fields:
@@ -731,6 +798,9 @@ class _Importer:
                     if not self._known(target, value):
                         self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
                 self._check_consistency(lineno, rec)
+                self._check_owner(lineno, rec)
+        self._check_histories()
+        self._check_deactivated()
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -763,6 +833,64 @@ class _Importer:
                     exts.add(ext)
                     folded[fold(team)] = ext
             self.user_team[rec.external_id] = ext
+
+    def _active(self, user: str) -> bool:
+        """Whether the user is active once this file is in (unknown users are reported apart)."""
+        if user in self.user_active:
+            return self.user_active[user]
+        row = self.db["user"].get(user)
+        return True if row is None else bool(row["active"])
+
+    def _check_owner(self, lineno: int, rec: Any) -> None:
+        """Customers, open deals and pending reminders belong to active users, as in chat."""
+        owner = getattr(rec, "owner", None)
+        if rec.type == "deal":
+            stage = self.stages.get(rec.stage)
+            if stage is not None and stage.closed:
+                return  # history: a won or lost deal may have been a former colleague's
+        elif rec.type == "reminder":
+            if rec.status != ReminderStatus.pending:
+                return
+        elif rec.type != "customer":
+            return
+        if owner is not None and not self._active(owner):
+            self.errors.add(lineno, f"{self._label(rec)}: owner {owner!r} is not active")
+
+    def _check_histories(self) -> None:
+        """A deal's latest stage change in the file must end in the stage the deal is in."""
+        latest: dict[str, tuple[datetime, int, Any]] = {}
+        for lineno, rec in self.records["stage_change"]:
+            seen = latest.get(rec.deal)
+            if seen is None or rec.changed_at >= seen[0]:
+                latest[rec.deal] = (rec.changed_at, lineno, rec)
+        file_stage = {rec.external_id: rec.stage for _, rec in self.records["deal"]}
+        for deal, (_, lineno, rec) in latest.items():
+            row = self.db["deal"].get(deal)
+            stage = file_stage.get(deal) or (row["stage"] if row else None)
+            if stage is not None and rec.to_stage != stage:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)}: the latest move of deal {deal!r} ends in "
+                    f"{rec.to_stage!r} but the deal is in {stage!r}",
+                )
+
+    def _check_deactivated(self) -> None:
+        """A user the file makes inactive must not keep customers the file leaves them."""
+        in_file = set(self.in_file["customer"])
+        for lineno, rec in self.records["user"]:
+            row = self.db["user"].get(rec.external_id)
+            if rec.active or row is None:
+                continue
+            kept = self.session.scalars(
+                select(Customer.external_id).where(Customer.owner_id == row["id"])
+            ).all()
+            left = [c for c in kept if c is None or c not in in_file]
+            if left:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)}: cannot be made inactive while owning {len(left)} "
+                    "customer(s); give them to someone else in the same file",
+                )
 
     def _belongs(self, rtype: str, ext: str, customer: str) -> bool:
         """Whether the deal or contact `ext` is (or will be, after this file) `customer`'s."""

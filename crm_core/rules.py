@@ -98,7 +98,7 @@ def text(field: str, value: str, limit: int, missing: str) -> str:
 
 def tags(values: list[str]) -> list[str]:
     """Tags lower-cased, deduplicated and sorted; at most MAX_TAGS of MAX_TAG characters."""
-    out = sorted({name("tag", t).lower() for t in values if t.strip()})
+    out = sorted({name("tag", t, MAX_TAG).lower() for t in values if t.strip()})
     for tag in out:
         if len(tag) > MAX_TAG:
             raise Rule(
