@@ -42,6 +42,7 @@ from crm_core.models import (
     Reminder,
     ReminderStatus,
     Role,
+    SchedulePrefs,
     StageChange,
     Team,
     User,
@@ -82,7 +83,11 @@ _REFS = {
     "customer": "customer",
     "deal": "deal",
     "contact": "contact",
+    "created_by": "user",
+    "series": "reminder",
 }
+# Reference fields written after their whole type: a series names a reminder of the same file.
+_DEFERRED = {"series"}
 # Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
 _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
@@ -124,6 +129,13 @@ def _recurrence(value: str) -> str:
     return value.strip()
 
 
+def _clock(value: str) -> str:
+    from crm_core.settings import parse_clock
+
+    at = parse_clock(value)  # raises ValueError naming the expected form
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
 def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(_CENT)
 
@@ -157,8 +169,19 @@ class TeamRecord(_Record):
     name: Annotated[str, _s(200, 1)]
 
 
+class DigestSettings(_Record):
+    """A user's morning digest: local time (None: the configured default), days, or off."""
+
+    at: Annotated[str, AfterValidator(_clock)] | None = None
+    days: Literal["weekdays", "daily"] = "weekdays"
+    off: bool = False
+
+
 class UserRecord(_Record):
-    """A staff member; `team` is a team's external_id or name (unknown names create the team)."""
+    """A staff member; `team` is a team's external_id or name (unknown names create the team).
+
+    `digest` is present only for users who changed their digest settings.
+    """
 
     type: Literal["user"]
     external_id: ExtId
@@ -169,6 +192,7 @@ class UserRecord(_Record):
     timezone: TimezoneName = "UTC"
     locale: Annotated[str, _s(16, 1)] = "en"
     active: bool = True
+    digest: DigestSettings | None = None
 
 
 class IdentityRecord(_Record):
@@ -268,6 +292,9 @@ class ReminderRecord(_Record):
     recurrence: Annotated[str, AfterValidator(_recurrence)] | None = None
     # Whether a clock time was named (such reminders are sent even outside working hours).
     explicit_time: bool = False
+    # Who set it (a manager may remind a rep), and the first reminder of its recurring series.
+    created_by: ExtId | None = None
+    series: ExtId | None = None
 
 
 Record = Annotated[
@@ -308,7 +335,7 @@ class _Spec:
     @cached_property
     def columns(self) -> tuple[str, ...]:
         """Columns the import writes besides the key (references as *_id, derived keys)."""
-        cols = [_column(f) for f in self.data_fields]
+        cols = [_column(f) for f in self.data_fields if f not in _DEFERRED]
         cols += [c for c in _DERIVED if c in self.table.c]
         return tuple(cols)
 
@@ -391,6 +418,8 @@ SPECS: dict[str, _Spec] = {
                 "status",
                 "recurrence",
                 "explicit_time",
+                "created_by",
+                "series",
             ),
         ),
     )
@@ -430,7 +459,11 @@ def _live(spec: _Spec) -> list[Any]:
 
 
 def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
-    """id -> external_id for a table, giving rows without one a stable `type-id` and saving it."""
+    """id -> external_id for a table, giving rows without one a stable `type-id` and saving it.
+
+    Saved (and audited as `export.assign_id`) rather than computed on each export: a file
+    exported, edited and imported back must find these same rows again by their ids.
+    """
     t = spec.table
     rows = session.execute(select(t.c.id, t.c.external_id).where(*_live(spec)).order_by(t.c.id))
     ids: dict[int, str] = {}
@@ -457,15 +490,39 @@ def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
     if "updated_at" in t.c:
         values["updated_at"] = t.c.updated_at
     stmt = update(t).where(t.c.id == bindparam("b_id")).values(values)
+    now = utcnow()
+    audits = [
+        {
+            "at": now,
+            "actor_id": None,
+            "actor_label": "export",
+            "action": "export.assign_id",
+            "entity_type": t.name,
+            "entity_id": a["b_id"],
+            "changes": {"external_id": [None, a["b_ext"]]},
+        }
+        for a in assigned
+    ]
     for start in range(0, len(assigned), _BATCH):
         session.execute(stmt, assigned[start : start + _BATCH])
+        session.execute(insert(cast(Table, AuditEntry.__table__)), audits[start : start + _BATCH])
     return ids
+
+
+def _digest_out(prefs: SchedulePrefs) -> dict[str, Any]:
+    minute = prefs.digest_minute
+    return {
+        "at": None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}",
+        "days": prefs.digest_days,
+        "off": prefs.digest_off,
+    }
 
 
 def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
     """Write every record as JSON Lines in dependency order; returns counts per type."""
     counts: dict[str, int] = {}
     ext_of: dict[str, dict[int, str]] = {}
+    digests = {p.user_id: p for p in session.scalars(select(SchedulePrefs))}
     for spec in SPECS.values():
         t = spec.table
         if "external_id" in spec.key:
@@ -484,6 +541,8 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
                     record[f] = None if ref is None else ext_of[_REFS[f]][ref]
                 else:
                     record[f] = _out(values[f])
+            if spec.rtype == "user" and (prefs := digests.get(values["id"])) is not None:
+                record["digest"] = _digest_out(prefs)
             out.write(_dump(record))
             out.write("\n")
             n += 1
@@ -703,6 +762,8 @@ class _Importer:
         self.stage_names = [s.name for s in stages]
         self.stages = {s.name: s for s in stages}
         self.user_active: dict[str, bool] = {}
+        # Row ids the batch writer found up to date (a later pass may still change them).
+        self.unchanged: dict[str, set[int]] = {t: set() for t in TYPES}
         self.errors = _Errors()
         self.records: dict[str, list[tuple[int, Any]]] = {t: [] for t in TYPES}
         self.in_file: dict[str, dict[Any, int]] = {t: {} for t in TYPES}
@@ -942,6 +1003,9 @@ class _Importer:
                 ]
             for start in range(0, len(items), _BATCH):
                 self._write_batch(SPECS[rtype], items[start : start + _BATCH])
+            if rtype == "user":
+                self._write_digests()
+        self._write_series()
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
 
@@ -949,6 +1013,8 @@ class _Importer:
         """Column values for the given record fields, references resolved to ids."""
         out: dict[str, Any] = {}
         for f in fields:
+            if f in _DEFERRED:
+                continue
             value = getattr(rec, f)
             if f == "team":
                 out["team_id"] = (
@@ -1002,6 +1068,7 @@ class _Importer:
             }
             if not changes:
                 self.report.unchanged[spec.rtype] += 1
+                self.unchanged[spec.rtype].add(row["id"])
                 continue
             merged = {col: row[col] for col in columns}
             merged.update(values)
@@ -1036,6 +1103,93 @@ class _Importer:
                 self.ids["interaction"][k] for k in insert_keys
             ]
             note_outbox.enqueue(self.session, changed, now=self.now)
+
+    def _changed(self, rtype: str, row_id: int) -> None:
+        """Count a row the batch writer saw unchanged as updated after all."""
+        if row_id in self.unchanged[rtype]:
+            self.unchanged[rtype].discard(row_id)
+            self.report.unchanged[rtype] -= 1
+            self.report.updated[rtype] += 1
+
+    def _write_digests(self) -> None:
+        """Digest settings of the users that carry them (a SchedulePrefs row each)."""
+        given = [rec for _, rec in self.records["user"] if rec.digest is not None]
+        if not given:
+            return
+        user_ids = [self.ids["user"][rec.external_id] for rec in given]
+        current = {
+            p.user_id: p
+            for p in self.session.scalars(
+                select(SchedulePrefs).where(SchedulePrefs.user_id.in_(user_ids))
+            )
+        }
+        audits = []
+        for rec, user_id in zip(given, user_ids, strict=True):
+            d = rec.digest
+            hour, _, minute = (d.at or "").partition(":")
+            new = {
+                "digest_minute": int(hour) * 60 + int(minute) if d.at else None,
+                "digest_days": d.days,
+                "digest_off": d.off,
+            }
+            prefs = current.get(user_id)
+            old = {k: getattr(prefs, k) for k in new} if prefs is not None else dict.fromkeys(new)
+            changes = {k: [old[k], v] for k, v in new.items() if old[k] != v}
+            if not changes:
+                continue
+            if prefs is None:
+                self.session.add(SchedulePrefs(user_id=user_id, updated_at=self.now, **new))
+            else:
+                for k, v in new.items():
+                    setattr(prefs, k, v)
+                prefs.updated_at = self.now
+            audits.append(
+                {
+                    "at": self.now,
+                    "actor_id": None,
+                    "actor_label": "import",
+                    "action": "import.update",
+                    "entity_type": SchedulePrefs.__tablename__,
+                    "entity_id": user_id,
+                    "changes": changes,
+                }
+            )
+            self._changed("user", user_id)
+        self.session.flush()
+        if audits:
+            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+
+    def _write_series(self) -> None:
+        """Reminders' series, once every reminder of the file has its id."""
+        given = [rec for _, rec in self.records["reminder"] if "series" in rec.model_fields_set]
+        if not given:
+            return
+        ids = [self.ids["reminder"][rec.external_id] for rec in given]
+        current: dict[int, int | None] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            rows = self.session.execute(
+                select(Reminder.id, Reminder.series_id).where(Reminder.id.in_(chunk))
+            )
+            current.update((row_id, series) for row_id, series in rows)
+        updates, audits = [], []
+        spec = SPECS["reminder"]
+        for rec, row_id in zip(given, ids, strict=True):
+            series = None if rec.series is None else self.ids["reminder"][rec.series]
+            if current[row_id] == series:
+                continue
+            updates.append({"b_id": row_id, "b_series": series})
+            audits.append(
+                self._audit("import.update", spec, row_id, {"series_id": [current[row_id], series]})
+            )
+            self._changed("reminder", row_id)
+        if updates:
+            t = spec.table
+            stmt = (
+                update(t).where(t.c.id == bindparam("b_id")).values(series_id=bindparam("b_series"))
+            )
+            self.session.execute(stmt, updates)
+            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
     def _fetch_ids(self, spec: _Spec, keys: list[Any]) -> dict[Any, int]:
         t = spec.table

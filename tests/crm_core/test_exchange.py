@@ -24,6 +24,9 @@ from crm_core.models import (
     Identity,
     Interaction,
     InteractionKind,
+    Reminder,
+    ReminderStatus,
+    SchedulePrefs,
     Team,
     User,
 )
@@ -462,3 +465,98 @@ def test_deactivating_an_owner_who_keeps_customers_is_refused(session_factory: F
     assert row_counts(session_factory) == before
     handover = {**SAMPLE[4], "owner": "bob"}
     run_import(session_factory, lines([{**SAMPLE[1], "active": False}, handover]))
+
+
+def test_export_audits_the_external_ids_it_gives(session_factory: Factory) -> None:
+    """Rows made in chat get `type-id` external ids on export, each with an audit entry."""
+    run_import(session_factory, lines(SAMPLE))
+    with unit_of_work(session_factory) as session:
+        owner = session.scalars(select(User).where(User.external_id == "alice")).one()
+        customer = Customer(name="Walk-in Ltd", name_key="walk in", owner_id=owner.id, tags=[])
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    run_export(session_factory)
+    with session_factory() as session:
+        entries = session.execute(
+            select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.changes).where(
+                AuditEntry.action == "export.assign_id"
+            )
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("customers", customer_id, {"external_id": [None, f"customer-{customer_id}"]})
+    ]
+    before = row_counts(session_factory)
+    run_export(session_factory)
+    assert row_counts(session_factory) == before
+
+
+def test_digest_settings_and_reminder_origin_survive_a_round_trip(
+    session_factory: Factory,
+) -> None:
+    """A user's digest settings, a reminder's creator and its series come back unchanged."""
+    run_import(session_factory, lines(SAMPLE))
+    due = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    with unit_of_work(session_factory) as session:
+        users = {u.external_id: u.id for u in session.scalars(select(User))}
+        session.add(SchedulePrefs(user_id=users["alice"], digest_minute=7 * 60 + 15))
+        session.add(SchedulePrefs(user_id=users["bob"], digest_days="daily", digest_off=True))
+        first = Reminder(
+            owner_id=users["alice"],
+            created_by_id=users["bob"],
+            due_at=due,
+            text="Weekly pipeline review",
+            recurrence="weekly:0@09:00",
+            status=ReminderStatus.done,
+        )
+        session.add(first)
+        session.flush()
+        first.series_id = first.id
+        session.add(
+            Reminder(
+                owner_id=users["alice"],
+                created_by_id=users["bob"],
+                due_at=due.replace(day=12),
+                text="Weekly pipeline review",
+                recurrence="weekly:0@09:00",
+                series_id=first.id,
+            )
+        )
+    exported = run_export(session_factory)
+    assert '"digest": {"at": "07:15", "days": "weekdays", "off": false}' in exported
+    assert '"digest": {"at": null, "days": "daily", "off": true}' in exported
+    assert exported.count('"created_by": "bob"') == 2
+    assert exported.count(f'"series": "reminder-{first.id}"') == 2
+
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(exported))
+    assert run_export(session_factory) == exported
+    with session_factory() as session:
+        series = session.execute(
+            select(Reminder.id, Reminder.series_id)
+            .where(Reminder.series_id.is_not(None))
+            .order_by(Reminder.id)
+        )
+        [(head, head_series), (_, next_series)] = [tuple(r) for r in series]
+    assert head_series == next_series == head
+    report = run_import(session_factory, io.StringIO(exported))
+    assert not report.changed
+
+
+def test_digest_settings_are_checked_and_updated(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    error = import_error(session_factory, lines([{**SAMPLE[1], "digest": {"at": "25:00"}}]))
+    assert error.errors == [(1, "user 'alice': digest.at: '25:00' is not a time of day like 08:30")]
+    report = run_import(session_factory, lines([{**SAMPLE[1], "digest": {"at": "06:45"}}]))
+    assert report.updated["user"] == 1
+    with session_factory() as session:
+        prefs = session.scalars(select(SchedulePrefs)).one()
+        assert (prefs.digest_minute, prefs.digest_days, prefs.digest_off) == (
+            405,
+            "weekdays",
+            False,
+        )
+        audited = session.scalars(
+            select(AuditEntry.changes).where(AuditEntry.entity_type == "schedule_prefs")
+        ).one()
+    assert audited["digest_minute"] == [None, 405]
