@@ -261,3 +261,34 @@ def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "[1] " in proc.stdout and "Show note [1]" in proc.stdout
     assert (data_dir / "demo-index").is_dir() and not (data_dir / "index").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [b"run", b"--as", b"alice", b"find \xff"],
+        [b"run", b"--as", b"alice", b"new customer Acme\xff"],
+        [b"ask", b"--as", b"alice", b"what did \xff want?"],
+        [b"ask", b"--as", b"alice", b"--customer", b"\xff", b"pricing?"],
+    ],
+)
+def test_arguments_that_are_not_utf8_are_refused(
+    ready: CliRunner, data_dir: Path, args: list[bytes]
+) -> None:
+    """`crmbot run --as alice $'find \\xff'`: a clear refusal, no traceback, nothing written."""
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env["CRMBOT_DATA_DIR"] = str(data_dir)
+    proc = subprocess.run(
+        [_crmbot().encode(), *args],
+        capture_output=True,
+        env=env,
+        cwd=data_dir,
+        timeout=120,
+        check=False,
+    )
+    output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode in (1, 2), output
+    assert "not valid UTF-8" in output
+    assert "Traceback" not in output
+    assert "reference" not in output
+    assert _customers(data_dir) == []
