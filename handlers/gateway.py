@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
@@ -15,7 +18,7 @@ from crm_core.models import Customer, User
 from crm_core.services.button_tokens import issue_button_token, redeem_button_token
 from crm_core.services.captures import captured_note
 from crm_core.services.customers import list_customers, search_customers
-from crm_core.services.deliveries import claim_delivery
+from crm_core.services.deliveries import claim_delivery, delivery_seen
 from crm_core.services.home import home, my_recent_customers
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from crm_core.services.link_codes import redeem_link_code
@@ -24,6 +27,8 @@ from handlers.dispatcher import Dispatcher
 from handlers.forms import Form, FormInvalid, FormRequest, Submitted, read_typed
 from handlers.i18n import Translator
 from handlers.reply import Button, Command, Reply
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,14 @@ class Gateway:
             user = user_for(session, self.platform, platform_user_id)
             return Person.of(user) if user is not None else None
 
+    def identify_if_reachable(self, platform_user_id: str) -> Person | None:
+        """`identify` for an error handler: None, logged, when the database cannot answer."""
+        try:
+            return self.identify(platform_user_id)
+        except SQLAlchemyError:
+            log.warning("could not look up a %s account for an apology", self.platform)
+            return None
+
     def identify_many(self, platform_user_ids: list[str]) -> dict[str, Person]:
         """The active staff members linked to these platform accounts (unlinked ones left out)."""
         out: dict[str, Person] = {}
@@ -136,6 +149,11 @@ class Gateway:
         """Record a delivery handled outside the dispatcher; False when it was seen before."""
         with unit_of_work(self.session_factory) as session:
             return claim_delivery(session, self.platform, delivery_id, now=self.clock())
+
+    def seen(self, delivery_id: str) -> bool:
+        """Whether a delivery (or a marker claimed like one) was recorded before."""
+        with unit_of_work(self.session_factory) as session:
+            return delivery_seen(session, self.platform, delivery_id)
 
     def dispatch(self, command: Command) -> Reply:
         """Run a command (Command in, Reply out, never an exception)."""

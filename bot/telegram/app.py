@@ -21,19 +21,19 @@ from telegram.ext import (
 )
 
 from bot.bootstrap import App
-from bot.telegram.commands import OWN_COMMANDS, menu_name
+from bot.telegram.commands import OWN_COMMANDS, UnmarkedCommand, menu_name
 from bot.telegram.conversation import FormConversation
 from bot.telegram.core import PLATFORM, REPLY_BUTTON, Core
 from bot.telegram.identity import CrmContext, Gate
 from bot.telegram.listeners import Listeners
 from bot.telegram.sending import Sender
-from bot.telegram.transport import PerChatUpdates, markup, webhook_secret
+from bot.telegram.transport import PerChatUpdates, markup, readable, webhook_secret
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
 
@@ -141,10 +141,15 @@ class TelegramBot:
             return web.Response(status=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError):
+        except ValueError:
             return web.Response(status=400, text="not an update")
-        await self.application.update_queue.put(update)
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="not an update")
+        update = readable(data, self.bot)
+        if update is not None:
+            await self.application.update_queue.put(update)
+        # An update the library cannot read is acknowledged too (logged once, without its
+        # text): an error status would make Telegram send it again and again.
         return web.Response(text="ok")
 
     # --- wiring ----------------------------------------------------------------------------
@@ -154,6 +159,7 @@ class TelegramBot:
         private = filters.ChatType.PRIVATE
         new = filters.UpdateType.MESSAGE
         a.add_handler(TypeHandler(Update, self.gate.gate), group=-1)
+        a.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on.on_edited))
         a.add_handler(CommandHandler(["link", "start"], self.gate.link))
         typed = filters.TEXT & ~filters.COMMAND & private & new
         # Any command or line that answers with a form starts its steps.
@@ -170,6 +176,10 @@ class TelegramBot:
         a.add_handler(CallbackQueryHandler(on.on_button, pattern=f"^{REPLY_BUTTON}"))
         a.add_handler(CallbackQueryHandler(on.on_stale_button))
         a.add_handler(MessageHandler(private & new & filters.TEXT, on.on_text))
+        unmarked = UnmarkedCommand(self.registry)
+        a.add_handler(MessageHandler(~private & new & unmarked, on.on_group_unmarked))
+        media = filters.PHOTO | filters.Document.ALL | filters.VOICE
+        a.add_handler(MessageHandler(new & media & filters.CAPTION, on.on_captioned))
         a.add_handler(MessageHandler(private & new & ~filters.TEXT, on.on_unsupported))
         a.add_error_handler(on.on_error)
 

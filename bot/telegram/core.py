@@ -18,6 +18,10 @@ STEP_BUTTON = "c:"
 Who = Person
 
 
+def _wrote_key(chat_id: int, message_id: int) -> str:
+    return f"wrote:{chat_id}:{message_id}"
+
+
 def locale_of(language_code: str | None) -> str:
     """A Telegram client's language as one of ours (for people not linked yet)."""
     return "zh" if (language_code or "").lower().startswith("zh") else "en"
@@ -34,9 +38,21 @@ class Core:
         """The active staff member linked to this Telegram account, if any."""
         return self.gateway.identify(str(telegram_user_id))
 
-    def claim(self, update_id: int) -> bool:
+    def who_if_reachable(self, telegram_user_id: int) -> Who | None:
+        """`who` for the error handler: None when the database cannot answer either."""
+        return self.gateway.identify_if_reachable(str(telegram_user_id))
+
+    def claim(self, update_id: int | str) -> bool:
         """Record an update handled outside the dispatcher; False when it was seen before."""
         return self.gateway.claim(str(update_id))
+
+    def mark_wrote(self, chat_id: int, message_id: int) -> None:
+        """Remember that a message's command changed the CRM (so an edit of it will not)."""
+        self.claim(_wrote_key(chat_id, message_id))
+
+    def wrote(self, chat_id: int, message_id: int) -> bool:
+        """Whether a message's command changed the CRM (kept as long as deliveries are)."""
+        return self.gateway.seen(_wrote_key(chat_id, message_id))
 
     def render(self, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON) -> list[Outgoing]:
         """The reply as messages; buttons get tokens issued to `who` (or are written out)."""

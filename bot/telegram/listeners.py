@@ -7,12 +7,22 @@ import logging
 import secrets
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
-from bot.telegram.commands import command_rest, command_word, take_share
-from bot.telegram.conversation import END, FormConversation
+from bot.telegram.commands import (
+    OWN_COMMANDS,
+    attachments_of,
+    command_rest,
+    command_target,
+    command_word,
+    delivery_of,
+    message_line,
+    take_share,
+    thread_of,
+)
+from bot.telegram.conversation import END, FormConversation, draft_of
 from bot.telegram.core import PLATFORM, REPLY_BUTTON, Core
 from bot.telegram.identity import CrmContext
 from bot.telegram.sending import Sender
@@ -59,6 +69,10 @@ class Listeners:
         share = False
         if group and action is None:
             text, share = take_share(text)
+        # A typed command (new or edited): one message logs at most one note, whatever happens.
+        message = update.message or update.edited_message
+        if message is not None and idempotency_key is None:
+            idempotency_key = f"telegram:{chat.id}:{message.message_id}"
         command = Command(
             who.user_id,
             PLATFORM,
@@ -68,7 +82,7 @@ class Listeners:
             payload=payload or {},
             attachments=attachments,
             idempotency_key=idempotency_key,
-            delivery_id=str(update.update_id),
+            delivery_id=delivery_of(update),
         )
         reply, messages = await asyncio.to_thread(self.core.run, who, command)
         if reply.status == "duplicate":
@@ -80,8 +94,12 @@ class Listeners:
                 await self.sender.say(chat.id, None, Reply(text=note, status="info"))
                 return None
             return reply
+        if message is not None and reply.status == "ok" and self._writes(text):
+            await asyncio.to_thread(self.core.mark_wrote, chat.id, message.message_id)
+        # In a forum group every answer goes back into the topic the command came from.
+        thread = thread_of(update) if group else None
         if not group or reply.status == "error" or (share and reply.shareable):
-            await self.sender.send(chat.id, messages)
+            await self.sender.send(chat.id, messages, thread)
             return reply
         # In a group the answer goes to the asker privately: it may hold customer data.
         t = who.t
@@ -90,8 +108,40 @@ class Listeners:
             note = t("telegram.sent_privately")
         except Forbidden:
             note = t("telegram.open_private", bot=self.sender.bot.username)
-        await self.sender.say(chat.id, None, Reply(text=note, status="info"))
+        await self.sender.say(chat.id, None, Reply(text=note, status="info"), thread=thread)
         return reply
+
+    def _writes(self, text: str) -> bool:
+        """Whether a command line is one of the verbs that change the CRM."""
+        found = self.registry.match(text)
+        return found is not None and found[0].writes
+
+    async def on_edited(self, update: Update, context: CrmContext) -> None:
+        """An edited message: its corrected command runs once, unless the original already
+        changed the CRM (then running it again would write twice: say so instead)."""
+        message, chat, who = update.edited_message, update.effective_chat, context.who
+        assert message is not None and chat is not None and who is not None
+        group = chat.type != ChatType.PRIVATE
+        text = message_line(message)[0]
+        if not text.strip() or (group and not self.for_us(message)):
+            return  # a live location moving, a caption removed, or not our command
+        key = None
+        if command_word(message) in OWN_COMMANDS:
+            key = "telegram.edit_send_again"
+        elif draft_of(context) is not None:
+            key = "telegram.edit_in_steps"
+        elif await asyncio.to_thread(self.core.wrote, chat.id, message.message_id):
+            key = "telegram.edit_already_ran"
+        if key is None:
+            await self.dispatch(
+                update,
+                context,
+                text=self.command_line(message),
+                attachments=attachments_of(message),
+            )
+        elif await asyncio.to_thread(self.core.claim, delivery_of(update)):
+            reply = Reply(text=who.t(key), status="info")
+            await self.sender.say(chat.id, None, reply, thread=thread_of(update))
 
     async def on_verb(self, update: Update, context: CrmContext) -> int | None:
         """`/customer Acme` and every verb by its menu name; a form starts its steps."""
@@ -109,12 +159,49 @@ class Listeners:
         """Plain text in a private chat is a command line (`log visit Acme: ...`)."""
         message = update.message
         assert message is not None and message.text is not None
-        text = message.text
-        if text.startswith("/"):
-            # An unknown /command: let the dispatcher suggest the closest verb.
-            text = f"{command_word(message) or ''} {command_rest(message)}".strip()
-        reply = await self.dispatch(update, context, text=text)
+        reply = await self.dispatch(update, context, text=self.command_line(message))
         return await self.form_from(update, context, reply)
+
+    def command_line(self, message: Message) -> str:
+        """A message as a dispatcher line: `/new_customer X` -> `new customer X`."""
+        text = message_line(message)[0]
+        if not text.startswith("/"):
+            return text
+        # A verb by menu name, an alias Telegram did not mark (`/客户`), or an unknown
+        # /command the dispatcher answers with the closest verb.
+        word = command_word(message) or ""
+        verb = self.verbs.get(word)
+        return f"{verb.name if verb else word} {command_rest(message)}".strip()
+
+    async def on_group_unmarked(self, update: Update, context: CrmContext) -> None:
+        """`/客户 华东物流` in a group: a command like `/customer`, unless meant for another bot."""
+        message = update.message
+        assert message is not None
+        if self.for_us(message):
+            await self.dispatch(update, context, text=self.command_line(message))
+
+    def for_us(self, message: Message) -> bool:
+        """A group line that is one of our commands (not another bot's, not chatter)."""
+        target = command_target(message)
+        if target is not None and target.lower() != (self.sender.bot.username or "").lower():
+            return False
+        word = command_word(message) or ""
+        line = f"{word} {command_rest(message)}"
+        return word in self.verbs or self.registry.match(line) is not None
+
+    async def on_captioned(self, update: Update, context: CrmContext) -> None:
+        """A photo, document or voice note with a caption: the caption is the command, and
+        the file goes with it (a logged note keeps a reference to it)."""
+        message, chat = update.message, update.effective_chat
+        assert message is not None and chat is not None
+        if chat.type != ChatType.PRIVATE and not self.for_us(message):
+            return
+        await self.dispatch(
+            update,
+            context,
+            text=self.command_line(message),
+            attachments=attachments_of(message),
+        )
 
     async def on_unsupported(self, update: Update, context: CrmContext) -> None:
         """Stickers, photos and the like outside a conversation: say what works."""
@@ -153,9 +240,8 @@ class Listeners:
         if rest and self.registry.get("cancel") is not None:
             await self.dispatch(update, context, text=f"cancel {rest}")
             return
-        await self.sender.say(
-            update.effective_chat.id, None, Reply(text=who.t("telegram.no_cancel"))
-        )
+        reply = Reply(text=who.t("telegram.no_cancel"))
+        await self.sender.say(update.effective_chat.id, None, reply, thread=thread_of(update))
 
     async def form_from(
         self, update: Update, context: CrmContext, reply: Reply | None
@@ -173,6 +259,11 @@ class Listeners:
         if not isinstance(update, Update):
             return
         who = context.who
+        user = update.effective_user
+        if who is None and user is not None and not user.is_bot:
+            # The error handler gets a fresh context: look the sender up again, so a linked
+            # person's failed group command is apologised for too (strangers' stay silent).
+            who = await asyncio.to_thread(self.core.who_if_reachable, user.id)
         t = who.t if who else Translator("en")
         try:
             if update.callback_query is not None:
@@ -188,6 +279,7 @@ class Listeners:
                 t("error.internal", ref=ref),
                 parse_mode=None,
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=thread_of(update),
             )
         except TelegramError:
             log.warning("could not send the apology for ref %s", ref)
