@@ -72,14 +72,13 @@ def _zone(who: Who) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-class FormConversation:
-    """The steps of any form; `ask` sends a prompt whose buttons are step buttons."""
+class FormSteps:
+    """The steps of any form: what to ask next, reading answers, the card, the submit."""
 
-    def __init__(self, core: Core, sender: Sender, timeout: float) -> None:
+    def __init__(self, core: Core, sender: Sender) -> None:
         self.core = core
         self.gateway = core.gateway
         self.sender = sender
-        self.conversation_timeout = timeout
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -297,7 +296,25 @@ class FormConversation:
             await self.sender.say(chat.id, who, reply)
         return END
 
-    # -- PTB handlers ---------------------------------------------------------------------------
+
+class FormConversation:
+    """The ConversationHandler around FormSteps: PTB's states, /cancel and the timeout."""
+
+    def __init__(self, core: Core, sender: Sender, timeout: float) -> None:
+        self.core = core
+        self.sender = sender
+        self.steps = FormSteps(core, sender)
+        self.conversation_timeout = timeout
+
+    async def begin(
+        self,
+        update: Update,
+        context: CallbackContext[Any, Any, Any, Any],
+        who: Who,
+        opened: OpenForm,
+    ) -> int:
+        """Start the steps of a form a command opened."""
+        return await self.steps.begin(update, context, who, opened)
 
     def handler(self, entry_points: list[Any]) -> ConversationHandler[CrmContext]:
         """The ConversationHandler: any form a command opens, and a shared location's visit."""
@@ -336,7 +353,7 @@ class FormConversation:
         assert who is not None
         if not await self.sender.claim(update):
             return END
-        return await self.offer_visit(update, context, who)
+        return await self.steps.offer_visit(update, context, who)
 
     async def on_button(self, update: Update, context: CrmContext) -> int | None:
         """A tap on a conversation button: the step it belongs to moves on."""
@@ -353,7 +370,7 @@ class FormConversation:
             await query.answer()
             await mark(query, t("button.cancel"))
             return await self.cancel(update, context)
-        if not self.expects(draft, action, payload):
+        if not self.steps.expects(draft, action, payload):
             # A button of an earlier step, pressed again.
             await query.answer(t("error.button_expired"))
             return None
@@ -362,10 +379,10 @@ class FormConversation:
         await mark(query, labels.get(action) or str(payload.get("label") or ""))
         if action == A_SAVE:
             # The gateway records this update with what the form writes.
-            return await self.save(update, context, who, draft)
+            return await self.steps.save(update, context, who, draft)
         if not await self.sender.claim(update):
             return None
-        return await self.tapped(update, who, draft, action, payload)
+        return await self.steps.tapped(update, who, draft, action, payload)
 
     async def on_typed(self, update: Update, context: CrmContext) -> int | None:
         """A typed answer to the step being asked."""
@@ -373,7 +390,7 @@ class FormConversation:
         assert message is not None and message.text is not None and who is not None
         if draft is None or not await self.sender.claim(update):
             return None
-        return await self.typed(update, who, draft, message.text)
+        return await self.steps.typed(update, who, draft, message.text)
 
     async def on_offer_typed(self, update: Update, context: CrmContext) -> int | None:
         who = context.who
