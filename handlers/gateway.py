@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import Customer, User
+from crm_core.resolve import resolve_customer
 from crm_core.services.button_tokens import issue_button_token, redeem_button_token
 from crm_core.services.captures import captured_note
 from crm_core.services.customers import list_customers, search_customers
@@ -29,6 +31,7 @@ from handlers.i18n import Translator
 from handlers.reply import Button, Command, Reply
 
 log = logging.getLogger(__name__)
+_REF = re.compile(r"^#\d{1,18}$")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,10 @@ class Gateway:
         try:
             with self.acting_as(user_id) as ctx:
                 query = query.strip()
-                if query:
+                if _REF.match(query):
+                    # `#12` names one record, as everywhere in the grammar.
+                    found = [resolve_customer(ctx, query)]
+                elif query:
                     found = search_customers(ctx, query, limit=limit)
                 else:
                     found = recent_customers(ctx, limit)

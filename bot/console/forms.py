@@ -84,6 +84,8 @@ class FormPrompts:
 
     def _take(self, value: Any, label: str) -> Reply:
         f = self.field
+        if f.required and value in (None, ""):
+            return self._prompt(self.t("form.required", field=self.t(f.label)))
         trial = {**self.values, f.name: value}
         problem = self.gateway.check(self.form, self.user_id, trial, f.name)
         if problem is not None:

@@ -248,6 +248,7 @@ def test_log_form_as_prompts_in_chinese(testbot: TestBot) -> None:
     testbot("wei", "新客户 华东物流")
     session = ConsoleSession(testbot.dispatcher, testbot.users["wei"])
     assert session.handle("记录").text == "客户"
+    assert session.handle("").text.startswith("需要填写客户")
     kinds = session.handle("华东")
     assert kinds.text.startswith("类型") and len(kinds.buttons) == len(InteractionKind)
     visit = [b.label for b in kinds.buttons].index("拜访") + 1

@@ -48,6 +48,9 @@ def test_customer_choices_follow_the_one_recent_customers_rule(testbot: TestBot)
     recent = [c.name for c in gateway.customer_choices(testbot.users["alice"], "", 5)]
     assert recent[0] == "Beta" and set(recent) == {"Acme", "Beta"}
     assert gateway.customer_choices(testbot.users["alice"], "west", 5) == []
+    # `#12` names one record, visible or not at all.
+    assert [c.name for c in gateway.customer_choices(testbot.users["alice"], "#1")] == ["Acme"]
+    assert gateway.customer_choices(testbot.users["alice"], "#3") == []
 
 
 def test_a_refused_submit_may_come_again_and_a_repeated_one_writes_once(
