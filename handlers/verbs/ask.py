@@ -135,6 +135,8 @@ def note(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 40
 VERBS = [
     Verb(
         "ask",

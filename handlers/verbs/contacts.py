@@ -60,6 +60,8 @@ def contact_add(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 20
 VERBS = [
     Verb(
         "contact add",

@@ -193,6 +193,8 @@ def new_customer(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 10
 VERBS = [
     Verb(
         "customer",

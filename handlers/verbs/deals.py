@@ -159,6 +159,8 @@ def move(req: Request) -> Reply:
     return Reply(text=text, buttons=_stage_buttons(req, deal))
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 50
 VERBS = [
     Verb(
         "deals",

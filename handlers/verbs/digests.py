@@ -84,6 +84,8 @@ def _clock_text(minute: int | None, default: str = "") -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 80
 VERBS = [
     Verb(
         "digest",

@@ -190,6 +190,8 @@ def undo(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 30
 VERBS = [
     Verb(
         "log",

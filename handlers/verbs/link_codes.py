@@ -35,6 +35,8 @@ def link_code(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 100
 VERBS = [
     Verb(
         "link code",

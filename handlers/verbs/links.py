@@ -51,6 +51,8 @@ def link(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 90
 VERBS = [
     Verb(
         "link",

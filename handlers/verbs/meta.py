@@ -69,6 +69,8 @@ def whoami(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 110
 VERBS = [
     Verb(
         "help",

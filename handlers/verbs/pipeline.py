@@ -65,6 +65,8 @@ def pipeline(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 60
 VERBS = [
     Verb(
         "pipeline",

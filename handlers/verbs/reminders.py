@@ -208,6 +208,8 @@ def cancel(req: Request) -> Reply:
     return Reply(text=t(key, id=rid, text=fmt.preview(changed[0].text, 80)))
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 70
 VERBS = [
     Verb(
         "remind",

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+import handlers.verbs
 from handlers.registry import Registry, Verb
 from handlers.reply import Reply
 from handlers.verbs import all_verbs, default_registry
@@ -76,3 +82,82 @@ def test_whoami(testbot: TestBot) -> None:
     """whoami shows handle, role and team."""
     fields = {f.label: f.value for f in testbot("bob", "whoami").fields}
     assert (fields["Handle"], fields["Role"], fields["Team"]) == ("@bob", "manager", "East")
+
+
+HELP_ORDER = [
+    "customer",
+    "find",
+    "customers",
+    "new customer",
+    "contact add",
+    "log",
+    "edit",
+    "undo",
+    "ask",
+    "note",
+    "deals",
+    "new deal",
+    "move",
+    "pipeline",
+    "remind",
+    "reminders",
+    "done",
+    "snooze",
+    "cancel",
+    "digest",
+    "link",
+    "link code",
+    "help",
+    "whoami",
+]
+
+
+def test_help_order_is_declared() -> None:
+    """The verb modules are found by scanning the package and ordered by their ORDER number."""
+    assert [v.name for v in all_verbs()] == HELP_ORDER
+
+
+EXTRA_MODULE = """
+from handlers.registry import Verb
+from handlers.reply import Reply
+
+ORDER = {order}
+
+
+def frob(req):
+    return Reply(text="frobbed " + req.args)
+
+
+VERBS = [
+    Verb("frobnicate", frob, usage="frobnicate <customer>", examples=("frobnicate Acme",),
+         writes=False)
+]
+"""
+
+
+@pytest.fixture
+def extra_verbs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder that the handlers.verbs package also scans, as if a module had been added."""
+    monkeypatch.setattr(handlers.verbs, "__path__", [*handlers.verbs.__path__, str(tmp_path)])
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("handlers.verbs.zz_")]:
+        del sys.modules[name]
+
+
+def test_a_new_verb_module_is_found(extra_verbs: Path) -> None:
+    """Dropping a module that declares VERBS into the package adds its verbs, in ORDER place."""
+    (extra_verbs / "zz_frob.py").write_text(textwrap.dedent(EXTRA_MODULE.format(order=55)))
+    (extra_verbs / "zz_helpers.py").write_text("SHARED = 1\n")  # no VERBS: not a verb module
+    names = [v.name for v in all_verbs()]
+    assert names.index("move") < names.index("frobnicate") < names.index("pipeline")
+    assert len(names) == len(HELP_ORDER) + 1
+    found = default_registry().match("frobnicate Acme")
+    assert found is not None and found[0].name == "frobnicate" and found[1] == "Acme"
+
+
+def test_a_verb_module_without_order_is_refused(extra_verbs: Path) -> None:
+    """Help order never depends on file names on disk: a verb module must say where it goes."""
+    source = textwrap.dedent(EXTRA_MODULE.format(order=1)).replace("ORDER = 1\n", "")
+    (extra_verbs / "zz_unordered.py").write_text(source)
+    with pytest.raises(TypeError, match="zz_unordered declares VERBS but no ORDER"):
+        all_verbs()
