@@ -76,7 +76,8 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     pattern = re.compile(
         r"(?:^|\s)("
         + "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-        + r")(?:\s+|$)",
+        # A lookahead, so the space before the next keyword is left for it to match.
+        + r")(?=\s|$)",
         re.I,
     )
     view = char_view(text)

@@ -11,6 +11,7 @@ from crm_core.models import Customer
 from crm_core.resolve import ref_id, resolve_customer
 from crm_core.services.interactions import get_interaction
 from handlers import format as fmt
+from handlers.args import Arg, Kind, take_ref
 from handlers.grammar import split_colon
 from handlers.i18n import Translator
 from handlers.registry import Verb
@@ -117,8 +118,8 @@ def render_answer(req: Request, answer: Answer) -> Reply:
 def note(req: Request) -> Reply:
     """Show one note in full: `note #42`."""
     t, ctx = req.t, req.ctx
-    rid = ref_id(req.args)
-    if rid is None:
+    rid, extra = take_ref(req.args)
+    if rid is None or extra:
         raise Invalid("usage.note")
     item = get_interaction(ctx, rid)
     return Reply(
@@ -141,7 +142,7 @@ VERBS = [
     Verb(
         "ask",
         ask,
-        usage="ask [<customer>:] <question>",
+        args=(Arg("customer", Kind.name, optional=True, end=":"), Arg("question", Kind.text)),
         examples=(
             "ask Acme: what discount did they want?",
             "ask what did Northwind say about the security review?",
@@ -153,7 +154,7 @@ VERBS = [
     Verb(
         "note",
         note,
-        usage="note #<note number>",
+        args=(Arg("note", Kind.ref),),
         examples=("note #42",),
         writes=False,
         aliases=("笔记",),

@@ -71,7 +71,7 @@ VERBS = [
     Verb(
         "pipeline",
         pipeline,
-        usage="pipeline",
+        args=(),
         examples=("pipeline", "管道"),
         writes=False,
         aliases=("管道", "销售管道"),

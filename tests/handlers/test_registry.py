@@ -62,9 +62,9 @@ def test_duplicate_alias_is_refused() -> None:
     def handler(_req: object) -> Reply:
         return Reply()
 
-    registry = Registry([Verb("alpha", handler, "alpha", (), False, aliases=("甲",))])  # type: ignore[arg-type]
+    registry = Registry([Verb("alpha", handler, (), (), False, aliases=("甲",))])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="reuses"):
-        registry.add(Verb("beta", handler, "beta", (), False, aliases=("甲",)))  # type: ignore[arg-type]
+        registry.add(Verb("beta", handler, (), (), False, aliases=("甲",)))  # type: ignore[arg-type]
 
 
 def test_help_lists_every_verb_and_details_one(testbot: TestBot) -> None:
@@ -128,10 +128,7 @@ def frob(req):
     return Reply(text="frobbed " + req.args)
 
 
-VERBS = [
-    Verb("frobnicate", frob, usage="frobnicate <customer>", examples=("frobnicate Acme",),
-         writes=False)
-]
+VERBS = [Verb("frobnicate", frob, (), examples=("frobnicate Acme",), writes=False)]
 """
 
 
@@ -161,3 +158,31 @@ def test_a_verb_module_without_order_is_refused(extra_verbs: Path) -> None:
     (extra_verbs / "zz_unordered.py").write_text(source)
     with pytest.raises(TypeError, match="zz_unordered declares VERBS but no ORDER"):
         all_verbs()
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_help_lists_every_chinese_alias(testbot: TestBot, locale: str) -> None:
+    """Each line of help names the verb, every Chinese alias and the usage built from its args."""
+    testbot.add_user("reader", locale=locale)
+    reply = testbot("reader", "help")
+    for verb, item in zip(all_verbs(), reply.items, strict=True):
+        assert verb.chinese, verb.name
+        for form in (verb.name, *verb.chinese):
+            assert form in item, (form, item)
+        assert verb.usage in item
+
+
+def test_help_page_explains_each_argument(testbot: TestBot) -> None:
+    """help X lists the verb's arguments from its declaration, optional ones marked."""
+    page = testbot("alice", "help new deal")
+    (section,) = page.sections
+    assert section.title == "Arguments"
+    assert section.lines[0].startswith("<customer>: a name, the start of it, or #12")
+    assert "close <date>: a day: 2026-12-15, next friday, May 3 (optional)" in section.lines
+    assert "amounts like `48k`" in page.text
+    zh = testbot.add_user("wei", locale="zh")
+    assert zh
+    page = testbot("wei", "帮助 推进")
+    assert page.sections[0].title == "参数"
+    assert any("（可选）" in line for line in page.sections[0].lines)
+    assert testbot("alice", "help whoami").sections == []
