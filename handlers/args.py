@@ -141,10 +141,11 @@ def _written(arg: Arg, value: Value) -> str:
 
 
 def _needs_quotes(text: str, later: list[Arg]) -> bool:
-    """A name before an amount that ends in a number, or one holding a later keyword."""
+    """A name before an amount that ends in a number, or one holding the keyword of a later
+    option that only a space separates (options after commas cannot be mistaken)."""
     if later and later[0].kind == Kind.amount and take_amount(text)[1] is not None:
         return True
-    words = [w for a in later for w in a.words]
+    words = [w for a in later if not a.sep.strip() for w in a.words]
     return any(re.search(rf"(?:^|\s){re.escape(w)}(?:\s|$)", text, re.I) for w in words)
 
 

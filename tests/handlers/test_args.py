@@ -135,6 +135,11 @@ def test_write_line_refuses_what_the_grammar_cannot_say() -> None:
     # A title ending in a number is quoted only when an amount follows it.
     assert write_line("x", args, {"title": "Plan 2027"}) == "x Plan 2027"
     assert write_line("x", args, {"title": "Plan 2027", "amount": 5}) == 'x "Plan 2027" 5'
+    # After a comma an option cannot be mistaken: "deal" inside the customer's name stays bare.
+    line = verb("log").line({"customer": "Big Deal Inc", "deal": "Fleet", "text": "hi"})
+    assert line == "log Big Deal Inc, deal Fleet: hi"
+    line = verb("new deal").line({"customer": "Acme", "title": "Stage two", "stage": "lead"})
+    assert line == 'new deal Acme: "Stage two" stage lead'
 
 
 def test_a_keyword_right_after_a_repeated_one_is_read() -> None:
