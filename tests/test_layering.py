@@ -50,6 +50,7 @@ ADAPTER_ALLOWED_TODAY: frozenset[tuple[str, str]] = frozenset(
         ("bot/slack/app.py", "crm_core.db"),
         ("bot/slack/home.py", "crm_core.db"),
         ("bot/slack/modals.py", "crm_core.db"),
+        ("bot/telegram/app.py", "sqlalchemy"),  # catches SQLAlchemyError in the error handler
         ("bot/telegram/core.py", "crm_core.db"),
         ("bot/telegram/core.py", "sqlalchemy"),
     }
