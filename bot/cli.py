@@ -1,4 +1,4 @@
-"""The `crmbot` command line: console, one-shot run, import/export, users, demo data, db."""
+"""The `crmbot` command line: console, one-shot run, import/export, users, demo data, db, docs."""
 
 from __future__ import annotations
 
@@ -324,6 +324,51 @@ def demo_data(customers: int, seed: int, out: str, today: datetime | None) -> No
     finally:
         if stream is not sys.stdout:
             stream.close()
+
+
+@main.group("docs")
+def docs_group() -> None:
+    """Documentation generated from the verb declarations."""
+
+
+def _emit(text: str, write: Path | None) -> None:
+    if write is None:
+        click.echo(text, nl=False)
+        return
+    write.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {write}.", err=True)
+
+
+@docs_group.command("manifest")
+@click.option("--write", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def docs_manifest(write: Path | None) -> None:
+    """The Slack app manifest (bot/slack/manifest.yml), with the /crm hint from the verbs."""
+    from bot.slack.manifest import manifest
+    from handlers.verbs import all_verbs
+
+    _emit(manifest(all_verbs()), write)
+
+
+@docs_group.command("commands")
+@click.option(
+    "--write",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replace the table between the markers in this README.",
+)
+def docs_commands(write: Path | None) -> None:
+    """The README command table: every verb's usage, Chinese forms and description."""
+    from bot.docs import commands_table, with_table
+    from handlers.verbs import all_verbs
+
+    table = commands_table(all_verbs())
+    if write is None:
+        click.echo(table)
+        return
+    try:
+        _emit(with_table(write.read_text(encoding="utf-8"), table), write)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @main.group("db")

@@ -1,37 +1,31 @@
-"""Verbs about customers: customer card, find, customers, new customer, edit customer."""
+"""Verbs about customers: customer card, find, customers, new customer."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from handlers import format as fmt
-from handlers.forms import FieldKind, Form, FormField, FormRequest
-from handlers.grammar import split_colon, split_commas, take_keywords, unquote
-from handlers.i18n import Translator
+from handlers.args import Arg, Kind, option_words
+from handlers.grammar import split_commas, take_keywords, unquote
 from handlers.registry import Verb
-from handlers.reply import Button, Field, OpenForm, Reply, Section
+from handlers.reply import Button, Field, Reply, Section
 from handlers.request import Request
 
 PAGE = 20
 _PAGE = re.compile(r"(?:page\s*|第\s*)?(\d{1,6})\s*页?", re.I)
 FORCE = "--force"
-NEW_CUSTOMER_KEYWORDS = {
-    "industry": "industry",
-    "行业": "industry",
-    "city": "city",
-    "城市": "city",
-    "owner": "owner",
-    "负责人": "owner",
-    "tags": "tags",
-    "tag": "tags",
-    "标签": "tags",
-}
+NEW_CUSTOMER_ARGS = (
+    Arg("name", Kind.name),
+    Arg("industry", Kind.text, optional=True, keyword="industry", also=("行业",)),
+    Arg("city", Kind.text, optional=True, keyword="city", also=("城市",)),
+    Arg("owner", Kind.user, optional=True, keyword="owner", also=("负责人",), label="user"),
+    Arg("tags", Kind.text, optional=True, keyword="tags", also=("tag", "标签"), label="a, b"),
+)
+NEW_CUSTOMER_KEYWORDS = option_words(NEW_CUSTOMER_ARGS)
 
 
 def customer(req: Request) -> Reply:
@@ -205,143 +199,13 @@ def new_customer(req: Request) -> Reply:
     )
 
 
-EDIT_KEYWORDS = {
-    "name": "name",
-    "名称": "name",
-    "名字": "name",
-    "industry": "industry",
-    "行业": "industry",
-    "city": "city",
-    "城市": "city",
-    "tags": "tags",
-    "tag": "tags",
-    "标签": "tags",
-}
-EDITABLE = ("name", "industry", "city", "tags")
-
-
-def _edited(t: Translator, customer: Customer, changed: dict[str, tuple[Any, Any]]) -> Reply:
-    """What an edit answers: each changed field, before and after."""
-    open_card = Button.run(t("button.open"), f"customer #{customer.id}", "primary")
-    if not changed:
-        return Reply(
-            text=t("edit_customer.unchanged", name=customer.name),
-            buttons=[open_card],
-            status="info",
-        )
-
-    def said(value: Any) -> str:
-        text = ", ".join(value) if isinstance(value, list) else str(value or "")
-        return text or t("card.none")
-
-    return Reply(
-        text=t("edit_customer.done", name=customer.name),
-        fields=[
-            Field(t(f"field.{key}"), f"{said(before)} → {said(after)}")
-            for key, (before, after) in changed.items()
-        ],
-        buttons=[open_card],
-    )
-
-
-def _current(ctx: Ctx, customer: Customer) -> OpenForm:
-    return OpenForm(
-        EDIT_CUSTOMER_FORM.name,
-        {
-            "customer": customer.id,
-            "name": customer.name,
-            "industry": customer.industry or "",
-            "city": customer.city or "",
-            "tags": ", ".join(customer.tags),
-        },
-        {"customer": customer.name},
-        settled=("customer",),
-    )
-
-
-def edit_customer(req: Request) -> Reply:
-    """`edit customer Acme: city Boston, industry logistics`; the name alone opens the form."""
-    t, ctx = req.t, req.ctx
-    head, body = split_colon(req.args)
-    if not head.strip():
-        return Reply(
-            text=t("usage.edit_customer"), status="info", form=OpenForm(EDIT_CUSTOMER_FORM.name)
-        )
-    customer = resolve_customer(ctx, head)
-    if body is None:
-        return Reply(text=t("usage.edit_customer"), status="info", form=_current(ctx, customer))
-    # A placeholder word first: take_keywords reads a leading keyword as part of a name.
-    # A space after each comma: "城市 上海，行业 物流" names its second field too.
-    spaced = body.replace("，", "， ").replace(",", ", ")
-    lead, opts = take_keywords("· " + spaced, EDIT_KEYWORDS)
-    if lead != "·" or not opts:
-        raise Invalid("usage.edit_customer")
-    values = {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
-    if "name" in values and not values["name"]:
-        raise Invalid("error.option_empty", option="name", usage=t("usage.edit_customer"))
-    changed = svc.update_customer(
-        ctx,
-        customer,
-        name=values.get("name"),
-        industry=values.get("industry"),
-        city=values.get("city"),
-        tags=split_commas(values["tags"]) if "tags" in values else None,
-    )
-    return _edited(t, customer, changed)
-
-
-def submit_edit_customer(req: FormRequest) -> Reply:
-    """The edit customer form: each field checked by the service, then one audited update."""
-    ctx = req.ctx
-    checks = req.checks()
-    customer = None
-    if req.values.get("customer"):
-        customer = checks.run("customer", resolve_customer, ctx, f"#{req.values['customer']}")
-    else:
-        checks.fail("customer", Invalid("error.customer_missing"))
-    checks.run("name", svc.check_customer_name, ctx, req.text("name"), renaming=customer)
-    checks.run("industry", svc.check_detail, "industry", req.text("industry"))
-    checks.run("city", svc.check_detail, "city", req.text("city"))
-    checks.run("tags", svc.check_tags, split_commas(req.text("tags")))
-    checks.done()
-    assert customer is not None
-    changed = svc.update_customer(
-        ctx,
-        customer,
-        name=req.text("name"),
-        industry=req.text("industry"),
-        city=req.text("city"),
-        tags=split_commas(req.text("tags")),
-    )
-    return _edited(req.t, customer, changed)
-
-
-EDIT_CUSTOMER_FORM = Form(
-    "edit_customer",
-    title="form.edit_customer.title",
-    submit_label="form.edit_customer.submit",
-    confirm="form.edit_customer.confirm",
-    run=submit_edit_customer,
-    fields=(
-        FormField(
-            "customer",
-            "form.edit_customer.customer",
-            FieldKind.record,
-            required=True,
-            hint="form.log.customer_hint",
-        ),
-        FormField("name", "field.name", required=True, max_length=svc.MAX_NAME),
-        FormField("industry", "field.industry", max_length=svc.MAX_FIELD),
-        FormField("city", "field.city", max_length=svc.MAX_FIELD),
-        FormField("tags", "field.tags", hint="form.edit_customer.tags_hint"),
-    ),
-)
-
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 10
 VERBS = [
     Verb(
         "customer",
         customer,
-        usage="customer <name>",
+        args=(Arg("customer", Kind.name),),
         examples=("customer Acme", "客户 华东物流"),
         writes=False,
         aliases=("客户", "card"),
@@ -349,7 +213,7 @@ VERBS = [
     Verb(
         "find",
         find,
-        usage="find <words>",
+        args=(Arg("words", Kind.text),),
         examples=("find acme", "查找 物流"),
         writes=False,
         aliases=("search", "查找", "搜索"),
@@ -357,7 +221,7 @@ VERBS = [
     Verb(
         "customers",
         customers,
-        usage="customers [page N]",
+        args=(Arg("page", Kind.number, optional=True, keyword="page", also=("第",), label="N"),),
         examples=("customers", "customers page 2"),
         writes=False,
         aliases=("客户列表", "我的客户"),
@@ -365,7 +229,7 @@ VERBS = [
     Verb(
         "new customer",
         new_customer,
-        usage="new customer <name> [industry X] [city Y] [owner @user] [tags a, b]",
+        args=NEW_CUSTOMER_ARGS,
         examples=(
             "new customer Acme Logistics industry logistics city Boston",
             "new customer Northwind owner @bob tags enterprise, renewal",
@@ -374,19 +238,5 @@ VERBS = [
         writes=True,
         aliases=("add customer", "新客户", "新建客户", "添加客户"),
         menu="new_customer",
-    ),
-    Verb(
-        "edit customer",
-        edit_customer,
-        usage="edit customer <name>[: name X, industry Y, city Z, tags a, b]",
-        examples=(
-            "edit customer Acme: city Boston, industry logistics",
-            "edit customer Acme",
-            "修改客户 华东物流：城市 上海",
-        ),
-        writes=True,
-        aliases=("修改客户", "编辑客户", "update customer"),
-        menu="edit_customer",
-        form=EDIT_CUSTOMER_FORM,
     ),
 ]
