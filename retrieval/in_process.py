@@ -126,7 +126,7 @@ class InProcessIndexes:
     def _build_in_child(self, session: Session, watermark: int) -> bool:
         """Build and save the lexical index in a child process and load what it saved.
 
-        The build's working memory (token lists, bm25s's intermediate arrays: about 200 MB at
+        The build's working memory (token lists, the arrays sorted into postings: 200 MB or so at
         200,000 notes) is the child's and goes with it; the serving process maps the result.
         """
         url = session.get_bind().engine.url
