@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 # e5-small reads 512 tokens; ~700 characters of English or ~350 of Chinese stay well inside.
 MAX_CHARS = 700
-# What is indexed of one note: the longest note chat and import accept, so any note written
-# today is indexed whole; a longer one (imported before import had that limit) is indexed by
-# its opening, and stays whole in the database. Past this, a note would cost every process that
-# builds the index time for text no question can reach among its thousands of passages.
+# What is indexed of one note: the longest note chat and import accept (crm_core.rules.MAX_NOTE),
+# so any note written today is indexed whole; a longer one (imported before import had that
+# limit) is indexed by its opening, and stays whole in the database. Past this, a note would cost
+# every process that builds the index time for text no question can reach among its passages.
 INDEXED_CHARS = 20_000
 _LEADING_SPACE = re.compile(r"\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")

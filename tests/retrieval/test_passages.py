@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crm_core.models import Interaction, InteractionKind
-from crm_core.services.interactions import MAX_TEXT
+from crm_core.rules import MAX_NOTE
 from retrieval.answer import best_sentences, coverage
 from retrieval.passages import INDEXED_CHARS, MAX_CHARS, indexed_text, split_note
 
@@ -87,8 +87,8 @@ def test_answers_read_a_huge_note_as_far_as_it_is_indexed() -> None:
     assert best_sentences(note, 0, {"dana", "discount"}) == ["We met Dana."]
 
 
-def test_every_note_chat_accepts_is_indexed_whole() -> None:
-    text = "  " + _note("Dana asked for 12% off the renewal. ", MAX_TEXT) + "\n"
-    assert INDEXED_CHARS >= MAX_TEXT
+def test_every_note_chat_and_import_accept_is_indexed_whole() -> None:
+    text = "  " + _note("Dana asked for 12% off the renewal. ", MAX_NOTE) + "\n"
+    assert INDEXED_CHARS >= MAX_NOTE
     assert indexed_text(text) == text.strip()
     assert " ".join(p.text for p in split_note(1, text)).count("Dana") >= text.count("Dana")
