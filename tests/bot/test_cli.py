@@ -261,3 +261,25 @@ def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "[1] " in proc.stdout and "Show note [1]" in proc.stdout
     assert (data_dir / "demo-index").is_dir() and not (data_dir / "index").exists()
+
+
+# A note written to clear the reader's screen, ring the bell, hide a line and reverse a name.
+HOSTILE = "Dana\x1b[2J\x1b[H wants\x9b31m 12%\x07 off\rGOT YOU\u202eemocleW\ttabbed"
+
+
+def test_run_prints_note_text_terminal_safe_and_json_exact(ready: CliRunner) -> None:
+    """`note #N` as text carries no control characters; `--json` keeps the note exactly."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
+    logged = invoke(ready, "run", "--as", "alice", f"log call Acme: {HOSTILE}")
+    assert logged.exit_code == 0, logged.output
+    shown = invoke(ready, "run", "--as", "alice", "note #1")
+    assert shown.exit_code == 0, shown.output
+    out = shown.stdout
+    assert not [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    assert "\u202e" not in out and "<U+202E>emocleW" in out
+    assert "Dana[2J[H wants31m 12% offGOT YOU<U+202E>emocleW\ttabbed" in out
+    as_json = invoke(ready, "run", "--as", "alice", "--json", "note #1")
+    assert json.loads(as_json.stdout)["text"] == HOSTILE
+    # A refusal quoting a name typed with escapes is terminal-safe too.
+    refused = invoke(ready, "run", "--as", "alice", "customer Qq\x1b[2Jzz")
+    assert refused.exit_code == 1 and '"Qq[2Jzz"' in refused.stdout
