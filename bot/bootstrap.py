@@ -10,8 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.allocator import return_large_buffers
-from crm_core.db import ensure_current, make_engine, make_session_factory
+from crm_core.db import ensure_current, make_engine, make_session_factory, unit_of_work
+from crm_core.errors import StagesMismatch
 from crm_core.models import utcnow
+from crm_core.services.pipeline import unnamed_stages
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
@@ -41,7 +43,7 @@ def build(
     clock: Callable[[], datetime] = utcnow,
     inline_drain: bool = True,
 ) -> App:
-    """Wire the application; refuses a database whose schema is not current."""
+    """Wire the application; refuse a schema behind the code, or deals in stages not configured."""
     return_large_buffers()
     settings = settings or Settings()
     engine = make_engine(database_url or settings.resolved_database_url())
@@ -50,6 +52,11 @@ def build(
     factory = make_session_factory(engine)
     registry = default_registry()
     pipeline = Pipeline(settings.pipeline_stages())
+    if check_schema:
+        with unit_of_work(factory) as session:
+            unnamed = unnamed_stages(session, pipeline)
+        if unnamed:
+            raise StagesMismatch(unnamed)
     notes = LazyIndex(settings, factory, inline_drain=inline_drain)
     dispatcher = Dispatcher(
         factory,

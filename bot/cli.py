@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App, build
 from bot.console import PLATFORM, ConsoleSession, render_text, terminal_safe
 from crm_core import db
-from crm_core.errors import CrmError, SchemaOutOfDate
+from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
 from crm_core.models import Customer, User
 from crm_core.resolve import find_user
 from crm_core.services.users import add_user
@@ -35,7 +36,7 @@ def _fail(message: str) -> None:
 def _app(settings: Settings, **kwargs: object) -> App:
     try:
         return build(settings, **kwargs)  # type: ignore[arg-type]
-    except SchemaOutOfDate as exc:
+    except (SchemaOutOfDate, StagesMismatch) as exc:
         _fail(str(exc))
         raise  # unreachable; keeps type checkers honest
 
@@ -120,10 +121,12 @@ def _demo_app(settings: Settings) -> App:
     with db.unit_of_work(app.session_factory) as session:
         empty = not session.scalar(select(func.count()).select_from(Customer))
         if empty:
-            from crm_core.demo_data import generate
+            from crm_core.demo_data import day_start, generate
             from crm_core.exchange import import_jsonl
 
-            lines = (json.dumps(r) for r in generate(DEMO_CUSTOMERS, DEMO_SEED))
+            # Dated from today, so the demo looks like a live book: recent calls, deals due soon.
+            now = day_start(app.dispatcher.clock().date())
+            lines = (json.dumps(r) for r in generate(DEMO_CUSTOMERS, DEMO_SEED, now=now))
             import_jsonl(session, lines, stages=app.pipeline.stages)
     return app
 
@@ -305,13 +308,22 @@ def user_list(settings: Settings) -> None:
 @click.option("--customers", type=click.IntRange(1, 1_000_000), default=DEMO_CUSTOMERS)
 @click.option("--seed", type=int, default=DEMO_SEED)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
-def demo_data(customers: int, seed: int, out: str) -> None:
-    """Write realistic, deterministic demo data as JSON Lines."""
-    from crm_core.demo_data import generate
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date the book as of this day (default: today); same seed and day, same file.",
+)
+def demo_data(customers: int, seed: int, out: str, today: datetime | None) -> None:
+    """Write realistic, deterministic demo data as JSON Lines, dated from today."""
+    from crm_core.demo_data import day_start, generate
+    from crm_core.models import utcnow
+
+    now = day_start((today or utcnow()).date())
 
     stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
     try:
-        for record in generate(customers, seed):
+        for record in generate(customers, seed, now=now):
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     finally:
         if stream is not sys.stdout:

@@ -7,14 +7,21 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from crm_core.stages import DEFAULT_STAGES
 from crm_core.text import name_key
 
-# A fixed "now" so the same arguments give the same file on any day.
+# A fixed "now" so the same arguments give the same file on any day (tests, benchmarks).
 REFERENCE_NOW = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The demo's "now" for a given day: that morning, so one seed and day give one file."""
+    return datetime.combine(day, time(9, 0), tzinfo=UTC)
+
+
 CUSTOMERS_PER_REP = 40
 REPS_PER_TEAM = 8
 YEAR = timedelta(days=365)

@@ -62,3 +62,18 @@ class SchemaOutOfDate(Exception):
         )
         self.current = current
         self.head = head
+
+
+class StagesMismatch(Exception):
+    """Deals sit in stages the configured pipeline no longer names; starting would hide them."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        listed = ", ".join(
+            f"{name} ({n} deal{'s' if n != 1 else ''})" for name, n in sorted(counts.items())
+        )
+        super().__init__(
+            f"Deals are in stages that CRMBOT_STAGES does not name: {listed}. Add those stages "
+            "back to CRMBOT_STAGES (in order, with a probability), or rename them in the "
+            "database before changing the setting; crmbot will not start and hide those deals."
+        )
+        self.counts = counts

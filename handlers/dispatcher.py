@@ -6,7 +6,6 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,7 @@ from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.registry import Registry
 from handlers.reply import RUN, Button, Command, Reply
-from handlers.request import Request
+from handlers.request import NoteOpener, Request
 
 log = logging.getLogger(__name__)
 # A whole line: the longest note the service accepts plus room for the verb and options.
@@ -42,7 +41,7 @@ class Dispatcher:
         default_currency: str = "USD",
         clock: Callable[[], datetime] = utcnow,
         settings: Settings | None = None,
-        notes: Callable[[], Any] | None = None,
+        notes: NoteOpener | None = None,
     ) -> None:
         self.session_factory = session_factory
         # Opens the note index (retrieval.runtime.NoteIndex) for `ask`; None: ask is unavailable.

@@ -37,6 +37,10 @@ class Translator:
         message = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key)
         if message is None:
             raise KeyError(f"no message {key!r} in the catalogues")
+        for name, value in params.items():
+            # "Created Acme Inc.." reads as a typo: a value that ends a sentence ends it once.
+            if isinstance(value, str) and value.endswith("."):
+                message = message.replace("{" + name + "}.", "{" + name + "}")
         return message.format(**params)
 
     def has(self, key: str) -> bool:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crm_core.context import Ctx
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 from handlers.reply import Command
+
+if TYPE_CHECKING:
+    # Only for the type: importing the note index at run time would load Chroma for every verb.
+    from retrieval.runtime import NoteIndex
+
+NoteOpener = Callable[[], "NoteIndex"]
 
 
 @dataclass
@@ -23,5 +29,5 @@ class Request:
     text: str
     t: Translator
     registry: Registry
-    # Opens the process's note index (retrieval.runtime.NoteIndex); None where there is none.
-    notes: Callable[[], Any] | None = None
+    # Opens the process's note index; None where there is none (ask then says so).
+    notes: NoteOpener | None = None

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.context import Ctx
 from crm_core.models import Deal
-from crm_core.stages import Stage
+from crm_core.stages import Pipeline, Stage
 
 CENT = Decimal("0.01")
 
@@ -77,3 +78,9 @@ def pipeline_report(ctx: Ctx) -> PipelineReport:
             n_all, t_all, w_all = n_all + count, t_all + total, w_all + weighted
         report.totals[currency] = (n_all, t_all, w_all)
     return report
+
+
+def unnamed_stages(session: Session, pipeline: Pipeline) -> dict[str, int]:
+    """Stages deals are in that the pipeline does not name, with how many deals each."""
+    rows = session.execute(select(Deal.stage, func.count()).group_by(Deal.stage)).all()
+    return {str(stage): int(n) for stage, n in rows if pipeline.get(str(stage)) is None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crm_core.errors import Invalid
-from crm_core.models import Customer
+from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from handlers import format as fmt
@@ -104,6 +104,14 @@ def find(req: Request) -> Reply:
     )
 
 
+# A manager's list is the team's book and an admin's the whole company's, not "yours".
+_LIST_TITLES = {
+    Role.rep: "customers.title",
+    Role.manager: "customers.title_team",
+    Role.admin: "customers.title_all",
+}
+
+
 def _customer_line(c: Customer) -> str:
     return " · ".join(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p)
 
@@ -127,7 +135,7 @@ def customers(req: Request) -> Reply:
     if page < pages:
         buttons.append(Button.run(t("button.more"), f"customers page {page + 1}"))
     return Reply(
-        title=t("customers.title", total=total, page=page, pages=pages),
+        title=t(_LIST_TITLES[req.ctx.actor.role], total=total, page=page, pages=pages),
         items=[_customer_line(c) for c in rows],
         buttons=buttons,
     )

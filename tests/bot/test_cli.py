@@ -7,15 +7,16 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.cli import main
 from crm_core.db import head_revision, make_engine, make_session_factory
-from crm_core.models import Customer, User
+from crm_core.models import Customer, Interaction, User
 from crm_core.settings import Settings
 
 
@@ -283,3 +284,48 @@ def test_run_prints_note_text_terminal_safe_and_json_exact(ready: CliRunner) -> 
     # A refusal quoting a name typed with escapes is terminal-safe too.
     refused = invoke(ready, "run", "--as", "alice", "customer Qq\x1b[2Jzz")
     assert refused.exit_code == 1 and '"Qq[2Jzz"' in refused.stdout
+
+    # The demo book is dated from today: its newest note is recent, not from a frozen 2025.
+    engine = make_engine(f"sqlite:///{data_dir / 'demo.sqlite'}")
+    try:
+        with make_session_factory(engine)() as session:
+            newest = session.scalar(select(func.max(Interaction.occurred_at)))
+    finally:
+        engine.dispose()
+    assert newest is not None
+    assert newest.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(days=14)
+
+
+def _interaction_times(output: str) -> list[datetime]:
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]
+    return [datetime.fromisoformat(r["occurred_at"]) for r in records if r["type"] == "interaction"]
+
+
+def test_demo_data_is_dated_from_the_day_asked_and_is_the_same_for_one_seed_and_day(
+    cli: CliRunner,
+) -> None:
+    args = ("demo-data", "--customers", "4", "--seed", "3")
+    first = invoke(cli, *args, "--today", "2026-12-01")
+    again = invoke(cli, *args, "--today", "2026-12-01")
+    assert first.exit_code == 0 and first.output == again.output
+    times = _interaction_times(first.output)
+    day = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # A live book: the newest note is days old, not the generator's fixed 2025 reference.
+    assert day - timedelta(days=14) < max(times) <= day
+    today = invoke(cli, *args)
+    assert max(_interaction_times(today.output)) > datetime.now(UTC) - timedelta(days=14)
+
+
+def test_a_pipeline_that_drops_a_stage_in_use_refuses_to_start(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deals in a stage CRMBOT_STAGES no longer names are never hidden: exit 2, naming it."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
+    made = invoke(ready, "run", "--as", "alice", "new deal Acme: Fleet 12k stage proposal")
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("CRMBOT_STAGES", "lead:10,qualified:40,won:100:won,lost:0:lost")
+    result = invoke(ready, "run", "--as", "alice", "pipeline")
+    assert result.exit_code == 2
+    assert "proposal (1 deal)" in result.output and "CRMBOT_STAGES" in result.output
+    monkeypatch.setenv("CRMBOT_STAGES", "lead:10,proposal:40,won:100:won,lost:0:lost")
+    assert invoke(ready, "run", "--as", "alice", "pipeline").exit_code == 0

@@ -171,3 +171,25 @@ def test_card_shows_only_the_reminders_the_viewer_may_manage(testbot: TestBot) -
     )
     assert pending("bob") == bob
     assert pending("admin") == sorted([*bob, "check Acme payments about Acme"])
+
+
+def test_list_titles_say_whose_book_it_is_and_names_end_sentences_once(testbot: TestBot) -> None:
+    """A manager's list is the team's, an admin's everyone's; "Inc." ends a sentence once."""
+    created = testbot("alice", "new customer Initech Inc.")
+    assert created.text.count("Inc.") == 1 and "Inc.." not in created.text
+    testbot("dave", "new customer Globex")
+    assert testbot("alice", "customers").title.startswith("Your customers: 1 ")
+    assert testbot("bob", "customers").title.startswith("Your team's customers: 1 ")
+    assert testbot("admin", "customers").title.startswith("All customers: 2 ")
+
+
+def test_undo_of_a_plain_note_does_not_say_note_twice(testbot: TestBot) -> None:
+    testbot("alice", "new customer Acme")
+    logged = testbot("alice", "log note Acme: spoke to reception")
+    (note_id,) = [
+        b.payload["text"].split("#")[1]
+        for b in logged.buttons
+        if "undo" in b.payload.get("text", "")
+    ]
+    reply = testbot("alice", f"undo #{note_id}")
+    assert reply.text.startswith("Removed the note with Acme") and "note note" not in reply.text

@@ -94,7 +94,7 @@ async def test_log_by_text_then_undo_by_button(
     assert all(len(d.encode()) <= 64 and d.startswith("b:") for d in keyboard.values())
     before = _count(fake_api, ALICE)
     await tg.press(ALICE, keyboard["Undo"])
-    assert (await _reply(fake_api, ALICE, before)).startswith("Removed the visit note")
+    assert (await _reply(fake_api, ALICE, before)).startswith("Removed the visit with")
     assert len(fake_api.of("answerCallbackQuery")) == 1
     assert book.query(select(Interaction.deleted_at))[0] is not None
 
