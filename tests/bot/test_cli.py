@@ -262,6 +262,15 @@ def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "[1] " in proc.stdout and "Show note [1]" in proc.stdout
     assert (data_dir / "demo-index").is_dir() and not (data_dir / "index").exists()
+    # The demo book is dated from today: its newest note is recent, not from a frozen 2025.
+    engine = make_engine(f"sqlite:///{data_dir / 'demo.sqlite'}")
+    try:
+        with make_session_factory(engine)() as session:
+            newest = session.scalar(select(func.max(Interaction.occurred_at)))
+    finally:
+        engine.dispose()
+    assert newest is not None
+    assert newest.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(days=14)
 
 
 # A note written to clear the reader's screen, ring the bell, hide a line and reverse a name.
@@ -284,16 +293,6 @@ def test_run_prints_note_text_terminal_safe_and_json_exact(ready: CliRunner) -> 
     # A refusal quoting a name typed with escapes is terminal-safe too.
     refused = invoke(ready, "run", "--as", "alice", "customer Qq\x1b[2Jzz")
     assert refused.exit_code == 1 and '"Qq[2Jzz"' in refused.stdout
-
-    # The demo book is dated from today: its newest note is recent, not from a frozen 2025.
-    engine = make_engine(f"sqlite:///{data_dir / 'demo.sqlite'}")
-    try:
-        with make_session_factory(engine)() as session:
-            newest = session.scalar(select(func.max(Interaction.occurred_at)))
-    finally:
-        engine.dispose()
-    assert newest is not None
-    assert newest.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(days=14)
 
 
 def _interaction_times(output: str) -> list[datetime]:
