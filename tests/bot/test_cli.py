@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from crm_core.db import head_revision, make_engine, make_session_factory
@@ -277,11 +277,17 @@ def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> No
 HOSTILE = "Dana\x1b[2J\x1b[H wants\x9b31m 12%\x07 off\rGOT YOU\u202eemocleW\ttabbed"
 
 
-def test_run_prints_note_text_terminal_safe_and_json_exact(ready: CliRunner) -> None:
+def test_run_prints_note_text_terminal_safe_and_json_exact(
+    ready: CliRunner, data_dir: Path
+) -> None:
     """`note #N` as text carries no control characters; `--json` keeps the note exactly."""
     assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
-    logged = invoke(ready, "run", "--as", "alice", f"log call Acme: {HOSTILE}")
-    assert logged.exit_code == 0, logged.output
+    assert invoke(ready, "run", "--as", "alice", "log call Acme: placeholder").exit_code == 0
+    # Chat now refuses C0 controls, but C1 and bidi pass, and older or imported rows hold any.
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(update(Interaction).values(text=HOSTILE))
+    engine.dispose()
     shown = invoke(ready, "run", "--as", "alice", "note #1")
     assert shown.exit_code == 0, shown.output
     out = shown.stdout
@@ -290,9 +296,9 @@ def test_run_prints_note_text_terminal_safe_and_json_exact(ready: CliRunner) -> 
     assert "Dana[2J[H wants31m 12% offGOT YOU<U+202E>emocleW\ttabbed" in out
     as_json = invoke(ready, "run", "--as", "alice", "--json", "note #1")
     assert json.loads(as_json.stdout)["text"] == HOSTILE
-    # A refusal quoting a name typed with escapes is terminal-safe too.
-    refused = invoke(ready, "run", "--as", "alice", "customer Qq\x1b[2Jzz")
-    assert refused.exit_code == 1 and '"Qq[2Jzz"' in refused.stdout
+    # A refusal quoting a name typed with an 8-bit CSI (C1, which chat accepts) is safe too.
+    refused = invoke(ready, "run", "--as", "alice", "customer Qq\x9b2Jzz")
+    assert refused.exit_code == 1 and '"Qq2Jzz"' in refused.stdout, refused.stdout
 
 
 def _interaction_times(output: str) -> list[datetime]:

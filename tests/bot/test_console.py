@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.console import ConsoleSession, render_text
 from crm_core.models import Customer, Interaction, InteractionKind
@@ -217,7 +217,11 @@ def test_loop_presses_buttons(testbot: TestBot) -> None:
 def test_console_and_notifier_write_no_terminal_controls(testbot: TestBot) -> None:
     """A note built to clear the screen reaches the console as inert text; bidi made visible."""
     testbot("alice", "new customer Acme")
-    testbot("alice", "log call Acme: hi\x1b[2J\x1b[3J\x1bc there\x9b\x85\u2066x\u2069\u202e!")
+    testbot("alice", "log call Acme: placeholder")
+    # Chat now refuses C0 controls, but C1 and bidi pass, and older or imported rows hold any.
+    hostile = "hi\x1b[2J\x1b[3J\x1bc there\x9b\x85\u2066x\u2069\u202e!"
+    with testbot.session_factory.begin() as session:
+        session.execute(update(Interaction).values(text=hostile))
     out = io.StringIO()
     ConsoleSession(testbot.dispatcher, testbot.users["bob"]).loop(io.StringIO("note #1\n"), out)
     text = out.getvalue()
