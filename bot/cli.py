@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.bootstrap import App, build
-from bot.console import PLATFORM, ConsoleSession, render_text
+from bot.console import PLATFORM, ConsoleSession, render_text, terminal_safe
 from crm_core import db
 from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
 from crm_core.models import Customer, User
@@ -28,7 +28,8 @@ DEMO_SEED = 7
 
 
 def _fail(message: str) -> None:
-    click.echo(message, err=True)
+    # Refusals may quote what was given (a customer name, an import line): terminal-safe.
+    click.echo(terminal_safe(message), err=True)
     sys.exit(2)
 
 
@@ -206,8 +207,10 @@ def link_code(settings: Settings, who: str, admin: str | None) -> None:
     minutes = int(CODE_TTL.total_seconds() // 60)
     click.echo(code)
     click.echo(
-        f"{name} (@{handle}) sends `/link {code}` to the bot in a private Telegram chat. "
-        f"The code works once, within {minutes} minutes."
+        terminal_safe(
+            f"{name} (@{handle}) sends `/link {code}` to the bot in a private Telegram chat. "
+            f"The code works once, within {minutes} minutes."
+        )
     )
 
 
@@ -224,7 +227,7 @@ def import_(settings: Settings, path: Path) -> None:
             report = import_jsonl(session, f, stages=app.pipeline.stages)
     except ImportFailed as exc:
         for line, reason in exc.errors:
-            click.echo(f"{path}:{line}: {reason}", err=True)
+            click.echo(terminal_safe(f"{path}:{line}: {reason}"), err=True)
         _fail(f"Nothing was imported: {len(exc.errors)} bad line(s).")
     click.echo(str(report))
 
@@ -284,7 +287,7 @@ def user_add(
                 timezone=timezone or settings.default_timezone,
                 locale=locale or settings.default_locale,
             )
-            click.echo(f"Created @{created.external_id} ({created.role.value}).")
+            click.echo(terminal_safe(f"Created @{created.external_id} ({created.role.value})."))
     except CrmError as exc:
         _fail(Translator("en")(exc.key, **exc.params))
 
@@ -297,7 +300,8 @@ def user_list(settings: Settings) -> None:
     with db.unit_of_work(app.session_factory) as session:
         for u in session.scalars(select(User).order_by(User.external_id)):
             team = u.team.name if u.team else "-"
-            click.echo(f"@{u.external_id}\t{u.name}\t{u.role.value}\t{team}\t{u.timezone}")
+            row = f"@{u.external_id}\t{u.name}\t{u.role.value}\t{team}\t{u.timezone}"
+            click.echo(terminal_safe(row))
 
 
 @main.command("demo-data")
@@ -462,10 +466,11 @@ def _print_answer(answer: object, t: Translator) -> None:
     from retrieval.ask import Answer
 
     assert isinstance(answer, Answer)
-    click.echo(answer_text(t, answer))
+    # Quotes are note text and source lines carry names: both go to a terminal.
+    click.echo(terminal_safe(answer_text(t, answer)))
     # Dates in UTC, as in --json: a script's output must not depend on the asker's zone.
     for s in answer.sources if answer.answered else answer.closest:
-        click.echo(f"{source_line(t, s, ZoneInfo('UTC'))}  (note #{s.note.id})")
+        click.echo(terminal_safe(f"{source_line(t, s, ZoneInfo('UTC'))}  (note #{s.note.id})"))
 
 
 @main.command("eval-retrieval")

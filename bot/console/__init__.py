@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.console.render import render_text
+from bot.console.render import render_text, terminal_safe
 from bot.console.session import PLATFORM, ConsoleSession
 
-__all__ = ["PLATFORM", "ConsoleSession", "render_text"]
+__all__ = ["PLATFORM", "ConsoleSession", "render_text", "terminal_safe"]

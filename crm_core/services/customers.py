@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from crm_core import audit, rules
 from crm_core.access import can_assign_owner, customer_filter, ensure_customer_access
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Candidate, Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -23,6 +24,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contains
+from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
 
 MAX_NAME = rules.MAX_NAME
@@ -213,7 +215,13 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     ).all()
     reminders = s.scalars(
         select(Reminder)
-        .where(Reminder.customer_id == customer.id, Reminder.status == ReminderStatus.pending)
+        .where(
+            Reminder.customer_id == customer.id,
+            Reminder.status == ReminderStatus.pending,
+            # Seeing the customer is not seeing what others plan about it (a manager's
+            # "review Alice's account" must not show on Alice's card).
+            *manageable(ctx.actor),
+        )
         .order_by(Reminder.due_at)
         .limit(5)
     ).all()
@@ -266,6 +274,8 @@ def update_customer(
     Returns {field: (before, after)} for what changed; the audit entry records the same.
     """
     ensure_customer_access(ctx.actor, customer)
+    # Two people editing one customer queue up: each compares against what is stored now.
+    lock_for_update(ctx.session, customer)
     wanted: dict[str, Any] = {}
     if name is not None:
         wanted["name"] = check_customer_name(ctx, name, renaming=customer)
