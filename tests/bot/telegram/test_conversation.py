@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crm_core.models import AuditEntry, Customer
-from tests.bot.telegram.conftest import TG, Chat, buttons
+from tests.bot.telegram.conftest import GROUP, TG, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
 
@@ -63,3 +63,14 @@ async def test_edit_customer_in_chinese_typed_and_cancelled(
     assert "Name?" in await _say(tg, fake_api, "修改客户 Acme")
     assert "Cancelled" in await _say(tg, fake_api, "/cancel")
     assert testbot.rows(select(Customer.city)) == [("上海",)]
+
+
+async def test_a_form_in_a_group_is_sent_to_the_private_chat(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """/edit_customer Acme in a group: the steps happen privately; nothing starts there."""
+    testbot("alice", "new customer Acme")
+    await tg.say(ALICE, "/edit_customer Acme", chat_id=GROUP)
+    calls = await fake_api.wait_for("sendMessage", 1, chat_id=GROUP)
+    assert "private chat" in parse_html(str(calls[0].params["text"]))[0]
+    assert "Logged" in await _say(tg, fake_api, "log Acme: in private, no form pending")
