@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.slack.blocks import escape
 from handlers.forms import FieldKind, Form, FormField
 from handlers.i18n import Translator
 from handlers.reply import OpenForm
@@ -25,6 +26,17 @@ class Origin:
     key: str | None = None
     response_url: str | None = None
     channel: str | None = None
+    # The fields settled by how the form was opened, as JSON ({"customer": 12}): shown, not
+    # editable, and submitted as they were.
+    fixed: str | None = None
+
+    def settled(self) -> dict[str, Any]:
+        """The settled values (empty when none or unreadable)."""
+        try:
+            data = json.loads(self.fixed or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def dump(self) -> str:
         """As the view's private_metadata."""
@@ -92,8 +104,18 @@ def form_view(
 ) -> dict[str, Any]:
     """The modal of a form, each field in its native control, prefilled from `opened`."""
     blocks: list[dict[str, Any]] = []
+    origin = origin or Origin()
+    fixed = {f: opened.values[f] for f in opened.settled if f in opened.values}
+    if fixed:
+        origin.fixed = json.dumps(fixed, separators=(",", ":"))
     for f in form.fields:
         value = opened.values.get(f.name)
+        if f.name in fixed:
+            # Settled when the form was opened (the customer being edited): shown, not asked.
+            shown = escape(opened.labels.get(f.name) or str(value))
+            text = f"*{escape(t(f.label))}*: {shown}"
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+            continue
         blocks.append(
             {
                 "type": "input",
@@ -113,15 +135,22 @@ def form_view(
         "title": _plain(t(form.title), 24),
         "submit": _plain(t(form.submit_label), 24),
         "close": _plain(t("form.cancel"), 24),
-        "private_metadata": (origin or Origin()).dump(),
+        "private_metadata": origin.dump(),
         "blocks": blocks,
     }
 
 
-def read_state(form: Form, values: dict[str, Any]) -> dict[str, Any]:
-    """view.state.values (block id -> action id -> element state) as typed values per field."""
+def read_state(
+    form: Form, values: dict[str, Any], settled: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """view.state.values (block id -> action id -> element state) as typed values per field;
+    the settled ones as the form was opened with them."""
     out: dict[str, Any] = {}
+    settled = settled or {}
     for f in form.fields:
+        if f.name in settled:
+            out[f.name] = settled[f.name]
+            continue
         found = values.get(f.name, {}).get(f.name, {})
         state = found if isinstance(found, dict) else {}
         if f.kind is FieldKind.record:

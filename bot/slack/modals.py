@@ -173,8 +173,9 @@ class Modals:
             return
         user_id, locale = found
         t = Translator(locale)
-        values = read_state(form, (view.get("state") or {}).get("values") or {})
         origin = Origin.load(view.get("private_metadata"))
+        state = (view.get("state") or {}).get("values") or {}
+        values = read_state(form, state, origin.settled())
         # One note per captured message, else per modal: a resubmitted view never logs twice.
         key = origin.key or (f"slack:view:{view['id']}" if view.get("id") else None)
         command = Command(

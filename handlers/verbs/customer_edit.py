@@ -79,9 +79,8 @@ def edit_customer(req: Request) -> Reply:
     t, ctx = req.t, req.ctx
     head, body = split_colon(req.args)
     if not head.strip():
-        return Reply(
-            text=t("usage.edit_customer"), status="info", form=OpenForm(EDIT_CUSTOMER_FORM.name)
-        )
+        # The form starts from a customer's current values: it needs the customer first.
+        raise Invalid("usage.edit_customer")
     customer = resolve_customer(ctx, head)
     if body is None:
         return Reply(text=t("usage.edit_customer"), status="info", form=_current(ctx, customer))
