@@ -225,6 +225,57 @@ def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
     return next(c for c in rows if c.id == chosen)
 
 
+def resolve_any_contact(ctx: Ctx, query: str) -> Contact:
+    """The contact `query` names among every customer the actor may see (`#id`, name, email)."""
+    query = query.strip()
+    picked = _pick(ctx, "contact")
+    rid = picked if picked is not None else ref_id(query)
+    if rid is not None:
+        found = ctx.session.scalar(
+            select(Contact).where(
+                Contact.id == rid, Contact.customer_id.in_(visible_customer_ids(ctx.actor))
+            )
+        )
+        if found is None:
+            raise NotFound("error.contact_ref_not_found", id=rid)
+        return found
+    folded = fold(query)
+    if not folded:
+        raise Invalid("error.contact_name_needed")
+    stmt = (
+        select(Contact.id, Contact.name, Contact.email, Contact.title, Customer.name)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(customer_filter(ctx.actor))
+    )
+    # Case-insensitive in SQL on both backends; the exact choice is made on folded names below.
+    rows = ctx.session.execute(
+        stmt.where(
+            (func.lower(Contact.email) == query.casefold())
+            | contains(func.lower(Contact.name), query.casefold())
+        ).limit(200)
+    ).all()
+    by_email = [r for r in rows if r[2] and r[2].casefold() == folded]
+    first = [r for r in rows if fold(r[1]).split()[:1] == [folded]]
+    if len(by_email) == 1:
+        chosen = by_email[0][0]
+    elif len(first) == 1 and not [r for r in rows if fold(r[1]) == folded]:
+        chosen = first[0][0]
+    elif not rows:
+        raise NotFound("error.contact_nowhere", query=query)
+    else:
+        chosen = _choose(
+            "contact",
+            query,
+            [
+                _Row(r[0], name_key(r[1]), r[1], " · ".join(p for p in (r[3], r[4]) if p))
+                for r in rows
+            ],
+        )
+    contact = ctx.session.get(Contact, chosen)
+    assert contact is not None
+    return contact
+
+
 def resolve_user(ctx: Ctx, query: str) -> User:
     """A staff member by @handle, external id, email, name, or a chosen button."""
     picked = _pick(ctx, "user")

@@ -80,6 +80,12 @@ def customer(req: Request) -> Reply:
         Button.run(t("button.deals"), f"deals #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
+    # The card lists contacts as lines, so one button: straight to the form when there is one
+    # contact, else the contacts as choices.
+    if len(card.contacts) == 1:
+        buttons.append(Button.run(t("button.edit_contact"), f"edit contact #{card.contacts[0].id}"))
+    elif card.contacts:
+        buttons.append(Button.run(t("button.edit_contact"), f"edit contact #{c.id} /"))
     return Reply(title=c.name, fields=fields, sections=sections, buttons=buttons, shareable=True)
 
 

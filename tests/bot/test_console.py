@@ -277,3 +277,25 @@ def test_console_and_notifier_write_no_terminal_controls(testbot: TestBot) -> No
     assert not [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
     kept = render_text(Reply(text="a\tb\nc 华东物流 ✓"))
     assert kept == "a\tb\nc 华东物流 ✓"
+
+
+def test_edit_contact_form_as_prompts(testbot: TestBot) -> None:
+    """`edit contact Dana Ruiz` asks field by field (Enter keeps), checks each, saves once."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "contact add Acme: Dana Ruiz, VP Ops")
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    first = session.handle("edit contact Dana Ruiz")
+    assert first.title == "Edit contact" and first.text == "Name [Dana Ruiz]"
+    assert session.handle("").text == "Title [VP Ops]"
+    assert session.handle("COO").text == "Email"
+    bad = session.handle("dana-at-acme")
+    assert bad.status == "error" and "dana@acme.example" in bad.text
+    assert session.handle("dana@acme.example").text == "Phone"
+    assert session.handle("").text.startswith("Birthday")
+    done = session.handle("May 3")
+    assert done.text == "Updated Dana Ruiz (Acme)."
+    assert {f.label: f.value for f in done.fields} == {
+        "Title": "VP Ops → COO",
+        "Email": "none → dana@acme.example",
+        "Birthday": "none → 05-03",
+    }

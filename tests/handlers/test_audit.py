@@ -12,6 +12,7 @@ SCRIPT = [
     ("new customer", "new customer Acme city Boston"),
     ("edit customer", "edit customer Acme: industry logistics"),
     ("contact add", "contact add Acme: Dana Ruiz, dana@acme.example"),
+    ("edit contact", "edit contact Dana Ruiz: title VP Ops, birthday May 3"),
     ("new deal", "new deal Acme: Fleet 100"),
     ("move", "move Fleet to proposal"),
     ("log", "log call Acme: hi"),

@@ -91,6 +91,7 @@ HELP_ORDER = [
     "new customer",
     "edit customer",
     "contact add",
+    "edit contact",
     "log",
     "edit",
     "undo",

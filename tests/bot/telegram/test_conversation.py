@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Customer
+from crm_core.models import AuditEntry, Contact, Customer
 from tests.bot.telegram.conftest import GROUP, TG, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
@@ -74,3 +74,22 @@ async def test_a_form_in_a_group_is_sent_to_the_private_chat(
     calls = await fake_api.wait_for("sendMessage", 1, chat_id=GROUP)
     assert "private chat" in parse_html(str(calls[0].params["text"]))[0]
     assert "Logged" in await _say(tg, fake_api, "log Acme: in private, no form pending")
+
+
+async def test_edit_contact_step_by_step(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
+    """/edit_contact Dana: each field with a Keep button, a bad phone refused, saved once."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "contact add Acme: Dana Ruiz, VP Ops")
+    assert "Name? Type it." in await _say(tg, fake_api, "/edit_contact Dana")
+    assert "Title?" in await _press(tg, fake_api, "Keep: Dana Ruiz")
+    assert "Email?" in await _say(tg, fake_api, "COO")
+    assert "Phone?" in await _press(tg, fake_api, "Skip")
+    assert "does not look like a phone" in await _say(tg, fake_api, "12")
+    assert "Birthday?" in await _say(tg, fake_api, "+1 617 555 0101")
+    card = await _say(tg, fake_api, "1984-05-03")
+    assert card.startswith("Save these changes?") and "COO" in card
+    done = await _press(tg, fake_api, "Save")
+    assert done.startswith("Updated Dana Ruiz (Acme).")
+    assert testbot.rows(select(Contact.title, Contact.phone)) == [("COO", "+1 617 555 0101")]
+    updates = testbot.query(select(AuditEntry.id).where(AuditEntry.action == "contact.update"))
+    assert len(updates) == 1
