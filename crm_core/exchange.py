@@ -500,6 +500,8 @@ def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
             "entity_type": t.name,
             "entity_id": a["b_id"],
             "changes": {"external_id": [None, a["b_ext"]]},
+            # A customer's own entries belong to its history; others' owner is not read here.
+            "customer_id": a["b_id"] if t.name == "customers" else None,
         }
         for a in assigned
     ]
@@ -1076,7 +1078,7 @@ class _Importer:
             if has_updated:
                 update_row["updated_at"] = self.now
             updates.append(update_row)
-            audits.append(self._audit("import.update", spec, row["id"], changes))
+            audits.append(self._audit("import.update", spec, row["id"], changes, merged))
             self.report.updated[spec.rtype] += 1
             self._remember(spec, key, merged)
         if updates:
@@ -1091,7 +1093,9 @@ class _Importer:
             audited = [c.key for c in table.c if c.key not in _NOT_AUDITED]
             for key, new_id, values in zip(insert_keys, new_ids, inserts, strict=True):
                 snapshot = {c: jsonable(values.get(c)) for c in audited}
-                audits.append(self._audit("import.create", spec, new_id, diff(None, snapshot)))
+                audits.append(
+                    self._audit("import.create", spec, new_id, diff(None, snapshot), values)
+                )
                 self.ids[spec.rtype][key] = new_id
                 self._remember(spec, key, values)
             self.report.created[spec.rtype] += len(inserts)
@@ -1220,8 +1224,17 @@ class _Importer:
             self.customer_owner[key] = values["owner_id"]
 
     def _audit(
-        self, action: str, spec: _Spec, entity_id: int, changes: dict[str, Any]
+        self,
+        action: str,
+        spec: _Spec,
+        entity_id: int,
+        changes: dict[str, Any],
+        values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        # The customer whose history the entry is part of (a reminder's series update: none).
+        customer_id = (
+            entity_id if spec.table.name == "customers" else (values or {}).get("customer_id")
+        )
         return {
             "at": self.now,
             "actor_id": None,
@@ -1230,6 +1243,7 @@ class _Importer:
             "entity_type": spec.table.name,
             "entity_id": entity_id,
             "changes": changes,
+            "customer_id": customer_id if isinstance(customer_id, int) else None,
         }
 
 

@@ -324,7 +324,11 @@ class AuditEntry(Base):
     """Who changed what and when, with the before and after of each changed field."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity_type", "entity_id"),
+        # A customer's history, newest first, a page at a time (crm_core.services.history).
+        Index("ix_audit_customer", "customer_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -335,6 +339,9 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(PK)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The customer the entity belongs to (itself, for a customer): its history's entries.
+    # No foreign key: the log outlives what it describes.
+    customer_id: Mapped[int | None] = mapped_column(PK)
 
 
 class ButtonToken(Base):

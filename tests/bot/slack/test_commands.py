@@ -259,3 +259,18 @@ async def test_too_long_and_foreign_buttons_explain_and_do_nothing(slack: SlackH
     foreign = await press(slack, {"action_id": "crm:0", "value": "garbage"})
     assert APOLOGY not in foreign["text"]
     assert slack.testbot.count(Interaction) == 0
+
+
+async def test_history_pages_with_the_more_button(slack: SlackHarness) -> None:
+    """`/crm history Acme` shows ten changes and a More button that shows the older ones."""
+    await slack.ask("new customer Acme")
+    for n in range(11):
+        await slack.ask(f"edit customer Acme: city C{n}")
+    first = await slack.ask("history Acme")
+    assert "C9 → C10" in blocks_text(first["blocks"])
+    older = await press(slack, button(first, "More"))
+    assert "none → C0" in blocks_text(older["blocks"])
+    assert "customer Acme created" in blocks_text(older["blocks"])
+    assert [b for b in buttons_of(older["blocks"]) if b["text"]["text"] == "More"] == []
+    zh = await slack.ask("历史 Acme")
+    assert "C9 → C10" in blocks_text(zh["blocks"])  # the alias; alice reads English

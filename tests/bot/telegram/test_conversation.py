@@ -93,3 +93,16 @@ async def test_edit_contact_step_by_step(tg: Chat, fake_api: FakeBotApi, testbot
     assert testbot.rows(select(Contact.title, Contact.phone)) == [("COO", "+1 617 555 0101")]
     updates = testbot.query(select(AuditEntry.id).where(AuditEntry.action == "contact.update"))
     assert len(updates) == 1
+
+
+async def test_history_more_button(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
+    """/history Acme answers ten changes; More shows the older ones; 历史 is the same verb."""
+    testbot("alice", "new customer Acme")
+    for n in range(11):
+        testbot("alice", f"edit customer Acme: city C{n}")
+    first = await _say(tg, fake_api, "/history Acme")
+    assert "C9 → C10" in first and "created" not in first
+    older = await _press(tg, fake_api, "More")
+    assert "none → C0" in older and "customer Acme created" in older
+    # The Chinese alias; the answer is in the reader's language (alice reads English).
+    assert "C9 → C10" in await _say(tg, fake_api, "历史 Acme")
