@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from crm_core.demo_data import generate  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
-from crm_core.models import Customer, Deal, Interaction, User  # noqa: E402
+from crm_core.models import Contact, Customer, Deal, Interaction, User  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
 from handlers.reply import Command  # noqa: E402
@@ -102,6 +102,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=200, help="timed calls per verb and role")
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument(
+        "--verbs", default="", help="comma-separated verbs to time (default: all of them)"
+    )
     args = ap.parse_args()
 
     path = data_file(args.customers, args.seed)
@@ -151,6 +154,12 @@ def main() -> None:
             .all()
             for r, book in books.items()
         }
+        contacts = {
+            r: s.execute(select(Contact.id).where(Contact.customer_id.in_([c[0] for c in book])))
+            .scalars()
+            .all()
+            for r, book in books.items()
+        }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
     rng = random.Random(args.seed)
@@ -182,12 +191,26 @@ def main() -> None:
         ),
         "move": move_text,
         "pipeline": lambda r: "pipeline",
+        # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
+        "history": lambda r: f"history #{rng.choice(books[r])[0]}",
+        "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",
+        # A changed title each time: lock, check, update, audit.
+        "edit contact": lambda r: (
+            f"edit contact #{rng.choice(contacts[r])}: title Bench {rng.randrange(10**6)}"
+        ),
     }
+    if args.verbs:
+        wanted = [v.strip() for v in args.verbs.split(",")]
+        verbs = {v: verbs[v] for v in wanted}
     rows = []
     for verb, make in verbs.items():
         for role, user in roles.items():
             assert user is not None
-            if not books[role] or (verb == "move" and not deals[role]):
+            if (
+                not books[role]
+                or (verb in ("move", "history deal") and not deals[role])
+                or (verb == "edit contact" and not contacts[role])
+            ):
                 continue
             samples = []
             statuses: dict[str, int] = {}

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Enum,
@@ -444,6 +445,29 @@ class ChannelAlert(Base):
     # "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="sending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OwnerNotice(Base):
+    """A message owed to a customer's old or new owner after a reassignment: sent at most once.
+
+    The row is claimed (pending -> sending, a conditional UPDATE) before the send, like the
+    channel alerts, so a second worker or a restart never tells anyone twice.
+    """
+
+    __tablename__ = "owner_notices"
+    __table_args__ = (Index("ix_owner_notices_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The other owner: whom the customer came from (gained) or went to (lost).
+    other_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    gained: Mapped[bool] = mapped_column(Boolean)
+    deals: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

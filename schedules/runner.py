@@ -22,6 +22,7 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
+from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ async def run_alerts(dispatcher: AlertDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_notices(dispatcher: NoticeDispatcher) -> None:
+    """Job: tell owners about customers given to or taken from them."""
+    await dispatcher.run_once()
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -76,6 +82,8 @@ class Jobs:
     reminder_seconds: float = 20
     digest_seconds: float = 60
     alert_seconds: float = 30
+    notices: NoticeDispatcher | None = None
+    notice_seconds: float = 20
 
 
 class SchedulerComponent:
@@ -109,6 +117,8 @@ class SchedulerComponent:
         self._add(scheduler, run_digests, j.digest_seconds, j.digests)
         if j.alerts is not None and j.alerts.targets:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
+        if j.notices is not None:
+            self._add(scheduler, run_notices, j.notice_seconds, j.notices)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

@@ -90,6 +90,7 @@ HELP_ORDER = [
     "customers",
     "new customer",
     "edit customer",
+    "reassign",
     "history",
     "contact add",
     "edit contact",

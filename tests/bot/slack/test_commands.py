@@ -274,3 +274,16 @@ async def test_history_pages_with_the_more_button(slack: SlackHarness) -> None:
     assert [b for b in buttons_of(older["blocks"]) if b["text"]["text"] == "More"] == []
     zh = await slack.ask("历史 Acme")
     assert "C9 → C10" in blocks_text(zh["blocks"])  # the alias; alice reads English
+
+
+async def test_reassign_by_a_manager_and_refused_to_a_rep(slack: SlackHarness) -> None:
+    """`/crm reassign Acme to @carol with deals` as bob; alice (a rep) is told who may."""
+    await slack.ask("new customer Acme")
+    await slack.ask("new deal Acme: Fleet renewal 48k")
+    refused = await slack.ask("reassign Acme to @carol")
+    assert "Only a manager or an admin" in refused["text"]
+    done = await slack.ask("reassign Acme to @carol with deals", user="bob")
+    assert done["text"].startswith("Acme now belongs to Carol (was Alice)")
+    assert "Alice → Carol" in blocks_text(done["blocks"])
+    owners = slack.testbot.query(select(Deal.owner_id))
+    assert owners == [slack.testbot.users["carol"]]

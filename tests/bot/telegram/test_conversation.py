@@ -106,3 +106,16 @@ async def test_history_more_button(tg: Chat, fake_api: FakeBotApi, testbot: Test
     assert "none → C0" in older and "customer Acme created" in older
     # The Chinese alias; the answer is in the reader's language (alice reads English).
     assert "C9 → C10" in await _say(tg, fake_api, "历史 Acme")
+
+
+async def test_reassign_refused_to_a_rep_then_done_by_the_manager(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """/reassign as alice says who may; bob's /reassign answers with before → after."""
+    testbot("alice", "new customer Acme")
+    assert "Only a manager or an admin" in await _say(tg, fake_api, "/reassign Acme to @carol")
+    before = len([c for c in fake_api.of("sendMessage") if c.params.get("chat_id") == TG["bob"]])
+    await tg.say(TG["bob"], "/reassign Acme to @carol")
+    calls = await fake_api.wait_for("sendMessage", before + 1, chat_id=TG["bob"])
+    assert "Acme now belongs to Carol" in parse_html(str(calls[before].params["text"]))[0]
+    assert testbot.rows(select(Customer.owner_id)) == [(testbot.users["carol"],)]
