@@ -39,6 +39,8 @@ from crm_core.models import (
     Identity,
     Interaction,
     InteractionKind,
+    Product,
+    Region,
     Reminder,
     ReminderStatus,
     Role,
@@ -52,11 +54,13 @@ from crm_core.text import fold, name_key
 
 # Dependency order: a record only refers to types before it (users to teams, deals to customers).
 TYPES: tuple[str, ...] = (
+    "region",
     "team",
     "user",
     "identity",
     "customer",
     "contact",
+    "product",
     "deal",
     "stage_change",
     "interaction",
@@ -79,6 +83,8 @@ _REFS = {
     "actor": "user",
     "user": "user",
     "team": "team",
+    "region": "region",
+    "product": "product",
     "customer": "customer",
     "deal": "deal",
     "contact": "contact",
@@ -143,12 +149,32 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
+class RegionRecord(_Record):
+    """A sales region (a regional office)."""
+
+    type: Literal["region"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+
+
 class TeamRecord(_Record):
-    """A sales team."""
+    """A sales team, optionally in a region (the region's external_id)."""
 
     type: Literal["team"]
     external_id: ExtId
     name: Annotated[str, _s(200, 1)]
+    region: ExtId | None = None
+
+
+class ProductRecord(_Record):
+    """An item on the price list."""
+
+    type: Literal["product"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+    series: Annotated[str, _s(100)] | None = None
+    price: Amount = None
+    currency: Currency = "USD"
 
 
 class UserRecord(_Record):
@@ -212,6 +238,9 @@ class DealRecord(_Record):
     owner: ExtId | None = None
     expected_close: date | None = None
     lost_reason: Annotated[str, _s(500)] | None = None
+    product: ExtId | None = None
+    quantity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    forecast_category: Literal["pipeline", "best_case", "commit"] | None = None
     created_at: When | None = None
     closed_at: When | None = None
 
@@ -265,7 +294,9 @@ class ReminderRecord(_Record):
 
 
 Record = Annotated[
-    TeamRecord
+    RegionRecord
+    | TeamRecord
+    | ProductRecord
     | UserRecord
     | IdentityRecord
     | CustomerRecord
@@ -314,7 +345,8 @@ def _column(record_field: str) -> str:
 SPECS: dict[str, _Spec] = {
     s.rtype: s
     for s in (
-        _Spec("team", Team, ("external_id", "name")),
+        _Spec("region", Region, ("external_id", "name")),
+        _Spec("team", Team, ("external_id", "name", "region")),
         _Spec(
             "user",
             User,
@@ -332,6 +364,7 @@ SPECS: dict[str, _Spec] = {
             Contact,
             ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
         ),
+        _Spec("product", Product, ("external_id", "name", "series", "price", "currency")),
         _Spec(
             "deal",
             Deal,
@@ -345,6 +378,9 @@ SPECS: dict[str, _Spec] = {
                 "owner",
                 "expected_close",
                 "lost_reason",
+                "product",
+                "quantity",
+                "forecast_category",
                 "created_at",
                 "closed_at",
             ),
@@ -830,7 +866,7 @@ class _Importer:
                 out[f"{f}_id"] = None if value is None else self.ids[_REFS[f]][value]
             else:
                 out[f] = value
-        if spec.rtype == "customer" and "name" in out:
+        if spec.rtype in ("customer", "product") and "name" in out:
             out["name_key"] = name_key(out["name"])
         if spec.rtype == "deal" and "title" in out:
             out["title_key"] = name_key(out["title"])

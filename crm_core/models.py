@@ -115,9 +115,39 @@ class Team(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The regional office the team works from; reports group by it.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(back_populates="team")
+    region: Mapped[Region | None] = relationship()
+
+
+class Region(Base):
+    """A sales region (a regional office); teams belong to one."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Product(Base):
+    """An item on the price list; a deal may name one."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Normalised name for lookup (`GTXPro` and `gtx pro` find `GTX Pro`).
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    series: Mapped[str | None] = mapped_column(String(100))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class User(Base):
@@ -218,12 +248,17 @@ class Deal(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     expected_close: Mapped[date | None] = mapped_column(Date)
     lost_reason: Mapped[str | None] = mapped_column(String(500))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    # pipeline / best_case / commit, set by hand; None follows the stage's probability band.
+    forecast_category: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="deals")
     owner: Mapped[User] = relationship()
+    product: Mapped[Product | None] = relationship()
     history: Mapped[list[StageChange]] = relationship(
         back_populates="deal", order_by="StageChange.changed_at"
     )
