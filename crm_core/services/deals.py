@@ -159,3 +159,21 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
         .limit(limit)
     ).all()
     return [(deal, customer) for deal, customer in rows]
+
+
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit")
+
+
+def set_forecast_category(ctx: Ctx, deal: Deal, category: str | None) -> None:
+    """Put an open deal in a forecast category, or (None) let its stage decide again."""
+    ensure_customer_access(ctx.actor, deal.customer)
+    if category is not None and category not in FORECAST_CATEGORIES:
+        raise Invalid("error.forecast_category", value=category)
+    if _stage_closed(ctx, deal.stage):
+        raise Invalid("error.forecast_closed", title=deal.title, stage=deal.stage)
+    if deal.forecast_category == category:
+        return
+    before = audit.snapshot(deal)
+    deal.forecast_category = category
+    deal.updated_at = ctx.now()
+    audit.record(ctx.session, ctx.actor, "deal.forecast", deal, before)

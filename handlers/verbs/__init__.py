@@ -15,6 +15,7 @@ from handlers.verbs import (
     meta,
     pipeline,
     reminders,
+    reports,
 )
 
 
@@ -27,6 +28,7 @@ def all_verbs() -> list[Verb]:
         *ask.VERBS,
         *deals.VERBS,
         *pipeline.VERBS,
+        *reports.VERBS,
         *reminders.VERBS,
         *digests.VERBS,
         *links.VERBS,
