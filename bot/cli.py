@@ -560,3 +560,102 @@ def index_status(settings: Settings, as_json: bool) -> None:
         click.echo(f"Last indexed: {data['last_indexed']}")
     if st.last_error:
         click.echo(f"Last error: {st.last_error} (changes are kept and retried)")
+
+
+REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(REPORTS))
+@click.option(
+    "--by",
+    "dim",
+    type=click.Choice(
+        ["rep", "team", "manager", "region", "product", "industry", "month", "quarter"]
+    ),
+    default=None,
+    help="Group rows by this (win-rate and cycle).",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option(
+    "--currency", default=None, help="Report in this currency (default: the configured one)."
+)
+@click.option("--as", "who", required=True, help="Report as this user (handle, email or name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def report(
+    settings: Settings,
+    name: str,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    currency: str | None,
+    who: str,
+    as_json: bool,
+) -> None:
+    """A report as the user sees it: --from/--to filter close dates (forecast: expected close)."""
+    from datetime import timedelta
+
+    from crm_core.analytics.activity import activity
+    from crm_core.analytics.as_json import Report, report_json
+    from crm_core.analytics.cycle import cycle
+    from crm_core.analytics.forecast import forecast
+    from crm_core.analytics.funnel import funnel
+    from crm_core.analytics.periods import ALL_TIME, between, parse_period
+    from crm_core.analytics.scope import Dim
+    from crm_core.analytics.win_rate import win_rate
+    from crm_core.context import Ctx
+
+    if dim and name not in ("win-rate", "cycle"):
+        _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
+    app = _app(settings)
+    user_id = _user_id(app, who)
+    dispatcher = app.dispatcher
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            actor = session.get(User, user_id)
+            assert actor is not None
+            ctx = Ctx(
+                session,
+                actor,
+                app.pipeline,
+                dispatcher.default_currency,
+                dispatcher.clock,
+                settings=settings,
+            )
+            today = ctx.now().astimezone(ctx.tz).date()
+            given = start is not None or end is not None
+            period = between(start.date() if start else None, end.date() if end else None)
+            group = Dim(dim) if dim else None
+            result: Report
+            if name == "win-rate":
+                result = win_rate(
+                    ctx, dim=group, period=period if given else ALL_TIME, currency=currency
+                )
+            elif name == "funnel":
+                result = funnel(ctx, period=period if given else ALL_TIME, currency=currency)
+            elif name == "cycle":
+                result = cycle(
+                    ctx, dim=group, period=period if given else ALL_TIME, currency=currency
+                )
+            elif name == "forecast":
+                default = parse_period("this quarter", today) or ALL_TIME
+                result = forecast(ctx, period if given else default, currency=currency)
+            else:
+                week = between(today - timedelta(days=6), today)
+                result = activity(ctx, period if given else week)
+            data = report_json(name, result)
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{name} · {data['currency'] or ''} · {data['period']['from']} – {data['period']['to']}"
+    )
+    for row in data["rows"]:
+        measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
+        click.echo(f"  {row['group']}: {measures}")
+    click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))

@@ -392,7 +392,7 @@ def activity_reply(req: Request, spec: Spec) -> Reply:
     rep: ActivityReport = activity(req.ctx, period)
 
     def line(kinds: dict[str, int], moved: int, won: int, lost: int) -> str:
-        logged = " · ".join(f"{n} {fmt.kind(t, k)}" for k, n in kinds.items() if n)
+        logged = " · ".join(f"{fmt.kind(t, k)} {n}" for k, n in kinds.items() if n)
         return t(
             "report.activity_counts",
             logged=logged or t("report.no_notes"),
