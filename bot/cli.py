@@ -212,12 +212,40 @@ def link_code(settings: Settings, who: str, admin: str | None) -> None:
 
 
 @main.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Import CSV files through this TOML column mapping instead of a JSON Lines file.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The folder holding the mapping's CSV files (default: the mapping's folder).",
+)
 @click.pass_obj
-def import_(settings: Settings, path: Path) -> None:
-    """Import a JSON Lines file (idempotent; all or nothing)."""
+def import_(
+    settings: Settings, path: Path | None, mapping: Path | None, data_dir: Path | None
+) -> None:
+    """Import a JSON Lines file, or CSV files with --mapping (idempotent; all or nothing)."""
     from crm_core.exchange import ImportFailed, import_jsonl
 
+    if mapping is not None:
+        if path is not None:
+            _fail("Give either a JSON Lines file or --mapping, not both.")
+        _import_csv(settings, mapping, data_dir or mapping.parent)
+        return
+    if path is None:
+        _fail(
+            "Say what to import: crmbot import FILE.jsonl, "
+            "or crmbot import --mapping FILE.toml --data DIR"
+        )
+        return
     app = _app(settings)
     try:
         with db.unit_of_work(app.session_factory) as session, path.open(encoding="utf-8") as f:
@@ -227,6 +255,22 @@ def import_(settings: Settings, path: Path) -> None:
             click.echo(f"{path}:{line}: {reason}", err=True)
         _fail(f"Nothing was imported: {len(exc.errors)} bad line(s).")
     click.echo(str(report))
+
+
+def _import_csv(settings: Settings, mapping: Path, data_dir: Path) -> None:
+    from crm_core.csv_import import MappingFailed, import_csv
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            report = import_csv(session, mapping, data_dir, stages=app.pipeline.stages)
+    except MappingFailed as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        _fail(f"Nothing was imported: {len(exc.problems)} problem(s).")
+        return
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command()
