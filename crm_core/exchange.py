@@ -40,6 +40,7 @@ from crm_core.models import (
     Interaction,
     InteractionKind,
     Product,
+    Quota,
     Region,
     Reminder,
     ReminderStatus,
@@ -65,6 +66,7 @@ TYPES: tuple[str, ...] = (
     "stage_change",
     "interaction",
     "reminder",
+    "quota",
 )
 MAX_ERRORS = 50
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -293,6 +295,18 @@ class ReminderRecord(_Record):
     explicit_time: bool = False
 
 
+class QuotaRecord(_Record):
+    """What a user should win in [period_start, period_end), in one currency."""
+
+    type: Literal["quota"]
+    external_id: ExtId
+    user: ExtId
+    period_start: date
+    period_end: date
+    amount: Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2), AfterValidator(_cents)]
+    currency: Currency = "USD"
+
+
 Record = Annotated[
     RegionRecord
     | TeamRecord
@@ -304,7 +318,8 @@ Record = Annotated[
     | DealRecord
     | StageChangeRecord
     | InteractionRecord
-    | ReminderRecord,
+    | ReminderRecord
+    | QuotaRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -422,6 +437,11 @@ SPECS: dict[str, _Spec] = {
                 "recurrence",
                 "explicit_time",
             ),
+        ),
+        _Spec(
+            "quota",
+            Quota,
+            ("external_id", "user", "period_start", "period_end", "amount", "currency"),
         ),
     )
 }

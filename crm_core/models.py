@@ -427,6 +427,26 @@ class ProcessedDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class Quota(Base):
+    """What a person should win in a period (a quarter, a month, a year), in one currency."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("user_id", "period_start", "period_end", "currency"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    # The day after the period's last day.
+    period_end: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 # --- reminders and digests ---
 
 

@@ -38,6 +38,8 @@ def _win(row: WinRateRow) -> dict[str, Any]:
         "lost": row.lost,
         "win_rate": number(row.win_rate),
         "won_value": number(row.won_value),
+        "quota": number(row.quota),
+        "attainment": number(row.attainment),
     }
 
 
@@ -117,6 +119,8 @@ def report_json(name: str, report: Report) -> dict[str, Any]:
             ],
         }
         out["undated"] = report.undated
+        out["quota"] = number(report.quota)
+        out["attainment"] = number(report.attainment)
     else:
         out["currency"] = None
         out["rows"] = [{"group": r.group, "team": r.team, **_activity(r)} for r in report.rows]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import extract, func, select
 
 from crm_core.analytics.periods import Period, add_months, month_start
+from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import CENT, in_period, money, scope_filter
 from crm_core.analytics.win_rate import other_currencies
 from crm_core.context import Ctx
@@ -94,6 +95,13 @@ class ForecastReport:
     overdue_amount: Decimal
     undated: int
     other_currencies: dict[str, int] = field(default_factory=dict)
+    # Quotas of the people in view inside the period, in the report's currency.
+    quota: Decimal | None = None
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Won + commit (the commit roll-up) against the quota."""
+        return attainment(self.total.commit, self.quota)
 
 
 def _month(year: Any, month: Any) -> str:
@@ -210,4 +218,5 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         money(overdue_total),
         undated,
         others,
+        quota_by_group(ctx, None, period, currency).get(None),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from crm_core.analytics.periods import ALL_TIME, Period
+from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import (
     Dim,
     Namer,
@@ -31,11 +32,18 @@ class WinRateRow:
     won: int
     lost: int
     won_value: Decimal
+    # The group's quotas inside the report's period, in its currency (None: no quota).
+    quota: Decimal | None = None
 
     @property
     def win_rate(self) -> Decimal | None:
         """won / (won + lost), None when nothing closed."""
         return ratio(self.won, self.won + self.lost)
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Won value / quota."""
+        return attainment(self.won_value, self.quota)
 
 
 @dataclass
@@ -97,8 +105,16 @@ def win_rate(
             slot[2] += money(total)
         else:
             slot[1] += int(count)
+    quotas = quota_by_group(ctx, dim, period, currency)
+    if dim is not None:
+        # A group with a quota and nothing closed still shows, at 0% attainment.
+        for key in quotas:
+            acc.setdefault(key, [0, 0, Decimal(0)])
     namer.load(acc)
-    rows = [WinRateRow(namer.name(k), w, lost, v) for k, (w, lost, v) in acc.items()]
+    rows = [
+        WinRateRow(namer.name(k), w, lost, v, quotas.get(k) if dim else None)
+        for k, (w, lost, v) in acc.items()
+    ]
     if namer.chronological():
         rows.sort(key=lambda r: r.group or "")
     else:
@@ -108,6 +124,7 @@ def win_rate(
         sum(r.won for r in rows),
         sum(r.lost for r in rows),
         sum((r.won_value for r in rows), Decimal(0)),
+        (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
     )
     others = other_currencies(ctx, currency, conditions)
     return WinRateReport(currency, period, dim, rows if dim else [], total, others)

@@ -18,10 +18,12 @@ from crm_core.analytics.scope import DIM_WORDS, Dim, parse_dim
 from crm_core.analytics.win_rate import WinRateReport, win_rate
 from crm_core.errors import Invalid
 from crm_core.models import Role
-from crm_core.resolve import resolve_deal
+from crm_core.resolve import resolve_deal, resolve_user
 from crm_core.services.deals import set_forecast_category
+from crm_core.services.quotas import set_quota
 from crm_core.text import char_view
 from handlers import format as fmt
+from handlers.grammar import take_amount
 from handlers.registry import Handler, Verb
 from handlers.reply import Button, Field, Reply, Section
 from handlers.request import Request
@@ -213,6 +215,14 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
     t = req.t
     period = spec.period or ALL_TIME
     rep: WinRateReport = win_rate(req.ctx, dim=spec.dim, period=period, currency=spec.currency)
+
+    def quota_text(quota: Decimal | None, share: Decimal | None) -> str:
+        if quota is None:
+            return ""
+        return " · " + t(
+            "report.quota_attained", quota=fmt.money(quota, rep.currency), attained=pct(share)
+        )
+
     items = [
         t(
             "report.win_rate_row",
@@ -222,6 +232,7 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
             rate=pct(r.win_rate),
             value=fmt.money(r.won_value, rep.currency),
         )
+        + quota_text(r.quota, r.attainment)
         for r in rep.rows
     ]
     total = rep.total
@@ -231,6 +242,9 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
         Field(t("report.win_rate"), pct(total.win_rate)),
         Field(t("report.won_value"), fmt.money(total.won_value, rep.currency)),
     ]
+    if total.quota is not None:
+        fields.append(Field(t("report.quota"), fmt.money(total.quota, rep.currency)))
+        fields.append(Field(t("report.attainment"), pct(total.attainment)))
     text = _others(req, rep.other_currencies, "report win rate")
     if not total.won and not total.lost:
         text = (t("report.nothing_closed") + ("\n" + text if text else "")).strip()
@@ -446,6 +460,9 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
         Field(t("forecast.pipeline"), fmt.money(total.pipeline, cur)),
         Field(t("forecast.weighted"), fmt.money(total.weighted, cur)),
     ]
+    if rep.quota is not None:
+        fields.append(Field(t("report.quota"), fmt.money(rep.quota, cur)))
+        fields.append(Field(t("forecast.attainment"), pct(rep.attainment)))
     sections = []
     if rep.overdue_count:
         lines = [
@@ -521,6 +538,31 @@ def set_category(req: Request, args: str) -> Reply:
     return Reply(text=t("forecast.set", title=deal.title, id=deal.id, category=shown))
 
 
+def quota(req: Request) -> Reply:
+    """`quota @alice 2027-Q1 120000 USD`: set what a person should win in a period."""
+    t, ctx = req.t, req.ctx
+    parts = req.args.split(None, 1)
+    if len(parts) < 2:
+        raise Invalid("usage.quota")
+    who, rest = parts
+    period_text, amount, currency = take_amount(rest)
+    if amount is None:
+        raise Invalid("usage.quota")
+    period = parse_period(period_text, _today(req))
+    if period is None or period.start is None or period.end is None:
+        raise Invalid("error.quota_period", value=period_text)
+    user = resolve_user(ctx, who)
+    saved = set_quota(ctx, user, period.start, period.end, amount, currency or ctx.default_currency)
+    return Reply(
+        text=t(
+            "quota.set",
+            user=user.name,
+            period=period.label,
+            amount=fmt.money(saved.amount, saved.currency),
+        )
+    )
+
+
 def _named(name: str) -> Handler:
     def handler(req: Request) -> Reply:
         return run_report(req, parse_spec(req.args, _today(req), name=name))
@@ -530,6 +572,18 @@ def _named(name: str) -> Handler:
 
 
 VERBS = [
+    Verb(
+        "quota",
+        quota,
+        usage="quota @alice 2027-Q1 120000 USD",
+        examples=(
+            "quota @alice 2027-Q1 120000 USD",
+            "quota @dave next quarter 50k",
+            "配额 @alice 2027-Q1 120000 USD",
+        ),
+        writes=True,
+        aliases=("配额", "指标"),
+    ),
     Verb(
         "report",
         report,

@@ -37,6 +37,9 @@ def _loaded(cli: CliRunner, data_dir: Path) -> CliRunner:
     return cli
 
 
+NO_QUOTA = {"quota": None, "attainment": None}
+
+
 def report(cli: CliRunner, *args: str) -> dict[str, object]:
     """Run a report and parse its JSON."""
     result = invoke(cli, "report", *args, "--json")
@@ -63,15 +66,16 @@ def test_win_rate_json_has_the_documented_shape(cli: CliRunner, data_dir: Path) 
         "report": "win-rate",
         "currency": "USD",
         "rows": [
-            {"group": "North", "won": 2, "lost": 1, "win_rate": 0.6667, "won_value": 5000},
-            {"group": "South", "won": 1, "lost": 1, "win_rate": 0.5, "won_value": 5000},
+            {"group": "North", "won": 2, "lost": 1, "win_rate": 0.6667, "won_value": 5000}
+            | NO_QUOTA,
+            {"group": "South", "won": 1, "lost": 1, "win_rate": 0.5, "won_value": 5000} | NO_QUOTA,
         ],
-        "total": {"won": 3, "lost": 2, "win_rate": 0.6, "won_value": 10000},
+        "total": {"won": 3, "lost": 2, "win_rate": 0.6, "won_value": 10000} | NO_QUOTA,
         "period": {"from": "2026-10-01", "to": "2026-12-31"},
         "other_currencies": {"EUR": 1},
     }
     mine = report(cli, "win-rate", "--as", "alice")
-    assert mine["total"] == {"won": 2, "lost": 1, "win_rate": 0.6667, "won_value": 3000}
+    assert mine["total"] == {"won": 2, "lost": 1, "win_rate": 0.6667, "won_value": 3000} | NO_QUOTA
 
 
 def test_funnel_cycle_forecast_and_activity_json(cli: CliRunner, data_dir: Path) -> None:

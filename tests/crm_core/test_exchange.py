@@ -416,6 +416,14 @@ PRICED: list[dict[str, Any]] = [
         "quantity": 12,
         "forecast_category": "commit",
     },
+    {
+        "type": "quota",
+        "external_id": "q1",
+        "user": "alice",
+        "period_start": "2027-01-01",
+        "period_end": "2027-04-01",
+        "amount": "120000",
+    },
 ]
 
 
@@ -423,7 +431,16 @@ def test_regions_products_and_forecast_categories_round_trip(session_factory: Fa
     run_import(session_factory, lines(PRICED))
     first = run_export(session_factory)
     records = [json.loads(line) for line in first.splitlines()]
-    assert [r["type"] for r in records] == ["region", "team", "user", "customer", "product", "deal"]
+    assert [r["type"] for r in records] == [
+        "region",
+        "team",
+        "user",
+        "customer",
+        "product",
+        "deal",
+        "quota",
+    ]
+    assert records[6]["amount"] == "120000.00"
     assert records[1]["region"] == "central"
     assert records[4]["price"] == "4821.00"
     assert (records[5]["product"], records[5]["quantity"], records[5]["forecast_category"]) == (
@@ -442,6 +459,6 @@ def test_unknown_product_and_bad_category_are_refused(session_factory: Factory) 
     bad[5]["product"] = "gtx-max"
     bad.append({**PRICED[5], "external_id": "d2", "forecast_category": "maybe"})
     err = import_error(session_factory, lines(bad))
-    assert [n for n, _ in err.errors] == [6, 7]
+    assert [n for n, _ in err.errors] == [6, 8]
     assert "unknown product 'gtx-max'" in err.errors[0][1]
     assert sum(row_counts(session_factory).values()) == 0

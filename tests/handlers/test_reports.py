@@ -154,3 +154,43 @@ def test_bad_input_says_what_to_type_and_writes_nothing(bot: TestBot, text: str,
 def test_chinese_bad_input_is_answered_in_chinese(bot: TestBot) -> None:
     reply = bot("wei", "报表 赢单率 按颜色")
     assert reply.status == "error" and "无法按“颜色”分组" in reply.text
+
+
+def test_quotas_are_set_by_managers_and_show_as_attainment(bot: TestBot) -> None:
+    assert (
+        bot("bob", "quota @alice 2026-Q4 10000 USD").text
+        == "Alice's quota for 2026-Q4 is 10,000 USD."
+    )
+    assert bot("bob", "quota @carol this quarter 20k").status == "ok"
+    before = bot.count(AuditEntry)
+    refused = [
+        bot("alice", "quota @alice 2026-Q4 99 USD"),  # a rep
+        bot("bob", "quota @dave 2026-Q4 5000 USD"),  # not bob's team
+        bot("bob", "quota @alice 2026-Q4"),  # no amount
+        bot("bob", "quota @alice 2026-Q4 -5 USD"),
+    ]
+    assert [r.status for r in refused] == ["error"] * 4
+    assert "Only a manager or an admin" in refused[0].text
+    assert "not in your team" in refused[1].text
+    assert "quota @alice 2027-Q1 120000 USD" in refused[2].text
+    assert bot.count(AuditEntry) == before
+    assert bot("admin", "quota @dave 2026-Q4 5000 USD").status == "ok"
+    # Q4: Alice won d3 (2,000 of 10,000), Carol d4 (3,000 of 20,000), Dave d6 (5,000 of 5,000).
+    by_rep = bot("admin", "report win rate by rep this quarter")
+    assert by_rep.items == [
+        "Dave: 1 won · 1 lost · 50.0% · won 5,000 USD · quota 5,000 USD · 100.0% attained",
+        "Carol: 1 won · 1 lost · 50.0% · won 3,000 USD · quota 20,000 USD · 15.0% attained",
+        "Alice: 1 won · 0 lost · 100.0% · won 2,000 USD · quota 10,000 USD · 20.0% attained",
+    ]
+    assert [(f.label, f.value) for f in by_rep.fields[4:]] == [
+        ("Quota", "35,000 USD"),
+        ("Attainment", "28.6%"),
+    ]
+    # A period the quotas do not fit in shows none.
+    assert len(bot("admin", "report win rate by rep 2026-11").fields) == 4
+    # Bob's team: quotas 30,000; won 5,000 in Q4 plus o2 (6,000) and o3 (800) in commit.
+    fc = bot("bob", "forecast")
+    assert [(f.label, f.value) for f in fc.fields[-2:]] == [
+        ("Quota", "30,000 USD"),
+        ("Attainment (won + commit)", "39.3%"),
+    ]
