@@ -156,7 +156,9 @@ async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]
     ids: list[int] = []
     for out in messages:
         if out.photo is not None:
-            sent = await bot.send_photo(chat_id, out.photo, reply_markup=markup(out.keyboard))
+            sent = await bot.send_photo(
+                chat_id, out.photo, caption=out.caption or None, reply_markup=markup(out.keyboard)
+            )
         else:
             sent = await bot.send_message(
                 chat_id,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from crm_core.resolve import resolve_deal, resolve_user
 from crm_core.services.deals import set_forecast_category
 from crm_core.services.quotas import set_quota
 from crm_core.text import char_view
+from handlers import charts
 from handlers import format as fmt
 from handlers.grammar import take_amount
 from handlers.registry import Handler, Verb
@@ -86,6 +88,33 @@ class Spec:
     period: Period | None
     currency: str | None
     rest: str = ""
+    # Draw it as a chart (`chart ...`) rather than offer a Chart button.
+    chart: bool = False
+
+    def command(self) -> str:
+        """The request written back in the grammar (`win rate by month 2027-Q1 in USD`)."""
+        words = [self.name.replace("-", " ")]
+        if self.dim is not None:
+            words.append(f"by {self.dim.value}")
+        if self.period is ALL_TIME:
+            words.append("all")
+        elif self.period is not None:
+            words.append(period_text(self.period))
+        if self.currency:
+            words.append(f"in {self.currency}")
+        return " ".join(w for w in words if w)
+
+
+CHARTS = ("win-rate", "funnel", "forecast")
+
+
+def with_chart(req: Request, spec: Spec, reply: Reply, draw: Callable[[], bytes]) -> Reply:
+    """Attach the chart when one was asked for; otherwise offer a Chart button."""
+    if spec.chart:
+        reply.image = draw()
+    else:
+        reply.buttons.append(Button.run(req.t("button.chart"), "chart " + spec.command()))
+    return reply
 
 
 def _take_name(text: str) -> tuple[str | None, str]:
@@ -248,13 +277,14 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
     text = _others(req, rep.other_currencies, "report win rate")
     if not total.won and not total.lost:
         text = (t("report.nothing_closed") + ("\n" + text if text else "")).strip()
-    return Reply(
+    reply = Reply(
         title=_title(req, "report.win_rate_title", spec, period, rep.currency),
         items=items,
         fields=fields,
         text=text,
         shareable=True,
     )
+    return with_chart(req, spec, reply, lambda: charts.win_rate_chart(t, reply.title or "", rep))
 
 
 def funnel_reply(req: Request, spec: Spec) -> Reply:
@@ -297,7 +327,7 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
                 )
             )
     fields = [Field(t("report.deals"), str(rep.deals))]
-    return Reply(
+    reply = Reply(
         title=_title(req, "report.funnel_title", spec, period, rep.currency),
         items=items,
         fields=fields,
@@ -305,6 +335,7 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
         text=_others(req, rep.other_currencies, "report funnel"),
         shareable=True,
     )
+    return with_chart(req, spec, reply, lambda: charts.funnel_chart(t, reply.title or "", rep))
 
 
 def period_text(period: Period) -> str:
@@ -494,7 +525,7 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
     other = _others(req, rep.other_currencies, "forecast")
     if other:
         notes.append(other)
-    return Reply(
+    reply = Reply(
         title=_title(req, "forecast.title", spec, period, cur),
         items=items,
         fields=fields,
@@ -502,6 +533,7 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
         text="\n".join(notes),
         shareable=True,
     )
+    return with_chart(req, spec, reply, lambda: charts.forecast_chart(t, reply.title or "", rep))
 
 
 def forecast_verb(req: Request) -> Reply:
@@ -538,6 +570,16 @@ def set_category(req: Request, args: str) -> Reply:
     return Reply(text=t("forecast.set", title=deal.title, id=deal.id, category=shown))
 
 
+def chart(req: Request) -> Reply:
+    """`chart funnel`, `chart win rate by month`, `chart forecast`: the report as an image."""
+    if not req.args:
+        raise Invalid("usage.chart")
+    spec = parse_spec(req.args, _today(req))
+    if spec.name not in CHARTS or spec.rest:
+        raise Invalid("error.chart_unknown")
+    return run_report(req, replace(spec, chart=True))
+
+
 def quota(req: Request) -> Reply:
     """`quota @alice 2027-Q1 120000 USD`: set what a person should win in a period."""
     t, ctx = req.t, req.ctx
@@ -572,6 +614,14 @@ def _named(name: str) -> Handler:
 
 
 VERBS = [
+    Verb(
+        "chart",
+        chart,
+        usage="chart funnel|win rate [by DIM]|forecast [period]",
+        examples=("chart funnel", "chart win rate by month 2017", "chart forecast", "图表 漏斗"),
+        writes=False,
+        aliases=("图表",),
+    ),
     Verb(
         "quota",
         quota,
