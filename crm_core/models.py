@@ -481,6 +481,26 @@ class DigestLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class WeeklyReportLog(Base):
+    """A manager's weekly report to one target ("dm" or a team channel): claimed before sending."""
+
+    __tablename__ = "weekly_report_log"
+    __table_args__ = (UniqueConstraint("user_id", "week_start", "target"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The local Monday the report is sent on; it covers the seven days before.
+    week_start: Mapped[date] = mapped_column(Date)
+    # "dm", "slack:C0123" or "telegram:-100123".
+    target: Mapped[str] = mapped_column(String(200))
+    # "sending", "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class ChannelAlert(Base):
     """A deal move posted (or being posted) to a team channel: at most once per target."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -10,7 +12,7 @@ from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period
 from crm_core.analytics.scope import in_period
 from crm_core.context import Ctx
-from crm_core.models import Deal, Interaction, InteractionKind, StageChange, Team, User
+from crm_core.models import Customer, Deal, Interaction, InteractionKind, StageChange, Team, User
 
 
 @dataclass
@@ -99,3 +101,50 @@ def activity(ctx: Ctx, period: Period) -> ActivityReport:
         total.won += row.won
         total.lost += row.lost
     return ActivityReport(period, list(rows.values()), total)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A deal moved between stages."""
+
+    deal_id: int
+    title: str
+    customer: str
+    from_stage: str | None
+    to_stage: str
+    amount: Decimal | None
+    currency: str
+    at: datetime
+
+
+def stage_moves(ctx: Ctx, period: Period, *, limit: int = 20) -> tuple[list[Move], int]:
+    """Deals the actor may see that changed stage in the period (newest first), and how many."""
+    start, end = period.bounds(ctx.tz)
+    where = [
+        StageChange.from_stage.is_not(None),
+        *in_period(StageChange.changed_at, start, end),
+    ]
+    if visible_owner_ids(ctx.actor) is not None:
+        where.append(Deal.customer_id.in_(visible_customer_ids(ctx.actor)))
+    total = int(
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(StageChange)
+            .join(Deal, Deal.id == StageChange.deal_id)
+            .where(*where)
+        )
+        or 0
+    )
+    rows = ctx.session.execute(
+        select(StageChange, Deal, Customer.name)
+        .join(Deal, Deal.id == StageChange.deal_id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(*where)
+        .order_by(StageChange.changed_at.desc(), StageChange.id.desc())
+        .limit(limit)
+    ).all()
+    moves = [
+        Move(d.id, d.title, name, c.from_stage, c.to_stage, d.amount, d.currency, c.changed_at)
+        for c, d, name in rows
+    ]
+    return moves, total
