@@ -235,6 +235,8 @@ class Deal(Base):
         Index("ix_deals_stage_customer", "stage", "customer_id"),
         # Covers the whole-company pipeline report: an index-only scan, no table reads.
         Index("ix_deals_stage_currency_amount", "stage", "currency", "amount"),
+        # The forecast's overdue list: open deals by expected close.
+        Index("ix_deals_expected_close", "expected_close"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)

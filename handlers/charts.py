@@ -50,9 +50,10 @@ def _figure() -> Iterator[tuple[Figure, Any]]:
         yield fig, ax
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, *, bottom: float = 0.12, left: float = 0.1) -> bytes:
     out = io.BytesIO()
-    fig.tight_layout()
+    # Fixed margins: tight_layout measures every label by drawing twice (2/3 of the time).
+    fig.subplots_adjust(left=left, right=0.97, top=0.9, bottom=bottom)
     fig.savefig(out, format="png")
     return out.getvalue()
 
@@ -72,7 +73,7 @@ def funnel_chart(t: Translator, title: str, report: FunnelReport) -> bytes:
         ax.set_xlabel(t("chart.deals"))
         ax.set_title(title)
         ax.set_xlim(0, max(reached or [0]) * 1.25 or 1)
-        return _png(fig)
+        return _png(fig, left=0.16)
 
 
 def win_rate_chart(t: Translator, title: str, report: WinRateReport) -> bytes:
@@ -94,9 +95,12 @@ def win_rate_chart(t: Translator, title: str, report: WinRateReport) -> bytes:
         ax.set_ylim(0, 100)
         ax.set_ylabel(t("chart.win_rate_pct"))
         ax.set_title(title)
-        if len(labels) > 6:
+        rotate = len(labels) > 6 or max((len(x) for x in labels), default=0) > 12
+        if rotate:
             ax.tick_params(axis="x", labelrotation=45)
-        return _png(fig)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
+        return _png(fig, bottom=0.3 if rotate else 0.12)
 
 
 def forecast_chart(t: Translator, title: str, report: ForecastReport) -> bytes:
@@ -115,4 +119,4 @@ def forecast_chart(t: Translator, title: str, report: ForecastReport) -> bytes:
         ax.set_title(title)
         ax.legend(frameon=False)
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
-        return _png(fig)
+        return _png(fig, left=0.13)

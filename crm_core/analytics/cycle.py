@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from crm_core.analytics.periods import ALL_TIME, Period
 from crm_core.analytics.scope import (
@@ -24,6 +25,8 @@ from crm_core.models import Deal, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
+# Times are summed as days since this moment (small numbers keep float sums exact enough).
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _days(values: list[float], how: str) -> Decimal | None:
@@ -117,7 +120,49 @@ def cycle(
 
 
 def stage_times(ctx: Ctx, period: Period, currency: str) -> list[StageTime]:
-    """Mean days deals spent in each open stage, from consecutive moves in their history."""
+    """Mean days deals spent in each open stage, from consecutive moves in their history.
+
+    A closed deal's history is a chain: every move out of a stage (its `from_stage`) follows the
+    move into it. So the days spent in stage S add up to the sum of the times of the moves out
+    of S minus the sum of the times of the moves into S, one grouped pass with no window
+    function. Where the counts of moves in and out differ (a history with gaps), the stage is
+    measured pair by pair instead.
+    """
+    closed = [*scope_filter(ctx), *closed_in(ctx, period), Deal.currency == currency]
+    at = days_between(ctx.session, literal(EPOCH), StageChange.changed_at)
+    stmt = (
+        select(StageChange.from_stage, StageChange.to_stage, func.count(), func.sum(at))
+        .join(Deal, Deal.id == StageChange.deal_id)
+        .where(*closed)
+        .group_by(StageChange.from_stage, StageChange.to_stage)
+    )
+    moved_in: dict[str, tuple[int, float]] = {}
+    moved_out: dict[str, tuple[int, float]] = {}
+    for from_stage, to_stage, n, total in ctx.session.execute(stmt):
+        for side, name in ((moved_in, to_stage), (moved_out, from_stage)):
+            if name is not None:
+                count, days = side.get(name, (0, 0.0))
+                side[name] = (count + int(n), days + float(total or 0))
+    out = []
+    gaps = []
+    for stage in ctx.pipeline.open_stages:
+        n_in, t_in = moved_in.get(stage.name, (0, 0.0))
+        n_out, t_out = moved_out.get(stage.name, (0, 0.0))
+        if n_in != n_out:
+            gaps.append(stage)
+            continue
+        mean = None if not n_out else Decimal(str(max((t_out - t_in) / n_out, 0.0))).quantize(TENTH)
+        out.append(StageTime(stage, n_out, mean))
+    if gaps:
+        paired = {s.stage.name: s for s in _paired_stage_times(ctx, closed)}
+        out += [paired[s.name] for s in gaps]
+        order = {s.name: s.order for s in ctx.pipeline.stages}
+        out.sort(key=lambda s: order[s.stage.name])
+    return out
+
+
+def _paired_stage_times(ctx: Ctx, closed: list[Any]) -> list[StageTime]:
+    """Stage times from each move and the next one of the same deal (a window function)."""
     following = (
         func.lead(StageChange.changed_at)
         .over(partition_by=StageChange.deal_id, order_by=(StageChange.changed_at, StageChange.id))
@@ -126,7 +171,7 @@ def stage_times(ctx: Ctx, period: Period, currency: str) -> list[StageTime]:
     moves = (
         select(StageChange.to_stage, StageChange.changed_at, following)
         .join(Deal, Deal.id == StageChange.deal_id)
-        .where(*scope_filter(ctx), *closed_in(ctx, period), Deal.currency == currency)
+        .where(*closed)
         .subquery()
     )
     took = days_between(ctx.session, moves.c.changed_at, moves.c.left_at)

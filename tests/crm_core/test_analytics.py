@@ -510,3 +510,42 @@ def test_unreadable_periods_are_refused(phrase: str) -> None:
     with pytest.raises(Invalid) as info:
         parse_period(phrase, date(2026, 11, 23))
     assert info.value.key == "error.report_period"
+
+
+def test_stage_times_survive_a_history_with_a_gap(ctx_for: Any, session_factory: Factory) -> None:
+    """g1 went lead -> (unrecorded) -> qualified -> won: measured move by move, not summed."""
+    gap = [
+        {
+            "type": "deal",
+            "external_id": "g1",
+            "customer": "acme",
+            "title": "Gap",
+            "amount": "1",
+            "stage": "won",
+            "owner": "alice",
+            "created_at": "2026-10-01T00:00:00Z",
+            "closed_at": "2026-10-11T00:00:00Z",
+        },
+        {
+            "type": "stage_change",
+            "external_id": "g1-0",
+            "deal": "g1",
+            "to_stage": "lead",
+            "changed_at": "2026-10-01T00:00:00Z",
+        },
+        {
+            "type": "stage_change",
+            "external_id": "g1-1",
+            "deal": "g1",
+            "from_stage": "qualified",
+            "to_stage": "won",
+            "changed_at": "2026-10-11T00:00:00Z",
+        },
+    ]
+    with unit_of_work(session_factory) as session:
+        import_jsonl(session, (json.dumps(r) for r in gap), stages=DEFAULT_STAGES)
+    stages = {s.stage.name: (s.moves, s.mean_days) for s in cycle(ctx_for("admin")).stages}
+    # Lead: the seven moves before plus g1's ten days to its next recorded move.
+    assert stages["lead"] == (8, Decimal("10.6"))
+    assert stages["qualified"] == (2, Decimal("6.5"))
+    assert stages["proposal"] == (2, Decimal("13.0"))

@@ -55,11 +55,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("forecast_category", sa.String(16), nullable=True))
         batch.create_foreign_key("fk_deals_product_id_products", "products", ["product_id"], ["id"])
         batch.create_index("ix_deals_product_id", ["product_id"])
+        batch.create_index("ix_deals_expected_close", ["expected_close"])
 
 
 def downgrade() -> None:
     """Revert this migration."""
     with op.batch_alter_table("deals") as batch:
+        batch.drop_index("ix_deals_expected_close")
         batch.drop_index("ix_deals_product_id")
         batch.drop_constraint("fk_deals_product_id_products", type_="foreignkey")
         batch.drop_column("forecast_category")
