@@ -17,13 +17,14 @@ from crm_core.access import (
 )
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, Deal, StageChange, User
+from crm_core.models import Customer, Deal, Product, StageChange, User
 from crm_core.stages import Stage
 from crm_core.text import name_key
 
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_TITLE = 300
 MAX_REASON = 500
+MAX_QUANTITY = 10_000_000
 
 
 def create_deal(
@@ -36,8 +37,13 @@ def create_deal(
     expected_close: date | None = None,
     stage: str | None = None,
     owner: User | None = None,
+    product: Product | None = None,
+    quantity: int | None = None,
 ) -> Deal:
-    """Open a deal on a customer; its first stage is recorded in the history."""
+    """Open a deal on a customer; its first stage is recorded in the history.
+
+    With a product and no amount, the amount is the product's price times the quantity.
+    """
     ensure_customer_access(ctx.actor, customer)
     title = " ".join(title.split())
     if not title:
@@ -61,6 +67,11 @@ def create_deal(
         raise Invalid("error.deal_owner_cannot_see", owner=owner.name, customer=customer.name)
     if currency is not None and currency.upper() not in list_currencies():
         raise Invalid("error.currency_invalid", value=currency)
+    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+        raise Invalid("error.quantity_invalid", value=str(quantity))
+    if product is not None and amount is None and product.price is not None:
+        amount = product.price * (quantity or 1)
+        currency = currency or product.currency
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
         if other.title_key == key and not _stage_closed(ctx, other.stage):
@@ -75,6 +86,8 @@ def create_deal(
         stage=target.name,
         owner_id=owner.id,
         expected_close=expected_close,
+        product_id=product.id if product is not None else None,
+        quantity=quantity,
         created_at=now,
         updated_at=now,
     )

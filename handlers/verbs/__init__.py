@@ -14,6 +14,7 @@ from handlers.verbs import (
     links,
     meta,
     pipeline,
+    products,
     reminders,
     reports,
 )
@@ -29,6 +30,7 @@ def all_verbs() -> list[Verb]:
         *deals.VERBS,
         *pipeline.VERBS,
         *reports.VERBS,
+        *products.VERBS,
         *reminders.VERBS,
         *digests.VERBS,
         *links.VERBS,

@@ -85,6 +85,7 @@ BAD = [
     ("funnel by team", "Only `report win rate` and `report cycle` take `by"),
     ("win rate by colour", "can't group by “colour”"),
     ("quota @alice someday 100 USD", "can't read the period “someday”"),
+    ("products please", "Type `products`"),
     ("link code for carol", "Only an admin"),
     ("help frobnicate", "`help`"),
     ("whoami now", "Type `whoami`"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Deal
+from crm_core.models import AuditEntry, Deal, Product
 from tests.conftest import TestBot
 from tests.crm_core.test_analytics import load_book
 
@@ -194,3 +194,25 @@ def test_quotas_are_set_by_managers_and_show_as_attainment(bot: TestBot) -> None
         ("Quota", "30,000 USD"),
         ("Attainment (won + commit)", "39.3%"),
     ]
+
+
+def test_products_and_deals_that_name_one(bot: TestBot) -> None:
+    assert bot("alice", "products").items == ["Gadget · 1,000 USD", "Widget · 100 USD"]
+    assert bot("wei", "价格表").title == "价格表（2 个产品）"
+    made = bot("alice", "new deal Acme: 12 units widget close 2027-01-15")
+    assert made.status == "ok", made.text
+    deals = select(Deal.amount, Deal.quantity, Product.name).join(
+        Product, Product.id == Deal.product_id
+    )
+    assert bot.rows(deals.where(Deal.title == "12 units widget")) == [(1200, 12, "Widget")]
+    assert bot("alice", "new deal Delta: Rollout 5000 USD product gadget").status == "ok"
+    assert bot.rows(deals.where(Deal.title == "Rollout")) == [(5000, None, "Gadget")]
+    before = bot.count(Deal)
+    refused = bot("alice", "new deal Acme: Spares product Gizmo")
+    assert refused.status == "error"
+    assert "no product “Gizmo”" in refused.text and "Gadget, Widget" in refused.text
+    assert bot.count(Deal) == before
+    # Sold by product: the new deals count in win rate by product once won.
+    assert bot("alice", "move 12 units widget to won").status == "ok"
+    row = next(i for i in bot("alice", "report win rate by product").items if "Widget" in i)
+    assert row == "Widget: 2 won · 0 lost · 100.0% · won 2,200 USD"
