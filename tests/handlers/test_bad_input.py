@@ -86,6 +86,7 @@ BAD = [
     ("win rate by colour", "can't group by “colour”"),
     ("quota @alice someday 100 USD", "can't read the period “someday”"),
     ("products please", "Type `products`"),
+    ("chart cycle", "There is a chart for the funnel"),
     ("link code for carol", "Only an admin"),
     ("help frobnicate", "`help`"),
     ("whoami now", "Type `whoami`"),
