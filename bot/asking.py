@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import App, build
-from crm_core import db
+from crm_core import db, rules
 from crm_core.access import visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import CrmError
@@ -82,6 +82,10 @@ def ask_one(
     now: datetime | None = None,
 ) -> tuple[Answer, Translator]:
     """Answer one question as a user; CrmError when the user or customer is unknown."""
+    # Arguments that were not UTF-8 arrive as lone surrogates; refuse them before any lookup.
+    rules.readable("question", question)
+    if customer_ref is not None:
+        rules.readable("customer", customer_ref)
     question = question.strip()
     if not question:
         raise AskInputError("the question is empty")

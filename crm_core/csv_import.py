@@ -32,7 +32,7 @@ SECTIONS: dict[str, set[str]] = {
     "regions": {"file", "name"},
     "teams": {"file", "key", "name", "region", "manager"},
     "users": {"file", "name", "team", "role", "email", "timezone"},
-    "products": {"file", "name", "series", "price"},
+    "products": {"file", "name", "family", "price"},
     "customers": {"file", "name", "owner", "industry", "city"},
     "deals": {
         "file",
@@ -373,9 +373,9 @@ class _Run:
                     "name": name,
                     "currency": currency,
                 }
-                series = self.value("products", "series", row)
-                if series:
-                    rec["series"] = series
+                family = self.value("products", "family", row)
+                if family:
+                    rec["family"] = family
                 if price is not None:
                     rec["price"] = str(price)
                 self.emit(rec, where)

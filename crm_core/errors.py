@@ -27,12 +27,6 @@ class Invalid(CrmError):
     """The input is wrong; the message says what to type instead."""
 
 
-def check_length(field: str, value: str | None, limit: int) -> None:
-    """Refuse a text longer than its column holds, naming the field."""
-    if value is not None and len(value.strip()) > limit:
-        raise Invalid("error.too_long", field=field, limit=limit)
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One possible match for an ambiguous name."""

@@ -27,7 +27,7 @@ from pydantic import (
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from crm_core import note_outbox
+from crm_core import note_outbox, rules
 from crm_core.audit import diff, jsonable
 from crm_core.errors import CrmError
 from crm_core.models import (
@@ -45,6 +45,7 @@ from crm_core.models import (
     Reminder,
     ReminderStatus,
     Role,
+    SchedulePrefs,
     StageChange,
     Team,
     User,
@@ -69,7 +70,7 @@ TYPES: tuple[str, ...] = (
     "quota",
 )
 MAX_ERRORS = 50
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
 _BATCH = 5000
 # Above this many wanted keys one scan of the table beats thousands of IN (...) queries.
@@ -90,7 +91,11 @@ _REFS = {
     "customer": "customer",
     "deal": "deal",
     "contact": "contact",
+    "created_by": "user",
+    "series": "reminder",
 }
+# Reference fields written after their whole type: a series names a reminder of the same file.
+_DEFERRED = {"series"}
 # Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
 _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
@@ -100,7 +105,13 @@ _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+05:00 is before the first moment Python can hold in UTC.
+        raise ValueError(
+            f"{value.isoformat()} is outside {rules.FIRST_DAY.year}..{rules.LAST_DAY.year}"
+        ) from None
 
 
 def _stage(value: str, info: ValidationInfo) -> str:
@@ -124,6 +135,13 @@ def _recurrence(value: str) -> str:
 
     parse_recurrence(value)  # raises ValueError naming the expected form
     return value.strip()
+
+
+def _clock(value: str) -> str:
+    from crm_core.settings import parse_clock
+
+    at = parse_clock(value)  # raises ValueError naming the expected form
+    return f"{at.hour:02d}:{at.minute:02d}"
 
 
 def _cents(value: Decimal | None) -> Decimal | None:
@@ -174,13 +192,24 @@ class ProductRecord(_Record):
     type: Literal["product"]
     external_id: ExtId
     name: Annotated[str, _s(200, 1)]
-    series: Annotated[str, _s(100)] | None = None
+    family: Annotated[str, _s(100)] | None = None
     price: Amount = None
     currency: Currency = "USD"
 
 
+class DigestSettings(_Record):
+    """A user's morning digest: local time (None: the configured default), days, or off."""
+
+    at: Annotated[str, AfterValidator(_clock)] | None = None
+    days: Literal["weekdays", "daily"] = "weekdays"
+    off: bool = False
+
+
 class UserRecord(_Record):
-    """A staff member; `team` is a team's external_id or name (unknown names create the team)."""
+    """A staff member; `team` is a team's external_id or name (unknown names create the team).
+
+    `digest` is present only for users who changed their digest settings.
+    """
 
     type: Literal["user"]
     external_id: ExtId
@@ -191,6 +220,7 @@ class UserRecord(_Record):
     timezone: TimezoneName = "UTC"
     locale: Annotated[str, _s(16, 1)] = "en"
     active: bool = True
+    digest: DigestSettings | None = None
 
 
 class IdentityRecord(_Record):
@@ -293,6 +323,9 @@ class ReminderRecord(_Record):
     recurrence: Annotated[str, AfterValidator(_recurrence)] | None = None
     # Whether a clock time was named (such reminders are sent even outside working hours).
     explicit_time: bool = False
+    # Who set it (a manager may remind a rep), and the first reminder of its recurring series.
+    created_by: ExtId | None = None
+    series: ExtId | None = None
 
 
 class QuotaRecord(_Record):
@@ -348,7 +381,7 @@ class _Spec:
     @cached_property
     def columns(self) -> tuple[str, ...]:
         """Columns the import writes besides the key (references as *_id, derived keys)."""
-        cols = [_column(f) for f in self.data_fields]
+        cols = [_column(f) for f in self.data_fields if f not in _DEFERRED]
         cols += [c for c in _DERIVED if c in self.table.c]
         return tuple(cols)
 
@@ -379,7 +412,7 @@ SPECS: dict[str, _Spec] = {
             Contact,
             ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
         ),
-        _Spec("product", Product, ("external_id", "name", "series", "price", "currency")),
+        _Spec("product", Product, ("external_id", "name", "family", "price", "currency")),
         _Spec(
             "deal",
             Deal,
@@ -436,6 +469,8 @@ SPECS: dict[str, _Spec] = {
                 "status",
                 "recurrence",
                 "explicit_time",
+                "created_by",
+                "series",
             ),
         ),
         _Spec(
@@ -480,7 +515,11 @@ def _live(spec: _Spec) -> list[Any]:
 
 
 def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
-    """id -> external_id for a table, giving rows without one a stable `type-id` and saving it."""
+    """id -> external_id for a table, giving rows without one a stable `type-id` and saving it.
+
+    Saved (and audited as `export.assign_id`) rather than computed on each export: a file
+    exported, edited and imported back must find these same rows again by their ids.
+    """
     t = spec.table
     rows = session.execute(select(t.c.id, t.c.external_id).where(*_live(spec)).order_by(t.c.id))
     ids: dict[int, str] = {}
@@ -507,15 +546,39 @@ def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
     if "updated_at" in t.c:
         values["updated_at"] = t.c.updated_at
     stmt = update(t).where(t.c.id == bindparam("b_id")).values(values)
+    now = utcnow()
+    audits = [
+        {
+            "at": now,
+            "actor_id": None,
+            "actor_label": "export",
+            "action": "export.assign_id",
+            "entity_type": t.name,
+            "entity_id": a["b_id"],
+            "changes": {"external_id": [None, a["b_ext"]]},
+        }
+        for a in assigned
+    ]
     for start in range(0, len(assigned), _BATCH):
         session.execute(stmt, assigned[start : start + _BATCH])
+        session.execute(insert(cast(Table, AuditEntry.__table__)), audits[start : start + _BATCH])
     return ids
+
+
+def _digest_out(prefs: SchedulePrefs) -> dict[str, Any]:
+    minute = prefs.digest_minute
+    return {
+        "at": None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}",
+        "days": prefs.digest_days,
+        "off": prefs.digest_off,
+    }
 
 
 def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
     """Write every record as JSON Lines in dependency order; returns counts per type."""
     counts: dict[str, int] = {}
     ext_of: dict[str, dict[int, str]] = {}
+    digests = {p.user_id: p for p in session.scalars(select(SchedulePrefs))}
     for spec in SPECS.values():
         t = spec.table
         if "external_id" in spec.key:
@@ -534,6 +597,8 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
                     record[f] = None if ref is None else ext_of[_REFS[f]][ref]
                 else:
                     record[f] = _out(values[f])
+            if spec.rtype == "user" and (prefs := digests.get(values["id"])) is not None:
+                record["digest"] = _digest_out(prefs)
             out.write(_dump(record))
             out.write("\n")
             n += 1
@@ -642,6 +707,58 @@ def _describe(exc: ValidationError, raw: str | bytes) -> str:
     return f"{_label(str(rtype), data)}: {'; '.join(reasons)}"
 
 
+def _optional(field: str, value: str | None, limit: int) -> None:
+    if value is not None:
+        rules.optional(field, value, limit)
+
+
+def _apply_rules(rec: Any) -> None:
+    """The checks chat makes before the same write (crm_core.rules); raises rules.Rule."""
+    for f, value in rec:
+        # Every text in every record: NUL cannot be stored on PostgreSQL, surrogates anywhere.
+        if isinstance(value, str):
+            rules.readable(f, value)
+    if rec.type == "team":
+        rules.name("name", rec.name, 200)
+    elif rec.type == "user":
+        rules.name("name", rec.name, 200)
+        rules.email(rec.email)
+        rec.locale = rules.locale(rec.locale)
+    elif rec.type == "customer":
+        rules.name("name", rec.name)
+        _optional("industry", rec.industry, rules.MAX_FIELD)
+        _optional("city", rec.city, rules.MAX_FIELD)
+        rules.tags(rec.tags)
+    elif rec.type == "contact":
+        rules.name("name", rec.name, 200)
+        _optional("title", rec.title, 200)
+        rules.email(rec.email)
+        if rec.birthday is not None and rec.birthday.year < 1900:
+            raise rules.Rule(
+                "error.contact_birthday_invalid",
+                f"birthday {rec.birthday.isoformat()} is before 1900",
+                value=rec.birthday.isoformat(),
+            )
+    elif rec.type == "deal":
+        rules.name("title", rec.title)
+        rules.currency(rec.currency)
+        if rec.amount is not None:
+            rules.amount(rec.amount)
+        if rec.expected_close is not None:
+            rules.day("expected_close", rec.expected_close)
+        for f in ("created_at", "closed_at"):
+            if getattr(rec, f) is not None:
+                rules.moment(f, getattr(rec, f))
+    elif rec.type == "stage_change":
+        rules.moment("changed_at", rec.changed_at)
+    elif rec.type == "interaction":
+        rules.text("text", rec.text, rules.MAX_NOTE, "error.log_text_missing")
+        rules.moment("occurred_at", rec.occurred_at)
+    elif rec.type == "reminder":
+        rules.text("text", rec.text, rules.MAX_REMINDER, "error.reminder_text_missing")
+        rules.moment("due_at", rec.due_at)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^\w]+", "-", fold(name)).strip("-")[:100] or "team"
 
@@ -699,6 +816,10 @@ class _Importer:
     def __init__(self, session: Session, stages: tuple[Stage, ...]) -> None:
         self.session = session
         self.stage_names = [s.name for s in stages]
+        self.stages = {s.name: s for s in stages}
+        self.user_active: dict[str, bool] = {}
+        # Row ids the batch writer found up to date (a later pass may still change them).
+        self.unchanged: dict[str, set[int]] = {t: set() for t in TYPES}
         self.errors = _Errors()
         self.records: dict[str, list[tuple[int, Any]]] = {t: [] for t in TYPES}
         self.in_file: dict[str, dict[Any, int]] = {t: {} for t in TYPES}
@@ -725,6 +846,12 @@ class _Importer:
             except ValidationError as exc:
                 self._note_broken(raw)
                 self.errors.add(lineno, _describe(exc, raw))
+                continue
+            try:
+                _apply_rules(rec)
+            except rules.Rule as broken:
+                self._note_broken(raw)
+                self.errors.add(lineno, f"{self._label(rec)}: {broken.reason}")
                 continue
             spec = SPECS[rec.type]
             key = _key_of(spec, rec)
@@ -777,6 +904,7 @@ class _Importer:
             for t in ("deal", "contact")
         }
         self._check_teams()
+        self.user_active = {rec.external_id: rec.active for _, rec in self.records["user"]}
         for rtype in TYPES:
             for lineno, rec in self.records[rtype]:
                 for f in SPECS[rtype].data_fields:
@@ -787,6 +915,9 @@ class _Importer:
                     if not self._known(target, value):
                         self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
                 self._check_consistency(lineno, rec)
+                self._check_owner(lineno, rec)
+        self._check_histories()
+        self._check_deactivated()
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -819,6 +950,64 @@ class _Importer:
                     exts.add(ext)
                     folded[fold(team)] = ext
             self.user_team[rec.external_id] = ext
+
+    def _active(self, user: str) -> bool:
+        """Whether the user is active once this file is in (unknown users are reported apart)."""
+        if user in self.user_active:
+            return self.user_active[user]
+        row = self.db["user"].get(user)
+        return True if row is None else bool(row["active"])
+
+    def _check_owner(self, lineno: int, rec: Any) -> None:
+        """Customers, open deals and pending reminders belong to active users, as in chat."""
+        owner = getattr(rec, "owner", None)
+        if rec.type == "deal":
+            stage = self.stages.get(rec.stage)
+            if stage is not None and stage.closed:
+                return  # history: a won or lost deal may have been a former colleague's
+        elif rec.type == "reminder":
+            if rec.status != ReminderStatus.pending:
+                return
+        elif rec.type != "customer":
+            return
+        if owner is not None and not self._active(owner):
+            self.errors.add(lineno, f"{self._label(rec)}: owner {owner!r} is not active")
+
+    def _check_histories(self) -> None:
+        """A deal's latest stage change in the file must end in the stage the deal is in."""
+        latest: dict[str, tuple[datetime, int, Any]] = {}
+        for lineno, rec in self.records["stage_change"]:
+            seen = latest.get(rec.deal)
+            if seen is None or rec.changed_at >= seen[0]:
+                latest[rec.deal] = (rec.changed_at, lineno, rec)
+        file_stage = {rec.external_id: rec.stage for _, rec in self.records["deal"]}
+        for deal, (_, lineno, rec) in latest.items():
+            row = self.db["deal"].get(deal)
+            stage = file_stage.get(deal) or (row["stage"] if row else None)
+            if stage is not None and rec.to_stage != stage:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)}: the latest move of deal {deal!r} ends in "
+                    f"{rec.to_stage!r} but the deal is in {stage!r}",
+                )
+
+    def _check_deactivated(self) -> None:
+        """A user the file makes inactive must not keep customers the file leaves them."""
+        in_file = set(self.in_file["customer"])
+        for lineno, rec in self.records["user"]:
+            row = self.db["user"].get(rec.external_id)
+            if rec.active or row is None:
+                continue
+            kept = self.session.scalars(
+                select(Customer.external_id).where(Customer.owner_id == row["id"])
+            ).all()
+            left = [c for c in kept if c is None or c not in in_file]
+            if left:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)}: cannot be made inactive while owning {len(left)} "
+                    "customer(s); give them to someone else in the same file",
+                )
 
     def _belongs(self, rtype: str, ext: str, customer: str) -> bool:
         """Whether the deal or contact `ext` is (or will be, after this file) `customer`'s."""
@@ -870,6 +1059,9 @@ class _Importer:
                 ]
             for start in range(0, len(items), _BATCH):
                 self._write_batch(SPECS[rtype], items[start : start + _BATCH])
+            if rtype == "user":
+                self._write_digests()
+        self._write_series()
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
 
@@ -877,6 +1069,8 @@ class _Importer:
         """Column values for the given record fields, references resolved to ids."""
         out: dict[str, Any] = {}
         for f in fields:
+            if f in _DEFERRED:
+                continue
             value = getattr(rec, f)
             if f == "team":
                 out["team_id"] = (
@@ -930,6 +1124,7 @@ class _Importer:
             }
             if not changes:
                 self.report.unchanged[spec.rtype] += 1
+                self.unchanged[spec.rtype].add(row["id"])
                 continue
             merged = {col: row[col] for col in columns}
             merged.update(values)
@@ -964,6 +1159,93 @@ class _Importer:
                 self.ids["interaction"][k] for k in insert_keys
             ]
             note_outbox.enqueue(self.session, changed, now=self.now)
+
+    def _changed(self, rtype: str, row_id: int) -> None:
+        """Count a row the batch writer saw unchanged as updated after all."""
+        if row_id in self.unchanged[rtype]:
+            self.unchanged[rtype].discard(row_id)
+            self.report.unchanged[rtype] -= 1
+            self.report.updated[rtype] += 1
+
+    def _write_digests(self) -> None:
+        """Digest settings of the users that carry them (a SchedulePrefs row each)."""
+        given = [rec for _, rec in self.records["user"] if rec.digest is not None]
+        if not given:
+            return
+        user_ids = [self.ids["user"][rec.external_id] for rec in given]
+        current = {
+            p.user_id: p
+            for p in self.session.scalars(
+                select(SchedulePrefs).where(SchedulePrefs.user_id.in_(user_ids))
+            )
+        }
+        audits = []
+        for rec, user_id in zip(given, user_ids, strict=True):
+            d = rec.digest
+            hour, _, minute = (d.at or "").partition(":")
+            new = {
+                "digest_minute": int(hour) * 60 + int(minute) if d.at else None,
+                "digest_days": d.days,
+                "digest_off": d.off,
+            }
+            prefs = current.get(user_id)
+            old = {k: getattr(prefs, k) for k in new} if prefs is not None else dict.fromkeys(new)
+            changes = {k: [old[k], v] for k, v in new.items() if old[k] != v}
+            if not changes:
+                continue
+            if prefs is None:
+                self.session.add(SchedulePrefs(user_id=user_id, updated_at=self.now, **new))
+            else:
+                for k, v in new.items():
+                    setattr(prefs, k, v)
+                prefs.updated_at = self.now
+            audits.append(
+                {
+                    "at": self.now,
+                    "actor_id": None,
+                    "actor_label": "import",
+                    "action": "import.update",
+                    "entity_type": SchedulePrefs.__tablename__,
+                    "entity_id": user_id,
+                    "changes": changes,
+                }
+            )
+            self._changed("user", user_id)
+        self.session.flush()
+        if audits:
+            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+
+    def _write_series(self) -> None:
+        """Reminders' series, once every reminder of the file has its id."""
+        given = [rec for _, rec in self.records["reminder"] if "series" in rec.model_fields_set]
+        if not given:
+            return
+        ids = [self.ids["reminder"][rec.external_id] for rec in given]
+        current: dict[int, int | None] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            rows = self.session.execute(
+                select(Reminder.id, Reminder.series_id).where(Reminder.id.in_(chunk))
+            )
+            current.update((row_id, series) for row_id, series in rows)
+        updates, audits = [], []
+        spec = SPECS["reminder"]
+        for rec, row_id in zip(given, ids, strict=True):
+            series = None if rec.series is None else self.ids["reminder"][rec.series]
+            if current[row_id] == series:
+                continue
+            updates.append({"b_id": row_id, "b_series": series})
+            audits.append(
+                self._audit("import.update", spec, row_id, {"series_id": [current[row_id], series]})
+            )
+            self._changed("reminder", row_id)
+        if updates:
+            t = spec.table
+            stmt = (
+                update(t).where(t.c.id == bindparam("b_id")).values(series_id=bindparam("b_series"))
+            )
+            self.session.execute(stmt, updates)
+            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
     def _fetch_ids(self, spec: _Spec, keys: list[Any]) -> dict[Any, int]:
         t = spec.table

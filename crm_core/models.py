@@ -144,7 +144,8 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # Normalised name for lookup (`GTXPro` and `gtx pro` find `GTX Pro`).
     name_key: Mapped[str] = mapped_column(String(200), index=True)
-    series: Mapped[str | None] = mapped_column(String(100))
+    # The product family or series ("GTX").
+    family: Mapped[str | None] = mapped_column(String(100))
     price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from crm_core import rules
+from crm_core.errors import Invalid
 from crm_core.text import to_simplified
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -22,12 +24,42 @@ _ZH_DAY = re.compile(
 )
 
 
+def out_of_range(value: str) -> rules.Rule:
+    """The refusal of a date at the ends of the calendar (year 1, 9999, a huge duration)."""
+    first, last = rules.FIRST_DAY.year, rules.LAST_DAY.year
+    return rules.Rule(
+        "error.date_out_of_range",
+        f"{value} is outside {first}..{last}",
+        value=value,
+        first=first,
+        last=last,
+    )
+
+
+def to_utc(local: datetime, tz: ZoneInfo, typed: str) -> datetime:
+    """A wall-clock time in `tz` as UTC; refuses times the zone skips and dates out of range."""
+    try:
+        moment = local.astimezone(UTC)
+        back = moment.astimezone(tz)
+    except OverflowError:
+        raise out_of_range(typed) from None
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        # 02:30 on the night clocks spring forward: dateparser and zoneinfo would say 03:30.
+        raise Invalid("error.time_not_exist", value=local.strftime("%Y-%m-%d %H:%M"), tz=tz.key)
+    if not rules.FIRST_DAY <= moment.date() <= rules.LAST_DAY:
+        raise out_of_range(typed)
+    return moment
+
+
 def _zh(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
     m = _ZH_DAY.match(to_simplified(text).replace(" ", ""))
     if not m:
         return None
     local = now.astimezone(tz)
-    day = local.date() + timedelta(days=_ZH_DAYS[m.group(1)])
+    try:
+        day = local.date() + timedelta(days=_ZH_DAYS[m.group(1)])
+    except OverflowError:
+        raise out_of_range(text) from None
     hour, minute = (local.hour, local.minute) if m.group(3) is None else (int(m.group(3)), 0)
     if m.group(4):
         minute = int(m.group(4))
@@ -63,7 +95,7 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime, *, prefer: str = "past") 
     if _ISO_MOMENT.match(text):
         # ISO dates are year-month-day, never a day-month swap of an impossible month.
         moment = _iso(text, tz)
-        return moment.astimezone(UTC) if moment else None
+        return to_utc(moment, tz, text) if moment else None
     found = _zh(text, tz, now)
     if found is None:
         local_now = now.astimezone(tz).replace(tzinfo=None)
@@ -80,7 +112,7 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime, *, prefer: str = "past") 
         if parsed is None:
             return None
         found = parsed.replace(tzinfo=tz)
-    return found.astimezone(UTC)
+    return to_utc(found, tz, text)
 
 
 def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date | None:

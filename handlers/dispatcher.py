@@ -10,6 +10,7 @@ from datetime import datetime
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError
@@ -116,6 +117,8 @@ class Dispatcher:
         text = text.strip()
         if not text:
             return Reply(text=t("error.empty"), status="info")
+        # Before any parsing: folding and the database choke on lone surrogates and NUL.
+        rules.readable("text", text)
         if len(text) > MAX_LINE:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         found = self.registry.match(text)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from crm_core.errors import Invalid
 from crm_core.models import InteractionKind
 from crm_core.text import char_view, fold
 
 _COLON = re.compile(r"[:：]")
 _COMMA = re.compile(r"[,，;；]")
 _QUOTED = re.compile(r'^["“]([^"”]+)["”]')
+_OPEN_QUOTE = ('"', "“")
+# Separators left at the end of a value by the `名称，行业：物流；城市：上海` form.
+_TRAILING_SEPARATORS = " ,，;；、"
 
 KIND_WORDS: dict[str, InteractionKind] = {
     **{k.value: k for k in InteractionKind},
@@ -73,10 +77,11 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     text = text.strip()
     quoted = _QUOTED.match(text)
     start = quoted.end(1) + 1 if quoted else 0
+    words = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+    # `city Shanghai`, `city: Shanghai`, and the form Chinese users type: `，城市：上海`
+    # (after a comma or semicolon a keyword counts only when a colon follows it).
     pattern = re.compile(
-        r"(?:^|\s)("
-        + "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-        + r")(?:\s+|$)",
+        rf"(?:(?:^|\s)({words})(?:\s*:\s*|\s+|$)|[,;、]\s*({words})\s*:\s*)",
         re.I,
     )
     view = char_view(text)
@@ -86,21 +91,28 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     for hit in pattern.finditer(view, start):
         if not view[: hit.start()].strip():
             continue  # a leading keyword starts the name itself ("Close the gap", "City Bank")
-        field = keywords[fold(hit.group(1))]
+        field = keywords[fold(hit.group(1) or hit.group(2))]
         if field not in seen:
             seen.add(field)
             pieces.append(hit)
     lead = text[: pieces[0].start()] if pieces else text
     for i, hit in enumerate(pieces):
         end = pieces[i + 1].start() if i + 1 < len(pieces) else len(text)
-        found[keywords[fold(hit.group(1))]] = text[hit.end() : end].strip()
-    return lead.strip(), found
+        value = text[hit.end() : end].strip()
+        found[keywords[fold(hit.group(1) or hit.group(2))]] = value.rstrip(_TRAILING_SEPARATORS)
+    return lead.strip().rstrip(_TRAILING_SEPARATORS) if pieces else lead.strip(), found
 
 
 def unquote(text: str) -> tuple[str, str]:
-    """A leading quoted part and the rest: `"Renewal 2027" 12k` -> (`Renewal 2027`, `12k`)."""
+    """A leading quoted part and the rest: `"Renewal 2027" 12k` -> (`Renewal 2027`, `12k`).
+
+    A quote that is opened and never closed is refused: guessing where the title ends would
+    swallow the amount into it.
+    """
     m = _QUOTED.match(text.strip())
     if not m:
+        if text.strip().startswith(_OPEN_QUOTE):
+            raise Invalid("error.quote_unbalanced")
         return text.strip(), ""
     return m.group(1).strip(), text.strip()[m.end(1) + 1 :].strip()
 

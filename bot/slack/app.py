@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -21,6 +22,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.bootstrap import App
 from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button, render
 from bot.slack.home import LOG_ACTION, home_view
+from bot.slack.markup import mentioned_users, mentions_as_handles, plain_text, unescape
 from bot.slack.modals import (
     CALLBACK,
     Checked,
@@ -48,6 +50,9 @@ COMMAND = "/crm"
 GLOBAL_SHORTCUT = "log_interaction"
 MESSAGE_SHORTCUT = "log_message"
 FIELD = "customer"
+# users.info look-ups for the names in a captured message: at most this many, this long in all.
+MAX_NAME_LOOKUPS = 20
+NAME_LOOKUP_SECONDS = 1.0
 Listener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
@@ -71,17 +76,18 @@ def api_error(exc: SlackApiError) -> str:
     return f"http_{getattr(exc.response, 'status_code', 'error')}"
 
 
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of &, < and > (and only those) in user text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def _response_url(body: dict[str, Any]) -> str | None:
     url = body.get("response_url")
     if isinstance(url, str) and url:
         return url
     urls = body.get("response_urls") or []
     return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
+
+
+def _built_permalink(channel: str, ts: str, body: dict[str, Any]) -> str:
+    """A message's link from its ids, for when chat.getPermalink has not answered (yet)."""
+    domain = (body.get("team") or {}).get("domain") or "app"
+    return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def _slack_user(body: dict[str, Any]) -> str | None:
@@ -121,6 +127,16 @@ class SlackAdapter:
         b.options(FIELD)(self._guarded(self.on_customer_options))
         b.view(CALLBACK)(self._guarded(self.on_log_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
+        # Last, so they only see what nothing above took: Bolt would answer 404 and Slack would
+        # show the person an error (a link button, an action id from an older release).
+        anything = re.compile(".*")
+        b.action(anything)(self.on_other)
+        b.shortcut(anything)(self.on_other)
+        b.view(anything)(self.on_other)
+        b.options(anything)(self.on_other_options)
+        # An event nothing listens to (a subscription added in the app's settings): a 404 would
+        # make Slack retry it and, in time, switch the event subscription off.
+        b.event(anything)(self.on_other)
         b.error(self.on_error)
 
     def _guarded(self, handler: Listener) -> Listener:
@@ -150,6 +166,53 @@ class SlackAdapter:
                 return None
             link_identity(session, PLATFORM, slack_id, user, actor_label="slack")
             return user.id, user.locale
+
+    def _linked(self, slack_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Slack id -> (handle, name) of the active crmbot users linked to these ids."""
+        out: dict[str, tuple[str, str]] = {}
+        with unit_of_work(self.crm.session_factory) as session:
+            for slack_id in slack_ids:
+                user = user_for(session, PLATFORM, slack_id)
+                if user is not None:
+                    out[slack_id] = (user.external_id, user.name)
+        return out
+
+    def _handles(self, slack_ids: list[str]) -> dict[str, str]:
+        return {k: handle for k, (handle, _) in self._linked(slack_ids).items()}
+
+    async def _slack_name(self, slack_id: str) -> str | None:
+        try:
+            info = await self.client.users_info(user=slack_id)
+        except SlackApiError as exc:
+            # Slack Connect users of another org, deleted users: the id stays.
+            log.info("users.info for a mention failed: %s", api_error(exc))
+            return None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.info("users.info for a mention failed: %s", type(exc).__name__)
+            return None
+        user = info.get("user") or {}
+        profile = user.get("profile") or {}
+        for name in (profile.get("real_name"), user.get("real_name"), profile.get("display_name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
+
+    async def _plain(self, text: str) -> str:
+        """A Slack message's text as a note: names for mentions, plain links, channels, entities."""
+        ids = mentioned_users(text)[:MAX_NAME_LOOKUPS]
+        linked = await asyncio.to_thread(self._linked, ids)
+        names = {k: name for k, (_, name) in linked.items()}
+        others = [i for i in ids if i not in names]
+        if others:
+            # Bounded: the modal must open within the trigger's 3 seconds.
+            tasks = [asyncio.ensure_future(self._slack_name(i)) for i in others]
+            done, pending = await asyncio.wait(tasks, timeout=NAME_LOOKUP_SECONDS)
+            for task in pending:
+                task.cancel()
+            for slack_id, task in zip(others, tasks, strict=True):
+                if task in done and (name := task.result()):
+                    names[slack_id] = name
+        return plain_text(text, names)
 
     async def who(self, slack_id: str) -> tuple[int, Translator] | None:
         """The CRM user behind a Slack user: linked before, or linked now by a unique email."""
@@ -195,26 +258,46 @@ class SlackAdapter:
         share: dict[str, Any] | None = None,
         public: bool = False,
     ) -> None:
-        """Send a reply where the request came from (response_url), else as a direct message."""
+        """Send a reply where the request came from (response_url), else as a direct message.
+
+        A response_url expires (30 minutes, 5 uses); when it fails the rest goes by DM.
+        """
         if reply.status == "duplicate":
             return
         image_id = await self.upload(reply.image) if reply.image else None
         url = _response_url(body)
         public = public or not reply.ephemeral
+        dm: str | None = None
         for message in render(reply, t, share=None if public else share, image_file_id=image_id):
-            if url:
-                resp = await AsyncWebhookClient(url).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="in_channel" if public else "ephemeral",
-                    replace_original=False,
-                )
-                if resp.status_code >= 400:
-                    raise RuntimeError(f"response_url answered {resp.status_code}")
-            else:
-                await self.client.chat_postMessage(
-                    channel=slack_id, text=message.text, blocks=message.blocks
-                )
+            if url and dm is None:
+                failed = await self._respond(url, message.text, message.blocks, public=public)
+                if failed is None:
+                    continue
+                log.warning("response_url failed (%s); answering by direct message", failed)
+                dm = await self._dm(slack_id)
+            await self.client.chat_postMessage(
+                channel=dm or slack_id, text=message.text, blocks=message.blocks
+            )
+
+    async def _respond(
+        self, url: str, text: str, blocks: list[dict[str, Any]], *, public: bool
+    ) -> str | None:
+        """Post to a response_url; None when it took it, else why not (for the log)."""
+        try:
+            resp = await AsyncWebhookClient(url, timeout=10).send(
+                text=text,
+                blocks=blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return type(exc).__name__
+        return f"http {resp.status_code}" if resp.status_code >= 400 else None
+
+    async def _dm(self, slack_id: str) -> str:
+        """The app's direct-message channel with a person."""
+        opened = await self.client.conversations_open(users=slack_id)
+        return str(opened["channel"]["id"])
 
     async def dispatch(self, command: Command) -> Reply:
         """Run the dispatcher in a worker thread: a slow query never blocks the event loop."""
@@ -246,8 +329,15 @@ class SlackAdapter:
             return
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
-        text = unescape(str(body.get("text") or "")).strip() or "help"
+        raw = str(body.get("text") or "")
+        text = unescape(raw).strip() or "help"
         found = self.crm.registry.match(text)
+        if mentioned_users(raw) and (found is None or found[0].name != "link"):
+            # `remind @bob ...` arrives as `<@UBOB|bob>`: the grammar names people by @handle.
+            # `link` keeps the mention: the Slack id is what it links.
+            handles = await asyncio.to_thread(self._handles, mentioned_users(raw))
+            text = unescape(mentions_as_handles(raw, handles.get)).strip()
+            found = self.crm.registry.match(text)
         if found is not None and found[0].name == "log" and not found[1]:
             origin = Origin(response_url=_response_url(body), channel=body.get("channel_id"))
             await self.client.views_open(
@@ -341,13 +431,14 @@ class SlackAdapter:
                 return None
             customer = session.get(Customer, note.customer_id)
             assert customer is not None
+            # A note from the modal alone has no message to point back to.
             return Reply(
                 text=t(
-                    "slack.already_logged",
+                    "slack.already_logged" if note.link else "slack.already_logged_form",
                     id=note.id,
                     customer=customer.name,
                     when=fmt.local_time(note.occurred_at, ctx.tz),
-                    link=note.link or "—",
+                    link=note.link or "",
                 ),
                 buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
                 status="info",
@@ -373,22 +464,42 @@ class SlackAdapter:
         if already is not None:
             await self.deliver(already, t, body, slack_id)
             return
-        # Open first: the trigger id is valid for 3 seconds, the permalink can wait.
-        link = await self._permalink(channel, ts, body)
-        origin = Origin(link=link, key=key, response_url=_response_url(body), channel=channel)
-        text = unescape(str(message.get("text") or ""))
-        await self.client.views_open(
+        # Open first: the trigger id is valid for 3 seconds and chat.getPermalink can take longer.
+        # The modal carries a link built from the ids until the real permalink replaces it.
+        origin = Origin(
+            link=_built_permalink(channel, ts, body),
+            key=key,
+            response_url=_response_url(body),
+            channel=channel,
+        )
+        text = await self._plain(str(message.get("text") or ""))
+        opened = await self.client.views_open(
             trigger_id=body["trigger_id"],
             view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
         )
+        link = await self._permalink(channel, ts)
+        if link is None or link == origin.link:
+            return
+        origin.link = link
+        view = opened.get("view") or {}
+        try:
+            # Same blocks and ids: Slack keeps what the person typed meanwhile.
+            await self.client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=log_view(t, text=text, kind=InteractionKind.chat, origin=origin),
+            )
+        except SlackApiError as exc:
+            # Submitted or closed already (or edited meanwhile): the built link stays.
+            log.info("log modal not updated with the permalink: %s", api_error(exc))
 
-    async def _permalink(self, channel: str, ts: str, body: dict[str, Any]) -> str:
+    async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(resp["permalink"])
-        except SlackApiError:
-            domain = (body.get("team") or {}).get("domain") or "app"
-            return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", api_error(exc))
+            return None
 
     async def on_customer_options(
         self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
@@ -425,18 +536,24 @@ class SlackAdapter:
             return
         await ack()
         origin = Origin.load(view.get("private_metadata"))
+        # One note per captured message, else per modal: a resubmitted view never logs twice.
+        key = origin.key or (f"slack:view:{view['id']}" if view.get("id") else None)
         command = Command(
             user_id,
             PLATFORM,
             text=checked.line,
             chat_id=origin.channel,
-            idempotency_key=origin.key,
+            idempotency_key=key,
             attachments=(SourceLink(origin.link),) if origin.link else (),
             delivery_id=f"view:{view['id']}" if view.get("id") else None,
         )
         reply = await self.dispatch(command)
         if reply.status == "duplicate":
-            return
+            # The same submission again: say which note holds it, so nobody logs it by hand.
+            already = await asyncio.to_thread(self._already, user_id, key) if key else None
+            if already is None:
+                return
+            reply = already
         if reply.status == "ok" and form.follow_up is not None and checked.customer_id:
             reply.items.append(await asyncio.to_thread(self._follow_up, user_id, checked, form))
         target = {"response_url": origin.response_url} if origin.response_url else {}
@@ -483,6 +600,16 @@ class SlackAdapter:
             )
             return
         await self.publish_home(slack_id, me[0])
+
+    async def on_other(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """An action, shortcut, view or event crmbot has no use for: acknowledged, nothing done."""
+        await ack()
+        log.info("ignored a Slack %s request nothing listens to", body.get("type"))
+
+    async def on_other_options(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Type-ahead for a field that is not crmbot's: no options."""
+        await ack(options=[])
+        log.info("ignored a Slack options request for action %s", body.get("action_id"))
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """The one error handler: log with traceback and a reference, apologise, keep serving."""

@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from telegram import BotCommand, Message, Update
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import BotCommand, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -35,7 +36,14 @@ from telegram.ext import (
 from bot.bootstrap import App
 from bot.telegram.core import PLATFORM, REPLY_BUTTON, STEP_BUTTON, Core, Who, locale_of
 from bot.telegram.render import Outgoing
-from bot.telegram.transport import NO_PREVIEW, PerChatUpdates, deliver, markup, webhook_secret
+from bot.telegram.transport import (
+    NO_PREVIEW,
+    PerChatUpdates,
+    deliver,
+    markup,
+    readable,
+    webhook_secret,
+)
 from crm_core.models import InteractionKind
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.when import parse_day
@@ -43,14 +51,16 @@ from handlers import format as fmt
 from handlers.grammar import take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
-from handlers.reply import Attachment, Button, Command, Field, Location, Reply
+from handlers.reply import Attachment, Button, Command, Field, File, Location, Photo, Reply
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Commands the adapter answers itself; a verb with one of these menu names is typed instead.
 OWN_COMMANDS = ("start", "link", "cancel")
 _MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+# A leading /word (any script) and the blanks after it.
+_SLASH_WORD = re.compile(r"^/\S*\s*")
 SHARE_WORDS = ("share", "分享")
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
@@ -105,21 +115,66 @@ def menu_name(verb: Verb) -> str:
     return name if _MENU_NAME.match(name) else ""
 
 
+def message_line(message: Message) -> tuple[str, tuple[MessageEntity, ...]]:
+    """A message's text and its entities; for a photo, document or voice note, its caption."""
+    if message.text is not None:
+        return message.text, message.entities
+    return message.caption or "", message.caption_entities
+
+
 def command_rest(message: Message) -> str:
     """What follows the leading /command (with its @botname) in a message, newlines kept."""
-    text = message.text or ""
-    entity = next((e for e in message.entities if e.type == "bot_command" and e.offset == 0), None)
+    text, entities = message_line(message)
+    entity = next((e for e in entities if e.type == "bot_command" and e.offset == 0), None)
     if entity is None:
-        return text.lstrip("/")
+        # Telegram marks only [A-Za-z0-9_] commands: `/客户 华东物流` comes without an entity.
+        return _SLASH_WORD.sub("", text, count=1).strip() if text.startswith("/") else text
     return text[entity.length :].strip()
 
 
-def command_word(message: Message | None) -> str | None:
-    """The leading command of a message without slash or @botname, lower case."""
-    if message is None or not message.text or not message.text.startswith("/"):
+def _slash_word(message: Message | None) -> str | None:
+    text = message_line(message)[0] if message is not None else ""
+    if not text.startswith("/"):
         return None
-    word = message.text[1:].split(maxsplit=1)[0] if len(message.text) > 1 else ""
-    return word.split("@", 1)[0].lower()
+    return text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+
+
+def command_word(message: Message | None) -> str | None:
+    """The leading command of a message (or caption) without slash or @botname, lower case."""
+    word = _slash_word(message)
+    return None if word is None else word.split("@", 1)[0].lower()
+
+
+def command_target(message: Message) -> str | None:
+    """The @botname a leading /command is addressed to (`/客户@crm_bot`), if any."""
+    word = _slash_word(message)
+    return word.split("@", 1)[1] if word and "@" in word else None
+
+
+class UnmarkedCommand(filters.MessageFilter):
+    """A /command Telegram gave no bot_command entity (`/客户 华东物流`): a verb after a slash."""
+
+    def __init__(self, registry: Registry, verb: str | None = None) -> None:
+        super().__init__(name=f"UnmarkedCommand({verb or '*'})")
+        self.registry = registry
+        self.verb = verb
+
+    def filter(self, message: Message) -> bool:
+        """True for an unmarked slash line that starts with a verb (`verb`, when given)."""
+        text = message.text
+        if not text or not text.startswith("/"):
+            return False
+        if any(e.type == "bot_command" and e.offset == 0 for e in message.entities):
+            return False
+        if self.verb is not None:
+            found = self.registry.get(command_word(message) or "")
+            return found is not None and found.name == self.verb
+        return self.registry.match(_SLASH_WORD.sub(_at_dropped, text, count=1)) is not None
+
+
+def _at_dropped(match: re.Match[str]) -> str:
+    """The /word without slash and @botname, followed by a space (for the verb matcher)."""
+    return match.group(0)[1:].split("@", 1)[0].rstrip() + " "
 
 
 def take_share(text: str) -> tuple[str, bool]:
@@ -130,6 +185,46 @@ def take_share(text: str) -> tuple[str, bool]:
     if words and words[0].lower() in SHARE_WORDS:
         return text.strip()[len(words[0]) :].strip(), True
     return text, False
+
+
+def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """The file of a photo, document or voice message, by its Telegram file id."""
+    if message.photo:
+        # The largest size: the one worth keeping.
+        return (Photo(message.photo[-1].file_id),)
+    if message.document is not None:
+        doc = message.document
+        return (File(doc.file_id, doc.file_name, doc.mime_type),)
+    if message.voice is not None:
+        return (File(message.voice.file_id, None, message.voice.mime_type or "audio/ogg"),)
+    return ()
+
+
+def delivery_of(update: Update) -> str:
+    """What makes an update one delivery: its id, or for an edit the message and edit time.
+
+    Telegram numbers an edit as a new update; the same edit delivered twice runs once.
+    """
+    edited = update.edited_message
+    if edited is None:
+        return str(update.update_id)
+    stamp = int(edited.edit_date.timestamp()) if edited.edit_date else 0
+    return f"edit:{edited.chat.id}:{edited.message_id}:{stamp}"
+
+
+def thread_of(update: Update) -> int | None:
+    """The forum topic an update came from (for a button, its message's), else None.
+
+    Only topic messages: a reply thread in an ordinary group is not a topic, and sending
+    into it would fail ("message thread not found").
+    """
+    message = update.message or update.edited_message
+    if message is None and update.callback_query is not None:
+        found = update.callback_query.message
+        message = found if isinstance(found, Message) else None
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 def _private(update: Update) -> bool:
@@ -241,10 +336,15 @@ class TelegramBot:
             return web.Response(status=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError):
+        except ValueError:
             return web.Response(status=400, text="not an update")
-        await self.application.update_queue.put(update)
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="not an update")
+        update = readable(data, self.bot)
+        if update is not None:
+            await self.application.update_queue.put(update)
+        # An update the library cannot read is acknowledged too (logged once, without its
+        # text): an error status would make Telegram send it again and again.
         return web.Response(text="ok")
 
     # --- wiring ----------------------------------------------------------------------------
@@ -254,6 +354,7 @@ class TelegramBot:
         private = filters.ChatType.PRIVATE
         new = filters.UpdateType.MESSAGE
         a.add_handler(TypeHandler(Update, self._gate), group=-1)
+        a.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._edited))
         a.add_handler(CommandHandler(["link", "start"], self._link))
         a.add_handler(self._conversation())
         a.add_handler(CommandHandler("cancel", self._nothing_to_cancel))
@@ -261,6 +362,10 @@ class TelegramBot:
         a.add_handler(CallbackQueryHandler(self._button, pattern=f"^{REPLY_BUTTON}"))
         a.add_handler(CallbackQueryHandler(self._stale_button))
         a.add_handler(MessageHandler(private & new & filters.TEXT, self._text))
+        unmarked = UnmarkedCommand(self.registry)
+        a.add_handler(MessageHandler(~private & new & unmarked, self._group_unmarked))
+        media = filters.PHOTO | filters.Document.ALL | filters.VOICE
+        a.add_handler(MessageHandler(new & media & filters.CAPTION, self._captioned))
         a.add_handler(MessageHandler(private & new & ~filters.TEXT, self._unsupported))
         a.add_error_handler(self._on_error)
 
@@ -280,6 +385,7 @@ class TelegramBot:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("log", self._log_start, filters=private),
+                MessageHandler(private & UnmarkedCommand(self.registry, "log"), self._log_start),
                 MessageHandler(filters.LOCATION & private, self._location),
             ],
             states={
@@ -302,14 +408,21 @@ class TelegramBot:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _send(self, chat_id: int, messages: list[Outgoing]) -> list[int]:
-        return await deliver(self.bot, chat_id, messages)
+    async def _send(
+        self, chat_id: int, messages: list[Outgoing], thread: int | None = None
+    ) -> list[int]:
+        return await deliver(self.bot, chat_id, messages, thread)
 
     async def _say(
-        self, chat_id: int, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON
+        self,
+        chat_id: int,
+        who: Who | None,
+        reply: Reply,
+        prefix: str = REPLY_BUTTON,
+        thread: int | None = None,
     ) -> list[int]:
         messages = await asyncio.to_thread(self.core.render, who, reply, prefix)
-        return await self._send(chat_id, messages)
+        return await self._send(chat_id, messages, thread)
 
     async def _ask(self, update: Update, who: Who, reply: Reply) -> None:
         """A conversation prompt; its buttons are step buttons."""
@@ -321,12 +434,22 @@ class TelegramBot:
     async def _gate(self, update: Update, context: CrmContext) -> None:
         """Look the sender up; unknown people get only how to link, groups only commands."""
         user, chat = update.effective_user, update.effective_chat
-        message, query = update.message, update.callback_query
-        if user is None or chat is None or user.is_bot or (message is None and query is None):
+        message, query = update.message or update.edited_message, update.callback_query
+        if query is not None and chat is None:
+            # A button on an inline message (not ours): stop the client's spinner all the same.
+            await query.answer()
+            raise ApplicationHandlerStop
+        if user is None or chat is None or (message is None and query is None):
             raise ApplicationHandlerStop
         group = chat.type != ChatType.PRIVATE
         if group and message is not None and command_word(message) is None:
             # Privacy mode sends groups' commands only; anything else is not for us.
+            raise ApplicationHandlerStop
+        if group and message is not None and message.sender_chat is not None:
+            # An anonymous admin (or a channel) has no account to act as: say so.
+            await self._answer_once(update, message, "telegram.anonymous", user.language_code)
+            raise ApplicationHandlerStop
+        if user.is_bot:
             raise ApplicationHandlerStop
         context.who = await asyncio.to_thread(self.core.who, user.id)
         if context.who is not None:
@@ -334,6 +457,9 @@ class TelegramBot:
         if group:
             if query is not None:
                 await query.answer()
+            elif message is not None and command_word(message) == "link":
+                language = user.language_code
+                await self._answer_once(update, message, "telegram.link_in_group", language)
             raise ApplicationHandlerStop
         if command_word(message) in ("link", "start"):
             return
@@ -343,6 +469,19 @@ class TelegramBot:
         else:
             await self._say(chat.id, None, Reply(text=t("telegram.unlinked"), status="info"))
         raise ApplicationHandlerStop
+
+    async def _answer_once(
+        self, update: Update, message: Message, key: str, language: str | None
+    ) -> None:
+        """Answer a group command we cannot run (in its topic), once per delivery."""
+        target = command_target(message)
+        if target is not None and target.lower() != (self.bot.username or "").lower():
+            return
+        if not await asyncio.to_thread(self.core.claim, delivery_of(update)):
+            return
+        t = Translator(locale_of(language))
+        reply = Reply(text=t(key, bot=self.bot.username), status="info")
+        await self._say(message.chat.id, None, reply, thread=thread_of(update))
 
     # --- linking -------------------------------------------------------------------------
 
@@ -354,7 +493,8 @@ class TelegramBot:
         t = who.t if who else Translator(locale_of(user.language_code))
         rest = command_rest(message)
         if not _private(update):
-            await self._say(chat.id, None, Reply(text=t("telegram.link_private"), status="error"))
+            reply = Reply(text=t("telegram.link_private"), status="error")
+            await self._say(chat.id, None, reply, thread=thread_of(update))
             return
         if who is not None and rest.startswith("@") and len(rest.split()) > 1:
             # `/link @account alice`: an admin linking someone by hand (the `link` verb).
@@ -391,6 +531,10 @@ class TelegramBot:
         share = False
         if group and action is None:
             text, share = take_share(text)
+        # A typed command (new or edited): one message logs at most one note, whatever happens.
+        message = update.message or update.edited_message
+        if message is not None and idempotency_key is None:
+            idempotency_key = f"telegram:{chat.id}:{message.message_id}"
         command = Command(
             who.user_id,
             PLATFORM,
@@ -400,13 +544,17 @@ class TelegramBot:
             payload=payload or {},
             attachments=attachments,
             idempotency_key=idempotency_key,
-            delivery_id=str(update.update_id),
+            delivery_id=delivery_of(update),
         )
         reply, messages = await asyncio.to_thread(self.core.run, who, command)
         if reply.status == "duplicate":
             return None
+        if message is not None and reply.status == "ok" and self._writes(text):
+            await asyncio.to_thread(self.core.mark_wrote, chat.id, message.message_id)
+        # In a forum group every answer goes back into the topic the command came from.
+        thread = thread_of(update) if group else None
         if not group or reply.status == "error" or (share and reply.shareable):
-            await self._send(chat.id, messages)
+            await self._send(chat.id, messages, thread)
             return reply
         # In a group the answer goes to the asker privately: it may hold customer data.
         t = who.t
@@ -415,8 +563,40 @@ class TelegramBot:
             note = t("telegram.sent_privately")
         except Forbidden:
             note = t("telegram.open_private", bot=self.bot.username)
-        await self._say(chat.id, None, Reply(text=note, status="info"))
+        await self._say(chat.id, None, Reply(text=note, status="info"), thread=thread)
         return reply
+
+    def _writes(self, text: str) -> bool:
+        """Whether a command line is one of the verbs that change the CRM."""
+        found = self.registry.match(text)
+        return found is not None and found[0].writes
+
+    async def _edited(self, update: Update, context: CrmContext) -> None:
+        """An edited message: its corrected command runs once, unless the original already
+        changed the CRM (then running it again would write twice: say so instead)."""
+        message, chat, who = update.edited_message, update.effective_chat, context.who
+        assert message is not None and chat is not None and who is not None
+        group = chat.type != ChatType.PRIVATE
+        text = message_line(message)[0]
+        if not text.strip() or (group and not self._for_us(message)):
+            return  # a live location moving, a caption removed, or not our command
+        key = None
+        if command_word(message) in OWN_COMMANDS:
+            key = "telegram.edit_send_again"
+        elif _draft(context) is not None:
+            key = "telegram.edit_in_steps"
+        elif await asyncio.to_thread(self.core.wrote, chat.id, message.message_id):
+            key = "telegram.edit_already_ran"
+        if key is None:
+            await self._dispatch(
+                update,
+                context,
+                text=self._command_line(message),
+                attachments=attachments_of(message),
+            )
+        elif await asyncio.to_thread(self.core.claim, delivery_of(update)):
+            reply = Reply(text=who.t(key), status="info")
+            await self._say(chat.id, None, reply, thread=thread_of(update))
 
     async def _verb_command(self, update: Update, context: CrmContext) -> None:
         """`/customer Acme` and every verb by its menu name."""
@@ -433,11 +613,48 @@ class TelegramBot:
         """Plain text in a private chat is a command line (`log visit Acme: ...`)."""
         message = update.message
         assert message is not None and message.text is not None
-        text = message.text
-        if text.startswith("/"):
-            # An unknown /command: let the dispatcher suggest the closest verb.
-            text = f"{command_word(message) or ''} {command_rest(message)}".strip()
-        await self._dispatch(update, context, text=text)
+        await self._dispatch(update, context, text=self._command_line(message))
+
+    def _command_line(self, message: Message) -> str:
+        """A message as a dispatcher line: `/new_customer X` -> `new customer X`."""
+        text = message_line(message)[0]
+        if not text.startswith("/"):
+            return text
+        # A verb by menu name, an alias Telegram did not mark (`/客户`), or an unknown
+        # /command the dispatcher answers with the closest verb.
+        word = command_word(message) or ""
+        verb = self.verbs.get(word)
+        return f"{verb.name if verb else word} {command_rest(message)}".strip()
+
+    async def _group_unmarked(self, update: Update, context: CrmContext) -> None:
+        """`/客户 华东物流` in a group: a command like `/customer`, unless meant for another bot."""
+        message = update.message
+        assert message is not None
+        if self._for_us(message):
+            await self._dispatch(update, context, text=self._command_line(message))
+
+    def _for_us(self, message: Message) -> bool:
+        """A group line that is one of our commands (not another bot's, not chatter)."""
+        target = command_target(message)
+        if target is not None and target.lower() != (self.bot.username or "").lower():
+            return False
+        word = command_word(message) or ""
+        line = f"{word} {command_rest(message)}"
+        return word in self.verbs or self.registry.match(line) is not None
+
+    async def _captioned(self, update: Update, context: CrmContext) -> None:
+        """A photo, document or voice note with a caption: the caption is the command, and
+        the file goes with it (a logged note keeps a reference to it)."""
+        message, chat = update.message, update.effective_chat
+        assert message is not None and chat is not None
+        if chat.type != ChatType.PRIVATE and not self._for_us(message):
+            return
+        await self._dispatch(
+            update,
+            context,
+            text=self._command_line(message),
+            attachments=attachments_of(message),
+        )
 
     async def _unsupported(self, update: Update, context: CrmContext) -> None:
         """Stickers, photos and the like outside a conversation: say what works."""
@@ -476,7 +693,8 @@ class TelegramBot:
         if rest and self.registry.get("cancel") is not None:
             await self._dispatch(update, context, text=f"cancel {rest}")
             return
-        await self._say(update.effective_chat.id, None, Reply(text=who.t("telegram.no_cancel")))
+        reply = Reply(text=who.t("telegram.no_cancel"))
+        await self._say(update.effective_chat.id, None, reply, thread=thread_of(update))
 
     # --- the /log conversation -------------------------------------------------------------
 
@@ -844,6 +1062,14 @@ class TelegramBot:
         if not isinstance(update, Update):
             return
         who = context.who
+        user = update.effective_user
+        if who is None and user is not None and not user.is_bot:
+            # The error handler gets a fresh context: look the sender up again, so a linked
+            # person's failed group command is apologised for too (strangers' stay silent).
+            try:
+                who = await asyncio.to_thread(self.core.who, user.id)
+            except SQLAlchemyError:
+                log.warning("could not look up the sender for ref %s", ref)
         t = who.t if who else Translator("en")
         try:
             if update.callback_query is not None:
@@ -859,6 +1085,7 @@ class TelegramBot:
                 t("error.internal", ref=ref),
                 parse_mode=None,
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=thread_of(update),
             )
         except TelegramError:
             log.warning("could not send the apology for ref %s", ref)

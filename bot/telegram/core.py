@@ -15,7 +15,7 @@ from crm_core.access import visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import CrmError
-from crm_core.models import Customer, Interaction, User
+from crm_core.models import Customer, Interaction, ProcessedDelivery, User
 from crm_core.services.button_tokens import issue_button_token, redeem_button_token
 from crm_core.services.customers import list_customers, search_customers
 from crm_core.services.deliveries import claim_delivery
@@ -47,6 +47,10 @@ class Who:
         return Translator(self.locale)
 
 
+def _wrote_key(chat_id: int, message_id: int) -> str:
+    return f"wrote:{chat_id}:{message_id}"
+
+
 def locale_of(language_code: str | None) -> str:
     """A Telegram client's language as one of ours (for people not linked yet)."""
     return "zh" if (language_code or "").lower().startswith("zh") else "en"
@@ -72,10 +76,25 @@ class Core:
                 return None
             return Who(user.id, user.locale, user.name, user.timezone)
 
-    def claim(self, update_id: int) -> bool:
+    def claim(self, update_id: int | str) -> bool:
         """Record an update handled outside the dispatcher; False when it was seen before."""
         with unit_of_work(self.session_factory) as session:
             return claim_delivery(session, PLATFORM, str(update_id), now=self.clock())
+
+    def mark_wrote(self, chat_id: int, message_id: int) -> None:
+        """Remember that a message's command changed the CRM (so an edit of it will not)."""
+        self.claim(_wrote_key(chat_id, message_id))
+
+    def wrote(self, chat_id: int, message_id: int) -> bool:
+        """Whether a message's command changed the CRM (kept as long as deliveries are)."""
+        with unit_of_work(self.session_factory) as session:
+            found = session.scalar(
+                select(ProcessedDelivery.id).where(
+                    ProcessedDelivery.platform == PLATFORM,
+                    ProcessedDelivery.delivery_id == _wrote_key(chat_id, message_id),
+                )
+            )
+            return found is not None
 
     def render(self, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON) -> list[Outgoing]:
         """The reply as messages; buttons get tokens issued to `who` (or are written out)."""

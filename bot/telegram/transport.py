@@ -19,6 +19,7 @@ from bot.telegram.render import Outgoing
 from crm_core.settings import Settings
 
 log = logging.getLogger(__name__)
+JSONDict = dict[str, Any]
 
 # Telegram's published flood limits.
 OVERALL_PER_SECOND = 30
@@ -129,6 +130,58 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(key, b"crmbot telegram webhook", hashlib.sha256).hexdigest()
 
 
+def _shape(data: dict[str, Any]) -> str:
+    """An update's field names (never its values: they hold message text)."""
+    parts = []
+    for key in sorted(data):
+        inner = data[key]
+        fields = ",".join(sorted(inner)) if isinstance(inner, dict) else ""
+        parts.append(f"{key}({fields})" if fields else key)
+    return " ".join(parts)
+
+
+def readable(data: dict[str, Any], bot: ExtBot[Any] | None = None) -> Update | None:
+    """The update, or None when the library cannot read it (logged once, without its text).
+
+    An older self-hosted Bot API server can send updates python-telegram-bot rejects; one of
+    them must not stop everything after it.
+    """
+    try:
+        return Update.de_json(data, bot)
+    except Exception as exc:  # whatever the parser raises, the update is skipped and logged
+        log.warning(
+            "skipped Telegram update %s that could not be read (%s); fields: %s",
+            data.get("update_id"),
+            type(exc).__name__,
+            _shape(data),
+        )
+        return None
+
+
+class UpdatesRequest(HTTPXRequest):
+    """getUpdates that skips updates the library cannot read instead of failing every poll.
+
+    An unreadable update is handed on as an empty one with its id, so the offset moves past it
+    (PTB would otherwise fetch and fail on it forever, logging its raw text each time). Used
+    only as the bot's get_updates_request, so every result here is a list of updates.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """The Bot API's answer, with unreadable updates emptied."""
+        answer = HTTPXRequest.parse_json_payload(payload)
+        result = answer.get("result")
+        if not isinstance(result, list):
+            return answer
+        kept: list[JSONDict] = []
+        for data in result:
+            if isinstance(data, dict) and readable(data) is not None:
+                kept.append(data)
+            elif isinstance(data, dict) and isinstance(data.get("update_id"), int):
+                kept.append({"update_id": data["update_id"]})
+        return {**answer, "result": kept}
+
+
 def make_bot(settings: Settings, *, limiter: FloodLimiter | None = None) -> ExtBot[Any]:
     """A bot on the configured API server, its requests passing through the flood limiter."""
     root = api_root(settings)
@@ -137,7 +190,7 @@ def make_bot(settings: Settings, *, limiter: FloodLimiter | None = None) -> ExtB
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
         request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        get_updates_request=UpdatesRequest(connection_pool_size=1),
         rate_limiter=limiter or FloodLimiter(),
     )
 
@@ -151,13 +204,19 @@ def markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     )
 
 
-async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]) -> list[int]:
-    """Send rendered messages in order; returns their message ids."""
+async def deliver(
+    bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing], thread_id: int | None = None
+) -> list[int]:
+    """Send rendered messages in order (into a forum topic, given its thread); their ids."""
     ids: list[int] = []
     for out in messages:
         if out.photo is not None:
             sent = await bot.send_photo(
-                chat_id, out.photo, caption=out.caption or None, reply_markup=markup(out.keyboard)
+                chat_id,
+                out.photo,
+                caption=out.caption or None,
+                reply_markup=markup(out.keyboard),
+                message_thread_id=thread_id,
             )
         else:
             sent = await bot.send_message(
@@ -166,6 +225,7 @@ async def deliver(bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing]
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(out.keyboard),
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=thread_id,
             )
         ids.append(sent.message_id)
     return ids

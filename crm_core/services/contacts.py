@@ -7,13 +7,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from crm_core import audit
+from crm_core import audit, rules
 from crm_core.context import Ctx
-from crm_core.errors import Invalid, check_length
+from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer
 from crm_core.text import fold
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,30}$")
 
 # A birthday typed without a year is stored in 1904: a leap year, so Feb 29 fits. The digest
@@ -72,7 +71,7 @@ def parse_birthday(text: str) -> date:
 
 def looks_like_email(value: str) -> bool:
     """Whether `value` is shaped like an email address."""
-    return bool(_EMAIL.match(value.strip()))
+    return bool(rules.EMAIL.match(value.strip()))
 
 
 def looks_like_phone(value: str) -> bool:
@@ -92,15 +91,12 @@ def add_contact(
     birthday: date | None = None,
 ) -> Contact:
     """Add a contact to a customer the actor may change; the same person twice is refused."""
-    name = " ".join(name.split())
+    name = rules.name("name", name, 200)
     if not name:
         raise Invalid("error.contact_name_missing")
-    check_length("name", name, 200)
-    check_length("title", title, 200)
-    check_length("email", email, 320)
-    check_length("phone", phone, 64)
-    if email and not looks_like_email(email):
-        raise Invalid("error.contact_email_invalid", value=email)
+    title = rules.optional("title", title, 200)
+    email = rules.email(rules.optional("email", email, 320))
+    phone = rules.optional("phone", phone, 64)
     if phone and not looks_like_phone(phone):
         raise Invalid("error.contact_phone_invalid", value=phone)
     for other in ctx.session.scalars(select(Contact).where(Contact.customer_id == customer.id)):

@@ -8,10 +8,10 @@ from datetime import datetime
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, select
 
-from crm_core import audit
+from crm_core import audit, rules
 from crm_core.access import can_assign_owner, customer_filter
 from crm_core.context import Ctx
-from crm_core.errors import Candidate, Invalid, PermissionDenied, check_length
+from crm_core.errors import Candidate, Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
     Customer,
@@ -24,10 +24,8 @@ from crm_core.models import (
 from crm_core.resolve import contains
 from crm_core.text import fold, name_key
 
-MAX_NAME = 300
-MAX_FIELD = 100
-MAX_TAG = 50
-MAX_TAGS = 20
+MAX_NAME = rules.MAX_NAME
+MAX_FIELD = rules.MAX_FIELD
 # Scores above this make a new name a likely duplicate of an existing customer.
 DUPLICATE_SCORE = 90.0
 
@@ -89,19 +87,15 @@ def create_customer(
     force: bool = False,
 ) -> Customer:
     """Create a customer; a near-duplicate is refused unless `force`, an exact one always."""
-    name = " ".join(name.split())
+    name = rules.name("name", name)
     if not name or not name_key(name):
         raise Invalid("error.customer_name_missing")
-    if len(name) > MAX_NAME:
-        raise Invalid("error.too_long", field="name", limit=MAX_NAME)
-    tags = sorted({t.strip().lower() for t in tags or [] if t.strip()})
-    check_length("industry", industry, MAX_FIELD)
-    check_length("city", city, MAX_FIELD)
-    for tag in tags:
-        check_length("tag", tag, MAX_TAG)
-    if len(tags) > MAX_TAGS:
-        raise Invalid("error.too_many_tags", limit=MAX_TAGS)
+    tags = rules.tags(tags or [])
+    industry = rules.optional("industry", industry, MAX_FIELD)
+    city = rules.optional("city", city, MAX_FIELD)
     owner = owner or ctx.actor
+    if not owner.active:
+        raise Invalid("error.owner_inactive", owner=owner.name)
     if not can_assign_owner(ctx.actor, owner):
         raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
     existing, exact = find_duplicates(ctx, name)
@@ -111,8 +105,8 @@ def create_customer(
         name=name,
         name_key=name_key(name),
         owner_id=owner.id,
-        industry=(industry or "").strip() or None,
-        city=(city or "").strip() or None,
+        industry=industry,
+        city=city,
         tags=tags,
         created_at=ctx.now(),
         updated_at=ctx.now(),
@@ -127,6 +121,7 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
 
     A query that matches none of those gets fuzzy name suggestions (typos).
     """
+    rules.readable("search", query)
     key = name_key(query)
     if not key:
         raise Invalid("error.search_missing")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.numbers import list_currencies
 from sqlalchemy import select
 
-from crm_core import audit
+from crm_core import audit, rules
 from crm_core.access import (
     can_assign_owner,
     can_see_owner,
@@ -21,7 +20,7 @@ from crm_core.models import Customer, Deal, Product, StageChange, User
 from crm_core.stages import Stage
 from crm_core.text import name_key
 
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = rules.MAX_AMOUNT
 MAX_TITLE = 300
 MAX_REASON = 500
 MAX_QUANTITY = 10_000_000
@@ -45,32 +44,32 @@ def create_deal(
     With a product and no amount, the amount is the product's price times the quantity.
     """
     ensure_customer_access(ctx.actor, customer)
-    title = " ".join(title.split())
+    title = rules.name("title", title, MAX_TITLE)
     if not title:
         raise Invalid("error.deal_title_missing")
-    if len(title) > MAX_TITLE:
-        raise Invalid("error.too_long", field="title", limit=MAX_TITLE)
-    if amount is not None and not (
-        Decimal(0) <= amount <= MAX_AMOUNT and amount == amount.quantize(Decimal("0.01"))
-    ):
-        raise Invalid("error.amount_invalid", value=str(amount))
+    if amount is not None:
+        rules.amount(amount)
+    if expected_close is not None:
+        rules.day("close date", expected_close)
     target = ctx.pipeline.get(stage) if stage else ctx.pipeline.first_open
     if target is None:
         raise Invalid("error.stage_unknown", value=stage or "", stages=_stage_list(ctx))
     if target.closed:
         raise Invalid("error.deal_new_closed", stage=target.name)
     owner = owner or ctx.actor
+    if not owner.active:
+        raise Invalid("error.owner_inactive", owner=owner.name)
     if not can_assign_owner(ctx.actor, owner):
         raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
     if not can_see_owner(owner, customer.owner_id, customer.owner.team_id):
         # A deal owned by someone who cannot see its customer would vanish from their pipeline.
         raise Invalid("error.deal_owner_cannot_see", owner=owner.name, customer=customer.name)
-    if currency is not None and currency.upper() not in list_currencies():
-        raise Invalid("error.currency_invalid", value=currency)
+    if currency is not None:
+        currency = rules.currency(currency)
     if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid("error.quantity_invalid", value=str(quantity))
     if product is not None and amount is None and product.price is not None:
-        amount = product.price * (quantity or 1)
+        amount = rules.amount(product.price * (quantity or 1))
         currency = currency or product.currency
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
@@ -123,11 +122,9 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
         raise Invalid("error.stage_unknown", value=stage_name, stages=_stage_list(ctx))
     if target.name == deal.stage:
         raise Invalid("error.deal_already_in", title=deal.title, stage=target.name)
-    reason = " ".join((reason or "").split()) or None
+    reason = rules.name("reason", reason or "", MAX_REASON) or None
     if target.lost and not reason:
         raise Invalid("error.lost_reason_missing", title=deal.title, stage=target.name)
-    if reason and len(reason) > MAX_REASON:
-        raise Invalid("error.too_long", field="reason", limit=MAX_REASON)
     before = audit.snapshot(deal)
     now = ctx.now()
     change = StageChange(

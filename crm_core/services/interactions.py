@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from crm_core import audit, note_outbox
+from crm_core import audit, note_outbox, rules
 from crm_core.access import ensure_customer_access, visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Role
 
-MAX_TEXT = 20_000
+MAX_TEXT = rules.MAX_NOTE
 # Logging is for what happened; a little slack covers clock skew and "in 10 minutes".
 FUTURE_SLACK = timedelta(hours=1)
 
@@ -33,21 +33,19 @@ def log_interaction(
 ) -> tuple[Interaction, bool]:
     """Record an interaction; returns it and whether it was new (False: seen key, no write)."""
     ensure_customer_access(ctx.actor, customer)
-    text = text.strip()
-    if not text:
-        raise Invalid("error.log_text_missing")
-    if len(text) > MAX_TEXT:
-        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    text = rules.text("text", text, MAX_TEXT, "error.log_text_missing")
     now = ctx.now()
-    when = occurred_at or now
+    when = rules.moment("time", occurred_at or now)
     if when > now + FUTURE_SLACK:
         raise Invalid("error.log_in_future")
     if deal is not None and deal.customer_id != customer.id:
         raise Invalid("error.deal_other_customer", deal=deal.title, customer=customer.name)
     if contact is not None and contact.customer_id != customer.id:
         raise Invalid("error.contact_other_customer", contact=contact.name, customer=customer.name)
-    if link is not None and len(link) > 500:
-        raise Invalid("error.too_long", field="link", limit=500)
+    if link is not None:
+        rules.readable("link", link)
+        if len(link) > 500:
+            raise Invalid("error.too_long", field="link", limit=500)
     if location is not None and not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180):
         raise Invalid("error.bad_location")
     if idempotency_key:
@@ -100,11 +98,9 @@ def _ensure_may_change(ctx: Ctx, note: Interaction, refusal: str) -> None:
 
 def edit_interaction(ctx: Ctx, interaction_id: int, text: str) -> tuple[Interaction, bool]:
     """Replace a note's text; the note and whether anything changed."""
-    text = text.strip()
-    if not text:
+    if not text.strip():
         raise Invalid("error.edit_text_missing", id=interaction_id)
-    if len(text) > MAX_TEXT:
-        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    text = rules.text("text", text, MAX_TEXT, "error.edit_text_missing")
     note = get_interaction(ctx, interaction_id)
     _ensure_may_change(ctx, note, "error.edit_not_yours")
     if note.text == text:

@@ -11,8 +11,8 @@ from crm_core.text import name_key
 
 
 def price_list(ctx: Ctx) -> list[Product]:
-    """Every product, by series then name."""
-    return list(ctx.session.scalars(select(Product).order_by(Product.series, Product.name)).all())
+    """Every product, by family then name."""
+    return list(ctx.session.scalars(select(Product).order_by(Product.family, Product.name)).all())
 
 
 def _compact(text: str) -> str:

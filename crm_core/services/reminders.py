@@ -7,14 +7,14 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
-from crm_core import audit
+from crm_core import audit, rules
 from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Customer, Deal, Reminder, ReminderStatus, Role, User
 from crm_core.timephrases import Recurrence
 
-MAX_TEXT = 2_000
+MAX_TEXT = rules.MAX_REMINDER
 LIST_LIMIT = 25
 # "Remind me in 0 minutes" and clock skew: a moment this close to now is still accepted.
 PAST_SLACK = timedelta(minutes=1)
@@ -74,13 +74,10 @@ def create_reminder(
     """A pending reminder for `owner` at `due` (aware; stored UTC)."""
     if not can_remind(ctx.actor, owner):
         raise PermissionDenied("error.remind_not_allowed", user=owner.name)
-    text = " ".join(text.split())
-    if not text:
-        raise Invalid("error.reminder_text_missing")
-    if len(text) > MAX_TEXT:
-        raise Invalid("error.too_long", field="text", limit=MAX_TEXT)
+    text = rules.text("text", " ".join(text.split()), MAX_TEXT, "error.reminder_text_missing")
     if due.tzinfo is None:
         raise ValueError("naive due time")
+    rules.moment("due time", due)
     if due < ctx.now() - PAST_SLACK:
         raise Invalid("error.reminder_in_past")
     if customer is not None:
@@ -171,6 +168,7 @@ def snooze(ctx: Ctx, reminder_id: int, due: datetime, *, explicit_time: bool = T
         raise Invalid(key, id=reminder.id)
     if due <= ctx.now():
         raise Invalid("error.reminder_in_past")
+    rules.moment("due time", due)
     before = audit.snapshot(reminder)
     reminder.status = ReminderStatus.pending
     reminder.due_at = due

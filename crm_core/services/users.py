@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core import audit
+from crm_core import audit, rules
 from crm_core.errors import Invalid
 from crm_core.models import Identity, Role, Team, User
 
@@ -16,8 +16,8 @@ _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 def normalise_locale(value: str) -> str:
-    """`zh-TW`, `zh_CN`, `ZH` -> `zh`; anything else English."""
-    return "zh" if value.strip().lower().startswith("zh") else "en"
+    """`zh-TW`, `zh_CN`, `ZH` -> `zh`, `en-GB` -> `en`; any other language is refused."""
+    return rules.locale(value)
 
 
 def get_or_create_team(session: Session, name: str, *, actor_label: str = "cli") -> Team:
@@ -60,8 +60,8 @@ def add_user(
         raise Invalid("error.timezone_invalid", value=timezone) from exc
     user = User(
         external_id=handle,
-        name=" ".join(name.split()) or handle,
-        email=(email or "").strip().lower() or None,
+        name=rules.name("name", name, 200) or handle,
+        email=(rules.email(email) or "").lower() or None,
         role=parsed_role,
         team_id=get_or_create_team(session, team, actor_label=actor_label).id if team else None,
         timezone=timezone,

@@ -11,6 +11,7 @@ from crm_core.models import Customer
 from crm_core.resolve import ref_id, resolve_customer
 from crm_core.services.interactions import get_interaction
 from handlers import format as fmt
+from handlers.files import file_label
 from handlers.grammar import split_colon
 from handlers.i18n import Translator
 from handlers.registry import Verb
@@ -129,7 +130,10 @@ def note(req: Request) -> Reply:
             kind=fmt.kind(t, item.kind),
         ),
         text=item.text,
-        fields=[Field(t("field.author"), item.author.name)],
+        fields=[
+            Field(t("field.author"), item.author.name),
+            *([Field(t("field.attachment"), f)] if (f := file_label(t, item.link)) else []),
+        ],
         buttons=[Button.run(t("button.open"), f"customer #{item.customer_id}")],
         shareable=True,
     )

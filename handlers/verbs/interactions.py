@@ -18,6 +18,7 @@ from crm_core.text import fold
 from crm_core.timephrases import find_follow_up
 from crm_core.when import parse_when
 from handlers import format as fmt
+from handlers.files import file_label, file_link
 from handlers.grammar import split_colon, split_commas, take_kind
 from handlers.registry import Verb
 from handlers.reply import Button, Location, Reply, SourceLink
@@ -101,8 +102,9 @@ def log(req: Request) -> Reply:
         contact=contact,
         source=req.command.platform,
         idempotency_key=req.command.idempotency_key,
-        # Where the note came from, when the platform knows (a Slack message permalink).
-        link=link.url if (link := req.command.attached(SourceLink)) else None,
+        # Where the note came from, when the platform knows (a Slack message permalink), or
+        # the file sent with it (a captioned Telegram photo, document or voice note).
+        link=link.url if (link := req.command.attached(SourceLink)) else file_link(req.command),
         location=_location(req),
     )
     if not created:
@@ -112,6 +114,8 @@ def log(req: Request) -> Reply:
         extras.append(t("log.with_deal", deal=deal.title))
     if contact:
         extras.append(t("log.with_contact", contact=contact.name))
+    if attached := file_label(t, note.link):
+        extras.append(t("log.with_file", file=attached))
     return Reply(
         text=t(
             "log.done",

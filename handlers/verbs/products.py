@@ -11,7 +11,7 @@ from handlers.request import Request
 
 
 def products(req: Request) -> Reply:
-    """Every product with its series and price."""
+    """Every product with its family and price."""
     t = req.t
     if req.args:
         raise Invalid("usage.products")
@@ -22,7 +22,7 @@ def products(req: Request) -> Reply:
         title=t("products.title", count=len(found)),
         items=[
             " · ".join(
-                part for part in (p.name, p.series or "", fmt.money(p.price, p.currency)) if part
+                part for part in (p.name, p.family or "", fmt.money(p.price, p.currency)) if part
             )
             for p in found
         ],

@@ -13,6 +13,7 @@ from crm_core.resolve import customer_name_exists, resolve_customer, resolve_use
 from crm_core.services import reminders as svc
 from crm_core.text import to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
+from crm_core.when import out_of_range
 from handlers import format as fmt
 from handlers.notifications import reminder_buttons, repeats, when, zone_of
 from handlers.registry import Verb
@@ -48,7 +49,11 @@ def _ref(req: Request, usage: str) -> tuple[int, str]:
 
 
 def _read(ctx: Ctx, text: str, tz: ZoneInfo) -> TimePhrase:
-    phrase = read_time_phrase(text, ctx.now(), tz)
+    try:
+        phrase = read_time_phrase(text, ctx.now(), tz)
+    except (OverflowError, ValueError):
+        # "in 99999999999 hours", "9999-12-31 23:59" east of UTC: past the end of the calendar.
+        raise out_of_range(fmt.preview(text, 60)) from None
     if phrase is None:
         raise Invalid("error.reminder_time_unreadable", text=fmt.preview(text, 60))
     return phrase

@@ -306,3 +306,34 @@ def test_a_pipeline_that_drops_a_stage_in_use_refuses_to_start(
     assert "proposal (1 deal)" in result.output and "CRMBOT_STAGES" in result.output
     monkeypatch.setenv("CRMBOT_STAGES", "lead:10,proposal:40,won:100:won,lost:0:lost")
     assert invoke(ready, "run", "--as", "alice", "pipeline").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [b"run", b"--as", b"alice", b"find \xff"],
+        [b"run", b"--as", b"alice", b"new customer Acme\xff"],
+        [b"ask", b"--as", b"alice", b"what did \xff want?"],
+        [b"ask", b"--as", b"alice", b"--customer", b"\xff", b"pricing?"],
+    ],
+)
+def test_arguments_that_are_not_utf8_are_refused(
+    ready: CliRunner, data_dir: Path, args: list[bytes]
+) -> None:
+    """`crmbot run --as alice $'find \\xff'`: a clear refusal, no traceback, nothing written."""
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env["CRMBOT_DATA_DIR"] = str(data_dir)
+    proc = subprocess.run(
+        [_crmbot().encode(), *args],
+        capture_output=True,
+        env=env,
+        cwd=data_dir,
+        timeout=120,
+        check=False,
+    )
+    output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode in (1, 2), output
+    assert "not valid UTF-8" in output
+    assert "Traceback" not in output
+    assert "reference" not in output
+    assert _customers(data_dir) == []

@@ -24,6 +24,9 @@ from crm_core.models import (
     Identity,
     Interaction,
     InteractionKind,
+    Reminder,
+    ReminderStatus,
+    SchedulePrefs,
     Team,
     User,
 )
@@ -65,7 +68,7 @@ SAMPLE: list[dict[str, Any]] = [
         "type": "stage_change",
         "external_id": "fleet-1",
         "deal": "fleet",
-        "to_stage": "lead",
+        "to_stage": "proposal",
         "changed_at": "2025-01-02T01:00:00Z",
         "actor": "alice",
     },
@@ -393,6 +396,172 @@ def test_reference_to_existing_database_row(session_factory: Factory) -> None:
     assert texts == [SAMPLE[8]["text"], "Second note"]
 
 
+# What chat refuses, import refuses too (crm_core.rules), with the line and a reason.
+SAME_RULES_AS_CHAT = [
+    ({**SAMPLE[8], "text": "   "}, "interaction 'n1': text is empty"),
+    ({**SAMPLE[8], "text": "x" * 100_000}, "interaction 'n1': text is longer than 20000"),
+    ({**SAMPLE[8], "text": "a\x00b"}, "interaction 'n1': text holds a control character"),
+    ({**SAMPLE[8], "text": "a\ud800b"}, "interaction 'n1': : Invalid JSON"),
+    ({**SAMPLE[6], "currency": "ABC"}, "deal 'fleet': 'ABC' is not an ISO 4217 currency"),
+    ({**SAMPLE[6], "currency": "XAU"}, "deal 'fleet': 'XAU' is not an ISO 4217 currency"),
+    ({**SAMPLE[4], "tags": ["x" * 5000] * 500}, "customer 'acme': tag is longer than 50"),
+    ({**SAMPLE[4], "tags": [f"t{i}" for i in range(500)]}, "customer 'acme': more than 20 tags"),
+    ({**SAMPLE[4], "name": "Ev\u202eil Corp"}, "customer 'acme': name holds a right-to-left"),
+    ({**SAMPLE[4], "city": "Chi\x00cago"}, "customer 'acme': city holds a control character"),
+    ({**SAMPLE[5], "email": "not an email"}, "contact 'jo': 'not an email' is not an email"),
+    ({**SAMPLE[1], "email": "not an email"}, "user 'alice': 'not an email' is not an email"),
+    ({**SAMPLE[1], "locale": "klingon"}, "user 'alice': locale 'klingon' is not one of en, zh"),
+    (
+        {**SAMPLE[9], "due_at": "0001-01-01T00:00:00Z"},
+        "reminder 'r1': due_at 0001-01-01 is outside",
+    ),
+    ({**SAMPLE[9], "due_at": "0001-01-01T00:00:00+05:00"}, "reminder 'r1': due_at: 0001-01-01T"),
+    ({**SAMPLE[8], "occurred_at": "9999-12-31T23:59:00-05:00"}, "occurred_at: 9999-12-31T23:59"),
+    ({**SAMPLE[6], "expected_close": "0001-01-01"}, "deal 'fleet': expected_close 0001-01-01 is"),
+    (
+        {**SAMPLE[7], "to_stage": "won"},
+        "stage_change 'fleet-1': the latest move of deal 'fleet' ends in 'won' but the deal is "
+        "in 'proposal'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("record", "reason"), SAME_RULES_AS_CHAT)
+def test_import_applies_the_chat_rules(
+    session_factory: Factory, record: dict[str, Any], reason: str
+) -> None:
+    data = lines([r for r in SAMPLE if r.get("external_id") != record.get("external_id")])
+    data.insert(3, json.dumps(record))
+    error = import_error(session_factory, data)
+    assert [n for n, _ in error.errors] == [4], error.errors
+    assert reason in error.errors[0][1]
+    assert set(row_counts(session_factory).values()) == {0}
+
+
+def test_inactive_owner_is_refused_where_chat_refuses_it(session_factory: Factory) -> None:
+    """A customer or pending reminder of an inactive user is refused; a lost deal is history."""
+    gone = {**SAMPLE[1], "active": False}
+    lost = {**SAMPLE[6], "external_id": "old", "stage": "lost", "owner": "alice"}
+    data = lines([SAMPLE[0], gone, *SAMPLE[2:7], lost, *SAMPLE[7:]])
+    error = import_error(session_factory, data)
+    assert error.errors == [
+        (5, "customer 'acme': owner 'alice' is not active"),
+        (11, "reminder 'r1': owner 'alice' is not active"),
+    ]
+    assert set(row_counts(session_factory).values()) == {0}
+
+
+def test_deactivating_an_owner_who_keeps_customers_is_refused(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    before = row_counts(session_factory)
+    error = import_error(session_factory, lines([{**SAMPLE[1], "active": False}]))
+    assert error.errors == [
+        (
+            1,
+            "user 'alice': cannot be made inactive while owning 1 customer(s); give them to "
+            "someone else in the same file",
+        )
+    ]
+    assert row_counts(session_factory) == before
+    handover = {**SAMPLE[4], "owner": "bob"}
+    run_import(session_factory, lines([{**SAMPLE[1], "active": False}, handover]))
+
+
+def test_export_audits_the_external_ids_it_gives(session_factory: Factory) -> None:
+    """Rows made in chat get `type-id` external ids on export, each with an audit entry."""
+    run_import(session_factory, lines(SAMPLE))
+    with unit_of_work(session_factory) as session:
+        owner = session.scalars(select(User).where(User.external_id == "alice")).one()
+        customer = Customer(name="Walk-in Ltd", name_key="walk in", owner_id=owner.id, tags=[])
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    run_export(session_factory)
+    with session_factory() as session:
+        entries = session.execute(
+            select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.changes).where(
+                AuditEntry.action == "export.assign_id"
+            )
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("customers", customer_id, {"external_id": [None, f"customer-{customer_id}"]})
+    ]
+    before = row_counts(session_factory)
+    run_export(session_factory)
+    assert row_counts(session_factory) == before
+
+
+def test_digest_settings_and_reminder_origin_survive_a_round_trip(
+    session_factory: Factory,
+) -> None:
+    """A user's digest settings, a reminder's creator and its series come back unchanged."""
+    run_import(session_factory, lines(SAMPLE))
+    due = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    with unit_of_work(session_factory) as session:
+        users = {u.external_id: u.id for u in session.scalars(select(User))}
+        session.add(SchedulePrefs(user_id=users["alice"], digest_minute=7 * 60 + 15))
+        session.add(SchedulePrefs(user_id=users["bob"], digest_days="daily", digest_off=True))
+        first = Reminder(
+            owner_id=users["alice"],
+            created_by_id=users["bob"],
+            due_at=due,
+            text="Weekly pipeline review",
+            recurrence="weekly:0@09:00",
+            status=ReminderStatus.done,
+        )
+        session.add(first)
+        session.flush()
+        first.series_id = first.id
+        session.add(
+            Reminder(
+                owner_id=users["alice"],
+                created_by_id=users["bob"],
+                due_at=due.replace(day=12),
+                text="Weekly pipeline review",
+                recurrence="weekly:0@09:00",
+                series_id=first.id,
+            )
+        )
+    exported = run_export(session_factory)
+    assert '"digest": {"at": "07:15", "days": "weekdays", "off": false}' in exported
+    assert '"digest": {"at": null, "days": "daily", "off": true}' in exported
+    assert exported.count('"created_by": "bob"') == 2
+    assert exported.count(f'"series": "reminder-{first.id}"') == 2
+
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(exported))
+    assert run_export(session_factory) == exported
+    with session_factory() as session:
+        series = session.execute(
+            select(Reminder.id, Reminder.series_id)
+            .where(Reminder.series_id.is_not(None))
+            .order_by(Reminder.id)
+        )
+        [(head, head_series), (_, next_series)] = [tuple(r) for r in series]
+    assert head_series == next_series == head
+    report = run_import(session_factory, io.StringIO(exported))
+    assert not report.changed
+
+
+def test_digest_settings_are_checked_and_updated(session_factory: Factory) -> None:
+    run_import(session_factory, lines(SAMPLE))
+    error = import_error(session_factory, lines([{**SAMPLE[1], "digest": {"at": "25:00"}}]))
+    assert error.errors == [(1, "user 'alice': digest.at: '25:00' is not a time of day like 08:30")]
+    report = run_import(session_factory, lines([{**SAMPLE[1], "digest": {"at": "06:45"}}]))
+    assert report.updated["user"] == 1
+    with session_factory() as session:
+        prefs = session.scalars(select(SchedulePrefs)).one()
+        assert (prefs.digest_minute, prefs.digest_days, prefs.digest_off) == (
+            405,
+            "weekdays",
+            False,
+        )
+        audited = session.scalars(
+            select(AuditEntry.changes).where(AuditEntry.entity_type == "schedule_prefs")
+        ).one()
+    assert audited["digest_minute"] == [None, 405]
+
+
 PRICED: list[dict[str, Any]] = [
     {"type": "region", "external_id": "central", "name": "Central"},
     {"type": "team", "external_id": "east", "name": "Sales East", "region": "central"},
@@ -402,7 +571,7 @@ PRICED: list[dict[str, Any]] = [
         "type": "product",
         "external_id": "gtx-pro",
         "name": "GTX Pro",
-        "series": "GTX",
+        "family": "GTX",
         "price": "4821",
     },
     {

@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(100), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("name_key", sa.String(200), nullable=False),
-        sa.Column("series", sa.String(100), nullable=True),
+        sa.Column("family", sa.String(100), nullable=True),
         sa.Column("price", sa.Numeric(14, 2), nullable=True),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -57,6 +57,12 @@ class FakeSlack:
         # method -> how many of the next calls answer 429.
         self.rate_limited: dict[str, int] = {}
         self.retry_after = 1
+        # response_url ids that answer 404 (expired: 30 minutes or 5 uses later).
+        self.expired: set[str] = set()
+        # method -> the error code it answers ({"ok": false, "error": ...}).
+        self.failing: dict[str, str] = {}
+        # method -> seconds it takes to answer (a slow Slack).
+        self.delays: dict[str, float] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
         self.connected = asyncio.Event()
@@ -74,9 +80,12 @@ class FakeSlack:
         """What SLACK_API_URL points at."""
         return f"{self.base}/api/"
 
-    def response_url(self) -> str:
-        """A fresh response_url for one request."""
-        return f"{self.base}/response/{next(self._ids)}"
+    def response_url(self, *, expired: bool = False) -> str:
+        """A fresh response_url for one request; an expired one answers 404."""
+        rid = str(next(self._ids))
+        if expired:
+            self.expired.add(rid)
+        return f"{self.base}/response/{rid}"
 
     async def start(self) -> None:
         """Listen on a free port."""
@@ -126,7 +135,11 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         self.calls.append(Call(method, params))
+        if method in self.failing:
+            return web.json_response({"ok": False, "error": self.failing[method]})
         return web.json_response(self._answer(method, params))
 
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +170,9 @@ class FakeSlack:
         return {"ok": False, "error": "unknown_method"}
 
     async def _response(self, request: web.Request) -> web.Response:
+        if request.match_info["id"] in self.expired:
+            self.calls.append(Call("response:404", json.loads(await request.text())))
+            return web.Response(status=404, text="expired_url")
         self.calls.append(Call("response", json.loads(await request.text())))
         return web.Response(text="ok")
 
@@ -308,7 +324,12 @@ class SlackHarness:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def press(
-        self, button: dict[str, Any], *, user: str = "alice", response_url: bool = True
+        self,
+        button: dict[str, Any],
+        *,
+        user: str = "alice",
+        response_url: bool = True,
+        expired: bool = False,
     ) -> tuple[int, str]:
         """Press a rendered button as `user`."""
         n = next(self._ids)
@@ -330,7 +351,7 @@ class SlackHarness:
             ],
         }
         if response_url:
-            payload["response_url"] = self.fake.response_url()
+            payload["response_url"] = self.fake.response_url(expired=expired)
         return await self.interact(payload)
 
     async def event(self, event: dict[str, Any], *, event_id: str = "Ev1", retry: int = 0) -> int:

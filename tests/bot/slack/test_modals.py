@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -279,3 +280,28 @@ async def test_retried_event_is_answered_again_harmlessly(slack: SlackHarness) -
     assert await slack.event(event, event_id="Ev9", retry=1) == 200
     await slack.fake.wait("views.publish", 2)
     assert slack.testbot.count(Interaction) == 0
+
+
+async def test_slow_permalink_does_not_keep_the_modal_from_opening(slack: SlackHarness) -> None:
+    """getPermalink takes 3.2 s: the modal opens inside the trigger's 3 s, then gets the link."""
+    slack.fake.delays["chat.getPermalink"] = 3.2
+    payload = shortcut("1700000000.000200", "Dana wants a demo", slack.fake.response_url())
+    payload["team"]["domain"] = "acme-corp"
+    sent = time.perf_counter()
+    status, _ = await slack.interact(payload)
+    assert status == 200
+    opened = (await slack.fake.wait("views.open"))[-1]
+    assert opened.at - sent < 2.5
+    built = "https://acme-corp.slack.com/archives/C7/p1700000000000200"
+    assert json.loads(opened.params["view"]["private_metadata"])["link"] == built
+    updated = (await slack.fake.wait("views.update", timeout=8))[-1]
+    assert updated.params["view_id"].startswith("V")
+    real = "https://test.slack.com/archives/C7/p1700000000000200"
+    assert json.loads(updated.params["view"]["private_metadata"])["link"] == real
+    notes = next(b for b in updated.params["view"]["blocks"] if b.get("block_id") == "notes")
+    assert notes["element"]["initial_value"] == "Dana wants a demo"
+    # Submitted after the update: the note keeps Slack's own permalink.
+    await slack.ask("new customer Acme")
+    await submit(slack, updated.params["view"], state(1, "Dana wants a demo", kind="chat"))
+    await slack.fake.wait("response", 2)
+    assert slack.testbot.query(select(Interaction.link)) == [real]

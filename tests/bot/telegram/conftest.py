@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import count
 from typing import Any
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 
 from bot.bootstrap import App
+from bot.runtime import Runtime
+from bot.serve import run_until
 from bot.telegram.app import TelegramBot
-from bot.telegram.transport import FloodLimiter, make_bot
+from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity
@@ -23,7 +28,12 @@ TOKEN = "123456:TEST-token"
 # Telegram user ids of the testbot staff; STRANGER is linked to nobody.
 TG = {"alice": 1001, "carol": 1002, "bob": 1003, "dave": 1004, "admin": 1005}
 STRANGER = 9999
+HOOK = "https://crm.example.com/tg/hook"
 GROUP = -100500
+# Telegram's GroupAnonymousBot: the `from` of an anonymous group admin's messages.
+ANONYMOUS_ADMIN = 1087968824
+# What Telegram marks as a bot_command entity at the start of a message.
+BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 
 
 @pytest.fixture
@@ -72,12 +82,24 @@ class Chat:
     def _chat(self, user_id: int, chat_id: int | None) -> dict[str, Any]:
         if chat_id is None or chat_id > 0:
             return {"id": chat_id or user_id, "type": "private", "first_name": f"U{user_id}"}
-        return {"id": chat_id, "type": "supergroup", "title": "Field team"}
+        chat = {"id": chat_id, "type": "supergroup", "title": "Field team"}
+        if chat_id in self.api.forums:
+            chat["is_forum"] = True
+        return chat
 
     def message(
-        self, user_id: int, text: str, *, chat_id: int | None = None, language: str = "en"
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        language: str = "en",
+        thread: int | None = None,
     ) -> dict[str, Any]:
-        """A text message update (a leading /command gets its bot_command entity)."""
+        """A text message update (a leading /command gets its bot_command entity).
+
+        `thread`: the forum topic it was written in.
+        """
         message: dict[str, Any] = {
             "message_id": next(self._ids),
             "date": int(time.time()),
@@ -85,9 +107,13 @@ class Chat:
             "from": self._user(user_id, language),
             "text": text,
         }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
+        command = BOT_COMMAND.match(text)
+        if command:
+            # Like Telegram: only a Latin /command gets an entity; `/客户` gets none.
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
         return {"message": message}
 
     async def say(self, user_id: int, text: str, **kwargs: Any) -> int:
@@ -116,12 +142,76 @@ class Chat:
         }
         return await self._deliver(update)
 
+    def edited(self, update: dict[str, Any], text: str, *, at: int) -> dict[str, Any]:
+        """The same message edited to `text` at unix time `at` (Telegram's edited_message)."""
+        message = {k: v for k, v in update["message"].items() if k != "entities"}
+        message["text"] = text
+        message["edit_date"] = at
+        command = BOT_COMMAND.match(text)
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        return {"edited_message": message}
+
+    def anonymous(self, text: str, *, chat_id: int) -> dict[str, Any]:
+        """A group message from an anonymous admin: sender_chat is the group itself."""
+        update = self.message(ANONYMOUS_ADMIN, text, chat_id=chat_id)
+        update["message"]["from"] = {
+            "id": ANONYMOUS_ADMIN,
+            "is_bot": True,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        }
+        update["message"]["sender_chat"] = update["message"]["chat"]
+        return update
+
+    def media(
+        self, user_id: int, kind: str, caption: str | None, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A photo, document or voice message (as Telegram sends them), with a caption."""
+        update = self.message(user_id, caption or "", chat_id=chat_id)
+        message = update["message"]
+        del message["text"]
+        entities = message.pop("entities", None)
+        if caption is not None:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        n = message["message_id"]
+        if kind == "photo":
+            message["photo"] = [
+                {"file_id": f"ph{n}-s", "file_unique_id": f"u{n}s", "width": 90, "height": 60},
+                {"file_id": f"ph{n}-l", "file_unique_id": f"u{n}l", "width": 1280, "height": 853},
+            ]
+        elif kind == "document":
+            message["document"] = {
+                "file_id": f"doc{n}",
+                "file_unique_id": f"u{n}",
+                "file_name": "contract v2.pdf",
+                "mime_type": "application/pdf",
+                "file_size": 48213,
+            }
+        else:
+            message["voice"] = {
+                "file_id": f"voice{n}",
+                "file_unique_id": f"u{n}",
+                "duration": 7,
+                "mime_type": "audio/ogg",
+                "file_size": 11200,
+            }
+        return update
+
     async def press(
-        self, user_id: int, data: str, *, chat_id: int | None = None, message_id: int = 1
+        self,
+        user_id: int,
+        data: str,
+        *,
+        chat_id: int | None = None,
+        message_id: int = 1,
+        thread: int | None = None,
     ) -> int:
-        """Press an inline button carrying `data`."""
+        """Press an inline button carrying `data` (on a message in forum topic `thread`)."""
         chat = self._chat(user_id, chat_id)
-        update = {
+        update: dict[str, Any] = {
             "callback_query": {
                 "id": f"cq{next(self._ids)}",
                 "from": self._user(user_id),
@@ -136,6 +226,9 @@ class Chat:
                 },
             }
         }
+        if thread is not None:
+            update["callback_query"]["message"]["message_thread_id"] = thread
+            update["callback_query"]["message"]["is_topic_message"] = True
         return await self._deliver(update)
 
     async def raw(self, update: dict[str, Any]) -> int:
@@ -189,3 +282,23 @@ async def tg(make_tg: BotFactory) -> Chat:
     """The bot polling the fake server; returns the chat driver."""
     _, chat = await make_tg()
     return chat
+
+
+@pytest.fixture
+async def served(tg_app: App, fake_api: FakeBotApi) -> AsyncIterator[tuple[str, str]]:
+    """`serve --only telegram` in webhook mode; yields the local webhook URL and the secret."""
+    tg_app.settings.telegram_webhook_url = HOOK
+    stop = asyncio.Event()
+    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_until(tg_app, ("telegram",), stop, on_ready=ready.set_result))
+    runtime = await asyncio.wait_for(ready, 10)
+    yield f"http://127.0.0.1:{runtime.port}/tg/hook", webhook_secret(tg_app.settings)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def post_update(url: str, update: dict[str, object], secret: str | None) -> int:
+    """POST one update to the webhook as Telegram does; the HTTP status."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    async with aiohttp.ClientSession() as http, http.post(url, json=update, headers=headers) as r:
+        return r.status

@@ -29,7 +29,7 @@ ALLOWED_TAGS = {
 JSON_FIELDS = {
     "reply_markup", "commands", "scope", "allowed_updates", "entities", "link_preview_options",
     "offset", "limit", "timeout", "chat_id", "message_id", "show_alert", "drop_pending_updates",
-    "cache_time", "max_connections", "reply_parameters",
+    "cache_time", "max_connections", "reply_parameters", "message_thread_id",
 }  # fmt: skip
 
 
@@ -94,6 +94,11 @@ class FakeBotApi:
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self._changed = asyncio.Event()
         self.chat_types: dict[int, str] = {}
+        # Forum supergroups (topics), and those whose General topic is closed.
+        self.forums: set[int] = set()
+        self.closed_general: set[int] = set()
+        # The parameters of the latest getUpdates (allowed_updates, offset).
+        self.last_poll: dict[str, Any] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -238,6 +243,7 @@ class FakeBotApi:
         return True
 
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.last_poll = params
         offset = int(params.get("offset") or 0)
         # Confirmed updates are gone for good, as on the real server.
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
@@ -276,10 +282,22 @@ class FakeBotApi:
             return _error(400, "Bad Request: message is too long")
         return text
 
+    def _thread_problem(self, params: dict[str, Any]) -> web.Response | None:
+        """Like Telegram: a thread only in a forum; nothing in a forum's closed General."""
+        cid = int(params["chat_id"])
+        thread = params.get("message_thread_id")
+        if thread is not None and cid not in self.forums:
+            return _error(400, "Bad Request: message thread not found")
+        if thread is None and cid in self.closed_general:
+            return _error(400, "Bad Request: TOPIC_CLOSED")
+        return None
+
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
         text = self._text_of(params)
         if isinstance(text, web.Response):
             return text
+        if problem := self._thread_problem(params):
+            return problem
         extra: dict[str, Any] = {"text": text}
         if params.get("reply_markup"):
             extra["reply_markup"] = params["reply_markup"]
@@ -295,6 +313,8 @@ class FakeBotApi:
         photo = params.get("photo")
         if not isinstance(photo, bytes) or not photo:
             return _error(400, "Bad Request: photo is missing")
+        if problem := self._thread_problem(params):
+            return problem
         size = {"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}
         return self._message(params, photo=[size])
 

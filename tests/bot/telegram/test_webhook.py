@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -14,33 +13,18 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 
 from bot.bootstrap import App
-from bot.runtime import Runtime
-from bot.serve import plan, run_until
+from bot.serve import plan
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret
 from crm_core.models import Interaction, ProcessedDelivery
 from crm_core.settings import Settings
 from handlers.notify import Address, DeliveryFailed
 from handlers.reply import Button, Reply
-from tests.bot.telegram.conftest import TG, Chat
+from tests.bot.telegram.conftest import HOOK, TG, Chat, post_update
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
 
-HOOK = "https://crm.example.com/tg/hook"
 ALICE = TG["alice"]
-
-
-@pytest.fixture
-async def served(tg_app: App, fake_api: FakeBotApi) -> AsyncIterator[tuple[str, str]]:
-    """`serve --only telegram` in webhook mode; yields the local webhook URL and the secret."""
-    tg_app.settings.telegram_webhook_url = HOOK
-    stop = asyncio.Event()
-    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_until(tg_app, ("telegram",), stop, on_ready=ready.set_result))
-    runtime = await asyncio.wait_for(ready, 10)
-    yield f"http://127.0.0.1:{runtime.port}/tg/hook", webhook_secret(tg_app.settings)
-    stop.set()
-    await asyncio.wait_for(task, 10)
 
 
 def _chat(api: FakeBotApi) -> Chat:
@@ -48,12 +32,6 @@ def _chat(api: FakeBotApi) -> Chat:
         return 0
 
     return Chat(api, nothing)
-
-
-async def _post(url: str, update: dict[str, object], secret: str | None) -> int:
-    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-    async with aiohttp.ClientSession() as http, http.post(url, json=update, headers=headers) as r:
-        return r.status
 
 
 async def test_webhook_is_registered_with_its_secret(
@@ -71,8 +49,8 @@ async def test_wrong_or_missing_secret_gets_403_and_touches_nothing(
     """Without the matching header nothing is dispatched, recorded or sent."""
     url, _ = served
     update = {"update_id": 1, **_chat(fake_api).message(ALICE, "log visit Acme: hi")}
-    assert await _post(url, update, None) == 403
-    assert await _post(url, update, "wrong") == 403
+    assert await post_update(url, update, None) == 403
+    assert await post_update(url, update, "wrong") == 403
     await fake_api.quiet()
     assert fake_api.sent() == []
     assert testbot.count(ProcessedDelivery) == 0
@@ -86,7 +64,7 @@ async def test_webhook_updates_are_answered_and_repeats_processed_once(
     url, secret = served
     update = {"update_id": 41, **_chat(fake_api).message(ALICE, "/log visit Acme: dock tour")}
     for _ in range(3):
-        assert await _post(url, update, secret) == 200
+        assert await post_update(url, update, secret) == 200
     (sent,) = await fake_api.wait_for("sendMessage")
     await fake_api.quiet()
     assert len(fake_api.sent()) == 1
@@ -94,7 +72,7 @@ async def test_webhook_updates_are_answered_and_repeats_processed_once(
     assert testbot.count(Interaction) == 1
     step = {"update_id": 42, **_chat(fake_api).message(ALICE, "/log")}
     for _ in range(2):
-        assert await _post(url, step, secret) == 200
+        assert await post_update(url, step, secret) == 200
     await fake_api.wait_for("sendMessage", 2)
     await fake_api.quiet()
     assert len(fake_api.sent()) == 2

@@ -1,0 +1,188 @@
+"""The checks every write obeys, whether typed in chat or read from an import file.
+
+Each rule raises `Rule` (an `Invalid` whose `reason` is plain English for import files) or returns
+the cleaned value. Services call these before writing; crm_core.exchange calls the same ones on
+every record, so chat and import can never disagree about what is acceptable.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
+
+from crm_core.errors import Invalid
+
+MAX_NOTE = 20_000
+MAX_REMINDER = 2_000
+MAX_NAME = 300
+MAX_FIELD = 100
+MAX_TAG = 50
+MAX_TAGS = 20
+MAX_AMOUNT = Decimal("999999999999.99")
+# Dates a CRM can mean: older or later ones are typos (0001, 9999) and overflow in other zones.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+LOCALES = ("en", "zh")
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Bidirectional overrides, embeddings, isolates and marks: they make a name display as
+# something else ("Evil" shown as "livE") and never belong in a customer or deal name.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters other than tab and line breaks (NUL breaks PostgreSQL text outright).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Rule(Invalid):
+    """A broken rule: `key` and params for chat, `reason` in plain English for import files."""
+
+    def __init__(self, key: str, reason: str, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.reason = reason
+
+
+def readable(field: str, value: str) -> str:
+    """Refuse text no database or terminal can hold: NUL, control characters, lone surrogates."""
+    if _SURROGATE.search(value):
+        # Bytes that are not UTF-8 arrive as lone surrogates (Python's surrogateescape).
+        raise Rule("error.text_not_utf8", f"{field} is not valid UTF-8 text", field=field)
+    if _CONTROL.search(value):
+        raise Rule(
+            "error.text_control", f"{field} holds a control character (such as NUL)", field=field
+        )
+    return value
+
+
+def name(field: str, value: str, limit: int = MAX_NAME) -> str:
+    """A one-line display name: readable, no direction overrides, not empty, not too long."""
+    readable(field, value)
+    if _BIDI.search(value):
+        raise Rule(
+            "error.text_bidi",
+            f"{field} holds a right-to-left or direction override character",
+            field=field,
+        )
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise Rule(
+            "error.too_long", f"{field} is longer than {limit} characters", field=field, limit=limit
+        )
+    return value
+
+
+def optional(field: str, value: str | None, limit: int) -> str | None:
+    """An optional one-line field (industry, city, title): checked like a name, empty is None."""
+    if value is None:
+        return None
+    return name(field, value, limit) or None
+
+
+def text(field: str, value: str, limit: int, missing: str) -> str:
+    """A free text (note, reminder): readable, not empty (`missing` is the message), bounded."""
+    readable(field, value)
+    value = value.strip()
+    if not value:
+        raise Rule(missing, f"{field} is empty")
+    if len(value) > limit:
+        raise Rule(
+            "error.too_long", f"{field} is longer than {limit} characters", field=field, limit=limit
+        )
+    return value
+
+
+def tags(values: list[str]) -> list[str]:
+    """Tags lower-cased, deduplicated and sorted; at most MAX_TAGS of MAX_TAG characters."""
+    out = sorted({name("tag", t, MAX_TAG).lower() for t in values if t.strip()})
+    for tag in out:
+        if len(tag) > MAX_TAG:
+            raise Rule(
+                "error.too_long",
+                f"a tag is longer than {MAX_TAG} characters",
+                field="tag",
+                limit=MAX_TAG,
+            )
+    if len(out) > MAX_TAGS:
+        raise Rule("error.too_many_tags", f"more than {MAX_TAGS} tags", limit=MAX_TAGS)
+    return out
+
+
+@cache
+def currencies() -> frozenset[str]:
+    """ISO 4217 codes that are money somewhere (not XAU, XXX, or codes withdrawn before 2000)."""
+    found: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        found.update(
+            get_territory_currencies(
+                territory, start_date=date(2000, 1, 1), end_date=date(2100, 1, 1), tender=True
+            )
+        )
+    return frozenset(found)
+
+
+def currency(value: str) -> str:
+    """An upper-cased ISO 4217 code of a currency in use."""
+    code = value.strip().upper()
+    if code not in currencies():
+        raise Rule(
+            "error.currency_invalid", f"{value!r} is not an ISO 4217 currency in use", value=value
+        )
+    return code
+
+
+def amount(value: Decimal) -> Decimal:
+    """A non-negative amount in whole cents, below MAX_AMOUNT."""
+    if not (Decimal(0) <= value <= MAX_AMOUNT and value == value.quantize(Decimal("0.01"))):
+        raise Rule(
+            "error.amount_invalid",
+            f"amount {value} must be 0 to {MAX_AMOUNT} in whole cents",
+            value=str(value),
+        )
+    return value
+
+
+def day(field: str, value: date) -> date:
+    """A calendar day within FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise Rule(
+            "error.date_out_of_range",
+            f"{field} {value.isoformat()} is outside {FIRST_DAY.year}..{LAST_DAY.year}",
+            value=value.isoformat(),
+            first=FIRST_DAY.year,
+            last=LAST_DAY.year,
+        )
+    return value
+
+
+def moment(field: str, value: datetime) -> datetime:
+    """An aware moment whose UTC day is within FIRST_DAY..LAST_DAY."""
+    day(field, value.astimezone(UTC).date())
+    return value
+
+
+def email(value: str | None) -> str | None:
+    """An email address shaped like one, or None."""
+    if value is None or not value.strip():
+        return None
+    readable("email", value)
+    if not EMAIL.match(value.strip()):
+        raise Rule("error.contact_email_invalid", f"{value!r} is not an email address", value=value)
+    return value.strip()
+
+
+def locale(value: str) -> str:
+    """`en`, `zh` (or a regional form like `zh-TW`, `en_GB`) as the catalogue it names."""
+    code = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    if code not in LOCALES:
+        raise Rule(
+            "error.locale_invalid",
+            f"locale {value!r} is not one of {', '.join(LOCALES)}",
+            value=value,
+            locales=", ".join(LOCALES),
+        )
+    return code

@@ -1,0 +1,94 @@
+"""Answers that cannot go where they came from: expired response_urls, resubmitted forms."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.models import Interaction
+from tests.bot.slack.conftest import SlackHarness, blocks_text, buttons_of
+from tests.bot.slack.test_modals import state, submit
+
+
+async def dm_text(slack: SlackHarness, count: int = 1) -> str:
+    """The text and blocks of the `count`th direct message posted through conversations.open."""
+    posts = await slack.fake.wait(
+        "chat.postMessage", count, where=lambda c: str(c.params["channel"]).startswith("D")
+    )
+    message = posts[count - 1].params
+    return str(message["text"]) + "\n" + blocks_text(message.get("blocks") or [])
+
+
+def no_failures(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing was logged as a failed listener or a lost apology."""
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+
+
+async def test_button_on_an_old_message_answers_by_dm(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A response_url that answers 404: the answer arrives as a DM, nothing fails."""
+    await slack.ask("new customer Acme")
+    card = await slack.ask("customer Acme")
+    with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
+        status, _ = await slack.press(buttons_of(card["blocks"])[0], expired=True)
+        assert status == 200
+        await slack.fake.wait("response:404")
+        text = await dm_text(slack)
+    assert slack.fake.named("conversations.open")[0].params["users"] == "UALICE"
+    assert "Sorry" not in text and text.strip()
+    no_failures(caplog)
+    # Why it went by DM is logged, without the message.
+    assert any("response_url" in r.getMessage() for r in caplog.records)
+
+
+async def test_late_modal_submission_answers_by_dm_and_logs_once(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`/crm log`, submitted after its response_url expired: logged once, told so by DM."""
+    await slack.ask("new customer Acme")
+    with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
+        await slack.command("log", response_url=slack.fake.response_url(expired=True))
+        view: dict[str, Any] = (await slack.fake.wait("views.open"))[-1].params["view"]
+        status, body = await submit(slack, view, state(1, "Pricing call"), view_id="VLATE")
+        assert (status, body) == (200, "")
+        assert "Logged the call with Acme" in await dm_text(slack)
+        # The same view submitted again (a retry, a double click): nothing new, and it says so.
+        await submit(slack, view, state(1, "Pricing call"), view_id="VLATE")
+        again = await dm_text(slack, 2)
+    assert "Already logged as note #1" in again
+    assert slack.testbot.rows(select(Interaction.id, Interaction.text)) == [(1, "Pricing call")]
+    no_failures(caplog)
+
+
+async def test_resubmitted_view_answers_already_logged_where_it_can(slack: SlackHarness) -> None:
+    """With a live response_url, a second submission of the same view names the note."""
+    await slack.ask("new customer Acme")
+    await slack.command("log")
+    view: dict[str, Any] = (await slack.fake.wait("views.open"))[-1].params["view"]
+    answered = len(slack.fake.named("response"))
+    await submit(slack, view, state(1, "Demo booked"), view_id="VTWICE")
+    await slack.fake.wait("response", answered + 1)
+    await submit(slack, view, state(1, "Demo booked"), view_id="VTWICE")
+    again = (await slack.fake.wait("response", answered + 2))[-1].params
+    assert "Already logged as note #1 on Acme" in again["text"]
+    assert "The message" not in again["text"]  # a note from the modal has no message link
+    assert slack.testbot.count(Interaction) == 1
+
+
+async def test_apology_goes_by_dm_when_the_response_url_is_dead(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A listener fails (an expired trigger) and its response_url is dead: the apology is a DM."""
+    slack.fake.failing["views.open"] = "expired_trigger_id"
+    with caplog.at_level(logging.ERROR, logger="bot.slack.app"):
+        await slack.command("log", response_url=slack.fake.response_url(expired=True))
+        text = await dm_text(slack)
+    record = next(r for r in caplog.records if "slack listener failed" in r.getMessage())
+    ref = record.getMessage().split("ref ")[1].split(",")[0]
+    assert "Sorry, something went wrong" in text and ref in text
+    assert not any("could not apologise" in r.getMessage() for r in caplog.records)
