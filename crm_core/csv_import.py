@@ -31,7 +31,7 @@ from crm_core.text import fold
 SECTIONS: dict[str, set[str]] = {
     "regions": {"file", "name"},
     "teams": {"file", "key", "name", "region", "manager"},
-    "users": {"file", "name", "team", "role", "email", "timezone"},
+    "users": {"file", "name", "team", "role", "email"},
     "products": {"file", "name", "family", "price"},
     "customers": {"file", "name", "owner", "industry", "city"},
     "deals": {
@@ -219,7 +219,6 @@ class _Run:
                 "missing_customer",
                 "amount_fallback",
                 "no_customer_name",
-                "timezone",
             ):
                 continue
             if key == "owner" and value == MOST_DEALS:

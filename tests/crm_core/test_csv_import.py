@@ -17,7 +17,7 @@ from crm_core.analytics.win_rate import win_rate
 from crm_core.context import Ctx
 from crm_core.csv_import import CsvImportReport, MappingFailed, import_csv
 from crm_core.db import unit_of_work
-from crm_core.models import Base, Customer, Deal
+from crm_core.models import Base, Customer, Deal, Interaction
 from crm_core.services.users import add_user
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 
@@ -231,3 +231,31 @@ def test_a_bad_mapping_is_refused_before_any_file_is_read(
     assert "not valid TOML" in info.value.problems[0] and "line" in info.value.problems[0]
     shutil.rmtree(data)
     assert rows_in_db(session_factory) == 0
+
+
+def test_notes_come_in_through_the_mapping(session_factory: Factory, tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    (data / "notes.csv").write_text(
+        "id,account,agent,kind,day,text\n"
+        "N1,Acme,Ann Lee,call,2017-01-05,Asked for a GTX Pro quote\n"
+        "N2,Acme,Bo Chu,,2017-01-06,Sent the quote\n"
+    )
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        MAPPING.read_text()
+        + '\n[notes]\nfile = "notes.csv"\nid = "id"\ncustomer = "account"\nauthor = "agent"\n'
+        'kind = "kind"\noccurred = "day"\ntext = "text"\n'
+    )
+    report = run(session_factory, mapping, data)
+    assert report.written.created["interaction"] == 2
+    with session_factory() as session:
+        notes = session.execute(
+            select(Interaction.external_id, Interaction.kind, Interaction.text).order_by(
+                Interaction.external_id
+            )
+        ).all()
+    assert [(e, str(k), t) for e, k, t in notes] == [
+        ("maven-note-N1", "call", "Asked for a GTX Pro quote"),
+        ("maven-note-N2", "note", "Sent the quote"),
+    ]
+    assert not run(session_factory, mapping, data).written.changed
