@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import App, build
 from crm_core import db, rules
-from crm_core.access import visible_customer_ids
+from crm_core.access import customer_filter, visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import CrmError
 from crm_core.models import Customer, Interaction, User
@@ -62,9 +62,13 @@ def _customer(ctx: Ctx, ref: str | None) -> Customer | None:
     if ref is None or not str(ref).strip():
         return None
     ref = str(ref).strip()
-    by_ext = ctx.session.scalar(select(Customer).where(Customer.external_id == ref))
+    # Only the asker's own book is searched: an external id of someone else's customer is
+    # then just a name that matches nothing, answered as for one that never existed.
+    by_ext = ctx.session.scalar(
+        select(Customer).where(Customer.external_id == ref, customer_filter(ctx.actor))
+    )
     if by_ext is not None:
-        return resolve_customer(ctx, f"#{by_ext.id}")
+        return by_ext
     return resolve_customer(ctx, ref)
 
 

@@ -1,4 +1,4 @@
-"""The `crmbot` command line: console, one-shot run, import/export, users, demo data, db."""
+"""The `crmbot` command line: console, one-shot run, import/export, users, demo data, db, docs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.bootstrap import App, build
-from bot.console import PLATFORM, ConsoleSession, render_text
+from bot.console import PLATFORM, ConsoleSession, render_text, terminal_safe
 from crm_core import db
 from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
 from crm_core.models import Customer, User
@@ -28,7 +28,8 @@ DEMO_SEED = 7
 
 
 def _fail(message: str) -> None:
-    click.echo(message, err=True)
+    # Refusals may quote what was given (a customer name, an import line): terminal-safe.
+    click.echo(terminal_safe(message), err=True)
     sys.exit(2)
 
 
@@ -206,8 +207,10 @@ def link_code(settings: Settings, who: str, admin: str | None) -> None:
     minutes = int(CODE_TTL.total_seconds() // 60)
     click.echo(code)
     click.echo(
-        f"{name} (@{handle}) sends `/link {code}` to the bot in a private Telegram chat. "
-        f"The code works once, within {minutes} minutes."
+        terminal_safe(
+            f"{name} (@{handle}) sends `/link {code}` to the bot in a private Telegram chat. "
+            f"The code works once, within {minutes} minutes."
+        )
     )
 
 
@@ -252,7 +255,7 @@ def import_(
             report = import_jsonl(session, f, stages=app.pipeline.stages)
     except ImportFailed as exc:
         for line, reason in exc.errors:
-            click.echo(f"{path}:{line}: {reason}", err=True)
+            click.echo(terminal_safe(f"{path}:{line}: {reason}"), err=True)
         _fail(f"Nothing was imported: {len(exc.errors)} bad line(s).")
     click.echo(str(report))
 
@@ -328,7 +331,7 @@ def user_add(
                 timezone=timezone or settings.default_timezone,
                 locale=locale or settings.default_locale,
             )
-            click.echo(f"Created @{created.external_id} ({created.role.value}).")
+            click.echo(terminal_safe(f"Created @{created.external_id} ({created.role.value})."))
     except CrmError as exc:
         _fail(Translator("en")(exc.key, **exc.params))
 
@@ -341,7 +344,8 @@ def user_list(settings: Settings) -> None:
     with db.unit_of_work(app.session_factory) as session:
         for u in session.scalars(select(User).order_by(User.external_id)):
             team = u.team.name if u.team else "-"
-            click.echo(f"@{u.external_id}\t{u.name}\t{u.role.value}\t{team}\t{u.timezone}")
+            row = f"@{u.external_id}\t{u.name}\t{u.role.value}\t{team}\t{u.timezone}"
+            click.echo(terminal_safe(row))
 
 
 @main.command("demo-data")
@@ -368,6 +372,51 @@ def demo_data(customers: int, seed: int, out: str, today: datetime | None) -> No
     finally:
         if stream is not sys.stdout:
             stream.close()
+
+
+@main.group("docs")
+def docs_group() -> None:
+    """Documentation generated from the verb declarations."""
+
+
+def _emit(text: str, write: Path | None) -> None:
+    if write is None:
+        click.echo(text, nl=False)
+        return
+    write.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {write}.", err=True)
+
+
+@docs_group.command("manifest")
+@click.option("--write", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def docs_manifest(write: Path | None) -> None:
+    """The Slack app manifest (bot/slack/manifest.yml), with the /crm hint from the verbs."""
+    from bot.slack.manifest import manifest
+    from handlers.verbs import all_verbs
+
+    _emit(manifest(all_verbs()), write)
+
+
+@docs_group.command("commands")
+@click.option(
+    "--write",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replace the table between the markers in this README.",
+)
+def docs_commands(write: Path | None) -> None:
+    """The README command table: every verb's usage, Chinese forms and description."""
+    from bot.docs import commands_table, with_table
+    from handlers.verbs import all_verbs
+
+    table = commands_table(all_verbs())
+    if write is None:
+        click.echo(table)
+        return
+    try:
+        _emit(with_table(write.read_text(encoding="utf-8"), table), write)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @main.group("db")
@@ -461,10 +510,11 @@ def _print_answer(answer: object, t: Translator) -> None:
     from retrieval.ask import Answer
 
     assert isinstance(answer, Answer)
-    click.echo(answer_text(t, answer))
+    # Quotes are note text and source lines carry names: both go to a terminal.
+    click.echo(terminal_safe(answer_text(t, answer)))
     # Dates in UTC, as in --json: a script's output must not depend on the asker's zone.
     for s in answer.sources if answer.answered else answer.closest:
-        click.echo(f"{source_line(t, s, ZoneInfo('UTC'))}  (note #{s.note.id})")
+        click.echo(terminal_safe(f"{source_line(t, s, ZoneInfo('UTC'))}  (note #{s.note.id})"))
 
 
 @main.command("eval-retrieval")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
 from typing import TextIO
@@ -12,6 +13,17 @@ from handlers.reply import Button, Command, Reply
 
 PLATFORM = "console"
 QUIT = {"quit", "exit", "退出", ":q"}
+# What a terminal obeys instead of showing: C0 controls but newline and tab, DEL, and C1 (with
+# ESC and CSI gone, an escape sequence in a note is inert text and cannot clear the screen).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates reorder what follows (a name reading backwards);
+# they are shown as their code points so the reader sees that they are there.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text as it may be written to a terminal: controls dropped, bidi controls made visible."""
+    return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", _CONTROLS.sub("", text))
 
 
 def render_text(reply: Reply, *, image_dir: Path | None = None) -> str:
@@ -35,7 +47,8 @@ def render_text(reply: Reply, *, image_dir: Path | None = None) -> str:
         out.append(f"[image: {path}]")
     if reply.buttons:
         out.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return "\n".join(out)
+    # Everything above may hold what a person typed (a note, a name) and goes to a terminal.
+    return terminal_safe("\n".join(out))
 
 
 class ConsoleSession:

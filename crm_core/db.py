@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
+from crm_core.models import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,6 +60,26 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def lock_for_update(session: Session, obj: Base) -> None:
+    """Re-read `obj` and keep others from changing it until this unit of work ends.
+
+    Every read-modify-write calls this before it reads the values it will change, so two
+    people changing one record at once queue up instead of writing from a stale read.
+    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite has no row locks, so the
+    transaction takes the database's write lock first (BEGIN IMMEDIATE; readers go on, WAL).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        # pysqlite opens a transaction only at the first write; one already open holds the
+        # write lock since then, so what it reads is current.
+        if raw is not None and not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        session.refresh(obj)
+    else:
+        session.refresh(obj, with_for_update=True)
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -81,7 +81,9 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     # `city Shanghai`, `city: Shanghai`, and the form Chinese users type: `，城市：上海`
     # (after a comma or semicolon a keyword counts only when a colon follows it).
     pattern = re.compile(
-        rf"(?:(?:^|\s)({words})(?:\s*:\s*|\s+|$)|[,;、]\s*({words})\s*:\s*)",
+        # Without a colon the space after a keyword is only looked at, not taken, so a keyword
+        # right after a repeated one ("city Kansas City owner @bob") still has its space.
+        rf"(?:(?:^|\s)({words})(?:\s*:\s*|(?=\s)|$)|[,;、]\s*({words})\s*:\s*)",
         re.I,
     )
     view = char_view(text)

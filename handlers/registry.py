@@ -1,13 +1,14 @@
-"""Verbs declared once, as data: name, aliases, usage, help, examples, whether it writes."""
+"""Verbs declared once, as data: name, aliases, arguments, help, examples, whether it writes."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crm_core.text import char_view, to_simplified
+from handlers.args import Arg, Value, usage_line, write_line
 
 if TYPE_CHECKING:
     from handlers.reply import Reply
@@ -24,7 +25,7 @@ class Verb:
 
     name: str
     handler: Handler
-    usage: str
+    args: tuple[Arg, ...]
     examples: tuple[str, ...]
     writes: bool
     aliases: tuple[str, ...] = ()
@@ -44,9 +45,28 @@ class Verb:
         )
 
     @property
+    def usage(self) -> str:
+        """The grammar line with a slot per argument, as help shows it."""
+        return usage_line(self.name, self.args)
+
+    def line(self, values: Mapping[str, Value]) -> str:
+        """The command text that runs this verb with these argument values."""
+        return write_line(self.name, self.args, values)
+
+    @property
     def help_key(self) -> str:
         """The catalogue key of this verb's one-line help."""
         return f"verb.{self.name.replace(' ', '_')}.help"
+
+    @property
+    def about_key(self) -> str:
+        """The catalogue key of this verb's longer description (its help page, the README)."""
+        return f"verb.{self.name.replace(' ', '_')}.about"
+
+    @property
+    def chinese(self) -> tuple[str, ...]:
+        """The Chinese forms of this verb, as declared."""
+        return tuple(a for a in self.aliases if not a.isascii())
 
 
 class Registry:

@@ -1,1 +1,1 @@
-"""Questions about customers answered from the notes (the note index is its own issue)."""
+"""The note index and the answers drawn from it: indexing, upkeep, hybrid search, `ask`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_core.models import Interaction
-from retrieval.passages import sentences, split_note
+from retrieval.passages import indexed_text, sentences, split_note
 from retrieval.tokens import tokens
 
 _MAX_QUOTE = 280
@@ -29,7 +29,8 @@ def best_sentences(note: Interaction, seq: int, topic: set[str], limit: int = 2)
     With no shared term (a question in the other language), the passage the vector search
     matched is quoted from its start.
     """
-    sents = sentences(note.text) or [note.text]
+    text = indexed_text(note.text)
+    sents = sentences(text) or [text]
     scored = []
     for i, s in enumerate(sents):
         overlap = len(topic & set(tokens(s)))
@@ -39,7 +40,7 @@ def best_sentences(note: Interaction, seq: int, topic: set[str], limit: int = 2)
         chosen = sorted(scored, reverse=True)[:limit]
         order = {s: i for i, s in enumerate(sents)}
         return [_clip(s) for _, _, s in sorted(chosen, key=lambda c: order[c[2]])]
-    passages = split_note(note.id, note.text)
+    passages = split_note(note.id, text)
     passage = passages[min(seq, len(passages) - 1)]
     return [_clip(s) for s in (sentences(passage.text) or [passage.text])[:limit]]
 
@@ -48,4 +49,4 @@ def coverage(note: Interaction, topic: set[str]) -> float:
     """Share of the question's topic terms that the note contains."""
     if not topic:
         return 0.0
-    return len(topic & set(tokens(note.text))) / len(topic)
+    return len(topic & set(tokens(indexed_text(note.text)))) / len(topic)

@@ -1,15 +1,17 @@
-"""The lexical note index: BM25 (bm25s) over passages, filtered inside the scoring."""
+"""The lexical note index: BM25 over passages, weighted by and filtered to what one may see."""
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 
 from retrieval.passages import Passage
@@ -19,11 +21,14 @@ from retrieval.tokens import tokens
 
 log = logging.getLogger(__name__)
 
-# bm25s cannot add or remove documents: changes since the bulk build go to a small "fresh"
-# index rebuilt on demand, and replaced passages of the bulk one are masked out.
+# The postings are immutable arrays: changes since the bulk build go to a small "fresh" index
+# rebuilt on demand, and replaced passages of the bulk one are masked out.
 FRESH_LIMIT = 20_000
-# A saved index is only valid for the tokenizer and passage splitter that made it.
-SNAPSHOT_VERSION = 1
+# A saved index is only valid for the tokenizer, passage splitter and layout that made it.
+SNAPSHOT_VERSION = 2
+# BM25's constants, Lucene's formula (those of bm25s, which this index used before).
+K1 = 1.5
+B = 0.75
 _COLUMNS = ("note", "seq", "customer", "at", "kind")
 
 
@@ -135,11 +140,115 @@ class Rows:
         return cls({c: np.load(path / f"{c}.npy", mmap_mode="r") for c in _COLUMNS}, kinds)
 
 
-class _Segment:
-    """An immutable BM25 index over some passages, with filter columns as arrays."""
+@dataclass(frozen=True)
+class Stats:
+    """What BM25 weighs a query's terms by, counted over the passages one may see."""
 
-    def __init__(self, bm25: bm25s.BM25 | None, rows: Rows) -> None:
-        self.bm25 = bm25
+    passages: int
+    length: int  # tokens in those passages
+    df: tuple[int, ...]  # passages holding each query term
+
+    def __add__(self, other: Stats) -> Stats:
+        df = tuple(a + b for a, b in zip(self.df, other.df, strict=True))
+        return Stats(self.passages + other.passages, self.length + other.length, df)
+
+
+class Postings:
+    """Term counts per passage, by term: the passages holding each term and how often."""
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        tf: np.ndarray,
+        length: np.ndarray,
+    ) -> None:
+        self.vocab = vocab
+        self.indptr = indptr  # term t's postings are docs[indptr[t]:indptr[t + 1]]
+        self.docs = docs
+        self.tf = tf
+        self.length = length  # tokens per passage
+
+    @classmethod
+    def build(cls, vocab: dict[str, int], docs: list[list[int]]) -> Postings:
+        """Postings of passages given as lists of term ids into `vocab`."""
+        n = len(docs)
+        length = np.fromiter(map(len, docs), dtype=np.int32, count=n)
+        terms = np.fromiter(chain.from_iterable(docs), dtype=np.int64, count=int(length.sum()))
+        # One key per (term, passage): sorting them groups each term's passages together.
+        keys, counts = np.unique(terms * n + np.repeat(np.arange(n), length), return_counts=True)
+        term = keys // max(n, 1)
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
+        return cls(
+            vocab,
+            indptr,
+            (keys % max(n, 1)).astype(np.int32),
+            np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16),
+            length,
+        )
+
+    def _span(self, term: str) -> tuple[int, int]:
+        t = self.vocab.get(term)
+        if t is None:
+            return 0, 0
+        return int(self.indptr[t]), int(self.indptr[t + 1])
+
+    def stats(self, query: list[str], mask: np.ndarray) -> Stats:
+        """Passages let through by `mask`, their tokens, and how many hold each term."""
+        df = []
+        for term in query:
+            lo, hi = self._span(term)
+            df.append(int(np.count_nonzero(mask[self.docs[lo:hi]])))
+        return Stats(int(np.count_nonzero(mask)), int(self.length[mask].sum()), tuple(df))
+
+    def scores(self, query: list[str], mask: np.ndarray, stats: Stats) -> np.ndarray:
+        """BM25 of every passage `mask` lets through (0 elsewhere), weighted by `stats`."""
+        scores = np.zeros(len(self.length), dtype=np.float32)
+        if stats.passages == 0:
+            return scores
+        avg = max(stats.length / stats.passages, 1e-9)
+        for term, df in zip(query, stats.df, strict=True):
+            lo, hi = self._span(term)
+            if df == 0:
+                continue
+            docs = np.asarray(self.docs[lo:hi])
+            keep = mask[docs]
+            docs = docs[keep]
+            tf = np.asarray(self.tf[lo:hi])[keep].astype(np.float32)
+            idf = math.log(1 + (stats.passages - df + 0.5) / (df + 0.5))
+            norm = K1 * ((1 - B) + B * self.length[docs] / avg)
+            # A term's postings name each passage once: plain fancy-index addition is exact.
+            scores[docs] += np.float32(idf) * tf / (norm + tf)
+        return scores
+
+    def save(self, path: Path) -> None:
+        """Write the arrays as .npy files (loaded memory-mapped) and the vocabulary as JSON."""
+        for name in ("indptr", "docs", "tf", "length"):
+            np.save(path / f"{name}.npy", getattr(self, name))
+        (path / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> Postings:
+        """Read what `save` wrote; only the postings of the terms asked about are read."""
+        arrays = {
+            name: np.load(path / f"{name}.npy", mmap_mode="r")
+            for name in ("indptr", "docs", "tf", "length")
+        }
+        vocab = json.loads((path / "vocab.json").read_text())
+        if not isinstance(vocab, dict):
+            raise ValueError("vocabulary is not an object")
+        # Lengths are read for every question (the average over what one may see): in memory.
+        arrays["length"] = np.asarray(arrays["length"])
+        return cls(vocab, **arrays)
+
+
+class _Segment:
+    """Immutable BM25 postings over some passages, with filter columns as arrays."""
+
+    def __init__(self, postings: Postings, rows: Rows) -> None:
+        self.postings = postings
         self.rows = rows
         self.alive = np.ones(len(rows), dtype=bool)
 
@@ -148,33 +257,34 @@ class _Segment:
         """Index notes as they stream in; keeps token ids, not passage text."""
         cols, kinds, codes = Rows.collect()
         # Token ids reuse the vocabulary's int objects: a list of strings per passage would
-        # hold hundreds of MB at 200,000 notes while bm25s builds.
-        vocab: dict[str, int] = {"": 0}
+        # hold hundreds of MB at 200,000 notes while the postings are built.
+        vocab: dict[str, int] = {}
         docs: list[list[int]] = []
         for passages, meta in notes:
             for p in passages:
                 docs.append([vocab.setdefault(t, len(vocab)) for t in tokens(p.text)])
                 Rows.add(cols, kinds, codes, p.interaction_id, p.seq, meta)
-        bm25 = None
-        if docs:
-            bm25 = bm25s.BM25()
-            bm25.index((docs, vocab), show_progress=False)
-        return cls(bm25, Rows.from_lists(cols, kinds))
+        return cls(Postings.build(vocab, docs), Rows.from_lists(cols, kinds))
 
-    def search(self, query: list[str], k: int, flt: Filter) -> list[LexicalHit]:
-        if self.bm25 is None or not query:
-            return []
+    def stats(self, query: list[str], flt: Filter) -> tuple[np.ndarray, Stats]:
+        """The rows `flt` lets through and BM25's statistics over them."""
         mask = self.rows.mask(flt, self.alive)
-        if not mask.any():
+        return mask, self.postings.stats(query, mask)
+
+    def search(self, query: list[str], k: int, mask: np.ndarray, stats: Stats) -> list[LexicalHit]:
+        if not query or not mask.any():
             return []
-        scores = np.where(mask, self.bm25.get_scores(query), 0.0)
-        n = min(k, int(np.count_nonzero(scores)))
-        if n == 0:
-            return []
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        note, seq = self.rows.note, self.rows.seq
-        return [LexicalHit(int(note[i]), int(seq[i]), float(scores[i])) for i in top]
+        scores = self.postings.scores(query, mask, stats)
+        top = np.flatnonzero(scores)
+        if len(top) > k:
+            kth = np.partition(scores[top], len(top) - k)[len(top) - k]
+            top = top[scores[top] >= kth]
+        note, seq = np.asarray(self.rows.note)[top], np.asarray(self.rows.seq)[top]
+        # Ties go to the newer note whatever the rows' layout: with notes others own deleted,
+        # or an index built afresh, the same passages come in the same order.
+        best = scores[top]
+        order = np.lexsort((seq, -note, -best))[:k]
+        return [LexicalHit(int(note[i]), int(seq[i]), float(best[i])) for i in order]
 
 
 class LexicalIndex:
@@ -232,18 +342,30 @@ class LexicalIndex:
             return len(np.unique(alive)) + len(self._fresh)
 
     def search(self, query: str, k: int, flt: Filter) -> list[LexicalHit]:
-        """The best `k` passages for `query` among those `flt` lets through."""
+        """The best `k` passages for `query` among those `flt` lets through.
+
+        Term weights (IDF) and the average passage length are counted over those passages
+        only, so a ranking depends on nothing the asker may not see.
+        """
         terms = tokens(query)
         with self._lock:
-            bulk = self._bulk
             if self._fresh and self._fresh_segment is None:
                 self._fresh_segment = _Segment.build(self._fresh.values())
-            fresh = self._fresh_segment if self._fresh else None
-            hits = bulk.search(terms, k, flt)
-        if fresh is not None:
-            # Scores of two BM25 segments differ a little in IDF; close enough to merge by score.
-            hits = sorted([*hits, *fresh.search(terms, k, flt)], key=lambda h: -h.score)[:k]
-        return hits
+            segments = [self._bulk]
+            if self._fresh and self._fresh_segment is not None:
+                segments.append(self._fresh_segment)
+            # Masks are taken under the lock: `apply` changes the bulk segment's alive rows.
+            seen = [seg.stats(terms, flt) for seg in segments]
+        stats = seen[0][1]
+        for _, more in seen[1:]:
+            stats = stats + more
+        hits = [
+            h
+            for seg, (mask, _) in zip(segments, seen, strict=True)
+            for h in seg.search(terms, k, mask, stats)
+        ]
+        # Both segments are weighted by the same statistics: their scores compare exactly.
+        return sorted(hits, key=lambda h: (-h.score, -h.interaction_id, h.seq))[:k]
 
     # -- snapshots: a restarted process loads the bulk segment instead of re-tokenizing ----
 
@@ -253,8 +375,7 @@ class LexicalIndex:
             bulk = self._bulk
 
         def fill(path: Path) -> None:
-            if bulk.bm25 is not None:
-                bulk.bm25.save(str(path / "bm25"), show_progress=False)
+            bulk.postings.save(path)
             bulk.rows.save(path)
 
         write_snapshot(root, fill, {**meta, "version": SNAPSHOT_VERSION, "kinds": bulk.rows.kinds})
@@ -266,14 +387,11 @@ class LexicalIndex:
             if meta.get("version") != SNAPSHOT_VERSION:
                 return None
             rows = Rows.load(path, list(meta["kinds"]))
-            bm25 = None
-            if (path / "bm25").exists():
-                # Memory-mapped: only the columns of the words asked about are read.
-                bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)
+            postings = Postings.load(path)
         except FileNotFoundError:
             return None  # none saved yet: the usual first start
         except (OSError, ValueError, KeyError) as exc:
             log.info("no usable lexical snapshot (%s)", type(exc).__name__)
             return None
-        self._install(_Segment(bm25, rows))
+        self._install(_Segment(postings, rows))
         return meta

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from crm_core.context import Ctx
 from crm_core.settings import Settings
+from retrieval.passages import indexed_text
 
 if TYPE_CHECKING:
     from retrieval.ask import Answer
@@ -39,7 +40,8 @@ def notes_block(answer: Answer, tz_name: str) -> str:
             "date": s.note.occurred_at.astimezone(tz).strftime("%Y-%m-%d"),
             "kind": str(s.note.kind),
             "author": s.note.author.name,
-            "text": s.note.text,
+            # What was indexed: a note longer than that is sent by its opening, like it is found.
+            "text": indexed_text(s.note.text),
         }
         for s in answer.sources[:5]
     ]

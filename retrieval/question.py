@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from crm_core.timephrases.chinese import cn_int
+from crm_core.timephrases.english import MONTHS
 from retrieval.tokens import normalize
 
 # Words that name a kind of interaction; the question then looks only at that kind.
@@ -28,41 +30,8 @@ _RECENT = re.compile(
     r"|上次|上一次|最近|最新|最后一次|前一次|近期"
 )
 _EARLIEST = re.compile(rf"\bearliest\b|\b(?:first|initial)\s+{_EVENT}\b|第一次|首次|最早|最初")
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for m in names
-}
-_MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_ZH_NUM = {
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-    "十一": 11,
-    "十二": 12,
-}
+_MONTH_WORD = "|".join(sorted(MONTHS, key=len, reverse=True))
+# A month by number: 1-12 in digits or numerals (一 to 十二); "两月" and "廿" are no months.
 _ZH_MONTH = r"(1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
 
 
@@ -80,7 +49,8 @@ class QuestionShape:
 def _month(token: str) -> int:
     if token.isdigit():
         return int(token)
-    return _ZH_NUM.get(token) or _MONTHS[token]
+    # The time-phrase reader's words: one table of month names and numerals for the project.
+    return MONTHS[token] if token.isascii() else cn_int(token)
 
 
 def _month_start(year: int, month: int, tz: ZoneInfo) -> datetime:

@@ -22,6 +22,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contains
+from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
 
 MAX_NAME = rules.MAX_NAME
@@ -212,7 +213,13 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     ).all()
     reminders = s.scalars(
         select(Reminder)
-        .where(Reminder.customer_id == customer.id, Reminder.status == ReminderStatus.pending)
+        .where(
+            Reminder.customer_id == customer.id,
+            Reminder.status == ReminderStatus.pending,
+            # Seeing the customer is not seeing what others plan about it (a manager's
+            # "review Alice's account" must not show on Alice's card).
+            *manageable(ctx.actor),
+        )
         .order_by(Reminder.due_at)
         .limit(5)
     ).all()

@@ -15,6 +15,7 @@ from crm_core.access import (
     ensure_customer_access,
 )
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Customer, Deal, Product, StageChange, User
 from crm_core.stages import Stage
@@ -116,6 +117,8 @@ def _stage_list(ctx: Ctx) -> str:
 
 def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = None) -> StageChange:
     """Move a deal to another stage; losing needs a reason; closing stamps closed_at."""
+    # The stage it moves from is the one it is in now, not the one seen when it was resolved.
+    lock_for_update(ctx.session, deal)
     ensure_customer_access(ctx.actor, deal.customer)
     target: Stage | None = ctx.pipeline.get(stage_name)
     if target is None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from crm_core import audit
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
 from crm_core.models import (
     Contact,
@@ -357,6 +358,9 @@ def set_digest(
     if days is not None and days not in DIGEST_DAYS:
         raise Invalid("usage.digest")
     prefs = ctx.session.get(SchedulePrefs, ctx.actor.id)
+    if prefs is not None:
+        # The audited "before" is what this change replaces, not what an earlier read saw.
+        lock_for_update(ctx.session, prefs)
     before = audit.snapshot(prefs) if prefs is not None else None
     if prefs is None:
         prefs = SchedulePrefs(

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core import audit
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
 from crm_core.models import Identity, User
 
@@ -53,6 +54,7 @@ def link_identity(
         select(Identity).where(Identity.platform == platform, Identity.platform_user_id == pid)
     )
     if found is not None:
+        lock_for_update(session, found)
         if found.user_id == user.id:
             return found, False
         before = audit.snapshot(found)

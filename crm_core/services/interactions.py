@@ -9,6 +9,7 @@ from sqlalchemy import select
 from crm_core import audit, note_outbox, rules
 from crm_core.access import ensure_customer_access, visible_customer_ids
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Role
 
@@ -90,6 +91,10 @@ def get_interaction(ctx: Ctx, interaction_id: int) -> Interaction:
 
 
 def _ensure_may_change(ctx: Ctx, note: Interaction, refusal: str) -> None:
+    # Checked and changed as it is now: a concurrent edit or undo is waited for, not overwritten.
+    lock_for_update(ctx.session, note)
+    if note.deleted_at is not None:
+        raise NotFound("error.interaction_not_found", id=note.id)
     ensure_customer_access(ctx.actor, note.customer)
     if note.author_id != ctx.actor.id and ctx.actor.role == Role.rep:
         # A rep may not change what a colleague or their manager wrote on the account.

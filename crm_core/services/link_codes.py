@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core import audit
+from crm_core.db import lock_for_update
 from crm_core.errors import CrmError, Invalid, PermissionDenied
 from crm_core.models import Identity, LinkAttempt, LinkCode, Role, User
 
@@ -83,7 +84,10 @@ def _count_failure(session: Session, platform: str, platform_user_id: str, now: 
                 LinkAttempt.platform_user_id == platform_user_id,
             )
         )
-        if attempt is None:
+        if attempt is not None:
+            # Two wrong codes at once must count twice, or guessing in parallel beats the limit.
+            lock_for_update(own, attempt)
+        else:
             attempt = LinkAttempt(
                 platform=platform, platform_user_id=platform_user_id, failures=0, window_start=now
             )
@@ -115,6 +119,11 @@ def redeem_link_code(
     target = session.get(User, row.user_id) if row is not None else None
     if row is None or row.used_at is not None or row.expires_at <= now or target is None:
         _count_failure(session, platform, platform_user_id, now)
+        raise Invalid("error.link_code_bad")
+    # A code is used once: a redemption racing this one waits here, then finds it used. (Not
+    # counted as a guess: the count's own transaction would wait for this one's lock.)
+    lock_for_update(session, row)
+    if row.used_at is not None:
         raise Invalid("error.link_code_bad")
     if not target.active:
         raise Invalid("error.account_inactive")

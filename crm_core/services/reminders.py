@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Customer, Deal, Reminder, ReminderStatus, Role, User
 from crm_core.timephrases import Recurrence
@@ -107,7 +108,7 @@ def create_reminder(
     return reminder
 
 
-def _manageable(actor: User) -> list[object]:
+def manageable(actor: User) -> list[ColumnElement[bool]]:
     """Conditions on Reminder for the reminders `actor` may see and change."""
     if actor.role == Role.admin:
         return []
@@ -118,13 +119,18 @@ def _manageable(actor: User) -> list[object]:
     return [mine]
 
 
-def get_reminder(ctx: Ctx, reminder_id: int) -> Reminder:
-    """A reminder the actor owns, created, or manages; NotFound otherwise."""
+def get_reminder(ctx: Ctx, reminder_id: int, *, for_update: bool = False) -> Reminder:
+    """A reminder the actor owns, created, or manages; NotFound otherwise.
+
+    `for_update` locks it until the unit of work ends, for a change based on what it holds.
+    """
     found: Reminder | None = ctx.session.scalar(
-        select(Reminder).where(Reminder.id == reminder_id, *_manageable(ctx.actor))  # type: ignore[arg-type]
+        select(Reminder).where(Reminder.id == reminder_id, *manageable(ctx.actor))
     )
     if found is None or not ctx.actor.active:
         raise NotFound("error.reminder_not_found", id=reminder_id)
+    if for_update:
+        lock_for_update(ctx.session, found)
     return found
 
 
@@ -144,7 +150,7 @@ def list_reminders(ctx: Ctx, *, limit: int = LIST_LIMIT) -> tuple[list[Reminder]
 
 def complete(ctx: Ctx, reminder_id: int) -> Reminder:
     """Mark a reminder done (a recurring series goes on; `cancel` stops it)."""
-    reminder = get_reminder(ctx, reminder_id)
+    reminder = get_reminder(ctx, reminder_id, for_update=True)
     if reminder.status == ReminderStatus.done:
         raise Invalid("error.reminder_already_done", id=reminder.id)
     if reminder.status == ReminderStatus.cancelled:
@@ -158,7 +164,7 @@ def complete(ctx: Ctx, reminder_id: int) -> Reminder:
 
 def snooze(ctx: Ctx, reminder_id: int, due: datetime, *, explicit_time: bool = True) -> Reminder:
     """Move a reminder to a new time; it will be delivered again then."""
-    reminder = get_reminder(ctx, reminder_id)
+    reminder = get_reminder(ctx, reminder_id, for_update=True)
     if reminder.status in (ReminderStatus.done, ReminderStatus.cancelled):
         key = (
             "error.reminder_already_done"
@@ -184,7 +190,7 @@ def snooze(ctx: Ctx, reminder_id: int, due: datetime, *, explicit_time: bool = T
 
 def cancel(ctx: Ctx, reminder_id: int) -> list[Reminder]:
     """Cancel a reminder, and the coming ones of its series; returns what was cancelled."""
-    reminder = get_reminder(ctx, reminder_id)
+    reminder = get_reminder(ctx, reminder_id, for_update=True)
     if reminder.status == ReminderStatus.cancelled:
         raise Invalid("error.reminder_cancelled", id=reminder.id)
     targets = [reminder]
@@ -201,6 +207,10 @@ def cancel(ctx: Ctx, reminder_id: int) -> list[Reminder]:
         ]
     changed = []
     for r in targets:
+        if r is not reminder:
+            lock_for_update(ctx.session, r)
+        if r.status != ReminderStatus.pending and r is not reminder:
+            continue
         if r.status == ReminderStatus.done:
             continue
         before = audit.snapshot(r)

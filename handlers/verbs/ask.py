@@ -11,6 +11,7 @@ from crm_core.models import Customer
 from crm_core.resolve import ref_id, resolve_customer
 from crm_core.services.interactions import get_interaction
 from handlers import format as fmt
+from handlers.args import Arg, Kind, take_ref
 from handlers.files import file_label
 from handlers.grammar import split_colon
 from handlers.i18n import Translator
@@ -118,8 +119,8 @@ def render_answer(req: Request, answer: Answer) -> Reply:
 def note(req: Request) -> Reply:
     """Show one note in full: `note #42`."""
     t, ctx = req.t, req.ctx
-    rid = ref_id(req.args)
-    if rid is None:
+    rid, extra = take_ref(req.args)
+    if rid is None or extra:
         raise Invalid("usage.note")
     item = get_interaction(ctx, rid)
     return Reply(
@@ -139,11 +140,13 @@ def note(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 40
 VERBS = [
     Verb(
         "ask",
         ask,
-        usage="ask [<customer>:] <question>",
+        args=(Arg("customer", Kind.name, optional=True, end=":"), Arg("question", Kind.text)),
         examples=(
             "ask Acme: what discount did they want?",
             "ask what did Northwind say about the security review?",
@@ -155,7 +158,7 @@ VERBS = [
     Verb(
         "note",
         note,
-        usage="note #<note number>",
+        args=(Arg("note", Kind.ref),),
         examples=("note #42",),
         writes=False,
         aliases=("笔记",),

@@ -8,6 +8,7 @@ from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer
 from crm_core.services.contacts import add_contact, looks_like_phone, parse_birthday
 from handlers import format as fmt
+from handlers.args import Arg, Kind
 from handlers.grammar import split_colon, split_commas
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
@@ -60,11 +61,27 @@ def contact_add(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 20
 VERBS = [
     Verb(
         "contact add",
         contact_add,
-        usage="contact add <customer>: <name>[, title][, email][, phone][, birthday <date>]",
+        args=(
+            Arg("customer", Kind.name),
+            Arg("name", Kind.text, sep=": "),
+            Arg("title", Kind.text, optional=True, sep=", "),
+            Arg("email", Kind.text, optional=True, sep=", "),
+            Arg("phone", Kind.text, optional=True, sep=", "),
+            Arg(
+                "birthday",
+                Kind.day,
+                optional=True,
+                sep=", ",
+                keyword="birthday",
+                also=("born", "bday", "生日"),
+            ),
+        ),
         examples=(
             "contact add Acme: Dana Ruiz, VP Ops, dana@acme.example, +1 617 555 0101",
             "contact add Acme: Dana Ruiz, VP Ops, birthday 1984-05-03",

@@ -9,6 +9,7 @@ from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from handlers import format as fmt
+from handlers.args import Arg, Kind, option_words
 from handlers.grammar import split_commas, take_keywords, unquote
 from handlers.registry import Verb
 from handlers.reply import Button, Field, Reply, Section
@@ -17,17 +18,14 @@ from handlers.request import Request
 PAGE = 20
 _PAGE = re.compile(r"(?:page\s*|第\s*)?(\d{1,6})\s*页?", re.I)
 FORCE = "--force"
-NEW_CUSTOMER_KEYWORDS = {
-    "industry": "industry",
-    "行业": "industry",
-    "city": "city",
-    "城市": "city",
-    "owner": "owner",
-    "负责人": "owner",
-    "tags": "tags",
-    "tag": "tags",
-    "标签": "tags",
-}
+NEW_CUSTOMER_ARGS = (
+    Arg("name", Kind.name),
+    Arg("industry", Kind.text, optional=True, keyword="industry", also=("行业",)),
+    Arg("city", Kind.text, optional=True, keyword="city", also=("城市",)),
+    Arg("owner", Kind.user, optional=True, keyword="owner", also=("负责人",), label="user"),
+    Arg("tags", Kind.text, optional=True, keyword="tags", also=("tag", "标签"), label="a, b"),
+)
+NEW_CUSTOMER_KEYWORDS = option_words(NEW_CUSTOMER_ARGS)
 
 
 def customer(req: Request) -> Reply:
@@ -201,11 +199,13 @@ def new_customer(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 10
 VERBS = [
     Verb(
         "customer",
         customer,
-        usage="customer <name>",
+        args=(Arg("customer", Kind.name),),
         examples=("customer Acme", "客户 华东物流"),
         writes=False,
         aliases=("客户", "card"),
@@ -213,7 +213,7 @@ VERBS = [
     Verb(
         "find",
         find,
-        usage="find <words>",
+        args=(Arg("words", Kind.text),),
         examples=("find acme", "查找 物流"),
         writes=False,
         aliases=("search", "查找", "搜索"),
@@ -221,7 +221,7 @@ VERBS = [
     Verb(
         "customers",
         customers,
-        usage="customers [page N]",
+        args=(Arg("page", Kind.number, optional=True, keyword="page", also=("第",), label="N"),),
         examples=("customers", "customers page 2"),
         writes=False,
         aliases=("客户列表", "我的客户"),
@@ -229,7 +229,7 @@ VERBS = [
     Verb(
         "new customer",
         new_customer,
-        usage="new customer <name> [industry X] [city Y] [owner @user] [tags a, b]",
+        args=NEW_CUSTOMER_ARGS,
         examples=(
             "new customer Acme Logistics industry logistics city Boston",
             "new customer Northwind owner @bob tags enterprise, renewal",

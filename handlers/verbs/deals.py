@@ -9,43 +9,35 @@ from crm_core.models import Deal
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
 from crm_core.services.products import find_product, resolve_product
-from crm_core.text import char_view
 from crm_core.when import parse_day
 from handlers import format as fmt
+from handlers.args import Arg, Kind, option_words, read_stage
 from handlers.grammar import split_colon, take_amount, take_keywords, unquote
-from handlers.i18n import LOCALES, Translator
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
 from handlers.request import Request
 
 MY_DEALS_LIMIT = 25
-DEAL_KEYWORDS = {
-    "close": "close",
-    "closes": "close",
-    "closing": "close",
-    "预计成交": "close",
-    "成交": "close",
-    "stage": "stage",
-    "阶段": "stage",
-    "owner": "owner",
-    "负责人": "owner",
-    "product": "product",
-    "产品": "product",
-}
+NEW_DEAL_ARGS = (
+    Arg("customer", Kind.name),
+    Arg("title", Kind.text, sep=": "),
+    Arg("amount", Kind.amount, optional=True),
+    Arg(
+        "close",
+        Kind.day,
+        optional=True,
+        keyword="close",
+        also=("closes", "closing", "预计成交", "成交"),
+    ),
+    Arg("stage", Kind.stage, optional=True, keyword="stage", also=("阶段",)),
+    Arg("owner", Kind.user, optional=True, keyword="owner", also=("负责人",), label="user"),
+    Arg("product", Kind.name, optional=True, keyword="product", also=("产品",)),
+)
+DEAL_KEYWORDS = option_words(NEW_DEAL_ARGS)
 # "12 units GTX Pro", "3 x MG Special", "12台 GTX Pro": a quantity of a product as the title.
 _UNITS = re.compile(r"^(\d{1,7})\s*(?:units?|pcs|x|×|台|个|件|套)\s*(?:of\s+)?(.+)$", re.I)
 # "move X to Y" in English; 到 / 至 in Chinese.
 _TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
-
-
-def stage_name(req: Request, typed: str) -> str:
-    """The configured stage a person means, in English or in their locale's words."""
-    wanted = char_view(typed.strip())
-    for stage in req.ctx.pipeline.stages:
-        labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
-        if wanted in labels:
-            return stage.name
-    return wanted
 
 
 def deals(req: Request) -> Reply:
@@ -98,7 +90,7 @@ def new_deal(req: Request) -> Reply:
         close = parse_day(opts["close"], ctx.tz, ctx.now())
         if close is None:
             raise Invalid("error.date_invalid", value=opts["close"])
-    stage = stage_name(req, opts["stage"]) if "stage" in opts else None
+    stage = read_stage(ctx.pipeline, opts["stage"]) if "stage" in opts else None
     owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
     product = resolve_product(ctx, opts["product"]) if "product" in opts else None
     quantity = None
@@ -161,7 +153,7 @@ def move(req: Request) -> Reply:
             buttons=_stage_buttons(req, deal),
             status="info",
         )
-    target = stage_name(req, parts[1])
+    target = read_stage(ctx.pipeline, parts[1])
     change = svc.move_deal(ctx, deal, target, reason=reason)
     text = t(
         "move.done",
@@ -173,11 +165,13 @@ def move(req: Request) -> Reply:
     return Reply(text=text, buttons=_stage_buttons(req, deal))
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 50
 VERBS = [
     Verb(
         "deals",
         deals,
-        usage="deals [customer]",
+        args=(Arg("customer", Kind.name, optional=True),),
         examples=("deals Acme", "deals", "商机 华东物流"),
         writes=False,
         aliases=("商机",),
@@ -185,8 +179,7 @@ VERBS = [
     Verb(
         "new deal",
         new_deal,
-        usage="new deal <customer>: <title> [amount [currency]] [close <date>] [stage <stage>]"
-        " [owner @user]",
+        args=NEW_DEAL_ARGS,
         examples=(
             "new deal Acme: Fleet renewal 48000 USD close 2026-12-15",
             'new deal Acme: "Renewal 2027" 12k EUR stage qualified',
@@ -199,7 +192,11 @@ VERBS = [
     Verb(
         "move",
         move,
-        usage="move <deal> to <stage>[: reason]   (lost needs a reason; 'Customer / Deal' narrows)",
+        args=(
+            Arg("deal", Kind.name),
+            Arg("stage", Kind.stage, optional=True, keyword="to", also=("到", "至")),
+            Arg("reason", Kind.text, optional=True, sep=": "),
+        ),
         examples=(
             "move Fleet renewal to negotiation",
             "move Acme / Fleet renewal to lost: price",

@@ -8,6 +8,7 @@ from crm_core.errors import Invalid
 from crm_core.services import digests as svc
 from crm_core.settings import Settings, parse_clock, parse_hours, parse_stalled_days
 from crm_core.text import to_simplified
+from handlers.args import Arg, Kind
 from handlers.notifications import digest_reply
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
@@ -84,11 +85,21 @@ def _clock_text(minute: int | None, default: str = "") -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 80
 VERBS = [
     Verb(
         "digest",
         digest,
-        usage="digest [at <hh:mm>|off|on|weekdays|daily]",
+        args=(
+            Arg(
+                "setting",
+                Kind.clock,
+                optional=True,
+                keyword="at",
+                choices=("off", "on", "weekdays", "daily"),
+            ),
+        ),
         examples=(
             "digest",
             "digest at 8:30",

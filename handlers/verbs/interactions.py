@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer, Deal, InteractionKind
@@ -18,15 +16,38 @@ from crm_core.text import fold
 from crm_core.timephrases import find_follow_up
 from crm_core.when import parse_when
 from handlers import format as fmt
+from handlers.args import Arg, Kind, arg_named, take_ref
 from handlers.files import file_label, file_link
 from handlers.grammar import split_colon, split_commas, take_kind
 from handlers.registry import Verb
 from handlers.reply import Button, Location, Reply, SourceLink
 from handlers.request import Request
 
-_DEAL_WORDS = ("deal ", "商机 ", "商机")
-_CONTACT_WORDS = ("with ", "contact ", "联系人 ", "联系人", "联络人 ", "联络人")
-_ID = re.compile(r"^#?(\d{1,18})$")
+LOG_ARGS = (
+    Arg("kind", Kind.choice, optional=True, choices=tuple(k.value for k in InteractionKind)),
+    Arg("customer", Kind.name),
+    Arg("when", Kind.time, optional=True, sep=", "),
+    Arg("deal", Kind.name, optional=True, sep=", ", keyword="deal", also=("商机",)),
+    Arg(
+        "contact",
+        Kind.name,
+        optional=True,
+        sep=", ",
+        keyword="with",
+        also=("contact", "联系人", "联络人"),
+    ),
+    Arg("text", Kind.text, sep=": "),
+)
+
+
+def _prefixes(name: str) -> tuple[str, ...]:
+    """An option's keyword forms as line prefixes: a Latin word ends at a space."""
+    words = arg_named(LOG_ARGS, name).words
+    return tuple(f for w in words for f in ((w + " ",) if w.isascii() else (w + " ", w)))
+
+
+_DEAL_WORDS = _prefixes("deal")
+_CONTACT_WORDS = _prefixes("contact")
 
 
 def _option(part: str, words: tuple[str, ...]) -> str | None:
@@ -155,10 +176,10 @@ def edit(req: Request) -> Reply:
     """Replace a note's text: `edit #42: the corrected text`."""
     t, ctx = req.t, req.ctx
     head, body = split_colon(req.args)
-    m = _ID.match(head.strip()) if head else None
-    if m is None or body is None:
+    rid, extra = take_ref(head)
+    if rid is None or extra or body is None:
         raise Invalid("usage.edit")
-    note, changed = edit_interaction(ctx, int(m.group(1)), body)
+    note, changed = edit_interaction(ctx, rid, body)
     if not changed:
         return Reply(text=t("edit.unchanged", id=note.id), status="info")
     return Reply(
@@ -180,10 +201,10 @@ def edit(req: Request) -> Reply:
 def undo(req: Request) -> Reply:
     """Remove a logged interaction by its number (the Undo button sends this)."""
     t, ctx = req.t, req.ctx
-    m = _ID.match(req.args.strip())
-    if m is None:
+    rid, extra = take_ref(req.args)
+    if rid is None or extra:
         raise Invalid("usage.undo")
-    note = undo_interaction(ctx, int(m.group(1)))
+    note = undo_interaction(ctx, rid)
     return Reply(
         text=t(
             "undo.done",
@@ -194,12 +215,13 @@ def undo(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 30
 VERBS = [
     Verb(
         "log",
         log,
-        usage="log [call|meeting|visit|email|chat|note] <customer>[, <when>][, deal <deal>]"
-        "[, with <contact>]: <text>",
+        args=LOG_ARGS,
         examples=(
             "log call Acme: Dana wants 12% off the renewal, legal review next week",
             "log meeting Acme, yesterday 3pm, deal Fleet renewal, with Dana: pricing walkthrough",
@@ -211,7 +233,7 @@ VERBS = [
     Verb(
         "edit",
         edit,
-        usage="edit #<note number>: <the corrected text>",
+        args=(Arg("note", Kind.ref), Arg("text", Kind.text, sep=": ", label="the corrected text")),
         examples=("edit #42: Dana wants 15% off the renewal, not 12%",),
         writes=True,
         aliases=("修改",),
@@ -219,7 +241,7 @@ VERBS = [
     Verb(
         "undo",
         undo,
-        usage="undo #<note number>",
+        args=(Arg("note", Kind.ref),),
         examples=("undo #42",),
         writes=True,
         aliases=("撤销",),

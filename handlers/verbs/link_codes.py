@@ -7,6 +7,7 @@ import re
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_user
 from crm_core.services.link_codes import CODE_TTL, create_link_code
+from handlers.args import Arg, Kind
 from handlers.registry import Verb
 from handlers.reply import Reply
 from handlers.request import Request
@@ -35,11 +36,13 @@ def link_code(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 100
 VERBS = [
     Verb(
         "link code",
         link_code,
-        usage="link code for <user>   (admins)",
+        args=(Arg("user", Kind.user, keyword="for", also=("给",)),),
         examples=("link code for alice", "绑定码 alice"),
         writes=True,
         aliases=("绑定码",),

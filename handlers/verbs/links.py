@@ -8,6 +8,7 @@ from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Role
 from crm_core.resolve import resolve_user
 from crm_core.services.identities import link_identity
+from handlers.args import Arg, Kind
 from handlers.registry import Verb
 from handlers.reply import Reply
 from handlers.request import Request
@@ -51,11 +52,13 @@ def link(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 90
 VERBS = [
     Verb(
         "link",
         link,
-        usage="link @account <user>   (admins)",
+        args=(Arg("account", Kind.user), Arg("user", Kind.user)),
         examples=("link @dana alice", "关联 @dana alice"),
         writes=True,
         aliases=("关联", "绑定"),

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from crm_core.errors import Invalid
 from crm_core.services.users import profile
+from handlers.args import Arg, Kind
 from handlers.i18n import Translator
 from handlers.registry import Verb
-from handlers.reply import Button, Field, Reply
+from handlers.reply import Button, Field, Reply, Section
 from handlers.request import Request
 
 
 def _local_name(verb: Verb, t: Translator) -> str:
     """The verb as a user of this locale types it (its first Chinese alias for zh)."""
     if t.locale == "zh":
-        return next((a for a in verb.aliases if not a.isascii()), verb.name)
+        return next(iter(verb.chinese), verb.name)
     return verb.name
 
 
+def _other_forms(verb: Verb, t: Translator) -> list[str]:
+    """The verb's other names worth showing in the list: every Chinese alias, and for a
+    Chinese reader the English name too."""
+    local = _local_name(verb, t)
+    return [f for f in (verb.name, *verb.chinese) if f != local]
+
+
+def _arg_line(arg: Arg, t: Translator) -> str:
+    """`<customer>: a name, the start of it, or #12 (optional)`."""
+    line = f"{arg.placeholder}: {t(f'arg.{arg.kind.value}')}"
+    return f"{line} {t('help.optional')}" if arg.optional else line
+
+
 def help_(req: Request) -> Reply:
-    """All verbs with their usage, or one verb in detail (generated from the declarations)."""
+    """All verbs with their aliases and usage, or one verb in detail, from the declarations."""
     t = req.t
     if req.args:
         verb = req.registry.get(req.args) or (
@@ -29,13 +43,19 @@ def help_(req: Request) -> Reply:
         fields = [Field(t("help.usage"), verb.usage)]
         if verb.aliases:
             fields.append(Field(t("help.aliases"), ", ".join(verb.aliases)))
+        sections = [Section(t("help.arguments"), [_arg_line(a, t) for a in verb.args])]
         return Reply(
             title=verb.name,
-            text=t(verb.help_key),
+            text=t(verb.about_key),
             fields=fields,
+            sections=sections if verb.args else [],
             items=list(verb.examples),
         )
-    items = [f"{_local_name(v, t)}: {v.usage} — {t(v.help_key)}" for v in req.registry]
+    items = []
+    for v in req.registry:
+        others = _other_forms(v, t)
+        also = f" ({' / '.join(others)})" if others else ""
+        items.append(f"{_local_name(v, t)}{also}: {v.usage} — {t(v.help_key)}")
     return Reply(
         title=t("help.title"),
         text=t("help.intro"),
@@ -69,11 +89,13 @@ def whoami(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 110
 VERBS = [
     Verb(
         "help",
         help_,
-        usage="help [verb]",
+        args=(Arg("verb", Kind.text, optional=True),),
         examples=("help", "help log", "帮助 记录"),
         writes=False,
         aliases=("帮助", "?"),
@@ -81,7 +103,7 @@ VERBS = [
     Verb(
         "whoami",
         whoami,
-        usage="whoami",
+        args=(),
         examples=("whoami", "我是谁"),
         writes=False,
         aliases=("who am i", "我是谁"),

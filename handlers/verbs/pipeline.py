@@ -65,11 +65,13 @@ def pipeline(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 60
 VERBS = [
     Verb(
         "pipeline",
         pipeline,
-        usage="pipeline",
+        args=(),
         examples=("pipeline", "管道"),
         writes=False,
         aliases=("管道", "销售管道"),

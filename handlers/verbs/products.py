@@ -30,11 +30,13 @@ def products(req: Request) -> Reply:
     )
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 55
 VERBS = [
     Verb(
         "products",
         products,
-        usage="products",
+        args=(),
         examples=("products", "产品列表"),
         writes=False,
         aliases=("产品列表", "价格表"),

@@ -15,12 +15,12 @@ from crm_core.text import to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
 from crm_core.when import out_of_range
 from handlers import format as fmt
+from handlers.args import Arg, Kind, take_ref
 from handlers.notifications import reminder_buttons, repeats, when, zone_of
 from handlers.registry import Verb
 from handlers.reply import Button, Reply
 from handlers.request import Request
 
-_ID = re.compile(r"^[#＃]?(\d{1,18})(?=\s|$)\s*(.*)$", re.S)
 _ME = re.compile(r"^(?:(?:me|myself)(?=\s|$)|我(?!们))\s*", re.I)
 _OTHER = re.compile(r"^@(\S+)\s*")
 _LEAD = re.compile(r"^(?:to|that|about)\s+", re.I)
@@ -42,10 +42,10 @@ LIST_BUTTONS = 3
 
 
 def _ref(req: Request, usage: str) -> tuple[int, str]:
-    m = _ID.match(req.args.strip())
-    if m is None:
+    rid, rest = take_ref(req.args)
+    if rid is None:
         raise Invalid(usage)
-    return int(m.group(1)), m.group(2).strip()
+    return rid, rest
 
 
 def _read(ctx: Ctx, text: str, tz: ZoneInfo) -> TimePhrase:
@@ -213,11 +213,17 @@ def cancel(req: Request) -> Reply:
     return Reply(text=t(key, id=rid, text=fmt.preview(changed[0].text, 80)))
 
 
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 70
 VERBS = [
     Verb(
         "remind",
         remind,
-        usage="remind me|@<user> <when> <what>",
+        args=(
+            Arg("who", Kind.user, choices=("me",), label="user"),
+            Arg("when", Kind.time),
+            Arg("what", Kind.text),
+        ),
         examples=(
             "remind me tomorrow 3pm call Dana about Acme",
             "remind @bob next tue 9:00 send the quote",
@@ -232,7 +238,7 @@ VERBS = [
     Verb(
         "reminders",
         reminders,
-        usage="reminders",
+        args=(),
         examples=("reminders", "提醒列表"),
         writes=False,
         aliases=("提醒列表", "我的提醒"),
@@ -240,7 +246,7 @@ VERBS = [
     Verb(
         "done",
         done,
-        usage="done #<reminder number>",
+        args=(Arg("reminder", Kind.ref),),
         examples=("done #12", "完成 #12"),
         writes=True,
         aliases=("完成",),
@@ -248,7 +254,7 @@ VERBS = [
     Verb(
         "snooze",
         snooze,
-        usage="snooze #<reminder number> [1h|tomorrow|<when>]",
+        args=(Arg("reminder", Kind.ref), Arg("when", Kind.time, optional=True)),
         examples=("snooze #12 1h", "snooze #12 tomorrow 9:00", "推迟 #12 明天上午10点"),
         writes=True,
         aliases=("推迟", "稍后提醒"),
@@ -256,7 +262,7 @@ VERBS = [
     Verb(
         "cancel",
         cancel,
-        usage="cancel #<reminder number>",
+        args=(Arg("reminder", Kind.ref),),
         examples=("cancel #12", "取消提醒 #12"),
         writes=True,
         aliases=("取消提醒", "取消"),

@@ -25,11 +25,11 @@ from crm_core.services.quotas import set_quota
 from crm_core.text import char_view
 from handlers import charts
 from handlers import format as fmt
+from handlers.args import Arg, Kind, read_stage
 from handlers.grammar import take_amount
 from handlers.registry import Handler, Verb
 from handlers.reply import Button, Field, Reply, Section
 from handlers.request import Request
-from handlers.verbs.deals import stage_name
 
 # Report names as typed (English and Chinese) -> the report.
 REPORT_NAMES: dict[str, str] = {
@@ -349,7 +349,7 @@ def period_text(period: Period) -> str:
 def funnel_deals_reply(req: Request, spec: Spec) -> Reply:
     """The deals that reached one funnel stage (a funnel row's button)."""
     t, ctx = req.t, req.ctx
-    wanted = stage_name(req, spec.rest)
+    wanted = read_stage(ctx.pipeline, spec.rest)
     stage = next((s for s in funnel_steps(ctx) if s.name == wanted), None)
     if stage is None:
         raise Invalid(
@@ -613,35 +613,19 @@ def _named(name: str) -> Handler:
     return handler
 
 
+NAMES = ("win rate", "funnel", "cycle", "activity")
+DIMS = ("rep", "team", "manager", "region", "product", "industry", "month", "quarter")
+BY = Arg("by", Kind.text, optional=True, keyword="by", also=("按",), label="|".join(DIMS))
+PERIOD = Arg("period", Kind.text, optional=True, label="this quarter|last month|2017|from D to D")
+CURRENCY = Arg("currency", Kind.text, optional=True, keyword="in", label="currency")
+
+# Where these verbs come in help (handlers.verbs orders modules by it).
+ORDER = 62
 VERBS = [
-    Verb(
-        "chart",
-        chart,
-        usage="chart funnel|win rate [by DIM]|forecast [period]",
-        examples=("chart funnel", "chart win rate by month 2017", "chart forecast", "图表 漏斗"),
-        writes=False,
-        aliases=("图表",),
-    ),
-    Verb(
-        "quota",
-        quota,
-        usage="quota @alice 2027-Q1 120000 USD",
-        examples=(
-            "quota @alice 2027-Q1 120000 USD",
-            "quota @dave next quarter 50k",
-            "配额 @alice 2027-Q1 120000 USD",
-        ),
-        writes=True,
-        aliases=("配额", "指标"),
-    ),
     Verb(
         "report",
         report,
-        usage=(
-            "report win rate|funnel|cycle|activity"
-            " [by rep|team|manager|region|product|industry|month|quarter]"
-            " [this quarter|last month|2017|from D to D]"
-        ),
+        args=(Arg("report", Kind.choice, choices=NAMES), BY, PERIOD, CURRENCY),
         examples=(
             "report win rate by team this quarter",
             "report funnel",
@@ -655,9 +639,15 @@ VERBS = [
     Verb(
         "forecast",
         forecast_verb,
-        usage=(
-            "forecast [this quarter|next quarter|month]"
-            " · forecast #12 commit|best case|pipeline|auto"
+        args=(
+            Arg("deal", Kind.ref, optional=True),
+            Arg(
+                "category",
+                Kind.choice,
+                optional=True,
+                choices=("commit", "best case", "pipeline", "auto"),
+            ),
+            PERIOD,
         ),
         examples=("forecast", "forecast next quarter", "forecast #12 commit", "预测 下季度"),
         writes=True,
@@ -666,7 +656,7 @@ VERBS = [
     Verb(
         "funnel",
         _named("funnel"),
-        usage="funnel [period]",
+        args=(PERIOD,),
         examples=("funnel", "漏斗"),
         writes=False,
         aliases=("漏斗", "销售漏斗"),
@@ -674,10 +664,34 @@ VERBS = [
     Verb(
         "win rate",
         _named("win-rate"),
-        usage="win rate [by DIM] [period]",
+        args=(BY, PERIOD, CURRENCY),
         examples=("win rate by month 2017", "赢单率 按产品"),
         writes=False,
         aliases=("赢单率", "胜率"),
         menu="winrate",
+    ),
+    Verb(
+        "chart",
+        chart,
+        args=(Arg("chart", Kind.choice, choices=("funnel", "win rate", "forecast")), BY, PERIOD),
+        examples=("chart funnel", "chart win rate by month 2017", "chart forecast", "图表 漏斗"),
+        writes=False,
+        aliases=("图表",),
+    ),
+    Verb(
+        "quota",
+        quota,
+        args=(
+            Arg("user", Kind.user),
+            Arg("period", Kind.text, label="2027-Q1"),
+            Arg("amount", Kind.amount),
+        ),
+        examples=(
+            "quota @alice 2027-Q1 120000 USD",
+            "quota @dave next quarter 50k",
+            "配额 @alice 2027-Q1 120000 USD",
+        ),
+        writes=True,
+        aliases=("配额", "指标"),
     ),
 ]

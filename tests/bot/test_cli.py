@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from crm_core.db import head_revision, make_engine, make_session_factory
@@ -271,6 +271,34 @@ def test_demo_console_answers_questions_from_its_own_index(data_dir: Path) -> No
         engine.dispose()
     assert newest is not None
     assert newest.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(days=14)
+
+
+# A note written to clear the reader's screen, ring the bell, hide a line and reverse a name.
+HOSTILE = "Dana\x1b[2J\x1b[H wants\x9b31m 12%\x07 off\rGOT YOU\u202eemocleW\ttabbed"
+
+
+def test_run_prints_note_text_terminal_safe_and_json_exact(
+    ready: CliRunner, data_dir: Path
+) -> None:
+    """`note #N` as text carries no control characters; `--json` keeps the note exactly."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme").exit_code == 0
+    assert invoke(ready, "run", "--as", "alice", "log call Acme: placeholder").exit_code == 0
+    # Chat now refuses C0 controls, but C1 and bidi pass, and older or imported rows hold any.
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(update(Interaction).values(text=HOSTILE))
+    engine.dispose()
+    shown = invoke(ready, "run", "--as", "alice", "note #1")
+    assert shown.exit_code == 0, shown.output
+    out = shown.stdout
+    assert not [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    assert "\u202e" not in out and "<U+202E>emocleW" in out
+    assert "Dana[2J[H wants31m 12% offGOT YOU<U+202E>emocleW\ttabbed" in out
+    as_json = invoke(ready, "run", "--as", "alice", "--json", "note #1")
+    assert json.loads(as_json.stdout)["text"] == HOSTILE
+    # A refusal quoting a name typed with an 8-bit CSI (C1, which chat accepts) is safe too.
+    refused = invoke(ready, "run", "--as", "alice", "customer Qq\x9b2Jzz")
+    assert refused.exit_code == 1 and '"Qq2Jzz"' in refused.stdout, refused.stdout
 
 
 def _interaction_times(output: str) -> list[datetime]:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.console import ConsoleSession, render_text
 from crm_core.models import Customer, Interaction, InteractionKind
@@ -212,3 +212,20 @@ def test_loop_presses_buttons(testbot: TestBot) -> None:
     assert len(notes) == 1
     assert notes[0].customer_id in ids.values()
     assert notes[0].text == "from the loop"
+
+
+def test_console_and_notifier_write_no_terminal_controls(testbot: TestBot) -> None:
+    """A note built to clear the screen reaches the console as inert text; bidi made visible."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "log call Acme: placeholder")
+    # Chat now refuses C0 controls, but C1 and bidi pass, and older or imported rows hold any.
+    hostile = "hi\x1b[2J\x1b[3J\x1bc there\x9b\x85\u2066x\u2069\u202e!"
+    with testbot.session_factory.begin() as session:
+        session.execute(update(Interaction).values(text=hostile))
+    out = io.StringIO()
+    ConsoleSession(testbot.dispatcher, testbot.users["bob"]).loop(io.StringIO("note #1\n"), out)
+    text = out.getvalue()
+    assert "hi[2J[3Jc there<U+2066>x<U+2069><U+202E>!" in text
+    assert not [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    kept = render_text(Reply(text="a\tb\nc 华东物流 ✓"))
+    assert kept == "a\tb\nc 华东物流 ✓"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.models import AuditEntry, Contact, Customer, Deal, Interaction, StageChange
-from handlers.reply import Reply
+from handlers.reply import Button, Reply
 from tests.conftest import TestBot
 
 WRITE_TABLES = (Customer, Contact, Deal, StageChange, Interaction, AuditEntry)
@@ -55,6 +55,12 @@ PROBES = [
     ("move #{did} to won", None, None),
     ("move {c} / {d} to won", "Globex", "Nonexistent"),
     ("undo #{nid}", None, None),
+    ("edit #{nid}: rewritten", None, None),
+    ("note #{nid}", None, None),
+    ("deals #{cid}", None, None),
+    ("ask {c}: what was the pricing?", "Globex", "Nonexistent"),
+    ("ask #{cid}: what was the pricing?", None, None),
+    ("ask #{cid}", None, None),
 ]
 
 
@@ -140,3 +146,25 @@ def test_inactive_user_is_refused(testbot: TestBot) -> None:
     reply = testbot("carol", "new customer Hooli")
     assert reply.status == "error" and "not active" in reply.text
     assert testbot.count(AuditEntry) == before and testbot.count(Customer) == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "key"),
+    [
+        ("customer x", "customer", "customer"),
+        ("ask x: what was the pricing?", "customer", "customer"),
+        ("log call x: sneaky", "customer", "customer"),
+        ("move x to won", "deal", "deal"),
+    ],
+)
+def test_a_forged_pick_learns_nothing(
+    testbot: TestBot, globex: dict[str, int], line: str, field: str, key: str
+) -> None:
+    """A button whose pick names Globex answers like one naming a record that never existed."""
+    testbot("alice", "new customer Acme")
+    before = _snapshot(testbot)
+    real = testbot.press("alice", Button.run("x", line, pick={field: globex[key]}))
+    fake = testbot.press("alice", Button.run("x", line, pick={field: 999999}))
+    assert real.status == "error"
+    assert _shape(real, str(globex[key]), "999999") == _shape(fake, "999999", "999999")
+    assert _snapshot(testbot) == before

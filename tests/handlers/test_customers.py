@@ -145,6 +145,34 @@ def test_find_by_contact_and_city(testbot: TestBot) -> None:
     assert "Northwind" in testbot("alice", "find northwind.example").items[0]
 
 
+def test_card_shows_only_the_reminders_the_viewer_may_manage(testbot: TestBot) -> None:
+    """Alice's card shows hers, not her manager's "performance review of Alice"; bob sees all."""
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "remind me tomorrow 3pm call Dana about Acme").status == "ok"
+    assert (
+        testbot("bob", "remind me tomorrow 9am performance review of Alice about Acme").status
+        == "ok"
+    )
+    assert testbot("bob", "remind @alice tomorrow 11am send the quote about Acme").status == "ok"
+    assert (
+        testbot("admin", "remind @bob tomorrow 10am audit Acme pricing about Acme").status == "ok"
+    )
+    assert testbot("admin", "remind me tomorrow 8am check Acme payments about Acme").status == "ok"
+
+    def pending(who: str) -> list[str]:
+        card = testbot(who, "customer Acme")
+        section = next(s for s in card.sections if s.title == "Pending reminders")
+        return sorted(line.split(" · ", 1)[1] for line in section.lines)
+
+    alice = ["call Dana about Acme", "send the quote about Acme"]
+    assert pending("alice") == alice
+    bob = sorted(
+        [*alice, "audit Acme pricing about Acme", "performance review of Alice about Acme"]
+    )
+    assert pending("bob") == bob
+    assert pending("admin") == sorted([*bob, "check Acme payments about Acme"])
+
+
 def test_list_titles_say_whose_book_it_is_and_names_end_sentences_once(testbot: TestBot) -> None:
     """A manager's list is the team's, an admin's everyone's; "Inc." ends a sentence once."""
     created = testbot("alice", "new customer Initech Inc.")

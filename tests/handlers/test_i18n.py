@@ -58,7 +58,8 @@ def test_generated_keys_exist() -> None:
     from crm_core.models import InteractionKind, Role
     from crm_core.stages import DEFAULT_STAGES
 
-    needed = {v.help_key for v in all_verbs()}
+    needed = {v.help_key for v in all_verbs()} | {v.about_key for v in all_verbs()}
+    needed |= {f"arg.{a.kind.value}" for v in all_verbs() for a in v.args}
     needed |= {f"kind.{k.value}" for k in InteractionKind}
     needed |= {f"role.{r.value}" for r in Role}
     needed |= {f"stage.{s.name}" for s in DEFAULT_STAGES}

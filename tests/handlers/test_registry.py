@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+import handlers.verbs
 from handlers.registry import Registry, Verb
 from handlers.reply import Reply
 from handlers.verbs import all_verbs, default_registry
@@ -56,9 +62,9 @@ def test_duplicate_alias_is_refused() -> None:
     def handler(_req: object) -> Reply:
         return Reply()
 
-    registry = Registry([Verb("alpha", handler, "alpha", (), False, aliases=("甲",))])  # type: ignore[arg-type]
+    registry = Registry([Verb("alpha", handler, (), (), False, aliases=("甲",))])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="reuses"):
-        registry.add(Verb("beta", handler, "beta", (), False, aliases=("甲",)))  # type: ignore[arg-type]
+        registry.add(Verb("beta", handler, (), (), False, aliases=("甲",)))  # type: ignore[arg-type]
 
 
 def test_help_lists_every_verb_and_details_one(testbot: TestBot) -> None:
@@ -76,3 +82,114 @@ def test_whoami(testbot: TestBot) -> None:
     """whoami shows handle, role and team."""
     fields = {f.label: f.value for f in testbot("bob", "whoami").fields}
     assert (fields["Handle"], fields["Role"], fields["Team"]) == ("@bob", "manager", "East")
+
+
+HELP_ORDER = [
+    "customer",
+    "find",
+    "customers",
+    "new customer",
+    "contact add",
+    "log",
+    "edit",
+    "undo",
+    "ask",
+    "note",
+    "deals",
+    "new deal",
+    "move",
+    "products",
+    "pipeline",
+    "report",
+    "forecast",
+    "funnel",
+    "win rate",
+    "chart",
+    "quota",
+    "remind",
+    "reminders",
+    "done",
+    "snooze",
+    "cancel",
+    "digest",
+    "link",
+    "link code",
+    "help",
+    "whoami",
+]
+
+
+def test_help_order_is_declared() -> None:
+    """The verb modules are found by scanning the package and ordered by their ORDER number."""
+    assert [v.name for v in all_verbs()] == HELP_ORDER
+
+
+EXTRA_MODULE = """
+from handlers.registry import Verb
+from handlers.reply import Reply
+
+ORDER = {order}
+
+
+def frob(req):
+    return Reply(text="frobbed " + req.args)
+
+
+VERBS = [Verb("frobnicate", frob, (), examples=("frobnicate Acme",), writes=False)]
+"""
+
+
+@pytest.fixture
+def extra_verbs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder that the handlers.verbs package also scans, as if a module had been added."""
+    monkeypatch.setattr(handlers.verbs, "__path__", [*handlers.verbs.__path__, str(tmp_path)])
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("handlers.verbs.zz_")]:
+        del sys.modules[name]
+
+
+def test_a_new_verb_module_is_found(extra_verbs: Path) -> None:
+    """Dropping a module that declares VERBS into the package adds its verbs, in ORDER place."""
+    (extra_verbs / "zz_frob.py").write_text(textwrap.dedent(EXTRA_MODULE.format(order=55)))
+    (extra_verbs / "zz_helpers.py").write_text("SHARED = 1\n")  # no VERBS: not a verb module
+    names = [v.name for v in all_verbs()]
+    assert names.index("move") < names.index("frobnicate") < names.index("pipeline")
+    assert len(names) == len(HELP_ORDER) + 1
+    found = default_registry().match("frobnicate Acme")
+    assert found is not None and found[0].name == "frobnicate" and found[1] == "Acme"
+
+
+def test_a_verb_module_without_order_is_refused(extra_verbs: Path) -> None:
+    """Help order never depends on file names on disk: a verb module must say where it goes."""
+    source = textwrap.dedent(EXTRA_MODULE.format(order=1)).replace("ORDER = 1\n", "")
+    (extra_verbs / "zz_unordered.py").write_text(source)
+    with pytest.raises(TypeError, match="zz_unordered declares VERBS but no ORDER"):
+        all_verbs()
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_help_lists_every_chinese_alias(testbot: TestBot, locale: str) -> None:
+    """Each line of help names the verb, every Chinese alias and the usage built from its args."""
+    testbot.add_user("reader", locale=locale)
+    reply = testbot("reader", "help")
+    for verb, item in zip(all_verbs(), reply.items, strict=True):
+        assert verb.chinese, verb.name
+        for form in (verb.name, *verb.chinese):
+            assert form in item, (form, item)
+        assert verb.usage in item
+
+
+def test_help_page_explains_each_argument(testbot: TestBot) -> None:
+    """help X lists the verb's arguments from its declaration, optional ones marked."""
+    page = testbot("alice", "help new deal")
+    (section,) = page.sections
+    assert section.title == "Arguments"
+    assert section.lines[0].startswith("<customer>: a name, the start of it, or #12")
+    assert "close <date>: a day: 2026-12-15, next friday, May 3 (optional)" in section.lines
+    assert "amounts like `48k`" in page.text
+    zh = testbot.add_user("wei", locale="zh")
+    assert zh
+    page = testbot("wei", "帮助 推进")
+    assert page.sections[0].title == "参数"
+    assert any("（可选）" in line for line in page.sections[0].lines)
+    assert testbot("alice", "help whoami").sections == []

@@ -229,7 +229,7 @@ def test_a_big_book_builds_its_lexical_index_in_a_child_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the threshold the build runs in a child; the process maps what the child saved."""
-    monkeypatch.setattr("retrieval.search.CHILD_BUILD_NOTES", 1)
+    monkeypatch.setattr("retrieval.in_process.CHILD_BUILD_NOTES", 1)
     index = _open(testbot, embedder, tmp_path / "d")
     index.indexer.drain()
     found = _search(testbot, index.search, "alice", "discount on the renewal")

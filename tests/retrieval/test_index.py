@@ -405,7 +405,7 @@ def test_a_chroma_server_by_url(
         assert index.dense.count() == 1 and index.location.startswith("http://127.0.0.1")
         assert not (tmp_path / "index" / "chroma").exists()  # nothing embedded on disk
         # Past the threshold the server's vectors are read by a child process and mapped here.
-        monkeypatch.setattr("retrieval.search.CHILD_BUILD_NOTES", 1)
+        monkeypatch.setattr("retrieval.in_process.CHILD_BUILD_NOTES", 1)
         with unit_of_work(testbot.session_factory) as s:
             index.search.sync_vectors(s)
         assert index.search.vectors_origin == "child" and index.search.vectors.size == 1

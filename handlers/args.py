@@ -1,0 +1,183 @@
+"""Verb arguments as data: what each one is, how help shows it, how it is read and written."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from crm_core.stages import Pipeline
+from crm_core.text import char_view
+from handlers import format as fmt
+from handlers.grammar import take_amount
+from handlers.i18n import LOCALES, Translator
+
+
+class Kind(enum.StrEnum):
+    """What an argument holds; each kind has one reader shared by every verb that takes it."""
+
+    ref = "ref"  # `#12`: a record's number (take_ref)
+    name = "name"  # a customer, deal or contact: its name, the start of it, or `#12` (resolve)
+    user = "user"  # a staff member: `@bob` or a handle (crm_core.resolve.resolve_user)
+    stage = "stage"  # a pipeline stage, in any locale's words (read_stage)
+    amount = "amount"  # `48k`, `$48,000`, `50万 元` (handlers.grammar.take_amount)
+    time = "time"  # a time phrase: `tomorrow 3pm`, `下周二上午10点` (crm_core.timephrases)
+    day = "day"  # a day: `2026-12-15`, `next friday` (crm_core.when.parse_day)
+    clock = "clock"  # a time of day: `8:30`
+    number = "number"  # a whole number
+    text = "text"  # free text, to the end of its part
+    choice = "choice"  # one of fixed words
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a verb as the grammar line spells it.
+
+    `sep` is what comes before it ("" after the verb, ", " between options, ": " before a
+    note), `keyword` the word that names it (`close`, `with`), `also` that keyword's other
+    forms (Chinese, plurals) and `choices` literal words typed instead of a value (`me`, `off`).
+    """
+
+    name: str
+    kind: Kind
+    optional: bool = False
+    sep: str = " "
+    keyword: str = ""
+    also: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    label: str = ""  # the placeholder's words when they differ from the name
+    end: str = ""  # what closes it (`:` after an optional customer in `ask`)
+
+    @property
+    def placeholder(self) -> str:
+        """The value's slot in a usage line: `#<note number>`, `@<user>`, `call|visit`."""
+        label = self.label or self.name
+        if self.kind == Kind.choice:
+            return "|".join(self.choices)
+        slot = {
+            Kind.ref: f"#<{self.label or self.name + ' number'}>",
+            Kind.user: f"@<{label}>",
+            Kind.day: f"<{self.label or 'date'}>",
+            Kind.clock: f"<{self.label or 'hh:mm'}>",
+            Kind.amount: f"<{label}> [currency]",
+        }.get(self.kind, f"<{label}>")
+        named = f"{self.keyword} {slot}" if self.keyword else slot
+        return "|".join((*self.choices, named))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every form of the keyword, the main one first."""
+        return (self.keyword, *self.also) if self.keyword else ()
+
+
+def usage_line(verb: str, args: Iterable[Arg]) -> str:
+    """The grammar line as help shows it: `deals [<customer>]`, `undo #<note number>`."""
+    line = verb
+    for arg in args:
+        piece = arg.placeholder + arg.end
+        if arg.optional:
+            # Leading spaces stay outside the brackets ("log [call|visit] <customer>"); the
+            # rest of the separator is part of the option ("[, <when>]", "[: <reason>]").
+            outside = arg.sep[: len(arg.sep) - len(arg.sep.lstrip())]
+            line += f"{outside}[{arg.sep.lstrip()}{piece}]"
+        else:
+            line += arg.sep + piece
+    return line
+
+
+Value = str | int | Decimal | date | datetime | tuple[Decimal, str]
+
+
+def write_line(verb: str, args: Iterable[Arg], values: Mapping[str, Value]) -> str:
+    """The grammar line that runs `verb` with `values` (an argument's name -> its value).
+
+    The loose-command parser and confirm cards name the command they will run with this.
+    Values are written as a person types them; a text that would be read as an amount or a
+    keyword is quoted.
+    """
+    args = tuple(args)
+    unknown = set(values) - {a.name for a in args}
+    if unknown:
+        raise ValueError(f"{verb} takes no {sorted(unknown)}")
+    line = verb
+    for i, arg in enumerate(args):
+        if arg.name not in values:
+            if not arg.optional:
+                raise ValueError(f"{verb} needs {arg.name}")
+            continue
+        text = _written(arg, values[arg.name])
+        later = [a for a in args[i + 1 :] if a.name in values]
+        if arg.kind in (Kind.name, Kind.text) and _needs_quotes(text, later):
+            text = f'"{text}"'
+        if arg.kind != Kind.choice and text not in arg.choices and arg.keyword:
+            text = f"{arg.keyword} {text}"
+        line += arg.sep + text + arg.end
+    return line
+
+
+def _written(arg: Arg, value: Value) -> str:
+    """One value as typed."""
+    if isinstance(value, str) and value in arg.choices:
+        return value
+    if arg.kind == Kind.choice:
+        if value not in arg.choices:
+            raise ValueError(f"{arg.name} is one of {arg.choices}, not {value!r}")
+        return str(value)
+    if isinstance(value, tuple):
+        return f"{value[0]} {value[1]}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int) and arg.kind in (Kind.ref, Kind.name):
+        return f"#{value}"
+    text = str(value).strip()
+    if arg.kind == Kind.user:
+        return "@" + text.lstrip("@")
+    return text
+
+
+def _needs_quotes(text: str, later: list[Arg]) -> bool:
+    """A name before an amount that ends in a number, or one holding the keyword of a later
+    option that only a space separates (options after commas cannot be mistaken)."""
+    if later and later[0].kind == Kind.amount and take_amount(text)[1] is not None:
+        return True
+    words = [w for a in later if not a.sep.strip() for w in a.words]
+    return any(re.search(rf"(?:^|\s){re.escape(w)}(?:\s|$)", text, re.I) for w in words)
+
+
+def option_words(args: Iterable[Arg]) -> dict[str, str]:
+    """Every keyword form of the arguments -> the argument's name (for take_keywords)."""
+    return {word: arg.name for arg in args for word in arg.words}
+
+
+def arg_named(args: Iterable[Arg], name: str) -> Arg:
+    """The argument called `name`."""
+    return next(a for a in args if a.name == name)
+
+
+_REF = re.compile(r"^[#＃]?(\d{1,18})(?=\s|$)\s*(.*)$", re.S)
+
+
+def take_ref(text: str) -> tuple[int | None, str]:
+    """A leading record number (`#12`, `12`, full-width `＃１２`) and the rest of the line."""
+    m = _REF.match(text.strip())
+    if m is None:
+        return None, text.strip()
+    return int(m.group(1)), m.group(2).strip()
+
+
+def read_stage(pipeline: Pipeline, typed: str) -> str:
+    """The configured stage a person means, in English or in any locale's words.
+
+    An unknown word is returned as typed (folded); the service refuses it with the stages.
+    """
+    wanted = char_view(typed.strip())
+    for stage in pipeline.stages:
+        labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
+        if wanted in labels:
+            return stage.name
+    return wanted
