@@ -1,1 +1,1 @@
-"""Adapters: console, CLI (and later Slack and Telegram) around the one dispatcher."""
+"""Adapters around the dispatcher: Slack, Telegram, console, CLI, composition root, serve."""

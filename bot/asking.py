@@ -100,14 +100,7 @@ def ask_one(
     with db.unit_of_work(app.session_factory) as session:
         actor = _actor(session, asker_ref)
         clock = (lambda: now) if now is not None else app.dispatcher.clock
-        ctx = Ctx(
-            session,
-            actor,
-            app.pipeline,
-            app.settings.default_currency,
-            clock,
-            settings=app.settings,
-        )
+        ctx = app.dispatcher.context(session, actor, clock=clock)
         customer = _customer(ctx, customer_ref)
         answer = index.asker.ask(ctx, question, customer)
         # Everything the caller prints is read here, while the session is open.

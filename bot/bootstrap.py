@@ -17,6 +17,7 @@ from crm_core.services.pipeline import unnamed_stages
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
+from handlers.gateway import Gateway
 from handlers.registry import Registry
 from handlers.verbs import default_registry
 from retrieval.runtime import LazyIndex
@@ -33,6 +34,10 @@ class App:
     pipeline: Pipeline
     dispatcher: Dispatcher
     notes: LazyIndex
+
+    def gateway(self, platform: str) -> Gateway:
+        """The front door an adapter on `platform` uses to act as its people."""
+        return Gateway(self.dispatcher, platform)
 
 
 def build(

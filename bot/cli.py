@@ -699,7 +699,6 @@ def report(
     from crm_core.analytics.periods import ALL_TIME, between, parse_period
     from crm_core.analytics.scope import Dim
     from crm_core.analytics.win_rate import win_rate
-    from crm_core.context import Ctx
 
     if dim and name not in ("win-rate", "cycle"):
         _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
@@ -710,14 +709,7 @@ def report(
         with db.unit_of_work(app.session_factory) as session:
             actor = session.get(User, user_id)
             assert actor is not None
-            ctx = Ctx(
-                session,
-                actor,
-                app.pipeline,
-                dispatcher.default_currency,
-                dispatcher.clock,
-                settings=settings,
-            )
+            ctx = dispatcher.context(session, actor)
             today = ctx.now().astimezone(ctx.tz).date()
             given = start is not None or end is not None
             period = between(start.date() if start else None, end.date() if end else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,6 +40,14 @@ def alert_targets(settings: Settings) -> list[str]:
     return out
 
 
+class ContextFactory(Protocol):
+    """Builds a user's acting context in a session (Dispatcher.context)."""
+
+    def __call__(
+        self, session: Session, user: User, picks: None = None, *, clock: Callable[[], datetime]
+    ) -> Ctx: ...
+
+
 class Delivery:
     """The callables schedules/ is given: load, build the Reply in handlers/, send via the hub."""
 
@@ -51,7 +60,10 @@ class Delivery:
         stalled_days: dict[str, int] | None = None,
         clock: Callable[[], datetime] = utcnow,
         alert_locale: str = "en",
+        context: ContextFactory,
     ) -> None:
+        # Builds the acting context (the dispatcher's): settings and currency included.
+        self.context = context
         self.session_factory = session_factory
         self.hub = hub
         self.pipeline = pipeline
@@ -98,7 +110,7 @@ class Delivery:
             user = s.get(User, user_id)
             if user is None:
                 raise DeliveryFailed("user gone", retryable=False)
-            ctx = Ctx(s, user, self.pipeline, clock=self.clock)
+            ctx = self.context(s, user, clock=self.clock)
             return digest_reply(
                 Translator(user.locale), build_digest(ctx, self.stalled_days), ctx.tz
             )
@@ -114,7 +126,7 @@ class Delivery:
             user = s.get(User, user_id)
             if user is None:
                 raise DeliveryFailed("user gone", retryable=False)
-            ctx = Ctx(s, user, self.pipeline, clock=self.clock)
+            ctx = self.context(s, user, clock=self.clock)
             return weekly_reply(Translator(user.locale), build_weekly(ctx, monday))
 
     async def weekly(self, user_id: int, monday: date, target: str) -> None:
@@ -158,7 +170,7 @@ def scheduler_component(
     settings = app.settings
     if not notifiers:
         # Development with no platform configured: reminders and digests print.
-        from bot.console_notifier import ConsoleNotifier
+        from bot.console.notifier import ConsoleNotifier
 
         notifiers = [ConsoleNotifier()]
     hub = NotifierHub(app.session_factory, notifiers)
@@ -170,6 +182,7 @@ def scheduler_component(
         stalled_days=parse_stalled_days(settings.stalled_days),
         clock=clock,
         alert_locale=settings.default_locale,
+        context=app.dispatcher.context,
     )
     reminders = ReminderDispatcher(
         app.session_factory,

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.bootstrap import App
 from bot.runtime import Builder, Component, NotifierBuilder, Runtime, ServeError
-from bot.slack import runner as slack
+from bot.slack import component as slack
 from bot.telegram import component as telegram
 
 log = logging.getLogger(__name__)

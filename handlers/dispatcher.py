@@ -70,25 +70,36 @@ class Dispatcher:
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
-                ctx = Ctx(
-                    session,
-                    user,
-                    self.pipeline,
-                    self.default_currency,
-                    self.clock,
-                    dict(picks),
-                    self.settings,
-                )
+                ctx = self.context(session, user, picks)
                 return self._run(ctx, command, text, t, picks)
         except CrmError as exc:
-            return Reply(text=self._message(exc, t), status="error")
+            return Reply(text=self.message(exc, t), status="error")
         except Exception:
             ref = secrets.token_hex(4)
             # Only the reference and the verb-free shape: the text may hold customer data.
             log.exception("command failed (ref %s, platform %s)", ref, command.platform)
             return Reply(text=t("error.internal", ref=ref), status="error")
 
-    def _message(self, exc: CrmError, t: Translator) -> str:
+    def context(
+        self,
+        session: Session,
+        user: User,
+        picks: dict[str, int] | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Ctx:
+        """The acting context of `user` in `session`: the one place a Ctx is built."""
+        return Ctx(
+            session,
+            user,
+            self.pipeline,
+            self.default_currency,
+            clock or self.clock,
+            dict(picks or {}),
+            self.settings,
+        )
+
+    def message(self, exc: CrmError, t: Translator) -> str:
         """The error in the user's words; stage names given by services are translated too."""
         params = dict(exc.params)
         if isinstance(params.get("stage"), str):
@@ -135,7 +146,7 @@ class Dispatcher:
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            return Reply(text=self._message(exc, t), status="error")
+            return Reply(text=self.message(exc, t), status="error")
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         first = text.split()[0] if text.split() else text

@@ -11,6 +11,7 @@ from crm_core.text import char_view, to_simplified
 from handlers.args import Arg, Value, usage_line, write_line
 
 if TYPE_CHECKING:
+    from handlers.forms import Form
     from handlers.reply import Reply
     from handlers.request import Request
 
@@ -31,6 +32,8 @@ class Verb:
     aliases: tuple[str, ...] = ()
     # Short name for menus that allow only [a-z0-9_] (Telegram's command list).
     menu: str | None = None
+    # The form this verb opens when its arguments are left out (or name only the record).
+    form: Form | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +98,14 @@ class Registry:
             if wanted in {f.lower() for f in (verb.name, *verb.aliases)}:
                 return verb
         return None
+
+    def form(self, name: str) -> Form | None:
+        """A declared form by name."""
+        return next((v.form for v in self._verbs if v.form and v.form.name == name), None)
+
+    def forms(self) -> list[Form]:
+        """Every declared form."""
+        return [v.form for v in self._verbs if v.form is not None]
 
     def match(self, text: str) -> tuple[Verb, str] | None:
         """The verb `text` starts with (longest form wins) and the rest of the line."""

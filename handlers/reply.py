@@ -106,6 +106,19 @@ class Section:
     lines: list[str]
 
 
+@dataclass(frozen=True)
+class OpenForm:
+    """Ask the person to fill in a declared form (handlers/forms.py), starting from `values`."""
+
+    name: str
+    # Typed initial values per field (a record's id, a date, a text).
+    values: dict[str, Any] = field(default_factory=dict)
+    # How a record value is shown ({"customer": "Acme Logistics"}).
+    labels: dict[str, str] = field(default_factory=dict)
+    # Fields settled by how the form was opened: a step-by-step flow does not ask them.
+    settled: tuple[str, ...] = ()
+
+
 @dataclass
 class Reply:
     """A rich message every adapter can render: Block Kit, HTML with a keyboard, or text."""
@@ -122,9 +135,22 @@ class Reply:
     status: Literal["ok", "error", "info", "duplicate"] = "ok"
     # True where showing the reply to a whole channel makes sense (a card, a report).
     shareable: bool = False
+    # A form to fill in instead of (or after) the text: each adapter opens it natively.
+    form: OpenForm | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The reply as JSON-ready data (`crmbot run --json`)."""
         data = asdict(self)
         data["image"] = base64.b64encode(self.image).decode() if self.image else None
+        if self.form is not None:
+            values = {
+                k: v.isoformat() if hasattr(v, "isoformat") else v
+                for k, v in self.form.values.items()
+            }
+            data["form"] = {
+                "name": self.form.name,
+                "values": values,
+                "labels": self.form.labels,
+                "settled": list(self.form.settled),
+            }
         return data

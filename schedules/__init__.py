@@ -1,1 +1,1 @@
-"""Time-driven work: reminder delivery and digests (their own issue)."""
+"""Time-driven work: reminder delivery, digests at local time, stalled and quiet alerts."""

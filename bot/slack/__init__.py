@@ -1,1 +1,1 @@
-"""The Slack adapter (slack-bolt): the only package that imports slack_bolt and slack_sdk."""
+"""The Slack adapter: the only package that imports slack_bolt and slack_sdk."""

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.bootstrap import App
 from bot.slack.blocks import ACTION_PREFIX, encode_button, escape
-from crm_core.context import Ctx
-from crm_core.db import unit_of_work
-from crm_core.models import User
-from crm_core.services.home import home
-from handlers import format as fmt
-from handlers.i18n import Translator
+from handlers.gateway import Gateway
 from handlers.reply import RUN
 
 LOG_ACTION = "home:log"
@@ -35,27 +29,20 @@ def _run(label: str, text: str, index: int, style: str | None = None) -> dict[st
     return button
 
 
-def home_view(crm: App, user_id: int) -> dict[str, Any]:
+def home_view(gateway: Gateway, user_id: int) -> dict[str, Any]:
     """The Home tab of one CRM user, read fresh from the database."""
-    with unit_of_work(crm.session_factory) as session:
-        user = session.get(User, user_id)
-        assert user is not None
-        t = Translator(user.locale)
-        ctx = Ctx(session, user, crm.pipeline, crm.settings.default_currency, crm.dispatcher.clock)
-        data = home(ctx)
-        tz = ctx.tz
-        reminders = [
-            f"• {fmt.local_time(r.due_at, tz)} · {escape(fmt.preview(r.text))}"
-            + (f" ({escape(r.customer.name)})" if r.customer else "")
-            for r in data.reminders
-        ]
-        deals: list[str] = []
-        for stage, rows in data.deals.items():
-            deals.append(f"*{escape(fmt.stage(t, stage))}*")
-            deals += [f"• {escape(fmt.deal_line(t, d, with_customer=c))}" for d, c in rows]
-        customers = [(c.id, c.name, c.city) for c in data.customers]
-        name = user.name
-        session.rollback()
+    data = gateway.home(user_id)
+    t = gateway.translator(user_id)
+    name = data.name
+    reminders = [
+        f"• {when} · {escape(text)}" + (f" ({escape(customer)})" if customer else "")
+        for when, text, customer in data.reminders
+    ]
+    deals: list[str] = []
+    for stage, lines in data.deals.items():
+        deals.append(f"*{escape(stage)}*")
+        deals += [f"• {escape(line)}" for line in lines]
+    customers = [(c.id, c.name, c.city) for c in data.customers]
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",

@@ -1,278 +1,204 @@
-"""The "Log interaction" modal: the view, reading its state, and checking it field by field."""
+"""Forms as modals: opening any declared form, its type-ahead, its submit; the log shortcuts."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.bootstrap import App
-from crm_core.context import Ctx
-from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError
-from crm_core.models import InteractionKind, User
-from crm_core.resolve import resolve_contact, resolve_customer, resolve_deal
-from crm_core.services.customers import list_customers, search_customers
-from crm_core.services.home import my_recent_customers
-from crm_core.services.interactions import FUTURE_SLACK, MAX_TEXT
-from handlers import format as fmt
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.forms import PREFIX, Origin, form_view, read_state
+from bot.slack.identity import Identity, slack_user
+from bot.slack.sending import Sender, api_error, response_url
+from handlers.gateway import Gateway
 from handlers.i18n import Translator
+from handlers.reply import Command, OpenForm, SourceLink
 
-CALLBACK = "crm_log"
-# Slack's limits: a plain-text input holds 3,000 characters, private_metadata 3,000.
-MAX_INPUT = 3_000
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# Slack caps external_select options at 100; a short list reads better.
 MAX_OPTIONS = 20
-BLOCKS = ("customer", "kind", "when", "contact", "deal", "notes", "follow_up")
 
 
-@dataclass
-class Origin:
-    """Where a modal came from: the message it captures and where to answer."""
+def built_permalink(channel: str, ts: str, body: dict[str, Any]) -> str:
+    """A message's link from its ids, for when chat.getPermalink has not answered (yet)."""
+    domain = (body.get("team") or {}).get("domain") or "app"
+    return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
-    link: str | None = None
-    key: str | None = None
-    response_url: str | None = None
-    channel: str | None = None
 
-    def dump(self) -> str:
-        """As the view's private_metadata."""
-        data = {k: v for k, v in self.__dict__.items() if v}
-        return json.dumps(data, separators=(",", ":"))
+class Modals:
+    """The listeners that open and submit forms."""
 
-    @classmethod
-    def load(cls, raw: str | None) -> Origin:
-        """From a view's private_metadata (anything unreadable is an empty origin)."""
+    def __init__(
+        self,
+        gateway: Gateway,
+        client: AsyncWebClient,
+        identity: Identity,
+        sender: Sender,
+        publish_home: Callable[[str, int], Awaitable[None]],
+    ) -> None:
+        self.gateway = gateway
+        self.client = client
+        self.identity = identity
+        self.sender = sender
+        self.publish_home = publish_home
+
+    async def open_form(
+        self, body: dict[str, Any], t: Translator, opened: OpenForm, origin: Origin | None = None
+    ) -> dict[str, Any]:
+        """Open a declared form as a modal (the trigger id of this request is valid 3 s)."""
+        form = self.gateway.form(opened.name)
+        if form is None:
+            raise LookupError(f"no form {opened.name!r}")
+        resp = await self.client.views_open(
+            trigger_id=body["trigger_id"], view=form_view(form, t, opened, origin)
+        )
+        view = resp.get("view")
+        return view if isinstance(view, dict) else {}
+
+    async def _open_log(self, body: dict[str, Any]) -> None:
+        slack_id = slack_user(body) or ""
+        me = await self.identity.who(slack_id)
+        if me is None:
+            await self.identity.refuse_unknown(body, slack_id)
+            return
+        await self.open_form(body, me[1], OpenForm("log", {"kind": "call"}))
+
+    async def on_home_log(self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]) -> None:
+        """The Home tab's "Log interaction" button."""
+        await ack()
+        await self._open_log(body)
+
+    async def on_global_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
+    ) -> None:
+        """The global shortcut "Log interaction"."""
+        await ack()
+        await self._open_log(body)
+
+    async def on_message_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
+    ) -> None:
+        """ "Log to CRM" on a message: the modal prefilled with it, or "already logged"."""
+        await ack()
+        slack_id = slack_user(body) or ""
+        me = await self.identity.who(slack_id)
+        if me is None:
+            await self.identity.refuse_unknown(body, slack_id)
+            return
+        user_id, t = me
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        ts = str(message.get("ts") or "")
+        team = str((body.get("team") or {}).get("id") or "")
+        key = f"slack:{team}:{channel}:{ts}"
+        already = await asyncio.to_thread(self.gateway.captured, user_id, key)
+        if already is not None:
+            await self.sender.deliver(already, t, body, slack_id)
+            return
+        # Open first: the trigger id is valid for 3 seconds and chat.getPermalink can take longer.
+        # The modal carries a link built from the ids until the real permalink replaces it.
+        origin = Origin(
+            link=built_permalink(channel, ts, body),
+            key=key,
+            response_url=response_url(body),
+            channel=channel,
+        )
+        text = await self.identity.plain(str(message.get("text") or ""))
+        opened = OpenForm("log", {"kind": "chat", "notes": text})
+        view = await self.open_form(body, t, opened, origin)
+        link = await self._permalink(channel, ts)
+        if link is None or link == origin.link:
+            return
+        origin.link = link
+        form = self.gateway.form(opened.name)
+        assert form is not None
         try:
-            data = json.loads(raw or "{}")
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text[:limit], "emoji": True}
-
-
-def _input(
-    block: str, label: str, element: dict[str, Any], *, optional: bool = False
-) -> dict[str, Any]:
-    element["action_id"] = block
-    return {
-        "type": "input",
-        "block_id": block,
-        "label": _plain(label, 2_000),
-        "element": element,
-        "optional": optional,
-    }
-
-
-def log_view(
-    t: Translator,
-    *,
-    text: str = "",
-    kind: InteractionKind = InteractionKind.call,
-    origin: Origin | None = None,
-) -> dict[str, Any]:
-    """The modal: customer (type-ahead), kind, when, contact, deal, notes, follow-up date."""
-    kinds = [{"text": _plain(fmt.kind(t, k.value)), "value": k.value} for k in InteractionKind]
-    notes: dict[str, Any] = {"type": "plain_text_input", "multiline": True, "max_length": MAX_INPUT}
-    blocks: list[dict[str, Any]] = [
-        _input(
-            "customer",
-            t("slack.form.customer"),
-            {
-                "type": "external_select",
-                "placeholder": _plain(t("slack.form.customer_hint")),
-                "min_query_length": 0,
-            },
-        ),
-        _input(
-            "kind",
-            t("slack.form.kind"),
-            {
-                "type": "static_select",
-                "options": kinds,
-                "initial_option": next(o for o in kinds if o["value"] == kind.value),
-            },
-        ),
-        _input("when", t("slack.form.when"), {"type": "datetimepicker"}, optional=True),
-        _input(
-            "contact",
-            t("slack.form.contact"),
-            {"type": "plain_text_input", "placeholder": _plain(t("slack.form.contact_hint"))},
-            optional=True,
-        ),
-        _input(
-            "deal",
-            t("slack.form.deal"),
-            {"type": "plain_text_input", "placeholder": _plain(t("slack.form.deal_hint"))},
-            optional=True,
-        ),
-        _input("notes", t("slack.form.notes"), notes),
-        _input("follow_up", t("slack.form.follow_up"), {"type": "datepicker"}, optional=True),
-    ]
-    if text:
-        notes["initial_value"] = text[:MAX_INPUT]
-        if len(text) > MAX_INPUT:
-            # Said out loud, never a silent cut: the link keeps the whole message.
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [
-                        {
-                            "type": "mrkdwn",
-                            "text": t("slack.form.long_message", count=len(text), limit=MAX_INPUT),
-                        }
-                    ],
-                }
+            # Same blocks and ids: Slack keeps what the person typed meanwhile.
+            await self.client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=form_view(form, t, opened, origin)
             )
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK,
-        "title": _plain(t("slack.form.title"), 24),
-        "submit": _plain(t("slack.form.submit"), 24),
-        "close": _plain(t("slack.form.cancel"), 24),
-        "private_metadata": (origin or Origin()).dump(),
-        "blocks": blocks,
-    }
+        except SlackApiError as exc:
+            # Submitted or closed already (or edited meanwhile): the built link stays.
+            log.info("log modal not updated with the permalink: %s", api_error(exc))
 
-
-@dataclass
-class LogForm:
-    """The submitted values of the modal, as Slack sent them."""
-
-    customer_id: int | None = None
-    kind: str = InteractionKind.call.value
-    when: datetime | None = None
-    contact: str = ""
-    deal: str = ""
-    notes: str = ""
-    follow_up: date | None = None
-
-    @classmethod
-    def from_state(cls, values: dict[str, Any]) -> LogForm:
-        """Read view.state.values (block id -> action id -> element state)."""
-
-        def element(block: str) -> dict[str, Any]:
-            found = values.get(block, {}).get(block, {})
-            return found if isinstance(found, dict) else {}
-
-        form = cls()
-        chosen = element("customer").get("selected_option") or {}
-        if str(chosen.get("value", "")).isdigit():
-            form.customer_id = int(chosen["value"])
-        kind = (element("kind").get("selected_option") or {}).get("value")
-        if kind in InteractionKind.__members__:
-            form.kind = str(kind)
-        stamp = element("when").get("selected_date_time")
-        if isinstance(stamp, int | float):
-            form.when = datetime.fromtimestamp(stamp, UTC)
-        form.contact = (element("contact").get("value") or "").strip()
-        form.deal = (element("deal").get("value") or "").strip()
-        form.notes = (element("notes").get("value") or "").strip()
-        day = element("follow_up").get("selected_date")
-        if isinstance(day, str):
-            try:
-                form.follow_up = date.fromisoformat(day)
-            except ValueError:
-                form.follow_up = None
-        return form
-
-
-@dataclass
-class Checked:
-    """A checked form: errors per block, or the command line that logs it."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    line: str = ""
-    customer_id: int | None = None
-    deal_id: int | None = None
-
-
-def _say(t: Translator, exc: CrmError) -> str:
-    if isinstance(exc, Ambiguous):
-        names = ", ".join(c.label for c in exc.candidates[:5])
-        return t("slack.form.ambiguous", query=exc.query, names=names)
-    return t(exc.key, **exc.params)
-
-
-def check_log_form(crm: App, user_id: int, form: LogForm) -> Checked:
-    """Check every field (read-only) and build the `log` line the dispatcher will run."""
-    out = Checked()
-    with unit_of_work(crm.session_factory) as session:
-        user = session.get(User, user_id)
-        if user is None:
-            out.errors["customer"] = Translator("en")("error.account_inactive")
-            return out
-        t = Translator(user.locale)
-        ctx = Ctx(session, user, crm.pipeline, crm.settings.default_currency, crm.dispatcher.clock)
-        if not form.notes:
-            out.errors["notes"] = t("error.log_text_missing")
-        elif len(form.notes) > MAX_TEXT:
-            out.errors["notes"] = t("error.too_long", field="text", limit=MAX_TEXT)
-        if form.when is not None and form.when > ctx.now() + FUTURE_SLACK:
-            out.errors["when"] = t("error.log_in_future")
-        if form.follow_up is not None and form.follow_up < ctx.now().astimezone(ctx.tz).date():
-            out.errors["follow_up"] = t("error.follow_up_in_past", day=form.follow_up.isoformat())
-        if form.customer_id is None:
-            out.errors["customer"] = t("error.customer_missing")
-            session.rollback()
-            return out
+    async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
-            customer = resolve_customer(ctx, f"#{form.customer_id}")
-        except CrmError as exc:
-            out.errors["customer"] = _say(t, exc)
-            session.rollback()
-            return out
-        parts = [f"#{customer.id}"]
-        if form.when is not None:
-            parts.append(form.when.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"))
-        if form.deal:
-            try:
-                deal = resolve_deal(ctx, form.deal, customer=customer)
-                parts.append(f"deal #{deal.id}")
-                out.deal_id = deal.id
-            except CrmError as exc:
-                out.errors["deal"] = _say(t, exc)
-        if form.contact:
-            try:
-                contact = resolve_contact(ctx, customer, form.contact)
-                parts.append(f"with #{contact.id}")
-            except CrmError as exc:
-                out.errors["contact"] = _say(t, exc)
-        out.customer_id = customer.id
-        session.rollback()
-    out.line = f"log {form.kind} {', '.join(parts)}: {form.notes}"
-    return out
+            resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            return str(resp["permalink"])
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed: %s", api_error(exc))
+            return None
 
-
-def customer_options(crm: App, user_id: int, query: str) -> list[dict[str, Any]]:
-    """Type-ahead options for the customer field: matching visible customers (id as value)."""
-    with unit_of_work(crm.session_factory) as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            return []
-        ctx = Ctx(session, user, crm.pipeline, crm.settings.default_currency, crm.dispatcher.clock)
-        query = query.strip()
-        try:
-            if query:
-                found = search_customers(ctx, query, limit=MAX_OPTIONS)
-            else:
-                found = (
-                    my_recent_customers(ctx, limit=MAX_OPTIONS)
-                    or list_customers(ctx, limit=MAX_OPTIONS)[0]
-                )
-        except CrmError:
-            found = []
+    async def on_record_options(
+        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
+    ) -> None:
+        """Type-ahead for a record field: the customers this person may see."""
+        slack_id = slack_user(body) or ""
+        found = await asyncio.to_thread(self.identity.lookup, slack_id)
+        if found is None:
+            await ack(options=[])
+            return
+        query = str(body.get("value") or "")
+        choices = await asyncio.to_thread(
+            self.gateway.customer_choices, found[0], query, MAX_OPTIONS
+        )
         options = [
             {
-                "text": _plain(" · ".join(p for p in (c.name, c.city) if p), 75),
+                "text": {"type": "plain_text", "text": c.label[:75], "emoji": True},
                 "value": str(c.id),
             }
-            for c in found
+            for c in choices
         ]
-        session.rollback()
-    return options
+        await ack(options=options)
+
+    async def on_form_submit(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """A modal's submit: errors on their fields, or close it and show what was done."""
+        slack_id = slack_user(body) or ""
+        found = await asyncio.to_thread(self.identity.lookup, slack_id)
+        form = self.gateway.form(str(view.get("callback_id") or "")[len(PREFIX) :])
+        if found is None or form is None:
+            first = form.fields[0].name if form else "customer"
+            await ack(
+                response_action="errors",
+                errors={first: Translator("en")("slack.unknown_user")},
+            )
+            return
+        user_id, locale = found
+        t = Translator(locale)
+        origin = Origin.load(view.get("private_metadata"))
+        state = (view.get("state") or {}).get("values") or {}
+        values = read_state(form, state, origin.settled())
+        # One note per captured message, else per modal: a resubmitted view never logs twice.
+        key = origin.key or (f"slack:view:{view['id']}" if view.get("id") else None)
+        command = Command(
+            user_id,
+            PLATFORM,
+            chat_id=origin.channel,
+            idempotency_key=key,
+            attachments=(SourceLink(origin.link),) if origin.link else (),
+            delivery_id=f"view:{view['id']}" if view.get("id") else None,
+        )
+        submitted = await asyncio.to_thread(self.gateway.submit, form, command, values)
+        if submitted.errors:
+            await ack(response_action="errors", errors=submitted.errors)
+            return
+        await ack()
+        reply = submitted.reply
+        if reply is not None and reply.status == "duplicate":
+            # The same submission again: say which note holds it, so nobody logs it by hand.
+            reply = await asyncio.to_thread(self.gateway.captured, user_id, key) if key else None
+        if reply is None:
+            return
+        target = {"response_url": origin.response_url} if origin.response_url else {}
+        await self.sender.deliver(reply, t, target, slack_id)
+        if reply.status in ("ok", "info"):
+            # A form writes: the Home tab shows the person's own data.
+            await self.publish_home(slack_id, user_id)

@@ -6,8 +6,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.app import api_error
 from bot.slack.blocks import render
+from bot.slack.sending import api_error
 from handlers.i18n import Translator
 from handlers.notify import Address, DeliveryFailed
 from handlers.reply import Reply

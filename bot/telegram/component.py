@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from bot.bootstrap import App
 from bot.runtime import Runtime
 from bot.telegram.app import TelegramBot
+from bot.telegram.core import PLATFORM
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import make_bot
 
@@ -27,7 +28,7 @@ def notifier(app: App) -> TelegramNotifier | None:
     """The Telegram notifier, when a token is configured."""
     if not configured(app):
         return None
-    return TelegramNotifier(make_bot(app.settings), app.dispatcher)
+    return TelegramNotifier(make_bot(app.settings), app.gateway(PLATFORM))
 
 
 class TelegramComponent:

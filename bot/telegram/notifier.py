@@ -9,7 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.telegram.core import PLATFORM, Core
 from bot.telegram.transport import deliver
-from handlers.dispatcher import Dispatcher
+from handlers.gateway import Gateway
 from handlers.notify import Address, DeliveryFailed
 from handlers.reply import Reply
 
@@ -19,9 +19,9 @@ class TelegramNotifier:
 
     platform = PLATFORM
 
-    def __init__(self, bot: Any, dispatcher: Dispatcher) -> None:
+    def __init__(self, bot: Any, gateway: Gateway) -> None:
         self.bot = bot
-        self.core = Core(dispatcher)
+        self.core = Core(gateway)
         self._init_lock = asyncio.Lock()
 
     async def _ready(self) -> None:

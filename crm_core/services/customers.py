@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, select
 
 from crm_core import audit, rules
-from crm_core.access import can_assign_owner, customer_filter
+from crm_core.access import can_assign_owner, customer_filter, ensure_customer_access
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Candidate, Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -234,3 +236,63 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     return CustomerCard(
         customer, owner, list(contacts), list(deals), list(notes), list(reminders), last, days
     )
+
+
+def check_customer_name(ctx: Ctx, name: str, *, renaming: Customer | None = None) -> str:
+    """A customer's name as stored; refuses an empty, unreadable or exactly duplicated one."""
+    name = rules.name("name", name)
+    if not name or not name_key(name):
+        raise Invalid("error.customer_name_missing")
+    existing, exact = find_duplicates(ctx, name)
+    others = [c for c in existing if renaming is None or c.id != renaming.id]
+    if exact and others:
+        raise DuplicateCustomer(others, True)
+    return name
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    """Tags as stored (lower case, sorted, unique); refuses long, unreadable or too many."""
+    return rules.tags(tags)
+
+
+def check_detail(field: str, value: str) -> str | None:
+    """An industry or a city as stored (None: cleared); refuses an over-long or unreadable one."""
+    return rules.optional(field, value, MAX_FIELD)
+
+
+def update_customer(
+    ctx: Ctx,
+    customer: Customer,
+    *,
+    name: str | None = None,
+    industry: str | None = None,
+    city: str | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change the given fields (None: leave as is; "" clears industry or city).
+
+    Returns {field: (before, after)} for what changed; the audit entry records the same.
+    """
+    ensure_customer_access(ctx.actor, customer)
+    # Two people editing one customer queue up: each compares against what is stored now.
+    lock_for_update(ctx.session, customer)
+    wanted: dict[str, Any] = {}
+    if name is not None:
+        wanted["name"] = check_customer_name(ctx, name, renaming=customer)
+    if industry is not None:
+        wanted["industry"] = check_detail("industry", industry)
+    if city is not None:
+        wanted["city"] = check_detail("city", city)
+    if tags is not None:
+        wanted["tags"] = check_tags(tags)
+    changed = {k: (getattr(customer, k), v) for k, v in wanted.items() if getattr(customer, k) != v}
+    if not changed:
+        return {}
+    before = audit.snapshot(customer)
+    for key, (_, after) in changed.items():
+        setattr(customer, key, after)
+    if "name" in changed:
+        customer.name_key = name_key(customer.name)
+    customer.updated_at = ctx.now()
+    audit.record(ctx.session, ctx.actor, "customer.update", customer, before)
+    return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,17 @@ def claim_delivery(
     except IntegrityError:
         return False
     return True
+
+
+def delivery_seen(session: Session, platform: str, delivery_id: str) -> bool:
+    """Whether a delivery (or a marker kept like one) was recorded."""
+    found = session.scalar(
+        select(ProcessedDelivery.id).where(
+            ProcessedDelivery.platform == platform,
+            ProcessedDelivery.delivery_id == delivery_id[:200],
+        )
+    )
+    return found is not None
 
 
 def forget_deliveries_before(session: Session, cutoff: datetime) -> int:

@@ -14,6 +14,13 @@ from crm_core.services.reminders import create_reminder
 FOLLOW_UP_AT = time(9, 0)
 
 
+def check_follow_up_day(ctx: Ctx, day: date) -> date:
+    """A follow-up day; refuses one before the actor's today."""
+    if day < ctx.now().astimezone(ctx.tz).date():
+        raise Invalid("error.follow_up_in_past", day=day.isoformat())
+    return day
+
+
 def add_follow_up(
     ctx: Ctx, customer: Customer, day: date, text: str, *, deal: Deal | None = None
 ) -> Reminder:
@@ -22,8 +29,7 @@ def add_follow_up(
     if not " ".join(text.split()):
         raise Invalid("error.follow_up_text_missing")
     now = ctx.now()
-    if day < now.astimezone(ctx.tz).date():
-        raise Invalid("error.follow_up_in_past", day=day.isoformat())
+    check_follow_up_day(ctx, day)
     due = max(datetime.combine(day, FOLLOW_UP_AT, tzinfo=ctx.tz).astimezone(UTC), now)
     # A day without a clock time: quiet hours may hold it until the working day starts.
     return create_reminder(

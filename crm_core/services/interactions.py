@@ -18,6 +18,20 @@ MAX_TEXT = rules.MAX_NOTE
 FUTURE_SLACK = timedelta(hours=1)
 
 
+def check_note_text(text: str) -> str:
+    """A note's text as stored; refuses an empty, over-long or unreadable one."""
+    return rules.text("text", text, MAX_TEXT, "error.log_text_missing")
+
+
+def check_occurred_at(ctx: Ctx, occurred_at: datetime | None) -> datetime:
+    """When a note happened (now when not given); refuses a time in the future."""
+    now = ctx.now()
+    when = rules.moment("time", occurred_at or now)
+    if when > now + FUTURE_SLACK:
+        raise Invalid("error.log_in_future")
+    return when
+
+
 def log_interaction(
     ctx: Ctx,
     customer: Customer,
@@ -34,11 +48,9 @@ def log_interaction(
 ) -> tuple[Interaction, bool]:
     """Record an interaction; returns it and whether it was new (False: seen key, no write)."""
     ensure_customer_access(ctx.actor, customer)
-    text = rules.text("text", text, MAX_TEXT, "error.log_text_missing")
+    text = check_note_text(text)
     now = ctx.now()
-    when = rules.moment("time", occurred_at or now)
-    if when > now + FUTURE_SLACK:
-        raise Invalid("error.log_in_future")
+    when = check_occurred_at(ctx, occurred_at)
     if deal is not None and deal.customer_id != customer.id:
         raise Invalid("error.deal_other_customer", deal=deal.title, customer=customer.name)
     if contact is not None and contact.customer_id != customer.id:

@@ -4,23 +4,35 @@ from __future__ import annotations
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Contact, Customer, Deal, InteractionKind
+from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind
 from crm_core.resolve import (
     customer_name_exists,
     resolve_contact,
     resolve_customer,
     resolve_deal,
 )
-from crm_core.services.interactions import edit_interaction, log_interaction, undo_interaction
+from crm_core.services.followups import add_follow_up, check_follow_up_day
+from crm_core.services.interactions import (
+    MAX_TEXT as MAX_NOTE,
+)
+from crm_core.services.interactions import (
+    check_note_text,
+    check_occurred_at,
+    edit_interaction,
+    log_interaction,
+    undo_interaction,
+)
 from crm_core.text import fold
 from crm_core.timephrases import find_follow_up
 from crm_core.when import parse_when
 from handlers import format as fmt
 from handlers.args import Arg, Kind, arg_named, take_ref
 from handlers.files import file_label, file_link
+from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas, take_kind
+from handlers.i18n import Translator
 from handlers.registry import Verb
-from handlers.reply import Button, Location, Reply, SourceLink
+from handlers.reply import Button, Command, Location, OpenForm, Reply, SourceLink
 from handlers.request import Request
 
 LOG_ARGS = (
@@ -66,9 +78,9 @@ def _is_option(ctx: Ctx, part: str) -> bool:
     )
 
 
-def _location(req: Request) -> tuple[float, float] | None:
+def _location(command: Command) -> tuple[float, float] | None:
     """Coordinates attached by the platform (a Telegram location), as (latitude, longitude)."""
-    loc = req.command.attached(Location)
+    loc = command.attached(Location)
     if loc is None:
         return None
     if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
@@ -80,6 +92,14 @@ def log(req: Request) -> Reply:
     """Log an interaction: `log call Acme, yesterday 3pm, deal X, with Dana: text`."""
     t, ctx = req.t, req.ctx
     head, body = split_colon(req.args)
+    if not head.strip() and body is None:
+        # `log` alone: the form, as each platform shows it.
+        # The usage is for where no form can be shown (`crmbot run log`).
+        return Reply(
+            text=t("usage.log"),
+            status="info",
+            form=OpenForm(LOG_FORM.name, {"kind": InteractionKind.call.value}),
+        )
     if not head or body is None:
         raise Invalid("usage.log")
     if not body:
@@ -126,8 +146,22 @@ def log(req: Request) -> Reply:
         # Where the note came from, when the platform knows (a Slack message permalink), or
         # the file sent with it (a captioned Telegram photo, document or voice note).
         link=link.url if (link := req.command.attached(SourceLink)) else file_link(req.command),
-        location=_location(req),
+        location=_location(req.command),
     )
+    return _logged(req.t, ctx, note, created, customer, deal, contact, body)
+
+
+def _logged(
+    t: Translator,
+    ctx: Ctx,
+    note: Interaction,
+    created: bool,
+    customer: Customer,
+    deal: Deal | None,
+    contact: Contact | None,
+    body: str,
+) -> Reply:
+    """What a new (or already logged) note answers, typed or from the form."""
     if not created:
         return Reply(text=t("log.already", id=note.id), status="info")
     extras = []
@@ -150,14 +184,13 @@ def log(req: Request) -> Reply:
         buttons=[
             Button.run(t("button.undo"), f"undo #{note.id}", "danger"),
             Button.run(t("button.open"), f"customer #{customer.id}"),
-            *_follow_up_button(req, body, customer),
+            *_follow_up_button(t, ctx, body, customer),
         ],
     )
 
 
-def _follow_up_button(req: Request, note: str, customer: Customer) -> list[Button]:
+def _follow_up_button(t: Translator, ctx: Ctx, note: str, customer: Customer) -> list[Button]:
     """One tap to be reminded when the note says when to follow up ("f/u next Tue")."""
-    t, ctx = req.t, req.ctx
     found = find_follow_up(note, ctx.now(), ctx.tz)
     if found is None or found.due <= ctx.now():
         return []
@@ -215,6 +248,106 @@ def undo(req: Request) -> Reply:
     )
 
 
+def _kinds(t: Translator) -> list[tuple[str, str]]:
+    return [(k.value, fmt.kind(t, k.value)) for k in InteractionKind]
+
+
+def _read_kind(text: str) -> str | None:
+    kind, rest = take_kind(text)
+    return kind.value if kind is not None and not rest else None
+
+
+def submit_log(req: FormRequest) -> Reply:
+    """The log form: every field checked by the services that write, then the note and the
+    follow-up in one unit of work."""
+    ctx, t, v = req.ctx, req.t, req.values
+    checks = req.checks()
+    customer: Customer | None = None
+    if v.get("customer"):
+        customer = checks.run("customer", resolve_customer, ctx, f"#{v['customer']}")
+    else:
+        checks.fail("customer", Invalid("error.customer_missing"))
+    text = checks.run("notes", check_note_text, req.text("notes"))
+    checks.run("when", check_occurred_at, ctx, v.get("when"))
+    deal = contact = None
+    if customer is not None and req.text("deal"):
+        deal = checks.run("deal", resolve_deal, ctx, req.text("deal"), customer=customer)
+    if customer is not None and req.text("contact"):
+        contact = checks.run("contact", resolve_contact, ctx, customer, req.text("contact"))
+    day = v.get("follow_up")
+    if day is not None:
+        checks.run("follow_up", check_follow_up_day, ctx, day)
+    checks.done()
+    assert customer is not None and text is not None
+    kind = InteractionKind(v.get("kind") or InteractionKind.note.value)
+    note, created = log_interaction(
+        ctx,
+        customer,
+        kind,
+        text,
+        occurred_at=v.get("when"),
+        deal=deal,
+        contact=contact,
+        source=req.command.platform,
+        idempotency_key=req.command.idempotency_key,
+        link=link.url if (link := req.command.attached(SourceLink)) else file_link(req.command),
+        location=_location(req.command),
+    )
+    reply = _logged(t, ctx, note, created, customer, deal, contact, text)
+    if created and day is not None:
+        reminder = add_follow_up(
+            ctx, customer, day, t("follow_up.text", customer=customer.name), deal=deal
+        )
+        reply.items.append(t("follow_up.set", when=fmt.local_time(reminder.due_at, ctx.tz)))
+    return reply
+
+
+LOG_FORM = Form(
+    "log",
+    title="form.log.title",
+    submit_label="form.log.submit",
+    confirm="form.log.confirm",
+    run=submit_log,
+    fields=(
+        FormField(
+            "customer",
+            "form.log.customer",
+            FieldKind.record,
+            required=True,
+            hint="form.log.customer_hint",
+        ),
+        FormField(
+            "kind",
+            "form.log.kind",
+            FieldKind.choice,
+            required=True,
+            choices=_kinds,
+            read=_read_kind,
+            ask="form.log.kind_ask",
+            bad="form.log.kind_bad",
+        ),
+        FormField("when", "form.log.when", FieldKind.datetime, step=False),
+        FormField("contact", "form.log.contact", hint="form.log.contact_hint", step=False),
+        FormField("deal", "form.log.deal", hint="form.log.deal_hint", step=False),
+        FormField(
+            "notes",
+            "form.log.notes",
+            FieldKind.multiline,
+            required=True,
+            max_length=MAX_NOTE,
+            ask="form.log.notes_ask",
+        ),
+        FormField(
+            "follow_up",
+            "form.log.follow_up",
+            FieldKind.date,
+            ask="form.log.follow_up_ask",
+            skip="button.no_follow_up",
+        ),
+    ),
+)
+
+
 # Where these verbs come in help (handlers.verbs orders modules by it).
 ORDER = 30
 VERBS = [
@@ -229,6 +362,7 @@ VERBS = [
         ),
         writes=True,
         aliases=("记录",),
+        form=LOG_FORM,
     ),
     Verb(
         "edit",

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from bot.console import ConsoleSession, render_text
 from crm_core.models import Customer, Interaction, InteractionKind
-from handlers.reply import Button, Field, Reply, Section
+from handlers.reply import Button, Field, OpenForm, Reply, Section
 from tests.conftest import TestBot
 
 # Delivery hints: they change how a reply is sent, not what it says.
@@ -37,6 +37,8 @@ SAMPLES: dict[str, tuple[Any, list[str]]] = {
         ["[1] Open", "[2] Undo"],
     ),
     "image": (PNG, ["[image: "]),
+    # A session runs a form's prompts (test below); rendered alone it is named.
+    "form": (OpenForm("log", {"kind": "call"}), ["[form: log]"]),
 }
 
 
@@ -57,7 +59,9 @@ def test_every_content_field_of_reply_is_rendered(tmp_path: Path) -> None:
     for f in dataclasses.fields(Reply):
         if f.name in EXEMPT:
             continue
-        assert f.name in SAMPLES, f"Reply.{f.name} is new: render it in bot/console.py, add it here"
+        assert f.name in SAMPLES, (
+            f"Reply.{f.name} is new: render it in bot/console/render.py, add it here"
+        )
         default = f.default_factory() if callable(f.default_factory) else f.default
         assert getattr(reply, f.name) != default, f"the sample for Reply.{f.name} is the default"
         for expected in SAMPLES[f.name][1]:
@@ -212,6 +216,50 @@ def test_loop_presses_buttons(testbot: TestBot) -> None:
     assert len(notes) == 1
     assert notes[0].customer_id in ids.values()
     assert notes[0].text == "from the loop"
+
+
+def test_edit_customer_form_as_prompts(testbot: TestBot) -> None:
+    """`edit customer Acme` asks field by field (Enter keeps), checks each, saves once."""
+    testbot("alice", "new customer Acme industry retail")
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    first = session.handle("edit customer Acme")
+    assert first.title == "Edit customer" and first.text == "Name [Acme]"
+    assert session.handle("").text == "Industry [retail]"
+    assert session.handle("logistics").text == "City"
+    too_long = session.handle("x" * 101)
+    assert too_long.status == "error" and "100" in too_long.text and "City" in too_long.text
+    assert session.handle("Boston").text == "Tags"
+    done = session.handle("")
+    assert done.text == "Updated Acme."
+    assert {f.label: f.value for f in done.fields} == {
+        "Industry": "retail → logistics",
+        "City": "none → Boston",
+    }
+    assert testbot.rows(select(Customer.industry, Customer.city)) == [("logistics", "Boston")]
+    # Back to commands; a cancelled form changes nothing.
+    session.handle("edit customer Acme")
+    assert session.handle("cancel").text == "Cancelled. Nothing was saved."
+    assert session.handle("customer Acme").title == "Acme"
+
+
+def test_log_form_as_prompts_in_chinese(testbot: TestBot) -> None:
+    """`记录` alone asks customer, kind (numbered), time, contact, deal, note, follow-up."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("wei", "新客户 华东物流")
+    session = ConsoleSession(testbot.dispatcher, testbot.users["wei"])
+    assert session.handle("记录").text == "客户"
+    assert session.handle("").text.startswith("需要填写客户")
+    kinds = session.handle("华东")
+    assert kinds.text.startswith("类型") and len(kinds.buttons) == len(InteractionKind)
+    visit = [b.label for b in kinds.buttons].index("拜访") + 1
+    session.handle(str(visit))
+    for _ in range(3):  # when, contact, deal: Enter leaves them out
+        session.handle("")
+    session.handle("客户希望下月试用")
+    done = session.handle("")
+    assert "拜访" in done.text and done.status == "ok", done.text
+    rows = testbot.rows(select(Interaction.kind, Interaction.text))
+    assert [(k.value, text) for k, text in rows] == [("visit", "客户希望下月试用")]
 
 
 def test_console_and_notifier_write_no_terminal_controls(testbot: TestBot) -> None:

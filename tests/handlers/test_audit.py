@@ -10,6 +10,7 @@ from tests.conftest import TestBot
 
 SCRIPT = [
     ("new customer", "new customer Acme city Boston"),
+    ("edit customer", "edit customer Acme: industry logistics"),
     ("contact add", "contact add Acme: Dana Ruiz, dana@acme.example"),
     ("new deal", "new deal Acme: Fleet 100"),
     ("move", "move Fleet to proposal"),

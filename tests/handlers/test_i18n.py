@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crm_core.models import Interaction
 from handlers.i18n import LOCALES, catalogue, placeholders
-from handlers.verbs import all_verbs
+from handlers.verbs import all_verbs, default_registry
 from tests.conftest import TestBot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,10 @@ def test_generated_keys_exist() -> None:
     needed |= {f"stage.{s.name}" for s in DEFAULT_STAGES}
     needed |= {f"ambiguous.{f}" for f in ("customer", "deal", "contact", "user")}
     needed |= {f"error.{f}_missing" for f in ("customer", "deal", "contact", "user")}
+    for form in default_registry().forms():
+        needed |= {form.title, form.submit_label, form.confirm}
+        for f in form.fields:
+            needed |= {k for k in (f.label, f.hint, f.ask, f.bad, f.skip) if k}
     for locale in LOCALES:
         assert sorted(needed - set(catalogue(locale))) == []
 

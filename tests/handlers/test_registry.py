@@ -89,6 +89,7 @@ HELP_ORDER = [
     "find",
     "customers",
     "new customer",
+    "edit customer",
     "contact add",
     "log",
     "edit",

@@ -57,6 +57,8 @@ def test_every_element_of_reply_renders() -> None:
         "ephemeral",
         "status",
         "shareable",
+        # Opened as a modal by the adapter, not drawn in blocks (test_modals.py).
+        "form",
     }
     # A new Reply field must be rendered (and added here), never silently dropped.
     assert {f.name for f in dataclasses.fields(Reply)} == handled

@@ -11,9 +11,9 @@ from pydantic import SecretStr
 from bot.bootstrap import App
 from bot.runtime import Runtime, ServeError
 from bot.serve import make_runtime, plan, run_until
-from bot.slack.app import web_client
+from bot.slack.component import SlackComponent, make_notifier
 from bot.slack.notifier import SlackNotifier
-from bot.slack.runner import SlackComponent, make_notifier
+from bot.slack.sending import web_client
 from crm_core.models import Customer
 from handlers.notify import Address, DeliveryFailed
 from handlers.reply import Button, Reply

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.telegram.render import LIMIT, chunks, render, reply_lines, units
 from handlers.reply import Button, Field, Reply, Section
 from tests.bot.telegram.fake_api import parse_html
@@ -104,3 +106,35 @@ def test_an_image_goes_first_as_a_photo() -> None:
     assert messages[0].photo == b"\x89PNG"
     assert messages[0].caption == "Funnel · all deals"
     assert messages[1].html.endswith("Chart") and messages[1].keyboard
+
+
+# Delivery hints and what the adapter does instead of drawing (a form opens a conversation:
+# tests/bot/telegram/test_conversation.py): they change how a reply is sent, not what it says.
+NOT_DRAWN = {"ephemeral", "status", "shareable", "form"}
+PNG = b"\x89PNG\r\n\x1a\nnot-really-a-png"
+
+
+def test_every_element_of_reply_is_rendered() -> None:
+    """A field added to Reply without Telegram rendering fails here, never a silent drop."""
+    samples: dict[str, object] = {
+        "title": "Acme Logistics",
+        "text": "Logged a call with Acme.",
+        "fields": [Field("Owner", "Alice")],
+        "items": ["first item"],
+        "sections": [Section("Contacts", ["Dana Li"])],
+        "buttons": [Button.run("Open", "customer #1"), Button("Undo", "undo", {"id": 3})],
+        "image": PNG,
+    }
+    names = {f.name for f in dataclasses.fields(Reply)}
+    assert names - NOT_DRAWN == set(samples), "render the new Reply field in bot/telegram/render.py"
+    assert names >= NOT_DRAWN
+    messages = render(Reply(**samples), _data)  # type: ignore[arg-type]
+    assert messages[0].photo == PNG
+    text = "\n".join(parse_html(m.html)[0] for m in messages if m.html)
+    for expected in ("Acme Logistics", "Logged a call with Acme.", "Owner", "Alice", "first item"):
+        assert expected in text
+    assert "Contacts" in text and "Dana Li" in text
+    assert [label for row in messages[-1].keyboard for label, _ in row] == ["Open", "Undo"]
+    # Where nobody can press them (a group notice), the buttons are written out instead.
+    unpressable = "\n".join(m.html for m in render(Reply(**samples), None))  # type: ignore[arg-type]
+    assert "Open" in unpressable and "customer #1" in unpressable and "Undo" in unpressable

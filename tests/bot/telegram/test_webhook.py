@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.bootstrap import App
 from bot.serve import plan
+from bot.telegram.core import PLATFORM
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import FloodLimiter, make_bot, webhook_secret
 from crm_core.models import Interaction, ProcessedDelivery
@@ -109,7 +110,7 @@ async def test_notifier_sends_with_buttons_and_maps_failures(
 ) -> None:
     """A private send has a keyboard; a group's buttons are written out; 403/429 fail."""
     bot = make_bot(tg_app.settings, limiter=FloodLimiter(max_retries=0))
-    notifier = TelegramNotifier(bot, tg_app.dispatcher)
+    notifier = TelegramNotifier(bot, tg_app.gateway(PLATFORM))
     reply = Reply(text="Call <Dana> & co", buttons=[Button.run("Done", "done #1")])
     message_id = await notifier.send(Address("telegram", str(ALICE)), reply)
     assert message_id.isdigit()
@@ -156,7 +157,7 @@ def test_link_code_cli_prints_the_code_first(
 async def test_one_chat_is_paced_and_others_are_not(tg_app: App, fake_api: FakeBotApi) -> None:
     """Past a burst of 2 a private chat gets about one message a second; other chats never wait."""
     bot = make_bot(tg_app.settings, limiter=FloodLimiter(chat_burst=2))
-    notifier = TelegramNotifier(bot, tg_app.dispatcher)
+    notifier = TelegramNotifier(bot, tg_app.gateway(PLATFORM))
     loop = asyncio.get_running_loop()
     async with bot:
         started = loop.time()

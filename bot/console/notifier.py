@@ -6,7 +6,7 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.console import render_text
+from bot.console.render import render_text
 from handlers.notify import Address
 from handlers.reply import Reply
 

@@ -1,4 +1,4 @@
-"""The console adapter: renders Reply as text with numbered buttons; a REPL around dispatch."""
+"""Reply as plain text: every element, buttons numbered from 1."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ import hashlib
 import re
 import tempfile
 from pathlib import Path
-from typing import TextIO
 
-from handlers.dispatcher import Dispatcher
-from handlers.reply import Button, Command, Reply
+from handlers.reply import Reply
 
-PLATFORM = "console"
-QUIT = {"quit", "exit", "退出", ":q"}
 # What a terminal obeys instead of showing: C0 controls but newline and tab, DEL, and C1 (with
 # ESC and CSI gone, an escape sequence in a note is inert text and cannot clear the screen).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -45,43 +41,10 @@ def render_text(reply: Reply, *, image_dir: Path | None = None) -> str:
         path = folder / f"crmbot-{hashlib.sha256(reply.image).hexdigest()[:12]}.png"
         path.write_bytes(reply.image)
         out.append(f"[image: {path}]")
+    if reply.form is not None:
+        # Only where no prompts can follow (a notifier, `crmbot run`): name the form.
+        out.append(f"[form: {reply.form.name}]")
     if reply.buttons:
         out.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
     # Everything above may hold what a person typed (a note, a name) and goes to a terminal.
     return terminal_safe("\n".join(out))
-
-
-class ConsoleSession:
-    """One person at the terminal: typed lines and numbers that press the last buttons."""
-
-    def __init__(self, dispatcher: Dispatcher, user_id: int) -> None:
-        self.dispatcher = dispatcher
-        self.user_id = user_id
-        self.buttons: list[Button] = []
-
-    def handle(self, line: str) -> Reply:
-        """Dispatch a typed line; a bare number presses that button of the previous reply."""
-        line = line.strip()
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            button = self.buttons[int(line) - 1]
-            command = Command(self.user_id, PLATFORM, action=button.action, payload=button.payload)
-        else:
-            command = Command(self.user_id, PLATFORM, text=line)
-        reply = self.dispatcher.dispatch(command)
-        self.buttons = list(reply.buttons)
-        return reply
-
-    def loop(self, stdin: TextIO, stdout: TextIO, *, prompt: str = "crm> ") -> None:
-        """Read lines until end of input or `quit`."""
-        interactive = stdin.isatty()
-        while True:
-            if interactive:
-                stdout.write(prompt)
-                stdout.flush()
-            line = stdin.readline()
-            if not line or line.strip().lower() in QUIT:
-                break
-            if not line.strip():
-                continue
-            stdout.write(render_text(self.handle(line)) + "\n\n")
-            stdout.flush()

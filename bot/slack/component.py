@@ -10,8 +10,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.bootstrap import App
 from bot.runtime import Runtime, ServeError
-from bot.slack.app import SlackAdapter, web_client
+from bot.slack.app import SlackAdapter
 from bot.slack.notifier import SlackNotifier
+from bot.slack.sending import web_client
 
 log = logging.getLogger(__name__)
 

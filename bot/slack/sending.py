@@ -1,0 +1,116 @@
+"""Sending to Slack: the Web API client, and a Reply delivered where the request came from."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.slack.blocks import render
+from handlers.i18n import Translator
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def api_error(exc: SlackApiError) -> str:
+    """The Web API's error code (`channel_not_found`), or the HTTP status when there is none."""
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{getattr(exc.response, 'status_code', 'error')}"
+
+
+def response_url(body: dict[str, Any]) -> str | None:
+    """Where to answer a request (its response_url), if Slack gave one."""
+    url = body.get("response_url")
+    if isinstance(url, str) and url:
+        return url
+    urls = body.get("response_urls") or []
+    return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
+
+
+class Sender:
+    """Replies out: to the request's response_url, else as a direct message."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def upload(self, image: bytes) -> str:
+        """Upload a PNG privately and return its file id for an image block."""
+        resp = await self.client.files_upload_v2(
+            file=image, filename="crmbot.png", title="crmbot.png"
+        )
+        files = resp.get("files") or [resp.get("file") or {}]
+        return str(files[0]["id"])
+
+    async def deliver(
+        self,
+        reply: Reply,
+        t: Translator,
+        body: dict[str, Any],
+        slack_id: str,
+        *,
+        share: dict[str, Any] | None = None,
+        public: bool = False,
+    ) -> None:
+        """Send a reply where the request came from (response_url), else as a direct message.
+
+        A response_url expires (30 minutes, 5 uses); when it fails the rest goes by DM.
+        """
+        if reply.status == "duplicate":
+            return
+        image_id = await self.upload(reply.image) if reply.image else None
+        url = response_url(body)
+        public = public or not reply.ephemeral
+        dm: str | None = None
+        for message in render(reply, t, share=None if public else share, image_file_id=image_id):
+            if url and dm is None:
+                failed = await self._respond(url, message.text, message.blocks, public=public)
+                if failed is None:
+                    continue
+                log.warning("response_url failed (%s); answering by direct message", failed)
+                dm = await self._dm(slack_id)
+            await self.client.chat_postMessage(
+                channel=dm or slack_id, text=message.text, blocks=message.blocks
+            )
+
+    async def _respond(
+        self, url: str, text: str, blocks: list[dict[str, Any]], *, public: bool
+    ) -> str | None:
+        """Post to a response_url; None when it took it, else why not (for the log)."""
+        try:
+            resp = await AsyncWebhookClient(url, timeout=10).send(
+                text=text,
+                blocks=blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return type(exc).__name__
+        return f"http {resp.status_code}" if resp.status_code >= 400 else None
+
+    async def _dm(self, slack_id: str) -> str:
+        """The app's direct-message channel with a person."""
+        opened = await self.client.conversations_open(users=slack_id)
+        return str(opened["channel"]["id"])

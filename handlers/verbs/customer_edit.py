@@ -1,0 +1,172 @@
+"""Editing a customer: typed (`edit customer Acme: city Boston`) or as a form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.context import Ctx
+from crm_core.errors import Invalid
+from crm_core.models import Customer
+from crm_core.resolve import resolve_customer
+from crm_core.services import customers as svc
+from handlers.args import Arg, Kind, option_words
+from handlers.forms import FieldKind, Form, FormField, FormRequest
+from handlers.grammar import split_colon, split_commas, take_keywords
+from handlers.i18n import Translator
+from handlers.registry import Verb
+from handlers.reply import Button, Field, OpenForm, Reply
+from handlers.request import Request
+
+EDIT_CUSTOMER_ARGS = (
+    Arg("customer", Kind.name),
+    Arg("name", Kind.text, optional=True, sep=": ", keyword="name", also=("名称", "名字")),
+    Arg("industry", Kind.text, optional=True, sep=", ", keyword="industry", also=("行业",)),
+    Arg("city", Kind.text, optional=True, sep=", ", keyword="city", also=("城市",)),
+    Arg(
+        "tags",
+        Kind.text,
+        optional=True,
+        sep=", ",
+        keyword="tags",
+        also=("tag", "标签"),
+        label="a, b",
+    ),
+)
+EDIT_KEYWORDS = option_words(EDIT_CUSTOMER_ARGS)
+
+
+def _edited(t: Translator, customer: Customer, changed: dict[str, tuple[Any, Any]]) -> Reply:
+    """What an edit answers: each changed field, before and after."""
+    open_card = Button.run(t("button.open"), f"customer #{customer.id}", "primary")
+    if not changed:
+        return Reply(
+            text=t("edit_customer.unchanged", name=customer.name),
+            buttons=[open_card],
+            status="info",
+        )
+
+    def said(value: Any) -> str:
+        text = ", ".join(value) if isinstance(value, list) else str(value or "")
+        return text or t("card.none")
+
+    return Reply(
+        text=t("edit_customer.done", name=customer.name),
+        fields=[
+            Field(t(f"field.{key}"), f"{said(before)} → {said(after)}")
+            for key, (before, after) in changed.items()
+        ],
+        buttons=[open_card],
+    )
+
+
+def _current(ctx: Ctx, customer: Customer) -> OpenForm:
+    return OpenForm(
+        EDIT_CUSTOMER_FORM.name,
+        {
+            "customer": customer.id,
+            "name": customer.name,
+            "industry": customer.industry or "",
+            "city": customer.city or "",
+            "tags": ", ".join(customer.tags),
+        },
+        {"customer": customer.name},
+        settled=("customer",),
+    )
+
+
+def edit_customer(req: Request) -> Reply:
+    """`edit customer Acme: city Boston, industry logistics`; the name alone opens the form."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    if not head.strip():
+        # The form starts from a customer's current values: it needs the customer first.
+        raise Invalid("usage.edit_customer")
+    customer = resolve_customer(ctx, head)
+    if body is None:
+        return Reply(text=t("usage.edit_customer"), status="info", form=_current(ctx, customer))
+    # A placeholder word first: take_keywords reads a leading keyword as part of a name.
+    # A space after each comma: "城市 上海，行业 物流" names its second field too.
+    spaced = body.replace("，", "， ").replace(",", ", ")
+    lead, opts = take_keywords("· " + spaced, EDIT_KEYWORDS)
+    if lead != "·" or not opts:
+        raise Invalid("usage.edit_customer")
+    values = {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
+    if "name" in values and not values["name"]:
+        raise Invalid("error.option_empty", option="name", usage=t("usage.edit_customer"))
+    changed = svc.update_customer(
+        ctx,
+        customer,
+        name=values.get("name"),
+        industry=values.get("industry"),
+        city=values.get("city"),
+        tags=split_commas(values["tags"]) if "tags" in values else None,
+    )
+    return _edited(t, customer, changed)
+
+
+def submit_edit_customer(req: FormRequest) -> Reply:
+    """The edit customer form: each field checked by the service, then one audited update."""
+    ctx = req.ctx
+    checks = req.checks()
+    customer = None
+    if req.values.get("customer"):
+        customer = checks.run("customer", resolve_customer, ctx, f"#{req.values['customer']}")
+    else:
+        checks.fail("customer", Invalid("error.customer_missing"))
+    checks.run("name", svc.check_customer_name, ctx, req.text("name"), renaming=customer)
+    checks.run("industry", svc.check_detail, "industry", req.text("industry"))
+    checks.run("city", svc.check_detail, "city", req.text("city"))
+    checks.run("tags", svc.check_tags, split_commas(req.text("tags")))
+    checks.done()
+    assert customer is not None
+    changed = svc.update_customer(
+        ctx,
+        customer,
+        name=req.text("name"),
+        industry=req.text("industry"),
+        city=req.text("city"),
+        tags=split_commas(req.text("tags")),
+    )
+    return _edited(req.t, customer, changed)
+
+
+EDIT_CUSTOMER_FORM = Form(
+    "edit_customer",
+    title="form.edit_customer.title",
+    submit_label="form.edit_customer.submit",
+    confirm="form.edit_customer.confirm",
+    run=submit_edit_customer,
+    fields=(
+        FormField(
+            "customer",
+            "form.edit_customer.customer",
+            FieldKind.record,
+            required=True,
+            hint="form.log.customer_hint",
+        ),
+        FormField("name", "field.name", required=True, max_length=svc.MAX_NAME),
+        FormField("industry", "field.industry", max_length=svc.MAX_FIELD),
+        FormField("city", "field.city", max_length=svc.MAX_FIELD),
+        FormField("tags", "field.tags", hint="form.edit_customer.tags_hint"),
+    ),
+)
+
+
+# Where these verbs come in help: right after the other customer verbs.
+ORDER = 15
+VERBS = [
+    Verb(
+        "edit customer",
+        edit_customer,
+        args=EDIT_CUSTOMER_ARGS,
+        examples=(
+            "edit customer Acme: city Boston, industry logistics",
+            "edit customer Acme",
+            "修改客户 华东物流：城市 上海",
+        ),
+        writes=True,
+        aliases=("修改客户", "编辑客户", "update customer"),
+        menu="edit_customer",
+        form=EDIT_CUSTOMER_FORM,
+    ),
+]

@@ -1,0 +1,97 @@
+"""Any declared form as a modal: edit customer, prefilled, with errors on their fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from crm_core.models import AuditEntry, Customer
+from tests.bot.slack.conftest import TEAM, SlackHarness, blocks_text
+
+
+def texts(customer: int, **fields: str) -> dict[str, Any]:
+    """view.state.values for a form whose other fields are plain text inputs."""
+    values: dict[str, Any] = {
+        "customer": {
+            "customer": {"type": "external_select", "selected_option": {"value": str(customer)}}
+        }
+    }
+    for name, value in fields.items():
+        values[name] = {name: {"type": "plain_text_input", "value": value or None}}
+    return values
+
+
+async def submit(
+    slack: SlackHarness, view: dict[str, Any], values: dict[str, Any], view_id: str
+) -> tuple[int, str]:
+    """Submit an opened modal with these values."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": "UALICE"},
+        "view": {**view, "id": view_id, "state": {"values": values}},
+    }
+    return await slack.interact(payload)
+
+
+async def test_edit_customer_modal_prefilled_checked_and_saved(slack: SlackHarness) -> None:
+    """`/crm edit customer Acme` opens the form with current values; errors stay on fields."""
+    await slack.ask("new customer Acme industry retail tags fleet")
+    await slack.ask("new customer Beta")
+    status, _ = await slack.command("edit customer Acme")
+    assert status == 200
+    view = (await slack.fake.wait("views.open"))[-1].params["view"]
+    assert view["callback_id"] == "crm_edit_customer"
+    assert view["title"]["text"] == "Edit customer"
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    # The customer is settled: shown, not a field that could point the edit elsewhere.
+    assert "customer" not in blocks
+    assert blocks_text(view["blocks"]).startswith("*Customer*: Acme")
+    assert blocks["name"]["initial_value"] == "Acme"
+    assert blocks["industry"]["initial_value"] == "retail"
+    assert blocks["tags"]["initial_value"] == "fleet"
+    assert "initial_value" not in blocks["city"]
+
+    bad = texts(1, name="Beta", industry="x" * 101, city="Boston", tags="fleet")
+    status, body = await submit(slack, view, bad, "V1")
+    errors = json.loads(body)["errors"]
+    assert set(errors) == {"name", "industry"}
+    assert "already exists" in errors["name"] and "100" in errors["industry"]
+    assert slack.testbot.query(select(Customer.city)) == [None, None]
+
+    answered = len(slack.fake.named("response"))
+    # Beta's id in the state (a forged or stale selection) changes nothing: Acme is settled.
+    good = texts(2, name="Acme", industry="logistics", city="Boston", tags="fleet, eu")
+    status, body = await submit(slack, view, good, "V1")
+    assert status == 200 and body == ""
+    answer = (await slack.fake.wait("response", answered + 1))[-1].params
+    assert answer["text"].startswith("Updated Acme.")
+    rows = slack.testbot.rows(
+        select(Customer.industry, Customer.city, Customer.tags).order_by(Customer.id)
+    )
+    assert rows[0] == ("logistics", "Boston", ["eu", "fleet"])
+    (changes,) = slack.testbot.query(
+        select(AuditEntry.changes).where(AuditEntry.action == "customer.update")
+    )
+    assert changes["city"] == [None, "Boston"] and changes["industry"] == ["retail", "logistics"]
+    # The same submission again: nothing more is written.
+    await submit(slack, view, good, "V1")
+    await slack.ask("whoami")
+    assert (
+        len(
+            slack.testbot.query(select(AuditEntry.id).where(AuditEntry.action == "customer.update"))
+        )
+        == 1
+    )
+
+
+async def test_edit_customer_typed_and_in_chinese(slack: SlackHarness) -> None:
+    """Typed with fields it is done at once; the Chinese alias works the same."""
+    await slack.ask("new customer Acme")
+    done = await slack.ask("edit customer Acme: city Boston, industry logistics")
+    assert done["text"].startswith("Updated Acme.")
+    again = await slack.ask("修改客户 Acme：城市 Denver")
+    assert again["text"].startswith("Updated Acme.")
+    assert slack.testbot.rows(select(Customer.city, Customer.industry)) == [("Denver", "logistics")]

@@ -1,0 +1,76 @@
+"""Any declared form as a Telegram conversation: edit customer, step by step, on the fake API."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crm_core.models import AuditEntry, Customer
+from tests.bot.telegram.conftest import GROUP, TG, Chat, buttons
+from tests.bot.telegram.fake_api import FakeBotApi, parse_html
+from tests.conftest import TestBot
+
+ALICE = TG["alice"]
+
+
+def _sent(api: FakeBotApi) -> list[dict[str, object]]:
+    return [c.params for c in api.of("sendMessage") if c.params.get("chat_id") == ALICE]
+
+
+async def _next(api: FakeBotApi, before: int) -> str:
+    calls = await api.wait_for("sendMessage", before + 1, chat_id=ALICE)
+    return parse_html(str(calls[before].params["text"]))[0]
+
+
+async def _say(tg: Chat, api: FakeBotApi, text: str) -> str:
+    before = len(_sent(api))
+    await tg.say(ALICE, text)
+    return await _next(api, before)
+
+
+async def _press(tg: Chat, api: FakeBotApi, label: str) -> str:
+    calls = [c for c in api.of("sendMessage") if c.params.get("chat_id") == ALICE]
+    keyboard = buttons(calls[-1])
+    before = len(_sent(api))
+    await tg.press(ALICE, keyboard[label])
+    return await _next(api, before)
+
+
+async def test_edit_customer_step_by_step(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
+    """/edit_customer Acme: each field with a Keep button, typed values checked, a card, saved."""
+    testbot("alice", "new customer Acme industry retail")
+    assert "Name? Type it." in await _say(tg, fake_api, "/edit_customer Acme")
+    assert "Keep: Acme" in buttons(fake_api.of("sendMessage")[-1])
+    assert "Industry?" in await _press(tg, fake_api, "Keep: Acme")
+    assert "City?" in await _say(tg, fake_api, "logistics")
+    assert "100" in await _say(tg, fake_api, "x" * 101)
+    assert "Tags?" in await _say(tg, fake_api, "Boston")
+    card = await _press(tg, fake_api, "Skip")
+    assert card.startswith("Save these changes?")
+    assert "logistics" in card and "Boston" in card
+    done = await _press(tg, fake_api, "Save")
+    assert done.startswith("Updated Acme.")
+    assert testbot.rows(select(Customer.industry, Customer.city)) == [("logistics", "Boston")]
+    updates = testbot.query(select(AuditEntry.id).where(AuditEntry.action == "customer.update"))
+    assert len(updates) == 1
+
+
+async def test_edit_customer_in_chinese_typed_and_cancelled(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """修改客户 typed with fields is done at once; the form alone can be cancelled."""
+    testbot("alice", "new customer Acme")
+    assert (await _say(tg, fake_api, "修改客户 Acme：城市 上海")).startswith("Updated Acme.")
+    assert "Name?" in await _say(tg, fake_api, "修改客户 Acme")
+    assert "Cancelled" in await _say(tg, fake_api, "/cancel")
+    assert testbot.rows(select(Customer.city)) == [("上海",)]
+
+
+async def test_a_form_in_a_group_is_sent_to_the_private_chat(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """/edit_customer Acme in a group: the steps happen privately; nothing starts there."""
+    testbot("alice", "new customer Acme")
+    await tg.say(ALICE, "/edit_customer Acme", chat_id=GROUP)
+    calls = await fake_api.wait_for("sendMessage", 1, chat_id=GROUP)
+    assert "private chat" in parse_html(str(calls[0].params["text"]))[0]
+    assert "Logged" in await _say(tg, fake_api, "log Acme: in private, no form pending")
