@@ -24,6 +24,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ async def run_digests(dispatcher: DigestDispatcher) -> None:
     stats = await dispatcher.run_once()
     if stats.sent or stats.failed:
         log.info("digests: %s sent, %s failed", len(stats.sent), stats.failed)
+
+
+async def run_weekly(dispatcher: WeeklyDispatcher) -> None:
+    """Job: send the managers' weekly reports due now."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed:
+        log.info("weekly reports: %s sent, %s failed", len(stats.sent), stats.failed)
 
 
 async def run_alerts(dispatcher: AlertDispatcher) -> None:
@@ -82,6 +90,7 @@ class Jobs:
     reminder_seconds: float = 20
     digest_seconds: float = 60
     alert_seconds: float = 30
+    weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
 
@@ -115,6 +124,9 @@ class SchedulerComponent:
         j = self.jobs
         self._add(scheduler, run_reminders, j.reminder_seconds, j.reminders)
         self._add(scheduler, run_digests, j.digest_seconds, j.digests)
+        if j.weekly is not None:
+            # Checked as often as digests: it is due on Monday mornings only.
+            self._add(scheduler, run_weekly, j.digest_seconds, j.weekly)
         if j.alerts is not None and j.alerts.targets:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:

@@ -24,6 +24,7 @@ SCRIPT = [
     ("remind", "remind me friday 5pm send the report"),
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
+    ("forecast", "forecast #1 commit"),
 ]
 
 
@@ -31,6 +32,7 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    "quota": "tests/handlers/test_reports.py",
     # Managers and admins only; its entries (customer.reassign, deal.reassign) are checked there.
     "reassign": "tests/handlers/test_reassign.py",
 }

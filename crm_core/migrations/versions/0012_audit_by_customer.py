@@ -1,7 +1,7 @@
 """Audit entries by customer, for a customer's history; notices to reassigned owners
 
-Revision ID: 0009_audit_by_customer
-Revises: 0008
+Revision ID: 0012_audit_by_customer
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_audit_by_customer"
-down_revision = "0008"
+revision = "0012_audit_by_customer"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
