@@ -166,8 +166,14 @@ def customer_name_exists(ctx: Ctx, name: str) -> bool:
     return ctx.session.scalar(stmt.limit(1)) is not None
 
 
-def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> Deal:
-    """The visible deal `query` names, optionally within one customer."""
+def resolve_deal(
+    ctx: Ctx, query: str, *, customer: Customer | None = None, open_only: bool = False
+) -> Deal:
+    """The visible deal `query` names, optionally within one customer.
+
+    `open_only`: a name is looked for among open deals (a closed one is taken only when it is
+    named exactly, by `#id` or by button), so closed deals are never offered as choices.
+    """
     query = query.strip()
     picked = _pick(ctx, "deal")
     rid = picked if picked is not None else ref_id(query)
@@ -190,11 +196,40 @@ def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> D
     )
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
-    rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
-    chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
+    if open_only:
+        chosen = _choose_open_deal(ctx, stmt, query)
+    else:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        chosen = _choose("deal", query, [_deal_row(r) for r in rows])
     deal = ctx.session.get(Deal, chosen)
     assert deal is not None
     return deal
+
+
+def _deal_row(r: Any) -> _Row:
+    return _Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4])
+
+
+def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> int:
+    """A deal named exactly (open first, closed if it is the only one so named), otherwise
+    chosen among open deals only; a closed deal is a fallback when no open one matches."""
+    qk = name_key(query)
+    exact = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    if exact:
+        live = [r for r in exact if r[4] in open_names]
+        pool = live or exact
+        if len(pool) == 1:
+            return int(pool[0][0])
+        raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in pool]))
+    try:
+        rows = _matching_rows(
+            ctx, stmt.where(Deal.stage.in_(open_names)), Deal.id, Deal.title_key, "deal", query
+        )
+        return _choose("deal", query, [_deal_row(r) for r in rows])
+    except NotFound:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        return _choose("deal", query, [_deal_row(r) for r in rows])
 
 
 def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
