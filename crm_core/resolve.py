@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import customer_filter, visible_customer_ids
+from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
@@ -178,10 +178,12 @@ def resolve_deal(
     picked = _pick(ctx, "deal")
     rid = picked if picked is not None else ref_id(query)
     if rid is not None:
+        # Joined, not `IN (visible ids)`: for an admin that list is every customer, and
+        # SQLite builds it whole before looking at the one deal.
         deal = ctx.session.scalar(
-            select(Deal).where(
-                Deal.id == rid, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
-            )
+            select(Deal)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.id == rid, customer_filter(ctx.actor))
         )
         if deal is None or (customer is not None and deal.customer_id != customer.id):
             raise NotFound("error.deal_ref_not_found", id=rid)

@@ -17,7 +17,6 @@ from crm_core.access import (
     can_see_owner,
     customer_filter,
     ensure_customer_access,
-    visible_customer_ids,
 )
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
@@ -337,9 +336,9 @@ def undo_deal_edit(ctx: Ctx, entry_id: int) -> tuple[Deal, dict[str, tuple[Any, 
     if entry is None or entry.action != "deal.update" or entry.entity_type != "deals":
         raise NotFound("error.deal_edit_not_found", id=entry_id)
     deal = ctx.session.scalar(
-        select(Deal).where(
-            Deal.id == entry.entity_id, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
-        )
+        select(Deal)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(Deal.id == entry.entity_id, customer_filter(ctx.actor))
     )
     if deal is None:
         # Another book's deal (or a deleted one) answers like an edit that never was.
