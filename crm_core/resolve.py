@@ -213,17 +213,19 @@ def _deal_row(r: Any) -> _Row:
 
 
 def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> int:
-    """A deal named exactly (open first, closed if it is the only one so named), otherwise
-    chosen among open deals only; a closed deal is a fallback when no open one matches."""
+    """A deal named exactly, otherwise one chosen among open deals only (a closed deal is a
+    fallback when no open one matches).
+
+    A title that is exactly that of several deals names each of them, closed ones included:
+    the person may mean to reopen the lost one, so that is a question, never a guess.
+    """
     qk = name_key(query)
     exact = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
     open_names = [s.name for s in ctx.pipeline.open_stages]
     if exact:
-        live = [r for r in exact if r[4] in open_names]
-        pool = live or exact
-        if len(pool) == 1:
-            return int(pool[0][0])
-        raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in pool]))
+        if len(exact) == 1:
+            return int(exact[0][0])
+        raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in exact]))
     try:
         rows = _matching_rows(
             ctx, stmt.where(Deal.stage.in_(open_names)), Deal.id, Deal.title_key, "deal", query

@@ -24,6 +24,7 @@ SCRIPT = [
     ("remind", "remind me friday 5pm send the report"),
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
+    ("forecast", "forecast #1 commit"),
 ]
 
 
@@ -34,6 +35,7 @@ AUDITED_ELSEWHERE = {
     # A manager's verb, and one whose command names an audit entry made earlier.
     "delete deal": "tests/handlers/test_deal_edit.py",
     "undo deal edit": "tests/handlers/test_deal_edit.py",
+    "quota": "tests/handlers/test_reports.py",
 }
 
 
