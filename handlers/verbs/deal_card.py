@@ -31,6 +31,11 @@ def deal(req: Request) -> Reply:
         Field(t("field.customer"), f"#{card.customer.id} {card.customer.name}"),
         Field(t("field.owner"), card.owner.name),
         Field(t("field.amount"), fmt.money(d.amount, d.currency)),
+        *(
+            [Field(t("field.product"), f"{d.product.name} × {d.quantity or 1}")]
+            if d.product is not None
+            else []
+        ),
         Field(t("field.expected_close"), fmt.day(d.expected_close)),
         Field(
             t("field.stage"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crm_core.db import unit_of_work
-from crm_core.models import AuditEntry, Deal, Reminder
+from crm_core.models import AuditEntry, Deal, Product, Reminder
 from tests.conftest import START, FakeClock, TestBot
 
 
@@ -172,3 +172,14 @@ def test_move_offers_only_open_deals_unless_a_closed_one_is_named(testbot: TestB
     reopened = testbot("bob", "move Label printers trial to proposal")
     assert reopened.status == "ok", reopened.text
     assert testbot.query(select(Deal.stage).where(Deal.id == 1)) == ["proposal"]
+
+
+def test_deal_card_names_its_product(testbot: TestBot) -> None:
+    """A deal that names a product shows it with the quantity."""
+    with unit_of_work(testbot.session_factory) as s:
+        s.add(Product(external_id="p-widget", name="Widget", name_key="widget", price=100))
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "new deal Acme: 12 units widget").status == "ok"
+    fields = {f.label: f.value for f in testbot("alice", "deal #1").fields}
+    assert fields["Product"] == "Widget × 12"
+    assert fields["Amount"] == "1,200 USD"
