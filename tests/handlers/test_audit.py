@@ -15,6 +15,7 @@ SCRIPT = [
     ("edit contact", "edit contact Dana Ruiz: title VP Ops, birthday May 3"),
     ("new deal", "new deal Acme: Fleet 100"),
     ("move", "move Fleet to proposal"),
+    ("edit deal", "edit deal Fleet: amount 120, close 2027-01-15"),
     ("log", "log call Acme: hi"),
     ("edit", "edit #1: hi, corrected"),
     ("undo", "undo #1"),
@@ -32,6 +33,9 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    # A manager's verb, and one whose command names an audit entry made earlier.
+    "delete deal": "tests/handlers/test_deal_edit.py",
+    "undo deal edit": "tests/handlers/test_deal_edit.py",
     "quota": "tests/handlers/test_reports.py",
     # Managers and admins only; its entries (customer.reassign, deal.reassign) are checked there.
     "reassign": "tests/handlers/test_reassign.py",
@@ -77,6 +81,7 @@ def test_every_write_has_an_audit_entry(testbot: TestBot) -> None:
 def test_reads_write_nothing(testbot: TestBot) -> None:
     """Reading verbs leave the audit log alone."""
     testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: Fleet 100")
     before = testbot.count(AuditEntry)
     for line in (
         "customer Acme",
@@ -84,6 +89,8 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "customers",
         "deals Acme",
         "deals",
+        "deal Fleet",
+        "edit deal Fleet",
         "pipeline",
         "help",
         "help log",
