@@ -83,6 +83,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "help",
         "help log",
         "whoami",
+        "duplicates",
     ):
         assert testbot("alice", line).status != "error", line
     assert testbot.count(AuditEntry) == before

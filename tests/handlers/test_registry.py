@@ -90,6 +90,7 @@ HELP_ORDER = [
     "customers",
     "new customer",
     "edit customer",
+    "duplicates",
     "contact add",
     "log",
     "edit",
