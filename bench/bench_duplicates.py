@@ -33,12 +33,66 @@ from handlers.dispatcher import Dispatcher  # noqa: E402
 from handlers.reply import Command  # noqa: E402
 from handlers.verbs import default_registry  # noqa: E402
 
-LATIN = "acme north wind blue river stone peak harbor delta summit apex cedar pine metro".split()
-LATIN += "global united pacific atlantic prime nova vertex orbit quantum solar lunar".split()
-TRADES = "logistics supply systems labs foods freight energy media health motors".split()
-HAN = "云帆 华东 恒通 新华 中远 海天 金桥 远洋 天成 宏达 瑞丰 长城 万达 星河 明珠".split()
-HAN_TRADES = "科技 物流 贸易 电子 食品 医药 能源 机械 传媒 建材".split()
-CITIES = "杭州 上海 北京 深圳 广州 成都".split()
+LATIN = [
+    "acme",
+    "north",
+    "wind",
+    "blue",
+    "river",
+    "stone",
+    "peak",
+    "harbor",
+    "delta",
+    "summit",
+    "apex",
+    "cedar",
+    "pine",
+    "metro",
+]
+LATIN += [
+    "global",
+    "united",
+    "pacific",
+    "atlantic",
+    "prime",
+    "nova",
+    "vertex",
+    "orbit",
+    "quantum",
+    "solar",
+    "lunar",
+]
+TRADES = [
+    "logistics",
+    "supply",
+    "systems",
+    "labs",
+    "foods",
+    "freight",
+    "energy",
+    "media",
+    "health",
+    "motors",
+]
+HAN = [
+    "云帆",
+    "华东",
+    "恒通",
+    "新华",
+    "中远",
+    "海天",
+    "金桥",
+    "远洋",
+    "天成",
+    "宏达",
+    "瑞丰",
+    "长城",
+    "万达",
+    "星河",
+    "明珠",
+]
+HAN_TRADES = ["科技", "物流", "贸易", "电子", "食品", "医药", "能源", "机械", "传媒", "建材"]
+CITIES = ["杭州", "上海", "北京", "深圳", "广州", "成都"]
 
 
 def names(count: int, rng: random.Random) -> list[str]:
@@ -65,7 +119,7 @@ def names(count: int, rng: random.Random) -> list[str]:
         if rng.random() < 0.3:
             name = rng.choice(HAN) + rng.choice(HAN_TRADES) + str(rng.randrange(1000))
         else:
-            words = rng.sample(LATIN, 2) + [rng.choice(TRADES), str(rng.randrange(1000))]
+            words = [*rng.sample(LATIN, 2), rng.choice(TRADES), str(rng.randrange(1000))]
             name = " ".join(w.title() for w in words)
         if name_key(name) not in seen:
             seen.add(name_key(name))

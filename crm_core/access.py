@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
 from crm_core.errors import NotFound
 from crm_core.models import Customer, Role, User
@@ -19,8 +19,8 @@ def visible_owner_ids(user: User) -> Select[Any] | None:
     return select(User.id).where(User.id == user.id)
 
 
-def customer_filter(user: User) -> ColumnElement[bool]:
-    """SQL condition on Customer that keeps only the rows `user` may see."""
+def book_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on Customer: the rows of `user`'s book, tombstones of merges included."""
     if not user.active:
         return false()
     owners = visible_owner_ids(user)
@@ -29,6 +29,20 @@ def customer_filter(user: User) -> ColumnElement[bool]:
     if user.role == Role.rep or user.team_id is None:
         return Customer.owner_id == user.id
     return Customer.owner_id.in_(owners.scalar_subquery())
+
+
+def live_customer() -> ColumnElement[bool]:
+    """SQL condition on Customer: not a tombstone of a merge (for queries by owner alone)."""
+    return Customer.merged_into.is_(None)
+
+
+def customer_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on Customer that keeps only the rows `user` may see.
+
+    The one visibility filter of lists, search, pipeline, digests and reports: a customer
+    merged into another is a tombstone and is left out everywhere.
+    """
+    return and_(book_filter(user), live_customer())
 
 
 def visible_customer_ids(user: User) -> Select[Any]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from crm_core import audit
+from crm_core.access import live_customer
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
@@ -234,7 +235,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _quiet(ctx: Ctx, now: datetime) -> list[Quiet]:
     s, me = ctx.session, ctx.actor
-    mine = select(Customer.id).where(Customer.owner_id == me.id).scalar_subquery()
+    mine = select(Customer.id).where(Customer.owner_id == me.id, live_customer()).scalar_subquery()
     rows = s.execute(
         select(Interaction.customer_id, Interaction.occurred_at)
         .where(
@@ -280,7 +281,7 @@ def _birthdays(ctx: Ctx, today: date) -> list[Birthday]:
     rows = ctx.session.execute(
         select(Contact, Customer)
         .join(Customer, Customer.id == Contact.customer_id)
-        .where(Customer.owner_id == ctx.actor.id, Contact.birthday.is_not(None))
+        .where(Customer.owner_id == ctx.actor.id, live_customer(), Contact.birthday.is_not(None))
     ).all()
     found = []
     for contact, customer in rows:

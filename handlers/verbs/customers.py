@@ -80,7 +80,28 @@ def customer(req: Request) -> Reply:
         Button.run(t("button.deals"), f"deals #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
-    return Reply(title=c.name, fields=fields, sections=sections, buttons=buttons, shareable=True)
+    return Reply(
+        text=_redirected(req),
+        title=c.name,
+        fields=fields,
+        sections=sections,
+        buttons=buttons,
+        shareable=True,
+    )
+
+
+def _redirected(req: Request) -> str:
+    """ "#31 ACME Inc was merged into #7 Acme" for each merged customer a lookup followed."""
+    return "\n".join(
+        req.t(
+            "merge.redirect",
+            old_id=r.old_id,
+            old_name=r.old_name,
+            new_id=r.new_id,
+            new_name=r.new_name,
+        )
+        for r in req.ctx.redirects
+    )
 
 
 def find(req: Request) -> Reply:
@@ -96,6 +117,7 @@ def find(req: Request) -> Reply:
             buttons=[Button.run(t("button.list_customers"), "customers")],
         )
     return Reply(
+        text=_redirected(req),
         title=t("find.title", query=req.args, count=len(hits)),
         items=[_customer_line(c) for c in hits],
         buttons=[Button.run(c.name, f"customer #{c.id}") for c in hits[:8]],

@@ -30,6 +30,8 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    # Only managers and admins merge; alice, the scripted rep, is refused.
+    "merge": "tests/handlers/test_merge.py",
 }
 
 

@@ -91,6 +91,7 @@ HELP_ORDER = [
     "new customer",
     "edit customer",
     "duplicates",
+    "merge",
     "contact add",
     "log",
     "edit",

@@ -1,0 +1,38 @@
+"""Merged customers kept as tombstones
+
+Revision ID: 0009_merge_archive
+Revises: 0008
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_merge_archive"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply this migration."""
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.create_index("ix_customers_merged_into", ["merged_into"])
+        batch_op.create_foreign_key(
+            "fk_customers_merged_into_customers", "customers", ["merged_into"], ["id"]
+        )
+
+
+def downgrade() -> None:
+    """Revert this migration."""
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_customers_merged_into_customers", type_="foreignkey")
+        batch_op.drop_index("ix_customers_merged_into")
+        batch_op.drop_column("merged_into")
