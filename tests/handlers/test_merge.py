@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
+
+import pytest
 from sqlalchemy import func, select, update
 
 from crm_core.db import unit_of_work
+from crm_core.exchange import ImportFailed
 from crm_core.models import AuditEntry, Contact, Customer, Deal, IndexOutbox, Interaction, Reminder
 from tests.conftest import TestBot
+from tests.crm_core.test_exchange import run_export, run_import, wipe
 from tests.handlers.test_duplicates import add_customers
 
 MOVED = (Contact, Deal, Interaction, Reminder)
@@ -164,3 +170,38 @@ def test_merge_in_chinese(testbot: TestBot) -> None:
     assert [b.label for b in preview.buttons] == ["确认", "取消"]
     done = testbot("wei", f"合并 #{drop} 到 #{keep} 确认")
     assert done.status == "ok" and done.text.startswith("已把")
+
+
+def test_export_import_export_is_identical_after_a_merge(testbot: TestBot) -> None:
+    """The tombstone and its merged_into survive the exchange format byte for byte."""
+    keep, drop = two_acmes(testbot)
+    assert testbot("admin", f"merge #{drop} into #{keep} confirm").status == "ok"
+    first = run_export(testbot.session_factory)
+    tombstone = next(
+        json.loads(line)
+        for line in first.splitlines()
+        if '"type": "customer"' in line and "ACME logistics inc." in line
+    )
+    assert tombstone["merged_into"] == f"customer-{keep}"
+    wipe(testbot.session_factory)
+    run_import(testbot.session_factory, io.StringIO(first))
+    assert run_export(testbot.session_factory) == first
+    (merged,) = testbot.query(select(Customer.merged_into).where(Customer.merged_into.is_not(None)))
+    assert testbot.query(select(Customer.name).where(Customer.id == merged)) == ["Acme Logistics"]
+
+
+def test_import_refuses_a_merge_into_an_unknown_customer(testbot: TestBot) -> None:
+    """merged_into names a customer of the file or the database, like every reference."""
+    records = [
+        {"type": "user", "external_id": "ann", "name": "Ann"},
+        {"type": "customer", "external_id": "c1", "name": "Acme", "owner": "ann"},
+        {
+            "type": "customer",
+            "external_id": "c2",
+            "name": "Acme Inc",
+            "owner": "ann",
+            "merged_into": "nowhere",
+        },
+    ]
+    with pytest.raises(ImportFailed, match="unknown merged_into 'nowhere'"):
+        run_import(testbot.session_factory, [json.dumps(r) for r in records])
