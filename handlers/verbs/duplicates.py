@@ -55,5 +55,6 @@ VERBS = [
         examples=("duplicates", "查重"),
         writes=False,
         aliases=("查重", "重复客户"),
+        menu="duplicates",
     ),
 ]

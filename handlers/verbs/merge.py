@@ -112,5 +112,6 @@ VERBS = [
         examples=("merge #31 into #7", "merge ACME Inc into Acme Logistics", "合并 #31 到 #7"),
         writes=True,
         aliases=("合并", "合并客户"),
+        menu="merge",
     ),
 ]

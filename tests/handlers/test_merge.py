@@ -205,3 +205,18 @@ def test_import_refuses_a_merge_into_an_unknown_customer(testbot: TestBot) -> No
     ]
     with pytest.raises(ImportFailed, match="unknown merged_into 'nowhere'"):
         run_import(testbot.session_factory, [json.dumps(r) for r in records])
+
+
+def test_ask_answers_from_the_merged_notes(testbot: TestBot) -> None:
+    """After the merge the survivor's answers cite the duplicate's notes (the outbox drained)."""
+    keep, drop = add_customers(testbot, "alice", "Acme Logistics", "ACME logistics inc.")
+    assert testbot("alice", f"log call #{drop}: Dana wants 12% off the renewal").status == "ok"
+    assert testbot("alice", f"log call #{keep}: Sam asked about fleet tracking").status == "ok"
+    before = testbot("alice", f"ask #{keep}: what discount did Dana want?")
+    assert "12% off" not in before.text
+    assert testbot("bob", f"merge #{drop} into #{keep} confirm").status == "ok"
+    after = testbot("alice", f"ask #{keep}: what discount did Dana want?")
+    assert after.status == "ok", after.text
+    assert "12% off" in after.text and "[1]" in after.text
+    # Every row the merge owed the index was worked off before the answer.
+    assert None not in testbot.query(select(IndexOutbox.indexed_at))
