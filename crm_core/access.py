@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from crm_core.errors import NotFound
+from crm_core.errors import Invalid, NotFound
 from crm_core.models import Customer, Role, User
 
 
@@ -32,15 +32,15 @@ def book_filter(user: User) -> ColumnElement[bool]:
 
 
 def live_customer() -> ColumnElement[bool]:
-    """SQL condition on Customer: not a tombstone of a merge (for queries by owner alone)."""
-    return Customer.merged_into.is_(None)
+    """SQL condition on Customer: neither merged away nor archived (for queries by owner alone)."""
+    return and_(Customer.merged_into.is_(None), Customer.archived_at.is_(None))
 
 
 def customer_filter(user: User) -> ColumnElement[bool]:
     """SQL condition on Customer that keeps only the rows `user` may see.
 
     The one visibility filter of lists, search, pipeline, digests and reports: a customer
-    merged into another is a tombstone and is left out everywhere.
+    merged into another (a tombstone) or archived is left out everywhere.
     """
     return and_(book_filter(user), live_customer())
 
@@ -71,8 +71,14 @@ def can_see_owner(actor: User, owner_id: int, owner_team_id: int | None) -> bool
 
 
 def ensure_customer_access(actor: User, customer: Customer) -> None:
-    """Raise NotFound unless `actor` may see and change `customer` (a second, in-service check)."""
+    """Raise NotFound unless `actor` may see and change `customer` (a second, in-service check).
+
+    An archived customer in the book is refused (Invalid) with what to type to unarchive it.
+    """
     owner = customer.owner
     if not can_see_owner(actor, owner.id, owner.team_id):
         # NotFound, not PermissionDenied: a rep must not learn that the record exists.
         raise NotFound("error.customer_ref_not_found", id=customer.id)
+    if customer.archived_at is not None:
+        # Reached by its number or exact name (the card still opens): writes wait for unarchive.
+        raise Invalid("error.customer_archived", name=customer.name, id=customer.id)

@@ -218,6 +218,8 @@ class CustomerRecord(_Record):
     industry: Annotated[str, _s(100)] | None = None
     city: Annotated[str, _s(100)] | None = None
     tags: list[str] = Field(default_factory=list)
+    # When it was archived (out of lists and reports until unarchived); null: not archived.
+    archived_at: When | None = None
     # Set on a customer merged into another: the tombstone and the survivor's external_id.
     merged_into: ExtId | None = None
 
@@ -370,7 +372,16 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             "customer",
             Customer,
-            ("external_id", "name", "owner", "industry", "city", "tags", "merged_into"),
+            (
+                "external_id",
+                "name",
+                "owner",
+                "industry",
+                "city",
+                "tags",
+                "archived_at",
+                "merged_into",
+            ),
         ),
         _Spec(
             "contact",

@@ -123,7 +123,9 @@ def _visible_customer(ctx: Ctx, customer_id: int) -> Customer:
         select(Customer).where(Customer.id == customer_id, customer_filter(ctx.actor))
     )
     if customer is None:
-        customer = follow_merge(ctx, Customer.id == customer_id)
+        customer = follow_merge(ctx, Customer.id == customer_id) or archived_customer(
+            ctx, Customer.id == customer_id
+        )
     if customer is None:
         raise NotFound("error.customer_ref_not_found", id=customer_id)
     return customer
@@ -138,6 +140,40 @@ def tombstone(ctx: Ctx, customer_id: int) -> Customer | None:
             Customer.merged_into.is_not(None),
         )
     )
+
+
+def archived_customer(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
+    """The archived customer matching `condition` in the actor's book (the newest if several)."""
+    return ctx.session.scalar(
+        select(Customer)
+        .where(
+            condition,
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .order_by(Customer.id.desc())
+        .limit(1)
+    )
+
+
+def _archived_by_name(ctx: Ctx, qk: str) -> Customer | None:
+    """The one archived customer in the book whose name is, or starts (a word of), `qk`."""
+    exact = archived_customer(ctx, Customer.name_key == qk)
+    if exact is not None or not _long_enough(qk):
+        return exact
+    rows = ctx.session.scalars(
+        select(Customer)
+        .where(
+            contains(Customer.name_key, qk),
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .limit(50)
+    ).all()
+    starting = [c for c in rows if _starts_a_word(qk, c.name_key)]
+    return starting[0] if len(starting) == 1 else None
 
 
 def follow_merge(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
@@ -194,10 +230,11 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         chosen = _choose("customer", query, [row(r) for r in rows])
     except (Ambiguous, NotFound):
         # The old name of a merged customer names the one it was merged into.
-        survivor = follow_merge(ctx, Customer.name_key == qk)
-        if survivor is None:
+        # An archived customer answers to its number and exact name (its card still opens).
+        found = follow_merge(ctx, Customer.name_key == qk) or _archived_by_name(ctx, qk)
+        if found is None:
             raise
-        return survivor
+        return found
     return _visible_customer(ctx, chosen)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from crm_core import audit, rules
+from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer
@@ -91,6 +92,7 @@ def add_contact(
     birthday: date | None = None,
 ) -> Contact:
     """Add a contact to a customer the actor may change; the same person twice is refused."""
+    ensure_customer_access(ctx.actor, customer)
     name = rules.name("name", name, 200)
     if not name:
         raise Invalid("error.contact_name_missing")

@@ -151,6 +151,7 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
             .join(Customer, Customer.id == Deal.customer_id)
             .where(
                 Deal.owner_id == me.id,
+                live_customer(),
                 Deal.stage.in_(open_stages),
                 Deal.expected_close >= monday,
                 Deal.expected_close <= monday + timedelta(days=6),
@@ -198,7 +199,7 @@ def _stalled(
     deals = s.execute(
         select(Deal, Customer)
         .join(Customer, Customer.id == Deal.customer_id)
-        .where(Deal.owner_id == me.id, Deal.stage.in_(open_stages))
+        .where(Deal.owner_id == me.id, live_customer(), Deal.stage.in_(open_stages))
     ).all()
     if not deals:
         return []
@@ -302,8 +303,10 @@ def _team(ctx: Ctx, digest: Digest, y_start: datetime, y_end: datetime) -> None:
     moves = s.execute(
         select(StageChange, Deal)
         .join(Deal, Deal.id == StageChange.deal_id)
+        .join(Customer, Customer.id == Deal.customer_id)
         .where(
             Deal.owner_id.in_(list(by_id)),
+            live_customer(),
             StageChange.changed_at >= y_start,
             StageChange.changed_at < y_end,
         )

@@ -80,8 +80,12 @@ def customer(req: Request) -> Reply:
         Button.run(t("button.deals"), f"deals #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
+    notes = [_redirected(req)]
+    if c.archived_at is not None:
+        notes.append(t("card.archived", id=c.id))
+        buttons = [Button.run(t("button.unarchive"), f"unarchive #{c.id}", "primary")]
     return Reply(
-        text=_redirected(req),
+        text="\n".join(n for n in notes if n),
         title=c.name,
         fields=fields,
         sections=sections,

@@ -23,6 +23,8 @@ SCRIPT = [
     ("remind", "remind me friday 5pm send the report"),
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
+    ("archive", "archive Acme confirm"),
+    ("unarchive", "unarchive Acme"),
 ]
 
 

@@ -173,10 +173,13 @@ def test_merge_in_chinese(testbot: TestBot) -> None:
 
 
 def test_export_import_export_is_identical_after_a_merge(testbot: TestBot) -> None:
-    """The tombstone and its merged_into survive the exchange format byte for byte."""
+    """The tombstone's merged_into and an archived_at survive the exchange format byte for byte."""
     keep, drop = two_acmes(testbot)
     assert testbot("admin", f"merge #{drop} into #{keep} confirm").status == "ok"
+    (other,) = add_customers(testbot, "alice", "Beta Freight")
+    assert testbot("alice", f"archive #{other} confirm").status == "ok"
     first = run_export(testbot.session_factory)
+    assert '"archived_at": "2026-11-23T15:00:00+00:00"' in first
     tombstone = next(
         json.loads(line)
         for line in first.splitlines()

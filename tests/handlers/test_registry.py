@@ -92,6 +92,8 @@ HELP_ORDER = [
     "edit customer",
     "duplicates",
     "merge",
+    "archive",
+    "unarchive",
     "contact add",
     "log",
     "edit",

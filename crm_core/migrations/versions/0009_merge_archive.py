@@ -1,4 +1,4 @@
-"""Merged customers kept as tombstones
+"""Merged customers kept as tombstones; archived customers
 
 Revision ID: 0009_merge_archive
 Revises: 0008
@@ -24,7 +24,9 @@ def upgrade() -> None:
                 "merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
             )
         )
+        batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_customers_merged_into", ["merged_into"])
+        batch_op.create_index("ix_customers_archived_at", ["archived_at"])
         batch_op.create_foreign_key(
             "fk_customers_merged_into_customers", "customers", ["merged_into"], ["id"]
         )
@@ -34,5 +36,7 @@ def downgrade() -> None:
     """Revert this migration."""
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_constraint("fk_customers_merged_into_customers", type_="foreignkey")
+        batch_op.drop_index("ix_customers_archived_at")
         batch_op.drop_index("ix_customers_merged_into")
+        batch_op.drop_column("archived_at")
         batch_op.drop_column("merged_into")
