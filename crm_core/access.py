@@ -45,6 +45,11 @@ def customer_filter(user: User) -> ColumnElement[bool]:
     return and_(book_filter(user), live_customer())
 
 
+def archived_customer_ids() -> Select[Any]:
+    """Ids of archived customers: whole-company queries (an admin's) leave their records out."""
+    return select(Customer.id).where(Customer.archived_at.is_not(None))
+
+
 def visible_customer_ids(user: User) -> Select[Any]:
     """Ids of the customers `user` may see; join or IN against it for related records."""
     return select(Customer.id).where(customer_filter(user))

@@ -38,7 +38,7 @@ def archive(book: TestBot, who: str = "alice") -> int:
 
 
 def test_archived_customer_leaves_every_list_and_report(book: TestBot) -> None:
-    """customers, find, deals, pipeline, digest, duplicates, ask and Home leave it out."""
+    """customers, find, deals, pipeline, digest, ask, reports, duplicates and Home leave it out."""
     surfaces = {
         "customers": "customers",
         "find": "find acme",
@@ -55,6 +55,18 @@ def test_archived_customer_leaves_every_list_and_report(book: TestBot) -> None:
             + [x for s in reply.sections for x in s.lines]
         )
 
+    # Reports show totals, as alice and as the admin (whose queries take no book filter).
+    totals = {
+        ("alice", "forecast"): ("Pipeline: 100,000 USD", "Pipeline: 50,000 USD"),
+        ("admin", "pipeline"): ("Total: 100,000 USD", "Total: 50,000 USD"),
+        ("admin", "report activity"): ("Total: call 2", "Total: call 1"),
+    }
+
+    def fields(who: str, line: str) -> str:
+        return "\n".join(f"{f.label}: {f.value}" for f in book(who, line).fields)
+
+    for (who, line), (was, _) in totals.items():
+        assert was in fields(who, line), (who, line)
     before = {k: shown(v) for k, v in surfaces.items()}
     for surface, text in before.items():
         assert "Acme Logistics" in text or surface == "pipeline", (surface, text)
@@ -66,6 +78,8 @@ def test_archived_customer_leaves_every_list_and_report(book: TestBot) -> None:
         assert "Acme Logistics" not in text, (surface, text)
     assert "100,000 USD" not in after["pipeline"] and "50,000 USD" in after["pipeline"]
     assert "Beta" in after["customers"] and "Beta" in after["deals"]
+    for (who, line), (_, now) in totals.items():
+        assert now in fields(who, line), (who, line)
     with book.session_factory() as session:
         from crm_core.context import Ctx
         from crm_core.models import User

@@ -1,7 +1,7 @@
 """Merged customers kept as tombstones; archived customers
 
-Revision ID: 0009_merge_archive
-Revises: 0008
+Revision ID: 0012_merge_archive
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_merge_archive"
-down_revision = "0008"
+revision = "0012_merge_archive"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
