@@ -102,6 +102,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=200, help="timed calls per verb and role")
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument(
+        "--verbs", default="", help="comma-separated verbs to time (default: all), e.g. 'deal'"
+    )
     args = ap.parse_args()
 
     path = data_file(args.customers, args.seed)
@@ -151,6 +154,12 @@ def main() -> None:
             .all()
             for r, book in books.items()
         }
+        any_deals = {
+            r: s.execute(select(Deal.id).where(Deal.customer_id.in_([c[0] for c in book])))
+            .scalars()
+            .all()
+            for r, book in books.items()
+        }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
     rng = random.Random(args.seed)
@@ -182,12 +191,27 @@ def main() -> None:
         ),
         "move": move_text,
         "pipeline": lambda r: "pipeline",
+        # The card of any deal of the book (open or closed), with its history, notes, reminders.
+        "deal": lambda r: f"deal #{rng.choice(any_deals[r])}",
+        # A write each time: a new amount and close day (lock, access, validate, audit).
+        "edit deal": lambda r: (
+            f"edit deal #{rng.choice(any_deals[r])}: amount {rng.randrange(1, 999)}k, "
+            f"close 2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        ),
     }
+    if args.verbs:
+        wanted = [v.strip() for v in args.verbs.split(",")]
+        unknown = set(wanted) - set(verbs)
+        if unknown:
+            ap.error(f"unknown verbs {sorted(unknown)}; known: {', '.join(verbs)}")
+        verbs = {v: verbs[v] for v in wanted}
     rows = []
     for verb, make in verbs.items():
         for role, user in roles.items():
             assert user is not None
             if not books[role] or (verb == "move" and not deals[role]):
+                continue
+            if verb in ("deal", "edit deal") and not any_deals[role]:
                 continue
             samples = []
             statuses: dict[str, int] = {}

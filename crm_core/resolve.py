@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import book_filter, customer_filter, visible_customer_ids
+from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
@@ -246,16 +246,24 @@ def customer_name_exists(ctx: Ctx, name: str) -> bool:
     return ctx.session.scalar(stmt.limit(1)) is not None
 
 
-def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> Deal:
-    """The visible deal `query` names, optionally within one customer."""
+def resolve_deal(
+    ctx: Ctx, query: str, *, customer: Customer | None = None, open_only: bool = False
+) -> Deal:
+    """The visible deal `query` names, optionally within one customer.
+
+    `open_only`: a name is looked for among open deals (a closed one is taken only when it is
+    named exactly, by `#id` or by button), so closed deals are never offered as choices.
+    """
     query = query.strip()
     picked = _pick(ctx, "deal")
     rid = picked if picked is not None else ref_id(query)
     if rid is not None:
+        # Joined, not `IN (visible ids)`: for an admin that list is every customer, and
+        # SQLite builds it whole before looking at the one deal.
         deal = ctx.session.scalar(
-            select(Deal).where(
-                Deal.id == rid, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
-            )
+            select(Deal)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.id == rid, customer_filter(ctx.actor))
         )
         if deal is None or (customer is not None and deal.customer_id != customer.id):
             raise NotFound("error.deal_ref_not_found", id=rid)
@@ -270,11 +278,42 @@ def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> D
     )
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
-    rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
-    chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
+    if open_only:
+        chosen = _choose_open_deal(ctx, stmt, query)
+    else:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        chosen = _choose("deal", query, [_deal_row(r) for r in rows])
     deal = ctx.session.get(Deal, chosen)
     assert deal is not None
     return deal
+
+
+def _deal_row(r: Any) -> _Row:
+    return _Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4])
+
+
+def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> int:
+    """A deal named exactly, otherwise one chosen among open deals only (a closed deal is a
+    fallback when no open one matches).
+
+    A title that is exactly that of several deals names each of them, closed ones included:
+    the person may mean to reopen the lost one, so that is a question, never a guess.
+    """
+    qk = name_key(query)
+    exact = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    if exact:
+        if len(exact) == 1:
+            return int(exact[0][0])
+        raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in exact]))
+    try:
+        rows = _matching_rows(
+            ctx, stmt.where(Deal.stage.in_(open_names)), Deal.id, Deal.title_key, "deal", query
+        )
+        return _choose("deal", query, [_deal_row(r) for r in rows])
+    except NotFound:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        return _choose("deal", query, [_deal_row(r) for r in rows])
 
 
 def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:

@@ -78,6 +78,7 @@ def customer(req: Request) -> Reply:
     buttons = [
         Button.run(t("button.ask"), f"ask #{c.id}", "primary"),
         Button.run(t("button.deals"), f"deals #{c.id}"),
+        Button.run(t("button.edit"), f"edit customer #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
     notes = [_redirected(req)]

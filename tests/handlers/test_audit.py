@@ -14,6 +14,7 @@ SCRIPT = [
     ("contact add", "contact add Acme: Dana Ruiz, dana@acme.example"),
     ("new deal", "new deal Acme: Fleet 100"),
     ("move", "move Fleet to proposal"),
+    ("edit deal", "edit deal Fleet: amount 120, close 2027-01-15"),
     ("log", "log call Acme: hi"),
     ("edit", "edit #1: hi, corrected"),
     ("undo", "undo #1"),
@@ -33,6 +34,9 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    # A manager's verb, and one whose command names an audit entry made earlier.
+    "delete deal": "tests/handlers/test_deal_edit.py",
+    "undo deal edit": "tests/handlers/test_deal_edit.py",
     "quota": "tests/handlers/test_reports.py",
     # Only managers and admins merge; alice, the scripted rep, is refused.
     "merge": "tests/handlers/test_merge.py",
@@ -78,6 +82,7 @@ def test_every_write_has_an_audit_entry(testbot: TestBot) -> None:
 def test_reads_write_nothing(testbot: TestBot) -> None:
     """Reading verbs leave the audit log alone."""
     testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: Fleet 100")
     before = testbot.count(AuditEntry)
     for line in (
         "customer Acme",
@@ -85,6 +90,8 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "customers",
         "deals Acme",
         "deals",
+        "deal Fleet",
+        "edit deal Fleet",
         "pipeline",
         "help",
         "help log",

@@ -90,6 +90,24 @@ BAD = [
     ("move Ghost deal to won", "deals"),
     ("move Fleet to lost", "Say why"),
     ("move Fleet to lead", "already in lead"),
+    ("deal", "deal #12"),
+    ("deal #999", "no deal #999"),
+    ("deal Ghost deal", "Ghost deal"),
+    ("edit deal", "edit deal #12: amount 52k"),
+    ("edit deal Fleet: colour red", "edit deal #12: amount 52k"),
+    ("edit deal Fleet: amount abc", '"abc" is not an amount'),
+    ("edit deal Fleet: amount -5", "amount"),
+    ("edit deal Fleet: close someday", '"someday" as a date'),
+    ("edit deal Fleet: close 1900-01-01", "1970"),
+    ("edit deal Fleet: title", "`title` needs a value"),
+    ("edit deal Fleet: owner @bob", "cannot make Bob the owner"),
+    ("edit deal Fleet: owner @nobody", "nobody"),
+    ("edit deal #999: amount 5", "no deal #999"),
+    ("undo deal edit", "undo deal edit #345"),
+    ("undo deal edit #999", "no deal edit #999"),
+    ("delete deal", "delete deal #12"),
+    ("delete deal Fleet", "Only a manager"),
+    ("delete deal Fleet confirm", "Only a manager"),
     ("pipeline please", "Type `pipeline`"),
     ("report win rate by colour", "can't group by “colour”"),
     ("forecast someday", "can't read the period “someday”"),
@@ -123,7 +141,7 @@ BAD = [
 def test_every_verb_has_bad_input_cases() -> None:
     """A verb added without a bad-input case here fails this test."""
     covered = {line.split()[0] if line.split() else "" for line, _ in BAD}
-    covered |= {" ".join(line.split()[:2]) for line, _ in BAD}
+    covered |= {" ".join(line.split()[:n]) for line, _ in BAD for n in (2, 3)}
     missing = [v.name for v in all_verbs() if v.name not in covered]
     assert not missing
 
