@@ -201,6 +201,12 @@ class Customer(Base):
     industry: Mapped[str | None] = mapped_column(String(100))
     city: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set when this customer was merged into another: a tombstone that lists, search and
+    # reports leave out, and that `customer #id` and its old name resolve to the survivor.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Set while archived: lists, search, pipeline, digests and reports leave it out; its card
+    # still opens (marked archived) and writes on it are refused until it is unarchived.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

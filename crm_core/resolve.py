@@ -12,8 +12,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import customer_filter
-from crm_core.context import Ctx
+from crm_core.access import book_filter, customer_filter
+from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.text import fold, name_key
@@ -123,8 +123,80 @@ def _visible_customer(ctx: Ctx, customer_id: int) -> Customer:
         select(Customer).where(Customer.id == customer_id, customer_filter(ctx.actor))
     )
     if customer is None:
+        customer = follow_merge(ctx, Customer.id == customer_id) or archived_customer(
+            ctx, Customer.id == customer_id
+        )
+    if customer is None:
         raise NotFound("error.customer_ref_not_found", id=customer_id)
     return customer
+
+
+def tombstone(ctx: Ctx, customer_id: int) -> Customer | None:
+    """The merged-away customer #id in the actor's book, if it is one."""
+    return ctx.session.scalar(
+        select(Customer).where(
+            Customer.id == customer_id,
+            book_filter(ctx.actor),
+            Customer.merged_into.is_not(None),
+        )
+    )
+
+
+def archived_customer(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
+    """The archived customer matching `condition` in the actor's book (the newest if several)."""
+    return ctx.session.scalar(
+        select(Customer)
+        .where(
+            condition,
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .order_by(Customer.id.desc())
+        .limit(1)
+    )
+
+
+def _archived_by_name(ctx: Ctx, qk: str) -> Customer | None:
+    """The one archived customer in the book whose name is, or starts (a word of), `qk`."""
+    exact = archived_customer(ctx, Customer.name_key == qk)
+    if exact is not None or not _long_enough(qk):
+        return exact
+    rows = ctx.session.scalars(
+        select(Customer)
+        .where(
+            contains(Customer.name_key, qk),
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .limit(50)
+    ).all()
+    starting = [c for c in rows if _starts_a_word(qk, c.name_key)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def follow_merge(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
+    """The survivor of a merged customer matching `condition` in the actor's book, if visible.
+
+    The lookup is noted in `ctx.redirects` so the answer can say "merged into #7 Acme". Both
+    the tombstone and the survivor must be in the book: a merge is never a way to learn of a
+    customer one may not see.
+    """
+    gone = ctx.session.scalar(
+        select(Customer)
+        .where(condition, book_filter(ctx.actor), Customer.merged_into.is_not(None))
+        .order_by(Customer.id.desc())
+        .limit(1)
+    )
+    if gone is None:
+        return None
+    survivor = ctx.session.scalar(
+        select(Customer).where(Customer.id == gone.merged_into, customer_filter(ctx.actor))
+    )
+    if survivor is not None:
+        ctx.redirects.append(Redirect(gone.id, gone.name, survivor.id, survivor.name))
+    return survivor
 
 
 def resolve_customer(ctx: Ctx, query: str) -> Customer:
@@ -153,8 +225,16 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         detail = ", ".join(p for p in (r[3], r[4] if with_owner else None) if p)
         return _Row(r[0], r[1], r[2], detail)
 
-    rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
-    chosen = _choose("customer", query, [row(r) for r in rows])
+    try:
+        rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
+        chosen = _choose("customer", query, [row(r) for r in rows])
+    except (Ambiguous, NotFound):
+        # The old name of a merged customer names the one it was merged into.
+        # An archived customer answers to its number and exact name (its card still opens).
+        found = follow_merge(ctx, Customer.name_key == qk) or _archived_by_name(ctx, qk)
+        if found is None:
+            raise
+        return found
     return _visible_customer(ctx, chosen)
 
 

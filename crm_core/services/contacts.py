@@ -94,6 +94,7 @@ def add_contact(
     birthday: date | None = None,
 ) -> Contact:
     """Add a contact to a customer the actor may change; the same person twice is refused."""
+    ensure_customer_access(ctx.actor, customer)
     name = rules.name("name", name, 200)
     if not name:
         raise Invalid("error.contact_name_missing")

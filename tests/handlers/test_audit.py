@@ -26,6 +26,8 @@ SCRIPT = [
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
     ("forecast", "forecast #1 commit"),
+    ("archive", "archive Acme confirm"),
+    ("unarchive", "unarchive Acme"),
 ]
 
 
@@ -39,6 +41,8 @@ AUDITED_ELSEWHERE = {
     "quota": "tests/handlers/test_reports.py",
     # Managers and admins only; its entries (customer.reassign, deal.reassign) are checked there.
     "reassign": "tests/handlers/test_reassign.py",
+    # Only managers and admins merge; alice, the scripted rep, is refused.
+    "merge": "tests/handlers/test_merge.py",
 }
 
 
@@ -95,6 +99,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "help",
         "help log",
         "whoami",
+        "duplicates",
     ):
         assert testbot("alice", line).status != "error", line
     assert testbot.count(AuditEntry) == before
