@@ -33,7 +33,33 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _missing_sqlite(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 def _app(settings: Settings, **kwargs: object) -> App:
+    missing = _missing_sqlite(str(kwargs.get("database_url") or settings.resolved_database_url()))
+    if missing is not None:
+        # Opening it would leave an empty file behind that every later command finds "empty".
+        demo = (settings.data_dir / "demo.sqlite").exists()
+        _fail(
+            f"No database at {missing}. "
+            + (
+                "The demo's database is in this folder: add --demo (e.g. crmbot run --demo "
+                '--as alice "customer Acme").'
+                if demo
+                else "Create one with `crmbot db upgrade`, or try the demo: crmbot console --demo."
+            )
+        )
     try:
         return build(settings, **kwargs)  # type: ignore[arg-type]
     except (SchemaOutOfDate, StagesMismatch) as exc:
@@ -131,14 +157,18 @@ def _demo_app(settings: Settings) -> App:
     return app
 
 
+DEMO_HELP = "Use the demo database and index (as `console --demo` does)."
+
+
 @main.command()
 @click.option("--as", "who", required=True, help="Act as this user (handle, email or name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.argument("text")
 @click.pass_obj
-def run(settings: Settings, who: str, as_json: bool, text: str) -> None:
+def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> None:
     """Run one command and print the reply."""
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     reply = app.dispatcher.dispatch(Command(_user_id(app, who), "cli", text=text))
     if as_json:
         click.echo(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
@@ -407,6 +437,7 @@ __all__ = ["PLATFORM", "main"]
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (one line per question in --batch)."
 )
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.argument("question", required=False)
 @click.pass_obj
 def ask(
@@ -415,12 +446,13 @@ def ask(
     customer: str | None,
     batch: Path | None,
     as_json: bool,
+    demo: bool,
     question: str | None,
 ) -> None:
     """Answer a question from the notes: crmbot ask --as alice --customer Acme "pricing?"."""
     from bot.asking import AskInputError, answer_json, ask_error, ask_one, batch_lines
 
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     if batch is not None:
         if question or who or customer:
             _fail("With --batch, questions come from the file: drop --as, --customer and QUESTION.")
@@ -575,12 +607,13 @@ def index_group() -> None:
 
 @index_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.pass_obj
-def index_status(settings: Settings, as_json: bool) -> None:
+def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
     """How far the note index is behind the database."""
     from datetime import UTC, datetime
 
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     index = app.notes()
     st = index.indexer.status()
     now = datetime.now(UTC)

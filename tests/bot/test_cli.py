@@ -365,3 +365,25 @@ def test_arguments_that_are_not_utf8_are_refused(
     assert "Traceback" not in output
     assert "reference" not in output
     assert _customers(data_dir) == []
+
+
+def test_run_ask_and_index_status_use_the_demo_book_with_demo(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    """Where the demo ran, `--demo` reaches its book and index; without it, no stray database."""
+    shown = invoke(cli, "run", "--demo", "--as", "alice", "customer Acme")
+    assert shown.exit_code == 0, shown.output
+    assert "Acme Logistics" in shown.stdout
+    plain = invoke(cli, "run", "--as", "alice", "customer Acme")
+    assert plain.exit_code == 2
+    assert "--demo" in plain.stderr
+    assert not (data_dir / "crmbot.sqlite").exists()
+    asked = invoke(cli, "ask", "--demo", "--as", "alice", "what did they say about pricing?")
+    assert asked.exit_code == 0, asked.output
+    assert "pricing" in asked.stdout and "(note #" in asked.stdout
+    status = invoke(cli, "index", "status", "--demo", "--json")
+    assert status.exit_code == 0, status.output
+    figures = json.loads(status.stdout)
+    assert figures["live_notes"] > 1000
+    assert str(data_dir / "demo-index") in figures["location"]
+    assert not (data_dir / "index").exists() and not (data_dir / "crmbot.sqlite").exists()
