@@ -118,7 +118,17 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         app = _app(settings)
     if not who:
         _fail("Say who you are: crmbot console --as alice")
-    session = ConsoleSession(app.dispatcher, _user_id(app, who or ""))
+    user_id = _user_id(app, who or "")
+    session = ConsoleSession(app.dispatcher, user_id)
+    from bot.console.notifier import ConsoleNotifier
+    from bot.console.pings import ReminderPings
+    from bot.scheduling import console_reminders
+
+    # The person's reminders ping here, between prompts (others' are left to `serve`).
+    notifier = ConsoleNotifier(write=session.notice)
+    job = console_reminders(app.dispatcher, user_id, notifier)
+    pings = ReminderPings(job, settings.reminder_interval_seconds)
+    pings.start()
     worker = None
     if sys.stdin.isatty():
         from retrieval.worker import IndexWorker
@@ -131,6 +141,7 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
     try:
         session.loop(sys.stdin, sys.stdout)
     finally:
+        pings.stop()
         if worker is not None:
             worker.stop(timeout=2)
 

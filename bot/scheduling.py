@@ -16,6 +16,7 @@ from crm_core.models import Customer, Deal, Reminder, StageChange, User, utcnow
 from crm_core.services.digests import build_digest
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
+from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import alert_reply, digest_reply, failure_report, reminder_ping, zone_of
 from handlers.notify import Address, DeliveryFailed, Notifier
@@ -188,3 +189,32 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
     )
     return SchedulerComponent(jobs, clock=clock)
+
+
+def console_reminders(
+    dispatcher: Dispatcher,
+    user_id: int,
+    notifier: Notifier,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> ReminderDispatcher:
+    """The console's reminder job: only the signed-in person's reminders, printed to them."""
+    settings = dispatcher.settings or Settings()
+    clock = clock or dispatcher.clock
+    hub = NotifierHub(dispatcher.session_factory, [notifier])
+    delivery = Delivery(
+        dispatcher.session_factory,
+        hub,
+        dispatcher.pipeline,
+        clock=clock,
+        alert_locale=settings.default_locale,
+        context=dispatcher.context,
+    )
+    return ReminderDispatcher(
+        dispatcher.session_factory,
+        delivery.reminder,
+        clock=clock,
+        work_hours=WorkHours.parse(settings.work_hours),
+        report=delivery.report,
+        owner_ids=[user_id],
+    )

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from bot.cli import main
 from crm_core.db import head_revision, make_engine, make_session_factory
-from crm_core.models import Customer, Interaction, User
+from crm_core.models import Customer, Interaction, Reminder, ReminderStatus, User
 from crm_core.settings import Settings
 
 
@@ -387,3 +389,46 @@ def test_run_ask_and_index_status_use_the_demo_book_with_demo(
     assert figures["live_notes"] > 1000
     assert str(data_dir / "demo-index") in figures["location"]
     assert not (data_dir / "index").exists() and not (data_dir / "crmbot.sqlite").exists()
+
+
+def test_console_pings_a_reminder_that_is_due(ready: CliRunner, data_dir: Path) -> None:
+    """`crmbot console` runs the reminder job: a due reminder prints while the console is open."""
+    assert invoke(ready, "run", "--as", "alice", "remind me tomorrow 3pm call Dana").exit_code == 0
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(update(Reminder).values(due_at=datetime.now(UTC) - timedelta(minutes=1)))
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env.update(CRMBOT_DATA_DIR=str(data_dir), CRMBOT_REMINDER_INTERVAL_SECONDS="1")
+    proc = subprocess.Popen(
+        [_crmbot(), "console", "--as", "alice"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=data_dir,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen: list[str] = []
+    # A console that never pings would wait for input for ever: end it after a minute.
+    timer = threading.Timer(60, proc.kill)
+    timer.start()
+    try:
+        # The console stays open (no input yet) until the ping has been printed.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "call Dana" not in "".join(seen):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+        proc.stdin.write("quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    finally:
+        timer.cancel()
+        proc.kill()
+    out = "".join(seen)
+    assert "--- to @alice ---" in out and "call Dana" in out, out
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(Reminder.status)) == ReminderStatus.sent
+    engine.dispose()
