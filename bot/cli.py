@@ -7,21 +7,20 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from sqlalchemy import func, select
 
-from bot.bootstrap import App, build
-from bot.console import PLATFORM, ConsoleSession, render_text, terminal_safe
-from crm_core import db
+# Only what every command needs loads here: `crmbot --help` must not wait for SQLAlchemy,
+# Chroma or the embedding model. Each command imports the rest when it runs.
+from bot.console.render import render_text, terminal_safe
 from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
-from crm_core.models import Customer, User
-from crm_core.resolve import find_user
-from crm_core.services.users import add_user
-from crm_core.settings import Settings
 from handlers.i18n import Translator
 from handlers.reply import Command
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from crm_core.settings import Settings
 
 DEMO_CUSTOMERS = 60
 DEMO_SEED = 7
@@ -47,6 +46,8 @@ def _missing_sqlite(url: str) -> Path | None:
 
 
 def _app(settings: Settings, **kwargs: object) -> App:
+    from bot.bootstrap import build
+
     missing = _missing_sqlite(str(kwargs.get("database_url") or settings.resolved_database_url()))
     if missing is not None:
         # Opening it would leave an empty file behind that every later command finds "empty".
@@ -68,6 +69,9 @@ def _app(settings: Settings, **kwargs: object) -> App:
 
 
 def _user_id(app: App, who: str) -> int:
+    from crm_core import db
+    from crm_core.resolve import find_user
+
     try:
         with db.unit_of_work(app.session_factory) as session:
             return find_user(session, who).id
@@ -81,6 +85,10 @@ def _user_id(app: App, who: str) -> int:
 @click.pass_context
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
+    from pydantic import ValidationError
+
+    from crm_core.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -118,11 +126,13 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         app = _app(settings)
     if not who:
         _fail("Say who you are: crmbot console --as alice")
-    user_id = _user_id(app, who or "")
-    session = ConsoleSession(app.dispatcher, user_id)
     from bot.console.notifier import ConsoleNotifier
     from bot.console.pings import ReminderPings
+    from bot.console.session import ConsoleSession
     from bot.scheduling import console_reminders
+
+    user_id = _user_id(app, who or "")
+    session = ConsoleSession(app.dispatcher, user_id)
 
     # The person's reminders ping here, between prompts (others' are left to `serve`).
     notifier = ConsoleNotifier(write=session.notice)
@@ -147,6 +157,12 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
 
 
 def _demo_app(settings: Settings) -> App:
+    from sqlalchemy import func, select
+
+    from bot.bootstrap import build
+    from crm_core import db
+    from crm_core.models import Customer
+
     url = settings.database_url or f"sqlite:///{(settings.data_dir / 'demo.sqlite').resolve()}"
     # The demo's notes get an index of their own: never mixed with the real database's.
     settings = settings.model_copy(
@@ -218,7 +234,11 @@ def serve(settings: Settings, only: tuple[str, ...]) -> None:
 @click.pass_obj
 def link_code(settings: Settings, who: str, admin: str | None) -> None:
     """Print a one-time code that links WHO's Telegram account (first line: the code alone)."""
-    from crm_core.models import Role, utcnow
+    from sqlalchemy import select
+
+    from crm_core import db
+    from crm_core.models import Role, User, utcnow
+    from crm_core.resolve import find_user
     from crm_core.services.link_codes import CODE_TTL, create_link_code
 
     app = _app(settings)
@@ -260,6 +280,7 @@ def link_code(settings: Settings, who: str, admin: str | None) -> None:
 @click.pass_obj
 def import_(settings: Settings, path: Path) -> None:
     """Import a JSON Lines file (idempotent; all or nothing)."""
+    from crm_core import db
     from crm_core.exchange import ImportFailed, import_jsonl
 
     app = _app(settings)
@@ -278,6 +299,7 @@ def import_(settings: Settings, path: Path) -> None:
 @click.pass_obj
 def export(settings: Settings, path: str) -> None:
     """Export everything as JSON Lines (`-` for standard output)."""
+    from crm_core import db
     from crm_core.exchange import export_jsonl
 
     app = _app(settings)
@@ -315,6 +337,9 @@ def user_add(
     locale: str | None,
 ) -> None:
     """Create a user."""
+    from crm_core import db
+    from crm_core.services.users import add_user
+
     app = _app(settings)
     try:
         with db.unit_of_work(app.session_factory) as session:
@@ -337,6 +362,11 @@ def user_add(
 @click.pass_obj
 def user_list(settings: Settings) -> None:
     """List users."""
+    from sqlalchemy import select
+
+    from crm_core import db
+    from crm_core.models import User
+
     app = _app(settings)
     with db.unit_of_work(app.session_factory) as session:
         for u in session.scalars(select(User).order_by(User.external_id)):
@@ -425,6 +455,8 @@ def db_group() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Bring the database schema up to date."""
+    from crm_core import db
+
     engine = db.make_engine(settings.resolved_database_url())
     db.upgrade(engine)
     click.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -434,11 +466,13 @@ def db_upgrade(settings: Settings) -> None:
 @click.pass_obj
 def db_current(settings: Settings) -> None:
     """Show the schema revision of the database and of the code."""
+    from crm_core import db
+
     engine = db.make_engine(settings.resolved_database_url())
     click.echo(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
 
 
-__all__ = ["PLATFORM", "main"]
+__all__ = ["main"]
 
 
 @main.command()

@@ -432,3 +432,33 @@ def test_console_pings_a_reminder_that_is_due(ready: CliRunner, data_dir: Path) 
     with make_session_factory(engine)() as session:
         assert session.scalar(select(Reminder.status)) == ReminderStatus.sent
     engine.dispose()
+
+
+def test_importing_the_cli_loads_neither_chroma_nor_langchain() -> None:
+    """`crmbot --help` starts without the note index's libraries (or the database's)."""
+    heavy = ("chromadb", "langchain", "langchain_core", "numpy", "sqlalchemy", "alembic")
+    probe = (
+        "import sys, bot.cli\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_command_that_needs_no_index_does_not_load_chroma(ready: CliRunner) -> None:
+    """`run "customer X"` opens the database but not Chroma or the embedding model."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['run', '--as', 'alice', 'help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'langchain_core'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
