@@ -169,23 +169,15 @@ def test_console_second_button(testbot: TestBot) -> None:
 
 
 def test_console_out_of_range_number_is_text(testbot: TestBot) -> None:
-    """A number with no such button is dispatched as typed text."""
+    """A number with no such button is dispatched as typed text, which says what a number does."""
     _acmes(testbot)
     session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
     assert len(session.handle("log call acme: hi").buttons) == 2
     for typed in ("3", "0"):
         reply = session.handle(typed)
         assert reply.status == "error"
-        assert f'"{typed}"' in reply.text
+        assert f"no button {typed} to press" in (reply.text or "")
     assert testbot.count(Interaction) == 0
-
-
-def test_console_number_with_no_previous_buttons_is_text(testbot: TestBot) -> None:
-    """At the start there is nothing to press."""
-    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
-    reply = session.handle("1")
-    assert reply.status == "error"
-    assert '"1"' in reply.text
 
 
 def test_loop_reads_until_end_of_input(testbot: TestBot) -> None:
@@ -343,3 +335,18 @@ def test_a_reminder_coming_due_pings_at_the_console_between_prompts(
     assert "call Sam" not in out.getvalue()
     statuses = dict(testbot.rows(select(Reminder.text, Reminder.status)))
     assert statuses == {"call Dana": ReminderStatus.sent, "call Sam": ReminderStatus.pending}
+
+
+def test_a_number_with_no_buttons_showing_says_so(testbot: TestBot) -> None:
+    """`1` before any reply with buttons (or past the last one) says what a number does."""
+    testbot.add_user("mei", locale="zh")
+    for who, expected in (("alice", "no button 1 to press"), ("mei", "这里没有按钮 1 可按")):
+        session = ConsoleSession(testbot.dispatcher, testbot.users[who])
+        reply = session.handle("1")
+        assert expected in (reply.text or ""), reply.text
+        assert "don't know" not in (reply.text or "") and "不认识" not in (reply.text or "")
+        assert reply.status == "error"
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    shown = session.handle("new customer Acme Logistics")
+    beyond = str(len(shown.buttons) + 1)
+    assert f"no button {beyond}" in (session.handle(beyond).text or "")
