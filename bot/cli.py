@@ -276,13 +276,41 @@ def link_code(settings: Settings, who: str, admin: str | None) -> None:
 
 
 @main.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Import CSV files through this TOML column mapping instead of a JSON Lines file.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The folder holding the mapping's CSV files (default: the mapping's folder).",
+)
 @click.pass_obj
-def import_(settings: Settings, path: Path) -> None:
-    """Import a JSON Lines file (idempotent; all or nothing)."""
+def import_(
+    settings: Settings, path: Path | None, mapping: Path | None, data_dir: Path | None
+) -> None:
+    """Import a JSON Lines file, or CSV files with --mapping (idempotent; all or nothing)."""
     from crm_core import db
     from crm_core.exchange import ImportFailed, import_jsonl
 
+    if mapping is not None:
+        if path is not None:
+            _fail("Give either a JSON Lines file or --mapping, not both.")
+        _import_csv(settings, mapping, data_dir or mapping.parent)
+        return
+    if path is None:
+        _fail(
+            "Say what to import: crmbot import FILE.jsonl, "
+            "or crmbot import --mapping FILE.toml --data DIR"
+        )
+        return
     app = _app(settings)
     try:
         with db.unit_of_work(app.session_factory) as session, path.open(encoding="utf-8") as f:
@@ -292,6 +320,23 @@ def import_(settings: Settings, path: Path) -> None:
             click.echo(terminal_safe(f"{path}:{line}: {reason}"), err=True)
         _fail(f"Nothing was imported: {len(exc.errors)} bad line(s).")
     click.echo(str(report))
+
+
+def _import_csv(settings: Settings, mapping: Path, data_dir: Path) -> None:
+    from crm_core import db
+    from crm_core.csv_import import MappingFailed, import_csv
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            report = import_csv(session, mapping, data_dir, stages=app.pipeline.stages)
+    except MappingFailed as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        _fail(f"Nothing was imported: {len(exc.problems)} problem(s).")
+        return
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command()
@@ -688,3 +733,96 @@ def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
         click.echo(f"Last indexed: {data['last_indexed']}")
     if st.last_error:
         click.echo(f"Last error: {st.last_error} (changes are kept and retried)")
+
+
+REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(REPORTS))
+@click.option(
+    "--by",
+    "dim",
+    type=click.Choice(
+        ["rep", "team", "manager", "region", "product", "industry", "month", "quarter"]
+    ),
+    default=None,
+    help="Group rows by this (win-rate and cycle).",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option(
+    "--currency", default=None, help="Report in this currency (default: the configured one)."
+)
+@click.option("--as", "who", required=True, help="Report as this user (handle, email or name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def report(
+    settings: Settings,
+    name: str,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    currency: str | None,
+    who: str,
+    as_json: bool,
+) -> None:
+    """A report as the user sees it: --from/--to filter close dates (forecast: expected close)."""
+    from datetime import timedelta
+
+    from crm_core import db
+    from crm_core.analytics.activity import activity
+    from crm_core.analytics.as_json import Report, report_json
+    from crm_core.analytics.cycle import cycle
+    from crm_core.analytics.forecast import forecast
+    from crm_core.analytics.funnel import funnel
+    from crm_core.analytics.periods import ALL_TIME, between, parse_period
+    from crm_core.analytics.scope import Dim
+    from crm_core.analytics.win_rate import win_rate
+    from crm_core.models import User
+
+    if dim and name not in ("win-rate", "cycle"):
+        _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
+    app = _app(settings)
+    user_id = _user_id(app, who)
+    dispatcher = app.dispatcher
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            actor = session.get(User, user_id)
+            assert actor is not None
+            ctx = dispatcher.context(session, actor)
+            today = ctx.now().astimezone(ctx.tz).date()
+            given = start is not None or end is not None
+            period = between(start.date() if start else None, end.date() if end else None)
+            group = Dim(dim) if dim else None
+            result: Report
+            if name == "win-rate":
+                result = win_rate(
+                    ctx, dim=group, period=period if given else ALL_TIME, currency=currency
+                )
+            elif name == "funnel":
+                result = funnel(ctx, period=period if given else ALL_TIME, currency=currency)
+            elif name == "cycle":
+                result = cycle(
+                    ctx, dim=group, period=period if given else ALL_TIME, currency=currency
+                )
+            elif name == "forecast":
+                default = parse_period("this quarter", today) or ALL_TIME
+                result = forecast(ctx, period if given else default, currency=currency)
+            else:
+                week = between(today - timedelta(days=6), today)
+                result = activity(ctx, period if given else week)
+            data = report_json(name, result)
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{name} · {data['currency'] or ''} · {data['period']['from']} – {data['period']['to']}"
+    )
+    for row in data["rows"]:
+        measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
+        click.echo(f"  {row['group']}: {measures}")
+    click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))

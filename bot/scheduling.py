@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import App
 from bot.notifier_hub import NotifierHub
+from crm_core.analytics.weekly import build_weekly
 from crm_core.context import Ctx
 from crm_core.models import Customer, Deal, Reminder, StageChange, User, utcnow
 from crm_core.services.digests import build_digest
@@ -21,11 +22,13 @@ from handlers.i18n import Translator
 from handlers.notifications import alert_reply, digest_reply, failure_report, reminder_ping, zone_of
 from handlers.notify import Address, DeliveryFailed, Notifier
 from handlers.reply import Reply
+from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.weekly import DM, WeeklyDispatcher
 
 
 def alert_targets(settings: Settings) -> list[str]:
@@ -118,6 +121,24 @@ class Delivery:
         reply = await asyncio.to_thread(self.digest_reply, user_id, day)
         await self.hub.send_to_user(user_id, reply)
 
+    def weekly_reply(self, user_id: int, monday: date) -> Reply:
+        """Build a manager's weekly report (read only), in their language and book."""
+        with self.session_factory() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise DeliveryFailed("user gone", retryable=False)
+            ctx = self.context(s, user, clock=self.clock)
+            return weekly_reply(Translator(user.locale), build_weekly(ctx, monday))
+
+    async def weekly(self, user_id: int, monday: date, target: str) -> None:
+        """Build and send one weekly report to the manager or to a team channel."""
+        reply = await asyncio.to_thread(self.weekly_reply, user_id, monday)
+        if target == DM:
+            await self.hub.send_to_user(user_id, reply)
+            return
+        platform, _, chat = target.partition(":")
+        await self.hub.send_to(Address(platform, chat, channel=True), reply)
+
     def _alert_reply(self, change_id: int) -> Reply:
         with self.session_factory() as s:
             change = s.get(StageChange, change_id)
@@ -180,6 +201,14 @@ def scheduler_component(
     )
     targets = alert_targets(settings)
     alerts = AlertDispatcher(app.session_factory, delivery.alert, targets, clock=clock)
+    weekly = WeeklyDispatcher(
+        app.session_factory,
+        delivery.weekly,
+        channels=targets if settings.weekly_to_channels else (),
+        clock=clock,
+        at=parse_clock(settings.weekly_report_time),
+        work_hours=work,
+    )
     jobs = Jobs(
         reminders,
         digests,
@@ -187,6 +216,7 @@ def scheduler_component(
         app.session_factory,
         reminder_seconds=settings.reminder_interval_seconds,
         digest_seconds=settings.digest_interval_seconds,
+        weekly=weekly,
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -39,6 +39,9 @@ from crm_core.models import (
     Identity,
     Interaction,
     InteractionKind,
+    Product,
+    Quota,
+    Region,
     Reminder,
     ReminderStatus,
     Role,
@@ -53,15 +56,18 @@ from crm_core.text import fold, name_key
 
 # Dependency order: a record only refers to types before it (users to teams, deals to customers).
 TYPES: tuple[str, ...] = (
+    "region",
     "team",
     "user",
     "identity",
     "customer",
     "contact",
+    "product",
     "deal",
     "stage_change",
     "interaction",
     "reminder",
+    "quota",
 )
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
@@ -80,6 +86,8 @@ _REFS = {
     "actor": "user",
     "user": "user",
     "team": "team",
+    "region": "region",
+    "product": "product",
     "customer": "customer",
     "deal": "deal",
     "contact": "contact",
@@ -161,12 +169,32 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
+class RegionRecord(_Record):
+    """A sales region (a regional office)."""
+
+    type: Literal["region"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+
+
 class TeamRecord(_Record):
-    """A sales team."""
+    """A sales team, optionally in a region (the region's external_id)."""
 
     type: Literal["team"]
     external_id: ExtId
     name: Annotated[str, _s(200, 1)]
+    region: ExtId | None = None
+
+
+class ProductRecord(_Record):
+    """An item on the price list."""
+
+    type: Literal["product"]
+    external_id: ExtId
+    name: Annotated[str, _s(200, 1)]
+    family: Annotated[str, _s(100)] | None = None
+    price: Amount = None
+    currency: Currency = "USD"
 
 
 class DigestSettings(_Record):
@@ -242,6 +270,9 @@ class DealRecord(_Record):
     owner: ExtId | None = None
     expected_close: date | None = None
     lost_reason: Annotated[str, _s(500)] | None = None
+    product: ExtId | None = None
+    quantity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    forecast_category: Literal["pipeline", "best_case", "commit"] | None = None
     created_at: When | None = None
     closed_at: When | None = None
 
@@ -297,8 +328,22 @@ class ReminderRecord(_Record):
     series: ExtId | None = None
 
 
+class QuotaRecord(_Record):
+    """What a user should win in [period_start, period_end), in one currency."""
+
+    type: Literal["quota"]
+    external_id: ExtId
+    user: ExtId
+    period_start: date
+    period_end: date
+    amount: Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2), AfterValidator(_cents)]
+    currency: Currency = "USD"
+
+
 Record = Annotated[
-    TeamRecord
+    RegionRecord
+    | TeamRecord
+    | ProductRecord
     | UserRecord
     | IdentityRecord
     | CustomerRecord
@@ -306,7 +351,8 @@ Record = Annotated[
     | DealRecord
     | StageChangeRecord
     | InteractionRecord
-    | ReminderRecord,
+    | ReminderRecord
+    | QuotaRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -347,7 +393,8 @@ def _column(record_field: str) -> str:
 SPECS: dict[str, _Spec] = {
     s.rtype: s
     for s in (
-        _Spec("team", Team, ("external_id", "name")),
+        _Spec("region", Region, ("external_id", "name")),
+        _Spec("team", Team, ("external_id", "name", "region")),
         _Spec(
             "user",
             User,
@@ -365,6 +412,7 @@ SPECS: dict[str, _Spec] = {
             Contact,
             ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
         ),
+        _Spec("product", Product, ("external_id", "name", "family", "price", "currency")),
         _Spec(
             "deal",
             Deal,
@@ -378,6 +426,9 @@ SPECS: dict[str, _Spec] = {
                 "owner",
                 "expected_close",
                 "lost_reason",
+                "product",
+                "quantity",
+                "forecast_category",
                 "created_at",
                 "closed_at",
             ),
@@ -421,6 +472,11 @@ SPECS: dict[str, _Spec] = {
                 "created_by",
                 "series",
             ),
+        ),
+        _Spec(
+            "quota",
+            Quota,
+            ("external_id", "user", "period_start", "period_end", "amount", "currency"),
         ),
     )
 }
@@ -1024,7 +1080,7 @@ class _Importer:
                 out[f"{f}_id"] = None if value is None else self.ids[_REFS[f]][value]
             else:
                 out[f] = value
-        if spec.rtype == "customer" and "name" in out:
+        if spec.rtype in ("customer", "product") and "name" in out:
             out["name_key"] = name_key(out["name"])
         if spec.rtype == "deal" and "title" in out:
             out["title_key"] = name_key(out["title"])

@@ -115,9 +115,40 @@ class Team(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The regional office the team works from; reports group by it.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(back_populates="team")
+    region: Mapped[Region | None] = relationship()
+
+
+class Region(Base):
+    """A sales region (a regional office); teams belong to one."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Product(Base):
+    """An item on the price list; a deal may name one."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Normalised name for lookup (`GTXPro` and `gtx pro` find `GTX Pro`).
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    # The product family or series ("GTX").
+    family: Mapped[str | None] = mapped_column(String(100))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class User(Base):
@@ -205,6 +236,8 @@ class Deal(Base):
         Index("ix_deals_stage_customer", "stage", "customer_id"),
         # Covers the whole-company pipeline report: an index-only scan, no table reads.
         Index("ix_deals_stage_currency_amount", "stage", "currency", "amount"),
+        # The forecast's overdue list: open deals by expected close.
+        Index("ix_deals_expected_close", "expected_close"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -218,12 +251,17 @@ class Deal(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     expected_close: Mapped[date | None] = mapped_column(Date)
     lost_reason: Mapped[str | None] = mapped_column(String(500))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    # pipeline / best_case / commit, set by hand; None follows the stage's probability band.
+    forecast_category: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="deals")
     owner: Mapped[User] = relationship()
+    product: Mapped[Product | None] = relationship()
     history: Mapped[list[StageChange]] = relationship(
         back_populates="deal", order_by="StageChange.changed_at"
     )
@@ -392,6 +430,26 @@ class ProcessedDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class Quota(Base):
+    """What a person should win in a period (a quarter, a month, a year), in one currency."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("user_id", "period_start", "period_end", "currency"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    # The day after the period's last day.
+    period_end: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 # --- reminders and digests ---
 
 
@@ -418,6 +476,26 @@ class DigestLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     local_date: Mapped[date] = mapped_column(Date)
+    # "sending", "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class WeeklyReportLog(Base):
+    """A manager's weekly report to one target ("dm" or a team channel): claimed before sending."""
+
+    __tablename__ = "weekly_report_log"
+    __table_args__ = (UniqueConstraint("user_id", "week_start", "target"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The local Monday the report is sent on; it covers the seven days before.
+    week_start: Mapped[date] = mapped_column(Date)
+    # "dm", "slack:C0123" or "telegram:-100123".
+    target: Mapped[str] = mapped_column(String(200))
     # "sending", "sent", "retry" (a retryable failure) or "failed".
     status: Mapped[str] = mapped_column(String(16), default="sending")
     attempts: Mapped[int] = mapped_column(default=1)

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     stalled_days: str = "lead:30,qualified:21,proposal:14,negotiation:10"
     alert_slack_channel: str | None = None
     alert_telegram_chat: str | None = None
+    # Managers' weekly report (Monday, local time): also post it to the alert channels.
+    weekly_report_time: str = "08:30"
+    weekly_to_channels: bool = False
 
     # The note index (retrieval/): where it lives, which embedding model, an optional LLM.
     index_dir: Path | None = None
@@ -135,7 +138,7 @@ class Settings(BaseSettings):
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "weekly_report_time")
     @classmethod
     def _valid_clock(cls, value: str) -> str:
         parse_clock(value)

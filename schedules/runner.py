@@ -23,6 +23,7 @@ from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ async def run_digests(dispatcher: DigestDispatcher) -> None:
         log.info("digests: %s sent, %s failed", len(stats.sent), stats.failed)
 
 
+async def run_weekly(dispatcher: WeeklyDispatcher) -> None:
+    """Job: send the managers' weekly reports due now."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed:
+        log.info("weekly reports: %s sent, %s failed", len(stats.sent), stats.failed)
+
+
 async def run_alerts(dispatcher: AlertDispatcher) -> None:
     """Job: post deal moves to the team channels."""
     await dispatcher.run_once()
@@ -76,6 +84,7 @@ class Jobs:
     reminder_seconds: float = 20
     digest_seconds: float = 60
     alert_seconds: float = 30
+    weekly: WeeklyDispatcher | None = None
 
 
 class SchedulerComponent:
@@ -107,6 +116,9 @@ class SchedulerComponent:
         j = self.jobs
         self._add(scheduler, run_reminders, j.reminder_seconds, j.reminders)
         self._add(scheduler, run_digests, j.digest_seconds, j.digests)
+        if j.weekly is not None:
+            # Checked as often as digests: it is due on Monday mornings only.
+            self._add(scheduler, run_weekly, j.digest_seconds, j.weekly)
         if j.alerts is not None and j.alerts.targets:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)

@@ -27,6 +27,8 @@ class Outgoing:
 
     html: str = ""
     photo: bytes | None = None
+    # A photo's caption (plain text, at most 1,024 characters): the reply's title.
+    caption: str = ""
     keyboard: KeyboardRows = field(default_factory=list)
 
 
@@ -169,7 +171,7 @@ def render(
     """
     out: list[Outgoing] = []
     if reply.image:
-        out.append(Outgoing(photo=reply.image))
+        out.append(Outgoing(photo=reply.image, caption=(reply.title or "")[:1024]))
     lines = reply_lines(reply)
     if data_for is None:
         lines += [button_hint(b) for b in reply.buttons]

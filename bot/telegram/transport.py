@@ -214,6 +214,7 @@ async def deliver(
             sent = await bot.send_photo(
                 chat_id,
                 out.photo,
+                caption=out.caption or None,
                 reply_markup=markup(out.keyboard),
                 message_thread_id=thread_id,
             )

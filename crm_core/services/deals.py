@@ -17,13 +17,14 @@ from crm_core.access import (
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, Deal, StageChange, User
+from crm_core.models import Customer, Deal, Product, StageChange, User
 from crm_core.stages import Stage
 from crm_core.text import name_key
 
 MAX_AMOUNT = rules.MAX_AMOUNT
 MAX_TITLE = 300
 MAX_REASON = 500
+MAX_QUANTITY = 10_000_000
 
 
 def create_deal(
@@ -36,8 +37,13 @@ def create_deal(
     expected_close: date | None = None,
     stage: str | None = None,
     owner: User | None = None,
+    product: Product | None = None,
+    quantity: int | None = None,
 ) -> Deal:
-    """Open a deal on a customer; its first stage is recorded in the history."""
+    """Open a deal on a customer; its first stage is recorded in the history.
+
+    With a product and no amount, the amount is the product's price times the quantity.
+    """
     ensure_customer_access(ctx.actor, customer)
     title = rules.name("title", title, MAX_TITLE)
     if not title:
@@ -61,6 +67,11 @@ def create_deal(
         raise Invalid("error.deal_owner_cannot_see", owner=owner.name, customer=customer.name)
     if currency is not None:
         currency = rules.currency(currency)
+    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+        raise Invalid("error.quantity_invalid", value=str(quantity))
+    if product is not None and amount is None and product.price is not None:
+        amount = rules.amount(product.price * (quantity or 1))
+        currency = currency or product.currency
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
         if other.title_key == key and not _stage_closed(ctx, other.stage):
@@ -75,6 +86,8 @@ def create_deal(
         stage=target.name,
         owner_id=owner.id,
         expected_close=expected_close,
+        product_id=product.id if product is not None else None,
+        quantity=quantity,
         created_at=now,
         updated_at=now,
     )
@@ -159,3 +172,21 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
         .limit(limit)
     ).all()
     return [(deal, customer) for deal, customer in rows]
+
+
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit")
+
+
+def set_forecast_category(ctx: Ctx, deal: Deal, category: str | None) -> None:
+    """Put an open deal in a forecast category, or (None) let its stage decide again."""
+    ensure_customer_access(ctx.actor, deal.customer)
+    if category is not None and category not in FORECAST_CATEGORIES:
+        raise Invalid("error.forecast_category", value=category)
+    if _stage_closed(ctx, deal.stage):
+        raise Invalid("error.forecast_closed", title=deal.title, stage=deal.stage)
+    if deal.forecast_category == category:
+        return
+    before = audit.snapshot(deal)
+    deal.forecast_category = category
+    deal.updated_at = ctx.now()
+    audit.record(ctx.session, ctx.actor, "deal.forecast", deal, before)

@@ -8,6 +8,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Deal
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
+from crm_core.services.products import find_product, resolve_product
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, read_stage
@@ -30,8 +31,11 @@ NEW_DEAL_ARGS = (
     ),
     Arg("stage", Kind.stage, optional=True, keyword="stage", also=("阶段",)),
     Arg("owner", Kind.user, optional=True, keyword="owner", also=("负责人",), label="user"),
+    Arg("product", Kind.name, optional=True, keyword="product", also=("产品",)),
 )
 DEAL_KEYWORDS = option_words(NEW_DEAL_ARGS)
+# "12 units GTX Pro", "3 x MG Special", "12台 GTX Pro": a quantity of a product as the title.
+_UNITS = re.compile(r"^(\d{1,7})\s*(?:units?|pcs|x|×|台|个|件|套)\s*(?:of\s+)?(.+)$", re.I)
 # "move X to Y" in English; 到 / 至 in Chinese.
 _TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
 
@@ -88,6 +92,13 @@ def new_deal(req: Request) -> Reply:
             raise Invalid("error.date_invalid", value=opts["close"])
     stage = read_stage(ctx.pipeline, opts["stage"]) if "stage" in opts else None
     owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
+    product = resolve_product(ctx, opts["product"]) if "product" in opts else None
+    quantity = None
+    units = _UNITS.match(title)
+    if units:
+        named = find_product(ctx, units.group(2)) if product is None else product
+        if named is not None:
+            product, quantity = named, int(units.group(1))
     customer = resolve_customer(ctx, head)
     deal = svc.create_deal(
         ctx,
@@ -98,6 +109,8 @@ def new_deal(req: Request) -> Reply:
         expected_close=close,
         stage=stage,
         owner=owner,
+        product=product,
+        quantity=quantity,
     )
     return Reply(
         text=t("new_deal.done", deal=fmt.deal_line(t, deal), customer=customer.name),

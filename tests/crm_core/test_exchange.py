@@ -560,3 +560,74 @@ def test_digest_settings_are_checked_and_updated(session_factory: Factory) -> No
             select(AuditEntry.changes).where(AuditEntry.entity_type == "schedule_prefs")
         ).one()
     assert audited["digest_minute"] == [None, 405]
+
+
+PRICED: list[dict[str, Any]] = [
+    {"type": "region", "external_id": "central", "name": "Central"},
+    {"type": "team", "external_id": "east", "name": "Sales East", "region": "central"},
+    {"type": "user", "external_id": "alice", "name": "Alice Chen", "team": "east"},
+    {"type": "customer", "external_id": "acme", "name": "Acme", "owner": "alice"},
+    {
+        "type": "product",
+        "external_id": "gtx-pro",
+        "name": "GTX Pro",
+        "family": "GTX",
+        "price": "4821",
+    },
+    {
+        "type": "deal",
+        "external_id": "d1",
+        "customer": "acme",
+        "title": "Twelve GTX Pro",
+        "amount": "57852",
+        "stage": "proposal",
+        "product": "gtx-pro",
+        "quantity": 12,
+        "forecast_category": "commit",
+    },
+    {
+        "type": "quota",
+        "external_id": "q1",
+        "user": "alice",
+        "period_start": "2027-01-01",
+        "period_end": "2027-04-01",
+        "amount": "120000",
+    },
+]
+
+
+def test_regions_products_and_forecast_categories_round_trip(session_factory: Factory) -> None:
+    run_import(session_factory, lines(PRICED))
+    first = run_export(session_factory)
+    records = [json.loads(line) for line in first.splitlines()]
+    assert [r["type"] for r in records] == [
+        "region",
+        "team",
+        "user",
+        "customer",
+        "product",
+        "deal",
+        "quota",
+    ]
+    assert records[6]["amount"] == "120000.00"
+    assert records[1]["region"] == "central"
+    assert records[4]["price"] == "4821.00"
+    assert (records[5]["product"], records[5]["quantity"], records[5]["forecast_category"]) == (
+        "gtx-pro",
+        12,
+        "commit",
+    )
+    assert not run_import(session_factory, io.StringIO(first)).changed
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(first))
+    assert run_export(session_factory) == first
+
+
+def test_unknown_product_and_bad_category_are_refused(session_factory: Factory) -> None:
+    bad = [dict(r) for r in PRICED]
+    bad[5]["product"] = "gtx-max"
+    bad.append({**PRICED[5], "external_id": "d2", "forecast_category": "maybe"})
+    err = import_error(session_factory, lines(bad))
+    assert [n for n, _ in err.errors] == [6, 8]
+    assert "unknown product 'gtx-max'" in err.errors[0][1]
+    assert sum(row_counts(session_factory).values()) == 0

@@ -36,7 +36,7 @@ def verb(name: str) -> Verb:
         (
             "new deal",
             "new deal <customer>: <title> [<amount> [currency]] [close <date>] [stage <stage>]"
-            " [owner @<user>]",
+            " [owner @<user>] [product <product>]",
         ),
         ("ask", "ask [<customer>:] <question>"),
         ("move", "move <deal> [to <stage>][: <reason>]"),
@@ -59,7 +59,7 @@ def test_option_keywords_come_from_the_declaration() -> None:
 
     assert NEW_CUSTOMER_KEYWORDS["城市"] == "city" and NEW_CUSTOMER_KEYWORDS["tag"] == "tags"
     assert DEAL_KEYWORDS["预计成交"] == "close" and DEAL_KEYWORDS["负责人"] == "owner"
-    assert set(DEAL_KEYWORDS.values()) == {"close", "stage", "owner"}
+    assert set(DEAL_KEYWORDS.values()) == {"close", "stage", "owner", "product"}
 
 
 def test_written_lines_run(testbot: TestBot) -> None:

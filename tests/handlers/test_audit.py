@@ -23,6 +23,7 @@ SCRIPT = [
     ("remind", "remind me friday 5pm send the report"),
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
+    ("forecast", "forecast #1 commit"),
 ]
 
 
@@ -30,6 +31,7 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    "quota": "tests/handlers/test_reports.py",
 }
 
 

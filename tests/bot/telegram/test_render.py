@@ -95,10 +95,17 @@ def test_without_a_presser_buttons_are_written_out() -> None:
 def test_an_image_goes_first_as_a_photo() -> None:
     """Reply.image becomes a photo, followed by the text with the keyboard."""
     messages = render(
-        Reply(text="Chart", image=b"\x89PNG", buttons=[Button.run("Again", "x")]), _data
+        Reply(
+            text="Chart",
+            title="Funnel · all deals",
+            image=b"\x89PNG",
+            buttons=[Button.run("Again", "x")],
+        ),
+        _data,
     )
     assert messages[0].photo == b"\x89PNG"
-    assert messages[1].html == "Chart" and messages[1].keyboard
+    assert messages[0].caption == "Funnel · all deals"
+    assert messages[1].html.endswith("Chart") and messages[1].keyboard
 
 
 # Delivery hints and what the adapter does instead of drawing (a form opens a conversation:

@@ -1,0 +1,182 @@
+"""The weekly manager report: Monday morning in each manager's zone, once per week and target.
+
+Like the digest, the log row (unique on manager, local Monday and target) is inserted and
+committed before the report is built and sent, so a second worker or a restart never sends it
+twice; a retryable failure marks the row "retry" and a later tick reclaims it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import unit_of_work
+from crm_core.models import Role, User, WeeklyReportLog, utcnow
+from schedules.quiet import WorkHours
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+DM = "dm"
+
+# Builds and delivers one manager's report for a local Monday to a target ("dm" or a channel).
+Send = Callable[[int, date, str], Awaitable[object]]
+
+
+@dataclass
+class WeeklyStats:
+    """What one run did."""
+
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class WeeklyDispatcher:
+    """Finds managers whose Monday report is due in their zone, claims it, sends it."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        send: Send,
+        *,
+        channels: Sequence[str] = (),
+        clock: Callable[[], datetime] = utcnow,
+        at: time = time(8, 30),
+        work_hours: WorkHours | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.send = send
+        self.targets = [DM, *channels]
+        self.clock = clock
+        self.at = at
+        self.work_hours = work_hours or WorkHours()
+
+    def due(self) -> list[tuple[int, date, str]]:
+        """(manager id, local Monday, target) of every report due now and not yet claimed."""
+        now = self.clock()
+        out: list[tuple[int, date, str]] = []
+        with self.session_factory() as s:
+            managers = s.execute(
+                select(User.id, User.timezone).where(
+                    User.active.is_(True), User.role == Role.manager, User.team_id.is_not(None)
+                )
+            ).all()
+            around = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
+            logged = {
+                (uid, day, target): (status, attempts)
+                for uid, day, target, status, attempts in s.execute(
+                    select(
+                        WeeklyReportLog.user_id,
+                        WeeklyReportLog.week_start,
+                        WeeklyReportLog.target,
+                        WeeklyReportLog.status,
+                        WeeklyReportLog.attempts,
+                    ).where(WeeklyReportLog.week_start.between(*around))
+                )
+            }
+        for uid, zone in managers:
+            local = now.astimezone(_zone(zone))
+            # Monday morning: from the report time (never before work starts) to the day's end.
+            if local.weekday() != 0:
+                continue
+            if local.time() < max(self.at, self.work_hours.start):
+                continue
+            if local.time() >= self.work_hours.end:
+                continue
+            for target in self.targets:
+                seen = logged.get((uid, local.date(), target))
+                if seen is not None and not (seen[0] == "retry" and seen[1] < MAX_ATTEMPTS):
+                    continue
+                out.append((uid, local.date(), target))
+        return out
+
+    def claim(self, user_id: int, monday: date, target: str) -> bool:
+        """Take this week's report to this target; False when another run has it."""
+        now = self.clock()
+        try:
+            with unit_of_work(self.session_factory) as s:
+                s.add(
+                    WeeklyReportLog(
+                        user_id=user_id,
+                        week_start=monday,
+                        target=target,
+                        status="sending",
+                        claimed_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            pass
+        with unit_of_work(self.session_factory) as s:
+            result = s.execute(
+                update(WeeklyReportLog)
+                .where(
+                    WeeklyReportLog.user_id == user_id,
+                    WeeklyReportLog.week_start == monday,
+                    WeeklyReportLog.target == target,
+                    WeeklyReportLog.status == "retry",
+                    WeeklyReportLog.attempts < MAX_ATTEMPTS,
+                )
+                .values(status="sending", attempts=WeeklyReportLog.attempts + 1, claimed_at=now)
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def finish(self, user_id: int, monday: date, target: str, exc: BaseException | None) -> str:
+        """Record the outcome: "sent", "retry" or "failed"."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as s:
+            row = s.scalar(
+                select(WeeklyReportLog).where(
+                    WeeklyReportLog.user_id == user_id,
+                    WeeklyReportLog.week_start == monday,
+                    WeeklyReportLog.target == target,
+                )
+            )
+            if row is None:
+                return "failed"
+            if exc is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+            else:
+                retry = bool(getattr(exc, "retryable", True)) and row.attempts < MAX_ATTEMPTS
+                row.status = "retry" if retry else "failed"
+                row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
+            return row.status
+
+    async def run_once(self) -> WeeklyStats:
+        """Send every weekly report due now."""
+        stats = WeeklyStats()
+        for user_id, monday, target in await asyncio.to_thread(self.due):
+            if not await asyncio.to_thread(self.claim, user_id, monday, target):
+                stats.skipped += 1
+                continue
+            error: BaseException | None = None
+            try:
+                await self.send(user_id, monday, target)
+            except Exception as exc:
+                error = exc
+                log.warning("weekly report for user %s failed: %s", user_id, type(exc).__name__)
+            outcome = await asyncio.to_thread(self.finish, user_id, monday, target, error)
+            if outcome == "sent":
+                stats.sent.append((user_id, target))
+            elif outcome == "retry":
+                stats.retried += 1
+            else:
+                stats.failed += 1
+        return stats
