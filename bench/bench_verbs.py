@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from crm_core.demo_data import generate  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
-from crm_core.models import Customer, Deal, Interaction, User  # noqa: E402
+from crm_core.models import Contact, Customer, Deal, Interaction, User  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
 from handlers.reply import Command  # noqa: E402
@@ -102,6 +102,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=200, help="timed calls per verb and role")
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument(
+        "--verbs", default="", help="comma-separated verbs to time (default: all), e.g. 'deal'"
+    )
     args = ap.parse_args()
 
     path = data_file(args.customers, args.seed)
@@ -151,6 +154,18 @@ def main() -> None:
             .all()
             for r, book in books.items()
         }
+        contacts = {
+            r: s.execute(select(Contact.id).where(Contact.customer_id.in_([c[0] for c in book])))
+            .scalars()
+            .all()
+            for r, book in books.items()
+        }
+        any_deals = {
+            r: s.execute(select(Deal.id).where(Deal.customer_id.in_([c[0] for c in book])))
+            .scalars()
+            .all()
+            for r, book in books.items()
+        }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
     rng = random.Random(args.seed)
@@ -182,12 +197,38 @@ def main() -> None:
         ),
         "move": move_text,
         "pipeline": lambda r: "pipeline",
+        # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
+        "history": lambda r: f"history #{rng.choice(books[r])[0]}",
+        "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",
+        # A changed title each time: lock, check, update, audit.
+        "edit contact": lambda r: (
+            f"edit contact #{rng.choice(contacts[r])}: title Bench {rng.randrange(10**6)}"
+        ),
+        # The card of any deal of the book (open or closed), with its history, notes, reminders.
+        "deal": lambda r: f"deal #{rng.choice(any_deals[r])}",
+        # A write each time: a new amount and close day (lock, access, validate, audit).
+        "edit deal": lambda r: (
+            f"edit deal #{rng.choice(any_deals[r])}: amount {rng.randrange(1, 999)}k, "
+            f"close 2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        ),
     }
+    if args.verbs:
+        wanted = [v.strip() for v in args.verbs.split(",")]
+        unknown = set(wanted) - set(verbs)
+        if unknown:
+            ap.error(f"unknown verbs {sorted(unknown)}; known: {', '.join(verbs)}")
+        verbs = {v: verbs[v] for v in wanted}
     rows = []
     for verb, make in verbs.items():
         for role, user in roles.items():
             assert user is not None
-            if not books[role] or (verb == "move" and not deals[role]):
+            if (
+                not books[role]
+                or (verb in ("move", "history deal") and not deals[role])
+                or (verb == "edit contact" and not contacts[role])
+            ):
+                continue
+            if verb in ("deal", "edit deal") and not any_deals[role]:
                 continue
             samples = []
             statuses: dict[str, int] = {}

@@ -13,18 +13,26 @@ from bot.bootstrap import App
 from bot.notifier_hub import NotifierHub
 from crm_core.analytics.weekly import build_weekly
 from crm_core.context import Ctx
-from crm_core.models import Customer, Deal, Reminder, StageChange, User, utcnow
+from crm_core.models import Customer, Deal, OwnerNotice, Reminder, StageChange, User, utcnow
 from crm_core.services.digests import build_digest
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
-from handlers.notifications import alert_reply, digest_reply, failure_report, reminder_ping, zone_of
+from handlers.notifications import (
+    alert_reply,
+    digest_reply,
+    failure_report,
+    owner_notice,
+    reminder_ping,
+    zone_of,
+)
 from handlers.notify import Address, DeliveryFailed, Notifier
 from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
+from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
@@ -160,6 +168,31 @@ class Delivery:
         reply = await asyncio.to_thread(self._alert_reply, change_id)
         await self.hub.send_to(Address(platform, chat, channel=True), reply)
 
+    def _notice_reply(self, notice_id: int) -> tuple[int, Reply]:
+        with self.session_factory() as s:
+            notice = s.get(OwnerNotice, notice_id)
+            if notice is None:
+                raise DeliveryFailed("notice gone", retryable=False)
+            user, other = s.get(User, notice.user_id), s.get(User, notice.other_id)
+            customer = s.get(Customer, notice.customer_id)
+            actor = s.get(User, notice.actor_id) if notice.actor_id else None
+            if user is None or other is None or customer is None:
+                raise DeliveryFailed("owner or customer gone", retryable=False)
+            reply = owner_notice(
+                Translator(user.locale),
+                customer,
+                actor,
+                other,
+                gained=notice.gained,
+                deals=notice.deals,
+            )
+            return user.id, reply
+
+    async def notice(self, notice_id: int) -> None:
+        """Tell one owner about a customer given to or taken from them."""
+        user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
+        await self.hub.send_to_user(user_id, reply)
+
 
 def scheduler_component(
     app: App,
@@ -217,6 +250,7 @@ def scheduler_component(
         reminder_seconds=settings.reminder_interval_seconds,
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
+        notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from crm_core.errors import NotFound
+from crm_core.errors import Invalid, NotFound
 from crm_core.models import Customer, Role, User
 
 
@@ -19,8 +19,8 @@ def visible_owner_ids(user: User) -> Select[Any] | None:
     return select(User.id).where(User.id == user.id)
 
 
-def customer_filter(user: User) -> ColumnElement[bool]:
-    """SQL condition on Customer that keeps only the rows `user` may see."""
+def book_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on Customer: the rows of `user`'s book, tombstones of merges included."""
     if not user.active:
         return false()
     owners = visible_owner_ids(user)
@@ -29,6 +29,25 @@ def customer_filter(user: User) -> ColumnElement[bool]:
     if user.role == Role.rep or user.team_id is None:
         return Customer.owner_id == user.id
     return Customer.owner_id.in_(owners.scalar_subquery())
+
+
+def live_customer() -> ColumnElement[bool]:
+    """SQL condition on Customer: neither merged away nor archived (for queries by owner alone)."""
+    return and_(Customer.merged_into.is_(None), Customer.archived_at.is_(None))
+
+
+def customer_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on Customer that keeps only the rows `user` may see.
+
+    The one visibility filter of lists, search, pipeline, digests and reports: a customer
+    merged into another (a tombstone) or archived is left out everywhere.
+    """
+    return and_(book_filter(user), live_customer())
+
+
+def archived_customer_ids() -> Select[Any]:
+    """Ids of archived customers: whole-company queries (an admin's) leave their records out."""
+    return select(Customer.id).where(Customer.archived_at.is_not(None))
 
 
 def visible_customer_ids(user: User) -> Select[Any]:
@@ -57,8 +76,14 @@ def can_see_owner(actor: User, owner_id: int, owner_team_id: int | None) -> bool
 
 
 def ensure_customer_access(actor: User, customer: Customer) -> None:
-    """Raise NotFound unless `actor` may see and change `customer` (a second, in-service check)."""
+    """Raise NotFound unless `actor` may see and change `customer` (a second, in-service check).
+
+    An archived customer in the book is refused (Invalid) with what to type to unarchive it.
+    """
     owner = customer.owner
     if not can_see_owner(actor, owner.id, owner.team_id):
         # NotFound, not PermissionDenied: a rep must not learn that the record exists.
         raise NotFound("error.customer_ref_not_found", id=customer.id)
+    if customer.archived_at is not None:
+        # Reached by its number or exact name (the card still opens): writes wait for unarchive.
+        raise Invalid("error.customer_archived", name=customer.name, id=customer.id)

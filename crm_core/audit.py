@@ -47,6 +47,15 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
+def customer_of(entity: Base) -> int | None:
+    """The customer a record belongs to (itself, for a customer), for its history."""
+    if entity.__tablename__ == "customers":
+        identity = inspect(entity).identity
+        return int(identity[0]) if identity else None
+    value = getattr(entity, "customer_id", None)
+    return value if isinstance(value, int) else None
+
+
 def record(
     session: Session,
     actor: User | None,
@@ -67,6 +76,7 @@ def record(
         entity_type=entity.__tablename__,
         entity_id=identity[0],
         changes=diff(before, snapshot(entity)),
+        customer_id=customer_of(entity),
     )
     session.add(entry)
     return entry

@@ -14,6 +14,16 @@ from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """A merged customer's id or old name that a lookup resolved to the one it was merged into."""
+
+    old_id: int
+    old_name: str
+    new_id: int
+    new_name: str
+
+
 @dataclass
 class Ctx:
     """Who is acting, in which transaction, under which configuration and clock."""
@@ -27,6 +37,8 @@ class Ctx:
     picks: dict[str, int] = field(default_factory=dict)
     # The configuration the composition root read; None means the built-in defaults.
     settings: Settings | None = None
+    # Merged customers a lookup followed to their survivor, so the answer can say so.
+    redirects: list[Redirect] = field(default_factory=list)
 
     @property
     def config(self) -> Settings:

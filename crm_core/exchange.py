@@ -93,9 +93,13 @@ _REFS = {
     "contact": "contact",
     "created_by": "user",
     "series": "reminder",
+    "merged_into": "customer",
 }
-# Reference fields written after their whole type: a series names a reminder of the same file.
-_DEFERRED = {"series"}
+# References whose column is not named `<field>_id`.
+_REF_COLUMNS = {"merged_into": "merged_into"}
+# Reference fields written after their whole type: a series names a reminder of the same file,
+# a merged customer the customer it was merged into.
+_DEFERRED = {"series": "reminder", "merged_into": "customer"}
 # Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
 _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
@@ -242,6 +246,10 @@ class CustomerRecord(_Record):
     industry: Annotated[str, _s(100)] | None = None
     city: Annotated[str, _s(100)] | None = None
     tags: list[str] = Field(default_factory=list)
+    # When it was archived (out of lists and reports until unarchived); null: not archived.
+    archived_at: When | None = None
+    # Set on a customer merged into another: the tombstone and the survivor's external_id.
+    merged_into: ExtId | None = None
 
 
 class ContactRecord(_Record):
@@ -387,6 +395,8 @@ class _Spec:
 
 
 def _column(record_field: str) -> str:
+    if record_field in _REF_COLUMNS:
+        return _REF_COLUMNS[record_field]
     return f"{record_field}_id" if record_field in _REFS else record_field
 
 
@@ -406,7 +416,20 @@ SPECS: dict[str, _Spec] = {
             ("user", "platform", "platform_user_id"),
             key=("platform", "platform_user_id"),
         ),
-        _Spec("customer", Customer, ("external_id", "name", "owner", "industry", "city", "tags")),
+        _Spec(
+            "customer",
+            Customer,
+            (
+                "external_id",
+                "name",
+                "owner",
+                "industry",
+                "city",
+                "tags",
+                "archived_at",
+                "merged_into",
+            ),
+        ),
         _Spec(
             "contact",
             Contact,
@@ -556,6 +579,8 @@ def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
             "entity_type": t.name,
             "entity_id": a["b_id"],
             "changes": {"external_id": [None, a["b_ext"]]},
+            # A customer's own entries belong to its history; others' owner is not read here.
+            "customer_id": a["b_id"] if t.name == "customers" else None,
         }
         for a in assigned
     ]
@@ -1061,7 +1086,8 @@ class _Importer:
                 self._write_batch(SPECS[rtype], items[start : start + _BATCH])
             if rtype == "user":
                 self._write_digests()
-        self._write_series()
+        for f, rtype in _DEFERRED.items():
+            self._write_deferred(rtype, f)
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
 
@@ -1132,7 +1158,7 @@ class _Importer:
             if has_updated:
                 update_row["updated_at"] = self.now
             updates.append(update_row)
-            audits.append(self._audit("import.update", spec, row["id"], changes))
+            audits.append(self._audit("import.update", spec, row["id"], changes, merged))
             self.report.updated[spec.rtype] += 1
             self._remember(spec, key, merged)
         if updates:
@@ -1147,7 +1173,9 @@ class _Importer:
             audited = [c.key for c in table.c if c.key not in _NOT_AUDITED]
             for key, new_id, values in zip(insert_keys, new_ids, inserts, strict=True):
                 snapshot = {c: jsonable(values.get(c)) for c in audited}
-                audits.append(self._audit("import.create", spec, new_id, diff(None, snapshot)))
+                audits.append(
+                    self._audit("import.create", spec, new_id, diff(None, snapshot), values)
+                )
                 self.ids[spec.rtype][key] = new_id
                 self._remember(spec, key, values)
             self.report.created[spec.rtype] += len(inserts)
@@ -1215,35 +1243,33 @@ class _Importer:
         if audits:
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
-    def _write_series(self) -> None:
-        """Reminders' series, once every reminder of the file has its id."""
-        given = [rec for _, rec in self.records["reminder"] if "series" in rec.model_fields_set]
+    def _write_deferred(self, rtype: str, f: str) -> None:
+        """A reference to a record of the same type, once every record of the file has its id."""
+        given = [rec for _, rec in self.records[rtype] if f in rec.model_fields_set]
         if not given:
             return
-        ids = [self.ids["reminder"][rec.external_id] for rec in given]
+        spec = SPECS[rtype]
+        t = spec.table
+        column = _column(f)
+        ids = [self.ids[rtype][rec.external_id] for rec in given]
         current: dict[int, int | None] = {}
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            rows = self.session.execute(
-                select(Reminder.id, Reminder.series_id).where(Reminder.id.in_(chunk))
-            )
-            current.update((row_id, series) for row_id, series in rows)
+            rows = self.session.execute(select(t.c.id, t.c[column]).where(t.c.id.in_(chunk)))
+            current.update((row_id, ref) for row_id, ref in rows)
         updates, audits = [], []
-        spec = SPECS["reminder"]
         for rec, row_id in zip(given, ids, strict=True):
-            series = None if rec.series is None else self.ids["reminder"][rec.series]
-            if current[row_id] == series:
+            value = getattr(rec, f)
+            ref = None if value is None else self.ids[_REFS[f]][value]
+            if current[row_id] == ref:
                 continue
-            updates.append({"b_id": row_id, "b_series": series})
+            updates.append({"b_id": row_id, "b_ref": ref})
             audits.append(
-                self._audit("import.update", spec, row_id, {"series_id": [current[row_id], series]})
+                self._audit("import.update", spec, row_id, {column: [current[row_id], ref]})
             )
-            self._changed("reminder", row_id)
+            self._changed(rtype, row_id)
         if updates:
-            t = spec.table
-            stmt = (
-                update(t).where(t.c.id == bindparam("b_id")).values(series_id=bindparam("b_series"))
-            )
+            stmt = update(t).where(t.c.id == bindparam("b_id")).values({column: bindparam("b_ref")})
             self.session.execute(stmt, updates)
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
@@ -1276,8 +1302,17 @@ class _Importer:
             self.customer_owner[key] = values["owner_id"]
 
     def _audit(
-        self, action: str, spec: _Spec, entity_id: int, changes: dict[str, Any]
+        self,
+        action: str,
+        spec: _Spec,
+        entity_id: int,
+        changes: dict[str, Any],
+        values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        # The customer whose history the entry is part of (a reminder's series update: none).
+        customer_id = (
+            entity_id if spec.table.name == "customers" else (values or {}).get("customer_id")
+        )
         return {
             "at": self.now,
             "actor_id": None,
@@ -1286,6 +1321,7 @@ class _Importer:
             "entity_type": spec.table.name,
             "entity_id": entity_id,
             "changes": changes,
+            "customer_id": customer_id if isinstance(customer_id, int) else None,
         }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Enum,
@@ -200,6 +201,12 @@ class Customer(Base):
     industry: Mapped[str | None] = mapped_column(String(100))
     city: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set when this customer was merged into another: a tombstone that lists, search and
+    # reports leave out, and that `customer #id` and its old name resolve to the survivor.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Set while archived: lists, search, pipeline, digests and reports leave it out; its card
+    # still opens (marked archived) and writes on it are refused until it is unarchived.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -362,7 +369,11 @@ class AuditEntry(Base):
     """Who changed what and when, with the before and after of each changed field."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity_type", "entity_id"),
+        # A customer's history, newest first, a page at a time (crm_core.services.history).
+        Index("ix_audit_customer", "customer_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -373,6 +384,9 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(PK)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The customer the entity belongs to (itself, for a customer): its history's entries.
+    # No foreign key: the log outlives what it describes.
+    customer_id: Mapped[int | None] = mapped_column(PK)
 
 
 class ButtonToken(Base):
@@ -515,6 +529,29 @@ class ChannelAlert(Base):
     # "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="sending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OwnerNotice(Base):
+    """A message owed to a customer's old or new owner after a reassignment: sent at most once.
+
+    The row is claimed (pending -> sending, a conditional UPDATE) before the send, like the
+    channel alerts, so a second worker or a restart never tells anyone twice.
+    """
+
+    __tablename__ = "owner_notices"
+    __table_args__ = (Index("ix_owner_notices_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The other owner: whom the customer came from (gained) or went to (lost).
+    other_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    gained: Mapped[bool] = mapped_column(Boolean)
+    deals: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -12,8 +12,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import customer_filter, visible_customer_ids
-from crm_core.context import Ctx
+from crm_core.access import book_filter, customer_filter
+from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.text import fold, name_key
@@ -123,8 +123,80 @@ def _visible_customer(ctx: Ctx, customer_id: int) -> Customer:
         select(Customer).where(Customer.id == customer_id, customer_filter(ctx.actor))
     )
     if customer is None:
+        customer = follow_merge(ctx, Customer.id == customer_id) or archived_customer(
+            ctx, Customer.id == customer_id
+        )
+    if customer is None:
         raise NotFound("error.customer_ref_not_found", id=customer_id)
     return customer
+
+
+def tombstone(ctx: Ctx, customer_id: int) -> Customer | None:
+    """The merged-away customer #id in the actor's book, if it is one."""
+    return ctx.session.scalar(
+        select(Customer).where(
+            Customer.id == customer_id,
+            book_filter(ctx.actor),
+            Customer.merged_into.is_not(None),
+        )
+    )
+
+
+def archived_customer(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
+    """The archived customer matching `condition` in the actor's book (the newest if several)."""
+    return ctx.session.scalar(
+        select(Customer)
+        .where(
+            condition,
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .order_by(Customer.id.desc())
+        .limit(1)
+    )
+
+
+def _archived_by_name(ctx: Ctx, qk: str) -> Customer | None:
+    """The one archived customer in the book whose name is, or starts (a word of), `qk`."""
+    exact = archived_customer(ctx, Customer.name_key == qk)
+    if exact is not None or not _long_enough(qk):
+        return exact
+    rows = ctx.session.scalars(
+        select(Customer)
+        .where(
+            contains(Customer.name_key, qk),
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .limit(50)
+    ).all()
+    starting = [c for c in rows if _starts_a_word(qk, c.name_key)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def follow_merge(ctx: Ctx, condition: ColumnElement[bool]) -> Customer | None:
+    """The survivor of a merged customer matching `condition` in the actor's book, if visible.
+
+    The lookup is noted in `ctx.redirects` so the answer can say "merged into #7 Acme". Both
+    the tombstone and the survivor must be in the book: a merge is never a way to learn of a
+    customer one may not see.
+    """
+    gone = ctx.session.scalar(
+        select(Customer)
+        .where(condition, book_filter(ctx.actor), Customer.merged_into.is_not(None))
+        .order_by(Customer.id.desc())
+        .limit(1)
+    )
+    if gone is None:
+        return None
+    survivor = ctx.session.scalar(
+        select(Customer).where(Customer.id == gone.merged_into, customer_filter(ctx.actor))
+    )
+    if survivor is not None:
+        ctx.redirects.append(Redirect(gone.id, gone.name, survivor.id, survivor.name))
+    return survivor
 
 
 def resolve_customer(ctx: Ctx, query: str) -> Customer:
@@ -153,8 +225,16 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         detail = ", ".join(p for p in (r[3], r[4] if with_owner else None) if p)
         return _Row(r[0], r[1], r[2], detail)
 
-    rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
-    chosen = _choose("customer", query, [row(r) for r in rows])
+    try:
+        rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
+        chosen = _choose("customer", query, [row(r) for r in rows])
+    except (Ambiguous, NotFound):
+        # The old name of a merged customer names the one it was merged into.
+        # An archived customer answers to its number and exact name (its card still opens).
+        found = follow_merge(ctx, Customer.name_key == qk) or _archived_by_name(ctx, qk)
+        if found is None:
+            raise
+        return found
     return _visible_customer(ctx, chosen)
 
 
@@ -166,16 +246,24 @@ def customer_name_exists(ctx: Ctx, name: str) -> bool:
     return ctx.session.scalar(stmt.limit(1)) is not None
 
 
-def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> Deal:
-    """The visible deal `query` names, optionally within one customer."""
+def resolve_deal(
+    ctx: Ctx, query: str, *, customer: Customer | None = None, open_only: bool = False
+) -> Deal:
+    """The visible deal `query` names, optionally within one customer.
+
+    `open_only`: a name is looked for among open deals (a closed one is taken only when it is
+    named exactly, by `#id` or by button), so closed deals are never offered as choices.
+    """
     query = query.strip()
     picked = _pick(ctx, "deal")
     rid = picked if picked is not None else ref_id(query)
     if rid is not None:
+        # Joined, not `IN (visible ids)`: for an admin that list is every customer, and
+        # SQLite builds it whole before looking at the one deal.
         deal = ctx.session.scalar(
-            select(Deal).where(
-                Deal.id == rid, Deal.customer_id.in_(visible_customer_ids(ctx.actor))
-            )
+            select(Deal)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.id == rid, customer_filter(ctx.actor))
         )
         if deal is None or (customer is not None and deal.customer_id != customer.id):
             raise NotFound("error.deal_ref_not_found", id=rid)
@@ -190,11 +278,42 @@ def resolve_deal(ctx: Ctx, query: str, *, customer: Customer | None = None) -> D
     )
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
-    rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
-    chosen = _choose("deal", query, [_Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4]) for r in rows])
+    if open_only:
+        chosen = _choose_open_deal(ctx, stmt, query)
+    else:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        chosen = _choose("deal", query, [_deal_row(r) for r in rows])
     deal = ctx.session.get(Deal, chosen)
     assert deal is not None
     return deal
+
+
+def _deal_row(r: Any) -> _Row:
+    return _Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4])
+
+
+def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> int:
+    """A deal named exactly, otherwise one chosen among open deals only (a closed deal is a
+    fallback when no open one matches).
+
+    A title that is exactly that of several deals names each of them, closed ones included:
+    the person may mean to reopen the lost one, so that is a question, never a guess.
+    """
+    qk = name_key(query)
+    exact = ctx.session.execute(stmt.where(Deal.title_key == qk).limit(50)).all()
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    if exact:
+        if len(exact) == 1:
+            return int(exact[0][0])
+        raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in exact]))
+    try:
+        rows = _matching_rows(
+            ctx, stmt.where(Deal.stage.in_(open_names)), Deal.id, Deal.title_key, "deal", query
+        )
+        return _choose("deal", query, [_deal_row(r) for r in rows])
+    except NotFound:
+        rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
+        return _choose("deal", query, [_deal_row(r) for r in rows])
 
 
 def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
@@ -223,6 +342,58 @@ def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
     except NotFound as exc:
         raise NotFound("error.contact_not_found", query=query, customer=customer.name) from exc
     return next(c for c in rows if c.id == chosen)
+
+
+def resolve_any_contact(ctx: Ctx, query: str) -> Contact:
+    """The contact `query` names among every customer the actor may see (`#id`, name, email)."""
+    query = query.strip()
+    picked = _pick(ctx, "contact")
+    rid = picked if picked is not None else ref_id(query)
+    if rid is not None:
+        # A join on the one row, not IN (every visible customer): an admin sees 10,000 of them.
+        found = ctx.session.scalar(
+            select(Contact)
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(Contact.id == rid, customer_filter(ctx.actor))
+        )
+        if found is None:
+            raise NotFound("error.contact_ref_not_found", id=rid)
+        return found
+    folded = fold(query)
+    if not folded:
+        raise Invalid("error.contact_name_needed")
+    stmt = (
+        select(Contact.id, Contact.name, Contact.email, Contact.title, Customer.name)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(customer_filter(ctx.actor))
+    )
+    # Case-insensitive in SQL on both backends; the exact choice is made on folded names below.
+    rows = ctx.session.execute(
+        stmt.where(
+            (func.lower(Contact.email) == query.casefold())
+            | contains(func.lower(Contact.name), query.casefold())
+        ).limit(200)
+    ).all()
+    by_email = [r for r in rows if r[2] and r[2].casefold() == folded]
+    first = [r for r in rows if fold(r[1]).split()[:1] == [folded]]
+    if len(by_email) == 1:
+        chosen = by_email[0][0]
+    elif len(first) == 1 and not [r for r in rows if fold(r[1]) == folded]:
+        chosen = first[0][0]
+    elif not rows:
+        raise NotFound("error.contact_nowhere", query=query)
+    else:
+        chosen = _choose(
+            "contact",
+            query,
+            [
+                _Row(r[0], name_key(r[1]), r[1], " · ".join(p for p in (r[3], r[4]) if p))
+                for r in rows
+            ],
+        )
+    contact = ctx.session.get(Contact, chosen)
+    assert contact is not None
+    return contact
 
 
 def resolve_user(ctx: Ctx, query: str) -> User:

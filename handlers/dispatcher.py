@@ -22,7 +22,7 @@ from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.registry import Registry
-from handlers.reply import RUN, Button, Command, Reply
+from handlers.reply import DISMISS, RUN, Button, Command, Reply
 from handlers.request import NoteOpener, Request
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class Dispatcher:
                     session, command.platform, command.delivery_id, now=self.clock()
                 ):
                     return Reply(status="duplicate")
+                if command.action == DISMISS:
+                    return Reply(text=t("confirm.cancelled"), status="info")
                 text = self._text_of(command)
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")

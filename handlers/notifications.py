@@ -250,3 +250,21 @@ def alert_reply(
     if stage and stage.lost and change.reason:
         text += "\n" + t("alert.reason", reason=change.reason)
     return Reply(text=text, ephemeral=False, shareable=True)
+
+
+def owner_notice(
+    t: Translator, customer: Customer, actor: User | None, other: User, *, gained: bool, deals: int
+) -> Reply:
+    """A message to a customer's old or new owner after a reassignment."""
+    text = t(
+        "notice.gained" if gained else "notice.lost",
+        actor=actor.name if actor else "—",
+        customer=customer.name,
+        other=other.name,
+    )
+    if deals:
+        text += " " + t("notice.deals", count=deals)
+    buttons = (
+        [Button.run(t("button.open"), f"customer #{customer.id}", "primary")] if gained else []
+    )
+    return Reply(text=text, buttons=buttons)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
 
 RUN = "run"  # button action: dispatch payload["text"] as if the user typed it
+DISMISS = "dismiss"  # button action: run nothing and say so (a confirm card's Cancel)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class Button:
         if pick:
             payload["pick"] = dict(pick)
         return cls(label, RUN, payload, style)
+
+    @classmethod
+    def dismiss(cls, label: str) -> Button:
+        """A button that runs nothing (a confirm card's Cancel); pressing it says so."""
+        return cls(label, DISMISS, {})
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
+from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.weekly import WeeklyDispatcher
 
@@ -65,6 +66,11 @@ async def run_alerts(dispatcher: AlertDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_notices(dispatcher: NoticeDispatcher) -> None:
+    """Job: tell owners about customers given to or taken from them."""
+    await dispatcher.run_once()
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -85,6 +91,8 @@ class Jobs:
     digest_seconds: float = 60
     alert_seconds: float = 30
     weekly: WeeklyDispatcher | None = None
+    notices: NoticeDispatcher | None = None
+    notice_seconds: float = 20
 
 
 class SchedulerComponent:
@@ -121,6 +129,8 @@ class SchedulerComponent:
             self._add(scheduler, run_weekly, j.digest_seconds, j.weekly)
         if j.alerts is not None and j.alerts.targets:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
+        if j.notices is not None:
+            self._add(scheduler, run_notices, j.notice_seconds, j.notices)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

@@ -168,6 +168,8 @@ class TelegramBot:
                 [
                     CommandHandler(list(self.verbs), on.on_verb, filters=private & new),
                     MessageHandler(typed, on.on_text),
+                    # A card's button may open a form (Edit): its steps start like a command's.
+                    CallbackQueryHandler(on.on_button, pattern=f"^{REPLY_BUTTON}"),
                 ]
             )
         )

@@ -213,18 +213,20 @@ class Listeners:
             update.effective_chat.id, None, Reply(text=who.t("telegram.unsupported"), status="info")
         )
 
-    async def on_button(self, update: Update, context: CrmContext) -> None:
-        """A Reply button: redeem its token, answer the query, run the stored action."""
+    async def on_button(self, update: Update, context: CrmContext) -> int | None:
+        """A Reply button: redeem its token, answer the query, run the stored action; a reply
+        that opens a form (a card's Edit) starts its steps."""
         query, who = update.callback_query, context.who
         assert query is not None and who is not None
         token = (query.data or "")[len(REPLY_BUTTON) :]
         found = await asyncio.to_thread(self.core.redeem, who, token)
         if found is None:
             await query.answer(who.t("error.button_expired"))
-            return
+            return END
         await query.answer()
         action, payload = found
-        await self.dispatch(update, context, action=action, payload=payload)
+        reply = await self.dispatch(update, context, action=action, payload=payload)
+        return await self.form_from(update, context, reply)
 
     async def on_stale_button(self, update: Update, context: CrmContext) -> None:
         """Any other button (a finished conversation's, or forged data): it has expired."""

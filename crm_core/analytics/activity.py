@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from crm_core.access import visible_customer_ids, visible_owner_ids
+from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period
 from crm_core.analytics.scope import in_period
 from crm_core.context import Ctx
@@ -56,7 +56,9 @@ def activity(ctx: Ctx, period: Period) -> ActivityReport:
     }
     # Only what happened on customers the actor may see, even by people they may see.
     customers = (
-        [] if owners is None else [Interaction.customer_id.in_(visible_customer_ids(ctx.actor))]
+        [Interaction.customer_id.not_in(archived_customer_ids())]
+        if owners is None
+        else [Interaction.customer_id.in_(visible_customer_ids(ctx.actor))]
     )
     notes = (
         select(Interaction.author_id, Interaction.kind, func.count())
@@ -72,7 +74,11 @@ def activity(ctx: Ctx, period: Period) -> ActivityReport:
             rows[author].kinds[str(kind)] += int(count)
     won = {s.name for s in ctx.pipeline.stages if s.won}
     lost = {s.name for s in ctx.pipeline.stages if s.lost}
-    deal_scope = [] if owners is None else [Deal.customer_id.in_(visible_customer_ids(ctx.actor))]
+    deal_scope = (
+        [Deal.customer_id.not_in(archived_customer_ids())]
+        if owners is None
+        else [Deal.customer_id.in_(visible_customer_ids(ctx.actor))]
+    )
     moves = (
         select(StageChange.actor_id, StageChange.to_stage, func.count())
         .join(Deal, Deal.id == StageChange.deal_id)
@@ -126,6 +132,8 @@ def stage_moves(ctx: Ctx, period: Period, *, limit: int = 20) -> tuple[list[Move
     ]
     if visible_owner_ids(ctx.actor) is not None:
         where.append(Deal.customer_id.in_(visible_customer_ids(ctx.actor)))
+    else:
+        where.append(Deal.customer_id.not_in(archived_customer_ids()))
     total = int(
         ctx.session.scalar(
             select(func.count())

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, extract, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import visible_customer_ids, visible_owner_ids
+from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Customer, Deal, Product, Region, Role, Team, User
@@ -74,9 +74,9 @@ def parse_dim(word: str) -> Dim:
 
 
 def scope_filter(ctx: Ctx) -> list[ColumnElement[bool]]:
-    """Conditions keeping only deals on customers the actor may see (none for an admin)."""
+    """Conditions keeping only deals on customers the actor may see (an admin: not archived)."""
     if visible_owner_ids(ctx.actor) is None and ctx.actor.active:
-        return []
+        return [Deal.customer_id.not_in(archived_customer_ids())]
     return [Deal.customer_id.in_(visible_customer_ids(ctx.actor))]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
 from crm_core import audit, rules
+from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer
 from crm_core.text import fold
@@ -91,6 +94,7 @@ def add_contact(
     birthday: date | None = None,
 ) -> Contact:
     """Add a contact to a customer the actor may change; the same person twice is refused."""
+    ensure_customer_access(ctx.actor, customer)
     name = rules.name("name", name, 200)
     if not name:
         raise Invalid("error.contact_name_missing")
@@ -115,3 +119,83 @@ def add_contact(
     ctx.session.add(contact)
     audit.record(ctx.session, ctx.actor, "contact.create", contact, None)
     return contact
+
+
+def check_title(value: str) -> str | None:
+    """A contact's title as stored ("" clears it)."""
+    return rules.optional("title", value, 200)
+
+
+def check_email(value: str) -> str | None:
+    """A contact's email as stored ("" clears it); one not shaped like an email is refused."""
+    return rules.email(rules.optional("email", value, 320))
+
+
+def check_phone(value: str) -> str | None:
+    """A contact's phone as stored ("" clears it); one with too few digits is refused."""
+    phone = rules.optional("phone", value, 64)
+    if phone and not looks_like_phone(phone):
+        raise Invalid("error.contact_phone_invalid", value=phone)
+    return phone
+
+
+def check_birthday(value: str) -> date | None:
+    """A birthday as `contact add` reads it, with or without a year ("" clears it)."""
+    return parse_birthday(value) if value.strip() else None
+
+
+def check_contact_name(value: str) -> str:
+    """A contact's name: required, one line."""
+    name = rules.name("name", value, 200)
+    if not name:
+        raise Invalid("error.contact_name_missing")
+    return name
+
+
+def update_contact(
+    ctx: Ctx,
+    contact: Contact,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    birthday: str | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change the given fields (None: leave as is; "" clears all but the name).
+
+    Returns {field: (before, after)} for what changed; the audit entry records the same.
+    """
+    ensure_customer_access(ctx.actor, contact.customer)
+    # Two people editing one contact queue up: each compares against what is stored now.
+    lock_for_update(ctx.session, contact)
+    wanted: dict[str, Any] = {}
+    if name is not None:
+        wanted["name"] = check_contact_name(name)
+    if title is not None:
+        wanted["title"] = check_title(title)
+    if email is not None:
+        wanted["email"] = check_email(email)
+    if phone is not None:
+        wanted["phone"] = check_phone(phone)
+    if birthday is not None:
+        wanted["birthday"] = check_birthday(birthday)
+    changed = {k: (getattr(contact, k), v) for k, v in wanted.items() if getattr(contact, k) != v}
+    if not changed:
+        return {}
+    others = ctx.session.scalars(
+        select(Contact).where(Contact.customer_id == contact.customer_id, Contact.id != contact.id)
+    )
+    for other in others:
+        new_email = changed.get("email", (None, None))[1]
+        same_email = bool(
+            new_email and other.email and other.email.casefold() == new_email.casefold()
+        )
+        same_name = "name" in changed and fold(other.name) == fold(changed["name"][1])
+        if same_email or same_name:
+            raise Invalid("error.contact_exists", name=other.name, customer=contact.customer.name)
+    before = audit.snapshot(contact)
+    for key, (_, after) in changed.items():
+        setattr(contact, key, after)
+    audit.record(ctx.session, ctx.actor, "contact.update", contact, before)
+    return changed

@@ -23,7 +23,7 @@ from crm_core.models import (
     ReminderStatus,
     User,
 )
-from crm_core.resolve import contains
+from crm_core.resolve import contains, follow_merge
 from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
 
@@ -137,6 +137,11 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             .limit(limit)
         )
     )
+    if not hits:
+        # The old name of a merged customer finds the one it was merged into.
+        survivor = follow_merge(ctx, contains(Customer.name_key, key))
+        if survivor is not None:
+            hits = [survivor]
     if not hits:
         # No name matches: people remember the person or the town as often as the company.
         # Joined from the actor's customers so a rep's search reads only their own contacts.

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from crm_core import audit, rules
 from crm_core.access import (
@@ -16,8 +20,20 @@ from crm_core.access import (
 )
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
-from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, Deal, Product, StageChange, User
+from crm_core.errors import Invalid, NotFound, PermissionDenied
+from crm_core.models import (
+    AuditEntry,
+    Customer,
+    Deal,
+    Interaction,
+    Product,
+    Reminder,
+    ReminderStatus,
+    Role,
+    StageChange,
+    User,
+)
+from crm_core.services.reminders import manageable
 from crm_core.stages import Stage
 from crm_core.text import name_key
 
@@ -120,6 +136,9 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
     # The stage it moves from is the one it is in now, not the one seen when it was resolved.
     lock_for_update(ctx.session, deal)
     ensure_customer_access(ctx.actor, deal.customer)
+    if is_closed(ctx, deal) and ctx.actor.role == Role.rep:
+        # A won or lost deal is on the books: reopening it is a manager's decision.
+        raise PermissionDenied("error.deal_reopen_denied", title=deal.title, stage=deal.stage)
     target: Stage | None = ctx.pipeline.get(stage_name)
     if target is None:
         raise Invalid("error.stage_unknown", value=stage_name, stages=_stage_list(ctx))
@@ -127,7 +146,9 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
         raise Invalid("error.deal_already_in", title=deal.title, stage=target.name)
     reason = rules.name("reason", reason or "", MAX_REASON) or None
     if target.lost and not reason:
-        raise Invalid("error.lost_reason_missing", title=deal.title, stage=target.name)
+        raise Invalid(
+            "error.lost_reason_missing", title=deal.title, named=f"#{deal.id}", stage=target.name
+        )
     before = audit.snapshot(deal)
     now = ctx.now()
     change = StageChange(
@@ -172,6 +193,254 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
         .limit(limit)
     ).all()
     return [(deal, customer) for deal, customer in rows]
+
+
+def is_closed(ctx: Ctx, deal: Deal) -> bool:
+    """Whether the deal sits in a closed (won or lost) stage."""
+    return _stage_closed(ctx, deal.stage)
+
+
+@dataclass
+class DealCard:
+    """Everything the deal card shows about one deal."""
+
+    deal: Deal
+    customer: Customer
+    owner: User
+    # The history oldest first, with the name of who moved it (None: unknown or an import).
+    history: list[tuple[StageChange, str | None]]
+    stage_since: datetime
+    notes: list[Interaction]
+    reminders: list[Reminder]
+
+
+def deal_card(ctx: Ctx, deal: Deal, *, recent: int = 5) -> DealCard:
+    """The card of a deal already resolved through the visibility filter."""
+    ensure_customer_access(ctx.actor, deal.customer)
+    s = ctx.session
+    mover = aliased(User)
+    history: list[tuple[StageChange, str | None]] = [
+        (change, name)
+        for change, name in s.execute(
+            select(StageChange, mover.name)
+            .outerjoin(mover, mover.id == StageChange.actor_id)
+            .where(StageChange.deal_id == deal.id)
+            .order_by(StageChange.changed_at, StageChange.id)
+        ).all()
+    ]
+    entered = [c.changed_at for c, _ in history if c.to_stage == deal.stage]
+    since = entered[-1] if entered else deal.created_at
+    notes = s.scalars(
+        select(Interaction)
+        .where(Interaction.deal_id == deal.id, Interaction.deleted_at.is_(None))
+        .order_by(Interaction.occurred_at.desc())
+        .limit(recent)
+    ).all()
+    reminders = s.scalars(
+        select(Reminder)
+        .where(
+            Reminder.deal_id == deal.id,
+            Reminder.status == ReminderStatus.pending,
+            # Like the customer card: seeing the deal is not seeing what others plan about it.
+            *manageable(ctx.actor),
+        )
+        .order_by(Reminder.due_at)
+        .limit(5)
+    ).all()
+    owner = s.get(User, deal.owner_id)
+    assert owner is not None
+    return DealCard(deal, deal.customer, owner, history, since, list(notes), list(reminders))
+
+
+class Keep(Enum):
+    """An update argument left as it is (None means: clear it)."""
+
+    KEEP = 0
+
+
+KEEP = Keep.KEEP
+# The fields `edit deal` changes, in the order a reply lists them.
+EDITABLE = ("title", "amount", "currency", "expected_close", "owner_id")
+
+
+def check_title(title: str) -> str:
+    """A deal title as stored; refuses an empty, unreadable or over-long one."""
+    title = rules.name("title", title, MAX_TITLE)
+    if not title:
+        raise Invalid("error.deal_title_missing")
+    return title
+
+
+def check_amount(amount: Decimal | None) -> Decimal | None:
+    """An amount as stored (whole cents), or None."""
+    return rules.amount(amount).quantize(Decimal("0.01")) if amount is not None else None
+
+
+def check_close(day: date | None) -> date | None:
+    """An expected close day within the years a CRM can mean, or None."""
+    return rules.day("close date", day) if day is not None else None
+
+
+def check_owner(ctx: Ctx, deal: Deal, owner: User) -> User:
+    """A new owner `ctx.actor` may assign and who can see the deal's customer."""
+    if not owner.active:
+        raise Invalid("error.owner_inactive", owner=owner.name)
+    if not can_assign_owner(ctx.actor, owner):
+        raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
+    customer = deal.customer
+    if not can_see_owner(owner, customer.owner_id, customer.owner.team_id):
+        raise Invalid("error.deal_owner_cannot_see", owner=owner.name, customer=customer.name)
+    return owner
+
+
+def update_deal(
+    ctx: Ctx,
+    deal: Deal,
+    *,
+    title: str | None = None,
+    amount: Decimal | Keep | None = KEEP,
+    currency: str | None = None,
+    expected_close: date | Keep | None = KEEP,
+    owner: User | None = None,
+    action: str = "deal.update",
+) -> tuple[dict[str, tuple[Any, Any]], int | None]:
+    """Change the given fields of a deal (KEEP or None: leave as is, except that None clears
+    amount and expected close).
+
+    Returns {field: (before, after)} for what changed and the audit entry's id (None when
+    nothing changed); the audit entry records each changed field before→after.
+    """
+    # Two people editing one deal queue up: each compares against what is stored now.
+    lock_for_update(ctx.session, deal)
+    ensure_customer_access(ctx.actor, deal.customer)
+    wanted: dict[str, Any] = {}
+    if title is not None:
+        wanted["title"] = check_title(title)
+    if not isinstance(amount, Keep):
+        wanted["amount"] = check_amount(amount)
+    if currency is not None:
+        wanted["currency"] = rules.currency(currency)
+    if not isinstance(expected_close, Keep):
+        wanted["expected_close"] = check_close(expected_close)
+    if owner is not None and owner.id != deal.owner_id:
+        wanted["owner_id"] = check_owner(ctx, deal, owner).id
+    if "title" in wanted and name_key(wanted["title"]) != deal.title_key:
+        for other in ctx.session.scalars(
+            select(Deal).where(Deal.customer_id == deal.customer_id, Deal.id != deal.id)
+        ):
+            if other.title_key == name_key(wanted["title"]) and not is_closed(ctx, other):
+                raise Invalid("error.deal_exists", title=other.title, customer=deal.customer.name)
+    changed = {k: (getattr(deal, k), v) for k, v in wanted.items() if getattr(deal, k) != v}
+    if not changed:
+        return {}, None
+    before = audit.snapshot(deal)
+    for key, (_, after) in changed.items():
+        setattr(deal, key, after)
+    if "title" in changed:
+        deal.title_key = name_key(deal.title)
+    deal.updated_at = ctx.now()
+    entry = audit.record(ctx.session, ctx.actor, action, deal, before)
+    ctx.session.flush()
+    return changed, entry.id
+
+
+def undo_deal_edit(ctx: Ctx, entry_id: int) -> tuple[Deal, dict[str, tuple[Any, Any]]]:
+    """Put back the values an `edit deal` changed, if nothing has changed them since."""
+    entry = ctx.session.get(AuditEntry, entry_id)
+    if entry is None or entry.action != "deal.update" or entry.entity_type != "deals":
+        raise NotFound("error.deal_edit_not_found", id=entry_id)
+    deal = ctx.session.scalar(
+        select(Deal)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(Deal.id == entry.entity_id, customer_filter(ctx.actor))
+    )
+    if deal is None:
+        # Another book's deal (or a deleted one) answers like an edit that never was.
+        raise NotFound("error.deal_edit_not_found", id=entry_id)
+    lock_for_update(ctx.session, deal)
+    fields = {k: v for k, v in entry.changes.items() if k in EDITABLE}
+    now = audit.snapshot(deal)
+    if all(now.get(k) == before for k, (before, _) in fields.items()):
+        raise Invalid("error.deal_edit_undone", title=deal.title)
+    if any(now.get(k) != after for k, (_, after) in fields.items()):
+        raise Invalid("error.deal_edit_changed_since", title=deal.title, id=deal.id)
+    kwargs: dict[str, Any] = {}
+    for key, (before, _) in fields.items():
+        if key == "title":
+            kwargs["title"] = before
+        elif key == "amount":
+            kwargs["amount"] = Decimal(before) if before is not None else None
+        elif key == "currency":
+            kwargs["currency"] = before
+        elif key == "expected_close":
+            kwargs["expected_close"] = date.fromisoformat(before) if before else None
+        elif key == "owner_id":
+            owner = ctx.session.get(User, before)
+            if owner is None:
+                raise Invalid("error.deal_edit_changed_since", title=deal.title, id=deal.id)
+            kwargs["owner"] = owner
+    changed, _ = update_deal(ctx, deal, action="deal.undo_edit", **kwargs)
+    return deal, changed
+
+
+def delete_deal(ctx: Ctx, deal: Deal) -> tuple[int, int]:
+    """Delete a deal (managers: their team's; admins: any) with its stage history.
+
+    Its notes stay on the customer and its reminders stay with their owners; both lose the
+    link to the deal. One audit entry keeps every deleted value, the history and the links.
+    Returns how many notes and reminders were unlinked.
+    """
+    lock_for_update(ctx.session, deal)
+    ensure_customer_access(ctx.actor, deal.customer)
+    if not may_delete(ctx):
+        raise PermissionDenied("error.deal_delete_denied", title=deal.title)
+    s = ctx.session
+    history = s.scalars(
+        select(StageChange)
+        .where(StageChange.deal_id == deal.id)
+        .order_by(StageChange.changed_at, StageChange.id)
+    ).all()
+    notes = s.scalars(select(Interaction.id).where(Interaction.deal_id == deal.id)).all()
+    reminders = s.scalars(select(Reminder.id).where(Reminder.deal_id == deal.id)).all()
+    values = audit.snapshot(deal)
+    values["stage_history"] = [audit.snapshot(c) for c in history]
+    values["note_ids"] = sorted(notes)
+    values["reminder_ids"] = sorted(reminders)
+    s.execute(update(Interaction).where(Interaction.deal_id == deal.id).values(deal_id=None))
+    s.execute(update(Reminder).where(Reminder.deal_id == deal.id).values(deal_id=None))
+    s.execute(delete(StageChange).where(StageChange.deal_id == deal.id))
+    s.add(
+        AuditEntry(
+            actor_id=ctx.actor.id,
+            action="deal.delete",
+            entity_type="deals",
+            entity_id=deal.id,
+            changes={k: [v, None] for k, v in values.items()},
+        )
+    )
+    s.delete(deal)
+    s.flush()
+    return len(notes), len(reminders)
+
+
+def may_delete(ctx: Ctx) -> bool:
+    """Whether the actor may delete deals at all (managers their team's, admins any)."""
+    return ctx.actor.role in (Role.manager, Role.admin)
+
+
+def deal_links(ctx: Ctx, deal: Deal) -> tuple[int, int, int]:
+    """How many stage changes, notes and reminders a deal's deletion touches."""
+    ensure_customer_access(ctx.actor, deal.customer)
+    s = ctx.session
+
+    def count(model: Any, column: Any) -> int:
+        return int(s.scalar(select(func.count()).select_from(model).where(column == deal.id)) or 0)
+
+    return (
+        count(StageChange, StageChange.deal_id),
+        count(Interaction, Interaction.deal_id),
+        count(Reminder, Reminder.deal_id),
+    )
 
 
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit")

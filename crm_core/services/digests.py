@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from crm_core import audit
+from crm_core.access import live_customer
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
@@ -150,6 +151,7 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
             .join(Customer, Customer.id == Deal.customer_id)
             .where(
                 Deal.owner_id == me.id,
+                live_customer(),
                 Deal.stage.in_(open_stages),
                 Deal.expected_close >= monday,
                 Deal.expected_close <= monday + timedelta(days=6),
@@ -197,7 +199,7 @@ def _stalled(
     deals = s.execute(
         select(Deal, Customer)
         .join(Customer, Customer.id == Deal.customer_id)
-        .where(Deal.owner_id == me.id, Deal.stage.in_(open_stages))
+        .where(Deal.owner_id == me.id, live_customer(), Deal.stage.in_(open_stages))
     ).all()
     if not deals:
         return []
@@ -234,7 +236,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _quiet(ctx: Ctx, now: datetime) -> list[Quiet]:
     s, me = ctx.session, ctx.actor
-    mine = select(Customer.id).where(Customer.owner_id == me.id).scalar_subquery()
+    mine = select(Customer.id).where(Customer.owner_id == me.id, live_customer()).scalar_subquery()
     rows = s.execute(
         select(Interaction.customer_id, Interaction.occurred_at)
         .where(
@@ -280,7 +282,7 @@ def _birthdays(ctx: Ctx, today: date) -> list[Birthday]:
     rows = ctx.session.execute(
         select(Contact, Customer)
         .join(Customer, Customer.id == Contact.customer_id)
-        .where(Customer.owner_id == ctx.actor.id, Contact.birthday.is_not(None))
+        .where(Customer.owner_id == ctx.actor.id, live_customer(), Contact.birthday.is_not(None))
     ).all()
     found = []
     for contact, customer in rows:
@@ -301,8 +303,10 @@ def _team(ctx: Ctx, digest: Digest, y_start: datetime, y_end: datetime) -> None:
     moves = s.execute(
         select(StageChange, Deal)
         .join(Deal, Deal.id == StageChange.deal_id)
+        .join(Customer, Customer.id == Deal.customer_id)
         .where(
             Deal.owner_id.in_(list(by_id)),
+            live_customer(),
             StageChange.changed_at >= y_start,
             StageChange.changed_at < y_end,
         )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from crm_core.access import customer_filter
+from crm_core.access import customer_filter, live_customer
 from crm_core.context import Ctx
 from crm_core.models import Customer, Deal, Interaction, Reminder, ReminderStatus
 
@@ -86,7 +86,7 @@ def my_recent_customers(ctx: Ctx, *, limit: int = 5) -> list[Customer]:
         seen = [c.id for c in found]
         found += ctx.session.scalars(
             select(Customer)
-            .where(Customer.owner_id == ctx.actor.id, Customer.id.not_in(seen))
+            .where(Customer.owner_id == ctx.actor.id, live_customer(), Customer.id.not_in(seen))
             .order_by(Customer.created_at.desc(), Customer.id.desc())
             .limit(limit - len(found))
         )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.context import Ctx
-from crm_core.models import Deal
+from crm_core.models import Customer, Deal
 from crm_core.stages import Pipeline, Stage
 
 CENT = Decimal("0.01")
@@ -48,7 +48,9 @@ def pipeline_report(ctx: Ctx) -> PipelineReport:
     )
     if visible_owner_ids(ctx.actor) is None and ctx.actor.active:
         # The whole company: an index-only scan of ix_deals_stage_currency_amount.
-        stmt = select(*measures).where(Deal.stage.in_(open_names))
+        # Archived customers' deals are left out: a NOT IN over the few archived ones.
+        gone = select(Customer.id).where(Customer.archived_at.is_not(None))
+        stmt = select(*measures).where(Deal.stage.in_(open_names), Deal.customer_id.not_in(gone))
     else:
         # One book: start from the actor's customers. lower() (a no-op: stage names are stored
         # lower-case) keeps the planner off the stage indexes, which would scan every open deal.

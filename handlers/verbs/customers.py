@@ -78,9 +78,41 @@ def customer(req: Request) -> Reply:
     buttons = [
         Button.run(t("button.ask"), f"ask #{c.id}", "primary"),
         Button.run(t("button.deals"), f"deals #{c.id}"),
+        Button.run(t("button.edit"), f"edit customer #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
-    return Reply(title=c.name, fields=fields, sections=sections, buttons=buttons, shareable=True)
+    # The card lists contacts as lines, so one button: straight to the form when there is one
+    # contact, else the contacts as choices.
+    if len(card.contacts) == 1:
+        buttons.append(Button.run(t("button.edit_contact"), f"edit contact #{card.contacts[0].id}"))
+    elif card.contacts:
+        buttons.append(Button.run(t("button.edit_contact"), f"edit contact #{c.id} /"))
+    preamble = [_redirected(req)]
+    if c.archived_at is not None:
+        preamble.append(t("card.archived", id=c.id))
+        buttons = [Button.run(t("button.unarchive"), f"unarchive #{c.id}", "primary")]
+    return Reply(
+        text="\n".join(line for line in preamble if line),
+        title=c.name,
+        fields=fields,
+        sections=sections,
+        buttons=buttons,
+        shareable=True,
+    )
+
+
+def _redirected(req: Request) -> str:
+    """ "#31 ACME Inc was merged into #7 Acme" for each merged customer a lookup followed."""
+    return "\n".join(
+        req.t(
+            "merge.redirect",
+            old_id=r.old_id,
+            old_name=r.old_name,
+            new_id=r.new_id,
+            new_name=r.new_name,
+        )
+        for r in req.ctx.redirects
+    )
 
 
 def find(req: Request) -> Reply:
@@ -96,6 +128,7 @@ def find(req: Request) -> Reply:
             buttons=[Button.run(t("button.list_customers"), "customers")],
         )
     return Reply(
+        text=_redirected(req),
         title=t("find.title", query=req.args, count=len(hits)),
         items=[_customer_line(c) for c in hits],
         buttons=[Button.run(c.name, f"customer #{c.id}") for c in hits[:8]],

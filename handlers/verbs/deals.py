@@ -146,7 +146,8 @@ def move(req: Request) -> Reply:
         customer = resolve_customer(ctx, cust_q)
     if not deal_q:
         raise Invalid("usage.move")
-    deal = resolve_deal(ctx, deal_q, customer=customer)
+    # Only open deals are offered; a closed one is moved only when named exactly.
+    deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True)
     if len(parts) == 1 or not parts[1].strip():
         return Reply(
             text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),
@@ -154,6 +155,16 @@ def move(req: Request) -> Reply:
             status="info",
         )
     target = read_stage(ctx.pipeline, parts[1])
+    stage = ctx.pipeline.get(target)
+    if stage is not None and stage.lost and not (reason or "").strip() and deal.stage != target:
+        # Asked back with the deal as it was named ("Acme / Label printers pilot"), so the
+        # line to type names the same deal and not a namesake at another customer.
+        raise Invalid(
+            "error.lost_reason_missing",
+            title=deal.title,
+            named=parts[0].strip(),
+            stage=stage.name,
+        )
     change = svc.move_deal(ctx, deal, target, reason=reason)
     text = t(
         "move.done",

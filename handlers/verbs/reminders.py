@@ -25,7 +25,7 @@ _ME = re.compile(r"^(?:(?:me|myself)(?=\s|$)|我(?!们))\s*", re.I)
 _OTHER = re.compile(r"^@(\S+)\s*")
 _LEAD = re.compile(r"^(?:to|that|about)\s+", re.I)
 _ABOUT = re.compile(r"(?:\s+(?:about|re:?|for)\s+|\s*关于\s*)([^,，]+?)\s*$", re.I)
-# `1h`, `30 min`, `2 days`, `2小时`: a snooze length, from now.
+# `1h`, `30 min`, `2 days`, `2小时`: a snooze length, from now or the due time, whichever is later.
 _SPAN = re.compile(
     r"^(\d{1,3})\s*(m|mins?|minutes?|分钟?|h|hrs?|hours?|小时|个小时|d|days?|天)(?:后)?$", re.I
 )
@@ -59,14 +59,16 @@ def _read(ctx: Ctx, text: str, tz: ZoneInfo) -> TimePhrase:
     return phrase
 
 
-def _snooze_time(ctx: Ctx, text: str, tz: ZoneInfo) -> tuple[datetime, bool]:
+def _snooze_time(ctx: Ctx, text: str, tz: ZoneInfo, due_at: datetime) -> tuple[datetime, bool]:
+    """The new due time; a length counts from the later of now and `due_at`, never earlier."""
     m = _SPAN.match(to_simplified(text.strip()))
     if m is not None:
         unit = _UNITS[m.group(2)[0].lower()]
         amount = int(m.group(1))
         if amount == 0:
             raise Invalid("error.reminder_in_past")
-        return ctx.now() + timedelta(**{unit: amount}), True
+        # "1h" on a reminder due tomorrow means an hour after tomorrow's time, not an hour from now.
+        return max(ctx.now(), due_at) + timedelta(**{unit: amount}), True
     phrase = _read(ctx, text, tz)
     if phrase.rest.strip():
         raise Invalid("error.snooze_extra", extra=fmt.preview(phrase.rest, 40))
@@ -191,10 +193,11 @@ def snooze(req: Request) -> Reply:
             ],
             status="info",
         )
-    due, explicit = _snooze_time(ctx, rest, tz)
+    was = reminder.due_at
+    due, explicit = _snooze_time(ctx, rest, tz, was)
     r = svc.snooze(ctx, rid, due, explicit_time=explicit)
     return Reply(
-        text=t("snooze.done", id=r.id, when=when(t, r.due_at, tz)),
+        text=t("snooze.done", id=r.id, was=fmt.local_time(was, tz), when=when(t, r.due_at, tz)),
         buttons=[
             Button.run(t("button.change_time"), f"snooze #{r.id}"),
             Button.run(t("button.cancel"), f"cancel #{r.id}", "danger"),

@@ -350,3 +350,25 @@ def test_a_number_with_no_buttons_showing_says_so(testbot: TestBot) -> None:
     shown = session.handle("new customer Acme Logistics")
     beyond = str(len(shown.buttons) + 1)
     assert f"no button {beyond}" in (session.handle(beyond).text or "")
+
+
+def test_edit_contact_form_as_prompts(testbot: TestBot) -> None:
+    """`edit contact Dana Ruiz` asks field by field (Enter keeps), checks each, saves once."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "contact add Acme: Dana Ruiz, VP Ops")
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    first = session.handle("edit contact Dana Ruiz")
+    assert first.title == "Edit contact" and first.text == "Name [Dana Ruiz]"
+    assert session.handle("").text == "Title [VP Ops]"
+    assert session.handle("COO").text == "Email"
+    bad = session.handle("dana-at-acme")
+    assert bad.status == "error" and "dana@acme.example" in bad.text
+    assert session.handle("dana@acme.example").text == "Phone"
+    assert session.handle("").text.startswith("Birthday")
+    done = session.handle("May 3")
+    assert done.text == "Updated Dana Ruiz (Acme)."
+    assert {f.label: f.value for f in done.fields} == {
+        "Title": "VP Ops → COO",
+        "Email": "none → dana@acme.example",
+        "Birthday": "none → 05-03",
+    }

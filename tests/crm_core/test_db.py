@@ -11,7 +11,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -178,3 +192,64 @@ def test_database_errors_do_not_carry_note_text(tmp_path: Path) -> None:
             {"e": "t1", "n": "secret customer words"},
         )
     assert "secret customer words" not in str(err.value)
+
+
+def _one_row_in_every_table(engine: Engine) -> dict[str, int]:
+    """Insert one row into every table as the schema stands, each referencing the others' rows."""
+    meta = MetaData()
+    meta.reflect(engine)
+    ids: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table in meta.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            row: dict[str, object] = {}
+            for col in table.columns:
+                fks = list(col.foreign_keys)
+                if fks:
+                    if fks[0].column.table.name in ids:
+                        row[col.name] = ids[fks[0].column.table.name]
+                    continue
+                if col.primary_key or col.nullable or col.server_default is not None:
+                    continue
+                row[col.name] = _sample(col.type)
+            result = conn.execute(table.insert().values(**row))
+            if result.inserted_primary_key and result.inserted_primary_key[0] is not None:
+                ids[table.name] = int(result.inserted_primary_key[0])
+    return {t: 1 for t in ids}
+
+
+def _sample(kind: object) -> object:
+    if isinstance(kind, Enum) and kind.enums:
+        return kind.enums[0]
+    if isinstance(kind, DateTime):
+        return datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    if isinstance(kind, Date):
+        return datetime(2026, 1, 5).date()
+    if isinstance(kind, Boolean):
+        return False
+    if isinstance(kind, Numeric):
+        return 1
+    if isinstance(kind, Integer):
+        return 1
+    if isinstance(kind, JSON):
+        return {}
+    if isinstance(kind, LargeBinary):
+        return b"x"
+    return "x"
+
+
+def test_a_database_with_rows_in_every_table_upgrades_from_0008(empty_engine: Engine) -> None:
+    """Users upgrade databases full of rows: a migration that rebuilds a table others refer to
+    must keep every row and reference (an empty database hides that)."""
+    upgrade(empty_engine, "0008")
+    filled = _one_row_in_every_table(empty_engine)
+    assert {"customers", "deals", "interactions", "contacts"} <= set(filled)
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == head_revision()
+    with empty_engine.connect() as conn:
+        for table in filled:
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1, table
+        if empty_engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -79,8 +79,11 @@ def test_move_keeps_history_and_requires_lost_reason(testbot: TestBot) -> None:
         ("lead", "negotiation", None),
         ("negotiation", "lost", "price"),
     ]
-    # Reopening clears the close stamp and the reason.
-    testbot("alice", "move Fleet renewal to proposal")
+    # Reopening is a manager's move; it clears the close stamp and the reason.
+    rep = testbot("alice", "move Fleet renewal to proposal")
+    assert rep.status == "error" and "only a manager or an admin" in rep.text, rep.text
+    assert testbot.query(select(Deal.stage)) == ["lost"]
+    assert testbot("bob", "move Fleet renewal to proposal").status == "ok"
     (deal,) = testbot.query(select(Deal))
     assert (deal.stage, deal.closed_at, deal.lost_reason) == ("proposal", None, None)
 

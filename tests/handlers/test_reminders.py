@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from crm_core.models import AuditEntry, Reminder, ReminderStatus
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 
 
 def _rows(testbot: TestBot) -> list[Reminder]:
@@ -87,7 +87,8 @@ def test_list_snooze_done_cancel(testbot: TestBot) -> None:
         "Tomorrow 9:00",
         "Next Monday 9:00",
     ]
-    assert "2026-11-23 18:00" in testbot("alice", "snooze #1 3h").text
+    # due 17:00 (in 2h): 3h later counts from the due time, not from now (15:00).
+    assert "from 2026-11-23 17:00 to 2026-11-23 20:00" in testbot("alice", "snooze #1 3h").text
     assert "2026-11-24 09:00" in testbot("alice", "snooze #1 tomorrow 9:00").text
     bad = testbot("alice", "snooze #1 whenever")
     assert bad.status == "error" and "tomorrow 3pm" in bad.text
@@ -112,6 +113,23 @@ def test_list_snooze_done_cancel(testbot: TestBot) -> None:
         "reminder.done",
         "reminder.cancel",
     ]
+
+
+def test_snooze_never_moves_a_reminder_earlier(testbot: TestBot, clock: FakeClock) -> None:
+    """`snooze #1 1h` on a reminder due tomorrow 15:00 moves it to 16:00 and says from what."""
+    testbot("alice", "remind me tomorrow 3pm call Dana")
+    reply = testbot("alice", "snooze #1 1h")
+    assert reply.status == "ok"
+    assert "moved from 2026-11-24 15:00 to 2026-11-24 16:00 (UTC)" in reply.text
+    assert _rows(testbot)[0].due_at == datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+    # An overdue reminder: the length counts from now.
+    testbot("alice", "remind me in 1h call Ed")
+    clock.advance(hours=3)
+    assert "to 2026-11-23 19:00" in testbot("alice", "snooze #2 1h").text
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("wei", "提醒我明天下午3点给Dana打电话")
+    zh = testbot("wei", "推迟 #3 2小时")
+    assert "已从 2026-11-25 15:00 改到 2026-11-25 17:00" in zh.text
 
 
 def test_log_offers_a_follow_up_reminder(testbot: TestBot) -> None:

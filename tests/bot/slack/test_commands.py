@@ -259,3 +259,31 @@ async def test_too_long_and_foreign_buttons_explain_and_do_nothing(slack: SlackH
     foreign = await press(slack, {"action_id": "crm:0", "value": "garbage"})
     assert APOLOGY not in foreign["text"]
     assert slack.testbot.count(Interaction) == 0
+
+
+async def test_history_pages_with_the_more_button(slack: SlackHarness) -> None:
+    """`/crm history Acme` shows ten changes and a More button that shows the older ones."""
+    await slack.ask("new customer Acme")
+    for n in range(11):
+        await slack.ask(f"edit customer Acme: city C{n}")
+    first = await slack.ask("history Acme")
+    assert "C9 → C10" in blocks_text(first["blocks"])
+    older = await press(slack, button(first, "More"))
+    assert "none → C0" in blocks_text(older["blocks"])
+    assert "customer Acme created" in blocks_text(older["blocks"])
+    assert [b for b in buttons_of(older["blocks"]) if b["text"]["text"] == "More"] == []
+    zh = await slack.ask("历史 Acme")
+    assert "C9 → C10" in blocks_text(zh["blocks"])  # the alias; alice reads English
+
+
+async def test_reassign_by_a_manager_and_refused_to_a_rep(slack: SlackHarness) -> None:
+    """`/crm reassign Acme to @carol with deals` as bob; alice (a rep) is told who may."""
+    await slack.ask("new customer Acme")
+    await slack.ask("new deal Acme: Fleet renewal 48k")
+    refused = await slack.ask("reassign Acme to @carol")
+    assert "Only a manager or an admin" in refused["text"]
+    done = await slack.ask("reassign Acme to @carol with deals", user="bob")
+    assert done["text"].startswith("Acme now belongs to Carol (was Alice)")
+    assert "Alice → Carol" in blocks_text(done["blocks"])
+    owners = slack.testbot.query(select(Deal.owner_id))
+    assert owners == [slack.testbot.users["carol"]]

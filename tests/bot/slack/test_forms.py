@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Customer
+from crm_core.models import AuditEntry, Contact, Customer
 from tests.bot.slack.conftest import TEAM, SlackHarness, blocks_text
 
 
@@ -95,3 +95,37 @@ async def test_edit_customer_typed_and_in_chinese(slack: SlackHarness) -> None:
     again = await slack.ask("修改客户 Acme：城市 Denver")
     assert again["text"].startswith("Updated Acme.")
     assert slack.testbot.rows(select(Customer.city, Customer.industry)) == [("Denver", "logistics")]
+
+
+async def test_edit_contact_modal_prefilled_checked_and_saved(slack: SlackHarness) -> None:
+    """`/crm edit contact Dana Ruiz` opens the form prefilled; a bad email stays on its field."""
+    await slack.ask("new customer Acme")
+    await slack.ask("contact add Acme: Dana Ruiz, VP Ops")
+    status, _ = await slack.command("edit contact Dana Ruiz")
+    assert status == 200
+    view = (await slack.fake.wait("views.open"))[-1].params["view"]
+    assert view["callback_id"] == "crm_edit_contact"
+    assert view["title"]["text"] == "Edit contact"
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert "contact" not in blocks
+    assert blocks_text(view["blocks"]).startswith("*Contact*: Dana Ruiz · Acme")
+    assert blocks["title"]["initial_value"] == "VP Ops"
+
+    def state(**fields: str) -> dict[str, Any]:
+        return {n: {n: {"type": "plain_text_input", "value": v or None}} for n, v in fields.items()}
+
+    bad = state(name="Dana Ruiz", title="COO", email="dana-at-acme", phone="", birthday="")
+    status, body = await submit(slack, view, bad, "V1")
+    errors = json.loads(body)["errors"]
+    assert set(errors) == {"email"} and "dana@acme.example" in errors["email"]
+    answered = len(slack.fake.named("response"))
+    good = state(name="Dana Ruiz", title="COO", email="dana@acme.example", phone="", birthday="")
+    status, body = await submit(slack, view, good, "V1")
+    assert status == 200 and body == ""
+    answer = (await slack.fake.wait("response", answered + 1))[-1].params
+    assert answer["text"].startswith("Updated Dana Ruiz (Acme).")
+    assert slack.testbot.rows(select(Contact.title, Contact.email)) == [
+        ("COO", "dana@acme.example")
+    ]
+    done = await slack.ask("修改联系人 Dana：电话 +1 617 555 0101")
+    assert done["text"].startswith("Updated Dana Ruiz (Acme).")

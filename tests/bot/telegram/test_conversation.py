@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Customer
+from crm_core.models import AuditEntry, Contact, Customer
 from tests.bot.telegram.conftest import GROUP, TG, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
@@ -74,3 +74,48 @@ async def test_a_form_in_a_group_is_sent_to_the_private_chat(
     calls = await fake_api.wait_for("sendMessage", 1, chat_id=GROUP)
     assert "private chat" in parse_html(str(calls[0].params["text"]))[0]
     assert "Logged" in await _say(tg, fake_api, "log Acme: in private, no form pending")
+
+
+async def test_edit_contact_step_by_step(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
+    """/edit_contact Dana: each field with a Keep button, a bad phone refused, saved once."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "contact add Acme: Dana Ruiz, VP Ops")
+    assert "Name? Type it." in await _say(tg, fake_api, "/edit_contact Dana")
+    assert "Title?" in await _press(tg, fake_api, "Keep: Dana Ruiz")
+    assert "Email?" in await _say(tg, fake_api, "COO")
+    assert "Phone?" in await _press(tg, fake_api, "Skip")
+    assert "does not look like a phone" in await _say(tg, fake_api, "12")
+    assert "Birthday?" in await _say(tg, fake_api, "+1 617 555 0101")
+    card = await _say(tg, fake_api, "1984-05-03")
+    assert card.startswith("Save these changes?") and "COO" in card
+    done = await _press(tg, fake_api, "Save")
+    assert done.startswith("Updated Dana Ruiz (Acme).")
+    assert testbot.rows(select(Contact.title, Contact.phone)) == [("COO", "+1 617 555 0101")]
+    updates = testbot.query(select(AuditEntry.id).where(AuditEntry.action == "contact.update"))
+    assert len(updates) == 1
+
+
+async def test_history_more_button(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
+    """/history Acme answers ten changes; More shows the older ones; 历史 is the same verb."""
+    testbot("alice", "new customer Acme")
+    for n in range(11):
+        testbot("alice", f"edit customer Acme: city C{n}")
+    first = await _say(tg, fake_api, "/history Acme")
+    assert "C9 → C10" in first and "created" not in first
+    older = await _press(tg, fake_api, "More")
+    assert "none → C0" in older and "customer Acme created" in older
+    # The Chinese alias; the answer is in the reader's language (alice reads English).
+    assert "C9 → C10" in await _say(tg, fake_api, "历史 Acme")
+
+
+async def test_reassign_refused_to_a_rep_then_done_by_the_manager(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """/reassign as alice says who may; bob's /reassign answers with before → after."""
+    testbot("alice", "new customer Acme")
+    assert "Only a manager or an admin" in await _say(tg, fake_api, "/reassign Acme to @carol")
+    before = len([c for c in fake_api.of("sendMessage") if c.params.get("chat_id") == TG["bob"]])
+    await tg.say(TG["bob"], "/reassign Acme to @carol")
+    calls = await fake_api.wait_for("sendMessage", before + 1, chat_id=TG["bob"])
+    assert "Acme now belongs to Carol" in parse_html(str(calls[before].params["text"]))[0]
+    assert testbot.rows(select(Customer.owner_id)) == [(testbot.users["carol"],)]

@@ -1,0 +1,148 @@
+"""Merging a duplicate customer into another: the preview, then one locked unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from crm_core import audit, note_outbox
+from crm_core.access import ensure_customer_access
+from crm_core.context import Ctx
+from crm_core.db import lock_for_update
+from crm_core.errors import Invalid, PermissionDenied
+from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, Role, User
+
+# What moves from the merged customer to the one kept, by the name the preview gives it.
+MOVED: dict[str, Any] = {
+    "contacts": Contact,
+    "deals": Deal,
+    "notes": Interaction,
+    "reminders": Reminder,
+}
+# Fields the survivor keeps, unless empty: then the merged customer's value fills them.
+FIELDS = ("industry", "city")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field both customers fill differently: `kept` wins, `dropped` is the other's."""
+
+    field: str
+    kept: str
+    dropped: str
+
+
+@dataclass
+class MergePlan:
+    """What merging `loser` into `survivor` does: counts that move, conflicts, fields filled."""
+
+    loser: Customer
+    survivor: Customer
+    moves: dict[str, int]
+    conflicts: list[Conflict] = field(default_factory=list)
+    # Empty fields of the survivor the loser's values fill ({"city": "Boston"}).
+    filled: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+def check_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> None:
+    """Refuse what no merge may do; both customers were resolved through the visibility filter."""
+    if ctx.actor.role == Role.rep:
+        raise PermissionDenied("error.merge_not_allowed")
+    # Resolution already hid what the actor cannot see; this is the second, in-service check.
+    ensure_customer_access(ctx.actor, loser)
+    ensure_customer_access(ctx.actor, survivor)
+    if loser.id == survivor.id:
+        raise Invalid("error.merge_self", id=loser.id, name=loser.name)
+    for c in (loser, survivor):
+        if c.merged_into is not None:
+            raise Invalid("error.merge_tombstone", id=c.id, name=c.name, into=c.merged_into)
+
+
+def _owner_name(ctx: Ctx, user_id: int) -> str:
+    user = ctx.session.get(User, user_id)
+    return user.name if user is not None else f"#{user_id}"
+
+
+def plan_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
+    """The preview of merging `loser` into `survivor`; writes nothing."""
+    check_merge(ctx, loser, survivor)
+    moves = {}
+    for label, model in MOVED.items():
+        where = [model.customer_id == loser.id]
+        if model is Interaction:
+            where.append(Interaction.deleted_at.is_(None))
+        moves[label] = int(
+            ctx.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        )
+    plan = MergePlan(loser, survivor, moves)
+    if loser.name != survivor.name:
+        plan.conflicts.append(Conflict("name", survivor.name, loser.name))
+    if loser.owner_id != survivor.owner_id:
+        plan.conflicts.append(
+            Conflict("owner", _owner_name(ctx, survivor.owner_id), _owner_name(ctx, loser.owner_id))
+        )
+    for name in FIELDS:
+        kept, other = getattr(survivor, name), getattr(loser, name)
+        if not other or kept == other:
+            continue
+        if kept:
+            plan.conflicts.append(Conflict(name, kept, other))
+        else:
+            plan.filled[name] = other
+    plan.tags = sorted(set(survivor.tags) | set(loser.tags))
+    return plan
+
+
+def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
+    """Merge `loser` into `survivor` in the caller's unit of work; returns what was done.
+
+    Both rows are locked (lowest id first, so two merges of one pair queue up instead of
+    deadlocking) and checked again after the lock: a second Confirm finds a tombstone.
+    """
+    for c in sorted((loser, survivor), key=lambda c: c.id):
+        lock_for_update(ctx.session, c)
+    plan = plan_merge(ctx, loser, survivor)
+    s = ctx.session
+    moved_ids: dict[str, list[int]] = {}
+    for label, model in MOVED.items():
+        ids = list(s.scalars(select(model.id).where(model.customer_id == loser.id)))
+        moved_ids[label] = ids
+        if ids:
+            s.execute(
+                update(model)
+                .where(model.customer_id == loser.id)
+                .values(customer_id=survivor.id)
+                .execution_options(synchronize_session=False)
+            )
+    # The index files each note under its customer: owe it every moved note, as undo/edit do.
+    note_outbox.enqueue(s, moved_ids["notes"], now=ctx.now())
+    # Earlier merges into the loser now point at the survivor: a tombstone is one hop away.
+    earlier = list(s.scalars(select(Customer.id).where(Customer.merged_into == loser.id)))
+    if earlier:
+        s.execute(
+            update(Customer)
+            .where(Customer.merged_into == loser.id)
+            .values(merged_into=survivor.id)
+            .execution_options(synchronize_session=False)
+        )
+    before = audit.snapshot(survivor)
+    for name, value in plan.filled.items():
+        setattr(survivor, name, value)
+    survivor.tags = plan.tags
+    survivor.updated_at = ctx.now()
+    entry = audit.record(s, ctx.actor, "customer.merge", survivor, before)
+    entry.changes = {
+        **entry.changes,
+        "merged": [None, loser.id],
+        "moved": [None, moved_ids],
+        "repointed": [None, earlier],
+    }
+    gone_before = audit.snapshot(loser)
+    loser.merged_into = survivor.id
+    loser.updated_at = ctx.now()
+    audit.record(s, ctx.actor, "customer.merged", loser, gone_before)
+    s.expire_all()
+    return plan

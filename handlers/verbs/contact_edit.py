@@ -1,0 +1,208 @@
+"""Editing a contact: typed (`edit contact Dana Ruiz: phone +1 617 555 0101`) or as a form."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from crm_core.errors import Invalid
+from crm_core.models import Contact
+from crm_core.resolve import resolve_any_contact, resolve_contact, resolve_customer
+from crm_core.services import contacts as svc
+from handlers import format as fmt
+from handlers.args import Arg, Kind, option_words
+from handlers.forms import FieldKind, Form, FormField, FormRequest
+from handlers.grammar import split_colon, split_commas
+from handlers.i18n import Translator
+from handlers.registry import Verb
+from handlers.reply import Button, Field, OpenForm, Reply
+from handlers.request import Request
+
+EDIT_CONTACT_ARGS = (
+    Arg("contact", Kind.name),
+    Arg("name", Kind.text, optional=True, sep=": ", keyword="name", also=("姓名", "名字")),
+    Arg("title", Kind.text, optional=True, sep=", ", keyword="title", also=("职位", "职务")),
+    Arg("email", Kind.text, optional=True, sep=", ", keyword="email", also=("邮箱", "电子邮件")),
+    Arg("phone", Kind.text, optional=True, sep=", ", keyword="phone", also=("电话", "手机")),
+    Arg(
+        "birthday",
+        Kind.day,
+        optional=True,
+        sep=", ",
+        keyword="birthday",
+        also=("born", "bday", "生日"),
+    ),
+)
+_WORDS = option_words(EDIT_CONTACT_ARGS)
+# One part of the body: a field word, an optional colon, then its value.
+_PART = re.compile(
+    r"^(" + "|".join(re.escape(w) for w in sorted(_WORDS, key=len, reverse=True)) + r")"
+    r"(?:\s*[:：]\s*|\s+|$)(.*)$",
+    re.I | re.S,
+)
+# `Acme / Dana`: a customer, then a contact of it.
+_NARROW = re.compile(r"\s+/\s*|\s*/\s+|\s*／\s*")
+
+
+def _said(t: Translator, value: Any) -> str:
+    if isinstance(value, date):
+        return fmt.birthday(value)
+    return str(value or "") or t("card.none")
+
+
+def _edited(t: Translator, contact: Contact, changed: dict[str, tuple[Any, Any]]) -> Reply:
+    """What an edit answers: each changed field, before and after."""
+    open_card = Button.run(t("button.open"), f"customer #{contact.customer_id}", "primary")
+    if not changed:
+        return Reply(
+            text=t("edit_contact.unchanged", name=contact.name),
+            buttons=[open_card],
+            status="info",
+        )
+    return Reply(
+        text=t("edit_contact.done", name=contact.name, customer=contact.customer.name),
+        fields=[
+            Field(t(f"field.contact_{key}"), f"{_said(t, before)} → {_said(t, after)}")
+            for key, (before, after) in changed.items()
+        ],
+        buttons=[open_card],
+    )
+
+
+def _current(contact: Contact) -> OpenForm:
+    return OpenForm(
+        EDIT_CONTACT_FORM.name,
+        {
+            "contact": contact.id,
+            "name": contact.name,
+            "title": contact.title or "",
+            "email": contact.email or "",
+            "phone": contact.phone or "",
+            "birthday": fmt.birthday(contact.birthday) if contact.birthday else "",
+        },
+        {"contact": f"{contact.name} · {contact.customer.name}"},
+        settled=("contact",),
+    )
+
+
+def _which(req: Request, head: str) -> Contact | Reply:
+    """The contact the head names; `Acme /` alone offers that customer's contacts."""
+    t, ctx = req.t, req.ctx
+    parts = _NARROW.split(head, maxsplit=1)
+    if len(parts) == 1:
+        return resolve_any_contact(ctx, head)
+    customer = resolve_customer(ctx, parts[0])
+    if parts[1].strip():
+        return resolve_contact(ctx, customer, parts[1])
+    contacts = sorted(customer.contacts, key=lambda c: c.id)
+    if not contacts:
+        raise Invalid("error.edit_contact_none", customer=customer.name)
+    return Reply(
+        text=t("edit_contact.pick", customer=customer.name),
+        buttons=[Button.run(c.name, f"edit contact #{c.id}") for c in contacts[:20]],
+        status="info",
+    )
+
+
+def _values(t: Translator, body: str) -> dict[str, str]:
+    """`phone +1 617, title VP Ops` as {field: value}; an unknown field says what to type."""
+    values: dict[str, str] = {}
+    for part in split_commas(body):
+        m = _PART.match(part)
+        if m is None:
+            raise Invalid(
+                "error.edit_contact_field",
+                field=fmt.preview(part, 30),
+                usage=t("usage.edit_contact"),
+            )
+        values[_WORDS[m.group(1).casefold()]] = m.group(2).strip()
+    if not values:
+        raise Invalid("usage.edit_contact")
+    # Typed, an empty field is a slip rather than a wish to clear it (the form clears).
+    for key, value in values.items():
+        if not value:
+            raise Invalid("error.option_empty", option=key, usage=t("usage.edit_contact"))
+    return values
+
+
+def edit_contact(req: Request) -> Reply:
+    """`edit contact Dana Ruiz: phone …, title …`; the name alone opens the form."""
+    t, ctx = req.t, req.ctx
+    head, body = split_colon(req.args)
+    if not head.strip():
+        raise Invalid("usage.edit_contact")
+    # The fields are read first: a mistyped field is answered before any lookup.
+    values = _values(t, body) if body is not None else None
+    found = _which(req, head)
+    if isinstance(found, Reply):
+        return found
+    if values is None:
+        return Reply(text=t("usage.edit_contact"), status="info", form=_current(found))
+    changed = svc.update_contact(ctx, found, **values)
+    return _edited(t, found, changed)
+
+
+def submit_edit_contact(req: FormRequest) -> Reply:
+    """The edit contact form: each field checked by the service, then one audited update."""
+    ctx = req.ctx
+    checks = req.checks()
+    contact = None
+    if req.values.get("contact"):
+        contact = checks.run("contact", resolve_any_contact, ctx, f"#{req.values['contact']}")
+    else:
+        checks.fail("contact", Invalid("error.contact_name_needed"))
+    checks.run("name", svc.check_contact_name, req.text("name"))
+    checks.run("title", svc.check_title, req.text("title"))
+    checks.run("email", svc.check_email, req.text("email"))
+    checks.run("phone", svc.check_phone, req.text("phone"))
+    checks.run("birthday", svc.check_birthday, req.text("birthday"))
+    checks.done()
+    assert contact is not None
+    changed = svc.update_contact(
+        ctx,
+        contact,
+        name=req.text("name"),
+        title=req.text("title"),
+        email=req.text("email"),
+        phone=req.text("phone"),
+        birthday=req.text("birthday"),
+    )
+    return _edited(req.t, contact, changed)
+
+
+EDIT_CONTACT_FORM = Form(
+    "edit_contact",
+    title="form.edit_contact.title",
+    submit_label="form.edit_customer.submit",
+    confirm="form.edit_customer.confirm",
+    run=submit_edit_contact,
+    fields=(
+        FormField("contact", "form.edit_contact.contact", FieldKind.record, required=True),
+        FormField("name", "field.contact_name", required=True, max_length=200),
+        FormField("title", "field.contact_title", max_length=200),
+        FormField("email", "field.contact_email", max_length=320),
+        FormField("phone", "field.contact_phone", max_length=64),
+        FormField("birthday", "field.contact_birthday", hint="form.edit_contact.birthday_hint"),
+    ),
+)
+
+
+# Where these verbs come in help: right after contact add.
+ORDER = 21
+VERBS = [
+    Verb(
+        "edit contact",
+        edit_contact,
+        args=EDIT_CONTACT_ARGS,
+        examples=(
+            "edit contact Dana Ruiz: phone +1 617 555 0101, title VP Operations",
+            "edit contact Acme / Dana",
+            "修改联系人 王芳：电话 13800138000，生日 5月3日",
+        ),
+        writes=True,
+        aliases=("修改联系人", "编辑联系人", "修改联络人", "update contact"),
+        menu="edit_contact",
+        form=EDIT_CONTACT_FORM,
+    ),
+]

@@ -1,0 +1,68 @@
+"""reassign: hand a customer (and its open deals) to a colleague."""
+
+from __future__ import annotations
+
+import re
+
+from crm_core.errors import Invalid
+from crm_core.resolve import resolve_customer, resolve_user
+from crm_core.services.reassign import reassign_customer
+from handlers.args import Arg, Kind
+from handlers.registry import Verb
+from handlers.reply import Button, Field, Reply
+from handlers.request import Request
+
+# `Acme to @bob with deals`, `华东物流 给 @bob 连同商机`, `华东物流 @bob`.
+_LINE = re.compile(
+    r"^(?P<customer>.+?)\s*(?:\s(?:to)\s+|给|→)?\s*@(?P<user>[^\s@]+)"
+    r"(?P<deals>\s+(?:with\s+(?:its\s+)?(?:open\s+)?deals|连同商机|和商机|含商机))?\s*$",
+    re.I | re.S,
+)
+_TO = re.compile(r"^(?P<customer>.+?)\s+to\s+(?P<user>\S+)(?P<deals>\s+with\s+deals)?\s*$", re.I)
+
+
+def reassign(req: Request) -> Reply:
+    """`reassign Acme to @bob [with deals]`: managers within their team, admins anyone."""
+    t, ctx = req.t, req.ctx
+    m = _LINE.match(req.args.strip()) or _TO.match(req.args.strip())
+    if m is None:
+        raise Invalid("usage.reassign")
+    customer = resolve_customer(ctx, m.group("customer").strip())
+    owner = resolve_user(ctx, m.group("user"))
+    done = reassign_customer(ctx, customer, owner, with_deals=bool(m.group("deals")))
+    text = t(
+        "reassign.done",
+        customer=customer.name,
+        new=done.new_owner.name,
+        old=done.old_owner.name,
+    )
+    if done.deals:
+        text += " " + t("reassign.deals", count=len(done.deals))
+    return Reply(
+        text=text,
+        fields=[Field(t("field.owner"), f"{done.old_owner.name} → {done.new_owner.name}")],
+        buttons=[Button.run(t("button.open"), f"customer #{customer.id}", "primary")],
+    )
+
+
+# Where these verbs come in help: after the customer edits.
+ORDER = 16
+VERBS = [
+    Verb(
+        "reassign",
+        reassign,
+        args=(
+            Arg("customer", Kind.name),
+            Arg("owner", Kind.user, sep=" to "),
+            Arg("deals", Kind.choice, optional=True, choices=("with deals",)),
+        ),
+        examples=(
+            "reassign Acme to @bob",
+            "reassign Acme to @bob with deals",
+            "转给 华东物流 给 @bob",
+        ),
+        writes=True,
+        aliases=("转给", "重新分配", "转交客户"),
+        menu="reassign",
+    ),
+]
