@@ -7,21 +7,20 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from sqlalchemy import func, select
 
-from bot.bootstrap import App, build
-from bot.console import PLATFORM, ConsoleSession, render_text, terminal_safe
-from crm_core import db
+# Only what every command needs loads here: `crmbot --help` must not wait for SQLAlchemy,
+# Chroma or the embedding model. Each command imports the rest when it runs.
+from bot.console.render import render_text, terminal_safe
 from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
-from crm_core.models import Customer, User
-from crm_core.resolve import find_user
-from crm_core.services.users import add_user
-from crm_core.settings import Settings
 from handlers.i18n import Translator
 from handlers.reply import Command
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from crm_core.settings import Settings
 
 DEMO_CUSTOMERS = 60
 DEMO_SEED = 7
@@ -33,7 +32,35 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _missing_sqlite(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 def _app(settings: Settings, **kwargs: object) -> App:
+    from bot.bootstrap import build
+
+    missing = _missing_sqlite(str(kwargs.get("database_url") or settings.resolved_database_url()))
+    if missing is not None:
+        # Opening it would leave an empty file behind that every later command finds "empty".
+        demo = (settings.data_dir / "demo.sqlite").exists()
+        _fail(
+            f"No database at {missing}. "
+            + (
+                "The demo's database is in this folder: add --demo (e.g. crmbot run --demo "
+                '--as alice "customer Acme").'
+                if demo
+                else "Create one with `crmbot db upgrade`, or try the demo: crmbot console --demo."
+            )
+        )
     try:
         return build(settings, **kwargs)  # type: ignore[arg-type]
     except (SchemaOutOfDate, StagesMismatch) as exc:
@@ -42,6 +69,9 @@ def _app(settings: Settings, **kwargs: object) -> App:
 
 
 def _user_id(app: App, who: str) -> int:
+    from crm_core import db
+    from crm_core.resolve import find_user
+
     try:
         with db.unit_of_work(app.session_factory) as session:
             return find_user(session, who).id
@@ -55,6 +85,10 @@ def _user_id(app: App, who: str) -> int:
 @click.pass_context
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
+    from pydantic import ValidationError
+
+    from crm_core.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -92,7 +126,19 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         app = _app(settings)
     if not who:
         _fail("Say who you are: crmbot console --as alice")
-    session = ConsoleSession(app.dispatcher, _user_id(app, who or ""))
+    from bot.console.notifier import ConsoleNotifier
+    from bot.console.pings import ReminderPings
+    from bot.console.session import ConsoleSession
+    from bot.scheduling import console_reminders
+
+    user_id = _user_id(app, who or "")
+    session = ConsoleSession(app.dispatcher, user_id)
+
+    # The person's reminders ping here, between prompts (others' are left to `serve`).
+    notifier = ConsoleNotifier(write=session.notice)
+    job = console_reminders(app.dispatcher, user_id, notifier)
+    pings = ReminderPings(job, settings.reminder_interval_seconds)
+    pings.start()
     worker = None
     if sys.stdin.isatty():
         from retrieval.worker import IndexWorker
@@ -105,11 +151,18 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
     try:
         session.loop(sys.stdin, sys.stdout)
     finally:
+        pings.stop()
         if worker is not None:
             worker.stop(timeout=2)
 
 
 def _demo_app(settings: Settings) -> App:
+    from sqlalchemy import func, select
+
+    from bot.bootstrap import build
+    from crm_core import db
+    from crm_core.models import Customer
+
     url = settings.database_url or f"sqlite:///{(settings.data_dir / 'demo.sqlite').resolve()}"
     # The demo's notes get an index of their own: never mixed with the real database's.
     settings = settings.model_copy(
@@ -131,14 +184,18 @@ def _demo_app(settings: Settings) -> App:
     return app
 
 
+DEMO_HELP = "Use the demo database and index (as `console --demo` does)."
+
+
 @main.command()
 @click.option("--as", "who", required=True, help="Act as this user (handle, email or name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.argument("text")
 @click.pass_obj
-def run(settings: Settings, who: str, as_json: bool, text: str) -> None:
+def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> None:
     """Run one command and print the reply."""
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     reply = app.dispatcher.dispatch(Command(_user_id(app, who), "cli", text=text))
     if as_json:
         click.echo(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
@@ -177,7 +234,11 @@ def serve(settings: Settings, only: tuple[str, ...]) -> None:
 @click.pass_obj
 def link_code(settings: Settings, who: str, admin: str | None) -> None:
     """Print a one-time code that links WHO's Telegram account (first line: the code alone)."""
-    from crm_core.models import Role, utcnow
+    from sqlalchemy import select
+
+    from crm_core import db
+    from crm_core.models import Role, User, utcnow
+    from crm_core.resolve import find_user
     from crm_core.services.link_codes import CODE_TTL, create_link_code
 
     app = _app(settings)
@@ -236,6 +297,7 @@ def import_(
     settings: Settings, path: Path | None, mapping: Path | None, data_dir: Path | None
 ) -> None:
     """Import a JSON Lines file, or CSV files with --mapping (idempotent; all or nothing)."""
+    from crm_core import db
     from crm_core.exchange import ImportFailed, import_jsonl
 
     if mapping is not None:
@@ -261,6 +323,7 @@ def import_(
 
 
 def _import_csv(settings: Settings, mapping: Path, data_dir: Path) -> None:
+    from crm_core import db
     from crm_core.csv_import import MappingFailed, import_csv
 
     app = _app(settings)
@@ -281,6 +344,7 @@ def _import_csv(settings: Settings, mapping: Path, data_dir: Path) -> None:
 @click.pass_obj
 def export(settings: Settings, path: str) -> None:
     """Export everything as JSON Lines (`-` for standard output)."""
+    from crm_core import db
     from crm_core.exchange import export_jsonl
 
     app = _app(settings)
@@ -318,6 +382,9 @@ def user_add(
     locale: str | None,
 ) -> None:
     """Create a user."""
+    from crm_core import db
+    from crm_core.services.users import add_user
+
     app = _app(settings)
     try:
         with db.unit_of_work(app.session_factory) as session:
@@ -340,6 +407,11 @@ def user_add(
 @click.pass_obj
 def user_list(settings: Settings) -> None:
     """List users."""
+    from sqlalchemy import select
+
+    from crm_core import db
+    from crm_core.models import User
+
     app = _app(settings)
     with db.unit_of_work(app.session_factory) as session:
         for u in session.scalars(select(User).order_by(User.external_id)):
@@ -428,6 +500,8 @@ def db_group() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Bring the database schema up to date."""
+    from crm_core import db
+
     engine = db.make_engine(settings.resolved_database_url())
     db.upgrade(engine)
     click.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -437,11 +511,13 @@ def db_upgrade(settings: Settings) -> None:
 @click.pass_obj
 def db_current(settings: Settings) -> None:
     """Show the schema revision of the database and of the code."""
+    from crm_core import db
+
     engine = db.make_engine(settings.resolved_database_url())
     click.echo(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
 
 
-__all__ = ["PLATFORM", "main"]
+__all__ = ["main"]
 
 
 @main.command()
@@ -451,6 +527,7 @@ __all__ = ["PLATFORM", "main"]
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (one line per question in --batch)."
 )
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.argument("question", required=False)
 @click.pass_obj
 def ask(
@@ -459,12 +536,13 @@ def ask(
     customer: str | None,
     batch: Path | None,
     as_json: bool,
+    demo: bool,
     question: str | None,
 ) -> None:
     """Answer a question from the notes: crmbot ask --as alice --customer Acme "pricing?"."""
     from bot.asking import AskInputError, answer_json, ask_error, ask_one, batch_lines
 
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     if batch is not None:
         if question or who or customer:
             _fail("With --batch, questions come from the file: drop --as, --customer and QUESTION.")
@@ -619,12 +697,13 @@ def index_group() -> None:
 
 @index_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--demo", is_flag=True, help=DEMO_HELP)
 @click.pass_obj
-def index_status(settings: Settings, as_json: bool) -> None:
+def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
     """How far the note index is behind the database."""
     from datetime import UTC, datetime
 
-    app = _app(settings)
+    app = _demo_app(settings) if demo else _app(settings)
     index = app.notes()
     st = index.indexer.status()
     now = datetime.now(UTC)
@@ -691,6 +770,7 @@ def report(
     """A report as the user sees it: --from/--to filter close dates (forecast: expected close)."""
     from datetime import timedelta
 
+    from crm_core import db
     from crm_core.analytics.activity import activity
     from crm_core.analytics.as_json import Report, report_json
     from crm_core.analytics.cycle import cycle
@@ -699,6 +779,7 @@ def report(
     from crm_core.analytics.periods import ALL_TIME, between, parse_period
     from crm_core.analytics.scope import Dim
     from crm_core.analytics.win_rate import win_rate
+    from crm_core.models import User
 
     if dim and name not in ("win-rate", "cycle"):
         _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")

@@ -17,6 +17,7 @@ from crm_core.models import Customer, Deal, OwnerNotice, Reminder, StageChange, 
 from crm_core.services.digests import build_digest
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
+from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
     alert_reply,
@@ -252,3 +253,32 @@ def scheduler_component(
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)
+
+
+def console_reminders(
+    dispatcher: Dispatcher,
+    user_id: int,
+    notifier: Notifier,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> ReminderDispatcher:
+    """The console's reminder job: only the signed-in person's reminders, printed to them."""
+    settings = dispatcher.settings or Settings()
+    clock = clock or dispatcher.clock
+    hub = NotifierHub(dispatcher.session_factory, [notifier])
+    delivery = Delivery(
+        dispatcher.session_factory,
+        hub,
+        dispatcher.pipeline,
+        clock=clock,
+        alert_locale=settings.default_locale,
+        context=dispatcher.context,
+    )
+    return ReminderDispatcher(
+        dispatcher.session_factory,
+        delivery.reminder,
+        clock=clock,
+        work_hours=WorkHours.parse(settings.work_hours),
+        report=delivery.report,
+        owner_ids=[user_id],
+    )

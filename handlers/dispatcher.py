@@ -151,6 +151,13 @@ class Dispatcher:
             return Reply(text=self.message(exc, t), status="error")
 
     def _unknown(self, text: str, t: Translator) -> Reply:
+        if text.isdigit():
+            # A number pressed with no buttons showing (or beyond the last one): not a verb.
+            return Reply(
+                text=t("error.no_buttons", number=text),
+                status="error",
+                buttons=[Button.run(t("button.help"), "help")],
+            )
         first = text.split()[0] if text.split() else text
         forms = {f: v.name for v in self.registry for f in (v.name, *v.aliases)}
         best = process.extractOne(first.lower(), list(forms), scorer=fuzz.ratio, score_cutoff=60)

@@ -6,7 +6,7 @@ import functools
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
@@ -16,8 +16,11 @@ from crm_core.models import Customer, Interaction
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences, coverage
 from retrieval.question import QuestionShape, shape_of, shape_words
-from retrieval.search import NoteHit, NoteSearch, SearchResult
 from retrieval.tokens import normalize, tokens
+
+if TYPE_CHECKING:
+    # Only named in annotations: importing search (numpy, Chroma) is left to whoever opens it.
+    from retrieval.search import NoteHit, NoteSearch, SearchResult
 
 log = logging.getLogger(__name__)
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import unit_of_work
 from crm_core.settings import Settings
-from retrieval.ask import Asker
-from retrieval.embedders import Embedder, load_embedder
-from retrieval.indexer import Indexer
-from retrieval.search import NoteSearch
-from retrieval.store import DenseIndex, open_client
+
+if TYPE_CHECKING:
+    # Chroma, numpy and langchain load when the index is first opened, not at start-up.
+    from retrieval.ask import Asker
+    from retrieval.embedders import Embedder
+    from retrieval.indexer import Indexer
+    from retrieval.search import NoteSearch
+    from retrieval.store import DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,12 @@ def open_index(
     inline_drain: bool = True,
 ) -> NoteIndex:
     """Open the configured note index (nothing is embedded or downloaded here)."""
+    from retrieval.ask import Asker
+    from retrieval.embedders import load_embedder
+    from retrieval.indexer import Indexer
+    from retrieval.search import NoteSearch
+    from retrieval.store import DenseIndex, open_client
+
     embedder = embedder or load_embedder(settings.embeddings)
     index_dir = settings.resolved_index_dir()
     if client is None:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import ColumnElement, Engine, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.audit import record
@@ -108,8 +108,12 @@ class ReminderDispatcher:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         backoff: tuple[timedelta, ...] = BACKOFF,
+        owner_ids: Collection[int] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Only these people's reminders (the console delivers to the person at the keyboard and
+        # leaves everyone else's to `serve`); None claims everyone's.
+        self.owner_ids = None if owner_ids is None else frozenset(owner_ids)
         self.deliver = deliver
         self.clock = clock
         self.work_hours = work_hours or WorkHours()
@@ -131,12 +135,14 @@ class ReminderDispatcher:
         """Claim up to one batch of due reminders; returns them and how many were held back."""
         now = self.clock()
         unclaimed = or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now)
-        due_now = (
+        due_now: tuple[ColumnElement[bool], ...] = (
             Reminder.status == ReminderStatus.pending,
             Reminder.due_at <= now,
             or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
             unclaimed,
         )
+        if self.owner_ids is not None:
+            due_now = (*due_now, Reminder.owner_id.in_(self.owner_ids))
         with unit_of_work(self.session_factory) as s:
             candidates = select(Reminder.id).where(*due_now).order_by(Reminder.due_at, Reminder.id)
             candidates = candidates.limit(self.batch)

@@ -73,3 +73,13 @@ def test_documented_values_are_the_defaults(
     assert uncommented.pipeline_stages() == default.pipeline_stages()
     derived = {"database_url", "stages"}
     assert uncommented.model_dump(exclude=derived) == default.model_dump(exclude=derived)
+
+
+def test_the_readme_settings_table_names_every_setting() -> None:
+    """Each setting appears in the README's Configuration table, not just somewhere in prose."""
+    readme = (ENV_EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
+    missing = [_env_name(f) for f in Settings.model_fields if _env_name(f) not in named]
+    assert not missing, f"add to the README's Configuration table: {missing}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import TextIO
 
 from bot.console.forms import FormPrompts
@@ -24,6 +26,22 @@ class ConsoleSession:
         self.buttons: list[Button] = []
         # The form being filled in, prompt by prompt, if any.
         self.form: FormPrompts | None = None
+        # Replies and background pings take turns on the terminal.
+        self._lock = threading.Lock()
+        self._out: TextIO | None = None
+        # The prompt showing while the person types, if any (a ping reprints it).
+        self._prompt: str | None = None
+
+    def notice(self, text: str) -> None:
+        """Print a background message (a reminder) between prompts, never inside a reply."""
+        with self._lock:
+            out = self._out or sys.stdout
+            if self._prompt is not None:
+                out.write("\n")
+            out.write(text)
+            if self._prompt is not None:
+                out.write(self._prompt)
+            out.flush()
 
     def handle(self, line: str) -> Reply:
         """Dispatch a typed line; a bare number presses that button of the previous reply."""
@@ -49,14 +67,20 @@ class ConsoleSession:
     def loop(self, stdin: TextIO, stdout: TextIO, *, prompt: str = "crm> ") -> None:
         """Read lines until end of input or `quit`."""
         interactive = stdin.isatty()
+        self._out = stdout
         while True:
             if interactive:
-                stdout.write(prompt)
-                stdout.flush()
+                with self._lock:
+                    stdout.write(prompt)
+                    stdout.flush()
+                    self._prompt = prompt
             line = stdin.readline()
+            with self._lock:
+                self._prompt = None
             if not line or line.strip().lower() in QUIT:
                 break
             if not line.strip() and self.form is None:
                 continue
-            stdout.write(render_text(self.handle(line)) + "\n\n")
-            stdout.flush()
+            with self._lock:
+                stdout.write(render_text(self.handle(line)) + "\n\n")
+                stdout.flush()

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from bot.cli import main
 from crm_core.db import head_revision, make_engine, make_session_factory
-from crm_core.models import Customer, Interaction, User
+from crm_core.models import Customer, Interaction, Reminder, ReminderStatus, User
 from crm_core.settings import Settings
 
 
@@ -365,3 +367,98 @@ def test_arguments_that_are_not_utf8_are_refused(
     assert "Traceback" not in output
     assert "reference" not in output
     assert _customers(data_dir) == []
+
+
+def test_run_ask_and_index_status_use_the_demo_book_with_demo(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    """Where the demo ran, `--demo` reaches its book and index; without it, no stray database."""
+    shown = invoke(cli, "run", "--demo", "--as", "alice", "customer Acme")
+    assert shown.exit_code == 0, shown.output
+    assert "Acme Logistics" in shown.stdout
+    plain = invoke(cli, "run", "--as", "alice", "customer Acme")
+    assert plain.exit_code == 2
+    assert "--demo" in plain.stderr
+    assert not (data_dir / "crmbot.sqlite").exists()
+    asked = invoke(cli, "ask", "--demo", "--as", "alice", "what did they say about pricing?")
+    assert asked.exit_code == 0, asked.output
+    assert "pricing" in asked.stdout and "(note #" in asked.stdout
+    status = invoke(cli, "index", "status", "--demo", "--json")
+    assert status.exit_code == 0, status.output
+    figures = json.loads(status.stdout)
+    assert figures["live_notes"] > 1000
+    assert str(data_dir / "demo-index") in figures["location"]
+    assert not (data_dir / "index").exists() and not (data_dir / "crmbot.sqlite").exists()
+
+
+def test_console_pings_a_reminder_that_is_due(ready: CliRunner, data_dir: Path) -> None:
+    """`crmbot console` runs the reminder job: a due reminder prints while the console is open."""
+    assert invoke(ready, "run", "--as", "alice", "remind me tomorrow 3pm call Dana").exit_code == 0
+    engine = make_engine(f"sqlite:///{data_dir / 'crmbot.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(update(Reminder).values(due_at=datetime.now(UTC) - timedelta(minutes=1)))
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env.update(CRMBOT_DATA_DIR=str(data_dir), CRMBOT_REMINDER_INTERVAL_SECONDS="1")
+    proc = subprocess.Popen(
+        [_crmbot(), "console", "--as", "alice"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=data_dir,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen: list[str] = []
+    # A console that never pings would wait for input for ever: end it after a minute.
+    timer = threading.Timer(60, proc.kill)
+    timer.start()
+    try:
+        # The console stays open (no input yet) until the ping has been printed.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "call Dana" not in "".join(seen):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+        proc.stdin.write("quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    finally:
+        timer.cancel()
+        proc.kill()
+    out = "".join(seen)
+    assert "--- to @alice ---" in out and "call Dana" in out, out
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(Reminder.status)) == ReminderStatus.sent
+    engine.dispose()
+
+
+def test_importing_the_cli_loads_neither_chroma_nor_langchain() -> None:
+    """`crmbot --help` starts without the note index's libraries (or the database's)."""
+    heavy = ("chromadb", "langchain", "langchain_core", "numpy", "sqlalchemy", "alembic")
+    probe = (
+        "import sys, bot.cli\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_command_that_needs_no_index_does_not_load_chroma(ready: CliRunner) -> None:
+    """`run "customer X"` opens the database but not Chroma or the embedding model."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['run', '--as', 'alice', 'help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'langchain_core'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import queue
 import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.console import ConsoleSession, render_text
-from crm_core.models import Customer, Interaction, InteractionKind
+from bot.console.notifier import ConsoleNotifier
+from bot.console.pings import ReminderPings
+from bot.scheduling import console_reminders
+from crm_core.models import Customer, Interaction, InteractionKind, Reminder, ReminderStatus
 from handlers.reply import Button, Field, OpenForm, Reply, Section
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 
 # Delivery hints: they change how a reply is sent, not what it says.
 EXEMPT = {"ephemeral", "status", "shareable"}
@@ -162,23 +169,15 @@ def test_console_second_button(testbot: TestBot) -> None:
 
 
 def test_console_out_of_range_number_is_text(testbot: TestBot) -> None:
-    """A number with no such button is dispatched as typed text."""
+    """A number with no such button is dispatched as typed text, which says what a number does."""
     _acmes(testbot)
     session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
     assert len(session.handle("log call acme: hi").buttons) == 2
     for typed in ("3", "0"):
         reply = session.handle(typed)
         assert reply.status == "error"
-        assert f'"{typed}"' in reply.text
+        assert f"no button {typed} to press" in (reply.text or "")
     assert testbot.count(Interaction) == 0
-
-
-def test_console_number_with_no_previous_buttons_is_text(testbot: TestBot) -> None:
-    """At the start there is nothing to press."""
-    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
-    reply = session.handle("1")
-    assert reply.status == "error"
-    assert '"1"' in reply.text
 
 
 def test_loop_reads_until_end_of_input(testbot: TestBot) -> None:
@@ -277,6 +276,80 @@ def test_console_and_notifier_write_no_terminal_controls(testbot: TestBot) -> No
     assert not [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
     kept = render_text(Reply(text="a\tb\nc 华东物流 ✓"))
     assert kept == "a\tb\nc 华东物流 ✓"
+
+
+class _Keyboard(io.StringIO):
+    """A terminal's input: lines arrive when typed; readline waits for the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: queue.Queue[str] = queue.Queue()
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        return self.lines.get(timeout=30)
+
+
+def _wait_for(predicate: Callable[[], bool], seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_a_reminder_coming_due_pings_at_the_console_between_prompts(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """The console's reminder job prints the person's own reminder when due, then the prompt."""
+    alice = testbot.users["alice"]
+    assert testbot("alice", "remind me tomorrow 3pm call Dana").status != "error"
+    assert testbot("carol", "remind me tomorrow 3pm call Sam").status != "error"
+    session = ConsoleSession(testbot.dispatcher, alice)
+    out = io.StringIO()
+    keyboard = _Keyboard()
+    notifier = ConsoleNotifier(write=session.notice)
+    pings = ReminderPings(console_reminders(testbot.dispatcher, alice, notifier, clock=clock), 0.02)
+    loop = threading.Thread(target=session.loop, args=(keyboard, out))
+    pings.start()
+    loop.start()
+    try:
+        keyboard.lines.put("help\n")
+        assert _wait_for(lambda: out.getvalue().count("crm> ") == 2)
+        time.sleep(0.2)
+        assert "call Dana" not in out.getvalue()  # not due yet
+        clock.advance(days=1, minutes=1)
+        assert _wait_for(lambda: "call Dana" in out.getvalue()), out.getvalue()
+        # At the prompt: the ping goes on a line of its own and the prompt comes back after it.
+        assert _wait_for(lambda: out.getvalue().endswith("crm> "))
+        ping = out.getvalue().split("crm> ")[-2]
+        assert ping.startswith("\n--- to @alice ---\n") and "call Dana" in ping
+    finally:
+        keyboard.lines.put("quit\n")
+        loop.join(10)
+        pings.stop()
+    # Only the person at the keyboard is pinged here; carol's reminder waits for `serve`.
+    assert "call Sam" not in out.getvalue()
+    statuses = dict(testbot.rows(select(Reminder.text, Reminder.status)))
+    assert statuses == {"call Dana": ReminderStatus.sent, "call Sam": ReminderStatus.pending}
+
+
+def test_a_number_with_no_buttons_showing_says_so(testbot: TestBot) -> None:
+    """`1` before any reply with buttons (or past the last one) says what a number does."""
+    testbot.add_user("mei", locale="zh")
+    for who, expected in (("alice", "no button 1 to press"), ("mei", "这里没有按钮 1 可按")):
+        session = ConsoleSession(testbot.dispatcher, testbot.users[who])
+        reply = session.handle("1")
+        assert expected in (reply.text or ""), reply.text
+        assert "don't know" not in (reply.text or "") and "不认识" not in (reply.text or "")
+        assert reply.status == "error"
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    shown = session.handle("new customer Acme Logistics")
+    beyond = str(len(shown.buttons) + 1)
+    assert f"no button {beyond}" in (session.handle(beyond).text or "")
 
 
 def test_edit_contact_form_as_prompts(testbot: TestBot) -> None:
