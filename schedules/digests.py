@@ -16,18 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.db import unit_of_work
 from crm_core.models import DigestLog, SchedulePrefs, User, utcnow
+from schedules import sendlog
 from schedules.quiet import WorkHours
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIME = time(8, 30)
-MAX_ATTEMPTS = 3
 
 # Builds and delivers one person's digest for a local day, or raises.
 Send = Callable[[int, date], Awaitable[object]]
@@ -111,49 +109,26 @@ class DigestDispatcher:
             if local.time() < max(at, self.work_hours.start) or local.time() >= self.work_hours.end:
                 continue
             seen = logged.get((uid, local.date()))
-            if seen is not None and not (seen[0] == "retry" and seen[1] < MAX_ATTEMPTS):
+            if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
                 continue
             out.append((uid, local.date()))
         return out
 
     def claim(self, user_id: int, day: date) -> bool:
         """Take the day's digest for this person; False when another run has it."""
-        now = self.clock()
-        try:
-            with unit_of_work(self.session_factory) as s:
-                s.add(DigestLog(user_id=user_id, local_date=day, status="sending", claimed_at=now))
-            return True
-        except IntegrityError:
-            pass
-        with unit_of_work(self.session_factory) as s:
-            result = s.execute(
-                update(DigestLog)
-                .where(
-                    DigestLog.user_id == user_id,
-                    DigestLog.local_date == day,
-                    DigestLog.status == "retry",
-                    DigestLog.attempts < MAX_ATTEMPTS,
-                )
-                .values(status="sending", attempts=DigestLog.attempts + 1, claimed_at=now)
-            )
-            return int(getattr(result, "rowcount", 0) or 0) == 1
+        return sendlog.claim(
+            self.session_factory, DigestLog, {"user_id": user_id, "local_date": day}, self.clock()
+        )
 
     def finish(self, user_id: int, day: date, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
-        now = self.clock()
-        with unit_of_work(self.session_factory) as s:
-            row = s.scalar(
-                select(DigestLog).where(DigestLog.user_id == user_id, DigestLog.local_date == day)
-            )
-            if row is None:
-                return "failed"
-            if exc is None:
-                row.status, row.sent_at, row.last_error = "sent", now, None
-            else:
-                retry = bool(getattr(exc, "retryable", True)) and row.attempts < MAX_ATTEMPTS
-                row.status = "retry" if retry else "failed"
-                row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
-            return row.status
+        return sendlog.finish(
+            self.session_factory,
+            DigestLog,
+            {"user_id": user_id, "local_date": day},
+            self.clock(),
+            exc,
+        )
 
     async def run_once(self) -> DigestStats:
         """Send every digest due now."""

@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.db import unit_of_work
 from crm_core.models import Role, User, WeeklyReportLog, utcnow
+from schedules import sendlog
 from schedules.quiet import WorkHours
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
 DM = "dm"
 
 # Builds and delivers one manager's report for a local Monday to a target ("dm" or a channel).
@@ -102,62 +100,29 @@ class WeeklyDispatcher:
                 continue
             for target in self.targets:
                 seen = logged.get((uid, local.date(), target))
-                if seen is not None and not (seen[0] == "retry" and seen[1] < MAX_ATTEMPTS):
+                if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
                     continue
                 out.append((uid, local.date(), target))
         return out
 
     def claim(self, user_id: int, monday: date, target: str) -> bool:
         """Take this week's report to this target; False when another run has it."""
-        now = self.clock()
-        try:
-            with unit_of_work(self.session_factory) as s:
-                s.add(
-                    WeeklyReportLog(
-                        user_id=user_id,
-                        week_start=monday,
-                        target=target,
-                        status="sending",
-                        claimed_at=now,
-                    )
-                )
-            return True
-        except IntegrityError:
-            pass
-        with unit_of_work(self.session_factory) as s:
-            result = s.execute(
-                update(WeeklyReportLog)
-                .where(
-                    WeeklyReportLog.user_id == user_id,
-                    WeeklyReportLog.week_start == monday,
-                    WeeklyReportLog.target == target,
-                    WeeklyReportLog.status == "retry",
-                    WeeklyReportLog.attempts < MAX_ATTEMPTS,
-                )
-                .values(status="sending", attempts=WeeklyReportLog.attempts + 1, claimed_at=now)
-            )
-            return int(getattr(result, "rowcount", 0) or 0) == 1
+        return sendlog.claim(
+            self.session_factory,
+            WeeklyReportLog,
+            {"user_id": user_id, "week_start": monday, "target": target},
+            self.clock(),
+        )
 
     def finish(self, user_id: int, monday: date, target: str, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
-        now = self.clock()
-        with unit_of_work(self.session_factory) as s:
-            row = s.scalar(
-                select(WeeklyReportLog).where(
-                    WeeklyReportLog.user_id == user_id,
-                    WeeklyReportLog.week_start == monday,
-                    WeeklyReportLog.target == target,
-                )
-            )
-            if row is None:
-                return "failed"
-            if exc is None:
-                row.status, row.sent_at, row.last_error = "sent", now, None
-            else:
-                retry = bool(getattr(exc, "retryable", True)) and row.attempts < MAX_ATTEMPTS
-                row.status = "retry" if retry else "failed"
-                row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
-            return row.status
+        return sendlog.finish(
+            self.session_factory,
+            WeeklyReportLog,
+            {"user_id": user_id, "week_start": monday, "target": target},
+            self.clock(),
+            exc,
+        )
 
     async def run_once(self) -> WeeklyStats:
         """Send every weekly report due now."""
