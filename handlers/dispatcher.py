@@ -21,9 +21,8 @@ from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
-from handlers.registry import Registry
+from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
-from handlers.request import NoteOpener, Request
 
 log = logging.getLogger(__name__)
 # A whole line: the longest note the service accepts plus room for the verb and options.

@@ -1,4 +1,4 @@
-"""Verbs declared once, as data: name, aliases, arguments, help, examples, whether it writes."""
+"""Verbs as data (name, aliases, arguments, help, examples) and the Request each handler gets."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from crm_core.context import Ctx
 from crm_core.text import char_view, to_simplified
 from handlers.args import Arg, Value, usage_line, write_line
+from handlers.i18n import Translator
+from handlers.reply import Command
 
 if TYPE_CHECKING:
     from handlers.forms import Form
     from handlers.reply import Reply
-    from handlers.request import Request
+
+    # Only for the type: importing the note index at run time would load Chroma for every verb.
+    from retrieval.runtime import NoteIndex
 
 Handler = Callable[["Request"], "Reply"]
 # After a Latin alias the verb must end: a space, a colon or the end of the line.
@@ -118,3 +123,21 @@ class Registry:
         if best is None:
             return None
         return best[1], text[best[0] :].strip()
+
+
+NoteOpener = Callable[[], "NoteIndex"]
+
+
+@dataclass
+class Request:
+    """What a verb handler receives: the context, the command, the parsed verb and the rest."""
+
+    ctx: Ctx
+    command: Command
+    verb: Verb
+    args: str
+    text: str
+    t: Translator
+    registry: Registry
+    # Opens the process's note index; None where there is none (ask then says so).
+    notes: NoteOpener | None = None

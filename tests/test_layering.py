@@ -190,14 +190,14 @@ def _own_module(name: str) -> str | None:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module -> our modules it imports when it runs (TYPE_CHECKING imports never run)."""
+    """Module -> our modules it imports, at run time or only for types (both close a cycle)."""
     graph: dict[str, set[str]] = {}
     for name in modules():
         edges = set()
         for imp in imports_of(name):
             target = _own_module(imp.name) if imp.name.split(".")[0] in PACKAGES else None
             # A module naming its own package (`from . import x`) is inside it, not an edge.
-            if not imp.typing_only and target and not _within(name, target):
+            if target and not _within(name, target):
                 edges.add(target)
         graph[name] = edges
     return graph

@@ -8,9 +8,8 @@ from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer
 from crm_core.services import archive as svc
 from handlers.args import Arg, Kind
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 from handlers.verbs.duplicates import ORDER as DUPLICATES_ORDER
 
 _CONFIRM = re.compile(r"\s+(confirm|确认|cancel|取消)\s*$", re.I)

@@ -15,9 +15,8 @@ from handlers.args import Arg, Kind, take_ref
 from handlers.files import file_label
 from handlers.grammar import split_colon
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
-from handlers.request import Request
 from retrieval.ask import MAX_QUESTION, Answer, Source
 
 # A head before a colon that starts like a question is part of the question, not a customer.

@@ -10,9 +10,8 @@ from crm_core.services.contacts import add_contact, looks_like_phone, parse_birt
 from handlers import format as fmt
 from handlers.args import Arg, Kind
 from handlers.grammar import split_colon, split_commas
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 _PHONEISH = re.compile(r"[\d\s+().\-/]*\d[\d\s+().\-/]*")
 # `birthday 1984-05-03`, `born May 3`, `bday 05-03`, `生日 5月3日`: a keyword, then the date.

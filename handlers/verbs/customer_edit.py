@@ -13,9 +13,8 @@ from handlers.args import Arg, Kind, option_words
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas, take_keywords
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, OpenForm, Reply
-from handlers.request import Request
 
 EDIT_CUSTOMER_ARGS = (
     Arg("customer", Kind.name),

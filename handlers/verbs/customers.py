@@ -11,9 +11,8 @@ from crm_core.services import customers as svc
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
 from handlers.grammar import split_commas, take_keywords, unquote
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
-from handlers.request import Request
 
 PAGE = 20
 _PAGE = re.compile(r"(?:page\s*|第\s*)?(\d{1,6})\s*页?", re.I)

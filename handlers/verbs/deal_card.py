@@ -7,9 +7,8 @@ from crm_core.resolve import resolve_customer, resolve_deal
 from crm_core.services import deals as svc
 from handlers import format as fmt
 from handlers.args import Arg, Kind
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
-from handlers.request import Request
 
 
 def deal(req: Request) -> Reply:

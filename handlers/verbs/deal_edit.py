@@ -17,9 +17,8 @@ from handlers.args import Arg, Kind, option_words, take_ref
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, take_amount, take_keywords
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, OpenForm, Reply
-from handlers.request import Request
 
 EDIT_DEAL_ARGS = (
     Arg("deal", Kind.name),

@@ -13,9 +13,8 @@ from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, read_stage
 from handlers.grammar import split_colon, take_amount, take_keywords, unquote
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 MY_DEALS_LIMIT = 25
 NEW_DEAL_ARGS = (

@@ -10,9 +10,8 @@ from crm_core.settings import Settings, parse_clock, parse_hours, parse_stalled_
 from crm_core.text import to_simplified
 from handlers.args import Arg, Kind
 from handlers.notifications import digest_reply
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 _AT = re.compile(r"^(?:at\s+|在\s*)?(\d{1,2})(?:[:：.](\d{2}))?\s*(am|pm|点|點)?(?:半)?$", re.I)
 _OFF = {"off", "stop", "关闭", "关", "停止", "不要"}

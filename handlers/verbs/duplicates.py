@@ -5,9 +5,8 @@ from __future__ import annotations
 from crm_core.errors import Invalid
 from crm_core.services import duplicates as svc
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 # Pairs listed in one answer, and how many of them get a Merge button (chat keeps it short).
 SHOWN = 20

@@ -13,9 +13,8 @@ from crm_core.services import history as svc
 from handlers import format as fmt
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 # `history deal #12`, `历史 商机 #12`, `history contact Dana`, `历史 联系人 王芳`.
 _DEAL = re.compile(r"^(?:deal|商机)(?:\s+|(?=[#＃])|(?<=机))", re.I)

@@ -31,9 +31,8 @@ from handlers.files import file_label, file_link
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas, take_kind
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Command, Location, OpenForm, Reply, SourceLink
-from handlers.request import Request
 
 LOG_ARGS = (
     Arg("kind", Kind.choice, optional=True, choices=tuple(k.value for k in InteractionKind)),

@@ -8,9 +8,8 @@ from crm_core.errors import Invalid
 from crm_core.resolve import resolve_user
 from crm_core.services.link_codes import CODE_TTL, create_link_code
 from handlers.args import Arg, Kind
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Reply
-from handlers.request import Request
 
 # `for` (or 给) before the person is optional: `link code alice`, `绑定码 给 alice`.
 _FOR = re.compile(r"^(?:for\s+|给\s*)", re.I)

@@ -9,9 +9,8 @@ from crm_core.models import Role
 from crm_core.resolve import resolve_user
 from crm_core.services.identities import link_identity
 from handlers.args import Arg, Kind
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Reply
-from handlers.request import Request
 
 # A platform mention as chat clients send it: Slack's <@U123|name> or <@U123>, or @id / id.
 _MENTION = re.compile(r"^<@([A-Za-z0-9_.-]+)(?:\|[^>]*)?>$")

@@ -10,9 +10,8 @@ from crm_core.resolve import ref_id, resolve_customer, tombstone
 from crm_core.services import merge as svc
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
-from handlers.request import Request
 from handlers.verbs.duplicates import ORDER as DUPLICATES_ORDER
 
 # "into" between the two customers; 到 / 并入 in Chinese (the view is already Simplified).

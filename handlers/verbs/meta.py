@@ -6,9 +6,8 @@ from crm_core.errors import Invalid
 from crm_core.services.users import profile
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
-from handlers.request import Request
 
 
 def _local_name(verb: Verb, t: Translator) -> str:

@@ -6,9 +6,8 @@ from crm_core.errors import Invalid
 from crm_core.models import Role
 from crm_core.services.pipeline import StageRow, pipeline_report
 from handlers import format as fmt
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Field, Reply, Section
-from handlers.request import Request
 
 
 def pipeline(req: Request) -> Reply:

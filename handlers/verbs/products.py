@@ -5,9 +5,8 @@ from __future__ import annotations
 from crm_core.errors import Invalid
 from crm_core.services.products import price_list
 from handlers import format as fmt
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Reply
-from handlers.request import Request
 
 
 def products(req: Request) -> Reply:

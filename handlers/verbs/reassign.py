@@ -8,9 +8,8 @@ from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services.reassign import reassign_customer
 from handlers.args import Arg, Kind
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
-from handlers.request import Request
 
 # `Acme to @bob with deals`, `华东物流 给 @bob 连同商机`, `华东物流 @bob`.
 _LINE = re.compile(

@@ -17,9 +17,8 @@ from crm_core.when import out_of_range
 from handlers import format as fmt
 from handlers.args import Arg, Kind, take_ref
 from handlers.notifications import reminder_buttons, repeats, when, zone_of
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
-from handlers.request import Request
 
 _ME = re.compile(r"^(?:(?:me|myself)(?=\s|$)|我(?!们))\s*", re.I)
 _OTHER = re.compile(r"^@(\S+)\s*")

@@ -27,9 +27,8 @@ from handlers import charts
 from handlers import format as fmt
 from handlers.args import Arg, Kind, read_stage
 from handlers.grammar import take_amount
-from handlers.registry import Handler, Verb
+from handlers.registry import Handler, Request, Verb
 from handlers.reply import Button, Field, Reply, Section
-from handlers.request import Request
 
 # Report names as typed (English and Chinese) -> the report.
 REPORT_NAMES: dict[str, str] = {
