@@ -85,7 +85,7 @@ def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     return str(value)
 
 
-def _edited(
+def edited(
     t: Translator,
     ctx: Ctx,
     deal: Deal,
@@ -158,7 +158,7 @@ def edit_deal(req: Request) -> Reply:
     if "owner" in values:
         kwargs["owner"] = resolve_user(ctx, values["owner"])
     changed, entry = svc.update_deal(ctx, deal, **kwargs)
-    return _edited(t, ctx, deal, changed, entry)
+    return edited(t, ctx, deal, changed, entry)
 
 
 def submit_edit_deal(req: FormRequest) -> Reply:
@@ -195,7 +195,7 @@ def submit_edit_deal(req: FormRequest) -> Reply:
         expected_close=close if isinstance(close, date) else None,
         owner=owner,
     )
-    return _edited(req.t, ctx, deal, changed, entry)
+    return edited(req.t, ctx, deal, changed, entry)
 
 
 EDIT_DEAL_FORM = Form(
@@ -221,7 +221,7 @@ def undo_deal_edit(req: Request) -> Reply:
     if rid is None or rest:
         raise Invalid("usage.undo_deal_edit")
     deal, changed = svc.undo_deal_edit(ctx, rid)
-    return _edited(t, ctx, deal, changed, None, done="edit_deal.undone")
+    return edited(t, ctx, deal, changed, None, done="edit_deal.undone")
 
 
 def delete_deal(req: Request) -> Reply:
