@@ -160,11 +160,14 @@ def update_contact(
     title: str | None = None,
     email: str | None = None,
     phone: str | None = None,
-    birthday: str | None = None,
-) -> dict[str, tuple[Any, Any]]:
+    birthday: str | date | None = None,
+    action: str = "contact.update",
+) -> tuple[dict[str, tuple[Any, Any]], int | None]:
     """Change the given fields (None: leave as is; "" clears all but the name).
 
-    Returns {field: (before, after)} for what changed; the audit entry records the same.
+    A birthday comes as typed text or, from an undo, as the stored day. Returns
+    {field: (before, after)} for what changed and the audit entry's id (None when nothing
+    changed); the audit entry records the same.
     """
     ensure_customer_access(ctx.actor, contact.customer)
     # Two people editing one contact queue up: each compares against what is stored now.
@@ -179,10 +182,10 @@ def update_contact(
     if phone is not None:
         wanted["phone"] = check_phone(phone)
     if birthday is not None:
-        wanted["birthday"] = check_birthday(birthday)
+        wanted["birthday"] = birthday if isinstance(birthday, date) else check_birthday(birthday)
     changed = {k: (getattr(contact, k), v) for k, v in wanted.items() if getattr(contact, k) != v}
     if not changed:
-        return {}
+        return {}, None
     others = ctx.session.scalars(
         select(Contact).where(Contact.customer_id == contact.customer_id, Contact.id != contact.id)
     )
@@ -197,5 +200,6 @@ def update_contact(
     before = audit.snapshot(contact)
     for key, (_, after) in changed.items():
         setattr(contact, key, after)
-    audit.record(ctx.session, ctx.actor, "contact.update", contact, before)
-    return changed
+    entry = audit.record(ctx.session, ctx.actor, action, contact, before)
+    ctx.session.flush()
+    return changed, entry.id

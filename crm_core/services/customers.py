@@ -273,10 +273,12 @@ def update_customer(
     industry: str | None = None,
     city: str | None = None,
     tags: list[str] | None = None,
-) -> dict[str, tuple[Any, Any]]:
+    action: str = "customer.update",
+) -> tuple[dict[str, tuple[Any, Any]], int | None]:
     """Change the given fields (None: leave as is; "" clears industry or city).
 
-    Returns {field: (before, after)} for what changed; the audit entry records the same.
+    Returns {field: (before, after)} for what changed and the audit entry's id (None when
+    nothing changed); the audit entry records the same.
     """
     ensure_customer_access(ctx.actor, customer)
     # Two people editing one customer queue up: each compares against what is stored now.
@@ -292,12 +294,13 @@ def update_customer(
         wanted["tags"] = check_tags(tags)
     changed = {k: (getattr(customer, k), v) for k, v in wanted.items() if getattr(customer, k) != v}
     if not changed:
-        return {}
+        return {}, None
     before = audit.snapshot(customer)
     for key, (_, after) in changed.items():
         setattr(customer, key, after)
     if "name" in changed:
         customer.name_key = name_key(customer.name)
     customer.updated_at = ctx.now()
-    audit.record(ctx.session, ctx.actor, "customer.update", customer, before)
-    return changed
+    entry = audit.record(ctx.session, ctx.actor, action, customer, before)
+    ctx.session.flush()
+    return changed, entry.id

@@ -20,7 +20,7 @@ from crm_core.access import (
 )
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
-from crm_core.errors import Invalid, NotFound, PermissionDenied
+from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
     AuditEntry,
     Customer,
@@ -342,45 +342,6 @@ def update_deal(
     entry = audit.record(ctx.session, ctx.actor, action, deal, before)
     ctx.session.flush()
     return changed, entry.id
-
-
-def undo_deal_edit(ctx: Ctx, entry_id: int) -> tuple[Deal, dict[str, tuple[Any, Any]]]:
-    """Put back the values an `edit deal` changed, if nothing has changed them since."""
-    entry = ctx.session.get(AuditEntry, entry_id)
-    if entry is None or entry.action != "deal.update" or entry.entity_type != "deals":
-        raise NotFound("error.deal_edit_not_found", id=entry_id)
-    deal = ctx.session.scalar(
-        select(Deal)
-        .join(Customer, Customer.id == Deal.customer_id)
-        .where(Deal.id == entry.entity_id, customer_filter(ctx.actor))
-    )
-    if deal is None:
-        # Another book's deal (or a deleted one) answers like an edit that never was.
-        raise NotFound("error.deal_edit_not_found", id=entry_id)
-    lock_for_update(ctx.session, deal)
-    fields = {k: v for k, v in entry.changes.items() if k in EDITABLE}
-    now = audit.snapshot(deal)
-    if all(now.get(k) == before for k, (before, _) in fields.items()):
-        raise Invalid("error.deal_edit_undone", title=deal.title)
-    if any(now.get(k) != after for k, (_, after) in fields.items()):
-        raise Invalid("error.deal_edit_changed_since", title=deal.title, id=deal.id)
-    kwargs: dict[str, Any] = {}
-    for key, (before, _) in fields.items():
-        if key == "title":
-            kwargs["title"] = before
-        elif key == "amount":
-            kwargs["amount"] = Decimal(before) if before is not None else None
-        elif key == "currency":
-            kwargs["currency"] = before
-        elif key == "expected_close":
-            kwargs["expected_close"] = date.fromisoformat(before) if before else None
-        elif key == "owner_id":
-            owner = ctx.session.get(User, before)
-            if owner is None:
-                raise Invalid("error.deal_edit_changed_since", title=deal.title, id=deal.id)
-            kwargs["owner"] = owner
-    changed, _ = update_deal(ctx, deal, action="deal.undo_edit", **kwargs)
-    return deal, changed
 
 
 def delete_deal(ctx: Ctx, deal: Deal) -> tuple[int, int]:

@@ -50,8 +50,14 @@ def _said(t: Translator, value: Any) -> str:
     return str(value or "") or t("card.none")
 
 
-def _edited(t: Translator, contact: Contact, changed: dict[str, tuple[Any, Any]]) -> Reply:
-    """What an edit answers: each changed field, before and after."""
+def edited(
+    t: Translator,
+    contact: Contact,
+    changed: dict[str, tuple[Any, Any]],
+    entry_id: int | None = None,
+    done: str = "edit_contact.done",
+) -> Reply:
+    """What an edit answers: each changed field, before and after, with Undo."""
     open_card = Button.run(t("button.open"), f"customer #{contact.customer_id}", "primary")
     if not changed:
         return Reply(
@@ -59,13 +65,16 @@ def _edited(t: Translator, contact: Contact, changed: dict[str, tuple[Any, Any]]
             buttons=[open_card],
             status="info",
         )
+    buttons = [open_card]
+    if entry_id is not None:
+        buttons.append(Button.run(t("button.undo"), f"undo edit #{entry_id}", "danger"))
     return Reply(
-        text=t("edit_contact.done", name=contact.name, customer=contact.customer.name),
+        text=t(done, name=contact.name, customer=contact.customer.name),
         fields=[
             Field(t(f"field.contact_{key}"), f"{_said(t, before)} → {_said(t, after)}")
             for key, (before, after) in changed.items()
         ],
-        buttons=[open_card],
+        buttons=buttons,
     )
 
 
@@ -138,8 +147,8 @@ def edit_contact(req: Request) -> Reply:
         return found
     if values is None:
         return Reply(text=t("usage.edit_contact"), status="info", form=_current(found))
-    changed = svc.update_contact(ctx, found, **values)
-    return _edited(t, found, changed)
+    changed, entry = svc.update_contact(ctx, found, **values)
+    return edited(t, found, changed, entry)
 
 
 def submit_edit_contact(req: FormRequest) -> Reply:
@@ -158,7 +167,7 @@ def submit_edit_contact(req: FormRequest) -> Reply:
     checks.run("birthday", svc.check_birthday, req.text("birthday"))
     checks.done()
     assert contact is not None
-    changed = svc.update_contact(
+    changed, entry = svc.update_contact(
         ctx,
         contact,
         name=req.text("name"),
@@ -167,7 +176,7 @@ def submit_edit_contact(req: FormRequest) -> Reply:
         phone=req.text("phone"),
         birthday=req.text("birthday"),
     )
-    return _edited(req.t, contact, changed)
+    return edited(req.t, contact, changed, entry)
 
 
 EDIT_CONTACT_FORM = Form(

@@ -34,8 +34,14 @@ EDIT_CUSTOMER_ARGS = (
 EDIT_KEYWORDS = option_words(EDIT_CUSTOMER_ARGS)
 
 
-def _edited(t: Translator, customer: Customer, changed: dict[str, tuple[Any, Any]]) -> Reply:
-    """What an edit answers: each changed field, before and after."""
+def edited(
+    t: Translator,
+    customer: Customer,
+    changed: dict[str, tuple[Any, Any]],
+    entry_id: int | None = None,
+    done: str = "edit_customer.done",
+) -> Reply:
+    """What an edit answers: each changed field, before and after, with Undo."""
     open_card = Button.run(t("button.open"), f"customer #{customer.id}", "primary")
     if not changed:
         return Reply(
@@ -48,13 +54,16 @@ def _edited(t: Translator, customer: Customer, changed: dict[str, tuple[Any, Any
         text = ", ".join(value) if isinstance(value, list) else str(value or "")
         return text or t("card.none")
 
+    buttons = [open_card]
+    if entry_id is not None:
+        buttons.append(Button.run(t("button.undo"), f"undo edit #{entry_id}", "danger"))
     return Reply(
-        text=t("edit_customer.done", name=customer.name),
+        text=t(done, name=customer.name),
         fields=[
             Field(t(f"field.{key}"), f"{said(before)} → {said(after)}")
             for key, (before, after) in changed.items()
         ],
-        buttons=[open_card],
+        buttons=buttons,
     )
 
 
@@ -92,7 +101,7 @@ def edit_customer(req: Request) -> Reply:
     values = {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
     if "name" in values and not values["name"]:
         raise Invalid("error.option_empty", option="name", usage=t("usage.edit_customer"))
-    changed = svc.update_customer(
+    changed, entry = svc.update_customer(
         ctx,
         customer,
         name=values.get("name"),
@@ -100,7 +109,7 @@ def edit_customer(req: Request) -> Reply:
         city=values.get("city"),
         tags=split_commas(values["tags"]) if "tags" in values else None,
     )
-    return _edited(t, customer, changed)
+    return edited(t, customer, changed, entry)
 
 
 def submit_edit_customer(req: FormRequest) -> Reply:
@@ -118,7 +127,7 @@ def submit_edit_customer(req: FormRequest) -> Reply:
     checks.run("tags", svc.check_tags, split_commas(req.text("tags")))
     checks.done()
     assert customer is not None
-    changed = svc.update_customer(
+    changed, entry = svc.update_customer(
         ctx,
         customer,
         name=req.text("name"),
@@ -126,7 +135,7 @@ def submit_edit_customer(req: FormRequest) -> Reply:
         city=req.text("city"),
         tags=split_commas(req.text("tags")),
     )
-    return _edited(req.t, customer, changed)
+    return edited(req.t, customer, changed, entry)
 
 
 EDIT_CUSTOMER_FORM = Form(

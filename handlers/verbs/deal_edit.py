@@ -11,6 +11,7 @@ from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Deal, User
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
+from crm_core.services.edit_undo import DEAL_MESSAGES, undo_edit
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, take_ref
@@ -84,7 +85,7 @@ def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     return str(value)
 
 
-def _edited(
+def edited(
     t: Translator,
     ctx: Ctx,
     deal: Deal,
@@ -157,7 +158,7 @@ def edit_deal(req: Request) -> Reply:
     if "owner" in values:
         kwargs["owner"] = resolve_user(ctx, values["owner"])
     changed, entry = svc.update_deal(ctx, deal, **kwargs)
-    return _edited(t, ctx, deal, changed, entry)
+    return edited(t, ctx, deal, changed, entry)
 
 
 def submit_edit_deal(req: FormRequest) -> Reply:
@@ -194,7 +195,7 @@ def submit_edit_deal(req: FormRequest) -> Reply:
         expected_close=close if isinstance(close, date) else None,
         owner=owner,
     )
-    return _edited(req.t, ctx, deal, changed, entry)
+    return edited(req.t, ctx, deal, changed, entry)
 
 
 EDIT_DEAL_FORM = Form(
@@ -219,8 +220,9 @@ def undo_deal_edit(req: Request) -> Reply:
     rid, rest = take_ref(req.args)
     if rid is None or rest:
         raise Invalid("usage.undo_deal_edit")
-    deal, changed = svc.undo_deal_edit(ctx, rid)
-    return _edited(t, ctx, deal, changed, None, done="edit_deal.undone")
+    done = undo_edit(ctx, rid, actions=("deal.update",), messages=DEAL_MESSAGES)
+    assert isinstance(done.record, Deal)
+    return edited(t, ctx, done.record, done.changed, None, done="edit_deal.undone")
 
 
 def delete_deal(req: Request) -> Reply:

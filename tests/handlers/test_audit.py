@@ -38,6 +38,7 @@ AUDITED_ELSEWHERE = {
     # A manager's verb, and one whose command names an audit entry made earlier.
     "delete deal": "tests/handlers/test_deal_edit.py",
     "undo deal edit": "tests/handlers/test_deal_edit.py",
+    "undo edit": "tests/handlers/test_edit_undo.py",
     "quota": "tests/handlers/test_reports.py",
     # Managers and admins only; its entries (customer.reassign, deal.reassign) are checked there.
     "reassign": "tests/handlers/test_reassign.py",

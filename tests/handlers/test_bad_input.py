@@ -115,6 +115,8 @@ BAD = [
     ("edit deal #999: amount 5", "no deal #999"),
     ("undo deal edit", "undo deal edit #345"),
     ("undo deal edit #999", "no deal edit #999"),
+    ("undo edit", "undo edit #345"),
+    ("undo edit #999", "no edit #999"),
     ("delete deal", "delete deal #12"),
     ("delete deal Fleet", "Only a manager"),
     ("delete deal Fleet confirm", "Only a manager"),

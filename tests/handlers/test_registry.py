@@ -110,6 +110,7 @@ HELP_ORDER = [
     "edit deal",
     "undo deal edit",
     "delete deal",
+    "undo edit",
     "products",
     "pipeline",
     "report",

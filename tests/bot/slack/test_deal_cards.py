@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Deal
+from crm_core.models import AuditEntry, Customer, Deal
 from tests.bot.slack.conftest import SLACK_IDS, TEAM, SlackHarness, blocks_text
 from tests.bot.slack.test_commands import button, press
 
@@ -108,3 +108,22 @@ async def test_delete_deal_confirm_card_cancel_and_confirm(slack: SlackHarness) 
     assert slack.testbot.count(Deal) == 0
     deletes = slack.testbot.query(select(AuditEntry.id).where(AuditEntry.action == "deal.delete"))
     assert len(deletes) == 1
+
+
+async def test_edit_customer_undo_button_puts_the_tags_back(slack: SlackHarness) -> None:
+    """`/crm edit customer …` answers before → after with Undo; pressing it restores the tags."""
+    await slack.ask("new customer Acme city Chicago tags fleet, west")
+    done = await slack.ask("edit customer Acme: city Boston, tags eu")
+    assert done["text"].startswith("Updated Acme.")
+    assert "fleet, west → eu" in blocks_text(done["blocks"])
+    undone = await press(slack, button(done, "Undo"))
+    assert undone["text"].startswith("Undid the edit of Acme.")
+    assert slack.testbot.rows(select(Customer.city, Customer.tags)) == [
+        ("Chicago", ["fleet", "west"])
+    ]
+    again = await press(slack, button(done, "Undo"))
+    assert "already undone" in again["text"]
+    actions = slack.testbot.query(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "customers")
+    )
+    assert actions == ["customer.create", "customer.update", "customer.undo_edit"]

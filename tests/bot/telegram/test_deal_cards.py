@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Deal
+from crm_core.models import AuditEntry, Contact, Deal
 from tests.bot.telegram.conftest import TG, Chat, buttons
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
 from tests.conftest import TestBot
@@ -63,6 +63,22 @@ async def test_deal_card_edit_steps_and_undo(
     undone = await _press(tg, fake_api, "Undo")
     assert undone.startswith("Undid the edit of #1 Fleet renewal.")
     assert testbot.query(select(Deal.amount)) == [Decimal("48000.00")]
+
+
+async def test_edit_contact_undo_button_on_telegram(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """`edit contact` answers before → after with Undo; pressing it puts the old values back."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "contact add Acme: Dana Ruiz, VP Ops, dana@acme.example, +1 617 555 0101")
+    done = await _say(tg, fake_api, "edit contact Dana: title COO, phone +1 617 555 0199")
+    assert done.startswith("Updated Dana Ruiz (Acme)."), done
+    assert "VP Ops → COO" in done
+    undone = await _press(tg, fake_api, "Undo")
+    assert undone.startswith("Undid the edit of Dana Ruiz (Acme)."), undone
+    assert testbot.rows(select(Contact.title, Contact.phone)) == [("VP Ops", "+1 617 555 0101")]
+    (back,) = testbot.query(select(AuditEntry).where(AuditEntry.action == "contact.undo_edit"))
+    assert back.actor_id == testbot.users["alice"]
 
 
 async def test_edit_deal_typed_in_chinese(tg: Chat, fake_api: FakeBotApi, testbot: TestBot) -> None:
