@@ -6,9 +6,8 @@ from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer, Deal
 from crm_core.services.edit_undo import undo_edit as undo
 from handlers.args import Arg, Kind, take_ref
-from handlers.registry import Verb
+from handlers.registry import Request, Verb
 from handlers.reply import Reply
-from handlers.request import Request
 from handlers.verbs import contact_edit, customer_edit, deal_edit
 
 
