@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -80,3 +81,31 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def changed_fields(entity: Base, wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of `wanted` whose value differs from `entity`'s, as (before, after)."""
+    return {k: (getattr(entity, k), v) for k, v in wanted.items() if getattr(entity, k) != v}
+
+
+def apply_changes(
+    session: Session,
+    actor: User,
+    action: str,
+    entity: Base,
+    changed: Mapping[str, tuple[Any, Any]],
+    *,
+    derived: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Set the changed fields (and the values derived from them), audit it; the entry's id."""
+    before = snapshot(entity)
+    for key, (_, after) in changed.items():
+        setattr(entity, key, after)
+    for key, value in (derived or {}).items():
+        setattr(entity, key, value)
+    if now is not None:
+        entity.updated_at = now  # type: ignore[attr-defined]
+    entry = record(session, actor, action, entity, before)
+    session.flush()
+    return entry.id

@@ -183,7 +183,7 @@ def update_contact(
         wanted["phone"] = check_phone(phone)
     if birthday is not None:
         wanted["birthday"] = birthday if isinstance(birthday, date) else check_birthday(birthday)
-    changed = {k: (getattr(contact, k), v) for k, v in wanted.items() if getattr(contact, k) != v}
+    changed = audit.changed_fields(contact, wanted)
     if not changed:
         return {}, None
     others = ctx.session.scalars(
@@ -197,9 +197,4 @@ def update_contact(
         same_name = "name" in changed and fold(other.name) == fold(changed["name"][1])
         if same_email or same_name:
             raise Invalid("error.contact_exists", name=other.name, customer=contact.customer.name)
-    before = audit.snapshot(contact)
-    for key, (_, after) in changed.items():
-        setattr(contact, key, after)
-    entry = audit.record(ctx.session, ctx.actor, action, contact, before)
-    ctx.session.flush()
-    return changed, entry.id
+    return changed, audit.apply_changes(ctx.session, ctx.actor, action, contact, changed)

@@ -292,15 +292,11 @@ def update_customer(
         wanted["city"] = check_detail("city", city)
     if tags is not None:
         wanted["tags"] = check_tags(tags)
-    changed = {k: (getattr(customer, k), v) for k, v in wanted.items() if getattr(customer, k) != v}
+    changed = audit.changed_fields(customer, wanted)
     if not changed:
         return {}, None
-    before = audit.snapshot(customer)
-    for key, (_, after) in changed.items():
-        setattr(customer, key, after)
-    if "name" in changed:
-        customer.name_key = name_key(customer.name)
-    customer.updated_at = ctx.now()
-    entry = audit.record(ctx.session, ctx.actor, action, customer, before)
-    ctx.session.flush()
-    return changed, entry.id
+    derived = {"name_key": name_key(changed["name"][1])} if "name" in changed else {}
+    entry_id = audit.apply_changes(
+        ctx.session, ctx.actor, action, customer, changed, derived=derived, now=ctx.now()
+    )
+    return changed, entry_id

@@ -330,18 +330,14 @@ def update_deal(
         ):
             if other.title_key == name_key(wanted["title"]) and not is_closed(ctx, other):
                 raise Invalid("error.deal_exists", title=other.title, customer=deal.customer.name)
-    changed = {k: (getattr(deal, k), v) for k, v in wanted.items() if getattr(deal, k) != v}
+    changed = audit.changed_fields(deal, wanted)
     if not changed:
         return {}, None
-    before = audit.snapshot(deal)
-    for key, (_, after) in changed.items():
-        setattr(deal, key, after)
-    if "title" in changed:
-        deal.title_key = name_key(deal.title)
-    deal.updated_at = ctx.now()
-    entry = audit.record(ctx.session, ctx.actor, action, deal, before)
-    ctx.session.flush()
-    return changed, entry.id
+    derived = {"title_key": name_key(changed["title"][1])} if "title" in changed else {}
+    entry_id = audit.apply_changes(
+        ctx.session, ctx.actor, action, deal, changed, derived=derived, now=ctx.now()
+    )
+    return changed, entry_id
 
 
 def delete_deal(ctx: Ctx, deal: Deal) -> tuple[int, int]:
