@@ -491,7 +491,7 @@ def set_service_calendar(
 ) -> ServiceCalendar:
     """An admin sets a team's zone, holiday country and triage channel."""
     if ctx.actor.role != Role.admin:
-        raise PermissionDenied("error.admin_only")
+        raise PermissionDenied("error.ticket_calendar_admin_only")
     if timezone is not None and _zone(timezone) is None:
         raise Invalid("error.timezone_invalid", value=timezone)
     row = ctx.session.get(ServiceCalendar, team.id)
