@@ -106,6 +106,29 @@ def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     )
 
 
+def alert_moments(cal: BusinessCalendar, ticket: Ticket) -> dict[str, datetime]:
+    """When each SLA alert of a ticket falls due: warnings at 75 %, breaches, unassigned."""
+    steps = history(ticket)
+    targets = policy(ticket.priority)
+    out: dict[str, datetime] = {}
+    if ticket.status not in (TicketStatus.new, TicketStatus.open):
+        return out
+    if ticket.assignee_id is None:
+        out["unassigned"] = ticket.created_at
+    if ticket.first_response_at is None:
+        spans = running_spans(steps)
+        warn = due(cal, spans, targets.first_response * WARN_AT)
+        breach = due(cal, spans, targets.first_response)
+        if warn is not None and breach is not None:
+            out["response_warn"], out["response_breach"] = warn, breach
+    spans = running_spans(steps)
+    warn = due(cal, spans, targets.resolution * WARN_AT)
+    breach = due(cal, spans, targets.resolution)
+    if warn is not None and breach is not None:
+        out["resolution_warn"], out["resolution_breach"] = warn, breach
+    return out
+
+
 def refresh_sla(session: Session, ticket: Ticket) -> None:
     """Recompute the due times and the next alert moment the sweep reads."""
     session.flush()
@@ -114,25 +137,15 @@ def refresh_sla(session: Session, ticket: Ticket) -> None:
     cal = calendar_for(session, ticket.team_id)
     steps = history(ticket)
     targets = policy(ticket.priority)
-    response_spans = running_spans(steps, ticket.first_response_at)
-    resolution_spans = running_spans(steps)
     ticket.response_due_at = (
-        None if ticket.first_response_at else due(cal, response_spans, targets.first_response)
+        None
+        if ticket.first_response_at
+        else due(cal, running_spans(steps, ticket.first_response_at), targets.first_response)
     )
-    ticket.resolution_due_at = due(cal, resolution_spans, targets.resolution)
-    moments: list[datetime] = []
-    if ticket.response_due_at is not None:
-        moments += [
-            due(cal, response_spans, targets.first_response * WARN_AT) or ticket.response_due_at,
-            ticket.response_due_at,
-        ]
-    if ticket.resolution_due_at is not None:
-        moments += [
-            due(cal, resolution_spans, targets.resolution * WARN_AT) or ticket.resolution_due_at,
-            ticket.resolution_due_at,
-        ]
-    # The sweep takes the earliest alert first and moves this on as alerts go out.
-    ticket.next_alert_at = min(moments) if moments else None
+    ticket.resolution_due_at = due(cal, running_spans(steps), targets.resolution)
+    moments = alert_moments(cal, ticket)
+    # The sweep looks at the earliest; alerts already sent are skipped by their log rows.
+    ticket.next_alert_at = min(moments.values()) if moments else None
 
 
 # --- reads ---
