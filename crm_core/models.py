@@ -712,6 +712,7 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
 
 class TicketAlert(Base):

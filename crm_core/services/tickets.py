@@ -7,7 +7,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access, ticket_filter
@@ -187,7 +187,10 @@ def list_tickets(
     total = int(ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     soonest = func.coalesce(Ticket.response_due_at, Ticket.resolution_due_at)
     rows = ctx.session.scalars(
-        stmt.order_by(soonest.is_(None), soonest, Ticket.id).limit(limit)
+        stmt.order_by(soonest.is_(None), soonest, Ticket.id)
+        .limit(limit)
+        # One query for the page's customers and assignees, not two per line.
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
     ).all()
     return list(rows), total
 

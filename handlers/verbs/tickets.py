@@ -635,3 +635,93 @@ VERBS = [
         aliases=("反馈",),
     ),
 ]
+
+
+# --- the report (`report tickets ...`, reached through the report verb) ---
+
+TICKET_REPORT_NAMES = ("tickets", "ticket", "工单", "服务")
+_REPORT_DIMS = {
+    "assignee": "assignee",
+    "assignees": "assignee",
+    "agent": "assignee",
+    "负责人": "assignee",
+    "team": "team",
+    "teams": "team",
+    "团队": "team",
+    "priority": "priority",
+    "优先级": "priority",
+}
+_REPORT_BY = re.compile(r"(?:^|\s)(?:by\s+(\S+)|按\s*(\S+?)(?=\s|$))", re.I)
+
+
+def take_ticket_report(text: str) -> str | None:
+    """The rest of `tickets by team last month` when a report request names tickets."""
+    view = text.strip()
+    for name in sorted(TICKET_REPORT_NAMES, key=len, reverse=True):
+        if view.lower().startswith(name):
+            rest = view[len(name) :]
+            if name.isascii() and rest and not rest[0].isspace():
+                continue
+            return rest.strip()
+    return None
+
+
+def _hours(t: Translator, value: float | None) -> str:
+    return "—" if value is None else t("ticket.report.hours", hours=f"{value:.1f}")
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def ticket_report_reply(req: Request, rest: str) -> Reply:
+    """`report tickets [by assignee|team|priority] [period]`: the service desk's figures."""
+    from crm_core.analytics.periods import ALL_TIME, parse_period
+    from crm_core.analytics.tickets import TicketRow, ticket_report
+
+    t, ctx = req.t, req.ctx
+    dim: str | None = None
+    m = _REPORT_BY.search(rest)
+    if m is not None:
+        word = (m.group(1) or m.group(2) or "").lower()
+        dim = _REPORT_DIMS.get(word)
+        if dim is None:
+            raise Invalid("error.ticket_report_dim", value=word, dims="assignee, team, priority")
+        rest = (rest[: m.start()] + " " + rest[m.end() :]).strip()
+    today = ctx.now().astimezone(ctx.tz).date()
+    period = parse_period(rest, today) or ALL_TIME
+    rep = ticket_report(ctx, dim=dim, period=period)
+
+    def line(r: TicketRow) -> str:
+        return t(
+            "ticket.report.row",
+            opened=r.opened,
+            resolved=r.resolved,
+            response=_hours(t, r.first_response_median),
+            resolution=_hours(t, r.resolution_median),
+            response_met=_share(r.first_response_rate),
+            resolution_met=_share(r.resolution_rate),
+            breached=r.breached,
+            csat="—" if r.csat_mean is None else f"{r.csat_mean:.1f}",
+            nps="—" if r.nps is None else str(r.nps),
+        )
+
+    def label(group: str | None) -> str:
+        if group is None:
+            return t("ticket.unassigned") if dim == "assignee" else t("report.none")
+        return priority_label(t, group) if dim == "priority" else group
+
+    title = " · ".join(
+        [
+            t("ticket.report.title"),
+            *([t(f"ticket.report.by_{dim}")] if dim else []),
+            t("report.all_time") if period is ALL_TIME else period.label,
+        ]
+    )
+    items = [f"{label(r.group)}: {line(r)}" for r in rep.rows]
+    return Reply(
+        title=title,
+        items=items,
+        fields=[Field(t("ticket.report.total"), line(rep.total))],
+        shareable=True,
+    )
