@@ -48,7 +48,11 @@ from crm_core.models import (  # noqa: E402
     TicketStatus,
     User,
 )
-from crm_core.services.tickets import alert_moments, calendar_for  # noqa: E402
+from crm_core.services.tickets import (  # noqa: E402
+    WAITING_QUEUE,
+    alert_moments,
+    calendar_for,
+)
 from crm_core.services.users import add_user  # noqa: E402
 from crm_core.sla import DEFAULT_POLICIES, due, running_spans  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
@@ -196,6 +200,8 @@ def seed(factory: object, tickets: int, rng: random.Random) -> dict[str, object]
         for n, (row, steps) in enumerate(zip(ticket_rows, histories, strict=True)):
             sent_alerts: list[tuple[int, str, str, datetime]] = []
             alerts_for: list[None] = []
+            if row["status"] == "waiting":
+                row["queue_at"] = WAITING_QUEUE
             if row["status"] not in ("new", "open"):
                 continue
             cal = calendars[row["team_id"]]
@@ -206,6 +212,8 @@ def seed(factory: object, tickets: int, rng: random.Random) -> dict[str, object]
                 None if first else due(cal, running_spans(history), targets.first_response)  # type: ignore[arg-type]
             )
             row["resolution_due_at"] = due(cal, running_spans(history), targets.resolution)
+            dues = [d for d in (row["response_due_at"], row["resolution_due_at"]) if d]
+            row["queue_at"] = min(dues) if dues else WAITING_QUEUE  # type: ignore[type-var]
             fake = Ticket(
                 status=TicketStatus(row["status"]),
                 priority=TicketPriority(row["priority"]),

@@ -89,13 +89,23 @@ def ensure_customer_access(actor: User, customer: Customer) -> None:
         raise Invalid("error.customer_archived", name=customer.name, id=customer.id)
 
 
+def ticket_branches(user: User) -> list[ColumnElement[bool]]:
+    """The ways a ticket can be `user`'s to see (any one is enough); none for an inactive user.
+
+    Tickets of customers in their book, tickets assigned to them, and a manager's team's.
+    Lists query each way apart down its own index and merge, which beats one OR.
+    """
+    if not user.active:
+        return []
+    if user.role == Role.admin:
+        return [true()]
+    ways = [Ticket.customer_id.in_(visible_customer_ids(user)), Ticket.assignee_id == user.id]
+    if user.role == Role.manager and user.team_id is not None:
+        ways.append(Ticket.team_id == user.team_id)
+    return ways
+
+
 def ticket_filter(user: User) -> ColumnElement[bool]:
     """SQL condition on Ticket: tickets of customers `user` may see, their team's, their own."""
-    if not user.active:
-        return false()
-    if user.role == Role.admin:
-        return true()
-    mine = or_(Ticket.customer_id.in_(visible_customer_ids(user)), Ticket.assignee_id == user.id)
-    if user.role == Role.manager and user.team_id is not None:
-        return or_(mine, Ticket.team_id == user.team_id)
-    return mine
+    ways = ticket_branches(user)
+    return or_(*ways) if ways else false()

@@ -626,10 +626,15 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        # Lists walk these in queue order and stop at a page: no sort, no count of the rest.
+        Index("ix_tickets_queue", "queue_at"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "queue_at"),
+        Index("ix_tickets_team_queue", "team_id", "queue_at"),
+        Index("ix_tickets_customer_queue", "customer_id", "queue_at"),
         # The SLA sweep: open tickets whose next warning or breach is due.
         Index("ix_tickets_next_alert", "next_alert_at"),
-        Index("ix_tickets_status_assignee", "status", "assignee_id"),
+        # Reports by period.
+        Index("ix_tickets_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -643,9 +648,9 @@ class Ticket(Base):
     status: Mapped[TicketStatus] = mapped_column(
         _enum(TicketStatus, "ticket_status"), default=TicketStatus.new
     )
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The team whose calendar counts the SLA and whose triage channel hears of it.
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Where it came from: "console", "slack", "telegram", "import".
     source: Mapped[str] = mapped_column(String(32), default="console")
@@ -659,8 +664,11 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Derived from the events by crm_core.sla whenever the ticket changes (None: not running).
-    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Place in the work queue: the soonest due time while a clock runs, a far date while
+    # waiting on the customer, None once resolved or closed (lists show only queued tickets).
+    queue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The earliest warning or breach not yet passed; the sweep reads only these.
     next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

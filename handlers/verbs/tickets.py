@@ -315,17 +315,16 @@ def tickets(req: Request) -> Reply:
     if not scope:
         customer = resolve_customer(ctx, arg)
         scope = "customer"
-    rows, total = svc.list_tickets(ctx, scope, customer)
+    rows, more = svc.list_tickets(ctx, scope, customer)
     label = customer.name if customer else t(f"ticket.scope.{scope}")
     if not rows:
         return Reply(text=t("ticket.list_empty", scope=label), status="info")
     now = ctx.now()
     items = [ticket_line(t, r, now) for r in rows]
-    if total > len(rows):
-        items.append(t("ticket.list_more", more=total - len(rows)))
-    return Reply(
-        title=t("ticket.list_title", scope=label, count=total), items=items, shareable=True
-    )
+    if more:
+        # Counting every match would cost more than the page; say how to narrow it instead.
+        items.append(t("ticket.list_more", shown=len(rows)))
+    return Reply(title=t("ticket.list_title", scope=label), items=items, shareable=True)
 
 
 def assign(req: Request) -> Reply:
@@ -718,7 +717,7 @@ def ticket_report_reply(req: Request, rest: str) -> Reply:
             t("report.all_time") if period is ALL_TIME else period.label,
         ]
     )
-    items = [f"{label(r.group)}: {line(r)}" for r in rep.rows]
+    items = [t("ticket.report.item", group=label(r.group), figures=line(r)) for r in rep.rows]
     return Reply(
         title=title,
         items=items,

@@ -145,6 +145,8 @@ BAD = [
     ("reopen", "reopen #12"),
     ("priority #1 soon", "urgent, high, normal or low"),
     ("feedback Acme", "feedback Acme: nps 9"),
+    ("report tickets by colour", "report tickets by assignee"),
+    ("report tickets someday", "last month"),
     ("feedback Acme: nps 11", "from 0 to 10"),
     ("feedback Acme: stars 5", "feedback Acme: nps 9"),
     ("remind me", "remind me tomorrow 3pm"),

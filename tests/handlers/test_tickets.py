@@ -188,3 +188,44 @@ def test_the_form_opens_and_submits(testbot: TestBot) -> None:
     assert testbot.rows(select(Ticket.subject, Ticket.priority)) == [
         ("Scanner offline", TicketPriority.urgent)
     ]
+
+
+def test_a_long_list_shows_a_page_and_how_to_narrow_it(testbot: TestBot) -> None:
+    testbot("alice", "new customer Acme")
+    for n in range(26):
+        testbot(
+            "alice", f"ticket Acme: label printer {n}, priority {'urgent' if n == 7 else 'low'}"
+        )
+    listed = testbot("alice", "tickets")
+    assert len(listed.items) == 26
+    assert listed.items[0].startswith("#8 label printer 7")  # the soonest due first
+    assert listed.items[-1].startswith("… more than 25: narrow it with `tickets mine`")
+    assert len(testbot("alice", "tickets Acme").items) == 26
+
+
+def test_report_tickets_in_chat(testbot: TestBot, clock: FakeClock) -> None:
+    tid = _open(testbot)
+    testbot("alice", f"assign #{tid} to me")
+    clock.advance(minutes=30)
+    testbot("alice", f"reply #{tid}: on it")
+    clock.advance(hours=1)
+    testbot("alice", f"resolve #{tid}: replaced the roller")
+    testbot("alice", "ticket Acme: invoices missing, priority urgent")
+    testbot("alice", f"feedback #{tid}: csat 4")
+    clock.advance(days=2)
+    reply = testbot("bob", "report tickets by assignee")
+    assert reply.title == "Tickets · by assignee · all time"
+    assert reply.items == [
+        "@alice: 1 opened, 1 resolved · median first response 0.5 business h, resolution 1.5 "
+        "business h · SLA met 100% / 100% · 0 breached · CSAT 4.0 · NPS —",
+        "unassigned: 1 opened, 0 resolved · median first response —, resolution — · SLA met — / "
+        "— · 1 breached · CSAT — · NPS —",
+    ]
+    zh = testbot.add_user("wei", locale="zh", role="manager")
+    assert zh
+    chinese = testbot("wei", "报表 工单 按优先级 本月")
+    assert chinese.title is not None and chinese.title.startswith("工单 · 按优先级")
+    assert [line.split("：")[0] for line in chinese.items] == ["紧急", "高"]
+    bad = testbot("bob", "report tickets by colour")
+    assert bad.status == "error" and "report tickets by assignee" in bad.text
+    assert testbot("dave", "report tickets").fields[0].value.startswith("0 opened")

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("response_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolution_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("queue_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_alert_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["assignee_id"], ["users.id"], name=op.f("fk_tickets_assignee_id_users")
@@ -98,21 +99,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id", name=op.f("uq_tickets_external_id")),
         sa.UniqueConstraint("source_key", name=op.f("uq_tickets_source_key")),
     )
-    op.create_index(op.f("ix_tickets_assignee_id"), "tickets", ["assignee_id"], unique=False)
     op.create_index(
-        "ix_tickets_customer_created", "tickets", ["customer_id", "created_at"], unique=False
+        "ix_tickets_assignee_queue", "tickets", ["assignee_id", "queue_at"], unique=False
+    )
+    op.create_index("ix_tickets_created", "tickets", ["created_at"], unique=False)
+    op.create_index(
+        "ix_tickets_customer_queue", "tickets", ["customer_id", "queue_at"], unique=False
     )
     op.create_index("ix_tickets_next_alert", "tickets", ["next_alert_at"], unique=False)
-    op.create_index(
-        op.f("ix_tickets_resolution_due_at"), "tickets", ["resolution_due_at"], unique=False
-    )
-    op.create_index(
-        op.f("ix_tickets_response_due_at"), "tickets", ["response_due_at"], unique=False
-    )
-    op.create_index(
-        "ix_tickets_status_assignee", "tickets", ["status", "assignee_id"], unique=False
-    )
-    op.create_index(op.f("ix_tickets_team_id"), "tickets", ["team_id"], unique=False)
+    op.create_index("ix_tickets_queue", "tickets", ["queue_at"], unique=False)
+    op.create_index("ix_tickets_team_queue", "tickets", ["team_id", "queue_at"], unique=False)
     op.create_table(
         "feedback",
         sa.Column("id", ID, nullable=False),
@@ -203,12 +199,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_feedback_ticket_id"), table_name="feedback")
     op.drop_index("ix_feedback_customer_created", table_name="feedback")
     op.drop_table("feedback")
-    op.drop_index(op.f("ix_tickets_team_id"), table_name="tickets")
-    op.drop_index("ix_tickets_status_assignee", table_name="tickets")
-    op.drop_index(op.f("ix_tickets_response_due_at"), table_name="tickets")
-    op.drop_index(op.f("ix_tickets_resolution_due_at"), table_name="tickets")
+    op.drop_index("ix_tickets_team_queue", table_name="tickets")
+    op.drop_index("ix_tickets_queue", table_name="tickets")
     op.drop_index("ix_tickets_next_alert", table_name="tickets")
-    op.drop_index("ix_tickets_customer_created", table_name="tickets")
-    op.drop_index(op.f("ix_tickets_assignee_id"), table_name="tickets")
+    op.drop_index("ix_tickets_customer_queue", table_name="tickets")
+    op.drop_index("ix_tickets_created", table_name="tickets")
+    op.drop_index("ix_tickets_assignee_queue", table_name="tickets")
     op.drop_table("tickets")
     op.drop_table("service_calendars")
