@@ -168,6 +168,13 @@ def get_ticket(ctx: Ctx, ticket_id: int) -> Ticket:
     return ticket
 
 
+def captured_ticket(ctx: Ctx, source_key: str) -> Ticket | None:
+    """The visible ticket opened from a platform message (by its key), if there is one."""
+    return ctx.session.scalar(
+        select(Ticket).where(Ticket.source_key == source_key, ticket_filter(ctx.actor))
+    )
+
+
 def _scope_conditions(ctx: Ctx, scope: str, customer: Customer | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Ticket.queue_at.is_not(None)]
     if scope == "mine":

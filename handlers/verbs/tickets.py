@@ -474,6 +474,8 @@ def submit_ticket(req: FormRequest) -> Reply:
         source=req.command.platform,
         source_key=req.command.idempotency_key,
         source_link=link.url if link else None,
+        # Opened from a message (a Slack shortcut): its text, as prefilled into the description.
+        source_text=(req.text("description") or None) if link else None,
     )
     return _opened(req.t, ctx, opened, created)
 
