@@ -18,7 +18,7 @@ from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, unquote
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
-from handlers.reply import Button, Field, OpenForm, Reply, Section, SourceLink
+from handlers.reply import Button, Field, OpenForm, Quoted, Reply, Section, SourceLink
 
 # A subject longer than this keeps its start; the whole text becomes the description.
 SUBJECT_LIMIT = 120
@@ -172,7 +172,10 @@ def _ticket_ref(req: Request, usage: str) -> tuple[int, str | None]:
 def ticket(req: Request) -> Reply:
     """Open a ticket (`ticket Acme: printer jams, priority high`), or show one (`ticket #12`)."""
     t, ctx = req.t, req.ctx
+    quoted = req.command.attached(Quoted)
     if not req.args.strip():
+        if quoted is not None:
+            raise Invalid("usage.ticket_reply")
         return Reply(
             text=t("usage.ticket"),
             status="info",
@@ -182,8 +185,11 @@ def ticket(req: Request) -> Reply:
     if rid is not None and not extra:
         return card(req, rid)
     head, body = split_colon(req.args)
+    if quoted is not None and body is None:
+        # `/ticket Acme` in reply to a customer's message: that message is the problem.
+        head, body = _quoted_line(req.args, quoted)
     if body is None or not head:
-        raise Invalid("usage.ticket")
+        raise Invalid("usage.ticket_reply" if quoted is not None else "usage.ticket")
     customer = resolve_customer(ctx, head)
     text, priority, assignee = _take_options(ctx, body)
     if not text:
@@ -198,10 +204,19 @@ def ticket(req: Request) -> Reply:
         priority=priority or TicketPriority.normal,
         assignee=assignee,
         source=req.command.platform,
-        source_key=req.command.idempotency_key,
-        source_link=link.url if link else None,
+        # The message replied to names the ticket: the same message twice makes one ticket.
+        source_key=quoted.key if quoted else req.command.idempotency_key,
+        source_link=quoted.link if quoted else (link.url if link else None),
+        source_text=quoted.text if quoted else None,
     )
     return _opened(t, ctx, opened, created)
+
+
+def _quoted_line(args: str, quoted: Quoted) -> tuple[str, str]:
+    """`Acme, priority high` replying to a message -> ("Acme", "<the message>, priority high")."""
+    parts = _SEP.split(args, maxsplit=1)
+    options = f", {parts[1]}" if len(parts) > 1 else ""
+    return parts[0].strip(), " ".join(quoted.text.split()) + options
 
 
 def _opened(t: Translator, ctx: Ctx, opened: Ticket, created: bool) -> Reply:
