@@ -30,13 +30,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_verbs import empty_database, percentile  # noqa: E402
-from crm_core.db import make_session_factory, unit_of_work  # noqa: E402
+from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 from crm_core.models import (  # noqa: E402
     Customer,
     ServiceCalendar,
@@ -289,6 +290,38 @@ def seed(factory: object, tickets: int, rng: random.Random) -> dict[str, object]
         }
 
 
+def reused_database(name: str, pg_url: str | None) -> tuple[Engine, str]:
+    """The database an earlier run seeded (PostgreSQL at `pg_url`, or bench/out/NAME)."""
+    if pg_url:
+        return make_engine(pg_url), "PostgreSQL"
+    return make_engine(f"sqlite:///{ROOT / 'bench' / 'out' / f'{name}.sqlite'}"), "SQLite"
+
+
+def seeded(factory: sessionmaker[Session]) -> dict[str, object]:
+    """What `seed` returned, read back from a seeded database."""
+    with factory() as s:
+        active = Ticket.status.in_(("new", "open", "waiting"))
+        agent = s.execute(
+            select(User.external_id)
+            .join(Ticket, Ticket.assignee_id == User.id)
+            .where(active, User.external_id.like("agent%"))
+            .order_by(User.id)
+            .limit(1)
+        ).scalar_one()
+        first = s.scalar(select(Ticket).order_by(Ticket.id).limit(1))
+        assert first is not None
+        return {
+            "agent": agent,
+            "manager": "mgr0",
+            "admin": "admin",
+            "customer": first.customer.name,
+            "ticket_ids": list(s.scalars(select(Ticket.id).where(active).order_by(Ticket.id))),
+            "events": s.scalar(select(func.count()).select_from(TicketEvent)),
+            "alerts": s.scalar(select(func.count()).select_from(TicketAlert)),
+            "active": s.scalar(select(func.count()).select_from(Ticket).where(active)),
+        }
+
+
 def main() -> None:
     """Seed, then time the verbs and the sweep; print Markdown tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -296,16 +329,26 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the database a previous run seeded (not yet swept) instead of seeding again",
+    )
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    engine, backend = empty_database(f"bench-tickets-{args.tickets}", args.pg_url)
-    factory = make_session_factory(engine)
     started = time.perf_counter()
-    info = seed(factory, args.tickets, rng)
+    if args.reuse:
+        engine, backend = reused_database(f"bench-tickets-{args.tickets}", args.pg_url)
+        factory = make_session_factory(engine)
+        info = seeded(factory)
+    else:
+        engine, backend = empty_database(f"bench-tickets-{args.tickets}", args.pg_url)
+        factory = make_session_factory(engine)
+        info = seed(factory, args.tickets, rng)
     print(
         f"{backend}: {args.tickets:,} tickets ({info['active']:,} active), "
         f"{info['events']:,} events, {info['alerts']:,} notices already sent, "
-        f"seeded in {time.perf_counter() - started:.0f} s"
+        + ("reused" if args.reuse else f"seeded in {time.perf_counter() - started:.0f} s")
     )
     dispatcher = Dispatcher(
         factory, default_registry(), Pipeline(DEFAULT_STAGES), clock=lambda: NOW
