@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_any_contact, resolve_customer, resolve_deal
 from crm_core.services import history as svc
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
@@ -29,6 +30,8 @@ _VERBS = {"create", "update", "delete", "move", "snooze", "done", "cancel", "ass
 def _value(t: Translator, value: Any, tz: ZoneInfo) -> str:
     if value is None or value == "" or value == []:
         return t("card.none")
+    if isinstance(value, bool):
+        return custom.said(t, value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, str) and _MOMENT.match(value):
@@ -41,6 +44,7 @@ def _fields(t: Translator, changes: dict[str, Any], tz: ZoneInfo) -> str:
     parts = []
     for key, pair in changes.items():
         label = t(f"history.field.{key}") if t.has(f"history.field.{key}") else key
+        label = custom.key_name(key) or label
         if pair == svc.TEXT_HIDDEN:
             parts.append(t("history.text_edited"))
         elif isinstance(pair, list) and len(pair) == 2:
