@@ -957,8 +957,9 @@ class _Importer:
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
         for rtype, spec in SPECS.items():
-            # Staff tables are small and users' teams may be named rather than referenced.
-            everything = rtype in ("team", "user", "identity")
+            # Staff tables are small and users' teams may be named rather than referenced;
+            # every record's custom values are checked against all declared fields.
+            everything = rtype in ("team", "user", "identity", "custom_field")
             self.db[rtype] = _load(self.session, spec, None if everything else wanted[rtype])
             self.ids[rtype] = {k: row["id"] for k, row in self.db[rtype].items()}
         for ext, row in self.db["customer"].items():
