@@ -302,3 +302,27 @@ def test_edit_forms_carry_the_custom_fields(testbot: TestBot) -> None:
     assert deal_form is not None and deal_form.fields[-1].name == "cf_renewal_date"
     # The registry's declaration stays as written: the fields come from the database.
     assert testbot.dispatcher.registry.form("edit_customer") is not form
+
+
+def test_merge_keeps_the_survivors_values_and_fills_gaps(testbot: TestBot) -> None:
+    """A merge treats custom values like the other fields: the kept one wins, gaps are filled."""
+    _declare(testbot)
+    testbot("alice", "new customer Acme Logistics")
+    testbot("alice", "new customer Zenith Freight")
+    testbot("alice", "edit customer Acme: region North")
+    testbot("alice", "edit customer Zenith: region South, employees 40, key_account yes")
+    preview = testbot("bob", "merge Zenith into Acme")
+    shown = {f.label: f.value for f in preview.fields}
+    assert shown["region"] == "North (kept) · South (dropped)"
+    assert shown["employees"].startswith("40 (from #2")
+    assert shown["key_account"].startswith("yes (from #2")
+    assert testbot("bob", "merge Zenith into Acme confirm").status == "ok"
+    rows = testbot.rows(select(Customer.name, Customer.custom).order_by(Customer.id))
+    assert rows[0] == (
+        "Acme Logistics",
+        {"employees": "40", "key_account": True, "region": "North"},
+    )
+    (merge,) = testbot.query(
+        select(AuditEntry.changes).where(AuditEntry.action == "customer.merge")
+    )
+    assert merge["custom.employees"] == [None, "40"]
