@@ -83,16 +83,26 @@ def declare_field(
     return field
 
 
+def _holder_ids(ctx: Ctx, field: CustomField) -> list[int]:
+    model: Any = MODELS[field.record]
+    # JSON is queried differently by each database: the values are read here, not searched.
+    rows = ctx.session.execute(select(model.id, model.custom).order_by(model.id))
+    return [rid for rid, values in rows if values and field.name in values]
+
+
 def values_in_use(ctx: Ctx, field: CustomField) -> int:
     """How many records hold a value of the field."""
-    return len(_holders(ctx, field))
+    return len(_holder_ids(ctx, field))
 
 
 def _holders(ctx: Ctx, field: CustomField) -> list[Customer | Contact | Deal]:
     model: Any = MODELS[field.record]
-    # JSON is queried differently by each database; the values are read, not searched.
-    rows = ctx.session.scalars(select(model).order_by(model.id)).all()
-    return [r for r in rows if field.name in (r.custom or {})]
+    ids = _holder_ids(ctx, field)
+    found: list[Customer | Contact | Deal] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += ctx.session.scalars(select(model).where(model.id.in_(chunk)).order_by(model.id))
+    return found
 
 
 def remove_field(ctx: Ctx, field: CustomField) -> int:

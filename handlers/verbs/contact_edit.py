@@ -138,6 +138,13 @@ def _values(ctx: Ctx, t: Translator, body: str) -> dict[str, Any]:
     values: dict[str, str] = {}
     for part in split_commas(body):
         m = pattern.match(part)
+        if m is None and extra:
+            raise Invalid(
+                "error.edit_contact_field_custom",
+                field=fmt.preview(part, 30),
+                fields=", ".join(extra),
+                usage=t("usage.edit_contact"),
+            )
         if m is None:
             raise Invalid(
                 "error.edit_contact_field",

@@ -24,7 +24,17 @@ _CONTACT = re.compile(r"^(?:contact|联系人|联络人)(?:\s+|(?=[#＃])|(?<=�
 _BEFORE = re.compile(r"\s+before\s+(\d{1,18})\s*$", re.I)
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _KINDS = {"customers": "customer", "contacts": "contact", "deals": "deal", "interactions": "note"}
-_VERBS = {"create", "update", "delete", "move", "snooze", "done", "cancel", "assign_id"}
+_VERBS = {
+    "create",
+    "update",
+    "delete",
+    "move",
+    "snooze",
+    "done",
+    "cancel",
+    "assign_id",
+    "field_removed",
+}
 
 
 def _value(t: Translator, value: Any, tz: ZoneInfo) -> str:

@@ -177,6 +177,12 @@ def test_edit_sets_values_audited_before_after_and_undo_puts_them_back(testbot: 
         "wechat": "none → dana_r",
     }
     assert testbot.query(select(Contact.custom)) == [{"wechat": "dana_r"}]
+    unknown = testbot("alice", "edit contact Dana Ruiz: skype dana")
+    assert unknown.status == "error"
+    assert (
+        'I can\'t change "skype dana": a contact has name, title, email, phone, birthday '
+        "and wechat." in unknown.text
+    )
     deal = testbot("alice", "edit deal Fleet: renewal_date 2027-01-15, amount 120")
     assert {f.label: f.value for f in deal.fields}["renewal_date"] == "none → 2027-01-15"
     assert testbot.query(select(Deal.custom)) == [{"renewal_date": "2027-01-15"}]
@@ -235,6 +241,10 @@ def test_remove_asks_first_then_removes_values_kept_in_history(testbot: TestBot)
         select(AuditEntry.changes).where(AuditEntry.action == "custom_field.remove")
     )
     assert entry["name"] == ["region", None] and entry["values_removed"] == 1
+    history = testbot("alice", "history Acme")
+    assert any("Acme field removed: region: North → none" in line for line in history.items), (
+        history.items
+    )
     # Gone from the card and from the grammar; the same name can be declared afresh, empty.
     assert "region" not in {f.label for f in testbot("alice", "customer Acme").fields}
     assert testbot("alice", "edit customer Acme: region North").status == "error"
