@@ -73,7 +73,8 @@ NONE = "-"
 def _form_field(f: CustomField) -> FormField:
     name, label = FORM_PREFIX + f.name, LITERAL + f.name
     if f.kind in ("choice", "yesno"):
-        choices = list(f.choices)
+        # Plain values, not the row: the form outlives the session that read the declaration.
+        choices, field_name = list(f.choices), f.name
         yesno = f.kind == "yesno"
 
         def options(t: Translator) -> list[tuple[str, str]]:
@@ -84,7 +85,7 @@ def _form_field(f: CustomField) -> FormField:
         def read(text: str) -> str | None:
             if yesno:
                 try:
-                    stored = rules.custom_value(f.name, "yesno", [], text)
+                    stored = rules.custom_value(field_name, "yesno", [], text)
                 except rules.Rule:
                     return None
                 return None if stored is None else ("yes" if stored else "no")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_core import audit, rules
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
-from crm_core.models import Contact, Customer, CustomField, Deal, Role
+from crm_core.models import AuditEntry, Contact, Customer, CustomField, Deal, Role
 from crm_core.when import parse_day
 
 MODELS: dict[str, type[Customer | Contact | Deal]] = {
@@ -20,6 +20,7 @@ MODELS: dict[str, type[Customer | Contact | Deal]] = {
     "deal": Deal,
 }
 BUILT_IN = rules.CUSTOM_RESERVED
+_BATCH = 2000
 
 
 def fields_of(session: Session, record: str) -> list[CustomField]:
@@ -83,26 +84,18 @@ def declare_field(
     return field
 
 
-def _holder_ids(ctx: Ctx, field: CustomField) -> list[int]:
+def _holders(ctx: Ctx, field: CustomField) -> list[tuple[int, dict[str, Any], int]]:
+    """(id, values, customer id) of each record holding a value of the field."""
     model: Any = MODELS[field.record]
+    owner = model.id if model is Customer else model.customer_id
     # JSON is queried differently by each database: the values are read here, not searched.
-    rows = ctx.session.execute(select(model.id, model.custom).order_by(model.id))
-    return [rid for rid, values in rows if values and field.name in values]
+    rows = ctx.session.execute(select(model.id, model.custom, owner).order_by(model.id))
+    return [(rid, values, cid) for rid, values, cid in rows if values and field.name in values]
 
 
 def values_in_use(ctx: Ctx, field: CustomField) -> int:
     """How many records hold a value of the field."""
-    return len(_holder_ids(ctx, field))
-
-
-def _holders(ctx: Ctx, field: CustomField) -> list[Customer | Contact | Deal]:
-    model: Any = MODELS[field.record]
-    ids = _holder_ids(ctx, field)
-    found: list[Customer | Contact | Deal] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found += ctx.session.scalars(select(model).where(model.id.in_(chunk)).order_by(model.id))
-    return found
+    return len(_holders(ctx, field))
 
 
 def remove_field(ctx: Ctx, field: CustomField) -> int:
@@ -111,22 +104,46 @@ def remove_field(ctx: Ctx, field: CustomField) -> int:
     Returns how many records lost a value.
     """
     _admin(ctx)
+    s = ctx.session
     key = audit.CUSTOM_PREFIX + field.name
     holders = _holders(ctx, field)
-    for holder in holders:
-        before = audit.current(holder, key)
-        audit.apply_changes(
-            ctx.session,
-            ctx.actor,
-            f"{field.record}.field_removed",
-            holder,
-            {key: (before, None)},
+    table = cast(Table, MODELS[field.record].__table__)
+    # Bulk statements: one audited change per record, as an edit clearing it would write, but
+    # without loading thousands of rows one by one.
+    stmt = update(table).where(table.c.id == bindparam("b_id")).values(custom=bindparam("b_new"))
+    now = ctx.now()
+    for start in range(0, len(holders), _BATCH):
+        chunk = holders[start : start + _BATCH]
+        s.execute(
+            stmt,
+            [
+                {"b_id": rid, "b_new": {k: v for k, v in values.items() if k != field.name}}
+                for rid, values, _ in chunk
+            ],
+        )
+        s.execute(
+            insert(cast(Table, AuditEntry.__table__)),
+            [
+                {
+                    "at": now,
+                    "actor_id": ctx.actor.id,
+                    "actor_label": None,
+                    "action": f"{field.record}.field_removed",
+                    "entity_type": table.name,
+                    "entity_id": rid,
+                    "changes": {key: [values[field.name], None]},
+                    "customer_id": cid,
+                }
+                for rid, values, cid in chunk
+            ],
         )
     before = audit.snapshot(field)
-    entry = audit.record(ctx.session, ctx.actor, "custom_field.remove", field, before)
+    entry = audit.record(s, ctx.actor, "custom_field.remove", field, before)
     entry.changes = {**audit.diff(before, None), "values_removed": len(holders)}
-    ctx.session.delete(field)
-    ctx.session.flush()
+    s.delete(field)
+    s.flush()
+    # The bulk update bypassed the identity map: records read before must be read again.
+    s.expire_all()
     return len(holders)
 
 
