@@ -1,7 +1,7 @@
 """The service desk: tickets, their timeline, SLA alerts, feedback, team service calendars
 
-Revision ID: 0014_service_desk
-Revises: 0013_merge_archive
+Revision ID: 0015_service_desk
+Revises: 0014_custom_fields
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_service_desk"
-down_revision = "0013_merge_archive"
+revision = "0015_service_desk"
+down_revision = "0014_custom_fields"
 branch_labels = None
 depends_on = None
 
