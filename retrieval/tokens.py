@@ -31,7 +31,7 @@ ENGLISH_STOPWORDS = frozenset(
     )
 )
 # Characters that only glue a Chinese sentence together; a bigram holding one is noise.
-ZH_GLUE = frozenset("的了吗呢吧么嘛是在和与或及也都就还又很把被给对向从跟让个这那哪些们啊呀吗")
+_ZH_GLUE = frozenset("的了吗呢吧么嘛是在和与或及也都就还又很把被给对向从跟让个这那哪些们啊呀吗")
 _ZH_STOP_BIGRAMS = frozenset(
     re.findall(
         r"\w+",
@@ -53,11 +53,11 @@ def normalize(text: str) -> str:
 
 def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
-        return [] if run in ZH_GLUE else [run]
+        return [] if run in _ZH_GLUE else [run]
     out = []
     for i in range(len(run) - 1):
         gram = run[i : i + 2]
-        if gram[0] in ZH_GLUE or gram[1] in ZH_GLUE or gram in _ZH_STOP_BIGRAMS:
+        if gram[0] in _ZH_GLUE or gram[1] in _ZH_GLUE or gram in _ZH_STOP_BIGRAMS:
             continue
         out.append(gram)
     return out

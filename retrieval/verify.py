@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from crm_core.models import Interaction
 from retrieval.passages import indexed_text, sentences
-from retrieval.tokens import ZH_GLUE, has_cjk, normalize, tokens
+from retrieval.tokens import has_cjk, normalize, tokens
 
 # The best notes the gate reads.
 READ_NOTES = 3
@@ -70,34 +70,31 @@ def note_sentences(note: Interaction) -> list[str]:
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
-_GLUE = re.compile("[" + re.escape("".join(sorted(ZH_GLUE))) + "]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
-def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
+def names(
+    question: str, topic: set[str], *, own_script: bool = True
+) -> list[tuple[str, list[str]]]:
     """Parts of a question that name something, with their index terms.
 
-    A capitalised or upper-case Latin word (other than the first), or any run in the other
-    script than the question's (a Chinese name in an English question, a product code in a
-    Chinese one): rare words a note would repeat if it spoke of the same thing.
+    A run in the other script than the question's (a Chinese name in an English question, a
+    Latin one in a Chinese question), and with `own_script` a capitalised or upper-case word
+    of an English question (not its first): rare words a note would repeat if it spoke of the
+    same thing. (Chinese runs words together: a name inside a Chinese sentence is not told
+    apart from its neighbours by this.)
     """
     asked = script(question)
     out: list[tuple[str, list[str]]] = []
     if asked == "en":
-        words = _LATIN.findall(question)
-        for i, w in enumerate(words):
-            if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
-                out.append((w, [t for t in tokens(w) if t in topic]))
+        if own_script:
+            words = _LATIN.findall(question)
+            for i, w in enumerate(words):
+                if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
+                    out.append((w, [t for t in tokens(w) if t in topic]))
         out += [(run, [t for t in tokens(run) if t in topic]) for run in _HAN_RUN.findall(question)]
     else:
         out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
-        # A Chinese question runs words together: the stretches between particles ("的", "了")
-        # of four to eight characters, as a company name is written (a longer stretch is a
-        # clause, whose odd cross-word pairs are in no note either).
-        for run in _HAN_RUN.findall(question):
-            for part in _GLUE.split(run):
-                if 4 <= len(part) <= 8:
-                    out.append((part, [t for t in tokens(part) if t in topic]))
     return [(w, terms) for w, terms in out if terms]
 
 
@@ -134,12 +131,13 @@ def read_together(
     cover = weighted = best = 0.0
     typed = want is None
     crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
-    # Across languages every word of the question is missing from the notes: names tell nothing.
-    unknown: tuple[str, ...] = ()
-    if not crosslingual:
-        unknown = tuple(
-            w for w, terms in names(question, topic) if all(not book_df.get(t) for t in terms)
-        )
+    # Across languages the question's own words are missing from the notes: only a run in the
+    # notes' script (a name written as they write it) tells anything.
+    unknown = tuple(
+        w
+        for w, terms in names(question, topic, own_script=not crosslingual)
+        if all(not book_df.get(t) for t in terms)
+    )
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
