@@ -73,25 +73,22 @@ _LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
-def names(
-    question: str, topic: set[str], *, own_script: bool = True
-) -> list[tuple[str, list[str]]]:
+def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """Parts of a question that name something, with their index terms.
 
-    A run in the other script than the question's (a Chinese name in an English question, a
-    Latin one in a Chinese question), and with `own_script` a capitalised or upper-case word
-    of an English question (not its first): rare words a note would repeat if it spoke of the
-    same thing. (Chinese runs words together: a name inside a Chinese sentence is not told
-    apart from its neighbours by this.)
+    A capitalised or upper-case word of an English question (not its first), or a run in the
+    other script than the question's (a Chinese name in an English question, a Latin one in a
+    Chinese question): rare words a note would repeat if it spoke of the same thing. (Chinese
+    runs words together: a name inside a Chinese sentence is not told apart from its
+    neighbours by this.)
     """
     asked = script(question)
     out: list[tuple[str, list[str]]] = []
     if asked == "en":
-        if own_script:
-            words = _LATIN.findall(question)
-            for i, w in enumerate(words):
-                if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
-                    out.append((w, [t for t in tokens(w) if t in topic]))
+        words = _LATIN.findall(question)
+        for i, w in enumerate(words):
+            if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
+                out.append((w, [t for t in tokens(w) if t in topic]))
         out += [(run, [t for t in tokens(run) if t in topic]) for run in _HAN_RUN.findall(question)]
     else:
         out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
@@ -131,12 +128,8 @@ def read_together(
     cover = weighted = best = 0.0
     typed = want is None
     crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
-    # Across languages the question's own words are missing from the notes: only a run in the
-    # notes' script (a name written as they write it) tells anything.
     unknown = tuple(
-        w
-        for w, terms in names(question, topic, own_script=not crosslingual)
-        if all(not book_df.get(t) for t in terms)
+        w for w, terms in names(question, topic) if all(not book_df.get(t) for t in terms)
     )
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
