@@ -105,6 +105,7 @@ def ask_one(
         ctx = app.dispatcher.context(session, actor, clock=clock)
         customer = _customer(ctx, customer_ref)
         answer = index.asker.ask(ctx, question, customer)
+        answer.behind = index.behind()
         # Everything the caller prints is read here, while the session is open.
         for s in [*answer.sources, *answer.closest]:
             _ = (s.note.customer.external_id, s.note.author.external_id)
