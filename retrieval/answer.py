@@ -12,7 +12,7 @@ from retrieval.tokens import normalize, tokens
 
 _MAX_QUOTE = 280
 # Sentences of one note scored by meaning when a question shares no word with it.
-_MEANING_SENTENCES = 8
+_MEANING_SENTENCES = 6
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,9 @@ def best_sentences(
     """Up to `limit` sentences of `note` sharing most terms with the topic, in note order.
 
     A sentence holding what the question wants (a number, a time) goes first among equals.
-    With no shared term (a question in the other language), the sentences closest in meaning
-    (`meaning` scores them against the question) are quoted, else the matched passage's start.
+    With no shared term (a question in the other language), the sentences holding what it
+    wants, else those closest in meaning (`meaning` scores them against the question), else
+    the matched passage's start are quoted.
     """
     text = indexed_text(note.text)
     sents = sentences(text) or [text]
@@ -50,6 +51,12 @@ def best_sentences(
         if overlap:
             typed = int(want is not None and want.search(normalize(s)) is not None)
             scored.append((overlap, typed, -i, s))
+    if not scored and len(sents) > limit and want is not None:
+        # Across languages a sentence holding what the question wants (a number, a date) is the
+        # answer's best guess, and costs no model call.
+        for i, s in enumerate(sents):
+            if want.search(normalize(s)):
+                scored.append((1, 0.0, -i, s))
     if not scored and len(sents) > limit and meaning is not None:
         window = sents[:_MEANING_SENTENCES]
         scores = meaning(window)

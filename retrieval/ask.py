@@ -294,11 +294,19 @@ class Asker:
         said: set[str] = set()
         want = wanted(question)
         meaning = self._meaning(result)
+        asked = script(question)
         for i, (hit, src) in enumerate(zip(result.hits, ranked, strict=True)):
             q: tuple[str, ...] = ()
             if i < cited:
+                # Sentences are embedded only for the best note, when it is in the other
+                # language (tens of ms): in the question's language shared words pick them.
+                across = (
+                    meaning
+                    if i == 0 and script(indexed_text(src.note.text)[:300]) != asked
+                    else None
+                )
                 picked = best_sentences(
-                    src.note, hit.seq, topic, 2 if i == 0 else 1, want=want, meaning=meaning
+                    src.note, hit.seq, topic, 2 if i == 0 else 1, want=want, meaning=across
                 )
                 # The same sentence in two notes (a forwarded summary, a copied line) once.
                 q = tuple(s for s in picked if _said(s, said))
