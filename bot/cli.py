@@ -685,7 +685,10 @@ def eval_retrieval(
         f"{report['notes']} notes ({report['passages']} passages) indexed in "
         f"{report['index_seconds']} s; now = {report['now']}"
     )
-    header = f"{'kind':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'ans%':>7}{'noans':>7}"
+    header = (
+        f"{'kind':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'ans%':>7}{'right':>7}"
+        f"{'noans':>7}"
+    )
     click.echo(header)
 
     def row(name: str, f: dict[str, object]) -> str:
@@ -695,7 +698,8 @@ def eval_retrieval(
 
         return (
             f"{name:<14}{f['questions']:>4}{v('recall@1'):>7}{v('recall@5'):>7}{v('recall@10'):>7}"
-            f"{v('mrr'):>7}{v('answered_when_answerable'):>7}{v('no_answer_accuracy'):>7}"
+            f"{v('mrr'):>7}{v('answered_when_answerable'):>7}{v('answered_and_right'):>7}"
+            f"{v('no_answer_accuracy'):>7}"
         )
 
     for kind, figures in report["by_kind"].items():
