@@ -48,6 +48,7 @@ from crm_core.models import (
     ReminderStatus,
     Role,
     SchedulePrefs,
+    ServiceCalendar,
     StageChange,
     Team,
     Ticket,
@@ -57,7 +58,7 @@ from crm_core.models import (
     User,
     utcnow,
 )
-from crm_core.services.tickets import refresh_sla
+from crm_core.services.tickets import ACTIVE, refresh_sla
 from crm_core.stages import Stage
 from crm_core.text import fold, name_key
 
@@ -195,13 +196,41 @@ class RegionRecord(_Record):
     name: Annotated[str, _s(200, 1)]
 
 
+def _country(value: str) -> str:
+    from crm_core.business_calendar import country_known
+
+    if not country_known(value):
+        raise ValueError(f"no holiday calendar for country {value!r}")
+    return value.upper()
+
+
+def _triage(value: str) -> str:
+    from crm_core.services.tickets import TRIAGE_TARGET
+
+    if not TRIAGE_TARGET.match(value):
+        raise ValueError(f"{value!r} is not a channel like slack:C0123 or telegram:-100123")
+    return value
+
+
+class ServiceSettings(_Record):
+    """A team's service calendar as an admin set it (`team East zone|holidays|triage`)."""
+
+    timezone: TimezoneName | None = None
+    holidays: Annotated[str, AfterValidator(_country)] | None = None
+    triage: Annotated[str, _s(200, 1), AfterValidator(_triage)] | None = None
+
+
 class TeamRecord(_Record):
-    """A sales team, optionally in a region (the region's external_id)."""
+    """A sales team, optionally in a region (the region's external_id).
+
+    `service` is present only for teams whose service calendar an admin set.
+    """
 
     type: Literal["team"]
     external_id: ExtId
     name: Annotated[str, _s(200, 1)]
     region: ExtId | None = None
+    service: ServiceSettings | None = None
 
 
 class ProductRecord(_Record):
@@ -749,11 +778,16 @@ def _digest_out(prefs: SchedulePrefs) -> dict[str, Any]:
     }
 
 
+def _service_out(row: ServiceCalendar) -> dict[str, Any]:
+    return {"timezone": row.timezone, "holidays": row.country, "triage": row.triage_target}
+
+
 def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
     """Write every record as JSON Lines in dependency order; returns counts per type."""
     counts: dict[str, int] = {}
     ext_of: dict[str, dict[int, str]] = {}
     digests = {p.user_id: p for p in session.scalars(select(SchedulePrefs))}
+    services = {c.team_id: c for c in session.scalars(select(ServiceCalendar))}
     for spec in SPECS.values():
         t = spec.table
         if "external_id" in spec.key:
@@ -774,6 +808,8 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
                     record[f] = _out(values[f])
             if spec.rtype == "user" and (prefs := digests.get(values["id"])) is not None:
                 record["digest"] = _digest_out(prefs)
+            if spec.rtype == "team" and (service := services.get(values["id"])) is not None:
+                record["service"] = _service_out(service)
             out.write(_dump(record))
             out.write("\n")
             n += 1
@@ -1031,6 +1067,8 @@ class _Importer:
         # Team of each user record (a team external_id), and teams the users' records create.
         self.user_team: dict[str, str] = {}
         self.new_teams: dict[str, str] = {}
+        # Teams whose service calendar this file changed: their tickets' due times are redone.
+        self.calendar_teams: set[int] = set()
         self.customer_owner: dict[str, int] = {}
         self.file_customer: dict[str, dict[str, str]] = {}
         self.broken: dict[str, set[str]] = {t: set() for t in TYPES}
@@ -1303,6 +1341,8 @@ class _Importer:
                 self._write_batch(SPECS[rtype], items[start : start + _BATCH])
             if rtype == "user":
                 self._write_digests()
+            if rtype == "team":
+                self._write_service_calendars()
         for f, rtype in _DEFERRED.items():
             self._write_deferred(rtype, f)
         # Bulk statements bypass the identity map; do not let stale objects linger.
@@ -1313,9 +1353,17 @@ class _Importer:
         """SLA due times of the tickets this file touched, from their events as imported."""
         touched = {rec.external_id for _, rec in self.records["ticket"]}
         touched |= {rec.ticket for _, rec in self.records["ticket_event"]}
-        if not touched:
-            return
         ids = [self.ids["ticket"][ext] for ext in touched if ext in self.ids["ticket"]]
+        if self.calendar_teams:
+            # A team's new calendar moves the due times of its tickets this file did not name.
+            ids += self.session.scalars(
+                select(Ticket.id).where(
+                    Ticket.team_id.in_(self.calendar_teams), Ticket.status.in_(ACTIVE)
+                )
+            ).all()
+            ids = list(dict.fromkeys(ids))
+        if not ids:
+            return
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             for ticket in self.session.scalars(select(Ticket).where(Ticket.id.in_(chunk))):
@@ -1425,6 +1473,44 @@ class _Importer:
             self.unchanged[rtype].discard(row_id)
             self.report.unchanged[rtype] -= 1
             self.report.updated[rtype] += 1
+
+    def _write_service_calendars(self) -> None:
+        """Service calendars of the teams that carry them (a ServiceCalendar row each)."""
+        given = [rec for _, rec in self.records["team"] if rec.service is not None]
+        audits = []
+        for rec in given:
+            team_id = self.ids["team"][rec.external_id]
+            c = rec.service
+            new = {"timezone": c.timezone, "country": c.holidays, "triage_target": c.triage}
+            row = self.session.get(ServiceCalendar, team_id)
+            old = {k: getattr(row, k) for k in new} if row is not None else dict.fromkeys(new)
+            changes = {k: [old[k], v] for k, v in new.items() if old[k] != v}
+            if row is not None and not changes:
+                continue
+            if row is None:
+                row = ServiceCalendar(
+                    team_id=team_id, days="01234", start_minute=540, end_minute=1080
+                )
+                self.session.add(row)
+            for k, v in new.items():
+                setattr(row, k, v)
+            row.updated_at = self.now
+            self.calendar_teams.add(team_id)
+            audits.append(
+                {
+                    "at": self.now,
+                    "actor_id": None,
+                    "actor_label": "import",
+                    "action": "import.update",
+                    "entity_type": ServiceCalendar.__tablename__,
+                    "entity_id": team_id,
+                    "changes": changes,
+                }
+            )
+            self._changed("team", team_id)
+        self.session.flush()
+        if audits:
+            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
     def _write_digests(self) -> None:
         """Digest settings of the users that carry them (a SchedulePrefs row each)."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access, ticket_branches, ticket_filter
-from crm_core.business_calendar import BusinessCalendar
+from crm_core.business_calendar import BusinessCalendar, country_known
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
@@ -531,6 +532,30 @@ def satisfaction(session: Session, customer_ids: Select[tuple[int]] | list[int])
     )
 
 
+# A triage channel as the notifier addresses it: "slack:C0123", "telegram:-100123".
+TRIAGE_TARGET = re.compile(r"^(?:slack:[A-Z0-9]{2,30}|telegram:-?\d{1,20}|console:[\w.-]{1,100})$")
+
+
+def find_team(session: Session, name: str) -> Team:
+    """A team by its name or external id, case-insensitively."""
+    folded = name.strip().casefold()
+    if not folded:
+        raise Invalid("error.team_missing")
+    team = session.scalar(select(Team).where(func.lower(Team.name) == folded))
+    if team is None:
+        team = session.scalar(select(Team).where(func.lower(Team.external_id) == folded))
+    if team is None:
+        raise NotFound("error.team_not_found", query=name.strip())
+    return team
+
+
+def service_calendar(ctx: Ctx, team: Team) -> tuple[ServiceCalendar | None, BusinessCalendar]:
+    """What an admin sees of a team's service calendar: its row and the calendar in force."""
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.ticket_calendar_admin_only")
+    return ctx.session.get(ServiceCalendar, team.id), calendar_for(ctx.session, team.id)
+
+
 def set_service_calendar(
     ctx: Ctx,
     team: Team,
@@ -539,22 +564,32 @@ def set_service_calendar(
     country: str | None = None,
     triage_target: str | None = None,
 ) -> ServiceCalendar:
-    """An admin sets a team's zone, holiday country and triage channel."""
+    """An admin sets a team's zone, holiday country and triage channel ("" clears one)."""
     if ctx.actor.role != Role.admin:
         raise PermissionDenied("error.ticket_calendar_admin_only")
-    if timezone is not None and _zone(timezone) is None:
+    # Every value is checked before the row is touched: bad input writes nothing.
+    if timezone and _zone(timezone) is None:
         raise Invalid("error.timezone_invalid", value=timezone)
+    if country and not country_known(country):
+        raise Invalid("error.holiday_country_unknown", value=country)
+    if triage_target and not TRIAGE_TARGET.match(triage_target):
+        raise Invalid("error.triage_target_invalid", value=triage_target)
     row = ctx.session.get(ServiceCalendar, team.id)
     before = audit.snapshot(row) if row else None
     if row is None:
         row = ServiceCalendar(team_id=team.id, days="01234", start_minute=540, end_minute=1080)
         ctx.session.add(row)
     if timezone is not None:
-        row.timezone = timezone
+        row.timezone = timezone or None
     if country is not None:
         row.country = country.upper() or None
     if triage_target is not None:
         row.triage_target = triage_target or None
     row.updated_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "service_calendar.update", row, before)
+    # Open tickets of the team keep their due times in step with the new calendar.
+    for ticket in ctx.session.scalars(
+        select(Ticket).where(Ticket.team_id == team.id, Ticket.status.in_(ACTIVE))
+    ):
+        refresh_sla(ctx.session, ticket)
     return row

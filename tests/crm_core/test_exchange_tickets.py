@@ -15,7 +15,7 @@ from crm_core.analytics.tickets import as_json, ticket_report
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import ImportFailed
-from crm_core.models import Ticket, TicketPriority, User
+from crm_core.models import AuditEntry, ServiceCalendar, Team, Ticket, TicketPriority, User
 from crm_core.services.customers import create_customer
 from crm_core.services.tickets import (
     assign_ticket,
@@ -24,6 +24,7 @@ from crm_core.services.tickets import (
     reopen_ticket,
     reply_ticket,
     resolve_ticket,
+    set_service_calendar,
     wait_ticket,
 )
 from crm_core.services.users import add_user
@@ -171,3 +172,68 @@ def test_bad_ticket_records_are_refused_with_the_line(session_factory: Factory) 
         assert "unknown ticket 'nope'" in reasons
     else:
         raise AssertionError("the bad lines were imported")
+
+
+def _set_calendar(factory: Factory, **values: str) -> None:
+    with unit_of_work(factory) as s:
+        admin = s.scalars(select(User).where(User.external_id == "root")).one_or_none()
+        if admin is None:
+            admin = add_user(s, "root", "Root", role="admin")
+            s.flush()
+        east = s.scalars(select(Team).where(Team.name == "East")).one()
+        set_service_calendar(Ctx(s, admin, clock=lambda: LATER), east, **values)
+
+
+def test_a_team_service_calendar_round_trips_and_moves_due_times(session_factory: Factory) -> None:
+    _history(session_factory)
+    _set_calendar(
+        session_factory, timezone="Asia/Shanghai", country="CN", triage_target="slack:C0TRIAGE"
+    )
+    before = _figures(session_factory)
+    first = run_export(session_factory)
+    team = next(json.loads(x) for x in first.splitlines() if '"type": "team"' in x)
+    assert team["service"] == {
+        "timezone": "Asia/Shanghai",
+        "holidays": "CN",
+        "triage": "slack:C0TRIAGE",
+    }
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(first))
+    assert run_export(session_factory) == first
+    assert _figures(session_factory) == before
+    assert not run_import(session_factory, io.StringIO(first)).changed
+    # A file that puts the team back in New York moves the open ticket's due times.
+    moved = first.replace('"Asia/Shanghai"', '"America/New_York"')
+    assert run_import(session_factory, io.StringIO(moved)).changed
+    assert _figures(session_factory)[1] != before[1]
+    # Setting it back in chat puts the open ticket's due times where they were.
+    _set_calendar(session_factory, timezone="Asia/Shanghai")
+    assert _figures(session_factory)[1] == before[1]
+    with session_factory() as s:
+        kinds = s.scalars(
+            select(AuditEntry.actor_label).where(AuditEntry.entity_type == "service_calendars")
+        ).all()
+    assert kinds.count("import") >= 2
+
+
+def test_a_bad_service_calendar_is_refused_with_the_line(session_factory: Factory) -> None:
+    _history(session_factory)
+    good = run_export(session_factory).splitlines()
+    at = next(i for i, x in enumerate(good) if '"type": "team"' in x)
+    team = json.loads(good[at])
+    for service, says in (
+        ({"holidays": "XX"}, "no holiday calendar for country 'XX'"),
+        ({"triage": "#support"}, "is not a channel"),
+        ({"timezone": "Mars/Olympus"}, "unknown timezone"),
+        ({"hours": "9-5"}, "hours"),
+    ):
+        lines = list(good)
+        lines[at] = json.dumps({**team, "service": service})
+        try:
+            run_import(session_factory, lines)
+        except ImportFailed as exc:
+            assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
+        else:
+            raise AssertionError(f"{service} was imported")
+    with session_factory() as s:
+        assert s.scalars(select(ServiceCalendar)).all() == []

@@ -55,6 +55,8 @@ AUDITED_ELSEWHERE = {
     # Only admins declare or remove custom fields; alice, the scripted rep, is refused.
     "field add": "tests/handlers/test_custom_fields.py",
     "field remove": "tests/handlers/test_custom_fields.py",
+    # Only admins set a team's service calendar (service_calendar.update).
+    "team": "tests/handlers/test_teams.py",
 }
 
 

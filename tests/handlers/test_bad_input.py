@@ -153,6 +153,8 @@ BAD = [
     ("report tickets someday", "last month"),
     ("feedback Acme: nps 11", "from 0 to 10"),
     ("feedback Acme: stars 5", "feedback Acme: nps 9"),
+    ("team", "team East"),
+    ("team East holidays US", "Ask an admin"),
     ("remind me", "remind me tomorrow 3pm"),
     ("remind me someday call Dana", "tomorrow 3pm"),
     ("remind me tomorrow 3pm", "what to remind"),

@@ -131,6 +131,7 @@ HELP_ORDER = [
     "reopen",
     "priority",
     "feedback",
+    "team",
     "remind",
     "reminders",
     "done",
