@@ -156,6 +156,43 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
                 ],
             )
         )
+    if digest.low_scores:
+        sections.append(
+            Section(
+                t("digest.low_scores"),
+                [
+                    t(
+                        "digest.low_score_line",
+                        customer=low.customer.name,
+                        kind=low.feedback.kind.upper(),
+                        score=low.feedback.score,
+                        date=fmt.local_day(low.feedback.created_at, tz),
+                    )
+                    for low in digest.low_scores
+                ],
+            )
+        )
+    if digest.tickets:
+        now = digest.now or datetime.now(tz)
+        sections.append(
+            Section(
+                t("digest.tickets"),
+                [
+                    t(
+                        "digest.ticket_line",
+                        id=d.ticket.id,
+                        subject=fmt.preview(d.ticket.subject, 60),
+                        customer=d.ticket.customer.name,
+                        badge=t(
+                            f"ticket.badge.{d.which}_{'overdue' if d.breached else 'due'}",
+                            left=duration(t, abs(d.due_at - now)),
+                            late=duration(t, abs(d.due_at - now)),
+                        ),
+                    )
+                    for d in digest.tickets
+                ],
+            )
+        )
     if digest.birthdays:
         sections.append(
             Section(
@@ -213,6 +250,11 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         Button.run(s.customer.name, f"customer #{s.customer.id}") for s in digest.stalled[:2]
     ]
     buttons += [Button.run(q.customer.name, f"customer #{q.customer.id}") for q in digest.quiet[:2]]
+    buttons += [Button.run(f"#{d.ticket.id}", f"ticket #{d.ticket.id}") for d in digest.tickets[:2]]
+    buttons += [
+        Button.run(low.customer.name, f"customer #{low.customer.id}")
+        for low in digest.low_scores[:2]
+    ]
     return Reply(
         title=t("digest.title", day=digest.day.isoformat(), name=digest.user.name),
         text=t("digest.empty") if digest.empty else "",

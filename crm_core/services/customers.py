@@ -27,6 +27,7 @@ from crm_core.models import (
 from crm_core.resolve import contains, follow_merge
 from crm_core.services import custom_fields
 from crm_core.services.reminders import manageable
+from crm_core.services.tickets import CustomerService, customer_service
 from crm_core.text import fold, name_key
 
 MAX_NAME = rules.MAX_NAME
@@ -202,6 +203,7 @@ class CustomerCard:
     reminders: list[Reminder]
     last_contact: datetime | None
     days_since_contact: int | None
+    service: CustomerService
 
 
 def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerCard:
@@ -241,7 +243,15 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     owner = s.get(User, customer.owner_id)
     assert owner is not None
     return CustomerCard(
-        customer, owner, list(contacts), list(deals), list(notes), list(reminders), last, days
+        customer,
+        owner,
+        list(contacts),
+        list(deals),
+        list(notes),
+        list(reminders),
+        last,
+        days,
+        customer_service(s, customer.id, ctx.now()),
     )
 
 

@@ -9,10 +9,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm_core import audit
 from crm_core.access import live_customer
+from crm_core.business_calendar import BusinessCalendar
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
@@ -20,14 +22,18 @@ from crm_core.models import (
     Contact,
     Customer,
     Deal,
+    Feedback,
     Interaction,
     Reminder,
     ReminderStatus,
     Role,
     SchedulePrefs,
     StageChange,
+    Ticket,
+    TicketStatus,
     User,
 )
+from crm_core.services.tickets import alert_moments, calendar_for
 
 DEFAULT_STALLED_DAYS = 14
 # A customer is going quiet when the silence is both twice their usual gap and a week longer.
@@ -39,6 +45,10 @@ LIST_LIMIT = 10
 OPEN_REMINDERS = (ReminderStatus.pending, ReminderStatus.sent, ReminderStatus.failed)
 DIGEST_DAYS = ("weekdays", "daily")
 BIRTHDAY_DAYS = 7  # today and the next six days
+# A churn risk: a score this low within this many days.
+LOW_NPS = 6
+LOW_CSAT = 2
+LOW_SCORE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,24 @@ class Birthday:
     days: int
 
 
+@dataclass(frozen=True)
+class TicketDue:
+    """A ticket assigned to the person past a target (breached) or past 75 % of one."""
+
+    ticket: Ticket
+    which: str  # "response" or "resolution"
+    due_at: datetime
+    breached: bool
+
+
+@dataclass(frozen=True)
+class LowScore:
+    """A churn risk: a customer's recent NPS of 6 or less or CSAT of 2 or less."""
+
+    customer: Customer
+    feedback: Feedback
+
+
 @dataclass
 class Digest:
     """Everything one person's digest shows for one local day."""
@@ -96,7 +124,11 @@ class Digest:
     team_lost: list[TeamMove] = field(default_factory=list)
     team_activity: list[tuple[User, int]] = field(default_factory=list)
     birthdays: list[Birthday] = field(default_factory=list)
+    tickets: list[TicketDue] = field(default_factory=list)
+    low_scores: list[LowScore] = field(default_factory=list)
     is_manager: bool = False
+    # The moment it was built: ticket badges count from it.
+    now: datetime | None = None
 
     @property
     def empty(self) -> bool:
@@ -112,6 +144,8 @@ class Digest:
             or self.team_moves
             or self.team_activity
             or self.birthdays
+            or self.tickets
+            or self.low_scores
         )
 
 
@@ -128,7 +162,7 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     today = now.astimezone(ctx.tz).date()
     start, end = _bounds(today, ctx)
     y_start, y_end = _bounds(today - timedelta(days=1), ctx)
-    digest = Digest(me, today)
+    digest = Digest(me, today, now=now)
     open_stages = [st.name for st in ctx.pipeline.open_stages]
 
     reminders = s.scalars(
@@ -163,6 +197,8 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     digest.stalled = _stalled(ctx, open_stages, stalled_days or {}, now)
     digest.quiet = _quiet(ctx, now)
     digest.birthdays = _birthdays(ctx, today)
+    digest.tickets = _tickets_due(ctx, now)
+    digest.low_scores = _low_scores(ctx, now)
 
     kinds = s.execute(
         select(Interaction.kind, func.count())
@@ -227,6 +263,61 @@ def _stalled(
         if idle >= days.get(deal.stage, DEFAULT_STALLED_DAYS):
             out.append(Stalled(deal, customer, idle))
     out.sort(key=lambda x: (-x.days, x.deal.id))
+    return out[:LIST_LIMIT]
+
+
+def _tickets_due(ctx: Ctx, now: datetime) -> list[TicketDue]:
+    """The person's running tickets past a target or past the 75 % warning, breached first."""
+    s, me = ctx.session, ctx.actor
+    tickets = s.scalars(
+        select(Ticket)
+        .where(
+            Ticket.assignee_id == me.id,
+            Ticket.status.in_((TicketStatus.new, TicketStatus.open)),
+        )
+        .order_by(Ticket.queue_at, Ticket.id)
+        .options(selectinload(Ticket.events), joinedload(Ticket.customer))
+    ).all()
+    calendars: dict[int | None, BusinessCalendar] = {}
+    out: list[TicketDue] = []
+    for ticket in tickets:
+        if ticket.team_id not in calendars:
+            calendars[ticket.team_id] = calendar_for(s, ticket.team_id)
+        moments = alert_moments(calendars[ticket.team_id], ticket)
+        # The first-response target comes first; one line per ticket, its most pressing.
+        for which in ("response", "resolution"):
+            breach, warn = moments.get(f"{which}_breach"), moments.get(f"{which}_warn")
+            if breach is not None and warn is not None and warn <= now:
+                out.append(TicketDue(ticket, which, breach, breach <= now))
+                break
+    out.sort(key=lambda d: (not d.breached, d.due_at, d.ticket.id))
+    return out[:LIST_LIMIT]
+
+
+def _low_scores(ctx: Ctx, now: datetime) -> list[LowScore]:
+    """The person's customers whose latest low score came within LOW_SCORE_DAYS."""
+    s, me = ctx.session, ctx.actor
+    low = or_(
+        (Feedback.kind == "nps") & (Feedback.score <= LOW_NPS),
+        (Feedback.kind == "csat") & (Feedback.score <= LOW_CSAT),
+    )
+    rows = s.execute(
+        select(Feedback, Customer)
+        .join(Customer, Customer.id == Feedback.customer_id)
+        .where(
+            Customer.owner_id == me.id,
+            live_customer(),
+            low,
+            Feedback.created_at >= now - timedelta(days=LOW_SCORE_DAYS),
+        )
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    ).all()
+    seen: set[int] = set()
+    out: list[LowScore] = []
+    for fb, customer in rows:
+        if customer.id not in seen:
+            seen.add(customer.id)
+            out.append(LowScore(customer, fb))
     return out[:LIST_LIMIT]
 
 

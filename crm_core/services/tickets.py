@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -36,6 +36,8 @@ LIST_LIMIT = 25
 ACTIVE = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)
 DONE = (TicketStatus.resolved, TicketStatus.closed)
 FEEDBACK_RANGES = {"csat": (1, 5), "nps": (0, 10)}
+# The customer card's CSAT mean covers this long.
+CSAT_WINDOW = timedelta(days=90)
 # Where a ticket waiting on the customer sits in the queue: after every running one.
 WAITING_QUEUE = datetime(2999, 12, 31, tzinfo=UTC)
 
@@ -529,6 +531,39 @@ def satisfaction(session: Session, customer_ids: Select[tuple[int]] | list[int])
     nps = [s for k, s in rows if k == "nps"]
     return Satisfaction(
         round(sum(csat) / len(csat), 2) if csat else None, len(csat), nps_score(nps), len(nps)
+    )
+
+
+@dataclass(frozen=True)
+class CustomerService:
+    """What the customer card shows of service: latest NPS, recent CSAT, open tickets."""
+
+    latest_nps: Feedback | None
+    csat_mean: float | None
+    csat_count: int
+    open_tickets: int
+
+
+def customer_service(session: Session, customer_id: int, now: datetime) -> CustomerService:
+    """A customer's latest NPS, CSAT mean over CSAT_WINDOW, and active ticket count."""
+    latest = session.scalar(
+        select(Feedback)
+        .where(Feedback.customer_id == customer_id, Feedback.kind == "nps")
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(1)
+    )
+    mean, count = session.execute(
+        select(func.avg(Feedback.score), func.count()).where(
+            Feedback.customer_id == customer_id,
+            Feedback.kind == "csat",
+            Feedback.created_at >= now - CSAT_WINDOW,
+        )
+    ).one()
+    open_count = session.scalar(
+        select(func.count()).where(Ticket.customer_id == customer_id, Ticket.status.in_(ACTIVE))
+    )
+    return CustomerService(
+        latest, round(float(mean), 1) if mean is not None else None, int(count), open_count or 0
     )
 
 

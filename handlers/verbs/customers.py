@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from crm_core.errors import Invalid
 from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
+from crm_core.services.tickets import CustomerService
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
 from handlers.grammar import split_commas, take_keywords, unquote
+from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
 
@@ -26,6 +29,22 @@ NEW_CUSTOMER_ARGS = (
     Arg("tags", Kind.text, optional=True, keyword="tags", also=("tag", "标签"), label="a, b"),
 )
 NEW_CUSTOMER_KEYWORDS = option_words(NEW_CUSTOMER_ARGS)
+
+
+def _service_fields(t: Translator, service: CustomerService, tz: ZoneInfo) -> list[Field]:
+    """Satisfaction and open tickets, when the customer has any."""
+    out = []
+    parts = []
+    if service.latest_nps is not None:
+        day = fmt.local_day(service.latest_nps.created_at, tz)
+        parts.append(t("card.nps", score=service.latest_nps.score, date=day))
+    if service.csat_mean is not None:
+        parts.append(t("card.csat", mean=service.csat_mean, count=service.csat_count))
+    if parts:
+        out.append(Field(t("field.satisfaction"), " · ".join(parts)))
+    if service.open_tickets:
+        out.append(Field(t("field.open_tickets"), str(service.open_tickets)))
+    return out
 
 
 def customer(req: Request) -> Reply:
@@ -50,6 +69,7 @@ def customer(req: Request) -> Reply:
         Field(t("field.city"), c.city or "—"),
         Field(t("field.tags"), ", ".join(c.tags) if c.tags else "—"),
         Field(t("field.last_contact"), last),
+        *_service_fields(t, card.service, tz),
         *custom.card_fields(ctx, t, "customer", c.custom),
     ]
     contacts = [
@@ -83,6 +103,8 @@ def customer(req: Request) -> Reply:
         Button.run(t("button.edit"), f"edit customer #{c.id}"),
         Button.run(t("button.how_to_log"), "help log"),
     ]
+    if card.service.open_tickets:
+        buttons.append(Button.run(t("button.customer_tickets"), f"tickets #{c.id}"))
     # The card lists contacts as lines, so one button: straight to the form when there is one
     # contact, else the contacts as choices.
     if len(card.contacts) == 1:

@@ -263,3 +263,55 @@ def test_digest_defaults_come_from_the_configured_settings(testbot: TestBot) -> 
     assert "08:30" in testbot("alice", "digest on").text
     testbot.dispatcher.settings = Settings(_env_file=None, digest_time="07:45")
     assert "07:45" in testbot("carol", "digest on").text
+
+
+def test_digest_lists_my_tickets_near_or_past_breach_and_low_scores(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """Tickets assigned to me past a target or its 75 % warning; a low score is a churn risk."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Beta")
+    testbot("alice", "new customer Calm")
+    # Monday 15:00 UTC (the team works 09:00-18:00 UTC): urgent = 1 h to first response.
+    testbot("alice", "ticket Acme: label printer offline, priority urgent")
+    testbot("alice", "ticket Beta: invoice copy, priority low")
+    testbot("alice", "ticket Calm: a question, priority urgent")
+    testbot("alice", "assign #1 to me")
+    testbot("alice", "assign #2 to me")
+    testbot("alice", "assign #3 to @carol")
+    testbot("alice", "feedback Acme: nps 5")
+    testbot("alice", "feedback Beta: csat 2")
+    testbot("alice", "feedback Calm: nps 7")
+    testbot("alice", "feedback Calm: csat 3")
+    clock.advance(minutes=50)
+    sections = {s.title: s.lines for s in testbot("alice", "digest").sections}
+    # #1 is at 83 % of its hour; #2 (24 h) is not near; #3 is carol's.
+    assert sections["Your tickets near or past breach"] == [
+        "#1 label printer offline · Acme · first response due in 10m"
+    ]
+    assert sections["Churn risk: low scores"] == [
+        "Beta: CSAT 2 on 2026-11-23",
+        "Acme: NPS 5 on 2026-11-23",
+    ]
+    clock.advance(minutes=20)
+    testbot("alice", "reply #1: looking at it")
+    lines = {s.title: s.lines for s in testbot("alice", "digest").sections}
+    # Answered late: the first response is done; the 4 h resolution is not near yet.
+    assert "Your tickets near or past breach" not in lines
+    # 19:10: the 3 business hours to 18:00 are 75 % of 4; the last one is Tuesday 09:00-10:00.
+    clock.advance(hours=3)
+    lines = {s.title: s.lines for s in testbot("alice", "digest").sections}
+    assert lines["Your tickets near or past breach"] == [
+        "#1 label printer offline · Acme · resolution due in 14h 50m"
+    ]
+    # 30 days on the low scores are no longer a risk.
+    clock.advance(days=31)
+    lines = {s.title: s.lines for s in testbot("alice", "digest").sections}
+    assert "Churn risk: low scores" not in lines
+    assert any("overdue by" in line for line in lines["Your tickets near or past breach"])
+    # The Chinese digest.
+    testbot.add_user("wei", locale="zh")
+    testbot("wei", "新客户 华东物流")
+    testbot("wei", "反馈 华东物流：nps 3")
+    zh = {s.title: s.lines for s in testbot("wei", "digest").sections}
+    assert zh["流失风险：低分"] == ["华东物流：2026-12-24 NPS 3 分"]

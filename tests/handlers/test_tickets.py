@@ -229,3 +229,33 @@ def test_report_tickets_in_chat(testbot: TestBot, clock: FakeClock) -> None:
     bad = testbot("bob", "report tickets by colour")
     assert bad.status == "error" and "report tickets by assignee" in bad.text
     assert testbot("dave", "report tickets").fields[0].value.startswith("0 opened")
+
+
+def test_the_customer_card_shows_satisfaction_and_open_tickets(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    tid = _open(testbot)
+    card = testbot("alice", "customer Acme")
+    fields = {f.label: f.value for f in card.fields}
+    assert "Satisfaction" not in fields and fields["Open tickets"] == "1"
+    assert any(b.payload.get("text") == "tickets #1" for b in card.buttons)
+    testbot("alice", "feedback Acme: nps 4")
+    testbot("alice", f"feedback #{tid}: csat 1")
+    clock.advance(days=60)
+    testbot("alice", "feedback Acme: nps 9")
+    testbot("alice", f"feedback #{tid}: csat 4")
+    testbot("alice", f"resolve #{tid}: replaced the roller")
+    fields = {f.label: f.value for f in testbot("alice", "customer Acme").fields}
+    assert fields["Satisfaction"] == "NPS 9 (2027-01-22) · CSAT 2.5 from 2 in 90 days"
+    assert "Open tickets" not in fields
+    # 31 days on the first CSAT is outside the 90 days; the latest NPS stays.
+    clock.advance(days=31)
+    fields = {f.label: f.value for f in testbot("alice", "customer Acme").fields}
+    assert fields["Satisfaction"] == "NPS 9 (2027-01-22) · CSAT 4.0 from 1 in 90 days"
+    testbot.add_user("wei", locale="zh", team="East")
+    testbot("wei", "新客户 华东物流")
+    testbot("wei", "反馈 华东物流：nps 3")
+    fields = {f.label: f.value for f in testbot("wei", "客户 华东物流").fields}
+    assert fields["满意度"] == "NPS 3（2027-02-22）"
+    # Another book's customer reads as missing: no scores leak.
+    assert testbot("dave", "customer Acme").status == "error"
