@@ -357,6 +357,70 @@ def export(settings: Settings, path: str) -> None:
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
 
 
+def _backup_key(settings: Settings) -> str | None:
+    return settings.backup_key.get_secret_value() if settings.backup_key else None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(settings: Settings, path: Path) -> None:
+    """Write the whole database to one archive (encrypted when CRMBOT_BACKUP_KEY is set)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, write_backup
+
+    if path.exists():
+        _fail(f"{path} exists already: name a new file (a backup never overwrites one).")
+    url = settings.resolved_database_url()
+    if (missing := _missing_sqlite(url)) is not None:
+        _fail(f"No database at {missing}: nothing to back up.")
+    engine = db.make_engine(url)
+    try:
+        summary = write_backup(engine, path, key=_backup_key(settings))
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    sealed = "encrypted" if summary.encrypted else "not encrypted: set CRMBOT_BACKUP_KEY to seal it"
+    click.echo(
+        f"Backed up {summary.total} rows ({summary.counts(*_SHOWN)}) to {path} "
+        f"({path.stat().st_size} bytes, {sealed})."
+    )
+
+
+_SHOWN = ("users", "customers", "deals", "interactions", "audit_entries")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def restore(settings: Settings, path: Path) -> None:
+    """Restore an archive into an empty database (verified first; refused ones write nothing)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, restore_backup, shown_url
+
+    if not path.is_file():
+        _fail(f"No backup at {path}.")
+    engine = db.make_engine(settings.resolved_database_url())
+    try:
+        summary = restore_backup(engine, path, key=_backup_key(settings))
+        where = shown_url(engine)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Restored {summary.total} rows ({summary.counts(*_SHOWN)}) into {where}, "
+        f"from a {summary.source} backup of {summary.created:%Y-%m-%d %H:%M} UTC."
+    )
+    click.echo(
+        "The note index is not in the archive: run `crmbot reindex` to rebuild it from the "
+        "restored notes (`ask` answers from it)."
+    )
+
+
 @main.group()
 def user() -> None:
     """Manage staff accounts."""

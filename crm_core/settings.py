@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
 
+    # Backups (crm_core/backup.py): the key that seals them, and the scheduled daily backup.
+    backup_key: SecretStr | None = None
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=10000)
+    backup_time: str = "02:00"
+
     def resolved_index_dir(self) -> Path:
         """Where the embedded Chroma index and its lock live."""
         return self.index_dir or (self.data_dir / "index")
@@ -131,6 +137,8 @@ class Settings(BaseSettings):
         "llm",
         "llm_base_url",
         "llm_api_key",
+        "backup_key",
+        "backup_dir",
         mode="before",
     )
     @classmethod
@@ -138,7 +146,7 @@ class Settings(BaseSettings):
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_time", "weekly_report_time")
+    @field_validator("digest_time", "weekly_report_time", "backup_time")
     @classmethod
     def _valid_clock(cls, value: str) -> str:
         parse_clock(value)
