@@ -86,11 +86,16 @@ def _user_id(app: App, who: str) -> int:
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from crm_core.settings import Settings
 
     try:
         settings = Settings()
+    except SettingsError as exc:
+        # A NAME_FILE that cannot be read, or NAME and NAME_FILE both set (never the secret).
+        _fail(f"Configuration error: {exc}. See .env.example.")
+        raise
     except ValidationError as exc:
         problems = "; ".join(
             f"CRMBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
