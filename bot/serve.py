@@ -37,7 +37,10 @@ BACKGROUND = ("scheduler", "indexer")
 def _scheduler(runtime: Runtime) -> Component:
     from bot.scheduling import scheduler_component
 
-    return scheduler_component(runtime.app, runtime.notifiers)
+    notifiers = runtime.notifiers
+    if runtime.metrics is not None:
+        notifiers = [runtime.metrics.counted(n) for n in notifiers]
+    return scheduler_component(runtime.app, notifiers)
 
 
 def _indexer(runtime: Runtime) -> Component:
@@ -77,11 +80,15 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 def make_runtime(app: App) -> Runtime:
-    """The shared web app (with /healthz) and the notifiers of every configured platform."""
+    """The shared web app (/healthz, /metrics) and the notifiers of every configured platform."""
+    from bot.metrics import Metrics
+
     web_app = web.Application()
     web_app.router.add_get("/healthz", _healthz)
+    metrics = Metrics(app)
+    web_app.router.add_get("/metrics", metrics.handle)
     notifiers = [n for build in notifier_builders() if (n := build(app)) is not None]
-    return Runtime(app, web_app, notifiers)
+    return Runtime(app, web_app, notifiers, metrics=metrics)
 
 
 async def run_until(
@@ -118,6 +125,8 @@ async def run_until(
             except Exception:
                 log.exception("stopping %s failed", component.name)
         await runner.cleanup()
+        if runtime.metrics is not None:
+            runtime.metrics.close()
     return runtime
 
 
