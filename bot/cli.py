@@ -102,10 +102,9 @@ def main(ctx: click.Context, log_level: str | None) -> None:
         )
         _fail(f"Configuration error: {problems}. See .env.example.")
         raise
-    logging.basicConfig(
-        level=(log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure
+
+    configure(log_level or settings.log_level, settings.log_format, settings.secret_values())
     # Alembic announces its context on every start; only its warnings matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
@@ -113,6 +113,11 @@ class SecretFiles(PydanticBaseSettingsSource):
         return out
 
 
+def _url_password(url: str) -> str | None:
+    m = re.match(r"^[a-z0-9+]+://[^:/@]*:([^@]*)@", url)
+    return m.group(1) if m else None
+
+
 def secret_fields(cls: type[BaseSettings]) -> list[str]:
     """The settings that may also come from a file (NAME_FILE)."""
     return [
@@ -142,6 +147,7 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_locale: str = "en"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     # The one HTTP server shared by Slack's events endpoint, Telegram's webhook and /healthz.
     http_host: str = "0.0.0.0"
@@ -196,6 +202,19 @@ class Settings(BaseSettings):
         """The usual sources, plus NAME_FILE for every secret (Docker secrets)."""
         files = SecretFiles(settings_cls, env_settings, dotenv_settings)
         return init_settings, env_settings, dotenv_settings, files, file_secret_settings
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        out = []
+        for name in secret_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, str) and value:
+                out.append(value)
+                if name == "database_url" and (password := _url_password(value)):
+                    out.append(password)
+        return out
 
     def resolved_index_dir(self) -> Path:
         """Where the embedded Chroma index and its lock live."""

@@ -119,7 +119,12 @@ class Dispatcher:
             seen.outcome = "failed"
             ref = secrets.token_hex(4)
             # Only the reference and the verb-free shape: the text may hold customer data.
-            log.exception("command failed (ref %s, platform %s)", ref, command.platform)
+            log.exception(
+                "command failed (ref %s, platform %s)",
+                ref,
+                command.platform,
+                extra={"ref": ref, "platform": command.platform, "verb": seen.verb},
+            )
             return Reply(text=t("error.internal", ref=ref), status="error")
 
     def context(
