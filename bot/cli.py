@@ -218,15 +218,19 @@ def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> N
 @click.pass_obj
 def serve(settings: Settings, only: tuple[str, ...]) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
-    from bot.runtime import ServeError
-    from bot.serve import plan
+    from bot.runtime import Runtime, ServeError
+    from bot.serve import describe, plan
     from bot.serve import serve as run_serve
+
+    def ready(runtime: Runtime) -> None:
+        # Said on standard output whatever the log level: which parts this process serves.
+        click.echo(describe(runtime, runtime.serving))
 
     # The indexing worker keeps the note index current; answers need not index first.
     app = _app(settings, inline_drain=False)
     try:
         plan(app, only)
-        run_serve(app, only)
+        run_serve(app, only, on_ready=ready)
     except ServeError as exc:
         # Raised before anything is served: a missing setting, named with what to set.
         _fail(str(exc))

@@ -40,6 +40,8 @@ class Runtime:
     port: int | None = None
     # The counters behind GET /metrics.
     metrics: Metrics | None = None
+    # The components running, in start order (set once they have started).
+    serving: list[str] = field(default_factory=list)
 
 
 # name -> (is it configured?, build it). Each adapter or worker registers itself here.
