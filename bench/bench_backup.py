@@ -20,9 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_verbs import OUT, empty_database, sqlite_copy  # noqa: E402
-from crm_core.backup import restore_backup, verify_backup, write_backup  # noqa: E402
-from crm_core.db import make_engine  # noqa: E402
+from bench.bench_verbs import OUT, empty_database, sqlite_copy
+from crm_core.backup import restore_backup, verify_backup, write_backup
+from crm_core.db import make_engine
 
 KEY = "bench key, not a secret"
 
