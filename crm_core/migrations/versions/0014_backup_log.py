@@ -1,7 +1,7 @@
 """The scheduled daily backup's log: one row per UTC day, claimed before the backup is written
 
 Revision ID: 0014_backup_log
-Revises: 0013_merge_archive
+Revises: 0014_custom_fields
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_backup_log"
-down_revision = "0013_merge_archive"
+down_revision = "0014_custom_fields"
 branch_labels = None
 depends_on = None
 
