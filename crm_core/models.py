@@ -539,6 +539,21 @@ class WeeklyReportLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class BackupLog(Base):
+    """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
+
+    __tablename__ = "backup_log"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class ChannelAlert(Base):
     """A deal move posted (or being posted) to a team channel: at most once per target."""
 
