@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import AuditEntry, Base, User
 
-# Bookkeeping columns that change on every write and say nothing about the business.
-_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key"}
+# Bookkeeping columns that change on every write and say nothing about the business; and an API
+# token's hash, which the log has no use for.
+_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key", "token_hash"}
 
 
 def jsonable(value: Any) -> Any:

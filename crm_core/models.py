@@ -389,6 +389,26 @@ class AuditEntry(Base):
     customer_id: Mapped[int | None] = mapped_column(PK)
 
 
+class ApiToken(Base):
+    """A personal token for the REST API: it acts as its user with that user's access rules."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # SHA-256 of the whole token: a database reader cannot use it, and the token is never kept.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, shown by `token list` so a person can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    # "read" (GET only) or "write".
+    scope: Mapped[str] = mapped_column(String(8), default="read")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
 class ButtonToken(Base):
     """A button's action kept server-side, for platforms with tiny button payloads (Telegram)."""
 
