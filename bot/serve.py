@@ -23,6 +23,8 @@ def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
     return {
         "slack": (slack.configured, slack.SlackComponent),
         "telegram": (telegram.configured, telegram.component),
+        # Always configured: /api/v1 answers only to personal tokens (`crmbot token create`).
+        "api": (lambda app: True, _api),
         # Always configured; reminders and digests need no setting of their own.
         "scheduler": (lambda app: True, _scheduler),
         # Always configured: the note index is embedded unless CRMBOT_CHROMA_URL says otherwise.
@@ -30,8 +32,10 @@ def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
     }
 
 
-# Components that run beside a platform adapter but are no reason to serve on their own.
-BACKGROUND = ("scheduler", "indexer")
+def _api(runtime: Runtime) -> Component:
+    from bot.api import ApiComponent
+
+    return ApiComponent(runtime)
 
 
 def _scheduler(runtime: Runtime) -> Component:
@@ -64,12 +68,8 @@ def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:
         if off:
             raise ServeError(f"{', '.join(off)} is not configured: see .env.example.")
         return [name for name in known if name in only]
-    names = [name for name, (configured, _) in known.items() if configured(app)]
-    if not [name for name in names if name not in BACKGROUND]:
-        raise ServeError(
-            "Nothing to serve: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN (see .env.example)."
-        )
-    return names
+    # With no platform token this still serves /healthz and the REST API, beside the workers.
+    return [name for name, (configured, _) in known.items() if configured(app)]
 
 
 async def _healthz(request: web.Request) -> web.Response:
