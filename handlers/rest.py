@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
+
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
@@ -239,7 +241,10 @@ def _cursor(call: Call, t: Translator) -> int | None:
     return int(number)
 
 
-def _page_json(page: pages.Page[Any], render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+def _page_json(
+    ctx: Ctx, page: pages.Page[Any], render: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    _prime(ctx, [getattr(i, "owner_id", None) or getattr(i, "author_id", None) for i in page.items])
     return {
         "items": [render(item) for item in page.items],
         "next": encode_cursor(page.after) if page.after is not None else None,
@@ -253,11 +258,22 @@ def _when(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
+def _prime(ctx: Ctx, user_ids: list[int | None]) -> dict[int, str]:
+    """Handles of these users, read in one query and kept for the rest of the request."""
+    # Kept in the session's info: the identity map holds users weakly, so a page of 200 records
+    # would otherwise read the same few owners again and again.
+    known: dict[int, str] = ctx.session.info.setdefault("api_handles", {})
+    missing = {i for i in user_ids if i is not None and i not in known}
+    if missing:
+        rows = ctx.session.execute(select(User.id, User.external_id).where(User.id.in_(missing)))
+        known.update({int(r[0]): str(r[1]) for r in rows})
+    return known
+
+
 def _handle(ctx: Ctx, user_id: int | None) -> str | None:
     if user_id is None:
         return None
-    user = ctx.session.get(User, user_id)
-    return user.external_id if user is not None else None
+    return _prime(ctx, [user_id]).get(user_id)
 
 
 def customer_json(ctx: Ctx, c: Customer) -> dict[str, Any]:
@@ -384,7 +400,7 @@ def list_customers(ctx: Ctx, call: Call) -> Answer:
         city=_query_text(call, "city"),
         industry=_query_text(call, "industry"),
     )
-    return Answer(_page_json(page, lambda c: customer_json(ctx, c)))
+    return Answer(_page_json(ctx, page, lambda c: customer_json(ctx, c)))
 
 
 def get_customer(ctx: Ctx, call: Call) -> Answer:
@@ -434,7 +450,7 @@ def list_contacts(ctx: Ctx, call: Call) -> Answer:
         customer_id=_query_int(call, "customer_id", t),
         query=_query_text(call, "q"),
     )
-    return Answer(_page_json(page, lambda c: contact_json(ctx, c)))
+    return Answer(_page_json(ctx, page, lambda c: contact_json(ctx, c)))
 
 
 def get_contact(ctx: Ctx, call: Call) -> Answer:
@@ -495,7 +511,7 @@ def list_deals(ctx: Ctx, call: Call) -> Answer:
         owner_id=_owner_filter(ctx, call),
         is_open=_query_flag(call, "open", t),
     )
-    return Answer(_page_json(page, lambda d: deal_json(ctx, d)))
+    return Answer(_page_json(ctx, page, lambda d: deal_json(ctx, d)))
 
 
 def get_deal(ctx: Ctx, call: Call) -> Answer:
@@ -577,7 +593,7 @@ def list_interactions(ctx: Ctx, call: Call) -> Answer:
         deal_id=_query_int(call, "deal_id", t),
         kind=kind,
     )
-    return Answer(_page_json(page, lambda n: interaction_json(ctx, n)))
+    return Answer(_page_json(ctx, page, lambda n: interaction_json(ctx, n)))
 
 
 def get_interaction(ctx: Ctx, call: Call) -> Answer:
@@ -660,7 +676,7 @@ def list_reminders(ctx: Ctx, call: Call) -> Answer:
         owner_id=_owner_filter(ctx, call),
         customer_id=_query_int(call, "customer_id", t),
     )
-    return Answer(_page_json(page, lambda r: reminder_json(ctx, r)))
+    return Answer(_page_json(ctx, page, lambda r: reminder_json(ctx, r)))
 
 
 def get_reminder(ctx: Ctx, call: Call) -> Answer:

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from crm_core.access import book_filter, customer_filter
+from crm_core.access import book_filter, customer_filter, on_visible_customer
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Reminder
@@ -143,11 +143,7 @@ def contacts_page(
     query: str | None = None,
 ) -> Page[Contact]:
     """Contacts of live customers in the actor's book, by customer or name/email part."""
-    stmt = (
-        select(Contact)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(customer_filter(ctx.actor))
-    )
+    stmt = select(Contact).where(on_visible_customer(ctx.actor, Contact.customer_id))
     if customer_id is not None:
         stmt = stmt.where(Contact.customer_id == customer_id)
     if query:
@@ -169,11 +165,7 @@ def deals_page(
     is_open: bool | None = None,
 ) -> Page[Deal]:
     """Deals on live customers in the actor's book, by customer, stage, owner or openness."""
-    stmt = (
-        select(Deal)
-        .join(Customer, Customer.id == Deal.customer_id)
-        .where(customer_filter(ctx.actor))
-    )
+    stmt = select(Deal).where(on_visible_customer(ctx.actor, Deal.customer_id))
     if customer_id is not None:
         stmt = stmt.where(Deal.customer_id == customer_id)
     if stage:
@@ -203,10 +195,8 @@ def interactions_page(
     kind: InteractionKind | None = None,
 ) -> Page[Interaction]:
     """Live interactions on live customers in the actor's book, by customer, deal or kind."""
-    stmt = (
-        select(Interaction)
-        .join(Customer, Customer.id == Interaction.customer_id)
-        .where(customer_filter(ctx.actor), Interaction.deleted_at.is_(None))
+    stmt = select(Interaction).where(
+        on_visible_customer(ctx.actor, Interaction.customer_id), Interaction.deleted_at.is_(None)
     )
     if customer_id is not None:
         stmt = stmt.where(Interaction.customer_id == customer_id)

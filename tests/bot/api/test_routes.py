@@ -524,3 +524,30 @@ def test_openapi_document_names_every_route(api: ApiServer) -> None:
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert documented == {(r.method, r.path) for r in ROUTES}
     assert len(documented) == 21
+
+
+def test_archived_customers_leave_the_lists_but_still_open(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """An archived customer's records leave every list; its own record opens, marked archived."""
+    t, westco = book["tokens"], book["westco"]
+    ok(api.call("POST", "/contacts", t["dave"], {"customer_id": westco["id"], "name": "Wes"}), 201)
+    ok(api.call("POST", "/deals", t["dave"], {"customer_id": westco["id"], "title": "Fleet"}), 201)
+    note = {"customer_id": westco["id"], "kind": "note", "text": "West note"}
+    ok(api.call("POST", "/interactions", t["dave"], note), 201)
+    lists = ("/customers", "/contacts", "/deals", "/interactions")
+
+    def counts(who: str) -> list[int]:
+        return [len(ok(api.call("GET", path, t[who]))["items"]) for path in lists]
+
+    assert counts("admin") == [2, 1, 1, 1]
+    assert counts("dave") == [1, 1, 1, 1]
+    reply = api.testbot("dave", f"archive #{westco['id']} confirm")
+    assert reply.status != "error", reply.text
+    assert counts("admin") == [1, 0, 0, 0]
+    assert counts("dave") == [0, 0, 0, 0]
+    card = ok(api.call("GET", f"/customers/{westco['id']}", t["dave"]))
+    assert card["archived"] is True
+    refused(
+        api.call("PATCH", f"/customers/{westco['id']}", t["dave"], {"city": "Oslo"}), 422, "invalid"
+    )
