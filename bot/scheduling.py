@@ -36,6 +36,7 @@ from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
 
 
@@ -251,6 +252,7 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        webhooks=WebhookDispatcher(app.session_factory, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import AuditEntry, Base, User
 
-# Bookkeeping columns that change on every write and say nothing about the business; and an API
-# token's hash, which the log has no use for.
-_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key", "token_hash"}
+# Bookkeeping columns that change on every write and say nothing about the business; an API
+# token's hash and a webhook's signing key, which the log must not hold.
+_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key", "token_hash", "signing_secret"}
 
 
 def jsonable(value: Any) -> Any:

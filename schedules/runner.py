@@ -24,6 +24,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,15 @@ async def run_notices(dispatcher: NoticeDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_webhooks(dispatcher: WebhookDispatcher) -> None:
+    """Job: post owed webhook events."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed or stats.retried:
+        log.info(
+            "webhooks: %s sent, %s retried, %s failed", stats.sent, stats.retried, stats.failed
+        )
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -93,6 +103,8 @@ class Jobs:
     weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
+    webhooks: WebhookDispatcher | None = None
+    webhook_seconds: float = 10
 
 
 class SchedulerComponent:
@@ -131,6 +143,8 @@ class SchedulerComponent:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
+        if j.webhooks is not None:
+            self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler
