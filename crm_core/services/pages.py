@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from crm_core.access import book_filter, customer_filter, on_visible_customer
 from crm_core.context import Ctx
@@ -39,7 +40,7 @@ def _page(ctx: Ctx, stmt: Select[Any], id_col: Any, after: int | None, limit: in
     return Page(items, int(items[-1].id) if more and items else None)
 
 
-def _unindexed(column: Any) -> Any:
+def _unindexed(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
     """`column` as an expression no index serves.
 
     A stage matches thousands of deals: read through the stage index they must all be sorted
@@ -190,8 +191,8 @@ def deals_page(
         stmt = stmt.where(Deal.owner_id == owner_id)
     if is_open is not None:
         open_names = [s.name for s in ctx.pipeline.open_stages]
-        stage = _unindexed(Deal.stage)
-        stmt = stmt.where(stage.in_(open_names) if is_open else stage.not_in(open_names))
+        walked = _unindexed(Deal.stage)
+        stmt = stmt.where(walked.in_(open_names) if is_open else walked.not_in(open_names))
     return _page(ctx, stmt, Deal.id, after, limit)
 
 
