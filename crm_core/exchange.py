@@ -35,7 +35,9 @@ from crm_core.models import (
     Base,
     Contact,
     Customer,
+    CustomField,
     Deal,
+    Feedback,
     Identity,
     Interaction,
     InteractionKind,
@@ -48,9 +50,14 @@ from crm_core.models import (
     SchedulePrefs,
     StageChange,
     Team,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
     User,
     utcnow,
 )
+from crm_core.services.tickets import refresh_sla
 from crm_core.stages import Stage
 from crm_core.text import fold, name_key
 
@@ -60,6 +67,7 @@ TYPES: tuple[str, ...] = (
     "team",
     "user",
     "identity",
+    "custom_field",
     "customer",
     "contact",
     "product",
@@ -68,6 +76,9 @@ TYPES: tuple[str, ...] = (
     "interaction",
     "reminder",
     "quota",
+    "ticket",
+    "ticket_event",
+    "feedback",
 )
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
@@ -94,6 +105,9 @@ _REFS = {
     "created_by": "user",
     "series": "reminder",
     "merged_into": "customer",
+    "assignee": "user",
+    "recorded_by": "user",
+    "ticket": "ticket",
 }
 # References whose column is not named `<field>_id`.
 _REF_COLUMNS = {"merged_into": "merged_into"}
@@ -236,6 +250,21 @@ class IdentityRecord(_Record):
     platform_user_id: Annotated[str, _s(128, 1)]
 
 
+class CustomFieldRecord(_Record):
+    """A custom field declared on customers, contacts or deals; keyed by (record, name)."""
+
+    type: Literal["custom_field"]
+    record: Literal["customer", "contact", "deal"]
+    name: Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)]
+    kind: Literal["text", "number", "date", "choice", "yesno"]
+    choices: list[str] = Field(default_factory=list)
+
+
+# A record's custom field values by field name: text, number and date as strings, yes/no as
+# booleans (crm_core.rules.custom_value gives the stored forms).
+CustomValues = dict[Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)], str | bool]
+
+
 class CustomerRecord(_Record):
     """A customer company."""
 
@@ -250,6 +279,7 @@ class CustomerRecord(_Record):
     archived_at: When | None = None
     # Set on a customer merged into another: the tombstone and the survivor's external_id.
     merged_into: ExtId | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class ContactRecord(_Record):
@@ -263,6 +293,7 @@ class ContactRecord(_Record):
     email: Annotated[str, _s(320)] | None = None
     phone: Annotated[str, _s(64)] | None = None
     birthday: date | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class DealRecord(_Record):
@@ -283,6 +314,7 @@ class DealRecord(_Record):
     forecast_category: Literal["pipeline", "best_case", "commit"] | None = None
     created_at: When | None = None
     closed_at: When | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class StageChangeRecord(_Record):
@@ -348,19 +380,84 @@ class QuotaRecord(_Record):
     currency: Currency = "USD"
 
 
+class TicketRecord(_Record):
+    """A service ticket; its SLA figures are recomputed from its events on import."""
+
+    type: Literal["ticket"]
+    external_id: ExtId
+    customer: ExtId
+    subject: Annotated[str, _s(300, 1)]
+    description: str | None = None
+    priority: TicketPriority = TicketPriority.normal
+    status: TicketStatus = TicketStatus.new
+    assignee: ExtId | None = None
+    team: ExtId | None = None
+    created_by: ExtId | None = None
+    source: Annotated[str, _s(32, 1)] = "import"
+    source_key: Annotated[str, _s(200)] | None = None
+    source_link: Annotated[str, _s(500)] | None = None
+    source_text: str | None = None
+    created_at: When
+    first_response_at: When | None = None
+    resolved_at: When | None = None
+    closed_at: When | None = None
+
+
+class TicketEventRecord(_Record):
+    """One step of a ticket's timeline, with the status it left the ticket in."""
+
+    type: Literal["ticket_event"]
+    external_id: ExtId
+    ticket: ExtId
+    kind: Literal[
+        "created",
+        "assigned",
+        "reply",
+        "wait",
+        "resume",
+        "resolve",
+        "reopen",
+        "close",
+        "priority",
+    ]
+    at: When
+    actor: ExtId | None = None
+    status: TicketStatus
+    value: Annotated[str, _s(100)] | None = None
+    text: str | None = None
+
+
+class FeedbackRecord(_Record):
+    """A CSAT (1-5) or NPS (0-10) score from a customer, maybe about one ticket."""
+
+    type: Literal["feedback"]
+    external_id: ExtId
+    customer: ExtId
+    ticket: ExtId | None = None
+    kind: Literal["csat", "nps"]
+    score: Annotated[int, Field(ge=0, le=10)]
+    comment: str | None = None
+    recorded_by: ExtId | None = None
+    created_at: When
+
+
 Record = Annotated[
     RegionRecord
     | TeamRecord
     | ProductRecord
     | UserRecord
     | IdentityRecord
+    | CustomFieldRecord
     | CustomerRecord
     | ContactRecord
     | DealRecord
     | StageChangeRecord
     | InteractionRecord
     | ReminderRecord
-    | QuotaRecord,
+    | QuotaRecord
+    | TicketRecord
+    | TicketEventRecord
+    | FeedbackRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -417,6 +514,12 @@ SPECS: dict[str, _Spec] = {
             key=("platform", "platform_user_id"),
         ),
         _Spec(
+            "custom_field",
+            CustomField,
+            ("record", "name", "kind", "choices"),
+            key=("record", "name"),
+        ),
+        _Spec(
             "customer",
             Customer,
             (
@@ -428,12 +531,13 @@ SPECS: dict[str, _Spec] = {
                 "tags",
                 "archived_at",
                 "merged_into",
+                "custom",
             ),
         ),
         _Spec(
             "contact",
             Contact,
-            ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
+            ("external_id", "customer", "name", "title", "email", "phone", "birthday", "custom"),
         ),
         _Spec("product", Product, ("external_id", "name", "family", "price", "currency")),
         _Spec(
@@ -454,6 +558,7 @@ SPECS: dict[str, _Spec] = {
                 "forecast_category",
                 "created_at",
                 "closed_at",
+                "custom",
             ),
         ),
         _Spec(
@@ -501,6 +606,48 @@ SPECS: dict[str, _Spec] = {
             Quota,
             ("external_id", "user", "period_start", "period_end", "amount", "currency"),
         ),
+        _Spec(
+            "ticket",
+            Ticket,
+            (
+                "external_id",
+                "customer",
+                "subject",
+                "description",
+                "priority",
+                "status",
+                "assignee",
+                "team",
+                "created_by",
+                "source",
+                "source_key",
+                "source_link",
+                "source_text",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+                "closed_at",
+            ),
+        ),
+        _Spec(
+            "ticket_event",
+            TicketEvent,
+            ("external_id", "ticket", "kind", "at", "actor", "status", "value", "text"),
+        ),
+        _Spec(
+            "feedback",
+            Feedback,
+            (
+                "external_id",
+                "customer",
+                "ticket",
+                "kind",
+                "score",
+                "comment",
+                "recorded_by",
+                "created_at",
+            ),
+        ),
     )
 }
 
@@ -520,6 +667,9 @@ def _out(value: Any) -> Any:
         return value.value
     if isinstance(value, list | tuple):
         return [_out(v) for v in value]
+    if isinstance(value, dict):
+        # Custom field values: by name, so the same values always export the same line.
+        return {k: _out(v) for k, v in sorted(value.items())}
     return value
 
 
@@ -749,6 +899,16 @@ def _apply_rules(rec: Any) -> None:
         rules.name("name", rec.name, 200)
         rules.email(rec.email)
         rec.locale = rules.locale(rec.locale)
+    elif rec.type == "custom_field":
+        rec.name = rules.custom_name(rec.name)
+        rec.choices = rules.custom_choices(rec.kind, rec.choices)
+        if rec.name in rules.CUSTOM_RESERVED[rec.record]:
+            raise rules.Rule(
+                "error.custom_name_taken",
+                f"{rec.name!r} is a {rec.record}'s own field",
+                field=rec.name,
+                record=rec.record,
+            )
     elif rec.type == "customer":
         rules.name("name", rec.name)
         _optional("industry", rec.industry, rules.MAX_FIELD)
@@ -782,6 +942,24 @@ def _apply_rules(rec: Any) -> None:
     elif rec.type == "reminder":
         rules.text("text", rec.text, rules.MAX_REMINDER, "error.reminder_text_missing")
         rules.moment("due_at", rec.due_at)
+    elif rec.type == "ticket":
+        rules.name("subject", rec.subject, 300)
+        for f in ("created_at", "first_response_at", "resolved_at", "closed_at"):
+            if getattr(rec, f) is not None:
+                rules.moment(f, getattr(rec, f))
+    elif rec.type == "ticket_event":
+        rules.moment("at", rec.at)
+    elif rec.type == "feedback":
+        low, high = (1, 5) if rec.kind == "csat" else (0, 10)
+        if not low <= rec.score <= high:
+            raise rules.Rule(
+                "error.feedback_score_range",
+                f"a {rec.kind} score runs from {low} to {high}, not {rec.score}",
+                kind=rec.kind.upper(),
+                low=low,
+                high=high,
+            )
+        rules.moment("created_at", rec.created_at)
 
 
 def _slug(name: str) -> str:
@@ -897,6 +1075,8 @@ class _Importer:
             self.broken[data["type"]].add(str(data.get("external_id")))
 
     def _label(self, rec: Any) -> str:
+        if rec.type == "custom_field":
+            return f"custom_field '{rec.record}.{rec.name}'"
         if rec.type == "identity":
             return f"identity '{rec.platform}:{rec.platform_user_id}'"
         return f"{rec.type} {rec.external_id!r}"
@@ -913,8 +1093,9 @@ class _Importer:
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
         for rtype, spec in SPECS.items():
-            # Staff tables are small and users' teams may be named rather than referenced.
-            everything = rtype in ("team", "user", "identity")
+            # Staff tables are small and users' teams may be named rather than referenced;
+            # every record's custom values are checked against all declared fields.
+            everything = rtype in ("team", "user", "identity", "custom_field")
             self.db[rtype] = _load(self.session, spec, None if everything else wanted[rtype])
             self.ids[rtype] = {k: row["id"] for k, row in self.db[rtype].items()}
         for ext, row in self.db["customer"].items():
@@ -935,7 +1116,8 @@ class _Importer:
                 for f in SPECS[rtype].data_fields:
                     target = _REFS.get(f)
                     value = getattr(rec, f)
-                    if target in (None, "team") or value is None:
+                    # Users name their team (created on the fly); other records refer to one.
+                    if target is None or (target == "team" and rtype == "user") or value is None:
                         continue
                     if not self._known(target, value):
                         self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
@@ -943,6 +1125,7 @@ class _Importer:
                 self._check_owner(lineno, rec)
         self._check_histories()
         self._check_deactivated()
+        self._check_custom()
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -997,6 +1180,40 @@ class _Importer:
             return
         if owner is not None and not self._active(owner):
             self.errors.add(lineno, f"{self._label(rec)}: owner {owner!r} is not active")
+
+    def _check_custom(self) -> None:
+        """Custom fields keep their kind and choices; each value fits its declared field."""
+        declared: dict[tuple[str, str], Any] = {}
+        for (record, name), row in self.db["custom_field"].items():
+            declared[(record, name)] = (row["kind"], list(row["choices"] or []))
+        for lineno, rec in self.records["custom_field"]:
+            old = declared.get((rec.record, rec.name))
+            if old is not None and old[0] != rec.kind:
+                self.errors.add(
+                    lineno, f"{self._label(rec)}: kind cannot change from {old[0]} to {rec.kind}"
+                )
+            elif old is not None and set(old[1]) - set(rec.choices):
+                gone = ", ".join(sorted(set(old[1]) - set(rec.choices)))
+                self.errors.add(lineno, f"{self._label(rec)}: choices cannot be dropped ({gone})")
+            declared[(rec.record, rec.name)] = (rec.kind, rec.choices)
+        for rtype in ("customer", "contact", "deal"):
+            for lineno, rec in self.records[rtype]:
+                cleaned: dict[str, Any] = {}
+                for name, value in rec.custom.items():
+                    found = declared.get((rtype, name))
+                    if found is None:
+                        self.errors.add(
+                            lineno, f"{self._label(rec)} has unknown custom field {name!r}"
+                        )
+                        continue
+                    try:
+                        stored = rules.custom_value(name, found[0], found[1], value)
+                    except rules.Rule as broken:
+                        self.errors.add(lineno, f"{self._label(rec)}: {broken.reason}")
+                        continue
+                    if stored is not None:
+                        cleaned[name] = stored
+                rec.custom = dict(sorted(cleaned.items()))
 
     def _check_histories(self) -> None:
         """A deal's latest stage change in the file must end in the stage the deal is in."""
@@ -1090,6 +1307,20 @@ class _Importer:
             self._write_deferred(rtype, f)
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
+        self._refresh_tickets()
+
+    def _refresh_tickets(self) -> None:
+        """SLA due times of the tickets this file touched, from their events as imported."""
+        touched = {rec.external_id for _, rec in self.records["ticket"]}
+        touched |= {rec.ticket for _, rec in self.records["ticket_event"]}
+        if not touched:
+            return
+        ids = [self.ids["ticket"][ext] for ext in touched if ext in self.ids["ticket"]]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            for ticket in self.session.scalars(select(Ticket).where(Ticket.id.in_(chunk))):
+                refresh_sla(self.session, ticket)
+        self.session.flush()
 
     def _values(self, spec: _Spec, rec: Any, fields: Iterable[str]) -> dict[str, Any]:
         """Column values for the given record fields, references resolved to ids."""
@@ -1098,7 +1329,7 @@ class _Importer:
             if f in _DEFERRED:
                 continue
             value = getattr(rec, f)
-            if f == "team":
+            if f == "team" and spec.rtype == "user":
                 out["team_id"] = (
                     None if value is None else self.ids["team"][self.user_team[rec.external_id]]
                 )

@@ -24,7 +24,9 @@ from crm_core.services.deliveries import claim_delivery, delivery_seen
 from crm_core.services.home import home, my_recent_customers
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from crm_core.services.link_codes import redeem_link_code
+from crm_core.services.tickets import captured_ticket
 from handlers import format as fmt
+from handlers.custom import with_custom
 from handlers.dispatcher import Dispatcher
 from handlers.forms import Form, FormInvalid, FormRequest, Submitted, read_typed
 from handlers.i18n import Translator
@@ -243,11 +245,28 @@ class Gateway:
                 status="info",
             )
 
+    def captured_ticket(self, user_id: int, key: str) -> Reply | None:
+        """ "Already ticket #N" for a platform message made a ticket before, else None."""
+        with self.acting_as(user_id) as ctx:
+            t = Translator(ctx.actor.locale)
+            ticket = captured_ticket(ctx, key)
+            if ticket is None:
+                return None
+            return Reply(
+                text=t("ticket.already", id=ticket.id),
+                buttons=[Button.run(t("button.open"), f"ticket #{ticket.id}")],
+                status="info",
+            )
+
     # -- forms ---------------------------------------------------------------------------------
 
     def form(self, name: str) -> Form | None:
-        """A declared form by name."""
-        return self.dispatcher.registry.form(name)
+        """A declared form by name, with the custom fields of the record it edits, if any."""
+        form = self.dispatcher.registry.form(name)
+        if form is None or form.custom is None:
+            return form
+        with unit_of_work(self.session_factory) as session:
+            return with_custom(session, form)
 
     def submit(self, form: Form, command: Command, values: dict[str, Any]) -> Submitted:
         """Run a filled-in form as `command.user_id`: its reply, or its errors per field."""

@@ -24,6 +24,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.sla import SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
 
@@ -81,6 +82,13 @@ async def run_webhooks(dispatcher: WebhookDispatcher) -> None:
         )
 
 
+async def run_sla(sweep: SlaSweep) -> None:
+    """Job: SLA warnings, breaches and unassigned tickets."""
+    stats = await sweep.run_once()
+    if stats.sent or stats.failed:
+        log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -105,6 +113,8 @@ class Jobs:
     notice_seconds: float = 20
     webhooks: WebhookDispatcher | None = None
     webhook_seconds: float = 10
+    sla: SlaSweep | None = None
+    sla_seconds: float = 60
 
 
 class SchedulerComponent:
@@ -145,6 +155,8 @@ class SchedulerComponent:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
         if j.webhooks is not None:
             self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
+        if j.sla is not None:
+            self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

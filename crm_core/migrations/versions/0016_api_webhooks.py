@@ -1,7 +1,7 @@
 """Personal API tokens (stored hashed); outgoing webhooks and their delivery outbox
 
-Revision ID: 0014_api_webhooks
-Revises: 0013_merge_archive
+Revision ID: 0016_api_webhooks
+Revises: 0015_service_desk
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_api_webhooks"
-down_revision = "0013_merge_archive"
+revision = "0016_api_webhooks"
+down_revision = "0015_service_desk"
 branch_labels = None
 depends_on = None
 
