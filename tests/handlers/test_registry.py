@@ -139,6 +139,9 @@ HELP_ORDER = [
     "digest",
     "link",
     "link code",
+    "webhooks",
+    "webhook add",
+    "webhook remove",
     "help",
     "whoami",
 ]
