@@ -54,17 +54,33 @@ class Arg:
     @property
     def placeholder(self) -> str:
         """The value's slot in a usage line: `#<note number>`, `@<user>`, `call|visit`."""
+        return self.slot(None)
+
+    def slot(self, t: Translator | None) -> str:
+        """The placeholder in the reader's words: `#<记录编号>`, `截止 <日期>` for Chinese.
+
+        The slot's words come from `slot.*` messages (kept as typed where there is none: `N`,
+        `2027-Q1`); the keyword is its first Chinese form, written as the reader types it.
+        """
+
+        def words(text: str) -> str:
+            key = "slot." + re.sub(r"\W+", "_", text).strip("_").lower()
+            return t(key) if t is not None and t.chinese and t.has(key) else text
+
         label = self.label or self.name
         if self.kind == Kind.choice:
             return "|".join(self.choices)
         slot = {
-            Kind.ref: f"#<{self.label or self.name + ' number'}>",
-            Kind.user: f"@<{label}>",
-            Kind.day: f"<{self.label or 'date'}>",
+            Kind.ref: f"#<{words(self.label or self.name + ' number')}>",
+            Kind.user: f"@<{words(label)}>",
+            Kind.day: f"<{words(self.label or 'date')}>",
             Kind.clock: f"<{self.label or 'hh:mm'}>",
-            Kind.amount: f"<{label}> [currency]",
-        }.get(self.kind, f"<{label}>")
-        named = f"{self.keyword} {slot}" if self.keyword else slot
+            Kind.amount: f"<{words(label)}> [{words('currency')}]",
+        }.get(self.kind, f"<{words(label)}>")
+        keyword = self.keyword
+        if t is not None and t.chinese and keyword:
+            keyword = t.command(next((w for w in self.also if not w.isascii()), keyword))
+        named = f"{keyword} {slot}" if keyword else slot
         return "|".join((*self.choices, named))
 
     @property
@@ -73,11 +89,12 @@ class Arg:
         return (self.keyword, *self.also) if self.keyword else ()
 
 
-def usage_line(verb: str, args: Iterable[Arg]) -> str:
-    """The grammar line as help shows it: `deals [<customer>]`, `undo #<note number>`."""
+def usage_line(verb: str, args: Iterable[Arg], t: Translator | None = None) -> str:
+    """The grammar line as help shows it: `deals [<customer>]`, `undo #<note number>`
+    (with `t`, in the reader's words: `商机 [<客户>]`)."""
     line = verb
     for arg in args:
-        piece = arg.placeholder + arg.end
+        piece = arg.slot(t) + arg.end
         if arg.optional:
             # Leading spaces stay outside the brackets ("log [call|visit] <customer>"); the
             # rest of the separator is part of the option ("[, <when>]", "[: <reason>]").

@@ -52,8 +52,8 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 def short_day(t: Translator, value: date) -> str:
     """`Thu 26 Nov` / `11月26日 周四`, whatever the process's C locale."""
-    if t.locale == "zh":
-        return f"{value.month}月{value.day}日 {_WEEKDAYS['zh'][value.weekday()]}"
+    if t.chinese:
+        return t.words(f"{value.month}月{value.day}日 {_WEEKDAYS['zh'][value.weekday()]}")
     return f"{_WEEKDAYS['en'][value.weekday()]} {value.day} {_MONTH_NAMES[value.month - 1]}"
 
 

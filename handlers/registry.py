@@ -57,6 +57,18 @@ class Verb:
         """The grammar line with a slot per argument, as help shows it."""
         return usage_line(self.name, self.args)
 
+    def usage_for(self, t: Translator) -> str:
+        """The usage line in the reader's words: `新商机 <客户>: <标题> …` for Chinese."""
+        if not t.chinese:
+            return self.usage
+        return usage_line(self.local_name(t), self.args, t)
+
+    def local_name(self, t: Translator) -> str:
+        """The verb as a reader of `t`'s language types it (its first Chinese alias)."""
+        if t.chinese and self.chinese:
+            return t.command(self.chinese[0])
+        return self.name
+
     def line(self, values: Mapping[str, Value]) -> str:
         """The command text that runs this verb with these argument values."""
         return write_line(self.name, self.args, values)
