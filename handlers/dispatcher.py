@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from rapidfuzz import fuzz, process
@@ -20,13 +21,15 @@ from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers import format as fmt
-from handlers.i18n import Translator
+from handlers.i18n import LOCALES, Translator, detect
 from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
 log = logging.getLogger(__name__)
 # A whole line: the longest note the service accepts plus room for the verb and options.
 MAX_LINE = MAX_NOTE + 1_000
+# The payload key a button of a `language auto` user's reply carries its language in.
+LANG = "lang"
 
 
 class Dispatcher:
@@ -60,7 +63,7 @@ class Dispatcher:
                 user = session.get(User, command.user_id)
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")
-                t = Translator(user.locale)
+                t = Translator(self.language(user, command))
                 if command.delivery_id and not claim_delivery(
                     session, command.platform, command.delivery_id, now=self.clock()
                 ):
@@ -72,7 +75,14 @@ class Dispatcher:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
-                return self._run(ctx, command, text, t, picks)
+                reply = self._run(ctx, command, text, t, picks)
+                if user.locale_auto:
+                    # A button answers in the language of the message it came with.
+                    reply.buttons = [
+                        replace(b, payload={**b.payload, LANG: t.locale}) if b.action == RUN else b
+                        for b in reply.buttons
+                    ]
+                return reply
         except CrmError as exc:
             return Reply(text=self.message(exc, t), status="error")
         except Exception:
@@ -80,6 +90,17 @@ class Dispatcher:
             # Only the reference and the verb-free shape: the text may hold customer data.
             log.exception("command failed (ref %s, platform %s)", ref, command.platform)
             return Reply(text=t("error.internal", ref=ref), status="error")
+
+    @staticmethod
+    def language(user: User, command: Command) -> str:
+        """The language to answer in: the user's, or with `language auto` the message's own
+        (a pressed button: the language of the reply it belonged to)."""
+        if not user.locale_auto:
+            return user.locale
+        if command.action is not None:
+            stamped = command.payload.get(LANG)
+            return stamped if isinstance(stamped, str) and stamped in LOCALES else user.locale
+        return detect(command.text) or user.locale
 
     def context(
         self,

@@ -32,7 +32,7 @@ def repeats(t: Translator, spec: str | None) -> str:
     if not spec:
         return ""
     try:
-        return t("reminder.repeats", rule=parse_recurrence(spec).describe(t.locale))
+        return t("reminder.repeats", rule=t.words(parse_recurrence(spec).describe(t.locale)))
     except ValueError:
         return ""
 

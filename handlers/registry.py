@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crm_core.context import Ctx
-from crm_core.text import char_view, to_simplified
+from crm_core.text import char_view, to_simplified, to_traditional
 from handlers.args import Arg, Value, usage_line, write_line
-from handlers.i18n import Translator
+from handlers.i18n import HANT, Translator
 from handlers.reply import Command
 
 if TYPE_CHECKING:
@@ -65,9 +65,15 @@ class Verb:
 
     def local_name(self, t: Translator) -> str:
         """The verb as a reader of `t`'s language types it (its first Chinese alias)."""
-        if t.chinese and self.chinese:
-            return t.command(self.chinese[0])
-        return self.name
+        if not (t.chinese and self.chinese):
+            return self.name
+        alias = self.chinese[0]
+        if t.locale == HANT:
+            # Taiwan's word when it is an alias too (设置 -> 設定, since 设定 is one).
+            worded = to_traditional(alias)
+            if to_simplified(worded) in self.aliases:
+                return worded
+        return t.command(alias)
 
     def line(self, values: Mapping[str, Value]) -> str:
         """The command text that runs this verb with these argument values."""

@@ -28,6 +28,9 @@ SCRIPT = [
     ("forecast", "forecast #1 commit"),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
+    ("timezone", "timezone Asia/Taipei"),
+    ("quiet", "quiet 20:00-08:00"),
+    ("language", "language zh-Hant"),
 ]
 
 
@@ -101,6 +104,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "help log",
         "whoami",
         "duplicates",
+        "settings",
     ):
         assert testbot("alice", line).status != "error", line
     assert testbot.count(AuditEntry) == before
