@@ -194,7 +194,9 @@ def read_stage(pipeline: Pipeline, typed: str) -> str:
     """
     wanted = char_view(typed.strip())
     for stage in pipeline.stages:
-        labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
+        labels = {stage.name} | {
+            char_view(fmt.stage(Translator(loc, pipeline.stages), stage.name)) for loc in LOCALES
+        }
         if wanted in labels:
             return stage.name
     return wanted

@@ -63,7 +63,7 @@ class Dispatcher:
                 user = session.get(User, command.user_id)
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")
-                t = Translator(self.language(user, command))
+                t = Translator(self.language(user, command), self.pipeline.stages)
                 if command.delivery_id and not claim_delivery(
                     session, command.platform, command.delivery_id, now=self.clock()
                 ):

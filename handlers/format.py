@@ -58,7 +58,11 @@ def short_day(t: Translator, value: date) -> str:
 
 
 def stage(t: Translator, name: str) -> str:
-    """A stage's name in the user's language (custom stages keep their configured name)."""
+    """A stage's name in the user's language: its configured label, the catalogue's word for
+    a default stage, or the configured name."""
+    label = t.stage(name)
+    if label:
+        return label
     key = f"stage.{name}"
     return t(key) if t.has(key) else name
 

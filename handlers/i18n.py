@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from crm_core import rules
 from crm_core.errors import Invalid
+from crm_core.stages import Stage
 from crm_core.text import has_cjk, to_traditional, traditional_share
 
 HANT = "zh-Hant"
@@ -97,8 +99,21 @@ def detect(text: str) -> str | None:
 class Translator:
     """Looks messages up in the user's locale, falling back to English."""
 
-    def __init__(self, locale: str) -> None:
+    def __init__(self, locale: str, stages: Sequence[Stage] = ()) -> None:
         self.locale = locale if locale in LOCALES else DEFAULT
+        # The configured pipeline, for the stage labels it declares per locale.
+        self.stages = tuple(stages)
+
+    def stage(self, name: str) -> str | None:
+        """A stage's configured label in this locale (Traditional from the Simplified one when
+        only that is given), or None when the configuration names none."""
+        for stage in self.stages:
+            if stage.name == name:
+                label = stage.label(self.locale)
+                if label is None and self.locale == HANT and stage.label("zh"):
+                    label = traditional(stage.label("zh") or "")
+                return label
+        return None
 
     @property
     def chinese(self) -> bool:
