@@ -242,7 +242,7 @@ def alert_reply(
         key,
         deal=deal.title,
         customer=customer.name,
-        amount=fmt.money(deal.amount, deal.currency),
+        amount=fmt.money(deal.amount, deal.currency, t),
         stage_from=fmt.stage(t, change.from_stage or "—"),
         stage_to=fmt.stage(t, change.to_stage),
         who=actor.name if actor else "—",

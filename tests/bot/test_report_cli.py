@@ -125,3 +125,14 @@ def test_bad_report_arguments_exit_with_usage(cli: CliRunner, data_dir: Path) ->
         cli, "report", "win-rate", "--from", "2026-12-01", "--to", "2026-01-01", "--as", "admin"
     )
     assert bad.exit_code == 2 and "can't read the period" in bad.output
+
+
+def test_json_does_not_follow_the_language(cli: CliRunner, data_dir: Path) -> None:
+    """A report's JSON is the same figures whatever language its reader chose (issue 17)."""
+    _loaded(cli, data_dir)
+    args = ("forecast", "--from", "2026-10-01", "--to", "2026-12-31", "--as", "admin")
+    before = report(cli, *args)
+    changed = invoke(cli, "run", "--as", "admin", "language zh-Hant")
+    assert changed.exit_code == 0, changed.output
+    assert "繁體中文" in changed.output
+    assert report(cli, *args) == before
