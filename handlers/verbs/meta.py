@@ -89,7 +89,7 @@ def whoami(req: Request) -> Reply:
             Field(t("field.team"), team.name if team else "—"),
             Field(t("field.email"), me.email or "—"),
             Field(t("field.timezone"), me.timezone),
-            Field(t("field.locale"), me.locale),
+            Field(t("field.locale"), me.locale + (" (auto)" if me.locale_auto else "")),
             Field(t("field.platform"), req.command.platform),
             Field(
                 t("field.linked"),

@@ -13,6 +13,7 @@ from handlers.i18n import (
     FIXES,
     HANT,
     catalogue,
+    client_locale,
     detect,
     fixes,
     placeholders,
@@ -144,3 +145,23 @@ def test_traditional_user_types_traditional_and_reads_traditional(testbot: TestB
     help_reply = testbot("ho", "幫助")
     assert not simplified_only(_words(help_reply))
     assert any(item.startswith("客戶") for item in help_reply.items)
+
+
+@pytest.mark.parametrize(
+    ("code", "locale"),
+    [
+        ("zh-TW", HANT),
+        ("zh-hk", HANT),
+        ("zh-hant", HANT),
+        ("zh_Hant_TW", HANT),
+        ("zh-hans", "zh"),
+        ("zh-CN", "zh"),
+        ("zh", "zh"),
+        ("en-GB", "en"),
+        ("fr", "en"),
+        (None, "en"),
+    ],
+)
+def test_client_language_tags(code: str | None, locale: str) -> None:
+    """A Telegram client's language (or any IETF tag) as one of ours; others are English."""
+    assert client_locale(code) == locale
