@@ -165,3 +165,12 @@ def test_traditional_user_types_traditional_and_reads_traditional(testbot: TestB
 def test_client_language_tags(code: str | None, locale: str) -> None:
     """A Telegram client's language (or any IETF tag) as one of ours; others are English."""
     assert client_locale(code) == locale
+
+
+def test_reviewed_wording() -> None:
+    """Places where OpenCC's phrase tables pick the wrong Taiwan word, fixed once for all keys."""
+    hant = catalogue(HANT)
+    currency = hant["error.currency_invalid"]
+    assert "代碼" in currency and "程式碼" not in currency
+    assert "權限" in hant["telegram.anonymous"]
+    assert "綁定碼" in hant["telegram.link_usage"] and "繫結" not in hant["telegram.link_usage"]
