@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crm_core.db import unit_of_work
 from crm_core.models import AuditEntry, ProcessedDelivery, Reminder, ReminderStatus
+from crm_core.text import simplified_only
 from handlers.notify import DeliveryFailed
 from schedules.reminders import ReminderDispatcher
 from schedules.runner import SchedulerComponent, housekeeping
@@ -282,3 +283,17 @@ async def test_quiet_hours_over_midnight_in_the_persons_zone(
     assert (await sched.jobs.reminders.run_once()).held == 1
     held = testbot.query(select(Reminder).where(Reminder.id == untimed))[0]
     assert held.next_attempt_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 Taipei
+
+
+async def test_a_traditional_readers_ping_is_traditional(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A zh-TW user's reminder ping: title, buttons and repeat rule in Traditional characters."""
+    testbot.add_user("mei", locale="zh-TW", timezone="Asia/Taipei")
+    assert testbot("mei", "提醒我 每周一 上午9点 打电话给王芳").status == "ok"
+    clock.advance(days=8)
+    assert (await sched.jobs.reminders.run_once()).sent == 1
+    ping = notifier.sent[-1][1]
+    words = " ".join([ping.title or "", ping.text, *(b.label for b in ping.buttons)])
+    assert ping.title == "提醒 #1，每週一 09:00"
+    assert simplified_only(words) <= simplified_only("打电话给王芳")
