@@ -20,6 +20,7 @@ from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
+from crm_core.text import to_simplified
 from handlers import format as fmt
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.registry import NoteOpener, Registry, Request
@@ -179,10 +180,15 @@ class Dispatcher:
                 buttons=[Button.run(t("button.help"), "help")],
             )
         first = text.split()[0] if text.split() else text
-        forms = {f: v.name for v in self.registry for f in (v.name, *v.aliases)}
-        best = process.extractOne(first.lower(), list(forms), scorer=fuzz.ratio, score_cutoff=60)
+        forms = {f: v for v in self.registry for f in (v.name, *v.aliases)}
+        typed = to_simplified(first).lower()
+        best = process.extractOne(typed, list(forms), scorer=fuzz.ratio, score_cutoff=60)
         if best is not None:
-            hint = t("error.unknown_verb_suggest", word=first, verb=forms[best[0]])
+            # The form that was nearly typed when it is Chinese, else the verb as the reader
+            # types it: a zh-Hant reader is pointed at `客戶`, an English one at `customer`.
+            near = best[0] if not best[0].isascii() and t.chinese else ""
+            verb = t.command(near) if near else forms[best[0]].local_name(t)
+            hint = t("error.unknown_verb_suggest", word=first, verb=verb)
         else:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])

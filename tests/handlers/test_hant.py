@@ -174,3 +174,12 @@ def test_reviewed_wording() -> None:
     assert "代碼" in currency and "程式碼" not in currency
     assert "權限" in hant["telegram.anonymous"]
     assert "綁定碼" in hant["telegram.link_usage"] and "繫結" not in hant["telegram.link_usage"]
+
+
+def test_a_typo_is_pointed_at_the_verb_in_the_readers_words(testbot: TestBot) -> None:
+    """`新客護 Acme` (a typo) suggests `新客戶` to a zh-Hant reader, `新客户` to a zh one."""
+    testbot.add_user("mei", locale="zh-Hant")
+    testbot.add_user("wei", locale="zh")
+    assert "`新客戶`" in testbot("mei", "新客護 Acme").text
+    assert "`新客户`" in testbot("wei", "新客护 Acme").text
+    assert "`customer`" in testbot("alice", "custmer Acme").text
