@@ -67,9 +67,15 @@ class Arg:
             key = "slot." + re.sub(r"\W+", "_", text).strip("_").lower()
             return t(key) if t is not None and t.chinese and t.has(key) else text
 
+        def choice(word: str) -> str:
+            # Only words the verb also reads in Chinese have a `choice.*` line (电话, 关闭).
+            key = f"choice.{word.replace(' ', '_')}"
+            return t.command(t(key)) if t is not None and t.chinese and t.has(key) else word
+
         label = self.label or self.name
+        choices = tuple(choice(w) for w in self.choices)
         if self.kind == Kind.choice:
-            return "|".join(self.choices)
+            return "|".join(choices)
         slot = {
             Kind.ref: f"#<{words(self.label or self.name + ' number')}>",
             Kind.user: f"@<{words(label)}>",
@@ -81,7 +87,7 @@ class Arg:
         if t is not None and t.chinese and keyword:
             keyword = t.command(next((w for w in self.also if not w.isascii()), keyword))
         named = f"{keyword} {slot}" if keyword else slot
-        return "|".join((*self.choices, named))
+        return "|".join((*choices, named))
 
     @property
     def words(self) -> tuple[str, ...]:

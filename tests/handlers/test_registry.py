@@ -229,3 +229,19 @@ def test_help_page_explains_each_argument(testbot: TestBot) -> None:
     assert page.sections[0].title == "参数"
     assert any("（可选）" in line for line in page.sections[0].lines)
     assert testbot("alice", "help whoami").sections == []
+
+
+def test_chinese_usage_words_are_typed_as_shown(testbot: TestBot) -> None:
+    """The choices a Chinese usage line shows (电话, 关闭, …) are words the verb reads."""
+    testbot.add_user("wei", locale="zh")
+    page = testbot("wei", "帮助 记录")
+    usage = {f.label: f.value for f in page.fields}["用法"]
+    assert usage.startswith("记录 [电话|会议|拜访|邮件|聊天|备注] <客户>")
+    testbot("wei", "新客户 华东物流")
+    for word in ("电话", "会议", "拜访", "邮件", "聊天", "备注"):
+        assert testbot("wei", f"记录 {word} 华东物流：试用").status == "ok", word
+    digest = {f.label: f.value for f in testbot("wei", "帮助 摘要").fields}["用法"]
+    assert digest.startswith("摘要 [@<用户>] [关闭|开启|工作日|每天|")
+    for word in ("关闭", "开启", "工作日", "每天"):
+        assert testbot("wei", f"摘要 {word}").status == "ok", word
+    assert testbot("wei", "免打扰 关闭").status == "ok"
