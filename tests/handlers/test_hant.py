@@ -183,3 +183,16 @@ def test_a_typo_is_pointed_at_the_verb_in_the_readers_words(testbot: TestBot) ->
     assert "`新客戶`" in testbot("mei", "新客護 Acme").text
     assert "`新客户`" in testbot("wei", "新客护 Acme").text
     assert "`customer`" in testbot("alice", "custmer Acme").text
+
+
+def test_taiwan_words_for_verbs_are_read(testbot: TestBot) -> None:
+    """What the zh-Hant prose calls a command (查詢, 新增客戶, 檢視商機) can be typed back."""
+    testbot.add_user("mei", locale="zh-Hant")
+    created = testbot("mei", "新增客戶 華東物流")
+    assert created.status == "ok" and created.text.startswith("已建立 華東物流")
+    found = testbot("mei", "查詢 華東")
+    assert found.status == "ok" and "華東物流" in _words(found)
+    testbot("mei", "新商機 華東物流：倉儲系統 50萬 元")
+    assert testbot("mei", "檢視商機 #1").title == "#1 倉儲系統"
+    help_page = testbot("mei", "幫助 查詢")
+    assert help_page.title == "查找"
