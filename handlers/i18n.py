@@ -27,6 +27,8 @@ FIXES = LOCALE_DIR / "zh-Hant.fixes.json"
 DEFAULT = "en"
 # What a command looks like inside a message: `客户 华东物流`.
 _CODE = re.compile(r"(`[^`]*`)")
+# Marks a "key" that is shown as it is: words an admin chose (a custom field's name).
+LITERAL = "text:"
 
 
 @cache
@@ -122,6 +124,9 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         """The message `key`, formatted with `params`."""
+        if key.startswith(LITERAL):
+            # A label that is no catalogue key: an admin's own words (a custom field's name).
+            return key[len(LITERAL) :]
         message = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key)
         if message is None:
             raise KeyError(f"no message {key!r} in the catalogues")

@@ -7,7 +7,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, User
+from crm_core.models import (
+    Contact,
+    Customer,
+    CustomField,
+    Deal,
+    Interaction,
+    Reminder,
+    User,
+)
 from crm_core.text import simplified_only, to_simplified
 from handlers.i18n import (
     FIXES,
@@ -96,7 +104,10 @@ def _data(testbot: TestBot) -> str:
     texts += testbot.query(select(Customer.city)) + testbot.query(select(Customer.industry))
     texts += testbot.query(select(Deal.title)) + testbot.query(select(Contact.name))
     texts += testbot.query(select(Contact.title)) + testbot.query(select(Interaction.text))
-    texts += testbot.query(select(Reminder.text))
+    texts += testbot.query(select(Reminder.text)) + testbot.query(select(CustomField.name))
+    texts += [c for choices in testbot.query(select(CustomField.choices)) for c in choices]
+    for model in (Customer, Contact, Deal):
+        texts += [str(v) for custom in testbot.query(select(model.custom)) for v in custom.values()]
     return " ".join(t for t in texts if t)
 
 
