@@ -802,7 +802,46 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
+def _ticket_report(
+    settings: Settings,
+    who: str,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    as_json: bool,
+) -> None:
+    """`crmbot report tickets`: the service desk report as the user sees it."""
+    from crm_core import db
+    from crm_core.analytics.periods import ALL_TIME, between
+    from crm_core.analytics.tickets import DIMS, ticket_report
+    from crm_core.analytics.tickets import as_json as tickets_json
+    from crm_core.models import User
+
+    if dim is not None and dim not in DIMS:
+        _fail(f"--by {dim} does not group tickets: use assignee, team or priority.")
+    app = _app(settings)
+    user_id = _user_id(app, who)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            actor = session.get(User, user_id)
+            assert actor is not None
+            ctx = app.dispatcher.context(session, actor)
+            given = start is not None or end is not None
+            period = between(start.date() if start else None, end.date() if end else None)
+            data = tickets_json(ticket_report(ctx, dim=dim, period=period if given else ALL_TIME))
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for row in data["rows"]:
+        measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
+        click.echo(f"  {row['group']}: {measures}")
+    click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
+
+
+REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity", "tickets")
 
 
 @main.command()
@@ -811,10 +850,21 @@ REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
     "--by",
     "dim",
     type=click.Choice(
-        ["rep", "team", "manager", "region", "product", "industry", "month", "quarter"]
+        [
+            "rep",
+            "team",
+            "manager",
+            "region",
+            "product",
+            "industry",
+            "month",
+            "quarter",
+            "assignee",
+            "priority",
+        ]
     ),
     default=None,
-    help="Group rows by this (win-rate and cycle).",
+    help="Group rows by this (win-rate and cycle; tickets: assignee, team or priority).",
 )
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
@@ -848,8 +898,13 @@ def report(
     from crm_core.analytics.win_rate import win_rate
     from crm_core.models import User
 
+    if name == "tickets":
+        _ticket_report(settings, who, dim, start, end, as_json)
+        return
     if dim and name not in ("win-rate", "cycle"):
         _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
+    if dim in ("assignee", "priority"):
+        _fail(f"--by {dim} works with the tickets report only.")
     app = _app(settings)
     user_id = _user_id(app, who)
     dispatcher = app.dispatcher

@@ -14,6 +14,8 @@ from crm_core.models import (
     Deal,
     Interaction,
     Reminder,
+    Ticket,
+    TicketEvent,
     User,
 )
 from crm_core.text import simplified_only, to_simplified
@@ -106,6 +108,8 @@ def _data(testbot: TestBot) -> str:
     texts += testbot.query(select(Contact.title)) + testbot.query(select(Interaction.text))
     texts += testbot.query(select(Reminder.text)) + testbot.query(select(CustomField.name))
     texts += [c for choices in testbot.query(select(CustomField.choices)) for c in choices]
+    texts += testbot.query(select(Ticket.subject)) + testbot.query(select(Ticket.description))
+    texts += testbot.query(select(TicketEvent.text))
     for model in (Customer, Contact, Deal):
         texts += [str(v) for custom in testbot.query(select(model.custom)) for v in custom.values()]
     return " ".join(t for t in texts if t)

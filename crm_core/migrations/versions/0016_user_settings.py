@@ -1,7 +1,7 @@
 """Personal settings: language `auto` and quiet hours
 
-Revision ID: 0015_user_settings
-Revises: 0014_custom_fields
+Revision ID: 0016_user_settings
+Revises: 0015_service_desk
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_user_settings"
-down_revision = "0014_custom_fields"
+revision = "0016_user_settings"
+down_revision = "0015_service_desk"
 branch_labels = None
 depends_on = None
 
