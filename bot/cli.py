@@ -480,7 +480,7 @@ def user() -> None:
 @click.option("--team", default=None)
 @click.option("--email", default=None)
 @click.option("--timezone", default=None, help="IANA zone, e.g. Europe/Berlin.")
-@click.option("--locale", type=click.Choice(["en", "zh"]), default=None)
+@click.option("--locale", type=click.Choice(["en", "zh", "zh-Hant"]), default=None)
 @click.pass_obj
 def user_add(
     settings: Settings,

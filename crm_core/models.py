@@ -165,6 +165,9 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # `language auto`: answer in the language of each message; `locale` is then the fallback
+    # (messages with no words, and everything sent unasked: reminders, digests).
+    locale_auto: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -559,6 +562,10 @@ class SchedulePrefs(Base):
     # "weekdays" or "daily".
     digest_days: Mapped[str] = mapped_column(String(16), default="weekdays")
     digest_off: Mapped[bool] = mapped_column(default=False)
+    # Personal quiet hours in the person's zone, minutes after midnight (start > end spans
+    # midnight: 20:00-08:00); None: only the configured working hours apply.
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

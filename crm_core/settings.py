@@ -142,7 +142,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
-    stages: str = Field(default="", description="name:probability[:won|lost],... in order")
+    stages: str = Field(
+        default="", description="name:probability[:won|lost][:label:label],... in order"
+    )
     default_currency: str = "USD"
     default_timezone: str = "UTC"
     default_locale: str = "en"

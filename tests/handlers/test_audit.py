@@ -36,6 +36,9 @@ SCRIPT = [
     ("feedback", 'feedback Acme: nps 9, "fast fix"'),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
+    ("timezone", "timezone Asia/Taipei"),
+    ("quiet", "quiet 20:00-08:00"),
+    ("language", "language zh-Hant"),
 ]
 
 
@@ -119,6 +122,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "tickets",
         "tickets mine",
         "tickets breaching",
+        "settings",
         "fields",
     ):
         assert testbot("alice", line).status != "error", line
