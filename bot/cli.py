@@ -89,21 +89,25 @@ def _user_id(app: App, who: str) -> int:
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from crm_core.settings import Settings
 
     try:
         settings = Settings()
+    except SettingsError as exc:
+        # A NAME_FILE that cannot be read, or NAME and NAME_FILE both set (never the secret).
+        _fail(f"Configuration error: {exc}. See .env.example.")
+        raise
     except ValidationError as exc:
         problems = "; ".join(
             f"CRMBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         _fail(f"Configuration error: {problems}. See .env.example.")
         raise
-    logging.basicConfig(
-        level=(log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure
+
+    configure(log_level or settings.log_level, settings.log_format, settings.secret_values())
     # Alembic announces its context on every start; only its warnings matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
@@ -253,15 +257,19 @@ def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> N
 @click.pass_obj
 def serve(settings: Settings, only: tuple[str, ...]) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
-    from bot.runtime import ServeError
-    from bot.serve import plan
+    from bot.runtime import Runtime, ServeError
+    from bot.serve import describe, plan
     from bot.serve import serve as run_serve
+
+    def ready(runtime: Runtime) -> None:
+        # Said on standard output whatever the log level: which parts this process serves.
+        click.echo(describe(runtime, runtime.serving))
 
     # The indexing worker keeps the note index current; answers need not index first.
     app = _app(settings, inline_drain=False)
     try:
         plan(app, only)
-        run_serve(app, only)
+        run_serve(app, only, on_ready=ready)
     except ServeError as exc:
         # Raised before anything is served: a missing setting, named with what to set.
         _fail(str(exc))
@@ -396,6 +404,70 @@ def export(settings: Settings, path: str) -> None:
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
 
 
+def _backup_key(settings: Settings) -> str | None:
+    return settings.backup_key.get_secret_value() if settings.backup_key else None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(settings: Settings, path: Path) -> None:
+    """Write the whole database to one archive (encrypted when CRMBOT_BACKUP_KEY is set)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, write_backup
+
+    if path.exists():
+        _fail(f"{path} exists already: name a new file (a backup never overwrites one).")
+    url = settings.resolved_database_url()
+    if (missing := _missing_sqlite(url)) is not None:
+        _fail(f"No database at {missing}: nothing to back up.")
+    engine = db.make_engine(url)
+    try:
+        summary = write_backup(engine, path, key=_backup_key(settings))
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    sealed = "encrypted" if summary.encrypted else "not encrypted: set CRMBOT_BACKUP_KEY to seal it"
+    click.echo(
+        f"Backed up {summary.total} rows ({summary.counts(*_SHOWN)}) to {path} "
+        f"({path.stat().st_size} bytes, {sealed})."
+    )
+
+
+_SHOWN = ("users", "customers", "deals", "interactions", "audit_entries")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def restore(settings: Settings, path: Path) -> None:
+    """Restore an archive into an empty database (verified first; refused ones write nothing)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, restore_backup, shown_url
+
+    if not path.is_file():
+        _fail(f"No backup at {path}.")
+    engine = db.make_engine(settings.resolved_database_url())
+    try:
+        summary = restore_backup(engine, path, key=_backup_key(settings))
+        where = shown_url(engine)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Restored {summary.total} rows ({summary.counts(*_SHOWN)}) into {where}, "
+        f"from a {summary.source} backup of {summary.created:%Y-%m-%d %H:%M} UTC."
+    )
+    click.echo(
+        "The note index is not in the archive: run `crmbot reindex` to rebuild it from the "
+        "restored notes (`ask` answers from it)."
+    )
+
+
 @main.group()
 def user() -> None:
     """Manage staff accounts."""
@@ -408,7 +480,7 @@ def user() -> None:
 @click.option("--team", default=None)
 @click.option("--email", default=None)
 @click.option("--timezone", default=None, help="IANA zone, e.g. Europe/Berlin.")
-@click.option("--locale", type=click.Choice(["en", "zh"]), default=None)
+@click.option("--locale", type=click.Choice(["en", "zh", "zh-Hant"]), default=None)
 @click.pass_obj
 def user_add(
     settings: Settings,
@@ -948,3 +1020,86 @@ def report(
         measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
         click.echo(f"  {row['group']}: {measures}")
     click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
+
+
+@main.group("token")
+def token_group() -> None:
+    """Personal tokens for the REST API (/api/v1): each acts as one user."""
+
+
+@token_group.command("create")
+@click.option("--as", "who", required=True, help="The user the token acts as (handle or email).")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@click.pass_obj
+def token_create(settings: Settings, who: str, scope: str) -> None:
+    """Print a new token (first line: the token alone; it is shown only this once)."""
+    from crm_core import db
+    from crm_core.models import utcnow
+    from crm_core.resolve import find_user
+    from crm_core.services.api_tokens import create_token
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            user = find_user(session, who)
+            token = create_token(session, user, scope=scope, now=utcnow())
+            handle = user.external_id
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    click.echo(token)
+    click.echo(
+        terminal_safe(
+            f"A {scope} token acting as @{handle}. Send it as `Authorization: Bearer <token>`; "
+            "it is stored hashed and cannot be shown again (`crmbot token revoke ID` ends it)."
+        )
+    )
+
+
+@token_group.command("list")
+@click.option("--as", "who", default=None, help="Only this user's tokens.")
+@click.pass_obj
+def token_list(settings: Settings, who: str | None) -> None:
+    """List tokens: id, user, first characters, scope, created, last used, revoked."""
+    from crm_core import db
+    from crm_core.resolve import find_user
+    from crm_core.services.api_tokens import list_tokens
+
+    def when(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            rows = list_tokens(session, find_user(session, who) if who else None)
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if not rows:
+        click.echo("No tokens. Create one: crmbot token create --as HANDLE [--scope write]")
+    for r in rows:
+        state = f"revoked {when(r.revoked_at)}" if r.revoked_at else "active"
+        line = (
+            f"#{r.id}\t@{r.user}\t{r.prefix}…\t{r.scope}\tcreated {when(r.created_at)}\t"
+            f"used {when(r.last_used_at)}\t{state}"
+        )
+        click.echo(terminal_safe(line))
+
+
+@token_group.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+@click.pass_obj
+def token_revoke(settings: Settings, token_id: int) -> None:
+    """Revoke token ID for good (see `crmbot token list`)."""
+    from crm_core import db
+    from crm_core.models import utcnow
+    from crm_core.services.api_tokens import revoke_token
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            info = revoke_token(session, token_id, now=utcnow())
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    click.echo(terminal_safe(f"Revoked token #{info.id} ({info.prefix}…) of @{info.user}."))

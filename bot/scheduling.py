@@ -41,12 +41,14 @@ from handlers.notify import Address, DeliveryFailed, Notifier
 from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
+from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
 from schedules.sla import Owed, SlaSweep
+from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
 
 
@@ -100,7 +102,7 @@ class Delivery:
             customer = s.get(Customer, due.customer_id) if due.customer_id else None
             deal = s.get(Deal, due.deal_id) if due.deal_id else None
             return reminder_ping(
-                Translator(user.locale),
+                Translator(user.locale, self.pipeline.stages),
                 reminder,
                 zone_of(user),
                 late=due.late,
@@ -121,7 +123,7 @@ class Delivery:
 
     async def report(self, due: Due, reason: str) -> None:
         """After the last try: tell the owner through any route still working."""
-        t = Translator(await asyncio.to_thread(self._locale, due.owner_id))
+        t = Translator(await asyncio.to_thread(self._locale, due.owner_id), self.pipeline.stages)
         await self.hub.send_to_user(due.owner_id, failure_report(t, due.id, reason))
 
     def digest_reply(self, user_id: int, day: date) -> Reply:
@@ -132,7 +134,9 @@ class Delivery:
                 raise DeliveryFailed("user gone", retryable=False)
             ctx = self.context(s, user, clock=self.clock)
             return digest_reply(
-                Translator(user.locale), build_digest(ctx, self.stalled_days), ctx.tz
+                Translator(user.locale, self.pipeline.stages),
+                build_digest(ctx, self.stalled_days),
+                ctx.tz,
             )
 
     async def digest(self, user_id: int, day: date) -> None:
@@ -147,7 +151,9 @@ class Delivery:
             if user is None:
                 raise DeliveryFailed("user gone", retryable=False)
             ctx = self.context(s, user, clock=self.clock)
-            return weekly_reply(Translator(user.locale), build_weekly(ctx, monday))
+            return weekly_reply(
+                Translator(user.locale, self.pipeline.stages), build_weekly(ctx, monday)
+            )
 
     async def weekly(self, user_id: int, monday: date, target: str) -> None:
         """Build and send one weekly report to the manager or to a team channel."""
@@ -165,7 +171,7 @@ class Delivery:
                 raise DeliveryFailed("stage change gone", retryable=False)
             deal = change.deal
             return alert_reply(
-                Translator(self.alert_locale),
+                Translator(self.alert_locale, self.pipeline.stages),
                 change,
                 deal,
                 deal.customer,
@@ -190,7 +196,7 @@ class Delivery:
             if user is None or other is None or customer is None:
                 raise DeliveryFailed("owner or customer gone", retryable=False)
             reply = owner_notice(
-                Translator(user.locale),
+                Translator(user.locale, self.pipeline.stages),
                 customer,
                 actor,
                 other,
@@ -277,6 +283,18 @@ def scheduler_component(
         at=parse_clock(settings.weekly_report_time),
         work_hours=work,
     )
+    backups = None
+    if settings.backup_dir is not None:
+        key = settings.backup_key
+        backups = BackupDispatcher(
+            app.engine,
+            app.session_factory,
+            settings.backup_dir,
+            keep=settings.backup_keep,
+            key=key.get_secret_value() if key else None,
+            at=parse_clock(settings.backup_time),
+            clock=clock,
+        )
     jobs = Jobs(
         reminders,
         digests,
@@ -286,7 +304,10 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        backups=backups,
+        backup_seconds=settings.digest_interval_seconds,
     )
     return SchedulerComponent(jobs, clock=clock)
 

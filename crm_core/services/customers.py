@@ -25,7 +25,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contains, follow_merge
-from crm_core.services import custom_fields
+from crm_core.services import custom_fields, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import CustomerService, customer_service
 from crm_core.text import fold, name_key
@@ -119,6 +119,12 @@ def create_customer(
     )
     ctx.session.add(customer)
     audit.record(ctx.session, ctx.actor, "customer.create", customer, None)
+    webhooks.emit(
+        ctx.session,
+        "customer.created",
+        webhooks.customer_data(ctx.session, customer),
+        now=ctx.now(),
+    )
     return customer
 
 
