@@ -620,6 +620,9 @@ def set_service_calendar(
         row.country = country.upper() or None
     if triage_target is not None:
         row.triage_target = triage_target or None
+    if before is not None and audit.snapshot(row) == before:
+        # The same value again: nothing to record, no due time moves.
+        return row
     row.updated_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "service_calendar.update", row, before)
     # Open tickets of the team keep their due times in step with the new calendar.

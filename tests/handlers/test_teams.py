@@ -29,6 +29,8 @@ def test_admin_sets_zone_holidays_and_triage_and_sees_them(testbot: TestBot) -> 
     assert testbot.count(ServiceCalendar) == 0
     assert testbot("admin", "team east zone Asia/Shanghai").status == "ok"
     assert testbot("admin", "team East holidays cn").status == "ok"
+    # The same value again writes no second audit entry.
+    assert testbot("admin", "team East holidays CN").status == "ok"
     # In a Slack channel: the channel picked from the list arrives as a mention.
     set_triage = testbot("admin", "team East triage <#C0TRIAGE|triage-east>")
     assert set_triage.text == "Set the triage channel of East."
