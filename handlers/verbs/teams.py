@@ -8,6 +8,7 @@ from crm_core.business_calendar import WEEKDAYS, BusinessCalendar
 from crm_core.errors import Invalid
 from crm_core.models import ServiceCalendar, Team
 from crm_core.services import tickets as svc
+from crm_core.text import to_simplified, to_traditional
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
@@ -28,21 +29,29 @@ SETTING_WORDS = {
 }
 NONE_WORDS = ("none", "off", "default", "无", "默认")
 HERE_WORDS = ("here", "this", "这里", "此处")
+# Traditional forms are read too (a zh-Hant reader types 時區, 節假日, 分診).
 _SETTING = re.compile(
     r"^(?P<team>.+)\s+(?P<key>"
-    + "|".join(map(re.escape, SETTING_WORDS))
+    + "|".join(map(re.escape, sorted({*SETTING_WORDS, *map(to_traditional, SETTING_WORDS)})))
     + r")(?:\s+(?P<value>\S+))?$",
     re.I,
 )
+
+
+def _word(value: str) -> str:
+    """A typed word as the tables above spell it."""
+    return to_simplified(value).casefold()
+
+
 # A Slack channel mention as a slash command delivers it: <#C0123|triage-east>.
 _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^<>]*)?>$")
 
 
 def _triage_target(req: Request, value: str) -> str:
     """The notifier address of a triage value: a Slack mention, `here`, or `slack:C0123`."""
-    if value.casefold() in NONE_WORDS:
+    if _word(value) in NONE_WORDS:
         return ""
-    if value.casefold() in HERE_WORDS:
+    if _word(value) in HERE_WORDS:
         chat = req.command.chat_id
         if not chat or req.command.platform not in ("slack", "telegram"):
             raise Invalid("error.triage_here_no_channel")
@@ -89,15 +98,15 @@ def team(req: Request) -> Reply:
         row, cal = svc.service_calendar(ctx, found)
         return _card(t, found, row, cal)
     found = svc.find_team(ctx.session, m.group("team"))
-    key = SETTING_WORDS[m.group("key").casefold()]
+    key = SETTING_WORDS[_word(m.group("key"))]
     value = m.group("value")
     if not value:
         raise Invalid(f"usage.team_{key}")
     if key == "zone":
-        zone = "" if value.casefold() in NONE_WORDS else value
+        zone = "" if _word(value) in NONE_WORDS else value
         svc.set_service_calendar(ctx, found, timezone=zone)
     elif key == "holidays":
-        country = "" if value.casefold() in NONE_WORDS else value
+        country = "" if _word(value) in NONE_WORDS else value
         svc.set_service_calendar(ctx, found, country=country)
     else:
         svc.set_service_calendar(ctx, found, triage_target=_triage_target(req, value))

@@ -59,6 +59,11 @@ def test_chinese(testbot: TestBot) -> None:
     assert testbot("wang", "团队 East 节假日 CN").status == "ok"
     shown = testbot("wang", "团队 East")
     assert {f.label: f.value for f in shown.fields}["公共节假日"] == "CN"
+    # A zh-Hant admin types the Traditional words.
+    testbot.add_user("lin", role="admin", team=None, locale="zh-Hant")
+    assert testbot("lin", "團隊 East 時區 Asia/Taipei").status == "ok"
+    assert testbot("lin", "團隊 East 節假日 無").status == "ok"
+    assert _calendar(testbot)[:2] == ("Asia/Taipei", None)
 
 
 def test_bad_input_and_non_admins_write_nothing(testbot: TestBot) -> None:
