@@ -15,12 +15,17 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Ambiguous, CrmError
 from crm_core.models import User, utcnow
+from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
+from crm_core.text import char_view
 from handlers import format as fmt
+from handlers import loose_card
 from handlers.i18n import Translator
+from handlers.loose import Interpreter, Proposal
+from handlers.loose_words import SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -51,6 +56,8 @@ class Dispatcher:
         self.default_currency = default_currency
         self.clock = clock
         self.settings = settings
+        # Reads sentences that are not in the grammar into commands of it (confirm cards).
+        self.interpreter = Interpreter(registry)
 
     def dispatch(self, command: Command) -> Reply:
         """Handle a command; failures become replies that say what to type instead."""
@@ -70,6 +77,16 @@ class Dispatcher:
                 text = self._text_of(command)
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")
+                if command.action == RUN and "edit" in command.payload:
+                    # A confirm card's Edit: nothing runs; the form or the line comes back.
+                    forms = {f.name: f for f in self.registry.forms()}
+                    return loose_card.edit(t, command.payload["edit"], text, forms)
+                if command.action == RUN and "confirm" in command.payload:
+                    problem = redeem_confirm(
+                        session, command.payload["confirm"], user_id=user.id, now=self.clock()
+                    )
+                    if problem is not None:
+                        return Reply(text=t(problem), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
                 return self._run(ctx, command, text, t, picks)
@@ -135,19 +152,69 @@ class Dispatcher:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         found = self.registry.match(text)
         if found is None:
-            return self._unknown(text, t)
+            try:
+                return self._loose(ctx, command, text, t, fallback=False) or self._unknown(text, t)
+            except Ambiguous as exc:
+                ctx.session.rollback()
+                return self._ambiguous(exc, text, picks, t)
         verb, args = found
         try:
             return verb.handler(
                 Request(ctx, command, verb, args, text, t, self.registry, self.notes)
             )
-        except Ambiguous as exc:
-            ctx.session.rollback()
-            return self._ambiguous(exc, text, picks, t)
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
+            if command.action is None and SENTENCE_WORDS.search(char_view(args)):
+                # A typed line that starts like a command but is a sentence ("move acme to
+                # negotiation please"): its loose reading, when there is a sure one. A
+                # grammar line with a wrong value keeps the grammar's own answer.
+                ctx.picks.clear()
+                ctx.picks.update(picks)
+                try:
+                    retry = self._loose(ctx, command, text, t, fallback=True)
+                except Ambiguous as loose_exc:
+                    # The sentence's own question (Acme's open deals) beats the grammar's
+                    # (deals whose titles look like "acme").
+                    ctx.session.rollback()
+                    return self._ambiguous(loose_exc, text, picks, t)
+                except CrmError:
+                    ctx.session.rollback()
+                    retry = None
+                if retry is not None:
+                    return retry
+            if isinstance(exc, Ambiguous):
+                return self._ambiguous(exc, text, picks, t)
             return Reply(text=self.message(exc, t), status="error")
+
+    def _loose(
+        self, ctx: Ctx, command: Command, text: str, t: Translator, *, fallback: bool
+    ) -> Reply | None:
+        """A sentence read as a command: a read runs, a write is a confirm card, else a
+        question; None when there is nothing to say beyond the grammar's own answer."""
+        outcome = self.interpreter.interpret(ctx, text)
+        if not isinstance(outcome, Proposal):
+            if fallback or outcome.key == "loose.unsure":
+                # Nothing recognised: the grammar's answer, with the closest verb and help.
+                return None
+            return Reply(
+                text=t(outcome.key, **outcome.params),
+                buttons=[
+                    Button.run(t("loose.help_for", verb=v), f"help {v}") for v in outcome.verbs
+                ],
+                status="info",
+            )
+        line = outcome.command
+        if fallback and line.strip() == text.strip():
+            return None
+        if outcome.writes:
+            return loose_card.card(t, outcome, ctx.actor.id, self.clock())
+        # A read runs at once, as the grammar line it stands for (never read loosely again).
+        found = self.registry.match(line)
+        if found is None:
+            return None
+        verb, args = found
+        return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         if text.isdigit():
