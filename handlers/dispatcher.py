@@ -165,7 +165,7 @@ class Dispatcher:
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            if command.action is None and SENTENCE_WORDS.search(char_view(args)):
+            if "confirm" not in command.payload and SENTENCE_WORDS.search(char_view(args)):
                 # A typed line that starts like a command but is a sentence ("move acme to
                 # negotiation please"): its loose reading, when there is a sure one. A
                 # grammar line with a wrong value keeps the grammar's own answer.
