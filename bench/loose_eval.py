@@ -50,6 +50,7 @@ from crm_core.when import parse_day, parse_when  # noqa: E402
 from handlers.args import read_stage, take_ref  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
 from handlers.grammar import split_colon, split_commas, take_amount, take_keywords, take_kind  # noqa: E402
+from handlers.loose import writes  # noqa: E402
 from handlers.registry import Registry, Request, Verb  # noqa: E402
 from handlers.reply import Command, Reply  # noqa: E402
 from handlers.verbs import default_registry  # noqa: E402
@@ -67,36 +68,23 @@ class Ran:
     """What the system did with one phrasing."""
 
     reply: Reply
-    # (line a verb handler ran, whether it was a write that returned); a refused write is
-    # noted as not writing.
-    lines: list[tuple[str, bool]]
+    # (line a verb handler ran, whether it writes, whether it returned rather than refused)
+    lines: list[tuple[str, bool, bool]]
 
     @property
     def outcome(self) -> tuple[str, str | None]:
         """("write", command) for a card or a write run as typed, ("read", line), or none."""
         if self.reply.status == "confirm":
             return "write", self.reply.to_json().get("command")
-        for line, writes in self.lines:
-            if writes and self.reply.status in ("ok", "info") and line.strip() not in _SHOWN:
+        for line, wrote, returned in self.lines:
+            if wrote and returned and self.reply.status in ("ok", "info"):
                 return "write", line
-        for line, _ in self.lines:
-            # A read that ran counts even when it answered with an error (`ask` with no
-            # note index here): the command chosen is what is measured.
-            found = self_registry_match(line)
-            if found is not None and (not found.writes or line.strip() in _SHOWN):
-                return "read", line
+        # A read that ran counts; one refused here (`ask` has no note index) counts when no
+        # other read ran: the command chosen is what is measured.
+        reads = [(line, returned) for line, wrote, returned in self.lines if not wrote]
+        if reads:
+            return "read", sorted(reads, key=lambda r: not r[1])[0][0]
         return "none", None
-
-
-_REGISTRY = default_registry()
-# Verbs that write only with arguments: alone they show.
-_SHOWN = ("forecast", "digest")
-
-
-def self_registry_match(line: str) -> Verb | None:
-    """The verb a line runs."""
-    found = _REGISTRY.match(line)
-    return found[0] if found else None
 
 
 def book_database(workdir: Path, book: Path = BOOK) -> Path:
@@ -110,15 +98,19 @@ def book_database(workdir: Path, book: Path = BOOK) -> Path:
     return path
 
 
-def recording(registry: Registry, lines: list[tuple[str, bool]]) -> Registry:
+def recording(registry: Registry, lines: list[tuple[str, bool, bool]]) -> Registry:
     """The registry with each handler noting the line it ran."""
 
     def wrap(verb: Verb) -> Verb:
         def handler(req: Request) -> Reply:
-            # A write counts only when its handler returned (a refused one raised).
-            lines.append((req.text, False))
-            reply = verb.handler(req)
-            lines[-1] = (req.text, verb.writes)
+            # Only a handler that returned counts (a refused line raised); a write made in a
+            # savepoint to check a card is undone, and the card is what is counted.
+            try:
+                reply = verb.handler(req)
+            except CrmError:
+                lines.append((req.text, writes(verb, req.args), False))
+                raise
+            lines.append((req.text, writes(verb, req.args), True))
             return reply
 
         return dataclasses.replace(verb, handler=handler)
@@ -132,7 +124,7 @@ class Runner:
     def __init__(self, base: Path, workdir: Path) -> None:
         self.base = base
         self.workdir = workdir
-        self.lines: list[tuple[str, bool]] = []
+        self.lines: list[tuple[str, bool, bool]] = []
         self.registry = recording(default_registry(), self.lines)
         self.pipeline = Pipeline(DEFAULT_STAGES)
 
@@ -396,7 +388,9 @@ def evaluate(path: Path, *, book: Path = BOOK, verbose: bool = False) -> dict[st
                 names = hidden_cache.setdefault(item["as"], _hidden_names(runner, item["as"]))
                 shown = json.dumps(ran.reply.to_json(), ensure_ascii=False).casefold()
                 leaked = [n for n in names if n.casefold() in shown]
-                row["hidden_ok"] = kind != "write" and not leaked
+                # No card for anything (a guessed record of the person's own), no name of
+                # the hidden record anywhere in the answer.
+                row["hidden_ok"] = ran.reply.status != "confirm" and not leaked
                 row["leaked"] = leaked
             rows.append(row)
             if verbose:

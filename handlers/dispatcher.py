@@ -24,7 +24,7 @@ from crm_core.text import char_view
 from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import Translator
-from handlers.loose import Interpreter, Proposal
+from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_words import SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
@@ -165,7 +165,7 @@ class Dispatcher:
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            if "confirm" not in command.payload and SENTENCE_WORDS.search(char_view(args)):
+            if "confirm" not in command.payload and self._loosely(text, args, exc):
                 # A typed line that starts like a command but is a sentence ("move acme to
                 # negotiation please"): its loose reading, when there is a sure one. A
                 # grammar line with a wrong value keeps the grammar's own answer.
@@ -181,7 +181,9 @@ class Dispatcher:
                 except CrmError:
                     ctx.session.rollback()
                     retry = None
-                if retry is not None:
+                if retry is not None and (
+                    SENTENCE_WORDS.search(char_view(args)) or retry.status == "confirm"
+                ):
                     return retry
             if isinstance(exc, Ambiguous):
                 return self._ambiguous(exc, text, picks, t)
@@ -192,6 +194,11 @@ class Dispatcher:
     ) -> Reply | None:
         """A sentence read as a command: a read runs, a write is a confirm card, else a
         question; None when there is nothing to say beyond the grammar's own answer."""
+        polite = self.interpreter.courteous(text)
+        if polite is not None:
+            reply = self._tried(ctx, command, polite, t)
+            if reply is not None:
+                return reply
         outcome = self.interpreter.interpret(ctx, text)
         if not isinstance(outcome, Proposal):
             if fallback or outcome.key == "loose.unsure":
@@ -215,6 +222,35 @@ class Dispatcher:
             return None
         verb, args = found
         return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
+
+    @staticmethod
+    def _loosely(text: str, args: str, exc: CrmError) -> bool:
+        """Whether a refused grammar line may be a sentence: it has a sentence's words, or
+        the grammar could not read its shape at all (`记录：汇通医药王总来电...`)."""
+        return bool(SENTENCE_WORDS.search(char_view(args))) or exc.key.startswith("usage.")
+
+    def _tried(self, ctx: Ctx, command: Command, line: str, t: Translator) -> Reply | None:
+        """A grammar line found inside courtesy, run in a savepoint: a read's answer, a write's
+        confirm card (the savepoint undone), the verb's own question or card; None when the
+        grammar refuses it."""
+        found = self.registry.match(line)
+        if found is None:
+            return None
+        verb, args = found
+        changes = writes(verb, args)
+        try:
+            with ctx.session.begin_nested() as savepoint:
+                reply = verb.handler(
+                    Request(ctx, command, verb, args, line, t, self.registry, self.notes)
+                )
+                if changes:
+                    # Checked, not done: the card's Confirm runs it.
+                    savepoint.rollback()
+        except CrmError:
+            return None
+        if changes and reply.status == "ok":
+            return loose_card.card(t, Proposal(verb, {}, line=line), ctx.actor.id, self.clock())
+        return reply
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         if text.isdigit():

@@ -93,8 +93,14 @@ _NOISE = re.compile(
 )
 
 
-# Verbs that write only with arguments (`forecast #12 commit`, `digest off`).
-_SHOWN_ALONE = ("forecast", "digest")
+def writes(verb: Verb, args: str) -> bool:
+    """Whether `verb` with these arguments changes anything: `forecast` only with a deal
+    (`forecast #12 commit`), `digest` only with a setting (`digest off`)."""
+    if verb.name == "forecast":
+        return "#" in args
+    if verb.name == "digest":
+        return bool(args.strip())
+    return verb.writes
 
 
 @dataclass
@@ -107,16 +113,19 @@ class Proposal:
     shown: list[tuple[str, str]] = field(default_factory=list)
     # The verb's form filled with these values, for the card's Edit button.
     form: OpenForm | None = None
+    # A grammar line found as typed (inside courtesy), used as it is.
+    line: str | None = None
 
     @property
     def command(self) -> str:
         """The grammar line that runs it."""
-        return self.verb.line(self.values)
+        return self.line if self.line is not None else self.verb.line(self.values)
 
     @property
     def writes(self) -> bool:
         """Whether running it changes anything (`forecast` and `digest` alone only show)."""
-        return self.verb.writes and not (self.verb.name in _SHOWN_ALONE and not self.values)
+        rest = (self.line or "")[len(self.verb.name) :] if self.line else ""
+        return writes(self.verb, rest if self.line else " ".join(map(str, self.values)))
 
 
 @dataclass
@@ -181,6 +190,19 @@ class Interpreter:
             raise LookupError(name)
         return found
 
+    def courteous(self, text: str) -> str | None:
+        """The grammar line inside courtesy ("can you archive Acme please?" -> `archive Acme`),
+        or None when there is no such line."""
+        r = _Reading.of(text)
+        trail = w.TRAIL_FILLER.search(r.view, r.body)
+        end = trail.start() if trail else len(r.view)
+        line = r.cut(r.body, end)
+        if not line or line == text.strip() or (r.no_write and not r.polite):
+            return None
+        if w.LEAD_NEGATION.match(r.view, r.body):
+            return None
+        return line if self.registry.match(line) is not None else None
+
     def interpret(self, ctx: Ctx, text: str) -> Outcome:
         """The command `text` means, a read to run, or why not (never a write done here)."""
         r = _Reading.of(text)
@@ -196,6 +218,11 @@ class Interpreter:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
         if w.LEAD_NEGATION.match(r.view, r.body):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
+        if r.hypothetical:
+            return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
+        if r.no_write:
+            # A question with no write in it may be a read ("马超电话多少", "Acme's pipeline?").
+            return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
         for reader in (
             self._remind,
             self._done,
@@ -342,7 +369,13 @@ class Interpreter:
             rest = r.cut(sep.end())
             if len(rest.split()) >= 2 or (rest and not rest.isascii() and len(rest) >= 4):
                 return rest
-        return r.cut(start).lstrip(":：,，- ")
+        whole = r.cut(start).lstrip(":：,，- ")
+        # "log call Acme" says nothing beyond the kind and the customer: no note yet.
+        said = whole.replace(r.text[at:after] if at >= 0 else "", " ")
+        said = re.sub(r"\b(?:call|meeting|visit|email|chat|note|with|at|for)\b", " ", said)
+        if len(said.split()) < 2 and not (not said.isascii() and len(said.strip()) >= 4):
+            return ""
+        return whole
 
     def _remind(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.REMIND_CUE.search(r.view, r.body)
@@ -705,7 +738,7 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int]] | None:
         return zh.group("stage"), zh.start(), zh.span("stage")
     state = w.STATE.search(view, r.body)
     if state is not None:
-        for group in ("stage", "last"):
+        for group in ("stage", "last", "arrow"):
             if state.group(group):
                 return state.group(group), state.start(), state.span(group)
         word = state.group("verb")

@@ -20,6 +20,11 @@ LEAD_FILLER = re.compile(
     r"帮我|帮忙|请|麻烦你|麻烦|能不能|可以|可不可以|你能|能否|劳驾|那个|嗯|好的|好)"
     r"(?=[\s,，:：]|$|[\u3400-\u9fff])(?:\s|[,，:：])*)+"
 )
+# Courtesy after the request ("... please 🙏", "... thanks!", "...吧").
+TRAIL_FILLER = re.compile(
+    r"(?:[\s,，.。!！?？~～]|\b(?:please|pls|plz|thanks|thank\s+you|thx|ty|asap|for\s+me|"
+    r"if\s+you\s+can|when\s+you\s+can|cheers)\b|谢谢|谢了|多谢|吧|哈|呀|啊|哦|一下)+$"
+)
 # A request in question form is still a request.
 POLITE = re.compile(
     r"^\s*(?:hey\s+|hi\s+|ok\s+|bot\s*,?\s*)?(?:can|could|would|will)\s+(?:you|u)\b|please|pls|plz"
@@ -27,14 +32,16 @@ POLITE = re.compile(
 )
 # Negations that stop a write ("don't move acme yet", "不要推进", "先别记").
 NEGATION = re.compile(
-    r"\b(?:don'?t|dont|do\s+not|doesn'?t|didn'?t|not|never|no\s+need|hold\s+off|not\s+yet|"
+    r"\b(?:don'?t|dont|do\s+not|doesn'?t|didn'?t|haven'?t|hasn'?t|have\s+not|has\s+not|not|"
+    r"never|no\s+need|hold\s+off|not\s+yet|"
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
     r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
 )
 # A request that starts by refusing ("don't ...", "not yet", "先别"): nothing to do.
 LEAD_NEGATION = re.compile(
-    r"^(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
+    r"^(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
+    r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
 )
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
@@ -47,16 +54,17 @@ WRITE_WORDS = re.compile(
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
-    r"^\s*(?:did|do|does|have|has|had|was|were|is|are|am|should|shall|would|might|may|"
-    r"what|what's|whats|why|when|where|who|whom|which|how|isn't|aren't|wasn't|"
-    r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b"
+    r"^\s*(?:(?:did|do|does|have|has|was|were|is|are|am|should|shall|would|might|may|"
+    r"isn't|aren't|wasn't|haven't|hasn't|didn't)\b(?!\s+(?:a|an|to|been)\b)|"
+    r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
+    r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
 )
-QUESTION_END = re.compile(r"(?:[?？]|吗|么|呢|没有|没)\s*[\W_]*$")
+QUESTION_END = re.compile(r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|几号|哪些|哪个)\s*[\W_]*$")
 HYPOTHETICAL = re.compile(
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
-    r"later|someday|eventually)\b"
+    r"later|someday|eventually|probably|i'?ll|we'?ll|i\s+will|we\s+will)\b"
     r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
 )
 # Pleasantries and reactions: no command in them.
@@ -72,7 +80,6 @@ STAGE_WORDS: dict[str, str] = {
     "closed-won": "won",
     "closed/won": "won",
     "won": "won",
-    "win": "won",
     "signed": "won",
     "赢单": "won",
     "赢了": "won",
@@ -121,10 +128,11 @@ MOVE_VERB = re.compile(
 MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}")
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
 STATE = re.compile(
-    rf"\b(?:is|are|was|'s|’s|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
-    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?{_LATIN_STAGE}"
+    rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
     rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
-    rf"|{_LATIN_STAGE.replace('?P<stage>', '?P<last>')}\s*[!.]*\s*$"
+    rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
+    rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
@@ -133,12 +141,13 @@ ZH_MOVE = re.compile(
 ZH_STATE = re.compile(r"(?P<stage>赢单|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
 LOST_REASON = re.compile(
     r"(?:\bbecause(?:\s+of)?|\bdue\s+to|\bover|\bon|\breason(?:\s+was)?[:：]?|\bcuz|\bbc|"
-    r"因为|原因是?[:：]?|由于)\s*(?P<reason>[^.!?。！？]+)"
+    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*(?:it\s+was\s+|it's\s+)?(?P<reason>[^.!?。！？]+)"
 )
 
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
-    r"^(?:log|note|record|jot(?:\s+down)?|write\s+(?:down|up)|add\s+a\s+note|put\s+down|fyi|"
+    r"^(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
+    r"write\s+(?:down|up)|add\s+a\s+note(?:\s+(?:on|for|to))?|put\s+down|fyi|"
     r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
     r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
 )
@@ -281,6 +290,7 @@ BY_ZH = {
 # Words of a sentence rather than of a grammar line: a line the grammar refused is read
 # loosely only when it has some ("move acme to negotiation please", "new deal for Acme ...").
 SENTENCE_WORDS = re.compile(
-    r"\b(?:please|pls|plz|thanks|thank\s+you|for|that|the|my|our|i|i'm|we|he|she|they|it|"
-    r"this|can|could|would|just|is|are|was|were|has|been)\b|请|帮我|一下|吧|了"
+    r"\b(?:please|pls|plz|thanks|thx|ty|asap|thank\s+you|for|that|the|my|our|i|i'm|we|he|"
+    r"she|they|it|this|can|could|would|just|is|are|was|were|has|been)\b|->|=>|→"
+    r"|请|帮我|一下|吧|了|今天|刚"
 )
