@@ -304,31 +304,31 @@ def find_deals(
     typed = {w.text for w in words if not _CJK.match(w.text)}
     out = []
     for rid, title, key, customer in rows:
-        score, span = _title_score(view, words, typed, key)
+        score, span, whole = _title_score(view, words, typed, key)
         if score > 0:
-            out.append(Mention(rid, f"{title} ({customer})", span[0], span[1], True, score))
+            # `exact`: every distinctive word of the title is in the text.
+            out.append(Mention(rid, f"{title} ({customer})", span[0], span[1], whole, score))
     out.sort(key=lambda m: (-m.weight, m.id))
     return out
 
 
 def _title_score(
     view: str, words: list[_Word], typed: set[str], key: str
-) -> tuple[float, tuple[int, int]]:
-    """How many distinctive words of a title the text uses, and where the first one is."""
+) -> tuple[float, tuple[int, int], bool]:
+    """How many distinctive words of a title the text uses, where the first one is, and
+    whether it uses them all."""
     if _CJK.search(key):
-        best = (0.0, (0, 0))
         core = re.sub(r"[^\u3400-\u9fff]", "", key)
         for size in range(len(core), 1, -1):
             for i in range(len(core) - size + 1):
                 at = view.find(core[i : i + size])
                 if at >= 0:
-                    return size / 2, (at, at + size)
-        return best
+                    return size / 2, (at, at + size), size == len(core)
+        return 0.0, (0, 0), False
     score = 0.0
     span: tuple[int, int] | None = None
-    for part in key.split():
-        if len(part) < 3 or part in _COMMON or part.isdigit():
-            continue
+    parts = [p for p in key.split() if len(p) >= 3 and p not in _COMMON and not p.isdigit()]
+    for part in parts:
         hit = next(
             (w for w in words if w.text == part or (len(part) >= 5 and w.text[:5] == part[:5])),
             None,
@@ -336,7 +336,7 @@ def _title_score(
         if hit is not None:
             score += 1
             span = span or (hit.start, hit.end)
-    return score, span or (0, 0)
+    return score, span or (0, 0), bool(parts) and score == len(parts)
 
 
 def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> list[Mention]:

@@ -698,7 +698,9 @@ class Interpreter:
         if found:
             top = found[0]
             same = [m for m in found if m.weight == top.weight]
-            if len(same) == 1:
+            # With no customer named, a deal is taken only by its whole title; a part of
+            # one ("the inventory API deal") is asked, even when one deal fits.
+            if len(same) == 1 and (cust is not None or top.exact):
                 return ctx.session.get(Deal, top.id)
             raise Ambiguous(
                 "deal",

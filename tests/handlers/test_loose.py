@@ -185,6 +185,8 @@ def _masked(reply: Reply, *names: str) -> str:
         "log that I called {}, they want a discount",
         "new deal for {} 12k pilot",
         "tell me about {}",
+        # alice's own Acme deal shares two words: asked, never taken for Globex's.
+        "the {} fleet tracking deal is won",
     ],
 )
 def test_another_books_customer_answers_like_a_missing_one(
