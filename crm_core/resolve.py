@@ -425,3 +425,10 @@ def find_user(session: Session, query: str) -> User:
     if user is None:
         raise NotFound("error.user_not_found", query=q)
     return user
+
+
+def user_by_handle(ctx: Ctx, handle: str) -> User | None:
+    """The active staff member whose handle this is exactly (any case), else None."""
+    return ctx.session.scalar(
+        select(User).where(func.lower(User.external_id) == handle.casefold(), User.active)
+    )
