@@ -43,6 +43,7 @@ from crm_core.resolve import (  # noqa: E402
     resolve_contact,
     resolve_customer,
     resolve_deal,
+    user_by_handle,
 )
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from crm_core.timephrases import read_time_phrase  # noqa: E402
@@ -225,9 +226,12 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
                 out["when"] = moment.astimezone(ctx.tz).date().isoformat() if moment else low
         out["text"] = (text or "").strip()
     elif name == "remind":
-        m = re.match(r"^(me|myself|我)\s*|^@(\S+)\s*", args, re.I)
+        m = re.match(r"^(me|myself|我)\s*|^@?(\S+)\s*", args, re.I)
         who = "me"
         rest = args
+        if m and m.group(2) and not m.group(0).startswith("@"):
+            # A bare handle names the person only when it is one (`remind carol friday`).
+            m = m if user_by_handle(ctx, m.group(2)) is not None else None
         if m:
             if m.group(2):
                 u = _safe(find_user, ctx.session, m.group(2))
