@@ -189,14 +189,15 @@ def words_of(text: str) -> list[_Word]:
     return out
 
 
-def _patterns(words: list[_Word]) -> list[str]:
-    """Substrings a mentioned name's key must contain, for a cheap SQL prefilter."""
+def _patterns(words: list[_Word], *, typos: bool = False) -> list[str]:
+    """Substrings a mentioned name's key must contain, for a cheap SQL prefilter: whole
+    words, or (`typos`) their first three letters, which a misspelt name still shares."""
     found: list[str] = []
     for w in words:
         if _CJK.match(w.text):
             found += [w.text[i : i + 2] for i in range(max(1, len(w.text) - 1))]
         elif len(w.text) >= 3 and w.text not in _COMMON and not w.text.isdigit():
-            found.append(w.text[:3])
+            found.append(w.text[:3] if typos else w.text)
     return list(dict.fromkeys(p for p in found if p))[:40]
 
 
@@ -250,18 +251,30 @@ def _match(
 
 
 def find_customers(ctx: Ctx, text: str) -> list[Mention]:
-    """Visible customers the text names, best first (longest match, exact before typo)."""
+    """Visible customers the text names, best first (longest match, exact before typo).
+
+    Names holding one of the text's words first; only when none is named exactly, names
+    sharing a word's first letters (the typos, offered as a question, never taken).
+    """
     words = words_of(text)
-    patterns = _patterns(words)
-    if not patterns:
-        return []
     view = char_view(text)
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.name, Customer.name_key, Customer.owner_id)
-        .where(customer_filter(ctx.actor), or_(*(contains(Customer.name_key, p) for p in patterns)))
-        .limit(_CANDIDATE_ROWS)
-    ).all()
-    return _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
+    found: list[Mention] = []
+    for typos in (False, True):
+        patterns = _patterns(words, typos=typos)
+        if not patterns:
+            return found
+        rows = ctx.session.execute(
+            select(Customer.id, Customer.name, Customer.name_key, Customer.owner_id)
+            .where(
+                customer_filter(ctx.actor),
+                or_(*(contains(Customer.name_key, p) for p in patterns)),
+            )
+            .limit(_CANDIDATE_ROWS)
+        ).all()
+        found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
+        if any(m.exact for m in found):
+            return found
+    return found
 
 
 def _ranked(

@@ -107,6 +107,8 @@ def _matching_rows(
         rows = ctx.session.execute(stmt.where(contains(key_col, qk)).limit(200)).all()
     if rows:
         return rows
+    if not ctx.spelling:
+        raise NotFound(f"error.{field}_not_found", query=query)
     keys = ctx.session.execute(stmt.with_only_columns(id_col, key_col).limit(_SCAN_LIMIT)).all()
     ids = _suggest(field, query, {k[0]: k[1] for k in keys})
     found = {r[0]: r for r in ctx.session.execute(stmt.where(id_col.in_(ids)))}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError
+from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
@@ -25,7 +25,7 @@ from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import Translator
 from handlers.loose import Interpreter, Proposal, writes
-from handlers.loose_words import SENTENCE_WORDS
+from handlers.loose_words import COURTESY, SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -158,48 +158,82 @@ class Dispatcher:
                 ctx.session.rollback()
                 return self._ambiguous(exc, text, picks, t)
         verb, args = found
+        typed = "confirm" not in command.payload
+        if typed and COURTESY.search(char_view(text)):
+            # "move the acme fleet deal to negotiation please": a write read from the
+            # sentence (or its one question) first; anything else goes to the grammar.
+            try:
+                first = self.interpreter.interpret(ctx, text, reads=False)
+            except Ambiguous as exc:
+                ctx.session.rollback()
+                return self._ambiguous(exc, text, picks, t)
+            if isinstance(first, Proposal) and first.writes:
+                return loose_card.card(t, first, ctx.actor.id, self.clock())
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+        # A line with a sentence's words ("move the acme deal to won please") is tried as
+        # the grammar without the spelling scan: its loose reading comes next anyway.
+        sentence = typed and bool(SENTENCE_WORDS.search(char_view(args)))
         try:
+            ctx.spelling = not sentence
             return verb.handler(
                 Request(ctx, command, verb, args, text, t, self.registry, self.notes)
             )
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            if "confirm" not in command.payload and self._loosely(text, args, exc):
-                # A typed line that starts like a command but is a sentence ("move acme to
-                # negotiation please"): its loose reading, when there is a sure one. A
-                # grammar line with a wrong value keeps the grammar's own answer.
-                ctx.picks.clear()
-                ctx.picks.update(picks)
-                try:
-                    retry = self._loose(ctx, command, text, t, fallback=True)
-                except Ambiguous as loose_exc:
-                    # The sentence's own question (Acme's open deals) beats the grammar's
-                    # (deals whose titles look like "acme").
-                    ctx.session.rollback()
-                    return self._ambiguous(loose_exc, text, picks, t)
-                except CrmError:
-                    ctx.session.rollback()
-                    retry = None
-                if retry is not None and (
-                    SENTENCE_WORDS.search(char_view(args)) or retry.status == "confirm"
-                ):
-                    return retry
-            if isinstance(exc, Ambiguous):
-                return self._ambiguous(exc, text, picks, t)
-            return Reply(text=self.message(exc, t), status="error")
+            failed = exc
+        finally:
+            ctx.spelling = True
+        if typed and (sentence or (failed.key.startswith("usage.") and not text.isascii())):
+            # A typed line that starts like a command but is a sentence ("move acme to
+            # negotiation please", or Chinese the grammar cannot split: "记录：汇通医药王总来电
+            # ..."): its loose reading, when there is a sure one. A grammar line with a wrong
+            # value keeps the grammar's own answer.
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+            try:
+                retry = self._loose(ctx, command, text, t, fallback=True)
+            except Ambiguous as loose_exc:
+                # The sentence's own question (Acme's open deals) beats the grammar's
+                # (deals whose titles look like "acme").
+                ctx.session.rollback()
+                return self._ambiguous(loose_exc, text, picks, t)
+            except CrmError:
+                ctx.session.rollback()
+                retry = None
+            if retry is not None and (sentence or retry.status == "confirm"):
+                return retry
+        if sentence and isinstance(failed, (Ambiguous, NotFound)):
+            # The grammar's whole answer, spelling suggestions included.
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+            try:
+                return verb.handler(
+                    Request(ctx, command, verb, args, text, t, self.registry, self.notes)
+                )
+            except CrmError as exc:
+                ctx.session.rollback()
+                failed = exc
+        if isinstance(failed, Ambiguous):
+            return self._ambiguous(failed, text, picks, t)
+        return Reply(text=self.message(failed, t), status="error")
 
     def _loose(
         self, ctx: Ctx, command: Command, text: str, t: Translator, *, fallback: bool
     ) -> Reply | None:
         """A sentence read as a command: a read runs, a write is a confirm card, else a
         question; None when there is nothing to say beyond the grammar's own answer."""
-        polite = self.interpreter.courteous(text)
-        if polite is not None:
-            reply = self._tried(ctx, command, polite, t)
+        outcome = self.interpreter.interpret(ctx, text, reads=False)
+        if outcome is None:
+            # No write read from the sentence: a grammar line inside courtesy ("please archive
+            # Acme"), then the reads.
+            polite = self.interpreter.courteous(text)
+            reply = self._tried(ctx, command, polite, t) if polite is not None else None
             if reply is not None:
                 return reply
-        outcome = self.interpreter.interpret(ctx, text)
+            outcome = self.interpreter.interpret(ctx, text)
+        assert outcome is not None
         if not isinstance(outcome, Proposal):
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
@@ -222,12 +256,6 @@ class Dispatcher:
             return None
         verb, args = found
         return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
-
-    @staticmethod
-    def _loosely(text: str, args: str, exc: CrmError) -> bool:
-        """Whether a refused grammar line may be a sentence: it has a sentence's words, or
-        the grammar could not read its shape at all (`记录：汇通医药王总来电...`)."""
-        return bool(SENTENCE_WORDS.search(char_view(args))) or exc.key.startswith("usage.")
 
     def _tried(self, ctx: Ctx, command: Command, line: str, t: Translator) -> Reply | None:
         """A grammar line found inside courtesy, run in a savepoint: a read's answer, a write's

@@ -37,6 +37,7 @@ from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers import loose_words as w
 from handlers.args import Value
+from handlers.grammar import take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
@@ -203,8 +204,12 @@ class Interpreter:
             return None
         return line if self.registry.match(line) is not None else None
 
-    def interpret(self, ctx: Ctx, text: str) -> Outcome:
-        """The command `text` means, a read to run, or why not (never a write done here)."""
+    def interpret(self, ctx: Ctx, text: str, *, reads: bool = True) -> Outcome | None:
+        """The command `text` means, a read to run, or why not (never a write done here).
+
+        With `reads=False`, None when no write is seen (the caller tries other readings
+        before the reads: a grammar line inside courtesy, "please archive Acme").
+        """
         r = _Reading.of(text)
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
@@ -242,6 +247,8 @@ class Interpreter:
                 # ("don't move acme yet" is not a request to see Acme).
                 return Unsure("loose.no_write", {"verb": found}, (found,))
             return found
+        if not reads:
+            return None
         read = self._read(ctx, r)
         if read is not None:
             return read
@@ -315,6 +322,11 @@ class Interpreter:
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
         start = cue.end() if cue else r.body
+        if cue is not None:
+            # The grammar's own kind word right after the cue: "pls log call acme: ...".
+            said, rest = take_kind(r.text[start:])
+            if said is not None:
+                kind, start = said, len(r.text) - len(rest)
         customer = self._customer(ctx, r, required=True, within=(start, len(r.view)))
         if isinstance(customer, Unsure):
             return customer
@@ -511,6 +523,8 @@ class Interpreter:
             end = m.end() + (stop.start() if stop else len(rest))
             name = r.cut(m.end(), end)
         name = name.strip(" :：,，\"'“”")
+        if re.search(r"[\"“”]", name):
+            return None  # a quoted name the grammar refused is not read again
         if not name:
             return Unsure("loose.customer_name", verbs=("new customer",))
         values: dict[str, Value] = {"name": name}

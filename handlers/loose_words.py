@@ -294,3 +294,10 @@ SENTENCE_WORDS = re.compile(
     r"she|they|it|this|can|could|would|just|is|are|was|were|has|been)\b|->|=>|→"
     r"|请|帮我|一下|吧|了|今天|刚"
 )
+
+# Courtesy anywhere in a line: such a line is read as a sentence before the grammar tries it
+# (the grammar would look for a deal called "the acme deal ... please" first).
+COURTESY = re.compile(
+    r"\b(?:please|pls|plz|thanks|thx|asap|can\s+you|could\s+you|would\s+you)\b"
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]|请|帮我|麻烦"
+)
