@@ -278,8 +278,12 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
             )
     elif name in ("customer", "deals", "history", "unarchive", "archive"):
         out["customer"] = customer(args) if args else None
-    elif name == "deal":
-        out["deal"] = deal(args)
+    elif name in ("deal", "delete deal"):
+        out["deal"] = deal(re.sub(r"\s+confirm$", "", args))
+    elif name == "edit customer":
+        head, body = split_colon(args)
+        out["customer"] = customer(head)
+        out["body"] = re.sub(r"\s+", " ", (body or "").lower())
     elif name == "ask":
         head, question = split_colon(args)
         c = _safe(resolve_customer, ctx, head) if question else None

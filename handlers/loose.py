@@ -230,13 +230,19 @@ class Interpreter:
             return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
         for reader in (
             self._remind,
+            self._snooze,
+            self._cancel_reminder,
+            self._digest,
             self._done,
+            self._edit_contact,
+            self._delete_deal,
             self._reassign,
             self._new_deal,
             self._new_customer,
             self._contact_add,
             self._edit_deal,
             self._move,
+            self._edit_customer,
             self._log,
         ):
             found = reader(ctx, r)
@@ -603,6 +609,108 @@ class Interpreter:
             shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
         return Proposal(self.verb("edit deal"), values, shown)
 
+    def _snooze(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.SNOOZE_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "snooze"
+        rid = int(m.group("id") or m.group("zid"))
+        g = "when" if m.group("when") else "zwhen"
+        said = r.cut(m.start(g), m.end(g))
+        phrase = read_time_phrase(said, ctx.now(), ctx.tz)
+        if phrase is None and not re.match(r"^\d+\s*\w+$", said):
+            return Unsure("loose.remind_when", verbs=("snooze",))
+        shown = [
+            ("reminder", f"#{rid}"),
+            ("when", fmt.local_time(phrase.due, ctx.tz) if phrase else said),
+        ]
+        return Proposal(self.verb("snooze"), {"reminder": rid, "when": said}, shown)
+
+    def _cancel_reminder(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CANCEL_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "cancel"
+        rid = int(m.group("id") or m.group("zid"))
+        return Proposal(self.verb("cancel"), {"reminder": rid}, [("reminder", f"#{rid}")])
+
+    def _digest(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.DIGEST_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "digest"
+        if m.group("at"):
+            setting = f"at {m.group('at')}"
+        elif m.group("onoff") == "on" or m.group("zon"):
+            setting = "on"
+        else:
+            setting = "off"
+        verb = self.verb("digest")
+        return Proposal(verb, {verb.args[0].name: setting}, [("setting", setting)])
+
+    def _edit_contact(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CONTACT_FIELD.search(r.view, r.body)
+        if m is None:
+            return None
+        people = find_contacts(ctx, r.text[: m.start()])
+        if not people:
+            return None
+        if self._refused(r, m.start()):
+            return "edit contact"
+        top = people[0]
+        if len([p for p in people if p.weight == top.weight]) > 1:
+            raise Ambiguous(
+                "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
+            )
+        field_word = (m.group("field") or m.group("zfield") or "").strip()
+        name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
+        g = "value" if m.group("value") else "zvalue"
+        value = r.cut(m.start(g), m.end(g)).strip(" .。")
+        if name is None or not value:
+            return None
+        shown = [("contact", top.label), (name, value)]
+        return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
+
+    def _edit_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CUSTOMER_FIELD.search(r.view, r.body)
+        if m is None:
+            return None
+        customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
+        if not isinstance(customer, Customer):
+            return None
+        if self._refused(r, m.start()):
+            return "edit customer"
+        if m.group("city"):
+            name, value = "city", r.cut(m.start("city"), m.end("city"))
+        elif m.group("rename"):
+            name, value = "name", r.cut(m.start("rename"), m.end("rename"))
+        else:
+            g = "value" if m.group("value") else "zvalue"
+            name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
+            value = r.cut(m.start(g), m.end(g))
+        value = value.strip(" .。\"'“”")
+        if not value or char_view(value) in w.STAGE_WORDS:
+            return None
+        shown = [("customer", _customer_label(customer)), (name, value)]
+        return Proposal(self.verb("edit customer"), {"customer": customer.id, name: value}, shown)
+
+    def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.DELETE_DEAL_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "delete deal"
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
+        deal = self._deal(ctx, r, customer, None, within=(r.body, len(r.view)))
+        if isinstance(deal, Unsure):
+            return deal
+        if deal is None:
+            return Unsure("loose.which_deal_edit", verbs=("delete deal",))
+        return Proposal(self.verb("delete deal"), {"deal": deal.id}, [("deal", _deal_label(deal))])
+
     # -- reads ---------------------------------------------------------------------------------
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
@@ -620,14 +728,20 @@ class Interpreter:
                 customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
                 if isinstance(customer, Customer):
                     verb = "history" if name == "history" else "deals"
-                    return Proposal(
-                        self.verb(verb), {"customer" if verb == "deals" else "record": customer.id}
-                    )
+                    return Proposal(self.verb(verb), {"customer": customer.id})
                 if name == "history":
                     continue
                 return Proposal(self.verb(name), {})
             return Proposal(self.verb(name), {})
+        found = w.FIND_CUE.match(view, r.body)
+        if found is not None:
+            g = "words" if found.group("words") else "zwords"
+            return Proposal(self.verb("find"), {"words": r.cut(found.start(g), found.end(g))})
         customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
+        if isinstance(customer, Customer) and _DEAL_WORD.search(view) and w.SHOW_CUE.search(view):
+            deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
+            if isinstance(deal, Deal):
+                return Proposal(self.verb("deal"), {"deal": deal.id})
         if isinstance(customer, Customer):
             if r.question and not w.SHOW_CUE.search(view):
                 question = r.cut(r.body)
@@ -749,6 +863,9 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int]] | None:
         to = w.MOVE_TO.search(view, verb.end())
         if to is not None:
             return to.group("stage"), verb.start(), to.span("stage")
+    bare = w.TO_STAGE_END.search(view, r.body)
+    if bare is not None:
+        return bare.group("stage"), bare.start(), bare.span("stage")
     zh = w.ZH_MOVE.search(view, r.body)
     if zh is not None:
         return zh.group("stage"), zh.start(), zh.span("stage")

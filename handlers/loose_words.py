@@ -134,6 +134,11 @@ STATE = re.compile(
     rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
     rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
 )
+# "acme fleet deal to won pls": no verb, the stage closes the request.
+TO_STAGE_END = re.compile(
+    rf"\b(?:to|into|as)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}(?:\s+stage)?\s*(?:[:：].*)?"
+    rf"(?:\s*(?:please|pls|plz|thanks|thx|asap|now|[!.~]))*\s*$"
+)
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
@@ -245,7 +250,13 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|历史"),
         "history",
     ),
-    (re.compile(r"\bdigest\b|摘要|日报"), "digest"),
+    (
+        re.compile(
+            r"\bdigest\b|\bwhat'?s\s+on\s+(?:my\s+plate|today)\b|\bmy\s+day\b|"
+            r"\bwhat\s+do\s+i\s+have\s+today\b|摘要|日报|今天有什么"
+        ),
+        "digest",
+    ),
     (
         re.compile(
             r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表|我的客户"
@@ -300,4 +311,52 @@ SENTENCE_WORDS = re.compile(
 COURTESY = re.compile(
     r"\b(?:please|pls|plz|thanks|thx|asap|can\s+you|could\s+you|would\s+you)\b"
     r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]|请|帮我|麻烦"
+)
+
+# "David Taylor's new phone is ...", "update Ryan's email to ...", "把何霞的电话改成 ...".
+CONTACT_FIELD = re.compile(
+    r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
+    r"job\s+title|position)\b"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+)
+CONTACT_FIELDS = {
+    "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
+    "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
+    "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
+    "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
+    "职务": "title",
+}  # fmt: skip
+# "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
+CUSTOMER_FIELD = re.compile(
+    r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
+    r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
+    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)\s+to\s+(?P<city>[A-Za-z][\w .'-]+?)\s*[.!]*$"
+    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
+    r"|(?P<zfield>城市|行业|名称)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>.+?)\s*$"
+)
+CUSTOMER_FIELDS = {
+    "city": "city", "industry": "industry", "sector": "industry", "name": "name",
+    "城市": "city", "行业": "industry", "名称": "name",
+}  # fmt: skip
+SNOOZE_CUE = re.compile(
+    r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
+    r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"
+    r"|(?:推迟|延后|改到)\s*(?:提醒)?\s*#?\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
+)
+CANCEL_CUE = re.compile(
+    r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
+    r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
+)
+DELETE_DEAL_CUE = re.compile(r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机")
+DIGEST_CUE = re.compile(
+    r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
+    r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
+    r"|\bdigest\s+(?:at|every\s+day\s+at)\s+(?P<at>\d{1,2}:\d{2})\b"
+    r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
+)
+FIND_CUE = re.compile(
+    r"^(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
+    r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
+    r"|^(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
 )
