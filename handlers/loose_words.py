@@ -159,7 +159,8 @@ LOG_CUE = re.compile(
 LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
         re.compile(
-            r"\b(?:called|phoned|rang|spoke\s+(?:to|with)|talked\s+(?:to|with)|"
+            r"\b(?:called|calld|caled|callled|phoned|rang|spoke\s+(?:to|with)|spoke|"
+            r"talked\s+(?:to|with)|"
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
             r"call\s+with)\b"
             r"|打了?电话|通了?电话|电话沟通|来电|电话里|电话"
@@ -175,7 +176,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
     (
         re.compile(
-            r"\b(?:visited|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|on\s+site\s+at)\b"
+            r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
+            r"on\s+site\s+at)\b"
             r"|拜访|走访|去了|上门"
         ),
         InteractionKind.visit,
