@@ -184,7 +184,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
     (
         re.compile(
-            r"\b(?:emailed|e-mailed|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件"
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件"
         ),
         InteractionKind.email,
     ),
