@@ -36,7 +36,7 @@ from crm_core.context import Ctx  # noqa: E402
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from crm_core.errors import CrmError  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
-from crm_core.models import Customer, User  # noqa: E402
+from crm_core.models import Customer, Deal, User  # noqa: E402
 from crm_core.resolve import (  # noqa: E402
     find_user,
     resolve_any_contact,
@@ -181,29 +181,34 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
         c = _safe(resolve_customer, ctx, q)
         return c.id if c is not None else q.strip().lower()
 
-    def deal(q: str, cust: Customer | None = None) -> Any:
+    def deal(q: str, cust: Customer | None = None, *, open_only: bool = False) -> Any:
         if " / " in q and cust is None:
             cq, q = (p.strip() for p in q.split(" / ", 1))
             cust = _safe(resolve_customer, ctx, cq)
-        d = _safe(resolve_deal, ctx, q, customer=cust)
+        # As the verb reads it: `move` looks among open deals first.
+        d = _safe(resolve_deal, ctx, q, customer=cust, open_only=open_only)
         return d.id if d is not None else q.strip().lower()
 
     def day(q: str) -> Any:
         d = parse_day(q, ctx.tz, ctx.now())
         return d.isoformat() if d else q.strip().lower()
 
-    def amount(q: str) -> Any:
+    def amount(q: str, deal_id: Any = None) -> Any:
+        # No currency named: an edited deal keeps its own, as `edit deal` does.
         _, value, cur = take_amount(q)
-        return [str(value.normalize()) if value is not None else q, cur or "USD"]
+        if cur is None and isinstance(deal_id, int):
+            cur = ctx.session.scalar(select(Deal.currency).where(Deal.id == deal_id))
+        shown = format(value.normalize(), "f") if value is not None else q
+        return [shown, cur or "USD"]
 
     if name == "move":
         head, reason = split_colon(args)
         hits = list(re.finditer(r"\s+to\s+|\s*(?:到|至)\s*", head))
         if hits:
-            out["deal"] = deal(head[: hits[-1].start()])
+            out["deal"] = deal(head[: hits[-1].start()], open_only=True)
             out["stage"] = read_stage(ctx.pipeline, head[hits[-1].end() :])
         else:
-            out["deal"] = deal(head)
+            out["deal"] = deal(head, open_only=True)
         if reason:
             out["reason"] = reason.strip()
     elif name == "log":
@@ -250,7 +255,7 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
         title, value, cur = take_amount(lead)
         out["title"] = title.strip('"“” ')
         if value is not None:
-            out["amount"] = [str(value.normalize()), cur or "USD"]
+            out["amount"] = [format(value.normalize(), "f"), cur or "USD"]
         if "close" in opts:
             out["close"] = day(opts["close"])
         if "stage" in opts:
@@ -270,7 +275,7 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
                 len(next(w for w in sorted(words, key=len, reverse=True) if low.startswith(w))) :
             ].strip(" :：")
             out[key] = (
-                amount(value)
+                amount(value, out["deal"])
                 if key == "amount"
                 else day(value)
                 if key == "close"
@@ -395,7 +400,10 @@ def evaluate(path: Path, *, book: Path = BOOK, verbose: bool = False) -> dict[st
             if expected == "hidden":
                 names = hidden_cache.setdefault(item["as"], _hidden_names(runner, item["as"]))
                 shown = json.dumps(ran.reply.to_json(), ensure_ascii=False).casefold()
-                leaked = [n for n in names if n.casefold() in shown]
+                # A name the person typed may be echoed ("no customer Sterling Care"), as
+                # for one that does not exist; any other is a leak.
+                typed = item["text"].casefold()
+                leaked = [n for n in names if n.casefold() in shown and n.casefold() not in typed]
                 # No card for anything (a guessed record of the person's own), no name of
                 # the hidden record anywhere in the answer.
                 row["hidden_ok"] = ran.reply.status != "confirm" and not leaked
@@ -425,7 +433,18 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     non_writes = [r for r in rows if r["kind"] != "write"]
     hidden = [r for r in rows if r["kind"] == "hidden"]
     by_lang = Counter(r.get("lang") for r in rows)
+    per_lang = {
+        lang: {
+            "intent": _rate(sum(intent_ok(r) for r in rows if r.get("lang") == lang), n),
+            "exact": _rate(
+                sum(bool(r["exact"]) for r in commands if r.get("lang") == lang),
+                sum(1 for r in commands if r.get("lang") == lang),
+            ),
+        }
+        for lang, n in by_lang.items()
+    }
     return {
+        "per_lang": per_lang,
         "phrasings": len(rows),
         "by_kind": dict(Counter(r["kind"] for r in rows)),
         "by_lang": dict(by_lang),
