@@ -26,7 +26,7 @@ from handlers import loose_card
 from handlers.i18n import Translator
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_words import COURTESY, SENTENCE_WORDS
-from handlers.registry import NoteOpener, Registry, Request
+from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class Dispatcher:
             ctx.picks.clear()
             ctx.picks.update(picks)
             try:
-                retry = self._loose(ctx, command, text, t, fallback=True)
+                retry = self._loose(ctx, command, text, t, fallback=True, matched=verb)
             except Ambiguous as loose_exc:
                 # The sentence's own question (Acme's open deals) beats the grammar's
                 # (deals whose titles look like "acme").
@@ -220,7 +220,14 @@ class Dispatcher:
         return Reply(text=self.message(failed, t), status="error")
 
     def _loose(
-        self, ctx: Ctx, command: Command, text: str, t: Translator, *, fallback: bool
+        self,
+        ctx: Ctx,
+        command: Command,
+        text: str,
+        t: Translator,
+        *,
+        fallback: bool,
+        matched: Verb | None = None,
     ) -> Reply | None:
         """A sentence read as a command: a read runs, a write is a confirm card, else a
         question; None when there is nothing to say beyond the grammar's own answer."""
@@ -255,6 +262,14 @@ class Dispatcher:
         if found is None:
             return None
         verb, args = found
+        if (
+            matched is not None
+            and verb.name == matched.name
+            and not self.interpreter.courteous(text)
+        ):
+            # The grammar's own verb with a word it refused ("forecast the future"): its
+            # answer says what to type; only courtesy around it ("pipeline please") is dropped.
+            return None
         return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
 
     def _tried(self, ctx: Ctx, command: Command, line: str, t: Translator) -> Reply | None:
