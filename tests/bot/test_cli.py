@@ -485,3 +485,21 @@ def test_run_json_loose_write_is_a_confirm_with_its_command(
     )
     assert unsure["status"] == "info"
     assert sorted(b["label"] for b in unsure["buttons"]) == ["Acme Express", "Acme Logistics"]
+
+
+def test_console_says_how_long_indexing_will_take() -> None:
+    from bot.cli import IndexingNotices
+    from retrieval.indexer import Progress
+
+    said: list[str] = []
+    notices = IndexingNotices(said.append, demo=True)
+    notices(Progress(1100, 1191, None))  # one batch in: no rate yet, nothing to promise
+    assert said == []
+    notices(Progress(900, 1191, 20.0))
+    notices(Progress(700, 1191, 20.0))  # the estimate is given once
+    assert said == [
+        "Indexed 291 of 1,191 notes; about 45 s to go (`crmbot index status --demo` shows "
+        "progress).\n"
+    ]
+    notices(Progress(0, 0, None))
+    assert said[-1].startswith("The note index has caught up (in ")
