@@ -648,8 +648,7 @@ class Interpreter:
             setting = "on"
         else:
             setting = "off"
-        verb = self.verb("digest")
-        return Proposal(verb, {verb.args[0].name: setting}, [("setting", setting)])
+        return Proposal(self.verb("digest"), {"setting": setting}, [("setting", setting)])
 
     def _edit_contact(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.CONTACT_FIELD.search(r.view, r.body)
