@@ -462,3 +462,21 @@ def test_a_command_that_needs_no_index_does_not_load_chroma(ready: CliRunner) ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRunner) -> None:
+    """`run "customer X"` checks the schema revision without loading Alembic (its scripts are
+    read as text) and loads dateparser only for a phrase that needs it (start-up time)."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['run', '--as', 'alice', 'customer Acme'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, 1, None), exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'dateparser'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
