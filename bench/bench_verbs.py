@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.allocator import freeze_startup_heap  # noqa: E402
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from crm_core.demo_data import generate  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
@@ -168,6 +169,8 @@ def main() -> None:
         }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
+    # As `crmbot serve` does once started: what is loaded by now stays out of full collections.
+    freeze_startup_heap()
     rng = random.Random(args.seed)
     stage_flip = {"proposal": "negotiation", "negotiation": "proposal"}
     deal_stage: dict[int, str] = {}

@@ -148,6 +148,10 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         worker = IndexWorker(app.notes().indexer, settings.index_interval_seconds)
         worker.start()
         click.echo("crmbot console. Type `help`, a number to press a button, `quit` to leave.")
+    from bot.allocator import freeze_startup_heap
+
+    # As `serve` does: what start-up loaded stays out of full collections (no pauses later).
+    freeze_startup_heap()
     try:
         session.loop(sys.stdin, sys.stdout)
     finally:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.allocator import freeze_startup_heap, unfreeze_heap
 from bot.bootstrap import App
 from bot.runtime import Builder, Component, NotifierBuilder, Runtime, ServeError
 from bot.slack import component as slack
@@ -108,6 +109,8 @@ async def run_until(
             await component.start()
             started.append(component)
         log.info("serving %s on port %s", ", ".join(names), runtime.port)
+        # Everything loaded by now lives as long as the process: full collections skip it.
+        freeze_startup_heap()
         if on_ready is not None:
             on_ready(runtime)
         await stop.wait()
@@ -118,6 +121,7 @@ async def run_until(
             except Exception:
                 log.exception("stopping %s failed", component.name)
         await runner.cleanup()
+        unfreeze_heap()
     return runtime
 
 
