@@ -10,7 +10,12 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, select
 
 from crm_core import audit, rules
-from crm_core.access import can_assign_owner, customer_filter, ensure_customer_access
+from crm_core.access import (
+    book_owners,
+    can_assign_owner,
+    customer_filter,
+    ensure_customer_access,
+)
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Candidate, Invalid, PermissionDenied
@@ -23,6 +28,7 @@ from crm_core.models import (
     ReminderStatus,
     User,
 )
+from crm_core.name_index import name_book
 from crm_core.resolve import contains, follow_merge
 from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
@@ -161,20 +167,16 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             )
     if not hits:
         # Only a query that matches nothing as a substring pays for the fuzzy scan (typos).
-        rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(visible)).all()
-        scored = process.extract(
-            key,
-            {r[0]: r[1] for r in rows},
-            scorer=fuzz.WRatio,
-            score_cutoff=75,
-            limit=limit,
-        )
-        ids = [int(s[2]) for s in scored]
+        # Scored from the name index (the book's keys in memory), not by reading every row.
+        book = name_book(ctx.session)
+        ids = book.suggest(book.positions(book_owners(ctx.session, ctx.actor)), key, 75, limit)
         if ids:
+            # Loaded through the access filter as well: the index only ever narrows.
             extra = {
-                c.id: c for c in ctx.session.scalars(select(Customer).where(Customer.id.in_(ids)))
+                c.id: c
+                for c in ctx.session.scalars(select(Customer).where(visible, Customer.id.in_(ids)))
             }
-            hits = [extra[i] for i in ids]
+            hits = [extra[i] for i in ids if i in extra]
     return hits
 
 

@@ -1,0 +1,202 @@
+"""An in-process copy of every customer's name, key, owner and liveness, kept current by a token.
+
+The scans that read a whole book (typo suggestions, `duplicates`) read this copy instead of
+10,000 rows a call. Triggers (migration 0014) give `customer_names_version.token` a new random
+value whenever a customer is added or removed or its name, owner, merge or archive changes; each
+use reads that one row first, in the caller's transaction, and reloads the copy when it differs.
+Every process (every worker) keeps its own copy; the token is the database's, so a change made
+by any of them is seen by all at their next read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.models import Customer, CustomerNamesVersion
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# Copies kept per process (one per database URL; tests open many databases).
+_MAX_BOOKS = 8
+# Character classes of the overlap bound: a character counts in bucket `ord(ch) % _BUCKETS`.
+# Sharing buckets can only raise the overlap, so the bound stays an upper bound.
+_BUCKETS = 64
+_BOOKS: OrderedDict[str, NameBook] = OrderedDict()
+_BOOKS_LOCK = threading.Lock()
+_TOKEN = select(CustomerNamesVersion.token).where(CustomerNamesVersion.id == 1)
+
+
+def _irregular(key: str) -> bool:
+    """A key the overlap bound does not cover: a word twice, or spacing other than single."""
+    words = key.split()
+    return len(set(words)) != len(words) or " ".join(words) != key
+
+
+class NameBook:
+    """Every customer of one database as of one token, in id order (positions index the lists)."""
+
+    def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
+        self.token = token
+        self.ids: list[int] = [int(r[0]) for r in rows]
+        self.names: list[str] = [r[1] for r in rows]
+        self.keys: list[str] = [r[2] for r in rows]
+        self.live: list[int] = []
+        self.by_owner: dict[int, list[int]] = {}
+        for pos, r in enumerate(rows):
+            if r[4] is None and r[5] is None:
+                self.live.append(pos)
+                self.by_owner.setdefault(int(r[3]), []).append(pos)
+        self.position = {cid: pos for pos, cid in enumerate(self.ids)}
+        self._lock = threading.Lock()
+        self._scoring: tuple[Any, ...] | None = None
+        self._dedup: list[tuple[str, str | None]] | None = None
+
+    def positions(self, owners: frozenset[int] | None) -> list[int]:
+        """Positions of the live customers of these owners (None: everyone's), in id order."""
+        if owners is None:
+            return self.live
+        if len(owners) == 1:
+            return self.by_owner.get(next(iter(owners)), [])
+        return sorted(p for owner in owners for p in self.by_owner.get(owner, ()))
+
+    def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
+        """Ids of the first `limit` customers (by id) whose key contains `key`."""
+        keys = self.keys
+        found: list[int] = []
+        for p in positions:
+            if key in keys[p]:
+                found.append(self.ids[p])
+                if len(found) >= limit:
+                    break
+        return found
+
+    def suggest(self, positions: Sequence[int], key: str, cutoff: float, limit: int) -> list[int]:
+        """Ids of the customers whose keys score at least `cutoff` against `key` (rapidfuzz
+        WRatio), best first, ties by id: exactly what scoring every one of them gives.
+
+        Only keys that could reach the cutoff are scored. WRatio is the best of the plain
+        ratio, the token ratios and (lengths 1.5 times apart or more) the partial ratios, scaled
+        by 0.95 and 0.9. When the two keys share no word and repeat none, each of those is at
+        most 2C/(n+m), and a partial ratio at most 2C/(min(n, m)+C), where C is how many
+        characters they have in common (as a multiset) and n, m their lengths. A key sharing a
+        word, or one the bound does not cover (a repeated word, odd spacing), is always scored.
+        """
+        if not positions:
+            return []
+        chosen: Sequence[int] = positions
+        if not _irregular(key):
+            chosen = self._could_reach(positions, key, cutoff / 100)
+        keys, ids = self.keys, self.ids
+        scored = process.extract(
+            key,
+            {ids[p]: keys[p] for p in chosen},
+            scorer=fuzz.WRatio,
+            score_cutoff=cutoff,
+            limit=limit,
+        )
+        return [int(s[2]) for s in scored]
+
+    def _could_reach(self, positions: Sequence[int], key: str, least: float) -> list[int]:
+        import numpy as np
+
+        counts, lengths, words, always = self._scoring_arrays()
+        codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
+        wanted = np.bincount(codes, minlength=_BUCKETS)
+        present = np.flatnonzero(wanted)
+        common = np.minimum(counts[present], wanted[present, None]).sum(axis=0)
+        n = len(key)
+        short = np.minimum(lengths, n)
+        long_pair = 2 * np.maximum(lengths, n) >= 3 * short
+        # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
+        least -= 1e-9
+        ok = 2 * common >= least * (lengths + n)
+        ok |= long_pair & (0.9 * 2 * common >= least * (short + common))
+        ok |= always
+        for word in set(key.split()):
+            hits = words.get(word)
+            if hits is not None:
+                ok[hits] = True
+        at = np.asarray(positions, dtype=np.intp)
+        return at[ok[at]].tolist()  # type: ignore[no-any-return]
+
+    def _scoring_arrays(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint16],
+        npt.NDArray[np.int64],
+        dict[str, npt.NDArray[np.intp]],
+        npt.NDArray[np.bool_],
+    ]:
+        """Per key: its character counts by bucket, its length, its words, whether to score it
+        always (built on first use; numpy loads only then)."""
+        with self._lock:
+            if self._scoring is None:
+                import numpy as np
+
+                lengths = np.array([len(k) for k in self.keys], dtype=np.int64)
+                text = "".join(self.keys)
+                codes = np.array([ord(ch) % _BUCKETS for ch in text], dtype=np.intp)
+                rows = np.repeat(np.arange(len(self.keys), dtype=np.intp), lengths)
+                flat = np.bincount(
+                    codes * len(self.keys) + rows, minlength=_BUCKETS * len(self.keys)
+                )
+                counts = flat.reshape(_BUCKETS, len(self.keys)).astype(np.uint16)
+                by_word: dict[str, list[int]] = {}
+                for pos, k in enumerate(self.keys):
+                    for word in set(k.split()):
+                        by_word.setdefault(word, []).append(pos)
+                words = {w: np.array(p, dtype=np.intp) for w, p in by_word.items()}
+                always = np.array([_irregular(k) for k in self.keys], dtype=np.bool_)
+                self._scoring = (counts, lengths, words, always)
+            return self._scoring
+
+    def dedup_keys(self) -> list[tuple[str, str | None]]:
+        """Per position, the duplicate-blocking key and the Chinese place prefix it dropped."""
+        with self._lock:
+            if self._dedup is None:
+                from crm_core.services.duplicates import dedup_key
+
+                self._dedup = [dedup_key(k) for k in self.keys]
+            return self._dedup
+
+
+def name_book(session: Session) -> NameBook:
+    """The current copy of the customers of `session`'s database (reloaded when changed).
+
+    The token is read first, in the caller's transaction, so the copy is never older than the
+    token it is stored under (a change committed between the two reads makes the next call
+    reload). With no token row (a table emptied by hand) nothing is kept: a fresh read each call.
+    """
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    token = session.scalar(_TOKEN)
+    with _BOOKS_LOCK:
+        cached = _BOOKS.get(url)
+    if token is not None and cached is not None and cached.token == token:
+        return cached
+    rows = session.execute(
+        select(
+            Customer.id,
+            Customer.name,
+            Customer.name_key,
+            Customer.owner_id,
+            Customer.merged_into,
+            Customer.archived_at,
+        ).order_by(Customer.id)
+    ).all()
+    book = NameBook(token, rows)
+    if token is not None:
+        with _BOOKS_LOCK:
+            _BOOKS[url] = book
+            _BOOKS.move_to_end(url)
+            while len(_BOOKS) > _MAX_BOOKS:
+                _BOOKS.popitem(last=False)
+    return book
