@@ -51,14 +51,19 @@ class NameBook:
         self.keys: list[str] = [r[2] for r in rows]
         self.live: list[int] = []
         self.by_owner: dict[int, list[int]] = {}
+        # Merged-away and archived customers, whoever owns them (for "is there any?" checks).
+        self.gone: list[int] = []
         for pos, r in enumerate(rows):
             if r[4] is None and r[5] is None:
                 self.live.append(pos)
                 self.by_owner.setdefault(int(r[3]), []).append(pos)
+            else:
+                self.gone.append(pos)
         self.position = {cid: pos for pos, cid in enumerate(self.ids)}
         self._lock = threading.Lock()
         self._scoring: tuple[Any, ...] | None = None
         self._dedup: list[tuple[str, str | None]] | None = None
+        self._live_ids: frozenset[int] | None = None
 
     def positions(self, owners: frozenset[int] | None) -> list[int]:
         """Positions of the live customers of these owners (None: everyone's), in id order."""
@@ -78,6 +83,19 @@ class NameBook:
                 if len(found) >= limit:
                     break
         return found
+
+    def live_ids(self) -> frozenset[int]:
+        """Ids of every live customer (neither merged away nor archived)."""
+        if self._live_ids is None:
+            ids = self.ids
+            self._live_ids = frozenset(ids[p] for p in self.live)
+        return self._live_ids
+
+    def any_gone_containing(self, key: str) -> bool:
+        """Whether any merged-away or archived customer's key contains `key` (anyone's book):
+        when not, the lookups that follow merges or archived names by substring can be skipped."""
+        keys = self.keys
+        return any(key in keys[p] for p in self.gone)
 
     def suggest(self, positions: Sequence[int], key: str, cutoff: float, limit: int) -> list[int]:
         """Ids of the customers whose keys score at least `cutoff` against `key` (rapidfuzz

@@ -183,6 +183,8 @@ def _archived_by_name(ctx: Ctx, qk: str) -> Customer | None:
     exact = archived_customer(ctx, Customer.name_key == qk)
     if exact is not None or not _long_enough(qk):
         return exact
+    if not name_book(ctx.session).any_gone_containing(qk):
+        return None  # no archived name contains it: the substring scan would find nothing
     rows = ctx.session.scalars(
         select(Customer)
         .where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
 from crm_core.db import unit_of_work
 from crm_core.models import Customer
@@ -63,3 +63,34 @@ def test_suggestions_follow_renames_reassignments_and_archiving(testbot: TestBot
     with unit_of_work(testbot.session_factory) as session:
         session.execute(update(Customer).where(Customer.id == acme).values(archived_at=func.now()))
     assert not any("Acme" in x for x in _offered(testbot, "admin", "find Amce Frieght"))
+
+
+def test_an_admins_find_by_contact_or_city_leaves_archived_and_merged_out(
+    testbot: TestBot,
+) -> None:
+    """The admin's contact search reads contacts first: live customers only, as for a rep."""
+    testbot("alice", "new customer Northwind city Denver")
+    testbot("alice", "contact add Northwind: Dana Ruiz, dana@northwind.example")
+    testbot("dave", "new customer Globex city Boston")
+    testbot("dave", "contact add Globex: Dana Smith")
+    testbot("dave", "new customer Initech city Boston")
+    testbot("dave", "contact add Initech: Dana Lee")
+
+    def found(line: str) -> list[str]:
+        return sorted(i.split(" · ")[0].split(" ", 1)[1] for i in testbot("admin", line).items)
+
+    assert found("find dana") == ["Globex", "Initech", "Northwind"]
+    assert found("find boston") == ["Globex", "Initech"]
+    with unit_of_work(testbot.session_factory) as session:
+        ids = dict(session.execute(select(Customer.name, Customer.id)).all())
+        session.execute(
+            update(Customer).where(Customer.name == "Globex").values(archived_at=func.now())
+        )
+        session.execute(
+            update(Customer).where(Customer.name == "Initech").values(merged_into=ids["Northwind"])
+        )
+    assert found("find dana") == ["Northwind"]
+    assert testbot("admin", "find boston").status != "ok" or found("find boston") == []
+    assert [i.split(" · ")[0] for i in testbot("alice", "find dana").items] == [
+        f"#{ids['Northwind']} Northwind"
+    ]
