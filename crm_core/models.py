@@ -215,12 +215,12 @@ class Customer(Base):
     deals: Mapped[list[Deal]] = relationship(back_populates="customer")
 
 
-class CustomerNamesVersion(Base):
-    """One row whose token changes (by trigger, migration 0014) whenever a customer is added or
-    removed or its name, owner, merge or archive changes: the in-process name index compares
-    it with the token of its copy (`crm_core/name_index.py`)."""
+class NameIndexVersion(Base):
+    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0014)
+    change whenever a row is added or removed or a column the in-process name index copies
+    changes; the index compares it with the token of its copy (`crm_core/name_index.py`)."""
 
-    __tablename__ = "customer_names_version"
+    __tablename__ = "name_index_version"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     token: Mapped[int] = mapped_column(BigInteger)

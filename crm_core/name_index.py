@@ -1,25 +1,27 @@
-"""An in-process copy of every customer's name, key, owner and liveness, kept current by a token.
+"""In-process copies of the customers' names, keys, owners, cities and liveness, and of the
+contacts' names and emails, each kept current by a token.
 
-The scans that read a whole book (typo suggestions, `duplicates`) read this copy instead of
-10,000 rows a call. Triggers (migration 0014) give `customer_names_version.token` a new random
-value whenever a customer is added or removed or its name, owner, merge or archive changes; each
-use reads that one row first, in the caller's transaction, and reloads the copy when it differs.
-Every process (every worker) keeps its own copy; the token is the database's, so a change made
-by any of them is seen by all at their next read.
+The scans that read a whole book (typo suggestions, `duplicates`, an admin's `find` by contact
+or city) read these copies instead of 10,000 rows a call. Triggers (migration 0014) give
+`name_index_version.token` (row 1: customers, row 2: contacts) a new random value whenever a
+row is added or removed or a copied column changes; each use reads that one row first, in the
+caller's transaction, and reloads the copy when it differs. Every process (every worker) keeps
+its own copies; the tokens are the database's, so a change made by any of them is seen by all at
+their next read.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.models import Customer, CustomerNamesVersion
+from crm_core.models import Contact, Customer, NameIndexVersion
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,9 +32,9 @@ _MAX_BOOKS = 8
 # Character classes of the overlap bound: a character counts in bucket `ord(ch) % _BUCKETS`.
 # Sharing buckets can only raise the overlap, so the bound stays an upper bound.
 _BUCKETS = 64
-_BOOKS: OrderedDict[str, NameBook] = OrderedDict()
-_BOOKS_LOCK = threading.Lock()
-_TOKEN = select(CustomerNamesVersion.token).where(CustomerNamesVersion.id == 1)
+_COPIES: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_COPIES_LOCK = threading.Lock()
+_CUSTOMERS, _CONTACTS = 1, 2
 
 
 def _irregular(key: str) -> bool:
@@ -49,6 +51,7 @@ class NameBook:
         self.ids: list[int] = [int(r[0]) for r in rows]
         self.names: list[str] = [r[1] for r in rows]
         self.keys: list[str] = [r[2] for r in rows]
+        self.cities: list[str] = [(r[6] or "").lower() for r in rows]
         self.live: list[int] = []
         self.by_owner: dict[int, list[int]] = {}
         # Merged-away and archived customers, whoever owns them (for "is there any?" checks).
@@ -90,6 +93,17 @@ class NameBook:
             ids = self.ids
             self._live_ids = frozenset(ids[p] for p in self.live)
         return self._live_ids
+
+    def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
+        """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
+        cities = self.cities
+        found: list[int] = []
+        for p in positions:
+            if text in cities[p]:
+                found.append(self.ids[p])
+                if len(found) >= limit:
+                    break
+        return found
 
     def any_gone_containing(self, key: str) -> bool:
         """Whether any merged-away or archived customer's key contains `key` (anyone's book):
@@ -187,34 +201,78 @@ class NameBook:
             return self._dedup
 
 
-def name_book(session: Session) -> NameBook:
-    """The current copy of the customers of `session`'s database (reloaded when changed).
+class ContactBook:
+    """Every contact of one database as of one token: its customer, lower-case name and email."""
 
-    The token is read first, in the caller's transaction, so the copy is never older than the
+    def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
+        self.token = token
+        self.customers: list[int] = [int(r[0]) for r in rows]
+        self.names: list[str] = [r[1].lower() for r in rows]
+        self.emails: list[str] = [(r[2] or "").lower() for r in rows]
+
+    def customers_matching(self, text: str) -> list[int]:
+        """Customer ids of the contacts (by contact id) whose name or email contains `text`."""
+        names, emails = self.names, self.emails
+        return [
+            cid
+            for cid, name, email in zip(self.customers, names, emails, strict=True)
+            if text in name or text in email
+        ]
+
+
+_Copy = TypeVar("_Copy", NameBook, ContactBook)
+
+
+def _current(session: Session, row: int, load: Callable[[int | None], _Copy]) -> _Copy:
+    """The cached copy for `session`'s database and token row `row`, reloaded when changed.
+
+    The token is read first, in the caller's transaction, so a copy is never older than the
     token it is stored under (a change committed between the two reads makes the next call
     reload). With no token row (a table emptied by hand) nothing is kept: a fresh read each call.
     """
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    token = session.scalar(_TOKEN)
-    with _BOOKS_LOCK:
-        cached = _BOOKS.get(url)
+    token = session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == row))
+    with _COPIES_LOCK:
+        cached = _COPIES.get((url, row))
     if token is not None and cached is not None and cached.token == token:
-        return cached
-    rows = session.execute(
-        select(
-            Customer.id,
-            Customer.name,
-            Customer.name_key,
-            Customer.owner_id,
-            Customer.merged_into,
-            Customer.archived_at,
-        ).order_by(Customer.id)
-    ).all()
-    book = NameBook(token, rows)
+        return cached  # type: ignore[no-any-return]
+    fresh = load(token)
     if token is not None:
-        with _BOOKS_LOCK:
-            _BOOKS[url] = book
-            _BOOKS.move_to_end(url)
-            while len(_BOOKS) > _MAX_BOOKS:
-                _BOOKS.popitem(last=False)
-    return book
+        with _COPIES_LOCK:
+            _COPIES[(url, row)] = fresh
+            _COPIES.move_to_end((url, row))
+            while len(_COPIES) > 2 * _MAX_BOOKS:
+                _COPIES.popitem(last=False)
+    return fresh
+
+
+def name_book(session: Session) -> NameBook:
+    """The current copy of the customers of `session`'s database."""
+    columns = (
+        Customer.id,
+        Customer.name,
+        Customer.name_key,
+        Customer.owner_id,
+        Customer.merged_into,
+        Customer.archived_at,
+        Customer.city,
+    )
+    return _current(
+        session,
+        _CUSTOMERS,
+        lambda token: NameBook(
+            token, session.execute(select(*columns).order_by(Customer.id)).all()
+        ),
+    )
+
+
+def contact_book(session: Session) -> ContactBook:
+    """The current copy of the contacts of `session`'s database."""
+    columns = (Contact.customer_id, Contact.name, Contact.email)
+    return _current(
+        session,
+        _CONTACTS,
+        lambda token: ContactBook(
+            token, session.execute(select(*columns).order_by(Contact.id)).all()
+        ),
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.models import Customer, CustomerNamesVersion, User
+from crm_core.models import Contact, Customer, NameIndexVersion, User
 from crm_core.name_index import NameBook, name_book
 from crm_core.services.duplicates import find_duplicate_pairs, scan_duplicate_pairs
 from crm_core.services.users import add_user
@@ -117,7 +117,7 @@ def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
     whole book and for part of it, the index offers exactly the scan's ids in the scan's order."""
     rng = random.Random(20)
     names = company_names(3000, rng)
-    rows = [(i + 1, n, name_key(n), 1 + i % 7, None, None) for i, n in enumerate(names)]
+    rows = [(i + 1, n, name_key(n), 1 + i % 7, None, None, None) for i, n in enumerate(names)]
     book = NameBook(1, rows)
     assert book.positions(None) == list(range(3000))
     part = book.positions(frozenset({1, 3, 4}))
@@ -195,14 +195,14 @@ def test_duplicates_from_the_index_are_the_scan_pairs_for_every_role(
 
 def _token(session_factory: sessionmaker[Session]) -> int | None:
     with session_factory() as session:
-        return session.scalar(select(CustomerNamesVersion.token))
+        return session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == 1))
 
 
 def test_every_change_the_index_copies_changes_the_token(
     session_factory: sessionmaker[Session],
 ) -> None:
-    """Insert, rename, reassign, archive, merge and delete change it; a city or a tag does not;
-    a rolled-back rename leaves the committed token."""
+    """Insert, rename, reassign, move city, archive, merge and delete change it; an industry or
+    a tag does not; a rolled-back rename leaves the committed token."""
     with unit_of_work(session_factory) as session:
         alice = add_user(session, "alice", "Alice", team="East")
         bob = add_user(session, "bob", "Bob", team="East")
@@ -218,6 +218,7 @@ def test_every_change_the_index_copies_changes_the_token(
     changes = [
         {"name": "Acme Co", "name_key": "acme co"},
         {"owner_id": bob.id},
+        {"city": "Boston"},
         {"archived_at": text("CURRENT_TIMESTAMP")},
         {"merged_into": ids["Gamma"]},
     ]
@@ -229,7 +230,9 @@ def test_every_change_the_index_copies_changes_the_token(
         seen.add(token)
     before = _token(session_factory)
     with unit_of_work(session_factory) as session:
-        session.execute(update(Customer).where(Customer.id == ids["Beta"]).values(city="Boston"))
+        session.execute(
+            update(Customer).where(Customer.id == ids["Beta"]).values(industry="Retail", tags=["x"])
+        )
     assert _token(session_factory) == before
     with pytest.raises(RuntimeError), unit_of_work(session_factory) as session:
         session.execute(update(Customer).where(Customer.id == ids["Beta"]).values(name="X"))
@@ -264,3 +267,35 @@ def test_the_copy_follows_changes_made_elsewhere(session_factory: sessionmaker[S
         session.rollback()
     with session_factory() as session:
         assert name_book(session).keys == ["southwind"]
+
+
+def test_contact_changes_change_the_contacts_token(session_factory: sessionmaker[Session]) -> None:
+    """A contact added, renamed, re-emailed, moved or removed changes row 2; a title does not."""
+
+    def token() -> int | None:
+        with session_factory() as session:
+            return session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == 2))
+
+    with unit_of_work(session_factory) as session:
+        alice = add_user(session, "alice", "Alice", team="East")
+        session.flush()
+        a, b = (Customer(name=n, name_key=name_key(n), owner_id=alice.id) for n in ("A1", "B1"))
+        session.add_all([a, b])
+        session.flush()
+        customers = (a.id, b.id)
+    seen = {token()}
+    with unit_of_work(session_factory) as session:
+        session.add(Contact(customer_id=customers[0], name="Dana Ruiz"))
+    for values in ({"name": "Dana R"}, {"email": "d@x.example"}, {"customer_id": customers[1]}):
+        assert token() not in seen, values
+        seen.add(token())
+        with unit_of_work(session_factory) as session:
+            session.execute(update(Contact).values(**values))
+    assert token() not in seen
+    seen.add(token())
+    with unit_of_work(session_factory) as session:
+        session.execute(update(Contact).values(title="CFO"))
+    assert token() in seen
+    with unit_of_work(session_factory) as session:
+        session.execute(Contact.__table__.delete())
+    assert token() not in seen

@@ -81,6 +81,9 @@ def test_an_admins_find_by_contact_or_city_leaves_archived_and_merged_out(
 
     assert found("find dana") == ["Globex", "Initech", "Northwind"]
     assert found("find boston") == ["Globex", "Initech"]
+    # A contact added since is found at once (the contacts' copy follows its own token).
+    assert testbot("alice", "contact add Northwind: Danielle Park").status == "ok"
+    assert found("find danielle") == ["Northwind"]
     with unit_of_work(testbot.session_factory) as session:
         ids = dict(session.execute(select(Customer.name, Customer.id)).all())
         session.execute(

@@ -1,4 +1,4 @@
-"""A version token for the customer names, changed by triggers on every change that matters
+"""Version tokens for the in-process name index, changed by triggers on every change it copies
 
 Revision ID: 0014_name_index
 Revises: 0013_merge_archive
@@ -15,60 +15,70 @@ down_revision = "0013_merge_archive"
 branch_labels = None
 depends_on = None
 
-# What the in-process name index copies: a change to any of these columns, a new customer or a
-# removed one gives the token a new random value (random, not a counter: a rolled-back change
-# must never leave the same value as a different change committed later).
-WATCHED = "name, name_key, owner_id, merged_into, archived_at"
-_SQLITE_BUMP = (
-    "INSERT INTO customer_names_version (id, token) VALUES (1, random()) "
-    "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
-)
+# Row 1 follows the customers, row 2 the contacts: adding or removing one, or changing a column
+# the index copies, gives the row's token a new random value (random, not a counter: a
+# rolled-back change must never leave the value a different, committed change gets later).
+WATCHED = {
+    1: ("customers", "name, name_key, owner_id, city, merged_into, archived_at"),
+    2: ("contacts", "name, email, customer_id"),
+}
 _PG_TOKEN = "floor(random() * 9007199254740991)::bigint"
+
+
+def _sqlite_bump(row: int) -> str:
+    return (
+        f"INSERT INTO name_index_version (id, token) VALUES ({row}, random()) "
+        "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
+    )
 
 
 def upgrade() -> None:
     """Apply this migration."""
     op.create_table(
-        "customer_names_version",
+        "name_index_version",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("token", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(_SQLITE_BUMP)
-        for name, event in (
-            ("inserted", "INSERT"),
-            ("deleted", "DELETE"),
-            ("updated", f"UPDATE OF {WATCHED}"),
-        ):
-            op.execute(
-                f"CREATE TRIGGER customer_names_{name} AFTER {event} ON customers "
-                f"BEGIN {_SQLITE_BUMP}; END"
-            )
-        return
-    op.execute(f"INSERT INTO customer_names_version (id, token) VALUES (1, {_PG_TOKEN})")
-    op.execute(
-        "CREATE FUNCTION customer_names_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"INSERT INTO customer_names_version (id, token) VALUES (1, {_PG_TOKEN}) "
-        "ON CONFLICT (id) DO UPDATE SET token = excluded.token; RETURN NULL; END $$"
-    )
-    op.execute(
-        f"CREATE TRIGGER customer_names_changed AFTER INSERT OR DELETE OR UPDATE OF {WATCHED} "
-        "ON customers FOR EACH STATEMENT EXECUTE FUNCTION customer_names_bump()"
-    )
-    op.execute(
-        "CREATE TRIGGER customer_names_truncated AFTER TRUNCATE ON customers "
-        "FOR EACH STATEMENT EXECUTE FUNCTION customer_names_bump()"
-    )
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for row, (table, columns) in WATCHED.items():
+        if sqlite:
+            op.execute(_sqlite_bump(row))
+            for name, event in (
+                ("inserted", "INSERT"),
+                ("deleted", "DELETE"),
+                ("updated", f"UPDATE OF {columns}"),
+            ):
+                op.execute(
+                    f"CREATE TRIGGER {table}_index_{name} AFTER {event} ON {table} "
+                    f"BEGIN {_sqlite_bump(row)}; END"
+                )
+            continue
+        op.execute(f"INSERT INTO name_index_version (id, token) VALUES ({row}, {_PG_TOKEN})")
+        op.execute(
+            f"CREATE FUNCTION {table}_index_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"INSERT INTO name_index_version (id, token) VALUES ({row}, {_PG_TOKEN}) "
+            "ON CONFLICT (id) DO UPDATE SET token = excluded.token; RETURN NULL; END $$"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_index_changed AFTER INSERT OR DELETE OR UPDATE OF "
+            f"{columns} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_index_bump()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_index_truncated AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_index_bump()"
+        )
 
 
 def downgrade() -> None:
     """Revert this migration."""
-    if op.get_bind().dialect.name == "sqlite":
-        for name in ("inserted", "deleted", "updated"):
-            op.execute(f"DROP TRIGGER customer_names_{name}")
-    else:
-        op.execute("DROP TRIGGER customer_names_changed ON customers")
-        op.execute("DROP TRIGGER customer_names_truncated ON customers")
-        op.execute("DROP FUNCTION customer_names_bump()")
-    op.drop_table("customer_names_version")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, _columns in WATCHED.values():
+        if sqlite:
+            for name in ("inserted", "deleted", "updated"):
+                op.execute(f"DROP TRIGGER {table}_index_{name}")
+        else:
+            op.execute(f"DROP TRIGGER {table}_index_changed ON {table}")
+            op.execute(f"DROP TRIGGER {table}_index_truncated ON {table}")
+            op.execute(f"DROP FUNCTION {table}_index_bump()")
+    op.drop_table("name_index_version")
