@@ -13,6 +13,7 @@ their next read.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -67,6 +68,11 @@ class NameBook:
         self._scoring: tuple[Any, ...] | None = None
         self._dedup: list[tuple[str, str | None]] | None = None
         self._live_ids: frozenset[int] | None = None
+        self._keys_joined: tuple[str, list[int]] | None = None
+        self._live_array: Any = None
+        self._live_flags = bytearray(len(rows))
+        for p in self.live:
+            self._live_flags[p] = 1
 
     def positions(self, owners: frozenset[int] | None) -> list[int]:
         """Positions of the live customers of these owners (None: everyone's), in id order."""
@@ -78,14 +84,32 @@ class NameBook:
 
     def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose key contains `key`."""
-        keys = self.keys
+        if "\n" in key:
+            return []  # keys are single-spaced: none holds a line break
+        joined, starts = self._joined()
+        wanted = None if positions is self.live else set(positions)
+        live = self._live_flags
         found: list[int] = []
-        for p in positions:
-            if key in keys[p]:
+        at = joined.find(key)
+        while at >= 0:
+            # One find() per hit over all keys at once, not one `in` per key.
+            p = bisect_right(starts, at) - 1
+            if live[p] if wanted is None else p in wanted:
                 found.append(self.ids[p])
                 if len(found) >= limit:
                     break
+            at = joined.find(key, starts[p + 1])  # the next key on
         return found
+
+    def _joined(self) -> tuple[str, list[int]]:
+        """All keys in one string, each followed by a line break, and where each starts."""
+        with self._lock:
+            if self._keys_joined is None:
+                starts = [0]
+                for k in self.keys:
+                    starts.append(starts[-1] + len(k) + 1)
+                self._keys_joined = ("\n".join(self.keys) + "\n", starts)
+            return self._keys_joined
 
     def live_ids(self) -> frozenset[int]:
         """Ids of every live customer (neither merged away nor archived)."""
@@ -157,7 +181,12 @@ class NameBook:
             hits = words.get(word)
             if hits is not None:
                 ok[hits] = True
-        at = np.asarray(positions, dtype=np.intp)
+        if positions is self.live:
+            if self._live_array is None:
+                self._live_array = np.asarray(self.live, dtype=np.intp)
+            at = self._live_array
+        else:
+            at = np.asarray(positions, dtype=np.intp)
         return at[ok[at]].tolist()  # type: ignore[no-any-return]
 
     def _scoring_arrays(

@@ -113,18 +113,24 @@ def typo(name: str, rng: random.Random) -> str:
 
 
 def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
-    """Over 3,000 names and 1,500 queries (typos, fragments, Chinese, other lengths), for the
-    whole book and for part of it, the index offers exactly the scan's ids in the scan's order."""
+    """Over 3,000 names and 1,550 queries (typos, fragments, Chinese, other lengths), for the
+    whole book and for part of it, the index offers exactly the scan's ids in the scan's order,
+    and finds the same names containing the query."""
     rng = random.Random(20)
     names = company_names(3000, rng)
-    rows = [(i + 1, n, name_key(n), 1 + i % 7, None, None, None) for i, n in enumerate(names)]
+    # Every 50th archived: in no one's book.
+    rows = [
+        (i + 1, n, name_key(n), 1 + i % 7, None, None if i % 50 else "archived", None)
+        for i, n in enumerate(names)
+    ]
     book = NameBook(1, rows)
-    assert book.positions(None) == list(range(3000))
+    assert book.positions(None) == [p for p in range(3000) if p % 50]
     part = book.positions(frozenset({1, 3, 4}))
-    assert part == [p for p in range(3000) if rows[p][3] in (1, 3, 4)]
+    assert part == [p for p in range(3000) if rows[p][3] in (1, 3, 4) and p % 50]
     queries = [name_key(typo(rng.choice(names), rng)) for _ in range(1400)]
     queries += [name_key(w) for w in ("acme", "supply labs", "云帆", "东华物", "peak peak", "zz")]
     queries += [name_key(rng.choice(names)) for _ in range(94)]
+    queries += [name_key(rng.choice(names))[:3] for _ in range(50)]
     pruned = 0
     for i, query in enumerate(queries):
         positions = part if i % 3 == 0 else book.positions(None)
@@ -137,6 +143,8 @@ def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
             limit=limit,
         )
         assert book.suggest(positions, query, cutoff, limit) == [e[2] for e in expected], query
+        containing = [book.ids[p] for p in positions if query in book.keys[p]]
+        assert book.containing(positions, query, 7) == containing[:7], query
         pruned += len(book._could_reach(positions, query, cutoff / 100)) < len(positions) // 2
     # The bound is what makes it fast: most queries score well under half the book.
     assert pruned > len(queries) * 0.8
