@@ -42,8 +42,9 @@ def upgrade() -> None:
     )
     sqlite = op.get_bind().dialect.name == "sqlite"
     for row, (table, columns) in WATCHED.items():
+        # No row yet: the first change writes it (an empty database stays empty, and until
+        # then the index keeps no copy and reads afresh).
         if sqlite:
-            op.execute(_sqlite_bump(row))
             for name, event in (
                 ("inserted", "INSERT"),
                 ("deleted", "DELETE"),
@@ -54,7 +55,6 @@ def upgrade() -> None:
                     f"BEGIN {_sqlite_bump(row)}; END"
                 )
             continue
-        op.execute(f"INSERT INTO name_index_version (id, token) VALUES ({row}, {_PG_TOKEN})")
         op.execute(
             f"CREATE FUNCTION {table}_index_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             f"INSERT INTO name_index_version (id, token) VALUES ({row}, {_PG_TOKEN}) "
