@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -36,6 +36,29 @@ _BUCKETS = 64
 _COPIES: OrderedDict[tuple[str, int], Any] = OrderedDict()
 _COPIES_LOCK = threading.Lock()
 _CUSTOMERS, _CONTACTS = 1, 2
+
+
+class _Joined:
+    """Texts in one string, each followed by a line break: a substring is found in all of them
+    with one str.find per hit instead of one `in` per text."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.starts = [0]
+        for t in texts:
+            self.starts.append(self.starts[-1] + len(t) + 1)
+        self.text = "\n".join(texts) + "\n"
+
+    def hits(self, part: str) -> Iterator[int]:
+        """Positions of the texts containing `part` (a line break in it matches nothing), once
+        each, ascending."""
+        if not part or "\n" in part:
+            return
+        starts, text = self.starts, self.text
+        at = text.find(part)
+        while at >= 0:
+            p = bisect_right(starts, at) - 1
+            yield p
+            at = text.find(part, starts[p + 1])
 
 
 def _irregular(key: str) -> bool:
@@ -68,7 +91,7 @@ class NameBook:
         self._scoring: tuple[Any, ...] | None = None
         self._dedup: list[tuple[str, str | None]] | None = None
         self._live_ids: frozenset[int] | None = None
-        self._keys_joined: tuple[str, list[int]] | None = None
+        self._joins: dict[str, _Joined] = {}
         self._live_array: Any = None
         self._live_flags = bytearray(len(rows))
         for p in self.live:
@@ -84,32 +107,29 @@ class NameBook:
 
     def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose key contains `key`."""
-        if "\n" in key:
-            return []  # keys are single-spaced: none holds a line break
-        joined, starts = self._joined()
+        return self._first(self._joined("keys"), positions, key, limit)
+
+    def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
+        """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
+        return self._first(self._joined("cities"), positions, text, limit)
+
+    def _first(self, joined: _Joined, positions: Sequence[int], part: str, limit: int) -> list[int]:
         wanted = None if positions is self.live else set(positions)
         live = self._live_flags
         found: list[int] = []
-        at = joined.find(key)
-        while at >= 0:
-            # One find() per hit over all keys at once, not one `in` per key.
-            p = bisect_right(starts, at) - 1
+        for p in joined.hits(part):
             if live[p] if wanted is None else p in wanted:
                 found.append(self.ids[p])
                 if len(found) >= limit:
                     break
-            at = joined.find(key, starts[p + 1])  # the next key on
         return found
 
-    def _joined(self) -> tuple[str, list[int]]:
-        """All keys in one string, each followed by a line break, and where each starts."""
+    def _joined(self, field: str) -> _Joined:
+        """The keys or the cities joined (built on first use)."""
         with self._lock:
-            if self._keys_joined is None:
-                starts = [0]
-                for k in self.keys:
-                    starts.append(starts[-1] + len(k) + 1)
-                self._keys_joined = ("\n".join(self.keys) + "\n", starts)
-            return self._keys_joined
+            if field not in self._joins:
+                self._joins[field] = _Joined(self.keys if field == "keys" else self.cities)
+            return self._joins[field]
 
     def live_ids(self) -> frozenset[int]:
         """Ids of every live customer (neither merged away nor archived)."""
@@ -117,17 +137,6 @@ class NameBook:
             ids = self.ids
             self._live_ids = frozenset(ids[p] for p in self.live)
         return self._live_ids
-
-    def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
-        """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
-        cities = self.cities
-        found: list[int] = []
-        for p in positions:
-            if text in cities[p]:
-                found.append(self.ids[p])
-                if len(found) >= limit:
-                    break
-        return found
 
     def any_gone_containing(self, key: str) -> bool:
         """Whether any merged-away or archived customer's key contains `key` (anyone's book):
@@ -236,17 +245,13 @@ class ContactBook:
     def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
         self.token = token
         self.customers: list[int] = [int(r[0]) for r in rows]
-        self.names: list[str] = [r[1].lower() for r in rows]
-        self.emails: list[str] = [(r[2] or "").lower() for r in rows]
+        self.names = _Joined([r[1].lower() for r in rows])
+        self.emails = _Joined([(r[2] or "").lower() for r in rows])
 
     def customers_matching(self, text: str) -> list[int]:
         """Customer ids of the contacts (by contact id) whose name or email contains `text`."""
-        names, emails = self.names, self.emails
-        return [
-            cid
-            for cid, name, email in zip(self.customers, names, emails, strict=True)
-            if text in name or text in email
-        ]
+        found = set(self.names.hits(text)) | set(self.emails.hits(text))
+        return [self.customers[p] for p in sorted(found)]
 
 
 _Copy = TypeVar("_Copy", NameBook, ContactBook)

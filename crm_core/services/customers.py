@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from crm_core import audit, rules
 from crm_core.access import (
@@ -156,24 +156,15 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
             hits = [survivor]
     if not hits:
         # No name matches: people remember the person or the town as often as the company.
-        # A rep's or a team's search starts from their customers and reads only their contacts.
+        # Matched in the name index's copies of the contacts and cities, kept to the book's
+        # live customers (joined in SQL, SQLite looked every visible customer's contacts up in
+        # turn: 10,000 of them for an admin). Python's lower() folds more letters than
+        # SQLite's ASCII-only lower(), so a capital É now finds é there too.
         folded = fold(query)
-        matched = or_(
-            contains(func.lower(Contact.name), folded),
-            contains(func.lower(Contact.email), folded),
-        )
-        by_city = select(Customer.id).where(visible, contains(func.lower(Customer.city), folded))
-        if owners is None:
-            # Someone who sees every customer: the contacts and cities are matched in the name
-            # index's copies (SQLite looked every customer's contacts up in turn, 10,000 of
-            # them); lower() there folds more letters than SQLite's ASCII-only lower().
-            live = book.live_ids()
-            found = [c for c in contact_book(ctx.session).customers_matching(folded) if c in live]
-            found += book.in_city(positions, folded, limit)
-            ids = list(dict.fromkeys(found))[:limit]
-        else:
-            joined = select(Contact.customer_id).join(Customer).where(visible, matched)
-            ids = list(ctx.session.scalars(joined.union(by_city).limit(limit)).all())
+        mine = book.live_ids() if owners is None else {book.ids[p] for p in positions}
+        found = [c for c in contact_book(ctx.session).customers_matching(folded) if c in mine]
+        found += book.in_city(positions, folded, limit)
+        ids = list(dict.fromkeys(found))[:limit]
         if ids:
             hits = list(
                 ctx.session.scalars(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.models import Contact, Customer, NameIndexVersion, User
-from crm_core.name_index import NameBook, name_book
+from crm_core.name_index import ContactBook, NameBook, name_book
 from crm_core.services.duplicates import find_duplicate_pairs, scan_duplicate_pairs
 from crm_core.services.users import add_user
 from crm_core.text import name_key
@@ -307,3 +307,24 @@ def test_contact_changes_change_the_contacts_token(session_factory: sessionmaker
     with unit_of_work(session_factory) as session:
         session.execute(Contact.__table__.delete())
     assert token() not in seen
+
+
+def test_contact_and_city_matches_are_the_naive_filters() -> None:
+    """Substrings of contact names, emails and cities: the same hits as testing each one."""
+    rng = random.Random(5)
+    people = ["Dana Ruiz", "Émile Zola", "Li Wei", "李伟", "Ana Lee", "Dan", "Jo Ng"]
+    rows = [
+        (rng.randrange(1, 50), rng.choice(people), rng.choice([None, "dana@x.example", "LI@Y.cn"]))
+        for _ in range(400)
+    ]
+    contacts = ContactBook(1, rows)
+    cities = ["Boston", "Denver", "北京", None, "São Paulo"]
+    book = NameBook(
+        1, [(i, f"C{i}", f"c{i}", i % 3, None, None, rng.choice(cities)) for i in range(1, 300)]
+    )
+    for query in ("dan", "a", "émile", "li", "伟", "y.cn", "zz", "o", "são", "北"):
+        expected = [r[0] for r in rows if query in r[1].lower() or query in (r[2] or "").lower()]
+        assert contacts.customers_matching(query) == expected, query
+        for positions in (book.positions(None), book.positions(frozenset({1}))):
+            naive = [book.ids[p] for p in positions if query in book.cities[p]]
+            assert book.in_city(positions, query, 5) == naive[:5], query
