@@ -58,7 +58,11 @@ def main() -> None:
             ["run", "--as", "alice", "new customer Acme Logistics"],
         ):
             subprocess.run([CRMBOT, *setup], env=env, check=True, stdout=subprocess.DEVNULL)
-        compiled = "cached" if "PYTHONDONTWRITEBYTECODE" not in env else "compiled at each start"
+        compiled = (
+            "cached"
+            if "PYTHONDONTWRITEBYTECODE" not in env
+            else "not written (compiled at each start unless a __pycache__ is already there)"
+        )
         print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"bytecode of crmbot's modules: {compiled}")
         print(f"{'command':<42}{'wall p50':>10}{'wall min':>10}{'cpu p50':>10}{'cpu min':>10}")

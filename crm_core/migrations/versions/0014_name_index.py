@@ -64,9 +64,15 @@ def upgrade() -> None:
             f"CREATE TRIGGER {table}_index_changed AFTER INSERT OR DELETE OR UPDATE OF "
             f"{columns} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_index_bump()"
         )
+        # Emptied at once: the row goes (no copy is used without one), an empty database
+        # stays empty.
+        op.execute(
+            f"CREATE FUNCTION {table}_index_forget() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN DELETE FROM name_index_version WHERE id = {row}; RETURN NULL; END $$"
+        )
         op.execute(
             f"CREATE TRIGGER {table}_index_truncated AFTER TRUNCATE ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_index_bump()"
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_index_forget()"
         )
 
 
@@ -81,4 +87,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_index_changed ON {table}")
             op.execute(f"DROP TRIGGER {table}_index_truncated ON {table}")
             op.execute(f"DROP FUNCTION {table}_index_bump()")
+            op.execute(f"DROP FUNCTION {table}_index_forget()")
     op.drop_table("name_index_version")
