@@ -15,6 +15,10 @@ from crm_core.models import AuditEntry, Base, User
 
 # Bookkeeping columns that change on every write and say nothing about the business.
 _SKIP = {"id", "created_at", "updated_at", "name_key", "title_key"}
+# A record's custom field values (a JSON column) are audited one field at a time, as
+# "custom.<name>": history, undo and the edit reply then treat each like any other field.
+CUSTOM = "custom"
+CUSTOM_PREFIX = "custom."
 
 
 def jsonable(value: Any) -> Any:
@@ -33,11 +37,24 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: Base) -> dict[str, Any]:
     """The audited fields of a record, as JSON-ready values."""
     mapper = inspect(obj).mapper
-    return {
-        attr.key: jsonable(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in _SKIP
-    }
+    out: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        if attr.key in _SKIP:
+            continue
+        value = getattr(obj, attr.key)
+        if attr.key == CUSTOM:
+            for name, v in sorted((value or {}).items()):
+                out[CUSTOM_PREFIX + name] = jsonable(v)
+        else:
+            out[attr.key] = jsonable(value)
+    return out
+
+
+def current(entity: Base, key: str) -> Any:
+    """A field's value, a custom one (`custom.<name>`) included (None when unset)."""
+    if key.startswith(CUSTOM_PREFIX):
+        return (getattr(entity, CUSTOM, None) or {}).get(key[len(CUSTOM_PREFIX) :])
+    return getattr(entity, key)
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
@@ -85,7 +102,7 @@ def record(
 
 def changed_fields(entity: Base, wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The fields of `wanted` whose value differs from `entity`'s, as (before, after)."""
-    return {k: (getattr(entity, k), v) for k, v in wanted.items() if getattr(entity, k) != v}
+    return {k: (current(entity, k), v) for k, v in wanted.items() if current(entity, k) != v}
 
 
 def apply_changes(
@@ -100,8 +117,19 @@ def apply_changes(
 ) -> int:
     """Set the changed fields (and the values derived from them), audit it; the entry's id."""
     before = snapshot(entity)
+    custom = dict(getattr(entity, CUSTOM, None) or {})
     for key, (_, after) in changed.items():
-        setattr(entity, key, after)
+        if key.startswith(CUSTOM_PREFIX):
+            name = key[len(CUSTOM_PREFIX) :]
+            if after is None:
+                custom.pop(name, None)
+            else:
+                custom[name] = after
+        else:
+            setattr(entity, key, after)
+    if any(k.startswith(CUSTOM_PREFIX) for k in changed):
+        # A new dict: the JSON column is not tracked for changes made in place.
+        setattr(entity, CUSTOM, dict(sorted(custom.items())))
     for key, value in (derived or {}).items():
         setattr(entity, key, value)
     if now is not None:

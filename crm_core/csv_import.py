@@ -33,9 +33,10 @@ SECTIONS: dict[str, set[str]] = {
     "teams": {"file", "key", "name", "region", "manager"},
     "users": {"file", "name", "team", "role", "email"},
     "products": {"file", "name", "family", "price"},
-    "customers": {"file", "name", "owner", "industry", "city"},
+    "customers": {"file", "name", "owner", "industry", "city", "custom"},
     "deals": {
         "file",
+        "custom",
         "id",
         "title",
         "owner",
@@ -162,6 +163,13 @@ class _Run:
                     problems.append(f"{name}: [{section}] unknown key '{key}'")
             if "file" not in body:
                 problems.append(f'{name}: [{section}] needs file = "....csv"')
+            custom = body.get("custom", {})
+            # [customers.custom] region = "sector": a custom field's name = the column giving it.
+            if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
+                problems.append(
+                    f"{name}: [{section}.custom] must map field names to columns "
+                    '(region = "sector")'
+                )
         for section in ("users", "deals"):
             if section not in self.m:
                 problems.append(f"{name}: a [{section}] table is required")
@@ -223,6 +231,9 @@ class _Run:
                 continue
             if key == "owner" and value == MOST_DEALS:
                 continue
+            if key == "custom" and isinstance(value, dict):
+                out.update(str(v) for v in value.values())
+                continue
             if not isinstance(value, str):
                 continue
             fields = _FIELD.findall(value)
@@ -249,6 +260,14 @@ class _Run:
         if _FIELD.search(template):
             return _FIELD.sub(lambda m: row.get(m.group(1), ""), template).strip()
         return row.get(template, "")
+
+    def add_custom(self, section: str, rec: dict[str, Any], row: dict[str, str]) -> None:
+        """The row's custom field values (the import checks them against the declared fields)."""
+        columns = self.section(section).get("custom") or {}
+        values = {str(f): row.get(str(c), "").strip() for f, c in columns.items()}
+        values = {f: v for f, v in values.items() if v}
+        if values:
+            rec["custom"] = values
 
     def day(self, section: str, key: str, row: dict[str, str], where: str) -> datetime | None:
         text = self.value(section, key, row)
@@ -427,6 +446,7 @@ class _Run:
                 value = self.value("customers", key, row)
                 if value:
                     rec[key] = value
+            self.add_custom("customers", rec, row)
             self.emit(rec, where)
             self.rows["customer"] += 1
         return customers
@@ -551,6 +571,7 @@ class _Run:
                 deal["closed_at"] = closed.isoformat()
             if expected:
                 deal["expected_close"] = expected.date().isoformat()
+            self.add_custom("deals", deal, row)
             self.emit(deal, where)
             self.rows["deal"] += 1
             # History: the stage it opened in (when dated), then its close.

@@ -35,6 +35,7 @@ from crm_core.models import (
     Base,
     Contact,
     Customer,
+    CustomField,
     Deal,
     Identity,
     Interaction,
@@ -60,6 +61,7 @@ TYPES: tuple[str, ...] = (
     "team",
     "user",
     "identity",
+    "custom_field",
     "customer",
     "contact",
     "product",
@@ -236,6 +238,21 @@ class IdentityRecord(_Record):
     platform_user_id: Annotated[str, _s(128, 1)]
 
 
+class CustomFieldRecord(_Record):
+    """A custom field declared on customers, contacts or deals; keyed by (record, name)."""
+
+    type: Literal["custom_field"]
+    record: Literal["customer", "contact", "deal"]
+    name: Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)]
+    kind: Literal["text", "number", "date", "choice", "yesno"]
+    choices: list[str] = Field(default_factory=list)
+
+
+# A record's custom field values by field name: text, number and date as strings, yes/no as
+# booleans (crm_core.rules.custom_value gives the stored forms).
+CustomValues = dict[Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)], str | bool]
+
+
 class CustomerRecord(_Record):
     """A customer company."""
 
@@ -250,6 +267,7 @@ class CustomerRecord(_Record):
     archived_at: When | None = None
     # Set on a customer merged into another: the tombstone and the survivor's external_id.
     merged_into: ExtId | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class ContactRecord(_Record):
@@ -263,6 +281,7 @@ class ContactRecord(_Record):
     email: Annotated[str, _s(320)] | None = None
     phone: Annotated[str, _s(64)] | None = None
     birthday: date | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class DealRecord(_Record):
@@ -283,6 +302,7 @@ class DealRecord(_Record):
     forecast_category: Literal["pipeline", "best_case", "commit"] | None = None
     created_at: When | None = None
     closed_at: When | None = None
+    custom: CustomValues = Field(default_factory=dict)
 
 
 class StageChangeRecord(_Record):
@@ -354,6 +374,7 @@ Record = Annotated[
     | ProductRecord
     | UserRecord
     | IdentityRecord
+    | CustomFieldRecord
     | CustomerRecord
     | ContactRecord
     | DealRecord
@@ -417,6 +438,12 @@ SPECS: dict[str, _Spec] = {
             key=("platform", "platform_user_id"),
         ),
         _Spec(
+            "custom_field",
+            CustomField,
+            ("record", "name", "kind", "choices"),
+            key=("record", "name"),
+        ),
+        _Spec(
             "customer",
             Customer,
             (
@@ -428,12 +455,13 @@ SPECS: dict[str, _Spec] = {
                 "tags",
                 "archived_at",
                 "merged_into",
+                "custom",
             ),
         ),
         _Spec(
             "contact",
             Contact,
-            ("external_id", "customer", "name", "title", "email", "phone", "birthday"),
+            ("external_id", "customer", "name", "title", "email", "phone", "birthday", "custom"),
         ),
         _Spec("product", Product, ("external_id", "name", "family", "price", "currency")),
         _Spec(
@@ -454,6 +482,7 @@ SPECS: dict[str, _Spec] = {
                 "forecast_category",
                 "created_at",
                 "closed_at",
+                "custom",
             ),
         ),
         _Spec(
@@ -520,6 +549,9 @@ def _out(value: Any) -> Any:
         return value.value
     if isinstance(value, list | tuple):
         return [_out(v) for v in value]
+    if isinstance(value, dict):
+        # Custom field values: by name, so the same values always export the same line.
+        return {k: _out(v) for k, v in sorted(value.items())}
     return value
 
 
@@ -749,6 +781,16 @@ def _apply_rules(rec: Any) -> None:
         rules.name("name", rec.name, 200)
         rules.email(rec.email)
         rec.locale = rules.locale(rec.locale)
+    elif rec.type == "custom_field":
+        rec.name = rules.custom_name(rec.name)
+        rec.choices = rules.custom_choices(rec.kind, rec.choices)
+        if rec.name in rules.CUSTOM_RESERVED[rec.record]:
+            raise rules.Rule(
+                "error.custom_name_taken",
+                f"{rec.name!r} is a {rec.record}'s own field",
+                field=rec.name,
+                record=rec.record,
+            )
     elif rec.type == "customer":
         rules.name("name", rec.name)
         _optional("industry", rec.industry, rules.MAX_FIELD)
@@ -897,6 +939,8 @@ class _Importer:
             self.broken[data["type"]].add(str(data.get("external_id")))
 
     def _label(self, rec: Any) -> str:
+        if rec.type == "custom_field":
+            return f"custom_field '{rec.record}.{rec.name}'"
         if rec.type == "identity":
             return f"identity '{rec.platform}:{rec.platform_user_id}'"
         return f"{rec.type} {rec.external_id!r}"
@@ -913,8 +957,9 @@ class _Importer:
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
         for rtype, spec in SPECS.items():
-            # Staff tables are small and users' teams may be named rather than referenced.
-            everything = rtype in ("team", "user", "identity")
+            # Staff tables are small and users' teams may be named rather than referenced;
+            # every record's custom values are checked against all declared fields.
+            everything = rtype in ("team", "user", "identity", "custom_field")
             self.db[rtype] = _load(self.session, spec, None if everything else wanted[rtype])
             self.ids[rtype] = {k: row["id"] for k, row in self.db[rtype].items()}
         for ext, row in self.db["customer"].items():
@@ -943,6 +988,7 @@ class _Importer:
                 self._check_owner(lineno, rec)
         self._check_histories()
         self._check_deactivated()
+        self._check_custom()
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -997,6 +1043,40 @@ class _Importer:
             return
         if owner is not None and not self._active(owner):
             self.errors.add(lineno, f"{self._label(rec)}: owner {owner!r} is not active")
+
+    def _check_custom(self) -> None:
+        """Custom fields keep their kind and choices; each value fits its declared field."""
+        declared: dict[tuple[str, str], Any] = {}
+        for (record, name), row in self.db["custom_field"].items():
+            declared[(record, name)] = (row["kind"], list(row["choices"] or []))
+        for lineno, rec in self.records["custom_field"]:
+            old = declared.get((rec.record, rec.name))
+            if old is not None and old[0] != rec.kind:
+                self.errors.add(
+                    lineno, f"{self._label(rec)}: kind cannot change from {old[0]} to {rec.kind}"
+                )
+            elif old is not None and set(old[1]) - set(rec.choices):
+                gone = ", ".join(sorted(set(old[1]) - set(rec.choices)))
+                self.errors.add(lineno, f"{self._label(rec)}: choices cannot be dropped ({gone})")
+            declared[(rec.record, rec.name)] = (rec.kind, rec.choices)
+        for rtype in ("customer", "contact", "deal"):
+            for lineno, rec in self.records[rtype]:
+                cleaned: dict[str, Any] = {}
+                for name, value in rec.custom.items():
+                    found = declared.get((rtype, name))
+                    if found is None:
+                        self.errors.add(
+                            lineno, f"{self._label(rec)} has unknown custom field {name!r}"
+                        )
+                        continue
+                    try:
+                        stored = rules.custom_value(name, found[0], found[1], value)
+                    except rules.Rule as broken:
+                        self.errors.add(lineno, f"{self._label(rec)}: {broken.reason}")
+                        continue
+                    if stored is not None:
+                        cleaned[name] = stored
+                rec.custom = dict(sorted(cleaned.items()))
 
     def _check_histories(self) -> None:
         """A deal's latest stage change in the file must end in the stage the deal is in."""

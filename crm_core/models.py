@@ -207,6 +207,8 @@ class Customer(Base):
     # Set while archived: lists, search, pipeline, digests and reports leave it out; its card
     # still opens (marked archived) and writes on it are refused until it is unarchived.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Values of the declared custom fields (CustomField), by field name, in stored form.
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -216,7 +218,7 @@ class Customer(Base):
 
 
 class NameIndexVersion(Base):
-    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0014)
+    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0015)
     change whenever a row is added or removed or a column the in-process name index copies
     changes; the index compares it with the token of its copy (`crm_core/name_index.py`)."""
 
@@ -241,6 +243,7 @@ class Contact(Base):
     # A birthday typed without a year is stored in 1904 (a leap year, so Feb 29 fits);
     # crm_core.services.contacts.NO_YEAR names it.
     birthday: Mapped[date | None] = mapped_column(Date)
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
@@ -273,6 +276,7 @@ class Deal(Base):
     quantity: Mapped[int | None] = mapped_column(Integer)
     # pipeline / best_case / commit, set by hand; None follows the stage's probability band.
     forecast_category: Mapped[str | None] = mapped_column(String(16))
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -283,6 +287,23 @@ class Deal(Base):
     history: Mapped[list[StageChange]] = relationship(
         back_populates="deal", order_by="StageChange.changed_at"
     )
+
+
+class CustomField(Base):
+    """A field an admin declared on customers, contacts or deals; values live in `custom`."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("record", "name"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    # customer / contact / deal
+    record: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(30))
+    # text / number / date / choice / yesno (crm_core.rules.CUSTOM_KINDS)
+    kind: Mapped[str] = mapped_column(String(16))
+    # A choice field's choices, in the order declared; empty for the other kinds.
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StageChange(Base):

@@ -186,3 +186,183 @@ def locale(value: str) -> str:
             locales=", ".join(LOCALES),
         )
     return code
+
+
+# -- custom fields ------------------------------------------------------------------------------
+
+# The records an admin may declare fields on, and the kinds of field.
+CUSTOM_RECORDS = ("customer", "contact", "deal")
+CUSTOM_KINDS = ("text", "number", "date", "choice", "yesno")
+# A record's own fields (and the words its edit already reads) cannot be declared again.
+CUSTOM_RESERVED = {
+    "customer": frozenset({"name", "industry", "city", "tags", "tag", "owner", "custom"}),
+    "contact": frozenset(
+        {"name", "title", "email", "phone", "birthday", "born", "bday", "customer", "custom"}
+    ),
+    "deal": frozenset(
+        {
+            "title",
+            "amount",
+            "currency",
+            "close",
+            "closes",
+            "expected_close",
+            "owner",
+            "stage",
+            "product",
+            "customer",
+            "custom",
+        }
+    ),
+}
+MAX_CUSTOM_NAME = 30
+MAX_CUSTOM_TEXT = 200
+MAX_CHOICES = 30
+MAX_CHOICE = 50
+# A field name: a letter (any script), then letters, digits or underscores.
+_CUSTOM_NAME = re.compile(r"^[^\W\d_][\w]*$")
+# Typed yes / no words, and what an import file or an undo gives (the stored booleans).
+YES = ("yes", "y", "true", "1", "on", "是", "对", "有")
+NO = ("no", "n", "false", "0", "off", "否", "不", "没有", "无")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+MAX_NUMBER = Decimal("1e15")
+_THOUSANDS = re.compile(r"(?<=\d),\s?(?=\d{3}(?!\d))")
+
+
+def custom_name(value: str) -> str:
+    """A custom field's name: one word of letters, digits or `_`, lower-cased, at most 30."""
+    readable("field name", value)
+    cleaned = value.strip().lower()
+    if not _CUSTOM_NAME.match(cleaned) or len(cleaned) > MAX_CUSTOM_NAME:
+        raise Rule(
+            "error.custom_name_invalid",
+            f"field name {value!r} must be one word of letters, digits or _ "
+            f"(at most {MAX_CUSTOM_NAME}), starting with a letter",
+            value=value,
+            limit=MAX_CUSTOM_NAME,
+        )
+    return cleaned
+
+
+def custom_kind(value: str) -> str:
+    """One of CUSTOM_KINDS."""
+    kind = value.strip().lower()
+    if kind not in CUSTOM_KINDS:
+        raise Rule(
+            "error.custom_kind_invalid",
+            f"field kind {value!r} is not one of {', '.join(CUSTOM_KINDS)}",
+            value=value,
+            kinds=", ".join(CUSTOM_KINDS),
+        )
+    return kind
+
+
+def custom_record(value: str) -> str:
+    """One of CUSTOM_RECORDS."""
+    record = value.strip().lower()
+    if record not in CUSTOM_RECORDS:
+        raise Rule(
+            "error.custom_record_invalid",
+            f"record {value!r} is not one of {', '.join(CUSTOM_RECORDS)}",
+            value=value,
+        )
+    return record
+
+
+def custom_choices(kind: str, values: list[str]) -> list[str]:
+    """A choice field's choices (1..MAX_CHOICES distinct names, in order); none for the rest."""
+    if kind != "choice":
+        if values:
+            raise Rule(
+                "error.custom_choices_unwanted",
+                f"only a choice field has choices, not a {kind} field",
+                kind=kind,
+            )
+        return []
+    out: list[str] = []
+    for value in values:
+        choice = name("choice", value, MAX_CHOICE)
+        # "-" stands for "no value" in forms, so a choice needs a letter or a digit.
+        if not re.search(r"[^\W_]", choice) or "," in choice or "，" in choice:
+            raise Rule(
+                "error.custom_choice_bad",
+                f"choice {value!r} has no letter or digit, or has a comma",
+                choice=value,
+            )
+        if choice.casefold() in {c.casefold() for c in out}:
+            raise Rule(
+                "error.custom_choice_twice", f"choice {choice!r} is given twice", choice=choice
+            )
+        out.append(choice)
+    if not out or len(out) > MAX_CHOICES:
+        raise Rule(
+            "error.custom_choices_count",
+            f"a choice field needs 1 to {MAX_CHOICES} choices",
+            limit=MAX_CHOICES,
+        )
+    return out
+
+
+def custom_value(field: str, kind: str, choices: list[str], value: Any) -> Any:
+    """A custom field's value in stored form, or None (cleared).
+
+    Stored forms: text as given (one line); number as a plain decimal string ("52000", "3.5");
+    date as ISO (YYYY-MM-DD; phrases are read by the caller first); choice as declared; yes/no
+    as a boolean. Each refusal says what to type.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if kind == "yesno":
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().casefold()
+        if word in YES:
+            return True
+        if word in NO:
+            return False
+        raise Rule(
+            "error.custom_yesno", f"{field}: {value!r} is not yes or no", field=field, value=value
+        )
+    if not isinstance(value, str):
+        raise Rule(
+            "error.custom_value_type", f"{field}: {value!r} is not text", field=field, value=value
+        )
+    if kind == "text":
+        return name(field, value, MAX_CUSTOM_TEXT)
+    if kind == "number":
+        # Thousands separators (a space may follow the comma: chat grammar spaces commas out).
+        digits = _THOUSANDS.sub("", value.strip()).replace("_", "")
+        if not _NUMBER.match(digits) or abs(Decimal(digits)) >= MAX_NUMBER:
+            raise Rule(
+                "error.custom_number",
+                f"{field}: {value!r} is not a number such as 12 or 3.5",
+                field=field,
+                value=value,
+            )
+        number = Decimal(digits).normalize()
+        # normalize() writes 52000 as 5.2E+4; the stored form is plain digits.
+        return format(number, "f") if number != 0 else "0"
+    if kind == "date":
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            raise Rule(
+                "error.custom_date",
+                f"{field}: {value!r} is not a date such as 2027-01-15",
+                field=field,
+                value=value,
+            ) from None
+        return day(field, parsed).isoformat()
+    if kind == "choice":
+        wanted = " ".join(value.split()).casefold()
+        for choice in choices:
+            if choice.casefold() == wanted:
+                return choice
+        raise Rule(
+            "error.custom_choice",
+            f"{field}: {value!r} is not one of {', '.join(choices)}",
+            field=field,
+            value=value,
+            choices=", ".join(choices),
+        )
+    raise Rule("error.custom_kind_invalid", f"unknown kind {kind!r}", value=kind, kinds="")

@@ -68,6 +68,9 @@ class Form:
     run: Callable[[FormRequest], Reply]
     # Title of the confirm card a step-by-step flow shows before submitting.
     confirm: str = "form.confirm"
+    # The record (customer, contact, deal) whose custom fields the form also edits: each
+    # adapter gets them as extra fields through the gateway (handlers.custom.with_custom).
+    custom: str | None = None
 
     def field(self, name: str) -> FormField:
         """A field by name."""

@@ -25,6 +25,7 @@ from crm_core.services.home import home, my_recent_customers
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from crm_core.services.link_codes import redeem_link_code
 from handlers import format as fmt
+from handlers.custom import with_custom
 from handlers.dispatcher import Dispatcher
 from handlers.forms import Form, FormInvalid, FormRequest, Submitted, read_typed
 from handlers.i18n import Translator
@@ -246,8 +247,12 @@ class Gateway:
     # -- forms ---------------------------------------------------------------------------------
 
     def form(self, name: str) -> Form | None:
-        """A declared form by name."""
-        return self.dispatcher.registry.form(name)
+        """A declared form by name, with the custom fields of the record it edits, if any."""
+        form = self.dispatcher.registry.form(name)
+        if form is None or form.custom is None:
+            return form
+        with unit_of_work(self.session_factory) as session:
+            return with_custom(session, form)
 
     def submit(self, form: Form, command: Command, values: dict[str, Any]) -> Submitted:
         """Run a filled-in form as `command.user_id`: its reply, or its errors per field."""

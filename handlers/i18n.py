@@ -11,6 +11,8 @@ from typing import Any
 LOCALES = ("en", "zh")
 LOCALE_DIR = Path(__file__).parent / "locales"
 DEFAULT = "en"
+# Marks a "key" that is shown as it is: words an admin chose (a custom field's name).
+LITERAL = "text:"
 
 
 @cache
@@ -34,6 +36,9 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         """The message `key`, formatted with `params`."""
+        if key.startswith(LITERAL):
+            # A label that is no catalogue key: an admin's own words (a custom field's name).
+            return key[len(LITERAL) :]
         message = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key)
         if message is None:
             raise KeyError(f"no message {key!r} in the catalogues")

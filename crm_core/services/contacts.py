@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer
+from crm_core.services import custom_fields
 from crm_core.text import fold
 
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,30}$")
@@ -161,9 +163,12 @@ def update_contact(
     email: str | None = None,
     phone: str | None = None,
     birthday: str | date | None = None,
+    custom: Mapping[str, Any] | None = None,
     action: str = "contact.update",
 ) -> tuple[dict[str, tuple[Any, Any]], int | None]:
     """Change the given fields (None: leave as is; "" clears all but the name).
+
+    `custom` sets custom field values by field name (None or "" clears one).
 
     A birthday comes as typed text or, from an undo, as the stored day. Returns
     {field: (before, after)} for what changed and the audit entry's id (None when nothing
@@ -183,6 +188,7 @@ def update_contact(
         wanted["phone"] = check_phone(phone)
     if birthday is not None:
         wanted["birthday"] = birthday if isinstance(birthday, date) else check_birthday(birthday)
+    wanted.update(custom_fields.wanted(ctx, "contact", custom or {}))
     changed = audit.changed_fields(contact, wanted)
     if not changed:
         return {}, None

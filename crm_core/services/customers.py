@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from crm_core.models import (
 )
 from crm_core.name_index import contact_book, name_book
 from crm_core.resolve import contains, follow_merge
+from crm_core.services import custom_fields
 from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
 
@@ -282,9 +284,12 @@ def update_customer(
     industry: str | None = None,
     city: str | None = None,
     tags: list[str] | None = None,
+    custom: Mapping[str, Any] | None = None,
     action: str = "customer.update",
 ) -> tuple[dict[str, tuple[Any, Any]], int | None]:
     """Change the given fields (None: leave as is; "" clears industry or city).
+
+    `custom` sets custom field values by field name (None or "" clears one).
 
     Returns {field: (before, after)} for what changed and the audit entry's id (None when
     nothing changed); the audit entry records the same.
@@ -301,6 +306,7 @@ def update_customer(
         wanted["city"] = check_detail("city", city)
     if tags is not None:
         wanted["tags"] = check_tags(tags)
+    wanted.update(custom_fields.wanted(ctx, "customer", custom or {}))
     changed = audit.changed_fields(customer, wanted)
     if not changed:
         return {}, None

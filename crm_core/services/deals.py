@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ from crm_core.models import (
     StageChange,
     User,
 )
+from crm_core.services import custom_fields
 from crm_core.services.reminders import manageable
 from crm_core.stages import Stage
 from crm_core.text import name_key
@@ -302,10 +304,11 @@ def update_deal(
     currency: str | None = None,
     expected_close: date | Keep | None = KEEP,
     owner: User | None = None,
+    custom: Mapping[str, Any] | None = None,
     action: str = "deal.update",
 ) -> tuple[dict[str, tuple[Any, Any]], int | None]:
     """Change the given fields of a deal (KEEP or None: leave as is, except that None clears
-    amount and expected close).
+    amount and expected close; `custom` sets custom field values, None or "" clearing one).
 
     Returns {field: (before, after)} for what changed and the audit entry's id (None when
     nothing changed); the audit entry records each changed field before→after.
@@ -324,6 +327,7 @@ def update_deal(
         wanted["expected_close"] = check_close(expected_close)
     if owner is not None and owner.id != deal.owner_id:
         wanted["owner_id"] = check_owner(ctx, deal, owner).id
+    wanted.update(custom_fields.wanted(ctx, "deal", custom or {}))
     if "title" in wanted and name_key(wanted["title"]) != deal.title_key:
         for other in ctx.session.scalars(
             select(Deal).where(Deal.customer_id == deal.customer_id, Deal.id != deal.id)

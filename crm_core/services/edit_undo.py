@@ -49,6 +49,12 @@ def _clear(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _custom(values: dict[str, Any]) -> dict[str, Any]:
+    """The custom field values among an entry's fields, by field name."""
+    n = len(audit.CUSTOM_PREFIX)
+    return {k[n:]: v for k, v in values.items() if k.startswith(audit.CUSTOM_PREFIX)}
+
+
 def _put_customer(ctx: Ctx, customer: Any, values: dict[str, Any]) -> Changed:
     changed, _ = customers.update_customer(
         ctx,
@@ -57,6 +63,7 @@ def _put_customer(ctx: Ctx, customer: Any, values: dict[str, Any]) -> Changed:
         industry=_clear(values["industry"]) if "industry" in values else None,
         city=_clear(values["city"]) if "city" in values else None,
         tags=list(values["tags"] or []) if "tags" in values else None,
+        custom=_custom(values),
         action="customer.undo_edit",
     )
     return changed
@@ -74,14 +81,17 @@ def _put_contact(ctx: Ctx, contact: Any, values: dict[str, Any]) -> Changed:
         email=_clear(values["email"]) if "email" in values else None,
         phone=_clear(values["phone"]) if "phone" in values else None,
         birthday=birthday,
+        custom=_custom(values),
         action="contact.undo_edit",
     )
     return changed
 
 
 def _put_deal(ctx: Ctx, deal: Any, values: dict[str, Any]) -> Changed:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"custom": _custom(values)}
     for key, before in values.items():
+        if key.startswith(audit.CUSTOM_PREFIX):
+            continue
         if key == "amount":
             kwargs["amount"] = Decimal(before) if before is not None else None
         elif key == "expected_close":
@@ -149,7 +159,11 @@ def undo_edit(
         raise NotFound(messages.not_found, id=entry_id)
     lock_for_update(ctx.session, record)
     name = record.title if isinstance(record, Deal) else record.name
-    fields = {k: v for k, v in entry.changes.items() if k in kind.fields}
+    fields = {
+        k: v
+        for k, v in entry.changes.items()
+        if k in kind.fields or k.startswith(audit.CUSTOM_PREFIX)
+    }
     now = audit.snapshot(record)
     if all(now.get(k) == before for k, (before, _) in fields.items()):
         raise Invalid(messages.undone, name=name, title=name)

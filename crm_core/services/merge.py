@@ -30,8 +30,9 @@ class Conflict:
     """A field both customers fill differently: `kept` wins, `dropped` is the other's."""
 
     field: str
-    kept: str
-    dropped: str
+    # Text, or a custom field's stored value (a yes/no field's is a boolean).
+    kept: Any
+    dropped: Any
 
 
 @dataclass
@@ -42,8 +43,9 @@ class MergePlan:
     survivor: Customer
     moves: dict[str, int]
     conflicts: list[Conflict] = field(default_factory=list)
-    # Empty fields of the survivor the loser's values fill ({"city": "Boston"}).
-    filled: dict[str, str] = field(default_factory=dict)
+    # Empty fields of the survivor the loser's values fill ({"city": "Boston"}); custom
+    # fields as "custom.<name>".
+    filled: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
 
 
@@ -92,6 +94,14 @@ def plan_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
             plan.conflicts.append(Conflict(name, kept, other))
         else:
             plan.filled[name] = other
+    # Custom field values follow the same rule: the survivor's win, the loser's fill gaps.
+    kept_custom = survivor.custom or {}
+    for name, other in sorted((loser.custom or {}).items()):
+        key = audit.CUSTOM_PREFIX + name
+        if name not in kept_custom:
+            plan.filled[key] = other
+        elif kept_custom[name] != other:
+            plan.conflicts.append(Conflict(key, kept_custom[name], other))
     plan.tags = sorted(set(survivor.tags) | set(loser.tags))
     return plan
 
@@ -129,8 +139,13 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
             .execution_options(synchronize_session=False)
         )
     before = audit.snapshot(survivor)
+    custom = dict(survivor.custom or {})
     for name, value in plan.filled.items():
-        setattr(survivor, name, value)
+        if name.startswith(audit.CUSTOM_PREFIX):
+            custom[name[len(audit.CUSTOM_PREFIX) :]] = value
+        else:
+            setattr(survivor, name, value)
+    survivor.custom = dict(sorted(custom.items()))
     survivor.tags = plan.tags
     survivor.updated_at = ctx.now()
     entry = audit.record(s, ctx.actor, "customer.merge", survivor, before)

@@ -6,10 +6,12 @@ import re
 from datetime import date
 from typing import Any
 
+from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Contact
 from crm_core.resolve import resolve_any_contact, resolve_contact, resolve_customer
 from crm_core.services import contacts as svc
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
 from handlers.forms import FieldKind, Form, FormField, FormRequest
@@ -33,18 +35,26 @@ EDIT_CONTACT_ARGS = (
         also=("born", "bday", "生日"),
     ),
 )
-_WORDS = option_words(EDIT_CONTACT_ARGS)
-# One part of the body: a field word, an optional colon, then its value.
-_PART = re.compile(
-    r"^(" + "|".join(re.escape(w) for w in sorted(_WORDS, key=len, reverse=True)) + r")"
-    r"(?:\s*[:：]\s*|\s+|$)(.*)$",
-    re.I | re.S,
-)
+EDIT_KEYWORDS = option_words(EDIT_CONTACT_ARGS)
+
+
+def _part(words: dict[str, str]) -> re.Pattern[str]:
+    """One part of the body: a field word, an optional colon, then its value."""
+    return re.compile(
+        r"^(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")"
+        r"(?:\s*[:：]\s*|\s+|$)(.*)$",
+        re.I | re.S,
+    )
+
+
+_PART = _part(EDIT_KEYWORDS)
 # `Acme / Dana`: a customer, then a contact of it.
 _NARROW = re.compile(r"\s+/\s*|\s*/\s+|\s*／\s*")
 
 
 def _said(t: Translator, value: Any) -> str:
+    if isinstance(value, bool):
+        return custom.said(t, value)
     if isinstance(value, date):
         return fmt.birthday(value)
     return str(value or "") or t("card.none")
@@ -71,14 +81,17 @@ def edited(
     return Reply(
         text=t(done, name=contact.name, customer=contact.customer.name),
         fields=[
-            Field(t(f"field.contact_{key}"), f"{_said(t, before)} → {_said(t, after)}")
+            Field(
+                custom.key_name(key) or t(f"field.contact_{key}"),
+                f"{_said(t, before)} → {_said(t, after)}",
+            )
             for key, (before, after) in changed.items()
         ],
         buttons=buttons,
     )
 
 
-def _current(contact: Contact) -> OpenForm:
+def _current(ctx: Ctx, contact: Contact) -> OpenForm:
     return OpenForm(
         EDIT_CONTACT_FORM.name,
         {
@@ -88,6 +101,7 @@ def _current(contact: Contact) -> OpenForm:
             "email": contact.email or "",
             "phone": contact.phone or "",
             "birthday": fmt.birthday(contact.birthday) if contact.birthday else "",
+            **custom.form_values(ctx, "contact", contact),
         },
         {"contact": f"{contact.name} · {contact.customer.name}"},
         settled=("contact",),
@@ -113,25 +127,43 @@ def _which(req: Request, head: str) -> Contact | Reply:
     )
 
 
-def _values(t: Translator, body: str) -> dict[str, str]:
-    """`phone +1 617, title VP Ops` as {field: value}; an unknown field says what to type."""
+def _values(ctx: Ctx, t: Translator, body: str) -> dict[str, Any]:
+    """`phone +1 617, title VP Ops` as {field: value}; an unknown field says what to type.
+
+    Custom field values come under `custom`, by field name.
+    """
+    extra = custom.keywords(ctx, "contact")
+    words, part_of = (EDIT_KEYWORDS, _PART) if not extra else ({**extra, **EDIT_KEYWORDS}, None)
+    pattern = part_of or _part(words)
     values: dict[str, str] = {}
     for part in split_commas(body):
-        m = _PART.match(part)
+        m = pattern.match(part)
+        if m is None and extra:
+            raise Invalid(
+                "error.edit_contact_field_custom",
+                field=fmt.preview(part, 30),
+                fields=", ".join(extra),
+                usage=t("usage.edit_contact"),
+            )
         if m is None:
             raise Invalid(
                 "error.edit_contact_field",
                 field=fmt.preview(part, 30),
                 usage=t("usage.edit_contact"),
             )
-        values[_WORDS[m.group(1).casefold()]] = m.group(2).strip()
+        values[words[m.group(1).casefold()]] = m.group(2).strip()
     if not values:
         raise Invalid("usage.edit_contact")
     # Typed, an empty field is a slip rather than a wish to clear it (the form clears).
     for key, value in values.items():
         if not value:
-            raise Invalid("error.option_empty", option=key, usage=t("usage.edit_contact"))
-    return values
+            raise Invalid(
+                "error.option_empty",
+                option=custom.key_name(key) or key,
+                usage=t("usage.edit_contact"),
+            )
+    builtin, typed = custom.split_values(values)
+    return {**builtin, "custom": typed} if typed else dict(builtin)
 
 
 def edit_contact(req: Request) -> Reply:
@@ -141,12 +173,12 @@ def edit_contact(req: Request) -> Reply:
     if not head.strip():
         raise Invalid("usage.edit_contact")
     # The fields are read first: a mistyped field is answered before any lookup.
-    values = _values(t, body) if body is not None else None
+    values = _values(ctx, t, body) if body is not None else None
     found = _which(req, head)
     if isinstance(found, Reply):
         return found
     if values is None:
-        return Reply(text=t("usage.edit_contact"), status="info", form=_current(found))
+        return Reply(text=t("usage.edit_contact"), status="info", form=_current(ctx, found))
     changed, entry = svc.update_contact(ctx, found, **values)
     return edited(t, found, changed, entry)
 
@@ -165,6 +197,7 @@ def submit_edit_contact(req: FormRequest) -> Reply:
     checks.run("email", svc.check_email, req.text("email"))
     checks.run("phone", svc.check_phone, req.text("phone"))
     checks.run("birthday", svc.check_birthday, req.text("birthday"))
+    extra = custom.checked(req, "contact", checks)
     checks.done()
     assert contact is not None
     changed, entry = svc.update_contact(
@@ -175,6 +208,7 @@ def submit_edit_contact(req: FormRequest) -> Reply:
         email=req.text("email"),
         phone=req.text("phone"),
         birthday=req.text("birthday"),
+        custom=extra,
     )
     return edited(req.t, contact, changed, entry)
 
@@ -185,6 +219,7 @@ EDIT_CONTACT_FORM = Form(
     submit_label="form.edit_customer.submit",
     confirm="form.edit_customer.confirm",
     run=submit_edit_contact,
+    custom="contact",
     fields=(
         FormField("contact", "form.edit_contact.contact", FieldKind.record, required=True),
         FormField("name", "field.contact_name", required=True, max_length=200),

@@ -9,6 +9,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Customer
 from crm_core.resolve import resolve_customer
 from crm_core.services import customers as svc
+from handlers import custom
 from handlers.args import Arg, Kind, option_words
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas, take_keywords
@@ -51,6 +52,8 @@ def edited(
         )
 
     def said(value: Any) -> str:
+        if isinstance(value, bool):
+            return custom.said(t, value)
         text = ", ".join(value) if isinstance(value, list) else str(value or "")
         return text or t("card.none")
 
@@ -60,7 +63,7 @@ def edited(
     return Reply(
         text=t(done, name=customer.name),
         fields=[
-            Field(t(f"field.{key}"), f"{said(before)} → {said(after)}")
+            Field(custom.key_name(key) or t(f"field.{key}"), f"{said(before)} → {said(after)}")
             for key, (before, after) in changed.items()
         ],
         buttons=buttons,
@@ -76,6 +79,7 @@ def _current(ctx: Ctx, customer: Customer) -> OpenForm:
             "industry": customer.industry or "",
             "city": customer.city or "",
             "tags": ", ".join(customer.tags),
+            **custom.form_values(ctx, "customer", customer),
         },
         {"customer": customer.name},
         settled=("customer",),
@@ -95,12 +99,19 @@ def edit_customer(req: Request) -> Reply:
     # A placeholder word first: take_keywords reads a leading keyword as part of a name.
     # A space after each comma: "城市 上海，行业 物流" names its second field too.
     spaced = body.replace("，", "， ").replace(",", ", ")
-    lead, opts = take_keywords("· " + spaced, EDIT_KEYWORDS)
+    keywords = {**custom.keywords(ctx, "customer"), **EDIT_KEYWORDS}
+    lead, opts = take_keywords("· " + spaced, keywords)
     if lead != "·" or not opts:
         raise Invalid("usage.edit_customer")
-    values = {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
+    values, extra = custom.split_values(
+        {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
+    )
     if "name" in values and not values["name"]:
         raise Invalid("error.option_empty", option="name", usage=t("usage.edit_customer"))
+    for name, value in extra.items():
+        # Typed, an empty custom field is a slip rather than a wish to clear it (the form clears).
+        if not value:
+            raise Invalid("error.option_empty", option=name, usage=t("usage.edit_customer"))
     changed, entry = svc.update_customer(
         ctx,
         customer,
@@ -108,6 +119,7 @@ def edit_customer(req: Request) -> Reply:
         industry=values.get("industry"),
         city=values.get("city"),
         tags=split_commas(values["tags"]) if "tags" in values else None,
+        custom=extra,
     )
     return edited(t, customer, changed, entry)
 
@@ -125,6 +137,7 @@ def submit_edit_customer(req: FormRequest) -> Reply:
     checks.run("industry", svc.check_detail, "industry", req.text("industry"))
     checks.run("city", svc.check_detail, "city", req.text("city"))
     checks.run("tags", svc.check_tags, split_commas(req.text("tags")))
+    extra = custom.checked(req, "customer", checks)
     checks.done()
     assert customer is not None
     changed, entry = svc.update_customer(
@@ -134,6 +147,7 @@ def submit_edit_customer(req: FormRequest) -> Reply:
         industry=req.text("industry"),
         city=req.text("city"),
         tags=split_commas(req.text("tags")),
+        custom=extra,
     )
     return edited(req.t, customer, changed, entry)
 
@@ -144,6 +158,7 @@ EDIT_CUSTOMER_FORM = Form(
     submit_label="form.edit_customer.submit",
     confirm="form.edit_customer.confirm",
     run=submit_edit_customer,
+    custom="customer",
     fields=(
         FormField(
             "customer",

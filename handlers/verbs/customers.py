@@ -8,6 +8,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
 from handlers.grammar import split_commas, take_keywords, unquote
@@ -49,6 +50,7 @@ def customer(req: Request) -> Reply:
         Field(t("field.city"), c.city or "—"),
         Field(t("field.tags"), ", ".join(c.tags) if c.tags else "—"),
         Field(t("field.last_contact"), last),
+        *custom.card_fields(ctx, t, "customer", c.custom),
     ]
     contacts = [
         " · ".join(
@@ -59,6 +61,7 @@ def customer(req: Request) -> Reply:
                 k.email,
                 k.phone,
                 t("card.birthday", date=fmt.birthday(k.birthday)) if k.birthday else None,
+                *custom.inline(ctx, t, "contact", k.custom),
             )
             if p
         )

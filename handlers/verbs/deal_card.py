@@ -5,6 +5,7 @@ from __future__ import annotations
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer, resolve_deal
 from crm_core.services import deals as svc
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind
 from handlers.registry import Request, Verb
@@ -43,6 +44,7 @@ def deal(req: Request) -> Reply:
     ]
     if d.lost_reason:
         fields.append(Field(t("field.lost_reason"), d.lost_reason))
+    fields += custom.card_fields(ctx, t, "deal", d.custom)
     history = []
     for change, mover in card.history:
         step = (

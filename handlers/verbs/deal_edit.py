@@ -13,6 +13,7 @@ from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
 from crm_core.services.edit_undo import DEAL_MESSAGES, undo_edit
 from crm_core.when import parse_day
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, take_ref
 from handlers.forms import FieldKind, Form, FormField, FormRequest
@@ -75,6 +76,8 @@ def read_close(ctx: Ctx, text: str) -> date:
 def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     if value is None or value == "":
         return t("card.none")
+    if isinstance(value, bool):
+        return custom.said(t, value)
     if key == "amount":
         return fmt.money(value, deal.currency)
     if key == "expected_close":
@@ -107,14 +110,17 @@ def edited(
     return Reply(
         text=t(done, deal=f"#{deal.id} {deal.title}"),
         fields=[
-            Field(t(_LABELS[k]), f"{_said(t, ctx, deal, k, b)} → {_said(t, ctx, deal, k, a)}")
+            Field(
+                custom.key_name(k) or t(_LABELS[k]),
+                f"{_said(t, ctx, deal, k, b)} → {_said(t, ctx, deal, k, a)}",
+            )
             for k, (b, a) in changed.items()
         ],
         buttons=buttons,
     )
 
 
-def _current(deal: Deal) -> OpenForm:
+def _current(ctx: Ctx, deal: Deal) -> OpenForm:
     owner = deal.owner
     return OpenForm(
         EDIT_DEAL_FORM.name,
@@ -124,6 +130,7 @@ def _current(deal: Deal) -> OpenForm:
             "amount": f"{fmt.money(deal.amount, deal.currency)}" if deal.amount is not None else "",
             "close": deal.expected_close,
             "owner": f"@{owner.external_id}" if owner.external_id else owner.name,
+            **custom.form_values(ctx, "deal", deal),
         },
         {"deal": f"#{deal.id} {deal.title} ({deal.customer.name})"},
         settled=("deal",),
@@ -138,17 +145,20 @@ def edit_deal(req: Request) -> Reply:
         raise Invalid("usage.edit_deal")
     deal = named_deal(ctx, head)
     if body is None:
-        return Reply(text=t("usage.edit_deal"), status="info", form=_current(deal))
+        return Reply(text=t("usage.edit_deal"), status="info", form=_current(ctx, deal))
     # A placeholder word first: take_keywords reads a leading keyword as part of a name.
     spaced = body.replace("，", "， ").replace(",", ", ")
-    lead, opts = take_keywords("· " + spaced, EDIT_KEYWORDS)
+    keywords = {**custom.keywords(ctx, "deal"), **EDIT_KEYWORDS}
+    lead, opts = take_keywords("· " + spaced, keywords)
     if lead != "·" or not opts:
         raise Invalid("usage.edit_deal")
     values = {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
     for key, value in values.items():
         if not value:
-            raise Invalid("error.option_empty", option=key, usage=t("usage.edit_deal"))
-    kwargs: dict[str, Any] = {}
+            option = custom.key_name(key) or key
+            raise Invalid("error.option_empty", option=option, usage=t("usage.edit_deal"))
+    values, extra = custom.split_values(values)
+    kwargs: dict[str, Any] = {"custom": extra}
     if "amount" in values:
         kwargs["amount"], kwargs["currency"] = read_amount(values["amount"])
     if "close" in values:
@@ -184,6 +194,7 @@ def submit_edit_deal(req: FormRequest) -> Reply:
         owner = checks.run("owner", resolve_user, ctx, req.text("owner"))
         if owner is not None and deal is not None:
             checks.run("owner", svc.check_owner, ctx, deal, owner)
+    extra = custom.checked(req, "deal", checks)
     checks.done()
     assert deal is not None
     changed, entry = svc.update_deal(
@@ -194,6 +205,7 @@ def submit_edit_deal(req: FormRequest) -> Reply:
         currency=amount[1] if amount else None,
         expected_close=close if isinstance(close, date) else None,
         owner=owner,
+        custom=extra,
     )
     return edited(req.t, ctx, deal, changed, entry)
 
@@ -204,6 +216,7 @@ EDIT_DEAL_FORM = Form(
     submit_label="form.edit_deal.submit",
     confirm="form.edit_deal.confirm",
     run=submit_edit_deal,
+    custom="deal",
     fields=(
         FormField("deal", "form.edit_deal.deal", FieldKind.record, required=True),
         FormField("title", "field.title", required=True, max_length=svc.MAX_TITLE),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_any_contact, resolve_customer, resolve_deal
 from crm_core.services import history as svc
+from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
@@ -23,12 +24,24 @@ _CONTACT = re.compile(r"^(?:contact|联系人|联络人)(?:\s+|(?=[#＃])|(?<=�
 _BEFORE = re.compile(r"\s+before\s+(\d{1,18})\s*$", re.I)
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _KINDS = {"customers": "customer", "contacts": "contact", "deals": "deal", "interactions": "note"}
-_VERBS = {"create", "update", "delete", "move", "snooze", "done", "cancel", "assign_id"}
+_VERBS = {
+    "create",
+    "update",
+    "delete",
+    "move",
+    "snooze",
+    "done",
+    "cancel",
+    "assign_id",
+    "field_removed",
+}
 
 
 def _value(t: Translator, value: Any, tz: ZoneInfo) -> str:
     if value is None or value == "" or value == []:
         return t("card.none")
+    if isinstance(value, bool):
+        return custom.said(t, value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, str) and _MOMENT.match(value):
@@ -41,6 +54,7 @@ def _fields(t: Translator, changes: dict[str, Any], tz: ZoneInfo) -> str:
     parts = []
     for key, pair in changes.items():
         label = t(f"history.field.{key}") if t.has(f"history.field.{key}") else key
+        label = custom.key_name(key) or label
         if pair == svc.TEXT_HIDDEN:
             parts.append(t("history.text_edited"))
         elif isinstance(pair, list) and len(pair) == 2:

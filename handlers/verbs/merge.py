@@ -8,6 +8,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Customer
 from crm_core.resolve import ref_id, resolve_customer, tombstone
 from crm_core.services import merge as svc
+from handlers import custom
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
@@ -31,11 +32,17 @@ def _label(c: Customer) -> str:
 def _preview(t: Translator, plan: svc.MergePlan, line: str) -> Reply:
     fields = [Field(t("merge.moves"), _moves(t, plan.moves))]
     fields += [
-        Field(t(f"field.{c.field}"), t("merge.conflict", kept=c.kept, dropped=c.dropped))
+        Field(
+            custom.key_name(c.field) or t(f"field.{c.field}"),
+            t("merge.conflict", kept=custom.said(t, c.kept), dropped=custom.said(t, c.dropped)),
+        )
         for c in plan.conflicts
     ]
     fields += [
-        Field(t(f"field.{name}"), t("merge.filled", value=value, id=plan.loser.id))
+        Field(
+            custom.key_name(name) or t(f"field.{name}"),
+            t("merge.filled", value=custom.said(t, value), id=plan.loser.id),
+        )
         for name, value in plan.filled.items()
     ]
     if plan.tags != sorted(plan.survivor.tags):

@@ -372,3 +372,48 @@ def test_edit_contact_form_as_prompts(testbot: TestBot) -> None:
         "Email": "none → dana@acme.example",
         "Birthday": "none → 05-03",
     }
+
+
+def test_edit_customer_form_asks_the_custom_fields(testbot: TestBot) -> None:
+    """Declared custom fields are prompts too: a choice numbered, a number checked, saved once."""
+    for line in (
+        "field add customer region choice North, South, East",
+        "field add customer employees number",
+        "field add customer key_account yesno",
+    ):
+        assert testbot("admin", line).status == "ok"
+    testbot("alice", "new customer Acme")
+    testbot("alice", "edit customer Acme: region East")
+    session = ConsoleSession(testbot.dispatcher, testbot.users["alice"])
+    session.handle("edit customer Acme")
+    for _ in range(3):  # name, industry, city: Enter keeps them
+        session.handle("")
+    region = session.handle("")
+    assert region.text == "region [East]"
+    assert [b.label for b in region.buttons] == ["none", "North", "South", "East"]
+    employees = session.handle("2")
+    assert employees.text == "employees"
+    wrong = session.handle("abc")
+    assert wrong.status == "error"
+    assert wrong.text.startswith('employees takes a number: "abc" isn\'t one. Type e.g. 12')
+    assert session.handle("1,200").text == "key_account [none]"
+    done = session.handle("yes")
+    assert done.text == "Updated Acme.", done.text
+    assert {f.label: f.value for f in done.fields} == {
+        "region": "East → North",
+        "employees": "none → 1200",
+        "key_account": "none → yes",
+    }
+    assert testbot.query(select(Customer.custom)) == [
+        {"employees": "1200", "key_account": True, "region": "North"}
+    ]
+    # Clearing in the form: the choice's "none" and an empty number.
+    session.handle("edit customer Acme")
+    for _ in range(3):
+        session.handle("")
+    session.handle("")
+    session.handle("1")  # region: none
+    session.handle("")  # employees: keeps 1200
+    cleared = session.handle("")  # key_account: keeps yes
+    assert {f.label: f.value for f in cleared.fields} == {"region": "North → none"}
+    assert testbot.query(select(Customer.custom)) == [{"employees": "1200", "key_account": True}]

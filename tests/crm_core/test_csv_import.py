@@ -259,3 +259,41 @@ def test_notes_come_in_through_the_mapping(session_factory: Factory, tmp_path: P
         ("maven-note-N2", "note", "Sent the quote"),
     ]
     assert not run(session_factory, mapping, data).written.changed
+
+
+def test_a_column_maps_to_a_custom_field(session_factory: Factory, tmp_path: Path) -> None:
+    """`[customers.custom] employees = "employees"`: the column fills a declared custom field."""
+    from crm_core.exchange import import_jsonl
+
+    data = _folder(tmp_path)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        MAPPING.read_text()
+        + '\n[customers.custom]\nemployees = "employees"\nfounded = "year_established"\n'
+    )
+    # Not declared yet: refused with the row it came from, nothing imported.
+    with pytest.raises(MappingFailed) as info:
+        run(session_factory, mapping, data)
+    assert any(
+        p.startswith("accounts.csv:2") and "unknown custom field 'employees'" in p
+        for p in info.value.problems
+    ), info.value.problems
+    assert rows_in_db(session_factory) == 0
+    declared = [
+        '{"type": "custom_field", "record": "customer", "name": "employees", "kind": "number"}',
+        '{"type": "custom_field", "record": "customer", "name": "founded", "kind": "number"}',
+    ]
+    with unit_of_work(session_factory) as session:
+        import_jsonl(session, declared, stages=DEFAULT_STAGES)
+    run(session_factory, mapping, data)
+    with session_factory() as session:
+        acme = session.scalars(select(Customer).where(Customer.name == "Acme")).one()
+        assert acme.custom == {"employees": "10", "founded": "1996"}
+    assert not run(session_factory, mapping, data).written.changed
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MAPPING.read_text() + "\n[customers.custom]\nemployees = 3\n")
+    with pytest.raises(MappingFailed) as refused:
+        run(session_factory, bad, data)
+    assert refused.value.problems == [
+        'bad.toml: [customers.custom] must map field names to columns (region = "sector")'
+    ]

@@ -44,6 +44,9 @@ AUDITED_ELSEWHERE = {
     "reassign": "tests/handlers/test_reassign.py",
     # Only managers and admins merge; alice, the scripted rep, is refused.
     "merge": "tests/handlers/test_merge.py",
+    # Only admins declare or remove custom fields; alice, the scripted rep, is refused.
+    "field add": "tests/handlers/test_custom_fields.py",
+    "field remove": "tests/handlers/test_custom_fields.py",
 }
 
 
@@ -101,6 +104,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "help log",
         "whoami",
         "duplicates",
+        "fields",
     ):
         assert testbot("alice", line).status != "error", line
     assert testbot.count(AuditEntry) == before

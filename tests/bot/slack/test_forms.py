@@ -129,3 +129,50 @@ async def test_edit_contact_modal_prefilled_checked_and_saved(slack: SlackHarnes
     ]
     done = await slack.ask("修改联系人 Dana：电话 +1 617 555 0101")
     assert done["text"].startswith("Updated Dana Ruiz (Acme).")
+
+
+async def test_edit_customer_modal_carries_custom_fields(slack: SlackHarness) -> None:
+    """Declared custom fields are modal inputs (a choice as a select); errors on their blocks."""
+    for line in (
+        "field add customer region choice North, South, East",
+        "field add customer employees number",
+    ):
+        assert slack.testbot("admin", line).status == "ok"
+    await slack.ask("new customer Acme")
+    await slack.ask("edit customer Acme: region East")
+    status, _ = await slack.command("edit customer Acme")
+    assert status == 200
+    view = (await slack.fake.wait("views.open"))[-1].params["view"]
+    blocks = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    region = blocks["cf_region"]
+    assert region["label"]["text"] == "region" and region["optional"] is True
+    assert region["element"]["type"] == "static_select"
+    assert [o["value"] for o in region["element"]["options"]] == ["-", "North", "South", "East"]
+    assert region["element"]["initial_option"]["value"] == "East"
+    assert blocks["cf_employees"]["element"]["type"] == "plain_text_input"
+    assert blocks["cf_employees"]["element"]["placeholder"]["text"] == "a number, e.g. 12 or 3.5"
+
+    def state(region: str, employees: str) -> dict[str, Any]:
+        values = texts(1, name="Acme", industry="", city="", tags="", cf_employees=employees)
+        values["cf_region"] = {
+            "cf_region": {"type": "static_select", "selected_option": {"value": region}}
+        }
+        return values
+
+    status, body = await submit(slack, view, state("South", "abc"), "V7")
+    errors = json.loads(body)["errors"]
+    assert set(errors) == {"cf_employees"} and "takes a number" in errors["cf_employees"]
+    assert slack.testbot.query(select(Customer.custom)) == [{"region": "East"}]
+    answered = len(slack.fake.named("response"))
+    status, body = await submit(slack, view, state("South", "250"), "V7")
+    assert status == 200 and body == ""
+    answer = (await slack.fake.wait("response", answered + 1))[-1].params
+    assert answer["text"].startswith("Updated Acme.")
+    assert slack.testbot.query(select(Customer.custom)) == [{"employees": "250", "region": "South"}]
+    (changes,) = slack.testbot.query(
+        select(AuditEntry.changes)
+        .where(AuditEntry.action == "customer.update")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    assert changes == {"custom.employees": [None, "250"], "custom.region": ["East", "South"]}

@@ -119,3 +119,28 @@ async def test_reassign_refused_to_a_rep_then_done_by_the_manager(
     calls = await fake_api.wait_for("sendMessage", before + 1, chat_id=TG["bob"])
     assert "Acme now belongs to Carol" in parse_html(str(calls[before].params["text"]))[0]
     assert testbot.rows(select(Customer.owner_id)) == [(testbot.users["carol"],)]
+
+
+async def test_edit_customer_steps_ask_the_custom_fields(
+    tg: Chat, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """A declared choice field is a step with its choices as buttons; a number step checks."""
+    for line in (
+        "field add customer region choice North, South, East",
+        "field add customer employees number",
+    ):
+        assert testbot("admin", line).status == "ok"
+    testbot("alice", "new customer Acme")
+    await _say(tg, fake_api, "/edit_customer Acme")
+    await _press(tg, fake_api, "Keep: Acme")
+    for _ in range(3):  # industry, city, tags
+        step = await _press(tg, fake_api, "Skip")
+    assert "region" in step
+    assert {"none", "North", "South", "East"} <= set(buttons(fake_api.of("sendMessage")[-1]))
+    assert "employees" in await _press(tg, fake_api, "South")
+    assert "takes a number" in await _say(tg, fake_api, "lots")
+    card = await _say(tg, fake_api, "75")
+    assert card.startswith("Save these changes?") and "South" in card and "75" in card
+    done = await _press(tg, fake_api, "Save")
+    assert done.startswith("Updated Acme.")
+    assert testbot.query(select(Customer.custom)) == [{"employees": "75", "region": "South"}]
