@@ -229,13 +229,14 @@ class NameBook:
                 self._scoring = (counts, lengths, words, always)
             return self._scoring
 
-    def dedup_keys(self) -> list[tuple[str, str | None]]:
-        """Per position, the duplicate-blocking key and the Chinese place prefix it dropped."""
+    def dedup_keys(
+        self, blocking: Callable[[str], tuple[str, str | None]]
+    ) -> list[tuple[str, str | None]]:
+        """Per position, `blocking(key)`: the duplicate-blocking key and the place it dropped
+        (worked out once per copy; `duplicates` passes its own function, the only one)."""
         with self._lock:
             if self._dedup is None:
-                from crm_core.services.duplicates import dedup_key
-
-                self._dedup = [dedup_key(k) for k in self.keys]
+                self._dedup = [blocking(k) for k in self.keys]
             return self._dedup
 
 

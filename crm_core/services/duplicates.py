@@ -212,7 +212,7 @@ def find_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
     once: the same pairs as `scan_duplicate_pairs`, without reading the book each call.
     """
     book = name_book(ctx.session)
-    dedup = book.dedup_keys()
+    dedup = book.dedup_keys(dedup_key)
     ids = book.ids
     visible = book.positions(book_owners(ctx.session, ctx.actor))
     found = _found(((ids[p], *dedup[p]) for p in visible), _similar_memo)
