@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import tempfile
 from collections import defaultdict
@@ -103,6 +105,7 @@ def ask_one(
         ctx = app.dispatcher.context(session, actor, clock=clock)
         customer = _customer(ctx, customer_ref)
         answer = index.asker.ask(ctx, question, customer)
+        answer.behind = index.behind()
         # Everything the caller prints is read here, while the session is open.
         for s in [*answer.sources, *answer.closest]:
             _ = (s.note.customer.external_id, s.note.author.external_id)
@@ -138,6 +141,7 @@ class _Tally:
     empty: int = 0
     empty_right: int = 0
     answered_right: int = 0
+    right: int = 0
     keywords: int = 0
 
     def figures(self) -> dict[str, Any]:
@@ -152,6 +156,7 @@ class _Tally:
             "answered_when_answerable": round(self.answered_right / a, 3)
             if self.answerable
             else None,
+            "answered_and_right": round(self.right / a, 3) if self.answerable else None,
             "keywords_in_answer": round(self.keywords / a, 3) if self.answerable else None,
             "no_answer_questions": self.empty,
             "no_answer_accuracy": round(self.empty_right / self.empty, 3) if self.empty else None,
@@ -162,13 +167,13 @@ def _visible_ids(session: Session, user: User) -> set[int]:
     return set(session.scalars(visible_customer_ids(user)))
 
 
-def evaluate(
-    data: Path, questions: Path, *, now: datetime | None = None, settings: Settings | None = None
-) -> dict[str, Any]:
-    """Import DATA into a temporary database and index, ask every question, score the answers."""
+@contextlib.contextmanager
+def eval_book(
+    data: Path, *, now: datetime | None = None, settings: Settings | None = None
+) -> Iterator[tuple[App, datetime, tuple[int, int, float]]]:
+    """DATA imported into a temporary database and indexed: the app, "now", and index figures."""
     from crm_core.exchange import import_jsonl
 
-    items = list(batch_lines(questions.read_text(encoding="utf-8").splitlines()))
     with tempfile.TemporaryDirectory(prefix="crmbot-eval-") as tmp:
         base = settings or Settings(_env_file=None)  # type: ignore[call-arg]
         cfg = base.model_copy(
@@ -195,61 +200,83 @@ def evaluate(
             moment = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         else:
             moment = datetime.now(UTC)
-        index = app.notes()
-        notes, passages, seconds = index.indexer.reindex()
-        overall = _Tally()
-        by_kind: defaultdict[str, _Tally] = defaultdict(_Tally)
-        leaks = 0
-        results = []
-        for _, item in items:
-            try:
-                answer, t = ask_one(
-                    app, str(item["asker"]), item.get("customer"), str(item["question"]), now=moment
-                )
-            except CrmError:
-                # A customer the asker may not see reads as unknown: no answer, nothing shown.
-                answer, t = Answer(False), Translator("en")
-            with db.unit_of_work(app.session_factory) as session:
-                asker = _actor(session, str(item["asker"]))
-                allowed = _visible_ids(session, asker)
-            # Retrieval is scored on the ranking; whether it answered is scored separately.
-            got = [s.note for s in (answer.sources or answer.closest)]
-            shown = [s.note for s in answer.sources] + [s.note for s in answer.closest]
-            leaks += sum(1 for n in shown if n.customer_id not in allowed)
-            ranked = [n.external_id or str(n.id) for n in got]
-            gold = [str(g) for g in item.get("gold") or []]
-            text = answer_text(t, answer)
-            for tally in (overall, by_kind[str(item.get("kind") or "unlabelled")]):
-                tally.n += 1
-                if gold:
-                    tally.answerable += 1
-                    first = next((i for i, r in enumerate(ranked) if r in gold), None)
-                    for k in (1, 5, 10):
-                        tally.hits[k] += len(set(ranked[:k]) & set(gold)) / len(gold)
-                    tally.rr += 0 if first is None else 1 / (first + 1)
-                    tally.answered_right += int(answer.answered)
-                    words = item.get("answer_keywords") or []
-                    tally.keywords += int(
-                        bool(words) and all(w.lower() in text.lower() for w in words)
-                    )
-                else:
-                    tally.empty += 1
-                    tally.empty_right += int(not answer.answered)
-            results.append(
-                {
-                    "id": item["id"],
-                    "kind": item.get("kind"),
-                    "gold": gold,
-                    "got": ranked[:10],
-                    "answered": answer.answered,
-                }
-            )
-        engine.dispose()
+        figures = app.notes().indexer.reindex()
+        try:
+            yield app, moment, figures
+        finally:
+            engine.dispose()
+
+
+def evaluate(
+    data: Path, questions: Path, *, now: datetime | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Import DATA into a temporary database and index, ask every question, score the answers."""
+    items = [item for _, item in batch_lines(questions.read_text(encoding="utf-8").splitlines())]
+    with eval_book(data, now=now, settings=settings) as (app, moment, figures):
+        notes, passages, seconds = figures
+        report = score(app, items, moment)
     return {
         "notes": notes,
         "passages": passages,
         "index_seconds": round(seconds, 2),
         "now": moment.isoformat(),
+        **report,
+    }
+
+
+def score(app: App, items: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
+    """Ask every labelled question and score rankings, answers and refusals."""
+    overall = _Tally()
+    by_kind: defaultdict[str, _Tally] = defaultdict(_Tally)
+    leaks = 0
+    results = []
+    for item in items:
+        try:
+            answer, t = ask_one(
+                app, str(item["asker"]), item.get("customer"), str(item["question"]), now=moment
+            )
+        except CrmError:
+            # A customer the asker may not see reads as unknown: no answer, nothing shown.
+            answer, t = Answer(False), Translator("en")
+        with db.unit_of_work(app.session_factory) as session:
+            asker = _actor(session, str(item["asker"]))
+            allowed = _visible_ids(session, asker)
+        # Retrieval is scored on the ranking; whether it answered is scored separately.
+        got = [s.note for s in (answer.sources or answer.closest)]
+        shown = [s.note for s in answer.sources] + [s.note for s in answer.closest]
+        leaks += sum(1 for n in shown if n.customer_id not in allowed)
+        ranked = [n.external_id or str(n.id) for n in got]
+        gold = [str(g) for g in item.get("gold") or []]
+        text = answer_text(t, answer)
+        # Answered and right: answered, and a gold note among the first five sources.
+        right = answer.answered and bool(set(ranked[:5]) & set(gold))
+        for tally in (overall, by_kind[str(item.get("kind") or "unlabelled")]):
+            tally.n += 1
+            if gold:
+                tally.answerable += 1
+                first = next((i for i, r in enumerate(ranked) if r in gold), None)
+                for k in (1, 5, 10):
+                    tally.hits[k] += len(set(ranked[:k]) & set(gold)) / len(gold)
+                tally.rr += 0 if first is None else 1 / (first + 1)
+                tally.answered_right += int(answer.answered)
+                tally.right += int(right)
+                words = item.get("answer_keywords") or []
+                tally.keywords += int(bool(words) and all(w.lower() in text.lower() for w in words))
+            else:
+                tally.empty += 1
+                tally.empty_right += int(not answer.answered)
+        ev = answer.evidence
+        results.append(
+            {
+                "id": item["id"],
+                "kind": item.get("kind"),
+                "gold": gold,
+                "got": ranked[:10],
+                "answered": answer.answered,
+                "evidence": None if ev is None else dataclasses.asdict(ev),
+            }
+        )
+    return {
         "overall": overall.figures(),
         "by_kind": {k: v.figures() for k, v in sorted(by_kind.items())},
         "permission_leaks": leaks,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from handlers.reply import Command
 if TYPE_CHECKING:
     from bot.bootstrap import App
     from crm_core.settings import Settings
+    from retrieval.indexer import Progress
 
 DEMO_CUSTOMERS = 60
 DEMO_SEED = 7
@@ -144,10 +147,21 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         from retrieval.worker import IndexWorker
 
         # Someone at the keyboard: index in the background (a fresh demo has ~1,200 notes),
-        # as `crmbot serve` does; `ask` meanwhile answers from what is indexed.
-        worker = IndexWorker(app.notes().indexer, settings.index_interval_seconds)
+        # as `crmbot serve` does; `ask` meanwhile answers from what is indexed and says so.
+        indexer = app.notes().indexer
+        pending = indexer.progress().pending
+        worker = IndexWorker(
+            indexer,
+            settings.index_interval_seconds,
+            on_progress=IndexingNotices(session.notice, demo=demo),
+        )
         worker.start()
         click.echo("crmbot console. Type `help`, a number to press a button, `quit` to leave.")
+        if pending:
+            click.echo(
+                f"Indexing {pending:,} notes for `ask` in the background; "
+                "an estimate follows after the first batch."
+            )
     from bot.allocator import freeze_startup_heap
 
     # As `serve` does: what start-up loaded stays out of full collections (no pauses later).
@@ -158,6 +172,31 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
         pings.stop()
         if worker is not None:
             worker.stop(timeout=2)
+
+
+class IndexingNotices:
+    """Console lines while the note index fills: one estimate, then when it is done."""
+
+    def __init__(self, say: Callable[[str], None], *, demo: bool) -> None:
+        self.say = say
+        self.status = "crmbot index status" + (" --demo" if demo else "")
+        self.estimated = False
+        self.started = time.monotonic()
+
+    def __call__(self, progress: Progress) -> None:
+        """Called by the worker after each batch."""
+        if progress.pending == 0:
+            took = _duration(time.monotonic() - self.started)
+            self.say(f"The note index has caught up (in {took}); `ask` now reads every note.\n")
+            self.estimated = False
+            return
+        eta = progress.eta_seconds()
+        if not self.estimated and eta is not None:
+            self.estimated = True
+            self.say(
+                f"Indexed {progress.indexed:,} of {progress.live:,} notes; about {_duration(eta)} "
+                f"to go (`{self.status}` shows progress).\n"
+            )
 
 
 def _demo_app(settings: Settings) -> App:
@@ -650,7 +689,10 @@ def eval_retrieval(
         f"{report['notes']} notes ({report['passages']} passages) indexed in "
         f"{report['index_seconds']} s; now = {report['now']}"
     )
-    header = f"{'kind':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'ans%':>7}{'noans':>7}"
+    header = (
+        f"{'kind':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'ans%':>7}{'right':>7}"
+        f"{'noans':>7}"
+    )
     click.echo(header)
 
     def row(name: str, f: dict[str, object]) -> str:
@@ -660,7 +702,8 @@ def eval_retrieval(
 
         return (
             f"{name:<14}{f['questions']:>4}{v('recall@1'):>7}{v('recall@5'):>7}{v('recall@10'):>7}"
-            f"{v('mrr'):>7}{v('answered_when_answerable'):>7}{v('no_answer_accuracy'):>7}"
+            f"{v('mrr'):>7}{v('answered_when_answerable'):>7}{v('answered_and_right'):>7}"
+            f"{v('no_answer_accuracy'):>7}"
         )
 
     for kind, figures in report["by_kind"].items():
@@ -710,6 +753,8 @@ def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
     app = _demo_app(settings) if demo else _app(settings)
     index = app.notes()
     st = index.indexer.status()
+    progress = index.indexer.progress()
+    eta = progress.eta_seconds()
     now = datetime.now(UTC)
     data = {
         "location": index.location,
@@ -718,6 +763,9 @@ def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
         "live_notes": st.live_notes,
         "passages_indexed": st.passages,
         "pending": st.pending,
+        "notes_indexed": progress.indexed if progress.pending else st.live_notes,
+        "notes_per_second": round(progress.rate, 1) if progress.rate else None,
+        "eta_seconds": None if eta is None else round(eta),
         "lag_seconds": round(st.lag_seconds(now), 1),
         "last_indexed": st.last_indexed.isoformat() if st.last_indexed else None,
         "last_error": st.last_error,
@@ -731,6 +779,15 @@ def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
     click.echo(f"Notes in the database: {st.live_notes}; passages in the index: {stored}")
     if st.pending:
         click.echo(f"Behind by {st.pending} changes; the oldest waits {data['lag_seconds']} s.")
+        share = progress.indexed / progress.live if progress.live else 0.0
+        click.echo(
+            f"Indexed {progress.indexed:,} of {progress.live:,} notes ({share:.0%}); "
+            + (
+                f"about {_duration(eta)} to go at {progress.rate:.1f} notes/s."
+                if eta is not None and progress.rate
+                else "an estimate follows once the worker has indexed a batch or two."
+            )
+        )
     else:
         click.echo("Up to date.")
     if st.last_indexed:
@@ -739,7 +796,56 @@ def index_status(settings: Settings, as_json: bool, demo: bool) -> None:
         click.echo(f"Last error: {st.last_error} (changes are kept and retried)")
 
 
-REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
+def _duration(seconds: float) -> str:
+    """`45 s`, `12 min`, `2 h 5 min`: how long something will take, roughly."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def _ticket_report(
+    settings: Settings,
+    who: str,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    as_json: bool,
+) -> None:
+    """`crmbot report tickets`: the service desk report as the user sees it."""
+    from crm_core import db
+    from crm_core.analytics.periods import ALL_TIME, between
+    from crm_core.analytics.tickets import DIMS, ticket_report
+    from crm_core.analytics.tickets import as_json as tickets_json
+    from crm_core.models import User
+
+    if dim is not None and dim not in DIMS:
+        _fail(f"--by {dim} does not group tickets: use assignee, team or priority.")
+    app = _app(settings)
+    user_id = _user_id(app, who)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            actor = session.get(User, user_id)
+            assert actor is not None
+            ctx = app.dispatcher.context(session, actor)
+            given = start is not None or end is not None
+            period = between(start.date() if start else None, end.date() if end else None)
+            data = tickets_json(ticket_report(ctx, dim=dim, period=period if given else ALL_TIME))
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for row in data["rows"]:
+        measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
+        click.echo(f"  {row['group']}: {measures}")
+    click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
+
+
+REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity", "tickets")
 
 
 @main.command()
@@ -748,10 +854,21 @@ REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
     "--by",
     "dim",
     type=click.Choice(
-        ["rep", "team", "manager", "region", "product", "industry", "month", "quarter"]
+        [
+            "rep",
+            "team",
+            "manager",
+            "region",
+            "product",
+            "industry",
+            "month",
+            "quarter",
+            "assignee",
+            "priority",
+        ]
     ),
     default=None,
-    help="Group rows by this (win-rate and cycle).",
+    help="Group rows by this (win-rate and cycle; tickets: assignee, team or priority).",
 )
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
@@ -785,8 +902,13 @@ def report(
     from crm_core.analytics.win_rate import win_rate
     from crm_core.models import User
 
+    if name == "tickets":
+        _ticket_report(settings, who, dim, start, end, as_json)
+        return
     if dim and name not in ("win-rate", "cycle"):
         _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
+    if dim in ("assignee", "priority"):
+        _fail(f"--by {dim} works with the tickets report only.")
     app = _app(settings)
     user_id = _user_id(app, who)
     dispatcher = app.dispatcher

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from crm_core.models import Interaction
 from retrieval.passages import indexed_text, sentences, split_note
-from retrieval.tokens import tokens
+from retrieval.tokens import normalize, tokens
 
 _MAX_QUOTE = 280
+# Sentences of one note scored by meaning when a question shares no word with it.
+_MEANING_SENTENCES = 6
 
 
 @dataclass(frozen=True)
@@ -23,23 +27,46 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1].rstrip() + "…"
 
 
-def best_sentences(note: Interaction, seq: int, topic: set[str], limit: int = 2) -> list[str]:
+def best_sentences(
+    note: Interaction,
+    seq: int,
+    topic: set[str],
+    limit: int = 2,
+    *,
+    want: re.Pattern[str] | None = None,
+    meaning: Callable[[list[str]], Sequence[float]] | None = None,
+) -> list[str]:
     """Up to `limit` sentences of `note` sharing most terms with the topic, in note order.
 
-    With no shared term (a question in the other language), the passage the vector search
-    matched is quoted from its start.
+    A sentence holding what the question wants (a number, a time) goes first among equals.
+    With no shared term (a question in the other language), the sentences holding what it
+    wants, else those closest in meaning (`meaning` scores them against the question), else
+    the matched passage's start are quoted.
     """
     text = indexed_text(note.text)
     sents = sentences(text) or [text]
-    scored = []
+    scored: list[tuple[float, float, int, str]] = []
     for i, s in enumerate(sents):
         overlap = len(topic & set(tokens(s)))
         if overlap:
-            scored.append((overlap, -i, s))
+            typed = int(want is not None and want.search(normalize(s)) is not None)
+            scored.append((overlap, typed, -i, s))
+    if not scored and len(sents) > limit and want is not None:
+        # Across languages a sentence holding what the question wants (a number, a date) is the
+        # answer's best guess, and costs no model call.
+        for i, s in enumerate(sents):
+            if want.search(normalize(s)):
+                scored.append((1, 0.0, -i, s))
+    if not scored and len(sents) > limit and meaning is not None:
+        window = sents[:_MEANING_SENTENCES]
+        scores = meaning(window)
+        for i, (s, score) in enumerate(zip(window, scores, strict=True)):
+            typed = int(want is not None and want.search(normalize(s)) is not None)
+            scored.append((typed, float(score), -i, s))
     if scored:
         chosen = sorted(scored, reverse=True)[:limit]
         order = {s: i for i, s in enumerate(sents)}
-        return [_clip(s) for _, _, s in sorted(chosen, key=lambda c: order[c[2]])]
+        return [_clip(s) for *_, s in sorted(chosen, key=lambda c: order[c[-1]])]
     passages = split_note(note.id, text)
     passage = passages[min(seq, len(passages) - 1)]
     return [_clip(s) for s in (sentences(passage.text) or [passage.text])[:limit]]

@@ -57,6 +57,30 @@ class IndexStatus:
         return max(0.0, (now - self.oldest_pending).total_seconds())
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far the vector index is through the notes, and how fast it has been going."""
+
+    pending: int  # notes waiting for the index
+    live: int  # live notes in the database (counted only while some wait)
+    rate: float | None  # notes indexed per second over the last few minutes
+
+    @property
+    def indexed(self) -> int:
+        """Live notes already in the index."""
+        return max(0, self.live - self.pending)
+
+    def eta_seconds(self) -> float | None:
+        """Seconds until the index has caught up at the recent rate (None: no rate yet)."""
+        if self.pending == 0:
+            return 0.0
+        return None if not self.rate else self.pending / self.rate
+
+
+# The rate of indexing is read over drains this recent.
+RATE_WINDOW = timedelta(minutes=5)
+
+
 class Indexer:
     """Drains the outbox into the dense index; one drainer runs at a time."""
 
@@ -229,6 +253,43 @@ class Indexer:
                     .values(indexed_at=self.clock(), last_error=None)
                 )
         return notes, passages, time.perf_counter() - started
+
+    def progress(self) -> Progress:
+        """Notes waiting, live notes and the recent rate; two small queries when caught up."""
+        with unit_of_work(self.session_factory) as session:
+            pending = int(
+                session.scalar(
+                    select(func.count(func.distinct(IndexOutbox.interaction_id))).where(
+                        IndexOutbox.indexed_at.is_(None)
+                    )
+                )
+                or 0
+            )
+            if pending == 0:
+                return Progress(0, 0, None)
+            live = int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Interaction)
+                    .where(Interaction.deleted_at.is_(None))
+                )
+                or 0
+            )
+            since = self.clock() - RATE_WINDOW
+            done, first, last = session.execute(
+                select(
+                    func.count(func.distinct(IndexOutbox.interaction_id)),
+                    func.min(IndexOutbox.indexed_at),
+                    func.max(IndexOutbox.indexed_at),
+                ).where(IndexOutbox.indexed_at >= since)
+            ).one()
+        rate = None
+        if done and first is not None and last is not None:
+            span = (last - first).total_seconds()
+            # One drain's rows share a time: a rate needs two drains a second or more apart.
+            if span >= 1.0:
+                rate = done / span
+        return Progress(pending, max(live, pending), rate)
 
     def status(self) -> IndexStatus:
         """Pending changes, their age, the last drain and what the store holds."""

@@ -341,6 +341,20 @@ class LexicalIndex:
             alive = np.asarray(self._bulk.rows.note)[self._bulk.alive]
             return len(np.unique(alive)) + len(self._fresh)
 
+    def frequencies(self, terms: list[str], flt: Filter) -> tuple[int, dict[str, int]]:
+        """Passages `flt` lets through, and how many of them hold each term."""
+        with self._lock:
+            if self._fresh and self._fresh_segment is None:
+                self._fresh_segment = _Segment.build(self._fresh.values())
+            segments = [self._bulk]
+            if self._fresh and self._fresh_segment is not None:
+                segments.append(self._fresh_segment)
+            seen = [seg.stats(terms, flt)[1] for seg in segments]
+        stats = seen[0]
+        for more in seen[1:]:
+            stats = stats + more
+        return stats.passages, dict(zip(terms, stats.df, strict=True))
+
     def search(self, query: str, k: int, flt: Filter) -> list[LexicalHit]:
         """The best `k` passages for `query` among those `flt` lets through.
 

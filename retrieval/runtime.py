@@ -48,6 +48,11 @@ class NoteIndex:
             # The store may be down at start; the first question tries again.
             log.warning("note index warm-up incomplete (%s)", type(exc).__name__)
 
+    def behind(self) -> tuple[int, int] | None:
+        """(notes indexed, live notes) while the vector index lags the database, else None."""
+        progress = self.indexer.progress()
+        return None if progress.pending == 0 else (progress.indexed, progress.live)
+
     def catch_up(self) -> None:
         """Index a small backlog now so a note logged a moment ago is found by meaning too."""
         if self.inline_drain and 0 < self.indexer.pending() <= INLINE_DRAIN:

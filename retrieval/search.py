@@ -50,6 +50,9 @@ class SearchResult:
     dense_best: float | None = None
     dense_median: float | None = None
     notes: dict[int, Interaction] = field(default_factory=dict)
+    # What the answer gate reads again: the question's vector and the filter searched under.
+    vector: np.ndarray | None = None
+    filter: Filter | None = None
 
 
 def _epoch(when: datetime | None) -> int | None:
@@ -133,6 +136,7 @@ class NoteSearch(InProcessIndexes):
         lexical = self.lexical.search(question, DEPTH, flt)
         dense_hits: list[DenseHit] = []
         dense_used = False
+        vector: np.ndarray | None = None
         if self.dense is not None and self.embedder is not None:
             try:
                 self.sync_vectors(session)
@@ -176,6 +180,8 @@ class NoteSearch(InProcessIndexes):
             dense_best=max(sims) if sims else None,
             dense_median=float(np.median(sims)) if sims else None,
             notes=notes,
+            vector=vector,
+            filter=flt,
         )
 
     def latest(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from retrieval.indexer import Indexer
+from retrieval.indexer import Indexer, Progress
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +18,17 @@ BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 class IndexWorker:
     """A daemon thread that keeps the dense index within a second or two of the database."""
 
-    def __init__(self, indexer: Indexer, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        indexer: Indexer,
+        interval: float = 1.0,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
         self.indexer = indexer
         self.interval = interval
+        # Told after each batch and once when the backlog is gone (the console says so).
+        self.on_progress = on_progress
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -42,6 +51,7 @@ class IndexWorker:
 
     def _run(self) -> None:
         failures = 0
+        busy = False
         while not self._stop.is_set():
             try:
                 result = self.indexer.drain(BATCH)
@@ -51,7 +61,12 @@ class IndexWorker:
                 result = None
             if result is not None and result.notes and not result.failed:
                 failures = 0
+                busy = True
+                self._report()
                 continue
+            if busy and result is not None and not result.failed and not result.busy:
+                busy = False
+                self._report()
             if result is None or result.failed:
                 wait = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
@@ -59,3 +74,12 @@ class IndexWorker:
                 failures, wait = 0, self.interval
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _report(self) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(self.indexer.progress())
+        except Exception:
+            # Progress is a courtesy: a failed count must not stop the indexing.
+            log.exception("index worker: progress report failed")

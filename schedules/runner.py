@@ -24,6 +24,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.sla import SlaSweep
 from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,13 @@ async def run_notices(dispatcher: NoticeDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_sla(sweep: SlaSweep) -> None:
+    """Job: SLA warnings, breaches and unassigned tickets."""
+    stats = await sweep.run_once()
+    if stats.sent or stats.failed:
+        log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -93,6 +101,8 @@ class Jobs:
     weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
+    sla: SlaSweep | None = None
+    sla_seconds: float = 60
 
 
 class SchedulerComponent:
@@ -131,6 +141,8 @@ class SchedulerComponent:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
+        if j.sla is not None:
+            self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

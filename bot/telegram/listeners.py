@@ -19,6 +19,7 @@ from bot.telegram.commands import (
     command_word,
     delivery_of,
     message_line,
+    quoted_of,
     take_share,
     thread_of,
 )
@@ -73,6 +74,8 @@ class Listeners:
         message = update.message or update.edited_message
         if message is not None and idempotency_key is None:
             idempotency_key = f"telegram:{chat.id}:{message.message_id}"
+        if message is not None and (quoted := quoted_of(message)) is not None:
+            attachments = (*attachments, quoted)
         command = Command(
             who.user_id,
             PLATFORM,

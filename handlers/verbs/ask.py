@@ -55,10 +55,22 @@ def source_line(t: Translator, src: Source, tz: ZoneInfo) -> str:
 def answer_text(t: Translator, answer: Answer) -> str:
     """The answer as plain text: the model's words, the quotes, or that nothing says so."""
     if not answer.answered:
-        return t("ask.not_found")
-    if answer.written:
-        return answer.written
-    return "\n".join(t("ask.quote", text=q.text, n=q.number) for q in answer.quotes)
+        text = t("ask.not_found")
+        if not answer.closest:
+            # Nothing to list: say there is nothing yet rather than point at an empty list.
+            text = (
+                t("ask.no_notes_customer", customer=answer.customer.name)
+                if answer.customer is not None
+                else t("ask.no_notes")
+            )
+    elif answer.written:
+        text = answer.written
+    else:
+        text = "\n".join(t("ask.quote", text=q.text, n=q.number) for q in answer.quotes)
+    if answer.behind is not None:
+        indexed, total = answer.behind
+        text += "\n\n" + t("ask.catching_up", indexed=f"{indexed:,}", total=f"{total:,}")
+    return text
 
 
 def ask(req: Request) -> Reply:
@@ -79,6 +91,7 @@ def ask(req: Request) -> Reply:
     index = req.notes()
     index.catch_up()
     answer = index.asker.ask(ctx, question, customer)
+    answer.behind = index.behind()
     return render_answer(req, answer)
 
 
@@ -94,7 +107,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
         ]
         return Reply(
             title=title,
-            text=t("ask.not_found"),
+            text=answer_text(t, answer),
             sections=[Section(t("ask.closest"), lines)] if lines else [],
             buttons=[
                 Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}")

@@ -464,6 +464,24 @@ def test_a_command_that_needs_no_index_does_not_load_chroma(ready: CliRunner) ->
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
+def test_console_says_how_long_indexing_will_take() -> None:
+    from bot.cli import IndexingNotices
+    from retrieval.indexer import Progress
+
+    said: list[str] = []
+    notices = IndexingNotices(said.append, demo=True)
+    notices(Progress(1100, 1191, None))  # one batch in: no rate yet, nothing to promise
+    assert said == []
+    notices(Progress(900, 1191, 20.0))
+    notices(Progress(700, 1191, 20.0))  # the estimate is given once
+    assert said == [
+        "Indexed 291 of 1,191 notes; about 45 s to go (`crmbot index status --demo` shows "
+        "progress).\n"
+    ]
+    notices(Progress(0, 0, None))
+    assert said[-1].startswith("The note index has caught up (in ")
+
+
 def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRunner) -> None:
     """`run "customer X"` checks the schema revision without loading Alembic (its scripts are
     read as text) and loads dateparser only for a phrase that needs it (start-up time)."""

@@ -169,3 +169,75 @@ def test_find_customer_reads_only_names_that_could_match(testbot: TestBot) -> No
         assert named("IBM中国的预算批了吗") == "IBM中国"
         assert named("what about Globex?") is None  # dave's customer: not alice's to name
         assert named("what did they say about pricing?") is None
+
+
+def test_a_refusal_lists_the_closest_notes_or_says_there_are_none(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    refused = testbot("alice", "ask Acme: which payroll vendor do they use?")
+    assert refused.status == "info" and "closest notes" in refused.text
+    assert refused.sections and refused.sections[0].lines
+    assert testbot("alice", "new customer Initech").status == "ok"
+    empty = testbot("alice", "ask Initech: what discount did they want?")
+    assert empty.status == "info"
+    assert empty.text == "There are no notes yet for Initech." and not empty.sections
+
+
+def test_a_customer_one_may_not_see_answers_like_a_missing_one(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # Globex is dave's (West): to alice it is a name that matches nothing, like Fooblex.
+    hidden = testbot("alice", "ask what discount did Globex want?")
+    missing = testbot("alice", "ask what discount did Fooblex want?")
+    assert hidden.status == missing.status == "info"
+    assert hidden.text == missing.text
+    assert _cited(hidden) == _cited(missing)
+    assert "30%" not in str(hidden.to_json()) and "12%" not in hidden.text
+
+
+def test_a_sentence_two_notes_share_is_quoted_once(testbot: TestBot) -> None:
+    testbot("alice", "new customer Acme")
+    line = "Dana wants a 12% discount on the renewal."
+    log_note(testbot, "alice", f"log call Acme, 2026-10-20: {line}")
+    log_note(testbot, "alice", f"log email Acme, 2026-10-21: {line}")
+    reply = testbot("alice", "ask Acme: what discount does Dana want?")
+    assert reply.status == "ok"
+    assert reply.text.count("12% discount") == 1
+
+
+def test_questions_across_languages_quote_the_sentence_that_answers(testbot: TestBot) -> None:
+    testbot("alice", "new customer Acme Logistics")
+    testbot("alice", "new customer 华东物流")
+    log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-20: Met Dana and two of her shift leads. They liked the "
+        "dashboards and the handheld scanners. Dana wants 12% off the renewal. "
+        "Next call after their budget meeting.",
+    )
+    log_note(
+        testbot,
+        "alice",
+        "log visit 华东物流, 2026-10-08: 王经理带我们参观了仓库。他们有三百多个货架。"
+        "希望下个月开始试用仓储系统。财务还在审批预算。",
+    )
+    zh = testbot("alice", "ask Acme: 他们想要多少折扣？")
+    assert zh.status == "ok" and "Dana wants 12% off the renewal." in zh.text
+    en = testbot("alice", "ask 华东物流: when do they want to start the trial?")
+    assert en.status == "ok" and "希望下个月开始试用仓储系统" in en.text
+    # The README's example: the visit is the note, and it is answered, not refused.
+    visit = testbot("alice", "问 华东物流：上次拜访时客户关心什么？")
+    assert visit.status == "ok" and "[1]" in visit.text
+
+
+def test_an_answer_says_when_the_index_is_catching_up(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    index = testbot.dispatcher.notes()  # type: ignore[misc]
+    index.indexer.drain()
+    index.inline_drain = False  # as under `serve`: the worker indexes, answers do not wait
+    log_note(testbot, "alice", "log call Acme: Dana asked about RFID gateways.")
+    reply = testbot("alice", "ask Acme: what discount did they want?")
+    assert "The index is catching up: 6 of 7 notes" in reply.text
+    index.indexer.drain()
+    assert "catching up" not in testbot("alice", "ask Acme: what discount did they want?").text

@@ -143,7 +143,12 @@ def test_cli_ask_json_batch_status_and_reindex(testbot: TestBot, tmp_path: Path)
     env = _env(testbot, tmp_path)
     status = runner.invoke(main, ["index", "status", "--json"], env=env)
     assert status.exit_code == 0, status.output
-    assert json.loads(status.output)["pending"] == 1
+    figures = json.loads(status.output)
+    assert figures["pending"] == 1 and figures["notes_indexed"] == 0
+    assert figures["eta_seconds"] is None  # no drain yet to take a rate from
+    text = runner.invoke(main, ["index", "status"], env=env)
+    assert "Indexed 0 of 1 notes (0%)" in text.output
+    assert "an estimate follows" in text.output
     out = runner.invoke(main, ["reindex"], env=env)
     assert out.exit_code == 0 and "Indexed 1 notes" in out.output
     res = runner.invoke(
@@ -449,3 +454,24 @@ def test_cli_bad_input_says_what_to_type(testbot: TestBot, tmp_path: Path) -> No
         env=env,
     )
     assert when.exit_code == 2 and "ISO time" in when.output
+
+
+def test_progress_and_the_worker_reporting_it(testbot: TestBot) -> None:
+    from retrieval.indexer import Progress
+
+    testbot("alice", "new customer Acme")
+    for n in range(3):
+        testbot("alice", f"log call Acme: call number {n} about scanners")
+    index = testbot.dispatcher.notes()  # type: ignore[misc]
+    p = index.indexer.progress()
+    assert (p.pending, p.live, p.indexed, p.eta_seconds()) == (3, 3, 0, None)
+    assert Progress(100, 400, 25.0).eta_seconds() == 4.0 and Progress(100, 400, 25.0).indexed == 300
+    seen: list[Progress] = []
+    worker = IndexWorker(index.indexer, 0.05, on_progress=seen.append)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not (seen and seen[-1].pending == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.stop()
+    assert seen and seen[-1].pending == 0
+    assert index.indexer.progress() == Progress(0, 0, None)

@@ -1,0 +1,160 @@
+"""Answer verification: whether the best notes hold what the question asks, read together."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from crm_core.models import Interaction
+from retrieval.passages import indexed_text, sentences
+from retrieval.tokens import has_cjk, normalize, tokens
+
+# The best notes the gate reads.
+READ_NOTES = 3
+_NUMBER = re.compile(
+    r"\d|[一二两三四五六七八九十百千万亿]+\s*[%％个人台家元条天周月年次位件套]|百分"
+)
+# Questions whose answer is a quantity: its sentence must hold a number.
+_WANTS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
+    r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
+    r"|多少|几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分"
+    r"|幾[個台家條次天週月年人位]|幾多",
+)
+# Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
+_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|幾時|何時")
+_TIME_WORD = re.compile(
+    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
+    r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
+    r"end of|next|after|before|by)\b|[一二三四五六七八九十]+月|月底|月初|年底|年初|下周|下个月|"
+    r"明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the gate weighs: how much of the question the best notes hold, and how closely."""
+
+    cover: float  # best share of the topic terms one of the best notes holds
+    weighted: float  # the same, each term weighted by its rarity among the passages one may see
+    sentence: float  # best rarity-weighted share held by one sentence of one best note
+    foreign: float  # rarity-weighted share of topic terms no note one may see holds at all
+    typed: bool  # the answer kind the question wants (a number, a time) is in that sentence
+    typed_best: bool  # ...in one of the sentences holding most of the question, not its own
+    crosslingual: bool  # the best note is written in the other language than the question
+    unknown: tuple[str, ...]  # names in the question (capitalised, other script) no note holds
+    rarest: bool  # the question's rarest topic term is in a best note
+    dense_top: float | None  # cosine of the best vector match among the best notes
+    dense_margin: float | None  # that match over the median of the vector candidates
+
+
+def idf(passages: int, df: int) -> float:
+    """BM25's term weight (Lucene's form), over the passages one may see."""
+    return math.log(1 + (passages - df + 0.5) / (df + 0.5))
+
+
+def script(text: str) -> str:
+    """ "zh" when Chinese characters make up a good part of the letters, else "en"."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "en"
+    return "zh" if sum(1 for ch in letters if has_cjk(ch)) * 3 >= len(letters) else "en"
+
+
+def note_sentences(note: Interaction) -> list[str]:
+    """A note's sentences as answers quote them."""
+    text = indexed_text(note.text)
+    return sentences(text) or [text]
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
+    """Parts of a question that name something, with their index terms.
+
+    A capitalised or upper-case word of an English question (not its first), or a run in the
+    other script than the question's (a Chinese name in an English question, a Latin one in a
+    Chinese question): rare words a note would repeat if it spoke of the same thing. (Chinese
+    runs words together: a name inside a Chinese sentence is not told apart from its
+    neighbours by this.)
+    """
+    asked = script(question)
+    out: list[tuple[str, list[str]]] = []
+    if asked == "en":
+        words = _LATIN.findall(question)
+        for i, w in enumerate(words):
+            if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
+                out.append((w, [t for t in tokens(w) if t in topic]))
+        out += [(run, [t for t in tokens(run) if t in topic]) for run in _HAN_RUN.findall(question)]
+    else:
+        out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
+    return [(w, terms) for w, terms in out if terms]
+
+
+def wanted(question: str) -> re.Pattern[str] | None:
+    """What the answer's sentence must hold for this question (a number, a time), if anything."""
+    q = normalize(question)
+    if _WANTS_NUMBER.search(q):
+        return _NUMBER
+    if _WANTS_TIME.search(q):
+        return _TIME_WORD
+    return None
+
+
+def read_together(
+    question: str,
+    notes: list[Interaction],
+    topic: set[str],
+    *,
+    passages: int,
+    df: dict[str, int],
+    book_df: dict[str, int],
+) -> tuple[float, float, float, float, bool, bool, tuple[str, ...], bool]:
+    """(cover, weighted, best sentence, foreign, typed, typed_best, unknown, rarest) of the topic.
+
+    `df` counts passages under the question's filter (its customer), `book_df` every passage the
+    asker may see: a term no note in the book holds names something the notes never mention.
+    """
+    want = wanted(question)
+    if not topic:
+        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, (), False
+    weights = {t: idf(passages, df.get(t, 0)) for t in topic}
+    total = sum(weights.values()) or 1.0
+    foreign = sum(w for t, w in weights.items() if book_df.get(t, 0) == 0) / total
+    cover = weighted = best = 0.0
+    typed = want is None
+    crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
+    unknown = tuple(
+        w for w, terms in names(question, topic) if all(not book_df.get(t) for t in terms)
+    )
+    rare = max(topic, key=lambda t: (weights[t], t))
+    rarest = False
+    own = set(_DIGITS.findall(normalize(question)))
+    shares: list[tuple[float, bool]] = []
+    for note in notes:
+        have = topic & set(tokens(indexed_text(note.text)))
+        rarest = rarest or rare in have
+        cover = max(cover, len(have) / len(topic))
+        weighted = max(weighted, sum(weights[t] for t in have) / total)
+        for s in note_sentences(note):
+            share = sum(weights[t] for t in topic & set(tokens(s))) / total
+            holds = False
+            if want is not None:
+                folded = normalize(s)
+                # The question's own numbers ("the 10-building pilot") answer nothing.
+                for n in own:
+                    folded = folded.replace(n, " ")
+                holds = want.search(folded) is not None
+            # Across languages no term is shared: any sentence of the note may hold the answer.
+            if (share > 0 or crosslingual) and holds:
+                typed = True
+            shares.append((share, holds))
+            best = max(best, share)
+    typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
+    if crosslingual:
+        typed_best = typed
+    return cover, weighted, best, foreign, typed, typed_best, unknown, rarest
