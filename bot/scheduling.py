@@ -41,6 +41,7 @@ from handlers.notify import Address, DeliveryFailed, Notifier
 from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
+from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
@@ -277,6 +278,18 @@ def scheduler_component(
         at=parse_clock(settings.weekly_report_time),
         work_hours=work,
     )
+    backups = None
+    if settings.backup_dir is not None:
+        key = settings.backup_key
+        backups = BackupDispatcher(
+            app.engine,
+            app.session_factory,
+            settings.backup_dir,
+            keep=settings.backup_keep,
+            key=key.get_secret_value() if key else None,
+            at=parse_clock(settings.backup_time),
+            clock=clock,
+        )
     jobs = Jobs(
         reminders,
         digests,
@@ -287,6 +300,8 @@ def scheduler_component(
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        backups=backups,
+        backup_seconds=settings.digest_interval_seconds,
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -218,11 +218,13 @@ class Customer(Base):
 
 
 class NameIndexVersion(Base):
-    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0016)
+    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0017)
     change whenever a row is added or removed or a column the in-process name index copies
     changes; the index compares it with the token of its copy (`crm_core/name_index.py`)."""
 
     __tablename__ = "name_index_version"
+    # Derived, not data: backups leave it out; a restore's own inserts write fresh tokens.
+    __table_args__ = ({"info": {"derived": True}},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     token: Mapped[int] = mapped_column(BigInteger)
@@ -543,6 +545,21 @@ class WeeklyReportLog(Base):
     # "dm", "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
     # "sending", "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class BackupLog(Base):
+    """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
+
+    __tablename__ = "backup_log"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
     status: Mapped[str] = mapped_column(String(16), default="sending")
     attempts: Mapped[int] = mapped_column(default=1)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

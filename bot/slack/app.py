@@ -236,6 +236,7 @@ class SlackAdapter:
             ref,
             body.get("type") or body.get("command"),
             exc_info=error,
+            extra={"ref": ref, "platform": "slack"},
         )
         slack_id = slack_user(body)
         try:
@@ -249,4 +250,4 @@ class SlackAdapter:
                     Reply(text=t("slack.error", ref=ref), status="error"), t, body, slack_id
                 )
         except Exception:
-            log.exception("could not apologise to the user (ref %s)", ref)
+            log.exception("could not apologise to the user (ref %s)", ref, extra={"ref": ref})

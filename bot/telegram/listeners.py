@@ -260,7 +260,9 @@ class Listeners:
     async def on_error(self, update: object, context: CrmContext) -> None:
         """Log with traceback and a reference; apologise with it; keep serving."""
         ref = secrets.token_hex(4)
-        log.error("telegram update failed (ref %s)", ref, exc_info=context.error)
+        log.error(
+            "telegram update failed (ref %s)", ref, exc_info=context.error, extra={"ref": ref}
+        )
         if not isinstance(update, Update):
             return
         who = context.who
@@ -287,4 +289,4 @@ class Listeners:
                 message_thread_id=thread_of(update),
             )
         except TelegramError:
-            log.warning("could not send the apology for ref %s", ref)
+            log.warning("could not send the apology for ref %s", ref, extra={"ref": ref})
