@@ -484,7 +484,7 @@ def user() -> None:
 @click.option("--team", default=None)
 @click.option("--email", default=None)
 @click.option("--timezone", default=None, help="IANA zone, e.g. Europe/Berlin.")
-@click.option("--locale", type=click.Choice(["en", "zh"]), default=None)
+@click.option("--locale", type=click.Choice(["en", "zh", "zh-Hant"]), default=None)
 @click.pass_obj
 def user_add(
     settings: Settings,
@@ -1024,3 +1024,86 @@ def report(
         measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
         click.echo(f"  {row['group']}: {measures}")
     click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
+
+
+@main.group("token")
+def token_group() -> None:
+    """Personal tokens for the REST API (/api/v1): each acts as one user."""
+
+
+@token_group.command("create")
+@click.option("--as", "who", required=True, help="The user the token acts as (handle or email).")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@click.pass_obj
+def token_create(settings: Settings, who: str, scope: str) -> None:
+    """Print a new token (first line: the token alone; it is shown only this once)."""
+    from crm_core import db
+    from crm_core.models import utcnow
+    from crm_core.resolve import find_user
+    from crm_core.services.api_tokens import create_token
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            user = find_user(session, who)
+            token = create_token(session, user, scope=scope, now=utcnow())
+            handle = user.external_id
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    click.echo(token)
+    click.echo(
+        terminal_safe(
+            f"A {scope} token acting as @{handle}. Send it as `Authorization: Bearer <token>`; "
+            "it is stored hashed and cannot be shown again (`crmbot token revoke ID` ends it)."
+        )
+    )
+
+
+@token_group.command("list")
+@click.option("--as", "who", default=None, help="Only this user's tokens.")
+@click.pass_obj
+def token_list(settings: Settings, who: str | None) -> None:
+    """List tokens: id, user, first characters, scope, created, last used, revoked."""
+    from crm_core import db
+    from crm_core.resolve import find_user
+    from crm_core.services.api_tokens import list_tokens
+
+    def when(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            rows = list_tokens(session, find_user(session, who) if who else None)
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if not rows:
+        click.echo("No tokens. Create one: crmbot token create --as HANDLE [--scope write]")
+    for r in rows:
+        state = f"revoked {when(r.revoked_at)}" if r.revoked_at else "active"
+        line = (
+            f"#{r.id}\t@{r.user}\t{r.prefix}…\t{r.scope}\tcreated {when(r.created_at)}\t"
+            f"used {when(r.last_used_at)}\t{state}"
+        )
+        click.echo(terminal_safe(line))
+
+
+@token_group.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+@click.pass_obj
+def token_revoke(settings: Settings, token_id: int) -> None:
+    """Revoke token ID for good (see `crmbot token list`)."""
+    from crm_core import db
+    from crm_core.models import utcnow
+    from crm_core.services.api_tokens import revoke_token
+
+    app = _app(settings)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            info = revoke_token(session, token_id, now=utcnow())
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    click.echo(terminal_safe(f"Revoked token #{info.id} ({info.prefix}…) of @{info.user}."))

@@ -48,6 +48,7 @@ from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
 from schedules.sla import Owed, SlaSweep
+from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
 
 
@@ -101,7 +102,7 @@ class Delivery:
             customer = s.get(Customer, due.customer_id) if due.customer_id else None
             deal = s.get(Deal, due.deal_id) if due.deal_id else None
             return reminder_ping(
-                Translator(user.locale),
+                Translator(user.locale, self.pipeline.stages),
                 reminder,
                 zone_of(user),
                 late=due.late,
@@ -122,7 +123,7 @@ class Delivery:
 
     async def report(self, due: Due, reason: str) -> None:
         """After the last try: tell the owner through any route still working."""
-        t = Translator(await asyncio.to_thread(self._locale, due.owner_id))
+        t = Translator(await asyncio.to_thread(self._locale, due.owner_id), self.pipeline.stages)
         await self.hub.send_to_user(due.owner_id, failure_report(t, due.id, reason))
 
     def digest_reply(self, user_id: int, day: date) -> Reply:
@@ -133,7 +134,9 @@ class Delivery:
                 raise DeliveryFailed("user gone", retryable=False)
             ctx = self.context(s, user, clock=self.clock)
             return digest_reply(
-                Translator(user.locale), build_digest(ctx, self.stalled_days), ctx.tz
+                Translator(user.locale, self.pipeline.stages),
+                build_digest(ctx, self.stalled_days),
+                ctx.tz,
             )
 
     async def digest(self, user_id: int, day: date) -> None:
@@ -148,7 +151,9 @@ class Delivery:
             if user is None:
                 raise DeliveryFailed("user gone", retryable=False)
             ctx = self.context(s, user, clock=self.clock)
-            return weekly_reply(Translator(user.locale), build_weekly(ctx, monday))
+            return weekly_reply(
+                Translator(user.locale, self.pipeline.stages), build_weekly(ctx, monday)
+            )
 
     async def weekly(self, user_id: int, monday: date, target: str) -> None:
         """Build and send one weekly report to the manager or to a team channel."""
@@ -166,7 +171,7 @@ class Delivery:
                 raise DeliveryFailed("stage change gone", retryable=False)
             deal = change.deal
             return alert_reply(
-                Translator(self.alert_locale),
+                Translator(self.alert_locale, self.pipeline.stages),
                 change,
                 deal,
                 deal.customer,
@@ -191,7 +196,7 @@ class Delivery:
             if user is None or other is None or customer is None:
                 raise DeliveryFailed("owner or customer gone", retryable=False)
             reply = owner_notice(
-                Translator(user.locale),
+                Translator(user.locale, self.pipeline.stages),
                 customer,
                 actor,
                 other,
@@ -299,6 +304,7 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,

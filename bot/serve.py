@@ -24,6 +24,8 @@ def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
     return {
         "slack": (slack.configured, slack.SlackComponent),
         "telegram": (telegram.configured, telegram.component),
+        # Always configured: /api/v1 answers only to personal tokens (`crmbot token create`).
+        "api": (lambda app: True, _api),
         # Always configured; reminders and digests need no setting of their own.
         "scheduler": (lambda app: True, _scheduler),
         # Always configured: the note index is embedded unless CRMBOT_CHROMA_URL says otherwise.
@@ -32,7 +34,13 @@ def builders() -> dict[str, tuple[Callable[[App], bool], Builder]]:
 
 
 # Components that run beside a platform adapter but are no reason to serve on their own.
-BACKGROUND = ("scheduler", "indexer")
+BACKGROUND = ("api", "scheduler", "indexer")
+
+
+def _api(runtime: Runtime) -> Component:
+    from bot.api import ApiComponent
+
+    return ApiComponent(runtime)
 
 
 def _scheduler(runtime: Runtime) -> Component:
@@ -68,8 +76,8 @@ def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:
         if off:
             raise ServeError(f"{', '.join(off)} is not configured: see .env.example.")
         return [name for name in known if name in only]
-    # With no platform token the HTTP server (/healthz, /metrics), the scheduler and the
-    # indexer still run: a worker of a fleet may serve no chat platform at all.
+    # With no platform token the HTTP server (/healthz, /metrics, /api/v1), the scheduler and
+    # the indexer still run: a worker of a fleet may serve no chat platform at all.
     return [name for name, (configured, _) in known.items() if configured(app)]
 
 

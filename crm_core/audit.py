@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import AuditEntry, Base, User
 
-# Bookkeeping columns that change on every write and say nothing about the business.
-_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key"}
+# Bookkeeping columns that change on every write and say nothing about the business; an API
+# token's hash and a webhook's signing key, which the log must not hold.
+_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key", "token_hash", "signing_secret"}
 # A record's custom field values (a JSON column) are audited one field at a time, as
 # "custom.<name>": history, undo and the edit reply then treat each like any other field.
 CUSTOM = "custom"

@@ -162,6 +162,18 @@ def _clock(value: str) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 
 
+def _quiet(value: str) -> str:
+    start, sep, end = value.partition("-")
+    if not sep or _clock(start) == _clock(end):
+        raise ValueError(f"{value!r} is not quiet hours like 20:00-08:00")
+    return f"{_clock(start)}-{_clock(end)}"
+
+
+def _minutes(clock: str) -> int:
+    hour, _, minute = clock.partition(":")
+    return int(hour) * 60 + int(minute)
+
+
 def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(_CENT)
 
@@ -216,11 +228,13 @@ class ProductRecord(_Record):
 
 
 class DigestSettings(_Record):
-    """A user's morning digest: local time (None: the configured default), days, or off."""
+    """A user's morning digest: local time (None: the configured default), days, or off; and
+    their own quiet hours (`20:00-08:00`), present only when they set some."""
 
     at: Annotated[str, AfterValidator(_clock)] | None = None
     days: Literal["weekdays", "daily"] = "weekdays"
     off: bool = False
+    quiet: Annotated[str, AfterValidator(_quiet)] | None = None
 
 
 class UserRecord(_Record):
@@ -740,13 +754,20 @@ def _external_ids(session: Session, spec: _Spec) -> dict[int, str]:
     return ids
 
 
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
 def _digest_out(prefs: SchedulePrefs) -> dict[str, Any]:
     minute = prefs.digest_minute
-    return {
-        "at": None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}",
+    out: dict[str, Any] = {
+        "at": None if minute is None else _hhmm(minute),
         "days": prefs.digest_days,
         "off": prefs.digest_off,
     }
+    if prefs.quiet_start is not None and prefs.quiet_end is not None:
+        out["quiet"] = f"{_hhmm(prefs.quiet_start)}-{_hhmm(prefs.quiet_end)}"
+    return out
 
 
 def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
@@ -1446,6 +1467,8 @@ class _Importer:
                 "digest_minute": int(hour) * 60 + int(minute) if d.at else None,
                 "digest_days": d.days,
                 "digest_off": d.off,
+                "quiet_start": _minutes(d.quiet.split("-")[0]) if d.quiet else None,
+                "quiet_end": _minutes(d.quiet.split("-")[1]) if d.quiet else None,
             }
             prefs = current.get(user_id)
             old = {k: getattr(prefs, k) for k in new} if prefs is not None else dict.fromkeys(new)

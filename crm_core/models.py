@@ -165,6 +165,9 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # `language auto`: answer in the language of each message; `locale` is then the fallback
+    # (messages with no words, and everything sent unasked: reminders, digests).
+    locale_auto: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -218,7 +221,7 @@ class Customer(Base):
 
 
 class NameIndexVersion(Base):
-    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0017)
+    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0019)
     change whenever a row is added or removed or a column the in-process name index copies
     changes; the index compares it with the token of its copy (`crm_core/name_index.py`)."""
 
@@ -423,6 +426,66 @@ class AuditEntry(Base):
     customer_id: Mapped[int | None] = mapped_column(PK)
 
 
+class ApiToken(Base):
+    """A personal token for the REST API: it acts as its user with that user's access rules."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # SHA-256 of the whole token: a database reader cannot use it, and the token is never kept.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, shown by `token list` so a person can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    # "read" (GET only) or "write".
+    scope: Mapped[str] = mapped_column(String(8), default="read")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class Webhook(Base):
+    """An outgoing webhook: events posted as signed JSON to a URL (admins add them)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # Event names it receives ("deal.won", ...), crm_core.services.webhooks.EVENTS.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The HMAC-SHA256 key of its signatures: the receiver holds it too, so it is kept as is.
+    signing_secret: Mapped[str] = mapped_column(String(100))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One event owed to one webhook: written with the change, claimed before it is posted."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    # The event's id (a UUID): the same in every retry, so a receiver can drop repeats.
+    event_id: Mapped[str] = mapped_column(String(36))
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "pending" (waiting or between retries), "sent" or "failed" (every attempt failed).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last failure: an HTTP status or an error class name, never a response body.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class ButtonToken(Base):
     """A button's action kept server-side, for platforms with tiny button payloads (Telegram)."""
 
@@ -512,6 +575,10 @@ class SchedulePrefs(Base):
     # "weekdays" or "daily".
     digest_days: Mapped[str] = mapped_column(String(16), default="weekdays")
     digest_off: Mapped[bool] = mapped_column(default=False)
+    # Personal quiet hours in the person's zone, minutes after midnight (start > end spans
+    # midnight: 20:00-08:00); None: only the configured working hours apply.
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -2,7 +2,7 @@
 contacts' names and emails, each kept current by a token.
 
 The scans that read a whole book (typo suggestions, `duplicates`, an admin's `find` by contact
-or city) read these copies instead of 10,000 rows a call. Triggers (migration 0017) give
+or city) read these copies instead of 10,000 rows a call. Triggers (migration 0019) give
 `name_index_version.token` (row 1: customers, row 2: contacts) a new random value whenever a
 row is added or removed or a copied column changes; each use reads that one row first, in the
 caller's transaction, and reloads the copy when it differs. Every process (every worker) keeps

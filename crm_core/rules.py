@@ -28,7 +28,9 @@ MAX_AMOUNT = Decimal("999999999999.99")
 # Dates a CRM can mean: older or later ones are typos (0001, 9999) and overflow in other zones.
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2100, 12, 31)
-LOCALES = ("en", "zh")
+LOCALES = ("en", "zh", "zh-Hant")
+# Regional forms read as Traditional Chinese (Taiwan, Hong Kong, Macau).
+_HANT_REGIONS = {"hant", "tw", "hk", "mo"}
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Bidirectional overrides, embeddings, isolates and marks: they make a name display as
@@ -176,8 +178,12 @@ def email(value: str | None) -> str | None:
 
 
 def locale(value: str) -> str:
-    """`en`, `zh` (or a regional form like `zh-TW`, `en_GB`) as the catalogue it names."""
-    code = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    """`en`, `zh`, `zh-Hant` (or a regional form: `zh-TW`, `zh-HK`, `zh-CN`, `en_GB`) as the
+    catalogue it names."""
+    parts = re.split(r"[-_]", value.strip().lower())
+    code = parts[0]
+    if code == "zh" and _HANT_REGIONS & set(parts[1:]):
+        return "zh-Hant"
     if code not in LOCALES:
         raise Rule(
             "error.locale_invalid",

@@ -142,7 +142,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
-    stages: str = Field(default="", description="name:probability[:won|lost],... in order")
+    stages: str = Field(
+        default="", description="name:probability[:won|lost][:label:label],... in order"
+    )
     default_currency: str = "USD"
     default_timezone: str = "UTC"
     default_locale: str = "en"
@@ -152,6 +154,8 @@ class Settings(BaseSettings):
     # The one HTTP server shared by Slack's events endpoint, Telegram's webhook and /healthz.
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=0, le=65535)
+    # Calls per minute each REST API token may make (a burst of as many, then 429).
+    api_rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
 
     # Platform variables keep the names each platform's own documentation uses.
     slack_bot_token: SecretStr | None = _platform("SLACK_BOT_TOKEN")

@@ -15,11 +15,17 @@ class Stage:
     probability: Decimal
     won: bool = False
     lost: bool = False
+    # What each language calls it, as configured: (("zh", "线索"), ("zh-Hant", "線索")).
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def closed(self) -> bool:
         """Whether a deal in this stage is finished."""
         return self.won or self.lost
+
+    def label(self, locale: str) -> str | None:
+        """The configured label for `locale`, if the configuration gave one."""
+        return dict(self.labels).get(locale)
 
 
 DEFAULT_STAGES: tuple[Stage, ...] = (
@@ -32,16 +38,51 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 )
 
 
+LABEL_LOCALES = ("en", "zh", "zh-Hant")
+# Labels written without `locale=`: the Simplified one, then the Traditional one.
+_POSITIONAL = ("zh", "zh-Hant")
+
+
+def _labels(part: str, bits: list[str]) -> tuple[tuple[str, str], ...]:
+    """`线索`, `線索`, `zh-Hant=線索`, `en=Prospect` -> (locale, label) pairs."""
+    out: dict[str, str] = {}
+    positional = iter(_POSITIONAL)
+    for bit in bits:
+        if not bit:
+            continue
+        locale, sep, label = bit.partition("=")
+        if sep:
+            wanted = {loc.lower(): loc for loc in LABEL_LOCALES}.get(locale.strip().lower())
+            if wanted is None or not label.strip():
+                raise ValueError(
+                    f"stage {part!r}: a label is locale=label with a locale of "
+                    f"{', '.join(LABEL_LOCALES)}"
+                )
+            out[wanted] = label.strip()
+        elif bit.isascii():
+            # Latin words after the probability are flags; anything else is a typo.
+            raise ValueError(f"stage {part!r}: the flag must be 'won' or 'lost'")
+        else:
+            slot = next(positional, None)
+            if slot is None:
+                raise ValueError(f"stage {part!r}: at most a Simplified and a Traditional label")
+            out[slot] = bit
+    return tuple(out.items())
+
+
 def parse_stages(spec: str) -> tuple[Stage, ...]:
-    """Parse `lead:10,qualified:25,...,won:100:won,lost:0:lost` into stages."""
+    """Parse `lead:10:线索:線索,qualified:25,...,won:100:won,lost:0:lost` into stages.
+
+    After the probability: the flag `won` or `lost`, then labels per locale (`线索:線索` for
+    Simplified and Traditional Chinese, or `zh=线索`, `zh-Hant=線索`, `en=Prospect`).
+    """
     stages: list[Stage] = []
     for order, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
         bits = [b.strip() for b in part.split(":")]
-        if not 2 <= len(bits) <= 3 or not bits[0]:
-            raise ValueError(f"stage {part!r}: expected name:probability[:won|lost]")
-        flag = bits[2].lower() if len(bits) > 2 else ""
-        if flag not in ("", "won", "lost"):
-            raise ValueError(f"stage {part!r}: the flag must be 'won' or 'lost'")
+        if len(bits) < 2 or not bits[0]:
+            raise ValueError(f"stage {part!r}: expected name:probability[:won|lost][:label:label]")
+        flag = bits[2].lower() if len(bits) > 2 and bits[2].lower() in ("won", "lost") else ""
+        labels = _labels(part, bits[3:] if flag else bits[2:])
         try:
             percent = Decimal(bits[1])
             in_range = percent.is_finite() and Decimal(0) <= percent <= Decimal(100)
@@ -50,7 +91,14 @@ def parse_stages(spec: str) -> tuple[Stage, ...]:
         if not in_range:
             raise ValueError(f"stage {part!r}: probability must be between 0 and 100")
         stages.append(
-            Stage(bits[0].lower(), order, percent / 100, won=flag == "won", lost=flag == "lost")
+            Stage(
+                bits[0].lower(),
+                order,
+                percent / 100,
+                won=flag == "won",
+                lost=flag == "lost",
+                labels=labels,
+            )
         )
     names = [s.name for s in stages]
     if len(set(names)) != len(names):

@@ -41,6 +41,7 @@ _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "�
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 @cache
@@ -51,6 +52,54 @@ def _t2s() -> opencc.OpenCC:
 def to_simplified(text: str) -> str:
     """Traditional Chinese characters to Simplified; other text unchanged."""
     return str(_t2s().convert(text))
+
+
+@cache
+def _opencc(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+# Taiwan and Hong Kong quote with corner brackets.
+_CORNER_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
+
+
+def to_traditional(text: str, *, phrases: bool = True) -> str:
+    """Simplified Chinese to Traditional with Taiwan wording (OpenCC s2twp); other text unchanged.
+
+    `phrases=False` converts character by character (s2tw): the result folds back to `text`
+    through `to_simplified`, which is what command words a person copies must do.
+    """
+    if phrases:
+        return str(_opencc("s2twp").convert(text)).translate(_CORNER_QUOTES)
+    return str(_opencc("s2tw").convert(text))
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds a Chinese character."""
+    return _HAN.search(text) is not None
+
+
+# Characters OpenCC changes on their own that Traditional writing also uses in these words:
+# 漏斗 (funnel), 群組 (group), 平台 (platform).
+_ALSO_TRADITIONAL = frozenset("斗群台")
+
+
+def simplified_only(text: str) -> set[str]:
+    """The characters of `text` that Traditional writing does not use (`这`, `们`, `发`)."""
+    s2t = _opencc("s2t")
+    return {
+        ch
+        for ch in set(text)
+        if has_cjk(ch) and ch not in _ALSO_TRADITIONAL and s2t.convert(ch) != ch
+    }
+
+
+def traditional_share(text: str) -> tuple[int, int]:
+    """How many characters of `text` are Traditional-only and how many Simplified-only."""
+    s2t, t2s = _opencc("s2t"), _t2s()
+    trad = sum(1 for ch in text if has_cjk(ch) and t2s.convert(ch) != ch)
+    simp = sum(1 for ch in text if has_cjk(ch) and s2t.convert(ch) != ch)
+    return trad, simp
 
 
 def fold(text: str) -> str:

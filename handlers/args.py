@@ -54,18 +54,40 @@ class Arg:
     @property
     def placeholder(self) -> str:
         """The value's slot in a usage line: `#<note number>`, `@<user>`, `call|visit`."""
+        return self.slot(None)
+
+    def slot(self, t: Translator | None) -> str:
+        """The placeholder in the reader's words: `#<记录编号>`, `截止 <日期>` for Chinese.
+
+        The slot's words come from `slot.*` messages (kept as typed where there is none: `N`,
+        `2027-Q1`); the keyword is its first Chinese form, written as the reader types it.
+        """
+
+        def words(text: str) -> str:
+            key = "slot." + re.sub(r"\W+", "_", text).strip("_").lower()
+            return t(key) if t is not None and t.chinese and t.has(key) else text
+
+        def choice(word: str) -> str:
+            # Only words the verb also reads in Chinese have a `choice.*` line (电话, 关闭).
+            key = f"choice.{word.replace(' ', '_')}"
+            return t.command(t(key)) if t is not None and t.chinese and t.has(key) else word
+
         label = self.label or self.name
+        choices = tuple(choice(w) for w in self.choices)
         if self.kind == Kind.choice:
-            return "|".join(self.choices)
+            return "|".join(choices)
         slot = {
-            Kind.ref: f"#<{self.label or self.name + ' number'}>",
-            Kind.user: f"@<{label}>",
-            Kind.day: f"<{self.label or 'date'}>",
+            Kind.ref: f"#<{words(self.label or self.name + ' number')}>",
+            Kind.user: f"@<{words(label)}>",
+            Kind.day: f"<{words(self.label or 'date')}>",
             Kind.clock: f"<{self.label or 'hh:mm'}>",
-            Kind.amount: f"<{label}> [currency]",
-        }.get(self.kind, f"<{label}>")
-        named = f"{self.keyword} {slot}" if self.keyword else slot
-        return "|".join((*self.choices, named))
+            Kind.amount: f"<{words(label)}> [{words('currency')}]",
+        }.get(self.kind, f"<{words(label)}>")
+        keyword = self.keyword
+        if t is not None and t.chinese and keyword:
+            keyword = t.command(next((w for w in self.also if not w.isascii()), keyword))
+        named = f"{keyword} {slot}" if keyword else slot
+        return "|".join((*choices, named))
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -73,11 +95,12 @@ class Arg:
         return (self.keyword, *self.also) if self.keyword else ()
 
 
-def usage_line(verb: str, args: Iterable[Arg]) -> str:
-    """The grammar line as help shows it: `deals [<customer>]`, `undo #<note number>`."""
+def usage_line(verb: str, args: Iterable[Arg], t: Translator | None = None) -> str:
+    """The grammar line as help shows it: `deals [<customer>]`, `undo #<note number>`
+    (with `t`, in the reader's words: `商机 [<客户>]`)."""
     line = verb
     for arg in args:
-        piece = arg.placeholder + arg.end
+        piece = arg.slot(t) + arg.end
         if arg.optional:
             # Leading spaces stay outside the brackets ("log [call|visit] <customer>"); the
             # rest of the separator is part of the option ("[, <when>]", "[: <reason>]").
@@ -177,7 +200,9 @@ def read_stage(pipeline: Pipeline, typed: str) -> str:
     """
     wanted = char_view(typed.strip())
     for stage in pipeline.stages:
-        labels = {stage.name} | {fmt.stage(Translator(loc), stage.name).lower() for loc in LOCALES}
+        labels = {stage.name} | {
+            char_view(fmt.stage(Translator(loc, pipeline.stages), stage.name)) for loc in LOCALES
+        }
         if wanted in labels:
             return stage.name
     return wanted

@@ -6,7 +6,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -22,14 +22,17 @@ from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
+from crm_core.text import to_simplified
 from handlers import format as fmt
-from handlers.i18n import Translator
+from handlers.i18n import LOCALES, Translator, detect
 from handlers.registry import NoteOpener, Registry, Request
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
 log = logging.getLogger(__name__)
 # A whole line: the longest note the service accepts plus room for the verb and options.
 MAX_LINE = MAX_NOTE + 1_000
+# The payload key a button of a `language auto` user's reply carries its language in.
+LANG = "lang"
 
 
 class CommandObserver(Protocol):
@@ -100,7 +103,7 @@ class Dispatcher:
                 user = session.get(User, command.user_id)
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")
-                t = Translator(user.locale)
+                t = Translator(self.language(user, command), self.pipeline.stages)
                 if command.delivery_id and not claim_delivery(
                     session, command.platform, command.delivery_id, now=self.clock()
                 ):
@@ -112,7 +115,14 @@ class Dispatcher:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
-                return self._run(ctx, command, text, t, picks, seen)
+                reply = self._run(ctx, command, text, t, picks, seen)
+                if user.locale_auto:
+                    # A button answers in the language of the message it came with.
+                    reply.buttons = [
+                        replace(b, payload={**b.payload, LANG: t.locale}) if b.action == RUN else b
+                        for b in reply.buttons
+                    ]
+                return reply
         except CrmError as exc:
             return Reply(text=self.message(exc, t), status="error")
         except Exception:
@@ -126,6 +136,17 @@ class Dispatcher:
                 extra={"ref": ref, "platform": command.platform, "verb": seen.verb},
             )
             return Reply(text=t("error.internal", ref=ref), status="error")
+
+    @staticmethod
+    def language(user: User, command: Command) -> str:
+        """The language to answer in: the user's, or with `language auto` the message's own
+        (a pressed button: the language of the reply it belonged to)."""
+        if not user.locale_auto:
+            return user.locale
+        if command.action is not None:
+            stamped = command.payload.get(LANG)
+            return stamped if isinstance(stamped, str) and stamped in LOCALES else user.locale
+        return detect(command.text) or user.locale
 
     def context(
         self,
@@ -212,10 +233,15 @@ class Dispatcher:
                 buttons=[Button.run(t("button.help"), "help")],
             )
         first = text.split()[0] if text.split() else text
-        forms = {f: v.name for v in self.registry for f in (v.name, *v.aliases)}
-        best = process.extractOne(first.lower(), list(forms), scorer=fuzz.ratio, score_cutoff=60)
+        forms = {f: v for v in self.registry for f in (v.name, *v.aliases)}
+        typed = to_simplified(first).lower()
+        best = process.extractOne(typed, list(forms), scorer=fuzz.ratio, score_cutoff=60)
         if best is not None:
-            hint = t("error.unknown_verb_suggest", word=first, verb=forms[best[0]])
+            # The form that was nearly typed when it is Chinese, else the verb as the reader
+            # types it: a zh-Hant reader is pointed at `客戶`, an English one at `customer`.
+            near = best[0] if not best[0].isascii() and t.chinese else ""
+            verb = t.command(near) if near else forms[best[0]].local_name(t)
+            hint = t("error.unknown_verb_suggest", word=first, verb=verb)
         else:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])

@@ -6,6 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_currency
+
 from crm_core.models import Customer, Deal, Interaction
 from crm_core.services.contacts import NO_YEAR
 from handlers.i18n import Translator
@@ -13,10 +16,27 @@ from handlers.i18n import Translator
 NOTE_PREVIEW = 160
 
 
-def money(amount: Decimal | None, currency: str) -> str:
-    """`48,000 USD`, `1,234.50 EUR`, or a dash when there is no amount."""
+# Babel's locale for each of ours: Chinese readers get their region's currency signs.
+BABEL = {"en": "en", "zh": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW"}
+_WAN = Decimal(10_000)
+_YI = Decimal(100_000_000)
+
+
+def money(amount: Decimal | None, currency: str, t: Translator | None = None) -> str:
+    """`48,000 USD`, `1,234.50 EUR`, or a dash when there is no amount.
+
+    For a Chinese reader (`t`): yuan in 万 where that is how it is said (`50万元`, `4.8万元`),
+    other amounts with the currency's sign by Babel (`US$48,000`, `¥1,234.50`).
+    """
     if amount is None:
         return "—"
+    if t is not None and t.chinese:
+        if currency == "CNY" and amount >= _YI and amount % 1_000_000 == 0:
+            return t.words(f"{format((amount / _YI).normalize(), ',f')}亿元")
+        if currency == "CNY" and amount >= _WAN and amount % 100 == 0:
+            return t.words(f"{format((amount / _WAN).normalize(), ',f')}万元")
+        text = format_currency(amount, currency, locale=BABEL[t.locale])
+        return text[:-3] if text.endswith(".00") else text
     text = f"{amount:,.2f}"
     if text.endswith(".00"):
         text = text[:-3]
@@ -43,22 +63,18 @@ def birthday(value: date) -> str:
     return value.strftime("%m-%d") if value.year == NO_YEAR else value.isoformat()
 
 
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-}
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def short_day(t: Translator, value: date) -> str:
-    """`Thu 26 Nov` / `11月26日 周四`, whatever the process's C locale."""
-    if t.locale == "zh":
-        return f"{value.month}月{value.day}日 {_WEEKDAYS['zh'][value.weekday()]}"
-    return f"{_WEEKDAYS['en'][value.weekday()]} {value.day} {_MONTH_NAMES[value.month - 1]}"
+    """`Thu 26 Nov` / `11月26日 周四` / `11月26日 週四` by Babel, whatever the process's locale."""
+    pattern = "MMMd日 EEE" if t.chinese else "EEE d MMM"
+    return format_date(value, pattern, locale=BABEL[t.locale])
 
 
 def stage(t: Translator, name: str) -> str:
-    """A stage's name in the user's language (custom stages keep their configured name)."""
+    """A stage's name in the user's language: its configured label, the catalogue's word for
+    a default stage, or the configured name."""
+    label = t.stage(name)
+    if label:
+        return label
     key = f"stage.{name}"
     return t(key) if t.has(key) else name
 
@@ -79,7 +95,7 @@ def deal_line(t: Translator, deal: Deal, *, with_customer: Customer | None = Non
     parts = [f"#{deal.id} {deal.title}"]
     if with_customer is not None:
         parts.append(with_customer.name)
-    parts += [stage(t, deal.stage), money(deal.amount, deal.currency)]
+    parts += [stage(t, deal.stage), money(deal.amount, deal.currency, t)]
     if deal.expected_close:
         parts.append(t("deal.closes", date=day(deal.expected_close)))
     return " · ".join(parts)

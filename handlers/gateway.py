@@ -205,7 +205,7 @@ class Gateway:
     def home(self, user_id: int) -> HomeData:
         """The person's dashboard: reminders due today, open deals by stage, recent customers."""
         with self.acting_as(user_id) as ctx:
-            t = Translator(ctx.actor.locale)
+            t = Translator(ctx.actor.locale, ctx.pipeline.stages)
             data = home(ctx)
             return HomeData(
                 name=ctx.actor.name,
@@ -227,7 +227,7 @@ class Gateway:
     def captured(self, user_id: int, key: str) -> Reply | None:
         """ "Already logged" for a platform message captured before (by its key), else None."""
         with self.acting_as(user_id) as ctx:
-            t = Translator(ctx.actor.locale)
+            t = Translator(ctx.actor.locale, ctx.pipeline.stages)
             note = captured_note(ctx, key)
             if note is None:
                 return None
@@ -273,7 +273,7 @@ class Gateway:
         t = self.translator(command.user_id)
         try:
             with self.acting_as(command.user_id) as ctx:
-                t = Translator(ctx.actor.locale)
+                t = Translator(ctx.actor.locale, ctx.pipeline.stages)
                 reply = form.run(FormRequest(ctx, command, values, t))
                 # Claimed after the checks, with the write: a refused submit may come again.
                 if command.delivery_id and not claim_delivery(
@@ -290,7 +290,7 @@ class Gateway:
     def check(self, form: Form, user_id: int, values: dict[str, Any], name: str) -> str | None:
         """The error the services give field `name` with these values, writing nothing."""
         with self.acting_as(user_id) as ctx:
-            t = Translator(ctx.actor.locale)
+            t = Translator(ctx.actor.locale, ctx.pipeline.stages)
             command = Command(user_id, self.platform)
             try:
                 form.run(FormRequest(ctx, command, values, t, checking=True))
@@ -328,7 +328,7 @@ class Gateway:
 
 def ctx_t(ctx: Ctx) -> Translator:
     """The acting person's translator."""
-    return Translator(ctx.actor.locale)
+    return Translator(ctx.actor.locale, ctx.pipeline.stages)
 
 
 def recent_customers(ctx: Ctx, limit: int) -> list[Customer]:

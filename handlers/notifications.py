@@ -33,7 +33,7 @@ def repeats(t: Translator, spec: str | None) -> str:
     if not spec:
         return ""
     try:
-        return t("reminder.repeats", rule=parse_recurrence(spec).describe(t.locale))
+        return t("reminder.repeats", rule=t.words(parse_recurrence(spec).describe(t.locale)))
     except ValueError:
         return ""
 
@@ -243,7 +243,7 @@ def alert_reply(
         key,
         deal=deal.title,
         customer=customer.name,
-        amount=fmt.money(deal.amount, deal.currency),
+        amount=fmt.money(deal.amount, deal.currency, t),
         stage_from=fmt.stage(t, change.from_stage or "—"),
         stage_to=fmt.stage(t, change.to_stage),
         who=actor.name if actor else "—",

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crm_core.context import Ctx
-from crm_core.text import char_view, to_simplified
+from crm_core.text import char_view, to_simplified, to_traditional
 from handlers.args import Arg, Value, usage_line, write_line
-from handlers.i18n import Translator
+from handlers.i18n import HANT, Translator
 from handlers.reply import Command
 
 if TYPE_CHECKING:
@@ -40,22 +40,40 @@ class Verb:
     # The form this verb opens when its arguments are left out (or name only the record).
     form: Form | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # Taiwan's words for the Chinese aliases (查找 is 查詢 there), read as this verb when no
+    # declared form matches: what a zh-Hant reader sees in prose can be typed back.
+    taiwan: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    taiwan_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        forms = sorted({self.name, *self.aliases}, key=len, reverse=True)
-        parts = []
-        for form in forms:
-            words = r"\s+".join(re.escape(w) for w in form.split())
-            latin = form[-1].isascii()
-            parts.append(words + (_LATIN_END if latin else ""))
-        object.__setattr__(
-            self, "pattern", re.compile(r"^\s*(?:" + "|".join(parts) + r")\s*[:：]?\s*", re.I)
-        )
+        object.__setattr__(self, "pattern", _forms_pattern({self.name, *self.aliases}))
+        declared = {self.name, *self.aliases}
+        taiwan = tuple(sorted({to_simplified(to_traditional(a)) for a in self.chinese} - declared))
+        object.__setattr__(self, "taiwan", taiwan)
+        object.__setattr__(self, "taiwan_pattern", _forms_pattern(set(taiwan)) if taiwan else None)
 
     @property
     def usage(self) -> str:
         """The grammar line with a slot per argument, as help shows it."""
         return usage_line(self.name, self.args)
+
+    def usage_for(self, t: Translator) -> str:
+        """The usage line in the reader's words: `新商机 <客户>: <标题> …` for Chinese."""
+        if not t.chinese:
+            return self.usage
+        return usage_line(self.local_name(t), self.args, t)
+
+    def local_name(self, t: Translator) -> str:
+        """The verb as a reader of `t`'s language types it (its first Chinese alias)."""
+        if not (t.chinese and self.chinese):
+            return self.name
+        alias = self.chinese[0]
+        if t.locale == HANT:
+            # Taiwan's word when it is an alias too (设置 -> 設定, since 设定 is one).
+            worded = to_traditional(alias)
+            if to_simplified(worded) in self.aliases:
+                return worded
+        return t.command(alias)
 
     def line(self, values: Mapping[str, Value]) -> str:
         """The command text that runs this verb with these argument values."""
@@ -75,6 +93,16 @@ class Verb:
     def chinese(self) -> tuple[str, ...]:
         """The Chinese forms of this verb, as declared."""
         return tuple(a for a in self.aliases if not a.isascii())
+
+
+def _forms_pattern(forms: set[str]) -> re.Pattern[str]:
+    """The regex a line starting with one of `forms` (longest first) matches."""
+    parts = []
+    for form in sorted(forms, key=len, reverse=True):
+        words = r"\s+".join(re.escape(w) for w in form.split())
+        latin = form[-1].isascii()
+        parts.append(words + (_LATIN_END if latin else ""))
+    return re.compile(r"^\s*(?:" + "|".join(parts) + r")\s*[:：]?\s*", re.I)
 
 
 class Registry:
@@ -102,7 +130,7 @@ class Registry:
         for verb in self._verbs:
             if wanted in {f.lower() for f in (verb.name, *verb.aliases)}:
                 return verb
-        return None
+        return next((v for v in self._verbs if wanted in v.taiwan), None)
 
     def form(self, name: str) -> Form | None:
         """A declared form by name."""
@@ -120,6 +148,12 @@ class Registry:
             m = verb.pattern.match(view)
             if m and (best is None or m.end() > best[0]):
                 best = (m.end(), verb)
+        if best is None:
+            # Only when no declared form fits, so a Taiwan word never shadows another verb.
+            for verb in self._verbs:
+                m = verb.taiwan_pattern.match(view) if verb.taiwan_pattern else None
+                if m and (best is None or m.end() > best[0]):
+                    best = (m.end(), verb)
         if best is None:
             return None
         return best[1], text[best[0] :].strip()

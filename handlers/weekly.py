@@ -34,7 +34,7 @@ def weekly_reply(t: Translator, report: WeeklyReport) -> Reply:
             won=r.won,
             lost=r.lost,
             rate=pct(r.win_rate),
-            value=fmt.money(r.won_value, cur),
+            value=fmt.money(r.won_value, cur, t),
         )
         for r in closed.rows
     ]
@@ -44,7 +44,7 @@ def weekly_reply(t: Translator, report: WeeklyReport) -> Reply:
                 f"#{m.deal_id} {m.title}",
                 m.customer,
                 f"{fmt.stage(t, m.from_stage or '')} → {fmt.stage(t, m.to_stage)}",
-                fmt.money(m.amount, m.currency),
+                fmt.money(m.amount, m.currency, t),
             )
         )
         for m in report.moves
@@ -55,15 +55,15 @@ def weekly_reply(t: Translator, report: WeeklyReport) -> Reply:
     fields = [
         Field(t("report.won"), str(closed.total.won)),
         Field(t("report.lost"), str(closed.total.lost)),
-        Field(t("report.won_value"), fmt.money(closed.total.won_value, cur)),
+        Field(t("report.won_value"), fmt.money(closed.total.won_value, cur, t)),
         Field(
             t("weekly.forecast", period=fc.period.label),
             t(
                 "weekly.forecast_line",
-                closed=fmt.money(fc.total.closed, fc.currency),
-                commit=fmt.money(fc.total.commit, fc.currency),
-                best_case=fmt.money(fc.total.best_case, fc.currency),
-                pipeline=fmt.money(fc.total.pipeline, fc.currency),
+                closed=fmt.money(fc.total.closed, fc.currency, t),
+                commit=fmt.money(fc.total.commit, fc.currency, t),
+                best_case=fmt.money(fc.total.best_case, fc.currency, t),
+                pipeline=fmt.money(fc.total.pipeline, fc.currency, t),
             ),
         ),
     ]
@@ -71,7 +71,7 @@ def weekly_reply(t: Translator, report: WeeklyReport) -> Reply:
         fields.append(
             Field(
                 t("weekly.overdue"),
-                f"{fc.overdue_count} · {fmt.money(fc.overdue_amount, fc.currency)}",
+                f"{fc.overdue_count} · {fmt.money(fc.overdue_amount, fc.currency, t)}",
             )
         )
     sections = [Section(t("weekly.activity"), people)]

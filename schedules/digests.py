@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import DigestLog, SchedulePrefs, User, utcnow
 from schedules import sendlog
-from schedules.quiet import WorkHours
+from schedules.quiet import QuietHours, WorkHours
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,10 @@ class DigestDispatcher:
             at = digest_clock(prefs.digest_minute if prefs else None, self.default_time)
             # Quiet hours: never before the working day starts, never after it ends.
             if local.time() < max(at, self.work_hours.start) or local.time() >= self.work_hours.end:
+                continue
+            quiet = QuietHours.of(prefs.quiet_start, prefs.quiet_end) if prefs else None
+            if quiet is not None and quiet.contains(now, _zone(zone)):
+                # The person's own quiet hours: it goes when they end, if the day is still on.
                 continue
             seen = logged.get((uid, local.date()))
             if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.audit import record
 from crm_core.db import unit_of_work
-from crm_core.models import Reminder, ReminderStatus, User, utcnow
+from crm_core.models import Reminder, ReminderStatus, SchedulePrefs, User, utcnow
 from crm_core.services.reminders import parse_recurrence
-from schedules.quiet import WorkHours
+from schedules.quiet import QuietHours, WorkHours, next_free
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +163,21 @@ class ReminderDispatcher:
                 execution_options={"synchronize_session": False},
             )
             rows = s.execute(
-                select(Reminder, User.timezone)
+                select(Reminder, User.timezone, SchedulePrefs.quiet_start, SchedulePrefs.quiet_end)
                 .join(User, User.id == Reminder.owner_id)
+                .outerjoin(SchedulePrefs, SchedulePrefs.user_id == User.id)
                 .where(Reminder.claim_token == token)
                 .order_by(Reminder.due_at, Reminder.id)
             ).all()
             out: list[Due] = []
             held = 0
-            for r, zone in rows:
+            for r, zone, quiet_start, quiet_end in rows:
                 tz = _zone(zone)
-                if not r.explicit_time and not self.work_hours.is_open(now, tz):
-                    # Quiet hours: wait for the working morning, without using up an attempt.
-                    r.next_attempt_at = self.work_hours.next_open(now, tz)
+                free = next_free(now, tz, self.work_hours, QuietHours.of(quiet_start, quiet_end))
+                if not r.explicit_time and free > now:
+                    # Quiet hours (the team's working day, the person's own): wait for them
+                    # to end, without using up an attempt.
+                    r.next_attempt_at = free
                     r.attempts -= 1
                     r.claim_token = None
                     r.claimed_until = None

@@ -26,6 +26,7 @@ from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.sla import SlaSweep
+from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,15 @@ async def run_notices(dispatcher: NoticeDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_webhooks(dispatcher: WebhookDispatcher) -> None:
+    """Job: post owed webhook events."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed or stats.retried:
+        log.info(
+            "webhooks: %s sent, %s retried, %s failed", stats.sent, stats.retried, stats.failed
+        )
+
+
 async def run_sla(sweep: SlaSweep) -> None:
     """Job: SLA warnings, breaches and unassigned tickets."""
     stats = await sweep.run_once()
@@ -109,6 +119,8 @@ class Jobs:
     weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
+    webhooks: WebhookDispatcher | None = None
+    webhook_seconds: float = 10
     sla: SlaSweep | None = None
     sla_seconds: float = 60
     backups: BackupDispatcher | None = None
@@ -151,6 +163,8 @@ class SchedulerComponent:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
+        if j.webhooks is not None:
+            self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
         if j.sla is not None:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         if j.backups is not None:

@@ -36,7 +36,7 @@ PLATFORM_HOME: dict[str, str] = {
     "slack_sdk": "bot.slack",
     "telegram": "bot.telegram",
 }
-ADAPTERS = ("bot.slack", "bot.telegram")
+ADAPTERS = ("bot.slack", "bot.telegram", "bot.api")
 # Adapters only translate: no SQL, no unit of work, no services or acting context of their own;
 # they act as a person through handlers/gateway.py.
 ADAPTER_FORBIDDEN: dict[str, str] = {

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.telegram.render import Outgoing, render
 from handlers.gateway import Gateway, Person
+from handlers.i18n import client_locale
 from handlers.reply import Command, Reply
 
 PLATFORM = "telegram"
@@ -24,7 +25,7 @@ def _wrote_key(chat_id: int, message_id: int) -> str:
 
 def locale_of(language_code: str | None) -> str:
     """A Telegram client's language as one of ours (for people not linked yet)."""
-    return "zh" if (language_code or "").lower().startswith("zh") else "en"
+    return client_locale(language_code)
 
 
 class Core:

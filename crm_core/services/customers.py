@@ -31,7 +31,7 @@ from crm_core.models import (
 )
 from crm_core.name_index import contact_book, name_book
 from crm_core.resolve import contains, follow_merge
-from crm_core.services import custom_fields
+from crm_core.services import custom_fields, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.text import fold, name_key
 
@@ -124,6 +124,12 @@ def create_customer(
     )
     ctx.session.add(customer)
     audit.record(ctx.session, ctx.actor, "customer.create", customer, None)
+    webhooks.emit(
+        ctx.session,
+        "customer.created",
+        webhooks.customer_data(ctx.session, customer),
+        now=ctx.now(),
+    )
     return customer
 
 

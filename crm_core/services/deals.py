@@ -34,7 +34,7 @@ from crm_core.models import (
     StageChange,
     User,
 )
-from crm_core.services import custom_fields
+from crm_core.services import custom_fields, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.stages import Stage
 from crm_core.text import name_key
@@ -121,6 +121,7 @@ def create_deal(
         )
     )
     audit.record(ctx.session, ctx.actor, "deal.create", deal, None)
+    webhooks.emit(ctx.session, "deal.created", webhooks.deal_data(ctx.session, deal), now=now)
     return deal
 
 
@@ -167,6 +168,10 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
     deal.updated_at = now
     ctx.session.add(change)
     audit.record(ctx.session, ctx.actor, "deal.move", deal, before)
+    data = webhooks.deal_data(ctx.session, deal, from_stage=change.from_stage)
+    webhooks.emit(ctx.session, "deal.moved", data, now=now)
+    if target.won or target.lost:
+        webhooks.emit(ctx.session, "deal.won" if target.won else "deal.lost", data, now=now)
     return change
 
 

@@ -355,20 +355,25 @@ def set_digest(
     minute: int | None = None,
     days: str | None = None,
     off: bool | None = None,
+    user: User | None = None,
 ) -> SchedulePrefs:
-    """Change the actor's own digest time, days or on/off; audited."""
+    """Change a person's digest time, days or on/off (the actor's own by default); audited.
+
+    Whether the actor may change `user`'s is the caller's check (preferences.whose).
+    """
+    user = user or ctx.actor
     if minute is not None and not 0 <= minute < 24 * 60:
         raise Invalid("usage.digest")
     if days is not None and days not in DIGEST_DAYS:
         raise Invalid("usage.digest")
-    prefs = ctx.session.get(SchedulePrefs, ctx.actor.id)
+    prefs = ctx.session.get(SchedulePrefs, user.id)
     if prefs is not None:
         # The audited "before" is what this change replaces, not what an earlier read saw.
         lock_for_update(ctx.session, prefs)
     before = audit.snapshot(prefs) if prefs is not None else None
     if prefs is None:
         prefs = SchedulePrefs(
-            user_id=ctx.actor.id, digest_minute=None, digest_days="weekdays", digest_off=False
+            user_id=user.id, digest_minute=None, digest_days="weekdays", digest_off=False
         )
         ctx.session.add(prefs)
     if minute is not None:

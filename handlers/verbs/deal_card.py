@@ -30,7 +30,7 @@ def deal(req: Request) -> Reply:
     fields = [
         Field(t("field.customer"), f"#{card.customer.id} {card.customer.name}"),
         Field(t("field.owner"), card.owner.name),
-        Field(t("field.amount"), fmt.money(d.amount, d.currency)),
+        Field(t("field.amount"), fmt.money(d.amount, d.currency, t)),
         *(
             [Field(t("field.product"), f"{d.product.name} × {d.quantity or 1}")]
             if d.product is not None

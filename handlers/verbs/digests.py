@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 
 from crm_core.errors import Invalid
+from crm_core.models import User
 from crm_core.services import digests as svc
+from crm_core.services.preferences import whose
 from crm_core.settings import Settings, parse_clock, parse_hours, parse_stalled_days
 from crm_core.text import to_simplified
 from handlers.args import Arg, Kind
 from handlers.notifications import digest_reply
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
+from handlers.verbs.settings import settings_reply
 
 _AT = re.compile(r"^(?:at\s+|在\s*)?(\d{1,2})(?:[:：.](\d{2}))?\s*(am|pm|点|點)?(?:半)?$", re.I)
+_OTHER = re.compile(r"^@([^\s@]+)\s*(.*)$", re.S)
 _OFF = {"off", "stop", "关闭", "关", "停止", "不要"}
 _ON = {"on", "start", "开启", "开", "打开"}
 _WEEKDAYS = {"weekdays", "workdays", "工作日"}
@@ -51,19 +55,34 @@ def digest(req: Request) -> Reply:
     t, ctx = req.t, req.ctx
     arg = to_simplified(req.args.strip()).lower()
     stalled, (work_start, work_end), _ = _config(ctx.config)
+    other = _OTHER.match(req.args.strip())
+    if other is not None:
+        # `digest @wei off`: an admin sets someone else's, and sees their settings after.
+        user = whose(ctx, other.group(1))
+        if user.id != ctx.actor.id:
+            _set(req, to_simplified(other.group(2)).lower(), (work_start, work_end), user)
+            return settings_reply(req, user)
+        arg = to_simplified(other.group(2)).lower()
     if not arg:
         built = svc.build_digest(ctx, stalled)
         return digest_reply(t, built, ctx.tz)
+    return _set(req, arg, (work_start, work_end))
+
+
+def _set(req: Request, arg: str, hours: tuple[int, int], user: User | None = None) -> Reply:
+    """Change the digest setting `arg` names, for `user` (the actor by default)."""
+    t, ctx = req.t, req.ctx
+    work_start, work_end = hours
     if arg in _OFF:
-        svc.set_digest(ctx, off=True)
+        svc.set_digest(ctx, off=True, user=user)
         return Reply(text=t("digest.off"), buttons=[Button.run(t("button.digest_on"), "digest on")])
     if arg in _ON:
-        prefs = svc.set_digest(ctx, off=False)
+        prefs = svc.set_digest(ctx, off=False, user=user)
         default = _config(ctx.config)[2]
         return Reply(text=t("digest.on", time=_clock_text(prefs.digest_minute, default)))
     if arg in _WEEKDAYS or arg in _DAILY:
         days = "weekdays" if arg in _WEEKDAYS else "daily"
-        svc.set_digest(ctx, days=days, off=False)
+        svc.set_digest(ctx, days=days, off=False, user=user)
         return Reply(text=t(f"digest.days_{days}"))
     minute = _minute(arg)
     if minute is None:
@@ -74,7 +93,7 @@ def digest(req: Request) -> Reply:
             start=_clock_text(work_start),
             end=_clock_text(work_end),
         )
-    svc.set_digest(ctx, minute=minute, off=False)
+    svc.set_digest(ctx, minute=minute, off=False, user=user)
     return Reply(text=t("digest.at", time=_clock_text(minute)))
 
 
@@ -91,6 +110,7 @@ VERBS = [
         "digest",
         digest,
         args=(
+            Arg("user", Kind.user, optional=True),
             Arg(
                 "setting",
                 Kind.clock,
@@ -106,6 +126,7 @@ VERBS = [
             "digest daily",
             "摘要 8:30",
             "摘要 关闭",
+            "digest @alice off",
         ),
         writes=True,
         aliases=("摘要", "日报"),

@@ -12,21 +12,28 @@ from handlers.reply import Button, Field, Reply, Section
 
 def _local_name(verb: Verb, t: Translator) -> str:
     """The verb as a user of this locale types it (its first Chinese alias for zh)."""
-    if t.locale == "zh":
-        return next(iter(verb.chinese), verb.name)
-    return verb.name
+    return verb.local_name(t)
 
 
 def _other_forms(verb: Verb, t: Translator) -> list[str]:
-    """The verb's other names worth showing in the list: every Chinese alias, and for a
-    Chinese reader the English name too."""
+    """The verb's other names worth showing in the list: every Chinese alias (in the reader's
+    script), and for a Chinese reader the English name too."""
     local = _local_name(verb, t)
-    return [f for f in (verb.name, *verb.chinese) if f != local]
+    forms = dict.fromkeys(t.command(f) for f in (verb.name, *verb.chinese))
+    return [f for f in forms if f != local]
+
+
+def _examples(verb: Verb, t: Translator) -> list[str]:
+    """The examples, Chinese ones first (in the reader's script) for a Chinese reader."""
+    if not t.chinese:
+        return list(verb.examples)
+    chinese = [t.command(e) for e in verb.examples if not e.isascii()]
+    return chinese + [e for e in verb.examples if e.isascii()]
 
 
 def _arg_line(arg: Arg, t: Translator) -> str:
     """`<customer>: a name, the start of it, or #12 (optional)`."""
-    line = f"{arg.placeholder}: {t(f'arg.{arg.kind.value}')}"
+    line = f"{arg.slot(t)}: {t(f'arg.{arg.kind.value}')}"
     return f"{line} {t('help.optional')}" if arg.optional else line
 
 
@@ -39,22 +46,26 @@ def help_(req: Request) -> Reply:
         )
         if verb is None:
             raise Invalid("help.unknown", word=req.args)
-        fields = [Field(t("help.usage"), verb.usage)]
+        fields = [Field(t("help.usage"), verb.usage_for(t))]
+        if t.chinese:
+            # The English line too: both are read, and examples often mix them.
+            fields.append(Field(t("help.usage_en"), verb.usage))
         if verb.aliases:
-            fields.append(Field(t("help.aliases"), ", ".join(verb.aliases)))
+            aliases = dict.fromkeys(t.command(a) for a in verb.aliases)
+            fields.append(Field(t("help.aliases"), ", ".join(aliases)))
         sections = [Section(t("help.arguments"), [_arg_line(a, t) for a in verb.args])]
         return Reply(
-            title=verb.name,
+            title=_local_name(verb, t),
             text=t(verb.about_key),
             fields=fields,
             sections=sections if verb.args else [],
-            items=list(verb.examples),
+            items=_examples(verb, t),
         )
     items = []
     for v in req.registry:
         others = _other_forms(v, t)
         also = f" ({' / '.join(others)})" if others else ""
-        items.append(f"{_local_name(v, t)}{also}: {v.usage} — {t(v.help_key)}")
+        items.append(f"{_local_name(v, t)}{also}: {v.usage_for(t)} — {t(v.help_key)}")
     return Reply(
         title=t("help.title"),
         text=t("help.intro"),
@@ -78,7 +89,7 @@ def whoami(req: Request) -> Reply:
             Field(t("field.team"), team.name if team else "—"),
             Field(t("field.email"), me.email or "—"),
             Field(t("field.timezone"), me.timezone),
-            Field(t("field.locale"), me.locale),
+            Field(t("field.locale"), me.locale + (" (auto)" if me.locale_auto else "")),
             Field(t("field.platform"), req.command.platform),
             Field(
                 t("field.linked"),

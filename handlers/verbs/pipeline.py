@@ -28,8 +28,8 @@ def pipeline(req: Request) -> Reply:
             stage=fmt.stage(t, row.stage.name),
             probability=f"{row.stage.probability * 100:.0f}",
             count=row.count,
-            total=fmt.money(row.total, row.currency),
-            weighted=fmt.money(row.weighted, row.currency),
+            total=fmt.money(row.total, row.currency, t),
+            weighted=fmt.money(row.weighted, row.currency, t),
         )
 
     items: list[str] = []
@@ -41,8 +41,8 @@ def pipeline(req: Request) -> Reply:
         ((currency, (count, total, weighted)),) = report.totals.items()
         fields = [
             Field(t("pipeline.open_deals"), str(count)),
-            Field(t("pipeline.total"), fmt.money(total, currency)),
-            Field(t("pipeline.weighted"), fmt.money(weighted, currency)),
+            Field(t("pipeline.total"), fmt.money(total, currency, t)),
+            Field(t("pipeline.weighted"), fmt.money(weighted, currency, t)),
         ]
     else:
         # Amounts in different currencies are never added up: one summary and section each.
@@ -50,8 +50,8 @@ def pipeline(req: Request) -> Reply:
             summary = t(
                 "pipeline.summary",
                 count=count,
-                total=fmt.money(total, currency),
-                weighted=fmt.money(weighted, currency),
+                total=fmt.money(total, currency, t),
+                weighted=fmt.money(weighted, currency, t),
             )
             fields.append(Field(currency, summary))
             rows = [row_text(r) for r in report.rows if r.currency == currency and r.count]

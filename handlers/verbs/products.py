@@ -21,7 +21,7 @@ def products(req: Request) -> Reply:
         title=t("products.title", count=len(found)),
         items=[
             " · ".join(
-                part for part in (p.name, p.family or "", fmt.money(p.price, p.currency)) if part
+                part for part in (p.name, p.family or "", fmt.money(p.price, p.currency, t)) if part
             )
             for p in found
         ],

@@ -252,7 +252,7 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
         if quota is None:
             return ""
         return " · " + t(
-            "report.quota_attained", quota=fmt.money(quota, rep.currency), attained=pct(share)
+            "report.quota_attained", quota=fmt.money(quota, rep.currency, t), attained=pct(share)
         )
 
     items = [
@@ -262,7 +262,7 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
             won=r.won,
             lost=r.lost,
             rate=pct(r.win_rate),
-            value=fmt.money(r.won_value, rep.currency),
+            value=fmt.money(r.won_value, rep.currency, t),
         )
         + quota_text(r.quota, r.attainment)
         for r in rep.rows
@@ -272,10 +272,10 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
         Field(t("report.won"), str(total.won)),
         Field(t("report.lost"), str(total.lost)),
         Field(t("report.win_rate"), pct(total.win_rate)),
-        Field(t("report.won_value"), fmt.money(total.won_value, rep.currency)),
+        Field(t("report.won_value"), fmt.money(total.won_value, rep.currency, t)),
     ]
     if total.quota is not None:
-        fields.append(Field(t("report.quota"), fmt.money(total.quota, rep.currency)))
+        fields.append(Field(t("report.quota"), fmt.money(total.quota, rep.currency, t)))
         fields.append(Field(t("report.attainment"), pct(total.attainment)))
     text = _others(req, rep.other_currencies, "report win rate")
     if not total.won and not total.lost:
@@ -306,7 +306,7 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
                     "report.funnel_last",
                     stage=name,
                     reached=row.reached,
-                    value=fmt.money(row.reached_value, rep.currency),
+                    value=fmt.money(row.reached_value, rep.currency, t),
                 )
             )
         else:
@@ -315,7 +315,7 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
                     "report.funnel_row",
                     stage=name,
                     reached=row.reached,
-                    value=fmt.money(row.reached_value, rep.currency),
+                    value=fmt.money(row.reached_value, rep.currency, t),
                     advanced=row.advanced,
                     conversion=pct(row.conversion),
                     drop=pct(row.drop_off),
@@ -478,24 +478,24 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
             "report.forecast_row",
             month=r.month,
             open=r.open,
-            amount=fmt.money(r.amount, cur),
-            weighted=fmt.money(r.weighted, cur),
-            closed=fmt.money(r.closed, cur),
-            commit=fmt.money(r.commit, cur),
-            best_case=fmt.money(r.best_case, cur),
+            amount=fmt.money(r.amount, cur, t),
+            weighted=fmt.money(r.weighted, cur, t),
+            closed=fmt.money(r.closed, cur, t),
+            commit=fmt.money(r.commit, cur, t),
+            best_case=fmt.money(r.best_case, cur, t),
         )
         for r in rep.rows
     ]
     total = rep.total
     fields = [
-        Field(t("forecast.closed"), fmt.money(total.closed, cur)),
-        Field(t("forecast.commit"), fmt.money(total.commit, cur)),
-        Field(t("forecast.best_case"), fmt.money(total.best_case, cur)),
-        Field(t("forecast.pipeline"), fmt.money(total.pipeline, cur)),
-        Field(t("forecast.weighted"), fmt.money(total.weighted, cur)),
+        Field(t("forecast.closed"), fmt.money(total.closed, cur, t)),
+        Field(t("forecast.commit"), fmt.money(total.commit, cur, t)),
+        Field(t("forecast.best_case"), fmt.money(total.best_case, cur, t)),
+        Field(t("forecast.pipeline"), fmt.money(total.pipeline, cur, t)),
+        Field(t("forecast.weighted"), fmt.money(total.weighted, cur, t)),
     ]
     if rep.quota is not None:
-        fields.append(Field(t("report.quota"), fmt.money(rep.quota, cur)))
+        fields.append(Field(t("report.quota"), fmt.money(rep.quota, cur, t)))
         fields.append(Field(t("forecast.attainment"), pct(rep.attainment)))
     sections = []
     if rep.overdue_count:
@@ -504,7 +504,7 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
                 (
                     f"#{d.id} {d.title}",
                     d.customer,
-                    fmt.money(d.amount, cur),
+                    fmt.money(d.amount, cur, t),
                     t("deal.closes", date=fmt.day(d.expected_close)),
                 )
             )
@@ -517,7 +517,7 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
                 t(
                     "forecast.overdue",
                     count=rep.overdue_count,
-                    amount=fmt.money(rep.overdue_amount, cur),
+                    amount=fmt.money(rep.overdue_amount, cur, t),
                 ),
                 lines,
             )
@@ -603,7 +603,7 @@ def quota(req: Request) -> Reply:
             "quota.set",
             user=user.name,
             period=period.label,
-            amount=fmt.money(saved.amount, saved.currency),
+            amount=fmt.money(saved.amount, saved.currency, t),
         )
     )
 

@@ -266,7 +266,7 @@ def test_serve_without_a_platform_serves_health_and_metrics_and_says_so(
         first = proc.stdout.readline()
         m = re.match(r"crmbot serve on http://127\.0\.0\.1:(\d+): /healthz, /metrics; ", first)
         assert m, first
-        assert "running scheduler, indexer; no chat platform" in first
+        assert "running api, scheduler, indexer; no chat platform" in first
         assert "SLACK_BOT_TOKEN" in first and "TELEGRAM_BOT_TOKEN" in first
         base = f"http://127.0.0.1:{m.group(1)}"
         with urllib.request.urlopen(f"{base}/healthz", timeout=30) as resp:
@@ -278,6 +278,53 @@ def test_serve_without_a_platform_serves_health_and_metrics_and_says_so(
     finally:
         timer.cancel()
         proc.kill()
+
+
+def test_serve_without_a_platform_serves_health_and_the_api(
+    ready: CliRunner, data_dir: Path
+) -> None:
+    """No platform token: the installed `crmbot serve` says what it serves and answers
+    /healthz and /api/v1 to a personal token, then stops on SIGTERM."""
+    import signal
+    import socket
+    import urllib.request
+
+    token = invoke(ready, "token", "create", "--as", "alice").output.splitlines()[0]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env.update(CRMBOT_DATA_DIR=str(data_dir), CRMBOT_HTTP_HOST="127.0.0.1")
+    env["CRMBOT_HTTP_PORT"] = str(port)
+    proc = subprocess.Popen(
+        [_crmbot(), "serve"],
+        env=env,
+        cwd=data_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, "serve exited"
+                time.sleep(0.1)
+        request = urllib.request.Request(
+            f"{base}/api/v1/customers", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert json.loads(resp.read()) == {"items": [], "next": None}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "running api, scheduler, indexer" in out
+    assert token not in out + err
 
 
 def test_serve_slack_http_without_signing_secret_is_refused(

@@ -248,3 +248,14 @@ def test_tickets_json_has_the_issues_shape(cli: CliRunner, data_dir: Path) -> No
     assert report(cli, "tickets", "--as", "dave")["total"]["opened"] == 0  # type: ignore[index]
     refused = invoke(cli, "report", "tickets", "--by", "region", "--as", "bob")
     assert refused.exit_code != 0 and "assignee, team or priority" in refused.output
+
+
+def test_json_does_not_follow_the_language(cli: CliRunner, data_dir: Path) -> None:
+    """A report's JSON is the same figures whatever language its reader chose (issue 17)."""
+    _loaded(cli, data_dir)
+    args = ("forecast", "--from", "2026-10-01", "--to", "2026-12-31", "--as", "admin")
+    before = report(cli, *args)
+    changed = invoke(cli, "run", "--as", "admin", "language zh-Hant")
+    assert changed.exit_code == 0, changed.output
+    assert "繁體中文" in changed.output
+    assert report(cli, *args) == before

@@ -33,9 +33,10 @@ class Recorder:
         self.events.append("stop")
 
 
-def test_no_platform_token_still_plans_the_scheduler_and_indexer(crm_app: App) -> None:
-    """With no platform token, serve runs its HTTP server, the scheduler and the indexer."""
-    assert plan(crm_app) == ["scheduler", "indexer"]
+def test_no_platform_token_still_plans_the_api_scheduler_and_indexer(crm_app: App) -> None:
+    """With no platform token, serve runs its HTTP server (with the REST API), the scheduler
+    and the indexer."""
+    assert plan(crm_app) == ["api", "scheduler", "indexer"]
 
 
 async def test_no_platform_token_serves_health_and_metrics_and_says_so(crm_app: App) -> None:
@@ -45,10 +46,10 @@ async def test_no_platform_token_serves_health_and_metrics_and_says_so(crm_app: 
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_until(crm_app, (), stop, on_ready=ready.set_result))
     runtime = await asyncio.wait_for(ready, 30)
-    assert runtime.serving == ["scheduler", "indexer"]
+    assert runtime.serving == ["api", "scheduler", "indexer"]
     assert describe(runtime, runtime.serving) == (
         f"crmbot serve on http://127.0.0.1:{runtime.port}: /healthz, /metrics; running "
-        "scheduler, indexer; no chat platform "
+        "api, scheduler, indexer; no chat platform "
         "(set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)."
     )
     async with aiohttp.ClientSession() as http:

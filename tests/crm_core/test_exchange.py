@@ -500,7 +500,15 @@ def test_digest_settings_and_reminder_origin_survive_a_round_trip(
     with unit_of_work(session_factory) as session:
         users = {u.external_id: u.id for u in session.scalars(select(User))}
         session.add(SchedulePrefs(user_id=users["alice"], digest_minute=7 * 60 + 15))
-        session.add(SchedulePrefs(user_id=users["bob"], digest_days="daily", digest_off=True))
+        session.add(
+            SchedulePrefs(
+                user_id=users["bob"],
+                digest_days="daily",
+                digest_off=True,
+                quiet_start=20 * 60,
+                quiet_end=8 * 60,
+            )
+        )
         first = Reminder(
             owner_id=users["alice"],
             created_by_id=users["bob"],
@@ -524,7 +532,9 @@ def test_digest_settings_and_reminder_origin_survive_a_round_trip(
         )
     exported = run_export(session_factory)
     assert '"digest": {"at": "07:15", "days": "weekdays", "off": false}' in exported
-    assert '"digest": {"at": null, "days": "daily", "off": true}' in exported
+    assert (
+        '"digest": {"at": null, "days": "daily", "off": true, "quiet": "20:00-08:00"}' in exported
+    )
     assert exported.count('"created_by": "bob"') == 2
     assert exported.count(f'"series": "reminder-{first.id}"') == 2
 
@@ -547,6 +557,8 @@ def test_digest_settings_are_checked_and_updated(session_factory: Factory) -> No
     run_import(session_factory, lines(SAMPLE))
     error = import_error(session_factory, lines([{**SAMPLE[1], "digest": {"at": "25:00"}}]))
     assert error.errors == [(1, "user 'alice': digest.at: '25:00' is not a time of day like 08:30")]
+    error = import_error(session_factory, lines([{**SAMPLE[1], "digest": {"quiet": "8:00-8:00"}}]))
+    assert "is not quiet hours like 20:00-08:00" in error.errors[0][1]
     report = run_import(session_factory, lines([{**SAMPLE[1], "digest": {"at": "06:45"}}]))
     assert report.updated["user"] == 1
     with session_factory() as session:

@@ -42,7 +42,7 @@ def verb(name: str) -> Verb:
         ("move", "move <deal> [to <stage>][: <reason>]"),
         ("remind", "remind me|@<user> <when> <what>"),
         ("snooze", "snooze #<reminder number> [<when>]"),
-        ("digest", "digest [off|on|weekdays|daily|at <hh:mm>]"),
+        ("digest", "digest [@<user>] [off|on|weekdays|daily|at <hh:mm>]"),
         ("customers", "customers [page <N>]"),
         ("pipeline", "pipeline"),
     ],

@@ -36,6 +36,9 @@ SCRIPT = [
     ("feedback", 'feedback Acme: nps 9, "fast fix"'),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
+    ("timezone", "timezone Asia/Taipei"),
+    ("quiet", "quiet 20:00-08:00"),
+    ("language", "language zh-Hant"),
 ]
 
 
@@ -43,6 +46,8 @@ SCRIPT = [
 AUDITED_ELSEWHERE = {
     "link": "tests/handlers/test_links.py",
     "link code": "tests/handlers/test_link_codes.py",
+    "webhook add": "tests/handlers/test_webhooks.py",
+    "webhook remove": "tests/handlers/test_webhooks.py",
     # A manager's verb, and one whose command names an audit entry made earlier.
     "delete deal": "tests/handlers/test_deal_edit.py",
     "undo deal edit": "tests/handlers/test_deal_edit.py",
@@ -117,6 +122,7 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "tickets",
         "tickets mine",
         "tickets breaching",
+        "settings",
         "fields",
     ):
         assert testbot("alice", line).status != "error", line

@@ -102,7 +102,8 @@ def test_deal_card_in_chinese(testbot: TestBot) -> None:
     assert card.status == "ok", card.text
     fields = {f.label: f.value for f in card.fields}
     assert fields["客户"] == "#1 华东物流"
-    assert fields["金额"] == "500,000 CNY"
+    # Yuan in 万, as Chinese readers say it (issue 17).
+    assert fields["金额"] == "50万元"
     assert fields["阶段"].endswith("已 0 天")
     assert [b.label for b in card.buttons] == ["推进", "修改", "记录", "提醒"]
     assert testbot("wei", "查看商机 仓储系统").title == "#1 仓储系统"

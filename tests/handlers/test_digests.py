@@ -263,3 +263,17 @@ def test_digest_defaults_come_from_the_configured_settings(testbot: TestBot) -> 
     assert "08:30" in testbot("alice", "digest on").text
     testbot.dispatcher.settings = Settings(_env_file=None, digest_time="07:45")
     assert "07:45" in testbot("carol", "digest on").text
+
+
+async def test_digest_waits_for_personal_quiet_hours(
+    testbot: TestBot, crm_app: App, clock: FakeClock
+) -> None:
+    """`quiet 08:00-10:00`: the 08:30 digest is not sent then, and goes once they end."""
+    notifier = FakeNotifier()
+    jobs = scheduler_component(crm_app, [notifier], clock=clock).jobs
+    testbot("alice", "quiet 08:00-10:00")
+    clock.now = datetime(2026, 11, 25, 8, 45, tzinfo=UTC)
+    sent = (await jobs.digests.run_once()).sent
+    assert testbot.users["alice"] not in sent and testbot.users["carol"] in sent
+    clock.now = datetime(2026, 11, 25, 10, 1, tzinfo=UTC)
+    assert (await jobs.digests.run_once()).sent == [testbot.users["alice"]]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import handlers.verbs
+from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 from handlers.reply import Reply
 from handlers.verbs import all_verbs, default_registry
@@ -137,8 +138,15 @@ HELP_ORDER = [
     "snooze",
     "cancel",
     "digest",
+    "settings",
+    "language",
+    "timezone",
+    "quiet",
     "link",
     "link code",
+    "webhooks",
+    "webhook add",
+    "webhook remove",
     "help",
     "whoami",
 ]
@@ -192,16 +200,34 @@ def test_a_verb_module_without_order_is_refused(extra_verbs: Path) -> None:
         all_verbs()
 
 
-@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize("locale", ["en", "zh", "zh-Hant"])
 def test_help_lists_every_chinese_alias(testbot: TestBot, locale: str) -> None:
-    """Each line of help names the verb, every Chinese alias and the usage built from its args."""
+    """Each line of help names the verb, every Chinese alias (in the reader's script) and the
+    usage built from its args, with Chinese placeholders for a Chinese reader."""
     testbot.add_user("reader", locale=locale)
     reply = testbot("reader", "help")
+    t = Translator(locale)
     for verb, item in zip(all_verbs(), reply.items, strict=True):
         assert verb.chinese, verb.name
         for form in (verb.name, *verb.chinese):
-            assert form in item, (form, item)
-        assert verb.usage in item
+            assert t.command(form) in item, (form, item)
+        assert verb.usage_for(t) in item
+    if locale != "en":
+        new_deal = next(i for i in reply.items if i.startswith(t.command("新商机")))
+        assert "<客户>" in new_deal or "<客戶>" in new_deal
+        assert "<customer>" not in new_deal
+
+
+def test_help_page_in_chinese(testbot: TestBot) -> None:
+    """help X for a Chinese reader: the Chinese usage line, the English one, Chinese examples."""
+    testbot.add_user("wei", locale="zh")
+    page = testbot("wei", "帮助 新商机")
+    assert page.title == "新商机"
+    usage = {f.label: f.value for f in page.fields}
+    assert usage["用法"].startswith("新商机 <客户>: <标题> [<金额> [币种]]")
+    assert usage["英文用法"].startswith("new deal <customer>: <title>")
+    assert page.items[0] == "新商机 华东物流：仓储系统 50万 元 预计成交 2026-12-31"
+    assert page.sections[0].lines[0].startswith("<客户>: 名称")
 
 
 def test_help_page_explains_each_argument(testbot: TestBot) -> None:
@@ -218,3 +244,19 @@ def test_help_page_explains_each_argument(testbot: TestBot) -> None:
     assert page.sections[0].title == "参数"
     assert any("（可选）" in line for line in page.sections[0].lines)
     assert testbot("alice", "help whoami").sections == []
+
+
+def test_chinese_usage_words_are_typed_as_shown(testbot: TestBot) -> None:
+    """The choices a Chinese usage line shows (电话, 关闭, …) are words the verb reads."""
+    testbot.add_user("wei", locale="zh")
+    page = testbot("wei", "帮助 记录")
+    usage = {f.label: f.value for f in page.fields}["用法"]
+    assert usage.startswith("记录 [电话|会议|拜访|邮件|聊天|备注] <客户>")
+    testbot("wei", "新客户 华东物流")
+    for word in ("电话", "会议", "拜访", "邮件", "聊天", "备注"):
+        assert testbot("wei", f"记录 {word} 华东物流：试用").status == "ok", word
+    digest = {f.label: f.value for f in testbot("wei", "帮助 摘要").fields}["用法"]
+    assert digest.startswith("摘要 [@<用户>] [关闭|开启|工作日|每天|")
+    for word in ("关闭", "开启", "工作日", "每天"):
+        assert testbot("wei", f"摘要 {word}").status == "ok", word
+    assert testbot("wei", "免打扰 关闭").status == "ok"

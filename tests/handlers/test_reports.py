@@ -49,8 +49,8 @@ def test_chinese_report_with_group_and_period(bot: TestBot) -> None:
     assert reply.title == "赢单率 · 全部商机 · 按团队 · 2026-Q4 · USD"
     # Q4: East won d3 d4, lost d5; West won d6, lost d7.
     assert reply.items == [
-        "East：赢单 2 · 丢单 1 · 66.7% · 赢单金额 5,000 USD",
-        "West：赢单 1 · 丢单 1 · 50.0% · 赢单金额 5,000 USD",
+        "East：赢单 2 · 丢单 1 · 66.7% · 赢单金额 US$5,000",
+        "West：赢单 1 · 丢单 1 · 50.0% · 赢单金额 US$5,000",
     ]
     assert bot("wei", "赢单率 按产品").items[0].startswith("Gadget：赢单 2")
     funnel = bot("wei", "漏斗")

@@ -71,7 +71,8 @@ def test_chinese_errors_name_stages_in_chinese(testbot: TestBot) -> None:
     unknown = testbot("wei", "新商机 华东物流：X 12k 阶段 香蕉")
     assert "线索" in unknown.text and "lead" not in unknown.text
     help_reply = testbot("wei", "帮助")
-    assert help_reply.items[0].startswith("客户 (customer): customer <customer>")
+    # Usage lines in the reader's words (issue 17): the Chinese verb and placeholders.
+    assert help_reply.items[0].startswith("客户 (customer): 客户 <客户>")
     assert "记录" in [b.label for b in help_reply.buttons]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crm_core.db import unit_of_work
 from crm_core.models import AuditEntry, ProcessedDelivery, Reminder, ReminderStatus
+from crm_core.text import simplified_only
 from handlers.notify import DeliveryFailed
 from schedules.reminders import ReminderDispatcher
 from schedules.runner import SchedulerComponent, housekeeping
@@ -248,3 +249,51 @@ def test_housekeeping_forgets_deliveries_older_than_two_days(
             )
     assert housekeeping(testbot.session_factory, clock) == 1
     assert testbot.query(select(ProcessedDelivery.delivery_id)) == ["d1"]
+
+
+async def test_personal_quiet_hours_hold_untimed_reminders_until_they_end(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """`quiet 07:00-10:00`: an untimed reminder due at 08:00 waits for 10:00; a timed one goes."""
+    assert testbot("alice", "quiet 07:00-10:00").status == "ok"
+    morning = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    timed = _add(testbot, "alice", morning, explicit=True)
+    untimed = _add(testbot, "alice", morning, explicit=False)
+    other = _add(testbot, "carol", morning, explicit=False)
+    clock.now = morning
+    stats = await sched.jobs.reminders.run_once()
+    assert sorted(stats.ids) == sorted([timed, other]) and stats.held == 1
+    held = testbot.query(select(Reminder).where(Reminder.id == untimed))[0]
+    assert held.next_attempt_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert held.attempts == 0
+    clock.now = datetime(2026, 11, 24, 10, 0, 5, tzinfo=UTC)
+    assert (await sched.jobs.reminders.run_once()).ids == [untimed]
+
+
+async def test_quiet_hours_over_midnight_in_the_persons_zone(
+    testbot: TestBot, sched: SchedulerComponent, clock: FakeClock
+) -> None:
+    """20:00-08:00 in Taipei spans midnight; the held reminder goes at 08:00 Taipei the next day
+    (the working day there has begun too)."""
+    testbot("alice", "timezone Asia/Taipei")
+    testbot("alice", "quiet 18:00-09:00")
+    evening = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # 18:30 in Taipei
+    untimed = _add(testbot, "alice", evening, explicit=False)
+    clock.now = evening
+    assert (await sched.jobs.reminders.run_once()).held == 1
+    held = testbot.query(select(Reminder).where(Reminder.id == untimed))[0]
+    assert held.next_attempt_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 Taipei
+
+
+async def test_a_traditional_readers_ping_is_traditional(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A zh-TW user's reminder ping: title, buttons and repeat rule in Traditional characters."""
+    testbot.add_user("mei", locale="zh-TW", timezone="Asia/Taipei")
+    assert testbot("mei", "提醒我 每周一 上午9点 打电话给王芳").status == "ok"
+    clock.advance(days=8)
+    assert (await sched.jobs.reminders.run_once()).sent == 1
+    ping = notifier.sent[-1][1]
+    words = " ".join([ping.title or "", ping.text, *(b.label for b in ping.buttons)])
+    assert ping.title == "提醒 #1，每週一 09:00"
+    assert simplified_only(words) <= simplified_only("打电话给王芳")

@@ -1,7 +1,7 @@
 """Version tokens for the in-process name index, changed by triggers on every change it copies
 
-Revision ID: 0017_name_index
-Revises: 0016_backup_log
+Revision ID: 0019_name_index
+Revises: 0018_user_settings
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_name_index"
-down_revision = "0016_backup_log"
+revision = "0019_name_index"
+down_revision = "0018_user_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,156 @@
+"""The REST API's HTTP side: bearer tokens, rate limits, JSON in and out, status codes.
+
+Only translation: every answer comes from handlers.rest, which calls the chat verbs' services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.openapi import PREFIX, ROUTES, Route, document
+from bot.api.ratelimit import RateLimiter
+from handlers.rest import ApiError, Call, Caller, RestApi
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "too_large": 413,
+    "invalid": 422,
+    "rate_limited": 429,
+    "internal": 500,
+}
+# Bodies are small records; a note is at most 20,000 characters.
+MAX_BODY = 256 * 1024
+API_KEY: web.AppKey[RestApi] = web.AppKey("rest_api", RestApi)
+LIMITER_KEY: web.AppKey[RateLimiter] = web.AppKey("rate_limiter", RateLimiter)
+
+
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> web.Response:
+    """The one error shape, with the status its code stands for."""
+    return web.json_response(error.body(), status=STATUS[error.code], headers=headers)
+
+
+@web.middleware
+async def error_shape(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Routing refusals (unknown path, wrong method, huge body) in the API's error shape."""
+    api = request.app[API_KEY]
+    try:
+        return await handler(request)
+    except web.HTTPMethodNotAllowed as exc:
+        return error_response(
+            api.refusal("method_not_allowed", "api.method_not_allowed", method=exc.method),
+            headers={"Allow": ", ".join(sorted(exc.allowed_methods))},
+        )
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(api.refusal("too_large", "api.too_large", limit=MAX_BODY))
+    except web.HTTPNotFound:
+        return error_response(api.refusal("not_found", "api.no_route"))
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _record_id(request: web.Request, api: RestApi) -> int | None:
+    raw = request.match_info.get("id")
+    if raw is None:
+        return None
+    # The route admits digits only; a number no record can have is simply not found.
+    number = int(raw)
+    if not 1 <= number <= 2**63 - 1:
+        raise api.refusal("not_found", "api.no_record", id=raw[:20])
+    return number
+
+
+async def _body(request: web.Request, api: RestApi) -> Any:
+    if not request.can_read_body:
+        return None
+    raw = await request.read()
+    if not raw:
+        return None
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        # NaN and Infinity are not JSON; Python would take them.
+        return json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise api.refusal("invalid", "api.body_not_json") from None
+
+
+def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        api = request.app[API_KEY]
+        try:
+            token = _bearer(request)
+            caller: Caller | None = (
+                await asyncio.to_thread(api.authenticate, token) if token else None
+            )
+            if caller is None:
+                raise api.refusal("unauthorized", "api.unauthorized")
+            wait = request.app[LIMITER_KEY].take(caller.token_id)
+            if wait:
+                seconds = RateLimiter.retry_after(wait)
+                return error_response(
+                    api.refusal("rate_limited", "api.rate_limited", seconds=seconds),
+                    headers={"Retry-After": str(seconds)},
+                )
+            call = Call(
+                record_id=_record_id(request, api),
+                query=dict(request.query),
+                body=await _body(request, api) if route.body else None,
+            )
+            answer = await asyncio.to_thread(api.run, caller, route.operation, call)
+        except ApiError as exc:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else None
+            return error_response(exc, headers)
+        except Exception:
+            ref = secrets.token_hex(4)
+            # The operation only: paths, queries and bodies may hold customer data or tokens.
+            log.exception("api call failed (ref %s, %s)", ref, route.operation)
+            return error_response(api.refusal("internal", "error.internal", ref=ref))
+        return web.json_response(answer.body, status=201 if answer.created else 200)
+
+    return handle
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI_KEY])
+
+
+OPENAPI_KEY: web.AppKey[dict[str, Any]] = web.AppKey("openapi", dict)
+
+
+def api_app(api: RestApi, limiter: RateLimiter) -> web.Application:
+    """The /api/v1 sub-application: every route of the OpenAPI document, and the document."""
+    sub = web.Application(middlewares=[error_shape], client_max_size=MAX_BODY)
+    sub[API_KEY] = api
+    sub[LIMITER_KEY] = limiter
+    sub[OPENAPI_KEY] = document()
+    sub.router.add_get("/openapi.json", _openapi)
+    for route in ROUTES:
+        # Digits only: `/customers/abc` is no route (404), never a 500 from int().
+        path = route.path.replace("{id}", r"{id:\d{1,19}}")
+        sub.router.add_route(route.method, path, _handler(route))
+    return sub
+
+
+def mount(web_app: web.Application, api: RestApi, limiter: RateLimiter) -> None:
+    """Add /api/v1 to the shared HTTP server."""
+    web_app.add_subapp(PREFIX, api_app(api, limiter))

@@ -1,0 +1,205 @@
+"""Outgoing webhooks: admins subscribe a URL to events; each change writes the events it owes.
+
+An event is a WebhookDelivery row written in the same transaction as the change it reports, so
+a change that is rolled back sends nothing and one that commits is never forgotten;
+schedules/webhooks.py claims and posts the rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core import audit, rules
+from crm_core.context import Ctx
+from crm_core.errors import Invalid, NotFound, PermissionDenied
+from crm_core.models import Customer, Deal, Role, User, Webhook, WebhookDelivery
+
+EVENTS = ("customer.created", "deal.created", "deal.moved", "deal.won", "deal.lost")
+MAX_URL = 500
+
+
+def _admin(ctx: Ctx) -> None:
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.webhook_admin_only")
+
+
+def check_url(url: str) -> str:
+    """An http(s) URL with a host, as a webhook is posted to."""
+    url = rules.readable("url", url.strip().strip("<>"))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+        raise Invalid("error.webhook_url_invalid", value=url[:80])
+    if any(ch.isspace() for ch in url):
+        raise Invalid("error.webhook_url_invalid", value=url[:80])
+    return url
+
+
+def check_events(names: list[str]) -> list[str]:
+    """Known event names, deduplicated, in the catalogue's order."""
+    wanted = {n.strip().lower() for n in names if n.strip()}
+    unknown = sorted(wanted - set(EVENTS))
+    if unknown or not wanted:
+        raise Invalid(
+            "error.webhook_events_invalid",
+            value=", ".join(unknown) or "-",
+            events=", ".join(EVENTS),
+        )
+    return [e for e in EVENTS if e in wanted]
+
+
+def add_webhook(ctx: Ctx, url: str, events: list[str]) -> tuple[Webhook, str]:
+    """Subscribe `url` to `events` (admins); returns the webhook and its signing secret."""
+    _admin(ctx)
+    url, chosen = check_url(url), check_events(events)
+    secret = "whsec_" + secrets.token_urlsafe(24)
+    hook = Webhook(
+        url=url,
+        events=chosen,
+        signing_secret=secret,
+        created_by_id=ctx.actor.id,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(hook)
+    audit.record(ctx.session, ctx.actor, "webhook.add", hook, None)
+    return hook, secret
+
+
+def remove_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
+    """Stop a webhook (admins): nothing more is written for it; what is owed is dropped."""
+    _admin(ctx)
+    hook = ctx.session.get(Webhook, webhook_id)
+    if hook is None or hook.removed_at is not None:
+        raise NotFound("error.webhook_not_found", id=webhook_id)
+    before = audit.snapshot(hook)
+    hook.removed_at = ctx.now()
+    for owed in ctx.session.scalars(
+        select(WebhookDelivery).where(
+            WebhookDelivery.webhook_id == hook.id, WebhookDelivery.status == "pending"
+        )
+    ):
+        owed.status = "failed"
+        owed.last_error = "webhook removed"
+    audit.record(ctx.session, ctx.actor, "webhook.remove", hook, before)
+    return hook
+
+
+@dataclass(frozen=True)
+class WebhookState:
+    """A webhook as `webhooks` lists it: what it gets and how its deliveries are going."""
+
+    id: int
+    url: str
+    events: list[str]
+    pending: int
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+def list_webhooks(ctx: Ctx) -> list[WebhookState]:
+    """Active webhooks with their delivery counts and latest failure (admins)."""
+    _admin(ctx)
+    hooks = ctx.session.scalars(
+        select(Webhook).where(Webhook.removed_at.is_(None)).order_by(Webhook.id)
+    ).all()
+    counts: dict[tuple[int, str], int] = {
+        (int(r[0]), str(r[1])): int(r[2])
+        for r in ctx.session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.webhook_id.in_([h.id for h in hooks]))
+            .group_by(WebhookDelivery.webhook_id, WebhookDelivery.status)
+        )
+    }
+    out = []
+    for h in hooks:
+        last = ctx.session.scalar(
+            select(WebhookDelivery.last_error)
+            .where(WebhookDelivery.webhook_id == h.id, WebhookDelivery.last_error.is_not(None))
+            .order_by(WebhookDelivery.id.desc())
+            .limit(1)
+        )
+        out.append(
+            WebhookState(
+                h.id,
+                h.url,
+                list(h.events),
+                counts.get((h.id, "pending"), 0),
+                counts.get((h.id, "sent"), 0),
+                counts.get((h.id, "failed"), 0),
+                last,
+            )
+        )
+    return out
+
+
+def emit(session: Session, event: str, data: dict[str, Any], *, now: datetime) -> int:
+    """Owe `event` to every active webhook that wants it; how many deliveries were written."""
+    assert event in EVENTS, event
+    hooks = session.scalars(select(Webhook).where(Webhook.removed_at.is_(None))).all()
+    written = 0
+    for hook in hooks:
+        if event not in hook.events:
+            continue
+        event_id = str(uuid.uuid4())
+        session.add(
+            WebhookDelivery(
+                webhook_id=hook.id,
+                event_id=event_id,
+                event=event,
+                payload={
+                    "id": event_id,
+                    "type": event,
+                    "created_at": now.isoformat(),
+                    "data": data,
+                },
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        written += 1
+    return written
+
+
+def _handle(session: Session, user_id: int) -> str | None:
+    user = session.get(User, user_id)
+    return user.external_id if user is not None else None
+
+
+def customer_data(session: Session, c: Customer) -> dict[str, Any]:
+    """A customer as events carry it."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "owner": _handle(session, c.owner_id),
+        "industry": c.industry,
+        "city": c.city,
+        "tags": list(c.tags or []),
+    }
+
+
+def deal_data(session: Session, d: Deal, *, from_stage: str | None = None) -> dict[str, Any]:
+    """A deal as events carry it (a move also names the stage it left)."""
+    data: dict[str, Any] = {
+        "id": d.id,
+        "customer_id": d.customer_id,
+        "customer": d.customer.name,
+        "title": d.title,
+        "amount": str(d.amount) if d.amount is not None else None,
+        "currency": d.currency,
+        "stage": d.stage,
+        "owner": _handle(session, d.owner_id),
+        "lost_reason": d.lost_reason,
+    }
+    if from_stage is not None:
+        data["from_stage"] = from_stage
+    return data

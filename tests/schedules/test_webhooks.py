@@ -1,0 +1,179 @@
+"""Outgoing webhooks delivered from the outbox to a receiver on 127.0.0.1 that fails, times
+out and recovers: signed, retried with backoff, at least once with a stable event id."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.bootstrap import App
+from bot.serve import run_until
+from crm_core.models import WebhookDelivery
+from schedules.webhooks import WebhookDispatcher, signature
+from tests.conftest import FakeClock, TestBot
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver whose answer the test sets: "ok", "fail" (HTTP 500) or "hang"."""
+
+    url: str
+    mode: str = "ok"
+    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """An HTTP server on 127.0.0.1 recording every post."""
+    state = Receiver("")
+
+    async def hook(request: web.Request) -> web.Response:
+        state.got.append((dict(request.headers), await request.read()))
+        if state.mode == "fail":
+            return web.Response(status=500, text="boom")
+        if state.mode == "hang":
+            await asyncio.sleep(3)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    state.url = f"http://127.0.0.1:{port}/hook"
+    yield state
+    await runner.cleanup()
+
+
+def _secret(text: str) -> str:
+    found = re.search(r"whsec_[A-Za-z0-9_-]+", text)
+    assert found, text
+    return found.group(0)
+
+
+def _dispatcher(testbot: TestBot, clock: FakeClock, **kw: Any) -> WebhookDispatcher:
+    return WebhookDispatcher(testbot.session_factory, clock=clock, timeout=0.5, **kw)
+
+
+async def test_fails_times_out_recovers_and_is_delivered_once_signed(
+    testbot: TestBot, clock: FakeClock, receiver: Receiver
+) -> None:
+    """Two events ride out a 500 and a timeout, then arrive signed, with the same event id."""
+    added = testbot("admin", f"webhook add {receiver.url} events deal.won, customer.created")
+    assert added.status != "error", added.text
+    secret = _secret(added.text)
+    assert testbot("alice", "new customer Acme").status != "error"
+    assert testbot("alice", "new deal Acme: Pilot 100").status != "error"
+    assert testbot("alice", "move Pilot to lost").status == "error"  # refused: no reason given
+    assert testbot("alice", "move Pilot to won").status != "error"
+    owed = testbot.rows(select(WebhookDelivery.event, WebhookDelivery.status))
+    assert sorted(owed) == [("customer.created", "pending"), ("deal.won", "pending")]
+
+    dispatcher = _dispatcher(testbot, clock)
+    receiver.mode = "fail"
+    assert (await dispatcher.run_once()).retried == 2
+    listing = testbot("admin", "webhooks")
+    assert "2 pending" in listing.items[0] and "HTTP 500" in listing.items[0]
+    assert (await dispatcher.run_once()).retried == 0  # backing off: nothing is due yet
+    assert len(receiver.got) == 2
+
+    clock.advance(seconds=31)
+    receiver.mode = "hang"
+    assert (await dispatcher.run_once()).retried == 2
+    assert "timeout" in testbot("admin", "webhooks").items[0]
+
+    clock.advance(minutes=2, seconds=1)
+    receiver.mode = "ok"
+    stats = await dispatcher.run_once()
+    assert stats.sent == 2
+    clock.advance(hours=12)
+    assert (await dispatcher.run_once()).sent == 0  # delivered: never again
+    assert "2 sent, 0 pending, 0 failed" in testbot("admin", "webhooks").items[0]
+
+    assert len(receiver.got) == 6
+    by_event: dict[str, list[tuple[dict[str, str], bytes]]] = {}
+    for headers, body in receiver.got:
+        by_event.setdefault(headers["X-Crmbot-Event-Id"], []).append((headers, body))
+        stamp = int(headers["X-Crmbot-Timestamp"])
+        expected = (
+            "sha256="
+            + hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+        )
+        assert hmac.compare_digest(headers["X-Crmbot-Signature"], expected)
+        assert headers["X-Crmbot-Signature"] == signature(secret, stamp, body)
+        payload = json.loads(body)
+        assert payload["id"] == headers["X-Crmbot-Event-Id"]
+        assert payload["type"] == headers["X-Crmbot-Event"]
+    assert sorted(len(v) for v in by_event.values()) == [3, 3]
+    events = {json.loads(v[0][1])["type"]: json.loads(v[0][1])["data"] for v in by_event.values()}
+    assert events["customer.created"]["name"] == "Acme"
+    assert events["customer.created"]["owner"] == "alice"
+    assert (events["deal.won"]["stage"], events["deal.won"]["from_stage"]) == ("won", "lead")
+    assert events["deal.won"]["amount"] == "100.00"
+
+
+async def test_gives_up_after_the_last_attempt(
+    testbot: TestBot, clock: FakeClock, receiver: Receiver
+) -> None:
+    """After every attempt fails the delivery is failed, and `webhooks` says so."""
+    testbot("admin", f"webhook add {receiver.url} events customer.created")
+    testbot("alice", "new customer Acme")
+    dispatcher = _dispatcher(testbot, clock, backoff=(timedelta(seconds=5),))
+    receiver.mode = "fail"
+    assert (await dispatcher.run_once()).retried == 1
+    clock.advance(seconds=6)
+    assert (await dispatcher.run_once()).failed == 1
+    clock.advance(hours=1)
+    assert (await dispatcher.run_once()).failed == 0
+    assert "0 sent, 0 pending, 1 failed" in testbot("admin", "webhooks").items[0]
+
+
+async def test_a_claim_is_held_by_one_worker_until_its_lease_ends(
+    testbot: TestBot, clock: FakeClock, receiver: Receiver
+) -> None:
+    """Two workers never hold one delivery; a dead worker's claim passes on after the lease."""
+    testbot("admin", f"webhook add {receiver.url} events customer.created")
+    for name in ("Acme", "Globex", "Initech"):
+        testbot("alice", f"new customer {name}")
+    first, second = _dispatcher(testbot, clock), _dispatcher(testbot, clock)
+    held = first.claim()
+    assert len(held) == 3
+    assert second.claim() == []
+    clock.advance(minutes=3)  # the first worker died holding them: the lease runs out
+    again = second.claim()
+    assert sorted(o.event_id for o in again) == sorted(o.event_id for o in held)
+    assert all(not first.mark_sent(o) for o in held)  # the old claim is gone
+    assert all(second.mark_sent(o) for o in again)
+
+
+async def test_serves_scheduler_posts_owed_events(
+    crm_app: App, testbot: TestBot, receiver: Receiver
+) -> None:
+    """`crmbot serve`'s scheduler runs the webhook job: an owed event arrives by itself."""
+    testbot("admin", f"webhook add {receiver.url} events customer.created")
+    testbot("alice", "new customer Acme")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_until(crm_app, ("scheduler",), stop))
+    try:
+        for _ in range(200):
+            if receiver.got:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert [h["X-Crmbot-Event"] for h, _ in receiver.got] == ["customer.created"]
+    assert testbot.rows(select(WebhookDelivery.status)) == [("sent",)]
