@@ -108,6 +108,8 @@ def _matching_rows(
         rows = ctx.session.execute(stmt.where(contains(key_col, qk)).limit(200)).all()
     if rows:
         return rows
+    if not ctx.spelling:
+        raise NotFound(f"error.{field}_not_found", query=query)
     keys = ctx.session.execute(stmt.with_only_columns(id_col, key_col).limit(_SCAN_LIMIT)).all()
     ids = _suggest(field, query, {k[0]: k[1] for k in keys})
     found = {r[0]: r for r in ctx.session.execute(stmt.where(id_col.in_(ids)))}
@@ -448,3 +450,10 @@ def find_user(session: Session, query: str) -> User:
     if user is None:
         raise NotFound("error.user_not_found", query=q)
     return user
+
+
+def user_by_handle(ctx: Ctx, handle: str) -> User | None:
+    """The active staff member whose handle this is exactly (any case), else None."""
+    return ctx.session.scalar(
+        select(User).where(func.lower(User.external_id) == handle.casefold(), User.active)
+    )
