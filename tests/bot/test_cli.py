@@ -584,3 +584,21 @@ def test_console_says_how_long_indexing_will_take() -> None:
     ]
     notices(Progress(0, 0, None))
     assert said[-1].startswith("The note index has caught up (in ")
+
+
+def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRunner) -> None:
+    """`run "customer X"` checks the schema revision without loading Alembic (its scripts are
+    read as text) and loads dateparser only for a phrase that needs it (start-up time)."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['run', '--as', 'alice', 'customer Acme'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, 1, None), exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'dateparser'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
