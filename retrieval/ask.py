@@ -161,7 +161,9 @@ def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
     @ruifeng.example, and English notes about a Chinese company use the same form.
     """
-    latin = sorted({w for w in words if len(w) >= 4 and w.isascii() and w.isalnum()} - _SHARED_HOSTS)
+    latin = sorted(
+        {w for w in words if len(w) >= 4 and w.isascii() and w.isalnum()} - _SHARED_HOSTS
+    )
     if not latin:
         return []
     hosts = [Contact.email.like(f"%@{w}.%") for w in latin]
@@ -172,9 +174,8 @@ def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
     ).all()
     found: set[int] = set()
     for cid, key, email in rows:
-        host = (email or "").rpartition("@")[2].split(".")[0].lower()
         # Only a name in another script needs translating; a Latin name is matched as written.
-        if host in latin and key and not key.isascii():
+        if _mail_host(email) in latin and key and not key.isascii():
             found.add(cid)
     return sorted(found)
 
@@ -186,7 +187,19 @@ def name_terms(customer: Customer | None) -> frozenset[str]:
     terms = set(tokens(customer.name))
     for v in _variants(customer.name_key or ""):
         terms |= set(tokens(v))
+    if customer.name_key and not customer.name_key.isascii():
+        # Its Latin form ("Ruifeng" for 瑞丰物流) is its name too, not a topic nobody wrote about.
+        for contact in customer.contacts:
+            host = _mail_host(contact.email)
+            if host:
+                terms |= set(tokens(host))
     return frozenset(terms)
+
+
+def _mail_host(email: str | None) -> str | None:
+    """The company part of an address ("ruifeng" in liuyang@ruifeng.example), if not shared."""
+    host = (email or "").rpartition("@")[2].split(".")[0].lower()
+    return host if len(host) >= 4 and host not in _SHARED_HOSTS else None
 
 
 def topic_terms(question: str, customer: Customer | None) -> set[str]:
