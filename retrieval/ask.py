@@ -161,8 +161,10 @@ def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
     @ruifeng.example, and English notes about a Chinese company use the same form.
     """
+    # Stop words name no company and would only widen the scan of the contacts' addresses.
     latin = sorted(
-        {w for w in words if len(w) >= 4 and w.isascii() and w.isalnum()} - _SHARED_HOSTS
+        {w for w in words if len(w) >= 4 and w.isascii() and w.isalnum() and tokens(w)}
+        - _SHARED_HOSTS
     )
     if not latin:
         return []
