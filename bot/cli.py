@@ -89,21 +89,25 @@ def _user_id(app: App, who: str) -> int:
 def main(ctx: click.Context, log_level: str | None) -> None:
     """crmbot: the CRM that lives in your team's messenger."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from crm_core.settings import Settings
 
     try:
         settings = Settings()
+    except SettingsError as exc:
+        # A NAME_FILE that cannot be read, or NAME and NAME_FILE both set (never the secret).
+        _fail(f"Configuration error: {exc}. See .env.example.")
+        raise
     except ValidationError as exc:
         problems = "; ".join(
             f"CRMBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         _fail(f"Configuration error: {problems}. See .env.example.")
         raise
-    logging.basicConfig(
-        level=(log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure
+
+    configure(log_level or settings.log_level, settings.log_format, settings.secret_values())
     # Alembic announces its context on every start; only its warnings matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
@@ -253,15 +257,19 @@ def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> N
 @click.pass_obj
 def serve(settings: Settings, only: tuple[str, ...]) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
-    from bot.runtime import ServeError
-    from bot.serve import plan
+    from bot.runtime import Runtime, ServeError
+    from bot.serve import describe, plan
     from bot.serve import serve as run_serve
+
+    def ready(runtime: Runtime) -> None:
+        # Said on standard output whatever the log level: which parts this process serves.
+        click.echo(describe(runtime, runtime.serving))
 
     # The indexing worker keeps the note index current; answers need not index first.
     app = _app(settings, inline_drain=False)
     try:
         plan(app, only)
-        run_serve(app, only)
+        run_serve(app, only, on_ready=ready)
     except ServeError as exc:
         # Raised before anything is served: a missing setting, named with what to set.
         _fail(str(exc))
@@ -394,6 +402,70 @@ def export(settings: Settings, path: str) -> None:
             with open(path, "w", encoding="utf-8") as out:
                 counts = export_jsonl(session, out)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()), err=True)
+
+
+def _backup_key(settings: Settings) -> str | None:
+    return settings.backup_key.get_secret_value() if settings.backup_key else None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(settings: Settings, path: Path) -> None:
+    """Write the whole database to one archive (encrypted when CRMBOT_BACKUP_KEY is set)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, write_backup
+
+    if path.exists():
+        _fail(f"{path} exists already: name a new file (a backup never overwrites one).")
+    url = settings.resolved_database_url()
+    if (missing := _missing_sqlite(url)) is not None:
+        _fail(f"No database at {missing}: nothing to back up.")
+    engine = db.make_engine(url)
+    try:
+        summary = write_backup(engine, path, key=_backup_key(settings))
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    sealed = "encrypted" if summary.encrypted else "not encrypted: set CRMBOT_BACKUP_KEY to seal it"
+    click.echo(
+        f"Backed up {summary.total} rows ({summary.counts(*_SHOWN)}) to {path} "
+        f"({path.stat().st_size} bytes, {sealed})."
+    )
+
+
+_SHOWN = ("users", "customers", "deals", "interactions", "audit_entries")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def restore(settings: Settings, path: Path) -> None:
+    """Restore an archive into an empty database (verified first; refused ones write nothing)."""
+    from crm_core import db
+    from crm_core.backup import BackupError, restore_backup, shown_url
+
+    if not path.is_file():
+        _fail(f"No backup at {path}.")
+    engine = db.make_engine(settings.resolved_database_url())
+    try:
+        summary = restore_backup(engine, path, key=_backup_key(settings))
+        where = shown_url(engine)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Restored {summary.total} rows ({summary.counts(*_SHOWN)}) into {where}, "
+        f"from a {summary.source} backup of {summary.created:%Y-%m-%d %H:%M} UTC."
+    )
+    click.echo(
+        "The note index is not in the archive: run `crmbot reindex` to rebuild it from the "
+        "restored notes (`ask` answers from it)."
+    )
 
 
 @main.group()
@@ -802,7 +874,46 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
+def _ticket_report(
+    settings: Settings,
+    who: str,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    as_json: bool,
+) -> None:
+    """`crmbot report tickets`: the service desk report as the user sees it."""
+    from crm_core import db
+    from crm_core.analytics.periods import ALL_TIME, between
+    from crm_core.analytics.tickets import DIMS, ticket_report
+    from crm_core.analytics.tickets import as_json as tickets_json
+    from crm_core.models import User
+
+    if dim is not None and dim not in DIMS:
+        _fail(f"--by {dim} does not group tickets: use assignee, team or priority.")
+    app = _app(settings)
+    user_id = _user_id(app, who)
+    try:
+        with db.unit_of_work(app.session_factory) as session:
+            actor = session.get(User, user_id)
+            assert actor is not None
+            ctx = app.dispatcher.context(session, actor)
+            given = start is not None or end is not None
+            period = between(start.date() if start else None, end.date() if end else None)
+            data = tickets_json(ticket_report(ctx, dim=dim, period=period if given else ALL_TIME))
+    except CrmError as exc:
+        _fail(Translator("en")(exc.key, **exc.params))
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for row in data["rows"]:
+        measures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "group")
+        click.echo(f"  {row['group']}: {measures}")
+    click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
+
+
+REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity", "tickets")
 
 
 @main.command()
@@ -811,10 +922,21 @@ REPORTS = ("win-rate", "funnel", "cycle", "forecast", "activity")
     "--by",
     "dim",
     type=click.Choice(
-        ["rep", "team", "manager", "region", "product", "industry", "month", "quarter"]
+        [
+            "rep",
+            "team",
+            "manager",
+            "region",
+            "product",
+            "industry",
+            "month",
+            "quarter",
+            "assignee",
+            "priority",
+        ]
     ),
     default=None,
-    help="Group rows by this (win-rate and cycle).",
+    help="Group rows by this (win-rate and cycle; tickets: assignee, team or priority).",
 )
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
@@ -848,8 +970,13 @@ def report(
     from crm_core.analytics.win_rate import win_rate
     from crm_core.models import User
 
+    if name == "tickets":
+        _ticket_report(settings, who, dim, start, end, as_json)
+        return
     if dim and name not in ("win-rate", "cycle"):
         _fail(f"`{name}` is not grouped: --by works with win-rate and cycle.")
+    if dim in ("assignee", "priority"):
+        _fail(f"--by {dim} works with the tickets report only.")
     app = _app(settings)
     user_id = _user_id(app, who)
     dispatcher = app.dispatcher

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
 from bot.bootstrap import App
 from handlers.notify import Notifier
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 class Component(Protocol):
@@ -35,6 +38,10 @@ class Runtime:
     notifiers: list[Notifier] = field(default_factory=list)
     # Set once the HTTP server listens (a test may ask for port 0).
     port: int | None = None
+    # The counters behind GET /metrics.
+    metrics: Metrics | None = None
+    # The components running, in start order (set once they have started).
+    serving: list[str] = field(default_factory=list)
 
 
 # name -> (is it configured?, build it). Each adapter or worker registers itself here.

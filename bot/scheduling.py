@@ -13,7 +13,16 @@ from bot.bootstrap import App
 from bot.notifier_hub import NotifierHub
 from crm_core.analytics.weekly import build_weekly
 from crm_core.context import Ctx
-from crm_core.models import Customer, Deal, OwnerNotice, Reminder, StageChange, User, utcnow
+from crm_core.models import (
+    Customer,
+    Deal,
+    OwnerNotice,
+    Reminder,
+    StageChange,
+    Ticket,
+    User,
+    utcnow,
+)
 from crm_core.services.digests import build_digest
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
@@ -25,17 +34,20 @@ from handlers.notifications import (
     failure_report,
     owner_notice,
     reminder_ping,
+    ticket_alert,
     zone_of,
 )
 from handlers.notify import Address, DeliveryFailed, Notifier
 from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
+from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.sla import Owed, SlaSweep
 from schedules.weekly import DM, WeeklyDispatcher
 
 
@@ -193,6 +205,30 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _ticket_alert_reply(self, owed: Owed) -> Reply:
+        with self.session_factory() as s:
+            ticket = s.get(Ticket, owed.ticket_id)
+            if ticket is None:
+                raise DeliveryFailed("ticket gone", retryable=False)
+            locale = self.alert_locale
+            if owed.target.startswith("user:"):
+                user = s.get(User, int(owed.target.partition(":")[2]))
+                if user is None:
+                    raise DeliveryFailed("user gone", retryable=False)
+                locale = user.locale
+            return ticket_alert(
+                Translator(locale), ticket, owed.kind, self.clock(), resent=owed.resent
+            )
+
+    async def ticket_alert(self, owed: Owed) -> None:
+        """Send one SLA notice to a person or to a team's triage channel."""
+        reply = await asyncio.to_thread(self._ticket_alert_reply, owed)
+        kind, _, target = owed.target.partition(":")
+        if kind == "user":
+            await self.hub.send_to_user(int(target), reply)
+            return
+        await self.hub.send_to(Address(kind, target, channel=True), reply)
+
 
 def scheduler_component(
     app: App,
@@ -242,6 +278,18 @@ def scheduler_component(
         at=parse_clock(settings.weekly_report_time),
         work_hours=work,
     )
+    backups = None
+    if settings.backup_dir is not None:
+        key = settings.backup_key
+        backups = BackupDispatcher(
+            app.engine,
+            app.session_factory,
+            settings.backup_dir,
+            keep=settings.backup_keep,
+            key=key.get_secret_value() if key else None,
+            at=parse_clock(settings.backup_time),
+            clock=clock,
+        )
     jobs = Jobs(
         reminders,
         digests,
@@ -251,6 +299,9 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        backups=backups,
+        backup_seconds=settings.digest_interval_seconds,
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -37,7 +37,10 @@ BACKGROUND = ("scheduler", "indexer")
 def _scheduler(runtime: Runtime) -> Component:
     from bot.scheduling import scheduler_component
 
-    return scheduler_component(runtime.app, runtime.notifiers)
+    notifiers = runtime.notifiers
+    if runtime.metrics is not None:
+        notifiers = [runtime.metrics.counted(n) for n in notifiers]
+    return scheduler_component(runtime.app, notifiers)
 
 
 def _indexer(runtime: Runtime) -> Component:
@@ -64,12 +67,21 @@ def plan(app: App, only: tuple[str, ...] = ()) -> list[str]:
         if off:
             raise ServeError(f"{', '.join(off)} is not configured: see .env.example.")
         return [name for name in known if name in only]
-    names = [name for name, (configured, _) in known.items() if configured(app)]
+    # With no platform token the HTTP server (/healthz, /metrics), the scheduler and the
+    # indexer still run: a worker of a fleet may serve no chat platform at all.
+    return [name for name, (configured, _) in known.items() if configured(app)]
+
+
+def describe(runtime: Runtime, names: list[str]) -> str:
+    """One line saying what this `serve` serves, and how to add a platform when none runs."""
+    host = runtime.app.settings.http_host
+    line = (
+        f"crmbot serve on http://{host}:{runtime.port}: /healthz, /metrics; "
+        f"running {', '.join(names) or 'nothing else'}"
+    )
     if not [name for name in names if name not in BACKGROUND]:
-        raise ServeError(
-            "Nothing to serve: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN (see .env.example)."
-        )
-    return names
+        line += "; no chat platform (set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)"
+    return line + "."
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -77,11 +89,15 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 def make_runtime(app: App) -> Runtime:
-    """The shared web app (with /healthz) and the notifiers of every configured platform."""
+    """The shared web app (/healthz, /metrics) and the notifiers of every configured platform."""
+    from bot.metrics import Metrics
+
     web_app = web.Application()
     web_app.router.add_get("/healthz", _healthz)
+    metrics = Metrics(app)
+    web_app.router.add_get("/metrics", metrics.handle)
     notifiers = [n for build in notifier_builders() if (n := build(app)) is not None]
-    return Runtime(app, web_app, notifiers)
+    return Runtime(app, web_app, notifiers, metrics=metrics)
 
 
 async def run_until(
@@ -107,7 +123,8 @@ async def run_until(
         for component in components:
             await component.start()
             started.append(component)
-        log.info("serving %s on port %s", ", ".join(names), runtime.port)
+        runtime.serving = names
+        log.info("%s", describe(runtime, names))
         if on_ready is not None:
             on_ready(runtime)
         await stop.wait()
@@ -118,10 +135,14 @@ async def run_until(
             except Exception:
                 log.exception("stopping %s failed", component.name)
         await runner.cleanup()
+        if runtime.metrics is not None:
+            runtime.metrics.close()
     return runtime
 
 
-def serve(app: App, only: tuple[str, ...] = ()) -> None:
+def serve(
+    app: App, only: tuple[str, ...] = (), on_ready: Callable[[Runtime], None] | None = None
+) -> None:
     """Run until SIGINT or SIGTERM."""
 
     async def main() -> None:
@@ -130,6 +151,6 @@ def serve(app: App, only: tuple[str, ...] = ()) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await run_until(app, only, stop)
+        await run_until(app, only, stop, on_ready=on_ready)
 
     asyncio.run(main())

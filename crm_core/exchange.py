@@ -37,6 +37,7 @@ from crm_core.models import (
     Customer,
     CustomField,
     Deal,
+    Feedback,
     Identity,
     Interaction,
     InteractionKind,
@@ -49,9 +50,14 @@ from crm_core.models import (
     SchedulePrefs,
     StageChange,
     Team,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
     User,
     utcnow,
 )
+from crm_core.services.tickets import refresh_sla
 from crm_core.stages import Stage
 from crm_core.text import fold, name_key
 
@@ -70,6 +76,9 @@ TYPES: tuple[str, ...] = (
     "interaction",
     "reminder",
     "quota",
+    "ticket",
+    "ticket_event",
+    "feedback",
 )
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
@@ -96,6 +105,9 @@ _REFS = {
     "created_by": "user",
     "series": "reminder",
     "merged_into": "customer",
+    "assignee": "user",
+    "recorded_by": "user",
+    "ticket": "ticket",
 }
 # References whose column is not named `<field>_id`.
 _REF_COLUMNS = {"merged_into": "merged_into"}
@@ -368,6 +380,67 @@ class QuotaRecord(_Record):
     currency: Currency = "USD"
 
 
+class TicketRecord(_Record):
+    """A service ticket; its SLA figures are recomputed from its events on import."""
+
+    type: Literal["ticket"]
+    external_id: ExtId
+    customer: ExtId
+    subject: Annotated[str, _s(300, 1)]
+    description: str | None = None
+    priority: TicketPriority = TicketPriority.normal
+    status: TicketStatus = TicketStatus.new
+    assignee: ExtId | None = None
+    team: ExtId | None = None
+    created_by: ExtId | None = None
+    source: Annotated[str, _s(32, 1)] = "import"
+    source_key: Annotated[str, _s(200)] | None = None
+    source_link: Annotated[str, _s(500)] | None = None
+    source_text: str | None = None
+    created_at: When
+    first_response_at: When | None = None
+    resolved_at: When | None = None
+    closed_at: When | None = None
+
+
+class TicketEventRecord(_Record):
+    """One step of a ticket's timeline, with the status it left the ticket in."""
+
+    type: Literal["ticket_event"]
+    external_id: ExtId
+    ticket: ExtId
+    kind: Literal[
+        "created",
+        "assigned",
+        "reply",
+        "wait",
+        "resume",
+        "resolve",
+        "reopen",
+        "close",
+        "priority",
+    ]
+    at: When
+    actor: ExtId | None = None
+    status: TicketStatus
+    value: Annotated[str, _s(100)] | None = None
+    text: str | None = None
+
+
+class FeedbackRecord(_Record):
+    """A CSAT (1-5) or NPS (0-10) score from a customer, maybe about one ticket."""
+
+    type: Literal["feedback"]
+    external_id: ExtId
+    customer: ExtId
+    ticket: ExtId | None = None
+    kind: Literal["csat", "nps"]
+    score: Annotated[int, Field(ge=0, le=10)]
+    comment: str | None = None
+    recorded_by: ExtId | None = None
+    created_at: When
+
+
 Record = Annotated[
     RegionRecord
     | TeamRecord
@@ -381,7 +454,10 @@ Record = Annotated[
     | StageChangeRecord
     | InteractionRecord
     | ReminderRecord
-    | QuotaRecord,
+    | QuotaRecord
+    | TicketRecord
+    | TicketEventRecord
+    | FeedbackRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -529,6 +605,48 @@ SPECS: dict[str, _Spec] = {
             "quota",
             Quota,
             ("external_id", "user", "period_start", "period_end", "amount", "currency"),
+        ),
+        _Spec(
+            "ticket",
+            Ticket,
+            (
+                "external_id",
+                "customer",
+                "subject",
+                "description",
+                "priority",
+                "status",
+                "assignee",
+                "team",
+                "created_by",
+                "source",
+                "source_key",
+                "source_link",
+                "source_text",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+                "closed_at",
+            ),
+        ),
+        _Spec(
+            "ticket_event",
+            TicketEvent,
+            ("external_id", "ticket", "kind", "at", "actor", "status", "value", "text"),
+        ),
+        _Spec(
+            "feedback",
+            Feedback,
+            (
+                "external_id",
+                "customer",
+                "ticket",
+                "kind",
+                "score",
+                "comment",
+                "recorded_by",
+                "created_at",
+            ),
         ),
     )
 }
@@ -824,6 +942,24 @@ def _apply_rules(rec: Any) -> None:
     elif rec.type == "reminder":
         rules.text("text", rec.text, rules.MAX_REMINDER, "error.reminder_text_missing")
         rules.moment("due_at", rec.due_at)
+    elif rec.type == "ticket":
+        rules.name("subject", rec.subject, 300)
+        for f in ("created_at", "first_response_at", "resolved_at", "closed_at"):
+            if getattr(rec, f) is not None:
+                rules.moment(f, getattr(rec, f))
+    elif rec.type == "ticket_event":
+        rules.moment("at", rec.at)
+    elif rec.type == "feedback":
+        low, high = (1, 5) if rec.kind == "csat" else (0, 10)
+        if not low <= rec.score <= high:
+            raise rules.Rule(
+                "error.feedback_score_range",
+                f"a {rec.kind} score runs from {low} to {high}, not {rec.score}",
+                kind=rec.kind.upper(),
+                low=low,
+                high=high,
+            )
+        rules.moment("created_at", rec.created_at)
 
 
 def _slug(name: str) -> str:
@@ -980,7 +1116,8 @@ class _Importer:
                 for f in SPECS[rtype].data_fields:
                     target = _REFS.get(f)
                     value = getattr(rec, f)
-                    if target in (None, "team") or value is None:
+                    # Users name their team (created on the fly); other records refer to one.
+                    if target is None or (target == "team" and rtype == "user") or value is None:
                         continue
                     if not self._known(target, value):
                         self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
@@ -1170,6 +1307,20 @@ class _Importer:
             self._write_deferred(rtype, f)
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
+        self._refresh_tickets()
+
+    def _refresh_tickets(self) -> None:
+        """SLA due times of the tickets this file touched, from their events as imported."""
+        touched = {rec.external_id for _, rec in self.records["ticket"]}
+        touched |= {rec.ticket for _, rec in self.records["ticket_event"]}
+        if not touched:
+            return
+        ids = [self.ids["ticket"][ext] for ext in touched if ext in self.ids["ticket"]]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            for ticket in self.session.scalars(select(Ticket).where(Ticket.id.in_(chunk))):
+                refresh_sla(self.session, ticket)
+        self.session.flush()
 
     def _values(self, spec: _Spec, rec: Any, fields: Iterable[str]) -> dict[str, Any]:
         """Column values for the given record fields, references resolved to ids."""
@@ -1178,7 +1329,7 @@ class _Importer:
             if f in _DEFERRED:
                 continue
             value = getattr(rec, f)
-            if f == "team":
+            if f == "team" and spec.rtype == "user":
                 out["team_id"] = (
                     None if value is None else self.ids["team"][self.user_team[rec.external_id]]
                 )

@@ -539,6 +539,21 @@ class WeeklyReportLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class BackupLog(Base):
+    """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
+
+    __tablename__ = "backup_log"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class ChannelAlert(Base):
     """A deal move posted (or being posted) to a team channel: at most once per target."""
 
@@ -597,4 +612,167 @@ class IndexOutbox(Base):
     indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     # The error's class name only: messages can quote note text.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- the service desk ---
+
+
+class TicketStatus(enum.StrEnum):
+    """Lifecycle of a ticket: new -> open -> waiting (on the customer) -> resolved -> closed."""
+
+    new = "new"
+    open = "open"
+    waiting = "waiting"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class TicketPriority(enum.StrEnum):
+    """How fast a ticket must be answered and fixed (crm_core.sla's policies)."""
+
+    urgent = "urgent"
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class ServiceCalendar(Base):
+    """A team's business hours for SLAs and where its triage alerts go; no row: the defaults."""
+
+    __tablename__ = "service_calendars"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    # An IANA zone; None means the team's manager's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # ISO 3166 country whose public holidays are off (CN adds the make-up working days).
+    country: Mapped[str | None] = mapped_column(String(8))
+    # Working weekdays as digits, Monday = 0: "01234".
+    days: Mapped[str] = mapped_column(String(7), default="01234")
+    # Minutes after local midnight.
+    start_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)
+    end_minute: Mapped[int] = mapped_column(Integer, default=18 * 60)
+    # "slack:C0123" or "telegram:-100123": breach notices and unassigned tickets go there.
+    triage_target: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Ticket(Base):
+    """A customer's service request, tracked from first message to resolution."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # Lists walk these in queue order and stop at a page: no sort, no count of the rest.
+        Index("ix_tickets_queue", "queue_at"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "queue_at"),
+        Index("ix_tickets_team_queue", "team_id", "queue_at"),
+        Index("ix_tickets_customer_queue", "customer_id", "queue_at"),
+        # The SLA sweep: open tickets whose next warning or breach is due.
+        Index("ix_tickets_next_alert", "next_alert_at"),
+        # Reports by period.
+        Index("ix_tickets_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[TicketPriority] = mapped_column(
+        _enum(TicketPriority, "ticket_priority"), default=TicketPriority.normal
+    )
+    status: Mapped[TicketStatus] = mapped_column(
+        _enum(TicketStatus, "ticket_status"), default=TicketStatus.new
+    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The team whose calendar counts the SLA and whose triage channel hears of it.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Where it came from: "console", "slack", "telegram", "import".
+    source: Mapped[str] = mapped_column(String(32), default="console")
+    # The platform message it was opened from: the same message twice makes one ticket.
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_link: Mapped[str | None] = mapped_column(String(500))
+    source_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Derived from the events by crm_core.sla whenever the ticket changes (None: not running).
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Place in the work queue: the soonest due time while a clock runs, a far date while
+    # waiting on the customer, None once resolved or closed (lists show only queued tickets).
+    queue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The earliest warning or breach not yet passed; the sweep reads only these.
+    next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    team: Mapped[Team | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="[TicketEvent.at, TicketEvent.id]"
+    )
+
+
+class TicketEvent(Base):
+    """One step of a ticket's timeline, with the status it left the ticket in."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # created, assigned, reply, wait, resume, resolve, reopen, close, priority
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus, "ticket_status"))
+    # The new priority, or the new assignee's handle.
+    value: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str | None] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Feedback(Base):
+    """A satisfaction score from a customer: CSAT 1-5 or NPS 0-10, with a comment."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # "csat" or "nps".
+    kind: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class TicketAlert(Base):
+    """An SLA warning or breach notice owed to one target: claimed (inserted) before sending."""
+
+    __tablename__ = "ticket_alerts"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "target"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # response_warn, response_breach, resolution_warn, resolution_breach, unassigned
+    kind: Mapped[str] = mapped_column(String(32))
+    # "user:12" (the assignee, wherever they are) or a channel "slack:C0123".
+    target: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))

@@ -5,10 +5,16 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from crm_core.stages import DEFAULT_STAGES, Stage, parse_stages
 
@@ -48,6 +54,85 @@ def _platform(env: str, default: str | None = None) -> Any:
     return Field(default=default, validation_alias=AliasChoices(env, f"CRMBOT_{env}"))
 
 
+# Settings that are not SecretStr but carry a secret all the same (a password in the URL).
+SECRET_ALSO = ("database_url",)
+
+
+def _is_secret(info: FieldInfo) -> bool:
+    return "SecretStr" in str(info.annotation)
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """`NAME_FILE=/run/secrets/x` sets a secret setting NAME from that file (Docker secrets).
+
+    Read from the environment and the .env file; NAME and NAME_FILE together are refused, as
+    is a file that cannot be read or is empty. Surrounding whitespace (the newline an editor
+    adds) is dropped.
+    """
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        *layers: PydanticBaseSettingsSource,
+    ) -> None:
+        super().__init__(settings_cls)
+        # The environment first: it wins over .env, as it does for the settings themselves.
+        self.layers = layers
+
+    def _lookup(self, name: str) -> str | None:
+        for layer in self.layers:
+            found = getattr(layer, "env_vars", {}).get(name.lower())
+            if isinstance(found, str) and found.strip():
+                return found.strip()
+        return None
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: __call__ reads every secret at once."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in secret_fields(self.settings_cls):
+            for env in env_names(self.settings_cls, name):
+                path = self._lookup(f"{env}_FILE")
+                if path is None:
+                    continue
+                clash = [e for e in env_names(self.settings_cls, name) if self._lookup(e)]
+                if clash:
+                    raise SettingsError(f"set {clash[0]} or {env}_FILE, not both")
+                try:
+                    value = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise SettingsError(
+                        f"{env}_FILE names {path}, which cannot be read ({exc.strerror or exc})"
+                    ) from None
+                if not value:
+                    raise SettingsError(f"{env}_FILE names {path}, which is empty")
+                out[name] = value
+                break
+        return out
+
+
+def _url_password(url: str) -> str | None:
+    m = re.match(r"^[a-z0-9+]+://[^:/@]*:([^@]*)@", url)
+    return m.group(1) if m else None
+
+
+def secret_fields(cls: type[BaseSettings]) -> list[str]:
+    """The settings that may also come from a file (NAME_FILE)."""
+    return [
+        name for name, info in cls.model_fields.items() if _is_secret(info) or name in SECRET_ALSO
+    ]
+
+
+def env_names(cls: type[BaseSettings], field: str) -> list[str]:
+    """Every environment variable that sets `field`, the documented one first."""
+    alias = cls.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(a) for a in alias.choices]
+    return [f"{cls.model_config.get('env_prefix', '')}{field}".upper()]
+
+
 class Settings(BaseSettings):
     """Every knob of crmbot; each one is documented in .env.example."""
 
@@ -62,6 +147,7 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_locale: str = "en"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     # The one HTTP server shared by Slack's events endpoint, Telegram's webhook and /healthz.
     http_host: str = "0.0.0.0"
@@ -98,6 +184,38 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
 
+    # Backups (crm_core/backup.py): the key that seals them, and the scheduled daily backup.
+    backup_key: SecretStr | None = None
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=10000)
+    backup_time: str = "02:00"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, plus NAME_FILE for every secret (Docker secrets)."""
+        files = SecretFiles(settings_cls, env_settings, dotenv_settings)
+        return init_settings, env_settings, dotenv_settings, files, file_secret_settings
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        out = []
+        for name in secret_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, str) and value:
+                out.append(value)
+                if name == "database_url" and (password := _url_password(value)):
+                    out.append(password)
+        return out
+
     def resolved_index_dir(self) -> Path:
         """Where the embedded Chroma index and its lock live."""
         return self.index_dir or (self.data_dir / "index")
@@ -105,10 +223,7 @@ class Settings(BaseSettings):
     @classmethod
     def env_name(cls, field: str) -> str:
         """The environment variable that sets `field`."""
-        alias = cls.model_fields[field].validation_alias
-        if isinstance(alias, AliasChoices):
-            return str(alias.choices[0])
-        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+        return env_names(cls, field)[0]
 
     @field_validator("stages")
     @classmethod
@@ -131,6 +246,8 @@ class Settings(BaseSettings):
         "llm",
         "llm_base_url",
         "llm_api_key",
+        "backup_key",
+        "backup_dir",
         mode="before",
     )
     @classmethod
@@ -138,7 +255,7 @@ class Settings(BaseSettings):
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_time", "weekly_report_time")
+    @field_validator("digest_time", "weekly_report_time", "backup_time")
     @classmethod
     def _valid_clock(cls, value: str) -> str:
         parse_clock(value)

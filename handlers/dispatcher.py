@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +30,26 @@ from handlers.reply import DISMISS, RUN, Button, Command, Reply
 log = logging.getLogger(__name__)
 # A whole line: the longest note the service accepts plus room for the verb and options.
 MAX_LINE = MAX_NOTE + 1_000
+
+
+class CommandObserver(Protocol):
+    """Told about every dispatched command (metrics): platform, verb, outcome, seconds taken.
+
+    `verb` is the verb's name, or "unknown" / "none" when no verb ran; `outcome` is the
+    Reply's status, or "failed" when the command raised (the user got a reference id).
+    """
+
+    def command_done(self, platform: str, verb: str, outcome: str, seconds: float) -> None:
+        """Record one command; must be quick and must not raise."""
+        ...
+
+
+@dataclass
+class _Seen:
+    """What one dispatch found out, for the observers."""
+
+    verb: str = "none"
+    outcome: str | None = None
 
 
 class Dispatcher:
@@ -51,9 +74,26 @@ class Dispatcher:
         self.default_currency = default_currency
         self.clock = clock
         self.settings = settings
+        # Metrics and the like (bot/ binds them); handlers and crm_core never import them.
+        self.observers: list[CommandObserver] = []
 
     def dispatch(self, command: Command) -> Reply:
         """Handle a command; failures become replies that say what to type instead."""
+        started = time.perf_counter()
+        seen = _Seen()
+        reply = self._dispatch(command, seen)
+        if self.observers:
+            took = time.perf_counter() - started
+            outcome = seen.outcome or reply.status
+            for observer in self.observers:
+                try:
+                    observer.command_done(command.platform, seen.verb, outcome, took)
+                except Exception:
+                    # A broken metric must not cost the person their reply.
+                    log.exception("command observer %s failed", type(observer).__name__)
+        return reply
+
+    def _dispatch(self, command: Command, seen: _Seen) -> Reply:
         t = Translator("en")
         try:
             with unit_of_work(self.session_factory) as session:
@@ -72,13 +112,19 @@ class Dispatcher:
                     return Reply(text=t("error.button_expired"), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
-                return self._run(ctx, command, text, t, picks)
+                return self._run(ctx, command, text, t, picks, seen)
         except CrmError as exc:
             return Reply(text=self.message(exc, t), status="error")
         except Exception:
+            seen.outcome = "failed"
             ref = secrets.token_hex(4)
             # Only the reference and the verb-free shape: the text may hold customer data.
-            log.exception("command failed (ref %s, platform %s)", ref, command.platform)
+            log.exception(
+                "command failed (ref %s, platform %s)",
+                ref,
+                command.platform,
+                extra={"ref": ref, "platform": command.platform, "verb": seen.verb},
+            )
             return Reply(text=t("error.internal", ref=ref), status="error")
 
     def context(
@@ -124,7 +170,13 @@ class Dispatcher:
         return {str(k): int(v) for k, v in raw.items() if isinstance(v, int)}
 
     def _run(
-        self, ctx: Ctx, command: Command, text: str, t: Translator, picks: dict[str, int]
+        self,
+        ctx: Ctx,
+        command: Command,
+        text: str,
+        t: Translator,
+        picks: dict[str, int],
+        seen: _Seen,
     ) -> Reply:
         text = text.strip()
         if not text:
@@ -135,8 +187,10 @@ class Dispatcher:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         found = self.registry.match(text)
         if found is None:
+            seen.verb = "unknown"
             return self._unknown(text, t)
         verb, args = found
+        seen.verb = verb.name
         try:
             return verb.handler(
                 Request(ctx, command, verb, args, text, t, self.registry, self.notes)

@@ -24,6 +24,7 @@ from crm_core.services.deliveries import claim_delivery, delivery_seen
 from crm_core.services.home import home, my_recent_customers
 from crm_core.services.identities import active_user_by_email, link_identity, user_for
 from crm_core.services.link_codes import redeem_link_code
+from crm_core.services.tickets import captured_ticket
 from handlers import format as fmt
 from handlers.custom import with_custom
 from handlers.dispatcher import Dispatcher
@@ -241,6 +242,19 @@ class Gateway:
                     link=note.link or "",
                 ),
                 buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
+                status="info",
+            )
+
+    def captured_ticket(self, user_id: int, key: str) -> Reply | None:
+        """ "Already ticket #N" for a platform message made a ticket before, else None."""
+        with self.acting_as(user_id) as ctx:
+            t = Translator(ctx.actor.locale)
+            ticket = captured_ticket(ctx, key)
+            if ticket is None:
+                return None
+            return Reply(
+                text=t("ticket.already", id=ticket.id),
+                buttons=[Button.run(t("button.open"), f"ticket #{ticket.id}")],
                 status="info",
             )
 

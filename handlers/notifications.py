@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm_core.models import Customer, Deal, Reminder, StageChange, User
+from crm_core.models import Customer, Deal, Reminder, StageChange, Ticket, User
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
+from handlers.verbs.tickets import duration, list_badge, priority_label
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -268,3 +269,33 @@ def owner_notice(
         [Button.run(t("button.open"), f"customer #{customer.id}", "primary")] if gained else []
     )
     return Reply(text=text, buttons=buttons)
+
+
+def ticket_alert(
+    t: Translator, ticket: Ticket, kind: str, now: datetime, *, resent: bool = False
+) -> Reply:
+    """An SLA notice: a 75 % warning, a breach, or a ticket nobody has taken."""
+    which = kind.split("_")[0]
+    due_at = ticket.response_due_at if which == "response" else ticket.resolution_due_at
+    badge = list_badge(t, ticket, now)
+    if kind != "unassigned" and due_at is not None:
+        late = now >= due_at
+        left = due_at - now if not late else now - due_at
+        badge = t(
+            f"ticket.badge.{which}_{'overdue' if late else 'due'}",
+            left=duration(t, left),
+            late=duration(t, left),
+        )
+    text = t(
+        f"ticket.alert.{kind}",
+        id=ticket.id,
+        customer=ticket.customer.name,
+        priority=priority_label(t, ticket.priority),
+        badge=badge,
+    )
+    if resent:
+        text += " " + t("ticket.alert.resent")
+    buttons = [Button.run(t("button.open"), f"ticket #{ticket.id}", "primary")]
+    if ticket.assignee_id is None:
+        buttons.append(Button.run(t("button.ticket_take"), f"assign #{ticket.id} to me"))
+    return Reply(text=text, items=[fmt.preview(ticket.subject)], buttons=buttons, ephemeral=False)

@@ -41,8 +41,18 @@ class File:
     mime_type: str | None = None
 
 
-Attachment = Location | SourceLink | Photo | File
-A = TypeVar("A", Location, SourceLink, Photo, File)
+@dataclass(frozen=True)
+class Quoted:
+    """The message a command replies to (Telegram's reply): its text, a key naming that message
+    on its platform, and its link when it has one."""
+
+    text: str
+    key: str
+    link: str | None = None
+
+
+Attachment = Location | SourceLink | Photo | File | Quoted
+A = TypeVar("A", Location, SourceLink, Photo, File, Quoted)
 
 
 @dataclass(frozen=True)

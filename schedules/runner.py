@@ -21,9 +21,11 @@ from crm_core.db import unit_of_work
 from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
+from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.sla import SlaSweep
 from schedules.weekly import WeeklyDispatcher
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,20 @@ async def run_notices(dispatcher: NoticeDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_sla(sweep: SlaSweep) -> None:
+    """Job: SLA warnings, breaches and unassigned tickets."""
+    stats = await sweep.run_once()
+    if stats.sent or stats.failed:
+        log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
+
+
+async def run_backups(dispatcher: BackupDispatcher) -> None:
+    """Job: write the day's backup once it is due (one worker of all)."""
+    stats = await dispatcher.run_once()
+    for path in stats.written:
+        log.info("backup written to %s; %s old backups removed", path, len(stats.removed))
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -93,6 +109,10 @@ class Jobs:
     weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
+    sla: SlaSweep | None = None
+    sla_seconds: float = 60
+    backups: BackupDispatcher | None = None
+    backup_seconds: float = 60
 
 
 class SchedulerComponent:
@@ -131,6 +151,10 @@ class SchedulerComponent:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
+        if j.sla is not None:
+            self._add(scheduler, run_sla, j.sla_seconds, j.sla)
+        if j.backups is not None:
+            self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.settings import Settings
+from crm_core.settings import Settings, secret_fields
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 PREFIX = Settings.model_config.get("env_prefix", "")
@@ -83,3 +83,12 @@ def test_the_readme_settings_table_names_every_setting() -> None:
     named = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
     missing = [_env_name(f) for f in Settings.model_fields if _env_name(f) not in named]
     assert not missing, f"add to the README's Configuration table: {missing}"
+
+
+def test_the_secrets_that_may_come_from_files_are_listed() -> None:
+    """The NAME_FILE paragraph names exactly the secret settings (and no other setting)."""
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    paragraph = text.split("# Secrets from files", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"\b([A-Z][A-Z0-9_]+[A-Z0-9])\b", paragraph.split("The secrets:")[1]))
+    assert listed == {_env_name(f) for f in secret_fields(Settings)}
+    assert {"slack_bot_token", "database_url", "backup_key"} <= set(secret_fields(Settings))

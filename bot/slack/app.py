@@ -29,6 +29,7 @@ PLATFORM = "slack"
 COMMAND = "/crm"
 GLOBAL_SHORTCUT = "log_interaction"
 MESSAGE_SHORTCUT = "log_message"
+TICKET_SHORTCUT = "create_ticket"
 # Slack caps external_select options at 100; a short list reads better.
 MAX_OPTIONS = 20
 Listener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
@@ -65,6 +66,7 @@ class SlackAdapter:
         b.action(LOG_ACTION)(self._guarded(self.modals.on_home_log))
         b.shortcut(GLOBAL_SHORTCUT)(self._guarded(self.modals.on_global_shortcut))
         b.shortcut(MESSAGE_SHORTCUT)(self._guarded(self.modals.on_message_shortcut))
+        b.shortcut(TICKET_SHORTCUT)(self._guarded(self.modals.on_ticket_shortcut))
         records = record_fields(crm.registry.forms())
         b.options(re.compile("^(" + "|".join(map(re.escape, sorted(records))) + ")$"))(
             self._guarded(self.modals.on_record_options)
@@ -234,6 +236,7 @@ class SlackAdapter:
             ref,
             body.get("type") or body.get("command"),
             exc_info=error,
+            extra={"ref": ref, "platform": "slack"},
         )
         slack_id = slack_user(body)
         try:
@@ -247,4 +250,4 @@ class SlackAdapter:
                     Reply(text=t("slack.error", ref=ref), status="error"), t, body, slack_id
                 )
         except Exception:
-            log.exception("could not apologise to the user (ref %s)", ref)
+            log.exception("could not apologise to the user (ref %s)", ref, extra={"ref": ref})

@@ -45,6 +45,10 @@ features:
       type: message
       callback_id: log_message
       description: Log this message as an interaction with a customer
+    - name: Create ticket
+      type: message
+      callback_id: create_ticket
+      description: Open a service ticket from this message
 oauth_config:
   scopes:
     bot:

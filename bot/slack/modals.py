@@ -16,13 +16,15 @@ from bot.slack.identity import Identity, slack_user
 from bot.slack.sending import Sender, api_error, response_url
 from handlers.gateway import Gateway
 from handlers.i18n import Translator
-from handlers.reply import Command, OpenForm, SourceLink
+from handlers.reply import Command, OpenForm, Reply, SourceLink
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 # Slack caps external_select options at 100; a short list reads better.
 MAX_OPTIONS = 20
+# A ticket's subject prefilled from the message it is made from: its start, on one line.
+SUBJECT_PREFILL = 120
 
 
 def built_permalink(channel: str, ts: str, body: dict[str, Any]) -> str:
@@ -86,6 +88,38 @@ class Modals:
     ) -> None:
         """ "Log to CRM" on a message: the modal prefilled with it, or "already logged"."""
         await ack()
+        await self._capture(
+            body,
+            self.gateway.captured,
+            lambda text: OpenForm("log", {"kind": "chat", "notes": text}),
+        )
+
+    async def on_ticket_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]
+    ) -> None:
+        """ "Create ticket" on a message: the ticket form prefilled, or "already ticket #N"."""
+        await ack()
+        await self._capture(
+            body,
+            self.gateway.captured_ticket,
+            lambda text: OpenForm(
+                "ticket",
+                {
+                    "subject": " ".join(text.split())[:SUBJECT_PREFILL],
+                    "description": text,
+                    "priority": "normal",
+                },
+            ),
+        )
+
+    async def _capture(
+        self,
+        body: dict[str, Any],
+        already_of: Callable[[int, str], Reply | None],
+        opened_for: Callable[[str], OpenForm],
+    ) -> None:
+        """A message shortcut: the form prefilled with the message, keyed by it, or what it
+        already became (one note, one ticket per message)."""
         slack_id = slack_user(body) or ""
         me = await self.identity.who(slack_id)
         if me is None:
@@ -97,7 +131,7 @@ class Modals:
         ts = str(message.get("ts") or "")
         team = str((body.get("team") or {}).get("id") or "")
         key = f"slack:{team}:{channel}:{ts}"
-        already = await asyncio.to_thread(self.gateway.captured, user_id, key)
+        already = await asyncio.to_thread(already_of, user_id, key)
         if already is not None:
             await self.sender.deliver(already, t, body, slack_id)
             return
@@ -110,7 +144,7 @@ class Modals:
             channel=channel,
         )
         text = await self.identity.plain(str(message.get("text") or ""))
-        opened = OpenForm("log", {"kind": "chat", "notes": text})
+        opened = opened_for(text)
         view = await self.open_form(body, t, opened, origin)
         link = await self._permalink(channel, ts)
         if link is None or link == origin.link:
@@ -125,7 +159,7 @@ class Modals:
             )
         except SlackApiError as exc:
             # Submitted or closed already (or edited meanwhile): the built link stays.
-            log.info("log modal not updated with the permalink: %s", api_error(exc))
+            log.info("modal not updated with the permalink: %s", api_error(exc))
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -8,7 +8,7 @@ from telegram import Message, MessageEntity, Update
 from telegram.ext import filters
 
 from handlers.registry import Registry, Verb
-from handlers.reply import Attachment, File, Photo
+from handlers.reply import Attachment, File, Photo, Quoted
 
 # Commands the adapter answers itself; a verb with one of these menu names is typed instead.
 OWN_COMMANDS = ("start", "link", "cancel")
@@ -109,6 +109,27 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
     if message.voice is not None:
         return (File(message.voice.file_id, None, message.voice.mime_type or "audio/ogg"),)
     return ()
+
+
+def quoted_of(message: Message) -> Quoted | None:
+    """The message this one replies to, as a Quoted attachment (None: not a reply to text).
+
+    In a forum every topic message "replies" to the topic's opening service message: that is
+    no quote. The link is Telegram's t.me address of the message where the chat has one.
+    """
+    quoted = message.reply_to_message
+    if quoted is None or quoted.forum_topic_created is not None:
+        return None
+    text = quoted.text or quoted.caption or ""
+    if not text.strip():
+        return None
+    chat = quoted.chat
+    link = None
+    if chat.username:
+        link = f"https://t.me/{chat.username}/{quoted.message_id}"
+    elif str(chat.id).startswith("-100"):
+        link = f"https://t.me/c/{str(chat.id)[4:]}/{quoted.message_id}"
+    return Quoted(text, f"telegram:{chat.id}:{quoted.message_id}", link)
 
 
 def delivery_of(update: Update) -> str:

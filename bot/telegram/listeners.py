@@ -19,6 +19,7 @@ from bot.telegram.commands import (
     command_word,
     delivery_of,
     message_line,
+    quoted_of,
     take_share,
     thread_of,
 )
@@ -73,6 +74,8 @@ class Listeners:
         message = update.message or update.edited_message
         if message is not None and idempotency_key is None:
             idempotency_key = f"telegram:{chat.id}:{message.message_id}"
+        if message is not None and (quoted := quoted_of(message)) is not None:
+            attachments = (*attachments, quoted)
         command = Command(
             who.user_id,
             PLATFORM,
@@ -257,7 +260,9 @@ class Listeners:
     async def on_error(self, update: object, context: CrmContext) -> None:
         """Log with traceback and a reference; apologise with it; keep serving."""
         ref = secrets.token_hex(4)
-        log.error("telegram update failed (ref %s)", ref, exc_info=context.error)
+        log.error(
+            "telegram update failed (ref %s)", ref, exc_info=context.error, extra={"ref": ref}
+        )
         if not isinstance(update, Update):
             return
         who = context.who
@@ -284,4 +289,4 @@ class Listeners:
                 message_thread_id=thread_of(update),
             )
         except TelegramError:
-            log.warning("could not send the apology for ref %s", ref)
+            log.warning("could not send the apology for ref %s", ref, extra={"ref": ref})

@@ -29,6 +29,7 @@ from handlers.args import Arg, Kind, read_stage
 from handlers.grammar import take_amount
 from handlers.registry import Handler, Request, Verb
 from handlers.reply import Button, Field, Reply, Section
+from handlers.verbs.tickets import take_ticket_report, ticket_report_reply
 
 # Report names as typed (English and Chinese) -> the report.
 REPORT_NAMES: dict[str, str] = {
@@ -219,6 +220,9 @@ def report(req: Request) -> Reply:
     """`report win rate|funnel|cycle|activity [by DIM] [period] [in CUR]`."""
     if not req.args:
         raise Invalid("usage.report")
+    tickets_rest = take_ticket_report(req.args)
+    if tickets_rest is not None:
+        return ticket_report_reply(req, tickets_rest)
     spec = parse_spec(req.args, _today(req))
     return run_report(req, spec)
 
@@ -612,7 +616,7 @@ def _named(name: str) -> Handler:
     return handler
 
 
-NAMES = ("win rate", "funnel", "cycle", "activity")
+NAMES = ("win rate", "funnel", "cycle", "activity", "tickets")
 DIMS = ("rep", "team", "manager", "region", "product", "industry", "month", "quarter")
 BY = Arg("by", Kind.text, optional=True, keyword="by", also=("按",), label="|".join(DIMS))
 PERIOD = Arg("period", Kind.text, optional=True, label="this quarter|last month|2017|from D to D")
@@ -630,6 +634,7 @@ VERBS = [
             "report funnel",
             "report cycle by rep 2017",
             "report activity last week",
+            "report tickets by assignee last month",
             "报表 赢单率 按团队 本季度",
         ),
         writes=False,

@@ -239,11 +239,45 @@ def test_console_script_reads_commands_from_stdin(ready: CliRunner, data_dir: Pa
     assert _customers(data_dir) == ["Acme Logistics"]
 
 
-def test_serve_without_a_platform_says_what_to_set(ready: CliRunner) -> None:
-    """Nothing configured: exit 2 naming the variables, before anything listens."""
-    result = invoke(ready, "serve")
-    assert result.exit_code == 2
-    assert "SLACK_BOT_TOKEN" in result.output and "TELEGRAM_BOT_TOKEN" in result.output
+def test_serve_without_a_platform_serves_health_and_metrics_and_says_so(
+    ready: CliRunner, data_dir: Path
+) -> None:
+    """No platform token: `crmbot serve` says what it serves and how to add a platform, answers
+    /healthz and /metrics, and stops cleanly on SIGTERM."""
+    import re
+    import signal
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env.update(CRMBOT_DATA_DIR=str(data_dir), CRMBOT_HTTP_HOST="127.0.0.1", CRMBOT_HTTP_PORT="0")
+    proc = subprocess.Popen(
+        [_crmbot(), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=data_dir,
+    )
+    assert proc.stdout is not None
+    # A serve that never says it is ready would keep the test waiting: end it after two minutes.
+    timer = threading.Timer(120, proc.kill)
+    timer.start()
+    try:
+        first = proc.stdout.readline()
+        m = re.match(r"crmbot serve on http://127\.0\.0\.1:(\d+): /healthz, /metrics; ", first)
+        assert m, first
+        assert "running scheduler, indexer; no chat platform" in first
+        assert "SLACK_BOT_TOKEN" in first and "TELEGRAM_BOT_TOKEN" in first
+        base = f"http://127.0.0.1:{m.group(1)}"
+        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as resp:
+            assert resp.status == 200
+        with urllib.request.urlopen(f"{base}/metrics", timeout=30) as resp:
+            assert b"crmbot_reminders_due" in resp.read()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        timer.cancel()
+        proc.kill()
 
 
 def test_serve_slack_http_without_signing_secret_is_refused(

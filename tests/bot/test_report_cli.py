@@ -125,3 +125,126 @@ def test_bad_report_arguments_exit_with_usage(cli: CliRunner, data_dir: Path) ->
         cli, "report", "win-rate", "--from", "2026-12-01", "--to", "2026-01-01", "--as", "admin"
     )
     assert bad.exit_code == 2 and "can't read the period" in bad.output
+
+
+DESK = [
+    {"type": "team", "external_id": "east", "name": "East"},
+    {"type": "team", "external_id": "west", "name": "West"},
+    {"type": "user", "external_id": "alice", "name": "Alice", "team": "east"},
+    {"type": "user", "external_id": "bob", "name": "Bob", "role": "manager", "team": "east"},
+    {"type": "user", "external_id": "dave", "name": "Dave", "team": "west"},
+    {"type": "customer", "external_id": "acme", "name": "Acme", "owner": "alice"},
+    # High, answered in 1 business hour and resolved in 6: both targets met.
+    {
+        "type": "ticket",
+        "external_id": "t1",
+        "customer": "acme",
+        "subject": "Printer jams",
+        "priority": "high",
+        "status": "resolved",
+        "assignee": "alice",
+        "team": "east",
+        "created_at": "2026-11-23T09:00:00+00:00",
+        "first_response_at": "2026-11-23T10:00:00+00:00",
+        "resolved_at": "2026-11-23T15:00:00+00:00",
+    },
+    {
+        "type": "ticket",
+        "external_id": "t2",
+        "customer": "acme",
+        "subject": "Invoices missing",
+        "priority": "urgent",
+        "status": "new",
+        "team": "east",
+        "created_at": "2026-11-24T09:00:00+00:00",
+    },
+    *[
+        {
+            "type": "ticket_event",
+            "external_id": ext,
+            "ticket": tk,
+            "kind": kind,
+            "at": at,
+            "status": status,
+            "actor": "alice",
+        }
+        for ext, tk, kind, at, status in (
+            ("e1", "t1", "created", "2026-11-23T09:00:00+00:00", "new"),
+            ("e2", "t1", "reply", "2026-11-23T10:00:00+00:00", "open"),
+            ("e3", "t1", "resolve", "2026-11-23T15:00:00+00:00", "resolved"),
+            ("e4", "t2", "created", "2026-11-24T09:00:00+00:00", "new"),
+        )
+    ],
+    {
+        "type": "feedback",
+        "external_id": "f1",
+        "customer": "acme",
+        "ticket": "t1",
+        "kind": "csat",
+        "score": 5,
+        "created_at": "2026-11-24T10:00:00+00:00",
+    },
+    {
+        "type": "feedback",
+        "external_id": "f2",
+        "customer": "acme",
+        "kind": "nps",
+        "score": 9,
+        "created_at": "2026-11-24T10:00:00+00:00",
+    },
+    {
+        "type": "feedback",
+        "external_id": "f3",
+        "customer": "acme",
+        "kind": "nps",
+        "score": 3,
+        "created_at": "2026-11-25T10:00:00+00:00",
+    },
+]
+
+
+def test_tickets_json_has_the_issues_shape(cli: CliRunner, data_dir: Path) -> None:
+    assert invoke(cli, "db", "upgrade").exit_code == 0
+    path = data_dir / "desk.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in DESK) + "\n", "utf-8")
+    assert invoke(cli, "import", str(path)).exit_code == 0
+    data = report(cli, "tickets", "--by", "priority", "--as", "bob")
+    assert data == {
+        "report": "tickets",
+        "rows": [
+            {
+                "group": "urgent",
+                "opened": 1,
+                "resolved": 0,
+                "first_response_met": 0,
+                "resolution_met": 0,
+                "breached": 1,
+                "csat_mean": None,
+                "nps": None,
+            },
+            {
+                "group": "high",
+                "opened": 1,
+                "resolved": 1,
+                "first_response_met": 1,
+                "resolution_met": 1,
+                "breached": 0,
+                "csat_mean": 5.0,
+                "nps": None,
+            },
+        ],
+        "total": {
+            "opened": 2,
+            "resolved": 1,
+            "first_response_met": 1,
+            "resolution_met": 1,
+            "breached": 1,
+            "csat_mean": 5.0,
+            "nps": 0,
+        },
+    }
+    late = report(cli, "tickets", "--from", "2026-11-24", "--to", "2026-11-30", "--as", "alice")
+    assert (late["total"]["opened"], late["total"]["resolved"]) == (1, 0)  # type: ignore[index]
+    assert report(cli, "tickets", "--as", "dave")["total"]["opened"] == 0  # type: ignore[index]
+    refused = invoke(cli, "report", "tickets", "--by", "region", "--as", "bob")
+    assert refused.exit_code != 0 and "assignee, team or priority" in refused.output

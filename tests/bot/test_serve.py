@@ -10,7 +10,7 @@ import pytest
 from bot import serve as serve_mod
 from bot.bootstrap import App
 from bot.runtime import Runtime, ServeError
-from bot.serve import plan, run_until
+from bot.serve import describe, plan, run_until
 from tests.conftest import TestBot
 
 
@@ -32,10 +32,32 @@ class Recorder:
         self.events.append("stop")
 
 
-def test_nothing_configured_says_what_to_set(crm_app: App) -> None:
-    """With no platform token, serve refuses and names the variables."""
-    with pytest.raises(ServeError, match="SLACK_BOT_TOKEN"):
-        plan(crm_app)
+def test_no_platform_token_still_plans_the_scheduler_and_indexer(crm_app: App) -> None:
+    """With no platform token, serve runs its HTTP server, the scheduler and the indexer."""
+    assert plan(crm_app) == ["scheduler", "indexer"]
+
+
+async def test_no_platform_token_serves_health_and_metrics_and_says_so(crm_app: App) -> None:
+    """The background components start, /healthz and /metrics answer, and the line printed at
+    start names them and how to add a chat platform."""
+    stop = asyncio.Event()
+    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_until(crm_app, (), stop, on_ready=ready.set_result))
+    runtime = await asyncio.wait_for(ready, 30)
+    assert runtime.serving == ["scheduler", "indexer"]
+    assert describe(runtime, runtime.serving) == (
+        f"crmbot serve on http://127.0.0.1:{runtime.port}: /healthz, /metrics; running "
+        "scheduler, indexer; no chat platform "
+        "(set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)."
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{runtime.port}/healthz") as resp:
+            assert resp.status == 200
+        async with http.get(f"http://127.0.0.1:{runtime.port}/metrics") as resp:
+            assert resp.status == 200
+            assert "crmbot_note_outbox_depth" in await resp.text()
+    stop.set()
+    await asyncio.wait_for(task, 30)
 
 
 def test_unknown_component_is_named(crm_app: App) -> None:

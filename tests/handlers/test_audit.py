@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, Contact, Customer, Deal, Interaction
+from crm_core.models import AuditEntry, Contact, Customer, Deal, Feedback, Interaction, Ticket
 from handlers.verbs import all_verbs
 from tests.conftest import TestBot
 
@@ -26,6 +26,14 @@ SCRIPT = [
     ("cancel", "cancel #2"),
     ("digest", "digest at 8:45"),
     ("forecast", "forecast #1 commit"),
+    ("ticket", "ticket Acme: printer jams on every label, priority high"),
+    ("assign", "assign #1 to me"),
+    ("reply", "reply #1: a technician comes tomorrow"),
+    ("wait", "wait #1"),
+    ("reopen", "reopen #1"),
+    ("priority", "priority #1 urgent"),
+    ("resolve", "resolve #1: replaced the feed roller"),
+    ("feedback", 'feedback Acme: nps 9, "fast fix"'),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
 ]
@@ -72,6 +80,8 @@ def test_every_write_has_an_audit_entry(testbot: TestBot) -> None:
         (Contact, "contacts"),
         (Deal, "deals"),
         (Interaction, "interactions"),
+        (Ticket, "tickets"),
+        (Feedback, "feedback"),
     ):
         ids = set(testbot.query(select(model.id)))
         created = set(
@@ -104,6 +114,9 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "help log",
         "whoami",
         "duplicates",
+        "tickets",
+        "tickets mine",
+        "tickets breaching",
         "fields",
     ):
         assert testbot("alice", line).status != "error", line

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_core.models import Interaction, Reminder
+from crm_core.models import Interaction, Reminder, Ticket, TicketPriority
 from tests.bot.slack.conftest import TEAM, SlackHarness, blocks_text, buttons_of
 from tests.conftest import START
 
@@ -305,3 +305,62 @@ async def test_slow_permalink_does_not_keep_the_modal_from_opening(slack: SlackH
     await submit(slack, updated.params["view"], state(1, "Dana wants a demo", kind="chat"))
     await slack.fake.wait("response", 2)
     assert slack.testbot.query(select(Interaction.link)) == [real]
+
+
+def ticket_shortcut(message_ts: str, text: str, response_url: str) -> dict[str, Any]:
+    """A message shortcut "Create ticket" payload."""
+    return {**shortcut(message_ts, text, response_url), "callback_id": "create_ticket"}
+
+
+def ticket_state(customer: int, subject: str, description: str, priority: str) -> dict[str, Any]:
+    """view.state.values as Slack sends them for the ticket modal."""
+    return {
+        "customer": {
+            "customer": {
+                "type": "external_select",
+                "selected_option": {"value": str(customer)},
+            }
+        },
+        "subject": {"subject": {"type": "plain_text_input", "value": subject}},
+        "description": {"description": {"type": "plain_text_input", "value": description}},
+        "priority": {"priority": {"type": "static_select", "selected_option": {"value": priority}}},
+        "assignee": {"assignee": {"type": "plain_text_input", "value": None}},
+    }
+
+
+async def test_create_ticket_shortcut_keeps_the_message_and_makes_one_ticket(
+    slack: SlackHarness,
+) -> None:
+    """ "Create ticket" on a message: the form prefilled, the link and text kept, once."""
+    await slack.ask("new customer Acme")
+    message = "The label printer jams on every label\nsince this morning"
+    await slack.interact(ticket_shortcut("1700000000.000200", message, slack.fake.response_url()))
+    opened = (await slack.fake.wait("views.open"))[-1].params["view"]
+    assert opened["callback_id"] == "crm_ticket"
+    blocks = {b["block_id"]: b for b in opened["blocks"] if b["type"] == "input"}
+    assert blocks["subject"]["element"]["initial_value"] == (
+        "The label printer jams on every label since this morning"
+    )
+    assert blocks["description"]["element"]["initial_value"] == message
+    values = ticket_state(1, "Label printer jams", message, "high")
+    await submit(slack, opened, values, view_id="V21")
+    await slack.fake.wait("response", 2)
+    assert slack.testbot.rows(
+        select(Ticket.subject, Ticket.priority, Ticket.source_link, Ticket.source_text)
+    ) == [
+        (
+            "Label printer jams",
+            TicketPriority.high,
+            "https://test.slack.com/archives/C7/p1700000000000200",
+            message,
+        )
+    ]
+    before = len(slack.fake.named("views.open"))
+    await slack.interact(ticket_shortcut("1700000000.000200", message, slack.fake.response_url()))
+    again = (await slack.fake.wait("response", 3))[-1].params
+    assert "That message is already ticket #1" in again["text"]
+    assert len(slack.fake.named("views.open")) == before
+    # A second modal opened before the first was saved cannot make a second ticket either.
+    await submit(slack, opened, values, view_id="V22")
+    await slack.ask("whoami")
+    assert slack.testbot.count(Ticket) == 1

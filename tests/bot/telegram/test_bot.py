@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crm_core.db import unit_of_work
 from crm_core.exchange import import_jsonl
-from crm_core.models import Identity, Interaction, Reminder
+from crm_core.models import Identity, Interaction, Reminder, Ticket, TicketPriority
 from crm_core.stages import DEFAULT_STAGES
 from tests.bot.telegram.conftest import GROUP, STRANGER, TG, BotFactory, Chat, buttons, texts
 from tests.bot.telegram.fake_api import FakeBotApi, parse_html
@@ -416,3 +416,50 @@ async def test_ask_cites_notes_and_opens_one_by_button(
     before = _count(fake_api, ALICE)
     await tg.press(ALICE, keyboard["Show note [1]"])
     assert "Dana wants 12% off the renewal" in await _reply(fake_api, ALICE, before)
+
+
+async def test_ticket_as_a_reply_to_a_customers_group_message(
+    tg: Chat, fake_api: FakeBotApi, book: TestBot
+) -> None:
+    """`/ticket Acme` replying to a message: that message's text and link make one ticket."""
+    said = tg.message(STRANGER, "Our label printer jams on every label", chat_id=GROUP)
+    await tg._deliver(said)
+    await fake_api.quiet()
+    assert fake_api.sent() == []  # a non-staff message is not a command
+    for n in range(2):
+        before = _count(fake_api, ALICE)
+        command = tg.message(ALICE, "/ticket Acme, priority high", chat_id=GROUP)
+        command["message"]["reply_to_message"] = said["message"]
+        await tg._deliver(command)
+        answer = await _reply(fake_api, ALICE, before)
+        expected = "Opened ticket #1 for Acme Logistics (high)." if n == 0 else "already ticket #1"
+        assert expected in answer
+    rows = book.rows(
+        select(
+            Ticket.subject,
+            Ticket.priority,
+            Ticket.source_key,
+            Ticket.source_link,
+            Ticket.source_text,
+        )
+    )
+    message_id = said["message"]["message_id"]
+    assert rows == [
+        (
+            "Our label printer jams on every label",
+            TicketPriority.high,
+            f"telegram:{GROUP}:{message_id}",
+            f"https://t.me/c/500/{message_id}",
+            "Our label printer jams on every label",
+        )
+    ]
+    # Without a customer the reply says how to name one.
+    await fake_api.quiet()  # the group notes of the commands above have gone out
+    before = _count(fake_api, GROUP)
+    bare = tg.message(ALICE, "/ticket", chat_id=GROUP)
+    bare["message"]["reply_to_message"] = said["message"]
+    await tg._deliver(bare)
+    assert "Reply to the customer's message with /ticket Acme" in await _reply(
+        fake_api, GROUP, before
+    )
+    assert book.count(Ticket) == 1

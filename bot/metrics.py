@@ -1,0 +1,214 @@
+"""`GET /metrics` in Prometheus' text format: commands, latency, queues, index lag, deliveries.
+
+Counts and latencies are kept in the process that saw them (prometheus-client); with
+PROMETHEUS_MULTIPROC_DIR set (several `crmbot serve` workers), each worker writes them to that
+folder and any worker's /metrics adds up all of them. Queue depths, the index lag and the
+deliveries waiting or failed are read from the database when scraped, so every worker answers
+the same. Only names, counts and times: no note text, no customer, no token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as render
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.bootstrap import App
+from crm_core.models import (
+    BackupLog,
+    ChannelAlert,
+    DigestLog,
+    IndexOutbox,
+    OwnerNotice,
+    Reminder,
+    ReminderStatus,
+    WeeklyReportLog,
+    utcnow,
+)
+from handlers.notify import Address, DeliveryFailed, Notifier
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+
+# Seconds: a command answers in milliseconds; `ask` with a language model may take several.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Send logs whose rows wait ("pending", "sending", "retry") or gave up ("failed").
+SEND_LOGS: dict[str, Any] = {
+    "digest": DigestLog,
+    "weekly_report": WeeklyReportLog,
+    "channel_alert": ChannelAlert,
+    "owner_notice": OwnerNotice,
+    "backup": BackupLog,
+}
+WAITING = ("pending", "sending", "retry")
+
+
+def multiprocess_dir() -> str | None:
+    """The folder several workers share their counts in, when configured."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class QueueCollector(Collector):
+    """Reads the queues from the database at each scrape."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def collect(self) -> Iterable[Metric]:
+        """The gauges, as of now."""
+        now = utcnow()
+        outbox = GaugeMetricFamily(
+            "crmbot_note_outbox_depth", "Note changes waiting to be indexed (the outbox)."
+        )
+        lag = GaugeMetricFamily(
+            "crmbot_index_lag_seconds", "Age of the oldest note change not indexed yet (0: none)."
+        )
+        due = GaugeMetricFamily(
+            "crmbot_reminders_due", "Reminders whose time has come and that are not sent yet."
+        )
+        pending = GaugeMetricFamily(
+            "crmbot_deliveries_pending",
+            "Scheduled sends claimed or waiting for a retry, by kind.",
+            labels=["kind"],
+        )
+        failed = GaugeMetricFamily(
+            "crmbot_deliveries_failed",
+            "Scheduled sends that gave up after their last try, by kind.",
+            labels=["kind"],
+        )
+        with self.session_factory() as s:
+            depth, oldest = s.execute(
+                select(func.count(), func.min(IndexOutbox.created_at)).select_from(IndexOutbox)
+            ).one()
+            outbox.add_metric([], float(depth or 0))
+            lag.add_metric([], _age(now, oldest))
+            due.add_metric(
+                [],
+                float(
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Reminder)
+                        .where(Reminder.status == ReminderStatus.pending, Reminder.due_at <= now)
+                    )
+                    or 0
+                ),
+            )
+            failed.add_metric(
+                ["reminder"],
+                float(
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Reminder)
+                        .where(Reminder.status == ReminderStatus.failed)
+                    )
+                    or 0
+                ),
+            )
+            for kind, model in SEND_LOGS.items():
+                counts: dict[str, int] = dict(
+                    s.execute(select(model.status, func.count()).group_by(model.status)).all()
+                )
+                pending.add_metric([kind], float(sum(counts.get(w, 0) for w in WAITING)))
+                failed.add_metric([kind], float(counts.get("failed", 0)))
+        return [outbox, lag, due, pending, failed]
+
+
+def _age(now: datetime, oldest: datetime | None) -> float:
+    return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
+class Metrics:
+    """The counters of one process and the /metrics route that shows them (with the queues)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.commands = Counter(
+            "crmbot_commands",
+            "Commands dispatched, by verb and outcome (ok, info, error, duplicate, failed).",
+            ["verb", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "crmbot_command_seconds",
+            "Time from a command reaching the dispatcher to its reply, by adapter.",
+            ["adapter"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "crmbot_deliveries",
+            "Messages nobody asked for (reminders, digests, alerts) sent or failed, by platform.",
+            ["platform", "outcome"],
+            registry=self.registry,
+        )
+        self.queues = QueueCollector(app.session_factory)
+        self.registry.register(self.queues)
+        app.dispatcher.observers.append(self)
+
+    def command_done(self, platform: str, verb: str, outcome: str, seconds: float) -> None:
+        """The dispatcher's observer hook."""
+        self.commands.labels(verb=verb, outcome=outcome).inc()
+        self.latency.labels(adapter=platform).observe(seconds)
+
+    def counted(self, notifier: Notifier) -> Notifier:
+        """The notifier, counting what it sends and what fails."""
+        return CountingNotifier(notifier, self)
+
+    def scrape(self) -> bytes:
+        """The text exposition: this process's counts, or every worker's in multiprocess mode."""
+        folder = multiprocess_dir()
+        if folder is None:
+            return render(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
+        registry.register(self.queues)
+        return render(registry)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """GET /metrics (the queries run off the event loop)."""
+        body = await asyncio.to_thread(self.scrape)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    def close(self) -> None:
+        """Stop observing the dispatcher (a test may build several runtimes on one app)."""
+        if self in self.app.dispatcher.observers:
+            self.app.dispatcher.observers.remove(self)
+
+
+class CountingNotifier:
+    """A notifier that counts its sends by platform and outcome, then does what it wraps."""
+
+    def __init__(self, inner: Notifier, metrics: Metrics) -> None:
+        self.inner = inner
+        self.platform = inner.platform
+        self.metrics = metrics
+
+    async def send(self, address: Address, reply: Reply) -> str:
+        """Send, counting the outcome."""
+        try:
+            sent = await self.inner.send(address, reply)
+        except DeliveryFailed:
+            self.metrics.deliveries.labels(platform=self.platform, outcome="failed").inc()
+            raise
+        self.metrics.deliveries.labels(platform=self.platform, outcome="sent").inc()
+        return sent
+
+
+def lines(body: bytes) -> Iterator[str]:
+    """The sample lines of an exposition (no comments)."""
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            yield line

@@ -1,0 +1,215 @@
+"""The service desk report: tickets opened and resolved, SLA met, business-hour medians, CSAT, NPS.
+
+Counted from each ticket's events with the business calendar of its team, so an imported
+history gives the same figures as a live one. Same permission rules as every read.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from crm_core.access import ticket_filter, visible_customer_ids
+from crm_core.analytics.periods import Period
+from crm_core.analytics.scope import in_period
+from crm_core.business_calendar import BusinessCalendar
+from crm_core.context import Ctx
+from crm_core.errors import Invalid
+from crm_core.models import Feedback, Ticket
+from crm_core.services.tickets import DONE, calendar_for, history, nps_score, policy
+from crm_core.sla import clock
+
+DIMS = ("assignee", "team", "priority")
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One group's service figures."""
+
+    group: str | None
+    opened: int
+    resolved: int
+    first_response_met: int
+    resolution_met: int
+    breached: int
+    # Business hours, over the tickets answered / resolved in the period.
+    first_response_median: float | None
+    resolution_median: float | None
+    # SLA met share over the tickets whose clock stopped (answered / resolved).
+    first_response_rate: float | None
+    resolution_rate: float | None
+    csat_mean: float | None
+    nps: int | None
+
+
+@dataclass
+class TicketReport:
+    """Tickets over a period, grouped by assignee, team or priority (or not)."""
+
+    period: Period
+    dim: str | None
+    rows: list[TicketRow]
+    total: TicketRow
+
+
+@dataclass
+class _Acc:
+    opened: int = 0
+    resolved: int = 0
+    response_met: int = 0
+    resolution_met: int = 0
+    breached: int = 0
+
+    def __post_init__(self) -> None:
+        self.response_hours: list[float] = []
+        self.resolution_hours: list[float] = []
+        self.csat: list[int] = []
+        self.nps: list[int] = []
+
+
+def _group_of(ticket: Ticket, dim: str | None) -> str | None:
+    if dim == "assignee":
+        return f"@{ticket.assignee.external_id}" if ticket.assignee else None
+    if dim == "team":
+        return ticket.team.name if ticket.team else None
+    if dim == "priority":
+        return ticket.priority.value
+    return None
+
+
+def _row(group: str | None, acc: _Acc) -> TicketRow:
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 2) if values else None
+
+    def rate(met: int, values: list[float]) -> float | None:
+        return round(met / len(values), 4) if values else None
+
+    return TicketRow(
+        group=group,
+        opened=acc.opened,
+        resolved=acc.resolved,
+        first_response_met=acc.response_met,
+        resolution_met=acc.resolution_met,
+        breached=acc.breached,
+        first_response_median=median(acc.response_hours),
+        resolution_median=median(acc.resolution_hours),
+        first_response_rate=rate(acc.response_met, acc.response_hours),
+        resolution_rate=rate(acc.resolution_met, acc.resolution_hours),
+        csat_mean=round(sum(acc.csat) / len(acc.csat), 2) if acc.csat else None,
+        nps=nps_score(acc.nps),
+    )
+
+
+def ticket_report(ctx: Ctx, *, dim: str | None, period: Period) -> TicketReport:
+    """Opened (created in the period), resolved (resolved in it), their SLA figures, feedback."""
+    if dim is not None and dim not in DIMS:
+        raise Invalid("error.ticket_report_dim", value=dim, dims=", ".join(DIMS))
+    start, end = period.bounds(ctx.tz)
+    now = ctx.now()
+    opened_in = in_period(Ticket.created_at, start, end)
+    resolved_in = in_period(Ticket.resolved_at, start, end)
+    stmt = (
+        select(Ticket)
+        .where(ticket_filter(ctx.actor), or_(and_(true(), *opened_in), and_(true(), *resolved_in)))
+        .options(
+            selectinload(Ticket.events), selectinload(Ticket.assignee), selectinload(Ticket.team)
+        )
+    )
+    calendars: dict[int | None, BusinessCalendar] = {}
+    groups: dict[str | None, _Acc] = defaultdict(_Acc)
+    total = _Acc()
+    for ticket in ctx.session.scalars(stmt):
+        if ticket.team_id not in calendars:
+            calendars[ticket.team_id] = calendar_for(ctx.session, ticket.team_id)
+        cal = calendars[ticket.team_id]
+        targets = policy(ticket.priority)
+        steps = history(ticket)
+        accs = (total, groups[_group_of(ticket, dim)]) if dim else (total,)
+        was_opened = _inside(ticket.created_at, start, end)
+        was_resolved = (
+            ticket.status in DONE
+            and ticket.resolved_at is not None
+            and _inside(ticket.resolved_at, start, end)
+        )
+        response = clock(cal, steps, targets.first_response, now, ticket.first_response_at)
+        done_at = ticket.resolved_at if ticket.status in DONE else None
+        resolution = clock(cal, steps, targets.resolution, now, done_at)
+        for acc in accs:
+            if was_opened:
+                acc.opened += 1
+                if response.breached or resolution.breached:
+                    acc.breached += 1
+                if response.stopped:
+                    acc.response_hours.append(response.elapsed / 3600)
+                    acc.response_met += not response.breached
+            if was_resolved:
+                acc.resolved += 1
+                acc.resolution_hours.append(resolution.elapsed / 3600)
+                acc.resolution_met += not resolution.breached
+    _feedback(ctx, dim, start, end, total, groups)
+    rows = [
+        _row(g, a) for g, a in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    ]
+    if dim == "priority":
+        order = {p: i for i, p in enumerate(("urgent", "high", "normal", "low"))}
+        rows.sort(key=lambda r: order.get(r.group or "", 9))
+    return TicketReport(period, dim, rows, _row(None, total))
+
+
+def _inside(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment < end)
+
+
+def _feedback(
+    ctx: Ctx,
+    dim: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    total: _Acc,
+    groups: dict[str | None, _Acc],
+) -> None:
+    """CSAT and NPS given in the period by customers the actor may see; a ticket's group too."""
+    stmt = (
+        select(Feedback)
+        .where(
+            Feedback.customer_id.in_(visible_customer_ids(ctx.actor)),
+            *in_period(Feedback.created_at, start, end),
+        )
+        .options(selectinload(Feedback.ticket))
+    )
+    for row in ctx.session.scalars(stmt):
+        accs = [total]
+        if dim is not None and row.ticket is not None:
+            accs.append(groups[_group_of(row.ticket, dim)])
+        for acc in accs:
+            (acc.csat if row.kind == "csat" else acc.nps).append(row.score)
+
+
+_MEASURES = (
+    "opened",
+    "resolved",
+    "first_response_met",
+    "resolution_met",
+    "breached",
+    "csat_mean",
+    "nps",
+)
+
+
+def as_json(report: TicketReport) -> dict[str, Any]:
+    """The `crmbot report tickets --json` contract: report, rows (group + measures), total."""
+
+    def measures(row: TicketRow) -> dict[str, Any]:
+        return {k: getattr(row, k) for k in _MEASURES}
+
+    return {
+        "report": "tickets",
+        "rows": [{"group": r.group, **measures(r)} for r in report.rows],
+        "total": measures(report.total),
+    }

@@ -1,0 +1,98 @@
+"""`crmbot backup FILE` and `crmbot restore FILE`: exit 0 on success, one clear line and a
+non-zero exit on failure, and a refused restore writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.bot.test_cli import _settings_env, invoke
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data directory, SQLite, and no stray settings from the environment or .env."""
+    for name in _settings_env():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CRMBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def ready(data_dir: Path) -> CliRunner:
+    """A runner over an upgraded database."""
+    runner = CliRunner()
+    assert invoke(runner, "db", "upgrade").exit_code == 0
+    return runner
+
+
+@pytest.fixture
+def book(ready: CliRunner, data_dir: Path) -> Path:
+    """A demo book of 12 customers in the data directory; returns its export."""
+    data = data_dir / "demo.jsonl"
+    assert invoke(ready, "demo-data", "--customers", "12", "--out", str(data)).exit_code == 0
+    assert invoke(ready, "import", str(data)).exit_code == 0
+    out = data_dir / "before.jsonl"
+    assert invoke(ready, "export", str(out)).exit_code == 0
+    return out
+
+
+def _one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_backup_then_restore_elsewhere_gives_the_same_export(
+    ready: CliRunner, book: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a key: backup, restore into a new data directory, export: identical."""
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "s3cret phrase")
+    archive = data_dir / "book.crmbak"
+    made = invoke(ready, "backup", str(archive))
+    assert made.exit_code == 0, made.output
+    assert "12 customers" in made.stdout and "encrypted" in made.stdout
+    again = invoke(ready, "backup", str(archive))
+    assert again.exit_code == 2 and "exists already" in _one_line(again.stderr)
+
+    monkeypatch.setenv("CRMBOT_DATA_DIR", str(data_dir / "other"))
+    restored = invoke(ready, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    assert "Restored" in restored.stdout and "crmbot reindex" in restored.stdout
+    after = data_dir / "after.jsonl"
+    assert invoke(ready, "export", str(after)).exit_code == 0
+    assert after.read_text(encoding="utf-8") == book.read_text(encoding="utf-8")
+
+    refused = invoke(ready, "restore", str(archive))
+    assert refused.exit_code == 2
+    assert "is not empty (customers: 12" in _one_line(refused.stderr)
+
+
+def test_wrong_key_and_truncated_archive_are_refused_with_nothing_written(
+    ready: CliRunner, book: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line, exit 2, and no database file appears."""
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "right")
+    archive = data_dir / "book.crmbak"
+    assert invoke(ready, "backup", str(archive)).exit_code == 0
+    target = data_dir / "other"
+    monkeypatch.setenv("CRMBOT_DATA_DIR", str(target))
+
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "wrong")
+    wrong = invoke(ready, "restore", str(archive))
+    assert wrong.exit_code == 2
+    assert _one_line(wrong.stderr).startswith("Wrong key for ")
+
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "right")
+    cut = data_dir / "cut.crmbak"
+    cut.write_bytes(archive.read_bytes()[:-100])
+    truncated = invoke(ready, "restore", str(cut))
+    assert truncated.exit_code == 2
+    assert "truncated" in _one_line(truncated.stderr)
+
+    missing = invoke(ready, "restore", str(data_dir / "nope.crmbak"))
+    assert missing.exit_code == 2 and "No backup at" in _one_line(missing.stderr)
+    assert not (target / "crmbot.sqlite").exists()

@@ -1,0 +1,138 @@
+"""`GET /metrics`: commands by verb and outcome, latency per adapter, queues, deliveries; and the
+counts of several worker processes added up in multiprocess mode."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.bootstrap import App
+from bot.metrics import Metrics
+from crm_core.db import unit_of_work
+from handlers.notify import Address, DeliveryFailed
+from handlers.registry import Verb
+from handlers.reply import Reply
+from tests.conftest import TestBot
+from tests.schedules.conftest import FakeNotifier
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """(sample name, labels) -> value, parsed by prometheus-client's own parser."""
+    out = {}
+    for family in text_string_to_metric_families(body):
+        for s in family.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def value(
+    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    """One sample's value (0 when absent)."""
+    return found.get((name, frozenset(labels.items())), 0.0)
+
+
+async def scrape(port: int) -> str:
+    """GET /metrics from a running server."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics") as resp,
+    ):
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain; version=")
+        return await resp.text()
+
+
+def test_console_commands_crashes_and_deliveries(crm_app: App, testbot: TestBot) -> None:
+    """The console's commands (the same dispatcher), a crash, and sends that fail are counted."""
+    metrics = Metrics(crm_app)
+
+    def broken(_req: object) -> object:
+        raise RuntimeError("boom")
+
+    testbot.dispatcher.registry.add(Verb("explode", broken, (), (), writes=False))  # type: ignore[arg-type]
+    testbot("alice", "whoami")
+    reply = testbot("alice", "explode now")
+    assert "reference" in reply.text
+    notifier = FakeNotifier("telegram")
+    notifier.failures.append(DeliveryFailed("blocked", retryable=False))
+    counted = metrics.counted(notifier)
+    with pytest.raises(DeliveryFailed):
+        asyncio.run(counted.send(Address("telegram", "1"), Reply(text="x")))
+    asyncio.run(counted.send(Address("telegram", "1"), Reply(text="y")))
+    found = samples(metrics.scrape().decode())
+    assert value(found, "crmbot_commands_total", verb="whoami", outcome="ok") == 1
+    assert value(found, "crmbot_commands_total", verb="explode", outcome="failed") == 1
+    assert value(found, "crmbot_command_seconds_count", adapter="console") == 2
+    assert value(found, "crmbot_deliveries_total", platform="telegram", outcome="failed") == 1
+    assert value(found, "crmbot_deliveries_total", platform="telegram", outcome="sent") == 1
+    metrics.close()
+    testbot("alice", "whoami")
+    assert (
+        value(samples(metrics.scrape().decode()), "crmbot_command_seconds_count", adapter="console")
+        == 2
+    )
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from bot.bootstrap import build
+    from bot.metrics import Metrics
+    from crm_core.settings import Settings
+    from handlers.reply import Command
+
+    app = build(Settings(_env_file=None), database_url=sys.argv[1])
+    metrics = Metrics(app)
+    for text in sys.argv[3:]:
+        app.dispatcher.dispatch(Command(1, sys.argv[2], text=text))
+    if sys.argv[2] == "scrape":
+        sys.stdout.write(metrics.scrape().decode())
+    """
+)
+
+
+def test_several_worker_processes_are_added_up(tmp_path: Path) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, one worker's /metrics shows every worker's commands."""
+    from crm_core.db import make_engine, make_session_factory, upgrade
+    from crm_core.services.users import add_user
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as s:
+        add_user(s, "alice", "Alice", role="rep", team="East")
+    engine.dispose()
+    shared = tmp_path / "prom"
+    shared.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared), "PYTHONPATH": str(ROOT)}
+
+    def worker(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", WORKER, url, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    worker("slack", "help", "help")
+    worker("telegram", "help")
+    found = samples(worker("scrape"))
+    assert value(found, "crmbot_commands_total", verb="help", outcome="ok") == 3
+    assert value(found, "crmbot_command_seconds_count", adapter="slack") == 2
+    assert value(found, "crmbot_command_seconds_count", adapter="telegram") == 1
+    assert value(found, "crmbot_note_outbox_depth") == 0
