@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 
 # glibc's mallopt parameter for the size above which a buffer gets a mapping of its own.
 _M_MMAP_THRESHOLD = -3
@@ -28,3 +29,21 @@ def return_large_buffers() -> bool:
         return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE))
     except (OSError, AttributeError):
         return False
+
+
+def freeze_startup_heap() -> int:
+    """Collect once, then keep everything alive after start-up out of later collections.
+
+    The modules, classes and tables a process loads at start (about 140,000 objects for the
+    command layer alone) never become garbage, yet every full collection walked them all:
+    60-100 ms, landing on whichever command happened to allocate at that moment (the
+    `duplicates` p95 of 127 ms was these pauses). Returns how many objects were frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+def unfreeze_heap() -> None:
+    """Hand the frozen objects back to the collector (when serving stops)."""
+    gc.unfreeze()

@@ -166,6 +166,10 @@ def console(settings: Settings, demo: bool, who: str | None) -> None:
                 f"Indexing {pending:,} notes for `ask` in the background; "
                 "an estimate follows after the first batch."
             )
+    from bot.allocator import freeze_startup_heap
+
+    # As `serve` does: what start-up loaded stays out of full collections (no pauses later).
+    freeze_startup_heap()
     try:
         session.loop(sys.stdin, sys.stdout)
     finally:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.allocator import freeze_startup_heap, unfreeze_heap
 from bot.bootstrap import App
 from bot.runtime import Builder, Component, NotifierBuilder, Runtime, ServeError
 from bot.slack import component as slack
@@ -133,6 +134,8 @@ async def run_until(
             started.append(component)
         runtime.serving = names
         log.info("%s", describe(runtime, names))
+        # Everything loaded by now lives as long as the process: full collections skip it.
+        freeze_startup_heap()
         if on_ready is not None:
             on_ready(runtime)
         await stop.wait()
@@ -145,6 +148,7 @@ async def run_until(
         await runner.cleanup()
         if runtime.metrics is not None:
             runtime.metrics.close()
+        unfreeze_heap()
     return runtime
 
 

@@ -39,6 +39,9 @@ class Ctx:
     settings: Settings | None = None
     # Merged customers a lookup followed to their survivor, so the answer can say so.
     redirects: list[Redirect] = field(default_factory=list)
+    # Whether a name that matches nothing is compared with every name for spelling
+    # suggestions (a scan); off while a sentence is first tried as a grammar line.
+    spelling: bool = True
 
     @property
     def config(self) -> Settings:

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
 from crm_core.models import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (about a fifth of a second to import) loads only to migrate or to report; the check
+# every start makes (`ensure_current`) reads the revision ids without it.
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 def make_engine(url: str) -> Engine:
@@ -83,6 +90,8 @@ def lock_for_update(session: Session, obj: Base) -> None:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -90,32 +99,77 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
-    """The newest migration the code knows."""
+    """The newest migration the code knows (Alembic's own reading of the scripts)."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
     assert head is not None
     return head
 
 
+@cache
+def code_head() -> str:
+    """The newest migration, read from the scripts' `revision`/`down_revision` lines.
+
+    The one revision no other names as its parent; when the lines do not give exactly one
+    (a branch, a form the pattern does not read), Alembic decides.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(source)
+        if down is not None:
+            parents.update(_QUOTED.findall(down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else head_revision()
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def stored_revision(engine: Engine) -> str | None:
+    """The revision in the database's `alembic_version` table, read with one query.
+
+    None for a database without the table or with no row; several rows (branches) come back
+    joined, which never equals a single head.
+    """
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        found = sorted(
+            str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))
+        )
+    return " ".join(found) or None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to `revision`."""
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to `revision`."""
+    from alembic import command
+
     command.downgrade(_alembic_config(engine), revision)
 
 
 def ensure_current(engine: Engine) -> None:
     """Refuse to run on a database whose schema is behind (or ahead of) the code."""
-    head = head_revision()
-    current = current_revision(engine)
+    head = code_head()
+    current = stored_revision(engine)
     if current != head:
         raise SchemaOutOfDate(current, head)

@@ -220,6 +220,19 @@ class Customer(Base):
     deals: Mapped[list[Deal]] = relationship(back_populates="customer")
 
 
+class NameIndexVersion(Base):
+    """A token per copied table (1: customers, 2: contacts) that triggers (migration 0019)
+    change whenever a row is added or removed or a column the in-process name index copies
+    changes; the index compares it with the token of its copy (`crm_core/name_index.py`)."""
+
+    __tablename__ = "name_index_version"
+    # Derived, not data: backups leave it out; a restore's own inserts write fresh tokens.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class Contact(Base):
     """A person at a customer."""
 

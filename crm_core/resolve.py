@@ -12,10 +12,11 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import book_filter, customer_filter
+from crm_core.access import book_filter, book_owners, customer_filter
 from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
+from crm_core.name_index import name_book
 from crm_core.text import fold, name_key
 
 _REF = re.compile(r"^#(\d{1,18})$")
@@ -107,9 +108,31 @@ def _matching_rows(
         rows = ctx.session.execute(stmt.where(contains(key_col, qk)).limit(200)).all()
     if rows:
         return rows
+    if not ctx.spelling:
+        raise NotFound(f"error.{field}_not_found", query=query)
     keys = ctx.session.execute(stmt.with_only_columns(id_col, key_col).limit(_SCAN_LIMIT)).all()
     ids = _suggest(field, query, {k[0]: k[1] for k in keys})
     found = {r[0]: r for r in ctx.session.execute(stmt.where(id_col.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _matching_customers(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> Sequence[Any]:
+    """`_matching_rows` for customers: the substring and typo scans read the name index (an
+    in-process copy of the book's keys) instead of every row; rows come from `stmt` by id, so
+    its access filter still applies."""
+    qk = name_key(query)
+    rows = ctx.session.execute(stmt.where(Customer.name_key == qk).limit(50)).all()
+    if len(rows) == 1:
+        return rows
+    book = name_book(ctx.session)
+    visible = book.positions(book_owners(ctx.session, ctx.actor))
+    exact = [int(r[0]) for r in rows]
+    ids = exact + [i for i in book.containing(visible, qk, 200) if i not in exact]
+    if not ids:
+        ids = book.suggest(visible, qk, _SUGGEST, _MAX_CANDIDATES)
+        if not ids:
+            raise NotFound("error.customer_not_found", query=query)
+    found = {r[0]: r for r in ctx.session.execute(stmt.where(Customer.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
 
 
@@ -162,6 +185,8 @@ def _archived_by_name(ctx: Ctx, qk: str) -> Customer | None:
     exact = archived_customer(ctx, Customer.name_key == qk)
     if exact is not None or not _long_enough(qk):
         return exact
+    if not name_book(ctx.session).any_gone_containing(qk):
+        return None  # no archived name contains it: the substring scan would find nothing
     rows = ctx.session.scalars(
         select(Customer)
         .where(
@@ -226,7 +251,7 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         return _Row(r[0], r[1], r[2], detail)
 
     try:
-        rows = _matching_rows(ctx, base, Customer.id, Customer.name_key, "customer", query)
+        rows = _matching_customers(ctx, base, query)
         chosen = _choose("customer", query, [row(r) for r in rows])
     except (Ambiguous, NotFound):
         # The old name of a merged customer names the one it was merged into.
@@ -425,3 +450,10 @@ def find_user(session: Session, query: str) -> User:
     if user is None:
         raise NotFound("error.user_not_found", query=q)
     return user
+
+
+def user_by_handle(ctx: Ctx, handle: str) -> User | None:
+    """The active staff member whose handle this is exactly (any case), else None."""
+    return ctx.session.scalar(
+        select(User).where(func.lower(User.external_id) == handle.casefold(), User.active)
+    )

@@ -80,8 +80,8 @@ def has_cjk(text: str) -> bool:
 
 
 # Characters OpenCC changes on their own that Traditional writing also uses in these words:
-# 漏斗 (funnel), 群組 (group), 平台 (platform).
-_ALSO_TRADITIONAL = frozenset("斗群台")
+# 漏斗 (funnel), 群組 (group), 平台 (platform), 游標 (cursor).
+_ALSO_TRADITIONAL = frozenset("斗群台游")
 
 
 def simplified_only(text: str) -> set[str]:

@@ -126,10 +126,13 @@ def write_line(verb: str, args: Iterable[Arg], values: Mapping[str, Value]) -> s
     if unknown:
         raise ValueError(f"{verb} takes no {sorted(unknown)}")
     line = verb
+    # `edit deal #12: close 2027-01-15`: the options' colon comes before the first one given.
+    colon = False
     for i, arg in enumerate(args):
         if arg.name not in values:
             if not arg.optional:
                 raise ValueError(f"{verb} needs {arg.name}")
+            colon = colon or arg.sep.strip() in (":", "：")
             continue
         text = _written(arg, values[arg.name])
         later = [a for a in args[i + 1 :] if a.name in values]
@@ -137,7 +140,11 @@ def write_line(verb: str, args: Iterable[Arg], values: Mapping[str, Value]) -> s
             text = f'"{text}"'
         if arg.kind != Kind.choice and text not in arg.choices and arg.keyword:
             text = f"{arg.keyword} {text}"
-        line += arg.sep + text + arg.end
+        sep = arg.sep
+        if colon and sep.strip() in (",", "，"):
+            sep = ": "
+        colon = False if sep.strip() in (":", "：") else colon
+        line += sep + text + arg.end
     return line
 
 

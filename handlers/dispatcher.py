@@ -16,16 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError
+from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import User, utcnow
+from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
-from crm_core.text import to_simplified
+from crm_core.text import char_view, to_simplified
 from handlers import format as fmt
+from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
-from handlers.registry import NoteOpener, Registry, Request
+from handlers.loose import Interpreter, Proposal, writes
+from handlers.loose_words import COURTESY, SENTENCE_WORDS
+from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,8 @@ class Dispatcher:
         self.settings = settings
         # Metrics and the like (bot/ binds them); handlers and crm_core never import them.
         self.observers: list[CommandObserver] = []
+        # Reads sentences that are not in the grammar into commands of it (confirm cards).
+        self.interpreter = Interpreter(registry)
 
     def dispatch(self, command: Command) -> Reply:
         """Handle a command; failures become replies that say what to type instead."""
@@ -113,6 +119,16 @@ class Dispatcher:
                 text = self._text_of(command)
                 if text is None:
                     return Reply(text=t("error.button_expired"), status="error")
+                if command.action == RUN and "edit" in command.payload:
+                    # A confirm card's Edit: nothing runs; the form or the line comes back.
+                    forms = {f.name: f for f in self.registry.forms()}
+                    return loose_card.edit(t, command.payload["edit"], text, forms)
+                if command.action == RUN and "confirm" in command.payload:
+                    problem = redeem_confirm(
+                        session, command.payload["confirm"], user_id=user.id, now=self.clock()
+                    )
+                    if problem is not None:
+                        return Reply(text=t(problem), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
                 reply = self._run(ctx, command, text, t, picks, seen)
@@ -209,20 +225,149 @@ class Dispatcher:
         found = self.registry.match(text)
         if found is None:
             seen.verb = "unknown"
-            return self._unknown(text, t)
+            try:
+                return self._loose(ctx, command, text, t, fallback=False) or self._unknown(text, t)
+            except Ambiguous as exc:
+                ctx.session.rollback()
+                return self._ambiguous(exc, text, picks, t)
         verb, args = found
         seen.verb = verb.name
+        typed = "confirm" not in command.payload
+        if typed and COURTESY.search(char_view(text)):
+            # "move the acme fleet deal to negotiation please": a write read from the
+            # sentence (or its one question) first; anything else goes to the grammar.
+            try:
+                first = self.interpreter.interpret(ctx, text, reads=False)
+            except Ambiguous as exc:
+                ctx.session.rollback()
+                return self._ambiguous(exc, text, picks, t)
+            if isinstance(first, Proposal) and first.writes:
+                return loose_card.card(t, first, ctx.actor.id, self.clock())
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+        # A line with a sentence's words ("move the acme deal to won please") is tried as
+        # the grammar without the spelling scan: its loose reading comes next anyway.
+        sentence = typed and bool(SENTENCE_WORDS.search(char_view(args)))
         try:
+            ctx.spelling = not sentence
             return verb.handler(
                 Request(ctx, command, verb, args, text, t, self.registry, self.notes)
             )
-        except Ambiguous as exc:
-            ctx.session.rollback()
-            return self._ambiguous(exc, text, picks, t)
         except CrmError as exc:
             # Nothing of a refused command is written.
             ctx.session.rollback()
-            return Reply(text=self.message(exc, t), status="error")
+            failed = exc
+        finally:
+            ctx.spelling = True
+        if typed and (sentence or (failed.key.startswith("usage.") and not text.isascii())):
+            # A typed line that starts like a command but is a sentence ("move acme to
+            # negotiation please", or Chinese the grammar cannot split: "记录：汇通医药王总来电
+            # ..."): its loose reading, when there is a sure one. A grammar line with a wrong
+            # value keeps the grammar's own answer.
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+            try:
+                retry = self._loose(ctx, command, text, t, fallback=True, matched=verb)
+            except Ambiguous as loose_exc:
+                # The sentence's own question (Acme's open deals) beats the grammar's
+                # (deals whose titles look like "acme").
+                ctx.session.rollback()
+                return self._ambiguous(loose_exc, text, picks, t)
+            except CrmError:
+                ctx.session.rollback()
+                retry = None
+            if retry is not None and (sentence or retry.status == "confirm"):
+                return retry
+        if sentence and isinstance(failed, (Ambiguous, NotFound)):
+            # The grammar's whole answer, spelling suggestions included.
+            ctx.picks.clear()
+            ctx.picks.update(picks)
+            try:
+                return verb.handler(
+                    Request(ctx, command, verb, args, text, t, self.registry, self.notes)
+                )
+            except CrmError as exc:
+                ctx.session.rollback()
+                failed = exc
+        if isinstance(failed, Ambiguous):
+            return self._ambiguous(failed, text, picks, t)
+        return Reply(text=self.message(failed, t), status="error")
+
+    def _loose(
+        self,
+        ctx: Ctx,
+        command: Command,
+        text: str,
+        t: Translator,
+        *,
+        fallback: bool,
+        matched: Verb | None = None,
+    ) -> Reply | None:
+        """A sentence read as a command: a read runs, a write is a confirm card, else a
+        question; None when there is nothing to say beyond the grammar's own answer."""
+        outcome = self.interpreter.interpret(ctx, text, reads=False)
+        if outcome is None:
+            # No write read from the sentence: a grammar line inside courtesy ("please archive
+            # Acme"), then the reads.
+            polite = self.interpreter.courteous(text)
+            reply = self._tried(ctx, command, polite, t) if polite is not None else None
+            if reply is not None:
+                return reply
+            outcome = self.interpreter.interpret(ctx, text)
+        assert outcome is not None
+        if not isinstance(outcome, Proposal):
+            if fallback or outcome.key == "loose.unsure":
+                # Nothing recognised: the grammar's answer, with the closest verb and help.
+                return None
+            return Reply(
+                text=t(outcome.key, **outcome.params),
+                buttons=[
+                    Button.run(t("loose.help_for", verb=v), f"help {v}") for v in outcome.verbs
+                ],
+                status="info",
+            )
+        line = outcome.command
+        if fallback and line.strip() == text.strip():
+            return None
+        if outcome.writes:
+            return loose_card.card(t, outcome, ctx.actor.id, self.clock())
+        # A read runs at once, as the grammar line it stands for (never read loosely again).
+        found = self.registry.match(line)
+        if found is None:
+            return None
+        verb, args = found
+        if (
+            matched is not None
+            and verb.name == matched.name
+            and not self.interpreter.courteous(text)
+        ):
+            # The grammar's own verb with a word it refused ("forecast the future"): its
+            # answer says what to type; only courtesy around it ("pipeline please") is dropped.
+            return None
+        return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
+
+    def _tried(self, ctx: Ctx, command: Command, line: str, t: Translator) -> Reply | None:
+        """A grammar line found inside courtesy, run in a savepoint: a read's answer, a write's
+        confirm card (the savepoint undone), the verb's own question or card; None when the
+        grammar refuses it."""
+        found = self.registry.match(line)
+        if found is None:
+            return None
+        verb, args = found
+        changes = writes(verb, args)
+        try:
+            with ctx.session.begin_nested() as savepoint:
+                reply = verb.handler(
+                    Request(ctx, command, verb, args, line, t, self.registry, self.notes)
+                )
+                if changes:
+                    # Checked, not done: the card's Confirm runs it.
+                    savepoint.rollback()
+        except CrmError:
+            return None
+        if changes and reply.status == "ok":
+            return loose_card.card(t, Proposal(verb, {}, line=line), ctx.actor.id, self.clock())
+        return reply
 
     def _unknown(self, text: str, t: Translator) -> Reply:
         if text.isdigit():

@@ -93,11 +93,18 @@ class Button:
         style: Literal["primary", "danger"] | None = None,
         *,
         pick: dict[str, int] | None = None,
+        confirm: dict[str, Any] | None = None,
     ) -> Button:
-        """A button that runs a command line as if typed, with records already chosen."""
+        """A button that runs a command line as if typed, with records already chosen.
+
+        `confirm` is a confirm card's stamp (crm_core.services.confirmations): the line then
+        runs once, within ten minutes, and only for the person the card was shown to.
+        """
         payload: dict[str, Any] = {"text": text}
         if pick:
             payload["pick"] = dict(pick)
+        if confirm:
+            payload["confirm"] = dict(confirm)
         return cls(label, RUN, payload, style)
 
     @classmethod
@@ -147,8 +154,9 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     image: bytes | None = None
     ephemeral: bool = True
-    # "duplicate": a repeated delivery; adapters send nothing for it.
-    status: Literal["ok", "error", "info", "duplicate"] = "ok"
+    # "duplicate": a repeated delivery; adapters send nothing for it. "confirm": a confirm
+    # card of a loose command (its Confirm button runs the grammar command).
+    status: Literal["ok", "error", "info", "duplicate", "confirm"] = "ok"
     # True where showing the reply to a whole channel makes sense (a card, a report).
     shareable: bool = False
     # A form to fill in instead of (or after) the text: each adapter opens it natively.
@@ -158,6 +166,11 @@ class Reply:
         """The reply as JSON-ready data (`crmbot run --json`)."""
         data = asdict(self)
         data["image"] = base64.b64encode(self.image).decode() if self.image else None
+        if self.status == "confirm":
+            # The grammar command Confirm runs: typing it has the same effect.
+            data["command"] = next(
+                (b.payload["text"] for b in self.buttons if "confirm" in b.payload), None
+            )
         if self.form is not None:
             values = {
                 k: v.isoformat() if hasattr(v, "isoformat") else v

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
-from crm_core.models import Customer, Interaction
+from crm_core.models import Contact, Customer, Interaction
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
 from retrieval.passages import indexed_text
@@ -144,19 +144,69 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
                     best, best_len = [], len(v)
                 if cid not in best:
                     best.append(cid)
+    if not best:
+        best = _by_romanized_name(ctx, words)
     if len(best) != 1:
         return None
     return ctx.session.get(Customer, best[0])
 
 
+# Mail hosts many companies share: a word naming one of them names no customer.
+_SHARED_HOSTS = frozenset({"gmail", "outlook", "hotmail", "yahoo", "icloud", "qq", "163", "126"})
+
+
+def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
+    """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng").
+
+    The book's own records translate it: the contacts of 上海瑞丰物流 write from
+    @ruifeng.example, and English notes about a Chinese company use the same form.
+    """
+    # Stop words name no company and would only widen the scan of the contacts' addresses.
+    latin = sorted(
+        {w for w in words if len(w) >= 4 and w.isascii() and w.isalnum() and tokens(w)}
+        - _SHARED_HOSTS
+    )
+    if not latin:
+        return []
+    hosts = [Contact.email.like(f"%@{w}.%") for w in latin]
+    rows = ctx.session.execute(
+        select(Contact.customer_id, Customer.name_key, Contact.email)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(customer_filter(ctx.actor), or_(*hosts))
+    ).all()
+    found: set[int] = set()
+    for cid, key, email in rows:
+        # Only a name in another script needs translating; a Latin name is matched as written.
+        if _mail_host(email) in latin and key and not key.isascii():
+            found.add(cid)
+    return sorted(found)
+
+
+def name_terms(customer: Customer | None) -> frozenset[str]:
+    """The index terms of a customer's name and its short forms."""
+    if customer is None:
+        return frozenset()
+    terms = set(tokens(customer.name))
+    for v in _variants(customer.name_key or ""):
+        terms |= set(tokens(v))
+    if customer.name_key and not customer.name_key.isascii():
+        # Its Latin form ("Ruifeng" for 瑞丰物流) is its name too, not a topic nobody wrote about.
+        for contact in customer.contacts:
+            host = _mail_host(contact.email)
+            if host:
+                terms |= set(tokens(host))
+    return frozenset(terms)
+
+
+def _mail_host(email: str | None) -> str | None:
+    """The company part of an address ("ruifeng" in liuyang@ruifeng.example), if not shared."""
+    host = (email or "").rpartition("@")[2].split(".")[0].lower()
+    return host if len(host) >= 4 and host not in _SHARED_HOSTS else None
+
+
 def topic_terms(question: str, customer: Customer | None) -> set[str]:
     """The question's terms that carry its topic (not its customer, kind or time words)."""
-    terms = set(tokens(shape_words(question)))
-    if customer is not None:
-        terms -= set(tokens(customer.name))
-        for v in _variants(customer.name_key or ""):
-            terms -= set(tokens(v))
-    return terms
+    return set(tokens(shape_words(question))) - name_terms(customer)
 
 
 class Asker:
@@ -181,7 +231,15 @@ class Asker:
             return self._compose(
                 ctx, question, result, topic, shape, customer, answered=bool(result.hits)
             )
-        result = self.search.search(ctx.session, ctx.actor, question, shape, customer_id=cid, k=k)
+        result = self.search.search(
+            ctx.session,
+            ctx.actor,
+            question,
+            shape,
+            customer_id=cid,
+            k=k,
+            unweighed=name_terms(customer),
+        )
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None

@@ -355,13 +355,15 @@ class LexicalIndex:
             stats = stats + more
         return stats.passages, dict(zip(terms, stats.df, strict=True))
 
-    def search(self, query: str, k: int, flt: Filter) -> list[LexicalHit]:
-        """The best `k` passages for `query` among those `flt` lets through.
+    def search(
+        self, query: str, k: int, flt: Filter, *, drop: frozenset[str] = frozenset()
+    ) -> list[LexicalHit]:
+        """The best `k` passages for `query` (less the terms in `drop`) that `flt` lets through.
 
         Term weights (IDF) and the average passage length are counted over those passages
         only, so a ranking depends on nothing the asker may not see.
         """
-        terms = tokens(query)
+        terms = [t for t in tokens(query) if t not in drop]
         with self._lock:
             if self._fresh and self._fresh_segment is None:
                 self._fresh_segment = _Segment.build(self._fresh.values())

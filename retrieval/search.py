@@ -114,8 +114,14 @@ class NoteSearch(InProcessIndexes):
         *,
         customer_id: int | None = None,
         k: int = 10,
+        unweighed: frozenset[str] = frozenset(),
     ) -> SearchResult:
-        """Notes for `question` among those `actor` may see, best first."""
+        """Notes for `question` among those `actor` may see, best first.
+
+        `unweighed` are terms BM25 leaves out when the search keeps to one customer: its own
+        name tells its notes nothing apart, and across languages it was all BM25 could match,
+        ranking the notes that repeat the name above the one the question is about.
+        """
         self.sync(session)
         visible = visible_customers(session, actor)
         customers = visible
@@ -133,7 +139,9 @@ class NoteSearch(InProcessIndexes):
             since=_epoch(shape.since),
             until=_epoch(shape.until),
         )
-        lexical = self.lexical.search(question, DEPTH, flt)
+        lexical = self.lexical.search(
+            question, DEPTH, flt, drop=unweighed if customer_id is not None else frozenset()
+        )
         dense_hits: list[DenseHit] = []
         dense_used = False
         vector: np.ndarray | None = None

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
-from crm_core.access import customer_filter
+from crm_core.access import book_owners, customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Customer
+from crm_core.name_index import name_book
 from crm_core.text import fold, to_simplified
 
 # Names this close (0-100, after normalising) are offered as spelling variants of each other.
@@ -121,28 +124,42 @@ def _reasons(a: str, b: str, key_a: str, key_b: str, place: str | None) -> tuple
     return tuple(found)
 
 
-def find_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
-    """Pairs of visible customers whose names are the same company, oldest kept, by name.
+def _similar_in(block: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Pairs of keys in one sorted block that are spelling variants (rapidfuzz ratio)."""
+    found: list[tuple[str, str]] = []
+    for i, left in enumerate(block[:-1]):
+        # One C call per name against the rest of its block (rapidfuzz), not a Python loop.
+        for right, _score, _ in process.extract(
+            left, block[i + 1 :], scorer=fuzz.ratio, score_cutoff=SIMILAR_SCORE, limit=None
+        ):
+            found.append((left, right))
+    return found
 
-    Names are grouped by a normalised key (legal form, spacing, punctuation, width, script and a
-    Chinese place prefix left out): equal keys are pairs. Spelling variants are compared only
-    within a block of keys sharing their first characters, so the work grows with the block
-    sizes, not with the square of the book.
+
+# A block's variant pairs depend only on its keys: a manager's blocks are the same from one
+# call to the next, so they are scored once (bounded; a changed block is a new entry).
+_similar_memo = lru_cache(maxsize=50_000)(_similar_in)
+
+
+def _found(
+    entries: Iterable[tuple[int, str, str | None]],
+    similar: Callable[[tuple[str, ...]], list[tuple[str, str]]],
+) -> list[tuple[int, int, str | None]]:
+    """(keep id, drop id, place) of the likely duplicates among (id, blocking key, place).
+
+    Equal blocking keys are pairs; spelling variants are compared only within a block of keys
+    sharing their first characters, so the work grows with the block sizes, not with the
+    square of the book.
     """
-    # Only ids and keys for the whole book: names are read for the pairs found.
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor))
-    ).all()
-    keyed: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
-    for cid, key in rows:
-        compact, place = dedup_key(key)
+    keyed: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+    for cid, compact, place in entries:
         if compact:
-            keyed[compact].append((cid, key, place))
+            keyed[compact].append((cid, place))
     found: list[tuple[int, int, str | None]] = []
     for group in keyed.values():
         if len(group) > 1:
             group.sort()
-            found += [(group[0][0], other[0], group[0][2] or other[2]) for other in group[1:]]
+            found += [(group[0][0], other[0], group[0][1] or other[1]) for other in group[1:]]
     blocks: dict[str, list[str]] = defaultdict(list)
     for compact in keyed:
         blocks[compact[:BLOCK_CHARS]].append(compact)
@@ -150,13 +167,29 @@ def find_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
         if len(block) < 2 or len(block) > MAX_BLOCK:
             continue
         block.sort()
-        for i, left in enumerate(block[:-1]):
-            # One C call per name against the rest of its block (rapidfuzz), not a Python loop.
-            for right, _score, _ in process.extract(
-                left, block[i + 1 :], scorer=fuzz.ratio, score_cutoff=SIMILAR_SCORE, limit=None
-            ):
-                a, b = keyed[left][0][0], keyed[right][0][0]
-                found.append((min(a, b), max(a, b), None))
+        for left, right in similar(tuple(block)):
+            a, b = keyed[left][0][0], keyed[right][0][0]
+            found.append((min(a, b), max(a, b), None))
+    return found
+
+
+def _sorted_pairs(
+    found: list[tuple[int, int, str | None]], names: dict[int, tuple[str, str]]
+) -> list[DuplicatePair]:
+    pairs = [
+        DuplicatePair(keep, *names[keep], drop, *names[drop], place) for keep, drop, place in found
+    ]
+    pairs.sort(key=lambda p: (p.keep_key, p.keep_id, p.drop_id))
+    return pairs
+
+
+def scan_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
+    """`find_duplicate_pairs` straight from the database: every visible key read and grouped,
+    every block scored. The reference the name-index path is tested against."""
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor))
+    ).all()
+    found = _found(((cid, *dedup_key(key)) for cid, key in rows), _similar_in)
     if not found:
         return []
     ids = {f[0] for f in found} | {f[1] for f in found}
@@ -166,8 +199,28 @@ def find_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
             select(Customer.id, Customer.name, Customer.name_key).where(Customer.id.in_(ids))
         )
     }
-    pairs = [
-        DuplicatePair(keep, *names[keep], drop, *names[drop], place) for keep, drop, place in found
-    ]
-    pairs.sort(key=lambda p: (p.keep_key, p.keep_id, p.drop_id))
-    return pairs
+    return _sorted_pairs(found, names)
+
+
+def find_duplicate_pairs(ctx: Ctx) -> list[DuplicatePair]:
+    """Pairs of visible customers whose names are the same company, oldest kept, by name.
+
+    Names are grouped by a normalised key (legal form, spacing, punctuation, width, script and a
+    Chinese place prefix left out): equal keys are pairs; spelling variants are compared within
+    blocks of keys sharing their first characters. Read from the name index (the book's keys in
+    memory, their blocking keys worked out once per change) with each block's variants scored
+    once: the same pairs as `scan_duplicate_pairs`, without reading the book each call.
+    """
+    book = name_book(ctx.session)
+    dedup = book.dedup_keys(dedup_key)
+    ids = book.ids
+    visible = book.positions(book_owners(ctx.session, ctx.actor))
+    found = _found(((ids[p], *dedup[p]) for p in visible), _similar_memo)
+    if not found:
+        return []
+    where = book.position
+    names = {
+        cid: (book.names[where[cid]], book.keys[where[cid]])
+        for cid in {f[0] for f in found} | {f[1] for f in found}
+    }
+    return _sorted_pairs(found, names)

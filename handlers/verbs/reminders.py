@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Customer, User
-from crm_core.resolve import customer_name_exists, resolve_customer, resolve_user
+from crm_core.resolve import customer_name_exists, resolve_customer, resolve_user, user_by_handle
 from crm_core.services import reminders as svc
 from crm_core.text import to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
@@ -22,6 +22,7 @@ from handlers.reply import Button, Reply
 
 _ME = re.compile(r"^(?:(?:me|myself)(?=\s|$)|我(?!们))\s*", re.I)
 _OTHER = re.compile(r"^@(\S+)\s*")
+_HANDLE = re.compile(r"^([A-Za-z][\w.-]*)\s+(?=\S)")
 _LEAD = re.compile(r"^(?:to|that|about)\s+", re.I)
 _ABOUT = re.compile(r"(?:\s+(?:about|re:?|for)\s+|\s*关于\s*)([^,，]+?)\s*$", re.I)
 # `1h`, `30 min`, `2 days`, `2小时`: a snooze length, from now or the due time, whichever is later.
@@ -95,6 +96,11 @@ def remind(req: Request) -> Reply:
         args = args[m.end() :]
     elif m := _OTHER.match(args):
         owner = resolve_user(ctx, m.group(1))
+        args = args[m.end() :]
+    elif (m := _HANDLE.match(args)) and (named := user_by_handle(ctx, m.group(1))) is not None:
+        # "remind carol friday ...": a staff handle without its @ still names the person,
+        # not the first word of the reminder.
+        owner = named
         args = args[m.end() :]
     if not args.strip():
         raise Invalid("usage.remind")

@@ -545,6 +545,29 @@ def test_a_command_that_needs_no_index_does_not_load_chroma(ready: CliRunner) ->
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
+def test_run_json_loose_write_is_a_confirm_with_its_command(
+    ready: CliRunner, data_dir: Path
+) -> None:
+    """A loose write prints status "confirm" and the command; running that command writes."""
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme Logistics").exit_code == 0
+    assert invoke(ready, "run", "--as", "alice", "new deal Acme: Fleet 15k").exit_code == 0
+    result = invoke(ready, "run", "--as", "alice", "--json", "acme fleet deal is won!")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "confirm"
+    assert data["command"] == "move #1 to won"
+    done = invoke(ready, "run", "--as", "alice", "--json", data["command"])
+    assert json.loads(done.stdout)["status"] == "ok"
+    read = json.loads(invoke(ready, "run", "--as", "alice", "--json", "tell me about acme").stdout)
+    assert read["status"] == "ok" and read["title"] == "Acme Logistics"
+    assert invoke(ready, "run", "--as", "alice", "new customer Acme Express").exit_code == 0
+    unsure = json.loads(
+        invoke(ready, "run", "--as", "alice", "--json", "log that I called acme, pricing").stdout
+    )
+    assert unsure["status"] == "info"
+    assert sorted(b["label"] for b in unsure["buttons"]) == ["Acme Express", "Acme Logistics"]
+
+
 def test_console_says_how_long_indexing_will_take() -> None:
     from bot.cli import IndexingNotices
     from retrieval.indexer import Progress
@@ -561,3 +584,21 @@ def test_console_says_how_long_indexing_will_take() -> None:
     ]
     notices(Progress(0, 0, None))
     assert said[-1].startswith("The note index has caught up (in ")
+
+
+def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRunner) -> None:
+    """`run "customer X"` checks the schema revision without loading Alembic (its scripts are
+    read as text) and loads dateparser only for a phrase that needs it (start-up time)."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['run', '--as', 'alice', 'customer Acme'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, 1, None), exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'dateparser'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import aiohttp
 import pytest
@@ -83,6 +84,8 @@ async def test_health_check_and_component_lifecycle(
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_until(crm_app, (), stop, on_ready=ready.set_result))
     runtime_port = (await asyncio.wait_for(ready, 10)).port
+    # What start-up loaded is frozen while serving (no full-collection pauses), given back after.
+    assert gc.get_freeze_count() > 10_000
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{runtime_port}/healthz") as resp:
             assert resp.status == 200
@@ -93,6 +96,7 @@ async def test_health_check_and_component_lifecycle(
     runtime = await asyncio.wait_for(task, 10)
     assert runtime.port == runtime_port
     assert events == ["start", "stop"]
+    assert gc.get_freeze_count() == 0
 
 
 async def test_indexer_component_indexes_and_loads_the_index_before_any_question(

@@ -31,11 +31,13 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import (
+    code_head,
     current_revision,
     downgrade,
     ensure_current,
     head_revision,
     make_engine,
+    stored_revision,
     unit_of_work,
     upgrade,
 )
@@ -118,6 +120,26 @@ def test_ensure_current_refuses_an_unknown_revision(empty_engine: Engine) -> Non
     with pytest.raises(SchemaOutOfDate) as info:
         ensure_current(empty_engine)
     assert info.value.current == "ffff_from_the_future"
+
+
+def test_code_head_is_alembics_head() -> None:
+    """The head read from the scripts' text is the one Alembic computes from them."""
+    assert code_head() == head_revision()
+
+
+def test_stored_revision_reads_what_alembic_reads(empty_engine: Engine) -> None:
+    """The one-query revision check agrees with Alembic: empty, at head, one step behind."""
+    assert stored_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert stored_revision(empty_engine) == current_revision(empty_engine) == code_head()
+    ensure_current(empty_engine)
+    downgrade(empty_engine, "-1")
+    behind = current_revision(empty_engine)
+    assert behind is not None and behind != code_head()
+    assert stored_revision(empty_engine) == behind
+    with pytest.raises(SchemaOutOfDate) as info:
+        ensure_current(empty_engine)
+    assert (info.value.current, info.value.head) == (behind, code_head())
 
 
 def _team_created_at(factory: sessionmaker[Session], moment: datetime) -> datetime:

@@ -122,6 +122,12 @@ def test_written_lines_run(testbot: TestBot) -> None:
     assert verb("ask").line({"question": "who decides?"}) == "ask who decides?"
     assert verb("ask").line({"customer": "Acme", "question": "who?"}) == "ask Acme: who?"
 
+    # The options' colon comes before the first option given, whichever it is.
+    line = verb("edit deal").line({"deal": deal.id, "close": date(2027, 2, 15)})
+    assert line == f"edit deal #{deal.id}: close 2027-02-15"
+    assert testbot("alice", line).status == "ok", testbot("alice", line).text
+    assert testbot.query(select(Deal.expected_close)) == [date(2027, 2, 15)]
+
 
 def test_write_line_refuses_what_the_grammar_cannot_say() -> None:
     """A missing argument, an unknown one or a word outside the choices is a programming error."""

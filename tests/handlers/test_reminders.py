@@ -156,3 +156,16 @@ def test_every_month_on_the_last_day_is_stored_and_read_back(testbot: TestBot) -
     assert r.due_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     listed = testbot("alice", "reminders")
     assert "last day" in " ".join([listed.text, *listed.items])
+
+
+def test_a_handle_without_its_at_names_the_person(testbot: TestBot) -> None:
+    """`remind carol friday ...` from her manager is carol's reminder, not bob's about carol."""
+    reply = testbot("bob", "remind carol friday 9am update the forecast")
+    assert reply.status == "ok", reply.text
+    rows = testbot.rows(select(Reminder.owner_id, Reminder.text))
+    assert rows == [(testbot.users["carol"], "update the forecast")]
+    # A word that is nobody's handle stays the reminder's first word.
+    assert testbot("bob", "remind me friday 9am call Dana").status == "ok"
+    assert testbot("bob", "remind tomorrow 9am quarterly review").status == "ok"
+    texts = testbot.query(select(Reminder.text).where(Reminder.owner_id == testbot.users["bob"]))
+    assert sorted(texts) == ["call Dana", "quarterly review"]

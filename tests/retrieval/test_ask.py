@@ -241,3 +241,27 @@ def test_an_answer_says_when_the_index_is_catching_up(
     assert "The index is catching up: 6 of 7 notes" in reply.text
     index.indexer.drain()
     assert "catching up" not in testbot("alice", "ask Acme: what discount did they want?").text
+
+
+def test_a_chinese_customer_is_found_by_its_latin_name(testbot: TestBot) -> None:
+    """The contacts' mail host translates 上海瑞丰物流 to "Ruifeng"; a Latin name is not renamed."""
+    for line in (
+        "new customer 上海瑞丰物流有限公司",
+        "contact add 上海瑞丰物流有限公司: 刘洋, 运营总监, liuyang@ruifeng.example",
+        "new customer Acme Logistics",
+        "contact add Acme: Dana Ruiz, VP Ops, dana@acmeco.example",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    log_note(
+        testbot,
+        "alice",
+        "log call 上海瑞丰物流有限公司, 2026-04-03: 手持终端因芯片缺货推迟到4月25日发货。",
+    )
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = find_customer(ctx, "Why were Ruifeng's terminals shipped late?")
+        assert found is not None and found.name == "上海瑞丰物流有限公司"
+        assert find_customer(ctx, "what did acmeco say?") is None
+    # "Ruifeng" is its name, not a word no note holds: the question is answered.
+    reply = testbot("alice", "ask Why were Ruifeng's handheld terminals shipped late?")
+    assert reply.status == "ok" and "芯片缺货" in reply.text

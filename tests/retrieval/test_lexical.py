@@ -117,3 +117,37 @@ def test_a_changed_note_is_weighted_like_the_rest(session_factory: sessionmaker[
                 for h in split.search(question, 20, flt)
             ]
             assert a == b, question
+
+
+def test_a_search_kept_to_one_customer_leaves_its_name_out_of_bm25(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Across languages the name was all BM25 matched: the note repeating it came first."""
+    from retrieval.ask import name_terms
+
+    with unit_of_work(session_factory) as s, (DATA / "ask_notes.jsonl").open() as f:
+        import_jsonl(s, f, stages=DEFAULT_STAGES)
+    search = NoteSearch(None, None)
+    question = "Tidewater Shipping 的网关什么时候到货的？"
+    with unit_of_work(session_factory) as s:
+        admin = s.scalars(select(User).where(User.external_id == "u_sam")).one()
+        tidewater = s.scalars(select(Customer).where(Customer.external_id == "c18")).one()
+        ext = {i: e for i, e in s.execute(select(Interaction.id, Interaction.external_id))}
+
+        def ranked(unweighed: frozenset[str]) -> list[str]:
+            result = search.search(
+                s,
+                admin,
+                question,
+                QuestionShape(),
+                customer_id=tidewater.id,
+                unweighed=unweighed,
+            )
+            return [ext[h.interaction_id] for h in result.hits if h.lexical_rank]
+
+        # Kept in, the name ranks the visit that repeats it; left out, BM25 ranks nothing.
+        assert ranked(frozenset())[:1] == ["n136"]
+        assert ranked(name_terms(tidewater)) == []
+        # Without a customer the name is what tells notes apart, and stays.
+        whole = search.search(s, admin, question, QuestionShape(), unweighed=name_terms(tidewater))
+        assert any(h.lexical_rank for h in whole.hits)

@@ -1,0 +1,418 @@
+"""Records named inside a sentence: which visible customer, deal, contact or user it mentions.
+
+`crm_core.resolve` reads a name typed where the grammar expects one; a loose sentence
+("can you move the Acme fleet deal to won") names records somewhere in its words. These
+functions find them among the records the actor may see only, with the span each one covers,
+and say whether the words were the record's own (`exact`) or only close to them (a typo),
+so the caller never writes to a guessed record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select
+
+from crm_core.access import customer_filter
+from crm_core.context import Ctx
+from crm_core.models import Contact, Customer, Deal, User
+from crm_core.resolve import contains
+from crm_core.text import char_view, name_key
+
+# Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
+_WORD = re.compile(r"[a-z0-9][a-z0-9'’&]*[a-z0-9]|[a-z0-9]|[\u3400-\u9fff]+")
+# Words that name no record even when a name contains them.
+_COMMON = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "to",
+        "at",
+        "in",
+        "on",
+        "with",
+        "by",
+        "from",
+        "about",
+        "me",
+        "my",
+        "our",
+        "we",
+        "i",
+        "you",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "deal",
+        "deals",
+        "opportunity",
+        "opp",
+        "customer",
+        "client",
+        "account",
+        "company",
+        "new",
+        "add",
+        "log",
+        "note",
+        "call",
+        "called",
+        "meeting",
+        "met",
+        "visit",
+        "visited",
+        "email",
+        "emailed",
+        "that",
+        "this",
+        "they",
+        "she",
+        "he",
+        "her",
+        "him",
+        "them",
+        "his",
+        "their",
+        "please",
+        "pls",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "let",
+        "us",
+        "just",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "next",
+        "last",
+        "week",
+        "month",
+        "move",
+        "push",
+        "stage",
+        "won",
+        "lost",
+        "up",
+        "down",
+        "off",
+        "out",
+        "over",
+        "into",
+        "as",
+        "set",
+        "mark",
+        "show",
+        "tell",
+        "what",
+        "whats",
+        "how",
+        "who",
+        "when",
+        "where",
+        "why",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "get",
+        "got",
+        "want",
+        "wants",
+        "wanted",
+        "need",
+        "needs",
+        "said",
+        "says",
+        "say",
+        "quote",
+        "group",
+        "systems",
+        "system",
+        "services",
+    ]
+)
+_CANDIDATE_ROWS = 3000
+_TYPO = 84.0
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One record a sentence names: its id, how it is shown, where, and how surely."""
+
+    id: int
+    label: str
+    start: int
+    end: int
+    exact: bool
+    # Words of the record's name matched (Latin words, or CJK characters / 2).
+    weight: float
+    owner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    start: int
+    end: int
+
+
+def words_of(text: str) -> list[_Word]:
+    """The words of `text` (on its character view), each with its span in `text`."""
+    view = char_view(text)
+    out = []
+    for m in _WORD.finditer(view):
+        word = m.group(0)
+        end = m.end()
+        for tail in ("'s", "’s"):
+            if word.endswith(tail):
+                word, end = word[: -len(tail)], end - len(tail)
+        out.append(_Word(word.strip(".'’-"), m.start(), end))
+    return out
+
+
+def _patterns(words: list[_Word], *, typos: bool = False) -> list[str]:
+    """Substrings a mentioned name's key must contain, for a cheap SQL prefilter: whole
+    words, or (`typos`) their first three letters, which a misspelt name still shares."""
+    found: list[str] = []
+    for w in words:
+        if _CJK.match(w.text):
+            found += [w.text[i : i + 2] for i in range(max(1, len(w.text) - 1))]
+        elif len(w.text) >= 3 and w.text not in _COMMON and not w.text.isdigit():
+            found.append(w.text[:3] if typos else w.text)
+    return list(dict.fromkeys(p for p in found if p))[:40]
+
+
+def _latin_match(words: list[_Word], key_words: list[str]) -> tuple[int, int, int, bool] | None:
+    """The longest run of the text's words equal to the name's first words (a typo allowed in
+    a long first word): (start, end, words matched, exact)."""
+    best: tuple[int, int, int, bool] | None = None
+    for i, w in enumerate(words):
+        first = key_words[0]
+        if w.text == first:
+            exact = True
+        elif len(first) >= 4 and len(w.text) >= 4 and fuzz.ratio(w.text, first) >= _TYPO:
+            exact = False
+        else:
+            continue
+        n = 1
+        while n < len(key_words) and i + n < len(words) and words[i + n].text == key_words[n]:
+            n += 1
+        if first in _COMMON and n == 1 and len(key_words) > 1:
+            continue
+        cand = (w.start, words[i + n - 1].end, n, exact)
+        if best is None or (n, exact) > (best[2], best[3]):
+            best = cand
+    return best
+
+
+def _cjk_match(text_view: str, key: str) -> tuple[int, int, int] | None:
+    """The longest prefix (two characters or more) of a CJK name found in the text."""
+    for size in range(len(key), 1, -1):
+        at = text_view.find(key[:size])
+        if at >= 0:
+            return at, at + size, size
+    return None
+
+
+def _match(
+    text: str, view: str, words: list[_Word], key: str
+) -> tuple[int, int, bool, float] | None:
+    if not key:
+        return None
+    if _CJK.match(key):
+        hit = _cjk_match(view, key)
+        if hit is None:
+            return None
+        return hit[0], hit[1], True, hit[2] / 2
+    found = _latin_match(words, key.split())
+    if found is None:
+        return None
+    start, end, n, exact = found
+    return start, end, exact, float(n)
+
+
+def find_customers(ctx: Ctx, text: str) -> list[Mention]:
+    """Visible customers the text names, best first (longest match, exact before typo).
+
+    Names holding one of the text's words first; only when none is named exactly, names
+    sharing a word's first letters (the typos, offered as a question, never taken).
+    """
+    words = words_of(text)
+    view = char_view(text)
+    found: list[Mention] = []
+    for typos in (False, True):
+        patterns = _patterns(words, typos=typos)
+        if not patterns:
+            return found
+        rows = ctx.session.execute(
+            select(Customer.id, Customer.name, Customer.name_key, Customer.owner_id)
+            .where(
+                customer_filter(ctx.actor),
+                or_(*(contains(Customer.name_key, p) for p in patterns)),
+            )
+            .limit(_CANDIDATE_ROWS)
+        ).all()
+        found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
+        if any(m.exact for m in found):
+            return found
+    return found
+
+
+def _ranked(
+    text: str, view: str, words: list[_Word], rows: list[tuple[int, str, str, int | None]]
+) -> list[Mention]:
+    out = []
+    for rid, label, key, owner in rows:
+        hit = _match(text, view, words, key)
+        if hit is not None:
+            out.append(Mention(rid, label, hit[0], hit[1], hit[2], hit[3], owner))
+    out.sort(key=lambda m: (-m.weight, not m.exact, m.id))
+    return out
+
+
+def find_deals(
+    ctx: Ctx, text: str, *, customer_id: int | None = None, open_stages: list[str] | None = None
+) -> list[Mention]:
+    """Visible deals whose title's words the text uses (of one customer when given), best first.
+
+    A deal counts with one distinctive word of its title ("the fleet deal"); the weight is how
+    many of its words the text uses.
+    """
+    words = words_of(text)
+    view = char_view(text)
+    stmt = (
+        select(Deal.id, Deal.title, Deal.title_key, Customer.name)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(customer_filter(ctx.actor))
+    )
+    if open_stages is not None:
+        stmt = stmt.where(Deal.stage.in_(open_stages))
+    if customer_id is not None:
+        stmt = stmt.where(Deal.customer_id == customer_id)
+    else:
+        patterns = _patterns(words)
+        if not patterns:
+            return []
+        stmt = stmt.where(or_(*(contains(Deal.title_key, p) for p in patterns)))
+    rows = ctx.session.execute(stmt.limit(_CANDIDATE_ROWS)).all()
+    typed = {w.text for w in words if not _CJK.match(w.text)}
+    out = []
+    for rid, title, key, customer in rows:
+        score, span, whole = _title_score(view, words, typed, key)
+        if score > 0:
+            # `exact`: every distinctive word of the title is in the text.
+            out.append(Mention(rid, f"{title} ({customer})", span[0], span[1], whole, score))
+    out.sort(key=lambda m: (-m.weight, m.id))
+    return out
+
+
+def _title_score(
+    view: str, words: list[_Word], typed: set[str], key: str
+) -> tuple[float, tuple[int, int], bool]:
+    """How many distinctive words of a title the text uses, where the first one is, and
+    whether it uses them all."""
+    if _CJK.search(key):
+        core = re.sub(r"[^\u3400-\u9fff]", "", key)
+        for size in range(len(core), 1, -1):
+            for i in range(len(core) - size + 1):
+                at = view.find(core[i : i + size])
+                if at >= 0:
+                    return size / 2, (at, at + size), size == len(core)
+        return 0.0, (0, 0), False
+    score = 0.0
+    span: tuple[int, int] | None = None
+    parts = [p for p in key.split() if len(p) >= 3 and p not in _COMMON and not p.isdigit()]
+    for part in parts:
+        hit = next(
+            (w for w in words if w.text == part or (len(part) >= 5 and w.text[:5] == part[:5])),
+            None,
+        )
+        if hit is not None:
+            score += 1
+            span = span or (hit.start, hit.end)
+    return score, span or (0, 0), bool(parts) and score == len(parts)
+
+
+def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> list[Mention]:
+    """Visible contacts the text names by full name, first name or (Chinese) surname + title."""
+    words = words_of(text)
+    view = char_view(text)
+    typed = [w for w in words if not _CJK.match(w.text) and w.text not in _COMMON]
+    cjk = "".join(w.text for w in words if _CJK.match(w.text))
+    stmt = (
+        select(Contact.id, Contact.name, Contact.customer_id, Customer.name)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(customer_filter(ctx.actor))
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Contact.customer_id == customer_id)
+    else:
+        likes: list[Any] = [
+            contains(Contact.name, w.text.title()) for w in typed if len(w.text) >= 3
+        ]
+        likes += [contains(Contact.name, cjk[i]) for i in range(len(cjk))][:30]
+        if not likes:
+            return []
+        stmt = stmt.where(or_(*likes))
+    out = []
+    for rid, name, cust_id, cust_name in ctx.session.execute(stmt.limit(_CANDIDATE_ROWS)).all():
+        key = name_key(name)
+        hit = _contact_hit(view, words, key)
+        if hit is not None:
+            out.append(Mention(rid, f"{name} ({cust_name})", hit[0], hit[1], True, hit[2], cust_id))
+    out.sort(key=lambda m: (-m.weight, m.id))
+    return out
+
+
+# 王总, 李经理, 张工: a Chinese surname and a title name a person.
+_ZH_TITLES = ("总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐")
+
+
+def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, float] | None:
+    if _CJK.match(key):
+        at = view.find(key)
+        if at >= 0:
+            return at, at + len(key), 2.0
+        for title in _ZH_TITLES:
+            at = view.find(key[0] + title)
+            if at >= 0:
+                return at, at + 1 + len(title), 1.0
+        return None
+    parts = key.split()
+    found = _latin_match(words, parts)
+    if found is not None and found[3]:
+        return found[0], found[1], float(found[2])
+    return None
+
+
+def find_users(ctx: Ctx, text: str) -> list[Mention]:
+    """Staff members named by `@handle`, handle, or first name."""
+    words = {w.text: w for w in words_of(text)}
+    out = []
+    for user in ctx.session.scalars(select(User).where(User.active.is_(True))).all():
+        names = {(user.external_id or "").casefold(), *user.name.casefold().split()[:1]}
+        for n in names - {""}:
+            if n in words and n not in _COMMON:
+                w = words[n]
+                out.append(Mention(user.id, user.name, w.start, w.end, True, 1.0))
+                break
+    return out

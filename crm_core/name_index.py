@@ -1,0 +1,313 @@
+"""In-process copies of the customers' names, keys, owners, cities and liveness, and of the
+contacts' names and emails, each kept current by a token.
+
+The scans that read a whole book (typo suggestions, `duplicates`, an admin's `find` by contact
+or city) read these copies instead of 10,000 rows a call. Triggers (migration 0019) give
+`name_index_version.token` (row 1: customers, row 2: contacts) a new random value whenever a
+row is added or removed or a copied column changes; each use reads that one row first, in the
+caller's transaction, and reloads the copy when it differs. Every process (every worker) keeps
+its own copies; the tokens are the database's, so a change made by any of them is seen by all at
+their next read.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.models import Contact, Customer, NameIndexVersion
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# Copies kept per process (one per database URL; tests open many databases).
+_MAX_BOOKS = 8
+# Character classes of the overlap bound: a character counts in bucket `ord(ch) % _BUCKETS`.
+# Sharing buckets can only raise the overlap, so the bound stays an upper bound.
+_BUCKETS = 64
+_COPIES: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_COPIES_LOCK = threading.Lock()
+_CUSTOMERS, _CONTACTS = 1, 2
+
+
+class _Joined:
+    """Texts in one string, each followed by a line break: a substring is found in all of them
+    with one str.find per hit instead of one `in` per text."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.starts = [0]
+        for t in texts:
+            self.starts.append(self.starts[-1] + len(t) + 1)
+        self.text = "\n".join(texts) + "\n"
+
+    def hits(self, part: str) -> Iterator[int]:
+        """Positions of the texts containing `part` (a line break in it matches nothing), once
+        each, ascending."""
+        if not part or "\n" in part:
+            return
+        starts, text = self.starts, self.text
+        at = text.find(part)
+        while at >= 0:
+            p = bisect_right(starts, at) - 1
+            yield p
+            at = text.find(part, starts[p + 1])
+
+
+def _irregular(key: str) -> bool:
+    """A key the overlap bound does not cover: a word twice, or spacing other than single."""
+    words = key.split()
+    return len(set(words)) != len(words) or " ".join(words) != key
+
+
+class NameBook:
+    """Every customer of one database as of one token, in id order (positions index the lists)."""
+
+    def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
+        self.token = token
+        self.ids: list[int] = [int(r[0]) for r in rows]
+        self.names: list[str] = [r[1] for r in rows]
+        self.keys: list[str] = [r[2] for r in rows]
+        self.cities: list[str] = [(r[6] or "").lower() for r in rows]
+        self.live: list[int] = []
+        self.by_owner: dict[int, list[int]] = {}
+        # Merged-away and archived customers, whoever owns them (for "is there any?" checks).
+        self.gone: list[int] = []
+        for pos, r in enumerate(rows):
+            if r[4] is None and r[5] is None:
+                self.live.append(pos)
+                self.by_owner.setdefault(int(r[3]), []).append(pos)
+            else:
+                self.gone.append(pos)
+        self.position = {cid: pos for pos, cid in enumerate(self.ids)}
+        self._lock = threading.Lock()
+        self._scoring: tuple[Any, ...] | None = None
+        self._dedup: list[tuple[str, str | None]] | None = None
+        self._live_ids: frozenset[int] | None = None
+        self._joins: dict[str, _Joined] = {}
+        self._live_array: Any = None
+        self._live_flags = bytearray(len(rows))
+        for p in self.live:
+            self._live_flags[p] = 1
+
+    def positions(self, owners: frozenset[int] | None) -> list[int]:
+        """Positions of the live customers of these owners (None: everyone's), in id order."""
+        if owners is None:
+            return self.live
+        if len(owners) == 1:
+            return self.by_owner.get(next(iter(owners)), [])
+        return sorted(p for owner in owners for p in self.by_owner.get(owner, ()))
+
+    def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
+        """Ids of the first `limit` customers (by id) whose key contains `key`."""
+        return self._first(self._joined("keys"), positions, key, limit)
+
+    def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
+        """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
+        return self._first(self._joined("cities"), positions, text, limit)
+
+    def _first(self, joined: _Joined, positions: Sequence[int], part: str, limit: int) -> list[int]:
+        wanted = None if positions is self.live else set(positions)
+        live = self._live_flags
+        found: list[int] = []
+        for p in joined.hits(part):
+            if live[p] if wanted is None else p in wanted:
+                found.append(self.ids[p])
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _joined(self, field: str) -> _Joined:
+        """The keys or the cities joined (built on first use)."""
+        with self._lock:
+            if field not in self._joins:
+                self._joins[field] = _Joined(self.keys if field == "keys" else self.cities)
+            return self._joins[field]
+
+    def live_ids(self) -> frozenset[int]:
+        """Ids of every live customer (neither merged away nor archived)."""
+        if self._live_ids is None:
+            ids = self.ids
+            self._live_ids = frozenset(ids[p] for p in self.live)
+        return self._live_ids
+
+    def any_gone_containing(self, key: str) -> bool:
+        """Whether any merged-away or archived customer's key contains `key` (anyone's book):
+        when not, the lookups that follow merges or archived names by substring can be skipped."""
+        keys = self.keys
+        return any(key in keys[p] for p in self.gone)
+
+    def suggest(self, positions: Sequence[int], key: str, cutoff: float, limit: int) -> list[int]:
+        """Ids of the customers whose keys score at least `cutoff` against `key` (rapidfuzz
+        WRatio), best first, ties by id: exactly what scoring every one of them gives.
+
+        Only keys that could reach the cutoff are scored. WRatio is the best of the plain
+        ratio, the token ratios and (lengths 1.5 times apart or more) the partial ratios, scaled
+        by 0.95 and 0.9. When the two keys share no word and repeat none, each of those is at
+        most 2C/(n+m), and a partial ratio at most 2C/(min(n, m)+C), where C is how many
+        characters they have in common (as a multiset) and n, m their lengths. A key sharing a
+        word, or one the bound does not cover (a repeated word, odd spacing), is always scored.
+        """
+        if not positions:
+            return []
+        chosen: Sequence[int] = positions
+        if not _irregular(key):
+            chosen = self._could_reach(positions, key, cutoff / 100)
+        keys, ids = self.keys, self.ids
+        scored = process.extract(
+            key,
+            {ids[p]: keys[p] for p in chosen},
+            scorer=fuzz.WRatio,
+            score_cutoff=cutoff,
+            limit=limit,
+        )
+        return [int(s[2]) for s in scored]
+
+    def _could_reach(self, positions: Sequence[int], key: str, least: float) -> list[int]:
+        import numpy as np
+
+        counts, lengths, words, always = self._scoring_arrays()
+        codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
+        wanted = np.bincount(codes, minlength=_BUCKETS)
+        present = np.flatnonzero(wanted)
+        common = np.minimum(counts[present], wanted[present, None]).sum(axis=0)
+        n = len(key)
+        short = np.minimum(lengths, n)
+        long_pair = 2 * np.maximum(lengths, n) >= 3 * short
+        # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
+        least -= 1e-9
+        ok = 2 * common >= least * (lengths + n)
+        ok |= long_pair & (0.9 * 2 * common >= least * (short + common))
+        ok |= always
+        for word in set(key.split()):
+            hits = words.get(word)
+            if hits is not None:
+                ok[hits] = True
+        if positions is self.live:
+            if self._live_array is None:
+                self._live_array = np.asarray(self.live, dtype=np.intp)
+            at = self._live_array
+        else:
+            at = np.asarray(positions, dtype=np.intp)
+        return at[ok[at]].tolist()  # type: ignore[no-any-return]
+
+    def _scoring_arrays(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint16],
+        npt.NDArray[np.int64],
+        dict[str, npt.NDArray[np.intp]],
+        npt.NDArray[np.bool_],
+    ]:
+        """Per key: its character counts by bucket, its length, its words, whether to score it
+        always (built on first use; numpy loads only then)."""
+        with self._lock:
+            if self._scoring is None:
+                import numpy as np
+
+                lengths = np.array([len(k) for k in self.keys], dtype=np.int64)
+                text = "".join(self.keys)
+                codes = np.array([ord(ch) % _BUCKETS for ch in text], dtype=np.intp)
+                rows = np.repeat(np.arange(len(self.keys), dtype=np.intp), lengths)
+                flat = np.bincount(
+                    codes * len(self.keys) + rows, minlength=_BUCKETS * len(self.keys)
+                )
+                counts = flat.reshape(_BUCKETS, len(self.keys)).astype(np.uint16)
+                by_word: dict[str, list[int]] = {}
+                for pos, k in enumerate(self.keys):
+                    for word in set(k.split()):
+                        by_word.setdefault(word, []).append(pos)
+                words = {w: np.array(p, dtype=np.intp) for w, p in by_word.items()}
+                always = np.array([_irregular(k) for k in self.keys], dtype=np.bool_)
+                self._scoring = (counts, lengths, words, always)
+            return self._scoring
+
+    def dedup_keys(
+        self, blocking: Callable[[str], tuple[str, str | None]]
+    ) -> list[tuple[str, str | None]]:
+        """Per position, `blocking(key)`: the duplicate-blocking key and the place it dropped
+        (worked out once per copy; `duplicates` passes its own function, the only one)."""
+        with self._lock:
+            if self._dedup is None:
+                self._dedup = [blocking(k) for k in self.keys]
+            return self._dedup
+
+
+class ContactBook:
+    """Every contact of one database as of one token: its customer, lower-case name and email."""
+
+    def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
+        self.token = token
+        self.customers: list[int] = [int(r[0]) for r in rows]
+        self.names = _Joined([r[1].lower() for r in rows])
+        self.emails = _Joined([(r[2] or "").lower() for r in rows])
+
+    def customers_matching(self, text: str) -> list[int]:
+        """Customer ids of the contacts (by contact id) whose name or email contains `text`."""
+        found = set(self.names.hits(text)) | set(self.emails.hits(text))
+        return [self.customers[p] for p in sorted(found)]
+
+
+_Copy = TypeVar("_Copy", NameBook, ContactBook)
+
+
+def _current(session: Session, row: int, load: Callable[[int | None], _Copy]) -> _Copy:
+    """The cached copy for `session`'s database and token row `row`, reloaded when changed.
+
+    The token is read first, in the caller's transaction, so a copy is never older than the
+    token it is stored under (a change committed between the two reads makes the next call
+    reload). With no token row (a table emptied by hand) nothing is kept: a fresh read each call.
+    """
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    token = session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == row))
+    with _COPIES_LOCK:
+        cached = _COPIES.get((url, row))
+    if token is not None and cached is not None and cached.token == token:
+        return cached  # type: ignore[no-any-return]
+    fresh = load(token)
+    if token is not None:
+        with _COPIES_LOCK:
+            _COPIES[(url, row)] = fresh
+            _COPIES.move_to_end((url, row))
+            while len(_COPIES) > 2 * _MAX_BOOKS:
+                _COPIES.popitem(last=False)
+    return fresh
+
+
+def name_book(session: Session) -> NameBook:
+    """The current copy of the customers of `session`'s database."""
+    columns = (
+        Customer.id,
+        Customer.name,
+        Customer.name_key,
+        Customer.owner_id,
+        Customer.merged_into,
+        Customer.archived_at,
+        Customer.city,
+    )
+    return _current(
+        session,
+        _CUSTOMERS,
+        lambda token: NameBook(
+            token, session.execute(select(*columns).order_by(Customer.id)).all()
+        ),
+    )
+
+
+def contact_book(session: Session) -> ContactBook:
+    """The current copy of the contacts of `session`'s database."""
+    columns = (Contact.customer_id, Contact.name, Contact.email)
+    return _current(
+        session,
+        _CONTACTS,
+        lambda token: ContactBook(
+            token, session.execute(select(*columns).order_by(Contact.id)).all()
+        ),
+    )

@@ -1,0 +1,1054 @@
+"""Loose commands: a sentence that says what to do, read into a command of the grammar.
+
+`interpret` turns "can you move the Acme fleet deal to won" into `move #3 to won` with the
+records it resolved, or into a read to run at once, or into one question. It never writes:
+the dispatcher shows a write as a confirm card whose Confirm runs the grammar command.
+The rules: a question, a hypothetical or a negation before the action never becomes a
+write; a record is taken only when the sentence names it by its own words (a typo or two
+matches is a question with buttons); a write with a missing part is a question, not a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+
+from crm_core.access import customer_filter
+from crm_core.context import Ctx
+from crm_core.errors import Ambiguous, Candidate
+from crm_core.mentions import (
+    Mention,
+    find_contacts,
+    find_customers,
+    find_deals,
+    find_users,
+    words_of,
+)
+from crm_core.models import Customer, Deal, InteractionKind, User
+from crm_core.text import char_view, name_key
+from crm_core.timephrases import read_time_phrase
+from crm_core.timephrases.core import last_day
+from crm_core.when import parse_day
+from handlers import format as fmt
+from handlers import loose_words as w
+from handlers.args import Value
+from handlers.grammar import take_kind
+from handlers.i18n import Translator
+from handlers.registry import Registry, Verb
+from handlers.reply import OpenForm
+
+_CLAUSE = re.compile(r"[.!?;\n。！？；]")
+_SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
+_AMOUNT = re.compile(
+    r"(?<![\w.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
+    r"(?![a-z0-9%])"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|欧元|英镑|dollars|bucks|euros)?"
+)
+_CURRENCY = {
+    "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
+    "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
+    "欧元": "EUR", "英镑": "GBP", "dollars": "USD", "bucks": "USD", "euros": "EUR",
+}  # fmt: skip
+_MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}  # fmt: skip
+_PART_OF_MONTH = re.compile(
+    r"\b(?P<part>mid|middle\s+of|early|beginning\s+of|start\s+of|late|end\s+of)[\s-]+"
+    r"(?P<month>[a-z]+)\b|(?P<zm>\d{1,2})月(?P<zp>初|中|中旬|底|末|下旬|上旬)"
+)
+_CLOSE_CUE = re.compile(
+    r"\b(?:closing|close|closes|to\s+close|expected\s+to\s+close|by|due|in)\s+(?:on\s+|by\s+|in\s+)?"
+    r"|预计|成交于|截止"
+)
+_YESTERDAY = re.compile(
+    r"\b(?:the\s+day\s+before\s+yesterday|yesterday)(?:\s+(?:at\s+)?\d{1,2}(?::\d\d)?\s*(?:am|pm))?"
+    r"(?:\s+(?:morning|afternoon|evening))?\b|昨天(?:上午|下午|晚上)?|前天"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_CALLED = re.compile(
+    r"\b(?:called|named)\s+(?P<name>.+?)(?=\s*(?:,|，|\bin\b|\bbased\b|\bfrom\b|$))"
+    r"|(?:叫|名叫|名为)(?P<zh>[^,，。\s]+)"
+)
+_IN_CITY = re.compile(
+    r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
+)
+_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目")
+_NOISE = re.compile(
+    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:d\b|\bxd\b"
+)
+
+
+def writes(verb: Verb, args: str) -> bool:
+    """Whether `verb` with these arguments changes anything: `forecast` only with a deal
+    (`forecast #12 commit`), `digest` only with a setting (`digest off`)."""
+    if verb.name == "forecast":
+        return "#" in args
+    if verb.name == "digest":
+        return bool(args.strip())
+    return verb.writes
+
+
+@dataclass
+class Proposal:
+    """A grammar command read from a sentence, with what its records are, in words."""
+
+    verb: Verb
+    values: dict[str, Value]
+    # (argument name, what it is) for the card: "#3 Fleet tracking upgrade (Acme Logistics)".
+    shown: list[tuple[str, str]] = field(default_factory=list)
+    # The verb's form filled with these values, for the card's Edit button.
+    form: OpenForm | None = None
+    # A grammar line found as typed (inside courtesy), used as it is.
+    line: str | None = None
+
+    @property
+    def command(self) -> str:
+        """The grammar line that runs it."""
+        return self.line if self.line is not None else self.verb.line(self.values)
+
+    @property
+    def writes(self) -> bool:
+        """Whether running it changes anything (`forecast` and `digest` alone only show)."""
+        rest = (self.line or "")[len(self.verb.name) :] if self.line else ""
+        return writes(self.verb, rest if self.line else " ".join(map(str, self.values)))
+
+
+@dataclass
+class Unsure:
+    """No command: a message saying why, and the verbs whose help may help."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    verbs: tuple[str, ...] = ()
+
+
+Outcome = Proposal | Unsure
+
+
+@dataclass
+class _Reading:
+    """The message and its view, with what kind of sentence it is."""
+
+    text: str
+    view: str
+    body: int  # where the request starts, after greetings and courtesy
+    polite: bool
+    question: bool
+    hypothetical: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Reading:
+        view = char_view(text)
+        # Emoji and smileys are read as spaces: same length, so spans still cut the text.
+        view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
+        lead = w.LEAD_FILLER.match(view)
+        body = lead.end() if lead else 0
+        polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
+        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(view))
+        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(view)))
+
+    @property
+    def no_write(self) -> bool:
+        """A question (not a request in question form) or a hypothetical: never a write."""
+        return self.hypothetical or (self.question and not self.polite)
+
+    def negated_before(self, at: int) -> bool:
+        """Whether a negation comes before `at` in its clause ("don't move acme yet")."""
+        start = max((m.end() for m in _CLAUSE.finditer(self.view, 0, at)), default=0)
+        return bool(w.NEGATION.search(self.view, start, at))
+
+    def cut(self, start: int, end: int | None = None) -> str:
+        """The original text between two view positions."""
+        return self.text[start:end].strip()
+
+
+class Interpreter:
+    """Reads loose sentences for one registry (the verbs they become)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def verb(self, name: str) -> Verb:
+        """A declared verb (the interpreter only proposes declared ones)."""
+        found = self.registry.get(name)
+        if found is None:
+            raise LookupError(name)
+        return found
+
+    def courteous(self, text: str) -> str | None:
+        """The grammar line inside courtesy ("can you archive Acme please?" -> `archive Acme`),
+        or None when there is no such line."""
+        r = _Reading.of(text)
+        trail = w.TRAIL_FILLER.search(r.view, r.body)
+        end = trail.start() if trail else len(r.view)
+        line = r.cut(r.body, end)
+        if not line or line == text.strip() or (r.no_write and not r.polite):
+            return None
+        if w.LEAD_NEGATION.match(r.view, r.body):
+            return None
+        return line if self.registry.match(line) is not None else None
+
+    def interpret(self, ctx: Ctx, text: str, *, reads: bool = True) -> Outcome | None:
+        """The command `text` means, a read to run, or why not (never a write done here).
+
+        With `reads=False`, None when no write is seen (the caller tries other readings
+        before the reads: a grammar line inside courtesy, "please archive Acme").
+        """
+        r = _Reading.of(text)
+        if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
+            return Unsure("loose.chat", verbs=("help",))
+        if (
+            w.WRITE_WORDS.search(r.view)
+            and (r.no_write or w.LEAD_NEGATION.match(r.view, r.body))
+            and not w.DONT_FORGET.search(r.view)
+        ):
+            # A write asked about, supposed or refused: nothing is done, not even a read
+            # ("don't move acme yet" is not a request to see Acme).
+            return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
+        if w.LEAD_NEGATION.match(r.view, r.body):
+            return Unsure("loose.no_write", {"verb": "help"}, ("help",))
+        if r.hypothetical:
+            return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
+        if r.no_write:
+            # A question with no write in it may be a read ("马超电话多少", "Acme's pipeline?").
+            return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
+        for reader in (
+            self._remind,
+            self._snooze,
+            self._cancel_reminder,
+            self._digest,
+            self._done,
+            self._edit_contact,
+            self._delete_deal,
+            self._reassign,
+            self._new_deal,
+            self._new_customer,
+            self._contact_add,
+            self._edit_deal,
+            self._move,
+            self._edit_customer,
+            self._log,
+        ):
+            found = reader(ctx, r)
+            if found is None:
+                continue
+            if isinstance(found, str):
+                # A write asked about, supposed or negated: nothing is done, not even a read
+                # ("don't move acme yet" is not a request to see Acme).
+                return Unsure("loose.no_write", {"verb": found}, (found,))
+            return found
+        if not reads:
+            return None
+        read = self._read(ctx, r)
+        if read is not None:
+            return read
+        return Unsure("loose.unsure", verbs=_closest(r))
+
+    # -- what each write looks like ------------------------------------------------------------
+
+    def _refused(self, r: _Reading, at: int) -> bool:
+        return r.no_write or r.negated_before(at)
+
+    def _move(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        found = _stage_cue(r)
+        if found is None:
+            return None
+        stage_word, at, stage_span = found
+        stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
+        stage = ctx.pipeline.get(stage_name)
+        if stage is None:
+            return None
+        if self._refused(r, at):
+            return "move"
+        # The deal is named before the stage ("move X to won") or after it ("we won X"),
+        # never in the lost reason.
+        end = len(r.view)
+        if stage.lost and (why := w.LOST_REASON.search(r.view, stage_span[1])) is not None:
+            end = why.start()
+        customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        deal = self._deal(ctx, r, customer, open_names, within=(r.body, end))
+        if isinstance(deal, Unsure):
+            return deal
+        if deal is None:
+            return Unsure("loose.which_deal", {"stage": stage.name}, ("move", "deals"))
+        t = Translator(ctx.actor.locale)
+        if deal.stage == stage.name:
+            return Unsure(
+                "loose.already_there",
+                {"deal": _deal_label(deal), "stage": fmt.stage(t, stage.name)},
+            )
+        values: dict[str, Value] = {"deal": deal.id, "stage": stage.name}
+        if stage.lost:
+            m = w.LOST_REASON.search(r.view, stage_span[1])
+            reason = r.cut(m.start("reason"), m.end("reason")).strip(" ,，:：") if m else ""
+            if not reason:
+                return Unsure(
+                    "loose.lost_reason",
+                    {"command": f"move #{deal.id} to {stage.name}: "},
+                    ("move",),
+                )
+            values["reason"] = reason
+        shown = [
+            ("deal", _deal_label(deal)),
+            ("stage", f"{fmt.stage(t, deal.stage)} → {fmt.stage(t, stage.name)}"),
+        ]
+        if "reason" in values:
+            shown.append(("reason", str(values["reason"])))
+        return Proposal(self.verb("move"), values, shown)
+
+    def _log(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        cue = w.LOG_CUE.match(r.view, r.body)
+        kind: InteractionKind | None = None
+        event_at = None
+        for pattern, k in w.LOG_EVENT:
+            m = pattern.search(r.view, r.body)
+            if m and (event_at is None or m.start() < event_at):
+                kind, event_at = k, m.start()
+        if cue is None and (event_at is None or event_at - r.body > 30):
+            return None
+        at = cue.start() if cue else event_at
+        assert at is not None
+        if self._refused(r, at) or (cue is None and r.question):
+            return "log"
+        start = cue.end() if cue else r.body
+        if cue is not None:
+            # The grammar's own kind word right after the cue: "pls log call acme: ...".
+            said, rest = take_kind(r.text[start:])
+            if said is not None:
+                kind, start = said, len(r.text) - len(rest)
+        customer = self._customer(ctx, r, required=True, within=(start, len(r.view)))
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        body = self._note_text(r, start, customer)
+        if not body:
+            return Unsure("loose.note_text", {"customer": customer.name}, ("log",))
+        values: dict[str, Value] = {"customer": customer.id}
+        if kind is not None:
+            values["kind"] = kind.value
+        shown = [("customer", _customer_label(customer))]
+        t = Translator(ctx.actor.locale)
+        if kind is not None:
+            shown.insert(0, ("kind", fmt.kind(t, kind.value)))
+        when = _YESTERDAY.search(r.view, start)
+        if when:
+            values["when"] = r.cut(when.start(), when.end())
+            shown.append(("when", str(values["when"])))
+        # A contact the person dealt with is named before the note's words ("called David at
+        # Acme, ..."); one the note only talks about is not "with".
+        head_end = r.text.find(body) if body and body in r.text else len(r.text)
+        contact = _one(find_contacts(ctx, r.text[start:head_end], customer_id=customer.id))
+        if contact is not None:
+            values["contact"] = contact.id
+            shown.append(("contact", contact.label))
+        deals = find_deals(ctx, r.text, customer_id=customer.id)
+        if deals and _DEAL_WORD.search(r.view) and _one(deals) is not None:
+            deal = _one(deals)
+            assert deal is not None
+            values["deal"] = deal.id
+            shown.append(("deal", deal.label))
+        values["text"] = body
+        shown.append(("text", fmt.preview(body)))
+        form = OpenForm(
+            "log",
+            {
+                "customer": customer.id,
+                "kind": values.get("kind", InteractionKind.note.value),
+                "notes": body,
+            },
+            {"customer": customer.name},
+        )
+        return Proposal(self.verb("log"), values, shown, form)
+
+    def _note_text(self, r: _Reading, start: int, customer: Customer) -> str:
+        """What the note says: after the first separator following the customer, else all."""
+        key = char_view(customer.name)[:4]
+        at = r.view.find(key, start) if key else -1
+        after = at + len(key) if at >= 0 else start
+        sep = _SEPARATOR.search(r.view, after)
+        if sep is not None:
+            rest = r.cut(sep.end())
+            if len(rest.split()) >= 2 or (rest and not rest.isascii() and len(rest) >= 4):
+                return rest
+        whole = r.cut(start).lstrip(":：,，- ")
+        # "log call Acme" says nothing beyond the kind and the customer: no note yet.
+        said = whole.replace(r.text[at:after] if at >= 0 else "", " ")
+        said = re.sub(r"\b(?:call|meeting|visit|email|chat|note|with|at|for)\b", " ", said)
+        if len(said.split()) < 2 and not (not said.isascii() and len(said.strip()) >= 4):
+            return ""
+        return whole
+
+    def _remind(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.REMIND_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
+        if r.no_write or (not dont_forget and r.negated_before(m.start())):
+            return "remind"
+        who = m.group("who")
+        rest = r.cut(m.end())
+        values: dict[str, Value] = {"who": "me"}
+        if who and who not in ("me", "myself"):
+            users = [u for u in find_users(ctx, who) if u.exact]
+            if len(users) != 1:
+                return None
+            if users[0].id != ctx.actor.id:
+                values["who"] = _handle(ctx, users[0].id)
+        phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        if phrase is None:
+            return Unsure("loose.remind_when", verbs=("remind",))
+        what = (rest[: phrase.span[0]] + " " + rest[phrase.span[1] :]).strip(" ,，:：")
+        what = re.sub(r"^(?:to|that|about|我|要)\s*", "", what, flags=re.I).strip()
+        what = re.sub(r"\s{2,}", " ", what)
+        if not what:
+            return Unsure("loose.remind_what", verbs=("remind",))
+        typed = rest[phrase.span[0] : phrase.span[1]].strip()
+        values["when"] = typed
+        values["what"] = what
+        shown = [
+            ("when", fmt.local_time(phrase.due, ctx.tz)),
+            ("what", fmt.preview(what)),
+        ]
+        if values["who"] != "me":
+            shown.insert(0, ("who", str(values["who"])))
+        return Proposal(self.verb("remind"), values, shown)
+
+    def _done(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.DONE_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "done"
+        rid = int(m.group("id") or m.group("id2") or m.group("id3"))
+        return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
+
+    def _reassign(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.REASSIGN_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        who = m.group("who") or m.group("zh") or ""
+        users = [u for u in find_users(ctx, who) if u.exact]
+        if len(users) != 1:
+            return None
+        if self._refused(r, m.start()):
+            return "reassign"
+        customer = self._customer(
+            ctx,
+            r,
+            required=True,
+            within=(r.body, m.start("who") if m.group("who") else m.start("zh")),
+        )
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        values: dict[str, Value] = {"customer": customer.id, "owner": _handle(ctx, users[0].id)}
+        if re.search(
+            r"\b(?:with|and|plus|incl\w*)\s+(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b|连同商机|和商机|包括商机",
+            r.view,
+        ):
+            values["deals"] = "with deals"
+        shown = [("customer", _customer_label(customer)), ("owner", users[0].label)]
+        return Proposal(self.verb("reassign"), values, shown)
+
+    def _new_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.NEW_DEAL_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "new deal"
+        customer = self._customer(
+            ctx, r, required=True, within=(r.body, len(r.view)), contacts=True
+        )
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        taken: list[tuple[int, int]] = [(r.body, m.end())]
+        cust_span = _span_of(r, customer)
+        if cust_span:
+            taken.append(cust_span)
+        values: dict[str, Value] = {"customer": customer.id}
+        amount = _amount(r, m.end())
+        if amount is not None:
+            (value, currency), span = amount
+            values["amount"] = (value, currency or ctx.default_currency)
+            taken.append(span)
+        close = _close(ctx, r, m.end())
+        if close is not None:
+            values["close"], span = close
+            taken.append(span)
+        title = _leftover(r, taken)
+        if not title:
+            return Unsure("loose.deal_title", {"customer": customer.name}, ("new deal",))
+        values = {
+            "customer": customer.id,
+            "title": title,
+            **{k: v for k, v in values.items() if k != "customer"},
+        }
+        t = Translator(ctx.actor.locale)
+        shown = [("customer", _customer_label(customer)), ("title", title)]
+        if "amount" in values:
+            a = values["amount"]
+            assert isinstance(a, tuple)
+            shown.append(("amount", fmt.money(a[0], a[1])))
+        if "close" in values:
+            c = values["close"]
+            assert isinstance(c, date)
+            shown.append(("close", fmt.short_day(t, c)))
+        return Proposal(self.verb("new deal"), values, shown)
+
+    def _new_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.NEW_CUSTOMER_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "new customer"
+        named = _CALLED.search(r.view, m.end())
+        if named:
+            g = "name" if named.group("name") else "zh"
+            name = r.cut(named.start(g), named.end(g))
+        else:
+            rest = r.view[m.end() :]
+            stop = re.search(r"\s*(?:,|，|\bin\b|\bbased\b|\bfrom\b|$)", rest)
+            end = m.end() + (stop.start() if stop else len(rest))
+            name = r.cut(m.end(), end)
+        name = name.strip(" :：,，\"'“”")
+        if re.search(r"[\"“”]", name):
+            return None  # a quoted name the grammar refused is not read again
+        if not name:
+            return Unsure("loose.customer_name", verbs=("new customer",))
+        values: dict[str, Value] = {"name": name}
+        city = _IN_CITY.search(r.text, m.end())
+        if city and city.group("city").lower() not in name.lower():
+            values["city"] = city.group("city").strip()
+        shown = [("name", name)] + ([("city", str(values["city"]))] if "city" in values else [])
+        return Proposal(self.verb("new customer"), values, shown)
+
+    def _contact_add(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CONTACT_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "contact add"
+        customer = self._customer(ctx, r, required=True, within=(r.body, len(r.view)))
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        email = _EMAIL.search(r.text)
+        phone = _PHONE.search(r.text)
+        taken = [(m.start(), m.end())]
+        span = _span_of(r, customer)
+        if span:
+            taken.append(span)
+        for found in (email, phone):
+            if found:
+                taken.append((found.start(), found.end()))
+        name = _leftover(
+            r,
+            taken,
+            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给",
+        )
+        name = re.split(r"\s*[,，]\s*", name)[0].strip()
+        if not name:
+            return Unsure("loose.contact_name", {"customer": customer.name}, ("contact add",))
+        values: dict[str, Value] = {"customer": customer.id, "name": name}
+        if email:
+            values["email"] = email.group(0)
+        if phone:
+            values["phone"] = phone.group(0).strip()
+        shown = [("customer", _customer_label(customer)), ("name", name)]
+        shown += [(k, str(values[k])) for k in ("email", "phone") if k in values]
+        return Proposal(self.verb("contact add"), values, shown)
+
+    def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.EDIT_DEAL_CUE.search(r.view, r.body)
+        if m is None or not re.search(
+            r"\b(?:to|is\s+now|now|change|update|set|make|bump|raise|lower|push|move)\b|改成|改为|改到|调整为|调到|更新为",
+            r.view,
+        ):
+            return None
+        if self._refused(r, m.start()):
+            return "edit deal"
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
+        deal = self._deal(ctx, r, customer, None, within=(0, len(r.view)))
+        if isinstance(deal, Unsure):
+            return deal
+        if deal is None:
+            return Unsure("loose.which_deal_edit", verbs=("edit deal",))
+        values: dict[str, Value] = {"deal": deal.id}
+        shown = [("deal", _deal_label(deal))]
+        if re.search(r"amount|value|price|worth|金额", m.group(0)):
+            amount = _amount(r, m.end())
+            if amount is None:
+                return None
+            (value, currency), _ = amount
+            values["amount"] = (value, currency or deal.currency)
+            after = fmt.money(value, currency or deal.currency)
+            shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
+        else:
+            close = _close(ctx, r, m.end(), any_phrase=True)
+            if close is None:
+                return None
+            values["close"] = close[0]
+            shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
+        return Proposal(self.verb("edit deal"), values, shown)
+
+    def _snooze(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.SNOOZE_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "snooze"
+        rid = int(m.group("id") or m.group("zid"))
+        g = "when" if m.group("when") else "zwhen"
+        said = r.cut(m.start(g), m.end(g))
+        phrase = read_time_phrase(said, ctx.now(), ctx.tz)
+        if phrase is None and not re.match(r"^\d+\s*\w+$", said):
+            return Unsure("loose.remind_when", verbs=("snooze",))
+        shown = [
+            ("reminder", f"#{rid}"),
+            ("when", fmt.local_time(phrase.due, ctx.tz) if phrase else said),
+        ]
+        return Proposal(self.verb("snooze"), {"reminder": rid, "when": said}, shown)
+
+    def _cancel_reminder(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CANCEL_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "cancel"
+        rid = int(m.group("id") or m.group("zid"))
+        return Proposal(self.verb("cancel"), {"reminder": rid}, [("reminder", f"#{rid}")])
+
+    def _digest(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.DIGEST_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "digest"
+        if m.group("at"):
+            setting = f"at {m.group('at')}"
+        elif m.group("onoff") == "on" or m.group("zon"):
+            setting = "on"
+        else:
+            setting = "off"
+        return Proposal(self.verb("digest"), {"setting": setting}, [("setting", setting)])
+
+    def _edit_contact(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CONTACT_FIELD.search(r.view, r.body)
+        if m is None:
+            return None
+        people = find_contacts(ctx, r.text[: m.start()])
+        if not people:
+            return None
+        if self._refused(r, m.start()):
+            return "edit contact"
+        top = people[0]
+        if len([p for p in people if p.weight == top.weight]) > 1:
+            raise Ambiguous(
+                "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
+            )
+        field_word = (m.group("field") or m.group("zfield") or "").strip()
+        name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
+        g = "value" if m.group("value") else "zvalue"
+        value = r.cut(m.start(g), m.end(g)).strip(" .。")
+        if name is None or not value:
+            return None
+        shown = [("contact", top.label), (name, value)]
+        return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
+
+    def _edit_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.CUSTOMER_FIELD.search(r.view, r.body)
+        if m is None:
+            return None
+        customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
+        if not isinstance(customer, Customer):
+            return None
+        if self._refused(r, m.start()):
+            return "edit customer"
+        if m.group("city"):
+            name, value = "city", r.cut(m.start("city"), m.end("city"))
+        elif m.group("rename"):
+            name, value = "name", r.cut(m.start("rename"), m.end("rename"))
+        else:
+            g = "value" if m.group("value") else "zvalue"
+            name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
+            value = r.cut(m.start(g), m.end(g))
+        value = value.strip(" .。\"'“”")
+        if not value or char_view(value) in w.STAGE_WORDS:
+            return None
+        shown = [("customer", _customer_label(customer)), (name, value)]
+        return Proposal(self.verb("edit customer"), {"customer": customer.id, name: value}, shown)
+
+    def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.DELETE_DEAL_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        if self._refused(r, m.start()):
+            return "delete deal"
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
+        deal = self._deal(ctx, r, customer, None, within=(r.body, len(r.view)))
+        if isinstance(deal, Unsure):
+            return deal
+        if deal is None:
+            return Unsure("loose.which_deal_edit", verbs=("delete deal",))
+        return Proposal(self.verb("delete deal"), {"deal": deal.id}, [("deal", _deal_label(deal))])
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
+        view = r.view
+        if w.CONTACT_FIELD_CUE.search(view):
+            contact = _one(find_contacts(ctx, r.text))
+            if contact is not None and contact.owner_id is not None:
+                return Proposal(self.verb("customer"), {"customer": contact.owner_id})
+        for pattern, name in w.READ_CUES:
+            if not pattern.search(view):
+                continue
+            if name in ("win rate", "forecast", "funnel"):
+                return self._report(r, name)
+            if name in ("pipeline", "deals", "history"):
+                customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
+                if isinstance(customer, Customer):
+                    verb = "history" if name == "history" else "deals"
+                    return Proposal(self.verb(verb), {"customer": customer.id})
+                if name == "history":
+                    continue
+                return Proposal(self.verb(name), {})
+            return Proposal(self.verb(name), {})
+        found = w.FIND_CUE.match(view, r.body)
+        if found is not None:
+            g = "words" if found.group("words") else "zwords"
+            return Proposal(self.verb("find"), {"words": r.cut(found.start(g), found.end(g))})
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
+        if isinstance(customer, Customer) and _DEAL_WORD.search(view) and w.SHOW_CUE.search(view):
+            deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
+            if isinstance(deal, Deal):
+                return Proposal(self.verb("deal"), {"deal": deal.id})
+        if isinstance(customer, Customer):
+            if r.question and not w.SHOW_CUE.search(view):
+                question = r.cut(r.body)
+                return Proposal(self.verb("ask"), {"customer": customer.id, "question": question})
+            return Proposal(self.verb("customer"), {"customer": customer.id})
+        return None
+
+    def _report(self, r: _Reading, name: str) -> Proposal:
+        values: dict[str, Value] = {}
+        verb = self.verb(name)
+        names = {a.name for a in verb.args}
+        by = w.BY.search(r.view)
+        if by and "by" in names:
+            values["by"] = by.group("by") or w.BY_ZH[by.group("zh")]
+        period = w.PERIOD.search(r.view)
+        if period and "period" in names:
+            values["period"] = w.PERIOD_WORDS.get(period.group(0), period.group(0))
+        return Proposal(verb, values)
+
+    # -- records -------------------------------------------------------------------------------
+
+    def _customer(
+        self,
+        ctx: Ctx,
+        r: _Reading,
+        *,
+        required: bool,
+        within: tuple[int, int],
+        contacts: bool = False,
+    ) -> Customer | Unsure | None:
+        """The one visible customer the sentence names; a question when it is not sure."""
+        picked = ctx.picks.pop("customer", None)
+        if picked is not None:
+            return ctx.session.scalar(
+                select(Customer).where(Customer.id == picked, customer_filter(ctx.actor))
+            )
+        found = [m for m in find_customers(ctx, r.text) if within[0] <= m.start < within[1]]
+        if not found and contacts:
+            people = find_contacts(ctx, r.text[within[0] : within[1]])
+            owners = {p.owner_id for p in people if p.owner_id is not None}
+            if len(owners) == 1:
+                return ctx.session.get(Customer, owners.pop())
+            if len(owners) > 1:
+                raise Ambiguous("customer", people[0].label, _cands_customers(ctx, owners))
+        if not found:
+            return Unsure("loose.which_customer", verbs=("customers", "find")) if required else None
+        top = found[0]
+        same = [m for m in found if m.weight == top.weight and m.exact == top.exact]
+        if len(same) > 1 or not top.exact:
+            typed = r.cut(top.start, top.end)
+            raise Ambiguous(
+                "customer",
+                typed,
+                [Candidate(m.id, m.label) for m in (same if top.exact else found)[:8]],
+            )
+        return ctx.session.get(Customer, top.id)
+
+    def _deal(
+        self,
+        ctx: Ctx,
+        r: _Reading,
+        customer: Customer | Unsure | None,
+        open_names: list[str] | None,
+        *,
+        within: tuple[int, int],
+    ) -> Deal | Unsure | None:
+        """The one deal the sentence names (of the named customer), or a question."""
+        picked = ctx.picks.pop("deal", None)
+        if picked is not None:
+            return ctx.session.scalar(
+                select(Deal)
+                .join(Customer, Customer.id == Deal.customer_id)
+                .where(Deal.id == picked, customer_filter(ctx.actor))
+            )
+        cust = customer if isinstance(customer, Customer) else None
+        text = r.text[within[0] : within[1]]
+        found = find_deals(ctx, text, customer_id=cust.id if cust else None, open_stages=open_names)
+        if cust is None:
+            # With no customer named, one shared word ("车队", "renewal") is not enough: a
+            # deal of a customer the person cannot see must not turn into one they can.
+            found = [m for m in found if m.weight >= 2]
+        if found:
+            top = found[0]
+            same = [m for m in found if m.weight == top.weight]
+            # With no customer named, a deal is taken only by its whole title; a part of
+            # one ("the inventory API deal") is asked, even when one deal fits.
+            if len(same) == 1 and (cust is not None or top.exact):
+                return ctx.session.get(Deal, top.id)
+            raise Ambiguous(
+                "deal",
+                r.cut(top.start + within[0], top.end + within[0]),
+                [Candidate(m.id, m.label) for m in same[:8]],
+            )
+        if cust is None:
+            return None
+        stmt = select(Deal).where(Deal.customer_id == cust.id)
+        if open_names is not None:
+            stmt = stmt.where(Deal.stage.in_(open_names))
+        deals = ctx.session.scalars(stmt.order_by(Deal.id)).all()
+        if len(deals) == 1:
+            return deals[0]
+        if not deals:
+            return Unsure("loose.no_open_deal", {"customer": cust.name}, ("deals",))
+        raise Ambiguous(
+            "deal",
+            cust.name,
+            [Candidate(d.id, f"{d.title} ({cust.name})", d.stage) for d in deals[:8]],
+        )
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int]] | None:
+    """The stage a sentence moves a deal to: (stage word, where the action starts, its span)."""
+    view = r.view
+    verb = w.MOVE_VERB.search(view, r.body)
+    if verb is not None:
+        to = w.MOVE_TO.search(view, verb.end())
+        if to is not None:
+            return to.group("stage"), verb.start(), to.span("stage")
+    bare = w.TO_STAGE_END.search(view, r.body)
+    if bare is not None:
+        return bare.group("stage"), bare.start(), bare.span("stage")
+    zh = w.ZH_MOVE.search(view, r.body)
+    if zh is not None:
+        return zh.group("stage"), zh.start(), zh.span("stage")
+    state = w.STATE.search(view, r.body)
+    if state is not None:
+        for group in ("stage", "last", "arrow"):
+            if state.group(group):
+                return state.group(group), state.start(), state.span(group)
+        word = state.group("verb")
+        stage = {"won": "won", "signed": "won", "closed": "won", "lost": "lost"}[word]
+        return stage, state.start(), state.span("verb")
+    zs = w.ZH_STATE.search(view, r.body)
+    if zs is not None:
+        return zs.group("stage"), zs.start(), zs.span("stage")
+    return None
+
+
+def _one(found: list[Mention]) -> Mention | None:
+    """The single best mention, or None when two tie."""
+    if not found:
+        return None
+    top = found[0]
+    if len([m for m in found if m.weight == top.weight]) > 1:
+        return None
+    return top
+
+
+def _span_of(r: _Reading, customer: Customer) -> tuple[int, int] | None:
+    for m in find_customers_in(r, customer):
+        return m
+    return None
+
+
+def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
+    """Where the customer's name (its first words) stands in the sentence."""
+    key = name_key(customer.name)
+    words = words_of(r.text)
+    if not key.isascii():
+        for size in range(len(key), 1, -1):
+            at = r.view.find(key[:size])
+            if at >= 0:
+                return [(at, at + size)]
+        return []
+    parts = key.split()
+    for i, word in enumerate(words):
+        if word.text == parts[0]:
+            n = 1
+            while n < len(parts) and i + n < len(words) and words[i + n].text == parts[n]:
+                n += 1
+            end = words[i + n - 1].end
+            # Its legal form and possessive belong to the name too.
+            tail = re.match(
+                r"(?:\s+(?:inc|llc|ltd|corp|co|gmbh|group)\.?)?(?:'s|’s)?", r.view[end:]
+            )
+            return [(word.start, end + (tail.end() if tail else 0))]
+    return []
+
+
+def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
+    """The first amount after `start` (not a percentage, a date or a record number)."""
+    for m in _AMOUNT.finditer(r.view, start):
+        if (
+            not (m.group("pre") or m.group("mult") or m.group("cur"))
+            and len(m.group("num").replace(",", "")) < 4
+        ):
+            continue
+        if re.match(
+            r"\s*(?:%|percent|seats|users|units|people|days|weeks|months|years|点|号|日|月|年|人|台)",
+            r.view[m.end("num") :],
+        ):
+            continue
+        try:
+            value = Decimal(m.group("num").replace(",", ""))
+        except InvalidOperation:
+            continue
+        if m.group("mult"):
+            value *= _MULT[m.group("mult")]
+        symbol = m.group("cur") or m.group("pre")
+        if value == value.to_integral():
+            value = Decimal(int(value))
+        currency = _CURRENCY.get(symbol) if symbol else None
+        if currency is None and (m.group("mult") in ("万", "千") or not r.text.isascii()):
+            # 50万 in a Chinese sentence is yuan.
+            currency = "CNY"
+        return (value, currency), m.span()
+    return None
+
+
+def _close(
+    ctx: Ctx, r: _Reading, start: int, *, any_phrase: bool = False
+) -> tuple[date, tuple[int, int]] | None:
+    """An expected close day after a cue ("closing mid January", "by end of March", "预计1月底")."""
+    today = ctx.now().astimezone(ctx.tz).date()
+    part = _PART_OF_MONTH.search(r.view, start)
+    if part is not None:
+        if part.group("month"):
+            month = _MONTHS.get(part.group("month"))
+            kind = part.group("part").split()[0]
+        else:
+            month = int(part.group("zm"))
+            kind = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid"}.get(
+                part.group("zp"), "end"
+            )
+        if month is not None and 1 <= month <= 12:
+            year = today.year if month >= today.month else today.year + 1
+            nth = {"mid": 15, "middle": 15, "early": 5, "beginning": 5, "start": 5}.get(kind)
+            value = date(year, month, nth if nth else last_day(year, month))
+            cue_start = max(
+                (c.start() for c in _CLOSE_CUE.finditer(r.view, start, part.start())),
+                default=part.start(),
+            )
+            return value, (cue_start, part.end())
+    for cue in _CLOSE_CUE.finditer(r.view, start):
+        rest = r.text[cue.end() :]
+        for stop in range(min(len(rest), 24), 0, -1):
+            piece = rest[:stop].strip(" ,，.")
+            if not piece or (stop < len(rest) and rest[stop].isalnum() and rest[stop].isascii()):
+                continue
+            said = parse_day(piece, ctx.tz, ctx.now())
+            if said is not None and said >= today:
+                return said, (cue.start(), cue.end() + stop)
+    if any_phrase:
+        m = re.search(r"\d{4}-\d{2}-\d{2}", r.view[start:])
+        if m:
+            said = parse_day(m.group(0), ctx.tz, ctx.now())
+            if said is not None:
+                return said, (start + m.start(), start + m.end())
+    return None
+
+
+_FILLER_WORDS = (
+    r"\b(?:for|with|at|on|to|a|an|the|new|deal|opp|opportunity|called|named|worth|about|"
+    r"please|pls|thanks|of|around|roughly|approx|approximately|~)\b|的|给|为|建个|个|一下|吧|了|商机|约|大概"
+    r"|预计|成交|新建|创建"
+)
+
+
+def _leftover(r: _Reading, taken: list[tuple[int, int]], drop: str = _FILLER_WORDS) -> str:
+    """The original text outside the taken spans, without filler words: a title or a name."""
+    keep = [True] * len(r.text)
+    for a, b in taken:
+        for i in range(max(0, a), min(len(keep), b)):
+            keep[i] = False
+    for i in range(r.body):
+        keep[i] = False
+    chars = [c if k else " " for c, k in zip(r.text, keep, strict=True)]
+    view_chars = [c if k else " " for c, k in zip(r.view, keep, strict=True)]
+    view = "".join(view_chars)
+    for m in re.finditer(drop, view):
+        for i in range(m.start(), m.end()):
+            chars[i] = " "
+    out = re.sub(r"\s+", " ", "".join(chars)).strip(" ,，.:：!！-–—'\"")
+    return out
+
+
+def _closest(r: _Reading) -> tuple[str, ...]:
+    """Verbs whose words the sentence uses, for help buttons."""
+    found = []
+    for pattern, name in (
+        (w.LOG_CUE, "log"),
+        (w.REMIND_CUE, "remind"),
+        (w.NEW_DEAL_CUE, "new deal"),
+        (w.MOVE_VERB, "move"),
+        (w.NEW_CUSTOMER_CUE, "new customer"),
+    ):
+        if pattern.search(r.view):
+            found.append(name)
+    return tuple(found[:3]) or ("help",)
+
+
+def _deal_label(deal: Deal) -> str:
+    return f"#{deal.id} {deal.title} ({deal.customer.name})"
+
+
+def _customer_label(customer: Customer) -> str:
+    return f"#{customer.id} {customer.name}"
+
+
+def _handle(ctx: Ctx, user_id: int) -> str:
+    user = ctx.session.get(User, user_id)
+    assert user is not None
+    return user.external_id or user.name
+
+
+def _cands_customers(ctx: Ctx, ids: set[int]) -> list[Candidate]:
+    rows = ctx.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()
+    return [Candidate(r[0], r[1]) for r in rows]

@@ -1,0 +1,68 @@
+"""The confirm card of a loose write: what will be done, the command, Confirm / Edit / Cancel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from crm_core.services.confirmations import confirm_stamp
+from handlers.forms import Form
+from handlers.i18n import Translator
+from handlers.loose import Proposal
+from handlers.reply import RUN, Button, Field, OpenForm, Reply
+
+
+def card(t: Translator, proposal: Proposal, user_id: int, now: datetime) -> Reply:
+    """The card; Confirm runs `proposal.command` as typed (once, by this person, for 10 min)."""
+    command = proposal.command
+    confirm = Button.run(
+        t("button.confirm"), command, "primary", confirm=confirm_stamp(user_id, now)
+    )
+    edit_payload: dict[str, Any] = {"text": command, "edit": _form_payload(proposal.form)}
+    key = f"loose.does.{proposal.verb.name.replace(' ', '_')}"
+    return Reply(
+        title=t(key) if t.has(key) else t("loose.does", verb=proposal.verb.name),
+        text=t("loose.card", command=command),
+        fields=[Field(_label(t, name), value) for name, value in proposal.shown],
+        buttons=[
+            confirm,
+            Button(t("button.edit"), RUN, edit_payload),
+            Button.dismiss(t("button.cancel")),
+        ],
+        status="confirm",
+    )
+
+
+def _label(t: Translator, name: str) -> str:
+    key = f"loose.arg.{name}"
+    return t(key) if t.has(key) else name
+
+
+def _form_payload(form: OpenForm | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+    return {
+        "name": form.name,
+        "values": {
+            k: v.isoformat() if isinstance(v, (date, datetime)) else v
+            for k, v in form.values.items()
+        },
+        "labels": dict(form.labels),
+    }
+
+
+def edit(t: Translator, payload: Any, command: str, forms: dict[str, Form]) -> Reply:
+    """Edit on a card: the verb's form filled with the proposal, or the command to retype."""
+    if isinstance(payload, dict) and payload.get("name") in forms:
+        values = payload.get("values")
+        labels = payload.get("labels")
+        return Reply(
+            text=t("loose.edit_form"),
+            form=OpenForm(
+                str(payload["name"]),
+                dict(values) if isinstance(values, dict) else {},
+                {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+            ),
+            status="info",
+        )
+    return Reply(text=t("loose.edit_text", command=command), status="info")

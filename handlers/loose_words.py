@@ -1,0 +1,364 @@
+"""The words a loose sentence is read by: fillers, negations, questions, and each verb's cues.
+
+All patterns run on `crm_core.text.char_view` of the message: lower case, Simplified Chinese,
+half-width, the same length as the message, so a match cuts the original at the same place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crm_core.models import InteractionKind
+
+# Courtesy and filler before the request ("hey bot, can you please ...", "帮我", "麻烦你").
+LEAD_FILLER = re.compile(
+    r"^(?:\s|[,，.。!！:：~～-])*"
+    r"(?:(?:hey|hi|hello|yo|ok|okay|so|um|uh|erm|bot|crmbot|@crmbot|quick one|quick q|pls|plz|"
+    r"please|kindly|can you|could you|would you|will you|can u|could u|pls can you|"
+    r"i need you to|i want you to|i'd like you to|go ahead and|be a dear and|help me|"
+    r"i want to|i'd like to|i wanna|i need to|let's|lets|let me|"
+    r"帮我|帮忙|请|麻烦你|麻烦|能不能|可以|可不可以|你能|能否|劳驾|那个|嗯|好的|好)"
+    r"(?=[\s,，:：]|$|[\u3400-\u9fff])(?:\s|[,，:：])*)+"
+)
+# Courtesy after the request ("... please 🙏", "... thanks!", "...吧").
+TRAIL_FILLER = re.compile(
+    r"(?:[\s,，.。!！?？~～]|\b(?:please|pls|plz|thanks|thank\s+you|thx|ty|asap|for\s+me|"
+    r"if\s+you\s+can|when\s+you\s+can|cheers)\b|谢谢|谢了|多谢|吧|哈|呀|啊|哦|一下)+$"
+)
+# A request in question form is still a request.
+POLITE = re.compile(
+    r"^\s*(?:hey\s+|hi\s+|ok\s+|bot\s*,?\s*)?(?:can|could|would|will)\s+(?:you|u)\b|please|pls|plz"
+    r"|帮我|帮忙|麻烦|能不能|能否|可以帮|可不可以|请"
+)
+# Negations that stop a write ("don't move acme yet", "不要推进", "先别记").
+NEGATION = re.compile(
+    r"\b(?:don'?t|dont|do\s+not|doesn'?t|didn'?t|haven'?t|hasn'?t|have\s+not|has\s+not|not|"
+    r"never|no\s+need|hold\s+off|not\s+yet|"
+    r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
+    r"forget\s+(?:it|that|about))\b"
+    r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+)
+# A request that starts by refusing ("don't ...", "not yet", "先别"): nothing to do.
+LEAD_NEGATION = re.compile(
+    r"^(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
+    r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
+    r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
+)
+DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
+# Words of a write: in a question, a supposition or a negation they never become one.
+WRITE_WORDS = re.compile(
+    r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
+    r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
+    r"sign|signs|signed|close|closed)\b"
+    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单|输单|签了|签约|成交|转给"
+)
+# Questions and hypotheticals: they may be reads, never writes.
+QUESTION_START = re.compile(
+    r"^\s*(?:(?:did|do|does|have|has|was|were|is|are|am|should|shall|would|might|may|"
+    r"isn't|aren't|wasn't|haven't|hasn't|didn't)\b(?!\s+(?:a|an|to|been)\b)|"
+    r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
+    r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
+)
+QUESTION_END = re.compile(r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|几号|哪些|哪个)\s*[\W_]*$")
+HYPOTHETICAL = re.compile(
+    r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
+    r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
+    r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
+    r"later|someday|eventually|probably|i'?ll|we'?ll|i\s+will|we\s+will)\b"
+    r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
+)
+# Pleasantries and reactions: no command in them.
+CHIT_CHAT = re.compile(
+    r"^\s*(?:thanks?|thank\s+you|thx|ty|cheers|lol|haha+|nice|great|cool|good\s+(?:morning|"
+    r"night|evening|afternoon|job)|hello|hi|hey|bye|ok|okay|yes|no|sure|wow|"
+    r"谢谢|多谢|你好|早上好|晚安|哈哈+|好的|嗯|拜拜|再见)\b[\W_]*$"
+)
+
+# Stage words people use (English, Chinese) -> the default pipeline's stage names.
+STAGE_WORDS: dict[str, str] = {
+    "closed won": "won",
+    "closed-won": "won",
+    "closed/won": "won",
+    "won": "won",
+    "signed": "won",
+    "赢单": "won",
+    "赢了": "won",
+    "成交": "won",
+    "签约": "won",
+    "签了": "won",
+    "拿下": "won",
+    "closed lost": "lost",
+    "closed-lost": "lost",
+    "closed/lost": "lost",
+    "lost": "lost",
+    "lose": "lost",
+    "dead": "lost",
+    "输单": "lost",
+    "输了": "lost",
+    "丢单": "lost",
+    "丢了": "lost",
+    "黄了": "lost",
+    "negotiation": "negotiation",
+    "negotiations": "negotiation",
+    "negotiating": "negotiation",
+    "negotiate": "negotiation",
+    "nego": "negotiation",
+    "谈判": "negotiation",
+    "商务谈判": "negotiation",
+    "proposal": "proposal",
+    "proposals": "proposal",
+    "方案": "proposal",
+    "提案": "proposal",
+    "qualified": "qualified",
+    "qualify": "qualified",
+    "qualification": "qualified",
+    "已确认": "qualified",
+    "确认": "qualified",
+    "lead": "lead",
+    "线索": "lead",
+}
+_STAGE_ALT = "|".join(re.escape(w) for w in sorted(STAGE_WORDS, key=len, reverse=True))
+_LATIN_STAGE = rf"(?<![a-z])(?P<stage>{_STAGE_ALT})(?![a-z])"
+
+# "move X to negotiation", "push acme into proposal", "set the deal as won".
+MOVE_VERB = re.compile(
+    r"\b(?:move|moving|moved|push|advance|bump|progress|shift|take|put|set|mark|change|update|"
+    r"flip|get|switch|transition|promote|drag)\b"
+)
+MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}")
+# "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
+STATE = re.compile(
+    rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
+    rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
+    rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
+    rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
+)
+# "acme fleet deal to won pls": no verb, the stage closes the request.
+TO_STAGE_END = re.compile(
+    rf"\b(?:to|into|as)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}(?:\s+stage)?\s*(?:[:：].*)?"
+    rf"(?:\s*(?:please|pls|plz|thanks|thx|asap|now|[!.~]))*\s*$"
+)
+ZH_MOVE = re.compile(
+    rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
+)
+ZH_STATE = re.compile(r"(?P<stage>赢单|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+LOST_REASON = re.compile(
+    r"(?:\bbecause(?:\s+of)?|\bdue\s+to|\bover|\bon|\breason(?:\s+was)?[:：]?|\bcuz|\bbc|"
+    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*(?:it\s+was\s+|it's\s+)?(?P<reason>[^.!?。！？]+)"
+)
+
+# Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
+LOG_CUE = re.compile(
+    r"^(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
+    r"write\s+(?:down|up)|add\s+a\s+note(?:\s+(?:on|for|to))?|put\s+down|fyi|"
+    r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
+    r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
+)
+LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
+    (
+        re.compile(
+            r"\b(?:called|calld|caled|callled|phoned|rang|spoke\s+(?:to|with)|spoke|"
+            r"talked\s+(?:to|with)|"
+            r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
+            r"call\s+with)\b"
+            r"|打了?电话|通了?电话|电话沟通|来电|电话里|电话"
+        ),
+        InteractionKind.call,
+    ),
+    (
+        re.compile(
+            r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
+            r"demo(?:ed)?\s+(?:to|for|with))\b|开了?会|见了|见面|会议|开会"
+        ),
+        InteractionKind.meeting,
+    ),
+    (
+        re.compile(
+            r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
+            r"on\s+site\s+at)\b"
+            r"|拜访|走访|去了|上门"
+        ),
+        InteractionKind.visit,
+    ),
+    (
+        re.compile(
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件"
+        ),
+        InteractionKind.email,
+    ),
+    (
+        re.compile(
+            r"\b(?:texted|messaged|pinged|chatted\s+with|whatsapp(?:ed)?|wechat(?:ed)?|slacked)\b"
+            r"|微信|聊了|聊天"
+        ),
+        InteractionKind.chat,
+    ),
+]
+
+REMIND_CUE = re.compile(
+    r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
+    r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
+    r"|提醒(?P<zh>我|一下)(?!的)|设个提醒|别让我忘了"
+)
+
+NEW_DEAL_CUE = re.compile(
+    r"\b(?:new\s+(?:deal|opp|opportunity)|(?:create|creating|open|opening|add|adding|start|log|"
+    r"set\s+up|make)\s+"
+    r"(?:a\s+|an\s+|new\s+)*(?:deal|opp|opportunity))\b"
+    r"|(?:建|新建|创建|开|加|添加|录|录入)(?:一)?个?(?:新)?商机|新商机"
+)
+NEW_CUSTOMER_CUE = re.compile(
+    r"\b(?:new\s+(?:customer|client|account)|(?:create|add|set\s+up|open|make)\s+(?:a\s+|an\s+|new\s+)*"
+    r"(?:customer|client|account))\b"
+    r"|(?:建|新建|创建|加|添加|录入)(?:一)?个?(?:新)?客户|新客户"
+)
+CONTACT_CUE = re.compile(
+    r"\b(?:new\s+contact|add\s+(?:a\s+)?(?:new\s+)?contact|as\s+a\s+(?:new\s+)?contact|"
+    r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
+    r"|(?:添加|新增|加)(?:一)?个?联系人|新联系人"
+)
+EDIT_DEAL_CUE = re.compile(
+    r"\b(?:amount|value|price|worth|close\s+date|closing\s+date|expected\s+close)\b"
+    r"|金额|预计成交|成交日期|成交时间"
+)
+REASSIGN_CUE = re.compile(
+    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+\bto\s+@?(?P<who>[a-z][\w.-]*)"
+    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>[\w.-]+)"
+)
+DONE_CUE = re.compile(
+    r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
+    r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
+)
+
+# Reads: each pattern -> the verb it asks for.
+READ_CUES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bwin\s*rate\b|\bwin\s+ratio\b|赢单率|胜率"), "win rate"),
+    (re.compile(r"\bforecast\b|预测"), "forecast"),
+    (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
+    (re.compile(r"\bpipeline\b|\bpipe\b|管道|销售管道"), "pipeline"),
+    (
+        re.compile(
+            r"\breminders\b|\bto-?do(?:s|\s+list)?\b|\bwhat'?s\s+due\b|提醒列表|我的提醒|待办"
+        ),
+        "reminders",
+    ),
+    (re.compile(r"\b(?:deals|opps|opportunities)\b|商机"), "deals"),
+    (re.compile(r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|产品列表"), "products"),
+    (re.compile(r"\bwho\s+am\s+i\b|我是谁"), "whoami"),
+    (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
+    (
+        re.compile(r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|历史"),
+        "history",
+    ),
+    (
+        re.compile(
+            r"\bdigest\b|\bwhat'?s\s+on\s+(?:my\s+plate|today)\b|\bmy\s+day\b|"
+            r"\bwhat\s+do\s+i\s+have\s+today\b|摘要|日报|今天有什么"
+        ),
+        "digest",
+    ),
+    (
+        re.compile(
+            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表|我的客户"
+        ),
+        "customers",
+    ),
+]
+SHOW_CUE = re.compile(
+    r"\b(?:show|pull\s+up|open|look\s+up|lookup|tell\s+me\s+about|what\s+about|info\s+on|"
+    r"details\s+(?:on|for|of)|card|overview|status\s+of|how'?s|how\s+is|what'?s\s+up\s+with|"
+    r"give\s+me|let\s+me\s+see|check\s+on)\b"
+    r"|查一下|查查|看看|看一下|查看|打开|显示|情况|怎么样|资料|信息"
+)
+CONTACT_FIELD_CUE = re.compile(
+    r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"
+)
+PERIOD = re.compile(
+    r"\b(?:this|last|next)\s+(?:quarter|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
+    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|上季度|本月|上个?月|今年|去年"
+)
+PERIOD_WORDS = {
+    "本季度": "this quarter",
+    "上季度": "last quarter",
+    "本月": "this month",
+    "上月": "last month",
+    "上个月": "last month",
+    "今年": "this year",
+    "去年": "last year",
+}
+BY = re.compile(
+    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b|按(?P<zh>团队|月|季度|销售|产品|行业)"
+)
+BY_ZH = {
+    "团队": "team",
+    "月": "month",
+    "季度": "quarter",
+    "销售": "rep",
+    "产品": "product",
+    "行业": "industry",
+}
+
+# Words of a sentence rather than of a grammar line: a line the grammar refused is read
+# loosely only when it has some ("move acme to negotiation please", "new deal for Acme ...").
+SENTENCE_WORDS = re.compile(
+    r"\b(?:please|pls|plz|thanks|thx|ty|asap|thank\s+you|for|that|the|my|our|i|i'm|we|he|"
+    r"she|they|it|this|can|could|would|just|is|are|was|were|has|been)\b|->|=>|→"
+    r"|请|帮我|一下|吧|了|今天|刚"
+)
+
+# Courtesy anywhere in a line: such a line is read as a sentence before the grammar tries it
+# (the grammar would look for a deal called "the acme deal ... please" first).
+COURTESY = re.compile(
+    r"\b(?:please|pls|plz|thanks|thx|asap|can\s+you|could\s+you|would\s+you)\b"
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]|请|帮我|麻烦"
+)
+
+# "David Taylor's new phone is ...", "update Ryan's email to ...", "把何霞的电话改成 ...".
+CONTACT_FIELD = re.compile(
+    r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
+    r"job\s+title|position)\b"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+)
+CONTACT_FIELDS = {
+    "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
+    "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
+    "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
+    "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
+    "职务": "title",
+}  # fmt: skip
+# "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
+CUSTOMER_FIELD = re.compile(
+    r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
+    r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
+    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)\s+to\s+(?P<city>[A-Za-z][\w .'-]+?)\s*[.!]*$"
+    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
+    r"|(?P<zfield>城市|行业|名称)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>.+?)\s*$"
+)
+CUSTOMER_FIELDS = {
+    "city": "city", "industry": "industry", "sector": "industry", "name": "name",
+    "城市": "city", "行业": "industry", "名称": "name",
+}  # fmt: skip
+SNOOZE_CUE = re.compile(
+    r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
+    r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"
+    r"|(?:推迟|延后|改到)\s*(?:提醒)?\s*#?\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
+)
+CANCEL_CUE = re.compile(
+    r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
+    r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
+)
+DELETE_DEAL_CUE = re.compile(r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机")
+DIGEST_CUE = re.compile(
+    r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
+    r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
+    r"|\bdigest\s+(?:at|every\s+day\s+at)\s+(?P<at>\d{1,2}:\d{2})\b"
+    r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
+)
+FIND_CUE = re.compile(
+    r"^(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
+    r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
+    r"|^(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
+)

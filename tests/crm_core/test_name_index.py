@@ -1,0 +1,330 @@
+"""The name index: the same suggestions and duplicate pairs as scanning every row, kept current."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rapidfuzz import fuzz, process
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.models import Contact, Customer, NameIndexVersion, User
+from crm_core.name_index import ContactBook, NameBook, name_book
+from crm_core.services.duplicates import find_duplicate_pairs, scan_duplicate_pairs
+from crm_core.services.users import add_user
+from crm_core.text import name_key
+
+LATIN = [
+    "acme",
+    "north",
+    "wind",
+    "blue",
+    "river",
+    "stone",
+    "peak",
+    "harbor",
+    "delta",
+    "summit",
+    "apex",
+    "cedar",
+    "pine",
+    "metro",
+]
+TRADES = [
+    "logistics",
+    "supply",
+    "systems",
+    "labs",
+    "foods",
+    "freight",
+    "energy",
+    "media",
+    "health",
+    "motors",
+]
+HAN = [
+    "云帆",
+    "华东",
+    "恒通",
+    "新华",
+    "中远",
+    "海天",
+    "金桥",
+    "远洋",
+    "天成",
+    "宏达",
+    "瑞丰",
+    "长城",
+    "万达",
+    "星河",
+    "明珠",
+]
+HAN_TRADES = ["科技", "物流", "贸易", "电子", "食品", "医药", "能源", "机械", "传媒", "建材"]
+CITIES = ["杭州", "上海", "北京", "深圳"]
+
+
+def company_names(count: int, rng: random.Random) -> list[str]:
+    """Company names like a real book's, 8% of them variants of an earlier one."""
+    out: list[str] = []
+    while len(out) < count:
+        if out and rng.random() < 0.08:
+            base = rng.choice(out)
+            out.append(
+                rng.choice(
+                    (
+                        base + (" 有限公司" if not base.isascii() else " Inc."),
+                        base.replace(" ", ""),
+                        base.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
+                        base.replace("华", "華").replace("东", "東").replace("云", "雲"),
+                        rng.choice(CITIES) + base if not base.isascii() else base + " Group",
+                        base[:-2] + base[-1] + base[-2] if len(base) > 6 else base + "s",
+                    )
+                )
+            )
+        elif rng.random() < 0.3:
+            out.append(rng.choice(HAN) + rng.choice(HAN_TRADES) + str(rng.randrange(100)))
+        else:
+            words = [*rng.sample(LATIN, rng.choice((1, 2))), rng.choice(TRADES)]
+            if rng.random() < 0.05:
+                words.append(words[0])  # a repeated word: the bound does not cover it
+            if rng.random() < 0.5:
+                words.append(str(rng.randrange(100)))
+            out.append(" ".join(w.title() for w in words))
+    return out
+
+
+def typo(name: str, rng: random.Random) -> str:
+    """A mistyped form: two letters swapped, one dropped, one doubled, or a word cut short."""
+    if len(name) < 4:
+        return name + "x"
+    i = rng.randrange(1, len(name) - 2)
+    return rng.choice(
+        (
+            name[:i] + name[i + 1] + name[i] + name[i + 2 :],
+            name[:i] + name[i + 1 :],
+            name[:i] + name[i] + name[i:],
+            name.split()[0][:5],
+            name + " " + rng.choice(TRADES),
+        )
+    )
+
+
+def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
+    """Over 3,000 names and 1,550 queries (typos, fragments, Chinese, other lengths), for the
+    whole book and for part of it, the index offers exactly the scan's ids in the scan's order,
+    and finds the same names containing the query."""
+    rng = random.Random(20)
+    names = company_names(3000, rng)
+    # Every 50th archived: in no one's book.
+    rows = [
+        (i + 1, n, name_key(n), 1 + i % 7, None, None if i % 50 else "archived", None)
+        for i, n in enumerate(names)
+    ]
+    book = NameBook(1, rows)
+    assert book.positions(None) == [p for p in range(3000) if p % 50]
+    part = book.positions(frozenset({1, 3, 4}))
+    assert part == [p for p in range(3000) if rows[p][3] in (1, 3, 4) and p % 50]
+    queries = [name_key(typo(rng.choice(names), rng)) for _ in range(1400)]
+    queries += [name_key(w) for w in ("acme", "supply labs", "云帆", "东华物", "peak peak", "zz")]
+    queries += [name_key(rng.choice(names)) for _ in range(94)]
+    queries += [name_key(rng.choice(names))[:3] for _ in range(50)]
+    pruned = 0
+    for i, query in enumerate(queries):
+        positions = part if i % 3 == 0 else book.positions(None)
+        cutoff, limit = (70.0, 8) if i % 2 else (75.0, 10)
+        expected = process.extract(
+            query,
+            {book.ids[p]: book.keys[p] for p in positions},
+            scorer=fuzz.WRatio,
+            score_cutoff=cutoff,
+            limit=limit,
+        )
+        assert book.suggest(positions, query, cutoff, limit) == [e[2] for e in expected], query
+        containing = [book.ids[p] for p in positions if query in book.keys[p]]
+        assert book.containing(positions, query, 7) == containing[:7], query
+        pruned += len(book._could_reach(positions, query, cutoff / 100)) < len(positions) // 2
+    # The bound is what makes it fast: most queries score well under half the book.
+    assert pruned > len(queries) * 0.8
+
+
+def _book_of(session: Session, count: int, rng: random.Random) -> dict[str, User]:
+    """Three teams of reps, a manager each and an admin; `count` customers spread over the reps."""
+    people: dict[str, User] = {}
+    reps: list[User] = []
+    for team in ("East", "West", "North"):
+        people[f"m-{team}"] = add_user(session, f"m-{team}", team, role="manager", team=team)
+        for i in range(4):
+            rep = add_user(session, f"r-{team}-{i}", f"Rep {i}", team=team)
+            people[f"r-{team}-{i}"] = rep
+            reps.append(rep)
+    people["admin"] = add_user(session, "admin", "Admin", role="admin", team=None)
+    session.flush()
+    names = company_names(count, rng)
+    session.execute(
+        insert(Customer),
+        [
+            {"name": n, "name_key": name_key(n), "owner_id": rng.choice(reps).id, "tags": []}
+            for n in names
+        ],
+    )
+    return people
+
+
+def test_duplicates_from_the_index_are_the_scan_pairs_for_every_role(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """On a generated book with planted variants, archived and merged rows, every role's
+    `duplicates` from the name index equals the reference scan, pair for pair."""
+    rng = random.Random(14)
+    with unit_of_work(session_factory) as session:
+        people = _book_of(session, 1500, rng)
+    with unit_of_work(session_factory) as session:
+        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+        session.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids[5:60:5]))
+            .values(archived_at=text("CURRENT_TIMESTAMP"))
+        )
+        session.execute(
+            update(Customer).where(Customer.id.in_(ids[7:70:7])).values(merged_into=ids[0])
+        )
+    for who in ("admin", "m-East", "m-North", "r-West-2", "r-East-0"):
+        with session_factory() as session:
+            ctx = Ctx(session, session.get(User, people[who].id))  # type: ignore[arg-type]
+            expected = scan_duplicate_pairs(ctx)
+            assert find_duplicate_pairs(ctx) == expected, who
+            assert find_duplicate_pairs(ctx) == expected, who  # the memoized blocks too
+            if who in ("admin", "m-East"):
+                assert len(expected) > 20, who
+
+
+def _token(session_factory: sessionmaker[Session]) -> int | None:
+    with session_factory() as session:
+        return session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == 1))
+
+
+def test_every_change_the_index_copies_changes_the_token(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Insert, rename, reassign, move city, archive, merge and delete change it; an industry or
+    a tag does not; a rolled-back rename leaves the committed token."""
+    with unit_of_work(session_factory) as session:
+        alice = add_user(session, "alice", "Alice", team="East")
+        bob = add_user(session, "bob", "Bob", team="East")
+        session.flush()
+        ids = {}
+        for n in ("Acme", "Beta", "Gamma"):
+            row = Customer(name=n, name_key=name_key(n), owner_id=alice.id)
+            session.add(row)
+            session.flush()
+            ids[n] = row.id
+    seen = {_token(session_factory)}
+    assert None not in seen
+    changes = [
+        {"name": "Acme Co", "name_key": "acme co"},
+        {"owner_id": bob.id},
+        {"city": "Boston"},
+        {"archived_at": text("CURRENT_TIMESTAMP")},
+        {"merged_into": ids["Gamma"]},
+    ]
+    for values in changes:
+        with unit_of_work(session_factory) as session:
+            session.execute(update(Customer).where(Customer.id == ids["Acme"]).values(**values))
+        token = _token(session_factory)
+        assert token not in seen, values
+        seen.add(token)
+    before = _token(session_factory)
+    with unit_of_work(session_factory) as session:
+        session.execute(
+            update(Customer).where(Customer.id == ids["Beta"]).values(industry="Retail", tags=["x"])
+        )
+    assert _token(session_factory) == before
+    with pytest.raises(RuntimeError), unit_of_work(session_factory) as session:
+        session.execute(update(Customer).where(Customer.id == ids["Beta"]).values(name="X"))
+        raise RuntimeError("rolled back")
+    assert _token(session_factory) == before
+    with unit_of_work(session_factory) as session:
+        session.execute(
+            update(Customer).where(Customer.merged_into.is_not(None)).values(merged_into=None)
+        )
+        session.execute(Customer.__table__.delete().where(Customer.id == ids["Acme"]))
+    assert _token(session_factory) not in seen
+
+
+def test_the_copy_follows_changes_made_elsewhere(session_factory: sessionmaker[Session]) -> None:
+    """A rename committed by another session (another worker) is in the next read; one the
+    reader made itself and then rolled back is gone again at the read after."""
+    with unit_of_work(session_factory) as session:
+        alice = add_user(session, "alice", "Alice", team="East")
+        session.flush()
+        session.add(Customer(name="Northwind", name_key="northwind", owner_id=alice.id))
+    with session_factory() as session:
+        first = name_book(session)
+        assert first.keys == ["northwind"]
+    with session_factory() as session:
+        assert name_book(session) is first  # unchanged: the same copy
+    with unit_of_work(session_factory) as session:
+        session.execute(update(Customer).values(name="Southwind", name_key="southwind"))
+    with session_factory() as session:
+        assert name_book(session).keys == ["southwind"]
+        session.execute(update(Customer).values(name="Eastwind", name_key="eastwind"))
+        assert name_book(session).keys == ["eastwind"]  # its own change, inside its transaction
+        session.rollback()
+    with session_factory() as session:
+        assert name_book(session).keys == ["southwind"]
+
+
+def test_contact_changes_change_the_contacts_token(session_factory: sessionmaker[Session]) -> None:
+    """A contact added, renamed, re-emailed, moved or removed changes row 2; a title does not."""
+
+    def token() -> int | None:
+        with session_factory() as session:
+            return session.scalar(select(NameIndexVersion.token).where(NameIndexVersion.id == 2))
+
+    with unit_of_work(session_factory) as session:
+        alice = add_user(session, "alice", "Alice", team="East")
+        session.flush()
+        a, b = (Customer(name=n, name_key=name_key(n), owner_id=alice.id) for n in ("A1", "B1"))
+        session.add_all([a, b])
+        session.flush()
+        customers = (a.id, b.id)
+    seen = {token()}
+    with unit_of_work(session_factory) as session:
+        session.add(Contact(customer_id=customers[0], name="Dana Ruiz"))
+    for values in ({"name": "Dana R"}, {"email": "d@x.example"}, {"customer_id": customers[1]}):
+        assert token() not in seen, values
+        seen.add(token())
+        with unit_of_work(session_factory) as session:
+            session.execute(update(Contact).values(**values))
+    assert token() not in seen
+    seen.add(token())
+    with unit_of_work(session_factory) as session:
+        session.execute(update(Contact).values(title="CFO"))
+    assert token() in seen
+    with unit_of_work(session_factory) as session:
+        session.execute(Contact.__table__.delete())
+    assert token() not in seen
+
+
+def test_contact_and_city_matches_are_the_naive_filters() -> None:
+    """Substrings of contact names, emails and cities: the same hits as testing each one."""
+    rng = random.Random(5)
+    people = ["Dana Ruiz", "Émile Zola", "Li Wei", "李伟", "Ana Lee", "Dan", "Jo Ng"]
+    rows = [
+        (rng.randrange(1, 50), rng.choice(people), rng.choice([None, "dana@x.example", "LI@Y.cn"]))
+        for _ in range(400)
+    ]
+    contacts = ContactBook(1, rows)
+    cities = ["Boston", "Denver", "北京", None, "São Paulo"]
+    book = NameBook(
+        1, [(i, f"C{i}", f"c{i}", i % 3, None, None, rng.choice(cities)) for i in range(1, 300)]
+    )
+    for query in ("dan", "a", "émile", "li", "伟", "y.cn", "zz", "o", "são", "北"):
+        expected = [r[0] for r in rows if query in r[1].lower() or query in (r[2] or "").lower()]
+        assert contacts.customers_matching(query) == expected, query
+        for positions in (book.positions(None), book.positions(frozenset({1}))):
+            naive = [book.ids[p] for p in positions if query in book.cities[p]]
+            assert book.in_city(positions, query, 5) == naive[:5], query
