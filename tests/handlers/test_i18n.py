@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
 from sqlalchemy import select
 
 from crm_core.models import Interaction
-from handlers.i18n import LOCALES, catalogue, placeholders
+from handlers.i18n import LOCALE_DIR, LOCALES, catalogue, placeholders
 from handlers.verbs import all_verbs, default_registry
 from tests.conftest import TestBot
 
@@ -97,3 +98,13 @@ def test_every_verb_has_a_chinese_alias_and_examples() -> None:
     for verb in all_verbs():
         assert any(not a.isascii() for a in verb.aliases), verb.name
         assert verb.examples, verb.name
+
+
+def test_catalogues_hold_each_key_once() -> None:
+    """A key written twice keeps only its last text: two branches adding the same key must
+    not leave one of them silently unused."""
+    files = sorted(LOCALE_DIR.glob("*.json"))
+    assert len(files) >= 2
+    for path in files:
+        keys = [k for k, _ in json.loads(path.read_text("utf-8"), object_pairs_hook=list)]
+        assert [k for k in set(keys) if keys.count(k) > 1] == [], path.name
