@@ -55,6 +55,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def on_postgres(factory: sessionmaker[Session]) -> bool:
+    """Whether `factory`'s sessions talk to PostgreSQL (claims use SKIP LOCKED there)."""
+    bind = factory.kw.get("bind")
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""

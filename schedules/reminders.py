@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.audit import record
-from crm_core.db import unit_of_work
+from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Reminder, ReminderStatus, SchedulePrefs, User, utcnow
 from crm_core.services.reminders import parse_recurrence
 from schedules.quiet import QuietHours, WorkHours, next_free
@@ -127,10 +127,6 @@ class ReminderDispatcher:
         """Attempts before a reminder is given up."""
         return len(self.backoff) + 1
 
-    def _postgres(self) -> bool:
-        bind = self.session_factory.kw.get("bind")
-        return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-
     def claim(self) -> tuple[list[Due], int]:
         """Claim up to one batch of due reminders; returns them and how many were held back."""
         now = self.clock()
@@ -146,7 +142,7 @@ class ReminderDispatcher:
         with unit_of_work(self.session_factory) as s:
             candidates = select(Reminder.id).where(*due_now).order_by(Reminder.due_at, Reminder.id)
             candidates = candidates.limit(self.batch)
-            if self._postgres():
+            if on_postgres(self.session_factory):
                 candidates = candidates.with_for_update(skip_locked=True)
             ids = list(s.scalars(candidates))
             if not ids:

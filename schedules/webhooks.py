@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.db import unit_of_work
+from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Webhook, WebhookDelivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -133,10 +133,6 @@ class WebhookDispatcher:
         """Attempts before a delivery is given up."""
         return len(self.backoff) + 1
 
-    def _postgres(self) -> bool:
-        bind = self.session_factory.kw.get("bind")
-        return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-
     def claim(self) -> list[Owed]:
         """Claim up to one batch of deliveries that are due."""
         now = self.clock()
@@ -155,7 +151,7 @@ class WebhookDispatcher:
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(self.batch)
             )
-            if self._postgres():
+            if on_postgres(self.session_factory):
                 candidates = candidates.with_for_update(skip_locked=True)
             ids = list(s.scalars(candidates))
             if not ids:
