@@ -15,6 +15,7 @@ import click
 
 # Only what every command needs loads here: `crmbot --help` must not wait for SQLAlchemy,
 # Chroma or the embedding model. Each command imports the rest when it runs.
+from bot.allocator import loaded, pause_collector_while_loading
 from bot.console.render import render_text, terminal_safe
 from crm_core.errors import CrmError, SchemaOutOfDate, StagesMismatch
 from handlers.i18n import Translator
@@ -49,6 +50,14 @@ def _missing_sqlite(url: str) -> Path | None:
 
 
 def _app(settings: Settings, **kwargs: object) -> App:
+    pause_collector_while_loading()
+    try:
+        return _build_app(settings, **kwargs)
+    finally:
+        loaded()
+
+
+def _build_app(settings: Settings, **kwargs: object) -> App:
     from bot.bootstrap import build
 
     missing = _missing_sqlite(str(kwargs.get("database_url") or settings.resolved_database_url()))

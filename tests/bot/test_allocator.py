@@ -8,7 +8,13 @@ import platform
 
 import pytest
 
-from bot.allocator import freeze_startup_heap, return_large_buffers, unfreeze_heap
+from bot.allocator import (
+    freeze_startup_heap,
+    loaded,
+    pause_collector_while_loading,
+    return_large_buffers,
+    unfreeze_heap,
+)
 
 
 @pytest.mark.skipif(
@@ -34,3 +40,19 @@ def test_frozen_start_up_heap_is_not_walked_by_full_collections() -> None:
     finally:
         unfreeze_heap()
     assert gc.get_freeze_count() == 0
+
+
+def test_loading_pauses_the_collector_and_loaded_freezes_what_it_made() -> None:
+    """No collection walks the heap while modules load; afterwards the collector runs again
+    and what loading made stays out of its way."""
+    pause_collector_while_loading()
+    try:
+        assert not gc.isenabled()
+        ballast = [[i] for i in range(50_000)]  # stands in for the loaded modules
+    finally:
+        loaded()
+    try:
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= len(ballast)
+    finally:
+        unfreeze_heap()

@@ -586,6 +586,23 @@ def test_console_says_how_long_indexing_will_take() -> None:
     assert said[-1].startswith("The note index has caught up (in ")
 
 
+def test_a_command_leaves_the_collector_running_even_when_it_fails(ready: CliRunner) -> None:
+    """`_app` pauses the cyclic collector while it loads (start-up time) and always turns it
+    back on, also when the database is refused."""
+    import gc
+
+    assert invoke(ready, "run", "--as", "alice", "customers").exit_code == 0
+    assert gc.isenabled()
+    result = ready.invoke(
+        main,
+        ["run", "--as", "alice", "customers"],
+        env={"CRMBOT_DATABASE_URL": "sqlite:////nonexistent/x.sqlite"},
+    )
+    assert result.exit_code != 0
+    assert gc.isenabled()
+    gc.unfreeze()
+
+
 def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRunner) -> None:
     """`run "customer X"` checks the schema revision without loading Alembic (its scripts are
     read as text) and loads dateparser only for a phrase that needs it (start-up time)."""
