@@ -8,6 +8,9 @@ import threading
 from bot.bootstrap import App
 from retrieval.worker import IndexWorker
 
+# How long stopping waits for a warm-up still loading the index (seconds at 200,000 notes).
+WARM_UP_WAIT = 120.0
+
 
 class IndexerComponent:
     """Runs the outbox drain in its own thread (embedding is CPU work, not event-loop work)."""
@@ -17,6 +20,7 @@ class IndexerComponent:
     def __init__(self, app: App) -> None:
         self.app = app
         self.worker: IndexWorker | None = None
+        self.warming: threading.Thread | None = None
 
     async def start(self) -> None:
         """Open the index (off the loop: Chroma opens files) and start draining."""
@@ -27,9 +31,14 @@ class IndexerComponent:
         self.worker.start()
         # Building or loading the in-memory indexes takes seconds at scale: not on the loop,
         # not in the first asker's reply.
-        threading.Thread(target=index.warm, name="crmbot-index-warm", daemon=True).start()
+        self.warming = threading.Thread(target=index.warm, name="crmbot-index-warm", daemon=True)
+        self.warming.start()
 
     async def stop(self) -> None:
-        """Let the current batch finish."""
+        """Let the current batch and the warm-up finish."""
         if self.worker is not None:
             await asyncio.to_thread(self.worker.stop)
+        if self.warming is not None:
+            # A process that exits while this thread is inside Chroma's or the model's native
+            # code can crash on the way out (a SIGTERM right after start did: exit -11).
+            await asyncio.to_thread(self.warming.join, WARM_UP_WAIT)

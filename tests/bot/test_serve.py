@@ -99,6 +99,22 @@ async def test_health_check_and_component_lifecycle(
     assert gc.get_freeze_count() == 0
 
 
+async def test_stopping_right_after_start_waits_for_the_warm_up(
+    crm_app: App, testbot: TestBot
+) -> None:
+    """A stop straight after start returns only once the warm-up thread is done: a process
+    leaving while it was inside the index's native code crashed on exit (SIGTERM -> -11)."""
+    from bot.indexing import IndexerComponent
+
+    testbot("alice", "new customer Acme")
+    testbot("alice", "log call Acme: Dana wants 12% off the renewal")
+    component = IndexerComponent(crm_app)
+    await component.start()
+    await component.stop()
+    assert component.warming is not None
+    assert not component.warming.is_alive()
+
+
 async def test_indexer_component_indexes_and_loads_the_index_before_any_question(
     crm_app: App, testbot: TestBot
 ) -> None:
