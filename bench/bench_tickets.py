@@ -63,7 +63,8 @@ from handlers.reply import Command  # noqa: E402
 from handlers.verbs import default_registry  # noqa: E402
 from schedules.sla import AUDIENCE, Owed, SlaSweep  # noqa: E402
 
-TWEETSUMM = ROOT.parent.parent / "shared" / "data" / "tweetsumm"
+# ../shared sits beside the checkout (CI, the main checkout and every worktree alike).
+TWEETSUMM = ROOT.parent / "shared" / "data" / "tweetsumm"
 TEAMS = (
     ("Support NY", "America/New_York", "US"),
     ("Support Berlin", "Europe/Berlin", "DE"),
