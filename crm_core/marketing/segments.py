@@ -25,6 +25,7 @@ from crm_core.models import (
     SegmentMember,
     User,
 )
+from crm_core.text import fold
 
 MAX_NAME = 100
 
@@ -86,10 +87,6 @@ def member_ids(ctx: Ctx, segment: Segment) -> list[int]:
     return list(ctx.session.scalars(select(Customer.id).where(cond)))
 
 
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def find_segment(ctx: Ctx, name: str) -> Segment:
     """A saved segment by name (any case) or `#id`; NotFound lists what there is."""
     wanted = name.strip()
@@ -97,7 +94,7 @@ def find_segment(ctx: Ctx, name: str) -> Segment:
     if wanted.startswith("#") and wanted[1:].isdigit():
         found = ctx.session.get(Segment, int(wanted[1:]))
     else:
-        found = ctx.session.scalar(select(Segment).where(Segment.name_key == _key(wanted)))
+        found = ctx.session.scalar(select(Segment).where(Segment.name_key == fold(wanted)))
     if found is None:
         known = ctx.session.scalars(select(Segment.name).order_by(Segment.name_key).limit(10))
         raise NotFound("segment.not_found", name=wanted, known=", ".join(known) or "-")
@@ -122,11 +119,11 @@ def save_segment(ctx: Ctx, name: str, text: str, *, snapshot: bool = False) -> S
         raise Invalid("segment.save_needs_filters")
     # Read now, so a segment that cannot be read is never kept.
     cond = filters.condition(ctx, text)
-    if ctx.session.scalar(select(Segment.id).where(Segment.name_key == _key(name))) is not None:
+    if ctx.session.scalar(select(Segment.id).where(Segment.name_key == fold(name))) is not None:
         raise Invalid("segment.exists", name=name)
     segment = Segment(
         name=name,
-        name_key=_key(name),
+        name_key=fold(name),
         filters=" ".join(text.split()),
         snapshot=snapshot,
         owner_id=ctx.actor.id,
