@@ -79,13 +79,18 @@ def list_customers(req: Request) -> Reply:
     return reply
 
 
-def _name_and_rest(args: str, usage: str) -> tuple[str, str]:
-    """`"Shanghai quiet" city Shanghai` or `Shanghai_quiet city Shanghai` -> (name, rest)."""
+def _name_and_rest(args: str, usage: str, *, whole: bool = False) -> tuple[str, str]:
+    """`"Shanghai quiet" city Shanghai` or `Shanghai_quiet city Shanghai` -> (name, rest).
+
+    With `whole`, an unquoted name is the whole line (`segment Shanghai quiet`).
+    """
     args = args.strip()
     if not args:
         raise Invalid(usage)
     if args.startswith(('"', "“")):
         name, rest = unquote(args)
+    elif whole:
+        name, rest = args, ""
     else:
         # Unquoted: the name is the first word.
         name, _, rest = args.partition(" ")
@@ -141,7 +146,7 @@ def segment(req: Request) -> Reply:
     """`segment "Shanghai quiet" [page N]`: its members you may see, with the count over time."""
     t, ctx = req.t, req.ctx
     text, page = _take_page(req.args)
-    name, rest = _name_and_rest(text, "usage.segment")
+    name, rest = _name_and_rest(text, "usage.segment", whole=True)
     if rest:
         raise Invalid("usage.segment")
     seg = svc.find_segment(ctx, name)
@@ -165,7 +170,7 @@ def segment(req: Request) -> Reply:
 
 
 def _segment_only(req: Request, usage: str) -> Segment:
-    name, rest = _name_and_rest(req.args, usage)
+    name, rest = _name_and_rest(req.args, usage, whole=True)
     if rest:
         raise Invalid(usage)
     return svc.find_segment(req.ctx, name)
@@ -196,7 +201,7 @@ def delete_segment(req: Request) -> Reply:
     if m := _CONFIRM.search(args):
         word = char_view(m.group(1)).lower()
         args = args[: m.start()].strip()
-    name, rest = _name_and_rest(args, "usage.delete_segment")
+    name, rest = _name_and_rest(args, "usage.delete_segment", whole=True)
     if rest:
         raise Invalid("usage.delete_segment")
     if word is not None and word not in _CONFIRM_WORDS:

@@ -158,6 +158,9 @@ TABLE = [
     ("industry logistics quiet 30d", {BETA}),
     ("quiet 30d", {BETA, GAMMA, HUADONG}),
     ("quiet 30 days", {BETA, GAMMA, HUADONG}),
+    ("quiet 4w", {BETA, GAMMA, HUADONG}),
+    ("amount <=2万", {BETA}),
+    ("custom.region East", {ACME, HUADONG}),
     ("contacted within 7d", {ACME, DELTA, EPSILON}),
     ("tag vip", {ACME, GAMMA, DELTA}),
     ("tag vip and not city Shanghai", {GAMMA}),
@@ -249,6 +252,9 @@ def test_bad_filter_in_chinese(testbot: TestBot, book: dict[str, int]) -> None:
     saved = testbot("lin", '保存分群 "坏" 城市 上海 哈哈')
     assert saved.status == "error" and "哈哈" in saved.text
     assert testbot.count(Segment) == 0
+    good = testbot("lin", '保存分群 "上海沉默" 城市 上海 沉默 30天 快照')
+    assert good.status == "ok" and "快照" in good.text
+    assert testbot("lin", "分群列表").title == "分群：1 个"
 
 
 @pytest.mark.parametrize(
@@ -354,6 +360,10 @@ def test_follow_and_unfollow(testbot: TestBot, book: dict[str, int]) -> None:
     followed = testbot("alice", 'follow segment "VIPs"')
     assert followed.status == "ok" and "1 customer" in followed.text
     assert testbot("alice", 'follow segment "VIPs"').status == "error"
+    # Unquoted, the whole line is the name; Traditional spelling of the verb works too.
+    testbot("admin", 'save segment "Big Spenders" amount >50k')
+    assert testbot("alice", "follow segment big spenders").status == "ok"
+    assert names(testbot("admin", "分群 Big Spenders")) == {ACME, DELTA}
     assert "you follow it" in testbot("alice", "segments").items[0]
     assert testbot("alice", 'unfollow segment "VIPs"').status == "ok"
     assert testbot("alice", 'unfollow segment "VIPs"').status == "error"
