@@ -472,6 +472,9 @@ class Reader:
         for f in self.fields.values():
             for word in (f.name, *f.words):
                 self.lookup[_fold(word)] = f
+                if not word.isascii():
+                    # Taiwan's wording read back (联系过 is shown as 聯絡過, typed back as such).
+                    self.lookup.setdefault(_fold(to_traditional(word)), f)
         for declared in fields_of(ctx.session, "customer"):
             custom = _custom_field(declared)
             self.lookup.setdefault(declared.name, custom)

@@ -204,6 +204,7 @@ TABLE = [
     ("標籤 vip 或 負責人 @alice", {ACME, BETA, GAMMA, DELTA}),
     ("沉默 30天 且 非 城市 北京", {BETA, GAMMA, HUADONG}),
     ("名稱 華東", {HUADONG}),
+    ("聯絡過 7天", {ACME, DELTA, EPSILON}),
     ("階段 方案", {ACME}),
     ("滿意度 <=3", {GAMMA}),
 ]
