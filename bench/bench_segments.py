@@ -143,7 +143,8 @@ def main() -> None:
     rows: list[tuple[str, str, list[float], str]] = []
     for role, who in people.items():
         assert who is not None
-        for line in (*LINES, 'segment "Bench"'):
+        # `customers` (no filter, the same page and count) is the control under the same load.
+        for line in ("customers", *LINES, 'segment "Bench"'):
             samples, title = [], ""
             for _ in range(args.runs):
                 took, title = run(who, line)
