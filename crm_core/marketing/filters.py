@@ -456,6 +456,11 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+# A person's filters are a few words; these bounds keep a pasted wall of text from the reader's
+# recursion and the database from a statement thousands of tests long.
+MAX_WORDS = 200
+MAX_DEPTH = 20
+
 # The parse tree: ("and", [..]), ("or", [..]), ("not", node), ("leaf", field, value).
 Node = tuple[Any, ...]
 
@@ -467,6 +472,7 @@ class Reader:
         self.ctx = ctx
         self.words = tokens(text)
         self.pos = 0
+        self.depth = 0
         self.fields = dict(FIELDS)
         self.lookup: dict[str, FilterField] = {}
         for f in self.fields.values():
@@ -493,6 +499,8 @@ class Reader:
         """The whole text as a tree; Invalid names the first word not understood."""
         if not self.words:
             raise Invalid("segment.empty", fields=self.names())
+        if len(self.words) > MAX_WORDS:
+            raise Invalid("segment.too_long", limit=MAX_WORDS)
         node = self._or()
         if (left := self._peek()) is not None:
             self._unknown(left)
@@ -521,6 +529,15 @@ class Reader:
         return parts[0] if len(parts) == 1 else ("and", parts)
 
     def _not(self) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise Invalid("segment.too_deep", limit=MAX_DEPTH)
+            return self._not_or_group()
+        finally:
+            self.depth -= 1
+
+    def _not_or_group(self) -> Node:
         tok = self._peek()
         if tok is None:
             raise Invalid("segment.dangling", fields=self.names())

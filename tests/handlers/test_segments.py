@@ -229,6 +229,9 @@ BAD = [
     ("stage nowhere", "nowhere"),
     ("owner @nobody", "nobody"),
     ("team Mars", "Mars"),
+    ("(" * 30 + "city Shanghai" + ")" * 30, "at most 20 levels"),
+    ("not " * 40 + "city Shanghai", "at most 20 levels"),
+    ("city Shanghai " * 150, "at most 200"),
 ]
 
 
