@@ -232,15 +232,20 @@ def record_count(ctx: Ctx, segment: Segment) -> bool:
     return True
 
 
-def history(ctx: Ctx, segment: Segment) -> list[tuple[date, int]]:
-    """The daily counts in the actor's book, oldest first, with today's count as it is now."""
+def history(ctx: Ctx, segment: Segment, now_count: int | None = None) -> list[tuple[date, int]]:
+    """The daily counts in the actor's book, oldest first, with today's count as it is now.
+
+    `now_count` is that count when the caller has just counted the members (a page's total).
+    """
     rows = ctx.session.execute(
         select(SegmentCount.day, SegmentCount.count)
         .where(SegmentCount.segment_id == segment.id, SegmentCount.scope == scope_of(ctx.actor))
         .order_by(SegmentCount.day)
     ).all()
     out = [(d, int(c)) for d, c in rows if d != today(ctx)]
-    out.append((today(ctx), count_members(ctx, segment.filters, segment)))
+    if now_count is None:
+        now_count = count_members(ctx, segment.filters, segment)
+    out.append((today(ctx), now_count))
     return out
 
 

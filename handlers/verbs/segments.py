@@ -160,7 +160,7 @@ def segment(req: Request) -> Reply:
         Field(t("segment.kind"), kind),
     ]
     if page == 1:
-        points = svc.history(ctx, seg)
+        points = svc.history(ctx, seg, found.total)
         if len(points) >= 2:
             reply.image = charts.segment_chart(t, t("segment.chart_title", name=seg.name), points)
         else:
