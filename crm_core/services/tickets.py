@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from crm_core.models import (
     Feedback,
     Role,
     ServiceCalendar,
+    SlaPolicy,
     Team,
     Ticket,
     TicketEvent,
@@ -28,7 +30,16 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
-from crm_core.sla import DEFAULT_POLICIES, WARN_AT, Clock, Policy, clock, due, running_spans
+from crm_core.sla import (
+    DEFAULT_POLICIES,
+    PRIORITIES,
+    WARN_AT,
+    Clock,
+    Policy,
+    clock,
+    due,
+    running_spans,
+)
 
 MAX_SUBJECT = 300
 MAX_TEXT = rules.MAX_NOTE
@@ -80,9 +91,25 @@ def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     )
 
 
-def policy(priority: TicketPriority | str) -> Policy:
-    """The SLA targets of a priority."""
-    return DEFAULT_POLICIES[str(priority)]
+def policies_for(session: Session, team_id: int | None) -> dict[str, Policy]:
+    """The SLA targets of each priority for a team: an admin's policies over the defaults."""
+    out = dict(DEFAULT_POLICIES)
+    if team_id is None:
+        return out
+    for row in session.scalars(select(SlaPolicy).where(SlaPolicy.team_id == team_id)):
+        if row.priority in out:
+            out[row.priority] = Policy(
+                timedelta(minutes=row.first_response_minutes),
+                timedelta(minutes=row.resolution_minutes),
+            )
+    return out
+
+
+def policy(
+    priority: TicketPriority | str, policies: Mapping[str, Policy] = DEFAULT_POLICIES
+) -> Policy:
+    """The SLA targets of a priority (the defaults, or a team's `policies_for`)."""
+    return policies[str(priority)]
 
 
 def history(ticket: Ticket) -> list[tuple[datetime, str]]:
@@ -102,7 +129,7 @@ def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     """The first-response and resolution clocks of a ticket at `now`."""
     cal = calendar_for(session, ticket.team_id)
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies_for(session, ticket.team_id))
     # A resolved or closed ticket's clock stops at its resolution (a reopen clears that).
     done_at = ticket.resolved_at if ticket.status in DONE else None
     return Clocks(
@@ -111,10 +138,12 @@ def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     )
 
 
-def alert_moments(cal: BusinessCalendar, ticket: Ticket) -> dict[str, datetime]:
+def alert_moments(
+    cal: BusinessCalendar, ticket: Ticket, policies: Mapping[str, Policy] = DEFAULT_POLICIES
+) -> dict[str, datetime]:
     """When each SLA alert of a ticket falls due: warnings at 75 %, breaches, unassigned."""
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies)
     out: dict[str, datetime] = {}
     if ticket.status not in (TicketStatus.new, TicketStatus.open):
         return out
@@ -140,8 +169,9 @@ def refresh_sla(session: Session, ticket: Ticket) -> None:
     # Events were added beside the relationship: read them back in time order.
     session.expire(ticket, ["events"])
     cal = calendar_for(session, ticket.team_id)
+    policies = policies_for(session, ticket.team_id)
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies)
     ticket.response_due_at = (
         None
         if ticket.first_response_at
@@ -153,7 +183,7 @@ def refresh_sla(session: Session, ticket: Ticket) -> None:
         ticket.queue_at = min(dues) if dues else WAITING_QUEUE
     else:
         ticket.queue_at = WAITING_QUEUE if ticket.status == TicketStatus.waiting else None
-    moments = alert_moments(cal, ticket)
+    moments = alert_moments(cal, ticket, policies)
     # The sweep looks at the earliest; alerts already sent are skipped by their log rows.
     ticket.next_alert_at = min(moments.values()) if moments else None
 
@@ -631,3 +661,68 @@ def set_service_calendar(
     ):
         refresh_sla(ctx.session, ticket)
     return row
+
+
+# The longest target a policy may set: 30 business days of 24 hours.
+MAX_TARGET = timedelta(days=30)
+
+
+def sla_policies(ctx: Ctx, team: Team) -> tuple[dict[str, Policy], set[str]]:
+    """An admin reads a team's targets per priority, and which priorities the team has set."""
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.sla_admin_only")
+    set_here = set(
+        ctx.session.scalars(select(SlaPolicy.priority).where(SlaPolicy.team_id == team.id))
+    )
+    return policies_for(ctx.session, team.id), set_here
+
+
+def set_sla_policy(
+    ctx: Ctx, team: Team, priority: TicketPriority, first_response: timedelta, resolution: timedelta
+) -> tuple[Policy, bool]:
+    """An admin sets a team's targets for one priority; returns them and whether they changed.
+
+    The team's active tickets get their due times and next alert recomputed at once, counted
+    from creation as a priority change does (a ticket already past a shorter target is due).
+    """
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.sla_admin_only")
+    for target in (first_response, resolution):
+        if target <= timedelta(0) or target > MAX_TARGET or target.total_seconds() % 60:
+            raise Invalid("error.sla_target_invalid", value=_span_words(target))
+    if first_response > resolution:
+        raise Invalid(
+            "error.sla_response_after_resolution",
+            response=_span_words(first_response),
+            resolution=_span_words(resolution),
+        )
+    key = priority.value
+    assert key in PRIORITIES
+    new = Policy(first_response, resolution)
+    if policies_for(ctx.session, team.id)[key] == new:
+        return new, False
+    row = ctx.session.get(SlaPolicy, (team.id, key))
+    before = audit.snapshot(row) if row else None
+    if row is None:
+        row = SlaPolicy(team_id=team.id, priority=key)
+        ctx.session.add(row)
+    row.first_response_minutes = int(first_response.total_seconds() // 60)
+    row.resolution_minutes = int(resolution.total_seconds() // 60)
+    row.updated_at = ctx.now()
+    ctx.session.flush()
+    audit.record(ctx.session, ctx.actor, "sla_policy.update", row, before)
+    for ticket in ctx.session.scalars(
+        select(Ticket).where(
+            Ticket.team_id == team.id, Ticket.priority == priority, Ticket.status.in_(ACTIVE)
+        )
+    ):
+        refresh_sla(ctx.session, ticket)
+    return new, True
+
+
+def _span_words(span: timedelta) -> str:
+    """A target as typed: 90m, 4h, 2d."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h"

@@ -133,6 +133,7 @@ HELP_ORDER = [
     "priority",
     "feedback",
     "team",
+    "sla",
     "remind",
     "reminders",
     "done",
