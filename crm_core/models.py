@@ -777,7 +777,15 @@ class Ticket(Base):
         Index("ix_tickets_queue", "queue_at"),
         Index("ix_tickets_assignee_queue", "assignee_id", "queue_at"),
         Index("ix_tickets_team_queue", "team_id", "queue_at"),
-        Index("ix_tickets_customer_queue", "customer_id", "queue_at"),
+        # Covering on PostgreSQL: a rep's lists read their customers' active tickets from the
+        # index alone (a heap page per ticket made `tickets team` slow at 100,000 tickets).
+        Index(
+            "ix_tickets_customer_queue",
+            "customer_id",
+            "queue_at",
+            "id",
+            postgresql_include=["team_id"],
+        ),
         # The SLA sweep: open tickets whose next warning or breach is due.
         Index("ix_tickets_next_alert", "next_alert_at"),
         # Reports by period.

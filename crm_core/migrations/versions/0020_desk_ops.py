@@ -1,4 +1,5 @@
-"""Service desk back office: SLA policies per team and priority, the daily triage summary's log
+"""Service desk back office: SLA policies per team and priority, the daily triage summary's log,
+and a covering index for ticket lists by customer
 
 Revision ID: 0020_desk_ops
 Revises: 0019_name_index
@@ -48,9 +49,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_summary_log")),
         sa.UniqueConstraint("team_id", "local_date", name=op.f("uq_triage_summary_log_team_id")),
     )
+    # A rep's `tickets team` read a heap page per active ticket of their customers to filter by
+    # team and sort (p95 59 ms at 100,000 tickets); covering, it reads the index alone.
+    op.drop_index("ix_tickets_customer_queue", table_name="tickets")
+    op.create_index(
+        "ix_tickets_customer_queue",
+        "tickets",
+        ["customer_id", "queue_at", "id"],
+        postgresql_include=["team_id"],
+    )
 
 
 def downgrade() -> None:
     """Revert this migration."""
+    op.drop_index("ix_tickets_customer_queue", table_name="tickets")
+    op.create_index("ix_tickets_customer_queue", "tickets", ["customer_id", "queue_at"])
     op.drop_table("triage_summary_log")
     op.drop_table("sla_policies")
