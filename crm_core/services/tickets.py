@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access, ticket_branches, ticket_filter
@@ -726,3 +726,86 @@ def _span_words(span: timedelta) -> str:
     if minutes % 60:
         return f"{minutes}m"
     return f"{minutes // 60}h"
+
+
+# --- the daily triage summary ---
+
+TRIAGE_TOP = 5
+
+
+@dataclass(frozen=True)
+class TriageItem:
+    """A ticket the summary names, and why: "breaching", "near" (75 % used) or "unassigned"."""
+
+    ticket: Ticket
+    state: str
+
+
+@dataclass(frozen=True)
+class TriageSummary:
+    """A team's queue at one moment: counts and the tickets that need someone first."""
+
+    team: Team
+    active: int
+    new: int
+    unassigned: int
+    waiting: int
+    breaching: int
+    near_breach: int
+    top: list[TriageItem]
+
+
+def triage_summary(session: Session, team: Team, now: datetime) -> TriageSummary:
+    """The team's active tickets counted by state, and the most pressing few.
+
+    Breaching: a running target past due; near breach: past the 75 % warning and not yet due
+    (the sweep's own moments, under the team's calendar and policies).
+    """
+    counts = dict(
+        session.execute(
+            select(Ticket.status, func.count())
+            .where(Ticket.team_id == team.id, Ticket.status.in_(ACTIVE))
+            .group_by(Ticket.status)
+        ).all()
+    )
+    unassigned = session.scalar(
+        select(func.count()).where(
+            Ticket.team_id == team.id, Ticket.status.in_(ACTIVE), Ticket.assignee_id.is_(None)
+        )
+    )
+    cal = calendar_for(session, team.id)
+    policies = policies_for(session, team.id)
+    breaching: list[Ticket] = []
+    near: list[Ticket] = []
+    # Running tickets in queue order: the soonest due first, so the top items come first too.
+    running = session.scalars(
+        select(Ticket)
+        .where(Ticket.team_id == team.id, Ticket.status.in_((TicketStatus.new, TicketStatus.open)))
+        .order_by(Ticket.queue_at, Ticket.id)
+        .options(selectinload(Ticket.events), joinedload(Ticket.customer))
+    ).all()
+    for ticket in running:
+        if ticket.queue_at is not None and ticket.queue_at <= now:
+            breaching.append(ticket)
+            continue
+        moments = alert_moments(cal, ticket, policies)
+        if any(at <= now for kind, at in moments.items() if kind.endswith("_warn")):
+            near.append(ticket)
+    unassigned_open = [t for t in running if t.assignee_id is None]
+    top: list[TriageItem] = []
+    seen: set[int] = set()
+    for state, group in (("breaching", breaching), ("near", near), ("unassigned", unassigned_open)):
+        for ticket in group:
+            if len(top) < TRIAGE_TOP and ticket.id not in seen:
+                top.append(TriageItem(ticket, state))
+                seen.add(ticket.id)
+    return TriageSummary(
+        team=team,
+        active=sum(int(v) for v in counts.values()),
+        new=int(counts.get(TicketStatus.new, 0)),
+        unassigned=int(unassigned or 0),
+        waiting=int(counts.get(TicketStatus.waiting, 0)),
+        breaching=len(breaching),
+        near_breach=len(near),
+        top=top,
+    )
