@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from crm_core import audit, rules
+from crm_core import audit, note_outbox, rules
 from crm_core.access import ensure_customer_access, ticket_branches, ticket_filter
 from crm_core.business_calendar import BusinessCalendar, country_known
 from crm_core.context import Ctx
@@ -377,6 +377,8 @@ def open_ticket(
         _event(ctx, ticket, "assigned", value=assignee.external_id)
     refresh_sla(ctx.session, ticket)
     audit.record(ctx.session, ctx.actor, "ticket.create", ticket, None)
+    # Its subject and description are owed to the index `ask` reads.
+    note_outbox.enqueue_tickets(ctx.session, [ticket.id], now=now)
     return ticket, True
 
 
@@ -391,6 +393,8 @@ def _done(ctx: Ctx, ticket: Ticket, action: str, before: dict[str, object]) -> T
     ticket.updated_at = ctx.now()
     refresh_sla(ctx.session, ticket)
     audit.record(ctx.session, ctx.actor, action, ticket, before)
+    # A reply or a resolution adds text `ask` can find.
+    note_outbox.enqueue_tickets(ctx.session, [ticket.id], now=ctx.now())
     return ticket
 
 
