@@ -21,11 +21,13 @@ from crm_core.models import (
     Reminder,
     Segment,
     StageChange,
+    Team,
     Ticket,
     User,
     utcnow,
 )
 from crm_core.services.digests import build_digest
+from crm_core.services.tickets import calendar_for, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
@@ -38,6 +40,7 @@ from handlers.notifications import (
     reminder_ping,
     segment_ping,
     ticket_alert,
+    triage_reply,
     zone_of,
 )
 from handlers.notify import Address, DeliveryFailed, Notifier
@@ -52,6 +55,7 @@ from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
 from schedules.segments import SegmentSweep
 from schedules.sla import Owed, SlaSweep
+from schedules.triage import TriageDispatcher
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
 
@@ -252,6 +256,23 @@ class Delivery:
             return
         await self.hub.send_to(Address(kind, target, channel=True), reply)
 
+    def _triage_reply(self, team_id: int) -> Reply:
+        with self.session_factory() as s:
+            team = s.get(Team, team_id)
+            if team is None:
+                raise DeliveryFailed("team gone", retryable=False)
+            now = self.clock()
+            summary = triage_summary(s, team, now)
+            return triage_reply(
+                Translator(self.alert_locale), summary, now, calendar_for(s, team_id).zone
+            )
+
+    async def triage(self, team_id: int, day: date, target: str) -> None:
+        """Post one team's morning triage summary to its triage channel."""
+        reply = await asyncio.to_thread(self._triage_reply, team_id)
+        platform, _, chat = target.partition(":")
+        await self.hub.send_to(Address(platform, chat, channel=True), reply)
+
 
 def scheduler_component(
     app: App,
@@ -329,6 +350,7 @@ def scheduler_component(
         ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
+        triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)
 

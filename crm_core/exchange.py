@@ -1418,6 +1418,8 @@ class _Importer:
         touched = {rec.external_id for _, rec in self.records["ticket"]}
         touched |= {rec.ticket for _, rec in self.records["ticket_event"]}
         ids = [self.ids["ticket"][ext] for ext in touched if ext in self.ids["ticket"]]
+        # Their texts are owed to the note index, in this same transaction.
+        note_outbox.enqueue_tickets(self.session, ids, now=self.now)
         if self.calendar_teams:
             # A team's new calendar moves the due times of its tickets this file did not name.
             ids += self.session.scalars(

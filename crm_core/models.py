@@ -737,6 +737,37 @@ class ServiceCalendar(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class SlaPolicy(Base):
+    """A team's SLA targets for one priority, set by an admin; no row: the default targets."""
+
+    __tablename__ = "sla_policies"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    # "urgent", "high", "normal" or "low" (crm_core.sla.PRIORITIES).
+    priority: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Business minutes.
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TriageSummaryLog(Base):
+    """One triage summary per team per local day: the row is claimed (inserted) before sending."""
+
+    __tablename__ = "triage_summary_log"
+    __table_args__ = (UniqueConstraint("team_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    # "sending", "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class Ticket(Base):
     """A customer's service request, tracked from first message to resolution."""
 
@@ -746,7 +777,15 @@ class Ticket(Base):
         Index("ix_tickets_queue", "queue_at"),
         Index("ix_tickets_assignee_queue", "assignee_id", "queue_at"),
         Index("ix_tickets_team_queue", "team_id", "queue_at"),
-        Index("ix_tickets_customer_queue", "customer_id", "queue_at"),
+        # Covering on PostgreSQL: a rep's lists read their customers' active tickets from the
+        # index alone (a heap page per ticket made `tickets team` slow at 100,000 tickets).
+        Index(
+            "ix_tickets_customer_queue",
+            "customer_id",
+            "queue_at",
+            "id",
+            postgresql_include=["team_id"],
+        ),
         # The SLA sweep: open tickets whose next warning or breach is due.
         Index("ix_tickets_next_alert", "next_alert_at"),
         # Reports by period.

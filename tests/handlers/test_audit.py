@@ -66,6 +66,8 @@ AUDITED_ELSEWHERE = {
     "field remove": "tests/handlers/test_custom_fields.py",
     # Only admins set a team's service calendar (service_calendar.update).
     "team": "tests/handlers/test_teams.py",
+    # Only admins set SLA targets (sla_policy.update).
+    "sla": "tests/handlers/test_sla_policies.py",
 }
 
 

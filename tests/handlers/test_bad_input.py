@@ -159,6 +159,8 @@ BAD = [
     ("feedback Acme: stars 5", "feedback Acme: nps 9"),
     ("team", "team East"),
     ("team East holidays US", "Ask an admin"),
+    ("sla", "sla Support high 2h 12h"),
+    ("sla East high 2h 12h", "Ask an admin"),
     ("remind me", "remind me tomorrow 3pm"),
     ("remind me someday call Dana", "tomorrow 3pm"),
     ("remind me tomorrow 3pm", "what to remind"),

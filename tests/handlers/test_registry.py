@@ -140,6 +140,7 @@ HELP_ORDER = [
     "priority",
     "feedback",
     "team",
+    "sla",
     "remind",
     "reminders",
     "done",
