@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
+from aiohttp.web import AppRunner
 
 from bot.bootstrap import App
 from handlers.notify import Notifier
@@ -38,6 +39,8 @@ class Runtime:
     notifiers: list[Notifier] = field(default_factory=list)
     # Set once the HTTP server listens (a test may ask for port 0).
     port: int | None = None
+    # The HTTP server's runner once it listens (its server counts the requests it answered).
+    runner: AppRunner | None = None
     # The counters behind GET /metrics.
     metrics: Metrics | None = None
     # The components running, in start order (set once they have started).

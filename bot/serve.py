@@ -148,6 +148,7 @@ async def run_until(
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         runtime.port = sockets[0].getsockname()[1] if sockets else app.settings.http_port
+        runtime.runner = runner
         for component in components:
             await component.start()
             started.append(component)
