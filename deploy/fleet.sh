@@ -110,8 +110,11 @@ start_workers() {
             >"$LOGS/worker$i.log" 2>&1 &
         echo $! >"$RUN/worker$i.pid"
     done
-    wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 120 \
-        || { echo "no worker answers: see $LOGS/worker*.log" >&2; exit 1; }
+    # FLEET_WORKERS=0: PostgreSQL and Chroma only (for workers started otherwise, e.g. a bench).
+    if [ "$WORKERS" -gt 0 ]; then
+        wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 120 \
+            || { echo "no worker answers: see $LOGS/worker*.log" >&2; exit 1; }
+    fi
 }
 
 start() {
