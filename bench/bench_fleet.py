@@ -129,6 +129,8 @@ class Tally:
     ack: list[float] = field(default_factory=list)
     final: list[float] = field(default_factory=list)
     done: int = 0
+    # Commands answered before the window closed: the throughput's numerator.
+    in_window: int = 0
     errors: int = 0
     # What the errors were: "slack ack", "slack timeout", "telegram ack", "telegram timeout", ...
     kinds: Counter[str] = field(default_factory=Counter)
@@ -278,6 +280,7 @@ class Load:
         self.tally = Tally()
         self.background: set[asyncio.Task[None]] = set()
         self.started = time.perf_counter()
+        self.deadline = float("inf")
 
     def fail(self, kind: str) -> None:
         """Count one error and what it was."""
@@ -354,6 +357,8 @@ class Load:
                 return
             self.tally.final.append((at - t0) * 1000)
         self.tally.done += 1
+        if time.perf_counter() <= self.deadline:
+            self.tally.in_window += 1
 
     async def _again(self, http: aiohttp.ClientSession, body: str, headers: dict[str, str]) -> None:
         await asyncio.sleep(self.rng.uniform(0.2, 1.0))
@@ -410,6 +415,8 @@ class Load:
             return
         self.tally.final.append((at - t0) * 1000)
         self.tally.done += 1
+        if time.perf_counter() <= self.deadline:
+            self.tally.in_window += 1
         # A card may come in several messages: let them land before the next command.
         await asyncio.sleep(0.05)
 
@@ -417,16 +424,20 @@ class Load:
 
     async def run(self, users: int, seconds: float, *, telegram: bool, final: bool) -> float:
         """Drive `users` virtual users for `seconds`; the seconds it really took."""
-        deadline = time.perf_counter() + seconds
+        deadline = self.deadline = time.perf_counter() + seconds
+        self.started = time.perf_counter()
         slack_ids = list(self.book.slack)
         chats = list(self.book.telegram)
         connector = aiohttp.TCPConnector(limit=0, force_close=True)
 
         async def user(i: int, http: aiohttp.ClientSession) -> None:
-            on_telegram = telegram and i % 5 >= 3  # 40% of the users are on Telegram
+            # 40% of the users are on Telegram, each in a chat of its own (one reply awaited
+            # per chat); when the book has fewer Telegram people, the rest use Slack.
+            slot = (i // 5) * 2 + (i % 5 - 3)
+            on_telegram = telegram and i % 5 >= 3 and slot < len(chats)
             while time.perf_counter() < deadline:
                 if on_telegram:
-                    await self.telegram_once(http, chats[i % len(chats)])
+                    await self.telegram_once(http, chats[slot])
                 else:
                     await self.slack_once(http, slack_ids[i % len(slack_ids)], final)
 
@@ -482,6 +493,37 @@ async def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds these processes have used (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postgres_pids(port: int) -> list[int]:
+    """The PostgreSQL server on `port` and its backends (they do the SQL work)."""
+    procs: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        procs[int(entry.name)] = (int(stat[1]), cmdline)
+    main = [pid for pid, (_, cmd) in procs.items() if f"-p {port}" in cmd or f"port={port}" in cmd]
+    return main + [pid for pid, (ppid, _) in procs.items() if ppid in main]
+
+
 async def failed_commands(port: int) -> int:
     """Commands the fleet answered with a reference id (a crash), summed over its workers."""
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
@@ -497,7 +539,9 @@ async def failed_commands(port: int) -> int:
 
 def row(name: str, t: Tally, elapsed: float, extra: str) -> str:
     """One Markdown table row."""
-    rate = t.done / elapsed if elapsed else 0.0
+    # Answered within the window over the window: the commands still in flight at its end
+    # (or waiting out a timeout) neither count nor stretch it.
+    rate = t.in_window / elapsed if elapsed else 0.0
     fin = f"{percentile(t.final, 95):.0f}" if t.final else "—"
     ack = f"{percentile(t.ack, 50):.1f} | {percentile(t.ack, 95):.1f}" if t.ack else "— | —"
     return f"| {name} | {t.done} | {rate:.1f} | {t.errors} | {ack} | {fin} | {extra} |"
@@ -514,6 +558,7 @@ async def run(args: argparse.Namespace) -> None:
     await tg.start()
     work = Path(tempfile.mkdtemp(prefix="crmbot-fleet-bench-"))
     rows: list[str] = []
+    costs: list[str] = []
     base_env = {
         **{
             k: v
@@ -542,7 +587,8 @@ async def run(args: argparse.Namespace) -> None:
     )
     assert bare.stdout is not None and bare.stdout.readline()
     load_bare = Load(slack, tg, book, port, args.seed)
-    elapsed = await load_bare.run(args.users, args.seconds, telegram=False, final=False)
+    await load_bare.run(args.users, args.seconds, telegram=False, final=False)
+    elapsed = args.seconds
     rows.append(row("bare Bolt app (ack only), 1 process", load_bare.tally, elapsed, "— | — | —"))
     await stop([bare])
 
@@ -574,7 +620,15 @@ async def run(args: argparse.Namespace) -> None:
             driver.secret = webhook_secret(
                 Settings(_env_file=None, telegram_bot_token=TG_TOKEN)  # type: ignore[arg-type]
             )
-            elapsed = await driver.run(args.users, args.seconds, telegram=True, final=True)
+            pg = postgres_pids(make_engine(args.pg_url).url.port or 5432)
+            cpu0 = cpu_seconds([p.pid for p in procs]), cpu_seconds(pg), time.process_time()
+            await driver.run(args.users, args.seconds, telegram=True, final=True)
+            elapsed = args.seconds
+            cpu = (
+                cpu_seconds([p.pid for p in procs]) - cpu0[0],
+                cpu_seconds(pg) - cpu0[1],
+                time.process_time() - cpu0[2],
+            )
             # Reminders due by the end: give the schedulers a few ticks to finish them.
             deadline = time.monotonic() + 30
             while reminders_pending(args.pg_url, tag) and time.monotonic() < deadline:
@@ -599,6 +653,12 @@ async def run(args: argparse.Namespace) -> None:
             f"{sum(1 for t in texts if pinged[t] > 1)} twice"
         )
         rows.append(row(f"crmbot, {n} worker{'s' * (n > 1)}", driver.tally, elapsed, extra))
+        per = 1000 / max(1, driver.tally.done)
+        costs.append(
+            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.0f} ms) | "
+            + (f"{cpu[1]:.1f} ({cpu[1] * per:.0f} ms) " if pg else "— (server not found) ")
+            + f"| {cpu[2]:.1f} ({cpu[2] * per:.0f} ms) | {os.getloadavg()[0]:.1f} |"
+        )
     await slack.stop()
     await tg.stop()
     if not args.keep:
@@ -614,6 +674,12 @@ async def run(args: argparse.Namespace) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|---|---|")
     for line in rows:
+        print(line)
+    print()
+    print("CPU seconds used during the window (per command answered):")
+    print("| workers | crmbot workers | PostgreSQL | load generator and fakes | load average |")
+    print("|---:|---:|---:|---:|---:|")
+    for line in costs:
         print(line)
 
 
