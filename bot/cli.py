@@ -269,9 +269,16 @@ def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> N
     multiple=True,
     help="Run only this component (repeatable): slack, telegram, scheduler, ...",
 )
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Share the HTTP port with other workers (as CRMBOT_HTTP_REUSE_PORT=true).",
+)
 @click.pass_obj
-def serve(settings: Settings, only: tuple[str, ...]) -> None:
+def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
+    if reuse_port:
+        settings.http_reuse_port = True
     from bot.runtime import Runtime, ServeError
     from bot.serve import describe, plan
     from bot.serve import serve as run_serve
