@@ -8,6 +8,7 @@ time that is not waiting for a busy core).
 
     .venv/bin/python bench/scaling.py --pg-url postgresql+psycopg://USER:PW@HOST/DB
     .venv/bin/python bench/scaling.py --sizes 1000 10000 --runs 50 --report-runs 10
+    .venv/bin/python bench/scaling.py --saved      # the table again from the kept outputs
 """
 
 from __future__ import annotations
@@ -54,9 +55,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100, help="timed calls per verb and person")
     ap.add_argument("--report-runs", type=int, default=10, help="timed calls per report")
     ap.add_argument("--no-reports", action="store_true")
+    ap.add_argument(
+        "--saved", action="store_true", help="only build the table from bench/out/scaling/"
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    backends = [("SQLite", None)] + ([("PostgreSQL", args.pg_url)] if args.pg_url else [])
+    backends = [("SQLite", None)] + (
+        [("PostgreSQL", args.pg_url)] if args.pg_url or args.saved else []
+    )
     columns: list[str] = []
     table: dict[Key, dict[str, Cell]] = {}
     order: list[Key] = []
@@ -68,9 +74,13 @@ def main() -> None:
             if not args.no_reports:
                 jobs.append(("bench_reports.py", args.report_runs, False))
             for script, runs, verbs in jobs:
-                print(f"{column}: {script} ...", file=sys.stderr, flush=True)
-                output = _run(script, size, runs, url)
-                (OUT / f"{script[6:-3]}-{name.lower()}-{size}.md").write_text(output)
+                saved = OUT / f"{script[6:-3]}-{name.lower()}-{size}.md"
+                if args.saved:
+                    output = saved.read_text() if saved.exists() else ""
+                else:
+                    print(f"{column}: {script} ...", file=sys.stderr, flush=True)
+                    output = _run(script, size, runs, url)
+                    saved.write_text(output)
                 for key, cell in _rows(output, verbs).items():
                     if key not in table:
                         order.append(key)
