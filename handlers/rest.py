@@ -905,6 +905,8 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
         raise ApiError("invalid", t("api.ticket_change"))
     if text is not None and status is None:
         raise ApiError("invalid", t("api.ticket_text_alone"))
+    if status == TicketStatus.new:
+        raise ApiError("invalid", t("api.ticket_not_new"))
     ticket_id = _id(call)
     ticket = pages.ticket_by_id(ctx, ticket_id)
     if assignee is not None:
@@ -921,8 +923,6 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
         ticket_svc.reopen_ticket(ctx, ticket_id, text)
     elif status == TicketStatus.closed:
         ticket_svc.close_ticket(ctx, ticket_id)
-    elif status == TicketStatus.new:
-        raise ApiError("invalid", t("api.ticket_not_new"))
     ctx.session.flush()
     return Answer(ticket_json(ctx, ticket, events=True))
 

@@ -111,6 +111,15 @@ def test_tickets_open_list_read_and_move_for_each_role(
     refused(
         api.call("PATCH", f"/tickets/{jam['id']}", t["carol"], {"text": "alone"}), 422, "invalid"
     )
+    # A refused change writes nothing, the parts before the refusal included.
+    refused(
+        api.call(
+            "PATCH", f"/tickets/{jam['id']}", t["carol"], {"priority": "low", "status": "new"}
+        ),
+        422,
+        "invalid",
+    )
+    assert ok(api.call("GET", f"/tickets/{jam['id']}", t["carol"]))["priority"] == "urgent"
     waiting = ok(api.call("PATCH", f"/tickets/{jam['id']}", t["carol"], {"status": "waiting"}))
     assert waiting["status"] == "waiting" and waiting["response_due_at"] is None
     resumed = ok(api.call("PATCH", f"/tickets/{jam['id']}", t["bob"], {"status": "open"}))
