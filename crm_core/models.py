@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -194,6 +195,18 @@ class Customer(Base):
     """A company (or person) the team sells to."""
 
     __tablename__ = "customers"
+    __table_args__ = (
+        # A book (a rep's, a team's) as ids of live customers: an index-only range read per
+        # owner. Without it a manager's book of 3,400 among 100,000 customers was a scan of
+        # the whole table (98 ms of the 197 ms `pipeline` query on PostgreSQL).
+        Index(
+            "ix_customers_live_owner",
+            "owner_id",
+            "id",
+            postgresql_where=sql_text("archived_at IS NULL AND merged_into IS NULL"),
+            sqlite_where=sql_text("archived_at IS NULL AND merged_into IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
