@@ -462,6 +462,8 @@ class TicketEventRecord(_Record):
         "reopen",
         "close",
         "priority",
+        "comment",
+        "customer",
     ]
     at: When
     actor: ExtId | None = None

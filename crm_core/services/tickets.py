@@ -28,6 +28,7 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
+from crm_core.services import csat
 from crm_core.sla import DEFAULT_POLICIES, WARN_AT, Clock, Policy, clock, due, running_spans
 
 MAX_SUBJECT = 300
@@ -278,17 +279,39 @@ def can_assign(actor: User, assignee: User) -> bool:
 def _event(
     ctx: Ctx, ticket: Ticket, kind: str, *, value: str | None = None, text: str | None = None
 ) -> TicketEvent:
+    return _add_event(ctx.session, ticket, kind, ctx.now(), ctx.actor, value=value, text=text)
+
+
+def _add_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    at: datetime,
+    actor: User | None,
+    *,
+    value: str | None = None,
+    text: str | None = None,
+) -> TicketEvent:
     event = TicketEvent(
         ticket_id=ticket.id,
         kind=kind,
-        at=ctx.now(),
-        actor_id=ctx.actor.id,
+        at=at,
+        actor_id=actor.id if actor else None,
         status=ticket.status,
         value=value,
         text=text,
     )
-    ctx.session.add(event)
+    session.add(event)
     return event
+
+
+def _check_source(source_link: str | None, source_text: str | None) -> None:
+    if source_link is not None:
+        rules.readable("link", source_link)
+        if len(source_link) > 500:
+            raise Invalid("error.too_long", field="link", limit=500)
+    if source_text is not None:
+        rules.readable("text", source_text)
 
 
 def open_ticket(
@@ -309,19 +332,80 @@ def open_ticket(
     subject = check_subject(subject)
     if description is not None:
         description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
-    if source_link is not None:
-        rules.readable("link", source_link)
-        if len(source_link) > 500:
-            raise Invalid("error.too_long", field="link", limit=500)
-    if source_text is not None:
-        rules.readable("text", source_text)
+    _check_source(source_link, source_text)
     if assignee is not None and not can_assign(ctx.actor, assignee):
         raise PermissionDenied("error.ticket_assign_denied", user=assignee.name)
+    return _create(
+        ctx.session,
+        ctx.now(),
+        ctx.actor,
+        customer,
+        subject,
+        description=description,
+        priority=priority,
+        assignee=assignee,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+    )
+
+
+def open_unattended(
+    session: Session,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    source: str,
+    source_key: str,
+    source_link: str | None,
+    source_text: str | None,
+    now: datetime,
+    actor_label: str,
+) -> tuple[Ticket, bool]:
+    """Open a ticket nobody on the staff asked for (a customer's message in an auto channel)."""
+    subject = check_subject(subject)
+    if description is not None:
+        description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
+    _check_source(source_link, source_text)
+    return _create(
+        session,
+        now,
+        None,
+        customer,
+        subject,
+        description=description,
+        priority=TicketPriority.normal,
+        assignee=None,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+        actor_label=actor_label,
+    )
+
+
+def _create(
+    session: Session,
+    now: datetime,
+    actor: User | None,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    priority: TicketPriority,
+    assignee: User | None,
+    source: str,
+    source_key: str | None,
+    source_link: str | None,
+    source_text: str | None,
+    actor_label: str | None = None,
+) -> tuple[Ticket, bool]:
     if source_key:
-        seen = ctx.session.scalar(select(Ticket).where(Ticket.source_key == source_key))
+        seen = session.scalar(select(Ticket).where(Ticket.source_key == source_key))
         if seen is not None:
             return seen, False
-    now = ctx.now()
     # The SLA runs on the team that will work it: the assignee's, else the account owner's.
     team_id = assignee.team_id if assignee is not None else customer.owner.team_id
     ticket = Ticket(
@@ -332,7 +416,7 @@ def open_ticket(
         status=TicketStatus.open if assignee else TicketStatus.new,
         assignee_id=assignee.id if assignee else None,
         team_id=team_id,
-        created_by_id=ctx.actor.id,
+        created_by_id=actor.id if actor else None,
         source=source,
         source_key=source_key or None,
         source_link=source_link,
@@ -340,13 +424,13 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
-    ctx.session.add(ticket)
-    ctx.session.flush()
-    _event(ctx, ticket, "created", value=priority.value)
+    session.add(ticket)
+    session.flush()
+    _add_event(session, ticket, "created", now, actor, value=priority.value)
     if assignee is not None:
-        _event(ctx, ticket, "assigned", value=assignee.external_id)
-    refresh_sla(ctx.session, ticket)
-    audit.record(ctx.session, ctx.actor, "ticket.create", ticket, None)
+        _add_event(session, ticket, "assigned", now, actor, value=assignee.external_id)
+    refresh_sla(session, ticket)
+    audit.record(session, actor, "ticket.create", ticket, None, actor_label=actor_label)
     return ticket, True
 
 
@@ -406,9 +490,13 @@ def wait_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> Ticket:
     return _done(ctx, ticket, "ticket.wait", before)
 
 
-def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
-    """Resolve a ticket with what fixed it; the resolution clock stops."""
-    text = _check_text(text, "error.ticket_resolution_missing")
+def resolve_ticket(ctx: Ctx, ticket_id: int, text: str | None) -> Ticket:
+    """Resolve a ticket with what fixed it (None: by a reaction); the resolution clock stops.
+
+    A ticket from a customer channel owes its requester a CSAT question (crm_core.csat).
+    """
+    if text is not None:
+        text = _check_text(text, "error.ticket_resolution_missing")
     ticket, before = _for_change(ctx, ticket_id)
     if ticket.status in DONE:
         raise Invalid("error.ticket_is_done", id=ticket.id, status=ticket.status.value)
@@ -419,6 +507,7 @@ def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
         # Resolving answers the customer too.
         ticket.first_response_at = now
     _event(ctx, ticket, "resolve", text=text)
+    csat.on_resolve(ctx.session, ticket, ctx.now(), ctx.config)
     return _done(ctx, ticket, "ticket.resolve", before)
 
 
@@ -437,6 +526,8 @@ def reopen_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> tuple[Ti
     ticket.resolved_at = None
     ticket.closed_at = None
     _event(ctx, ticket, kind, text=text)
+    # A reopened ticket is not done: a satisfaction question about it is withdrawn.
+    csat.withdraw(ctx.session, ticket.id)
     return _done(ctx, ticket, f"ticket.{kind}", before), kind
 
 
