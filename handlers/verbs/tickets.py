@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Customer, Ticket, TicketPriority, TicketStatus, User
+from crm_core.models import Customer, Ticket, TicketEvent, TicketPriority, TicketStatus, User
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import tickets as svc
 from crm_core.sla import Clock
@@ -261,6 +261,17 @@ def _event_line(
     return " · ".join(parts)
 
 
+def _who(t: Translator, ticket: Ticket, event: TicketEvent) -> str:
+    """Who did a step: the staff member, else the customer's person who wrote (by name)."""
+    if event.actor is not None:
+        return event.actor.name
+    if event.kind in ("customer", "resume") and event.value:
+        return event.value
+    if event.kind == "created" and ticket.requester_name:
+        return ticket.requester_name
+    return t("deal_card.someone")
+
+
 def card(req: Request, ticket_id: int) -> Reply:
     """The ticket card: customer, status, priority, assignee, SLA badges, timeline."""
     t, ctx = req.t, req.ctx
@@ -283,17 +294,10 @@ def card(req: Request, ticket_id: int) -> Reply:
         fields.append(Field(t("field.team"), found.team.name))
     if found.source_link:
         fields.append(Field(t("field.source"), found.source_link))
+    if found.requester_name:
+        fields.append(Field(t("field.requester"), found.requester_name))
     timeline = [
-        _event_line(
-            t,
-            ctx,
-            e.kind,
-            e.at,
-            e.actor.name if e.actor else t("deal_card.someone"),
-            e.text,
-            e.value,
-        )
-        for e in found.events
+        _event_line(t, ctx, e.kind, e.at, _who(t, found, e), e.text, e.value) for e in found.events
     ]
     sections = []
     if found.description:

@@ -62,6 +62,8 @@ AUDITED_ELSEWHERE = {
     "field remove": "tests/handlers/test_custom_fields.py",
     # Only admins set a team's service calendar (service_calendar.update).
     "team": "tests/handlers/test_teams.py",
+    # Only in a Slack channel or a Telegram group (channel.link, channel.auto, channel.unlink).
+    "channel": "tests/handlers/test_channels.py",
 }
 
 

@@ -132,6 +132,8 @@ HELP_ORDER = [
     "reopen",
     "priority",
     "feedback",
+    "channel",
+    "channels",
     "team",
     "remind",
     "reminders",
