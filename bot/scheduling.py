@@ -23,9 +23,11 @@ from crm_core.models import (
     User,
     utcnow,
 )
+from crm_core.services import csat
 from crm_core.services.digests import build_digest
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
+from handlers.desk import Desk
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
@@ -42,6 +44,7 @@ from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
@@ -83,6 +86,7 @@ class Delivery:
         clock: Callable[[], datetime] = utcnow,
         alert_locale: str = "en",
         context: ContextFactory,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         # Builds the acting context (the dispatcher's): settings and currency included.
         self.context = context
@@ -92,6 +96,13 @@ class Delivery:
         self.stalled_days = stalled_days or {}
         self.clock = clock
         self.alert_locale = alert_locale
+        self.dispatcher = dispatcher
+
+    def desk(self, platform: str) -> Desk:
+        """The service desk's chat side of a platform (builds the CSAT question)."""
+        if self.dispatcher is None:
+            raise DeliveryFailed("no dispatcher to build the question", retryable=False)
+        return Desk(self.dispatcher, platform)
 
     def _reminder_reply(self, due: Due) -> Reply:
         with self.session_factory() as s:
@@ -234,6 +245,15 @@ class Delivery:
             return
         await self.hub.send_to(Address(kind, target, channel=True), reply)
 
+    async def csat_question(self, question: csat.Question) -> None:
+        """Ask one requester where they are (their thread, their group), with 1-5 buttons."""
+        notifier = self.hub.by_platform.get(question.platform)
+        if notifier is None:
+            raise DeliveryFailed(f"no {question.platform} notifier", retryable=True)
+        reply = self.desk(question.platform).question(question)
+        address = Address(question.platform, question.chat_id, True, question.thread)
+        await notifier.send(address, reply)
+
 
 def scheduler_component(
     app: App,
@@ -258,6 +278,7 @@ def scheduler_component(
         clock=clock,
         alert_locale=settings.default_locale,
         context=app.dispatcher.context,
+        dispatcher=app.dispatcher,
     )
     reminders = ReminderDispatcher(
         app.session_factory,
@@ -306,6 +327,7 @@ def scheduler_component(
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
     )

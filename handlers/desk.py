@@ -101,6 +101,14 @@ class Desk:
         with self.session_factory() as session:
             return desk.channel_at(session, self.platform, chat_id) is not None
 
+    def concerns(self, chat_id: str, thread_key: str | None) -> bool:
+        """Whether a message there is the desk's: in a ticket's thread, or in a customer
+        channel (two indexed reads; the adapter asks before looking the author up)."""
+        with self.session_factory() as session:
+            if thread_key is not None:
+                return desk.ticket_at(session, thread_key) is not None
+            return desk.channel_at(session, self.platform, chat_id) is not None
+
     def message(self, msg: ChatMessage) -> DeskAction | None:
         """A message in a chat crmbot sees: logged on the ticket whose thread it is in, or made a
         ticket when a customer writes in an auto channel; None when it is none of those."""

@@ -22,6 +22,7 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
@@ -90,6 +91,13 @@ async def run_sla(sweep: SlaSweep) -> None:
         log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_csat(asker: CsatAsker) -> None:
+    """Job: CSAT questions to the requesters of resolved tickets."""
+    stats = await asker.run_once()
+    if stats.sent or stats.failed:
+        log.info("CSAT questions: %s sent, %s failed", stats.sent, stats.failed)
+
+
 async def run_backups(dispatcher: BackupDispatcher) -> None:
     """Job: write the day's backup once it is due (one worker of all)."""
     stats = await dispatcher.run_once()
@@ -123,6 +131,8 @@ class Jobs:
     webhook_seconds: float = 10
     sla: SlaSweep | None = None
     sla_seconds: float = 60
+    csat: CsatAsker | None = None
+    csat_seconds: float = 30
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
 
@@ -167,6 +177,8 @@ class SchedulerComponent:
             self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
         if j.sla is not None:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
+        if j.csat is not None:
+            self._add(scheduler, run_csat, j.csat_seconds, j.csat)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)

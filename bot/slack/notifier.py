@@ -61,7 +61,10 @@ class SlackNotifier:
             first = ""
             for message in render(reply, self.t, image_file_id=image_id):
                 resp = await self.client.chat_postMessage(
-                    channel=channel, text=message.text, blocks=message.blocks
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=address.thread,
                 )
                 first = first or str(resp.get("ts") or "")
             return first
