@@ -42,7 +42,9 @@ class TelegramNotifier:
         messages = await asyncio.to_thread(self.core.render, who, reply)
         try:
             await self._ready()
-            ids = await deliver(self.bot, chat_id, messages)
+            # A thread here is the message to answer (the requester's, for a CSAT question).
+            reply_to = int(address.thread) if address.thread and address.thread.isdigit() else None
+            ids = await deliver(self.bot, chat_id, messages, reply_to=reply_to)
         except RetryAfter as exc:
             # The limiter already waited and retried; the caller may try again later.
             raise DeliveryFailed(f"rate limited: {exc.message}") from exc

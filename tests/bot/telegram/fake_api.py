@@ -242,6 +242,9 @@ class FakeBotApi:
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 
+    async def _setMessageReaction(self, params: dict[str, Any]) -> bool:
+        return True
+
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.last_poll = params
         offset = int(params.get("offset") or 0)
