@@ -236,11 +236,20 @@ def open_in_channel(
             actor_label=f"{source}:{requester.platform_id}",
         )
     if created:
-        ticket.channel_id = channel.id
-        ticket.requester_id = requester.platform_id
-        ticket.requester_name = rules.name("name", requester.name, 200) or requester.platform_id
-        ticket.requester_where = requester.where[:200]
+        set_requester(ticket, channel, requester)
     return ticket, created
+
+
+def set_requester(ticket: Ticket, channel: CustomerChannel, requester: Requester) -> None:
+    """Record who asked and where to answer them on a ticket opened in a customer channel."""
+    ticket.channel_id = channel.id
+    ticket.requester_id = requester.platform_id[:128]
+    try:
+        name = rules.name("name", requester.name, 200)
+    except Invalid:
+        name = ""
+    ticket.requester_name = name or requester.platform_id[:200]
+    ticket.requester_where = requester.where[:200]
 
 
 def ticket_at(session: Session, key: str) -> Ticket | None:

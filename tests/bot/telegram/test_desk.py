@@ -125,3 +125,23 @@ async def test_customer_group_reply_reaction_and_csat(
 
 def _sent_to(api: FakeBotApi, chat_id: int, text: str) -> bool:
     return any(text in str(c.params.get("text", "")) for c in api.sent(chat_id))
+
+
+async def test_ticket_in_reply_in_a_customer_group_is_theirs_with_the_requester(
+    make_tg: BotFactory, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    _, chat = await make_tg()
+    testbot("alice", "new customer Acme")
+    await chat.raw(_in_group(chat.message(TG["alice"], "/channel link Acme")))
+    await _until(lambda: _sent_to(fake_api, TG["alice"], "is now Acme's channel"))
+    # Not auto: the guest's message stays a message until staff reply /ticket to it.
+    asked = _in_group(chat.message(GUEST, "Invoices are missing since Monday"))
+    await chat.raw(asked)
+    await fake_api.quiet(0.2)
+    assert testbot.count(Ticket) == 0
+    await chat.raw(_in_group(chat.message(TG["alice"], "/ticket"), reply_to=asked["message"]))
+    await _until(lambda: testbot.count(Ticket) == 1)
+    (ticket,) = testbot.query(select(Ticket))
+    assert ticket.subject == "Invoices are missing since Monday"
+    assert (ticket.requester_id, ticket.requester_name) == (str(GUEST), "Casey")
+    assert ticket.requester_where == f"{GROUP}:{asked['message']['message_id']}"
