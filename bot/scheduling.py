@@ -46,6 +46,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
 from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
+from schedules.mirror import Mirror, MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
@@ -254,6 +255,23 @@ class Delivery:
         address = Address(question.platform, question.chat_id, True, question.thread)
         await notifier.send(address, reply)
 
+    async def mirror(self, mirror: Mirror) -> None:
+        """Put a ticket's status reaction on its source message (and take the others off)."""
+        notifier = self.hub.by_platform.get(mirror.platform)
+        react = getattr(notifier, "react", None)
+        if react is None:
+            return  # that platform is not served by this process's notifiers
+        table = self.desk(mirror.platform).reactions
+        name = table.mirror(mirror.platform, mirror.status)
+        if name is None:
+            return
+        others = [r for r in table.mirrors(mirror.platform) if r != name]
+        # "slack:T1:C1:1700.000100" / "telegram:-100123:45": the chat and the message.
+        chat, _, message = mirror.source_key.split(":", 1)[1].rpartition(":")
+        if mirror.platform == "slack":
+            chat = chat.split(":", 1)[1]
+        await react(chat, message, name, others)
+
 
 def scheduler_component(
     app: App,
@@ -328,6 +346,7 @@ def scheduler_component(
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
         csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),
+        mirror=MirrorJob(app.session_factory, delivery.mirror, clock=clock),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
     )

@@ -775,6 +775,7 @@ class Ticket(Base):
         Index("ix_tickets_next_alert", "next_alert_at"),
         # Reports by period.
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_mirror_due", "mirror_due_at"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -804,6 +805,9 @@ class Ticket(Base):
     requester_id: Mapped[str | None] = mapped_column(String(128))
     requester_name: Mapped[str | None] = mapped_column(String(200))
     requester_where: Mapped[str | None] = mapped_column(String(200))
+    # Set when the status changed: the scheduler puts the status's reaction on the source
+    # message (a command typed anywhere shows on the customer's message too).
+    mirror_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

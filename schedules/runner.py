@@ -24,6 +24,7 @@ from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
 from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
+from schedules.mirror import MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.sla import SlaSweep
@@ -98,6 +99,11 @@ async def run_csat(asker: CsatAsker) -> None:
         log.info("CSAT questions: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_mirror(job: MirrorJob) -> None:
+    """Job: status reactions on tickets' source messages."""
+    await job.run_once()
+
+
 async def run_backups(dispatcher: BackupDispatcher) -> None:
     """Job: write the day's backup once it is due (one worker of all)."""
     stats = await dispatcher.run_once()
@@ -133,6 +139,8 @@ class Jobs:
     sla_seconds: float = 60
     csat: CsatAsker | None = None
     csat_seconds: float = 30
+    mirror: MirrorJob | None = None
+    mirror_seconds: float = 10
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
 
@@ -179,6 +187,8 @@ class SchedulerComponent:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         if j.csat is not None:
             self._add(scheduler, run_csat, j.csat_seconds, j.csat)
+        if j.mirror is not None:
+            self._add(scheduler, run_mirror, j.mirror_seconds, j.mirror)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)

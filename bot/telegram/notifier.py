@@ -57,3 +57,12 @@ class TelegramNotifier:
         except (NetworkError, TelegramError) as exc:
             raise DeliveryFailed(f"network: {exc}") from exc
         return str(ids[-1]) if ids else ""
+
+    async def react(self, chat: str, message: str, name: str, others: list[str]) -> None:
+        """Set the bot's reaction on a message to `name` (a bot has one: the old one goes)."""
+        del others
+        try:
+            await self._ready()
+            await self.bot.set_message_reaction(int(chat), int(message), reaction=name)
+        except TelegramError as exc:
+            raise DeliveryFailed(f"reaction refused: {exc}", retryable=False) from exc

@@ -443,9 +443,17 @@ def _for_change(ctx: Ctx, ticket_id: int) -> tuple[Ticket, dict[str, object]]:
 
 def _done(ctx: Ctx, ticket: Ticket, action: str, before: dict[str, object]) -> Ticket:
     ticket.updated_at = ctx.now()
+    mirror_later(ticket, before, ctx.now())
     refresh_sla(ctx.session, ticket)
     audit.record(ctx.session, ctx.actor, action, ticket, before)
     return ticket
+
+
+def mirror_later(ticket: Ticket, before: dict[str, object], now: datetime) -> None:
+    """A changed status of a ticket opened from a chat message shows there (schedules/mirror)."""
+    chat = ticket.source_key and ticket.source in ("slack", "telegram")
+    if chat and str(before.get("status")) != ticket.status.value:
+        ticket.mirror_due_at = now
 
 
 def assign_ticket(ctx: Ctx, ticket_id: int, assignee: User) -> tuple[Ticket, bool]:

@@ -91,6 +91,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("requester_id", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("requester_name", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("requester_where", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("mirror_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_tickets_mirror_due", ["mirror_due_at"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_tickets_channel_id_customer_channels"),
             "customer_channels",
@@ -105,6 +107,8 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_tickets_channel_id_customer_channels"), type_="foreignkey"
         )
+        batch_op.drop_index("ix_tickets_mirror_due")
+        batch_op.drop_column("mirror_due_at")
         batch_op.drop_column("requester_where")
         batch_op.drop_column("requester_name")
         batch_op.drop_column("requester_id")

@@ -13,6 +13,7 @@ from bot.slack.notifier import SlackNotifier
 from bot.slack.sending import web_client
 from crm_core.models import CsatRequest, Feedback, Ticket, TicketEvent, TicketStatus
 from schedules.csat import CsatAsker
+from schedules.mirror import MirrorJob
 from tests.bot.slack.conftest import SlackHarness, blocks_text, buttons_of
 
 C = "C0ACME"
@@ -117,6 +118,18 @@ async def test_ticket_reaction_thread_replies_status_and_csat(slack: SlackHarnes
     assert slack.testbot.query(select(Feedback.score)) == [5]
     # The retried delivery of the guest's reply was logged once.
     assert kinds() == ["created", "reply", "customer", "resolve"]
+
+    # Reopened by a typed command: the scheduler's mirror job puts 👀 back on the message.
+    assert "open again" in (await slack.ask("reopen #1"))["text"]
+    mirrors = MirrorJob(crm.session_factory, delivery.mirror, clock=crm.dispatcher.clock)
+    added = len(fake.named("reactions.add"))
+    assert await mirrors.run_once() == 1
+    assert await mirrors.run_once() == 0
+    last = fake.named("reactions.add")[added:]
+    assert [(c.params["channel"], c.params["timestamp"], c.params["name"]) for c in last] == [
+        (C, ROOT, "eyes")
+    ]
+    assert fake.named("reactions.remove")[-1].params["name"] == "white_check_mark"
 
 
 async def test_auto_channel_and_a_guest_command_gets_only_how_to_open_a_ticket(
