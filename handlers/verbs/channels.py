@@ -92,6 +92,8 @@ def _ref(platform: str, chat: str) -> str:
 def channels(req: Request) -> Reply:
     """The customer channels of the customers you may see."""
     t = req.t
+    if req.args.strip():
+        raise Invalid("usage.channels")
     rows = desk.list_channels(req.ctx)
     if not rows:
         return Reply(text=t("channel.none"), status="info")
