@@ -27,6 +27,7 @@ from schedules.digests import DigestDispatcher
 from schedules.mirror import MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.segments import SegmentSweep
 from schedules.sla import SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
@@ -104,6 +105,13 @@ async def run_mirror(job: MirrorJob) -> None:
     await job.run_once()
 
 
+async def run_segments(sweep: SegmentSweep) -> None:
+    """Job: keep segments' daily counts; tell followers which customers entered."""
+    stats = await sweep.run_once()
+    if stats.pings or stats.failed:
+        log.info("segment pings: %s sent, %s failed", stats.pings, stats.failed)
+
+
 async def run_backups(dispatcher: BackupDispatcher) -> None:
     """Job: write the day's backup once it is due (one worker of all)."""
     stats = await dispatcher.run_once()
@@ -143,6 +151,8 @@ class Jobs:
     mirror_seconds: float = 10
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    segments: SegmentSweep | None = None
+    segment_seconds: float = 300
 
 
 class SchedulerComponent:
@@ -191,6 +201,8 @@ class SchedulerComponent:
             self._add(scheduler, run_mirror, j.mirror_seconds, j.mirror)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.segments is not None:
+            self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

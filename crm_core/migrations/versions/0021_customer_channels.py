@@ -1,7 +1,7 @@
 """The service desk in chat: customer channels, the requester on a ticket, CSAT questions
 
-Revision ID: 0020_customer_channels
-Revises: 0019_name_index
+Revision ID: 0021_customer_channels
+Revises: 0020_segments
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_customer_channels"
-down_revision = "0019_name_index"
+revision = "0021_customer_channels"
+down_revision = "0020_segments"
 branch_labels = None
 depends_on = None
 
