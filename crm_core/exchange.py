@@ -465,6 +465,8 @@ class TicketEventRecord(_Record):
         "reopen",
         "close",
         "priority",
+        "comment",
+        "customer",
     ]
     at: When
     actor: ExtId | None = None

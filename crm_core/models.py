@@ -781,6 +781,30 @@ class TriageSummaryLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class CustomerChannel(Base):
+    """A chat where a customer's people write to the team: a Slack channel (Slack Connect
+    included) or a Telegram group, linked to one customer."""
+
+    __tablename__ = "customer_channels"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    # The platform's id: a Slack channel id, a Telegram chat id.
+    chat_id: Mapped[str] = mapped_column(String(64))
+    # How people named it when linking (`#acme-support`, the group's title).
+    name: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # A message from a non-staff person opens a ticket on its own.
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tickets of this channel resolved so far: CSAT sampling asks every Nth.
+    resolved_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+
+
 class Ticket(Base):
     """A customer's service request, tracked from first message to resolution."""
 
@@ -803,6 +827,7 @@ class Ticket(Base):
         Index("ix_tickets_next_alert", "next_alert_at"),
         # Reports by period.
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_mirror_due", "mirror_due_at"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -826,6 +851,15 @@ class Ticket(Base):
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     source_link: Mapped[str | None] = mapped_column(String(500))
     source_text: Mapped[str | None] = mapped_column(Text)
+    # Opened in a customer channel: the channel, and who asked (their platform id and name)
+    # and where to answer them (the thread: "C123:1700000000.000200", "-100123:45").
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("customer_channels.id"))
+    requester_id: Mapped[str | None] = mapped_column(String(128))
+    requester_name: Mapped[str | None] = mapped_column(String(200))
+    requester_where: Mapped[str | None] = mapped_column(String(200))
+    # Set when the status changed: the scheduler puts the status's reaction on the source
+    # message (a command typed anywhere shows on the customer's message too).
+    mirror_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -908,6 +942,33 @@ class TicketAlert(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CsatRequest(Base):
+    """A satisfaction question owed to a ticket's requester: claimed (status) before sending."""
+
+    __tablename__ = "csat_requests"
+    __table_args__ = (Index("ix_csat_requests_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    # Where the requester is: the chat and the thread (Slack ts, Telegram message id).
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread: Mapped[str | None] = mapped_column(String(64))
+    requester_id: Mapped[str] = mapped_column(String(128))
+    # due -> sending -> asked -> answered; withdrawn (reopened), expired, failed.
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    ticket: Mapped[Ticket] = relationship()
 
 
 # --- segments ---

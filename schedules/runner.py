@@ -22,7 +22,9 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
+from schedules.mirror import MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.segments import SegmentSweep
@@ -92,6 +94,18 @@ async def run_sla(sweep: SlaSweep) -> None:
         log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_csat(asker: CsatAsker) -> None:
+    """Job: CSAT questions to the requesters of resolved tickets."""
+    stats = await asker.run_once()
+    if stats.sent or stats.failed:
+        log.info("CSAT questions: %s sent, %s failed", stats.sent, stats.failed)
+
+
+async def run_mirror(job: MirrorJob) -> None:
+    """Job: status reactions on tickets' source messages."""
+    await job.run_once()
+
+
 async def run_segments(sweep: SegmentSweep) -> None:
     """Job: keep segments' daily counts; tell followers which customers entered."""
     stats = await sweep.run_once()
@@ -139,6 +153,10 @@ class Jobs:
     webhook_seconds: float = 10
     sla: SlaSweep | None = None
     sla_seconds: float = 60
+    csat: CsatAsker | None = None
+    csat_seconds: float = 30
+    mirror: MirrorJob | None = None
+    mirror_seconds: float = 10
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
     segments: SegmentSweep | None = None
@@ -189,6 +207,10 @@ class SchedulerComponent:
         if j.triage is not None:
             # Checked as often as digests: due once a working morning per team.
             self._add(scheduler, run_triage, j.digest_seconds, j.triage)
+        if j.csat is not None:
+            self._add(scheduler, run_csat, j.csat_seconds, j.csat)
+        if j.mirror is not None:
+            self._add(scheduler, run_mirror, j.mirror_seconds, j.mirror)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         if j.segments is not None:

@@ -68,6 +68,8 @@ AUDITED_ELSEWHERE = {
     "team": "tests/handlers/test_teams.py",
     # Only admins set SLA targets (sla_policy.update).
     "sla": "tests/handlers/test_sla_policies.py",
+    # Only in a Slack channel or a Telegram group (channel.link, channel.auto, channel.unlink).
+    "channel": "tests/handlers/test_channels.py",
 }
 
 

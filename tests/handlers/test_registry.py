@@ -139,6 +139,8 @@ HELP_ORDER = [
     "reopen",
     "priority",
     "feedback",
+    "channel",
+    "channels",
     "team",
     "sla",
     "remind",
