@@ -22,6 +22,7 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.care import CareSweep
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
@@ -97,6 +98,19 @@ async def run_backups(dispatcher: BackupDispatcher) -> None:
         log.info("backup written to %s; %s old backups removed", path, len(stats.removed))
 
 
+async def run_care(sweep: CareSweep) -> None:
+    """Job: the monthly tier review, tier-change pings and care-date pings."""
+    stats = await sweep.run_once()
+    if stats.reviewed or stats.tier_pings or stats.care_pings or stats.failed:
+        log.info(
+            "care: reviews %s, %s tier pings, %s care pings, %s failed",
+            stats.reviewed,
+            len(stats.tier_pings),
+            len(stats.care_pings),
+            stats.failed,
+        )
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -125,6 +139,8 @@ class Jobs:
     sla_seconds: float = 60
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    care: CareSweep | None = None
+    care_seconds: float = 60
 
 
 class SchedulerComponent:
@@ -169,6 +185,8 @@ class SchedulerComponent:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.care is not None:
+            self._add(scheduler, run_care, j.care_seconds, j.care)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler
