@@ -189,6 +189,7 @@ def _change(
     now: datetime,
     *,
     silent: bool = False,
+    label: str = "scheduler",
 ) -> TierChange:
     """Move a customer's tier, recording the change (pinged unless silent) and the audit entry."""
     before = audit.snapshot(row)
@@ -205,8 +206,9 @@ def _change(
     row.tier = to
     row.since = now
     session.add(change)
-    label = None if actor else "scheduler"
-    entry = audit.record(session, actor, "customer.tier", row, before, actor_label=label)
+    entry = audit.record(
+        session, actor, "customer.tier", row, before, actor_label=None if actor else label
+    )
     entry.customer_id = customer.id
     return change
 
@@ -257,6 +259,7 @@ def settle(
     silent: bool,
     reason: str = "rules",
     customer_ids: Collection[int] | None = None,
+    label: str = "scheduler",
 ) -> int:
     """Bring unpinned customers to their earned tier: up always, down only with `downgrade`.
 
@@ -295,7 +298,7 @@ def settle(
             continue
         if row is None:
             row = _row(session, customer.id, now)
-        _change(session, customer, row, earned, reason, actor, now, silent=silent)
+        _change(session, customer, row, earned, reason, actor, now, silent=silent, label=label)
         changed += 1
     return changed
 
