@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crm_core.models import AuditEntry, CustomerTier, TierChange, TierProgram
 from crm_core.services import tiers as svc
 from handlers.verbs.tiers import parse_rules
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 
 RULES = "tiers: silver 50k, gold 200k, platinum 1M on won value in 12 months"
 LADDER = [("silver", Decimal(50_000)), ("gold", Decimal(200_000)), ("platinum", Decimal(1_000_000))]
@@ -180,3 +180,17 @@ def test_tier_hook_for_segments(testbot: TestBot) -> None:
         assert svc.tiers_of(s, [ids["Acme"]]) == {ids["Acme"]: "silver"}
         only = s.scalars(select(svc.Customer.name).where(svc.tier_clause(["platinum"]))).all()
         assert only == ["Birch"]
+
+
+def test_the_digest_lists_tier_changes_since_yesterday(testbot: TestBot, clock: FakeClock) -> None:
+    """The owner's digest names each tier change of their customers since yesterday began."""
+    testbot("admin", RULES)
+    testbot("alice", "new customer Acme")
+    _won(testbot, "alice", "Acme", "Pilot", "60k")
+    clock.advance(days=1)
+    digest = testbot("alice", "digest")
+    section = next(s for s in digest.sections if s.title == "Tier changes")
+    assert section.lines == ["Acme: no tier → silver (deal won)"]
+    assert all(s.title != "Tier changes" for s in testbot("carol", "digest").sections)
+    clock.advance(days=2)
+    assert all(s.title != "Tier changes" for s in testbot("alice", "digest").sections)
