@@ -28,12 +28,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import App
 from crm_core.models import (
     BackupLog,
+    CarePing,
     ChannelAlert,
     DigestLog,
     IndexOutbox,
     OwnerNotice,
     Reminder,
     ReminderStatus,
+    TierChange,
     WeeklyReportLog,
     utcnow,
 )
@@ -51,6 +53,8 @@ SEND_LOGS: dict[str, Any] = {
     "channel_alert": ChannelAlert,
     "owner_notice": OwnerNotice,
     "backup": BackupLog,
+    "tier_change": TierChange,
+    "care_ping": CarePing,
 }
 WAITING = ("pending", "sending", "retry")
 

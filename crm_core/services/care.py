@@ -251,10 +251,14 @@ def due_pings(session: Session, pipeline: Pipeline, now: datetime) -> list[tuple
     declared = cares(session)
     if not declared:
         return []
+    # Only pings of dates still to come matter (every zone's today is after UTC's yesterday).
+    since = now.date() - timedelta(days=1)
     done = {
         (care_id, entity_id, day)
         for care_id, entity_id, day, status in session.execute(
-            select(CarePing.care_id, CarePing.entity_id, CarePing.day, CarePing.status)
+            select(CarePing.care_id, CarePing.entity_id, CarePing.day, CarePing.status).where(
+                CarePing.day >= since
+            )
         )
         if status != "retry"
     }
@@ -272,8 +276,3 @@ def due_pings(session: Session, pipeline: Pipeline, now: datetime) -> list[tuple
             out.append((found, owner))
     out.sort(key=lambda pair: (pair[0].day, pair[0].item.care.id, pair[0].item.entity_id))
     return out
-
-
-def ping_day(item: CareItem, today: date) -> date:
-    """The local day the owner is first told: the date minus the lead time."""
-    return item.on_or_after(today) - timedelta(days=item.care.lead_days)

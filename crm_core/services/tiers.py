@@ -397,14 +397,11 @@ def status(ctx: Ctx, customer: Customer) -> TierStatus | None:
         customer.id, Decimal(0)
     )
     tier = row.tier if row is not None else None
-    nxt = None
     rank = prog.rank(tier)
-    if rank >= 0:
-        above = prog.levels[rank:]
-        nxt = next((lv for lv in above if value < lv.threshold), None)
-        if nxt is None and above:
-            # Earned already, waiting for nothing: the upgrade happens on the next win.
-            nxt = None
+    # The first level above the current one that the value does not reach yet (a tier no
+    # longer in the ladder: the first the value does not reach).
+    above = prog.levels[rank:] if rank >= 0 else prog.levels
+    nxt = next((lv for lv in above if value < lv.threshold), None)
     return TierStatus(tier, bool(row and row.pinned), value, nxt, prog)
 
 
