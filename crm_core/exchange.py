@@ -33,6 +33,7 @@ from crm_core.errors import CrmError
 from crm_core.models import (
     AuditEntry,
     Base,
+    CareDate,
     Contact,
     Customer,
     CustomerTier,
@@ -62,6 +63,7 @@ from crm_core.models import (
     utcnow,
 )
 from crm_core.services import tiers
+from crm_core.services.care import BUILT_IN as BUILT_IN_DATES
 from crm_core.services.tickets import ACTIVE, refresh_sla
 from crm_core.stages import Pipeline, Stage
 from crm_core.text import fold, name_key
@@ -73,6 +75,7 @@ TYPES: tuple[str, ...] = (
     "user",
     "identity",
     "custom_field",
+    "care_date",
     "customer",
     "contact",
     "product",
@@ -310,6 +313,15 @@ class CustomFieldRecord(_Record):
     choices: list[str] = Field(default_factory=list)
 
 
+class CareDateRecord(_Record):
+    """A date field declared a care date: its owner is told `lead_days` before each date."""
+
+    type: Literal["care_date"]
+    record: Literal["customer", "contact", "deal"]
+    field: Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)]
+    lead_days: Annotated[int, Field(ge=0, le=365)]
+
+
 # A record's custom field values by field name: text, number and date as strings, yes/no as
 # booleans (crm_core.rules.custom_value gives the stored forms).
 CustomValues = dict[Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)], str | bool]
@@ -522,6 +534,7 @@ Record = Annotated[
     | UserRecord
     | IdentityRecord
     | CustomFieldRecord
+    | CareDateRecord
     | CustomerRecord
     | ContactRecord
     | DealRecord
@@ -595,6 +608,7 @@ SPECS: dict[str, _Spec] = {
             ("record", "name", "kind", "choices"),
             key=("record", "name"),
         ),
+        _Spec("care_date", CareDate, ("record", "field", "lead_days"), key=("record", "field")),
         _Spec(
             "customer",
             Customer,
@@ -1210,6 +1224,8 @@ class _Importer:
     def _label(self, rec: Any) -> str:
         if rec.type == "custom_field":
             return f"custom_field '{rec.record}.{rec.name}'"
+        if rec.type == "care_date":
+            return f"care_date '{rec.record}.{rec.field}'"
         if rec.type == "identity":
             return f"identity '{rec.platform}:{rec.platform_user_id}'"
         return f"{rec.type} {rec.external_id!r}"
@@ -1261,6 +1277,22 @@ class _Importer:
         self._check_deactivated()
         self._check_custom()
         self._check_tiers()
+        self._check_cares()
+
+    def _check_cares(self) -> None:
+        """A care date names a date field: built in, or declared in the file or the database."""
+        dates = {key for key in BUILT_IN_DATES}
+        dates |= {k for k, row in self.db["custom_field"].items() if row["kind"] == "date"}
+        file_kinds = {(r.record, r.name): r.kind for _, r in self.records["custom_field"]}
+        dates -= {k for k, kind in file_kinds.items() if kind != "date"}
+        dates |= {k for k, kind in file_kinds.items() if kind == "date"}
+        for lineno, rec in self.records["care_date"]:
+            if (rec.record, rec.field) not in dates:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)} names no date field (a custom date field, contact "
+                    "birthday or deal close)",
+                )
 
     def _check_tiers(self) -> None:
         ladder: list[str] | None = None

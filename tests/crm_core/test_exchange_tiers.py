@@ -1,4 +1,4 @@
-"""Tier rules and pins in the exchange format: byte-identical round trip, idempotent, checked."""
+"""Tier rules, pins and care dates in the exchange format: byte-identical round trip, checked."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import ImportFailed
 from crm_core.models import CustomerTier, TierChange, User
-from crm_core.services import tiers
+from crm_core.services import care, tiers
+from crm_core.services.custom_fields import declare_field
 from crm_core.services.customers import create_customer
 from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.users import add_user
@@ -39,6 +40,9 @@ def _book(factory: Factory) -> None:
         deal = create_deal(ctx, acme, "Fleet", amount=Decimal(60_000))
         move_deal(ctx, deal, "won")
         tiers.pin(ctx, birch, "gold")
+        declare_field(ctx, "deal", "renewal_date", "date")
+        care.declare(ctx, None, "renewal_date", 15)
+        care.declare(ctx, None, "birthday", 3)
 
 
 def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> None:
@@ -46,6 +50,10 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
     _book(session_factory)
     first = run_export(session_factory)
     lines = [json.loads(line) for line in first.splitlines()]
+    assert [r for r in lines if r["type"] == "care_date"] == [
+        {"type": "care_date", "record": "deal", "field": "renewal_date", "lead_days": 15},
+        {"type": "care_date", "record": "contact", "field": "birthday", "lead_days": 3},
+    ]
     tier_lines = [r for r in lines if r["type"].startswith("tier_")]
     assert tier_lines == [
         {
@@ -72,6 +80,7 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
     again = run_import(session_factory, first.splitlines())
     assert not again.changed
     assert (again.unchanged["tier_rules"], again.unchanged["tier_pin"]) == (1, 1)
+    assert again.unchanged["care_date"] == 2
 
 
 @pytest.mark.parametrize(
@@ -93,6 +102,10 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
                 "currency": "USD",
             },
             "tier_rules: levels need names once each",
+        ),
+        (
+            {"type": "care_date", "record": "customer", "field": "renewal_date", "lead_days": 5},
+            "care_date 'customer.renewal_date' names no date field",
         ),
     ],
 )
