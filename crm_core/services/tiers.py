@@ -27,7 +27,16 @@ from crm_core import audit, rules
 from crm_core.access import ensure_customer_access, live_customer
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, CustomerTier, Deal, Role, TierChange, TierProgram, User
+from crm_core.models import (
+    AuditEntry,
+    Customer,
+    CustomerTier,
+    Deal,
+    Role,
+    TierChange,
+    TierProgram,
+    User,
+)
 from crm_core.stages import Pipeline
 
 PROGRAM_ID = 1
@@ -206,10 +215,19 @@ def _change(
     row.tier = to
     row.since = now
     session.add(change)
-    entry = audit.record(
-        session, actor, "customer.tier", row, before, actor_label=None if actor else label
+    # Written without audit.record's flush: a review changes thousands of rows in one go, and
+    # the row's key (the customer's id) is known already.
+    session.add(
+        AuditEntry(
+            actor_id=actor.id if actor else None,
+            actor_label=None if actor else label,
+            action="customer.tier",
+            entity_type=CustomerTier.__tablename__,
+            entity_id=customer.id,
+            changes=audit.diff(before, audit.snapshot(row)),
+            customer_id=customer.id,
+        )
     )
-    entry.customer_id = customer.id
     return change
 
 
@@ -297,7 +315,9 @@ def settle(
         if rank_earned < rank_now and not downgrade and rank_now != -1:
             continue
         if row is None:
-            row = _row(session, customer.id, now)
+            # Known to have no row (all were read above): no lookup, no flush per customer.
+            row = CustomerTier(customer_id=customer.id, tier=None, pinned=False, since=now)
+            session.add(row)
         _change(session, customer, row, earned, reason, actor, now, silent=silent, label=label)
         changed += 1
     return changed
