@@ -182,9 +182,17 @@ def _stored(value: Any) -> date | None:
 
 
 def items(
-    session: Session, care: CareDate, pipeline: Pipeline, owner_id: int | None = None
+    session: Session,
+    care: CareDate,
+    pipeline: Pipeline,
+    owner_id: int | None = None,
+    within: tuple[date, date] | None = None,
 ) -> Iterator[CareItem]:
-    """Each live record holding a date under `care` (only `owner_id`'s, when given)."""
+    """Each live record holding a date under `care` (only `owner_id`'s, when given).
+
+    `within` (first, last): only dates in that span, found by the database (a yearly birthday
+    is read whole: its date is this year's or next).
+    """
     if care.record == "customer":
         stmt: Any = select(
             Customer.id, Customer.custom, Customer.id, Customer.name, Customer.owner_id
@@ -209,6 +217,14 @@ def items(
         owner_col = Deal.owner_id if care.record == "deal" else Customer.owner_id
         stmt = stmt.where(owner_col == owner_id)
     builtin = (care.record, care.field) in BUILT_IN
+    if within is not None and not BUILT_IN.get((care.record, care.field), False):
+        model: Any = {"customer": Customer, "contact": Contact, "deal": Deal}[care.record]
+        # Dates are stored as ISO strings in `custom`: they compare in order as text.
+        column = model.expected_close if builtin else model.custom[care.field].as_string()
+        first, last = within
+        stmt = stmt.where(
+            column.between(first, last) if builtin else column.between(str(first), str(last))
+        )
     for row in session.execute(stmt):
         raw = row[1] if builtin else (row[1] or {}).get(care.field)
         day = _stored(raw)
@@ -231,7 +247,8 @@ def coming(ctx: Ctx, today: date, limit: int = 10) -> list[Coming]:
     """The actor's care dates within their lead time from their local `today`, soonest first."""
     out = []
     for care in cares(ctx.session):
-        for item in items(ctx.session, care, ctx.pipeline, ctx.actor.id):
+        span = (today, today + timedelta(days=care.lead_days))
+        for item in items(ctx.session, care, ctx.pipeline, ctx.actor.id, span):
             found = coming_for(item, today)
             if found is not None:
                 out.append(found)
@@ -263,14 +280,18 @@ def due_pings(session: Session, pipeline: Pipeline, now: datetime) -> list[tuple
         if status != "retry"
     }
     owners = {u.id: u for u in session.scalars(select(User).where(User.active.is_(True)))}
+    # Each owner's local today, once: the day a ping is due is the owner's, not UTC's.
+    todays = {uid: now.astimezone(_zone(u.timezone)).date() for uid, u in owners.items()}
     out = []
+    utc_today = now.date()
     for care in declared:
-        for item in items(session, care, pipeline):
+        # Every owner's today lies within a day of UTC's.
+        span = (utc_today - timedelta(days=1), utc_today + timedelta(days=care.lead_days + 1))
+        for item in items(session, care, pipeline, within=span):
             owner = owners.get(item.owner_id)
             if owner is None:
                 continue
-            today = now.astimezone(_zone(owner.timezone)).date()
-            found = coming_for(item, today)
+            found = coming_for(item, todays[owner.id])
             if found is None or (care.id, item.entity_id, found.day) in done:
                 continue
             out.append((found, owner))

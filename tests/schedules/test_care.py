@@ -200,3 +200,19 @@ async def test_a_birthday_comes_every_year(
     assert next(r.text for r in notifier.to("alice")) == (
         "Coming up: birthday of Dana Ruiz (Acme): 2026-11-26, in 3 days"
     )
+
+
+async def test_an_open_deals_expected_close_is_a_care_date(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier
+) -> None:
+    """`care close 7d`: open deals closing within a week are pinged; a won one is not."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: Fleet 10k close 2026-11-30")
+    testbot("alice", "new deal Acme: Pilot 5k close 2026-11-27")
+    testbot("alice", "new deal Acme: Later 5k close 2026-12-25")
+    testbot("alice", "move Pilot to won")
+    assert testbot("admin", "care close 7d").status == "ok"
+    assert len((await _sweep(sched).run_once()).care_pings) == 1
+    assert [r.text for r in notifier.to("alice")] == [
+        "Coming up: close of Fleet (Acme): 2026-11-30, in 7 days"
+    ]
