@@ -15,6 +15,7 @@ Each change is a TierChange row: the history, the digest's list and the owner's 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.stages import Pipeline
+from crm_core.text import char_view
 
 PROGRAM_ID = 1
 MAX_LEVELS = 10
@@ -106,8 +108,6 @@ class TierStatus:
 
 def rules_key(name: str) -> str:
     """How tier names compare: lower case, Simplified, half-width."""
-    from crm_core.text import char_view
-
     return char_view(name.strip())
 
 
@@ -159,8 +159,6 @@ def months_back(moment: datetime, months: int) -> datetime:
 
 
 def _month_days(year: int, month: int) -> int:
-    import calendar
-
     return calendar.monthrange(year, month)[1]
 
 

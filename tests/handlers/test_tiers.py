@@ -194,3 +194,18 @@ def test_the_digest_lists_tier_changes_since_yesterday(testbot: TestBot, clock: 
     assert all(s.title != "Tier changes" for s in testbot("carol", "digest").sections)
     clock.advance(days=2)
     assert all(s.title != "Tier changes" for s in testbot("alice", "digest").sections)
+
+
+def test_the_window_counts_calendar_months_back() -> None:
+    """12 months before 29 Feb 2028 is 28 Feb 2027; 1 month before 31 March is 28 February."""
+    from datetime import UTC, datetime
+
+    assert svc.months_back(datetime(2028, 2, 29, 9, tzinfo=UTC), 12) == datetime(
+        2027, 2, 28, 9, tzinfo=UTC
+    )
+    assert svc.months_back(datetime(2027, 3, 31, tzinfo=UTC), 1) == datetime(
+        2027, 2, 28, tzinfo=UTC
+    )
+    assert svc.months_back(datetime(2027, 1, 15, tzinfo=UTC), 13) == datetime(
+        2025, 12, 15, tzinfo=UTC
+    )
