@@ -87,8 +87,8 @@ def cares(req: Request) -> Reply:
     )
 
 
-# Where these verbs come in help: after the tiers.
-ORDER = 59
+# Where these verbs come in help: after the reports, before the service desk.
+ORDER = 63
 VERBS = [
     Verb(
         "care",

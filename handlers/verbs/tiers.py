@@ -193,8 +193,8 @@ def tier(req: Request) -> Reply:
     )
 
 
-# Where these verbs come in help: after the custom fields.
-ORDER = 59
+# Where these verbs come in help: after the reports, before the service desk.
+ORDER = 63
 VERBS = [
     Verb(
         "tiers",
