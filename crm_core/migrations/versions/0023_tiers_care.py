@@ -1,7 +1,7 @@
 """Membership tiers (rules, each customer's tier and pin, changes, monthly reviews) and care dates
 
-Revision ID: 0020_tiers_care
-Revises: 0019_name_index
+Revision ID: 0023_tiers_care
+Revises: 0022_live_owner_index
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_tiers_care"
-down_revision = "0019_name_index"
+revision = "0023_tiers_care"
+down_revision = "0022_live_owner_index"
 branch_labels = None
 depends_on = None
 
