@@ -23,10 +23,12 @@ from crm_core.models import (
     StageChange,
     Team,
     Ticket,
+    TierChange,
     User,
     utcnow,
 )
 from crm_core.services import csat
+from crm_core.services.care import Coming
 from crm_core.services.digests import build_digest
 from crm_core.services.tickets import calendar_for, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
@@ -36,12 +38,14 @@ from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
     alert_reply,
+    care_ping,
     digest_reply,
     failure_report,
     owner_notice,
     reminder_ping,
     segment_ping,
     ticket_alert,
+    tier_ping,
     triage_reply,
     zone_of,
 )
@@ -50,6 +54,7 @@ from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.care import CareSweep
 from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
 from schedules.mirror import Mirror, MirrorJob
@@ -230,6 +235,29 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _tier_reply(self, change_id: int) -> tuple[int, Reply]:
+        with self.session_factory() as s:
+            change = s.get(TierChange, change_id)
+            if change is None:
+                raise DeliveryFailed("tier change gone", retryable=False)
+            customer = s.get(Customer, change.customer_id)
+            # The customer's owner now (it may have been reassigned since the change).
+            user = s.get(User, customer.owner_id) if customer is not None else None
+            if user is None or customer is None:
+                raise DeliveryFailed("owner or customer gone", retryable=False)
+            t = Translator(user.locale, self.pipeline.stages)
+            return user.id, tier_ping(t, change, customer)
+
+    async def tier_change(self, change_id: int) -> None:
+        """Tell a customer's owner its tier changed."""
+        user_id, reply = await asyncio.to_thread(self._tier_reply, change_id)
+        await self.hub.send_to_user(user_id, reply)
+
+    async def care(self, coming: Coming, owner_id: int) -> None:
+        """Tell an owner a care date is coming."""
+        t = Translator(await asyncio.to_thread(self._locale, owner_id), self.pipeline.stages)
+        await self.hub.send_to_user(owner_id, care_ping(t, coming))
+
     def _segment_reply(self, user_id: int, segment_id: int, customer_ids: list[int]) -> Reply:
         with self.session_factory() as s:
             user, segment = s.get(User, user_id), s.get(Segment, segment_id)
@@ -391,6 +419,15 @@ def scheduler_component(
         ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
+        care=CareSweep(
+            app.session_factory,
+            app.pipeline,
+            delivery.tier_change,
+            delivery.care,
+            clock=clock,
+            work_hours=work,
+        ),
+        care_seconds=settings.digest_interval_seconds,
         triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)

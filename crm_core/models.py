@@ -971,6 +971,111 @@ class CsatRequest(Base):
     ticket: Mapped[Ticket] = relationship()
 
 
+# --- membership tiers and care dates ---
+
+
+class TierProgram(Base):
+    """The tier rules an admin set: levels by threshold on won value over a trailing window.
+
+    One row (id 1) at most: a book has one tier ladder.
+    """
+
+    __tablename__ = "tier_program"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # [{"name": "gold", "threshold": "200000"}, ...], lowest threshold first.
+    levels: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    months: Mapped[int] = mapped_column(Integer, default=12)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustomerTier(Base):
+    """A customer's current tier, and whether an admin pinned it."""
+
+    __tablename__ = "customer_tiers"
+    __table_args__ = (Index("ix_customer_tiers_tier", "tier"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(50))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TierChange(Base):
+    """A customer's tier moved: the history, and the owner's ping (claimed once before sending).
+
+    status: "pending" (to ping), "sending", "sent", "failed", or "silent" (shown in the digest
+    only: tiers assigned when the rules were set or imported).
+    """
+
+    __tablename__ = "tier_changes"
+    __table_args__ = (
+        Index("ix_tier_changes_status", "status", "id"),
+        Index("ix_tier_changes_owner_at", "owner_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_tier: Mapped[str | None] = mapped_column(String(50))
+    to_tier: Mapped[str | None] = mapped_column(String(50))
+    # "won", "review", "pin", "unpin" or "rules".
+    reason: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TierReview(Base):
+    """One month's tier review (downgrades happen only here), claimed by one worker like backups."""
+
+    __tablename__ = "tier_reviews"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)  # "2027-01"
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CareDate(Base):
+    """A date field declared a care date: its record's owner is pinged `lead_days` before it."""
+
+    __tablename__ = "care_dates"
+    __table_args__ = (UniqueConstraint("record", "field", name="uq_care_dates_record_field"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    record: Mapped[str] = mapped_column(String(16))  # customer, contact or deal
+    # A custom date field's name, or a built-in one: contact `birthday`, deal `close`.
+    field: Mapped[str] = mapped_column(String(64))
+    lead_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CarePing(Base):
+    """One care date's ping to its owner: inserted (claimed) once before it is sent."""
+
+    __tablename__ = "care_pings"
+    __table_args__ = (
+        UniqueConstraint("care_id", "entity_id", "day", name="uq_care_pings_care_entity_day"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    care_id: Mapped[int] = mapped_column(ForeignKey("care_dates.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    # The care date itself (this year's for a birthday).
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 # --- segments ---
 
 

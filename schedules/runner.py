@@ -22,6 +22,7 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.care import CareSweep
 from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
 from schedules.mirror import MirrorJob
@@ -127,6 +128,19 @@ async def run_backups(dispatcher: BackupDispatcher) -> None:
         log.info("backup written to %s; %s old backups removed", path, len(stats.removed))
 
 
+async def run_care(sweep: CareSweep) -> None:
+    """Job: the monthly tier review, tier-change pings and care-date pings."""
+    stats = await sweep.run_once()
+    if stats.reviewed or stats.tier_pings or stats.care_pings or stats.failed:
+        log.info(
+            "care: reviews %s, %s tier pings, %s care pings, %s failed",
+            stats.reviewed,
+            len(stats.tier_pings),
+            len(stats.care_pings),
+            stats.failed,
+        )
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -159,6 +173,8 @@ class Jobs:
     mirror_seconds: float = 10
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    care: CareSweep | None = None
+    care_seconds: float = 60
     segments: SegmentSweep | None = None
     segment_seconds: float = 300
     triage: TriageDispatcher | None = None
@@ -213,6 +229,8 @@ class SchedulerComponent:
             self._add(scheduler, run_mirror, j.mirror_seconds, j.mirror)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.care is not None:
+            self._add(scheduler, run_care, j.care_seconds, j.care)
         if j.segments is not None:
             self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
