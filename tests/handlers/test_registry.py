@@ -112,6 +112,7 @@ HELP_ORDER = [
     "undo deal edit",
     "delete deal",
     "undo edit",
+    "score",
     "products",
     "field add",
     "fields",

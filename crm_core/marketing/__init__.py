@@ -1,0 +1,1 @@
+"""Marketing: segments, deal scores, tiers and campaigns."""
