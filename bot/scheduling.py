@@ -47,6 +47,7 @@ from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.scores import ScoreTrainer
 from schedules.sla import Owed, SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
@@ -308,6 +309,15 @@ def scheduler_component(
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
+        scores=ScoreTrainer(
+            app.session_factory,
+            app.pipeline,
+            at=parse_clock(settings.score_time),
+            min_won=settings.score_min_won,
+            min_lost=settings.score_min_lost,
+            clock=clock,
+        ),
+        score_seconds=settings.digest_interval_seconds,
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -25,6 +25,7 @@ from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.scores import ScoreTrainer
 from schedules.sla import SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
@@ -97,6 +98,13 @@ async def run_backups(dispatcher: BackupDispatcher) -> None:
         log.info("backup written to %s; %s old backups removed", path, len(stats.removed))
 
 
+async def run_scores(trainer: ScoreTrainer) -> None:
+    """Job: train the day's deal-score model once it is due (one worker of all)."""
+    row = await trainer.run_once()
+    if row is not None:
+        log.info("score model trained: %s won, %s lost, %s s", row.won, row.lost, row.seconds)
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -125,6 +133,8 @@ class Jobs:
     sla_seconds: float = 60
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    scores: ScoreTrainer | None = None
+    score_seconds: float = 60
 
 
 class SchedulerComponent:
@@ -169,6 +179,8 @@ class SchedulerComponent:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.scores is not None:
+            self._add(scheduler, run_scores, j.score_seconds, j.scores)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler
