@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,52 @@ from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 MAVEN_FEATURES = tuple(f for f in sm.FEATURES if f != "amount")
 
 
+def _columns(fact: sm.Facts, features: tuple[str, ...]) -> list[str]:
+    """One-hot columns of a deal: a value, or each ordered band up to the one reached."""
+    cols = []
+    for f in features:
+        if f in fact.values:
+            if f in sm.ORDERED:
+                cols += [f"{f}>={i}" for i in range(int(fact.values[f]) + 1)]
+            else:
+                cols.append(f"{f}={fact.values[f]}")
+    return cols
+
+
+def logistic(
+    train: list[sm.Facts], test: list[sm.Facts], features: tuple[str, ...], l2: float = 1.0
+) -> list[float]:
+    """A ridge logistic regression on the same facts (Newton's method), for comparison."""
+    index: dict[str, int] = {}
+    for fact in train:
+        for c in _columns(fact, features):
+            index.setdefault(c, len(index) + 1)
+
+    def matrix(facts: list[sm.Facts]) -> np.ndarray:
+        x = np.zeros((len(facts), len(index) + 1))
+        x[:, 0] = 1.0
+        for i, fact in enumerate(facts):
+            for c in _columns(fact, features):
+                if c in index:
+                    x[i, index[c]] = 1.0
+        return x
+
+    x = matrix(train)
+    y = np.array([1.0 if f.won else 0.0 for f in train])
+    w = np.zeros(x.shape[1])
+    ridge = np.eye(len(w)) * l2
+    ridge[0, 0] = 0.0
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-(x @ w)))
+        step = np.linalg.solve(
+            (x * (p * (1 - p))[:, None]).T @ x + ridge, x.T @ (p - y) + ridge @ w
+        )
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return list(1 / (1 + np.exp(-(matrix(test) @ w))))
+
+
 def evaluate(data: Path, cut: datetime) -> None:
     """Train before `cut`, score the deals closed from it on; print the tables."""
     engine, _ = empty_database("scores-maven", None)
@@ -57,14 +104,17 @@ def evaluate(data: Path, cut: datetime) -> None:
         closed = [st.name for st in pipeline.stages if st.closed]
         rows = scores._rows(s, [Deal.stage.in_(closed), Deal.closed_at >= cut])
         book = scores.Book(s, pipeline, rows)
-        probs, stage_p, outcomes = [], [], []
+        _, seen_open, _ = scores.closed_facts(s, pipeline, before=cut, features=MAVEN_FEATURES)
+        probs, stage_p, outcomes, test_facts = [], [], [], []
         for r in rows:
             at = max(cut, r.created_at)
             fact = scores.facts_of(book, r, won=None, at=at, bounds=())
             probs.append(model.probability(fact))
+            test_facts.append(fact)
             stage = pipeline.open_stages[fact.values.get("stage", 0)]
             stage_p.append(float(stage.probability))
             outcomes.append(bool(pipeline.get(r.stage) and pipeline.get(r.stage).won))  # type: ignore[union-attr]
+    lr = logistic(seen_open, test_facts, MAVEN_FEATURES)
     rate = won / (won + lost)
     test_won = sum(outcomes)
     print(
@@ -76,6 +126,7 @@ def evaluate(data: Path, cut: datetime) -> None:
     print("|---|---:|---:|")
     for name, p in (
         ("deal score (naive Bayes, calibrated)", probs),
+        ("logistic regression, same facts (L2 1.0; for comparison)", lr),
         ("stage probability", stage_p),
         (f"book win rate ({rate:.1%})", [rate] * len(outcomes)),
     ):
@@ -107,7 +158,7 @@ def timing(customers: int, seed: int, runs: int) -> None:
             train_s.append(time.perf_counter() - started)
             s.flush()
             started = time.perf_counter()
-            ranked = scores.open_deals_by_score(ctx, limit=100_000)
+            ranked = scores.score_open(ctx)
             score_s.append(time.perf_counter() - started)
     print(
         f"{customers} customers: {row.won} won / {row.lost} lost learned; "

@@ -128,6 +128,10 @@ class Model:
     shift: float = 0.0
     # Lower bounds of the amount bands (quintiles of the training amounts).
     amount_bounds: tuple[float, ...] = ()
+    # Each value's terms as computed from the counts; emptied whenever the counts change.
+    _memo: dict[tuple[str, str], tuple[float, float, float, int] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The model as JSON-ready data (stored in score_models.params)."""
@@ -158,6 +162,7 @@ class Model:
         """Add (sign 1) or take back (sign -1) one closed deal's counts."""
         if fact.won is None:
             return
+        self._memo.clear()
         slot = 0 if fact.won else 1
         if fact.won:
             self.won = max(0, self.won + sign)
@@ -170,7 +175,14 @@ class Model:
                     pair[slot] = max(0, pair[slot] + sign)
 
     def _raw(self, feature: str, key: str) -> tuple[float, float, float, int] | None:
-        """Naive-Bayes log-likelihood ratio, smoothed rate, base rate and count of a value."""
+        """Naive-Bayes log-likelihood ratio, smoothed rate, base rate and count of a value
+        (remembered: a book has few values per feature and many deals share them)."""
+        key_ = (feature, key)
+        if key_ not in self._memo:
+            self._memo[key_] = self._compute(feature, key)
+        return self._memo[key_]
+
+    def _compute(self, feature: str, key: str) -> tuple[float, float, float, int] | None:
         pair = self.counts.get(feature, {}).get(key)
         if pair is None or self.won == 0 or self.lost == 0:
             return None
@@ -249,16 +261,28 @@ def fit_calibration(scores: Sequence[float], outcomes: Sequence[bool]) -> tuple[
     if len(s) < 2 or y.min() == y.max():
         return 1.0, 0.0
     x = np.column_stack([s, np.ones_like(s)])
-    theta = np.array([1.0, 0.0])
+    # From the book's odds alone, so the first step starts where the loss is sane.
+    theta = np.array([0.0, math.log(y.mean() / (1 - y.mean()))])
     # A whisper of ridge keeps Newton's steps finite when the sums separate the classes.
     ridge = np.diag([1e-2, 1e-2])
-    for _ in range(50):
+
+    def loss(t: np.ndarray) -> float:
+        z = np.clip(x @ t, -40, 40)
+        return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * t @ ridge @ t)
+
+    current = loss(theta)
+    for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ theta, -40, 40)))
         grad = x.T @ (p - y) + ridge @ theta
         hess = (x * (p * (1 - p))[:, None]).T @ x + ridge
         step = np.linalg.solve(hess, grad)
-        theta -= step
-        if float(np.abs(step).max()) < 1e-9:
+        # Newton's full step can overshoot far from the optimum: halve it until it helps.
+        scale = 1.0
+        while scale > 1e-6 and loss(theta - scale * step) > current:
+            scale /= 2
+        theta = theta - scale * step
+        current = loss(theta)
+        if float(np.abs(scale * step).max()) < 1e-9:
             break
     slope, shift = float(theta[0]), float(theta[1])
     if slope <= 0:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,14 +126,41 @@ def _rows(session: Session, where: Sequence[ColumnElement[bool]]) -> list[_Row]:
 class Book:
     """The deals' histories and the customers' contact times, read in a few queries."""
 
-    def __init__(self, session: Session, pipeline: Pipeline, rows: list[_Row]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        pipeline: Pipeline,
+        rows: list[_Row],
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """`now`: the open deals as they are now (their stage is the current one; each
+        deal's interactions are counted by the database), not as they were at some moment."""
         self.pipeline = pipeline
         self.open_index = {s.name: i for i, s in enumerate(pipeline.open_stages)}
         self.history: dict[int, list[tuple[datetime, str | None, str]]] = defaultdict(list)
         self.contacts: dict[int, list[datetime]] = defaultdict(list)
+        # Deal id -> (interactions since it opened, the last one's time), in the `now` mode.
+        self.latest: dict[int, tuple[int, datetime | None]] = {}
+        self.now = now
         if not rows:
             return
         ids = [r.id for r in rows]
+        if now is not None:
+            for chunk in _chunks(ids):
+                for deal_id, touches, last in session.execute(
+                    select(Deal.id, func.count(Interaction.id), func.max(Interaction.occurred_at))
+                    .join(Interaction, Interaction.customer_id == Deal.customer_id)
+                    .where(
+                        Deal.id.in_(chunk),
+                        Interaction.deleted_at.is_(None),
+                        Interaction.occurred_at >= Deal.created_at,
+                        Interaction.occurred_at <= now,
+                    )
+                    .group_by(Deal.id)
+                ):
+                    self.latest[deal_id] = (int(touches), last)
+            return
         customers = sorted({r.customer_id for r in rows})
         for chunk in _chunks(ids):
             for deal_id, at, before, after in session.execute(
@@ -162,6 +189,8 @@ class Book:
         furthest open stage a closed deal reached (as recorded: a won deal that skipped
         negotiation is not counted as having been there, so open deals in negotiation are
         compared with the deals that really were)."""
+        if won is None and self.now is not None:
+            return self.open_index.get(row.stage)
         if won is None:
             changes = self.history.get(row.id, [])
             passed = [after for when, _, after in changes if when <= at]
@@ -220,11 +249,16 @@ def facts_of(
     age = max(0, (at - start).days)
     values["age"] = sm.band("age", age)
     shown["age"] = age
-    times = book.contacts.get(row.customer_id, [])
-    lo, hi = bisect.bisect_left(times, start), bisect.bisect_right(times, at)
-    within = times[lo:hi]
-    values["touches"] = sm.band("touches", len(within))
-    shown["touches"] = len(within)
+    if book.now is not None:
+        touches, last = book.latest.get(row.id, (0, None))
+        within = [last] if last is not None else []
+    else:
+        times = book.contacts.get(row.customer_id, [])
+        lo, hi = bisect.bisect_left(times, start), bisect.bisect_right(times, at)
+        within = times[lo:hi]
+        touches = len(within)
+    values["touches"] = sm.band("touches", touches)
+    shown["touches"] = touches
     if won is None:
         silence = (at - max([start, *within[-1:]])).days
     else:
@@ -406,8 +440,11 @@ def score_facts(
     won: int,
     lost: int,
     limits: tuple[int, int],
+    *,
+    explain: bool = True,
 ) -> Score:
-    """A score from the model, or from the stage's probability when there is no model."""
+    """A score from the model, or from the stage's probability when there is no model;
+    `explain=False` leaves out the factors (a list needs only the number)."""
     if model is None:
         p = stage_probability
         return Score(
@@ -415,6 +452,18 @@ def score_facts(
             to_score(p),
             p,
             "stage",
+            won=won,
+            lost=lost,
+            min_won=limits[0],
+            min_lost=limits[1],
+        )
+    if not explain:
+        p = model.probability(fact)
+        return Score(
+            fact.deal_id,
+            to_score(p),
+            p,
+            "model",
             won=won,
             lost=lost,
             min_won=limits[0],
@@ -444,22 +493,27 @@ def score_facts(
     )
 
 
-def score_deals(ctx: Ctx, deals: Sequence[Deal]) -> dict[int, Score]:
+def score_deals(ctx: Ctx, deals: Sequence[Deal], *, explain: bool = False) -> dict[int, Score]:
     """Scores of deals already resolved through the visibility filter (open ones only)."""
     open_deals = [d for d in deals if ctx.pipeline.is_open(d.stage)]
     if not open_deals:
         return {}
     model, won, lost = current_model(ctx)
-    return _score_rows(
-        ctx, _rows(ctx.session, [Deal.id.in_([d.id for d in open_deals])]), model, won, lost
-    )
+    rows = _rows(ctx.session, [Deal.id.in_([d.id for d in open_deals])])
+    return _score_rows(ctx, rows, model, won, lost, explain=explain)
 
 
 def _score_rows(
-    ctx: Ctx, rows: list[_Row], model: sm.Model | None, won: int, lost: int
+    ctx: Ctx,
+    rows: list[_Row],
+    model: sm.Model | None,
+    won: int,
+    lost: int,
+    *,
+    explain: bool = False,
 ) -> dict[int, Score]:
     now = ctx.now()
-    book = Book(ctx.session, ctx.pipeline, rows) if model is not None else None
+    book = Book(ctx.session, ctx.pipeline, rows, now=now) if model is not None else None
     limits = _limits(ctx)
     out = {}
     for r in rows:
@@ -470,33 +524,37 @@ def _score_rows(
             if book is not None and model is not None
             else sm.Facts(r.id)
         )
-        out[r.id] = score_facts(model, fact, stage_p, won, lost, limits)
+        out[r.id] = score_facts(model, fact, stage_p, won, lost, limits, explain=explain)
     return out
 
 
 def score_deal(ctx: Ctx, deal: Deal) -> Score:
     """The score of one open deal the actor may see, with its factors."""
     ensure_customer_access(ctx.actor, deal.customer)
-    return score_deals(ctx, [deal])[deal.id]
+    return score_deals(ctx, [deal], explain=True)[deal.id]
 
 
 def open_deals_by_score(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer, Score]]:
     """The open deals the actor may see, likeliest first."""
-    open_names = [s.name for s in ctx.pipeline.open_stages]
-    where = [customer_filter(ctx.actor), Deal.stage.in_(open_names)]
-    rows = _rows(ctx.session, where)
-    model, won, lost = current_model(ctx)
-    scores = _score_rows(ctx, rows, model, won, lost)
-    top = sorted(rows, key=lambda r: (-scores[r.id].probability, r.id))[:limit]
+    scores = score_open(ctx)
+    top = sorted(scores.values(), key=lambda r: (-r.probability, r.deal_id))[:limit]
     deals = {
         d.id: (d, c)
         for d, c in ctx.session.execute(
             select(Deal, Customer)
             .join(Customer, Customer.id == Deal.customer_id)
-            .where(Deal.id.in_([r.id for r in top]))
+            .where(Deal.id.in_([r.deal_id for r in top]))
         ).all()
     }
-    return [(*deals[r.id], scores[r.id]) for r in top]
+    return [(*deals[r.deal_id], r) for r in top]
+
+
+def score_open(ctx: Ctx) -> dict[int, Score]:
+    """The scores of every open deal the actor may see."""
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    rows = _rows(ctx.session, [customer_filter(ctx.actor), Deal.stage.in_(open_names)])
+    model, won, lost = current_model(ctx)
+    return _score_rows(ctx, rows, model, won, lost)
 
 
 def names(session: Session, factors: Iterable[Factor]) -> dict[tuple[str, Any], str]:
