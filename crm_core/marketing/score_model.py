@@ -17,9 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy is imported inside the functions that train or measure: every command imports this
+# module (deals learn as they close), and most never need numpy.
+if TYPE_CHECKING:
+    import numpy as np
+
 
 # Ordered facts: a closed deal counts for every band up to the one it reached.
 ORDERED = ("stage", "age", "silence", "touches")
@@ -239,6 +243,8 @@ def _sigmoid(z: float) -> float:
 
 def amount_bounds(amounts: Sequence[float]) -> tuple[float, ...]:
     """Lower bounds of five bands holding about a fifth of the amounts each."""
+    import numpy as np
+
     if not amounts:
         return ()
     qs = np.quantile(np.asarray(amounts, dtype=float), [0.2, 0.4, 0.6, 0.8])
@@ -256,6 +262,8 @@ def amount_band(bounds: Sequence[float], amount: float) -> int:
 
 def fit_calibration(scores: Sequence[float], outcomes: Sequence[bool]) -> tuple[float, float]:
     """Platt scaling: (slope, shift) minimising log loss of sigmoid(slope * s + shift)."""
+    import numpy as np
+
     s = np.asarray(scores, dtype=float)
     y = np.asarray(outcomes, dtype=float)
     if len(s) < 2 or y.min() == y.max():
@@ -327,6 +335,8 @@ def _copy(counts: Counts) -> Counts:
 
 def auc(probabilities: Sequence[float], outcomes: Sequence[bool]) -> float:
     """Area under the ROC curve (ties count half)."""
+    import numpy as np
+
     p = np.asarray(probabilities, dtype=float)
     y = np.asarray(outcomes, dtype=bool)
     pos, neg = int(y.sum()), int((~y).sum())
@@ -347,6 +357,8 @@ def auc(probabilities: Sequence[float], outcomes: Sequence[bool]) -> float:
 
 def log_loss(probabilities: Sequence[float], outcomes: Sequence[bool]) -> float:
     """Mean negative log-likelihood of the outcomes (probabilities clipped to [1e-6, 1-1e-6])."""
+    import numpy as np
+
     p = np.clip(np.asarray(probabilities, dtype=float), 1e-6, 1 - 1e-6)
     y = np.asarray(outcomes, dtype=float)
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
@@ -356,6 +368,8 @@ def deciles(
     probabilities: Sequence[float], outcomes: Sequence[bool]
 ) -> list[tuple[int, float, float]]:
     """Per tenth of the deals ranked by probability: count, mean predicted, observed rate."""
+    import numpy as np
+
     p = np.asarray(probabilities, dtype=float)
     y = np.asarray(outcomes, dtype=float)
     order = np.argsort(p, kind="mergesort")

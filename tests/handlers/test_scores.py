@@ -175,3 +175,17 @@ def test_deal_lists_show_scores_and_sort_by_them(book: TestBot, clock: FakeClock
     card = book("alice", f"deal #{pro}")
     assert {f.label: f.value for f in card.fields}["Score"] == f"{high} / 99"
     assert book("alice", "商机 按评分").items == ranked.items
+
+
+def test_score_in_chinese(book: TestBot) -> None:
+    """The reasons come in the reader's language, with the same rates."""
+    book.add_user("wei", role="manager", locale="zh")
+    pro = _open(book, "Pro rollout")
+    reply = book("wei", f"评分 #{pro}")
+    assert reply.status == "ok", reply.text
+    assert reply.title is not None and reply.title.startswith(f"#{pro} Pro rollout：评分 ")
+    assert [s.title for s in reply.sections] == ["提高评分的因素", "降低评分的因素"]
+    assert any(
+        line.startswith("产品 GTX Pro 在这里的赢单率 78%") for line in reply.sections[0].lines
+    )
+    assert reply.to_json()["score"] == book("alice", f"score #{pro}").to_json()["score"]
