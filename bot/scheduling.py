@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import App
@@ -18,12 +19,15 @@ from crm_core.models import (
     Deal,
     OwnerNotice,
     Reminder,
+    Segment,
     StageChange,
+    Team,
     Ticket,
     User,
     utcnow,
 )
 from crm_core.services.digests import build_digest
+from crm_core.services.tickets import calendar_for, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
@@ -34,7 +38,9 @@ from handlers.notifications import (
     failure_report,
     owner_notice,
     reminder_ping,
+    segment_ping,
     ticket_alert,
+    triage_reply,
     zone_of,
 )
 from handlers.notify import Address, DeliveryFailed, Notifier
@@ -48,7 +54,9 @@ from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
 from schedules.scores import ScoreTrainer
+from schedules.segments import SegmentSweep
 from schedules.sla import Owed, SlaSweep
+from schedules.triage import TriageDispatcher
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
 
@@ -211,6 +219,20 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _segment_reply(self, user_id: int, segment_id: int, customer_ids: list[int]) -> Reply:
+        with self.session_factory() as s:
+            user, segment = s.get(User, user_id), s.get(Segment, segment_id)
+            if user is None or segment is None:
+                raise DeliveryFailed("follower or segment gone", retryable=False)
+            found = s.scalars(select(Customer).where(Customer.id.in_(customer_ids))).all()
+            customers = sorted(found, key=lambda c: (c.name_key, c.id))
+            return segment_ping(Translator(user.locale, self.pipeline.stages), segment, customers)
+
+    async def segment(self, user_id: int, segment_id: int, customer_ids: list[int]) -> None:
+        """Tell a follower which customers entered a segment."""
+        reply = await asyncio.to_thread(self._segment_reply, user_id, segment_id, customer_ids)
+        await self.hub.send_to_user(user_id, reply)
+
     def _ticket_alert_reply(self, owed: Owed) -> Reply:
         with self.session_factory() as s:
             ticket = s.get(Ticket, owed.ticket_id)
@@ -234,6 +256,23 @@ class Delivery:
             await self.hub.send_to_user(int(target), reply)
             return
         await self.hub.send_to(Address(kind, target, channel=True), reply)
+
+    def _triage_reply(self, team_id: int) -> Reply:
+        with self.session_factory() as s:
+            team = s.get(Team, team_id)
+            if team is None:
+                raise DeliveryFailed("team gone", retryable=False)
+            now = self.clock()
+            summary = triage_summary(s, team, now)
+            return triage_reply(
+                Translator(self.alert_locale), summary, now, calendar_for(s, team_id).zone
+            )
+
+    async def triage(self, team_id: int, day: date, target: str) -> None:
+        """Post one team's morning triage summary to its triage channel."""
+        reply = await asyncio.to_thread(self._triage_reply, team_id)
+        platform, _, chat = target.partition(":")
+        await self.hub.send_to(Address(platform, chat, channel=True), reply)
 
 
 def scheduler_component(
@@ -307,6 +346,9 @@ def scheduler_component(
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        segments=SegmentSweep(
+            app.session_factory, delivery.segment, pipeline=app.pipeline, clock=clock
+        ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
         scores=ScoreTrainer(
@@ -318,6 +360,7 @@ def scheduler_component(
             clock=clock,
         ),
         score_seconds=settings.digest_interval_seconds,
+        triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)
 

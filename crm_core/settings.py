@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     # The one HTTP server shared by Slack's events endpoint, Telegram's webhook and /healthz.
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=0, le=65535)
+    # Several `crmbot serve` workers on one port (SO_REUSEPORT: the kernel spreads connections).
+    http_reuse_port: bool = False
+    # How often a standby worker tries to take over fleet-wide work (Telegram polling), seconds.
+    leader_retry_seconds: float = Field(default=5.0, gt=0, le=300)
     # Calls per minute each REST API token may make (a burst of as many, then 429).
     api_rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm_core.models import Customer, Deal, Reminder, StageChange, Ticket, User
+from crm_core.models import Customer, Deal, Reminder, Segment, StageChange, Ticket, User
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
+from crm_core.services.tickets import TriageSummary
 from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
-from handlers.verbs.tickets import duration, list_badge, priority_label
+from handlers.verbs.tickets import duration, list_badge, priority_label, ticket_line
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -313,6 +314,19 @@ def owner_notice(
     return Reply(text=text, buttons=buttons)
 
 
+def segment_ping(t: Translator, segment: Segment, customers: list[Customer]) -> Reply:
+    """A follower's news: these customers entered a segment they follow."""
+    line = " · ".join
+    return Reply(
+        title=t("segment.ping_title", name=segment.name, count=len(customers)),
+        items=[line(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p) for c in customers],
+        buttons=[
+            *(Button.run(c.name, f"customer #{c.id}") for c in customers[:5]),
+            Button.run(t("button.open"), f'segment "{segment.name}"', "primary"),
+        ],
+    )
+
+
 def ticket_alert(
     t: Translator, ticket: Ticket, kind: str, now: datetime, *, resent: bool = False
 ) -> Reply:
@@ -341,3 +355,29 @@ def ticket_alert(
     if ticket.assignee_id is None:
         buttons.append(Button.run(t("button.ticket_take"), f"assign #{ticket.id} to me"))
     return Reply(text=text, items=[fmt.preview(ticket.subject)], buttons=buttons, ephemeral=False)
+
+
+def triage_reply(t: Translator, summary: TriageSummary, now: datetime, tz: ZoneInfo) -> Reply:
+    """A team's morning triage summary: counts, then the tickets that need someone first."""
+    lines = [
+        t(f"triage.item.{item.state}", line=ticket_line(t, item.ticket, now))
+        for item in summary.top
+    ]
+    text = t(
+        "triage.counts",
+        active=summary.active,
+        new=summary.new,
+        unassigned=summary.unassigned,
+        waiting=summary.waiting,
+        breaching=summary.breaching,
+        near=summary.near_breach,
+    )
+    if not summary.active:
+        text = t("triage.empty")
+    return Reply(
+        title=t("triage.title", team=summary.team.name, day=fmt.local_day(now, tz)),
+        text=text,
+        sections=[Section(t("triage.top"), lines)] if lines else [],
+        buttons=[Button.run(t("triage.open_queue"), "tickets team")],
+        ephemeral=False,
+    )

@@ -26,7 +26,9 @@ from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.scores import ScoreTrainer
+from schedules.segments import SegmentSweep
 from schedules.sla import SlaSweep
+from schedules.triage import TriageDispatcher
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
 
@@ -91,6 +93,20 @@ async def run_sla(sweep: SlaSweep) -> None:
         log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_segments(sweep: SegmentSweep) -> None:
+    """Job: keep segments' daily counts; tell followers which customers entered."""
+    stats = await sweep.run_once()
+    if stats.pings or stats.failed:
+        log.info("segment pings: %s sent, %s failed", stats.pings, stats.failed)
+
+
+async def run_triage(dispatcher: TriageDispatcher) -> None:
+    """Job: post each team's morning triage summary once it is due."""
+    stats = await dispatcher.run_once()
+    if stats.sent or stats.failed:
+        log.info("triage summaries: %s sent, %s failed", len(stats.sent), stats.failed)
+
+
 async def run_backups(dispatcher: BackupDispatcher) -> None:
     """Job: write the day's backup once it is due (one worker of all)."""
     stats = await dispatcher.run_once()
@@ -135,6 +151,9 @@ class Jobs:
     backup_seconds: float = 60
     scores: ScoreTrainer | None = None
     score_seconds: float = 60
+    segments: SegmentSweep | None = None
+    segment_seconds: float = 300
+    triage: TriageDispatcher | None = None
 
 
 class SchedulerComponent:
@@ -177,10 +196,15 @@ class SchedulerComponent:
             self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
         if j.sla is not None:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
+        if j.triage is not None:
+            # Checked as often as digests: due once a working morning per team.
+            self._add(scheduler, run_triage, j.digest_seconds, j.triage)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         if j.scores is not None:
             self._add(scheduler, run_scores, j.score_seconds, j.scores)
+        if j.segments is not None:
+            self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

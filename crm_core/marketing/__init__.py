@@ -1,1 +1,1 @@
-"""Marketing: segments, deal scores, tiers and campaigns."""
+"""Marketing: segments (saved customer filters), deal scores, and what builds on them."""

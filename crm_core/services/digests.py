@@ -33,7 +33,8 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
-from crm_core.services.tickets import alert_moments, calendar_for
+from crm_core.services.tickets import alert_moments, calendar_for, policies_for
+from crm_core.sla import Policy
 
 DEFAULT_STALLED_DAYS = 14
 # A customer is going quiet when the silence is both twice their usual gap and a week longer.
@@ -279,11 +280,13 @@ def _tickets_due(ctx: Ctx, now: datetime) -> list[TicketDue]:
         .options(selectinload(Ticket.events), joinedload(Ticket.customer))
     ).all()
     calendars: dict[int | None, BusinessCalendar] = {}
+    policies: dict[int | None, dict[str, Policy]] = {}
     out: list[TicketDue] = []
     for ticket in tickets:
         if ticket.team_id not in calendars:
             calendars[ticket.team_id] = calendar_for(s, ticket.team_id)
-        moments = alert_moments(calendars[ticket.team_id], ticket)
+            policies[ticket.team_id] = policies_for(s, ticket.team_id)
+        moments = alert_moments(calendars[ticket.team_id], ticket, policies[ticket.team_id])
         # The first-response target comes first; one line per ticket, its most pressing.
         for which in ("response", "resolution"):
             breach, warn = moments.get(f"{which}_breach"), moments.get(f"{which}_warn")

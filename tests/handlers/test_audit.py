@@ -34,6 +34,10 @@ SCRIPT = [
     ("priority", "priority #1 urgent"),
     ("resolve", "resolve #1: replaced the feed roller"),
     ("feedback", 'feedback Acme: nps 9, "fast fix"'),
+    ("save segment", 'save segment "Boston" city Boston'),
+    ("follow segment", 'follow segment "Boston"'),
+    ("unfollow segment", 'unfollow segment "Boston"'),
+    ("delete segment", 'delete segment "Boston" confirm'),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
     ("timezone", "timezone Asia/Taipei"),
@@ -62,6 +66,8 @@ AUDITED_ELSEWHERE = {
     "field remove": "tests/handlers/test_custom_fields.py",
     # Only admins set a team's service calendar (service_calendar.update).
     "team": "tests/handlers/test_teams.py",
+    # Only admins set SLA targets (sla_policy.update).
+    "sla": "tests/handlers/test_sla_policies.py",
 }
 
 

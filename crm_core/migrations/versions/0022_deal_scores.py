@@ -1,7 +1,7 @@
 """Trained deal-score models: one row per UTC training day, claimed before training
 
-Revision ID: 0020_deal_scores
-Revises: 0019_name_index
+Revision ID: 0022_deal_scores
+Revises: 0021_desk_ops
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_deal_scores"
-down_revision = "0019_name_index"
+revision = "0022_deal_scores"
+down_revision = "0021_desk_ops"
 branch_labels = None
 depends_on = None
 
