@@ -62,6 +62,7 @@ from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.scores import ScoreTrainer
 from schedules.segments import SegmentSweep
 from schedules.sla import Owed, SlaSweep
 from schedules.triage import TriageDispatcher
@@ -428,6 +429,15 @@ def scheduler_component(
             work_hours=work,
         ),
         care_seconds=settings.digest_interval_seconds,
+        scores=ScoreTrainer(
+            app.session_factory,
+            app.pipeline,
+            at=parse_clock(settings.score_time),
+            min_won=settings.score_min_won,
+            min_lost=settings.score_min_lost,
+            clock=clock,
+        ),
+        score_seconds=settings.digest_interval_seconds,
         triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)

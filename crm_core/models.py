@@ -647,6 +647,29 @@ class BackupLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class ScoreModel(Base):
+    """A trained deal-score model (crm_core/marketing/scores.py): one row per UTC training day,
+    inserted by the worker that claims the day's training, updated as deals close."""
+
+    __tablename__ = "score_models"
+    # Derived, not data: rebuilt from the deals by training; backups leave it out.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # "training" (claimed), "ready", or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="training")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    trained_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Closed deals it has learned from (training plus the deals closed since).
+    won: Mapped[int] = mapped_column(default=0)
+    lost: Mapped[int] = mapped_column(default=0)
+    # The counts, bands and calibration (crm_core.marketing.score_model.Model.to_json);
+    # empty when the book had too few closed deals to learn from.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
 class ChannelAlert(Base):
     """A deal move posted (or being posted) to a team channel: at most once per target."""
 

@@ -213,6 +213,12 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1, le=10000)
     backup_time: str = "02:00"
 
+    # Deal scores (crm_core/marketing/scores.py): the closed deals needed before the model
+    # learns (until then a score is the stage's probability), and the nightly training time.
+    score_min_won: int = Field(default=200, ge=1, le=1_000_000)
+    score_min_lost: int = Field(default=200, ge=1, le=1_000_000)
+    score_time: str = "01:30"
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -278,7 +284,7 @@ class Settings(BaseSettings):
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_time", "weekly_report_time", "backup_time")
+    @field_validator("digest_time", "weekly_report_time", "backup_time", "score_time")
     @classmethod
     def _valid_clock(cls, value: str) -> str:
         parse_clock(value)

@@ -28,6 +28,7 @@ from schedules.digests import DigestDispatcher
 from schedules.mirror import MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.scores import ScoreTrainer
 from schedules.segments import SegmentSweep
 from schedules.sla import SlaSweep
 from schedules.triage import TriageDispatcher
@@ -141,6 +142,13 @@ async def run_care(sweep: CareSweep) -> None:
         )
 
 
+async def run_scores(trainer: ScoreTrainer) -> None:
+    """Job: train the day's deal-score model once it is due (one worker of all)."""
+    row = await trainer.run_once()
+    if row is not None:
+        log.info("score model trained: %s won, %s lost, %s s", row.won, row.lost, row.seconds)
+
+
 def housekeeping(
     session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
 ) -> int:
@@ -175,6 +183,8 @@ class Jobs:
     backup_seconds: float = 60
     care: CareSweep | None = None
     care_seconds: float = 60
+    scores: ScoreTrainer | None = None
+    score_seconds: float = 60
     segments: SegmentSweep | None = None
     segment_seconds: float = 300
     triage: TriageDispatcher | None = None
@@ -231,6 +241,8 @@ class SchedulerComponent:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
         if j.care is not None:
             self._add(scheduler, run_care, j.care_seconds, j.care)
+        if j.scores is not None:
+            self._add(scheduler, run_scores, j.score_seconds, j.scores)
         if j.segments is not None:
             self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)

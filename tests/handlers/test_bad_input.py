@@ -34,6 +34,8 @@ BAD = [
     ('new customer "Acme" junk', "new customer Acme Logistics"),
     ("new customer " + "x" * 400, "at most 300"),
     ("new customer Acme2 industry " + "x" * 101, "at most 100"),
+    ("score", "score #12"),
+    ("score Nobody", "Nobody"),
     ("edit customer", "edit customer Acme: city Boston"),
     ("edit customer Acme: colour red", "edit customer Acme: city Boston"),
     ("edit customer Acme: city " + "x" * 101, "at most 100"),

@@ -119,6 +119,7 @@ HELP_ORDER = [
     "undo deal edit",
     "delete deal",
     "undo edit",
+    "score",
     "products",
     "field add",
     "fields",
