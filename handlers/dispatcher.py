@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError, NotFound
+from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
@@ -259,20 +259,26 @@ class Dispatcher:
             failed = exc
         finally:
             ctx.spelling = True
-        if typed and (sentence or (failed.key.startswith("usage.") and not text.isascii())):
+        usage = failed.key.startswith("usage.")
+        refused = usage or isinstance(failed, (NotFound, Ambiguous, Invalid))
+        loose_first = sentence or (usage and not text.isascii())
+        if typed and (loose_first or (refused and verb.writes)):
             # A typed line that starts like a command but is a sentence ("move acme to
-            # negotiation please", or Chinese the grammar cannot split: "记录：汇通医药王总来电
-            # ..."): its loose reading, when there is a sure one. A grammar line with a wrong
-            # value keeps the grammar's own answer.
+            # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
+            # ...", or a write whose names the grammar cannot split: "move Frontier Imports
+            # driver app to won"): its loose reading, when it is a sure card. A grammar line
+            # with a wrong value keeps the grammar's own answer.
             ctx.picks.clear()
             ctx.picks.update(picks)
             try:
                 retry = self._loose(ctx, command, text, t, fallback=True, matched=verb)
             except Ambiguous as loose_exc:
                 # The sentence's own question (Acme's open deals) beats the grammar's
-                # (deals whose titles look like "acme").
+                # (deals whose titles look like "acme"); a grammar line keeps its own.
                 ctx.session.rollback()
-                return self._ambiguous(loose_exc, text, picks, t)
+                if loose_first:
+                    return self._ambiguous(loose_exc, text, picks, t)
+                retry = None
             except CrmError:
                 ctx.session.rollback()
                 retry = None

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from crm_core.access import customer_filter
@@ -47,14 +48,28 @@ _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
     r"(?<![\w.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|欧元|英镑|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|美金|欧元|英镑|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
     "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
-    "欧元": "EUR", "英镑": "GBP", "dollars": "USD", "bucks": "USD", "euros": "EUR",
+    "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
 }  # fmt: skip
 _MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9}  # fmt: skip
+# 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
+_ZH_AMOUNT = re.compile(
+    r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
+    r"\s?(?P<cur>美金|美元|欧元|英镑|日元|港币|人民币|元|块)?"
+)
+_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
+                "港币": "HKD", "人民币": "CNY", "元": "CNY", "块": "CNY"}  # fmt: skip
+# 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
+_ZH_DAY = re.compile(
+    r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
+    r"\s*(?:(?P<day>\d{1,2})\s*[日号]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+)
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -90,7 +105,7 @@ _IN_CITY = re.compile(
 )
 _DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目")
 _NOISE = re.compile(
-    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:d\b|\bxd\b"
+    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
 )
 
 
@@ -169,9 +184,12 @@ class _Reading:
         return self.hypothetical or (self.question and not self.polite)
 
     def negated_before(self, at: int) -> bool:
-        """Whether a negation comes before `at` in its clause ("don't move acme yet")."""
+        """Whether a negation or someone else's words come before `at` in its clause
+        ("don't move acme yet", "Carol said she'd move the Falcon deal")."""
         start = max((m.end() for m in _CLAUSE.finditer(self.view, 0, at)), default=0)
-        return bool(w.NEGATION.search(self.view, start, at))
+        return bool(
+            w.NEGATION.search(self.view, start, at) or w.REPORTED.search(self.view, start, at)
+        )
 
     def cut(self, start: int, end: int | None = None) -> str:
         """The original text between two view positions."""
@@ -269,7 +287,7 @@ class Interpreter:
         found = _stage_cue(r)
         if found is None:
             return None
-        stage_word, at, stage_span = found
+        stage_word, at, stage_span, bare = found
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
@@ -281,8 +299,18 @@ class Interpreter:
         end = len(r.view)
         if stage.lost and (why := w.LOST_REASON.search(r.view, stage_span[1])) is not None:
             end = why.start()
-        customer = self._customer(ctx, r, required=False, within=(r.body, end))
         open_names = [s.name for s in ctx.pipeline.open_stages]
+        if bare:
+            # A bare outcome word is a move only with a deal's own title words around it.
+            before = stage_span[0] > r.body + 1
+            within = (r.body, stage_span[0]) if before else (stage_span[1], end)
+            named = self._customer(ctx, r, required=False, within=within)
+            if not isinstance(named, Customer) or not find_deals(
+                ctx, r.text[within[0] : within[1]], customer_id=named.id, open_stages=open_names
+            ):
+                return None
+            end = within[1]
+        customer = self._customer(ctx, r, required=False, within=(r.body, end))
         deal = self._deal(ctx, r, customer, open_names, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
@@ -298,6 +326,8 @@ class Interpreter:
         if stage.lost:
             m = w.LOST_REASON.search(r.view, stage_span[1])
             reason = r.cut(m.start("reason"), m.end("reason")).strip(" ,，:：") if m else ""
+            if not reason:
+                reason = _after_outcome(r, stage_span[1], deal)
             if not reason:
                 return Unsure(
                     "loose.lost_reason",
@@ -329,11 +359,16 @@ class Interpreter:
             return "log"
         start = cue.end() if cue else r.body
         if cue is not None:
-            # The grammar's own kind word right after the cue: "pls log call acme: ...".
-            said, rest = take_kind(r.text[start:])
+            # The grammar's own kind word right after the cue: "pls log call acme: ...",
+            # "log a call w cynthia", "log metting w/ Karen" (one typo in a long kind word).
+            lead = re.match(r"(?:a|an|the|my)\s+", r.view[start:])
+            at_kind = start + (lead.end() if lead else 0)
+            said, rest = take_kind(r.text[at_kind:])
+            if said is None:
+                said, rest = _kind_typo(r.text[at_kind:])
             if said is not None:
                 kind, start = said, len(r.text) - len(rest)
-        customer = self._customer(ctx, r, required=True, within=(start, len(r.view)))
+        customer = self._customer(ctx, r, required=True, within=(start, len(r.view)), contacts=True)
         if isinstance(customer, Unsure):
             return customer
         assert customer is not None
@@ -351,19 +386,33 @@ class Interpreter:
         if when:
             values["when"] = r.cut(when.start(), when.end())
             shown.append(("when", str(values["when"])))
-        # A contact the person dealt with is named before the note's words ("called David at
-        # Acme, ..."); one the note only talks about is not "with".
+        # Who it was with: the contact named before the note's words ("called David at Acme,
+        # ..."), or one met, called or written to anywhere ("拜访了X，见了Kathleen Rivera，...",
+        # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen
+        # wants a demo") is not "with", and two named people are left to the note.
         head_end = r.text.find(body) if body and body in r.text else len(r.text)
-        contact = _one(find_contacts(ctx, r.text[start:head_end], customer_id=customer.id))
+        people = [
+            p
+            for p in find_contacts(ctx, r.text[start:], customer_id=customer.id)
+            if start + p.start < head_end
+            or w.WITH_BEFORE.search(r.view[max(0, start + p.start - 14) : start + p.start])
+            or re.match(r"\s*[:：]", r.view[start + p.end :])
+        ]
+        contact = people[0] if len({p.id for p in people}) == 1 else None
         if contact is not None:
             values["contact"] = contact.id
             shown.append(("contact", contact.label))
         deals = find_deals(ctx, r.text, customer_id=customer.id)
-        if deals and _DEAL_WORD.search(r.view) and _one(deals) is not None:
-            deal = _one(deals)
-            assert deal is not None
-            values["deal"] = deal.id
-            shown.append(("deal", deal.label))
+        top = _one(deals)
+        # A deal is attached when the sentence says "deal" or names it by two of its title's
+        # words ("the data migration quote"), or by four Chinese characters of its title.
+        if top is not None and (
+            _DEAL_WORD.search(r.view)
+            or top.weight >= 2
+            or (not r.text[top.start : top.end].isascii() and top.weight >= 2)
+        ):
+            values["deal"] = top.id
+            shown.append(("deal", top.label))
         values["text"] = body
         shown.append(("text", fmt.preview(body)))
         form = OpenForm(
@@ -577,34 +626,49 @@ class Interpreter:
         return Proposal(self.verb("contact add"), values, shown)
 
     def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
-        m = w.EDIT_DEAL_CUE.search(r.view, r.body)
-        if m is None or not re.search(
-            r"\b(?:to|is\s+now|now|change|update|set|make|bump|raise|lower|push|move)\b|改成|改为|改到|调整为|调到|更新为",
-            r.view,
-        ):
+        """A deal's amount or close day set ("put the Thompson Stores analytics dashboard at
+        30k", "金额改成9万英镑", "close date -> 15 feb", "改到明年4月底结单"), one or both."""
+        if w.LOG_CUE.match(r.view, r.body) or _stage_cue(r) is not None:
             return None
-        if self._refused(r, m.start()):
+        amount = None
+        word = w.AMOUNT_WORD.search(r.view, r.body)
+        found = _amount(r, word.end() if word else r.body)
+        if found is not None:
+            before = r.view[max(r.body, found[1][0] - 16) : found[1][0]]
+            if word is not None or w.AMOUNT_SET.search(before):
+                amount = found
+        close = None
+        cue = w.CLOSE_WORD.search(r.view, r.body)
+        if cue is not None:
+            close = _close(ctx, r, r.body, any_phrase=True)
+        if amount is None and close is None:
+            if word is not None and w.SET_WORD.search(r.view, word.end()):
+                return Unsure("loose.which_deal_edit", verbs=("edit deal",))
+            return None
+        spans = [x[1] for x in (amount, close) if x is not None]
+        at = min(cue.start() if cue else len(r.view), word.start() if word else len(r.view))
+        if self._refused(r, min(at, *(a for a, _ in spans))):
             return "edit deal"
-        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
-        deal = self._deal(ctx, r, customer, None, within=(0, len(r.view)))
+        first = min(a for a, _ in spans)
+        customer = self._customer(ctx, r, required=False, within=(r.body, first))
+        if not isinstance(customer, Customer):
+            return None
+        named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
+        if not named and word is None and cue is None:
+            return None  # "Acme is at 30k" names no deal: not an edit
+        deal = self._deal(ctx, r, customer, None, within=(r.body, first))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
-        if re.search(r"amount|value|price|worth|金额", m.group(0)):
-            amount = _amount(r, m.end())
-            if amount is None:
-                return None
+        if amount is not None:
             (value, currency), _ = amount
             values["amount"] = (value, currency or deal.currency)
             after = fmt.money(value, currency or deal.currency)
             shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
-        else:
-            close = _close(ctx, r, m.end(), any_phrase=True)
-            if close is None:
-                return None
+        if close is not None:
             values["close"] = close[0]
             shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
         return Proposal(self.verb("edit deal"), values, shown)
@@ -780,6 +844,8 @@ class Interpreter:
         found = [m for m in find_customers(ctx, r.text) if within[0] <= m.start < within[1]]
         if not found and contacts:
             people = find_contacts(ctx, r.text[within[0] : within[1]])
+            # The best-named people only: "Jessica Scott" is not also every other Scott.
+            people = [p for p in people if p.weight == people[0].weight]
             owners = {p.owner_id for p in people if p.owner_id is not None}
             if len(owners) == 1:
                 return ctx.session.get(Customer, owners.pop())
@@ -854,32 +920,64 @@ class Interpreter:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int]] | None:
-    """The stage a sentence moves a deal to: (stage word, where the action starts, its span)."""
+def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
+    """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
+
+    A bare outcome word ("acme label printers lost") comes last; `_move` takes it only
+    with the deal named by its title before it (or right after it, "lost carter dock ...").
+    """
     view = r.view
     verb = w.MOVE_VERB.search(view, r.body)
     if verb is not None:
         to = w.MOVE_TO.search(view, verb.end())
         if to is not None:
-            return to.group("stage"), verb.start(), to.span("stage")
-    bare = w.TO_STAGE_END.search(view, r.body)
-    if bare is not None:
-        return bare.group("stage"), bare.start(), bare.span("stage")
+            return to.group("stage"), verb.start(), to.span("stage"), False
+    end = w.TO_STAGE_END.search(view, r.body)
+    if end is not None:
+        return end.group("stage"), end.start(), end.span("stage"), False
     zh = w.ZH_MOVE.search(view, r.body)
     if zh is not None:
-        return zh.group("stage"), zh.start(), zh.span("stage")
+        return zh.group("stage"), zh.start(), zh.span("stage"), False
     state = w.STATE.search(view, r.body)
     if state is not None:
         for group in ("stage", "last", "arrow"):
             if state.group(group):
-                return state.group(group), state.start(), state.span(group)
+                return state.group(group), state.start(), state.span(group), False
         word = state.group("verb")
         stage = {"won": "won", "signed": "won", "closed": "won", "lost": "lost"}[word]
-        return stage, state.start(), state.span("verb")
+        return stage, state.start(), state.span("verb"), False
     zs = w.ZH_STATE.search(view, r.body)
     if zs is not None:
-        return zs.group("stage"), zs.start(), zs.span("stage")
+        return zs.group("stage"), zs.start(), zs.span("stage"), False
+    outcome = w.BARE_OUTCOME.search(view, r.body)
+    if outcome is not None:
+        return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
     return None
+
+
+def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
+    """The words after an outcome that name no record: its reason ("丢单了 对方自建系统",
+    "lost :( went with Tableau"); empty when they name the deal ("we lost the acme deal")."""
+    m = re.match(r"(?:\s|了|it\b|[!！.。,，~～])*", r.view[at:])
+    rest = r.cut(at + (m.end() if m else 0))
+    if len(rest) < 2 or name_key(deal.customer.name)[:4] in char_view(rest):
+        return ""
+    title = [p for p in name_key(deal.title).split() if len(p) >= 4]
+    if any(p in char_view(rest) for p in title) or char_view(deal.title)[:2] in char_view(rest):
+        return ""
+    return rest
+
+
+def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
+    """A misspelt kind word leading `text` ("metting", "vist"), and the rest."""
+    m = re.match(r"\s*([A-Za-z]{4,})\b", text)
+    if m is None:
+        return None, text
+    word = m.group(1).lower()
+    for kind in InteractionKind:
+        if word != kind.value and fuzz.ratio(word, kind.value) >= 80:
+            return kind, text[m.end() :].strip()
+    return None, text
 
 
 def _one(found: list[Mention]) -> Mention | None:
@@ -924,7 +1022,62 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
 
 
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
-    """The first amount after `start` (not a percentage, a date or a record number)."""
+    """The first amount after `start` (not a percentage, a date, a year or a record number),
+    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五")."""
+    digits = _digit_amount(r, start)
+    zh = _ZH_AMOUNT.search(r.view, start)
+    if zh is None or (digits is not None and digits[1][0] < zh.start()):
+        return digits
+    value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
+    if zh.group("tail"):
+        value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
+    return (Decimal(value), _ZH_CURRENCY.get(zh.group("cur") or "", "CNY")), zh.span()
+
+
+def _cn_int(text: str) -> int:
+    """A Chinese numeral below ten thousand: 八十 -> 80, 十二 -> 12, 两百 -> 200."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in ("十", "百"):
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
+
+
+def _zh_day(ctx: Ctx, r: _Reading, start: int) -> tuple[date, tuple[int, int]] | None:
+    """The first Chinese date after `start` ("明年1月15号", "三月底"), never in the past."""
+    m = _ZH_DAY.search(r.view, start)
+    if m is None:
+        return None
+    today = ctx.now().astimezone(ctx.tz).date()
+    month_said = m.group("month")
+    month = int(month_said) if month_said.isdigit() else _cn_int(month_said)
+    if not 1 <= month <= 12:
+        return None
+    year = int(m.group("year")) if m.group("year") else today.year + (1 if m.group("next") else 0)
+    part = m.group("part")
+    if m.group("day"):
+        nth = int(m.group("day"))
+    elif part in ("初", "上旬"):
+        nth = 5
+    elif part in ("中", "中旬"):
+        nth = 15
+    else:
+        nth = last_day(year, month)
+    try:
+        value = date(year, month, min(nth, last_day(year, month)))
+    except ValueError:
+        return None
+    if value < today and not (m.group("year") or m.group("next")):
+        value = date(year + 1, month, min(nth, last_day(year + 1, month)))
+    return value, m.span()
+
+
+def _digit_amount(
+    r: _Reading, start: int
+) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     for m in _AMOUNT.finditer(r.view, start):
         if (
             not (m.group("pre") or m.group("mult") or m.group("cur"))
@@ -932,10 +1085,15 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
         ):
             continue
         if re.match(
-            r"\s*(?:%|percent|seats|users|units|people|days|weeks|months|years|点|号|日|月|年|人|台)",
+            r"\s*(?:%|percent|seats|users|units|people|days|weeks|months|years|点|号|日|月|年|人|台)"
+            r"|[-/.]\d",
             r.view[m.end("num") :],
         ):
             continue
+        if not (m.group("pre") or m.group("mult") or m.group("cur")) and re.fullmatch(
+            r"(?:19|20)\d\d", m.group("num")
+        ):
+            continue  # a year ("2026 renewal"), not an amount
         try:
             value = Decimal(m.group("num").replace(",", ""))
         except InvalidOperation:
@@ -958,6 +1116,9 @@ def _close(
 ) -> tuple[date, tuple[int, int]] | None:
     """An expected close day after a cue ("closing mid January", "by end of March", "预计1月底")."""
     today = ctx.now().astimezone(ctx.tz).date()
+    zh = _zh_day(ctx, r, start)
+    if zh is not None:
+        return zh
     part = _PART_OF_MONTH.search(r.view, start)
     if part is not None:
         if part.group("month"):
@@ -987,11 +1148,16 @@ def _close(
             if said is not None and said >= today:
                 return said, (cue.start(), cue.end() + stop)
     if any_phrase:
-        m = re.search(r"\d{4}-\d{2}-\d{2}", r.view[start:])
-        if m:
-            said = parse_day(m.group(0), ctx.tz, ctx.now())
-            if said is not None:
-                return said, (start + m.start(), start + m.end())
+        # A day anywhere after the cue ("close date -> 15 feb", "push close to feb 1").
+        for word in list(re.finditer(r"(?<![\w-])[\w-]", r.view[start:]))[:14]:
+            at = start + word.start()
+            rest = r.text[at:]
+            for stop in range(min(len(rest), 16), 0, -1):
+                if stop < len(rest) and rest[stop].isalnum():
+                    continue
+                said = parse_day(rest[:stop].strip(" ,，."), ctx.tz, ctx.now())
+                if said is not None and said >= today:
+                    return said, (at, at + stop)
     return None
 
 

@@ -38,9 +38,11 @@ NEGATION = re.compile(
     r"forget\s+(?:it|that|about))\b"
     r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
 )
+# Patterns used with `.match(view, body)` have no "^": it would only match at the message's
+# first character, never after a greeting ("pls log: ...").
 # A request that starts by refusing ("don't ...", "not yet", "先别"): nothing to do.
 LEAD_NEGATION = re.compile(
-    r"^(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
+    r"(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
     r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
 )
@@ -59,7 +61,15 @@ QUESTION_START = re.compile(
     r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
     r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
 )
-QUESTION_END = re.compile(r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|几号|哪些|哪个)\s*[\W_]*$")
+QUESTION_END = re.compile(
+    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
+)
+# Someone else's words or plans before the action ("Carol said she'd move ..."): reported,
+# not asked for.
+REPORTED = re.compile(
+    r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
+    r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
+)
 HYPOTHETICAL = re.compile(
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
@@ -104,6 +114,7 @@ STAGE_WORDS: dict[str, str] = {
     "negotiate": "negotiation",
     "nego": "negotiation",
     "谈判": "negotiation",
+    "议价": "negotiation",
     "商务谈判": "negotiation",
     "proposal": "proposal",
     "proposals": "proposal",
@@ -143,15 +154,19 @@ ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
 )
-ZH_STATE = re.compile(r"(?P<stage>赢单|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+ZH_STATE = re.compile(r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+# An outcome word right after a deal's name ("acme label printers lost - budget frozen",
+# "falcon label printers - won it!!"): taken only when the deal is named before it.
+BARE_OUTCOME = re.compile(r"(?<![a-z])(?P<stage>won|lost|qualified)(?![a-z])")
 LOST_REASON = re.compile(
     r"(?:\bbecause(?:\s+of)?|\bdue\s+to|\bover|\bon|\breason(?:\s+was)?[:：]?|\bcuz|\bbc|"
-    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*(?:it\s+was\s+|it's\s+)?(?P<reason>[^.!?。！？]+)"
+    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*"
+    r"(?:it\s+was\s+|it's\s+|reason(?:\s+was)?\s*[:：]?\s*|原因是?\s*[:：]?\s*)?(?P<reason>[^.!?。！？]+)"
 )
 
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
-    r"^(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
+    r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
     r"write\s+(?:down|up)|add\s+a\s+note(?:\s+(?:on|for|to))?|put\s+down|fyi|"
     r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
     r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
@@ -163,14 +178,16 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"talked\s+(?:to|with)|"
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
             r"call\s+with)\b"
-            r"|打了?电话|通了?电话|电话沟通|来电|电话里|电话"
+            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去"
         ),
         InteractionKind.call,
     ),
     (
         re.compile(
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
-            r"demo(?:ed)?\s+(?:to|for|with))\b|开了?会|见了|见面|会议|开会"
+            r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
+            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
+            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|午饭|午餐|晚饭|晚餐|喝咖啡"
         ),
         InteractionKind.meeting,
     ),
@@ -184,7 +201,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
     (
         re.compile(
-            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件"
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件|寄了?信|发了?信"
         ),
         InteractionKind.email,
     ),
@@ -197,6 +214,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
 ]
 
+# Words that put a person in the meeting, call or message ("met Rahul", "跟高磊", "w/ Karen").
+WITH_BEFORE = re.compile(
+    r"(?:\bwith|\bw/|\bw|\bmet(?:\s+with)?|\bspoke\s+(?:to|with)|\btalked\s+(?:to|with)|\bcalled|"
+    r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|跟|和|与|见了|见|打给|给|拜访了?|约了)\s*$"
+)
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
@@ -207,7 +229,7 @@ NEW_DEAL_CUE = re.compile(
     r"\b(?:new\s+(?:deal|opp|opportunity)|(?:create|creating|open|opening|add|adding|start|log|"
     r"set\s+up|make)\s+"
     r"(?:a\s+|an\s+|new\s+)*(?:deal|opp|opportunity))\b"
-    r"|(?:建|新建|创建|开|加|添加|录|录入)(?:一)?个?(?:新)?商机|新商机"
+    r"|(?:建|新建|创建|开|加|添加|新增|录|录入)(?:一)?个?(?:新)?商机|新商机"
 )
 NEW_CUSTOMER_CUE = re.compile(
     r"\b(?:new\s+(?:customer|client|account)|(?:create|add|set\s+up|open|make)\s+(?:a\s+|an\s+|new\s+)*"
@@ -219,9 +241,17 @@ CONTACT_CUE = re.compile(
     r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
     r"|(?:添加|新增|加)(?:一)?个?联系人|新联系人"
 )
-EDIT_DEAL_CUE = re.compile(
-    r"\b(?:amount|value|price|worth|close\s+date|closing\s+date|expected\s+close)\b"
-    r"|金额|预计成交|成交日期|成交时间"
+# A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
+# right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
+AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")
+AMOUNT_SET = re.compile(
+    r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
+    r"调整为|调整到|填|更新为|变成|提高到|降到|涨到)\s*(?:~|about|around|roughly)?\s*$"
+)
+SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
+CLOSE_WORD = re.compile(
+    r"\b(?:close\s+date|closing\s+date|expected\s+close|close|closes|closing|slips?|slipped|"
+    r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
 )
 REASSIGN_CUE = re.compile(
     r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+\bto\s+@?(?P<who>[a-z][\w.-]*)"
@@ -344,7 +374,8 @@ CUSTOMER_FIELDS = {
 SNOOZE_CUE = re.compile(
     r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
     r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"
-    r"|(?:推迟|延后|改到)\s*(?:提醒)?\s*#?\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
+    # A reminder's number says #, or 提醒 before it: "改到 1 月 20 日" is a day, not reminder 1.
+    r"|(?:推迟|延后|改到)\s*(?:提醒\s*#?|#)\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
 )
 CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
@@ -358,7 +389,7 @@ DIGEST_CUE = re.compile(
     r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
 )
 FIND_CUE = re.compile(
-    r"^(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
+    r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
     r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
-    r"|^(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
+    r"|(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
 )

@@ -1,0 +1,183 @@
+"""Loose reading rules: outcomes after a deal's name, deal edits, Chinese numerals and dates,
+who a note was with, and reported speech that never becomes a write."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.models import Customer, Deal, Interaction, Reminder, StageChange
+from tests.conftest import TestBot
+
+TABLES = (Customer, Deal, Interaction, Reminder, StageChange)
+
+
+@pytest.fixture
+def book(testbot: TestBot) -> dict[str, int]:
+    """alice's Acme (two deals, two contacts) and wei's 华东物流 (two deals, two contacts)."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("alice", "new customer Acme Logistics")
+    testbot("alice", "new deal Acme: Label printers expansion 15k stage proposal")
+    testbot("alice", "new deal Acme: Analytics dashboard rollout 20k stage qualified")
+    testbot("alice", "contact add Acme: David Taylor, Finance Director")
+    testbot("alice", "contact add Acme: Karen Johansson, IT Manager")
+    testbot("wei", "新客户 华东物流有限公司")
+    testbot("wei", "新商机 华东物流：仓储系统升级 50万 元 阶段 方案")
+    testbot("wei", "新商机 华东物流：车队管理系统采购 30万 元 阶段 方案")
+    testbot("wei", "contact add 华东物流：杨敏")
+    testbot("wei", "contact add 华东物流：何霞")
+    ids: dict[str, int] = {}
+    with testbot.session_factory() as s:
+        for c in s.scalars(select(Customer)):
+            ids[c.name] = c.id
+        for d in s.scalars(select(Deal)):
+            ids[d.title] = d.id
+    return ids
+
+
+def command(testbot: TestBot, who: str, text: str) -> str:
+    """The grammar command of the confirm card `text` gets (it must be one)."""
+    reply = testbot(who, text)
+    assert reply.status == "confirm", (text, reply.status, reply.text)
+    return str(reply.to_json()["command"])
+
+
+def counts(testbot: TestBot) -> tuple[int, ...]:
+    """Rows in the tables a loose write could touch."""
+    return tuple(testbot.count(t) for t in TABLES)
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "title", "stage"),
+    [
+        ("alice", "acme label printers lost - budget frozen", "Label printers expansion", "lost"),
+        (
+            "alice",
+            "acme analytics lost :( went with Tableau",
+            "Analytics dashboard rollout",
+            "lost",
+        ),
+        ("alice", "acme label printers - won it!! 🥳", "Label printers expansion", "won"),
+        ("wei", "华东物流的车队管理系统采购赢了！🎉", "车队管理系统采购", "won"),
+        ("wei", "華東物流 倉儲系統升級 請推進到議價階段", "仓储系统升级", "negotiation"),
+        ("wei", "嗯 華東物流的車隊管理系統採購 丟單了 對方自建系統", "车队管理系统采购", "lost"),
+    ],
+)
+def test_an_outcome_after_the_deals_name_is_a_move(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, title: str, stage: str
+) -> None:
+    """A bare won/lost after the title, 议价 (Traditional 議價), a reason after a space."""
+    line = command(testbot, who, text)
+    assert line.startswith(f"move #{book[title]} to {stage}"), line
+    if stage == "lost":
+        assert line.split(": ", 1)[1] in ("budget frozen", "went with Tableau", "對方自建系統")
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "title", "part"),
+    [
+        (
+            "alice",
+            "put the acme analytics dashboard at 30k",
+            "Analytics dashboard rollout",
+            "amount 30000 USD",
+        ),
+        ("alice", "acme label printers -> 18.5k", "Label printers expansion", "amount 18500 USD"),
+        (
+            "alice",
+            "Acme label printers close date -> 15 feb",
+            "Label printers expansion",
+            "close 2027-02-15",
+        ),
+        ("wei", "华东物流仓储系统金额改成十二万欧元", "仓储系统升级", "amount 120000 EUR"),
+        ("wei", "華東物流 倉儲系統 金額改成兩萬五英鎊", "仓储系统升级", "amount 25000 GBP"),
+        (
+            "wei",
+            "华东物流的车队管理系统采购改到明年4月底结单",
+            "车队管理系统采购",
+            "close 2027-04-30",
+        ),
+        (
+            "wei",
+            "華東物流的車隊管理系統採購 改到 1 月 20 日結案",
+            "车队管理系统采购",
+            "close 2027-01-20",
+        ),
+    ],
+)
+def test_a_deals_amount_or_close_day_set_in_words(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, title: str, part: str
+) -> None:
+    """English arrows and verbs, Chinese numerals and dates, Traditional characters."""
+    line = command(testbot, who, text)
+    assert line.startswith(f"edit deal #{book[title]}:") and part in line, line
+
+
+def test_chinese_numerals_in_a_new_deal(testbot: TestBot, book: dict[str, int]) -> None:
+    """八十萬 is 800,000 yuan; 明年一月底 the last day of next January."""
+    line = command(testbot, "wei", "幫我新增商機：華東物流，倉儲掃描二期，八十萬，明年一月底")
+    assert " 800000 CNY" in line and "close 2027-01-31" in line, line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "contact", "kind"),
+    [
+        (
+            "alice",
+            "Had lunch with Karen Johansson at Acme, they want a pilot",
+            "Karen Johansson",
+            "meeting",
+        ),
+        (
+            "alice",
+            "log metting w/ Karen Johansson, acme: wants an onsite demo",
+            "Karen Johansson",
+            "meeting",
+        ),
+        ("alice", "pls log: acme, david taylor: budget approved", "David Taylor", None),
+        ("wei", "微信上和杨敏聊了，华东物流下周签合同", "杨敏", "chat"),
+        ("wei", "記錄拜訪：華東物流，跟何霞看了倉庫現場", "何霞", "visit"),
+    ],
+)
+def test_who_a_note_was_with(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, contact: str, kind: str | None
+) -> None:
+    """A contact met or written to after the separator is `with`; lunch is a meeting, 微信 a
+    chat, a misspelt kind word is read; the customer may come from the contact alone."""
+    line = command(testbot, who, text)
+    assert line.startswith(f"log {kind} #" if kind else "log #"), line
+    assert ", with #" in line, line
+
+
+def test_a_person_the_note_talks_about_is_not_with(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "Karen wants a demo" is what the note says, not who the call was with."""
+    line = command(testbot, "alice", "called acme yesterday, Karen wants a demo")
+    assert ", with #" not in line, line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Carol said she'd move the acme label printers deal to won tomorrow",
+        "David says he'll push the acme analytics deal to negotiation",
+        "杨敏邮箱是啥",
+    ],
+)
+def test_reported_speech_and_bare_questions_never_write(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """Someone else's plan and a question ending in 啥 are no cards and write nothing."""
+    before = counts(testbot)
+    who = "wei" if "杨敏" in text else "alice"
+    reply = testbot(who, text)
+    assert reply.status != "confirm", (text, reply.text)
+    assert counts(testbot) == before
+
+
+def test_a_grammar_line_whose_names_run_together_gets_its_card(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """`move Acme label printers to won` (customer and deal with no `/`): the grammar cannot
+    find such a deal; the loose reading's card names the right one."""
+    line = command(testbot, "alice", "move Acme label printers to won")
+    assert line == f"move #{book['Label printers expansion']} to won"
