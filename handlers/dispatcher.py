@@ -28,7 +28,7 @@ from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
-from handlers.loose_words import COURTESY, SENTENCE_WORDS
+from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -233,7 +233,7 @@ class Dispatcher:
         verb, args = found
         seen.verb = verb.name
         typed = "confirm" not in command.payload
-        if typed and COURTESY.search(char_view(text)):
+        if typed and (COURTESY.search(char_view(text)) or LISTED_CUSTOMER.match(char_view(text))):
             # "move the acme fleet deal to negotiation please": a write read from the
             # sentence (or its one question) first; anything else goes to the grammar.
             try:
@@ -345,10 +345,13 @@ class Dispatcher:
         if (
             matched is not None
             and verb.name == matched.name
+            and not args.strip()
             and not self.interpreter.courteous(text)
         ):
             # The grammar's own verb with a word it refused ("forecast the future"): its
             # answer says what to type; only courtesy around it ("pipeline please") is dropped.
+            # A reading with its words understood ("win rate by rep this qtr?" -> "... this
+            # quarter") runs.
             return None
         return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
 

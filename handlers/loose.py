@@ -260,6 +260,7 @@ class Interpreter:
             self._contact_add,
             self._edit_deal,
             self._move,
+            self._tag,
             self._edit_customer,
             self._log,
         ):
@@ -493,7 +494,10 @@ class Interpreter:
         if m is None:
             return None
         who = m.group("who") or m.group("zh") or ""
-        users = [u for u in find_users(ctx, who) if u.exact]
+        if who in ("me", "myself", "我"):
+            users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
+        else:
+            users = [u for u in find_users(ctx, who) if u.exact]
         if len(users) != 1:
             return None
         if self._refused(r, m.start()):
@@ -509,7 +513,8 @@ class Interpreter:
         assert customer is not None
         values: dict[str, Value] = {"customer": customer.id, "owner": _handle(ctx, users[0].id)}
         if re.search(
-            r"\b(?:with|and|plus|incl\w*)\s+(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b|连同商机|和商机|包括商机",
+            r"(?:\b(?:with|and|plus|incl\w*)\.?|\bw/)\s*(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b"
+            r"|连同?商机|和商机|包括商机|商机一起|商机也",
             r.view,
         ):
             values["deals"] = "with deals"
@@ -571,12 +576,13 @@ class Interpreter:
         named = _CALLED.search(r.view, m.end())
         if named:
             g = "name" if named.group("name") else "zh"
-            name = r.cut(named.start(g), named.end(g))
+            name_end = named.end(g)
+            name = r.cut(named.start(g), name_end)
         else:
             rest = r.view[m.end() :]
-            stop = re.search(r"\s*(?:,|，|\bin\b|\bbased\b|\bfrom\b|$)", rest)
-            end = m.end() + (stop.start() if stop else len(rest))
-            name = r.cut(m.end(), end)
+            stop = re.search(r"\s*(?:,|，|、|\bin\b|\bbased\b|\bfrom\b|$)", rest)
+            name_end = m.end() + (stop.start() if stop else len(rest))
+            name = r.cut(m.end(), name_end)
         name = name.strip(" :：,，\"'“”")
         if re.search(r"[\"“”]", name):
             return None  # a quoted name the grammar refused is not read again
@@ -586,7 +592,32 @@ class Interpreter:
         city = _IN_CITY.search(r.text, m.end())
         if city and city.group("city").lower() not in name.lower():
             values["city"] = city.group("city").strip()
-        shown = [("name", name)] + ([("city", str(values["city"]))] if "city" in values else [])
+        # "X, logistics, Rotterdam, owner dave, tag new-logo", "X，物流，杭州，标签 new-logo".
+        for part in re.split(r"\s*[,，、;；]\s*", r.text[name_end:]):
+            said = part.strip(" .。!！:：")
+            view = char_view(said)
+            field = w.CUSTOMER_PART.match(view)
+            if not said:
+                continue
+            if field is not None and field.group("key") in w.CUSTOMER_PART_KEYS:
+                key = w.CUSTOMER_PART_KEYS[field.group("key")]
+                value = said[field.end() :].strip(" :：")
+                if key == "owner":
+                    users = [u for u in find_users(ctx, value) if u.exact]
+                    if len(users) != 1:
+                        return Unsure("loose.which_owner", {"who": value}, ("new customer",))
+                    value = _handle(ctx, users[0].id)
+                if value:
+                    values[key] = value
+            elif (industry := _industry(ctx, view)) is not None and "industry" not in values:
+                values["industry"] = industry
+            elif "city" not in values and not re.search(r"\d", said):
+                values["city"] = re.sub(
+                    r"^(?:based\s+in|located\s+in|in|from)\s+", "", said, flags=re.I
+                )
+        shown = [("name", name)] + [
+            (k, str(values[k])) for k in ("industry", "city", "owner", "tags") if k in values
+        ]
         return Proposal(self.verb("new customer"), values, shown)
 
     def _contact_add(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -760,6 +791,31 @@ class Interpreter:
         shown = [("customer", _customer_label(customer)), (name, value)]
         return Proposal(self.verb("edit customer"), {"customer": customer.id, name: value}, shown)
 
+    def _tag(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A tag added to a customer ("tag Driftwood as at-risk", "华东物流加个标签 vip"): the
+        customer's tags with the new one, so none is lost."""
+        m = w.TAG_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        g = next(n for n in ("tag", "tag2", "ztag") if m.group(n))
+        tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
+        if not tag or char_view(tag) in w.STAGE_WORDS:
+            return None  # "mark the acme deal as won" is a move
+        if self._refused(r, m.start()):
+            return "edit customer"
+        customer = self._customer(ctx, r, required=True, within=(r.body, m.start(g)))
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        tags = list(customer.tags or [])
+        if tag.casefold() in (t.casefold() for t in tags):
+            return Unsure("loose.already_tagged", {"customer": customer.name, "tag": tag})
+        tags.append(tag)
+        shown = [("customer", _customer_label(customer)), ("tags", ", ".join(tags))]
+        return Proposal(
+            self.verb("edit customer"), {"customer": customer.id, "tags": ", ".join(tags)}, shown
+        )
+
     def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
         if m is None:
@@ -805,8 +861,15 @@ class Interpreter:
             deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
             if isinstance(deal, Deal):
                 return Proposal(self.verb("deal"), {"deal": deal.id})
+        if customer is None and r.question:
+            # A question about what a contact said ("did Olga say anything about budget?")
+            # searches their customer's notes.
+            people = find_contacts(ctx, r.text)
+            owners = {p.owner_id for p in people if p.weight == people[0].weight}
+            if len(owners) == 1 and (owner := owners.pop()) is not None:
+                customer = ctx.session.get(Customer, owner)
         if isinstance(customer, Customer):
-            if r.question and not w.SHOW_CUE.search(view):
+            if r.question and not w.SHOW_CUE.search(view) and not w.STATUS_CUE.search(view):
                 question = r.cut(r.body)
                 return Proposal(self.verb("ask"), {"customer": customer.id, "question": question})
             return Proposal(self.verb("customer"), {"customer": customer.id})
@@ -966,6 +1029,17 @@ def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
     if any(p in char_view(rest) for p in title) or char_view(deal.title)[:2] in char_view(rest):
         return ""
     return rest
+
+
+def _industry(ctx: Ctx, said: str) -> str | None:
+    """The industry a word names ("food & bev", "物流业"), as the book already spells it."""
+    canonical = w.INDUSTRY_WORDS.get(said.strip())
+    if canonical is None:
+        return None
+    known = ctx.session.scalars(
+        select(Customer.industry).where(Customer.industry.is_not(None)).distinct().limit(200)
+    ).all()
+    return next((k for k in known if k and k.casefold() == canonical.casefold()), canonical)
 
 
 def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:

@@ -229,23 +229,52 @@ NEW_DEAL_CUE = re.compile(
     r"\b(?:new\s+(?:deal|opp|opportunity)|(?:create|creating|open|opening|add|adding|start|log|"
     r"set\s+up|make)\s+"
     r"(?:a\s+|an\s+|new\s+)*(?:deal|opp|opportunity))\b"
-    r"|(?:建|新建|创建|开|加|添加|新增|录|录入)(?:一)?个?(?:新)?商机|新商机"
+    r"|(?:建|新建|创建|开|加|添加|新增|录|录入)(?:一)?个?(?:新)?商机|新商机|新\s*(?:deal|opp)\b"
 )
 NEW_CUSTOMER_CUE = re.compile(
     r"\b(?:new\s+(?:customer|client|account)|(?:create|add|set\s+up|open|make)\s+(?:a\s+|an\s+|new\s+)*"
     r"(?:customer|client|account))\b"
-    r"|(?:建|新建|创建|加|添加|录入)(?:一)?个?(?:新)?客户|新客户"
+    r"|(?:建|新建|创建|加|添加|新增|录入)(?:一)?个?(?:新)?客户|新客户"
+)
+# A new customer's listed parts: "owner dave", "tag new-logo", "负责人 wei", "标签 vip".
+CUSTOMER_PART = re.compile(
+    r"(?P<key>owner|owned\s+by|rep|tags?|tagged|industry|city|负责人|负责|归属|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
+)
+CUSTOMER_PART_KEYS = {
+    "owner": "owner", "owned by": "owner", "rep": "owner", "负责人": "owner", "负责": "owner",
+    "归属": "owner", "tag": "tags", "tags": "tags", "tagged": "tags", "标签": "tags",
+    "industry": "industry", "行业": "industry", "city": "city", "城市": "city",
+}  # fmt: skip
+# Industry words people type (English, Chinese) -> the English name a book keeps.
+INDUSTRY_WORDS = {
+    **dict.fromkeys(("logistics", "物流", "物流业", "物流行业", "运输", "运输业"), "Logistics"),
+    **dict.fromkeys(("manufacturing", "制造", "制造业", "制造行业"), "Manufacturing"),
+    **dict.fromkeys(("healthcare", "health care", "medical", "医疗", "医疗业", "医药", "医疗健康"),
+                    "Healthcare"),
+    **dict.fromkeys(("food & beverage", "food and beverage", "food & bev", "food&bev", "f&b",
+                     "食品", "餐饮", "食品饮料", "餐饮业"), "Food & Beverage"),
+    **dict.fromkeys(("retail", "零售", "零售业"), "Retail"),
+    **dict.fromkeys(("technology", "tech", "科技", "技术", "信息技术"), "Technology"),
+    **dict.fromkeys(("construction", "建筑", "建筑业", "建设"), "Construction"),
+    **dict.fromkeys(("energy", "能源", "能源业"), "Energy"),
+    **dict.fromkeys(("agriculture", "农业"), "Agriculture"),
+    **dict.fromkeys(("wholesale", "批发", "批发业"), "Wholesale"),
+}  # fmt: skip
+# A new-customer line listing its parts by commas ("new customer X, logistics, Rotterdam"):
+# read as a sentence before the grammar takes the whole line as the name.
+LISTED_CUSTOMER = re.compile(
+    r"^\s*(?:new\s+customer|add\s+(?:a\s+)?customer|新客户|新建客户|新增客户|加个客户)\s*[:：]?\s*[^,，]+[,，]"
 )
 CONTACT_CUE = re.compile(
     r"\b(?:new\s+contact|add\s+(?:a\s+)?(?:new\s+)?contact|as\s+a\s+(?:new\s+)?contact|"
     r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
-    r"|(?:添加|新增|加)(?:一)?个?联系人|新联系人"
+    r"|(?:添加|新增|加)(?:一)?[个位名]?(?:新)?(?:联系人|联络人)|新(?:联系人|联络人)"
 )
 # A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
 # right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
 AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")
 AMOUNT_SET = re.compile(
-    r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
+    r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is|it'?s)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
     r"调整为|调整到|填|更新为|变成|提高到|降到|涨到)\s*(?:~|about|around|roughly)?\s*$"
 )
 SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
@@ -254,8 +283,8 @@ CLOSE_WORD = re.compile(
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
 )
 REASSIGN_CUE = re.compile(
-    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+\bto\s+@?(?P<who>[a-z][\w.-]*)"
-    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>[\w.-]+)"
+    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
+    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
 )
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
@@ -271,15 +300,24 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\breminders\b|\bto-?do(?:s|\s+list)?\b|\bwhat'?s\s+due\b|提醒列表|我的提醒|待办"
+            r"|^我(?:还)?有(?:哪些|什么|啥)提醒"
         ),
         "reminders",
     ),
     (re.compile(r"\b(?:deals|opps|opportunities)\b|商机"), "deals"),
-    (re.compile(r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|产品列表"), "products"),
-    (re.compile(r"\bwho\s+am\s+i\b|我是谁"), "whoami"),
+    (
+        re.compile(
+            r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|价目表|产品列表"
+            r"|^how\s+much\s+(?:is|are|does)\s+our\b"
+        ),
+        "products",
+    ),
+    (re.compile(r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色"), "whoami"),
     (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
     (
-        re.compile(r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|历史"),
+        re.compile(
+            r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|变更记录|修改记录|历史"
+        ),
         "history",
     ),
     (
@@ -291,7 +329,8 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表|我的客户"
+            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表"
+            r"|我(?:的)?(?:所有|全部)?(?:的)?客户"
         ),
         "customers",
     ),
@@ -302,15 +341,29 @@ SHOW_CUE = re.compile(
     r"give\s+me|let\s+me\s+see|check\s+on)\b"
     r"|查一下|查查|看看|看一下|查看|打开|显示|情况|怎么样|资料|信息"
 )
+# Questions the customer's card answers (latest news, owner, contacts, last touch), not
+# a search of the notes: "what's the latest with X", "who owns X", "X 最近有什么进展".
+STATUS_CUE = re.compile(
+    r"\b(?:latest|going\s+on|status|tracking|who\s+owns|owner|who'?s\s+the\s+\w+(?:\s+\w+)?\s+(?:at|for)|"
+    r"contacts?\s+(?:at|for)|last\s+(?:talk|talked|spoke|contact|touch)|update)\b"
+    r"|最近有(?:什么|啥)|进展|近况|谁负责|负责人|联系人是谁"
+)
 CONTACT_FIELD_CUE = re.compile(
     r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"
 )
 PERIOD = re.compile(
-    r"\b(?:this|last|next)\s+(?:quarter|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
-    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|上季度|本月|上个?月|今年|去年"
+    r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
+    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
 )
 PERIOD_WORDS = {
+    "this qtr": "this quarter",
+    "last qtr": "last quarter",
+    "next qtr": "next quarter",
     "本季度": "this quarter",
+    "这个季度": "this quarter",
+    "本季": "this quarter",
+    "上个季度": "last quarter",
+    "这个月": "this month",
     "上季度": "last quarter",
     "本月": "this month",
     "上月": "last month",
@@ -359,6 +412,14 @@ CONTACT_FIELDS = {
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
     "职务": "title",
 }  # fmt: skip
+# One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
+# "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
+TAG_CUE = re.compile(
+    r"\b(?:tag|tagged|label|labelled|labeled|mark)\s+(?:(?:it|them|.{1,60}?)\s+)?(?:as|with)\s+"
+    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?\s*[.!]*$"
+    r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
+    r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
+)
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
@@ -391,5 +452,5 @@ DIGEST_CUE = re.compile(
 FIND_CUE = re.compile(
     r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
     r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
-    r"|(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
+    r"|(?:搜索|搜一下|搜搜|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*(?P<zwords>.+?)(?:的客户)?\s*$"
 )

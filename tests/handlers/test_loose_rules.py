@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from crm_core.models import Customer, Deal, Interaction, Reminder, StageChange
+from crm_core.context import Ctx
+from crm_core.models import Customer, Deal, Interaction, Reminder, StageChange, User
+from handlers.loose import Proposal
 from tests.conftest import TestBot
 
 TABLES = (Customer, Deal, Interaction, Reminder, StageChange)
@@ -181,3 +183,108 @@ def test_a_grammar_line_whose_names_run_together_gets_its_card(
     find such a deal; the loose reading's card names the right one."""
     line = command(testbot, "alice", "move Acme label printers to won")
     assert line == f"move #{book['Label printers expansion']} to won"
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "want"),
+    [
+        ("alice", "new customer Orbit Freight, logistics, Rotterdam, owner dave", None),
+        ("alice", "add a customer Pinecrest Health, healthcare, Denver, tag new-logo", None),
+        ("wei", "新建客户 深圳鹏达物流，物流行业，深圳，负责人 wei", None),
+        ("wei", "新增客戶：台北宏達物流，物流業，台北", None),
+    ],
+)
+def test_a_new_customer_with_its_parts_listed(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, want: None
+) -> None:
+    """Industry (as the book spells it), city, owner and tag are read from the list, never
+    taken as part of the name."""
+    testbot("alice", "edit customer Acme: industry Logistics")
+    line = command(testbot, who, text)
+    name = line.split("new customer ", 1)[1]
+    assert "," not in name.split(" industry ")[0] and "，" not in line, line
+    assert " industry Logistics" in line or " industry Healthcare" in line, line
+    if "owner" in text:
+        assert " owner dave" in line or " owner @dave" in line, line
+    if "负责人" in text:
+        assert " owner " in line and "wei" in line.split(" owner ")[1], line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "tags"),
+    [
+        ("alice", "Please tag Acme as at-risk too", "at-risk"),
+        ("alice", "Acme should be tagged strategic", "strategic"),
+        ("wei", "華東物流加個標籤 strategic", "strategic"),
+        ("wei", "华东物流加个标签 vip", "vip"),
+    ],
+)
+def test_a_tag_added_keeps_the_others(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, tags: str
+) -> None:
+    """The card sets the customer's tags to the old ones plus the new one."""
+    owner = "alice" if who == "alice" else "wei"
+    name = "Acme" if owner == "alice" else "华东物流"
+    testbot(owner, f"edit customer {name}: tags pilot")
+    line = command(testbot, who, text)
+    assert line.startswith("edit customer #") and line.endswith(f"tags pilot, {tags}"), line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "owner", "deals"),
+    [
+        ("bob", "hand over Acme to Carol w/ deals", "carol", True),
+        ("bob", "give Acme to carol incl. the open deals", "carol", True),
+        ("bob", "reassign acme to me pls", "bob", False),
+        ("admin", "把 華東物流 轉給 carol，商機一起轉", "carol", True),
+        ("admin", "幫我把华东物流转给我", "admin", False),
+    ],
+)
+def test_reassign_to_me_and_with_deals(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, owner: str, deals: bool
+) -> None:
+    """ "me" / 我 is the person asking; "w/ deals", "incl. the open deals", 商机一起转 move the
+    deals along."""
+    line = command(testbot, who, text)
+    assert line.startswith("reassign #") and f" to @{owner}" in line, line
+    assert line.endswith("with deals") is deals, line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "verb"),
+    [
+        ("alice", "What's the latest with Acme?", "customer"),
+        ("alice", "who owns acme??", "customer"),
+        ("wei", "華東物流最近有什麼進展？", "customer"),
+        ("alice", "did Karen say anything about budget?", "ask"),
+        ("wei", "何霞之前提过仓储需求吗？", "ask"),
+        ("wei", "我还有哪些提醒没做", "reminders"),
+        ("wei", "產品價目表", "products"),
+        ("wei", "华东物流的变更记录", "history"),
+        ("wei", "列出我所有客户", "customers"),
+    ],
+)
+def test_reads_in_words(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, verb: str
+) -> None:
+    """Status questions show the customer's card; a question about what a contact said
+    searches their customer's notes; list reads in Chinese."""
+    before = counts(testbot)
+    reply = testbot(who, text)
+    assert reply.status != "confirm", reply.text
+    assert counts(testbot) == before
+    with testbot.session_factory() as s:
+        user = s.scalar(select(User).where(User.external_id == who))
+        assert user is not None
+        ctx = Ctx(s, user, testbot.dispatcher.pipeline, "USD", testbot.dispatcher.clock)
+        outcome = testbot.dispatcher.interpreter.interpret(ctx, text)
+    assert isinstance(outcome, Proposal) and outcome.verb.name == verb, outcome
+    assert not outcome.writes
+
+
+def test_a_period_the_grammar_cannot_read_is_read_loosely(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "win rate by rep this qtr?" runs as `win rate by rep this quarter`."""
+    reply = testbot("bob", "win rate by rep this qtr?")
+    assert reply.status == "ok", reply.text
