@@ -46,7 +46,7 @@ from handlers.reply import OpenForm
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
-    r"(?<![\w.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
+    r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
     r"(?![a-z0-9%])"
     r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|美金|欧元|英镑|dollars|bucks|euros)?"
 )
@@ -103,7 +103,7 @@ _CALLED = re.compile(
 _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
-_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目")
+_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单")
 _NOISE = re.compile(
     r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
 )
@@ -346,6 +346,9 @@ class Interpreter:
 
     def _log(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         cue = w.LOG_CUE.match(r.view, r.body)
+        named_first = None if cue else w.LOG_CUE_AFTER_NAME.search(r.view, r.body)
+        if named_first is not None:
+            return self._log_named_first(ctx, r, named_first)
         kind: InteractionKind | None = None
         event_at = None
         for pattern, k in w.LOG_EVENT:
@@ -427,6 +430,24 @@ class Interpreter:
         )
         return Proposal(self.verb("log"), values, shown, form)
 
+    def _log_named_first(self, ctx: Ctx, r: _Reading, cue: re.Match[str]) -> Outcome | str | None:
+        """ "华东物流 记个笔记：...": the customer before the cue, the note after it."""
+        customer = self._customer(ctx, r, required=False, within=(r.body, cue.start()))
+        if not isinstance(customer, Customer):
+            return None
+        if self._refused(r, cue.start()):
+            return "log"
+        body = r.cut(cue.end())
+        if not body:
+            return Unsure("loose.note_text", {"customer": customer.name}, ("log",))
+        shown = [("customer", _customer_label(customer)), ("text", fmt.preview(body))]
+        form = OpenForm(
+            "log",
+            {"customer": customer.id, "kind": InteractionKind.note.value, "notes": body},
+            {"customer": customer.name},
+        )
+        return Proposal(self.verb("log"), {"customer": customer.id, "text": body}, shown, form)
+
     def _note_text(self, r: _Reading, start: int, customer: Customer) -> str:
         """What the note says: after the first separator following the customer, else all."""
         key = char_view(customer.name)[:4]
@@ -462,6 +483,12 @@ class Interpreter:
             if users[0].id != ctx.actor.id:
                 values["who"] = _handle(ctx, users[0].id)
         phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        before = r.cut(r.body, m.start())
+        if phrase is None and before:
+            # The time said first: "每周五下午5点提醒我更新商机", "tomorrow 9am remind me to ...".
+            early = read_time_phrase(before, ctx.now(), ctx.tz)
+            if early is not None and not early.rest.strip(" ,，"):
+                phrase, rest = early, before + " " + rest
         if phrase is None:
             return Unsure("loose.remind_when", verbs=("remind",))
         what = (rest[: phrase.span[0]] + " " + rest[phrase.span[1] :]).strip(" ,，:：")
@@ -687,7 +714,13 @@ class Interpreter:
         named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
         if not named and word is None and cue is None:
             return None  # "Acme is at 30k" names no deal: not an edit
-        deal = self._deal(ctx, r, customer, None, within=(r.body, first))
+        # An open deal is the one whose amount or close day moves ("2026 renewal": the open
+        # one, not last year's lost one of the same title); a closed one only when no open
+        # deal fits.
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        deal = self._deal(ctx, r, customer, open_names, within=(r.body, first))
+        if deal is None or isinstance(deal, Unsure):
+            deal = self._deal(ctx, r, customer, None, within=(r.body, first))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
@@ -861,6 +894,21 @@ class Interpreter:
             deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
             if isinstance(deal, Deal):
                 return Proposal(self.verb("deal"), {"deal": deal.id})
+        if isinstance(customer, Customer) and w.DEAL_READ_CUE.search(view):
+            # "whats the status of the copper creek dallas fleet tracking", "X 那个单子现在什么
+            # 阶段": one of the customer's deals named by its title is the deal's card.
+            top = _one(find_deals(ctx, r.text, customer_id=customer.id))
+            if top is None and _DEAL_WORD.search(view):
+                # "carol 的 Falcon deal 现在什么 stage": the customer's one deal, or a question.
+                deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
+                if isinstance(deal, Deal):
+                    return Proposal(self.verb("deal"), {"deal": deal.id})
+            if top is not None and (
+                _DEAL_WORD.search(view)
+                or top.weight >= 2
+                or (not r.text[top.start : top.end].isascii() and top.weight >= 1)
+            ):
+                return Proposal(self.verb("deal"), {"deal": top.id})
         if customer is None and r.question:
             # A question about what a contact said ("did Olga say anything about budget?")
             # searches their customer's notes.
@@ -1178,8 +1226,10 @@ def _digit_amount(
         if value == value.to_integral():
             value = Decimal(int(value))
         currency = _CURRENCY.get(symbol) if symbol else None
-        if currency is None and (m.group("mult") in ("万", "千") or not r.text.isascii()):
-            # 50万 in a Chinese sentence is yuan.
+        if currency is None and (
+            m.group("mult") in ("万", "千") or (not r.text.isascii() and not m.group("mult"))
+        ):
+            # 50万 in a Chinese sentence is yuan; "45k" keeps the deal's own currency.
             currency = "CNY"
         return (value, currency), m.span()
     return None

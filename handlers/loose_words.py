@@ -71,6 +71,8 @@ REPORTED = re.compile(
     r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
 )
 HYPOTHETICAL = re.compile(
+    # "check if", "see if", "ask if": an errand's words, not a supposition.
+    r"(?<!check\s)(?<!\bsee\s)(?<!\bask\s)(?<!confirm\s)(?<!\bknow\s)(?<!find out )"
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
@@ -171,6 +173,10 @@ LOG_CUE = re.compile(
     r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
     r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
 )
+# The customer named first, then the cue and a colon: "华东物流 记个笔记：...", "Acme note: ...".
+LOG_CUE_AFTER_NAME = re.compile(
+    r"(?<=\S)\s*(?:记个笔记|记个备注|记一下|记录一下|记一笔|备注一下|\bnote|\blog)\s*[:：]\s*"
+)
 LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
         re.compile(
@@ -222,7 +228,7 @@ WITH_BEFORE = re.compile(
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
-    r"|提醒(?P<zh>我|一下)(?!的)|设个提醒|别让我忘了"
+    r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
 )
 
 NEW_DEAL_CUE = re.compile(
@@ -344,9 +350,13 @@ SHOW_CUE = re.compile(
 # Questions the customer's card answers (latest news, owner, contacts, last touch), not
 # a search of the notes: "what's the latest with X", "who owns X", "X 最近有什么进展".
 STATUS_CUE = re.compile(
-    r"\b(?:latest|going\s+on|status|tracking|who\s+owns|owner|who'?s\s+the\s+\w+(?:\s+\w+)?\s+(?:at|for)|"
+    r"\b(?:latest|going\s+on|status|tracking|who\s+owns|owner|who\s+is|who'?s\s+the\s+\w+(?:\s+\w+)?\s+(?:at|for)|"
     r"contacts?\s+(?:at|for)|last\s+(?:talk|talked|spoke|contact|touch)|update)\b"
     r"|最近有(?:什么|啥)|进展|近况|谁负责|负责人|联系人是谁"
+)
+# Questions a deal's card answers, when the sentence names one of the customer's deals.
+DEAL_READ_CUE = re.compile(
+    r"\b(?:status|stage|what\s+happened|where\s+are\s+we|details?)\b|阶段|详情|进展|什么\s*stage"
 )
 CONTACT_FIELD_CUE = re.compile(
     r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"

@@ -288,3 +288,69 @@ def test_a_period_the_grammar_cannot_read_is_read_loosely(
     """ "win rate by rep this qtr?" runs as `win rate by rep this quarter`."""
     reply = testbot("bob", "win rate by rep this qtr?")
     assert reply.status == "ok", reply.text
+
+
+def test_an_edit_takes_the_open_deal_of_a_shared_title(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """Last year's lost "2026 renewal" and this year's open one: the amount moves on the open
+    one; "45k" in a mixed sentence keeps the deal's own currency, "填30万" is yuan."""
+    testbot("alice", "new deal Acme: 2026 renewal 10k")
+    testbot("alice", "move Acme / 2026 renewal to lost: budget")
+    testbot("alice", "new deal Acme: 2026 renewal 12k stage proposal")
+    with testbot.session_factory() as s:
+        open_id = s.scalar(
+            select(Deal.id).where(Deal.title == "2026 renewal", Deal.stage != "lost")
+        )
+    line = command(testbot, "alice", "Acme 的 2026 renewal amount 改成 45k")
+    assert line == f"edit deal #{open_id}: amount 45000 USD", line
+    line = command(testbot, "wei", "华东物流仓储系统那个单子金额还空着，填30万")
+    assert line == f"edit deal #{book['仓储系统升级']}: amount 300000 CNY", line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "start"),
+    [
+        (
+            "alice",
+            "hey bot, set a reminder for Dec 14 to check if Acme signed the renewal",
+            "remind me",
+        ),
+        ("wei", "帮忙建个提醒，12月20号追华东物流的回款", "remind me"),
+        ("wei", "每周五下午5点提醒我更新商机", "remind me"),
+        ("wei", "华东物流 记个笔记：何霞下个月休产假，对接人换成杨敏", "log #"),
+    ],
+)
+def test_reminders_and_notes_in_other_orders(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, start: str
+) -> None:
+    """ "check if" is an errand, not a supposition; the time may come before 提醒我; the
+    customer may come before 记个笔记 and the note after its colon (whole)."""
+    line = command(testbot, who, text)
+    assert line.startswith(start), line
+    if start == "log #":
+        assert line == f"log #{book['华东物流有限公司']}: 何霞下个月休产假，对接人换成杨敏", line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "title"),
+    [
+        ("alice", "whats the status of the acme label printers", "Label printers expansion"),
+        (
+            "alice",
+            "what happened with the Acme analytics dashboard deal",
+            "Analytics dashboard rollout",
+        ),
+        ("wei", "华东物流车队管理系统采购那个单子现在什么阶段？", "车队管理系统采购"),
+    ],
+)
+def test_a_question_about_a_named_deal_shows_the_deal(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, title: str
+) -> None:
+    """Status, stage, 阶段 with the deal's title words: the deal's card, nothing written."""
+    with testbot.session_factory() as s:
+        user = s.scalar(select(User).where(User.external_id == who))
+        assert user is not None
+        ctx = Ctx(s, user, testbot.dispatcher.pipeline, "USD", testbot.dispatcher.clock)
+        outcome = testbot.dispatcher.interpreter.interpret(ctx, text)
+    assert isinstance(outcome, Proposal) and outcome.command == f"deal #{book[title]}", outcome
