@@ -28,6 +28,7 @@ from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
+from handlers.loose_llm import CommandProposer
 from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
@@ -81,6 +82,8 @@ class Dispatcher:
         self.default_currency = default_currency
         self.clock = clock
         self.settings = settings
+        # A language model's proposals for sentences the rules do not read (CRMBOT_LLM).
+        self.proposer: CommandProposer | None = None
         # Metrics and the like (bot/ binds them); handlers and crm_core never import them.
         self.observers: list[CommandObserver] = []
         # Reads sentences that are not in the grammar into commands of it (confirm cards).
@@ -321,6 +324,18 @@ class Dispatcher:
                 return reply
             outcome = self.interpreter.interpret(ctx, text)
         assert outcome is not None
+        if (
+            not isinstance(outcome, Proposal)
+            and outcome.key == "loose.unsure"
+            and self.proposer is not None
+            and not fallback
+        ):
+            # Nothing the rules recognise: the model's proposal, checked like a grammar line
+            # inside courtesy (a write is a confirm card, a read runs, a refusal is dropped).
+            line = self.proposer.propose(text)
+            tried = self._tried(ctx, command, line, t) if line is not None else None
+            if tried is not None:
+                return tried
         if not isinstance(outcome, Proposal):
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
