@@ -574,7 +574,14 @@ class Interpreter:
         if close is not None:
             values["close"], span = close
             taken.append(span)
-        title = _leftover(r, taken)
+        said = w.STAGE_SAID.search(r.view, m.end())
+        if said is not None:
+            word = said.group("stage") or said.group("zstage")
+            stage = ctx.pipeline.get(w.STAGE_WORDS.get(word, word))
+            if stage is not None:
+                values["stage"] = stage.name
+                taken.append(said.span())
+        title = re.sub(r"(?:\s*[,，]\s*){2,}", ", ", _leftover(r, taken)).strip(" ,，")
         if not title:
             return Unsure("loose.deal_title", {"customer": customer.name}, ("new deal",))
         values = {
@@ -592,6 +599,8 @@ class Interpreter:
             c = values["close"]
             assert isinstance(c, date)
             shown.append(("close", fmt.short_day(t, c)))
+        if "stage" in values:
+            shown.append(("stage", fmt.stage(t, str(values["stage"]))))
         return Proposal(self.verb("new deal"), values, shown)
 
     def _new_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -669,7 +678,7 @@ class Interpreter:
         name = _leftover(
             r,
             taken,
-            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给",
+            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|@|\s[-–—]\s",
         )
         name = re.split(r"\s*[,，]\s*", name)[0].strip()
         if not name:
@@ -796,6 +805,11 @@ class Interpreter:
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
         value = r.cut(m.start(g), m.end(g)).strip(" .。")
+        # An email or a phone number is the address itself, not the courtesy after it
+        # ("..., please save it", "，帮我更新下").
+        exact = {"email": _EMAIL, "phone": _PHONE}.get(name or "")
+        if exact is not None and (found := exact.search(value)) is not None:
+            value = found.group(0).strip()
         if name is None or not value:
             return None
         shown = [("contact", top.label), (name, value)]

@@ -133,6 +133,10 @@ STAGE_WORDS: dict[str, str] = {
 _STAGE_ALT = "|".join(re.escape(w) for w in sorted(STAGE_WORDS, key=len, reverse=True))
 _LATIN_STAGE = rf"(?<![a-z])(?P<stage>{_STAGE_ALT})(?![a-z])"
 
+# A new deal's stage said with it: "..., stage qualified", "阶段 方案".
+STAGE_SAID = re.compile(
+    rf"\bstage\s*[:：]?\s*{_LATIN_STAGE}|阶段\s*[:：]?\s*(?P<zstage>{_STAGE_ALT})"
+)
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
     r"\b(?:move|moving|moved|push|advance|bump|progress|shift|take|put|set|mark|change|update|"
@@ -223,7 +227,9 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
 # Words that put a person in the meeting, call or message ("met Rahul", "跟高磊", "w/ Karen").
 WITH_BEFORE = re.compile(
     r"(?:\bwith|\bw/|\bw|\bmet(?:\s+with)?|\bspoke\s+(?:to|with)|\btalked\s+(?:to|with)|\bcalled|"
-    r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|跟|和|与|见了|见|打给|给|拜访了?|约了)\s*$"
+    r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|打给|拜访了?|约了)\s*$"
+    # "跟永盛马总开了会": the customer's short name may stand between 跟 and the person.
+    r"|(?:跟|和|与|见了|见|给)[\u4e00-\u9fff]{0,6}$"
 )
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"

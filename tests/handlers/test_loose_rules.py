@@ -354,3 +354,59 @@ def test_a_question_about_a_named_deal_shows_the_deal(
         ctx = Ctx(s, user, testbot.dispatcher.pipeline, "USD", testbot.dispatcher.clock)
         outcome = testbot.dispatcher.interpreter.interpret(ctx, text)
     assert isinstance(outcome, Proposal) and outcome.command == f"deal #{book[title]}", outcome
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "field"),
+    [
+        ("alice", "David Taylor's email is david@acme.com, please save it", "email david@acme.com"),
+        ("wei", "华东物流何霞的电话是13912345678，帮我更新下", "phone 13912345678"),
+        ("wei", "華東物流何霞的電話是13912345678，幫我更新下", "phone 13912345678"),
+    ],
+)
+def test_a_contacts_email_or_phone_is_the_address_alone(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, field: str
+) -> None:
+    """The courtesy after the address is not part of it."""
+    line = command(testbot, who, text)
+    assert line.startswith("edit contact #") and line.endswith(field), line
+
+
+def test_a_new_deal_with_its_stage_and_a_contact_named_with_at(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "stage qualified" / "阶段 方案" set the stage; "@" and a dash are not a contact's name."""
+    line = command(
+        testbot,
+        "alice",
+        "Could you create a deal for Acme called Label pilot, 9,500 EUR, stage qualified",
+    )
+    assert " 9500 EUR" in line and line.endswith(" stage qualified"), line
+    line = command(testbot, "wei", "给华东物流建个商机 冷链监控 30万 阶段 方案")
+    assert line.endswith(" stage proposal"), line
+    line = command(testbot, "alice", "new contact @ acme - Tom Reyes, CFO, +1 602 555 0199")
+    assert line.startswith(f"contact add #{book['Acme Logistics']}: Tom Reyes"), line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "刚跟杨敏通完电话，她说仓储升级预算下来了",
+        "剛跟楊敏通完電話，她說倉儲升級預算下來了",
+    ],
+)
+def test_a_deal_named_by_pieces_of_its_chinese_title(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """仓储 + 升级 name "仓储系统升级" (two pieces of its title): the note is attached to it."""
+    line = command(testbot, "wei", text)
+    assert f", deal #{book['仓储系统升级']}" in line, line
+    assert line.startswith("log call #"), line
+
+
+def test_a_person_after_the_customers_short_name_is_with(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "跟华东杨总开了视频会": 杨总 is 杨敏 of 华东物流, met in a video meeting."""
+    line = command(testbot, "wei", "帮我记个会议：跟华东物流杨总开了视频会，讨论明年合作框架")
+    assert line.startswith("log meeting #") and ", with #" in line, line
