@@ -963,9 +963,13 @@ class Interpreter:
         """The one visible customer the sentence names; a question when it is not sure."""
         picked = ctx.picks.pop("customer", None)
         if picked is not None:
-            return ctx.session.scalar(
+            chosen = ctx.session.scalar(
                 select(Customer).where(Customer.id == picked, customer_filter(ctx.actor))
             )
+            if chosen is None and required:
+                # A pick of a record the person may not see reads like one that never existed.
+                return Unsure("loose.which_customer", verbs=("customers", "find"))
+            return chosen
         found = [m for m in find_customers(ctx, r.text) if within[0] <= m.start < within[1]]
         if not found and contacts:
             people = find_contacts(ctx, r.text[within[0] : within[1]])

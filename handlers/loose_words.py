@@ -229,7 +229,7 @@ WITH_BEFORE = re.compile(
     r"(?:\bwith|\bw/|\bw|\bmet(?:\s+with)?|\bspoke\s+(?:to|with)|\btalked\s+(?:to|with)|\bcalled|"
     r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|打给|拜访了?|约了)\s*$"
     # "跟永盛马总开了会": the customer's short name may stand between 跟 and the person.
-    r"|(?:跟|和|与|见了|见|给)[\u4e00-\u9fff]{0,6}$"
+    r"|(?:跟|和|与|见了|见|给)\s*[\u4e00-\u9fff]{0,6}\s*$"
 )
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"

@@ -410,3 +410,9 @@ def test_a_person_after_the_customers_short_name_is_with(
     """ "跟华东杨总开了视频会": 杨总 is 杨敏 of 华东物流, met in a video meeting."""
     line = command(testbot, "wei", "帮我记个会议：跟华东物流杨总开了视频会，讨论明年合作框架")
     assert line.startswith("log meeting #") and ", with #" in line, line
+
+
+def test_a_person_after_a_space_is_with(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "跟 Karen Johansson 談預算": a space between 跟 and a Latin name."""
+    line = command(testbot, "alice", "今天拜訪了 Acme，跟 Karen Johansson 談預算")
+    assert line.startswith("log visit #") and ", with #" in line, line
