@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
+from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
@@ -263,9 +264,17 @@ class Dispatcher:
         finally:
             ctx.spelling = True
         usage = failed.key.startswith("usage.")
-        refused = usage or isinstance(failed, (NotFound, Ambiguous, Invalid))
+        # Names the grammar could not split in a plain write ("move Frontier Imports driver
+        # app to won": no `/` between customer and deal) may be a sure card. A line with
+        # parts (", deal Nope", ": owner @ghost") keeps the grammar's answer: a card would
+        # drop the part it refused.
+        unsplit = (
+            isinstance(failed, (NotFound, Ambiguous))
+            and verb.writes
+            and not re.search(r"[,，:：@/]", args)
+        )
         loose_first = sentence or (usage and not text.isascii())
-        if typed and (loose_first or (refused and verb.writes)):
+        if typed and (loose_first or unsplit):
             # A typed line that starts like a command but is a sentence ("move acme to
             # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
             # ...", or a write whose names the grammar cannot split: "move Frontier Imports

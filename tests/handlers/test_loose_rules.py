@@ -132,7 +132,7 @@ def test_chinese_numerals_in_a_new_deal(testbot: TestBot, book: dict[str, int]) 
         ),
         (
             "alice",
-            "log metting w/ Karen Johansson, acme: wants an onsite demo",
+            "pls log metting w/ Karen Johansson, acme: wants an onsite demo",
             "Karen Johansson",
             "meeting",
         ),
@@ -384,7 +384,9 @@ def test_a_new_deal_with_its_stage_and_a_contact_named_with_at(
     assert " 9500 EUR" in line and line.endswith(" stage qualified"), line
     line = command(testbot, "wei", "给华东物流建个商机 冷链监控 30万 阶段 方案")
     assert line.endswith(" stage proposal"), line
-    line = command(testbot, "alice", "new contact @ acme - Tom Reyes, CFO, +1 602 555 0199")
+    line = command(
+        testbot, "alice", "pls add a new contact @ acme - Tom Reyes, CFO, +1 602 555 0199"
+    )
     assert line.startswith(f"contact add #{book['Acme Logistics']}: Tom Reyes"), line
 
 
