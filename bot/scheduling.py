@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import App
@@ -18,6 +19,7 @@ from crm_core.models import (
     Deal,
     OwnerNotice,
     Reminder,
+    Segment,
     StageChange,
     Ticket,
     User,
@@ -34,6 +36,7 @@ from handlers.notifications import (
     failure_report,
     owner_notice,
     reminder_ping,
+    segment_ping,
     ticket_alert,
     zone_of,
 )
@@ -47,6 +50,7 @@ from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
 from schedules.runner import Jobs, SchedulerComponent
+from schedules.segments import SegmentSweep
 from schedules.sla import Owed, SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import DM, WeeklyDispatcher
@@ -210,6 +214,20 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _segment_reply(self, user_id: int, segment_id: int, customer_ids: list[int]) -> Reply:
+        with self.session_factory() as s:
+            user, segment = s.get(User, user_id), s.get(Segment, segment_id)
+            if user is None or segment is None:
+                raise DeliveryFailed("follower or segment gone", retryable=False)
+            found = s.scalars(select(Customer).where(Customer.id.in_(customer_ids))).all()
+            customers = sorted(found, key=lambda c: (c.name_key, c.id))
+            return segment_ping(Translator(user.locale, self.pipeline.stages), segment, customers)
+
+    async def segment(self, user_id: int, segment_id: int, customer_ids: list[int]) -> None:
+        """Tell a follower which customers entered a segment."""
+        reply = await asyncio.to_thread(self._segment_reply, user_id, segment_id, customer_ids)
+        await self.hub.send_to_user(user_id, reply)
+
     def _ticket_alert_reply(self, owed: Owed) -> Reply:
         with self.session_factory() as s:
             ticket = s.get(Ticket, owed.ticket_id)
@@ -306,6 +324,9 @@ def scheduler_component(
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        segments=SegmentSweep(
+            app.session_factory, delivery.segment, pipeline=app.pipeline, clock=clock
+        ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
     )

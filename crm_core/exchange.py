@@ -24,7 +24,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
 )
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_core import note_outbox, rules
@@ -48,6 +48,8 @@ from crm_core.models import (
     ReminderStatus,
     Role,
     SchedulePrefs,
+    Segment,
+    SegmentMember,
     ServiceCalendar,
     StageChange,
     Team,
@@ -80,6 +82,7 @@ TYPES: tuple[str, ...] = (
     "ticket",
     "ticket_event",
     "feedback",
+    "segment",
 )
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
@@ -484,6 +487,22 @@ class FeedbackRecord(_Record):
     created_at: When
 
 
+class SegmentRecord(_Record):
+    """A saved customer list: its filters (as typed after `list customers`), live or a snapshot.
+
+    `members` (customers' external ids) is present only for a snapshot: the frozen members.
+    """
+
+    type: Literal["segment"]
+    external_id: ExtId
+    name: Annotated[str, _s(100, 1)]
+    filters: Annotated[str, _s(2000, 1)]
+    snapshot: bool = False
+    owner: ExtId
+    created_at: When
+    members: list[ExtId] | None = None
+
+
 Record = Annotated[
     RegionRecord
     | TeamRecord
@@ -500,7 +519,8 @@ Record = Annotated[
     | QuotaRecord
     | TicketRecord
     | TicketEventRecord
-    | FeedbackRecord,
+    | FeedbackRecord
+    | SegmentRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -691,6 +711,11 @@ SPECS: dict[str, _Spec] = {
                 "created_at",
             ),
         ),
+        _Spec(
+            "segment",
+            Segment,
+            ("external_id", "name", "filters", "snapshot", "owner", "created_at"),
+        ),
     )
 }
 
@@ -809,6 +834,11 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
     ext_of: dict[str, dict[int, str]] = {}
     digests = {p.user_id: p for p in session.scalars(select(SchedulePrefs))}
     services = {c.team_id: c for c in session.scalars(select(ServiceCalendar))}
+    frozen: dict[int, list[int]] = {}
+    for seg_id, cust_id in session.execute(
+        select(SegmentMember.segment_id, SegmentMember.customer_id)
+    ):
+        frozen.setdefault(seg_id, []).append(cust_id)
     for spec in SPECS.values():
         t = spec.table
         if "external_id" in spec.key:
@@ -831,6 +861,9 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
                 record["digest"] = _digest_out(prefs)
             if spec.rtype == "team" and (service := services.get(values["id"])) is not None:
                 record["service"] = _service_out(service)
+            if spec.rtype == "segment" and values["snapshot"]:
+                names = ext_of["customer"]
+                record["members"] = sorted(names[c] for c in frozen.get(values["id"], []))
             out.write(_dump(record))
             out.write("\n")
             n += 1
@@ -1151,6 +1184,8 @@ class _Importer:
                     value = getattr(rec, f)
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
+        for _, rec in self.records["segment"]:
+            wanted["customer"].update(rec.members or [])
         for rtype, spec in SPECS.items():
             # Staff tables are small and users' teams may be named rather than referenced;
             # every record's custom values are checked against all declared fields.
@@ -1182,6 +1217,12 @@ class _Importer:
                         self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
                 self._check_consistency(lineno, rec)
                 self._check_owner(lineno, rec)
+        for lineno, rec in self.records["segment"]:
+            for member in rec.members or []:
+                if not self._known("customer", member):
+                    self.errors.add(lineno, f"{self._label(rec)} has unknown member {member!r}")
+            if rec.members and not rec.snapshot:
+                self.errors.add(lineno, f"{self._label(rec)}: only a snapshot lists members")
         self._check_histories()
         self._check_deactivated()
         self._check_custom()
@@ -1364,6 +1405,8 @@ class _Importer:
                 self._write_digests()
             if rtype == "team":
                 self._write_service_calendars()
+            if rtype == "segment":
+                self._write_segment_members()
         for f, rtype in _DEFERRED.items():
             self._write_deferred(rtype, f)
         # Bulk statements bypass the identity map; do not let stale objects linger.
@@ -1410,6 +1453,8 @@ class _Importer:
             out["name_key"] = name_key(out["name"])
         if spec.rtype == "deal" and "title" in out:
             out["title_key"] = name_key(out["title"])
+        if spec.rtype == "segment" and "name" in out:
+            out["name_key"] = fold(out["name"])
         return out
 
     def _write_batch(self, spec: _Spec, items: list[tuple[int, Any]]) -> None:
@@ -1532,6 +1577,32 @@ class _Importer:
         self.session.flush()
         if audits:
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+
+    def _write_segment_members(self) -> None:
+        """A snapshot's frozen members as the file lists them (unchanged sets are left alone)."""
+        for _, rec in self.records["segment"]:
+            if not rec.snapshot:
+                continue
+            seg_id = self.ids["segment"][rec.external_id]
+            wanted = {self.ids["customer"][m] for m in rec.members or []}
+            have = set(
+                self.session.scalars(
+                    select(SegmentMember.customer_id).where(SegmentMember.segment_id == seg_id)
+                )
+            )
+            if wanted == have:
+                continue
+            self.session.execute(
+                delete(SegmentMember).where(
+                    SegmentMember.segment_id == seg_id,
+                    SegmentMember.customer_id.in_(have - wanted),
+                )
+            )
+            self.session.add_all(
+                SegmentMember(segment_id=seg_id, customer_id=c) for c in sorted(wanted - have)
+            )
+            self._changed("segment", seg_id)
+        self.session.flush()
 
     def _write_digests(self) -> None:
         """Digest settings of the users that carry them (a SchedulePrefs row each)."""

@@ -856,3 +856,81 @@ class TicketAlert(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- segments ---
+
+
+class Segment(Base):
+    """A saved customer list: its filter text, read again at each look (live) or frozen."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Lower-cased name, one segment per name across the company.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The filters as typed after `list customers` (crm_core.marketing.filters reads them).
+    filters: Mapped[str] = mapped_column(Text)
+    # Frozen at save time: its members are the segment_members rows, not the filters.
+    snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner: Mapped[User] = relationship()
+
+
+class SegmentMember(Base):
+    """A customer frozen into a snapshot segment (as its saver saw the book then)."""
+
+    __tablename__ = "segment_members"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+
+
+class SegmentFollow(Base):
+    """A person told when a customer enters a segment (in their own view of it)."""
+
+    __tablename__ = "segment_follows"
+    __table_args__ = (UniqueConstraint("segment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SegmentEntry(Base):
+    """A customer a follower already saw in a segment: inserted (claimed) before the ping.
+
+    One row per follow and customer ever: a customer who leaves and comes back is not pinged
+    twice. The members present when the follow began are rows with status "seen".
+    """
+
+    __tablename__ = "segment_entries"
+
+    follow_id: Mapped[int] = mapped_column(
+        ForeignKey("segment_follows.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    # "sending" once claimed, "sent" or "failed" after the ping; "seen" for the first members.
+    status: Mapped[str] = mapped_column(String(16), default="seen")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SegmentCount(Base):
+    """A segment's member count on one UTC day, in one book (scope), for its chart."""
+
+    __tablename__ = "segment_counts"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Whose view was counted: "all" (admins), "team:3" (a manager's), "user:12" (a rep's).
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

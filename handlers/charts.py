@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -120,3 +121,17 @@ def forecast_chart(t: Translator, title: str, report: ForecastReport) -> bytes:
         ax.legend(frameon=False)
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
         return _png(fig, left=0.13)
+
+
+def segment_chart(t: Translator, title: str, points: list[tuple[date, int]]) -> bytes:
+    """A line of a segment's member count per day (the scheduler keeps one count a day)."""
+    with _figure() as (fig, ax):
+        days = [d for d, _ in points]
+        counts = [c for _, c in points]
+        ax.plot(days, counts, color=DARK, marker="o" if len(points) < 40 else None)
+        ax.fill_between(days, counts, color=PALE)
+        ax.set_ylabel(t("chart.customers"))
+        ax.set_title(title)
+        ax.set_ylim(0, max(counts or [0]) * 1.2 or 1)
+        fig.autofmt_xdate()
+        return _png(fig, bottom=0.18)

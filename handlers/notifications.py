@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm_core.models import Customer, Deal, Reminder, StageChange, Ticket, User
+from crm_core.models import Customer, Deal, Reminder, Segment, StageChange, Ticket, User
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.stages import Pipeline
@@ -311,6 +311,19 @@ def owner_notice(
         [Button.run(t("button.open"), f"customer #{customer.id}", "primary")] if gained else []
     )
     return Reply(text=text, buttons=buttons)
+
+
+def segment_ping(t: Translator, segment: Segment, customers: list[Customer]) -> Reply:
+    """A follower's news: these customers entered a segment they follow."""
+    line = " · ".join
+    return Reply(
+        title=t("segment.ping_title", name=segment.name, count=len(customers)),
+        items=[line(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p) for c in customers],
+        buttons=[
+            *(Button.run(c.name, f"customer #{c.id}") for c in customers[:5]),
+            Button.run(t("button.open"), f'segment "{segment.name}"', "primary"),
+        ],
+    )
 
 
 def ticket_alert(

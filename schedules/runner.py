@@ -25,6 +25,7 @@ from schedules.backups import BackupDispatcher
 from schedules.digests import DigestDispatcher
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
+from schedules.segments import SegmentSweep
 from schedules.sla import SlaSweep
 from schedules.webhooks import WebhookDispatcher
 from schedules.weekly import WeeklyDispatcher
@@ -90,6 +91,13 @@ async def run_sla(sweep: SlaSweep) -> None:
         log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_segments(sweep: SegmentSweep) -> None:
+    """Job: keep segments' daily counts; tell followers which customers entered."""
+    stats = await sweep.run_once()
+    if stats.pings or stats.failed:
+        log.info("segment pings: %s sent, %s failed", stats.pings, stats.failed)
+
+
 async def run_backups(dispatcher: BackupDispatcher) -> None:
     """Job: write the day's backup once it is due (one worker of all)."""
     stats = await dispatcher.run_once()
@@ -125,6 +133,8 @@ class Jobs:
     sla_seconds: float = 60
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    segments: SegmentSweep | None = None
+    segment_seconds: float = 300
 
 
 class SchedulerComponent:
@@ -169,6 +179,8 @@ class SchedulerComponent:
             self._add(scheduler, run_sla, j.sla_seconds, j.sla)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.segments is not None:
+            self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)
         scheduler.start()
         self.scheduler = scheduler

@@ -1,0 +1,1 @@
+"""Marketing: segments (saved customer filters), and what builds on them."""

@@ -1,0 +1,159 @@
+"""Segments over time: each day's member count, and a ping to followers when customers enter.
+
+A follower hears of each customer once: the entry row (follow, customer) is inserted in its own
+commit before the ping, and the insert skips rows that exist, so of two workers (or a restart)
+only the one whose insert took the row sends it. A worker killed between claim and send drops
+that ping (at most once, like the owner notices: the segment itself still lists the customer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.errors import CrmError
+from crm_core.marketing import segments as svc
+from crm_core.models import Segment, SegmentEntry, User, utcnow
+from crm_core.stages import DEFAULT_STAGES, Pipeline
+
+log = logging.getLogger(__name__)
+
+# Sends one ping: (user id, segment id, ids of the customers that entered), or raises.
+Send = Callable[[int, int, list[int]], Awaitable[object]]
+
+
+@dataclass
+class SweepStats:
+    """What one run did."""
+
+    counted: int = 0
+    pings: int = 0
+    entered: int = 0
+    failed: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+
+class SegmentSweep:
+    """Keeps daily counts and pings followers about customers that entered their segments."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        send: Send,
+        *,
+        pipeline: Pipeline | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session_factory = session_factory
+        self.send = send
+        self.pipeline = pipeline or Pipeline(DEFAULT_STAGES)
+        self.clock = clock
+
+    def _ctx(self, s: Session, user_id: int) -> Ctx | None:
+        user = s.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return Ctx(s, user, self.pipeline, clock=self.clock)
+
+    def count_all(self) -> int:
+        """Keep today's count of each segment in its saver's and followers' books."""
+        with self.session_factory() as s:
+            views = svc.counted_views(s)
+        kept = 0
+        for segment_id, user_id in views:
+            with unit_of_work(self.session_factory) as s:
+                ctx = self._ctx(s, user_id)
+                segment = s.get(Segment, segment_id)
+                if ctx is None or segment is None:
+                    continue
+                try:
+                    kept += svc.record_count(ctx, segment)
+                except CrmError:
+                    # Filters that no longer read (a custom field removed): nothing to count.
+                    s.rollback()
+        return kept
+
+    def _insert(self, s: Session) -> Any:
+        dialect = s.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(SegmentEntry)
+
+    def entered(self, ctx: Ctx, follow_id: int, segment: Segment) -> list[int]:
+        """Members of the follower's view the follow has not seen yet (not yet claimed)."""
+        members = set(svc.member_ids(ctx, segment))
+        seen = ctx.session.scalars(
+            select(SegmentEntry.customer_id).where(SegmentEntry.follow_id == follow_id)
+        )
+        return sorted(members - set(seen))
+
+    def claim(self, follow_id: int, segment_id: int, user_id: int) -> list[int]:
+        """Customers newly in the follower's view of the segment, claimed by this worker."""
+        with unit_of_work(self.session_factory) as s:
+            ctx = self._ctx(s, user_id)
+            segment = s.get(Segment, segment_id)
+            if ctx is None or segment is None:
+                return []
+            new = self.entered(ctx, follow_id, segment)
+            if not new:
+                return []
+            now = self.clock()
+            stmt = (
+                self._insert(s)
+                .values(
+                    [
+                        {"follow_id": follow_id, "customer_id": c, "status": "sending", "at": now}
+                        for c in new
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(SegmentEntry.customer_id)
+            )
+            return sorted(int(c) for c in s.scalars(stmt))
+
+    def finish(self, follow_id: int, customer_ids: list[int], ok: bool) -> None:
+        """Record how the ping went."""
+        with unit_of_work(self.session_factory) as s:
+            s.execute(
+                update(SegmentEntry)
+                .where(
+                    SegmentEntry.follow_id == follow_id,
+                    SegmentEntry.customer_id.in_(customer_ids),
+                )
+                .values(status="sent" if ok else "failed")
+            )
+
+    async def run_once(self) -> SweepStats:
+        """Count, then ping every follower about the customers that entered since last time."""
+        stats = SweepStats()
+        stats.counted = await asyncio.to_thread(self.count_all)
+        with self.session_factory() as s:
+            follows = svc.follows(s)
+        for follow_id, segment_id, user_id in follows:
+            try:
+                entered = await asyncio.to_thread(self.claim, follow_id, segment_id, user_id)
+            except CrmError:
+                stats.unreadable.append(segment_id)
+                continue
+            if not entered:
+                continue
+            ok = True
+            try:
+                await self.send(user_id, segment_id, entered)
+            except Exception as exc:
+                ok = False
+                stats.failed += 1
+                log.warning("segment ping %s failed: %s", follow_id, type(exc).__name__)
+            await asyncio.to_thread(self.finish, follow_id, entered, ok)
+            stats.pings += ok
+            stats.entered += len(entered) if ok else 0
+        return stats

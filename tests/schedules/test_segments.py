@@ -1,0 +1,110 @@
+"""Segment followers told once per customer that enters; daily counts for the chart."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.context import Ctx
+from crm_core.models import Segment, SegmentCount, SegmentEntry
+from schedules.runner import SchedulerComponent
+from schedules.segments import SegmentSweep
+from tests.conftest import PG_URL, FakeClock, TestBot
+from tests.schedules.conftest import FakeNotifier
+
+
+def _sweep(sched: SchedulerComponent) -> SegmentSweep:
+    sweep = sched.jobs.segments
+    assert sweep is not None
+    return sweep
+
+
+async def test_follow_pings_once_per_customer(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """Members present at the follow are not news; a newcomer is told once, in the book only."""
+    testbot("alice", "new customer Acme city Shanghai")
+    testbot("dave", "new customer Westco city Shanghai")
+    testbot("admin", 'save segment "SH" city Shanghai')
+    assert testbot("alice", 'follow segment "SH"').status == "ok"
+    sweep = _sweep(sched)
+    assert (await sweep.run_once()).pings == 0
+    testbot("alice", "new customer Zeta city Shanghai")
+    # dave's newcomer is outside alice's book: she never hears of it.
+    testbot("dave", "new customer Westco Two city Shanghai")
+    first = await sweep.run_once()
+    assert (first.pings, first.entered) == (1, 1)
+    (ping,) = notifier.to("alice")
+    assert ping.title == 'New in segment "SH": 1 customer(s)'
+    assert [i.split(" · ")[0].split(" ", 1)[1] for i in ping.items] == ["Zeta"]
+    assert (await sweep.run_once()).pings == 0
+    # Leaving and coming back is not news twice.
+    testbot("alice", "edit customer Zeta: city Paris")
+    await sweep.run_once()
+    testbot("alice", "edit customer Zeta: city Shanghai")
+    assert (await sweep.run_once()).pings == 0
+    assert len(notifier.sent) == 1
+    statuses = testbot.query(select(SegmentEntry.status).order_by(SegmentEntry.customer_id))
+    assert statuses == ["seen", "sent"]
+
+
+async def test_daily_counts_make_the_chart(
+    testbot: TestBot, sched: SchedulerComponent, clock: FakeClock
+) -> None:
+    """One count a day per book; the segment shows a chart once two days are kept."""
+    testbot("alice", "new customer Acme city Shanghai")
+    testbot("alice", 'save segment "SH" city Shanghai')
+    first = testbot("alice", 'segment "SH"')
+    assert first.image is None and "second day" in first.text
+    sweep = _sweep(sched)
+    assert (await sweep.run_once()).counted == 0  # kept at save time already
+    clock.advance(days=1)
+    testbot("alice", "new customer Beta city Shanghai")
+    assert (await sweep.run_once()).counted == 1
+    assert (await sweep.run_once()).counted == 0
+    rows = testbot.rows(select(SegmentCount.scope, SegmentCount.count).order_by(SegmentCount.day))
+    scope = f"user:{testbot.users['alice']}"
+    assert rows == [(scope, 1), (scope, 2)]
+    shown = testbot("alice", 'segment "SH"')
+    assert shown.image is not None and shown.image.startswith(b"\x89PNG")
+    # Another book's view is counted apart (no leak of the saver's count).
+    assert testbot("bob", 'segment "SH"').image is None
+
+
+class RacingSweep(SegmentSweep):
+    """A worker that waits until the other has read the same newcomers before claiming."""
+
+    barrier: threading.Barrier
+
+    def entered(self, ctx: Ctx, follow_id: int, segment: Segment) -> list[int]:
+        """The newcomers, read before either worker writes its claim."""
+        found = super().entered(ctx, follow_id, segment)
+        if found:
+            self.barrier.wait(timeout=10)
+        return found
+
+
+@pytest.mark.skipif(not PG_URL, reason="CRMBOT_TEST_DATABASE_URL is not set")
+async def test_two_workers_ping_once_on_postgres(
+    testbot: TestBot, notifier: FakeNotifier, sched: SchedulerComponent
+) -> None:
+    """Two sweeps that both see the same newcomer: only one claims it, one ping goes out."""
+    if testbot.session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("the race is PostgreSQL's (SQLite runs one writer)")
+    testbot("admin", 'save segment "SH" city Shanghai')
+    testbot("alice", 'follow segment "SH"')
+    testbot("alice", "new customer Zeta city Shanghai")
+    testbot("alice", "new customer Zora city Shanghai")
+    send = _sweep(sched).send
+    barrier = threading.Barrier(2)
+    workers = [RacingSweep(testbot.session_factory, send) for _ in range(2)]
+    for w in workers:
+        w.barrier = barrier
+    one, two = await asyncio.gather(*(w.run_once() for w in workers))
+    assert sorted([one.pings, two.pings]) == [0, 1]
+    assert one.entered + two.entered == 2
+    assert len(notifier.to("alice")) == 1
+    assert testbot.query(select(SegmentEntry.status)) == ["sent", "sent"]
