@@ -418,3 +418,16 @@ def test_a_person_after_a_space_is_with(testbot: TestBot, book: dict[str, int]) 
     """ "跟 Karen Johansson 談預算": a space between 跟 and a Latin name."""
     line = command(testbot, "alice", "今天拜訪了 Acme，跟 Karen Johansson 談預算")
     assert line.startswith("log visit #") and ", with #" in line, line
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["new customer Zenith city Chicago tags fleet, west", "新客户 华南物流 城市 广州 标签 a, b"],
+)
+def test_a_new_customer_line_with_the_grammars_keywords_is_the_grammars(
+    testbot: TestBot, text: str
+) -> None:
+    """Keywords before the first comma: the grammar creates it at once (tags "fleet, west")."""
+    reply = testbot("alice", text)
+    assert reply.status == "ok", reply.text
+    assert testbot.count(Customer) == 1
