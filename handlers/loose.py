@@ -629,7 +629,13 @@ class Interpreter:
         if city and city.group("city").lower() not in name.lower():
             values["city"] = city.group("city").strip()
         # "X, logistics, Rotterdam, owner dave, tag new-logo", "X，物流，杭州，标签 new-logo".
-        for part in re.split(r"\s*[,，、;；]\s*", r.text[name_end:]):
+        parts = [p for p in re.split(r"\s*[,，、;；]\s*", r.text[name_end:]) if p.strip()]
+        views = [char_view(p.strip(" :：")) for p in parts]
+        if views and not any(w.CUSTOMER_PART.match(v) or _industry(ctx, v) for v in views):
+            # "Smith, Jones & Co": no industry, owner or tag after the comma, so the comma is
+            # the name's own (the grammar's reading).
+            return None
+        for part in parts:
             said = part.strip(" .。!！:：")
             view = char_view(said)
             field = w.CUSTOMER_PART.match(view)

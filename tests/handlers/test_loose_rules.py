@@ -431,3 +431,11 @@ def test_a_new_customer_line_with_the_grammars_keywords_is_the_grammars(
     reply = testbot("alice", text)
     assert reply.status == "ok", reply.text
     assert testbot.count(Customer) == 1
+
+
+def test_a_comma_in_a_new_customers_own_name_is_kept(testbot: TestBot) -> None:
+    """ "Smith, Jones & Co": nothing after the comma is an industry, owner or tag."""
+    reply = testbot("alice", "new customer Smith, Jones & Co")
+    assert reply.status == "ok", reply.text
+    with testbot.session_factory() as s:
+        assert s.scalar(select(Customer.name)) == "Smith, Jones & Co"
