@@ -274,10 +274,10 @@ INDUSTRY_WORDS = {
 }  # fmt: skip
 # A new-customer line listing its parts by commas ("new customer X, logistics, Rotterdam"):
 # read as a sentence before the grammar takes the whole line as the name.
-# A line using the grammar's keywords ("new customer Acme city Chicago tags fleet, west") is the
-# grammar's.
+# A line using the grammar's keywords ("new customer Acme city Chicago tags fleet, west",
+# "新客户 华东物流，行业：物流") is the grammar's.
 LISTED_CUSTOMER = re.compile(
-    r"^\s*(?:new\s+customer|add\s+(?:a\s+)?customer|新客户|新建客户|新增客户|加个客户)\s*[:：]?\s*"
+    r"^(?!.*(?:\b(?:industry|city|owner|tags?)|行业|城市|负责人|标签)\s*[:：])\s*(?:new\s+customer|add\s+(?:a\s+)?customer|新客户|新建客户|新增客户|加个客户)\s*[:：]?\s*"
     r"(?:(?!\b(?:industry|city|owner|tags?)\b|行业|城市|负责人|标签)[^,，])+[,，]"
 )
 CONTACT_CUE = re.compile(
