@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench fleet fleet-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_verbs.py
+
+# PostgreSQL, a Chroma server and $(FLEET_WORKERS) workers on one port (deploy/fleet.sh).
+fleet: $(STAMP)
+	deploy/fleet.sh start
+
+fleet-stop:
+	deploy/fleet.sh stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

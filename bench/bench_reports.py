@@ -1,8 +1,8 @@
 """Latency of the report verbs and charts through the real dispatcher; the Maven CSV import time.
 
-Reports: loads `demo-data` at the given scale (as bench_verbs.py does; a SQLite copy cached under
-bench/out, or the PostgreSQL database at --pg-url, whose public schema is wiped), gives each team
-a region, then times each report end to end as a rep, a manager and an admin.
+Reports: opens the demo book of the given scale (bench/book.py, as bench_verbs.py does: built once
+and kept), gives each team a region (once), then times each report end to end as a rep, a manager
+and an admin.
 
     .venv/bin/python bench/bench_reports.py --customers 10000
     .venv/bin/python bench/bench_reports.py --customers 10000 --pg-url postgresql+psycopg://...
@@ -17,15 +17,15 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_verbs import data_file, empty_database, percentile, sqlite_copy  # noqa: E402
+from bench.bench_verbs import empty_database, percentile  # noqa: E402
+from bench.book import open_book  # noqa: E402
 from crm_core.csv_import import import_csv  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from crm_core.exchange import import_jsonl  # noqa: E402
+from crm_core.db import make_session_factory, unit_of_work  # noqa: E402
 from crm_core.models import Customer, Deal, Interaction, Region, StageChange, Team, User  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
@@ -77,34 +77,26 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=50, help="timed calls per report and role")
-    ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (see bench/book.py)")
+    ap.add_argument("--rebuild", action="store_true", help="load the book again")
     ap.add_argument("--maven", type=Path, default=None, help="time the Maven CSV import instead")
     args = ap.parse_args()
     if args.maven is not None:
         time_maven(args.maven, args.pg_url, 3)
         return
 
-    if args.pg_url:
-        engine, backend = empty_database(f"reports-{args.customers}", args.pg_url)
-        with (
-            unit_of_work(make_session_factory(engine)) as session,
-            data_file(args.customers, args.seed).open(encoding="utf-8") as f,
-        ):
-            import_jsonl(session, f, stages=DEFAULT_STAGES)
-    else:
-        engine = make_engine(f"sqlite:///{sqlite_copy(args.customers, args.seed, 'reports')}")
-        backend = "SQLite"
+    engine, _ = open_book(args.customers, args.seed, args.pg_url, rebuild=args.rebuild)
+    backend = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     factory = make_session_factory(engine)
     with unit_of_work(factory) as s:
         # Demo data has no regions: one per team, so `by region` groups something.
-        for team_id, name in s.execute(select(Team.id, Team.name)).all():
+        # Once per kept book: a team that has its region already keeps it.
+        teams = s.execute(select(Team.id, Team.name).where(Team.region_id.is_(None))).all()
+        for team_id, name in teams:
             region = Region(external_id=f"region-{team_id}", name=f"Region {name}")
             s.add(region)
             s.flush()
             s.execute(update(Team).where(Team.id == team_id).values(region_id=region.id))
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
     with factory() as s:
         counts = {
             m.__tablename__: s.scalar(select(func.count()).select_from(m))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_verbs import empty_database, percentile  # noqa: E402
 from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from crm_core.demo_data import tweetsumm_issues  # noqa: E402
 from crm_core.models import (  # noqa: E402
     Customer,
     ServiceCalendar,
@@ -77,20 +77,6 @@ CUSTOMERS = 2000
 NOW = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
 # The sweep ran until ten minutes ago: older notices are in ticket_alerts as sent.
 CAUGHT_UP = timedelta(minutes=10)
-
-
-def tweetsumm_issues(folder: Path) -> list[tuple[str, str]]:
-    """(customer's problem, agent's answer) from each conversation's first abstractive summary."""
-    out: list[tuple[str, str]] = []
-    for path in sorted(folder.glob("final_*_tweetsum.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            for note in record.get("annotations", []):
-                summary = [s.strip() for s in note.get("abstractive") or [] if s and s.strip()]
-                if len(summary) >= 2:
-                    out.append((summary[0][:300], summary[1]))
-                    break
-    return out
 
 
 def _chunks(rows: list[dict[str, object]], size: int = 5000) -> Iterator[list[dict[str, object]]]:

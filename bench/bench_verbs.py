@@ -1,8 +1,9 @@
 """Latency of the main verbs through the real dispatcher on a large demo book.
 
-Loads `demo-data` at the given scale into a fresh database (SQLite file, or the PostgreSQL
-database named by --pg-url, whose public schema is dropped first), then times each verb
-end to end (parse, resolve, query, format) as a rep, a manager and an admin.
+Opens the demo book of the given scale (bench/book.py: built once and kept, a SQLite file under
+bench/out or a schema of the PostgreSQL database at --pg-url), then times each verb end to end
+(parse, resolve, query, format) as a rep, a manager and an admin. The timed writes (notes,
+moves, edits: a few hundred a run) stay in the kept book; `--rebuild` loads it again.
 
     .venv/bin/python bench/bench_verbs.py --customers 10000
     .venv/bin/python bench/bench_verbs.py --customers 10000 --pg-url postgresql+psycopg://...
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.book import open_book  # noqa: E402
 from bot.allocator import freeze_startup_heap  # noqa: E402
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
 from crm_core.demo_data import generate  # noqa: E402
@@ -103,23 +105,18 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=200, help="timed calls per verb and role")
-    ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
+    ap.add_argument(
+        "--pg-url", default=None, help="PostgreSQL URL (the book lives in its own schema)"
+    )
+    ap.add_argument("--rebuild", action="store_true", help="load the book again")
     ap.add_argument(
         "--verbs", default="", help="comma-separated verbs to time (default: all), e.g. 'deal'"
     )
     args = ap.parse_args()
 
-    path = data_file(args.customers, args.seed)
-    engine, backend = empty_database(f"bench-{args.customers}", args.pg_url)
+    engine, load_s = open_book(args.customers, args.seed, args.pg_url, rebuild=args.rebuild)
+    backend = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     factory = make_session_factory(engine)
-    started = time.perf_counter()
-    with unit_of_work(factory) as session, path.open(encoding="utf-8") as f:
-        import_jsonl(session, f, stages=DEFAULT_STAGES)
-    load_s = time.perf_counter() - started
-    if engine.dialect.name == "postgresql":
-        # The steady state autovacuum reaches: statistics and visibility map current.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
 
     with factory() as s:
         counts = {
@@ -130,43 +127,42 @@ def main() -> None:
             r: s.scalar(select(User).where(User.external_id == r))
             for r in ("alice", "bob", "admin")
         }
-        books = {
-            r: s.execute(
-                select(Customer.id, Customer.name).where(
-                    Customer.owner_id.in_(
-                        select(User.id).where(User.team_id == u.team_id)
-                        if u.role.value == "manager"
-                        else select(User.id).where(User.id == u.id)
-                        if u.role.value == "rep"
-                        else select(User.id)
-                    )
-                )
-            ).all()
+        owners = {
+            r: (
+                select(User.id).where(User.team_id == u.team_id)
+                if u.role.value == "manager"
+                else select(User.id).where(User.id == u.id)
+                if u.role.value == "rep"
+                else select(User.id)
+            )
             for r, u in roles.items()
             if u is not None
+        }
+        # Subqueries, not lists of ids: an admin's book of 100,000 is past a bind-parameter limit.
+        book_ids = {
+            r: select(Customer.id).where(Customer.owner_id.in_(q)) for r, q in owners.items()
+        }
+        books = {
+            r: s.execute(select(Customer.id, Customer.name).where(Customer.owner_id.in_(q))).all()
+            for r, q in owners.items()
         }
         deals = {
             r: s.execute(
                 select(Deal.id).where(
-                    Deal.customer_id.in_([c[0] for c in book]),
-                    Deal.stage.in_(["proposal", "negotiation"]),
+                    Deal.customer_id.in_(ids), Deal.stage.in_(["proposal", "negotiation"])
                 )
             )
             .scalars()
             .all()
-            for r, book in books.items()
+            for r, ids in book_ids.items()
         }
         contacts = {
-            r: s.execute(select(Contact.id).where(Contact.customer_id.in_([c[0] for c in book])))
-            .scalars()
-            .all()
-            for r, book in books.items()
+            r: s.execute(select(Contact.id).where(Contact.customer_id.in_(ids))).scalars().all()
+            for r, ids in book_ids.items()
         }
         any_deals = {
-            r: s.execute(select(Deal.id).where(Deal.customer_id.in_([c[0] for c in book])))
-            .scalars()
-            .all()
-            for r, book in books.items()
+            r: s.execute(select(Deal.id).where(Deal.customer_id.in_(ids))).scalars().all()
+            for r, ids in book_ids.items()
         }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
@@ -265,7 +261,11 @@ def main() -> None:
         f"## {backend}: {counts['customers']} customers, {counts['deals']} deals, "
         f"{counts['interactions']} interactions, {counts['users']} users"
     )
-    print(f"Import of {path.name}: {load_s:.1f} s\n")
+    print(
+        f"Book of {args.customers} customers (bench/book.py): "
+        + ("reused" if load_s is None else f"loaded in {load_s:.1f} s")
+        + "\n"
+    )
     print(
         f"Load average when the timing ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
     )

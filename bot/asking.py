@@ -27,6 +27,7 @@ from crm_core.settings import Settings
 from handlers.i18n import Translator
 from handlers.verbs.ask import answer_text
 from retrieval.ask import MAX_QUESTION, Answer, Source
+from retrieval.notes import TicketNote
 
 
 class AskInputError(ValueError):
@@ -40,8 +41,14 @@ def _ext(external_id: str | None, rid: int) -> str | int:
 def source_json(src: Source) -> dict[str, Any]:
     """A source as the command-line contract prints it."""
     note = src.note
+    # A ticket is named as one ("ticket": its external id or number), a note as an interaction.
+    cited = (
+        {"ticket": _ext(note.external_id, note.ticket_id)}
+        if isinstance(note, TicketNote)
+        else {"interaction": _ext(note.external_id, note.id)}
+    )
     return {
-        "interaction": _ext(note.external_id, note.id),
+        **cited,
         "customer": _ext(note.customer.external_id, note.customer_id),
         "occurred_at": note.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "author": _ext(note.author.external_id, note.author_id),

@@ -230,12 +230,14 @@ def _demo_app(settings: Settings) -> App:
     with db.unit_of_work(app.session_factory) as session:
         empty = not session.scalar(select(func.count()).select_from(Customer))
         if empty:
-            from crm_core.demo_data import day_start, generate
+            from crm_core.demo_data import day_start, generate, tweetsumm_issues
             from crm_core.exchange import import_jsonl
 
             # Dated from today, so the demo looks like a live book: recent calls, deals due soon.
+            # Its tickets are real customer-care summaries (TweetSumm), read where they lie.
             now = day_start(app.dispatcher.clock().date())
-            lines = (json.dumps(r) for r in generate(DEMO_CUSTOMERS, DEMO_SEED, now=now))
+            care = tweetsumm_issues()
+            lines = (json.dumps(r) for r in generate(DEMO_CUSTOMERS, DEMO_SEED, now=now, care=care))
             import_jsonl(session, lines, stages=app.pipeline.stages)
     return app
 
@@ -267,9 +269,16 @@ def run(settings: Settings, who: str, as_json: bool, demo: bool, text: str) -> N
     multiple=True,
     help="Run only this component (repeatable): slack, telegram, scheduler, ...",
 )
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Share the HTTP port with other workers (as CRMBOT_HTTP_REUSE_PORT=true).",
+)
 @click.pass_obj
-def serve(settings: Settings, only: tuple[str, ...]) -> None:
+def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
     """Run the configured adapters, the scheduler and the workers until stopped."""
+    if reuse_port:
+        settings.http_reuse_port = True
     from bot.runtime import Runtime, ServeError
     from bot.serve import describe, plan
     from bot.serve import serve as run_serve
@@ -554,16 +563,22 @@ def user_list(settings: Settings) -> None:
     default=None,
     help="Date the book as of this day (default: today); same seed and day, same file.",
 )
-def demo_data(customers: int, seed: int, out: str, today: datetime | None) -> None:
+@click.option(
+    "--tickets/--no-tickets",
+    default=True,
+    help="Add service tickets from the TweetSumm summaries in ../shared/data/tweetsumm.",
+)
+def demo_data(customers: int, seed: int, out: str, today: datetime | None, tickets: bool) -> None:
     """Write realistic, deterministic demo data as JSON Lines, dated from today."""
-    from crm_core.demo_data import day_start, generate
+    from crm_core.demo_data import day_start, generate, tweetsumm_issues
     from crm_core.models import utcnow
 
     now = day_start((today or utcnow()).date())
+    care = tweetsumm_issues() if tickets else []
 
     stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
     try:
-        for record in generate(customers, seed, now=now):
+        for record in generate(customers, seed, now=now, care=care):
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     finally:
         if stream is not sys.stdout:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as render
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -28,12 +28,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import App
 from crm_core.models import (
     BackupLog,
+    CarePing,
     ChannelAlert,
     DigestLog,
     IndexOutbox,
     OwnerNotice,
     Reminder,
     ReminderStatus,
+    Ticket,
+    TicketAlert,
+    TicketStatus,
+    TierChange,
+    WebhookDelivery,
     WeeklyReportLog,
     utcnow,
 )
@@ -51,8 +57,18 @@ SEND_LOGS: dict[str, Any] = {
     "channel_alert": ChannelAlert,
     "owner_notice": OwnerNotice,
     "backup": BackupLog,
+    "tier_change": TierChange,
+    "care_ping": CarePing,
 }
 WAITING = ("pending", "sending", "retry")
+# SLA notices by kind: the 75 % warnings, the breaches, and unassigned tickets sent to triage.
+SLA_KINDS = (
+    "response_warn",
+    "resolution_warn",
+    "response_breach",
+    "resolution_breach",
+    "unassigned",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -63,12 +79,15 @@ def multiprocess_dir() -> str | None:
 class QueueCollector(Collector):
     """Reads the queues from the database at each scrape."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.session_factory = session_factory
+        self.clock = clock
 
     def collect(self) -> Iterable[Metric]:
         """The gauges, as of now."""
-        now = utcnow()
+        now = self.clock()
         outbox = GaugeMetricFamily(
             "crmbot_note_outbox_depth", "Note changes waiting to be indexed (the outbox)."
         )
@@ -122,7 +141,94 @@ class QueueCollector(Collector):
                 )
                 pending.add_metric([kind], float(sum(counts.get(w, 0) for w in WAITING)))
                 failed.add_metric([kind], float(counts.get("failed", 0)))
-        return [outbox, lag, due, pending, failed]
+            extra = self._webhooks(s, pending, failed) + self._sla(s, now, pending, failed)
+        return [outbox, lag, due, pending, failed, *extra]
+
+    def _webhooks(
+        self, s: Session, pending: GaugeMetricFamily, failed: GaugeMetricFamily
+    ) -> list[Metric]:
+        """The webhook outbox: events waiting (retries included), given up, failed attempts."""
+        rows = s.execute(
+            select(
+                WebhookDelivery.status,
+                func.count(),
+                func.sum(WebhookDelivery.attempts),
+                func.count(WebhookDelivery.claim_token),
+                func.count(WebhookDelivery.last_error),
+            ).group_by(WebhookDelivery.status)
+        ).all()
+        by_status = {str(r[0]): r for r in rows}
+
+        def of(status: str, column: int) -> int:
+            row = by_status.get(status)
+            return int(row[column] or 0) if row is not None else 0
+
+        pending.add_metric(["webhook"], float(of("pending", 1)))
+        failed.add_metric(["webhook"], float(of("failed", 1)))
+        retrying = GaugeMetricFamily(
+            "crmbot_webhook_deliveries_retrying",
+            "Webhook events waiting for another try after a failed one.",
+        )
+        retrying.add_metric([], float(of("pending", 4)))
+        # Every attempt made, less the one that succeeded on each sent event and those posting
+        # right now (claimed, no outcome yet): the attempts that failed, retries included.
+        made = sum(int(r[2] or 0) for r in rows)
+        in_flight = sum(int(r[3] or 0) for r in rows)
+        attempts = CounterMetricFamily(
+            "crmbot_webhook_failed_attempts",
+            "Webhook posts that failed (an HTTP error status, a timeout, no connection).",
+        )
+        attempts.add_metric([], float(max(0, made - of("sent", 1) - in_flight)))
+        return [retrying, attempts]
+
+    def _sla(
+        self, s: Session, now: datetime, pending: GaugeMetricFamily, failed: GaugeMetricFamily
+    ) -> list[Metric]:
+        """SLA notices sent and failed by kind, and the tickets past a due time now."""
+        counts: dict[tuple[str, str], int] = {
+            (str(kind), str(status)): int(n)
+            for kind, status, n in s.execute(
+                select(TicketAlert.kind, TicketAlert.status, func.count()).group_by(
+                    TicketAlert.kind, TicketAlert.status
+                )
+            ).all()
+        }
+        notices = CounterMetricFamily(
+            "crmbot_sla_notices",
+            "SLA notices by kind (response_warn and resolution_warn: near-breach warnings; "
+            "response_breach and resolution_breach: breaches; unassigned) and outcome.",
+            labels=["kind", "outcome"],
+        )
+        for kind in SLA_KINDS:
+            for outcome in ("sent", "failed"):
+                notices.add_metric([kind, outcome], float(counts.get((kind, outcome), 0)))
+        pending.add_metric(
+            ["sla_notice"],
+            float(sum(n for (_, status), n in counts.items() if status in WAITING)),
+        )
+        failed.add_metric(
+            ["sla_notice"], float(sum(n for (_, status), n in counts.items() if status == "failed"))
+        )
+        breaching = GaugeMetricFamily(
+            "crmbot_sla_breaching_tickets",
+            "Open tickets past a response or resolution due time (the `tickets breaching` list).",
+        )
+        # queue_at is the soonest running due time (one indexed range read).
+        breaching.add_metric(
+            [],
+            float(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Ticket)
+                    .where(
+                        Ticket.queue_at <= now,
+                        Ticket.status.in_((TicketStatus.new, TicketStatus.open)),
+                    )
+                )
+                or 0
+            ),
+        )
+        return [notices, breaching]
 
 
 def _age(now: datetime, oldest: datetime | None) -> float:
@@ -154,7 +260,8 @@ class Metrics:
             ["platform", "outcome"],
             registry=self.registry,
         )
-        self.queues = QueueCollector(app.session_factory)
+        # The dispatcher's clock: what is due or breaching is judged by the time commands see.
+        self.queues = QueueCollector(app.session_factory, app.dispatcher.clock)
         self.registry.register(self.queues)
         app.dispatcher.observers.append(self)
 

@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.allocator import freeze_startup_heap, unfreeze_heap
 from bot.bootstrap import App
-from bot.runtime import Builder, Component, NotifierBuilder, Runtime, ServeError
+from bot.runtime import Builder, Component, Elect, NotifierBuilder, Runtime, ServeError
 from bot.slack import component as slack
 from bot.telegram import component as telegram
 
@@ -106,7 +106,20 @@ def make_runtime(app: App) -> Runtime:
     metrics = Metrics(app)
     web_app.router.add_get("/metrics", metrics.handle)
     notifiers = [n for build in notifier_builders() if (n := build(app)) is not None]
-    return Runtime(app, web_app, notifiers, metrics=metrics)
+    return Runtime(app, web_app, notifiers, metrics=metrics, elect=elector(app))
+
+
+def elector(app: App) -> Elect:
+    """Builds components that run their work only while this worker holds a fleet-wide lock."""
+    from bot.leader import Elected, LeaderLock
+
+    def elect(
+        name: str, gain: Callable[[], Awaitable[object]], lose: Callable[[], Awaitable[object]]
+    ) -> Component:
+        lock = LeaderLock(app.engine, name)
+        return Elected(lock, gain, lose, interval=app.settings.leader_retry_seconds)
+
+    return elect
 
 
 async def run_until(
@@ -122,13 +135,20 @@ async def run_until(
     components = [builders()[name][1](runtime) for name in names]
     runner = web.AppRunner(runtime.web, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, app.settings.http_host, app.settings.http_port)
+    # reuse_port: several workers listen on one port and the kernel spreads the connections.
+    site = web.TCPSite(
+        runner,
+        app.settings.http_host,
+        app.settings.http_port,
+        reuse_port=app.settings.http_reuse_port or None,
+    )
     started: list[Component] = []
     try:
         await site.start()
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         runtime.port = sockets[0].getsockname()[1] if sockets else app.settings.http_port
+        runtime.runner = runner
         for component in components:
             await component.start()
             started.append(component)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from crm_core.stages import DEFAULT_STAGES
@@ -15,6 +17,27 @@ from crm_core.text import name_key
 
 # A fixed "now" so the same arguments give the same file on any day (tests, benchmarks).
 REFERENCE_NOW = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
+
+
+# Real customer-care summaries (TweetSumm, CC0) beside the checkout: ../shared/data/tweetsumm.
+TWEETSUMM = Path(__file__).resolve().parents[2] / "shared" / "data" / "tweetsumm"
+
+
+def tweetsumm_issues(folder: Path = TWEETSUMM) -> list[tuple[str, str]]:
+    """(customer's problem, agent's answer) from each conversation's first abstractive summary.
+
+    Empty when the folder is missing: the demo then has no tickets rather than made-up ones.
+    """
+    out: list[tuple[str, str]] = []
+    for path in sorted(folder.glob("final_*_tweetsum.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            for note in record.get("annotations", []):
+                summary = [s.strip() for s in note.get("abstractive") or [] if s and s.strip()]
+                if len(summary) >= 2:
+                    out.append((summary[0][:300], summary[1]))
+                    break
+    return out
 
 
 def day_start(day: date) -> datetime:
@@ -430,6 +453,7 @@ class _Generator:
         self.name_keys: set[str] = set()
         self.counters: dict[str, int] = {}
         self.owned: dict[str, list[_Customer]] = {}
+        self.team_of: dict[str, str] = {}
 
     def next_id(self, prefix: str, width: int) -> str:
         n = self.counters.get(prefix, 0) + 1
@@ -493,6 +517,8 @@ class _Generator:
     def user(
         self, ext: str, name: str, role: str, team: int | None, tz: str, locale: str
     ) -> dict[str, Any]:
+        if team is not None:
+            self.team_of[ext] = self.team_ids[team]
         return {
             "type": "user",
             "external_id": ext,
@@ -839,9 +865,110 @@ class _Generator:
                     "status": "pending" if pending else "done",
                 }
 
+    # -- tickets -----------------------------------------------------------------------------
 
-def generate(customers: int, seed: int, *, now: datetime | None = None) -> Iterator[dict[str, Any]]:
-    """Yield demo exchange records: staff, customers with contacts, deals, notes, reminders."""
+    def tickets(self, care: Sequence[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        """Tickets of the English-speaking customers from real care summaries, in cycle.
+
+        The customer's sentence of a summary is the subject and description, the agent's the
+        reply (and, for a resolved ticket, what fixed it); times fall in the last 30 days.
+        """
+        rng = self.rng
+        english = [c for rep in self.reps for c in self.owned.get(rep, []) if not c.chinese]
+        english.sort(key=lambda c: c.ext)
+        n = 0
+        for cust in english:
+            for _ in range(rng.randint(0, TICKETS_PER_CUSTOMER)):
+                problem, answer = care[n % len(care)]
+                n += 1
+                yield from self.ticket(cust, problem, answer)
+
+    def ticket(self, cust: _Customer, problem: str, answer: str) -> Iterator[dict[str, Any]]:
+        rng = self.rng
+        ext = self.next_id("tkt", 5)
+        opened = self.now - timedelta(minutes=rng.randint(30, 30 * 24 * 60))
+        priority = rng.choices(("urgent", "high", "normal", "low"), (1, 3, 5, 2))[0]
+        active = rng.random() < _ACTIVE_SHARE
+        replied = opened + timedelta(minutes=rng.randint(5, 8 * 60))
+        if replied >= self.now:
+            replied = opened + (self.now - opened) / 2
+        resolved = replied + timedelta(minutes=rng.randint(10, 3 * 24 * 60))
+        if resolved >= self.now:
+            active = True
+        status = "open" if active else rng.choice(("resolved", "resolved", "closed"))
+        closed = resolved + timedelta(hours=1) if status == "closed" else None
+        owner = cust.owner
+        events: list[tuple[str, datetime, str, str | None, str | None]] = [
+            ("created", opened, "new", priority, None),
+            ("assigned", opened, "open", owner, None),
+            ("reply", replied, "open", None, answer),
+        ]
+        if not active:
+            events.append(("resolve", resolved, "resolved", None, answer))
+        if closed is not None:
+            events.append(("close", closed, "closed", None, None))
+        yield {
+            "type": "ticket",
+            "external_id": ext,
+            "customer": cust.ext,
+            "subject": _subject(problem),
+            "description": problem,
+            "priority": priority,
+            "status": status,
+            "assignee": owner,
+            "team": self.team_of.get(owner),
+            "created_by": owner,
+            "source": "import",
+            "created_at": _iso(opened),
+            "first_response_at": _iso(replied),
+            "resolved_at": None if active else _iso(resolved),
+            "closed_at": None if closed is None else _iso(closed),
+        }
+        for i, (kind, at, after, value, text) in enumerate(events):
+            yield {
+                "type": "ticket_event",
+                "external_id": f"{ext}-{i + 1}",
+                "ticket": ext,
+                "kind": kind,
+                "at": _iso(at),
+                "actor": owner,
+                "status": after,
+                "value": value,
+                "text": text,
+            }
+
+
+# "Customer is complaining that the app crashes": the subject starts at what happened.
+_REPORTED = re.compile(
+    r"^(?:the\s+)?(?:customer|user|client)\s+(?:is|was|has been)\s+"
+    r"(?:complaining|saying|stating|asking|enquiring|inquiring|reporting|requesting)"
+    r"(?:\s+(?:that|about|for|regarding|on))?\s+",
+    re.I,
+)
+
+
+def _subject(problem: str) -> str:
+    """A ticket subject from a summary's customer sentence: its first sentence, at most 120."""
+    first = re.split(r"(?<=[.!?])\s", problem.strip(), maxsplit=1)[0]
+    first = _REPORTED.sub("", first).rstrip(".")
+    first = first[:1].upper() + first[1:]
+    return first if len(first) <= 120 else first[:119].rstrip() + "…"
+
+
+# Of the demo's tickets: the share still being worked (the rest resolved, a few closed).
+_ACTIVE_SHARE = 0.3
+TICKETS_PER_CUSTOMER = 2
+
+
+def generate(
+    customers: int,
+    seed: int,
+    *,
+    now: datetime | None = None,
+    care: Sequence[tuple[str, str]] = (),
+) -> Iterator[dict[str, Any]]:
+    """Yield demo exchange records: staff, customers with contacts, deals, notes, reminders,
+    and, given `care` (tweetsumm_issues), service tickets built from those real summaries."""
     if customers < 0:
         raise ValueError("customers must be zero or more")
     if now is not None and now.tzinfo is None:
@@ -850,3 +977,5 @@ def generate(customers: int, seed: int, *, now: datetime | None = None) -> Itera
     yield from gen.staff(customers)
     yield from gen.customers(customers)
     yield from gen.reminders()
+    if care:
+        yield from gen.tickets(care)

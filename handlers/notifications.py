@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm_core.models import Customer, Deal, Reminder, Segment, StageChange, Ticket, User
+from crm_core.models import (
+    Customer,
+    Deal,
+    Reminder,
+    Segment,
+    StageChange,
+    Ticket,
+    TierChange,
+    User,
+)
+from crm_core.services.care import Coming
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
+from crm_core.services.tickets import TriageSummary
 from crm_core.stages import Pipeline
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
-from handlers.verbs.tickets import duration, list_badge, priority_label
+from handlers.verbs.tickets import duration, list_badge, priority_label, ticket_line
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -208,6 +219,12 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
                 ],
             )
         )
+    if digest.tier_changes:
+        sections.append(
+            Section(t("digest.tiers"), [tier_line(t, c, cust) for c, cust in digest.tier_changes])
+        )
+    if digest.care:
+        sections.append(Section(t("digest.care"), [care_line(t, c) for c in digest.care]))
     activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
     if digest.yesterday_moves:
         activity.append(t("digest.moves", count=digest.yesterday_moves))
@@ -260,6 +277,57 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         text=t("digest.empty") if digest.empty else "",
         sections=sections,
         buttons=buttons,
+        ephemeral=False,
+    )
+
+
+def tier_line(t: Translator, change: TierChange, customer: Customer) -> str:
+    """`Acme: silver → gold (deal won)`."""
+    return t(
+        "tier.change_line",
+        customer=customer.name,
+        before=t.words(change.from_tier) if change.from_tier else t("tier.none"),
+        after=t.words(change.to_tier) if change.to_tier else t("tier.none"),
+        reason=t(f"tier.reason.{change.reason}"),
+    )
+
+
+def tier_ping(t: Translator, change: TierChange, customer: Customer) -> Reply:
+    """The owner's ping about one tier change."""
+    key = "tier.ping_up" if (change.to_tier and not change.from_tier) else "tier.ping"
+    return Reply(
+        text=t(key, line=tier_line(t, change, customer)),
+        buttons=[
+            Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        ],
+        ephemeral=False,
+    )
+
+
+def care_line(t: Translator, coming: Coming) -> str:
+    """`renewal_date of Fleet renewal (Acme): 2027-03-29, in 15 days`."""
+    item = coming.item
+    when = t("care.today") if coming.days == 0 else t("care.in_days", days=coming.days)
+    return t(
+        "care.item",
+        field=item.care.field,
+        label=item.label,
+        customer=item.customer_name,
+        day=coming.day.isoformat(),
+        when=when,
+    )
+
+
+def care_ping(t: Translator, coming: Coming) -> Reply:
+    """The owner's ping about one care date."""
+    return Reply(
+        text=t("care.ping", line=care_line(t, coming)),
+        buttons=[
+            Button.run(
+                t("button.open_named", name=coming.item.customer_name),
+                f"customer #{coming.item.customer_id}",
+            )
+        ],
         ephemeral=False,
     )
 
@@ -354,3 +422,29 @@ def ticket_alert(
     if ticket.assignee_id is None:
         buttons.append(Button.run(t("button.ticket_take"), f"assign #{ticket.id} to me"))
     return Reply(text=text, items=[fmt.preview(ticket.subject)], buttons=buttons, ephemeral=False)
+
+
+def triage_reply(t: Translator, summary: TriageSummary, now: datetime, tz: ZoneInfo) -> Reply:
+    """A team's morning triage summary: counts, then the tickets that need someone first."""
+    lines = [
+        t(f"triage.item.{item.state}", line=ticket_line(t, item.ticket, now))
+        for item in summary.top
+    ]
+    text = t(
+        "triage.counts",
+        active=summary.active,
+        new=summary.new,
+        unassigned=summary.unassigned,
+        waiting=summary.waiting,
+        breaching=summary.breaching,
+        near=summary.near_breach,
+    )
+    if not summary.active:
+        text = t("triage.empty")
+    return Reply(
+        title=t("triage.title", team=summary.team.name, day=fmt.local_day(now, tz)),
+        text=text,
+        sections=[Section(t("triage.top"), lines)] if lines else [],
+        buttons=[Button.run(t("triage.open_queue"), "tickets team")],
+        ephemeral=False,
+    )

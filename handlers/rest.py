@@ -23,20 +23,27 @@ from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound, PermissionDe
 from crm_core.models import (
     Contact,
     Customer,
+    CustomField,
     Deal,
     Interaction,
     InteractionKind,
     Reminder,
     ReminderStatus,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
     User,
 )
 from crm_core.resolve import find_user
 from crm_core.services import contacts as contact_svc
+from crm_core.services import custom_fields as field_svc
 from crm_core.services import customers as customer_svc
 from crm_core.services import deals as deal_svc
 from crm_core.services import interactions as interaction_svc
 from crm_core.services import pages
 from crm_core.services import reminders as reminder_svc
+from crm_core.services import tickets as ticket_svc
 from crm_core.services.api_tokens import Caller, authenticate
 from crm_core.services.contacts import NO_YEAR
 from handlers.dispatcher import Dispatcher
@@ -145,6 +152,27 @@ class Fields:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._wrong(name, "api.type_strings")
         return [rules.readable(name, v) for v in value]
+
+    def custom(self, name: str = "custom") -> dict[str, Any] | None:
+        """Custom field values by field name: text, a number, true/false, or null to clear."""
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self._wrong(name, "api.type_custom")
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            rules.readable(name, key)
+            if isinstance(item, str):
+                out[key] = rules.readable(key, item)
+            elif item is None or isinstance(item, bool):
+                out[key] = item
+            elif isinstance(item, int | float):
+                # A JSON number for a number field: read as its digits, as chat reads them.
+                out[key] = str(item)
+            else:
+                raise self._wrong(f"{name}.{key}", "api.type_custom_value")
+        return out
 
     def decimal(self, name: str) -> Decimal | None:
         """A money amount, as a JSON number or a decimal string."""
@@ -276,6 +304,11 @@ def _handle(ctx: Ctx, user_id: int | None) -> str | None:
     return _prime(ctx, [user_id]).get(user_id)
 
 
+def _custom(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Custom field values in their stored forms, by name (sorted, as export writes them)."""
+    return dict(sorted((values or {}).items()))
+
+
 def customer_json(ctx: Ctx, c: Customer) -> dict[str, Any]:
     """A customer as the API shows it."""
     return {
@@ -287,6 +320,7 @@ def customer_json(ctx: Ctx, c: Customer) -> dict[str, Any]:
         "tags": list(c.tags or []),
         "archived": c.archived_at is not None,
         "merged_into": c.merged_into,
+        "custom": _custom(c.custom),
         "created_at": _when(c.created_at),
         "updated_at": _when(c.updated_at),
     }
@@ -307,6 +341,7 @@ def contact_json(ctx: Ctx, c: Contact) -> dict[str, Any]:
         "email": c.email,
         "phone": c.phone,
         "birthday": birthday,
+        "custom": _custom(c.custom),
         "created_at": _when(c.created_at),
     }
 
@@ -324,6 +359,7 @@ def deal_json(ctx: Ctx, d: Deal) -> dict[str, Any]:
         "expected_close": d.expected_close.isoformat() if d.expected_close else None,
         "closed_at": _when(d.closed_at),
         "lost_reason": d.lost_reason,
+        "custom": _custom(d.custom),
         "created_at": _when(d.created_at),
         "updated_at": _when(d.updated_at),
     }
@@ -360,6 +396,55 @@ def reminder_json(ctx: Ctx, r: Reminder) -> dict[str, Any]:
     }
 
 
+def event_json(ctx: Ctx, e: TicketEvent) -> dict[str, Any]:
+    """One step of a ticket's timeline."""
+    return {
+        "kind": e.kind,
+        "at": _when(e.at),
+        "actor": _handle(ctx, e.actor_id),
+        "status": e.status.value,
+        "value": e.value,
+        "text": e.text,
+    }
+
+
+def ticket_json(ctx: Ctx, k: Ticket, *, events: bool = False) -> dict[str, Any]:
+    """A ticket as the API shows it; with its timeline when read alone."""
+    out: dict[str, Any] = {
+        "id": k.id,
+        "customer_id": k.customer_id,
+        "subject": k.subject,
+        "description": k.description,
+        "priority": k.priority.value,
+        "status": k.status.value,
+        "assignee": _handle(ctx, k.assignee_id),
+        "team": k.team.name if k.team is not None else None,
+        "created_by": _handle(ctx, k.created_by_id),
+        "source": k.source,
+        "created_at": _when(k.created_at),
+        "updated_at": _when(k.updated_at),
+        "first_response_at": _when(k.first_response_at),
+        "resolved_at": _when(k.resolved_at),
+        "closed_at": _when(k.closed_at),
+        "response_due_at": _when(k.response_due_at),
+        "resolution_due_at": _when(k.resolution_due_at),
+    }
+    if events:
+        timeline = ctx.session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == k.id)
+            .order_by(TicketEvent.at, TicketEvent.id)
+        ).all()
+        _prime(ctx, [e.actor_id for e in timeline])
+        out["events"] = [event_json(ctx, e) for e in timeline]
+    return out
+
+
+def field_json(f: CustomField) -> dict[str, Any]:
+    """A declared custom field."""
+    return {"record": f.record, "name": f.name, "kind": f.kind, "choices": list(f.choices or [])}
+
+
 # --- the operations --------------------------------------------------------------------------
 
 
@@ -375,6 +460,10 @@ def _owner(ctx: Ctx, handle: str | None) -> User | None:
     except NotFound as exc:
         # A body naming nobody is bad input (422), not a missing resource.
         raise Invalid(exc.key, **exc.params) from None
+
+
+def _id_of(user: User | None) -> int | None:
+    return user.id if user is not None else None
 
 
 def _owner_filter(ctx: Ctx, call: Call) -> int | None:
@@ -426,7 +515,8 @@ def create_customer(ctx: Ctx, call: Call) -> Answer:
 
 def update_customer(ctx: Ctx, call: Call) -> Answer:
     """PATCH /customers/{id}."""
-    f = Fields(call.body, ("name", "industry", "city", "tags"), _t(ctx))
+    f = Fields(call.body, ("name", "industry", "city", "tags", "custom"), _t(ctx))
+    custom = f.custom()
     customer = pages.writable_customer(ctx, _id(call))
     customer_svc.update_customer(
         ctx,
@@ -436,6 +526,7 @@ def update_customer(ctx: Ctx, call: Call) -> Answer:
         industry=(f.text("industry") or "") if f.has("industry") else None,
         city=(f.text("city") or "") if f.has("city") else None,
         tags=(f.strings("tags") or []) if f.has("tags") else None,
+        custom=custom,
     )
     return Answer(customer_json(ctx, customer))
 
@@ -481,7 +572,8 @@ def create_contact(ctx: Ctx, call: Call) -> Answer:
 
 def update_contact(ctx: Ctx, call: Call) -> Answer:
     """PATCH /contacts/{id}."""
-    f = Fields(call.body, ("name", "title", "email", "phone", "birthday"), _t(ctx))
+    f = Fields(call.body, ("name", "title", "email", "phone", "birthday", "custom"), _t(ctx))
+    custom = f.custom()
     contact = pages.contact_by_id(ctx, _id(call))
 
     def cleared(name: str) -> str | None:
@@ -495,6 +587,7 @@ def update_contact(ctx: Ctx, call: Call) -> Answer:
         email=cleared("email"),
         phone=cleared("phone"),
         birthday=cleared("birthday"),
+        custom=custom,
     )
     return Answer(contact_json(ctx, contact))
 
@@ -548,14 +641,23 @@ def create_deal(ctx: Ctx, call: Call) -> Answer:
 
 def update_deal(ctx: Ctx, call: Call) -> Answer:
     """PATCH /deals/{id} (null clears the amount or the expected close)."""
-    f = Fields(call.body, ("title", "amount", "currency", "expected_close", "owner"), _t(ctx))
-    title, currency = f.text("title"), f.text("currency")
+    f = Fields(
+        call.body, ("title", "amount", "currency", "expected_close", "owner", "custom"), _t(ctx)
+    )
+    title, currency, custom = f.text("title"), f.text("currency"), f.custom()
     amount = f.decimal("amount") if f.has("amount") else deal_svc.KEEP
     close = f.day("expected_close") if f.has("expected_close") else deal_svc.KEEP
     owner = _owner(ctx, f.text("owner"))
     deal = pages.deal_by_id(ctx, _id(call))
     deal_svc.update_deal(
-        ctx, deal, title=title, amount=amount, currency=currency, expected_close=close, owner=owner
+        ctx,
+        deal,
+        title=title,
+        amount=amount,
+        currency=currency,
+        expected_close=close,
+        owner=owner,
+        custom=custom,
     )
     return Answer(deal_json(ctx, deal))
 
@@ -717,6 +819,122 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
     return Answer(reminder_json(ctx, pages.reminder_by_id(ctx, reminder_id)))
 
 
+def _enum_param(call: Call, name: str, members: list[str], t: Translator) -> str | None:
+    value = _query_text(call, name)
+    if value is not None and value not in members:
+        raise ApiError("invalid", t("api.param_invalid", param=name, expected=", ".join(members)))
+    return value
+
+
+def list_tickets(ctx: Ctx, call: Call) -> Answer:
+    """GET /tickets."""
+    t = _t(ctx)
+    status = _enum_param(call, "status", [s.value for s in TicketStatus], t)
+    priority = _enum_param(call, "priority", [p.value for p in TicketPriority], t)
+    page = pages.tickets_page(
+        ctx,
+        after=_cursor(call, t),
+        limit=_limit(call, t),
+        status=TicketStatus(status) if status else None,
+        priority=TicketPriority(priority) if priority else None,
+        assignee_id=_id_of(_assignee(ctx, _query_text(call, "assignee"))),
+        customer_id=_query_int(call, "customer_id", t),
+    )
+    _prime(ctx, [k.created_by_id for k in page.items])
+    return Answer(_page_json(ctx, page, lambda k: ticket_json(ctx, k)))
+
+
+def get_ticket(ctx: Ctx, call: Call) -> Answer:
+    """GET /tickets/{id}: the ticket with its timeline."""
+    return Answer(ticket_json(ctx, pages.ticket_by_id(ctx, _id(call)), events=True))
+
+
+def _assignee(ctx: Ctx, handle: str | None) -> User | None:
+    if handle is not None and handle.strip().lower() == "me":
+        return ctx.actor
+    return _owner(ctx, handle)
+
+
+def _priority(value: str | None) -> TicketPriority | None:
+    return ticket_svc.check_priority(value) if value is not None else None
+
+
+def create_ticket(ctx: Ctx, call: Call) -> Answer:
+    """POST /tickets: open a ticket, as `ticket Acme: ...` does."""
+    f = Fields(
+        call.body, ("customer_id", "subject", "description", "priority", "assignee"), _t(ctx)
+    )
+    customer_id = f.ident("customer_id", required=True)
+    assert customer_id is not None
+    subject, description = f.required("subject"), f.text("description")
+    priority = _priority(f.text("priority")) or TicketPriority.normal
+    assignee = _assignee(ctx, f.text("assignee"))
+    customer = pages.writable_customer(ctx, customer_id)
+    ticket, _ = ticket_svc.open_ticket(
+        ctx,
+        customer,
+        subject,
+        description=description,
+        priority=priority,
+        assignee=assignee,
+        source="api",
+    )
+    ctx.session.flush()
+    return Answer(ticket_json(ctx, ticket, events=True), created=True)
+
+
+def update_ticket(ctx: Ctx, call: Call) -> Answer:
+    """PATCH /tickets/{id}: assign, change the priority, log a reply, move the status.
+
+    Each change goes through the service its chat verb uses (`assign`, `priority`, `reply`,
+    `wait`, `resolve`, `reopen`), in that order and in one transaction: the same checks, SLA
+    clocks, timeline events and audit entries.
+    """
+    t = _t(ctx)
+    f = Fields(call.body, ("status", "text", "assignee", "priority", "reply"), t)
+    status = f.text("status")
+    if status is not None and status not in [s.value for s in TicketStatus]:
+        raise ApiError(
+            "invalid",
+            t("api.field_type", field="status", expected=", ".join(s.value for s in TicketStatus)),
+        )
+    text, reply = f.text("text"), f.text("reply")
+    assignee = _assignee(ctx, f.text("assignee"))
+    priority = _priority(f.text("priority"))
+    if status is None and assignee is None and priority is None and reply is None:
+        raise ApiError("invalid", t("api.ticket_change"))
+    if text is not None and status is None:
+        raise ApiError("invalid", t("api.ticket_text_alone"))
+    if status == TicketStatus.new:
+        raise ApiError("invalid", t("api.ticket_not_new"))
+    ticket_id = _id(call)
+    ticket = pages.ticket_by_id(ctx, ticket_id)
+    if assignee is not None:
+        ticket_svc.assign_ticket(ctx, ticket_id, assignee)
+    if priority is not None:
+        ticket_svc.set_priority(ctx, ticket_id, priority)
+    if reply is not None:
+        ticket_svc.reply_ticket(ctx, ticket_id, reply)
+    if status == TicketStatus.waiting:
+        ticket_svc.wait_ticket(ctx, ticket_id, text)
+    elif status == TicketStatus.resolved:
+        ticket_svc.resolve_ticket(ctx, ticket_id, text or "")
+    elif status == TicketStatus.open:
+        ticket_svc.reopen_ticket(ctx, ticket_id, text)
+    elif status == TicketStatus.closed:
+        ticket_svc.close_ticket(ctx, ticket_id)
+    ctx.session.flush()
+    return Answer(ticket_json(ctx, ticket, events=True))
+
+
+def list_fields(ctx: Ctx, call: Call) -> Answer:
+    """GET /fields: the custom fields declared on customers, contacts and deals."""
+    t = _t(ctx)
+    record = _enum_param(call, "record", list(rules.CUSTOM_RECORDS), t)
+    found = [f for f in field_svc.all_fields(ctx) if record is None or f.record == record]
+    return Answer({"items": [field_json(f) for f in found], "next": None})
+
+
 @dataclass(frozen=True)
 class Operation:
     """One API operation: its function and whether it writes (read tokens may not)."""
@@ -747,6 +965,11 @@ OPERATIONS: dict[str, Operation] = {
     "getReminder": Operation(get_reminder, False),
     "createReminder": Operation(create_reminder, True),
     "updateReminder": Operation(update_reminder, True),
+    "listTickets": Operation(list_tickets, False),
+    "getTicket": Operation(get_ticket, False),
+    "createTicket": Operation(create_ticket, True),
+    "updateTicket": Operation(update_ticket, True),
+    "listFields": Operation(list_fields, False),
 }
 
 

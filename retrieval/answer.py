@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from crm_core.models import Interaction
+from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences, split_note
 from retrieval.tokens import normalize, tokens
 
@@ -28,7 +28,7 @@ def _clip(text: str) -> str:
 
 
 def best_sentences(
-    note: Interaction,
+    note: Cited,
     seq: int,
     topic: set[str],
     limit: int = 2,
@@ -72,7 +72,7 @@ def best_sentences(
     return [_clip(s) for s in (sentences(passage.text) or [passage.text])[:limit]]
 
 
-def coverage(note: Interaction, topic: set[str]) -> float:
+def coverage(note: Cited, topic: set[str]) -> float:
     """Share of the question's topic terms that the note contains."""
     if not topic:
         return 0.0

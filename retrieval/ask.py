@@ -13,9 +13,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
-from crm_core.models import Contact, Customer, Interaction
+from crm_core.models import Contact, Customer
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
+from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
 from retrieval.tokens import normalize, tokens
@@ -61,7 +62,7 @@ class Source:
     """A note behind an answer, numbered as the answer cites it."""
 
     number: int
-    note: Interaction
+    note: Cited
     score: float
     quotes: tuple[str, ...] = ()
 

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm_core.access import visible_customer_ids
-from crm_core.models import Interaction, Role, User
+from crm_core.models import Interaction, Role, Ticket, User
 from retrieval.embedders import Embedder
 from retrieval.fusion import RRF_K, rrf
 from retrieval.in_process import InProcessIndexes
 from retrieval.lexical import Filter
+from retrieval.notes import Cited, cited_tickets
 from retrieval.question import QuestionShape
 from retrieval.store import DenseHit, DenseIndex
 from retrieval.tokens import has_cjk
@@ -49,7 +50,7 @@ class SearchResult:
     dense_used: bool
     dense_best: float | None = None
     dense_median: float | None = None
-    notes: dict[int, Interaction] = field(default_factory=dict)
+    notes: dict[int, Cited] = field(default_factory=dict)
     # What the answer gate reads again: the question's vector and the filter searched under.
     vector: np.ndarray | None = None
     filter: Filter | None = None
@@ -260,21 +261,35 @@ def _live_visible(
     if not ids:
         return {}
     q = select(Interaction.id, Interaction.customer_id, func.substr(Interaction.text, 1, 300))
-    q = q.where(Interaction.id.in_(ids), Interaction.deleted_at.is_(None))
-    return {
+    q = q.where(Interaction.id.in_([i for i in ids if i > 0]), Interaction.deleted_at.is_(None))
+    out = {
         iid: opening
         for iid, customer, opening in session.execute(q)
         if customers is None or customer in customers
     }
+    # Tickets (negative keys) are visible as their customer is, like the notes.
+    tickets = [-i for i in ids if i < 0]
+    if tickets:
+        tq = select(Ticket.id, Ticket.customer_id, Ticket.subject).where(Ticket.id.in_(tickets))
+        out.update(
+            {
+                -tid: subject[:300]
+                for tid, customer, subject in session.execute(tq)
+                if customers is None or customer in customers
+            }
+        )
+    return out
 
 
-def _load_notes(session: Session, ids: list[int]) -> dict[int, Interaction]:
-    """The notes an answer shows, with the customer and author each source line names."""
+def _load_notes(session: Session, ids: list[int]) -> dict[int, Cited]:
+    """The notes (and tickets) an answer shows, with the customer and author each names."""
     if not ids:
         return {}
     q = (
         select(Interaction)
-        .where(Interaction.id.in_(ids), Interaction.deleted_at.is_(None))
+        .where(Interaction.id.in_([i for i in ids if i > 0]), Interaction.deleted_at.is_(None))
         .options(selectinload(Interaction.customer), selectinload(Interaction.author))
     )
-    return {n.id: n for n in session.scalars(q)}
+    out: dict[int, Cited] = {n.id: n for n in session.scalars(q)}
+    out.update(cited_tickets(session, ids))
+    return out

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from crm_core.models import Interaction
+from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
 from retrieval.tokens import has_cjk, normalize, tokens
 
@@ -62,7 +62,7 @@ def script(text: str) -> str:
     return "zh" if sum(1 for ch in letters if has_cjk(ch)) * 3 >= len(letters) else "en"
 
 
-def note_sentences(note: Interaction) -> list[str]:
+def note_sentences(note: Cited) -> list[str]:
     """A note's sentences as answers quote them."""
     text = indexed_text(note.text)
     return sentences(text) or [text]
@@ -107,7 +107,7 @@ def wanted(question: str) -> re.Pattern[str] | None:
 
 def read_together(
     question: str,
-    notes: list[Interaction],
+    notes: list[Cited],
     topic: set[str],
     *,
     passages: int,

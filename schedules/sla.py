@@ -33,7 +33,8 @@ from crm_core.models import (
     User,
     utcnow,
 )
-from crm_core.services.tickets import alert_moments, calendar_for
+from crm_core.services.tickets import alert_moments, calendar_for, policies_for
+from crm_core.sla import Policy
 from schedules.sendlog import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
@@ -131,13 +132,15 @@ class SlaSweep:
                 select(Ticket).where(Ticket.id.in_(ticket_ids)).options(selectinload(Ticket.events))
             ).all()
             calendars: dict[int | None, BusinessCalendar] = {}
+            policies: dict[int | None, dict[str, Policy]] = {}
             triage: dict[int | None, str | None] = {}
             for ticket in tickets:
                 if ticket.team_id not in calendars:
                     calendars[ticket.team_id] = calendar_for(s, ticket.team_id)
+                    policies[ticket.team_id] = policies_for(s, ticket.team_id)
                     row = s.get(ServiceCalendar, ticket.team_id) if ticket.team_id else None
                     triage[ticket.team_id] = row.triage_target if row else None
-                moments = alert_moments(calendars[ticket.team_id], ticket)
+                moments = alert_moments(calendars[ticket.team_id], ticket, policies[ticket.team_id])
                 owed = list(
                     dict.fromkeys(
                         Owed(ticket.id, kind, target)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -212,3 +214,37 @@ def crm_app(testbot: TestBot, engine: Engine, tmp_path: Path) -> App:
         dispatcher,
         dispatcher.notes,  # type: ignore[arg-type]
     )
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver whose answer the test sets: "ok", "fail" (HTTP 500) or "hang"."""
+
+    url: str
+    mode: str = "ok"
+    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """An HTTP server on 127.0.0.1 recording every post."""
+    state = Receiver("")
+
+    async def hook(request: web.Request) -> web.Response:
+        state.got.append((dict(request.headers), await request.read()))
+        if state.mode == "fail":
+            return web.Response(status=500, text="boom")
+        if state.mode == "hang":
+            await asyncio.sleep(3)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    state.url = f"http://127.0.0.1:{port}/hook"
+    yield state
+    await runner.cleanup()

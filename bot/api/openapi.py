@@ -22,6 +22,8 @@ class Route:
     params: tuple[str, ...] = ()
     body: str | None = None
     list_of: bool = False
+    # The schema of a single-record answer when it differs from the list items' (a timeline).
+    answer: str | None = None
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
@@ -33,6 +35,27 @@ _TIME = {"type": "string", "format": "date-time"}
 _DAY = {"type": "string", "format": "date"}
 _KINDS = ["call", "meeting", "visit", "email", "chat", "note"]
 _STATUSES = ["pending", "sent", "done", "cancelled", "failed"]
+_TICKET_STATUSES = ["new", "open", "waiting", "resolved", "closed"]
+_PRIORITIES = ["urgent", "high", "normal", "low"]
+_RECORDS = ["customer", "contact", "deal"]
+_EVENTS = [
+    "created", "assigned", "reply", "wait", "resume", "resolve", "reopen", "close", "priority",
+]  # fmt: skip
+# Stored forms: text, number, date and choice as strings, yes/no as a boolean.
+_CUSTOM = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "boolean"]},
+    "description": "custom field values by field name (see GET /fields)",
+}
+_CUSTOM_CHANGE = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    "description": (
+        "custom field values to set by field name, checked as chat's edit checks them "
+        '(a number such as 1200 or "1,200", a date such as 2027-01-15, one of a choice '
+        "field's choices, true/false); null clears one; fields not named keep their values"
+    ),
+}
 
 
 def _record(props: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +78,7 @@ RECORDS: dict[str, dict[str, Any]] = {
             "tags": {"type": "array", "items": {"type": "string"}},
             "archived": {"type": "boolean"},
             "merged_into": _nullable("integer", description="the customer it was merged into"),
+            "custom": _CUSTOM,
             "created_at": _nullable("string", format="date-time"),
             "updated_at": _nullable("string", format="date-time"),
         }
@@ -68,6 +92,7 @@ RECORDS: dict[str, dict[str, Any]] = {
             "email": _nullable("string"),
             "phone": _nullable("string"),
             "birthday": _nullable("string", description="YYYY-MM-DD, or --MM-DD without a year"),
+            "custom": _CUSTOM,
             "created_at": _nullable("string", format="date-time"),
         }
     ),
@@ -83,6 +108,7 @@ RECORDS: dict[str, dict[str, Any]] = {
             "expected_close": _nullable("string", format="date"),
             "closed_at": _nullable("string", format="date-time"),
             "lost_reason": _nullable("string"),
+            "custom": _CUSTOM,
             "created_at": _nullable("string", format="date-time"),
             "updated_at": _nullable("string", format="date-time"),
         }
@@ -115,6 +141,47 @@ RECORDS: dict[str, dict[str, Any]] = {
         }
     ),
 }
+_TICKET = {
+    "id": _ID,
+    "customer_id": _ID,
+    "subject": {"type": "string"},
+    "description": _nullable("string"),
+    "priority": {"type": "string", "enum": _PRIORITIES},
+    "status": {"type": "string", "enum": _TICKET_STATUSES},
+    "assignee": _nullable("string", description="the assignee's handle"),
+    "team": _nullable("string", description="the team whose calendar counts the SLA"),
+    "created_by": _nullable("string"),
+    "source": {"type": "string"},
+    "created_at": _nullable("string", format="date-time"),
+    "updated_at": _nullable("string", format="date-time"),
+    "first_response_at": _nullable("string", format="date-time"),
+    "resolved_at": _nullable("string", format="date-time"),
+    "closed_at": _nullable("string", format="date-time"),
+    "response_due_at": _nullable("string", format="date-time", description="while it runs"),
+    "resolution_due_at": _nullable("string", format="date-time", description="while it runs"),
+}
+RECORDS["Ticket"] = _record(_TICKET)
+RECORDS["TicketEvent"] = _record(
+    {
+        "kind": {"type": "string", "enum": _EVENTS},
+        "at": _nullable("string", format="date-time"),
+        "actor": _nullable("string"),
+        "status": {"type": "string", "enum": _TICKET_STATUSES},
+        "value": _nullable("string", description="a new priority or assignee"),
+        "text": _nullable("string"),
+    }
+)
+RECORDS["TicketWithEvents"] = _record(
+    {**_TICKET, "events": {"type": "array", "items": {"$ref": "#/components/schemas/TicketEvent"}}}
+)
+RECORDS["Field"] = _record(
+    {
+        "record": {"type": "string", "enum": _RECORDS},
+        "name": {"type": "string"},
+        "kind": {"type": "string", "enum": ["text", "number", "date", "choice", "yesno"]},
+        "choices": {"type": "array", "items": {"type": "string"}},
+    }
+)
 
 ERROR = {
     "type": "object",
@@ -178,6 +245,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "industry": _OPT,
             "city": _OPT,
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}},
+            "custom": _CUSTOM_CHANGE,
         }
     ),
     "NewContact": _body(
@@ -198,6 +266,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "email": _nullable("string"),
             "phone": _nullable("string", maxLength=64),
             "birthday": _nullable("string"),
+            "custom": _CUSTOM_CHANGE,
         }
     ),
     "NewDeal": _body(
@@ -219,6 +288,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "currency": _nullable("string", maxLength=3),
             "expected_close": _nullable("string", format="date", description="null clears it"),
             "owner": _nullable("string"),
+            "custom": _CUSTOM_CHANGE,
         }
     ),
     "StageMove": _body(
@@ -253,6 +323,35 @@ BODIES: dict[str, dict[str, Any]] = {
         },
         ("text", "due_at"),
     ),
+    "NewTicket": _body(
+        {
+            "customer_id": _ID,
+            "subject": _TEXT,
+            "description": _nullable("string", maxLength=2_000),
+            "priority": _nullable("string", enum=[*_PRIORITIES, None]),
+            "assignee": _nullable(
+                "string", description="a handle, or me; a teammate (an admin: anyone)"
+            ),
+        },
+        ("customer_id", "subject"),
+    ),
+    "TicketChange": _body(
+        {
+            "assignee": _nullable("string", description="hand it over: a handle, or me"),
+            "priority": _nullable("string", enum=[*_PRIORITIES, None]),
+            "reply": _nullable(
+                "string", maxLength=2_000, description="log what you answered the customer"
+            ),
+            "status": _nullable(
+                "string",
+                enum=[*_TICKET_STATUSES[1:], None],
+                description="open (reopen or resume), waiting, resolved (with text), closed",
+            ),
+            "text": _nullable(
+                "string", maxLength=2_000, description="with status: what fixed it, or why"
+            ),
+        }
+    ),
     "ReminderChange": _body(
         {
             "status": {"type": "string", "enum": ["done", "cancelled"]},
@@ -274,6 +373,10 @@ PARAMS: dict[str, dict[str, Any]] = {
     "open": {"type": "boolean"},
     "kind": {"type": "string", "enum": _KINDS},
     "status": {"type": "string", "enum": _STATUSES},
+    "status:ticket": {"type": "string", "enum": _TICKET_STATUSES},
+    "priority": {"type": "string", "enum": _PRIORITIES},
+    "assignee": {"type": "string", "description": "the assignee's handle, or me"},
+    "record": {"type": "string", "enum": _RECORDS},
 }
 
 _PAGE = ("limit", "cursor")
@@ -312,6 +415,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/reminders/{id}", "getReminder", "Read a reminder", "Reminder"),
     Route("PATCH", "/reminders/{id}", "updateReminder", "Complete, cancel or snooze a reminder",
           "Reminder", body="ReminderChange"),
+    Route("GET", "/tickets", "listTickets", "List tickets", "Ticket",
+          (*_PAGE, "status:ticket", "priority", "assignee", "customer_id"), list_of=True),
+    Route("POST", "/tickets", "createTicket", "Open a ticket", "Ticket", body="NewTicket",
+          answer="TicketWithEvents"),
+    Route("GET", "/tickets/{id}", "getTicket", "Read a ticket with its timeline", "Ticket",
+          answer="TicketWithEvents"),
+    Route("PATCH", "/tickets/{id}", "updateTicket",
+          "Assign, reprioritise, reply to or move a ticket", "Ticket", body="TicketChange",
+          answer="TicketWithEvents"),
+    Route("GET", "/fields", "listFields", "List the declared custom fields", "Field",
+          ("record",), list_of=True),
 )  # fmt: skip
 
 _ERRORS = {
@@ -343,7 +457,7 @@ def _operation(route: Route) -> dict[str, Any]:
             "additionalProperties": False,
         }
     else:
-        ok = _ref(route.resource)
+        ok = _ref(route.answer or route.resource)
     status = "201" if route.method == "POST" and route.operation != "moveDeal" else "200"
     responses: dict[str, Any] = {status: {"description": "OK", "content": _json(ok)}}
     if route.operation == "createInteraction":
@@ -360,7 +474,10 @@ def _operation(route: Route) -> dict[str, Any]:
     params: list[dict[str, Any]] = []
     if "{id}" in route.path:
         params.append({"name": "id", "in": "path", "required": True, "schema": _ID})
-    params += [{"name": p, "in": "query", "schema": PARAMS[p]} for p in route.params]
+    # "status:ticket": the query parameter `status` with the ticket statuses' schema.
+    params += [
+        {"name": p.partition(":")[0], "in": "query", "schema": PARAMS[p]} for p in route.params
+    ]
     if params:
         op["parameters"] = params
     if route.body:

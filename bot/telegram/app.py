@@ -33,7 +33,13 @@ from handlers.registry import Registry, Verb
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Reactions arrive only where the bot is an admin (customer groups: see README).
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MESSAGE_REACTION,
+]
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
 
@@ -85,22 +91,37 @@ class TelegramBot:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Connect, publish the command menu, then poll or register the webhook."""
+    async def start(self, *, poll: bool = True) -> None:
+        """Connect, publish the command menu, then poll or register the webhook.
+
+        With `poll=False` a polling bot starts without taking updates: in a fleet one worker
+        polls (`start_polling`, when it wins the lock) and every worker sends and handles.
+        """
         await self.application.initialize()
         await self.publish_commands()
         if self.webhook_url:
             await self.bot.set_webhook(
                 self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
             )
-        else:
-            updater = self.application.updater
-            assert updater is not None
+        elif poll:
+            await self.start_polling()
+        await self.application.start()
+        log.info("telegram bot @%s started (%s)", self.bot.username, self.mode)
+
+    async def start_polling(self) -> None:
+        """Take updates by long polling (one process of all may: Telegram refuses a second)."""
+        updater = self.application.updater
+        assert updater is not None
+        if not updater.running:
             await updater.start_polling(
                 timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES, poll_interval=0
             )
-        await self.application.start()
-        log.info("telegram bot @%s started (%s)", self.bot.username, self.mode)
+
+    async def stop_polling(self) -> None:
+        """Stop taking updates; the updates already taken are still handled."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
 
     @property
     def mode(self) -> str:

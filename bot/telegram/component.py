@@ -5,13 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.bootstrap import App
-from bot.runtime import Runtime
+from bot.runtime import Component, Runtime
 from bot.telegram.app import TelegramBot
 from bot.telegram.core import PLATFORM
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.transport import make_bot
 
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+# The lock whose holder polls Telegram for updates.
+POLLING_LOCK = "telegram-polling"
 
 
 def configured(app: App) -> bool:
@@ -46,12 +48,21 @@ class TelegramComponent:
         if url:
             runtime.web.router.add_post(webhook_path(url), self.bot.webhook)
 
+        # Long polling runs in one worker of a fleet (a lock in the database); webhooks in all.
+        self.poller: Component | None = None
+        if not url and runtime.elect is not None:
+            self.poller = runtime.elect(POLLING_LOCK, self.bot.start_polling, self.bot.stop_polling)
+
     async def start(self) -> None:
-        """Connect and start taking updates."""
-        await self.bot.start()
+        """Connect and start taking updates (polling: once this worker holds the lock)."""
+        await self.bot.start(poll=self.poller is None)
+        if self.poller is not None:
+            await self.poller.start()
 
     async def stop(self) -> None:
         """Stop taking updates and close connections."""
+        if self.poller is not None:
+            await self.poller.stop()
         await self.bot.stop()
 
 

@@ -22,8 +22,15 @@ from crm_core.business_calendar import BusinessCalendar
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Feedback, Ticket
-from crm_core.services.tickets import DONE, calendar_for, history, nps_score, policy
-from crm_core.sla import clock
+from crm_core.services.tickets import (
+    DONE,
+    calendar_for,
+    history,
+    nps_score,
+    policies_for,
+    policy,
+)
+from crm_core.sla import Policy, clock
 
 DIMS = ("assignee", "team", "priority")
 
@@ -122,13 +129,15 @@ def ticket_report(ctx: Ctx, *, dim: str | None, period: Period) -> TicketReport:
         )
     )
     calendars: dict[int | None, BusinessCalendar] = {}
+    policies: dict[int | None, dict[str, Policy]] = {}
     groups: dict[str | None, _Acc] = defaultdict(_Acc)
     total = _Acc()
     for ticket in ctx.session.scalars(stmt):
         if ticket.team_id not in calendars:
             calendars[ticket.team_id] = calendar_for(ctx.session, ticket.team_id)
+            policies[ticket.team_id] = policies_for(ctx.session, ticket.team_id)
         cal = calendars[ticket.team_id]
-        targets = policy(ticket.priority)
+        targets = policy(ticket.priority, policies[ticket.team_id])
         steps = history(ticket)
         accs = (total, groups[_group_of(ticket, dim)]) if dim else (total,)
         was_opened = _inside(ticket.created_at, start, end)

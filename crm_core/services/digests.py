@@ -31,9 +31,13 @@ from crm_core.models import (
     StageChange,
     Ticket,
     TicketStatus,
+    TierChange,
     User,
 )
-from crm_core.services.tickets import alert_moments, calendar_for
+from crm_core.services import care, tiers
+from crm_core.services.care import Coming
+from crm_core.services.tickets import alert_moments, calendar_for, policies_for
+from crm_core.sla import Policy
 
 DEFAULT_STALLED_DAYS = 14
 # A customer is going quiet when the silence is both twice their usual gap and a week longer.
@@ -126,6 +130,9 @@ class Digest:
     birthdays: list[Birthday] = field(default_factory=list)
     tickets: list[TicketDue] = field(default_factory=list)
     low_scores: list[LowScore] = field(default_factory=list)
+    # Tier changes of the person's customers since yesterday began, and care dates coming.
+    tier_changes: list[tuple[TierChange, Customer]] = field(default_factory=list)
+    care: list[Coming] = field(default_factory=list)
     is_manager: bool = False
     # The moment it was built: ticket badges count from it.
     now: datetime | None = None
@@ -146,6 +153,8 @@ class Digest:
             or self.birthdays
             or self.tickets
             or self.low_scores
+            or self.tier_changes
+            or self.care
         )
 
 
@@ -199,6 +208,8 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     digest.birthdays = _birthdays(ctx, today)
     digest.tickets = _tickets_due(ctx, now)
     digest.low_scores = _low_scores(ctx, now)
+    digest.tier_changes = tiers.changes_since(ctx, y_start)
+    digest.care = care.coming(ctx, today, LIST_LIMIT)
 
     kinds = s.execute(
         select(Interaction.kind, func.count())
@@ -279,11 +290,13 @@ def _tickets_due(ctx: Ctx, now: datetime) -> list[TicketDue]:
         .options(selectinload(Ticket.events), joinedload(Ticket.customer))
     ).all()
     calendars: dict[int | None, BusinessCalendar] = {}
+    policies: dict[int | None, dict[str, Policy]] = {}
     out: list[TicketDue] = []
     for ticket in tickets:
         if ticket.team_id not in calendars:
             calendars[ticket.team_id] = calendar_for(s, ticket.team_id)
-        moments = alert_moments(calendars[ticket.team_id], ticket)
+            policies[ticket.team_id] = policies_for(s, ticket.team_id)
+        moments = alert_moments(calendars[ticket.team_id], ticket, policies[ticket.team_id])
         # The first-response target comes first; one line per ticket, its most pressing.
         for which in ("response", "resolution"):
             breach, warn = moments.get(f"{which}_breach"), moments.get(f"{which}_warn")

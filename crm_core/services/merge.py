@@ -12,7 +12,17 @@ from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, Role, User
+from crm_core.models import (
+    Contact,
+    Customer,
+    Deal,
+    Feedback,
+    Interaction,
+    Reminder,
+    Role,
+    Ticket,
+    User,
+)
 
 # What moves from the merged customer to the one kept, by the name the preview gives it.
 MOVED: dict[str, Any] = {
@@ -20,7 +30,12 @@ MOVED: dict[str, Any] = {
     "deals": Deal,
     "notes": Interaction,
     "reminders": Reminder,
+    # The service side of the same customer: its tickets and satisfaction scores.
+    "tickets": Ticket,
+    "feedback": Feedback,
 }
+# Shown in the preview only when the duplicate has some: most customers have none.
+SHOWN_WHEN_ANY = frozenset({"tickets", "feedback"})
 # Fields the survivor keeps, unless empty: then the merged customer's value fills them.
 FIELDS = ("industry", "city")
 
@@ -76,9 +91,9 @@ def plan_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
         where = [model.customer_id == loser.id]
         if model is Interaction:
             where.append(Interaction.deleted_at.is_(None))
-        moves[label] = int(
-            ctx.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-        )
+        count = int(ctx.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+        if count or label not in SHOWN_WHEN_ANY:
+            moves[label] = count
     plan = MergePlan(loser, survivor, moves)
     if loser.name != survivor.name:
         plan.conflicts.append(Conflict("name", survivor.name, loser.name))
@@ -119,7 +134,8 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     moved_ids: dict[str, list[int]] = {}
     for label, model in MOVED.items():
         ids = list(s.scalars(select(model.id).where(model.customer_id == loser.id)))
-        moved_ids[label] = ids
+        if ids or label not in SHOWN_WHEN_ANY:
+            moved_ids[label] = ids
         if ids:
             s.execute(
                 update(model)
@@ -129,6 +145,8 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
             )
     # The index files each note under its customer: owe it every moved note, as undo/edit do.
     note_outbox.enqueue(s, moved_ids["notes"], now=ctx.now())
+    # Tickets are indexed under their customer too.
+    note_outbox.enqueue_tickets(s, moved_ids.get("tickets", []), now=ctx.now())
     # Earlier merges into the loser now point at the survivor: a tombstone is one hop away.
     earlier = list(s.scalars(select(Customer.id).where(Customer.merged_into == loser.id)))
     if earlier:

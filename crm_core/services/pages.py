@@ -9,12 +9,23 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from crm_core.access import book_filter, customer_filter, on_visible_customer
+from crm_core.access import book_filter, customer_filter, on_visible_customer, ticket_filter
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound
-from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Reminder
+from crm_core.models import (
+    Contact,
+    Customer,
+    Deal,
+    Interaction,
+    InteractionKind,
+    Reminder,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
 from crm_core.resolve import contains
 from crm_core.services.reminders import get_reminder, manageable
+from crm_core.services.tickets import get_ticket
 from crm_core.text import fold, name_key
 
 T = TypeVar("T")
@@ -113,6 +124,11 @@ def interaction_by_id(ctx: Ctx, interaction_id: int) -> Interaction:
 def reminder_by_id(ctx: Ctx, reminder_id: int) -> Reminder:
     """A reminder the actor owns, created or manages (the rule `reminders` follows)."""
     return get_reminder(ctx, reminder_id)
+
+
+def ticket_by_id(ctx: Ctx, ticket_id: int) -> Ticket:
+    """A ticket the actor may see (their book's, assigned to them, a manager's team's)."""
+    return get_ticket(ctx, ticket_id)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -236,3 +252,27 @@ def reminders_page(
     if customer_id is not None:
         stmt = stmt.where(Reminder.customer_id == customer_id)
     return _page(ctx, stmt, Reminder.id, after, limit)
+
+
+def tickets_page(
+    ctx: Ctx,
+    *,
+    after: int | None = None,
+    limit: int = 50,
+    status: TicketStatus | None = None,
+    priority: TicketPriority | None = None,
+    assignee_id: int | None = None,
+    customer_id: int | None = None,
+) -> Page[Ticket]:
+    """Tickets the actor may see (as `tickets` and `ticket #N` decide), by status, priority,
+    assignee or customer."""
+    stmt = select(Ticket).where(ticket_filter(ctx.actor))
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if priority is not None:
+        stmt = stmt.where(Ticket.priority == priority)
+    if assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == assignee_id)
+    if customer_id is not None:
+        stmt = stmt.where(Ticket.customer_id == customer_id)
+    return _page(ctx, stmt, Ticket.id, after, limit)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from crm_core import audit, rules
+from crm_core import audit, note_outbox, rules
 from crm_core.access import ensure_customer_access, ticket_branches, ticket_filter
 from crm_core.business_calendar import BusinessCalendar, country_known
 from crm_core.context import Ctx
@@ -21,6 +22,7 @@ from crm_core.models import (
     Feedback,
     Role,
     ServiceCalendar,
+    SlaPolicy,
     Team,
     Ticket,
     TicketEvent,
@@ -28,7 +30,17 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
-from crm_core.sla import DEFAULT_POLICIES, WARN_AT, Clock, Policy, clock, due, running_spans
+from crm_core.services import csat
+from crm_core.sla import (
+    DEFAULT_POLICIES,
+    PRIORITIES,
+    WARN_AT,
+    Clock,
+    Policy,
+    clock,
+    due,
+    running_spans,
+)
 
 MAX_SUBJECT = 300
 MAX_TEXT = rules.MAX_NOTE
@@ -80,9 +92,25 @@ def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     )
 
 
-def policy(priority: TicketPriority | str) -> Policy:
-    """The SLA targets of a priority."""
-    return DEFAULT_POLICIES[str(priority)]
+def policies_for(session: Session, team_id: int | None) -> dict[str, Policy]:
+    """The SLA targets of each priority for a team: an admin's policies over the defaults."""
+    out = dict(DEFAULT_POLICIES)
+    if team_id is None:
+        return out
+    for row in session.scalars(select(SlaPolicy).where(SlaPolicy.team_id == team_id)):
+        if row.priority in out:
+            out[row.priority] = Policy(
+                timedelta(minutes=row.first_response_minutes),
+                timedelta(minutes=row.resolution_minutes),
+            )
+    return out
+
+
+def policy(
+    priority: TicketPriority | str, policies: Mapping[str, Policy] = DEFAULT_POLICIES
+) -> Policy:
+    """The SLA targets of a priority (the defaults, or a team's `policies_for`)."""
+    return policies[str(priority)]
 
 
 def history(ticket: Ticket) -> list[tuple[datetime, str]]:
@@ -102,7 +130,7 @@ def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     """The first-response and resolution clocks of a ticket at `now`."""
     cal = calendar_for(session, ticket.team_id)
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies_for(session, ticket.team_id))
     # A resolved or closed ticket's clock stops at its resolution (a reopen clears that).
     done_at = ticket.resolved_at if ticket.status in DONE else None
     return Clocks(
@@ -111,10 +139,12 @@ def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     )
 
 
-def alert_moments(cal: BusinessCalendar, ticket: Ticket) -> dict[str, datetime]:
+def alert_moments(
+    cal: BusinessCalendar, ticket: Ticket, policies: Mapping[str, Policy] = DEFAULT_POLICIES
+) -> dict[str, datetime]:
     """When each SLA alert of a ticket falls due: warnings at 75 %, breaches, unassigned."""
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies)
     out: dict[str, datetime] = {}
     if ticket.status not in (TicketStatus.new, TicketStatus.open):
         return out
@@ -140,8 +170,9 @@ def refresh_sla(session: Session, ticket: Ticket) -> None:
     # Events were added beside the relationship: read them back in time order.
     session.expire(ticket, ["events"])
     cal = calendar_for(session, ticket.team_id)
+    policies = policies_for(session, ticket.team_id)
     steps = history(ticket)
-    targets = policy(ticket.priority)
+    targets = policy(ticket.priority, policies)
     ticket.response_due_at = (
         None
         if ticket.first_response_at
@@ -153,7 +184,7 @@ def refresh_sla(session: Session, ticket: Ticket) -> None:
         ticket.queue_at = min(dues) if dues else WAITING_QUEUE
     else:
         ticket.queue_at = WAITING_QUEUE if ticket.status == TicketStatus.waiting else None
-    moments = alert_moments(cal, ticket)
+    moments = alert_moments(cal, ticket, policies)
     # The sweep looks at the earliest; alerts already sent are skipped by their log rows.
     ticket.next_alert_at = min(moments.values()) if moments else None
 
@@ -195,6 +226,13 @@ def _scope_conditions(ctx: Ctx, scope: str, customer: Customer | None) -> list[C
     return where
 
 
+def _scope_is_visible(actor: User, scope: str) -> bool:
+    """Whether every ticket in the scope is one `actor` may see (ticket_branches' ways)."""
+    if scope == "mine":
+        return True  # assigned to them
+    return scope == "team" and actor.role == Role.manager and actor.team_id is not None
+
+
 def list_query(ctx: Ctx, scope: str, customer: Customer | None = None) -> Select[Ticket]:
     """Queued tickets in a scope (mine, team, a customer's, breaching, all) the actor may see."""
     return select(Ticket).where(ticket_filter(ctx.actor), *_scope_conditions(ctx, scope, customer))
@@ -210,8 +248,13 @@ def list_tickets(
     match of one OR.
     """
     where = _scope_conditions(ctx, scope, customer)
+    ways = ticket_branches(ctx.actor)
+    if ways and _scope_is_visible(ctx.actor, scope):
+        # The scope is itself one of the ways to see a ticket: the others add nothing to it,
+        # and each costs a query (a manager's `tickets team` read three where one does).
+        ways = [true()]
     found: set[tuple[datetime, int]] = set()
-    for way in ticket_branches(ctx.actor):
+    for way in ways:
         stmt = (
             select(Ticket.queue_at, Ticket.id)
             .where(way, *where)
@@ -278,17 +321,39 @@ def can_assign(actor: User, assignee: User) -> bool:
 def _event(
     ctx: Ctx, ticket: Ticket, kind: str, *, value: str | None = None, text: str | None = None
 ) -> TicketEvent:
+    return _add_event(ctx.session, ticket, kind, ctx.now(), ctx.actor, value=value, text=text)
+
+
+def _add_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    at: datetime,
+    actor: User | None,
+    *,
+    value: str | None = None,
+    text: str | None = None,
+) -> TicketEvent:
     event = TicketEvent(
         ticket_id=ticket.id,
         kind=kind,
-        at=ctx.now(),
-        actor_id=ctx.actor.id,
+        at=at,
+        actor_id=actor.id if actor else None,
         status=ticket.status,
         value=value,
         text=text,
     )
-    ctx.session.add(event)
+    session.add(event)
     return event
+
+
+def _check_source(source_link: str | None, source_text: str | None) -> None:
+    if source_link is not None:
+        rules.readable("link", source_link)
+        if len(source_link) > 500:
+            raise Invalid("error.too_long", field="link", limit=500)
+    if source_text is not None:
+        rules.readable("text", source_text)
 
 
 def open_ticket(
@@ -309,19 +374,80 @@ def open_ticket(
     subject = check_subject(subject)
     if description is not None:
         description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
-    if source_link is not None:
-        rules.readable("link", source_link)
-        if len(source_link) > 500:
-            raise Invalid("error.too_long", field="link", limit=500)
-    if source_text is not None:
-        rules.readable("text", source_text)
+    _check_source(source_link, source_text)
     if assignee is not None and not can_assign(ctx.actor, assignee):
         raise PermissionDenied("error.ticket_assign_denied", user=assignee.name)
+    return _create(
+        ctx.session,
+        ctx.now(),
+        ctx.actor,
+        customer,
+        subject,
+        description=description,
+        priority=priority,
+        assignee=assignee,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+    )
+
+
+def open_unattended(
+    session: Session,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    source: str,
+    source_key: str,
+    source_link: str | None,
+    source_text: str | None,
+    now: datetime,
+    actor_label: str,
+) -> tuple[Ticket, bool]:
+    """Open a ticket nobody on the staff asked for (a customer's message in an auto channel)."""
+    subject = check_subject(subject)
+    if description is not None:
+        description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
+    _check_source(source_link, source_text)
+    return _create(
+        session,
+        now,
+        None,
+        customer,
+        subject,
+        description=description,
+        priority=TicketPriority.normal,
+        assignee=None,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+        actor_label=actor_label,
+    )
+
+
+def _create(
+    session: Session,
+    now: datetime,
+    actor: User | None,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    priority: TicketPriority,
+    assignee: User | None,
+    source: str,
+    source_key: str | None,
+    source_link: str | None,
+    source_text: str | None,
+    actor_label: str | None = None,
+) -> tuple[Ticket, bool]:
     if source_key:
-        seen = ctx.session.scalar(select(Ticket).where(Ticket.source_key == source_key))
+        seen = session.scalar(select(Ticket).where(Ticket.source_key == source_key))
         if seen is not None:
             return seen, False
-    now = ctx.now()
     # The SLA runs on the team that will work it: the assignee's, else the account owner's.
     team_id = assignee.team_id if assignee is not None else customer.owner.team_id
     ticket = Ticket(
@@ -332,7 +458,7 @@ def open_ticket(
         status=TicketStatus.open if assignee else TicketStatus.new,
         assignee_id=assignee.id if assignee else None,
         team_id=team_id,
-        created_by_id=ctx.actor.id,
+        created_by_id=actor.id if actor else None,
         source=source,
         source_key=source_key or None,
         source_link=source_link,
@@ -340,13 +466,15 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
-    ctx.session.add(ticket)
-    ctx.session.flush()
-    _event(ctx, ticket, "created", value=priority.value)
+    session.add(ticket)
+    session.flush()
+    _add_event(session, ticket, "created", now, actor, value=priority.value)
     if assignee is not None:
-        _event(ctx, ticket, "assigned", value=assignee.external_id)
-    refresh_sla(ctx.session, ticket)
-    audit.record(ctx.session, ctx.actor, "ticket.create", ticket, None)
+        _add_event(session, ticket, "assigned", now, actor, value=assignee.external_id)
+    refresh_sla(session, ticket)
+    audit.record(session, actor, "ticket.create", ticket, None, actor_label=actor_label)
+    # Its subject and description are owed to the index `ask` reads.
+    note_outbox.enqueue_tickets(session, [ticket.id], now=now)
     return ticket, True
 
 
@@ -359,9 +487,19 @@ def _for_change(ctx: Ctx, ticket_id: int) -> tuple[Ticket, dict[str, object]]:
 
 def _done(ctx: Ctx, ticket: Ticket, action: str, before: dict[str, object]) -> Ticket:
     ticket.updated_at = ctx.now()
+    mirror_later(ticket, before, ctx.now())
     refresh_sla(ctx.session, ticket)
     audit.record(ctx.session, ctx.actor, action, ticket, before)
+    # A reply or a resolution adds text `ask` can find.
+    note_outbox.enqueue_tickets(ctx.session, [ticket.id], now=ctx.now())
     return ticket
+
+
+def mirror_later(ticket: Ticket, before: dict[str, object], now: datetime) -> None:
+    """A changed status of a ticket opened from a chat message shows there (schedules/mirror)."""
+    chat = ticket.source_key and ticket.source in ("slack", "telegram")
+    if chat and str(before.get("status")) != ticket.status.value:
+        ticket.mirror_due_at = now
 
 
 def assign_ticket(ctx: Ctx, ticket_id: int, assignee: User) -> tuple[Ticket, bool]:
@@ -406,9 +544,13 @@ def wait_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> Ticket:
     return _done(ctx, ticket, "ticket.wait", before)
 
 
-def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
-    """Resolve a ticket with what fixed it; the resolution clock stops."""
-    text = _check_text(text, "error.ticket_resolution_missing")
+def resolve_ticket(ctx: Ctx, ticket_id: int, text: str | None) -> Ticket:
+    """Resolve a ticket with what fixed it (None: by a reaction); the resolution clock stops.
+
+    A ticket from a customer channel owes its requester a CSAT question (crm_core.csat).
+    """
+    if text is not None:
+        text = _check_text(text, "error.ticket_resolution_missing")
     ticket, before = _for_change(ctx, ticket_id)
     if ticket.status in DONE:
         raise Invalid("error.ticket_is_done", id=ticket.id, status=ticket.status.value)
@@ -419,6 +561,7 @@ def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
         # Resolving answers the customer too.
         ticket.first_response_at = now
     _event(ctx, ticket, "resolve", text=text)
+    csat.on_resolve(ctx.session, ticket, ctx.now(), ctx.config)
     return _done(ctx, ticket, "ticket.resolve", before)
 
 
@@ -437,6 +580,8 @@ def reopen_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> tuple[Ti
     ticket.resolved_at = None
     ticket.closed_at = None
     _event(ctx, ticket, kind, text=text)
+    # A reopened ticket is not done: a satisfaction question about it is withdrawn.
+    csat.withdraw(ctx.session, ticket.id)
     return _done(ctx, ticket, f"ticket.{kind}", before), kind
 
 
@@ -631,3 +776,151 @@ def set_service_calendar(
     ):
         refresh_sla(ctx.session, ticket)
     return row
+
+
+# The longest target a policy may set: 30 business days of 24 hours.
+MAX_TARGET = timedelta(days=30)
+
+
+def sla_policies(ctx: Ctx, team: Team) -> tuple[dict[str, Policy], set[str]]:
+    """An admin reads a team's targets per priority, and which priorities the team has set."""
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.sla_admin_only")
+    set_here = set(
+        ctx.session.scalars(select(SlaPolicy.priority).where(SlaPolicy.team_id == team.id))
+    )
+    return policies_for(ctx.session, team.id), set_here
+
+
+def set_sla_policy(
+    ctx: Ctx, team: Team, priority: TicketPriority, first_response: timedelta, resolution: timedelta
+) -> tuple[Policy, bool]:
+    """An admin sets a team's targets for one priority; returns them and whether they changed.
+
+    The team's active tickets get their due times and next alert recomputed at once, counted
+    from creation as a priority change does (a ticket already past a shorter target is due).
+    """
+    if ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.sla_admin_only")
+    for target in (first_response, resolution):
+        if target <= timedelta(0) or target > MAX_TARGET or target.total_seconds() % 60:
+            raise Invalid("error.sla_target_invalid", value=_span_words(target))
+    if first_response > resolution:
+        raise Invalid(
+            "error.sla_response_after_resolution",
+            response=_span_words(first_response),
+            resolution=_span_words(resolution),
+        )
+    key = priority.value
+    assert key in PRIORITIES
+    new = Policy(first_response, resolution)
+    if policies_for(ctx.session, team.id)[key] == new:
+        return new, False
+    row = ctx.session.get(SlaPolicy, (team.id, key))
+    before = audit.snapshot(row) if row else None
+    if row is None:
+        row = SlaPolicy(team_id=team.id, priority=key)
+        ctx.session.add(row)
+    row.first_response_minutes = int(first_response.total_seconds() // 60)
+    row.resolution_minutes = int(resolution.total_seconds() // 60)
+    row.updated_at = ctx.now()
+    ctx.session.flush()
+    audit.record(ctx.session, ctx.actor, "sla_policy.update", row, before)
+    for ticket in ctx.session.scalars(
+        select(Ticket).where(
+            Ticket.team_id == team.id, Ticket.priority == priority, Ticket.status.in_(ACTIVE)
+        )
+    ):
+        refresh_sla(ctx.session, ticket)
+    return new, True
+
+
+def _span_words(span: timedelta) -> str:
+    """A target as typed: 90m, 4h, 2d."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h"
+
+
+# --- the daily triage summary ---
+
+TRIAGE_TOP = 5
+
+
+@dataclass(frozen=True)
+class TriageItem:
+    """A ticket the summary names, and why: "breaching", "near" (75 % used) or "unassigned"."""
+
+    ticket: Ticket
+    state: str
+
+
+@dataclass(frozen=True)
+class TriageSummary:
+    """A team's queue at one moment: counts and the tickets that need someone first."""
+
+    team: Team
+    active: int
+    new: int
+    unassigned: int
+    waiting: int
+    breaching: int
+    near_breach: int
+    top: list[TriageItem]
+
+
+def triage_summary(session: Session, team: Team, now: datetime) -> TriageSummary:
+    """The team's active tickets counted by state, and the most pressing few.
+
+    Breaching: a running target past due; near breach: past the 75 % warning and not yet due
+    (the sweep's own moments, under the team's calendar and policies).
+    """
+    counts = dict(
+        session.execute(
+            select(Ticket.status, func.count())
+            .where(Ticket.team_id == team.id, Ticket.status.in_(ACTIVE))
+            .group_by(Ticket.status)
+        ).all()
+    )
+    unassigned = session.scalar(
+        select(func.count()).where(
+            Ticket.team_id == team.id, Ticket.status.in_(ACTIVE), Ticket.assignee_id.is_(None)
+        )
+    )
+    cal = calendar_for(session, team.id)
+    policies = policies_for(session, team.id)
+    breaching: list[Ticket] = []
+    near: list[Ticket] = []
+    # Running tickets in queue order: the soonest due first, so the top items come first too.
+    running = session.scalars(
+        select(Ticket)
+        .where(Ticket.team_id == team.id, Ticket.status.in_((TicketStatus.new, TicketStatus.open)))
+        .order_by(Ticket.queue_at, Ticket.id)
+        .options(selectinload(Ticket.events), joinedload(Ticket.customer))
+    ).all()
+    for ticket in running:
+        if ticket.queue_at is not None and ticket.queue_at <= now:
+            breaching.append(ticket)
+            continue
+        moments = alert_moments(cal, ticket, policies)
+        if any(at <= now for kind, at in moments.items() if kind.endswith("_warn")):
+            near.append(ticket)
+    unassigned_open = [t for t in running if t.assignee_id is None]
+    top: list[TriageItem] = []
+    seen: set[int] = set()
+    for state, group in (("breaching", breaching), ("near", near), ("unassigned", unassigned_open)):
+        for ticket in group:
+            if len(top) < TRIAGE_TOP and ticket.id not in seen:
+                top.append(TriageItem(ticket, state))
+                seen.add(ticket.id)
+    return TriageSummary(
+        team=team,
+        active=sum(int(v) for v in counts.values()),
+        new=int(counts.get(TicketStatus.new, 0)),
+        unassigned=int(unassigned or 0),
+        waiting=int(counts.get(TicketStatus.waiting, 0)),
+        breaching=len(breaching),
+        near_breach=len(near),
+        top=top,
+    )

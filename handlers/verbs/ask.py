@@ -18,6 +18,7 @@ from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
 from retrieval.ask import MAX_QUESTION, Answer, Source
+from retrieval.notes import Cited, TicketNote
 
 # A head before a colon that starts like a question is part of the question, not a customer.
 _QUESTION_START = re.compile(
@@ -40,13 +41,27 @@ def split_question(ctx: Ctx, args: str) -> tuple[Customer | None, str]:
     return None, args.strip()
 
 
+def _cited_kind(t: Translator, note: Cited) -> str:
+    """A note's kind (`call`), or `ticket #12` for a ticket."""
+    if isinstance(note, TicketNote):
+        return t("ask.ticket", id=note.ticket_id)
+    return fmt.kind(t, note.kind)
+
+
+def open_cited(t: Translator, src: Source) -> Button:
+    """The button that opens a cited note (`note #42`) or ticket (`ticket #12`) in full."""
+    if isinstance(src.note, TicketNote):
+        return Button.run(t("button.show_note", n=src.number), f"ticket #{src.note.ticket_id}")
+    return Button.run(t("button.show_note", n=src.number), f"note #{src.note.id}")
+
+
 def source_line(t: Translator, src: Source, tz: ZoneInfo) -> str:
     """`[1] 2026-09-14 · call · Alice Chen · Acme`: what a citation points to."""
     return t(
         "ask.source",
         n=src.number,
         date=fmt.local_day(src.note.occurred_at, tz),
-        kind=fmt.kind(t, src.note.kind),
+        kind=_cited_kind(t, src.note),
         author=src.note.author.name,
         customer=src.note.customer.name,
     )
@@ -109,10 +124,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
             title=title,
             text=answer_text(t, answer),
             sections=[Section(t("ask.closest"), lines)] if lines else [],
-            buttons=[
-                Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}")
-                for s in answer.closest[:3]
-            ],
+            buttons=[open_cited(t, s) for s in answer.closest[:3]],
             status="info",
         )
     cited = {q.number for q in answer.quotes} if not answer.written else None
@@ -121,9 +133,7 @@ def render_answer(req: Request, answer: Answer) -> Reply:
         title=title,
         text=answer_text(t, answer),
         sections=[Section(t("ask.sources"), [source_line(t, s, ctx.tz) for s in shown])],
-        buttons=[
-            Button.run(t("button.show_note", n=s.number), f"note #{s.note.id}") for s in shown
-        ],
+        buttons=[open_cited(t, s) for s in shown],
         shareable=True,
     )
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +21,9 @@ from crm_core.db import unit_of_work
 from handlers.notify import Address, DeliveryFailed
 from handlers.registry import Verb
 from handlers.reply import Reply
-from tests.conftest import TestBot
+from schedules.sla import Owed, SlaSweep
+from schedules.webhooks import WebhookDispatcher
+from tests.conftest import FakeClock, Receiver, TestBot
 from tests.schedules.conftest import FakeNotifier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +139,77 @@ def test_several_worker_processes_are_added_up(tmp_path: Path) -> None:
     assert value(found, "crmbot_command_seconds_count", adapter="slack") == 2
     assert value(found, "crmbot_command_seconds_count", adapter="telegram") == 1
     assert value(found, "crmbot_note_outbox_depth") == 0
+
+
+async def test_webhook_outbox_failures_and_sla_notices_are_scraped(
+    crm_app: App, testbot: TestBot, clock: FakeClock, receiver: Receiver
+) -> None:
+    """Webhook events waiting, retried and given up, and SLA warnings and breaches sent or
+    failed, as /metrics shows them after each was caused."""
+    metrics = Metrics(crm_app)
+
+    def scraped() -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        return samples(metrics.scrape().decode())
+
+    found = scraped()
+    assert value(found, "crmbot_deliveries_pending", kind="webhook") == 0
+    assert value(found, "crmbot_webhook_failed_attempts_total") == 0
+    assert value(found, "crmbot_sla_notices_total", kind="response_warn", outcome="sent") == 0
+    assert value(found, "crmbot_sla_breaching_tickets") == 0
+
+    assert testbot("admin", f"webhook add {receiver.url} events customer.created").status != (
+        "error"
+    )
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Globex")
+    assert value(scraped(), "crmbot_deliveries_pending", kind="webhook") == 2
+    dispatcher = WebhookDispatcher(
+        testbot.session_factory, clock=clock, timeout=0.5, backoff=(timedelta(seconds=5),)
+    )
+    receiver.mode = "fail"
+    assert (await dispatcher.run_once()).retried == 2
+    found = scraped()
+    assert value(found, "crmbot_deliveries_pending", kind="webhook") == 2
+    assert value(found, "crmbot_webhook_deliveries_retrying") == 2
+    assert value(found, "crmbot_webhook_failed_attempts_total") == 2
+    clock.advance(seconds=6)
+    assert (await dispatcher.run_once()).failed == 2
+    found = scraped()
+    assert value(found, "crmbot_deliveries_pending", kind="webhook") == 0
+    assert value(found, "crmbot_deliveries_failed", kind="webhook") == 2
+    assert value(found, "crmbot_webhook_failed_attempts_total") == 4
+    receiver.mode = "ok"
+    testbot("alice", "new customer Initech")
+    assert (await dispatcher.run_once()).sent == 1
+    found = scraped()
+    assert value(found, "crmbot_webhook_failed_attempts_total") == 4
+    assert value(found, "crmbot_deliveries_failed", kind="webhook") == 2
+
+    # Monday 15:00 UTC, urgent: the first response is due at 16:00.
+    testbot("alice", "ticket Acme: printer jams, priority urgent, assign @alice")
+    managers = {f"user:{testbot.users['bob']}"}
+
+    async def send(owed: Owed) -> None:
+        # The manager's copy of the breach cannot be delivered (and is not retried).
+        if owed.target in managers:
+            raise DeliveryFailed("blocked", retryable=False)
+
+    sweep = SlaSweep(testbot.session_factory, send, clock=clock)
+    clock.advance(minutes=45)
+    assert (await sweep.run_once()).sent == 1
+    found = scraped()
+    assert value(found, "crmbot_sla_notices_total", kind="response_warn", outcome="sent") == 1
+    assert value(found, "crmbot_sla_breaching_tickets") == 0
+    clock.advance(minutes=20)
+    stats = await sweep.run_once()
+    assert (stats.sent, stats.failed) == (1, 1)
+    found = scraped()
+    assert value(found, "crmbot_sla_notices_total", kind="response_warn", outcome="sent") == 1
+    assert value(found, "crmbot_sla_notices_total", kind="response_breach", outcome="sent") == 1
+    assert value(found, "crmbot_sla_notices_total", kind="response_breach", outcome="failed") == 1
+    assert value(found, "crmbot_deliveries_failed", kind="sla_notice") == 1
+    assert value(found, "crmbot_deliveries_pending", kind="sla_notice") == 0
+    assert value(found, "crmbot_sla_breaching_tickets") == 1
+    testbot("alice", "resolve #1: replaced the roller")
+    assert value(scraped(), "crmbot_sla_breaching_tickets") == 0
+    metrics.close()

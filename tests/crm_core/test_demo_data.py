@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import unit_of_work
-from crm_core.demo_data import REFERENCE_NOW, generate
+from crm_core.demo_data import REFERENCE_NOW, generate, tweetsumm_issues
 from crm_core.exchange import TYPES, import_jsonl
-from crm_core.models import Customer, Deal
+from crm_core.models import Customer, Deal, Ticket, TicketEvent, TicketStatus
 from crm_core.stages import DEFAULT_STAGES
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -133,3 +133,30 @@ def test_demo_data_imports_cleanly(
         assert session.scalar(select(func.count()).select_from(Customer)) == 20
         # Unique name keys keep "show Acme" unambiguous in demos.
         assert session.scalar(select(func.count(Customer.name_key.distinct()))) == 20
+
+
+def test_demo_tickets_come_from_the_real_care_summaries(
+    session_factory: sessionmaker[Session],
+) -> None:
+    care = tweetsumm_issues()
+    assert len(care) > 1000, "TweetSumm summaries are read from ../shared/data/tweetsumm"
+    records = list(generate(20, seed=7, care=care))
+    # Without summaries the same seed gives the same book and no tickets.
+    assert [r for r in records if r["type"] not in ("ticket", "ticket_event")] == list(
+        generate(20, seed=7)
+    )
+    groups = by_type(records)
+    problems = {p for p, _ in care}
+    assert groups["ticket"] and all(t["description"] in problems for t in groups["ticket"])
+    assert {t["status"] for t in groups["ticket"]} >= {"open", "resolved"}
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    with unit_of_work(session_factory) as session:
+        report = import_jsonl(session, lines, stages=DEFAULT_STAGES)
+    assert report.created["ticket"] == len(groups["ticket"])
+    assert report.created["ticket_event"] == len(groups["ticket_event"])
+    with session_factory() as session:
+        active = session.scalars(select(Ticket).where(Ticket.status == TicketStatus.open)).all()
+        # The import recomputes the SLA clocks: an open ticket has its place in the queue.
+        assert active and all(t.queue_at is not None for t in active)
+        replies = session.scalars(select(TicketEvent.text).where(TicketEvent.kind == "reply"))
+        assert {r for r in replies} <= {a for _, a in care}

@@ -10,7 +10,17 @@ from sqlalchemy import func, select, update
 
 from crm_core.db import unit_of_work
 from crm_core.exchange import ImportFailed
-from crm_core.models import AuditEntry, Contact, Customer, Deal, IndexOutbox, Interaction, Reminder
+from crm_core.models import (
+    AuditEntry,
+    Contact,
+    Customer,
+    Deal,
+    Feedback,
+    IndexOutbox,
+    Interaction,
+    Reminder,
+    Ticket,
+)
 from tests.conftest import TestBot
 from tests.crm_core.test_exchange import run_export, run_import, wipe
 from tests.handlers.test_duplicates import add_customers
@@ -223,3 +233,32 @@ def test_ask_answers_from_the_merged_notes(testbot: TestBot) -> None:
     assert "12% off" in after.text and "[1]" in after.text
     # Every row the merge owed the index was worked off before the answer.
     assert None not in testbot.query(select(IndexOutbox.indexed_at))
+
+
+def test_merge_moves_the_duplicates_tickets_and_feedback(testbot: TestBot) -> None:
+    """Tickets and satisfaction scores follow the customer, and the tickets are re-indexed."""
+    keep, drop = two_acmes(testbot)
+    opened = testbot("alice", f"ticket #{drop}: printer jams on every label, priority high")
+    assert opened.status == "ok", opened.text
+    (ticket_id,) = testbot.query(select(Ticket.id).where(Ticket.customer_id == drop))
+    scored = testbot("alice", f"feedback #{ticket_id}: csat 5")
+    assert scored.status == "ok", scored.text
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    shown = {f.label: f.value for f in preview.fields}
+    assert shown["Moves"] == (
+        "1 contact(s), 1 deal(s), 2 note(s), 1 reminder(s), 1 ticket(s), 1 satisfaction score(s)"
+    )
+    owed = (
+        select(func.count())
+        .select_from(IndexOutbox)
+        .where(IndexOutbox.interaction_id == -ticket_id)
+    )
+    (owed_before,) = testbot.query(owed)
+    done = testbot.press("bob", preview.buttons[0])
+    assert done.status == "ok", done.text
+    assert testbot.query(select(Ticket.customer_id).where(Ticket.id == ticket_id)) == [keep]
+    assert testbot.query(select(Feedback.customer_id)) == [keep]
+    # The index files the ticket under its new customer.
+    assert testbot.query(owed) == [owed_before + 1]
+    card = testbot("alice", f"tickets #{keep}")
+    assert card.items[0].startswith(f"#{ticket_id} printer jams"), card.items

@@ -3,7 +3,7 @@ resolve, reopen, priority, feedback; Chinese; access; the form."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from crm_core.models import (
     AuditEntry,
@@ -259,3 +259,35 @@ def test_the_customer_card_shows_satisfaction_and_open_tickets(
     assert fields["满意度"] == "NPS 3（2027-02-22）"
     # Another book's customer reads as missing: no scores leak.
     assert testbot("dave", "customer Acme").status == "error"
+
+
+def test_team_and_mine_lists_read_one_way_when_the_scope_is_visible(testbot: TestBot) -> None:
+    """A manager's team list and anyone's own list are one index walk, the same tickets."""
+    testbot("alice", "new customer Acme")
+    testbot("dave", "new customer Globex")
+    for line in ("ticket Acme: a, assign @carol", "ticket Acme: b", "ticket Acme: c"):
+        assert testbot("alice", line).status == "ok"
+    assert testbot("dave", "ticket Globex: d, assign @dave").status == "ok"
+    engine = testbot.session_factory.kw["bind"]
+    walks: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, many) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT tickets.queue_at, tickets.id"):
+            walks.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        team = testbot("bob", "tickets team")
+        assert len(walks) == 1
+        walks.clear()
+        mine = testbot("carol", "tickets mine")
+        assert len(walks) == 1
+        walks.clear()
+        # A rep's team list still reads each way they may see a ticket (their book, theirs).
+        rep_team = testbot("alice", "tickets team")
+        assert len(walks) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [i.split(" · ")[0] for i in team.items] == ["#1 a", "#2 b", "#3 c"]
+    assert [i.split(" · ")[0] for i in mine.items] == ["#1 a"]
+    assert [i.split(" · ")[0] for i in rep_team.items] == ["#1 a", "#2 b", "#3 c"]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -475,3 +479,52 @@ def test_progress_and_the_worker_reporting_it(testbot: TestBot) -> None:
     worker.stop()
     assert seen and seen[-1].pending == 0
     assert index.indexer.progress() == Progress(0, 0, None)
+
+
+DRAINER = """
+import sys, time
+from sqlalchemy import text
+from crm_core.db import make_engine
+from retrieval.indexer import _ADVISORY_KEY
+conn = make_engine(sys.argv[1]).connect()
+assert conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY})
+conn.commit()
+print("draining", flush=True)
+time.sleep(120)
+"""
+
+
+def test_one_drainer_in_a_fleet_and_a_killed_one_holds_nothing(
+    testbot: TestBot, embedder: Embedder, tmp_path: Path
+) -> None:
+    """PostgreSQL: while one worker drains (it holds the drain lock) another's drain skips and
+    leaves the outbox alone; when the drainer is SIGKILLed mid-drain, the other indexes all."""
+    engine = testbot.session_factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the fleet-wide drain lock is PostgreSQL's advisory lock")
+    testbot("alice", "new customer Acme")
+    for n in range(3):
+        assert testbot("alice", f"log call Acme: renewal talk {n}").status == "ok"
+    settings = Settings(_env_file=None, data_dir=tmp_path / "w2")  # type: ignore[call-arg]
+    other = open_index(settings, testbot.session_factory, embedder=embedder)
+    root = Path(__file__).resolve().parents[2]
+    drainer = subprocess.Popen(
+        [sys.executable, "-c", DRAINER, engine.url.render_as_string(hide_password=False)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert drainer.stdout is not None and drainer.stdout.readline().strip() == b"draining"
+        assert other.indexer.drain().busy
+        assert other.indexer.pending() == 3
+        drainer.send_signal(signal.SIGKILL)
+        drainer.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while other.indexer.drain().busy:
+            assert time.monotonic() < deadline, "the dead drainer's lock was never freed"
+            time.sleep(0.02)
+    finally:
+        drainer.kill()
+        drainer.wait(timeout=10)
+    assert other.indexer.pending() == 0 and other.dense.count() == 3

@@ -8,54 +8,16 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.serve import run_until
 from crm_core.models import WebhookDelivery
 from schedules.webhooks import WebhookDispatcher, signature
-from tests.conftest import FakeClock, TestBot
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver whose answer the test sets: "ok", "fail" (HTTP 500) or "hang"."""
-
-    url: str
-    mode: str = "ok"
-    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    """An HTTP server on 127.0.0.1 recording every post."""
-    state = Receiver("")
-
-    async def hook(request: web.Request) -> web.Response:
-        state.got.append((dict(request.headers), await request.read()))
-        if state.mode == "fail":
-            return web.Response(status=500, text="boom")
-        if state.mode == "hang":
-            await asyncio.sleep(3)
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    state.url = f"http://127.0.0.1:{port}/hook"
-    yield state
-    await runner.cleanup()
+from tests.conftest import FakeClock, Receiver, TestBot
 
 
 def _secret(text: str) -> str:

@@ -99,6 +99,11 @@ class FakeBotApi:
         self.closed_general: set[int] = set()
         # The parameters of the latest getUpdates (allowed_updates, offset).
         self.last_poll: dict[str, Any] = {}
+        # getUpdates calls answered, those in flight, and those refused because another was in
+        # flight (the real server answers 409 Conflict: only one bot instance may poll).
+        self.polls = 0
+        self.polling = 0
+        self.conflicts = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -242,7 +247,25 @@ class FakeBotApi:
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 
-    async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _setMessageReaction(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]] | web.Response:
+        if self.polling:
+            self.conflicts += 1
+            return _error(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+        self.polling += 1
+        try:
+            return await self._poll(params)
+        finally:
+            self.polling -= 1
+            self.polls += 1
+
+    async def _poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.last_poll = params
         offset = int(params.get("offset") or 0)
         # Confirmed updates are gone for good, as on the real server.

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# A crmbot fleet on this machine, without Docker: PostgreSQL (the installed server, its own data
+# directory and port), a Chroma server, and N `crmbot serve` workers sharing one HTTP port.
+#
+#   deploy/fleet.sh start     # `make fleet`: start (or keep) everything, print where it is
+#   deploy/fleet.sh stop      # `make fleet-stop`: stop what `start` started, nothing else
+#   deploy/fleet.sh status
+#
+# Settings (environment): FLEET_DIR (./data/fleet), FLEET_WORKERS (2), FLEET_HTTP_PORT (3000),
+# FLEET_PG_PORT (55432), FLEET_CHROMA_PORT (58000), PG_BIN (/usr/lib/postgresql/15/bin).
+# Platform tokens and every other CRMBOT_* setting come from the environment or ./.env, as for
+# a single `crmbot serve`. Everything listens on 127.0.0.1 only but the workers' HTTP port
+# (CRMBOT_HTTP_HOST, default 0.0.0.0, for Slack and Telegram to reach).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FLEET_DIR="$(mkdir -p "${FLEET_DIR:-$ROOT/data/fleet}" && cd "${FLEET_DIR:-$ROOT/data/fleet}" && pwd)"
+WORKERS="${FLEET_WORKERS:-2}"
+HTTP_PORT="${FLEET_HTTP_PORT:-3000}"
+PG_PORT="${FLEET_PG_PORT:-55432}"
+CHROMA_PORT="${FLEET_CHROMA_PORT:-58000}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+VENV="${VENV:-$ROOT/.venv}"
+CRMBOT="$VENV/bin/crmbot"
+CHROMA="$VENV/bin/chroma"
+
+PGDATA="$FLEET_DIR/postgres"
+RUN="$FLEET_DIR/run"
+LOGS="$FLEET_DIR/logs"
+DB_URL="postgresql+psycopg://crmbot@127.0.0.1:$PG_PORT/crmbot"
+CHROMA_URL="http://127.0.0.1:$CHROMA_PORT"
+
+# PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user.
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_http() {  # url seconds
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+start_postgres() {
+    mkdir -p "$RUN" "$LOGS"
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+        mkdir -p "$PGDATA"
+        if [ "$(id -u)" = 0 ]; then
+            chown postgres: "$PGDATA" "$RUN" "$LOGS"
+            # The postgres user must be able to reach its directory.
+            chmod o+x "$FLEET_DIR"
+        fi
+        # Local connections only, as the crmbot role; trust: nothing outside this machine can
+        # connect (listen_addresses is 127.0.0.1, the socket lives in $RUN).
+        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U crmbot --auth=trust -E UTF8 --locale=C.UTF-8 \
+            >"$LOGS/initdb.log"
+    fi
+    if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        echo "postgres: already running"
+    else
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 \
+            -o "-p $PG_PORT -k $RUN -c listen_addresses=127.0.0.1 -c max_connections=200" \
+            start >/dev/null
+    fi
+    as_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = 'crmbot'" | grep -q 1 \
+        || as_pg "$PG_BIN/createdb" -h "$RUN" -p "$PG_PORT" -U crmbot crmbot
+}
+
+start_chroma() {
+    if alive "$RUN/chroma.pid"; then
+        echo "chroma: already running"
+        return
+    fi
+    mkdir -p "$FLEET_DIR/chroma"
+    nohup "$CHROMA" run --path "$FLEET_DIR/chroma" --host 127.0.0.1 --port "$CHROMA_PORT" \
+        >"$LOGS/chroma.log" 2>&1 &
+    echo $! >"$RUN/chroma.pid"
+    wait_http "$CHROMA_URL/api/v2/heartbeat" 60 || wait_http "$CHROMA_URL/api/v1/heartbeat" 5 \
+        || { echo "chroma did not start: see $LOGS/chroma.log" >&2; exit 1; }
+}
+
+start_workers() {
+    export CRMBOT_DATABASE_URL="$DB_URL" CRMBOT_CHROMA_URL="$CHROMA_URL"
+    export CRMBOT_HTTP_PORT="$HTTP_PORT" CRMBOT_HTTP_REUSE_PORT=true
+    "$CRMBOT" db upgrade >"$LOGS/upgrade.log"
+    # prometheus-client's multiprocess mode: every worker's /metrics adds up all workers.
+    export PROMETHEUS_MULTIPROC_DIR="$FLEET_DIR/metrics"
+    if ! ls "$RUN"/worker*.pid >/dev/null 2>&1; then
+        rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    fi
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    local i
+    for ((i = 1; i <= WORKERS; i++)); do
+        if alive "$RUN/worker$i.pid"; then
+            echo "worker $i: already running"
+            continue
+        fi
+        mkdir -p "$FLEET_DIR/worker$i"
+        CRMBOT_DATA_DIR="$FLEET_DIR/worker$i" nohup "$CRMBOT" serve --reuse-port \
+            >"$LOGS/worker$i.log" 2>&1 &
+        echo $! >"$RUN/worker$i.pid"
+    done
+    # FLEET_WORKERS=0: PostgreSQL and Chroma only (for workers started otherwise, e.g. a bench).
+    if [ "$WORKERS" -gt 0 ]; then
+        wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 120 \
+            || { echo "no worker answers: see $LOGS/worker*.log" >&2; exit 1; }
+    fi
+}
+
+start() {
+    start_postgres
+    start_chroma
+    start_workers
+    status
+}
+
+status() {
+    echo "fleet in $FLEET_DIR (logs in $LOGS)"
+    if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        echo "  postgres  $DB_URL"
+    else
+        echo "  postgres  stopped"
+    fi
+    if alive "$RUN/chroma.pid"; then
+        echo "  chroma    $CHROMA_URL (pid $(cat "$RUN/chroma.pid"))"
+    else
+        echo "  chroma    stopped"
+    fi
+    local f n=0
+    for f in "$RUN"/worker*.pid; do
+        [ -e "$f" ] || continue
+        if alive "$f"; then
+            n=$((n + 1))
+            echo "  $(basename "$f" .pid)   pid $(cat "$f")"
+        fi
+    done
+    echo "  http      http://127.0.0.1:$HTTP_PORT (/healthz, /metrics, /api/v1, /slack/events)" \
+        "served by $n worker(s)"
+    echo "  run a command against it: CRMBOT_DATABASE_URL=$DB_URL $CRMBOT run --as HANDLE ..."
+}
+
+stop_pid() {  # pidfile
+    local f="$1" pid i
+    [ -f "$f" ] || return 0
+    pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    fi
+    rm -f "$f"
+}
+
+stop() {
+    local f
+    for f in "$RUN"/worker*.pid; do
+        [ -e "$f" ] && stop_pid "$f"
+    done
+    stop_pid "$RUN/chroma.pid"
+    if [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+    then
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+    fi
+    echo "fleet stopped (data kept in $FLEET_DIR)"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

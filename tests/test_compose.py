@@ -1,0 +1,84 @@
+"""`compose.yaml` and `deploy/fleet.sh` describe a fleet with settings the code really reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crm_core.settings import Settings, env_names, secret_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "compose.yaml"
+FLEET = ROOT / "deploy" / "fleet.sh"
+# Read by libraries crmbot uses, not by Settings: prometheus-client's multiprocess folder.
+LIBRARY_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR"}
+
+
+def _known() -> set[str]:
+    """Every variable Settings reads, and NAME_FILE for each secret one."""
+    names = {name for field in Settings.model_fields for name in env_names(Settings, field)}
+    files = {
+        f"{name}_FILE" for field in secret_fields(Settings) for name in env_names(Settings, field)
+    }
+    return names | files | LIBRARY_VARIABLES
+
+
+def _compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return data
+
+
+def _crmbot_services(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in data["services"].items() if svc.get("build") == "."}
+
+
+def test_compose_parses_into_the_fleet_topology() -> None:
+    """PostgreSQL, Chroma, a migration before the workers, and several workers on one port."""
+    data = _compose()
+    services = data["services"]
+    assert {"postgres", "chroma", "migrate", "worker"} <= set(services)
+    worker = services["worker"]
+    assert worker["command"] == ["serve"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    env = worker["environment"]
+    assert env["CRMBOT_HTTP_REUSE_PORT"] == "true"
+    # The workers share the namespace that publishes their port.
+    anchor = worker["network_mode"].removeprefix("service:")
+    published = {p.split(":")[-1] for p in services[anchor]["ports"]}
+    assert env["CRMBOT_HTTP_PORT"] in published
+    assert env["CRMBOT_CHROMA_URL"].startswith("http://chroma:")
+    assert "migrate" in _crmbot_services(data) and "worker" in _crmbot_services(data)
+
+
+def test_compose_names_only_settings_that_exist() -> None:
+    """Each variable given to a crmbot container (commented-out examples too) is one the
+    settings read; secrets come from files, and every secret used is declared."""
+    data = _compose()
+    known = _known()
+    declared = set(data["secrets"])
+    for name, service in _crmbot_services(data).items():
+        env = service.get("environment") or {}
+        unknown = sorted(set(env) - known)
+        assert not unknown, f"{name} names settings that do not exist: {unknown}"
+        assert not any(k in env for k in ("CRMBOT_DATABASE_URL", "SLACK_BOT_TOKEN")), (
+            "secrets as files (NAME_FILE), not values"
+        )
+        for var, value in env.items():
+            if var.endswith("_FILE"):
+                secret = str(value).removeprefix("/run/secrets/")
+                assert secret in (service.get("secrets") or []), f"{name}: {var} not mounted"
+        assert set(service.get("secrets") or []) <= declared
+    commented = re.findall(r"^\s*#\s*([A-Z][A-Z0-9_]+):", COMPOSE.read_text(encoding="utf-8"), re.M)
+    assert commented, "the optional platform secrets are shown"
+    assert not sorted(set(commented) - known)
+
+
+def test_the_fleet_script_names_only_settings_that_exist() -> None:
+    """deploy/fleet.sh sets crmbot's variables by their real names."""
+    named = set(re.findall(r"\b(CRMBOT_[A-Z0-9_]+)\b", FLEET.read_text(encoding="utf-8")))
+    assert {"CRMBOT_DATABASE_URL", "CRMBOT_HTTP_REUSE_PORT", "CRMBOT_CHROMA_URL"} <= named
+    assert not sorted(named - _known())
