@@ -29,8 +29,14 @@ from crm_core.stages import DEFAULT_STAGES, Pipeline
 
 log = logging.getLogger(__name__)
 
-# Sends one ping: (user id, segment id, ids of the customers that entered), or raises.
-Send = Callable[[int, int, list[int]], Awaitable[object]]
+# Sends one ping: (user id, segment id, ids of the customers it lists, how many entered in all),
+# or raises. A big entry (a whole import) lists only the first few and counts the rest.
+Send = Callable[[int, int, list[int], int], Awaitable[object]]
+
+# Rows per claim insert (4 parameters a row, far under PostgreSQL's 65,535) and per status update.
+CLAIM_CHUNK = 500
+# Customers a ping lists by name; the rest are counted ("and 120 more").
+PING_LISTS = 20
 
 
 @dataclass
@@ -42,6 +48,8 @@ class SweepStats:
     entered: int = 0
     failed: int = 0
     unreadable: list[int] = field(default_factory=list)
+    # Follows or counted views that failed unexpectedly (logged; the sweep went on).
+    errors: int = 0
 
 
 class SegmentSweep:
@@ -54,11 +62,15 @@ class SegmentSweep:
         *,
         pipeline: Pipeline | None = None,
         clock: Callable[[], datetime] = utcnow,
+        claim_chunk: int = CLAIM_CHUNK,
+        ping_lists: int = PING_LISTS,
     ) -> None:
         self.session_factory = session_factory
         self.send = send
         self.pipeline = pipeline or Pipeline(DEFAULT_STAGES)
         self.clock = clock
+        self.claim_chunk = claim_chunk
+        self.ping_lists = ping_lists
 
     def _ctx(self, s: Session, user_id: int) -> Ctx | None:
         user = s.get(User, user_id)
@@ -66,23 +78,38 @@ class SegmentSweep:
             return None
         return Ctx(s, user, self.pipeline, clock=self.clock)
 
-    def count_all(self) -> int:
+    def count_all(self, stats: SweepStats | None = None) -> int:
         """Keep today's count of each segment in its saver's and followers' books."""
         with self.session_factory() as s:
             views = svc.counted_views(s)
         kept = 0
         for segment_id, user_id in views:
-            with unit_of_work(self.session_factory) as s:
-                ctx = self._ctx(s, user_id)
-                segment = s.get(Segment, segment_id)
-                if ctx is None or segment is None:
-                    continue
-                try:
-                    kept += svc.record_count(ctx, segment)
-                except CrmError:
-                    # Filters that no longer read (a custom field removed): nothing to count.
-                    s.rollback()
+            try:
+                kept += self._count_one(segment_id, user_id)
+            except Exception as exc:
+                # One view's failure must not stop the others' counts nor the pings after them.
+                log.warning(
+                    "segment %s count for user %s failed: %s",
+                    segment_id,
+                    user_id,
+                    type(exc).__name__,
+                )
+                if stats is not None:
+                    stats.errors += 1
         return kept
+
+    def _count_one(self, segment_id: int, user_id: int) -> int:
+        with unit_of_work(self.session_factory) as s:
+            ctx = self._ctx(s, user_id)
+            segment = s.get(Segment, segment_id)
+            if ctx is None or segment is None:
+                return 0
+            try:
+                return int(svc.record_count(ctx, segment))
+            except CrmError:
+                # Filters that no longer read (a custom field removed): nothing to count.
+                s.rollback()
+                return 0
 
     def _insert(self, s: Session) -> Any:
         dialect = s.get_bind().dialect.name
@@ -107,53 +134,67 @@ class SegmentSweep:
             if not new:
                 return []
             now = self.clock()
-            stmt = (
-                self._insert(s)
-                .values(
-                    [
-                        {"follow_id": follow_id, "customer_id": c, "status": "sending", "at": now}
-                        for c in new
-                    ]
+            claimed: list[int] = []
+            # In chunks: one multi-row VALUES for a whole import would pass the parameter limit.
+            for start in range(0, len(new), self.claim_chunk):
+                rows = [
+                    {"follow_id": follow_id, "customer_id": c, "status": "sending", "at": now}
+                    for c in new[start : start + self.claim_chunk]
+                ]
+                stmt = (
+                    self._insert(s)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .returning(SegmentEntry.customer_id)
                 )
-                .on_conflict_do_nothing()
-                .returning(SegmentEntry.customer_id)
-            )
-            return sorted(int(c) for c in s.scalars(stmt))
+                claimed.extend(int(c) for c in s.scalars(stmt))
+            return sorted(claimed)
 
     def finish(self, follow_id: int, customer_ids: list[int], ok: bool) -> None:
         """Record how the ping went."""
         with unit_of_work(self.session_factory) as s:
-            s.execute(
-                update(SegmentEntry)
-                .where(
-                    SegmentEntry.follow_id == follow_id,
-                    SegmentEntry.customer_id.in_(customer_ids),
+            for start in range(0, len(customer_ids), self.claim_chunk):
+                s.execute(
+                    update(SegmentEntry)
+                    .where(
+                        SegmentEntry.follow_id == follow_id,
+                        SegmentEntry.customer_id.in_(
+                            customer_ids[start : start + self.claim_chunk]
+                        ),
+                    )
+                    .values(status="sent" if ok else "failed")
                 )
-                .values(status="sent" if ok else "failed")
-            )
 
     async def run_once(self) -> SweepStats:
         """Count, then ping every follower about the customers that entered since last time."""
         stats = SweepStats()
-        stats.counted = await asyncio.to_thread(self.count_all)
+        stats.counted = await asyncio.to_thread(self.count_all, stats)
         with self.session_factory() as s:
             follows = svc.follows(s)
         for follow_id, segment_id, user_id in follows:
             try:
-                entered = await asyncio.to_thread(self.claim, follow_id, segment_id, user_id)
-            except CrmError:
-                stats.unreadable.append(segment_id)
-                continue
-            if not entered:
-                continue
-            ok = True
-            try:
-                await self.send(user_id, segment_id, entered)
+                await self._ping(stats, follow_id, segment_id, user_id)
             except Exception as exc:
-                ok = False
-                stats.failed += 1
-                log.warning("segment ping %s failed: %s", follow_id, type(exc).__name__)
-            await asyncio.to_thread(self.finish, follow_id, entered, ok)
-            stats.pings += ok
-            stats.entered += len(entered) if ok else 0
+                # One follow's failure (a database error) must not starve the follows after it.
+                stats.errors += 1
+                log.warning("segment follow %s failed: %s", follow_id, type(exc).__name__)
         return stats
+
+    async def _ping(self, stats: SweepStats, follow_id: int, segment_id: int, user_id: int) -> None:
+        try:
+            entered = await asyncio.to_thread(self.claim, follow_id, segment_id, user_id)
+        except CrmError:
+            stats.unreadable.append(segment_id)
+            return
+        if not entered:
+            return
+        ok = True
+        try:
+            await self.send(user_id, segment_id, entered[: self.ping_lists], len(entered))
+        except Exception as exc:
+            ok = False
+            stats.failed += 1
+            log.warning("segment ping %s failed: %s", follow_id, type(exc).__name__)
+        await asyncio.to_thread(self.finish, follow_id, entered, ok)
+        stats.pings += ok
+        stats.entered += len(entered) if ok else 0
