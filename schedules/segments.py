@@ -2,8 +2,11 @@
 
 A follower hears of each customer once: the entry row (follow, customer) is inserted in its own
 commit before the ping, and the insert skips rows that exist, so of two workers (or a restart)
-only the one whose insert took the row sends it. A worker killed between claim and send drops
-that ping (at most once, like the owner notices: the segment itself still lists the customer).
+only the one whose insert took the row sends it. A worker killed between claim and send leaves
+its rows "sending": once the claim is older than the lease (5 minutes) a later sweep takes them
+again with a conditional UPDATE (one worker wins) and pings them, if the customer is still in
+the follower's view. As with reminders, that window is at-least-once: a worker killed after
+the send but before marking it sent means one repeated ping, which beats one never sent.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -37,6 +40,8 @@ Send = Callable[[int, int, list[int], int], Awaitable[object]]
 CLAIM_CHUNK = 500
 # Customers a ping lists by name; the rest are counted ("and 120 more").
 PING_LISTS = 20
+# A claim still "sending" after this long belongs to a worker that died: it is taken again.
+LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -64,6 +69,7 @@ class SegmentSweep:
         clock: Callable[[], datetime] = utcnow,
         claim_chunk: int = CLAIM_CHUNK,
         ping_lists: int = PING_LISTS,
+        lease: timedelta = LEASE,
     ) -> None:
         self.session_factory = session_factory
         self.send = send
@@ -71,6 +77,7 @@ class SegmentSweep:
         self.clock = clock
         self.claim_chunk = claim_chunk
         self.ping_lists = ping_lists
+        self.lease = lease
 
     def _ctx(self, s: Session, user_id: int) -> Ctx | None:
         user = s.get(User, user_id)
@@ -131,10 +138,8 @@ class SegmentSweep:
             if ctx is None or segment is None:
                 return []
             new = self.entered(ctx, follow_id, segment)
-            if not new:
-                return []
             now = self.clock()
-            claimed: list[int] = []
+            claimed = self._reclaim(ctx, follow_id, segment, now)
             # In chunks: one multi-row VALUES for a whole import would pass the parameter limit.
             for start in range(0, len(new), self.claim_chunk):
                 rows = [
@@ -149,6 +154,32 @@ class SegmentSweep:
                 )
                 claimed.extend(int(c) for c in s.scalars(stmt))
             return sorted(claimed)
+
+    def _reclaim(self, ctx: Ctx, follow_id: int, segment: Segment, now: datetime) -> list[int]:
+        """Stale claims (their worker died before the ping) of customers still in the view."""
+        s = ctx.session
+        expired = (
+            SegmentEntry.follow_id == follow_id,
+            SegmentEntry.status == "sending",
+            SegmentEntry.at < now - self.lease,
+        )
+        stale = set(s.scalars(select(SegmentEntry.customer_id).where(*expired)))
+        if not stale:
+            return []
+        # Only what the follower may still see: access may have changed since the claim.
+        wanted = sorted(stale & set(svc.member_ids(ctx, segment)))
+        taken: list[int] = []
+        for start in range(0, len(wanted), self.claim_chunk):
+            chunk = wanted[start : start + self.claim_chunk]
+            # Conditional on the old claim time: of two workers only one update matches the row.
+            stmt = (
+                update(SegmentEntry)
+                .where(*expired, SegmentEntry.customer_id.in_(chunk))
+                .values(at=now)
+                .returning(SegmentEntry.customer_id)
+            )
+            taken.extend(int(c) for c in s.scalars(stmt))
+        return taken
 
     def finish(self, follow_id: int, customer_ids: list[int], ok: bool) -> None:
         """Record how the ping went."""

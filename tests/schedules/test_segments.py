@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from crm_core.context import Ctx
-from crm_core.models import Segment, SegmentCount, SegmentEntry
+from crm_core.models import Segment, SegmentCount, SegmentEntry, SegmentFollow
 from schedules.runner import SchedulerComponent
 from schedules.segments import SegmentSweep
 from tests.conftest import PG_URL, FakeClock, TestBot
@@ -173,3 +173,28 @@ async def test_one_failing_follow_does_not_stop_the_sweep(
     assert stats.pings == 1 and stats.errors == 2  # bob's count and bob's follow
     assert [r.title for r in notifier.to("alice")] == ['New in segment "SH": 1 customer(s)']
     assert "OperationalError" in caplog.text and "Zeta" not in caplog.text
+
+
+async def test_claim_left_by_a_killed_worker_is_pinged_after_the_lease(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A worker that died between claim and send does not lose the ping forever."""
+    testbot("alice", 'save segment "SH" city Shanghai')
+    testbot("alice", 'follow segment "SH"')
+    testbot("alice", "new customer Zeta city Shanghai")
+    testbot("bob", "new customer Bobco city Shanghai")
+    sweep = _sweep(sched)
+    ((follow_id, segment_id, user_id),) = testbot.rows(
+        select(SegmentFollow.id, SegmentFollow.segment_id, SegmentFollow.user_id)
+    )
+    # The dead worker: its claim committed, its ping never went.
+    assert len(sweep.claim(follow_id, segment_id, user_id)) == 1
+    assert (await sweep.run_once()).pings == 0  # still within the lease: not taken twice
+    clock.advance(minutes=6)
+    stats = await sweep.run_once()
+    assert (stats.pings, stats.entered) == (1, 1)
+    (ping,) = notifier.to("alice")
+    assert [i.split(" · ")[0].split(" ", 1)[1] for i in ping.items] == ["Zeta"]
+    assert testbot.query(select(SegmentEntry.status)) == ["sent"]
+    clock.advance(minutes=6)
+    assert (await sweep.run_once()).pings == 0
