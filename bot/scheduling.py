@@ -259,18 +259,25 @@ class Delivery:
         t = Translator(await asyncio.to_thread(self._locale, owner_id), self.pipeline.stages)
         await self.hub.send_to_user(owner_id, care_ping(t, coming))
 
-    def _segment_reply(self, user_id: int, segment_id: int, customer_ids: list[int]) -> Reply:
+    def _segment_reply(
+        self, user_id: int, segment_id: int, customer_ids: list[int], total: int
+    ) -> Reply:
         with self.session_factory() as s:
             user, segment = s.get(User, user_id), s.get(Segment, segment_id)
             if user is None or segment is None:
                 raise DeliveryFailed("follower or segment gone", retryable=False)
             found = s.scalars(select(Customer).where(Customer.id.in_(customer_ids))).all()
             customers = sorted(found, key=lambda c: (c.name_key, c.id))
-            return segment_ping(Translator(user.locale, self.pipeline.stages), segment, customers)
+            t = Translator(user.locale, self.pipeline.stages)
+            return segment_ping(t, segment, customers, total)
 
-    async def segment(self, user_id: int, segment_id: int, customer_ids: list[int]) -> None:
-        """Tell a follower which customers entered a segment."""
-        reply = await asyncio.to_thread(self._segment_reply, user_id, segment_id, customer_ids)
+    async def segment(
+        self, user_id: int, segment_id: int, customer_ids: list[int], total: int
+    ) -> None:
+        """Tell a follower which customers entered a segment (the first few of `total`)."""
+        reply = await asyncio.to_thread(
+            self._segment_reply, user_id, segment_id, customer_ids, total
+        )
         await self.hub.send_to_user(user_id, reply)
 
     def _ticket_alert_reply(self, owed: Owed) -> Reply:

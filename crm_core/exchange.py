@@ -1316,6 +1316,7 @@ class _Importer:
                     self.errors.add(lineno, f"{self._label(rec)} has unknown member {member!r}")
             if rec.members and not rec.snapshot:
                 self.errors.add(lineno, f"{self._label(rec)}: only a snapshot lists members")
+        self._check_segment_names()
         self._check_histories()
         self._check_deactivated()
         self._check_custom()
@@ -1399,6 +1400,35 @@ class _Importer:
                     exts.add(ext)
                     folded[fold(team)] = ext
             self.user_team[rec.external_id] = ext
+
+    def _check_segment_names(self) -> None:
+        """One segment per folded name: against this file's segments and the database's."""
+        # Looked up by name, not external id: the holder may be a segment the file never names.
+        wanted = sorted({fold(rec.name) for _, rec in self.records["segment"]})
+        holder: dict[str, str | None] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = self.session.execute(
+                select(Segment.name_key, Segment.external_id).where(Segment.name_key.in_(chunk))
+            )
+            holder.update({key: ext for key, ext in rows})
+        in_file: dict[str, tuple[int, str]] = {}
+        for lineno, rec in self.records["segment"]:
+            key = fold(rec.name)
+            if key in in_file:
+                other_line, other = in_file[key]
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)} has name {rec.name!r}, "
+                    f"used by segment {other!r} (line {other_line})",
+                )
+                continue
+            in_file[key] = (lineno, rec.external_id)
+            if key in holder and holder[key] != rec.external_id:
+                # Even a segment this file renames keeps the name until its own row is written.
+                other_ext = holder[key]
+                who = "another segment" if other_ext is None else f"segment {other_ext!r}"
+                self.errors.add(lineno, f"{self._label(rec)} has name {rec.name!r}, used by {who}")
 
     def _active(self, user: str) -> bool:
         """Whether the user is active once this file is in (unknown users are reported apart)."""

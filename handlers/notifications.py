@@ -381,12 +381,18 @@ def owner_notice(
     return Reply(text=text, buttons=buttons)
 
 
-def segment_ping(t: Translator, segment: Segment, customers: list[Customer]) -> Reply:
-    """A follower's news: these customers entered a segment they follow."""
+def segment_ping(
+    t: Translator, segment: Segment, customers: list[Customer], total: int | None = None
+) -> Reply:
+    """A follower's news: these customers (the first few of `total`) entered a segment."""
     line = " · ".join
+    total = len(customers) if total is None else total
+    items = [line(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p) for c in customers]
+    if total > len(customers):
+        items.append(t("segment.ping_more", count=total - len(customers)))
     return Reply(
-        title=t("segment.ping_title", name=segment.name, count=len(customers)),
-        items=[line(p for p in (f"#{c.id} {c.name}", c.industry, c.city) if p) for c in customers],
+        title=t("segment.ping_title", name=segment.name, count=total),
+        items=items,
         buttons=[
             *(Button.run(c.name, f"customer #{c.id}") for c in customers[:5]),
             Button.run(t("button.open"), f'segment "{segment.name}"', "primary"),

@@ -47,7 +47,7 @@ from crm_core.rules import NO, YES
 from crm_core.services import tiers as tier_service
 from crm_core.services.custom_fields import fields_of
 from crm_core.stages import Pipeline
-from crm_core.text import to_simplified, to_traditional
+from crm_core.text import fold, to_simplified, to_traditional
 
 
 class ValueKind(enum.StrEnum):
@@ -214,9 +214,15 @@ def _owner(ctx: Ctx, values: list[str]) -> ColumnElement[bool]:
 
 
 def _team(ctx: Ctx, values: list[str]) -> ColumnElement[bool]:
-    names = [to_simplified(v).casefold() for v in values]
-    teams = select(Team.id).where(func.lower(Team.name).in_(names))
-    found = list(ctx.session.scalars(teams))
+    # Folded in Python on both sides: a stored name may be Traditional (華東) or non-ASCII
+    # (SQLite's lower() is ASCII-only), and teams are few enough to read whole.
+    wanted = {fold(v) for v in values}
+    teams = ctx.session.execute(select(Team.id, Team.name, Team.external_id))
+    found = [
+        tid
+        for tid, name, ext in teams
+        if fold(name) in wanted or (ext is not None and fold(ext) in wanted)
+    ]
     if not found:
         raise Invalid("segment.no_team", team=", ".join(values))
     members = select(User.id).where(User.team_id.in_(found))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from crm_core import audit, note_outbox
 from crm_core.access import ensure_customer_access
@@ -20,6 +20,7 @@ from crm_core.models import (
     Interaction,
     Reminder,
     Role,
+    SegmentMember,
     Ticket,
     User,
 )
@@ -143,6 +144,21 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
                 .values(customer_id=survivor.id)
                 .execution_options(synchronize_session=False)
             )
+    # A snapshot that froze the duplicate keeps the customer: the survivor takes its place
+    # (once, where it is already a member too), then the duplicate's rows go.
+    in_loser = select(SegmentMember.segment_id).where(SegmentMember.customer_id == loser.id)
+    frozen = sorted(int(sid) for sid in s.scalars(in_loser))
+    if frozen:
+        in_survivor = select(SegmentMember.segment_id).where(
+            SegmentMember.customer_id == survivor.id, SegmentMember.segment_id.in_(frozen)
+        )
+        already = set(s.scalars(in_survivor))
+        rows = [{"segment_id": sid, "customer_id": survivor.id} for sid in frozen]
+        rows = [r for r in rows if r["segment_id"] not in already]
+        if rows:
+            s.execute(insert(SegmentMember), rows)
+        s.execute(delete(SegmentMember).where(SegmentMember.customer_id == loser.id))
+        moved_ids["segments"] = frozen
     # The index files each note under its customer: owe it every moved note, as undo/edit do.
     note_outbox.enqueue(s, moved_ids["notes"], now=ctx.now())
     # Tickets are indexed under their customer too.

@@ -698,3 +698,28 @@ def test_segment_with_unknown_member_is_refused(session_factory: Factory) -> Non
     assert [n for n, _ in err.errors] == [7]
     assert "unknown member 'ghost'" in err.errors[0][1]
     assert sum(row_counts(session_factory).values()) == 0
+
+
+def test_segment_name_taken_by_a_sibling_or_a_stored_segment_is_a_line_error(
+    session_factory: Factory,
+) -> None:
+    """Names fold (case, width, script): a clash is reported on its line, not a database error."""
+    sibling = [dict(r) for r in SEGMENTS]
+    sibling[-1]["name"] = "ＣＨＩＣＡＧＯ quiet"
+    err = import_error(session_factory, lines(sibling))
+    assert [n for n, _ in err.errors] == [7]
+    assert "used by segment 'sh' (line 6)" in err.errors[0][1]
+    assert sum(row_counts(session_factory).values()) == 0
+
+    stored = [dict(r) for r in SEGMENTS]
+    stored[-2]["name"] = "華東 Quiet"
+    run_import(session_factory, lines(stored))
+    again = [*SEGMENTS[:5], {**SEGMENTS[6], "external_id": "other", "name": "华东 quiet"}]
+    before = row_counts(session_factory)
+    err = import_error(session_factory, lines(again))
+    assert [n for n, _ in err.errors] == [6]
+    assert "used by segment 'sh'" in err.errors[0][1]
+    assert row_counts(session_factory) == before
+    # The same segment keeping (or re-spelling) its own name is no clash.
+    respelled = {**SEGMENTS[5], "name": "华东 quiet"}
+    assert run_import(session_factory, lines([*SEGMENTS[:5], respelled])).updated["segment"] == 1

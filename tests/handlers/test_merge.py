@@ -19,6 +19,8 @@ from crm_core.models import (
     IndexOutbox,
     Interaction,
     Reminder,
+    Segment,
+    SegmentMember,
     Ticket,
 )
 from tests.conftest import TestBot
@@ -262,3 +264,21 @@ def test_merge_moves_the_duplicates_tickets_and_feedback(testbot: TestBot) -> No
     assert testbot.query(owed) == [owed_before + 1]
     card = testbot("alice", f"tickets #{keep}")
     assert card.items[0].startswith(f"#{ticket_id} printer jams"), card.items
+
+
+def test_merge_puts_the_survivor_in_the_duplicates_snapshots(testbot: TestBot) -> None:
+    """A snapshot that froze the duplicate keeps the customer: the survivor takes its place."""
+    keep, drop = two_acmes(testbot)
+    assert testbot("admin", 'save segment "Chicago" city Chicago snapshot').status == "ok"
+    assert testbot("admin", 'save segment "Both" city Chicago,Boston snapshot').status == "ok"
+    members = select(Segment.name, SegmentMember.customer_id).join(Segment).order_by(Segment.name)
+    assert testbot.rows(members) == [("Both", keep), ("Both", drop), ("Chicago", drop)]
+    done = testbot.press("bob", testbot("bob", f"merge #{drop} into #{keep}").buttons[0])
+    assert done.status == "ok", done.text
+    assert testbot.rows(members) == [("Both", keep), ("Chicago", keep)]
+    shown = testbot("admin", 'segment "Chicago"')
+    assert any("Acme Logistics" in i for i in shown.items), shown.items
+    entry = testbot.query(select(AuditEntry).where(AuditEntry.action == "customer.merge"))[0]
+    assert sorted(entry.changes["moved"][1]["segments"]) == sorted(
+        testbot.query(select(Segment.id))
+    )

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm_core.db import unit_of_work
 from crm_core.models import (
@@ -19,6 +19,7 @@ from crm_core.models import (
     InteractionKind,
     Segment,
     SegmentMember,
+    Team,
 )
 from crm_core.text import name_key
 from handlers.reply import Reply
@@ -217,6 +218,16 @@ def test_filter_table(
     """Each filter text returns exactly its members (admin's view: the whole live book)."""
     verb = "列出客戶" if any("\u4e00" <= ch <= "\u9fff" for ch in filters) else "list customers"
     assert names(testbot("admin", f"{verb} {filters}")) == expected
+
+
+@pytest.mark.parametrize("typed", ["équipe華東", "ÉQUIPE华东", "Équipe華東"])
+def test_team_filter_matches_every_spelling_of_a_stored_name(
+    testbot: TestBot, book: dict[str, int], typed: str
+) -> None:
+    """A team stored in Traditional and with a non-ASCII capital is found however it is typed."""
+    with unit_of_work(testbot.session_factory) as s:
+        s.execute(update(Team).where(Team.name == "West").values(name="Équipe華東"))
+    assert names(testbot("admin", f"list customers team {typed}")) == {DELTA}
 
 
 BAD = [
