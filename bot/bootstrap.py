@@ -18,6 +18,7 @@ from crm_core.settings import Settings
 from crm_core.stages import Pipeline
 from handlers.dispatcher import Dispatcher
 from handlers.gateway import Gateway
+from handlers.loose_llm import CommandProposer
 from handlers.registry import Registry
 from handlers.verbs import default_registry
 from retrieval.runtime import LazyIndex
@@ -72,4 +73,5 @@ def build(
         settings=settings,
         notes=notes,
     )
+    dispatcher.proposer = CommandProposer.from_settings(settings, registry)
     return App(settings, engine, factory, registry, pipeline, dispatcher, notes)

@@ -331,13 +331,21 @@ def _title_score(
     """How many distinctive words of a title the text uses, where the first one is, and
     whether it uses them all."""
     if _CJK.search(key):
+        # The title's pieces (two characters or more) the text uses, longest first: "培训二期"
+        # names "培训服务二期" by 培训 and 二期, "车队系统" names "车队管理系统采购".
         core = re.sub(r"[^\u3400-\u9fff]", "", key)
-        for size in range(len(core), 1, -1):
-            for i in range(len(core) - size + 1):
-                at = view.find(core[i : i + size])
-                if at >= 0:
-                    return size / 2, (at, at + size), size == len(core)
-        return 0.0, (0, 0), False
+        rest, covered, first = core, 0, None
+        while True:
+            found = _longest_piece(view, rest)
+            if found is None:
+                break
+            piece, at = found
+            covered += len(piece)
+            first = first or (at, at + len(piece))
+            rest = rest.replace(piece, "\x00", 1)
+        if first is None:
+            return 0.0, (0, 0), False
+        return covered / 2, first, covered == len(core)
     score = 0.0
     span: tuple[int, int] | None = None
     parts = [p for p in key.split() if len(p) >= 3 and p not in _COMMON and not p.isdigit()]
@@ -350,6 +358,19 @@ def _title_score(
             score += 1
             span = span or (hit.start, hit.end)
     return score, span or (0, 0), bool(parts) and score == len(parts)
+
+
+def _longest_piece(view: str, core: str) -> tuple[str, int] | None:
+    """The longest run (two characters or more) of `core` found in `view`, and where."""
+    for size in range(len(core), 1, -1):
+        for i in range(len(core) - size + 1):
+            piece = core[i : i + size]
+            if "\x00" in piece:
+                continue
+            at = view.find(piece)
+            if at >= 0:
+                return piece, at
+    return None
 
 
 def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> list[Mention]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
-from handlers.loose_words import COURTESY, SENTENCE_WORDS
+from handlers.loose_llm import CommandProposer
+from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS
 from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -81,6 +83,8 @@ class Dispatcher:
         self.default_currency = default_currency
         self.clock = clock
         self.settings = settings
+        # A language model's proposals for sentences the rules do not read (CRMBOT_LLM).
+        self.proposer: CommandProposer | None = None
         # Metrics and the like (bot/ binds them); handlers and crm_core never import them.
         self.observers: list[CommandObserver] = []
         # Reads sentences that are not in the grammar into commands of it (confirm cards).
@@ -233,7 +237,7 @@ class Dispatcher:
         verb, args = found
         seen.verb = verb.name
         typed = "confirm" not in command.payload
-        if typed and COURTESY.search(char_view(text)):
+        if typed and (COURTESY.search(char_view(text)) or LISTED_CUSTOMER.match(char_view(text))):
             # "move the acme fleet deal to negotiation please": a write read from the
             # sentence (or its one question) first; anything else goes to the grammar.
             try:
@@ -259,20 +263,34 @@ class Dispatcher:
             failed = exc
         finally:
             ctx.spelling = True
-        if typed and (sentence or (failed.key.startswith("usage.") and not text.isascii())):
+        usage = failed.key.startswith("usage.")
+        # Names the grammar could not split in a plain write ("move Frontier Imports driver
+        # app to won": no `/` between customer and deal) may be a sure card. A line with
+        # parts (", deal Nope", ": owner @ghost") keeps the grammar's answer: a card would
+        # drop the part it refused.
+        unsplit = (
+            isinstance(failed, (NotFound, Ambiguous))
+            and verb.writes
+            and not re.search(r"[,，:：@/]", args)
+        )
+        loose_first = sentence or (usage and not text.isascii())
+        if typed and (loose_first or unsplit):
             # A typed line that starts like a command but is a sentence ("move acme to
-            # negotiation please", or Chinese the grammar cannot split: "记录：汇通医药王总来电
-            # ..."): its loose reading, when there is a sure one. A grammar line with a wrong
-            # value keeps the grammar's own answer.
+            # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
+            # ...", or a write whose names the grammar cannot split: "move Frontier Imports
+            # driver app to won"): its loose reading, when it is a sure card. A grammar line
+            # with a wrong value keeps the grammar's own answer.
             ctx.picks.clear()
             ctx.picks.update(picks)
             try:
                 retry = self._loose(ctx, command, text, t, fallback=True, matched=verb)
             except Ambiguous as loose_exc:
                 # The sentence's own question (Acme's open deals) beats the grammar's
-                # (deals whose titles look like "acme").
+                # (deals whose titles look like "acme"); a grammar line keeps its own.
                 ctx.session.rollback()
-                return self._ambiguous(loose_exc, text, picks, t)
+                if loose_first:
+                    return self._ambiguous(loose_exc, text, picks, t)
+                retry = None
             except CrmError:
                 ctx.session.rollback()
                 retry = None
@@ -315,6 +333,18 @@ class Dispatcher:
                 return reply
             outcome = self.interpreter.interpret(ctx, text)
         assert outcome is not None
+        if (
+            not isinstance(outcome, Proposal)
+            and outcome.key == "loose.unsure"
+            and self.proposer is not None
+            and not fallback
+        ):
+            # Nothing the rules recognise: the model's proposal, checked like a grammar line
+            # inside courtesy (a write is a confirm card, a read runs, a refusal is dropped).
+            line = self.proposer.propose(text)
+            tried = self._tried(ctx, command, line, t) if line is not None else None
+            if tried is not None:
+                return tried
         if not isinstance(outcome, Proposal):
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
@@ -339,10 +369,13 @@ class Dispatcher:
         if (
             matched is not None
             and verb.name == matched.name
+            and not args.strip()
             and not self.interpreter.courteous(text)
         ):
             # The grammar's own verb with a word it refused ("forecast the future"): its
             # answer says what to type; only courtesy around it ("pipeline please") is dropped.
+            # A reading with its words understood ("win rate by rep this qtr?" -> "... this
+            # quarter") runs.
             return None
         return verb.handler(Request(ctx, command, verb, args, line, t, self.registry, self.notes))
 

@@ -90,14 +90,22 @@ def preview(text: str, limit: int = NOTE_PREVIEW) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def deal_line(t: Translator, deal: Deal, *, with_customer: Customer | None = None) -> str:
-    """One line describing a deal."""
+def deal_line(
+    t: Translator,
+    deal: Deal,
+    *,
+    with_customer: Customer | None = None,
+    score: int | None = None,
+) -> str:
+    """One line describing a deal (with its win score when given)."""
     parts = [f"#{deal.id} {deal.title}"]
     if with_customer is not None:
         parts.append(with_customer.name)
     parts += [stage(t, deal.stage), money(deal.amount, deal.currency, t)]
     if deal.expected_close:
         parts.append(t("deal.closes", date=day(deal.expected_close)))
+    if score is not None:
+        parts.append(t("deal.score", score=score))
     return " · ".join(parts)
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from crm_core.access import customer_filter
@@ -45,16 +46,30 @@ from handlers.reply import OpenForm
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
-    r"(?<![\w.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
+    r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|欧元|英镑|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|美金|欧元|英镑|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
     "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
-    "欧元": "EUR", "英镑": "GBP", "dollars": "USD", "bucks": "USD", "euros": "EUR",
+    "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
 }  # fmt: skip
 _MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9}  # fmt: skip
+# 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
+_ZH_AMOUNT = re.compile(
+    r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
+    r"\s?(?P<cur>美金|美元|欧元|英镑|日元|港币|人民币|元|块)?"
+)
+_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
+                "港币": "HKD", "人民币": "CNY", "元": "CNY", "块": "CNY"}  # fmt: skip
+# 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
+_ZH_DAY = re.compile(
+    r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
+    r"\s*(?:(?P<day>\d{1,2})\s*[日号]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+)
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -88,9 +103,9 @@ _CALLED = re.compile(
 _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
-_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目")
+_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单")
 _NOISE = re.compile(
-    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:d\b|\bxd\b"
+    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
 )
 
 
@@ -169,9 +184,12 @@ class _Reading:
         return self.hypothetical or (self.question and not self.polite)
 
     def negated_before(self, at: int) -> bool:
-        """Whether a negation comes before `at` in its clause ("don't move acme yet")."""
+        """Whether a negation or someone else's words come before `at` in its clause
+        ("don't move acme yet", "Carol said she'd move the Falcon deal")."""
         start = max((m.end() for m in _CLAUSE.finditer(self.view, 0, at)), default=0)
-        return bool(w.NEGATION.search(self.view, start, at))
+        return bool(
+            w.NEGATION.search(self.view, start, at) or w.REPORTED.search(self.view, start, at)
+        )
 
     def cut(self, start: int, end: int | None = None) -> str:
         """The original text between two view positions."""
@@ -242,6 +260,7 @@ class Interpreter:
             self._contact_add,
             self._edit_deal,
             self._move,
+            self._tag,
             self._edit_customer,
             self._log,
         ):
@@ -269,7 +288,7 @@ class Interpreter:
         found = _stage_cue(r)
         if found is None:
             return None
-        stage_word, at, stage_span = found
+        stage_word, at, stage_span, bare = found
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
@@ -281,8 +300,18 @@ class Interpreter:
         end = len(r.view)
         if stage.lost and (why := w.LOST_REASON.search(r.view, stage_span[1])) is not None:
             end = why.start()
-        customer = self._customer(ctx, r, required=False, within=(r.body, end))
         open_names = [s.name for s in ctx.pipeline.open_stages]
+        if bare:
+            # A bare outcome word is a move only with a deal's own title words around it.
+            before = stage_span[0] > r.body + 1
+            within = (r.body, stage_span[0]) if before else (stage_span[1], end)
+            named = self._customer(ctx, r, required=False, within=within)
+            if not isinstance(named, Customer) or not find_deals(
+                ctx, r.text[within[0] : within[1]], customer_id=named.id, open_stages=open_names
+            ):
+                return None
+            end = within[1]
+        customer = self._customer(ctx, r, required=False, within=(r.body, end))
         deal = self._deal(ctx, r, customer, open_names, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
@@ -298,6 +327,8 @@ class Interpreter:
         if stage.lost:
             m = w.LOST_REASON.search(r.view, stage_span[1])
             reason = r.cut(m.start("reason"), m.end("reason")).strip(" ,，:：") if m else ""
+            if not reason:
+                reason = _after_outcome(r, stage_span[1], deal)
             if not reason:
                 return Unsure(
                     "loose.lost_reason",
@@ -315,6 +346,9 @@ class Interpreter:
 
     def _log(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         cue = w.LOG_CUE.match(r.view, r.body)
+        named_first = None if cue else w.LOG_CUE_AFTER_NAME.search(r.view, r.body)
+        if named_first is not None:
+            return self._log_named_first(ctx, r, named_first)
         kind: InteractionKind | None = None
         event_at = None
         for pattern, k in w.LOG_EVENT:
@@ -329,11 +363,16 @@ class Interpreter:
             return "log"
         start = cue.end() if cue else r.body
         if cue is not None:
-            # The grammar's own kind word right after the cue: "pls log call acme: ...".
-            said, rest = take_kind(r.text[start:])
+            # The grammar's own kind word right after the cue: "pls log call acme: ...",
+            # "log a call w cynthia", "log metting w/ Karen" (one typo in a long kind word).
+            lead = re.match(r"(?:a|an|the|my)\s+", r.view[start:])
+            at_kind = start + (lead.end() if lead else 0)
+            said, rest = take_kind(r.text[at_kind:])
+            if said is None:
+                said, rest = _kind_typo(r.text[at_kind:])
             if said is not None:
                 kind, start = said, len(r.text) - len(rest)
-        customer = self._customer(ctx, r, required=True, within=(start, len(r.view)))
+        customer = self._customer(ctx, r, required=True, within=(start, len(r.view)), contacts=True)
         if isinstance(customer, Unsure):
             return customer
         assert customer is not None
@@ -351,19 +390,33 @@ class Interpreter:
         if when:
             values["when"] = r.cut(when.start(), when.end())
             shown.append(("when", str(values["when"])))
-        # A contact the person dealt with is named before the note's words ("called David at
-        # Acme, ..."); one the note only talks about is not "with".
+        # Who it was with: the contact named before the note's words ("called David at Acme,
+        # ..."), or one met, called or written to anywhere ("拜访了X，见了Kathleen Rivera，...",
+        # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen
+        # wants a demo") is not "with", and two named people are left to the note.
         head_end = r.text.find(body) if body and body in r.text else len(r.text)
-        contact = _one(find_contacts(ctx, r.text[start:head_end], customer_id=customer.id))
+        people = [
+            p
+            for p in find_contacts(ctx, r.text[start:], customer_id=customer.id)
+            if start + p.start < head_end
+            or w.WITH_BEFORE.search(r.view[max(0, start + p.start - 14) : start + p.start])
+            or re.match(r"\s*[:：]", r.view[start + p.end :])
+        ]
+        contact = people[0] if len({p.id for p in people}) == 1 else None
         if contact is not None:
             values["contact"] = contact.id
             shown.append(("contact", contact.label))
         deals = find_deals(ctx, r.text, customer_id=customer.id)
-        if deals and _DEAL_WORD.search(r.view) and _one(deals) is not None:
-            deal = _one(deals)
-            assert deal is not None
-            values["deal"] = deal.id
-            shown.append(("deal", deal.label))
+        top = _one(deals)
+        # A deal is attached when the sentence says "deal" or names it by two of its title's
+        # words ("the data migration quote"), or by four Chinese characters of its title.
+        if top is not None and (
+            _DEAL_WORD.search(r.view)
+            or top.weight >= 2
+            or (not r.text[top.start : top.end].isascii() and top.weight >= 2)
+        ):
+            values["deal"] = top.id
+            shown.append(("deal", top.label))
         values["text"] = body
         shown.append(("text", fmt.preview(body)))
         form = OpenForm(
@@ -376,6 +429,24 @@ class Interpreter:
             {"customer": customer.name},
         )
         return Proposal(self.verb("log"), values, shown, form)
+
+    def _log_named_first(self, ctx: Ctx, r: _Reading, cue: re.Match[str]) -> Outcome | str | None:
+        """ "华东物流 记个笔记：...": the customer before the cue, the note after it."""
+        customer = self._customer(ctx, r, required=False, within=(r.body, cue.start()))
+        if not isinstance(customer, Customer):
+            return None
+        if self._refused(r, cue.start()):
+            return "log"
+        body = r.cut(cue.end())
+        if not body:
+            return Unsure("loose.note_text", {"customer": customer.name}, ("log",))
+        shown = [("customer", _customer_label(customer)), ("text", fmt.preview(body))]
+        form = OpenForm(
+            "log",
+            {"customer": customer.id, "kind": InteractionKind.note.value, "notes": body},
+            {"customer": customer.name},
+        )
+        return Proposal(self.verb("log"), {"customer": customer.id, "text": body}, shown, form)
 
     def _note_text(self, r: _Reading, start: int, customer: Customer) -> str:
         """What the note says: after the first separator following the customer, else all."""
@@ -412,6 +483,12 @@ class Interpreter:
             if users[0].id != ctx.actor.id:
                 values["who"] = _handle(ctx, users[0].id)
         phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        before = r.cut(r.body, m.start())
+        if phrase is None and before:
+            # The time said first: "每周五下午5点提醒我更新商机", "tomorrow 9am remind me to ...".
+            early = read_time_phrase(before, ctx.now(), ctx.tz)
+            if early is not None and not early.rest.strip(" ,，"):
+                phrase, rest = early, before + " " + rest
         if phrase is None:
             return Unsure("loose.remind_when", verbs=("remind",))
         what = (rest[: phrase.span[0]] + " " + rest[phrase.span[1] :]).strip(" ,，:：")
@@ -444,7 +521,10 @@ class Interpreter:
         if m is None:
             return None
         who = m.group("who") or m.group("zh") or ""
-        users = [u for u in find_users(ctx, who) if u.exact]
+        if who in ("me", "myself", "我"):
+            users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
+        else:
+            users = [u for u in find_users(ctx, who) if u.exact]
         if len(users) != 1:
             return None
         if self._refused(r, m.start()):
@@ -460,7 +540,8 @@ class Interpreter:
         assert customer is not None
         values: dict[str, Value] = {"customer": customer.id, "owner": _handle(ctx, users[0].id)}
         if re.search(
-            r"\b(?:with|and|plus|incl\w*)\s+(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b|连同商机|和商机|包括商机",
+            r"(?:\b(?:with|and|plus|incl\w*)\.?|\bw/)\s*(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b"
+            r"|连同?商机|和商机|包括商机|商机一起|商机也",
             r.view,
         ):
             values["deals"] = "with deals"
@@ -493,7 +574,14 @@ class Interpreter:
         if close is not None:
             values["close"], span = close
             taken.append(span)
-        title = _leftover(r, taken)
+        said = w.STAGE_SAID.search(r.view, m.end())
+        if said is not None:
+            word = said.group("stage") or said.group("zstage")
+            stage = ctx.pipeline.get(w.STAGE_WORDS.get(word, word))
+            if stage is not None:
+                values["stage"] = stage.name
+                taken.append(said.span())
+        title = re.sub(r"(?:\s*[,，]\s*){2,}", ", ", _leftover(r, taken)).strip(" ,，")
         if not title:
             return Unsure("loose.deal_title", {"customer": customer.name}, ("new deal",))
         values = {
@@ -511,6 +599,8 @@ class Interpreter:
             c = values["close"]
             assert isinstance(c, date)
             shown.append(("close", fmt.short_day(t, c)))
+        if "stage" in values:
+            shown.append(("stage", fmt.stage(t, str(values["stage"]))))
         return Proposal(self.verb("new deal"), values, shown)
 
     def _new_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -522,12 +612,13 @@ class Interpreter:
         named = _CALLED.search(r.view, m.end())
         if named:
             g = "name" if named.group("name") else "zh"
-            name = r.cut(named.start(g), named.end(g))
+            name_end = named.end(g)
+            name = r.cut(named.start(g), name_end)
         else:
             rest = r.view[m.end() :]
-            stop = re.search(r"\s*(?:,|，|\bin\b|\bbased\b|\bfrom\b|$)", rest)
-            end = m.end() + (stop.start() if stop else len(rest))
-            name = r.cut(m.end(), end)
+            stop = re.search(r"\s*(?:,|，|、|\bin\b|\bbased\b|\bfrom\b|$)", rest)
+            name_end = m.end() + (stop.start() if stop else len(rest))
+            name = r.cut(m.end(), name_end)
         name = name.strip(" :：,，\"'“”")
         if re.search(r"[\"“”]", name):
             return None  # a quoted name the grammar refused is not read again
@@ -537,7 +628,38 @@ class Interpreter:
         city = _IN_CITY.search(r.text, m.end())
         if city and city.group("city").lower() not in name.lower():
             values["city"] = city.group("city").strip()
-        shown = [("name", name)] + ([("city", str(values["city"]))] if "city" in values else [])
+        # "X, logistics, Rotterdam, owner dave, tag new-logo", "X，物流，杭州，标签 new-logo".
+        parts = [p for p in re.split(r"\s*[,，、;；]\s*", r.text[name_end:]) if p.strip()]
+        views = [char_view(p.strip(" :：")) for p in parts]
+        if views and not any(w.CUSTOMER_PART.match(v) or _industry(ctx, v) for v in views):
+            # "Smith, Jones & Co": no industry, owner or tag after the comma, so the comma is
+            # the name's own (the grammar's reading).
+            return None
+        for part in parts:
+            said = part.strip(" .。!！:：")
+            view = char_view(said)
+            field = w.CUSTOMER_PART.match(view)
+            if not said:
+                continue
+            if field is not None and field.group("key") in w.CUSTOMER_PART_KEYS:
+                key = w.CUSTOMER_PART_KEYS[field.group("key")]
+                value = said[field.end() :].strip(" :：")
+                if key == "owner":
+                    users = [u for u in find_users(ctx, value) if u.exact]
+                    if len(users) != 1:
+                        return Unsure("loose.which_owner", {"who": value}, ("new customer",))
+                    value = _handle(ctx, users[0].id)
+                if value:
+                    values[key] = value
+            elif (industry := _industry(ctx, view)) is not None and "industry" not in values:
+                values["industry"] = industry
+            elif "city" not in values and not re.search(r"\d", said):
+                values["city"] = re.sub(
+                    r"^(?:based\s+in|located\s+in|in|from)\s+", "", said, flags=re.I
+                )
+        shown = [("name", name)] + [
+            (k, str(values[k])) for k in ("industry", "city", "owner", "tags") if k in values
+        ]
         return Proposal(self.verb("new customer"), values, shown)
 
     def _contact_add(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -562,7 +684,7 @@ class Interpreter:
         name = _leftover(
             r,
             taken,
-            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给",
+            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|@|\s[-–—]\s",
         )
         name = re.split(r"\s*[,，]\s*", name)[0].strip()
         if not name:
@@ -577,34 +699,55 @@ class Interpreter:
         return Proposal(self.verb("contact add"), values, shown)
 
     def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
-        m = w.EDIT_DEAL_CUE.search(r.view, r.body)
-        if m is None or not re.search(
-            r"\b(?:to|is\s+now|now|change|update|set|make|bump|raise|lower|push|move)\b|改成|改为|改到|调整为|调到|更新为",
-            r.view,
-        ):
+        """A deal's amount or close day set ("put the Thompson Stores analytics dashboard at
+        30k", "金额改成9万英镑", "close date -> 15 feb", "改到明年4月底结单"), one or both."""
+        if w.LOG_CUE.match(r.view, r.body) or _stage_cue(r) is not None:
             return None
-        if self._refused(r, m.start()):
+        amount = None
+        word = w.AMOUNT_WORD.search(r.view, r.body)
+        found = _amount(r, word.end() if word else r.body)
+        if found is not None:
+            before = r.view[max(r.body, found[1][0] - 16) : found[1][0]]
+            if word is not None or w.AMOUNT_SET.search(before):
+                amount = found
+        close = None
+        cue = w.CLOSE_WORD.search(r.view, r.body)
+        if cue is not None:
+            close = _close(ctx, r, r.body, any_phrase=True)
+        if amount is None and close is None:
+            if word is not None and w.SET_WORD.search(r.view, word.end()):
+                return Unsure("loose.which_deal_edit", verbs=("edit deal",))
+            return None
+        spans = [x[1] for x in (amount, close) if x is not None]
+        at = min(cue.start() if cue else len(r.view), word.start() if word else len(r.view))
+        if self._refused(r, min(at, *(a for a, _ in spans))):
             return "edit deal"
-        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
-        deal = self._deal(ctx, r, customer, None, within=(0, len(r.view)))
+        first = min(a for a, _ in spans)
+        customer = self._customer(ctx, r, required=False, within=(r.body, first))
+        if not isinstance(customer, Customer):
+            return None
+        named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
+        if not named and word is None and cue is None:
+            return None  # "Acme is at 30k" names no deal: not an edit
+        # An open deal is the one whose amount or close day moves ("2026 renewal": the open
+        # one, not last year's lost one of the same title); a closed one only when no open
+        # deal fits.
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        deal = self._deal(ctx, r, customer, open_names, within=(r.body, first))
+        if deal is None or isinstance(deal, Unsure):
+            deal = self._deal(ctx, r, customer, None, within=(r.body, first))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
-        if re.search(r"amount|value|price|worth|金额", m.group(0)):
-            amount = _amount(r, m.end())
-            if amount is None:
-                return None
+        if amount is not None:
             (value, currency), _ = amount
             values["amount"] = (value, currency or deal.currency)
             after = fmt.money(value, currency or deal.currency)
             shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
-        else:
-            close = _close(ctx, r, m.end(), any_phrase=True)
-            if close is None:
-                return None
+        if close is not None:
             values["close"] = close[0]
             shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
         return Proposal(self.verb("edit deal"), values, shown)
@@ -668,6 +811,11 @@ class Interpreter:
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
         value = r.cut(m.start(g), m.end(g)).strip(" .。")
+        # An email or a phone number is the address itself, not the courtesy after it
+        # ("..., please save it", "，帮我更新下").
+        exact = {"email": _EMAIL, "phone": _PHONE}.get(name or "")
+        if exact is not None and (found := exact.search(value)) is not None:
+            value = found.group(0).strip()
         if name is None or not value:
             return None
         shown = [("contact", top.label), (name, value)]
@@ -695,6 +843,31 @@ class Interpreter:
             return None
         shown = [("customer", _customer_label(customer)), (name, value)]
         return Proposal(self.verb("edit customer"), {"customer": customer.id, name: value}, shown)
+
+    def _tag(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A tag added to a customer ("tag Driftwood as at-risk", "华东物流加个标签 vip"): the
+        customer's tags with the new one, so none is lost."""
+        m = w.TAG_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        g = next(n for n in ("tag", "tag2", "ztag") if m.group(n))
+        tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
+        if not tag or char_view(tag) in w.STAGE_WORDS:
+            return None  # "mark the acme deal as won" is a move
+        if self._refused(r, m.start()):
+            return "edit customer"
+        customer = self._customer(ctx, r, required=True, within=(r.body, m.start(g)))
+        if isinstance(customer, Unsure):
+            return customer
+        assert customer is not None
+        tags = list(customer.tags or [])
+        if tag.casefold() in (t.casefold() for t in tags):
+            return Unsure("loose.already_tagged", {"customer": customer.name, "tag": tag})
+        tags.append(tag)
+        shown = [("customer", _customer_label(customer)), ("tags", ", ".join(tags))]
+        return Proposal(
+            self.verb("edit customer"), {"customer": customer.id, "tags": ", ".join(tags)}, shown
+        )
 
     def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
@@ -741,8 +914,30 @@ class Interpreter:
             deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
             if isinstance(deal, Deal):
                 return Proposal(self.verb("deal"), {"deal": deal.id})
+        if isinstance(customer, Customer) and w.DEAL_READ_CUE.search(view):
+            # "whats the status of the copper creek dallas fleet tracking", "X 那个单子现在什么
+            # 阶段": one of the customer's deals named by its title is the deal's card.
+            top = _one(find_deals(ctx, r.text, customer_id=customer.id))
+            if top is None and _DEAL_WORD.search(view):
+                # "carol 的 Falcon deal 现在什么 stage": the customer's one deal, or a question.
+                deal = self._deal(ctx, r, customer, None, within=(r.body, len(view)))
+                if isinstance(deal, Deal):
+                    return Proposal(self.verb("deal"), {"deal": deal.id})
+            if top is not None and (
+                _DEAL_WORD.search(view)
+                or top.weight >= 2
+                or (not r.text[top.start : top.end].isascii() and top.weight >= 1)
+            ):
+                return Proposal(self.verb("deal"), {"deal": top.id})
+        if customer is None and r.question:
+            # A question about what a contact said ("did Olga say anything about budget?")
+            # searches their customer's notes.
+            people = find_contacts(ctx, r.text)
+            owners = {p.owner_id for p in people if p.weight == people[0].weight}
+            if len(owners) == 1 and (owner := owners.pop()) is not None:
+                customer = ctx.session.get(Customer, owner)
         if isinstance(customer, Customer):
-            if r.question and not w.SHOW_CUE.search(view):
+            if r.question and not w.SHOW_CUE.search(view) and not w.STATUS_CUE.search(view):
                 question = r.cut(r.body)
                 return Proposal(self.verb("ask"), {"customer": customer.id, "question": question})
             return Proposal(self.verb("customer"), {"customer": customer.id})
@@ -774,12 +969,18 @@ class Interpreter:
         """The one visible customer the sentence names; a question when it is not sure."""
         picked = ctx.picks.pop("customer", None)
         if picked is not None:
-            return ctx.session.scalar(
+            chosen = ctx.session.scalar(
                 select(Customer).where(Customer.id == picked, customer_filter(ctx.actor))
             )
+            if chosen is None and required:
+                # A pick of a record the person may not see reads like one that never existed.
+                return Unsure("loose.which_customer", verbs=("customers", "find"))
+            return chosen
         found = [m for m in find_customers(ctx, r.text) if within[0] <= m.start < within[1]]
         if not found and contacts:
             people = find_contacts(ctx, r.text[within[0] : within[1]])
+            # The best-named people only: "Jessica Scott" is not also every other Scott.
+            people = [p for p in people if p.weight == people[0].weight]
             owners = {p.owner_id for p in people if p.owner_id is not None}
             if len(owners) == 1:
                 return ctx.session.get(Customer, owners.pop())
@@ -854,32 +1055,75 @@ class Interpreter:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int]] | None:
-    """The stage a sentence moves a deal to: (stage word, where the action starts, its span)."""
+def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
+    """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
+
+    A bare outcome word ("acme label printers lost") comes last; `_move` takes it only
+    with the deal named by its title before it (or right after it, "lost carter dock ...").
+    """
     view = r.view
     verb = w.MOVE_VERB.search(view, r.body)
     if verb is not None:
         to = w.MOVE_TO.search(view, verb.end())
         if to is not None:
-            return to.group("stage"), verb.start(), to.span("stage")
-    bare = w.TO_STAGE_END.search(view, r.body)
-    if bare is not None:
-        return bare.group("stage"), bare.start(), bare.span("stage")
+            return to.group("stage"), verb.start(), to.span("stage"), False
+    end = w.TO_STAGE_END.search(view, r.body)
+    if end is not None:
+        return end.group("stage"), end.start(), end.span("stage"), False
     zh = w.ZH_MOVE.search(view, r.body)
     if zh is not None:
-        return zh.group("stage"), zh.start(), zh.span("stage")
+        return zh.group("stage"), zh.start(), zh.span("stage"), False
     state = w.STATE.search(view, r.body)
     if state is not None:
         for group in ("stage", "last", "arrow"):
             if state.group(group):
-                return state.group(group), state.start(), state.span(group)
+                return state.group(group), state.start(), state.span(group), False
         word = state.group("verb")
         stage = {"won": "won", "signed": "won", "closed": "won", "lost": "lost"}[word]
-        return stage, state.start(), state.span("verb")
+        return stage, state.start(), state.span("verb"), False
     zs = w.ZH_STATE.search(view, r.body)
     if zs is not None:
-        return zs.group("stage"), zs.start(), zs.span("stage")
+        return zs.group("stage"), zs.start(), zs.span("stage"), False
+    outcome = w.BARE_OUTCOME.search(view, r.body)
+    if outcome is not None:
+        return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
     return None
+
+
+def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
+    """The words after an outcome that name no record: its reason ("丢单了 对方自建系统",
+    "lost :( went with Tableau"); empty when they name the deal ("we lost the acme deal")."""
+    m = re.match(r"(?:\s|了|it\b|[!！.。,，~～])*", r.view[at:])
+    rest = r.cut(at + (m.end() if m else 0))
+    if len(rest) < 2 or name_key(deal.customer.name)[:4] in char_view(rest):
+        return ""
+    title = [p for p in name_key(deal.title).split() if len(p) >= 4]
+    if any(p in char_view(rest) for p in title) or char_view(deal.title)[:2] in char_view(rest):
+        return ""
+    return rest
+
+
+def _industry(ctx: Ctx, said: str) -> str | None:
+    """The industry a word names ("food & bev", "物流业"), as the book already spells it."""
+    canonical = w.INDUSTRY_WORDS.get(said.strip())
+    if canonical is None:
+        return None
+    known = ctx.session.scalars(
+        select(Customer.industry).where(Customer.industry.is_not(None)).distinct().limit(200)
+    ).all()
+    return next((k for k in known if k and k.casefold() == canonical.casefold()), canonical)
+
+
+def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
+    """A misspelt kind word leading `text` ("metting", "vist"), and the rest."""
+    m = re.match(r"\s*([A-Za-z]{4,})\b", text)
+    if m is None:
+        return None, text
+    word = m.group(1).lower()
+    for kind in InteractionKind:
+        if word != kind.value and fuzz.ratio(word, kind.value) >= 80:
+            return kind, text[m.end() :].strip()
+    return None, text
 
 
 def _one(found: list[Mention]) -> Mention | None:
@@ -924,7 +1168,62 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
 
 
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
-    """The first amount after `start` (not a percentage, a date or a record number)."""
+    """The first amount after `start` (not a percentage, a date, a year or a record number),
+    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五")."""
+    digits = _digit_amount(r, start)
+    zh = _ZH_AMOUNT.search(r.view, start)
+    if zh is None or (digits is not None and digits[1][0] < zh.start()):
+        return digits
+    value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
+    if zh.group("tail"):
+        value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
+    return (Decimal(value), _ZH_CURRENCY.get(zh.group("cur") or "", "CNY")), zh.span()
+
+
+def _cn_int(text: str) -> int:
+    """A Chinese numeral below ten thousand: 八十 -> 80, 十二 -> 12, 两百 -> 200."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in ("十", "百"):
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
+
+
+def _zh_day(ctx: Ctx, r: _Reading, start: int) -> tuple[date, tuple[int, int]] | None:
+    """The first Chinese date after `start` ("明年1月15号", "三月底"), never in the past."""
+    m = _ZH_DAY.search(r.view, start)
+    if m is None:
+        return None
+    today = ctx.now().astimezone(ctx.tz).date()
+    month_said = m.group("month")
+    month = int(month_said) if month_said.isdigit() else _cn_int(month_said)
+    if not 1 <= month <= 12:
+        return None
+    year = int(m.group("year")) if m.group("year") else today.year + (1 if m.group("next") else 0)
+    part = m.group("part")
+    if m.group("day"):
+        nth = int(m.group("day"))
+    elif part in ("初", "上旬"):
+        nth = 5
+    elif part in ("中", "中旬"):
+        nth = 15
+    else:
+        nth = last_day(year, month)
+    try:
+        value = date(year, month, min(nth, last_day(year, month)))
+    except ValueError:
+        return None
+    if value < today and not (m.group("year") or m.group("next")):
+        value = date(year + 1, month, min(nth, last_day(year + 1, month)))
+    return value, m.span()
+
+
+def _digit_amount(
+    r: _Reading, start: int
+) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     for m in _AMOUNT.finditer(r.view, start):
         if (
             not (m.group("pre") or m.group("mult") or m.group("cur"))
@@ -932,10 +1231,15 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
         ):
             continue
         if re.match(
-            r"\s*(?:%|percent|seats|users|units|people|days|weeks|months|years|点|号|日|月|年|人|台)",
+            r"\s*(?:%|percent|seats|users|units|people|days|weeks|months|years|点|号|日|月|年|人|台)"
+            r"|[-/.]\d",
             r.view[m.end("num") :],
         ):
             continue
+        if not (m.group("pre") or m.group("mult") or m.group("cur")) and re.fullmatch(
+            r"(?:19|20)\d\d", m.group("num")
+        ):
+            continue  # a year ("2026 renewal"), not an amount
         try:
             value = Decimal(m.group("num").replace(",", ""))
         except InvalidOperation:
@@ -946,8 +1250,10 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
         if value == value.to_integral():
             value = Decimal(int(value))
         currency = _CURRENCY.get(symbol) if symbol else None
-        if currency is None and (m.group("mult") in ("万", "千") or not r.text.isascii()):
-            # 50万 in a Chinese sentence is yuan.
+        if currency is None and (
+            m.group("mult") in ("万", "千") or (not r.text.isascii() and not m.group("mult"))
+        ):
+            # 50万 in a Chinese sentence is yuan; "45k" keeps the deal's own currency.
             currency = "CNY"
         return (value, currency), m.span()
     return None
@@ -958,6 +1264,9 @@ def _close(
 ) -> tuple[date, tuple[int, int]] | None:
     """An expected close day after a cue ("closing mid January", "by end of March", "预计1月底")."""
     today = ctx.now().astimezone(ctx.tz).date()
+    zh = _zh_day(ctx, r, start)
+    if zh is not None:
+        return zh
     part = _PART_OF_MONTH.search(r.view, start)
     if part is not None:
         if part.group("month"):
@@ -987,11 +1296,16 @@ def _close(
             if said is not None and said >= today:
                 return said, (cue.start(), cue.end() + stop)
     if any_phrase:
-        m = re.search(r"\d{4}-\d{2}-\d{2}", r.view[start:])
-        if m:
-            said = parse_day(m.group(0), ctx.tz, ctx.now())
-            if said is not None:
-                return said, (start + m.start(), start + m.end())
+        # A day anywhere after the cue ("close date -> 15 feb", "push close to feb 1").
+        for word in list(re.finditer(r"(?<![\w-])[\w-]", r.view[start:]))[:14]:
+            at = start + word.start()
+            rest = r.text[at:]
+            for stop in range(min(len(rest), 16), 0, -1):
+                if stop < len(rest) and rest[stop].isalnum():
+                    continue
+                said = parse_day(rest[:stop].strip(" ,，."), ctx.tz, ctx.now())
+                if said is not None and said >= today:
+                    return said, (at, at + stop)
     return None
 
 

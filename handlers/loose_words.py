@@ -38,9 +38,11 @@ NEGATION = re.compile(
     r"forget\s+(?:it|that|about))\b"
     r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
 )
+# Patterns used with `.match(view, body)` have no "^": it would only match at the message's
+# first character, never after a greeting ("pls log: ...").
 # A request that starts by refusing ("don't ...", "not yet", "先别"): nothing to do.
 LEAD_NEGATION = re.compile(
-    r"^(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
+    r"(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
     r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
 )
@@ -59,8 +61,18 @@ QUESTION_START = re.compile(
     r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
     r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
 )
-QUESTION_END = re.compile(r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|几号|哪些|哪个)\s*[\W_]*$")
+QUESTION_END = re.compile(
+    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
+)
+# Someone else's words or plans before the action ("Carol said she'd move ..."): reported,
+# not asked for.
+REPORTED = re.compile(
+    r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
+    r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
+)
 HYPOTHETICAL = re.compile(
+    # "check if", "see if", "ask if": an errand's words, not a supposition.
+    r"(?<!check\s)(?<!\bsee\s)(?<!\bask\s)(?<!confirm\s)(?<!\bknow\s)(?<!find out )"
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
@@ -104,6 +116,7 @@ STAGE_WORDS: dict[str, str] = {
     "negotiate": "negotiation",
     "nego": "negotiation",
     "谈判": "negotiation",
+    "议价": "negotiation",
     "商务谈判": "negotiation",
     "proposal": "proposal",
     "proposals": "proposal",
@@ -120,6 +133,10 @@ STAGE_WORDS: dict[str, str] = {
 _STAGE_ALT = "|".join(re.escape(w) for w in sorted(STAGE_WORDS, key=len, reverse=True))
 _LATIN_STAGE = rf"(?<![a-z])(?P<stage>{_STAGE_ALT})(?![a-z])"
 
+# A new deal's stage said with it: "..., stage qualified", "阶段 方案".
+STAGE_SAID = re.compile(
+    rf"\bstage\s*[:：]?\s*{_LATIN_STAGE}|阶段\s*[:：]?\s*(?P<zstage>{_STAGE_ALT})"
+)
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
     r"\b(?:move|moving|moved|push|advance|bump|progress|shift|take|put|set|mark|change|update|"
@@ -143,18 +160,26 @@ ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
 )
-ZH_STATE = re.compile(r"(?P<stage>赢单|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+ZH_STATE = re.compile(r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+# An outcome word right after a deal's name ("acme label printers lost - budget frozen",
+# "falcon label printers - won it!!"): taken only when the deal is named before it.
+BARE_OUTCOME = re.compile(r"(?<![a-z])(?P<stage>won|lost|qualified)(?![a-z])")
 LOST_REASON = re.compile(
     r"(?:\bbecause(?:\s+of)?|\bdue\s+to|\bover|\bon|\breason(?:\s+was)?[:：]?|\bcuz|\bbc|"
-    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*(?:it\s+was\s+|it's\s+)?(?P<reason>[^.!?。！？]+)"
+    r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*"
+    r"(?:it\s+was\s+|it's\s+|reason(?:\s+was)?\s*[:：]?\s*|原因是?\s*[:：]?\s*)?(?P<reason>[^.!?。！？]+)"
 )
 
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
-    r"^(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
+    r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
     r"write\s+(?:down|up)|add\s+a\s+note(?:\s+(?:on|for|to))?|put\s+down|fyi|"
     r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
     r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
+)
+# The customer named first, then the cue and a colon: "华东物流 记个笔记：...", "Acme note: ...".
+LOG_CUE_AFTER_NAME = re.compile(
+    r"(?<=\S)\s*(?:记个笔记|记个备注|记一下|记录一下|记一笔|备注一下|\bnote|\blog)\s*[:：]\s*"
 )
 LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
@@ -163,14 +188,16 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"talked\s+(?:to|with)|"
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
             r"call\s+with)\b"
-            r"|打了?电话|通了?电话|电话沟通|来电|电话里|电话"
+            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去"
         ),
         InteractionKind.call,
     ),
     (
         re.compile(
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
-            r"demo(?:ed)?\s+(?:to|for|with))\b|开了?会|见了|见面|会议|开会"
+            r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
+            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
+            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|午饭|午餐|晚饭|晚餐|喝咖啡"
         ),
         InteractionKind.meeting,
     ),
@@ -184,7 +211,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
     (
         re.compile(
-            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件"
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件|寄了?信|发了?信"
         ),
         InteractionKind.email,
     ),
@@ -197,35 +224,82 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     ),
 ]
 
+# Words that put a person in the meeting, call or message ("met Rahul", "跟高磊", "w/ Karen").
+WITH_BEFORE = re.compile(
+    r"(?:\bwith|\bw/|\bw|\bmet(?:\s+with)?|\bspoke\s+(?:to|with)|\btalked\s+(?:to|with)|\bcalled|"
+    r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|打给|拜访了?|约了)\s*$"
+    # "跟永盛马总开了会": the customer's short name may stand between 跟 and the person.
+    r"|(?:跟|和|与|见了|见|给)\s*[\u4e00-\u9fff]{0,6}\s*$"
+)
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
-    r"|提醒(?P<zh>我|一下)(?!的)|设个提醒|别让我忘了"
+    r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
 )
 
 NEW_DEAL_CUE = re.compile(
     r"\b(?:new\s+(?:deal|opp|opportunity)|(?:create|creating|open|opening|add|adding|start|log|"
     r"set\s+up|make)\s+"
     r"(?:a\s+|an\s+|new\s+)*(?:deal|opp|opportunity))\b"
-    r"|(?:建|新建|创建|开|加|添加|录|录入)(?:一)?个?(?:新)?商机|新商机"
+    r"|(?:建|新建|创建|开|加|添加|新增|录|录入)(?:一)?个?(?:新)?商机|新商机|新\s*(?:deal|opp)\b"
 )
 NEW_CUSTOMER_CUE = re.compile(
     r"\b(?:new\s+(?:customer|client|account)|(?:create|add|set\s+up|open|make)\s+(?:a\s+|an\s+|new\s+)*"
     r"(?:customer|client|account))\b"
-    r"|(?:建|新建|创建|加|添加|录入)(?:一)?个?(?:新)?客户|新客户"
+    r"|(?:建|新建|创建|加|添加|新增|录入)(?:一)?个?(?:新)?客户|新客户"
+)
+# A new customer's listed parts: "owner dave", "tag new-logo", "负责人 wei", "标签 vip".
+CUSTOMER_PART = re.compile(
+    r"(?P<key>owner|owned\s+by|rep|tags?|tagged|industry|city|负责人|负责|归属|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
+)
+CUSTOMER_PART_KEYS = {
+    "owner": "owner", "owned by": "owner", "rep": "owner", "负责人": "owner", "负责": "owner",
+    "归属": "owner", "tag": "tags", "tags": "tags", "tagged": "tags", "标签": "tags",
+    "industry": "industry", "行业": "industry", "city": "city", "城市": "city",
+}  # fmt: skip
+# Industry words people type (English, Chinese) -> the English name a book keeps.
+INDUSTRY_WORDS = {
+    **dict.fromkeys(("logistics", "物流", "物流业", "物流行业", "运输", "运输业"), "Logistics"),
+    **dict.fromkeys(("manufacturing", "制造", "制造业", "制造行业"), "Manufacturing"),
+    **dict.fromkeys(("healthcare", "health care", "medical", "医疗", "医疗业", "医药", "医疗健康"),
+                    "Healthcare"),
+    **dict.fromkeys(("food & beverage", "food and beverage", "food & bev", "food&bev", "f&b",
+                     "食品", "餐饮", "食品饮料", "餐饮业"), "Food & Beverage"),
+    **dict.fromkeys(("retail", "零售", "零售业"), "Retail"),
+    **dict.fromkeys(("technology", "tech", "科技", "技术", "信息技术"), "Technology"),
+    **dict.fromkeys(("construction", "建筑", "建筑业", "建设"), "Construction"),
+    **dict.fromkeys(("energy", "能源", "能源业"), "Energy"),
+    **dict.fromkeys(("agriculture", "农业"), "Agriculture"),
+    **dict.fromkeys(("wholesale", "批发", "批发业"), "Wholesale"),
+}  # fmt: skip
+# A new-customer line listing its parts by commas ("new customer X, logistics, Rotterdam"):
+# read as a sentence before the grammar takes the whole line as the name.
+# A line using the grammar's keywords ("new customer Acme city Chicago tags fleet, west",
+# "新客户 华东物流，行业：物流") is the grammar's.
+LISTED_CUSTOMER = re.compile(
+    r"^(?!.*(?:\b(?:industry|city|owner|tags?)|行业|城市|负责人|标签)\s*[:：])\s*(?:new\s+customer|add\s+(?:a\s+)?customer|新客户|新建客户|新增客户|加个客户)\s*[:：]?\s*"
+    r"(?:(?!\b(?:industry|city|owner|tags?)\b|行业|城市|负责人|标签)[^,，])+[,，]"
 )
 CONTACT_CUE = re.compile(
     r"\b(?:new\s+contact|add\s+(?:a\s+)?(?:new\s+)?contact|as\s+a\s+(?:new\s+)?contact|"
     r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
-    r"|(?:添加|新增|加)(?:一)?个?联系人|新联系人"
+    r"|(?:添加|新增|加)(?:一)?[个位名]?(?:新)?(?:联系人|联络人)|新(?:联系人|联络人)"
 )
-EDIT_DEAL_CUE = re.compile(
-    r"\b(?:amount|value|price|worth|close\s+date|closing\s+date|expected\s+close)\b"
-    r"|金额|预计成交|成交日期|成交时间"
+# A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
+# right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
+AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")
+AMOUNT_SET = re.compile(
+    r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is|it'?s)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
+    r"调整为|调整到|填|更新为|变成|提高到|降到|涨到)\s*(?:~|about|around|roughly)?\s*$"
+)
+SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
+CLOSE_WORD = re.compile(
+    r"\b(?:close\s+date|closing\s+date|expected\s+close|close|closes|closing|slips?|slipped|"
+    r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
 )
 REASSIGN_CUE = re.compile(
-    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+\bto\s+@?(?P<who>[a-z][\w.-]*)"
-    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>[\w.-]+)"
+    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
+    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
 )
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
@@ -241,15 +315,24 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\breminders\b|\bto-?do(?:s|\s+list)?\b|\bwhat'?s\s+due\b|提醒列表|我的提醒|待办"
+            r"|^我(?:还)?有(?:哪些|什么|啥)提醒"
         ),
         "reminders",
     ),
     (re.compile(r"\b(?:deals|opps|opportunities)\b|商机"), "deals"),
-    (re.compile(r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|产品列表"), "products"),
-    (re.compile(r"\bwho\s+am\s+i\b|我是谁"), "whoami"),
+    (
+        re.compile(
+            r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|价目表|产品列表"
+            r"|^how\s+much\s+(?:is|are|does)\s+our\b"
+        ),
+        "products",
+    ),
+    (re.compile(r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色"), "whoami"),
     (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
     (
-        re.compile(r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|历史"),
+        re.compile(
+            r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|变更记录|修改记录|历史"
+        ),
         "history",
     ),
     (
@@ -261,7 +344,8 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表|我的客户"
+            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表"
+            r"|我(?:的)?(?:所有|全部)?(?:的)?客户"
         ),
         "customers",
     ),
@@ -272,15 +356,33 @@ SHOW_CUE = re.compile(
     r"give\s+me|let\s+me\s+see|check\s+on)\b"
     r"|查一下|查查|看看|看一下|查看|打开|显示|情况|怎么样|资料|信息"
 )
+# Questions the customer's card answers (latest news, owner, contacts, last touch), not
+# a search of the notes: "what's the latest with X", "who owns X", "X 最近有什么进展".
+STATUS_CUE = re.compile(
+    r"\b(?:latest|going\s+on|status|tracking|who\s+owns|owner|who\s+is|who'?s\s+the\s+\w+(?:\s+\w+)?\s+(?:at|for)|"
+    r"contacts?\s+(?:at|for)|last\s+(?:talk|talked|spoke|contact|touch)|update)\b"
+    r"|最近有(?:什么|啥)|进展|近况|谁负责|负责人|联系人是谁"
+)
+# Questions a deal's card answers, when the sentence names one of the customer's deals.
+DEAL_READ_CUE = re.compile(
+    r"\b(?:status|stage|what\s+happened|where\s+are\s+we|details?)\b|阶段|详情|进展|什么\s*stage"
+)
 CONTACT_FIELD_CUE = re.compile(
     r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"
 )
 PERIOD = re.compile(
-    r"\b(?:this|last|next)\s+(?:quarter|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
-    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|上季度|本月|上个?月|今年|去年"
+    r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
+    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
 )
 PERIOD_WORDS = {
+    "this qtr": "this quarter",
+    "last qtr": "last quarter",
+    "next qtr": "next quarter",
     "本季度": "this quarter",
+    "这个季度": "this quarter",
+    "本季": "this quarter",
+    "上个季度": "last quarter",
+    "这个月": "this month",
     "上季度": "last quarter",
     "本月": "this month",
     "上月": "last month",
@@ -329,6 +431,14 @@ CONTACT_FIELDS = {
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
     "职务": "title",
 }  # fmt: skip
+# One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
+# "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
+TAG_CUE = re.compile(
+    r"\b(?:tag|tagged|label|labelled|labeled|mark)\s+(?:(?:it|them|.{1,60}?)\s+)?(?:as|with)\s+"
+    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?\s*[.!]*$"
+    r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
+    r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
+)
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
@@ -344,7 +454,8 @@ CUSTOMER_FIELDS = {
 SNOOZE_CUE = re.compile(
     r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
     r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"
-    r"|(?:推迟|延后|改到)\s*(?:提醒)?\s*#?\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
+    # A reminder's number says #, or 提醒 before it: "改到 1 月 20 日" is a day, not reminder 1.
+    r"|(?:推迟|延后|改到)\s*(?:提醒\s*#?|#)\s*(?P<zid>\d+)\s*(?:到)?\s*(?P<zwhen>.+)$"
 )
 CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
@@ -358,7 +469,7 @@ DIGEST_CUE = re.compile(
     r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
 )
 FIND_CUE = re.compile(
-    r"^(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
+    r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
     r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
-    r"|^(?:搜索|查找|找一下|找找)\s*(?P<zwords>.+)$"
+    r"|(?:搜索|搜一下|搜搜|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*(?P<zwords>.+?)(?:的客户)?\s*$"
 )

@@ -49,6 +49,9 @@ class Quoted:
     text: str
     key: str
     link: str | None = None
+    # Who wrote it (their platform id and name), when the platform says.
+    author_id: str | None = None
+    author_name: str | None = None
 
 
 Attachment = Location | SourceLink | Photo | File | Quoted
@@ -161,10 +164,15 @@ class Reply:
     shareable: bool = False
     # A form to fill in instead of (or after) the text: each adapter opens it natively.
     form: OpenForm | None = None
+    # Machine-readable values for `crmbot run --json` (a deal's "score" and "factors"): merged
+    # into the JSON reply's top level; adapters draw the text, never this.
+    data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The reply as JSON-ready data (`crmbot run --json`)."""
         data = asdict(self)
+        extra = data.pop("data")
+        data.update({k: v for k, v in extra.items() if k not in data})
         data["image"] = base64.b64encode(self.image).decode() if self.image else None
         if self.status == "confirm":
             # The grammar command Confirm runs: typing it has the same effect.

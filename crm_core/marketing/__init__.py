@@ -1,1 +1,1 @@
-"""Marketing: segments (saved customer filters), and what builds on them."""
+"""Marketing: segments (saved customer filters), deal scores, and what builds on them."""

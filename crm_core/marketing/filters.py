@@ -44,6 +44,7 @@ from crm_core.models import (
 )
 from crm_core.resolve import resolve_user
 from crm_core.rules import NO, YES
+from crm_core.services import tiers as tier_service
 from crm_core.services.custom_fields import fields_of
 from crm_core.stages import Pipeline
 from crm_core.text import to_simplified, to_traditional
@@ -315,6 +316,20 @@ def _csat(ctx: Ctx, cmp: Compare) -> ColumnElement[bool]:
     return _definite(_compare(cmp.op, mean, cmp.value))
 
 
+def _tier(ctx: Ctx, values: list[str]) -> ColumnElement[bool]:
+    prog = tier_service.program(ctx.session)
+    if prog is None:
+        raise Invalid("error.tiers_none")
+    wanted = []
+    for value in values:
+        tier = prog.find(value)
+        if tier is None:
+            known = [lv.name for lv in prog.levels]
+            raise Invalid("segment.no_tier", tier=value, tiers=", ".join(known), first=known[0])
+        wanted.append(tier)
+    return tier_service.tier_clause(wanted)
+
+
 def _builtins() -> None:
     register(
         FilterField(
@@ -380,6 +395,7 @@ def _builtins() -> None:
     register(FilterField("deals", ("商机数",), ValueKind.number, _deals, "deals >=2", 3))
     register(FilterField("nps", ("净推荐值",), ValueKind.number, _nps, "nps <7", 3))
     register(FilterField("csat", ("满意度",), ValueKind.number, _csat, "csat <=3", 3))
+    register(FilterField("tier", ("等级", "会员等级"), ValueKind.text, _tier, "tier gold", 2))
 
 
 _builtins()

@@ -22,6 +22,7 @@ from crm_core.access import (
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
+from crm_core.marketing import scores
 from crm_core.models import (
     AuditEntry,
     Customer,
@@ -34,7 +35,7 @@ from crm_core.models import (
     StageChange,
     User,
 )
-from crm_core.services import custom_fields, webhooks
+from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.stages import Stage
 from crm_core.text import name_key
@@ -162,16 +163,25 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
         actor_id=ctx.actor.id,
         reason=reason,
     )
+    left = ctx.pipeline.get(deal.stage)
     deal.stage = target.name
     deal.closed_at = now if target.closed else None
     deal.lost_reason = reason if target.lost else None
     deal.updated_at = now
     ctx.session.add(change)
     audit.record(ctx.session, ctx.actor, "deal.move", deal, before)
+    # The score model learns each deal as it closes, and forgets one that leaves won or lost.
+    if left is not None and left.closed:
+        scores.learn_closed(ctx.session, ctx.pipeline, deal, left.name, sign=-1)
+    if target.closed:
+        scores.learn_closed(ctx.session, ctx.pipeline, deal, target.name)
     data = webhooks.deal_data(ctx.session, deal, from_stage=change.from_stage)
     webhooks.emit(ctx.session, "deal.moved", data, now=now)
     if target.won or target.lost:
         webhooks.emit(ctx.session, "deal.won" if target.won else "deal.lost", data, now=now)
+    if target.won:
+        # Upgrades happen at once; downgrades wait for the review (crm_core/services/tiers.py).
+        tiers.on_deal_won(ctx, deal)
     return change
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_core.errors import Invalid
+from crm_core.marketing import scores
 from crm_core.resolve import resolve_customer, resolve_deal
 from crm_core.services import deals as svc
 from handlers import custom
@@ -42,6 +43,9 @@ def deal(req: Request) -> Reply:
             t("deal_card.in_stage", stage=fmt.stage(t, d.stage), days=days),
         ),
     ]
+    scored = scores.score_deals(ctx, [d]).get(d.id)
+    if scored is not None:
+        fields.append(Field(t("field.score"), t("score.of", score=scored.score)))
     if d.lost_reason:
         fields.append(Field(t("field.lost_reason"), d.lost_reason))
     fields += custom.card_fields(ctx, t, "deal", d.custom)
@@ -72,6 +76,8 @@ def deal(req: Request) -> Reply:
         Button.run(t("button.log"), "log"),
         Button.run(t("button.remind"), "help remind"),
     ]
+    if scored is not None:
+        buttons.append(Button.run(t("button.score", score=scored.score), f"score #{d.id}"))
     return Reply(
         title=f"#{d.id} {d.title}",
         fields=fields,

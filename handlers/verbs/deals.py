@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from crm_core.errors import Invalid
+from crm_core.marketing import scores
 from crm_core.models import Deal
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
@@ -35,6 +36,10 @@ NEW_DEAL_ARGS = (
 DEAL_KEYWORDS = option_words(NEW_DEAL_ARGS)
 # "12 units GTX Pro", "3 x MG Special", "12台 GTX Pro": a quantity of a product as the title.
 _UNITS = re.compile(r"^(\d{1,7})\s*(?:units?|pcs|x|×|台|个|件|套)\s*(?:of\s+)?(.+)$", re.I)
+# `deals sort score`, `商机 按评分`: the open deals likeliest to be won first.
+_SORT_SCORE = re.compile(
+    r"^(?:sort\s+(?:by\s+)?score|by\s+score|按评分(?:排序)?|按評分(?:排序)?)$", re.I
+)
 # "move X to Y" in English; 到 / 至 in Chinese.
 _TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
 
@@ -42,15 +47,28 @@ _TO = re.compile(r"\s+to\s+|\s*(?:到|至)\s*", re.I)
 def deals(req: Request) -> Reply:
     """A customer's deals, or (with no customer) the user's open deals by expected close."""
     t, ctx = req.t, req.ctx
+    if _SORT_SCORE.match(req.args.strip()):
+        ranked = scores.open_deals_by_score(ctx, limit=MY_DEALS_LIMIT)
+        if not ranked:
+            return Reply(text=t("deals.none"), status="info")
+        return Reply(
+            title=t("deals.title_score", count=len(ranked)),
+            items=[fmt.deal_line(t, d, with_customer=c, score=s.score) for d, c, s in ranked],
+            buttons=[
+                Button.run(t("button.score", score=s.score), f"score #{d.id}")
+                for d, _, s in ranked[:3]
+            ],
+        )
     if req.args:
         customer = resolve_customer(ctx, req.args)
         rows = svc.customer_deals(ctx, customer)
         if not rows:
             return Reply(text=t("deals.none_for", customer=customer.name), status="info")
         open_rows = [d for d in rows if ctx.pipeline.is_open(d.stage)]
+        scored = scores.score_deals(ctx, open_rows)
         return Reply(
             title=t("deals.title_for", customer=customer.name, count=len(rows)),
-            items=[fmt.deal_line(t, d) for d in rows],
+            items=[fmt.deal_line(t, d, score=_score(scored, d)) for d in rows],
             buttons=[
                 Button.run(t("button.move", deal=d.title), f"move #{d.id}") for d in open_rows[:5]
             ],
@@ -59,10 +77,16 @@ def deals(req: Request) -> Reply:
     mine = svc.open_deals(ctx, limit=MY_DEALS_LIMIT)
     if not mine:
         return Reply(text=t("deals.none"), status="info")
+    scored = scores.score_deals(ctx, [d for d, _ in mine])
     return Reply(
         title=t("deals.title_open", count=len(mine)),
-        items=[fmt.deal_line(t, d, with_customer=c) for d, c in mine],
+        items=[fmt.deal_line(t, d, with_customer=c, score=_score(scored, d)) for d, c in mine],
     )
+
+
+def _score(scored: dict[int, scores.Score], deal: Deal) -> int | None:
+    found = scored.get(deal.id)
+    return found.score if found is not None else None
 
 
 def new_deal(req: Request) -> Reply:
@@ -182,7 +206,7 @@ VERBS = [
         "deals",
         deals,
         args=(Arg("customer", Kind.name, optional=True),),
-        examples=("deals Acme", "deals", "商机 华东物流"),
+        examples=("deals Acme", "deals", "deals sort score", "商机 华东物流"),
         writes=False,
         aliases=("商机",),
     ),

@@ -23,7 +23,8 @@ from handlers.reply import Button, Field, OpenForm, Reply, Section
 from tests.conftest import FakeClock, TestBot
 
 # Delivery hints: they change how a reply is sent, not what it says.
-EXEMPT = {"ephemeral", "status", "shareable"}
+# "data" is for `crmbot run --json` only; the text of a reply already says it in words.
+EXEMPT = {"ephemeral", "status", "shareable", "data"}
 PNG = b"\x89PNG\r\n\x1a\nnot-really-a-png"
 
 # One non-default value per content field of Reply, and the text each must produce.

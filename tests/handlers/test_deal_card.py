@@ -53,6 +53,8 @@ def test_deal_card_shows_history_notes_reminders_and_buttons(
         "Amount": "48,000 USD",
         "Expected close": "2026-12-15",
         "Stage": "qualified for 5 days",
+        # Too few closed deals to learn from: the stage's probability.
+        "Score": "25 / 99",
     }
     sections = {s.title: s.lines for s in card.sections}
     assert sections["Stage history"] == [
@@ -69,8 +71,9 @@ def test_deal_card_shows_history_notes_reminders_and_buttons(
         "edit deal #1",
         "log",
         "help remind",
+        "score #1",
     ]
-    assert [b.label for b in card.buttons] == ["Move", "Edit", "Log", "Remind"]
+    assert [b.label for b in card.buttons] == ["Move", "Edit", "Log", "Remind", "Why 25?"]
     assert card.shareable
     # The manager sees both reminders; by name works as well as by number.
     managed = testbot("bob", "deal Fleet renewal")
@@ -105,7 +108,7 @@ def test_deal_card_in_chinese(testbot: TestBot) -> None:
     # Yuan in 万, as Chinese readers say it (issue 17).
     assert fields["金额"] == "50万元"
     assert fields["阶段"].endswith("已 0 天")
-    assert [b.label for b in card.buttons] == ["推进", "修改", "记录", "提醒"]
+    assert [b.label for b in card.buttons] == ["推进", "修改", "记录", "提醒", "为什么是 10？"]
     assert testbot("wei", "查看商机 仓储系统").title == "#1 仓储系统"
 
 

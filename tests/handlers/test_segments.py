@@ -371,3 +371,21 @@ def test_follow_and_unfollow(testbot: TestBot, book: dict[str, int]) -> None:
     assert "you follow it" in testbot("alice", "segments").items[0]
     assert testbot("alice", 'unfollow segment "VIPs"').status == "ok"
     assert testbot("alice", 'unfollow segment "VIPs"').status == "error"
+
+
+def test_tier_filter(testbot: TestBot) -> None:
+    """`tier gold` filters on the current tier, in either script; unknown tiers are named."""
+    assert testbot("alice", "list customers tier gold").status == "error"  # no tiers set yet
+    testbot("admin", "tiers: silver 50k, gold 200k, platinum 1M on won value in 12 months")
+    for name in ("Acme", "Birch", "Cedar"):
+        testbot("alice", f"new customer {name}")
+    testbot("admin", "tier Acme gold pin")
+    testbot("admin", "tier Birch silver pin")
+    assert names(testbot("alice", "list customers tier gold")) == {"Acme"}
+    assert names(testbot("alice", "list customers tier gold,silver")) == {"Acme", "Birch"}
+    assert names(testbot("alice", "list customers not tier gold")) == {"Birch", "Cedar"}
+    assert names(testbot("alice", "列出客户 等级 gold")) == {"Acme"}
+    assert names(testbot("alice", "列出客戶 等級 gold")) == {"Acme"}
+    unknown = testbot("alice", "list customers tier diamond")
+    assert unknown.status == "error" and "diamond" in unknown.text
+    assert "silver, gold, platinum" in unknown.text

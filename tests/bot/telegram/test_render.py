@@ -110,7 +110,8 @@ def test_an_image_goes_first_as_a_photo() -> None:
 
 # Delivery hints and what the adapter does instead of drawing (a form opens a conversation:
 # tests/bot/telegram/test_conversation.py): they change how a reply is sent, not what it says.
-NOT_DRAWN = {"ephemeral", "status", "shareable", "form"}
+# "data" is for `crmbot run --json` only; the text of a reply already says it in words.
+NOT_DRAWN = {"ephemeral", "status", "shareable", "form", "data"}
 PNG = b"\x89PNG\r\n\x1a\nnot-really-a-png"
 
 

@@ -1,0 +1,191 @@
+"""Deal scores through the real dispatcher: the score, its reasons, the fallback, access."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.marketing import scores
+from crm_core.models import Customer, Deal, Product, ScoreModel, StageChange, User
+from crm_core.settings import Settings
+from crm_core.stages import DEFAULT_STAGES, Pipeline
+from crm_core.text import name_key
+from tests.conftest import START, FakeClock, TestBot
+
+# GTX Pro deals are won 4 times in 5, MG Special deals once in 5.
+WIN_EVERY = {"GTX Pro": (4, 5), "MG Special": (1, 5)}
+
+
+@pytest.fixture
+def book(testbot: TestBot, tmp_path: Path) -> TestBot:
+    """60 closed deals of alice's (30 per product) and two open ones; minimum 20 and 20."""
+    testbot.dispatcher.settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, score_min_won=20, score_min_lost=20
+    )
+    alice = testbot.users["alice"]
+    with unit_of_work(testbot.session_factory) as s:
+        products = {}
+        for name in WIN_EVERY:
+            products[name] = Product(external_id=name, name=name, name_key=name_key(name))
+            s.add(products[name])
+        acme = Customer(name="Acme", name_key="acme", owner_id=alice, industry="retail")
+        s.add(acme)
+        s.flush()
+        n = 0
+        for name, (wins, every) in WIN_EVERY.items():
+            for i in range(30):
+                n += 1
+                won = i % every < wins
+                opened = START - timedelta(days=200 - n)
+                closed = opened + timedelta(days=20 + (0 if won else 10))
+                deal = Deal(
+                    customer_id=acme.id,
+                    title=f"{name} {i}",
+                    title_key=name_key(f"{name} {i}"),
+                    stage="won" if won else "lost",
+                    owner_id=alice,
+                    product_id=products[name].id,
+                    created_at=opened,
+                    closed_at=closed,
+                )
+                s.add(deal)
+                s.flush()
+                s.add(StageChange(deal_id=deal.id, to_stage="qualified", changed_at=opened))
+                s.add(
+                    StageChange(
+                        deal_id=deal.id,
+                        from_stage="qualified",
+                        to_stage=deal.stage,
+                        changed_at=closed,
+                    )
+                )
+    testbot("alice", "new deal Acme: Pro rollout product GTX Pro")
+    testbot("alice", "new deal Acme: Special rollout product MG Special")
+    return testbot
+
+
+def _open(testbot: TestBot, title: str) -> int:
+    (deal_id,) = testbot.query(select(Deal.id).where(Deal.title == title))
+    return int(deal_id)
+
+
+def test_score_gives_the_factors_of_the_models_own_terms(book: TestBot) -> None:
+    """The score is the logistic of the intercept plus every term; the factors shown are the
+    three largest terms each way, worded with the rate each rests on, in --json too."""
+    pro, special = _open(book, "Pro rollout"), _open(book, "Special rollout")
+    reply = book("alice", f"score #{pro}")
+    assert reply.status == "ok", reply.text
+    data = reply.to_json()
+    assert data["source"] == "model"
+    assert 1 <= data["score"] <= 99
+    texts = [f["text"] for f in data["factors"]]
+    assert any(t.startswith("product GTX Pro wins") for t in texts), texts
+    with book.session_factory() as s:
+        actor = s.get(User, book.users["alice"])
+        assert actor is not None
+        ctx = Ctx(
+            s,
+            actor,
+            Pipeline(DEFAULT_STAGES),
+            clock=lambda: START,
+            settings=book.dispatcher.settings,
+        )
+        result = scores.score_deal(ctx, s.get(Deal, pro))  # type: ignore[arg-type]
+        low = scores.score_deal(ctx, s.get(Deal, special))  # type: ignore[arg-type]
+    logit = result.intercept + sum(f.weight for f in result.terms)
+    assert math.isclose(1 / (1 + math.exp(-logit)), result.probability, rel_tol=1e-9)
+    assert result.score == data["score"] == round(result.probability * 100)
+    positive = sorted((f.weight for f in result.terms if f.weight > 0), reverse=True)[:3]
+    negative = sorted(f.weight for f in result.terms if f.weight < 0)[:3]
+    assert [f.weight for f in result.up] == positive
+    assert [f.weight for f in result.down] == negative
+    assert [f["weight"] for f in data["factors"]] == [round(w, 4) for w in positive + negative]
+    for f in result.terms:
+        # A factor that raises the score rests on a win rate above the book's, and back.
+        assert (f.weight > 0) == (f.rate > f.base)
+    product = next(f for f in result.terms if f.feature == "product")
+    assert product.weight > 0 and round(product.rate * 100) == 78  # (24 + 1) / (30 + 2)
+    assert (
+        f"wins 78 % here (all deals: {round(product.base * 100)} %)" in reply.sections[0].lines[0]
+    )
+    assert low.score < result.score
+    assert any(f.feature == "product" for f in low.down)
+
+
+def test_too_few_closed_deals_fall_back_to_the_stage(testbot: TestBot) -> None:
+    """Below the minimum the score is the stage's probability and the reply says why."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Acme: Fleet 100 stage qualified")
+    testbot("alice", "new deal Acme: Spare 100")
+    testbot("alice", "move Spare to won")
+    reply = testbot("alice", "score #1")
+    assert reply.status == "ok", reply.text
+    assert "Only 1 won and 0 lost deals" in reply.text and "200 won and 200 lost" in reply.text
+    data = reply.to_json()
+    assert data["score"] == 25 and data["factors"] == [] and data["source"] == "stage"
+    assert "25 %" not in reply.text  # no invented reasons
+    closed = testbot("alice", "score #2")
+    assert closed.status == "info" and "scores are for open deals" in closed.text
+    zh = testbot("alice", "评分 #1")
+    assert zh.status == "ok"
+
+
+def test_a_deal_that_closes_is_learned_at_once(book: TestBot) -> None:
+    """Moving a deal to won counts it into the stored model without retraining."""
+    pro = _open(book, "Pro rollout")
+    assert book("alice", f"score #{pro}").status == "ok"
+    (before,) = book.query(select(ScoreModel))
+    counts = before.params["counts"]["product"]
+    product_key = next(k for k, v in counts.items() if v == [24, 6])
+    assert book("alice", f"move #{pro} to won").status == "ok"
+    (after,) = book.query(select(ScoreModel))
+    assert (after.won, after.lost) == (before.won + 1, before.lost)
+    assert after.params["counts"]["product"][product_key] == [25, 6]
+    # A manager reopening it takes it back out.
+    assert book("bob", f"move #{pro} to negotiation").status == "ok"
+    (again,) = book.query(select(ScoreModel))
+    assert again.params["counts"]["product"][product_key] == [24, 6]
+
+
+def test_scores_follow_the_deal_cards_access(book: TestBot) -> None:
+    """A deal of another team answers exactly like one that does not exist."""
+    pro = _open(book, "Pro rollout")
+    hidden = book("dave", f"score #{pro}")
+    missing = book("dave", "score #9999")
+    assert hidden.status == missing.status == "error"
+    assert hidden.text == missing.text.replace("9999", str(pro))
+    assert book("bob", f"score #{pro}").status == "ok"
+
+
+def test_deal_lists_show_scores_and_sort_by_them(book: TestBot, clock: FakeClock) -> None:
+    """`deals sort score` puts the likelier deal first; lists and the card show scores."""
+    pro, special = _open(book, "Pro rollout"), _open(book, "Special rollout")
+    ranked = book("alice", "deals sort score")
+    assert ranked.items[0].startswith(f"#{pro} ") and ranked.items[1].startswith(f"#{special} ")
+    high = int(ranked.items[0].rsplit("score ", 1)[1])
+    low = int(ranked.items[1].rsplit("score ", 1)[1])
+    assert high > low
+    assert any(line.endswith(f"score {high}") for line in book("alice", "deals").items)
+    card = book("alice", f"deal #{pro}")
+    assert {f.label: f.value for f in card.fields}["Score"] == f"{high} / 99"
+    assert book("alice", "商机 按评分").items == ranked.items
+
+
+def test_score_in_chinese(book: TestBot) -> None:
+    """The reasons come in the reader's language, with the same rates."""
+    book.add_user("wei", role="manager", locale="zh")
+    pro = _open(book, "Pro rollout")
+    reply = book("wei", f"评分 #{pro}")
+    assert reply.status == "ok", reply.text
+    assert reply.title is not None and reply.title.startswith(f"#{pro} Pro rollout：评分 ")
+    assert [s.title for s in reply.sections] == ["提高评分的因素", "降低评分的因素"]
+    assert any(
+        line.startswith("产品 GTX Pro 在这里的赢单率 78%") for line in reply.sections[0].lines
+    )
+    assert reply.to_json()["score"] == book("alice", f"score #{pro}").to_json()["score"]
