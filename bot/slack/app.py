@@ -54,6 +54,10 @@ class SlackAdapter:
         self.sender = Sender(client)
         self.identity = Identity(self.gateway, client, self.sender)
         self.modals = Modals(self.gateway, client, self.identity, self.sender, self.publish_home)
+        # Slack ids that opened the Home tab while this process ran: only their Home is worth
+        # rebuilding after a write (it costs as much as the command). Opening the tab always
+        # publishes afresh, so someone this process has not seen still never sees a stale Home.
+        self.home_viewers: set[str] = set()
         self.desk = SlackDesk(self.gateway, client, self.identity, self.sender)
         self.bolt = AsyncApp(
             client=client,
@@ -118,8 +122,13 @@ class SlackAdapter:
         view = await asyncio.to_thread(home_view, self.gateway, user_id)
         await self.client.views_publish(user_id=slack_id, view=view)
 
-    async def _after(self, text: str, reply: Reply, slack_id: str, user_id: int) -> None:
-        # The Home tab shows the person's own data: refresh it after every change they make.
+    async def _after(
+        self, text: str, reply: Reply, slack_id: str, user_id: int, *, from_home: bool = False
+    ) -> None:
+        # The Home tab shows the person's own data: refresh it after a change they make when
+        # they are looking at it (a button on Home) or opened it while this process ran.
+        if not (from_home or slack_id in self.home_viewers):
+            return
         if reply.status in ("ok", "info") and self._writes(text):
             await self.publish_home(slack_id, user_id)
 
@@ -200,7 +209,10 @@ class SlackAdapter:
             await self.modals.open_form(body, t, reply.form, origin)
             return
         await self.sender.deliver(reply, t, body, slack_id, share=payload, public=kind == SHARE)
-        await self._after(str(payload.get("text") or ""), reply, slack_id, user_id)
+        from_home = (body.get("view") or {}).get("type") == "home"
+        await self._after(
+            str(payload.get("text") or ""), reply, slack_id, user_id, from_home=from_home
+        )
 
     async def _refuse(self, body: dict[str, Any], slack_id: str, channel: object) -> None:
         """Someone with no account: in a customer channel, only how to open a ticket (they
@@ -235,6 +247,7 @@ class SlackAdapter:
                 },
             )
             return
+        self.home_viewers.add(slack_id)
         await self.publish_home(slack_id, me[0])
 
     async def on_other(self, ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -338,8 +338,9 @@ class SlackHarness:
         user: str = "alice",
         response_url: bool = True,
         expired: bool = False,
+        home: bool = False,
     ) -> tuple[int, str]:
-        """Press a rendered button as `user`."""
+        """Press a rendered button as `user` (on the Home tab when `home`)."""
         n = next(self._ids)
         payload: dict[str, Any] = {
             "type": "block_actions",
@@ -358,6 +359,11 @@ class SlackHarness:
                 }
             ],
         }
+        if home:
+            # A Home tab button: Slack sends the view it sits in, and no channel.
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+            payload["view"] = {"id": "VHOME", "type": "home"}
+            del payload["channel"]
         if response_url:
             payload["response_url"] = self.fake.response_url(expired=expired)
         return await self.interact(payload)

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.slack.blocks import ACTION_PREFIX, encode_button
 from crm_core.models import Interaction, Reminder, Ticket, TicketPriority
+from handlers.reply import RUN
 from tests.bot.slack.conftest import TEAM, SlackHarness, blocks_text, buttons_of
 from tests.conftest import START
 
@@ -255,14 +257,40 @@ async def test_app_home_publishes_reminders_deals_and_customers(slack: SlackHarn
 
 
 async def test_home_refreshes_after_each_change(slack: SlackHarness) -> None:
-    """A write (a new customer) republishes Home; a read does not."""
+    """Once Home was opened, a write (a new customer) republishes it; a read does not."""
+    assert await slack.event({"type": "app_home_opened", "user": "UALICE", "tab": "home"}) == 200
+    await slack.fake.wait("views.publish")
     await slack.ask("new customer Acme")
-    published = await slack.fake.wait("views.publish")
+    published = await slack.fake.wait("views.publish", 2)
     assert "Acme" in blocks_text(published[-1].params["view"]["blocks"])
     count = len(slack.fake.named("views.publish"))
     await slack.ask("pipeline")
     await slack.ask("whoami")
     assert len(slack.fake.named("views.publish")) == count
+
+
+async def test_no_home_rebuild_after_a_write_for_someone_who_never_opened_it(
+    slack: SlackHarness,
+) -> None:
+    """Without app_home_opened, writes publish no Home: opening the tab publishes it fresh."""
+    await slack.ask("new customer Acme")
+    await slack.ask("note Acme: called about renewal")
+    await slack.ask("whoami")
+    assert slack.fake.named("views.publish") == []
+    assert await slack.event({"type": "app_home_opened", "user": "UALICE", "tab": "home"}) == 200
+    view = (await slack.fake.wait("views.publish"))[-1].params["view"]
+    assert "Acme" in blocks_text(view["blocks"])
+
+
+async def test_a_write_from_a_home_button_refreshes_home(slack: SlackHarness) -> None:
+    """A button on the Home tab writes: Home is republished even if another worker saw it open."""
+    button = {
+        "action_id": f"{ACTION_PREFIX}home9",
+        "value": encode_button(RUN, {"text": "new customer Beta"}),
+    }
+    assert (await slack.press(button, response_url=False, home=True))[0] == 200
+    view = (await slack.fake.wait("views.publish"))[-1].params
+    assert view["user_id"] == "UALICE" and "Beta" in blocks_text(view["view"]["blocks"])
 
 
 async def test_unknown_user_gets_only_the_ask_an_admin_home(slack: SlackHarness) -> None:
