@@ -39,7 +39,22 @@ as_pg() {
     fi
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pidfile's process is alive only if it still runs the program started (after a reboot the
+# pid may belong to anything); a pidfile that fails the test is stale and removed.
+runs() {  # pid program: /proc/pid/cmdline holds "program" (its words joined by spaces)
+    [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+alive() {  # pidfile program
+    local pid
+    [ -f "$1" ] || return 1
+    pid="$(cat "$1")"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && runs "$pid" "$2"; then
+        return 0
+    fi
+    rm -f "$1"
+    return 1
+}
 
 wait_http() {  # url seconds
     local i
@@ -58,6 +73,13 @@ start_postgres() {
             chown postgres: "$PGDATA" "$RUN" "$LOGS"
             # The postgres user must be able to reach its directory.
             chmod o+x "$FLEET_DIR"
+            # ... and every directory above it (a fleet under /root, 0700, is out of its reach).
+            if ! runuser -u postgres -- test -w "$PGDATA" -a -w "$RUN" -a -w "$LOGS"; then
+                echo "the postgres user cannot reach $PGDATA: a directory above it is closed" \
+                    "to others. Set FLEET_DIR to a place it can reach (FLEET_DIR=/var/lib/crmbot-fleet" \
+                    "make fleet), or let it through: chmod o+x on each directory above." >&2
+                exit 1
+            fi
         fi
         # Local connections only, as the crmbot role; trust: nothing outside this machine can
         # connect (listen_addresses is 127.0.0.1, the socket lives in $RUN).
@@ -77,7 +99,7 @@ start_postgres() {
 }
 
 start_chroma() {
-    if alive "$RUN/chroma.pid"; then
+    if alive "$RUN/chroma.pid" "chroma run"; then
         echo "chroma: already running"
         return
     fi
@@ -90,18 +112,24 @@ start_chroma() {
 }
 
 start_workers() {
+    # Workers read ./.env like a single `crmbot serve`: the project's, whatever the caller's cwd.
+    cd "$ROOT"
     export CRMBOT_DATABASE_URL="$DB_URL" CRMBOT_CHROMA_URL="$CHROMA_URL"
     export CRMBOT_HTTP_PORT="$HTTP_PORT" CRMBOT_HTTP_REUSE_PORT=true
     "$CRMBOT" db upgrade >"$LOGS/upgrade.log"
     # prometheus-client's multiprocess mode: every worker's /metrics adds up all workers.
     export PROMETHEUS_MULTIPROC_DIR="$FLEET_DIR/metrics"
-    if ! ls "$RUN"/worker*.pid >/dev/null 2>&1; then
+    local f i running=0
+    for f in "$RUN"/worker*.pid; do
+        [ -e "$f" ] && alive "$f" "crmbot serve" && running=$((running + 1))
+    done
+    # Last run's files only when no worker still writes its own there.
+    if [ "$running" = 0 ]; then
         rm -rf "$PROMETHEUS_MULTIPROC_DIR"
     fi
     mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    local i
     for ((i = 1; i <= WORKERS; i++)); do
-        if alive "$RUN/worker$i.pid"; then
+        if alive "$RUN/worker$i.pid" "crmbot serve"; then
             echo "worker $i: already running"
             continue
         fi
@@ -131,7 +159,7 @@ status() {
     else
         echo "  postgres  stopped"
     fi
-    if alive "$RUN/chroma.pid"; then
+    if alive "$RUN/chroma.pid" "chroma run"; then
         echo "  chroma    $CHROMA_URL (pid $(cat "$RUN/chroma.pid"))"
     else
         echo "  chroma    stopped"
@@ -139,7 +167,7 @@ status() {
     local f n=0
     for f in "$RUN"/worker*.pid; do
         [ -e "$f" ] || continue
-        if alive "$f"; then
+        if alive "$f" "crmbot serve"; then
             n=$((n + 1))
             echo "  $(basename "$f" .pid)   pid $(cat "$f")"
         fi
@@ -149,9 +177,9 @@ status() {
     echo "  run a command against it: CRMBOT_DATABASE_URL=$DB_URL $CRMBOT run --as HANDLE ..."
 }
 
-stop_pid() {  # pidfile
+stop_pid() {  # pidfile program: never a process that no longer runs the program started
     local f="$1" pid i
-    [ -f "$f" ] || return 0
+    alive "$f" "$2" || return 0
     pid="$(cat "$f")"
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid"
@@ -167,9 +195,9 @@ stop_pid() {  # pidfile
 stop() {
     local f
     for f in "$RUN"/worker*.pid; do
-        [ -e "$f" ] && stop_pid "$f"
+        [ -e "$f" ] && stop_pid "$f" "crmbot serve"
     done
-    stop_pid "$RUN/chroma.pid"
+    stop_pid "$RUN/chroma.pid" "chroma run"
     if [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
     then
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null

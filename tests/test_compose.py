@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -121,3 +122,26 @@ def test_the_migration_clears_metrics_only_when_no_worker_runs(tmp_path: Path) -
     assert _clear_metrics(tmp_path / "idle", idle) == set()
     serving = {**idle, 7: ["/usr/local/bin/python3", "/usr/local/bin/crmbot", "serve"]}
     assert _clear_metrics(tmp_path / "serving", serving) == {"counter_7.db"}
+
+
+def test_the_fleet_script_never_stops_a_process_a_stale_pidfile_names(tmp_path: Path) -> None:
+    """After a reboot a pidfile may name an unrelated process: stop leaves it and drops the file."""
+    run = tmp_path / "run"
+    run.mkdir()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        for name in ("worker1.pid", "chroma.pid"):
+            (run / name).write_text(f"{other.pid}\n")
+        env = {**os.environ, "FLEET_DIR": str(tmp_path)}
+        shown = subprocess.run(
+            [str(FLEET), "status"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert "chroma    stopped" in shown.stdout and "by 0 worker(s)" in shown.stdout
+        (run / "worker1.pid").write_text(f"{other.pid}\n")
+        (run / "chroma.pid").write_text(f"{other.pid}\n")
+        subprocess.run([str(FLEET), "stop"], env=env, check=True, timeout=60, capture_output=True)
+        assert other.poll() is None, "stop killed a process it did not start"
+        assert not list(run.iterdir()), "stale pidfiles are removed"
+    finally:
+        other.kill()
+        other.wait()
