@@ -27,7 +27,10 @@ CHROMA="$VENV/bin/chroma"
 PGDATA="$FLEET_DIR/postgres"
 RUN="$FLEET_DIR/run"
 LOGS="$FLEET_DIR/logs"
-DB_URL="postgresql+psycopg://crmbot@127.0.0.1:$PG_PORT/crmbot"
+# The crmbot role's password (scram-sha-256): generated at the first start, 0600 in the fleet
+# directory, never printed; the workers' database URL is built from it.
+PG_PASSWORD_FILE="$FLEET_DIR/postgres.password"
+DB_URL_SHOWN="postgresql+psycopg://crmbot:\$(cat $PG_PASSWORD_FILE)@127.0.0.1:$PG_PORT/crmbot"
 CHROMA_URL="http://127.0.0.1:$CHROMA_PORT"
 
 # PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user.
@@ -44,6 +47,19 @@ as_pg() {
 runs() {  # pid program: /proc/pid/cmdline holds "program" (its words joined by spaces)
     [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
 }
+
+# A new random password (letters and digits: no escaping in a URL), in a file only we can read.
+make_password() {
+    (umask 077 && head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 \
+        >"$PG_PASSWORD_FILE")
+    # initdb runs as postgres when we are root: it reads the file too (root still can).
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$PG_PASSWORD_FILE"; fi
+}
+
+db_url() { echo "postgresql+psycopg://crmbot:$(cat "$PG_PASSWORD_FILE")@127.0.0.1:$PG_PORT/crmbot"; }
+
+# psql and createdb as the crmbot role, with its password from the file.
+as_crmbot_pg() { PGPASSWORD="$(cat "$PG_PASSWORD_FILE")" as_pg "$@"; }
 
 alive() {  # pidfile program
     local pid
@@ -81,10 +97,16 @@ start_postgres() {
                 exit 1
             fi
         fi
-        # Local connections only, as the crmbot role; trust: nothing outside this machine can
-        # connect (listen_addresses is 127.0.0.1, the socket lives in $RUN).
-        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U crmbot --auth=trust -E UTF8 --locale=C.UTF-8 \
-            >"$LOGS/initdb.log"
+        # The crmbot role with a password, even on 127.0.0.1: any local user could connect.
+        make_password
+        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U crmbot --auth=scram-sha-256 \
+            --pwfile="$PG_PASSWORD_FILE" -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log"
+    fi
+    local upgrade_trust=""
+    if [ ! -s "$PG_PASSWORD_FILE" ]; then
+        # A fleet made before passwords (trust): set one and switch to scram-sha-256 below.
+        make_password
+        upgrade_trust=yes
     fi
     if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         echo "postgres: already running"
@@ -93,9 +115,18 @@ start_postgres() {
             -o "-p $PG_PORT -k $RUN -c listen_addresses=127.0.0.1 -c max_connections=200" \
             start >/dev/null
     fi
-    as_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -tAc \
+    if [ -n "$upgrade_trust" ]; then
+        as_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -qtA \
+            -v ON_ERROR_STOP=1 -v pw="$(cat "$PG_PASSWORD_FILE")" >/dev/null <<'SQL'
+SET password_encryption = 'scram-sha-256';
+ALTER ROLE crmbot PASSWORD :'pw';
+SQL
+        as_pg sed -i -E 's/[[:space:]]trust[[:space:]]*$/ scram-sha-256/' "$PGDATA/pg_hba.conf"
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" reload >/dev/null
+    fi
+    as_crmbot_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = 'crmbot'" | grep -q 1 \
-        || as_pg "$PG_BIN/createdb" -h "$RUN" -p "$PG_PORT" -U crmbot crmbot
+        || as_crmbot_pg "$PG_BIN/createdb" -h "$RUN" -p "$PG_PORT" -U crmbot crmbot
 }
 
 start_chroma() {
@@ -114,7 +145,8 @@ start_chroma() {
 start_workers() {
     # Workers read ./.env like a single `crmbot serve`: the project's, whatever the caller's cwd.
     cd "$ROOT"
-    export CRMBOT_DATABASE_URL="$DB_URL" CRMBOT_CHROMA_URL="$CHROMA_URL"
+    CRMBOT_DATABASE_URL="$(db_url)"
+    export CRMBOT_DATABASE_URL CRMBOT_CHROMA_URL="$CHROMA_URL"
     export CRMBOT_HTTP_PORT="$HTTP_PORT" CRMBOT_HTTP_REUSE_PORT=true
     "$CRMBOT" db upgrade >"$LOGS/upgrade.log"
     # prometheus-client's multiprocess mode: every worker's /metrics adds up all workers.
@@ -155,7 +187,7 @@ start() {
 status() {
     echo "fleet in $FLEET_DIR (logs in $LOGS)"
     if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-        echo "  postgres  $DB_URL"
+        echo "  postgres  127.0.0.1:$PG_PORT, role crmbot, password in $PG_PASSWORD_FILE"
     else
         echo "  postgres  stopped"
     fi
@@ -174,7 +206,7 @@ status() {
     done
     echo "  http      http://127.0.0.1:$HTTP_PORT (/healthz, /metrics, /api/v1, /slack/events)" \
         "served by $n worker(s)"
-    echo "  run a command against it: CRMBOT_DATABASE_URL=$DB_URL $CRMBOT run --as HANDLE ..."
+    echo "  run a command against it: CRMBOT_DATABASE_URL=\"$DB_URL_SHOWN\" $CRMBOT run --as HANDLE ..."
 }
 
 stop_pid() {  # pidfile program: never a process that no longer runs the program started
