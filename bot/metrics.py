@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import App
 from crm_core.models import (
     BackupLog,
+    CarePing,
     ChannelAlert,
     DigestLog,
     IndexOutbox,
@@ -37,6 +38,7 @@ from crm_core.models import (
     Ticket,
     TicketAlert,
     TicketStatus,
+    TierChange,
     WebhookDelivery,
     WeeklyReportLog,
     utcnow,
@@ -55,6 +57,8 @@ SEND_LOGS: dict[str, Any] = {
     "channel_alert": ChannelAlert,
     "owner_notice": OwnerNotice,
     "backup": BackupLog,
+    "tier_change": TierChange,
+    "care_ping": CarePing,
 }
 WAITING = ("pending", "sending", "retry")
 # SLA notices by kind: the 75 % warnings, the breaches, and unassigned tickets sent to triage.

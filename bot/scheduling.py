@@ -23,23 +23,29 @@ from crm_core.models import (
     StageChange,
     Team,
     Ticket,
+    TierChange,
     User,
     utcnow,
 )
+from crm_core.services import csat
+from crm_core.services.care import Coming
 from crm_core.services.digests import build_digest
 from crm_core.services.tickets import calendar_for, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
+from handlers.desk import Desk
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
     alert_reply,
+    care_ping,
     digest_reply,
     failure_report,
     owner_notice,
     reminder_ping,
     segment_ping,
     ticket_alert,
+    tier_ping,
     triage_reply,
     zone_of,
 )
@@ -48,7 +54,10 @@ from handlers.reply import Reply
 from handlers.weekly import weekly_reply
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.care import CareSweep
+from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
+from schedules.mirror import Mirror, MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.quiet import WorkHours
 from schedules.reminders import Due, ReminderDispatcher
@@ -91,6 +100,7 @@ class Delivery:
         clock: Callable[[], datetime] = utcnow,
         alert_locale: str = "en",
         context: ContextFactory,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         # Builds the acting context (the dispatcher's): settings and currency included.
         self.context = context
@@ -100,6 +110,13 @@ class Delivery:
         self.stalled_days = stalled_days or {}
         self.clock = clock
         self.alert_locale = alert_locale
+        self.dispatcher = dispatcher
+
+    def desk(self, platform: str) -> Desk:
+        """The service desk's chat side of a platform (builds the CSAT question)."""
+        if self.dispatcher is None:
+            raise DeliveryFailed("no dispatcher to build the question", retryable=False)
+        return Desk(self.dispatcher, platform)
 
     def _reminder_reply(self, due: Due) -> Reply:
         with self.session_factory() as s:
@@ -218,6 +235,29 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _tier_reply(self, change_id: int) -> tuple[int, Reply]:
+        with self.session_factory() as s:
+            change = s.get(TierChange, change_id)
+            if change is None:
+                raise DeliveryFailed("tier change gone", retryable=False)
+            customer = s.get(Customer, change.customer_id)
+            # The customer's owner now (it may have been reassigned since the change).
+            user = s.get(User, customer.owner_id) if customer is not None else None
+            if user is None or customer is None:
+                raise DeliveryFailed("owner or customer gone", retryable=False)
+            t = Translator(user.locale, self.pipeline.stages)
+            return user.id, tier_ping(t, change, customer)
+
+    async def tier_change(self, change_id: int) -> None:
+        """Tell a customer's owner its tier changed."""
+        user_id, reply = await asyncio.to_thread(self._tier_reply, change_id)
+        await self.hub.send_to_user(user_id, reply)
+
+    async def care(self, coming: Coming, owner_id: int) -> None:
+        """Tell an owner a care date is coming."""
+        t = Translator(await asyncio.to_thread(self._locale, owner_id), self.pipeline.stages)
+        await self.hub.send_to_user(owner_id, care_ping(t, coming))
+
     def _segment_reply(self, user_id: int, segment_id: int, customer_ids: list[int]) -> Reply:
         with self.session_factory() as s:
             user, segment = s.get(User, user_id), s.get(Segment, segment_id)
@@ -273,6 +313,32 @@ class Delivery:
         platform, _, chat = target.partition(":")
         await self.hub.send_to(Address(platform, chat, channel=True), reply)
 
+    async def csat_question(self, question: csat.Question) -> None:
+        """Ask one requester where they are (their thread, their group), with 1-5 buttons."""
+        notifier = self.hub.by_platform.get(question.platform)
+        if notifier is None:
+            raise DeliveryFailed(f"no {question.platform} notifier", retryable=True)
+        reply = self.desk(question.platform).question(question)
+        address = Address(question.platform, question.chat_id, True, question.thread)
+        await notifier.send(address, reply)
+
+    async def mirror(self, mirror: Mirror) -> None:
+        """Put a ticket's status reaction on its source message (and take the others off)."""
+        notifier = self.hub.by_platform.get(mirror.platform)
+        react = getattr(notifier, "react", None)
+        if react is None:
+            return  # that platform is not served by this process's notifiers
+        table = self.desk(mirror.platform).reactions
+        name = table.mirror(mirror.platform, mirror.status)
+        if name is None:
+            return
+        others = [r for r in table.mirrors(mirror.platform) if r != name]
+        # "slack:T1:C1:1700.000100" / "telegram:-100123:45": the chat and the message.
+        chat, _, message = mirror.source_key.split(":", 1)[1].rpartition(":")
+        if mirror.platform == "slack":
+            chat = chat.split(":", 1)[1]
+        await react(chat, message, name, others)
+
 
 def scheduler_component(
     app: App,
@@ -297,6 +363,7 @@ def scheduler_component(
         clock=clock,
         alert_locale=settings.default_locale,
         context=app.dispatcher.context,
+        dispatcher=app.dispatcher,
     )
     reminders = ReminderDispatcher(
         app.session_factory,
@@ -345,11 +412,22 @@ def scheduler_component(
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
+        csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),
+        mirror=MirrorJob(app.session_factory, delivery.mirror, clock=clock),
         segments=SegmentSweep(
             app.session_factory, delivery.segment, pipeline=app.pipeline, clock=clock
         ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
+        care=CareSweep(
+            app.session_factory,
+            app.pipeline,
+            delivery.tier_change,
+            delivery.care,
+            clock=clock,
+            work_hours=work,
+        ),
+        care_seconds=settings.digest_interval_seconds,
         triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
     )
     return SchedulerComponent(jobs, clock=clock)

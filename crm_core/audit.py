@@ -15,7 +15,17 @@ from crm_core.models import AuditEntry, Base, User
 
 # Bookkeeping columns that change on every write and say nothing about the business; an API
 # token's hash and a webhook's signing key, which the log must not hold.
-_SKIP = {"id", "created_at", "updated_at", "name_key", "title_key", "token_hash", "signing_secret"}
+# (mirror_due_at is bookkeeping of the status reaction, not a change anyone made.)
+_SKIP = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name_key",
+    "title_key",
+    "token_hash",
+    "signing_secret",
+    "mirror_due_at",
+}
 # A record's custom field values (a JSON column) are audited one field at a time, as
 # "custom.<name>": history, undo and the edit reply then treat each like any other field.
 CUSTOM = "custom"

@@ -27,14 +27,16 @@ from pydantic import (
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from crm_core import note_outbox, rules
+from crm_core import audit, note_outbox, rules
 from crm_core.audit import diff, jsonable
 from crm_core.errors import CrmError
 from crm_core.models import (
     AuditEntry,
     Base,
+    CareDate,
     Contact,
     Customer,
+    CustomerTier,
     CustomField,
     Deal,
     Feedback,
@@ -57,11 +59,15 @@ from crm_core.models import (
     TicketEvent,
     TicketPriority,
     TicketStatus,
+    TierChange,
+    TierProgram,
     User,
     utcnow,
 )
+from crm_core.services import tiers
+from crm_core.services.care import BUILT_IN as BUILT_IN_DATES
 from crm_core.services.tickets import ACTIVE, refresh_sla
-from crm_core.stages import Stage
+from crm_core.stages import Pipeline, Stage
 from crm_core.text import fold, name_key
 
 # Dependency order: a record only refers to types before it (users to teams, deals to customers).
@@ -71,6 +77,7 @@ TYPES: tuple[str, ...] = (
     "user",
     "identity",
     "custom_field",
+    "care_date",
     "customer",
     "contact",
     "product",
@@ -84,6 +91,9 @@ TYPES: tuple[str, ...] = (
     "feedback",
     "segment",
 )
+# Record types outside the table specs: the tier ladder (one line) and pinned tiers, written
+# after everything else (a pin names a customer and a tier of the ladder).
+TIER_TYPES: tuple[str, ...] = ("tier_rules", "tier_pin")
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
@@ -306,6 +316,15 @@ class CustomFieldRecord(_Record):
     choices: list[str] = Field(default_factory=list)
 
 
+class CareDateRecord(_Record):
+    """A date field declared a care date: its owner is told `lead_days` before each date."""
+
+    type: Literal["care_date"]
+    record: Literal["customer", "contact", "deal"]
+    field: Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)]
+    lead_days: Annotated[int, Field(ge=0, le=365)]
+
+
 # A record's custom field values by field name: text, number and date as strings, yes/no as
 # booleans (crm_core.rules.custom_value gives the stored forms).
 CustomValues = dict[Annotated[str, _s(rules.MAX_CUSTOM_NAME, 1)], str | bool]
@@ -465,6 +484,8 @@ class TicketEventRecord(_Record):
         "reopen",
         "close",
         "priority",
+        "comment",
+        "customer",
     ]
     at: When
     actor: ExtId | None = None
@@ -485,6 +506,30 @@ class FeedbackRecord(_Record):
     comment: str | None = None
     recorded_by: ExtId | None = None
     created_at: When
+
+
+class TierLevelValue(_Record):
+    """One rung of the tier ladder."""
+
+    name: Annotated[str, _s(50, 1)]
+    threshold: Decimal
+
+
+class TierRulesRecord(_Record):
+    """The tier ladder: levels lowest first, on won value over `months`, in `currency`."""
+
+    type: Literal["tier_rules"]
+    levels: list[TierLevelValue]
+    months: int
+    currency: Annotated[str, _s(3, 3)]
+
+
+class TierPinRecord(_Record):
+    """A customer's tier an admin pinned."""
+
+    type: Literal["tier_pin"]
+    customer: ExtId
+    tier: Annotated[str, _s(50, 1)]
 
 
 class SegmentRecord(_Record):
@@ -510,6 +555,7 @@ Record = Annotated[
     | UserRecord
     | IdentityRecord
     | CustomFieldRecord
+    | CareDateRecord
     | CustomerRecord
     | ContactRecord
     | DealRecord
@@ -520,6 +566,8 @@ Record = Annotated[
     | TicketRecord
     | TicketEventRecord
     | FeedbackRecord
+    | TierRulesRecord
+    | TierPinRecord
     | SegmentRecord,
     Field(discriminator="type"),
 ]
@@ -582,6 +630,7 @@ SPECS: dict[str, _Spec] = {
             ("record", "name", "kind", "choices"),
             key=("record", "name"),
         ),
+        _Spec("care_date", CareDate, ("record", "field", "lead_days"), key=("record", "field")),
         _Spec(
             "customer",
             Customer,
@@ -868,6 +917,30 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
             out.write("\n")
             n += 1
         counts[spec.rtype] = n
+    counts.update(_export_tiers(session, out, ext_of["customer"]))
+    return counts
+
+
+def _export_tiers(session: Session, out: TextIO, customers: dict[int, str]) -> dict[str, int]:
+    """The tier ladder and the pinned tiers (current tiers are derived: not exported)."""
+    counts = dict.fromkeys(TIER_TYPES, 0)
+    prog = session.get(TierProgram, tiers.PROGRAM_ID)
+    if prog is not None and prog.levels:
+        levels = [
+            {"name": lv["name"], "threshold": _out(Decimal(lv["threshold"]))} for lv in prog.levels
+        ]
+        rec = {"type": "tier_rules", "levels": levels, "months": prog.months}
+        out.write(_dump({**rec, "currency": prog.currency}) + "\n")
+        counts["tier_rules"] = 1
+    pins = session.execute(
+        select(CustomerTier.customer_id, CustomerTier.tier)
+        .where(CustomerTier.pinned.is_(True), CustomerTier.tier.is_not(None))
+        .order_by(CustomerTier.customer_id)
+    )
+    for customer_id, tier in pins:
+        out.write(_dump({"type": "tier_pin", "customer": customers[customer_id], "tier": tier}))
+        out.write("\n")
+        counts["tier_pin"] += 1
     return counts
 
 
@@ -906,11 +979,17 @@ class ImportReport:
     def summary(self) -> str:
         """One line per type that the file mentioned."""
         return "\n".join(
-            f"{t}: {self.created[t]} created, {self.updated[t]} updated, "
-            f"{self.unchanged[t]} unchanged"
-            for t in TYPES
-            if self.created[t] or self.updated[t] or self.unchanged[t]
+            f"{t}: {self.created[t]} created, {self.updated.get(t, 0)} updated, "
+            f"{self.unchanged.get(t, 0)} unchanged"
+            for t in self.created
+            if self.created[t] or self.updated.get(t) or self.unchanged.get(t)
         )
+
+    def count(self, rtype: str, outcome: str) -> None:
+        """One more record of a type outside TYPES created, updated or unchanged."""
+        for kind in (self.created, self.updated, self.unchanged):
+            kind.setdefault(rtype, 0)
+        getattr(self, outcome)[rtype] += 1
 
     def __str__(self) -> str:
         return self.summary() or "The file has no records."
@@ -1128,6 +1207,9 @@ class _Importer:
         self.broken: dict[str, set[str]] = {t: set() for t in TYPES}
         self.report = ImportReport()
         self.now = utcnow()
+        # The tier ladder and pins of the file (not table specs: written last).
+        self.tier_records: list[tuple[int, TierRulesRecord | TierPinRecord]] = []
+        self.tier_lines: dict[str, dict[str, int]] = {t: {} for t in TIER_TYPES}
 
     # -- phase 1: parse ----------------------------------------------------------------------
 
@@ -1147,6 +1229,14 @@ class _Importer:
             except rules.Rule as broken:
                 self._note_broken(raw)
                 self.errors.add(lineno, f"{self._label(rec)}: {broken.reason}")
+                continue
+            if isinstance(rec, TierRulesRecord | TierPinRecord):
+                tkey = rec.customer if isinstance(rec, TierPinRecord) else "rules"
+                if tkey in self.tier_lines[rec.type]:
+                    self.errors.add(lineno, f"{rec.type} {tkey!r} appears twice")
+                    continue
+                self.tier_lines[rec.type][tkey] = lineno
+                self.tier_records.append((lineno, rec))
                 continue
             spec = SPECS[rec.type]
             key = _key_of(spec, rec)
@@ -1169,6 +1259,8 @@ class _Importer:
     def _label(self, rec: Any) -> str:
         if rec.type == "custom_field":
             return f"custom_field '{rec.record}.{rec.name}'"
+        if rec.type == "care_date":
+            return f"care_date '{rec.record}.{rec.field}'"
         if rec.type == "identity":
             return f"identity '{rec.platform}:{rec.platform_user_id}'"
         return f"{rec.type} {rec.external_id!r}"
@@ -1184,6 +1276,7 @@ class _Importer:
                     value = getattr(rec, f)
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
+        wanted["customer"] |= set(self.tier_lines["tier_pin"])
         for _, rec in self.records["segment"]:
             wanted["customer"].update(rec.members or [])
         for rtype, spec in SPECS.items():
@@ -1226,6 +1319,54 @@ class _Importer:
         self._check_histories()
         self._check_deactivated()
         self._check_custom()
+        self._check_tiers()
+        self._check_cares()
+
+    def _check_cares(self) -> None:
+        """A care date names a date field: built in, or declared in the file or the database."""
+        dates = {key for key in BUILT_IN_DATES}
+        dates |= {k for k, row in self.db["custom_field"].items() if row["kind"] == "date"}
+        file_kinds = {(r.record, r.name): r.kind for _, r in self.records["custom_field"]}
+        dates -= {k for k, kind in file_kinds.items() if kind != "date"}
+        dates |= {k for k, kind in file_kinds.items() if kind == "date"}
+        for lineno, rec in self.records["care_date"]:
+            if (rec.record, rec.field) not in dates:
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)} names no date field (a custom date field, contact "
+                    "birthday or deal close)",
+                )
+
+    def _check_tiers(self) -> None:
+        ladder: list[str] | None = None
+        for lineno, rec in self.tier_records:
+            if isinstance(rec, TierRulesRecord):
+                try:
+                    prog = tiers.check_levels(
+                        [(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency
+                    )
+                except CrmError:
+                    self.errors.add(
+                        lineno,
+                        "tier_rules: levels need names once each and thresholds above zero, "
+                        f"rising, in whole cents; months 1..{tiers.MAX_MONTHS}; an ISO currency",
+                    )
+                    continue
+                ladder = [lv.name for lv in prog.levels]
+        if ladder is None:
+            found = tiers.program(self.session)
+            ladder = [lv.name for lv in found.levels] if found is not None else []
+        for lineno, rec in self.tier_records:
+            if not isinstance(rec, TierPinRecord):
+                continue
+            if not self._known("customer", rec.customer):
+                self.errors.add(lineno, f"tier_pin has unknown customer {rec.customer!r}")
+            elif rec.tier not in ladder:
+                self.errors.add(
+                    lineno,
+                    f"tier_pin for {rec.customer!r} names tier {rec.tier!r}, not one of the "
+                    f"tier rules ({', '.join(ladder) or 'none set'})",
+                )
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -1412,6 +1553,80 @@ class _Importer:
         # Bulk statements bypass the identity map; do not let stale objects linger.
         self.session.expire_all()
         self._refresh_tickets()
+        self._write_tiers()
+
+    def _write_rules(self, rec: TierRulesRecord) -> bool:
+        s = self.session
+        levels = [{"name": lv.name, "threshold": str(lv.threshold)} for lv in rec.levels]
+        row = s.get(TierProgram, tiers.PROGRAM_ID)
+        wanted = ([(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency.upper())
+        if row is not None:
+            held = [(lv["name"], Decimal(lv["threshold"])) for lv in row.levels]
+            if (held, row.months, row.currency) == wanted:
+                self.report.count("tier_rules", "unchanged")
+                return False
+        before = audit.snapshot(row) if row is not None else None
+        if row is None:
+            row = TierProgram(id=tiers.PROGRAM_ID)
+            s.add(row)
+        row.levels, row.months, row.currency = levels, rec.months, rec.currency.upper()
+        row.updated_at = self.now
+        audit.record(s, None, "tiers.set", row, before, actor_label="import")
+        self.report.count("tier_rules", "updated" if before else "created")
+        return True
+
+    def _write_pin(self, customer: Customer, tier: str) -> bool:
+        s = self.session
+        row = s.get(CustomerTier, customer.id)
+        if row is not None and row.pinned and row.tier == tier:
+            self.report.count("tier_pin", "unchanged")
+            return False
+        if row is None:
+            row = CustomerTier(customer_id=customer.id, tier=None, pinned=False, since=self.now)
+            s.add(row)
+            s.flush()
+        before = audit.snapshot(row)
+        if row.tier != tier:
+            s.add(
+                TierChange(
+                    customer_id=customer.id,
+                    owner_id=customer.owner_id,
+                    from_tier=row.tier,
+                    to_tier=tier,
+                    reason="pin",
+                    at=self.now,
+                    status="silent",
+                )
+            )
+        self.report.count("tier_pin", "updated" if row.pinned else "created")
+        row.tier, row.pinned, row.since = tier, True, self.now
+        audit.record(s, None, "customer.tier", row, before, actor_label="import")
+        return True
+
+    def _write_tiers(self) -> None:
+        """The ladder and pins; then customers earning a higher tier get it, as in chat."""
+        if not self.tier_records:
+            return
+        s = self.session
+        changed = False
+        for _, rec in self.tier_records:
+            if isinstance(rec, TierRulesRecord):
+                changed = self._write_rules(rec) or changed
+        pins = [rec for _, rec in self.tier_records if isinstance(rec, TierPinRecord)]
+        by_ext = {
+            c.external_id: c
+            for c in s.scalars(
+                select(Customer).where(Customer.external_id.in_([p.customer for p in pins]))
+            )
+        }
+        for pin in pins:
+            changed = self._write_pin(by_ext[pin.customer], pin.tier) or changed
+        prog = tiers.program(s)
+        if changed and prog is not None:
+            pipeline = Pipeline(tuple(self.stages.values()))
+            tiers.settle(
+                s, prog, pipeline, self.now, None, downgrade=False, silent=True, label="import"
+            )
 
     def _refresh_tickets(self) -> None:
         """SLA due times of the tickets this file touched, from their events as imported."""

@@ -781,6 +781,30 @@ class TriageSummaryLog(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class CustomerChannel(Base):
+    """A chat where a customer's people write to the team: a Slack channel (Slack Connect
+    included) or a Telegram group, linked to one customer."""
+
+    __tablename__ = "customer_channels"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    # The platform's id: a Slack channel id, a Telegram chat id.
+    chat_id: Mapped[str] = mapped_column(String(64))
+    # How people named it when linking (`#acme-support`, the group's title).
+    name: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # A message from a non-staff person opens a ticket on its own.
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tickets of this channel resolved so far: CSAT sampling asks every Nth.
+    resolved_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+
+
 class Ticket(Base):
     """A customer's service request, tracked from first message to resolution."""
 
@@ -803,6 +827,7 @@ class Ticket(Base):
         Index("ix_tickets_next_alert", "next_alert_at"),
         # Reports by period.
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_mirror_due", "mirror_due_at"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -826,6 +851,15 @@ class Ticket(Base):
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     source_link: Mapped[str | None] = mapped_column(String(500))
     source_text: Mapped[str | None] = mapped_column(Text)
+    # Opened in a customer channel: the channel, and who asked (their platform id and name)
+    # and where to answer them (the thread: "C123:1700000000.000200", "-100123:45").
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("customer_channels.id"))
+    requester_id: Mapped[str | None] = mapped_column(String(128))
+    requester_name: Mapped[str | None] = mapped_column(String(200))
+    requester_where: Mapped[str | None] = mapped_column(String(200))
+    # Set when the status changed: the scheduler puts the status's reaction on the source
+    # message (a command typed anywhere shows on the customer's message too).
+    mirror_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -903,6 +937,138 @@ class TicketAlert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # "user:12" (the assignee, wherever they are) or a channel "slack:C0123".
     target: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CsatRequest(Base):
+    """A satisfaction question owed to a ticket's requester: claimed (status) before sending."""
+
+    __tablename__ = "csat_requests"
+    __table_args__ = (Index("ix_csat_requests_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    # Where the requester is: the chat and the thread (Slack ts, Telegram message id).
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread: Mapped[str | None] = mapped_column(String(64))
+    requester_id: Mapped[str] = mapped_column(String(128))
+    # due -> sending -> asked -> answered; withdrawn (reopened), expired, failed.
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+# --- membership tiers and care dates ---
+
+
+class TierProgram(Base):
+    """The tier rules an admin set: levels by threshold on won value over a trailing window.
+
+    One row (id 1) at most: a book has one tier ladder.
+    """
+
+    __tablename__ = "tier_program"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # [{"name": "gold", "threshold": "200000"}, ...], lowest threshold first.
+    levels: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    months: Mapped[int] = mapped_column(Integer, default=12)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustomerTier(Base):
+    """A customer's current tier, and whether an admin pinned it."""
+
+    __tablename__ = "customer_tiers"
+    __table_args__ = (Index("ix_customer_tiers_tier", "tier"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(50))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TierChange(Base):
+    """A customer's tier moved: the history, and the owner's ping (claimed once before sending).
+
+    status: "pending" (to ping), "sending", "sent", "failed", or "silent" (shown in the digest
+    only: tiers assigned when the rules were set or imported).
+    """
+
+    __tablename__ = "tier_changes"
+    __table_args__ = (
+        Index("ix_tier_changes_status", "status", "id"),
+        Index("ix_tier_changes_owner_at", "owner_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_tier: Mapped[str | None] = mapped_column(String(50))
+    to_tier: Mapped[str | None] = mapped_column(String(50))
+    # "won", "review", "pin", "unpin" or "rules".
+    reason: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TierReview(Base):
+    """One month's tier review (downgrades happen only here), claimed by one worker like backups."""
+
+    __tablename__ = "tier_reviews"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)  # "2027-01"
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CareDate(Base):
+    """A date field declared a care date: its record's owner is pinged `lead_days` before it."""
+
+    __tablename__ = "care_dates"
+    __table_args__ = (UniqueConstraint("record", "field", name="uq_care_dates_record_field"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    record: Mapped[str] = mapped_column(String(16))  # customer, contact or deal
+    # A custom date field's name, or a built-in one: contact `birthday`, deal `close`.
+    field: Mapped[str] = mapped_column(String(64))
+    lead_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CarePing(Base):
+    """One care date's ping to its owner: inserted (claimed) once before it is sent."""
+
+    __tablename__ = "care_pings"
+    __table_args__ = (
+        UniqueConstraint("care_id", "entity_id", "day", name="uq_care_pings_care_entity_day"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    care_id: Mapped[int] = mapped_column(ForeignKey("care_dates.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    # The care date itself (this year's for a birthday).
+    day: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="sending")
     attempts: Mapped[int] = mapped_column(default=1)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -133,6 +133,12 @@ def env_names(cls: type[BaseSettings], field: str) -> list[str]:
     return [f"{cls.model_config.get('env_prefix', '')}{field}".upper()]
 
 
+# Slack reaction names and Telegram emoji (Telegram bots may only use its fixed reaction set).
+DEFAULT_TICKET_REACTIONS = (
+    "ticket=ticket,open=eyes/👀,waiting=hourglass_flowing_sand/🤔,resolved=white_check_mark/👌"
+)
+
+
 class Settings(BaseSettings):
     """Every knob of crmbot; each one is documented in .env.example."""
 
@@ -191,6 +197,15 @@ class Settings(BaseSettings):
     llm: str | None = None
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+
+    # The service desk in chat (crm_core/services/desk.py): which reaction does what, as
+    # `action=slack_name/telegram_emoji` pairs; "ticket" opens one, the others set a status and
+    # are what crmbot puts on the source message to mirror it.
+    ticket_reactions: str = DEFAULT_TICKET_REACTIONS
+    # CSAT questions to requesters in customer channels: ask every Nth resolved ticket of a
+    # channel, and take answers for this many days.
+    csat_every: int = Field(default=1, ge=1, le=1000)
+    csat_expiry_days: int = Field(default=7, ge=1, le=90)
 
     # Backups (crm_core/backup.py): the key that seals them, and the scheduled daily backup.
     backup_key: SecretStr | None = None

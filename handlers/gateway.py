@@ -27,6 +27,7 @@ from crm_core.services.link_codes import redeem_link_code
 from crm_core.services.tickets import captured_ticket
 from handlers import format as fmt
 from handlers.custom import with_custom
+from handlers.desk import Desk
 from handlers.dispatcher import Dispatcher
 from handlers.forms import Form, FormInvalid, FormRequest, Submitted, read_typed
 from handlers.i18n import Translator
@@ -92,6 +93,8 @@ class Gateway:
         self.platform = platform
         self.session_factory = dispatcher.session_factory
         self.clock: Callable[[], datetime] = dispatcher.clock
+        # The service desk's chat events (reactions, customer channels, CSAT presses).
+        self.desk = Desk(dispatcher, platform)
 
     @contextmanager
     def acting_as(self, user_id: int) -> Iterator[Ctx]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm_core.models import Customer, Deal, Reminder, Segment, StageChange, Ticket, User
+from crm_core.models import (
+    Customer,
+    Deal,
+    Reminder,
+    Segment,
+    StageChange,
+    Ticket,
+    TierChange,
+    User,
+)
+from crm_core.services.care import Coming
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.services.tickets import TriageSummary
@@ -209,6 +219,12 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
                 ],
             )
         )
+    if digest.tier_changes:
+        sections.append(
+            Section(t("digest.tiers"), [tier_line(t, c, cust) for c, cust in digest.tier_changes])
+        )
+    if digest.care:
+        sections.append(Section(t("digest.care"), [care_line(t, c) for c in digest.care]))
     activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
     if digest.yesterday_moves:
         activity.append(t("digest.moves", count=digest.yesterday_moves))
@@ -261,6 +277,57 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         text=t("digest.empty") if digest.empty else "",
         sections=sections,
         buttons=buttons,
+        ephemeral=False,
+    )
+
+
+def tier_line(t: Translator, change: TierChange, customer: Customer) -> str:
+    """`Acme: silver → gold (deal won)`."""
+    return t(
+        "tier.change_line",
+        customer=customer.name,
+        before=t.words(change.from_tier) if change.from_tier else t("tier.none"),
+        after=t.words(change.to_tier) if change.to_tier else t("tier.none"),
+        reason=t(f"tier.reason.{change.reason}"),
+    )
+
+
+def tier_ping(t: Translator, change: TierChange, customer: Customer) -> Reply:
+    """The owner's ping about one tier change."""
+    key = "tier.ping_up" if (change.to_tier and not change.from_tier) else "tier.ping"
+    return Reply(
+        text=t(key, line=tier_line(t, change, customer)),
+        buttons=[
+            Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        ],
+        ephemeral=False,
+    )
+
+
+def care_line(t: Translator, coming: Coming) -> str:
+    """`renewal_date of Fleet renewal (Acme): 2027-03-29, in 15 days`."""
+    item = coming.item
+    when = t("care.today") if coming.days == 0 else t("care.in_days", days=coming.days)
+    return t(
+        "care.item",
+        field=item.care.field,
+        label=item.label,
+        customer=item.customer_name,
+        day=coming.day.isoformat(),
+        when=when,
+    )
+
+
+def care_ping(t: Translator, coming: Coming) -> Reply:
+    """The owner's ping about one care date."""
+    return Reply(
+        text=t("care.ping", line=care_line(t, coming)),
+        buttons=[
+            Button.run(
+                t("button.open_named", name=coming.item.customer_name),
+                f"customer #{coming.item.customer_id}",
+            )
+        ],
         ephemeral=False,
     )
 

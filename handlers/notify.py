@@ -16,6 +16,8 @@ class Address:
     # The platform's id: a Slack user or channel id, a Telegram chat id, a console user handle.
     target: str
     channel: bool = False
+    # A thread to answer in: a Slack message's ts, a Telegram message id (replied to).
+    thread: str | None = None
 
 
 class DeliveryFailed(Exception):

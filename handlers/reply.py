@@ -49,6 +49,9 @@ class Quoted:
     text: str
     key: str
     link: str | None = None
+    # Who wrote it (their platform id and name), when the platform says.
+    author_id: str | None = None
+    author_name: str | None = None
 
 
 Attachment = Location | SourceLink | Photo | File | Quoted

@@ -85,8 +85,9 @@ def current_notes(session: Session, ids: Iterable[int]) -> dict[int, IndexedNote
 
 # --- tickets, indexed beside the notes under negative keys (crm_core.note_outbox) ---
 
-# Events whose text is part of what a ticket says: replies, waits, resolutions, reopens.
-_TEXT_EVENTS = ("reply", "wait", "resolve", "reopen", "resume")
+# Events whose text is part of what a ticket says: replies, waits, resolutions, reopens, and
+# what staff and the customer wrote in the ticket's thread of a customer channel.
+_TEXT_EVENTS = ("reply", "wait", "resolve", "reopen", "resume", "comment", "customer")
 
 
 def ticket_text(ticket: Ticket) -> str:

@@ -22,7 +22,10 @@ from crm_core.models import utcnow
 from crm_core.services.deliveries import forget_deliveries_before
 from schedules.alerts import AlertDispatcher
 from schedules.backups import BackupDispatcher
+from schedules.care import CareSweep
+from schedules.csat import CsatAsker
 from schedules.digests import DigestDispatcher
+from schedules.mirror import MirrorJob
 from schedules.notices import NoticeDispatcher
 from schedules.reminders import ReminderDispatcher
 from schedules.segments import SegmentSweep
@@ -92,6 +95,18 @@ async def run_sla(sweep: SlaSweep) -> None:
         log.info("SLA notices: %s sent, %s failed", stats.sent, stats.failed)
 
 
+async def run_csat(asker: CsatAsker) -> None:
+    """Job: CSAT questions to the requesters of resolved tickets."""
+    stats = await asker.run_once()
+    if stats.sent or stats.failed:
+        log.info("CSAT questions: %s sent, %s failed", stats.sent, stats.failed)
+
+
+async def run_mirror(job: MirrorJob) -> None:
+    """Job: status reactions on tickets' source messages."""
+    await job.run_once()
+
+
 async def run_segments(sweep: SegmentSweep) -> None:
     """Job: keep segments' daily counts; tell followers which customers entered."""
     stats = await sweep.run_once()
@@ -111,6 +126,19 @@ async def run_backups(dispatcher: BackupDispatcher) -> None:
     stats = await dispatcher.run_once()
     for path in stats.written:
         log.info("backup written to %s; %s old backups removed", path, len(stats.removed))
+
+
+async def run_care(sweep: CareSweep) -> None:
+    """Job: the monthly tier review, tier-change pings and care-date pings."""
+    stats = await sweep.run_once()
+    if stats.reviewed or stats.tier_pings or stats.care_pings or stats.failed:
+        log.info(
+            "care: reviews %s, %s tier pings, %s care pings, %s failed",
+            stats.reviewed,
+            len(stats.tier_pings),
+            len(stats.care_pings),
+            stats.failed,
+        )
 
 
 def housekeeping(
@@ -139,8 +167,14 @@ class Jobs:
     webhook_seconds: float = 10
     sla: SlaSweep | None = None
     sla_seconds: float = 60
+    csat: CsatAsker | None = None
+    csat_seconds: float = 30
+    mirror: MirrorJob | None = None
+    mirror_seconds: float = 10
     backups: BackupDispatcher | None = None
     backup_seconds: float = 60
+    care: CareSweep | None = None
+    care_seconds: float = 60
     segments: SegmentSweep | None = None
     segment_seconds: float = 300
     triage: TriageDispatcher | None = None
@@ -189,8 +223,14 @@ class SchedulerComponent:
         if j.triage is not None:
             # Checked as often as digests: due once a working morning per team.
             self._add(scheduler, run_triage, j.digest_seconds, j.triage)
+        if j.csat is not None:
+            self._add(scheduler, run_csat, j.csat_seconds, j.csat)
+        if j.mirror is not None:
+            self._add(scheduler, run_mirror, j.mirror_seconds, j.mirror)
         if j.backups is not None:
             self._add(scheduler, run_backups, j.backup_seconds, j.backups)
+        if j.care is not None:
+            self._add(scheduler, run_care, j.care_seconds, j.care)
         if j.segments is not None:
             self._add(scheduler, run_segments, j.segment_seconds, j.segments)
         self._add(scheduler, housekeeping, 24 * 3600, j.session_factory, self.clock)

@@ -14,12 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
 from bot.slack.blocks import ACTION_PREFIX, SHARE, TOO_LONG, decode_button
+from bot.slack.desk import SlackDesk
 from bot.slack.forms import PREFIX, Origin, record_fields
 from bot.slack.home import LOG_ACTION, home_view
 from bot.slack.identity import Identity, slack_user
 from bot.slack.markup import mentioned_users, mentions_as_handles, unescape
 from bot.slack.modals import Modals
 from bot.slack.sending import Sender, response_url
+from handlers.desk import CSAT_ACTION
 from handlers.i18n import Translator
 from handlers.reply import RUN, Command, Reply
 
@@ -52,6 +54,7 @@ class SlackAdapter:
         self.sender = Sender(client)
         self.identity = Identity(self.gateway, client, self.sender)
         self.modals = Modals(self.gateway, client, self.identity, self.sender, self.publish_home)
+        self.desk = SlackDesk(self.gateway, client, self.identity, self.sender)
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -73,6 +76,8 @@ class SlackAdapter:
         )
         b.view(re.compile("^" + re.escape(PREFIX)))(self._guarded(self.modals.on_form_submit))
         b.event("app_home_opened")(self._guarded(self.on_home_opened))
+        b.event("reaction_added")(self._guarded(self.desk.on_reaction))
+        b.event("message")(self._guarded(self.desk.on_message))
         # Last, so they only see what nothing above took: Bolt would answer 404 and Slack would
         # show the person an error (a link button, an action id from an older release).
         anything = re.compile(".*")
@@ -126,7 +131,7 @@ class SlackAdapter:
         slack_id = str(body["user_id"])
         me = await self.identity.who(slack_id)
         if me is None:
-            await self.identity.refuse_unknown(body, slack_id)
+            await self._refuse(body, slack_id, body.get("channel_id"))
             return
         user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
@@ -157,12 +162,17 @@ class SlackAdapter:
         """A pressed button: re-run its command as the presser (permissions are checked again)."""
         await ack()
         slack_id = str(body["user"]["id"])
+        decoded = decode_button(str(action.get("value") or ""))
+        if decoded is not None and decoded[0] == CSAT_ACTION:
+            # A satisfaction question: pressed by a customer's person, who has no account.
+            await self.desk.on_csat(body, slack_id, decoded[1])
+            return
+        channel = (body.get("channel") or {}).get("id")
         me = await self.identity.who(slack_id)
         if me is None:
-            await self.identity.refuse_unknown(body, slack_id)
+            await self._refuse(body, slack_id, channel)
             return
         user_id, t = me
-        decoded = decode_button(str(action.get("value") or ""))
         if decoded is None:
             await self.sender.deliver(
                 Reply(text=t("error.button_expired"), status="error"), t, body, slack_id
@@ -176,7 +186,6 @@ class SlackAdapter:
                 Reply(text=t("slack.button_too_long", refs=refs), status="error"), t, body, slack_id
             )
             return
-        channel = (body.get("channel") or {}).get("id")
         command = Command(
             user_id,
             PLATFORM,
@@ -192,6 +201,17 @@ class SlackAdapter:
             return
         await self.sender.deliver(reply, t, body, slack_id, share=payload, public=kind == SHARE)
         await self._after(str(payload.get("text") or ""), reply, slack_id, user_id)
+
+    async def _refuse(self, body: dict[str, Any], slack_id: str, channel: object) -> None:
+        """Someone with no account: in a customer channel, only how to open a ticket (they
+        never see CRM data); elsewhere, ask an admin."""
+        if isinstance(channel, str) and await asyncio.to_thread(
+            self.gateway.desk.is_customer_chat, channel
+        ):
+            t = Translator(self.gateway.desk.settings.default_locale)
+            await self.sender.deliver(self.gateway.desk.outsider(), t, body, slack_id)
+            return
+        await self.identity.refuse_unknown(body, slack_id)
 
     async def on_home_opened(self, ack: AsyncAck, _: dict[str, Any], event: dict[str, Any]) -> None:
         """Publish the Home tab when someone opens it."""

@@ -91,6 +91,10 @@ class Identity:
                 return name.strip()
         return None
 
+    async def display_name(self, slack_id: str) -> str | None:
+        """A Slack user's name as people read it (a Slack Connect guest's too), or None."""
+        return await self._slack_name(slack_id)
+
     async def plain(self, text: str) -> str:
         """A Slack message's text as a note: names for mentions, plain links, channels, entities."""
         ids = mentioned_users(text)[:MAX_NAME_LOOKUPS]

@@ -58,11 +58,19 @@ oauth_config:
       - users:read
       - users:read.email
       - files:write
+      # The service desk: messages and reactions in the channels crmbot is invited to.
+      - channels:history
+      - groups:history
+      - reactions:read
+      - reactions:write
 settings:
   event_subscriptions:
     request_url: https://crm.example.com/slack/events
     bot_events:
       - app_home_opened
+      - message.channels
+      - message.groups
+      - reaction_added
   interactivity:
     is_enabled: true
     request_url: https://crm.example.com/slack/events

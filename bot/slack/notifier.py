@@ -61,7 +61,10 @@ class SlackNotifier:
             first = ""
             for message in render(reply, self.t, image_file_id=image_id):
                 resp = await self.client.chat_postMessage(
-                    channel=channel, text=message.text, blocks=message.blocks
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=address.thread,
                 )
                 first = first or str(resp.get("ts") or "")
             return first
@@ -70,3 +73,17 @@ class SlackNotifier:
             raise DeliveryFailed(error, retryable=error not in PERMANENT) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise DeliveryFailed(type(exc).__name__, retryable=True) from exc
+
+    async def react(self, channel: str, ts: str, name: str, others: list[str]) -> None:
+        """Put reaction `name` on a message and take `others` off (a ticket's status)."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if api_error(exc) != "already_reacted":
+                raise DeliveryFailed(api_error(exc), retryable=False) from exc
+        for other in others:
+            try:
+                await self.client.reactions_remove(channel=channel, timestamp=ts, name=other)
+            except SlackApiError as exc:
+                if api_error(exc) != "no_reaction":
+                    raise DeliveryFailed(api_error(exc), retryable=False) from exc

@@ -33,7 +33,13 @@ from handlers.registry import Registry, Verb
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Reactions arrive only where the bot is an admin (customer groups: see README).
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MESSAGE_REACTION,
+]
 CONVERSATION_TIMEOUT = 600.0
 POLL_TIMEOUT = 30
 

@@ -129,7 +129,14 @@ def quoted_of(message: Message) -> Quoted | None:
         link = f"https://t.me/{chat.username}/{quoted.message_id}"
     elif str(chat.id).startswith("-100"):
         link = f"https://t.me/c/{str(chat.id)[4:]}/{quoted.message_id}"
-    return Quoted(text, f"telegram:{chat.id}:{quoted.message_id}", link)
+    author = quoted.from_user
+    return Quoted(
+        text,
+        f"telegram:{chat.id}:{quoted.message_id}",
+        link,
+        str(author.id) if author and not author.is_bot else None,
+        author.full_name if author and not author.is_bot else None,
+    )
 
 
 def delivery_of(update: Update) -> str:

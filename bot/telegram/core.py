@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.telegram.render import Outgoing, render
+from handlers.desk import CSAT_ACTION
 from handlers.gateway import Gateway, Person
 from handlers.i18n import client_locale
 from handlers.reply import Command, Reply
@@ -57,6 +58,9 @@ class Core:
 
     def render(self, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON) -> list[Outgoing]:
         """The reply as messages; buttons get tokens issued to `who` (or are written out)."""
+        if reply.buttons and all(b.action == CSAT_ACTION for b in reply.buttons):
+            # A CSAT question: anyone may press; the desk counts only the requester's press.
+            return render(reply, lambda b: f"csat:{b.payload['q']}:{b.payload['s']}")
         if who is None or not reply.buttons:
             return render(reply, None)
         with self.gateway.issuing_tokens(who.user_id) as issue:

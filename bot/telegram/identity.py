@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot
 
 from bot.telegram.commands import command_rest, command_target, command_word, delivery_of, thread_of
 from bot.telegram.core import Core, Who, locale_of
+from bot.telegram.desk import CSAT_PREFIX, TelegramDesk
 from bot.telegram.sending import Sender
 from handlers.i18n import Translator
 from handlers.reply import Reply
@@ -41,11 +42,19 @@ class Gate:
         self.core = core
         self.sender = sender
         self.dispatch = dispatch
+        self.desk = TelegramDesk(core, sender)
 
     async def gate(self, update: Update, context: CrmContext) -> None:
         """Look the sender up; unknown people get only how to link, groups only commands."""
         user, chat = update.effective_user, update.effective_chat
         message, query = update.message or update.edited_message, update.callback_query
+        if update.message_reaction is not None:
+            await self.desk.on_reaction(update)
+            raise ApplicationHandlerStop
+        if query is not None and (query.data or "").startswith(CSAT_PREFIX):
+            # A satisfaction question: pressed by a customer's person, who has no account.
+            await self.desk.on_csat(update)
+            raise ApplicationHandlerStop
         if query is not None and chat is None:
             # A button on an inline message (not ours): stop the client's spinner all the same.
             await query.answer()
@@ -54,7 +63,10 @@ class Gate:
             raise ApplicationHandlerStop
         group = chat.type != ChatType.PRIVATE
         if group and message is not None and command_word(message) is None:
-            # Privacy mode sends groups' commands only; anything else is not for us.
+            # Privacy mode sends groups' commands only; where the bot is an admin (a customer
+            # group) it sees every message: the desk's, or not for us.
+            if update.message is not None:
+                await self.desk.on_message(update)
             raise ApplicationHandlerStop
         if group and message is not None and message.sender_chat is not None:
             # An anonymous admin (or a channel) has no account to act as: say so.
@@ -68,6 +80,8 @@ class Gate:
         if group:
             if query is not None:
                 await query.answer()
+            elif update.message is not None and await self.desk.outsider(update):
+                pass  # a customer's person: told only how to open a ticket
             elif message is not None and command_word(message) == "link":
                 language = user.language_code
                 await self._answer_once(update, message, "telegram.link_in_group", language)

@@ -42,7 +42,9 @@ class TelegramNotifier:
         messages = await asyncio.to_thread(self.core.render, who, reply)
         try:
             await self._ready()
-            ids = await deliver(self.bot, chat_id, messages)
+            # A thread here is the message to answer (the requester's, for a CSAT question).
+            reply_to = int(address.thread) if address.thread and address.thread.isdigit() else None
+            ids = await deliver(self.bot, chat_id, messages, reply_to=reply_to)
         except RetryAfter as exc:
             # The limiter already waited and retried; the caller may try again later.
             raise DeliveryFailed(f"rate limited: {exc.message}") from exc
@@ -55,3 +57,12 @@ class TelegramNotifier:
         except (NetworkError, TelegramError) as exc:
             raise DeliveryFailed(f"network: {exc}") from exc
         return str(ids[-1]) if ids else ""
+
+    async def react(self, chat: str, message: str, name: str, others: list[str]) -> None:
+        """Set the bot's reaction on a message to `name` (a bot has one: the old one goes)."""
+        del others
+        try:
+            await self._ready()
+            await self.bot.set_message_reaction(int(chat), int(message), reaction=name)
+        except TelegramError as exc:
+            raise DeliveryFailed(f"reaction refused: {exc}", retryable=False) from exc

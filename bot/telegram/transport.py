@@ -10,7 +10,13 @@ from collections.abc import Awaitable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ExtBot
 from telegram.request import HTTPXRequest
@@ -205,11 +211,21 @@ def markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
 
 
 async def deliver(
-    bot: ExtBot[Any], chat_id: int | str, messages: list[Outgoing], thread_id: int | None = None
+    bot: ExtBot[Any],
+    chat_id: int | str,
+    messages: list[Outgoing],
+    thread_id: int | None = None,
+    reply_to: int | None = None,
 ) -> list[int]:
-    """Send rendered messages in order (into a forum topic, given its thread); their ids."""
+    """Send rendered messages in order (into a forum topic, given its thread; the first in
+    reply to a message, given one); their ids."""
     ids: list[int] = []
-    for out in messages:
+    for n, out in enumerate(messages):
+        replying = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None and n == 0
+            else None
+        )
         if out.photo is not None:
             sent = await bot.send_photo(
                 chat_id,
@@ -217,6 +233,7 @@ async def deliver(
                 caption=out.caption or None,
                 reply_markup=markup(out.keyboard),
                 message_thread_id=thread_id,
+                reply_parameters=replying,
             )
         else:
             sent = await bot.send_message(
@@ -226,6 +243,7 @@ async def deliver(
                 reply_markup=markup(out.keyboard),
                 link_preview_options=NO_PREVIEW,
                 message_thread_id=thread_id,
+                reply_parameters=replying,
             )
         ids.append(sent.message_id)
     return ids

@@ -34,7 +34,7 @@ from crm_core.models import (
     StageChange,
     User,
 )
-from crm_core.services import custom_fields, webhooks
+from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.stages import Stage
 from crm_core.text import name_key
@@ -172,6 +172,9 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
     webhooks.emit(ctx.session, "deal.moved", data, now=now)
     if target.won or target.lost:
         webhooks.emit(ctx.session, "deal.won" if target.won else "deal.lost", data, now=now)
+    if target.won:
+        # Upgrades happen at once; downgrades wait for the review (crm_core/services/tiers.py).
+        tiers.on_deal_won(ctx, deal)
     return change
 
 

@@ -31,8 +31,11 @@ from crm_core.models import (
     StageChange,
     Ticket,
     TicketStatus,
+    TierChange,
     User,
 )
+from crm_core.services import care, tiers
+from crm_core.services.care import Coming
 from crm_core.services.tickets import alert_moments, calendar_for, policies_for
 from crm_core.sla import Policy
 
@@ -127,6 +130,9 @@ class Digest:
     birthdays: list[Birthday] = field(default_factory=list)
     tickets: list[TicketDue] = field(default_factory=list)
     low_scores: list[LowScore] = field(default_factory=list)
+    # Tier changes of the person's customers since yesterday began, and care dates coming.
+    tier_changes: list[tuple[TierChange, Customer]] = field(default_factory=list)
+    care: list[Coming] = field(default_factory=list)
     is_manager: bool = False
     # The moment it was built: ticket badges count from it.
     now: datetime | None = None
@@ -147,6 +153,8 @@ class Digest:
             or self.birthdays
             or self.tickets
             or self.low_scores
+            or self.tier_changes
+            or self.care
         )
 
 
@@ -200,6 +208,8 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     digest.birthdays = _birthdays(ctx, today)
     digest.tickets = _tickets_due(ctx, now)
     digest.low_scores = _low_scores(ctx, now)
+    digest.tier_changes = tiers.changes_since(ctx, y_start)
+    digest.care = care.coming(ctx, today, LIST_LIMIT)
 
     kinds = s.execute(
         select(Interaction.kind, func.count())

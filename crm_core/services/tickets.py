@@ -30,6 +30,7 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
+from crm_core.services import csat
 from crm_core.sla import (
     DEFAULT_POLICIES,
     PRIORITIES,
@@ -320,17 +321,39 @@ def can_assign(actor: User, assignee: User) -> bool:
 def _event(
     ctx: Ctx, ticket: Ticket, kind: str, *, value: str | None = None, text: str | None = None
 ) -> TicketEvent:
+    return _add_event(ctx.session, ticket, kind, ctx.now(), ctx.actor, value=value, text=text)
+
+
+def _add_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    at: datetime,
+    actor: User | None,
+    *,
+    value: str | None = None,
+    text: str | None = None,
+) -> TicketEvent:
     event = TicketEvent(
         ticket_id=ticket.id,
         kind=kind,
-        at=ctx.now(),
-        actor_id=ctx.actor.id,
+        at=at,
+        actor_id=actor.id if actor else None,
         status=ticket.status,
         value=value,
         text=text,
     )
-    ctx.session.add(event)
+    session.add(event)
     return event
+
+
+def _check_source(source_link: str | None, source_text: str | None) -> None:
+    if source_link is not None:
+        rules.readable("link", source_link)
+        if len(source_link) > 500:
+            raise Invalid("error.too_long", field="link", limit=500)
+    if source_text is not None:
+        rules.readable("text", source_text)
 
 
 def open_ticket(
@@ -351,19 +374,80 @@ def open_ticket(
     subject = check_subject(subject)
     if description is not None:
         description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
-    if source_link is not None:
-        rules.readable("link", source_link)
-        if len(source_link) > 500:
-            raise Invalid("error.too_long", field="link", limit=500)
-    if source_text is not None:
-        rules.readable("text", source_text)
+    _check_source(source_link, source_text)
     if assignee is not None and not can_assign(ctx.actor, assignee):
         raise PermissionDenied("error.ticket_assign_denied", user=assignee.name)
+    return _create(
+        ctx.session,
+        ctx.now(),
+        ctx.actor,
+        customer,
+        subject,
+        description=description,
+        priority=priority,
+        assignee=assignee,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+    )
+
+
+def open_unattended(
+    session: Session,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    source: str,
+    source_key: str,
+    source_link: str | None,
+    source_text: str | None,
+    now: datetime,
+    actor_label: str,
+) -> tuple[Ticket, bool]:
+    """Open a ticket nobody on the staff asked for (a customer's message in an auto channel)."""
+    subject = check_subject(subject)
+    if description is not None:
+        description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
+    _check_source(source_link, source_text)
+    return _create(
+        session,
+        now,
+        None,
+        customer,
+        subject,
+        description=description,
+        priority=TicketPriority.normal,
+        assignee=None,
+        source=source,
+        source_key=source_key,
+        source_link=source_link,
+        source_text=source_text,
+        actor_label=actor_label,
+    )
+
+
+def _create(
+    session: Session,
+    now: datetime,
+    actor: User | None,
+    customer: Customer,
+    subject: str,
+    *,
+    description: str | None,
+    priority: TicketPriority,
+    assignee: User | None,
+    source: str,
+    source_key: str | None,
+    source_link: str | None,
+    source_text: str | None,
+    actor_label: str | None = None,
+) -> tuple[Ticket, bool]:
     if source_key:
-        seen = ctx.session.scalar(select(Ticket).where(Ticket.source_key == source_key))
+        seen = session.scalar(select(Ticket).where(Ticket.source_key == source_key))
         if seen is not None:
             return seen, False
-    now = ctx.now()
     # The SLA runs on the team that will work it: the assignee's, else the account owner's.
     team_id = assignee.team_id if assignee is not None else customer.owner.team_id
     ticket = Ticket(
@@ -374,7 +458,7 @@ def open_ticket(
         status=TicketStatus.open if assignee else TicketStatus.new,
         assignee_id=assignee.id if assignee else None,
         team_id=team_id,
-        created_by_id=ctx.actor.id,
+        created_by_id=actor.id if actor else None,
         source=source,
         source_key=source_key or None,
         source_link=source_link,
@@ -382,15 +466,15 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
-    ctx.session.add(ticket)
-    ctx.session.flush()
-    _event(ctx, ticket, "created", value=priority.value)
+    session.add(ticket)
+    session.flush()
+    _add_event(session, ticket, "created", now, actor, value=priority.value)
     if assignee is not None:
-        _event(ctx, ticket, "assigned", value=assignee.external_id)
-    refresh_sla(ctx.session, ticket)
-    audit.record(ctx.session, ctx.actor, "ticket.create", ticket, None)
+        _add_event(session, ticket, "assigned", now, actor, value=assignee.external_id)
+    refresh_sla(session, ticket)
+    audit.record(session, actor, "ticket.create", ticket, None, actor_label=actor_label)
     # Its subject and description are owed to the index `ask` reads.
-    note_outbox.enqueue_tickets(ctx.session, [ticket.id], now=now)
+    note_outbox.enqueue_tickets(session, [ticket.id], now=now)
     return ticket, True
 
 
@@ -403,11 +487,19 @@ def _for_change(ctx: Ctx, ticket_id: int) -> tuple[Ticket, dict[str, object]]:
 
 def _done(ctx: Ctx, ticket: Ticket, action: str, before: dict[str, object]) -> Ticket:
     ticket.updated_at = ctx.now()
+    mirror_later(ticket, before, ctx.now())
     refresh_sla(ctx.session, ticket)
     audit.record(ctx.session, ctx.actor, action, ticket, before)
     # A reply or a resolution adds text `ask` can find.
     note_outbox.enqueue_tickets(ctx.session, [ticket.id], now=ctx.now())
     return ticket
+
+
+def mirror_later(ticket: Ticket, before: dict[str, object], now: datetime) -> None:
+    """A changed status of a ticket opened from a chat message shows there (schedules/mirror)."""
+    chat = ticket.source_key and ticket.source in ("slack", "telegram")
+    if chat and str(before.get("status")) != ticket.status.value:
+        ticket.mirror_due_at = now
 
 
 def assign_ticket(ctx: Ctx, ticket_id: int, assignee: User) -> tuple[Ticket, bool]:
@@ -452,9 +544,13 @@ def wait_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> Ticket:
     return _done(ctx, ticket, "ticket.wait", before)
 
 
-def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
-    """Resolve a ticket with what fixed it; the resolution clock stops."""
-    text = _check_text(text, "error.ticket_resolution_missing")
+def resolve_ticket(ctx: Ctx, ticket_id: int, text: str | None) -> Ticket:
+    """Resolve a ticket with what fixed it (None: by a reaction); the resolution clock stops.
+
+    A ticket from a customer channel owes its requester a CSAT question (crm_core.csat).
+    """
+    if text is not None:
+        text = _check_text(text, "error.ticket_resolution_missing")
     ticket, before = _for_change(ctx, ticket_id)
     if ticket.status in DONE:
         raise Invalid("error.ticket_is_done", id=ticket.id, status=ticket.status.value)
@@ -465,6 +561,7 @@ def resolve_ticket(ctx: Ctx, ticket_id: int, text: str) -> Ticket:
         # Resolving answers the customer too.
         ticket.first_response_at = now
     _event(ctx, ticket, "resolve", text=text)
+    csat.on_resolve(ctx.session, ticket, ctx.now(), ctx.config)
     return _done(ctx, ticket, "ticket.resolve", before)
 
 
@@ -483,6 +580,8 @@ def reopen_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> tuple[Ti
     ticket.resolved_at = None
     ticket.closed_at = None
     _event(ctx, ticket, kind, text=text)
+    # A reopened ticket is not done: a satisfaction question about it is withdrawn.
+    csat.withdraw(ctx.session, ticket.id)
     return _done(ctx, ticket, f"ticket.{kind}", before), kind
 
 

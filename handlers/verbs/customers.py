@@ -9,6 +9,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Customer, Role
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
+from crm_core.services import tiers as tier_svc
 from crm_core.services.tickets import CustomerService
 from handlers import custom
 from handlers import format as fmt
@@ -17,6 +18,7 @@ from handlers.grammar import split_commas, take_keywords, unquote
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply, Section
+from handlers.verbs.tiers import status_field
 
 PAGE = 20
 _PAGE = re.compile(r"(?:page\s*|第\s*)?(\d{1,6})\s*页?", re.I)
@@ -72,6 +74,9 @@ def customer(req: Request) -> Reply:
         *_service_fields(t, card.service, tz),
         *custom.card_fields(ctx, t, "customer", c.custom),
     ]
+    standing = tier_svc.status(ctx, c)
+    if standing is not None:
+        fields.insert(5, status_field(t, standing))
     contacts = [
         " · ".join(
             p

@@ -8,8 +8,17 @@ from datetime import datetime, timedelta
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Customer, Ticket, TicketPriority, TicketStatus, User
+from crm_core.models import (
+    Customer,
+    CustomerChannel,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
+    User,
+)
 from crm_core.resolve import resolve_customer, resolve_user
+from crm_core.services import desk
 from crm_core.services import tickets as svc
 from crm_core.sla import Clock
 from handlers import format as fmt
@@ -173,7 +182,15 @@ def ticket(req: Request) -> Reply:
     """Open a ticket (`ticket Acme: printer jams, priority high`), or show one (`ticket #12`)."""
     t, ctx = req.t, req.ctx
     quoted = req.command.attached(Quoted)
+    # In reply inside a customer's group: theirs by default, and the writer is the requester.
+    channel = (
+        desk.channel_at(ctx.session, req.command.platform, req.command.chat_id)
+        if quoted is not None and req.command.chat_id
+        else None
+    )
     if not req.args.strip():
+        if quoted is not None and channel is not None:
+            return _open_quoted(req, quoted, channel)
         if quoted is not None:
             raise Invalid("usage.ticket_reply")
         return Reply(
@@ -209,7 +226,41 @@ def ticket(req: Request) -> Reply:
         source_link=quoted.link if quoted else (link.url if link else None),
         source_text=quoted.text if quoted else None,
     )
+    if created and quoted is not None and channel is not None:
+        _requester(opened, quoted, channel)
     return _opened(t, ctx, opened, created)
+
+
+def _requester(opened: Ticket, quoted: Quoted, channel: CustomerChannel) -> None:
+    """The customer's person who wrote the quoted message: asked for CSAT where they are."""
+    if channel.customer_id != opened.customer_id or not quoted.author_id:
+        return
+    desk.set_requester(
+        opened,
+        channel,
+        desk.Requester(
+            quoted.author_id, quoted.author_name or quoted.author_id, quoted.key.split(":", 1)[1]
+        ),
+    )
+
+
+def _open_quoted(req: Request, quoted: Quoted, channel: CustomerChannel) -> Reply:
+    """`/ticket` alone in reply to a message in a customer's group: a ticket for them."""
+    customer = resolve_customer(req.ctx, f"#{channel.customer_id}")
+    subject, description = _subject_and_description(" ".join(quoted.text.split()))
+    opened, created = svc.open_ticket(
+        req.ctx,
+        customer,
+        subject,
+        description=description,
+        source=req.command.platform,
+        source_key=quoted.key,
+        source_link=quoted.link,
+        source_text=quoted.text,
+    )
+    if created:
+        _requester(opened, quoted, channel)
+    return _opened(req.t, req.ctx, opened, created)
 
 
 def _quoted_line(args: str, quoted: Quoted) -> tuple[str, str]:
@@ -261,6 +312,17 @@ def _event_line(
     return " · ".join(parts)
 
 
+def _who(t: Translator, ticket: Ticket, event: TicketEvent) -> str:
+    """Who did a step: the staff member, else the customer's person who wrote (by name)."""
+    if event.actor is not None:
+        return event.actor.name
+    if event.kind in ("customer", "resume") and event.value:
+        return event.value
+    if event.kind == "created" and ticket.requester_name:
+        return ticket.requester_name
+    return t("deal_card.someone")
+
+
 def card(req: Request, ticket_id: int) -> Reply:
     """The ticket card: customer, status, priority, assignee, SLA badges, timeline."""
     t, ctx = req.t, req.ctx
@@ -283,17 +345,10 @@ def card(req: Request, ticket_id: int) -> Reply:
         fields.append(Field(t("field.team"), found.team.name))
     if found.source_link:
         fields.append(Field(t("field.source"), found.source_link))
+    if found.requester_name:
+        fields.append(Field(t("field.requester"), found.requester_name))
     timeline = [
-        _event_line(
-            t,
-            ctx,
-            e.kind,
-            e.at,
-            e.actor.name if e.actor else t("deal_card.someone"),
-            e.text,
-            e.value,
-        )
-        for e in found.events
+        _event_line(t, ctx, e.kind, e.at, _who(t, found, e), e.text, e.value) for e in found.events
     ]
     sections = []
     if found.description:

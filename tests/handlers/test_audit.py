@@ -64,10 +64,17 @@ AUDITED_ELSEWHERE = {
     # Only admins declare or remove custom fields; alice, the scripted rep, is refused.
     "field add": "tests/handlers/test_custom_fields.py",
     "field remove": "tests/handlers/test_custom_fields.py",
+    # Only admins set tiers, pin them and declare care dates (customer.tier, tiers.set, care.*).
+    "tiers": "tests/handlers/test_tiers.py",
+    "tier": "tests/handlers/test_tiers.py",
+    "care": "tests/handlers/test_care.py",
+    "care remove": "tests/handlers/test_care.py",
     # Only admins set a team's service calendar (service_calendar.update).
     "team": "tests/handlers/test_teams.py",
     # Only admins set SLA targets (sla_policy.update).
     "sla": "tests/handlers/test_sla_policies.py",
+    # Only in a Slack channel or a Telegram group (channel.link, channel.auto, channel.unlink).
+    "channel": "tests/handlers/test_channels.py",
 }
 
 
@@ -132,6 +139,9 @@ def test_reads_write_nothing(testbot: TestBot) -> None:
         "tickets breaching",
         "settings",
         "fields",
+        "tiers",
+        "tier Acme",
+        "cares",
     ):
         assert testbot("alice", line).status != "error", line
     assert testbot.count(AuditEntry) == before

@@ -63,6 +63,8 @@ class FakeSlack:
         self.failing: dict[str, str] = {}
         # method -> seconds it takes to answer (a slow Slack).
         self.delays: dict[str, float] = {}
+        # channel -> the messages conversations.history and .replies know.
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
         self.connected = asyncio.Event()
@@ -153,6 +155,12 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(str(p.get("user")))
             return ok | {"user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method in ("reactions.add", "reactions.remove"):
+            return ok
+        if method in ("conversations.history", "conversations.replies"):
+            ts = p.get("latest") if method == "conversations.history" else p.get("ts")
+            found = [m for m in self.messages.get(str(p.get("channel")), []) if m["ts"] == ts]
+            return ok | {"messages": found}
         if method == "conversations.open":
             return ok | {"channel": {"id": f"D{p.get('users')}"}}
         if method == "chat.getPermalink":

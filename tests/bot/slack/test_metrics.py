@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crm_core.db import unit_of_work
-from crm_core.models import DigestLog, IndexOutbox, Reminder, ReminderStatus, utcnow
+from crm_core.models import DigestLog, IndexOutbox, Reminder, ReminderStatus
 from tests.bot.slack.conftest import SlackHarness
 from tests.bot.test_metrics import samples, scrape, value
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 
 
 async def test_slack_commands_are_counted_by_verb_outcome_and_adapter(
@@ -32,13 +32,14 @@ async def test_slack_commands_are_counted_by_verb_outcome_and_adapter(
 
 
 async def test_queues_index_lag_and_failed_sends_come_from_the_database(
-    slack: SlackHarness, testbot: TestBot
+    slack: SlackHarness, testbot: TestBot, clock: FakeClock
 ) -> None:
     """A note waiting to be indexed, a reminder overdue, a digest retrying, one that failed."""
     await slack.ask("new customer Queue Co")
     await slack.ask("log call Queue Co: talked pricing")
     await slack.ask("remind me in 1 hour call Dana")
-    now = utcnow()
+    # The gauges are read as of the dispatcher's clock.
+    now = clock()
     with unit_of_work(testbot.session_factory) as s:
         s.query(IndexOutbox).update({IndexOutbox.created_at: now - timedelta(minutes=5)})
         s.query(Reminder).update({Reminder.due_at: now - timedelta(minutes=1)})

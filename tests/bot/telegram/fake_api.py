@@ -247,6 +247,9 @@ class FakeBotApi:
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 
+    async def _setMessageReaction(self, params: dict[str, Any]) -> bool:
+        return True
+
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]] | web.Response:
         if self.polling:
             self.conflicts += 1

@@ -53,10 +53,13 @@ async def test_chinese_slash_commands_run_like_typed_ones(
     assert logged.startswith("Logged the visit with 华东物流"), logged
     assert book.query(select(Interaction.kind)) == [InteractionKind.visit]
     assert book.query(select(Interaction.text)) == ["客户关心价格"]
+    sent_before_help = len(fake_api.sent(ALICE))
     help_list = await _ask(tg, fake_api, "/帮助")
-    assert help_list.startswith("What I can do") and "pipeline" in help_list
+    assert help_list.startswith("What I can do") and "customer (客户)" in help_list
     # The list runs past one Telegram message: let its last part arrive before the next ask.
     await fake_api.quiet()
+    parts = [str(c.params.get("text", "")) for c in fake_api.sent(ALICE)[sent_before_help:]]
+    assert len(parts) > 1 and any("pipeline (" in p for p in parts), parts
     # `/记录` alone starts the step-by-step log, like `/log`.
     assert "Which customer?" in await _ask(tg, fake_api, "/记录")
 

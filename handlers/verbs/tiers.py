@@ -1,0 +1,229 @@
+"""Membership tiers: `tiers: silver 50k, gold 200k on won value in 12 months`, `tier Acme`."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from crm_core.errors import Invalid
+from crm_core.resolve import resolve_customer
+from crm_core.services import tiers as svc
+from crm_core.text import char_view
+from handlers import format as fmt
+from handlers.args import Arg, Kind
+from handlers.grammar import take_amount
+from handlers.i18n import Translator
+from handlers.registry import Request, Verb
+from handlers.reply import Button, Field, Reply, Section
+
+# A comma before three digits is a thousands separator (`50,000`), not a new level.
+_LEVEL_SPLIT = re.compile(r"\s*(?:,(?!\d{3}(?:\D|$))|[，、;；])\s*")
+# Where the levels end and the basis begins: `on won value …`, `按 12 个月赢单金额`.
+_BASIS = re.compile(r"(?:^|\s)(?:on|over|by|based on)\s|按|基于|根据|以")
+_MONTHS = re.compile(r"(\d{1,4})\s*(?:months?|mos?|个月|月)")
+_YEARS = re.compile(r"(\d{1,2})\s*(?:years?|yrs?|年)")
+# The words a basis may hold: it is always won value over a window.
+_BASIS_WORDS = re.compile(
+    r"\b(?:won|value|amount|revenue|sales|deals?|in|the|last|past|of|over|within|trailing|a)\b|"
+    r"赢单|成交|销售额|金额|额|最近|近|过去|之内|内|的|期间|计算|计"
+)
+_POINTS = ("points", "point", "积分", "点数")
+PIN_WORDS = ("pin", "pinned", "固定", "锁定")
+UNPIN_WORDS = ("unpin", "取消固定", "解除固定", "解锁")
+
+
+def _basis_months(text: str) -> int:
+    """The window a basis names (12 months by default); Invalid on words it does not read."""
+    if any(p in text for p in _POINTS):
+        raise Invalid("error.tier_points")
+    months = 12
+    rest = text
+    m = _MONTHS.search(rest)
+    if m:
+        months = int(m.group(1))
+        rest = rest[: m.start()] + " " + rest[m.end() :]
+    else:
+        y = _YEARS.search(rest)
+        if y:
+            months = int(y.group(1)) * 12
+            rest = rest[: y.start()] + " " + rest[y.end() :]
+    left = _BASIS_WORDS.sub(" ", rest).split()
+    if left:
+        # The word that was not understood, rather than the number before it.
+        worded = [w for w in left if not w.isdigit()]
+        raise Invalid("error.tier_basis_word", word=(worded or left)[0])
+    return months
+
+
+def parse_rules(text: str) -> tuple[list[tuple[str, Decimal]], int, str | None]:
+    """`silver 50k, gold 200k, platinum 1M on won value in 12 months` -> levels, months, currency.
+
+    Also `银卡 5万，金卡 20万 按 12 个月赢单金额` and its Traditional form.
+    """
+    view = char_view(text).strip()
+    m = _BASIS.search(view)
+    levels_text, basis = (view[: m.start()], view[m.end() :]) if m else (view, "")
+    months = _basis_months(basis)
+    levels: list[tuple[str, Decimal]] = []
+    currencies: set[str] = set()
+    for part in _LEVEL_SPLIT.split(levels_text.strip()):
+        if not part:
+            continue
+        name, amount, currency = take_amount(part)
+        if amount is None or not name:
+            raise Invalid("error.tier_level", part=part)
+        if currency:
+            currencies.add(currency)
+        levels.append((name.strip(), amount))
+    if not levels:
+        raise Invalid("usage.tiers")
+    if len(currencies) > 1:
+        raise Invalid("error.tier_currencies", currencies=", ".join(sorted(currencies)))
+    return levels, months, next(iter(currencies), None)
+
+
+def _rules_reply(t: Translator, prog: svc.Program) -> Reply:
+    lines = [
+        t(
+            "tiers.level_line",
+            tier=t.words(lv.name),
+            amount=fmt.money(lv.threshold, prog.currency, t),
+        )
+        for lv in prog.levels
+    ]
+    return Reply(
+        title=t("tiers.title"),
+        text=t("tiers.basis", months=prog.months, currency=prog.currency),
+        sections=[Section(t("tiers.levels"), lines)],
+    )
+
+
+def tiers(req: Request) -> Reply:
+    """`tiers` shows the rules; `tiers: silver 50k, gold 200k …` sets them (admins)."""
+    t, ctx = req.t, req.ctx
+    if not req.args.strip():
+        prog = svc.program(ctx.session)
+        if prog is None:
+            return Reply(text=t("tiers.none"), status="info")
+        return _rules_reply(t, prog)
+    levels, months, currency = parse_rules(req.args)
+    prog, changed = svc.set_program(ctx, levels, months, currency)
+    reply = _rules_reply(t, prog)
+    reply.text = t("tiers.set", count=changed) + "\n" + reply.text
+    return reply
+
+
+def _word(text: str) -> str:
+    return char_view(text).strip()
+
+
+def status_field(t: Translator, status: svc.TierStatus) -> Field:
+    """The card's tier line: `gold (pinned) · 162,000 USD won in 12 months · 38,000 USD to …`."""
+    cur = status.program.currency
+    name = t.words(status.tier) if status.tier else t("tier.none")
+    if status.pinned:
+        name = t("tier.pinned", tier=name)
+    parts = [
+        name,
+        t("tier.value", amount=fmt.money(status.value, cur, t), months=status.program.months),
+    ]
+    gap = status.gap
+    if status.next_level is not None and gap is not None:
+        parts.append(
+            t("tier.to_next", amount=fmt.money(gap, cur, t), tier=t.words(status.next_level.name))
+        )
+    return Field(t("field.tier"), " · ".join(parts))
+
+
+def tier(req: Request) -> Reply:
+    """`tier Acme` shows it; `tier Acme gold pin` pins it and `tier Acme unpin` lets go (admins)."""
+    t, ctx = req.t, req.ctx
+    args = req.args.strip()
+    if not args:
+        raise Invalid("usage.tier")
+    words = args.split()
+    action = "show"
+    if len(words) >= 2 and _word(words[-1]) in UNPIN_WORDS:
+        action, words = "unpin", words[:-1]
+    elif len(words) >= 2 and _word(" ".join(words[-2:])) in UNPIN_WORDS:
+        action, words = "unpin", words[:-2]
+    elif len(words) >= 3 and _word(words[-1]) in PIN_WORDS:
+        action, words = "pin", words[:-1]
+    level = None
+    prog = svc.program(ctx.session)
+    pinnable = action in ("show", "pin") and len(words) >= 2 and prog is not None
+    if pinnable and prog is not None and prog.find(words[-1]) is not None:
+        level, words = words[-1], words[:-1]
+        action = "pin"
+    if action == "pin" and level is None:
+        if prog is None:
+            raise Invalid("error.tiers_none")
+        raise Invalid(
+            "error.tier_unknown",
+            tier=words[-1],
+            tiers=", ".join(t.words(lv.name) for lv in prog.levels),
+        )
+    customer = resolve_customer(ctx, " ".join(words))
+    if action == "pin" and level is not None:
+        svc.pin(ctx, customer, level)
+        text = t(
+            "tier.pinned_done",
+            customer=customer.name,
+            tier=t.words(prog.find(level) or level) if prog else level,
+        )
+    elif action == "unpin":
+        change = svc.unpin(ctx, customer)
+        text = t("tier.unpinned_done", customer=customer.name)
+        if change is not None:
+            text += " " + t("tier.now", tier=t.words(change.to_tier or t("tier.none")))
+        else:
+            text += " " + t("tier.review_decides")
+    else:
+        text = ""
+    found = svc.status(ctx, customer)
+    if found is None:
+        return Reply(text=t("tiers.none"), status="info")
+    return Reply(
+        title=customer.name,
+        text=text,
+        fields=[status_field(t, found)],
+        buttons=[
+            Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        ],
+    )
+
+
+# Where these verbs come in help: after the reports, before the service desk.
+ORDER = 63
+VERBS = [
+    Verb(
+        "tiers",
+        tiers,
+        args=(Arg("rules", Kind.text, optional=True, label="silver 50k, gold 200k …"),),
+        examples=(
+            "tiers",
+            "tiers: silver 50k, gold 200k, platinum 1M on won value in 12 months",
+            "等级：银卡 5万，金卡 20万，白金 100万 按 12 个月赢单金额",
+        ),
+        writes=True,
+        aliases=("等级", "会员等级", "tier rules"),
+        menu="tiers",
+    ),
+    Verb(
+        "tier",
+        tier,
+        args=(
+            Arg("customer", Kind.name),
+            Arg("tier", Kind.text, optional=True, label="gold pin|unpin"),
+        ),
+        examples=(
+            "tier Acme",
+            "tier Acme gold pin",
+            "tier Acme unpin",
+            "客户等级 华东物流 金卡 固定",
+        ),
+        writes=True,
+        aliases=("客户等级",),
+        menu="tier",
+    ),
+]

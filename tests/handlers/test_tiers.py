@@ -1,0 +1,211 @@
+"""Membership tiers through the real dispatcher: rules in three scripts, upgrades, pins, access."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.models import AuditEntry, CustomerTier, TierChange, TierProgram
+from crm_core.services import tiers as svc
+from handlers.verbs.tiers import parse_rules
+from tests.conftest import FakeClock, TestBot
+
+RULES = "tiers: silver 50k, gold 200k, platinum 1M on won value in 12 months"
+LADDER = [("silver", Decimal(50_000)), ("gold", Decimal(200_000)), ("platinum", Decimal(1_000_000))]
+
+
+@pytest.mark.parametrize(
+    ("text", "levels", "months", "currency"),
+    [
+        ("silver 50k, gold 200k, platinum 1M on won value in 12 months", LADDER, 12, None),
+        ("Silver 50,000, Gold 200k, Platinum 1m", LADDER, 12, None),
+        ("silver 50k USD, gold 200k USD over the last 6 months", LADDER[:2], 6, "USD"),
+        ("silver 50k; gold 200k on won value in 2 years", LADDER[:2], 24, None),
+        (
+            "银卡 5万，金卡 20万，白金 100万 按 12 个月赢单金额",
+            [("银卡", Decimal(50_000)), ("金卡", Decimal(200_000)), ("白金", Decimal(1_000_000))],
+            12,
+            None,
+        ),
+        (
+            "銀卡 5萬，金卡 20萬，白金 100萬 按 12 個月贏單金額",
+            [("银卡", Decimal(50_000)), ("金卡", Decimal(200_000)), ("白金", Decimal(1_000_000))],
+            12,
+            None,
+        ),
+        (
+            "银卡 5万 元、金卡 20万 元 按近6个月成交金额",
+            [("银卡", Decimal(50_000)), ("金卡", Decimal(200_000))],
+            6,
+            "CNY",
+        ),
+    ],
+)
+def test_rules_are_read_in_english_simplified_and_traditional(
+    text: str, levels: list[tuple[str, Decimal]], months: int, currency: str | None
+) -> None:
+    """Levels (lowest first), the window and the currency, whatever the script."""
+    assert parse_rules(text) == (levels, months, currency)
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        ("tiers: silver 50k, gold 200k on points", "no points"),
+        ("tiers: silver 50k, gold 200k on won value in 12 fortnights", "fortnights"),
+        ("tiers: gold 200k, silver 50k", "lowest first"),
+        ("tiers: silver 50k, silver 60k", "named twice"),
+        ("tiers: silver 50k USD, gold 200k EUR", "Use one"),
+        ("tiers: silver 50k on won value in 0 months", "1 to 120 months"),
+        ("tiers: silver 0", "above zero"),
+        ("tiers: silver fifty", "`gold 200k`"),
+    ],
+)
+def test_bad_rules_say_what_to_type_and_write_nothing(
+    testbot: TestBot, line: str, hint: str
+) -> None:
+    """An admin's mistyped rules are refused with the thing to type; nothing is stored."""
+    before = testbot.count(AuditEntry)
+    reply = testbot("admin", line)
+    assert reply.status == "error", reply.text
+    assert hint in reply.text
+    assert testbot.count(TierProgram) == 0
+    assert testbot.count(AuditEntry) == before
+
+
+def _won(testbot: TestBot, who: str, customer: str, title: str, amount: str) -> None:
+    assert testbot(who, f"new deal {customer}: {title} {amount}").status == "ok"
+    reply = testbot(who, f"move {customer} / {title} to won")
+    assert reply.status == "ok", reply.text
+
+
+def test_admin_sets_rules_everyone_reads_them_and_a_win_upgrades_at_once(testbot: TestBot) -> None:
+    """`tiers` shows the rules; a won deal lifts its customer a tier at once, pinged and audited."""
+    assert testbot("alice", "tiers").text.startswith("No tiers are set")
+    testbot("alice", "new customer Acme")
+    _won(testbot, "alice", "Acme", "Pilot", "60k")
+    set_reply = testbot("admin", RULES)
+    assert set_reply.status == "ok", set_reply.text
+    # The customer already earns silver: given at once, silently (the digest lists it).
+    assert set_reply.text.startswith("Tiers set; 1 customers moved up")
+    shown = testbot("alice", "tiers")
+    assert shown.sections[0].lines == [
+        "silver · from 50,000 USD",
+        "gold · from 200,000 USD",
+        "platinum · from 1,000,000 USD",
+    ]
+    assert "last 12 months (USD)" in shown.text
+    card = testbot("alice", "customer Acme")
+    tier = next(f for f in card.fields if f.label == "Tier")
+    assert tier.value == "silver · 60,000 USD won in 12 months · 140,000 USD to gold"
+    assert testbot.query(select(TierChange.status)) == ["silent"]
+
+    _won(testbot, "alice", "Acme", "Fleet", "150k")
+    changes = testbot.rows(
+        select(
+            TierChange.from_tier, TierChange.to_tier, TierChange.reason, TierChange.status
+        ).order_by(TierChange.id)
+    )
+    assert changes[-1] == ("silver", "gold", "won", "pending")
+    assert testbot("alice", "tier Acme").fields[0].value == (
+        "gold · 210,000 USD won in 12 months · 790,000 USD to platinum"
+    )
+    audited = testbot.rows(
+        select(AuditEntry.actor_id, AuditEntry.changes).where(AuditEntry.action == "customer.tier")
+    )
+    assert audited[-1][0] == testbot.users["alice"]
+    assert audited[-1][1]["tier"] == ["silver", "gold"]
+    # A deal in another currency, or a lost one, does not count.
+    assert testbot("alice", "new deal Acme: Euro deal 900k EUR").status == "ok"
+    assert testbot("alice", "move Euro deal to won").status == "ok"
+    assert testbot.query(select(CustomerTier.tier)) == ["gold"]
+
+
+def test_chinese_rules_from_a_traditional_admin(testbot: TestBot) -> None:
+    """`等級：…` in Traditional sets the same ladder, shown back in the reader's script."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh-Hant")
+    reply = testbot("wei", "等級：銀卡 5萬，金卡 20萬，白金 100萬 按 12 個月贏單金額")
+    assert reply.status == "ok", reply.text
+    with testbot.session_factory() as s:
+        prog = svc.program(s)
+    assert prog is not None
+    assert [(lv.name, lv.threshold) for lv in prog.levels] == [
+        ("银卡", Decimal(50_000)),
+        ("金卡", Decimal(200_000)),
+        ("白金", Decimal(1_000_000)),
+    ]
+    testbot("alice", "new customer Acme")
+    assert testbot("admin", "tier Acme 金卡 pin").status == "ok"
+    assert testbot("wei", "客户等级 Acme 取消固定").status == "ok"
+
+
+def test_pin_holds_a_tier_and_only_admins_pin(testbot: TestBot) -> None:
+    """`tier Acme gold pin` (admins) holds the tier through wins; unpin lets a higher one in."""
+    testbot("admin", RULES)
+    testbot("alice", "new customer Acme")
+    before = testbot.count(AuditEntry)
+    refused = testbot("alice", "tier Acme gold pin")
+    assert refused.status == "error" and "Only an admin" in refused.text
+    assert testbot.count(AuditEntry) == before and testbot.count(CustomerTier) == 0
+    assert testbot("dave", "tier Acme").status == "error"  # another team's book: not found
+    unknown = testbot("admin", "tier Acme diamond pin")
+    assert 'There is no tier "diamond"' in unknown.text
+    pinned = testbot("admin", "tier Acme gold pin")
+    assert pinned.status == "ok", pinned.text
+    assert pinned.fields[0].value.startswith("gold (pinned) · 0 USD won")
+    assert testbot("admin", "tier Acme gold pin").status == "error"  # already pinned
+    _won(testbot, "alice", "Acme", "Huge", "1.2M")
+    assert testbot.query(select(CustomerTier.tier)) == ["gold"]  # pinned: the win left it
+    unpinned = testbot("admin", "tier Acme unpin")
+    assert "It earns platinum now." in unpinned.text
+    assert testbot.rows(select(TierChange.to_tier, TierChange.reason).order_by(TierChange.id)) == [
+        ("gold", "pin"),
+        ("platinum", "unpin"),
+    ]
+    assert testbot("admin", "tier Acme unpin").status == "error"  # not pinned any more
+
+
+def test_tier_hook_for_segments(testbot: TestBot) -> None:
+    """`tiers_of` and `tier_clause`: the current tiers other features filter on."""
+    testbot("admin", RULES)
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Birch")
+    testbot("admin", "tier Birch platinum pin")
+    _won(testbot, "alice", "Acme", "Pilot", "55k")
+    with testbot.session_factory() as s:
+        ids = dict(s.execute(select(svc.Customer.name, svc.Customer.id)).all())
+        assert svc.tiers_of(s) == {ids["Acme"]: "silver", ids["Birch"]: "platinum"}
+        assert svc.tiers_of(s, [ids["Acme"]]) == {ids["Acme"]: "silver"}
+        only = s.scalars(select(svc.Customer.name).where(svc.tier_clause(["platinum"]))).all()
+        assert only == ["Birch"]
+
+
+def test_the_digest_lists_tier_changes_since_yesterday(testbot: TestBot, clock: FakeClock) -> None:
+    """The owner's digest names each tier change of their customers since yesterday began."""
+    testbot("admin", RULES)
+    testbot("alice", "new customer Acme")
+    _won(testbot, "alice", "Acme", "Pilot", "60k")
+    clock.advance(days=1)
+    digest = testbot("alice", "digest")
+    section = next(s for s in digest.sections if s.title == "Tier changes")
+    assert section.lines == ["Acme: no tier → silver (deal won)"]
+    assert all(s.title != "Tier changes" for s in testbot("carol", "digest").sections)
+    clock.advance(days=2)
+    assert all(s.title != "Tier changes" for s in testbot("alice", "digest").sections)
+
+
+def test_the_window_counts_calendar_months_back() -> None:
+    """12 months before 29 Feb 2028 is 28 Feb 2027; 1 month before 31 March is 28 February."""
+    from datetime import UTC, datetime
+
+    assert svc.months_back(datetime(2028, 2, 29, 9, tzinfo=UTC), 12) == datetime(
+        2027, 2, 28, 9, tzinfo=UTC
+    )
+    assert svc.months_back(datetime(2027, 3, 31, tzinfo=UTC), 1) == datetime(
+        2027, 2, 28, tzinfo=UTC
+    )
+    assert svc.months_back(datetime(2027, 1, 15, tzinfo=UTC), 13) == datetime(
+        2025, 12, 15, tzinfo=UTC
+    )
