@@ -27,7 +27,10 @@ CHROMA="$VENV/bin/chroma"
 PGDATA="$FLEET_DIR/postgres"
 RUN="$FLEET_DIR/run"
 LOGS="$FLEET_DIR/logs"
-DB_URL="postgresql+psycopg://crmbot@127.0.0.1:$PG_PORT/crmbot"
+# The crmbot role's password (scram-sha-256): generated at the first start, 0600 in the fleet
+# directory, never printed; the workers' database URL is built from it.
+PG_PASSWORD_FILE="$FLEET_DIR/postgres.password"
+DB_URL_SHOWN="postgresql+psycopg://crmbot:\$(cat $PG_PASSWORD_FILE)@127.0.0.1:$PG_PORT/crmbot"
 CHROMA_URL="http://127.0.0.1:$CHROMA_PORT"
 
 # PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user.
@@ -39,7 +42,35 @@ as_pg() {
     fi
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pidfile's process is alive only if it still runs the program started (after a reboot the
+# pid may belong to anything); a pidfile that fails the test is stale and removed.
+runs() {  # pid program: /proc/pid/cmdline holds "program" (its words joined by spaces)
+    [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# A new random password (letters and digits: no escaping in a URL), in a file only we can read.
+make_password() {
+    (umask 077 && head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 \
+        >"$PG_PASSWORD_FILE")
+    # initdb runs as postgres when we are root: it reads the file too (root still can).
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$PG_PASSWORD_FILE"; fi
+}
+
+db_url() { echo "postgresql+psycopg://crmbot:$(cat "$PG_PASSWORD_FILE")@127.0.0.1:$PG_PORT/crmbot"; }
+
+# psql and createdb as the crmbot role, with its password from the file.
+as_crmbot_pg() { PGPASSWORD="$(cat "$PG_PASSWORD_FILE")" as_pg "$@"; }
+
+alive() {  # pidfile program
+    local pid
+    [ -f "$1" ] || return 1
+    pid="$(cat "$1")"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && runs "$pid" "$2"; then
+        return 0
+    fi
+    rm -f "$1"
+    return 1
+}
 
 wait_http() {  # url seconds
     local i
@@ -58,11 +89,24 @@ start_postgres() {
             chown postgres: "$PGDATA" "$RUN" "$LOGS"
             # The postgres user must be able to reach its directory.
             chmod o+x "$FLEET_DIR"
+            # ... and every directory above it (a fleet under /root, 0700, is out of its reach).
+            if ! runuser -u postgres -- test -w "$PGDATA" -a -w "$RUN" -a -w "$LOGS"; then
+                echo "the postgres user cannot reach $PGDATA: a directory above it is closed" \
+                    "to others. Set FLEET_DIR to a place it can reach (FLEET_DIR=/var/lib/crmbot-fleet" \
+                    "make fleet), or let it through: chmod o+x on each directory above." >&2
+                exit 1
+            fi
         fi
-        # Local connections only, as the crmbot role; trust: nothing outside this machine can
-        # connect (listen_addresses is 127.0.0.1, the socket lives in $RUN).
-        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U crmbot --auth=trust -E UTF8 --locale=C.UTF-8 \
-            >"$LOGS/initdb.log"
+        # The crmbot role with a password, even on 127.0.0.1: any local user could connect.
+        make_password
+        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U crmbot --auth=scram-sha-256 \
+            --pwfile="$PG_PASSWORD_FILE" -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log"
+    fi
+    local upgrade_trust=""
+    if [ ! -s "$PG_PASSWORD_FILE" ]; then
+        # A fleet made before passwords (trust): set one and switch to scram-sha-256 below.
+        make_password
+        upgrade_trust=yes
     fi
     if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         echo "postgres: already running"
@@ -71,13 +115,22 @@ start_postgres() {
             -o "-p $PG_PORT -k $RUN -c listen_addresses=127.0.0.1 -c max_connections=200" \
             start >/dev/null
     fi
-    as_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -tAc \
+    if [ -n "$upgrade_trust" ]; then
+        as_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -qtA \
+            -v ON_ERROR_STOP=1 -v pw="$(cat "$PG_PASSWORD_FILE")" >/dev/null <<'SQL'
+SET password_encryption = 'scram-sha-256';
+ALTER ROLE crmbot PASSWORD :'pw';
+SQL
+        as_pg sed -i -E 's/[[:space:]]trust[[:space:]]*$/ scram-sha-256/' "$PGDATA/pg_hba.conf"
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" reload >/dev/null
+    fi
+    as_crmbot_pg "$PG_BIN/psql" -h "$RUN" -p "$PG_PORT" -U crmbot -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = 'crmbot'" | grep -q 1 \
-        || as_pg "$PG_BIN/createdb" -h "$RUN" -p "$PG_PORT" -U crmbot crmbot
+        || as_crmbot_pg "$PG_BIN/createdb" -h "$RUN" -p "$PG_PORT" -U crmbot crmbot
 }
 
 start_chroma() {
-    if alive "$RUN/chroma.pid"; then
+    if alive "$RUN/chroma.pid" "chroma run"; then
         echo "chroma: already running"
         return
     fi
@@ -90,18 +143,25 @@ start_chroma() {
 }
 
 start_workers() {
-    export CRMBOT_DATABASE_URL="$DB_URL" CRMBOT_CHROMA_URL="$CHROMA_URL"
+    # Workers read ./.env like a single `crmbot serve`: the project's, whatever the caller's cwd.
+    cd "$ROOT"
+    CRMBOT_DATABASE_URL="$(db_url)"
+    export CRMBOT_DATABASE_URL CRMBOT_CHROMA_URL="$CHROMA_URL"
     export CRMBOT_HTTP_PORT="$HTTP_PORT" CRMBOT_HTTP_REUSE_PORT=true
     "$CRMBOT" db upgrade >"$LOGS/upgrade.log"
     # prometheus-client's multiprocess mode: every worker's /metrics adds up all workers.
     export PROMETHEUS_MULTIPROC_DIR="$FLEET_DIR/metrics"
-    if ! ls "$RUN"/worker*.pid >/dev/null 2>&1; then
+    local f i running=0
+    for f in "$RUN"/worker*.pid; do
+        [ -e "$f" ] && alive "$f" "crmbot serve" && running=$((running + 1))
+    done
+    # Last run's files only when no worker still writes its own there.
+    if [ "$running" = 0 ]; then
         rm -rf "$PROMETHEUS_MULTIPROC_DIR"
     fi
     mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    local i
     for ((i = 1; i <= WORKERS; i++)); do
-        if alive "$RUN/worker$i.pid"; then
+        if alive "$RUN/worker$i.pid" "crmbot serve"; then
             echo "worker $i: already running"
             continue
         fi
@@ -127,11 +187,11 @@ start() {
 status() {
     echo "fleet in $FLEET_DIR (logs in $LOGS)"
     if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-        echo "  postgres  $DB_URL"
+        echo "  postgres  127.0.0.1:$PG_PORT, role crmbot, password in $PG_PASSWORD_FILE"
     else
         echo "  postgres  stopped"
     fi
-    if alive "$RUN/chroma.pid"; then
+    if alive "$RUN/chroma.pid" "chroma run"; then
         echo "  chroma    $CHROMA_URL (pid $(cat "$RUN/chroma.pid"))"
     else
         echo "  chroma    stopped"
@@ -139,19 +199,19 @@ status() {
     local f n=0
     for f in "$RUN"/worker*.pid; do
         [ -e "$f" ] || continue
-        if alive "$f"; then
+        if alive "$f" "crmbot serve"; then
             n=$((n + 1))
             echo "  $(basename "$f" .pid)   pid $(cat "$f")"
         fi
     done
     echo "  http      http://127.0.0.1:$HTTP_PORT (/healthz, /metrics, /api/v1, /slack/events)" \
         "served by $n worker(s)"
-    echo "  run a command against it: CRMBOT_DATABASE_URL=$DB_URL $CRMBOT run --as HANDLE ..."
+    echo "  run a command against it: CRMBOT_DATABASE_URL=\"$DB_URL_SHOWN\" $CRMBOT run --as HANDLE ..."
 }
 
-stop_pid() {  # pidfile
+stop_pid() {  # pidfile program: never a process that no longer runs the program started
     local f="$1" pid i
-    [ -f "$f" ] || return 0
+    alive "$f" "$2" || return 0
     pid="$(cat "$f")"
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid"
@@ -167,9 +227,9 @@ stop_pid() {  # pidfile
 stop() {
     local f
     for f in "$RUN"/worker*.pid; do
-        [ -e "$f" ] && stop_pid "$f"
+        [ -e "$f" ] && stop_pid "$f" "crmbot serve"
     done
-    stop_pid "$RUN/chroma.pid"
+    stop_pid "$RUN/chroma.pid" "chroma run"
     if [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
     then
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,22 +17,35 @@ MAX_ATTEMPTS = 3
 
 
 def claim(
-    session_factory: sessionmaker[Session], model: Any, key: Mapping[str, Any], now: datetime
+    session_factory: sessionmaker[Session],
+    model: Any,
+    key: Mapping[str, Any],
+    now: datetime,
+    *,
+    lease: timedelta | None = None,
 ) -> bool:
-    """Take the send keyed by `key`; False when another run has it or it is done."""
+    """Take the send keyed by `key`; False when another run has it or it is done.
+
+    With a lease, a row left "sending" longer than the lease (its worker died mid-send) is
+    taken again too.
+    """
     try:
         with unit_of_work(session_factory) as s:
             s.add(model(**key, status="sending", claimed_at=now))
         return True
     except IntegrityError:
-        # The row exists: only a send waiting for a retry may be taken again.
+        # The row exists: only a send waiting for a retry (or abandoned) may be taken again.
         pass
+    again = model.status == "retry"
+    if lease is not None:
+        # One UPDATE: of two workers that both see the stale claim, only one matches it.
+        again = or_(again, and_(model.status == "sending", model.claimed_at < now - lease))
     with unit_of_work(session_factory) as s:
         result = s.execute(
             update(model)
             .where(
                 *(getattr(model, k) == v for k, v in key.items()),
-                model.status == "retry",
+                again,
                 model.attempts < MAX_ATTEMPTS,
             )
             .values(status="sending", attempts=model.attempts + 1, claimed_at=now)

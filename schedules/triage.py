@@ -4,8 +4,9 @@ Due from TRIAGE_TIME in the team's own zone (its service calendar: the zone an a
 its manager's) on the team's working days, until its business day ends. Like the digest, the
 log row (unique on team and local date) is inserted and committed before the summary is built
 and sent, so a second worker or a restart never posts it twice; a retryable failure marks the
-row "retry" and a later tick reclaims it. A worker killed between claim and send loses that
-day's summary (at most once: the next morning brings a fresh one).
+row "retry" and a later tick reclaims it. A worker killed between claim and send leaves the row
+"sending": after LEASE a later tick (of any worker) claims it again, so the summary comes late
+rather than never; a send that takes longer than LEASE could be posted twice.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from schedules import sendlog
 log = logging.getLogger(__name__)
 
 TRIAGE_TIME = time(9, 0)
+# How long a claim holds before another run may take the day again (a send takes seconds).
+LEASE = timedelta(minutes=10)
 
 # Builds and posts one team's summary for a local day to its triage target, or raises.
 Send = Callable[[int, date, str], Awaitable[object]]
@@ -51,11 +54,13 @@ class TriageDispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         at: time = TRIAGE_TIME,
+        lease: timedelta = LEASE,
     ) -> None:
         self.session_factory = session_factory
         self.send = send
         self.clock = clock
         self.at = at
+        self.lease = lease
 
     def due(self) -> list[tuple[int, date, str]]:
         """(team id, local date, triage target) of each summary due now and not yet claimed."""
@@ -69,13 +74,14 @@ class TriageDispatcher:
             ).all()
             around = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
             logged = {
-                (team_id, day): (status, attempts)
-                for team_id, day, status, attempts in s.execute(
+                (team_id, day): (status, attempts, claimed_at)
+                for team_id, day, status, attempts, claimed_at in s.execute(
                     select(
                         TriageSummaryLog.team_id,
                         TriageSummaryLog.local_date,
                         TriageSummaryLog.status,
                         TriageSummaryLog.attempts,
+                        TriageSummaryLog.claimed_at,
                     ).where(TriageSummaryLog.local_date.between(*around))
                 )
             }
@@ -89,10 +95,16 @@ class TriageDispatcher:
                 if not max(self.at, cal.start) <= local.time() < cal.end:
                     continue
                 seen = logged.get((team_id, local.date()))
-                if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
+                if seen is not None and not self._again(*seen, now):
                     continue
                 out.append((team_id, local.date(), str(target)))
         return out
+
+    def _again(self, status: str, attempts: int, claimed_at: datetime, now: datetime) -> bool:
+        """A logged day may be taken again: a retry, or a claim abandoned past its lease."""
+        if attempts >= sendlog.MAX_ATTEMPTS:
+            return False
+        return status == "retry" or (status == "sending" and claimed_at < now - self.lease)
 
     def claim(self, team_id: int, day: date) -> bool:
         """Take the day's summary for this team; False when another run has it."""
@@ -101,6 +113,7 @@ class TriageDispatcher:
             TriageSummaryLog,
             {"team_id": team_id, "local_date": day},
             self.clock(),
+            lease=self.lease,
         )
 
     def finish(self, team_id: int, day: date, exc: BaseException | None) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,64 @@ def test_the_fleet_script_names_only_settings_that_exist() -> None:
     named = set(re.findall(r"\b(CRMBOT_[A-Z0-9_]+)\b", FLEET.read_text(encoding="utf-8")))
     assert {"CRMBOT_DATABASE_URL", "CRMBOT_HTTP_REUSE_PORT", "CRMBOT_CHROMA_URL"} <= named
     assert not sorted(named - _known())
+
+
+def test_workers_share_one_pid_namespace_for_their_metric_files() -> None:
+    """prometheus-client names its files in the shared folder by pid: in one namespace per
+    container every worker is PID 1 and all would write the same files."""
+    services = _compose()["services"]
+    worker = services["worker"]
+    assert "PROMETHEUS_MULTIPROC_DIR" in worker["environment"]
+    assert worker["pid"].startswith("service:"), "workers need one PID namespace"
+    anchor = worker["pid"].removeprefix("service:")
+    assert anchor in services and "pid" not in services[anchor]
+    # The migration looks for running workers in the same namespace.
+    assert services["migrate"]["pid"] == worker["pid"]
+
+
+def _clear_metrics(tmp_path: Path, processes: dict[int, list[str]]) -> set[str]:
+    """Run the migration's entrypoint against a fake /proc and /metrics; the files left."""
+    script = _compose()["services"]["migrate"]["entrypoint"][-1]
+    proc, metrics = tmp_path / "proc", tmp_path / "metrics"
+    metrics.mkdir(parents=True)
+    (metrics / "counter_7.db").write_bytes(b"")
+    for pid, argv in processes.items():
+        (proc / str(pid)).mkdir(parents=True)
+        (proc / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    # Only the clearing part: the ownership and the upgrade need root and a database.
+    clearing = script.split("chown")[0].replace("$$", "$")
+    clearing = clearing.replace("/proc/", f"{proc}/").replace("/metrics/", f"{metrics}/")
+    subprocess.run(["sh", "-c", clearing], check=True, timeout=30)
+    return {p.name for p in metrics.iterdir()}
+
+
+def test_the_migration_clears_metrics_only_when_no_worker_runs(tmp_path: Path) -> None:
+    """A second `docker compose up` reruns the migration while workers serve: their files stay."""
+    own = ["sh", "-c", _compose()["services"]["migrate"]["entrypoint"][-1]]
+    idle = {1: ["sleep", "infinity"], 9: own}
+    assert _clear_metrics(tmp_path / "idle", idle) == set()
+    serving = {**idle, 7: ["/usr/local/bin/python3", "/usr/local/bin/crmbot", "serve"]}
+    assert _clear_metrics(tmp_path / "serving", serving) == {"counter_7.db"}
+
+
+def test_the_fleet_script_never_stops_a_process_a_stale_pidfile_names(tmp_path: Path) -> None:
+    """After a reboot a pidfile may name an unrelated process: stop leaves it and drops the file."""
+    run = tmp_path / "run"
+    run.mkdir()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        for name in ("worker1.pid", "chroma.pid"):
+            (run / name).write_text(f"{other.pid}\n")
+        env = {**os.environ, "FLEET_DIR": str(tmp_path)}
+        shown = subprocess.run(
+            [str(FLEET), "status"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert "chroma    stopped" in shown.stdout and "by 0 worker(s)" in shown.stdout
+        (run / "worker1.pid").write_text(f"{other.pid}\n")
+        (run / "chroma.pid").write_text(f"{other.pid}\n")
+        subprocess.run([str(FLEET), "stop"], env=env, check=True, timeout=60, capture_output=True)
+        assert other.poll() is None, "stop killed a process it did not start"
+        assert not list(run.iterdir()), "stale pidfiles are removed"
+    finally:
+        other.kill()
+        other.wait()

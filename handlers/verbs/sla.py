@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, NotFound
 from crm_core.models import Team, TicketPriority
 from crm_core.services import tickets as svc
 from crm_core.sla import PRIORITIES
@@ -44,7 +44,7 @@ _PRIORITY_WORDS = sorted({*svc.PRIORITY_WORDS, *map(to_traditional, svc.PRIORITY
 _SETTING = re.compile(
     r"^(?P<team>.+?)\s+(?P<priority>"
     + "|".join(map(re.escape, _PRIORITY_WORDS[::-1]))
-    + r")(?:\s+(?P<response>\S+)\s+(?P<resolution>\S+))?$",
+    + r")(?:\s+(?P<targets>.+))?$",
     re.I,
 )
 
@@ -96,12 +96,18 @@ def sla(req: Request) -> Reply:
     m = _SETTING.match(args)
     if m is None:
         return _card(t, req, svc.find_team(ctx.session, args))
-    if m.group("response") is None:
-        raise Invalid("usage.sla_set")
+    # A priority word starts a setting, which takes exactly two targets; anything else after it
+    # is a mistyped setting, not a team called "Support high 2h" (unless that team exists).
+    targets = (m.group("targets") or "").split()
+    if len(targets) != 2:
+        try:
+            whole = svc.find_team(ctx.session, args)
+        except NotFound:
+            raise Invalid("usage.sla_set") from None
+        return _card(t, req, whole)
     team = svc.find_team(ctx.session, m.group("team"))
     priority: TicketPriority = svc.check_priority(to_simplified(m.group("priority")))
-    response = read_target(m.group("response"))
-    resolution = read_target(m.group("resolution"))
+    response, resolution = map(read_target, targets)
     _, changed = svc.set_sla_policy(ctx, team, priority, response, resolution)
     card = _card(t, req, team)
     key = "sla.set" if changed else "sla.same"

@@ -63,6 +63,17 @@ def test_chinese(testbot: TestBot) -> None:
         ("high", 120),
         ("urgent", 30),
     ]
+    # One target only: the usage line in Chinese, nothing written.
+    audited = testbot.count(AuditEntry)
+    one = testbot("wang", "服务时效 East 低 2小时")
+    assert one.status != "ok" and one.text.startswith("请输入两个时效"), one.text
+    assert testbot.count(SlaPolicy) == 2 and testbot.count(AuditEntry) == audited
+
+
+def test_a_team_whose_name_holds_a_priority_word_is_still_shown(testbot: TestBot) -> None:
+    testbot.add_user("kim", team="Key High Touch")
+    shown = testbot("admin", "sla Key High Touch")
+    assert shown.status == "ok" and shown.title == "Team Key High Touch: SLA targets", shown.text
 
 
 def test_bad_input_and_non_admins_write_nothing(testbot: TestBot) -> None:
@@ -72,6 +83,9 @@ def test_bad_input_and_non_admins_write_nothing(testbot: TestBot) -> None:
         ("bob", "sla East", "Only an admin"),
         ("admin", "sla", "Type `sla Support`"),
         ("admin", "sla East high", "Type both targets"),
+        # One target, or three: a mistyped setting, not a team called "East high 2h".
+        ("admin", "sla East high 2h", "Type both targets"),
+        ("admin", "sla East urgent 30m 4h 1d", "Type both targets"),
         ("admin", "sla East high soon 12h", '"soon" is not a target'),
         ("admin", "sla East high 2x 12h", '"2x" is not a target'),
         ("admin", "sla East high 12h 2h", "can't come after the resolution"),

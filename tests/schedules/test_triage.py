@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -103,3 +103,24 @@ async def test_holidays_no_channel_and_failures_retry(
     (summary,) = notifier.to("triage")
     assert summary.text == "No active tickets. Nothing to triage today."
     assert testbot.rows(select(TriageSummaryLog.status, TriageSummaryLog.attempts)) == [("sent", 2)]
+
+
+async def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A worker killed between claim and send leaves the day "sending": posted late, once."""
+    _calendar(testbot, timezone="America/New_York", triage_target="console:triage")
+    job = _triage(sched)
+    clock.now = datetime(2026, 11, 24, 14, 5, tzinfo=UTC)  # Tuesday 09:05 in New York
+    ((team_id, day, _target),) = job.due()
+    assert job.claim(team_id, day)  # ... and the worker dies before sending
+    # Within the lease the claim holds: no second summary is started.
+    clock.now += job.lease - timedelta(minutes=1)
+    assert (await job.run_once()).sent == [] and notifier.to("triage") == []
+    clock.now += timedelta(minutes=2)
+    assert len((await job.run_once()).sent) == 1
+    assert len(notifier.to("triage")) == 1
+    assert testbot.rows(select(TriageSummaryLog.status, TriageSummaryLog.attempts)) == [("sent", 2)]
+    # Done: later ticks leave it alone.
+    clock.now += job.lease * 2
+    assert (await job.run_once()).sent == [] and len(notifier.to("triage")) == 1
