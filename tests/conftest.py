@@ -58,9 +58,25 @@ def pg_engine() -> Iterator[Engine]:
 
 
 def _truncate(engine: Engine) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    """Empty every table and restart every id at 1.
+
+    Only the tables holding rows are truncated: TRUNCATE makes new files for each table and
+    index it names, about 100 ms for all fifty, twice per PostgreSQL test; finding the few a
+    test wrote to costs a few milliseconds.
+    """
+    names = [t.name for t in Base.metadata.sorted_tables]
+    holding = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM {n})" for n in names)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        full = [row[0] for row in conn.execute(text(holding))]
+        if full:
+            conn.execute(text(f"TRUNCATE {', '.join(full)} RESTART IDENTITY CASCADE"))
+        # A sequence also moves when its rows were deleted or an insert rolled back.
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
+        )
 
 
 @pytest.fixture(params=BACKENDS)
