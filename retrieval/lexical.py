@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.passages import Passage
+from retrieval.passages import NoteMeta, Passage
 from retrieval.snapshots import read_snapshot, write_snapshot
-from retrieval.store import NoteMeta
 from retrieval.tokens import tokens
 
 log = logging.getLogger(__name__)

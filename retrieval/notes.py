@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm_core.models import Customer, Interaction, Ticket, User
 from crm_core.note_outbox import ticket_key, ticket_of
-from retrieval.passages import Passage, split_note
-from retrieval.store import NoteMeta
+from retrieval.passages import NoteMeta, Passage, split_note
 
 _CHUNK = 500
 

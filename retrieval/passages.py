@@ -98,3 +98,15 @@ def split_note(interaction_id: int, text: str) -> list[Passage]:
     if current:
         parts.append(" ".join(current))
     return [Passage(interaction_id, i, p) for i, p in enumerate(parts)]
+
+
+# Here, not in retrieval.store, so that reading notes for the index and the lexical search
+# does not import Chroma: commands that need no index must not pay for loading it.
+@dataclass(frozen=True)
+class NoteMeta:
+    """What the index keeps beside a passage's vector, for filtering inside the query."""
+
+    customer_id: int
+    author_id: int
+    kind: str
+    occurred_at: int  # seconds since the epoch, UTC

@@ -14,22 +14,12 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval.passages import Passage
+from retrieval.passages import NoteMeta, Passage
 
 log = logging.getLogger(__name__)
 
 # Chroma's `$in` lists travel inside one request; chunk deletes of many notes.
 _CHUNK = 500
-
-
-@dataclass(frozen=True)
-class NoteMeta:
-    """What the index keeps beside a passage's vector, for filtering inside the query."""
-
-    customer_id: int
-    author_id: int
-    kind: str
-    occurred_at: int  # seconds since the epoch, UTC
 
 
 @dataclass(frozen=True)
