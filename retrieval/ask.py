@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -79,6 +79,8 @@ class Answer:
     customer: Customer | None = None
     evidence: Evidence | None = None  # what the gate weighed (kept for evaluation)
     behind: tuple[int, int] | None = None  # (notes indexed, live notes) while the index lags
+    # The question names a customer or name none of the asker's customers and notes has.
+    unseen: bool = False
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -91,6 +93,9 @@ def _variants(customer_key: str) -> frozenset[str]:
             for suffix in _ZH_INDUSTRY:
                 if base.endswith(suffix) and len(base) > len(suffix) + 1:
                     out.add(base[: -len(suffix)])
+        if len(customer_key) >= 6:
+            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信".
+            out.add(customer_key[2:4])
     else:
         first = customer_key.split(" ")[0]
         if len(first) >= 4:
@@ -105,6 +110,29 @@ _SUBSTRING_MAX = 40
 
 def find_customer(ctx: Ctx, question: str) -> Customer | None:
     """The visible customer a question names (the longest name found wins; ties name none)."""
+    found = _named(ctx, question, customer_filter(ctx.actor))
+    return ctx.session.get(Customer, found) if found is not None else None
+
+
+def names_unseen_customer(ctx: Ctx, question: str) -> bool:
+    """Whether a question naming no visible customer names one outside the asker's book.
+
+    Such a question answers like one naming a customer that does not exist: nothing from the
+    book is shown, since every note there is about someone else.
+    """
+    found = _named(ctx, question, true())
+    if found is None:
+        return False
+    return (
+        ctx.session.scalar(
+            select(Customer.id).where(Customer.id == found, customer_filter(ctx.actor))
+        )
+        is None
+    )
+
+
+def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
+    """The id of the customer (under `among`) a question names: the longest name found wins."""
     # Every name form is looked up in sets made from the question once: an admin's question
     # is checked against 10,000 names, and a substring test per name cost 20 ms there.
     words = name_key(question).split()
@@ -130,7 +158,7 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
     if not could:
         return None
     rows = ctx.session.execute(
-        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor), or_(*could))
+        select(Customer.id, Customer.name_key).where(among, or_(*could))
     ).all()
     best: list[int] = []
     best_len = 0
@@ -146,17 +174,15 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
                 if cid not in best:
                     best.append(cid)
     if not best:
-        best = _by_romanized_name(ctx, words)
-    if len(best) != 1:
-        return None
-    return ctx.session.get(Customer, best[0])
+        best = _by_romanized_name(ctx, words, among)
+    return best[0] if len(best) == 1 else None
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
 _SHARED_HOSTS = frozenset({"gmail", "outlook", "hotmail", "yahoo", "icloud", "qq", "163", "126"})
 
 
-def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
+def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
     """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng").
 
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
@@ -173,7 +199,7 @@ def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
     rows = ctx.session.execute(
         select(Contact.customer_id, Customer.name_key, Contact.email)
         .join(Customer, Customer.id == Contact.customer_id)
-        .where(customer_filter(ctx.actor), or_(*hosts))
+        .where(among, or_(*hosts))
     ).all()
     found: set[int] = set()
     for cid, key, email in rows:
@@ -222,6 +248,10 @@ class Asker:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
         if customer is None:
             customer = find_customer(ctx, question)
+            if customer is None and names_unseen_customer(ctx, question):
+                # Answered as for a name nobody has (below): other customers' notes are no
+                # answer and no "closest" either.
+                return Answer(False, unseen=True)
         shape = shape_of(question, ctx.now(), ctx.tz)
         topic = topic_terms(question, customer)
         cid = customer.id if customer is not None else None
@@ -244,6 +274,10 @@ class Asker:
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None
+        if customer is None and evidence is not None and evidence.unknown:
+            # A name no note one may see holds, and no customer of one's book: the notes
+            # found are about someone else.
+            return Answer(False, unseen=True)
         answered = evidence is not None and meaningful and self._confident(evidence)
         if (
             not answered

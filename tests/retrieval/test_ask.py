@@ -195,6 +195,27 @@ def test_a_customer_one_may_not_see_answers_like_a_missing_one(
     assert "30%" not in str(hidden.to_json()) and "12%" not in hidden.text
 
 
+def test_a_hidden_customer_however_named_shows_no_one_elses_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # Named lower-case or in a Chinese sentence, dave's customers were no name to the gate:
+    # alice got Acme's discount as the answer, or Acme's notes as the "closest".
+    assert testbot("dave", "new customer 蓝鲸科技").status == "ok"
+    missing = testbot("alice", "ask what discount did Fooblex want?")
+    assert missing.status == "info" and not missing.sections and not _cited(missing)
+    assert "find NAME" in missing.text
+    for question in (
+        "ask what discount did Globex want?",
+        "ask what discount did globex want?",
+        "ask 蓝鲸想要多少折扣？",
+        "ask 蓝鲸科技 SOC 2 报告给了吗？",
+    ):
+        hidden = testbot("alice", question)
+        assert hidden.status == "info", question
+        assert hidden.text == missing.text and hidden.title == missing.title, question
+        assert not hidden.sections and not hidden.buttons, question
+
+
 def test_a_sentence_two_notes_share_is_quoted_once(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
     line = "Dana wants a 12% discount on the renewal."
