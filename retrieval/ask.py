@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -274,6 +275,11 @@ class Asker:
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None
+        if customer is not None and evidence is not None and evidence.crosslingual:
+            # A Latin name in an English question about a customer written of in Chinese
+            # ("Jiaxing" for 嘉兴, "Xingchen New Energy") cannot be in those notes: the named
+            # customer stands for it, and across languages the vector ranking decides.
+            evidence = dataclasses.replace(evidence, unknown=())
         if customer is None and evidence is not None and evidence.unknown:
             # A name no note one may see holds, and no customer of one's book: the notes
             # found are about someone else.
@@ -285,11 +291,15 @@ class Asker:
             and evidence.cover == 0
             and not evidence.unknown
             and evidence.typed
-            and shape.kinds
-            and (shape.recent or shape.earliest)
+            and (
+                (shape.kinds and (shape.recent or shape.earliest))
+                or (customer is not None and _timed(shape))
+            )
         ):
             # "上次拜访时客户关心什么？": the last visit is asked for; its words ("关心", "care
-            # about") are how one asks, not what the note says.
+            # about") are how one asks, not what the note says. So is a customer's month or
+            # first contact ("what happened w/ Granite Peak in October", "恒通第一次沟通记了些啥",
+            # "瑞丰11月有啥进展"): the notes of that time are the answer, newest first.
             result = self.search.latest(ctx.session, ctx.actor, shape, customer_id=cid, k=k)
             answered = bool(result.hits)
         answer = self._compose(ctx, question, result, topic, shape, customer, answered=answered)
@@ -312,9 +322,17 @@ class Asker:
             passages, df = lexical.frequencies(terms, result.filter)
             book = Filter(customers=visible_customers(ctx.session, ctx.actor))
             _, book_df = lexical.frequencies(terms, book)
-        cover, weighted, sentence, foreign, typed, typed_best, unknown, rarest = read_together(
-            question, best, topic, passages=passages, df=df, book_df=book_df
-        )
+        (
+            cover,
+            weighted,
+            sentence,
+            foreign,
+            typed,
+            typed_best,
+            typed_share,
+            unknown,
+            rarest,
+        ) = read_together(question, best, topic, passages=passages, df=df, book_df=book_df)
         dense = [h.dense for h in result.hits[:READ_NOTES] if h.dense is not None]
         top = max(dense, default=None)
         margin = (
@@ -330,6 +348,7 @@ class Asker:
             foreign,
             typed,
             typed_best,
+            typed_share,
             crosslingual,
             unknown,
             rarest,
@@ -409,6 +428,11 @@ class Asker:
         if self.writer is not None:
             self.writer.write(ctx, question, answer)
         return answer
+
+
+def _timed(shape: QuestionShape) -> bool:
+    """Whether a question is kept to a time: a window, or the first or last notes."""
+    return shape.recent or shape.earliest or shape.since is not None or shape.until is not None
 
 
 def _said(sentence: str, said: set[str]) -> bool:

@@ -42,6 +42,7 @@ class Evidence:
     foreign: float  # rarity-weighted share of topic terms no note one may see holds at all
     typed: bool  # the answer kind the question wants (a number, a time) is in that sentence
     typed_best: bool  # ...in one of the sentences holding most of the question, not its own
+    typed_share: float  # best rarity-weighted share of the topic held by a sentence of that kind
     crosslingual: bool  # the best note is written in the other language than the question
     unknown: tuple[str, ...]  # names in the question (capitalised, other script) no note holds
     rarest: bool  # the question's rarest topic term is in a best note
@@ -113,19 +114,19 @@ def read_together(
     passages: int,
     df: dict[str, int],
     book_df: dict[str, int],
-) -> tuple[float, float, float, float, bool, bool, tuple[str, ...], bool]:
-    """(cover, weighted, best sentence, foreign, typed, typed_best, unknown, rarest) of the topic.
+) -> tuple[float, float, float, float, bool, bool, float, tuple[str, ...], bool]:
+    """(cover, weighted, best sentence, foreign, typed, typed_best, typed share, unknown, rarest).
 
     `df` counts passages under the question's filter (its customer), `book_df` every passage the
     asker may see: a term no note in the book holds names something the notes never mention.
     """
     want = wanted(question)
     if not topic:
-        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, (), False
+        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, (), False
     weights = {t: idf(passages, df.get(t, 0)) for t in topic}
     total = sum(weights.values()) or 1.0
     foreign = sum(w for t, w in weights.items() if book_df.get(t, 0) == 0) / total
-    cover = weighted = best = 0.0
+    cover = weighted = best = typed_share = 0.0
     typed = want is None
     crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
     unknown = tuple(
@@ -152,9 +153,11 @@ def read_together(
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True
+            if holds or want is None:
+                typed_share = max(typed_share, share)
             shares.append((share, holds))
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
-    return cover, weighted, best, foreign, typed, typed_best, unknown, rarest
+    return cover, weighted, best, foreign, typed, typed_best, typed_share, unknown, rarest

@@ -216,6 +216,28 @@ def test_a_hidden_customer_however_named_shows_no_one_elses_notes(
         assert not hidden.sections and not hidden.buttons, question
 
 
+def test_a_customers_month_is_answered_from_that_months_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "Went on", "came up" are how one asks about a month: no note holds those words.
+    for question in (
+        "ask Acme: what went on in September?",
+        "ask what came up with Acme in September?",
+    ):
+        reply = testbot("alice", question)
+        assert reply.status == "ok", question
+        assert _cited(reply)[0] == book["security"], question
+
+
+def test_a_latin_name_asked_of_chinese_notes_is_answered(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "Wang" is 王 in the note: no note of the book spells it, yet the customer is named.
+    reply = testbot("alice", "ask 华东物流: has Manager Wang's budget been approved?")
+    assert reply.status == "ok"
+    assert _cited(reply)[0] == book["zh"]
+
+
 def test_a_sentence_two_notes_share_is_quoted_once(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
     line = "Dana wants a 12% discount on the renewal."
