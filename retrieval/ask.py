@@ -330,6 +330,7 @@ class Asker:
             typed,
             typed_best,
             typed_share,
+            slotted,
             unknown,
             rarest,
         ) = read_together(question, best, topic, passages=passages, df=df, book_df=book_df)
@@ -349,6 +350,7 @@ class Asker:
             typed,
             typed_best,
             typed_share,
+            slotted,
             crosslingual,
             unknown,
             rarest,
@@ -379,7 +381,7 @@ class Asker:
         (0 to 0.03) told answers from refusals better than none, and a customer with one or
         two notes has no margin to show.
         """
-        if evidence.unknown or not evidence.typed:
+        if evidence.unknown or not evidence.typed or not evidence.slotted:
             return False
         return evidence.crosslingual or evidence.cover > 0
 

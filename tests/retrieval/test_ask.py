@@ -238,6 +238,32 @@ def test_a_latin_name_asked_of_chinese_notes_is_answered(
     assert _cited(reply)[0] == book["zh"]
 
 
+def test_a_vendor_or_person_asked_for_must_be_named_in_the_note(testbot: TestBot) -> None:
+    # The note speaks of the integrator and the CFO but names neither: that is no answer.
+    testbot("alice", "new customer Acme")
+    log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-20: Dana has a competing quote from a local integrator. "
+        "She will take it to their CFO.",
+    )
+    for question in (
+        "ask Acme: which integrator sent Dana the competing quote?",
+        "ask Acme: what's the name of their CFO?",
+    ):
+        assert testbot("alice", question).status == "info", question
+    log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-27: The competing quote is from Zebra Partners. "
+        "Their CFO, Helen Ortiz, signs off on the quote.",
+    )
+    vendor = testbot("alice", "ask Acme: which integrator sent Dana the competing quote?")
+    assert vendor.status == "ok" and "Zebra Partners" in vendor.text
+    cfo = testbot("alice", "ask Acme: what's the name of their CFO?")
+    assert cfo.status == "ok" and "Helen Ortiz" in cfo.text
+
+
 def test_a_sentence_two_notes_share_is_quoted_once(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
     line = "Dana wants a 12% discount on the renewal."
