@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from crm_core.models import (
+    Campaign,
     Customer,
     Deal,
     Reminder,
@@ -299,6 +300,17 @@ def tier_ping(t: Translator, change: TierChange, customer: Customer) -> Reply:
         text=t(key, line=tier_line(t, change, customer)),
         buttons=[
             Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        ],
+        ephemeral=False,
+    )
+
+
+def campaign_ping(t: Translator, campaign: Campaign, tasks: int, by: str) -> Reply:
+    """An owner's notice that a campaign gave them tasks, with a button to the cards."""
+    return Reply(
+        text=t("campaign.ping", name=campaign.name, tasks=tasks, by=by),
+        buttons=[
+            Button.run(t("button.campaign_tasks"), f'campaign tasks "{campaign.name}"', "primary")
         ],
         ephemeral=False,
     )
