@@ -519,7 +519,7 @@ def end_campaign(req: Request) -> Reply:
 
 
 # Right after the segments a campaign is drawn from.
-ORDER = SEGMENTS_ORDER
+ORDER = SEGMENTS_ORDER + 1
 NAME = Arg("campaign", Kind.name)
 VERBS = [
     Verb(
