@@ -226,6 +226,13 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         )
     if digest.care:
         sections.append(Section(t("digest.care"), [care_line(t, c) for c in digest.care]))
+    if digest.campaign_tasks:
+        sections.append(
+            Section(
+                t("digest.campaign_tasks"),
+                [t("digest.campaign_line", name=n, count=c) for n, c in digest.campaign_tasks],
+            )
+        )
     activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
     if digest.yesterday_moves:
         activity.append(t("digest.moves", count=digest.yesterday_moves))

@@ -296,6 +296,26 @@ def open_tasks(
     return [Task(m, camp, c, contacts.get(c.id)) for m, camp, c in rows], total
 
 
+def open_task_counts(ctx: Ctx) -> list[tuple[str, int]]:
+    """(campaign name, open tasks) of the actor's own tasks in running campaigns, for the digest."""
+    now = ctx.now()
+    rows = ctx.session.execute(
+        select(Campaign.name, func.count())
+        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .join(Customer, Customer.id == CampaignMember.customer_id)
+        .where(
+            _open_task(),
+            customer_filter(ctx.actor),
+            Customer.owner_id == ctx.actor.id,
+            Campaign.ended_at.is_(None),
+            or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
+        )
+        .group_by(Campaign.id, Campaign.name, Campaign.started_at)
+        .order_by(Campaign.started_at, Campaign.id)
+    )
+    return [(str(name), int(n)) for name, n in rows]
+
+
 def get_task(ctx: Ctx, member_id: int) -> Task:
     """A member whose customer the actor may see; a holdout member is refused, never shown."""
     s = ctx.session

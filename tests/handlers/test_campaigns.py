@@ -382,3 +382,16 @@ def test_segment_kept_for_later_is_unchanged(testbot: TestBot, book: dict[str, l
     _started(testbot)
     (seg,) = testbot.query(select(Segment))
     assert not seg.snapshot and seg.filters == "tag vip"
+
+
+def test_the_digest_lists_open_campaign_tasks(testbot: TestBot, book: dict[str, list[int]]) -> None:
+    """alice's digest counts her open tasks per running campaign; dave's has none."""
+    _started(testbot)
+    mine = [m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout]
+    digest = testbot("alice", "digest")
+    (section,) = [s for s in digest.sections if s.title == "Campaign tasks"]
+    assert section.lines == [f"Q1 upsell: {len(mine)} open (`campaign tasks`)"]
+    testbot("alice", f"task #{mine[0].id} not interested")
+    (section,) = [s for s in testbot("alice", "digest").sections if s.title == "Campaign tasks"]
+    assert section.lines == [f"Q1 upsell: {len(mine) - 1} open (`campaign tasks`)"]
+    assert not [s for s in testbot("dave", "digest").sections if s.title == "Campaign tasks"]
