@@ -133,6 +133,16 @@ def _money(t: Translator, value: float, currency: str) -> str:
     return f"-{text}" if value < 0 else text
 
 
+def _value(t: Translator, g: svc.Group, currency: str) -> str:
+    """`54,000 USD (360 USD a customer)`: the total and, groups being of unequal size, the mean."""
+    mean = float(g.won_value) / g.members if g.members else 0.0
+    return t(
+        "campaign.value_each",
+        total=fmt.money(g.won_value, currency, t),
+        each=_money(t, mean, currency),
+    )
+
+
 def _interval_points(t: Translator, iv: Interval | None) -> str:
     if iv is None:
         return t("campaign.no_interval")
@@ -206,8 +216,8 @@ def _report(req: Request, campaign: Campaign) -> Reply:
             t("campaign.won_value", currency=r.currency),
             t(
                 "campaign.vs",
-                contacted=fmt.money(a.won_value, r.currency, t),
-                holdout=fmt.money(b.won_value, r.currency, t),
+                contacted=_value(t, a, r.currency),
+                holdout=_value(t, b, r.currency),
             ),
         ),
         Field(t("campaign.effect_opened"), _interval_points(t, r.opened)),

@@ -367,6 +367,13 @@ def test_the_report_recovers_a_known_lift_within_its_interval(
     fields = {f.label: f.value for f in report.fields}
     assert fields["Contacted / holdout"] == "150 / 150 customers"
     assert fields["Effect on deals opened"].startswith("+")
+    contacted, held = (
+        report.data["contacted"],
+        report.data["holdout"],
+    )
+    assert contacted == held == 150
+    assert fields["Won value (USD)"].startswith("contacted ")
+    assert " USD a customer) · holdout " in fields["Won value (USD)"]
 
 
 def test_no_effect_reads_as_no_clear_effect(testbot: TestBot, clock: FakeClock) -> None:
