@@ -403,3 +403,16 @@ def test_the_digest_lists_open_campaign_tasks(testbot: TestBot, book: dict[str, 
     (section,) = [s for s in testbot("alice", "digest").sections if s.title == "Campaign tasks"]
     assert section.lines == [f"Q1 upsell: {len(mine) - 1} open (`campaign tasks`)"]
     assert not [s for s in testbot("dave", "digest").sections if s.title == "Campaign tasks"]
+
+
+def test_a_message_holding_quotes_goes_last_and_survives_confirm(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """An unquoted message runs to the end of the line; its Confirm line keeps it whole."""
+    line = 'campaign "Quotes" segment "VIP" holdout 10% message Say "hi" to {contact} today'
+    preview = testbot("bob", line)
+    assert {f.label: f.value for f in preview.fields}["Message"] == 'Say "hi" to {contact} today'
+    testbot.press("bob", _confirm(preview))
+    (campaign,) = testbot.query(select(Campaign))
+    assert campaign.message == 'Say "hi" to {contact} today'
+    assert campaign.holdout_percent == 10
