@@ -36,6 +36,8 @@ _BUCKETS = 64
 _COPIES: OrderedDict[tuple[str, int], Any] = OrderedDict()
 _COPIES_LOCK = threading.Lock()
 _CUSTOMERS, _CONTACTS = 1, 2
+# Books up to this many customers are searched key by key; larger ones in the joined keys.
+_SMALL_BOOK = 20_000
 
 
 class _Joined:
@@ -92,6 +94,7 @@ class NameBook:
         self._dedup: list[tuple[str, str | None]] | None = None
         self._live_ids: frozenset[int] | None = None
         self._joins: dict[str, _Joined] = {}
+        self._length_order: tuple[_Joined, list[int]] | None = None
         self._live_array: Any = None
         self._live_flags = bytearray(len(rows))
         for p in self.live:
@@ -108,6 +111,48 @@ class NameBook:
     def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose key contains `key`."""
         return self._first(self._joined("keys"), positions, key, limit)
+
+    def shortest_containing(
+        self, positions: Sequence[int], key: str, limit: int, most: int
+    ) -> list[int] | None:
+        """Ids of the customers whose key contains `key`, shortest keys first: the first `limit`
+        and every other one as short as the last of them (ties a caller orders by key itself).
+        None when more than `most` would be returned."""
+        keys = self.keys
+        matches: Iterator[int]
+        if len(positions) <= _SMALL_BOOK:
+            # A rep's or a team's book: testing its own keys beats walking the whole company's.
+            matches = iter(
+                sorted((p for p in positions if key in keys[p]), key=lambda p: len(keys[p]))
+            )
+        else:
+            joined, order = self._by_length()
+            wanted = None if positions is self.live else set(positions)
+            live = self._live_flags
+            matches = (
+                order[i]
+                for i in joined.hits(key)
+                if (live[order[i]] if wanted is None else order[i] in wanted)
+            )
+        found: list[int] = []
+        longest: int | None = None
+        for p in matches:
+            if longest is not None and len(keys[p]) > longest:
+                break
+            found.append(self.ids[p])
+            if len(found) > most:
+                return None
+            if longest is None and len(found) >= limit:
+                longest = len(keys[p])
+        return found
+
+    def _by_length(self) -> tuple[_Joined, list[int]]:
+        """The keys joined shortest first (ties by position), and the position of each."""
+        with self._lock:
+            if self._length_order is None:
+                order = sorted(range(len(self.keys)), key=lambda p: len(self.keys[p]))
+                self._length_order = (_Joined([self.keys[p] for p in order]), order)
+            return self._length_order
 
     def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
