@@ -247,6 +247,16 @@ class NameBook:
         import numpy as np
 
         counts, lengths, words, always = self._scoring_arrays()
+        if positions is self.live:
+            if self._live_array is None:
+                self._live_array = np.asarray(self.live, dtype=np.intp)
+            at = self._live_array
+        else:
+            at = np.asarray(positions, dtype=np.intp)
+        # A rep's or a team's book: only its own keys are bounded, not the company's.
+        subset = 2 * len(at) < len(lengths)
+        if subset:
+            counts, lengths, always = counts[:, at], lengths[at], always[at]
         codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
         wanted = np.bincount(codes, minlength=_BUCKETS)
         present = np.flatnonzero(wanted)
@@ -256,13 +266,15 @@ class NameBook:
         long_pair = 2 * np.maximum(lengths, n) >= 3 * short
         bound = 2 * common / (lengths + n)
         np.maximum(bound, np.where(long_pair, 0.9 * 2 * common / (short + common), 0), out=bound)
-        shared_len = np.zeros(len(lengths), dtype=np.int64)
-        shared_words = np.zeros(len(lengths), dtype=np.int64)
+        shared_len = np.zeros(len(self.keys), dtype=np.int64)
+        shared_words = np.zeros(len(self.keys), dtype=np.int64)
         for word in set(key.split()):
             hits = words.get(word)
             if hits is not None:
                 shared_len[hits] += len(word)
                 shared_words[hits] += 1
+        if subset:
+            shared_len, shared_words = shared_len[at], shared_words[at]
         shared = np.flatnonzero(shared_words)
         if len(shared):
             s = shared_len[shared] + shared_words[shared] - 1
@@ -277,13 +289,10 @@ class NameBook:
             own = np.where(long_pair[shared], 0.855, 0.95 * token_set)
             bound[shared] = np.maximum(bound[shared], own)
         bound[always] = 1.0
-        if positions is self.live:
-            if self._live_array is None:
-                self._live_array = np.asarray(self.live, dtype=np.intp)
-            at = self._live_array
-        else:
-            at = np.asarray(positions, dtype=np.intp)
         # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
+        if subset:
+            ok = bound >= least - 1e-9
+            return at[ok], bound[ok]
         keep = at[bound[at] >= least - 1e-9]
         return keep, bound[keep]
 
