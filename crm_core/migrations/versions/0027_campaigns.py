@@ -1,7 +1,7 @@
 """Campaigns: a frozen segment with a seeded holdout, owners' tasks and outcomes, owner notices
 
-Revision ID: 0026_campaigns
-Revises: 0025_deal_scores
+Revision ID: 0027_campaigns
+Revises: 0026_pipeline_totals
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_campaigns"
-down_revision = "0025_deal_scores"
+revision = "0027_campaigns"
+down_revision = "0026_pipeline_totals"
 branch_labels = None
 depends_on = None
 
