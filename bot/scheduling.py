@@ -15,6 +15,8 @@ from bot.notifier_hub import NotifierHub
 from crm_core.analytics.weekly import build_weekly
 from crm_core.context import Ctx
 from crm_core.models import (
+    Campaign,
+    CampaignNotice,
     Customer,
     Deal,
     OwnerNotice,
@@ -38,6 +40,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
     alert_reply,
+    campaign_ping,
     care_ping,
     digest_reply,
     failure_report,
@@ -236,6 +239,24 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _campaign_reply(self, notice_id: int) -> tuple[int, Reply]:
+        with self.session_factory() as s:
+            notice = s.get(CampaignNotice, notice_id)
+            if notice is None:
+                raise DeliveryFailed("notice gone", retryable=False)
+            user, campaign = s.get(User, notice.user_id), s.get(Campaign, notice.campaign_id)
+            if user is None or campaign is None:
+                raise DeliveryFailed("owner or campaign gone", retryable=False)
+            by = s.get(User, campaign.owner_id)
+            t = Translator(user.locale, self.pipeline.stages)
+            reply = campaign_ping(t, campaign, notice.tasks, by.name if by else "-")
+            return user.id, reply
+
+    async def campaign_notice(self, notice_id: int) -> None:
+        """Tell one owner a campaign gave them tasks."""
+        user_id, reply = await asyncio.to_thread(self._campaign_reply, notice_id)
+        await self.hub.send_to_user(user_id, reply)
+
     def _tier_reply(self, change_id: int) -> tuple[int, Reply]:
         with self.session_factory() as s:
             change = s.get(TierChange, change_id)
@@ -418,6 +439,9 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        campaign_notices=NoticeDispatcher(
+            app.session_factory, delivery.campaign_notice, clock=clock, model=CampaignNotice
+        ),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
         csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),

@@ -307,6 +307,23 @@ class Deal(Base):
     )
 
 
+class PipelineTotal(Base):
+    """Deals of live customers per customer owner, stage and currency: count, count with an
+    amount, and the amounts' sum in cents, kept by triggers (migration 0026) on every deal and
+    customer write, so the pipeline report reads a few rows instead of every open deal."""
+
+    __tablename__ = "pipeline_totals"
+    # Derived, not data: backups leave it out; a restore's own inserts rebuild it.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    priced: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
 class CustomField(Base):
     """A field an admin declared on customers, contacts or deals; values live in `custom`."""
 
@@ -1175,3 +1192,77 @@ class SegmentCount(Base):
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# --- campaigns ---
+
+
+class Campaign(Base):
+    """A frozen segment reached out to by its owners, with a random holdout left alone.
+
+    The report compares the contacted members with the holdout from `started_at` to `ended_at`
+    (or now); `seed` drew the holdout, so the same members give the same groups again.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Folded name: one campaign per name across the company.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The segment as it was named and read when frozen (the segment may change or go later).
+    segment_name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[str] = mapped_column(Text)
+    # The template owners adapt; `{name}` and `{contact}` are filled in on each card.
+    message: Mapped[str] = mapped_column(Text)
+    holdout_percent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CampaignMember(Base):
+    """One frozen customer: contacted (a task for its owner) or held out, with its outcomes."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id"),
+        Index("ix_campaign_members_owner", "owner_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The owner when frozen: the one told and given the task.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    # Position in the seeded shuffle: the first `holdout_percent` of members were held out.
+    draw: Mapped[int] = mapped_column(Integer)
+    # The latest outcome: "reached", "replied", "not_interested" or "converted".
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_interested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CampaignNotice(Base):
+    """An owner's "you have N campaign tasks" message: claimed pending -> sending, sent once."""
+
+    __tablename__ = "campaign_notices"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "user_id"),
+        Index("ix_campaign_notices_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tasks: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
