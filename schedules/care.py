@@ -94,16 +94,17 @@ class CareSweep:
                 # Rules set during this month are reviewed from the next one.
                 return None
             row = s.scalar(select(TierReview).where(TierReview.period == period))
-        if row is not None and not (row.status == "retry" and row.attempts < sendlog.MAX_ATTEMPTS):
+        if row is not None and not sendlog.may_take(row.status, row.attempts, row.claimed_at, now):
             return None
         return period
 
     def review(self) -> str | None:
         """Claim and run the owed review; returns its month when this run did it."""
         period = self.review_due()
-        if period is None or not sendlog.claim(
-            self.session_factory, TierReview, {"period": period}, self.clock()
-        ):
+        if period is None:
+            return None
+        key = {"period": period}
+        if sendlog.claim(self.session_factory, TierReview, key, self.clock()) is None:
             return None
         error: BaseException | None = None
         try:
@@ -191,7 +192,7 @@ class CareSweep:
             claimed = await asyncio.to_thread(
                 sendlog.claim, self.session_factory, CarePing, key, self.clock()
             )
-            if not claimed:
+            if claimed is None:
                 continue
             error: BaseException | None = None
             try:

@@ -83,13 +83,14 @@ class DigestDispatcher:
                 .where(User.active.is_(True))
             ).all()
             logged = {
-                (uid, day): (status, attempts)
-                for uid, day, status, attempts in s.execute(
+                (uid, day): (status, attempts, claimed_at)
+                for uid, day, status, attempts, claimed_at in s.execute(
                     select(
                         DigestLog.user_id,
                         DigestLog.local_date,
                         DigestLog.status,
                         DigestLog.attempts,
+                        DigestLog.claimed_at,
                     ).where(
                         DigestLog.local_date.between(
                             utc_day - timedelta(days=1), utc_day + timedelta(days=1)
@@ -113,16 +114,15 @@ class DigestDispatcher:
                 # The person's own quiet hours: it goes when they end, if the day is still on.
                 continue
             seen = logged.get((uid, local.date()))
-            if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
+            if seen is not None and not sendlog.may_take(*seen, now):
                 continue
             out.append((uid, local.date()))
         return out
 
     def claim(self, user_id: int, day: date) -> bool:
         """Take the day's digest for this person; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory, DigestLog, {"user_id": user_id, "local_date": day}, self.clock()
-        )
+        key = {"user_id": user_id, "local_date": day}
+        return sendlog.claim(self.session_factory, DigestLog, key, self.clock()) is not None
 
     def finish(self, user_id: int, day: date, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""

@@ -95,26 +95,18 @@ class TriageDispatcher:
                 if not max(self.at, cal.start) <= local.time() < cal.end:
                     continue
                 seen = logged.get((team_id, local.date()))
-                if seen is not None and not self._again(*seen, now):
+                if seen is not None and not sendlog.may_take(*seen, now, lease=self.lease):
                     continue
                 out.append((team_id, local.date(), str(target)))
         return out
 
-    def _again(self, status: str, attempts: int, claimed_at: datetime, now: datetime) -> bool:
-        """A logged day may be taken again: a retry, or a claim abandoned past its lease."""
-        if attempts >= sendlog.MAX_ATTEMPTS:
-            return False
-        return status == "retry" or (status == "sending" and claimed_at < now - self.lease)
-
     def claim(self, team_id: int, day: date) -> bool:
         """Take the day's summary for this team; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory,
-            TriageSummaryLog,
-            {"team_id": team_id, "local_date": day},
-            self.clock(),
-            lease=self.lease,
+        key = {"team_id": team_id, "local_date": day}
+        taken = sendlog.claim(
+            self.session_factory, TriageSummaryLog, key, self.clock(), lease=self.lease
         )
+        return taken is not None
 
     def finish(self, team_id: int, day: date, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""

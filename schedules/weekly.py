@@ -78,14 +78,15 @@ class WeeklyDispatcher:
             ).all()
             around = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
             logged = {
-                (uid, day, target): (status, attempts)
-                for uid, day, target, status, attempts in s.execute(
+                (uid, day, target): (status, attempts, claimed_at)
+                for uid, day, target, status, attempts, claimed_at in s.execute(
                     select(
                         WeeklyReportLog.user_id,
                         WeeklyReportLog.week_start,
                         WeeklyReportLog.target,
                         WeeklyReportLog.status,
                         WeeklyReportLog.attempts,
+                        WeeklyReportLog.claimed_at,
                     ).where(WeeklyReportLog.week_start.between(*around))
                 )
             }
@@ -100,19 +101,15 @@ class WeeklyDispatcher:
                 continue
             for target in self.targets:
                 seen = logged.get((uid, local.date(), target))
-                if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
+                if seen is not None and not sendlog.may_take(*seen, now):
                     continue
                 out.append((uid, local.date(), target))
         return out
 
     def claim(self, user_id: int, monday: date, target: str) -> bool:
         """Take this week's report to this target; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory,
-            WeeklyReportLog,
-            {"user_id": user_id, "week_start": monday, "target": target},
-            self.clock(),
-        )
+        key = {"user_id": user_id, "week_start": monday, "target": target}
+        return sendlog.claim(self.session_factory, WeeklyReportLog, key, self.clock()) is not None
 
     def finish(self, user_id: int, monday: date, target: str, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
