@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -168,6 +169,9 @@ class CareSweep:
             "day": coming.day,
         }
 
+    def _finish_care(self, key: dict[str, object], exc: BaseException | None) -> str:
+        return sendlog.finish(self.session_factory, CarePing, key, self.clock(), exc)
+
     async def run_once(self) -> CareStats:
         """Review when owed, then every owed ping."""
         stats = CareStats()
@@ -189,21 +193,15 @@ class CareSweep:
                 stats.tier_pings.append(change_id)
         for coming, owner_id in await asyncio.to_thread(self.due_care):
             key = self._care_key(coming)
-            claimed = await asyncio.to_thread(
-                sendlog.claim, self.session_factory, CarePing, key, self.clock()
-            )
-            if claimed is None:
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send_care(coming, owner_id)
-            except Exception as exc:
-                error = exc
-                stats.failed += 1
-                log.warning("care ping failed: %s", type(exc).__name__)
-            outcome = await asyncio.to_thread(
-                sendlog.finish, self.session_factory, CarePing, key, self.clock(), error
+            outcome = await sendlog.send_once(
+                partial(sendlog.claim, self.session_factory, CarePing, key, self.clock()),
+                partial(self.send_care, coming, owner_id),
+                partial(self._finish_care, key),
+                log,
+                "care ping",
             )
             if outcome == "sent":
                 stats.care_pings.append((coming.item.care.id, coming.item.entity_id))
+            elif outcome is not None:
+                stats.failed += 1
         return stats

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,14 +31,8 @@ DEFAULT_TIME = time(8, 30)
 Send = Callable[[int, date], Awaitable[object]]
 
 
-@dataclass
-class DigestStats:
-    """What one run did."""
-
-    sent: list[int] = field(default_factory=list)
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
+class DigestStats(sendlog.SendStats[int]):
+    """What one run did: the people sent to."""
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -138,20 +132,12 @@ class DigestDispatcher:
         """Send every digest due now."""
         stats = DigestStats()
         for user_id, day in await asyncio.to_thread(self.due):
-            if not await asyncio.to_thread(self.claim, user_id, day):
-                stats.skipped += 1
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send(user_id, day)
-            except Exception as exc:
-                error = exc
-                log.warning("digest for user %s failed: %s", user_id, type(exc).__name__)
-            outcome = await asyncio.to_thread(self.finish, user_id, day, error)
-            if outcome == "sent":
-                stats.sent.append(user_id)
-            elif outcome == "retry":
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            outcome = await sendlog.send_once(
+                partial(self.claim, user_id, day),
+                partial(self.send, user_id, day),
+                partial(self.finish, user_id, day),
+                log,
+                f"digest for user {user_id}",
+            )
+            stats.count(outcome, user_id)
         return stats

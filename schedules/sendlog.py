@@ -6,9 +6,12 @@ unique columns (a person and a day, a ticket, a kind and a target, ...).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +26,8 @@ MAX_ATTEMPTS = 3
 # How a claim was won: a fresh row, a retry of a retryable failure, or a claim whose worker
 # died mid-send (its lease ran out): the send may have gone already.
 Taken = Literal["new", "retry", "stale"]
+
+T = TypeVar("T")
 
 
 def may_take(
@@ -104,3 +109,44 @@ def finish(
             row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
         status: str = row.status
         return status
+
+
+@dataclass
+class SendStats(Generic[T]):
+    """What one run of a send-log job did: what it sent, and how many failed, wait or were taken."""
+
+    sent: list[T] = field(default_factory=list)
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+
+    def count(self, outcome: str | None, item: T) -> None:
+        """Add one send's outcome (None: another run had it)."""
+        if outcome is None:
+            self.skipped += 1
+        elif outcome == "sent":
+            self.sent.append(item)
+        elif outcome == "retry":
+            self.retried += 1
+        else:
+            self.failed += 1
+
+
+async def send_once(
+    claim: Callable[[], object],
+    send: Callable[[], Awaitable[object]],
+    finish: Callable[[BaseException | None], str],
+    log: logging.Logger,
+    what: str,
+) -> str | None:
+    """Claim, send and finish one send (the database steps in a thread): its outcome, or None
+    when another run has it. A failure is logged by its class only: messages can quote data."""
+    if not await asyncio.to_thread(claim):
+        return None
+    error: BaseException | None = None
+    try:
+        await send()
+    except Exception as exc:
+        error = exc
+        log.warning("%s failed: %s", what, type(exc).__name__)
+    return await asyncio.to_thread(finish, error)

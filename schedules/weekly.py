@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -29,14 +29,8 @@ DM = "dm"
 Send = Callable[[int, date, str], Awaitable[object]]
 
 
-@dataclass
-class WeeklyStats:
-    """What one run did."""
-
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
+class WeeklyStats(sendlog.SendStats[tuple[int, str]]):
+    """What one run did: the (manager, target) reports sent."""
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -125,20 +119,12 @@ class WeeklyDispatcher:
         """Send every weekly report due now."""
         stats = WeeklyStats()
         for user_id, monday, target in await asyncio.to_thread(self.due):
-            if not await asyncio.to_thread(self.claim, user_id, monday, target):
-                stats.skipped += 1
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send(user_id, monday, target)
-            except Exception as exc:
-                error = exc
-                log.warning("weekly report for user %s failed: %s", user_id, type(exc).__name__)
-            outcome = await asyncio.to_thread(self.finish, user_id, monday, target, error)
-            if outcome == "sent":
-                stats.sent.append((user_id, target))
-            elif outcome == "retry":
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            outcome = await sendlog.send_once(
+                partial(self.claim, user_id, monday, target),
+                partial(self.send, user_id, monday, target),
+                partial(self.finish, user_id, monday, target),
+                log,
+                f"weekly report for user {user_id}",
+            )
+            stats.count(outcome, (user_id, target))
         return stats
