@@ -1975,18 +1975,12 @@ class _Importer:
                 setattr(row, k, v)
             row.updated_at = self.now
             self.calendar_teams.add(team_id)
-            audits.append(
-                {
-                    "at": self.now,
-                    "actor_id": None,
-                    "actor_label": "import",
-                    "action": "import.update",
-                    "entity_type": ServiceCalendar.__tablename__,
-                    "entity_id": team_id,
-                    "changes": changes,
-                }
-            )
+            audits.append(self._import_audit(ServiceCalendar.__tablename__, team_id, changes))
             self._changed("team", team_id)
+        self._flush(audits)
+
+    def _flush(self, audits: list[dict[str, Any]]) -> None:
+        """Write what the ORM holds, then the audit entries for it."""
         self.session.flush()
         if audits:
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
@@ -2030,9 +2024,7 @@ class _Importer:
             self.calendar_teams.add(team_id)
             audits.append(self._import_audit(SlaPolicy.__tablename__, team_id, {"sla": [old, new]}))
             self._changed("team", team_id)
-        self.session.flush()
-        if audits:
-            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+        self._flush(audits)
 
     def _write_csat(self) -> None:
         """CSAT questions of the tickets that carry them, matched by when each was made."""
@@ -2085,9 +2077,7 @@ class _Importer:
                     )
                 )
                 self._changed("ticket", ticket_id)
-        self.session.flush()
-        if audits:
-            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+        self._flush(audits)
 
     def _write_segment_members(self) -> None:
         """A snapshot's frozen members as the file lists them (unchanged sets are left alone)."""
@@ -2149,21 +2139,9 @@ class _Importer:
                 for k, v in new.items():
                     setattr(prefs, k, v)
                 prefs.updated_at = self.now
-            audits.append(
-                {
-                    "at": self.now,
-                    "actor_id": None,
-                    "actor_label": "import",
-                    "action": "import.update",
-                    "entity_type": SchedulePrefs.__tablename__,
-                    "entity_id": user_id,
-                    "changes": changes,
-                }
-            )
+            audits.append(self._import_audit(SchedulePrefs.__tablename__, user_id, changes))
             self._changed("user", user_id)
-        self.session.flush()
-        if audits:
-            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+        self._flush(audits)
 
     def _write_deferred(self, rtype: str, f: str) -> None:
         """A reference to a record of the same type, once every record of the file has its id."""
