@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +27,7 @@ from crm_core.models import CarePing, SchedulePrefs, TierChange, TierProgram, Ti
 from crm_core.services import care, tiers
 from crm_core.services.care import Coming
 from crm_core.stages import Pipeline
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import QuietHours, WorkHours, next_free
 
@@ -49,13 +49,6 @@ class CareStats:
     tier_pings: list[int] = field(default_factory=list)
     care_pings: list[tuple[int, int]] = field(default_factory=list)
     failed: int = 0
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def month_start(now: datetime) -> datetime:
@@ -157,7 +150,7 @@ class CareSweep:
         for coming, owner in found:
             p = prefs.get(owner.id)
             quiet = QuietHours.of(p.quiet_start, p.quiet_end) if p is not None else None
-            if next_free(now, _zone(owner.timezone), self.work_hours, quiet) > now:
+            if next_free(now, zone(owner.timezone), self.work_hours, quiet) > now:
                 continue
             out.append((coming, owner.id))
         return out

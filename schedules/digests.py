@@ -14,12 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import DigestLog, SchedulePrefs, User, utcnow
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import QuietHours, WorkHours
 
@@ -33,13 +33,6 @@ Send = Callable[[int, date], Awaitable[object]]
 
 class DigestStats(sendlog.SendStats[int]):
     """What one run did: the people sent to."""
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def digest_clock(minute: int | None, default: time) -> time:
@@ -92,10 +85,10 @@ class DigestDispatcher:
                     )
                 )
             }
-        for uid, zone, prefs in users:
+        for uid, zone_name, prefs in users:
             if prefs is not None and prefs.digest_off:
                 continue
-            local = now.astimezone(_zone(zone))
+            local = now.astimezone(zone(zone_name))
             days = prefs.digest_days if prefs is not None else "weekdays"
             if days == "weekdays" and local.weekday() >= 5:
                 continue
@@ -104,7 +97,7 @@ class DigestDispatcher:
             if local.time() < max(at, self.work_hours.start) or local.time() >= self.work_hours.end:
                 continue
             quiet = QuietHours.of(prefs.quiet_start, prefs.quiet_end) if prefs else None
-            if quiet is not None and quiet.contains(now, _zone(zone)):
+            if quiet is not None and quiet.contains(now, zone(zone_name)):
                 # The person's own quiet hours: it goes when they end, if the day is still on.
                 continue
             seen = logged.get((uid, local.date()))

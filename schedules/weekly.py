@@ -12,12 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import Role, User, WeeklyReportLog, utcnow
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import WorkHours
 
@@ -31,13 +31,6 @@ Send = Callable[[int, date, str], Awaitable[object]]
 
 class WeeklyStats(sendlog.SendStats[tuple[int, str]]):
     """What one run did: the (manager, target) reports sent."""
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 class WeeklyDispatcher:
@@ -84,8 +77,8 @@ class WeeklyDispatcher:
                     ).where(WeeklyReportLog.week_start.between(*around))
                 )
             }
-        for uid, zone in managers:
-            local = now.astimezone(_zone(zone))
+        for uid, zone_name in managers:
+            local = now.astimezone(zone(zone_name))
             # Monday morning: from the report time (never before work starts) to the day's end.
             if local.weekday() != 0:
                 continue
