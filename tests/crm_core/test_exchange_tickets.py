@@ -229,6 +229,18 @@ def test_a_team_service_calendar_round_trips_and_moves_due_times(session_factory
     assert kinds.count("import") >= 2
 
 
+def _refused(factory: Factory, good: list[str], at: int, record: object, says: str) -> None:
+    """The file with line `at` replaced by `record` is refused at that line, saying `says`."""
+    lines = list(good)
+    lines[at] = json.dumps(record, ensure_ascii=False)
+    try:
+        run_import(factory, lines)
+    except ImportFailed as exc:
+        assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
+    else:
+        raise AssertionError(f"{record} was imported")
+
+
 def test_a_bad_service_calendar_is_refused_with_the_line(session_factory: Factory) -> None:
     _history(session_factory)
     good = run_export(session_factory).splitlines()
@@ -240,14 +252,7 @@ def test_a_bad_service_calendar_is_refused_with_the_line(session_factory: Factor
         ({"timezone": "Mars/Olympus"}, "unknown timezone"),
         ({"hours": "9-5"}, "hours"),
     ):
-        lines = list(good)
-        lines[at] = json.dumps({**team, "service": service})
-        try:
-            run_import(session_factory, lines)
-        except ImportFailed as exc:
-            assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
-        else:
-            raise AssertionError(f"{service} was imported")
+        _refused(session_factory, good, at, {**team, "service": service}, says)
     with session_factory() as s:
         assert s.scalars(select(ServiceCalendar)).all() == []
 
@@ -389,11 +394,4 @@ def test_bad_desk_records_are_refused_with_the_line(session_factory: Factory) ->
         (asked_at, {**asked, "csat": [q, q]}, "two CSAT questions made at one time"),
         (asked_at, {**asked, "csat": [{**q, "status": "sending"}]}, "status"),
     ):
-        lines = list(good)
-        lines[at] = json.dumps(record, ensure_ascii=False)
-        try:
-            run_import(session_factory, lines)
-        except ImportFailed as exc:
-            assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
-        else:
-            raise AssertionError(f"{record} was imported")
+        _refused(session_factory, good, at, record, says)
