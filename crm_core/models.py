@@ -74,6 +74,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SendLog:
+    """The columns of a send that must happen once (schedules/sendlog.py claims and finishes it).
+
+    A row is inserted (claimed) before the send; a second worker's insert fails on the table's
+    unique key. Mapped columns of a mixin come after the table's own.
+    """
+
+    # "sending" (claimed), "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class Role(enum.StrEnum):
     """What a staff member may see: their own book, their team's, or everything."""
 
@@ -612,7 +627,7 @@ class SchedulePrefs(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class DigestLog(Base):
+class DigestLog(SendLog, Base):
     """One digest per user per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "digest_log"
@@ -621,15 +636,9 @@ class DigestLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class WeeklyReportLog(Base):
+class WeeklyReportLog(SendLog, Base):
     """A manager's weekly report to one target ("dm" or a team channel): claimed before sending."""
 
     __tablename__ = "weekly_report_log"
@@ -641,27 +650,15 @@ class WeeklyReportLog(Base):
     week_start: Mapped[date] = mapped_column(Date)
     # "dm", "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class BackupLog(Base):
+class BackupLog(SendLog, Base):
     """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
 
     __tablename__ = "backup_log"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class ScoreModel(Base):
@@ -804,7 +801,7 @@ class SlaPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class TriageSummaryLog(Base):
+class TriageSummaryLog(SendLog, Base):
     """One triage summary per team per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "triage_summary_log"
@@ -813,12 +810,6 @@ class TriageSummaryLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CustomerChannel(Base):
@@ -965,7 +956,7 @@ class Feedback(Base):
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class TicketAlert(Base):
+class TicketAlert(SendLog, Base):
     """An SLA warning or breach notice owed to one target: claimed (inserted) before sending."""
 
     __tablename__ = "ticket_alerts"
@@ -977,11 +968,6 @@ class TicketAlert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # "user:12" (the assignee, wherever they are) or a channel "slack:C0123".
     target: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CsatRequest(Base):
@@ -1068,18 +1054,13 @@ class TierChange(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class TierReview(Base):
+class TierReview(SendLog, Base):
     """One month's tier review (downgrades happen only here), claimed by one worker like backups."""
 
     __tablename__ = "tier_reviews"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)  # "2027-01"
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CareDate(Base):
@@ -1096,7 +1077,7 @@ class CareDate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CarePing(Base):
+class CarePing(SendLog, Base):
     """One care date's ping to its owner: inserted (claimed) once before it is sent."""
 
     __tablename__ = "care_pings"
@@ -1109,11 +1090,6 @@ class CarePing(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     # The care date itself (this year's for a birthday).
     day: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- segments ---
