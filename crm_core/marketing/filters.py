@@ -33,10 +33,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
+from crm_core.marketing import scores
 from crm_core.models import (
     Customer,
     CustomField,
     Deal,
+    DealScore,
     Feedback,
     Interaction,
     Team,
@@ -322,6 +324,26 @@ def _csat(ctx: Ctx, cmp: Compare) -> ColumnElement[bool]:
     return _definite(_compare(cmp.op, mean, cmp.value))
 
 
+def _score(ctx: Ctx, cmp: Compare) -> ColumnElement[bool]:
+    """A customer's score is its best open deal's (1-99); a customer with no open deal has none.
+
+    Read from the stored scores (crm_core/marketing/scores.py), brought up to date first.
+    """
+    scores.stored_scores(ctx)
+    open_stages = [s.name for s in ctx.pipeline.open_stages]
+    scored = (
+        select(1)
+        .select_from(Deal)
+        .join(DealScore, DealScore.deal_id == Deal.id)
+        .where(Deal.customer_id == Customer.id, Deal.stage.in_(open_stages))
+    )
+    if cmp.op in (">", ">="):
+        # The best is above a bound when any open deal is: a probe, no aggregate.
+        return exists(scored.where(_compare(cmp.op, DealScore.score, cmp.value)))
+    best = scored.with_only_columns(func.max(DealScore.score)).scalar_subquery()
+    return _definite(_compare(cmp.op, best, cmp.value))
+
+
 def _tier(ctx: Ctx, values: list[str]) -> ColumnElement[bool]:
     prog = tier_service.program(ctx.session)
     if prog is None:
@@ -402,6 +424,7 @@ def _builtins() -> None:
     register(FilterField("nps", ("净推荐值",), ValueKind.number, _nps, "nps <7", 3))
     register(FilterField("csat", ("满意度",), ValueKind.number, _csat, "csat <=3", 3))
     register(FilterField("tier", ("等级", "会员等级"), ValueKind.text, _tier, "tier gold", 2))
+    register(FilterField("score", ("评分", "分数"), ValueKind.number, _score, "score >60", 2))
 
 
 _builtins()

@@ -1,0 +1,47 @@
+"""Stored deal scores (the segment filter `score >60`) and points-based tier rules
+
+Revision ID: 0026_scores_points
+Revises: 0025_deal_scores
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0026_scores_points"
+down_revision = "0025_deal_scores"
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    """Apply this migration."""
+    op.create_table(
+        "deal_scores",
+        sa.Column("deal_id", ID, nullable=False),
+        sa.Column("model_id", ID, nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("deal_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deal_id"],
+            ["deals.id"],
+            name="fk_deal_scores_deal_id_deals",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("deal_id", name="pk_deal_scores"),
+    )
+    op.create_index("ix_deal_scores_score", "deal_scores", ["score"])
+    with op.batch_alter_table("tier_program") as batch:
+        batch.add_column(sa.Column("points_field", sa.String(30), nullable=True))
+
+
+def downgrade() -> None:
+    """Revert this migration."""
+    with op.batch_alter_table("tier_program") as batch:
+        batch.drop_column("points_field")
+    op.drop_index("ix_deal_scores_score", table_name="deal_scores")
+    op.drop_table("deal_scores")
