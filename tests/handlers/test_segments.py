@@ -301,6 +301,27 @@ def test_filters_respect_access(
     assert names(testbot(who, "list customers tag vip")) == expected
 
 
+@pytest.mark.parametrize(
+    ("who", "filters", "expected"),
+    [
+        ("alice", "deals >=2", {BETA}),
+        ("alice", "deals 0", set()),
+        ("carol", "deals 0", {GAMMA, HUADONG}),
+        ("alice", "nps <7 or score >40", {ACME, BETA}),
+        ("carol", "csat <=3", {GAMMA}),
+        ("bob", "deals 0 or nps <7", {BETA, GAMMA, HUADONG}),
+        ("bob", "not deals 0 and score <30", {BETA}),
+        ("dave", "deals 0 or nps <7 or csat <=3", set()),
+    ],
+)
+def test_aggregate_filters_within_each_book(
+    testbot: TestBot, book: dict[str, int], who: str, filters: str, expected: set[str]
+) -> None:
+    """Counts, the latest NPS, the mean CSAT and scores, computed once as sets of customers,
+    keep to the reader's book, with `or` and `not` as for an admin."""
+    assert names(testbot(who, f"list customers {filters}")) == expected
+
+
 def test_saved_segment_shows_each_person_their_part(testbot: TestBot, book: dict[str, int]) -> None:
     """A segment saved by an admin shows a rep only their own members."""
     saved = testbot("admin", 'save segment "VIPs" tag vip')
