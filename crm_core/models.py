@@ -348,6 +348,15 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        # Live notes only: "when was this customer last contacted" (the segments' quiet and
+        # contacted filters, a deal score's touches) answered from the index alone.
+        Index(
+            "ix_interactions_live_customer_occurred",
+            "customer_id",
+            "occurred_at",
+            postgresql_where=sql_text("deleted_at IS NULL"),
+            sqlite_where=sql_text("deleted_at IS NULL"),
+        ),
         Index("ix_interactions_occurred", "occurred_at"),
         UniqueConstraint("idempotency_key"),
     )
@@ -676,10 +685,7 @@ class DealScore(Base):
 
     __tablename__ = "deal_scores"
     # Derived, not data: recomputed from the deals and the model; backups leave it out.
-    __table_args__ = (
-        Index("ix_deal_scores_score", "score"),
-        {"info": {"derived": True}},
-    )
+    __table_args__ = ({"info": {"derived": True}},)
 
     deal_id: Mapped[int] = mapped_column(
         ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False

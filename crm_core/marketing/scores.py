@@ -140,7 +140,8 @@ class Book:
         """`now`: the open deals as they are now (their stage is the current one; each
         deal's interactions are counted by the database), not as they were at some moment."""
         self.pipeline = pipeline
-        self.open_index = {s.name: i for i, s in enumerate(pipeline.open_stages)}
+        self.open_names = [s.name for s in pipeline.open_stages]
+        self.open_index = {name: i for i, name in enumerate(self.open_names)}
         self.history: dict[int, list[tuple[datetime, str | None, str]]] = defaultdict(list)
         self.contacts: dict[int, list[datetime]] = defaultdict(list)
         # Deal id -> (interactions since it opened, the last one's time), in the `now` mode.
@@ -228,7 +229,7 @@ def facts_of(
     stage = book.stage_reached(row, won, at)
     if stage is not None:
         values["stage"] = stage
-        shown["stage"] = book.pipeline.open_stages[stage].name
+        shown["stage"] = book.open_names[stage]
     if row.product_id is not None:
         values["product"] = str(row.product_id)
         shown["product"] = row.product_id
@@ -263,7 +264,7 @@ def facts_of(
     values["touches"] = sm.band("touches", touches)
     shown["touches"] = touches
     if won is None:
-        silence = (at - max([start, *within[-1:]])).days
+        silence = (at - (within[-1] if within and within[-1] > start else start)).days
     else:
         # The longest silence of its life: an open deal's current silence is at most that.
         marks = [start, *within, at]
@@ -533,10 +534,13 @@ def _score_at(
     explain: bool = False,
 ) -> dict[int, Score]:
     book = Book(session, pipeline, rows, now=now) if model is not None else None
+    stage_ps = {st.name: float(st.probability) for st in pipeline.stages}
     out = {}
     for r in rows:
-        stage = pipeline.get(r.stage)
-        stage_p = float(stage.probability) if stage is not None else 0.0
+        stage_p = stage_ps.get(r.stage)
+        if stage_p is None:
+            found = pipeline.get(r.stage)
+            stage_p = float(found.probability) if found is not None else 0.0
         fact = (
             facts_of(book, r, won=None, at=now, bounds=model.amount_bounds)
             if book is not None and model is not None

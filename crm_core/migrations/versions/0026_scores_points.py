@@ -1,4 +1,5 @@
-"""Stored deal scores (the segment filter `score >60`) and points-based tier rules
+"""Stored deal scores (the segment filter `score >60`), points-based tier rules, and an index
+of live notes by customer and time
 
 Revision ID: 0026_scores_points
 Revises: 0025_deal_scores
@@ -34,14 +35,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("deal_id", name="pk_deal_scores"),
     )
-    op.create_index("ix_deal_scores_score", "deal_scores", ["score"])
     with op.batch_alter_table("tier_program") as batch:
         batch.add_column(sa.Column("points_field", sa.String(30), nullable=True))
+    op.create_index(
+        "ix_interactions_live_customer_occurred",
+        "interactions",
+        ["customer_id", "occurred_at"],
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
     """Revert this migration."""
+    op.drop_index("ix_interactions_live_customer_occurred", table_name="interactions")
     with op.batch_alter_table("tier_program") as batch:
         batch.drop_column("points_field")
-    op.drop_index("ix_deal_scores_score", table_name="deal_scores")
     op.drop_table("deal_scores")
