@@ -307,6 +307,23 @@ class Deal(Base):
     )
 
 
+class PipelineTotal(Base):
+    """Deals of live customers per customer owner, stage and currency: count, count with an
+    amount, and the amounts' sum in cents, kept by triggers (migration 0026) on every deal and
+    customer write, so the pipeline report reads a few rows instead of every open deal."""
+
+    __tablename__ = "pipeline_totals"
+    # Derived, not data: backups leave it out; a restore's own inserts rebuild it.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    priced: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
 class CustomField(Base):
     """A field an admin declared on customers, contacts or deals; values live in `custom`."""
 

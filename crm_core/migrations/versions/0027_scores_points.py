@@ -1,8 +1,8 @@
 """Stored deal scores (the segment filter `score >60`), points-based tier rules, and an index
 of live notes by customer and time
 
-Revision ID: 0026_scores_points
-Revises: 0025_deal_scores
+Revision ID: 0027_scores_points
+Revises: 0026_pipeline_totals
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_scores_points"
-down_revision = "0025_deal_scores"
+revision = "0027_scores_points"
+down_revision = "0026_pipeline_totals"
 branch_labels = None
 depends_on = None
 
