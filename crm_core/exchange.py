@@ -589,6 +589,8 @@ class TierRulesRecord(_Record):
     levels: list[TierLevelValue]
     months: int
     currency: Annotated[str, _s(3, 3)]
+    # The customer number field holding points, when the levels are points.
+    points_field: Annotated[str, _s(30, 1)] | None = None
 
 
 class TierPinRecord(_Record):
@@ -1072,7 +1074,10 @@ def _export_tiers(session: Session, out: TextIO, customers: dict[int, str]) -> d
             {"name": lv["name"], "threshold": _out(Decimal(lv["threshold"]))} for lv in prog.levels
         ]
         rec = {"type": "tier_rules", "levels": levels, "months": prog.months}
-        out.write(_dump({**rec, "currency": prog.currency}) + "\n")
+        rec["currency"] = prog.currency
+        if prog.points_field is not None:
+            rec["points_field"] = prog.points_field
+        out.write(_dump(rec) + "\n")
         counts["tier_rules"] = 1
     pins = session.execute(
         select(CustomerTier.customer_id, CustomerTier.tier)
@@ -1486,6 +1491,14 @@ class _Importer:
         self._check_tiers()
         self._check_cares()
 
+    def _points_field(self, name: str) -> bool:
+        """A customer number field of that name, declared in the file or the database."""
+        kinds = {
+            n: row["kind"] for (r, n), row in self.db["custom_field"].items() if r == "customer"
+        }
+        kinds |= {r.name: r.kind for _, r in self.records["custom_field"] if r.record == "customer"}
+        return kinds.get(name) == "number"
+
     def _check_cares(self) -> None:
         """A care date names a date field: built in, or declared in the file or the database."""
         dates = {key for key in BUILT_IN_DATES}
@@ -1509,6 +1522,13 @@ class _Importer:
                     prog = tiers.check_levels(
                         [(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency
                     )
+                    if rec.points_field is not None and not self._points_field(rec.points_field):
+                        self.errors.add(
+                            lineno,
+                            f"tier_rules: points_field {rec.points_field!r} is not a customer "
+                            "number field (declare it in a custom_field record)",
+                        )
+                        continue
                 except CrmError:
                     self.errors.add(
                         lineno,
@@ -1755,10 +1775,15 @@ class _Importer:
         s = self.session
         levels = [{"name": lv.name, "threshold": str(lv.threshold)} for lv in rec.levels]
         row = s.get(TierProgram, tiers.PROGRAM_ID)
-        wanted = ([(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency.upper())
+        wanted = (
+            [(lv.name, lv.threshold) for lv in rec.levels],
+            rec.months,
+            rec.currency.upper(),
+            rec.points_field,
+        )
         if row is not None:
             held = [(lv["name"], Decimal(lv["threshold"])) for lv in row.levels]
-            if (held, row.months, row.currency) == wanted:
+            if (held, row.months, row.currency, row.points_field) == wanted:
                 self.report.count("tier_rules", "unchanged")
                 return False
         before = audit.snapshot(row) if row is not None else None
@@ -1766,6 +1791,7 @@ class _Importer:
             row = TierProgram(id=tiers.PROGRAM_ID)
             s.add(row)
         row.levels, row.months, row.currency = levels, rec.months, rec.currency.upper()
+        row.points_field = rec.points_field
         row.updated_at = self.now
         audit.record(s, None, "tiers.set", row, before, actor_label="import")
         self.report.count("tier_rules", "updated" if before else "created")
@@ -1802,6 +1828,7 @@ class _Importer:
     def _write_tiers(self) -> None:
         """The ladder and pins; then customers earning a higher tier get it, as in chat."""
         if not self.tier_records:
+            self._points_upgrades()
             return
         s = self.session
         changed = False
@@ -1823,6 +1850,33 @@ class _Importer:
             tiers.settle(
                 s, prog, pipeline, self.now, None, downgrade=False, silent=True, label="import"
             )
+        else:
+            self._points_upgrades()
+
+    def _points_upgrades(self) -> None:
+        """Under a ladder on points, the file's customers whose points now earn a higher tier
+        get it (points fed from a shop or loyalty system by import), silently as in bulk."""
+        prog = tiers.program(self.session)
+        if prog is None or prog.points_field is None or not self.records["customer"]:
+            return
+        known = self.ids["customer"]
+        ids = [
+            known[rec.external_id]
+            for _, rec in self.records["customer"]
+            if rec.external_id in known
+        ]
+        pipeline = Pipeline(tuple(self.stages.values()))
+        tiers.settle(
+            self.session,
+            prog,
+            pipeline,
+            self.now,
+            None,
+            downgrade=False,
+            silent=True,
+            label="import",
+            customer_ids=ids,
+        )
 
     def _refresh_tickets(self) -> None:
         """SLA due times of the tickets this file touched, from their events as imported."""

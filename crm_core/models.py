@@ -380,6 +380,15 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        # Live notes only: "when was this customer last contacted" (the segments' quiet and
+        # contacted filters, a deal score's touches) answered from the index alone.
+        Index(
+            "ix_interactions_live_customer_occurred",
+            "customer_id",
+            "occurred_at",
+            postgresql_where=sql_text("deleted_at IS NULL"),
+            sqlite_where=sql_text("deleted_at IS NULL"),
+        ),
         Index("ix_interactions_occurred", "occurred_at"),
         UniqueConstraint("idempotency_key"),
     )
@@ -682,6 +691,25 @@ class ScoreModel(Base):
     # empty when the book had too few closed deals to learn from.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class DealScore(Base):
+    """An open deal's score as last computed (crm_core/marketing/scores.py), for the segment
+    filter `score >60`: computed again when the model is retrained or the deal changed."""
+
+    __tablename__ = "deal_scores"
+    # Derived, not data: recomputed from the deals and the model; backups leave it out.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # The ScoreModel row it was scored with (a newer model makes it stale).
+    model_id: Mapped[int] = mapped_column(PK)
+    # 1-99.
+    score: Mapped[int] = mapped_column(Integer)
+    # The deal's updated_at when it was scored: a deal changed since is scored again.
+    deal_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChannelAlert(Base):
@@ -1013,6 +1041,8 @@ class TierProgram(Base):
     levels: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     months: Mapped[int] = mapped_column(Integer, default=12)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # None: the levels are won value; a customer number field's name: they are its points.
+    points_field: Mapped[str | None] = mapped_column(String(30))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
