@@ -293,6 +293,13 @@ class Interpreter:
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
             return None
+        if not _moved_by_verb(r) and (
+            w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            or any(p.search(r.view, r.body, stage_span[0]) for p, _ in w.LOG_EVENT)
+        ):
+            # "林杰说车队系统下周签约", "met Dana, they signed": an outcome told inside a note
+            # or planned for later is the note's, not a move.
+            return None
         if self._refused(r, at):
             return "move"
         # The deal is named before the stage ("move X to won") or after it ("we won X"),
@@ -395,12 +402,17 @@ class Interpreter:
         # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen
         # wants a demo") is not "with", and two named people are left to the note.
         head_end = r.text.find(body) if body and body in r.text else len(r.text)
+        # In a call, meeting, visit, email or chat, the customer's one contact named is the one
+        # it was with ("call w Acme, Karen wants a demo"); in a note, only one named before its
+        # words, after "with", before a colon or as the one who said it ("何霞说...").
         people = [
             p
             for p in find_contacts(ctx, r.text[start:], customer_id=customer.id)
-            if start + p.start < head_end
+            if kind not in (None, InteractionKind.note)
+            or start + p.start < head_end
             or w.WITH_BEFORE.search(r.view[max(0, start + p.start - 14) : start + p.start])
             or re.match(r"\s*[:：]", r.view[start + p.end :])
+            or w.SAID_AFTER.match(r.view, start + p.end)
         ]
         contact = people[0] if len({p.id for p in people}) == 1 else None
         if contact is not None:
@@ -990,6 +1002,12 @@ class Interpreter:
             return Unsure("loose.which_customer", verbs=("customers", "find")) if required else None
         top = found[0]
         same = [m for m in found if m.weight == top.weight and m.exact == top.exact]
+        if len(same) > 1 and top.exact:
+            # Two customers share the words ("allen"): the one whose deal, contact or city the
+            # sentence also names is meant; when none or several fit, it is asked.
+            told = _told_apart(ctx, r, [m.id for m in same], (top.start, top.end))
+            if told is not None:
+                return told
         if len(same) > 1 or not top.exact:
             typed = r.cut(top.start, top.end)
             raise Ambiguous(
@@ -1055,6 +1073,31 @@ class Interpreter:
 # -- helpers --------------------------------------------------------------------------------
 
 
+def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -> Customer | None:
+    """The one of several same-named customers the rest of the sentence points at: by one of
+    its deals' title words, one of its contacts, or its city; None when that is not one."""
+    rest = r.text[: named[0]] + " " * (named[1] - named[0]) + r.text[named[1] :]
+    view = char_view(rest)
+    scores: dict[int, float] = {}
+    for cid in ids:
+        customer = ctx.session.get(Customer, cid)
+        if customer is None:
+            continue
+        deals = find_deals(ctx, rest, customer_id=cid)
+        score = deals[0].weight if deals else 0.0
+        if find_contacts(ctx, rest, customer_id=cid):
+            score += 2
+        city = char_view(customer.city or "").strip()
+        if len(city) >= 2 and re.search(rf"(?<![a-z]){re.escape(city)}(?![a-z])", view):
+            score += 2
+        scores[cid] = score
+    best = max(scores.values(), default=0.0)
+    winners = [cid for cid, score in scores.items() if score == best]
+    if best <= 0 or len(winners) != 1:
+        return None
+    return ctx.session.get(Customer, winners[0])
+
+
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
 
@@ -1088,6 +1131,17 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
     return None
+
+
+def _moved_by_verb(r: _Reading) -> bool:
+    """Whether the sentence asks for a move in words ("move X to won", "推进到谈判"), not
+    only says a deal's state ("X 成交了")."""
+    verb = w.MOVE_VERB.search(r.view, r.body)
+    return bool(
+        (verb is not None and w.MOVE_TO.search(r.view, verb.end()))
+        or w.TO_STAGE_END.search(r.view, r.body)
+        or w.ZH_MOVE.search(r.view, r.body)
+    )
 
 
 def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:

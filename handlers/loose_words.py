@@ -36,7 +36,7 @@ NEGATION = re.compile(
     r"never|no\s+need|hold\s+off|not\s+yet|"
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
-    r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -161,6 +161,12 @@ ZH_MOVE = re.compile(
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
 )
 ZH_STATE = re.compile(r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+# A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
+# "will sign", "should close").
+FUTURE_BEFORE = re.compile(
+    r"(?:下周|下个?月|明天|后天|月底|年底|明年|将|会|要|能|可以|预计|准备|打算|争取|有望)\s*$"
+    r"|\b(?:will|would|should|could|might|may|can|expect(?:s|ed)?\s+to)\s+(?:be\s+)?$"
+)
 # An outcome word right after a deal's name ("acme label printers lost - budget frozen",
 # "falcon label printers - won it!!"): taken only when the deal is named before it.
 BARE_OUTCOME = re.compile(r"(?<![a-z])(?P<stage>won|lost|qualified)(?![a-z])")
@@ -230,6 +236,10 @@ WITH_BEFORE = re.compile(
     r"\bemailed|\bvisited|\bsaw|\bphoned|\bpinged|\btexted|打给|拜访了?|约了)\s*$"
     # "跟永盛马总开了会": the customer's short name may stand between 跟 and the person.
     r"|(?:跟|和|与|见了|见|给)\s*[\u4e00-\u9fff]{0,6}\s*$"
+)
+# Words after a person that make them the one spoken with ("Mateo says ...", "何霞说").
+SAID_AFTER = re.compile(
+    r"\s*(?:says|said|told\s+(?:me|us)|mentioned|confirmed|asked|replied|说|表示|提到|告诉|确认)"
 )
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"

@@ -1,0 +1,133 @@
+"""Loose reading by classes of sentence: Chinese short names, same-named customers told apart,
+outcomes told inside a note, who a call was with, contact fields, reads and amounts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from tests.conftest import TestBot
+
+TABLES = (Customer, Contact, Deal, Interaction, Reminder, StageChange)
+
+
+@pytest.fixture
+def book(testbot: TestBot) -> dict[str, int]:
+    """alice's two Allen customers (one deal and one contact each) and wei's 青岛联创."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("alice", "new customer Allen Harvest Corp. city Stockholm")
+    testbot("alice", "new customer Allen Manufacturing GmbH city Phoenix")
+    testbot("alice", "new deal Allen Harvest: Yard management rollout 20k stage proposal")
+    testbot("alice", "new deal Allen Manufacturing: Annual support contract 8k stage lead")
+    testbot("alice", "contact add Allen Harvest: Olga Roberts, COO")
+    testbot("alice", "contact add Allen Manufacturing: Michael Young, CFO, michael@allen.example")
+    testbot("alice", "new customer Sterling Care")
+    testbot("alice", "contact add Sterling Care: Karen Johansson, IT Manager")
+    testbot("wei", "新客户 青岛联创制造有限公司")
+    testbot("wei", "新商机 青岛联创制造有限公司：车队管理系统采购 30万 元 阶段 方案")
+    testbot("wei", "contact add 青岛联创制造有限公司：林杰")
+    ids: dict[str, int] = {}
+    with testbot.session_factory() as s:
+        for c in s.scalars(select(Customer)):
+            ids[c.name] = c.id
+        for d in s.scalars(select(Deal)):
+            ids[d.title] = d.id
+        for p in s.scalars(select(Contact)):
+            ids[p.name] = p.id
+    return ids
+
+
+def command(testbot: TestBot, who: str, text: str) -> str:
+    """The grammar command of the confirm card `text` gets (it must be one)."""
+    reply = testbot(who, text)
+    assert reply.status == "confirm", (text, reply.status, reply.text)
+    return str(reply.to_json()["command"])
+
+
+def counts(testbot: TestBot) -> tuple[int, ...]:
+    """Rows in the tables a loose write could touch."""
+    return tuple(testbot.count(t) for t in TABLES)
+
+
+def test_a_chinese_company_is_named_without_its_place(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "联创" names 青岛联创制造有限公司; its trade word alone ("制造") names nothing."""
+    reply = testbot("wei", "联创有哪些商机")
+    assert reply.status == "ok"
+    assert "青岛联创制造有限公司" in (reply.title or "")
+    line = command(testbot, "wei", "联创车队管理系统 成交了！！🎉")
+    assert line == f"move #{book['车队管理系统采购']} to won"
+    assert testbot("wei", "制造业最近怎么样").status != "confirm"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("allen annual support contract -> qualified", "move #{Annual support contract} to"),
+        ("called allen, Olga Roberts wants the yard plan in writing", "log call #{Allen Harvest},"),
+        ("allen in phoenix: call with michael, budget is fine", "log call #{Allen Manufacturing},"),
+    ],
+)
+def test_same_named_customers_are_told_apart_by_a_deal_contact_or_city(
+    testbot: TestBot, book: dict[str, int], text: str, expected: str
+) -> None:
+    """ "allen" is two customers; the deal, contact or city named with it picks one."""
+    names = {
+        "Annual support contract": book["Annual support contract"],
+        "Allen Harvest": book["Allen Harvest Corp."],
+        "Allen Manufacturing": book["Allen Manufacturing GmbH"],
+    }
+    want = expected
+    for name, rid in names.items():
+        want = want.replace("{" + name + "}", str(rid))
+    assert command(testbot, "alice", text).startswith(want)
+
+
+def test_same_named_customers_with_nothing_to_tell_them_apart_are_asked(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """No deal, contact or city of either: a question with both as buttons, nothing written."""
+    before = counts(testbot)
+    reply = testbot("alice", "called allen today, budget approved")
+    assert reply.status == "info"
+    labels = " ".join(b.label for b in reply.buttons)
+    assert "Allen Harvest" in labels and "Allen Manufacturing" in labels
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["联创那边开了会，林杰说车队系统下周签约", "聯創那邊開了會，林杰說車隊系統下週簽約"],
+)
+def test_an_outcome_planned_inside_a_note_is_the_notes(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """ "下周签约" after a meeting is what was said, not a move to won."""
+    line = command(testbot, "wei", text)
+    assert line.startswith(f"log meeting #{book['青岛联创制造有限公司']}"), line
+    assert f"with #{book['林杰']}" in line
+
+
+def test_another_company_is_not_a_negation(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "选了别家" (chose another vendor) is a lost reason, not "别" (don't)."""
+    line = command(testbot, "wei", "联创的车队管理系统采购丢了，客户选了别家")
+    assert line == f"move #{book['车队管理系统采购']} to lost: 客户选了别家"
+
+
+@pytest.mark.parametrize(
+    ("text", "with_karen"),
+    [
+        ("called sterling care, Karen wants a demo", True),
+        ("note on sterling care: Karen says the budget is approved", True),
+        ("note on sterling care: Karen is on leave until January", False),
+    ],
+)
+def test_who_a_call_was_with(
+    testbot: TestBot, book: dict[str, int], text: str, with_karen: bool
+) -> None:
+    """In a call the customer's contact named is the one spoken with; in a note, only when
+    quoted."""
+    line = command(testbot, "alice", text)
+    assert (f"with #{book['Karen Johansson']}" in line) is with_karen, line
