@@ -332,7 +332,13 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
             out["rest"] = rest.lower()
     elif name == "edit contact":
         head, body = split_colon(args)
-        c = _safe(resolve_any_contact, ctx, head)
+        if " / " in head:
+            # `Acme / Dana`: a contact of that customer, as the verb reads it.
+            cq, pq = (p.strip() for p in head.split(" / ", 1))
+            cust = _safe(resolve_customer, ctx, cq)
+            c = _safe(resolve_contact, ctx, cust, pq) if cust is not None else None
+        else:
+            c = _safe(resolve_any_contact, ctx, head)
         out["contact"] = c.id if c else head.lower()
         out["body"] = (body or "").lower()
     else:

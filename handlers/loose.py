@@ -30,7 +30,7 @@ from crm_core.mentions import (
     find_users,
     words_of,
 )
-from crm_core.models import Customer, Deal, InteractionKind, User
+from crm_core.models import Contact, Customer, Deal, InteractionKind, User
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
 from crm_core.timephrases.core import last_day
@@ -808,17 +808,13 @@ class Interpreter:
     def _edit_contact(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.CONTACT_FIELD.search(r.view, r.body)
         if m is None:
-            return None
+            return self._contact_news(ctx, r)
         people = find_contacts(ctx, r.text[: m.start()])
         if not people:
             return None
         if self._refused(r, m.start()):
             return "edit contact"
-        top = people[0]
-        if len([p for p in people if p.weight == top.weight]) > 1:
-            raise Ambiguous(
-                "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
-            )
+        top = _pick_contact(ctx, r, people)
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
@@ -832,6 +828,60 @@ class Interpreter:
             return None
         shown = [("contact", top.label), (name, value)]
         return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
+
+    def _contact_news(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A contact's new address, number, title or birthday said as news: "jessica at
+        driftwood has a new email x@y.com", "Jennifer Gonzalez is CIO now", "何霞手机换了，新号
+        +86 ...", "杨敏升了，现在是董事长", "林杰生日是1972年8月8号"."""
+        if w.CONTACT_CUE.search(r.view, r.body) or w.LOG_CUE.match(r.view, r.body):
+            return None
+        email = _EMAIL.search(r.text)
+        phone = None if email else _PHONE.search(r.text)
+        title = w.TITLE_NEWS.search(r.view, r.body)
+        birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
+        at: int
+        if email is not None and w.NEWS_WORD.search(r.view, r.body):
+            field_name, value, at = "email", email.group(0), email.start()
+        elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
+            field_name, value, at = "phone", phone.group(0).strip(), phone.start()
+        elif birthday is not None:
+            day = _birthday(r.cut(birthday.start("value")))
+            if day is None:
+                return None
+            field_name, value, at = "birthday", day.isoformat(), birthday.start()
+        elif title is not None:
+            g = next(n for n in ("value", "nvalue", "zvalue", "zvalue2") if title.group(n))
+            value = r.cut(title.start(g), title.end(g)).strip(" .。,，!！")
+            if not value or char_view(value) in w.STAGE_WORDS or len(value.split()) > 5:
+                return None
+            field_name, at = "title", title.start()
+        else:
+            return None
+        people = [p for p in find_contacts(ctx, r.text) if p.start < at]
+        if not people:
+            return None
+        if self._refused(r, at):
+            return "edit contact"
+        top = _pick_contact(ctx, r, people)
+        if field_name == "title" and not (top.end <= at <= top.end + 40):
+            return None  # "X is CIO now" says it of the person just named
+        between = r.text[top.end : at]
+        for named in find_customers(ctx, between):
+            between = (
+                between[: named.start] + " " * (named.end - named.start) + between[named.end :]
+            )
+        if re.search(r"[A-Z][a-z]+\s+[A-Z][a-z]+", between):
+            # Another person named between ("Paul Baker left, new IT director is Sam Ortiz,
+            # sam@..."): the address is not Paul's.
+            return None
+        if field_name == "email":
+            contact = ctx.session.get(Contact, top.id)
+            local = value.split("@")[0].casefold()
+            parts = [p for p in name_key(contact.name if contact else "").split() if len(p) >= 3]
+            if parts and not any(p in local for p in parts):
+                return None
+        shown = [("contact", top.label), (field_name, value)]
+        return Proposal(self.verb("edit contact"), {"contact": top.id, field_name: value}, shown)
 
     def _edit_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.CUSTOMER_FIELD.search(r.view, r.body)
@@ -899,10 +949,12 @@ class Interpreter:
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
         view = r.view
-        if w.CONTACT_FIELD_CUE.search(view):
+        if w.CONTACT_FIELD_CUE.search(view) or (r.question and w.WHO_IS.search(view)):
+            # "Lisa King's number?", "who's Aisha Perez", "Harris 那边的 Kathleen 是干嘛的": a
+            # search for the person, whose line shows their title, phone and email.
             contact = _one(find_contacts(ctx, r.text))
             if contact is not None and contact.owner_id is not None:
-                return Proposal(self.verb("customer"), {"customer": contact.owner_id})
+                return Proposal(self.verb("find"), {"words": r.cut(contact.start, contact.end)})
         for pattern, name in w.READ_CUES:
             if not pattern.search(view):
                 continue
@@ -1131,6 +1183,52 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
     return None
+
+
+def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:
+    """The best-named contact; two of one name ("Jessica Scott") are told apart by their
+    customer or title named in the sentence, else asked."""
+    top = people[0]
+    same = [p for p in people if p.weight == top.weight]
+    if len(same) == 1:
+        return top
+    rest = r.text[: top.start] + " " * (top.end - top.start) + r.text[top.end :]
+    owners = {m.id for m in find_customers(ctx, rest)}
+    fits = [p for p in same if p.owner_id in owners]
+    if len(fits) != 1:
+        view = char_view(rest)
+        fits = []
+        for p in same:
+            contact = ctx.session.get(Contact, p.id)
+            title = (
+                [x for x in name_key(contact.title or "").split() if len(x) >= 3] if contact else []
+            )
+            zh = char_view(contact.title or "") if contact else ""
+            if any(re.search(rf"(?<![a-z]){re.escape(x)}", view) for x in title) or (
+                zh and not zh.isascii() and zh in view
+            ):
+                fits.append(p)
+    if len(fits) == 1:
+        return fits[0]
+    raise Ambiguous(
+        "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
+    )
+
+
+def _birthday(said: str) -> date | None:
+    """A birthday written out ("1972年8月8号", "1980 年 3 月 14 日", "March 14 1980")."""
+    m = re.search(r"((?:19|20)\d\d)\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})", said)
+    if m is None:
+        m2 = re.search(r"([a-z]{3,9})\s+(\d{1,2}),?\s+((?:19|20)\d\d)", said.lower())
+        if m2 is None or m2.group(1) not in _MONTHS:
+            return None
+        y, mo, d = int(m2.group(3)), _MONTHS[m2.group(1)], int(m2.group(2))
+    else:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None
 
 
 def _moved_by_verb(r: _Reading) -> bool:

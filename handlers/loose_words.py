@@ -380,6 +380,10 @@ DEAL_READ_CUE = re.compile(
 CONTACT_FIELD_CUE = re.compile(
     r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"
 )
+# "who's Lisa King again", "who is Aisha Perez", "Kathleen 是干嘛的": who a person is.
+WHO_IS = re.compile(
+    r"^\s*(?:who'?s|who\s+is|who\s+was)\b|是(?:干嘛|做什么|干什么)的|是谁|(?:什么|啥)职位"
+)
 PERIOD = re.compile(
     r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
     r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
@@ -432,14 +436,28 @@ CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
     r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
 )
+# News of a changed address or number ("has a new email", "新号", "换了手机号码").
+NEWS_WORD = re.compile(
+    r"\b(?:new|changed|updated|now|switched|moved\s+to)\b|换了|换成|改成|改为|新号|新的|更新"
+)
+# "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
+# "现在是董事长，改一下职位".
+TITLE_NEWS = re.compile(
+    r"\bis\s+(?:now\s+)?(?:the\s+|our\s+|their\s+)?(?P<value>(?:[a-z]{2,5}|(?:head|director|vp|chief|"
+    r"manager|lead)\b[a-z &-]*?))\s+now\s*[.!]*$"
+    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)\s*[.!]*$"
+    r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
+    r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
+)
+BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|:|：|is|on)?\s*(?P<value>.+)$")
 CONTACT_FIELDS = {
     "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
     "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
-    "职务": "title",
+    "职务": "title", "职称": "title",
 }  # fmt: skip
 # One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".

@@ -131,3 +131,69 @@ def test_who_a_call_was_with(
     quoted."""
     line = command(testbot, "alice", text)
     assert (f"with #{book['Karen Johansson']}" in line) is with_karen, line
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "contact", "body"),
+    [
+        ("alice", "Olga Roberts has a new email olga.roberts@allen.example", "Olga Roberts",
+         "email olga.roberts@allen.example"),
+        ("alice", "allen harvest's olga — new phone +46 8 555 0101", "Olga Roberts",
+         "phone +46 8 555 0101"),
+        ("alice", "Michael Young at Allen Manufacturing is COO now", "Michael Young", "title COO"),
+        ("alice", "Karen Johansson 的職稱改成 VP Procurement", "Karen Johansson",
+         "title VP Procurement"),
+        ("wei", "林杰手机换了，新号 +86 139 1234 5678", "林杰", "phone +86 139 1234 5678"),
+        ("wei", "林杰升了，现在是董事长，改一下职位", "林杰", "title 董事长"),
+        ("wei", "联创的林杰生日是1972年8月8号", "林杰", "birthday 1972-08-08"),
+    ],
+)  # fmt: skip
+def test_a_contacts_news_is_an_edit_of_that_contact(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, contact: str, body: str
+) -> None:
+    """A new address, number, title or birthday said as news is `edit contact` (a card)."""
+    before = counts(testbot)
+    assert command(testbot, who, text) == f"edit contact #{book[contact]}: {body}"
+    assert counts(testbot) == before
+
+
+def test_an_address_of_someone_else_is_not_the_named_contacts(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """The address belongs to the new person named after the contact: no edit of the contact."""
+    reply = testbot(
+        "alice", "Olga Roberts left Allen Harvest, new COO is Sam Ortiz, sam.ortiz@allen.example"
+    )
+    assert not str(reply.to_json().get("command") or "").startswith("edit contact")
+
+
+def test_two_contacts_of_one_name_are_told_apart_by_their_customer(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """Two Olgas: the customer named with the name picks one; with none it is asked."""
+    testbot("alice", "contact add Sterling Care: Olga Roberts, Nurse")
+    other = testbot.query(select(Contact.id).where(Contact.customer_id == book["Sterling Care"]))
+    olga = max(other)
+    line = command(
+        testbot, "alice", "sterling care's Olga Roberts has a new email olga@sterling.example"
+    )
+    assert line == f"edit contact #{olga}: email olga@sterling.example"
+    assert testbot("alice", "Olga Roberts has a new email olga@x.example").status == "info"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Karen Johansson's number?", "Karen Johansson"),
+        ("who's Michael Young again", "Michael Young"),
+    ],
+)
+def test_a_question_about_a_person_finds_them(
+    testbot: TestBot, book: dict[str, int], text: str, words: str
+) -> None:
+    """ "X's number?" searches for X, and the answer shows their title, phone and email."""
+    reply = testbot("alice", text)
+    assert reply.status == "ok"
+    assert words in (reply.title or "")
+    if words == "Michael Young":
+        assert any("michael@allen.example" in f.value for f in reply.fields)
