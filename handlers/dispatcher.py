@@ -274,7 +274,11 @@ class Dispatcher:
             and not re.search(r"[,，:：@/]", args)
         )
         loose_first = sentence or (usage and not text.isascii())
-        if typed and (loose_first or unsplit):
+        # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a
+        # call w cynthia @ thunderbird: ...", "note on Copper Creek: ...") may still read as a
+        # sentence; only a sure card is taken instead of the grammar's answer.
+        refused_write = verb.writes or verb.name == "note"
+        if typed and (loose_first or unsplit or refused_write):
             # A typed line that starts like a command but is a sentence ("move acme to
             # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
             # ...", or a write whose names the grammar cannot split: "move Frontier Imports

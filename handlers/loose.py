@@ -175,8 +175,18 @@ class _Reading:
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
-        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(view))
-        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(view)))
+        # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
+        # has its maybe and its question mark in the note, not in the request.
+        said_at = len(view)
+        sep = _SEPARATOR.search(view, body)
+        if sep is not None and (
+            w.LOG_CUE.match(view, body)
+            or any(p.search(view, body, sep.start()) for p, _ in w.LOG_EVENT)
+        ):
+            said_at = sep.start()
+        head = view[:said_at]
+        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
+        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(head)))
 
     @property
     def no_write(self) -> bool:
@@ -372,7 +382,7 @@ class Interpreter:
         if cue is not None:
             # The grammar's own kind word right after the cue: "pls log call acme: ...",
             # "log a call w cynthia", "log metting w/ Karen" (one typo in a long kind word).
-            lead = re.match(r"(?:a|an|the|my)\s+", r.view[start:])
+            lead = re.match(r"(?:(?:a|an|the|my)\s+|一下\s*|一个\s*|个\s*)", r.view[start:])
             at_kind = start + (lead.end() if lead else 0)
             said, rest = take_kind(r.text[at_kind:])
             if said is None:
@@ -553,7 +563,8 @@ class Interpreter:
         values: dict[str, Value] = {"customer": customer.id, "owner": _handle(ctx, users[0].id)}
         if re.search(
             r"(?:\b(?:with|and|plus|incl\w*)\.?|\bw/)\s*(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b"
-            r"|连同?商机|和商机|包括商机|商机一起|商机也",
+            r"|\bdeals\s+(?:too|as\s+well|included)\b"
+            r"|连同?(?:商机|单子)|和商机|包括商机|(?:商机|单子)(?:也)?一起|商机也",
             r.view,
         ):
             values["deals"] = "with deals"
@@ -675,9 +686,15 @@ class Interpreter:
         return Proposal(self.verb("new customer"), values, shown)
 
     def _contact_add(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
-        m = w.CONTACT_CUE.search(r.view, r.body)
+        m: re.Match[str] | None = w.CONTACT_CUE.search(r.view, r.body)
         if m is None:
-            return None
+            # "add Lukas Brandt to jetstream, ...", "highland pharma — add Omar Haddad, CFO,
+            # +1 602 ...": a full name that is no contact yet, with an address or number.
+            m = w.ADD_PERSON.search(r.text, r.body)
+            if m is None or not (_EMAIL.search(r.text) or _PHONE.search(r.text)):
+                return None
+            if find_contacts(ctx, m.group("name")):
+                return None
         if self._refused(r, m.start()):
             return "contact add"
         customer = self._customer(ctx, r, required=True, within=(r.body, len(r.view)))
@@ -686,7 +703,7 @@ class Interpreter:
         assert customer is not None
         email = _EMAIL.search(r.text)
         phone = _PHONE.search(r.text)
-        taken = [(m.start(), m.end())]
+        taken = [(m.start(), m.start("name") if "name" in m.groupdict() else m.end())]
         span = _span_of(r, customer)
         if span:
             taken.append(span)
@@ -696,18 +713,35 @@ class Interpreter:
         name = _leftover(
             r,
             taken,
-            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|@|\s[-–—]\s",
+            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|帮我|帮|@"
+            r"|\s[-–—]\s",
         )
-        name = re.split(r"\s*[,，]\s*", name)[0].strip()
+        parts = [p.strip() for p in re.split(r"\s*[,，、]\s*", name) if p.strip()]
+        if "name" in m.groupdict() and parts and parts[0].startswith(m.group("name")):
+            # "add Lena Hoffmann as procurement lead at Jetstream": the capitals are the name,
+            # the words after it the title.
+            said_title = parts[0][len(m.group("name")) :].strip()
+            parts = [m.group("name"), *([said_title] if said_title else []), *parts[1:]]
+        name = parts[0] if parts else ""
         if not name:
             return Unsure("loose.contact_name", {"customer": customer.name}, ("contact add",))
         values: dict[str, Value] = {"customer": customer.id, "name": name}
+        # The part after the name is their title ("Omar Haddad, COO, ..."; "he's their new IT
+        # lead"), when it is a few words.
+        title = re.sub(
+            r"^(?:(?:he|she)(?:'s|’s|\s+is)\s+(?:(?:their|the|our)\s+)?|(?:is\s+)?(?:their|the)\s+)",
+            "",
+            parts[1] if len(parts) > 1 else "",
+            flags=re.I,
+        ).strip()
+        if title and len(title.split()) <= 5 and not re.search(r"\d", title):
+            values["title"] = title
         if email:
             values["email"] = email.group(0)
         if phone:
             values["phone"] = phone.group(0).strip()
         shown = [("customer", _customer_label(customer)), ("name", name)]
-        shown += [(k, str(values[k])) for k in ("email", "phone") if k in values]
+        shown += [(k, str(values[k])) for k in ("title", "email", "phone") if k in values]
         return Proposal(self.verb("contact add"), values, shown)
 
     def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:

@@ -295,6 +295,11 @@ CONTACT_CUE = re.compile(
     r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
     r"|(?:添加|新增|加)(?:一)?[个位名]?(?:新)?(?:联系人|联络人)|新(?:联系人|联络人)"
 )
+# "add Lukas Brandt to jetstream", "highland pharma — add Omar Haddad, CFO" (on the text: the
+# capitals say it is a name).
+ADD_PERSON = re.compile(
+    r"\b(?:add|Add)\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})\s*(?:[,，]|\s+(?:to|at|as)\b)"
+)
 # A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
 # right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
 AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")

@@ -197,3 +197,60 @@ def test_a_question_about_a_person_finds_them(
     assert words in (reply.title or "")
     if words == "Michael Young":
         assert any("michael@allen.example" in f.value for f in reply.fields)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("log metting w/ Karen, sterling care: wants a demo", "log meeting #{S}, with #{K}"),
+        ("log a call w karen @ sterling care: dispute resolved", "log call #{S}, with #{K}"),
+        ("note on Sterling Care: escalated their ticket to engineering", "log #{S}: escalated"),
+    ],
+)  # fmt: skip
+def test_a_log_line_the_grammar_refuses_is_read_as_a_sentence(
+    testbot: TestBot, book: dict[str, int], text: str, start: str
+) -> None:
+    """A misspelt kind, "w ... @ customer", "note on X:": the sentence's card, not an error."""
+    want = start.replace("{S}", str(book["Sterling Care"])).replace(
+        "{K}", str(book["Karen Johansson"])
+    )
+    assert command(testbot, "alice", text).startswith(want)
+
+
+def test_a_maybe_inside_the_note_is_the_notes(testbot: TestBot, book: dict[str, int]) -> None:
+    """What was done, then what was said: the note's "maybe" / "可能" does not stop the log;
+    a maybe before the request still does."""
+    line = command(testbot, "alice", "called sterling care, Karen says maybe they sign in March")
+    assert line.startswith(f"log call #{book['Sterling Care']}")
+    line = command(testbot, "wei", "拜访了联创，林杰说明年可能扩大采购")
+    assert line.startswith(f"log visit #{book['青岛联创制造有限公司']}")
+    before = counts(testbot)
+    assert testbot("alice", "if sterling care signs, call Karen").status != "confirm"
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("add Lena Hoffmann to sterling care, she's their new IT lead, lena@sterling.example",
+         "Lena Hoffmann, IT lead, lena@sterling.example"),
+        ("sterling care — add Omar Haddad, procurement lead, +1 602 555 4471",
+         "Omar Haddad, procurement lead, +1 602 555 4471"),
+        ("add Lena Hoffmann as procurement lead at sterling care, lena@sterling.example",
+         "Lena Hoffmann, procurement lead, lena@sterling.example"),
+    ],
+)  # fmt: skip
+def test_a_new_person_with_an_address_is_a_contact_add(
+    testbot: TestBot, book: dict[str, int], text: str, body: str
+) -> None:
+    """A full name that is no contact yet, with an address or a number, and their title."""
+    assert command(testbot, "alice", text) == f"contact add #{book['Sterling Care']}: {body}"
+
+
+@pytest.mark.parametrize(
+    "text", ["reassign sterling care to bob, deals too", "Sterling Care 转给 bob 吧，连单子一起"]
+)
+def test_reassign_with_its_deals(testbot: TestBot, book: dict[str, int], text: str) -> None:
+    """ "deals too", "连单子一起": the customer moves with its deals."""
+    line = command(testbot, "alice", text)
+    assert line == f"reassign #{book['Sterling Care']} to @bob with deals"
