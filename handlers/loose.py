@@ -242,6 +242,16 @@ class Interpreter:
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
         if (
+            r.question
+            and not r.hypothetical
+            and w.READ_QUESTION.search(r.view, r.body)
+            and not w.LEAD_NEGATION.match(r.view, r.body)
+        ):
+            # "who logged the most activity?", "why did we lose X?": asked about, a read.
+            read = self._read(ctx, r)
+            if read is not None:
+                return read
+        if (
             w.WRITE_WORDS.search(r.view)
             and (r.no_write or w.LEAD_NEGATION.match(r.view, r.body))
             and not w.DONT_FORGET.search(r.view)
@@ -992,16 +1002,41 @@ class Interpreter:
         for pattern, name in w.READ_CUES:
             if not pattern.search(view):
                 continue
-            if name in ("win rate", "forecast", "funnel"):
+            if name in ("win rate", "forecast", "funnel", "report", "chart"):
                 return self._report(r, name)
             if name in ("pipeline", "deals", "history"):
                 customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
+                if isinstance(customer, Customer) and name == "history":
+                    # "who changed the acme ERP deal?", "车队管理系统采购这单谁改过金额": the deal's
+                    # history when the sentence names one of the customer's deals.
+                    top = _one(find_deals(ctx, r.text, customer_id=customer.id))
+                    if top is not None and (
+                        _DEAL_WORD.search(view)
+                        or top.weight >= 2
+                        or not r.text[top.start : top.end].isascii()
+                    ):
+                        return Proposal(
+                            self.verb("history"), {"record": "deal", "customer": top.id}
+                        )
                 if isinstance(customer, Customer):
                     verb = "history" if name == "history" else "deals"
                     return Proposal(self.verb(verb), {"customer": customer.id})
+                if name == "history" and customer is None:
+                    deal = self._deal(ctx, r, None, None, within=(r.body, len(view)))
+                    if isinstance(deal, Deal):
+                        return Proposal(
+                            self.verb("history"), {"record": "deal", "customer": deal.id}
+                        )
                 if name == "history":
                     continue
                 return Proposal(self.verb(name), {})
+            if name == "customers":
+                page = re.search(r"\bpage\s*(\d+)|第\s*(\d+|[一二三四五六七八九十]+)\s*页", view)
+                if page:
+                    n = page.group(1) or page.group(2)
+                    return Proposal(
+                        self.verb(name), {"page": int(n) if n.isdigit() else _cn_int(n)}
+                    )
             return Proposal(self.verb(name), {})
         found = w.FIND_CUE.match(view, r.body)
         if found is not None:
@@ -1045,12 +1080,38 @@ class Interpreter:
         values: dict[str, Value] = {}
         verb = self.verb(name)
         names = {a.name for a in verb.args}
+        if name in ("report", "chart"):
+            # Which report or chart: the words name it ("activity", "funnel", "赢单率").
+            kinds = (
+                ("win rate", r"\bwin[\s-]*rate\b|赢单率|胜率|赢得最多"),
+                ("funnel", r"\bfunnel\b|漏斗"),
+                ("forecast", r"\bforecast\b|预测"),
+                ("activity", r"\bactivit(?:y|ies)\b|活动|记录得?最多"),
+                ("cycle", r"\bhow\s+long\b|\bcycle\b|周期"),
+            )
+            choices = next(a.choices for a in verb.args if a.name in ("report", "chart"))
+            said = next(
+                (k for k, pattern in kinds if k in choices and re.search(pattern, r.view)), None
+            )
+            if said is None:
+                return Proposal(verb, {})
+            values[name] = said
         by = w.BY.search(r.view)
         if by and "by" in names:
-            values["by"] = by.group("by") or w.BY_ZH[by.group("zh")]
+            values["by"] = by.group("by") or w.BY_ZH[by.group("zh") or by.group("zh2")]
+        elif (
+            "by" in names
+            and values.get("report") == "cycle"
+            and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家|\bteam\b", r.view)
+        ):
+            # "who on the team logged the most activity", "所有人的活动报表": per rep.
+            values["by"] = "rep"
         period = w.PERIOD.search(r.view)
         if period and "period" in names:
             values["period"] = w.PERIOD_WORDS.get(period.group(0), period.group(0))
+        currency = re.search(r"\bin\s+(usd|eur|gbp|cny|jpy|sgd|aud|sek)\b", r.view)
+        if currency and "currency" in names:
+            values["currency"] = currency.group(1).upper()
         return Proposal(verb, values)
 
     # -- records -------------------------------------------------------------------------------

@@ -51,8 +51,8 @@ DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 WRITE_WORDS = re.compile(
     r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
-    r"sign|signs|signed|close|closed)\b"
-    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单|输单|签了|签约|成交|转给"
+    r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
+    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给"
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
@@ -60,6 +60,11 @@ QUESTION_START = re.compile(
     r"isn't|aren't|wasn't|haven't|hasn't|didn't)\b(?!\s+(?:a|an|to|been)\b)|"
     r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
     r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
+)
+# Questions about what happened or who did it: reads even with a write's words ("who logged
+# the most activity?", "how long do deals take to close?", "why did we lose X?").
+READ_QUESTION = re.compile(
+    r"^\s*(?:who|which|how\s+many|how\s+long|how\s+much|why)\b|谁|为什么|为啥|多久"
 )
 QUESTION_END = re.compile(
     r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
@@ -158,9 +163,11 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率)"
 )
-ZH_STATE = re.compile(r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+ZH_STATE = re.compile(
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率)(?:了)?"
+)
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
 FUTURE_BEFORE = re.compile(
@@ -323,7 +330,24 @@ DONE_CUE = re.compile(
 
 # Reads: each pattern -> the verb it asks for.
 READ_CUES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bwin\s*rate\b|\bwin\s+ratio\b|赢单率|胜率"), "win rate"),
+    # A chart of a report ("funnel chart by region", "按季度的赢单率图").
+    (
+        re.compile(
+            r"\bchart\b|\bgraph\b|\bplot\b|图表|(?:赢单率|漏斗|预测)(?:的)?(?:趋势)?图|画(?:个|一张)?图"
+        ),
+        "chart",
+    ),
+    # Reports the other verbs do not name: activity, cycle time, a report "in USD".
+    (
+        re.compile(
+            r"\bactivity\s+report\b|\breport\b.*\bactivity\b|\blogged\s+the\s+most\b|"
+            r"\bmost\s+activity\b|\b(?:how\s+long|cycle\s+time|sales\s+cycle)\b.*\b(?:close|closing|cycle)\b|"
+            r"活动报表|活动报告|活动量|谁.{0,6}(?:记录|记)得?最多|销售周期|成交周期"
+            r"|\bwin[\s-]*rate\s+report\b|\breport\b.*\bwin[\s-]*rate\b|赢单率报表"
+        ),
+        "report",
+    ),
+    (re.compile(r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多"), "win rate"),
     (re.compile(r"\bforecast\b|预测"), "forecast"),
     (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
     (re.compile(r"\bpipeline\b|\bpipe\b|管道|销售管道"), "pipeline"),
@@ -342,11 +366,17 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "products",
     ),
-    (re.compile(r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色"), "whoami"),
+    (
+        re.compile(
+            r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色|(?:哪个|什么)(?:账号|帐号|帐户|账户)"
+        ),
+        "whoami",
+    ),
     (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
     (
         re.compile(
-            r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|变更记录|修改记录|历史"
+            r"\b(?:history|who\s+changed|what\s+changed|everything\s+that\s+changed|changelog|"
+            r"who\s+(?:edited|touched|updated))\b|变更历史|变更记录|修改记录|历史|谁(?:改过|动过|改了|修改过|更新过)"
         ),
         "history",
     ),
@@ -359,7 +389,8 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表"
+            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers|"
+            r"all\s+customers)\b|客户列表|(?:所有|全部)客户"
             r"|我(?:的)?(?:所有|全部)?(?:的)?客户"
         ),
         "customers",
@@ -391,7 +422,7 @@ WHO_IS = re.compile(
 )
 PERIOD = re.compile(
     r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
-    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
+    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|这季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
 )
 PERIOD_WORDS = {
     "this qtr": "this quarter",
@@ -400,6 +431,7 @@ PERIOD_WORDS = {
     "本季度": "this quarter",
     "这个季度": "this quarter",
     "本季": "this quarter",
+    "这季": "this quarter",
     "上个季度": "last quarter",
     "这个月": "this month",
     "上季度": "last quarter",
@@ -410,9 +442,14 @@ PERIOD_WORDS = {
     "去年": "last year",
 }
 BY = re.compile(
-    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b|按(?P<zh>团队|月|季度|销售|产品|行业)"
+    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b"
+    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业)|(?P<zh2>哪个行业|各行业|每个行业)"
 )
 BY_ZH = {
+    "月份": "month",
+    "哪个行业": "industry",
+    "各行业": "industry",
+    "每个行业": "industry",
     "团队": "team",
     "月": "month",
     "季度": "quarter",

@@ -254,3 +254,39 @@ def test_reassign_with_its_deals(testbot: TestBot, book: dict[str, int], text: s
     """ "deals too", "连单子一起": the customer moves with its deals."""
     line = command(testbot, "alice", text)
     assert line == f"reassign #{book['Sterling Care']} to @bob with deals"
+
+
+def _ran(testbot: TestBot, who: str, text: str) -> str:
+    """The grammar line a read ran as (its reply must be a read's)."""
+    reply = testbot(who, text)
+    assert reply.status in ("ok", "info"), (text, reply.status, reply.text)
+    assert reply.status != "confirm"
+    return reply.title or reply.text
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "fragment"),
+    [
+        ("alice", "which of my deals close soonest?", "open deals"),
+        ("wei", "我这个季度的赢单率多少", "赢单率"),
+        ("wei", "按月份看贏單率，今年的", "赢单率"),
+        ("wei", "车队管理系统采购这单谁改过金额？", "车队管理系统采购"),
+        ("wei", "看下联创的变更历史", "青岛联创制造有限公司"),
+        ("admin", "全部客戶第一頁", "1"),
+        ("admin", "我是用哪個帳號登入的", ""),
+    ],
+)
+def test_questions_with_a_writes_words_are_reads(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, fragment: str
+) -> None:
+    """赢单率 is not 赢单, "close soonest" is not a close, "谁改过" is a history: reads, no card."""
+    before = counts(testbot)
+    assert fragment in _ran(testbot, who, text)
+    assert counts(testbot) == before
+
+
+def test_a_win_rate_chart_is_never_a_move(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "按季度的赢单率图" is a chart, not "赢单" (won) of some deal."""
+    reply = testbot("wei", "給我一張按季度的贏單率圖")
+    assert reply.status != "confirm"
+    assert reply.image is not None or reply.status in ("ok", "info")
