@@ -48,12 +48,15 @@ _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|美金|欧元|英镑|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|元|块|美元|美金|欧元|欧|英镑|新币|"
+    r"新加坡元|瑞典克朗|澳元|港币|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
     "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
+    "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
+    "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
 }  # fmt: skip
 _MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -61,10 +64,12 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
     r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|英镑|日元|港币|人民币|元|块)?"
+    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|人民币|元|块)?"
 )
-_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
-                "港币": "HKD", "人民币": "CNY", "元": "CNY", "块": "CNY"}  # fmt: skip
+_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
+                "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
+                "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
+                "元": "CNY", "块": "CNY"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
@@ -103,7 +108,9 @@ _CALLED = re.compile(
 _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
-_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单")
+_DEAL_WORD = re.compile(
+    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单|这单|那单"
+)
 _NOISE = re.compile(
     r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
 )
@@ -274,6 +281,7 @@ class Interpreter:
             self._done,
             self._edit_contact,
             self._delete_deal,
+            self._deal_owner,
             self._reassign,
             self._new_deal,
             self._new_customer,
@@ -399,6 +407,9 @@ class Interpreter:
                 said, rest = _kind_typo(r.text[at_kind:])
             if said is not None:
                 kind, start = said, len(r.text) - len(rest)
+            elif re.match(r"\s*(?:(?:quick\s+)?note|备注)", cue.group(0)):
+                # "note on Sterling Care: I met Karen at dinner": a note, whatever it tells.
+                kind = None
         customer = self._customer(ctx, r, required=True, within=(start, len(r.view)), contacts=True)
         if isinstance(customer, Unsure):
             return customer
@@ -548,6 +559,39 @@ class Interpreter:
         rid = int(m.group("id") or m.group("id2") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
 
+    def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """One deal handed to someone ("make carol the owner of the acme erp deal", "华东物流的
+        续约这单先交给 carol 跟"): `edit deal ... owner`, not the customer's reassign."""
+        m = w.DEAL_OWNER_CUE.search(r.view, r.body)
+        if m is None:
+            return None
+        g = next(n for n in ("who", "who2", "zh") if m.group(n))
+        who = m.group(g)
+        if who in ("me", "myself", "我"):
+            user_id = ctx.actor.id
+        else:
+            users = [u for u in find_users(ctx, who) if u.exact]
+            if len(users) != 1:
+                return None
+            user_id = users[0].id
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
+        if not isinstance(customer, Customer):
+            return None
+        named = _one(find_deals(ctx, r.text, customer_id=customer.id))
+        if named is None or not (
+            _DEAL_WORD.search(r.view)
+            or named.weight >= 2
+            or not r.text[named.start : named.end].isascii()
+        ):
+            return None  # no deal named: the customer's reassign, read next
+        if self._refused(r, m.start()):
+            return "edit deal"
+        deal = ctx.session.get(Deal, named.id)
+        assert deal is not None
+        handle = _handle(ctx, user_id)
+        shown = [("deal", _deal_label(deal)), ("owner", handle)]
+        return Proposal(self.verb("edit deal"), {"deal": deal.id, "owner": handle}, shown)
+
     def _reassign(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.REASSIGN_CUE.search(r.view, r.body)
         if m is None:
@@ -609,7 +653,9 @@ class Interpreter:
             taken.append(span)
         said = w.STAGE_SAID.search(r.view, m.end())
         if said is not None:
-            word = said.group("stage") or said.group("zstage")
+            word = next(
+                said.group(g) for g in ("stage", "zstage", "said", "zsaid") if said.group(g)
+            )
             stage = ctx.pipeline.get(w.STAGE_WORDS.get(word, word))
             if stage is not None:
                 values["stage"] = stage.name
@@ -1361,12 +1407,24 @@ def _industry(ctx: Ctx, said: str) -> str | None:
     return next((k for k in known if k and k.casefold() == canonical.casefold()), canonical)
 
 
+# Short forms people type for a kind: "log mtg w/ Lisa", "log mtng".
+_KIND_SHORT = {
+    "mtg": InteractionKind.meeting,
+    "mtng": InteractionKind.meeting,
+    "mtgs": InteractionKind.meeting,
+    "vst": InteractionKind.visit,
+    "eml": InteractionKind.email,
+}
+
+
 def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
     """A misspelt kind word leading `text` ("metting", "vist"), and the rest."""
-    m = re.match(r"\s*([A-Za-z]{4,})\b", text)
+    m = re.match(r"\s*([A-Za-z]{3,})\b", text)
     if m is None:
         return None, text
     word = m.group(1).lower()
+    if word in _KIND_SHORT:
+        return _KIND_SHORT[word], text[m.end() :].strip()
     for kind in InteractionKind:
         if word != kind.value and fuzz.ratio(word, kind.value) >= 80:
             return kind, text[m.end() :].strip()
@@ -1424,7 +1482,10 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
     value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
-    return (Decimal(value), _ZH_CURRENCY.get(zh.group("cur") or "", "CNY")), zh.span()
+    cur = zh.group("cur")
+    # 五千二 alone is the deal's own currency (as "5200" is); 万 with no unit is yuan.
+    currency = _ZH_CURRENCY[cur] if cur else ("CNY" if zh.group("mult") in ("万", "亿") else None)
+    return (Decimal(value), currency), zh.span()
 
 
 def _cn_int(text: str) -> int:

@@ -141,6 +141,9 @@ _LATIN_STAGE = rf"(?<![a-z])(?P<stage>{_STAGE_ALT})(?![a-z])"
 # A new deal's stage said with it: "..., stage qualified", "阶段 方案".
 STAGE_SAID = re.compile(
     rf"\bstage\s*[:：]?\s*{_LATIN_STAGE}|阶段\s*[:：]?\s*(?P<zstage>{_STAGE_ALT})"
+    rf"|\b(?:already|currently|starting|start(?:s|ing)?\s+(?:at|in)|at)\s+"
+    rf"{_LATIN_STAGE.replace('?P<stage>', '?P<said>')}"
+    rf"|已经?(?:到了?|是|在)?\s*(?P<zsaid>{_STAGE_ALT})(?:阶段)?"
 )
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
@@ -210,7 +213,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
             r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
             r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
-            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
         ),
         InteractionKind.meeting,
     ),
@@ -322,6 +325,14 @@ CLOSE_WORD = re.compile(
 REASSIGN_CUE = re.compile(
     r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
     r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
+)
+# A deal's owner changed: "make carol the owner of the acme erp deal", "make me the owner",
+# "这单先交给 carol 跟", "改成 bob 负责".
+DEAL_OWNER_CUE = re.compile(
+    r"\bmake\s+(?P<who>me|myself|@?[a-z][\w.-]*)\s+(?:the\s+)?(?:deal\s+)?owner\b"
+    r"|\b(?:owner|owned\s+by)\s*(?:to|is|=|->|→|:)?\s*@?(?P<who2>[a-z][\w.-]*)\s*[.!]*$"
+    r"|(?:交给|转给|转交给|给|改成|改为|换成|换给)\s*@?(?P<zh>我|[a-z][\w.-]*|[\u4e00-\u9fff]{1,3}?)\s*"
+    r"(?:来)?(?:跟进|跟|负责|接手|管)"
 )
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"

@@ -290,3 +290,57 @@ def test_a_win_rate_chart_is_never_a_move(testbot: TestBot, book: dict[str, int]
     reply = testbot("wei", "給我一張按季度的贏單率圖")
     assert reply.status != "confirm"
     assert reply.image is not None or reply.status in ("ok", "info")
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "owner"),
+    [
+        ("alice", "make bob the owner of the allen yard management deal", "bob"),
+        ("alice", "allen harvest yard management deal - make me the owner", "alice"),
+        ("wei", "联创的车队管理系统这单先交给 alice 跟", "alice"),
+    ],
+)
+def test_one_deal_handed_over_is_a_deal_owner_edit(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, owner: str
+) -> None:
+    """A deal named and handed to someone changes that deal's owner, not the customer's."""
+    deal = book["Yard management rollout"] if who == "alice" else book["车队管理系统采购"]
+    assert command(testbot, who, text) == f"edit deal #{deal}: owner @{owner}"
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "expected"),
+    [
+        ("wei", "联创车队管理系统采购 金额改成 1.3万新币", "amount 13000 SGD"),
+        ("wei", "联创车队管理系统采购 金额改成 2万欧", "amount 20000 EUR"),
+        ("wei", "联创车队管理系统采购 金额改成30万瑞典克朗", "amount 300000 SEK"),
+        ("alice", "allen yard management deal 金額改成五千二", "amount 5200 USD"),
+    ],
+)
+def test_amounts_in_chinese_with_their_currency(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, expected: str
+) -> None:
+    """新币 / 欧 / 瑞典克朗 name a currency; 五千二 with none keeps the deal's own."""
+    assert command(testbot, who, text).endswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("log mtg w/ Karen at sterling care - wants pricing per site", "log meeting #"),
+        ("note on Sterling Care: I met Karen at a dinner, bigger rollout next year", "log #"),
+        ("前天和林杰吃了个饭，聊了下联创明年的预算", "log meeting #"),
+    ],
+)
+def test_the_kind_a_log_says(testbot: TestBot, book: dict[str, int], text: str, start: str) -> None:
+    """ "mtg" is a meeting, a "note on X:" stays a note, 吃了个饭 is a meeting."""
+    who = "wei" if not text.isascii() else "alice"
+    assert command(testbot, who, text).startswith(start)
+
+
+def test_a_new_deals_stage_said_in_words(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "already qualified" is the new deal's stage, not part of its title."""
+    line = command(
+        testbot, "alice", "open a deal at sterling care — dock pilot 12k, already qualified"
+    )
+    assert line == f"new deal #{book['Sterling Care']}: dock pilot 12000 USD stage qualified"
