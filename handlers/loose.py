@@ -516,7 +516,7 @@ class Interpreter:
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
         if r.no_write or (not dont_forget and r.negated_before(m.start())):
             return "remind"
-        who = m.group("who")
+        who = m.group("who") or m.group("zwho") or m.group("nudge")
         rest = r.cut(m.end())
         values: dict[str, Value] = {"who": "me"}
         if who and who not in ("me", "myself"):
@@ -525,6 +525,8 @@ class Interpreter:
                 return None
             if users[0].id != ctx.actor.id:
                 values["who"] = _handle(ctx, users[0].id)
+        # "12/18 前把 PO 追回来": by that day (前 after a day is "before", not a word of it).
+        rest = re.sub(r"^(\S*?\d)\s*(?:之前|以前|前)\s*", r"\1 ", rest)
         phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
         before = r.cut(r.body, m.start())
         if phrase is None and before:
@@ -594,8 +596,8 @@ class Interpreter:
 
     def _reassign(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.REASSIGN_CUE.search(r.view, r.body)
-        if m is None:
-            return None
+        if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
+            return None  # "new customer X, ..., give it to carol": its owner, read there
         who = m.group("who") or m.group("zh") or ""
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
@@ -734,7 +736,10 @@ class Interpreter:
                 values["industry"] = industry
             elif "city" not in values and not re.search(r"\d", said):
                 values["city"] = re.sub(
-                    r"^(?:based\s+in|located\s+in|in|from)\s+", "", said, flags=re.I
+                    r"^(?:based\s+in|located\s+in|out\s+of|in|from)\s+|^(?:在|位于|总部在)\s*",
+                    "",
+                    said,
+                    flags=re.I,
                 )
         shown = [("name", name)] + [
             (k, str(values[k])) for k in ("industry", "city", "owner", "tags") if k in values
@@ -982,15 +987,19 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "edit customer"
-        if m.group("city"):
-            name, value = "city", r.cut(m.start("city"), m.end("city"))
-        elif m.group("rename"):
-            name, value = "name", r.cut(m.start("rename"), m.end("rename"))
+        city = next((g for g in ("city", "city2") if m.group(g)), None)
+        rename = next((g for g in ("rename", "rename2") if m.group(g)), None)
+        if city is not None:
+            name, value = "city", r.cut(m.start(city), m.end(city))
+        elif rename is not None:
+            name, value = "name", r.cut(m.start(rename), m.end(rename))
         else:
             g = "value" if m.group("value") else "zvalue"
             name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
             value = r.cut(m.start(g), m.end(g))
-        value = value.strip(" .。\"'“”")
+        value = value.strip(" 。\"'“”")
+        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$", value, re.I):
+            value = value.rstrip(".")  # a legal form keeps its dot ("Torres Retail Co.")
         if not value or char_view(value) in w.STAGE_WORDS:
             return None
         shown = [("customer", _customer_label(customer)), (name, value)]
@@ -1002,7 +1011,7 @@ class Interpreter:
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
-        g = next(n for n in ("tag", "tag2", "ztag") if m.group(n))
+        g = next(n for n in ("tag", "tag2", "ztag", "ztag2") if m.group(n))
         tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
@@ -1398,6 +1407,7 @@ def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
 
 def _industry(ctx: Ctx, said: str) -> str | None:
     """The industry a word names ("food & bev", "物流业"), as the book already spells it."""
+    said = re.sub(r"^(?:做|搞|从事|是)(.+?)(?:的|行业的?)?$", r"\1", said.strip())
     canonical = w.INDUSTRY_WORDS.get(said.strip())
     if canonical is None:
         return None

@@ -81,7 +81,7 @@ HYPOTHETICAL = re.compile(
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
-    r"later|someday|eventually|probably|i'?ll|we'?ll|i\s+will|we\s+will)\b"
+    r"later|someday|eventually|probably|i['’]ll|we['’]ll|i\s+will|we\s+will)\b"
     r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
 )
 # Pleasantries and reactions: no command in them.
@@ -255,6 +255,9 @@ REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
     r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
+    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "carol needs a nudge tomorrow".
+    r"|提醒\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)(?=\s*(?:\d|明天|后天|下周|周|星期|今天|今晚|月底|下个?月))"
+    r"|\b(?P<nudge>[a-z][\w.-]*)\s+needs\s+(?:a\s+)?(?:nudge|reminder|ping)\b"
 )
 
 NEW_DEAL_CUE = re.compile(
@@ -270,11 +273,14 @@ NEW_CUSTOMER_CUE = re.compile(
 )
 # A new customer's listed parts: "owner dave", "tag new-logo", "负责人 wei", "标签 vip".
 CUSTOMER_PART = re.compile(
-    r"(?P<key>owner|owned\s+by|rep|tags?|tagged|industry|city|负责人|负责|归属|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
+    r"(?P<key>owner|owned\s+by|give\s+it\s+to|assign(?:ed)?\s+to|rep|tags?|tagged|industry|city|负责人|负责|"
+    r"归属|归|交给|给|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
 )
 CUSTOMER_PART_KEYS = {
     "owner": "owner", "owned by": "owner", "rep": "owner", "负责人": "owner", "负责": "owner",
-    "归属": "owner", "tag": "tags", "tags": "tags", "tagged": "tags", "标签": "tags",
+    "归属": "owner", "归": "owner", "给": "owner", "give it to": "owner", "assign to": "owner",
+    "assigned to": "owner", "交给": "owner", "tag": "tags", "tags": "tags", "tagged": "tags",
+    "标签": "tags",
     "industry": "industry", "行业": "industry", "city": "city", "城市": "city",
 }  # fmt: skip
 # Industry words people type (English, Chinese) -> the English name a book keeps.
@@ -516,17 +522,24 @@ CONTACT_FIELDS = {
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
 TAG_CUE = re.compile(
     r"\b(?:tag|tagged|label|labelled|labeled|mark)\s+(?:(?:it|them|.{1,60}?)\s+)?(?:as|with)\s+"
-    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?\s*[.!]*$"
+    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?(?:\s+(?:please|pls|plz|thanks))?\s*[.!]*$"
     r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
+    r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
     r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
-    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)\s+to\s+(?P<city>[A-Za-z][\w .'-]+?)\s*[.!]*$"
+    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)(?:\s+(?:their\s+|its\s+)?(?:hq|headquarters|office|offices))?"
+    r"\s+to\s+(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
+    r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
+    r"(?P<city2>[a-z][\w .'-]+?)"
+    r"(?:\s+now)?\s*(?:[,.!;]|$)"
     r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
-    r"|(?P<zfield>城市|行业|名称)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>.+?)\s*$"
+    r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
+    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
+    r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
 )
 CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",

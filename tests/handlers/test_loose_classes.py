@@ -344,3 +344,48 @@ def test_a_new_deals_stage_said_in_words(testbot: TestBot, book: dict[str, int])
         testbot, "alice", "open a deal at sterling care — dock pilot 12k, already qualified"
     )
     assert line == f"new deal #{book['Sterling Care']}: dock pilot 12000 USD stage qualified"
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "expected"),
+    [
+        ("alice", "new customer Pinecrest Labs, healthcare, out of Austin",
+         "new customer Pinecrest Labs industry Healthcare city Austin"),
+        ("alice", "new customer Lakeshore Foods, food & bev, Milwaukee, give it to bob",
+         "new customer Lakeshore Foods industry Food & Beverage city Milwaukee owner @bob"),
+        ("wei", "新客户：深圳鹏达供应链有限公司，做物流的，在深圳，给 alice",
+         "new customer 深圳鹏达供应链有限公司 industry Logistics city 深圳 owner @alice"),
+    ],
+)  # fmt: skip
+def test_a_new_customers_parts_in_words(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, expected: str
+) -> None:
+    """ "out of Austin", "give it to bob", "做物流的", "在深圳", "给 alice": the parts."""
+    assert command(testbot, who, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "body"),
+    [
+        ("alice", "sterling care moved HQ to Austin fyi, update their city", "city Austin"),
+        ("alice", "sterling care moved, they're in Evanston now", "city Evanston"),
+        ("alice", "Sterling Care renamed itself Sterling Health Co., please update",
+         "name Sterling Health Co."),
+        ("alice", "tag sterling care as renewal as well pls", "tags renewal"),
+        ("alice", "Sterling Care 加上 strategic 標籤", "tags strategic"),
+        ("wei", "联创的城市写错了，应该是宁波", "city 宁波"),
+        ("wei", "联创的城市改成济南，不是烟台", "city 济南"),
+    ],
+)  # fmt: skip
+def test_a_customers_news_is_an_edit_of_that_customer(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, body: str
+) -> None:
+    """A move, a rename or a tag said as news; "as well" is not "we'll"; "不是X" is dropped."""
+    name = "Sterling Care" if who == "alice" else "青岛联创制造有限公司"
+    assert command(testbot, who, text) == f"edit customer #{book[name]}: {body}"
+
+
+def test_a_nudge_for_someone_else_is_their_reminder(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "bob needs a nudge tomorrow at 10 about X" reminds bob, shown on a card."""
+    line = command(testbot, "alice", "bob needs a nudge tomorrow at 10 about the allen contract")
+    assert line.startswith("remind @bob tomorrow at 10")
