@@ -1465,7 +1465,9 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
         for size in range(len(key), 1, -1):
             at = r.view.find(key[:size])
             if at >= 0:
-                return [(at, at + size)]
+                # Its legal form belongs to the name too ("永盛能源有限公司", key "永盛能源").
+                tail = re.match(r"(?:股份)?(?:有限)?(?:责任)?(?:公司|集团)", r.view[at + size :])
+                return [(at, at + size + (tail.end() if tail else 0))]
         return []
     parts = key.split()
     for i, word in enumerate(words):

@@ -389,3 +389,13 @@ def test_a_nudge_for_someone_else_is_their_reminder(testbot: TestBot, book: dict
     """ "bob needs a nudge tomorrow at 10 about X" reminds bob, shown on a card."""
     line = command(testbot, "alice", "bob needs a nudge tomorrow at 10 about the allen contract")
     assert line.startswith("remind @bob tomorrow at 10")
+
+
+def test_a_new_deals_title_leaves_out_the_companys_legal_form(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "new deal for 青岛联创制造有限公司 48k ...": 有限公司 is the name's, not the title's."""
+    line = command(
+        testbot, "wei", "new deal for 青岛联创制造有限公司 48k fleet renewal closing mid January"
+    )
+    assert line.startswith(f"new deal #{book['青岛联创制造有限公司']}: fleet renewal 48000"), line
