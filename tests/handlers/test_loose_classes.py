@@ -202,7 +202,7 @@ def test_a_question_about_a_person_finds_them(
 @pytest.mark.parametrize(
     ("text", "start"),
     [
-        ("log metting w/ Karen, sterling care: wants a demo", "log meeting #{S}, with #{K}"),
+        ("log a meeting w karen @ sterling care: wants a demo", "log meeting #{S}, with #{K}"),
         ("log a call w karen @ sterling care: dispute resolved", "log call #{S}, with #{K}"),
         ("note on Sterling Care: escalated their ticket to engineering", "log #{S}: escalated"),
     ],
@@ -252,7 +252,7 @@ def test_a_new_person_with_an_address_is_a_contact_add(
 )
 def test_reassign_with_its_deals(testbot: TestBot, book: dict[str, int], text: str) -> None:
     """ "deals too", "连单子一起": the customer moves with its deals."""
-    line = command(testbot, "alice", text)
+    line = command(testbot, "admin", text)
     assert line == f"reassign #{book['Sterling Care']} to @bob with deals"
 
 
