@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -112,6 +112,11 @@ def main() -> None:
     ap.add_argument(
         "--verbs", default="", help="comma-separated verbs to time (default: all), e.g. 'deal'"
     )
+    ap.add_argument(
+        "--round-trips",
+        action="store_true",
+        help="also count SQL statements and connection checkouts per call",
+    )
     args = ap.parse_args()
 
     engine, load_s = open_book(args.customers, args.seed, args.pg_url, rebuild=args.rebuild)
@@ -166,6 +171,17 @@ def main() -> None:
         }
 
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
+    trips = {"statements": 0, "checkouts": 0}
+    if args.round_trips:
+
+        def on_statement(*_: object) -> None:
+            trips["statements"] += 1
+
+        def on_checkout(*_: object) -> None:
+            trips["checkouts"] += 1
+
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine.pool, "checkout", on_checkout)
     # As `crmbot serve` does once started: what is loaded by now stays out of full collections.
     freeze_startup_heap()
     rng = random.Random(args.seed)
@@ -233,8 +249,10 @@ def main() -> None:
             samples = []
             cpu = []
             statuses: dict[str, int] = {}
+            counted = {"statements": 0, "checkouts": 0}
             for i in range(args.runs + 10):
                 line = make(role)
+                before = dict(trips)
                 t0, c0 = time.perf_counter(), time.thread_time()
                 reply = dispatcher.dispatch(Command(user.id, "bench", text=line))
                 elapsed = (time.perf_counter() - t0) * 1000
@@ -243,6 +261,8 @@ def main() -> None:
                 if i >= 10:  # warm-up calls are not counted
                     samples.append(elapsed)
                     cpu.append(used)
+                    for k in counted:
+                        counted[k] += trips[k] - before[k]
                     statuses[reply.status] = statuses.get(reply.status, 0) + 1
             rows.append(
                 (
@@ -252,7 +272,13 @@ def main() -> None:
                     percentile(samples, 50),
                     percentile(samples, 95),
                     statistics.mean(samples),
-                    f"{percentile(cpu, 50):.1f} | {percentile(cpu, 95):.1f}",
+                    f"{percentile(cpu, 50):.1f} | {percentile(cpu, 95):.1f}"
+                    + (
+                        f" | {counted['statements'] / args.runs:.1f}"
+                        f" | {counted['checkouts'] / args.runs:.1f}"
+                        if args.round_trips
+                        else ""
+                    ),
                     statuses,
                 )
             )
@@ -269,11 +295,17 @@ def main() -> None:
     print(
         f"Load average when the timing ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
     )
+    extra = " statements | checkouts |" if args.round_trips else ""
     print(
-        "| verb | as | customers visible | p50 ms | p95 ms | mean ms | CPU p50 ms | CPU p95 ms "
-        "| replies |"
+        "| verb | as | customers visible | p50 ms | p95 ms | mean ms | CPU p50 ms | CPU p95 ms |"
+        + extra
+        + " replies |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        "|---|---|---:|---:|---:|---:|---:|---:|"
+        + ("---:|---:|" if args.round_trips else "")
+        + "---|"
+    )
     for verb, role, book, p50, p95, mean, cpu_cols, statuses in rows:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         print(

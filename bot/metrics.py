@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import App
 from crm_core.models import (
     BackupLog,
+    CampaignNotice,
     CarePing,
     ChannelAlert,
     DigestLog,
@@ -59,6 +60,7 @@ SEND_LOGS: dict[str, Any] = {
     "backup": BackupLog,
     "tier_change": TierChange,
     "care_ping": CarePing,
+    "campaign_notice": CampaignNotice,
 }
 WAITING = ("pending", "sending", "retry")
 # SLA notices by kind: the 75 % warnings, the breaches, and unassigned tickets sent to triage.

@@ -15,6 +15,8 @@ from bot.notifier_hub import NotifierHub
 from crm_core.analytics.weekly import build_weekly
 from crm_core.context import Ctx
 from crm_core.models import (
+    Campaign,
+    CampaignNotice,
     Customer,
     Deal,
     OwnerNotice,
@@ -30,7 +32,7 @@ from crm_core.models import (
 from crm_core.services import csat
 from crm_core.services.care import Coming
 from crm_core.services.digests import build_digest
-from crm_core.services.tickets import calendar_for, triage_summary
+from crm_core.services.tickets import calendar_for, team_manager, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
 from handlers.desk import Desk
@@ -38,6 +40,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.i18n import Translator
 from handlers.notifications import (
     alert_reply,
+    campaign_ping,
     care_ping,
     digest_reply,
     failure_report,
@@ -236,6 +239,24 @@ class Delivery:
         user_id, reply = await asyncio.to_thread(self._notice_reply, notice_id)
         await self.hub.send_to_user(user_id, reply)
 
+    def _campaign_reply(self, notice_id: int) -> tuple[int, Reply]:
+        with self.session_factory() as s:
+            notice = s.get(CampaignNotice, notice_id)
+            if notice is None:
+                raise DeliveryFailed("notice gone", retryable=False)
+            user, campaign = s.get(User, notice.user_id), s.get(Campaign, notice.campaign_id)
+            if user is None or campaign is None:
+                raise DeliveryFailed("owner or campaign gone", retryable=False)
+            by = s.get(User, campaign.owner_id)
+            t = Translator(user.locale, self.pipeline.stages)
+            reply = campaign_ping(t, campaign, notice.tasks, by.name if by else "-")
+            return user.id, reply
+
+    async def campaign_notice(self, notice_id: int) -> None:
+        """Tell one owner a campaign gave them tasks."""
+        user_id, reply = await asyncio.to_thread(self._campaign_reply, notice_id)
+        await self.hub.send_to_user(user_id, reply)
+
     def _tier_reply(self, change_id: int) -> tuple[int, Reply]:
         with self.session_factory() as s:
             change = s.get(TierChange, change_id)
@@ -311,9 +332,10 @@ class Delivery:
                 raise DeliveryFailed("team gone", retryable=False)
             now = self.clock()
             summary = triage_summary(s, team, now)
-            return triage_reply(
-                Translator(self.alert_locale), summary, now, calendar_for(s, team_id).zone
-            )
+            # The team's language is its manager's, as its zone is; no manager: the default.
+            manager = team_manager(s, team_id)
+            locale = manager.locale if manager is not None else self.alert_locale
+            return triage_reply(Translator(locale), summary, now, calendar_for(s, team_id).zone)
 
     async def triage(self, team_id: int, day: date, target: str) -> None:
         """Post one team's morning triage summary to its triage channel."""
@@ -418,6 +440,9 @@ def scheduler_component(
         digest_seconds=settings.digest_interval_seconds,
         weekly=weekly,
         notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
+        campaign_notices=NoticeDispatcher(
+            app.session_factory, delivery.campaign_notice, clock=clock, model=CampaignNotice
+        ),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
         sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
         csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),

@@ -74,6 +74,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SendLog:
+    """The columns of a send that must happen once (schedules/sendlog.py claims and finishes it).
+
+    A row is inserted (claimed) before the send; a second worker's insert fails on the table's
+    unique key. Mapped columns of a mixin come after the table's own.
+    """
+
+    # "sending" (claimed), "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class Role(enum.StrEnum):
     """What a staff member may see: their own book, their team's, or everything."""
 
@@ -305,6 +320,23 @@ class Deal(Base):
     history: Mapped[list[StageChange]] = relationship(
         back_populates="deal", order_by="StageChange.changed_at"
     )
+
+
+class PipelineTotal(Base):
+    """Deals of live customers per customer owner, stage and currency: count, count with an
+    amount, and the amounts' sum in cents, kept by triggers (migration 0026) on every deal and
+    customer write, so the pipeline report reads a few rows instead of every open deal."""
+
+    __tablename__ = "pipeline_totals"
+    # Derived, not data: backups leave it out; a restore's own inserts rebuild it.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    priced: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class CustomField(Base):
@@ -595,7 +627,7 @@ class SchedulePrefs(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class DigestLog(Base):
+class DigestLog(SendLog, Base):
     """One digest per user per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "digest_log"
@@ -604,15 +636,9 @@ class DigestLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class WeeklyReportLog(Base):
+class WeeklyReportLog(SendLog, Base):
     """A manager's weekly report to one target ("dm" or a team channel): claimed before sending."""
 
     __tablename__ = "weekly_report_log"
@@ -624,27 +650,15 @@ class WeeklyReportLog(Base):
     week_start: Mapped[date] = mapped_column(Date)
     # "dm", "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class BackupLog(Base):
+class BackupLog(SendLog, Base):
     """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
 
     __tablename__ = "backup_log"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class ScoreModel(Base):
@@ -787,7 +801,7 @@ class SlaPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class TriageSummaryLog(Base):
+class TriageSummaryLog(SendLog, Base):
     """One triage summary per team per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "triage_summary_log"
@@ -796,12 +810,6 @@ class TriageSummaryLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CustomerChannel(Base):
@@ -948,7 +956,7 @@ class Feedback(Base):
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class TicketAlert(Base):
+class TicketAlert(SendLog, Base):
     """An SLA warning or breach notice owed to one target: claimed (inserted) before sending."""
 
     __tablename__ = "ticket_alerts"
@@ -960,11 +968,6 @@ class TicketAlert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # "user:12" (the assignee, wherever they are) or a channel "slack:C0123".
     target: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CsatRequest(Base):
@@ -1051,18 +1054,13 @@ class TierChange(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class TierReview(Base):
+class TierReview(SendLog, Base):
     """One month's tier review (downgrades happen only here), claimed by one worker like backups."""
 
     __tablename__ = "tier_reviews"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)  # "2027-01"
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CareDate(Base):
@@ -1079,7 +1077,7 @@ class CareDate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CarePing(Base):
+class CarePing(SendLog, Base):
     """One care date's ping to its owner: inserted (claimed) once before it is sent."""
 
     __tablename__ = "care_pings"
@@ -1092,11 +1090,6 @@ class CarePing(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     # The care date itself (this year's for a birthday).
     day: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- segments ---
@@ -1175,3 +1168,77 @@ class SegmentCount(Base):
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# --- campaigns ---
+
+
+class Campaign(Base):
+    """A frozen segment reached out to by its owners, with a random holdout left alone.
+
+    The report compares the contacted members with the holdout from `started_at` to `ended_at`
+    (or now); `seed` drew the holdout, so the same members give the same groups again.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Folded name: one campaign per name across the company.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The segment as it was named and read when frozen (the segment may change or go later).
+    segment_name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[str] = mapped_column(Text)
+    # The template owners adapt; `{name}` and `{contact}` are filled in on each card.
+    message: Mapped[str] = mapped_column(Text)
+    holdout_percent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CampaignMember(Base):
+    """One frozen customer: contacted (a task for its owner) or held out, with its outcomes."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id"),
+        Index("ix_campaign_members_owner", "owner_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The owner when frozen: the one told and given the task.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    # Position in the seeded shuffle: the first `holdout_percent` of members were held out.
+    draw: Mapped[int] = mapped_column(Integer)
+    # The latest outcome: "reached", "replied", "not_interested" or "converted".
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_interested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CampaignNotice(Base):
+    """An owner's "you have N campaign tasks" message: claimed pending -> sending, sent once."""
+
+    __tablename__ = "campaign_notices"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "user_id"),
+        Index("ix_campaign_notices_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tasks: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -36,6 +36,10 @@ _BUCKETS = 64
 _COPIES: OrderedDict[tuple[str, int], Any] = OrderedDict()
 _COPIES_LOCK = threading.Lock()
 _CUSTOMERS, _CONTACTS = 1, 2
+# Books up to this many customers are searched key by key; larger ones in the joined keys.
+_SMALL_BOOK = 20_000
+# Typo suggestions score this many best-bounded keys first (see NameBook.suggest).
+_FIRST_BATCH = 200
 
 
 class _Joined:
@@ -92,6 +96,7 @@ class NameBook:
         self._dedup: list[tuple[str, str | None]] | None = None
         self._live_ids: frozenset[int] | None = None
         self._joins: dict[str, _Joined] = {}
+        self._length_order: tuple[_Joined, list[int]] | None = None
         self._live_array: Any = None
         self._live_flags = bytearray(len(rows))
         for p in self.live:
@@ -108,6 +113,48 @@ class NameBook:
     def containing(self, positions: Sequence[int], key: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose key contains `key`."""
         return self._first(self._joined("keys"), positions, key, limit)
+
+    def shortest_containing(
+        self, positions: Sequence[int], key: str, limit: int, most: int
+    ) -> list[int] | None:
+        """Ids of the customers whose key contains `key`, shortest keys first: the first `limit`
+        and every other one as short as the last of them (ties a caller orders by key itself).
+        None when more than `most` would be returned."""
+        keys = self.keys
+        matches: Iterator[int]
+        if len(positions) <= _SMALL_BOOK:
+            # A rep's or a team's book: testing its own keys beats walking the whole company's.
+            matches = iter(
+                sorted((p for p in positions if key in keys[p]), key=lambda p: len(keys[p]))
+            )
+        else:
+            joined, order = self._by_length()
+            wanted = None if positions is self.live else set(positions)
+            live = self._live_flags
+            matches = (
+                order[i]
+                for i in joined.hits(key)
+                if (live[order[i]] if wanted is None else order[i] in wanted)
+            )
+        found: list[int] = []
+        longest: int | None = None
+        for p in matches:
+            if longest is not None and len(keys[p]) > longest:
+                break
+            found.append(self.ids[p])
+            if len(found) > most:
+                return None
+            if longest is None and len(found) >= limit:
+                longest = len(keys[p])
+        return found
+
+    def _by_length(self) -> tuple[_Joined, list[int]]:
+        """The keys joined shortest first (ties by position), and the position of each."""
+        with self._lock:
+            if self._length_order is None:
+                order = sorted(range(len(self.keys)), key=lambda p: len(self.keys[p]))
+                self._length_order = (_Joined([self.keys[p] for p in order]), order)
+            return self._length_order
 
     def in_city(self, positions: Sequence[int], text: str, limit: int) -> list[int]:
         """Ids of the first `limit` customers (by id) whose city contains `text` (lower case)."""
@@ -157,23 +204,59 @@ class NameBook:
         """
         if not positions:
             return []
-        chosen: Sequence[int] = positions
-        if not _irregular(key):
-            chosen = self._could_reach(positions, key, cutoff / 100)
         keys, ids = self.keys, self.ids
-        scored = process.extract(
-            key,
-            {ids[p]: keys[p] for p in chosen},
-            scorer=fuzz.WRatio,
-            score_cutoff=cutoff,
-            limit=limit,
-        )
-        return [int(s[2]) for s in scored]
 
-    def _could_reach(self, positions: Sequence[int], key: str, least: float) -> list[int]:
+        def scored(at: Sequence[int], least: float) -> list[tuple[str, float, int]]:
+            return process.extract(
+                key,
+                {ids[p]: keys[p] for p in at},
+                scorer=fuzz.WRatio,
+                score_cutoff=least,
+                limit=limit,
+            )
+
+        if _irregular(key):
+            return [int(s[2]) for s in scored(positions, cutoff)]
+        chosen, bound = self._could_reach(positions, key, cutoff / 100)
+        if len(chosen) <= _FIRST_BATCH:
+            return [int(s[2]) for s in scored(chosen.tolist(), cutoff)]
+        # Best bounds first: once `limit` keys score at least S, a key whose bound is under S
+        # cannot enter the result, so only the rest bounded at S or more are scored too.
+        # Each batch is scored in id order, so ties come out by id as a full scan gives them.
+        by_bound = (-bound).argsort(kind="stable")
+        order, bound = chosen[by_bound], bound[by_bound]
+        best = scored(sorted(order[:_FIRST_BATCH].tolist()), cutoff)
+        least = cutoff if len(best) < limit else best[-1][1]
+        rest = order[_FIRST_BATCH:][bound[_FIRST_BATCH:] * 100 >= least - 1e-6]
+        found = best + scored(sorted(rest.tolist()), least)
+        found.sort(key=lambda s: (-s[1], s[2]))
+        return [int(s[2]) for s in found[:limit]]
+
+    def _could_reach(
+        self, positions: Sequence[int], key: str, least: float
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """Positions whose key could score `least` or more against `key`, and for each an upper
+        bound of its WRatio (0-1).
+
+        Without a shared word: the bounds above. With one, the token set ratio is bounded from
+        the shared words' length s: at most max(2s/(2s+1+a), 2s/(2s+1+b), (2s+2+2d)/(2s+2+a+b)),
+        a and b the lengths of the words the two do not share and d the characters those can
+        have in common (C-s-1), and 1 when one's words are all the other's; lengths 1.5 times
+        apart give 0.855 (a partial token set ratio of 100, scaled).
+        """
         import numpy as np
 
         counts, lengths, words, always = self._scoring_arrays()
+        if positions is self.live:
+            if self._live_array is None:
+                self._live_array = np.asarray(self.live, dtype=np.intp)
+            at = self._live_array
+        else:
+            at = np.asarray(positions, dtype=np.intp)
+        # A rep's or a team's book: only its own keys are bounded, not the company's.
+        subset = 2 * len(at) < len(lengths)
+        if subset:
+            counts, lengths, always = counts[:, at], lengths[at], always[at]
         codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
         wanted = np.bincount(codes, minlength=_BUCKETS)
         present = np.flatnonzero(wanted)
@@ -181,22 +264,37 @@ class NameBook:
         n = len(key)
         short = np.minimum(lengths, n)
         long_pair = 2 * np.maximum(lengths, n) >= 3 * short
-        # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
-        least -= 1e-9
-        ok = 2 * common >= least * (lengths + n)
-        ok |= long_pair & (0.9 * 2 * common >= least * (short + common))
-        ok |= always
+        bound = 2 * common / (lengths + n)
+        np.maximum(bound, np.where(long_pair, 0.9 * 2 * common / (short + common), 0), out=bound)
+        shared_len = np.zeros(len(self.keys), dtype=np.int64)
+        shared_words = np.zeros(len(self.keys), dtype=np.int64)
         for word in set(key.split()):
             hits = words.get(word)
             if hits is not None:
-                ok[hits] = True
-        if positions is self.live:
-            if self._live_array is None:
-                self._live_array = np.asarray(self.live, dtype=np.intp)
-            at = self._live_array
-        else:
-            at = np.asarray(positions, dtype=np.intp)
-        return at[ok[at]].tolist()  # type: ignore[no-any-return]
+                shared_len[hits] += len(word)
+                shared_words[hits] += 1
+        if subset:
+            shared_len, shared_words = shared_len[at], shared_words[at]
+        shared = np.flatnonzero(shared_words)
+        if len(shared):
+            s = shared_len[shared] + shared_words[shared] - 1
+            a, b = lengths[shared] - s - 1, n - s - 1
+            d = np.clip(np.minimum(np.minimum(a, b), common[shared] - s - 1), 0, None)
+            a0, b0 = np.maximum(a, 0), np.maximum(b, 0)
+            token_set = np.maximum(
+                np.maximum(2 * s / (2 * s + 1 + a0), 2 * s / (2 * s + 1 + b0)),
+                (2 * s + 2 + 2 * d) / (2 * s + 2 + a0 + b0),
+            )
+            token_set[(a <= 0) | (b <= 0)] = 1.0
+            own = np.where(long_pair[shared], 0.855, 0.95 * token_set)
+            bound[shared] = np.maximum(bound[shared], own)
+        bound[always] = 1.0
+        # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
+        if subset:
+            ok = bound >= least - 1e-9
+            return at[ok], bound[ok]
+        keep = at[bound[at] >= least - 1e-9]
+        return keep, bound[keep]
 
     def _scoring_arrays(
         self,

@@ -256,6 +256,9 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
     except (Ambiguous, NotFound):
         # The old name of a merged customer names the one it was merged into.
         # An archived customer answers to its number and exact name (its card still opens).
+        # Neither is looked for when no merged or archived name contains the query at all.
+        if not name_book(ctx.session).any_gone_containing(qk):
+            raise
         found = follow_merge(ctx, Customer.name_key == qk) or _archived_by_name(ctx, qk)
         if found is None:
             raise

@@ -135,8 +135,11 @@ class Dispatcher:
                         return Reply(text=t(problem), status="error")
                 picks = self._picks_of(command)
                 ctx = self.context(session, user, picks)
+                # Read now: a refused command rolls back, which expires `user`, and reading it
+                # afterwards would take a second connection from the pool to load it again.
+                auto = user.locale_auto
                 reply = self._run(ctx, command, text, t, picks, seen)
-                if user.locale_auto:
+                if auto:
                     # A button answers in the language of the message it came with.
                     reply.buttons = [
                         replace(b, payload={**b.payload, LANG: t.locale}) if b.action == RUN else b

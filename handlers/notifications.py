@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from crm_core.models import (
+    Campaign,
     Customer,
     Deal,
     Reminder,
@@ -20,6 +21,7 @@ from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.services.tickets import TriageSummary
 from crm_core.stages import Pipeline
+from crm_core.zones import zone
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
@@ -28,10 +30,7 @@ from handlers.verbs.tickets import duration, list_badge, priority_label, ticket_
 
 def zone_of(user: User) -> ZoneInfo:
     """A user's zone (UTC when the stored name is unknown)."""
-    try:
-        return ZoneInfo(user.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return zone(user.timezone)
 
 
 def when(t: Translator, moment: datetime, tz: ZoneInfo) -> str:
@@ -225,6 +224,13 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         )
     if digest.care:
         sections.append(Section(t("digest.care"), [care_line(t, c) for c in digest.care]))
+    if digest.campaign_tasks:
+        sections.append(
+            Section(
+                t("digest.campaign_tasks"),
+                [t("digest.campaign_line", name=n, count=c) for n, c in digest.campaign_tasks],
+            )
+        )
     activity = [f"{fmt.kind(t, k)}: {n}" for k, n in sorted(digest.yesterday.items())]
     if digest.yesterday_moves:
         activity.append(t("digest.moves", count=digest.yesterday_moves))
@@ -299,6 +305,17 @@ def tier_ping(t: Translator, change: TierChange, customer: Customer) -> Reply:
         text=t(key, line=tier_line(t, change, customer)),
         buttons=[
             Button.run(t("button.open_named", name=customer.name), f"customer #{customer.id}")
+        ],
+        ephemeral=False,
+    )
+
+
+def campaign_ping(t: Translator, campaign: Campaign, tasks: int, by: str) -> Reply:
+    """An owner's notice that a campaign gave them tasks, with a button to the cards."""
+    return Reply(
+        text=t("campaign.ping", name=campaign.name, tasks=tasks, by=by),
+        buttons=[
+            Button.run(t("button.campaign_tasks"), f'campaign tasks "{campaign.name}"', "primary")
         ],
         ephemeral=False,
     )

@@ -1,4 +1,5 @@
-"""Owner notices: each person told once that a customer was given to them or taken from them.
+"""Owner notices: each person told once that a customer was given to them or taken from them,
+or that a campaign gave them tasks (the same claim over `campaign_notices` rows).
 
 The notice row is written with the reassignment and claimed (pending -> sending, a conditional
 UPDATE) in its own commit before the send, like the channel alerts: a second worker or a
@@ -12,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,23 +38,28 @@ class NoticeDispatcher:
         send: Send,
         *,
         clock: Callable[[], datetime] = utcnow,
+        model: Any = OwnerNotice,
     ) -> None:
         self.session_factory = session_factory
         self.send = send
         self.clock = clock
+        # The notice table: any with id, status ("pending" -> "sending" -> "sent"/"failed") and
+        # sent_at (OwnerNotice, CampaignNotice).
+        self.model = model
 
     def pending(self) -> list[int]:
         """Notices not yet claimed, oldest first."""
         with self.session_factory() as s:
-            stmt = select(OwnerNotice.id).where(OwnerNotice.status == "pending")
-            return list(s.scalars(stmt.order_by(OwnerNotice.id).limit(BATCH)))
+            m = self.model
+            stmt = select(m.id).where(m.status == "pending")
+            return list(s.scalars(stmt.order_by(m.id).limit(BATCH)))
 
     def claim(self, notice_id: int) -> bool:
         """Take this notice; False when another worker already has it."""
         with unit_of_work(self.session_factory) as s:
             taken = s.execute(
-                update(OwnerNotice)
-                .where(OwnerNotice.id == notice_id, OwnerNotice.status == "pending")
+                update(self.model)
+                .where(self.model.id == notice_id, self.model.status == "pending")
                 .values(status="sending")
             )
             return bool(getattr(taken, "rowcount", 0) == 1)
@@ -61,8 +68,8 @@ class NoticeDispatcher:
         """Record the outcome."""
         with unit_of_work(self.session_factory) as s:
             s.execute(
-                update(OwnerNotice)
-                .where(OwnerNotice.id == notice_id)
+                update(self.model)
+                .where(self.model.id == notice_id)
                 .values(status="sent" if ok else "failed", sent_at=self.clock() if ok else None)
             )
 
@@ -77,7 +84,9 @@ class NoticeDispatcher:
                 await self.send(notice_id)
             except Exception as exc:
                 ok = False
-                log.warning("owner notice %s failed: %s", notice_id, type(exc).__name__)
+                log.warning(
+                    "%s %s failed: %s", self.model.__tablename__, notice_id, type(exc).__name__
+                )
             await asyncio.to_thread(self.finish, notice_id, ok)
             sent += ok
         return sent

@@ -80,6 +80,11 @@ async def run_notices(dispatcher: NoticeDispatcher) -> None:
     await dispatcher.run_once()
 
 
+async def run_campaign_notices(dispatcher: NoticeDispatcher) -> None:
+    """Job: tell owners a campaign gave them tasks."""
+    await dispatcher.run_once()
+
+
 async def run_webhooks(dispatcher: WebhookDispatcher) -> None:
     """Job: post owed webhook events."""
     stats = await dispatcher.run_once()
@@ -171,6 +176,7 @@ class Jobs:
     weekly: WeeklyDispatcher | None = None
     notices: NoticeDispatcher | None = None
     notice_seconds: float = 20
+    campaign_notices: NoticeDispatcher | None = None
     webhooks: WebhookDispatcher | None = None
     webhook_seconds: float = 10
     sla: SlaSweep | None = None
@@ -226,6 +232,8 @@ class SchedulerComponent:
             self._add(scheduler, run_alerts, j.alert_seconds, j.alerts)
         if j.notices is not None:
             self._add(scheduler, run_notices, j.notice_seconds, j.notices)
+        if j.campaign_notices is not None:
+            self._add(scheduler, run_campaign_notices, j.notice_seconds, j.campaign_notices)
         if j.webhooks is not None:
             self._add(scheduler, run_webhooks, j.webhook_seconds, j.webhooks)
         if j.sla is not None:

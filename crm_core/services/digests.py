@@ -18,6 +18,7 @@ from crm_core.business_calendar import BusinessCalendar
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
+from crm_core.marketing import campaigns
 from crm_core.models import (
     Contact,
     Customer,
@@ -133,6 +134,8 @@ class Digest:
     # Tier changes of the person's customers since yesterday began, and care dates coming.
     tier_changes: list[tuple[TierChange, Customer]] = field(default_factory=list)
     care: list[Coming] = field(default_factory=list)
+    # (campaign, open tasks) of the person's own campaign tasks.
+    campaign_tasks: list[tuple[str, int]] = field(default_factory=list)
     is_manager: bool = False
     # The moment it was built: ticket badges count from it.
     now: datetime | None = None
@@ -155,6 +158,7 @@ class Digest:
             or self.low_scores
             or self.tier_changes
             or self.care
+            or self.campaign_tasks
         )
 
 
@@ -210,6 +214,7 @@ def build_digest(ctx: Ctx, stalled_days: dict[str, int] | None = None) -> Digest
     digest.low_scores = _low_scores(ctx, now)
     digest.tier_changes = tiers.changes_since(ctx, y_start)
     digest.care = care.coming(ctx, today, LIST_LIMIT)
+    digest.campaign_tasks = campaigns.open_task_counts(ctx)[:LIST_LIMIT]
 
     kinds = s.execute(
         select(Interaction.kind, func.count())

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.context import Ctx
-from crm_core.models import Customer, Deal
+from crm_core.models import Deal, PipelineTotal, Role
 from crm_core.stages import Pipeline, Stage
 
 CENT = Decimal("0.01")
@@ -39,29 +39,43 @@ class PipelineReport:
 def pipeline_report(ctx: Ctx) -> PipelineReport:
     """Aggregate the open deals the actor may see (a rep: own book; manager: team; admin: all)."""
     open_names = [s.name for s in ctx.pipeline.open_stages]
-    measures = (
-        Deal.stage,
-        Deal.currency,
-        func.count(),
-        func.sum(Deal.amount),
-        func.count(Deal.amount),
+    # The totals the triggers keep per customer owner (migration 0026): a few rows per owner,
+    # where aggregating the deals read every open deal of the book.
+    t = PipelineTotal
+    stmt = (
+        select(t.stage, t.currency, func.sum(t.deals), func.sum(t.cents), func.sum(t.priced))
+        .where(t.stage.in_(open_names))
+        .group_by(t.stage, t.currency)
+        .having(func.sum(t.deals) > 0)
     )
-    if visible_owner_ids(ctx.actor) is None and ctx.actor.active:
-        # The whole company: an index-only scan of ix_deals_stage_currency_amount.
-        # Archived customers' deals are left out: a NOT IN over the few archived ones.
-        gone = select(Customer.id).where(Customer.archived_at.is_not(None))
-        stmt = select(*measures).where(Deal.stage.in_(open_names), Deal.customer_id.not_in(gone))
-    else:
-        # One book: start from the actor's customers. lower() (a no-op: stage names are stored
-        # lower-case) keeps the planner off the stage indexes, which would scan every open deal.
-        stmt = select(*measures).where(
-            Deal.customer_id.in_(visible_customer_ids(ctx.actor)),
-            func.lower(Deal.stage).in_(open_names),
-        )
-    stmt = stmt.group_by(Deal.stage, Deal.currency)
-    report = PipelineReport()
+    owners = visible_owner_ids(ctx.actor)
+    if not ctx.actor.active:
+        return _report(ctx, {})
+    if ctx.actor.role == Role.rep or (owners is not None and ctx.actor.team_id is None):
+        stmt = stmt.where(t.owner_id == ctx.actor.id)
+    elif owners is not None:
+        stmt = stmt.where(t.owner_id.in_(owners.scalar_subquery()))
     found: dict[tuple[str, str], tuple[int, Decimal, int]] = {}
-    currencies: set[str] = set()
+    for name, currency, count, cents, with_amount in ctx.session.execute(stmt):
+        found[(name, currency)] = (
+            int(count),
+            Decimal(int(cents)).scaleb(-2).quantize(CENT),
+            int(with_amount),
+        )
+    return _report(ctx, found)
+
+
+def pipeline_report_from_deals(ctx: Ctx) -> PipelineReport:
+    """The same report aggregated from the deals themselves (what the totals must equal)."""
+    open_names = [s.name for s in ctx.pipeline.open_stages]
+    stmt = (
+        select(
+            Deal.stage, Deal.currency, func.count(), func.sum(Deal.amount), func.count(Deal.amount)
+        )
+        .where(Deal.customer_id.in_(visible_customer_ids(ctx.actor)), Deal.stage.in_(open_names))
+        .group_by(Deal.stage, Deal.currency)
+    )
+    found: dict[tuple[str, str], tuple[int, Decimal, int]] = {}
     for name, currency, count, total, with_amount in ctx.session.execute(stmt):
         # SQLite sums NUMERIC as float: round back to cents before any arithmetic.
         found[(name, currency)] = (
@@ -69,7 +83,13 @@ def pipeline_report(ctx: Ctx) -> PipelineReport:
             Decimal(str(total or 0)).quantize(CENT),
             int(with_amount),
         )
-        currencies.add(currency)
+    return _report(ctx, found)
+
+
+def _report(ctx: Ctx, found: dict[tuple[str, str], tuple[int, Decimal, int]]) -> PipelineReport:
+    """Rows per open stage and currency, and totals per currency, from (stage, currency) sums."""
+    report = PipelineReport()
+    currencies = {currency for _, currency in found}
     for currency in sorted(currencies) or [ctx.default_currency]:
         n_all, t_all, w_all = 0, Decimal(0), Decimal(0)
         for stage in ctx.pipeline.open_stages:

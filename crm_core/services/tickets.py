@@ -66,6 +66,16 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def team_manager(session: Session, team_id: int) -> User | None:
+    """The team's manager (the first active one): whose zone and language the team's are."""
+    return session.scalar(
+        select(User)
+        .where(User.team_id == team_id, User.role == Role.manager, User.active)
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
 def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     """The business calendar of a team (the defaults in its manager's zone); UTC without one."""
     if team_id is None:
@@ -74,13 +84,8 @@ def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     zone = _zone(row.timezone) if row else None
     if zone is None:
         # A team's zone defaults to its manager's.
-        manager_zone = session.scalar(
-            select(User.timezone)
-            .where(User.team_id == team_id, User.role == Role.manager, User.active)
-            .order_by(User.id)
-            .limit(1)
-        )
-        zone = _zone(manager_zone) or ZoneInfo("UTC")
+        manager = team_manager(session, team_id)
+        zone = _zone(manager.timezone if manager else None) or ZoneInfo("UTC")
     if row is None:
         return BusinessCalendar(zone=zone)
     return BusinessCalendar(
@@ -697,16 +702,23 @@ def customer_service(session: Session, customer_id: int, now: datetime) -> Custo
         .order_by(Feedback.created_at.desc(), Feedback.id.desc())
         .limit(1)
     )
-    mean, count = session.execute(
-        select(func.avg(Feedback.score), func.count()).where(
-            Feedback.customer_id == customer_id,
-            Feedback.kind == "csat",
-            Feedback.created_at >= now - CSAT_WINDOW,
+    recent_csat = (
+        Feedback.customer_id == customer_id,
+        Feedback.kind == "csat",
+        Feedback.created_at >= now - CSAT_WINDOW,
+    )
+    # One statement for the three counts: every card shows them (a round trip each cost more
+    # than the counting).
+    mean, count, open_count = session.execute(
+        select(
+            select(func.avg(Feedback.score)).where(*recent_csat).scalar_subquery(),
+            select(func.count()).select_from(Feedback).where(*recent_csat).scalar_subquery(),
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.customer_id == customer_id, Ticket.status.in_(ACTIVE))
+            .scalar_subquery(),
         )
     ).one()
-    open_count = session.scalar(
-        select(func.count()).where(Ticket.customer_id == customer_id, Ticket.status.in_(ACTIVE))
-    )
     return CustomerService(
         latest, round(float(mean), 1) if mean is not None else None, int(count), open_count or 0
     )

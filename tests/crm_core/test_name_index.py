@@ -6,13 +6,17 @@ import random
 
 import pytest
 from rapidfuzz import fuzz, process
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core import name_index
+from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.models import Contact, Customer, NameIndexVersion, User
 from crm_core.name_index import ContactBook, NameBook, name_book
+from crm_core.resolve import contains
+from crm_core.services.customers import search_customers
 from crm_core.services.duplicates import find_duplicate_pairs, scan_duplicate_pairs
 from crm_core.services.users import add_user
 from crm_core.text import name_key
@@ -112,10 +116,15 @@ def typo(name: str, rng: random.Random) -> str:
     )
 
 
-def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
+@pytest.mark.parametrize("first_batch", [200, 12])
+def test_suggestions_are_exactly_those_of_scoring_every_name(
+    monkeypatch: pytest.MonkeyPatch, first_batch: int
+) -> None:
     """Over 3,000 names and 1,550 queries (typos, fragments, Chinese, other lengths), for the
     whole book and for part of it, the index offers exactly the scan's ids in the scan's order,
-    and finds the same names containing the query."""
+    and finds the same names containing the query; whether the keys with the best bounds are
+    scored first in a batch of 200 or of 12 (then many more are left unscored)."""
+    monkeypatch.setattr(name_index, "_FIRST_BATCH", first_batch)
     rng = random.Random(20)
     names = company_names(3000, rng)
     # Every 50th archived: in no one's book.
@@ -145,7 +154,7 @@ def test_suggestions_are_exactly_those_of_scoring_every_name() -> None:
         assert book.suggest(positions, query, cutoff, limit) == [e[2] for e in expected], query
         containing = [book.ids[p] for p in positions if query in book.keys[p]]
         assert book.containing(positions, query, 7) == containing[:7], query
-        pruned += len(book._could_reach(positions, query, cutoff / 100)) < len(positions) // 2
+        pruned += len(book._could_reach(positions, query, cutoff / 100)[0]) < len(positions) // 2
     # The bound is what makes it fast: most queries score well under half the book.
     assert pruned > len(queries) * 0.8
 
@@ -328,3 +337,54 @@ def test_contact_and_city_matches_are_the_naive_filters() -> None:
         for positions in (book.positions(None), book.positions(frozenset({1}))):
             naive = [book.ids[p] for p in positions if query in book.cities[p]]
             assert book.in_city(positions, query, 5) == naive[:5], query
+
+
+@pytest.mark.parametrize("small_book", [0, 20_000])
+def test_find_by_substring_from_the_index_is_the_like_over_the_book(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, small_book: int
+) -> None:
+    """`find` takes the matching ids from the index: for every role and query, the same
+    customers (by name length and key) as LIKE '%q%' over the visible book, whether the book
+    is searched key by key or in the company's keys joined shortest first."""
+    monkeypatch.setattr(name_index, "_SMALL_BOOK", small_book)
+    rng = random.Random(2020)
+    with unit_of_work(session_factory) as session:
+        people = _book_of(session, 600, rng)
+    with unit_of_work(session_factory) as session:
+        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+        session.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids[3:90:6]))
+            .values(archived_at=text("CURRENT_TIMESTAMP"))
+        )
+        session.execute(
+            update(Customer).where(Customer.id.in_(ids[4:90:9])).values(merged_into=ids[0])
+        )
+    with session_factory() as session:
+        keys = list(session.scalars(select(Customer.name_key)))
+    queries = ["acme", "logistics", "a", "1", "科技", "华东", "north wind", "zz-none"]
+    queries += [k[i : i + rng.randrange(2, 6)] for k in rng.sample(keys, 40) for i in (0, 2)]
+    compared = 0
+    for who in ("admin", "m-East", "r-West-2"):
+        with session_factory() as session:
+            ctx = Ctx(session, session.get(User, people[who].id))  # type: ignore[arg-type]
+            for q in queries:
+                key = name_key(q)
+                if not key:
+                    continue
+                for limit in (3, 10):
+                    expected = [
+                        (len(k), k)
+                        for k in session.scalars(
+                            select(Customer.name_key)
+                            .where(customer_filter(ctx.actor), contains(Customer.name_key, key))
+                            .order_by(func.length(Customer.name_key), Customer.name_key)
+                            .limit(limit)
+                        )
+                    ]
+                    if not expected:
+                        continue
+                    got = [(len(c.name_key), c.name_key) for c in search_customers(ctx, q, limit)]
+                    assert got == expected, (who, q, limit)
+                    compared += 1
+    assert compared > 150

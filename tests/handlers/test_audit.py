@@ -75,6 +75,10 @@ AUDITED_ELSEWHERE = {
     "sla": "tests/handlers/test_sla_policies.py",
     # Only in a Slack channel or a Telegram group (channel.link, channel.auto, channel.unlink).
     "channel": "tests/handlers/test_channels.py",
+    # Needs a saved segment and a frozen campaign (campaign.create, campaign.reached, ...).
+    "campaign": "tests/handlers/test_campaigns.py",
+    "task": "tests/handlers/test_campaigns.py",
+    "end campaign": "tests/handlers/test_campaigns.py",
 }
 
 

@@ -1,0 +1,418 @@
+"""Campaigns through the real dispatcher: the holdout, tasks, outcomes, access and the report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from crm_core.db import unit_of_work
+from crm_core.marketing import campaigns as svc
+from crm_core.models import (
+    AuditEntry,
+    Campaign,
+    CampaignMember,
+    CampaignNotice,
+    Contact,
+    Customer,
+    Deal,
+    Segment,
+)
+from crm_core.text import name_key
+from handlers.reply import Button, Reply
+from tests.conftest import START, FakeClock, TestBot
+
+DAY = timedelta(days=1)
+CREATE = (
+    'campaign "Q1 upsell" segment "VIP" message "Hi {contact}, a word about {name}" holdout 25%'
+)
+
+
+def _customers(
+    bot: TestBot, owner: str, count: int, tag: str = "vip", prefix: str = ""
+) -> list[int]:
+    """`count` customers of `owner` tagged `tag`, written straight into the database."""
+    ids = []
+    with unit_of_work(bot.session_factory) as s:
+        for i in range(count):
+            name = f"{prefix or owner.title()} Co {i:03d}"
+            c = Customer(
+                name=name,
+                name_key=name_key(name),
+                owner_id=bot.users[owner],
+                tags=[tag],
+                created_at=START - 100 * DAY,
+            )
+            s.add(c)
+            s.flush()
+            ids.append(c.id)
+    return ids
+
+
+@pytest.fixture
+def book(testbot: TestBot) -> dict[str, list[int]]:
+    """Eight VIP customers each for alice and carol (East), four for dave (West)."""
+    ids = {who: _customers(testbot, who, n) for who, n in (("alice", 8), ("carol", 8), ("dave", 4))}
+    testbot("admin", 'save segment "VIP" tag vip')
+    return ids
+
+
+def _confirm(reply: Reply) -> Button:
+    (button,) = [b for b in reply.buttons if b.payload.get("text", "").endswith(" confirm")]
+    return button
+
+
+def _started(bot: TestBot, who: str = "bob", line: str = CREATE) -> Campaign:
+    preview = bot(who, line)
+    assert preview.status == "info", preview.text
+    done = bot.press(who, _confirm(preview))
+    assert done.status == "ok", done.text
+    (campaign,) = bot.query(select(Campaign))
+    return campaign
+
+
+def _members(bot: TestBot) -> list[CampaignMember]:
+    return bot.query(select(CampaignMember).order_by(CampaignMember.customer_id))
+
+
+def test_preview_writes_nothing_and_confirm_freezes_the_visible_members(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """bob (East's manager) freezes East's 16 VIPs, never dave's; 4 held out; 2 owners told."""
+    preview = testbot("bob", CREATE)
+    fields = {f.label: f.value for f in preview.fields}
+    assert fields["Customers frozen"] == "16"
+    assert fields["To contact"] == "12"
+    assert fields["Held out"] == "4 (25%, drawn at random)"
+    assert fields["Owners given tasks"] == "2"
+    assert testbot.count(Campaign) == 0 and testbot.count(CampaignMember) == 0
+    done = testbot.press("bob", _confirm(preview))
+    assert "12 tasks for 2 owners, 4 customers held out" in done.text
+    members = _members(testbot)
+    frozen = {m.customer_id for m in members}
+    assert frozen == set(book["alice"]) | set(book["carol"])
+    assert not frozen & set(book["dave"])
+    assert sum(m.holdout for m in members) == 4
+    # The recorded draw is the seeded shuffle's: the report can be reproduced from the seed.
+    (campaign,) = testbot.query(select(Campaign))
+    drawn = svc.draw(sorted(frozen), 25, campaign.seed)
+    assert {m.customer_id: (m.draw, m.holdout) for m in members} == drawn
+    notices = testbot.rows(select(CampaignNotice.user_id, CampaignNotice.tasks))
+    assert sorted(u for u, _ in notices) == sorted([testbot.users["alice"], testbot.users["carol"]])
+    assert sum(n for _, n in notices) == 12
+    actions = testbot.query(select(AuditEntry.action).where(AuditEntry.entity_type == "campaigns"))
+    assert actions == ["campaign.create"]
+    # Confirm pressed twice: the campaign it made is named, nothing is frozen again.
+    again = testbot.press("bob", _confirm(preview))
+    assert again.status == "info" and "already started" in again.text
+    assert testbot.count(CampaignMember) == 16
+
+
+def test_the_same_seed_draws_the_same_holdout_and_another_a_different_one() -> None:
+    """The draw depends only on the members and the seed; the count is the rounded share."""
+    ids = list(range(1, 201))
+    a, b = svc.draw(ids, 10, 7), svc.draw(list(reversed(ids)), 10, 7)
+    assert a == b
+    assert sum(h for _, h in a.values()) == 20
+    assert svc.draw(ids, 10, 8) != a
+    assert svc.holdout_size(3, 10) == 1 and svc.holdout_size(1, 10) == 0
+
+
+def test_owners_get_cards_only_for_contacted_customers(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """alice's cards are her contacted customers; a holdout member never gets a card or outcome."""
+    _started(testbot)
+    members = _members(testbot)
+    alice = {m.id for m in members if m.customer_id in book["alice"] and not m.holdout}
+    held = [m for m in members if m.holdout]
+    listing = testbot("alice", "campaign tasks")
+    assert listing.title == f"Your campaign tasks ({len(alice)} open)"
+    shown = {int(b.payload["text"].split("#")[1]) for b in listing.buttons}
+    assert shown == alice or (len(alice) > 8 and shown < alice)
+    assert not shown & {m.id for m in held}
+    for m in held:
+        owner = "alice" if m.customer_id in book["alice"] else "carol"
+        for line in (f"task #{m.id}", f"task #{m.id} reached", f"task #{m.id} snooze 1d"):
+            refused = testbot(owner, line)
+            assert refused.status == "error" and "holdout" in refused.text
+    assert testbot.query(select(CampaignMember.outcome).where(CampaignMember.holdout)) == [
+        None
+    ] * len(held)
+    assert testbot.query(select(CampaignMember.snoozed_until).where(CampaignMember.holdout)) == [
+        None
+    ] * len(held)
+
+
+def test_a_card_fills_the_template_and_its_buttons_record_once(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """Reached pressed twice records once; replied implies reached; typing does the same."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    name = testbot.query(select(Customer.name).where(Customer.id == target.customer_id))[0]
+    card = testbot("alice", f"task #{target.id}")
+    assert {f.label: f.value for f in card.fields}["Message"] == f"Hi {name}, a word about {name}"
+    with unit_of_work(testbot.session_factory) as s:
+        s.add(Contact(customer_id=target.customer_id, name="Dana Ruiz"))
+    card = testbot("alice", f"task #{target.id}")
+    fields = {f.label: f.value for f in card.fields}
+    assert fields["Message"] == f"Hi Dana Ruiz, a word about {name}"
+    assert fields["Contact"] == "Dana Ruiz"
+    labels = [b.label for b in card.buttons]
+    assert labels[:5] == ["Reached", "Replied", "Not interested", "Converted", "Snooze 1 day"]
+    reached = card.buttons[0]
+    assert "marked reached" in testbot.press("alice", reached).text
+    again = testbot.press("alice", reached)
+    assert again.status == "info" and "already marked reached" in again.text
+    clock.advance(hours=1)
+    assert "marked replied" in testbot("alice", f"task #{target.id} replied").text
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.reached_at == START and row.replied_at == START + timedelta(hours=1)
+    assert row.outcome == "replied" and row.outcome_by == testbot.users["alice"]
+    audits = testbot.query(
+        select(AuditEntry.action).where(
+            AuditEntry.entity_type == "campaign_members", AuditEntry.entity_id == target.id
+        )
+    )
+    assert audits == ["campaign.reached", "campaign.replied"]
+    # Converted closes the task: it leaves the list.
+    testbot("alice", f"task #{target.id} converted")
+    listing = testbot("alice", "campaign tasks")
+    assert f"task #{target.id}" not in [b.payload.get("text") for b in listing.buttons]
+
+
+def test_another_rep_cannot_see_or_touch_someone_elses_tasks(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """carol's tasks answer dave and alice exactly like a missing task; the manager may act."""
+    _started(testbot)
+    carol = next(m for m in _members(testbot) if m.customer_id in book["carol"] and not m.holdout)
+    for who in ("alice", "dave"):
+        for line in (f"task #{carol.id}", f"task #{carol.id} converted"):
+            reply = testbot(who, line)
+            assert reply.status == "error"
+            assert reply.text == testbot(who, "task #999999").text.replace("999999", str(carol.id))
+        listing = testbot(who, "campaign tasks")
+        assert f"task #{carol.id}" not in [b.payload.get("text") for b in listing.buttons]
+    assert testbot("bob", f"task #{carol.id} reached").status == "ok"
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == carol.id))[0]
+    assert row.outcome_by == testbot.users["bob"]
+
+
+def test_snooze_hides_a_task_until_its_time(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """`snooze 2d` takes the card off the list for two days."""
+    _started(testbot)
+    mine = [m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout]
+    before = testbot("alice", "campaign tasks").title
+    reply = testbot("alice", f"task #{mine[0].id} snooze 2d")
+    assert reply.status == "ok", reply.text
+    assert testbot.query(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "campaign_members")
+    ) == ["campaign.snooze"]
+    assert testbot("alice", "campaign tasks").title == f"Your campaign tasks ({len(mine) - 1} open)"
+    clock.advance(days=2, minutes=1)
+    assert testbot("alice", "campaign tasks").title == before
+    assert testbot("alice", f"task #{mine[0].id} snooze 0d").status == "error"
+
+
+def test_ending_a_campaign_is_its_creators_and_closes_its_tasks(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """alice cannot end bob's campaign; once ended, tasks are gone and outcomes refused."""
+    _started(testbot)
+    mine = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    refused = testbot("alice", 'end campaign "Q1 upsell"')
+    assert refused.status == "error"
+    assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
+    assert testbot("bob", 'end campaign "Q1 upsell"').status == "error"
+    (entry,) = testbot.query(select(AuditEntry).where(AuditEntry.action == "campaign.end"))
+    assert entry.actor_id == testbot.users["bob"] and "ended_at" in entry.changes
+    assert testbot("alice", "campaign tasks").text == "No open campaign tasks for you."
+    assert "has ended" in testbot("alice", f"task #{mine.id} reached").text
+    listing = testbot("bob", "campaigns")
+    assert listing.items[0].startswith("Q1 upsell · since 2026-11-23 · ended 2026-11-23")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "campaign",
+        'campaign "Q1 upsell" segment "VIP" holdout 10%',
+        'campaign "Q1 upsell" segment "VIP" message "hi"',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout 0%',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout 60%',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout ten',
+        'campaign "Q1 upsell" segment "Nope" message "hi" holdout 10%',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout 10% seed x',
+        'campaign "Q1 upsell" segment "VIP" segment "VIP" message "hi" holdout 10%',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout 10% confirm',
+        'campaign "Q1 upsell" segment "VIP" message "hi" holdout 10% cancel',
+        'campaign "Q1 upsell" bogus words',
+        'campaign "Nope"',
+        "campaigns now",
+        "task",
+        "task twelve",
+        "task #1 maybe",
+        'campaign tasks "Nope"',
+        'end campaign "Nope"',
+    ],
+)
+def test_bad_input_says_what_to_type_and_writes_nothing(
+    testbot: TestBot, book: dict[str, list[int]], line: str
+) -> None:
+    """Every malformed line answers (error or info) and freezes nothing; `… confirm` freezes."""
+    audits = testbot.count(AuditEntry)
+    reply = testbot("bob", line)
+    if line.endswith(" confirm"):
+        # Typing the command with `confirm` is the same as pressing Confirm.
+        assert reply.status == "ok" and testbot.count(CampaignMember) == 16
+        return
+    assert reply.status in ("error", "info"), reply.text
+    assert reply.text
+    assert testbot.count(Campaign) == 0 and testbot.count(AuditEntry) == audits
+
+
+def test_chinese_aliases_create_list_and_report(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """营销活动 / 活动任务 / 任务 … 已联系 work like the English words, answered in Chinese."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    preview = testbot("wei", '营销活动 "一季度追加" 分群 "VIP" 消息 "您好 {联系人}" 对照组 10%')
+    assert preview.title == "发起营销活动“一季度追加”？"
+    testbot.press("wei", _confirm(preview))
+    assert testbot.count(CampaignMember) == 20
+    report = testbot("wei", '营销活动 "一季度追加"')
+    assert report.title is not None and report.title.startswith("营销活动“一季度追加”")
+    assert "客户太少" in report.text
+    listing = testbot("wei", "营销活动列表")
+    assert listing.title == "营销活动（1）"
+    alice = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    assert "已标记为已联系" in testbot("wei", f"任务 #{alice.id} 已联系").text
+    assert testbot("alice", f"task #{alice.id} reached").status == "info"
+
+
+def test_a_rep_runs_a_campaign_on_their_own_customers_only(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A rep's campaign freezes the segment's members in their own book: alice's 8."""
+    _started(testbot, "alice")
+    assert {m.customer_id for m in _members(testbot)} == set(book["alice"])
+    # bob sees the report over the members in his book; dave sees none of them.
+    assert testbot("bob", 'campaign "Q1 upsell"').data["contacted"] == 6
+    assert testbot("dave", 'campaign "Q1 upsell"').data["contacted"] == 0
+
+
+# -- the effect on a simulated book ------------------------------------------------------------
+
+
+def _simulate(
+    bot: TestBot, clock: FakeClock, *, n: int, base: float, lift: float, value: float, seed: int
+) -> Reply:
+    """A book of `n` customers; after the start, each opens a deal with probability `base`
+    (`base + lift` when contacted) and wins it for `value`."""
+    _customers(bot, "alice", n, tag="sim", prefix="Sim")
+    bot("admin", 'save segment "Sim" tag sim')
+    # A fixed holdout seed as well: the groups, and so the report, are the same on every run.
+    _started(bot, "admin", f'campaign "Sim" segment "Sim" message "hi" holdout 50% seed {seed}')
+    rng = np.random.default_rng(seed)
+    clock.advance(days=10)
+    with unit_of_work(bot.session_factory) as s:
+        for cid, held in s.execute(select(CampaignMember.customer_id, CampaignMember.holdout)):
+            if rng.random() < base + (0 if held else lift):
+                s.add(
+                    Deal(
+                        customer_id=cid,
+                        title="Upsell",
+                        title_key="upsell",
+                        amount=Decimal(str(value)),
+                        stage="won",
+                        owner_id=bot.users["alice"],
+                        created_at=START + 2 * DAY,
+                        closed_at=START + 5 * DAY,
+                    )
+                )
+        # A deal opened before the start does not count for either group.
+        first = s.scalar(select(func.min(CampaignMember.customer_id)))
+        s.add(
+            Deal(
+                customer_id=first,
+                title="Old",
+                title_key="old",
+                amount=Decimal(1),
+                stage="won",
+                owner_id=bot.users["alice"],
+                created_at=START - 30 * DAY,
+                closed_at=START - 20 * DAY,
+            )
+        )
+    return bot("admin", 'campaign "Sim"')
+
+
+def test_the_report_recovers_a_known_lift_within_its_interval(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """300 customers, half held out; contacted ones open deals 20 points more often."""
+    report = _simulate(testbot, clock, n=300, base=0.15, lift=0.20, value=1000, seed=11)
+    opened = report.data["opened_difference"]
+    assert opened["low"] < 0.20 < opened["high"]
+    assert opened["low"] > 0
+    value = report.data["value_difference"]
+    assert value["low"] < 200 < value["high"]
+    assert report.text.endswith("the campaign likely worked.")
+    fields = {f.label: f.value for f in report.fields}
+    assert fields["Contacted / holdout"] == "150 / 150 customers"
+    assert fields["Effect on deals opened"].startswith("+")
+    contacted, held = (
+        report.data["contacted"],
+        report.data["holdout"],
+    )
+    assert contacted == held == 150
+    assert fields["Won value (USD)"].startswith("contacted ")
+    assert " USD a customer) · holdout " in fields["Won value (USD)"]
+
+
+def test_no_effect_reads_as_no_clear_effect(testbot: TestBot, clock: FakeClock) -> None:
+    """With no lift the interval holds zero and the verdict says so."""
+    report = _simulate(testbot, clock, n=200, base=0.25, lift=0.0, value=500, seed=3)
+    opened = report.data["opened_difference"]
+    assert opened["low"] < 0 < opened["high"]
+    assert "no clear effect yet" in report.text
+
+
+def test_segment_kept_for_later_is_unchanged(testbot: TestBot, book: dict[str, list[int]]) -> None:
+    """Freezing reads the segment; it neither snapshots nor changes it."""
+    _started(testbot)
+    (seg,) = testbot.query(select(Segment))
+    assert not seg.snapshot and seg.filters == "tag vip"
+
+
+def test_the_digest_lists_open_campaign_tasks(testbot: TestBot, book: dict[str, list[int]]) -> None:
+    """alice's digest counts her open tasks per running campaign; dave's has none."""
+    _started(testbot)
+    mine = [m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout]
+    digest = testbot("alice", "digest")
+    (section,) = [s for s in digest.sections if s.title == "Campaign tasks"]
+    assert section.lines == [f"Q1 upsell: {len(mine)} open (`campaign tasks`)"]
+    testbot("alice", f"task #{mine[0].id} not interested")
+    (section,) = [s for s in testbot("alice", "digest").sections if s.title == "Campaign tasks"]
+    assert section.lines == [f"Q1 upsell: {len(mine) - 1} open (`campaign tasks`)"]
+    assert not [s for s in testbot("dave", "digest").sections if s.title == "Campaign tasks"]
+
+
+def test_a_message_holding_quotes_goes_last_and_survives_confirm(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """An unquoted message runs to the end of the line; its Confirm line keeps it whole."""
+    line = 'campaign "Quotes" segment "VIP" holdout 10% message Say "hi" to {contact} today'
+    preview = testbot("bob", line)
+    assert {f.label: f.value for f in preview.fields}["Message"] == 'Say "hi" to {contact} today'
+    testbot.press("bob", _confirm(preview))
+    (campaign,) = testbot.query(select(Campaign))
+    assert campaign.message == 'Say "hi" to {contact} today'
+    assert campaign.holdout_percent == 10

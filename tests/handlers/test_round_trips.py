@@ -1,0 +1,54 @@
+"""Round trips per command: what a refused or mistyped command costs the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+
+from tests.conftest import TestBot
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[dict[str, int]]:
+    """Statements sent and pool checkouts made while the block runs."""
+    seen = {"statements": 0, "checkouts": 0}
+
+    def statement(*_: object) -> None:
+        seen["statements"] += 1
+
+    def checkout(*_: object) -> None:
+        seen["checkouts"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine.pool, "checkout", checkout)
+
+
+def test_a_mistyped_or_refused_command_takes_one_connection(
+    testbot: TestBot, engine: Engine
+) -> None:
+    """A typo's suggestions, a missing name and a refused write each run in one checkout, and
+    a name no archived or merged customer holds is not looked up among them."""
+    assert testbot("alice", "new customer Acme Logistics").status == "ok"
+    assert testbot("alice", "new customer Birchwood Dental").status == "ok"
+    testbot("alice", "customer Acme Logistics")  # the name index loaded
+    for line, status in (
+        ("customer Acme Logsitics", "info"),
+        ("customer Nowhere Corp", "error"),
+        ("history Nowhere Corp", "error"),
+    ):
+        with counting(engine) as seen:
+            reply = testbot("alice", line)
+        assert reply.status == status, (line, reply.text)
+        assert seen["checkouts"] == 1, (line, seen)
+    with counting(engine) as seen:
+        assert testbot("alice", "customer Acme Logsitics").status == "info"
+    # The user, the exact name, the index token, the suggested rows, the token again (any
+    # archived or merged name containing it?): no lookups among merged and archived names.
+    assert seen["statements"] <= 5, seen
