@@ -280,10 +280,9 @@ class Dispatcher:
         # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a
         # call w cynthia @ thunderbird: ...", "note on Copper Creek: ...") may still read as a
         # sentence; only a sure card is taken instead of the grammar's answer.
-        refused_write = (
-            (verb.writes or verb.name == "note")
-            and (usage or isinstance(failed, (NotFound, Ambiguous)))
-        ) and not re.search(
+        # Only a line whose shape the grammar refused: a name it could not find ("log call
+        # Umbrella Initech: x") keeps its question, never a card for a part of the name.
+        refused_write = ((verb.writes or verb.name == "note") and usage) and not re.search(
             # A part named in the grammar's words (", deal Nope", ", with Dana"): its refusal
             # is the answer; a card would drop the part.
             r"[,，]\s*(?:deal|with|contact|owner|stage|close|industry|city|tags?|商机|联系人)\b",

@@ -527,11 +527,11 @@ class Interpreter:
                 values["who"] = _handle(ctx, users[0].id)
         # "12/18 前把 PO 追回来": by that day (前 after a day is "before", not a word of it).
         rest = re.sub(r"^(\S*?\d)\s*(?:之前|以前|前)\s*", r"\1 ", rest)
-        phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        phrase = _time_phrase(ctx, rest)
         before = r.cut(r.body, m.start())
         if phrase is None and before:
             # The time said first: "每周五下午5点提醒我更新商机", "tomorrow 9am remind me to ...".
-            early = read_time_phrase(before, ctx.now(), ctx.tz)
+            early = _time_phrase(ctx, before)
             if early is not None and not early.rest.strip(" ,，"):
                 phrase, rest = early, before + " " + rest
         if phrase is None:
@@ -1273,6 +1273,15 @@ class Interpreter:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _time_phrase(ctx: Ctx, said: str) -> Any:
+    """The time phrase in `said`, or None; a number past any calendar ("in 69890793 hours")
+    is no time here (the grammar's own reading says which years it takes)."""
+    try:
+        return read_time_phrase(said, ctx.now(), ctx.tz)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -> Customer | None:
