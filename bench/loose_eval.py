@@ -281,6 +281,21 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
                 if key == "close"
                 else value.lower()
             )
+    elif name == "history" and re.match(r"(?:deal|contact)\s", args):
+        # `history deal Acme / ERP ...`, `history contact Acme / Dana`: the record, resolved.
+        record, rest = args.split(None, 1)
+        out["record"] = record
+        if record == "deal":
+            out["deal"] = deal(rest)
+        else:
+            head = rest.strip()
+            if " / " in head:
+                cq, pq = (p.strip() for p in head.split(" / ", 1))
+                cust = _safe(resolve_customer, ctx, cq)
+                c = _safe(resolve_contact, ctx, cust, pq) if cust is not None else None
+            else:
+                c = _safe(resolve_any_contact, ctx, head)
+            out["contact"] = c.id if c else head.lower()
     elif name in ("customer", "deals", "history", "unarchive", "archive"):
         out["customer"] = customer(args) if args else None
     elif name in ("deal", "delete deal"):
@@ -332,11 +347,23 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
             out["rest"] = rest.lower()
     elif name == "edit contact":
         head, body = split_colon(args)
-        c = _safe(resolve_any_contact, ctx, head)
+        if " / " in head:
+            # `Acme / Dana`: a contact of that customer, as the verb reads it.
+            cq, pq = (p.strip() for p in head.split(" / ", 1))
+            cust = _safe(resolve_customer, ctx, cq)
+            c = _safe(resolve_contact, ctx, cust, pq) if cust is not None else None
+        else:
+            c = _safe(resolve_any_contact, ctx, head)
         out["contact"] = c.id if c else head.lower()
         out["body"] = (body or "").lower()
     else:
-        out["args"] = re.sub(r"\s+", " ", args.strip().lower())
+        said = re.sub(r"\s+", " ", args.strip().lower())
+        if name in ("win rate", "forecast", "funnel", "chart", "report"):
+            # "this year" and "2026" are the same period to these verbs (the book's date).
+            year = ctx.now().year
+            said = re.sub(r"\bthis year\b", str(year), said)
+            said = re.sub(r"\blast year\b", str(year - 1), said)
+        out["args"] = said
     return out
 
 

@@ -233,6 +233,14 @@ def _cjk_match(text_view: str, key: str) -> tuple[int, int, int] | None:
     return None
 
 
+# Words of a Chinese company name that say its trade or legal form, not which company it is:
+# "青岛联创制造有限公司" is named "联创", never "制造" or "有限公司".
+_ZH_GENERIC = re.compile(
+    r"^(?:有限|公司|股份|集团|控股|实业|工业|发展|国际|贸易|物流|运输|制造|医药|医疗|电子|科技|技术|"
+    r"信息|软件|网络|食品|餐饮|能源|建筑|建设|零售|商贸|供应链|冷链|仓储|设备|机械|化工|汽车)"
+)
+
+
 def _match(
     text: str, view: str, words: list[_Word], key: str
 ) -> tuple[int, int, bool, float] | None:
@@ -240,6 +248,9 @@ def _match(
         return None
     if _CJK.match(key):
         hit = _cjk_match(view, key)
+        if hit is None and len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
+            # A company name after its place: "联创" names "青岛联创制造有限公司".
+            hit = _cjk_match(view, key[2:])
         if hit is None:
             return None
         return hit[0], hit[1], True, hit[2] / 2

@@ -277,7 +277,18 @@ class Dispatcher:
             and not re.search(r"[,，:：@/]", args)
         )
         loose_first = sentence or (usage and not text.isascii())
-        if typed and (loose_first or unsplit):
+        # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a
+        # call w cynthia @ thunderbird: ...", "note on Copper Creek: ...") may still read as a
+        # sentence; only a sure card is taken instead of the grammar's answer.
+        # Only a line whose shape the grammar refused: a name it could not find ("log call
+        # Umbrella Initech: x") keeps its question, never a card for a part of the name.
+        refused_write = ((verb.writes or verb.name == "note") and usage) and not re.search(
+            # A part named in the grammar's words (", deal Nope", ", with Dana"): its refusal
+            # is the answer; a card would drop the part.
+            r"[,，]\s*(?:deal|with|contact|owner|stage|close|industry|city|tags?|商机|联系人)\b",
+            args,
+        )
+        if typed and (loose_first or unsplit or refused_write):
             # A typed line that starts like a command but is a sentence ("move acme to
             # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
             # ...", or a write whose names the grammar cannot split: "move Frontier Imports
@@ -295,6 +306,16 @@ class Dispatcher:
                     return self._ambiguous(loose_exc, text, picks, t)
                 retry = None
             except CrmError:
+                ctx.session.rollback()
+                retry = None
+            if (
+                retry is not None
+                and retry.status == "confirm"
+                and not (loose_first or unsplit)
+                and self._tried(ctx, command, str(retry.to_json().get("command") or ""), t) is None
+            ):
+                # Read loosely only because the grammar refused a write: a card the grammar
+                # refuses too ("reassign Acme to @carol" by someone who may not) is no answer.
                 ctx.session.rollback()
                 retry = None
             if retry is not None and (sentence or retry.status == "confirm"):

@@ -30,7 +30,7 @@ from crm_core.mentions import (
     find_users,
     words_of,
 )
-from crm_core.models import Customer, Deal, InteractionKind, User
+from crm_core.models import Contact, Customer, Deal, InteractionKind, User
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
 from crm_core.timephrases.core import last_day
@@ -48,12 +48,15 @@ _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|元|块|美元|美金|欧元|英镑|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|元|块|美元|美金|欧元|欧|英镑|新币|"
+    r"新加坡元|瑞典克朗|澳元|港币|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
     "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
+    "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
+    "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
 }  # fmt: skip
 _MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -61,10 +64,12 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
     r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|英镑|日元|港币|人民币|元|块)?"
+    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|人民币|元|块)?"
 )
-_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
-                "港币": "HKD", "人民币": "CNY", "元": "CNY", "块": "CNY"}  # fmt: skip
+_ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
+                "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
+                "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
+                "元": "CNY", "块": "CNY"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
@@ -103,7 +108,9 @@ _CALLED = re.compile(
 _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
-_DEAL_WORD = re.compile(r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单")
+_DEAL_WORD = re.compile(
+    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单|这单|那单"
+)
 _NOISE = re.compile(
     r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
 )
@@ -175,8 +182,18 @@ class _Reading:
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
-        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(view))
-        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(view)))
+        # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
+        # has its maybe and its question mark in the note, not in the request.
+        said_at = len(view)
+        sep = _SEPARATOR.search(view, body)
+        if sep is not None and (
+            w.LOG_CUE.match(view, body)
+            or any(p.search(view, body, sep.start()) for p, _ in w.LOG_EVENT)
+        ):
+            said_at = sep.start()
+        head = view[:said_at]
+        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
+        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(head)))
 
     @property
     def no_write(self) -> bool:
@@ -232,6 +249,16 @@ class Interpreter:
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
         if (
+            r.question
+            and not r.hypothetical
+            and w.READ_QUESTION.search(r.view, r.body)
+            and not w.LEAD_NEGATION.match(r.view, r.body)
+        ):
+            # "who logged the most activity?", "why did we lose X?": asked about, a read.
+            read = self._read(ctx, r)
+            if read is not None:
+                return read
+        if (
             w.WRITE_WORDS.search(r.view)
             and (r.no_write or w.LEAD_NEGATION.match(r.view, r.body))
             and not w.DONT_FORGET.search(r.view)
@@ -254,6 +281,7 @@ class Interpreter:
             self._done,
             self._edit_contact,
             self._delete_deal,
+            self._deal_owner,
             self._reassign,
             self._new_deal,
             self._new_customer,
@@ -292,6 +320,13 @@ class Interpreter:
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
+            return None
+        if not _moved_by_verb(r) and (
+            w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            or any(p.search(r.view, r.body, stage_span[0]) for p, _ in w.LOG_EVENT)
+        ):
+            # "林杰说车队系统下周签约", "met Dana, they signed": an outcome told inside a note
+            # or planned for later is the note's, not a move.
             return None
         if self._refused(r, at):
             return "move"
@@ -365,13 +400,16 @@ class Interpreter:
         if cue is not None:
             # The grammar's own kind word right after the cue: "pls log call acme: ...",
             # "log a call w cynthia", "log metting w/ Karen" (one typo in a long kind word).
-            lead = re.match(r"(?:a|an|the|my)\s+", r.view[start:])
+            lead = re.match(r"(?:(?:a|an|the|my)\s+|一下\s*|一个\s*|个\s*)", r.view[start:])
             at_kind = start + (lead.end() if lead else 0)
             said, rest = take_kind(r.text[at_kind:])
             if said is None:
                 said, rest = _kind_typo(r.text[at_kind:])
             if said is not None:
                 kind, start = said, len(r.text) - len(rest)
+            elif re.match(r"\s*(?:(?:quick\s+)?note|备注)", cue.group(0)):
+                # "note on Sterling Care: I met Karen at dinner": a note, whatever it tells.
+                kind = None
         customer = self._customer(ctx, r, required=True, within=(start, len(r.view)), contacts=True)
         if isinstance(customer, Unsure):
             return customer
@@ -395,12 +433,17 @@ class Interpreter:
         # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen
         # wants a demo") is not "with", and two named people are left to the note.
         head_end = r.text.find(body) if body and body in r.text else len(r.text)
+        # In a call, meeting, visit, email or chat, the customer's one contact named is the one
+        # it was with ("call w Acme, Karen wants a demo"); in a note, only one named before its
+        # words, after "with", before a colon or as the one who said it ("何霞说...").
         people = [
             p
             for p in find_contacts(ctx, r.text[start:], customer_id=customer.id)
-            if start + p.start < head_end
+            if kind not in (None, InteractionKind.note)
+            or start + p.start < head_end
             or w.WITH_BEFORE.search(r.view[max(0, start + p.start - 14) : start + p.start])
             or re.match(r"\s*[:：]", r.view[start + p.end :])
+            or w.SAID_AFTER.match(r.view, start + p.end)
         ]
         contact = people[0] if len({p.id for p in people}) == 1 else None
         if contact is not None:
@@ -473,7 +516,7 @@ class Interpreter:
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
         if r.no_write or (not dont_forget and r.negated_before(m.start())):
             return "remind"
-        who = m.group("who")
+        who = m.group("who") or m.group("zwho") or m.group("nudge")
         rest = r.cut(m.end())
         values: dict[str, Value] = {"who": "me"}
         if who and who not in ("me", "myself"):
@@ -482,11 +525,13 @@ class Interpreter:
                 return None
             if users[0].id != ctx.actor.id:
                 values["who"] = _handle(ctx, users[0].id)
-        phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        # "12/18 前把 PO 追回来": by that day (前 after a day is "before", not a word of it).
+        rest = re.sub(r"^(\S*?\d)\s*(?:之前|以前|前)\s*", r"\1 ", rest)
+        phrase = _time_phrase(ctx, rest)
         before = r.cut(r.body, m.start())
         if phrase is None and before:
             # The time said first: "每周五下午5点提醒我更新商机", "tomorrow 9am remind me to ...".
-            early = read_time_phrase(before, ctx.now(), ctx.tz)
+            early = _time_phrase(ctx, before)
             if early is not None and not early.rest.strip(" ,，"):
                 phrase, rest = early, before + " " + rest
         if phrase is None:
@@ -516,10 +561,43 @@ class Interpreter:
         rid = int(m.group("id") or m.group("id2") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
 
-    def _reassign(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
-        m = w.REASSIGN_CUE.search(r.view, r.body)
+    def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """One deal handed to someone ("make carol the owner of the acme erp deal", "华东物流的
+        续约这单先交给 carol 跟"): `edit deal ... owner`, not the customer's reassign."""
+        m = w.DEAL_OWNER_CUE.search(r.view, r.body)
         if m is None:
             return None
+        g = next(n for n in ("who", "who2", "zh") if m.group(n))
+        who = m.group(g)
+        if who in ("me", "myself", "我"):
+            user_id = ctx.actor.id
+        else:
+            users = [u for u in find_users(ctx, who) if u.exact]
+            if len(users) != 1:
+                return None
+            user_id = users[0].id
+        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
+        if not isinstance(customer, Customer):
+            return None
+        named = _one(find_deals(ctx, r.text, customer_id=customer.id))
+        if named is None or not (
+            _DEAL_WORD.search(r.view)
+            or named.weight >= 2
+            or not r.text[named.start : named.end].isascii()
+        ):
+            return None  # no deal named: the customer's reassign, read next
+        if self._refused(r, m.start()):
+            return "edit deal"
+        deal = ctx.session.get(Deal, named.id)
+        assert deal is not None
+        handle = _handle(ctx, user_id)
+        shown = [("deal", _deal_label(deal)), ("owner", handle)]
+        return Proposal(self.verb("edit deal"), {"deal": deal.id, "owner": handle}, shown)
+
+    def _reassign(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        m = w.REASSIGN_CUE.search(r.view, r.body)
+        if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
+            return None  # "new customer X, ..., give it to carol": its owner, read there
         who = m.group("who") or m.group("zh") or ""
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
@@ -541,7 +619,8 @@ class Interpreter:
         values: dict[str, Value] = {"customer": customer.id, "owner": _handle(ctx, users[0].id)}
         if re.search(
             r"(?:\b(?:with|and|plus|incl\w*)\.?|\bw/)\s*(?:(?:its|their|the|all)\s+)*(?:open\s+)?deals\b"
-            r"|连同?商机|和商机|包括商机|商机一起|商机也",
+            r"|\bdeals\s+(?:too|as\s+well|included)\b"
+            r"|连同?(?:商机|单子)|和商机|包括商机|(?:商机|单子)(?:也)?一起|商机也",
             r.view,
         ):
             values["deals"] = "with deals"
@@ -576,7 +655,9 @@ class Interpreter:
             taken.append(span)
         said = w.STAGE_SAID.search(r.view, m.end())
         if said is not None:
-            word = said.group("stage") or said.group("zstage")
+            word = next(
+                said.group(g) for g in ("stage", "zstage", "said", "zsaid") if said.group(g)
+            )
             stage = ctx.pipeline.get(w.STAGE_WORDS.get(word, word))
             if stage is not None:
                 values["stage"] = stage.name
@@ -655,7 +736,10 @@ class Interpreter:
                 values["industry"] = industry
             elif "city" not in values and not re.search(r"\d", said):
                 values["city"] = re.sub(
-                    r"^(?:based\s+in|located\s+in|in|from)\s+", "", said, flags=re.I
+                    r"^(?:based\s+in|located\s+in|out\s+of|in|from)\s+|^(?:在|位于|总部在)\s*",
+                    "",
+                    said,
+                    flags=re.I,
                 )
         shown = [("name", name)] + [
             (k, str(values[k])) for k in ("industry", "city", "owner", "tags") if k in values
@@ -663,9 +747,15 @@ class Interpreter:
         return Proposal(self.verb("new customer"), values, shown)
 
     def _contact_add(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
-        m = w.CONTACT_CUE.search(r.view, r.body)
+        m: re.Match[str] | None = w.CONTACT_CUE.search(r.view, r.body)
         if m is None:
-            return None
+            # "add Lukas Brandt to jetstream, ...", "highland pharma — add Omar Haddad, CFO,
+            # +1 602 ...": a full name that is no contact yet, with an address or number.
+            m = w.ADD_PERSON.search(r.text, r.body)
+            if m is None or not (_EMAIL.search(r.text) or _PHONE.search(r.text)):
+                return None
+            if find_contacts(ctx, m.group("name")):
+                return None
         if self._refused(r, m.start()):
             return "contact add"
         customer = self._customer(ctx, r, required=True, within=(r.body, len(r.view)))
@@ -674,7 +764,7 @@ class Interpreter:
         assert customer is not None
         email = _EMAIL.search(r.text)
         phone = _PHONE.search(r.text)
-        taken = [(m.start(), m.end())]
+        taken = [(m.start(), m.start("name") if "name" in m.groupdict() else m.end())]
         span = _span_of(r, customer)
         if span:
             taken.append(span)
@@ -684,18 +774,35 @@ class Interpreter:
         name = _leftover(
             r,
             taken,
-            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|@|\s[-–—]\s",
+            drop=r"\b(?:add|to|at|for|as|a|an|new|contact|with|from|please|pls)\b|的|到|给|帮我|帮|@"
+            r"|\s[-–—]\s",
         )
-        name = re.split(r"\s*[,，]\s*", name)[0].strip()
+        parts = [p.strip() for p in re.split(r"\s*[,，、]\s*", name) if p.strip()]
+        if "name" in m.groupdict() and parts and parts[0].startswith(m.group("name")):
+            # "add Lena Hoffmann as procurement lead at Jetstream": the capitals are the name,
+            # the words after it the title.
+            said_title = parts[0][len(m.group("name")) :].strip()
+            parts = [m.group("name"), *([said_title] if said_title else []), *parts[1:]]
+        name = parts[0] if parts else ""
         if not name:
             return Unsure("loose.contact_name", {"customer": customer.name}, ("contact add",))
         values: dict[str, Value] = {"customer": customer.id, "name": name}
+        # The part after the name is their title ("Omar Haddad, COO, ..."; "he's their new IT
+        # lead"), when it is a few words.
+        title = re.sub(
+            r"^(?:(?:he|she)(?:'s|’s|\s+is)\s+(?:(?:their|the|our)\s+)?|(?:is\s+)?(?:their|the)\s+)",
+            "",
+            parts[1] if len(parts) > 1 else "",
+            flags=re.I,
+        ).strip()
+        if title and len(title.split()) <= 5 and not re.search(r"\d", title):
+            values["title"] = title
         if email:
             values["email"] = email.group(0)
         if phone:
             values["phone"] = phone.group(0).strip()
         shown = [("customer", _customer_label(customer)), ("name", name)]
-        shown += [(k, str(values[k])) for k in ("email", "phone") if k in values]
+        shown += [(k, str(values[k])) for k in ("title", "email", "phone") if k in values]
         return Proposal(self.verb("contact add"), values, shown)
 
     def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -796,17 +903,13 @@ class Interpreter:
     def _edit_contact(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.CONTACT_FIELD.search(r.view, r.body)
         if m is None:
-            return None
+            return self._contact_news(ctx, r)
         people = find_contacts(ctx, r.text[: m.start()])
         if not people:
             return None
         if self._refused(r, m.start()):
             return "edit contact"
-        top = people[0]
-        if len([p for p in people if p.weight == top.weight]) > 1:
-            raise Ambiguous(
-                "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
-            )
+        top = _pick_contact(ctx, r, people)
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
@@ -821,6 +924,60 @@ class Interpreter:
         shown = [("contact", top.label), (name, value)]
         return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
 
+    def _contact_news(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A contact's new address, number, title or birthday said as news: "jessica at
+        driftwood has a new email x@y.com", "Jennifer Gonzalez is CIO now", "何霞手机换了，新号
+        +86 ...", "杨敏升了，现在是董事长", "林杰生日是1972年8月8号"."""
+        if w.CONTACT_CUE.search(r.view, r.body) or w.LOG_CUE.match(r.view, r.body):
+            return None
+        email = _EMAIL.search(r.text)
+        phone = None if email else _PHONE.search(r.text)
+        title = w.TITLE_NEWS.search(r.view, r.body)
+        birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
+        at: int
+        if email is not None and w.NEWS_WORD.search(r.view, r.body):
+            field_name, value, at = "email", email.group(0), email.start()
+        elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
+            field_name, value, at = "phone", phone.group(0).strip(), phone.start()
+        elif birthday is not None:
+            day = _birthday(r.cut(birthday.start("value")))
+            if day is None:
+                return None
+            field_name, value, at = "birthday", day.isoformat(), birthday.start()
+        elif title is not None:
+            g = next(n for n in ("value", "nvalue", "zvalue", "zvalue2") if title.group(n))
+            value = r.cut(title.start(g), title.end(g)).strip(" .。,，!！")
+            if not value or char_view(value) in w.STAGE_WORDS or len(value.split()) > 5:
+                return None
+            field_name, at = "title", title.start()
+        else:
+            return None
+        people = [p for p in find_contacts(ctx, r.text) if p.start < at]
+        if not people:
+            return None
+        if self._refused(r, at):
+            return "edit contact"
+        top = _pick_contact(ctx, r, people)
+        if field_name == "title" and not (top.end <= at <= top.end + 40):
+            return None  # "X is CIO now" says it of the person just named
+        between = r.text[top.end : at]
+        for named in find_customers(ctx, between):
+            between = (
+                between[: named.start] + " " * (named.end - named.start) + between[named.end :]
+            )
+        if re.search(r"[A-Z][a-z]+\s+[A-Z][a-z]+", between):
+            # Another person named between ("Paul Baker left, new IT director is Sam Ortiz,
+            # sam@..."): the address is not Paul's.
+            return None
+        if field_name == "email":
+            contact = ctx.session.get(Contact, top.id)
+            local = value.split("@")[0].casefold()
+            parts = [p for p in name_key(contact.name if contact else "").split() if len(p) >= 3]
+            if parts and not any(p in local for p in parts):
+                return None
+        shown = [("contact", top.label), (field_name, value)]
+        return Proposal(self.verb("edit contact"), {"contact": top.id, field_name: value}, shown)
+
     def _edit_customer(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.CUSTOMER_FIELD.search(r.view, r.body)
         if m is None:
@@ -830,15 +987,19 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "edit customer"
-        if m.group("city"):
-            name, value = "city", r.cut(m.start("city"), m.end("city"))
-        elif m.group("rename"):
-            name, value = "name", r.cut(m.start("rename"), m.end("rename"))
+        city = next((g for g in ("city", "city2") if m.group(g)), None)
+        rename = next((g for g in ("rename", "rename2") if m.group(g)), None)
+        if city is not None:
+            name, value = "city", r.cut(m.start(city), m.end(city))
+        elif rename is not None:
+            name, value = "name", r.cut(m.start(rename), m.end(rename))
         else:
             g = "value" if m.group("value") else "zvalue"
             name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
             value = r.cut(m.start(g), m.end(g))
-        value = value.strip(" .。\"'“”")
+        value = value.strip(" 。\"'“”")
+        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$", value, re.I):
+            value = value.rstrip(".")  # a legal form keeps its dot ("Torres Retail Co.")
         if not value or char_view(value) in w.STAGE_WORDS:
             return None
         shown = [("customer", _customer_label(customer)), (name, value)]
@@ -850,7 +1011,7 @@ class Interpreter:
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
-        g = next(n for n in ("tag", "tag2", "ztag") if m.group(n))
+        g = next(n for n in ("tag", "tag2", "ztag", "ztag2") if m.group(n))
         tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
@@ -887,23 +1048,50 @@ class Interpreter:
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
         view = r.view
-        if w.CONTACT_FIELD_CUE.search(view):
+        if w.CONTACT_FIELD_CUE.search(view) or (r.question and w.WHO_IS.search(view)):
+            # "Lisa King's number?", "who's Aisha Perez", "Harris 那边的 Kathleen 是干嘛的": a
+            # search for the person, whose line shows their title, phone and email.
             contact = _one(find_contacts(ctx, r.text))
             if contact is not None and contact.owner_id is not None:
-                return Proposal(self.verb("customer"), {"customer": contact.owner_id})
+                return Proposal(self.verb("find"), {"words": r.cut(contact.start, contact.end)})
         for pattern, name in w.READ_CUES:
             if not pattern.search(view):
                 continue
-            if name in ("win rate", "forecast", "funnel"):
+            if name in ("win rate", "forecast", "funnel", "report", "chart"):
                 return self._report(r, name)
             if name in ("pipeline", "deals", "history"):
                 customer = self._customer(ctx, r, required=False, within=(r.body, len(view)))
+                if isinstance(customer, Customer) and name == "history":
+                    # "who changed the acme ERP deal?", "车队管理系统采购这单谁改过金额": the deal's
+                    # history when the sentence names one of the customer's deals.
+                    top = _one(find_deals(ctx, r.text, customer_id=customer.id))
+                    if top is not None and (
+                        _DEAL_WORD.search(view)
+                        or top.weight >= 2
+                        or not r.text[top.start : top.end].isascii()
+                    ):
+                        return Proposal(
+                            self.verb("history"), {"record": "deal", "customer": top.id}
+                        )
                 if isinstance(customer, Customer):
                     verb = "history" if name == "history" else "deals"
                     return Proposal(self.verb(verb), {"customer": customer.id})
+                if name == "history" and customer is None:
+                    deal = self._deal(ctx, r, None, None, within=(r.body, len(view)))
+                    if isinstance(deal, Deal):
+                        return Proposal(
+                            self.verb("history"), {"record": "deal", "customer": deal.id}
+                        )
                 if name == "history":
                     continue
                 return Proposal(self.verb(name), {})
+            if name == "customers":
+                page = re.search(r"\bpage\s*(\d+)|第\s*(\d+|[一二三四五六七八九十]+)\s*页", view)
+                if page:
+                    n = page.group(1) or page.group(2)
+                    return Proposal(
+                        self.verb(name), {"page": int(n) if n.isdigit() else _cn_int(n)}
+                    )
             return Proposal(self.verb(name), {})
         found = w.FIND_CUE.match(view, r.body)
         if found is not None:
@@ -947,12 +1135,38 @@ class Interpreter:
         values: dict[str, Value] = {}
         verb = self.verb(name)
         names = {a.name for a in verb.args}
+        if name in ("report", "chart"):
+            # Which report or chart: the words name it ("activity", "funnel", "赢单率").
+            kinds = (
+                ("win rate", r"\bwin[\s-]*rate\b|赢单率|胜率|赢得最多"),
+                ("funnel", r"\bfunnel\b|漏斗"),
+                ("forecast", r"\bforecast\b|预测"),
+                ("activity", r"\bactivit(?:y|ies)\b|活动|记录得?最多"),
+                ("cycle", r"\bhow\s+long\b|\bcycle\b|周期"),
+            )
+            choices = next(a.choices for a in verb.args if a.name in ("report", "chart"))
+            said = next(
+                (k for k, pattern in kinds if k in choices and re.search(pattern, r.view)), None
+            )
+            if said is None:
+                return Proposal(verb, {})
+            values[name] = said
         by = w.BY.search(r.view)
         if by and "by" in names:
-            values["by"] = by.group("by") or w.BY_ZH[by.group("zh")]
+            values["by"] = by.group("by") or w.BY_ZH[by.group("zh") or by.group("zh2")]
+        elif (
+            "by" in names
+            and values.get("report") == "cycle"
+            and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家|\bteam\b", r.view)
+        ):
+            # "who on the team logged the most activity", "所有人的活动报表": per rep.
+            values["by"] = "rep"
         period = w.PERIOD.search(r.view)
         if period and "period" in names:
             values["period"] = w.PERIOD_WORDS.get(period.group(0), period.group(0))
+        currency = re.search(r"\bin\s+(usd|eur|gbp|cny|jpy|sgd|aud|sek)\b", r.view)
+        if currency and "currency" in names:
+            values["currency"] = currency.group(1).upper()
         return Proposal(verb, values)
 
     # -- records -------------------------------------------------------------------------------
@@ -990,6 +1204,12 @@ class Interpreter:
             return Unsure("loose.which_customer", verbs=("customers", "find")) if required else None
         top = found[0]
         same = [m for m in found if m.weight == top.weight and m.exact == top.exact]
+        if len(same) > 1 and top.exact:
+            # Two customers share the words ("allen"): the one whose deal, contact or city the
+            # sentence also names is meant; when none or several fit, it is asked.
+            told = _told_apart(ctx, r, [m.id for m in same], (top.start, top.end))
+            if told is not None:
+                return told
         if len(same) > 1 or not top.exact:
             typed = r.cut(top.start, top.end)
             raise Ambiguous(
@@ -1055,6 +1275,40 @@ class Interpreter:
 # -- helpers --------------------------------------------------------------------------------
 
 
+def _time_phrase(ctx: Ctx, said: str) -> Any:
+    """The time phrase in `said`, or None; a number past any calendar ("in 69890793 hours")
+    is no time here (the grammar's own reading says which years it takes)."""
+    try:
+        return read_time_phrase(said, ctx.now(), ctx.tz)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -> Customer | None:
+    """The one of several same-named customers the rest of the sentence points at: by one of
+    its deals' title words, one of its contacts, or its city; None when that is not one."""
+    rest = r.text[: named[0]] + " " * (named[1] - named[0]) + r.text[named[1] :]
+    view = char_view(rest)
+    scores: dict[int, float] = {}
+    for cid in ids:
+        customer = ctx.session.get(Customer, cid)
+        if customer is None:
+            continue
+        deals = find_deals(ctx, rest, customer_id=cid)
+        score = deals[0].weight if deals else 0.0
+        if find_contacts(ctx, rest, customer_id=cid):
+            score += 2
+        city = char_view(customer.city or "").strip()
+        if len(city) >= 2 and re.search(rf"(?<![a-z]){re.escape(city)}(?![a-z])", view):
+            score += 2
+        scores[cid] = score
+    best = max(scores.values(), default=0.0)
+    winners = [cid for cid, score in scores.items() if score == best]
+    if best <= 0 or len(winners) != 1:
+        return None
+    return ctx.session.get(Customer, winners[0])
+
+
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
 
@@ -1090,6 +1344,63 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     return None
 
 
+def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:
+    """The best-named contact; two of one name ("Jessica Scott") are told apart by their
+    customer or title named in the sentence, else asked."""
+    top = people[0]
+    same = [p for p in people if p.weight == top.weight]
+    if len(same) == 1:
+        return top
+    rest = r.text[: top.start] + " " * (top.end - top.start) + r.text[top.end :]
+    owners = {m.id for m in find_customers(ctx, rest)}
+    fits = [p for p in same if p.owner_id in owners]
+    if len(fits) != 1:
+        view = char_view(rest)
+        fits = []
+        for p in same:
+            contact = ctx.session.get(Contact, p.id)
+            title = (
+                [x for x in name_key(contact.title or "").split() if len(x) >= 3] if contact else []
+            )
+            zh = char_view(contact.title or "") if contact else ""
+            if any(re.search(rf"(?<![a-z]){re.escape(x)}", view) for x in title) or (
+                zh and not zh.isascii() and zh in view
+            ):
+                fits.append(p)
+    if len(fits) == 1:
+        return fits[0]
+    raise Ambiguous(
+        "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
+    )
+
+
+def _birthday(said: str) -> date | None:
+    """A birthday written out ("1972年8月8号", "1980 年 3 月 14 日", "March 14 1980")."""
+    m = re.search(r"((?:19|20)\d\d)\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})", said)
+    if m is None:
+        m2 = re.search(r"([a-z]{3,9})\s+(\d{1,2}),?\s+((?:19|20)\d\d)", said.lower())
+        if m2 is None or m2.group(1) not in _MONTHS:
+            return None
+        y, mo, d = int(m2.group(3)), _MONTHS[m2.group(1)], int(m2.group(2))
+    else:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def _moved_by_verb(r: _Reading) -> bool:
+    """Whether the sentence asks for a move in words ("move X to won", "推进到谈判"), not
+    only says a deal's state ("X 成交了")."""
+    verb = w.MOVE_VERB.search(r.view, r.body)
+    return bool(
+        (verb is not None and w.MOVE_TO.search(r.view, verb.end()))
+        or w.TO_STAGE_END.search(r.view, r.body)
+        or w.ZH_MOVE.search(r.view, r.body)
+    )
+
+
 def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
     """The words after an outcome that name no record: its reason ("丢单了 对方自建系统",
     "lost :( went with Tableau"); empty when they name the deal ("we lost the acme deal")."""
@@ -1105,6 +1416,7 @@ def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
 
 def _industry(ctx: Ctx, said: str) -> str | None:
     """The industry a word names ("food & bev", "物流业"), as the book already spells it."""
+    said = re.sub(r"^(?:做|搞|从事|是)(.+?)(?:的|行业的?)?$", r"\1", said.strip())
     canonical = w.INDUSTRY_WORDS.get(said.strip())
     if canonical is None:
         return None
@@ -1114,12 +1426,24 @@ def _industry(ctx: Ctx, said: str) -> str | None:
     return next((k for k in known if k and k.casefold() == canonical.casefold()), canonical)
 
 
+# Short forms people type for a kind: "log mtg w/ Lisa", "log mtng".
+_KIND_SHORT = {
+    "mtg": InteractionKind.meeting,
+    "mtng": InteractionKind.meeting,
+    "mtgs": InteractionKind.meeting,
+    "vst": InteractionKind.visit,
+    "eml": InteractionKind.email,
+}
+
+
 def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
     """A misspelt kind word leading `text` ("metting", "vist"), and the rest."""
-    m = re.match(r"\s*([A-Za-z]{4,})\b", text)
+    m = re.match(r"\s*([A-Za-z]{3,})\b", text)
     if m is None:
         return None, text
     word = m.group(1).lower()
+    if word in _KIND_SHORT:
+        return _KIND_SHORT[word], text[m.end() :].strip()
     for kind in InteractionKind:
         if word != kind.value and fuzz.ratio(word, kind.value) >= 80:
             return kind, text[m.end() :].strip()
@@ -1150,7 +1474,9 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
         for size in range(len(key), 1, -1):
             at = r.view.find(key[:size])
             if at >= 0:
-                return [(at, at + size)]
+                # Its legal form belongs to the name too ("永盛能源有限公司", key "永盛能源").
+                tail = re.match(r"(?:股份)?(?:有限)?(?:责任)?(?:公司|集团)", r.view[at + size :])
+                return [(at, at + size + (tail.end() if tail else 0))]
         return []
     parts = key.split()
     for i, word in enumerate(words):
@@ -1177,7 +1503,10 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
     value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
-    return (Decimal(value), _ZH_CURRENCY.get(zh.group("cur") or "", "CNY")), zh.span()
+    cur = zh.group("cur")
+    # 五千二 alone is the deal's own currency (as "5200" is); 万 with no unit is yuan.
+    currency = _ZH_CURRENCY[cur] if cur else ("CNY" if zh.group("mult") in ("万", "亿") else None)
+    return (Decimal(value), currency), zh.span()
 
 
 def _cn_int(text: str) -> int:

@@ -36,7 +36,7 @@ NEGATION = re.compile(
     r"never|no\s+need|hold\s+off|not\s+yet|"
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
-    r"|不要|别|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -51,8 +51,8 @@ DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 WRITE_WORDS = re.compile(
     r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
-    r"sign|signs|signed|close|closed)\b"
-    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单|输单|签了|签约|成交|转给"
+    r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
+    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给"
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
@@ -60,6 +60,11 @@ QUESTION_START = re.compile(
     r"isn't|aren't|wasn't|haven't|hasn't|didn't)\b(?!\s+(?:a|an|to|been)\b)|"
     r"(?:what|what's|whats|why|when|where|who|whom|which|how|"
     r"can\s+i|can\s+we|could\s+i|could\s+we|should\s+i|should\s+we|do\s+you\s+think)\b)"
+)
+# Questions about what happened or who did it: reads even with a write's words ("who logged
+# the most activity?", "how long do deals take to close?", "why did we lose X?").
+READ_QUESTION = re.compile(
+    r"^\s*(?:who|which|how\s+many|how\s+long|how\s+much|why)\b|谁|为什么|为啥|多久"
 )
 QUESTION_END = re.compile(
     r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
@@ -76,7 +81,7 @@ HYPOTHETICAL = re.compile(
     r"\b(?:if|what\s+if|suppose|supposing|imagine|hypothetically|in\s+case|maybe|perhaps|"
     r"might|would\s+it|should\s+i|should\s+we|thinking\s+(?:of|about)|considering|"
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
-    r"later|someday|eventually|probably|i'?ll|we'?ll|i\s+will|we\s+will)\b"
+    r"later|someday|eventually|probably|i['’]ll|we['’]ll|i\s+will|we\s+will)\b"
     r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
 )
 # Pleasantries and reactions: no command in them.
@@ -136,6 +141,9 @@ _LATIN_STAGE = rf"(?<![a-z])(?P<stage>{_STAGE_ALT})(?![a-z])"
 # A new deal's stage said with it: "..., stage qualified", "阶段 方案".
 STAGE_SAID = re.compile(
     rf"\bstage\s*[:：]?\s*{_LATIN_STAGE}|阶段\s*[:：]?\s*(?P<zstage>{_STAGE_ALT})"
+    rf"|\b(?:already|currently|starting|start(?:s|ing)?\s+(?:at|in)|at)\s+"
+    rf"{_LATIN_STAGE.replace('?P<stage>', '?P<said>')}"
+    rf"|已经?(?:到了?|是|在)?\s*(?P<zsaid>{_STAGE_ALT})(?:阶段)?"
 )
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
@@ -158,9 +166,17 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率)"
 )
-ZH_STATE = re.compile(r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?:了)?")
+ZH_STATE = re.compile(
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率)(?:了)?"
+)
+# A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
+# "will sign", "should close").
+FUTURE_BEFORE = re.compile(
+    r"(?:下周|下个?月|明天|后天|月底|年底|明年|将|会|要|能|可以|预计|准备|打算|争取|有望)\s*$"
+    r"|\b(?:will|would|should|could|might|may|can|expect(?:s|ed)?\s+to)\s+(?:be\s+)?$"
+)
 # An outcome word right after a deal's name ("acme label printers lost - budget frozen",
 # "falcon label printers - won it!!"): taken only when the deal is named before it.
 BARE_OUTCOME = re.compile(r"(?<![a-z])(?P<stage>won|lost|qualified)(?![a-z])")
@@ -197,7 +213,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
             r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
             r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
-            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
         ),
         InteractionKind.meeting,
     ),
@@ -231,10 +247,17 @@ WITH_BEFORE = re.compile(
     # "跟永盛马总开了会": the customer's short name may stand between 跟 and the person.
     r"|(?:跟|和|与|见了|见|给)\s*[\u4e00-\u9fff]{0,6}\s*$"
 )
+# Words after a person that make them the one spoken with ("Mateo says ...", "何霞说").
+SAID_AFTER = re.compile(
+    r"\s*(?:says|said|told\s+(?:me|us)|mentioned|confirmed|asked|replied|说|表示|提到|告诉|确认)"
+)
 REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
     r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
+    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "carol needs a nudge tomorrow".
+    r"|提醒\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)(?=\s*(?:\d|明天|后天|下周|周|星期|今天|今晚|月底|下个?月))"
+    r"|\b(?P<nudge>[a-z][\w.-]*)\s+needs\s+(?:a\s+)?(?:nudge|reminder|ping)\b"
 )
 
 NEW_DEAL_CUE = re.compile(
@@ -250,11 +273,14 @@ NEW_CUSTOMER_CUE = re.compile(
 )
 # A new customer's listed parts: "owner dave", "tag new-logo", "负责人 wei", "标签 vip".
 CUSTOMER_PART = re.compile(
-    r"(?P<key>owner|owned\s+by|rep|tags?|tagged|industry|city|负责人|负责|归属|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
+    r"(?P<key>owner|owned\s+by|give\s+it\s+to|assign(?:ed)?\s+to|rep|tags?|tagged|industry|city|负责人|负责|"
+    r"归属|归|交给|给|标签|行业|城市)(?![a-z])\s*[:：]?\s*"
 )
 CUSTOMER_PART_KEYS = {
     "owner": "owner", "owned by": "owner", "rep": "owner", "负责人": "owner", "负责": "owner",
-    "归属": "owner", "tag": "tags", "tags": "tags", "tagged": "tags", "标签": "tags",
+    "归属": "owner", "归": "owner", "给": "owner", "give it to": "owner", "assign to": "owner",
+    "assigned to": "owner", "交给": "owner", "tag": "tags", "tags": "tags", "tagged": "tags",
+    "标签": "tags",
     "industry": "industry", "行业": "industry", "city": "city", "城市": "city",
 }  # fmt: skip
 # Industry words people type (English, Chinese) -> the English name a book keeps.
@@ -285,6 +311,11 @@ CONTACT_CUE = re.compile(
     r"add\s+.{1,40}?\s+(?:to|at)\s+.{1,40}?\s+as\s+(?:a\s+)?contact)\b"
     r"|(?:添加|新增|加)(?:一)?[个位名]?(?:新)?(?:联系人|联络人)|新(?:联系人|联络人)"
 )
+# "add Lukas Brandt to jetstream", "highland pharma — add Omar Haddad, CFO" (on the text: the
+# capitals say it is a name).
+ADD_PERSON = re.compile(
+    r"\b(?:add|Add)\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})\s*(?:[,，]|\s+(?:to|at|as)\b)"
+)
 # A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
 # right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
 AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")
@@ -301,6 +332,14 @@ REASSIGN_CUE = re.compile(
     r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
     r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
 )
+# A deal's owner changed: "make carol the owner of the acme erp deal", "make me the owner",
+# "这单先交给 carol 跟", "改成 bob 负责".
+DEAL_OWNER_CUE = re.compile(
+    r"\bmake\s+(?P<who>me|myself|@?[a-z][\w.-]*)\s+(?:the\s+)?(?:deal\s+)?owner\b"
+    r"|\b(?:owner|owned\s+by)\s*(?:to|is|=|->|→|:)?\s*@?(?P<who2>[a-z][\w.-]*)\s*[.!]*$"
+    r"|(?:交给|转给|转交给|给|改成|改为|换成|换给)\s*@?(?P<zh>我|[a-z][\w.-]*|[\u4e00-\u9fff]{1,3}?)\s*"
+    r"(?:来)?(?:跟进|跟|负责|接手|管)"
+)
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
     r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
@@ -308,7 +347,24 @@ DONE_CUE = re.compile(
 
 # Reads: each pattern -> the verb it asks for.
 READ_CUES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bwin\s*rate\b|\bwin\s+ratio\b|赢单率|胜率"), "win rate"),
+    # A chart of a report ("funnel chart by region", "按季度的赢单率图").
+    (
+        re.compile(
+            r"\bchart\b|\bgraph\b|\bplot\b|图表|(?:赢单率|漏斗|预测)(?:的)?(?:趋势)?图|画(?:个|一张)?图"
+        ),
+        "chart",
+    ),
+    # Reports the other verbs do not name: activity, cycle time, a report "in USD".
+    (
+        re.compile(
+            r"\bactivity\s+report\b|\breport\b.*\bactivity\b|\blogged\s+the\s+most\b|"
+            r"\bmost\s+activity\b|\b(?:how\s+long|cycle\s+time|sales\s+cycle)\b.*\b(?:close|closing|cycle)\b|"
+            r"活动报表|活动报告|活动量|谁.{0,6}(?:记录|记)得?最多|销售周期|成交周期"
+            r"|\bwin[\s-]*rate\s+report\b|\breport\b.*\bwin[\s-]*rate\b|赢单率报表"
+        ),
+        "report",
+    ),
+    (re.compile(r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多"), "win rate"),
     (re.compile(r"\bforecast\b|预测"), "forecast"),
     (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
     (re.compile(r"\bpipeline\b|\bpipe\b|管道|销售管道"), "pipeline"),
@@ -327,11 +383,17 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "products",
     ),
-    (re.compile(r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色"), "whoami"),
+    (
+        re.compile(
+            r"\bwho\s+am\s+i\b|我是谁|我(?:现在)?是(?:什么|啥)角色|我的角色|(?:哪个|什么)(?:账号|帐号|帐户|账户)"
+        ),
+        "whoami",
+    ),
     (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
     (
         re.compile(
-            r"\b(?:history|who\s+changed|what\s+changed|changelog)\b|变更历史|变更记录|修改记录|历史"
+            r"\b(?:history|who\s+changed|what\s+changed|everything\s+that\s+changed|changelog|"
+            r"who\s+(?:edited|touched|updated))\b|变更历史|变更记录|修改记录|历史|谁(?:改过|动过|改了|修改过|更新过)"
         ),
         "history",
     ),
@@ -344,7 +406,8 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers)\b|客户列表"
+            r"\b(?:my\s+customers|my\s+accounts|my\s+clients|list\s+(?:of\s+)?customers|"
+            r"all\s+customers)\b|客户列表|(?:所有|全部)客户"
             r"|我(?:的)?(?:所有|全部)?(?:的)?客户"
         ),
         "customers",
@@ -370,9 +433,13 @@ DEAL_READ_CUE = re.compile(
 CONTACT_FIELD_CUE = re.compile(
     r"\b(?:number|phone|mobile|cell|email|e-mail|contact\s+info|title)\b|电话|手机|邮箱|号码|职位"
 )
+# "who's Lisa King again", "who is Aisha Perez", "Kathleen 是干嘛的": who a person is.
+WHO_IS = re.compile(
+    r"^\s*(?:who'?s|who\s+is|who\s+was)\b|是(?:干嘛|做什么|干什么)的|是谁|(?:什么|啥)职位"
+)
 PERIOD = re.compile(
     r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
-    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
+    r"\bq[1-4](?:\s+(?:19|20)\d\d)?\b|本季度|这个季度|本季|这季|上季度|上个季度|本月|这个月|上个?月|今年|去年"
 )
 PERIOD_WORDS = {
     "this qtr": "this quarter",
@@ -381,6 +448,7 @@ PERIOD_WORDS = {
     "本季度": "this quarter",
     "这个季度": "this quarter",
     "本季": "this quarter",
+    "这季": "this quarter",
     "上个季度": "last quarter",
     "这个月": "this month",
     "上季度": "last quarter",
@@ -391,9 +459,14 @@ PERIOD_WORDS = {
     "去年": "last year",
 }
 BY = re.compile(
-    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b|按(?P<zh>团队|月|季度|销售|产品|行业)"
+    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b"
+    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业)|(?P<zh2>哪个行业|各行业|每个行业)"
 )
 BY_ZH = {
+    "月份": "month",
+    "哪个行业": "industry",
+    "各行业": "industry",
+    "每个行业": "industry",
     "团队": "team",
     "月": "month",
     "季度": "quarter",
@@ -422,30 +495,51 @@ CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
     r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
 )
+# News of a changed address or number ("has a new email", "新号", "换了手机号码").
+NEWS_WORD = re.compile(
+    r"\b(?:new|changed|updated|now|switched|moved\s+to)\b|换了|换成|改成|改为|新号|新的|更新"
+)
+# "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
+# "现在是董事长，改一下职位".
+TITLE_NEWS = re.compile(
+    r"\bis\s+(?:now\s+)?(?:the\s+|our\s+|their\s+)?(?P<value>(?:[a-z]{2,5}|(?:head|director|vp|chief|"
+    r"manager|lead)\b[a-z &-]*?))\s+now\s*[.!]*$"
+    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)\s*[.!]*$"
+    r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
+    r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
+)
+BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|:|：|is|on)?\s*(?P<value>.+)$")
 CONTACT_FIELDS = {
     "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
     "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
-    "职务": "title",
+    "职务": "title", "职称": "title",
 }  # fmt: skip
 # One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
 TAG_CUE = re.compile(
     r"\b(?:tag|tagged|label|labelled|labeled|mark)\s+(?:(?:it|them|.{1,60}?)\s+)?(?:as|with)\s+"
-    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?\s*[.!]*$"
+    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?(?:\s+(?:please|pls|plz|thanks))?\s*[.!]*$"
     r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
+    r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
     r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
-    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)\s+to\s+(?P<city>[A-Za-z][\w .'-]+?)\s*[.!]*$"
+    r"|\b(?:moved|relocated|is\s+moving|has\s+moved)(?:\s+(?:their\s+|its\s+)?(?:hq|headquarters|office|offices))?"
+    r"\s+to\s+(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
+    r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
+    r"(?P<city2>[a-z][\w .'-]+?)"
+    r"(?:\s+now)?\s*(?:[,.!;]|$)"
     r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
-    r"|(?P<zfield>城市|行业|名称)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>.+?)\s*$"
+    r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
+    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
+    r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
 )
 CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",

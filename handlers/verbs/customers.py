@@ -11,6 +11,7 @@ from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from crm_core.services import tiers as tier_svc
 from crm_core.services.tickets import CustomerService
+from crm_core.text import fold
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
@@ -156,9 +157,22 @@ def find(req: Request) -> Reply:
             status="info",
             buttons=[Button.run(t("button.list_customers"), "customers")],
         )
+    # A person searched for ("find Lisa King"): their title, phone and email with their
+    # customer, which is what "Lisa King's number?" asks.
+    query = fold(req.args)
+    people = [
+        Field(
+            f"{c.name} ({customer.name})",
+            " · ".join(p for p in (c.title, c.phone, c.email) if p) or t("card.none"),
+        )
+        for customer in hits
+        for c in customer.contacts
+        if query and query in fold(c.name)
+    ]
     return Reply(
         text=_redirected(req),
         title=t("find.title", query=req.args, count=len(hits)),
+        fields=people[:8],
         items=[_customer_line(c) for c in hits],
         buttons=[Button.run(c.name, f"customer #{c.id}") for c in hits[:8]],
     )

@@ -189,6 +189,8 @@ def test_reviewed_wording() -> None:
     assert "代碼" in currency and "程式碼" not in currency
     assert "權限" in hant["telegram.anonymous"]
     assert "綁定碼" in hant["telegram.link_usage"] and "繫結" not in hant["telegram.link_usage"]
+    # 类型 on a card is 類型 (a kind of note, record or field); 型別 is a programmer's word.
+    assert hant["loose.arg.kind"] == "類型" and hant["form.log.kind"] == "類型"
 
 
 def test_a_typo_is_pointed_at_the_verb_in_the_readers_words(testbot: TestBot) -> None:

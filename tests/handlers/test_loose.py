@@ -202,12 +202,14 @@ def test_another_books_customer_answers_like_a_missing_one(
 
 
 def test_a_read_runs_at_once(testbot: TestBot, book: dict[str, int]) -> None:
-    """`what's acme's pipeline look like?` is `deals Acme`; `show me David's number` the card."""
+    """`what's acme's pipeline look like?` is `deals Acme`; `show me David's number` finds
+    David, whose line shows his customer, title, phone and email."""
     deals = testbot("alice", "what's acme's pipeline look like?")
     assert deals.status == "ok" and "Acme Logistics" in (deals.title or "")
     assert any("Fleet tracking upgrade" in i for i in deals.items)
     card = testbot("alice", "show me David Taylor's number")
-    assert card.status == "ok" and card.title == "Acme Logistics"
+    assert card.status == "ok" and "David Taylor" in (card.title or "")
+    assert [f.label for f in card.fields] == ["David Taylor (Acme Logistics)"], card.fields
     pipeline = testbot("alice", "pipeline please")
     assert pipeline.status == "ok"
 

@@ -152,9 +152,12 @@ def test_who_a_note_was_with(
 
 
 def test_a_person_the_note_talks_about_is_not_with(testbot: TestBot, book: dict[str, int]) -> None:
-    """ "Karen wants a demo" is what the note says, not who the call was with."""
-    line = command(testbot, "alice", "called acme yesterday, Karen wants a demo")
+    """In a note (no call, meeting or visit), "Karen is on leave" is what it says, not who it
+    was with; in a call the contact named is the one spoken to (both blind labellers' reading)."""
+    line = command(testbot, "alice", "note on acme: Karen is on leave until January")
     assert ", with #" not in line, line
+    line = command(testbot, "alice", "called acme yesterday, Karen wants a demo")
+    assert ", with #" in line, line
 
 
 @pytest.mark.parametrize(
