@@ -197,8 +197,13 @@ class _Reading:
 
     @property
     def no_write(self) -> bool:
-        """A question (not a request in question form) or a hypothetical: never a write."""
-        return self.hypothetical or (self.question and not self.polite)
+        """A question (not a request in question form), a hypothetical or a write said to be done
+        already or not wanted: never a write."""
+        return (
+            self.hypothetical
+            or (self.question and not self.polite)
+            or bool(w.DECLINED.search(self.view, self.body))
+        )
 
     def negated_before(self, at: int) -> bool:
         """Whether a negation or someone else's words come before `at` in its clause

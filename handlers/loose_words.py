@@ -46,6 +46,15 @@ LEAD_NEGATION = re.compile(
     r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
 )
+# The writer says it is done already or not wanted ("I already logged the Acme call, no need
+# to log it again", "那通电话我已经记过了，不用再记"): nothing to write, wherever it stands, since a
+# clause after a separator would otherwise be read as the note of a new log.
+DECLINED = re.compile(
+    r"\b(?:i\s*(?:'ve|have)?\s*already\s+(?:logged|noted|recorded|entered|added)|"
+    r"no\s+need\s+to\s+(?:log|record|note|add|remind)|"
+    r"(?:don'?t|do\s+not)\s+(?:need\s+to\s+)?(?:log|record)\s+(?:it|that|this)\s+again)\b"
+    r"|(?:已经?|我)记(?:过|好)了?|已经?记下了|(?:不用|不必|无需|别)再?记"
+)
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(

@@ -397,3 +397,24 @@ def test_a_new_deals_title_leaves_out_the_companys_legal_form(
         testbot, "wei", "new deal for 青岛联创制造有限公司 48k fleet renewal closing mid January"
     )
     assert line.startswith(f"new deal #{book['青岛联创制造有限公司']}: fleet renewal 48000"), line
+
+
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        ("alice", "I already logged the call with Sterling Care, no need to log it again"),
+        ("alice", "sterling care visit - don't log that again, it's in there"),
+        ("wei", "联创那次拜访我已经记过了，不用再记"),
+        ("wei", "联创的电话我记好了，别再记一遍"),
+        ("wei", "聯創那通電話已經記過了，不必再記"),
+    ],
+)
+def test_a_write_said_to_be_done_already_is_none(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """ "Already logged, no need to log again": no confirm card and nothing written (the clause
+    after the comma was read as the note of a new log)."""
+    before = counts(testbot)
+    reply = testbot(who, text)
+    assert reply.status != "confirm", (text, reply.to_json().get("command"))
+    assert counts(testbot) == before
