@@ -17,6 +17,8 @@ from crm_core.models import Customer, Deal, User
 from crm_core.services.archive import set_archived
 from crm_core.services.customers import create_customer
 from crm_core.services.deals import create_deal
+from crm_core.services.merge import merge_customers
+from crm_core.services.reassign import reassign_customer
 from tests.conftest import TestBot
 from tests.crm_core.test_pipeline_totals import aggregated, kept
 
@@ -125,3 +127,44 @@ def test_a_deal_written_while_its_customer_comes_back_is_counted_once(
     assert errors == []
     assert kept(pg) == aggregated(pg)
     assert kept(pg)[(pg.users["alice"], "lead", "USD")] == (2, 2, 60000)
+
+
+@pytest.mark.parametrize("action", ["merge", "reassign"])
+def test_a_merge_or_reassign_waits_for_a_deal_being_written_instead_of_deadlocking(
+    pg: TestBot, engine: Engine, action: str
+) -> None:
+    """A deal of the customer is locked and then written (as an edit does) while the customer
+    is merged away or reassigned with its deals: both finish, and the totals stay exact."""
+    customers, deals = seed(pg)
+    errors: list[str] = []
+
+    def change() -> None:
+        with unit_of_work(pg.session_factory) as session:
+            admin = session.get(User, pg.users["admin"])
+            loser, survivor = (
+                session.get(Customer, customers[0]),
+                session.get(Customer, customers[1]),
+            )
+            carol = session.get(User, pg.users["carol"])
+            assert admin is not None and loser is not None and survivor is not None
+            assert carol is not None
+            ctx = Ctx(session, admin)
+            if action == "merge":
+                merge_customers(ctx, loser, survivor)
+            else:
+                reassign_customer(ctx, loser, carol, with_deals=True)
+
+    try:
+        with unit_of_work(pg.session_factory) as session:
+            row = session.get(Deal, deals[0])
+            assert row is not None
+            lock_for_update(session, row)
+            worker = in_thread(errors, change)
+            wait_until_blocked(engine, worker)
+            row.amount = Decimal(500)
+            session.flush()
+    except Exception as exc:
+        errors.append(type(exc).__name__ + ": " + str(exc).splitlines()[0])
+    worker.join(timeout=30)
+    assert errors == []
+    assert kept(pg) == aggregated(pg)
