@@ -129,12 +129,14 @@ def test_a_deal_written_while_its_customer_comes_back_is_counted_once(
     assert kept(pg)[(pg.users["alice"], "lead", "USD")] == (2, 2, 60000)
 
 
+@pytest.mark.parametrize("write", ["edit", "new"])
 @pytest.mark.parametrize("action", ["merge", "reassign"])
 def test_a_merge_or_reassign_waits_for_a_deal_being_written_instead_of_deadlocking(
-    pg: TestBot, engine: Engine, action: str
+    pg: TestBot, engine: Engine, action: str, write: str
 ) -> None:
-    """A deal of the customer is locked and then written (as an edit does) while the customer
-    is merged away or reassigned with its deals: both finish, and the totals stay exact."""
+    """A deal of the customer is locked and then written (as an edit does), or a new deal is
+    opened on it, while the customer is merged away or reassigned with its deals: both
+    finish, and the totals stay exact."""
     customers, deals = seed(pg)
     errors: list[str] = []
 
@@ -157,12 +159,18 @@ def test_a_merge_or_reassign_waits_for_a_deal_being_written_instead_of_deadlocki
     try:
         with unit_of_work(pg.session_factory) as session:
             row = session.get(Deal, deals[0])
-            assert row is not None
-            lock_for_update(session, row)
+            alice = session.get(User, pg.users["alice"])
+            assert row is not None and alice is not None
+            if write == "edit":
+                lock_for_update(session, row)
+            else:
+                create_deal(Ctx(session, alice), row.customer, "Extra", amount=Decimal(7))
+                session.flush()
             worker = in_thread(errors, change)
             wait_until_blocked(engine, worker)
-            row.amount = Decimal(500)
-            session.flush()
+            if write == "edit":
+                row.amount = Decimal(500)
+                session.flush()
     except Exception as exc:
         errors.append(type(exc).__name__ + ": " + str(exc).splitlines()[0])
     worker.join(timeout=30)
