@@ -9,11 +9,13 @@ saved so gate thresholds can be chosen on the tuning set (and only reported on t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
 
-from bot.asking import batch_lines, eval_book, score
+from bot.asking import ask_one, batch_lines, eval_book, score
+from crm_core.errors import CrmError
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
@@ -40,6 +42,25 @@ def main() -> None:
                 r["lang"] = item.get("lang")
             out[name] = report
             print(name, report["overall"], "leaks", report["permission_leaks"], report["seconds"])
+            # Each question asked once more, timed alone: what one `ask` costs on this book.
+            took = []
+            for item in items:
+                started = time.perf_counter()
+                with contextlib.suppress(CrmError):
+                    ask_one(
+                        app,
+                        str(item["asker"]),
+                        item.get("customer"),
+                        str(item["question"]),
+                        now=moment,
+                    )
+                took.append((time.perf_counter() - started) * 1000)
+            took.sort()
+            report["ask_ms"] = {
+                "p50": round(took[len(took) // 2], 1),
+                "p95": round(took[int(len(took) * 0.95)], 1),
+            }
+            print(name, "ask ms", report["ask_ms"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1))
 

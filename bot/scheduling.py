@@ -32,7 +32,7 @@ from crm_core.models import (
 from crm_core.services import csat
 from crm_core.services.care import Coming
 from crm_core.services.digests import build_digest
-from crm_core.services.tickets import calendar_for, triage_summary
+from crm_core.services.tickets import calendar_for, team_manager, triage_summary
 from crm_core.settings import Settings, parse_clock, parse_stalled_days
 from crm_core.stages import Pipeline
 from handlers.desk import Desk
@@ -332,9 +332,10 @@ class Delivery:
                 raise DeliveryFailed("team gone", retryable=False)
             now = self.clock()
             summary = triage_summary(s, team, now)
-            return triage_reply(
-                Translator(self.alert_locale), summary, now, calendar_for(s, team_id).zone
-            )
+            # The team's language is its manager's, as its zone is; no manager: the default.
+            manager = team_manager(s, team_id)
+            locale = manager.locale if manager is not None else self.alert_locale
+            return triage_reply(Translator(locale), summary, now, calendar_for(s, team_id).zone)
 
     async def triage(self, team_id: int, day: date, target: str) -> None:
         """Post one team's morning triage summary to its triage channel."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_core.models import User, utcnow
 from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
+from crm_core.zones import zone
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,4 @@ class Ctx:
     @property
     def tz(self) -> ZoneInfo:
         """The actor's time zone."""
-        try:
-            return ZoneInfo(self.actor.timezone)
-        except (KeyError, ValueError):
-            return ZoneInfo("UTC")
+        return zone(self.actor.timezone)

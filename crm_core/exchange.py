@@ -35,7 +35,9 @@ from crm_core.models import (
     Base,
     CareDate,
     Contact,
+    CsatRequest,
     Customer,
+    CustomerChannel,
     CustomerTier,
     CustomField,
     Deal,
@@ -53,6 +55,7 @@ from crm_core.models import (
     Segment,
     SegmentMember,
     ServiceCalendar,
+    SlaPolicy,
     StageChange,
     Team,
     Ticket,
@@ -66,7 +69,8 @@ from crm_core.models import (
 )
 from crm_core.services import tiers
 from crm_core.services.care import BUILT_IN as BUILT_IN_DATES
-from crm_core.services.tickets import ACTIVE, refresh_sla
+from crm_core.services.tickets import ACTIVE, MAX_TARGET, refresh_sla
+from crm_core.sla import PRIORITIES
 from crm_core.stages import Pipeline, Stage
 from crm_core.text import fold, name_key
 
@@ -86,6 +90,7 @@ TYPES: tuple[str, ...] = (
     "interaction",
     "reminder",
     "quota",
+    "customer_channel",
     "ticket",
     "ticket_event",
     "feedback",
@@ -98,6 +103,7 @@ MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
 _BATCH = 5000
+_MAX_MINUTES = int(MAX_TARGET.total_seconds() // 60)
 # Above this many wanted keys one scan of the table beats thousands of IN (...) queries.
 _SCAN_ABOVE = 5000
 _IN_CHUNK = 900
@@ -122,6 +128,7 @@ _REFS = {
     "assignee": "user",
     "recorded_by": "user",
     "ticket": "ticket",
+    "channel": "customer_channel",
 }
 # References whose column is not named `<field>_id`.
 _REF_COLUMNS = {"merged_into": "merged_into"}
@@ -245,10 +252,30 @@ class ServiceSettings(_Record):
     triage: Annotated[str, _s(200, 1), AfterValidator(_triage)] | None = None
 
 
+class SlaTargets(_Record):
+    """A team's SLA targets for one priority, in business minutes."""
+
+    first_response_minutes: Annotated[int, Field(ge=1, le=_MAX_MINUTES)]
+    resolution_minutes: Annotated[int, Field(ge=1, le=_MAX_MINUTES)]
+
+
+def _sla(value: dict[str, SlaTargets]) -> dict[str, SlaTargets]:
+    for priority, targets in value.items():
+        if targets.first_response_minutes > targets.resolution_minutes:
+            raise ValueError(f"{priority}: first response must not come after resolution")
+    return value
+
+
+SlaPolicies = Annotated[
+    dict[Literal["urgent", "high", "normal", "low"], SlaTargets], AfterValidator(_sla)
+]
+
+
 class TeamRecord(_Record):
     """A sales team, optionally in a region (the region's external_id).
 
-    `service` is present only for teams whose service calendar an admin set.
+    `service` is present only for teams whose service calendar an admin set; `sla` only for
+    teams with SLA targets an admin set (the priorities not named keep the defaults).
     """
 
     type: Literal["team"]
@@ -256,6 +283,7 @@ class TeamRecord(_Record):
     name: Annotated[str, _s(200, 1)]
     region: ExtId | None = None
     service: ServiceSettings | None = None
+    sla: SlaPolicies | None = None
 
 
 class ProductRecord(_Record):
@@ -462,10 +490,49 @@ class TicketRecord(_Record):
     source_key: Annotated[str, _s(200)] | None = None
     source_link: Annotated[str, _s(500)] | None = None
     source_text: str | None = None
+    # Opened in a customer channel ("slack:C0123"): who asked, and where to answer them.
+    channel: Annotated[str, _s(97, 3)] | None = None
+    requester_id: Annotated[str, _s(128)] | None = None
+    requester_name: Annotated[str, _s(200)] | None = None
+    requester_where: Annotated[str, _s(200)] | None = None
     created_at: When
     first_response_at: When | None = None
     resolved_at: When | None = None
     closed_at: When | None = None
+    # Present only for tickets with CSAT questions: each question, oldest first.
+    csat: list[CsatQuestion] | None = None
+
+
+class CustomerChannelRecord(_Record):
+    """A chat linked to a customer (a Slack channel, a Telegram group); keyed by where it is."""
+
+    type: Literal["customer_channel"]
+    platform: Annotated[str, _s(32, 1), StringConstraints(pattern=r"^[^:]+$")]
+    chat_id: Annotated[str, _s(64, 1)]
+    name: Annotated[str, _s(200, 1)]
+    customer: ExtId
+    auto: bool = False
+    # Tickets of the channel resolved so far: CSAT sampling asks every Nth.
+    resolved_count: Annotated[int, Field(ge=0)] = 0
+    created_by: ExtId | None = None
+    created_at: When | None = None
+
+
+class CsatQuestion(_Record):
+    """A satisfaction question owed or put to a ticket's requester, and its answer."""
+
+    platform: Annotated[str, _s(32, 1)]
+    chat_id: Annotated[str, _s(64, 1)]
+    thread: Annotated[str, _s(64)] | None = None
+    requester_id: Annotated[str, _s(128, 1)]
+    # A claim in flight is exported as "due": the claim belongs to a worker, not to the data.
+    status: Literal["due", "asked", "answered", "withdrawn", "expired", "failed"]
+    created_at: When
+    expires_at: When
+    sent_at: When | None = None
+    answered_at: When | None = None
+    # The answer: a `feedback` record's external_id.
+    feedback: ExtId | None = None
 
 
 class TicketEventRecord(_Record):
@@ -522,6 +589,8 @@ class TierRulesRecord(_Record):
     levels: list[TierLevelValue]
     months: int
     currency: Annotated[str, _s(3, 3)]
+    # The customer number field holding points, when the levels are points.
+    points_field: Annotated[str, _s(30, 1)] | None = None
 
 
 class TierPinRecord(_Record):
@@ -563,6 +632,7 @@ Record = Annotated[
     | InteractionRecord
     | ReminderRecord
     | QuotaRecord
+    | CustomerChannelRecord
     | TicketRecord
     | TicketEventRecord
     | FeedbackRecord
@@ -585,6 +655,8 @@ class _Spec:
     # Record fields in export order, key fields included.
     fields: tuple[str, ...]
     key: tuple[str, ...] = ("external_id",)
+    # A key of several columns that references name as one string ("slack:C0123").
+    join: str | None = None
 
     @property
     def table(self) -> Table:
@@ -719,6 +791,22 @@ SPECS: dict[str, _Spec] = {
             ("external_id", "user", "period_start", "period_end", "amount", "currency"),
         ),
         _Spec(
+            "customer_channel",
+            CustomerChannel,
+            (
+                "platform",
+                "chat_id",
+                "name",
+                "customer",
+                "auto",
+                "resolved_count",
+                "created_by",
+                "created_at",
+            ),
+            key=("platform", "chat_id"),
+            join=":",
+        ),
+        _Spec(
             "ticket",
             Ticket,
             (
@@ -735,6 +823,10 @@ SPECS: dict[str, _Spec] = {
                 "source_key",
                 "source_link",
                 "source_text",
+                "channel",
+                "requester_id",
+                "requester_name",
+                "requester_where",
                 "created_at",
                 "first_response_at",
                 "resolved_at",
@@ -877,12 +969,52 @@ def _service_out(row: ServiceCalendar) -> dict[str, Any]:
     return {"timezone": row.timezone, "holidays": row.country, "triage": row.triage_target}
 
 
+def _sla_out(rows: list[SlaPolicy]) -> dict[str, Any]:
+    by = {r.priority: r for r in rows}
+    return {
+        p: {
+            "first_response_minutes": by[p].first_response_minutes,
+            "resolution_minutes": by[p].resolution_minutes,
+        }
+        for p in PRIORITIES
+        if p in by
+    }
+
+
+def _csat_out(row: CsatRequest, feedback: dict[int, str]) -> dict[str, Any]:
+    return {
+        "platform": row.platform,
+        "chat_id": row.chat_id,
+        "thread": row.thread,
+        "requester_id": row.requester_id,
+        "status": "due" if row.status == "sending" else row.status,
+        "created_at": _out(row.created_at),
+        "expires_at": _out(row.expires_at),
+        "sent_at": _out(row.sent_at),
+        "answered_at": _out(row.answered_at),
+        "feedback": None if row.feedback_id is None else feedback[row.feedback_id],
+    }
+
+
+def _joined(spec: _Spec, values: Any) -> str:
+    assert spec.join is not None
+    return spec.join.join(str(values[k]) for k in spec.key)
+
+
 def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
     """Write every record as JSON Lines in dependency order; returns counts per type."""
     counts: dict[str, int] = {}
     ext_of: dict[str, dict[int, str]] = {}
     digests = {p.user_id: p for p in session.scalars(select(SchedulePrefs))}
     services = {c.team_id: c for c in session.scalars(select(ServiceCalendar))}
+    slas: dict[int, list[SlaPolicy]] = {}
+    for policy in session.scalars(select(SlaPolicy)):
+        slas.setdefault(policy.team_id, []).append(policy)
+    questions: dict[int, list[CsatRequest]] = {}
+    for question in session.scalars(
+        select(CsatRequest).order_by(CsatRequest.created_at, CsatRequest.id)
+    ):
+        questions.setdefault(question.ticket_id, []).append(question)
     frozen: dict[int, list[int]] = {}
     for seg_id, cust_id in session.execute(
         select(SegmentMember.segment_id, SegmentMember.customer_id)
@@ -892,11 +1024,15 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
         t = spec.table
         if "external_id" in spec.key:
             ext_of[spec.rtype] = _external_ids(session, spec)
+        elif spec.join is not None:
+            ext_of[spec.rtype] = {}
         cols = ["id", *(_column(f) for f in spec.fields)]
         stmt = select(*(t.c[c] for c in cols)).where(*_live(spec)).order_by(t.c.id)
         n = 0
         for row in session.execute(stmt):
             values = row._mapping
+            if spec.join is not None:
+                ext_of[spec.rtype][values["id"]] = _joined(spec, values)
             record: dict[str, Any] = {"type": spec.rtype}
             for f in spec.fields:
                 if f == "external_id":
@@ -910,6 +1046,14 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
                 record["digest"] = _digest_out(prefs)
             if spec.rtype == "team" and (service := services.get(values["id"])) is not None:
                 record["service"] = _service_out(service)
+            if spec.rtype == "team" and values["id"] in slas:
+                record["sla"] = _sla_out(slas[values["id"]])
+            if spec.rtype == "ticket" and values["id"] in questions:
+                if "feedback" not in ext_of:
+                    # Answers are feedback lines, written later: their ids are settled now.
+                    ext_of["feedback"] = _external_ids(session, SPECS["feedback"])
+                feedback = ext_of["feedback"]
+                record["csat"] = [_csat_out(q, feedback) for q in questions[values["id"]]]
             if spec.rtype == "segment" and values["snapshot"]:
                 names = ext_of["customer"]
                 record["members"] = sorted(names[c] for c in frozen.get(values["id"], []))
@@ -930,7 +1074,10 @@ def _export_tiers(session: Session, out: TextIO, customers: dict[int, str]) -> d
             {"name": lv["name"], "threshold": _out(Decimal(lv["threshold"]))} for lv in prog.levels
         ]
         rec = {"type": "tier_rules", "levels": levels, "months": prog.months}
-        out.write(_dump({**rec, "currency": prog.currency}) + "\n")
+        rec["currency"] = prog.currency
+        if prog.points_field is not None:
+            rec["points_field"] = prog.points_field
+        out.write(_dump(rec) + "\n")
         counts["tier_rules"] = 1
     pins = session.execute(
         select(CustomerTier.customer_id, CustomerTier.tier)
@@ -1111,6 +1258,8 @@ def _apply_rules(rec: Any) -> None:
     elif rec.type == "reminder":
         rules.text("text", rec.text, rules.MAX_REMINDER, "error.reminder_text_missing")
         rules.moment("due_at", rec.due_at)
+    elif rec.type == "customer_channel":
+        rules.name("name", rec.name, 200)
     elif rec.type == "ticket":
         rules.name("subject", rec.subject, 300)
         for f in ("created_at", "first_response_at", "resolved_at", "closed_at"):
@@ -1154,6 +1303,8 @@ def _same(old: Any, new: Any) -> bool:
 def _key_of(spec: _Spec, rec: Any) -> Any:
     if len(spec.key) == 1:
         return getattr(rec, spec.key[0])
+    if spec.join is not None:
+        return spec.join.join(getattr(rec, k) for k in spec.key)
     return tuple(getattr(rec, k) for k in spec.key)
 
 
@@ -1167,8 +1318,10 @@ def _load(session: Session, spec: _Spec, wanted: set[Any] | None) -> dict[Any, d
     def keyed(rows: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
         for row in rows:
             m = dict(row._mapping)
-            key = m[spec.key[0]] if len(spec.key) == 1 else tuple(m[k] for k in spec.key)
-            yield key, m
+            if len(spec.key) == 1:
+                yield m[spec.key[0]], m
+            else:
+                yield (_joined(spec, m) if spec.join else tuple(m[k] for k in spec.key)), m
 
     if wanted is None or len(wanted) > _SCAN_ABOVE or len(spec.key) > 1:
         found = dict(keyed(session.execute(select(*cols))))
@@ -1253,7 +1406,9 @@ class _Importer:
             data = json.loads(raw)
         except ValueError:
             return
-        if isinstance(data, dict) and data.get("type") in self.broken:
+        if isinstance(data, dict) and data.get("type") == "customer_channel":
+            self.broken["customer_channel"].add(f"{data.get('platform')}:{data.get('chat_id')}")
+        elif isinstance(data, dict) and data.get("type") in self.broken:
             self.broken[data["type"]].add(str(data.get("external_id")))
 
     def _label(self, rec: Any) -> str:
@@ -1263,6 +1418,8 @@ class _Importer:
             return f"care_date '{rec.record}.{rec.field}'"
         if rec.type == "identity":
             return f"identity '{rec.platform}:{rec.platform_user_id}'"
+        if rec.type == "customer_channel":
+            return f"customer_channel '{rec.platform}:{rec.chat_id}'"
         return f"{rec.type} {rec.external_id!r}"
 
     # -- phase 2: load what exists, check every reference ------------------------------------
@@ -1279,6 +1436,8 @@ class _Importer:
         wanted["customer"] |= set(self.tier_lines["tier_pin"])
         for _, rec in self.records["segment"]:
             wanted["customer"].update(rec.members or [])
+        for _, rec in self.records["ticket"]:
+            wanted["feedback"].update(q.feedback for q in rec.csat or [] if q.feedback)
         for rtype, spec in SPECS.items():
             # Staff tables are small and users' teams may be named rather than referenced;
             # every record's custom values are checked against all declared fields.
@@ -1316,12 +1475,29 @@ class _Importer:
                     self.errors.add(lineno, f"{self._label(rec)} has unknown member {member!r}")
             if rec.members and not rec.snapshot:
                 self.errors.add(lineno, f"{self._label(rec)}: only a snapshot lists members")
+        for lineno, rec in self.records["ticket"]:
+            asked = [q.created_at for q in rec.csat or []]
+            if len(set(asked)) != len(asked):
+                self.errors.add(lineno, f"{self._label(rec)}: two CSAT questions made at one time")
+            for q in rec.csat or []:
+                if q.feedback is not None and not self._known("feedback", q.feedback):
+                    self.errors.add(
+                        lineno, f"{self._label(rec)} has unknown feedback {q.feedback!r}"
+                    )
         self._check_segment_names()
         self._check_histories()
         self._check_deactivated()
         self._check_custom()
         self._check_tiers()
         self._check_cares()
+
+    def _points_field(self, name: str) -> bool:
+        """A customer number field of that name, declared in the file or the database."""
+        kinds = {
+            n: row["kind"] for (r, n), row in self.db["custom_field"].items() if r == "customer"
+        }
+        kinds |= {r.name: r.kind for _, r in self.records["custom_field"] if r.record == "customer"}
+        return kinds.get(name) == "number"
 
     def _check_cares(self) -> None:
         """A care date names a date field: built in, or declared in the file or the database."""
@@ -1346,6 +1522,13 @@ class _Importer:
                     prog = tiers.check_levels(
                         [(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency
                     )
+                    if rec.points_field is not None and not self._points_field(rec.points_field):
+                        self.errors.add(
+                            lineno,
+                            f"tier_rules: points_field {rec.points_field!r} is not a customer "
+                            "number field (declare it in a custom_field record)",
+                        )
+                        continue
                 except CrmError:
                     self.errors.add(
                         lineno,
@@ -1576,6 +1759,9 @@ class _Importer:
                 self._write_digests()
             if rtype == "team":
                 self._write_service_calendars()
+                self._write_sla_policies()
+            if rtype == "feedback":
+                self._write_csat()
             if rtype == "segment":
                 self._write_segment_members()
         for f, rtype in _DEFERRED.items():
@@ -1589,10 +1775,15 @@ class _Importer:
         s = self.session
         levels = [{"name": lv.name, "threshold": str(lv.threshold)} for lv in rec.levels]
         row = s.get(TierProgram, tiers.PROGRAM_ID)
-        wanted = ([(lv.name, lv.threshold) for lv in rec.levels], rec.months, rec.currency.upper())
+        wanted = (
+            [(lv.name, lv.threshold) for lv in rec.levels],
+            rec.months,
+            rec.currency.upper(),
+            rec.points_field,
+        )
         if row is not None:
             held = [(lv["name"], Decimal(lv["threshold"])) for lv in row.levels]
-            if (held, row.months, row.currency) == wanted:
+            if (held, row.months, row.currency, row.points_field) == wanted:
                 self.report.count("tier_rules", "unchanged")
                 return False
         before = audit.snapshot(row) if row is not None else None
@@ -1600,6 +1791,7 @@ class _Importer:
             row = TierProgram(id=tiers.PROGRAM_ID)
             s.add(row)
         row.levels, row.months, row.currency = levels, rec.months, rec.currency.upper()
+        row.points_field = rec.points_field
         row.updated_at = self.now
         audit.record(s, None, "tiers.set", row, before, actor_label="import")
         self.report.count("tier_rules", "updated" if before else "created")
@@ -1636,6 +1828,7 @@ class _Importer:
     def _write_tiers(self) -> None:
         """The ladder and pins; then customers earning a higher tier get it, as in chat."""
         if not self.tier_records:
+            self._points_upgrades()
             return
         s = self.session
         changed = False
@@ -1657,6 +1850,33 @@ class _Importer:
             tiers.settle(
                 s, prog, pipeline, self.now, None, downgrade=False, silent=True, label="import"
             )
+        else:
+            self._points_upgrades()
+
+    def _points_upgrades(self) -> None:
+        """Under a ladder on points, the file's customers whose points now earn a higher tier
+        get it (points fed from a shop or loyalty system by import), silently as in bulk."""
+        prog = tiers.program(self.session)
+        if prog is None or prog.points_field is None or not self.records["customer"]:
+            return
+        known = self.ids["customer"]
+        ids = [
+            known[rec.external_id]
+            for _, rec in self.records["customer"]
+            if rec.external_id in known
+        ]
+        pipeline = Pipeline(tuple(self.stages.values()))
+        tiers.settle(
+            self.session,
+            prog,
+            pipeline,
+            self.now,
+            None,
+            downgrade=False,
+            silent=True,
+            label="import",
+            customer_ids=ids,
+        )
 
     def _refresh_tickets(self) -> None:
         """SLA due times of the tickets this file touched, from their events as imported."""
@@ -1719,8 +1939,8 @@ class _Importer:
             if row is None:
                 values = self._values(spec, rec, spec.data_fields)
                 self._fill_defaults(spec, rec, values)
-                for k, part in zip(spec.key, key if len(spec.key) > 1 else (key,), strict=True):
-                    values[k] = part
+                for k in spec.key:
+                    values[k] = getattr(rec, k)
                 values.setdefault("created_at", self.now)
                 if has_updated:
                     values["updated_at"] = self.now
@@ -1730,7 +1950,7 @@ class _Importer:
             given_set = rec.model_fields_set
             given = [f for f in spec.data_fields if f in given_set]
             values = self._values(spec, rec, given)
-            if spec.rtype == "deal":
+            if spec.rtype in ("deal", "customer_channel"):
                 # Not-null columns: an explicit null means "keep what is there".
                 for col in ("owner_id", "created_at"):
                     if values.get(col, 0) is None:
@@ -1809,21 +2029,109 @@ class _Importer:
                 setattr(row, k, v)
             row.updated_at = self.now
             self.calendar_teams.add(team_id)
-            audits.append(
-                {
-                    "at": self.now,
-                    "actor_id": None,
-                    "actor_label": "import",
-                    "action": "import.update",
-                    "entity_type": ServiceCalendar.__tablename__,
-                    "entity_id": team_id,
-                    "changes": changes,
-                }
-            )
+            audits.append(self._import_audit(ServiceCalendar.__tablename__, team_id, changes))
             self._changed("team", team_id)
+        self._flush(audits)
+
+    def _flush(self, audits: list[dict[str, Any]]) -> None:
+        """Write what the ORM holds, then the audit entries for it."""
         self.session.flush()
         if audits:
             self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+
+    def _import_audit(self, table: str, entity_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "at": self.now,
+            "actor_id": None,
+            "actor_label": "import",
+            "action": "import.update",
+            "entity_type": table,
+            "entity_id": entity_id,
+            "changes": changes,
+        }
+
+    def _write_sla_policies(self) -> None:
+        """SLA targets of the teams that carry them: the file's priorities, the rest default."""
+        audits = []
+        for _, rec in self.records["team"]:
+            if rec.sla is None:
+                continue
+            team_id = self.ids["team"][rec.external_id]
+            have = {
+                r.priority: r
+                for r in self.session.scalars(select(SlaPolicy).where(SlaPolicy.team_id == team_id))
+            }
+            old = {p: [r.first_response_minutes, r.resolution_minutes] for p, r in have.items()}
+            new = {p: [t.first_response_minutes, t.resolution_minutes] for p, t in rec.sla.items()}
+            if old == new:
+                continue
+            for priority in have.keys() - new.keys():
+                self.session.delete(have[priority])
+            for priority, (first, resolution) in new.items():
+                row = have.get(priority)
+                if row is None:
+                    row = SlaPolicy(team_id=team_id, priority=priority)
+                    self.session.add(row)
+                row.first_response_minutes, row.resolution_minutes = first, resolution
+                row.updated_at = self.now
+            # Its active tickets' due times follow the new targets, as `sla Team high 2h` does.
+            self.calendar_teams.add(team_id)
+            audits.append(self._import_audit(SlaPolicy.__tablename__, team_id, {"sla": [old, new]}))
+            self._changed("team", team_id)
+        self._flush(audits)
+
+    def _write_csat(self) -> None:
+        """CSAT questions of the tickets that carry them, matched by when each was made."""
+        audits = []
+        for _, rec in self.records["ticket"]:
+            if rec.csat is None:
+                continue
+            ticket_id = self.ids["ticket"][rec.external_id]
+            have = {
+                r.created_at: r
+                for r in self.session.scalars(
+                    select(CsatRequest).where(CsatRequest.ticket_id == ticket_id)
+                )
+            }
+            before = {at.isoformat(): r.status for at, r in have.items()}
+            changed = False
+            for q in rec.csat:
+                new: dict[str, Any] = {
+                    "platform": q.platform,
+                    "chat_id": q.chat_id,
+                    "thread": q.thread,
+                    "requester_id": q.requester_id,
+                    "status": q.status,
+                    "expires_at": q.expires_at,
+                    "sent_at": q.sent_at,
+                    "answered_at": q.answered_at,
+                    "feedback_id": None if q.feedback is None else self.ids["feedback"][q.feedback],
+                }
+                row = have.pop(q.created_at, None)
+                if row is None:
+                    self.session.add(
+                        CsatRequest(ticket_id=ticket_id, created_at=q.created_at, attempts=0, **new)
+                    )
+                    changed = True
+                    continue
+                if row.status == "sending" and q.status == "due":
+                    del new["status"]  # a claim in flight is left to its worker
+                for k, v in new.items():
+                    if getattr(row, k) != v:
+                        setattr(row, k, v)
+                        changed = True
+            for gone in have.values():
+                self.session.delete(gone)
+                changed = True
+            if changed:
+                after = {q.created_at.isoformat(): q.status for q in rec.csat}
+                audits.append(
+                    self._import_audit(
+                        CsatRequest.__tablename__, ticket_id, {"csat": [before, after]}
+                    )
+                )
+                self._changed("ticket", ticket_id)
+        self._flush(audits)
 
     def _write_segment_members(self) -> None:
         """A snapshot's frozen members as the file lists them (unchanged sets are left alone)."""
@@ -1885,21 +2193,9 @@ class _Importer:
                 for k, v in new.items():
                     setattr(prefs, k, v)
                 prefs.updated_at = self.now
-            audits.append(
-                {
-                    "at": self.now,
-                    "actor_id": None,
-                    "actor_label": "import",
-                    "action": "import.update",
-                    "entity_type": SchedulePrefs.__tablename__,
-                    "entity_id": user_id,
-                    "changes": changes,
-                }
-            )
+            audits.append(self._import_audit(SchedulePrefs.__tablename__, user_id, changes))
             self._changed("user", user_id)
-        self.session.flush()
-        if audits:
-            self.session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+        self._flush(audits)
 
     def _write_deferred(self, rtype: str, f: str) -> None:
         """A reference to a record of the same type, once every record of the file has its id."""
@@ -1936,7 +2232,8 @@ class _Importer:
         if len(spec.key) > 1:
             wanted = set(keys)
             rows = self.session.execute(select(t.c.id, *(t.c[k] for k in spec.key)))
-            return {tuple(r[1:]): r[0] for r in rows if tuple(r[1:]) in wanted}
+            keyed = ((_joined(spec, r._mapping) if spec.join else tuple(r[1:]), r[0]) for r in rows)
+            return {k: i for k, i in keyed if k in wanted}
         col = t.c[spec.key[0]]
         found: dict[Any, int] = {}
         for start in range(0, len(keys), _IN_CHUNK):
@@ -1947,6 +2244,8 @@ class _Importer:
         return found
 
     def _fill_defaults(self, spec: _Spec, rec: Any, values: dict[str, Any]) -> None:
+        if spec.rtype == "customer_channel" and values.get("created_at") is None:
+            values["created_at"] = self.now
         if spec.rtype != "deal":
             return
         if values.get("owner_id") is None:

@@ -74,6 +74,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SendLog:
+    """The columns of a send that must happen once (schedules/sendlog.py claims and finishes it).
+
+    A row is inserted (claimed) before the send; a second worker's insert fails on the table's
+    unique key. Mapped columns of a mixin come after the table's own.
+    """
+
+    # "sending" (claimed), "sent", "retry" (a retryable failure) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class Role(enum.StrEnum):
     """What a staff member may see: their own book, their team's, or everything."""
 
@@ -365,6 +380,15 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        # Live notes only: "when was this customer last contacted" (the segments' quiet and
+        # contacted filters, a deal score's touches) answered from the index alone.
+        Index(
+            "ix_interactions_live_customer_occurred",
+            "customer_id",
+            "occurred_at",
+            postgresql_where=sql_text("deleted_at IS NULL"),
+            sqlite_where=sql_text("deleted_at IS NULL"),
+        ),
         Index("ix_interactions_occurred", "occurred_at"),
         UniqueConstraint("idempotency_key"),
     )
@@ -612,7 +636,7 @@ class SchedulePrefs(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class DigestLog(Base):
+class DigestLog(SendLog, Base):
     """One digest per user per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "digest_log"
@@ -621,15 +645,9 @@ class DigestLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class WeeklyReportLog(Base):
+class WeeklyReportLog(SendLog, Base):
     """A manager's weekly report to one target ("dm" or a team channel): claimed before sending."""
 
     __tablename__ = "weekly_report_log"
@@ -641,27 +659,15 @@ class WeeklyReportLog(Base):
     week_start: Mapped[date] = mapped_column(Date)
     # "dm", "slack:C0123" or "telegram:-100123".
     target: Mapped[str] = mapped_column(String(200))
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class BackupLog(Base):
+class BackupLog(SendLog, Base):
     """One UTC day's scheduled backup: claimed (inserted) by one worker before it is written."""
 
     __tablename__ = "backup_log"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    # "sending" (being written), "sent" (written), "retry" (a failure to try again) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class ScoreModel(Base):
@@ -685,6 +691,25 @@ class ScoreModel(Base):
     # empty when the book had too few closed deals to learn from.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class DealScore(Base):
+    """An open deal's score as last computed (crm_core/marketing/scores.py), for the segment
+    filter `score >60`: computed again when the model is retrained or the deal changed."""
+
+    __tablename__ = "deal_scores"
+    # Derived, not data: recomputed from the deals and the model; backups leave it out.
+    __table_args__ = ({"info": {"derived": True}},)
+
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # The ScoreModel row it was scored with (a newer model makes it stale).
+    model_id: Mapped[int] = mapped_column(PK)
+    # 1-99.
+    score: Mapped[int] = mapped_column(Integer)
+    # The deal's updated_at when it was scored: a deal changed since is scored again.
+    deal_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChannelAlert(Base):
@@ -804,7 +829,7 @@ class SlaPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class TriageSummaryLog(Base):
+class TriageSummaryLog(SendLog, Base):
     """One triage summary per team per local day: the row is claimed (inserted) before sending."""
 
     __tablename__ = "triage_summary_log"
@@ -813,12 +838,6 @@ class TriageSummaryLog(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     local_date: Mapped[date] = mapped_column(Date)
-    # "sending", "sent", "retry" (a retryable failure) or "failed".
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CustomerChannel(Base):
@@ -965,7 +984,7 @@ class Feedback(Base):
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class TicketAlert(Base):
+class TicketAlert(SendLog, Base):
     """An SLA warning or breach notice owed to one target: claimed (inserted) before sending."""
 
     __tablename__ = "ticket_alerts"
@@ -977,11 +996,6 @@ class TicketAlert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # "user:12" (the assignee, wherever they are) or a channel "slack:C0123".
     target: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CsatRequest(Base):
@@ -1027,6 +1041,8 @@ class TierProgram(Base):
     levels: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     months: Mapped[int] = mapped_column(Integer, default=12)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # None: the levels are won value; a customer number field's name: they are its points.
+    points_field: Mapped[str | None] = mapped_column(String(30))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -1068,18 +1084,13 @@ class TierChange(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class TierReview(Base):
+class TierReview(SendLog, Base):
     """One month's tier review (downgrades happen only here), claimed by one worker like backups."""
 
     __tablename__ = "tier_reviews"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)  # "2027-01"
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class CareDate(Base):
@@ -1096,7 +1107,7 @@ class CareDate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CarePing(Base):
+class CarePing(SendLog, Base):
     """One care date's ping to its owner: inserted (claimed) once before it is sent."""
 
     __tablename__ = "care_pings"
@@ -1109,11 +1120,6 @@ class CarePing(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     # The care date itself (this year's for a birthday).
     day: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="sending")
-    attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- segments ---

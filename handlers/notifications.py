@@ -21,6 +21,7 @@ from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.services.tickets import TriageSummary
 from crm_core.stages import Pipeline
+from crm_core.zones import zone
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
@@ -29,10 +30,7 @@ from handlers.verbs.tickets import duration, list_badge, priority_label, ticket_
 
 def zone_of(user: User) -> ZoneInfo:
     """A user's zone (UTC when the stored name is unknown)."""
-    try:
-        return ZoneInfo(user.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return zone(user.timezone)
 
 
 def when(t: Translator, moment: datetime, tz: ZoneInfo) -> str:

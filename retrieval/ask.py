@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -9,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -79,6 +80,8 @@ class Answer:
     customer: Customer | None = None
     evidence: Evidence | None = None  # what the gate weighed (kept for evaluation)
     behind: tuple[int, int] | None = None  # (notes indexed, live notes) while the index lags
+    # The question names a customer or name none of the asker's customers and notes has.
+    unseen: bool = False
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -91,6 +94,9 @@ def _variants(customer_key: str) -> frozenset[str]:
             for suffix in _ZH_INDUSTRY:
                 if base.endswith(suffix) and len(base) > len(suffix) + 1:
                     out.add(base[: -len(suffix)])
+        if len(customer_key) >= 6:
+            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信".
+            out.add(customer_key[2:4])
     else:
         first = customer_key.split(" ")[0]
         if len(first) >= 4:
@@ -105,6 +111,29 @@ _SUBSTRING_MAX = 40
 
 def find_customer(ctx: Ctx, question: str) -> Customer | None:
     """The visible customer a question names (the longest name found wins; ties name none)."""
+    found = _named(ctx, question, customer_filter(ctx.actor))
+    return ctx.session.get(Customer, found) if found is not None else None
+
+
+def names_unseen_customer(ctx: Ctx, question: str) -> bool:
+    """Whether a question naming no visible customer names one outside the asker's book.
+
+    Such a question answers like one naming a customer that does not exist: nothing from the
+    book is shown, since every note there is about someone else.
+    """
+    found = _named(ctx, question, true())
+    if found is None:
+        return False
+    return (
+        ctx.session.scalar(
+            select(Customer.id).where(Customer.id == found, customer_filter(ctx.actor))
+        )
+        is None
+    )
+
+
+def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
+    """The id of the customer (under `among`) a question names: the longest name found wins."""
     # Every name form is looked up in sets made from the question once: an admin's question
     # is checked against 10,000 names, and a substring test per name cost 20 ms there.
     words = name_key(question).split()
@@ -130,7 +159,7 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
     if not could:
         return None
     rows = ctx.session.execute(
-        select(Customer.id, Customer.name_key).where(customer_filter(ctx.actor), or_(*could))
+        select(Customer.id, Customer.name_key).where(among, or_(*could))
     ).all()
     best: list[int] = []
     best_len = 0
@@ -146,17 +175,15 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
                 if cid not in best:
                     best.append(cid)
     if not best:
-        best = _by_romanized_name(ctx, words)
-    if len(best) != 1:
-        return None
-    return ctx.session.get(Customer, best[0])
+        best = _by_romanized_name(ctx, words, among)
+    return best[0] if len(best) == 1 else None
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
 _SHARED_HOSTS = frozenset({"gmail", "outlook", "hotmail", "yahoo", "icloud", "qq", "163", "126"})
 
 
-def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
+def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
     """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng").
 
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
@@ -173,7 +200,7 @@ def _by_romanized_name(ctx: Ctx, words: list[str]) -> list[int]:
     rows = ctx.session.execute(
         select(Contact.customer_id, Customer.name_key, Contact.email)
         .join(Customer, Customer.id == Contact.customer_id)
-        .where(customer_filter(ctx.actor), or_(*hosts))
+        .where(among, or_(*hosts))
     ).all()
     found: set[int] = set()
     for cid, key, email in rows:
@@ -222,6 +249,10 @@ class Asker:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
         if customer is None:
             customer = find_customer(ctx, question)
+            if customer is None and names_unseen_customer(ctx, question):
+                # Answered as for a name nobody has (below): other customers' notes are no
+                # answer and no "closest" either.
+                return Answer(False, unseen=True)
         shape = shape_of(question, ctx.now(), ctx.tz)
         topic = topic_terms(question, customer)
         cid = customer.id if customer is not None else None
@@ -244,6 +275,15 @@ class Asker:
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None
+        if customer is not None and evidence is not None and evidence.crosslingual:
+            # A Latin name in an English question about a customer written of in Chinese
+            # ("Jiaxing" for 嘉兴, "Xingchen New Energy") cannot be in those notes: the named
+            # customer stands for it, and across languages the vector ranking decides.
+            evidence = dataclasses.replace(evidence, unknown=())
+        if customer is None and evidence is not None and evidence.unknown:
+            # A name no note one may see holds, and no customer of one's book: the notes
+            # found are about someone else.
+            return Answer(False, unseen=True)
         answered = evidence is not None and meaningful and self._confident(evidence)
         if (
             not answered
@@ -251,11 +291,15 @@ class Asker:
             and evidence.cover == 0
             and not evidence.unknown
             and evidence.typed
-            and shape.kinds
-            and (shape.recent or shape.earliest)
+            and (
+                (shape.kinds and (shape.recent or shape.earliest))
+                or (customer is not None and _timed(shape))
+            )
         ):
             # "上次拜访时客户关心什么？": the last visit is asked for; its words ("关心", "care
-            # about") are how one asks, not what the note says.
+            # about") are how one asks, not what the note says. So is a customer's month or
+            # first contact ("what happened w/ Granite Peak in October", "恒通第一次沟通记了些啥",
+            # "瑞丰11月有啥进展"): the notes of that time are the answer, newest first.
             result = self.search.latest(ctx.session, ctx.actor, shape, customer_id=cid, k=k)
             answered = bool(result.hits)
         answer = self._compose(ctx, question, result, topic, shape, customer, answered=answered)
@@ -278,9 +322,18 @@ class Asker:
             passages, df = lexical.frequencies(terms, result.filter)
             book = Filter(customers=visible_customers(ctx.session, ctx.actor))
             _, book_df = lexical.frequencies(terms, book)
-        cover, weighted, sentence, foreign, typed, typed_best, unknown, rarest = read_together(
-            question, best, topic, passages=passages, df=df, book_df=book_df
-        )
+        (
+            cover,
+            weighted,
+            sentence,
+            foreign,
+            typed,
+            typed_best,
+            typed_share,
+            slotted,
+            unknown,
+            rarest,
+        ) = read_together(question, best, topic, passages=passages, df=df, book_df=book_df)
         dense = [h.dense for h in result.hits[:READ_NOTES] if h.dense is not None]
         top = max(dense, default=None)
         margin = (
@@ -296,6 +349,8 @@ class Asker:
             foreign,
             typed,
             typed_best,
+            typed_share,
+            slotted,
             crosslingual,
             unknown,
             rarest,
@@ -326,7 +381,7 @@ class Asker:
         (0 to 0.03) told answers from refusals better than none, and a customer with one or
         two notes has no margin to show.
         """
-        if evidence.unknown or not evidence.typed:
+        if evidence.unknown or not evidence.typed or not evidence.slotted:
             return False
         return evidence.crosslingual or evidence.cover > 0
 
@@ -375,6 +430,11 @@ class Asker:
         if self.writer is not None:
             self.writer.write(ctx, question, answer)
         return answer
+
+
+def _timed(shape: QuestionShape) -> bool:
+    """Whether a question is kept to a time: a window, or the first or last notes."""
+    return shape.recent or shape.earliest or shape.since is not None or shape.until is not None
 
 
 def _said(sentence: str, said: set[str]) -> bool:

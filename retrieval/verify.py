@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from crm_core.text import to_simplified
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
 from retrieval.tokens import has_cjk, normalize, tokens
@@ -31,6 +32,36 @@ _TIME_WORD = re.compile(
     r"明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
 )
 
+# Questions whose answer is a person or a named thing (vendor, brand, system, model): a sentence
+# holding the question's topic must hold one that the question does not name itself.
+_WANTS_SLOT = {
+    "person": re.compile(
+        r"^\s*who\b|\bwho(?:'s| is| was| makes| signs| decides| will)\b"
+        r"|\bname of (?:the|their|our)\b|谁|誰|邊個|叫什么名字|叫什麼名字"
+    ),
+    "named": re.compile(
+        r"\bwhich (?:vendor|company|supplier|competitor|integrator|brand|carrier|provider|bank|"
+        r"firm|partner|erp|system|software|platform|model|product|customer)\b|\bwhat (?:brand|"
+        r"vendor|model|erp|system|software|platform)\b|哪家|哪一家|哪款|什么牌子|什么品牌|什么型号|"
+        r"哪个(?:牌子|品牌|厂商|厂家|供应商|系统|平台|公司|运营商|型号|客户)|叫啥|叫什么"
+    ),
+}
+_ROLE = (
+    r"经理|总监|主任|部长|科长|主管|工程师|老板|董事长|总裁|负责人|总经理|处长|院长|校长|店长"
+    r"|C[EFIOT]O|\bVP\b|[\u4e00-\u9fff]总"
+)
+_SLOT_IN_SENTENCE = {
+    # A capitalised name (not the sentence's first word), a title, or a Chinese role by a name.
+    "person": re.compile(
+        rf"(?<=[\s,;:(（，：、])[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|\b(?:Mr|Ms|Mrs|Dr)\.?\s|{_ROLE}"
+    ),
+    # A Latin word or code in Chinese text, a capitalised word, a brand in quotes or brackets.
+    "named": re.compile(
+        r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
+        r"|[《「“\"].+?[》」”\"]|[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -42,6 +73,8 @@ class Evidence:
     foreign: float  # rarity-weighted share of topic terms no note one may see holds at all
     typed: bool  # the answer kind the question wants (a number, a time) is in that sentence
     typed_best: bool  # ...in one of the sentences holding most of the question, not its own
+    typed_share: float  # best rarity-weighted share of the topic held by a sentence of that kind
+    slotted: bool  # a person or named thing asked for is in a sentence holding the topic
     crosslingual: bool  # the best note is written in the other language than the question
     unknown: tuple[str, ...]  # names in the question (capitalised, other script) no note holds
     rarest: bool  # the question's rarest topic term is in a best note
@@ -105,6 +138,28 @@ def wanted(question: str) -> re.Pattern[str] | None:
     return None
 
 
+def slot(question: str) -> str | None:
+    """The kind of name the question asks for ("person", "named"), if any."""
+    q = normalize(question)
+    if len(re.findall(r"[?？]", q)) > 1 or re.search(r"\band\b|以及|还有|和谁", q):
+        # Several things asked at once ("budget and who signs off?"): a note may hold any.
+        return None
+    for kind, pattern in _WANTS_SLOT.items():
+        if pattern.search(q):
+            return kind
+    return None
+
+
+def holds_slot(kind: str, sentence: str, question: str) -> bool:
+    """Whether `sentence` names a `kind` the question does not name itself."""
+    asked = normalize(question)
+    for m in _SLOT_IN_SENTENCE[kind].finditer(to_simplified(sentence)):
+        found = normalize(m.group(0)).strip(' 《》「」“”"')
+        if found and found not in asked:
+            return True
+    return False
+
+
 def read_together(
     question: str,
     notes: list[Cited],
@@ -113,19 +168,22 @@ def read_together(
     passages: int,
     df: dict[str, int],
     book_df: dict[str, int],
-) -> tuple[float, float, float, float, bool, bool, tuple[str, ...], bool]:
-    """(cover, weighted, best sentence, foreign, typed, typed_best, unknown, rarest) of the topic.
+) -> tuple[float, float, float, float, bool, bool, float, bool, tuple[str, ...], bool]:
+    """(cover, weighted, sentence, foreign, typed, typed_best, typed share, slotted, unknown,
+    rarest)
 
     `df` counts passages under the question's filter (its customer), `book_df` every passage the
     asker may see: a term no note in the book holds names something the notes never mention.
     """
     want = wanted(question)
     if not topic:
-        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, (), False
+        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, True, (), False
     weights = {t: idf(passages, df.get(t, 0)) for t in topic}
     total = sum(weights.values()) or 1.0
     foreign = sum(w for t, w in weights.items() if book_df.get(t, 0) == 0) / total
-    cover = weighted = best = 0.0
+    cover = weighted = best = typed_share = 0.0
+    asks = slot(question)
+    slotted = asks is None
     typed = want is None
     crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
     unknown = tuple(
@@ -152,9 +210,13 @@ def read_together(
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True
+            if holds or want is None:
+                typed_share = max(typed_share, share)
+            if asks is not None and (share > 0 or crosslingual) and not slotted:
+                slotted = holds_slot(asks, s, question)
             shares.append((share, holds))
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
-    return cover, weighted, best, foreign, typed, typed_best, unknown, rarest
+    return cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.backup import prune_backups, write_backup
-from crm_core.db import unit_of_work
 from crm_core.models import BackupLog, utcnow
 from schedules import sendlog
 
@@ -75,30 +74,21 @@ class BackupDispatcher:
         today = now.date()
         with self.session_factory() as s:
             row = s.scalar(select(BackupLog).where(BackupLog.day == today))
-        if row is None:
-            return today
-        if row.status == "retry" and row.attempts < sendlog.MAX_ATTEMPTS:
-            return today
-        if row.status == "sending" and row.claimed_at < now - STALE:
-            return today
-        return None
+        # A claim older than STALE is retaken however often it was tried: a day's backup is
+        # never given up on while its writer keeps dying.
+        again = row is None or sendlog.may_take(
+            row.status, row.attempts, row.claimed_at, now, lease=STALE, cap_stale=False
+        )
+        return today if again else None
 
     def claim(self, day: date) -> bool:
         """Take the day's backup; False when another worker has it."""
-        now = self.clock()
-        if sendlog.claim(self.session_factory, BackupLog, {"day": day}, now):
-            return True
-        with unit_of_work(self.session_factory) as s:
-            taken = s.execute(
-                update(BackupLog)
-                .where(
-                    BackupLog.day == day,
-                    BackupLog.status == "sending",
-                    BackupLog.claimed_at < now - STALE,
-                )
-                .values(attempts=BackupLog.attempts + 1, claimed_at=now)
-            )
-            return int(getattr(taken, "rowcount", 0) or 0) == 1
+        key = {"day": day}
+        # cap_stale=False: as before, a dead writer's day is taken over however often it died.
+        taken = sendlog.claim(
+            self.session_factory, BackupLog, key, self.clock(), lease=STALE, cap_stale=False
+        )
+        return taken is not None
 
     def write(self, day: date) -> tuple[Path, list[Path]]:
         """Write the archive and prune the old ones (blocking: run in a thread)."""

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,7 @@ from crm_core.models import CarePing, SchedulePrefs, TierChange, TierProgram, Ti
 from crm_core.services import care, tiers
 from crm_core.services.care import Coming
 from crm_core.stages import Pipeline
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import QuietHours, WorkHours, next_free
 
@@ -48,13 +49,6 @@ class CareStats:
     tier_pings: list[int] = field(default_factory=list)
     care_pings: list[tuple[int, int]] = field(default_factory=list)
     failed: int = 0
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def month_start(now: datetime) -> datetime:
@@ -94,16 +88,17 @@ class CareSweep:
                 # Rules set during this month are reviewed from the next one.
                 return None
             row = s.scalar(select(TierReview).where(TierReview.period == period))
-        if row is not None and not (row.status == "retry" and row.attempts < sendlog.MAX_ATTEMPTS):
+        if row is not None and not sendlog.may_take(row.status, row.attempts, row.claimed_at, now):
             return None
         return period
 
     def review(self) -> str | None:
         """Claim and run the owed review; returns its month when this run did it."""
         period = self.review_due()
-        if period is None or not sendlog.claim(
-            self.session_factory, TierReview, {"period": period}, self.clock()
-        ):
+        if period is None:
+            return None
+        key = {"period": period}
+        if sendlog.claim(self.session_factory, TierReview, key, self.clock()) is None:
             return None
         error: BaseException | None = None
         try:
@@ -155,7 +150,7 @@ class CareSweep:
         for coming, owner in found:
             p = prefs.get(owner.id)
             quiet = QuietHours.of(p.quiet_start, p.quiet_end) if p is not None else None
-            if next_free(now, _zone(owner.timezone), self.work_hours, quiet) > now:
+            if next_free(now, zone(owner.timezone), self.work_hours, quiet) > now:
                 continue
             out.append((coming, owner.id))
         return out
@@ -166,6 +161,9 @@ class CareSweep:
             "entity_id": coming.item.entity_id,
             "day": coming.day,
         }
+
+    def _finish_care(self, key: dict[str, object], exc: BaseException | None) -> str:
+        return sendlog.finish(self.session_factory, CarePing, key, self.clock(), exc)
 
     async def run_once(self) -> CareStats:
         """Review when owed, then every owed ping."""
@@ -188,21 +186,15 @@ class CareSweep:
                 stats.tier_pings.append(change_id)
         for coming, owner_id in await asyncio.to_thread(self.due_care):
             key = self._care_key(coming)
-            claimed = await asyncio.to_thread(
-                sendlog.claim, self.session_factory, CarePing, key, self.clock()
-            )
-            if not claimed:
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send_care(coming, owner_id)
-            except Exception as exc:
-                error = exc
-                stats.failed += 1
-                log.warning("care ping failed: %s", type(exc).__name__)
-            outcome = await asyncio.to_thread(
-                sendlog.finish, self.session_factory, CarePing, key, self.clock(), error
+            outcome = await sendlog.send_once(
+                partial(sendlog.claim, self.session_factory, CarePing, key, self.clock()),
+                partial(self.send_care, coming, owner_id),
+                partial(self._finish_care, key),
+                log,
+                "care ping",
             )
             if outcome == "sent":
                 stats.care_pings.append((coming.item.care.id, coming.item.entity_id))
+            elif outcome is not None:
+                stats.failed += 1
         return stats

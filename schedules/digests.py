@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import DigestLog, SchedulePrefs, User, utcnow
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import QuietHours, WorkHours
 
@@ -31,21 +31,8 @@ DEFAULT_TIME = time(8, 30)
 Send = Callable[[int, date], Awaitable[object]]
 
 
-@dataclass
-class DigestStats:
-    """What one run did."""
-
-    sent: list[int] = field(default_factory=list)
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+class DigestStats(sendlog.SendStats[int]):
+    """What one run did: the people sent to."""
 
 
 def digest_clock(minute: int | None, default: time) -> time:
@@ -83,13 +70,14 @@ class DigestDispatcher:
                 .where(User.active.is_(True))
             ).all()
             logged = {
-                (uid, day): (status, attempts)
-                for uid, day, status, attempts in s.execute(
+                (uid, day): (status, attempts, claimed_at)
+                for uid, day, status, attempts, claimed_at in s.execute(
                     select(
                         DigestLog.user_id,
                         DigestLog.local_date,
                         DigestLog.status,
                         DigestLog.attempts,
+                        DigestLog.claimed_at,
                     ).where(
                         DigestLog.local_date.between(
                             utc_day - timedelta(days=1), utc_day + timedelta(days=1)
@@ -97,10 +85,10 @@ class DigestDispatcher:
                     )
                 )
             }
-        for uid, zone, prefs in users:
+        for uid, zone_name, prefs in users:
             if prefs is not None and prefs.digest_off:
                 continue
-            local = now.astimezone(_zone(zone))
+            local = now.astimezone(zone(zone_name))
             days = prefs.digest_days if prefs is not None else "weekdays"
             if days == "weekdays" and local.weekday() >= 5:
                 continue
@@ -109,20 +97,19 @@ class DigestDispatcher:
             if local.time() < max(at, self.work_hours.start) or local.time() >= self.work_hours.end:
                 continue
             quiet = QuietHours.of(prefs.quiet_start, prefs.quiet_end) if prefs else None
-            if quiet is not None and quiet.contains(now, _zone(zone)):
+            if quiet is not None and quiet.contains(now, zone(zone_name)):
                 # The person's own quiet hours: it goes when they end, if the day is still on.
                 continue
             seen = logged.get((uid, local.date()))
-            if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
+            if seen is not None and not sendlog.may_take(*seen, now):
                 continue
             out.append((uid, local.date()))
         return out
 
     def claim(self, user_id: int, day: date) -> bool:
         """Take the day's digest for this person; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory, DigestLog, {"user_id": user_id, "local_date": day}, self.clock()
-        )
+        key = {"user_id": user_id, "local_date": day}
+        return sendlog.claim(self.session_factory, DigestLog, key, self.clock()) is not None
 
     def finish(self, user_id: int, day: date, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
@@ -138,20 +125,12 @@ class DigestDispatcher:
         """Send every digest due now."""
         stats = DigestStats()
         for user_id, day in await asyncio.to_thread(self.due):
-            if not await asyncio.to_thread(self.claim, user_id, day):
-                stats.skipped += 1
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send(user_id, day)
-            except Exception as exc:
-                error = exc
-                log.warning("digest for user %s failed: %s", user_id, type(exc).__name__)
-            outcome = await asyncio.to_thread(self.finish, user_id, day, error)
-            if outcome == "sent":
-                stats.sent.append(user_id)
-            elif outcome == "retry":
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            outcome = await sendlog.send_once(
+                partial(self.claim, user_id, day),
+                partial(self.send, user_id, day),
+                partial(self.finish, user_id, day),
+                log,
+                f"digest for user {user_id}",
+            )
+            stats.count(outcome, user_id)
         return stats

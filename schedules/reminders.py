@@ -23,7 +23,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +31,7 @@ from crm_core.audit import record
 from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Reminder, ReminderStatus, SchedulePrefs, User, utcnow
 from crm_core.services.reminders import parse_recurrence
+from crm_core.zones import zone
 from schedules.quiet import QuietHours, WorkHours, next_free
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,6 @@ class RunStats:
     held: int = 0
     lost: int = 0
     ids: list[int] = field(default_factory=list)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 class ReminderDispatcher:
@@ -167,8 +160,8 @@ class ReminderDispatcher:
             ).all()
             out: list[Due] = []
             held = 0
-            for r, zone, quiet_start, quiet_end in rows:
-                tz = _zone(zone)
+            for r, zone_name, quiet_start, quiet_end in rows:
+                tz = zone(zone_name)
                 free = next_free(now, tz, self.work_hours, QuietHours.of(quiet_start, quiet_end))
                 if not r.explicit_time and free > now:
                     # Quiet hours (the team's working day, the person's own): wait for them
@@ -234,7 +227,7 @@ class ReminderDispatcher:
         except ValueError:
             log.warning("reminder %s: unreadable recurrence; series stopped", due.id)
             return
-        nxt = rule.next_after(max(due.due_at, now), _zone(owner.timezone))
+        nxt = rule.next_after(max(due.due_at, now), zone(owner.timezone))
         follow = Reminder(
             owner_id=r.owner_id,
             due_at=nxt,

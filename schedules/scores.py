@@ -85,6 +85,10 @@ class ScoreTrainer:
                 row=row,
             )
             s.flush()
+            # The segments' `score` filter reads stored scores: store them with the new model.
+            scores.store_open_scores(
+                s, self.pipeline, self.clock(), limits=(self.min_won, self.min_lost)
+            )
             if stored in s:
                 s.expunge(stored)
             return stored

@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from crm_core.business_calendar import BusinessCalendar
@@ -35,7 +34,7 @@ from crm_core.models import (
 )
 from crm_core.services.tickets import alert_moments, calendar_for, policies_for
 from crm_core.sla import Policy
-from schedules.sendlog import MAX_ATTEMPTS
+from schedules import sendlog
 
 log = logging.getLogger(__name__)
 
@@ -154,67 +153,28 @@ class SlaSweep:
                 out.append((ticket.id, owed, later))
         return out
 
+    def _key(self, owed: Owed) -> dict[str, object]:
+        return {"ticket_id": owed.ticket_id, "kind": owed.kind, "target": owed.target}
+
     def claim(self, owed: Owed) -> Owed | None:
         """Take one notice: insert its row, or retake a retry or an abandoned claim."""
-        now = self.clock()
-        try:
-            with unit_of_work(self.session_factory) as s:
-                s.add(
-                    TicketAlert(
-                        ticket_id=owed.ticket_id,
-                        kind=owed.kind,
-                        target=owed.target,
-                        status="sending",
-                        attempts=1,
-                        claimed_at=now,
-                    )
-                )
-            return owed
-        except IntegrityError:
-            pass
-        with unit_of_work(self.session_factory) as s:
-            abandoned = (TicketAlert.status == "sending") & (
-                TicketAlert.claimed_at < now - self.lease
-            )
-            retry = (TicketAlert.status == "retry") & (TicketAlert.attempts < MAX_ATTEMPTS)
-            row = s.scalar(
-                select(TicketAlert).where(
-                    TicketAlert.ticket_id == owed.ticket_id,
-                    TicketAlert.kind == owed.kind,
-                    TicketAlert.target == owed.target,
-                )
-            )
-            if row is None:
-                return None
-            was_abandoned = row.status == "sending"
-            taken = s.execute(
-                update(TicketAlert)
-                .where(TicketAlert.id == row.id, or_(abandoned, retry))
-                .values(status="sending", attempts=TicketAlert.attempts + 1, claimed_at=now)
-            )
-            if int(getattr(taken, "rowcount", 0) or 0) != 1:
-                return None
-            return Owed(owed.ticket_id, owed.kind, owed.target, resent=was_abandoned)
+        # An abandoned claim is retaken however often it was tried: a breach notice is never
+        # dropped because its workers died; the resent notice says it may be a repeat.
+        taken = sendlog.claim(
+            self.session_factory,
+            TicketAlert,
+            self._key(owed),
+            self.clock(),
+            lease=self.lease,
+            cap_stale=False,
+        )
+        if taken is None:
+            return None
+        return Owed(owed.ticket_id, owed.kind, owed.target, resent=taken == "stale")
 
     def finish(self, owed: Owed, exc: BaseException | None) -> str:
         """Record a claimed notice's outcome: "sent", "retry" or "failed"."""
-        with unit_of_work(self.session_factory) as s:
-            row = s.scalar(
-                select(TicketAlert).where(
-                    TicketAlert.ticket_id == owed.ticket_id,
-                    TicketAlert.kind == owed.kind,
-                    TicketAlert.target == owed.target,
-                )
-            )
-            if row is None:
-                return "failed"
-            if exc is None:
-                row.status, row.sent_at, row.last_error = "sent", self.clock(), None
-            else:
-                again = bool(getattr(exc, "retryable", True)) and row.attempts < MAX_ATTEMPTS
-                row.status = "retry" if again else "failed"
-                row.last_error = str(getattr(exc, "reason", type(exc).__name__))[:200]
-            return row.status
+        return sendlog.finish(self.session_factory, TicketAlert, self._key(owed), self.clock(), exc)
 
     def reschedule(self, ticket_id: int, owed: list[Owed], later: list[datetime]) -> None:
         """Move the ticket's next alert on: past what is finished, not past what is still owed."""
@@ -230,7 +190,7 @@ class SlaSweep:
                     row = state.get((o.kind, o.target))
                     if row is None:
                         moments.append(now)
-                    elif row.status == "retry" and row.attempts < MAX_ATTEMPTS:
+                    elif row.status == "retry" and row.attempts < sendlog.MAX_ATTEMPTS:
                         moments.append(now + RETRY_AFTER)
                     elif row.status == "sending":
                         # Another worker is sending it; if it dies, retake after the lease.

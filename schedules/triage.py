@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,14 +34,8 @@ LEASE = timedelta(minutes=10)
 Send = Callable[[int, date, str], Awaitable[object]]
 
 
-@dataclass
-class TriageStats:
-    """What one run did."""
-
-    sent: list[int] = field(default_factory=list)
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
+class TriageStats(sendlog.SendStats[int]):
+    """What one run did: the teams posted to."""
 
 
 class TriageDispatcher:
@@ -95,26 +89,18 @@ class TriageDispatcher:
                 if not max(self.at, cal.start) <= local.time() < cal.end:
                     continue
                 seen = logged.get((team_id, local.date()))
-                if seen is not None and not self._again(*seen, now):
+                if seen is not None and not sendlog.may_take(*seen, now, lease=self.lease):
                     continue
                 out.append((team_id, local.date(), str(target)))
         return out
 
-    def _again(self, status: str, attempts: int, claimed_at: datetime, now: datetime) -> bool:
-        """A logged day may be taken again: a retry, or a claim abandoned past its lease."""
-        if attempts >= sendlog.MAX_ATTEMPTS:
-            return False
-        return status == "retry" or (status == "sending" and claimed_at < now - self.lease)
-
     def claim(self, team_id: int, day: date) -> bool:
         """Take the day's summary for this team; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory,
-            TriageSummaryLog,
-            {"team_id": team_id, "local_date": day},
-            self.clock(),
-            lease=self.lease,
+        key = {"team_id": team_id, "local_date": day}
+        taken = sendlog.claim(
+            self.session_factory, TriageSummaryLog, key, self.clock(), lease=self.lease
         )
+        return taken is not None
 
     def finish(self, team_id: int, day: date, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
@@ -130,20 +116,12 @@ class TriageDispatcher:
         """Post every triage summary due now."""
         stats = TriageStats()
         for team_id, day, target in await asyncio.to_thread(self.due):
-            if not await asyncio.to_thread(self.claim, team_id, day):
-                stats.skipped += 1
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send(team_id, day, target)
-            except Exception as exc:
-                error = exc
-                log.warning("triage summary for team %s failed: %s", team_id, type(exc).__name__)
-            outcome = await asyncio.to_thread(self.finish, team_id, day, error)
-            if outcome == "sent":
-                stats.sent.append(team_id)
-            elif outcome == "retry":
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            outcome = await sendlog.send_once(
+                partial(self.claim, team_id, day),
+                partial(self.send, team_id, day, target),
+                partial(self.finish, team_id, day),
+                log,
+                f"triage summary for team {team_id}",
+            )
+            stats.count(outcome, team_id)
         return stats

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import Role, User, WeeklyReportLog, utcnow
+from crm_core.zones import zone
 from schedules import sendlog
 from schedules.quiet import WorkHours
 
@@ -29,21 +29,8 @@ DM = "dm"
 Send = Callable[[int, date, str], Awaitable[object]]
 
 
-@dataclass
-class WeeklyStats:
-    """What one run did."""
-
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+class WeeklyStats(sendlog.SendStats[tuple[int, str]]):
+    """What one run did: the (manager, target) reports sent."""
 
 
 class WeeklyDispatcher:
@@ -78,19 +65,20 @@ class WeeklyDispatcher:
             ).all()
             around = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
             logged = {
-                (uid, day, target): (status, attempts)
-                for uid, day, target, status, attempts in s.execute(
+                (uid, day, target): (status, attempts, claimed_at)
+                for uid, day, target, status, attempts, claimed_at in s.execute(
                     select(
                         WeeklyReportLog.user_id,
                         WeeklyReportLog.week_start,
                         WeeklyReportLog.target,
                         WeeklyReportLog.status,
                         WeeklyReportLog.attempts,
+                        WeeklyReportLog.claimed_at,
                     ).where(WeeklyReportLog.week_start.between(*around))
                 )
             }
-        for uid, zone in managers:
-            local = now.astimezone(_zone(zone))
+        for uid, zone_name in managers:
+            local = now.astimezone(zone(zone_name))
             # Monday morning: from the report time (never before work starts) to the day's end.
             if local.weekday() != 0:
                 continue
@@ -100,19 +88,15 @@ class WeeklyDispatcher:
                 continue
             for target in self.targets:
                 seen = logged.get((uid, local.date(), target))
-                if seen is not None and not (seen[0] == "retry" and seen[1] < sendlog.MAX_ATTEMPTS):
+                if seen is not None and not sendlog.may_take(*seen, now):
                     continue
                 out.append((uid, local.date(), target))
         return out
 
     def claim(self, user_id: int, monday: date, target: str) -> bool:
         """Take this week's report to this target; False when another run has it."""
-        return sendlog.claim(
-            self.session_factory,
-            WeeklyReportLog,
-            {"user_id": user_id, "week_start": monday, "target": target},
-            self.clock(),
-        )
+        key = {"user_id": user_id, "week_start": monday, "target": target}
+        return sendlog.claim(self.session_factory, WeeklyReportLog, key, self.clock()) is not None
 
     def finish(self, user_id: int, monday: date, target: str, exc: BaseException | None) -> str:
         """Record the outcome: "sent", "retry" or "failed"."""
@@ -128,20 +112,12 @@ class WeeklyDispatcher:
         """Send every weekly report due now."""
         stats = WeeklyStats()
         for user_id, monday, target in await asyncio.to_thread(self.due):
-            if not await asyncio.to_thread(self.claim, user_id, monday, target):
-                stats.skipped += 1
-                continue
-            error: BaseException | None = None
-            try:
-                await self.send(user_id, monday, target)
-            except Exception as exc:
-                error = exc
-                log.warning("weekly report for user %s failed: %s", user_id, type(exc).__name__)
-            outcome = await asyncio.to_thread(self.finish, user_id, monday, target, error)
-            if outcome == "sent":
-                stats.sent.append((user_id, target))
-            elif outcome == "retry":
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            outcome = await sendlog.send_once(
+                partial(self.claim, user_id, monday, target),
+                partial(self.send, user_id, monday, target),
+                partial(self.finish, user_id, monday, target),
+                log,
+                f"weekly report for user {user_id}",
+            )
+            stats.count(outcome, (user_id, target))
         return stats

@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot.telegram.core import STEP_BUTTON, Core, Who
 from bot.telegram.identity import CrmContext
 from bot.telegram.sending import Sender
+from crm_core.zones import zone
 from handlers.forms import FieldKind, Form, FormField, shown
 from handlers.i18n import Translator
 from handlers.reply import Attachment, Button, Command, Field, Location, OpenForm, Reply
@@ -66,10 +67,7 @@ def draft_of(context: CallbackContext[Any, Any, Any, Any]) -> Draft | None:
 
 
 def _zone(who: Who) -> ZoneInfo:
-    try:
-        return ZoneInfo(who.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return zone(who.timezone)
 
 
 class FormSteps:

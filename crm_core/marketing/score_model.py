@@ -14,6 +14,7 @@ and the score is exactly the logistic of the intercept plus all the terms.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,12 +55,8 @@ FOLDS = 5
 
 def band(feature: str, value: int) -> int:
     """The index of the band `value` falls in (the last band whose lower bound it reaches)."""
-    bounds = BANDS[feature]
-    index = 0
-    for i, low in enumerate(bounds):
-        if value >= low:
-            index = i
-    return index
+    # Bounds rise: the last one reached is just before where the value would be inserted.
+    return max(0, bisect.bisect_right(BANDS[feature], value) - 1)
 
 
 @dataclass
@@ -253,11 +250,7 @@ def amount_bounds(amounts: Sequence[float]) -> tuple[float, ...]:
 
 def amount_band(bounds: Sequence[float], amount: float) -> int:
     """The index of the amount band `amount` falls in."""
-    index = 0
-    for i, low in enumerate(bounds):
-        if amount >= low:
-            index = i
-    return index
+    return max(0, bisect.bisect_right(bounds, amount) - 1)
 
 
 def fit_calibration(scores: Sequence[float], outcomes: Sequence[bool]) -> tuple[float, float]:

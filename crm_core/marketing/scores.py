@@ -17,7 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,7 @@ from crm_core.marketing import score_model as sm
 from crm_core.models import (
     Customer,
     Deal,
+    DealScore,
     Interaction,
     Product,
     ScoreModel,
@@ -137,7 +140,8 @@ class Book:
         """`now`: the open deals as they are now (their stage is the current one; each
         deal's interactions are counted by the database), not as they were at some moment."""
         self.pipeline = pipeline
-        self.open_index = {s.name: i for i, s in enumerate(pipeline.open_stages)}
+        self.open_names = [s.name for s in pipeline.open_stages]
+        self.open_index = {name: i for i, name in enumerate(self.open_names)}
         self.history: dict[int, list[tuple[datetime, str | None, str]]] = defaultdict(list)
         self.contacts: dict[int, list[datetime]] = defaultdict(list)
         # Deal id -> (interactions since it opened, the last one's time), in the `now` mode.
@@ -225,7 +229,7 @@ def facts_of(
     stage = book.stage_reached(row, won, at)
     if stage is not None:
         values["stage"] = stage
-        shown["stage"] = book.pipeline.open_stages[stage].name
+        shown["stage"] = book.open_names[stage]
     if row.product_id is not None:
         values["product"] = str(row.product_id)
         shown["product"] = row.product_id
@@ -260,7 +264,7 @@ def facts_of(
     values["touches"] = sm.band("touches", touches)
     shown["touches"] = touches
     if won is None:
-        silence = (at - max([start, *within[-1:]])).days
+        silence = (at - (within[-1] if within and within[-1] > start else start)).days
     else:
         # The longest silence of its life: an open deal's current silence is at most that.
         marks = [start, *within, at]
@@ -512,13 +516,31 @@ def _score_rows(
     *,
     explain: bool = False,
 ) -> dict[int, Score]:
-    now = ctx.now()
-    book = Book(ctx.session, ctx.pipeline, rows, now=now) if model is not None else None
-    limits = _limits(ctx)
+    return _score_at(
+        ctx.session, ctx.pipeline, ctx.now(), _limits(ctx), rows, model, won, lost, explain=explain
+    )
+
+
+def _score_at(
+    session: Session,
+    pipeline: Pipeline,
+    now: datetime,
+    limits: tuple[int, int],
+    rows: list[_Row],
+    model: sm.Model | None,
+    won: int,
+    lost: int,
+    *,
+    explain: bool = False,
+) -> dict[int, Score]:
+    book = Book(session, pipeline, rows, now=now) if model is not None else None
+    stage_ps = {st.name: float(st.probability) for st in pipeline.stages}
     out = {}
     for r in rows:
-        stage = ctx.pipeline.get(r.stage)
-        stage_p = float(stage.probability) if stage is not None else 0.0
+        stage_p = stage_ps.get(r.stage)
+        if stage_p is None:
+            found = pipeline.get(r.stage)
+            stage_p = float(found.probability) if found is not None else 0.0
         fact = (
             facts_of(book, r, won=None, at=now, bounds=model.amount_bounds)
             if book is not None and model is not None
@@ -555,6 +577,71 @@ def score_open(ctx: Ctx) -> dict[int, Score]:
     rows = _rows(ctx.session, [customer_filter(ctx.actor), Deal.stage.in_(open_names)])
     model, won, lost = current_model(ctx)
     return _score_rows(ctx, rows, model, won, lost)
+
+
+def store_open_scores(
+    session: Session,
+    pipeline: Pipeline,
+    now: datetime,
+    *,
+    limits: tuple[int, int] = (MIN_WON, MIN_LOST),
+) -> int:
+    """Store the score of each open deal whose stored one is missing or stale (scored with
+    an older model, or before the deal last changed); how many were scored.
+
+    What the segment filter `score >60` reads. The nightly training calls it after storing
+    the day's model, so a filter finds them fresh; a filter calls it too, for the deals
+    opened or changed since. Between trainings a stored score does not follow the passing
+    days (its "no contact for N days" factor) nor the deals learned as they close.
+    """
+    row = latest(session)
+    if row is None:
+        return 0
+    open_names = [s.name for s in pipeline.open_stages]
+    fresh = exists().where(
+        DealScore.deal_id == Deal.id,
+        DealScore.model_id == row.id,
+        DealScore.deal_updated_at == Deal.updated_at,
+    )
+    stale = session.execute(
+        select(Deal.id, Deal.updated_at).where(Deal.stage.in_(open_names), ~fresh)
+    ).all()
+    if not stale:
+        return 0
+    model = sm.Model.from_json(row.params) if row.params else None
+    versions = {deal_id: updated for deal_id, updated in stale}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for chunk in _chunks(sorted(versions), 2000):
+        rows = _rows(session, [Deal.id.in_(chunk)])
+        scored = _score_at(session, pipeline, now, limits, rows, model, row.won, row.lost)
+        values = [
+            {
+                "deal_id": deal_id,
+                "model_id": row.id,
+                "score": result.score,
+                "deal_updated_at": versions[deal_id],
+            }
+            for deal_id, result in scored.items()
+        ]
+        stmt = insert(DealScore).values(values)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[DealScore.deal_id],
+                set_={
+                    "model_id": stmt.excluded.model_id,
+                    "score": stmt.excluded.score,
+                    "deal_updated_at": stmt.excluded.deal_updated_at,
+                },
+            )
+        )
+    return len(versions)
+
+
+def stored_scores(ctx: Ctx) -> None:
+    """Make the stored scores of every open deal current (training a model first if none)."""
+    current_model(ctx)
+    store_open_scores(ctx.session, ctx.pipeline, ctx.now(), limits=_limits(ctx))
 
 
 def names(session: Session, factors: Iterable[Factor]) -> dict[tuple[str, Any], str]:

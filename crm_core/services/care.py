@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import CareDate, CarePing, Contact, Customer, CustomField, Deal, Role, User
 from crm_core.stages import Pipeline
+from crm_core.zones import zone
 
 MAX_LEAD_DAYS = 365
 # Built-in date fields: (record, name) -> whether it comes back every year.
@@ -256,13 +256,6 @@ def coming(ctx: Ctx, today: date, limit: int = 10) -> list[Coming]:
     return out[:limit]
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def due_pings(session: Session, pipeline: Pipeline, now: datetime) -> list[tuple[Coming, User]]:
     """Every care date whose ping is due on its owner's local today and not yet claimed."""
     declared = cares(session)
@@ -281,7 +274,7 @@ def due_pings(session: Session, pipeline: Pipeline, now: datetime) -> list[tuple
     }
     owners = {u.id: u for u in session.scalars(select(User).where(User.active.is_(True)))}
     # Each owner's local today, once: the day a ping is due is the owner's, not UTC's.
-    todays = {uid: now.astimezone(_zone(u.timezone)).date() for uid, u in owners.items()}
+    todays = {uid: now.astimezone(zone(u.timezone)).date() for uid, u in owners.items()}
     out = []
     utc_today = now.date()
     for care in declared:

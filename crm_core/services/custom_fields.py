@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from crm_core import audit, rules
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
-from crm_core.models import AuditEntry, Contact, Customer, CustomField, Deal, Role
+from crm_core.models import AuditEntry, Contact, Customer, CustomField, Deal, Role, TierProgram
 from crm_core.when import parse_day
 
 MODELS: dict[str, type[Customer | Contact | Deal]] = {
@@ -105,6 +105,10 @@ def remove_field(ctx: Ctx, field: CustomField) -> int:
     """
     _admin(ctx)
     s = ctx.session
+    ladder = s.get(TierProgram, 1)
+    if field.record == "customer" and ladder is not None and ladder.points_field == field.name:
+        # Every customer would fall to 0 points and lose its tier at the next review.
+        raise Invalid("error.field_holds_points", field=field.name)
     key = audit.CUSTOM_PREFIX + field.name
     holders = _holders(ctx, field)
     table = cast(Table, MODELS[field.record].__table__)

@@ -31,7 +31,7 @@ from crm_core.models import (
 )
 from crm_core.name_index import contact_book, name_book
 from crm_core.resolve import contains, follow_merge
-from crm_core.services import custom_fields, webhooks
+from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import CustomerService, customer_service
 from crm_core.text import fold, name_key
@@ -337,4 +337,7 @@ def update_customer(
     entry_id = audit.apply_changes(
         ctx.session, ctx.actor, action, customer, changed, derived=derived, now=ctx.now()
     )
+    if any(k.startswith(audit.CUSTOM_PREFIX) for k in changed):
+        # Points-based tiers: more points upgrade at once (fewer wait for the review).
+        tiers.on_points_changed(ctx, customer)
     return changed, entry_id

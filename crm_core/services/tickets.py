@@ -66,6 +66,16 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def team_manager(session: Session, team_id: int) -> User | None:
+    """The team's manager (the first active one): whose zone and language the team's are."""
+    return session.scalar(
+        select(User)
+        .where(User.team_id == team_id, User.role == Role.manager, User.active)
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
 def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     """The business calendar of a team (the defaults in its manager's zone); UTC without one."""
     if team_id is None:
@@ -74,13 +84,8 @@ def calendar_for(session: Session, team_id: int | None) -> BusinessCalendar:
     zone = _zone(row.timezone) if row else None
     if zone is None:
         # A team's zone defaults to its manager's.
-        manager_zone = session.scalar(
-            select(User.timezone)
-            .where(User.team_id == team_id, User.role == Role.manager, User.active)
-            .order_by(User.id)
-            .limit(1)
-        )
-        zone = _zone(manager_zone) or ZoneInfo("UTC")
+        manager = team_manager(session, team_id)
+        zone = _zone(manager.timezone if manager else None) or ZoneInfo("UTC")
     if row is None:
         return BusinessCalendar(zone=zone)
     return BusinessCalendar(

@@ -1,10 +1,15 @@
-"""Membership tiers: levels by won value over a trailing window, instant upgrades, monthly review.
+"""Membership tiers: levels by won value over a trailing window or by points, instant upgrades,
+monthly review.
 
 The rules: an admin names levels with thresholds (`silver 50k, gold 200k, platinum 1M`) on the
 won value of a customer's deals closed in the last N months, in one currency (deals in others do
-not count, as in reports). A customer's tier:
+not count, as in reports), or on points (`silver 500, gold 2000 on points`). Points are a
+customer number field the admin declares (`field add customer points number`), kept by the
+team or fed by an import from the shop or loyalty system, as 有赞's growth value is: the
+balance is what counts, not a window. A customer's tier:
 
-- goes up at once when a won deal lifts its value over a threshold (`on_deal_won`);
+- goes up at once when a won deal lifts its value over a threshold (`on_deal_won`), or an edit
+  or import lifts its points over one (`on_points_changed`);
 - goes down only at the monthly review (`review`, the 1st of each month, UTC): a customer that
   fell below its threshold keeps its tier until then;
 - is held where an admin pinned it (`pin`) until unpinned; unpinning lets the earned tier back
@@ -38,6 +43,7 @@ from crm_core.models import (
     TierProgram,
     User,
 )
+from crm_core.services.custom_fields import fields_of
 from crm_core.stages import Pipeline
 from crm_core.text import char_view
 
@@ -64,6 +70,8 @@ class Program:
     levels: tuple[Level, ...]
     months: int
     currency: str
+    # The customer number field holding points; None: the levels are won value.
+    points_field: str | None = None
 
     def rank(self, tier: str | None) -> int:
         """0 for no tier, 1 for the lowest level, and so on; -1 for a name not in the ladder."""
@@ -115,7 +123,7 @@ def rules_key(name: str) -> str:
 
 def _program_of(row: TierProgram) -> Program:
     levels = tuple(Level(lv["name"], Decimal(lv["threshold"])) for lv in row.levels)
-    return Program(levels, row.months, row.currency)
+    return Program(levels, row.months, row.currency, row.points_field)
 
 
 def program(session: Session) -> Program | None:
@@ -124,7 +132,12 @@ def program(session: Session) -> Program | None:
     return _program_of(row) if row is not None and row.levels else None
 
 
-def check_levels(levels: Sequence[tuple[str, Decimal]], months: int, currency: str) -> Program:
+def check_levels(
+    levels: Sequence[tuple[str, Decimal]],
+    months: int,
+    currency: str,
+    points_field: str | None = None,
+) -> Program:
     """Validate rules (names, rising thresholds, window, currency); Invalid says what to type."""
     if not levels or len(levels) > MAX_LEVELS:
         raise Invalid("usage.tiers")
@@ -144,7 +157,18 @@ def check_levels(levels: Sequence[tuple[str, Decimal]], months: int, currency: s
         if out and threshold <= out[-1].threshold:
             raise Invalid("error.tier_order", tier=name, previous=out[-1].name)
         out.append(Level(name, rules.amount(threshold)))
-    return Program(tuple(out), months, rules.currency(currency))
+    return Program(tuple(out), months, rules.currency(currency), points_field)
+
+
+def check_points_field(session: Session, name: str) -> str:
+    """The declared customer number field named `name`; Invalid says how to declare one."""
+    wanted = name.strip().casefold()
+    for declared in fields_of(session, "customer"):
+        if declared.name.casefold() == wanted:
+            if declared.kind != "number":
+                raise Invalid("error.tier_points_kind", field=declared.name, kind=declared.kind)
+            return declared.name
+    raise Invalid("error.tier_points_field", field=name.strip())
 
 
 def _admin(ctx: Ctx) -> None:
@@ -166,6 +190,42 @@ def _aware(moment: datetime) -> datetime:
 
 def _month_days(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
+
+
+def _points(raw: object) -> Decimal | None:
+    try:
+        return Decimal(str(raw)) if raw is not None and str(raw).strip() else None
+    except ArithmeticError:
+        return None
+
+
+def point_values(
+    session: Session, field: str, customer_ids: Collection[int] | None = None
+) -> dict[int, Decimal]:
+    """Points per customer from the declared field (absent or unreadable: none)."""
+    points = Customer.custom[field].as_string()
+    stmt = select(Customer.id, points).where(points.is_not(None))
+    if customer_ids is not None:
+        stmt = stmt.where(Customer.id.in_(list(customer_ids)))
+    out = {}
+    for cid, raw in session.execute(stmt):
+        value = _points(raw)
+        if value is not None:
+            out[cid] = value
+    return out
+
+
+def earned_values(
+    session: Session,
+    prog: Program,
+    pipeline: Pipeline,
+    now: datetime,
+    customer_ids: Collection[int] | None = None,
+) -> dict[int, Decimal]:
+    """What the levels are measured on per customer: points, or won value over the window."""
+    if prog.points_field is not None:
+        return point_values(session, prog.points_field, customer_ids)
+    return won_values(session, prog, pipeline, now, customer_ids)
 
 
 def won_values(
@@ -262,7 +322,11 @@ def _row(session: Session, customer_id: int, now: datetime) -> CustomerTier:
 
 
 def set_program(
-    ctx: Ctx, levels: Sequence[tuple[str, Decimal]], months: int, currency: str | None
+    ctx: Ctx,
+    levels: Sequence[tuple[str, Decimal]],
+    months: int,
+    currency: str | None,
+    points_field: str | None = None,
 ) -> tuple[Program, int]:
     """Set the tier rules (admins); customers who now earn a higher tier get it at once.
 
@@ -270,7 +334,8 @@ def set_program(
     new ladder would ping every owner about every customer): the digest lists them.
     """
     _admin(ctx)
-    prog = check_levels(levels, months, currency or ctx.default_currency)
+    field = check_points_field(ctx.session, points_field) if points_field is not None else None
+    prog = check_levels(levels, months, currency or ctx.default_currency, field)
     now = ctx.now()
     row = ctx.session.get(TierProgram, PROGRAM_ID)
     before = audit.snapshot(row) if row is not None else None
@@ -280,6 +345,7 @@ def set_program(
     row.levels = [{"name": lv.name, "threshold": str(lv.threshold)} for lv in prog.levels]
     row.months = prog.months
     row.currency = prog.currency
+    row.points_field = prog.points_field
     row.updated_at = now
     ctx.session.flush()
     audit.record(ctx.session, ctx.actor, "tiers.set", row, before)
@@ -304,7 +370,7 @@ def settle(
 
     A tier no longer in the ladder (renamed by new rules) is replaced either way.
     """
-    values = won_values(session, prog, pipeline, now, customer_ids)
+    values = earned_values(session, prog, pipeline, now, customer_ids)
     rows = {
         r.customer_id: r
         for r in session.scalars(
@@ -347,22 +413,34 @@ def settle(
 def on_deal_won(ctx: Ctx, deal: Deal) -> TierChange | None:
     """After a deal is won: upgrade its customer at once when the won value earns a higher tier."""
     prog = program(ctx.session)
-    if prog is None:
+    if prog is None or prog.points_field is not None:
         return None
+    return _upgrade(ctx, prog, deal.customer, "won")
+
+
+def on_points_changed(ctx: Ctx, customer: Customer) -> TierChange | None:
+    """After a customer's points field changed: upgrade at once when they earn a higher tier."""
+    prog = program(ctx.session)
+    if prog is None or prog.points_field is None:
+        return None
+    return _upgrade(ctx, prog, customer, "points")
+
+
+def _upgrade(ctx: Ctx, prog: Program, customer: Customer, reason: str) -> TierChange | None:
     ctx.session.flush()
-    before = ctx.session.get(CustomerTier, deal.customer_id)
+    before = ctx.session.get(CustomerTier, customer.id)
     if before is not None and before.pinned:
         return None
     now = ctx.now()
-    value = won_values(ctx.session, prog, ctx.pipeline, now, [deal.customer_id])
-    earned = prog.earned(value.get(deal.customer_id, Decimal(0)))
+    value = earned_values(ctx.session, prog, ctx.pipeline, now, [customer.id])
+    earned = prog.earned(value.get(customer.id, Decimal(0)))
     current = before.tier if before is not None else None
     if prog.rank(earned) <= prog.rank(current) and prog.rank(current) != -1:
         return None
     if earned == current:
         return None
-    row = before or _row(ctx.session, deal.customer_id, now)
-    return _change(ctx.session, deal.customer, row, earned, "won", ctx.actor, now)
+    row = before or _row(ctx.session, customer.id, now)
+    return _change(ctx.session, customer, row, earned, reason, ctx.actor, now)
 
 
 def review(session: Session, pipeline: Pipeline, now: datetime) -> int:
@@ -419,7 +497,7 @@ def unpin(ctx: Ctx, customer: Customer) -> TierChange | None:
     if prog is None:
         return None
     now = ctx.now()
-    value = won_values(ctx.session, prog, ctx.pipeline, now, [customer.id])
+    value = earned_values(ctx.session, prog, ctx.pipeline, now, [customer.id])
     earned = prog.earned(value.get(customer.id, Decimal(0)))
     if earned != row.tier and (
         prog.rank(earned) > prog.rank(row.tier) or prog.rank(row.tier) == -1
@@ -429,12 +507,13 @@ def unpin(ctx: Ctx, customer: Customer) -> TierChange | None:
 
 
 def status(ctx: Ctx, customer: Customer) -> TierStatus | None:
-    """The customer's tier, won value and distance to the next level; None without rules."""
+    """The customer's tier, won value (or points) and distance to the next level; None without
+    rules."""
     prog = program(ctx.session)
     if prog is None:
         return None
     row = ctx.session.get(CustomerTier, customer.id)
-    value = won_values(ctx.session, prog, ctx.pipeline, ctx.now(), [customer.id]).get(
+    value = earned_values(ctx.session, prog, ctx.pipeline, ctx.now(), [customer.id]).get(
         customer.id, Decimal(0)
     )
     tier = row.tier if row is not None else None

@@ -69,7 +69,9 @@ def source_line(t: Translator, src: Source, tz: ZoneInfo) -> str:
 
 def answer_text(t: Translator, answer: Answer) -> str:
     """The answer as plain text: the model's words, the quotes, or that nothing says so."""
-    if not answer.answered:
+    if answer.unseen:
+        text = t("ask.unknown_name")
+    elif not answer.answered:
         text = t("ask.not_found")
         if not answer.closest:
             # Nothing to list: say there is nothing yet rather than point at an empty list.

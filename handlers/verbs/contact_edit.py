@@ -14,11 +14,12 @@ from crm_core.services import contacts as svc
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
+from handlers.edits import edit_reply
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
-from handlers.reply import Button, Field, OpenForm, Reply
+from handlers.reply import Button, OpenForm, Reply
 
 EDIT_CONTACT_ARGS = (
     Arg("contact", Kind.name),
@@ -68,26 +69,15 @@ def edited(
     done: str = "edit_contact.done",
 ) -> Reply:
     """What an edit answers: each changed field, before and after, with Undo."""
-    open_card = Button.run(t("button.open"), f"customer #{contact.customer_id}", "primary")
-    if not changed:
-        return Reply(
-            text=t("edit_contact.unchanged", name=contact.name),
-            buttons=[open_card],
-            status="info",
-        )
-    buttons = [open_card]
-    if entry_id is not None:
-        buttons.append(Button.run(t("button.undo"), f"undo edit #{entry_id}", "danger"))
-    return Reply(
-        text=t(done, name=contact.name, customer=contact.customer.name),
-        fields=[
-            Field(
-                custom.key_name(key) or t(f"field.contact_{key}"),
-                f"{_said(t, before)} → {_said(t, after)}",
-            )
-            for key, (before, after) in changed.items()
-        ],
-        buttons=buttons,
+    return edit_reply(
+        t,
+        changed,
+        card=f"customer #{contact.customer_id}",
+        unchanged=t("edit_contact.unchanged", name=contact.name),
+        done=t(done, name=contact.name, customer=contact.customer.name),
+        label=lambda key: custom.key_name(key) or t(f"field.contact_{key}"),
+        said=lambda _key, value: _said(t, value),
+        undo=None if entry_id is None else f"undo edit #{entry_id}",
     )
 
 

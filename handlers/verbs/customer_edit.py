@@ -11,11 +11,12 @@ from crm_core.resolve import resolve_customer
 from crm_core.services import customers as svc
 from handlers import custom
 from handlers.args import Arg, Kind, option_words
+from handlers.edits import edit_reply
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, split_commas, take_keywords
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
-from handlers.reply import Button, Field, OpenForm, Reply
+from handlers.reply import OpenForm, Reply
 
 EDIT_CUSTOMER_ARGS = (
     Arg("customer", Kind.name),
@@ -43,30 +44,22 @@ def edited(
     done: str = "edit_customer.done",
 ) -> Reply:
     """What an edit answers: each changed field, before and after, with Undo."""
-    open_card = Button.run(t("button.open"), f"customer #{customer.id}", "primary")
-    if not changed:
-        return Reply(
-            text=t("edit_customer.unchanged", name=customer.name),
-            buttons=[open_card],
-            status="info",
-        )
 
-    def said(value: Any) -> str:
+    def said(_key: str, value: Any) -> str:
         if isinstance(value, bool):
             return custom.said(t, value)
         text = ", ".join(value) if isinstance(value, list) else str(value or "")
         return text or t("card.none")
 
-    buttons = [open_card]
-    if entry_id is not None:
-        buttons.append(Button.run(t("button.undo"), f"undo edit #{entry_id}", "danger"))
-    return Reply(
-        text=t(done, name=customer.name),
-        fields=[
-            Field(custom.key_name(key) or t(f"field.{key}"), f"{said(before)} → {said(after)}")
-            for key, (before, after) in changed.items()
-        ],
-        buttons=buttons,
+    return edit_reply(
+        t,
+        changed,
+        card=f"customer #{customer.id}",
+        unchanged=t("edit_customer.unchanged", name=customer.name),
+        done=t(done, name=customer.name),
+        label=lambda key: custom.key_name(key) or t(f"field.{key}"),
+        said=said,
+        undo=None if entry_id is None else f"undo edit #{entry_id}",
     )
 
 

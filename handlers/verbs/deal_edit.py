@@ -16,11 +16,12 @@ from crm_core.when import parse_day
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, take_ref
+from handlers.edits import edit_reply
 from handlers.forms import FieldKind, Form, FormField, FormRequest
 from handlers.grammar import split_colon, take_amount, take_keywords
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
-from handlers.reply import Button, Field, OpenForm, Reply
+from handlers.reply import Button, OpenForm, Reply
 
 EDIT_DEAL_ARGS = (
     Arg("deal", Kind.name),
@@ -97,26 +98,15 @@ def edited(
     done: str = "edit_deal.done",
 ) -> Reply:
     """What an edit answers: each changed field before → after, with Undo."""
-    open_card = Button.run(t("button.open"), f"deal #{deal.id}", "primary")
-    if not changed:
-        return Reply(
-            text=t("edit_deal.unchanged", deal=f"#{deal.id} {deal.title}"),
-            buttons=[open_card],
-            status="info",
-        )
-    buttons = [open_card]
-    if entry_id is not None:
-        buttons.append(Button.run(t("button.undo"), f"undo deal edit #{entry_id}", "danger"))
-    return Reply(
-        text=t(done, deal=f"#{deal.id} {deal.title}"),
-        fields=[
-            Field(
-                custom.key_name(k) or t(_LABELS[k]),
-                f"{_said(t, ctx, deal, k, b)} → {_said(t, ctx, deal, k, a)}",
-            )
-            for k, (b, a) in changed.items()
-        ],
-        buttons=buttons,
+    return edit_reply(
+        t,
+        changed,
+        card=f"deal #{deal.id}",
+        unchanged=t("edit_deal.unchanged", deal=f"#{deal.id} {deal.title}"),
+        done=t(done, deal=f"#{deal.id} {deal.title}"),
+        label=lambda k: custom.key_name(k) or t(_LABELS[k]),
+        said=lambda k, value: _said(t, ctx, deal, k, value),
+        undo=None if entry_id is None else f"undo deal edit #{entry_id}",
     )
 
 

@@ -32,10 +32,25 @@ PIN_WORDS = ("pin", "pinned", "固定", "锁定")
 UNPIN_WORDS = ("unpin", "取消固定", "解除固定", "解锁")
 
 
+# Words a points basis may hold besides the points word and the field's name.
+_POINTS_FILLER = frozenset({"the", "of", "in", "field", "字段", "的", "客户"})
+
+
+def _basis_points(text: str) -> str | None:
+    """The field a points basis names (`points`, `points loyalty`, `积分`); None: not points."""
+    words = text.split()
+    said = next((w for w in words if w in _POINTS), None)
+    if said is None:
+        return None
+    rest = [w for w in words if w != said and w not in _POINTS_FILLER]
+    if len(rest) > 1:
+        raise Invalid("error.tier_basis_word", word=rest[1])
+    # The points word names the field itself unless another word does.
+    return rest[0] if rest else said
+
+
 def _basis_months(text: str) -> int:
     """The window a basis names (12 months by default); Invalid on words it does not read."""
-    if any(p in text for p in _POINTS):
-        raise Invalid("error.tier_points")
     months = 12
     rest = text
     m = _MONTHS.search(rest)
@@ -55,15 +70,22 @@ def _basis_months(text: str) -> int:
     return months
 
 
-def parse_rules(text: str) -> tuple[list[tuple[str, Decimal]], int, str | None]:
-    """`silver 50k, gold 200k, platinum 1M on won value in 12 months` -> levels, months, currency.
+def parse_rules(
+    text: str,
+) -> tuple[list[tuple[str, Decimal]], int, str | None, str | None]:
+    """`silver 50k, gold 200k, platinum 1M on won value in 12 months` -> levels, months,
+    currency and no points field; `silver 500, gold 2000 on points` -> the field `points`.
 
-    Also `银卡 5万，金卡 20万 按 12 个月赢单金额` and its Traditional form.
+    Also `银卡 5万，金卡 20万 按 12 个月赢单金额`, `银卡 500，金卡 2000 按积分` and their
+    Traditional forms.
     """
     view = char_view(text).strip()
     m = _BASIS.search(view)
     levels_text, basis = (view[: m.start()], view[m.end() :]) if m else (view, "")
-    months = _basis_months(basis)
+    # `按积分`: the points word written against the basis word.
+    basis = next((basis.replace(p, f" {p} ", 1) for p in _POINTS if p in basis), basis)
+    points = _basis_points(basis)
+    months = 12 if points is not None else _basis_months(basis)
     levels: list[tuple[str, Decimal]] = []
     currencies: set[str] = set()
     for part in _LEVEL_SPLIT.split(levels_text.strip()):
@@ -79,23 +101,32 @@ def parse_rules(text: str) -> tuple[list[tuple[str, Decimal]], int, str | None]:
         raise Invalid("usage.tiers")
     if len(currencies) > 1:
         raise Invalid("error.tier_currencies", currencies=", ".join(sorted(currencies)))
-    return levels, months, next(iter(currencies), None)
+    return levels, months, next(iter(currencies), None), points
+
+
+def points(value: Decimal) -> str:
+    """Points as a number with thousands separators (`1,880`, `12.5`)."""
+    return f"{value.normalize():,f}" if value != value.to_integral() else f"{int(value):,}"
 
 
 def _rules_reply(t: Translator, prog: svc.Program) -> Reply:
-    lines = [
-        t(
-            "tiers.level_line",
-            tier=t.words(lv.name),
-            amount=fmt.money(lv.threshold, prog.currency, t),
-        )
-        for lv in prog.levels
-    ]
-    return Reply(
-        title=t("tiers.title"),
-        text=t("tiers.basis", months=prog.months, currency=prog.currency),
-        sections=[Section(t("tiers.levels"), lines)],
-    )
+    if prog.points_field is not None:
+        lines = [
+            t("tiers.points_line", tier=t.words(lv.name), points=points(lv.threshold))
+            for lv in prog.levels
+        ]
+        text = t("tiers.basis_points", field=prog.points_field)
+    else:
+        lines = [
+            t(
+                "tiers.level_line",
+                tier=t.words(lv.name),
+                amount=fmt.money(lv.threshold, prog.currency, t),
+            )
+            for lv in prog.levels
+        ]
+        text = t("tiers.basis", months=prog.months, currency=prog.currency)
+    return Reply(title=t("tiers.title"), text=text, sections=[Section(t("tiers.levels"), lines)])
 
 
 def tiers(req: Request) -> Reply:
@@ -106,8 +137,8 @@ def tiers(req: Request) -> Reply:
         if prog is None:
             return Reply(text=t("tiers.none"), status="info")
         return _rules_reply(t, prog)
-    levels, months, currency = parse_rules(req.args)
-    prog, changed = svc.set_program(ctx, levels, months, currency)
+    levels, months, currency, field = parse_rules(req.args)
+    prog, changed = svc.set_program(ctx, levels, months, currency, field)
     reply = _rules_reply(t, prog)
     reply.text = t("tiers.set", count=changed) + "\n" + reply.text
     return reply
@@ -123,11 +154,18 @@ def status_field(t: Translator, status: svc.TierStatus) -> Field:
     name = t.words(status.tier) if status.tier else t("tier.none")
     if status.pinned:
         name = t("tier.pinned", tier=name)
+    gap = status.gap
+    if status.program.points_field is not None:
+        parts = [name, t("tier.points", points=points(status.value))]
+        if status.next_level is not None and gap is not None:
+            parts.append(
+                t("tier.points_to_next", points=points(gap), tier=t.words(status.next_level.name))
+            )
+        return Field(t("field.tier"), " · ".join(parts))
     parts = [
         name,
         t("tier.value", amount=fmt.money(status.value, cur, t), months=status.program.months),
     ]
-    gap = status.gap
     if status.next_level is not None and gap is not None:
         parts.append(
             t("tier.to_next", amount=fmt.money(gap, cur, t), tier=t.words(status.next_level.name))

@@ -15,8 +15,20 @@ from crm_core.analytics.tickets import as_json, ticket_report
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import ImportFailed
-from crm_core.models import AuditEntry, ServiceCalendar, Team, Ticket, TicketPriority, User
+from crm_core.models import (
+    AuditEntry,
+    CsatRequest,
+    Customer,
+    ServiceCalendar,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketPriority,
+    User,
+)
+from crm_core.services import csat
 from crm_core.services.customers import create_customer
+from crm_core.services.desk import Requester, link_channel, open_in_channel, set_auto
 from crm_core.services.tickets import (
     assign_ticket,
     open_ticket,
@@ -25,6 +37,7 @@ from crm_core.services.tickets import (
     reply_ticket,
     resolve_ticket,
     set_service_calendar,
+    set_sla_policy,
     wait_ticket,
 )
 from crm_core.services.users import add_user
@@ -216,6 +229,18 @@ def test_a_team_service_calendar_round_trips_and_moves_due_times(session_factory
     assert kinds.count("import") >= 2
 
 
+def _refused(factory: Factory, good: list[str], at: int, record: object, says: str) -> None:
+    """The file with line `at` replaced by `record` is refused at that line, saying `says`."""
+    lines = list(good)
+    lines[at] = json.dumps(record, ensure_ascii=False)
+    try:
+        run_import(factory, lines)
+    except ImportFailed as exc:
+        assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
+    else:
+        raise AssertionError(f"{record} was imported")
+
+
 def test_a_bad_service_calendar_is_refused_with_the_line(session_factory: Factory) -> None:
     _history(session_factory)
     good = run_export(session_factory).splitlines()
@@ -227,13 +252,146 @@ def test_a_bad_service_calendar_is_refused_with_the_line(session_factory: Factor
         ({"timezone": "Mars/Olympus"}, "unknown timezone"),
         ({"hours": "9-5"}, "hours"),
     ):
-        lines = list(good)
-        lines[at] = json.dumps({**team, "service": service})
-        try:
-            run_import(session_factory, lines)
-        except ImportFailed as exc:
-            assert exc.errors[0][0] == at + 1 and says in exc.errors[0][1], exc.errors
-        else:
-            raise AssertionError(f"{service} was imported")
+        _refused(session_factory, good, at, {**team, "service": service}, says)
     with session_factory() as s:
         assert s.scalars(select(ServiceCalendar)).all() == []
+
+
+def _desk(factory: Factory) -> None:
+    """SLA targets for East, a linked Slack channel, two tickets asked in it: one CSAT question
+    answered, one still due."""
+    clock = Clock()
+    clock.now = MON + timedelta(days=2)
+    with unit_of_work(factory) as s:
+        root = add_user(s, "root", "Root", role="admin")
+        s.flush()
+        east = s.scalars(select(Team).where(Team.name == "East")).one()
+        admin = Ctx(s, root, clock=clock)
+        set_sla_policy(admin, east, TicketPriority.high, timedelta(hours=2), timedelta(hours=12))
+        set_sla_policy(admin, east, TicketPriority.low, timedelta(hours=30), timedelta(days=9))
+        alice = s.scalars(select(User).where(User.external_id == "alice")).one()
+        ctx = Ctx(s, alice, clock=clock)
+        acme = s.scalars(select(Customer).where(Customer.name == "Acme")).one()
+        channel, _ = link_channel(ctx, "slack", "C0ACME", "#acme-support", acme)
+        set_auto(ctx, "slack", "C0ACME", True)
+        tickets = []
+        for n, text in enumerate(("Scanner offline", "Label paper runs out")):
+            ticket, _ = open_in_channel(
+                s,
+                channel,
+                requester=Requester("U0CAROL", "Carol 王", f"C0ACME:1700000000.00020{n}"),
+                text=text,
+                key=f"slack:T1:C0ACME:1700000000.00020{n}",
+                link=None,
+                source="slack",
+                now=clock.now,
+                ctx=ctx,
+            )
+            clock.now += timedelta(hours=1)
+            resolve_ticket(ctx, ticket.id, "Restarted it")
+            tickets.append(ticket)
+        s.flush()
+        (first, _second) = s.scalars(select(CsatRequest).order_by(CsatRequest.id)).all()
+        assert csat.claim(s, first.id, clock.now) is not None
+        csat.finish(s, first.id, clock.now, None, True)
+        assert csat.answer(s, first.id, "slack", "U0CAROL", 5, clock.now).outcome == "thanks"
+
+
+def test_channels_requesters_csat_and_sla_policies_round_trip(session_factory: Factory) -> None:
+    _history(session_factory)
+    _desk(session_factory)
+    before = _figures(session_factory)
+    first = run_export(session_factory)
+    records = [json.loads(line) for line in first.splitlines()]
+    (channel,) = [r for r in records if r["type"] == "customer_channel"]
+    assert channel == {
+        "type": "customer_channel",
+        "platform": "slack",
+        "chat_id": "C0ACME",
+        "name": "#acme-support",
+        "customer": channel["customer"],
+        "auto": True,
+        "resolved_count": 2,
+        "created_by": "alice",
+        "created_at": "2026-11-25T09:00:00+00:00",
+    }
+    (team,) = [r for r in records if r["type"] == "team"]
+    assert team["sla"] == {
+        "high": {"first_response_minutes": 120, "resolution_minutes": 720},
+        "low": {"first_response_minutes": 1800, "resolution_minutes": 12960},
+    }
+    asked = [r for r in records if r["type"] == "ticket" and r["channel"] == "slack:C0ACME"]
+    assert [(t["requester_id"], t["requester_name"]) for t in asked] == [
+        ("U0CAROL", "Carol 王")
+    ] * 2
+    assert asked[0]["requester_where"] == "C0ACME:1700000000.000200"
+    answered, due = asked[0]["csat"][0], asked[1]["csat"][0]
+    assert (answered["status"], due["status"]) == ("answered", "due")
+    (answer,) = [
+        r for r in records if r["type"] == "feedback" and r["external_id"] == answered["feedback"]
+    ]
+    assert (answer["kind"], answer["score"]) == ("csat", 5)
+    assert "csat" not in next(r for r in records if r["type"] == "ticket" and r["channel"] is None)
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(first))
+    assert run_export(session_factory) == first
+    assert _figures(session_factory) == before
+    assert not run_import(session_factory, io.StringIO(first)).changed
+    # The imported question still takes its answer, once, from its requester only.
+    with unit_of_work(session_factory) as s:
+        q = s.scalars(select(CsatRequest).where(CsatRequest.status == "due")).one()
+        assert csat.answer(s, q.id, "slack", "U0BOB", 4, LATER).outcome == "not_yours"
+
+
+def test_sla_policies_from_a_file_move_open_tickets(session_factory: Factory) -> None:
+    _history(session_factory)
+    _desk(session_factory)
+    first = run_export(session_factory)
+    before = _figures(session_factory)
+    # A file naming only an urgent target: high and low go back to the defaults.
+    team_line = next(x for x in first.splitlines() if '"type": "team"' in x)
+    team = json.loads(team_line)
+    urgent = {"urgent": {"first_response_minutes": 30, "resolution_minutes": 60}}
+    moved = first.replace(team_line, json.dumps({**team, "sla": urgent}, ensure_ascii=False))
+    assert run_import(session_factory, io.StringIO(moved)).changed
+    with session_factory() as s:
+        assert s.scalars(select(SlaPolicy.priority)).all() == ["urgent"]
+        kinds = s.scalars(
+            select(AuditEntry.actor_label).where(AuditEntry.entity_type == "sla_policies")
+        ).all()
+    assert "import" in kinds
+    # The open urgent ticket is now due sooner.
+    assert _figures(session_factory)[1] != before[1]
+
+
+def test_bad_desk_records_are_refused_with_the_line(session_factory: Factory) -> None:
+    _history(session_factory)
+    _desk(session_factory)
+    good = run_export(session_factory).splitlines()
+    team_at = next(i for i, x in enumerate(good) if '"type": "team"' in x)
+    chan_at = next(i for i, x in enumerate(good) if '"type": "customer_channel"' in x)
+    asked_at = next(i for i, x in enumerate(good) if '"csat": [' in x)
+    team, chan, asked = (json.loads(good[i]) for i in (team_at, chan_at, asked_at))
+    q = asked["csat"][0]
+    for at, record, says in (
+        (
+            team_at,
+            {**team, "sla": {"high": {"first_response_minutes": 600, "resolution_minutes": 60}}},
+            "first response must not come after resolution",
+        ),
+        (
+            team_at,
+            {**team, "sla": {"soon": {"first_response_minutes": 6, "resolution_minutes": 60}}},
+            "soon",
+        ),
+        (chan_at, {**chan, "customer": "nobody"}, "unknown customer 'nobody'"),
+        (asked_at, {**asked, "channel": "slack:C0NONE"}, "unknown channel 'slack:C0NONE'"),
+        (
+            asked_at,
+            {**asked, "csat": [{**q, "feedback": "feedback-x"}]},
+            "unknown feedback 'feedback-x'",
+        ),
+        (asked_at, {**asked, "csat": [q, q]}, "two CSAT questions made at one time"),
+        (asked_at, {**asked, "csat": [{**q, "status": "sending"}]}, "status"),
+    ):
+        _refused(session_factory, good, at, record, says)

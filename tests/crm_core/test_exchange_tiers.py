@@ -83,6 +83,42 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
     assert again.unchanged["care_date"] == 2
 
 
+def test_points_rules_round_trip_and_place_customers_by_points(session_factory: Factory) -> None:
+    """A ladder on points exports its field and comes back on it: tiers follow the points."""
+    with unit_of_work(session_factory) as s:
+        add_user(s, "root", "Root", role="admin", team=None)
+        s.flush()
+        root = s.scalars(select(User).where(User.external_id == "root")).one()
+        ctx = Ctx(s, root, clock=lambda: NOW)
+        declare_field(ctx, "customer", "points", "number")
+        acme = create_customer(ctx, "Acme")
+        acme.custom = {"points": "620"}
+        create_customer(ctx, "Birch")
+        tiers.set_program(
+            ctx, [("silver", Decimal(100)), ("gold", Decimal(500))], 12, "USD", "points"
+        )
+    first = run_export(session_factory)
+    rules = next(json.loads(x) for x in first.splitlines() if '"tier_rules"' in x)
+    assert rules["points_field"] == "points"
+    wipe(session_factory)
+    run_import(session_factory, first.splitlines())
+    assert run_export(session_factory) == first
+    with session_factory() as s:
+        prog = tiers.program(s)
+        assert prog is not None and prog.points_field == "points"
+        assert s.execute(select(CustomerTier.tier)).scalars().all() == ["gold"]
+    # Points fed by an import (a shop's or loyalty system's export) upgrade at once.
+    fed = []
+    for line in first.splitlines():
+        rec = json.loads(line)
+        if rec["type"] == "customer" and rec["name"] == "Birch":
+            line = json.dumps({**rec, "custom": {"points": "150"}})
+        fed.append(line)
+    run_import(session_factory, fed)
+    with session_factory() as s:
+        assert sorted(s.execute(select(CustomerTier.tier)).scalars().all()) == ["gold", "silver"]
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
@@ -102,6 +138,16 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
                 "currency": "USD",
             },
             "tier_rules: levels need names once each",
+        ),
+        (
+            {
+                "type": "tier_rules",
+                "levels": [{"name": "tin", "threshold": "1"}],
+                "months": 12,
+                "currency": "USD",
+                "points_field": "nope",
+            },
+            "points_field 'nope' is not a customer number field",
         ),
         (
             {"type": "care_date", "record": "customer", "field": "renewal_date", "lead_days": 5},

@@ -7,15 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.marketing import scores
-from crm_core.models import Customer, Deal, Product, ScoreModel, StageChange, User
+from crm_core.models import Customer, Deal, DealScore, Product, ScoreModel, StageChange, User
 from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from crm_core.text import name_key
+from handlers.reply import Reply
 from tests.conftest import START, FakeClock, TestBot
 
 # GTX Pro deals are won 4 times in 5, MG Special deals once in 5.
@@ -189,3 +190,36 @@ def test_score_in_chinese(book: TestBot) -> None:
         line.startswith("产品 GTX Pro 在这里的赢单率 78%") for line in reply.sections[0].lines
     )
     assert reply.to_json()["score"] == book("alice", f"score #{pro}").to_json()["score"]
+
+
+def _members(reply: Reply) -> set[str]:
+    assert reply.status == "ok", reply.text
+    return {i.split(" · ")[0].split(" ", 1)[1] for i in reply.items if i.startswith("#")}
+
+
+def test_segment_score_filter_reads_the_best_open_deals_score(book: TestBot) -> None:
+    """`list customers score >N` holds for a customer whose best open deal scores above N, at
+    the score `score #N` shows; a deal that moves is scored again, a closed one drops out."""
+    pro, special = _open(book, "Pro rollout"), _open(book, "Special rollout")
+    high = book("alice", f"score #{pro}").to_json()["score"]
+    low = book("alice", f"score #{special}").to_json()["score"]
+    assert low < high
+    assert _members(book("alice", f"list customers score >={high}")) == {"Acme"}
+    assert _members(book("alice", f"list customers score >{high}")) == set()
+    assert _members(book("alice", f"list customers score <{high}")) == set()
+    assert _members(book("alice", f"列出客户 评分 ={high}")) == {"Acme"}
+    stored = dict(book.rows(select(DealScore.deal_id, DealScore.score)))
+    assert stored == {pro: high, special: low}
+    # The stored score is what the filter reads: until the deal changes, a planted 99 holds.
+    with unit_of_work(book.session_factory) as s:
+        s.execute(update(DealScore).where(DealScore.deal_id == special).values(score=99))
+    assert _members(book("alice", "list customers score >95")) == {"Acme"}
+    assert book("alice", f"move #{special} to negotiation").status == "ok"
+    moved = book("alice", f"score #{special}").to_json()["score"]
+    assert _members(book("alice", "list customers score >95")) == set()
+    assert dict(book.rows(select(DealScore.deal_id, DealScore.score)))[special] == moved
+    assert book("alice", f"move #{pro} to won").status == "ok"
+    assert _members(book("alice", f"list customers score ={moved}")) == {"Acme"}
+    assert _members(book("alice", f"list customers score >{moved}")) == set()
+    # Another team's rep sees none of it.
+    assert _members(book("dave", "list customers score >0")) == set()

@@ -48,6 +48,7 @@ BOOK: dict[str, tuple[str, str | None, str, list[str], int | None, dict[str, obj
 DEALS = [
     ("Acme Logistics", "proposal", 60000),
     ("Beta Freight", "qualified", 20000),
+    ("Beta Freight", "lead", 1000),
     ("Gamma Retail", "won", 100000),
     ("Delta Foods", "lead", 80000),
 ]
@@ -190,6 +191,13 @@ TABLE = [
     ("key_account yes", {ACME}),
     ("not key_account yes", {BETA, GAMMA, DELTA, HUADONG, EPSILON}),
     ('industry "logistics" city Shanghai', {ACME}),
+    # Too few closed deals to learn from: each open deal scores its stage's probability
+    # (proposal 50, qualified 25, lead 10) and a customer its best open deal's.
+    ("score >30", {ACME}),
+    ("score <20", {DELTA}),
+    ("score =25", {BETA}),
+    ("score >=10 not score >=50", {BETA, DELTA}),
+    ("not score >0", {GAMMA, HUADONG, EPSILON}),
     # Simplified Chinese
     ("城市 上海 行业 物流", {HUADONG}),
     ("城市上海", {BETA, HUADONG}),
@@ -199,6 +207,8 @@ TABLE = [
     ("阶段 方案", {ACME}),
     ("净推荐值 <7", {BETA}),
     ("联系过 7天内", {ACME, DELTA, EPSILON}),
+    ("评分 >=25", {ACME, BETA}),
+    ("分数 <30 且 城市 上海", {BETA}),
     ("(城市 上海 或 标签 重点) 且 行业 物流", {HUADONG}),
     # Traditional Chinese
     ("城市 上海 行業 物流", {HUADONG}),
@@ -208,6 +218,8 @@ TABLE = [
     ("聯絡過 7天", {ACME, DELTA, EPSILON}),
     ("階段 方案", {ACME}),
     ("滿意度 <=3", {GAMMA}),
+    ("評分 <20", {DELTA}),
+    ("評分 >40 或 標籤 重點", {ACME, HUADONG}),
 ]
 
 
@@ -287,6 +299,27 @@ def test_filters_respect_access(
 ) -> None:
     """The same filters show each person only the customers in their book."""
     assert names(testbot(who, "list customers tag vip")) == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "filters", "expected"),
+    [
+        ("alice", "deals >=2", {BETA}),
+        ("alice", "deals 0", set()),
+        ("carol", "deals 0", {GAMMA, HUADONG}),
+        ("alice", "nps <7 or score >40", {ACME, BETA}),
+        ("carol", "csat <=3", {GAMMA}),
+        ("bob", "deals 0 or nps <7", {BETA, GAMMA, HUADONG}),
+        ("bob", "not deals 0 and score <30", {BETA}),
+        ("dave", "deals 0 or nps <7 or csat <=3", set()),
+    ],
+)
+def test_aggregate_filters_within_each_book(
+    testbot: TestBot, book: dict[str, int], who: str, filters: str, expected: set[str]
+) -> None:
+    """Counts, the latest NPS, the mean CSAT and scores, computed once as sets of customers,
+    keep to the reader's book, with `or` and `not` as for an admin."""
+    assert names(testbot(who, f"list customers {filters}")) == expected
 
 
 def test_saved_segment_shows_each_person_their_part(testbot: TestBot, book: dict[str, int]) -> None:

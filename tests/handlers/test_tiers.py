@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from crm_core.db import unit_of_work
 from crm_core.models import AuditEntry, CustomerTier, TierChange, TierProgram
 from crm_core.services import tiers as svc
+from crm_core.stages import DEFAULT_STAGES, Pipeline
 from handlers.verbs.tiers import parse_rules
-from tests.conftest import FakeClock, TestBot
+from tests.conftest import START, FakeClock, TestBot
 
 RULES = "tiers: silver 50k, gold 200k, platinum 1M on won value in 12 months"
 LADDER = [("silver", Decimal(50_000)), ("gold", Decimal(200_000)), ("platinum", Decimal(1_000_000))]
@@ -47,13 +49,38 @@ def test_rules_are_read_in_english_simplified_and_traditional(
     text: str, levels: list[tuple[str, Decimal]], months: int, currency: str | None
 ) -> None:
     """Levels (lowest first), the window and the currency, whatever the script."""
-    assert parse_rules(text) == (levels, months, currency)
+    assert parse_rules(text) == (levels, months, currency, None)
+
+
+POINTS = [("silver", Decimal(100)), ("gold", Decimal(500)), ("platinum", Decimal(2000))]
+
+
+@pytest.mark.parametrize(
+    ("text", "levels", "field"),
+    [
+        ("silver 100, gold 500, platinum 2000 on points", POINTS, "points"),
+        ("silver 100, gold 500 on points loyalty", POINTS[:2], "loyalty"),
+        ("silver 100, gold 500 on the points field loyalty", POINTS[:2], "loyalty"),
+        ("银卡 100，金卡 500 按积分", [("银卡", Decimal(100)), ("金卡", Decimal(500))], "积分"),
+        (
+            "銀卡 100，金卡 500 按 積分 會員分",
+            [("银卡", Decimal(100)), ("金卡", Decimal(500))],
+            "会员分",
+        ),
+    ],
+)
+def test_points_rules_name_their_field(
+    text: str, levels: list[tuple[str, Decimal]], field: str
+) -> None:
+    """`on points` reads the customer field `points` (or the one named after it)."""
+    assert parse_rules(text) == (levels, 12, None, field)
 
 
 @pytest.mark.parametrize(
     ("line", "hint"),
     [
-        ("tiers: silver 50k, gold 200k on points", "no points"),
+        ("tiers: silver 50k, gold 200k on points", "field add customer points number"),
+        ("tiers: silver 50k, gold 200k on points loyalty extra", "extra"),
         ("tiers: silver 50k, gold 200k on won value in 12 fortnights", "fortnights"),
         ("tiers: gold 200k, silver 50k", "lowest first"),
         ("tiers: silver 50k, silver 60k", "named twice"),
@@ -209,3 +236,64 @@ def test_the_window_counts_calendar_months_back() -> None:
     assert svc.months_back(datetime(2027, 1, 15, tzinfo=UTC), 13) == datetime(
         2025, 12, 15, tzinfo=UTC
     )
+
+
+def test_points_tiers_upgrade_at_once_and_fall_at_the_review(testbot: TestBot) -> None:
+    """Points are a customer number field: rules on it place customers at once, an edit that
+    adds points upgrades at once (pinged, audited), the card says how many points to the next
+    tier, and fewer points wait for the monthly review."""
+    assert testbot("admin", "field add customer region text").status == "ok"
+    wrong = testbot("admin", "tiers: silver 100, gold 500 on points region")
+    assert wrong.status == "error" and "number field" in wrong.text
+    assert testbot("admin", "field add customer points number").status == "ok"
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Birch")
+    assert testbot("alice", "edit customer Acme: points 120").status == "ok"
+    # A won deal counts for nothing on points.
+    _won(testbot, "alice", "Birch", "Big", "5M")
+    reply = testbot("admin", "tiers: silver 100, gold 500, platinum 2000 on points")
+    assert reply.status == "ok", reply.text
+    assert reply.text.startswith("Tiers set; 1 customers moved up")
+    shown = testbot("alice", "tiers")
+    assert shown.sections[0].lines == [
+        "silver · from 100 points",
+        "gold · from 500 points",
+        "platinum · from 2,000 points",
+    ]
+    assert "the customer field `points`" in shown.text
+    card = testbot("alice", "customer Acme")
+    tier = next(f for f in card.fields if f.label == "Tier")
+    assert tier.value == "silver · 120 points · 380 points to gold"
+    assert (
+        testbot("alice", "tier Birch").fields[0].value
+        == "no tier · 0 points · 100 points to silver"
+    )
+
+    assert testbot("alice", "edit customer Acme: points 520").status == "ok"
+    changes = testbot.rows(
+        select(
+            TierChange.from_tier, TierChange.to_tier, TierChange.reason, TierChange.status
+        ).order_by(TierChange.id)
+    )
+    assert changes == [(None, "silver", "rules", "silent"), ("silver", "gold", "points", "pending")]
+    assert testbot("alice", "tier Acme").fields[0].value == (
+        "gold · 520 points · 1,480 points to platinum"
+    )
+    audited = testbot.rows(
+        select(AuditEntry.actor_id, AuditEntry.changes).where(AuditEntry.action == "customer.tier")
+    )
+    assert audited[-1] == (testbot.users["alice"], {"tier": ["silver", "gold"]})
+    # Fewer points: the tier holds until the review, which takes it down.
+    assert testbot("alice", "edit customer Acme: points 50").status == "ok"
+    assert testbot.query(select(CustomerTier.tier)) == ["gold"]
+    with unit_of_work(testbot.session_factory) as s:
+        assert svc.review(s, Pipeline(DEFAULT_STAGES), START) == 1
+    assert testbot.query(select(CustomerTier.tier)) == [None]
+    refused = testbot("admin", "field remove customer points confirm")
+    assert refused.status == "error" and "set tiers on another basis first" in refused.text
+    # A pinned customer keeps its tier whatever the points.
+    assert testbot("admin", "tier Birch gold pin").status == "ok"
+    assert testbot("alice", "edit customer Birch: points 5000").status == "ok"
+    assert testbot.rows(
+        select(CustomerTier.tier, CustomerTier.pinned).where(CustomerTier.pinned.is_(True))
+    ) == [("gold", True)]

@@ -195,6 +195,75 @@ def test_a_customer_one_may_not_see_answers_like_a_missing_one(
     assert "30%" not in str(hidden.to_json()) and "12%" not in hidden.text
 
 
+def test_a_hidden_customer_however_named_shows_no_one_elses_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # Named lower-case or in a Chinese sentence, dave's customers were no name to the gate:
+    # alice got Acme's discount as the answer, or Acme's notes as the "closest".
+    assert testbot("dave", "new customer 蓝鲸科技").status == "ok"
+    missing = testbot("alice", "ask what discount did Fooblex want?")
+    assert missing.status == "info" and not missing.sections and not _cited(missing)
+    assert "find NAME" in missing.text
+    for question in (
+        "ask what discount did Globex want?",
+        "ask what discount did globex want?",
+        "ask 蓝鲸想要多少折扣？",
+        "ask 蓝鲸科技 SOC 2 报告给了吗？",
+    ):
+        hidden = testbot("alice", question)
+        assert hidden.status == "info", question
+        assert hidden.text == missing.text and hidden.title == missing.title, question
+        assert not hidden.sections and not hidden.buttons, question
+
+
+def test_a_customers_month_is_answered_from_that_months_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "Went on", "came up" are how one asks about a month: no note holds those words.
+    for question in (
+        "ask Acme: what went on in September?",
+        "ask what came up with Acme in September?",
+    ):
+        reply = testbot("alice", question)
+        assert reply.status == "ok", question
+        assert _cited(reply)[0] == book["security"], question
+
+
+def test_a_latin_name_asked_of_chinese_notes_is_answered(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "Wang" is 王 in the note: no note of the book spells it, yet the customer is named.
+    reply = testbot("alice", "ask 华东物流: has Manager Wang's budget been approved?")
+    assert reply.status == "ok"
+    assert _cited(reply)[0] == book["zh"]
+
+
+def test_a_vendor_or_person_asked_for_must_be_named_in_the_note(testbot: TestBot) -> None:
+    # The note speaks of the integrator and the CFO but names neither: that is no answer.
+    testbot("alice", "new customer Acme")
+    log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-20: Dana has a competing quote from a local integrator. "
+        "She will take it to their CFO.",
+    )
+    for question in (
+        "ask Acme: which integrator sent Dana the competing quote?",
+        "ask Acme: what's the name of their CFO?",
+    ):
+        assert testbot("alice", question).status == "info", question
+    log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-27: The competing quote is from Zebra Partners. "
+        "Their CFO, Helen Ortiz, signs off on the quote.",
+    )
+    vendor = testbot("alice", "ask Acme: which integrator sent Dana the competing quote?")
+    assert vendor.status == "ok" and "Zebra Partners" in vendor.text
+    cfo = testbot("alice", "ask Acme: what's the name of their CFO?")
+    assert cfo.status == "ok" and "Helen Ortiz" in cfo.text
+
+
 def test_a_sentence_two_notes_share_is_quoted_once(testbot: TestBot) -> None:
     testbot("alice", "new customer Acme")
     line = "Dana wants a 12% discount on the renewal."

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import unit_of_work
-from crm_core.models import ScoreModel
+from crm_core.models import Customer, Deal, DealScore, Role, ScoreModel, User
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from schedules.scores import STALE, ScoreTrainer
 
@@ -52,3 +52,36 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(
     now[0] += STALE + timedelta(minutes=1)
     assert trainer.claim() == now[0].date()
     assert trainer.claim() is None
+
+
+def test_training_stores_every_open_deals_score(session_factory: sessionmaker[Session]) -> None:
+    """After the nightly training each open deal's score is stored with the new model, so the
+    segments' `score` filter finds them current; closed deals get none."""
+    now = [NIGHT + timedelta(hours=1)]
+    with unit_of_work(session_factory) as s:
+        owner = User(external_id="ann", name="Ann", role=Role.rep)
+        s.add(owner)
+        s.flush()
+        acme = Customer(name="Acme", name_key="acme", owner_id=owner.id)
+        s.add(acme)
+        s.flush()
+        for title, stage in (("A", "proposal"), ("B", "lead"), ("C", "won")):
+            s.add(
+                Deal(
+                    customer_id=acme.id,
+                    title=title,
+                    title_key=title.lower(),
+                    stage=stage,
+                    owner_id=owner.id,
+                )
+            )
+    row = asyncio.run(_trainer(session_factory, now).run_once())
+    assert row is not None
+    with session_factory() as s:
+        stored = s.execute(
+            select(Deal.title, DealScore.score, DealScore.model_id).join(
+                DealScore, DealScore.deal_id == Deal.id
+            )
+        ).all()
+    # Too few closed deals: the stage's probability.
+    assert sorted(stored) == [("A", 50, row.id), ("B", 10, row.id)]

@@ -124,3 +124,28 @@ async def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(
     # Done: later ticks leave it alone.
     clock.now += job.lease * 2
     assert (await job.run_once()).sent == [] and len(notifier.to("triage")) == 1
+
+
+async def test_posted_in_the_team_managers_language(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A team's summary speaks its manager's language (their setting), like their digest."""
+    _calendar(testbot, timezone="America/New_York", triage_target="console:triage")
+    with unit_of_work(testbot.session_factory) as s:
+        bob = s.get(User, testbot.users["bob"])
+        assert bob is not None and bob.role.value == "manager"
+        bob.locale = "zh"
+    job = _triage(sched)
+    clock.now = datetime(2026, 11, 24, 14, 5, tzinfo=UTC)  # Tuesday 09:05 in New York
+    assert len((await job.run_once()).sent) == 1
+    (summary,) = notifier.to("triage")
+    assert summary.title == "East 分诊汇总，2026-11-24"
+    assert summary.text == "没有进行中的工单，今天无需分诊。"
+    # A team with no active manager: the default language.
+    with unit_of_work(testbot.session_factory) as s:
+        bob = s.get(User, testbot.users["bob"])
+        assert bob is not None
+        bob.active = False
+    clock.now = datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
+    assert len((await job.run_once()).sent) == 1
+    assert notifier.to("triage")[1].title == "Triage for East, 2026-11-25"
