@@ -9,12 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
-from crm_core.models import Base
+from crm_core.models import Base, Deal
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -93,6 +93,22 @@ def lock_for_update(session: Session, obj: Base) -> None:
         session.refresh(obj)
     else:
         session.refresh(obj, with_for_update=True)
+
+
+def lock_deals_of(session: Session, customer_id: int, *, open_only: bool = False) -> None:
+    """Lock the deals of one customer (lowest id first) before its row is locked or changed.
+
+    A deal write locks the deal, then (its totals trigger) the deal's customer FOR SHARE. A
+    write that changes a customer and then its deals (a merge, a reassign with deals) takes
+    the same order, deals then customer, so the two wait for each other instead of
+    deadlocking. SQLite has one writer at a time: nothing to order.
+    """
+    if session.connection().dialect.name == "sqlite":
+        return
+    stmt = select(Deal.id).where(Deal.customer_id == customer_id)
+    if open_only:
+        stmt = stmt.where(Deal.closed_at.is_(None))
+    session.execute(stmt.order_by(Deal.id).with_for_update())
 
 
 def _alembic_config(engine: Engine) -> Config:

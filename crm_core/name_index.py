@@ -228,7 +228,9 @@ class NameBook:
         best = scored(sorted(order[:_FIRST_BATCH].tolist()), cutoff)
         least = cutoff if len(best) < limit else best[-1][1]
         rest = order[_FIRST_BATCH:][bound[_FIRST_BATCH:] * 100 >= least - 1e-6]
-        found = best + scored(sorted(rest.tolist()), least)
+        # rapidfuzz drops a score equal to score_cutoff: a key tying the last one kept must
+        # still be scored, as it wins that tie when its id is lower.
+        found = best + scored(sorted(rest.tolist()), least - 1e-6)
         found.sort(key=lambda s: (-s[1], s[2]))
         return [int(s[2]) for s in found[:limit]]
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from rapidfuzz import fuzz, process
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import rules
@@ -139,6 +140,10 @@ class Dispatcher:
                 # afterwards would take a second connection from the pool to load it again.
                 auto = user.locale_auto
                 reply = self._run(ctx, command, text, t, picks, seen)
+                # A command that turned `language auto` on or off left the new value loaded;
+                # one expired by a rollback keeps the value read before, with no extra load.
+                if "locale_auto" not in inspect(user).unloaded:
+                    auto = user.locale_auto
                 if auto:
                     # A button answers in the language of the message it came with.
                     reply.buttons = [

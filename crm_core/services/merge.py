@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from crm_core import audit, note_outbox
 from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
-from crm_core.db import lock_for_update
+from crm_core.db import lock_deals_of, lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -126,8 +126,10 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     """Merge `loser` into `survivor` in the caller's unit of work; returns what was done.
 
     Both rows are locked (lowest id first, so two merges of one pair queue up instead of
-    deadlocking) and checked again after the lock: a second Confirm finds a tombstone.
+    deadlocking) and checked again after the lock: a second Confirm finds a tombstone. The
+    duplicate's deals are locked before them, in the order a deal write takes its locks.
     """
+    lock_deals_of(ctx.session, loser.id)
     for c in sorted((loser, survivor), key=lambda c: c.id):
         lock_for_update(ctx.session, c)
     plan = plan_merge(ctx, loser, survivor)

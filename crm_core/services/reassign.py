@@ -9,7 +9,7 @@ from sqlalchemy import select
 from crm_core import audit
 from crm_core.access import can_assign_owner, ensure_customer_access
 from crm_core.context import Ctx
-from crm_core.db import lock_for_update
+from crm_core.db import lock_deals_of, lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import Customer, Deal, OwnerNotice, Role, User
 
@@ -39,6 +39,9 @@ def reassign_customer(
     if not can_assign_owner(ctx.actor, new_owner):
         key = "error.reassign_inactive" if not new_owner.active else "error.reassign_outside"
         raise Invalid(key, name=new_owner.name)
+    if with_deals:
+        # Deals before the customer, the order a deal write takes its locks in.
+        lock_deals_of(ctx.session, customer.id, open_only=True)
     lock_for_update(ctx.session, customer)
     old_owner = customer.owner
     if old_owner.id == new_owner.id:

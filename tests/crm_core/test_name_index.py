@@ -388,3 +388,41 @@ def test_find_by_substring_from_the_index_is_the_like_over_the_book(
                     assert got == expected, (who, q, limit)
                     compared += 1
     assert compared > 150
+
+
+@pytest.mark.parametrize("first_batch", [1, 5])
+def test_suggestions_tied_with_the_last_kept_score_come_out_as_the_scan_gives_them(
+    monkeypatch: pytest.MonkeyPatch, first_batch: int
+) -> None:
+    """Keys made of a few syllables score alike: a key scored after the first batch that ties
+    the lowest score kept there still wins by id, as in scoring every name."""
+    monkeypatch.setattr(name_index, "_FIRST_BATCH", first_batch)
+    tie = NameBook(
+        1,
+        [
+            (1, "da北京", "da北京", 1, None, None, None),
+            (2, "ma北京", "ma北京", 1, None, None, None),
+        ],
+    )
+    assert tie.suggest(tie.live, "magu nejofolu maha北京", 75, 1) == [1]
+    rng = random.Random(7)
+    syllables = ["ab", "bo", "ca", "da", "el", "gu", "ma", "ne", "北京", "上海", "科技", "a", "ko"]
+
+    def key() -> str:
+        words = rng.randint(1, 3)
+        return " ".join("".join(rng.choices(syllables, k=rng.randint(1, 3))) for _ in range(words))
+
+    keys = [key() for _ in range(400)]
+    book = NameBook(1, [(i + 1, k, k, 1 + i % 3, None, None, None) for i, k in enumerate(keys)])
+    for i in range(300):
+        base = rng.choice(keys)
+        query = " ".join((base if i % 2 else base + " " + key()).split())
+        positions = book.positions(frozenset({2})) if i % 3 == 0 else book.live
+        expected = process.extract(
+            query,
+            {book.ids[p]: book.keys[p] for p in positions},
+            scorer=fuzz.WRatio,
+            score_cutoff=75,
+            limit=3,
+        )
+        assert book.suggest(positions, query, 75, 3) == [e[2] for e in expected], query

@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crm_core.models import AuditEntry, SchedulePrefs, User
+from crm_core.services import preferences
 from handlers.dispatcher import LANG
+from handlers.registry import Request, Verb
+from handlers.reply import Button, Reply
 from tests.conftest import TestBot
 
 
@@ -126,3 +129,20 @@ def test_auto_answers_in_the_language_of_each_message(testbot: TestBot) -> None:
     assert pressed.text.startswith("想了解Acme的什麼？")
     # No words to tell by (a lone number): the language set before `auto`.
     assert testbot("alice", "42").text.startswith("There is no button 42")
+
+
+def test_buttons_of_a_command_that_turns_auto_on_or_off_follow_the_new_setting(
+    testbot: TestBot,
+) -> None:
+    """The buttons of the reply are stamped with its language by the setting the command left,
+    not the one it found (a verb of this test's own: `language` answers with no button)."""
+
+    def switch(req: Request) -> Reply:
+        preferences.set_language(req.ctx, req.ctx.actor, req.args.strip())
+        return Reply(text="switched", buttons=[Button.run("Settings", "settings")])
+
+    testbot.dispatcher.registry.add(Verb("switch language", switch, (), (), True))
+    on = testbot("alice", "switch language auto")
+    assert on.status == "ok" and on.buttons[0].payload[LANG] == "en"
+    off = testbot("alice", "switch language en")
+    assert off.status == "ok" and LANG not in off.buttons[0].payload

@@ -92,17 +92,26 @@ CREATE FUNCTION deals_totals_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     o_old bigint;
     o_new bigint;
+    live boolean;
     old_first boolean := true;
 BEGIN
-    -- FOR SHARE: a concurrent change of the customer's owner or state waits for this
-    -- transaction (and this one for it), so its totals move with the deals it sees.
+    -- FOR SHARE on the customer whatever its state: a concurrent change of its owner or
+    -- state (an unarchive or un-merge too) waits for this transaction, or this one for it,
+    -- so one of the two counts this deal. A lock taken only on a live row would take none on
+    -- an archived one, and the unarchive would sum the deals without this change.
     IF TG_OP <> 'INSERT' THEN
-        SELECT owner_id INTO o_old FROM customers WHERE id = OLD.customer_id AND {LIVE}
+        SELECT owner_id, {LIVE} INTO o_old, live FROM customers WHERE id = OLD.customer_id
             FOR SHARE;
+        IF live IS NOT TRUE THEN
+            o_old := NULL;
+        END IF;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        SELECT owner_id INTO o_new FROM customers WHERE id = NEW.customer_id AND {LIVE}
+        SELECT owner_id, {LIVE} INTO o_new, live FROM customers WHERE id = NEW.customer_id
             FOR SHARE;
+        IF live IS NOT TRUE THEN
+            o_new := NULL;
+        END IF;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         IF o_old IS NOT DISTINCT FROM o_new AND OLD.stage = NEW.stage
