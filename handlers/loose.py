@@ -1202,7 +1202,12 @@ class Interpreter:
             people = [p for p in people if p.weight == people[0].weight]
             owners = {p.owner_id for p in people if p.owner_id is not None}
             if len(owners) == 1:
-                return ctx.session.get(Customer, owners.pop())
+                owner = ctx.session.get(Customer, owners.pop())
+                if owner is not None and _names_another_company(r.text[within[0] : within[1]], owner):
+                    # "Jennifer at Jetstream" when no Jetstream is visible: the person's own
+                    # customer is not the one typed; asked, like a customer that is missing.
+                    return Unsure("loose.which_customer", verbs=("customers", "find"))
+                return owner
             if len(owners) > 1:
                 raise Ambiguous("customer", people[0].label, _cands_customers(ctx, owners))
         if not found:
@@ -1287,6 +1292,28 @@ def _time_phrase(ctx: Ctx, said: str) -> Any:
         return read_time_phrase(said, ctx.now(), ctx.tz)
     except (OverflowError, ValueError):
         return None
+
+
+# Words after "at" / "from" that say when or where, not which company.
+_NOT_A_COMPANY = frozenset(
+    "the a an his her their our my your its this that last next first least all around about "
+    "home office work lunch dinner breakfast noon night midnight morning evening afternoon "
+    "once length end start beginning top bottom trade expo conference booth hq site "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thurs fri sat "
+    "sun today tomorrow tmrw tonight yesterday".split()
+)
+_AT_COMPANY = re.compile(r"(?:\bat|\bfrom|@)\s*([A-Za-z][\w&.'-]*)", re.I)
+
+
+def _names_another_company(text: str, customer: Customer) -> bool:
+    """Whether `text` names a company after "at" / "from" / "@" whose first word is not in the
+    customer's name ("jennifer gonzalez at jetstream" for a Jennifer Gonzalez at Northwind)."""
+    words = set(re.findall(r"[a-z0-9]+", customer.name.lower()))
+    for m in _AT_COMPANY.finditer(text):
+        first = m.group(1).lower().strip(".'-")
+        if first and first not in words and first not in _NOT_A_COMPANY:
+            return True
+    return False
 
 
 def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -> Customer | None:

@@ -418,3 +418,29 @@ def test_a_write_said_to_be_done_already_is_none(
     reply = testbot(who, text)
     assert reply.status != "confirm", (text, reply.to_json().get("command"))
     assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "log a call with olga roberts at zephyr freight, she wants a demo",
+        "called Karen Johansson from Brightline, budget approved",
+    ],
+)
+def test_a_person_at_a_company_not_found_is_not_their_own_customer(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """A contact named "at" a company that is not found (missing, or another book's) does not
+    turn the card into that contact's own customer: it is asked, and nothing is written."""
+    before = counts(testbot)
+    reply = testbot("alice", text)
+    assert reply.status != "confirm", (text, reply.to_json().get("command"))
+    assert counts(testbot) == before
+
+
+def test_a_person_at_their_own_company_by_its_first_word_is_a_card(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "at sterling" names Karen's own customer: the card is made."""
+    line = command(testbot, "alice", "log a call with Karen Johansson at sterling at 3pm, budget ok")
+    assert line.startswith(f"log call #{book['Sterling Care']}"), line
