@@ -1203,7 +1203,8 @@ class Interpreter:
             owners = {p.owner_id for p in people if p.owner_id is not None}
             if len(owners) == 1:
                 owner = ctx.session.get(Customer, owners.pop())
-                if owner is not None and _names_another_company(r.text[within[0] : within[1]], owner):
+                said = r.text[within[0] : within[1]]
+                if owner is not None and _names_another_company(said, owner):
                     # "Jennifer at Jetstream" when no Jetstream is visible: the person's own
                     # customer is not the one typed; asked, like a customer that is missing.
                     return Unsure("loose.which_customer", verbs=("customers", "find"))
@@ -1295,12 +1296,12 @@ def _time_phrase(ctx: Ctx, said: str) -> Any:
 
 
 # Words after "at" / "from" that say when or where, not which company.
-_NOT_A_COMPANY = frozenset(
-    "the a an his her their our my your its this that last next first least all around about "
-    "home office work lunch dinner breakfast noon night midnight morning evening afternoon "
-    "once length end start beginning top bottom trade expo conference booth hq site "
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thurs fri sat "
-    "sun today tomorrow tmrw tonight yesterday".split()
+_NOT_A_COMPANY = re.compile(
+    r"(?:the|an?|his|her|their|our|my|your|its|this|that|last|next|first|least|all|around|about|"
+    r"home|office|work|lunch|dinner|breakfast|noon|night|midnight|morning|evening|afternoon|"
+    r"once|length|end|start|beginning|top|bottom|trade|expo|conference|booth|hq|site|"
+    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|"
+    r"sun(?:day)?|today|tomorrow|tmrw|tonight|yesterday)"
 )
 _AT_COMPANY = re.compile(r"(?:\bat|\bfrom|@)\s*([A-Za-z][\w&.'-]*)", re.I)
 
@@ -1311,7 +1312,7 @@ def _names_another_company(text: str, customer: Customer) -> bool:
     words = set(re.findall(r"[a-z0-9]+", customer.name.lower()))
     for m in _AT_COMPANY.finditer(text):
         first = m.group(1).lower().strip(".'-")
-        if first and first not in words and first not in _NOT_A_COMPANY:
+        if first and first not in words and not _NOT_A_COMPANY.fullmatch(first):
             return True
     return False
 

@@ -442,5 +442,6 @@ def test_a_person_at_their_own_company_by_its_first_word_is_a_card(
     testbot: TestBot, book: dict[str, int]
 ) -> None:
     """ "at sterling" names Karen's own customer: the card is made."""
-    line = command(testbot, "alice", "log a call with Karen Johansson at sterling at 3pm, budget ok")
+    text = "log a call with Karen Johansson at sterling at 3pm, budget ok"
+    line = command(testbot, "alice", text)
     assert line.startswith(f"log call #{book['Sterling Care']}"), line
