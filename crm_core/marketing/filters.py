@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from crm_core.access import visible_customer_ids
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
+from crm_core.json_paths import custom_bool, custom_text
 from crm_core.marketing import scores
 from crm_core.models import (
     Customer,
@@ -534,19 +535,19 @@ _CUSTOM_KIND = {
 
 
 def _custom_field(field: CustomField) -> FilterField:
-    value = Customer.custom[field.name]
+    value = custom_text(Customer.custom, field.name)
     kind = _CUSTOM_KIND[field.kind]
 
     def build(ctx: Ctx, typed: Any) -> ColumnElement[bool]:
         if kind is ValueKind.text:
-            return _text_match(value.as_string(), typed)
+            return _text_match(value, typed)
         if kind is ValueKind.number:
-            number = cast(value.as_string(), Numeric(20, 4))
+            number = cast(value, Numeric(20, 4))
             return _definite(_compare(typed.op, number, typed.value))
         if kind is ValueKind.date:
             # Stored as ISO text: the text order is the day order.
-            return _definite(_compare(typed.op, value.as_string(), typed.value.isoformat()))
-        return _definite(value.as_boolean() == typed)
+            return _definite(_compare(typed.op, value, typed.value.isoformat()))
+        return _definite(custom_bool(Customer.custom, field.name) == typed)
 
     examples = {
         ValueKind.text: "X",

@@ -22,6 +22,7 @@ from crm_core import audit, rules
 from crm_core.access import live_customer
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
+from crm_core.json_paths import custom_text
 from crm_core.models import CareDate, CarePing, Contact, Customer, CustomField, Deal, Role, User
 from crm_core.stages import Pipeline
 from crm_core.zones import zone
@@ -220,7 +221,7 @@ def items(
     if within is not None and not BUILT_IN.get((care.record, care.field), False):
         model: Any = {"customer": Customer, "contact": Contact, "deal": Deal}[care.record]
         # Dates are stored as ISO strings in `custom`: they compare in order as text.
-        column = model.expected_close if builtin else model.custom[care.field].as_string()
+        column = model.expected_close if builtin else custom_text(model.custom, care.field)
         first, last = within
         stmt = stmt.where(
             column.between(first, last) if builtin else column.between(str(first), str(last))

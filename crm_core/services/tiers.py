@@ -33,6 +33,7 @@ from crm_core import audit, rules
 from crm_core.access import ensure_customer_access, live_customer
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, PermissionDenied
+from crm_core.json_paths import custom_text
 from crm_core.models import (
     AuditEntry,
     Customer,
@@ -203,7 +204,7 @@ def point_values(
     session: Session, field: str, customer_ids: Collection[int] | None = None
 ) -> dict[int, Decimal]:
     """Points per customer from the declared field (absent or unreadable: none)."""
-    points = Customer.custom[field].as_string()
+    points = custom_text(Customer.custom, field)
     stmt = select(Customer.id, points).where(points.is_not(None))
     if customer_ids is not None:
         stmt = stmt.where(Customer.id.in_(list(customer_ids)))
