@@ -691,6 +691,9 @@ class ScoreModel(Base):
     # empty when the book had too few closed deals to learn from.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seconds: Mapped[float | None] = mapped_column(Float)
+    # Bumped whenever the params change (training, a deal learned as it closes): a score
+    # stored with an older version is stale.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DealScore(Base):
@@ -710,6 +713,14 @@ class DealScore(Base):
     score: Mapped[int] = mapped_column(Integer)
     # The deal's updated_at when it was scored: a deal changed since is scored again.
     deal_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What else the score read, as it was: the model's version, the customer's updated_at
+    # (industry, city), and the deal's interactions (how many, the last one's time).
+    model_version: Mapped[int] = mapped_column(Integer)
+    customer_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    touches: Mapped[int] = mapped_column(Integer)
+    last_touch: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When its day-counted factors (age, silence) next change: stale from then on.
+    fresh_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChannelAlert(Base):

@@ -13,11 +13,11 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -368,6 +368,7 @@ def _fill(
     row.trained_at = now
     row.won, row.lost = won, lost
     row.params = model.to_json() if model is not None else {}
+    row.version = (row.version or 0) + 1
     row.seconds = round(time.perf_counter() - started, 3)
 
 
@@ -422,6 +423,8 @@ def learn_closed(
     if row is None or won is None:
         return
     lock_for_update(session, row)
+    # The scores stored with the model as it was are stale now.
+    row.version = (row.version or 0) + 1
     if won:
         row.won = max(0, row.won + sign)
     else:
@@ -532,8 +535,12 @@ def _score_at(
     lost: int,
     *,
     explain: bool = False,
+    book: Book | None = None,
 ) -> dict[int, Score]:
-    book = Book(session, pipeline, rows, now=now) if model is not None else None
+    if model is None:
+        book = None
+    elif book is None:
+        book = Book(session, pipeline, rows, now=now)
     stage_ps = {st.name: float(st.probability) for st in pipeline.stages}
     out = {}
     for r in rows:
@@ -585,63 +592,118 @@ def store_open_scores(
     now: datetime,
     *,
     limits: tuple[int, int] = (MIN_WON, MIN_LOST),
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
-    """Store the score of each open deal whose stored one is missing or stale (scored with
-    an older model, or before the deal last changed); how many were scored.
+    """Store the score of each open deal (of those `where` selects) whose stored one is
+    missing or stale; how many were scored.
 
-    What the segment filter `score >60` reads. The nightly training calls it after storing
-    the day's model, so a filter finds them fresh; a filter calls it too, for the deals
-    opened or changed since. Between trainings a stored score does not follow the passing
-    days (its "no contact for N days" factor) nor the deals learned as they close.
+    What the segment filter `score >60` reads, so it must agree with `score #N`: a stored
+    score is stale once anything it read changed: the model (a new one, or a deal learned
+    as it closed: the version), the deal or its customer, the deal's interactions (one
+    logged, deleted, or come due), or a day-counted factor (age, silence) moved on.
     """
     row = latest(session)
     if row is None:
         return 0
     open_names = [s.name for s in pipeline.open_stages]
+    live = (
+        Interaction.customer_id == Deal.customer_id,
+        Interaction.deleted_at.is_(None),
+        Interaction.occurred_at >= Deal.created_at,
+        Interaction.occurred_at <= now,
+    )
+    touches = select(func.count(Interaction.id)).where(*live).scalar_subquery()
+    last = select(func.max(Interaction.occurred_at)).where(*live).scalar_subquery()
     fresh = exists().where(
         DealScore.deal_id == Deal.id,
         DealScore.model_id == row.id,
+        DealScore.model_version == row.version,
         DealScore.deal_updated_at == Deal.updated_at,
+        DealScore.customer_updated_at == Customer.updated_at,
+        DealScore.fresh_until > now,
+        DealScore.touches == touches,
+        or_(
+            DealScore.last_touch == last,
+            and_(DealScore.last_touch.is_(None), last.is_(None)),
+        ),
     )
     stale = session.execute(
-        select(Deal.id, Deal.updated_at).where(Deal.stage.in_(open_names), ~fresh)
+        select(Deal.id, Deal.updated_at, Customer.updated_at)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(Deal.stage.in_(open_names), *where, ~fresh)
     ).all()
     if not stale:
         return 0
     model = sm.Model.from_json(row.params) if row.params else None
-    versions = {deal_id: updated for deal_id, updated in stale}
+    versions = {deal_id: (updated, seen) for deal_id, updated, seen in stale}
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for chunk in _chunks(sorted(versions), 2000):
         rows = _rows(session, [Deal.id.in_(chunk)])
-        scored = _score_at(session, pipeline, now, limits, rows, model, row.won, row.lost)
-        values = [
-            {
-                "deal_id": deal_id,
-                "model_id": row.id,
-                "score": result.score,
-                "deal_updated_at": versions[deal_id],
-            }
-            for deal_id, result in scored.items()
-        ]
+        book = Book(session, pipeline, rows, now=now)
+        scored = _score_at(
+            session, pipeline, now, limits, rows, model, row.won, row.lost, book=book
+        )
+        created = {r.id: r.created_at for r in rows}
+        values = []
+        for deal_id, result in scored.items():
+            count, touched = book.latest.get(deal_id, (0, None))
+            values.append(
+                {
+                    "deal_id": deal_id,
+                    "model_id": row.id,
+                    "model_version": row.version,
+                    "score": result.score,
+                    "deal_updated_at": versions[deal_id][0],
+                    "customer_updated_at": versions[deal_id][1],
+                    "touches": count,
+                    "last_touch": touched,
+                    "fresh_until": _fresh_until(created[deal_id], touched, now),
+                }
+            )
         stmt = insert(DealScore).values(values)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[DealScore.deal_id],
                 set_={
-                    "model_id": stmt.excluded.model_id,
-                    "score": stmt.excluded.score,
-                    "deal_updated_at": stmt.excluded.deal_updated_at,
+                    name: getattr(stmt.excluded, name)
+                    for name in (
+                        "model_id",
+                        "model_version",
+                        "score",
+                        "deal_updated_at",
+                        "customer_updated_at",
+                        "touches",
+                        "last_touch",
+                        "fresh_until",
+                    )
                 },
             )
         )
     return len(versions)
 
 
+def _fresh_until(created: datetime, touched: datetime | None, now: datetime) -> datetime:
+    """When the deal's age or silence (whole days, as facts_of counts them) next changes."""
+    silent_since = touched if touched is not None and touched > created else created
+    return min(_next_day(created, now), _next_day(silent_since, now))
+
+
+def _next_day(since: datetime, now: datetime) -> datetime:
+    return since + timedelta(days=(now - since).days + 1)
+
+
 def stored_scores(ctx: Ctx) -> None:
-    """Make the stored scores of every open deal current (training a model first if none)."""
+    """Make the stored scores of the open deals in the actor's book current (training a model
+    first if none); deals outside it are left as they are."""
     current_model(ctx)
-    store_open_scores(ctx.session, ctx.pipeline, ctx.now(), limits=_limits(ctx))
+    store_open_scores(
+        ctx.session,
+        ctx.pipeline,
+        ctx.now(),
+        limits=_limits(ctx),
+        where=[customer_filter(ctx.actor)],
+    )
 
 
 def names(session: Session, factors: Iterable[Factor]) -> dict[tuple[str, Any], str]:

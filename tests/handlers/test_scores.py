@@ -223,3 +223,37 @@ def test_segment_score_filter_reads_the_best_open_deals_score(book: TestBot) -> 
     assert _members(book("alice", f"list customers score >{moved}")) == set()
     # Another team's rep sees none of it.
     assert _members(book("dave", "list customers score >0")) == set()
+
+
+def _filter_agrees(book: TestBot, titles: list[str]) -> int:
+    """The best `score #N` of Acme's open deals; `score >=best` lists Acme, `>best` none."""
+    best = max(book("alice", f"score #{_open(book, t)}").to_json()["score"] for t in titles)
+    assert _members(book("alice", f"list customers score >={best}")) == {"Acme"}
+    assert _members(book("alice", f"list customers score >{best}")) == set()
+    return int(best)
+
+
+def test_the_score_filter_agrees_with_score_as_days_calls_and_closed_deals_change_it(
+    book: TestBot, clock: FakeClock
+) -> None:
+    """Days passing, calls logged, a deal opened and one closing (learned into the model) all
+    change `score #N`; the filter reads the same score after each, not a stale stored one."""
+    # Another team's rep filters: alice's deals are not his to score.
+    assert _members(book("dave", "list customers score >0")) == set()
+    assert book.rows(select(DealScore.deal_id)) == []
+    titles = ["Pro rollout", "Special rollout"]
+    seen = [_filter_agrees(book, titles)]
+    clock.advance(days=40)
+    seen.append(_filter_agrees(book, titles))
+    for i in range(6):
+        assert book("alice", f"log call Acme: call {i}").status == "ok"
+    seen.append(_filter_agrees(book, titles))
+    clock.advance(days=1)
+    assert book("alice", "new deal Acme: Third rollout product MG Special").status == "ok"
+    titles.append("Third rollout")
+    seen.append(_filter_agrees(book, titles))
+    r = book("alice", f"move #{_open(book, 'Third rollout')} to lost: price")
+    assert r.status == "ok", r.text
+    seen.append(_filter_agrees(book, titles[:2]))
+    # The steps did move the best score (else the test would prove nothing).
+    assert len(set(seen)) >= 3, seen
