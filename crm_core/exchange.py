@@ -106,6 +106,7 @@ TYPES: tuple[str, ...] = (
 TIER_TYPES: tuple[str, ...] = ("tier_rules", "tier_pin")
 # Campaigns come last: a campaign names its creator and its members' customers and owners.
 CAMPAIGN = "campaign"
+_ALL_TYPES = (*TYPES, *TIER_TYPES, CAMPAIGN)
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
@@ -1275,9 +1276,9 @@ def _describe(exc: ValidationError, raw: str | bytes) -> str:
         loc = [str(p) for p in err["loc"][1:]]  # the first element is the record type
         where = ".".join(loc)
         if kind == "union_tag_not_found":
-            return f"missing 'type' (one of {', '.join(TYPES)})"
+            return f"missing 'type' (one of {', '.join(_ALL_TYPES)})"
         if kind == "union_tag_invalid":
-            return f"unknown type {rtype!r} (one of {', '.join(TYPES)})"
+            return f"unknown type {rtype!r} (one of {', '.join(_ALL_TYPES)})"
         if kind == "missing":
             reasons.append(f"missing required field '{where}'")
         elif kind == "extra_forbidden":

@@ -141,6 +141,7 @@ def test_bad_campaign_lines_are_refused_by_line_and_nothing_is_written(
     twice = dict(autumn, name="AUTUMN")
     data = [json.dumps(r, ensure_ascii=False) for r in [*records, twice]]
     data.append('{"type": "campaign", "name": "X", "holdout_percent": 90}')
+    data.append('{"type": "campagin", "name": "Y"}')
     err = import_error(session_factory, data)
     n = spring + 1
     assert (
@@ -157,4 +158,6 @@ def test_bad_campaign_lines_are_refused_by_line_and_nothing_is_written(
     assert f"line {n + 1}: campaign 'Autumn' member {first_of_autumn!r}: outcome converted" in text
     assert f"line {n + 2}: campaign 'AUTUMN' appears twice (also line {n + 1})" in text
     assert f"line {n + 3}: campaign 'X': " in text and "holdout_percent" in text
+    assert f"line {n + 4}: unknown type 'campagin' (one of region, " in text
+    assert "tier_rules, tier_pin, campaign)" in text
     assert sum(row_counts(session_factory).values()) == 0
