@@ -428,6 +428,8 @@ class Report:
     opened: effect.Interval | None
     won: effect.Interval | None
     value: effect.Interval | None
+    # Won deals in currencies other than `currency`: counted as wins, left out of the value.
+    other_currencies: bool = False
 
     @property
     def too_few(self) -> bool:
@@ -472,18 +474,23 @@ def report(ctx: Ctx, campaign: Campaign) -> Report:
     won_stages = [st.name for st in ctx.pipeline.stages if st.won]
     currency = ctx.default_currency
     won: dict[bool, list[float]] = {True: [], False: []}
-    for held, total in s.execute(
-        mine.add_columns(m.holdout, func.sum(func.coalesce(Deal.amount, 0)))
+    # A win in any currency counts as a win; only the default currency's amounts are summed
+    # (no exchange rates are kept), and the report says when other currencies were left out.
+    in_default = case((Deal.currency == currency, func.coalesce(Deal.amount, 0)), else_=0)
+    other = func.count(case((Deal.currency != currency, 1)))
+    other_currencies = False
+    for held, total, others in s.execute(
+        mine.add_columns(m.holdout, func.sum(in_default), other)
         .join(Deal, Deal.customer_id == m.customer_id)
         .where(
             Deal.stage.in_(won_stages),
-            Deal.currency == currency,
             Deal.closed_at >= start,
             Deal.closed_at < end,
         )
         .group_by(m.holdout, m.customer_id)
     ):
         won[bool(held)].append(float(total or 0))
+        other_currencies = other_currencies or int(others) > 0
 
     def group(held: bool) -> Group:
         n, reached, replied, not_interested, converted, opened = counts.get(held, (0,) * 6)
@@ -510,4 +517,5 @@ def report(ctx: Ctx, campaign: Campaign) -> Report:
         opened=effect.rate_difference(a.opened, a.members, b.opened, b.members),
         won=effect.rate_difference(a.won, a.members, b.won, b.members),
         value=effect.mean_difference(a.won_values, b.won_values),
+        other_currencies=other_currencies,
     )

@@ -213,7 +213,10 @@ def _report(req: Request, campaign: Campaign) -> Reply:
             t("campaign.vs", contacted=_rate(a.won, a.members), holdout=_rate(b.won, b.members)),
         ),
         Field(
-            t("campaign.won_value", currency=r.currency),
+            t(
+                "campaign.won_value_other" if r.other_currencies else "campaign.won_value",
+                currency=r.currency,
+            ),
             t(
                 "campaign.vs",
                 contacted=_value(t, a, r.currency),

@@ -416,3 +416,36 @@ def test_a_message_holding_quotes_goes_last_and_survives_confirm(
     (campaign,) = testbot.query(select(Campaign))
     assert campaign.message == 'Say "hi" to {contact} today'
     assert campaign.holdout_percent == 10
+
+
+def test_a_win_in_another_currency_counts_as_a_win_but_not_as_value(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """Three contacted customers win: one in USD, two in EUR; all three count as having won."""
+    _started(testbot)
+    won = [m for m in _members(testbot) if not m.holdout][:3]
+    with unit_of_work(testbot.session_factory) as s:
+        for i, m in enumerate(won):
+            s.add(
+                Deal(
+                    customer_id=m.customer_id,
+                    title=f"D{i}",
+                    title_key=f"d{i}",
+                    amount=Decimal(1000),
+                    currency="EUR" if i else "USD",
+                    stage="won",
+                    owner_id=testbot.users["alice"],
+                    created_at=clock.now,
+                    closed_at=clock.now + timedelta(hours=1),
+                )
+            )
+    clock.advance(days=2)
+    report = testbot("bob", 'campaign "Q1 upsell"')
+    fields = {f.label: f.value for f in report.fields}
+    contacted = report.data["contacted"]
+    assert fields["Won a deal"].startswith(f"contacted 3/{contacted} ("), fields
+    (label,) = [k for k in fields if k.startswith("Won value (USD only;")]
+    assert "1,000" in fields[label] and "3,000" not in fields[label]
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    zh = testbot("wei", '营销活动 "Q1 upsell"')
+    assert any("其他币种" in f.label for f in zh.fields)
