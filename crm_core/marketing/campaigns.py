@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crm_core import audit, rules
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.marketing import effect
 from crm_core.marketing import segments as segments_svc
@@ -346,14 +347,21 @@ def _running(task: Task) -> None:
 def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
     """Record an outcome with its time and actor; False (nothing written) when already recorded.
 
-    Replied, not interested and converted imply the customer was reached.
+    Replied, not interested and converted imply the customer was reached. Converted and not
+    interested are final: a task marked so takes no other outcome, so no customer is counted
+    as both.
     """
     if outcome not in OUTCOMES:
         raise Invalid("usage.task")
     _running(task)
     member = task.member
+    # Two presses at once on two workers: the second waits here and then reads the first's
+    # outcome, so only one is written and audited.
+    lock_for_update(ctx.session, member)
     if getattr(member, f"{outcome}_at") is not None:
         return False
+    if member.outcome in FINAL:
+        raise Invalid(f"campaign.task_finished_{member.outcome}", id=member.id)
     before = audit.snapshot(member)
     now = ctx.now()
     setattr(member, f"{outcome}_at", now)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.marketing import campaigns as svc
 from crm_core.models import (
@@ -20,6 +21,7 @@ from crm_core.models import (
     Customer,
     Deal,
     Segment,
+    User,
 )
 from crm_core.text import name_key
 from handlers.reply import Button, Reply
@@ -449,3 +451,74 @@ def test_a_win_in_another_currency_counts_as_a_win_but_not_as_value(
     testbot.add_user("wei", role="admin", team=None, locale="zh")
     zh = testbot("wei", '营销活动 "Q1 upsell"')
     assert any("其他币种" in f.label for f in zh.fields)
+
+
+def _audits(bot: TestBot, member_id: int) -> list[str]:
+    return bot.query(
+        select(AuditEntry.action).where(
+            AuditEntry.entity_type == "campaign_members", AuditEntry.entity_id == member_id
+        )
+    )
+
+
+def test_a_finished_task_takes_no_other_outcome(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """Converted then replied / not interested is refused: the customer counts only as converted."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    assert "marked converted" in testbot("alice", f"task #{target.id} converted").text
+    for later in ("replied", "not interested"):
+        refused = testbot("alice", f"task #{target.id} {later}")
+        assert refused.status == "error"
+        assert f"Task #{target.id} is finished: it is marked converted" in refused.text
+    listing = testbot("alice", "campaign tasks")
+    assert f"task #{target.id}" not in [b.payload.get("text") for b in listing.buttons]
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "converted" and row.replied_at is None and row.not_interested_at is None
+    assert _audits(testbot, target.id) == ["campaign.converted"]
+    fields = {f.label: f.value for f in testbot("bob", 'campaign "Q1 upsell"').fields}
+    assert fields["Not interested"].startswith("0/") and fields["Converted"].startswith("1/")
+    # Not interested is final too; forward steps (reached -> replied -> converted) still work.
+    other = next(
+        m
+        for m in _members(testbot)
+        if m.customer_id in book["alice"] and not m.holdout and m.id != target.id
+    )
+    testbot("alice", f"task #{other.id} reached")
+    testbot("alice", f"task #{other.id} not interested")
+    refused = testbot("alice", f"task #{other.id} converted")
+    assert "it is marked not interested" in refused.text
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    said = testbot("wei", f"任务 #{other.id} 已成交").text
+    assert said.startswith(f"任务 #{other.id} 已结束：已标记为不感兴趣")
+
+
+def test_two_outcome_presses_at_once_write_one(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """Converted pressed on two workers at once: the second waits for the first, writes nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        ctx = Ctx(session, alice)
+        first = svc.get_task(ctx, target.id)
+        assert svc.record_outcome(ctx, first, "converted")
+        session.flush()
+        worker = in_thread(
+            errors, lambda: replies.append(testbot("alice", f"task #{target.id} not interested"))
+        )
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (second,) = replies
+    assert "it is marked converted" in second.text
+    assert _audits(testbot, target.id) == ["campaign.converted"]
