@@ -70,6 +70,16 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
+def _folded(text: str) -> str:
+    """The text with Traditional folded to Simplified, for finding the key words in it.
+
+    Positions found in it slice the typed text (names and messages keep their characters), so a
+    fold that changes the length is not used.
+    """
+    folded = to_simplified(text)
+    return folded if len(folded) == len(text) else text
+
+
 def _name_and_rest(args: str, usage: str) -> tuple[str, str]:
     """`"Q1 upsell" segment …` -> (`Q1 upsell`, `segment …`); unquoted, the words up to a key."""
     args = args.strip()
@@ -78,7 +88,7 @@ def _name_and_rest(args: str, usage: str) -> tuple[str, str]:
     if args.startswith(('"', "“")):
         name, rest = unquote(args)
     else:
-        m = _KEY.search(args)
+        m = _KEY.search(_folded(args))
         name, rest = (args[: m.start()], args[m.start() :]) if m else (args, "")
     name = name.strip()
     if not name:
@@ -91,7 +101,7 @@ def _parts(rest: str) -> dict[str, str]:
     out: dict[str, str] = {}
     text = rest.strip()
     while text:
-        m = _KEY.match(text)
+        m = _KEY.match(_folded(text))
         if m is None:
             raise Invalid("usage.campaign")
         key = _KEYS[m.group(1).lower()]
@@ -101,7 +111,7 @@ def _parts(rest: str) -> dict[str, str]:
         if text.startswith(('"', "“")):
             value, text = unquote(text)
         else:
-            nxt = _KEY.search(text)
+            nxt = _KEY.search(_folded(text))
             value, text = (text[: nxt.start()], text[nxt.start() :]) if nxt else (text, "")
         out[key] = value.strip()
         text = text.strip()
@@ -291,7 +301,7 @@ def campaign(req: Request) -> Reply:
     t, ctx = req.t, req.ctx
     args = req.args.strip()
     word = None
-    if m := _CONFIRM.search(args):
+    if m := _CONFIRM.search(_folded(args)):
         word = char_view(m.group(1)).lower()
         args = args[: m.start()].strip()
     name, rest = _name_and_rest(args, "usage.campaign")
@@ -504,7 +514,7 @@ def task(req: Request) -> Reply:
                 Button.run(t("button.next_task"), f"task #{following[0].member.id}", "primary")
             )
         return reply
-    if sm := _SNOOZE.match(rest):
+    if sm := _SNOOZE.match(to_simplified(rest)):
         svc.snooze(ctx, found, _snooze_until(req, sm.group(1)))
         return Reply(
             text=t(

@@ -522,3 +522,20 @@ def test_two_outcome_presses_at_once_write_one(
     (second,) = replies
     assert "it is marked converted" in second.text
     assert _audits(testbot, target.id) == ["campaign.converted"]
+
+
+def test_traditional_chinese_starts_a_campaign_and_snoozes_a_task(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """營銷活動 … 分群 … 消息 … 對照組 and 任務 #N 推遲 2天 work like the Simplified words."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    preview = testbot("wei", '營銷活動 "一季度" 分群 "VIP" 消息 "您好，會員" 對照組 10%')
+    assert preview.status == "info", preview.text
+    assert {f.label: f.value for f in preview.fields}["话术"] == "您好，會員"
+    assert testbot.press("wei", _confirm(preview)).status == "ok"
+    assert testbot.count(CampaignMember) == 20
+    alice = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    snoozed = testbot("wei", f"任務 #{alice.id} 推遲 2天")
+    assert snoozed.status == "ok", snoozed.text
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == alice.id))[0]
+    assert row.snoozed_until == clock.now + 2 * DAY
