@@ -539,3 +539,26 @@ def test_traditional_chinese_starts_a_campaign_and_snoozes_a_task(
     assert snoozed.status == "ok", snoozed.text
     row = testbot.query(select(CampaignMember).where(CampaignMember.id == alice.id))[0]
     assert row.snoozed_until == clock.now + 2 * DAY
+
+
+def test_curly_quotes_inside_a_quoted_message_are_its_text(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`message "… our “Gold” seed round"` keeps the whole message; Confirm starts that one."""
+    line = 'campaign "M9" segment "VIP" holdout 10% message "Hi {contact}, our “Gold” seed round"'
+    preview = testbot("bob", line)
+    assert preview.status == "info", preview.text
+    said = "Hi {contact}, our “Gold” seed round"
+    assert {f.label: f.value for f in preview.fields}["Message"] == said
+    assert testbot.press("bob", _confirm(preview)).status == "ok"
+    assert testbot.query(select(Campaign.message)) == [said]
+    zh = testbot(
+        "bob", '营销活动 "M7" 分群 "VIP" 对照组 10% 消息 “您好，“金牌”会员种子计划” 种子 3'
+    )
+    assert {f.label: f.value for f in zh.fields}["Message"] == "您好，“金牌”会员种子计划"
+    # What is not understood is named, not answered as a seed.
+    wrong = testbot("bob", 'campaign "M8" segment "VIP" holdout 10% mesage "Hi"')
+    assert wrong.status == "error"
+    assert wrong.text.startswith('I did not understand “mesage "Hi"” in this campaign')
+    seed = testbot("bob", 'campaign "M8" segment "VIP" holdout 10% message "Hi" seed round')
+    assert seed.text.startswith("The seed “round” is not a whole number")
