@@ -17,6 +17,7 @@ from typing import cast
 
 import numpy as np
 from sqlalchemy import ColumnElement, Table, case, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core import audit, rules
@@ -160,8 +161,13 @@ def create_campaign(ctx: Ctx, plan: Plan) -> Campaign:
         owner_id=ctx.actor.id,
         started_at=ctx.now(),
     )
-    s.add(campaign)
-    s.flush()
+    # Confirm pressed twice at once on two workers: the second blocks on the unique name and
+    # then gets the same answer as a press after the first one had finished.
+    try:
+        with s.begin_nested():
+            s.add(campaign)
+    except IntegrityError:
+        raise Invalid("campaign.exists", name=plan.name) from None
     rows = [
         {
             "campaign_id": campaign.id,

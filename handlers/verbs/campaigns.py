@@ -367,7 +367,14 @@ def campaign(req: Request) -> Reply:
     if word is None:
         line = _line(plan.name, plan.segment, plan.message, percent, plan.seed)
         return _preview(t, plan, line)
-    created = svc.create_campaign(ctx, plan)
+    try:
+        created = svc.create_campaign(ctx, plan)
+    except Invalid as error:
+        # The same Confirm that another worker finished a moment ago.
+        raced = _existing(req, name, seed) if error.key == "campaign.exists" and seed else None
+        if raced is None:
+            raise
+        return raced
     return Reply(
         text=t(
             "campaign.created",

@@ -562,3 +562,37 @@ def test_curly_quotes_inside_a_quoted_message_are_its_text(
     assert wrong.text.startswith('I did not understand “mesage "Hi"” in this campaign')
     seed = testbot("bob", 'campaign "M8" segment "VIP" holdout 10% message "Hi" seed round')
     assert seed.text.startswith("The seed “round” is not a whole number")
+
+
+def test_confirm_pressed_on_two_workers_at_once_starts_one_campaign(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """The second Confirm waits on the unique name, then answers "already started", no error."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two writers at once are PostgreSQL's")
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    button = _confirm(testbot("bob", CREATE))
+    seed = int(button.payload["text"].split(" seed ")[1].split()[0])
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(testbot.session_factory) as session:
+        bob = session.get(User, testbot.users["bob"])
+        assert bob is not None
+        ctx = Ctx(session, bob)
+        plan = svc.plan_campaign(
+            ctx, "Q1 upsell", "VIP", "Hi {contact}, a word about {name}", 25, seed
+        )
+        svc.create_campaign(ctx, plan)
+        session.flush()
+        worker = in_thread(errors, lambda: replies.append(testbot.press("bob", button)))
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (second,) = replies
+    assert second.status == "info", second.text
+    assert (
+        second.text
+        == "Campaign “Q1 upsell” was already started by this confirm; nothing was frozen again."
+    )
+    assert testbot.count(Campaign) == 1 and testbot.count(CampaignMember) == 16
