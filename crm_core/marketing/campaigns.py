@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
 import numpy as np
@@ -91,10 +91,11 @@ def new_seed() -> int:
 
 
 def holdout_size(members: int, percent: int) -> int:
-    """How many of `members` the holdout takes: the percentage rounded, at least one when asked."""
+    """How many of `members` the holdout takes: the percentage rounded half up, at least one."""
     if percent <= 0 or members < 2:
         return 0
-    k = int(Decimal(members * percent / 100).quantize(Decimal(1)))
+    # Exact decimals rounded half up, as people round: 25 at 10 % is 3 (not banker's 2).
+    k = int((Decimal(members * percent) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     # Never everyone, never none once a holdout was asked for.
     return min(max(k, 1), members - 1)
 

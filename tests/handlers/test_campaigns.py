@@ -123,6 +123,13 @@ def test_the_same_seed_draws_the_same_holdout_and_another_a_different_one() -> N
     assert svc.holdout_size(3, 10) == 1 and svc.holdout_size(1, 10) == 0
 
 
+def test_the_holdout_share_is_rounded_half_up() -> None:
+    """25 at 10 % holds out 3 and 45 holds out 5, as people round (not banker's 2 and 4)."""
+    sizes = [svc.holdout_size(n, 10) for n in (15, 25, 35, 45, 24)]
+    assert sizes == [2, 3, 4, 5, 2]
+    assert svc.holdout_size(30, 5) == 2
+
+
 def test_owners_get_cards_only_for_contacted_customers(
     testbot: TestBot, book: dict[str, list[int]]
 ) -> None:
