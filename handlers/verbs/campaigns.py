@@ -343,7 +343,9 @@ def campaign(req: Request) -> Reply:
     parts = _parts(rest)
     missing = [k for k in ("segment", "message", "holdout") if not parts.get(k)]
     if missing:
-        raise Invalid("campaign.missing", missing=", ".join(missing))
+        # Named with the words to type, in the reader's language.
+        said = req.t("campaign.list_sep").join(t(f"campaign.part.{k}") for k in missing)
+        raise Invalid("campaign.missing", missing=said)
     m_pct = _PERCENT.match(char_view(parts["holdout"]))
     if m_pct is None:
         raise Invalid("campaign.bad_holdout", max=svc.MAX_HOLDOUT)

@@ -603,3 +603,14 @@ def test_confirm_pressed_on_two_workers_at_once_starts_one_campaign(
         == "Campaign “Q1 upsell” was already started by this confirm; nothing was frozen again."
     )
     assert testbot.count(Campaign) == 1 and testbot.count(CampaignMember) == 16
+
+
+def test_missing_parts_are_named_in_the_readers_language(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A Chinese line without 消息 and 对照组 names them in Chinese, not as English keys."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    zh = testbot("wei", '营销活动 "一季度" 分群 "VIP"')
+    assert zh.status == "error" and zh.text.startswith("缺少：消息、对照组"), zh.text
+    en = testbot("bob", 'campaign "Q1" segment "VIP"')
+    assert en.text.startswith("Missing: message, holdout."), en.text
