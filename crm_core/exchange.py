@@ -30,9 +30,14 @@ from sqlalchemy.orm import Session
 from crm_core import audit, note_outbox, rules
 from crm_core.audit import diff, jsonable
 from crm_core.errors import CrmError
+from crm_core.marketing.campaigns import MAX_HOLDOUT as CAMPAIGN_HOLDOUT
+from crm_core.marketing.campaigns import MAX_MESSAGE as CAMPAIGN_MESSAGE
+from crm_core.marketing.campaigns import MAX_NAME as CAMPAIGN_NAME
 from crm_core.models import (
     AuditEntry,
     Base,
+    Campaign,
+    CampaignMember,
     CareDate,
     Contact,
     CsatRequest,
@@ -99,6 +104,9 @@ TYPES: tuple[str, ...] = (
 # Record types outside the table specs: the tier ladder (one line) and pinned tiers, written
 # after everything else (a pin names a customer and a tier of the ladder).
 TIER_TYPES: tuple[str, ...] = ("tier_rules", "tier_pin")
+# Campaigns come last: a campaign names its creator and its members' customers and owners.
+CAMPAIGN = "campaign"
+_ALL_TYPES = (*TYPES, *TIER_TYPES, CAMPAIGN)
 MAX_ERRORS = 50
 MAX_AMOUNT = rules.MAX_AMOUNT
 _CENT = Decimal("0.01")
@@ -617,6 +625,40 @@ class SegmentRecord(_Record):
     members: list[ExtId] | None = None
 
 
+class CampaignMemberValue(_Record):
+    """One frozen customer of a campaign: its group, draw place, outcomes and task state."""
+
+    customer: ExtId
+    # The customer's owner when the campaign froze it: the one given the task.
+    owner: ExtId
+    group: Literal["contacted", "holdout"]
+    draw: Annotated[int, Field(ge=0)]
+    outcome: Literal["reached", "replied", "not_interested", "converted"] | None = None
+    reached_at: When | None = None
+    replied_at: When | None = None
+    not_interested_at: When | None = None
+    converted_at: When | None = None
+    outcome_by: ExtId | None = None
+    snoozed_until: When | None = None
+
+
+class CampaignRecord(_Record):
+    """A campaign, keyed by its name, with its frozen members in draw order."""
+
+    type: Literal["campaign"]
+    name: Annotated[str, _s(CAMPAIGN_NAME, 1)]
+    segment: Annotated[str, _s(100, 1)]
+    filters: Annotated[str, _s(2000)]
+    message: Annotated[str, _s(CAMPAIGN_MESSAGE, 1)]
+    holdout_percent: Annotated[int, Field(ge=1, le=CAMPAIGN_HOLDOUT)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    owner: ExtId
+    started_at: When
+    ended_at: When | None = None
+    ended_by: ExtId | None = None
+    members: list[CampaignMemberValue]
+
+
 Record = Annotated[
     RegionRecord
     | TeamRecord
@@ -638,7 +680,8 @@ Record = Annotated[
     | FeedbackRecord
     | TierRulesRecord
     | TierPinRecord
-    | SegmentRecord,
+    | SegmentRecord
+    | CampaignRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -1062,6 +1105,7 @@ def export_jsonl(session: Session, out: TextIO) -> dict[str, int]:
             n += 1
         counts[spec.rtype] = n
     counts.update(_export_tiers(session, out, ext_of["customer"]))
+    counts[CAMPAIGN] = _export_campaigns(session, out, ext_of["customer"], ext_of["user"])
     return counts
 
 
@@ -1089,6 +1133,52 @@ def _export_tiers(session: Session, out: TextIO, customers: dict[int, str]) -> d
         out.write("\n")
         counts["tier_pin"] += 1
     return counts
+
+
+_MEMBER_TIMES = ("reached_at", "replied_at", "not_interested_at", "converted_at")
+
+
+def _member_out(m: CampaignMember, customers: dict[int, str], users: dict[int, str]) -> Any:
+    return {
+        "customer": customers[m.customer_id],
+        "owner": users[m.owner_id],
+        "group": "holdout" if m.holdout else "contacted",
+        "draw": m.draw,
+        "outcome": m.outcome,
+        **{f: _out(getattr(m, f)) for f in _MEMBER_TIMES},
+        "outcome_by": None if m.outcome_by is None else users[m.outcome_by],
+        "snoozed_until": _out(m.snoozed_until),
+    }
+
+
+def _export_campaigns(
+    session: Session, out: TextIO, customers: dict[int, str], users: dict[int, str]
+) -> int:
+    """Each campaign with its frozen members in draw order (owners' notices are not carried)."""
+    members: dict[int, list[CampaignMember]] = {}
+    for m in session.scalars(
+        select(CampaignMember).order_by(CampaignMember.campaign_id, CampaignMember.draw)
+    ):
+        members.setdefault(m.campaign_id, []).append(m)
+    n = 0
+    for c in session.scalars(select(Campaign).order_by(Campaign.id)):
+        rec = {
+            "type": CAMPAIGN,
+            "name": c.name,
+            "segment": c.segment_name,
+            "filters": c.filters,
+            "message": c.message,
+            "holdout_percent": c.holdout_percent,
+            "seed": c.seed,
+            "owner": users[c.owner_id],
+            "started_at": _out(c.started_at),
+            "ended_at": _out(c.ended_at),
+            "ended_by": None if c.ended_by is None else users[c.ended_by],
+            "members": [_member_out(m, customers, users) for m in members.get(c.id, [])],
+        }
+        out.write(_dump(rec) + "\n")
+        n += 1
+    return n
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1162,6 +1252,8 @@ class _Errors:
 
 def _label(rtype: str, data: Any) -> str:
     if isinstance(data, dict):
+        if rtype == CAMPAIGN and data.get("name") is not None:
+            return f"campaign {str(data['name'])!r}"
         if rtype == "identity" and "platform" in data:
             return f"identity '{data.get('platform')}:{data.get('platform_user_id')}'"
         if data.get("external_id") is not None:
@@ -1184,9 +1276,9 @@ def _describe(exc: ValidationError, raw: str | bytes) -> str:
         loc = [str(p) for p in err["loc"][1:]]  # the first element is the record type
         where = ".".join(loc)
         if kind == "union_tag_not_found":
-            return f"missing 'type' (one of {', '.join(TYPES)})"
+            return f"missing 'type' (one of {', '.join(_ALL_TYPES)})"
         if kind == "union_tag_invalid":
-            return f"unknown type {rtype!r} (one of {', '.join(TYPES)})"
+            return f"unknown type {rtype!r} (one of {', '.join(_ALL_TYPES)})"
         if kind == "missing":
             reasons.append(f"missing required field '{where}'")
         elif kind == "extra_forbidden":
@@ -1278,6 +1370,15 @@ def _apply_rules(rec: Any) -> None:
                 high=high,
             )
         rules.moment("created_at", rec.created_at)
+    elif rec.type == CAMPAIGN:
+        rules.name("name", rec.name, CAMPAIGN_NAME)
+        rules.moment("started_at", rec.started_at)
+        for m in rec.members:
+            for f in ("snoozed_until", *_MEMBER_TIMES):
+                if getattr(m, f) is not None:
+                    rules.moment(f, getattr(m, f))
+        if rec.ended_at is not None:
+            rules.moment("ended_at", rec.ended_at)
 
 
 def _slug(name: str) -> str:
@@ -1363,6 +1464,9 @@ class _Importer:
         # The tier ladder and pins of the file (not table specs: written last).
         self.tier_records: list[tuple[int, TierRulesRecord | TierPinRecord]] = []
         self.tier_lines: dict[str, dict[str, int]] = {t: {} for t in TIER_TYPES}
+        # Campaigns of the file by folded name (not table specs: written after the tiers).
+        self.campaigns: list[tuple[int, CampaignRecord]] = []
+        self.campaign_lines: dict[str, int] = {}
 
     # -- phase 1: parse ----------------------------------------------------------------------
 
@@ -1391,6 +1495,15 @@ class _Importer:
                 self.tier_lines[rec.type][tkey] = lineno
                 self.tier_records.append((lineno, rec))
                 continue
+            if isinstance(rec, CampaignRecord):
+                ckey = fold(rec.name)
+                if ckey in self.campaign_lines:
+                    also = self.campaign_lines[ckey]
+                    self.errors.add(lineno, f"{self._label(rec)} appears twice (also line {also})")
+                    continue
+                self.campaign_lines[ckey] = lineno
+                self.campaigns.append((lineno, rec))
+                continue
             spec = SPECS[rec.type]
             key = _key_of(spec, rec)
             seen = self.in_file[rec.type]
@@ -1412,6 +1525,8 @@ class _Importer:
             self.broken[data["type"]].add(str(data.get("external_id")))
 
     def _label(self, rec: Any) -> str:
+        if rec.type == CAMPAIGN:
+            return f"campaign {rec.name!r}"
         if rec.type == "custom_field":
             return f"custom_field '{rec.record}.{rec.name}'"
         if rec.type == "care_date":
@@ -1434,6 +1549,8 @@ class _Importer:
                     if target and target != "team" and value is not None:
                         wanted[target].add(value)
         wanted["customer"] |= set(self.tier_lines["tier_pin"])
+        for _, camp in self.campaigns:
+            wanted["customer"].update(m.customer for m in camp.members)
         for _, rec in self.records["segment"]:
             wanted["customer"].update(rec.members or [])
         for _, rec in self.records["ticket"]:
@@ -1490,6 +1607,8 @@ class _Importer:
         self._check_custom()
         self._check_tiers()
         self._check_cares()
+        for lineno, camp in self.campaigns:
+            self._check_campaign(lineno, camp)
 
     def _points_field(self, name: str) -> bool:
         """A customer number field of that name, declared in the file or the database."""
@@ -1551,6 +1670,45 @@ class _Importer:
                     f"tier_pin for {rec.customer!r} names tier {rec.tier!r}, not one of the "
                     f"tier rules ({', '.join(ladder) or 'none set'})",
                 )
+
+    def _check_campaign(self, lineno: int, rec: CampaignRecord) -> None:
+        """Known people and customers, one place per member, outcomes a task could have had."""
+        label = self._label(rec)
+        for f in ("owner", "ended_by"):
+            user = getattr(rec, f)
+            if user is not None and not self._known("user", user):
+                self.errors.add(lineno, f"{label} has unknown {f} {user!r}")
+        if rec.ended_at is None and rec.ended_by is not None:
+            self.errors.add(lineno, f"{label}: ended_by needs ended_at")
+        if rec.ended_at is not None and rec.ended_at < rec.started_at:
+            self.errors.add(lineno, f"{label}: ended_at is before started_at")
+        customers: set[str] = set()
+        draws: set[int] = set()
+        for m in rec.members:
+            who = f"{label} member {m.customer!r}"
+            if not self._known("customer", m.customer):
+                self.errors.add(
+                    lineno,
+                    f"{who}: no customer {m.customer!r} in this file or the book "
+                    "(add its customer line before the campaign)",
+                )
+            if m.customer in customers:
+                self.errors.add(lineno, f"{who} appears twice")
+            if m.draw in draws:
+                self.errors.add(lineno, f"{who}: draw {m.draw} is another member's")
+            customers.add(m.customer)
+            draws.add(m.draw)
+            for f in ("owner", "outcome_by"):
+                user = getattr(m, f)
+                if user is not None and not self._known("user", user):
+                    self.errors.add(lineno, f"{who} has unknown {f} {user!r}")
+            times = [f for f in (*_MEMBER_TIMES, "snoozed_until") if getattr(m, f) is not None]
+            if m.group == "holdout" and (m.outcome or m.outcome_by or times):
+                self.errors.add(lineno, f"{who}: a holdout member is never contacted (no outcome)")
+            elif m.outcome is None and (m.outcome_by or set(times) - {"snoozed_until"}):
+                self.errors.add(lineno, f"{who}: outcome times or outcome_by without an outcome")
+            elif m.outcome is not None and getattr(m, f"{m.outcome}_at") is None:
+                self.errors.add(lineno, f"{who}: outcome {m.outcome} needs {m.outcome}_at")
 
     def _check_teams(self) -> None:
         by_name: dict[str, str] = {}
@@ -1770,6 +1928,7 @@ class _Importer:
         self.session.expire_all()
         self._refresh_tickets()
         self._write_tiers()
+        self._write_campaigns()
 
     def _write_rules(self, rec: TierRulesRecord) -> bool:
         s = self.session
@@ -1877,6 +2036,132 @@ class _Importer:
             label="import",
             customer_ids=ids,
         )
+
+    def _write_campaigns(self) -> None:
+        """Campaigns matched by folded name, then each one's members as the file lists them."""
+        if not self.campaigns:
+            return
+        s = self.session
+        users = self.ids["user"]
+        have = {
+            c.name_key: c
+            for c in s.scalars(select(Campaign).where(Campaign.name_key.in_(self.campaign_lines)))
+        }
+        for _, rec in self.campaigns:
+            key = fold(rec.name)
+            new: dict[str, Any] = {
+                "name": rec.name,
+                "segment_name": rec.segment,
+                "filters": rec.filters,
+                "message": rec.message,
+                "holdout_percent": rec.holdout_percent,
+                "seed": rec.seed,
+                "owner_id": users[rec.owner],
+                "started_at": rec.started_at,
+                "ended_at": rec.ended_at,
+                "ended_by": None if rec.ended_by is None else users[rec.ended_by],
+            }
+            row = have.get(key)
+            outcome = "unchanged"
+            if row is None:
+                row = Campaign(name_key=key, **new)
+                s.add(row)
+                audit.record(s, None, "import.create", row, None, actor_label="import")
+                outcome = "created"
+            elif changed := {k: v for k, v in new.items() if not _same(getattr(row, k), v)}:
+                before = audit.snapshot(row)
+                for k, v in changed.items():
+                    setattr(row, k, v)
+                audit.record(s, None, "import.update", row, before, actor_label="import")
+                outcome = "updated"
+            if self._write_campaign_members(row.id, rec) and outcome == "unchanged":
+                outcome = "updated"
+            self.report.count(CAMPAIGN, outcome)
+        s.flush()
+
+    def _write_campaign_members(self, campaign_id: int, rec: CampaignRecord) -> bool:
+        """The file's members replace the campaign's: matched by customer; True if any changed."""
+        s = self.session
+        users, customers = self.ids["user"], self.ids["customer"]
+        have = {
+            m.customer_id: m
+            for m in s.scalars(
+                select(CampaignMember).where(CampaignMember.campaign_id == campaign_id)
+            )
+        }
+        audits: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        for m in rec.members:
+            customer_id = customers[m.customer]
+            new: dict[str, Any] = {
+                "owner_id": users[m.owner],
+                "holdout": m.group == "holdout",
+                "draw": m.draw,
+                "outcome": m.outcome,
+                **{f: getattr(m, f) for f in _MEMBER_TIMES},
+                "outcome_by": None if m.outcome_by is None else users[m.outcome_by],
+                "snoozed_until": m.snoozed_until,
+            }
+            row = have.pop(customer_id, None)
+            if row is None:
+                inserts.append({"campaign_id": campaign_id, "customer_id": customer_id, **new})
+                continue
+            changes = {
+                k: [jsonable(getattr(row, k)), jsonable(v)]
+                for k, v in new.items()
+                if not _same(getattr(row, k), v)
+            }
+            if changes:
+                for k in changes:
+                    setattr(row, k, new[k])
+                audits.append(self._member_audit("import.update", row.id, customer_id, changes))
+        for gone in have.values():
+            audits.append(
+                self._member_audit(
+                    "import.delete", gone.id, gone.customer_id, diff(audit.snapshot(gone), None)
+                )
+            )
+            s.delete(gone)
+        s.flush()
+        if inserts:
+            table = cast(Table, CampaignMember.__table__)
+            for start in range(0, len(inserts), _BATCH):
+                s.execute(insert(table), inserts[start : start + _BATCH])
+            rows = s.execute(
+                select(CampaignMember.customer_id, CampaignMember.id).where(
+                    CampaignMember.campaign_id == campaign_id
+                )
+            )
+            ids = {customer: member for customer, member in rows}
+            audited = [c.key for c in table.c if c.key not in _NOT_AUDITED]
+            for values in inserts:
+                snap = {c: jsonable(values.get(c)) for c in audited}
+                audits.append(
+                    self._member_audit(
+                        "import.create",
+                        ids[values["customer_id"]],
+                        values["customer_id"],
+                        diff(None, snap),
+                    )
+                )
+        for start in range(0, len(audits), _BATCH):
+            s.execute(insert(cast(Table, AuditEntry.__table__)), audits[start : start + _BATCH])
+        return bool(audits)
+
+    def _member_audit(
+        self, action: str, member_id: int, customer_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        # Part of the customer's history, as a member's outcome recorded in chat is.
+        return {
+            "at": self.now,
+            "actor_id": None,
+            "actor_label": "import",
+            "action": action,
+            "entity_type": CampaignMember.__tablename__,
+            "entity_id": member_id,
+            "changes": changes,
+            "customer_id": customer_id,
+        }
 
     def _refresh_tickets(self) -> None:
         """SLA due times of the tickets this file touched, from their events as imported."""
