@@ -247,6 +247,9 @@ class Delivery:
             user, campaign = s.get(User, notice.user_id), s.get(Campaign, notice.campaign_id)
             if user is None or campaign is None:
                 raise DeliveryFailed("owner or campaign gone", retryable=False)
+            if campaign.ended_at is not None:
+                # Ended before this went out: its tasks take no outcomes, so no one is told.
+                raise DeliveryFailed("campaign ended", retryable=False)
             by = s.get(User, campaign.owner_id)
             t = Translator(user.locale, self.pipeline.stages)
             reply = campaign_ping(t, campaign, notice.tasks, by.name if by else "-")

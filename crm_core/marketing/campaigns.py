@@ -12,16 +12,18 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
 import numpy as np
 from sqlalchemy import ColumnElement, Table, case, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core import audit, rules
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
+from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.marketing import effect
 from crm_core.marketing import segments as segments_svc
@@ -89,10 +91,11 @@ def new_seed() -> int:
 
 
 def holdout_size(members: int, percent: int) -> int:
-    """How many of `members` the holdout takes: the percentage rounded, at least one when asked."""
+    """How many of `members` the holdout takes: the percentage rounded half up, at least one."""
     if percent <= 0 or members < 2:
         return 0
-    k = int(Decimal(members * percent / 100).quantize(Decimal(1)))
+    # Exact decimals rounded half up, as people round: 25 at 10 % is 3 (not banker's 2).
+    k = int((Decimal(members * percent) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     # Never everyone, never none once a holdout was asked for.
     return min(max(k, 1), members - 1)
 
@@ -159,8 +162,13 @@ def create_campaign(ctx: Ctx, plan: Plan) -> Campaign:
         owner_id=ctx.actor.id,
         started_at=ctx.now(),
     )
-    s.add(campaign)
-    s.flush()
+    # Confirm pressed twice at once on two workers: the second blocks on the unique name and
+    # then gets the same answer as a press after the first one had finished.
+    try:
+        with s.begin_nested():
+            s.add(campaign)
+    except IntegrityError:
+        raise Invalid("campaign.exists", name=plan.name) from None
     rows = [
         {
             "campaign_id": campaign.id,
@@ -346,14 +354,21 @@ def _running(task: Task) -> None:
 def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
     """Record an outcome with its time and actor; False (nothing written) when already recorded.
 
-    Replied, not interested and converted imply the customer was reached.
+    Replied, not interested and converted imply the customer was reached. Converted and not
+    interested are final: a task marked so takes no other outcome, so no customer is counted
+    as both.
     """
     if outcome not in OUTCOMES:
         raise Invalid("usage.task")
     _running(task)
     member = task.member
+    # Two presses at once on two workers: the second waits here and then reads the first's
+    # outcome, so only one is written and audited.
+    lock_for_update(ctx.session, member)
     if getattr(member, f"{outcome}_at") is not None:
         return False
+    if member.outcome in FINAL:
+        raise Invalid(f"campaign.task_finished_{member.outcome}", id=member.id)
     before = audit.snapshot(member)
     now = ctx.now()
     setattr(member, f"{outcome}_at", now)
@@ -428,6 +443,8 @@ class Report:
     opened: effect.Interval | None
     won: effect.Interval | None
     value: effect.Interval | None
+    # Won deals in currencies other than `currency`: counted as wins, left out of the value.
+    other_currencies: bool = False
 
     @property
     def too_few(self) -> bool:
@@ -472,18 +489,23 @@ def report(ctx: Ctx, campaign: Campaign) -> Report:
     won_stages = [st.name for st in ctx.pipeline.stages if st.won]
     currency = ctx.default_currency
     won: dict[bool, list[float]] = {True: [], False: []}
-    for held, total in s.execute(
-        mine.add_columns(m.holdout, func.sum(func.coalesce(Deal.amount, 0)))
+    # A win in any currency counts as a win; only the default currency's amounts are summed
+    # (no exchange rates are kept), and the report says when other currencies were left out.
+    in_default = case((Deal.currency == currency, func.coalesce(Deal.amount, 0)), else_=0)
+    other = func.count(case((Deal.currency != currency, 1)))
+    other_currencies = False
+    for held, total, others in s.execute(
+        mine.add_columns(m.holdout, func.sum(in_default), other)
         .join(Deal, Deal.customer_id == m.customer_id)
         .where(
             Deal.stage.in_(won_stages),
-            Deal.currency == currency,
             Deal.closed_at >= start,
             Deal.closed_at < end,
         )
         .group_by(m.holdout, m.customer_id)
     ):
         won[bool(held)].append(float(total or 0))
+        other_currencies = other_currencies or int(others) > 0
 
     def group(held: bool) -> Group:
         n, reached, replied, not_interested, converted, opened = counts.get(held, (0,) * 6)
@@ -510,4 +532,5 @@ def report(ctx: Ctx, campaign: Campaign) -> Report:
         opened=effect.rate_difference(a.opened, a.members, b.opened, b.members),
         won=effect.rate_difference(a.won, a.members, b.won, b.members),
         value=effect.mean_difference(a.won_values, b.won_values),
+        other_currencies=other_currencies,
     )

@@ -41,6 +41,8 @@ _KEY = re.compile(
 )
 _PERCENT = re.compile(r"^(\d{1,3})\s*[%％]?$")
 _SEED = re.compile(r"^(\d{1,10})$")
+# A holdout or seed value: `10%`, `10 %` or one word.
+_WORD = re.compile(r"\d+\s*[%％]|\S+")
 # Outcome words (English and Simplified; Traditional is folded to Simplified first).
 _OUTCOMES = {
     "reached": "reached",
@@ -70,15 +72,30 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
+def _clip(text: str, limit: int = 40) -> str:
+    """The start of what was not understood, for the answer that names it."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _folded(text: str) -> str:
+    """The text with Traditional folded to Simplified, for finding the key words in it.
+
+    Positions found in it slice the typed text (names and messages keep their characters), so a
+    fold that changes the length is not used.
+    """
+    folded = to_simplified(text)
+    return folded if len(folded) == len(text) else text
+
+
 def _name_and_rest(args: str, usage: str) -> tuple[str, str]:
     """`"Q1 upsell" segment …` -> (`Q1 upsell`, `segment …`); unquoted, the words up to a key."""
     args = args.strip()
     if not args:
         raise Invalid(usage)
     if args.startswith(('"', "“")):
-        name, rest = unquote(args)
+        name, rest = _unquote(args)
     else:
-        m = _KEY.search(args)
+        m = _KEY.search(_folded(args))
         name, rest = (args[: m.start()], args[m.start() :]) if m else (args, "")
     name = name.strip()
     if not name:
@@ -86,22 +103,46 @@ def _name_and_rest(args: str, usage: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
+def _unquote(text: str) -> tuple[str, str]:
+    """A leading quoted value and the rest; quotes of the other kind inside it are its text.
+
+    `"Hi, our “Gold” plan" holdout 10%` keeps “Gold” in the message: a straight quote closes
+    only at a straight quote, a curly one at its matching ”.
+    """
+    if text.startswith('"'):
+        end = text.find('"', 1)
+    else:
+        depth, end = 0, -1
+        for i, ch in enumerate(text):
+            depth += {"“": 1, "”": -1}.get(ch, 0)
+            if depth == 0:
+                end = i
+                break
+    if end < 0:
+        # Unbalanced: the shared reading (a mixed pair, or the clear unbalanced-quote answer).
+        return unquote(text)
+    return text[1:end].strip(), text[end + 1 :].strip()
+
+
 def _parts(rest: str) -> dict[str, str]:
     """`segment "Y" message "…" holdout 10%` -> {"segment": "Y", …}; a repeated key is refused."""
     out: dict[str, str] = {}
     text = rest.strip()
     while text:
-        m = _KEY.match(text)
+        m = _KEY.match(_folded(text))
         if m is None:
-            raise Invalid("usage.campaign")
+            raise Invalid("campaign.not_understood", text=_clip(text))
         key = _KEYS[m.group(1).lower()]
         if key in out:
             raise Invalid("usage.campaign")
         text = text[m.end() :].strip()
         if text.startswith(('"', "“")):
-            value, text = unquote(text)
+            value, text = _unquote(text)
+        elif key in ("holdout", "seed") and (word := _WORD.match(text)):
+            # One word: what follows must start the next part, or it is named as not understood.
+            value, text = word.group(0), text[word.end() :]
         else:
-            nxt = _KEY.search(text)
+            nxt = _KEY.search(_folded(text))
             value, text = (text[: nxt.start()], text[nxt.start() :]) if nxt else (text, "")
         out[key] = value.strip()
         text = text.strip()
@@ -110,7 +151,7 @@ def _parts(rest: str) -> dict[str, str]:
 
 def _line(name: str, segment: str, message: str, percent: int, seed: int) -> str:
     """The grammar line that creates this campaign (what Confirm runs)."""
-    said = _quote(message) if '"' not in message and "”" not in message else None
+    said = _quote(message) if '"' not in message else None
     head = f"campaign {_quote(name)} segment {_quote(segment)} holdout {percent}% seed {seed}"
     # A message holding quotes goes last, unquoted: it runs to the end of the line.
     return f"{head} message {said}" if said else f"{head} message {message}"
@@ -213,7 +254,10 @@ def _report(req: Request, campaign: Campaign) -> Reply:
             t("campaign.vs", contacted=_rate(a.won, a.members), holdout=_rate(b.won, b.members)),
         ),
         Field(
-            t("campaign.won_value", currency=r.currency),
+            t(
+                "campaign.won_value_other" if r.other_currencies else "campaign.won_value",
+                currency=r.currency,
+            ),
             t(
                 "campaign.vs",
                 contacted=_value(t, a, r.currency),
@@ -288,7 +332,7 @@ def campaign(req: Request) -> Reply:
     t, ctx = req.t, req.ctx
     args = req.args.strip()
     word = None
-    if m := _CONFIRM.search(args):
+    if m := _CONFIRM.search(_folded(args)):
         word = char_view(m.group(1)).lower()
         args = args[: m.start()].strip()
     name, rest = _name_and_rest(args, "usage.campaign")
@@ -299,7 +343,9 @@ def campaign(req: Request) -> Reply:
     parts = _parts(rest)
     missing = [k for k in ("segment", "message", "holdout") if not parts.get(k)]
     if missing:
-        raise Invalid("campaign.missing", missing=", ".join(missing))
+        # Named with the words to type, in the reader's language.
+        said = req.t("campaign.list_sep").join(t(f"campaign.part.{k}") for k in missing)
+        raise Invalid("campaign.missing", missing=said)
     m_pct = _PERCENT.match(char_view(parts["holdout"]))
     if m_pct is None:
         raise Invalid("campaign.bad_holdout", max=svc.MAX_HOLDOUT)
@@ -308,7 +354,7 @@ def campaign(req: Request) -> Reply:
     if "seed" in parts:
         m_seed = _SEED.match(char_view(parts["seed"]))
         if m_seed is None or int(m_seed.group(1)) == 0:
-            raise Invalid("campaign.bad_seed")
+            raise Invalid("campaign.bad_seed", value=_clip(parts["seed"]))
         seed = int(m_seed.group(1))
     if word is not None and word not in _CONFIRM_WORDS:
         return Reply(text=t("campaign.cancelled"), status="info")
@@ -323,7 +369,14 @@ def campaign(req: Request) -> Reply:
     if word is None:
         line = _line(plan.name, plan.segment, plan.message, percent, plan.seed)
         return _preview(t, plan, line)
-    created = svc.create_campaign(ctx, plan)
+    try:
+        created = svc.create_campaign(ctx, plan)
+    except Invalid as error:
+        # The same Confirm that another worker finished a moment ago.
+        raced = _existing(req, name, seed) if error.key == "campaign.exists" and seed else None
+        if raced is None:
+            raise
+        return raced
     return Reply(
         text=t(
             "campaign.created",
@@ -501,7 +554,7 @@ def task(req: Request) -> Reply:
                 Button.run(t("button.next_task"), f"task #{following[0].member.id}", "primary")
             )
         return reply
-    if sm := _SNOOZE.match(rest):
+    if sm := _SNOOZE.match(to_simplified(rest)):
         svc.snooze(ctx, found, _snooze_until(req, sm.group(1)))
         return Reply(
             text=t(

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.marketing import campaigns as svc
 from crm_core.models import (
@@ -20,6 +21,7 @@ from crm_core.models import (
     Customer,
     Deal,
     Segment,
+    User,
 )
 from crm_core.text import name_key
 from handlers.reply import Button, Reply
@@ -119,6 +121,13 @@ def test_the_same_seed_draws_the_same_holdout_and_another_a_different_one() -> N
     assert sum(h for _, h in a.values()) == 20
     assert svc.draw(ids, 10, 8) != a
     assert svc.holdout_size(3, 10) == 1 and svc.holdout_size(1, 10) == 0
+
+
+def test_the_holdout_share_is_rounded_half_up() -> None:
+    """25 at 10 % holds out 3 and 45 holds out 5, as people round (not banker's 2 and 4)."""
+    sizes = [svc.holdout_size(n, 10) for n in (15, 25, 35, 45, 24)]
+    assert sizes == [2, 3, 4, 5, 2]
+    assert svc.holdout_size(30, 5) == 2
 
 
 def test_owners_get_cards_only_for_contacted_customers(
@@ -416,3 +425,192 @@ def test_a_message_holding_quotes_goes_last_and_survives_confirm(
     (campaign,) = testbot.query(select(Campaign))
     assert campaign.message == 'Say "hi" to {contact} today'
     assert campaign.holdout_percent == 10
+
+
+def test_a_win_in_another_currency_counts_as_a_win_but_not_as_value(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """Three contacted customers win: one in USD, two in EUR; all three count as having won."""
+    _started(testbot)
+    won = [m for m in _members(testbot) if not m.holdout][:3]
+    with unit_of_work(testbot.session_factory) as s:
+        for i, m in enumerate(won):
+            s.add(
+                Deal(
+                    customer_id=m.customer_id,
+                    title=f"D{i}",
+                    title_key=f"d{i}",
+                    amount=Decimal(1000),
+                    currency="EUR" if i else "USD",
+                    stage="won",
+                    owner_id=testbot.users["alice"],
+                    created_at=clock.now,
+                    closed_at=clock.now + timedelta(hours=1),
+                )
+            )
+    clock.advance(days=2)
+    report = testbot("bob", 'campaign "Q1 upsell"')
+    fields = {f.label: f.value for f in report.fields}
+    contacted = report.data["contacted"]
+    assert fields["Won a deal"].startswith(f"contacted 3/{contacted} ("), fields
+    (label,) = [k for k in fields if k.startswith("Won value (USD only;")]
+    assert "1,000" in fields[label] and "3,000" not in fields[label]
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    zh = testbot("wei", '营销活动 "Q1 upsell"')
+    assert any("其他币种" in f.label for f in zh.fields)
+
+
+def _audits(bot: TestBot, member_id: int) -> list[str]:
+    return bot.query(
+        select(AuditEntry.action).where(
+            AuditEntry.entity_type == "campaign_members", AuditEntry.entity_id == member_id
+        )
+    )
+
+
+def test_a_finished_task_takes_no_other_outcome(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """Converted then replied / not interested is refused: the customer counts only as converted."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    assert "marked converted" in testbot("alice", f"task #{target.id} converted").text
+    for later in ("replied", "not interested"):
+        refused = testbot("alice", f"task #{target.id} {later}")
+        assert refused.status == "error"
+        assert f"Task #{target.id} is finished: it is marked converted" in refused.text
+    listing = testbot("alice", "campaign tasks")
+    assert f"task #{target.id}" not in [b.payload.get("text") for b in listing.buttons]
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "converted" and row.replied_at is None and row.not_interested_at is None
+    assert _audits(testbot, target.id) == ["campaign.converted"]
+    fields = {f.label: f.value for f in testbot("bob", 'campaign "Q1 upsell"').fields}
+    assert fields["Not interested"].startswith("0/") and fields["Converted"].startswith("1/")
+    # Not interested is final too; forward steps (reached -> replied -> converted) still work.
+    other = next(
+        m
+        for m in _members(testbot)
+        if m.customer_id in book["alice"] and not m.holdout and m.id != target.id
+    )
+    testbot("alice", f"task #{other.id} reached")
+    testbot("alice", f"task #{other.id} not interested")
+    refused = testbot("alice", f"task #{other.id} converted")
+    assert "it is marked not interested" in refused.text
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    said = testbot("wei", f"任务 #{other.id} 已成交").text
+    assert said.startswith(f"任务 #{other.id} 已结束：已标记为不感兴趣")
+
+
+def test_two_outcome_presses_at_once_write_one(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """Converted pressed on two workers at once: the second waits for the first, writes nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        ctx = Ctx(session, alice)
+        first = svc.get_task(ctx, target.id)
+        assert svc.record_outcome(ctx, first, "converted")
+        session.flush()
+        worker = in_thread(
+            errors, lambda: replies.append(testbot("alice", f"task #{target.id} not interested"))
+        )
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (second,) = replies
+    assert "it is marked converted" in second.text
+    assert _audits(testbot, target.id) == ["campaign.converted"]
+
+
+def test_traditional_chinese_starts_a_campaign_and_snoozes_a_task(
+    testbot: TestBot, book: dict[str, list[int]], clock: FakeClock
+) -> None:
+    """營銷活動 … 分群 … 消息 … 對照組 and 任務 #N 推遲 2天 work like the Simplified words."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    preview = testbot("wei", '營銷活動 "一季度" 分群 "VIP" 消息 "您好，會員" 對照組 10%')
+    assert preview.status == "info", preview.text
+    assert {f.label: f.value for f in preview.fields}["话术"] == "您好，會員"
+    assert testbot.press("wei", _confirm(preview)).status == "ok"
+    assert testbot.count(CampaignMember) == 20
+    alice = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    snoozed = testbot("wei", f"任務 #{alice.id} 推遲 2天")
+    assert snoozed.status == "ok", snoozed.text
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == alice.id))[0]
+    assert row.snoozed_until == clock.now + 2 * DAY
+
+
+def test_curly_quotes_inside_a_quoted_message_are_its_text(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`message "… our “Gold” seed round"` keeps the whole message; Confirm starts that one."""
+    line = 'campaign "M9" segment "VIP" holdout 10% message "Hi {contact}, our “Gold” seed round"'
+    preview = testbot("bob", line)
+    assert preview.status == "info", preview.text
+    said = "Hi {contact}, our “Gold” seed round"
+    assert {f.label: f.value for f in preview.fields}["Message"] == said
+    assert testbot.press("bob", _confirm(preview)).status == "ok"
+    assert testbot.query(select(Campaign.message)) == [said]
+    zh = testbot(
+        "bob", '营销活动 "M7" 分群 "VIP" 对照组 10% 消息 “您好，“金牌”会员种子计划” 种子 3'
+    )
+    assert {f.label: f.value for f in zh.fields}["Message"] == "您好，“金牌”会员种子计划"
+    # What is not understood is named, not answered as a seed.
+    wrong = testbot("bob", 'campaign "M8" segment "VIP" holdout 10% mesage "Hi"')
+    assert wrong.status == "error"
+    assert wrong.text.startswith('I did not understand “mesage "Hi"” in this campaign')
+    seed = testbot("bob", 'campaign "M8" segment "VIP" holdout 10% message "Hi" seed round')
+    assert seed.text.startswith("The seed “round” is not a whole number")
+
+
+def test_confirm_pressed_on_two_workers_at_once_starts_one_campaign(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """The second Confirm waits on the unique name, then answers "already started", no error."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two writers at once are PostgreSQL's")
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    button = _confirm(testbot("bob", CREATE))
+    seed = int(button.payload["text"].split(" seed ")[1].split()[0])
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(testbot.session_factory) as session:
+        bob = session.get(User, testbot.users["bob"])
+        assert bob is not None
+        ctx = Ctx(session, bob)
+        plan = svc.plan_campaign(
+            ctx, "Q1 upsell", "VIP", "Hi {contact}, a word about {name}", 25, seed
+        )
+        svc.create_campaign(ctx, plan)
+        session.flush()
+        worker = in_thread(errors, lambda: replies.append(testbot.press("bob", button)))
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (second,) = replies
+    assert second.status == "info", second.text
+    assert (
+        second.text
+        == "Campaign “Q1 upsell” was already started by this confirm; nothing was frozen again."
+    )
+    assert testbot.count(Campaign) == 1 and testbot.count(CampaignMember) == 16
+
+
+def test_missing_parts_are_named_in_the_readers_language(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A Chinese line without 消息 and 对照组 names them in Chinese, not as English keys."""
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    zh = testbot("wei", '营销活动 "一季度" 分群 "VIP"')
+    assert zh.status == "error" and zh.text.startswith("缺少：消息、对照组"), zh.text
+    en = testbot("bob", 'campaign "Q1" segment "VIP"')
+    assert en.text.startswith("Missing: message, holdout."), en.text

@@ -50,3 +50,20 @@ async def test_owners_are_told_once_even_with_several_workers(
     assert testbot.query(select(CampaignNotice.status)) == ["sent", "sent"]
     # dave has no tasks: nothing for him.
     assert notifier.to("dave") == []
+
+
+async def test_a_campaign_ended_before_delivery_tells_no_one(
+    testbot: TestBot,
+    book: dict[str, list[int]],
+    sched: SchedulerComponent,
+    notifier: FakeNotifier,
+) -> None:
+    """Started and ended before the notices went out: no owner is sent tasks that are closed."""
+    await asyncio.to_thread(_started, testbot, "bob", CREATE)
+    ended = await asyncio.to_thread(testbot, "bob", 'end campaign "Q1 upsell"')
+    assert ended.status == "ok", ended.text
+    first = sched.jobs.campaign_notices
+    assert first is not None
+    assert await first.run_once() == 0
+    assert notifier.sent == []
+    assert testbot.query(select(CampaignNotice.status)) == ["failed", "failed"]
