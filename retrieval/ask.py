@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -113,23 +113,6 @@ def find_customer(ctx: Ctx, question: str) -> Customer | None:
     """The visible customer a question names (the longest name found wins; ties name none)."""
     found = _named(ctx, question, customer_filter(ctx.actor))
     return ctx.session.get(Customer, found) if found is not None else None
-
-
-def names_unseen_customer(ctx: Ctx, question: str) -> bool:
-    """Whether a question naming no visible customer names one outside the asker's book.
-
-    Such a question answers like one naming a customer that does not exist: nothing from the
-    book is shown, since every note there is about someone else.
-    """
-    found = _named(ctx, question, true())
-    if found is None:
-        return False
-    return (
-        ctx.session.scalar(
-            select(Customer.id).where(Customer.id == found, customer_filter(ctx.actor))
-        )
-        is None
-    )
 
 
 def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
@@ -248,11 +231,10 @@ class Asker:
     def ask(self, ctx: Ctx, question: str, customer: Customer | None = None, k: int = 10) -> Answer:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
         if customer is None:
+            # Only the asker's own book is read here: looking the name up among every
+            # customer would answer a hidden customer's name differently from a made-up one,
+            # and let another book's names (a first word, a Chinese brand) block questions.
             customer = find_customer(ctx, question)
-            if customer is None and names_unseen_customer(ctx, question):
-                # Answered as for a name nobody has (below): other customers' notes are no
-                # answer and no "closest" either.
-                return Answer(False, unseen=True)
         shape = shape_of(question, ctx.now(), ctx.tz)
         topic = topic_terms(question, customer)
         cid = customer.id if customer is not None else None

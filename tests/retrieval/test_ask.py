@@ -195,25 +195,41 @@ def test_a_customer_one_may_not_see_answers_like_a_missing_one(
     assert "30%" not in str(hidden.to_json()) and "12%" not in hidden.text
 
 
-def test_a_hidden_customer_however_named_shows_no_one_elses_notes(
+def test_a_hidden_customer_however_named_answers_as_before_it_existed(
     testbot: TestBot, book: dict[str, int]
 ) -> None:
-    # Named lower-case or in a Chinese sentence, dave's customers were no name to the gate:
-    # alice got Acme's discount as the answer, or Acme's notes as the "closest".
-    assert testbot("dave", "new customer 蓝鲸科技").status == "ok"
-    missing = testbot("alice", "ask what discount did Fooblex want?")
-    assert missing.status == "info" and not missing.sections and not _cited(missing)
-    assert "find NAME" in missing.text
-    for question in (
-        "ask what discount did Globex want?",
-        "ask what discount did globex want?",
+    # Whatever form names another book's customer (capitalised, lower case, a Chinese brand),
+    # the reply is exactly the one the same question got before that customer existed: the
+    # other book is never read, so a rep cannot probe it.
+    questions = (
+        "ask what discount did Keystone want?",
+        "ask what discount did keystone want?",
         "ask 蓝鲸想要多少折扣？",
         "ask 蓝鲸科技 SOC 2 报告给了吗？",
-    ):
-        hidden = testbot("alice", question)
-        assert hidden.status == "info", question
-        assert hidden.text == missing.text and hidden.title == missing.title, question
-        assert not hidden.sections and not hidden.buttons, question
+    )
+    before = [testbot("alice", q) for q in questions]
+    assert testbot("dave", "new customer 蓝鲸科技").status == "ok"
+    assert testbot("dave", "new customer Keystone Works").status == "ok"
+    for question, was in zip(questions, before, strict=True):
+        now = testbot("alice", question)
+        assert (now.status, now.title, now.text) == (was.status, was.title, was.text), question
+        assert _cited(now) == _cited(was), question
+    capital = before[0]
+    assert capital.status == "info" and not capital.sections and "find NAME" in capital.text
+
+
+def test_another_books_customer_does_not_block_a_question_about_ones_own_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # dave's "Discount Depot" made the word "discount" read as a hidden customer's name, and
+    # alice's question about her own notes was refused.
+    question = "ask who wanted a discount on the renewal?"
+    was = testbot("alice", question)
+    assert _cited(was), was.text
+    assert testbot("dave", "new customer Discount Depot").status == "ok"
+    now = testbot("alice", question)
+    assert (now.status, now.text) == (was.status, was.text)
+    assert _cited(now) == _cited(was)
 
 
 def test_a_customers_month_is_answered_from_that_months_notes(
