@@ -1458,6 +1458,8 @@ class _Importer:
         self.calendar_teams: set[int] = set()
         self.customer_owner: dict[str, int] = {}
         self.file_customer: dict[str, dict[str, str]] = {}
+        # External ids of stored tickets by row id, built when an answer needs one.
+        self.ticket_ext: dict[int, str | None] | None = None
         self.broken: dict[str, set[str]] = {t: set() for t in TYPES}
         self.report = ImportReport()
         self.now = utcnow()
@@ -1570,7 +1572,7 @@ class _Importer:
     def check(self) -> None:
         self.file_customer = {
             t: {rec.external_id: rec.customer for _, rec in self.records[t]}
-            for t in ("deal", "contact")
+            for t in ("deal", "contact", "ticket")
         }
         self._check_teams()
         self.user_active = {rec.external_id: rec.active for _, rec in self.records["user"]}
@@ -1601,6 +1603,7 @@ class _Importer:
                     self.errors.add(
                         lineno, f"{self._label(rec)} has unknown feedback {q.feedback!r}"
                     )
+        self._check_feedback()
         self._check_segment_names()
         self._check_histories()
         self._check_deactivated()
@@ -1900,6 +1903,97 @@ class _Importer:
                 lineno,
                 f"{self._label(rec)}: contact {contact!r} does not work at customer {customer!r}",
             )
+
+    def _check_feedback(self) -> None:
+        """A score's ticket is its customer's; a CSAT answer is a CSAT score about its question's
+        ticket (questions of the file, or in the database for tickets the file leaves alone)."""
+        in_file = {rec.external_id: rec for _, rec in self.records["feedback"]}
+        for lineno, rec in self.records["feedback"]:
+            if (
+                rec.ticket is not None
+                and self._known("ticket", rec.ticket)
+                and self._known("customer", rec.customer)
+                and not self._belongs("ticket", rec.ticket, rec.customer)
+            ):
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)}: ticket {rec.ticket!r} is not a ticket of customer "
+                    f"{rec.customer!r}",
+                )
+        for lineno, rec in self.records["ticket"]:
+            seen: dict[str, datetime] = {}
+            for q in rec.csat or []:
+                answer = q.feedback
+                if answer is None or answer in self.broken["feedback"]:
+                    continue
+                # The same question twice is told above.
+                if seen.setdefault(answer, q.created_at) != q.created_at:
+                    self.errors.add(
+                        lineno, f"{self._label(rec)}: answer {answer!r} answers two questions"
+                    )
+                wrong = self._wrong_answer(rec, answer, in_file)
+                if wrong:
+                    self.errors.add(lineno, f"{self._label(rec)}: CSAT answer {answer!r}{wrong}")
+        self._check_database_questions(in_file)
+
+    def _wrong_answer(self, ticket: TicketRecord, answer: str, in_file: dict[str, Any]) -> str:
+        """What is wrong with `answer` as the answer to a question of `ticket` ('' if nothing)."""
+        rec = in_file.get(answer)
+        if rec is not None:
+            kind, about = rec.kind, rec.ticket
+            line = f" (line {self.in_file['feedback'][answer]})"
+        else:
+            row = self.db["feedback"].get(answer)
+            if row is None:
+                return ""  # unknown: reported already
+            kind, line = row["kind"], ""
+            about = self._ticket_ext(row["ticket_id"])
+        if kind != "csat":
+            return f"{line} is an {kind} score, not a CSAT one"
+        if about != ticket.external_id:
+            where = "no ticket" if about is None else f"ticket {about!r}"
+            return f"{line} is about {where}, not this one"
+        if rec is None:
+            # A score in the database about this ticket: the file may have moved the ticket.
+            cust = self.db["customer"].get(ticket.customer)
+            row = self.db["feedback"][answer]
+            if cust is None or row["customer_id"] != cust["id"]:
+                return f" is a score of another customer than {ticket.customer!r}"
+        return ""
+
+    def _ticket_ext(self, ticket_id: int | None) -> str | None:
+        """A ticket's external id by row id (only for the few answers the file names)."""
+        if ticket_id is None:
+            return None
+        if self.ticket_ext is None:
+            self.ticket_ext = {row["id"]: str(ext) for ext, row in self.db["ticket"].items()}
+        if ticket_id not in self.ticket_ext:
+            self.ticket_ext[ticket_id] = self.session.scalar(
+                select(Ticket.external_id).where(Ticket.id == ticket_id)
+            )
+        return self.ticket_ext[ticket_id]
+
+    def _check_database_questions(self, in_file: dict[str, Any]) -> None:
+        """A score of the file answering a question already stored stays about that ticket."""
+        ids = {self.db["feedback"][ext]["id"]: ext for ext in in_file if ext in self.db["feedback"]}
+        replaced = {rec.external_id for _, rec in self.records["ticket"] if rec.csat is not None}
+        keys = sorted(ids)
+        for start in range(0, len(keys), _IN_CHUNK):
+            rows = self.session.execute(
+                select(CsatRequest.feedback_id, Ticket.external_id)
+                .join(Ticket, Ticket.id == CsatRequest.ticket_id)
+                .where(CsatRequest.feedback_id.in_(keys[start : start + _IN_CHUNK]))
+            )
+            for feedback_id, ticket in rows:
+                rec = in_file[ids[feedback_id]]
+                if ticket in replaced or rec.ticket == ticket:
+                    continue
+                lineno = self.in_file["feedback"][rec.external_id]
+                self.errors.add(
+                    lineno,
+                    f"{self._label(rec)} answers a CSAT question of ticket {ticket!r}, so it is "
+                    f"about that ticket, not {rec.ticket!r}",
+                )
 
     # -- phase 3: write ----------------------------------------------------------------------
 

@@ -395,3 +395,92 @@ def test_bad_desk_records_are_refused_with_the_line(session_factory: Factory) ->
         (asked_at, {**asked, "csat": [{**q, "status": "sending"}]}, "status"),
     ):
         _refused(session_factory, good, at, record, says)
+
+
+def test_a_csat_answer_must_be_about_its_ticket_and_customer(session_factory: Factory) -> None:
+    _history(session_factory)
+    _desk(session_factory)
+    with unit_of_work(session_factory) as s:
+        alice = s.scalars(select(User).where(User.external_id == "alice")).one()
+        ctx = Ctx(s, alice, clock=lambda: LATER)
+        globex = create_customer(ctx, "Globex")
+        theirs, _ = open_ticket(ctx, globex, "Scale drifts")
+        record_feedback(ctx, globex, "csat", 2, None, theirs)
+    good = run_export(session_factory).splitlines()
+    records = [json.loads(x) for x in good]
+    asked_at = next(i for i, r in enumerate(records) if r.get("csat"))
+    asked = records[asked_at]
+    q = asked["csat"][0]
+    answer_at = next(i for i, r in enumerate(records) if r.get("external_id") == q["feedback"])
+    answer = records[answer_at]
+    other_ticket = next(
+        r["external_id"]
+        for r in records
+        if r["type"] == "ticket" and r["customer"] == asked["customer"] and r is not asked
+    )
+    globex_ext = next(r["external_id"] for r in records if r.get("name") == "Globex")
+    (globex_at,) = [i for i, r in enumerate(records) if r["type"] == "feedback" and r["score"] == 2]
+    globex_answer = records[globex_at]
+    (nps_at,) = [i for i, r in enumerate(records) if r.get("kind") == "nps"]
+    nps = records[nps_at]
+    for at, record, says in (
+        # The answer is filed under Globex, its ticket is Acme's.
+        (
+            answer_at,
+            {**answer, "customer": globex_ext},
+            f"ticket {asked['external_id']!r} is not a ticket of customer {globex_ext!r}",
+        ),
+        # The question is answered by Globex's score about Globex's ticket.
+        (
+            asked_at,
+            {**asked, "csat": [{**q, "feedback": globex_answer["external_id"]}]},
+            f"answer {globex_answer['external_id']!r} (line {globex_at + 1}) is about ticket "
+            f"{globex_answer['ticket']!r}, not this one",
+        ),
+        # An NPS score is no answer to a CSAT question.
+        (
+            asked_at,
+            {**asked, "csat": [{**q, "feedback": nps["external_id"]}]},
+            f"answer {nps['external_id']!r} (line {nps_at + 1}) is an nps score",
+        ),
+        # One score answering two questions.
+        (
+            asked_at,
+            {**asked, "csat": [q, {**q, "created_at": q["sent_at"]}]},
+            f"answer {answer['external_id']!r} answers two questions",
+        ),
+    ):
+        _refused(session_factory, good, at, record, says)
+    # An answer about another ticket of the same customer, told on its question's line.
+    moved = list(good)
+    moved[answer_at] = json.dumps({**answer, "ticket": other_ticket}, ensure_ascii=False)
+    _refused(
+        session_factory,
+        moved,
+        asked_at,
+        asked,
+        f"answer {answer['external_id']!r} (line {answer_at + 1}) is about ticket "
+        f"{other_ticket!r}, not this one",
+    )
+    # The same without the ticket's line: the question already in the database is the one.
+    try:
+        run_import(session_factory, [json.dumps({**answer, "ticket": other_ticket})])
+    except ImportFailed as exc:
+        assert exc.errors[0][0] == 1, exc.errors
+        assert f"answers a CSAT question of ticket {asked['external_id']!r}" in exc.errors[0][1]
+    else:
+        raise AssertionError("an answer moved off its question's ticket was imported")
+    # Into an empty database the refused file writes nothing.
+    wipe(session_factory)
+    bad = list(good)
+    bad[answer_at] = json.dumps({**answer, "customer": globex_ext}, ensure_ascii=False)
+    try:
+        run_import(session_factory, bad)
+    except ImportFailed as exc:
+        assert [n for n, _ in exc.errors] == [answer_at + 1], exc.errors
+    else:
+        raise AssertionError("the answer filed under another customer was imported")
+    with session_factory() as s:
+        assert s.scalars(select(Ticket)).all() == []
+        assert s.scalars(select(Customer)).all() == []
+        assert s.scalars(select(CsatRequest)).all() == []
