@@ -22,16 +22,15 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_segments import top_up  # noqa: E402
-from bench.bench_verbs import data_file, empty_database, percentile, sqlite_copy  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bench.bench_verbs import percentile  # noqa: E402
+from bench.book import deal_row, topped_up_book  # noqa: E402
+from crm_core.db import make_session_factory, unit_of_work  # noqa: E402
 from crm_core.demo_data import REFERENCE_NOW  # noqa: E402
-from crm_core.exchange import import_jsonl  # noqa: E402
 from crm_core.models import CampaignMember, Customer, Deal, Role, User  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
@@ -62,24 +61,10 @@ def main() -> None:
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
     args = ap.parse_args()
 
-    if args.pg_url:
-        engine, backend = empty_database(f"campaigns-{args.customers}", args.pg_url)
-        with (
-            unit_of_work(make_session_factory(engine)) as session,
-            data_file(args.customers, args.seed).open(encoding="utf-8") as f,
-        ):
-            import_jsonl(session, f, stages=DEFAULT_STAGES)
-    else:
-        engine = make_engine(f"sqlite:///{sqlite_copy(args.customers, args.seed, 'campaigns')}")
-        backend = "SQLite"
+    engine, backend, customers, deals = topped_up_book(
+        "campaigns", args.customers, args.deals, args.seed, args.pg_url
+    )
     factory = make_session_factory(engine)
-    customers, deals = top_up(factory, args.deals, args.seed)
-    if args.pg_url:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
     clock = Clock()
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES), clock=clock)
     with factory() as s:
@@ -115,19 +100,15 @@ def main() -> None:
             .where(CampaignMember.campaign_id == 1)
         ).all()
         new = [
-            {
-                "customer_id": cid,
-                "title": f"Upsell {cid}",
-                "title_key": f"upsell {cid}",
-                "amount": Decimal(rng.randrange(1, 50) * 1000),
-                "currency": "USD",
-                "stage": "won",
-                "owner_id": owner,
-                "custom": {},
-                "created_at": REFERENCE_NOW + timedelta(days=2),
-                "closed_at": REFERENCE_NOW + timedelta(days=5),
-                "updated_at": REFERENCE_NOW + timedelta(days=5),
-            }
+            deal_row(
+                cid,
+                owner,
+                f"Upsell {cid}",
+                Decimal(rng.randrange(1, 50) * 1000),
+                "won",
+                REFERENCE_NOW + timedelta(days=2),
+                closed_at=REFERENCE_NOW + timedelta(days=5),
+            )
             for cid, held, owner in members
             if rng.random() < (0.2 if held else 0.33)
         ]

@@ -15,22 +15,20 @@ file's reference time, so `quiet 30d` splits the book as it would on the day it 
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_verbs import data_file, empty_database, percentile, sqlite_copy  # noqa: E402
-from crm_core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bench.bench_verbs import percentile  # noqa: E402
+from bench.book import topped_up_book  # noqa: E402
+from crm_core.db import make_session_factory  # noqa: E402
 from crm_core.demo_data import REFERENCE_NOW  # noqa: E402
-from crm_core.exchange import import_jsonl  # noqa: E402
-from crm_core.models import Customer, CustomField, Deal, Feedback, Role, User  # noqa: E402
+from crm_core.models import Role, User  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES, Pipeline  # noqa: E402
 from handlers.dispatcher import Dispatcher  # noqa: E402
 from handlers.reply import Command  # noqa: E402
@@ -42,55 +40,6 @@ LINES = (
     "list customers city Boston,Chicago not tag at-risk contacted 90d stage proposal nps <9",
     "list customers (tag vip or nps >=9) and deals >=2 quiet 14d not industry retail",
 )
-OPEN = ("lead", "qualified", "proposal", "negotiation")
-
-
-def top_up(factory: object, deals: int, seed: int) -> tuple[int, int]:
-    """Add open deals until there are `deals`; NPS and a region on a fifth of the customers."""
-    rng = random.Random(seed)
-    with unit_of_work(factory) as s:  # type: ignore[arg-type]
-        have = int(s.scalar(select(func.count()).select_from(Deal)) or 0)
-        rows = s.execute(select(Customer.id, Customer.owner_id)).all()
-        extra = [
-            {
-                "customer_id": cid,
-                "title": f"Bench deal {i}",
-                "title_key": f"bench deal {i}",
-                "amount": Decimal(rng.randrange(1, 200) * 1000),
-                "currency": "USD",
-                "stage": rng.choice(OPEN),
-                "owner_id": owner,
-                "custom": {},
-                "created_at": REFERENCE_NOW,
-                "updated_at": REFERENCE_NOW,
-            }
-            for i, (cid, owner) in enumerate(rng.choices(rows, k=max(0, deals - have)))
-        ]
-        if extra:
-            s.execute(insert(Deal), extra)
-        picked = rng.sample(rows, len(rows) // 5)
-        s.execute(
-            insert(Feedback),
-            [
-                {
-                    "customer_id": cid,
-                    "kind": "nps",
-                    "score": rng.randrange(0, 11),
-                    "created_at": REFERENCE_NOW,
-                }
-                for cid, _ in picked
-            ],
-        )
-        s.add(
-            CustomField(record="customer", name="region", kind="choice", choices=["North", "South"])
-        )
-        north = {cid for cid, _ in picked if rng.random() < 0.5}
-        for region, ids in (("North", north), ("South", {c for c, _ in picked} - north)):
-            s.execute(
-                update(Customer).where(Customer.id.in_(ids)).values(custom={"region": region})
-            )
-        total = int(s.scalar(select(func.count()).select_from(Deal)) or 0)
-    return len(rows), total
 
 
 def main() -> None:
@@ -103,24 +52,10 @@ def main() -> None:
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (its schema is wiped)")
     args = ap.parse_args()
 
-    if args.pg_url:
-        engine, backend = empty_database(f"segments-{args.customers}", args.pg_url)
-        with (
-            unit_of_work(make_session_factory(engine)) as session,
-            data_file(args.customers, args.seed).open(encoding="utf-8") as f,
-        ):
-            import_jsonl(session, f, stages=DEFAULT_STAGES)
-    else:
-        engine = make_engine(f"sqlite:///{sqlite_copy(args.customers, args.seed, 'segments')}")
-        backend = "SQLite"
+    engine, backend, customers, deals = topped_up_book(
+        "segments", args.customers, args.deals, args.seed, args.pg_url
+    )
     factory = make_session_factory(engine)
-    customers, deals = top_up(factory, args.deals, args.seed)
-    if args.pg_url:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
     dispatcher = Dispatcher(
         factory, default_registry(), Pipeline(DEFAULT_STAGES), clock=lambda: REFERENCE_NOW
     )

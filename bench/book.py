@@ -9,6 +9,9 @@ The book is kept: SQLite in `bench/out/book-N-SEED.sqlite`, PostgreSQL in the sc
 `book_N_SEED` of the database at the URL (other schemas, and `public`, are left alone). A book
 that is complete (its marker row says so) is reused; `rebuild=True` starts it over.
 
+`topped_up_book()` is the fresh, topped-up book the segment and campaign benchmarks start from
+(extra open deals, NPS scores and a custom field `region`).
+
     .venv/bin/python bench/book.py --customers 100000 [--pg-url postgresql+psycopg://...]
 """
 
@@ -16,22 +19,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
-from crm_core.demo_data import generate  # noqa: E402
+from crm_core.demo_data import REFERENCE_NOW, generate  # noqa: E402
 from crm_core.exchange import import_jsonl  # noqa: E402
+from crm_core.models import Customer, CustomField, Deal, Feedback  # noqa: E402
 from crm_core.stages import DEFAULT_STAGES  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -224,6 +232,106 @@ def _finish(engine: Engine, customers: int, seed: int) -> None:
         # The steady state autovacuum reaches: statistics and visibility map current.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
+
+
+# Stages of the deals top_up() adds.
+OPEN = ("lead", "qualified", "proposal", "negotiation")
+
+
+def deal_row(
+    customer_id: int,
+    owner_id: int,
+    title: str,
+    amount: Decimal,
+    stage: str,
+    created_at: datetime,
+    closed_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One USD deal for a bulk insert into `deals`, last updated when it closed (or was made)."""
+    row: dict[str, Any] = {
+        "customer_id": customer_id,
+        "title": title,
+        "title_key": title.lower(),
+        "amount": amount,
+        "currency": "USD",
+        "stage": stage,
+        "owner_id": owner_id,
+        "custom": {},
+        "created_at": created_at,
+        "updated_at": closed_at or created_at,
+    }
+    if closed_at is not None:
+        row["closed_at"] = closed_at
+    return row
+
+
+def top_up(factory: sessionmaker[Session], deals: int, seed: int) -> tuple[int, int]:
+    """Add open deals until there are `deals`; NPS and a region on a fifth of the customers."""
+    rng = random.Random(seed)
+    now = REFERENCE_NOW
+    with unit_of_work(factory) as s:
+        have = int(s.scalar(select(func.count()).select_from(Deal)) or 0)
+        rows = s.execute(select(Customer.id, Customer.owner_id)).all()
+        extra = []
+        for i, (cid, owner) in enumerate(rng.choices(rows, k=max(0, deals - have))):
+            amount = Decimal(rng.randrange(1, 200) * 1000)
+            extra.append(deal_row(cid, owner, f"Bench deal {i}", amount, rng.choice(OPEN), now))
+        if extra:
+            s.execute(insert(Deal), extra)
+        picked = rng.sample(rows, len(rows) // 5)
+        s.execute(
+            insert(Feedback),
+            [
+                {
+                    "customer_id": cid,
+                    "kind": "nps",
+                    "score": rng.randrange(0, 11),
+                    "created_at": REFERENCE_NOW,
+                }
+                for cid, _ in picked
+            ],
+        )
+        s.add(
+            CustomField(record="customer", name="region", kind="choice", choices=["North", "South"])
+        )
+        north = {cid for cid, _ in picked if rng.random() < 0.5}
+        for region, ids in (("North", north), ("South", {c for c, _ in picked} - north)):
+            s.execute(
+                update(Customer).where(Customer.id.in_(ids)).values(custom={"region": region})
+            )
+        total = int(s.scalar(select(func.count()).select_from(Deal)) or 0)
+    return len(rows), total
+
+
+def topped_up_book(
+    name: str, customers: int, deals: int, seed: int, pg_url: str | None
+) -> tuple[Engine, str, int, int]:
+    """A fresh demo book topped up to `deals` and analyzed: engine, backend, customers, deals.
+
+    On PostgreSQL the demo file is imported into the public schema at `pg_url` (wiped first);
+    on SQLite it is bench_verbs' cached copy of the loaded book, named after `name`.
+    """
+    # bench_verbs imports this module: its helpers are imported when first needed.
+    from bench.bench_verbs import data_file, empty_database, sqlite_copy
+
+    if pg_url:
+        engine, backend = empty_database(f"{name}-{customers}", pg_url)
+        with (
+            unit_of_work(make_session_factory(engine)) as session,
+            data_file(customers, seed).open(encoding="utf-8") as f,
+        ):
+            import_jsonl(session, f, stages=DEFAULT_STAGES)
+    else:
+        engine = make_engine(f"sqlite:///{sqlite_copy(customers, seed, name)}")
+        backend = "SQLite"
+    count, total = top_up(make_session_factory(engine), deals, seed)
+    if pg_url:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    return engine, backend, count, total
 
 
 def main() -> None:
