@@ -8,41 +8,26 @@ from sqlalchemy import select
 
 from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
 from tests.conftest import TestBot
+from tests.handlers.conftest import command
 
 TABLES = (Customer, Contact, Deal, Interaction, Reminder, StageChange)
 
 
-@pytest.fixture
-def book(testbot: TestBot) -> dict[str, int]:
-    """alice's two Allen customers (one deal and one contact each) and wei's 青岛联创."""
-    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
-    testbot("alice", "new customer Allen Harvest Corp. city Stockholm")
-    testbot("alice", "new customer Allen Manufacturing GmbH city Phoenix")
-    testbot("alice", "new deal Allen Harvest: Yard management rollout 20k stage proposal")
-    testbot("alice", "new deal Allen Manufacturing: Annual support contract 8k stage lead")
-    testbot("alice", "contact add Allen Harvest: Olga Roberts, COO")
-    testbot("alice", "contact add Allen Manufacturing: Michael Young, CFO, michael@allen.example")
-    testbot("alice", "new customer Sterling Care")
-    testbot("alice", "contact add Sterling Care: Karen Johansson, IT Manager")
-    testbot("wei", "新客户 青岛联创制造有限公司")
-    testbot("wei", "新商机 青岛联创制造有限公司：车队管理系统采购 30万 元 阶段 方案")
-    testbot("wei", "contact add 青岛联创制造有限公司：林杰")
-    ids: dict[str, int] = {}
-    with testbot.session_factory() as s:
-        for c in s.scalars(select(Customer)):
-            ids[c.name] = c.id
-        for d in s.scalars(select(Deal)):
-            ids[d.title] = d.id
-        for p in s.scalars(select(Contact)):
-            ids[p.name] = p.id
-    return ids
-
-
-def command(testbot: TestBot, who: str, text: str) -> str:
-    """The grammar command of the confirm card `text` gets (it must be one)."""
-    reply = testbot(who, text)
-    assert reply.status == "confirm", (text, reply.status, reply.text)
-    return str(reply.to_json()["command"])
+# The `book` fixture (tests/handlers/conftest.py) types these lines:
+# alice's two Allen customers (one deal and one contact each) and wei's 青岛联创.
+BOOK = (
+    ("alice", "new customer Allen Harvest Corp. city Stockholm"),
+    ("alice", "new customer Allen Manufacturing GmbH city Phoenix"),
+    ("alice", "new deal Allen Harvest: Yard management rollout 20k stage proposal"),
+    ("alice", "new deal Allen Manufacturing: Annual support contract 8k stage lead"),
+    ("alice", "contact add Allen Harvest: Olga Roberts, COO"),
+    ("alice", "contact add Allen Manufacturing: Michael Young, CFO, michael@allen.example"),
+    ("alice", "new customer Sterling Care"),
+    ("alice", "contact add Sterling Care: Karen Johansson, IT Manager"),
+    ("wei", "新客户 青岛联创制造有限公司"),
+    ("wei", "新商机 青岛联创制造有限公司：车队管理系统采购 30万 元 阶段 方案"),
+    ("wei", "contact add 青岛联创制造有限公司：林杰"),
+)
 
 
 def counts(testbot: TestBot) -> tuple[int, ...]:

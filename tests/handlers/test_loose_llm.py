@@ -9,7 +9,6 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
-from sqlalchemy import select
 
 from crm_core.models import Customer, Deal, Interaction, StageChange
 from handlers.loose_llm import SYSTEM, CommandProposer
@@ -39,15 +38,14 @@ def call(name: str, args: str) -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": name, "args": {"args": args}, "id": "c1"}])
 
 
-@pytest.fixture
-def book(testbot: TestBot) -> dict[str, int]:
-    """alice's Acme with one deal; dave's Globex."""
-    testbot("alice", "new customer Acme Logistics")
-    testbot("alice", "new deal Acme: Fleet tracking upgrade 15k stage proposal")
-    testbot("dave", "new customer Globex Corporation")
-    testbot("dave", "new deal Globex: Fleet tracking rollout 9k")
-    with testbot.session_factory() as s:
-        return {d.title: d.id for d in s.scalars(select(Deal))}
+# The `book` fixture (tests/handlers/conftest.py) types these lines:
+# alice's Acme with one deal; dave's Globex.
+BOOK = (
+    ("alice", "new customer Acme Logistics"),
+    ("alice", "new deal Acme: Fleet tracking upgrade 15k stage proposal"),
+    ("dave", "new customer Globex Corporation"),
+    ("dave", "new deal Globex: Fleet tracking rollout 9k"),
+)
 
 
 def with_model(testbot: TestBot, *replies: BaseMessage) -> ToolModel:

@@ -10,38 +10,25 @@ from crm_core.context import Ctx
 from crm_core.models import Customer, Deal, Interaction, Reminder, StageChange, User
 from handlers.loose import Proposal
 from tests.conftest import TestBot
+from tests.handlers.conftest import command
 
 TABLES = (Customer, Deal, Interaction, Reminder, StageChange)
 
 
-@pytest.fixture
-def book(testbot: TestBot) -> dict[str, int]:
-    """alice's Acme (two deals, two contacts) and wei's 华东物流 (two deals, two contacts)."""
-    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
-    testbot("alice", "new customer Acme Logistics")
-    testbot("alice", "new deal Acme: Label printers expansion 15k stage proposal")
-    testbot("alice", "new deal Acme: Analytics dashboard rollout 20k stage qualified")
-    testbot("alice", "contact add Acme: David Taylor, Finance Director")
-    testbot("alice", "contact add Acme: Karen Johansson, IT Manager")
-    testbot("wei", "新客户 华东物流有限公司")
-    testbot("wei", "新商机 华东物流：仓储系统升级 50万 元 阶段 方案")
-    testbot("wei", "新商机 华东物流：车队管理系统采购 30万 元 阶段 方案")
-    testbot("wei", "contact add 华东物流：杨敏")
-    testbot("wei", "contact add 华东物流：何霞")
-    ids: dict[str, int] = {}
-    with testbot.session_factory() as s:
-        for c in s.scalars(select(Customer)):
-            ids[c.name] = c.id
-        for d in s.scalars(select(Deal)):
-            ids[d.title] = d.id
-    return ids
-
-
-def command(testbot: TestBot, who: str, text: str) -> str:
-    """The grammar command of the confirm card `text` gets (it must be one)."""
-    reply = testbot(who, text)
-    assert reply.status == "confirm", (text, reply.status, reply.text)
-    return str(reply.to_json()["command"])
+# The `book` fixture (tests/handlers/conftest.py) types these lines:
+# alice's Acme (two deals, two contacts) and wei's 华东物流 (two deals, two contacts).
+BOOK = (
+    ("alice", "new customer Acme Logistics"),
+    ("alice", "new deal Acme: Label printers expansion 15k stage proposal"),
+    ("alice", "new deal Acme: Analytics dashboard rollout 20k stage qualified"),
+    ("alice", "contact add Acme: David Taylor, Finance Director"),
+    ("alice", "contact add Acme: Karen Johansson, IT Manager"),
+    ("wei", "新客户 华东物流有限公司"),
+    ("wei", "新商机 华东物流：仓储系统升级 50万 元 阶段 方案"),
+    ("wei", "新商机 华东物流：车队管理系统采购 30万 元 阶段 方案"),
+    ("wei", "contact add 华东物流：杨敏"),
+    ("wei", "contact add 华东物流：何霞"),
+)
 
 
 def counts(testbot: TestBot) -> tuple[int, ...]:
