@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -77,6 +78,17 @@ def _truncate(engine: Engine) -> None:
                 "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
             )
         )
+
+
+def freeze_test_heap() -> None:
+    """Freeze what the test process holds before a server starts in it.
+
+    `run_until` collects once and freezes what a process loaded at start; in a test process that
+    is everything every earlier test left, walked in full at each start (about 0.4 s of each
+    Slack, Telegram or API test's setup). Freezing first takes constant time and leaves that
+    collection only this test's objects; the server's stop unfreezes all of it again.
+    """
+    gc.freeze()
 
 
 def empty_database(engine: Engine) -> None:

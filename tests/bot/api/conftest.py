@@ -17,7 +17,7 @@ from bot.serve import run_until
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.api_tokens import create_token
-from tests.conftest import TestBot
+from tests.conftest import TestBot, freeze_test_heap
 
 
 @dataclass
@@ -66,6 +66,7 @@ def start_server(
 
         asyncio.run(main())
 
+    freeze_test_heap()
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     loop, stop, port = started.get(timeout=30)

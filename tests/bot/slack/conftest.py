@@ -24,7 +24,7 @@ from bot.serve import run_until
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity
-from tests.conftest import TestBot
+from tests.conftest import TestBot, freeze_test_heap
 
 SECRET = "test-signing-secret"
 TEAM = "T1"
@@ -425,6 +425,7 @@ async def slack(
     """`crmbot serve --only slack` in HTTP mode against the fake, with linked users."""
     configure(crm_app, fake_slack)
     link_slack_ids(testbot)
+    freeze_test_heap()
     stop = asyncio.Event()
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_until(crm_app, ("slack",), stop, on_ready=ready.set_result))

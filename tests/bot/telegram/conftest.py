@@ -22,7 +22,7 @@ from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.identities import link_identity
 from tests.bot.telegram.fake_api import FakeBotApi
-from tests.conftest import TestBot
+from tests.conftest import TestBot, freeze_test_heap
 
 TOKEN = "123456:TEST-token"
 # Telegram user ids of the testbot staff; STRANGER is linked to nobody.
@@ -288,6 +288,7 @@ async def tg(make_tg: BotFactory) -> Chat:
 async def served(tg_app: App, fake_api: FakeBotApi) -> AsyncIterator[tuple[str, str]]:
     """`serve --only telegram` in webhook mode; yields the local webhook URL and the secret."""
     tg_app.settings.telegram_webhook_url = HOOK
+    freeze_test_heap()
     stop = asyncio.Event()
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_until(tg_app, ("telegram",), stop, on_ready=ready.set_result))
