@@ -381,34 +381,36 @@ def test_a_pipeline_that_drops_a_stage_in_use_refuses_to_start(
     assert invoke(ready, "run", "--as", "alice", "pipeline").exit_code == 0
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
+def test_arguments_that_are_not_utf8_are_refused(ready: CliRunner, data_dir: Path) -> None:
+    """`crmbot run --as alice $'find \\xff'`: a clear refusal, no traceback, nothing written.
+
+    The four commands run at once: each is a process start of a few seconds.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+    env["CRMBOT_DATA_DIR"] = str(data_dir)
+    cases = [
         [b"run", b"--as", b"alice", b"find \xff"],
         [b"run", b"--as", b"alice", b"new customer Acme\xff"],
         [b"ask", b"--as", b"alice", b"what did \xff want?"],
         [b"ask", b"--as", b"alice", b"--customer", b"\xff", b"pricing?"],
-    ],
-)
-def test_arguments_that_are_not_utf8_are_refused(
-    ready: CliRunner, data_dir: Path, args: list[bytes]
-) -> None:
-    """`crmbot run --as alice $'find \\xff'`: a clear refusal, no traceback, nothing written."""
-    env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
-    env["CRMBOT_DATA_DIR"] = str(data_dir)
-    proc = subprocess.run(
-        [_crmbot().encode(), *args],
-        capture_output=True,
-        env=env,
-        cwd=data_dir,
-        timeout=120,
-        check=False,
-    )
-    output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
-    assert proc.returncode in (1, 2), output
-    assert "not valid UTF-8" in output
-    assert "Traceback" not in output
-    assert "reference" not in output
+    ]
+    procs = [
+        subprocess.Popen(
+            [_crmbot().encode(), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=data_dir,
+        )
+        for args in cases
+    ]
+    for args, proc in zip(cases, procs, strict=True):
+        stdout, stderr = proc.communicate(timeout=120)
+        output = (stdout + stderr).decode("utf-8", "replace")
+        assert proc.returncode in (1, 2), (args, output)
+        assert "not valid UTF-8" in output, (args, output)
+        assert "Traceback" not in output, (args, output)
+        assert "reference" not in output, (args, output)
     assert _customers(data_dir) == []
 
 
