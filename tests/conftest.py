@@ -285,13 +285,16 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     """An HTTP server on 127.0.0.1 recording every post."""
     state = Receiver("")
+    over = asyncio.Event()
 
     async def hook(request: web.Request) -> web.Response:
         state.got.append((dict(request.headers), await request.read()))
         if state.mode == "fail":
             return web.Response(status=500, text="boom")
         if state.mode == "hang":
-            await asyncio.sleep(3)
+            # Longer than any sender waits: until the test is over (not a fixed sleep that
+            # the server's shutdown would then wait out).
+            await over.wait()
         return web.Response(status=204)
 
     app = web.Application()
@@ -303,4 +306,5 @@ async def receiver() -> AsyncIterator[Receiver]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     state.url = f"http://127.0.0.1:{port}/hook"
     yield state
+    over.set()
     await runner.cleanup()
