@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -61,8 +62,9 @@ class FakeSlack:
         self.expired: set[str] = set()
         # method -> the error code it answers ({"ok": false, "error": ...}).
         self.failing: dict[str, str] = {}
-        # method -> seconds it takes to answer (a slow Slack).
+        # method -> seconds it takes to answer (a slow Slack), or less once the fake stops.
         self.delays: dict[str, float] = {}
+        self._stopping = asyncio.Event()
         # channel -> the messages conversations.history and .replies know.
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.sockets: list[web.WebSocketResponse] = []
@@ -105,6 +107,8 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Close sockets and the server."""
+        # A slow answer still pending is given now: the test no longer waits for it.
+        self._stopping.set()
         for ws in self.sockets:
             await ws.close()
         if self._runner is not None:
@@ -138,7 +142,8 @@ class FakeSlack:
                 headers={"Retry-After": str(self.retry_after)},
             )
         if self.delays.get(method):
-            await asyncio.sleep(self.delays[method])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.delays[method])
         self.calls.append(Call(method, params))
         if method in self.failing:
             return web.json_response({"ok": False, "error": self.failing[method]})
