@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import rules
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
+from crm_core.db import transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
@@ -91,11 +91,15 @@ class Dispatcher:
         # Reads sentences that are not in the grammar into commands of it (confirm cards).
         self.interpreter = Interpreter(registry)
 
-    def dispatch(self, command: Command) -> Reply:
-        """Handle a command; failures become replies that say what to type instead."""
+    def dispatch(self, command: Command, *, session: Session | None = None) -> Reply:
+        """Handle a command; failures become replies that say what to type instead.
+
+        With `session` (one the caller opened, and closes) the command's unit of work is its
+        transaction, on the connection the caller's reads already hold.
+        """
         started = time.perf_counter()
         seen = _Seen()
-        reply = self._dispatch(command, seen)
+        reply = self._dispatch(command, seen, session)
         if self.observers:
             took = time.perf_counter() - started
             outcome = seen.outcome or reply.status
@@ -107,10 +111,12 @@ class Dispatcher:
                     log.exception("command observer %s failed", type(observer).__name__)
         return reply
 
-    def _dispatch(self, command: Command, seen: _Seen) -> Reply:
+    def _dispatch(self, command: Command, seen: _Seen, given: Session | None) -> Reply:
         t = Translator("en")
         try:
-            with unit_of_work(self.session_factory) as session:
+            with (
+                unit_of_work(self.session_factory) if given is None else transaction(given)
+            ) as session:
                 user = session.get(User, command.user_id)
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")

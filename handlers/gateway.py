@@ -167,6 +167,18 @@ class Gateway:
         """Run a command (Command in, Reply out, never an exception)."""
         return self.dispatcher.dispatch(command)
 
+    def dispatch_as(
+        self, platform_user_id: str, command: Callable[[int], Command]
+    ) -> tuple[Person, Reply] | None:
+        """Identify the sender and run `command(their user id)` in one unit of work (one
+        connection from the pool); None, having run nothing, when nobody active is linked."""
+        with self.session_factory() as session:
+            user = user_for(session, self.platform, platform_user_id)
+            if user is None:
+                return None
+            person = Person.of(user)
+            return person, self.dispatcher.dispatch(command(user.id), session=session)
+
     @contextmanager
     def issuing_tokens(self, user_id: int) -> Iterator[Callable[[Button], str]]:
         """A function storing each button's action for this person and returning its token."""
