@@ -677,7 +677,7 @@ async def run(args: argparse.Namespace) -> None:
         rows.append(row(f"crmbot, {n} worker{'s' * (n > 1)}", driver.tally, elapsed, extra))
         per = 1000 / max(1, driver.tally.done)
         costs.append(
-            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.0f} ms) | "
+            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.1f} ms) | "
             + (f"{cpu[1]:.1f} ({cpu[1] * per:.0f} ms) " if pg else "— (server not found) ")
             + f"| {cpu[2]:.1f} ({cpu[2] * per:.0f} ms) | {os.getloadavg()[0]:.1f} |"
         )
