@@ -88,7 +88,7 @@ class HomeData:
 
 
 class Gateway:
-    """Everything an adapter does as a person on one platform, each call one unit of work."""
+    """Everything an adapter does as a person on one platform, each call one connection."""
 
     def __init__(self, dispatcher: Dispatcher, platform: str) -> None:
         self.dispatcher = dispatcher
