@@ -28,11 +28,15 @@ from crm_core.mentions import (
     find_customers,
     find_deals,
     find_users,
+    title_words_named,
     words_of,
 )
 from crm_core.models import Contact, Customer, Deal, InteractionKind, User
+from crm_core.resolve import user_by_chinese_name
+from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
+from crm_core.timephrases.chinese import cn_int
 from crm_core.timephrases.core import last_day
 from crm_core.when import parse_day
 from handlers import format as fmt
@@ -73,7 +77,7 @@ _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR",
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
-    r"\s*(?:(?P<day>\d{1,2})\s*[日号]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
 )
 _MONTHS = {
     m: i + 1
@@ -109,7 +113,7 @@ _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
 _DEAL_WORD = re.compile(
-    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单|这单|那单"
+    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|案子|那张单|这张单|那个单|这单|那单"
 )
 _NOISE = re.compile(
     r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
@@ -454,15 +458,26 @@ class Interpreter:
         if contact is not None:
             values["contact"] = contact.id
             shown.append(("contact", contact.label))
-        deals = find_deals(ctx, r.text, customer_id=customer.id)
+        deals = find_deals(ctx, r.text, customer_id=customer.id, translate=False)
         top = _one(deals)
         # A deal is attached when the sentence says "deal" or names it by two of its title's
         # words ("the data migration quote"), or by four Chinese characters of its title.
-        if top is not None and (
-            _DEAL_WORD.search(r.view)
-            or top.weight >= 2
-            or (not r.text[top.start : top.end].isascii() and top.weight >= 2)
-        ):
+        if top is None or not (_DEAL_WORD.search(r.view) or top.weight >= 2):
+            # Else a title typed in part or in the other language ("the renewal", "續約", "the
+            # scanner proposal"): the one open deal of the customer it fits, by a word that
+            # says which (not "upgrade" or "phase").
+            open_names = [s.name for s in ctx.pipeline.open_stages]
+            top = _one(find_deals(ctx, r.text, customer_id=customer.id, open_stages=open_names))
+            if top is not None and not (
+                _names_deal(ctx, r.text, top)
+                and (
+                    _DEAL_WORD.search(r.view)
+                    or _owned_title(r, customer, top)
+                    or (not top.label.isascii() and top.weight >= 1.5)
+                )
+            ):
+                top = None
+        if top is not None:
             values["deal"] = top.id
             shown.append(("deal", top.label))
         values["text"] = body
@@ -521,15 +536,26 @@ class Interpreter:
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
         if r.no_write or (not dont_forget and r.negated_before(m.start())):
             return "remind"
-        who = m.group("who") or m.group("zwho") or m.group("nudge")
+        who = m.group("who") or m.group("zwho") or m.group("nudge") or m.group("ping")
         rest = r.cut(m.end())
         values: dict[str, Value] = {"who": "me"}
         if who and who not in ("me", "myself"):
-            users = [u for u in find_users(ctx, who) if u.exact]
+            users = [u.id for u in find_users(ctx, who) if u.exact]
+            if not users and (zh := user_by_chinese_name(ctx, who)) is not None:
+                users = [zh[0].id]
+            if len(users) != 1 and m.group("ping"):
+                # "ping Priya tomorrow about the PO": Priya is no colleague, so it is the
+                # sender's reminder to ping her.
+                users, rest = [ctx.actor.id], r.cut(m.start())
             if len(users) != 1:
                 return None
-            if users[0].id != ctx.actor.id:
-                values["who"] = _handle(ctx, users[0].id)
+            if users[0] != ctx.actor.id:
+                owner = ctx.session.get(User, users[0])
+                assert owner is not None
+                if not can_remind(ctx.actor, owner):
+                    # A rep reminds only themself: said now, not after Confirm.
+                    return Unsure("error.remind_not_allowed", {"user": owner.name}, ("remind",))
+                values["who"] = _handle(ctx, users[0])
         # "12/18 前把 PO 追回来": by that day (前 after a day is "before", not a word of it).
         rest = re.sub(r"^(\S*?\d)\s*(?:之前|以前|前)\s*", r"\1 ", rest)
         phrase = _time_phrase(ctx, rest)
@@ -1483,6 +1509,41 @@ def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
     return None, text
 
 
+_GENERIC_ZH_TITLE = frozenset(
+    {"采购", "系统", "项目", "升级", "一期", "二期", "三期", "年度", "合同", "管理", "服务", "扩容"}
+    | {"上线", "试点", "方案", "应用"}
+)
+# Title words that say what kind of deal, not which one.
+_GENERIC_TITLE = frozenset(
+    {"upgrade", "rollout", "expansion", "replace", "legacy", "phase", "pilot", "seats", "site"}
+    | {"project", "contract", "deal", "support", "program", "programme", "service", "services"}
+    | {"system", "systems", "package"}
+)
+
+
+def _names_deal(ctx: Ctx, text: str, found: Mention) -> bool:
+    """Whether `text` names the deal by a word of its title that is not generic."""
+    deal = ctx.session.get(Deal, found.id)
+    if deal is None:
+        return False
+    if not deal.title.isascii():
+        # Three characters of a Chinese title ("司机端"), or two that are not generic ("续约").
+        piece = char_view(text[found.start : found.end])
+        return found.weight >= 1.5 or (found.weight >= 1 and piece not in _GENERIC_ZH_TITLE)
+    return bool(title_words_named(text, deal.title) - _GENERIC_TITLE)
+
+
+def _owned_title(r: _Reading, customer: Customer, found: Mention) -> bool:
+    """Whether the title's word follows the customer's name as its own ("the thunderbird
+    renewal", "Frontier 的续约", "Jones 那边 2027 續約"), not said elsewhere in the note."""
+    span = _span_of(r, customer)
+    if span is None or found.start < span[1]:
+        return False
+    return bool(
+        re.fullmatch(r"(?:\s|的|那边|那裡|那里|这边|'s|’s|\d{4})*", r.view[span[1] : found.start])
+    )
+
+
 def _one(found: list[Mention]) -> Mention | None:
     """The single best mention, or None when two tie."""
     if not found:
@@ -1567,7 +1628,7 @@ def _zh_day(ctx: Ctx, r: _Reading, start: int) -> tuple[date, tuple[int, int]] |
     year = int(m.group("year")) if m.group("year") else today.year + (1 if m.group("next") else 0)
     part = m.group("part")
     if m.group("day"):
-        nth = int(m.group("day"))
+        nth = cn_int(m.group("day"))
     elif part in ("初", "上旬"):
         nth = 5
     elif part in ("中", "中旬"):

@@ -264,8 +264,13 @@ REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
     r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
-    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "carol needs a nudge tomorrow".
-    r"|提醒\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)(?=\s*(?:\d|明天|后天|下周|周|星期|今天|今晚|月底|下个?月))"
+    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "叫王伟明天...", "让 carol
+    # 周五前...", "carol needs a nudge tomorrow", "ping priya tomorrow about ..." (a colleague,
+    # else a reminder to ping that person).
+    r"|(?:提醒|(?<![\u4e00-\u9fff])[叫让])\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)"
+    r"(?=\s*(?:\d|明天|后天|下周|下星期|下礼拜|周|星期|礼拜|今天|今晚|月底|下个?月|这周|本周))"
+    r"|\bping\s+@?(?P<ping>[a-z][\w.-]*)(?=\s+(?:tmrw|tomorrow|today|tonight|this|next|on\s|by\s|"
+    r"before\s|in\s+\d|at\s+\d|mon|tue|wed|thu|fri|sat|sun|\d))"
     r"|\b(?P<nudge>[a-z][\w.-]*)\s+needs\s+(?:a\s+)?(?:nudge|reminder|ping)\b"
 )
 
