@@ -242,11 +242,33 @@ class Interpreter:
         trail = w.TRAIL_FILLER.search(r.view, r.body)
         end = trail.start() if trail else len(r.view)
         line = r.cut(r.body, end)
-        if not line or line == text.strip() or (r.no_write and not r.polite):
+        if not line or (r.no_write and not r.polite) or w.LEAD_NEGATION.match(r.view, r.body):
             return None
-        if w.LEAD_NEGATION.match(r.view, r.body):
-            return None
-        return line if self.registry.match(line) is not None else None
+        if line != text.strip() and self.registry.match(line) is not None:
+            return line
+        zh = w.ZH_ARCHIVE.search(r.view, r.body)
+        if zh is not None:
+            # "麻烦把 Rossi Fuels 归档": the verb after its customer.
+            verb = (
+                "unarchive"
+                if zh.group("verb") in ("取消归档", "恢复归档", "重新启用", "恢复")
+                else "archive"
+            )
+            return f"{verb} {r.cut(zh.start('name'), zh.end('name'))}"
+        why = w.WHY_AFTER.search(r.view, r.body)
+        if why is not None:
+            # A one-record verb's line, then why ("unarchive highland pharma, bob archived it by
+            # mistake", "undo edit #345, wrong customer"): the line alone.
+            head = r.cut(r.body, why.start())
+            found = self.registry.match(head)
+            if (
+                found is not None
+                and found[0].name in _ONE_RECORD
+                and found[1].strip()
+                and not w.NEGATION.search(r.view, why.end())
+            ):
+                return head
+        return None
 
     def interpret(self, ctx: Ctx, text: str, *, reads: bool = True) -> Outcome | None:
         """The command `text` means, a read to run, or why not (never a write done here).
@@ -290,6 +312,7 @@ class Interpreter:
             self._done,
             self._edit_contact,
             self._delete_deal,
+            self._quota,
             self._deal_owner,
             self._reassign,
             self._new_deal,
@@ -1075,6 +1098,50 @@ class Interpreter:
             return Unsure("loose.which_deal_edit", verbs=("delete deal",))
         return Proposal(self.verb("delete deal"), {"deal": deal.id}, [("deal", _deal_label(deal))])
 
+    def _quota(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A rep's quota for a quarter: `quota @dave 2027-Q1 400000`."""
+        cue = w.QUOTA_CUE.search(r.view, r.body)
+        quarter = w.QUARTER.search(r.view, r.body)
+        if cue is None or quarter is None:
+            return None
+        amount = _amount(r, r.body)
+        if amount is None or not (quarter.end() <= amount[1][0] or amount[1][1] <= quarter.start()):
+            return None
+        if self._refused(r, cue.start()):
+            return "quota"
+        users = {u.id for u in find_users(ctx, r.text) if u.exact}
+        if not users and w.MY_OWN.search(r.view, r.body):
+            users = {ctx.actor.id}
+        if len(users) != 1:
+            return None
+        today = ctx.now().astimezone(ctx.tz).date()
+        now_q = (today.month - 1) // 3 + 1
+        said_q = quarter.group("q") or quarter.group("zq")
+        if said_q:
+            q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
+            said_y = quarter.group("y1") or quarter.group("y2") or quarter.group("zy")
+            year = int(said_y) if said_y else today.year + (1 if q < now_q else 0)
+        else:
+            ahead = (quarter.group("rel") or "") == "next" or (quarter.group("zrel") or "")[
+                :1
+            ] == "下"
+            q, year = now_q + ahead, today.year
+            if q > 4:
+                q, year = 1, year + 1
+        (value, currency), _ = amount
+        handle = _handle(ctx, users.pop())
+        values: dict[str, Value] = {
+            "user": handle,
+            "period": f"{year}-Q{q}",
+            "amount": (value, currency or ctx.default_currency),
+        }
+        shown = [
+            ("user", handle),
+            ("period", f"{year}-Q{q}"),
+            ("amount", fmt.money(value, currency or ctx.default_currency)),
+        ]
+        return Proposal(self.verb("quota"), values, shown)
+
     # -- reads ---------------------------------------------------------------------------------
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
@@ -1183,14 +1250,18 @@ class Interpreter:
                 return Proposal(verb, {})
             values[name] = said
         by = w.BY.search(r.view)
+        if values.get(name) in ("funnel", "activity", "forecast", "tickets"):
+            names.discard("by")  # these are not grouped: the report itself, not an error
         if by and "by" in names:
             values["by"] = by.group("by") or w.BY_ZH[by.group("zh") or by.group("zh2")]
-        elif (
-            "by" in names
-            and values.get("report") == "cycle"
-            and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家|\bteam\b", r.view)
+        elif "by" in names and (
+            w.BY_REP.search(r.view)
+            or (
+                values.get("report") == "cycle"
+                and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家", r.view)
+            )
         ):
-            # "who on the team logged the most activity", "所有人的活动报表": per rep.
+            # "who on the team logged the most activity", "everyone's win rate": per rep.
             values["by"] = "rep"
         period = w.PERIOD.search(r.view)
         if period and "period" in names:
@@ -1310,6 +1381,11 @@ class Interpreter:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+# Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
+_ONE_RECORD = frozenset(
+    {"archive", "unarchive", "undo", "undo edit", "undo deal edit", "done", "cancel", "link code"}
+)
 
 
 def _time_phrase(ctx: Ctx, said: str) -> Any:

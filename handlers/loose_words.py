@@ -175,10 +175,10 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率)"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
-    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率)(?:了)?"
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率|周期|额|量)(?:了)?"
 )
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
@@ -373,6 +373,7 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\bactivity\s+report\b|\breport\b.*\bactivity\b|\blogged\s+the\s+most\b|"
             r"\bmost\s+activity\b|\b(?:how\s+long|cycle\s+time|sales\s+cycle)\b.*\b(?:close|closing|cycle)\b|"
+            r"\bcycle\s+time\b|\bactivity\s+(?:by|per|this|last|for)\b|"
             r"活动报表|活动报告|活动量|谁.{0,6}(?:记录|记)得?最多|销售周期|成交周期"
             r"|\bwin[\s-]*rate\s+report\b|\breport\b.*\bwin[\s-]*rate\b|赢单率报表"
         ),
@@ -427,6 +428,11 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         "customers",
     ),
 ]
+# Words after a read's own name that only ask to see it ("销售漏斗给我瞅瞅", "管道看下").
+SHOW_ONLY = re.compile(
+    r"^(?:[\s,，.。!！?？~～]|给我|帮我|发我|瞅瞅|瞅一瞅|瞅一下|瞧瞧|看下|看一下|看看|来一下|来个|一下|"
+    r"吧|呗|呀|啊|谢谢|\b(?:show\s+me|let\s+me\s+see|please|pls|thanks|now)\b)+$"
+)
 SHOW_CUE = re.compile(
     r"\b(?:show|pull\s+up|open|look\s+up|lookup|tell\s+me\s+about|what\s+about|info\s+on|"
     r"details\s+(?:on|for|of)|card|overview|status\s+of|how'?s|how\s+is|what'?s\s+up\s+with|"
@@ -473,10 +479,32 @@ PERIOD_WORDS = {
     "去年": "last year",
 }
 BY = re.compile(
-    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b"
-    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业)|(?P<zh2>哪个行业|各行业|每个行业)"
+    r"\b(?:by|per|for\s+each|each)\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)s?\b"
+    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业|地区|区域)"
+    r"|(?P<zh2>哪个行业|各行业|每个行业|各团队|每个团队|各地区|各区域|各产品|每个产品|各业务|各销售"
+    r"|每个销售|所有人|每个人|大家)"
+)
+# A report per person said without "by": "everyone's win rate", "who on the team logged the
+# most", "我们 team 的 activity".
+BY_REP = re.compile(
+    r"\b(?:everyone'?s?|every\s+rep|all\s+reps|each\s+rep|who\s+on\s+the\s+team|the\s+team'?s|"
+    r"our\s+team'?s?|(?:my|our)\s+reps)\b|我们\s*team|团队的|我们团队"
 )
 BY_ZH = {
+    "地区": "region",
+    "区域": "region",
+    "各团队": "team",
+    "每个团队": "team",
+    "各地区": "region",
+    "各区域": "region",
+    "各产品": "product",
+    "每个产品": "product",
+    "各业务": "rep",
+    "各销售": "rep",
+    "每个销售": "rep",
+    "所有人": "rep",
+    "每个人": "rep",
+    "大家": "rep",
     "月份": "month",
     "哪个行业": "industry",
     "各行业": "industry",
@@ -580,4 +608,22 @@ FIND_CUE = re.compile(
     r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
     r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
     r"|(?:搜索|搜一下|搜搜|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*(?P<zwords>.+?)(?:的客户)?\s*$"
+)
+
+# A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
+# 年一季度指标 30万美元", "設定 Dave 2027 第一季配額 35萬英鎊", "set erin's q1 target to 500k gbp".
+QUOTA_CUE = re.compile(r"\b(?:quota|target)s?\b|配额|指标|业绩目标|销售目标")
+QUARTER = re.compile(
+    r"\b(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?\b"
+    r"|(?:(?P<zy>20\d\d)\s*年?\s*)?第?(?P<zq>[一二三四1-4])\s*(?:季度|季)"
+    r"|\b(?P<rel>this|next)\s+(?:quarter|qtr)\b|(?P<zrel>本|这个?|下个?)季度?"
+)
+# The sender themself as the quota's person.
+MY_OWN = re.compile(r"\b(?:my|my\s+own|me|myself)\b|我的|给我|我自己")
+# A line of a one-record verb, then why ("archive rainier bakery, they went with contoso",
+# "undo edit #345, wrong customer", "撤销#805 记错客户了").
+WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9fff]))\s*")
+# "麻烦把 Rossi Fuels 归档", "把 Highland Pharma 恢复/取消归档": the verb after its customer.
+ZH_ARCHIVE = re.compile(
+    r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
 )

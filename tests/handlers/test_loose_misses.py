@@ -100,3 +100,55 @@ def test_a_deal_named_in_part_or_translated_is_attached(
     line = command(testbot, "alice", "called David, the Acme upgrade went fine")
     assert "deal #" not in line, line
     assert testbot.count(Interaction) == 0
+
+
+def test_a_read_the_grammar_refused_runs_as_read(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "销售漏斗给我瞅瞅", "everyone's win rate ... per rep", "各團隊贏單率",
+    "cycle time by rep 2026", "按行业看成交周期报表": the report they name (the same reply as its
+    grammar line), never a card; a read with words that are not asking to see it keeps the
+    grammar's answer."""
+    same = {
+        ("wei", "销售漏斗给我瞅瞅"): "funnel",
+        ("bob", "how's everyone's win rate looking this quarter, per rep"): (
+            "win rate by rep this quarter"
+        ),
+        ("bob", "本季各團隊贏單率？？"): "win rate by team this quarter",
+        ("bob", "cycle time by rep 2026"): "report cycle by rep 2026",
+        ("bob", "按行业看成交周期报表"): "report cycle by industry",
+    }
+    for (who, text), line in same.items():
+        said, typed = testbot(who, text), testbot(who, line)
+        assert typed.status == "ok", (line, typed.text)
+        assert (said.status, said.text) == (typed.status, typed.text), text
+    assert testbot("bob", "pipeline of doom").status == "error"
+    assert testbot("bob", "report funnel by team").status == "error"
+
+
+def test_a_quota_said_loosely_is_a_card(testbot: TestBot, book: dict[str, int]) -> None:
+    """A quota for a quarter, its person and amount in any order and language, is a card of
+    `quota`; the quarter with no year is the next one; a question about a quota is none."""
+    assert command(testbot, "bob", "set alice's Q1 quota to 300k USD") == (
+        "quota @alice 2027-Q1 300000 USD"
+    )
+    assert command(testbot, "bob", "carol quota 2027 q3 280k") == "quota @carol 2027-Q3 280000 USD"
+    assert command(testbot, "bob", "給 wei 設 2027 年第二季指標 30萬美元") == (
+        "quota @wei 2027-Q2 300000 USD"
+    )
+    assert command(testbot, "bob", "set my own quota for next quarter to 250k gbp") == (
+        "quota @bob 2027-Q1 250000 GBP"
+    )
+    before = counts(testbot)
+    assert testbot("bob", "what's alice's Q1 quota? is 300k too much?").status != "confirm"
+    assert counts(testbot) == before
+
+
+def test_a_one_record_line_with_its_reason_runs_without_the_reason(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "archive acme, they went with contoso" and "麻烦把 Acme 归档" are `archive Acme` (its own
+    confirm card, nothing archived yet); a reason that says not to is no archive."""
+    card = testbot("alice", "archive acme logistics")
+    assert card.status == "info" and card.buttons, card.text
+    for text in ("archive acme logistics, they went with contoso", "麻烦把 Acme Logistics 归档 🙏"):
+        assert testbot("alice", text).text == card.text, text
+    assert testbot("alice", "archive acme logistics, no wait, don't").text != card.text
