@@ -946,8 +946,18 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "digest"
-        if m.group("at"):
-            setting = f"at {m.group('at')}"
+        said = m.group("at") or m.group("zat") or m.group("zat2")
+        if said:
+            found = re.match(r"(\d{1,2})(?:[:：](\d{2})|点(半)?)", said)
+            assert found is not None
+            hour, minute = int(found.group(1)), int(found.group(2) or (30 if found.group(3) else 0))
+            if (m.group("zpart") or m.group("zpart2") or "") in ("下午", "晚上") and hour < 12:
+                hour += 12
+            if hour > 23 or minute > 59:
+                return Unsure("loose.remind_when", verbs=("digest",))
+            setting = f"{hour:02d}:{minute:02d}"
+        elif m.group("zweek"):
+            setting = "weekdays"
         elif m.group("onoff") == "on" or m.group("zon"):
             setting = "on"
         else:
@@ -1476,7 +1486,40 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     outcome = w.BARE_OUTCOME.search(view, r.body)
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
-    return None
+    return _stage_typo(r)
+
+
+# The stage last in a request, after "to", an arrow, a colon or the deal's words: "... to
+# negotation pls", "... -> negotiaton", "sterling label printers: negotiation".
+_LAST_WORD = re.compile(
+    r"(?P<lead>\b(?:to|into|as)\s+|(?:->|=>|→|>>|>)\s*|[:：]\s*|\s)(?:the\s+)?"
+    r"(?P<word>[a-z]{6,})(?:\s+stage)?(?:\s*(?:please|pls|plz|thanks|thx|asap|now|[!.~]))*\s*$"
+)
+_STAGE_NAMES = ("negotiation", "proposal", "qualified")
+
+
+def _stage_typo(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
+    """A stage named last, spelt a letter or two off ("negotation", "proposl", "qualifed"), or
+    right after the deal's words with no "to" ("rodriguez ERP phase 2 negotiation": bare, so
+    taken only with the deal named)."""
+    m = _LAST_WORD.search(r.view, r.body)
+    if m is None:
+        return None
+    word = m.group("word")
+    near = [s for s in _STAGE_NAMES if s == word or fuzz.ratio(word, s) >= 85]
+    if len(near) != 1:
+        return None
+    bare = m.group("lead").isspace()
+    if (
+        bare
+        and (
+            near[0] == "proposal"  # "the acme label printers proposal" names a document
+            or re.search(r"\bthe\s+$", r.view[: m.start("word")])
+            or len(r.view[r.body :].split()) > 8
+        )
+    ):
+        return None  # a telegraphic "<deal> <stage>" only
+    return near[0], m.start(), m.span("word"), bare
 
 
 def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:

@@ -603,6 +603,12 @@ DIGEST_CUE = re.compile(
     r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
     r"|\bdigest\s+(?:at|every\s+day\s+at)\s+(?P<at>\d{1,2}:\d{2})\b"
     r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
+    # "每天早上8:30发摘要给我", "日报改到早上7点半", "日报改成只在工作日发".
+    r"|(?:每天)?(?P<zpart>早上|上午|下午|晚上)?\s*(?P<zat>\d{1,2}(?:[:：]\d{2}|点半?))\s*"
+    r"(?:发|送|推)(?:给我)?(?:的)?(?:摘要|日报)"
+    r"|(?:摘要|日报)(?:改到|改成|改为|调到|换到)\s*(?P<zpart2>早上|上午|下午|晚上)?\s*"
+    r"(?P<zat2>\d{1,2}(?:[:：]\d{2}|点半?))"
+    r"|(?:摘要|日报).{0,6}(?P<zweek>工作日|周一到周五)"
 )
 FIND_CUE = re.compile(
     r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"

@@ -152,3 +152,34 @@ def test_a_one_record_line_with_its_reason_runs_without_the_reason(
     for text in ("archive acme logistics, they went with contoso", "麻烦把 Acme Logistics 归档 🙏"):
         assert testbot("alice", text).text == card.text, text
     assert testbot("alice", "archive acme logistics, no wait, don't").text != card.text
+
+
+def test_a_stage_spelt_off_or_said_last_moves_the_deal(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "to negotation pls", "-> negotiaton", "acme analytics qualifed" move the named deal; a
+    stage word as a noun ("the acme label printers proposal") is no card."""
+    label, dash = book["Label printers expansion"], book["Analytics dashboard rollout"]
+    assert command(testbot, "alice", "move acme label printers to negotation pls") == (
+        f"move #{label} to negotiation"
+    )
+    assert command(testbot, "alice", "acme label printers -> negotiaton") == (
+        f"move #{label} to negotiation"
+    )
+    assert command(testbot, "alice", "acme analytics dashboard negotiation") == (
+        f"move #{dash} to negotiation"
+    )
+    for text in ("the acme label printers proposal", "what about the acme label printers proposl"):
+        assert testbot("alice", text).status != "confirm", text
+
+
+def test_a_digest_time_said_loosely_is_a_card_of_its_time(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "digest at 7:30 please, ..." is `digest at 07:30` (not "at at"); "每天早上8:30发摘要给我",
+    "日报改到晚上7点半", "日报改成只在工作日发" are the digest's time and days."""
+    assert command(testbot, "alice", "digest at 7:30 please, 8 is too late") == "digest at 07:30"
+    assert command(testbot, "wei", "每天早上8:30發摘要給我就好") == "digest at 08:30"
+    assert command(testbot, "wei", "日报改到晚上7点半") == "digest at 19:30"
+    assert command(testbot, "wei", "日报改成只在工作日发") == "digest weekdays"
+    assert testbot("wei", "摘要是什么时候发的？").status != "confirm"
