@@ -31,7 +31,15 @@ from crm_core.mentions import (
     title_words_named,
     words_of,
 )
-from crm_core.models import Contact, Customer, Deal, InteractionKind, User
+from crm_core.models import (
+    Contact,
+    Customer,
+    Deal,
+    InteractionKind,
+    Reminder,
+    ReminderStatus,
+    User,
+)
 from crm_core.resolve import user_by_chinese_name
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
@@ -305,6 +313,7 @@ class Interpreter:
             # A question with no write in it may be a read ("马超电话多少", "Acme's pipeline?").
             return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
         for reader in (
+            self._reminder_first,
             self._remind,
             self._snooze,
             self._cancel_reminder,
@@ -605,6 +614,35 @@ class Interpreter:
         if values["who"] != "me":
             shown.insert(0, ("who", str(values["who"])))
         return Proposal(self.verb("remind"), values, shown)
+
+    def _reminder_first(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """ "#10 搞定了", "#2 那个提醒取消", "#11 推迟到下周二上午9点": done, cancel or snooze of
+        the sender's own pending reminder of that number (another record's number is not one)."""
+        m = w.REMINDER_FIRST.match(r.view, r.body)
+        if m is None:
+            return None
+        rid = int(m.group("id"))
+        mine = ctx.session.scalar(
+            select(Reminder.id).where(
+                Reminder.id == rid,
+                Reminder.owner_id == ctx.actor.id,
+                Reminder.status == ReminderStatus.pending,
+            )
+        )
+        if mine is None:
+            return None
+        verb = "done" if m.group("done") else "cancel" if m.group("cancel") else "snooze"
+        if self._refused(r, m.start()):
+            return verb
+        shown = [("reminder", f"#{rid}")]
+        if verb != "snooze":
+            return Proposal(self.verb(verb), {"reminder": rid}, shown)
+        said = r.cut(m.start("when"), m.end("when")).strip(" 。.!！")
+        phrase = _time_phrase(ctx, said)
+        if phrase is None or phrase.rest.strip(" ,，。"):
+            return Unsure("loose.remind_when", verbs=("snooze",))
+        shown.append(("when", fmt.local_time(phrase.due, ctx.tz)))
+        return Proposal(self.verb("snooze"), {"reminder": rid, "when": said}, shown)
 
     def _done(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DONE_CUE.search(r.view, r.body)

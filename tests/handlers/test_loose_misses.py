@@ -183,3 +183,16 @@ def test_a_digest_time_said_loosely_is_a_card_of_its_time(
     assert command(testbot, "wei", "日报改到晚上7点半") == "digest at 19:30"
     assert command(testbot, "wei", "日报改成只在工作日发") == "digest weekdays"
     assert testbot("wei", "摘要是什么时候发的？").status != "confirm"
+
+
+def test_a_reminder_number_first_is_done_cancel_or_snooze(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "#N 搞定了 ✅", "#N 那個提醒取消，...", "#N推迟到下周二上午9点" on the sender's own pending
+    reminder are cards of done, cancel and snooze; another person's number is none of them."""
+    assert testbot("wei", "提醒我 明天 给杨敏打电话").status == "ok"
+    (rid,) = testbot.query(select(Reminder.id))
+    assert command(testbot, "wei", f"#{rid} 搞定了 ✅") == f"done #{rid}"
+    assert command(testbot, "wei", f"#{rid} 那個提醒取消，華東已經回了") == f"cancel #{rid}"
+    assert command(testbot, "wei", f"#{rid}推迟到下周二上午9点") == f"snooze #{rid} 下周二上午9点"
+    assert testbot("alice", f"#{rid} 搞定了").status != "confirm"
