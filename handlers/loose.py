@@ -1037,6 +1037,10 @@ class Interpreter:
         title = w.TITLE_NEWS.search(r.view, r.body)
         birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
         at: int
+        if email is not None and re.search(
+            r"still\s+(?:works|valid|good|the\s+same)|(?:is\s+)?unchanged|没变|不变|还能用", r.view
+        ):
+            email = None  # "..., kenji@x.com still works": the address is not the news
         if email is not None and w.NEWS_WORD.search(r.view, r.body):
             field_name, value, at = "email", email.group(0), email.start()
         elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
@@ -1047,7 +1051,11 @@ class Interpreter:
                 return None
             field_name, value, at = "birthday", day.isoformat(), birthday.start()
         elif title is not None:
-            g = next(n for n in ("value", "nvalue", "zvalue", "zvalue2") if title.group(n))
+            g = next(
+                n
+                for n in ("value", "nvalue", "pvalue", "tvalue", "zvalue", "zvalue2", "zvalue3")
+                if title.group(n)
+            )
             value = r.cut(title.start(g), title.end(g)).strip(" .。,，!！")
             if not value or char_view(value) in w.STAGE_WORDS or len(value.split()) > 5:
                 return None
@@ -1181,7 +1189,8 @@ class Interpreter:
         values: dict[str, Value] = {
             "user": handle,
             "period": f"{year}-Q{q}",
-            "amount": (value, currency or ctx.default_currency),
+            # No currency said: none written, as a person types it (the verb's own default).
+            "amount": (value, currency) if currency else value,
         }
         shown = [
             ("user", handle),

@@ -545,10 +545,21 @@ NEWS_WORD = re.compile(
 )
 # "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
 # "现在是董事长，改一下职位".
+# Words that make a phrase a job title ("head of legal", "CIO", "chief digital officer").
+_TITLE_WORD = (
+    r"(?:head|director|vp|chief|manager|lead|officer|president|chair\w*|partner|founder|"
+    r"c[a-z]o|evp|svp|gm|engineer|buyer|controller|counsel|coordinator|specialist|analyst)"
+)
 TITLE_NEWS = re.compile(
     r"\bis\s+(?:now\s+)?(?:the\s+|our\s+|their\s+)?(?P<value>(?:[a-z]{2,5}|(?:head|director|vp|chief|"
     r"manager|lead)\b[a-z &-]*?))\s+now\s*[.!]*$"
-    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)\s*[.!]*$"
+    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)"
+    r"(?:\s+(?:at|@)\s+[a-z][\w&.' -]*)?\s*(?:[.!]*$|[,;]\s)"
+    # "moved to head of legal, update her title", "got promoted to CIO", "title 改 X".
+    rf"|\b(?:promoted|moved|moves|moving|stepped\s+up|switched)\s+(?:up\s+)?(?:to|as)\s+"
+    rf"(?:the\s+)?(?:role\s+of\s+)?(?P<pvalue>(?:[a-z]+\s+){{0,3}}{_TITLE_WORD}(?:\s+of\s+[a-z]+)?)\b"
+    r"|\btitle\s*(?:改成?|改为|换成|to|is|:|：)\s*(?P<tvalue>[^,，。;；]+?)\s*(?:[,，。;；].*)?$"
+    r"|(?:升职了?|升了|晋升了?)[!！,，。\s]*(?:现在)?(?:是|当上了?|做)\s*(?P<zvalue3>[^,，。!！\s]+)"
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
@@ -574,7 +585,8 @@ CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
     r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
     r"|\b(?:moved|relocated|is\s+moving|has\s+moved)(?:\s+(?:their\s+|its\s+)?(?:hq|headquarters|office|offices))?"
-    r"\s+to\s+(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
+    rf"\s+to\s+(?!(?:[a-z]+\s+){{0,3}}{_TITLE_WORD}\b)"
+    r"(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
     r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
     r"(?P<city2>[a-z][\w .'-]+?)"
     r"(?:\s+now)?\s*(?:[,.!;]|$)"

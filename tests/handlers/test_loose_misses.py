@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from crm_core.models import Deal, Interaction, Reminder, User
+from crm_core.models import Contact, Deal, Interaction, Reminder, User
 from tests.conftest import TestBot
 from tests.handlers.test_loose_rules import book, command, counts
 
@@ -130,7 +130,7 @@ def test_a_quota_said_loosely_is_a_card(testbot: TestBot, book: dict[str, int]) 
     assert command(testbot, "bob", "set alice's Q1 quota to 300k USD") == (
         "quota @alice 2027-Q1 300000 USD"
     )
-    assert command(testbot, "bob", "carol quota 2027 q3 280k") == "quota @carol 2027-Q3 280000 USD"
+    assert command(testbot, "bob", "carol quota 2027 q3 280k") == "quota @carol 2027-Q3 280000"
     assert command(testbot, "bob", "給 wei 設 2027 年第二季指標 30萬美元") == (
         "quota @wei 2027-Q2 300000 USD"
     )
@@ -196,3 +196,30 @@ def test_a_reminder_number_first_is_done_cancel_or_snooze(
     assert command(testbot, "wei", f"#{rid} 那個提醒取消，華東已經回了") == f"cancel #{rid}"
     assert command(testbot, "wei", f"#{rid}推迟到下周二上午9点") == f"snooze #{rid} 下周二上午9点"
     assert testbot("alice", f"#{rid} 搞定了").status != "confirm"
+
+
+def test_a_contacts_new_title_said_as_news_is_their_title(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "moved to head of legal" (not a city), "is now CFO at acme" (the title alone), "is now
+    COO, <email> still works" (the title, not the address), "got promoted to CIO", "升职了！现在
+    是董事长", "title 改 X": the contact's title."""
+    people = dict(testbot.rows(select(Contact.name, Contact.id)))
+    david, yang = people["David Taylor"], people["杨敏"]
+    said = {
+        ("alice", "david taylor at acme moved to head of legal, update his title"): (
+            f"edit contact #{david}: title head of legal"
+        ),
+        ("alice", "david taylor is now CFO at acme"): f"edit contact #{david}: title CFO",
+        ("alice", "david taylor is now COO, david@acme.example still works"): (
+            f"edit contact #{david}: title COO"
+        ),
+        ("alice", "david taylor got promoted to CIO"): f"edit contact #{david}: title CIO",
+        ("wei", "杨敏升职了！现在是董事长 👏"): f"edit contact #{yang}: title 董事长",
+        ("wei", "杨敏 title 改 Chief Digital Officer"): (
+            f"edit contact #{yang}: title Chief Digital Officer"
+        ),
+    }
+    for (who, text), line in said.items():
+        assert command(testbot, who, text) == line, text
+    assert command(testbot, "alice", "acme moved to boston, fyi").endswith("city boston")
