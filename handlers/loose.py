@@ -322,6 +322,7 @@ class Interpreter:
             self._edit_contact,
             self._delete_deal,
             self._quota,
+            self._link_code,
             self._deal_owner,
             self._reassign,
             self._new_deal,
@@ -690,7 +691,8 @@ class Interpreter:
         m = w.REASSIGN_CUE.search(r.view, r.body)
         if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
             return None  # "new customer X, ..., give it to carol": its owner, read there
-        who = m.group("who") or m.group("zh") or ""
+        g = next((n for n in ("who", "zh", "zh2", "zh3") if m.group(n)), "who")
+        who = m.group(g) or ""
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
         else:
@@ -703,7 +705,7 @@ class Interpreter:
             ctx,
             r,
             required=True,
-            within=(r.body, m.start("who") if m.group("who") else m.start("zh")),
+            within=(r.body, m.start(g) if g in ("who", "zh") else len(r.view)),
         )
         if isinstance(customer, Unsure):
             return customer
@@ -1153,6 +1155,24 @@ class Interpreter:
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("delete deal",))
         return Proposal(self.verb("delete deal"), {"deal": deal.id}, [("deal", _deal_label(deal))])
+
+    def _link_code(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A link code for one colleague, named by handle, first name or Chinese name."""
+        cue = w.LINK_CODE_CUE.search(r.view, r.body)
+        if cue is None:
+            return None
+        if self._refused(r, cue.start()):
+            return "link code"
+        users = {u.id for u in find_users(ctx, r.text) if u.exact}
+        for at in range(r.body, len(r.view)):
+            if (zh := user_by_chinese_name(ctx, r.view[at:])) is not None:
+                users.add(zh[0].id)
+        if not users and w.MY_OWN.search(r.view, r.body):
+            users = {ctx.actor.id}
+        if len(users) != 1:
+            return None
+        handle = _handle(ctx, users.pop())
+        return Proposal(self.verb("link code"), {"user": handle}, [("user", handle)])
 
     def _quota(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """A rep's quota for a quarter: `quota @dave 2027-Q1 400000`."""

@@ -343,9 +343,15 @@ CLOSE_WORD = re.compile(
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
 )
 REASSIGN_CUE = re.compile(
-    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
+    r"\b(?:re-?ass?ign|transfer|hand(?:\s+over)?|give|assign|move)\b.+?(?:\bto\s+|给\s*)@?"
+    r"(?P<who>[a-z][\w.-]*)"
     r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
+    # "X 的负责人改成 erin", "X 给 alice 接手".
+    r"|(?:负责人|所有人|owner)\s*(?:改成|改为|换成|换为|改到|设为|是)\s*@?(?P<zh2>我|[a-z][\w.-]*)"
+    r"|给\s*@?(?P<zh3>[a-z][\w.-]*)\s*(?:接手|接管|来管)"
 )
+# A link code for someone: "need a telegram link code for carol", "给王伟生成一个绑定码".
+LINK_CODE_CUE = re.compile(r"\blink(?:ing)?\s+code\b|绑定码|链接码")
 # A deal's owner changed: "make carol the owner of the acme erp deal", "make me the owner",
 # "这单先交给 carol 跟", "改成 bob 负责".
 DEAL_OWNER_CUE = re.compile(

@@ -223,3 +223,24 @@ def test_a_contacts_new_title_said_as_news_is_their_title(
     for (who, text), line in said.items():
         assert command(testbot, who, text) == line, text
     assert command(testbot, "alice", "acme moved to boston, fyi").endswith("city boston")
+
+
+def test_a_link_code_or_a_new_owner_said_loosely_is_a_card(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "need a telegram link code for carol", "给王伟生成一个绑定码"; "move acme logistics over to
+    me with all the deals", "reasign acme logistics to carol", "华东物流的负责人改成 bob"."""
+    _named_wang_wei(testbot)
+    acme, huadong = book["Acme Logistics"], book["华东物流有限公司"]
+    assert command(testbot, "admin", "need a telegram link code for carol") == (
+        "link code for @carol"
+    )
+    assert command(testbot, "admin", "给王伟生成一个绑定码") == "link code for @wei"
+    assert command(testbot, "bob", "move acme logistics over to me with all the deals") == (
+        f"reassign #{acme} to @bob with deals"
+    )
+    assert command(testbot, "bob", "reasign acme logistics to carol, alice is swamped") == (
+        f"reassign #{acme} to @carol"
+    )
+    assert command(testbot, "admin", "华东物流的负责人改成 bob") == f"reassign #{huadong} to @bob"
+    assert testbot("alice", "what is a link code?").status != "confirm"
