@@ -38,6 +38,7 @@ from crm_core.models import (
     InteractionKind,
     Reminder,
     ReminderStatus,
+    Role,
     User,
 )
 from crm_core.resolve import user_by_chinese_name
@@ -1159,8 +1160,8 @@ class Interpreter:
     def _link_code(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """A link code for one colleague, named by handle, first name or Chinese name."""
         cue = w.LINK_CODE_CUE.search(r.view, r.body)
-        if cue is None:
-            return None
+        if cue is None or ctx.actor.role != Role.admin:
+            return None  # only an admin makes one: the grammar's refusal says so
         if self._refused(r, cue.start()):
             return "link code"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
