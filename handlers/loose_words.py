@@ -437,7 +437,7 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
 # Words after a read's own name that only ask to see it ("销售漏斗给我瞅瞅", "管道看下").
 SHOW_ONLY = re.compile(
     r"^(?:[\s,，.。!！?？~～]|给我|帮我|发我|瞅瞅|瞅一瞅|瞅一下|瞧瞧|看下|看一下|看看|来一下|来个|一下|"
-    r"吧|呗|呀|啊|谢谢|\b(?:show\s+me|let\s+me\s+see|please|pls|thanks|now)\b)+$"
+    r"吧|呗|呀|啊|谢谢|\b(?:show\s+me|let\s+me\s+see)\b)+$"
 )
 SHOW_CUE = re.compile(
     r"\b(?:show|pull\s+up|open|look\s+up|lookup|tell\s+me\s+about|what\s+about|info\s+on|"
