@@ -1,9 +1,9 @@
 """Chinese personal names read in pinyin, so "王伟" can name the staff member "Wang Wei".
 
 Staff are stored with a romanized name; Chinese messages name them in characters ("提醒王伟
-周三前..."). This holds the pinyin (no tones) of the common surnames and of characters common
-in given names; a name with a character not held here names nobody (it is then asked, never
-guessed).
+周三前..."). This holds the common surnames with their surname readings (单 is "shan" as a
+surname); the given name is read by pypinyin, whose dictionary ships inside the package. A name
+that does not start with a surname held here names nobody (it is then asked, never guessed).
 """
 
 from __future__ import annotations
@@ -52,47 +52,41 @@ _SURNAMES = _pairs(
     """
 )
 
-# Characters common in given names.
-_GIVEN = _pairs(
-    """
-    伟wei 芳fang 娜na 敏min 静jing 丽li 强qiang 磊lei 军jun 洋yang 勇yong 艳yan
-    杰jie 娟juan 涛tao 明ming 超chao 秀xiu 霞xia 平ping 刚gang 桂gui 英ying 华hua
-    玉yu 兰lan 萍ping 红hong 建jian 文wen 辉hui 力li 林lin 鹏peng 斌bin 宇yu 浩hao
-    凯kai 秀xiu 峰feng 俊jun 飞fei 鑫xin 波bo 宁ning 丹dan 晨chen 琳lin 雪xue
-    婷ting 颖ying 倩qian 慧hui 佳jia 欣xin 悦yue 梅mei 燕yan 莉li 琴qin 云yun
-    莹ying 晶jing 蕾lei 薇wei 璐lu 露lu 瑶yao 怡yi 嘉jia 子zi 梓zi 涵han 睿rui
-    轩xuan 博bo 豪hao 然ran 一yi 诗shi 思si 雨yu 欢huan 乐le 天tian 志zhi 国guo
-    海hai 东dong 春chun 秋qiu 冬dong 亮liang 成cheng 龙long 虎hu 彪biao 新xin
-    民min 生sheng 荣rong 庆qing 福fu 贵gui 财cai 德de 仁ren 义yi 礼li 智zhi 信xin
-    忠zhong 孝xiao 安an 康kang 健jian 永yong 长chang 金jin 银yin 宝bao 珠zhu
-    凤feng 兵bing 武wu 彬bin 帅shuai 晓xiao 小xiao 大da 海hai 江jiang 山shan
-    川chuan 河he 阳yang 光guang 辰chen 星xing 月yue 日ri 清qing 青qing 晴qing 琪qi
-    祺qi 婉wan 媛yuan 蓉rong 琼qiong 瑞rui 祥xiang 昊hao 旭xu 磊lei 晖hui 伦lun
-    振zhen 泽ze 宏hong 鸿hong 毅yi 骏jun 坤kun 恒heng 铭ming 楠nan 南nan 北bei 西xi
-    冰bing 岩yan 松song 柏bai 杨yang 桐tong 森sen 淼miao 鹤he 鸣ming 凡fan 帆fan
-    航hang 勤qin 俭jian 益yi 达da 通tong 立li 玲ling 芬fen 芝zhi 翠cui 妹mei 琦qi
-    菲fei 蕊rui 馨xin 洁jie 淑shu 惠hui 贤xian 珍zhen 爱ai 亚ya 希xi 茜qian 倩qian
-    卓zhuo 越yue 锋feng 钢gang 铁tie 鹰ying 雄xiong 奇qi 君jun 蔚wei 维wei 为wei
-    威wei 卫wei 玮wei 炜wei 盼pan 叶ye 晗han 啸xiao 笑xiao 韬tao 哲zhe 朗lang 峻jun
-    继ji 家jia 宗zong 祖zu 耀yao
-    """
-)
+
+def _given_readings(ch: str) -> tuple[str, ...]:
+    """Every toneless reading of one Han character of a given name ("伟" -> ("wei",)); ü is
+    written both "v" and "u", as romanized names spell it either way."""
+    # pypinyin loads its dictionary on first import (~0.15 s): only when a Chinese name is read.
+    from pypinyin import Style, pinyin
+
+    rows = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    found = rows[0] if rows else []
+    out: list[str] = []
+    for reading in found:
+        for spelt in (reading, reading.replace("v", "u")):
+            if spelt not in out:
+                out.append(spelt)
+    return tuple(out)
 
 
 def readings(name: str) -> set[str]:
     """The ways `name` (a Chinese personal name) is romanized: "王伟" -> {"wang wei",
-    "wei wang"}; empty when a character is not held here."""
+    "wei wang"}; empty unless it starts with a surname held here and has one or two Han
+    characters after it."""
     name = to_simplified(re.sub(r"\s+", "", name))
     out: set[str] = set()
     for cut in (2, 1):
         surname, given = name[:cut], name[cut:]
-        if surname not in _SURNAMES or not 1 <= len(given) <= 2:
+        if surname not in _SURNAMES or not 1 <= len(given) <= 2 or not _HAN.fullmatch(given):
             continue
-        parts = [_GIVEN.get(ch) for ch in given]
-        if any(p is None for p in parts):
+        parts = [_given_readings(ch) for ch in given]
+        if not all(parts):
             continue
         for family in _SURNAMES[surname]:
-            for chars in product(*(p for p in parts if p is not None)):
+            for chars in product(*parts):
                 first = "".join(chars)
                 out.update({f"{family} {first}", f"{first} {family}"})
     return out
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
