@@ -9,9 +9,11 @@ from sqlalchemy import select, update
 
 from crm_core.models import Contact, Deal, Interaction, Reminder, User
 from tests.conftest import TestBot
-from tests.handlers.test_loose_rules import book, command, counts
+from tests.handlers.conftest import command
+from tests.handlers.test_loose_rules import BOOK, counts
 
-__all__ = ["book"]  # the loose rules' book, reused (a fixture imported is a fixture here)
+# The loose rules' book, typed by the `book` fixture (tests/handlers/conftest.py).
+__all__ = ["BOOK"]
 
 
 def _named_wang_wei(testbot: TestBot) -> None:
