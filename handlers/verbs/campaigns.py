@@ -68,8 +68,9 @@ _REF = re.compile(r"^#?(\d{1,12})(?:\s+(.*))?$", re.S)
 SHOWN = 8
 
 
-def _quote(name: str) -> str:
-    return f'"{name}"'
+def quoted(value: str) -> str:
+    """`value` in straight quotes with a quote inside doubled: read back exactly by `_unquote`."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -107,10 +108,20 @@ def _unquote(text: str) -> tuple[str, str]:
     """A leading quoted value and the rest; quotes of the other kind inside it are its text.
 
     `"Hi, our “Gold” plan" holdout 10%` keeps “Gold” in the message: a straight quote closes
-    only at a straight quote, a curly one at its matching ”.
+    only at a straight quote, a curly one at its matching ”. Inside straight quotes a doubled
+    `""` is one `"`, so any value can be written back (the Confirm line, the buttons).
     """
     if text.startswith('"'):
-        end = text.find('"', 1)
+        said: list[str] = []
+        i = 1
+        while i < len(text):
+            if text[i] == '"':
+                if not text.startswith('""', i):
+                    return "".join(said).strip(), text[i + 1 :].strip()
+                i += 1
+            said.append(text[i])
+            i += 1
+        end = -1
     else:
         depth, end = 0, -1
         for i, ch in enumerate(text):
@@ -150,11 +161,11 @@ def _parts(rest: str) -> dict[str, str]:
 
 
 def _line(name: str, segment: str, message: str, percent: int, seed: int) -> str:
-    """The grammar line that creates this campaign (what Confirm runs)."""
-    said = _quote(message) if '"' not in message else None
-    head = f"campaign {_quote(name)} segment {_quote(segment)} holdout {percent}% seed {seed}"
-    # A message holding quotes goes last, unquoted: it runs to the end of the line.
-    return f"{head} message {said}" if said else f"{head} message {message}"
+    """The grammar line that creates this campaign (what Confirm runs), every value quoted."""
+    return (
+        f"campaign {quoted(name)} segment {quoted(segment)} message {quoted(message)}"
+        f" holdout {percent}% seed {seed}"
+    )
 
 
 def _pct(x: float) -> str:
@@ -273,10 +284,10 @@ def _report(req: Request, campaign: Campaign) -> Reply:
         if campaign.ended_at
         else t("campaign.running")
     )
-    buttons = [Button.run(t("button.campaign_tasks"), f"campaign tasks {_quote(campaign.name)}")]
+    buttons = [Button.run(t("button.campaign_tasks"), f"campaign tasks {quoted(campaign.name)}")]
     if campaign.ended_at is None:
         buttons.append(
-            Button.run(t("button.end_campaign"), f"end campaign {_quote(campaign.name)}")
+            Button.run(t("button.end_campaign"), f"end campaign {quoted(campaign.name)}")
         )
     return Reply(
         title=t(
@@ -387,9 +398,9 @@ def campaign(req: Request) -> Reply:
         ),
         buttons=[
             Button.run(
-                t("button.campaign_tasks"), f"campaign tasks {_quote(created.name)}", "primary"
+                t("button.campaign_tasks"), f"campaign tasks {quoted(created.name)}", "primary"
             ),
-            Button.run(t("button.open_report"), f"campaign {_quote(created.name)}"),
+            Button.run(t("button.open_report"), f"campaign {quoted(created.name)}"),
         ],
     )
 
@@ -403,7 +414,7 @@ def _existing(req: Request, name: str, seed: int) -> Reply | None:
         return None
     return Reply(
         text=req.t("campaign.already_created", name=found.name),
-        buttons=[Button.run(req.t("button.open_report"), f"campaign {_quote(found.name)}")],
+        buttons=[Button.run(req.t("button.open_report"), f"campaign {quoted(found.name)}")],
         status="info",
     )
 
@@ -437,7 +448,7 @@ def campaigns(req: Request) -> Reply:
     return Reply(
         title=t("campaign.list_title", count=len(found)),
         items=items,
-        buttons=[Button.run(c.name, f"campaign {_quote(c.name)}") for c, _, _ in found[:SHOWN]],
+        buttons=[Button.run(c.name, f"campaign {quoted(c.name)}") for c, _, _ in found[:SHOWN]],
     )
 
 
@@ -577,7 +588,7 @@ def end_campaign(req: Request) -> Reply:
     svc.end_campaign(ctx, found)
     return Reply(
         text=t("campaign.ended_done", name=found.name),
-        buttons=[Button.run(t("button.open_report"), f"campaign {_quote(found.name)}")],
+        buttons=[Button.run(t("button.open_report"), f"campaign {quoted(found.name)}")],
     )
 
 

@@ -614,3 +614,39 @@ def test_missing_parts_are_named_in_the_readers_language(
     assert zh.status == "error" and zh.text.startswith("缺少：消息、对照组"), zh.text
     en = testbot("bob", 'campaign "Q1" segment "VIP"')
     assert en.text.startswith("Missing: message, holdout."), en.text
+
+
+def test_confirm_and_buttons_recreate_names_and_messages_holding_straight_quotes(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A `"` in the message or name survives Confirm and every `campaign "…"` button."""
+    from handlers.i18n import Translator
+    from handlers.notifications import campaign_ping
+
+    said = {
+        'Hi, our "Gold" segment plan': 'message “Hi, our "Gold" segment plan” holdout 20%',
+        '"Gold" is back': 'holdout 20% message “"Gold" is back”',
+    }
+    for i, (message, tail) in enumerate(said.items()):
+        name = f'Q{i} "big"'
+        line = f'campaign “{name}” segment "VIP" {tail}'
+        preview = testbot("bob", line)
+        assert preview.status == "info", preview.text
+        assert {f.label: f.value for f in preview.fields}["Message"] == message
+        done = testbot.press("bob", _confirm(preview))
+        assert done.status == "ok", done.text
+        (campaign,) = testbot.query(select(Campaign).where(Campaign.name == name))
+        assert campaign.message == message
+        for button in done.buttons:
+            assert testbot.press("bob", button).status != "error", button.payload
+        ping = campaign_ping(Translator("en"), campaign, 3, "Bob")
+        cards = testbot.press("alice", ping.buttons[0])
+        assert cards.title is not None and cards.title.startswith("Your campaign tasks"), cards.text
+    listing = testbot("bob", "campaigns")
+    for button in listing.buttons:
+        report = testbot.press("bob", button)
+        assert report.status == "ok" and report.title is not None, report.text
+        ended = testbot.press("bob", report.buttons[-1])
+        assert ended.status == "ok", ended.text
+    assert testbot.count(Campaign) == 2
+    assert testbot.query(select(func.count()).where(Campaign.ended_at.is_not(None))) == [2]
