@@ -20,8 +20,9 @@ from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
 from handlers.verbs.segments import ORDER as SEGMENTS_ORDER
 
-_CONFIRM = re.compile(r"\s+(confirm|确认|cancel|取消)\s*$", re.I)
+# The last word of a typed (or pressed) Confirm / Cancel, where a part could start.
 _CONFIRM_WORDS = {"confirm", "确认"}
+_DONE_WORDS = _CONFIRM_WORDS | {"cancel", "取消"}
 # The words that start each part of `campaign "X" segment "Y" message "…" holdout 10%`.
 _KEYS = {
     "segment": "segment",
@@ -135,11 +136,24 @@ def _unquote(text: str) -> tuple[str, str]:
     return text[1:end].strip(), text[end + 1 :].strip()
 
 
-def _parts(rest: str) -> dict[str, str]:
-    """`segment "Y" message "…" holdout 10%` -> {"segment": "Y", …}; a repeated key is refused."""
+def _done_word(text: str) -> str | None:
+    """`confirm` / `cancel` (or 确认 / 取消) when `text` is only that word."""
+    word = char_view(text.strip())
+    return word if word in _DONE_WORDS else None
+
+
+def _parts(rest: str) -> tuple[dict[str, str], str | None]:
+    """`segment "Y" message "…" holdout 10% confirm` -> ({"segment": "Y", …}, "confirm").
+
+    The confirm or cancel word counts only where a part could start (after a quoted value, a
+    holdout or a seed); after an unquoted message it is the message's last word. A repeated
+    key is refused.
+    """
     out: dict[str, str] = {}
     text = rest.strip()
     while text:
+        if (done := _done_word(text)) is not None:
+            return out, done
         m = _KEY.match(_folded(text))
         if m is None:
             raise Invalid("campaign.not_understood", text=_clip(text))
@@ -157,7 +171,7 @@ def _parts(rest: str) -> dict[str, str]:
             value, text = (text[: nxt.start()], text[nxt.start() :]) if nxt else (text, "")
         out[key] = value.strip()
         text = text.strip()
-    return out
+    return out, None
 
 
 def _line(name: str, segment: str, message: str, percent: int, seed: int) -> str:
@@ -341,17 +355,12 @@ def _preview(t: Translator, plan: svc.Plan, line: str) -> Reply:
 def campaign(req: Request) -> Reply:
     """`campaign "Q1 upsell"` reports; with segment, message and holdout it creates (confirmed)."""
     t, ctx = req.t, req.ctx
-    args = req.args.strip()
-    word = None
-    if m := _CONFIRM.search(_folded(args)):
-        word = char_view(m.group(1)).lower()
-        args = args[: m.start()].strip()
-    name, rest = _name_and_rest(args, "usage.campaign")
+    name, rest = _name_and_rest(req.args, "usage.campaign")
     if not rest:
-        if word is not None:
-            raise Invalid("usage.campaign")
         return _report(req, svc.find_campaign(ctx, name))
-    parts = _parts(rest)
+    parts, word = _parts(rest)
+    if not parts:
+        raise Invalid("usage.campaign")
     missing = [k for k in ("segment", "message", "holdout") if not parts.get(k)]
     if missing:
         # Named with the words to type, in the reader's language.

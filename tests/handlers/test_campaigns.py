@@ -650,3 +650,24 @@ def test_confirm_and_buttons_recreate_names_and_messages_holding_straight_quotes
         assert ended.status == "ok", ended.text
     assert testbot.count(Campaign) == 2
     assert testbot.query(select(func.count()).where(Campaign.ended_at.is_not(None))) == [2]
+
+
+def test_confirm_or_cancel_ending_an_unquoted_message_is_the_messages_word(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`… message Reply "yes" to confirm` previews the whole message; after a part it counts."""
+    for i, last in enumerate(("confirm", "cancel", "確認")):
+        message = f'Reply "yes" to {last}'
+        preview = testbot("bob", f'campaign "Q{i}" segment "VIP" holdout 20% message {message}')
+        assert preview.status == "info", preview.text
+        assert {f.label: f.value for f in preview.fields}["Message"] == message
+        assert testbot.count(Campaign) == i
+        done = testbot.press("bob", _confirm(preview))
+        assert done.status == "ok", done.text
+        assert testbot.query(select(Campaign.message).where(Campaign.name == f"Q{i}")) == [message]
+    # Outside the message the word still confirms or cancels.
+    cancelled = testbot("bob", 'campaign "Q" segment "VIP" message Hi there holdout 20% cancel')
+    assert cancelled.status == "info" and testbot.count(Campaign) == 3
+    done = testbot("bob", 'campaign "Q" segment "VIP" holdout 20% message "Hi confirm" 確認')
+    assert done.status == "ok", done.text
+    assert testbot.query(select(Campaign.message).where(Campaign.name == "Q")) == ["Hi confirm"]
