@@ -8,6 +8,7 @@ book's own deals (opened and won since the start), so both groups are measured t
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from crm_core.models import (
     Role,
     User,
 )
-from crm_core.text import fold
+from crm_core.text import char_view, fold
 
 MAX_NAME = 100
 MAX_MESSAGE = 2000
@@ -48,6 +49,8 @@ OUTCOMES = ("reached", "replied", "not_interested", "converted")
 FINAL = ("not_interested", "converted")
 # Below this many customers in either group the report says it is too early to tell.
 MIN_GROUP = 20
+# `#12` (or `＃１２`): a campaign by its number, so never a campaign's name.
+_REF = re.compile(r"#\s*(\d{1,12})")
 # Inserted per statement when freezing (7 parameters a row, far under PostgreSQL's limit).
 CHUNK = 2000
 
@@ -112,8 +115,8 @@ def find_campaign(ctx: Ctx, name: str) -> Campaign:
     """A campaign by name (any case) or `#id`; NotFound lists what there is."""
     wanted = name.strip()
     found: Campaign | None = None
-    if wanted.startswith("#") and wanted[1:].isdigit():
-        found = ctx.session.get(Campaign, int(wanted[1:]))
+    if ref := _REF.fullmatch(char_view(wanted)):
+        found = ctx.session.get(Campaign, int(ref.group(1)))
     else:
         found = ctx.session.scalar(select(Campaign).where(Campaign.name_key == fold(wanted)))
     if found is None:
@@ -127,6 +130,9 @@ def plan_campaign(
 ) -> Plan:
     """Read what a campaign would freeze, writing nothing; refuses what could not be created."""
     name = rules.name("campaign name", name, MAX_NAME)
+    if _REF.fullmatch(char_view(name)):
+        # Every command reads `#12` as campaign number 12, never as this name.
+        raise Invalid("campaign.name_is_ref", name=name)
     message = message.strip()
     if not message:
         raise Invalid("campaign.needs_message")

@@ -671,3 +671,24 @@ def test_confirm_or_cancel_ending_an_unquoted_message_is_the_messages_word(
     done = testbot("bob", 'campaign "Q" segment "VIP" holdout 20% message "Hi confirm" 確認')
     assert done.status == "ok", done.text
     assert testbot.query(select(Campaign.message).where(Campaign.name == "Q")) == ["Hi confirm"]
+
+
+def test_a_name_that_reads_as_a_campaign_number_is_refused(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`#1` (or `＃１`) would be campaign number 1 to every other command: refused, nothing made."""
+    _started(testbot)
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    for who, name in (("bob", "#1"), ("bob", "#2"), ("wei", "＃１")):
+        reply = testbot(who, f'campaign "{name}" segment "VIP" message "Hi" holdout 20% confirm')
+        assert reply.status == "error", reply.text
+        assert f"cannot be named “{name}”" in reply.text or f"不能命名为“{name}”" in reply.text, (
+            reply.text
+        )
+    assert testbot.count(Campaign) == 1
+    # `#N` still opens a campaign by its number, full-width too.
+    (campaign,) = testbot.query(select(Campaign))
+    assert (
+        testbot("bob", f'campaign "＃{campaign.id}"').title
+        == testbot("bob", 'campaign "Q1 upsell"').title
+    )
