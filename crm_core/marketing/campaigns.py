@@ -236,11 +236,13 @@ def list_campaigns(ctx: Ctx) -> list[tuple[Campaign, int, int]]:
             .group_by(CampaignMember.campaign_id)
         ).all()
     )
+    # The same tasks `campaign tasks` lists: an ended campaign or a snoozed task counts none.
     open_ = dict(
         s.execute(
             select(CampaignMember.campaign_id, func.count())
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .join(Customer, Customer.id == CampaignMember.customer_id)
-            .where(visible, _open_task(), Customer.owner_id == ctx.actor.id)
+            .where(*_my_open_tasks(ctx))
             .group_by(CampaignMember.campaign_id)
         ).all()
     )
@@ -256,6 +258,19 @@ def _open_task() -> ColumnElement[bool]:
     return CampaignMember.holdout.is_(False) & or_(
         CampaignMember.outcome.is_(None), CampaignMember.outcome.not_in(FINAL)
     )
+
+
+def _my_open_tasks(ctx: Ctx) -> list[ColumnElement[bool]]:
+    """The actor's own open, unsnoozed tasks in running campaigns: the one rule every count and
+    list of tasks uses (the query joins Campaign and Customer)."""
+    now = ctx.now()
+    return [
+        _open_task(),
+        customer_filter(ctx.actor),
+        Customer.owner_id == ctx.actor.id,
+        Campaign.ended_at.is_(None),
+        or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
+    ]
 
 
 @dataclass(frozen=True)
@@ -289,14 +304,7 @@ def open_tasks(
     """The actor's own open, unsnoozed tasks in running campaigns (oldest campaign first), and
     how many there are in all."""
     s = ctx.session
-    now = ctx.now()
-    cond = [
-        _open_task(),
-        customer_filter(ctx.actor),
-        Customer.owner_id == ctx.actor.id,
-        Campaign.ended_at.is_(None),
-        or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
-    ]
+    cond = _my_open_tasks(ctx)
     if campaign is not None:
         cond.append(CampaignMember.campaign_id == campaign.id)
     base = (
@@ -315,18 +323,11 @@ def open_tasks(
 
 def open_task_counts(ctx: Ctx) -> list[tuple[str, int]]:
     """(campaign name, open tasks) of the actor's own tasks in running campaigns, for the digest."""
-    now = ctx.now()
     rows = ctx.session.execute(
         select(Campaign.name, func.count())
         .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
         .join(Customer, Customer.id == CampaignMember.customer_id)
-        .where(
-            _open_task(),
-            customer_filter(ctx.actor),
-            Customer.owner_id == ctx.actor.id,
-            Campaign.ended_at.is_(None),
-            or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
-        )
+        .where(*_my_open_tasks(ctx))
         .group_by(Campaign.id, Campaign.name, Campaign.started_at)
         .order_by(Campaign.started_at, Campaign.id)
     )

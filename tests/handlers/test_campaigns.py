@@ -692,3 +692,24 @@ def test_a_name_that_reads_as_a_campaign_number_is_refused(
         testbot("bob", f'campaign "＃{campaign.id}"').title
         == testbot("bob", 'campaign "Q1 upsell"').title
     )
+
+
+def test_campaigns_counts_the_open_tasks_campaign_tasks_lists(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A snoozed task and an ended campaign's tasks are in neither `campaigns` nor the cards."""
+    _started(testbot)
+    mine = [m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout]
+
+    def listed() -> str:
+        (item,) = testbot("alice", "campaigns").items
+        return item.rsplit(": ", 1)[1]
+
+    assert listed() == str(len(mine))
+    assert testbot("alice", f"task #{mine[0].id} snooze 2d").status == "ok"
+    cards = testbot("alice", "campaign tasks").title
+    assert cards == f"Your campaign tasks ({len(mine) - 1} open)"
+    assert listed() == str(len(mine) - 1)
+    assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
+    assert testbot("alice", "campaign tasks").text == "No open campaign tasks for you."
+    assert listed() == "0"
