@@ -51,6 +51,8 @@ FINAL = ("not_interested", "converted")
 MIN_GROUP = 20
 # `#12` (or `＃１２`): a campaign by its number, so never a campaign's name.
 _REF = re.compile(r"#\s*(\d{1,12})")
+# `{contact}`, full-width `｛联系人｝` too: a name the task card puts in the message.
+_PLACEHOLDER = re.compile(r"[{｛]([^{}｛｝\n]{1,20})[}｝]")
 # Inserted per statement when freezing (7 parameters a row, far under PostgreSQL's limit).
 CHUNK = 2000
 
@@ -401,17 +403,23 @@ def snooze(ctx: Ctx, task: Task, until: datetime) -> None:
 
 
 def fill(message: str, customer: str, contact: str | None) -> str:
-    """The template with the customer's and contact's names put in."""
-    who = contact or customer
-    for key, value in (
-        ("{name}", customer),
-        ("{customer}", customer),
-        ("{客户}", customer),
-        ("{contact}", who),
-        ("{联系人}", who),
-    ):
-        message = message.replace(key, value)
-    return message
+    """The template with the customer's and contact's names put in.
+
+    Placeholders are read folded like the key words: `{客戶}`, `{聯絡人}`, `｛Contact｝` too.
+    """
+    names = {
+        "name": customer,
+        "customer": customer,
+        "客户": customer,
+        "contact": contact or customer,
+        "联系人": contact or customer,
+        "联络人": contact or customer,
+    }
+
+    def put(m: re.Match[str]) -> str:
+        return names.get(char_view(m.group(1)).strip(), m.group(0))
+
+    return _PLACEHOLDER.sub(put, message)
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -713,3 +713,21 @@ def test_campaigns_counts_the_open_tasks_campaign_tasks_lists(
     assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
     assert testbot("alice", "campaign tasks").text == "No open campaign tasks for you."
     assert listed() == "0"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Hi {contact}, {name}",
+        "您好 {联系人}，{客户}",
+        "您好 {聯繫人}，{客戶}",
+        "您好 {聯絡人}，{客戶}",
+        "您好 ｛联系人｝，｛客户｝",
+        "Hi ｛Contact｝, {Customer}",
+    ],
+)
+def test_placeholders_are_read_folded_like_the_key_words(template: str) -> None:
+    """Traditional, full-width and capitalised placeholders are filled like the plain ones."""
+    filled = svc.fill(template, "Acme", "Dana")
+    assert filled.endswith("Dana, Acme") or filled.endswith("Dana，Acme"), filled
+    assert svc.fill("{contact} {unknown} {", "Acme", None) == "Acme {unknown} {"
