@@ -540,11 +540,13 @@ def _snooze_until(req: Request, text: str) -> datetime:
 def task(req: Request) -> Reply:
     """`task #12` shows the card; `task #12 reached|replied|not interested|converted|snooze 1d`."""
     t, ctx = req.t, req.ctx
-    m = _REF.match(req.args.strip())
+    args = req.args.strip()
+    # Matched on the character view (`＃１２` is `#12`), cut from what was typed.
+    m = _REF.match(char_view(args))
     if m is None:
         raise Invalid("usage.task")
     found = svc.get_task(ctx, int(m.group(1)))
-    rest = " ".join((m.group(2) or "").split())
+    rest = " ".join(args[m.start(2) :].split()) if m.group(2) else ""
     if not rest:
         return _card(t, found)
     said = to_simplified(rest).lower()

@@ -731,3 +731,18 @@ def test_placeholders_are_read_folded_like_the_key_words(template: str) -> None:
     filled = svc.fill(template, "Acme", "Dana")
     assert filled.endswith("Dana, Acme") or filled.endswith("Dana，Acme"), filled
     assert svc.fill("{contact} {unknown} {", "Acme", None) == "Acme {unknown} {"
+
+
+def test_a_full_width_task_number_opens_and_records_the_task(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`任务 ＃12` (full-width ＃ and digits, as a Chinese keyboard types them) works like #12."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    wide = "".join(chr(ord(d) + 0xFEE0) for d in str(target.id))
+    card = testbot("alice", f"任务 ＃{target.id}")
+    assert card.status == "ok" and card.title is not None, card.text
+    assert card.title == testbot("alice", f"task #{target.id}").title
+    assert testbot("alice", f"任务 ＃{wide} 已回复").status == "ok"
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "replied"
