@@ -50,6 +50,9 @@ _OUTCOMES = {
     "reach": "reached",
     "已联系": "reached",
     "联系上": "reached",
+    # Taiwan and Hong Kong say 聯絡, which folds to 联络, not 联系.
+    "已联络": "reached",
+    "联络上": "reached",
     "replied": "replied",
     "reply": "replied",
     "已回复": "replied",

@@ -746,3 +746,15 @@ def test_a_full_width_task_number_opens_and_records_the_task(
     assert testbot("alice", f"任务 ＃{wide} 已回复").status == "ok"
     row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
     assert row.outcome == "replied"
+
+
+@pytest.mark.parametrize("word", ["已聯絡", "聯絡上", "已联络", "已聯繫"])
+def test_taiwan_and_hong_kong_reached_words_record_reached(
+    testbot: TestBot, book: dict[str, list[int]], word: str
+) -> None:
+    """已聯絡 / 聯絡上 (Taiwan, Hong Kong) mark a task reached like 已联系."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    assert testbot("alice", f"任務 #{target.id} {word}").status == "ok"
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "reached"
