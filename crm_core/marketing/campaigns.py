@@ -218,6 +218,9 @@ def check_may_change(ctx: Ctx, campaign: Campaign) -> None:
 def end_campaign(ctx: Ctx, campaign: Campaign) -> None:
     """Close a campaign: its tasks leave the lists; the report stops counting at this moment."""
     check_may_change(ctx, campaign)
+    # Two ends at once: the second waits here, then reads the first's end and refuses. Outcomes
+    # hold the row shared, so none is written after the end.
+    lock_for_update(ctx.session, campaign)
     if campaign.ended_at is not None:
         raise Invalid("campaign.already_ended", name=campaign.name)
     before = audit.snapshot(campaign)
@@ -355,7 +358,13 @@ def get_task(ctx: Ctx, member_id: int) -> Task:
     return Task(member, campaign, customer, _first_contacts(s, [customer.id]).get(customer.id))
 
 
-def _running(task: Task) -> None:
+def _lock_running(ctx: Ctx, task: Task) -> None:
+    """Re-read the task's campaign, held (shared) until this unit of work ends; refuse it ended.
+
+    An end that commits while the task was read is seen here, and one that starts after
+    waits for this write: no outcome or snooze is written to an ended campaign.
+    """
+    lock_for_update(ctx.session, task.campaign, shared=True)
     if task.campaign.ended_at is not None:
         raise Invalid("campaign.ended", name=task.campaign.name)
 
@@ -369,7 +378,7 @@ def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
     """
     if outcome not in OUTCOMES:
         raise Invalid("usage.task")
-    _running(task)
+    _lock_running(ctx, task)
     member = task.member
     # Two presses at once on two workers: the second waits here and then reads the first's
     # outcome, so only one is written and audited.
@@ -392,7 +401,7 @@ def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
 
 def snooze(ctx: Ctx, task: Task, until: datetime) -> None:
     """Hide a task from the owner's list until `until`."""
-    _running(task)
+    _lock_running(ctx, task)
     if until <= ctx.now():
         raise Invalid("campaign.snooze_past")
     if task.member.outcome in FINAL:

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select, update
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
+from crm_core.errors import Invalid
 from crm_core.marketing import campaigns as svc
 from crm_core.models import (
     AuditEntry,
@@ -758,3 +759,67 @@ def test_taiwan_and_hong_kong_reached_words_record_reached(
     assert testbot("alice", f"任務 #{target.id} {word}").status == "ok"
     row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
     assert row.outcome == "reached"
+
+
+def test_an_outcome_read_before_the_end_commits_is_refused_after_it(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """alice's press read a running campaign; bob's end committed before her write: refused."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        ctx = Ctx(session, alice)
+        task = svc.get_task(ctx, target.id)
+        assert task.campaign.ended_at is None
+        assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
+        with pytest.raises(Invalid) as refused:
+            svc.record_outcome(ctx, task, "converted")
+        assert refused.value.key == "campaign.ended"
+        with pytest.raises(Invalid):
+            svc.snooze(ctx, task, START + 3 * DAY)
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome is None and row.converted_at is None and row.snoozed_until is None
+    assert _audits(testbot, target.id) == []
+
+
+def _while_bob_ends(bot: TestBot, engine: Engine, who: str, line: str) -> Reply:
+    """`who` types `line` while bob's end of "Q1 upsell" is written but not yet committed."""
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(bot.session_factory) as session:
+        bob = session.get(User, bot.users["bob"])
+        assert bob is not None
+        ctx = Ctx(session, bob)
+        svc.end_campaign(ctx, svc.find_campaign(ctx, "Q1 upsell"))
+        session.flush()
+        worker = in_thread(errors, lambda: replies.append(bot(who, line)))
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (reply,) = replies
+    return reply
+
+
+def test_an_end_and_an_outcome_or_a_second_end_at_once(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """While bob's end commits, alice's outcome waits and is refused; a second end ends nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    said = _while_bob_ends(testbot, engine, "alice", f"task #{target.id} converted")
+    assert said.status == "error" and "has ended" in said.text, said.text
+    assert _audits(testbot, target.id) == []
+    # The same race with a second end: one end, one audit entry.
+    with unit_of_work(testbot.session_factory) as s:
+        s.execute(update(Campaign).values(ended_at=None, ended_by=None))
+        s.execute(delete(AuditEntry).where(AuditEntry.action == "campaign.end"))
+    again = _while_bob_ends(testbot, engine, "admin", 'end campaign "Q1 upsell"')
+    assert again.status == "error" and "already ended" in again.text, again.text
+    ends = testbot.query(select(AuditEntry.actor_id).where(AuditEntry.action == "campaign.end"))
+    assert ends == [testbot.users["bob"]]
