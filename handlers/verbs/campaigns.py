@@ -193,8 +193,19 @@ def _rate(n: int, of: int) -> str:
     return f"{n}/{of} ({_pct(n / of)})" if of else "0/0"
 
 
+def _figure(points: float, *, least: int = 0, sign: str = "") -> str:
+    """`points` to `least` decimals, or to more (up to 3) while that would print a non-zero
+    figure as 0, so an interval above zero never reads "0 to 27"; never "-0"."""
+    decimals = least
+    while decimals < 3 and points != 0 and round(points, decimals) == 0:
+        decimals += 1
+    if round(points, decimals) == 0:
+        points = 0.0
+    return f"{points:{sign}.{decimals}f}"
+
+
 def _points(x: float) -> str:
-    return f"{100 * x:+.1f}"
+    return _figure(100 * x, least=1, sign="+")
 
 
 def _money(t: Translator, value: float, currency: str) -> str:
@@ -245,8 +256,8 @@ def verdict(t: Translator, r: svc.Report) -> str:
             holdout=r.holdout.members,
             min=svc.MIN_GROUP,
         )
-    diff = f"{abs(100 * iv.estimate):.0f}"
-    low, high = f"{100 * iv.low:.0f}", f"{100 * iv.high:.0f}"
+    diff = _figure(abs(100 * iv.estimate))
+    low, high = _figure(100 * iv.low), _figure(100 * iv.high)
     if iv.above_zero:
         return t("campaign.verdict_worked", diff=diff, low=low, high=high)
     if iv.below_zero:

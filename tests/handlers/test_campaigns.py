@@ -13,6 +13,7 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.errors import Invalid
 from crm_core.marketing import campaigns as svc
+from crm_core.marketing import effect
 from crm_core.models import (
     AuditEntry,
     Campaign,
@@ -823,3 +824,28 @@ def test_an_end_and_an_outcome_or_a_second_end_at_once(
     assert again.status == "error" and "already ended" in again.text, again.text
     ends = testbot.query(select(AuditEntry.actor_id).where(AuditEntry.action == "campaign.end"))
     assert ends == [testbot.users["bob"]]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "said"),
+    [
+        (0.004, 0.27, "(95% interval 0.4 to 27 points): the campaign likely worked"),
+        (-0.004, 0.27, "includes no difference"),
+        (-0.30, -0.004, "(95% interval -30 to -0.4 points): the campaign likely put"),
+        (0.00004, 0.2, "(95% interval 0.004 to 20 points)"),
+        (0.05, 0.2, "(95% interval 5 to 20 points)"),
+    ],
+)
+def test_the_verdict_prints_its_interval_so_it_agrees(low: float, high: float, said: str) -> None:
+    """A low end of 0.4 points under "likely worked" is not printed 0, and nothing reads -0."""
+    from handlers.i18n import Translator
+    from handlers.verbs.campaigns import verdict
+
+    group = svc.Group(40, 0, 0, 0, 0, 10, 0, [0.0] * 40)
+    iv = effect.Interval((low + high) / 2, low, high)
+    report = svc.Report(Campaign(name="Q"), START, START + DAY, "USD", group, group, iv, None, None)
+    text = verdict(Translator("en"), report)
+    assert said in text, text
+    assert "-0 " not in text and " 0 to" not in text and "to 0 " not in text, text
+    if low < 0 < high:
+        assert "interval (-0.4 to 27 points)" in text, text
