@@ -451,16 +451,28 @@ class Load:
 
 
 async def start_workers(
-    n: int, port: int, env: dict[str, str], logs: Path, only: list[str]
+    n: int,
+    port: int,
+    env: dict[str, str],
+    logs: Path,
+    only: list[str],
+    profile: Path | None = None,
 ) -> list[subprocess.Popen[bytes]]:
-    """`n` real `crmbot serve --reuse-port` processes; returns once each says it serves."""
+    """`n` real `crmbot serve --reuse-port` processes; returns once each says it serves.
+
+    With `profile`, each runs under cProfile (every thread) and leaves `<profile>/wN-I.prof`.
+    """
     procs = []
     for i in range(n):
         log = (logs / f"worker{i}.log").open("wb")
         worker_env = {**env, "CRMBOT_DATA_DIR": str(logs / f"worker{i}")}
+        cmd = [str(ROOT / ".venv" / "bin" / "crmbot")]
+        if profile is not None:
+            out = profile / f"w{n}-{i}.prof"
+            cmd = [sys.executable, str(ROOT / "bench" / "profiled_worker.py"), str(out)]
         procs.append(
             subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "crmbot"), "serve", "--reuse-port", *only],
+                [*cmd, "serve", "--reuse-port", *only],
                 env=worker_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -580,17 +592,27 @@ async def run(args: argparse.Namespace) -> None:
         base_env["CRMBOT_CHROMA_URL"] = args.chroma_url
 
     # The baseline: a bare Bolt app acking the same signed slash commands, no reply to wait for.
-    port = free_port()
-    bare = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(port), SECRET, slack.api_url],
-        stdout=subprocess.PIPE,
-    )
-    assert bare.stdout is not None and bare.stdout.readline()
-    load_bare = Load(slack, tg, book, port, args.seed)
-    await load_bare.run(args.users, args.seconds, telegram=False, final=False)
-    elapsed = args.seconds
-    rows.append(row("bare Bolt app (ack only), 1 process", load_bare.tally, elapsed, "— | — | —"))
-    await stop([bare])
+    if not args.no_baseline:
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bare_bolt.py"),
+                str(port),
+                SECRET,
+                slack.api_url,
+            ],
+            stdout=subprocess.PIPE,
+        )
+        assert bare.stdout is not None and bare.stdout.readline()
+        load_bare = Load(slack, tg, book, port, args.seed)
+        await load_bare.run(args.users, args.seconds, telegram=False, final=False)
+        rows.append(
+            row("bare Bolt app (ack only), 1 process", load_bare.tally, args.seconds, "— | — | —")
+        )
+        await stop([bare])
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     for n in args.workers:
         tag = f"w{n}-{int(time.time())}"
@@ -607,7 +629,7 @@ async def run(args: argparse.Namespace) -> None:
             if args.chroma_url
             else [f"--only={c}" for c in ("slack", "telegram", "api", "scheduler")]
         )
-        procs = await start_workers(n, port, env, logs, only)
+        procs = await start_workers(n, port, env, logs, only, args.profile)
         try:
             texts = add_reminders(
                 args.pg_url, book.reminder_owners, args.reminders, args.seconds, tag
@@ -655,7 +677,7 @@ async def run(args: argparse.Namespace) -> None:
         rows.append(row(f"crmbot, {n} worker{'s' * (n > 1)}", driver.tally, elapsed, extra))
         per = 1000 / max(1, driver.tally.done)
         costs.append(
-            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.0f} ms) | "
+            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.1f} ms) | "
             + (f"{cpu[1]:.1f} ({cpu[1] * per:.0f} ms) " if pg else "— (server not found) ")
             + f"| {cpu[2]:.1f} ({cpu[2] * per:.0f} ms) | {os.getloadavg()[0]:.1f} |"
         )
@@ -697,6 +719,10 @@ def main() -> None:
     ap.add_argument("--chroma-url", default=None, help="a Chroma server (then workers index)")
     ap.add_argument("--keep", action="store_true", help="keep the workers' logs")
     ap.add_argument("--reuse", action="store_true", help="keep the loaded book if it is there")
+    ap.add_argument(
+        "--profile", type=Path, default=None, help="profile each worker (cProfile) into this folder"
+    )
+    ap.add_argument("--no-baseline", action="store_true", help="skip the bare Bolt app's run")
     asyncio.run(run(ap.parse_args()))
 
 

@@ -80,6 +80,11 @@ def main() -> None:
     ap.add_argument("--pg-url", default=None, help="PostgreSQL URL (see bench/book.py)")
     ap.add_argument("--rebuild", action="store_true", help="load the book again")
     ap.add_argument("--maven", type=Path, default=None, help="time the Maven CSV import instead")
+    ap.add_argument(
+        "--only", default=None, help="comma-separated report lines to time (default: all)"
+    )
+    ap.add_argument("--no-charts", action="store_true", help="skip the charts")
+    ap.add_argument("--cpu", action="store_true", help="add the thread's CPU p95 (ms)")
     args = ap.parse_args()
     if args.maven is not None:
         time_maven(args.maven, args.pg_url, 3)
@@ -108,15 +113,19 @@ def main() -> None:
         }
     dispatcher = Dispatcher(factory, default_registry(), Pipeline(DEFAULT_STAGES))
 
+    cpu: list[float] = []
+
     def timed(line: str, user_id: int, runs: int) -> tuple[list[float], dict[str, int]]:
         samples: list[float] = []
         statuses: dict[str, int] = {}
+        cpu.clear()
         for i in range(runs + 5):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             reply = dispatcher.dispatch(Command(user_id, "bench", text=line))
             elapsed = (time.perf_counter() - t0) * 1000
             if i >= 5:  # warm-up calls are not counted
                 samples.append(elapsed)
+                cpu.append((time.thread_time() - c0) * 1000)
                 statuses[reply.status] = statuses.get(reply.status, 0) + 1
         return samples, statuses
 
@@ -126,16 +135,21 @@ def main() -> None:
     )
     print("| report | as | p50 ms | p95 ms | mean ms | replies |")
     print("|---|---|---:|---:|---:|---|")
-    for line in REPORTS:
+    reports = args.only.split(",") if args.only else REPORTS
+    for line in reports:
         for role, uid in users.items():
             assert uid is not None
             samples, statuses = timed(line, uid, args.runs)
             shown = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+            if args.cpu:
+                shown += f" | CPU p95 {percentile(cpu, 95):.1f}"
             print(
                 f"| {line} | {role} | {percentile(samples, 50):.1f} | "
                 f"{percentile(samples, 95):.1f} | {statistics.mean(samples):.1f} | {shown} |",
                 flush=True,
             )
+    if args.no_charts:
+        return
     print("\n| chart (query + PNG) | as | p50 ms | p95 ms | mean ms | replies |")
     print("|---|---|---:|---:|---:|---|")
     admin = users["admin"]

@@ -82,6 +82,7 @@ async def run(args: argparse.Namespace) -> None:
         ids = list(session.scalars(select(Customer.id).where(Customer.owner_id == alice.id)))
     client = AsyncWebClient(token="xoxb-bench", base_url=f"{base}/api/")
     adapter = SlackAdapter(crm, client, signing_secret="bench")
+    await adapter.open()  # its HTTP sessions, as `serve` opens them
     rng = random.Random(args.seed)
     cpu: dict[bool, list[float]] = {True: [], False: []}
     n = 0
@@ -110,6 +111,7 @@ async def run(args: argparse.Namespace) -> None:
     for block in range(args.commands // BLOCK):
         for _ in range(BLOCK):
             await one(block % 2 == 0)
+    await adapter.close()
     stop.set()
     child.join(5)
     with unit_of_work(crm.session_factory) as session:

@@ -75,6 +75,17 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """One transaction on a session the caller opened (and closes): commit, or roll back."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def lock_for_update(session: Session, obj: Base, *, shared: bool = False) -> None:
     """Re-read `obj` and keep others from changing it until this unit of work ends.
 

@@ -201,9 +201,39 @@ def _patterns(words: list[_Word], *, typos: bool = False) -> list[str]:
     return list(dict.fromkeys(p for p in found if p))[:40]
 
 
-def _latin_match(words: list[_Word], key_words: list[str]) -> tuple[int, int, int, bool] | None:
+# Words that say a company's trade or legal form ("Beacon *Express*", "Quarry *Retail*"): typed
+# right after a name's first word in place of its own next word, they name another company.
+_TRADE = frozenset(
+    re.findall(
+        r"[a-z]+",
+        """express logistics retail group manufacturing digital power fuels fuel imports import
+    exports export traders trading stores store market markets shipping materials concrete
+    construction tooling components bakery pharma pharmaceuticals healthcare depot fabrication
+    machine works utilities corporation corp inc ltd llc gmbh co company holdings partners
+    industries labs solutions services foods energy motors freight transport transportation
+    international global technologies tech software electronics mining metals steel chemicals
+    farms airlines insurance consulting media telecom networks warehousing distribution
+    enterprises ventures plc ag bv sa srl spa pty""",
+    )
+)
+
+
+def _other_company(words: list[_Word], after: int, key_words: list[str], n: int) -> bool:
+    """Whether the word after a partial name match is a trade word that is not the name's own
+    next word ("beacon express" is not Beacon Logistics Inc.)."""
+    if n >= len(key_words) or after >= len(words):
+        return False
+    word = words[after].text
+    own = key_words[n]
+    return word in _TRADE and word != own and fuzz.ratio(word, own) < _TYPO
+
+
+def _latin_match(
+    words: list[_Word], key_words: list[str], *, whole: bool = False
+) -> tuple[int, int, int, bool] | None:
     """The longest run of the text's words equal to the name's first words (a typo allowed in
-    a long first word): (start, end, words matched, exact)."""
+    a long first word): (start, end, words matched, exact). With `whole` (company names), a run
+    followed by another trade word than the name's own is no match."""
     best: tuple[int, int, int, bool] | None = None
     for i, w in enumerate(words):
         first = key_words[0]
@@ -217,6 +247,8 @@ def _latin_match(words: list[_Word], key_words: list[str]) -> tuple[int, int, in
         while n < len(key_words) and i + n < len(words) and words[i + n].text == key_words[n]:
             n += 1
         if first in _COMMON and n == 1 and len(key_words) > 1:
+            continue
+        if whole and _other_company(words, i + n, key_words, n):
             continue
         cand = (w.start, words[i + n - 1].end, n, exact)
         if best is None or (n, exact) > (best[2], best[3]):
@@ -254,7 +286,7 @@ def _match(
         if hit is None:
             return None
         return hit[0], hit[1], True, hit[2] / 2
-    found = _latin_match(words, key.split())
+    found = _latin_match(words, key.split(), whole=True)
     if found is None:
         return None
     start, end, n, exact = found
@@ -300,8 +332,59 @@ def _ranked(
     return out
 
 
+# Words of deal titles in the other language: a Chinese message names an English title
+# ("Thunderbird 的續約" is its "2026 renewal") and an English one a Chinese title. Each Chinese
+# term (Simplified; Traditional text is read in Simplified) with the English words it stands for.
+_TITLE_WORDS = {
+    "续约": "renewal", "续签": "renewal", "续费": "renewal", "数据迁移": "data migration",
+    "资料迁移": "data migration", "迁移": "migration", "冷链": "cold-chain cold chain",
+    "传感器": "sensors", "堆场": "yard", "场站": "yard", "库存": "inventory",
+    "年度支持": "annual support", "年度": "annual", "支持": "support", "合同": "contract",
+    "合约": "contract",
+    "路线优化": "route optimisation optimization", "路线": "route", "车队": "fleet",
+    "车队跟踪": "fleet tracking", "司机端": "driver app", "司机": "driver", "扫描器": "scanners",
+    "扫描枪": "scanners", "扫描": "scanners scanner", "标签打印机": "label printers",
+    "打印机": "printers", "标签": "label", "分析看板": "analytics dashboard",
+    "看板": "dashboard", "仪表盘": "dashboard", "报表": "analytics", "培训": "training",
+    "月台": "dock", "调度": "scheduling", "高级支持": "premium support", "仓库": "warehouse",
+    "仓储": "warehouse", "试点": "pilot", "对接": "connector", "接口": "api",
+}  # fmt: skip
+_EN_TITLE_WORDS: dict[str, list[str]] = {}
+for _zh, _en in _TITLE_WORDS.items():
+    for _word in _en.split():
+        _EN_TITLE_WORDS.setdefault(_word, []).append(_zh)
+
+
+def _translated(view: str, words: list[_Word]) -> tuple[str, list[_Word]]:
+    """The text's view and words with the other language's title words added (at the spans of
+    the words they translate), so either language names a deal."""
+    extra: list[_Word] = []
+    for zh, en in _TITLE_WORDS.items():
+        at = view.find(zh)
+        if at >= 0:
+            extra += [_Word(word, at, at + len(zh)) for word in en.split()]
+    added = [zh for w in words for zh in _EN_TITLE_WORDS.get(w.text, ())]
+    return view + " " + " ".join(added) if added else view, [*words, *extra]
+
+
+def title_words_named(text: str, title: str) -> set[str]:
+    """The words of a Latin title the text names, in either language ("續約" names "renewal")."""
+    _, words = _translated(char_view(text), words_of(text))
+    said = {w.text for w in words}
+    return {
+        p
+        for p in name_key(title).split()
+        if p in said or (len(p) >= 5 and any(w[:5] == p[:5] for w in said))
+    }
+
+
 def find_deals(
-    ctx: Ctx, text: str, *, customer_id: int | None = None, open_stages: list[str] | None = None
+    ctx: Ctx,
+    text: str,
+    *,
+    customer_id: int | None = None,
+    open_stages: list[str] | None = None,
+    translate: bool = True,
 ) -> list[Mention]:
     """Visible deals whose title's words the text uses (of one customer when given), best first.
 
@@ -326,9 +409,14 @@ def find_deals(
         stmt = stmt.where(or_(*(contains(Deal.title_key, p) for p in patterns)))
     rows = ctx.session.execute(stmt.limit(_CANDIDATE_ROWS)).all()
     typed = {w.text for w in words if not _CJK.match(w.text)}
+    # Another language's words count for one customer's deals only: across every customer a
+    # translated word is too weak to pick a deal.
+    both = _translated(view, words) if customer_id is not None and translate else (view, words)
     out = []
     for rid, title, key, customer in rows:
-        score, span, whole = _title_score(view, words, typed, key)
+        score, span, whole = _title_score(both[0], both[1], typed, key)
+        if span[0] >= len(view):
+            span = (0, 0)
         if score > 0:
             # `exact`: every distinctive word of the title is in the text.
             out.append(Mention(rid, f"{title} ({customer})", span[0], span[1], whole, score))

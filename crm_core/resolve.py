@@ -17,6 +17,7 @@ from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.name_index import name_book
+from crm_core.names_zh import readings
 from crm_core.text import fold, name_key
 
 _REF = re.compile(r"^#(\d{1,18})$")
@@ -453,6 +454,23 @@ def find_user(session: Session, query: str) -> User:
     if user is None:
         raise NotFound("error.user_not_found", query=q)
     return user
+
+
+def user_by_chinese_name(ctx: Ctx, text: str) -> tuple[User, int] | None:
+    """The active staff member a Chinese name at the start of `text` names ("王伟周三前..." ->
+    Wang Wei), with the name's length; None when it names no one or several."""
+    if not re.match(r"[\u4e00-\u9fff]{2}", text):
+        return None
+    users = ctx.session.scalars(select(User).where(User.active)).all()
+    named = {" ".join(u.name.casefold().split()): u for u in users}
+    # The longest name first: "欧阳明" before "欧阳".
+    for size in (4, 3, 2):
+        found = {named[r].id: named[r] for r in readings(text[:size]) if r in named}
+        if len(found) == 1:
+            return next(iter(found.values())), size
+        if len(found) > 1:
+            return None
+    return None
 
 
 def user_by_handle(ctx: Ctx, handle: str) -> User | None:

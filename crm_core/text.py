@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -133,8 +133,14 @@ def char_view(text: str) -> str:
     Parsers match on this view and cut the original at the same positions, so full-width
     signs (￥, ：), Traditional characters (萬, 階段) and capitals read as their plain forms.
     """
-    out = []
-    for ch in text:
-        folded = to_simplified(unicodedata.normalize("NFKC", ch)).lower()
-        out.append(folded if len(folded) == 1 else ch)
-    return "".join(out)
+    if text.isascii():
+        # NFKC and OpenCC leave ASCII as it is: only the case folds (this is most commands).
+        return text.lower()
+    return "".join(map(_char_folded, text))
+
+
+@lru_cache(maxsize=8192)
+def _char_folded(ch: str) -> str:
+    """One character of `char_view` (the same few recur in every line: remembered)."""
+    folded = to_simplified(unicodedata.normalize("NFKC", ch)).lower()
+    return folded if len(folded) == 1 else ch

@@ -116,8 +116,88 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime, *, prefer: str = "past") 
     return to_utc(found, tz, text)
 
 
+_MONTH_NAMES = {
+    name: i + 1
+    for i, names in enumerate(
+        (
+            "january jan", "february feb", "march mar", "april apr", "may", "june jun",
+            "july jul", "august aug", "september sep sept", "october oct", "november nov",
+            "december dec",
+        )
+    )
+    for name in names.split()
+}  # fmt: skip
+# "end of march", "mid-jan", "early next month", "march end", "the end of the month".
+_EN_PART = re.compile(
+    r"^(?:by\s+|before\s+|in\s+|until\s+|till\s+)?(?:the\s+)?"
+    r"(?:(?P<part>end|mid|middle|early|beginning|start|late)(?:\s+of|-)?\s+(?:the\s+)?"
+    r"(?P<month>[a-z]+|(?:next|this)\s+month|month)|(?P<month2>[a-z]+)\s+(?P<part2>end))$"
+)
+# 三月底, 明年4月底, 下个月初, 月底, 一月十五号, 12月中旬 (the Chinese numerals as well).
+_ZH_PART = re.compile(
+    r"^(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?:(?P<rel>下个?|本|这个?)?月|"
+    r"(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月)"
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+    r"\s*(?:之前|以前|前)?$"
+)
+
+
+def _month_part(text: str, today: date) -> date | None:
+    """A day named by its part of a month ("end of march", "三月底", "下个月初"), never past."""
+    from crm_core.timephrases.chinese import cn_int
+
+    low = " ".join(to_simplified(text).lower().split())
+    if m := _EN_PART.match(low):
+        part = m.group("part") or m.group("part2")
+        said = m.group("month") or m.group("month2") or ""
+        if said in ("month", "this month"):
+            year, month = today.year, today.month
+        elif said == "next month":
+            year, month = today.year + today.month // 12, today.month % 12 + 1
+        elif said in _MONTH_NAMES:
+            month = _MONTH_NAMES[said]
+            year = today.year if month >= today.month else today.year + 1
+        else:
+            return None
+        nth = {"mid": 15, "middle": 15, "early": 5, "beginning": 5, "start": 5}.get(part, 0)
+        return date(year, month, nth or _last_day(year, month))
+    m = _ZH_PART.match(low)
+    if m is None or not (m.group("month") or m.group("rel") is not None or m.group("part")):
+        return None
+    if m.group("month"):
+        month = cn_int(m.group("month"))
+        if not 1 <= month <= 12:
+            return None
+        year = int(m.group("year")) if m.group("year") else today.year + bool(m.group("next"))
+        if not (m.group("year") or m.group("next")) and month < today.month:
+            year += 1
+    else:
+        year, month = today.year, today.month
+        if (m.group("rel") or "").startswith("下"):
+            year, month = today.year + today.month // 12, today.month % 12 + 1
+    part = m.group("part")
+    try:
+        nth = cn_int(m.group("day")) if m.group("day") else 0
+    except ValueError:
+        return None
+    if not nth:
+        nth = {"初": 5, "上旬": 5, "中": 15, "中旬": 15}.get(part or "底", 0)
+    nth = min(nth or _last_day(year, month), _last_day(year, month))
+    return date(year, month, nth)
+
+
+def _last_day(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+# "by friday", "before wed", "12/18 前", "周三之前": the day itself.
+_BY = re.compile(r"^(?:by|before|until|till|no\s+later\s+than)\s+|\s*(?:之前|以前|前)$", re.I)
+
+
 def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date | None:
-    """A calendar day (`2026-12-15`, `Dec 15`, `next friday`); None when it cannot be read."""
+    """A calendar day (`2026-12-15`, `Dec 15`, `next friday`, `end of march`, `三月底`, `周三前`);
+    None when it cannot be read."""
     text = text.strip()
     if _ISO_DATE.match(text):
         try:
@@ -125,5 +205,26 @@ def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date | None:
             return date(y, m, d)
         except ValueError:
             return None
-    moment = parse_when(text, tz, now, prefer="future")
-    return moment.astimezone(tz).date() if moment else None
+    today = now.astimezone(tz).date()
+    try:
+        part = _month_part(text, today)
+    except ValueError:
+        part = None
+    if part is not None:
+        return part
+    bare = _BY.sub("", text).strip()
+    if not bare:
+        return None
+    moment = parse_when(bare, tz, now, prefer="future")
+    if moment is not None:
+        return moment.astimezone(tz).date()
+    # The reminders' reader knows more ways to say a day ("下周五", "下下周一", "in 3 days").
+    from crm_core.timephrases import read_time_phrase
+
+    try:
+        phrase = read_time_phrase(bare, now, tz)
+    except (OverflowError, ValueError):
+        return None
+    if phrase is None or phrase.rest.strip(" ,，.。") or phrase.recurrence is not None:
+        return None
+    return phrase.due.astimezone(tz).date()

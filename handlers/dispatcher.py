@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import rules
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
-from crm_core.errors import Ambiguous, CrmError, NotFound
+from crm_core.db import transaction, unit_of_work
+from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery
@@ -31,7 +31,7 @@ from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_llm import CommandProposer
-from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS
+from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS, SHOW_ONLY
 from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -91,11 +91,15 @@ class Dispatcher:
         # Reads sentences that are not in the grammar into commands of it (confirm cards).
         self.interpreter = Interpreter(registry)
 
-    def dispatch(self, command: Command) -> Reply:
-        """Handle a command; failures become replies that say what to type instead."""
+    def dispatch(self, command: Command, *, session: Session | None = None) -> Reply:
+        """Handle a command; failures become replies that say what to type instead.
+
+        With `session` (one the caller opened, and closes) the command's unit of work is its
+        transaction, on the connection the caller's reads already hold.
+        """
         started = time.perf_counter()
         seen = _Seen()
-        reply = self._dispatch(command, seen)
+        reply = self._dispatch(command, seen, session)
         if self.observers:
             took = time.perf_counter() - started
             outcome = seen.outcome or reply.status
@@ -107,10 +111,12 @@ class Dispatcher:
                     log.exception("command observer %s failed", type(observer).__name__)
         return reply
 
-    def _dispatch(self, command: Command, seen: _Seen) -> Reply:
+    def _dispatch(self, command: Command, seen: _Seen, given: Session | None) -> Reply:
         t = Translator("en")
         try:
-            with unit_of_work(self.session_factory) as session:
+            with (
+                unit_of_work(self.session_factory) if given is None else transaction(given)
+            ) as session:
                 user = session.get(User, command.user_id)
                 if user is None or not user.active:
                     return Reply(text=t("error.account_inactive"), status="error")
@@ -293,7 +299,15 @@ class Dispatcher:
             r"[,，]\s*(?:deal|with|contact|owner|stage|close|industry|city|tags?|商机|联系人)\b",
             args,
         )
-        if typed and (loose_first or unsplit or refused_write):
+        # A read whose only words after it ask to see it ("销售漏斗给我瞅瞅", "管道看下"): the
+        # read. A grammar line with a wrong part ("report funnel by team", "报表 赢单率 按颜色")
+        # keeps the grammar's answer.
+        refused_read = (
+            not writes(verb, args)
+            and isinstance(failed, Invalid)
+            and bool(SHOW_ONLY.match(char_view(args)))
+        )
+        if typed and (loose_first or unsplit or refused_write or refused_read):
             # A typed line that starts like a command but is a sentence ("move acme to
             # negotiation please", Chinese the grammar cannot split: "记录：汇通医药王总来电
             # ...", or a write whose names the grammar cannot split: "move Frontier Imports
@@ -302,7 +316,14 @@ class Dispatcher:
             ctx.picks.clear()
             ctx.picks.update(picks)
             try:
-                retry = self._loose(ctx, command, text, t, fallback=True, matched=verb)
+                retry = self._loose(
+                    ctx,
+                    command,
+                    text,
+                    t,
+                    fallback=True,
+                    matched=verb,
+                )
             except Ambiguous as loose_exc:
                 # The sentence's own question (Acme's open deals) beats the grammar's
                 # (deals whose titles look like "acme"); a grammar line keeps its own.
@@ -323,7 +344,9 @@ class Dispatcher:
                 # refuses too ("reassign Acme to @carol" by someone who may not) is no answer.
                 ctx.session.rollback()
                 retry = None
-            if retry is not None and (sentence or retry.status == "confirm"):
+            if retry is not None and (
+                sentence or retry.status == "confirm" or (refused_read and retry.status == "ok")
+            ):
                 return retry
         if sentence and isinstance(failed, (Ambiguous, NotFound)):
             # The grammar's whole answer, spelling suggestions included.
@@ -400,6 +423,7 @@ class Dispatcher:
             and verb.name == matched.name
             and not args.strip()
             and not self.interpreter.courteous(text)
+            and not SHOW_ONLY.match(char_view(_args_of(self.registry, text)))
         ):
             # The grammar's own verb with a word it refused ("forecast the future"): its
             # answer says what to type; only courtesy around it ("pipeline please") is dropped.
@@ -468,3 +492,9 @@ class Dispatcher:
             buttons=buttons,
             status="info",
         )
+
+
+def _args_of(registry: Registry, text: str) -> str:
+    """The words after the verb the grammar finds in `text` (empty when none is found)."""
+    found = registry.match(text)
+    return found[1] if found is not None else ""

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
+from crm_core.db import transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import Customer, User
 from crm_core.resolve import resolve_customer
@@ -35,6 +36,7 @@ from handlers.reply import Button, Command, Reply
 
 log = logging.getLogger(__name__)
 _REF = re.compile(r"^#\d{1,18}$")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class HomeData:
 
 
 class Gateway:
-    """Everything an adapter does as a person on one platform, each call one unit of work."""
+    """Everything an adapter does as a person on one platform, each call one connection."""
 
     def __init__(self, dispatcher: Dispatcher, platform: str) -> None:
         self.dispatcher = dispatcher
@@ -166,6 +168,52 @@ class Gateway:
     def dispatch(self, command: Command) -> Reply:
         """Run a command (Command in, Reply out, never an exception)."""
         return self.dispatcher.dispatch(command)
+
+    def dispatch_as(
+        self, platform_user_id: str, command: Callable[[int], Command]
+    ) -> tuple[Person, Reply] | None:
+        """Identify the sender and run `command(their user id)` in one unit of work (one
+        connection from the pool); None, having run nothing, when nobody active is linked."""
+        with self.session_factory() as session:
+            user = user_for(session, self.platform, platform_user_id)
+            if user is None:
+                return None
+            person = Person.of(user)
+            return person, self.dispatcher.dispatch(command(user.id), session=session)
+
+    def dispatch_rendered(
+        self,
+        command: Command,
+        render: Callable[[Reply, Callable[[Button], str]], T],
+        *,
+        mark: str | None = None,
+    ) -> tuple[Reply, T | None]:
+        """Run a command, then render its reply with button tokens issued to its sender and,
+        for an ok reply that is no form, claim the marker `mark`: all on one connection from
+        the pool. A duplicate delivery renders nothing (None)."""
+        engine = self.session_factory.kw["bind"]
+        assert isinstance(engine, Engine)
+        # The session commits the command and then the tokens on this one connection.
+        with engine.connect() as conn, self.session_factory(bind=conn) as session:
+            reply = self.dispatcher.dispatch(command, session=session)
+            if reply.status == "duplicate":
+                return reply, None
+            with transaction(session):
+                now = self.clock()
+
+                def issue(button: Button) -> str:
+                    return issue_button_token(
+                        session,
+                        user_id=command.user_id,
+                        action=button.action,
+                        payload=button.payload,
+                        now=now,
+                    )
+
+                out = render(reply, issue)
+                if mark is not None and reply.status == "ok" and reply.form is None:
+                    claim_delivery(session, self.platform, mark, now=now)
+            return reply, out
 
     @contextmanager
     def issuing_tokens(self, user_id: int) -> Iterator[Callable[[Button], str]]:

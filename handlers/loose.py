@@ -28,11 +28,24 @@ from crm_core.mentions import (
     find_customers,
     find_deals,
     find_users,
+    title_words_named,
     words_of,
 )
-from crm_core.models import Contact, Customer, Deal, InteractionKind, User
+from crm_core.models import (
+    Contact,
+    Customer,
+    Deal,
+    InteractionKind,
+    Reminder,
+    ReminderStatus,
+    Role,
+    User,
+)
+from crm_core.resolve import user_by_chinese_name
+from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
+from crm_core.timephrases.chinese import cn_int
 from crm_core.timephrases.core import last_day
 from crm_core.when import parse_day
 from handlers import format as fmt
@@ -73,7 +86,7 @@ _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR",
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
-    r"\s*(?:(?P<day>\d{1,2})\s*[日号]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
 )
 _MONTHS = {
     m: i + 1
@@ -109,7 +122,7 @@ _IN_CITY = re.compile(
     r"\b(?:in|based\s+in|from|located\s+in)\s+(?P<city>[A-Za-z][\w .'-]+?)\s*(?:[,.!]|$)"
 )
 _DEAL_WORD = re.compile(
-    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|那张单|这张单|那个单|这单|那单"
+    r"\bdeal\b|\bopp(?:ortunity)?\b|商机|项目|单子|案子|那张单|这张单|那个单|这单|那单"
 )
 _NOISE = re.compile(
     r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]|:\)|:-\)|;\)|:\(|:-\(|:d\b|\bxd\b"
@@ -238,11 +251,33 @@ class Interpreter:
         trail = w.TRAIL_FILLER.search(r.view, r.body)
         end = trail.start() if trail else len(r.view)
         line = r.cut(r.body, end)
-        if not line or line == text.strip() or (r.no_write and not r.polite):
+        if not line or (r.no_write and not r.polite) or w.LEAD_NEGATION.match(r.view, r.body):
             return None
-        if w.LEAD_NEGATION.match(r.view, r.body):
-            return None
-        return line if self.registry.match(line) is not None else None
+        if line != text.strip() and self.registry.match(line) is not None:
+            return line
+        zh = w.ZH_ARCHIVE.search(r.view, r.body)
+        if zh is not None:
+            # "麻烦把 Rossi Fuels 归档": the verb after its customer.
+            verb = (
+                "unarchive"
+                if zh.group("verb") in ("取消归档", "恢复归档", "重新启用", "恢复")
+                else "archive"
+            )
+            return f"{verb} {r.cut(zh.start('name'), zh.end('name'))}"
+        why = w.WHY_AFTER.search(r.view, r.body)
+        if why is not None:
+            # A one-record verb's line, then why ("unarchive highland pharma, bob archived it by
+            # mistake", "undo edit #345, wrong customer"): the line alone.
+            head = r.cut(r.body, why.start())
+            found = self.registry.match(head)
+            if (
+                found is not None
+                and found[0].name in _ONE_RECORD
+                and found[1].strip()
+                and not w.NEGATION.search(r.view, why.end())
+            ):
+                return head
+        return None
 
     def interpret(self, ctx: Ctx, text: str, *, reads: bool = True) -> Outcome | None:
         """The command `text` means, a read to run, or why not (never a write done here).
@@ -279,6 +314,7 @@ class Interpreter:
             # A question with no write in it may be a read ("马超电话多少", "Acme's pipeline?").
             return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
         for reader in (
+            self._reminder_first,
             self._remind,
             self._snooze,
             self._cancel_reminder,
@@ -286,6 +322,8 @@ class Interpreter:
             self._done,
             self._edit_contact,
             self._delete_deal,
+            self._quota,
+            self._link_code,
             self._deal_owner,
             self._reassign,
             self._new_deal,
@@ -454,15 +492,26 @@ class Interpreter:
         if contact is not None:
             values["contact"] = contact.id
             shown.append(("contact", contact.label))
-        deals = find_deals(ctx, r.text, customer_id=customer.id)
+        deals = find_deals(ctx, r.text, customer_id=customer.id, translate=False)
         top = _one(deals)
         # A deal is attached when the sentence says "deal" or names it by two of its title's
         # words ("the data migration quote"), or by four Chinese characters of its title.
-        if top is not None and (
-            _DEAL_WORD.search(r.view)
-            or top.weight >= 2
-            or (not r.text[top.start : top.end].isascii() and top.weight >= 2)
-        ):
+        if top is None or not (_DEAL_WORD.search(r.view) or top.weight >= 2):
+            # Else a title typed in part or in the other language ("the renewal", "續約", "the
+            # scanner proposal"): the one open deal of the customer it fits, by a word that
+            # says which (not "upgrade" or "phase").
+            open_names = [s.name for s in ctx.pipeline.open_stages]
+            top = _one(find_deals(ctx, r.text, customer_id=customer.id, open_stages=open_names))
+            if top is not None and not (
+                _names_deal(ctx, r.text, top)
+                and (
+                    _DEAL_WORD.search(r.view)
+                    or _owned_title(r, customer, top)
+                    or (not top.label.isascii() and top.weight >= 1.5)
+                )
+            ):
+                top = None
+        if top is not None:
             values["deal"] = top.id
             shown.append(("deal", top.label))
         values["text"] = body
@@ -521,15 +570,26 @@ class Interpreter:
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
         if r.no_write or (not dont_forget and r.negated_before(m.start())):
             return "remind"
-        who = m.group("who") or m.group("zwho") or m.group("nudge")
+        who = m.group("who") or m.group("zwho") or m.group("nudge") or m.group("ping")
         rest = r.cut(m.end())
         values: dict[str, Value] = {"who": "me"}
         if who and who not in ("me", "myself"):
-            users = [u for u in find_users(ctx, who) if u.exact]
+            users = [u.id for u in find_users(ctx, who) if u.exact]
+            if not users and (zh := user_by_chinese_name(ctx, who)) is not None:
+                users = [zh[0].id]
+            if len(users) != 1 and m.group("ping"):
+                # "ping Priya tomorrow about the PO": Priya is no colleague, so it is the
+                # sender's reminder to ping her.
+                users, rest = [ctx.actor.id], r.cut(m.start())
             if len(users) != 1:
                 return None
-            if users[0].id != ctx.actor.id:
-                values["who"] = _handle(ctx, users[0].id)
+            if users[0] != ctx.actor.id:
+                owner = ctx.session.get(User, users[0])
+                assert owner is not None
+                if not can_remind(ctx.actor, owner):
+                    # A rep reminds only themself: said now, not after Confirm.
+                    return Unsure("error.remind_not_allowed", {"user": owner.name}, ("remind",))
+                values["who"] = _handle(ctx, users[0])
         # "12/18 前把 PO 追回来": by that day (前 after a day is "before", not a word of it).
         rest = re.sub(r"^(\S*?\d)\s*(?:之前|以前|前)\s*", r"\1 ", rest)
         phrase = _time_phrase(ctx, rest)
@@ -556,6 +616,35 @@ class Interpreter:
         if values["who"] != "me":
             shown.insert(0, ("who", str(values["who"])))
         return Proposal(self.verb("remind"), values, shown)
+
+    def _reminder_first(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """ "#10 搞定了", "#2 那个提醒取消", "#11 推迟到下周二上午9点": done, cancel or snooze of
+        the sender's own pending reminder of that number (another record's number is not one)."""
+        m = w.REMINDER_FIRST.match(r.view, r.body)
+        if m is None:
+            return None
+        rid = int(m.group("id"))
+        mine = ctx.session.scalar(
+            select(Reminder.id).where(
+                Reminder.id == rid,
+                Reminder.owner_id == ctx.actor.id,
+                Reminder.status == ReminderStatus.pending,
+            )
+        )
+        if mine is None:
+            return None
+        verb = "done" if m.group("done") else "cancel" if m.group("cancel") else "snooze"
+        if self._refused(r, m.start()):
+            return verb
+        shown = [("reminder", f"#{rid}")]
+        if verb != "snooze":
+            return Proposal(self.verb(verb), {"reminder": rid}, shown)
+        said = r.cut(m.start("when"), m.end("when")).strip(" 。.!！")
+        phrase = _time_phrase(ctx, said)
+        if phrase is None or phrase.rest.strip(" ,，。"):
+            return Unsure("loose.remind_when", verbs=("snooze",))
+        shown.append(("when", fmt.local_time(phrase.due, ctx.tz)))
+        return Proposal(self.verb("snooze"), {"reminder": rid, "when": said}, shown)
 
     def _done(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DONE_CUE.search(r.view, r.body)
@@ -603,7 +692,8 @@ class Interpreter:
         m = w.REASSIGN_CUE.search(r.view, r.body)
         if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
             return None  # "new customer X, ..., give it to carol": its owner, read there
-        who = m.group("who") or m.group("zh") or ""
+        g = next((n for n in ("who", "zh", "zh2", "zh3") if m.group(n)), "who")
+        who = m.group(g) or ""
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
         else:
@@ -616,7 +706,7 @@ class Interpreter:
             ctx,
             r,
             required=True,
-            within=(r.body, m.start("who") if m.group("who") else m.start("zh")),
+            within=(r.body, m.start(g) if g in ("who", "zh") else len(r.view)),
         )
         if isinstance(customer, Unsure):
             return customer
@@ -897,8 +987,18 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "digest"
-        if m.group("at"):
-            setting = f"at {m.group('at')}"
+        said = m.group("at") or m.group("zat") or m.group("zat2")
+        if said:
+            found = re.match(r"(\d{1,2})(?:[:：](\d{2})|点(半)?)", said)
+            assert found is not None
+            hour, minute = int(found.group(1)), int(found.group(2) or (30 if found.group(3) else 0))
+            if (m.group("zpart") or m.group("zpart2") or "") in ("下午", "晚上") and hour < 12:
+                hour += 12
+            if hour > 23 or minute > 59:
+                return Unsure("loose.remind_when", verbs=("digest",))
+            setting = f"{hour:02d}:{minute:02d}"
+        elif m.group("zweek"):
+            setting = "weekdays"
         elif m.group("onoff") == "on" or m.group("zon"):
             setting = "on"
         else:
@@ -940,6 +1040,10 @@ class Interpreter:
         title = w.TITLE_NEWS.search(r.view, r.body)
         birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
         at: int
+        if email is not None and re.search(
+            r"still\s+(?:works|valid|good|the\s+same)|(?:is\s+)?unchanged|没变|不变|还能用", r.view
+        ):
+            email = None  # "..., kenji@x.com still works": the address is not the news
         if email is not None and w.NEWS_WORD.search(r.view, r.body):
             field_name, value, at = "email", email.group(0), email.start()
         elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
@@ -950,7 +1054,11 @@ class Interpreter:
                 return None
             field_name, value, at = "birthday", day.isoformat(), birthday.start()
         elif title is not None:
-            g = next(n for n in ("value", "nvalue", "zvalue", "zvalue2") if title.group(n))
+            g = next(
+                n
+                for n in ("value", "nvalue", "pvalue", "tvalue", "zvalue", "zvalue2", "zvalue3")
+                if title.group(n)
+            )
             value = r.cut(title.start(g), title.end(g)).strip(" .。,，!！")
             if not value or char_view(value) in w.STAGE_WORDS or len(value.split()) > 5:
                 return None
@@ -1048,6 +1156,69 @@ class Interpreter:
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("delete deal",))
         return Proposal(self.verb("delete deal"), {"deal": deal.id}, [("deal", _deal_label(deal))])
+
+    def _link_code(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A link code for one colleague, named by handle, first name or Chinese name."""
+        cue = w.LINK_CODE_CUE.search(r.view, r.body)
+        if cue is None or ctx.actor.role != Role.admin:
+            return None  # only an admin makes one: the grammar's refusal says so
+        if self._refused(r, cue.start()):
+            return "link code"
+        users = {u.id for u in find_users(ctx, r.text) if u.exact}
+        for at in range(r.body, len(r.view)):
+            if (zh := user_by_chinese_name(ctx, r.view[at:])) is not None:
+                users.add(zh[0].id)
+        if not users and w.MY_OWN.search(r.view, r.body):
+            users = {ctx.actor.id}
+        if len(users) != 1:
+            return None
+        handle = _handle(ctx, users.pop())
+        return Proposal(self.verb("link code"), {"user": handle}, [("user", handle)])
+
+    def _quota(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A rep's quota for a quarter: `quota @dave 2027-Q1 400000`."""
+        cue = w.QUOTA_CUE.search(r.view, r.body)
+        quarter = w.QUARTER.search(r.view, r.body)
+        if cue is None or quarter is None:
+            return None
+        amount = _amount(r, r.body)
+        if amount is None or not (quarter.end() <= amount[1][0] or amount[1][1] <= quarter.start()):
+            return None
+        if self._refused(r, cue.start()):
+            return "quota"
+        users = {u.id for u in find_users(ctx, r.text) if u.exact}
+        if not users and w.MY_OWN.search(r.view, r.body):
+            users = {ctx.actor.id}
+        if len(users) != 1:
+            return None
+        today = ctx.now().astimezone(ctx.tz).date()
+        now_q = (today.month - 1) // 3 + 1
+        said_q = quarter.group("q") or quarter.group("zq")
+        if said_q:
+            q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
+            said_y = quarter.group("y1") or quarter.group("y2") or quarter.group("zy")
+            year = int(said_y) if said_y else today.year + (1 if q < now_q else 0)
+        else:
+            ahead = (quarter.group("rel") or "") == "next" or (quarter.group("zrel") or "")[
+                :1
+            ] == "下"
+            q, year = now_q + ahead, today.year
+            if q > 4:
+                q, year = 1, year + 1
+        (value, currency), _ = amount
+        handle = _handle(ctx, users.pop())
+        values: dict[str, Value] = {
+            "user": handle,
+            "period": f"{year}-Q{q}",
+            # No currency said: none written, as a person types it (the verb's own default).
+            "amount": (value, currency) if currency else value,
+        }
+        shown = [
+            ("user", handle),
+            ("period", f"{year}-Q{q}"),
+            ("amount", fmt.money(value, currency or ctx.default_currency)),
+        ]
+        return Proposal(self.verb("quota"), values, shown)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -1157,14 +1328,18 @@ class Interpreter:
                 return Proposal(verb, {})
             values[name] = said
         by = w.BY.search(r.view)
+        if values.get(name) in ("funnel", "activity", "forecast", "tickets"):
+            names.discard("by")  # these are not grouped: the report itself, not an error
         if by and "by" in names:
             values["by"] = by.group("by") or w.BY_ZH[by.group("zh") or by.group("zh2")]
-        elif (
-            "by" in names
-            and values.get("report") == "cycle"
-            and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家|\bteam\b", r.view)
+        elif "by" in names and (
+            w.BY_REP.search(r.view)
+            or (
+                values.get("report") == "cycle"
+                and re.search(r"\b(?:who|team|everyone|our)\b|所有人|团队|我们|大家", r.view)
+            )
         ):
-            # "who on the team logged the most activity", "所有人的活动报表": per rep.
+            # "who on the team logged the most activity", "everyone's win rate": per rep.
             values["by"] = "rep"
         period = w.PERIOD.search(r.view)
         if period and "period" in names:
@@ -1285,6 +1460,11 @@ class Interpreter:
 
 # -- helpers --------------------------------------------------------------------------------
 
+# Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
+_ONE_RECORD = frozenset(
+    {"archive", "unarchive", "undo", "undo edit", "undo deal edit", "done", "cancel", "link code"}
+)
+
 
 def _time_phrase(ctx: Ctx, said: str) -> Any:
     """The time phrase in `said`, or None; a number past any calendar ("in 69890793 hours")
@@ -1374,7 +1554,40 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     outcome = w.BARE_OUTCOME.search(view, r.body)
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
-    return None
+    return _stage_typo(r)
+
+
+# The stage last in a request, after "to", an arrow, a colon or the deal's words: "... to
+# negotation pls", "... -> negotiaton", "sterling label printers: negotiation".
+_LAST_WORD = re.compile(
+    r"(?P<lead>\b(?:to|into|as)\s+|(?:->|=>|→|>>|>)\s*|[:：]\s*|\s)(?:the\s+)?"
+    r"(?P<word>[a-z]{6,})(?:\s+stage)?(?:\s*(?:please|pls|plz|thanks|thx|asap|now|[!.~]))*\s*$"
+)
+_STAGE_NAMES = ("negotiation", "proposal", "qualified")
+
+
+def _stage_typo(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
+    """A stage named last, spelt a letter or two off ("negotation", "proposl", "qualifed"), or
+    right after the deal's words with no "to" ("rodriguez ERP phase 2 negotiation": bare, so
+    taken only with the deal named)."""
+    m = _LAST_WORD.search(r.view, r.body)
+    if m is None:
+        return None
+    word = m.group("word")
+    near = [s for s in _STAGE_NAMES if s == word or fuzz.ratio(word, s) >= 85]
+    if len(near) != 1:
+        return None
+    bare = m.group("lead").isspace()
+    if (
+        bare
+        and (
+            near[0] == "proposal"  # "the acme label printers proposal" names a document
+            or re.search(r"\bthe\s+$", r.view[: m.start("word")])
+            or len(r.view[r.body :].split()) > 8
+        )
+    ):
+        return None  # a telegraphic "<deal> <stage>" only
+    return near[0], m.start(), m.span("word"), bare
 
 
 def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:
@@ -1483,6 +1696,41 @@ def _kind_typo(text: str) -> tuple[InteractionKind | None, str]:
     return None, text
 
 
+_GENERIC_ZH_TITLE = frozenset(
+    {"采购", "系统", "项目", "升级", "一期", "二期", "三期", "年度", "合同", "管理", "服务", "扩容"}
+    | {"上线", "试点", "方案", "应用"}
+)
+# Title words that say what kind of deal, not which one.
+_GENERIC_TITLE = frozenset(
+    {"upgrade", "rollout", "expansion", "replace", "legacy", "phase", "pilot", "seats", "site"}
+    | {"project", "contract", "deal", "support", "program", "programme", "service", "services"}
+    | {"system", "systems", "package"}
+)
+
+
+def _names_deal(ctx: Ctx, text: str, found: Mention) -> bool:
+    """Whether `text` names the deal by a word of its title that is not generic."""
+    deal = ctx.session.get(Deal, found.id)
+    if deal is None:
+        return False
+    if not deal.title.isascii():
+        # Three characters of a Chinese title ("司机端"), or two that are not generic ("续约").
+        piece = char_view(text[found.start : found.end])
+        return found.weight >= 1.5 or (found.weight >= 1 and piece not in _GENERIC_ZH_TITLE)
+    return bool(title_words_named(text, deal.title) - _GENERIC_TITLE)
+
+
+def _owned_title(r: _Reading, customer: Customer, found: Mention) -> bool:
+    """Whether the title's word follows the customer's name as its own ("the thunderbird
+    renewal", "Frontier 的续约", "Jones 那边 2027 續約"), not said elsewhere in the note."""
+    span = _span_of(r, customer)
+    if span is None or found.start < span[1]:
+        return False
+    return bool(
+        re.fullmatch(r"(?:\s|的|那边|那裡|那里|这边|'s|’s|\d{4})*", r.view[span[1] : found.start])
+    )
+
+
 def _one(found: list[Mention]) -> Mention | None:
     """The single best mention, or None when two tie."""
     if not found:
@@ -1567,7 +1815,7 @@ def _zh_day(ctx: Ctx, r: _Reading, start: int) -> tuple[date, tuple[int, int]] |
     year = int(m.group("year")) if m.group("year") else today.year + (1 if m.group("next") else 0)
     part = m.group("part")
     if m.group("day"):
-        nth = int(m.group("day"))
+        nth = cn_int(m.group("day"))
     elif part in ("初", "上旬"):
         nth = 5
     elif part in ("中", "中旬"):

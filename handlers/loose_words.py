@@ -175,10 +175,10 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率)"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
-    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率)(?:了)?"
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率|周期|额|量)(?:了)?"
 )
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
@@ -264,8 +264,13 @@ REMIND_CUE = re.compile(
     r"\b(?:remind\s+(?P<who>me|myself|@?[a-z][\w.-]*)|set\s+(?:up\s+)?a\s+reminder|"
     r"reminder\s*(?:to|:|for)|don'?t\s+let\s+me\s+forget(?:\s+to)?|ping\s+me)\b"
     r"|提醒(?P<zh>我|一下)(?!的)|(?:设|建|加|定|设置)个提醒|别让我忘了"
-    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "carol needs a nudge tomorrow".
-    r"|提醒\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)(?=\s*(?:\d|明天|后天|下周|周|星期|今天|今晚|月底|下个?月))"
+    # Someone else: "提醒 alice 12/18 前...", "提醒王伟周三前...", "叫王伟明天...", "让 carol
+    # 周五前...", "carol needs a nudge tomorrow", "ping priya tomorrow about ..." (a colleague,
+    # else a reminder to ping that person).
+    r"|(?:提醒|(?<![\u4e00-\u9fff])[叫让])\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3}?)"
+    r"(?=\s*(?:\d|明天|后天|下周|下星期|下礼拜|周|星期|礼拜|今天|今晚|月底|下个?月|这周|本周))"
+    r"|\bping\s+@?(?P<ping>[a-z][\w.-]*)(?=\s+(?:tmrw|tomorrow|today|tonight|this|next|on\s|by\s|"
+    r"before\s|in\s+\d|at\s+\d|mon|tue|wed|thu|fri|sat|sun|\d))"
     r"|\b(?P<nudge>[a-z][\w.-]*)\s+needs\s+(?:a\s+)?(?:nudge|reminder|ping)\b"
 )
 
@@ -338,9 +343,15 @@ CLOSE_WORD = re.compile(
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
 )
 REASSIGN_CUE = re.compile(
-    r"\b(?:reassign|transfer|hand(?:\s+over)?|give|assign)\b.+?(?:\bto\s+|给\s*)@?(?P<who>[a-z][\w.-]*)"
+    r"\b(?:re-?ass?ign|transfer|hand(?:\s+over)?|give|assign|move)\b.+?(?:\bto\s+|给\s*)@?"
+    r"(?P<who>[a-z][\w.-]*)"
     r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
+    # "X 的负责人改成 erin", "X 给 alice 接手".
+    r"|(?:负责人|所有人|owner)\s*(?:改成|改为|换成|换为|改到|设为|是)\s*@?(?P<zh2>我|[a-z][\w.-]*)"
+    r"|给\s*@?(?P<zh3>[a-z][\w.-]*)\s*(?:接手|接管|来管)"
 )
+# A link code for someone: "need a telegram link code for carol", "给王伟生成一个绑定码".
+LINK_CODE_CUE = re.compile(r"\blink(?:ing)?\s+code\b|绑定码|链接码")
 # A deal's owner changed: "make carol the owner of the acme erp deal", "make me the owner",
 # "这单先交给 carol 跟", "改成 bob 负责".
 DEAL_OWNER_CUE = re.compile(
@@ -368,6 +379,7 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\bactivity\s+report\b|\breport\b.*\bactivity\b|\blogged\s+the\s+most\b|"
             r"\bmost\s+activity\b|\b(?:how\s+long|cycle\s+time|sales\s+cycle)\b.*\b(?:close|closing|cycle)\b|"
+            r"\bcycle\s+time\b|\bactivity\s+(?:by|per|this|last|for)\b|"
             r"活动报表|活动报告|活动量|谁.{0,6}(?:记录|记)得?最多|销售周期|成交周期"
             r"|\bwin[\s-]*rate\s+report\b|\breport\b.*\bwin[\s-]*rate\b|赢单率报表"
         ),
@@ -422,6 +434,11 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         "customers",
     ),
 ]
+# Words after a read's own name that only ask to see it ("销售漏斗给我瞅瞅", "管道看下").
+SHOW_ONLY = re.compile(
+    r"^(?:[\s,，.。!！?？~～]|给我|帮我|发我|瞅瞅|瞅一瞅|瞅一下|瞧瞧|看下|看一下|看看|来一下|来个|一下|"
+    r"吧|呗|呀|啊|谢谢|\b(?:show\s+me|let\s+me\s+see)\b)+$"
+)
 SHOW_CUE = re.compile(
     r"\b(?:show|pull\s+up|open|look\s+up|lookup|tell\s+me\s+about|what\s+about|info\s+on|"
     r"details\s+(?:on|for|of)|card|overview|status\s+of|how'?s|how\s+is|what'?s\s+up\s+with|"
@@ -468,10 +485,32 @@ PERIOD_WORDS = {
     "去年": "last year",
 }
 BY = re.compile(
-    r"\bby\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)\b"
-    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业)|(?P<zh2>哪个行业|各行业|每个行业)"
+    r"\b(?:by|per|for\s+each|each)\s+(?P<by>rep|team|manager|region|product|industry|month|quarter)s?\b"
+    r"|按(?P<zh>团队|月份|月|季度|销售|产品|行业|地区|区域)"
+    r"|(?P<zh2>哪个行业|各行业|每个行业|各团队|每个团队|各地区|各区域|各产品|每个产品|各业务|各销售"
+    r"|每个销售|所有人|每个人|大家)"
+)
+# A report per person said without "by": "everyone's win rate", "who on the team logged the
+# most", "我们 team 的 activity".
+BY_REP = re.compile(
+    r"\b(?:everyone'?s?|every\s+rep|all\s+reps|each\s+rep|who\s+on\s+the\s+team|the\s+team'?s|"
+    r"our\s+team'?s?|(?:my|our)\s+reps)\b|我们\s*team|团队的|我们团队"
 )
 BY_ZH = {
+    "地区": "region",
+    "区域": "region",
+    "各团队": "team",
+    "每个团队": "team",
+    "各地区": "region",
+    "各区域": "region",
+    "各产品": "product",
+    "每个产品": "product",
+    "各业务": "rep",
+    "各销售": "rep",
+    "每个销售": "rep",
+    "所有人": "rep",
+    "每个人": "rep",
+    "大家": "rep",
     "月份": "month",
     "哪个行业": "industry",
     "各行业": "industry",
@@ -512,10 +551,21 @@ NEWS_WORD = re.compile(
 )
 # "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
 # "现在是董事长，改一下职位".
+# Words that make a phrase a job title ("head of legal", "CIO", "chief digital officer").
+_TITLE_WORD = (
+    r"(?:head|director|vp|chief|manager|lead|officer|president|chair\w*|partner|founder|"
+    r"c[a-z]o|evp|svp|gm|engineer|buyer|controller|counsel|coordinator|specialist|analyst)"
+)
 TITLE_NEWS = re.compile(
     r"\bis\s+(?:now\s+)?(?:the\s+|our\s+|their\s+)?(?P<value>(?:[a-z]{2,5}|(?:head|director|vp|chief|"
     r"manager|lead)\b[a-z &-]*?))\s+now\s*[.!]*$"
-    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)\s*[.!]*$"
+    r"|\bis\s+now\s+(?:the\s+|our\s+|their\s+)?(?P<nvalue>[a-z][a-z &-]{1,60}?)"
+    r"(?:\s+(?:at|@)\s+[a-z][\w&.' -]*)?\s*(?:[.!]*$|[,;]\s)"
+    # "moved to head of legal, update her title", "got promoted to CIO", "title 改 X".
+    rf"|\b(?:promoted|moved|moves|moving|stepped\s+up|switched)\s+(?:up\s+)?(?:to|as)\s+"
+    rf"(?:the\s+)?(?:role\s+of\s+)?(?P<pvalue>(?:[a-z]+\s+){{0,3}}{_TITLE_WORD}(?:\s+of\s+[a-z]+)?)\b"
+    r"|\btitle\s*(?:改成?|改为|换成|to|is|:|：)\s*(?P<tvalue>[^,，。;；]+?)\s*(?:[,，。;；].*)?$"
+    r"|(?:升职了?|升了|晋升了?)[!！,，。\s]*(?:现在)?(?:是|当上了?|做)\s*(?P<zvalue3>[^,，。!！\s]+)"
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
@@ -541,7 +591,8 @@ CUSTOMER_FIELD = re.compile(
     r"\b(?P<field>city|industry|sector|name)\b(?:\s+(?:is\s+now|is|to|now|changed\s+to|"
     r"should\s+be)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
     r"|\b(?:moved|relocated|is\s+moving|has\s+moved)(?:\s+(?:their\s+|its\s+)?(?:hq|headquarters|office|offices))?"
-    r"\s+to\s+(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
+    rf"\s+to\s+(?!(?:[a-z]+\s+){{0,3}}{_TITLE_WORD}\b)"
+    r"(?P<city>[a-z][\w .'-]+?)\s*(?:[,.!;]|\bfyi\b|$)"
     r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
     r"(?P<city2>[a-z][\w .'-]+?)"
     r"(?:\s+now)?\s*(?:[,.!;]|$)"
@@ -570,9 +621,41 @@ DIGEST_CUE = re.compile(
     r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
     r"|\bdigest\s+(?:at|every\s+day\s+at)\s+(?P<at>\d{1,2}:\d{2})\b"
     r"|(?P<zoff>关闭|关掉|停止|取消)(?:我的)?(?:每日)?摘要|(?P<zon>打开|开启)(?:我的)?(?:每日)?摘要"
+    # "每天早上8:30发摘要给我", "日报改到早上7点半", "日报改成只在工作日发".
+    r"|(?:每天)?(?P<zpart>早上|上午|下午|晚上)?\s*(?P<zat>\d{1,2}(?:[:：]\d{2}|点半?))\s*"
+    r"(?:发|送|推)(?:给我)?(?:的)?(?:摘要|日报)"
+    r"|(?:摘要|日报)(?:改到|改成|改为|调到|换到)\s*(?P<zpart2>早上|上午|下午|晚上)?\s*"
+    r"(?P<zat2>\d{1,2}(?:[:：]\d{2}|点半?))"
+    r"|(?:摘要|日报).{0,6}(?P<zweek>工作日|周一到周五)"
 )
 FIND_CUE = re.compile(
     r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
     r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
     r"|(?:搜索|搜一下|搜搜|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*(?P<zwords>.+?)(?:的客户)?\s*$"
+)
+
+# A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
+# 年一季度指标 30万美元", "設定 Dave 2027 第一季配額 35萬英鎊", "set erin's q1 target to 500k gbp".
+QUOTA_CUE = re.compile(r"\b(?:quota|target)s?\b|配额|指标|业绩目标|销售目标")
+QUARTER = re.compile(
+    r"\b(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?\b"
+    r"|(?:(?P<zy>20\d\d)\s*年?\s*)?第?(?P<zq>[一二三四1-4])\s*(?:季度|季)"
+    r"|\b(?P<rel>this|next)\s+(?:quarter|qtr)\b|(?P<zrel>本|这个?|下个?)季度?"
+)
+# The sender themself as the quota's person.
+MY_OWN = re.compile(r"\b(?:my|my\s+own|me|myself)\b|我的|给我|我自己")
+# A line of a one-record verb, then why ("archive rainier bakery, they went with contoso",
+# "undo edit #345, wrong customer", "撤销#805 记错客户了").
+WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9fff]))\s*")
+# "麻烦把 Rossi Fuels 归档", "把 Highland Pharma 恢复/取消归档": the verb after its customer.
+ZH_ARCHIVE = re.compile(
+    r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
+)
+# A reminder's number first, then what to do with it: "#10 搞定了 ✅", "#2 那个提醒取消，...",
+# "#10那个提醒不用了 取消吧", "#11 推迟到下周二上午9点".
+REMINDER_FIRST = re.compile(
+    r"^\s*#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:"
+    r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完)"
+    r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废)"
+    r"|(?:推迟|延后|延到|推到|改到|挪到|顺延)\s*(?:到)?\s*(?P<when>.+))"
 )

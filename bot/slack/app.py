@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,7 +21,7 @@ from bot.slack.home import LOG_ACTION, home_view
 from bot.slack.identity import Identity, slack_user
 from bot.slack.markup import mentioned_users, mentions_as_handles, unescape
 from bot.slack.modals import Modals
-from bot.slack.sending import Sender, response_url
+from bot.slack.sending import RESPOND_SECONDS, Sender, response_url
 from handlers.desk import CSAT_ACTION
 from handlers.i18n import Translator
 from handlers.reply import RUN, Command, Reply
@@ -94,6 +95,27 @@ class SlackAdapter:
         b.event(anything)(self.on_other)
         b.error(self.on_error)
 
+    async def open(self) -> None:
+        """Keep HTTP sessions open for the Web API and response_urls while serving.
+
+        slack_sdk opens a session (and a connection) per call when it is given none: a reply
+        cost a TCP connection to each host it went to, and its setup's CPU.
+        """
+        if self.client.session is None or self.client.session.closed:
+            timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+            self.client.session = aiohttp.ClientSession(timeout=timeout)
+        if self.sender.session is None or self.sender.session.closed:
+            timeout = aiohttp.ClientTimeout(total=RESPOND_SECONDS)
+            self.sender.session = aiohttp.ClientSession(timeout=timeout)
+
+    async def close(self) -> None:
+        """Close the sessions `open` made."""
+        for session in (self.client.session, self.sender.session):
+            if session is not None and not session.closed:
+                await session.close()
+        self.client.session = None
+        self.sender.session = None
+
     def _guarded(self, handler: Listener) -> Listener:
         """Failures after the ack go to on_error here: Bolt would lose an ack made just before."""
 
@@ -134,32 +156,49 @@ class SlackAdapter:
 
     # -- listeners ----------------------------------------------------------------------------
 
+    async def _run_as(
+        self, slack_id: str, command: Callable[[int], Command]
+    ) -> tuple[int, Translator, Reply] | None:
+        """Identify the sender and run their command in one unit of work; someone not linked
+        yet is linked by their email first (None: nobody to act as, nothing ran)."""
+        done = await asyncio.to_thread(self.gateway.dispatch_as, slack_id, command)
+        if done is not None:
+            person, reply = done
+            return person.user_id, person.t, reply
+        me = await self.identity.who(slack_id)
+        if me is None:
+            return None
+        return me[0], me[1], await self.dispatch(command(me[0]))
+
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], _: dict[str, Any]) -> None:
         """`/crm <anything the console takes>`; `/crm log` alone opens the modal."""
         await ack()
         slack_id = str(body["user_id"])
-        me = await self.identity.who(slack_id)
-        if me is None:
-            await self._refuse(body, slack_id, body.get("channel_id"))
-            return
-        user_id, t = me
         # Slack escapes &, < and > in command text; mentions (<@U1|name>) arrive as real brackets.
         raw = str(body.get("text") or "")
         text = unescape(raw).strip() or "help"
-        found = self.crm.registry.match(text)
-        if mentioned_users(raw) and (found is None or found[0].name != "link"):
-            # `remind @bob ...` arrives as `<@UBOB|bob>`: the grammar names people by @handle.
-            # `link` keeps the mention: the Slack id is what it links.
-            handles = await asyncio.to_thread(self.identity.handles, mentioned_users(raw))
-            text = unescape(mentions_as_handles(raw, handles.get)).strip()
-        command = Command(
-            user_id,
-            PLATFORM,
-            text=text,
-            chat_id=body.get("channel_id"),
-            delivery_id=f"command:{body['trigger_id']}" if body.get("trigger_id") else None,
-        )
-        reply = await self.dispatch(command)
+        if mentioned_users(raw):
+            found = self.crm.registry.match(text)
+            if found is None or found[0].name != "link":
+                # `remind @bob ...` arrives as `<@UBOB|bob>`: the grammar names people by
+                # @handle. `link` keeps the mention: the Slack id is what it links.
+                handles = await asyncio.to_thread(self.identity.handles, mentioned_users(raw))
+                text = unescape(mentions_as_handles(raw, handles.get)).strip()
+
+        def command(user_id: int) -> Command:
+            return Command(
+                user_id,
+                PLATFORM,
+                text=text,
+                chat_id=body.get("channel_id"),
+                delivery_id=f"command:{body['trigger_id']}" if body.get("trigger_id") else None,
+            )
+
+        done = await self._run_as(slack_id, command)
+        if done is None:
+            await self._refuse(body, slack_id, body.get("channel_id"))
+            return
+        user_id, t, reply = done
         if reply.form is not None:
             origin = Origin(response_url=response_url(body), channel=body.get("channel_id"))
             await self.modals.open_form(body, t, reply.form, origin)
@@ -177,33 +216,37 @@ class SlackAdapter:
             await self.desk.on_csat(body, slack_id, decoded[1])
             return
         channel = (body.get("channel") or {}).get("id")
-        me = await self.identity.who(slack_id)
-        if me is None:
-            await self._refuse(body, slack_id, channel)
-            return
-        user_id, t = me
-        if decoded is None:
-            await self.sender.deliver(
-                Reply(text=t("error.button_expired"), status="error"), t, body, slack_id
-            )
+        if decoded is None or decoded[0] == TOO_LONG:
+            me = await self.identity.who(slack_id)
+            if me is None:
+                await self._refuse(body, slack_id, channel)
+                return
+            t = me[1]
+            if decoded is None:
+                reply = Reply(text=t("error.button_expired"), status="error")
+            else:
+                picks = decoded[1].get("pick") or {}
+                refs = ", ".join(f"{k} #{v}" for k, v in picks.items()) or "—"
+                reply = Reply(text=t("slack.button_too_long", refs=refs), status="error")
+            await self.sender.deliver(reply, t, body, slack_id)
             return
         kind, payload = decoded
-        if kind == TOO_LONG:
-            picks = payload.get("pick") or {}
-            refs = ", ".join(f"{k} #{v}" for k, v in picks.items()) or "—"
-            await self.sender.deliver(
-                Reply(text=t("slack.button_too_long", refs=refs), status="error"), t, body, slack_id
+
+        def command(user_id: int) -> Command:
+            return Command(
+                user_id,
+                PLATFORM,
+                chat_id=channel,
+                action=RUN if kind == SHARE else kind,
+                payload=payload,
+                delivery_id=f"action:{slack_id}:{ts}" if (ts := action.get("action_ts")) else None,
             )
+
+        done = await self._run_as(slack_id, command)
+        if done is None:
+            await self._refuse(body, slack_id, channel)
             return
-        command = Command(
-            user_id,
-            PLATFORM,
-            chat_id=channel,
-            action=RUN if kind == SHARE else kind,
-            payload=payload,
-            delivery_id=f"action:{slack_id}:{ts}" if (ts := action.get("action_ts")) else None,
-        )
-        reply = await self.dispatch(command)
+        user_id, t, reply = done
         if reply.form is not None:
             origin = Origin(response_url=response_url(body), channel=channel)
             await self.modals.open_form(body, t, reply.form, origin)

@@ -69,7 +69,8 @@ class SlackComponent:
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
-        """Connect the Socket Mode websocket, if that is the mode."""
+        """Open the adapter's HTTP sessions; connect Socket Mode's websocket in that mode."""
+        await self.adapter.open()
         if self.app_token is not None:
             self.socket = AsyncSocketModeHandler(
                 self.adapter.bolt, self.app_token.get_secret_value()
@@ -84,3 +85,4 @@ class SlackComponent:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
             self.socket = None
+        await self.adapter.close()

@@ -50,11 +50,18 @@ def response_url(body: dict[str, Any]) -> str | None:
     return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
 
 
+# A response_url that has not answered in this long is given up for a direct message.
+RESPOND_SECONDS = 10
+
+
 class Sender:
     """Replies out: to the request's response_url, else as a direct message."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # Kept open while serving (SlackAdapter.open): without it every reply opened an HTTP
+        # session and a connection of its own.
+        self.session: aiohttp.ClientSession | None = None
 
     async def upload(self, image: bytes) -> str:
         """Upload a PNG privately and return its file id for an image block."""
@@ -100,7 +107,9 @@ class Sender:
     ) -> str | None:
         """Post to a response_url; None when it took it, else why not (for the log)."""
         try:
-            resp = await AsyncWebhookClient(url, timeout=10).send(
+            resp = await AsyncWebhookClient(
+                url, timeout=RESPOND_SECONDS, session=self.session
+            ).send(
                 text=text,
                 blocks=blocks,
                 response_type="in_channel" if public else "ephemeral",

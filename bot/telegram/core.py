@@ -10,7 +10,7 @@ from bot.telegram.render import Outgoing, render
 from handlers.desk import CSAT_ACTION
 from handlers.gateway import Gateway, Person
 from handlers.i18n import client_locale
-from handlers.reply import Command, Reply
+from handlers.reply import Button, Command, Reply
 
 PLATFORM = "telegram"
 # callback_data prefixes: a Reply's buttons, and the steps of a conversation.
@@ -48,30 +48,50 @@ class Core:
         """Record an update handled outside the dispatcher; False when it was seen before."""
         return self.gateway.claim(str(update_id))
 
-    def mark_wrote(self, chat_id: int, message_id: int) -> None:
-        """Remember that a message's command changed the CRM (so an edit of it will not)."""
-        self.claim(_wrote_key(chat_id, message_id))
-
     def wrote(self, chat_id: int, message_id: int) -> bool:
         """Whether a message's command changed the CRM (kept as long as deliveries are)."""
         return self.gateway.seen(_wrote_key(chat_id, message_id))
 
     def render(self, who: Who | None, reply: Reply, prefix: str = REPLY_BUTTON) -> list[Outgoing]:
         """The reply as messages; buttons get tokens issued to `who` (or are written out)."""
+        if self._plain(who, reply):
+            return self._render(who, reply, prefix, None)
+        assert who is not None
+        with self.gateway.issuing_tokens(who.user_id) as issue:
+            return self._render(who, reply, prefix, issue)
+
+    @staticmethod
+    def _plain(who: Who | None, reply: Reply) -> bool:
+        """Whether the reply's buttons need no tokens (none, CSAT ones, nobody to issue to)."""
+        csat = bool(reply.buttons) and all(b.action == CSAT_ACTION for b in reply.buttons)
+        return csat or who is None or not reply.buttons
+
+    @staticmethod
+    def _render(
+        who: Who | None,
+        reply: Reply,
+        prefix: str,
+        issue: Callable[[Button], str] | None,
+    ) -> list[Outgoing]:
         if reply.buttons and all(b.action == CSAT_ACTION for b in reply.buttons):
             # A CSAT question: anyone may press; the desk counts only the requester's press.
             return render(reply, lambda b: f"csat:{b.payload['q']}:{b.payload['s']}")
-        if who is None or not reply.buttons:
+        if who is None or not reply.buttons or issue is None:
             return render(reply, None)
-        with self.gateway.issuing_tokens(who.user_id) as issue:
-            return render(reply, lambda button: prefix + issue(button))
+        return render(reply, lambda button: prefix + issue(button))
 
-    def run(self, who: Who, command: Command) -> tuple[Reply, list[Outgoing]]:
-        """Dispatch a command and render its reply."""
-        reply = self.gateway.dispatch(command)
-        if reply.status == "duplicate":
-            return reply, []
-        return reply, self.render(who, reply)
+    def run(
+        self, who: Who, command: Command, *, wrote: tuple[int, int] | None = None
+    ) -> tuple[Reply, list[Outgoing]]:
+        """Dispatch a command and render its reply, on one connection; with `wrote` (chat and
+        message id) a successful write is remembered for that message in the same go."""
+        mark = _wrote_key(*wrote) if wrote is not None else None
+        reply, messages = self.gateway.dispatch_rendered(
+            command,
+            lambda reply, issue: self._render(who, reply, REPLY_BUTTON, issue),
+            mark=mark,
+        )
+        return reply, messages or []
 
     def redeem(self, who: Who, token: str) -> tuple[str, dict[str, Any]] | None:
         """The action behind a pressed button; None when expired, forged or someone else's."""

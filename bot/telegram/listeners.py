@@ -87,7 +87,12 @@ class Listeners:
             idempotency_key=idempotency_key,
             delivery_id=delivery_of(update),
         )
-        reply, messages = await asyncio.to_thread(self.core.run, who, command)
+        # A typed write is remembered for its message (an edit of it will not write again),
+        # in the unit of work that runs it.
+        wrote = (
+            (chat.id, message.message_id) if message is not None and self._writes(text) else None
+        )
+        reply, messages = await asyncio.to_thread(self.core.run, who, command, wrote=wrote)
         if reply.status == "duplicate":
             return None
         if reply.form is not None:
@@ -97,8 +102,6 @@ class Listeners:
                 await self.sender.say(chat.id, None, Reply(text=note, status="info"))
                 return None
             return reply
-        if message is not None and reply.status == "ok" and self._writes(text):
-            await asyncio.to_thread(self.core.mark_wrote, chat.id, message.message_id)
         # In a forum group every answer goes back into the topic the command came from.
         thread = thread_of(update) if group else None
         if not group or reply.status == "error" or (share and reply.shareable):

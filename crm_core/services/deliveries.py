@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.models import ProcessedDelivery, utcnow
+
+# The table, not the mapped class: a Core insert, whose RETURNING says whether a row went in.
+_TABLE = cast(Table, ProcessedDelivery.__table__)
 
 
 def claim_delivery(
@@ -19,6 +24,21 @@ def claim_delivery(
     The row commits or rolls back with the work it guards, so a crash before the commit lets
     the platform's retry through, and a second worker blocks on the unique key and then sees it.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # INSERT ... ON CONFLICT DO NOTHING: one statement where a savepoint, an ORM flush and
+        # its release took three; PostgreSQL still waits for a concurrent insert of the same
+        # key to commit (then nothing is inserted) or roll back (then this one is).
+        stmt = (
+            pg_insert(_TABLE)
+            .values(platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow())
+            .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
+            .returning(_TABLE.c.id)
+        )
+        # The new row's id, or no row when the key was there.
+        return session.execute(stmt).first() is not None
+    # SQLite: the savepoint, as before. Releasing it ends pysqlite's transaction, and with it
+    # the database's one write lock, which a command that writes from another connection
+    # (ask's index catch-up) needs; an INSERT in the transaction would hold it to the end.
     try:
         with session.begin_nested():
             session.add(

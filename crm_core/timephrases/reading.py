@@ -47,7 +47,7 @@ _PREFIX = re.compile(rf"(?:{WORD_START}(?:on|by|at|around|due)|@|在|于)\s*$")
 _SUFFIX = re.compile(r"\s*(?:之前|以前|前(?![往去来台面夕景途期辈]))")
 # Connectors dropped from the rest: "tomorrow 3pm to call Dana", "周五，发报价".
 _LEAD = re.compile(rf"(?:[\s,:;.\-–—、]|{WORD_START}(?:to|that|and|then){WORD_END}|的)*")
-_TRAIL = re.compile(rf"(?:[\s,:;\-–—、]|{WORD_START}(?:on|at|by){WORD_END})*$")
+_TRAIL = re.compile(rf"(?:[\s,:;\-–—、]|{WORD_START}(?:on|at|by|before|until|till){WORD_END})*$")
 
 
 def _atoms(view: str) -> list[Atom]:

@@ -169,6 +169,11 @@ EN_RULES: list[Rule] = [
         r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d-])",
         _en_date,
     ),
+    # "12/18", "12/18/2026": month first, as the day parser reads it.
+    rule(
+        r"(?<![\d/.-])(?P<mo>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}))?(?![\d/])",
+        _en_date,
+    ),
     rule(
         rf"{WORD_START}(?P<mon>{_MON})\.?\s*(?P<d>\d{{1,2}}){_ORD}?{WORD_END}(?![:.]\d)"
         rf"(?:,?\s*(?P<y>\d{{4}}){WORD_END})?",

@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Customer, User
-from crm_core.resolve import customer_name_exists, resolve_customer, resolve_user, user_by_handle
+from crm_core.resolve import (
+    customer_name_exists,
+    resolve_customer,
+    resolve_user,
+    user_by_chinese_name,
+    user_by_handle,
+)
 from crm_core.services import reminders as svc
 from crm_core.text import to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
@@ -102,6 +108,10 @@ def remind(req: Request) -> Reply:
         # not the first word of the reminder.
         owner = named
         args = args[m.end() :]
+    elif (zh := user_by_chinese_name(ctx, args)) is not None:
+        # "提醒王伟周三前...": a colleague's Chinese name is the person, not the reminder's words.
+        owner, size = zh
+        args = args[size:]
     if not args.strip():
         raise Invalid("usage.remind")
     tz = zone_of(owner)

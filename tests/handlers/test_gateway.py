@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from crm_core.db import unit_of_work
 from crm_core.errors import NotFound
-from crm_core.models import Interaction, Reminder, User
+from crm_core.models import Customer, Interaction, Reminder, User
+from crm_core.services.identities import link_identity
 from handlers.gateway import Gateway
 from handlers.reply import Command
 from tests.conftest import TestBot
@@ -86,3 +87,34 @@ def test_checking_a_field_writes_nothing(testbot: TestBot) -> None:
     values["follow_up"] = date(2026, 12, 1)
     assert gateway.check(form, alice, values, "follow_up") is None
     assert testbot.query(select(Interaction.id)) == [] and testbot.count(Reminder) == 0
+
+
+def test_dispatch_as_identifies_and_runs_in_one_unit_of_work(testbot: TestBot) -> None:
+    """The linked, active sender's command runs as them (a write commits, a repeat is a
+    duplicate); an unlinked or inactive account runs nothing and gets None."""
+    gateway = _gateway(testbot)
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        carol = session.get(User, testbot.users["carol"])
+        assert alice is not None and carol is not None
+        link_identity(session, "console", "C-ALICE", alice, actor_label="test")
+        link_identity(session, "console", "C-CAROL", carol, actor_label="test")
+        session.execute(update(User).where(User.external_id == "carol").values(active=False))
+    asked: list[int] = []
+
+    def command(user_id: int) -> Command:
+        asked.append(user_id)
+        return Command(user_id, "console", text="new customer Acme", delivery_id="d1")
+
+    done = gateway.dispatch_as("C-ALICE", command)
+    assert done is not None
+    person, reply = done
+    assert person.handle == "alice" and asked == [testbot.users["alice"]]
+    assert reply.status == "ok"
+    again = gateway.dispatch_as("C-ALICE", command)
+    assert again is not None and again[1].status == "duplicate"
+    assert gateway.dispatch_as("C-CAROL", command) is None
+    assert gateway.dispatch_as("C-NOBODY", command) is None
+    assert len(asked) == 2  # nothing ran for the inactive or the unknown
+    with unit_of_work(testbot.session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -384,9 +384,12 @@ def test_a_customers_news_is_an_edit_of_that_customer(
 
 
 def test_a_nudge_for_someone_else_is_their_reminder(testbot: TestBot, book: dict[str, int]) -> None:
-    """ "bob needs a nudge tomorrow at 10 about X" reminds bob, shown on a card."""
-    line = command(testbot, "alice", "bob needs a nudge tomorrow at 10 about the allen contract")
-    assert line.startswith("remind @bob tomorrow at 10")
+    """ "alice needs a nudge tomorrow at 10 about X" from her manager reminds alice, shown on a
+    card; from a rep (who reminds only themself) it says so at once, with no card."""
+    line = command(testbot, "bob", "alice needs a nudge tomorrow at 10 about the allen contract")
+    assert line.startswith("remind @alice tomorrow at 10")
+    reply = testbot("alice", "bob needs a nudge tomorrow at 10 about the allen contract")
+    assert reply.status == "info" and "Bob" in reply.text and "remind" in reply.text
 
 
 def test_a_new_deals_title_leaves_out_the_companys_legal_form(

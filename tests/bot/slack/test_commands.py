@@ -211,10 +211,11 @@ async def test_a_failing_handler_apologises_with_a_reference_and_keeps_serving(
 ) -> None:
     """An exception in a listener: traceback logged with a ref, the user gets that ref."""
 
-    async def broken(self: SlackAdapter, command: Any) -> Any:
+    async def broken(self: SlackAdapter, slack_id: str, command: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(SlackAdapter, "dispatch", broken)
+    # Where a command runs (identified and dispatched in one unit of work).
+    monkeypatch.setattr(SlackAdapter, "_run_as", broken)
     with caplog.at_level(logging.ERROR, logger="bot.slack.app"):
         answer = await slack.ask("log call Acme: secret customer words")
     record = next(r for r in caplog.records if "slack listener failed" in r.getMessage())
