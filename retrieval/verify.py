@@ -64,8 +64,8 @@ _SLOT_IN_SENTENCE = {
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What the gate weighs: how much of the question the best notes hold, and how closely."""
+class Reading:
+    """What reading the question with its best notes found: how much of it they hold."""
 
     cover: float  # best share of the topic terms one of the best notes holds
     weighted: float  # the same, each term weighted by its rarity among the passages one may see
@@ -75,9 +75,15 @@ class Evidence:
     typed_best: bool  # ...in one of the sentences holding most of the question, not its own
     typed_share: float  # best rarity-weighted share of the topic held by a sentence of that kind
     slotted: bool  # a person or named thing asked for is in a sentence holding the topic
-    crosslingual: bool  # the best note is written in the other language than the question
     unknown: tuple[str, ...]  # names in the question (capitalised, other script) no note holds
     rarest: bool  # the question's rarest topic term is in a best note
+
+
+@dataclass(frozen=True)
+class Evidence(Reading):
+    """What the gate weighs: the reading, the notes' language and the vector match."""
+
+    crosslingual: bool  # the best note is written in the other language than the question
     dense_top: float | None  # cosine of the best vector match among the best notes
     dense_margin: float | None  # that match over the median of the vector candidates
 
@@ -168,16 +174,15 @@ def read_together(
     passages: int,
     df: dict[str, int],
     book_df: dict[str, int],
-) -> tuple[float, float, float, float, bool, bool, float, bool, tuple[str, ...], bool]:
-    """(cover, weighted, sentence, foreign, typed, typed_best, typed share, slotted, unknown,
-    rarest)
+) -> Reading:
+    """How much of the question its best notes hold, read sentence by sentence.
 
     `df` counts passages under the question's filter (its customer), `book_df` every passage the
     asker may see: a term no note in the book holds names something the notes never mention.
     """
     want = wanted(question)
     if not topic:
-        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, True, (), False
+        return Reading(0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, True, (), False)
     weights = {t: idf(passages, df.get(t, 0)) for t in topic}
     total = sum(weights.values()) or 1.0
     foreign = sum(w for t, w in weights.items() if book_df.get(t, 0) == 0) / total
@@ -219,4 +224,6 @@ def read_together(
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
-    return cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
+    return Reading(
+        cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
+    )

@@ -215,7 +215,21 @@ def test_a_hidden_customer_however_named_answers_as_before_it_existed(
         assert (now.status, now.title, now.text) == (was.status, was.title, was.text), question
         assert _cited(now) == _cited(was), question
     capital = before[0]
-    assert capital.status == "info" and not capital.sections and "find NAME" in capital.text
+    assert capital.status == "info" and "find NAME" in capital.text
+    # The closest of alice's own notes are listed, as for any refusal.
+    assert capital.sections and _cited(capital)
+
+
+def test_a_capitalised_topic_no_note_holds_still_lists_the_closest_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "ERP" is in no note alice may see: the notes do not answer, but the refusal shows the
+    # closest ones (it listed nothing before), and the same for a question in Chinese.
+    for question in ("ask any news about the ERP rollout?", "ask 华东物流的 WMS 上线了吗？"):
+        reply = testbot("alice", question)
+        assert reply.status == "info", question
+        assert reply.sections and reply.sections[0].lines, question
+        assert _cited(reply) and set(_cited(reply)) <= set(book.values()) - {book["globex"]}
 
 
 def test_another_books_customer_does_not_block_a_question_about_ones_own_notes(
