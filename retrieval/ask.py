@@ -21,7 +21,14 @@ from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
 from retrieval.tokens import normalize, tokens
-from retrieval.verify import READ_NOTES, Evidence, read_together, script, wanted
+from retrieval.verify import (
+    READ_NOTES,
+    ZH_COMPANY_ENDINGS,
+    Evidence,
+    read_together,
+    script,
+    wanted,
+)
 
 if TYPE_CHECKING:
     # Only named in annotations: importing search (numpy, Chroma) is left to whoever opens it.
@@ -32,30 +39,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION = 500
 CITED = 3
 # Suffixes Chinese company short forms drop ("杭州云帆科技有限公司" is called "云帆").
-_ZH_INDUSTRY = (
-    "科技",
-    "技术",
-    "信息",
-    "网络",
-    "软件",
-    "电子",
-    "贸易",
-    "物流",
-    "实业",
-    "制造",
-    "医药",
-    "生物",
-    "食品",
-    "能源",
-    "电气",
-    "机械",
-    "智能",
-    "数据",
-    "传媒",
-    "咨询",
-    "商贸",
-    "化工",
-)
+_ZH_INDUSTRY = ZH_COMPANY_ENDINGS
 
 
 @dataclass(frozen=True)
