@@ -207,6 +207,11 @@ _WANTS_AMOUNT = re.compile(
     r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|"
     r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
 )
+# "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
+_WHAT_PRICE = re.compile(
+    r"^\s*what(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
+    r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
+)
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _AMOUNT = re.compile(
@@ -313,7 +318,8 @@ def wanted(question: str) -> Want | None:
         return Want("email", _EMAIL)
     count = _WANTS_COUNT.search(q)
     counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
-    if (_WANTS_NUMBER.search(q) or count) and _WANTS_AMOUNT.search(q) and not counted:
+    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q)
+    if priced and _WANTS_AMOUNT.search(q) and not counted:
         return Want("amount", _AMOUNT)
     if count is not None:
         noun, classifier, run = count.group(1), count.group(2), count.group(3)

@@ -41,6 +41,11 @@ def _read(question: str, *texts: str) -> Reading:
             "Our quote came to $26/seat.",
         ),
         (
+            "What's Lakeside's annual contract value?",
+            "The annual contract renewal is coming up on Feb 28.",
+            "The annual contract value is $48,000.",
+        ),
+        (
             "恒通续约的原价是多少钱？",
             "续约会议：黄伟希望续约价格不涨，增加50个传感器。",
             "原价续约，每年12万元。",
