@@ -299,6 +299,35 @@ def _close(between: str) -> bool:
     return len(between) <= _NEAR_CHARS and re.search(r"[^\w]", between) is None
 
 
+# How far a date may stand from a word of the question it dates: words, Chinese characters.
+_DATE_WORDS = 6
+_DATE_CHARS = 8
+
+
+def _dated_near(text: str, topic: set[str]) -> bool:
+    """Whether a date in folded `text` stands near one of the question's topic words.
+
+    "The contract starts March 1" dates the contract; in "Grace joined in October and wants
+    to re-review every contract before renewal" October dates her joining, not the renewal.
+    """
+    dates = [m.span() for m in _DATE.finditer(text)]
+    if has_cjk(text):
+        near = [m.span() for t in topic if has_cjk(t) for m in re.finditer(re.escape(t), text)]
+        # The gap between the word and the date ("续约日期为2027年3月31日": 5 characters).
+        return any(
+            max(start - b, a - end, 0) <= _DATE_CHARS for a, b in near for start, end in dates
+        )
+    words = list(re.finditer(r"\S+", text))
+    place = [i for i, w in enumerate(words) if topic & set(tokens(w.group(0)))]
+    when = [
+        i
+        for i, w in enumerate(words)
+        for start, end in dates
+        if w.start() < end and start < w.end()
+    ]
+    return any(abs(i - j) <= _DATE_WORDS for i in place for j in when)
+
+
 def _mentions(clause: str, noun: str) -> bool:
     """Whether `clause` speaks of `noun` (its stem; in Chinese its first or last two characters)."""
     if has_cjk(noun):
@@ -477,7 +506,10 @@ def read_together(
                 # The question's own numbers ("the 10-building pilot") answer nothing.
                 for n in own:
                     folded = folded.replace(n, " ")
-                holds = want.holds(folded, same_language=script(s) == asked)
+                same = script(s) == asked
+                holds = want.holds(folded, same_language=same)
+                if holds and same and want.kind == "date":
+                    holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True

@@ -34,6 +34,17 @@ def _read(question: str, *texts: str) -> Reading:
             "宁波仓库扩容的预算已经申请，约15万元，等财务审批。",
             "宁波仓库扩容的财务审批预计下周三下来。",
         ),
+        # The date must date what is asked: October dates Grace's joining, not the renewal.
+        (
+            "When does the Silverline contract come up for renewal?",
+            "Grace joined in October and wants to re-review every vendor contract before renewal.",
+            "The Silverline contract comes up for renewal on Feb 28.",
+        ),
+        (
+            "恒通医药下次续约是什么时候？",
+            "11月黄伟提出明年可能要先走招标流程，再谈续约。",
+            "下次续约日期为2027年3月31日。",
+        ),
         # An amount is asked: a date or a count is no price.
         (
             "What price did we quote Contoso?",
