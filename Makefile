@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/crmbot console --demo --as alice
 
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import App
@@ -28,7 +30,39 @@ from handlers.verbs import default_registry
 from retrieval.embedders import Embedder, load_embedder
 from retrieval.runtime import LazyIndex
 
-PG_URL = os.environ.get("CRMBOT_TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """The PostgreSQL database of this pytest-xdist worker: `<name>_gw0`, created when missing.
+
+    Workers run at once and each test empties the tables, so two workers cannot share one
+    database; the role needs CREATEDB (`.ci/run` grants it) unless the databases exist.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    exists = text("SELECT 1 FROM pg_database WHERE datname = :n")
+    try:
+        for attempt in range(20):
+            try:
+                with admin.connect() as conn:
+                    if conn.scalar(exists, {"n": own.database}) is None:
+                        conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+                break
+            except DBAPIError as e:
+                # Two workers creating their databases at once: the second finds template1
+                # busy for a moment and must try again.
+                if "being accessed by other users" not in str(e) or attempt == 19:
+                    raise
+                time.sleep(0.25)
+    finally:
+        admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("CRMBOT_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
