@@ -1,4 +1,4 @@
-"""Evidence the answer gate weighs, for every question of both evaluation sets, in one run.
+"""Evidence the answer gate weighs, for every question of the three read sets, in one run.
 
     .venv/bin/python bench/ask_gate.py            # writes bench/out/ask_gate.json
 
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "tuning": ROOT / "tests/data/ask_questions.jsonl",
     "heldout": ROOT / "tests/data/ask_heldout_questions.jsonl",
+    "blind2": ROOT / "tests/data/ask_blind2_questions.jsonl",
 }
 
 
@@ -40,6 +41,7 @@ def main() -> None:
             report["seconds"] = round(time.perf_counter() - started, 2)
             for r, item in zip(report["results"], items, strict=True):
                 r["lang"] = item.get("lang")
+                r["question"] = item["question"]
             out[name] = report
             print(name, report["overall"], "leaks", report["permission_leaks"], report["seconds"])
             # Each question asked once more, timed alone: what one `ask` costs on this book.

@@ -86,12 +86,13 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def lock_for_update(session: Session, obj: Base) -> None:
+def lock_for_update(session: Session, obj: Base, *, shared: bool = False) -> None:
     """Re-read `obj` and keep others from changing it until this unit of work ends.
 
     Every read-modify-write calls this before it reads the values it will change, so two
     people changing one record at once queue up instead of writing from a stale read.
-    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite has no row locks, so the
+    PostgreSQL locks the row (SELECT ... FOR UPDATE; FOR SHARE when `shared`: writes that only
+    need the row to stay as read go on side by side); SQLite has no row locks, so the
     transaction takes the database's write lock first (BEGIN IMMEDIATE; readers go on, WAL).
     """
     conn = session.connection()
@@ -103,7 +104,7 @@ def lock_for_update(session: Session, obj: Base) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         session.refresh(obj)
     else:
-        session.refresh(obj, with_for_update=True)
+        session.refresh(obj, with_for_update={"read": True} if shared else True)
 
 
 def lock_deals_of(session: Session, customer_id: int, *, open_only: bool = False) -> None:

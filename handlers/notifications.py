@@ -25,6 +25,7 @@ from crm_core.zones import zone
 from handlers import format as fmt
 from handlers.i18n import Translator
 from handlers.reply import Button, Reply, Section
+from handlers.verbs.campaigns import quoted
 from handlers.verbs.tickets import duration, list_badge, priority_label, ticket_line
 
 
@@ -315,7 +316,9 @@ def campaign_ping(t: Translator, campaign: Campaign, tasks: int, by: str) -> Rep
     return Reply(
         text=t("campaign.ping", name=campaign.name, tasks=tasks, by=by),
         buttons=[
-            Button.run(t("button.campaign_tasks"), f'campaign tasks "{campaign.name}"', "primary")
+            Button.run(
+                t("button.campaign_tasks"), f"campaign tasks {quoted(campaign.name)}", "primary"
+            )
         ],
         ephemeral=False,
     )

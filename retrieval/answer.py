@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences, split_note
 from retrieval.tokens import normalize, tokens
+
+if TYPE_CHECKING:
+    from retrieval.verify import Want
 
 _MAX_QUOTE = 280
 # Sentences of one note scored by meaning when a question shares no word with it.
@@ -33,7 +36,7 @@ def best_sentences(
     topic: set[str],
     limit: int = 2,
     *,
-    want: re.Pattern[str] | None = None,
+    want: Want | None = None,
     meaning: Callable[[list[str]], Sequence[float]] | None = None,
 ) -> list[str]:
     """Up to `limit` sentences of `note` sharing most terms with the topic, in note order.
@@ -49,7 +52,7 @@ def best_sentences(
     for i, s in enumerate(sents):
         overlap = len(topic & set(tokens(s)))
         if overlap:
-            typed = int(want is not None and want.search(normalize(s)) is not None)
+            typed = int(want is not None and want.search(normalize(s)))
             scored.append((overlap, typed, -i, s))
     if not scored and len(sents) > limit and want is not None:
         # Across languages a sentence holding what the question wants (a number, a date) is the
@@ -61,7 +64,7 @@ def best_sentences(
         window = sents[:_MEANING_SENTENCES]
         scores = meaning(window)
         for i, (s, score) in enumerate(zip(window, scores, strict=True)):
-            typed = int(want is not None and want.search(normalize(s)) is not None)
+            typed = int(want is not None and want.search(normalize(s)))
             scored.append((typed, float(score), -i, s))
     if scored:
         chosen = sorted(scored, reverse=True)[:limit]

@@ -21,7 +21,14 @@ from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
 from retrieval.tokens import normalize, tokens
-from retrieval.verify import READ_NOTES, Evidence, read_together, script, wanted
+from retrieval.verify import (
+    READ_NOTES,
+    ZH_COMPANY_ENDINGS,
+    Evidence,
+    read_together,
+    script,
+    wanted,
+)
 
 if TYPE_CHECKING:
     # Only named in annotations: importing search (numpy, Chroma) is left to whoever opens it.
@@ -32,30 +39,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION = 500
 CITED = 3
 # Suffixes Chinese company short forms drop ("杭州云帆科技有限公司" is called "云帆").
-_ZH_INDUSTRY = (
-    "科技",
-    "技术",
-    "信息",
-    "网络",
-    "软件",
-    "电子",
-    "贸易",
-    "物流",
-    "实业",
-    "制造",
-    "医药",
-    "生物",
-    "食品",
-    "能源",
-    "电气",
-    "机械",
-    "智能",
-    "数据",
-    "传媒",
-    "咨询",
-    "商贸",
-    "化工",
-)
+_ZH_INDUSTRY = ZH_COMPANY_ENDINGS
 
 
 @dataclass(frozen=True)
@@ -264,8 +248,12 @@ class Asker:
             evidence = dataclasses.replace(evidence, unknown=())
         if customer is None and evidence is not None and evidence.unknown:
             # A name no note one may see holds, and no customer of one's book: the notes
-            # found are about someone else.
-            return Answer(False, unseen=True)
+            # found are about someone else. The closest of one's own notes are still listed
+            # ("any news about the ERP rollout?" names a topic, not a customer); they come from
+            # the asker's book alone, so a hidden customer's name lists what a made-up one does.
+            answer = self._compose(ctx, question, result, topic, shape, None, answered=False)
+            answer.unseen, answer.evidence = True, evidence
+            return answer
         answered = evidence is not None and meaningful and self._confident(evidence)
         if (
             not answered
@@ -304,18 +292,7 @@ class Asker:
             passages, df = lexical.frequencies(terms, result.filter)
             book = Filter(customers=visible_customers(ctx.session, ctx.actor))
             _, book_df = lexical.frequencies(terms, book)
-        (
-            cover,
-            weighted,
-            sentence,
-            foreign,
-            typed,
-            typed_best,
-            typed_share,
-            slotted,
-            unknown,
-            rarest,
-        ) = read_together(question, best, topic, passages=passages, df=df, book_df=book_df)
+        reading = read_together(question, best, topic, passages=passages, df=df, book_df=book_df)
         dense = [h.dense for h in result.hits[:READ_NOTES] if h.dense is not None]
         top = max(dense, default=None)
         margin = (
@@ -325,19 +302,10 @@ class Asker:
         )
         crosslingual = script(indexed_text(best[0].text)[:300]) != script(question)
         return Evidence(
-            cover,
-            weighted,
-            sentence,
-            foreign,
-            typed,
-            typed_best,
-            typed_share,
-            slotted,
-            crosslingual,
-            unknown,
-            rarest,
-            top,
-            margin,
+            **dataclasses.asdict(reading),
+            crosslingual=crosslingual,
+            dense_top=top,
+            dense_margin=margin,
         )
 
     def _meaning(self, result: SearchResult) -> Callable[[list[str]], Sequence[float]] | None:

@@ -13,7 +13,16 @@ from retrieval.tokens import normalize
 
 # Words that name a kind of interaction; the question then looks only at that kind.
 _KINDS: dict[str, tuple[str, ...]] = {
-    "call": (r"\bcalls?\b", r"\bcalled\b", r"\bphone\b", r"\bphoned\b", "电话", "通话", "致电"),
+    # A phone number is asked for, not a call ("Dana's phone number", "电话号码").
+    "call": (
+        r"\bcalls?\b",
+        r"\bcalled\b",
+        r"\bphone\b(?!\s*(?:number|no\b|#))",
+        r"\bphoned\b",
+        "电话(?!号)",
+        "通话",
+        "致电",
+    ),
     "visit": (r"\bvisits?\b", r"\bvisited\b", r"\bsite visit", "拜访", "走访", "上门", "来访"),
     "email": (r"\be-?mails?\b", r"\bemailed\b", "邮件", "电邮"),
     "meeting": (r"\bmeetings?\b", r"\bmet\b", "会议", "开会", "会面", "见面"),

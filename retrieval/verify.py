@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -64,8 +65,8 @@ _SLOT_IN_SENTENCE = {
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What the gate weighs: how much of the question the best notes hold, and how closely."""
+class Reading:
+    """What reading the question with its best notes found: how much of it they hold."""
 
     cover: float  # best share of the topic terms one of the best notes holds
     weighted: float  # the same, each term weighted by its rarity among the passages one may see
@@ -75,9 +76,15 @@ class Evidence:
     typed_best: bool  # ...in one of the sentences holding most of the question, not its own
     typed_share: float  # best rarity-weighted share of the topic held by a sentence of that kind
     slotted: bool  # a person or named thing asked for is in a sentence holding the topic
-    crosslingual: bool  # the best note is written in the other language than the question
     unknown: tuple[str, ...]  # names in the question (capitalised, other script) no note holds
     rarest: bool  # the question's rarest topic term is in a best note
+
+
+@dataclass(frozen=True)
+class Evidence(Reading):
+    """What the gate weighs: the reading, the notes' language and the vector match."""
+
+    crosslingual: bool  # the best note is written in the other language than the question
     dense_top: float | None  # cosine of the best vector match among the best notes
     dense_margin: float | None  # that match over the median of the vector candidates
 
@@ -106,6 +113,66 @@ _LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
+# Endings of Chinese company names ("深圳华联电子", "东港国贸"): a question opening with one
+# names the company it is about.
+ZH_COMPANY_ENDINGS = (
+    "公司",
+    "集团",
+    "股份",
+    "控股",
+    "科技",
+    "技术",
+    "信息",
+    "网络",
+    "软件",
+    "电子",
+    "贸易",
+    "国贸",
+    "商贸",
+    "物流",
+    "实业",
+    "制造",
+    "医药",
+    "生物",
+    "食品",
+    "能源",
+    "电气",
+    "机械",
+    "智能",
+    "数据",
+    "传媒",
+    "咨询",
+    "化工",
+    "家居",
+)
+_ZH_COMPANY_HEAD = re.compile(
+    rf"^\s*[\u4e00-\u9fff]{{0,4}}?([\u4e00-\u9fff]{{2}})(?:{'|'.join(ZH_COMPANY_ENDINGS)})"
+    r"(?:的|那边|这边|\s|[,:、])"
+)
+# "bluefin cold chain - how many seats?": what comes before the dash is who the question is about.
+_DASH_HEAD = re.compile(r"^\s*([^\W\d_][\w&.'’ ]{1,50}?)\s+[-–—]+\s+\S")
+_QUESTION_WORD = re.compile(
+    r"^(?:what|who|whom|when|where|why|how|which|did|does|do|is|are|was|were|has|have|can|any)\b"
+)
+
+
+def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
+    """The name a question opens with, by a dash or a Chinese company ending, with its terms.
+
+    Its first word ("bluefin" in "bluefin cold chain - ..."), or the two characters before a
+    company ending ("华联" in "深圳华联电子的..."), is the company's own name: the rest may be
+    the topic or a city.
+    """
+    q = normalize(question)
+    out: list[str] = []
+    if (m := _DASH_HEAD.match(q)) and not _QUESTION_WORD.match(m.group(1)):
+        out.append(m.group(1).split()[0])
+    if m := _ZH_COMPANY_HEAD.match(q):
+        out.append(m.group(1))
+    found = [(w, [t for t in tokens(w) if t in topic]) for w in out]
+    return [(w, terms) for w, terms in found if terms]
+
+
 def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """Parts of a question that name something, with their index terms.
 
@@ -128,14 +195,236 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     return [(w, terms) for w, terms in out if terms]
 
 
-def wanted(question: str) -> re.Pattern[str] | None:
+# The kinds of entity an answer may have to hold, read from the question (folded text). A
+# question naming none wants no particular kind.
+_WANTS_PHONE = re.compile(
+    r"\b(?:phone|mobile|cell|fax)(?: ?phone)? (?:number|no\b|#)|电话号码|手机号|传真号"
+)
+_WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址")
+# Money and shares: a price, a cost, a budget, a discount, a rate.
+_WANTS_AMOUNT = re.compile(
+    r"\b(?:price[sd]?|pricing|cost[s]?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
+    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|"
+    r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
+)
+# "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
+_WHAT_PRICE = re.compile(
+    r"^\s*what(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
+    r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
+)
+_PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_AMOUNT = re.compile(
+    r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
+    r"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|\d[\d,.]*\s?(?:k|m|mm|bn|million|thousand|billion)\b"
+    r"|\d[\d,.]*\s*(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    r"|[\d一二两三四五六七八九十百千几]\s*(?:万|千|百|亿)?\s*(?:元|块|美元|港币|港元|欧元|日元|英镑)"
+    r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+)
+# A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
+_WANTS_COUNT = re.compile(
+    r"\bhow many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:do|does|did|are|is|was|were|will|"
+    r"would|can|could|should|has|have|had|in|on|at|for|of|per|to)\b|\s*[?.!]|$)|\bhow many\b"
+    r"|(?:多少|几多|(?<![那这])几(?![号点月]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
+    r"|款|把|根|批|户|座|处|片|瓶|盒|组|支)?\s*([\u4e00-\u9fff]*)"
+)
+_ZH_CLASSIFIERS = "个台家条位件套块张辆名只箱间所层栋架部种款把根批户座处片瓶盒组支人"
+_COUNT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|dozen|a couple)\b|[一二两三四五六七八九十百千万几]"
+)
+# A date or a time: a month, a weekday, a day said by its name or relative to now.
+_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
+    r"ober|ember)?\b|\bmay\s+\d|\b(?:in|by|early|mid|late|end of|since|until|on)\s+may\b"
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:today|tonight|tomorrow|yesterday)\b"
+    r"|\b(?:next|this|last|coming|following|end of(?: the)?|early|mid|late)[\s-]+(?:week|month|"
+    r"quarter|year|spring|summer|fall|autumn|winter)\b|\bq[1-4]\b|\bh[12]\b|\bfy\s?\d\d|"
+    r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}|\bin (?:\d+|a|one|two|three|a few)"
+    r" (?:days?|weeks?|months?|years?)\b|\bweek of\b|\b(?:spring|summer|autumn|winter)\b"
+    r"|\b(?:eod|eow|eom|eoq|eoy)\b|[\d一二三四五六七八九十]+\s*[月日号]|月[底初中]|年[底初中]|季度"
+    r"|[上下本这]个?(?:周|星期|礼拜|月)|明年|今年|后年|[上中下]旬|[上下]半年|周[一二三四五六日末]"
+    r"|星期[一二三四五六日天]|明天|后天|今天|昨天|今晚|节[前后]|春节|国庆|元旦"
+)
+
+
+@dataclass(frozen=True)
+class Want:
+    """What the answer's sentence must hold: an entity of a kind, by a counted noun for counts."""
+
+    kind: str  # phone, email, amount, count, date, number
+    pattern: re.Pattern[str]
+    noun: str | None = None  # the thing counted ("gateway", "周转"): it stands by the number
+    unit: str | None = None  # a Chinese unit asked for ("度" in 多少度): it follows the number
+
+    def search(self, text: str) -> bool:
+        """Whether folded `text` holds an entity of the kind (anywhere in it)."""
+        return self.pattern.search(text) is not None
+
+    def holds(self, text: str, *, same_language: bool = True) -> bool:
+        """Whether folded `text` holds the answer's entity, by its counted noun or unit."""
+        if self.unit is not None and same_language:
+            # A number with the unit or classifier asked for ("52天", "50万条") is the answer.
+            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*{re.escape(self.unit)}", text):
+                return True
+            if self.noun is None:
+                return False
+        if self.noun is None or not same_language:
+            return self.search(text)
+        # The number stands by the thing counted: "150 scanners", "pallets, roughly 5,000 of
+        # them", "3000个周转筐", "网关28个"; not "42家门店，需要周转筐管理".
+        if has_cjk(self.noun):
+            nouns = [m.start() for m in re.finditer(f"{self.noun[:2]}|{self.noun[-2:]}", text)]
+            numbers = [m.span() for m in self.pattern.finditer(text)]
+            # Between them no punctuation and a few characters ("3个集装箱追踪器").
+            return any(
+                (end <= at and _close(text[end:at]))
+                or (start >= at + 2 and _close(text[at + 2 : start]))
+                for at in nouns
+                for start, end in numbers
+            )
+        words = text.split()
+        things = [i for i, w in enumerate(words) if self.noun in tokens(w)]
+        counts = [i for i, w in enumerate(words) if self.pattern.search(w)]
+        return any(abs(i - j) <= _NEAR_WORDS for i in things for j in counts)
+
+
+# How far a count may stand from the thing it counts: words in English, characters in Chinese.
+_NEAR_WORDS = 3
+_NEAR_CHARS = 5
+
+
+def _close(between: str) -> bool:
+    """Whether Chinese text this short, with no punctuation, joins a number to its noun."""
+    return len(between) <= _NEAR_CHARS and re.search(r"[^\w]", between) is None
+
+
+# How far a date may stand from a word of the question it dates: words, Chinese characters.
+_DATE_WORDS = 6
+_DATE_CHARS = 8
+
+
+def _dated_near(text: str, topic: set[str]) -> bool:
+    """Whether a date in folded `text` stands near one of the question's topic words.
+
+    "The contract starts March 1" dates the contract; in "Grace joined in October and wants
+    to re-review every contract before renewal" October dates her joining, not the renewal.
+    """
+    dates = [m.span() for m in _DATE.finditer(text)]
+    if has_cjk(text):
+        near = [m.span() for t in topic if has_cjk(t) for m in re.finditer(re.escape(t), text)]
+        # The gap between the word and the date ("续约日期为2027年3月31日": 5 characters).
+        return any(
+            max(start - b, a - end, 0) <= _DATE_CHARS for a, b in near for start, end in dates
+        )
+    words = list(re.finditer(r"\S+", text))
+    place = [i for i, w in enumerate(words) if topic & set(tokens(w.group(0)))]
+    when = [
+        i
+        for i, w in enumerate(words)
+        for start, end in dates
+        if w.start() < end and start < w.end()
+    ]
+    return any(abs(i - j) <= _DATE_WORDS for i in place for j in when)
+
+
+def _mentions(clause: str, noun: str) -> bool:
+    """Whether `clause` speaks of `noun` (its stem; in Chinese its first or last two characters)."""
+    if has_cjk(noun):
+        return noun[:2] in clause or noun[-2:] in clause
+    return noun in tokens(clause)
+
+
+def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
+    if len(re.findall(r"[?？]", q)) > 1:
+        # Several things asked at once ("how big? how many gateways?"): a note may hold any.
+        return None
+    if _WANTS_PHONE.search(q):
+        return Want("phone", _PHONE)
+    if _WANTS_EMAIL.search(q):
+        return Want("email", _EMAIL)
+    count = _WANTS_COUNT.search(q)
+    counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
+    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q)
+    if priced and _WANTS_AMOUNT.search(q) and not counted:
+        return Want("amount", _AMOUNT)
+    if count is not None:
+        noun, classifier, run = count.group(1), count.group(2), count.group(3)
+        if run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
+            return Want("count", _COUNT, unit=run)
+        if classifier and classifier != "个":
+            # A number with the question's own classifier counts the thing ("50万条" for
+            # 多少条数据); 个 goes with anything.
+            return Want("count", _COUNT, noun=run[:6] or None, unit=classifier)
+        # The thing counted is the phrase's last word ("how many returnable pallets").
+        terms = tokens(noun.split()[-1]) if noun else tokens(run[:6]) if run else []
+        thing = run[:6] if run and terms else terms[0] if terms else None
+        return Want("count", _COUNT, noun=thing)
     if _WANTS_NUMBER.search(q):
-        return _NUMBER
+        return Want("number", _NUMBER)
     if _WANTS_TIME.search(q):
-        return _TIME_WORD
+        return Want("date", _DATE)
     return None
+
+
+# A role whose holder's name is asked ("the name of Northwind's CFO", "博远的总经理叫什么"): the
+# answer names a person next to that role, not the role alone ("she will take it to their CFO").
+_ROLE_ASKED = (
+    re.compile(
+        r"\bname of (?:the |their |our |[\w.&'-]+'s )?([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"(?: at [\w .&'-]+)?\s*[?.!]*$"
+    ),
+    re.compile(
+        r"^\s*who(?:'s| is| was) (?:the |their |our |[\w.&'-]+'s )([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"(?: at [\w .&'-]+)?\s*[?.!]*$"
+    ),
+    re.compile(r"^\s*what(?:'s| is) (?:the |their |[\w.&'-]+'s )([a-z][\w &/-]{1,40}?)'s name\b"),
+    re.compile(r"([\u4e00-\u9fff]+?)(?:叫什么名字|叫什么|叫啥|是谁|是哪位|姓什么)"),
+)
+# The commonest Chinese family names: a role next to one ("孙丽", "王经理") names its holder.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+)
+_ZH_NAME = rf"[{_SURNAMES}][\u4e00-\u9fff]{{0,2}}"
+_EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
+
+
+def role_asked(question: str) -> str | None:
+    """The role whose holder's name the question asks for ("cfo", "总经理"), if any."""
+    q = normalize(question)
+    for pattern in _ROLE_ASKED:
+        if m := pattern.search(q):
+            # A Chinese role follows its owner's 的 ("博远的总经理"); a long run is no role.
+            role = m.group(1).split("的")[-1].strip()
+            return role if 2 <= len(role) <= 6 or role.isascii() else None
+    return None
+
+
+def names_role(role: str, sentence: str, question: str) -> bool:
+    """Whether `sentence` names a person next to `role` (one the question does not name)."""
+    text = to_simplified(sentence)
+    folded = text.casefold()
+    asked = normalize(question)
+    at = folded.find(role)
+    while at >= 0:
+        end = at + len(role)
+        if has_cjk(role):
+            before = re.search(rf"{_ZH_NAME}[（(，,、 ]?$", text[max(0, at - 4) : at])
+            after = re.match(rf"[：:，,、（( ]?[{_SURNAMES}][\u4e00-\u9fff]", text[end : end + 4])
+            found = [m.group(0).strip("：:，,、（( ") for m in (before, after) if m]
+            found += _EN_NAME.findall(text[max(0, at - 20) : end + 20])
+        else:
+            found = _EN_NAME.findall(text[max(0, at - 30) : end + 30])
+        for name in found:
+            key = normalize(name)
+            if tokens(name) and key not in asked and key not in role and role not in key:
+                return True
+        at = folded.find(role, end)
+    return False
 
 
 def slot(question: str) -> str | None:
@@ -144,6 +433,8 @@ def slot(question: str) -> str | None:
     if len(re.findall(r"[?？]", q)) > 1 or re.search(r"\band\b|以及|还有|和谁", q):
         # Several things asked at once ("budget and who signs off?"): a note may hold any.
         return None
+    if role_asked(question):
+        return "role"
     for kind, pattern in _WANTS_SLOT.items():
         if pattern.search(q):
             return kind
@@ -152,6 +443,9 @@ def slot(question: str) -> str | None:
 
 def holds_slot(kind: str, sentence: str, question: str) -> bool:
     """Whether `sentence` names a `kind` the question does not name itself."""
+    if kind == "role":
+        role = role_asked(question)
+        return role is not None and names_role(role, sentence, question)
     asked = normalize(question)
     for m in _SLOT_IN_SENTENCE[kind].finditer(to_simplified(sentence)):
         found = normalize(m.group(0)).strip(' 《》「」“”"')
@@ -168,16 +462,16 @@ def read_together(
     passages: int,
     df: dict[str, int],
     book_df: dict[str, int],
-) -> tuple[float, float, float, float, bool, bool, float, bool, tuple[str, ...], bool]:
-    """(cover, weighted, sentence, foreign, typed, typed_best, typed share, slotted, unknown,
-    rarest)
+) -> Reading:
+    """How much of the question its best notes hold, read sentence by sentence.
 
     `df` counts passages under the question's filter (its customer), `book_df` every passage the
     asker may see: a term no note in the book holds names something the notes never mention.
     """
     want = wanted(question)
+    asked = script(question)
     if not topic:
-        return 0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, True, (), False
+        return Reading(0.0, 0.0, 0.0, 0.0, want is None, want is None, 0.0, True, (), False)
     weights = {t: idf(passages, df.get(t, 0)) for t in topic}
     total = sum(weights.values()) or 1.0
     foreign = sum(w for t, w in weights.items() if book_df.get(t, 0) == 0) / total
@@ -188,7 +482,13 @@ def read_together(
     crosslingual = bool(notes) and script(indexed_text(notes[0].text)[:300]) != script(question)
     unknown = tuple(
         w for w, terms in names(question, topic) if all(not book_df.get(t) for t in terms)
-    )
+    ) + tuple(w for w, terms in heads(question, topic) if all(not book_df.get(t) for t in terms))
+    if want is not None and want.noun is not None:
+        said = [normalize(s) for note in notes for s in note_sentences(note)]
+        if not any(_mentions(s, want.noun) for s in said):
+            # The notes call the thing otherwise ("门店" for 门市, "devices" for laptops): its
+            # word cannot be looked for, any number stands.
+            want = dataclasses.replace(want, noun=None)
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
@@ -206,7 +506,10 @@ def read_together(
                 # The question's own numbers ("the 10-building pilot") answer nothing.
                 for n in own:
                     folded = folded.replace(n, " ")
-                holds = want.search(folded) is not None
+                same = script(s) == asked
+                holds = want.holds(folded, same_language=same)
+                if holds and same and want.kind == "date":
+                    holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True
@@ -219,4 +522,6 @@ def read_together(
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
-    return cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
+    return Reading(
+        cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
+    )

@@ -8,6 +8,7 @@ book's own deals (opened and won since the start), so both groups are measured t
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from crm_core.models import (
     Role,
     User,
 )
-from crm_core.text import fold
+from crm_core.text import char_view, fold
 
 MAX_NAME = 100
 MAX_MESSAGE = 2000
@@ -48,6 +49,10 @@ OUTCOMES = ("reached", "replied", "not_interested", "converted")
 FINAL = ("not_interested", "converted")
 # Below this many customers in either group the report says it is too early to tell.
 MIN_GROUP = 20
+# `#12` (or `＃１２`): a campaign by its number, so never a campaign's name.
+_REF = re.compile(r"#\s*(\d{1,12})")
+# `{contact}`, full-width `｛联系人｝` too: a name the task card puts in the message.
+_PLACEHOLDER = re.compile(r"[{｛]([^{}｛｝\n]{1,20})[}｝]")
 # Inserted per statement when freezing (7 parameters a row, far under PostgreSQL's limit).
 CHUNK = 2000
 
@@ -112,8 +117,8 @@ def find_campaign(ctx: Ctx, name: str) -> Campaign:
     """A campaign by name (any case) or `#id`; NotFound lists what there is."""
     wanted = name.strip()
     found: Campaign | None = None
-    if wanted.startswith("#") and wanted[1:].isdigit():
-        found = ctx.session.get(Campaign, int(wanted[1:]))
+    if ref := _REF.fullmatch(char_view(wanted)):
+        found = ctx.session.get(Campaign, int(ref.group(1)))
     else:
         found = ctx.session.scalar(select(Campaign).where(Campaign.name_key == fold(wanted)))
     if found is None:
@@ -127,6 +132,9 @@ def plan_campaign(
 ) -> Plan:
     """Read what a campaign would freeze, writing nothing; refuses what could not be created."""
     name = rules.name("campaign name", name, MAX_NAME)
+    if _REF.fullmatch(char_view(name)):
+        # Every command reads `#12` as campaign number 12, never as this name.
+        raise Invalid("campaign.name_is_ref", name=name)
     message = message.strip()
     if not message:
         raise Invalid("campaign.needs_message")
@@ -210,6 +218,9 @@ def check_may_change(ctx: Ctx, campaign: Campaign) -> None:
 def end_campaign(ctx: Ctx, campaign: Campaign) -> None:
     """Close a campaign: its tasks leave the lists; the report stops counting at this moment."""
     check_may_change(ctx, campaign)
+    # Two ends at once: the second waits here, then reads the first's end and refuses. Outcomes
+    # hold the row shared, so none is written after the end.
+    lock_for_update(ctx.session, campaign)
     if campaign.ended_at is not None:
         raise Invalid("campaign.already_ended", name=campaign.name)
     before = audit.snapshot(campaign)
@@ -230,11 +241,13 @@ def list_campaigns(ctx: Ctx) -> list[tuple[Campaign, int, int]]:
             .group_by(CampaignMember.campaign_id)
         ).all()
     )
+    # The same tasks `campaign tasks` lists: an ended campaign or a snoozed task counts none.
     open_ = dict(
         s.execute(
             select(CampaignMember.campaign_id, func.count())
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .join(Customer, Customer.id == CampaignMember.customer_id)
-            .where(visible, _open_task(), Customer.owner_id == ctx.actor.id)
+            .where(*_my_open_tasks(ctx))
             .group_by(CampaignMember.campaign_id)
         ).all()
     )
@@ -250,6 +263,19 @@ def _open_task() -> ColumnElement[bool]:
     return CampaignMember.holdout.is_(False) & or_(
         CampaignMember.outcome.is_(None), CampaignMember.outcome.not_in(FINAL)
     )
+
+
+def _my_open_tasks(ctx: Ctx) -> list[ColumnElement[bool]]:
+    """The actor's own open, unsnoozed tasks in running campaigns: the one rule every count and
+    list of tasks uses (the query joins Campaign and Customer)."""
+    now = ctx.now()
+    return [
+        _open_task(),
+        customer_filter(ctx.actor),
+        Customer.owner_id == ctx.actor.id,
+        Campaign.ended_at.is_(None),
+        or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
+    ]
 
 
 @dataclass(frozen=True)
@@ -283,14 +309,7 @@ def open_tasks(
     """The actor's own open, unsnoozed tasks in running campaigns (oldest campaign first), and
     how many there are in all."""
     s = ctx.session
-    now = ctx.now()
-    cond = [
-        _open_task(),
-        customer_filter(ctx.actor),
-        Customer.owner_id == ctx.actor.id,
-        Campaign.ended_at.is_(None),
-        or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
-    ]
+    cond = _my_open_tasks(ctx)
     if campaign is not None:
         cond.append(CampaignMember.campaign_id == campaign.id)
     base = (
@@ -309,18 +328,11 @@ def open_tasks(
 
 def open_task_counts(ctx: Ctx) -> list[tuple[str, int]]:
     """(campaign name, open tasks) of the actor's own tasks in running campaigns, for the digest."""
-    now = ctx.now()
     rows = ctx.session.execute(
         select(Campaign.name, func.count())
         .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
         .join(Customer, Customer.id == CampaignMember.customer_id)
-        .where(
-            _open_task(),
-            customer_filter(ctx.actor),
-            Customer.owner_id == ctx.actor.id,
-            Campaign.ended_at.is_(None),
-            or_(CampaignMember.snoozed_until.is_(None), CampaignMember.snoozed_until <= now),
-        )
+        .where(*_my_open_tasks(ctx))
         .group_by(Campaign.id, Campaign.name, Campaign.started_at)
         .order_by(Campaign.started_at, Campaign.id)
     )
@@ -346,7 +358,13 @@ def get_task(ctx: Ctx, member_id: int) -> Task:
     return Task(member, campaign, customer, _first_contacts(s, [customer.id]).get(customer.id))
 
 
-def _running(task: Task) -> None:
+def _lock_running(ctx: Ctx, task: Task) -> None:
+    """Re-read the task's campaign, held (shared) until this unit of work ends; refuse it ended.
+
+    An end that commits while the task was read is seen here, and one that starts after
+    waits for this write: no outcome or snooze is written to an ended campaign.
+    """
+    lock_for_update(ctx.session, task.campaign, shared=True)
     if task.campaign.ended_at is not None:
         raise Invalid("campaign.ended", name=task.campaign.name)
 
@@ -360,7 +378,7 @@ def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
     """
     if outcome not in OUTCOMES:
         raise Invalid("usage.task")
-    _running(task)
+    _lock_running(ctx, task)
     member = task.member
     # Two presses at once on two workers: the second waits here and then reads the first's
     # outcome, so only one is written and audited.
@@ -383,7 +401,7 @@ def record_outcome(ctx: Ctx, task: Task, outcome: str) -> bool:
 
 def snooze(ctx: Ctx, task: Task, until: datetime) -> None:
     """Hide a task from the owner's list until `until`."""
-    _running(task)
+    _lock_running(ctx, task)
     if until <= ctx.now():
         raise Invalid("campaign.snooze_past")
     if task.member.outcome in FINAL:
@@ -394,17 +412,23 @@ def snooze(ctx: Ctx, task: Task, until: datetime) -> None:
 
 
 def fill(message: str, customer: str, contact: str | None) -> str:
-    """The template with the customer's and contact's names put in."""
-    who = contact or customer
-    for key, value in (
-        ("{name}", customer),
-        ("{customer}", customer),
-        ("{客户}", customer),
-        ("{contact}", who),
-        ("{联系人}", who),
-    ):
-        message = message.replace(key, value)
-    return message
+    """The template with the customer's and contact's names put in.
+
+    Placeholders are read folded like the key words: `{客戶}`, `{聯絡人}`, `｛Contact｝` too.
+    """
+    names = {
+        "name": customer,
+        "customer": customer,
+        "客户": customer,
+        "contact": contact or customer,
+        "联系人": contact or customer,
+        "联络人": contact or customer,
+    }
+
+    def put(m: re.Match[str]) -> str:
+        return names.get(char_view(m.group(1)).strip(), m.group(0))
+
+    return _PLACEHOLDER.sub(put, message)
 
 
 # -- the report -------------------------------------------------------------------------------

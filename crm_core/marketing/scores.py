@@ -646,7 +646,9 @@ def store_open_scores(
         )
         created = {r.id: r.created_at for r in rows}
         values = []
-        for deal_id, result in scored.items():
+        # In deal id order: two filters storing at once lock the rows in one order and
+        # queue up instead of deadlocking.
+        for deal_id, result in sorted(scored.items()):
             count, touched = book.latest.get(deal_id, (0, None))
             values.append(
                 {

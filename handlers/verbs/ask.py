@@ -70,7 +70,7 @@ def source_line(t: Translator, src: Source, tz: ZoneInfo) -> str:
 def answer_text(t: Translator, answer: Answer) -> str:
     """The answer as plain text: the model's words, the quotes, or that nothing says so."""
     if answer.unseen:
-        text = t("ask.unknown_name")
+        text = t("ask.unknown_name_closest" if answer.closest else "ask.unknown_name")
     elif not answer.answered:
         text = t("ask.not_found")
         if not answer.closest:

@@ -20,8 +20,9 @@ from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
 from handlers.verbs.segments import ORDER as SEGMENTS_ORDER
 
-_CONFIRM = re.compile(r"\s+(confirm|确认|cancel|取消)\s*$", re.I)
+# The last word of a typed (or pressed) Confirm / Cancel, where a part could start.
 _CONFIRM_WORDS = {"confirm", "确认"}
+_DONE_WORDS = _CONFIRM_WORDS | {"cancel", "取消"}
 # The words that start each part of `campaign "X" segment "Y" message "…" holdout 10%`.
 _KEYS = {
     "segment": "segment",
@@ -49,6 +50,9 @@ _OUTCOMES = {
     "reach": "reached",
     "已联系": "reached",
     "联系上": "reached",
+    # Taiwan and Hong Kong say 聯絡, which folds to 联络, not 联系.
+    "已联络": "reached",
+    "联络上": "reached",
     "replied": "replied",
     "reply": "replied",
     "已回复": "replied",
@@ -68,8 +72,9 @@ _REF = re.compile(r"^#?(\d{1,12})(?:\s+(.*))?$", re.S)
 SHOWN = 8
 
 
-def _quote(name: str) -> str:
-    return f'"{name}"'
+def quoted(value: str) -> str:
+    """`value` in straight quotes with a quote inside doubled: read back exactly by `_unquote`."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -107,10 +112,20 @@ def _unquote(text: str) -> tuple[str, str]:
     """A leading quoted value and the rest; quotes of the other kind inside it are its text.
 
     `"Hi, our “Gold” plan" holdout 10%` keeps “Gold” in the message: a straight quote closes
-    only at a straight quote, a curly one at its matching ”.
+    only at a straight quote, a curly one at its matching ”. Inside straight quotes a doubled
+    `""` is one `"`, so any value can be written back (the Confirm line, the buttons).
     """
     if text.startswith('"'):
-        end = text.find('"', 1)
+        said: list[str] = []
+        i = 1
+        while i < len(text):
+            if text[i] == '"':
+                if not text.startswith('""', i):
+                    return "".join(said).strip(), text[i + 1 :].strip()
+                i += 1
+            said.append(text[i])
+            i += 1
+        end = -1
     else:
         depth, end = 0, -1
         for i, ch in enumerate(text):
@@ -124,11 +139,24 @@ def _unquote(text: str) -> tuple[str, str]:
     return text[1:end].strip(), text[end + 1 :].strip()
 
 
-def _parts(rest: str) -> dict[str, str]:
-    """`segment "Y" message "…" holdout 10%` -> {"segment": "Y", …}; a repeated key is refused."""
+def _done_word(text: str) -> str | None:
+    """`confirm` / `cancel` (or 确认 / 取消) when `text` is only that word."""
+    word = char_view(text.strip())
+    return word if word in _DONE_WORDS else None
+
+
+def _parts(rest: str) -> tuple[dict[str, str], str | None]:
+    """`segment "Y" message "…" holdout 10% confirm` -> ({"segment": "Y", …}, "confirm").
+
+    The confirm or cancel word counts only where a part could start (after a quoted value, a
+    holdout or a seed); after an unquoted message it is the message's last word. A repeated
+    key is refused.
+    """
     out: dict[str, str] = {}
     text = rest.strip()
     while text:
+        if (done := _done_word(text)) is not None:
+            return out, done
         m = _KEY.match(_folded(text))
         if m is None:
             raise Invalid("campaign.not_understood", text=_clip(text))
@@ -146,15 +174,15 @@ def _parts(rest: str) -> dict[str, str]:
             value, text = (text[: nxt.start()], text[nxt.start() :]) if nxt else (text, "")
         out[key] = value.strip()
         text = text.strip()
-    return out
+    return out, None
 
 
 def _line(name: str, segment: str, message: str, percent: int, seed: int) -> str:
-    """The grammar line that creates this campaign (what Confirm runs)."""
-    said = _quote(message) if '"' not in message else None
-    head = f"campaign {_quote(name)} segment {_quote(segment)} holdout {percent}% seed {seed}"
-    # A message holding quotes goes last, unquoted: it runs to the end of the line.
-    return f"{head} message {said}" if said else f"{head} message {message}"
+    """The grammar line that creates this campaign (what Confirm runs), every value quoted."""
+    return (
+        f"campaign {quoted(name)} segment {quoted(segment)} message {quoted(message)}"
+        f" holdout {percent}% seed {seed}"
+    )
 
 
 def _pct(x: float) -> str:
@@ -165,8 +193,19 @@ def _rate(n: int, of: int) -> str:
     return f"{n}/{of} ({_pct(n / of)})" if of else "0/0"
 
 
+def _figure(points: float, *, least: int = 0, sign: str = "") -> str:
+    """`points` to `least` decimals, or to more (up to 3) while that would print a non-zero
+    figure as 0, so an interval above zero never reads "0 to 27"; never "-0"."""
+    decimals = least
+    while decimals < 3 and points != 0 and round(points, decimals) == 0:
+        decimals += 1
+    if round(points, decimals) == 0:
+        points = 0.0
+    return f"{points:{sign}.{decimals}f}"
+
+
 def _points(x: float) -> str:
-    return f"{100 * x:+.1f}"
+    return _figure(100 * x, least=1, sign="+")
 
 
 def _money(t: Translator, value: float, currency: str) -> str:
@@ -217,8 +256,8 @@ def verdict(t: Translator, r: svc.Report) -> str:
             holdout=r.holdout.members,
             min=svc.MIN_GROUP,
         )
-    diff = f"{abs(100 * iv.estimate):.0f}"
-    low, high = f"{100 * iv.low:.0f}", f"{100 * iv.high:.0f}"
+    diff = _figure(abs(100 * iv.estimate))
+    low, high = _figure(100 * iv.low), _figure(100 * iv.high)
     if iv.above_zero:
         return t("campaign.verdict_worked", diff=diff, low=low, high=high)
     if iv.below_zero:
@@ -273,10 +312,10 @@ def _report(req: Request, campaign: Campaign) -> Reply:
         if campaign.ended_at
         else t("campaign.running")
     )
-    buttons = [Button.run(t("button.campaign_tasks"), f"campaign tasks {_quote(campaign.name)}")]
+    buttons = [Button.run(t("button.campaign_tasks"), f"campaign tasks {quoted(campaign.name)}")]
     if campaign.ended_at is None:
         buttons.append(
-            Button.run(t("button.end_campaign"), f"end campaign {_quote(campaign.name)}")
+            Button.run(t("button.end_campaign"), f"end campaign {quoted(campaign.name)}")
         )
     return Reply(
         title=t(
@@ -330,17 +369,12 @@ def _preview(t: Translator, plan: svc.Plan, line: str) -> Reply:
 def campaign(req: Request) -> Reply:
     """`campaign "Q1 upsell"` reports; with segment, message and holdout it creates (confirmed)."""
     t, ctx = req.t, req.ctx
-    args = req.args.strip()
-    word = None
-    if m := _CONFIRM.search(_folded(args)):
-        word = char_view(m.group(1)).lower()
-        args = args[: m.start()].strip()
-    name, rest = _name_and_rest(args, "usage.campaign")
+    name, rest = _name_and_rest(req.args, "usage.campaign")
     if not rest:
-        if word is not None:
-            raise Invalid("usage.campaign")
         return _report(req, svc.find_campaign(ctx, name))
-    parts = _parts(rest)
+    parts, word = _parts(rest)
+    if not parts:
+        raise Invalid("usage.campaign")
     missing = [k for k in ("segment", "message", "holdout") if not parts.get(k)]
     if missing:
         # Named with the words to type, in the reader's language.
@@ -387,9 +421,9 @@ def campaign(req: Request) -> Reply:
         ),
         buttons=[
             Button.run(
-                t("button.campaign_tasks"), f"campaign tasks {_quote(created.name)}", "primary"
+                t("button.campaign_tasks"), f"campaign tasks {quoted(created.name)}", "primary"
             ),
-            Button.run(t("button.open_report"), f"campaign {_quote(created.name)}"),
+            Button.run(t("button.open_report"), f"campaign {quoted(created.name)}"),
         ],
     )
 
@@ -403,7 +437,7 @@ def _existing(req: Request, name: str, seed: int) -> Reply | None:
         return None
     return Reply(
         text=req.t("campaign.already_created", name=found.name),
-        buttons=[Button.run(req.t("button.open_report"), f"campaign {_quote(found.name)}")],
+        buttons=[Button.run(req.t("button.open_report"), f"campaign {quoted(found.name)}")],
         status="info",
     )
 
@@ -437,7 +471,7 @@ def campaigns(req: Request) -> Reply:
     return Reply(
         title=t("campaign.list_title", count=len(found)),
         items=items,
-        buttons=[Button.run(c.name, f"campaign {_quote(c.name)}") for c, _, _ in found[:SHOWN]],
+        buttons=[Button.run(c.name, f"campaign {quoted(c.name)}") for c, _, _ in found[:SHOWN]],
     )
 
 
@@ -520,11 +554,13 @@ def _snooze_until(req: Request, text: str) -> datetime:
 def task(req: Request) -> Reply:
     """`task #12` shows the card; `task #12 reached|replied|not interested|converted|snooze 1d`."""
     t, ctx = req.t, req.ctx
-    m = _REF.match(req.args.strip())
+    args = req.args.strip()
+    # Matched on the character view (`＃１２` is `#12`), cut from what was typed.
+    m = _REF.match(char_view(args))
     if m is None:
         raise Invalid("usage.task")
     found = svc.get_task(ctx, int(m.group(1)))
-    rest = " ".join((m.group(2) or "").split())
+    rest = " ".join(args[m.start(2) :].split()) if m.group(2) else ""
     if not rest:
         return _card(t, found)
     said = to_simplified(rest).lower()
@@ -577,7 +613,7 @@ def end_campaign(req: Request) -> Reply:
     svc.end_campaign(ctx, found)
     return Reply(
         text=t("campaign.ended_done", name=found.name),
-        buttons=[Button.run(t("button.open_report"), f"campaign {_quote(found.name)}")],
+        buttons=[Button.run(t("button.open_report"), f"campaign {quoted(found.name)}")],
     )
 
 

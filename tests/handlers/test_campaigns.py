@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select, update
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
+from crm_core.errors import Invalid
 from crm_core.marketing import campaigns as svc
+from crm_core.marketing import effect
 from crm_core.models import (
     AuditEntry,
     Campaign,
@@ -614,3 +616,236 @@ def test_missing_parts_are_named_in_the_readers_language(
     assert zh.status == "error" and zh.text.startswith("缺少：消息、对照组"), zh.text
     en = testbot("bob", 'campaign "Q1" segment "VIP"')
     assert en.text.startswith("Missing: message, holdout."), en.text
+
+
+def test_confirm_and_buttons_recreate_names_and_messages_holding_straight_quotes(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A `"` in the message or name survives Confirm and every `campaign "…"` button."""
+    from handlers.i18n import Translator
+    from handlers.notifications import campaign_ping
+
+    said = {
+        'Hi, our "Gold" segment plan': 'message “Hi, our "Gold" segment plan” holdout 20%',
+        '"Gold" is back': 'holdout 20% message “"Gold" is back”',
+    }
+    for i, (message, tail) in enumerate(said.items()):
+        name = f'Q{i} "big"'
+        line = f'campaign “{name}” segment "VIP" {tail}'
+        preview = testbot("bob", line)
+        assert preview.status == "info", preview.text
+        assert {f.label: f.value for f in preview.fields}["Message"] == message
+        done = testbot.press("bob", _confirm(preview))
+        assert done.status == "ok", done.text
+        (campaign,) = testbot.query(select(Campaign).where(Campaign.name == name))
+        assert campaign.message == message
+        for button in done.buttons:
+            assert testbot.press("bob", button).status != "error", button.payload
+        ping = campaign_ping(Translator("en"), campaign, 3, "Bob")
+        cards = testbot.press("alice", ping.buttons[0])
+        assert cards.title is not None and cards.title.startswith("Your campaign tasks"), cards.text
+    listing = testbot("bob", "campaigns")
+    for button in listing.buttons:
+        report = testbot.press("bob", button)
+        assert report.status == "ok" and report.title is not None, report.text
+        ended = testbot.press("bob", report.buttons[-1])
+        assert ended.status == "ok", ended.text
+    assert testbot.count(Campaign) == 2
+    assert testbot.query(select(func.count()).where(Campaign.ended_at.is_not(None))) == [2]
+
+
+def test_confirm_or_cancel_ending_an_unquoted_message_is_the_messages_word(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`… message Reply "yes" to confirm` previews the whole message; after a part it counts."""
+    for i, last in enumerate(("confirm", "cancel", "確認")):
+        message = f'Reply "yes" to {last}'
+        preview = testbot("bob", f'campaign "Q{i}" segment "VIP" holdout 20% message {message}')
+        assert preview.status == "info", preview.text
+        assert {f.label: f.value for f in preview.fields}["Message"] == message
+        assert testbot.count(Campaign) == i
+        done = testbot.press("bob", _confirm(preview))
+        assert done.status == "ok", done.text
+        assert testbot.query(select(Campaign.message).where(Campaign.name == f"Q{i}")) == [message]
+    # Outside the message the word still confirms or cancels.
+    cancelled = testbot("bob", 'campaign "Q" segment "VIP" message Hi there holdout 20% cancel')
+    assert cancelled.status == "info" and testbot.count(Campaign) == 3
+    done = testbot("bob", 'campaign "Q" segment "VIP" holdout 20% message "Hi confirm" 確認')
+    assert done.status == "ok", done.text
+    assert testbot.query(select(Campaign.message).where(Campaign.name == "Q")) == ["Hi confirm"]
+
+
+def test_a_name_that_reads_as_a_campaign_number_is_refused(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`#1` (or `＃１`) would be campaign number 1 to every other command: refused, nothing made."""
+    _started(testbot)
+    testbot.add_user("wei", role="admin", team=None, locale="zh")
+    for who, name in (("bob", "#1"), ("bob", "#2"), ("wei", "＃１")):
+        reply = testbot(who, f'campaign "{name}" segment "VIP" message "Hi" holdout 20% confirm')
+        assert reply.status == "error", reply.text
+        assert f"cannot be named “{name}”" in reply.text or f"不能命名为“{name}”" in reply.text, (
+            reply.text
+        )
+    assert testbot.count(Campaign) == 1
+    # `#N` still opens a campaign by its number, full-width too.
+    (campaign,) = testbot.query(select(Campaign))
+    assert (
+        testbot("bob", f'campaign "＃{campaign.id}"').title
+        == testbot("bob", 'campaign "Q1 upsell"').title
+    )
+
+
+def test_campaigns_counts_the_open_tasks_campaign_tasks_lists(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """A snoozed task and an ended campaign's tasks are in neither `campaigns` nor the cards."""
+    _started(testbot)
+    mine = [m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout]
+
+    def listed() -> str:
+        (item,) = testbot("alice", "campaigns").items
+        return item.rsplit(": ", 1)[1]
+
+    assert listed() == str(len(mine))
+    assert testbot("alice", f"task #{mine[0].id} snooze 2d").status == "ok"
+    cards = testbot("alice", "campaign tasks").title
+    assert cards == f"Your campaign tasks ({len(mine) - 1} open)"
+    assert listed() == str(len(mine) - 1)
+    assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
+    assert testbot("alice", "campaign tasks").text == "No open campaign tasks for you."
+    assert listed() == "0"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Hi {contact}, {name}",
+        "您好 {联系人}，{客户}",
+        "您好 {聯繫人}，{客戶}",
+        "您好 {聯絡人}，{客戶}",
+        "您好 ｛联系人｝，｛客户｝",
+        "Hi ｛Contact｝, {Customer}",
+    ],
+)
+def test_placeholders_are_read_folded_like_the_key_words(template: str) -> None:
+    """Traditional, full-width and capitalised placeholders are filled like the plain ones."""
+    filled = svc.fill(template, "Acme", "Dana")
+    assert filled.endswith("Dana, Acme") or filled.endswith("Dana，Acme"), filled
+    assert svc.fill("{contact} {unknown} {", "Acme", None) == "Acme {unknown} {"
+
+
+def test_a_full_width_task_number_opens_and_records_the_task(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """`任务 ＃12` (full-width ＃ and digits, as a Chinese keyboard types them) works like #12."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    wide = "".join(chr(ord(d) + 0xFEE0) for d in str(target.id))
+    card = testbot("alice", f"任务 ＃{target.id}")
+    assert card.status == "ok" and card.title is not None, card.text
+    assert card.title == testbot("alice", f"task #{target.id}").title
+    assert testbot("alice", f"任务 ＃{wide} 已回复").status == "ok"
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "replied"
+
+
+@pytest.mark.parametrize("word", ["已聯絡", "聯絡上", "已联络", "已聯繫"])
+def test_taiwan_and_hong_kong_reached_words_record_reached(
+    testbot: TestBot, book: dict[str, list[int]], word: str
+) -> None:
+    """已聯絡 / 聯絡上 (Taiwan, Hong Kong) mark a task reached like 已联系."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    assert testbot("alice", f"任務 #{target.id} {word}").status == "ok"
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome == "reached"
+
+
+def test_an_outcome_read_before_the_end_commits_is_refused_after_it(
+    testbot: TestBot, book: dict[str, list[int]]
+) -> None:
+    """alice's press read a running campaign; bob's end committed before her write: refused."""
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        ctx = Ctx(session, alice)
+        task = svc.get_task(ctx, target.id)
+        assert task.campaign.ended_at is None
+        assert testbot("bob", 'end campaign "Q1 upsell"').status == "ok"
+        with pytest.raises(Invalid) as refused:
+            svc.record_outcome(ctx, task, "converted")
+        assert refused.value.key == "campaign.ended"
+        with pytest.raises(Invalid):
+            svc.snooze(ctx, task, START + 3 * DAY)
+    row = testbot.query(select(CampaignMember).where(CampaignMember.id == target.id))[0]
+    assert row.outcome is None and row.converted_at is None and row.snoozed_until is None
+    assert _audits(testbot, target.id) == []
+
+
+def _while_bob_ends(bot: TestBot, engine: Engine, who: str, line: str) -> Reply:
+    """`who` types `line` while bob's end of "Q1 upsell" is written but not yet committed."""
+    from tests.crm_core.test_pipeline_totals_locks import in_thread, wait_until_blocked
+
+    replies: list[Reply] = []
+    errors: list[str] = []
+    with unit_of_work(bot.session_factory) as session:
+        bob = session.get(User, bot.users["bob"])
+        assert bob is not None
+        ctx = Ctx(session, bob)
+        svc.end_campaign(ctx, svc.find_campaign(ctx, "Q1 upsell"))
+        session.flush()
+        worker = in_thread(errors, lambda: replies.append(bot(who, line)))
+        wait_until_blocked(engine, worker)
+    worker.join(10)
+    assert not errors
+    (reply,) = replies
+    return reply
+
+
+def test_an_end_and_an_outcome_or_a_second_end_at_once(
+    testbot: TestBot, book: dict[str, list[int]], engine: Engine
+) -> None:
+    """While bob's end commits, alice's outcome waits and is refused; a second end ends nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    _started(testbot)
+    target = next(m for m in _members(testbot) if m.customer_id in book["alice"] and not m.holdout)
+    said = _while_bob_ends(testbot, engine, "alice", f"task #{target.id} converted")
+    assert said.status == "error" and "has ended" in said.text, said.text
+    assert _audits(testbot, target.id) == []
+    # The same race with a second end: one end, one audit entry.
+    with unit_of_work(testbot.session_factory) as s:
+        s.execute(update(Campaign).values(ended_at=None, ended_by=None))
+        s.execute(delete(AuditEntry).where(AuditEntry.action == "campaign.end"))
+    again = _while_bob_ends(testbot, engine, "admin", 'end campaign "Q1 upsell"')
+    assert again.status == "error" and "already ended" in again.text, again.text
+    ends = testbot.query(select(AuditEntry.actor_id).where(AuditEntry.action == "campaign.end"))
+    assert ends == [testbot.users["bob"]]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "said"),
+    [
+        (0.004, 0.27, "(95% interval 0.4 to 27 points): the campaign likely worked"),
+        (-0.004, 0.27, "includes no difference"),
+        (-0.30, -0.004, "(95% interval -30 to -0.4 points): the campaign likely put"),
+        (0.00004, 0.2, "(95% interval 0.004 to 20 points)"),
+        (0.05, 0.2, "(95% interval 5 to 20 points)"),
+    ],
+)
+def test_the_verdict_prints_its_interval_so_it_agrees(low: float, high: float, said: str) -> None:
+    """A low end of 0.4 points under "likely worked" is not printed 0, and nothing reads -0."""
+    from handlers.i18n import Translator
+    from handlers.verbs.campaigns import verdict
+
+    group = svc.Group(40, 0, 0, 0, 0, 10, 0, [0.0] * 40)
+    iv = effect.Interval((low + high) / 2, low, high)
+    report = svc.Report(Campaign(name="Q"), START, START + DAY, "USD", group, group, iv, None, None)
+    text = verdict(Translator("en"), report)
+    assert said in text, text
+    assert "-0 " not in text and " 0 to" not in text and "to 0 " not in text, text
+    if low < 0 < high:
+        assert "interval (-0.4 to 27 points)" in text, text

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, event, select, update
 
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
@@ -257,3 +259,37 @@ def test_the_score_filter_agrees_with_score_as_days_calls_and_closed_deals_chang
     seen.append(_filter_agrees(book, titles[:2]))
     # The steps did move the best score (else the test would prove nothing).
     assert len(set(seen)) >= 3, seen
+
+
+def _deal_ids_inserted(statement: str, parameters: Any) -> list[int]:
+    """The deal ids of one multi-row INSERT INTO deal_scores, in the order it sends them."""
+    if isinstance(parameters, dict):  # PostgreSQL: deal_id_m0, deal_id_m1, …
+        keys = [k for k in parameters if re.fullmatch(r"deal_id_m\d+", k)]
+        return [parameters[k] for k in sorted(keys, key=lambda k: int(k.rsplit("m", 1)[1]))]
+    columns = statement.split("(", 1)[1].split(")", 1)[0].split(", ")
+    at = columns.index("deal_id")
+    return [parameters[i + at] for i in range(0, len(parameters), len(columns))]
+
+
+def test_stored_scores_are_written_in_deal_id_order(book: TestBot, engine: Engine) -> None:
+    """Two filters storing at once must lock deal_scores rows in one order, or they deadlock."""
+    alice = book.users["alice"]
+    with unit_of_work(book.session_factory) as s:
+        s.add_all(Customer(name=n, name_key=n.lower(), owner_id=alice) for n in ("Zed", "Abe"))
+    for line in ("new deal Abe: One", "new deal Zed: Two", "new deal Abe: Three"):
+        assert book("alice", line).status == "ok"
+    # A changed row moves to the end of PostgreSQL's heap: read back, the deals come unsorted.
+    assert book("alice", f"move #{_open(book, 'Pro rollout')} to negotiation").status == "ok"
+    sent: list[list[int]] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("INSERT INTO deal_scores"):
+            sent.append(_deal_ids_inserted(statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        assert book("alice", "list customers score >0").status == "ok"
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert [len(ids) for ids in sent] == [5]
+    assert sent[0] == sorted(sent[0])

@@ -215,7 +215,41 @@ def test_a_hidden_customer_however_named_answers_as_before_it_existed(
         assert (now.status, now.title, now.text) == (was.status, was.title, was.text), question
         assert _cited(now) == _cited(was), question
     capital = before[0]
-    assert capital.status == "info" and not capital.sections and "find NAME" in capital.text
+    assert capital.status == "info" and "find NAME" in capital.text
+    # The closest of alice's own notes are listed, as for any refusal.
+    assert capital.sections and _cited(capital)
+
+
+def test_a_capitalised_topic_no_note_holds_still_lists_the_closest_notes(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "ERP" is in no note alice may see: the notes do not answer, but the refusal shows the
+    # closest ones (it listed nothing before), and the same for a question in Chinese.
+    for question in ("ask any news about the ERP rollout?", "ask 华东物流的 WMS 上线了吗？"):
+        reply = testbot("alice", question)
+        assert reply.status == "info", question
+        assert reply.sections and reply.sections[0].lines, question
+        assert _cited(reply) and set(_cited(reply)) <= set(book.values()) - {book["globex"]}
+
+
+def test_a_name_the_question_opens_with_is_looked_up_in_ones_own_book(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "globex - ..." (lower case, before a dash) and "蓝鲸科技的..." (a Chinese company ending)
+    # name who the question is about: a hidden customer answers like a made-up one, not from
+    # alice's own discount or budget notes (both were answered from them before).
+    for hidden, missing in (
+        ("ask globex - what discount did they want?", "ask fooblex - what discount did they want?"),
+        ("ask 蓝鲸科技的预算批了吗？", "ask 白鹭科技的预算批了吗？"),
+    ):
+        was, other = testbot("alice", hidden), testbot("alice", missing)
+        assert was.status == other.status == "info", hidden
+        assert was.text == other.text and "find NAME" in was.text, hidden
+        assert _cited(was) == _cited(other), hidden
+    # One's own customer so named is read as before.
+    assert testbot("alice", "ask acme - what discount did Dana want?").status == "ok"
+    own = testbot("alice", "ask 华东物流的预算批了吗？")
+    assert "find NAME" not in own.text and _cited(own)[0] == book["zh"]
 
 
 def test_another_books_customer_does_not_block_a_question_about_ones_own_notes(

@@ -1,0 +1,129 @@
+"""The answer gate's reading of a question with a note: does a sentence state the asked fact?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm_core.models import Interaction
+from retrieval.ask import topic_terms
+from retrieval.question import shape_of
+from retrieval.verify import Reading, read_together, wanted
+
+
+def _read(question: str, *texts: str) -> Reading:
+    notes = [Interaction(text=t) for t in texts]
+    return read_together(
+        question, notes, topic_terms(question, None), passages=50, df={}, book_df={}
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # A date is asked: "next" or an amount is no date.
+        (
+            "When does the Granite contract start?",
+            "Beth starts the contract paperwork next. The contract is worth $40k.",
+            "The contract starts on March 1.",
+        ),
+        (
+            "宁波仓库扩容的财务审批什么时候能下来？",
+            "宁波仓库扩容的预算已经申请，约15万元，等财务审批。",
+            "宁波仓库扩容的财务审批预计下周三下来。",
+        ),
+        # The date must date what is asked: October dates Grace's joining, not the renewal.
+        (
+            "When does the Silverline contract come up for renewal?",
+            "Grace joined in October and wants to re-review every vendor contract before renewal.",
+            "The Silverline contract comes up for renewal on Feb 28.",
+        ),
+        (
+            "恒通医药下次续约是什么时候？",
+            "11月黄伟提出明年可能要先走招标流程，再谈续约。",
+            "下次续约日期为2027年3月31日。",
+        ),
+        # An amount is asked: a date or a count is no price.
+        (
+            "What price did we quote Contoso?",
+            "Our quote is due Nov 15. They want 3 vendor quotes.",
+            "Our quote came to $26/seat.",
+        ),
+        (
+            "What's Lakeside's annual contract value?",
+            "The annual contract renewal is coming up on Feb 28.",
+            "The annual contract value is $48,000.",
+        ),
+        (
+            "恒通续约的原价是多少钱？",
+            "续约会议：黄伟希望续约价格不涨，增加50个传感器。",
+            "原价续约，每年12万元。",
+        ),
+        # A count of a thing: the number must count that thing, not another.
+        (
+            "How many gateways does Contoso need for the rollout?",
+            "Contoso runs 23 clinics and the rollout needs gateways in each.",
+            "The rollout needs 40 gateways.",
+        ),
+        (
+            "锦程一共有多少个周转筐？",
+            "锦程旗下42家门店，需要周转筐管理。",
+            "锦程一共有3000个周转筐。",
+        ),
+        # A phone number: a call to the person is not their number.
+        (
+            "What's Chris Dale's new phone number?",
+            "Left a voicemail for Chris Dale; will try again on the 3rd.",
+            "Chris Dale's new phone number is +1 415 555 0199.",
+        ),
+    ],
+)
+def test_a_sentence_must_hold_the_kind_of_fact_asked(
+    question: str, near_miss: str, answer: str
+) -> None:
+    assert wanted(question) is not None
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, near_miss, answer).typed, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        (
+            "What's the name of Northwind's CFO?",
+            "She will take it to their CFO. The CFO approved a budget.",
+            "Their new CFO, Grace Liu, joined in October.",
+        ),
+        ("Who is Atlas's COO?", "He reports to the COO, who signs off.", "Dan Reyes (COO) signs."),
+        (
+            "博远的总经理叫什么？",
+            "生产部经理赵强是项目负责人，但最终签字在总经理那里。",
+            "总经理陈宏亲自参加了会议。",
+        ),
+        ("云帆的财务总监叫什么名字？", "财务总监还没有批预算。", "孙丽（财务总监）说预算已批。"),
+    ],
+)
+def test_a_roles_holder_must_be_named_next_to_the_role(
+    question: str, near_miss: str, answer: str
+) -> None:
+    assert not _read(question, near_miss).slotted, near_miss
+    assert _read(question, near_miss, answer).slotted, answer
+
+
+def test_a_thing_the_notes_call_otherwise_is_counted_by_any_number() -> None:
+    # 门市 (Taiwan) is 门店 in the notes: the word cannot be looked for, the number stands.
+    assert _read("天府藥房全市有幾家門市？", "天府药房：全市260家门店，想监控冷藏柜温度。").typed
+    # Several questions at once: a note may answer any of them.
+    assert _read("仓库面积多大？要装几个闸道器？", "仓库面积4万平方米，需要网关28个。").typed
+
+
+def test_a_phone_number_asked_for_is_no_call() -> None:
+    # "phone" made the question look only at calls, where a number written in an email or a
+    # meeting note could never be found.
+    now = datetime(2026, 11, 2, tzinfo=UTC)
+    for question in ("What's Dana's phone number?", "王经理的电话号码是多少？"):
+        assert shape_of(question, now, ZoneInfo("UTC")).kinds is None, question
+    assert shape_of("last phone call with Acme", now, ZoneInfo("UTC")).kinds == {"call"}
+    assert shape_of("上次电话说了什么", now, ZoneInfo("UTC")).kinds == {"call"}
