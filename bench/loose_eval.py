@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import re
 import shutil
@@ -496,6 +497,28 @@ def _rate(n: int, d: int) -> str:
     return f"{n}/{d} = {100 * n / d:.1f}%" if d else "n/a"
 
 
+def near_copies(texts: dict[str, str], against: list[str], ratio: float = 0.8) -> set[str]:
+    """Ids whose text is the same (case and spacing aside) as, or a near copy of, a line of
+    `against` (difflib ratio >= `ratio`): a later set's lines an earlier writer already wrote."""
+    norm = [re.sub(r"\s+", " ", t.lower().strip()) for t in against]
+    seen = set(norm)
+    out = set()
+    for key, text in texts.items():
+        t = re.sub(r"\s+", " ", text.lower().strip())
+        if t in seen:
+            out.add(key)
+            continue
+        sm = difflib.SequenceMatcher(None, t, "")
+        for o in norm:
+            if abs(len(o) - len(t)) > 0.4 * max(len(t), 1):
+                continue
+            sm.set_seq2(o)
+            if sm.real_quick_ratio() >= ratio and sm.quick_ratio() >= ratio and sm.ratio() >= ratio:
+                out.add(key)
+                break
+    return out
+
+
 def main() -> None:
     """Evaluate a set and print its figures (and, with --verbose, each row)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -504,8 +527,28 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="write figures and rows here")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--misses", action="store_true", help="print the rows that were wrong")
+    ap.add_argument(
+        "--novel-against",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="also give the figures of the lines that are no near copy of these sets' lines",
+    )
     args = ap.parse_args()
     result = evaluate(args.set, book=args.book, verbose=args.verbose)
+    if args.novel_against:
+        lines = [json.loads(x) for x in args.set.read_text("utf-8").splitlines() if x.strip()]
+        against = [
+            json.loads(x)["text"]
+            for path in args.novel_against
+            for x in path.read_text("utf-8").splitlines()
+            if x.strip()
+        ]
+        copies = near_copies({str(x["id"]): str(x["text"]) for x in lines}, against)
+        novel = [r for r in result["rows"] if r["id"] not in copies]
+        result["novel"] = {"near_copies": sorted(copies), "figures": figures(novel)}
+        print("lines that are no near copy:", len(novel), "of", len(result["rows"]))
+        print(json.dumps(result["novel"]["figures"], ensure_ascii=False, indent=2))
     if args.misses:
         for r in result["rows"]:
             bad = (
