@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import re
@@ -15,7 +16,8 @@ from retrieval.tokens import has_cjk, normalize, tokens
 # The best notes the gate reads.
 READ_NOTES = 3
 _NUMBER = re.compile(
-    r"\d|[一二两三四五六七八九十百千万亿]+\s*[%％个人台家元条天周月年次位件套]|百分"
+    r"\d|(?<![一二两三四五六七八九十百千万亿])[一二两三四五六七八九十百千万亿]++\s*+"
+    r"[%％个人台家元条天周月年次位件套]|百分"
 )
 # Questions whose answer is a quantity: its sentence must hold a number.
 _WANTS_NUMBER = re.compile(
@@ -29,8 +31,8 @@ _WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|�
 _TIME_WORD = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
     r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
-    r"end of|next|after|before|by)\b|[一二三四五六七八九十]+月|月底|月初|年底|年初|下周|下个月|"
-    r"明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
+    r"end of|next|after|before|by)\b|(?<![一二三四五六七八九十])[一二三四五六七八九十]++月"
+    r"|月底|月初|年底|年初|下周|下个月|明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
 )
 
 # Questions whose answer is a person or a named thing (vendor, brand, system, model): a sentence
@@ -59,7 +61,9 @@ _SLOT_IN_SENTENCE = {
     # A Latin word or code in Chinese text, a capitalised word, a brand in quotes or brackets.
     "named": re.compile(
         r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
-        r"|[《「“\"].+?[》」”\"]|[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
+        # A quoted name stops at the next quote mark: a quote never closed is scanned once.
+        r"|[《「“\"][^《》「」“”\"\n]+[》」”\"]"
+        r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
     ),
 }
 
@@ -213,12 +217,15 @@ _WHAT_PRICE = re.compile(
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
+# A run of digits and separators ("1,200.50"), matched from its start only and never given
+# back: started at every digit of a long run ("1,1,1,...") the search took the run's square.
+_RUN = r"(?<![\d,.])[,.]*+\d[\d,.]*+"
 _AMOUNT = re.compile(
     r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
-    r"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|\d[\d,.]*\s?(?:k|m|mm|bn|million|thousand|billion)\b"
-    r"|\d[\d,.]*\s*(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
-    r"|[\d一二两三四五六七八九十百千几]\s*(?:万|千|百|亿)?\s*(?:元|块|美元|港币|港元|欧元|日元|英镑)"
+    rf"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
+    rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|美元|港币|港元|欧元|日元|英镑)"
     r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
 )
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
@@ -242,7 +249,7 @@ _DATE = re.compile(
     r"quarter|year|spring|summer|fall|autumn|winter)\b|\bq[1-4]\b|\bh[12]\b|\bfy\s?\d\d|"
     r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}|\bin (?:\d+|a|one|two|three|a few)"
     r" (?:days?|weeks?|months?|years?)\b|\bweek of\b|\b(?:spring|summer|autumn|winter)\b"
-    r"|\b(?:eod|eow|eom|eoq|eoy)\b|[\d一二三四五六七八九十]+\s*[月日号]|月[底初中]|年[底初中]|季度"
+    r"|\b(?:eod|eow|eom|eoq|eoy)\b|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]++\s*+[月日号]|月[底初中]|年[底初中]|季度"
     r"|[上下本这]个?(?:周|星期|礼拜|月)|明年|今年|后年|[上中下]旬|[上下]半年|周[一二三四五六日末]"
     r"|星期[一二三四五六日天]|明天|后天|今天|昨天|今晚|节[前后]|春节|国庆|元旦"
 )
@@ -276,22 +283,37 @@ class Want:
         if has_cjk(self.noun):
             nouns = [m.start() for m in re.finditer(f"{self.noun[:2]}|{self.noun[-2:]}", text)]
             numbers = [m.span() for m in self.pattern.finditer(text)]
-            # Between them no punctuation and a few characters ("3个集装箱追踪器").
-            return any(
-                (end <= at and _close(text[end:at]))
-                or (start >= at + 2 and _close(text[at + 2 : start]))
-                for at in nouns
-                for start, end in numbers
-            )
+            starts = [start for start, _ in numbers]
+            ends = [end for _, end in numbers]
+            # Between them no punctuation and a few characters ("3个集装箱追踪器"): only the
+            # number nearest each side of a noun can be that close (matches do not overlap,
+            # so their ends are sorted too), which keeps a long note linear.
+            for at in nouns:
+                before = bisect.bisect_right(ends, at) - 1
+                if before >= 0 and _close(text[ends[before] : at]):
+                    return True
+                after = bisect.bisect_left(starts, at + 2)
+                if after < len(starts) and _close(text[at + 2 : starts[after]]):
+                    return True
+            return False
         words = text.split()
         things = [i for i, w in enumerate(words) if self.noun in tokens(w)]
         counts = [i for i, w in enumerate(words) if self.pattern.search(w)]
-        return any(abs(i - j) <= _NEAR_WORDS for i in things for j in counts)
+        return _within(things, counts, _NEAR_WORDS)
 
 
 # How far a count may stand from the thing it counts: words in English, characters in Chinese.
 _NEAR_WORDS = 3
 _NEAR_CHARS = 5
+
+
+def _within(places: list[int], others: list[int], reach: int) -> bool:
+    """Whether a place stands at most `reach` from one of the sorted `others` (in n log n)."""
+    for i in places:
+        j = bisect.bisect_left(others, i - reach)
+        if j < len(others) and others[j] <= i + reach:
+            return True
+    return False
 
 
 def _close(between: str) -> bool:
@@ -311,21 +333,28 @@ def _dated_near(text: str, topic: set[str]) -> bool:
     to re-review every contract before renewal" October dates her joining, not the renewal.
     """
     dates = [m.span() for m in _DATE.finditer(text)]
+    # Matches do not overlap: their starts and their ends are both sorted, so each word looks
+    # up its nearest dates instead of reading them all (a long note stays linear).
+    starts = [start for start, _ in dates]
+    ends = [end for _, end in dates]
     if has_cjk(text):
         near = [m.span() for t in topic if has_cjk(t) for m in re.finditer(re.escape(t), text)]
-        # The gap between the word and the date ("续约日期为2027年3月31日": 5 characters).
-        return any(
-            max(start - b, a - end, 0) <= _DATE_CHARS for a, b in near for start, end in dates
-        )
+        # The gap between the word and the date ("续约日期为2027年3月31日": 5 characters): the
+        # last date starting before the word's end plus the gap ends latest of those.
+        for a, b in near:
+            last = bisect.bisect_right(starts, b + _DATE_CHARS) - 1
+            if last >= 0 and ends[last] >= a - _DATE_CHARS:
+                return True
+        return False
     words = list(re.finditer(r"\S+", text))
     place = [i for i, w in enumerate(words) if topic & set(tokens(w.group(0)))]
-    when = [
-        i
-        for i, w in enumerate(words)
-        for start, end in dates
-        if w.start() < end and start < w.end()
-    ]
-    return any(abs(i - j) <= _DATE_WORDS for i in place for j in when)
+    # A word is dated when a date overlaps it: the first date ending after its start.
+    when = []
+    for i, w in enumerate(words):
+        first = bisect.bisect_right(ends, w.start())
+        if first < len(starts) and starts[first] < w.end():
+            when.append(i)
+    return _within(place, when, _DATE_WORDS)
 
 
 def _mentions(clause: str, noun: str) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from crm_core.models import Interaction
+from retrieval import verify
 from retrieval.ask import topic_terms
 from retrieval.question import shape_of
 from retrieval.verify import Reading, read_together, wanted
@@ -127,3 +130,69 @@ def test_a_phone_number_asked_for_is_no_call() -> None:
         assert shape_of(question, now, ZoneInfo("UTC")).kinds is None, question
     assert shape_of("last phone call with Acme", now, ZoneInfo("UTC")).kinds == {"call"}
     assert shape_of("上次电话说了什么", now, ZoneInfo("UTC")).kinds == {"call"}
+
+
+def _fastest(question: str, text: str) -> float:
+    """The fastest of a few readings of one note (the least disturbed by a loaded machine)."""
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _read(question, text)
+        runs.append(time.perf_counter() - start)
+    return min(runs)
+
+
+_LONG = 20_000
+
+
+@pytest.mark.parametrize(
+    ("question", "adversarial"),
+    [
+        # Digits joined by commas: every digit started a scan of the whole run.
+        ("How much is the price?", "price list 1," + "1," * _LONG),
+        # Nouns by numbers, English and Chinese: every noun was paired with every number.
+        ("How many gateways does Acme need?", "gateways " * 1200 + "1 " * _LONG),
+        ("要装多少个网关？", "网关" * 4000 + "型号" * 5 + "3，" * _LONG),
+        # Words by dates, English and Chinese: every word was paired with every date.
+        ("When is the renewal?", "renewal march " * _LONG),
+        ("续约是什么时候？", "续约" * 4000 + "型号" * 5 + "3月" * _LONG),
+        # Opening quotes never closed: every quote started a scan to the note's end.
+        ("Which vendor did they pick?", "quoted “" * _LONG),
+    ],
+)
+def test_a_long_adversarial_note_reads_in_linear_time(question: str, adversarial: str) -> None:
+    adversarial = adversarial[:_LONG]
+    plain = ("the team talked about the plan for next year and more " * _LONG)[:_LONG]
+    # Quadratic readings took hundreds of times the plain note's; linear ones a few times.
+    assert _fastest(question, adversarial) < 20 * _fastest(question, plain) + 0.05
+
+
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Every pattern the gate reads a note with."""
+    found = [(n, p) for n, p in vars(verify).items() if isinstance(p, re.Pattern)]
+    return found + [(f"slot {n}", p) for n, p in verify._SLOT_IN_SENTENCE.items()]
+
+
+def _scan(pattern: re.Pattern[str], text: str) -> float:
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        list(pattern.finditer(text))
+        runs.append(time.perf_counter() - start)
+    return min(runs)
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    ["1" * _LONG, "一" * _LONG, "1" + " " * _LONG, "a" * _LONG, "1," * _LONG, "a." * _LONG],
+    ids=["digits", "han", "spaces", "letters", "commas", "dots"],
+)
+def test_no_pattern_of_the_gate_backtracks_over_a_long_run(adversarial: str) -> None:
+    adversarial = adversarial[:_LONG]
+    plain = ("the team talked about the plan for next year and more " * _LONG)[:_LONG]
+    slow = [
+        name
+        for name, pattern in _patterns()
+        if _scan(pattern, adversarial) > 20 * _scan(pattern, plain) + 0.02
+    ]
+    assert not slow
