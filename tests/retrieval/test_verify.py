@@ -154,10 +154,10 @@ _LONG = 20_000
         ("How many gateways does Acme need?", "gateways " * 1200 + "1 " * _LONG),
         ("要装多少个网关？", "网关" * 4000 + "型号" * 5 + "3，" * _LONG),
         # Words by dates, English and Chinese: every word was paired with every date.
-        ("When is the renewal?", "renewal march " * _LONG),
+        ("When is the renewal?", "renewal " * 1200 + "and so on " * 3 + "march " * _LONG),
         ("续约是什么时候？", "续约" * 4000 + "型号" * 5 + "3月" * _LONG),
         # Opening quotes never closed: every quote started a scan to the note's end.
-        ("Which vendor did they pick?", "quoted “" * _LONG),
+        ("Which vendor did they pick?", "vendor quoted “" * _LONG),
     ],
 )
 def test_a_long_adversarial_note_reads_in_linear_time(question: str, adversarial: str) -> None:
@@ -196,3 +196,4 @@ def test_no_pattern_of_the_gate_backtracks_over_a_long_run(adversarial: str) -> 
         if _scan(pattern, adversarial) > 20 * _scan(pattern, plain) + 0.02
     ]
     assert not slow
+
