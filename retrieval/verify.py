@@ -249,7 +249,12 @@ _DATE = re.compile(
     r"quarter|year|spring|summer|fall|autumn|winter)\b|\bq[1-4]\b|\bh[12]\b|\bfy\s?\d\d|"
     r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}|\bin (?:\d+|a|one|two|three|a few)"
     r" (?:days?|weeks?|months?|years?)\b|\bweek of\b|\b(?:spring|summer|autumn|winter)\b"
-    r"|\b(?:eod|eow|eom|eoq|eoy)\b|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]++\s*+[月日号]|月[底初中]|年[底初中]|季度"
+    r"|\b(?:eod|eow|eom|eoq|eoy)\b|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]++\s*+[月日号]"
+    r"|月[底初中]|年[底初中]|季度"
+    # A clock time answers "when" and "what time": 3pm, 15:00, 下午三点, 9点, 上午10:30.
+    r"|(?<![\d.])\d{1,2}(?::\d\d)?\s?(?:[ap]m\b|[ap]\.m\.)|(?<![\d.:])\d{1,2}:\d\d(?![\d:])"
+    r"|\b(?:noon|midnight|o'clock)\b|[上下中]午|凌晨"
+    r"|(?<![\d.一二两三四五六七八九十])[\d一二两三四五六七八九十]{1,3}+\s*+点(?![几多])"
     r"|[上下本这]个?(?:周|星期|礼拜|月)|明年|今年|后年|[上中下]旬|[上下]半年|周[一二三四五六日末]"
     r"|星期[一二三四五六日天]|明天|后天|今天|昨天|今晚|节[前后]|春节|国庆|元旦"
 )

@@ -197,3 +197,18 @@ def test_no_pattern_of_the_gate_backtracks_over_a_long_run(adversarial: str) -> 
     ]
     assert not slow
 
+
+@pytest.mark.parametrize(
+    ("questions", "note"),
+    [
+        (("When is the demo?", "What time is the demo?"), "The demo is at 3pm."),
+        (("When is the demo?", "What time is the demo?"), "The demo is at 15:00."),
+        (("演示什么时候？", "演示是什么时候？"), "演示在下午三点。"),
+        (("演示什么时候？", "演示是什么时候？"), "演示定在9点。"),
+        (("演示什么时候？", "演示是什么时候？"), "演示在上午10:30。"),
+    ],
+)
+def test_a_clock_time_answers_when(questions: tuple[str, ...], note: str) -> None:
+    for question in questions:
+        assert not _read(question, "The demo went well. 演示很顺利。").typed, question
+        assert _read(question, note).typed, (question, note)
