@@ -226,7 +226,7 @@ _AMOUNT = re.compile(
     rf"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
     rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
     r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|美元|港币|港元|欧元|日元|英镑)"
-    r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+    r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|打个?折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
 )
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
 _WANTS_COUNT = re.compile(
@@ -258,6 +258,20 @@ _DATE = re.compile(
     r"|[上下本这]个?(?:周|星期|礼拜|月)|明年|今年|后年|[上中下]旬|[上下]半年|周[一二三四五六日末]"
     r"|星期[一二三四五六日天]|明天|后天|今天|昨天|今晚|节[前后]|春节|国庆|元旦"
 )
+
+
+# A Chinese discount is said in 折 ("打八折" is 20% off, "九五折", "打个折"): the sentence
+# speaks of the 折扣 asked though it never writes the word.
+_ZHE = re.compile(r"[\d一二三四五六七八九]\s*折(?!扣)|打个?折")
+_DISCOUNT_TERMS = frozenset(tokens("折扣"))
+
+
+def terms_of(text: str) -> set[str]:
+    """The index terms of `text`, with those its words imply (折扣 for a discount in 折)."""
+    found = set(tokens(text))
+    if _ZHE.search(to_simplified(text)):
+        found |= _DISCOUNT_TERMS
+    return found
 
 
 @dataclass(frozen=True)
@@ -528,12 +542,12 @@ def read_together(
     own = set(_DIGITS.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     for note in notes:
-        have = topic & set(tokens(indexed_text(note.text)))
+        have = topic & terms_of(indexed_text(note.text))
         rarest = rarest or rare in have
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
         for s in note_sentences(note):
-            share = sum(weights[t] for t in topic & set(tokens(s))) / total
+            share = sum(weights[t] for t in topic & terms_of(s)) / total
             holds = False
             if want is not None:
                 folded = normalize(s)

@@ -384,3 +384,19 @@ def test_a_chinese_customer_is_found_by_its_latin_name(testbot: TestBot) -> None
     # "Ruifeng" is its name, not a word no note holds: the question is answered.
     reply = testbot("alice", "ask Why were Ruifeng's handheld terminals shipped late?")
     assert reply.status == "ok" and "芯片缺货" in reply.text
+
+
+def _zh_book(testbot: TestBot) -> None:
+    testbot("alice", "new customer 华东物流")
+    log_note(
+        testbot,
+        "alice",
+        "log call 华东物流, 2026-10-20: 王经理说年底前签约的话可以打八折。下周三下午开会定方案。",
+    )
+    log_note(testbot, "alice", "log visit 华东物流, 2026-10-08: 他们有三百多个货架。")
+
+
+def test_a_chinese_discount_in_zhe_answers_how_much_discount(testbot: TestBot) -> None:
+    _zh_book(testbot)
+    reply = testbot("alice", "ask 华东物流: 折扣多少？")
+    assert reply.status == "ok" and "可以打八折" in reply.text, reply.text

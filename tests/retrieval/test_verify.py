@@ -212,3 +212,12 @@ def test_a_clock_time_answers_when(questions: tuple[str, ...], note: str) -> Non
     for question in questions:
         assert not _read(question, "The demo went well. 演示很顺利。").typed, question
         assert _read(question, note).typed, (question, note)
+
+
+@pytest.mark.parametrize(
+    "note", ["可以打八折。", "可以打8折。", "可以打九五折。", "年底前能打个折。"]
+)
+def test_a_discount_in_zhe_is_the_discount_asked(note: str) -> None:
+    # 八折 is 20% off: the note never writes 折扣, yet it states the discount.
+    assert _read("折扣多少？", note).typed, note
+    assert not _read("折扣多少？", "折扣还没谈。").typed
