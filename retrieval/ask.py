@@ -204,6 +204,15 @@ def topic_terms(question: str, customer: Customer | None) -> set[str]:
     return set(tokens(shape_words(question))) - name_terms(customer)
 
 
+def _any_kind(shape: QuestionShape) -> QuestionShape:
+    """The question without its kind of note, when no note of that kind is there.
+
+    A kind word may be the topic itself ("哪天开会？" asks when the meeting is, and a call's note
+    may say so): reading every note beats answering that there are none.
+    """
+    return dataclasses.replace(shape, kinds=None)
+
+
 class Asker:
     """Finds the notes for a question and builds the answer; one per process."""
 
@@ -226,6 +235,9 @@ class Asker:
         if not topic and (shape.recent or shape.earliest or shape.kinds or shape.since):
             # "What happened on the last call?" asks for a time, not a topic.
             result = self.search.latest(ctx.session, ctx.actor, shape, customer_id=cid, k=k)
+            if not result.hits and shape.kinds:
+                shape = _any_kind(shape)
+                result = self.search.latest(ctx.session, ctx.actor, shape, customer_id=cid, k=k)
             return self._compose(
                 ctx, question, result, topic, shape, customer, answered=bool(result.hits)
             )
@@ -238,6 +250,17 @@ class Asker:
             k=k,
             unweighed=name_terms(customer),
         )
+        if not result.hits and shape.kinds:
+            shape = _any_kind(shape)
+            result = self.search.search(
+                ctx.session,
+                ctx.actor,
+                question,
+                shape,
+                customer_id=cid,
+                k=k,
+                unweighed=name_terms(customer),
+            )
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None

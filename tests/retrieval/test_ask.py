@@ -400,3 +400,11 @@ def test_a_chinese_discount_in_zhe_answers_how_much_discount(testbot: TestBot) -
     _zh_book(testbot)
     reply = testbot("alice", "ask 华东物流: 折扣多少？")
     assert reply.status == "ok" and "可以打八折" in reply.text, reply.text
+
+
+def test_a_kind_that_leaves_no_notes_falls_back_to_all_of_them(testbot: TestBot) -> None:
+    # 开会 reads as "meetings": the customer has only a call and a visit, which still answer.
+    _zh_book(testbot)
+    reply = testbot("alice", "ask 华东物流: 哪天开会？")
+    assert "还没有" not in reply.text and "no notes" not in reply.text, reply.text
+    assert reply.status == "ok" and "下周三下午开会定方案" in reply.text, reply.text
