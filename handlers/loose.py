@@ -41,7 +41,7 @@ from crm_core.models import (
     Role,
     User,
 )
-from crm_core.resolve import user_by_chinese_name
+from crm_core.resolve import contact_named, user_by_chinese_name
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
@@ -576,7 +576,15 @@ class Interpreter:
         if who and who not in ("me", "myself"):
             users = [u.id for u in find_users(ctx, who) if u.exact]
             if not users and (zh := user_by_chinese_name(ctx, who)) is not None:
-                users = [zh[0].id]
+                if zh[2] or not contact_named(ctx, who[: zh[1]]):
+                    users = [zh[0].id]
+                else:
+                    # "提醒汪薇明天..." with 汪薇 a contact the sender sees: a contact wins over
+                    # a colleague's sound-alike; the sender's own reminder, the name kept.
+                    named_at = next(
+                        m.start(g) for g in ("who", "zwho", "nudge", "ping") if m.group(g)
+                    )
+                    users, rest = [ctx.actor.id], r.cut(named_at)
             if len(users) != 1 and m.group("ping"):
                 # "ping Priya tomorrow about the PO": Priya is no colleague, so it is the
                 # sender's reminder to ping her.

@@ -45,7 +45,12 @@ def test_a_reminder_for_a_named_colleague_is_theirs(testbot: TestBot, book: dict
     name in its words); "让/叫 X ...", "ping X ..." too; a rep is told they remind only
     themself; "ping" a customer's contact is the sender's own reminder to ping them."""
     _named_wang_wei(testbot)
-    reply = testbot("bob", "提醒王伟周三前把华东的报价发出去")
+    # His name said in characters only sounds like "Wang Wei": a card showing who, not a write.
+    assert command(testbot, "bob", "提醒王伟周三前把华东的报价发出去") == (
+        "remind @wei 周三前把华东的报价发出去"
+    )
+    assert testbot.count(Reminder) == 0
+    reply = testbot("bob", "remind @wei 周三前把华东的报价发出去")
     assert reply.status == "ok", reply.text
     owners = testbot.query(select(Reminder.owner_id))
     assert owners == [testbot.users["wei"]]
@@ -63,6 +68,28 @@ def test_a_reminder_for_a_named_colleague_is_theirs(testbot: TestBot, book: dict
         assert refused.status != "confirm" and "remind" in refused.text, refused.text
     assert testbot("alice", "提醒王伟明天跟进华东").status == "error"
     assert counts(testbot) == before
+
+
+def test_a_contact_sounding_like_a_colleague_is_no_colleague(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "提醒汪薇明天..." with 汪薇 a contact and "Wang Wei" a rep: the sender's own reminder
+    with the contact's name kept, typed or loose; wei reminding about his own contact too."""
+    _named_wang_wei(testbot)
+    testbot("wei", "contact add 华东物流：汪薇")
+    reply = testbot("bob", "提醒汪薇明天给华东物流打电话")
+    assert reply.status == "ok", reply.text
+    assert testbot.rows(select(Reminder.owner_id, Reminder.text)) == [
+        (testbot.users["bob"], "汪薇给华东物流打电话")
+    ]
+    assert command(testbot, "bob", "请提醒汪薇明天给华东物流打电话") == (
+        "remind me 明天 汪薇 给华东物流打电话"
+    )
+    reply = testbot("wei", "提醒汪薇明天回电话")
+    assert reply.status == "ok", reply.text
+    assert testbot.query(
+        select(Reminder.text).where(Reminder.owner_id == testbot.users["wei"])
+    ) == ["汪薇回电话"]
 
 
 def test_days_said_loosely_are_read(testbot: TestBot, book: dict[str, int]) -> None:
