@@ -231,6 +231,11 @@ class _Reading:
         return self.text[start:end].strip()
 
 
+# "华东物流 不给 alice 接手", "没转给 carol": a bare 不/没/别 right before the handing verb
+# (NEGATION holds only its longer forms, since a bare 不 is part of too many other words).
+_NEGATED_VERB = re.compile(r"(?:不|没|别)(?:要|有|能|想)?\s*(?:把\S*\s*)?$")
+
+
 class Interpreter:
     """Reads loose sentences for one registry (the verbs they become)."""
 
@@ -708,7 +713,7 @@ class Interpreter:
             users = [u for u in find_users(ctx, who) if u.exact]
         if len(users) != 1:
             return None
-        if self._refused(r, m.start()):
+        if self._refused(r, m.start()) or _NEGATED_VERB.search(r.view, r.body, m.start()):
             return "reassign"
         customer = self._customer(
             ctx,

@@ -273,3 +273,19 @@ def test_a_link_code_or_a_new_owner_said_loosely_is_a_card(
     )
     assert command(testbot, "admin", "华东物流的负责人改成 bob") == f"reassign #{huadong} to @bob"
     assert testbot("alice", "what is a link code?").status != "confirm"
+
+
+def test_a_negated_handover_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "华东物流 不给 alice 接手": a bare 不/没/别 before the 给 or the verb is no handover."""
+    before = counts(testbot)
+    for text in (
+        "华东物流 不给 alice 接手",
+        "华东物流 别给 alice 接手",
+        "华东物流 没给 alice 接手",
+        "华东物流 不要给 alice 接手",
+        "华东物流 不转给 alice",
+    ):
+        said = testbot("bob", text)
+        assert said.status != "confirm", (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "bob", "华东物流 给 alice 接手").startswith("reassign ")
