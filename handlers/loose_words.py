@@ -651,6 +651,10 @@ WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9
 ZH_ARCHIVE = re.compile(
     r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
 )
+# Before "把 X 归档了": words that make it a report of the past ("上周已经把 X 归档了").
+ZH_DONE_BEFORE = re.compile(
+    r"已经|已|早就|早已|之前|以前|上周|上星期|上礼拜|上个?月|昨天|前天|去年|刚才|刚刚|那天"
+)
 # A reminder's number first, then what to do with it: "#10 搞定了 ✅", "#2 那个提醒取消，...",
 # "#10那个提醒不用了 取消吧", "#11 推迟到下周二上午9点".
 REMINDER_FIRST = re.compile(

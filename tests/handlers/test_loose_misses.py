@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from crm_core.models import Contact, Deal, Interaction, Reminder, User
+from handlers.reply import Reply
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
 from tests.handlers.test_loose_rules import BOOK, counts
@@ -289,3 +290,18 @@ def test_a_negated_handover_writes_nothing(testbot: TestBot, book: dict[str, int
         assert said.status != "confirm", (text, said.text)
     assert counts(testbot) == before
     assert command(testbot, "bob", "华东物流 给 alice 接手").startswith("reassign ")
+
+
+def _archives(reply: Reply) -> bool:
+    """Whether a reply offers to archive (its prompt's button runs `archive ...`)."""
+    return any(str(b.payload.get("text", "")).startswith("archive") for b in reply.buttons)
+
+
+def test_a_past_archive_remark_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "上周已经把华东物流归档了" reports what was done; "把华东物流归档吧" still asks for it."""
+    before = counts(testbot)
+    for text in ("上周已经把华东物流归档了", "已经把华东物流归档了", "昨天把华东物流归档了"):
+        said = testbot("wei", text)
+        assert said.status != "confirm" and not _archives(said), (text, said.text)
+    assert counts(testbot) == before
+    assert _archives(testbot("wei", "把华东物流归档吧"))
