@@ -261,10 +261,13 @@ class Interpreter:
         if line != text.strip() and self.registry.match(line) is not None:
             return line
         zh = w.ZH_ARCHIVE.search(r.view, r.body)
-        if zh is not None and zh.group(0).rstrip(" !！。.").endswith("了"):
-            if w.ZH_DONE_BEFORE.search(r.view, r.body, zh.start()):
-                # "上周已经把华东物流归档了": a report of what was done, not a request.
-                return None
+        if (
+            zh is not None
+            and zh.group(0).rstrip(" !！。.").endswith("了")
+            and w.ZH_DONE_BEFORE.search(r.view, r.body, zh.start())
+        ):
+            # "上周已经把华东物流归档了": a report of what was done, not a request.
+            return None
         if zh is not None:
             # "麻烦把 Rossi Fuels 归档": the verb after its customer.
             verb = (
