@@ -1204,7 +1204,10 @@ class Interpreter:
         amount = _amount(r, r.body)
         if amount is None or not (quarter.end() <= amount[1][0] or amount[1][1] <= quarter.start()):
             return None
-        if self._refused(r, cue.start()):
+        if self._refused(r, cue.start()) or w.WAS_BEFORE_AMOUNT.search(
+            r.view, min(cue.end(), quarter.end()), amount[1][0]
+        ):
+            # "alice's quota for 2027-Q1 was 400k last year": what it was, not what to set.
             return "quota"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
         if not users and w.MY_OWN.search(r.view, r.body):

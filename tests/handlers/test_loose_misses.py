@@ -305,3 +305,16 @@ def test_a_past_archive_remark_writes_nothing(testbot: TestBot, book: dict[str, 
         assert said.status != "confirm" and not _archives(said), (text, said.text)
     assert counts(testbot) == before
     assert _archives(testbot("wei", "把华东物流归档吧"))
+
+
+def test_a_past_quota_remark_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "alice's quota for 2027-Q1 was 400k last year" says what it was: no quota card."""
+    before = counts(testbot)
+    for text in (
+        "alice's quota for 2027-Q1 was 400k last year",
+        "alice's quota for 2027-Q1 had been 400k",
+    ):
+        said = testbot("bob", text)
+        assert said.status != "confirm", (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "bob", "alice's quota for 2027-Q1 is 400k").startswith("quota @alice")
