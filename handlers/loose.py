@@ -1914,6 +1914,9 @@ def _close(
             year = today.year if month >= today.month else today.year + 1
             nth = {"mid": 15, "middle": 15, "early": 5, "beginning": 5, "start": 5}.get(kind)
             value = date(year, month, nth if nth else last_day(year, month))
+            if value < today:
+                # "closing mid november" on the 23rd: its next one, never a day gone.
+                value = date(year + 1, month, nth if nth else last_day(year + 1, month))
             cue_start = max(
                 (c.start() for c in _CLOSE_CUE.finditer(r.view, start, part.start())),
                 default=part.start(),

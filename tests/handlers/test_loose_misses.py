@@ -318,3 +318,26 @@ def test_a_past_quota_remark_writes_nothing(testbot: TestBot, book: dict[str, in
         assert said.status != "confirm", (text, said.text)
     assert counts(testbot) == before
     assert command(testbot, "bob", "alice's quota for 2027-Q1 is 400k").startswith("quota @alice")
+
+
+def test_a_close_day_is_never_past_nor_impossible(testbot: TestBot, book: dict[str, int]) -> None:
+    """On 2026-11-23 "close mid november" is next year's; "early this month" and "2月30号" are
+    refused with what to type; "下个月" and "next month" are both the 1st of December."""
+    deal = book["Label printers expansion"]
+
+    def close() -> date | None:
+        return testbot.query(select(Deal.expected_close).where(Deal.id == deal))[0]
+
+    assert testbot("alice", f"edit deal #{deal}: close mid november").status == "ok"
+    assert close() == date(2027, 11, 15)
+    for text in (f"edit deal #{deal}: close early this month", f"修改商机 #{deal}: close 2月30号"):
+        refused = testbot("alice", text)
+        assert refused.status == "error" and "2026-12-15" in refused.text, (text, refused.text)
+        assert close() == date(2027, 11, 15)
+    for text in (f"修改商机 #{deal}: close 下个月", f"edit deal #{deal}: close next month"):
+        testbot("alice", f"edit deal #{deal}: close end of march")
+        assert testbot("alice", text).status == "ok", text
+        assert close() == date(2026, 12, 1), text
+    assert command(testbot, "alice", "acme label printers closing mid november").endswith(
+        "close 2027-11-15"
+    )
