@@ -184,6 +184,8 @@ ZH_STATE = re.compile(
 # "will sign", "should close").
 FUTURE_BEFORE = re.compile(
     r"(?:下周|下个?月|明天|后天|月底|年底|明年|将|会|要|能|可以|预计|准备|打算|争取|有望)\s*$"
+    # "预计本月初成交": expected, with when between (the stage word's window is 6 characters).
+    r"|(?:预计|预期|计划|打算|争取|有望)[^，,。；;！!]{1,4}$"
     r"|\b(?:will|would|should|could|might|may|can|expect(?:s|ed)?\s+to)\s+(?:be\s+)?$"
 )
 # An outcome word right after a deal's name ("acme label printers lost - budget frozen",

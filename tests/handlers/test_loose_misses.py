@@ -341,3 +341,13 @@ def test_a_close_day_is_never_past_nor_impossible(testbot: TestBot, book: dict[s
     assert command(testbot, "alice", "acme label printers closing mid november").endswith(
         "close 2027-11-15"
     )
+
+
+def test_an_expected_close_with_its_time_is_not_won(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "仓储系统升级 预计本月初成交" says when it should close: no move to won."""
+    before = counts(testbot)
+    for text in ("华东物流仓储系统升级预计本月初成交", "仓储系统升级 预计下个月成交"):
+        said = testbot("wei", text)
+        assert "move " not in str(said.to_json().get("command")), (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "wei", "华东物流仓储系统升级成交了").endswith("to won")
