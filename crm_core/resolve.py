@@ -456,21 +456,36 @@ def find_user(session: Session, query: str) -> User:
     return user
 
 
-def user_by_chinese_name(ctx: Ctx, text: str) -> tuple[User, int] | None:
+def user_by_chinese_name(ctx: Ctx, text: str) -> tuple[User, int, bool] | None:
     """The active staff member a Chinese name at the start of `text` names ("王伟周三前..." ->
-    Wang Wei), with the name's length; None when it names no one or several."""
+    Wang Wei), the name's length and whether it is the stored name itself (not a sound-alike);
+    None when it names no one or several."""
     if not re.match(r"[\u4e00-\u9fff]{2}", text):
         return None
     users = ctx.session.scalars(select(User).where(User.active)).all()
     named = {" ".join(u.name.casefold().split()): u for u in users}
     # The longest name first: "欧阳明" before "欧阳".
     for size in (4, 3, 2):
-        found = {named[r].id: named[r] for r in readings(text[:size]) if r in named}
+        chars = text[:size]
+        if chars in named:
+            return named[chars], size, True
+        found = {named[r].id: named[r] for r in readings(chars) if r in named}
         if len(found) == 1:
-            return next(iter(found.values())), size
+            return next(iter(found.values())), size, False
         if len(found) > 1:
             return None
     return None
+
+
+def contact_named(ctx: Ctx, name: str) -> bool:
+    """Whether a contact the actor may see is called exactly `name` ("汪薇")."""
+    found = ctx.session.scalar(
+        select(Contact.id)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Contact.name == name.strip(), customer_filter(ctx.actor))
+        .limit(1)
+    )
+    return found is not None
 
 
 def user_by_handle(ctx: Ctx, handle: str) -> User | None:

@@ -142,14 +142,23 @@ _ZH_PART = re.compile(
 )
 
 
+class _NoSuchDay(ValueError):
+    """A day that is read but cannot be: 2月30号, or one already gone this month or year."""
+
+
 def _month_part(text: str, today: date) -> date | None:
-    """A day named by its part of a month ("end of march", "三月底", "下个月初"), never past."""
+    """A day named by its part of a month ("end of march", "三月底", "下个月初"), never past: a
+    named month's day already gone is next year's; this month's or a given year's is refused."""
     from crm_core.timephrases.chinese import cn_int
 
     low = " ".join(to_simplified(text).lower().split())
+    if low == "next month":
+        # Its first day, as "下个月" (not today's day of the month next month).
+        return date(today.year + today.month // 12, today.month % 12 + 1, 1)
     if m := _EN_PART.match(low):
         part = m.group("part") or m.group("part2")
         said = m.group("month") or m.group("month2") or ""
+        rolls = False
         if said in ("month", "this month"):
             year, month = today.year, today.month
         elif said == "next month":
@@ -157,19 +166,22 @@ def _month_part(text: str, today: date) -> date | None:
         elif said in _MONTH_NAMES:
             month = _MONTH_NAMES[said]
             year = today.year if month >= today.month else today.year + 1
+            rolls = True
         else:
             return None
         nth = {"mid": 15, "middle": 15, "early": 5, "beginning": 5, "start": 5}.get(part, 0)
-        return date(year, month, nth or _last_day(year, month))
+        return _not_past(year, month, nth or _last_day(year, month), today, rolls=rolls)
     m = _ZH_PART.match(low)
     if m is None or not (m.group("month") or m.group("rel") is not None or m.group("part")):
         return None
+    rolls = False
     if m.group("month"):
         month = cn_int(m.group("month"))
         if not 1 <= month <= 12:
             return None
         year = int(m.group("year")) if m.group("year") else today.year + bool(m.group("next"))
-        if not (m.group("year") or m.group("next")) and month < today.month:
+        rolls = not (m.group("year") or m.group("next"))
+        if rolls and month < today.month:
             year += 1
     else:
         year, month = today.year, today.month
@@ -180,10 +192,23 @@ def _month_part(text: str, today: date) -> date | None:
         nth = cn_int(m.group("day")) if m.group("day") else 0
     except ValueError:
         return None
+    if nth > _last_day(year, month):
+        raise _NoSuchDay(text)  # "2月30号": no such day, not the month's last
+    if not nth and not part and (m.group("rel") or "").startswith("下"):
+        nth = 1  # "下个月", like "next month": its first day
     if not nth:
         nth = {"初": 5, "上旬": 5, "中": 15, "中旬": 15}.get(part or "底", 0)
-    nth = min(nth or _last_day(year, month), _last_day(year, month))
-    return date(year, month, nth)
+    return _not_past(year, month, nth or _last_day(year, month), today, rolls=rolls)
+
+
+def _not_past(year: int, month: int, day: int, today: date, *, rolls: bool) -> date:
+    """The day, or a year on when it is gone and `rolls` ("mid november" on Nov 23)."""
+    found = date(year, month, day)
+    if found >= today:
+        return found
+    if not rolls:
+        raise _NoSuchDay(found.isoformat())  # "early this month" on the 23rd
+    return date(year + 1, month, min(day, _last_day(year + 1, month)))
 
 
 def _last_day(year: int, month: int) -> int:
@@ -208,6 +233,8 @@ def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date | None:
     today = now.astimezone(tz).date()
     try:
         part = _month_part(text, today)
+    except _NoSuchDay:
+        return None  # read, but no such day to come: the caller says what to type
     except ValueError:
         part = None
     if part is not None:

@@ -41,7 +41,7 @@ from crm_core.models import (
     Role,
     User,
 )
-from crm_core.resolve import user_by_chinese_name
+from crm_core.resolve import contact_named, user_by_chinese_name
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
@@ -231,6 +231,11 @@ class _Reading:
         return self.text[start:end].strip()
 
 
+# "华东物流 不给 alice 接手", "没转给 carol": a bare 不/没/别 right before the handing verb
+# (NEGATION holds only its longer forms, since a bare 不 is part of too many other words).
+_NEGATED_VERB = re.compile(r"(?:不|没|别)(?:要|有|能|想)?\s*(?:把\S*\s*)?$")
+
+
 class Interpreter:
     """Reads loose sentences for one registry (the verbs they become)."""
 
@@ -256,6 +261,13 @@ class Interpreter:
         if line != text.strip() and self.registry.match(line) is not None:
             return line
         zh = w.ZH_ARCHIVE.search(r.view, r.body)
+        if (
+            zh is not None
+            and zh.group(0).rstrip(" !！。.").endswith("了")
+            and w.ZH_DONE_BEFORE.search(r.view, r.body, zh.start())
+        ):
+            # "上周已经把华东物流归档了": a report of what was done, not a request.
+            return None
         if zh is not None:
             # "麻烦把 Rossi Fuels 归档": the verb after its customer.
             verb = (
@@ -576,7 +588,15 @@ class Interpreter:
         if who and who not in ("me", "myself"):
             users = [u.id for u in find_users(ctx, who) if u.exact]
             if not users and (zh := user_by_chinese_name(ctx, who)) is not None:
-                users = [zh[0].id]
+                if zh[2] or not contact_named(ctx, who[: zh[1]]):
+                    users = [zh[0].id]
+                else:
+                    # "提醒汪薇明天..." with 汪薇 a contact the sender sees: a contact wins over
+                    # a colleague's sound-alike; the sender's own reminder, the name kept.
+                    named_at = next(
+                        m.start(g) for g in ("who", "zwho", "nudge", "ping") if m.group(g)
+                    )
+                    users, rest = [ctx.actor.id], r.cut(named_at)
             if len(users) != 1 and m.group("ping"):
                 # "ping Priya tomorrow about the PO": Priya is no colleague, so it is the
                 # sender's reminder to ping her.
@@ -700,7 +720,7 @@ class Interpreter:
             users = [u for u in find_users(ctx, who) if u.exact]
         if len(users) != 1:
             return None
-        if self._refused(r, m.start()):
+        if self._refused(r, m.start()) or _NEGATED_VERB.search(r.view, r.body, m.start()):
             return "reassign"
         customer = self._customer(
             ctx,
@@ -1184,7 +1204,10 @@ class Interpreter:
         amount = _amount(r, r.body)
         if amount is None or not (quarter.end() <= amount[1][0] or amount[1][1] <= quarter.start()):
             return None
-        if self._refused(r, cue.start()):
+        if self._refused(r, cue.start()) or w.WAS_BEFORE_AMOUNT.search(
+            r.view, min(cue.end(), quarter.end()), amount[1][0]
+        ):
+            # "alice's quota for 2027-Q1 was 400k last year": what it was, not what to set.
             return "quota"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
         if not users and w.MY_OWN.search(r.view, r.body):
@@ -1891,6 +1914,9 @@ def _close(
             year = today.year if month >= today.month else today.year + 1
             nth = {"mid": 15, "middle": 15, "early": 5, "beginning": 5, "start": 5}.get(kind)
             value = date(year, month, nth if nth else last_day(year, month))
+            if value < today:
+                # "closing mid november" on the 23rd: its next one, never a day gone.
+                value = date(year + 1, month, nth if nth else last_day(year + 1, month))
             cue_start = max(
                 (c.start() for c in _CLOSE_CUE.finditer(r.view, start, part.start())),
                 default=part.start(),

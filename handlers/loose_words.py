@@ -184,6 +184,8 @@ ZH_STATE = re.compile(
 # "will sign", "should close").
 FUTURE_BEFORE = re.compile(
     r"(?:下周|下个?月|明天|后天|月底|年底|明年|将|会|要|能|可以|预计|准备|打算|争取|有望)\s*$"
+    # "预计本月初成交": expected, with when between (the stage word's window is 6 characters).
+    r"|(?:预计|预期|计划|打算|争取|有望)[^，,。；;！!]{1,4}$"
     r"|\b(?:will|would|should|could|might|may|can|expect(?:s|ed)?\s+to)\s+(?:be\s+)?$"
 )
 # An outcome word right after a deal's name ("acme label printers lost - budget frozen",
@@ -637,6 +639,10 @@ FIND_CUE = re.compile(
 # A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
 # 年一季度指标 30万美元", "設定 Dave 2027 第一季配額 35萬英鎊", "set erin's q1 target to 500k gbp".
 QUOTA_CUE = re.compile(r"\b(?:quota|target)s?\b|配额|指标|业绩目标|销售目标")
+# A past figure between the quota's words and its amount ("... was 400k last year").
+WAS_BEFORE_AMOUNT = re.compile(
+    r"\b(?:was|were|had(?:\s+been)?|used\s+to\s+be)\b|原来是|以前是|曾经是"
+)
 QUARTER = re.compile(
     r"\b(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?\b"
     r"|(?:(?P<zy>20\d\d)\s*年?\s*)?第?(?P<zq>[一二三四1-4])\s*(?:季度|季)"
@@ -650,6 +656,10 @@ WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9
 # "麻烦把 Rossi Fuels 归档", "把 Highland Pharma 恢复/取消归档": the verb after its customer.
 ZH_ARCHIVE = re.compile(
     r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
+)
+# Before "把 X 归档了": words that make it a report of the past ("上周已经把 X 归档了").
+ZH_DONE_BEFORE = re.compile(
+    r"已经|已|早就|早已|之前|以前|上周|上星期|上礼拜|上个?月|昨天|前天|去年|刚才|刚刚|那天"
 )
 # A reminder's number first, then what to do with it: "#10 搞定了 ✅", "#2 那个提醒取消，...",
 # "#10那个提醒不用了 取消吧", "#11 推迟到下周二上午9点".

@@ -10,6 +10,7 @@ from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Customer, User
 from crm_core.resolve import (
+    contact_named,
     customer_name_exists,
     resolve_customer,
     resolve_user,
@@ -17,6 +18,7 @@ from crm_core.resolve import (
     user_by_handle,
 )
 from crm_core.services import reminders as svc
+from crm_core.services.confirmations import confirm_stamp
 from crm_core.text import to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
 from crm_core.when import out_of_range
@@ -109,9 +111,31 @@ def remind(req: Request) -> Reply:
         owner = named
         args = args[m.end() :]
     elif (zh := user_by_chinese_name(ctx, args)) is not None:
-        # "提醒王伟周三前...": a colleague's Chinese name is the person, not the reminder's words.
-        owner, size = zh
-        args = args[size:]
+        named, size, exact = zh
+        sound_alike = named.id != ctx.actor.id and not contact_named(ctx, args[:size])
+        if exact or (sound_alike and not svc.can_remind(ctx.actor, named)):
+            # "提醒王伟周三前...": a colleague's stored name is the person, not the reminder's
+            # words (a rep is refused as before: they remind only themself).
+            owner = named
+            args = args[size:]
+        elif sound_alike:
+            # Only a sound-alike ("汪薇" for Wang Wei): never silently someone else's reminder.
+            command = f"remind @{named.external_id} {args[size:].strip()}"
+            return Reply(
+                title=t("remind.sounds_like", name=args[:size], who=named.name),
+                text=t("loose.card", command=command),
+                buttons=[
+                    Button.run(
+                        t("button.confirm"),
+                        command,
+                        "primary",
+                        confirm=confirm_stamp(ctx.actor.id, ctx.now()),
+                    ),
+                    Button.dismiss(t("button.cancel")),
+                ],
+                status="confirm",
+            )
+        # Otherwise a contact's name ("提醒汪薇明天回电话"): the sender's own reminder, name kept.
     if not args.strip():
         raise Invalid("usage.remind")
     tz = zone_of(owner)

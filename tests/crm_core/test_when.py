@@ -143,3 +143,35 @@ def test_iso_month_13_is_not_a_day_month_swap() -> None:
 def test_impossible_hour_is_none() -> None:
     """`yesterday 25pm` is not yesterday at the current time."""
     assert parse_when("yesterday 25pm", NY, NOW) is None
+
+
+LATE_NOV = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("mid november", date(2027, 11, 15)),
+        ("11月初", date(2027, 11, 5)),
+        ("11月20号", date(2027, 11, 20)),
+        ("11月25号", date(2026, 11, 25)),
+        ("end of this month", date(2026, 11, 30)),
+        ("月底", date(2026, 11, 30)),
+        ("early this month", None),
+        ("本月初", None),
+        ("月中", None),
+        ("2026年11月初", None),
+    ],
+)
+def test_a_part_of_a_month_is_never_past(typed: str, expected: date | None) -> None:
+    """On Nov 23 a named month's gone day is next year's; this month's gone part is refused."""
+    assert parse_day(typed, ZoneInfo("UTC"), LATE_NOV) == expected
+
+
+def test_an_impossible_day_is_refused_and_next_month_is_its_first() -> None:
+    """ "2月30号" is no day (not Feb 28); "下个月" is the 1st of next month, like "next month"."""
+    utc = ZoneInfo("UTC")
+    assert parse_day("2月30号", utc, LATE_NOV) is None
+    assert parse_day("4月31日", utc, LATE_NOV) is None
+    assert parse_day("2月28号", utc, LATE_NOV) == date(2027, 2, 28)
+    assert parse_day("下个月", utc, LATE_NOV) == date(2026, 12, 1)

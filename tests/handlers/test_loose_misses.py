@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from crm_core.models import Contact, Deal, Interaction, Reminder, User
+from handlers.reply import Reply
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
 from tests.handlers.test_loose_rules import BOOK, counts
@@ -45,7 +46,12 @@ def test_a_reminder_for_a_named_colleague_is_theirs(testbot: TestBot, book: dict
     name in its words); "让/叫 X ...", "ping X ..." too; a rep is told they remind only
     themself; "ping" a customer's contact is the sender's own reminder to ping them."""
     _named_wang_wei(testbot)
-    reply = testbot("bob", "提醒王伟周三前把华东的报价发出去")
+    # His name said in characters only sounds like "Wang Wei": a card showing who, not a write.
+    assert command(testbot, "bob", "提醒王伟周三前把华东的报价发出去") == (
+        "remind @wei 周三前把华东的报价发出去"
+    )
+    assert testbot.count(Reminder) == 0
+    reply = testbot("bob", "remind @wei 周三前把华东的报价发出去")
     assert reply.status == "ok", reply.text
     owners = testbot.query(select(Reminder.owner_id))
     assert owners == [testbot.users["wei"]]
@@ -63,6 +69,28 @@ def test_a_reminder_for_a_named_colleague_is_theirs(testbot: TestBot, book: dict
         assert refused.status != "confirm" and "remind" in refused.text, refused.text
     assert testbot("alice", "提醒王伟明天跟进华东").status == "error"
     assert counts(testbot) == before
+
+
+def test_a_contact_sounding_like_a_colleague_is_no_colleague(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "提醒汪薇明天..." with 汪薇 a contact and "Wang Wei" a rep: the sender's own reminder
+    with the contact's name kept, typed or loose; wei reminding about his own contact too."""
+    _named_wang_wei(testbot)
+    testbot("wei", "contact add 华东物流：汪薇")
+    reply = testbot("bob", "提醒汪薇明天给华东物流打电话")
+    assert reply.status == "ok", reply.text
+    assert testbot.rows(select(Reminder.owner_id, Reminder.text)) == [
+        (testbot.users["bob"], "汪薇给华东物流打电话")
+    ]
+    assert command(testbot, "bob", "请提醒汪薇明天给华东物流打电话") == (
+        "remind me 明天 汪薇 给华东物流打电话"
+    )
+    reply = testbot("wei", "提醒汪薇明天回电话")
+    assert reply.status == "ok", reply.text
+    assert testbot.query(
+        select(Reminder.text).where(Reminder.owner_id == testbot.users["wei"])
+    ) == ["汪薇回电话"]
 
 
 def test_days_said_loosely_are_read(testbot: TestBot, book: dict[str, int]) -> None:
@@ -246,3 +274,80 @@ def test_a_link_code_or_a_new_owner_said_loosely_is_a_card(
     )
     assert command(testbot, "admin", "华东物流的负责人改成 bob") == f"reassign #{huadong} to @bob"
     assert testbot("alice", "what is a link code?").status != "confirm"
+
+
+def test_a_negated_handover_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "华东物流 不给 alice 接手": a bare 不/没/别 before the 给 or the verb is no handover."""
+    before = counts(testbot)
+    for text in (
+        "华东物流 不给 alice 接手",
+        "华东物流 别给 alice 接手",
+        "华东物流 没给 alice 接手",
+        "华东物流 不要给 alice 接手",
+        "华东物流 不转给 alice",
+    ):
+        said = testbot("bob", text)
+        assert said.status != "confirm", (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "bob", "华东物流 给 alice 接手").startswith("reassign ")
+
+
+def _archives(reply: Reply) -> bool:
+    """Whether a reply offers to archive (its prompt's button runs `archive ...`)."""
+    return any(str(b.payload.get("text", "")).startswith("archive") for b in reply.buttons)
+
+
+def test_a_past_archive_remark_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "上周已经把华东物流归档了" reports what was done; "把华东物流归档吧" still asks for it."""
+    before = counts(testbot)
+    for text in ("上周已经把华东物流归档了", "已经把华东物流归档了", "昨天把华东物流归档了"):
+        said = testbot("wei", text)
+        assert said.status != "confirm" and not _archives(said), (text, said.text)
+    assert counts(testbot) == before
+    assert _archives(testbot("wei", "把华东物流归档吧"))
+
+
+def test_a_past_quota_remark_writes_nothing(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "alice's quota for 2027-Q1 was 400k last year" says what it was: no quota card."""
+    before = counts(testbot)
+    for text in (
+        "alice's quota for 2027-Q1 was 400k last year",
+        "alice's quota for 2027-Q1 had been 400k",
+    ):
+        said = testbot("bob", text)
+        assert said.status != "confirm", (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "bob", "alice's quota for 2027-Q1 is 400k").startswith("quota @alice")
+
+
+def test_a_close_day_is_never_past_nor_impossible(testbot: TestBot, book: dict[str, int]) -> None:
+    """On 2026-11-23 "close mid november" is next year's; "early this month" and "2月30号" are
+    refused with what to type; "下个月" and "next month" are both the 1st of December."""
+    deal = book["Label printers expansion"]
+
+    def close() -> date | None:
+        return testbot.query(select(Deal.expected_close).where(Deal.id == deal))[0]
+
+    assert testbot("alice", f"edit deal #{deal}: close mid november").status == "ok"
+    assert close() == date(2027, 11, 15)
+    for text in (f"edit deal #{deal}: close early this month", f"修改商机 #{deal}: close 2月30号"):
+        refused = testbot("alice", text)
+        assert refused.status == "error" and "2026-12-15" in refused.text, (text, refused.text)
+        assert close() == date(2027, 11, 15)
+    for text in (f"修改商机 #{deal}: close 下个月", f"edit deal #{deal}: close next month"):
+        testbot("alice", f"edit deal #{deal}: close end of march")
+        assert testbot("alice", text).status == "ok", text
+        assert close() == date(2026, 12, 1), text
+    assert command(testbot, "alice", "acme label printers closing mid november").endswith(
+        "close 2027-11-15"
+    )
+
+
+def test_an_expected_close_with_its_time_is_not_won(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "仓储系统升级 预计本月初成交" says when it should close: no move to won."""
+    before = counts(testbot)
+    for text in ("华东物流仓储系统升级预计本月初成交", "仓储系统升级 预计下个月成交"):
+        said = testbot("wei", text)
+        assert "move " not in str(said.to_json().get("command")), (text, said.text)
+    assert counts(testbot) == before
+    assert command(testbot, "wei", "华东物流仓储系统升级成交了").endswith("to won")
