@@ -241,25 +241,15 @@ class Asker:
             return self._compose(
                 ctx, question, result, topic, shape, customer, answered=bool(result.hits)
             )
+        unweighed = name_terms(customer)
         result = self.search.search(
-            ctx.session,
-            ctx.actor,
-            question,
-            shape,
-            customer_id=cid,
-            k=k,
-            unweighed=name_terms(customer),
+            ctx.session, ctx.actor, question, shape, customer_id=cid, k=k, unweighed=unweighed
         )
         if not result.hits and shape.kinds:
+            # A kind the question names ("开会") that leaves nothing: every kind, not "no notes".
             shape = _any_kind(shape)
             result = self.search.search(
-                ctx.session,
-                ctx.actor,
-                question,
-                shape,
-                customer_id=cid,
-                k=k,
-                unweighed=name_terms(customer),
+                ctx.session, ctx.actor, question, shape, customer_id=cid, k=k, unweighed=unweighed
             )
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
