@@ -75,7 +75,14 @@ class SlackComponent:
             self.socket = AsyncSocketModeHandler(
                 self.adapter.bolt, self.app_token.get_secret_value()
             )
-            await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            except BaseException:
+                # serve never stops a part whose start failed or was given up (Socket Mode
+                # retries a refused token forever): close the sessions opened above.
+                self.socket = None
+                await self.adapter.close()
+                raise
             log.info("slack: socket mode connected")
         else:
             log.info("slack: HTTP mode on %s", EVENTS_PATH)

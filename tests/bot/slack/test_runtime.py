@@ -168,3 +168,19 @@ def test_manifest_declares_what_the_adapter_listens_to() -> None:
         "message_menu_options_url",
     ):
         assert needed in text, needed
+
+
+async def test_a_socket_mode_start_given_up_closes_its_http_sessions(
+    crm_app: App, fake_slack: FakeSlack
+) -> None:
+    """Slack refusing the app token keeps Socket Mode retrying; a start given up (serve stopped
+    while it retries) closes the sessions it opened, which nothing else would close."""
+    configure(crm_app, fake_slack, app_token="xapp-test")
+    fake_slack.failing["apps.connections.open"] = "invalid_auth"
+    component = SlackComponent(make_runtime(crm_app))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(component.start(), 1.5)
+    assert fake_slack.named("apps.connections.open")
+    assert component.adapter.client.session is None
+    assert component.adapter.sender.session is None
+    assert component.socket is None
