@@ -11,8 +11,11 @@ import Stemmer
 from crm_core.text import to_simplified
 
 # Latin words and numbers ("soc", "2", "q3", "don't"); CJK ideographs (incl. extension A
-# and the compatibility block) in runs, split into bigrams below.
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# and the compatibility block) in runs, split into bigrams below. A word stops where Chinese
+# starts: "用Franke" and "WMF报价多少" hold the word "franke" and "wmf" (as one run they held
+# neither, and no question naming Franke or WMF found those notes).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[^\W_{_HAN}]+(?:['’][^\W_{_HAN}]+)?|[{_HAN}]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Question and function words that carry no topic; the index drops them on both sides.

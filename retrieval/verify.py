@@ -113,7 +113,8 @@ def note_sentences(note: Cited) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
+# A Latin name stops where Chinese starts ("WMF报价多少" names WMF).
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_'’&.-]*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
