@@ -44,6 +44,68 @@ _ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# English irregular verbs, past forms to the base the stemmer meets in the present: "who did we
+# lose to" and "Lost to WMF", "who is buying" and "bought" share no stem otherwise.
+_IRREGULAR = {
+    past: base
+    for base, forms in (
+        ("begin", "began begun"),
+        ("break", "broke broken"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("buy", "bought"),
+        ("catch", "caught"),
+        ("choose", "chose chosen"),
+        ("come", "came"),
+        ("deal", "dealt"),
+        ("do", "did done"),
+        ("drive", "drove driven"),
+        ("fall", "fell fallen"),
+        ("feel", "felt"),
+        ("find", "found"),
+        ("fly", "flew flown"),
+        ("forget", "forgot forgotten"),
+        ("get", "got gotten"),
+        ("give", "gave given"),
+        ("go", "went gone"),
+        ("grow", "grew grown"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("know", "knew known"),
+        ("lead", "led"),
+        ("leave", "left"),
+        ("lend", "lent"),
+        ("lose", "lost"),
+        ("make", "made"),
+        ("mean", "meant"),
+        ("meet", "met"),
+        ("pay", "paid"),
+        ("rise", "rose risen"),
+        ("run", "ran"),
+        ("say", "said"),
+        ("see", "saw seen"),
+        ("seek", "sought"),
+        ("sell", "sold"),
+        ("send", "sent"),
+        ("shake", "shook shaken"),
+        ("show", "shown"),
+        ("speak", "spoke spoken"),
+        ("spend", "spent"),
+        ("stand", "stood"),
+        ("take", "took taken"),
+        ("teach", "taught"),
+        ("tell", "told"),
+        ("think", "thought"),
+        ("throw", "threw thrown"),
+        ("understand", "understood"),
+        ("win", "won"),
+        ("withdraw", "withdrew withdrawn"),
+        ("write", "wrote written"),
+    )
+    for past in forms.split()
+}
+
+
 @cache
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
@@ -52,6 +114,14 @@ def _stemmer() -> Stemmer.Stemmer:
 def normalize(text: str) -> str:
     """Width-, case- and script-folded text (Traditional characters become Simplified)."""
     return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def plain(word: str) -> str:
+    """A Latin word without its accents: "café" and "Lübeck" are typed "cafe" and "lubeck"."""
+    if word.isascii():
+        return word
+    parts = unicodedata.normalize("NFKD", word)
+    return unicodedata.normalize("NFC", "".join(c for c in parts if not unicodedata.combining(c)))
 
 
 def _bigrams(run: str) -> list[str]:
@@ -74,7 +144,8 @@ def tokens(text: str, *, stopwords: bool = True) -> list[str]:
         if _CJK.match(word):
             out.extend(_bigrams(word))
         else:
-            word = word.replace("’", "'").split("'")[0]
+            word = plain(word.replace("’", "'").split("'")[0])
+            word = _IRREGULAR.get(word, word)
             if word and not (stopwords and word in ENGLISH_STOPWORDS):
                 latin.append(word)
     out.extend(_stemmer().stemWords(latin))
