@@ -23,11 +23,12 @@ _NUMBER = re.compile(
 _WANTS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
     r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
-    r"|多少|几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分"
+    r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分"
     r"|幾[個台家條次天週月年人位]|幾多",
 )
 # Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
-_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|幾時|何時")
+# Read on folded text: Traditional 幾時 arrives as 几时.
+_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时")
 _TIME_WORD = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
     r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
@@ -156,7 +157,7 @@ _ZH_COMPANY_HEAD = re.compile(
 )
 # "bluefin cold chain - how many seats?": what comes before the dash is who the question is about.
 _DASH_HEAD = re.compile(r"^\s*([^\W\d_][\w&.'’ ]{1,50}?)\s+[-–—]+\s+\S")
-_QUESTION_WORD = re.compile(
+QUESTION_WORD = re.compile(
     r"^(?:what|who|whom|when|where|why|how|which|did|does|do|is|are|was|were|has|have|can|any)\b"
 )
 
@@ -170,12 +171,16 @@ def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """
     q = normalize(question)
     out: list[str] = []
-    if (m := _DASH_HEAD.match(q)) and not _QUESTION_WORD.match(m.group(1)):
+    if (m := _DASH_HEAD.match(q)) and not QUESTION_WORD.match(m.group(1)):
         out.append(m.group(1).split()[0])
     if m := _ZH_COMPANY_HEAD.match(q):
         out.append(m.group(1))
     found = [(w, [t for t in tokens(w) if t in topic]) for w in out]
     return [(w, terms) for w, terms in found if terms]
+
+
+# Chinese question words (Simplified, as folded; Cantonese too): a run holding one asks.
+_ZH_ASKING = re.compile(r"什么|几|多少|哪|谁|吗|呢|咩|边个|点样|怎么|为什么|是否|有没有")
 
 
 def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
@@ -194,7 +199,12 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
         for i, w in enumerate(words):
             if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
                 out.append((w, [t for t in tokens(w) if t in topic]))
-        out += [(run, [t for t in tokens(run) if t in topic]) for run in _HAN_RUN.findall(question)]
+        out += [
+            (run, [t for t in tokens(run) if t in topic])
+            for run in _HAN_RUN.findall(question)
+            # "幾時做 latte art training?" asks in Chinese words: a question word names no one.
+            if not _ZH_ASKING.search(normalize(run))
+        ]
     else:
         out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
     return [(w, terms) for w, terms in out if terms]
@@ -208,13 +218,13 @@ _WANTS_PHONE = re.compile(
 _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址")
 # Money and shares: a price, a cost, a budget, a discount, a rate.
 _WANTS_AMOUNT = re.compile(
-    r"\b(?:price[sd]?|pricing|cost[s]?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
-    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|"
+    r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
+    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
     r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
 _WHAT_PRICE = re.compile(
-    r"^\s*what(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
+    r"^\s*whats?(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
@@ -222,18 +232,37 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
 # A run of digits and separators ("1,200.50"), matched from its start only and never given
 # back: started at every digit of a long run ("1,1,1,...") the search took the run's square.
 _RUN = r"(?<![\d,.])[,.]*+\d[\d,.]*+"
-_AMOUNT = re.compile(
+_MONEY_AT = (
     r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
     rf"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
-    rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+"
     r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|美元|港币|港元|欧元|日元|英镑)"
-    r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|打个?折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+    r"|\d\s*[万亿]"
+)
+_SHARE_AT = (
+    r"\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    r"|[\d一二三四五六七八九]\s*折|打个?折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+)
+_AMOUNT = re.compile(f"{_MONEY_AT}|{_SHARE_AT}")
+_MONEY = re.compile(_MONEY_AT)
+_SHARE = re.compile(_SHARE_AT)
+# A share is asked ("what percentage", "interest rate", 几折): a sum of money does not answer.
+_WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|比例|几折|几成")
+# A sum is asked ("what did they bid", "the budget", 多少钱): a share alone does not answer,
+# unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
+_WANTS_MONEY = re.compile(
+    r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
+    r"deposit|worth|revenue)\b|钱|费用|预算|金额|成本"
+)
+_COMPARED = re.compile(
+    r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
+    r"up|down|over|under|vs|than)\b|低|高|便宜|贵|折|降|涨|差|比|减|增|砍|削"
 )
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
 _WANTS_COUNT = re.compile(
     r"\bhow many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:do|does|did|are|is|was|were|will|"
     r"would|can|could|should|has|have|had|in|on|at|for|of|per|to)\b|\s*[?.!]|$)|\bhow many\b"
-    r"|(?:多少|几多|(?<![那这])几(?![号点月]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
+    r"|(?:多少|几多|(?<![那这哪])几(?![号点月时]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
     r"|款|把|根|批|户|座|处|片|瓶|盒|组|支)?\s*([\u4e00-\u9fff]*)"
 )
 _ZH_CLASSIFIERS = "个台家条位件套块张辆名只箱间所层栋架部种款把根批户座处片瓶盒组支人"
@@ -396,12 +425,16 @@ def wanted(question: str) -> Want | None:
         return Want("email", _EMAIL)
     count = _WANTS_COUNT.search(q)
     counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
-    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q)
+    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q) or _WANTS_SHARE.search(q)
     if priced and _WANTS_AMOUNT.search(q) and not counted:
+        if _WANTS_SHARE.search(q):
+            return Want("amount", _SHARE)
+        if _WANTS_MONEY.search(q) and not _COMPARED.search(q):
+            return Want("amount", _MONEY)
         return Want("amount", _AMOUNT)
     if count is not None:
         noun, classifier, run = count.group(1), count.group(2), count.group(3)
-        if run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
+        if not classifier and run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
             return Want("count", _COUNT, unit=run)
         if classifier and classifier != "个":
             # A number with the question's own classifier counts the thing ("50万条" for
@@ -503,6 +536,10 @@ def holds_slot(kind: str, sentence: str, question: str) -> bool:
     return False
 
 
+# Kinds of answer a note may give in the sentence after the one naming what is asked.
+_FOLLOWS = frozenset({"amount", "number", "phone", "email"})
+
+
 def read_together(
     question: str,
     notes: list[Cited],
@@ -547,6 +584,7 @@ def read_together(
         rarest = rarest or rare in have
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
+        before = 0.0  # the share of the sentence before, in this note
         for s in note_sentences(note):
             share = sum(weights[t] for t in topic & terms_of(s)) / total
             holds = False
@@ -562,6 +600,11 @@ def read_together(
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True
+            elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
+                # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
+                # may follow, in the next sentence, the words that ask for it.
+                typed = True
+            before = share
             if holds or want is None:
                 typed_share = max(typed_share, share)
             if asks is not None and (share > 0 or crosslingual) and not slotted:
