@@ -152,7 +152,46 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                     best.append(cid)
     if not best:
         best = _by_romanized_name(ctx, words, among)
+    if not best and _opening_word(question) is not None:
+        # Only a question opening with a name is read for one in another script: reading
+        # every Chinese name's pinyin for any English question would cost every such ask.
+        best = _by_latin_form(ctx, {" ".join(words[:2]), words[0]}, among)
     return best[0] if len(best) == 1 else None
+
+
+def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name that the question calls in Latin letters.
+
+    By its pinyin ("xingyue catering" for 上海星悦餐饮) or by the English name written after
+    the Chinese one ("golden lotus" for 澳门金莲花度假村 Golden Lotus Resort Macau).
+    """
+    latin = {g for g in grams if len(g.replace(" ", "")) >= 4 and g.isascii()}
+    if not latin:
+        return []
+    # Chinese names sort after every Latin one (the keys are folded to lower case).
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name_key).where(among, Customer.name_key > "~")
+    ).all()
+    found = [cid for cid, key in rows if key and not key[0].isascii() and _latin_forms(key) & latin]
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _latin_forms(customer_key: str) -> frozenset[str]:
+    """A Chinese name's brand in pinyin ("xingyue", "xing yue"), and its English part's start."""
+    from pypinyin import Style, lazy_pinyin
+
+    out: set[str] = set()
+    english = " ".join(re.findall(r"[a-z][a-z0-9]*", customer_key))
+    if len(english.split()) >= 2:
+        out |= {english, " ".join(english.split()[:2])}
+    han = "".join(re.findall(r"[\u3400-\u9fff]", customer_key))
+    if len(han) >= 6:
+        # City, brand, trade: the brand is the two characters after the city ("星悦").
+        sounds = lazy_pinyin(han[2:4], style=Style.NORMAL, errors="ignore")
+        if len(sounds) == 2:
+            out |= {"".join(sounds), " ".join(sounds)}
+    return frozenset(out)
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.

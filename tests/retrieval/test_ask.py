@@ -459,3 +459,24 @@ def test_a_misspelt_customer_name_the_question_opens_with_is_found(
         assert found is not None and found.name == "Acme Logistics"
         # Only alice's own book is compared: dave's Globex is not found misspelt.
         assert near_customer(ctx, "globx - any news?") is None
+
+
+def test_a_chinese_customer_is_found_by_its_pinyin_or_its_english_part(testbot: TestBot) -> None:
+    for line in (
+        "new customer 上海星悦餐饮有限公司",
+        "new customer 澳门金莲花度假村有限公司 Golden Lotus Resort Macau",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    log_note(testbot, "alice", "log call 上海星悦餐饮, 2026-10-20: 孙浩回访：3家店已经停用旧机器。")
+    log_note(testbot, "alice", "log call 澳门金莲花, 2026-10-21: 已投标，总价 HK$1,880,000。")
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = find_customer(ctx, "xingyue catering - how many stores stopped?")
+        assert found is not None and found.name == "上海星悦餐饮有限公司"
+        found = find_customer(ctx, "golden lotus macau bid total?")
+        assert found is not None and found.name.startswith("澳门金莲花")
+        # dave sees neither: to him both are names that match nothing.
+        ctx = Ctx(s, s.get_one(User, testbot.users["dave"]))
+        assert find_customer(ctx, "xingyue catering - how many stores stopped?") is None
+    reply = testbot("alice", "ask golden lotus macau bid total?")
+    assert reply.status == "ok" and "1,880,000" in reply.text, reply.text
