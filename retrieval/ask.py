@@ -252,7 +252,14 @@ def near_customer(ctx: Ctx, question: str) -> Customer | None:
     like = first[:2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = ctx.session.execute(
         select(Customer.id, Customer.name_key).where(
-            customer_filter(ctx.actor), Customer.name_key.like(f"{like}%", escape="\\")
+            customer_filter(ctx.actor),
+            # Its first word, or its second after a short one ("le petit zinc", "st agnes").
+            or_(
+                Customer.name_key.like(f"{like}%", escape="\\"),
+                Customer.name_key.like(f"_ {like}%", escape="\\"),
+                Customer.name_key.like(f"__ {like}%", escape="\\"),
+                Customer.name_key.like(f"___ {like}%", escape="\\"),
+            ),
         )
     ).all()
     said = [plain(w) for w in words]
@@ -264,6 +271,8 @@ def near_customer(ctx: Ctx, question: str) -> Customer | None:
         # The whole name, or its first two words ("orchrad lane" for Orchard Lane Farms); its
         # first word alone ("brightlne pilot" for Brightline Coworking) counts for less.
         forms = [(names, 0.0), (names[:2], 0.0)] if len(names) >= 3 else [(names, 0.0)]
+        if len(names) >= 3 and len(names[0]) <= 3:
+            forms += [(names[1:], 0.0), (names[1:3], 0.0)]
         if len(names) > 1 and len(names[0]) >= 5:
             forms.append((names[:1], 0.1))
         best = max(

@@ -23,7 +23,7 @@ _NUMBER = re.compile(
 _WANTS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
     r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
-    r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分"
+    r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分|多久|多长时间"
     r"|幾[個台家條次天週月年人位]|幾多",
 )
 # Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
@@ -214,6 +214,8 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
 # question naming none wants no particular kind.
 _WANTS_PHONE = re.compile(
     r"\b(?:phone|mobile|cell|fax)(?: ?phone)? (?:number|no\b|#)|电话号码|手机号|传真号"
+    # "Raymond 電話幾號", "手机多少": the number of a phone, not a date.
+    r"|(?:电话|手机)(?:是)?(?:几号|多少)"
 )
 _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址")
 # Money and shares: a price, a cost, a budget, a discount, a rate.
@@ -455,14 +457,17 @@ def wanted(question: str) -> Want | None:
 # answer names a person next to that role, not the role alone ("she will take it to their CFO").
 _ROLE_ASKED = (
     re.compile(
-        r"\bname of (?:the |their |our |[\w.&'-]+'s )?([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"\bname of (?:the |their |our |(?:[\w.&-]+ ){0,2}[\w.&'-]+'s )?"
+        r"([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
         r"^\s*who(?:'s| is| was) (?:the |their |our |[\w.&'-]+'s )([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
-    re.compile(r"^\s*what(?:'s| is) (?:the |their |[\w.&'-]+'s )([a-z][\w &/-]{1,40}?)'s name\b"),
+    re.compile(
+        r"^\s*whats?(?:'s| is)? (?:the |their |[\w.&'-]+'s )([a-z][\w &/-]{1,40}?)'s name\b"
+    ),
     re.compile(r"([\u4e00-\u9fff]+?)(?:叫什么名字|叫什么|叫啥|是谁|是哪位|姓什么)"),
 )
 # The commonest Chinese family names: a role next to one ("孙丽", "王经理") names its holder.
@@ -500,13 +505,35 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             found = [m.group(0).strip("：:，,、（( ") for m in (before, after) if m]
             found += _EN_NAME.findall(text[max(0, at - 20) : end + 20])
         else:
-            found = _EN_NAME.findall(text[max(0, at - 30) : end + 30])
+            # Next to the role ("Grace Liu, CFO", "CFO Grace Liu", "Dan Reyes (COO)"): in
+            # "Tony says their GM wants..." Tony speaks of the GM and is not the GM.
+            # "X is their CFO", "the decision maker is the general manager, Mr. Lin Hua".
+            link = r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+            before = re.search(
+                rf"({_EN_NAME.pattern})(?:[\s,(（-]{{0,3}}|{link})$", text[max(0, at - 40) : at]
+            )
+            after = re.match(
+                rf"(?:[\s,:)）-]{{0,3}}|{link}(?:[a-z]+\s+){{0,2}}[a-z,]*\s*(?:mr|ms|mrs|dr)?\.?\s*)"
+                rf"({_EN_NAME.pattern})",
+                text[end : end + 60],
+            )
+            found = [m.group(1) for m in (before, after) if m]
         for name in found:
             key = normalize(name)
-            if tokens(name) and key not in asked and key not in role and role not in key:
+            # "孙浩说老板…" for "孙浩的老板叫什么": a name the question holds is not the answer.
+            own = has_cjk(key) and key[:2] in asked
+            if own or not tokens(name) or key in asked:
+                continue
+            if key not in role and role not in key:
                 return True
         at = folded.find(role, end)
     return False
+
+
+_WHO_SAID = re.compile(
+    r"^\s*who(?:'s| has| have| had)?\s+(?:ever\s+|also\s+)?(?:mention|talk|ask|rais|brought|"
+    r"bring|complain|discuss|request|want|need|report)\w*\b|(?:哪些|哪个|哪家|边个|谁|什么)客户"
+)
 
 
 def slot(question: str) -> str | None:
@@ -514,6 +541,10 @@ def slot(question: str) -> str | None:
     q = normalize(question)
     if len(re.findall(r"[?？]", q)) > 1 or re.search(r"\band\b|以及|还有|和谁", q):
         # Several things asked at once ("budget and who signs off?"): a note may hold any.
+        return None
+    if _WHO_SAID.search(q):
+        # "who mentioned an Eversys quote?", "邊個客戶提過 Franke?": the note's own customer
+        # or author is the answer, and the note holding the topic names it.
         return None
     if role_asked(question):
         return "role"

@@ -459,6 +459,12 @@ def test_a_misspelt_customer_name_the_question_opens_with_is_found(
         assert found is not None and found.name == "Acme Logistics"
         # Only alice's own book is compared: dave's Globex is not found misspelt.
         assert near_customer(ctx, "globx - any news?") is None
+    # A short first word may be left out ("petit zinc" for Le Petit Zinc SARL).
+    assert testbot("alice", "new customer Le Petit Zinc SARL").status == "ok"
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = near_customer(ctx, "petit zinc - what was the water pressure problem?")
+        assert found is not None and found.name == "Le Petit Zinc SARL"
 
 
 def test_a_chinese_customer_is_found_by_its_pinyin_or_its_english_part(testbot: TestBot) -> None:

@@ -293,3 +293,37 @@ def test_a_sum_and_a_share_answer_different_questions(
     assert _read(question, near_miss, answer).typed, answer
     # Compared, a share answers a sum: "how much lower was their bid?" - "8% lower".
     assert _read("how much lower was their bid?", "Their bid was about 8% lower.").typed
+
+
+def test_what_is_asked_in_the_words_people_use() -> None:
+    # 電話幾號 asks for a phone number (it read as a date), 多久 for a length of time.
+    assert (want := wanted("Raymond 電話幾號")) is not None and want.kind == "phone"
+    assert (want := wanted("WMF 說的交期是多久")) is not None and want.kind == "number"
+    # "who mentioned X?" is answered by the note's own customer or author: no name is needed
+    # in the sentence; "who is buying them?" still needs one.
+    assert verify.slot("who mentioned an eversys quote?") is None
+    assert verify.slot("邊個客戶提過 Franke？") is None
+    assert verify.slot("who is buying pacific crest") == "person"
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # The speaker is not the holder of the role spoken of.
+        (
+            "whats the name of mesa verde's GM",
+            "Tony says their GM wants to delay to Q1.",
+            "Their new GM, Grace Liu, signs.",
+        ),
+        (
+            "Who is the decision maker at Hualian?",
+            "Kevin Zhou says the decision maker wants more time.",
+            "The decision maker is the general manager, Mr. Lin Hua.",
+        ),
+        # The person the question names is not the answer.
+        ("孙浩的老板叫什么", "孙浩说老板最后选了国产品牌。", "老板王强拍板了。"),
+    ],
+)
+def test_a_role_is_held_by_the_name_next_to_it(question: str, near_miss: str, answer: str) -> None:
+    assert not _read(question, near_miss).slotted, near_miss
+    assert _read(question, answer).slotted, answer
