@@ -415,11 +415,15 @@ def _mentions(clause: str, noun: str) -> bool:
     return noun in tokens(clause)
 
 
+_AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
+
+
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
-    if len(re.findall(r"[?？]", q)) > 1:
-        # Several things asked at once ("how big? how many gateways?"): a note may hold any.
+    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q):
+        # Several things asked at once ("how big? how many gateways?", "when did we last talk
+        # and what about"): a note may hold any.
         return None
     if _WANTS_PHONE.search(q):
         return Want("phone", _PHONE)

@@ -327,3 +327,19 @@ def test_what_is_asked_in_the_words_people_use() -> None:
 def test_a_role_is_held_by_the_name_next_to_it(question: str, near_miss: str, answer: str) -> None:
     assert not _read(question, near_miss).slotted, near_miss
     assert _read(question, answer).slotted, answer
+
+
+def test_the_newest_notes_and_the_days_just_gone_are_asked_for() -> None:
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    tz = ZoneInfo("Asia/Shanghai")
+    # "the last thing we heard", "when did we last talk": the newest note is the answer.
+    assert shape_of("what was the last thing we heard from harbor bay?", now, tz).recent
+    assert shape_of("when did we last talk to marta and what about", now, tz).recent
+    assert not shape_of("what did we talk about at the last-minute demo?", now, tz).recent
+    # "过去一周", "in the last month": the days just gone, not the calendar's week or month.
+    week = shape_of("悦途过去一周有什么更新", now, tz)
+    assert week.since is not None and (now - week.since).days == 7 and week.until is None
+    month = shape_of("whats new w/ pacific crest in the last month", now, tz)
+    assert month.since is not None and (now - month.since).days == 30 and month.until is None
+    # "… and what about": two things asked, so no one kind of fact is required.
+    assert wanted("when did we last talk to marta and what about") is None
