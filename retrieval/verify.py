@@ -183,6 +183,11 @@ def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
 _ZH_ASKING = re.compile(r"什么|几|多少|哪|谁|吗|呢|咩|边个|点样|怎么|为什么|是否|有没有")
 
 
+_KIND_ASKED = re.compile(
+    r"(?:\b(?:which|what)\s+|哪个|哪個|哪套|哪款|哪家|哪种|哪種|哪一个|什么|什麼|咩)\s*([A-Za-z][A-Za-z0-9]*)"
+)
+
+
 def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """Parts of a question that name something, with their index terms.
 
@@ -194,9 +199,14 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """
     asked = script(question)
     out: list[tuple[str, list[str]]] = []
+    # "哪套ERP", "which CRM": the word names the kind of thing asked for, which the note may
+    # only name ("用友U8"), not a name the notes must hold.
+    kinds = {normalize(m.group(1)) for m in _KIND_ASKED.finditer(question)}
     if asked == "en":
         words = _LATIN.findall(question)
         for i, w in enumerate(words):
+            if normalize(w) in kinds:
+                continue
             if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
                 out.append((w, [t for t in tokens(w) if t in topic]))
         out += [
@@ -206,7 +216,11 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
             if not _ZH_ASKING.search(normalize(run))
         ]
     else:
-        out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
+        out += [
+            (w, [t for t in tokens(w) if t in topic])
+            for w in _LATIN.findall(question)
+            if normalize(w) not in kinds
+        ]
     return [(w, terms) for w, terms in out if terms]
 
 

@@ -343,3 +343,12 @@ def test_the_newest_notes_and_the_days_just_gone_are_asked_for() -> None:
     assert month.since is not None and (now - month.since).days == 30 and month.until is None
     # "… and what about": two things asked, so no one kind of fact is required.
     assert wanted("when did we last talk to marta and what about") is None
+
+
+def test_the_kind_of_thing_asked_for_is_no_name() -> None:
+    # "哪套ERP": the note names the ERP ("用友U8") and never writes "ERP"; since "ERP" became a
+    # word of its own it was read as a name no note holds, and the question refused.
+    note = "出入库要和用友U8打通。"
+    assert _read("山城汽配要串接哪套ERP？", note).unknown == ()
+    assert _read("which ERP do they use?", note).unknown == ()
+    assert _read("Did they move to SAP?", note).unknown == ("SAP",)
