@@ -236,6 +236,14 @@ class _Reading:
 _NEGATED_VERB = re.compile(r"(?:不|没|别)(?:要|有|能|想)?\s*(?:把\S*\s*)?$")
 
 
+# 林总, 陈生, 王经理: a Chinese title after a surname (the search takes the surname).
+_ZH_TITLE_END = re.compile(r"(?:总|经理|工|老师|主任|董|先生|女士|小姐|生|太)$")
+
+
+class _SharedName(Ambiguous):
+    """Several visible customers share the exact words typed (not a typo of either)."""
+
+
 class Interpreter:
     """Reads loose sentences for one registry (the verbs they become)."""
 
@@ -1246,13 +1254,41 @@ class Interpreter:
     # -- reads ---------------------------------------------------------------------------------
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
+        try:
+            return self._read_named(ctx, r)
+        except _SharedName as exc:
+            # "Quarry?", "deals for allen?", "幫我查 Allen": several customers share the word
+            # typed, so nothing tells which is meant; the search lists them all (a read). A
+            # grammar write typed with courtesy ("merge Beacon Express into Beacon ...") keeps
+            # its question.
+            line = self.registry.match(r.cut(r.body))
+            if line is not None and writes(*line):
+                raise
+            return Proposal(self.verb("find"), {"words": exc.query})
+
+    def _read_named(self, ctx: Ctx, r: _Reading) -> Outcome | None:
         view = r.view
         if w.CONTACT_FIELD_CUE.search(view) or (r.question and w.WHO_IS.search(view)):
             # "Lisa King's number?", "who's Aisha Perez", "Harris 那边的 Kathleen 是干嘛的": a
             # search for the person, whose line shows their title, phone and email.
-            contact = _one(find_contacts(ctx, r.text))
+            people = find_contacts(ctx, r.text)
+            contact = _one(people)
             if contact is not None and contact.owner_id is not None:
                 return Proposal(self.verb("find"), {"words": r.cut(contact.start, contact.end)})
+            tied = [p for p in people if people and p.weight == people[0].weight]
+            named = {m.id for m in find_customers(ctx, r.text) if m.exact}
+            if (
+                len({(p.start, p.end) for p in tied}) == 1
+                and len(tied) > 1
+                # "青岛联创林总": the customer named tells the two apart.
+                and len([p for p in tied if p.owner_id in named]) != 1
+            ):
+                # Two people by the words typed ("who's Jessica Scott again", "林总的电话是多少"):
+                # the search lists both; a surname said with a title is searched by the surname.
+                start, end = tied[0].start, tied[0].end
+                title = _ZH_TITLE_END.search(r.view, start, end)
+                said = r.cut(start, title.start() if title and title.start() > start else end)
+                return Proposal(self.verb("find"), {"words": said})
         for pattern, name in w.READ_CUES:
             if not pattern.search(view):
                 continue
@@ -1419,6 +1455,10 @@ class Interpreter:
             told = _told_apart(ctx, r, [m.id for m in same], (top.start, top.end))
             if told is not None:
                 return told
+        if len(same) > 1 and top.exact:
+            raise _SharedName(
+                "customer", r.cut(top.start, top.end), [Candidate(m.id, m.label) for m in same[:8]]
+            )
         if len(same) > 1 or not top.exact:
             typed = r.cut(top.start, top.end)
             raise Ambiguous(

@@ -76,7 +76,7 @@ READ_QUESTION = re.compile(
     r"^\s*(?:who|which|how\s+many|how\s+long|how\s+much|why)\b|谁|为什么|为啥|多久"
 )
 QUESTION_END = re.compile(
-    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
+    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个|哪家(?:公司)?的?)\s*[\W_]*$"
 )
 # Someone else's words or plans before the action ("Carol said she'd move ..."): reported,
 # not asked for.
@@ -412,7 +412,7 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "whoami",
     ),
-    (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
+    (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复的?客户"), "duplicates"),
     (
         re.compile(
             r"\b(?:history|who\s+changed|what\s+changed|everything\s+that\s+changed|changelog|"
@@ -464,6 +464,7 @@ CONTACT_FIELD_CUE = re.compile(
 # "who's Lisa King again", "who is Aisha Perez", "Kathleen 是干嘛的": who a person is.
 WHO_IS = re.compile(
     r"^\s*(?:who'?s|who\s+is|who\s+was)\b|是(?:干嘛|做什么|干什么)的|是谁|(?:什么|啥)职位"
+    r"|是哪(?:家|个公司|间)(?:公司)?的"
 )
 PERIOD = re.compile(
     r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"

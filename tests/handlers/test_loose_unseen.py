@@ -1,0 +1,65 @@
+"""Loose reading, classes of miss of the fourth blind set, checked on a book of another trade
+(dental and solar customers, Hong Kong and Taiwan contacts) so no rule leans on the demo book:
+names several records share, Cantonese and Traditional wording, past remarks, snoozes."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from tests.conftest import TestBot
+from tests.handlers.conftest import command
+
+TABLES = (Customer, Contact, Deal, Interaction, Reminder, StageChange)
+
+# The `book` fixture (tests/handlers/conftest.py) types these lines.
+BOOK = (
+    ("alice", "new customer Harbourview Dental Group city Hong Kong"),
+    ("alice", "new customer Harbourview Solar Ltd city Kaohsiung"),
+    ("alice", "new deal Harbourview Solar: Rooftop panels phase 2 1.2m stage proposal"),
+    ("alice", "contact add Harbourview Dental: Grace Leung, Practice Manager"),
+    ("alice", "contact add Harbourview Solar: Grace Leung, Procurement Lead"),
+    ("wei", "新客户 港湾牙科诊所"),
+    ("wei", "新客户 日升咖啡有限公司"),
+    ("wei", "新商机 日升咖啡有限公司：门市咖啡机采购 50万 元 阶段 方案"),
+    ("wei", "contact add 港湾牙科诊所：陈志明"),
+    ("wei", "contact add 日升咖啡有限公司：陈嘉欣"),
+)
+
+
+def counts(testbot: TestBot) -> tuple[int, ...]:
+    """Rows in the tables a loose write could touch."""
+    return tuple(testbot.count(t) for t in TABLES)
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "line"),
+    [
+        ("alice", "Harbourview?", "find Harbourview"),
+        ("alice", "harbourview", "find harbourview"),
+        ("alice", "pull up harbourview for me", "find harbourview"),
+        ("alice", "who's Grace Leung again", "find Grace Leung"),
+        ("wei", "陈总的电话是多少", "find 陈"),
+        ("wei", "陳生是哪家的", "find 陳"),
+    ],
+)
+def test_a_name_several_records_share_is_searched(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, line: str
+) -> None:
+    """A read naming two customers or two people by the same words lists them (find), as
+    a read: no question to answer, nothing written."""
+    before = counts(testbot)
+    said, typed = testbot(who, text), testbot(who, line)
+    assert typed.status == "ok", (line, typed.text)
+    assert (said.status, said.text) == (typed.status, typed.text), text
+    assert counts(testbot) == before
+
+
+def test_a_shared_name_told_apart_or_typed_as_a_write_is_no_search(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """The customer named with the person picks them; a grammar write keeps its question."""
+    line = command(testbot, "wei", "日升咖啡陈总来电，说咖啡机下周再谈")
+    assert f"with #{book['陈嘉欣']}" in line, line
+    reply = testbot("alice", "merge Harbourview Dental into Harbourview, same owner now")
+    assert reply.status in ("info", "confirm"), reply.text
