@@ -216,6 +216,7 @@ class _Reading:
             self.hypothetical
             or (self.question and not self.polite)
             or bool(w.DECLINED.search(self.view, self.body))
+            or bool(w.DONE_REPORT.search(self.view, self.body))
         )
 
     def negated_before(self, at: int) -> bool:
@@ -453,11 +454,28 @@ class Interpreter:
             m = pattern.search(r.view, r.body)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
-        if cue is None and (event_at is None or event_at - r.body > 30):
+        if cue is None and (
+            event_at is None
+            or (
+                event_at - r.body > 30
+                # "和 Allen Manufacturing 的 Michael Young 开了会，...": names before the event
+                # may be long; still in the first clause, it is what happened.
+                and (event_at - r.body > 60 or _SEPARATOR.search(r.view, r.body, event_at))
+            )
+        ):
             return None
         at = cue.start() if cue else event_at
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
+            return "log"
+        clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
+        if (
+            cue is None
+            and w.ALREADY.search(r.view, clause, at)
+            and not _SEPARATOR.search(r.view, at)
+        ):
+            # "上個月已經拜訪過永盛了", "already visited Acme last month": done, and nothing
+            # told about it; a remark, not a note to keep.
             return "log"
         start = cue.end() if cue else r.body
         if cue is not None:
@@ -1132,6 +1150,12 @@ class Interpreter:
         rename = next((g for g in ("rename", "rename2") if m.group(g)), None)
         if city is not None:
             name, value = "city", r.cut(m.start(city), m.end(city))
+            if w.NOT_A_CITY.match(char_view(value)) or any(
+                p.match(r.view, r.body) for p, _ in w.LOG_EVENT
+            ):
+                # "whatsapp w jason, the go-live moved to feb": a time, or news told in a
+                # call or chat, is no move of the customer.
+                return None
         elif rename is not None:
             name, value = "name", r.cut(m.start(rename), m.end(rename))
         else:

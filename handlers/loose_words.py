@@ -55,6 +55,21 @@ DECLINED = re.compile(
     r"(?:don'?t|do\s+not)\s+(?:need\s+to\s+)?(?:log|record)\s+(?:it|that|this)\s+again)\b"
     r"|(?:已经?|我)记(?:过|好)了?|已经?记下了|(?:不用|不必|无需|别)再?记"
 )
+# A change the writer says they made already ("I already moved it yesterday", "I moved acme to
+# won last week", "we archived them last month"): a report, nothing to do.
+_DONE_VERB = (
+    r"(?:moved|pushed|put|set|marked|changed|updated|created|archived|unarchived|deleted|removed|"
+    r"reassigned|handed\s+over|closed\s+out)"
+)
+DONE_REPORT = re.compile(
+    rf"\b(?:i|we)\s*(?:'ve|\s+have|\s+had)?\s+already\s+{_DONE_VERB}\b"
+    rf"|\balready\s+{_DONE_VERB}\s+(?:it|that|this|them|those)\b"
+    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
+    r"mon|tue|wed|thu|fri|sat|sun)\w*|earlier(?:\s+today)?|this\s+morning|\d+\s+(?:days?|weeks?|"
+    r"hours?)\s+ago|a\s+(?:while|week|month)\s+ago)\b"
+)
+# Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
+ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
@@ -83,6 +98,8 @@ QUESTION_END = re.compile(
 REPORTED = re.compile(
     r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
     r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
+    # "杨总说让我们记一下": someone else asking for it, told.
+    r"|(?:说|表示|提到|讲)(?:要|让|叫|请)(?:我们|我|咱们|你们)"
 )
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
@@ -214,8 +231,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"\b(?:called|calld|caled|callled|phoned|rang|spoke\s+(?:to|with)|spoke|"
             r"talked\s+(?:to|with)|"
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
-            r"call\s+with)\b"
-            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去"
+            r"call\s+with|(?:quick\s+|phone\s+)?call\s+w/?(?=\s)|returned\s+\w+(?:'s)?\s+call|"
+            r"gave\s+(?:\w+\s+){1,3}a\s+(?:call|ring)|rung)\b"
+            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
+            # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
+            r"打[咗过]电话|打来|致电|回电|倾咗电话"
         ),
         InteractionKind.call,
     ),
@@ -223,29 +243,38 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
         re.compile(
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
             r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
-            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
+            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+w(?:ith\b|/)|"
+            r"(?:teams|zoom|webex|google\s+meet|video|online)\s+(?:call|meeting)|"
+            r"(?:had\s+a\s+)?sit-?\s?down\s+w(?:ith\b|/)|sat\s+down\s+w(?:ith\b|/))\b"
             r"|开了?会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            # 视讯 (Taiwan: video call), 见咗 / 开咗会 / 食咗饭 / 饮茶 (Cantonese).
+            r"|视讯|视像|视频通话|见咗|见过|开咗会|食咗?饭|饮咗?茶|会面"
         ),
         InteractionKind.meeting,
     ),
     (
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
-            r"on\s+site\s+at)\b"
-            r"|拜访|走访|去了|上门"
+            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by))\b"
+            r"|拜访|走访|去了|上门|探访|到访|去咗"
         ),
         InteractionKind.visit,
     ),
     (
         re.compile(
-            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件|寄了?信|发了?信"
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from|"
+            r"fwd'?d|forwarded|(?:by|via)\s+e-?mail)\b|发了?邮件|邮件|寄了?信|发了?信"
+            # 电邮 (Hong Kong: e-mail), 覆咗 email (Cantonese: replied by e-mail).
+            r"|电邮|覆咗?\s*e-?mail"
         ),
         InteractionKind.email,
     ),
     (
         re.compile(
-            r"\b(?:texted|messaged|pinged|chatted\s+with|whatsapp(?:ed)?|wechat(?:ed)?|slacked)\b"
-            r"|微信|聊了|聊天"
+            r"\b(?:texted|messaged|pinged|chatted\s+(?:with|w/?)|whatsapp(?:ed)?|wechat(?:ed)?|slacked|"
+            r"(?:teams|slack|line|telegram|signal)\s+(?:chat|message|msg)|chat\s+w(?:ith\b|/)|"
+            r"dm'?e?d|sms(?:ed)?)\b"
+            r"|微信|聊了|聊天|短信|讯息|私讯|倾咗|倾偈|line\s*(?:了|上|讯息)"
         ),
         InteractionKind.chat,
     ),
@@ -603,6 +632,14 @@ CUSTOMER_FIELD = re.compile(
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
     r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
+)
+# A time where a city would stand ("the go-live moved to feb", "demo moved to the 14th"): no
+# move of the customer.
+NOT_A_CITY = re.compile(
+    r"^(?:the\s+)?(?:\d[\d/.-]*(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|"
+    r"dec)[a-z]*(?:\s+\d+\w*)?|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|"
+    r"(?:next|this|last|end\s+of|early|mid|late)\b.*|tomorrow|today|tonight|q[1-4]\b.*|"
+    r"(?:19|20)\d\d\b.*)$"
 )
 CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",

@@ -63,3 +63,72 @@ def test_a_shared_name_told_apart_or_typed_as_a_write_is_no_search(
     assert f"with #{book['陈嘉欣']}" in line, line
     reply = testbot("alice", "merge Harbourview Dental into Harbourview, same owner now")
     assert reply.status in ("info", "confirm"), reply.text
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "start", "contact"),
+    [
+        ("wei", "今日見咗日升咖啡陳生，佢話報價太貴", "log meeting #{日升咖啡有限公司}", "陈嘉欣"),
+        ("wei", "跟日升咖啡陳總視訊，咖啡機要等預算", "log meeting #{日升咖啡有限公司}", "陈嘉欣"),
+        ("wei", "港灣牙科陳生打來說下個月再談", "log call #{港湾牙科诊所}", "陈志明"),
+        ("wei", "日升咖啡那邊寄了電郵，說要改報價", "log email #{日升咖啡有限公司}", None),
+        (
+            "alice",
+            "teams chat with Grace Leung at Harbourview Solar, they want the panels quote split",
+            "log chat #{Harbourview Solar Ltd}",
+            None,
+        ),
+        (
+            "alice",
+            "whatsapp w harbourview dental, their go-live moved to feb",
+            "log chat #{Harbourview Dental Group}",
+            None,
+        ),
+        (
+            "alice",
+            "call w Harbourview Solar - budget approved for phase 2",
+            "log call #{Harbourview Solar Ltd}",
+            None,
+        ),
+        (
+            "alice",
+            "had a sit-down with the Harbourview Solar board in Kaohsiung, they want a 2nd roof",
+            "log meeting #{Harbourview Solar Ltd}",
+            None,
+        ),
+    ],
+)
+def test_a_log_kind_said_by_its_channel_or_a_cantonese_verb_is_that_kind(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, start: str, contact: str | None
+) -> None:
+    """見咗 / 視訊 (met), 打來說 (called), 電郵 (e-mail), "teams chat", "whatsapp w", "call w",
+    "sit-down with" name the kind of what is logged; a time where a city would be is no move."""
+    want = start
+    for name, rid in book.items():
+        want = want.replace("{" + name + "}", str(rid))
+    line = command(testbot, who, text)
+    assert line.startswith(want), line
+    if contact is not None:
+        assert f"with #{book[contact]}" in line, line
+
+
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        ("alice", "I moved the harbourview solar rooftop panels deal to won last week"),
+        ("alice", "I already moved harbourview solar rooftop panels to negotiation, fyi"),
+        ("alice", "we archived harbourview dental yesterday"),
+        ("alice", "already visited Harbourview Solar last month"),
+        ("wei", "上個月已經拜訪過日升咖啡了"),
+        ("wei", "日升咖啡陳總說讓我們記一下這次通話"),
+    ],
+)
+def test_a_change_reported_as_done_writes_nothing(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """A change the writer says they made already, a visit done with nothing told about it,
+    or someone else asking for a note: no card, nothing written."""
+    before = counts(testbot)
+    reply = testbot(who, text)
+    assert reply.status != "confirm", (text, reply.to_json().get("command"))
+    assert counts(testbot) == before
