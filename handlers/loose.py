@@ -59,10 +59,14 @@ from handlers.reply import OpenForm
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
-    r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
+    r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
+    r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|万|千)?"
+    # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
+    r"(?:(?<=[万千])(?P<tail>\d)(?!\d))?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|元|块|美元|美金|欧元|欧|英镑|新币|"
-    r"新加坡元|瑞典克朗|澳元|港币|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
+    r"新币|新加坡元|瑞典克朗|澳元|澳币|港币|港元|新台币|台币|日元|加元|加币|人民币|纽币|"
+    r"dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
@@ -70,18 +74,25 @@ _CURRENCY = {
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
     "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
     "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
+    "twd": "TWD", "ntd": "TWD", "nzd": "NZD", "澳币": "AUD", "港元": "HKD", "新台币": "TWD",
+    "台币": "TWD", "日元": "JPY", "加元": "CAD", "加币": "CAD", "人民币": "CNY", "纽币": "NZD",
+    "nt$": "TWD", "hk$": "HKD", "us$": "USD", "a$": "AUD", "s$": "SGD", "c$": "CAD",
 }  # fmt: skip
-_MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
+_MULT = {
+    "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
+    "mil": 1_000_000, "thousand": 1000, "grand": 1000,
+}  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
-    r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|人民币|元|块)?"
+    r"(?P<num>半百|[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
+    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|加币|新台币|台币|人民币|元|块)?"
 )
 _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
                 "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
                 "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
+                "加币": "CAD", "新台币": "TWD", "台币": "TWD",
                 "元": "CNY", "块": "CNY"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
@@ -105,7 +116,8 @@ _PART_OF_MONTH = re.compile(
     r"(?P<month>[a-z]+)\b|(?P<zm>\d{1,2})月(?P<zp>初|中|中旬|底|末|下旬|上旬)"
 )
 _CLOSE_CUE = re.compile(
-    r"\b(?:closing|close|closes|to\s+close|expected\s+to\s+close|by|due|in)\s+(?:on\s+|by\s+|in\s+)?"
+    r"\b(?:closing|close|closes|to\s+close|expected\s+to\s+close|by|due|in)\s+"
+    r"(?:on\s+|by\s+|in\s+|to\s+|until\s+|till\s+|(?:->|→|=>)\s*)?"
     r"|预计|成交于|截止"
 )
 _YESTERDAY = re.compile(
@@ -1868,7 +1880,9 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
     zh = _ZH_AMOUNT.search(r.view, start)
     if zh is None or (digits is not None and digits[1][0] < zh.start()):
         return digits
-    value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
+    # 半百万: half of a hundred ten-thousands (500,000).
+    num = 50 if zh.group("num") == "半百" else _cn_int(zh.group("num"))
+    value = num * _MULT.get(zh.group("mult"), 100_000_000)
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
     cur = zh.group("cur")
@@ -1943,6 +1957,8 @@ def _digit_amount(
             continue
         if m.group("mult"):
             value *= _MULT[m.group("mult")]
+            if m.group("tail"):
+                value += int(m.group("tail")) * _MULT[m.group("mult")] // 10
         symbol = m.group("cur") or m.group("pre")
         if value == value.to_integral():
             value = Decimal(int(value))

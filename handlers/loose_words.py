@@ -76,7 +76,7 @@ WRITE_WORDS = re.compile(
     r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
     r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
-    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给"
+    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给|签咗|输咗|冇咗"
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
@@ -141,6 +141,12 @@ STAGE_WORDS: dict[str, str] = {
     "丢单": "lost",
     "丢了": "lost",
     "黄了": "lost",
+    # Cantonese: 签咗 / 赢咗 (signed, won), 输咗 / 冇咗 / 丢咗 (lost, gone).
+    "签咗": "won",
+    "赢咗": "won",
+    "输咗": "lost",
+    "冇咗": "lost",
+    "丢咗": "lost",
     "negotiation": "negotiation",
     "negotiations": "negotiation",
     "negotiating": "negotiation",
@@ -195,7 +201,8 @@ ZH_MOVE = re.compile(
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
-    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率|周期|额|量)(?:了)?"
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
+    r"(?!率|周期|额|量)(?:了)?"
 )
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
@@ -372,6 +379,8 @@ SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
 CLOSE_WORD = re.compile(
     r"\b(?:close\s+date|closing\s+date|expected\s+close|close|closes|closing|slips?|slipped|"
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
+    # Taiwan / Hong Kong: 關閉日期 (close date), 結案日.
+    r"|关闭日期|预计关闭|关闭日|结案日|截止日期"
 )
 REASSIGN_CUE = re.compile(
     r"\b(?:re-?ass?ign|transfer|hand(?:\s+over)?|give|assign|move)\b.+?(?:\bto\s+|给\s*)@?"

@@ -132,3 +132,30 @@ def test_a_change_reported_as_done_writes_nothing(
     reply = testbot(who, text)
     assert reply.status != "confirm", (text, reply.to_json().get("command"))
     assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "line"),
+    [
+        ("wei", "日升咖啡咖啡機那單簽咗！", "move #{D} to won"),
+        ("wei", "日升咖啡咖啡機那單冇咗，佢哋揀咗德國嗰間", "move #{D} to lost"),
+        ("wei", "日升咖啡 咖啡機採購 金額改為 3萬5 澳幣", "edit deal #{D}: amount 35000 AUD"),
+        ("wei", "日升咖啡咖啡機採購 金額改成 120萬台幣", "edit deal #{D}: amount 1200000 TWD"),
+        ("wei", "日升咖啡咖啡機採購 金額改成 半百萬港幣", "edit deal #{D}: amount 500000 HKD"),
+        ("wei", "日升咖啡咖啡機採購 關閉日期改到 2027-03-15", "edit deal #{D}: close 2027-03-15"),
+        (
+            "alice",
+            "harbourview solar rooftop panels, make the amount NT$1.2 million, close to Jan 22",
+            "edit deal #{R}: amount 1200000 TWD, close 2027-01-22",
+        ),
+    ],
+)
+def test_cantonese_outcomes_local_currencies_and_close_days_are_read(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, line: str
+) -> None:
+    """簽咗 = won, 冇咗 = lost; 3萬5, 半百萬, 1.2 million with 澳幣 / 台幣 / 港幣 / NT$; 關閉日期
+    and "close to Jan 22" set the close day."""
+    want = line.replace("{D}", str(book["门市咖啡机采购"]))
+    want = want.replace("{R}", str(book["Rooftop panels phase 2"]))
+    got = command(testbot, who, text)
+    assert got.split(":")[0] == want.split(":")[0] and got.startswith(want), got
