@@ -51,7 +51,7 @@ from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers import loose_words as w
 from handlers.args import Value
-from handlers.grammar import take_kind
+from handlers.grammar import span_said, take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
@@ -697,7 +697,12 @@ class Interpreter:
         shown = [("reminder", f"#{rid}")]
         if verb != "snooze":
             return Proposal(self.verb(verb), {"reminder": rid}, shown)
-        said = r.cut(m.start("when"), m.end("when")).strip(" 。.!！")
+        g = "when" if m.group("when") else "later"
+        said = r.cut(m.start(g), m.end(g)).strip(" 。.!！")
+        span = span_said(char_view(said))
+        if span is not None:
+            shown.append(("when", span))
+            return Proposal(self.verb("snooze"), {"reminder": rid, "when": span}, shown)
         phrase = _time_phrase(ctx, said)
         if phrase is None or phrase.rest.strip(" ,，。"):
             return Unsure("loose.remind_when", verbs=("snooze",))
@@ -1021,6 +1026,7 @@ class Interpreter:
         rid = int(m.group("id") or m.group("zid"))
         g = "when" if m.group("when") else "zwhen"
         said = r.cut(m.start(g), m.end(g))
+        said = span_said(r.view[m.start(g) : m.end(g)]) or said
         phrase = read_time_phrase(said, ctx.now(), ctx.tz)
         if phrase is None and not re.match(r"^\d+\s*\w+$", said):
             return Unsure("loose.remind_when", verbs=("snooze",))

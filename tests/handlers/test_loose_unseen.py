@@ -4,7 +4,10 @@ names several records share, Cantonese and Traditional wording, past remarks, sn
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
 from tests.conftest import TestBot
@@ -159,3 +162,32 @@ def test_cantonese_outcomes_local_currencies_and_close_days_are_read(
     want = want.replace("{R}", str(book["Rooftop panels phase 2"]))
     got = command(testbot, who, text)
     assert got.split(":")[0] == want.split(":")[0] and got.startswith(want), got
+
+
+def _reminder(testbot: TestBot, who: str, line: str) -> Reminder:
+    """The reminder `line` makes for `who`."""
+    assert testbot(who, line).status == "ok", line
+    with testbot.session_factory() as s:
+        found = s.scalars(select(Reminder).order_by(Reminder.id.desc())).first()
+        assert found is not None
+        s.expunge(found)
+        return found
+
+
+def test_a_snooze_length_said_in_words_is_that_length(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "snooze #n by an hour" moves it an hour; "#n 晚兩個鐘再提醒" / "#n 遲半個鐘" is a card
+    of the grammar's length."""
+    first = _reminder(testbot, "alice", "remind me tomorrow 9:00 call Harbourview Solar")
+    assert testbot("alice", f"snooze #{first.id} by an hour").status == "ok"
+    with testbot.session_factory() as s:
+        moved = s.get(Reminder, first.id)
+        assert moved is not None
+        assert moved.due_at - first.due_at == timedelta(hours=1)
+    mine = _reminder(testbot, "wei", "提醒我 明天上午10点 跟进日升咖啡")
+    assert command(testbot, "wei", f"#{mine.id} 晚兩個鐘再提醒") == f"snooze #{mine.id} 2h"
+    assert command(testbot, "wei", f"#{mine.id} 遲半個鐘") == f"snooze #{mine.id} 30m"
+    assert command(testbot, "alice", f"push reminder #{first.id} two days") == (
+        f"snooze #{first.id} 2d"
+    )
