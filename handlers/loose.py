@@ -281,7 +281,7 @@ class Interpreter:
             return None
         if line != text.strip() and self.registry.match(line) is not None:
             return line
-        zh = w.ZH_ARCHIVE.search(r.view, r.body)
+        zh = w.ZH_ARCHIVE.search(r.view, r.body) or w.ZH_ARCHIVE_BARE.match(r.view, r.body)
         if (
             zh is not None
             and zh.group(0).rstrip(" !！。.").endswith("了")
@@ -755,8 +755,17 @@ class Interpreter:
         m = w.REASSIGN_CUE.search(r.view, r.body)
         if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
             return None  # "new customer X, ..., give it to carol": its owner, read there
-        g = next((n for n in ("who", "zh", "zh2", "zh3") if m.group(n)), "who")
+        g = next((n for n in ("who", "zh", "zh2", "zh3", "zh4", "arrow") if m.group(n)), "who")
         who = m.group(g) or ""
+        if g in ("zh4", "arrow"):
+            # Only the customer's name before it: "把报价发给 alice" hands nothing over.
+            named = [c for c in find_customers(ctx, r.text) if c.exact and c.start <= r.body + 1]
+            if not named or r.view[named[0].end : m.start()].strip(" 的,，:：") not in (
+                "",
+                "这个客户",
+                "那边",
+            ):
+                return None
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
         else:
@@ -769,7 +778,7 @@ class Interpreter:
             ctx,
             r,
             required=True,
-            within=(r.body, m.start(g) if g in ("who", "zh") else len(r.view)),
+            within=(r.body, m.start(g) if g in ("who", "zh", "zh4", "arrow") else len(r.view)),
         )
         if isinstance(customer, Unsure):
             return customer

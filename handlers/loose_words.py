@@ -389,6 +389,10 @@ REASSIGN_CUE = re.compile(
     # "X 的负责人改成 erin", "X 给 alice 接手".
     r"|(?:负责人|所有人|owner)\s*(?:改成|改为|换成|换为|改到|设为|是)\s*@?(?P<zh2>我|[a-z][\w.-]*)"
     r"|给\s*@?(?P<zh3>[a-z][\w.-]*)\s*(?:接手|接管|来管)"
+    # The customer alone, then to whom: "clark imports 給 alice 吧", "stonegate → carol",
+    # "Williams Fuels -> me for now" (taken only when nothing but the name stands before).
+    r"|(?:给|归|转)\s*@?(?P<zh4>我|[a-z][\w.-]*)\s*(?:吧|啦|了|跟进|负责|管)?\s*[!！。.]*$"
+    r"|(?:->|→|=>)\s*@?(?P<arrow>me|[a-z][\w.-]*)\b"
 )
 # A link code for someone: "need a telegram link code for carol", "给王伟生成一个绑定码".
 LINK_CODE_CUE = re.compile(r"\blink(?:ing)?\s+code\b|绑定码|链接码")
@@ -703,6 +707,11 @@ WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9
 # "麻烦把 Rossi Fuels 归档", "把 Highland Pharma 恢复/取消归档": the verb after its customer.
 ZH_ARCHIVE = re.compile(
     r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
+)
+# "rossi 歸檔", "torres stores 归档吧 已经关店了": the customer alone, then the verb, maybe why.
+ZH_ARCHIVE_BARE = re.compile(
+    r"(?P<name>[^,，。;；把]+?)\s*(?P<verb>取消归档|恢复归档|归档|存档)(?!了)(?:吧|一下|掉)?"
+    r"\s*(?:[!！。.]*$|[\s,，;；]+\S.*$)"
 )
 # Before "把 X 归档了": words that make it a report of the past ("上周已经把 X 归档了").
 ZH_DONE_BEFORE = re.compile(

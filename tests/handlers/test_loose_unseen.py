@@ -191,3 +191,41 @@ def test_a_snooze_length_said_in_words_is_that_length(
     assert command(testbot, "alice", f"push reminder #{first.id} two days") == (
         f"snooze #{first.id} 2d"
     )
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "line"),
+    [
+        ("alice", "harbourview solar → carol", "reassign #{Harbourview Solar Ltd} to @carol"),
+        (
+            "alice",
+            "Harbourview Dental -> carol for now",
+            "reassign #{Harbourview Dental Group} to @carol",
+        ),
+        ("wei", "日升咖啡 給 alice 吧", "reassign #{日升咖啡有限公司} to @alice"),
+    ],
+)
+def test_a_customer_alone_then_a_person_is_a_handover(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, line: str
+) -> None:
+    """Nothing but the customer's name, then an arrow or 給 and a colleague: reassign."""
+    want = line
+    for name, rid in book.items():
+        want = want.replace("{" + name + "}", str(rid))
+    assert command(testbot, who, text) == want
+
+
+def test_a_customer_alone_then_archive_is_archived(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "日升咖啡 歸檔吧，已經結業了": the customer's archive, its reason left out; refused or told
+    as done, nothing."""
+    reply = testbot("wei", "日升咖啡 歸檔吧，已經結業了")
+    assert reply.status in ("confirm", "info"), reply.text
+    assert "archive" in str(reply.to_json()), reply.to_json()
+    before = counts(testbot)
+    for text in (
+        "日升咖啡不要歸檔",
+        "上週日升咖啡歸檔了",
+        "harbourview solar, send the quote to carol",
+    ):
+        assert testbot("wei" if not text.isascii() else "alice", text).status != "confirm", text
+    assert counts(testbot) == before
