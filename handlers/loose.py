@@ -1169,12 +1169,18 @@ class Interpreter:
         if m is None:
             return None
         customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
+        if m.group("rename") and customer is None:
+            # "rename Driftwood to Driftwood Retail BV": the customer between the verb and
+            # "to", read alone (the new name would be its better match).
+            top = _one([c for c in find_customers(ctx, r.text[: m.start("rename")]) if c.exact])
+            if top is not None and top.start >= m.start():
+                customer = ctx.session.get(Customer, top.id)
         if not isinstance(customer, Customer):
             return None
         if self._refused(r, m.start()):
             return "edit customer"
         city = next((g for g in ("city", "city2") if m.group(g)), None)
-        rename = next((g for g in ("rename", "rename2") if m.group(g)), None)
+        rename = next((g for g in ("rename", "rename2", "zrename") if m.group(g)), None)
         if city is not None:
             name, value = "city", r.cut(m.start(city), m.end(city))
             if w.NOT_A_CITY.match(char_view(value)) or any(
@@ -1190,8 +1196,9 @@ class Interpreter:
             name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
             value = r.cut(m.start(g), m.end(g))
         value = value.strip(" 。\"'“”")
-        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$", value, re.I):
-            value = value.rstrip(".")  # a legal form keeps its dot ("Torres Retail Co.")
+        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
+            # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").
+            value = value.rstrip(".")
         if not value or char_view(value) in w.STAGE_WORDS:
             return None
         shown = [("customer", _customer_label(customer)), (name, value)]
@@ -1200,10 +1207,23 @@ class Interpreter:
     def _tag(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """A tag added to a customer ("tag Driftwood as at-risk", "华东物流加个标签 vip"): the
         customer's tags with the new one, so none is lost."""
+        every = w.TAGS_SET.search(r.view, r.body)
+        if every is not None:
+            if self._refused(r, every.start()):
+                return "edit customer"
+            named = self._customer(ctx, r, required=False, within=(r.body, every.start()))
+            if not isinstance(named, Customer):
+                return None
+            said = [t.strip() for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))]
+            tags = ", ".join(t for t in said if t)
+            if not tags:
+                return None
+            shown = [("customer", _customer_label(named)), ("tags", tags)]
+            return Proposal(self.verb("edit customer"), {"customer": named.id, "tags": tags}, shown)
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
-        g = next(n for n in ("tag", "tag2", "ztag", "ztag2") if m.group(n))
+        g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3") if m.group(n))
         tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move

@@ -630,6 +630,14 @@ TAG_CUE = re.compile(
     r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
     r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
+    # "标签加上 战略客户", "客户标签加一个 重点", "tags: add vip".
+    r"|(?:标签|\btags?)\s*[:：]?\s*(?:加上|加|添加|多加|\badd)(?:一)?个?\s*[:：]?\s*"
+    r"['\"“]?(?P<ztag3>[\w-]+)['\"”]?\s*[.!。！]*$"
+)
+# All of a customer's tags said anew: "汇通医药 标签改成 重点客户, referral", "set acme's tags to
+# fleet, west".
+TAGS_SET = re.compile(
+    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|\bto\b|->|→|=)\s*(?P<tags>[^。.!！]+?)\s*[.!。！]*$"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
@@ -641,7 +649,9 @@ CUSTOMER_FIELD = re.compile(
     r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
     r"(?P<city2>[a-z][\w .'-]+?)"
     r"(?:\s+now)?\s*(?:[,.!;]|$)"
-    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
+    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*(?:[.!]*$|[,;]\s+(?:they|it|as|since|because|after)\b.*$)"
+    # "Allen Manufacturing 改名叫 Allen Mfg Holdings", "永盛 更名为 永盛科技".
+    r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
     r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"

@@ -229,3 +229,41 @@ def test_a_customer_alone_then_archive_is_archived(testbot: TestBot, book: dict[
     ):
         assert testbot("wei" if not text.isascii() else "alice", text).status != "confirm", text
     assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "line"),
+    [
+        ("wei", "日升咖啡 標籤加上 連鎖店", "edit customer #{日升咖啡有限公司}: tags 连锁店"),
+        (
+            "wei",
+            "日升咖啡 標籤改成 重點客戶, referral",
+            "edit customer #{日升咖啡有限公司}: tags 重點客戶, referral",
+        ),
+        (
+            "alice",
+            "harbourview solar tags -> pilot, rooftop",
+            "edit customer #{Harbourview Solar Ltd}: tags pilot, rooftop",
+        ),
+        (
+            "alice",
+            "rename Harbourview Dental to Harbourview Dental Holdings, they changed legal entity",
+            "edit customer #{Harbourview Dental Group}: name Harbourview Dental Holdings",
+        ),
+        (
+            "wei",
+            "港灣牙科 改名叫 Harbour Smile S.p.A.",
+            "edit customer #{港湾牙科诊所}: name Harbour Smile S.p.A.",
+        ),
+    ],
+)
+def test_tags_and_a_new_name_said_loosely_are_the_customer_edit(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, line: str
+) -> None:
+    """標籤加上 X adds one tag, 標籤改成 / "tags ->" sets them all; "rename X to Y" and 改名叫
+    name the customer anew (the reason after it is no part of the name)."""
+    want = line
+    for name, rid in book.items():
+        want = want.replace("{" + name + "}", str(rid))
+    got = command(testbot, who, text)
+    assert got.replace("連鎖店", "连锁店") == want
