@@ -1215,11 +1215,13 @@ class Interpreter:
             if not isinstance(named, Customer):
                 return None
             said = [t.strip() for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))]
-            tags = ", ".join(t for t in said if t)
-            if not tags:
+            listed = ", ".join(t for t in said if t)
+            if not listed:
                 return None
-            shown = [("customer", _customer_label(named)), ("tags", tags)]
-            return Proposal(self.verb("edit customer"), {"customer": named.id, "tags": tags}, shown)
+            shown = [("customer", _customer_label(named)), ("tags", listed)]
+            return Proposal(
+                self.verb("edit customer"), {"customer": named.id, "tags": listed}, shown
+            )
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
