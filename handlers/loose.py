@@ -1110,6 +1110,9 @@ class Interpreter:
             return None
         email = _EMAIL.search(r.text)
         phone = None if email else _PHONE.search(r.text)
+        # A number said in a call's or visit's note ("called Grace on her mobile +852 ...") is
+        # the note's, unless the sentence says it is new.
+        told = any(p.search(r.view, r.body) for p, _ in w.LOG_EVENT)
         title = w.TITLE_NEWS.search(r.view, r.body)
         birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
         at: int
@@ -1117,9 +1120,15 @@ class Interpreter:
             r"still\s+(?:works|valid|good|the\s+same)|(?:is\s+)?unchanged|没变|不变|还能用", r.view
         ):
             email = None  # "..., kenji@x.com still works": the address is not the news
-        if email is not None and w.NEWS_WORD.search(r.view, r.body):
+        if email is not None and (
+            w.NEWS_WORD.search(r.view, r.body)
+            or (not told and w.FIELD_BEFORE.search(r.view, 0, email.start()))
+        ):
             field_name, value, at = "email", email.group(0), email.start()
-        elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
+        elif phone is not None and (
+            w.NEWS_WORD.search(r.view, r.body)
+            or (not told and w.FIELD_BEFORE.search(r.view, 0, phone.start()))
+        ):
             field_name, value, at = "phone", phone.group(0).strip(), phone.start()
         elif birthday is not None:
             day = _birthday(r.cut(birthday.start("value")))

@@ -594,6 +594,12 @@ CONTACT_FIELD = re.compile(
 NEWS_WORD = re.compile(
     r"\b(?:new|changed|updated|now|switched|moved\s+to)\b|换了|换成|改成|改为|新号|新的|更新"
 )
+# The field's word right before the value ("Kenji Roberts's mobile +61 ...", "林涛手机号 +86 ..."):
+# the sentence gives the person's number (a question about it holds no number).
+FIELD_BEFORE = re.compile(
+    r"(?:\b(?:mobile|phone|cell|number|whatsapp|e-?mail|email\s+address)\b|手机号?码?|电话(?:号码)?|号码|邮箱)"
+    r"\s*(?:is|:|：|是|为)?\s*$"
+)
 # "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
 # "现在是董事长，改一下职位".
 # Words that make a phrase a job title ("head of legal", "CIO", "chief digital officer").

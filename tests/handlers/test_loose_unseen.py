@@ -22,6 +22,7 @@ BOOK = (
     ("alice", "new deal Harbourview Solar: Rooftop panels phase 2 1.2m stage proposal"),
     ("alice", "contact add Harbourview Dental: Grace Leung, Practice Manager"),
     ("alice", "contact add Harbourview Solar: Grace Leung, Procurement Lead"),
+    ("alice", "contact add Harbourview Solar: Peter Wong, CFO"),
     ("wei", "新客户 港湾牙科诊所"),
     ("wei", "新客户 日升咖啡有限公司"),
     ("wei", "新商机 日升咖啡有限公司：门市咖啡机采购 50万 元 阶段 方案"),
@@ -267,3 +268,16 @@ def test_tags_and_a_new_name_said_loosely_are_the_customer_edit(
         want = want.replace("{" + name + "}", str(rid))
     got = command(testbot, who, text)
     assert got.replace("連鎖店", "连锁店") == want
+
+
+def test_a_number_given_after_its_field_word_is_the_contacts(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "港灣牙科陳志明手機號 +852 9123 4567", "add Peter Wong's mobile ...":
+    the contact's number; the same number in a call's note or a question is no edit."""
+    line = command(testbot, "wei", "港灣牙科陳志明手機號 +852 9123 4567")
+    assert line == f"edit contact #{book['陈志明']}: phone +852 9123 4567"
+    line = command(testbot, "alice", "add Peter Wong's mobile +886 912 345 678")
+    assert line == f"edit contact #{book['Peter Wong']}: phone +886 912 345 678"
+    line = command(testbot, "wei", "打咗電話畀港灣牙科陳志明 手機 +852 9123 4567，佢話下個月再傾")
+    assert line.startswith(f"log call #{book['港湾牙科诊所']}"), line
