@@ -1257,10 +1257,32 @@ class Interpreter:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
         if m is None:
             return None
+        # The reason after it is no part of the name ("..., it's a duplicate of the X one").
+        sep = _SEPARATOR.search(r.view, m.end("bare") if m.group("bare") else r.body)
+        end = sep.start() if sep is not None and sep.start() > m.start() else len(r.view)
+        if m.group("bare"):
+            named = self._customer(ctx, r, required=False, within=(r.body, end))
+            if not isinstance(named, Customer):
+                return None
+            top = _one(find_deals(ctx, r.text[r.body : end], customer_id=named.id))
+            rest = r.view[r.body + top.end : end] if top is not None else ""
+            title = char_view(top.label) if top is not None else ""
+            while (word := re.match(r"\s*([a-z0-9]+)", rest)) and word.group(1) in title:
+                rest = rest[word.end() :]  # the rest of the title's own words
+            if (
+                top is None
+                or not (top.weight >= 2 or not top.label.isascii())
+                # The title ends the request ("删掉日升咖啡机采购的折扣" deletes no deal).
+                or not re.fullmatch(
+                    r"[\s的]*(?:那笔|这笔|那单|这单|那个|这个|商机|项目|单子|吧|了|掉|一下|\s)*[!！。.]*",
+                    rest,
+                )
+            ):
+                return None  # a customer's deal not named by its title: nothing to delete
         if self._refused(r, m.start()):
             return "delete deal"
-        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
-        deal = self._deal(ctx, r, customer, None, within=(r.body, len(r.view)))
+        customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        deal = self._deal(ctx, r, customer, None, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:

@@ -684,7 +684,12 @@ CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
     r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
 )
-DELETE_DEAL_CUE = re.compile(r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机")
+DELETE_DEAL_CUE = re.compile(
+    r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机"
+    # "删除青岛联创的月台预约系统升级", "刪掉 Quarry Wind 的 Fleet tracking 那筆": a deal named by
+    # its title, no "deal" said (taken only when its title is named).
+    r"|(?P<bare>(?:删除|删掉|移除))"
+)
 DIGEST_CUE = re.compile(
     r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
     r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"

@@ -281,3 +281,27 @@ def test_a_number_given_after_its_field_word_is_the_contacts(
     assert line == f"edit contact #{book['Peter Wong']}: phone +886 912 345 678"
     line = command(testbot, "wei", "打咗電話畀港灣牙科陳志明 手機 +852 9123 4567，佢話下個月再傾")
     assert line.startswith(f"log call #{book['港湾牙科诊所']}"), line
+
+
+def test_a_deal_deleted_by_its_title_is_a_delete_card(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "刪掉日升咖啡的門市咖啡機採購那筆，建錯了", "delete the ... rooftop panels deal, it's a
+    duplicate ...": the deal named (its reason left out); a part of a deal removed, or a
+    negation, deletes nothing."""
+    deal = book["门市咖啡机采购"]
+    assert (
+        command(testbot, "wei", "刪掉日升咖啡的門市咖啡機採購那筆，建錯了")
+        == f"delete deal #{deal}"
+    )
+    rooftop = book["Rooftop panels phase 2"]
+    line = command(
+        testbot,
+        "alice",
+        "delete the harbourview solar rooftop panels deal, it's a duplicate of the phase 1 one",
+    )
+    assert line == f"delete deal #{rooftop}"
+    before = counts(testbot)
+    for text in ("刪掉日升咖啡門市咖啡機採購的折扣", "先別刪除日升咖啡的門市咖啡機採購"):
+        assert testbot("wei", text).status != "confirm", text
+    assert counts(testbot) == before
