@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from crm_core import audit, rules
 from crm_core.access import (
@@ -238,22 +238,34 @@ class CustomerCard:
     service: CustomerService
 
 
+# The card's statements, built once: building them (and their cache keys) for every card cost
+# more CPU than running them.
+_CARD_CONTACTS = (
+    select(Contact).where(Contact.customer_id == bindparam("customer")).order_by(Contact.name)
+)
+_CARD_DEALS = (
+    select(Deal)
+    .where(
+        Deal.customer_id == bindparam("customer"),
+        Deal.stage.not_in(bindparam("closed", expanding=True)),
+    )
+    .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
+)
+_CARD_NOTES = (
+    select(Interaction)
+    .where(Interaction.customer_id == bindparam("customer"), Interaction.deleted_at.is_(None))
+    .order_by(Interaction.occurred_at.desc())
+    .limit(bindparam("recent"))
+)
+
+
 def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerCard:
     """The summary of a customer already resolved through the visibility filter."""
     s = ctx.session
     closed = [st.name for st in ctx.pipeline.stages if st.closed]
-    contacts = s.scalars(
-        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.name)
-    ).all()
-    deals = s.scalars(
-        select(Deal)
-        .where(Deal.customer_id == customer.id, Deal.stage.not_in(closed))
-        .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
-    ).all()
-    live = (Interaction.customer_id == customer.id, Interaction.deleted_at.is_(None))
-    notes = s.scalars(
-        select(Interaction).where(*live).order_by(Interaction.occurred_at.desc()).limit(recent)
-    ).all()
+    contacts = s.scalars(_CARD_CONTACTS, {"customer": customer.id}).all()
+    deals = s.scalars(_CARD_DEALS, {"customer": customer.id, "closed": closed}).all()
+    notes = s.scalars(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
     reminders = s.scalars(
         select(Reminder)
         .where(
