@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,6 +15,17 @@ from crm_core.models import ProcessedDelivery, utcnow
 
 # The table, not the mapped class: a Core insert, whose RETURNING says whether a row went in.
 _TABLE = cast(Table, ProcessedDelivery.__table__)
+# Built once (every command claims its delivery): INSERT ... ON CONFLICT DO NOTHING RETURNING id.
+_PG_CLAIM = (
+    pg_insert(_TABLE)
+    .values(
+        platform=bindparam("platform"),
+        delivery_id=bindparam("delivery_id"),
+        received_at=bindparam("at", type_=_TABLE.c.received_at.type),
+    )
+    .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
+    .returning(_TABLE.c.id)
+)
 # session.info key: the SQLite claims that committed ahead of their work, (platform, id) -> row.
 _EARLY = "crmbot.early_claims"
 
@@ -32,14 +43,9 @@ def claim_delivery(
         # INSERT ... ON CONFLICT DO NOTHING: one statement where a savepoint, an ORM flush and
         # its release took three; PostgreSQL still waits for a concurrent insert of the same
         # key to commit (then nothing is inserted) or roll back (then this one is).
-        stmt = (
-            pg_insert(_TABLE)
-            .values(platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow())
-            .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
-            .returning(_TABLE.c.id)
-        )
+        values = {"platform": platform, "delivery_id": delivery_id[:200], "at": now or utcnow()}
         # The new row's id, or no row when the key was there.
-        return session.execute(stmt).first() is not None
+        return session.execute(_PG_CLAIM, values).first() is not None
     # SQLite: a savepoint. Outside a pysqlite transaction (nothing written yet, the usual case)
     # its release commits the row at once, and with it frees the database's one write lock,
     # which a command that writes from another connection (ask's index catch-up) needs; an
