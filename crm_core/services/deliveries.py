@@ -69,8 +69,9 @@ def keep_claim(
     when another delivery of it took the claim in between."""
     early = session.info.get(_EARLY, {}).get((platform, delivery_id[:200]))
     if early is not None and session.scalar(select(_TABLE.c.id).where(_TABLE.c.id == early)):
-        # SQLite's row, committed ahead of the work, outlived that rollback: it is undone
-        # with the work's new transaction instead.
+        # SQLite's row, committed ahead of the work, outlived that rollback: kept through it
+        # and undone with the work's new transaction instead (only this claim: whatever else
+        # committed ahead of the rolled-back part, a Confirm's mark, is still undone).
         _undo_with_work(session, early)
         return True
     return claim_delivery(session, platform, delivery_id, now=now)
@@ -82,7 +83,7 @@ def _undo_with_work(session: Session, claim_id: int) -> None:
     def undo(s: Session) -> None:
         s.execute(delete(_TABLE).where(_TABLE.c.id == claim_id))
 
-    undo_on_rollback(session, undo)
+    undo_on_rollback(session, undo, key=(_TABLE.name, claim_id))
 
 
 def delivery_seen(session: Session, platform: str, delivery_id: str) -> bool:
