@@ -46,6 +46,10 @@ def claim_delivery(
     # INSERT in the transaction would hold that lock to the end. A row committed ahead of the
     # work it guards is deleted again should that work roll back, so a crash after the claim
     # lets the retry through as on PostgreSQL (a process killed in between leaves the claim).
+    # Unlike PostgreSQL, a second delivery arriving while the first's work is still open does
+    # not wait for it: it sees the committed claim and is a duplicate, so should the first then
+    # roll back, neither runs the command (the person has the first one's error; a later
+    # retry runs it). See docs/architecture.md.
     row = ProcessedDelivery(
         platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
     )
