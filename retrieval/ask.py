@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -20,11 +21,13 @@ from retrieval.answer import Quote, best_sentences
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
-from retrieval.tokens import normalize, tokens
+from retrieval.tokens import ENGLISH_STOPWORDS, has_cjk, normalize, plain, tokens
 from retrieval.verify import (
+    QUESTION_WORD,
     READ_NOTES,
     ZH_COMPANY_ENDINGS,
     Evidence,
+    heads,
     read_together,
     script,
     wanted,
@@ -82,9 +85,15 @@ def _variants(customer_key: str) -> frozenset[str]:
             # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信".
             out.add(customer_key[2:4])
     else:
-        first = customer_key.split(" ")[0]
-        if len(first) >= 4:
-            out.add(first)
+        words = customer_key.split(" ")
+        if len(words[0]) >= 4:
+            out.add(words[0])
+        if len(words) >= 3:
+            # People shorten a long name to its first two words ("union rail" for Union Rail
+            # Café Group) or drop a short article ("petit zinc" for Le Petit Zinc).
+            out.add(" ".join(words[:2]))
+            if len(words[0]) <= 3:
+                out.add(" ".join(words[1:]))
     # Cached: an admin's question checks every customer's name (10,000 at a time).
     return frozenset(v for v in out if len(v) >= 2)
 
@@ -143,11 +152,160 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                     best.append(cid)
     if not best:
         best = _by_romanized_name(ctx, words, among)
+    if not best and _opening_word(question) is not None:
+        # Only a question opening with a name is read for one in another script: reading
+        # every Chinese name's pinyin for any English question would cost every such ask.
+        best = _by_latin_form(ctx, {" ".join(words[:2]), words[0]}, among)
     return best[0] if len(best) == 1 else None
+
+
+def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name that the question calls in Latin letters.
+
+    By its pinyin ("xingyue catering" for 上海星悦餐饮) or by the English name written after
+    the Chinese one ("golden lotus" for 澳门金莲花度假村 Golden Lotus Resort Macau).
+    """
+    latin = {g for g in grams if len(g.replace(" ", "")) >= 4 and g.isascii()}
+    if not latin:
+        return []
+    # Chinese names sort after every Latin one (the keys are folded to lower case).
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name_key).where(among, Customer.name_key > "~")
+    ).all()
+    found = [cid for cid, key in rows if key and not key[0].isascii() and _latin_forms(key) & latin]
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _latin_forms(customer_key: str) -> frozenset[str]:
+    """A Chinese name's brand in pinyin ("xingyue", "xing yue"), and its English part's start."""
+    from pypinyin import Style, lazy_pinyin
+
+    out: set[str] = set()
+    english = " ".join(re.findall(r"[a-z][a-z0-9]*", customer_key))
+    if len(english.split()) >= 2:
+        out |= {english, " ".join(english.split()[:2])}
+    han = "".join(re.findall(r"[\u3400-\u9fff]", customer_key))
+    if len(han) >= 6:
+        # City, brand, trade: the brand is the two characters after the city ("星悦").
+        sounds = lazy_pinyin(han[2:4], style=Style.NORMAL, errors="ignore")
+        if len(sounds) == 2:
+            out |= {"".join(sounds), " ".join(sounds)}
+    return frozenset(out)
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
 _SHARED_HOSTS = frozenset({"gmail", "outlook", "hotmail", "yahoo", "icloud", "qq", "163", "126"})
+
+
+# Words a question may open with that name nobody ("anyone seeing E17 errors?", "hey, ...").
+_OPENERS = frozenset(
+    [
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "everyone",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "so",
+        "quick",
+        "pls",
+        "please",
+        "btw",
+        "fyi",
+        "also",
+        "and",
+        "but",
+        "re",
+    ]
+)
+# A misspelt name is this close to the customer's (difflib's ratio) and closer than the next.
+_NEAR = 0.8
+_NEAR_MARGIN = 0.05
+
+
+def _opening_word(question: str) -> str | None:
+    """The Latin word a question opens with where a customer's name would stand, if any."""
+    words = name_key(question).split()
+    if not words or not words[0].isascii() or not words[0].isalpha():
+        return None
+    first = words[0]
+    if len(first) < 3 or first in _OPENERS or first in ENGLISH_STOPWORDS:
+        return None
+    return None if QUESTION_WORD.match(first) else first
+
+
+def near_customer(ctx: Ctx, question: str) -> Customer | None:
+    """The visible customer a question opens with misspelt ("harbr bay hotels -", "brightlne").
+
+    Only the asker's own customers are compared, so a hidden customer's name finds nothing,
+    exactly like a made-up one.
+    """
+    first = _opening_word(question)
+    if first is None:
+        return None
+    words = name_key(question).split()
+    like = first[:2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name_key).where(
+            customer_filter(ctx.actor),
+            # Its first word, or its second after a short one ("le petit zinc", "st agnes").
+            or_(
+                Customer.name_key.like(f"{like}%", escape="\\"),
+                Customer.name_key.like(f"_ {like}%", escape="\\"),
+                Customer.name_key.like(f"__ {like}%", escape="\\"),
+                Customer.name_key.like(f"___ {like}%", escape="\\"),
+            ),
+        )
+    ).all()
+    said = [plain(w) for w in words]
+    scored: list[tuple[float, int]] = []
+    for cid, key in rows:
+        names = [plain(w) for w in (key or "").split()]
+        if not names:
+            continue
+        # The whole name, or its first two words ("orchrad lane" for Orchard Lane Farms); its
+        # first word alone ("brightlne pilot" for Brightline Coworking) counts for less.
+        forms = [(names, 0.0), (names[:2], 0.0)] if len(names) >= 3 else [(names, 0.0)]
+        if len(names) >= 3 and len(names[0]) <= 3:
+            forms += [(names[1:], 0.0), (names[1:3], 0.0)]
+        if len(names) > 1 and len(names[0]) >= 5:
+            forms.append((names[:1], 0.1))
+        best = max(
+            SequenceMatcher(None, " ".join(said[: len(f)]), " ".join(f)).ratio() - cost
+            for f, cost in forms
+        )
+        scored.append((best, cid))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < _NEAR:
+        return None
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < _NEAR_MARGIN:
+        return None
+    return ctx.session.get(Customer, scored[0][1])
+
+
+def opening_terms(question: str) -> tuple[str, list[str]] | None:
+    """Where a question opens with a name, the name's start and its index terms.
+
+    The first word of an English question ("sunset roasters signed price?"), or the first
+    three characters of a Chinese one ("金龙餐饮签了多少钱一台": 金龙, 龙餐); a question
+    word or a greeting opens no name.
+    """
+    q = normalize(question).strip()
+    if script(question) == "zh" and has_cjk(q[:1]):
+        start = q[:3]
+        terms = tokens(start)
+        # Both of the first two pairs must be words ("有客户提到…" opens with 有客 and 客户).
+        return (start[:2], terms) if len(terms) == 2 and has_cjk(start) else None
+    first = _opening_word(question)
+    if first is None:
+        return None
+    terms = tokens(first)
+    return (first, terms) if terms else None
 
 
 def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
@@ -227,7 +385,10 @@ class Asker:
             # Only the asker's own book is read here: looking the name up among every
             # customer would answer a hidden customer's name differently from a made-up one,
             # and let another book's names (a first word, a Chinese brand) block questions.
-            customer = find_customer(ctx, question)
+            customer = find_customer(ctx, question) or near_customer(ctx, question)
+        # A question opening with a name no note or customer of the asker's book holds is
+        # about someone else: a hidden customer's name reads exactly like a made-up one.
+        strange = customer is None and self._strange_opening(ctx, question)
         shape = shape_of(question, ctx.now(), ctx.tz)
         topic = topic_terms(question, customer)
         cid = customer.id if customer is not None else None
@@ -259,7 +420,14 @@ class Asker:
             # ("Jiaxing" for 嘉兴, "Xingchen New Energy") cannot be in those notes: the named
             # customer stands for it, and across languages the vector ranking decides.
             evidence = dataclasses.replace(evidence, unknown=())
-        if customer is None and evidence is not None and evidence.unknown:
+        if customer is not None and evidence is not None and evidence.unknown:
+            # The name a question opens with is its customer's, however it is spelt
+            # ("harbr bay hotels - ...").
+            said = {w for w, _ in heads(question, topic)}
+            evidence = dataclasses.replace(
+                evidence, unknown=tuple(w for w in evidence.unknown if w not in said)
+            )
+        if customer is None and evidence is not None and (evidence.unknown or strange):
             # A name no note one may see holds, and no customer of one's book: the notes
             # found are about someone else. The closest of one's own notes are still listed
             # ("any news about the ERP rollout?" names a topic, not a customer); they come from
@@ -288,6 +456,28 @@ class Asker:
         answer = self._compose(ctx, question, result, topic, shape, customer, answered=answered)
         answer.evidence = evidence
         return answer
+
+    def _strange_opening(self, ctx: Ctx, question: str) -> bool:
+        """Whether the question opens with a name no visible note or customer name holds."""
+        from retrieval.lexical import Filter
+        from retrieval.search import visible_customers
+
+        opening = opening_terms(question)
+        if opening is None:
+            return False
+        start, terms = opening
+        book = Filter(customers=visible_customers(ctx.session, ctx.actor))
+        _, df = self.search.lexical.frequencies(terms, book)
+        if any(df.get(t) for t in terms):
+            return False
+        # Notes seldom repeat their customer's full name ("Le Petit Zinc SARL", 新竹科学园区…).
+        like = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        held = ctx.session.scalar(
+            select(Customer.id)
+            .where(customer_filter(ctx.actor), Customer.name_key.like(f"%{like}%", escape="\\"))
+            .limit(1)
+        )
+        return held is None
 
     def evidence(self, ctx: Ctx, question: str, result: SearchResult, topic: set[str]) -> Evidence:
         """Read the question with its best notes: shared terms, rare terms, the answer's kind."""

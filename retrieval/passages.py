@@ -13,7 +13,9 @@ MAX_CHARS = 700
 # every process that builds the index time for text no question can reach among its passages.
 INDEXED_CHARS = 20_000
 _LEADING_SPACE = re.compile(r"\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+# A period ends a sentence only before a space or the end: "1.1万杯", "$3.10/tag" and "U.S."
+# stay whole (each was cut in two, and neither half answered).
+_SENTENCE_END = re.compile(r"(?<=[!?。！？])\s*|(?<=\.)(?:\s+|$)|\n+")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,9 @@ _EVENT = (
 _RECENT = re.compile(
     rf"\b(?:latest|most recent|most recently|recently|newest|lately)\b"
     rf"|\b(?:last|previous|recent)\s+{_EVENT}\b"
+    # "the last thing we heard", "when did we last talk to Marta": the newest note is asked.
+    r"|\blast\s+(?:thing|word|news|update|heard|hear|talk(?:ed)?|spoke|spoken|speak|met|meet|"
+    r"contacted|touched base)\b"
     r"|上次|上一次|最近|最新|最后一次|前一次|近期"
 )
 _EARLIEST = re.compile(rf"\bearliest\b|\b(?:first|initial)\s+{_EVENT}\b|第一次|首次|最早|最初")
@@ -100,7 +103,17 @@ def shape_of(question: str, now: datetime, tz: ZoneInfo) -> QuestionShape:
             today - timedelta(days=today.weekday()), datetime.min.time(), tz
         )
         month_start = _month_start(today.year, today.month, tz)
-        if re.search(r"\blast week\b|上周|上星期|上个星期", q):
+        rolling = re.search(
+            r"\b(?:in|over|during|within) the (?:last|past) (week|month)\b"
+            r"|(?:过去|最近|近)(?:一|1)个?(周|星期|礼拜|月)",
+            q,
+        )
+        if rolling:
+            # "in the last month", "过去一周": the days just gone, not the calendar's month.
+            unit = rolling.group(1) or rolling.group(2)
+            days = 30 if unit in ("month", "月") else 7
+            since = local - timedelta(days=days)
+        elif re.search(r"\blast week\b|上周|上星期|上个星期", q):
             since, until = week_start - timedelta(days=7), week_start
         elif re.search(r"\bthis week\b|本周|这周|这个星期", q):
             since = week_start

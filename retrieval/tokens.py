@@ -11,8 +11,11 @@ import Stemmer
 from crm_core.text import to_simplified
 
 # Latin words and numbers ("soc", "2", "q3", "don't"); CJK ideographs (incl. extension A
-# and the compatibility block) in runs, split into bigrams below.
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# and the compatibility block) in runs, split into bigrams below. A word stops where Chinese
+# starts: "用Franke" and "WMF报价多少" hold the word "franke" and "wmf" (as one run they held
+# neither, and no question naming Franke or WMF found those notes).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[^\W_{_HAN}]+(?:['’][^\W_{_HAN}]+)?|[{_HAN}]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Question and function words that carry no topic; the index drops them on both sides.
@@ -41,6 +44,68 @@ _ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# English irregular verbs, past forms to the base the stemmer meets in the present: "who did we
+# lose to" and "Lost to WMF", "who is buying" and "bought" share no stem otherwise.
+_IRREGULAR = {
+    past: base
+    for base, forms in (
+        ("begin", "began begun"),
+        ("break", "broke broken"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("buy", "bought"),
+        ("catch", "caught"),
+        ("choose", "chose chosen"),
+        ("come", "came"),
+        ("deal", "dealt"),
+        ("do", "did done"),
+        ("drive", "drove driven"),
+        ("fall", "fell fallen"),
+        ("feel", "felt"),
+        ("find", "found"),
+        ("fly", "flew flown"),
+        ("forget", "forgot forgotten"),
+        ("get", "got gotten"),
+        ("give", "gave given"),
+        ("go", "went gone"),
+        ("grow", "grew grown"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("know", "knew known"),
+        ("lead", "led"),
+        ("leave", "left"),
+        ("lend", "lent"),
+        ("lose", "lost"),
+        ("make", "made"),
+        ("mean", "meant"),
+        ("meet", "met"),
+        ("pay", "paid"),
+        ("rise", "rose risen"),
+        ("run", "ran"),
+        ("say", "said"),
+        ("see", "saw seen"),
+        ("seek", "sought"),
+        ("sell", "sold"),
+        ("send", "sent"),
+        ("shake", "shook shaken"),
+        ("show", "shown"),
+        ("speak", "spoke spoken"),
+        ("spend", "spent"),
+        ("stand", "stood"),
+        ("take", "took taken"),
+        ("teach", "taught"),
+        ("tell", "told"),
+        ("think", "thought"),
+        ("throw", "threw thrown"),
+        ("understand", "understood"),
+        ("win", "won"),
+        ("withdraw", "withdrew withdrawn"),
+        ("write", "wrote written"),
+    )
+    for past in forms.split()
+}
+
+
 @cache
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
@@ -49,6 +114,14 @@ def _stemmer() -> Stemmer.Stemmer:
 def normalize(text: str) -> str:
     """Width-, case- and script-folded text (Traditional characters become Simplified)."""
     return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def plain(word: str) -> str:
+    """A Latin word without its accents: "café" and "Lübeck" are typed "cafe" and "lubeck"."""
+    if word.isascii():
+        return word
+    parts = unicodedata.normalize("NFKD", word)
+    return unicodedata.normalize("NFC", "".join(c for c in parts if not unicodedata.combining(c)))
 
 
 def _bigrams(run: str) -> list[str]:
@@ -71,7 +144,8 @@ def tokens(text: str, *, stopwords: bool = True) -> list[str]:
         if _CJK.match(word):
             out.extend(_bigrams(word))
         else:
-            word = word.replace("’", "'").split("'")[0]
+            word = plain(word.replace("’", "'").split("'")[0])
+            word = _IRREGULAR.get(word, word)
             if word and not (stopwords and word in ENGLISH_STOPWORDS):
                 latin.append(word)
     out.extend(_stemmer().stemWords(latin))

@@ -23,11 +23,12 @@ _NUMBER = re.compile(
 _WANTS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
     r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
-    r"|多少|几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分"
+    r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分|多久|多长时间"
     r"|幾[個台家條次天週月年人位]|幾多",
 )
 # Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
-_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|幾時|何時")
+# Read on folded text: Traditional 幾時 arrives as 几时.
+_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时")
 _TIME_WORD = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
     r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
@@ -113,7 +114,8 @@ def note_sentences(note: Cited) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_LATIN = re.compile(r"[A-Za-z][\w'’&.-]*")
+# A Latin name stops where Chinese starts ("WMF报价多少" names WMF).
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_'’&.-]*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
@@ -155,7 +157,7 @@ _ZH_COMPANY_HEAD = re.compile(
 )
 # "bluefin cold chain - how many seats?": what comes before the dash is who the question is about.
 _DASH_HEAD = re.compile(r"^\s*([^\W\d_][\w&.'’ ]{1,50}?)\s+[-–—]+\s+\S")
-_QUESTION_WORD = re.compile(
+QUESTION_WORD = re.compile(
     r"^(?:what|who|whom|when|where|why|how|which|did|does|do|is|are|was|were|has|have|can|any)\b"
 )
 
@@ -169,12 +171,21 @@ def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """
     q = normalize(question)
     out: list[str] = []
-    if (m := _DASH_HEAD.match(q)) and not _QUESTION_WORD.match(m.group(1)):
+    if (m := _DASH_HEAD.match(q)) and not QUESTION_WORD.match(m.group(1)):
         out.append(m.group(1).split()[0])
     if m := _ZH_COMPANY_HEAD.match(q):
         out.append(m.group(1))
     found = [(w, [t for t in tokens(w) if t in topic]) for w in out]
     return [(w, terms) for w, terms in found if terms]
+
+
+# Chinese question words (Simplified, as folded; Cantonese too): a run holding one asks.
+_ZH_ASKING = re.compile(r"什么|几|多少|哪|谁|吗|呢|咩|边个|点样|怎么|为什么|是否|有没有")
+
+
+_KIND_ASKED = re.compile(
+    r"(?:\b(?:which|what)\s+|哪个|哪個|哪套|哪款|哪家|哪种|哪種|哪一个|什么|什麼|咩)\s*([A-Za-z][A-Za-z0-9]*)"
+)
 
 
 def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
@@ -188,14 +199,28 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """
     asked = script(question)
     out: list[tuple[str, list[str]]] = []
+    # "哪套ERP", "which CRM": the word names the kind of thing asked for, which the note may
+    # only name ("用友U8"), not a name the notes must hold.
+    kinds = {normalize(m.group(1)) for m in _KIND_ASKED.finditer(question)}
     if asked == "en":
         words = _LATIN.findall(question)
         for i, w in enumerate(words):
+            if normalize(w) in kinds:
+                continue
             if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper()):
                 out.append((w, [t for t in tokens(w) if t in topic]))
-        out += [(run, [t for t in tokens(run) if t in topic]) for run in _HAN_RUN.findall(question)]
+        out += [
+            (run, [t for t in tokens(run) if t in topic])
+            for run in _HAN_RUN.findall(question)
+            # "幾時做 latte art training?" asks in Chinese words: a question word names no one.
+            if not _ZH_ASKING.search(normalize(run))
+        ]
     else:
-        out += [(w, [t for t in tokens(w) if t in topic]) for w in _LATIN.findall(question)]
+        out += [
+            (w, [t for t in tokens(w) if t in topic])
+            for w in _LATIN.findall(question)
+            if normalize(w) not in kinds
+        ]
     return [(w, terms) for w, terms in out if terms]
 
 
@@ -203,17 +228,19 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
 # question naming none wants no particular kind.
 _WANTS_PHONE = re.compile(
     r"\b(?:phone|mobile|cell|fax)(?: ?phone)? (?:number|no\b|#)|电话号码|手机号|传真号"
+    # "Raymond 電話幾號", "手机多少": the number of a phone, not a date.
+    r"|(?:电话|手机)(?:是)?(?:几号|多少)"
 )
 _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址")
 # Money and shares: a price, a cost, a budget, a discount, a rate.
 _WANTS_AMOUNT = re.compile(
-    r"\b(?:price[sd]?|pricing|cost[s]?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
-    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|"
+    r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
+    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
     r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
 _WHAT_PRICE = re.compile(
-    r"^\s*what(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
+    r"^\s*whats?(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
@@ -221,18 +248,37 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
 # A run of digits and separators ("1,200.50"), matched from its start only and never given
 # back: started at every digit of a long run ("1,1,1,...") the search took the run's square.
 _RUN = r"(?<![\d,.])[,.]*+\d[\d,.]*+"
-_AMOUNT = re.compile(
+_MONEY_AT = (
     r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
     rf"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
-    rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+|\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+"
     r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|美元|港币|港元|欧元|日元|英镑)"
-    r"|\d\s*[万亿]|[\d一二三四五六七八九]\s*折|打个?折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+    r"|\d\s*[万亿]"
+)
+_SHARE_AT = (
+    r"\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
+    r"|[\d一二三四五六七八九]\s*折|打个?折|百分|[\d一二两三四五六七八九十]\s*成(?![本功为立交])"
+)
+_AMOUNT = re.compile(f"{_MONEY_AT}|{_SHARE_AT}")
+_MONEY = re.compile(_MONEY_AT)
+_SHARE = re.compile(_SHARE_AT)
+# A share is asked ("what percentage", "interest rate", 几折): a sum of money does not answer.
+_WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|比例|几折|几成")
+# A sum is asked ("what did they bid", "the budget", 多少钱): a share alone does not answer,
+# unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
+_WANTS_MONEY = re.compile(
+    r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
+    r"deposit|worth|revenue)\b|钱|费用|预算|金额|成本"
+)
+_COMPARED = re.compile(
+    r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
+    r"up|down|over|under|vs|than)\b|低|高|便宜|贵|折|降|涨|差|比|减|增|砍|削"
 )
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
 _WANTS_COUNT = re.compile(
     r"\bhow many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:do|does|did|are|is|was|were|will|"
     r"would|can|could|should|has|have|had|in|on|at|for|of|per|to)\b|\s*[?.!]|$)|\bhow many\b"
-    r"|(?:多少|几多|(?<![那这])几(?![号点月]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
+    r"|(?:多少|几多|(?<![那这哪])几(?![号点月时]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
     r"|款|把|根|批|户|座|处|片|瓶|盒|组|支)?\s*([\u4e00-\u9fff]*)"
 )
 _ZH_CLASSIFIERS = "个台家条位件套块张辆名只箱间所层栋架部种款把根批户座处片瓶盒组支人"
@@ -383,11 +429,15 @@ def _mentions(clause: str, noun: str) -> bool:
     return noun in tokens(clause)
 
 
+_AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
+
+
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
-    if len(re.findall(r"[?？]", q)) > 1:
-        # Several things asked at once ("how big? how many gateways?"): a note may hold any.
+    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q):
+        # Several things asked at once ("how big? how many gateways?", "when did we last talk
+        # and what about"): a note may hold any.
         return None
     if _WANTS_PHONE.search(q):
         return Want("phone", _PHONE)
@@ -395,12 +445,16 @@ def wanted(question: str) -> Want | None:
         return Want("email", _EMAIL)
     count = _WANTS_COUNT.search(q)
     counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
-    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q)
+    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q) or _WANTS_SHARE.search(q)
     if priced and _WANTS_AMOUNT.search(q) and not counted:
+        if _WANTS_SHARE.search(q):
+            return Want("amount", _SHARE)
+        if _WANTS_MONEY.search(q) and not _COMPARED.search(q):
+            return Want("amount", _MONEY)
         return Want("amount", _AMOUNT)
     if count is not None:
         noun, classifier, run = count.group(1), count.group(2), count.group(3)
-        if run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
+        if not classifier and run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
             return Want("count", _COUNT, unit=run)
         if classifier and classifier != "个":
             # A number with the question's own classifier counts the thing ("50万条" for
@@ -421,14 +475,17 @@ def wanted(question: str) -> Want | None:
 # answer names a person next to that role, not the role alone ("she will take it to their CFO").
 _ROLE_ASKED = (
     re.compile(
-        r"\bname of (?:the |their |our |[\w.&'-]+'s )?([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"\bname of (?:the |their |our |(?:[\w.&-]+ ){0,2}[\w.&'-]+'s )?"
+        r"([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
         r"^\s*who(?:'s| is| was) (?:the |their |our |[\w.&'-]+'s )([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
-    re.compile(r"^\s*what(?:'s| is) (?:the |their |[\w.&'-]+'s )([a-z][\w &/-]{1,40}?)'s name\b"),
+    re.compile(
+        r"^\s*whats?(?:'s| is)? (?:the |their |[\w.&'-]+'s )([a-z][\w &/-]{1,40}?)'s name\b"
+    ),
     re.compile(r"([\u4e00-\u9fff]+?)(?:叫什么名字|叫什么|叫啥|是谁|是哪位|姓什么)"),
 )
 # The commonest Chinese family names: a role next to one ("孙丽", "王经理") names its holder.
@@ -466,13 +523,35 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             found = [m.group(0).strip("：:，,、（( ") for m in (before, after) if m]
             found += _EN_NAME.findall(text[max(0, at - 20) : end + 20])
         else:
-            found = _EN_NAME.findall(text[max(0, at - 30) : end + 30])
+            # Next to the role ("Grace Liu, CFO", "CFO Grace Liu", "Dan Reyes (COO)"): in
+            # "Tony says their GM wants..." Tony speaks of the GM and is not the GM.
+            # "X is their CFO", "the decision maker is the general manager, Mr. Lin Hua".
+            link = r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+            before = re.search(
+                rf"({_EN_NAME.pattern})(?:[\s,(（-]{{0,3}}|{link})$", text[max(0, at - 40) : at]
+            )
+            after = re.match(
+                rf"(?:[\s,:)）-]{{0,3}}|{link}(?:[a-z]+\s+){{0,2}}[a-z,]*\s*(?:mr|ms|mrs|dr)?\.?\s*)"
+                rf"({_EN_NAME.pattern})",
+                text[end : end + 60],
+            )
+            found = [m.group(1) for m in (before, after) if m]
         for name in found:
             key = normalize(name)
-            if tokens(name) and key not in asked and key not in role and role not in key:
+            # "孙浩说老板…" for "孙浩的老板叫什么": a name the question holds is not the answer.
+            own = has_cjk(key) and key[:2] in asked
+            if own or not tokens(name) or key in asked:
+                continue
+            if key not in role and role not in key:
                 return True
         at = folded.find(role, end)
     return False
+
+
+_WHO_SAID = re.compile(
+    r"^\s*who(?:'s| has| have| had)?\s+(?:ever\s+|also\s+)?(?:mention|talk|ask|rais|brought|"
+    r"bring|complain|discuss|request|want|need|report)\w*\b|(?:哪些|哪个|哪家|边个|谁|什么)客户"
+)
 
 
 def slot(question: str) -> str | None:
@@ -480,6 +559,10 @@ def slot(question: str) -> str | None:
     q = normalize(question)
     if len(re.findall(r"[?？]", q)) > 1 or re.search(r"\band\b|以及|还有|和谁", q):
         # Several things asked at once ("budget and who signs off?"): a note may hold any.
+        return None
+    if _WHO_SAID.search(q):
+        # "who mentioned an Eversys quote?", "邊個客戶提過 Franke?": the note's own customer
+        # or author is the answer, and the note holding the topic names it.
         return None
     if role_asked(question):
         return "role"
@@ -500,6 +583,10 @@ def holds_slot(kind: str, sentence: str, question: str) -> bool:
         if found and found not in asked:
             return True
     return False
+
+
+# Kinds of answer a note may give in the sentence after the one naming what is asked.
+_FOLLOWS = frozenset({"amount", "number", "phone", "email"})
 
 
 def read_together(
@@ -546,6 +633,7 @@ def read_together(
         rarest = rarest or rare in have
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
+        before = 0.0  # the share of the sentence before, in this note
         for s in note_sentences(note):
             share = sum(weights[t] for t in topic & terms_of(s)) / total
             holds = False
@@ -561,6 +649,11 @@ def read_together(
             # Across languages no term is shared: any sentence of the note may hold the answer.
             if (share > 0 or crosslingual) and holds:
                 typed = True
+            elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
+                # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
+                # may follow, in the next sentence, the words that ask for it.
+                typed = True
+            before = share
             if holds or want is None:
                 typed_share = max(typed_share, share)
             if asks is not None and (share > 0 or crosslingual) and not slotted:

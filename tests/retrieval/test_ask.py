@@ -7,7 +7,8 @@ from sqlalchemy import select
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.models import IndexOutbox, Interaction, User
-from retrieval.ask import find_customer
+from retrieval.ask import find_customer, near_customer
+from retrieval.tokens import tokens
 from tests.conftest import TestBot
 from tests.retrieval.conftest import log_note
 
@@ -408,3 +409,80 @@ def test_a_kind_that_leaves_no_notes_falls_back_to_all_of_them(testbot: TestBot)
     reply = testbot("alice", "ask 华东物流: 哪天开会？")
     assert "还没有" not in reply.text and "no notes" not in reply.text, reply.text
     assert reply.status == "ok" and "下周三下午开会定方案" in reply.text, reply.text
+
+
+def test_a_latin_name_written_against_chinese_is_a_word_of_its_own(testbot: TestBot) -> None:
+    # "用Franke" and "WMF报价多少" were one token each: no question naming Franke or WMF found
+    # the note, and "WMF报价多少" read as a name no note holds, so the question was refused.
+    assert {"frank", "wmf", "报价"} <= set(tokens("现在用Franke，WMF报价多少"))
+    testbot("alice", "new customer 华东物流")
+    note = log_note(
+        testbot, "alice", "log call 华东物流, 2026-10-20: 他们现在用Franke，WMF报价¥82,000一台。"
+    )
+    log_note(testbot, "alice", "log visit 华东物流, 2026-10-08: 他们有三百多个货架。")
+    reply = testbot("alice", "ask 华东物流: WMF报价多少")
+    assert reply.status == "ok" and "¥82,000" in reply.text, reply.text
+    reply = testbot("alice", "ask 有哪些客户在用 Franke？")
+    assert reply.status == "ok" and _cited(reply)[0] == note, reply.text
+
+
+def test_a_question_opening_with_a_name_not_in_ones_book_answers_like_a_missing_one(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # Lower case with no dash, or a Chinese name with no company ending: the question opens
+    # with a name no note or customer alice may see holds. Before, alice's own discount notes
+    # answered it; now it gets the unknown-name reply, the same before and after dave's
+    # customer of that name exists.
+    questions = ("ask keystone discount?", "ask 蓝鲸餐饮签了多少折扣？")
+    before = [testbot("alice", q) for q in questions]
+    assert testbot("dave", "new customer Keystone Works").status == "ok"
+    assert testbot("dave", "new customer 蓝鲸餐饮").status == "ok"
+    for question, was in zip(questions, before, strict=True):
+        now = testbot("alice", question)
+        assert now.status == "info" and "find NAME" in now.text, (question, now.text)
+        assert (now.status, now.title, now.text) == (was.status, was.title, was.text), question
+        assert _cited(now) == _cited(was), question
+    # One's own customer, and a question opening with an ordinary word, are read as before.
+    assert testbot("alice", "ask acme discount?").status == "ok"
+    assert testbot("alice", "ask anyone asking for a discount?").status == "ok"
+
+
+def test_a_misspelt_customer_name_the_question_opens_with_is_found(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "acmy logistics - ..." was read as a name no note holds and refused.
+    reply = testbot("alice", "ask acmy logistics - how much discount does Dana want now?")
+    assert reply.status == "ok" and "12%" in reply.text, reply.text
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = near_customer(ctx, "acme logistcs: any news?")
+        assert found is not None and found.name == "Acme Logistics"
+        # Only alice's own book is compared: dave's Globex is not found misspelt.
+        assert near_customer(ctx, "globx - any news?") is None
+    # A short first word may be left out ("petit zinc" for Le Petit Zinc SARL).
+    assert testbot("alice", "new customer Le Petit Zinc SARL").status == "ok"
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = near_customer(ctx, "petit zinc - what was the water pressure problem?")
+        assert found is not None and found.name == "Le Petit Zinc SARL"
+
+
+def test_a_chinese_customer_is_found_by_its_pinyin_or_its_english_part(testbot: TestBot) -> None:
+    for line in (
+        "new customer 上海星悦餐饮有限公司",
+        "new customer 澳门金莲花度假村有限公司 Golden Lotus Resort Macau",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    log_note(testbot, "alice", "log call 上海星悦餐饮, 2026-10-20: 孙浩回访：3家店已经停用旧机器。")
+    log_note(testbot, "alice", "log call 澳门金莲花, 2026-10-21: 已投标，总价 HK$1,880,000。")
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = find_customer(ctx, "xingyue catering - how many stores stopped?")
+        assert found is not None and found.name == "上海星悦餐饮有限公司"
+        found = find_customer(ctx, "golden lotus macau bid total?")
+        assert found is not None and found.name.startswith("澳门金莲花")
+        # dave sees neither: to him both are names that match nothing.
+        ctx = Ctx(s, s.get_one(User, testbot.users["dave"]))
+        assert find_customer(ctx, "xingyue catering - how many stores stopped?") is None
+    reply = testbot("alice", "ask golden lotus macau bid total?")
+    assert reply.status == "ok" and "1,880,000" in reply.text, reply.text

@@ -151,3 +151,12 @@ def test_a_search_kept_to_one_customer_leaves_its_name_out_of_bm25(
         # Without a customer the name is what tells notes apart, and stays.
         whole = search.search(s, admin, question, QuestionShape(), unweighed=name_terms(tidewater))
         assert any(h.lexical_rank for h in whole.hits)
+
+
+def test_past_forms_and_accents_share_the_terms_of_what_is_asked() -> None:
+    # "who did we lose to" and "Lost to WMF" shared no stem; "cafe" typed without its accent
+    # missed "Café".
+    assert set(tokens("who did we lose to")) <= set(tokens("Lost to WMF."))
+    assert set(tokens("who is buying them")) <= set(tokens("bought by FitNation"))
+    assert tokens("cafe ole in lubeck") == tokens("Café Olé in Lübeck")
+    assert tokens("他们现在用Franke") == ["frank"]

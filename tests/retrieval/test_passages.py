@@ -13,7 +13,7 @@ import pytest
 from crm_core.models import Interaction, InteractionKind
 from crm_core.rules import MAX_NOTE
 from retrieval.answer import best_sentences, coverage
-from retrieval.passages import INDEXED_CHARS, MAX_CHARS, indexed_text, split_note
+from retrieval.passages import INDEXED_CHARS, MAX_CHARS, indexed_text, sentences, split_note
 
 
 def python_lines(fn: Callable[[], Any]) -> int:
@@ -92,3 +92,14 @@ def test_every_note_chat_and_import_accept_is_indexed_whole() -> None:
     assert INDEXED_CHARS >= MAX_NOTE
     assert indexed_text(text) == text.strip()
     assert " ".join(p.text for p in split_note(1, text)).count("Dana") >= text.count("Dana")
+
+
+def test_a_period_inside_a_number_ends_no_sentence() -> None:
+    text = "共卖了1.1万杯，周经理很满意。Quoted $3.10/tag to the U.S. team. Next.\nsecond line"
+    assert sentences(text) == [
+        "共卖了1.1万杯，周经理很满意。",
+        "Quoted $3.10/tag to the U.S.",
+        "team.",
+        "Next.",
+        "second line",
+    ]

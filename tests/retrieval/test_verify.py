@@ -235,3 +235,120 @@ def test_dates_are_placed_by_words_in_linear_time() -> None:
             times.append(time.perf_counter() - start)
         runs[name] = min(times)
     assert runs["adversarial"] < 20 * runs["plain"] + 0.02, runs
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        # 几家店 counts shops in 家: the classifier is the unit, 店 the thing ("开到20家").
+        ("张总年底想开到几家店", "拜访张悦，云栖现在有12家店，计划年内开到20家。"),
+        ("对方承诺多少台天", "同意年度框架价 ¥1,550/天/台，对方承诺全年不少于60台天。"),
+        # A period inside a number ends no sentence: "1.1万杯" is the count asked.
+        ("国庆黄金周卖了多少杯", "国庆黄金周9个点位共卖了1.1万杯，周经理说明年再加2个点。"),
+        # 幾時 (Cantonese "when") asks for a date, read on folded text as 几时.
+        ("截標日期係幾時", "集团总部要求走招标，10月15日截标。"),
+    ],
+)
+def test_chinese_counts_and_times_are_read_as_asked(question: str, note: str) -> None:
+    assert _read(question, note).typed, (question, wanted(question))
+
+
+def test_which_ones_asks_for_no_number() -> None:
+    # 哪几家店 asks which shops; the answer names them and need hold no count.
+    assert wanted("一期装在哪几家店") is None
+    assert wanted("一期装了几家店") is not None
+
+
+def test_a_sum_may_follow_in_the_next_sentence() -> None:
+    question = "what trade-in value did i estimate for jake's old machine"
+    assert _read(question, "Jake wants trade-in value. I said I'd check, est ~$1,500.").typed
+    # Not a date: "when" is answered only near the words it dates.
+    assert not _read("when is the trade-in due?", "Jake wants a trade-in. We met May 3.").typed
+
+
+def test_chinese_question_words_in_an_english_question_name_no_one() -> None:
+    # "幾時做" was read as a Chinese name no note holds, and the question refused.
+    assert _read("幾時做 latte art training？", "Latte art training booked Jul 14.").unknown == ()
+    assert _read("Did 金龙 sign?", "Golden Dragon signed.").unknown == ("金龙",)
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # A sum is asked: a share of something is no sum ("12% cheaper" is no bid).
+        (
+            "what was WMF's final bid amount?",
+            "WMF came in ~12% cheaper than us.",
+            "WMF bid $11,900 per unit.",
+        ),
+        ("whats their coffee budget", "Budget talks: they want 10% off.", "Budget is $40k."),
+        # A share is asked: a monthly payment is no rate.
+        ("what interest rate is on the lease?", "Lease approved at $655/mo.", "Lease at 6.9%."),
+    ],
+)
+def test_a_sum_and_a_share_answer_different_questions(
+    question: str, near_miss: str, answer: str
+) -> None:
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, near_miss, answer).typed, answer
+    # Compared, a share answers a sum: "how much lower was their bid?" - "8% lower".
+    assert _read("how much lower was their bid?", "Their bid was about 8% lower.").typed
+
+
+def test_what_is_asked_in_the_words_people_use() -> None:
+    # 電話幾號 asks for a phone number (it read as a date), 多久 for a length of time.
+    assert (want := wanted("Raymond 電話幾號")) is not None and want.kind == "phone"
+    assert (want := wanted("WMF 說的交期是多久")) is not None and want.kind == "number"
+    # "who mentioned X?" is answered by the note's own customer or author: no name is needed
+    # in the sentence; "who is buying them?" still needs one.
+    assert verify.slot("who mentioned an eversys quote?") is None
+    assert verify.slot("邊個客戶提過 Franke？") is None
+    assert verify.slot("who is buying pacific crest") == "person"
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # The speaker is not the holder of the role spoken of.
+        (
+            "whats the name of mesa verde's GM",
+            "Tony says their GM wants to delay to Q1.",
+            "Their new GM, Grace Liu, signs.",
+        ),
+        (
+            "Who is the decision maker at Hualian?",
+            "Kevin Zhou says the decision maker wants more time.",
+            "The decision maker is the general manager, Mr. Lin Hua.",
+        ),
+        # The person the question names is not the answer.
+        ("孙浩的老板叫什么", "孙浩说老板最后选了国产品牌。", "老板王强拍板了。"),
+    ],
+)
+def test_a_role_is_held_by_the_name_next_to_it(question: str, near_miss: str, answer: str) -> None:
+    assert not _read(question, near_miss).slotted, near_miss
+    assert _read(question, answer).slotted, answer
+
+
+def test_the_newest_notes_and_the_days_just_gone_are_asked_for() -> None:
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    tz = ZoneInfo("Asia/Shanghai")
+    # "the last thing we heard", "when did we last talk": the newest note is the answer.
+    assert shape_of("what was the last thing we heard from harbor bay?", now, tz).recent
+    assert shape_of("when did we last talk to marta and what about", now, tz).recent
+    assert not shape_of("what did we talk about at the last-minute demo?", now, tz).recent
+    # "过去一周", "in the last month": the days just gone, not the calendar's week or month.
+    week = shape_of("悦途过去一周有什么更新", now, tz)
+    assert week.since is not None and (now - week.since).days == 7 and week.until is None
+    month = shape_of("whats new w/ pacific crest in the last month", now, tz)
+    assert month.since is not None and (now - month.since).days == 30 and month.until is None
+    # "… and what about": two things asked, so no one kind of fact is required.
+    assert wanted("when did we last talk to marta and what about") is None
+
+
+def test_the_kind_of_thing_asked_for_is_no_name() -> None:
+    # "哪套ERP": the note names the ERP ("用友U8") and never writes "ERP"; since "ERP" became a
+    # word of its own it was read as a name no note holds, and the question refused.
+    note = "出入库要和用友U8打通。"
+    assert _read("山城汽配要串接哪套ERP？", note).unknown == ()
+    assert _read("which ERP do they use?", note).unknown == ()
+    assert _read("Did they move to SAP?", note).unknown == ("SAP",)
