@@ -29,8 +29,6 @@ _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 # session.info key: the open unit of work's undos (see undo_on_rollback).
 _UNDO = "crmbot.undo_on_rollback"
-# session.info key: what to call once the open unit of work has ended (see when_done).
-_DONE = "crmbot.when_done"
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +82,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 def transaction(session: Session) -> Iterator[Session]:
     """One transaction on a session the caller opened (and closes): commit, or roll back
     (and then undo what committed ahead of it: `undo_on_rollback`)."""
-    outer, outer_done = session.info.get(_UNDO), session.info.get(_DONE)
+    outer = session.info.get(_UNDO)
     # The unit of work owns its undos for its whole life, not one root transaction: a part
     # rolled back inside it (a refused command) must not orphan them.
     undos: dict[Hashable, _Undo] = {}
-    done: list[Callable[[], None]] = []
-    session.info[_UNDO], session.info[_DONE] = undos, done
+    session.info[_UNDO] = undos
     try:
         yield session
         # Writes committed ahead of a part that rolled back since: undone with the rest of
@@ -102,23 +99,10 @@ def transaction(session: Session) -> Iterator[Session]:
         _undo(session, undos)
         raise
     finally:
-        for key, value in ((_UNDO, outer), (_DONE, outer_done)):
-            if value is None:
-                session.info.pop(key, None)
-            else:
-                session.info[key] = value
-        for call in done:
-            call()
-
-
-def when_done(session: Session, call: Callable[[], None]) -> bool:
-    """Have `transaction` call `call` once the unit of work `session` is in has ended
-    (committed, or rolled back and undone); False, and no call, when none is open."""
-    done: list[Callable[[], None]] | None = session.info.get(_DONE)
-    if done is None:
-        return False
-    done.append(call)
-    return True
+        if outer is None:
+            session.info.pop(_UNDO, None)
+        else:
+            session.info[_UNDO] = outer
 
 
 @dataclass
