@@ -84,8 +84,10 @@ def transaction(session: Session) -> Iterator[Session]:
     (and then undo what committed ahead of it: `undo_on_rollback`)."""
     outer = session.info.get(_UNDO)
     # The unit of work owns its undos for its whole life, not one root transaction: a part
-    # rolled back inside it (a refused command) must not orphan them.
-    undos: dict[Hashable, _Undo] = {}
+    # rolled back inside it (a refused command) must not orphan them. A transaction() inside
+    # another shares the outer one's: the inner rollback would otherwise mark only its own,
+    # and the outer's rollback, finding no transaction open, fires no event to mark the rest.
+    undos: dict[Hashable, _Undo] = {} if outer is None else outer
     session.info[_UNDO] = undos
     try:
         yield session
@@ -141,13 +143,16 @@ def _rolled_back(session: Session, previous: SessionTransaction) -> None:
 
 
 def _undo(session: Session, undos: dict[Hashable, _Undo]) -> None:
-    due = [u for u in undos.values() if u.due]
+    due = [key for key, u in undos.items() if u.due]
     if not due:
         return
     try:
-        for undo in due:
-            undo.run(session)
+        for key in due:
+            undos[key].run(session)
         session.commit()
+        # Done: an enclosing transaction() sharing these undos must not run them again.
+        for key in due:
+            undos.pop(key, None)
     except Exception as exc:
         session.rollback()
         # The error that rolled the unit of work back is the one raised; this one is noted.
