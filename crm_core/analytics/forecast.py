@@ -165,7 +165,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
             m = add_months(m, 1)
     undated = overdue_n = 0
     overdue_total = Decimal(0)
-    overdue_months: set[int] = set()
+    overdue_months: dict[int, int] = {}
     others: dict[str, int] = {}
 
     def add_open(
@@ -214,7 +214,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
                     others[cur] = others.get(cur, 0) + int(count)
                 continue
             if label == "overdue":
-                overdue_months.add(number)
+                overdue_months[number] = overdue_months.get(number, 0) + int(count)
             amount = Decimal(int(cents)).scaleb(-2)
             add_open(label, key, stage_name, category or None, int(count), amount)
     if cut:
@@ -248,7 +248,8 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
                     others[str(cur)] = others.get(str(cur), 0) + int(count)
                 continue
             if label == "overdue":
-                overdue_months.add(int(y) * 100 + int(mo))
+                number = int(y) * 100 + int(mo)
+                overdue_months[number] = overdue_months.get(number, 0) + int(count)
             add_open(label, _month(y, mo), stage_name, category, int(count), money(total))
     start_at, end_at = period.bounds(ctx.tz)
     for key, total in _won(ctx, won_names, currency, start_at, end_at):
@@ -264,14 +265,20 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         overall.add(row)
     overdue: list[OverdueDeal] = []
     if overdue_n:
-        # From the first month holding an overdue deal: the index walk skips the closed deals
-        # of the months before it.
-        first = _from_number(min(overdue_months))
+        # Only the months that hold the first 20 overdue deals (their counts are known): the
+        # scan reads those months' deals, not every deal of the book or of the person's.
+        months = sorted(overdue_months)
+        last, seen = months[0], 0
+        for number in months:
+            last, seen = number, seen + overdue_months[number]
+            if seen >= 20:
+                break
         overdue_where = [
             *scope,
             stage_in(ctx, open_names),
             Deal.currency == currency,
-            Deal.expected_close >= first,
+            Deal.expected_close >= _from_number(months[0]),
+            Deal.expected_close < add_months(_from_number(last), 1),
             Deal.expected_close < today,
             *before_end,
         ]
