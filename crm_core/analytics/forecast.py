@@ -282,15 +282,24 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
             Deal.expected_close < today,
             *before_end,
         ]
-        overdue = [
-            OverdueDeal(d.id, d.title, name, d.amount, d.expected_close or today)
-            for d, name in ctx.session.execute(
-                select(Deal, Customer.name)
-                .join(Customer, Customer.id == Deal.customer_id)
-                .where(*overdue_where)
-                .order_by(Deal.expected_close, Deal.id)
-                .limit(20)
+        first_20 = ctx.session.execute(
+            select(Deal.id, Deal.title, Deal.customer_id, Deal.amount, Deal.expected_close)
+            .where(*overdue_where)
+            .order_by(Deal.expected_close, Deal.id)
+            .limit(20)
+        ).all()
+        # Names of those 20 only (joined before the sort, every candidate looked one up).
+        names: dict[int, str] = {
+            cid: name
+            for cid, name in ctx.session.execute(
+                select(Customer.id, Customer.name).where(
+                    Customer.id.in_({r.customer_id for r in first_20})
+                )
             )
+        }
+        overdue = [
+            OverdueDeal(r.id, r.title, names[r.customer_id], r.amount, r.expected_close or today)
+            for r in first_20
         ]
     return ForecastReport(
         currency,
