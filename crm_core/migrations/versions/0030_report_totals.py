@@ -308,6 +308,8 @@ DECLARE
     ids bigint[];
     one bigint;
     d deals;
+    o bigint;
+    st smallint;
     r_old text;
     r_new text;
 BEGIN
@@ -321,21 +323,27 @@ BEGIN
         ids := ARRAY[least(OLD.deal_id, NEW.deal_id), greatest(OLD.deal_id, NEW.deal_id)];
     END IF;
     FOREACH one IN ARRAY ids LOOP
-        SELECT * INTO d FROM deals WHERE id = one;
+        -- The deal, then its customer, as a deal write takes them: a concurrent change of the
+        -- deal's stage waits (or this waits for it), and so does a change of the customer's
+        -- owner or state, which sums the deals' kept sets.
+        SELECT * INTO d FROM deals WHERE id = one FOR NO KEY UPDATE;
         IF NOT FOUND THEN
             CONTINUE;
         END IF;
+        SELECT owner_id, {STATE.format(c="customers")} INTO o, st FROM customers
+            WHERE id = d.customer_id FOR SHARE;
         SELECT reached INTO r_old FROM deal_reach WHERE deal_id = one;
         r_new := {_pg_reached("one", "d.stage")};
         IF r_old IS DISTINCT FROM r_new THEN
             UPDATE deal_reach SET reached = r_new WHERE deal_id = one;
-            PERFORM funnel_totals_add(w.o, {STATE.format(c="c")}::smallint,
-                d.currency, x.r, x.n, x.n * {PG_CENTS.format(a="d.amount")})
-                FROM customers c
-                CROSS JOIN (VALUES (r_old, -1), (r_new, 1)) AS x(r, n)
-                CROSS JOIN LATERAL (VALUES (c.owner_id), (0)) AS w(o)
-                WHERE c.id = d.customer_id AND x.r IS NOT NULL
-                ORDER BY x.r, w.o = 0;
+            IF o IS NOT NULL THEN
+                PERFORM funnel_totals_add(w.o, st, d.currency, x.r, x.n,
+                    x.n * {PG_CENTS.format(a="d.amount")})
+                    FROM (VALUES (r_old, -1), (r_new, 1)) AS x(r, n)
+                    CROSS JOIN (VALUES (o), (0)) AS w(o)
+                    WHERE x.r IS NOT NULL
+                    ORDER BY x.r, w.o = 0;
+            END IF;
         END IF;
     END LOOP;
     RETURN NULL;
