@@ -11,7 +11,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, delete, extract, func, select, update
+import pytest
+from sqlalchemy import Engine, and_, case, delete, extract, func, select, update
+from sqlalchemy.orm import Session
 
 from crm_core.analytics.forecast import (
     Category,
@@ -38,9 +40,12 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import import_jsonl
 from crm_core.models import Customer, Deal, DealReach, StageChange, User
+from crm_core.services.deals import move_deal
+from crm_core.services.reassign import reassign_customer
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from tests.conftest import FakeClock, TestBot
 from tests.crm_core.test_pipeline_totals import AMOUNTS, PEOPLE, STAGES, ids, name
+from tests.crm_core.test_pipeline_totals_locks import in_thread, seed, wait_until_blocked
 
 
 def funnel_from_deals(
@@ -466,3 +471,64 @@ def test_totals_follow_imports_history_edits_and_bulk_updates(
         admin = session.get(User, testbot.users["admin"])
         assert admin is not None
         assert funnel(Ctx(session, admin, clock=clock)) == before
+
+
+@pytest.mark.parametrize("move_first", [True, False])
+@pytest.mark.parametrize("how", ["move", "history"])
+def test_a_move_while_its_customer_is_reassigned_is_counted_once(
+    testbot: TestBot, engine: Engine, clock: FakeClock, move_first: bool, how: str
+) -> None:
+    """PostgreSQL, two transactions: a deal moves (the service: a history row and a stage
+    change) while its customer is reassigned with its deals (the service); or a bare history
+    row is written (as an import of history does) while the customer's owner changes in a bulk
+    UPDATE (as a restore or an undo writes). In either order both finish and the totals stay
+    exact."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    customers, deals = seed(testbot)
+    errors: list[str] = []
+
+    def move(session: Session) -> None:
+        # The admin: after the reassign, alice no longer sees the deal.
+        admin, deal = session.get(User, testbot.users["admin"]), session.get(Deal, deals[0])
+        assert admin is not None and deal is not None
+        if how == "move":
+            move_deal(Ctx(session, admin, clock=clock), deal, "proposal")
+        else:
+            session.add(StageChange(deal_id=deal.id, from_stage="proposal", to_stage="lead"))
+        session.flush()
+
+    def reassign(session: Session) -> None:
+        admin = session.get(User, testbot.users["admin"])
+        customer, carol = (
+            session.get(Customer, customers[0]),
+            session.get(User, testbot.users["carol"]),
+        )
+        assert admin is not None and customer is not None and carol is not None
+        if how == "move":
+            reassign_customer(Ctx(session, admin, clock=clock), customer, carol, with_deals=True)
+        else:
+            owner = update(Customer).where(Customer.id == customer.id)
+            session.execute(owner.values(owner_id=carol.id))
+        session.flush()
+
+    first, second = (move, reassign) if move_first else (reassign, move)
+    with unit_of_work(testbot.session_factory) as session:
+        first(session)
+
+        def other() -> None:
+            with unit_of_work(testbot.session_factory) as theirs:
+                second(theirs)
+
+        worker = in_thread(errors, other)
+        wait_until_blocked(engine, worker)
+    worker.join(timeout=30)
+    assert errors == []
+    stage = "proposal" if how == "move" else "lead"
+    assert testbot.query(select(Deal.stage).where(Deal.id == deals[0])) == [stage]
+    assert assert_reports_equal(testbot, clock) > 0
+    with testbot.session_factory() as session:
+        carol = session.get(User, testbot.users["carol"])
+        assert carol is not None
+        rows = funnel(Ctx(session, carol, clock=clock)).rows
+        assert [r.reached for r in rows[:3]] == [1, 1, 1]
