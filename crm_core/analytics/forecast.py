@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, extract, func, or_, select
 
+from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import CENT, in_period, kept_scope, money, scope_filter, stage_in
@@ -329,6 +330,10 @@ def _won(
     when the part inside is the smaller one, else as the kept month less the part outside.
     """
     scope = scope_filter(ctx)
+    if start_at is not None and end_at is not None and visible_owner_ids(ctx.actor) is not None:
+        # The slices read below are hours or days of closings: `+ 0` keeps both planners on
+        # the closed_at index instead of reading every deal of the person's customers.
+        scope = [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
     cy, cm = extract("year", Deal.closed_at), extract("month", Deal.closed_at)
     base = [*scope, stage_in(ctx, won_names), Deal.currency == currency]
 
