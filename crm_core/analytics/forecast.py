@@ -15,7 +15,7 @@ from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import CENT, in_period, kept_scope, money, scope_filter, stage_in
 from crm_core.context import Ctx
-from crm_core.models import Customer, Deal, DealMonthTotal
+from crm_core.models import Customer, Deal, DealMonthTotal, Role
 from crm_core.stages import Stage
 
 # Probability bands for deals whose category nobody set: at or above -> that category.
@@ -330,7 +330,11 @@ def _won(
     when the part inside is the smaller one, else as the kept month less the part outside.
     """
     scope = scope_filter(ctx)
-    if start_at is not None and end_at is not None and visible_owner_ids(ctx.actor) is not None:
+    # A rep's own book (a few hundred customers' deals) reads fastest in one pass; a team's or
+    # the company's from the kept months and a few slices.
+    owners = visible_owner_ids(ctx.actor)
+    one_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
+    if start_at is not None and end_at is not None and not one_book and owners is not None:
         # The slices read below are hours or days of closings: `+ 0` keeps both planners on
         # the closed_at index instead of reading every deal of the person's customers.
         scope = [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
@@ -347,7 +351,7 @@ def _won(
             _month(y, mo): (int(n), money(total)) for y, mo, n, total in ctx.session.execute(stmt)
         }
 
-    if start_at is None or end_at is None:
+    if start_at is None or end_at is None or one_book:
         found = direct(start_at, end_at)
         return [(k, v) for k, (_, v) in found.items()]
     t = DealMonthTotal
