@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -25,6 +26,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+# session.info key: (the root transaction, what to undo should it roll back); see undo_on_rollback.
+_UNDO = "crmbot.undo_on_rollback"
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -74,13 +79,43 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
-    """One transaction on a session the caller opened (and closes): commit, or roll back."""
+    """One transaction on a session the caller opened (and closes): commit, or roll back
+    (and then undo what committed ahead of it: `undo_on_rollback`)."""
     try:
         yield session
         session.commit()
     except BaseException:
+        root = session.get_transaction()
         session.rollback()
+        _undo(session, root)
         raise
+    finally:
+        session.info.pop(_UNDO, None)
+
+
+def undo_on_rollback(session: Session, undo: Callable[[Session], None]) -> None:
+    """Have `transaction` call `undo` (in a transaction of its own) should the unit of work
+    `session` is in roll back: for a write that committed ahead of it and must not outlive it."""
+    root = session.get_transaction()
+    pending: tuple[object, list[Callable[[Session], None]]] | None = session.info.get(_UNDO)
+    if pending is None or pending[0] is not root:
+        # Left by a transaction that ended outside `transaction`: not this one's.
+        pending = session.info[_UNDO] = (root, [])
+    pending[1].append(undo)
+
+
+def _undo(session: Session, root: object) -> None:
+    pending = session.info.pop(_UNDO, None)
+    if pending is None or pending[0] is not root:
+        return
+    try:
+        for undo in pending[1]:
+            undo(session)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        # The error that rolled the unit of work back is the one raised; this one is noted.
+        log.warning("could not undo an early write after a rollback (%s)", type(exc).__name__)
 
 
 def lock_for_update(session: Session, obj: Base, *, shared: bool = False) -> None:

@@ -40,6 +40,11 @@ _CUSTOMERS, _CONTACTS = 1, 2
 _SMALL_BOOK = 20_000
 # Typo suggestions score this many best-bounded keys first (see NameBook.suggest).
 _FIRST_BATCH = 200
+# How far under the cutoff (0-1) a bound may be and its key still be scored: the bounds are
+# float32, whose rounding is some 1e-7 here.
+_SLACK = 1e-4
+# Score points under the last suggestion kept that a later batch is still scored from.
+_TIE = 0.01
 
 
 class _Joined:
@@ -200,7 +205,9 @@ class NameBook:
         by 0.95 and 0.9. When the two keys share no word and repeat none, each of those is at
         most 2C/(n+m), and a partial ratio at most 2C/(min(n, m)+C), where C is how many
         characters they have in common (as a multiset) and n, m their lengths. A key sharing a
-        word, or one the bound does not cover (a repeated word, odd spacing), is always scored.
+        word is bounded as `_could_reach` says; a stored key the bound does not cover (a
+        repeated word, odd spacing) is always scored. A query repeating a word is bounded with
+        its length counting each word once; one with odd spacing is scored against every key.
         """
         if not positions:
             return []
@@ -215,28 +222,43 @@ class NameBook:
                 limit=limit,
             )
 
-        if _irregular(key):
+        if " ".join(key.split()) != key:
+            # Spacing the bound does not cover (a name's key never has it): every key scored.
             return [int(s[2]) for s in scored(positions, cutoff)]
         chosen, bound = self._could_reach(positions, key, cutoff / 100)
-        if len(chosen) <= _FIRST_BATCH:
-            return [int(s[2]) for s in scored(chosen.tolist(), cutoff)]
-        # Best bounds first: once `limit` keys score at least S, a key whose bound is under S
-        # cannot enter the result, so only the rest bounded at S or more are scored too.
-        # Each batch is scored in id order, so ties come out by id as a full scan gives them.
-        by_bound = (-bound).argsort(kind="stable")
-        order, bound = chosen[by_bound], bound[by_bound]
-        best = scored(sorted(order[:_FIRST_BATCH].tolist()), cutoff)
-        least = cutoff if len(best) < limit else best[-1][1]
-        rest = order[_FIRST_BATCH:][bound[_FIRST_BATCH:] * 100 >= least - 1e-6]
-        # rapidfuzz drops a score equal to score_cutoff: a key tying the last one kept must
-        # still be scored, as it wins that tie when its id is lower.
-        found = best + scored(sorted(rest.tolist()), least - 1e-6)
-        found.sort(key=lambda s: (-s[1], s[2]))
-        return [int(s[2]) for s in found[:limit]]
+        # Best bounds first, in batches four times larger each: once `limit` keys score at
+        # least S, a key whose bound is under S cannot enter the result, so each batch is
+        # taken from the keys still bounded at S or more, and none is left when the result
+        # is settled. Each batch is scored in id order, so ties come out by id as a full scan
+        # gives them. Which keys a batch takes changes how many are scored, never the result.
+        import numpy as np
+
+        found: list[tuple[str, float, int]] = []
+        least = cutoff
+        unscored = np.ones(len(chosen), dtype=np.bool_)
+        batch = _FIRST_BATCH
+        while True:
+            at = np.flatnonzero(unscored & (bound * 100 >= least - _SLACK * 100))
+            if not len(at):
+                return [int(s[2]) for s in found]
+            if len(at) > batch:
+                # A partition (linear), not a sort of every bound.
+                at = at[np.argpartition(-bound[at], batch)[:batch]]
+            unscored[at] = False
+            # Once `limit` are found, a key tying the last one must still come back, as it wins
+            # that tie when its id is lower; process.extract drops a score within about 1e-5
+            # over its score_cutoff ("win dmotors" against "riverwindmotorsriver0", 81.8).
+            full = len(found) >= limit
+            found += scored(sorted(chosen[at].tolist()), least - _TIE if full else cutoff)
+            found.sort(key=lambda s: (-s[1], s[2]))
+            del found[limit:]
+            if len(found) >= limit:
+                least = found[-1][1]
+            batch *= 4
 
     def _could_reach(
         self, positions: Sequence[int], key: str, least: float
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         """Positions whose key could score `least` or more against `key`, and for each an upper
         bound of its WRatio (0-1).
 
@@ -249,10 +271,12 @@ class NameBook:
         import numpy as np
 
         counts, lengths, words, always = self._scoring_arrays()
-        if positions is self.live:
+        whole = positions is self.live
+        if whole:
             if self._live_array is None:
-                self._live_array = np.asarray(self.live, dtype=np.intp)
-            at = self._live_array
+                flags = np.frombuffer(bytes(self._live_flags), dtype=np.uint8).astype(np.bool_)
+                self._live_array = (np.asarray(self.live, dtype=np.intp), flags)
+            at, live = self._live_array
         else:
             at = np.asarray(positions, dtype=np.intp)
         # A rep's or a team's book: only its own keys are bounded, not the company's.
@@ -261,16 +285,32 @@ class NameBook:
             counts, lengths, always = counts[:, at], lengths[at], always[at]
         codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
         wanted = np.bincount(codes, minlength=_BUCKETS)
-        present = np.flatnonzero(wanted)
-        common = np.minimum(counts[present], wanted[present, None]).sum(axis=0)
+        # Bucket by bucket in the counts' own 16 bits: a pass over one row of each bucket the
+        # key has, instead of an array of every such row's 64-bit minimums.
+        common = np.zeros(len(lengths), dtype=np.uint16)
+        step = np.empty_like(common)
+        for bucket in np.flatnonzero(wanted).tolist():
+            np.minimum(counts[bucket], int(wanted[bucket]), out=step)
+            common += step
         n = len(key)
-        short = np.minimum(lengths, n)
-        long_pair = 2 * np.maximum(lengths, n) >= 3 * short
-        bound = 2 * common / (lengths + n)
-        np.maximum(bound, np.where(long_pair, 0.9 * 2 * common / (short + common), 0), out=bound)
-        shared_len = np.zeros(len(self.keys), dtype=np.int64)
-        shared_words = np.zeros(len(self.keys), dtype=np.int64)
-        for word in set(key.split()):
+        # A query with a word twice ("co i i"): the token ratios see each word once, in a
+        # shorter string. Its length in every bound (each only grows) covers those too; which
+        # lengths WRatio counts as apart stays the query's own.
+        words_once = set(key.split())
+        n_once = sum(map(len, words_once)) + len(words_once) - 1
+        # In float32: a bound only decides what is scored (exactly, by rapidfuzz), and the
+        # keys are kept down to _SLACK under the cutoff, far more than float32's rounding.
+        c = common.astype(np.float32)
+        bound = 2 * c / (lengths.astype(np.float32) + n_once)
+        # Lengths 1.5 times apart or more (few keys): the partial ratios' bound as well.
+        long_pair = np.flatnonzero((2 * lengths >= 3 * n) | (3 * lengths <= 2 * n))
+        if len(long_pair):
+            cl = c[long_pair]
+            partial = 0.9 * 2 * cl / (np.minimum(lengths[long_pair], n_once) + cl)
+            bound[long_pair] = np.maximum(bound[long_pair], partial)
+        shared_len = np.zeros(len(self.keys), dtype=np.int32)
+        shared_words = np.zeros(len(self.keys), dtype=np.int32)
+        for word in words_once:
             hits = words.get(word)
             if hits is not None:
                 shared_len[hits] += len(word)
@@ -280,7 +320,7 @@ class NameBook:
         shared = np.flatnonzero(shared_words)
         if len(shared):
             s = shared_len[shared] + shared_words[shared] - 1
-            a, b = lengths[shared] - s - 1, n - s - 1
+            a, b = lengths[shared] - s - 1, n_once - s - 1
             d = np.clip(np.minimum(np.minimum(a, b), common[shared] - s - 1), 0, None)
             a0, b0 = np.maximum(a, 0), np.maximum(b, 0)
             token_set = np.maximum(
@@ -288,14 +328,15 @@ class NameBook:
                 (2 * s + 2 + 2 * d) / (2 * s + 2 + a0 + b0),
             )
             token_set[(a <= 0) | (b <= 0)] = 1.0
-            own = np.where(long_pair[shared], 0.855, 0.95 * token_set)
+            lengths_apart = (2 * lengths[shared] >= 3 * n) | (3 * lengths[shared] <= 2 * n)
+            own = np.where(lengths_apart, 0.855, 0.95 * token_set)
             bound[shared] = np.maximum(bound[shared], own)
         bound[always] = 1.0
-        # A hair under the cutoff: the bound must never drop a key that reaches it exactly.
+        # Under the cutoff by _SLACK: the bound must never drop a key that reaches it exactly.
+        ok = bound >= least - _SLACK
         if subset:
-            ok = bound >= least - 1e-9
             return at[ok], bound[ok]
-        keep = at[bound[at] >= least - 1e-9]
+        keep = np.flatnonzero(ok & live) if whole else at[ok[at]]
         return keep, bound[keep]
 
     def _scoring_arrays(

@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = _platform("SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = _platform("SLACK_APP_TOKEN")
     slack_api_url: str = _platform("SLACK_API_URL", "https://slack.com/api/")
+    # Connections each of the Slack adapter's two HTTP sessions (Web API, response_urls) keeps
+    # open at most; a reply past them waits for one (see .env.example for why 256).
+    slack_http_connections: int = Field(default=256, ge=1, le=4096)
     telegram_bot_token: SecretStr | None = _platform("TELEGRAM_BOT_TOKEN")
     telegram_webhook_url: str | None = _platform("TELEGRAM_WEBHOOK_URL")
     telegram_api_url: str = _platform("TELEGRAM_API_URL", "https://api.telegram.org")

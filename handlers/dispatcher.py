@@ -21,7 +21,7 @@ from crm_core.db import transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
-from crm_core.services.deliveries import claim_delivery
+from crm_core.services.deliveries import claim_delivery, keep_claim
 from crm_core.services.interactions import MAX_TEXT as MAX_NOTE
 from crm_core.settings import Settings
 from crm_core.stages import Pipeline
@@ -125,6 +125,7 @@ class Dispatcher:
                     session, command.platform, command.delivery_id, now=self.clock()
                 ):
                     return Reply(status="duplicate")
+                claimed_in = session.get_transaction()
                 if command.action == DISMISS:
                     return Reply(text=t("confirm.cancelled"), status="info")
                 text = self._text_of(command)
@@ -146,6 +147,17 @@ class Dispatcher:
                 # afterwards would take a second connection from the pool to load it again.
                 auto = user.locale_auto
                 reply = self._run(ctx, command, text, t, picks, seen)
+                # A refused part rolled back, the claim with it: claimed again, as the reply
+                # is this delivery's answer and a retry must not run the command twice.
+                if (
+                    command.delivery_id
+                    and session.get_transaction() is not claimed_in
+                    and not keep_claim(
+                        session, command.platform, command.delivery_id, now=self.clock()
+                    )
+                ):
+                    session.rollback()
+                    return Reply(status="duplicate")
                 # A command that turned `language auto` on or off left the new value loaded;
                 # one expired by a rollback keeps the value read before, with no extra load.
                 if "locale_auto" not in inspect(user).unloaded:

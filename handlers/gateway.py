@@ -174,7 +174,11 @@ class Gateway:
     ) -> tuple[Person, Reply] | None:
         """Identify the sender and run `command(their user id)` in one unit of work (one
         connection from the pool); None, having run nothing, when nobody active is linked."""
-        with self.session_factory() as session:
+        engine = self.session_factory.kw["bind"]
+        assert isinstance(engine, Engine)
+        # Bound to one connection: a refused part's rollback inside the command does not hand
+        # it back to the pool, so claiming the delivery again after it takes no second one.
+        with engine.connect() as conn, self.session_factory(bind=conn) as session:
             user = user_for(session, self.platform, platform_user_id)
             if user is None:
                 return None

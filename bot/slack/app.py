@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,7 +20,7 @@ from bot.slack.home import LOG_ACTION, home_view
 from bot.slack.identity import Identity, slack_user
 from bot.slack.markup import mentioned_users, mentions_as_handles, unescape
 from bot.slack.modals import Modals
-from bot.slack.sending import RESPOND_SECONDS, Sender, response_url
+from bot.slack.sending import RESPOND_SECONDS, Sender, http_session, response_url
 from handlers.desk import CSAT_ACTION
 from handlers.i18n import Translator
 from handlers.reply import RUN, Command, Reply
@@ -99,14 +98,14 @@ class SlackAdapter:
         """Keep HTTP sessions open for the Web API and response_urls while serving.
 
         slack_sdk opens a session (and a connection) per call when it is given none: a reply
-        cost a TCP connection to each host it went to, and its setup's CPU.
+        cost a TCP connection to each host it went to, and its setup's CPU. Each session keeps
+        at most CRMBOT_SLACK_HTTP_CONNECTIONS open (aiohttp's default, 100, was nobody's choice).
         """
+        connections = self.crm.settings.slack_http_connections
         if self.client.session is None or self.client.session.closed:
-            timeout = aiohttp.ClientTimeout(total=self.client.timeout)
-            self.client.session = aiohttp.ClientSession(timeout=timeout)
+            self.client.session = http_session(self.client.timeout, connections)
         if self.sender.session is None or self.sender.session.closed:
-            timeout = aiohttp.ClientTimeout(total=RESPOND_SECONDS)
-            self.sender.session = aiohttp.ClientSession(timeout=timeout)
+            self.sender.session = http_session(RESPOND_SECONDS, connections)
 
     async def close(self) -> None:
         """Close the sessions `open` made."""

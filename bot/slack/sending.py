@@ -54,6 +54,19 @@ def response_url(body: dict[str, Any]) -> str | None:
 RESPOND_SECONDS = 10
 
 
+def http_session(seconds: float, connections: int) -> aiohttp.ClientSession:
+    """A session kept open for one Slack host: at most `connections` requests in flight (each
+    on its own connection, kept alive for the next), any more waiting for one to free up.
+
+    The deadline is Slack's part alone (`seconds` to connect, then at most `seconds` between
+    bytes of the answer): the wait for a free connection is this process's queue, not a
+    Slack that stopped answering, and must not send a reply off by direct message instead.
+    """
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+
 class Sender:
     """Replies out: to the request's response_url, else as a direct message."""
 

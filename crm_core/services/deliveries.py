@@ -10,10 +10,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm_core.db import undo_on_rollback
 from crm_core.models import ProcessedDelivery, utcnow
 
 # The table, not the mapped class: a Core insert, whose RETURNING says whether a row went in.
 _TABLE = cast(Table, ProcessedDelivery.__table__)
+# session.info key: the SQLite claims that committed ahead of their work, (platform, id) -> row.
+_EARLY = "crmbot.early_claims"
 
 
 def claim_delivery(
@@ -22,7 +25,8 @@ def claim_delivery(
     """Record a delivery in the caller's transaction; False when it was handled before.
 
     The row commits or rolls back with the work it guards, so a crash before the commit lets
-    the platform's retry through, and a second worker blocks on the unique key and then sees it.
+    the platform's retry through, and a second worker blocks on the unique key and then sees it
+    (SQLite: the row commits at once and a rollback of the work deletes it; see below).
     """
     if session.get_bind().dialect.name == "postgresql":
         # INSERT ... ON CONFLICT DO NOTHING: one statement where a savepoint, an ORM flush and
@@ -36,19 +40,49 @@ def claim_delivery(
         )
         # The new row's id, or no row when the key was there.
         return session.execute(stmt).first() is not None
-    # SQLite: the savepoint, as before. Releasing it ends pysqlite's transaction, and with it
-    # the database's one write lock, which a command that writes from another connection
-    # (ask's index catch-up) needs; an INSERT in the transaction would hold it to the end.
+    # SQLite: a savepoint. Outside a pysqlite transaction (nothing written yet, the usual case)
+    # its release commits the row at once, and with it frees the database's one write lock,
+    # which a command that writes from another connection (ask's index catch-up) needs; an
+    # INSERT in the transaction would hold that lock to the end. A row committed ahead of the
+    # work it guards is deleted again should that work roll back, so a crash after the claim
+    # lets the retry through as on PostgreSQL (a process killed in between leaves the claim).
+    row = ProcessedDelivery(
+        platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
+    )
     try:
         with session.begin_nested():
-            session.add(
-                ProcessedDelivery(
-                    platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
-                )
-            )
+            session.add(row)
     except IntegrityError:
         return False
+    raw = session.connection().connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        session.info.setdefault(_EARLY, {})[(platform, delivery_id[:200])] = row.id
+        _undo_with_work(session, row.id)
     return True
+
+
+def keep_claim(
+    session: Session, platform: str, delivery_id: str, *, now: datetime | None = None
+) -> bool:
+    """Claim a delivery again after a rollback inside the work it guards (a refused part, a
+    question asked instead), so the claim commits with whatever the work does next; False
+    when another delivery of it took the claim in between."""
+    early = session.info.get(_EARLY, {}).get((platform, delivery_id[:200]))
+    if early is not None and session.scalar(select(_TABLE.c.id).where(_TABLE.c.id == early)):
+        # SQLite's row, committed ahead of the work, outlived that rollback: it is undone
+        # with the work's new transaction instead.
+        _undo_with_work(session, early)
+        return True
+    return claim_delivery(session, platform, delivery_id, now=now)
+
+
+def _undo_with_work(session: Session, claim_id: int) -> None:
+    """Delete the claim `claim_id` again should the caller's unit of work roll back."""
+
+    def undo(s: Session) -> None:
+        s.execute(delete(_TABLE).where(_TABLE.c.id == claim_id))
+
+    undo_on_rollback(session, undo)
 
 
 def delivery_seen(session: Session, platform: str, delivery_id: str) -> bool:

@@ -11,7 +11,6 @@ from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import customers as svc
 from crm_core.services import tiers as tier_svc
 from crm_core.services.tickets import CustomerService
-from crm_core.text import fold
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
@@ -159,15 +158,12 @@ def find(req: Request) -> Reply:
         )
     # A person searched for ("find Lisa King"): their title, phone and email with their
     # customer, which is what "Lisa King's number?" asks.
-    query = fold(req.args)
     people = [
         Field(
             f"{c.name} ({customer.name})",
             " · ".join(p for p in (c.title, c.phone, c.email) if p) or t("card.none"),
         )
-        for customer in hits
-        for c in customer.contacts
-        if query and query in fold(c.name)
+        for customer, c in svc.contacts_named(req.ctx, hits, req.args)
     ]
     return Reply(
         text=_redirected(req),

@@ -166,6 +166,41 @@ def test_suggestions_are_exactly_those_of_scoring_every_name(
     assert pruned > len(queries) * 0.8
 
 
+def test_a_query_repeating_a_word_is_bounded_not_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped name with a word twice ("Westfield Software Co. I I" read as `co i i`) is
+    offered exactly the scan's suggestions, and only keys that could reach the cutoff are
+    scored: a scan of the whole book for each such query was the typo path's slow tail."""
+    rng = random.Random(31)
+    names = company_names(3000, rng)
+    rows = [(i + 1, n, name_key(n), 1 + i % 7, None, None, None) for i, n in enumerate(names)]
+    book = NameBook(1, rows)
+    whole = book.positions(None)
+    choices = {book.ids[p]: book.keys[p] for p in whole}
+    scored: list[int] = []
+    extract = process.extract
+
+    def counting(query: str, keys: dict[int, str], **kw: object) -> object:
+        scored.append(len(keys))
+        return extract(query, keys, **kw)  # type: ignore[call-overload]
+
+    queries = []
+    for _ in range(120):
+        words = name_key(typo(rng.choice(names), rng)).split() or ["x"]
+        words.insert(rng.randrange(len(words) + 1), rng.choice(words))
+        queries.append(" ".join(words))
+    queries += ["acme acme", "i i", "co co logistics", "north wind wind 7"]
+    pruned = 0
+    for query in queries:
+        expected = process.extract(query, choices, scorer=fuzz.WRatio, score_cutoff=70.0, limit=8)
+        scored.clear()
+        monkeypatch.setattr(name_index.process, "extract", counting)
+        offered = book.suggest(whole, query, 70.0, 8)
+        monkeypatch.setattr(name_index.process, "extract", extract)
+        assert offered == [e[2] for e in expected], query
+        pruned += sum(scored) < len(whole) // 2
+    assert pruned > len(queries) * 0.8
+
+
 def _book_of(session: Session, count: int, rng: random.Random) -> dict[str, User]:
     """Three teams of reps, a manager each and an admin; `count` customers spread over the reps."""
     people: dict[str, User] = {}

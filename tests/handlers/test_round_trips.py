@@ -52,3 +52,22 @@ def test_a_mistyped_or_refused_command_takes_one_connection(
     # The user, the exact name, the index token, the suggested rows, the token again (any
     # archived or merged name containing it?): no lookups among merged and archived names.
     assert seen["statements"] <= 5, seen
+
+
+def test_find_reads_the_contacts_of_its_hits_at_once(testbot: TestBot, engine: Engine) -> None:
+    """`find` with ten customers found (by substring or as typo suggestions) reads their
+    contacts in one query, not one a customer, and still shows the person searched for."""
+    trades = ("Dental", "Foods", "Logistics", "Media", "Motors", "Labs", "Energy", "Textiles")
+    for trade in (*trades, "Pharma Group", "Vineyards Inc"):
+        reply = testbot("alice", f"new customer Harbor {trade}")
+        assert reply.status == "ok", reply.text
+    testbot("alice", "contact add Harbor Foods: Dana Harbor, dana@harbor.example")
+    testbot("alice", "find harbor")  # the name index loaded
+    for line in ("find harbor", "find hrabor"):
+        with counting(engine) as seen:
+            reply = testbot("alice", line)
+        assert len(reply.items) == 10, (line, reply.items)
+        assert seen["statements"] <= 6, (line, seen)
+    assert [f.label for f in testbot("alice", "find harbor").fields] == [
+        "Dana Harbor (Harbor Foods)"
+    ]

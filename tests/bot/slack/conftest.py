@@ -62,8 +62,14 @@ class FakeSlack:
         self.expired: set[str] = set()
         # method -> the error code it answers ({"ok": false, "error": ...}).
         self.failing: dict[str, str] = {}
-        # method -> seconds it takes to answer (a slow Slack), or less once the fake stops.
+        # method -> seconds it takes to answer (a slow Slack), or less once the fake stops;
+        # "response" delays the response_urls.
         self.delays: dict[str, float] = {}
+        # response_url posts being answered now, the most at once, and the client ports
+        # (connections) they came on.
+        self.responding = 0
+        self.most_responding = 0
+        self.response_ports: set[int] = set()
         self._stopping = asyncio.Event()
         # channel -> the messages conversations.history and .replies know.
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -183,11 +189,22 @@ class FakeSlack:
         return {"ok": False, "error": "unknown_method"}
 
     async def _response(self, request: web.Request) -> web.Response:
-        if request.match_info["id"] in self.expired:
-            self.calls.append(Call("response:404", json.loads(await request.text())))
-            return web.Response(status=404, text="expired_url")
-        self.calls.append(Call("response", json.loads(await request.text())))
-        return web.Response(text="ok")
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            self.response_ports.add(int(peer[1]))
+        self.responding += 1
+        self.most_responding = max(self.most_responding, self.responding)
+        try:
+            if self.delays.get("response"):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.delays["response"])
+            if request.match_info["id"] in self.expired:
+                self.calls.append(Call("response:404", json.loads(await request.text())))
+                return web.Response(status=404, text="expired_url")
+            self.calls.append(Call("response", json.loads(await request.text())))
+            return web.Response(text="ok")
+        finally:
+            self.responding -= 1
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.calls.append(Call("upload", {"bytes": len(await request.read())}))

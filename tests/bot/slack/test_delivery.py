@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.bootstrap import App
 from crm_core.models import Interaction
 from tests.bot.slack.conftest import SlackHarness, blocks_text, buttons_of
 from tests.bot.slack.test_modals import state, submit
@@ -92,3 +94,34 @@ async def test_apology_goes_by_dm_when_the_response_url_is_dead(
     ref = record.getMessage().split("ref ")[1].split(",")[0]
     assert "Sorry, something went wrong" in text and ref in text
     assert not any("could not apologise" in r.getMessage() for r in caplog.records)
+
+
+BURST = 12
+CAP = 4
+
+
+@pytest.fixture
+def capped(crm_app: App) -> int:
+    """CRMBOT_SLACK_HTTP_CONNECTIONS set low, before the `slack` fixture starts serving."""
+    crm_app.settings.slack_http_connections = CAP
+    return CAP
+
+
+async def test_reply_burst_past_the_connection_cap_all_arrive(
+    capped: int, slack: SlackHarness
+) -> None:
+    """More replies at once than the sessions may open connections: every one arrives at its
+    response_url (none given up for a DM), on at most the configured connections."""
+    await slack.ask("new customer Acme")
+    slack.fake.delays["response"] = 0.3  # a slow Slack: the burst overlaps
+    slack.fake.most_responding = 0
+    slack.fake.response_ports.clear()
+    before = len(slack.fake.named("response"))
+    acks = await asyncio.gather(*(slack.command("customer Acme") for _ in range(BURST)))
+    assert [status for status, _ in acks] == [200] * BURST
+    answers = await slack.fake.wait("response", before + BURST, timeout=15)
+    assert all("Acme" in str(c.params.get("text")) for c in answers[before:])
+    assert slack.fake.named("chat.postMessage") == []
+    # The cap was reached and held: the rest of the burst waited for a connection.
+    assert slack.fake.most_responding == capped
+    assert len(slack.fake.response_ports) <= capped
