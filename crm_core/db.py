@@ -29,8 +29,6 @@ _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 # session.info key: the open unit of work's undos (see undo_on_rollback).
 _UNDO = "crmbot.undo_on_rollback"
-# session.info key: what to call once the open unit of work has ended (see when_done).
-_DONE = "crmbot.when_done"
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +82,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 def transaction(session: Session) -> Iterator[Session]:
     """One transaction on a session the caller opened (and closes): commit, or roll back
     (and then undo what committed ahead of it: `undo_on_rollback`)."""
-    outer, outer_done = session.info.get(_UNDO), session.info.get(_DONE)
+    outer = session.info.get(_UNDO)
     # The unit of work owns its undos for its whole life, not one root transaction: a part
-    # rolled back inside it (a refused command) must not orphan them.
-    undos: dict[Hashable, _Undo] = {}
-    done: list[Callable[[], None]] = []
-    session.info[_UNDO], session.info[_DONE] = undos, done
+    # rolled back inside it (a refused command) must not orphan them. A transaction() inside
+    # another shares the outer one's: the inner rollback would otherwise mark only its own,
+    # and the outer's rollback, finding no transaction open, fires no event to mark the rest.
+    undos: dict[Hashable, _Undo] = {} if outer is None else outer
+    session.info[_UNDO] = undos
     try:
         yield session
         # Writes committed ahead of a part that rolled back since: undone with the rest of
@@ -102,23 +101,10 @@ def transaction(session: Session) -> Iterator[Session]:
         _undo(session, undos)
         raise
     finally:
-        for key, value in ((_UNDO, outer), (_DONE, outer_done)):
-            if value is None:
-                session.info.pop(key, None)
-            else:
-                session.info[key] = value
-        for call in done:
-            call()
-
-
-def when_done(session: Session, call: Callable[[], None]) -> bool:
-    """Have `transaction` call `call` once the unit of work `session` is in has ended
-    (committed, or rolled back and undone); False, and no call, when none is open."""
-    done: list[Callable[[], None]] | None = session.info.get(_DONE)
-    if done is None:
-        return False
-    done.append(call)
-    return True
+        if outer is None:
+            session.info.pop(_UNDO, None)
+        else:
+            session.info[_UNDO] = outer
 
 
 @dataclass
@@ -157,13 +143,16 @@ def _rolled_back(session: Session, previous: SessionTransaction) -> None:
 
 
 def _undo(session: Session, undos: dict[Hashable, _Undo]) -> None:
-    due = [u for u in undos.values() if u.due]
+    due = [key for key, u in undos.items() if u.due]
     if not due:
         return
     try:
-        for undo in due:
-            undo.run(session)
+        for key in due:
+            undos[key].run(session)
         session.commit()
+        # Done: an enclosing transaction() sharing these undos must not run them again.
+        for key in due:
+            undos.pop(key, None)
     except Exception as exc:
         session.rollback()
         # The error that rolled the unit of work back is the one raised; this one is noted.

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, select
@@ -14,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_core.db import undo_on_rollback, when_done
+from crm_core.db import undo_on_rollback
 from crm_core.models import ProcessedDelivery, utcnow
 
 # The table, not the mapped class: a Core insert, whose RETURNING says whether a row went in.
@@ -32,22 +28,6 @@ _PG_CLAIM = (
 )
 # session.info key: the SQLite claims that committed ahead of their work, (platform, id) -> row.
 _EARLY = "crmbot.early_claims"
-# The longest a SQLite delivery waits for the work of another delivery of it (as long as
-# SQLite's busy timeout): then it is a duplicate, as before.
-WAIT_SECONDS = 30.0
-
-
-@dataclass
-class _Running:
-    """A SQLite claim committed ahead of its work, whose unit of work is still open."""
-
-    thread: int
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-# (database, platform, delivery id) -> the open work that claimed it, in this process.
-_RUNNING: dict[tuple[str, str, str], _Running] = {}
-_RUNNING_LOCK = threading.Lock()
 
 
 def claim_delivery(
@@ -72,51 +52,23 @@ def claim_delivery(
     # INSERT in the transaction would hold that lock to the end. A row committed ahead of the
     # work it guards is deleted again should that work roll back, so a crash after the claim
     # lets the retry through as on PostgreSQL (a process killed in between leaves the claim).
-    # A second delivery finding the claim waits, as on PostgreSQL, while the work that holds it
-    # is open in this process (another process's work cannot be seen: it is a duplicate at
-    # once, and should that work roll back neither runs the command; docs/architecture.md).
-    key = (str(session.get_bind().engine.url), platform, delivery_id[:200])
+    # Unlike PostgreSQL, a second delivery arriving while the first's work is still open does
+    # not wait for it: it sees the committed claim and is a duplicate, so should the first then
+    # roll back, neither runs the command (the person has the first one's error; a later
+    # retry runs it). See docs/architecture.md.
+    row = ProcessedDelivery(
+        platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
     raw = session.connection().connection.dbapi_connection
-    early = raw is not None and not raw.in_transaction
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        mine: _Running | None = None
-        with _RUNNING_LOCK:
-            running = _RUNNING.get(key)
-            if running is None and early:
-                mine = _RUNNING[key] = _Running(threading.get_ident())
-        if running is not None and early and running.thread != threading.get_ident():
-            # Another delivery of it is being handled here: wait for its work to end (it
-            # may roll back and delete its claim). Waiting holds no lock: nothing written yet.
-            if not running.done.wait(max(0.0, deadline - time.monotonic())):
-                return False
-            continue
-        try:
-            row = ProcessedDelivery(
-                platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
-            )
-            try:
-                with session.begin_nested():
-                    session.add(row)
-            except IntegrityError:
-                return False
-            if early:
-                session.info.setdefault(_EARLY, {})[(platform, delivery_id[:200])] = row.id
-                _undo_with_work(session, row.id)
-            if mine is not None and when_done(session, partial(_done, key, mine)):
-                mine = None
-            return True
-        finally:
-            if mine is not None:
-                _done(key, mine)
-
-
-def _done(key: tuple[str, str, str], running: _Running) -> None:
-    """The work that claimed `key` ended: let the deliveries waiting for it through."""
-    with _RUNNING_LOCK:
-        if _RUNNING.get(key) is running:
-            del _RUNNING[key]
-    running.done.set()
+    if raw is not None and not raw.in_transaction:
+        session.info.setdefault(_EARLY, {})[(platform, delivery_id[:200])] = row.id
+        _undo_with_work(session, row.id)
+    return True
 
 
 def keep_claim(
