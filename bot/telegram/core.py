@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.telegram.render import Outgoing, render
 from handlers.desk import CSAT_ACTION
@@ -21,6 +21,7 @@ REPLY_BUTTON = "b:"
 STEP_BUTTON = "c:"
 # The staff member behind a Telegram account.
 Who = Person
+T = TypeVar("T")
 # The connection the update being handled shares between its sender's look-up and its command
 # (set for each update's task by `Core.holding`; worker threads get a copy of the context).
 _HELD: ContextVar[Held | None] = ContextVar("crmbot_telegram_held", default=None)
@@ -75,6 +76,11 @@ class Core:
         held = _HELD.get()
         if held is not None:
             held.close()
+
+    def off_held(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` on a connection of its own, the update's held one given back first."""
+        self.give_back()
+        return call(*args)
 
     def who_if_reachable(self, telegram_user_id: int) -> Who | None:
         """`who` for the error handler: None when the database cannot answer either."""
