@@ -198,7 +198,7 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
@@ -643,7 +643,10 @@ TAG_CUE = re.compile(
 # All of a customer's tags said anew: "汇通医药 标签改成 重点客户, referral", "set acme's tags to
 # fleet, west".
 TAGS_SET = re.compile(
-    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|\bto\b|->|→|=)\s*(?P<tags>[^。.!！]+?)\s*[.!。！]*$"
+    # The tags start and end on a non-space, so the spaces around them split one way only (a
+    # lazy run between two \s* was cubic in a long run of spaces).
+    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|\bto\b|->|→|=)\s*"
+    r"(?P<tags>[^。.!！\s](?:[^。.!！]*[^。.!！\s])?)\s*[.!。！]*$"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
