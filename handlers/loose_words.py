@@ -99,7 +99,10 @@ REPORTED = re.compile(
     r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
     r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
     # "杨总说让我们记一下": someone else asking for it, told.
-    r"|(?:说|表示|提到|讲)(?:要|让|叫|请)(?:我们|我|咱们|你们)"
+    r"|(?:说|表示|提到|讲|话)(?:要|让|叫|请)(?:我们|我|咱们|你们)"
+    # "林涛话冇咗预算": a person's name, then 话/讲 (Cantonese "says"), then what they said.
+    r"|(?<=[\u4e00-\u9fff])(?:(?<![电通对说讲会])话(?![题费术筒])|(?<![演宣主])讲(?![解座课话台究]))"
+    r"(?=[\u4e00-\u9fff])"
 )
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
@@ -202,7 +205,10 @@ ZH_MOVE = re.compile(
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
-    r"(?!率|周期|额|量)(?:了)?"
+    r"(?!率|周期|额|量)"
+    # A Cantonese "…咗" is the outcome only ending its clause: "冇咗联络" (no contact), "签咗保密
+    # 协议" (an NDA signed), "输咗两个点折扣" say something else.
+    r"(?:(?<=咗)(?=\s*(?:了|啦|喇|嘞)?\s*(?:[,，。.!！;；]|$))|(?<!咗))(?:了)?"
 )
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").

@@ -49,3 +49,32 @@ def test_a_long_run_of_spaces_is_read_in_linear_time(
     start = time.perf_counter()
     testbot("wei", text)
     assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "汇通医药 冇咗联络",
+        "汇通医药 冇咗回覆",
+        "汇通医药 输咗两个点折扣",
+        "汇通医药 丢咗份合同",
+        "汇通医药 签咗保密协议，下周开会",
+        "汇通医药 林涛话冇咗预算",
+    ],
+)
+def test_a_cantonese_outcome_word_inside_a_clause_moves_nothing(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """冇咗/输咗/丢咗/签咗 are an outcome only where they end the clause: "冇咗联络" (no contact
+    since), "签咗保密协议" (an NDA signed) and someone else's words move no deal."""
+    reply = testbot("wei", text)
+    assert not str(reply.to_json().get("command", "")).startswith("move #"), reply.to_json()
+
+
+def test_a_cantonese_outcome_word_ending_the_clause_moves_the_deal(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "汇通医药冷链监控 冇咗啦": the deal is lost."""
+    reply = testbot("wei", "汇通医药冷链监控 冇咗啦，客户转咗供应商")
+    assert reply.status == "confirm", reply.text
+    assert reply.to_json()["command"] == f"move #{book['冷链监控']} to lost: 客户转咗供应商"
