@@ -507,6 +507,31 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
 _ZH_TITLES = ("总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太")
 
 
+# 生 or 太 (Cantonese Mr, Mrs) inside a word ("提高生产", "如何生成", "太太"): the surname and title
+# are then a word's characters, no person. Words that lead to a person or follow one let it stand.
+_BEFORE_PERSON = frozenset("和跟同与的找给问约叫请系访诉见电位向对让帮把被")
+_AFTER_PERSON = frozenset(
+    "说话讲想要问回电发约的那这们已刚在也还就都会让叫觉同和跟今明昨得来去打过提答确表反认很对"
+)
+_WORD_AFTER = frozenset("产成意日活多贵忙体结监经部裁价计量额数务线共合统长平动力")
+
+
+def _alone(view: str, start: int, end: int) -> bool:
+    """Whether a surname and one-character title at view[start:end] stand as a form of address."""
+    after = view[end : end + 1]
+    if after in _WORD_AFTER and after:
+        return False
+    before = view[start - 1 : start] if start else ""
+    return (
+        not before
+        or not _CJK.match(before)
+        or before in _BEFORE_PERSON
+        or not after
+        or not _CJK.match(after)
+        or after in _AFTER_PERSON
+    )
+
+
 def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, float] | None:
     if _CJK.match(key):
         at = view.find(key)
@@ -514,8 +539,10 @@ def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, flo
             return at, at + len(key), 2.0
         for title in _ZH_TITLES:
             at = view.find(key[0] + title)
-            if at >= 0:
-                return at, at + 1 + len(title), 1.0
+            while at >= 0:
+                if title not in ("生", "太") or _alone(view, at, at + 2):
+                    return at, at + 1 + len(title), 1.0
+                at = view.find(key[0] + title, at + 1)
         return None
     parts = key.split()
     found = _latin_match(words, parts)

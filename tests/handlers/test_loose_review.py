@@ -78,3 +78,25 @@ def test_a_cantonese_outcome_word_ending_the_clause_moves_the_deal(
     reply = testbot("wei", "汇通医药冷链监控 冇咗啦，客户转咗供应商")
     assert reply.status == "confirm", reply.text
     assert reply.to_json()["command"] == f"move #{book['冷链监控']} to lost: 客户转咗供应商"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("青岛联创 提高生产效率的方案，电话 +86 138 0000 1111", None),
+        ("给青岛联创打了电话，讨论如何生成月台报表", "log call #{青岛联创制造有限公司}: 讨论"),
+        ("给青岛联创打电话，高生说报表下周给", "log call #{青岛联创制造有限公司}, with #{高磊}: "),
+    ],
+)
+def test_a_surname_and_one_character_title_inside_a_word_names_nobody(
+    testbot: TestBot, book: dict[str, int], text: str, line: str | None
+) -> None:
+    """高+生 in "提高生产" and 何+生 in "如何生成" are no 高生/何生: no contact edited or attached;
+    "高生说" still names 高磊."""
+    reply = testbot("wei", text)
+    said = str(reply.to_json().get("command", ""))
+    if line is None:
+        assert not said.startswith("edit contact"), said
+    else:
+        assert reply.status == "confirm", reply.text
+        assert said.startswith(line.format(**book)), said
