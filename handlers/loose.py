@@ -1217,6 +1217,18 @@ class Interpreter:
         """A tag added to a customer ("tag Driftwood as at-risk", "华东物流加个标签 vip"): the
         customer's tags with the new one, so none is lost."""
         every = w.TAGS_SET.search(r.view, r.body)
+        if every is not None and (
+            # "tags to" only after set/change ("set acme's tags to fleet"): "they asked what
+            # tags to use" sets none; nor does a call or visit told.
+            (
+                every.group("to")
+                and not re.search(
+                    r"\b(?:set|change|changed|update|updated)\b", r.view[r.body : every.start()]
+                )
+            )
+            or any(p.search(r.view, r.body) for p, _ in w.LOG_EVENT)
+        ):
+            every = None
         if every is not None:
             if self._refused(r, every.start()):
                 return "edit customer"

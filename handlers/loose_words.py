@@ -651,7 +651,7 @@ TAG_CUE = re.compile(
 TAGS_SET = re.compile(
     # The tags start and end on a non-space, so the spaces around them split one way only (a
     # lazy run between two \s* was cubic in a long run of spaces).
-    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|\bto\b|->|→|=)\s*"
+    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|(?P<to>\bto\b)|->|→|=)\s*"
     r"(?P<tags>[^。.!！\s](?:[^。.!！]*[^。.!！\s])?)\s*[.!。！]*$"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".

@@ -100,3 +100,14 @@ def test_a_surname_and_one_character_title_inside_a_word_names_nobody(
     else:
         assert reply.status == "confirm", reply.text
         assert said.startswith(line.format(**book)), said
+
+
+def test_tags_to_without_set_or_change_sets_no_tags(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "they asked what tags to use" is a call's note, no edit of the tags; "set acme's tags to
+    fleet, west" still sets them."""
+    reply = testbot("alice", "called Acme Logistics, they asked what tags to use for the pilot")
+    assert not str(reply.to_json().get("command", "")).startswith("edit customer"), reply.text
+    reply = testbot("alice", "set acme logistics's tags to fleet, west")
+    assert reply.status == "confirm", reply.text
+    acme = book["Acme Logistics"]
+    assert reply.to_json()["command"] == f"edit customer #{acme}: tags fleet, west"
