@@ -1199,6 +1199,12 @@ class Interpreter:
                 # call or chat, is no move of the customer.
                 return None
         elif rename is not None:
+            if rename == "zrename" and (
+                any(p.search(r.view, r.body, m.start()) for p, _ in w.LOG_EVENT)
+                or re.search(r"提到|说|表示|讲|话|计划|打算|准备|考虑", r.view[r.body : m.start()])
+            ):
+                # "跟 Initech 开会，他们提到要改名成 Initech Holdings": news told in a meeting.
+                return None
             name, value = "name", r.cut(m.start(rename), m.end(rename))
         else:
             g = "value" if m.group("value") else "zvalue"

@@ -666,7 +666,8 @@ CUSTOMER_FIELD = re.compile(
     r"(?:\s+now)?\s*(?:[,.!;]|$)"
     r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*(?:[.!]*$|[,;]\s+(?:they|it|as|since|because|after)\b.*$)"
     # "Allen Manufacturing 改名叫 Allen Mfg Holdings", "永盛 更名为 永盛科技".
-    r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
+    # "改名的事还没定": the renaming talked about, no new name.
+    r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?![的事])(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
     r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"

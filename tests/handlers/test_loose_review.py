@@ -111,3 +111,25 @@ def test_tags_to_without_set_or_change_sets_no_tags(testbot: TestBot, book: dict
     assert reply.status == "confirm", reply.text
     acme = book["Acme Logistics"]
     assert reply.to_json()["command"] == f"edit customer #{acme}: tags fleet, west"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Initech 改名的事还没定，下周再说",
+        "跟 Initech 开会，他们提到要改名成 Initech Holdings，等法务确认",
+    ],
+)
+def test_a_renaming_talked_about_renames_nothing(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """改名的事 (the renaming) and a new name told in a meeting are no rename card."""
+    reply = testbot("alice", text)
+    assert not str(reply.to_json().get("command", "")).startswith("edit customer"), reply.text
+
+
+def test_a_new_name_said_renames(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "Initech 改名叫 Initech Holdings": the rename card."""
+    reply = testbot("alice", "Initech 改名叫 Initech Holdings")
+    assert reply.status == "confirm", reply.text
+    assert reply.to_json()["command"] == f"edit customer #{book['Initech']}: name Initech Holdings"
