@@ -1279,6 +1279,13 @@ class Interpreter:
         sep = _SEPARATOR.search(r.view, m.end("bare") if m.group("bare") else r.body)
         end = sep.start() if sep is not None and sep.start() > m.start() else len(r.view)
         if m.group("bare"):
+            if (
+                r.view.startswith("了", m.end("bare"))
+                or w.ZH_DONE_BEFORE.search(r.view, r.body, m.start())
+                or re.search(r"说|要求|表示|提到", r.view[r.body : m.start()])
+            ):
+                # "我删除了…", "上周已经删除…", "青岛联创说要删除…": done, or someone's words.
+                return None
             named = self._customer(ctx, r, required=False, within=(r.body, end))
             if not isinstance(named, Customer):
                 return None

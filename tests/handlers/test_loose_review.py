@@ -133,3 +133,28 @@ def test_a_new_name_said_renames(testbot: TestBot, book: dict[str, int]) -> None
     reply = testbot("alice", "Initech 改名叫 Initech Holdings")
     assert reply.status == "confirm", reply.text
     assert reply.to_json()["command"] == f"edit customer #{book['Initech']}: name Initech Holdings"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上周已经删除青岛联创的月台预约系统升级了",
+        "我删除了青岛联创的月台预约系统升级",
+        "青岛联创说要删除月台预约系统升级",
+    ],
+)
+def test_a_deletion_done_or_reported_proposes_no_delete(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """A deal deleted already, or someone asking for it, is no delete card."""
+    reply = testbot("wei", text)
+    assert not str(reply.to_json().get("command", "")).startswith("delete"), reply.text
+
+
+def test_a_deal_deleted_by_its_title_is_a_delete_card(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "删除青岛联创的月台预约系统升级，那是测试数据": the delete card."""
+    reply = testbot("wei", "删除青岛联创的月台预约系统升级，那是测试数据")
+    assert reply.status == "confirm", reply.text
+    assert reply.to_json()["command"].startswith(f"delete deal #{book['月台预约系统升级']}")
