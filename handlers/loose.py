@@ -62,7 +62,8 @@ _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
     r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|万|千)?"
     # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
-    r"(?:(?<=[万千])(?P<tail>\d)(?!\d))?"
+    # "3万5月底签": the 5 is a day's, not the tenth.
+    r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
     r"(?![a-z0-9%])"
     r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
     r"新币|新加坡元|瑞典克朗|澳元|澳币|港币|港元|新台币|台币|日元|加元|加币|人民币|纽币|"

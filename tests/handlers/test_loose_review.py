@@ -158,3 +158,23 @@ def test_a_deal_deleted_by_its_title_is_a_delete_card(
     reply = testbot("wei", "删除青岛联创的月台预约系统升级，那是测试数据")
     assert reply.status == "confirm", reply.text
     assert reply.to_json()["command"].startswith(f"delete deal #{book['月台预约系统升级']}")
+
+
+def test_an_arrow_then_more_words_hands_nothing_over(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "Acme Logistics -> carol called about the invoice" is no reassign; "-> carol" alone is."""
+    reply = testbot("alice", "Acme Logistics -> carol called about the invoice")
+    assert not str(reply.to_json().get("command", "")).startswith("reassign"), reply.text
+    reply = testbot("alice", "Acme Logistics -> carol")
+    assert reply.status == "confirm", reply.text
+    assert reply.to_json()["command"].startswith(f"reassign #{book['Acme Logistics']}")
+
+
+def test_wan_then_a_digit_of_a_day_keeps_the_day(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "金额改成3万5月底签": 30,000, the 5 is May's (3万5 alone is 35,000)."""
+    reply = testbot("wei", "汇通医药冷链监控 金额改成3万5月底签")
+    assert "35000" not in str(reply.to_json().get("command", "")), reply.text
+    reply = testbot("wei", "汇通医药冷链监控 金额改成3万5")
+    assert reply.status == "confirm", reply.text
+    assert reply.to_json()["command"] == f"edit deal #{book['冷链监控']}: amount 35000 CNY"
