@@ -305,3 +305,41 @@ def test_a_deal_deleted_by_its_title_is_a_delete_card(
     for text in ("刪掉日升咖啡門市咖啡機採購的折扣", "先別刪除日升咖啡的門市咖啡機採購"):
         assert testbot("wei", text).status != "confirm", text
     assert counts(testbot) == before
+
+
+def test_a_reminder_number_then_that_it_is_dealt_with_is_done_or_cancel(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "#n sorted, dropped the samples off", "#n ok了", "#n 搞掂" close the reminder; "#n 唔使提喇"
+    (no need to remind) cancels it: a card, nothing written before Confirm."""
+    first = _reminder(testbot, "alice", "remind me tomorrow 9:00 call Harbourview Solar")
+    mine = _reminder(testbot, "wei", "提醒我 明天上午10点 跟进日升咖啡")
+    before = counts(testbot)
+    assert command(testbot, "alice", f"#{first.id} sorted, dropped the quote at grace's") == (
+        f"done #{first.id}"
+    )
+    assert command(testbot, "wei", f"#{mine.id} ok了 陳總收到樣品") == f"done #{mine.id}"
+    assert command(testbot, "wei", f"#{mine.id} 搞掂，陳生試咗新機") == f"done #{mine.id}"
+    assert command(testbot, "wei", f"#{mine.id} 唔使提喇，陳生已經覆咗") == f"cancel #{mine.id}"
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "stage"),
+    [
+        (
+            "alice",
+            "harbourview solar rooftop panels went up to negotiation after the cfo call",
+            "negotiation",
+        ),
+        ("wei", "日升咖啡的门市咖啡机采购 进 negotiation 了，陈总在 push 老板", "negotiation"),
+    ],
+)
+def test_a_deal_said_to_go_up_to_a_stage_is_a_move(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, stage: str
+) -> None:
+    """ "went up to negotiation" and "进 negotiation 了" move the deal named (not the customer's
+    card, a read)."""
+    line = command(testbot, who, text)
+    deal = book["Rooftop panels phase 2"] if who == "alice" else book["门市咖啡机采购"]
+    assert line == f"move #{deal} to {stage}", line
