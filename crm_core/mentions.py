@@ -503,8 +503,8 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
     return out
 
 
-# 王总, 李经理, 张工: a Chinese surname and a title name a person.
-_ZH_TITLES = ("总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐")
+# 王总, 李经理, 张工, 陈生 (Cantonese Mr), 陈太 (Mrs): a Chinese surname and a title name a person.
+_ZH_TITLES = ("总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太")
 
 
 def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, float] | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.context import Ctx
@@ -87,6 +87,33 @@ class HomeData:
     customers: list[CustomerChoice] = field(default_factory=list)
 
 
+class Held:
+    """One pool connection for the calls one platform event makes (its sender's look-up,
+    then its command): taken at the first call, given back by `close`. Calls run one after
+    another (never two at once), each in a transaction of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The connection, checked out of the pool at the first call."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    @property
+    def taken(self) -> bool:
+        """Whether a connection is checked out."""
+        return self._conn is not None and not self._conn.closed
+
+    def close(self) -> None:
+        """Give the connection back to the pool (nothing when none was taken)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 class Gateway:
     """Everything an adapter does as a person on one platform, each call one connection."""
 
@@ -109,9 +136,23 @@ class Gateway:
 
     # -- identity ------------------------------------------------------------------------------
 
-    def identify(self, platform_user_id: str) -> Person | None:
-        """The active staff member linked to this platform account, if any."""
-        with unit_of_work(self.session_factory) as session:
+    def hold(self) -> Held:
+        """A connection to share among one event's calls (`identify`, `dispatch_rendered`)."""
+        return Held(self._engine())
+
+    def _engine(self) -> Engine:
+        engine = self.session_factory.kw["bind"]
+        assert isinstance(engine, Engine)
+        return engine
+
+    def identify(self, platform_user_id: str, *, held: Held | None = None) -> Person | None:
+        """The active staff member linked to this platform account, if any (on `held`'s
+        connection when given)."""
+        if held is None:
+            with unit_of_work(self.session_factory) as session:
+                user = user_for(session, self.platform, platform_user_id)
+                return Person.of(user) if user is not None else None
+        with self.session_factory(bind=held.connection()) as session, transaction(session):
             user = user_for(session, self.platform, platform_user_id)
             return Person.of(user) if user is not None else None
 
@@ -191,14 +232,16 @@ class Gateway:
         render: Callable[[Reply, Callable[[Button], str]], T],
         *,
         mark: str | None = None,
+        held: Held | None = None,
     ) -> tuple[Reply, T | None]:
         """Run a command, then render its reply with button tokens issued to its sender and,
         for an ok reply that is no form, claim the marker `mark`: all on one connection from
-        the pool. A duplicate delivery renders nothing (None)."""
-        engine = self.session_factory.kw["bind"]
-        assert isinstance(engine, Engine)
+        the pool (`held`'s when given). A duplicate delivery renders nothing (None)."""
+        own = None if held is not None else self._engine().connect()
+        conn = held.connection() if held is not None else own
+        assert conn is not None
         # The session commits the command and then the tokens on this one connection.
-        with engine.connect() as conn, self.session_factory(bind=conn) as session:
+        with closing_if(own), self.session_factory(bind=conn) as session:
             reply = self.dispatcher.dispatch(command, session=session)
             if reply.status == "duplicate":
                 return reply, None
@@ -379,6 +422,11 @@ class Gateway:
         with unit_of_work(self.session_factory) as session:
             user = session.get(User, user_id)
             return Translator(user.locale if user is not None else "en")
+
+
+def closing_if(conn: Connection | None) -> AbstractContextManager[Connection | None]:
+    """Closes `conn` at the end of the block (nothing when None)."""
+    return closing(conn) if conn is not None else nullcontext()
 
 
 def ctx_t(ctx: Ctx) -> Translator:

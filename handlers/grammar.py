@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from crm_core.errors import Invalid
 from crm_core.models import InteractionKind
 from crm_core.text import char_view, fold
+from crm_core.timephrases.chinese import cn_int
 
 _COLON = re.compile(r"[:：]")
 _COMMA = re.compile(r"[,，;；]")
@@ -142,3 +143,39 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
     symbol = m.group("cur") or m.group("pre")
     currency = _SYMBOLS.get(symbol, symbol.upper()) if symbol else None
     return text[: m.start()].strip(), amount, currency
+
+
+_SPAN_EN = re.compile(
+    r"^(?:(?:by|for|in|another)\s+)?(?:another\s+)?(?P<n>an?|one|two|three|four|five|six|ten|fifteen|"
+    r"twenty|thirty|forty|half\s+an?|\d{1,3})\s*(?P<u>m|mins?|minutes?|h|hrs?|hours?|days?|weeks?)"
+    r"(?:\s+(?:later|more|from\s+now))?\s*[.!]*$"
+)
+_SPAN_ZH = re.compile(
+    r"^(?:晚|迟|推迟|延后|延迟|再过)?\s*(?P<n>半|[一二两三四五六七八九十]+|\d{1,3})\s*个?\s*"
+    r"(?P<u>小时|钟头|钟|分钟|天|日|星期|礼拜)(?:后|之后|以后)?\s*(?:再)?(?:提醒(?:我)?)?(?:吧)?\s*[。.!！]*$"
+)
+_SPAN_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+               "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40}  # fmt: skip
+
+
+def span_said(view: str) -> str | None:
+    """A snooze length said in words ("by an hour", "two days", "兩個鐘", "晚半小时") as the
+    grammar's length (`1h`, `2d`, `30m`); None when it is not one."""
+    m = _SPAN_EN.match(view.strip())
+    if m is not None:
+        n, unit = m.group("n"), m.group("u")[0]
+        half = n.startswith("half")
+        count = _SPAN_WORDS.get(n) or (int(n) if n.isdigit() else 0)
+    else:
+        m = _SPAN_ZH.match(view.strip())
+        if m is None:
+            return None
+        n = m.group("n")
+        unit = {"小": "h", "钟": "h", "分": "m", "天": "d", "日": "d"}.get(m.group("u")[0], "w")
+        half = n == "半"
+        count = int(n) if n.isdigit() else (0 if half else cn_int(n))
+    if unit == "w":
+        unit, count = "d", count * 7
+    if half:
+        unit, count = {"h": ("m", 30), "d": ("h", 12)}.get(unit, (unit, 0))
+    return f"{count}{unit}" if count > 0 else None

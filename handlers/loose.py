@@ -51,7 +51,7 @@ from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers import loose_words as w
 from handlers.args import Value
-from handlers.grammar import take_kind
+from handlers.grammar import span_said, take_kind
 from handlers.i18n import Translator
 from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
@@ -59,10 +59,14 @@ from handlers.reply import OpenForm
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 _AMOUNT = re.compile(
-    r"(?<![a-z0-9_.#%])(?P<pre>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>k|m|mm|万|千)?"
+    r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
+    r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|万|千)?"
+    # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
+    r"(?:(?<=[万千])(?P<tail>\d)(?!\d))?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|元|块|美元|美金|欧元|欧|英镑|新币|"
-    r"新加坡元|瑞典克朗|澳元|港币|dollars|bucks|euros)?"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
+    r"新币|新加坡元|瑞典克朗|澳元|澳币|港币|港元|新台币|台币|日元|加元|加币|人民币|纽币|"
+    r"dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
@@ -70,18 +74,25 @@ _CURRENCY = {
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
     "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
     "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
+    "twd": "TWD", "ntd": "TWD", "nzd": "NZD", "澳币": "AUD", "港元": "HKD", "新台币": "TWD",
+    "台币": "TWD", "日元": "JPY", "加元": "CAD", "加币": "CAD", "人民币": "CNY", "纽币": "NZD",
+    "nt$": "TWD", "hk$": "HKD", "us$": "USD", "a$": "AUD", "s$": "SGD", "c$": "CAD",
 }  # fmt: skip
-_MULT = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000}
+_MULT = {
+    "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
+    "mil": 1_000_000, "thousand": 1000, "grand": 1000,
+}  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
-    r"(?P<num>[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|人民币|元|块)?"
+    r"(?P<num>半百|[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
+    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|加币|新台币|台币|人民币|元|块)?"
 )
 _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
                 "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
                 "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
+                "加币": "CAD", "新台币": "TWD", "台币": "TWD",
                 "元": "CNY", "块": "CNY"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
@@ -105,7 +116,8 @@ _PART_OF_MONTH = re.compile(
     r"(?P<month>[a-z]+)\b|(?P<zm>\d{1,2})月(?P<zp>初|中|中旬|底|末|下旬|上旬)"
 )
 _CLOSE_CUE = re.compile(
-    r"\b(?:closing|close|closes|to\s+close|expected\s+to\s+close|by|due|in)\s+(?:on\s+|by\s+|in\s+)?"
+    r"\b(?:closing|close|closes|to\s+close|expected\s+to\s+close|by|due|in)\s+"
+    r"(?:on\s+|by\s+|in\s+|to\s+|until\s+|till\s+|(?:->|→|=>)\s*)?"
     r"|预计|成交于|截止"
 )
 _YESTERDAY = re.compile(
@@ -216,6 +228,7 @@ class _Reading:
             self.hypothetical
             or (self.question and not self.polite)
             or bool(w.DECLINED.search(self.view, self.body))
+            or bool(w.DONE_REPORT.search(self.view, self.body))
         )
 
     def negated_before(self, at: int) -> bool:
@@ -234,6 +247,14 @@ class _Reading:
 # "华东物流 不给 alice 接手", "没转给 carol": a bare 不/没/别 right before the handing verb
 # (NEGATION holds only its longer forms, since a bare 不 is part of too many other words).
 _NEGATED_VERB = re.compile(r"(?:不|没|别)(?:要|有|能|想)?\s*(?:把\S*\s*)?$")
+
+
+# 林总, 陈生, 王经理: a Chinese title after a surname (the search takes the surname).
+_ZH_TITLE_END = re.compile(r"(?:总|经理|工|老师|主任|董|先生|女士|小姐|生|太)$")
+
+
+class _SharedName(Ambiguous):
+    """Several visible customers share the exact words typed (not a typo of either)."""
 
 
 class Interpreter:
@@ -260,7 +281,7 @@ class Interpreter:
             return None
         if line != text.strip() and self.registry.match(line) is not None:
             return line
-        zh = w.ZH_ARCHIVE.search(r.view, r.body)
+        zh = w.ZH_ARCHIVE.search(r.view, r.body) or w.ZH_ARCHIVE_BARE.match(r.view, r.body)
         if (
             zh is not None
             and zh.group(0).rstrip(" !！。.").endswith("了")
@@ -445,11 +466,28 @@ class Interpreter:
             m = pattern.search(r.view, r.body)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
-        if cue is None and (event_at is None or event_at - r.body > 30):
+        if cue is None and (
+            event_at is None
+            or (
+                event_at - r.body > 30
+                # "和 Allen Manufacturing 的 Michael Young 开了会，...": names before the event
+                # may be long; still in the first clause, it is what happened.
+                and (event_at - r.body > 60 or _SEPARATOR.search(r.view, r.body, event_at))
+            )
+        ):
             return None
         at = cue.start() if cue else event_at
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
+            return "log"
+        clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
+        if (
+            cue is None
+            and w.ALREADY.search(r.view, clause, at)
+            and not _SEPARATOR.search(r.view, at)
+        ):
+            # "上個月已經拜訪過永盛了", "already visited Acme last month": done, and nothing
+            # told about it; a remark, not a note to keep.
             return "log"
         start = cue.end() if cue else r.body
         if cue is not None:
@@ -659,7 +697,12 @@ class Interpreter:
         shown = [("reminder", f"#{rid}")]
         if verb != "snooze":
             return Proposal(self.verb(verb), {"reminder": rid}, shown)
-        said = r.cut(m.start("when"), m.end("when")).strip(" 。.!！")
+        g = "when" if m.group("when") else "later"
+        said = r.cut(m.start(g), m.end(g)).strip(" 。.!！")
+        span = span_said(char_view(said))
+        if span is not None:
+            shown.append(("when", span))
+            return Proposal(self.verb("snooze"), {"reminder": rid, "when": span}, shown)
         phrase = _time_phrase(ctx, said)
         if phrase is None or phrase.rest.strip(" ,，。"):
             return Unsure("loose.remind_when", verbs=("snooze",))
@@ -712,8 +755,17 @@ class Interpreter:
         m = w.REASSIGN_CUE.search(r.view, r.body)
         if m is None or w.NEW_CUSTOMER_CUE.search(r.view, r.body, m.start()):
             return None  # "new customer X, ..., give it to carol": its owner, read there
-        g = next((n for n in ("who", "zh", "zh2", "zh3") if m.group(n)), "who")
+        g = next((n for n in ("who", "zh", "zh2", "zh3", "zh4", "arrow") if m.group(n)), "who")
         who = m.group(g) or ""
+        if g in ("zh4", "arrow"):
+            # Only the customer's name before it: "把报价发给 alice" hands nothing over.
+            named = [c for c in find_customers(ctx, r.text) if c.exact and c.start <= r.body + 1]
+            if not named or r.view[named[0].end : m.start()].strip(" 的,，:：") not in (
+                "",
+                "这个客户",
+                "那边",
+            ):
+                return None
         if who in ("me", "myself", "我"):
             users = [Mention(ctx.actor.id, ctx.actor.name, 0, 0, True, 1.0)]
         else:
@@ -726,7 +778,7 @@ class Interpreter:
             ctx,
             r,
             required=True,
-            within=(r.body, m.start(g) if g in ("who", "zh") else len(r.view)),
+            within=(r.body, m.start(g) if g in ("who", "zh", "zh4", "arrow") else len(r.view)),
         )
         if isinstance(customer, Unsure):
             return customer
@@ -983,6 +1035,7 @@ class Interpreter:
         rid = int(m.group("id") or m.group("zid"))
         g = "when" if m.group("when") else "zwhen"
         said = r.cut(m.start(g), m.end(g))
+        said = span_said(r.view[m.start(g) : m.end(g)]) or said
         phrase = read_time_phrase(said, ctx.now(), ctx.tz)
         if phrase is None and not re.match(r"^\d+\s*\w+$", said):
             return Unsure("loose.remind_when", verbs=("snooze",))
@@ -1057,6 +1110,9 @@ class Interpreter:
             return None
         email = _EMAIL.search(r.text)
         phone = None if email else _PHONE.search(r.text)
+        # A number said in a call's or visit's note ("called Grace on her mobile +852 ...") is
+        # the note's, unless the sentence says it is new.
+        told = any(p.search(r.view, r.body) for p, _ in w.LOG_EVENT)
         title = w.TITLE_NEWS.search(r.view, r.body)
         birthday = w.BIRTHDAY_NEWS.search(r.view, r.body)
         at: int
@@ -1064,9 +1120,15 @@ class Interpreter:
             r"still\s+(?:works|valid|good|the\s+same)|(?:is\s+)?unchanged|没变|不变|还能用", r.view
         ):
             email = None  # "..., kenji@x.com still works": the address is not the news
-        if email is not None and w.NEWS_WORD.search(r.view, r.body):
+        if email is not None and (
+            w.NEWS_WORD.search(r.view, r.body)
+            or (not told and w.FIELD_BEFORE.search(r.view, 0, email.start()))
+        ):
             field_name, value, at = "email", email.group(0), email.start()
-        elif phone is not None and w.NEWS_WORD.search(r.view, r.body):
+        elif phone is not None and (
+            w.NEWS_WORD.search(r.view, r.body)
+            or (not told and w.FIELD_BEFORE.search(r.view, 0, phone.start()))
+        ):
             field_name, value, at = "phone", phone.group(0).strip(), phone.start()
         elif birthday is not None:
             day = _birthday(r.cut(birthday.start("value")))
@@ -1116,14 +1178,26 @@ class Interpreter:
         if m is None:
             return None
         customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
+        if m.group("rename") and customer is None:
+            # "rename Driftwood to Driftwood Retail BV": the customer between the verb and
+            # "to", read alone (the new name would be its better match).
+            top = _one([c for c in find_customers(ctx, r.text[: m.start("rename")]) if c.exact])
+            if top is not None and top.start >= m.start():
+                customer = ctx.session.get(Customer, top.id)
         if not isinstance(customer, Customer):
             return None
         if self._refused(r, m.start()):
             return "edit customer"
         city = next((g for g in ("city", "city2") if m.group(g)), None)
-        rename = next((g for g in ("rename", "rename2") if m.group(g)), None)
+        rename = next((g for g in ("rename", "rename2", "zrename") if m.group(g)), None)
         if city is not None:
             name, value = "city", r.cut(m.start(city), m.end(city))
+            if w.NOT_A_CITY.match(char_view(value)) or any(
+                p.match(r.view, r.body) for p, _ in w.LOG_EVENT
+            ):
+                # "whatsapp w jason, the go-live moved to feb": a time, or news told in a
+                # call or chat, is no move of the customer.
+                return None
         elif rename is not None:
             name, value = "name", r.cut(m.start(rename), m.end(rename))
         else:
@@ -1131,8 +1205,9 @@ class Interpreter:
             name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
             value = r.cut(m.start(g), m.end(g))
         value = value.strip(" 。\"'“”")
-        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$", value, re.I):
-            value = value.rstrip(".")  # a legal form keeps its dot ("Torres Retail Co.")
+        if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
+            # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").
+            value = value.rstrip(".")
         if not value or char_view(value) in w.STAGE_WORDS:
             return None
         shown = [("customer", _customer_label(customer)), (name, value)]
@@ -1141,10 +1216,25 @@ class Interpreter:
     def _tag(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """A tag added to a customer ("tag Driftwood as at-risk", "华东物流加个标签 vip"): the
         customer's tags with the new one, so none is lost."""
+        every = w.TAGS_SET.search(r.view, r.body)
+        if every is not None:
+            if self._refused(r, every.start()):
+                return "edit customer"
+            named = self._customer(ctx, r, required=False, within=(r.body, every.start()))
+            if not isinstance(named, Customer):
+                return None
+            said = [t.strip() for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))]
+            listed = ", ".join(t for t in said if t)
+            if not listed:
+                return None
+            shown = [("customer", _customer_label(named)), ("tags", listed)]
+            return Proposal(
+                self.verb("edit customer"), {"customer": named.id, "tags": listed}, shown
+            )
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
-        g = next(n for n in ("tag", "tag2", "ztag", "ztag2") if m.group(n))
+        g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3") if m.group(n))
         tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
@@ -1167,10 +1257,32 @@ class Interpreter:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
         if m is None:
             return None
+        # The reason after it is no part of the name ("..., it's a duplicate of the X one").
+        sep = _SEPARATOR.search(r.view, m.end("bare") if m.group("bare") else r.body)
+        end = sep.start() if sep is not None and sep.start() > m.start() else len(r.view)
+        if m.group("bare"):
+            named = self._customer(ctx, r, required=False, within=(r.body, end))
+            if not isinstance(named, Customer):
+                return None
+            top = _one(find_deals(ctx, r.text[r.body : end], customer_id=named.id))
+            rest = r.view[r.body + top.end : end] if top is not None else ""
+            title = char_view(top.label) if top is not None else ""
+            while (word := re.match(r"\s*([a-z0-9]+)", rest)) and word.group(1) in title:
+                rest = rest[word.end() :]  # the rest of the title's own words
+            if (
+                top is None
+                or not (top.weight >= 2 or not top.label.isascii())
+                # The title ends the request ("删掉日升咖啡机采购的折扣" deletes no deal).
+                or not re.fullmatch(
+                    r"[\s的]*(?:那笔|这笔|那单|这单|那个|这个|商机|项目|单子|吧|了|掉|一下|\s)*[!！。.]*",
+                    rest,
+                )
+            ):
+                return None  # a customer's deal not named by its title: nothing to delete
         if self._refused(r, m.start()):
             return "delete deal"
-        customer = self._customer(ctx, r, required=False, within=(r.body, len(r.view)))
-        deal = self._deal(ctx, r, customer, None, within=(r.body, len(r.view)))
+        customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        deal = self._deal(ctx, r, customer, None, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
@@ -1246,13 +1358,41 @@ class Interpreter:
     # -- reads ---------------------------------------------------------------------------------
 
     def _read(self, ctx: Ctx, r: _Reading) -> Outcome | None:
+        try:
+            return self._read_named(ctx, r)
+        except _SharedName as exc:
+            # "Quarry?", "deals for allen?", "幫我查 Allen": several customers share the word
+            # typed, so nothing tells which is meant; the search lists them all (a read). A
+            # grammar write typed with courtesy ("merge Beacon Express into Beacon ...") keeps
+            # its question.
+            line = self.registry.match(r.cut(r.body))
+            if line is not None and writes(*line):
+                raise
+            return Proposal(self.verb("find"), {"words": exc.query})
+
+    def _read_named(self, ctx: Ctx, r: _Reading) -> Outcome | None:
         view = r.view
         if w.CONTACT_FIELD_CUE.search(view) or (r.question and w.WHO_IS.search(view)):
             # "Lisa King's number?", "who's Aisha Perez", "Harris 那边的 Kathleen 是干嘛的": a
             # search for the person, whose line shows their title, phone and email.
-            contact = _one(find_contacts(ctx, r.text))
+            people = find_contacts(ctx, r.text)
+            contact = _one(people)
             if contact is not None and contact.owner_id is not None:
                 return Proposal(self.verb("find"), {"words": r.cut(contact.start, contact.end)})
+            tied = [p for p in people if people and p.weight == people[0].weight]
+            named = {m.id for m in find_customers(ctx, r.text) if m.exact}
+            if (
+                len({(p.start, p.end) for p in tied}) == 1
+                and len(tied) > 1
+                # "青岛联创林总": the customer named tells the two apart.
+                and len([p for p in tied if p.owner_id in named]) != 1
+            ):
+                # Two people by the words typed ("who's Jessica Scott again", "林总的电话是多少"):
+                # the search lists both; a surname said with a title is searched by the surname.
+                start, end = tied[0].start, tied[0].end
+                title = _ZH_TITLE_END.search(r.view, start, end)
+                said = r.cut(start, title.start() if title and title.start() > start else end)
+                return Proposal(self.verb("find"), {"words": said})
         for pattern, name in w.READ_CUES:
             if not pattern.search(view):
                 continue
@@ -1419,6 +1559,10 @@ class Interpreter:
             told = _told_apart(ctx, r, [m.id for m in same], (top.start, top.end))
             if told is not None:
                 return told
+        if len(same) > 1 and top.exact:
+            raise _SharedName(
+                "customer", r.cut(top.start, top.end), [Candidate(m.id, m.label) for m in same[:8]]
+            )
         if len(same) > 1 or not top.exact:
             typed = r.cut(top.start, top.end)
             raise Ambiguous(
@@ -1804,7 +1948,9 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
     zh = _ZH_AMOUNT.search(r.view, start)
     if zh is None or (digits is not None and digits[1][0] < zh.start()):
         return digits
-    value = _cn_int(zh.group("num")) * _MULT.get(zh.group("mult"), 100_000_000)
+    # 半百万: half of a hundred ten-thousands (500,000).
+    num = 50 if zh.group("num") == "半百" else _cn_int(zh.group("num"))
+    value = num * _MULT.get(zh.group("mult"), 100_000_000)
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
     cur = zh.group("cur")
@@ -1879,6 +2025,8 @@ def _digit_amount(
             continue
         if m.group("mult"):
             value *= _MULT[m.group("mult")]
+            if m.group("tail"):
+                value += int(m.group("tail")) * _MULT[m.group("mult")] // 10
         symbol = m.group("cur") or m.group("pre")
         if value == value.to_integral():
             value = Decimal(int(value))

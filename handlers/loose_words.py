@@ -55,13 +55,28 @@ DECLINED = re.compile(
     r"(?:don'?t|do\s+not)\s+(?:need\s+to\s+)?(?:log|record)\s+(?:it|that|this)\s+again)\b"
     r"|(?:已经?|我)记(?:过|好)了?|已经?记下了|(?:不用|不必|无需|别)再?记"
 )
+# A change the writer says they made already ("I already moved it yesterday", "I moved acme to
+# won last week", "we archived them last month"): a report, nothing to do.
+_DONE_VERB = (
+    r"(?:moved|pushed|put|set|marked|changed|updated|created|archived|unarchived|deleted|removed|"
+    r"reassigned|handed\s+over|closed\s+out)"
+)
+DONE_REPORT = re.compile(
+    rf"\b(?:i|we)\s*(?:'ve|\s+have|\s+had)?\s+already\s+{_DONE_VERB}\b"
+    rf"|\balready\s+{_DONE_VERB}\s+(?:it|that|this|them|those)\b"
+    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
+    r"mon|tue|wed|thu|fri|sat|sun)\w*|earlier(?:\s+today)?|this\s+morning|\d+\s+(?:days?|weeks?|"
+    r"hours?)\s+ago|a\s+(?:while|week|month)\s+ago)\b"
+)
+# Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
+ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
     r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
     r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
-    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给"
+    r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给|签咗|输咗|冇咗"
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
@@ -76,13 +91,15 @@ READ_QUESTION = re.compile(
     r"^\s*(?:who|which|how\s+many|how\s+long|how\s+much|why)\b|谁|为什么|为啥|多久"
 )
 QUESTION_END = re.compile(
-    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个)\s*[\W_]*$"
+    r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个|哪家(?:公司)?的?)\s*[\W_]*$"
 )
 # Someone else's words or plans before the action ("Carol said she'd move ..."): reported,
 # not asked for.
 REPORTED = re.compile(
     r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
     r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
+    # "杨总说让我们记一下": someone else asking for it, told.
+    r"|(?:说|表示|提到|讲)(?:要|让|叫|请)(?:我们|我|咱们|你们)"
 )
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
@@ -124,6 +141,12 @@ STAGE_WORDS: dict[str, str] = {
     "丢单": "lost",
     "丢了": "lost",
     "黄了": "lost",
+    # Cantonese: 签咗 / 赢咗 (signed, won), 输咗 / 冇咗 / 丢咗 (lost, gone).
+    "签咗": "won",
+    "赢咗": "won",
+    "输咗": "lost",
+    "冇咗": "lost",
+    "丢咗": "lost",
     "negotiation": "negotiation",
     "negotiations": "negotiation",
     "negotiating": "negotiation",
@@ -178,7 +201,8 @@ ZH_MOVE = re.compile(
     rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
-    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了)(?!率|周期|额|量)(?:了)?"
+    r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
+    r"(?!率|周期|额|量)(?:了)?"
 )
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
@@ -214,8 +238,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"\b(?:called|calld|caled|callled|phoned|rang|spoke\s+(?:to|with)|spoke|"
             r"talked\s+(?:to|with)|"
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
-            r"call\s+with)\b"
-            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去"
+            r"call\s+with|(?:quick\s+|phone\s+)?call\s+w/?(?=\s)|returned\s+\w+(?:'s)?\s+call|"
+            r"gave\s+(?:\w+\s+){1,3}a\s+(?:call|ring)|rung)\b"
+            r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
+            # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
+            r"打[咗过]电话|打来|致电|回电|倾咗电话"
         ),
         InteractionKind.call,
     ),
@@ -223,29 +250,38 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
         re.compile(
             r"\b(?:met\s+with|met|had\s+a\s+meeting|meeting\s+with|sat\s+down\s+with|"
             r"demo(?:ed)?\s+(?:to|for|with)|video\s+(?:call|chat|meeting)|zoom(?:\s+call)?|"
-            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+with)\b"
+            r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+w(?:ith\b|/)|"
+            r"(?:teams|zoom|webex|google\s+meet|video|online)\s+(?:call|meeting)|"
+            r"(?:had\s+a\s+)?sit-?\s?down\s+w(?:ith\b|/)|sat\s+down\s+w(?:ith\b|/))\b"
             r"|开了?会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            # 视讯 (Taiwan: video call), 见咗 / 开咗会 / 食咗饭 / 饮茶 (Cantonese).
+            r"|视讯|视像|视频通话|见咗|见过|开咗会|食咗?饭|饮咗?茶|会面"
         ),
         InteractionKind.meeting,
     ),
     (
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
-            r"on\s+site\s+at)\b"
-            r"|拜访|走访|去了|上门"
+            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by))\b"
+            r"|拜访|走访|去了|上门|探访|到访|去咗"
         ),
         InteractionKind.visit,
     ),
     (
         re.compile(
-            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from)\b|发了?邮件|邮件|寄了?信|发了?信"
+            r"\b(?:emailed|e-mailed|emaild|emalied|mailed|sent\s+(?:an?\s+)?e-?mail|email\s+from|"
+            r"fwd'?d|forwarded|(?:by|via)\s+e-?mail)\b|发了?邮件|邮件|寄了?信|发了?信"
+            # 电邮 (Hong Kong: e-mail), 覆咗 email (Cantonese: replied by e-mail).
+            r"|电邮|覆咗?\s*e-?mail"
         ),
         InteractionKind.email,
     ),
     (
         re.compile(
-            r"\b(?:texted|messaged|pinged|chatted\s+with|whatsapp(?:ed)?|wechat(?:ed)?|slacked)\b"
-            r"|微信|聊了|聊天"
+            r"\b(?:texted|messaged|pinged|chatted\s+(?:with|w/?)|whatsapp(?:ed)?|wechat(?:ed)?|slacked|"
+            r"(?:teams|slack|line|telegram|signal)\s+(?:chat|message|msg)|chat\s+w(?:ith\b|/)|"
+            r"dm'?e?d|sms(?:ed)?)\b"
+            r"|微信|聊了|聊天|短信|讯息|私讯|倾咗|倾偈|line\s*(?:了|上|讯息)"
         ),
         InteractionKind.chat,
     ),
@@ -343,6 +379,8 @@ SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
 CLOSE_WORD = re.compile(
     r"\b(?:close\s+date|closing\s+date|expected\s+close|close|closes|closing|slips?|slipped|"
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
+    # Taiwan / Hong Kong: 關閉日期 (close date), 結案日.
+    r"|关闭日期|预计关闭|关闭日|结案日|截止日期"
 )
 REASSIGN_CUE = re.compile(
     r"\b(?:re-?ass?ign|transfer|hand(?:\s+over)?|give|assign|move)\b.+?(?:\bto\s+|给\s*)@?"
@@ -351,6 +389,10 @@ REASSIGN_CUE = re.compile(
     # "X 的负责人改成 erin", "X 给 alice 接手".
     r"|(?:负责人|所有人|owner)\s*(?:改成|改为|换成|换为|改到|设为|是)\s*@?(?P<zh2>我|[a-z][\w.-]*)"
     r"|给\s*@?(?P<zh3>[a-z][\w.-]*)\s*(?:接手|接管|来管)"
+    # The customer alone, then to whom: "clark imports 給 alice 吧", "stonegate → carol",
+    # "Williams Fuels -> me for now" (taken only when nothing but the name stands before).
+    r"|(?:给|归|转)\s*@?(?P<zh4>我|[a-z][\w.-]*)\s*(?:吧|啦|了|跟进|负责|管)?\s*[!！。.]*$"
+    r"|(?:->|→|=>)\s*@?(?P<arrow>me|[a-z][\w.-]*)\b"
 )
 # A link code for someone: "need a telegram link code for carol", "给王伟生成一个绑定码".
 LINK_CODE_CUE = re.compile(r"\blink(?:ing)?\s+code\b|绑定码|链接码")
@@ -412,7 +454,7 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "whoami",
     ),
-    (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复客户"), "duplicates"),
+    (re.compile(r"\b(?:duplicates|dupes|duplicate\s+customers)\b|查重|重复的?客户"), "duplicates"),
     (
         re.compile(
             r"\b(?:history|who\s+changed|what\s+changed|everything\s+that\s+changed|changelog|"
@@ -464,6 +506,7 @@ CONTACT_FIELD_CUE = re.compile(
 # "who's Lisa King again", "who is Aisha Perez", "Kathleen 是干嘛的": who a person is.
 WHO_IS = re.compile(
     r"^\s*(?:who'?s|who\s+is|who\s+was)\b|是(?:干嘛|做什么|干什么)的|是谁|(?:什么|啥)职位"
+    r"|是哪(?:家|个公司|间)(?:公司)?的"
 )
 PERIOD = re.compile(
     r"\b(?:this|last|next)\s+(?:quarter|qtr|month|year|week)\b|\b(?:19|20)\d\d(?:-q[1-4])?\b|"
@@ -551,6 +594,12 @@ CONTACT_FIELD = re.compile(
 NEWS_WORD = re.compile(
     r"\b(?:new|changed|updated|now|switched|moved\s+to)\b|换了|换成|改成|改为|新号|新的|更新"
 )
+# The field's word right before the value ("Kenji Roberts's mobile +61 ...", "林涛手机号 +86 ..."):
+# the sentence gives the person's number (a question about it holds no number).
+FIELD_BEFORE = re.compile(
+    r"(?:\b(?:mobile|phone|cell|number|whatsapp|e-?mail|email\s+address)\b|手机号?码?|电话(?:号码)?|号码|邮箱)"
+    r"\s*(?:is|:|：|是|为)?\s*$"
+)
 # "Jennifer Gonzalez ... is CIO now", "is now Director of Procurement", "职称改成 VP Procurement",
 # "现在是董事长，改一下职位".
 # Words that make a phrase a job title ("head of legal", "CIO", "chief digital officer").
@@ -587,6 +636,14 @@ TAG_CUE = re.compile(
     r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
     r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
+    # "标签加上 战略客户", "客户标签加一个 重点", "tags: add vip".
+    r"|(?:标签|\btags?)\s*[:：]?\s*(?:加上|加|添加|多加|\badd)(?:一)?个?\s*[:：]?\s*"
+    r"['\"“]?(?P<ztag3>[\w-]+)['\"”]?\s*[.!。！]*$"
+)
+# All of a customer's tags said anew: "汇通医药 标签改成 重点客户, referral", "set acme's tags to
+# fleet, west".
+TAGS_SET = re.compile(
+    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|\bto\b|->|→|=)\s*(?P<tags>[^。.!！]+?)\s*[.!。！]*$"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
 CUSTOMER_FIELD = re.compile(
@@ -598,10 +655,20 @@ CUSTOMER_FIELD = re.compile(
     r"|\bmoved\b.{0,20}?\b(?:they'?re|they\s+are|now)\s+(?:now\s+)?(?:in|based\s+in)\s+"
     r"(?P<city2>[a-z][\w .'-]+?)"
     r"(?:\s+now)?\s*(?:[,.!;]|$)"
-    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*[.!]*$"
+    r"|\brenamed?\b.*?\bto\s+(?P<rename>.+?)\s*(?:[.!]*$|[,;]\s+(?:they|it|as|since|because|after)\b.*$)"
+    # "Allen Manufacturing 改名叫 Allen Mfg Holdings", "永盛 更名为 永盛科技".
+    r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
     r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
+)
+# A time where a city would stand ("the go-live moved to feb", "demo moved to the 14th"): no
+# move of the customer.
+NOT_A_CITY = re.compile(
+    r"^(?:the\s+)?(?:\d[\d/.-]*(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|"
+    r"dec)[a-z]*(?:\s+\d+\w*)?|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|"
+    r"(?:next|this|last|end\s+of|early|mid|late)\b.*|tomorrow|today|tonight|q[1-4]\b.*|"
+    r"(?:19|20)\d\d\b.*)$"
 )
 CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",
@@ -617,7 +684,12 @@ CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
     r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
 )
-DELETE_DEAL_CUE = re.compile(r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机")
+DELETE_DEAL_CUE = re.compile(
+    r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机"
+    # "删除青岛联创的月台预约系统升级", "刪掉 Quarry Wind 的 Fleet tracking 那筆": a deal named by
+    # its title, no "deal" said (taken only when its title is named).
+    r"|(?P<bare>(?:删除|删掉|移除))"
+)
 DIGEST_CUE = re.compile(
     r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
     r"|\b(?:stop|pause)\s+(?:sending\s+)?(?:me\s+)?(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
@@ -657,6 +729,11 @@ WHY_AFTER = re.compile(r"\s*(?:[,，;；]|\s[-–—]\s|(?<=\d)\s+(?=[\u4e00-\u9
 ZH_ARCHIVE = re.compile(
     r"把\s*(?P<name>.+?)\s*(?P<verb>取消归档|恢复归档|重新启用|恢复|归档|存档)(?:吧|了|一下|掉)?\s*[!！。.]*$"
 )
+# "rossi 歸檔", "torres stores 归档吧 已经关店了": the customer alone, then the verb, maybe why.
+ZH_ARCHIVE_BARE = re.compile(
+    r"(?P<name>[^,，。;；把]+?)\s*(?P<verb>取消归档|恢复归档|归档|存档)(?!了)(?:吧|一下|掉)?"
+    r"\s*(?:[!！。.]*$|[\s,，;；]+\S.*$)"
+)
 # Before "把 X 归档了": words that make it a report of the past ("上周已经把 X 归档了").
 ZH_DONE_BEFORE = re.compile(
     r"已经|已|早就|早已|之前|以前|上周|上星期|上礼拜|上个?月|昨天|前天|去年|刚才|刚刚|那天"
@@ -667,5 +744,7 @@ REMINDER_FIRST = re.compile(
     r"^\s*#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:"
     r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完)"
     r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废)"
-    r"|(?:推迟|延后|延到|推到|改到|挪到|顺延)\s*(?:到)?\s*(?P<when>.+))"
+    r"|(?:推迟|延后|延到|推到|改到|挪到|顺延)\s*(?:到)?\s*(?P<when>.+)"
+    # "#11 晚兩個小時再提醒", "#3 遲半個鐘": later by a length.
+    r"|(?=(?:晚|迟|延迟|再过)\s*(?:半|[一二两三四五六七八九十\d]))(?P<later>.+))"
 )

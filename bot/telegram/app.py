@@ -67,7 +67,7 @@ class TelegramBot:
             Application.builder()
             .bot(bot)
             .context_types(ContextTypes(context=CrmContext))
-            .concurrent_updates(PerChatUpdates())
+            .concurrent_updates(PerChatUpdates(around=self.core.holding))
         )
         if webhook_url:
             builder = builder.updater(None)

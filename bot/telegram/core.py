@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 from bot.telegram.render import Outgoing, render
 from handlers.desk import CSAT_ACTION
-from handlers.gateway import Gateway, Person
+from handlers.gateway import Gateway, Held, Person
 from handlers.i18n import client_locale
 from handlers.reply import Button, Command, Reply
 
@@ -18,6 +21,9 @@ REPLY_BUTTON = "b:"
 STEP_BUTTON = "c:"
 # The staff member behind a Telegram account.
 Who = Person
+# The connection the update being handled shares between its sender's look-up and its command
+# (set for each update's task by `Core.holding`; worker threads get a copy of the context).
+_HELD: ContextVar[Held | None] = ContextVar("crmbot_telegram_held", default=None)
 
 
 def _wrote_key(chat_id: int, message_id: int) -> str:
@@ -36,9 +42,22 @@ class Core:
         self.gateway = gateway
         self.clock: Callable[[], datetime] = gateway.clock
 
+    @asynccontextmanager
+    async def holding(self) -> AsyncIterator[None]:
+        """One update's handling: its look-up and its command share one pool connection."""
+        held = self.gateway.hold()
+        token = _HELD.set(held)
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            if held.taken:
+                # An update that ran no command (a refusal, a link code): given back here.
+                await asyncio.to_thread(held.close)
+
     def who(self, telegram_user_id: int) -> Who | None:
         """The active staff member linked to this Telegram account, if any."""
-        return self.gateway.identify(str(telegram_user_id))
+        return self.gateway.identify(str(telegram_user_id), held=_HELD.get())
 
     def who_if_reachable(self, telegram_user_id: int) -> Who | None:
         """`who` for the error handler: None when the database cannot answer either."""
@@ -86,11 +105,19 @@ class Core:
         """Dispatch a command and render its reply, on one connection; with `wrote` (chat and
         message id) a successful write is remembered for that message in the same go."""
         mark = _wrote_key(*wrote) if wrote is not None else None
-        reply, messages = self.gateway.dispatch_rendered(
-            command,
-            lambda reply, issue: self._render(who, reply, REPLY_BUTTON, issue),
-            mark=mark,
-        )
+        held = _HELD.get()
+        try:
+            reply, messages = self.gateway.dispatch_rendered(
+                command,
+                lambda reply, issue: self._render(who, reply, REPLY_BUTTON, issue),
+                mark=mark,
+                held=held,
+            )
+        finally:
+            if held is not None:
+                # The update's last use of it: back to the pool from this thread, while the
+                # reply is sent.
+                held.close()
         return reply, messages or []
 
     def redeem(self, who: Who, token: str) -> tuple[str, dict[str, Any]] | None:

@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -80,24 +81,31 @@ class FloodLimiter(AIORateLimiter):
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat run in order."""
+    """Updates of different chats run concurrently; those of one chat run in order, each
+    inside `around()` (the database connection its handlers share)."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 64,
+        around: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self._around = around or nullcontext
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run one update's handlers, after earlier updates of the same chat."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._around():
+                await coroutine
             return
         key = chat.id
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._around():
                 await coroutine
         finally:
             self._waiting[key] -= 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from crm_core import audit
@@ -13,17 +13,22 @@ from crm_core.models import Identity, User
 MAX_PLATFORM_ID = 128
 
 
+# Built once: every command looks its sender up, and building the statement (and its cache
+# key) each time cost more CPU than running it.
+_USER_FOR = (
+    select(User)
+    .join(Identity, Identity.user_id == User.id)
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.platform_user_id == bindparam("platform_user_id"),
+        User.active.is_(True),
+    )
+)
+
+
 def user_for(session: Session, platform: str, platform_user_id: str) -> User | None:
     """The active staff member linked to this platform account, or None."""
-    return session.scalar(
-        select(User)
-        .join(Identity, Identity.user_id == User.id)
-        .where(
-            Identity.platform == platform,
-            Identity.platform_user_id == platform_user_id,
-            User.active.is_(True),
-        )
-    )
+    return session.scalar(_USER_FOR, {"platform": platform, "platform_user_id": platform_user_id})
 
 
 def active_user_by_email(session: Session, email: str) -> User | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm_core import audit, note_outbox, rules
@@ -694,30 +694,36 @@ class CustomerService:
     open_tickets: int
 
 
+# The card's service statements, built once (every card runs them; building them each time
+# cost more CPU than running them).
+_LATEST_NPS = (
+    select(Feedback)
+    .where(Feedback.customer_id == bindparam("customer"), Feedback.kind == "nps")
+    .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    .limit(1)
+)
+_RECENT_CSAT = (
+    Feedback.customer_id == bindparam("customer"),
+    Feedback.kind == "csat",
+    Feedback.created_at >= bindparam("since", type_=Feedback.created_at.type),
+)
+# One statement for the three counts: every card shows them (a round trip each cost more than
+# the counting).
+_SERVICE_COUNTS = select(
+    select(func.avg(Feedback.score)).where(*_RECENT_CSAT).scalar_subquery(),
+    select(func.count()).select_from(Feedback).where(*_RECENT_CSAT).scalar_subquery(),
+    select(func.count())
+    .select_from(Ticket)
+    .where(Ticket.customer_id == bindparam("customer"), Ticket.status.in_(ACTIVE))
+    .scalar_subquery(),
+)
+
+
 def customer_service(session: Session, customer_id: int, now: datetime) -> CustomerService:
     """A customer's latest NPS, CSAT mean over CSAT_WINDOW, and active ticket count."""
-    latest = session.scalar(
-        select(Feedback)
-        .where(Feedback.customer_id == customer_id, Feedback.kind == "nps")
-        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
-        .limit(1)
-    )
-    recent_csat = (
-        Feedback.customer_id == customer_id,
-        Feedback.kind == "csat",
-        Feedback.created_at >= now - CSAT_WINDOW,
-    )
-    # One statement for the three counts: every card shows them (a round trip each cost more
-    # than the counting).
+    latest = session.scalar(_LATEST_NPS, {"customer": customer_id})
     mean, count, open_count = session.execute(
-        select(
-            select(func.avg(Feedback.score)).where(*recent_csat).scalar_subquery(),
-            select(func.count()).select_from(Feedback).where(*recent_csat).scalar_subquery(),
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.customer_id == customer_id, Ticket.status.in_(ACTIVE))
-            .scalar_subquery(),
-        )
+        _SERVICE_COUNTS, {"customer": customer_id, "since": now - CSAT_WINDOW}
     ).one()
     return CustomerService(
         latest, round(float(mean), 1) if mean is not None else None, int(count), open_count or 0

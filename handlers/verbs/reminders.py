@@ -19,11 +19,12 @@ from crm_core.resolve import (
 )
 from crm_core.services import reminders as svc
 from crm_core.services.confirmations import confirm_stamp
-from crm_core.text import to_simplified
+from crm_core.text import char_view, to_simplified
 from crm_core.timephrases import TimePhrase, read_time_phrase
 from crm_core.when import out_of_range
 from handlers import format as fmt
 from handlers.args import Arg, Kind, take_ref
+from handlers.grammar import span_said
 from handlers.notifications import reminder_buttons, repeats, when, zone_of
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
@@ -69,7 +70,8 @@ def _read(ctx: Ctx, text: str, tz: ZoneInfo) -> TimePhrase:
 
 def _snooze_time(ctx: Ctx, text: str, tz: ZoneInfo, due_at: datetime) -> tuple[datetime, bool]:
     """The new due time; a length counts from the later of now and `due_at`, never earlier."""
-    m = _SPAN.match(to_simplified(text.strip()))
+    # "by an hour", "兩個鐘": a length said in words is the length typed.
+    m = _SPAN.match(span_said(char_view(text)) or to_simplified(text.strip()))
     if m is not None:
         unit = _UNITS[m.group(2)[0].lower()]
         amount = int(m.group(1))

@@ -6,7 +6,7 @@ import random
 
 import pytest
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import name_index
@@ -381,14 +381,21 @@ def test_contact_and_city_matches_are_the_naive_filters() -> None:
             assert book.in_city(positions, query, 5) == naive[:5], query
 
 
-@pytest.mark.parametrize("small_book", [0, 20_000])
+@pytest.mark.parametrize(("small_book", "stale"), [(0, False), (20_000, False), (20_000, True)])
 def test_find_by_substring_from_the_index_is_the_like_over_the_book(
-    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, small_book: int
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    small_book: int,
+    stale: bool,
 ) -> None:
     """`find` takes the matching ids from the index: for every role and query, the same
     customers (by name length and key) as LIKE '%q%' over the visible book, whether the book
-    is searched key by key or in the company's keys joined shortest first."""
+    is searched key by key or in the company's keys joined shortest first, or (a rep's or a
+    manager's, the copy out of date) the database is asked."""
     monkeypatch.setattr(name_index, "_SMALL_BOOK", small_book)
+    if stale:
+        # No copy is ever current: each search finds the one it would have to read again.
+        monkeypatch.setattr(name_index, "_COPIES", _Forgetful())
     rng = random.Random(2020)
     with unit_of_work(session_factory) as session:
         people = _book_of(session, 600, rng)
@@ -468,3 +475,52 @@ def test_suggestions_tied_with_the_last_kept_score_come_out_as_the_scan_gives_th
             limit=3,
         )
         assert book.suggest(positions, query, 75, 3) == [e[2] for e in expected], query
+
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    """A store of copies that keeps none."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+    def move_to_end(self, key: object) -> None:
+        pass
+
+
+def test_a_reps_find_after_a_change_does_not_read_the_whole_book_again(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Once a customer is added, a rep's `find` that matches a name asks the database for the
+    matching rows of their own book; the copy of every customer's name is read again only by
+    a search that needs it (an admin's, or a query no name matches)."""
+    with unit_of_work(session_factory) as session:
+        people = _book_of(session, 120, random.Random(7))
+    rep, admin = people["r-West-2"].id, people["admin"].id
+    with session_factory() as session:
+        name_book(session)  # the copy as of now
+        mine = session.scalars(select(Customer.name_key).where(Customer.owner_id == rep)).first()
+    assert mine is not None
+    with unit_of_work(session_factory) as session:
+        session.add(Customer(name="Zephyr Novel", name_key="zephyr novel", owner_id=admin))
+    seen: list[str] = []
+
+    def statement(_c: object, _k: object, sql: str, *_: object) -> None:
+        seen.append(sql)
+
+    engine = session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        with session_factory() as session:
+            ctx = Ctx(session, session.get(User, rep))  # type: ignore[arg-type]
+            found = search_customers(ctx, mine[:5])
+            assert found and all(mine[:5] in c.name_key for c in found)
+            assert all(c.owner_id == rep for c in found)
+        whole = [s for s in seen if "customers.archived_at" in s and "FROM customers ORDER" in s]
+        assert whole == [], "the rep's find read every customer's name"
+        with session_factory() as session:
+            ctx = Ctx(session, session.get(User, admin))  # type: ignore[arg-type]
+            assert [c.name for c in search_customers(ctx, "zephyr")] == ["Zephyr Novel"]
+        whole = [s for s in seen if "customers.archived_at" in s and "FROM customers ORDER" in s]
+        assert len(whole) == 1, "the admin's find reads the changed book once"
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)

@@ -1,0 +1,117 @@
+"""Worker CPU per command kind through the gateway (no HTTP, no adapter), on a loaded book.
+
+Runs the fleet benchmark's Slack commands (`customer #id`, `find <first letters>`,
+`customers`, `log call #id: ...`, `new customer ...`) as its linked Slack reps through
+`Gateway.dispatch_as` (the sender's look-up, the delivery claim and the verb in one unit of
+work, as the Slack adapter runs them) against the database at --url, which bench_fleet.py
+loaded and linked (`--reuse` keeps it). Reports time.process_time per command (mean and
+median) and the statements each kind sent. Writes notes and customers marked `fleetbench-`,
+as the fleet benchmark does.
+
+    .venv/bin/python bench/bench_dispatch_cpu.py --url postgresql+psycopg://... \
+        --kinds customer,find,customers,log,new --rounds 80
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import secrets
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.bootstrap import build  # noqa: E402
+from crm_core.db import unit_of_work  # noqa: E402
+from crm_core.models import Customer, Identity  # noqa: E402
+from crm_core.settings import Settings  # noqa: E402
+from handlers.reply import Command  # noqa: E402
+
+WARM_UP = 10
+
+
+def line(kind: str, cid: int, name: str) -> str:
+    """One command of `kind` about customer `cid` called `name`."""
+    mark = f"fleetbench-{secrets.token_hex(6)}"
+    return {
+        "customer": f"customer #{cid}",
+        "find": f"find {name.split()[0][:5]}",
+        "customers": "customers",
+        "log": f"log call #{cid}: pricing follow-up {mark}",
+        "new": f"new customer Bench {mark}",
+    }[kind]
+
+
+def main() -> None:
+    """Parse arguments, run the rounds, print a table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", required=True, help="a database bench_fleet.py loaded")
+    ap.add_argument("--kinds", default="customer,find,customers,log,new")
+    ap.add_argument("--rounds", type=int, default=80, help="timed commands of each kind")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    crm = build(Settings(_env_file=None), database_url=args.url)  # type: ignore[call-arg]
+    gateway = crm.gateway("slack")
+    with unit_of_work(crm.session_factory) as s:
+        linked = s.execute(
+            select(Identity.platform_user_id, Identity.user_id).where(Identity.platform == "slack")
+        ).all()
+        books = {
+            pid: s.execute(
+                select(Customer.id, Customer.name).where(
+                    Customer.owner_id == uid, Customer.merged_into.is_(None)
+                )
+            ).all()
+            for pid, uid in linked
+        }
+    books = {pid: book for pid, book in books.items() if book}
+    if not books:
+        raise SystemExit("no linked Slack reps with customers: run bench_fleet.py on it first")
+    kinds = args.kinds.split(",")
+    rng = random.Random(args.seed)
+    statements: Counter[str | None] = Counter()
+    current: list[str | None] = [None]
+
+    def count(*_: Any) -> None:
+        statements[current[0]] += 1
+
+    event.listen(crm.engine, "before_cursor_execute", count)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    for n in range(args.rounds + WARM_UP):
+        for kind in kinds:
+            sid = rng.choice(list(books))
+            cid, name = rng.choice(books[sid])
+            text = line(kind, cid, name)
+            timed = n >= WARM_UP
+            current[0] = kind if timed else None
+
+            def command(uid: int, text: str = text) -> Command:
+                delivery = f"command:{secrets.token_hex(8)}"
+                return Command(uid, "slack", text=text, chat_id="C1", delivery_id=delivery)
+
+            start = time.process_time()
+            done = gateway.dispatch_as(sid, command)
+            took = time.process_time() - start
+            assert done is not None and done[1].status in ("ok", "info"), (text, done)
+            if timed:
+                cpu[kind].append(took)
+    crm.engine.dispose()
+    print(f"{args.rounds} commands of each kind, {args.url.split('@')[-1]}")
+    print("| command | CPU ms mean | CPU ms median | statements |")
+    print("|---|---:|---:|---:|")
+    for kind in kinds:
+        times = sorted(cpu[kind])
+        mean = sum(times) / len(times) * 1000
+        median = times[len(times) // 2] * 1000
+        print(f"| {kind} | {mean:.2f} | {median:.2f} | {statements[kind] / len(times):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
