@@ -213,6 +213,9 @@ def main() -> None:
         ),
         "move": move_text,
         "pipeline": lambda r: "pipeline",
+        # The reports over the whole book the person sees (issue 20: kept totals, 0030).
+        "report funnel": lambda r: "report funnel",
+        "forecast": lambda r: "forecast",
         # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
         "history": lambda r: f"history #{rng.choice(books[r])[0]}",
         "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",

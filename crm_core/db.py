@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
 from crm_core.models import Base, Deal
@@ -26,7 +27,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
-# session.info key: (the root transaction, what to undo should it roll back); see undo_on_rollback.
+# session.info key: the open unit of work's undos (see undo_on_rollback).
 _UNDO = "crmbot.undo_on_rollback"
 
 log = logging.getLogger(__name__)
@@ -81,37 +82,77 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 def transaction(session: Session) -> Iterator[Session]:
     """One transaction on a session the caller opened (and closes): commit, or roll back
     (and then undo what committed ahead of it: `undo_on_rollback`)."""
+    outer = session.info.get(_UNDO)
+    # The unit of work owns its undos for its whole life, not one root transaction: a part
+    # rolled back inside it (a refused command) must not orphan them. A transaction() inside
+    # another shares the outer one's: the inner rollback would otherwise mark only its own,
+    # and the outer's rollback, finding no transaction open, fires no event to mark the rest.
+    undos: dict[Hashable, _Undo] = {} if outer is None else outer
+    session.info[_UNDO] = undos
     try:
         yield session
+        # Writes committed ahead of a part that rolled back since: undone with the rest of
+        # the work, as that rollback would have undone them had they waited for it.
+        for undo in [u for u in undos.values() if u.due]:
+            undo.run(session)
         session.commit()
     except BaseException:
-        root = session.get_transaction()
         session.rollback()
-        _undo(session, root)
+        _undo(session, undos)
         raise
     finally:
-        session.info.pop(_UNDO, None)
+        if outer is None:
+            session.info.pop(_UNDO, None)
+        else:
+            session.info[_UNDO] = outer
 
 
-def undo_on_rollback(session: Session, undo: Callable[[Session], None]) -> None:
-    """Have `transaction` call `undo` (in a transaction of its own) should the unit of work
-    `session` is in roll back: for a write that committed ahead of it and must not outlive it."""
-    root = session.get_transaction()
-    pending: tuple[object, list[Callable[[Session], None]]] | None = session.info.get(_UNDO)
-    if pending is None or pending[0] is not root:
-        # Left by a transaction that ended outside `transaction`: not this one's.
-        pending = session.info[_UNDO] = (root, [])
-    pending[1].append(undo)
+@dataclass
+class _Undo:
+    """A write that committed ahead of the transaction `root` and how to delete it again."""
+
+    root: object
+    run: Callable[[Session], None]
+    # `root` rolled back inside the unit of work: run before it commits, or after it rolls back.
+    due: bool = False
 
 
-def _undo(session: Session, root: object) -> None:
-    pending = session.info.pop(_UNDO, None)
-    if pending is None or pending[0] is not root:
+def undo_on_rollback(
+    session: Session, undo: Callable[[Session], None], *, key: Hashable | None = None
+) -> None:
+    """Have `transaction` call `undo` should the unit of work `session` is in roll back, or
+    should a part of it roll back (then with what the work commits): for a write that
+    committed ahead of its transaction and must not outlive it. Filing under an existing
+    `key` replaces that entry: the write is kept through a rollback that already happened
+    and undone with the current transaction instead."""
+    undos: dict[Hashable, _Undo] | None = session.info.get(_UNDO)
+    if undos is None:
+        # No unit of work around it: nothing will roll back, the write simply stands.
+        return
+    undos[object() if key is None else key] = _Undo(session.get_transaction(), undo)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """Mark the undos filed under a root transaction that just rolled back as due."""
+    undos: dict[Hashable, _Undo] | None = session.info.get(_UNDO)
+    if undos and previous.parent is None:
+        for undo in undos.values():
+            if undo.root is previous:
+                undo.due = True
+
+
+def _undo(session: Session, undos: dict[Hashable, _Undo]) -> None:
+    due = [key for key, u in undos.items() if u.due]
+    if not due:
         return
     try:
-        for undo in pending[1]:
-            undo(session)
+        for key in due:
+            undos[key].run(session)
         session.commit()
+        # Done: an enclosing transaction() sharing these undos must not run them again.
+        for key in due:
+            undos.pop(key, None)
     except Exception as exc:
         session.rollback()
         # The error that rolled the unit of work back is the one raised; this one is noted.

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -292,6 +293,8 @@ class Deal(Base):
         Index("ix_deals_stage_currency_amount", "stage", "currency", "amount"),
         # The forecast's overdue list: open deals by expected close.
         Index("ix_deals_expected_close", "expected_close"),
+        # The forecast's wins in a partial month (crm_core.analytics.forecast).
+        Index("ix_deals_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
@@ -336,6 +339,52 @@ class PipelineTotal(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     deals: Mapped[int] = mapped_column(BigInteger)
     priced: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class DealReach(Base):
+    """The stage names a deal has been in (its stage and its history's), sorted, tab-separated,
+    kept by triggers (migration 0030): the funnel ranks the set instead of reading history."""
+
+    __tablename__ = "deal_reach"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    deal_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    reached: Mapped[str | None] = mapped_column(String(1000))
+
+
+class FunnelTotal(Base):
+    """Deals per customer owner, customer state, currency and set of stages reached: count and
+    the amounts' sum in cents, kept by triggers (migration 0030) for the all-time funnel."""
+
+    __tablename__ = "funnel_totals"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    # 0 live, 1 merged away, 2 archived: an admin's reports count merged customers' deals.
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    reached: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class DealMonthTotal(Base):
+    """Deals per customer owner, customer state, currency, stage, forecast category and month
+    (kind 'e': of the expected close, with the category; 'c': of closed_at in UTC, category
+    ''; month 0: none): count and cents, kept by triggers (migration 0030) for the forecast."""
+
+    __tablename__ = "deal_month_totals"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deals: Mapped[int] = mapped_column(BigInteger)
     cents: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -54,6 +56,15 @@ def response_url(body: dict[str, Any]) -> str | None:
 RESPOND_SECONDS = 10
 
 
+# A request holding a connection this many times its deadline is given up: the deadline bounds
+# only connecting and the gaps between bytes of the answer, and aiohttp starts the latter once
+# the body is written, so an upload to a peer that stopped reading would otherwise hold one of
+# the capped connections for as long as the kernel keeps the socket (about 15 minutes).
+BACKSTOP_TIMES = 4
+# The open request's backstop (set by `_backstop`, armed once it holds a connection).
+_BACKSTOP: ContextVar[asyncio.Timeout | None] = ContextVar("crmbot_slack_backstop", default=None)
+
+
 def http_session(seconds: float, connections: int) -> aiohttp.ClientSession:
     """A session kept open for one Slack host: at most `connections` requests in flight (each
     on its own connection, kept alive for the next), any more waiting for one to free up.
@@ -61,10 +72,37 @@ def http_session(seconds: float, connections: int) -> aiohttp.ClientSession:
     The deadline is Slack's part alone (`seconds` to connect, then at most `seconds` between
     bytes of the answer): the wait for a free connection is this process's queue, not a
     Slack that stopped answering, and must not send a reply off by direct message instead.
+    A request that holds its connection BACKSTOP_TIMES `seconds` fails with TimeoutError.
     """
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    backstop = BACKSTOP_TIMES * seconds
+
+    async def held(_session: object, _ctx: object, _params: object) -> None:
+        # Runs in the request's task once the connector handed it a connection.
+        deadline = _BACKSTOP.get()
+        if deadline is not None:
+            deadline.reschedule(asyncio.get_running_loop().time() + backstop)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(held)
+    trace.on_connection_reuseconn.append(held)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, middlewares=(_backstop,), trace_configs=[trace]
+    )
+
+
+async def _backstop(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Send a request (connect, write, read the answer's head) under a deadline that
+    `http_session`'s trace arms once a connection is held: the queue for one is not timed."""
+    async with asyncio.timeout(None) as deadline:
+        token = _BACKSTOP.set(deadline)
+        try:
+            return await handler(request)
+        finally:
+            _BACKSTOP.reset(token)
 
 
 class Sender:

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 
 from crm_core.analytics.periods import ALL_TIME, Period
-from crm_core.analytics.scope import in_period, money, ratio, scope_filter
+from crm_core.analytics.scope import in_period, kept_scope, money, ratio, scope_filter
 from crm_core.analytics.win_rate import other_currencies
 from crm_core.context import Ctx
-from crm_core.models import Deal, StageChange
+from crm_core.models import Deal, DealReach, FunnelTotal, StageChange
 from crm_core.stages import Stage
 
 
@@ -105,47 +105,62 @@ def furthest_step(ctx: Ctx) -> Any:
     return case((now > past, now), else_=past)
 
 
+def furthest_of(order: dict[str, int], reached: str | None) -> int:
+    """A deal's furthest funnel step from the stage names it has been in (-1: none)."""
+    return max((order.get(name, -1) for name in (reached or "").split("\t")), default=-1)
+
+
 def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) -> FunnelReport:
-    """The funnel of the deals the actor may see, opened in the period."""
+    """The funnel of the deals the actor may see, opened in the period.
+
+    Each deal's furthest step comes from the stage names it has been in, kept by triggers
+    (`deal_reach`, migration 0030): over all time from their sums per owner (`funnel_totals`,
+    a few hundred rows whatever the book's size); for a period, from the deals opened in it
+    joined to their kept sets (created_at instants fall anywhere inside a day).
+    """
     currency = (currency or ctx.default_currency).upper()
     steps = funnel_steps(ctx)
     start, end = period.bounds(ctx.tz)
-    conditions = in_period(Deal.created_at, start, end)
     order = _ranks(ctx)
-
-    def rank(column: Any) -> Any:
-        return case(order, value=column, else_=-1)
-
-    # One pass over the deals joined to their history (a correlated lookup per deal costs 3x).
-    furthest = _greater(
-        rank(Deal.stage),
-        _greater(
-            func.coalesce(func.max(rank(StageChange.to_stage)), -1),
-            func.coalesce(func.max(rank(StageChange.from_stage)), -1),
-        ),
-    ).label("furthest")
-    per_deal = (
-        select(Deal.id, Deal.amount, furthest)
-        .select_from(Deal)
-        .outerjoin(StageChange, StageChange.deal_id == Deal.id)
-        .where(*scope_filter(ctx), *conditions, Deal.currency == currency)
-        .group_by(Deal.id, Deal.amount, Deal.stage)
-        .subquery()
-    )
-    stmt = select(per_deal.c.furthest, func.count(), func.sum(per_deal.c.amount)).group_by(
-        per_deal.c.furthest
-    )
+    groups: list[tuple[str | None, int, Decimal]] = []
+    others: dict[str, int] = {}
+    if start is None and end is None:
+        t = FunnelTotal
+        scope = kept_scope(ctx, t.owner_id, t.state)
+        kept = (
+            select(t.currency, t.reached, func.sum(t.deals), func.sum(t.cents))
+            .where(*(scope or []))
+            .group_by(t.currency, t.reached)
+            .having(func.sum(t.deals) > 0)
+        )
+        for cur, kept_set, count, cents in ctx.session.execute(kept) if scope is not None else []:
+            if cur == currency:
+                groups.append((kept_set, int(count), Decimal(int(cents)).scaleb(-2)))
+            else:
+                others[cur] = others.get(cur, 0) + int(count)
+    else:
+        conditions = in_period(Deal.created_at, start, end)
+        opened = (
+            select(DealReach.reached, func.count(), func.sum(Deal.amount))
+            .select_from(Deal)
+            .join(DealReach, DealReach.deal_id == Deal.id)
+            .where(*scope_filter(ctx), *conditions, Deal.currency == currency)
+            .group_by(DealReach.reached)
+        )
+        groups = [(r, int(n), money(total)) for r, n, total in ctx.session.execute(opened)]
+        others = other_currencies(ctx, currency, conditions)
     count_at = [0] * len(steps)
     value_at = [Decimal(0)] * len(steps)
     deals = 0
-    for step, count, total in ctx.session.execute(stmt):
-        deals += int(count)
-        if step is None or int(step) < 0:
+    for reached, count, total in groups:
+        deals += count
+        step = furthest_of(order, reached)
+        if step < 0:
             continue
-        count_at[int(step)] += int(count)
-        value_at[int(step)] += money(total)
+        count_at[step] += count
+        value_at[step] += total
     # Reaching a step means reaching it or any later one.
-    reached = [sum(count_at[i:]) for i in range(len(steps))]
+    reached_n = [sum(count_at[i:]) for i in range(len(steps))]
     reached_value = [sum(value_at[i:], Decimal(0)) for i in range(len(steps))]
     rows = []
     for i, stage in enumerate(steps):
@@ -153,13 +168,13 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
         rows.append(
             FunnelRow(
                 stage,
-                reached[i],
+                reached_n[i],
                 reached_value[i],
-                None if last else reached[i + 1],
+                None if last else reached_n[i + 1],
                 None if last else reached_value[i + 1],
             )
         )
-    return FunnelReport(currency, period, rows, deals, other_currencies(ctx, currency, conditions))
+    return FunnelReport(currency, period, rows, deals, others)
 
 
 def deals_reaching(

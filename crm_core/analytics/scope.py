@@ -216,3 +216,20 @@ def ratio(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+def kept_scope(ctx: Ctx, owner: Any, state: Any) -> list[ColumnElement[bool]] | None:
+    """scope_filter for the totals kept per customer owner and state; None: nothing visible.
+
+    The same deals as scope_filter: an admin's are those of every customer not archived (merged
+    ones' too, state 0 or 1), read from the company's rows (owner 0); anyone else's those of
+    the live customers their book holds.
+    """
+    if not ctx.actor.active:
+        return None
+    owners = visible_owner_ids(ctx.actor)
+    if owners is None:
+        return [owner == 0, state < 2]
+    if ctx.actor.role == Role.rep or ctx.actor.team_id is None:
+        return [owner == ctx.actor.id, state == 0]
+    return [owner.in_(owners.scalar_subquery()), state == 0]

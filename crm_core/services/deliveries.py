@@ -52,6 +52,10 @@ def claim_delivery(
     # INSERT in the transaction would hold that lock to the end. A row committed ahead of the
     # work it guards is deleted again should that work roll back, so a crash after the claim
     # lets the retry through as on PostgreSQL (a process killed in between leaves the claim).
+    # Unlike PostgreSQL, a second delivery arriving while the first's work is still open does
+    # not wait for it: it sees the committed claim and is a duplicate, so should the first then
+    # roll back, neither runs the command (the person has the first one's error; a later
+    # retry runs it). See docs/architecture.md.
     row = ProcessedDelivery(
         platform=platform, delivery_id=delivery_id[:200], received_at=now or utcnow()
     )
@@ -75,8 +79,9 @@ def keep_claim(
     when another delivery of it took the claim in between."""
     early = session.info.get(_EARLY, {}).get((platform, delivery_id[:200]))
     if early is not None and session.scalar(select(_TABLE.c.id).where(_TABLE.c.id == early)):
-        # SQLite's row, committed ahead of the work, outlived that rollback: it is undone
-        # with the work's new transaction instead.
+        # SQLite's row, committed ahead of the work, outlived that rollback: kept through it
+        # and undone with the work's new transaction instead (only this claim: whatever else
+        # committed ahead of the rolled-back part, a Confirm's mark, is still undone).
         _undo_with_work(session, early)
         return True
     return claim_delivery(session, platform, delivery_id, now=now)
@@ -88,7 +93,7 @@ def _undo_with_work(session: Session, claim_id: int) -> None:
     def undo(s: Session) -> None:
         s.execute(delete(_TABLE).where(_TABLE.c.id == claim_id))
 
-    undo_on_rollback(session, undo)
+    undo_on_rollback(session, undo, key=(_TABLE.name, claim_id))
 
 
 def delivery_seen(session: Session, platform: str, delivery_id: str) -> bool:

@@ -23,7 +23,7 @@ from crm_core.backup import (
 )
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade
 from crm_core.exchange import export_jsonl
-from crm_core.models import Base, Customer, PipelineTotal
+from crm_core.models import Base, Customer, DealMonthTotal, FunnelTotal, PipelineTotal
 from tests.conftest import PG_URL, TestBot
 from tests.handlers.test_merge import two_acmes
 
@@ -98,9 +98,17 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
     but for those declared derived (the name index's tokens, rewritten as rows arrive; the
     deal-score model, trained again from the deals when none is stored; the pipeline totals,
     rebuilt by triggers as the deals arrive; the stored deal scores, computed again by the
-    first `score` filter)."""
+    first `score` filter; the funnel and forecast totals, also kept by triggers)."""
     derived = {t.name for t in Base.metadata.sorted_tables if t.info.get("derived")}
-    assert derived == {"name_index_version", "score_models", "pipeline_totals", "deal_scores"}
+    assert derived == {
+        "name_index_version",
+        "score_models",
+        "pipeline_totals",
+        "deal_scores",
+        "deal_reach",
+        "funnel_totals",
+        "deal_month_totals",
+    }
     names = set(inspect(engine).get_table_names()) - {"alembic_version"} - derived
     assert names == {t.name for t in tables()}
 
@@ -132,6 +140,10 @@ def test_backup_restore_export_equals_the_export_before(
     with book.connect() as a, target.connect() as b:
         kept = {tuple(r) for r in a.execute(totals) if r.cents}
         assert kept and kept == {tuple(r) for r in b.execute(totals) if r.cents}
+        # So were the funnel's and the forecast's.
+        for table in (FunnelTotal.__table__, DealMonthTotal.__table__):
+            here = {tuple(r) for r in a.execute(select(table)) if r.deals}
+            assert here and here == {tuple(r) for r in b.execute(select(table)) if r.deals}
     # Ids go on after the restored ones (PostgreSQL's sequences were moved past them).
     with unit_of_work(make_session_factory(target)) as session:
         owner = session.scalars(select(Customer.owner_id)).first()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    func,
     inspect,
     select,
     text,
@@ -38,11 +39,13 @@ from crm_core.db import (
     head_revision,
     make_engine,
     stored_revision,
+    transaction,
     unit_of_work,
     upgrade,
 )
 from crm_core.errors import SchemaOutOfDate
-from crm_core.models import Base, Team
+from crm_core.models import Base, ProcessedDelivery, Team
+from crm_core.services.deliveries import claim_delivery
 from tests.conftest import PG_URL
 
 MIGR_BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -275,3 +278,19 @@ def test_a_database_with_rows_in_every_table_upgrades_from_0008(empty_engine: En
         if empty_engine.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_claim_is_undone_when_a_transaction_inside_its_own_rolls_back(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A claim filed in an outer transaction() goes when an inner one raises through both."""
+    session = session_factory()
+    try:
+        with pytest.raises(RuntimeError), transaction(session):
+            assert claim_delivery(session, "slack", "Ev-nested")
+            with transaction(session):
+                raise RuntimeError("the work failed")
+    finally:
+        session.close()
+    with session_factory() as check:
+        assert check.scalar(select(func.count()).select_from(ProcessedDelivery)) == 0

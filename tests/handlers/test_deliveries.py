@@ -158,3 +158,51 @@ def test_concurrent_deliveries_run_once(testbot: TestBot) -> None:
     assert sorted(r.status for r in replies) == ["duplicate", "ok"]
     assert testbot.count(Interaction) == 1
     assert testbot.count(ProcessedDelivery) == 1
+
+
+def test_confirm_refused_leaves_its_card_usable(testbot: TestBot) -> None:
+    """A Confirm whose command is refused (no such customer) rolls its mark back with the
+    refusal, on every backend: once the customer exists the same card runs."""
+    stamp = {"id": "card-2", "by": testbot.users["alice"], "at": START.isoformat()}
+    press = Command(
+        testbot.users["alice"],
+        "slack",
+        action=RUN,
+        payload={"text": "log call Beta Corp: x", "confirm": stamp},
+        delivery_id="press-11",
+    )
+    refused = testbot.dispatcher.dispatch(press)
+    assert refused.status == "error" and "already" not in refused.text
+    # The refusal is that delivery's answer: its claim stays, the card's mark does not.
+    assert testbot.dispatcher.dispatch(press).status == "duplicate"
+    assert testbot("alice", "new customer Beta Corp").status == "ok"
+    assert testbot.dispatcher.dispatch(replace(press, delivery_id="press-12")).status == "ok"
+    used = testbot.dispatcher.dispatch(replace(press, delivery_id="press-13"))
+    assert used.status == "error" and "already" in used.text
+    assert testbot.count(Interaction) == 1
+
+
+def test_crash_after_a_refused_part_lets_the_retry_run(testbot: TestBot, monkeypatch: Any) -> None:
+    """A command that crashes after a refused part rolled back (and before its claim was
+    kept) leaves no claim: the platform's retry runs it, on every backend."""
+    testbot("alice", "new customer Acme")
+    answer = testbot.dispatcher.message
+    crashes: list[str] = []
+
+    def crash_once(exc: Any, t: Any) -> str:
+        if not crashes:
+            crashes.append(type(exc).__name__)
+            raise RuntimeError("crashed after the refusal's rollback")
+        return answer(exc, t)
+
+    monkeypatch.setattr(testbot.dispatcher, "message", crash_once)
+    first = testbot("alice", "log call Nobody Inc: hello", delivery_id="Ev77")
+    assert first.status == "error" and "reference" in first.text
+    assert crashes == ["NotFound"]
+    assert testbot.count(ProcessedDelivery) == 0
+    retry = testbot("alice", "log call Nobody Inc: hello", delivery_id="Ev77")
+    assert retry.status == "error" and "reference" not in retry.text
+    assert testbot.count(ProcessedDelivery) == 1
+    assert testbot("alice", "log call Nobody Inc: hello", delivery_id="Ev77").status == (
+        "duplicate"
+    )

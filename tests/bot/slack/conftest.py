@@ -70,6 +70,8 @@ class FakeSlack:
         self.responding = 0
         self.most_responding = 0
         self.response_ports: set[int] = set()
+        # Uploads left unread until the fake stops (a peer that stopped reading).
+        self.stall_uploads = False
         self._stopping = asyncio.Event()
         # channel -> the messages conversations.history and .replies know.
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -207,6 +209,13 @@ class FakeSlack:
             self.responding -= 1
 
     async def _upload(self, request: web.Request) -> web.Response:
+        if self.stall_uploads:
+            # Not one byte of the body read: the client's writes fill the socket and stop.
+            await self._stopping.wait()
+            if request.transport is not None:
+                # Not read now either: aiohttp would linger 10 s reading what is left.
+                request.transport.abort()
+            return web.Response(status=503)
         self.calls.append(Call("upload", {"bytes": len(await request.read())}))
         return web.Response(text="OK")
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.slack.sending import BACKSTOP_TIMES, http_session, web_client
 from crm_core.models import Interaction
-from tests.bot.slack.conftest import SlackHarness, blocks_text, buttons_of
+from tests.bot.slack.conftest import FakeSlack, SlackHarness, blocks_text, buttons_of
 from tests.bot.slack.test_modals import state, submit
 
 
@@ -125,3 +127,25 @@ async def test_reply_burst_past_the_connection_cap_all_arrive(
     # The cap was reached and held: the rest of the burst waited for a connection.
     assert slack.fake.most_responding == capped
     assert len(slack.fake.response_ports) <= capped
+
+
+async def test_an_upload_to_a_peer_that_stopped_reading_is_given_up(fake_slack: FakeSlack) -> None:
+    """A chart upload Slack stops reading fails after BACKSTOP_TIMES the deadline instead of
+    holding its connection (the deadline between bytes starts only once the body is written)."""
+    fake_slack.stall_uploads = True
+    seconds = 0.2
+    client = web_client("xoxb-test-token", fake_slack.api_url)
+    client.session = http_session(seconds, 2)
+    # More than the loopback socket's buffers on both ends take.
+    image = b"\x89PNG" + bytes(48 * 1024 * 1024)
+    started = time.perf_counter()
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                client.files_upload_v2(file=image, filename="crmbot.png"), seconds * 25
+            )
+        took = time.perf_counter() - started
+    finally:
+        await client.session.close()
+    assert seconds * BACKSTOP_TIMES <= took < seconds * 15
+    assert fake_slack.named("upload") == []
