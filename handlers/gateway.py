@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -89,29 +90,43 @@ class HomeData:
 
 class Held:
     """One pool connection for the calls one platform event makes (its sender's look-up,
-    then its command): taken at the first call, given back by `close`. Calls run one after
-    another (never two at once), each in a transaction of its own."""
+    then its command): taken at the first call, given back by `close`; calls after that take
+    their own. Calls run one after another (never two at once), each in a transaction of its
+    own; `close` waits for a call still using it, so it never closes it under a worker."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._given_back = False
+        self._lock = threading.Lock()
 
-    def connection(self) -> Connection:
-        """The connection, checked out of the pool at the first call."""
-        if self._conn is None or self._conn.closed:
-            self._conn = self.engine.connect()
-        return self._conn
-
-    @property
-    def taken(self) -> bool:
-        """Whether a connection is checked out."""
-        return self._conn is not None and not self._conn.closed
+    @contextmanager
+    def using(self) -> Iterator[Connection]:
+        """The connection for one call: the held one, or the call's own once given back."""
+        with self._lock:
+            if not self._given_back:
+                if self._conn is None:
+                    self._conn = self.engine.connect()
+                yield self._conn
+                return
+        with self.engine.connect() as own:
+            yield own
 
     def close(self) -> None:
-        """Give the connection back to the pool (nothing when none was taken)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Give the connection back to the pool (after a call still using it ends); later
+        calls take their own. Blocks: call it from a worker thread."""
+        self._given_back = True
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def give_back_pending(self) -> bool:
+        """Stop lending the connection; whether one is still out (or in use) and needs `close`.
+
+        Never blocks: a call that starts after this takes its own connection."""
+        self._given_back = True
+        return self._lock.locked() or self._conn is not None
 
 
 class Gateway:
@@ -152,7 +167,11 @@ class Gateway:
             with unit_of_work(self.session_factory) as session:
                 user = user_for(session, self.platform, platform_user_id)
                 return Person.of(user) if user is not None else None
-        with self.session_factory(bind=held.connection()) as session, transaction(session):
+        with (
+            held.using() as conn,
+            self.session_factory(bind=conn) as session,
+            transaction(session),
+        ):
             user = user_for(session, self.platform, platform_user_id)
             return Person.of(user) if user is not None else None
 
@@ -237,11 +256,9 @@ class Gateway:
         """Run a command, then render its reply with button tokens issued to its sender and,
         for an ok reply that is no form, claim the marker `mark`: all on one connection from
         the pool (`held`'s when given). A duplicate delivery renders nothing (None)."""
-        own = None if held is not None else self._engine().connect()
-        conn = held.connection() if held is not None else own
-        assert conn is not None
+        lent = held.using() if held is not None else self._engine().connect()
         # The session commits the command and then the tokens on this one connection.
-        with closing_if(own), self.session_factory(bind=conn) as session:
+        with lent as conn, self.session_factory(bind=conn) as session:
             reply = self.dispatcher.dispatch(command, session=session)
             if reply.status == "duplicate":
                 return reply, None
@@ -422,11 +439,6 @@ class Gateway:
         with unit_of_work(self.session_factory) as session:
             user = session.get(User, user_id)
             return Translator(user.locale if user is not None else "en")
-
-
-def closing_if(conn: Connection | None) -> AbstractContextManager[Connection | None]:
-    """Closes `conn` at the end of the block (nothing when None)."""
-    return closing(conn) if conn is not None else nullcontext()
 
 
 def ctx_t(ctx: Ctx) -> Translator:

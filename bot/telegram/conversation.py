@@ -154,7 +154,9 @@ class FormSteps:
         t = who.t
         buttons: list[Button] = []
         if f.kind is FieldKind.record:
-            recent = await asyncio.to_thread(self.gateway.customer_choices, who.user_id, "", 6)
+            recent = await asyncio.to_thread(
+                self.core.off_held, self.gateway.customer_choices, who.user_id, "", 6
+            )
             buttons = [_pick(f, c.id, c.name) for c in recent]
             text = t(f.ask) if f.ask else t("form.record_ask" if recent else "form.record_type")
             return Reply(text=text, buttons=[*buttons, _cancel(t)])
@@ -204,7 +206,9 @@ class FormSteps:
         f = form.field(name)
         value = _unwire(f, value)
         trial = {**draft.values, name: value}
-        problem = await asyncio.to_thread(self.gateway.check, form, who.user_id, trial, name)
+        problem = await asyncio.to_thread(
+            self.core.off_held, self.gateway.check, form, who.user_id, trial, name
+        )
         if problem is not None:
             reply = await self._prompt(form, f, who, draft)
             await self.sender.ask(
@@ -226,7 +230,9 @@ class FormSteps:
         t = who.t
         if f.kind is FieldKind.record:
             query = text.strip()
-            hits = await asyncio.to_thread(self.gateway.customer_choices, who.user_id, query, 8)
+            hits = await asyncio.to_thread(
+                self.core.off_held, self.gateway.customer_choices, who.user_id, query, 8
+            )
             if len(hits) == 1:
                 return await self.answer(update, who, draft, hits[0].id, hits[0].name)
             key = "form.record_many" if hits else "form.record_none"
@@ -234,7 +240,9 @@ class FormSteps:
             reply = Reply(text=t(key, query=query), buttons=[*buttons, _cancel(t)], status="info")
             await self.sender.ask(update, who, reply)
             return None
-        value, problem = await asyncio.to_thread(self.gateway.read, form, who.user_id, f.name, text)
+        value, problem = await asyncio.to_thread(
+            self.core.off_held, self.gateway.read, form, who.user_id, f.name, text
+        )
         if problem is not None:
             prompt = await self._prompt(form, f, who, draft)
             await self.sender.ask(
@@ -281,7 +289,9 @@ class FormSteps:
             idempotency_key=key,
             delivery_id=str(update.update_id),
         )
-        submitted = await asyncio.to_thread(self.gateway.submit, form, command, draft.values)
+        submitted = await asyncio.to_thread(
+            self.core.off_held, self.gateway.submit, form, command, draft.values
+        )
         if submitted.errors:
             name = next(f.name for f in form.fields if f.name in submitted.errors)
             draft.done.discard(name)

@@ -74,7 +74,8 @@ class Gate:
             raise ApplicationHandlerStop
         if user.is_bot:
             raise ApplicationHandlerStop
-        context.who = await asyncio.to_thread(self.core.who, user.id)
+        keep = self._straight_to_run(update, context)
+        context.who = await asyncio.to_thread(self.core.who, user.id, keep=keep)
         if context.who is not None:
             return
         if group:
@@ -94,6 +95,19 @@ class Gate:
         else:
             await self.sender.say(chat.id, None, Reply(text=t("telegram.unlinked"), status="info"))
         raise ApplicationHandlerStop
+
+    @staticmethod
+    def _straight_to_run(update: Update, context: CrmContext) -> bool:
+        """Whether the update goes from here straight to `Core.run` (a typed command or line
+        with no form under way): only then may its look-up's connection wait for the command.
+        Buttons, edits, form steps, /link and /cancel first claim, redeem or answer Telegram."""
+        message = update.message
+        if message is None or (message.text is None and message.caption is None):
+            return False
+        if command_word(message) in ("link", "start", "cancel"):
+            return False
+        data = context.chat_data
+        return data is None or data.get("draft") is None
 
     async def _answer_once(
         self, update: Update, message: Message, key: str, language: str | None
