@@ -53,7 +53,16 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # Sessions in UTC whatever the server's or the URL's zone: reports bucket timestamps by UTC
+    # month (the triggers of migration 0030), and extract() or to_char() follow the session's.
+    # A later -c wins, so the URL's other options are kept.
+    options = parsed.query.get("options", "")
+    if not isinstance(options, str):
+        options = " ".join(options)
+    pinned = f"{options} -c timezone=UTC".strip()
+    return create_engine(
+        url, connect_args={"options": pinned}, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -34,6 +34,8 @@ from retrieval.verify import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     # Only named in annotations: importing search (numpy, Chroma) is left to whoever opens it.
     from retrieval.search import NoteHit, NoteSearch, SearchResult
 
@@ -88,14 +90,24 @@ def _variants(customer_key: str) -> frozenset[str]:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:
             out.add(words[0])
-        if len(words) >= 3:
-            # People shorten a long name to its first two words ("union rail" for Union Rail
-            # Café Group) or drop a short article ("petit zinc" for Le Petit Zinc).
-            out.add(" ".join(words[:2]))
-            if len(words[0]) <= 3:
-                out.add(" ".join(words[1:]))
+        if len(words) >= 3 and len(words[0]) <= 3:
+            # People drop a short article ("petit zinc" for Le Petit Zinc).
+            out.add(" ".join(words[1:]))
     # Cached: an admin's question checks every customer's name (10,000 at a time).
     return frozenset(v for v in out if len(v) >= 2)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _opening_variant(customer_key: str) -> str | None:
+    """A long Latin name's first two words, a form only a question opening with it uses.
+
+    "union rail - ..." for Union Rail Café Group; inside a question the two words are as
+    likely a place ("the new york warehouse" is not New York Bagel Co).
+    """
+    words = customer_key.split(" ")
+    if not customer_key.isascii() or len(words) < 3:
+        return None
+    return " ".join(words[:2])
 
 
 # Non-Latin names are looked up among the question's substrings up to this length.
@@ -139,8 +151,12 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
     ).all()
     best: list[int] = []
     best_len = 0
+    opening = " ".join(words[:2])
     for cid, key in rows:
-        for v in _variants(key or ""):
+        forms = list(_variants(key or ""))
+        if (two := _opening_variant(key or "")) is not None and two == opening:
+            forms.append(two)
+        for v in forms:
             if v.isascii():
                 found = v in grams
             else:
@@ -168,12 +184,20 @@ def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> lis
     latin = {g for g in grams if len(g.replace(" ", "")) >= 4 and g.isascii()}
     if not latin:
         return []
-    # Chinese names sort after every Latin one (the keys are folded to lower case).
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.name_key).where(among, Customer.name_key > "~")
-    ).all()
+    rows = non_latin_names(ctx.session, among)
     found = [cid for cid, key in rows if key and not key[0].isascii() and _latin_forms(key) & latin]
     return sorted(found)
+
+
+def non_latin_names(session: Session, among: ColumnElement[bool]) -> list[tuple[int, str]]:
+    """Ids and name keys of the customers (under `among`) whose name starts past ASCII."""
+    past_ascii = Customer.name_key >= "\u0080"
+    if session.get_bind().dialect.name == "postgresql":
+        # In bytes, as SQLite compares: a locale's collation may sort "~" after letters or
+        # Chinese before it (ICU puts punctuation first, so every Latin name was read).
+        past_ascii = Customer.name_key.collate("C") >= "\u0080"
+    rows = session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
+    return [(cid, name) for cid, name in rows]
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import unit_of_work
-from crm_core.models import IndexOutbox, Interaction, utcnow
+from crm_core.models import IndexOutbox, Interaction, Ticket, utcnow
 from retrieval.embedders import Embedder
 from retrieval.notes import IndexedNote, current_notes, live_notes
 from retrieval.store import DenseIndex
@@ -92,12 +92,16 @@ class Indexer:
         *,
         lock_dir: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
+        stale: tuple[str, ...] = (),
     ) -> None:
         self.session_factory = session_factory
         self.dense = dense
         self.embedder = embedder
         self.lock_dir = lock_dir
         self.clock = clock
+        # Collections of earlier passage splitters: found once, their notes are embedded again.
+        self.stale = stale
+        self._stale_checked = not stale
         self._local = threading.Lock()
 
     @contextlib.contextmanager
@@ -162,6 +166,7 @@ class Indexer:
         with self._exclusive() as mine:
             if not mine:
                 return DrainResult(0, 0, busy=True)
+            self._retire_stale()
             with unit_of_work(self.session_factory) as session:
                 rows = session.execute(
                     select(IndexOutbox.id, IndexOutbox.interaction_id)
@@ -199,6 +204,39 @@ class Indexer:
                 )
                 session.execute(delete(IndexOutbox).where(IndexOutbox.indexed_at < now - KEEP_DONE))
             return DrainResult(len(notes), passages)
+
+    def _retire_stale(self) -> None:
+        """Queue every note again if an older splitter's collection exists, then drop it.
+
+        Its vectors belong to passages the answer no longer cuts (passage 2 of the old cut is
+        not passage 2 now): the new collection fills through the outbox, and until a note is
+        embedded again it is found by its words only, never by a wrong passage.
+        """
+        if self._stale_checked:
+            return
+        try:
+            old = [name for name in self.stale if self.dense.exists(name)]
+        except Exception as exc:
+            # The store is down: look again at the next drain.
+            log.warning("note index unavailable (%s)", type(exc).__name__)
+            return
+        if old:
+            now = self.clock()
+            with unit_of_work(self.session_factory) as session:
+                notes = select(
+                    Interaction.id, literal(now, IndexOutbox.created_at.type), literal(0)
+                ).where(Interaction.deleted_at.is_(None))
+                tickets = select(-Ticket.id, literal(now, IndexOutbox.created_at.type), literal(0))
+                for query in (notes, tickets):
+                    session.execute(
+                        insert(IndexOutbox).from_select(
+                            ["interaction_id", "created_at", "attempts"], query
+                        )
+                    )
+            for name in old:
+                self.dense.drop(name)
+            log.info("passages are cut differently now: every note is embedded again")
+        self._stale_checked = True
 
     def _write(self, notes: dict[int, IndexedNote | None]) -> int:
         # A note's passages are replaced whole: an edit may have fewer of them than before.

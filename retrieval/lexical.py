@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # rebuilt on demand, and replaced passages of the bulk one are masked out.
 FRESH_LIMIT = 20_000
 # A saved index is only valid for the tokenizer, passage splitter and layout that made it.
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 # BM25's constants, Lucene's formula (those of bm25s, which this index used before).
 K1 = 1.5
 B = 0.75

@@ -12,10 +12,18 @@ MAX_CHARS = 700
 # limit) is indexed by its opening, and stays whole in the database. Past this, a note would cost
 # every process that builds the index time for text no question can reach among its passages.
 INDEXED_CHARS = 20_000
+# Bump whenever split_note cuts a note differently: stored vectors are keyed by passage number,
+# and answers quote the passage of that number as split now (runtime.collection_name).
+SPLITTER_VERSION = 2
 _LEADING_SPACE = re.compile(r"\s*")
 # A period ends a sentence only before a space or the end: "1.1万杯", "$3.10/tag" and "U.S."
-# stay whole (each was cut in two, and neither half answered).
-_SENTENCE_END = re.compile(r"(?<=[!?。！？])\s*|(?<=\.)(?:\s+|$)|\n+")
+# stay whole (each was cut in two, and neither half answered); nor does the period of an
+# honorific ("the general manager, Mr. Lin Hua" named no one in its first half).
+_SENTENCE_END = re.compile(
+    r"(?<=[!?。！？])\s*"
+    r"|(?<=\.)(?<!\b[MmDd][RrSs]\.)(?<!\b[Mm][Rr][Ss]\.)(?<!\b[Pp]rof\.)(?:\s+|$)"
+    r"|\n+"
+)
 
 
 @dataclass(frozen=True)

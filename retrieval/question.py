@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from crm_core.text import to_simplified
 from crm_core.timephrases.chinese import cn_int
 from crm_core.timephrases.english import MONTHS
 from retrieval.tokens import normalize
@@ -143,15 +145,20 @@ def shape_of(question: str, now: datetime, tz: ZoneInfo) -> QuestionShape:
 
 def shape_words(question: str) -> str:
     """The question without its kind, time and recency words (what is left is the topic)."""
-    q = normalize(question)
+    # Its case is kept: "Rose" is a name where "rose" is a verb (retrieval.tokens).
+    q = to_simplified(unicodedata.normalize("NFKC", question))
+    i = re.IGNORECASE
     for pats in _KINDS.values():
         for p in pats:
-            q = re.sub(p, " ", q)
-    q = _RECENT.sub(" ", q)
-    q = _EARLIEST.sub(" ", q)
-    q = re.sub(rf"\b(?:since|after|from|in|during)\s+({_MONTH_WORD})\b", " ", q)
+            q = re.sub(p, " ", q, flags=i)
+    q = re.sub(_RECENT.pattern, " ", q, flags=i)
+    q = re.sub(_EARLIEST.pattern, " ", q, flags=i)
+    q = re.sub(rf"\b(?:since|after|from|in|during)\s+({_MONTH_WORD})\b", " ", q, flags=i)
     q = re.sub(rf"{_ZH_MONTH}(?:以来|以后|之后|起|开始)?", " ", q)
     q = re.sub(
-        r"\b(?:time|week|month|year|today|yesterday)\b|上周|上个月|今年|本月|时候|一次|次", " ", q
+        r"\b(?:time|week|month|year|today|yesterday)\b|上周|上个月|今年|本月|时候|一次|次",
+        " ",
+        q,
+        flags=i,
     )
     return q

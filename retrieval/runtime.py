@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import unit_of_work
 from crm_core.settings import Settings
+from retrieval.passages import SPLITTER_VERSION
 
 if TYPE_CHECKING:
     # Chroma, numpy and langchain load when the index is first opened, not at start-up.
@@ -59,9 +60,20 @@ class NoteIndex:
             self.indexer.drain(INLINE_DRAIN)
 
 
+def _model_collection(embedder: Embedder) -> str:
+    return f"crmbot-notes-{embedder.slug}"[:56].rstrip("-")
+
+
 def collection_name(embedder: Embedder) -> str:
-    """One collection per embedding model: vectors of two models never mix."""
-    return f"crmbot-notes-{embedder.slug}"[:60].rstrip("-")
+    """One collection per embedding model and passage splitter: vectors of two never mix."""
+    return f"{_model_collection(embedder)}-p{SPLITTER_VERSION}"
+
+
+def stale_collection_names(embedder: Embedder) -> tuple[str, ...]:
+    """The collections this model's notes had under earlier passage splitters."""
+    first = f"crmbot-notes-{embedder.slug}"[:60].rstrip("-")  # splitter 1 named none
+    base = _model_collection(embedder)
+    return (first, *(f"{base}-p{v}" for v in range(2, SPLITTER_VERSION)))
 
 
 def open_index(
@@ -87,7 +99,9 @@ def open_index(
     location = settings.chroma_url or str(index_dir / "chroma")
     dense = DenseIndex(client, collection_name(embedder), url=settings.chroma_url or None)
     search = NoteSearch(dense, embedder, snapshot_root=index_dir / "snapshots")
-    indexer = Indexer(session_factory, dense, embedder, lock_dir=index_dir)
+    indexer = Indexer(
+        session_factory, dense, embedder, lock_dir=index_dir, stale=stale_collection_names(embedder)
+    )
     writer = None
     if settings.llm:
         from retrieval.llm import AnswerWriter

@@ -193,6 +193,15 @@ class DenseIndex:
         with self._open_lock:
             self._collection = None
 
+    def exists(self, name: str) -> bool:
+        """Whether the store holds a collection of this name (raises while it is down)."""
+        # chromadb lists Collection objects (1.x) or names (0.6); both answer to this.
+        return name in {getattr(c, "name", c) for c in self.client.list_collections()}
+
+    def drop(self, name: str) -> None:
+        """Drop another collection of the store (one this index replaced)."""
+        self.client.delete_collection(name)
+
     def heartbeat(self) -> bool:
         """Whether the store answers."""
         try:

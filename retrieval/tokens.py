@@ -104,6 +104,9 @@ _IRREGULAR = {
     )
     for past in forms.split()
 }
+# Forms that are names or words of their own too ("Rose", "LED", the won, "left", a saw,
+# "Found"): mapped only as written in lower case ("costs rose", not "what did Rose say").
+_NAMES_TOO = frozenset(["rose", "led", "won", "left", "saw", "found", "lent", "met"])
 
 
 @cache
@@ -140,12 +143,18 @@ def tokens(text: str, *, stopwords: bool = True) -> list[str]:
     """Index terms of `text`: English words stemmed, Chinese runs as character bigrams."""
     out: list[str] = []
     latin: list[str] = []
-    for word in _WORD.findall(normalize(text)):
+    written = to_simplified(unicodedata.normalize("NFKC", text))
+    folded = written.casefold()
+    # Folding keeps lengths but for a few letters ("ß"): then a word's case is not read.
+    aligned = len(folded) == len(written)
+    for m in _WORD.finditer(folded):
+        word = m.group()
         if _CJK.match(word):
             out.extend(_bigrams(word))
         else:
             word = plain(word.replace("’", "'").split("'")[0])
-            word = _IRREGULAR.get(word, word)
+            if word not in _NAMES_TOO or (aligned and written[m.start()].islower()):
+                word = _IRREGULAR.get(word, word)
             if word and not (stopwords and word in ENGLISH_STOPWORDS):
                 latin.append(word)
     out.extend(_stemmer().stemWords(latin))

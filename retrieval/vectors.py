@@ -29,7 +29,8 @@ EXACT_LIMIT = 30_000
 FOLD_LIMIT = 20_000
 # Rows scored per step: bounds the float32 copy made of the float16 rows.
 _STEP = 8_192
-SNAPSHOT_VERSION = 1
+# 2: passages of the second splitter (retrieval.passages.SPLITTER_VERSION).
+SNAPSHOT_VERSION = 2
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

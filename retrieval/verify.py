@@ -114,9 +114,11 @@ def note_sentences(note: Cited) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-# A Latin name stops where Chinese starts ("WMF报价多少" names WMF).
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_'’&.-]*")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+# A Latin name stops where Chinese starts ("WMF报价多少" names WMF) and holds its accents
+# ("Müller", "Zoë": cut at the accent, neither half was a name).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LATIN = re.compile(rf"[A-Za-z](?:[^\W{_HAN}]|['’&.-])*")
+_HAN_RUN = re.compile(rf"[{_HAN}]{{2,}}")
 
 
 # Endings of Chinese company names ("深圳华联电子", "东港国贸"): a question opening with one
@@ -183,6 +185,10 @@ def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
 _ZH_ASKING = re.compile(r"什么|几|多少|哪|谁|吗|呢|咩|边个|点样|怎么|为什么|是否|有没有")
 
 
+# Kinds of system a question may ask for in lower case ("哪套erp", "which crm").
+_KIND_WORDS = frozenset(
+    ["erp", "crm", "pos", "wms", "tms", "mes", "bi", "api", "app", "sdk", "saas", "cms", "ai"]
+)
 _KIND_ASKED = re.compile(
     r"(?:\b(?:which|what)\s+|哪个|哪個|哪套|哪款|哪家|哪种|哪種|哪一个|什么|什麼|咩)\s*([A-Za-z][A-Za-z0-9]*)"
 )
@@ -201,7 +207,13 @@ def names(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     # "哪套ERP", "which CRM": the word names the kind of thing asked for, which the note may
     # only name ("用友U8"), not a name the notes must hold.
-    kinds = {normalize(m.group(1)) for m in _KIND_ASKED.finditer(question)}
+    # Only an acronym or a word for a kind of system is one: "what Keystone discount" names
+    # a customer, which the notes must hold.
+    kinds = {
+        normalize(m.group(1))
+        for m in _KIND_ASKED.finditer(question)
+        if m.group(1).isupper() or m.group(1).casefold() in _KIND_WORDS
+    }
     if asked == "en":
         words = _LATIN.findall(question)
         for i, w in enumerate(words):
@@ -496,6 +508,9 @@ _SURNAMES = (
 )
 _ZH_NAME = rf"[{_SURNAMES}][\u4e00-\u9fff]{{0,2}}"
 _EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
+# "Mr. Lin Hua", "MR. tbd": the honorific is no name, in any case; the name follows it.
+_HONORIFIC = r"(?i:mr|mrs|ms|miss|dr|prof)"
+_HONORIFIC_ONLY = re.compile(rf"{_HONORIFIC}\.?")
 
 
 def role_asked(question: str) -> str | None:
@@ -531,8 +546,8 @@ def names_role(role: str, sentence: str, question: str) -> bool:
                 rf"({_EN_NAME.pattern})(?:[\s,(（-]{{0,3}}|{link})$", text[max(0, at - 40) : at]
             )
             after = re.match(
-                rf"(?:[\s,:)）-]{{0,3}}|{link}(?:[a-z]+\s+){{0,2}}[a-z,]*\s*(?:mr|ms|mrs|dr)?\.?\s*)"
-                rf"({_EN_NAME.pattern})",
+                rf"(?:[\s,:)）-]{{0,3}}|{link}(?:[a-z]+\s+){{0,2}}[a-z,]*\s*)"
+                rf"(?:{_HONORIFIC}\.?\s+)?({_EN_NAME.pattern})",
                 text[end : end + 60],
             )
             found = [m.group(1) for m in (before, after) if m]
@@ -540,7 +555,7 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             key = normalize(name)
             # "孙浩说老板…" for "孙浩的老板叫什么": a name the question holds is not the answer.
             own = has_cjk(key) and key[:2] in asked
-            if own or not tokens(name) or key in asked:
+            if own or not tokens(name) or key in asked or _HONORIFIC_ONLY.fullmatch(key):
                 continue
             if key not in role and role not in key:
                 return True

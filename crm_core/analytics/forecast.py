@@ -133,6 +133,13 @@ def _next_utc_month(at: datetime) -> datetime:
     return datetime.combine(add_months(at.date(), 1), time(0), tzinfo=UTC)
 
 
+def _in_utc(ctx: Ctx, column: Any) -> Any:
+    """A timestamp column as UTC wall time (PostgreSQL's extract follows the session's zone)."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", column)
+    return column
+
+
 def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> ForecastReport:
     """Open deals the actor may see expected to close in the period, and the wins in it.
 
@@ -371,22 +378,26 @@ def _won(
         # The slices read below are hours or days of closings: `+ 0` keeps both planners on
         # the closed_at index instead of reading every deal of the person's customers.
         scope = [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
-    cy, cm = extract("year", Deal.closed_at), extract("month", Deal.closed_at)
     base = [*scope, stage_in(ctx, won_names), Deal.currency == currency]
-
-    def direct(lo: datetime | None, hi: datetime | None) -> dict[str, tuple[int, Decimal]]:
+    if start_at is None or end_at is None or one_book:
+        # Months of closing in UTC whatever the session's zone (extract follows it).
+        utc = _in_utc(ctx, Deal.closed_at)
+        cy, cm = extract("year", utc), extract("month", utc)
         stmt = (
-            select(cy, cm, func.count(), func.sum(Deal.amount))
-            .where(*base, *in_period(Deal.closed_at, lo, hi))
+            select(cy, cm, func.sum(Deal.amount))
+            .where(*base, *in_period(Deal.closed_at, start_at, end_at))
             .group_by(cy, cm)
         )
-        return {
-            _month(y, mo): (int(n), money(total)) for y, mo, n, total in ctx.session.execute(stmt)
-        }
+        return [(_month(y, mo), money(total)) for y, mo, total in ctx.session.execute(stmt)]
 
-    if start_at is None or end_at is None or one_book:
-        found = direct(start_at, end_at)
-        return [(k, v) for k, (_, v) in found.items()]
+    def direct(lo: datetime, hi: datetime) -> tuple[int, Decimal]:
+        """Wins in [lo, hi), a slice inside one UTC month: one count and sum, no month read."""
+        stmt = select(func.count(), func.sum(Deal.amount)).where(
+            *base, *in_period(Deal.closed_at, lo, hi)
+        )
+        n, total = ctx.session.execute(stmt).one()
+        return int(n), money(total)
+
     if kept_won is None:  # nobody in view (an inactive account)
         return []
     first, last = _utc_month(start_at), _utc_month(end_at - timedelta(microseconds=1))
@@ -398,14 +409,14 @@ def _won(
             continue
         key = _month(edge.year, edge.month)
         if hi - lo <= (after - edge) / 2 or key not in totals:
-            part = direct(lo, hi).get(key)
+            n, amount = direct(lo, hi)
         else:
             n, amount = totals[key]
             for out_lo, out_hi in ((edge, lo), (hi, after)):
                 if out_lo < out_hi:
-                    on, oa = direct(out_lo, out_hi).get(key, (0, Decimal(0)))
+                    on, oa = direct(out_lo, out_hi)
                     n, amount = n - on, amount - oa
-            part = (n, amount) if n else None
+        part = (n, amount) if n else None
         if part is None:
             totals.pop(key, None)
         else:

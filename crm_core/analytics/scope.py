@@ -222,14 +222,14 @@ def kept_scope(ctx: Ctx, owner: Any, state: Any) -> list[ColumnElement[bool]] | 
     """scope_filter for the totals kept per customer owner and state; None: nothing visible.
 
     The same deals as scope_filter: an admin's are those of every customer not archived (merged
-    ones' too, state 0 or 1), read from the company's rows (owner 0); anyone else's those of
-    the live customers their book holds.
+    ones' too, state 0 or 1), summed over every owner's rows; anyone else's those of the live
+    customers their book holds.
     """
     if not ctx.actor.active:
         return None
     owners = visible_owner_ids(ctx.actor)
     if owners is None:
-        return [owner == 0, state < 2]
+        return [state < 2]
     if ctx.actor.role == Role.rep or ctx.actor.team_id is None:
         return [owner == ctx.actor.id, state == 0]
     return [owner.in_(owners.scalar_subquery()), state == 0]

@@ -7,13 +7,24 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, and_, case, delete, extract, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Engine,
+    and_,
+    case,
+    create_engine,
+    delete,
+    extract,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.analytics.forecast import (
     Category,
@@ -37,13 +48,14 @@ from crm_core.analytics.quotas import quota_by_group
 from crm_core.analytics.scope import CENT, in_period, money, scope_filter, stage_in
 from crm_core.analytics.win_rate import other_currencies
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
+from crm_core.db import make_engine, unit_of_work
 from crm_core.exchange import import_jsonl
 from crm_core.models import Customer, Deal, DealReach, StageChange, User
-from crm_core.services.deals import move_deal
+from crm_core.services.customers import create_customer
+from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.reassign import reassign_customer
 from crm_core.stages import DEFAULT_STAGES, Pipeline
-from tests.conftest import FakeClock, TestBot
+from tests.conftest import START, FakeClock, TestBot
 from tests.crm_core.test_pipeline_totals import AMOUNTS, PEOPLE, STAGES, ids, name
 from tests.crm_core.test_pipeline_totals_locks import in_thread, seed, wait_until_blocked
 
@@ -532,3 +544,102 @@ def test_a_move_while_its_customer_is_reassigned_is_counted_once(
         assert carol is not None
         rows = funnel(Ctx(session, carol, clock=clock)).rows
         assert [r.reached for r in rows[:3]] == [1, 1, 1]
+
+
+def test_writes_on_separate_books_do_not_block_each_other(testbot: TestBot, engine: Engine) -> None:
+    """PostgreSQL: two reps' transactions each change a `lead` and a `proposal` deal of their
+    own customer, in opposite orders, at once. No row is shared between the books (there are no
+    company-wide rows), so neither waits and neither deadlocks."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    deals: dict[str, dict[str, int]] = {}
+    with unit_of_work(testbot.session_factory) as session:
+        for who in ("alice", "dave"):
+            rep = session.get(User, testbot.users[who])
+            assert rep is not None
+            ctx = Ctx(session, rep)
+            customer = create_customer(ctx, f"{who.title()} Holdings")
+            made = {
+                stage: create_deal(ctx, customer, stage, amount=Decimal(100), stage=stage)
+                for stage in ("lead", "proposal")
+            }
+            session.flush()
+            deals[who] = {stage: deal.id for stage, deal in made.items()}
+    errors: list[str] = []
+    reprice = text("UPDATE deals SET amount = amount + 1 WHERE id = :id")
+    # A regression waits on the other's rows: fail in seconds rather than hang.
+    limits = text("SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5s'")
+    with engine.connect() as a, engine.connect() as b:
+        a.execute(limits)
+        b.execute(limits)
+        a.execute(reprice, {"id": deals["alice"]["lead"]})
+        b.execute(reprice, {"id": deals["dave"]["proposal"]})
+        worker = in_thread(errors, lambda: a.execute(reprice, {"id": deals["alice"]["proposal"]}))
+        try:
+            b.execute(reprice, {"id": deals["dave"]["lead"]})
+            b.commit()
+        except Exception as exc:  # the assertion shows which
+            errors.append(type(exc).__name__ + ": " + str(exc).splitlines()[0])
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+        if not errors:
+            a.commit()
+    assert errors == []
+    assert testbot.query(select(Deal.amount).order_by(Deal.id)) == [Decimal(101)] * 4
+    assert assert_reports_equal(testbot, clock=FakeClock(START)) > 0
+
+
+def test_won_months_do_not_follow_the_servers_time_zone(testbot: TestBot, engine: Engine) -> None:
+    """PostgreSQL with sessions in New York: a Los Angeles manager's Q4 forecast counts an
+    October win only if it closed inside the quarter in their zone, as the deals themselves say
+    (a win at 02:00 UTC on October 1st is still September in Los Angeles)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the session time zone is PostgreSQL's")
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        ctx = Ctx(session, alice)
+        customer = create_customer(ctx, "Acme Logistics")
+        for amount, at in (
+            (100, datetime(2026, 10, 1, 2, tzinfo=UTC)),
+            (200, datetime(2026, 10, 15, 12, tzinfo=UTC)),
+            (300, datetime(2026, 10, 20, 12, tzinfo=UTC)),
+        ):
+            deal = create_deal(ctx, customer, "Renewal", amount=Decimal(amount))
+            session.flush()
+            won = update(Deal).where(Deal.id == deal.id)
+            session.execute(won.values(stage="won", closed_at=at))
+        session.execute(
+            update(User)
+            .where(User.id == testbot.users["bob"])
+            .values(timezone="America/Los_Angeles")
+        )
+    new_york = create_engine(engine.url, connect_args={"options": "-c timezone=America/New_York"})
+    try:
+        with sessionmaker(new_york)() as session:
+            assert session.execute(text("SHOW timezone")).scalar_one() == "America/New_York"
+            bob = session.get(User, testbot.users["bob"])
+            assert bob is not None
+            ctx = Ctx(session, bob, clock=FakeClock(START))
+            closed = {r.month: r.closed for r in forecast(ctx, quarter(2026, 4)).rows}
+            assert closed["2026-10"] == Decimal("500.00")
+            assert forecast(ctx, quarter(2026, 4)) == forecast_from_deals(ctx, quarter(2026, 4))
+    finally:
+        new_york.dispose()
+
+
+def test_make_engine_pins_postgresql_sessions_to_utc(engine: Engine) -> None:
+    """Sessions of make_engine's PostgreSQL engines are in UTC even when the URL's options name
+    another zone; its other options are kept."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the session time zone is PostgreSQL's")
+    url = engine.url.update_query_dict(
+        {"options": "-c timezone=America/New_York -c lock_timeout=7s"}
+    )
+    pinned = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with pinned.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
+            assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "7s"
+    finally:
+        pinned.dispose()

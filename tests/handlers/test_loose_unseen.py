@@ -305,3 +305,56 @@ def test_a_deal_deleted_by_its_title_is_a_delete_card(
     for text in ("刪掉日升咖啡門市咖啡機採購的折扣", "先別刪除日升咖啡的門市咖啡機採購"):
         assert testbot("wei", text).status != "confirm", text
     assert counts(testbot) == before
+
+
+def test_a_reminder_number_then_that_it_is_dealt_with_is_done_or_cancel(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "#n sorted, dropped the samples off", "#n ok了", "#n 搞掂" close the reminder; "#n 唔使提喇"
+    (no need to remind) cancels it: a card before Confirm, for the sender's own reminder only."""
+    first = _reminder(testbot, "alice", "remind me tomorrow 9:00 call Harbourview Solar")
+    mine = _reminder(testbot, "wei", "提醒我 明天上午10点 跟进日升咖啡")
+    before = counts(testbot)
+    assert command(testbot, "alice", f"#{first.id} sorted, dropped the quote at grace's") == (
+        f"done #{first.id}"
+    )
+    assert command(testbot, "wei", f"#{mine.id} ok了 陳總收到樣品") == f"done #{mine.id}"
+    assert command(testbot, "wei", f"#{mine.id} 搞掂，陳生試咗新機") == f"done #{mine.id}"
+    assert command(testbot, "wei", f"#{mine.id} 唔使提喇，陳生已經覆咗") == f"cancel #{mine.id}"
+    assert testbot("alice", f"#{mine.id} sorted").status != "confirm"
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "stage"),
+    [
+        (
+            "alice",
+            "harbourview solar rooftop panels went up to negotiation after the cfo call",
+            "negotiation",
+        ),
+        ("wei", "日升咖啡的门市咖啡机采购 进 negotiation 了，陈总在 push 老板", "negotiation"),
+    ],
+)
+def test_a_deal_said_to_go_up_to_a_stage_is_a_move(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, stage: str
+) -> None:
+    """ "went up to negotiation" and "进 negotiation 了" move the deal named (not the customer's
+    card, a read)."""
+    line = command(testbot, who, text)
+    deal = book["Rooftop panels phase 2"] if who == "alice" else book["门市咖啡机采购"]
+    assert line == f"move #{deal} to {stage}", line
+
+
+def test_a_deal_title_two_customers_share_is_told_apart_by_a_word_of_one_name(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "the dental rooftop panels ..." picks the deal of Harbourview Dental Group when two
+    customers have a deal of that title; a word both names share still asks."""
+    assert testbot("alice", "new deal Harbourview Dental: Rooftop panels phase 2 300k").status
+    with testbot.session_factory() as s:
+        dental = s.scalars(select(Deal.id).order_by(Deal.id.desc())).first()
+    line = command(testbot, "alice", "so the dental rooftop panels are in negotiation now")
+    assert line == f"move #{dental} to negotiation", line
+    reply = testbot("alice", "so harbourview rooftop panels are in negotiation now")
+    assert reply.status == "info", reply.text

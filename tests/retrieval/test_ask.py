@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, text
 
+from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.models import IndexOutbox, Interaction, User
-from retrieval.ask import find_customer, near_customer
+from crm_core.models import Customer, IndexOutbox, Interaction, User
+from retrieval.ask import find_customer, near_customer, non_latin_names
 from retrieval.tokens import tokens
 from tests.conftest import TestBot
 from tests.retrieval.conftest import log_note
@@ -486,3 +488,76 @@ def test_a_chinese_customer_is_found_by_its_pinyin_or_its_english_part(testbot: 
         assert find_customer(ctx, "xingyue catering - how many stores stopped?") is None
     reply = testbot("alice", "ask golden lotus macau bid total?")
     assert reply.status == "ok" and "1,880,000" in reply.text, reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # An accented name is a name: "Müller" was cut to "M" and "ller", "Zoë" to "Zo".
+        "ask what discount did Müller ask for?",
+        "ask what discount did Zoë ask for?",
+        # A capitalised word after what/which names someone unless it is a kind of thing.
+        "ask what Keystone discount was agreed?",
+    ],
+)
+def test_a_name_no_note_holds_gets_the_unknown_name_reply(
+    testbot: TestBot, book: dict[str, int], question: str
+) -> None:
+    reply = testbot("alice", question)
+    assert reply.status == "info" and "find NAME" in reply.text, reply.text
+
+
+def test_a_kind_asked_for_in_capitals_is_no_name(testbot: TestBot, book: dict[str, int]) -> None:
+    # "which CRM", "what SOC report": an acronym names the kind of thing asked for.
+    reply = testbot("alice", "ask Acme: which SOC report do they need?")
+    assert reply.status == "ok" and _cited(reply)[0] == book["security"], reply.text
+
+
+def test_a_past_tense_is_no_name(testbot: TestBot) -> None:
+    # "Rose" is a person: the note about fuel costs rising is no answer about her.
+    assert "rise" not in tokens("what did Rose say about fuel costs?")
+    assert {"rise", "win"} <= set(tokens("Costs rose. We won the deal."))
+    testbot("alice", "new customer Acme")
+    log_note(testbot, "alice", "log call Acme, 2026-10-20: Fuel costs are rising fast.")
+    # No note names Rose: the unknown-name reply (it was answered with the rising costs).
+    reply = testbot("alice", "ask what did Rose say about fuel costs?")
+    assert reply.status == "info" and "find NAME" in reply.text, reply.text
+    assert testbot("alice", "ask how fast did fuel costs rise?").status == "ok"
+
+
+def test_a_place_sharing_a_customers_first_words_is_no_customer(testbot: TestBot) -> None:
+    for line in ("new customer Acme", "new customer New York Bagel Co"):
+        assert testbot("alice", line).status == "ok", line
+    note = log_note(
+        testbot, "alice", "log visit Acme, 2026-08-03: New York warehouse has 40 forklifts."
+    )
+    reply = testbot("alice", "ask how many forklifts in the new york warehouse?")
+    assert reply.status == "ok" and _cited(reply)[0] == note, reply.text
+    # Opened with, the first two words still name the customer.
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        found = find_customer(ctx, "new york bagel - any news?")
+        assert found is not None and found.name == "New York Bagel Co"
+
+
+def test_chinese_names_are_told_from_latin_ones_in_any_collation(testbot: TestBot) -> None:
+    for line in ("new customer Acme", "new customer Zenith Foods", "new customer 上海星悦餐饮"):
+        assert testbot("alice", line).status == "ok", line
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        assert [k for _, k in non_latin_names(s, customer_filter(ctx.actor))] == ["上海星悦餐饮"]
+        if s.get_bind().dialect.name != "postgresql":
+            return
+        # Under an ICU collation punctuation sorts first: `name_key > "~"` held every name.
+        # (The trigger reading the column is dropped for the change; both come back below.)
+        s.execute(text("DROP TRIGGER customers_index_changed ON customers"))
+        s.execute(
+            text(
+                'ALTER TABLE customers ALTER COLUMN name_key TYPE varchar(300) COLLATE "und-x-icu"'
+            )
+        )
+        assert s.scalar(select(func.count()).where(Customer.name_key > "~")) == 3
+        assert [k for _, k in non_latin_names(s, customer_filter(ctx.actor))] == ["上海星悦餐饮"]
+        found = find_customer(ctx, "xingyue catering - any news?")
+        assert found is not None and found.name == "上海星悦餐饮"
+        s.rollback()  # the column's collation is put back

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from crm_core.db import unit_of_work
@@ -528,3 +528,43 @@ def test_one_drainer_in_a_fleet_and_a_killed_one_holds_nothing(
         drainer.kill()
         drainer.wait(timeout=10)
     assert other.indexer.pending() == 0 and other.dense.count() == 3
+
+
+def test_an_index_cut_by_an_older_passage_splitter_is_rebuilt_once(
+    testbot: TestBot, embedder: Embedder, tmp_path: Path
+) -> None:
+    from retrieval.indexer import live_notes
+    from retrieval.passages import Passage
+    from retrieval.store import DenseIndex
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "old")  # type: ignore[call-arg]
+    testbot("alice", "new customer Acme")
+    reply = testbot("alice", "log call Acme: Fuel went up 1.5 percent. Dana wants 12% off.")
+    note = int(reply.buttons[0].payload["text"].split("#")[1])
+    # What the first splitter left: its collection (named after the model only) holds the
+    # note cut at "1." into passages the answer no longer makes.
+    legacy = f"crmbot-notes-{embedder.slug}"[:60].rstrip("-")
+    client = open_client(None, settings.resolved_index_dir() / "chroma")
+    old = DenseIndex(client, legacy)
+    with unit_of_work(testbot.session_factory) as s:
+        meta = next(live_notes(s, batch=10))[0].meta
+    cut = [Passage(note, 0, "Fuel went up 1."), Passage(note, 1, "5 percent. Dana wants 12% off.")]
+    old.upsert(cut, [meta, meta], embedder.passages([p.text for p in cut]))
+    with unit_of_work(testbot.session_factory) as s:
+        s.execute(update(IndexOutbox).values(indexed_at=IndexOutbox.created_at))
+    index = open_index(settings, testbot.session_factory, embedder=embedder, client=client)
+    # The first drain finds the old cut, queues every note again and re-embeds it.
+    index.indexer.drain()
+    assert index.indexer.pending() == 0
+    assert index.dense.vectors_of([note])[0] and [
+        sp.seq for sp in index.dense.vectors_of([note])[0]
+    ] == [0]
+    assert not index.dense.exists(legacy)
+    # Once: a second process (or a restart) finds nothing left to rebuild.
+    count = select(func.count()).select_from(IndexOutbox)
+    with unit_of_work(testbot.session_factory) as s:
+        queued = s.scalar(count)
+    again = open_index(settings, testbot.session_factory, embedder=embedder, client=client)
+    again.indexer.drain()
+    with unit_of_work(testbot.session_factory) as s:
+        assert s.scalar(count) == queued and again.indexer.pending() == 0

@@ -329,6 +329,19 @@ def test_a_role_is_held_by_the_name_next_to_it(question: str, near_miss: str, an
     assert _read(question, answer).slotted, answer
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The decision maker is the CFO, Mr. unknown.",
+        "The decision maker is the CFO, Mr.",
+        "The decision maker is the CFO, MR. tbd",
+    ],
+)
+def test_an_honorific_is_no_name(sentence: str) -> None:
+    assert not _read("Who is Hualian's CFO?", sentence).slotted, sentence
+    assert _read("Who is Hualian's CFO?", "The CFO is Mrs. Lin Hua.").slotted
+
+
 def test_the_newest_notes_and_the_days_just_gone_are_asked_for() -> None:
     now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     tz = ZoneInfo("Asia/Shanghai")

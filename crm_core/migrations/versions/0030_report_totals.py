@@ -53,13 +53,9 @@ _CUSTOMER_MOVED = (
     "OR (OLD.archived_at IS NULL) IS NOT (NEW.archived_at IS NULL) "
     "OR (OLD.merged_into IS NULL) IS NOT (NEW.merged_into IS NULL)"
 )
-# Every deal counts twice: for its customer's owner and for the company (owner_id 0, no user
-# has it), so an admin's reports read a few hundred rows instead of one set per owner.
-BOTH = "(SELECT 0 AS company UNION ALL SELECT 1 AS company) k"
-
-
-def _owner(column: str) -> str:
-    return f"CASE WHEN k.company = 1 THEN 0 ELSE {column} END"
+# Rows per customer owner only, no company-wide ones: a row every deal write of the company
+# upserted (held to commit) made writes on separate books wait for, and deadlock with, each
+# other. An admin's reports sum the owners' rows (owners x keys, still small).
 
 
 DEAL_COLUMNS = "customer_id, stage, currency, amount, expected_close, closed_at, forecast_category"
@@ -89,9 +85,9 @@ def _sqlite_month(column: str) -> str:
 def _sqlite_funnel_deal(row: str, sign: str, reached: str) -> str:
     """One deal row (NEW or OLD) with its reached set added (+) to or taken (-) from."""
     return (
-        f"INSERT INTO {FUNNEL_COLUMNS} SELECT {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+        f"INSERT INTO {FUNNEL_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{row}.currency, {reached}, {sign}1, {sign}{_sqlite_cents(f'{row}.amount')} "
-        f"FROM customers c, {BOTH} WHERE c.id = {row}.customer_id {FUNNEL_UPSERT}"
+        f"FROM customers c WHERE c.id = {row}.customer_id {FUNNEL_UPSERT}"
     )
 
 
@@ -100,32 +96,32 @@ def _sqlite_month_deal(row: str, sign: str) -> str:
     cents = f"{sign}{_sqlite_cents(f'{row}.amount')}"
     state = STATE.format(c="c")
     return (
-        f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', {_owner('c.owner_id')}, {state}, {row}.currency, "
+        f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', c.owner_id, {state}, {row}.currency, "
         f"{row}.stage, coalesce({row}.forecast_category, ''), "
         f"{_sqlite_month(f'{row}.expected_close')}, {sign}1, {cents} "
-        f"FROM customers c, {BOTH} WHERE c.id = {row}.customer_id {MONTH_UPSERT}; "
-        f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', {_owner('c.owner_id')}, {state}, {row}.currency, "
+        f"FROM customers c WHERE c.id = {row}.customer_id {MONTH_UPSERT}; "
+        f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', c.owner_id, {state}, {row}.currency, "
         f"{row}.stage, '', {_sqlite_month(f'{row}.closed_at')}, {sign}1, {cents} "
-        f"FROM customers c, {BOTH} WHERE c.id = {row}.customer_id {MONTH_UPSERT}"
+        f"FROM customers c WHERE c.id = {row}.customer_id {MONTH_UPSERT}"
     )
 
 
 def _sqlite_customer(row: str, sign: str) -> str:
     """Every deal of one customer (its NEW or OLD owner and state) added to or taken from."""
     state = STATE.format(c=row)
-    owner = _owner(f"{row}.owner_id")
+    owner = f"{row}.owner_id"
     cents = f"{sign}coalesce(sum({_sqlite_cents('d.amount')}), 0)"
     return (
         f"INSERT INTO {FUNNEL_COLUMNS} SELECT {owner}, {state}, d.currency, r.reached, "
-        f"{sign}count(*), {cents} FROM deals d JOIN deal_reach r ON r.deal_id = d.id, {BOTH} "
+        f"{sign}count(*), {cents} FROM deals d JOIN deal_reach r ON r.deal_id = d.id "
         f"WHERE d.customer_id = {row}.id GROUP BY 1, 3, 4 {FUNNEL_UPSERT}; "
         f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', {owner}, {state}, d.currency, d.stage, "
         f"coalesce(d.forecast_category, ''), {_sqlite_month('d.expected_close')}, "
-        f"{sign}count(*), {cents} FROM deals d, {BOTH} WHERE d.customer_id = {row}.id "
+        f"{sign}count(*), {cents} FROM deals d WHERE d.customer_id = {row}.id "
         f"GROUP BY 2, 4, 5, 6, 7 {MONTH_UPSERT}; "
         f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', {owner}, {state}, d.currency, d.stage, "
         f"'', {_sqlite_month('d.closed_at')}, {sign}count(*), {cents} "
-        f"FROM deals d, {BOTH} WHERE d.customer_id = {row}.id GROUP BY 2, 4, 5, 7 {MONTH_UPSERT}"
+        f"FROM deals d WHERE d.customer_id = {row}.id GROUP BY 2, 4, 5, 7 {MONTH_UPSERT}"
     )
 
 
@@ -137,12 +133,12 @@ def _sqlite_history(deal_id: str) -> str:
     cents = _sqlite_cents("d.amount")
     return (
         # The new set first (the kept one still tells it changed), then the old, then the row.
-        f"INSERT INTO {FUNNEL_COLUMNS} SELECT {_owner('c.owner_id')}, {state}, d.currency, {now}, "
-        f"1, {cents} FROM deals d JOIN customers c ON c.id = d.customer_id, {BOTH} "
+        f"INSERT INTO {FUNNEL_COLUMNS} SELECT c.owner_id, {state}, d.currency, {now}, "
+        f"1, {cents} FROM deals d JOIN customers c ON c.id = d.customer_id "
         f"WHERE d.id = {deal_id} AND {kept} IS NOT {now} {FUNNEL_UPSERT}; "
-        f"INSERT INTO {FUNNEL_COLUMNS} SELECT {_owner('c.owner_id')}, {state}, d.currency, "
+        f"INSERT INTO {FUNNEL_COLUMNS} SELECT c.owner_id, {state}, d.currency, "
         f"r.reached, -1, -{cents} FROM deals d JOIN customers c ON c.id = d.customer_id "
-        f"JOIN deal_reach r ON r.deal_id = d.id, {BOTH} "
+        f"JOIN deal_reach r ON r.deal_id = d.id "
         f"WHERE d.id = {deal_id} AND r.reached IS NOT {now} {FUNNEL_UPSERT}; "
         f"UPDATE deal_reach SET reached = {now} WHERE deal_id = {deal_id} AND reached IS NOT {now}"
     )
@@ -193,19 +189,19 @@ SQLITE_TRIGGERS = {
 SQLITE_BACKFILL = [
     f"INSERT INTO deal_reach (deal_id, reached) SELECT d.id, {_sqlite_reached('d.id', 'd.stage')} "
     "FROM deals d",
-    f"INSERT INTO {FUNNEL_COLUMNS} SELECT {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"INSERT INTO {FUNNEL_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, r.reached, count(*), coalesce(sum({_sqlite_cents('d.amount')}), 0) "
     f"FROM deals d JOIN customers c ON c.id = d.customer_id JOIN deal_reach r "
-    f"ON r.deal_id = d.id, {BOTH} GROUP BY 1, 2, 3, 4",
-    f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"ON r.deal_id = d.id GROUP BY 1, 2, 3, 4",
+    f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, d.stage, coalesce(d.forecast_category, ''), "
     f"{_sqlite_month('d.expected_close')}, count(*), "
     f"coalesce(sum({_sqlite_cents('d.amount')}), 0) FROM deals d "
-    f"JOIN customers c ON c.id = d.customer_id, {BOTH} GROUP BY 2, 3, 4, 5, 6, 7",
-    f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"JOIN customers c ON c.id = d.customer_id GROUP BY 2, 3, 4, 5, 6, 7",
+    f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, d.stage, '', {_sqlite_month('d.closed_at')}, count(*), "
     f"coalesce(sum({_sqlite_cents('d.amount')}), 0) FROM deals d "
-    f"JOIN customers c ON c.id = d.customer_id, {BOTH} GROUP BY 2, 3, 4, 5, 7",
+    f"JOIN customers c ON c.id = d.customer_id GROUP BY 2, 3, 4, 5, 7",
 ]
 
 
@@ -241,7 +237,6 @@ $$""",
 CREATE FUNCTION report_totals_deal(d deals, r text, sign int) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     o bigint;
-    who bigint;
     st smallint;
     amt bigint := sign * {PG_CENTS.format(a="d.amount")};
 BEGIN
@@ -252,15 +247,12 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    -- The owner's rows, then the company's (owner 0).
-    FOREACH who IN ARRAY ARRAY[o, 0] LOOP
-        PERFORM funnel_totals_add(who, st, d.currency, r, sign, amt);
-        PERFORM deal_month_totals_add('c', who, st, d.currency, d.stage, '',
-            {PG_CLOSED.format(d="d.closed_at")}, sign, amt);
-        PERFORM deal_month_totals_add('e', who, st, d.currency, d.stage,
-            coalesce(d.forecast_category, ''), {PG_EXPECTED.format(d="d.expected_close")}, sign,
-            amt);
-    END LOOP;
+    PERFORM funnel_totals_add(o, st, d.currency, r, sign, amt);
+    PERFORM deal_month_totals_add('c', o, st, d.currency, d.stage, '',
+        {PG_CLOSED.format(d="d.closed_at")}, sign, amt);
+    PERFORM deal_month_totals_add('e', o, st, d.currency, d.stage,
+        coalesce(d.forecast_category, ''), {PG_EXPECTED.format(d="d.expected_close")}, sign,
+        amt);
 END $$""",
     f"""
 CREATE FUNCTION deals_reports_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -337,12 +329,11 @@ BEGIN
         IF r_old IS DISTINCT FROM r_new THEN
             UPDATE deal_reach SET reached = r_new WHERE deal_id = one;
             IF o IS NOT NULL THEN
-                PERFORM funnel_totals_add(w.o, st, d.currency, x.r, x.n,
+                PERFORM funnel_totals_add(o, st, d.currency, x.r, x.n,
                     x.n * {PG_CENTS.format(a="d.amount")})
                     FROM (VALUES (r_old, -1), (r_new, 1)) AS x(r, n)
-                    CROSS JOIN (VALUES (o), (0)) AS w(o)
                     WHERE x.r IS NOT NULL
-                    ORDER BY x.r, w.o = 0;
+                    ORDER BY x.r;
             END IF;
         END IF;
     END LOOP;
@@ -365,17 +356,6 @@ BEGIN
         signs := signs || 1;
         owners := owners || NEW.owner_id;
         states := states || {STATE.format(c="NEW")}::smallint;
-    END IF;
-    -- The company's rows (owner 0) change only with the customer's state.
-    IF TG_OP = 'DELETE' OR states[1] <> states[2] THEN
-        signs := signs || -1;
-        owners := owners || 0::bigint;
-        states := states || states[1];
-    END IF;
-    IF TG_OP = 'UPDATE' AND states[1] <> states[2] THEN
-        signs := signs || 1;
-        owners := owners || 0::bigint;
-        states := states || states[2];
     END IF;
     FOR i IN 1..array_length(signs, 1) LOOP
         s := signs[i];
@@ -408,19 +388,19 @@ END $$""",
 PG_BACKFILL = [
     f"INSERT INTO deal_reach (deal_id, reached) SELECT d.id, {_pg_reached('d.id', 'd.stage')} "
     "FROM deals d",
-    f"INSERT INTO {FUNNEL_COLUMNS} SELECT {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"INSERT INTO {FUNNEL_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, r.reached, count(*), coalesce(sum({PG_CENTS.format(a='d.amount')}), 0) "
     "FROM deals d JOIN customers c ON c.id = d.customer_id JOIN deal_reach r "
-    f"ON r.deal_id = d.id CROSS JOIN {BOTH} GROUP BY 1, 2, 3, 4",
-    f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"ON r.deal_id = d.id GROUP BY 1, 2, 3, 4",
+    f"INSERT INTO {MONTH_COLUMNS} SELECT 'e', c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, d.stage, coalesce(d.forecast_category, ''), "
     f"{PG_EXPECTED.format(d='d.expected_close')}, count(*), "
     f"coalesce(sum({PG_CENTS.format(a='d.amount')}), 0) FROM deals d "
-    f"JOIN customers c ON c.id = d.customer_id CROSS JOIN {BOTH} GROUP BY 2, 3, 4, 5, 6, 7",
-    f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', {_owner('c.owner_id')}, {STATE.format(c='c')}, "
+    f"JOIN customers c ON c.id = d.customer_id GROUP BY 2, 3, 4, 5, 6, 7",
+    f"INSERT INTO {MONTH_COLUMNS} SELECT 'c', c.owner_id, {STATE.format(c='c')}, "
     f"d.currency, d.stage, '', {PG_CLOSED.format(d='d.closed_at')}, count(*), "
     f"coalesce(sum({PG_CENTS.format(a='d.amount')}), 0) FROM deals d "
-    f"JOIN customers c ON c.id = d.customer_id CROSS JOIN {BOTH} GROUP BY 2, 3, 4, 5, 7",
+    f"JOIN customers c ON c.id = d.customer_id GROUP BY 2, 3, 4, 5, 7",
 ]
 
 PG_FUNCTIONS.append(
