@@ -146,9 +146,10 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
 
 
 _SPAN_EN = re.compile(
-    r"^(?:(?:by|for|in|another)\s+)?(?:another\s+)?(?P<n>an?|one|two|three|four|five|six|ten|fifteen|"
+    # No "in" or "from now": "in 3 hours" counts from now (the time reader), not from the due time.
+    r"^(?:(?:by|for|another)\s+)?(?:another\s+)?(?P<n>an?|one|two|three|four|five|six|ten|fifteen|"
     r"twenty|thirty|forty|half\s+an?|\d{1,3})\s*(?P<u>m|mins?|minutes?|h|hrs?|hours?|days?|weeks?)"
-    r"(?:\s+(?:later|more|from\s+now))?\s*[.!]*$"
+    r"(?:\s+(?:later|more))?\s*[.!]*$"
 )
 _SPAN_ZH = re.compile(
     r"^(?:晚|迟|推迟|延后|延迟|再过)?\s*(?P<n>半|[一二两三四五六七八九十]+|\d{1,3})\s*个?\s*"
@@ -175,6 +176,8 @@ def span_said(view: str) -> str | None:
         half = n == "半"
         count = int(n) if n.isdigit() else (0 if half else cn_int(n))
     if unit == "w":
+        if half:
+            return None  # "half a week": no length of the grammar's says it
         unit, count = "d", count * 7
     if half:
         unit, count = {"h": ("m", 30), "d": ("h", 12)}.get(unit, (unit, 0))

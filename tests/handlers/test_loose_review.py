@@ -7,8 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
 from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from handlers.grammar import span_said
 from tests.conftest import TestBot
 
 TABLES = (Customer, Contact, Deal, Interaction, Reminder, StageChange)
@@ -178,3 +180,20 @@ def test_wan_then_a_digit_of_a_day_keeps_the_day(testbot: TestBot, book: dict[st
     reply = testbot("wei", "汇通医药冷链监控 金额改成3万5")
     assert reply.status == "confirm", reply.text
     assert reply.to_json()["command"] == f"edit deal #{book['冷链监控']}: amount 35000 CNY"
+
+
+def test_snooze_in_a_length_counts_from_now(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "snooze #n in 3 hours" is three hours from now (it was three hours after the due time);
+    "half a week" is no length (it was 12 hours)."""
+    testbot("alice", "remind me tomorrow 9:00 call Acme Logistics")
+    with testbot.session_factory() as s:
+        first = s.scalars(select(Reminder).order_by(Reminder.id.desc())).first()
+        assert first is not None
+        s.expunge(first)
+    assert testbot("alice", f"snooze #{first.id} in 3 hours").status == "ok"
+    with testbot.session_factory() as s:
+        moved = s.get(Reminder, first.id)
+        assert moved is not None
+        assert moved.due_at < first.due_at, (moved.due_at, first.due_at)
+    assert span_said("half a week") is None
+    assert span_said("by an hour") == "1h"
