@@ -409,6 +409,10 @@ DEAL_OWNER_CUE = re.compile(
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
     r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
+    # A reminder's number first, then a word that it is dealt with ("#2 sorted, dropped the
+    # samples off", "#7 ok了", "#10 搞掂"): the line opens with it, so the number is the reminder.
+    r"|^\s*(?:reminder\s*)?#\s*(?P<id4>\d+)\s*(?:is\s+)?"
+    r"(?:sorted|handled|taken\s+care\s+of|ok\s*了|搞掂|搞定|弄好|处理好|做完|好了)"
 )
 
 # Reads: each pattern -> the verb it asks for.
@@ -685,6 +689,8 @@ SNOOZE_CUE = re.compile(
 CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
     r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
+    # "#9 唔使提喇", "#9 不用提醒了": the reminder first, then that it is no longer needed.
+    r"|^\s*(?:提醒\s*)?#\s*(?P<nid>\d+)\s*(?:唔使提|唔洗提|不用提|不必提|不需要提)"
 )
 DELETE_DEAL_CUE = re.compile(
     r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机"
@@ -743,11 +749,9 @@ ZH_DONE_BEFORE = re.compile(
 # A reminder's number first, then what to do with it: "#10 搞定了 ✅", "#2 那个提醒取消，...",
 # "#10那个提醒不用了 取消吧", "#11 推迟到下周二上午9点".
 REMINDER_FIRST = re.compile(
-    r"^\s*(?:reminder\s*)?#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:is\s+)?(?:"
-    # "#2 sorted, dropped the samples off", "#7 ok了", "#10 搞掂" (Cantonese): dealt with.
-    r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完|搞掂|ok\s*了|sorted\b|handled\b)"
-    # "#9 唔使提喇" (Cantonese: no need to remind), "#9 不用提醒了".
-    r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废|唔使提|唔洗提|不用提)"
+    r"^\s*#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:"
+    r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完)"
+    r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废)"
     r"|(?:推迟|延后|延到|推到|改到|挪到|顺延)\s*(?:到)?\s*(?P<when>.+)"
     # "#11 晚兩個小時再提醒", "#3 遲半個鐘": later by a length.
     r"|(?=(?:晚|迟|延迟|再过)\s*(?:半|[一二两三四五六七八九十\d]))(?P<later>.+))"
