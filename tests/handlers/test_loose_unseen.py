@@ -343,17 +343,3 @@ def test_a_deal_said_to_go_up_to_a_stage_is_a_move(
     line = command(testbot, who, text)
     deal = book["Rooftop panels phase 2"] if who == "alice" else book["门市咖啡机采购"]
     assert line == f"move #{deal} to {stage}", line
-
-
-def test_a_deal_title_two_customers_share_is_told_apart_by_a_word_of_one_name(
-    testbot: TestBot, book: dict[str, int]
-) -> None:
-    """ "the dental rooftop panels ..." picks the deal of Harbourview Dental Group when two
-    customers have a deal of that title; a word both names share still asks."""
-    assert testbot("alice", "new deal Harbourview Dental: Rooftop panels phase 2 300k").status
-    with testbot.session_factory() as s:
-        dental = s.scalars(select(Deal.id).order_by(Deal.id.desc())).first()
-    line = command(testbot, "alice", "so the dental rooftop panels are in negotiation now")
-    assert line == f"move #{dental} to negotiation", line
-    reply = testbot("alice", "so harbourview rooftop panels are in negotiation now")
-    assert reply.status == "info", reply.text
