@@ -715,7 +715,7 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "done"
-        rid = int(m.group("id") or m.group("id2") or m.group("id3") or m.group("id4"))
+        rid = int(m.group("id") or m.group("id2") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
 
     def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -1032,7 +1032,7 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "snooze"
-        rid = int(m.group("id") or m.group("zid") or m.group("nid"))
+        rid = int(m.group("id") or m.group("zid"))
         g = "when" if m.group("when") else "zwhen"
         said = r.cut(m.start(g), m.end(g))
         said = span_said(r.view[m.start(g) : m.end(g)]) or said
@@ -1051,7 +1051,7 @@ class Interpreter:
             return None
         if self._refused(r, m.start()):
             return "cancel"
-        rid = int(m.group("id") or m.group("zid") or m.group("nid"))
+        rid = int(m.group("id") or m.group("zid"))
         return Proposal(self.verb("cancel"), {"reminder": rid}, [("reminder", f"#{rid}")])
 
     def _digest(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:

@@ -186,9 +186,7 @@ MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
 STATE = re.compile(
     rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
-    # "went up to negotiation", "got through to proposal": a step up the pipeline.
-    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:up|through|on|over)\s+)?"
-    rf"(?:(?:at|in|to|into|onto)\s+)?(?:the\s+)?{_LATIN_STAGE}"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
     rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
     rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
     rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
@@ -200,7 +198,7 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到|进)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了)?\s*(?:阶段)?\s*(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
@@ -409,10 +407,6 @@ DEAL_OWNER_CUE = re.compile(
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
     r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
-    # A reminder's number first, then a word that it is dealt with ("#2 sorted, dropped the
-    # samples off", "#7 ok了", "#10 搞掂"): the line opens with it, so the number is the reminder.
-    r"|^\s*(?:reminder\s*)?#\s*(?P<id4>\d+)\s*(?:is\s+)?"
-    r"(?:sorted|handled|taken\s+care\s+of|ok\s*了|搞掂|搞定|弄好|处理好|做完|好了)"
 )
 
 # Reads: each pattern -> the verb it asks for.
@@ -689,8 +683,6 @@ SNOOZE_CUE = re.compile(
 CANCEL_CUE = re.compile(
     r"\b(?:cancel|delete|remove|drop|kill)\s+(?:the\s+|my\s+)?reminder\s+#?\s*(?P<id>\d+)"
     r"|(?:取消|删除|删掉)\s*提醒\s*#?\s*(?P<zid>\d+)"
-    # "#9 唔使提喇", "#9 不用提醒了": the reminder first, then that it is no longer needed.
-    r"|^\s*(?:提醒\s*)?#\s*(?P<nid>\d+)\s*(?:唔使提|唔洗提|不用提|不必提|不需要提)"
 )
 DELETE_DEAL_CUE = re.compile(
     r"\b(?:delete|remove|drop)\b.*\bdeal\b|删除.*商机|删掉.*商机"
