@@ -1629,12 +1629,6 @@ class Interpreter:
             # one ("the inventory API deal") is asked, even when one deal fits.
             if len(same) == 1 and (cust is not None or top.exact):
                 return ctx.session.get(Deal, top.id)
-            if cust is None and len(same) > 1:
-                # "the dockside espresso lease": one word of one candidate's customer name
-                # ("Fremantle Dockside Eatery") said beside the deal's tells them apart.
-                told = _deal_by_customer_word(ctx, text, same)
-                if told is not None:
-                    return told
             raise Ambiguous(
                 "deal",
                 r.cut(top.start + within[0], top.end + within[0]),
@@ -1719,68 +1713,6 @@ def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -
     if best <= 0 or len(winners) != 1:
         return None
     return ctx.session.get(Customer, winners[0])
-
-
-# Words many company names share: never enough to tell one customer from another.
-_COMMON_NAME_WORDS = frozenset(
-    [
-        "and",
-        "the",
-        "ltd",
-        "limited",
-        "inc",
-        "llc",
-        "group",
-        "hotel",
-        "hotels",
-        "cafe",
-        "cafes",
-        "café",
-        "cafés",
-        "company",
-        "holdings",
-        "international",
-        "services",
-        "restaurant",
-        "restaurants",
-        "bakery",
-        "club",
-        "centre",
-        "center",
-    ]
-)
-_COMMON_NAME_CHARS = frozenset("有限公司集团股份餐饮管理科技酒店咖啡中国香港深圳广州台北")
-
-
-def _deal_by_customer_word(ctx: Ctx, text: str, same: list[Mention]) -> Deal | None:
-    """The one of several deals of one title whose customer's name has a word (Latin, four
-    letters or more) or two characters (Chinese) in `text` that no other candidate's has."""
-    view = char_view(text)
-    latin = set(re.findall(r"[a-z]{4,}", view))
-    fits: list[Deal] = []
-    keys: dict[int, set[str]] = {}
-    deals: dict[int, Deal] = {}
-    for m in same:
-        deal = ctx.session.get(Deal, m.id)
-        if deal is None:
-            return None
-        deals[m.id] = deal
-        name = char_view(deal.customer.name)
-        title = char_view(deal.title)
-        words = {x for x in re.findall(r"[a-z]{4,}", name) if x not in _COMMON_NAME_WORDS}
-        chars = re.sub(r"[^\u4e00-\u9fff]", " ", name)
-        pairs = {
-            chars[i : i + 2]
-            for i in range(len(chars) - 1)
-            if " " not in chars[i : i + 2] and not set(chars[i : i + 2]) & _COMMON_NAME_CHARS
-        }
-        keys[m.id] = {x for x in words | pairs if x not in title}
-    for mid, own in keys.items():
-        others = set().union(*(k for o, k in keys.items() if o != mid))
-        said = {x for x in own - others if (x in latin if x.isascii() else x in view)}
-        if said:
-            fits.append(deals[mid])
-    return fits[0] if len(fits) == 1 else None
 
 
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:

@@ -189,9 +189,7 @@ MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
 STATE = re.compile(
     rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
-    # "went up to negotiation", "got through to proposal": a step up the pipeline.
-    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:up|through|on|over)\s+)?"
-    rf"(?:(?:at|in|to|into|onto)\s+)?(?:the\s+)?{_LATIN_STAGE}"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
     rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
     rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
     rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
@@ -203,7 +201,7 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到|进)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    rf"标记为|标为|标成|变成|到了|到)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
@@ -754,11 +752,9 @@ ZH_DONE_BEFORE = re.compile(
 # A reminder's number first, then what to do with it: "#10 搞定了 ✅", "#2 那个提醒取消，...",
 # "#10那个提醒不用了 取消吧", "#11 推迟到下周二上午9点".
 REMINDER_FIRST = re.compile(
-    r"^\s*(?:reminder\s*)?#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:is\s+)?(?:"
-    # "#2 sorted, dropped the samples off", "#7 ok了", "#10 搞掂" (Cantonese): dealt with.
-    r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完|搞掂|ok\s*了|sorted\b|handled\b)"
-    # "#9 唔使提喇" (Cantonese: no need to remind), "#9 不用提醒了".
-    r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废|唔使提|唔洗提|不用提)"
+    r"^\s*#\s*(?P<id>\d+)\s*(?:那个|这个|的)?\s*(?:提醒)?\s*(?:"
+    r"(?P<done>搞定|完成|做完|弄好|办完|办好|处理好|处理完)"
+    r"|(?P<cancel>取消|不用了|不要了|不需要了|删了|删掉|作废)"
     r"|(?:推迟|延后|延到|推到|改到|挪到|顺延)\s*(?:到)?\s*(?P<when>.+)"
     # "#11 晚兩個小時再提醒", "#3 遲半個鐘": later by a length.
     r"|(?=(?:晚|迟|延迟|再过)\s*(?:半|[一二两三四五六七八九十\d]))(?P<later>.+))"
