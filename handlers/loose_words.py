@@ -399,7 +399,7 @@ REASSIGN_CUE = re.compile(
     # "Williams Fuels -> me for now" (taken only when nothing but the name stands before).
     r"|(?:给|归|转)\s*@?(?P<zh4>我|[a-z][\w.-]*)\s*(?:吧|啦|了|跟进|负责|管)?\s*[!！。.]*$"
     # Nothing but an end after the name: "acme -> carol called about the invoice" hands nothing.
-    r"|(?:->|→|=>)\s*@?(?P<arrow>me|[a-z][\w.-]*)\b(?=\s*(?:for\s+now|吧)?\s*[.!。！]*$)"
+    r"|(?:->|→|=>)\s*@?(?P<arrow>me|[a-z][\w.-]*)\b(?=\s*(?:for\s+now|吧)?(?:\s*,?\s*with\s+(?:its\s+|their\s+|the\s+)?deals)?\s*[.!。！]*$)"
 )
 # A link code for someone: "need a telegram link code for carol", "给王伟生成一个绑定码".
 LINK_CODE_CUE = re.compile(r"\blink(?:ing)?\s+code\b|绑定码|链接码")
