@@ -58,6 +58,17 @@ from handlers.reply import OpenForm
 
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
+# A run of more than three blanks reads as one (a line break if it holds one): the patterns
+# chain optional parts joined by \s*, and a long run makes them try every split of it
+# (minutes for 2,000 spaces); no sentence means anything by its fourth space.
+_BLANK_RUN = re.compile(r"\s{4,}")
+
+
+def _squeeze(text: str) -> str:
+    """`text` with every run of more than three blanks read as one."""
+    return _BLANK_RUN.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
+
+
 _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
     r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|万|千)?"
@@ -274,6 +285,7 @@ class Interpreter:
     def courteous(self, text: str) -> str | None:
         """The grammar line inside courtesy ("can you archive Acme please?" -> `archive Acme`),
         or None when there is no such line."""
+        text = _squeeze(text)
         r = _Reading.of(text)
         trail = w.TRAIL_FILLER.search(r.view, r.body)
         end = trail.start() if trail else len(r.view)
@@ -319,7 +331,7 @@ class Interpreter:
         With `reads=False`, None when no write is seen (the caller tries other readings
         before the reads: a grammar line inside courtesy, "please archive Acme").
         """
-        r = _Reading.of(text)
+        r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
         if (

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from handlers.loose import _squeeze
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
 
@@ -306,4 +307,15 @@ def test_a_deal_deleted_by_its_title_is_a_delete_card(
     before = counts(testbot)
     for text in ("刪掉日升咖啡門市咖啡機採購的折扣", "先別刪除日升咖啡的門市咖啡機採購"):
         assert testbot("wei", text).status != "confirm", text
+    assert counts(testbot) == before
+
+
+def test_a_long_run_of_blanks_reads_as_one(testbot: TestBot, book: dict[str, int]) -> None:
+    """A message with 2,000 spaces in it is read like one with a single space (the loose
+    patterns tried every split of the run: minutes before), and writes nothing."""
+    assert _squeeze("#2" + " " * 2000 + "x") == "#2 x"
+    assert _squeeze("a\n" + " " * 10 + "\nb  c") == "a\nb  c"
+    before = counts(testbot)
+    for text in ("#2" + " " * 2000 + "x", "acme 标签改成 " + " " * 2000 + "。a", "进" + " " * 2000):
+        assert testbot("wei", text).status != "confirm"
     assert counts(testbot) == before
