@@ -45,34 +45,40 @@ def _sqlite_trigger(name: str, event: str, row: str) -> str:
     return f"CREATE TRIGGER {name} AFTER {event} ON customers BEGIN {token}; {log}; END"
 
 
-_PG_ROW = f"""
+# PostgreSQL: each changed row is logged as pending (-1); the statement-level trigger, after
+# every row's, takes row 1's lock, bumps the counter (once a transaction) and gives the pending
+# rows its value. The lock is taken where 0019's token bump took it, after the statement's
+# other row triggers (the totals of 0026 and 0030 lock their rows first, as they did): taken
+# at the first row, it would wait for a totals row while holding row 1, and deadlock with a
+# deal write that holds that totals row and changes a customer next. Another transaction's
+# pending rows are invisible to the UPDATE (and never match it in the rows it can see).
+_PG_ROW = """
 CREATE FUNCTION customers_index_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO customer_index_changes (customer_id, seq)
+    VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END, -1)
+    ON CONFLICT (customer_id) DO UPDATE SET seq = -1;
+    RETURN NULL;
+END $$
+"""
+_PG_BUMP = f"""
+CREATE OR REPLACE FUNCTION customers_index_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE s bigint;
 BEGIN
     s := nullif(current_setting('crmbot.customers_seq', true), '')::bigint;
     IF s IS NULL THEN
         INSERT INTO name_index_version (id, token, seq, epoch)
         VALUES (1, {_PG_RANDOM}, 1, {_PG_RANDOM})
-        ON CONFLICT (id) DO UPDATE SET seq = name_index_version.seq + 1
+        ON CONFLICT (id) DO UPDATE
+        SET token = excluded.token, seq = name_index_version.seq + 1
         RETURNING seq INTO s;
         PERFORM set_config('crmbot.customers_seq', s::text, true);
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO customer_index_changes (customer_id, seq) VALUES (OLD.id, s)
-        ON CONFLICT (customer_id) DO UPDATE SET seq = excluded.seq;
     ELSE
-        INSERT INTO customer_index_changes (customer_id, seq) VALUES (NEW.id, s)
-        ON CONFLICT (customer_id) DO UPDATE SET seq = excluded.seq;
+        INSERT INTO name_index_version (id, token, seq, epoch)
+        VALUES (1, {_PG_RANDOM}, s, {_PG_RANDOM})
+        ON CONFLICT (id) DO UPDATE SET token = excluded.token;
     END IF;
-    RETURN NULL;
-END $$
-"""
-# 0019's statement-level token bump, now giving a row it creates a random epoch too.
-_PG_BUMP = f"""
-CREATE OR REPLACE FUNCTION customers_index_bump() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO name_index_version (id, token, seq, epoch) VALUES (1, {_PG_RANDOM}, 0, {_PG_RANDOM})
-    ON CONFLICT (id) DO UPDATE SET token = excluded.token;
+    UPDATE customer_index_changes SET seq = s WHERE seq = -1;
     RETURN NULL;
 END $$
 """
