@@ -224,6 +224,23 @@ def _book_of(session: Session, count: int, rng: random.Random) -> dict[str, User
     return people
 
 
+def _archive_and_merge(
+    session_factory: sessionmaker[Session], archived: slice, merged: slice
+) -> None:
+    """Archive the customers at positions `archived` (by id) and merge those at `merged` into
+    the first."""
+    with unit_of_work(session_factory) as session:
+        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+        session.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids[archived]))
+            .values(archived_at=text("CURRENT_TIMESTAMP"))
+        )
+        session.execute(
+            update(Customer).where(Customer.id.in_(ids[merged])).values(merged_into=ids[0])
+        )
+
+
 def test_duplicates_from_the_index_are_the_scan_pairs_for_every_role(
     session_factory: sessionmaker[Session],
 ) -> None:
@@ -232,16 +249,7 @@ def test_duplicates_from_the_index_are_the_scan_pairs_for_every_role(
     rng = random.Random(14)
     with unit_of_work(session_factory) as session:
         people = _book_of(session, 1500, rng)
-    with unit_of_work(session_factory) as session:
-        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
-        session.execute(
-            update(Customer)
-            .where(Customer.id.in_(ids[5:60:5]))
-            .values(archived_at=text("CURRENT_TIMESTAMP"))
-        )
-        session.execute(
-            update(Customer).where(Customer.id.in_(ids[7:70:7])).values(merged_into=ids[0])
-        )
+    _archive_and_merge(session_factory, slice(5, 60, 5), slice(7, 70, 7))
     for who in ("admin", "m-East", "m-North", "r-West-2", "r-East-0"):
         with session_factory() as session:
             ctx = Ctx(session, session.get(User, people[who].id))  # type: ignore[arg-type]
@@ -399,16 +407,7 @@ def test_find_by_substring_from_the_index_is_the_like_over_the_book(
     rng = random.Random(2020)
     with unit_of_work(session_factory) as session:
         people = _book_of(session, 600, rng)
-    with unit_of_work(session_factory) as session:
-        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
-        session.execute(
-            update(Customer)
-            .where(Customer.id.in_(ids[3:90:6]))
-            .values(archived_at=text("CURRENT_TIMESTAMP"))
-        )
-        session.execute(
-            update(Customer).where(Customer.id.in_(ids[4:90:9])).values(merged_into=ids[0])
-        )
+    _archive_and_merge(session_factory, slice(3, 90, 6), slice(4, 90, 9))
     with session_factory() as session:
         keys = list(session.scalars(select(Customer.name_key)))
     queries = ["acme", "logistics", "a", "1", "科技", "华东", "north wind", "zz-none"]
