@@ -342,7 +342,9 @@ class NameBook:
         long_pair = np.flatnonzero((2 * lengths >= 3 * n) | (3 * lengths <= 2 * n))
         if len(long_pair):
             cl = c[long_pair]
-            partial = 0.9 * 2 * cl / (np.minimum(lengths[long_pair], n_once) + cl)
+            # A deleted customer's blank position has length 0: 0/0, NaN, a bound never kept.
+            with np.errstate(invalid="ignore"):
+                partial = 0.9 * 2 * cl / (np.minimum(lengths[long_pair], n_once) + cl)
             bound[long_pair] = np.maximum(bound[long_pair], partial)
         shared_len = np.zeros(len(self.keys), dtype=np.int32)
         shared_words = np.zeros(len(self.keys), dtype=np.int32)
