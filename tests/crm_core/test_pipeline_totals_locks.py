@@ -187,3 +187,31 @@ def test_a_merge_or_reassign_waits_for_a_deal_being_written_instead_of_deadlocki
     worker.join(timeout=30)
     assert errors == []
     assert kept(pg) == aggregated(pg)
+
+
+def test_a_customer_change_waiting_for_a_totals_row_holds_no_name_index_lock(
+    pg: TestBot, engine: Engine
+) -> None:
+    """One transaction reprices alice's first deal (her totals row locked); another moves her
+    second customer to carol, whose totals trigger waits for that row; the first then renames
+    its customer and commits. The name index's row (migration 0031) is locked after a
+    statement's totals, not at its first changed row, so the rename does not wait for the
+    waiting move: both finish, no deadlock, the totals exact."""
+    customers, deals = seed(pg)
+    errors: list[str] = []
+
+    def move() -> None:
+        with unit_of_work(pg.session_factory) as theirs:
+            to_carol = update(Customer).where(Customer.id == customers[1])
+            theirs.execute(to_carol.values(owner_id=pg.users["carol"]))
+
+    with unit_of_work(pg.session_factory) as session:
+        reprice(deals[0])(session)
+        worker = in_thread(errors, move)
+        wait_until_blocked(engine, worker)
+        renamed = update(Customer).where(Customer.id == customers[0])
+        session.execute(renamed.values(name="Acme Freight", name_key="acme freight"))
+    worker.join(timeout=30)
+    assert errors == []
+    assert kept(pg) == aggregated(pg)
+    assert kept(pg)[(pg.users["carol"], "lead", "USD")] == (1, 1, 10000)
