@@ -52,7 +52,13 @@ OFFSET = 10_000_000
 COPIED = ("customers", "contacts", "deals", "stage_changes", "interactions", "reminders")
 # Kept by triggers on the copied tables (migrations 0026, 0030): the copies' inserts fill them,
 # so copying the seed's rows too would count the seed twice.
-KEPT = ("pipeline_totals", "deal_reach", "funnel_totals", "deal_month_totals")
+KEPT = (
+    "pipeline_totals",
+    "deal_reach",
+    "funnel_totals",
+    "deal_month_totals",
+    "funnel_month_totals",
+)
 SUFFIXES = ("", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 
