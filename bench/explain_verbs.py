@@ -115,7 +115,7 @@ def main() -> None:
                             ms = float(doc[0]["Execution Time"])
                             times.append(ms)
                             if args.top and ms >= max(times):
-                                plan = [q[:300], json.dumps(doc[0]["Plan"])[:3000]]
+                                plan = [q[:300], json.dumps(doc[0]["Plan"])]
                             cur.execute("RELEASE SAVEPOINT x")
                         except Exception:  # a replayed write that collides: left out
                             cur.execute("ROLLBACK TO SAVEPOINT x")

@@ -674,3 +674,71 @@ def test_make_engine_pins_postgresql_sessions_to_utc(engine: Engine) -> None:
             assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "7s"
     finally:
         pinned.dispose()
+
+
+def test_a_managers_overdue_list_is_the_teams_oldest_open_deals(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """The overdue list of a manager (read in expected-close order through the index, 0031)
+    holds their team's customers' open deals only, oldest first, at most 20: another team's
+    deal of the same day (made first), a won one and a deal whose customer moved to another
+    team are left out."""
+    today = clock.now.date()
+    with unit_of_work(testbot.session_factory) as session:
+        people = {h: session.get(User, testbot.users[h]) for h in ("alice", "dave", "admin")}
+        alice, dave, admin = people["alice"], people["dave"], people["admin"]
+        assert alice is not None and dave is not None and admin is not None
+        west = create_customer(Ctx(session, dave, clock=clock), "Westward Mills")
+        east = create_customer(Ctx(session, alice, clock=clock), "Eastern Tiles")
+        moved = create_customer(Ctx(session, alice, clock=clock), "Drifting Goods")
+        ctx = Ctx(session, admin, clock=clock)
+        create_deal(
+            ctx,
+            west,
+            "West same day",
+            amount=Decimal(5),
+            stage="proposal",
+            expected_close=today - timedelta(days=14),
+        )
+        won = create_deal(
+            ctx,
+            east,
+            "East won",
+            amount=Decimal(5),
+            stage="proposal",
+            expected_close=today - timedelta(days=14),
+        )
+        move_deal(ctx, won, "won")
+        # Its deal stays alice's, but the customer (whose owner decides the book) is dave's now.
+        create_deal(
+            ctx,
+            moved,
+            "Moved",
+            amount=Decimal(5),
+            stage="lead",
+            expected_close=today - timedelta(days=13),
+            owner=alice,
+        )
+        for n in range(24):
+            # Two deals a day for alice's customer, each day older than the one before.
+            create_deal(
+                ctx,
+                east,
+                f"East {n}",
+                amount=Decimal(n + 1),
+                stage="proposal",
+                expected_close=today - timedelta(days=3 + n // 2),
+            )
+        session.flush()
+        reassign_customer(ctx, moved, dave, with_deals=False)
+    with testbot.session_factory() as session:
+        bob = session.get(User, testbot.users["bob"])
+        assert bob is not None
+        report = forecast(
+            Ctx(session, bob, clock=clock), quarter(today.year, (today.month - 1) // 3 + 1)
+        )
+    titles = [d.title for d in report.overdue]
+    # Oldest first; the two of a day in the order they were made.
+    assert titles == [f"East {n + k}" for n in range(22, 3, -2) for k in (0, 1)]
+    assert report.overdue_count == 24
+    assert [d.customer for d in report.overdue] == ["Eastern Tiles"] * 20
