@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, or_, select
+from sqlalchemy.orm import selectinload
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import ALL_TIME, Period, add_months
 from crm_core.analytics.scope import in_period, kept_scope, money, ratio, scope_filter
 from crm_core.context import Ctx
-from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, StageChange
+from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, Role
 from crm_core.stages import Stage
 
 
@@ -69,41 +69,6 @@ def _ranks(ctx: Ctx) -> dict[str, int]:
     order = {s.name: i for i, s in enumerate(steps[:-1])}
     order.update(dict.fromkeys((s.name for s in ctx.pipeline.stages if s.won), len(steps) - 1))
     return order
-
-
-def _greater(a: Any, b: Any) -> Any:
-    return case((a > b, a), else_=b)
-
-
-def furthest_step(ctx: Ctx) -> Any:
-    """SQL for a deal's furthest funnel step (index into funnel_steps, -1: none).
-
-    From its current stage and its whole history: a deal that skipped a stage has passed it,
-    a lost deal reached the last open stage it was in.
-    """
-    order = _ranks(ctx)
-
-    def rank(column: Any) -> Any:
-        return case(order, value=column, else_=-1)
-
-    history = (
-        select(
-            func.max(
-                case(
-                    (
-                        rank(StageChange.to_stage) > rank(StageChange.from_stage),
-                        rank(StageChange.to_stage),
-                    ),
-                    else_=rank(StageChange.from_stage),
-                )
-            )
-        )
-        .where(StageChange.deal_id == Deal.id)
-        .scalar_subquery()
-    )
-    past = func.coalesce(history, literal(-1))
-    now = rank(Deal.stage)
-    return case((now > past, now), else_=past)
 
 
 def furthest_of(order: dict[str, int], reached: str | None) -> int:
@@ -276,22 +241,49 @@ def deals_reaching(
     currency: str | None = None,
     limit: int = 20,
 ) -> tuple[list[Deal], int]:
-    """The deals (newest first, at most `limit`) that reached a funnel stage, and how many."""
+    """The deals (newest first, at most `limit`) that reached a funnel stage, and how many.
+
+    How many is the funnel's own figure (kept sums); the newest are read in order of opening
+    (ix_deals_created_at), each tested on its kept set of stages (`deal_reach`), until `limit`
+    are found, instead of ranking every deal's history.
+    """
     currency = (currency or ctx.default_currency).upper()
     steps = funnel_steps(ctx)
     index = next(i for i, s in enumerate(steps) if s.name == stage.name)
+    total = funnel(ctx, period=period, currency=currency).rows[index].reached
+    if not total:
+        return [], 0
+    # A deal reached the step when any stage it has been in ranks at or after it.
+    names = sorted(name for name, rank in _ranks(ctx).items() if rank >= index)
+    padded = literal("\t") + DealReach.reached + literal("\t")
+    # A subquery per deal (OFFSET 0 keeps PostgreSQL from making it a join): the deals are read
+    # newest first and the scan stops at `limit`; as a join the planner hashed every kept set
+    # and sorted the period's deals.
+    reached = (
+        select(DealReach.deal_id)
+        .where(
+            DealReach.deal_id == Deal.id,
+            or_(*(padded.contains(f"\t{n}\t", autoescape=True) for n in names)),
+        )
+        .offset(0)
+        .exists()
+    )
+    owners = visible_owner_ids(ctx.actor)
+    one_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
+    # A team's: `IS true` keeps PostgreSQL from joining the IN (it hashes the team's customers
+    # once and tests each deal, newest first, stopping at `limit`).
+    scope = (
+        [Deal.customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
+        if owners is not None and not one_book
+        else scope_filter(ctx)
+    )
     start, end = period.bounds(ctx.tz)
-    conditions = [
-        *scope_filter(ctx),
-        *in_period(Deal.created_at, start, end),
-        Deal.currency == currency,
-        furthest_step(ctx) >= index,
-    ]
-    total = int(ctx.session.scalar(select(func.count()).select_from(Deal).where(*conditions)) or 0)
     found = ctx.session.scalars(
         select(Deal)
-        .where(*conditions)
+        .where(*scope, *in_period(Deal.created_at, start, end), Deal.currency == currency, reached)
         .order_by(Deal.created_at.desc(), Deal.id.desc())
         .limit(limit)
+        # The list names each deal's customer: one statement for the 20, not one each.
+        .options(selectinload(Deal.customer))
     ).all()
     return list(found), total

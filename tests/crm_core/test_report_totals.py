@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     extract,
     func,
+    literal,
     select,
     text,
     update,
@@ -38,8 +39,8 @@ from crm_core.analytics.forecast import (
 from crm_core.analytics.funnel import (
     FunnelReport,
     FunnelRow,
-    _greater,
     _ranks,
+    deals_reaching,
     funnel,
     funnel_steps,
 )
@@ -54,10 +55,66 @@ from crm_core.models import Customer, Deal, DealReach, FunnelMonthTotal, StageCh
 from crm_core.services.customers import create_customer
 from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.reassign import reassign_customer
-from crm_core.stages import DEFAULT_STAGES, Pipeline
+from crm_core.stages import DEFAULT_STAGES, Pipeline, Stage
 from tests.conftest import START, FakeClock, TestBot
 from tests.crm_core.test_pipeline_totals import AMOUNTS, PEOPLE, STAGES, ids, name
 from tests.crm_core.test_pipeline_totals_locks import in_thread, seed, wait_until_blocked
+
+
+def _greater(a: Any, b: Any) -> Any:
+    """SQL for the greater of two values."""
+    return case((a > b, a), else_=b)
+
+
+def furthest_step(ctx: Ctx) -> Any:
+    """SQL for a deal's furthest funnel step (index into funnel_steps, -1: none).
+
+    From its current stage and its whole history: a deal that skipped a stage has passed it,
+    a lost deal reached the last open stage it was in.
+    """
+    order = _ranks(ctx)
+
+    def rank(column: Any) -> Any:
+        return case(order, value=column, else_=-1)
+
+    history = (
+        select(
+            func.max(
+                case(
+                    (
+                        rank(StageChange.to_stage) > rank(StageChange.from_stage),
+                        rank(StageChange.to_stage),
+                    ),
+                    else_=rank(StageChange.from_stage),
+                )
+            )
+        )
+        .where(StageChange.deal_id == Deal.id)
+        .scalar_subquery()
+    )
+    past = func.coalesce(history, literal(-1))
+    now = rank(Deal.stage)
+    return case((now > past, now), else_=past)
+
+
+def deals_reaching_from_history(
+    ctx: Ctx, stage: Stage, *, period: Period = ALL_TIME, currency: str | None = None
+) -> tuple[list[Deal], int]:
+    """The 20 newest deals that reached a funnel stage and how many, ranking each history."""
+    currency = (currency or ctx.default_currency).upper()
+    index = next(i for i, s in enumerate(funnel_steps(ctx)) if s.name == stage.name)
+    start, end = period.bounds(ctx.tz)
+    conditions = [
+        *scope_filter(ctx),
+        *in_period(Deal.created_at, start, end),
+        Deal.currency == currency,
+        furthest_step(ctx) >= index,
+    ]
+    total = int(ctx.session.scalar(select(func.count()).select_from(Deal).where(*conditions)) or 0)
+    found = ctx.session.scalars(
+        select(Deal).where(*conditions).order_by(Deal.created_at.desc(), Deal.id.desc()).limit(20)
+    ).all()
+    return list(found), total
 
 
 def funnel_from_deals(
@@ -281,6 +338,22 @@ def assert_reports_equal(bot: TestBot, clock: FakeClock) -> int:
                         fast = funnel(ctx, period=period, currency=cur)
                         slow = funnel_from_deals(ctx, period=period, currency=cur)
                         assert (handle, zone, period, fast) == (handle, zone, period, slow)
+                        if period.label in ("all", "from to", "since"):
+                            # `report funnel <stage>`: the newest 20 and the count (0031).
+                            for step in funnel_steps(ctx):
+                                got_deals, got_n = deals_reaching(
+                                    ctx, step, period=period, currency=cur
+                                )
+                                want_deals, want_n = deals_reaching_from_history(
+                                    ctx, step, period=period, currency=cur
+                                )
+                                assert (handle, step.name, period, got_n) == (
+                                    handle,
+                                    step.name,
+                                    period,
+                                    want_n,
+                                )
+                                assert [d.id for d in got_deals] == [d.id for d in want_deals]
                         if period is ALL_TIME:
                             continue
                         got = forecast(ctx, period, currency=cur)
