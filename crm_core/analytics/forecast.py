@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, extract, func, or_, select
+from sqlalchemy import Date, and_, case, extract, func, literal, or_, select
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period, add_months, month_start
@@ -327,16 +327,23 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
             # looked every candidate's customer up, or sorted the whole month).
             else [Deal.customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
         )
+
+        # The bounds written into the statement: a prepared statement's generic plan (psycopg
+        # prepares after 5 runs) did not know how narrow they are and walked a rep's deals
+        # through the whole index (88 ms instead of 2).
+        def day(value: date) -> Any:
+            return literal(value, Date(), literal_execute=True)
+
         overdue_where = [
             *owner_scope,
             # The plain IN (not stage_in's lower()): estimated right, the planner sees that 20
             # rows come early in the index order and stops there instead of sorting the month.
             (stage_in(ctx, open_names) if one_book else Deal.stage.in_(open_names)),
             Deal.currency == currency,
-            Deal.expected_close >= _from_number(months[0]),
-            Deal.expected_close < add_months(_from_number(last), 1),
-            Deal.expected_close < today,
-            *before_end,
+            Deal.expected_close >= day(_from_number(months[0])),
+            Deal.expected_close < day(add_months(_from_number(last), 1)),
+            Deal.expected_close < day(today),
+            *([Deal.expected_close < day(period.end)] if period.end is not None else []),
         ]
         # The 20 deals first, then their titles and customers' names (a join before the sort
         # looked a name up for every candidate).
