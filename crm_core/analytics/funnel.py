@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
-from crm_core.analytics.periods import ALL_TIME, Period, add_months
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
 from crm_core.analytics.scope import in_period, kept_scope, money, ratio, scope_filter
 from crm_core.context import Ctx
 from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, Role
@@ -134,14 +134,6 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
     return FunnelReport(currency, period, rows, deals, others)
 
 
-def _utc_month(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def _number(month: datetime) -> int:
-    return month.year * 100 + month.month
-
-
 Sums = dict[tuple[str, str | None], tuple[int, Decimal]]
 
 
@@ -159,13 +151,13 @@ def _opened_in(
     kept = kept_scope(ctx, t.owner_id, t.state)
     if kept is None:  # nobody in view (an inactive account)
         return [], {}
-    first = _utc_month(start) if start is not None else None
-    last = _utc_month(end - timedelta(microseconds=1)) if end is not None else None
+    first = utc_month(start) if start is not None else None
+    last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
     where = list(kept)
     if first is not None:
-        where.append(t.month >= _number(first))
+        where.append(t.month >= month_number(first))
     if last is not None:
-        where.append(t.month <= _number(last))
+        where.append(t.month <= month_number(last))
     stmt = (
         select(t.month, t.currency, t.reached, func.sum(t.deals), func.sum(t.cents))
         .where(*where)
@@ -199,12 +191,12 @@ def _opened_in(
         return {(c, r): (int(n), money(v)) for c, r, n, v in ctx.session.execute(slice_)}
 
     for edge in sorted({m for m in (first, last) if m is not None}):
-        after = _next_month(edge)
+        after = next_utc_month(edge)
         lo = edge if start is None else max(edge, start)
         hi = after if end is None else min(after, end)
         if (lo, hi) == (edge, after):
             continue
-        number = _number(edge)
+        number = month_number(edge)
         if hi - lo <= (after - edge) / 2 or number not in months:
             months[number] = direct(lo, hi)
             continue
@@ -227,10 +219,6 @@ def _opened_in(
             else:
                 others[cur] = others.get(cur, 0) + n
     return [(r, n, amount) for r, (n, amount) in groups.items()], others
-
-
-def _next_month(month: datetime) -> datetime:
-    return datetime.combine(add_months(month.date(), 1), time(0), tzinfo=UTC)
 
 
 def deals_reaching(

@@ -47,7 +47,13 @@ from crm_core.analytics.funnel import (
 from crm_core.analytics.periods import ALL_TIME, Period, add_months, month_start, quarter
 from crm_core.analytics.quotas import quota_by_group
 from crm_core.analytics.scope import CENT, in_period, money, scope_filter, stage_in
-from crm_core.analytics.win_rate import other_currencies
+from crm_core.analytics.win_rate import (
+    WinRateReport,
+    WinRateRow,
+    closed_in,
+    other_currencies,
+    win_rate,
+)
 from crm_core.context import Ctx
 from crm_core.db import make_engine, unit_of_work
 from crm_core.exchange import import_jsonl
@@ -115,6 +121,33 @@ def deals_reaching_from_history(
         select(Deal).where(*conditions).order_by(Deal.created_at.desc(), Deal.id.desc()).limit(20)
     ).all()
     return list(found), total
+
+
+def win_rate_from_deals(ctx: Ctx, period: Period, currency: str) -> WinRateReport:
+    """The ungrouped win rate in one pass over the closed deals (the computation 0031's
+    reading of the kept closing months replaced)."""
+    won_names = {s.name for s in ctx.pipeline.stages if s.won}
+    stmt = (
+        select(Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
+        .where(*scope_filter(ctx), *closed_in(ctx, period))
+        .group_by(Deal.currency, Deal.stage)
+    )
+    won = lost = 0
+    value = Decimal(0)
+    others: dict[str, int] = {}
+    for cur, stage, n, total in ctx.session.execute(stmt):
+        if cur != currency:
+            others[cur] = others.get(cur, 0) + int(n)
+        elif stage in won_names:
+            won += int(n)
+            value += money(total)
+        else:
+            lost += int(n)
+    quotas = quota_by_group(ctx, None, period, currency)
+    quota = (sum(quotas.values(), Decimal(0)) or None) if quotas else None
+    return WinRateReport(
+        currency, period, None, [], WinRateRow(None, won, lost, value, quota), others
+    )
 
 
 def funnel_from_deals(
@@ -354,6 +387,10 @@ def assert_reports_equal(bot: TestBot, clock: FakeClock) -> int:
                                     want_n,
                                 )
                                 assert [d.id for d in got_deals] == [d.id for d in want_deals]
+                        rate = win_rate(ctx, period=period, currency=cur)
+                        want_rate = win_rate_from_deals(ctx, period, cur)
+                        assert (handle, zone, period, rate) == (handle, zone, period, want_rate)
+                        compared += rate.total.won + rate.total.lost
                         if period is ALL_TIME:
                             continue
                         got = forecast(ctx, period, currency=cur)
