@@ -10,7 +10,7 @@ its own copies; the tokens are the database's, so a change made by any of them i
 their next read.
 
 A copy of the customers is brought up to date with the rows that changed, not read again whole:
-migration 0031 counts changes (`name_index_version.seq`, in commit order) and keeps, per
+migration 0032 counts changes (`name_index_version.seq`, in commit order) and keeps, per
 customer, the count of its last change (`customer_index_changes`); a copy as of count S re-reads
 the customers logged past S and patches its lists and arrays. A copy built in a transaction
 that has itself written is used but not kept (it may hold rows that will roll back).
@@ -101,7 +101,7 @@ class NameBook:
         epoch: int | None = None,
     ) -> None:
         self.token = token
-        # The change count and epoch this copy is as of (migration 0031), None: unknown.
+        # The change count and epoch this copy is as of (migration 0032), None: unknown.
         self.seq = seq
         self.epoch = epoch
         # The rows as read, by position (None: a deleted customer's blank position).
@@ -580,7 +580,7 @@ _NAME_ROWS = select(
 ).order_by(Customer.id)
 _CONTACT_ROWS = select(Contact.customer_id, Contact.name, Contact.email).order_by(Contact.id)
 # Row 1 of the tokens: token, change count, epoch; on PostgreSQL also whether this transaction
-# has changed customers (the counter its triggers keep in a transaction-local setting, 0031).
+# has changed customers (the counter its triggers keep in a transaction-local setting, 0032).
 _STATE = select(NameIndexVersion.token, NameIndexVersion.seq, NameIndexVersion.epoch).where(
     NameIndexVersion.id == _CUSTOMERS
 )

@@ -194,7 +194,7 @@ def test_a_customer_change_waiting_for_a_totals_row_holds_no_name_index_lock(
 ) -> None:
     """One transaction reprices alice's first deal (her totals row locked); another moves her
     second customer to carol, whose totals trigger waits for that row; the first then renames
-    its customer and commits. The name index's row (migration 0031) is locked after a
+    its customer and commits. The name index's row (migration 0032) is locked after a
     statement's totals, not at its first changed row, so the rename does not wait for the
     waiting move: both finish, no deadlock, the totals exact."""
     customers, deals = seed(pg)

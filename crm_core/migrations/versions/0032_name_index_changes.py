@@ -1,7 +1,7 @@
 """Which customers changed since a point: the name index applies those rows, not the whole book
 
-Revision ID: 0031_name_index_changes
-Revises: 0030_report_totals
+Revision ID: 0032_name_index_changes
+Revises: 0031_funnel_months
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031_name_index_changes"
-down_revision = "0030_report_totals"
+revision = "0032_name_index_changes"
+down_revision = "0031_funnel_months"
 branch_labels = None
 depends_on = None
 
