@@ -221,6 +221,12 @@ def main() -> None:
         "forecast": lambda r: "forecast",
         # A period's funnel: whole months kept, the cut ones read deal by deal (0031).
         "report funnel 2025": lambda r: "report funnel 2025",
+        # Grouped win rates and activity from kept sums (0033, 0034); the book's notes and
+        # moves end in mid-2025, so the activity of a month of it as well as the default week.
+        "report win rate by rep": lambda r: "report win rate by rep",
+        "report win rate by month": lambda r: "report win rate by month",
+        "report activity": lambda r: "report activity",
+        "report activity 2025-03": lambda r: "report activity 2025-03",
         # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
         "history": lambda r: f"history #{rng.choice(books[r])[0]}",
         "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",

@@ -430,6 +430,63 @@ class FunnelMonthTotal(Base):
     cents: Mapped[int] = mapped_column(BigInteger)
 
 
+class DealCloseTotal(Base):
+    """Deals per customer owner, customer state, UTC month of closed_at (yyyymm; 0: none), deal
+    owner, currency and stage: count and cents, kept by triggers (migration 0033), so a win rate
+    by rep, team, region, month or quarter sums whole months instead of reading every deal."""
+
+    __tablename__ = "deal_close_totals"
+    __table_args__ = (
+        Index("ix_deal_close_totals_month", "month"),
+        {"info": {"derived": True}},
+    )
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deal_owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class NoteDayTotal(Base):
+    """Live notes per customer owner, customer state, UTC day of occurred_at (yyyymmdd), author
+    and kind, kept by triggers (migration 0034) for `report activity`."""
+
+    __tablename__ = "note_day_totals"
+    __table_args__ = (
+        Index("ix_note_day_totals_day", "day"),
+        {"info": {"derived": True}},
+    )
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    notes: Mapped[int] = mapped_column(BigInteger)
+
+
+class MoveDayTotal(Base):
+    """Stage moves (history rows with a from_stage) per the deal's customer owner and state, UTC
+    day of changed_at, actor (0: none) and stage reached, kept by triggers (migration 0034)."""
+
+    __tablename__ = "move_day_totals"
+    __table_args__ = (
+        Index("ix_move_day_totals_day", "day"),
+        {"info": {"derived": True}},
+    )
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    actor_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    to_stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    moves: Mapped[int] = mapped_column(BigInteger)
+
+
 class CustomField(Base):
     """A field an admin declared on customers, contacts or deals; values live in `custom`."""
 
@@ -451,6 +508,8 @@ class StageChange(Base):
     """One move of a deal from a stage to another; the deal's history."""
 
     __tablename__ = "stage_changes"
+    # `report activity` reads the moves of the hours a period's bound cuts (migration 0034).
+    __table_args__ = (Index("ix_stage_changes_changed_at", "changed_at"),)
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)

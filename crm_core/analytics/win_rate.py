@@ -26,7 +26,11 @@ from crm_core.analytics.scope import (
     with_joins,
 )
 from crm_core.context import Ctx
-from crm_core.models import Deal, DealMonthTotal
+from crm_core.models import Deal, DealCloseTotal, DealMonthTotal, Team, User
+
+# Dimensions read from the kept closing months by deal owner (migration 0033): the deal's
+# owner, that owner's team (or its managers, or its region) and the UTC month or quarter.
+KEPT_DIMS = frozenset({Dim.rep, Dim.team, Dim.manager, Dim.region, Dim.month, Dim.quarter})
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ def win_rate(
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     if dim is None:
         return _ungrouped(ctx, period, currency, won_names)
+    if dim in KEPT_DIMS:
+        return _report(
+            ctx, dim, period, currency, *_kept_groups(ctx, dim, period, currency, won_names)
+        )
     keys = group_columns(dim, Deal.closed_at)
     conditions = closed_in(ctx, period)
     # Ungrouped, one pass over the closed deals serves the other currencies' counts too (at
@@ -122,11 +130,26 @@ def win_rate(
             slot[2] += money(total)
         else:
             slot[1] += int(count)
+    if not one_pass:
+        others = other_currencies(ctx, currency, conditions)
+    return _report(ctx, dim, period, currency, acc, others)
+
+
+def _report(
+    ctx: Ctx,
+    dim: Dim | None,
+    period: Period,
+    currency: str,
+    acc: dict[Any, list[Any]],
+    others: dict[str, int],
+) -> WinRateReport:
+    """The report from won, lost and won value per group key, with the groups' quotas."""
     quotas = quota_by_group(ctx, dim, period, currency)
     if dim is not None:
         # A group with a quota and nothing closed still shows, at 0% attainment.
         for key in quotas:
             acc.setdefault(key, [0, 0, Decimal(0)])
+    namer = Namer(ctx.session, dim)
     namer.load(acc)
     rows = [
         WinRateRow(namer.name(k), w, lost, v, quotas.get(k) if dim else None)
@@ -143,8 +166,6 @@ def win_rate(
         sum((r.won_value for r in rows), Decimal(0)),
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
     )
-    if not one_pass:
-        others = other_currencies(ctx, currency, conditions)
     return WinRateReport(currency, period, dim, rows if dim else [], total, others)
 
 
@@ -180,14 +201,7 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
         for number, cur, stage, n, cents in ctx.session.execute(stmt):
             slot = months.setdefault(int(number), {})
             slot[(cur, stage)] = (int(n), Decimal(int(cents)).scaleb(-2))
-        owners = visible_owner_ids(ctx.actor)
-        # The slices are hours of closings: the closed_at index, each deal's customer tested
-        # against the person's book hashed once (`IS true`: not joined).
-        scope = (
-            scope_filter(ctx)
-            if owners is None
-            else [Deal.customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
-        )
+        scope = _slice_scope(ctx)
 
         def direct(lo: datetime, hi: datetime) -> dict[tuple[str, str], tuple[int, Decimal]]:
             """Closings in [lo, hi), a slice inside one UTC month, by currency and stage."""
@@ -238,3 +252,138 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
     )
     return WinRateReport(currency, period, None, [], total, others)
+
+
+def _slice_scope(ctx: Ctx) -> list[Any]:
+    """scope_filter for reading a slice of closings (hours) through the closed_at index.
+
+    Each deal's customer is tested against the person's book hashed once (`IS true`: not
+    joined), so the planner walks the slice rather than the book's deals.
+    """
+    if visible_owner_ids(ctx.actor) is None:
+        return scope_filter(ctx)
+    return [Deal.customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
+
+
+Cells = dict[tuple[int, str, str], list[Any]]
+
+
+def _add(cells: Cells, key: tuple[int, str, str], n: int, amount: Decimal) -> None:
+    slot = cells.setdefault(key, [0, Decimal(0)])
+    slot[0] += n
+    slot[1] += amount
+
+
+def _kept_groups(
+    ctx: Ctx, dim: Dim, period: Period, currency: str, won_names: set[str]
+) -> tuple[dict[Any, list[Any]], dict[str, int]]:
+    """Won, lost and won value per group key and the other currencies' counts, from the kept
+    closing months by deal owner (`deal_close_totals`, migration 0033).
+
+    Whole UTC months are sums; a month a bound cuts is read deal by deal, the part inside when
+    it is the smaller one, else the kept month less the part outside, as `_ungrouped` does.
+    A month or quarter groups by the UTC month of closing, as the deal-by-deal report did.
+    """
+    closed = [s.name for s in ctx.pipeline.stages if s.closed]
+    start, end = period.bounds(ctx.tz)
+    t = DealCloseTotal
+    kept = kept_scope(ctx, t.owner_id, t.state)
+    acc: dict[Any, list[Any]] = {}
+    others: dict[str, int] = {}
+    if kept is None:
+        return acc, others
+    by_month = dim in (Dim.month, Dim.quarter)
+    # Cells keyed (month or deal owner, currency, stage).
+    cells: Cells = {}
+    first = utc_month(start) if start is not None else None
+    last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
+    cut: list[tuple[datetime, datetime, datetime]] = []
+    for edge in sorted({m for m in (first, last) if m is not None}):
+        after = next_utc_month(edge)
+        lo = edge if start is None else max(edge, start)
+        hi = after if end is None else min(after, end)
+        if (lo, hi) != (edge, after):
+            cut.append((edge, lo, hi))
+    where = [*kept, t.stage.in_(closed)]
+    if start is not None or end is not None:
+        where.append(t.month > 0)  # month 0: no closing time, never inside a bound
+    if first is not None:
+        where.append(t.month >= month_number(first))
+    if last is not None:
+        where.append(t.month <= month_number(last))
+    group = t.month if by_month else t.deal_owner_id
+
+    def kept_sums(*conditions: Any) -> Cells:
+        stmt = (
+            select(group, t.currency, t.stage, func.sum(t.deals), func.sum(t.cents))
+            .where(*where, *conditions)
+            .group_by(group, t.currency, t.stage)
+            .having(func.sum(t.deals) > 0)
+        )
+        out: Cells = {}
+        for key, cur, stage, n, cents in ctx.session.execute(stmt):
+            _add(out, (int(key), cur, stage), int(n), Decimal(int(cents)).scaleb(-2))
+        return out
+
+    scope = _slice_scope(ctx)
+
+    def direct(number: int, lo: datetime, hi: datetime) -> Cells:
+        """Closings in [lo, hi), a slice inside UTC month `number`, by deal owner or month."""
+        stmt = (
+            select(Deal.owner_id, Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
+            .where(*scope, Deal.stage.in_(closed), *in_period(Deal.closed_at, lo, hi))
+            .group_by(Deal.owner_id, Deal.currency, Deal.stage)
+        )
+        out: Cells = {}
+        for owner, cur, stage, n, amount in ctx.session.execute(stmt):
+            _add(out, (number if by_month else int(owner), cur, stage), int(n), money(amount))
+        return out
+
+    cells = kept_sums(*(t.month != month_number(edge) for edge, _, _ in cut))
+    for edge, lo, hi in cut:
+        after = next_utc_month(edge)
+        number = month_number(edge)
+        if hi - lo <= (after - edge) / 2:
+            part = direct(number, lo, hi)
+        else:
+            part = kept_sums(t.month == number)
+            for out_lo, out_hi in ((edge, lo), (hi, after)):
+                if out_lo < out_hi:
+                    for cell, (n, amount) in direct(number, out_lo, out_hi).items():
+                        _add(part, cell, -n, -amount)
+        for cell, (n, amount) in part.items():
+            _add(cells, cell, n, amount)
+    teams: dict[int, tuple[Any, Any]] = {}
+    if dim in (Dim.team, Dim.manager, Dim.region):
+        owners = {k for k, cur, _ in cells if cur == currency}
+        found = ctx.session.execute(
+            select(User.id, User.team_id, Team.region_id)
+            .outerjoin(Team, Team.id == User.team_id)
+            .where(User.id.in_(owners))
+        )
+        teams = {int(uid): (team, region) for uid, team, region in found}
+    for (k, cur, stage), (n, amount) in cells.items():
+        if not n:
+            continue
+        if cur != currency:
+            others[cur] = others.get(cur, 0) + n
+            continue
+        if dim is Dim.rep:
+            key: Any = k
+        elif dim in (Dim.team, Dim.manager):
+            key = teams[k][0]
+        elif dim is Dim.region:
+            key = teams[k][1]
+        elif not k:
+            key = None  # closed with no closing time (all time only)
+        elif dim is Dim.month:
+            key = f"{k // 100:04d}-{k % 100:02d}"
+        else:
+            key = f"{k // 100:04d}-Q{(k % 100 - 1) // 3 + 1}"
+        slot = acc.setdefault(key, [0, 0, Decimal(0)])
+        if stage in won_names:
+            slot[0] += n
+            slot[2] += amount
+        else:
+            slot[1] += n
+    return acc, others

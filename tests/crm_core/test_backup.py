@@ -23,7 +23,16 @@ from crm_core.backup import (
 )
 from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade
 from crm_core.exchange import export_jsonl
-from crm_core.models import Base, Customer, DealMonthTotal, FunnelTotal, PipelineTotal
+from crm_core.models import (
+    Base,
+    Customer,
+    DealCloseTotal,
+    DealMonthTotal,
+    FunnelTotal,
+    MoveDayTotal,
+    NoteDayTotal,
+    PipelineTotal,
+)
 from tests.conftest import PG_URL, TestBot
 from tests.handlers.test_merge import two_acmes
 
@@ -98,7 +107,8 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
     but for those declared derived (the name index's tokens and change log, rewritten as rows
     arrive; the deal-score model, trained again from the deals when none is stored; the
     pipeline totals, rebuilt by triggers as the deals arrive; the stored deal scores, computed
-    again by the first `score` filter; the funnel and forecast totals, also kept by triggers)."""
+    again by the first `score` filter; the funnel, forecast, win rate and activity totals, also
+    kept by triggers)."""
     derived = {t.name for t in Base.metadata.sorted_tables if t.info.get("derived")}
     assert derived == {
         "name_index_version",
@@ -110,6 +120,9 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
         "funnel_totals",
         "deal_month_totals",
         "funnel_month_totals",
+        "deal_close_totals",
+        "note_day_totals",
+        "move_day_totals",
     }
     names = set(inspect(engine).get_table_names()) - {"alembic_version"} - derived
     assert names == {t.name for t in tables()}
@@ -142,10 +155,17 @@ def test_backup_restore_export_equals_the_export_before(
     with book.connect() as a, target.connect() as b:
         kept = {tuple(r) for r in a.execute(totals) if r.cents}
         assert kept and kept == {tuple(r) for r in b.execute(totals) if r.cents}
-        # So were the funnel's and the forecast's.
-        for table in (FunnelTotal.__table__, DealMonthTotal.__table__):
-            here = {tuple(r) for r in a.execute(select(table)) if r.deals}
-            assert here and here == {tuple(r) for r in b.execute(select(table)) if r.deals}
+        # So were the funnel's, the forecast's, the win rate's and the activity's.
+        for table, count in (
+            (FunnelTotal.__table__, "deals"),
+            (DealMonthTotal.__table__, "deals"),
+            (DealCloseTotal.__table__, "deals"),
+            (NoteDayTotal.__table__, "notes"),
+            (MoveDayTotal.__table__, "moves"),
+        ):
+            here = {tuple(r) for r in a.execute(select(table)) if r._mapping[count]}
+            there = {tuple(r) for r in b.execute(select(table)) if r._mapping[count]}
+            assert here and here == there, table.name
     # Ids go on after the restored ones (PostgreSQL's sequences were moved past them).
     with unit_of_work(make_session_factory(target)) as session:
         owner = session.scalars(select(Customer.owner_id)).first()
