@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period
@@ -147,35 +147,28 @@ class _Counted:
     table: Any
     group: tuple[str, str]
     count: str
-    rows: Callable[[Ctx, datetime, datetime], Select[Any, Any, Any]]
+    # The rows' time column, their two group columns and the conditions keeping them.
+    rows: Callable[[Ctx], tuple[Any, tuple[Any, Any], list[Any]]]
 
 
-def _note_rows(ctx: Ctx, lo: datetime, hi: datetime) -> Select[Any, Any, Any]:
-    """Live notes on customers the actor may see in [lo, hi), counted by author and kind."""
+def _note_rows(ctx: Ctx) -> tuple[Any, tuple[Any, Any], list[Any]]:
+    """Live notes on customers the actor may see, by author and kind."""
     return (
-        select(Interaction.author_id, Interaction.kind, func.count())
-        .where(
-            Interaction.deleted_at.is_(None),
-            *in_period(Interaction.occurred_at, lo, hi),
-            *_visible(ctx, Interaction.customer_id),
-        )
-        .group_by(Interaction.author_id, Interaction.kind)
+        Interaction.occurred_at,
+        (Interaction.author_id, Interaction.kind),
+        [Interaction.deleted_at.is_(None), *_visible(ctx, Interaction.customer_id)],
     )
 
 
-def _move_rows(ctx: Ctx, lo: datetime, hi: datetime) -> Select[Any, Any, Any]:
-    """Moves of deals on customers the actor may see in [lo, hi), by actor and stage reached."""
+def _move_rows(ctx: Ctx) -> tuple[Any, tuple[Any, Any], list[Any]]:
+    """Moves of deals on customers the actor may see, by actor and stage reached."""
     # The deal's customer looked up per move (by the deal's key): joined, PostgreSQL scanned
     # every deal of the company for a few hours' moves.
     customer = select(Deal.customer_id).where(Deal.id == StageChange.deal_id).scalar_subquery()
     return (
-        select(StageChange.actor_id, StageChange.to_stage, func.count())
-        .where(
-            StageChange.from_stage.is_not(None),
-            *in_period(StageChange.changed_at, lo, hi),
-            *_visible(ctx, customer),
-        )
-        .group_by(StageChange.actor_id, StageChange.to_stage)
+        StageChange.changed_at,
+        (StageChange.actor_id, StageChange.to_stage),
+        [StageChange.from_stage.is_not(None), *_visible(ctx, customer)],
     )
 
 
@@ -236,24 +229,47 @@ def _kept_counts(
     if last is not None:
         where.append(t.day <= _day_number(last))
 
-    def kept_sums(*conditions: Any) -> Any:
-        total = func.sum(getattr(t, what.count))
-        stmt = select(a, b, total).where(*where, *conditions).group_by(a, b).having(total > 0)
-        return ctx.session.execute(stmt)
-
     def add(counts: Any, sign: int = 1) -> None:
         for x, y, n in counts:
             key = (x or 0, y)  # a move with no actor: 0, as the kept rows have it
             out[key] = out.get(key, 0) + sign * int(n)
 
-    add(kept_sums(*(t.day != _day_number(edge) for edge, _, _ in cut)))
+    # Per cut day: the hours inside when they are the fewer (the kept day left out), else the
+    # kept day less the hours outside. Each side in one statement, the cut days told apart by
+    # a label: literal numbers, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+    inside: set[int] = set()
+    spans: list[tuple[datetime, datetime, int]] = []
     for edge, lo, hi in cut:
         after = edge + timedelta(days=1)
         if hi - lo <= (after - edge) / 2:
-            add(ctx.session.execute(what.rows(ctx, lo, hi)))
-            continue
-        add(kept_sums(t.day == _day_number(edge)))
-        for out_lo, out_hi in ((edge, lo), (hi, after)):
-            if out_lo < out_hi:
-                add(ctx.session.execute(what.rows(ctx, out_lo, out_hi)), -1)
+            inside.add(_day_number(edge))
+            spans.append((lo, hi, 1))
+        else:
+            spans += [(x, y, -1) for x, y in ((edge, lo), (hi, after)) if x < y]
+    total = func.sum(getattr(t, what.count))
+    label = case(
+        *((t.day == literal_column(str(n)), literal_column(str(n))) for n in inside),
+        else_=literal_column("0"),
+    )
+    keys = [label, a, b] if inside else [a, b]  # (GROUP BY 0 would name a column)
+    stmt = select(label if inside else literal_column("0"), a, b, total).where(*where)
+    stmt = stmt.group_by(*keys).having(total > 0)
+    add((x, y, n) for day, x, y, n in ctx.session.execute(stmt) if day not in inside)
+    if spans:
+        column, (ca, cb), conditions = what.rows(ctx)
+        within = [and_(column >= lo, column < hi) for lo, hi, _ in spans]
+        part = case(
+            *((w, literal_column(str(i))) for i, w in enumerate(within)),
+            else_=literal_column("-1"),
+        )
+        rows = (
+            select(part.label("part"), ca.label("a"), cb.label("b"))
+            .where(*conditions, or_(*within))
+            .subquery()
+        )
+        counted = select(rows.c.part, rows.c.a, rows.c.b, func.count()).group_by(
+            rows.c.part, rows.c.a, rows.c.b
+        )
+        for i, x, y, n in ctx.session.execute(counted):
+            add([(x, y, n)], spans[int(i)][2])
     return {k: n for k, n in out.items() if n}
