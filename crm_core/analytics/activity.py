@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal_column, or_, select
 
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period
@@ -246,7 +246,7 @@ def _kept_counts(
             spans.append((lo, hi, 1))
         else:
             spans += [(x, y, -1) for x, y in ((edge, lo), (hi, after)) if x < y]
-    total = func.sum(getattr(t, what.count))
+    total = cast(func.sum(getattr(t, what.count)), BigInteger)  # an int, not a numeric
     label = case(
         *((t.day == literal_column(str(n)), literal_column(str(n))) for n in inside),
         else_=literal_column("0"),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, case, cast, func, literal, literal_column, select
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
@@ -311,14 +311,20 @@ def _kept_groups(
         where.append(t.month >= month_number(first))
     if last is not None:
         where.append(t.month <= month_number(last))
-    group = t.month if by_month else t.deal_owner_id
+    # Other currencies only count, so their rows are not split by owner or month (an admin's
+    # all-time rows: 2,600 -> 1,400 at 100,000 customers). The currency is written into the
+    # statement so PostgreSQL sees the same CASE in SELECT and GROUP BY.
+    mine = t.currency == literal(currency, literal_execute=True)
+    group = case((mine, t.month if by_month else t.deal_owner_id), else_=literal_column("0"))
+    deals = cast(func.sum(t.deals), BigInteger)
+    sum_cents = cast(func.sum(t.cents), BigInteger)
 
     def kept_sums(*conditions: Any) -> Cells:
         stmt = (
-            select(group, t.currency, t.stage, func.sum(t.deals), func.sum(t.cents))
+            select(group, t.currency, t.stage, deals, sum_cents)
             .where(*where, *conditions)
             .group_by(group, t.currency, t.stage)
-            .having(func.sum(t.deals) > 0)
+            .having(deals > 0)
         )
         out: Cells = {}
         for key, cur, stage, n, cents in ctx.session.execute(stmt):
