@@ -452,8 +452,9 @@ class DealCloseTotal(Base):
 
 
 class NoteDayTotal(Base):
-    """Live notes per customer owner, customer state, UTC day of occurred_at (yyyymmdd), author
-    and kind, kept by triggers (migration 0034) for `report activity`."""
+    """Live notes per customer owner, customer state, UTC day of occurred_at (yyyymmdd; each
+    note is also in its month's row, day yyyymm), author and kind, kept by triggers (migration
+    0034) for `report activity`."""
 
     __tablename__ = "note_day_totals"
     __table_args__ = (
@@ -471,7 +472,8 @@ class NoteDayTotal(Base):
 
 class MoveDayTotal(Base):
     """Stage moves (history rows with a from_stage) per the deal's customer owner and state, UTC
-    day of changed_at, actor (0: none) and stage reached, kept by triggers (migration 0034)."""
+    day of changed_at (and month, yyyymm, as NoteDayTotal), actor (0: none) and stage
+    reached, kept by triggers (migration 0034)."""
 
     __tablename__ = "move_day_totals"
     __table_args__ = (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, cast, func, literal_column, or_, select
 
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
-from crm_core.analytics.periods import Period
+from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.scope import in_period, kept_scope
 from crm_core.context import Ctx
 from crm_core.models import (
@@ -188,6 +188,10 @@ def _visible(ctx: Ctx, customer_id: Any) -> list[Any]:
     return [customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
 
 
+# Month rows' keys (yyyymm) are below this; day rows' (yyyymmdd) above.
+MONTH_KEYS = 1_000_000
+
+
 def _utc_day(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -196,13 +200,45 @@ def _day_number(day: datetime) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+def _kept_days(t: Any, first: datetime | None, last: datetime | None, cut: set[int]) -> Any:
+    """Which kept rows hold [first, last] (UTC days, either open): the months wholly inside
+    and not cut by a bound as month rows (day yyyymm), the other days as day rows (yyyymmdd),
+    as ranges of the day index."""
+    # The whole months: [lo, hi) as first days of months, None where the period is open.
+    lo = hi = None
+    if first is not None:
+        day = first.date()
+        lo = day if day.day == 1 and _day_number(first) not in cut else add_months(day, 1)
+    if last is not None:
+        day = last.date()
+        after = day + timedelta(days=1)
+        hi = after if after.day == 1 and _day_number(last) not in cut else month_start(day)
+
+    def number(day: date) -> int:
+        return day.year * 10000 + day.month * 100 + day.day
+
+    def month(day: date) -> int:
+        return day.year * 100 + day.month
+
+    assert first is None or lo is not None
+    if first is not None and last is not None and lo is not None and hi is not None and lo >= hi:
+        ranges = [(number(first.date()), number(last.date()) + 1)]
+    else:
+        ranges = [(month(lo) if lo else 0, month(hi) if hi else MONTH_KEYS)]
+        if first is not None and lo is not None and first.date() < lo:
+            ranges.append((number(first.date()), number(lo)))
+        if last is not None and hi is not None and hi <= last.date():
+            ranges.append((number(hi), number(last.date()) + 1))
+    return or_(*(and_(t.day >= a, t.day < b) for a, b in ranges))
+
+
 def _kept_counts(
     ctx: Ctx, what: _Counted, start: datetime | None, end: datetime | None
 ) -> dict[tuple[Any, Any], int]:
     """Counts in [start, end) by the two group columns, from the kept days (migration 0034).
 
-    Whole UTC days are sums; a day a bound cuts (a local midnight) is read row by row, the
-    hours inside when they are the fewer, else the kept day less the hours outside.
+    Whole UTC months and days are sums; a day a bound cuts (a local midnight) is read row by
+    row, the hours inside when they are the fewer, else the kept day less the hours outside.
     """
     t = what.table
     out: dict[tuple[Any, Any], int] = {}
@@ -223,11 +259,7 @@ def _kept_counts(
         if (lo, hi) != (edge, after):
             cut.append((edge, lo, hi))
     a, b = (getattr(t, c) for c in what.group)
-    where = [*kept]
-    if first is not None:
-        where.append(t.day >= _day_number(first))
-    if last is not None:
-        where.append(t.day <= _day_number(last))
+    where = [*kept, _kept_days(t, first, last, {_day_number(e) for e, _, _ in cut})]
 
     def add(counts: Any, sign: int = 1) -> None:
         for x, y, n in counts:

@@ -110,7 +110,9 @@ def periods(today: date) -> list[Period]:
         Period(today, today + timedelta(days=1), "today"),
         Period(month_start(today), add_months(today, 1), "this month"),
         Period(today - timedelta(days=45), today - timedelta(days=2), "from to"),
+        Period(add_months(today, -2), month_start(today), "two whole months"),
         Period(today - timedelta(days=20), None, "since"),
+        Period(today - timedelta(days=40), None, "since a month before"),
         Period(None, today - timedelta(days=3), "until"),
         ALL_TIME,
     ]
@@ -157,8 +159,9 @@ def assert_activity_equal(bot: TestBot, clock: FakeClock) -> int:
             Interaction.kind,
         ).where(Interaction.deleted_at.is_(None))
     ):
-        key = (owner[cid], state[cid], day_number(when), author, str(kind))
-        notes[key] = notes.get(key, 0) + 1
+        for day in (day_number(when), day_number(when) // 100):  # its day, its month
+            key = (owner[cid], state[cid], day, author, str(kind))
+            notes[key] = notes.get(key, 0) + 1
     t = NoteDayTotal
     kept = bot.rows(select(t.owner_id, t.state, t.day, t.author_id, t.kind, t.notes))
     assert {tuple(r[:5]): r[5] for r in kept if r[5]} == notes
@@ -168,8 +171,9 @@ def assert_activity_equal(bot: TestBot, clock: FakeClock) -> int:
         .join(Deal, Deal.id == StageChange.deal_id)
         .where(StageChange.from_stage.is_not(None))
     ):
-        key = (owner[cid], state[cid], day_number(when), actor_id or 0, to_stage)
-        moves[key] = moves.get(key, 0) + 1
+        for day in (day_number(when), day_number(when) // 100):
+            key = (owner[cid], state[cid], day, actor_id or 0, to_stage)
+            moves[key] = moves.get(key, 0) + 1
     m = MoveDayTotal
     kept = bot.rows(select(m.owner_id, m.state, m.day, m.actor_id, m.to_stage, m.moves))
     assert {tuple(r[:5]): r[5] for r in kept if r[5]} == moves
@@ -261,6 +265,17 @@ def test_activity_follows_bulk_updates_and_deletes(testbot: TestBot, clock: Fake
         )
         session.execute(
             update(StageChange).where(StageChange.id == changes[-1]).values(to_stage="won")
+        )
+        # Notes and moves on the first and last days of months: the days beside the whole
+        # months a period reads as month rows.
+        first = clock.now.replace(day=1, hour=12)
+        for n, note in enumerate(notes[4::6]):
+            at = first - timedelta(days=n % 2)  # the 1st, or the last day of the month before
+            session.execute(
+                update(Interaction).where(Interaction.id == note).values(occurred_at=at)
+            )
+        session.execute(
+            update(StageChange).where(StageChange.id.in_(changes[1::3])).values(changed_at=first)
         )
         session.execute(update(Deal).where(Deal.id == deals[0]).values(customer_id=customers[1]))
         session.execute(

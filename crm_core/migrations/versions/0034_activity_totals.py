@@ -25,8 +25,10 @@ r30 = importlib.import_module("crm_core.migrations.versions.0030_report_totals")
 # (by author and kind, by actor and stage reached). These rows hold the same counts per UTC day
 # and customer owner and state (the key every kept total has, so the same reads pick a person's
 # book), so whole days are sums and only the days a period's bound cuts (a local midnight) are
-# read note by note, the hours inside or outside. Days rather than months: the report's usual
-# periods are a week or a month, whose cut months would be most of the notes read.
+# read note by note, the hours inside or outside. Each note or move is kept twice, in its day's
+# row (day yyyymmdd) and in its month's (day yyyymm: six digits, so the month rows are one range
+# of the day index, below every day row): a week reads day rows, a month or more whole month
+# rows (an admin's month: ~1,500 rows rather than ~14,000) and the days around them.
 STATE = r30.STATE
 NOTE_COLUMNS = "note_day_totals (owner_id, state, day, author_id, kind, notes)"
 NOTE_UPSERT = (
@@ -50,7 +52,12 @@ def _changed(fields: str) -> str:
 
 
 def _sqlite_day(column: str) -> str:
-    return f"CAST(strftime('%Y%m%d', {column}) AS INTEGER)"
+    """The row's key for grain g: its UTC day (yyyymmdd), or its month (yyyymm)."""
+    day = f"CAST(strftime('%Y%m%d', {column}) AS INTEGER)"
+    return f"(CASE WHEN g.m = 1 THEN {day} / 100 ELSE {day} END)"
+
+
+SQLITE_GRAIN = "CROSS JOIN (SELECT 0 AS m UNION ALL SELECT 1 AS m) g"
 
 
 def _sqlite_note(row: str, sign: str) -> str:
@@ -58,7 +65,8 @@ def _sqlite_note(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {NOTE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{_sqlite_day(f'{row}.occurred_at')}, {row}.author_id, {row}.kind, {sign}1 "
-        f"FROM customers c WHERE c.id = {row}.customer_id AND {row}.deleted_at IS NULL "
+        f"FROM customers c {SQLITE_GRAIN} "
+        f"WHERE c.id = {row}.customer_id AND {row}.deleted_at IS NULL "
         f"{NOTE_UPSERT}"
     )
 
@@ -68,7 +76,7 @@ def _sqlite_move(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {MOVE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{_sqlite_day(f'{row}.changed_at')}, coalesce({row}.actor_id, 0), {row}.to_stage, "
-        f"{sign}1 FROM deals d JOIN customers c ON c.id = d.customer_id "
+        f"{sign}1 FROM deals d JOIN customers c ON c.id = d.customer_id {SQLITE_GRAIN} "
         f"WHERE d.id = {row}.deal_id AND {row}.from_stage IS NOT NULL {MOVE_UPSERT}"
     )
 
@@ -78,7 +86,8 @@ def _sqlite_deal_moves(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {MOVE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{_sqlite_day('s.changed_at')}, coalesce(s.actor_id, 0), s.to_stage, {sign}count(*) "
-        f"FROM stage_changes s, customers c WHERE c.id = {row}.customer_id "
+        f"FROM stage_changes s CROSS JOIN customers c {SQLITE_GRAIN} "
+        f"WHERE c.id = {row}.customer_id "
         f"AND s.deal_id = {row}.id AND s.from_stage IS NOT NULL GROUP BY 1, 2, 3, 4, 5 "
         f"{MOVE_UPSERT}"
     )
@@ -90,11 +99,12 @@ def _sqlite_customer(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {NOTE_COLUMNS} SELECT {row}.owner_id, {state}, "
         f"{_sqlite_day('i.occurred_at')}, i.author_id, i.kind, {sign}count(*) "
-        f"FROM interactions i WHERE i.customer_id = {row}.id AND i.deleted_at IS NULL "
+        f"FROM interactions i {SQLITE_GRAIN} "
+        f"WHERE i.customer_id = {row}.id AND i.deleted_at IS NULL "
         f"GROUP BY 3, 4, 5 {NOTE_UPSERT}; "
         f"INSERT INTO {MOVE_COLUMNS} SELECT {row}.owner_id, {state}, "
         f"{_sqlite_day('s.changed_at')}, coalesce(s.actor_id, 0), s.to_stage, {sign}count(*) "
-        f"FROM stage_changes s JOIN deals d ON d.id = s.deal_id "
+        f"FROM stage_changes s JOIN deals d ON d.id = s.deal_id {SQLITE_GRAIN} "
         f"WHERE d.customer_id = {row}.id AND s.from_stage IS NOT NULL GROUP BY 3, 4, 5 "
         f"{MOVE_UPSERT}"
     )
@@ -139,12 +149,12 @@ SQLITE_TRIGGERS = {
 SQLITE_BACKFILL = [
     f"INSERT INTO {NOTE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
     f"{_sqlite_day('i.occurred_at')}, i.author_id, i.kind, count(*) FROM interactions i "
-    "JOIN customers c ON c.id = i.customer_id WHERE i.deleted_at IS NULL "
+    f"JOIN customers c ON c.id = i.customer_id {SQLITE_GRAIN} WHERE i.deleted_at IS NULL "
     "GROUP BY 1, 2, 3, 4, 5",
     f"INSERT INTO {MOVE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
     f"{_sqlite_day('s.changed_at')}, coalesce(s.actor_id, 0), s.to_stage, count(*) "
     "FROM stage_changes s JOIN deals d ON d.id = s.deal_id "
-    "JOIN customers c ON c.id = d.customer_id WHERE s.from_stage IS NOT NULL "
+    f"JOIN customers c ON c.id = d.customer_id {SQLITE_GRAIN} WHERE s.from_stage IS NOT NULL "
     "GROUP BY 1, 2, 3, 4, 5",
 ]
 
@@ -156,15 +166,23 @@ def _pg_day(column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYYMMDD')::int"
 
 
+def _pg_key(day: str) -> str:
+    """The row's key for grain g: its UTC day (yyyymmdd), or its month (yyyymm)."""
+    return f"(CASE WHEN g.m = 1 THEN {day} / 100 ELSE {day} END)"
+
+
+PG_GRAIN = "CROSS JOIN (VALUES (0), (1)) AS g(m)"
+
+
 PG_BACKFILL = [
     f"INSERT INTO {NOTE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
-    f"{_pg_day('i.occurred_at')}, i.author_id, i.kind, count(*) FROM interactions i "
-    "JOIN customers c ON c.id = i.customer_id WHERE i.deleted_at IS NULL "
+    f"{_pg_key(_pg_day('i.occurred_at'))}, i.author_id, i.kind, count(*) FROM interactions i "
+    f"JOIN customers c ON c.id = i.customer_id {PG_GRAIN} WHERE i.deleted_at IS NULL "
     "GROUP BY 1, 2, 3, 4, 5",
     f"INSERT INTO {MOVE_COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
-    f"{_pg_day('s.changed_at')}, coalesce(s.actor_id, 0), s.to_stage, count(*) "
+    f"{_pg_key(_pg_day('s.changed_at'))}, coalesce(s.actor_id, 0), s.to_stage, count(*) "
     "FROM stage_changes s JOIN deals d ON d.id = s.deal_id "
-    "JOIN customers c ON c.id = d.customer_id WHERE s.from_stage IS NOT NULL "
+    f"JOIN customers c ON c.id = d.customer_id {PG_GRAIN} WHERE s.from_stage IS NOT NULL "
     "GROUP BY 1, 2, 3, 4, 5",
 ]
 
@@ -192,14 +210,15 @@ BEGIN
     END IF;
     PERFORM 1 FROM customers WHERE id IN (a.customer_id, b.customer_id) ORDER BY id FOR SHARE;
     INSERT INTO {NOTE_COLUMNS}
-        SELECT c.owner_id, {STATE.format(c="c")}, x.day, x.author_id, x.kind, sum(x.n)
+        SELECT c.owner_id, {STATE.format(c="c")}, {_pg_key("x.day")}, x.author_id, x.kind,
+            sum(x.n)
         FROM (VALUES
             (-1, a.customer_id, {_pg_day("a.occurred_at")}, a.author_id, a.kind::text,
                 a.deleted_at IS NULL),
             (1, b.customer_id, {_pg_day("b.occurred_at")}, b.author_id, b.kind::text,
                 b.deleted_at IS NULL)
         ) AS x(n, customer_id, day, author_id, kind, live)
-        JOIN customers c ON c.id = x.customer_id
+        JOIN customers c ON c.id = x.customer_id {PG_GRAIN}
         WHERE x.live
         GROUP BY 1, 2, 3, 4, 5
         HAVING sum(x.n) <> 0
@@ -233,7 +252,8 @@ BEGIN
         SELECT customer_id FROM deals WHERE id IN (a.deal_id, b.deal_id)
     ) ORDER BY id FOR SHARE;
     INSERT INTO {MOVE_COLUMNS}
-        SELECT c.owner_id, {STATE.format(c="c")}, x.day, x.actor_id, x.to_stage, sum(x.n)
+        SELECT c.owner_id, {STATE.format(c="c")}, {_pg_key("x.day")}, x.actor_id, x.to_stage,
+            sum(x.n)
         FROM (VALUES
             (-1, a.deal_id, {_pg_day("a.changed_at")}, coalesce(a.actor_id, 0), a.to_stage,
                 a.from_stage IS NOT NULL),
@@ -241,7 +261,7 @@ BEGIN
                 b.from_stage IS NOT NULL)
         ) AS x(n, deal_id, day, actor_id, to_stage, moved)
         JOIN deals d ON d.id = x.deal_id
-        JOIN customers c ON c.id = d.customer_id
+        JOIN customers c ON c.id = d.customer_id {PG_GRAIN}
         WHERE x.moved
         GROUP BY 1, 2, 3, 4, 5
         HAVING sum(x.n) <> 0
@@ -259,11 +279,11 @@ BEGIN
         FOR SHARE;
     -- The deal's moves taken from its old customer's owner and state, added to the new one's.
     INSERT INTO {MOVE_COLUMNS}
-        SELECT c.owner_id, {STATE.format(c="c")}, {_pg_day("s.changed_at")} AS day,
+        SELECT c.owner_id, {STATE.format(c="c")}, {_pg_key(_pg_day("s.changed_at"))} AS day,
             coalesce(s.actor_id, 0) AS actor, s.to_stage, sum(x.n)
         FROM stage_changes s
         CROSS JOIN (VALUES (-1, OLD.customer_id), (1, NEW.customer_id)) AS x(n, customer_id)
-        JOIN customers c ON c.id = x.customer_id
+        JOIN customers c ON c.id = x.customer_id {PG_GRAIN}
         WHERE s.deal_id = NEW.id AND s.from_stage IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5
         HAVING sum(x.n) <> 0
@@ -288,23 +308,24 @@ BEGIN
     -- The customer's live notes and moves taken from its old owner and state and added to
     -- its new ones.
     INSERT INTO {NOTE_COLUMNS}
-        SELECT x.o, x.st, {_pg_day("i.occurred_at")} AS day, i.author_id, i.kind,
+        SELECT x.o, x.st, {_pg_key(_pg_day("i.occurred_at"))} AS day, i.author_id, i.kind,
             x.n * count(*)
         FROM interactions i CROSS JOIN (VALUES
             (-1, OLD.owner_id, {STATE.format(c="OLD")}::smallint),
             (1, o_new, st_new)
-        ) AS x(n, o, st)
+        ) AS x(n, o, st) {PG_GRAIN}
         WHERE i.customer_id = OLD.id AND i.deleted_at IS NULL AND x.o IS NOT NULL
         GROUP BY x.n, x.o, x.st, day, i.author_id, i.kind
         ORDER BY x.o, x.st, day, i.author_id, i.kind
         {NOTE_UPSERT};
     INSERT INTO {MOVE_COLUMNS}
-        SELECT x.o, x.st, {_pg_day("s.changed_at")} AS day, coalesce(s.actor_id, 0) AS actor,
+        SELECT x.o, x.st, {_pg_key(_pg_day("s.changed_at"))} AS day,
+            coalesce(s.actor_id, 0) AS actor,
             s.to_stage, x.n * count(*)
         FROM stage_changes s JOIN deals d ON d.id = s.deal_id CROSS JOIN (VALUES
             (-1, OLD.owner_id, {STATE.format(c="OLD")}::smallint),
             (1, o_new, st_new)
-        ) AS x(n, o, st)
+        ) AS x(n, o, st) {PG_GRAIN}
         WHERE d.customer_id = OLD.id AND s.from_stage IS NOT NULL AND x.o IS NOT NULL
         GROUP BY x.n, x.o, x.st, day, actor, s.to_stage
         ORDER BY x.o, x.st, day, actor, s.to_stage
