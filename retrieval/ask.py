@@ -18,6 +18,7 @@ from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
+from retrieval.latin_names import latin_forms, pinyin_words
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
@@ -84,8 +85,10 @@ def _variants(customer_key: str) -> frozenset[str]:
                 if base.endswith(suffix) and len(base) > len(suffix) + 1:
                     out.add(base[: -len(suffix)])
         if len(customer_key) >= 6:
-            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信".
+            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信";
+            # with its trade's first word, "博远精密" (two brands may share a name).
             out.add(customer_key[2:4])
+            out.add(customer_key[2:6])
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:
@@ -168,25 +171,40 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                     best.append(cid)
     if not best:
         best = _by_romanized_name(ctx, words, among)
-    if not best and _opening_word(question) is not None:
-        # Only a question opening with a name is read for one in another script: reading
-        # every Chinese name's pinyin for any English question would cost every such ask.
-        best = _by_latin_form(ctx, {" ".join(words[:2]), words[0]}, among)
+    if not best:
+        # A Chinese name in Latin letters may stand anywhere ("magnet test numbers at wuxi
+        # jinggong?"): the names' forms are cached, so reading them costs one query.
+        best = _by_latin_form(ctx, {g for g in grams if len(g.split()) <= 4}, among)
     return best[0] if len(best) == 1 else None
 
 
 def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:
     """Customers with a Chinese name that the question calls in Latin letters.
 
-    By its pinyin ("xingyue catering" for 上海星悦餐饮) or by the English name written after
-    the Chinese one ("golden lotus" for 澳门金莲花度假村 Golden Lotus Resort Macau).
+    By its pinyin and trade ("xingyue catering" for 上海星悦餐饮, "wuxi jinggong" for
+    无锡精工电机) or by the English name written after the Chinese one ("golden lotus" for
+    澳门金莲花度假村 Golden Lotus Resort Macau). The longest form said wins: "xingyue catering"
+    is the restaurants, not the hotel group of the same brand.
     """
-    latin = {g for g in grams if len(g.replace(" ", "")) >= 4 and g.isascii()}
+    latin = {
+        g
+        for g in grams
+        if len(g.replace(" ", "")) >= 4 and g.isascii() and g not in ENGLISH_STOPWORDS
+    }
     if not latin:
         return []
-    rows = non_latin_names(ctx.session, among)
-    found = [cid for cid, key in rows if key and not key[0].isascii() and _latin_forms(key) & latin]
-    return sorted(found)
+    best: list[int] = []
+    best_len = 0
+    for cid, key in non_latin_names(ctx.session, among):
+        if not key or key[0].isascii():
+            continue
+        said = latin_forms(key) & latin
+        size = max((len(f) for f in said), default=0)
+        if size and size >= best_len:
+            if size > best_len:
+                best, best_len = [], size
+            best.append(cid)
+    return sorted(best)
 
 
 def non_latin_names(session: Session, among: ColumnElement[bool]) -> list[tuple[int, str]]:
@@ -198,24 +216,6 @@ def non_latin_names(session: Session, among: ColumnElement[bool]) -> list[tuple[
         past_ascii = Customer.name_key.collate("C") >= "\u0080"
     rows = session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
     return [(cid, name) for cid, name in rows]
-
-
-@functools.lru_cache(maxsize=100_000)
-def _latin_forms(customer_key: str) -> frozenset[str]:
-    """A Chinese name's brand in pinyin ("xingyue", "xing yue"), and its English part's start."""
-    from pypinyin import Style, lazy_pinyin
-
-    out: set[str] = set()
-    english = " ".join(re.findall(r"[a-z][a-z0-9]*", customer_key))
-    if len(english.split()) >= 2:
-        out |= {english, " ".join(english.split()[:2])}
-    han = "".join(re.findall(r"[\u3400-\u9fff]", customer_key))
-    if len(han) >= 6:
-        # City, brand, trade: the brand is the two characters after the city ("星悦").
-        sounds = lazy_pinyin(han[2:4], style=Style.NORMAL, errors="ignore")
-        if len(sounds) == 2:
-            out |= {"".join(sounds), " ".join(sounds)}
-    return frozenset(out)
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
@@ -345,7 +345,7 @@ def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -
     )
     if not latin:
         return []
-    hosts = [Contact.email.like(f"%@{w}.%") for w in latin]
+    hosts = [Contact.email.like(f"%@{w}{end}%") for w in latin for end in (".", "-")]
     rows = ctx.session.execute(
         select(Contact.customer_id, Customer.name_key, Contact.email)
         .join(Customer, Customer.id == Contact.customer_id)
@@ -354,7 +354,9 @@ def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -
     found: set[int] = set()
     for cid, key, email in rows:
         # Only a name in another script needs translating; a Latin name is matched as written.
-        if _mail_host(email) in latin and key and not key.isascii():
+        host = _mail_host(email) or ""
+        # "jinggong-motor.example": the brand is the host's first part.
+        if (host in latin or host.split("-")[0] in latin) and key and not key.isascii():
             found.add(cid)
     return sorted(found)
 
@@ -368,6 +370,7 @@ def name_terms(customer: Customer | None) -> frozenset[str]:
         terms |= set(tokens(v))
     if customer.name_key and not customer.name_key.isascii():
         # Its Latin form ("Ruifeng" for 瑞丰物流) is its name too, not a topic nobody wrote about.
+        terms |= set(tokens(" ".join(pinyin_words(customer.name_key))))
         for contact in customer.contacts:
             host = _mail_host(contact.email)
             if host:

@@ -1,0 +1,96 @@
+"""Questions in one language about notes in another: the customer's name across scripts."""
+
+from __future__ import annotations
+
+from crm_core.context import Ctx
+from crm_core.db import unit_of_work
+from crm_core.models import User
+from retrieval.ask import find_customer
+from retrieval.latin_names import latin_forms
+from tests.conftest import TestBot
+from tests.retrieval.conftest import log_note
+
+
+def _found(testbot: TestBot, who: str, question: str) -> str | None:
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users[who]))
+        customer = find_customer(ctx, question)
+        return None if customer is None else customer.name
+
+
+def test_latin_forms_of_a_chinese_name_are_city_brand_and_trade() -> None:
+    forms = latin_forms("无锡精工电机")
+    assert {"jinggong", "wuxi jinggong", "jinggong motor", "jinggong dianji"} <= forms
+    assert {"xingyue catering", "xingyue"} <= latin_forms("上海星悦餐饮")
+    # No city: the brand alone is too short a name, with its trade it is one.
+    assert latin_forms("华东物流") == {
+        "huadong logistics",
+        "huadong wuliu",
+        "hua dong logistics",
+        "hua dong wuliu",
+    }
+    assert latin_forms("东莞美达") == frozenset()
+
+
+def test_a_chinese_customer_is_found_by_city_and_brand_anywhere_in_the_question(
+    testbot: TestBot,
+) -> None:
+    for line in (
+        "new customer 无锡精工电机有限公司",
+        "new customer 上海星悦酒店管理有限公司",
+        "new customer 上海星悦餐饮有限公司",
+        "new customer Sierra Cookware",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "magnet bonding test numbers at wuxi jinggong?") == (
+        "无锡精工电机有限公司"
+    )
+    assert _found(testbot, "alice", "wuxi jinggong - magnet bonding test numbers?") == (
+        "无锡精工电机有限公司"
+    )
+    # Two brands share "xingyue": the trade said with it tells them apart.
+    assert _found(testbot, "alice", "xingyue catering - how many stores stopped?") == (
+        "上海星悦餐饮有限公司"
+    )
+    assert _found(testbot, "alice", "who buys for xingyue hotel now?") == (
+        "上海星悦酒店管理有限公司"
+    )
+    assert _found(testbot, "alice", "any news from xingyue?") is None
+    # dave sees none of them: to him the names match nothing.
+    assert _found(testbot, "dave", "magnet bonding test numbers at wuxi jinggong?") is None
+
+
+def test_an_english_question_naming_a_chinese_customer_in_pinyin_finds_its_chinese_note(
+    testbot: TestBot,
+) -> None:
+    for line in ("new customer 无锡精工电机有限公司", "new customer Sierra Cookware"):
+        assert testbot("alice", line).status == "ok", line
+    zh = log_note(
+        testbot,
+        "alice",
+        "log visit 无锡精工电机, 2026-04-03: 磁钢粘接测试 SE-400，剪切强度 26 MPa，马经理很满意。",
+    )
+    for text in (
+        "On-site bonding test passed. Maria wants a price under $14/kg.",
+        "Sent SE-400 dishwasher test data (1,000 cycles ok). Maria wants a sample.",
+        "Bonding test on stainless pans: must survive 500 dishwasher cycles.",
+    ):
+        log_note(testbot, "alice", f"log call Sierra Cookware, 2026-05-01: {text}")
+    reply = testbot("alice", "ask wuxi jinggong - magnet bonding test numbers?")
+    assert f"note #{zh}" in [b.payload["text"] for b in reply.buttons][:1], reply.text
+
+
+def test_a_chinese_short_form_with_its_trade_tells_two_brands_apart(testbot: TestBot) -> None:
+    for line in ("new customer 上海星悦酒店管理有限公司", "new customer 上海星悦餐饮有限公司"):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "星悦酒店现在对接采购的是谁") == "上海星悦酒店管理有限公司"
+    assert _found(testbot, "alice", "星悦餐饮几家店停用了") == "上海星悦餐饮有限公司"
+
+
+def test_a_hyphenated_mail_host_names_its_chinese_customer(testbot: TestBot) -> None:
+    for line in (
+        "new customer 江苏精工",
+        "contact add 江苏精工: 马军, 技术部经理, majun@jinggong-motor.example",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "what did jinggong test last month?") == "江苏精工"
