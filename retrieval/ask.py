@@ -18,7 +18,7 @@ from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
-from retrieval.latin_names import latin_forms, pinyin_words
+from retrieval.latin_names import latin_forms, latin_sound, pinyin_words, sounded_names
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
@@ -170,12 +170,33 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                 if cid not in best:
                     best.append(cid)
     if not best:
-        best = _by_romanized_name(ctx, words, among)
-    if not best:
         # A Chinese name in Latin letters may stand anywhere ("magnet test numbers at wuxi
-        # jinggong?"): the names' forms are cached, so reading them costs one query.
+        # jinggong?"): the names' forms are cached, so reading them costs one query. Its
+        # longest form said decides before the mail hosts, which two brands may share.
         best = _by_latin_form(ctx, {g for g in grams if len(g.split()) <= 4}, among)
+        if len(best) != 1:
+            best = _by_romanized_name(ctx, words, among) or best
+    if not best and (sounds := sounded_names(folded)):
+        best = _by_sound(ctx, sounds, among)
     return best[0] if len(best) == 1 else None
+
+
+def _by_sound(ctx: Ctx, sounds: set[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Latin name the question writes in Chinese by its sound.
+
+    "凯斯勒苏州的采购" asks about Kessler Automotive (Suzhou): the brand, its first word, is
+    said aloud. Only questions holding a run of transliteration characters read the names.
+    """
+    past_ascii = Customer.name_key < "\u0080"
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        past_ascii = Customer.name_key.collate("C") < "\u0080"
+    rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
+    found = set()
+    for cid, key in rows:
+        first = (key or "").split(" ")[0]
+        if len(first) >= 4 and first.isalpha() and latin_sound(first) in sounds:
+            found.add(cid)
+    return sorted(found)
 
 
 def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:

@@ -1,4 +1,4 @@
-"""A Chinese company name as an English question writes it: pinyin and English trade words."""
+"""Names across scripts: a Chinese company name in Latin letters, a Latin one by its sound."""
 
 from __future__ import annotations
 
@@ -174,3 +174,174 @@ def pinyin_words(customer_key: str) -> frozenset[str]:
     if len(han) < 6:
         return frozenset()
     return frozenset({_pinyin(han[:2]), _pinyin(han[2:4])})
+
+
+# Characters Chinese writes foreign names with (the Xinhua transliteration table's common ones):
+# a run of three or more of them in a question may be a Latin name said aloud (凯斯勒 Kessler).
+_SOUND_CHARS = frozenset(
+    "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼宾波伯博布查达戴丹道德登迪蒂丁杜顿多厄恩尔法范菲芬费"
+    "夫福弗盖甘戈格根古哈海汉豪赫亨霍基吉加贾杰卡凯坎康考柯科克肯库奎拉莱兰朗劳勒雷里利莉"
+    "林琳隆卢鲁伦罗洛玛马迈麦曼梅门蒙米密莫默穆姆纳奈南内尼宁诺欧帕潘佩彭皮珀普奇齐乔切琼"
+    "萨塞桑瑟森沙莎舍施什史斯松索塔泰坦汤唐特提汀通图托瓦万威韦维温沃乌西希夏谢辛休雅亚扬"
+    "耶伊因尤约泽扎詹兹佐开文"
+)
+_INITIALS = (
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "r",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "z",
+    "c",
+    "s",
+    "w",
+    "y",
+)
+# Sounds Chinese tells apart less finely than English: one class each.
+_PINYIN_CLASS = {
+    "b": "P",
+    "p": "P",
+    "m": "M",
+    "f": "F",
+    "d": "T",
+    "t": "T",
+    "n": "N",
+    "l": "L",
+    "r": "L",
+    "g": "K",
+    "k": "K",
+    "h": "H",
+    "w": "W",
+    "y": "",
+    **{i: "S" for i in ("j", "q", "x", "zh", "ch", "sh", "z", "c", "s")},
+}
+_VOWELS = frozenset("aeiouy")
+
+
+def _collapse(classes: list[str]) -> str:
+    """Classes with repeats in a row read once ("ss", 安妮's two n sounds)."""
+    out: list[str] = []
+    for c in classes:
+        if c and (not out or out[-1] != c):
+            out.append(c)
+    return "".join(out)
+
+
+def _syllable_sound(syllable: str) -> list[str]:
+    if syllable == "er":
+        return ["L"]  # 尔 writes a final l or r ("Hartwell" 哈特威尔)
+    initial = next((i for i in _INITIALS if syllable.startswith(i)), "")
+    out = [_PINYIN_CLASS[initial]] if initial else []
+    if syllable.endswith(("n", "ng")) and len(syllable) > len(initial) + 1:
+        out.append("N")
+    return out
+
+
+def han_sound(han: str) -> str:
+    """The consonant skeleton of Chinese characters read aloud (凯斯勒 "KSL")."""
+    from pypinyin import Style, lazy_pinyin
+
+    parts: list[str] = []
+    for syllable in lazy_pinyin(han, style=Style.NORMAL, errors="ignore"):
+        parts.extend(_syllable_sound(syllable))
+    return _collapse(parts)
+
+
+@functools.lru_cache(maxsize=100_000)
+def latin_sound(word: str) -> str:
+    """The consonant skeleton of a Latin word as Chinese would write it ("kessler" "KSL").
+
+    An r before a consonant or at the end is not heard (Markus 马库斯), c and g soften before
+    e and i, doubled letters are one sound.
+    """
+    w = word.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(w):
+        ch, nxt = w[i], w[i + 1 : i + 2]
+        two = w[i : i + 2]
+        if two in ("ph", "th", "sh", "ch", "ck", "gh", "wh", "qu", "ng"):
+            out.append(
+                {
+                    "ph": "F",
+                    "th": "T",
+                    "sh": "S",
+                    "ch": "S",
+                    "ck": "K",
+                    "gh": "",
+                    "wh": "W",
+                    "qu": "K",
+                    "ng": "N",
+                }[two]
+            )
+            i += 2
+            continue
+        if ch in _VOWELS or not ch.isalpha():
+            out.append("")
+        elif ch == "r":
+            out.append("L" if nxt and nxt in _VOWELS else "")
+        elif ch == "h":
+            out.append("H" if nxt and nxt in _VOWELS else "")
+        elif ch in "cg":
+            out.append("S" if nxt in ("e", "i") else "K")
+        elif ch == "x":
+            out.extend(["K", "S"])
+        else:
+            out.append(
+                {
+                    "b": "P",
+                    "p": "P",
+                    "d": "T",
+                    "t": "T",
+                    "k": "K",
+                    "q": "K",
+                    "f": "F",
+                    "v": "W",
+                    "w": "W",
+                    "l": "L",
+                    "m": "M",
+                    "n": "N",
+                    "s": "S",
+                    "z": "S",
+                    "j": "S",
+                }.get(ch, "")
+            )
+        i += 1
+    # Vowels separate sounds: "t-u-t" is two t sounds, "tt" one.
+    merged: list[str] = []
+    prev = ""
+    for c in out:
+        if c and c != prev:
+            merged.append(c)
+        prev = c
+    return "".join(merged)
+
+
+def sounded_names(text: str) -> set[str]:
+    """Skeletons of the runs of transliteration characters in `text` (three sounds or more)."""
+    out: set[str] = set()
+    run = ""
+    for ch in text + " ":
+        if ch in _SOUND_CHARS:
+            run += ch
+            continue
+        for i in range(len(run)):
+            for j in range(i + 2, min(len(run), i + 6) + 1):
+                sound = han_sound(run[i:j])
+                if len(sound) >= 3:
+                    out.add(sound)
+        run = ""
+    return out

@@ -6,7 +6,7 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from retrieval.ask import find_customer
-from retrieval.latin_names import latin_forms
+from retrieval.latin_names import latin_forms, latin_sound, sounded_names
 from tests.conftest import TestBot
 from tests.retrieval.conftest import log_note
 
@@ -94,3 +94,58 @@ def test_a_hyphenated_mail_host_names_its_chinese_customer(testbot: TestBot) -> 
     ):
         assert testbot("alice", line).status == "ok", line
     assert _found(testbot, "alice", "what did jinggong test last month?") == "江苏精工"
+
+
+def test_the_trade_said_decides_before_mail_hosts_two_brands_share(testbot: TestBot) -> None:
+    for line in (
+        "new customer 上海星悦酒店管理有限公司",
+        "contact add 上海星悦酒店管理: 王芳, 采购, wangfang@xingyue-hotel.example",
+        "new customer 上海星悦餐饮有限公司",
+        "contact add 上海星悦餐饮: 孙浩, 运营经理, sunhao@xingyue-food.example",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "xingyue catering - how many stores stopped?") == (
+        "上海星悦餐饮有限公司"
+    )
+
+
+def test_latin_sound_reads_a_name_as_chinese_writes_it() -> None:
+    for latin, han in (
+        ("kessler", "凯斯勒"),
+        ("markus", "马库斯"),
+        ("hartwell", "哈特威尔"),
+        ("kelvin", "开尔文"),
+        ("corbin", "科宾"),
+    ):
+        assert latin_sound(latin) in sounded_names(f"{han}的采购是谁"), (latin, han)
+    # Everyday words are no names: nothing in them is read as one.
+    assert sounded_names("他们想要多少折扣？马经理很满意") == set()
+
+
+def test_a_chinese_question_naming_a_latin_customer_by_its_sound_finds_its_english_note(
+    testbot: TestBot,
+) -> None:
+    for line in (
+        "new customer Kessler Automotive Components (Suzhou) Co., Ltd.",
+        "new customer 苏州恒达电子科技有限公司",
+        "new customer Hartwell Marine Boats",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "凯斯勒苏州的采购到底谁说了算") == (
+        "Kessler Automotive Components (Suzhou) Co., Ltd."
+    )
+    assert _found(testbot, "alice", "哈特威尔的大单谁签字？") == "Hartwell Marine Boats"
+    en = log_note(
+        testbot,
+        "alice",
+        "log meeting Kessler, 2026-01-16: Markus: global sourcing in Stuttgart decides, "
+        "the local plant can only recommend.",
+    )
+    for text in (
+        "李强离职了，接替他的是采购经理周敏，下个月去拜访苏州工厂。",
+        "孙丽说测试通过了，她会推荐给采购部，采购对接人还是李强主管。",
+        "第一次拜访周敏，她想在苏州备 1 吨库存，采购由她说了算。",
+    ):
+        log_note(testbot, "alice", f"log call 苏州恒达电子, 2026-05-01: {text}")
+    reply = testbot("alice", "ask 凯斯勒苏州的采购到底谁说了算")
+    assert f"note #{en}" in [b.payload["text"] for b in reply.buttons][:1], reply.text
