@@ -121,12 +121,6 @@ def _pinyin(han: str) -> str:
     return "".join(lazy_pinyin(han, style=Style.NORMAL, errors="ignore"))
 
 
-def _spaced(han: str) -> str:
-    from pypinyin import Style, lazy_pinyin
-
-    return " ".join(lazy_pinyin(han, style=Style.NORMAL, errors="ignore"))
-
-
 def trade_words(trade: str) -> tuple[str, ...]:
     """English words for the trade a name's rest opens with ("电机有限" -> motor, motors)."""
     for zh in _LONGEST_FIRST:
@@ -148,23 +142,30 @@ def latin_forms(customer_key: str) -> frozenset[str]:
         out |= {english, " ".join(english.split()[:2])}
     han = "".join(_HAN.findall(customer_key))
     if len(han) >= 6:
-        city, brand, trade = han[:2], han[2:4], han[4:]
+        at = 2  # city, brand, trade
     elif len(han) >= 4 and trade_words(han[2:]):
-        # No city: "华东物流" is "huadong logistics" (the brand alone is too short a name).
-        city, brand, trade = "", han[:2], han[2:]
+        at = 0  # no city: "华东物流" is "huadong logistics" (its brand alone is too short)
     else:
         return frozenset(out)
-    brands = {_pinyin(brand), _spaced(brand)}
-    if len(han) >= 6:
+    from pypinyin import Style, lazy_pinyin
+
+    # One reading of the name: an admin's first question reads thousands of them.
+    sounds = lazy_pinyin(han[: at + 4], style=Style.NORMAL, errors="ignore")
+    if len(sounds) != at + 4:
+        return frozenset(out)
+    city = "".join(sounds[:at])
+    brand = sounds[at : at + 2]
+    brands = {"".join(brand), " ".join(brand)}
+    if at:
         out |= brands
-    trades = {*trade_words(trade), _pinyin(trade[:2])}
+    trades = {*trade_words(han[at + 2 :]), "".join(sounds[at + 2 :])}
     for b in brands:
         if city:
-            out.add(f"{_pinyin(city)} {b}")
+            out.add(f"{city} {b}")
         for t in trades:
             out.add(f"{b} {t}")
             if city:
-                out.add(f"{_pinyin(city)} {b} {t}")
+                out.add(f"{city} {b} {t}")
     return frozenset(f for f in out if len(f.replace(" ", "")) >= 4)
 
 

@@ -6,7 +6,9 @@ from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.models import User
 from retrieval.ask import find_customer
+from retrieval.fusion import rrf
 from retrieval.latin_names import latin_forms, latin_sound, sounded_names
+from retrieval.search import NoteHit, _cross_language
 from tests.conftest import TestBot
 from tests.retrieval.conftest import log_note
 
@@ -149,3 +151,23 @@ def test_a_chinese_question_naming_a_latin_customer_by_its_sound_finds_its_engli
         log_note(testbot, "alice", f"log call 苏州恒达电子, 2026-05-01: {text}")
     reply = testbot("alice", "ask 凯斯勒苏州的采购到底谁说了算")
     assert f"note #{en}" in [b.payload["text"] for b in reply.buttons][:1], reply.text
+
+
+def test_a_note_in_the_other_language_ranks_by_its_place_among_that_languages_notes() -> None:
+    """The vectors put an English question's best Chinese note 35th, behind English ones."""
+    # 20 English notes only BM25 finds, then 34 both find (lexical 21st.., vectors 1st..).
+    lexical = [*range(101, 121), *range(1, 35)]
+    by_note = {i: NoteHit(i, 0.0, lexical_rank=r) for r, i in enumerate(lexical, start=1)}
+    for i in range(1, 35):
+        by_note[i].dense_rank = i
+    by_note[99] = NoteHit(99, 0.0, dense_rank=35)
+    openings = {i: "Sent the SE-400 test data." for i in lexical}
+    openings[99] = "磁钢粘接测试 SE-400，剪切强度 26 MPa。"
+    fused = rrf([lexical, [*range(1, 35), 99]])
+    ranked = [iid for iid, _ in _cross_language(fused, by_note, openings, "bonding test?")]
+    # Before: 2 / (60 + 35) put it 27th, below notes both lists found.
+    assert ranked.index(99) < 8, ranked[:10]
+    # A note in the question's language gains nothing.
+    openings[99] = "Magnet bonding test passed."
+    ranked = [iid for iid, _ in _cross_language(fused, by_note, openings, "bonding test?")]
+    assert ranked.index(99) > 30
