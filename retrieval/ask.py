@@ -18,7 +18,7 @@ from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
-from retrieval.latin_names import latin_forms, latin_sound, pinyin_words, sounded_names
+from retrieval.latin_names import city_trades, latin_forms, latin_sound, pinyin_words, sounded_names
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
@@ -89,6 +89,7 @@ def _variants(customer_key: str) -> frozenset[str]:
             # with its trade's first word, "博远精密" (two brands may share a name).
             out.add(customer_key[2:4])
             out.add(customer_key[2:6])
+            out |= city_trades(customer_key)
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:

@@ -109,6 +109,60 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "运动": ("sports",),
     "影院": ("cinema", "cinemas"),
     "连锁": ("chain",),
+    "饭店": ("hotel", "hotels"),
+    "餐厅": ("restaurant", "restaurants"),
+    "烘焙": ("bakery",),
+    "会展": ("expo", "convention"),
+    "便利": ("convenience",),
+    "机场": ("airport",),
+    "贵宾室": ("lounge", "lounges"),
+    "园区": ("park",),
+    "服务": ("services",),
+}
+# Trades too vague to name a company with its city alone ("any shenzhen services news?").
+_VAGUE = frozenset(
+    [
+        "services",
+        "group",
+        "chain",
+        "park",
+        "food",
+        "home",
+        "info",
+        "information",
+        "data",
+        "air",
+        "power",
+        "tech",
+        "technology",
+        "industrial",
+        "industries",
+        "trading",
+        "holdings",
+        "investment",
+        "investments",
+        "culture",
+        "network",
+        "networks",
+        "equipment",
+    ]
+)
+# Cities whose English spelling is not their pinyin (Wade-Giles, Cantonese, old post names).
+_CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "台北": ("taipei",),
+    "新北": ("new taipei",),
+    "台中": ("taichung",),
+    "台南": ("tainan",),
+    "高雄": ("kaohsiung",),
+    "新竹": ("hsinchu",),
+    "基隆": ("keelung",),
+    "嘉义": ("chiayi",),
+    "彰化": ("changhua",),
+    "香港": ("hong kong", "hk"),
+    "九龙": ("kowloon",),
+    "澳门": ("macau", "macao"),
+    "广州": ("canton",),
+    "厦门": ("amoy",),
 }
 _LONGEST_FIRST = sorted(_TRADES, key=len, reverse=True)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -119,6 +173,16 @@ def _pinyin(han: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
     return "".join(lazy_pinyin(han, style=Style.NORMAL, errors="ignore"))
+
+
+def city_trades(customer_key: str) -> set[str]:
+    """A Chinese name's city with a trade it names: 桃园国际机场贵宾室 is "桃园贵宾室"."""
+    han = "".join(_HAN.findall(customer_key))
+    if len(han) < 6:
+        return set()
+    return {
+        han[:2] + zh for zh in _LONGEST_FIRST if zh in han[4:] and not set(_TRADES[zh]) <= _VAGUE
+    }
 
 
 def trade_words(trade: str) -> tuple[str, ...]:
@@ -153,19 +217,26 @@ def latin_forms(customer_key: str) -> frozenset[str]:
     sounds = lazy_pinyin(han[: at + 4], style=Style.NORMAL, errors="ignore")
     if len(sounds) != at + 4:
         return frozenset(out)
-    city = "".join(sounds[:at])
+    cities = {"".join(sounds[:at]), *_CITY_SPELLINGS.get(han[:at], ())} if at else {""}
     brand = sounds[at : at + 2]
     brands = {"".join(brand), " ".join(brand)}
     if at:
         out |= brands
-    trades = {*trade_words(han[at + 2 :]), "".join(sounds[at + 2 :])}
-    for b in brands:
-        if city:
-            out.add(f"{city} {b}")
-        for t in trades:
-            out.add(f"{b} {t}")
+    rest = han[at + 2 :]
+    # The trade may follow a longer brand or a place ("新竹科学园区餐饮服务" caters).
+    trades = {"".join(sounds[at + 2 :])}
+    trades.update(w for zh in _LONGEST_FIRST if zh in rest for w in _TRADES[zh])
+    for city in cities:
+        for b in brands:
             if city:
-                out.add(f"{city} {b} {t}")
+                out.add(f"{city} {b}")
+            for t in trades:
+                out.add(f"{b} {t}")
+                if city:
+                    out.add(f"{city} {b} {t}")
+        if city:
+            # A city and a trade: "hsinchu catering" (two of one city and trade name none).
+            out.update(f"{city} {t}" for t in trades - _VAGUE - {"".join(sounds[at + 2 :])})
     return frozenset(f for f in out if len(f.replace(" ", "")) >= 4)
 
 

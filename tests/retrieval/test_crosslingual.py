@@ -171,3 +171,29 @@ def test_a_note_in_the_other_language_ranks_by_its_place_among_that_languages_no
     openings[99] = "Magnet bonding test passed."
     ranked = [iid for iid, _ in _cross_language(fused, by_note, openings, "bonding test?")]
     assert ranked.index(99) > 30
+
+
+def test_a_city_spelt_the_old_way_and_a_trade_after_the_brand_name_a_customer(
+    testbot: TestBot,
+) -> None:
+    for line in (
+        "new customer 新竹科學園區餐飲服務股份有限公司",
+        "new customer 高雄港灣飯店股份有限公司",
+        "new customer 桃園國際機場貴賓室服務股份有限公司",
+        "new customer 深圳前海科创园区服务有限公司",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "hsinchu catering - monthly price in the first quote?") == (
+        "新竹科學園區餐飲服務股份有限公司"
+    )
+    assert _found(testbot, "alice", "what did the kaohsiung hotel order?") == (
+        "高雄港灣飯店股份有限公司"
+    )
+    assert _found(testbot, "alice", "taoyuan lounges - repair response time?") == (
+        "桃園國際機場貴賓室服務股份有限公司"
+    )
+    assert _found(testbot, "alice", "桃園貴賓室 Franke 續約降多少") == (
+        "桃園國際機場貴賓室服務股份有限公司"
+    )
+    # A vague trade names nothing with its city alone.
+    assert _found(testbot, "alice", "any shenzhen services news?") is None
