@@ -197,3 +197,29 @@ def test_a_city_spelt_the_old_way_and_a_trade_after_the_brand_name_a_customer(
     )
     # A vague trade names nothing with its city alone.
     assert _found(testbot, "alice", "any shenzhen services news?") is None
+
+
+def test_a_question_naming_a_contact_is_about_that_contacts_customer(testbot: TestBot) -> None:
+    for line in (
+        "new customer Victoria Harbour Catering Ltd",
+        "contact add Victoria Harbour Catering: Kelvin Tsang, Operations Director",
+        "new customer 上海星悦餐饮有限公司",
+        "contact add 上海星悦餐饮: 孫浩, 运营经理",
+        "new customer Acme Logistics",
+        "contact add Acme: Will Carter, Buyer",
+    ):
+        assert testbot("alice", line).status == "ok", line
+    assert _found(testbot, "alice", "维港餐饮 Kelvin 买了几台") == "Victoria Harbour Catering Ltd"
+    assert _found(testbot, "alice", "孙浩说老板更看重什么？") == "上海星悦餐饮有限公司"
+    # A common word is no first name, nor is a name after another the question opens with.
+    assert _found(testbot, "alice", "Will the new racks ship in May?") is None
+    assert _found(testbot, "alice", "lakeside mfg - what PO did Kelvin give us?") is None
+    # dave sees none of them.
+    assert _found(testbot, "dave", "维港餐饮 Kelvin 买了几台") is None
+    en = log_note(
+        testbot, "alice", "log call Victoria Harbour, 2026-07-09: Kelvin ordered 4 units."
+    )
+    for text in ("餐饮部说旗舰店买了两台新机器。", "餐饮连锁想再买几台，等预算。"):
+        log_note(testbot, "alice", f"log call 上海星悦餐饮, 2026-07-01: {text}")
+    reply = testbot("alice", "ask 维港餐饮 Kelvin 买了几台")
+    assert f"note #{en}" in [b.payload["text"] for b in reply.buttons][:1], reply.text
