@@ -16,9 +16,17 @@ from sqlalchemy import ColumnElement, func, or_, select
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
+from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
-from retrieval.latin_names import city_trades, latin_forms, latin_sound, pinyin_words, sounded_names
+from retrieval.latin_names import (
+    brand_characters,
+    city_spellings,
+    latin_cities,
+    latin_forms,
+    opening_forms,
+    pinyin_words,
+)
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
@@ -86,10 +94,10 @@ def _variants(customer_key: str) -> frozenset[str]:
                     out.add(base[: -len(suffix)])
         if len(customer_key) >= 6:
             # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信";
-            # with its trade's first word, "博远精密" (two brands may share a name).
+            # with its trade's first word, "博远精密" (two brands may share a name). A city
+            # with a trade ("上海酒店") is no name: it is how one asks about a trade.
             out.add(customer_key[2:4])
             out.add(customer_key[2:6])
-            out |= city_trades(customer_key)
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:
@@ -120,12 +128,26 @@ _SUBSTRING_MAX = 40
 
 def find_customer(ctx: Ctx, question: str) -> Customer | None:
     """The visible customer a question names (the longest name found wins; ties name none)."""
+    found = named_customer(ctx, question)
+    return found[0] if found is not None else None
+
+
+def named_customer(ctx: Ctx, question: str) -> tuple[Customer, bool] | None:
+    """The visible customer a question names, and whether it said the name itself.
+
+    Said: its name or a short form of it, a Chinese name in Latin letters by two of its parts
+    (city and brand, brand and trade), or by its brand or its contacts' mail host where the
+    question opens with a name. Not said: a mail host inside the sentence ("ship to china"
+    for @china.example), which is the customer's only by the book's records.
+    """
     found = _named(ctx, question, customer_filter(ctx.actor))
-    return ctx.session.get(Customer, found) if found is not None else None
+    if found is None:
+        return None
+    return ctx.session.get_one(Customer, found[0]), found[1]
 
 
-def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
-    """The id of the customer (under `among`) a question names: the longest name found wins."""
+def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> tuple[int, bool] | None:
+    """The id of the customer (under `among`) a question names, and whether by its name."""
     # Every name form is looked up in sets made from the question once: an admin's question
     # is checked against 10,000 names, and a substring test per name cost 20 ms there.
     words = name_key(question).split()
@@ -165,101 +187,89 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                 found = v in grams
             else:
                 found = v in subs if len(v) <= _SUBSTRING_MAX else v in folded
+                # "北京星悦酒店" is not one's 上海星悦酒店管理: another city said before the
+                # short form names another company of the brand, maybe one the asker cannot see.
+                found = found and not _other_city_before(folded, v, key or "")
             if found and len(v) >= best_len:
                 if len(v) > best_len:
                     best, best_len = [], len(v)
                 if cid not in best:
                     best.append(cid)
-    if not best:
-        # A Chinese name in Latin letters may stand anywhere ("magnet test numbers at wuxi
-        # jinggong?"): the names' forms are cached, so reading them costs one query. Its
-        # longest form said decides before the mail hosts, which two brands may share.
-        best = _by_latin_form(ctx, {g for g in grams if len(g.split()) <= 4}, among)
-        if len(best) != 1:
-            best = _by_romanized_name(ctx, words, among) or best
-    if not best and (sounds := sounded_names(folded)):
-        best = _by_sound(ctx, sounds, among)
-    if not best:
-        best = _by_contact(ctx, question, among)
-    return best[0] if len(best) == 1 else None
+    if best:
+        return (best[0], True) if len(best) == 1 else None
+    # A Chinese name in Latin letters by two of its parts may stand anywhere ("magnet test
+    # numbers at wuxi jinggong?"); the longest form said decides before the mail hosts,
+    # which two brands may share.
+    best = _by_latin_form(ctx, words, among)
+    if len(best) == 1:
+        return best[0], True
+    # The book's own records: a contact's mail host ("ruifeng" for @ruifeng.example). Said
+    # where a question opens with its customer's name it is that name; inside a sentence it
+    # may be an ordinary word the host happens to be, so it only stands for the name.
+    if hosts := _by_romanized_name(ctx, words, among):
+        if len(hosts) != 1:
+            return None
+        ((cid, said),) = hosts.items()
+        return cid, _opening_word(question) in said
+    # The brand alone ("xingyue - ...") only where a question opens with a name.
+    alone = [] if best else _by_opening_form(ctx, words, among)
+    return (alone[0], True) if len(alone) == 1 else None
 
 
-def _by_contact(ctx: Ctx, question: str, among: ColumnElement[bool]) -> list[int]:
-    """Customers one of whose contacts the question names by a Latin first name ("Kelvin 买了几台").
+def _other_city_before(folded: str, variant: str, customer_key: str) -> bool:
+    """Whether every place `variant` stands in `folded` follows a city not the customer's."""
+    if customer_key.startswith(variant):
+        return False
+    at = folded.find(variant)
+    if at < 0:
+        return False
+    while at >= 0:
+        before = folded[:at].rstrip("市")
+        if not any(before.endswith(p) and not customer_key.startswith(p) for p in CN_PLACES):
+            return False
+        at = folded.find(variant, at + 1)
+    return True
 
-    Across languages a contact's name is often all a question shares with its customer's
-    notes. The name counts only capitalised and not a common word ("Will Acme…"); a few
-    prefix patterns are read, like the mail hosts (a pattern per Chinese pair of characters
-    cost a second at 100,000 contacts).
+
+def _latin_candidates(
+    ctx: Ctx, words: list[str], among: ColumnElement[bool], opening: bool = False
+) -> list[tuple[int, str]]:
+    """The visible Chinese names whose brand the question's Latin words could spell.
+
+    A brand is the name's third and fourth characters (after a city) or its first two; only
+    names whose characters there are read as syllables the question holds are read further,
+    so no question computes the Latin forms of the whole book.
     """
-    caps = sorted(
-        {
-            w
-            for w in re.findall(r"\b[A-Z][a-z]{2,}\b", question)
-            if w.lower() not in ENGLISH_STOPWORDS
-        }
-    )[:4]
-    if not caps:
+    first, second = brand_characters(words[:2] if opening else words)
+    if not first or not second:
         return []
-    rows = ctx.session.execute(
-        select(Contact.customer_id, Contact.name)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(among, or_(*[Contact.name.like(f"{w}%") for w in caps]))
-    ).all()
-    opening = _opening_word(question)
-    found: set[int] = set()
-    for cid, name in rows:
-        latin = re.findall(r"[A-Za-z]{3,}", name or "")
-        if not latin or latin[0] not in caps:
-            continue
-        if opening is not None and latin[0].lower() != opening:
-            # "lakeside mfg - what PO did Kevin give us?" is about Lakeside, which one may not
-            # see: a question opening with another name is not about Kevin's customer.
-            continue
-        found.add(cid)
-    return sorted(found)
+    a, b = sorted(first), sorted(second)
+    key = Customer.name_key
+    could = or_(
+        func.substr(key, 3, 1).in_(a) & func.substr(key, 4, 1).in_(b),
+        func.substr(key, 1, 1).in_(a) & func.substr(key, 2, 1).in_(b),
+    )
+    return [(cid, k) for cid, k in non_latin_names(ctx.session, among, could) if k]
 
 
-def _by_sound(ctx: Ctx, sounds: set[str], among: ColumnElement[bool]) -> list[int]:
-    """Customers with a Latin name the question writes in Chinese by its sound.
+def _by_latin_form(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name that the question calls in Latin letters by two parts.
 
-    "凯斯勒苏州的采购" asks about Kessler Automotive (Suzhou): the brand, its first word, is
-    said aloud. Only questions holding a run of transliteration characters read the names.
+    City and brand ("wuxi jinggong" for 无锡精工电机), brand and trade ("xingyue catering"
+    for 上海星悦餐饮), in pinyin or by the city's English spelling ("hsinchu"). The longest
+    form said wins: "xingyue catering" is the restaurants, not the hotel group of the same
+    brand. A form after another city ("beijing xingyue hotel") names another company.
     """
-    past_ascii = Customer.name_key < "\u0080"
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        past_ascii = Customer.name_key.collate("C") < "\u0080"
-    rows = ctx.session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
-    found = set()
-    for cid, key in rows:
-        first = (key or "").split(" ")[0]
-        if len(first) >= 4 and first.isalpha() and latin_sound(first) in sounds:
-            found.add(cid)
-    return sorted(found)
-
-
-def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:
-    """Customers with a Chinese name that the question calls in Latin letters.
-
-    By its pinyin and trade ("xingyue catering" for 上海星悦餐饮, "wuxi jinggong" for
-    无锡精工电机) or by the English name written after the Chinese one ("golden lotus" for
-    澳门金莲花度假村 Golden Lotus Resort Macau). The longest form said wins: "xingyue catering"
-    is the restaurants, not the hotel group of the same brand.
-    """
-    latin = {
-        g
-        for g in grams
-        if len(g.replace(" ", "")) >= 4 and g.isascii() and g not in ENGLISH_STOPWORDS
-    }
-    if not latin:
-        return []
     best: list[int] = []
     best_len = 0
-    for cid, key in non_latin_names(ctx.session, among):
-        if not key or key[0].isascii():
-            continue
-        said = latin_forms(key) & latin
-        size = max((len(f) for f in said), default=0)
+    for cid, key in _latin_candidates(ctx, words, among):
+        forms = latin_forms(key)
+        size = 0
+        for i in range(len(words)):
+            for j in range(i + 2, min(len(words), i + 4) + 1):
+                form = " ".join(words[i:j])
+                if form in forms and not _other_latin_city_before(words, i, key):
+                    size = max(size, len(form))
         if size and size >= best_len:
             if size > best_len:
                 best, best_len = [], size
@@ -267,15 +277,52 @@ def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> lis
     return sorted(best)
 
 
-def non_latin_names(session: Session, among: ColumnElement[bool]) -> list[tuple[int, str]]:
-    """Ids and name keys of the customers (under `among`) whose name starts past ASCII."""
+def _other_latin_city_before(words: list[str], at: int, customer_key: str) -> bool:
+    """Whether the words before position `at` say a city that is not the customer's."""
+    own = city_spellings(customer_key)
+    for size in (2, 1):
+        city = " ".join(words[max(0, at - size) : at]) if at >= size else ""
+        if city in latin_cities() and city not in own:
+            return True
+    return False
+
+
+def _by_opening_form(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name whose brand alone or English part a question opens with."""
+    if not words or _opening_word(" ".join(words)) is None:
+        return []
+    said = {" ".join(words[:2]), words[0]}
+    return sorted(
+        cid
+        for cid, key in _latin_candidates(ctx, words, among, opening=True)
+        if opening_forms(key) & said
+    ) or _by_english_part(ctx, words, among)
+
+
+def _by_english_part(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers whose Chinese name carries an English one a question opens with."""
+    if len(words) < 2 or not (words[0] + words[1]).isalpha() or not words[0].isascii():
+        return []
+    said = {" ".join(words[:2])}
+    could = Customer.name_key.like(f"% {words[0]} {words[1]}%")
+    return sorted(
+        cid for cid, key in non_latin_names(ctx.session, among, could) if opening_forms(key) & said
+    )
+
+
+def non_latin_names(
+    session: Session, among: ColumnElement[bool], could: ColumnElement[bool] | None = None
+) -> list[tuple[int, str]]:
+    """Ids and name keys of the customers (under `among`, and `could`) named past ASCII."""
     past_ascii = Customer.name_key >= "\u0080"
     if session.get_bind().dialect.name == "postgresql":
         # In bytes, as SQLite compares: a locale's collation may sort "~" after letters or
         # Chinese before it (ICU puts punctuation first, so every Latin name was read).
         past_ascii = Customer.name_key.collate("C") >= "\u0080"
-    rows = session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
-    return [(cid, name) for cid, name in rows]
+    query = select(Customer.id, Customer.name_key).where(among, past_ascii)
+    if could is not None:
+        query = query.where(could)
+    return [(cid, name) for cid, name in session.execute(query)]
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
@@ -392,8 +439,11 @@ def opening_terms(question: str) -> tuple[str, list[str]] | None:
     return (first, terms) if terms else None
 
 
-def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
-    """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng").
+def _by_romanized_name(
+    ctx: Ctx, words: list[str], among: ColumnElement[bool]
+) -> dict[int, set[str]]:
+    """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng"),
+    each with the words that call it.
 
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
     @ruifeng.example, and English notes about a Chinese company use the same form.
@@ -404,21 +454,20 @@ def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -
         - _SHARED_HOSTS
     )
     if not latin:
-        return []
-    hosts = [Contact.email.like(f"%@{w}{end}%") for w in latin for end in (".", "-")]
+        return {}
+    hosts = [Contact.email.like(f"%@{w}.%") for w in latin]
     rows = ctx.session.execute(
         select(Contact.customer_id, Customer.name_key, Contact.email)
         .join(Customer, Customer.id == Contact.customer_id)
         .where(among, or_(*hosts))
     ).all()
-    found: set[int] = set()
+    found: dict[int, set[str]] = {}
     for cid, key, email in rows:
         # Only a name in another script needs translating; a Latin name is matched as written.
-        host = _mail_host(email) or ""
-        # "jinggong-motor.example": the brand is the host's first part.
-        if (host in latin or host.split("-")[0] in latin) and key and not key.isascii():
-            found.add(cid)
-    return sorted(found)
+        host = _mail_host(email)
+        if host in latin and key and not key.isascii():
+            found.setdefault(cid, set()).add(host)
+    return found
 
 
 def name_terms(customer: Customer | None) -> frozenset[str]:
@@ -468,11 +517,18 @@ class Asker:
 
     def ask(self, ctx: Ctx, question: str, customer: Customer | None = None, k: int = 10) -> Answer:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
+        # A customer given or named by the asker stands for the notes' names (see below); one
+        # found by a misspelling, a mail host or a brand alone does not.
+        by_name = customer is not None
         if customer is None:
             # Only the asker's own book is read here: looking the name up among every
             # customer would answer a hidden customer's name differently from a made-up one,
             # and let another book's names (a first word, a Chinese brand) block questions.
-            customer = find_customer(ctx, question) or near_customer(ctx, question)
+            named = named_customer(ctx, question)
+            if named is not None:
+                customer, by_name = named
+            else:
+                customer = near_customer(ctx, question)
         # A question opening with a name no note or customer of the asker's book holds is
         # about someone else: a hidden customer's name reads exactly like a made-up one.
         strange = customer is None and self._strange_opening(ctx, question)
@@ -502,10 +558,12 @@ class Asker:
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None
-        if customer is not None and evidence is not None and evidence.crosslingual:
+        if by_name and evidence is not None and evidence.crosslingual:
             # A Latin name in an English question about a customer written of in Chinese
             # ("Jiaxing" for 嘉兴, "Xingchen New Energy") cannot be in those notes: the named
-            # customer stands for it, and across languages the vector ranking decides.
+            # customer stands for it, and across languages the vector ranking decides. Only
+            # a customer the asker named: a guessed one would turn every name the question
+            # holds and no note does (another customer's, a made-up one) into an answer.
             evidence = dataclasses.replace(evidence, unknown=())
         if customer is not None and evidence is not None and evidence.unknown:
             # The name a question opens with is its customer's, however it is spelt

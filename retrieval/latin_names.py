@@ -1,9 +1,11 @@
-"""Names across scripts: a Chinese company name in Latin letters, a Latin one by its sound."""
+"""Names across scripts: a Chinese company name in Latin letters."""
 
 from __future__ import annotations
 
 import functools
 import re
+
+from crm_core.services.duplicates import CN_PLACES
 
 # The trade a Chinese company name ends with, as English speakers call such a company
 # ("上海星悦餐饮" is "Xingyue Catering", "无锡精工电机" "Jinggong Motor"). Longest first where
@@ -119,34 +121,6 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "园区": ("park",),
     "服务": ("services",),
 }
-# Trades too vague to name a company with its city alone ("any shenzhen services news?").
-_VAGUE = frozenset(
-    [
-        "services",
-        "group",
-        "chain",
-        "park",
-        "food",
-        "home",
-        "info",
-        "information",
-        "data",
-        "air",
-        "power",
-        "tech",
-        "technology",
-        "industrial",
-        "industries",
-        "trading",
-        "holdings",
-        "investment",
-        "investments",
-        "culture",
-        "network",
-        "networks",
-        "equipment",
-    ]
-)
 # Cities whose English spelling is not their pinyin (Wade-Giles, Cantonese, old post names).
 _CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
     "台北": ("taipei",),
@@ -175,16 +149,6 @@ def _pinyin(han: str) -> str:
     return "".join(lazy_pinyin(han, style=Style.NORMAL, errors="ignore"))
 
 
-def city_trades(customer_key: str) -> set[str]:
-    """A Chinese name's city with a trade it names: 桃园国际机场贵宾室 is "桃园贵宾室"."""
-    han = "".join(_HAN.findall(customer_key))
-    if len(han) < 6:
-        return set()
-    return {
-        han[:2] + zh for zh in _LONGEST_FIRST if zh in han[4:] and not set(_TRADES[zh]) <= _VAGUE
-    }
-
-
 def trade_words(trade: str) -> tuple[str, ...]:
     """English words for the trade a name's rest opens with ("电机有限" -> motor, motors)."""
     for zh in _LONGEST_FIRST:
@@ -193,51 +157,144 @@ def trade_words(trade: str) -> tuple[str, ...]:
     return ()
 
 
-@functools.lru_cache(maxsize=100_000)
-def latin_forms(customer_key: str) -> frozenset[str]:
-    """The Latin forms an English question may call a Chinese customer by.
-
-    City, brand, trade: 无锡精工电机 is "jinggong", "wuxi jinggong", "jinggong motor" or
-    "jinggong dianji"; its English part, if the name has one, by its first words.
-    """
-    out: set[str] = set()
-    english = " ".join(re.findall(r"[a-z][a-z0-9]*", customer_key))
-    if len(english.split()) >= 2:
-        out |= {english, " ".join(english.split()[:2])}
+def _split(customer_key: str) -> tuple[str, int] | None:
+    """A Chinese name's characters and where its brand starts (2 after a city, 0 without)."""
     han = "".join(_HAN.findall(customer_key))
     if len(han) >= 6:
-        at = 2  # city, brand, trade
-    elif len(han) >= 4 and trade_words(han[2:]):
-        at = 0  # no city: "华东物流" is "huadong logistics" (its brand alone is too short)
-    else:
-        return frozenset(out)
+        return han, 2  # city, brand, trade
+    if len(han) >= 4 and trade_words(han[2:]):
+        return han, 0  # no city: "华东物流" is "huadong logistics" (its brand alone is too short)
+    return None
+
+
+@functools.lru_cache(maxsize=100_000)
+def latin_forms(customer_key: str) -> frozenset[str]:
+    """The Latin forms that name a Chinese customer anywhere in a question: two parts said.
+
+    City and brand ("wuxi jinggong" for 无锡精工电机, "hsinchu ..." by the city's English
+    spelling), brand and trade ("jinggong motor", "jinggong dianji"), or all three. A brand
+    alone ("dana", "anna", "long run") and a city with a trade ("shanghai logistics") are
+    ordinary words too often to name a customer.
+    """
+    split = _split(customer_key)
+    if split is None:
+        return frozenset()
+    han, at = split
     from pypinyin import Style, lazy_pinyin
 
-    # One reading of the name: an admin's first question reads thousands of them.
     sounds = lazy_pinyin(han[: at + 4], style=Style.NORMAL, errors="ignore")
     if len(sounds) != at + 4:
-        return frozenset(out)
-    cities = {"".join(sounds[:at]), *_CITY_SPELLINGS.get(han[:at], ())} if at else {""}
+        return frozenset()
     brand = sounds[at : at + 2]
     brands = {"".join(brand), " ".join(brand)}
-    if at:
-        out |= brands
     rest = han[at + 2 :]
     # The trade may follow a longer brand or a place ("新竹科学园区餐饮服务" caters).
     trades = {"".join(sounds[at + 2 :])}
     trades.update(w for zh in _LONGEST_FIRST if zh in rest for w in _TRADES[zh])
-    for city in cities:
+    out: set[str] = {f"{b} {t}" for b in brands for t in trades}
+    for city in city_spellings(customer_key):
         for b in brands:
-            if city:
-                out.add(f"{city} {b}")
-            for t in trades:
-                out.add(f"{b} {t}")
-                if city:
-                    out.add(f"{city} {b} {t}")
-        if city:
-            # A city and a trade: "hsinchu catering" (two of one city and trade name none).
-            out.update(f"{city} {t}" for t in trades - _VAGUE - {"".join(sounds[at + 2 :])})
+            out.add(f"{city} {b}")
+            out.update(f"{city} {b} {t}" for t in trades)
     return frozenset(f for f in out if len(f.replace(" ", "")) >= 4)
+
+
+@functools.lru_cache(maxsize=100_000)
+def opening_forms(customer_key: str) -> frozenset[str]:
+    """Forms that name a Chinese customer only where a question opens with its name.
+
+    Its brand alone ("xingyue - ...") or its English part's first two words ("golden lotus"
+    for 澳门金莲花度假村 Golden Lotus Resort Macau): inside a sentence they are as likely
+    ordinary words.
+    """
+    out: set[str] = set()
+    english = re.findall(r"[a-z][a-z0-9]*", customer_key)
+    if len(english) >= 2:
+        out |= {" ".join(english), " ".join(english[:2])}
+    split = _split(customer_key)
+    if split is not None and split[1] == 2:
+        from pypinyin import Style, lazy_pinyin
+
+        brand = lazy_pinyin(split[0][2:4], style=Style.NORMAL, errors="ignore")
+        if len(brand) == 2:
+            out |= {"".join(brand), " ".join(brand)}
+    return frozenset(f for f in out if len(f.replace(" ", "")) >= 4)
+
+
+@functools.lru_cache(maxsize=100_000)
+def city_spellings(customer_key: str) -> frozenset[str]:
+    """The Latin spellings of the city a Chinese name opens with ("shanghai"; "hsinchu")."""
+    split = _split(customer_key)
+    if split is None or split[1] != 2:
+        return frozenset()
+    city = split[0][:2]
+    return frozenset({_pinyin(city), *_CITY_SPELLINGS.get(city, ())})
+
+
+@functools.cache
+def latin_cities() -> frozenset[str]:
+    """Latin spellings of the Chinese places company names open with ("beijing", "hong kong")."""
+    out = {_pinyin(p) for p in CN_PLACES}
+    out.update(s for spellings in _CITY_SPELLINGS.values() for s in spellings)
+    return frozenset(out)
+
+
+# Tone marks off, as pypinyin's plain style writes a syllable ("lǜ" is "lv").
+_TONELESS = str.maketrans(
+    {
+        **{c: "a" for c in "āáǎà"},
+        **{c: "e" for c in "ēéěèêếề"},
+        **{c: "i" for c in "īíǐì"},
+        **{c: "o" for c in "ōóǒò"},
+        **{c: "u" for c in "ūúǔù"},
+        **{c: "v" for c in "üǖǘǚǜ"},
+        **{c: "n" for c in "ńňǹ"},
+        "ḿ": "m",
+        **{c: None for c in "\u0300\u0304\u030c"},
+    }
+)
+
+
+@functools.cache
+def _chars_read() -> dict[str, frozenset[str]]:
+    """Every toneless pinyin syllable with the characters read so (all their readings)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: dict[str, set[str]] = {}
+    for code, readings in pinyin_dict.items():
+        if not 0x3400 <= code <= 0x9FFF:
+            continue
+        for reading in readings.split(","):
+            syllable = reading.translate(_TONELESS)
+            if syllable.isascii() and syllable:
+                out.setdefault(syllable, set()).add(chr(code))
+    # Interjections (嗯 n, 呣 m, 哼 hng, 哦 o) start no brand; as syllables they would split
+    # ordinary words ("on" o-n).
+    return {k: frozenset(v) for k, v in out.items() if k not in _INTERJECTIONS}
+
+
+_INTERJECTIONS = frozenset({"n", "m", "ng", "hm", "hng", "o", "yo", "lo"})
+
+
+def brand_characters(words: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The characters a brand's first and second syllable may be written with, if the Latin
+    words of a question spell one ("xingyue" or "xing yue": 星/兴/行… then 悦/月/越…).
+
+    Only names whose brand could be said are read for their Latin forms: computing those for
+    every Chinese name took seconds on the first question of a large book.
+    """
+    read = _chars_read()
+    pairs: set[tuple[str, str]] = set()
+    latin = [w if w.isascii() and w.isalpha() else "" for w in words]
+    for i, w in enumerate(latin):
+        for cut in range(1, len(w)):
+            if w[:cut] in read and w[cut:] in read:
+                pairs.add((w[:cut], w[cut:]))
+        if i + 1 < len(latin) and w in read and latin[i + 1] in read:
+            pairs.add((w, latin[i + 1]))
+    first = frozenset(c for a, _ in pairs for c in read[a])
+    second = frozenset(c for _, b in pairs for c in read[b])
+    return first, second
 
 
 def pinyin_words(customer_key: str) -> frozenset[str]:
@@ -246,174 +303,3 @@ def pinyin_words(customer_key: str) -> frozenset[str]:
     if len(han) < 6:
         return frozenset()
     return frozenset({_pinyin(han[:2]), _pinyin(han[2:4])})
-
-
-# Characters Chinese writes foreign names with (the Xinhua transliteration table's common ones):
-# a run of three or more of them in a question may be a Latin name said aloud (凯斯勒 Kessler).
-_SOUND_CHARS = frozenset(
-    "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼宾波伯博布查达戴丹道德登迪蒂丁杜顿多厄恩尔法范菲芬费"
-    "夫福弗盖甘戈格根古哈海汉豪赫亨霍基吉加贾杰卡凯坎康考柯科克肯库奎拉莱兰朗劳勒雷里利莉"
-    "林琳隆卢鲁伦罗洛玛马迈麦曼梅门蒙米密莫默穆姆纳奈南内尼宁诺欧帕潘佩彭皮珀普奇齐乔切琼"
-    "萨塞桑瑟森沙莎舍施什史斯松索塔泰坦汤唐特提汀通图托瓦万威韦维温沃乌西希夏谢辛休雅亚扬"
-    "耶伊因尤约泽扎詹兹佐开文"
-)
-_INITIALS = (
-    "zh",
-    "ch",
-    "sh",
-    "b",
-    "p",
-    "m",
-    "f",
-    "d",
-    "t",
-    "n",
-    "l",
-    "r",
-    "g",
-    "k",
-    "h",
-    "j",
-    "q",
-    "x",
-    "z",
-    "c",
-    "s",
-    "w",
-    "y",
-)
-# Sounds Chinese tells apart less finely than English: one class each.
-_PINYIN_CLASS = {
-    "b": "P",
-    "p": "P",
-    "m": "M",
-    "f": "F",
-    "d": "T",
-    "t": "T",
-    "n": "N",
-    "l": "L",
-    "r": "L",
-    "g": "K",
-    "k": "K",
-    "h": "H",
-    "w": "W",
-    "y": "",
-    **{i: "S" for i in ("j", "q", "x", "zh", "ch", "sh", "z", "c", "s")},
-}
-_VOWELS = frozenset("aeiouy")
-
-
-def _collapse(classes: list[str]) -> str:
-    """Classes with repeats in a row read once ("ss", 安妮's two n sounds)."""
-    out: list[str] = []
-    for c in classes:
-        if c and (not out or out[-1] != c):
-            out.append(c)
-    return "".join(out)
-
-
-def _syllable_sound(syllable: str) -> list[str]:
-    if syllable == "er":
-        return ["L"]  # 尔 writes a final l or r ("Hartwell" 哈特威尔)
-    initial = next((i for i in _INITIALS if syllable.startswith(i)), "")
-    out = [_PINYIN_CLASS[initial]] if initial else []
-    if syllable.endswith(("n", "ng")) and len(syllable) > len(initial) + 1:
-        out.append("N")
-    return out
-
-
-def han_sound(han: str) -> str:
-    """The consonant skeleton of Chinese characters read aloud (凯斯勒 "KSL")."""
-    from pypinyin import Style, lazy_pinyin
-
-    parts: list[str] = []
-    for syllable in lazy_pinyin(han, style=Style.NORMAL, errors="ignore"):
-        parts.extend(_syllable_sound(syllable))
-    return _collapse(parts)
-
-
-@functools.lru_cache(maxsize=100_000)
-def latin_sound(word: str) -> str:
-    """The consonant skeleton of a Latin word as Chinese would write it ("kessler" "KSL").
-
-    An r before a consonant or at the end is not heard (Markus 马库斯), c and g soften before
-    e and i, doubled letters are one sound.
-    """
-    w = word.lower()
-    out: list[str] = []
-    i = 0
-    while i < len(w):
-        ch, nxt = w[i], w[i + 1 : i + 2]
-        two = w[i : i + 2]
-        if two in ("ph", "th", "sh", "ch", "ck", "gh", "wh", "qu", "ng"):
-            out.append(
-                {
-                    "ph": "F",
-                    "th": "T",
-                    "sh": "S",
-                    "ch": "S",
-                    "ck": "K",
-                    "gh": "",
-                    "wh": "W",
-                    "qu": "K",
-                    "ng": "N",
-                }[two]
-            )
-            i += 2
-            continue
-        if ch in _VOWELS or not ch.isalpha():
-            out.append("")
-        elif ch == "r":
-            out.append("L" if nxt and nxt in _VOWELS else "")
-        elif ch == "h":
-            out.append("H" if nxt and nxt in _VOWELS else "")
-        elif ch in "cg":
-            out.append("S" if nxt in ("e", "i") else "K")
-        elif ch == "x":
-            out.extend(["K", "S"])
-        else:
-            out.append(
-                {
-                    "b": "P",
-                    "p": "P",
-                    "d": "T",
-                    "t": "T",
-                    "k": "K",
-                    "q": "K",
-                    "f": "F",
-                    "v": "W",
-                    "w": "W",
-                    "l": "L",
-                    "m": "M",
-                    "n": "N",
-                    "s": "S",
-                    "z": "S",
-                    "j": "S",
-                }.get(ch, "")
-            )
-        i += 1
-    # Vowels separate sounds: "t-u-t" is two t sounds, "tt" one.
-    merged: list[str] = []
-    prev = ""
-    for c in out:
-        if c and c != prev:
-            merged.append(c)
-        prev = c
-    return "".join(merged)
-
-
-def sounded_names(text: str) -> set[str]:
-    """Skeletons of the runs of transliteration characters in `text` (three sounds or more)."""
-    out: set[str] = set()
-    run = ""
-    for ch in text + " ":
-        if ch in _SOUND_CHARS:
-            run += ch
-            continue
-        for i in range(len(run)):
-            for j in range(i + 2, min(len(run), i + 6) + 1):
-                sound = han_sound(run[i:j])
-                if len(sound) >= 3:
-                    out.add(sound)
-        run = ""
-    return out
