@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from crm_core.services.duplicates import CN_PLACES
 
@@ -276,6 +277,29 @@ def _chars_read() -> dict[str, frozenset[str]]:
 _INTERJECTIONS = frozenset({"n", "m", "ng", "hm", "hng", "o", "yo", "lo"})
 
 
+# The shape of a pinyin syllable (an initial, a final): a word not made of two such, nor two
+# words each one, spells no brand, and pypinyin's table (a third of a second to load) is left
+# unread for it.
+_SYLLABLE = re.compile(
+    r"(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|er|ia|ie|iu"
+    r"|ua|uo|ui|ue|ve|a|o|e|i|u|v)"
+)
+
+
+def _pairs(words: list[str], syllable: Callable[[str], bool]) -> set[tuple[str, str]]:
+    """The two syllables a brand said in `words` could be ("xingyue", "xing yue")."""
+    pairs: set[tuple[str, str]] = set()
+    latin = [w if w.isascii() and w.isalpha() else "" for w in words]
+    for i, w in enumerate(latin):
+        for cut in range(1, len(w)):
+            if syllable(w[:cut]) and syllable(w[cut:]):
+                pairs.add((w[:cut], w[cut:]))
+        if i + 1 < len(latin) and w and syllable(w) and syllable(latin[i + 1]):
+            pairs.add((w, latin[i + 1]))
+    return pairs
+
+
 def brand_characters(words: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     """The characters a brand's first and second syllable may be written with, if the Latin
     words of a question spell one ("xingyue" or "xing yue": 星/兴/行… then 悦/月/越…).
@@ -283,15 +307,10 @@ def brand_characters(words: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     Only names whose brand could be said are read for their Latin forms: computing those for
     every Chinese name took seconds on the first question of a large book.
     """
+    if not _pairs(words, lambda w: _SYLLABLE.fullmatch(w) is not None):
+        return frozenset(), frozenset()
     read = _chars_read()
-    pairs: set[tuple[str, str]] = set()
-    latin = [w if w.isascii() and w.isalpha() else "" for w in words]
-    for i, w in enumerate(latin):
-        for cut in range(1, len(w)):
-            if w[:cut] in read and w[cut:] in read:
-                pairs.add((w[:cut], w[cut:]))
-        if i + 1 < len(latin) and w in read and latin[i + 1] in read:
-            pairs.add((w, latin[i + 1]))
+    pairs = _pairs(words, read.__contains__)
     first = frozenset(c for a, _ in pairs for c in read[a])
     second = frozenset(c for _, b in pairs for c in read[b])
     return first, second
