@@ -518,7 +518,7 @@ class Asker:
     def ask(self, ctx: Ctx, question: str, customer: Customer | None = None, k: int = 10) -> Answer:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
         # A customer given or named by the asker stands for the notes' names (see below); one
-        # found by a misspelling, a mail host or a brand alone does not.
+        # found by a misspelling or a mail host inside the sentence does not.
         by_name = customer is not None
         if customer is None:
             # Only the asker's own book is read here: looking the name up among every
@@ -527,6 +527,10 @@ class Asker:
             named = named_customer(ctx, question)
             if named is not None:
                 customer, by_name = named
+                if not by_name and self._host_said_elsewhere(ctx, question, customer):
+                    # "ship to China" is no name of the customer writing from @china.example
+                    # when one's notes of other customers say "China": a guess is no filter.
+                    customer = None
             else:
                 customer = near_customer(ctx, question)
         # A question opening with a name no note or customer of the asker's book holds is
@@ -601,6 +605,23 @@ class Asker:
         answer = self._compose(ctx, question, result, topic, shape, customer, answered=answered)
         answer.evidence = evidence
         return answer
+
+    def _host_said_elsewhere(self, ctx: Ctx, question: str, customer: Customer) -> bool:
+        """Whether a word of the question that is the customer's mail host is in the notes of
+        other customers the asker may see (an ordinary word, not this customer's name)."""
+        from retrieval.lexical import Filter
+        from retrieval.search import visible_customers
+
+        hosts = {t for c in customer.contacts if (h := _mail_host(c.email)) for t in tokens(h)}
+        terms = sorted(hosts & set(tokens(question)))
+        if not terms:
+            return False
+        self.search.sync(ctx.session)  # the notes logged since the last search count
+        lexical = self.search.lexical
+        book = Filter(customers=visible_customers(ctx.session, ctx.actor))
+        _, everywhere = lexical.frequencies(terms, book)
+        _, own = lexical.frequencies(terms, Filter(customers=frozenset({customer.id})))
+        return any(everywhere.get(t, 0) > own.get(t, 0) for t in terms)
 
     def _strange_opening(self, ctx: Ctx, question: str) -> bool:
         """Whether the question opens with a name no visible note or customer name holds."""

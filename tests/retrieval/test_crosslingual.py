@@ -446,3 +446,26 @@ def test_a_customer_found_by_its_mail_host_does_not_vouch_for_other_names(
     # Named by city and brand, the customer stands for its name in the Chinese note.
     reply = testbot("alice", "ask when does shanghai ruifeng sign the contract?")
     assert reply.status == "ok", reply.text
+
+
+def test_a_mail_host_another_customers_notes_use_as_a_word_is_no_customer(
+    testbot: TestBot,
+) -> None:
+    # A whole host ("china" for @china.example) inside the sentence is a guess: the notes of
+    # Acme say "China", so the word is no name of 宁波海天电机 and picks no customer.
+    _book(
+        testbot,
+        "alice",
+        "new customer 宁波海天电机",
+        "contact add 宁波海天电机: 王强, 采购, wangqiang@china.example",
+        "new customer Acme Logistics",
+    )
+    log_note(testbot, "alice", "log call 宁波海天电机, 2026-10-08: 下个月发货 300 台电机。")
+    right = log_note(
+        testbot,
+        "alice",
+        "log call Acme, 2026-10-10: Next month we ship 120 units to their China warehouse in "
+        "Ningbo.",
+    )
+    reply = testbot("alice", "ask how many units ship to China next month?")
+    assert _cited(reply)[:1] == [right], reply.text
