@@ -28,7 +28,57 @@ _WANTS_NUMBER = re.compile(
 )
 # Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
 # Read on folded text: Traditional 幾時 arrives as 几时.
-_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时")
+_WANTS_TIME = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时"
+    # "did Hartwell say when Brad retires?": the question asked inside asks for a date.
+    r"|\b(?:say|said|mention|mentioned|tell|told|know|share|shared|give|gave)\s+(?:us\s+|me\s+)?when\b"
+)
+# Which month ("幾月開始生產", "what month"): a month answers, a year or "next week" does not.
+_WANTS_MONTH = re.compile(r"几月|哪个月|哪一个月|\b(?:what|which) month\b")
+_MONTH_AT = re.compile(
+    r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
+    r"ober|ember)?\b|\bmay\b|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月(?!\s*[\d一二三四五六七八九十])"
+    r"|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月\s*[\d一二三四五六七八九十]"
+    r"|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}"
+)
+# A length of time is asked ("how long", 多久, 几个小时, "how many days"): the sentence must say
+# one ("4-6 weeks", 52天, 三个月), not any number (a tonnage, a price).
+_WANTS_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:hours|days|weeks|months|years|minutes|hrs|wks)\b|多久|多长时间"
+    r"|几耐"
+)
+# 几天, 多少个小时, 几个月: a number of that unit answers ("500 小时", "每两个月"), no other length.
+_ZH_TIME_UNIT = re.compile(
+    r"(?:几|多少)\s*(?:个)?\s*(小时|钟头|天(?!气)|星期|礼拜|周(?![转边末])|个月|年(?![度会龄级])|分钟)"
+)
+_DURATION = re.compile(
+    r"(?<![\d.])\d++(?:\.\d++)?\s*+(?:(?:-|to|–)\s*+\d++\s*+)?(?:hours?|hrs?|h\b|days?|d\b|weeks?|wks?|months?|mos?\b|"
+    r"years?|yrs?|minutes?|mins?|seconds?|secs?)|\b(?:a|an|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|twelve|few|several|couple of|half an?)\s+(?:more\s+)?(?:hours?|days?|weeks?|"
+    r"months?|years?|minutes?)\b|\b(?:overnight|same day|next day)\b"
+    r"|[\d一二两三四五六七八九十百半几]\s*+(?:个|多个|个多)?\s*+(?:小时|钟头|天|周|星期|礼拜|个月|分钟|秒)"
+    r"|(?<!\d)\d{1,2}\s*年|[一二两三四五六七八九十半]\s*年|半个?月"
+    # "valid to Jan 31", "holds till Apr 2027", 有效期至: how long is said by when it ends.
+    r"|\b(?:valid|good|holds?|open|runs?)\s+(?:to|until|till|thru|through)\b"
+    r"|\b(?:until|till|thru|through)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|end|\d)"
+    r"|有效期|有效至|为止"
+)
+# 多长 without 时间 asks a length or a length of time ("叶片多长", "保质期多长").
+_WANTS_LENGTH = re.compile(r"多长(?!时间)")
+_LENGTH = re.compile(
+    r"\d\s*(?:米|公尺|厘米|毫米|公里|m\b|mm\b|cm\b|km\b|ft\b|feet\b|foot\b|inch|in\b|\")"
+)
+# A street address is asked: a number with a street word, not a city the notes name.
+_WANTS_ADDRESS = re.compile(r"\b(?:street |mailing |shipping |postal |physical )?address\b|地址")
+_ADDRESS = re.compile(
+    r"(?<!\d)\d++[a-z]?\s+(?:[\w.'-]+\s+){1,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|way|"
+    r"lane|ln|hwy|highway|pkwy|parkway|ct|court|pl|place|suite|ste|calle|av)\b\.?"
+    r"|(?<!\d)\d++\s*+号"
+)
+# A phone asked by the word alone at the end ("許雅婷電話", "Dana's cell?"): its number is asked.
+_PHONE_AT_END = re.compile(
+    r"(?:电话|手机|分机|\b(?:phone|cell|mobile|extension|ext))(?:号码?|号)?\s*(?:是多少|是)?\s*[?？]?\s*$"
+)
 _TIME_WORD = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
     r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
@@ -36,6 +86,11 @@ _TIME_WORD = re.compile(
     r"|月底|月初|年底|年初|下周|下个月|明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
 )
 
+_MAKER_WORDS = (
+    r"(?:vendors?|company|companies|suppliers?|competitors?|brands?|carriers?|providers?|banks?|"
+    r"firms?|partners?|distributors?|dealers?|resellers?|labs?|laborator(?:y|ies)|insurers?|"
+    r"agents?|agency|contractors?|forwarders?|manufacturers?|makers?|maker)"
+)
 # Questions whose answer is a person or a named thing (vendor, brand, system, model): a sentence
 # holding the question's topic must hold one that the question does not name itself.
 _WANTS_SLOT = {
@@ -43,11 +98,16 @@ _WANTS_SLOT = {
         r"^\s*who\b|\bwho(?:'s| is| was| makes| signs| decides| will)\b"
         r"|\bname of (?:the|their|our)\b|谁|誰|邊個|叫什么名字|叫什麼名字"
     ),
+    # A maker, seller or firm: a product code ("HM-77", "SE-400LD") does not name one.
+    "maker": re.compile(
+        rf"\b(?:which|what) (?:[\w-]+ ){{0,2}}?{_MAKER_WORDS}\b"
+        r"|哪家|哪一家|什么牌子|什么品牌|哪个(?:牌子|品牌|厂商|厂家|供应商|公司|运营商|银行|经销商|代理商)"
+        r"|哪(?:个|一)?(?:牌子|品牌|厂商|厂家|供应商|公司|银行|经销商|代理商)"
+    ),
     "named": re.compile(
-        r"\bwhich (?:vendor|company|supplier|competitor|integrator|brand|carrier|provider|bank|"
-        r"firm|partner|erp|system|software|platform|model|product|customer)\b|\bwhat (?:brand|"
-        r"vendor|model|erp|system|software|platform)\b|哪家|哪一家|哪款|什么牌子|什么品牌|什么型号|"
-        r"哪个(?:牌子|品牌|厂商|厂家|供应商|系统|平台|公司|运营商|型号|客户)|叫啥|叫什么"
+        r"\bwhich (?:[\w-]+ ){0,2}?(?:integrator|erp|system|software|platform|model|product|"
+        r"customer)\b|\bwhat (?:[\w-]+ ){0,2}?(?:model|erp|system|software|platform)\b|哪款"
+        r"|什么型号|哪个(?:系统|平台|型号|客户)|叫啥|叫什么"
     ),
 }
 _ROLE = (
@@ -60,6 +120,11 @@ _SLOT_IN_SENTENCE = {
         rf"(?<=[\s,;:(（，：、])[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|\b(?:Mr|Ms|Mrs|Dr)\.?\s|{_ROLE}"
     ),
     # A Latin word or code in Chinese text, a capitalised word, a brand in quotes or brackets.
+    "maker": re.compile(
+        r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
+        r"|[《「“\"][^《》「」“”\"\n]+[》」”\"]"
+        r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
+    ),
     "named": re.compile(
         r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
         # A quoted name stops at the next quote mark: a quote never closed is scanned once.
@@ -247,7 +312,7 @@ _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮�
 # Money and shares: a price, a cost, a budget, a discount, a rate.
 _WANTS_AMOUNT = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
-    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
+    r"pay|paying|charg(?:e|es|ed|ing)|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
     r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
@@ -280,7 +345,13 @@ _WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|
 # unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
 _WANTS_MONEY = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
-    r"deposit|worth|revenue)\b|钱|费用|预算|金额|成本"
+    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying)\b|钱|费用|预算|金额|成本"
+)
+# "what's Sika charging them per kg?", "what are they paying per ton": a sum is asked.
+_PER_UNIT_ASKED = re.compile(
+    r"^\s*what(?:'s| is| are| was| were| did)?\s+[\w .&'-]{1,40}?\b(?:charging|paying|quoting|"
+    r"asking|offering|charge|pay|quote|offer|per[- ](?:kg|kilo|ton|tonne|unit|piece|pc|lb|pound|"
+    r"liter|litre|gallon|drum|tote|seat))\b"
 )
 _COMPARED = re.compile(
     r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
@@ -289,9 +360,20 @@ _COMPARED = re.compile(
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
 _WANTS_COUNT = re.compile(
     r"\bhow many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:do|does|did|are|is|was|were|will|"
-    r"would|can|could|should|has|have|had|in|on|at|for|of|per|to)\b|\s*[?.!]|$)|\bhow many\b"
+    r"would|can|could|should|has|have|had|in|on|at|for|of|per|to|r|got|get|gets|received|came|come|"
+    r"coming|went|took|use|uses|used|need|needs|needed|want|wants|wanted|signed|ordered|bought|"
+    r"attended|passed|failed|left|joined)\b|\s*[?.!]|$)|\bhow many\b"
     r"|(?:多少|几多|(?<![那这哪])几(?![号点月时]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
     r"|款|把|根|批|户|座|处|片|瓶|盒|组|支)?\s*([\u4e00-\u9fff]*)"
+)
+_RATE_AFTER = re.compile(
+    r"(?<!\s)\s++(?:(?:a|an|per|each|every|in|the|this|last|next)\s++)+(?:year|month|week|day|shift|"
+    r"quarter|total)$"
+)
+# A measure is no count ("190C", "1.5 W/mK", "$12.90", "8 min", "4%"): a count is a whole number.
+_MEASURE = re.compile(
+    r"[$€£¥￥%]|\d\.\d+(?![\d.,]*[km]\b)|\d\s*(?:°|c\b|f\b|kg\b|g\b|t\b|mm\b|cm\b|min|mins|"
+    r"hrs?\b|h\b|s\b|sec|w\b|psi|mpa|bar\b|ml\b|l\b|lbs?\b|oz\b|ft\b|nm\b)"
 )
 _ZH_CLASSIFIERS = "个台家条位件套块张辆名只箱间所层栋架部种款把根批户座处片瓶盒组支人"
 _COUNT = re.compile(
@@ -367,7 +449,10 @@ class Want:
             # so their ends are sorted too), which keeps a long note linear.
             for at in nouns:
                 before = bisect.bisect_right(ends, at) - 1
-                if before >= 0 and _close(text[ends[before] : at]):
+                between = text[ends[before] : at] if before >= 0 else ""
+                # "两支车架" counts in 支: not the 台 asked ("多少台车架").
+                other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
+                if before >= 0 and _close(between) and not (other and between[0] != self.unit):
                     return True
                 after = bisect.bisect_left(starts, at + 2)
                 if after < len(starts) and _close(text[at + 2 : starts[after]]):
@@ -375,13 +460,93 @@ class Want:
             return False
         words = text.split()
         things = [i for i, w in enumerate(words) if self.noun in tokens(w)]
-        counts = [i for i, w in enumerate(words) if self.pattern.search(w)]
-        return _within(things, counts, _NEAR_WORDS)
+        counts = [
+            i
+            for i, w in enumerate(words)
+            if self.pattern.search(w) and not _MEASURE.search(w) and not _CODE.search(w)
+        ]
+        return _counts(words, things, counts)
 
 
 # How far a count may stand from the thing it counts: words in English, characters in Chinese.
 _NEAR_WORDS = 3
 _NEAR_CHARS = 5
+
+
+# Words that join a thing to its count after it ("pallets, roughly 5,000 of them").
+_LINKS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "of",
+        "about",
+        "roughly",
+        "around",
+        "approx",
+        "approximately",
+        "~",
+        "total",
+        "totals",
+        "now",
+        "=",
+        "at",
+        "some",
+        "over",
+        "under",
+        "nearly",
+        "almost",
+    ]
+)
+# Words a count may stand before without counting them ("5,000 of them", "12 in total").
+_AFTER_COUNT = frozenset(
+    [
+        "of",
+        "in",
+        "total",
+        "each",
+        "per",
+        "a",
+        "an",
+        "and",
+        "or",
+        "on",
+        "at",
+        "to",
+        "for",
+        "so",
+        "now",
+        "plus",
+        "x",
+    ]
+)
+
+
+def _counts(words: list[str], things: list[int], counts: list[int]) -> bool:
+    """Whether a count word counts the thing: before it ("40 gateways", "40 returnable
+    pallets"), or after it joined by a comma or a link ("pallets, roughly 5,000 of them").
+
+    Not a label ("line 2"), nor a count of the next word ("edgebanding, ~40 drums/yr"), nor
+    a name after a verb ("the coil deal to 3M").
+    """
+    for i in counts:
+        lo = bisect.bisect_left(things, i - _NEAR_WORDS)
+        for j in things[lo:]:
+            if j > i + _NEAR_WORDS:
+                break
+            if j >= i:
+                return True
+            nxt = re.match(r"[a-z]+", words[i + 1]) if i + 1 < len(words) else None
+            if nxt and nxt.group(0) not in _AFTER_COUNT:
+                continue
+            joined = re.search(r"[,:;=(—–-]$", words[j]) or any(
+                w in _LINKS for w in words[j + 1 : i]
+            )
+            if joined and not re.fullmatch(r"(?:19|20)\d\d\W*", words[i]):
+                return True
+    return False
 
 
 def _within(places: list[int], others: list[int], reach: int) -> bool:
@@ -455,9 +620,27 @@ def wanted(question: str) -> Want | None:
         return Want("phone", _PHONE)
     if _WANTS_EMAIL.search(q):
         return Want("email", _EMAIL)
+    if _PHONE_AT_END.search(q) and not re.search(r"次|通|打|\bcalls?\b|\blast\b", q):
+        return Want("phone", _PHONE)
+    if _WANTS_ADDRESS.search(q):
+        return Want("address", _ADDRESS)
+    if _WANTS_MONTH.search(q):
+        return Want("date", _MONTH_AT)
+    if unit := _ZH_TIME_UNIT.search(q):
+        return Want("count", _COUNT, unit=unit.group(1))
+    if _WANTS_DURATION.search(q):
+        return Want("duration", _DURATION)
+    if _WANTS_LENGTH.search(q):
+        return Want("length", re.compile(f"{_LENGTH.pattern}|{_DURATION.pattern}"))
     count = _WANTS_COUNT.search(q)
     counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
-    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q) or _WANTS_SHARE.search(q)
+    priced = (
+        _WANTS_NUMBER.search(q)
+        or count
+        or _WHAT_PRICE.search(q)
+        or _WANTS_SHARE.search(q)
+        or _PER_UNIT_ASKED.search(q)
+    )
     if priced and _WANTS_AMOUNT.search(q) and not counted:
         if _WANTS_SHARE.search(q):
             return Want("amount", _SHARE)
@@ -472,7 +655,9 @@ def wanted(question: str) -> Want | None:
             # A number with the question's own classifier counts the thing ("50万条" for
             # 多少条数据); 个 goes with anything.
             return Want("count", _COUNT, noun=run[:6] or None, unit=classifier)
-        # The thing counted is the phrase's last word ("how many returnable pallets").
+        # The thing counted is the phrase's last word ("how many returnable pallets"), before
+        # a rate ("how many coils a year": coils, not years).
+        noun = _RATE_AFTER.sub("", noun) if noun else noun
         terms = tokens(noun.split()[-1]) if noun else tokens(run[:6]) if run else []
         thing = run[:6] if run and terms else terms[0] if terms else None
         return Want("count", _COUNT, noun=thing)
@@ -595,13 +780,119 @@ def holds_slot(kind: str, sentence: str, question: str) -> bool:
     asked = normalize(question)
     for m in _SLOT_IN_SENTENCE[kind].finditer(to_simplified(sentence)):
         found = normalize(m.group(0)).strip(' 《》「」“”"')
-        if found and found not in asked:
-            return True
+        if not found or found in asked:
+            continue
+        if kind == "person" and found.split()[0] in _CALENDAR_WORDS:
+            # "for Dec 2026", "on Monday": a month or a day is no one's name.
+            continue
+        if kind == "maker" and (_CODE.search(found) or _ACRONYM.fullmatch(m.group(0))):
+            # "HM-77", "SE-400LD", "DP460": a product's code, not who makes or sells it; nor
+            # "LED", "UV", "PVA": a short acronym names a technique or a material.
+            continue
+        return True
     return False
 
 
+_CALENDAR_WORDS = frozenset(
+    [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_ACRONYM = re.compile(r"[A-Z]{2,3}")
+_CODE = re.compile(r"[a-z]-?\d|(?<!\d)\d{2,}+[a-z]")
+
+
+# Units and rates a price is said in: a sentence sharing only these with the question shares
+# no topic.
+_UNIT_TERMS = frozenset(
+    t
+    for w in [
+        "per",
+        "kg",
+        "kilo",
+        "kilos",
+        "ton",
+        "tons",
+        "tonne",
+        "tonnes",
+        "lb",
+        "lbs",
+        "pound",
+        "unit",
+        "units",
+        "piece",
+        "pieces",
+        "pc",
+        "pcs",
+        "liter",
+        "litre",
+        "gallon",
+        "drum",
+        "tote",
+        "seat",
+        "month",
+        "year",
+        "annual",
+        "yearly",
+        "monthly",
+        "each",
+        "每公斤",
+        "每吨",
+        "公斤",
+    ]
+    for t in tokens(w)
+)
+# Kinds of answer that are quantities, and the codes that hold digits without being one.
+_QUANTITIES = frozenset({"number", "count", "amount"})
+_CODES = re.compile(
+    r"(?<![\w$€£¥￥])[a-z]{1,5}-\d++[a-z]*+|(?<![\w$€£¥￥])(?!usd|rmb|hkd|eur|gbp|cny|sgd|ntd|aud|cad|jpy)[a-z]{2,5}\d++[a-z]*+"
+    r"|\b(?:iso|ul|iec|astm|din|gb|jis|en|ip|ansi|mil|sae)[\s-]?\d++(?:[-:]\d++)*+"
+)
 # Kinds of answer a note may give in the sentence after the one naming what is asked.
 _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
+# Kinds of answer any sentence of the best notes may give: "shelf life is 12 mo" answers "how
+# long does it keep" in words the question does not use; the kind itself is the check.
+_NOTE_WIDE = frozenset({"duration", "length", "address"})
 
 
 def read_together(
@@ -639,12 +930,16 @@ def read_together(
             # The notes call the thing otherwise ("门店" for 门市, "devices" for laptops): its
             # word cannot be looked for, any number stands.
             want = dataclasses.replace(want, noun=None)
+    priced = want is not None and want.kind == "amount"
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
+        # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
+        # share none with "叫货改成每两个月一次".
+        wide = want is not None and want.kind in _NOTE_WIDE
         rarest = rarest or rare in have
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
@@ -657,12 +952,19 @@ def read_together(
                 # The question's own numbers ("the 10-building pilot") answer nothing.
                 for n in own:
                     folded = folded.replace(n, " ")
+                if want.kind in _QUANTITIES:
+                    # A product's code or a standard ("PU-220", "ISO 14001") is no quantity.
+                    folded = _CODES.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
                 if holds and same and want.kind == "date":
                     holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
-            if (share > 0 or crosslingual) and holds:
+            # A sum's sentence must speak of more than the unit ("$11.20/kg" shares only "kg"
+            # with "what's Hexion charging per kg").
+            topical = share > 0 and not (priced and not (topic - _UNIT_TERMS) & terms_of(s))
+            topical = topical or (share > 0 and not topic - _UNIT_TERMS)
+            if (topical or crosslingual or wide) and holds:
                 typed = True
             elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
                 # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
