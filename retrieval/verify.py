@@ -52,7 +52,7 @@ _ZH_TIME_UNIT = re.compile(
     r"(?:几|多少)\s*(?:个)?\s*(小时|钟头|天(?!气)|星期|礼拜|周(?![转边末])|个月|年(?![度会龄级])|分钟)"
 )
 _DURATION = re.compile(
-    r"(?<![\d.])\d++(?:\.\d++)?\s*+(?:(?:-|to|–)\s*+\d++\s*+)?(?:hours?|hrs?|h\b|days?|d\b|weeks?|wks?|months?|mos?\b|"
+    r"(?<![\d.])\d++(?:\.\d++)?\s*+(?:(?:-|to|–)\s*+\d++\s*+)?-?(?:hours?|hrs?|h\b|days?|d\b|weeks?|wks?|months?|mos?\b|"
     r"years?|yrs?|minutes?|mins?|seconds?|secs?)|\b(?:a|an|one|two|three|four|five|six|seven|"
     r"eight|nine|ten|twelve|few|several|couple of|half an?)\s+(?:more\s+)?(?:hours?|days?|weeks?|"
     r"months?|years?|minutes?)\b|\b(?:overnight|same day|next day)\b"
@@ -115,9 +115,11 @@ _ROLE = (
     r"|C[EFIOT]O|\bVP\b|[\u4e00-\u9fff]总"
 )
 _SLOT_IN_SENTENCE = {
-    # A capitalised name (not the sentence's first word), a title, or a Chinese role by a name.
+    # A capitalised name (not the sentence's first word), a title, or a Chinese role by a name;
+    # or a body that decides ("made by the board's technology committee", 董事会).
     "person": re.compile(
         rf"(?<=[\s,;:(（，：、])[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|\b(?:Mr|Ms|Mrs|Dr)\.?\s|{_ROLE}"
+        r"|\b(?:committee|board|council|panel)\b|董事会|委员会"
     ),
     # A Latin word or code in Chinese text, a capitalised word, a brand in quotes or brackets.
     "maker": re.compile(
@@ -606,6 +608,37 @@ def _mentions(clause: str, noun: str) -> bool:
     return noun in tokens(clause)
 
 
+# A question whether something happened: "did they ...", "has it ...", 了吗, 有没有 (folded).
+_DONE_ASKED = re.compile(
+    r"^\s*(?:did|has|have|had)\b(?!\s+\S+(?:\s+\S+)?\s+(?:say|said|mention|tell|told)\s+(?:what|when|"
+    r"which|who|how|where|why)\b)|了\s*(?:吗|没|未)|过\s*(?:吗|没)|有没有(?!客户|人)"
+)
+# A sentence that plans, wants or asks for a thing rather than saying it happened.
+_PLAN = re.compile(
+    r"\b(?:will|going to|gonna|plans? to|planning to|wants?|hopes? to|expects? to|needs? to|"
+    r"asks? (?:for|about|if|whether)|asked (?:for|about|if|whether)|requests?|requested|pending|"
+    r"waiting|awaiting|tbd|to be|should|would|could|might|considering|thinking about)\b|'ll\b"
+    r"|打算|计划|准备|希望|想要|需要|要求|预计|考虑|等.{0,8}再|将会|会不会|能不能|是否"
+)
+_DONE = re.compile(
+    r"\b(?:done|did|sent|paid|got|made|went|came|signed|won|lost|bought|sold|gave|took|"
+    r"accepted|agreed|approved|declined|rejected|received|delivered|shipped|installed|finished|"
+    r"completed|closed|issued|placed|passed|failed|fixed|confirmed|ordered|returned|"
+    r"already|yes|no|not|never)\b|n't\b|已|了|过|完成|没|不|尚未"
+)
+
+
+def _planned(sentence: str, question: str) -> bool:
+    """Whether a sentence only plans or asks (no word says a thing happened).
+
+    A word of the question is its topic ("the signed contract"), not what happened to it.
+    """
+    folded = normalize(sentence)
+    asked = set(re.findall(r"\w+", question))
+    done = (m.group(0) for m in _DONE.finditer(folded))
+    return bool(_PLAN.search(folded)) and all(w in asked for w in done)
+
+
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 
 
@@ -935,6 +968,7 @@ def read_together(
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
+    said_shares: list[tuple[str, float]] = []
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
@@ -976,10 +1010,17 @@ def read_together(
             if asks is not None and (share > 0 or crosslingual) and not slotted:
                 slotted = holds_slot(asks, s, question)
             shares.append((share, holds))
+            said_shares.append((s, share))
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
+    elif best > 0 and _DONE_ASKED.search(folded_question := normalize(question)):
+        # "did they pay the deposit?", "报价给了吗": what happened is asked; sentences that only
+        # plan or ask for it ("wants a deposit", "will send the quote") do not say it did.
+        closest = [s for s, sh in said_shares if sh >= best / 2]
+        if closest and all(_planned(s, folded_question) for s in closest):
+            typed = typed_best = False
     return Reading(
         cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
     )

@@ -80,6 +80,12 @@ def test_the_sentence_must_state_the_fact_asked(question: str, near_miss: str, a
             "The Orrin contract was signed in Dec 2026.",
             "Dana Whitfield signed the Orrin contract.",
         ),
+        # A body that decides answers "who"; the month of its meeting does not.
+        (
+            "Who makes the final decision on the rollout?",
+            "The final decision on the rollout is due at the meeting on May 14.",
+            "The final decision on the rollout is made by the technology committee.",
+        ),
         # A bank, a distributor, a brand: a product's code or a short acronym names none.
         (
             "Which bank issued Orrin's letter of credit?",
@@ -110,3 +116,31 @@ def test_a_counted_thing_read_before_its_rate_and_counts_joined_after_it() -> No
     assert want.noun == "mixer"
     assert _read("how many pallets do they hold", "Pallets, roughly 5,000 of them.").typed
     assert _read("how many pallets do they hold", "They hold 40 returnable pallets.").typed
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # Whether it happened: a plan or a request for it says nothing of that.
+        (
+            "Did Orrin pay the deposit?",
+            "Orrin wants to pay the deposit after the audit.",
+            "Orrin paid the deposit on Oct 3.",
+        ),
+        (
+            "Has Dana sent the signed contract back?",
+            "Dana will send the signed contract after legal reviews it.",
+            "Dana has not sent the signed contract yet.",
+        ),
+        ("方案交了吗？", "客户要求下周交方案。", "方案已经交了。"),
+    ],
+)
+def test_a_plan_does_not_say_it_happened(question: str, near_miss: str, answer: str) -> None:
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, near_miss, answer).typed, answer
+
+
+def test_a_length_of_time_is_said_in_many_ways() -> None:
+    for note in ("Pilot: 3 clinics, an 8-week run.", "试点三家诊所，为期两个月。"):
+        assert _read("how long is the pilot", note).typed, note
+        assert _read("试点多长时间？", note).typed, note
