@@ -921,6 +921,15 @@ _CODES = re.compile(
     r"(?<![\w$€£¥￥])[a-z]{1,5}-\d++[a-z]*+|(?<![\w$€£¥￥])(?!usd|rmb|hkd|eur|gbp|cny|sgd|ntd|aud|cad|jpy)[a-z]{2,5}\d++[a-z]*+"
     r"|\b(?:iso|ul|iec|astm|din|gb|jis|en|ip|ansi|mil|sae)[\s-]?\d++(?:[-:]\d++)*+"
 )
+# A day of a month ("apr 15", "dec 3rd") and a year ("2027年"), read before the month alone.
+_DAY_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*+\.?\s*+\d{1,2}(?:st|nd|rd|th)?\b"
+    r"|(?<!\d)(?:19|20)\d\d(?=\s*年)"
+)
+_MEASURED = re.compile(
+    r"(?<![\d,.$€£¥￥])\d[\d,.]*+\s*+(?:%|°c?|kg|g|t|mm|cm|km|min|mins|hrs?|"
+    r"h|sec|w|psi|mpa|bar|ml|l|lbs?|oz|ft|nm|吨|公斤|千克|克|度|毫米|厘米|米)(?![a-z])"
+)
 # Kinds of answer a note may give in the sentence after the one naming what is asked.
 _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
 # Kinds of answer any sentence of the best notes may give: "shelf life is 12 mo" answers "how
@@ -989,6 +998,12 @@ def read_together(
                 if want.kind in _QUANTITIES:
                     # A product's code or a standard ("PU-220", "ISO 14001") is no quantity.
                     folded = _CODES.sub(" ", folded)
+                if want.kind in ("number", "count"):
+                    # Nor is a date ("by Apr 15", "2027年").
+                    folded = _DATE.sub(" ", _DAY_DATE.sub(" ", folded))
+                if want.kind == "count" and want.unit is None:
+                    # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
+                    folded = _MEASURED.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
                 if holds and same and want.kind == "date":

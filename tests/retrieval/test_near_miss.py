@@ -28,6 +28,17 @@ def _read(question: str, *texts: str) -> Reading:
         ),
         ("How many presses does Orrin run?", "Saw a leak on press 2.", "Orrin runs 5 presses."),
         ("联丰一年做多少台车架？", "联丰反映有两支车架接头开裂。", "联丰一年做 5000 台车架。"),
+        # A quantity: a standard's number, a date, a tonnage or a share is none.
+        (
+            "How much insurance coverage does Orrin require?",
+            "Orrin needs our ISO 14001 cert and insurance cert by Apr 15.",
+            "Orrin requires $2M of insurance coverage.",
+        ),
+        (
+            "顺成一年产量多少？",
+            "顺成冰箱门封条年用量 40 吨，今年要降成本 10%。",
+            "顺成一年产量 50 万台。",
+        ),
         # A length of time: a tonnage, a temperature or a year's plan is none.
         (
             "How long is the lead time for Orrin?",
