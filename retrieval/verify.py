@@ -451,7 +451,7 @@ class Want:
             # so their ends are sorted too), which keeps a long note linear.
             for at in nouns:
                 before = bisect.bisect_right(ends, at) - 1
-                between = text[ends[before] : at] if before >= 0 else ""
+                between = text[ends[before] : at].strip() if before >= 0 else ""
                 # "两支车架" counts in 支: not the 台 asked ("多少台车架").
                 other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
                 if before >= 0 and _close(between) and not (other and between[0] != self.unit):
@@ -562,6 +562,8 @@ def _within(places: list[int], others: list[int], reach: int) -> bool:
 
 def _close(between: str) -> bool:
     """Whether Chinese text this short, with no punctuation, joins a number to its noun."""
+    # Chinese notes space their numbers ("300 个工人"): a space joins as no space does.
+    between = between.strip()
     return len(between) <= _NEAR_CHARS and re.search(r"[^\w]", between) is None
 
 
@@ -624,7 +626,7 @@ _DONE = re.compile(
     r"\b(?:done|did|sent|paid|got|made|went|came|signed|won|lost|bought|sold|gave|took|"
     r"accepted|agreed|approved|declined|rejected|received|delivered|shipped|installed|finished|"
     r"completed|closed|issued|placed|passed|failed|fixed|confirmed|ordered|returned|"
-    r"already|yes|no|not|never)\b|n't\b|已|了|过|完成|没|不|尚未"
+    r"already|yes|no|not|never)\b|n't\b|已|了|过|完成|还没|没有|尚未"
 )
 
 
@@ -639,13 +641,17 @@ def _planned(sentence: str, question: str) -> bool:
     return bool(_PLAN.search(folded)) and all(w in asked for w in done)
 
 
+# Two things asked in one Chinese question ("用誰的膠、用量多少").
+_ZH_TWO_ASKS = re.compile(
+    r"(?:谁|什么|哪|多少|几|怎么)[^、，,?？]*[、，,][^、，,?？]*(?:谁|什么|哪|多少|几|怎么)"
+)
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 
 
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
-    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q):
+    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q) or _ZH_TWO_ASKS.search(q):
         # Several things asked at once ("how big? how many gateways?", "when did we last talk
         # and what about"): a note may hold any.
         return None
@@ -926,6 +932,10 @@ _DAY_DATE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*+\.?\s*+\d{1,2}(?:st|nd|rd|th)?\b"
     r"|(?<!\d)(?:19|20)\d\d(?=\s*年)"
 )
+_MEASURE_ASKED = re.compile(
+    r"量|重|温|长|宽|高|厚|面积|体积|\bhow much\b|\b(?:volume|weight|usage|temperature|size)\b|"
+    + _COMPARED.pattern
+)
 _MEASURED = re.compile(
     r"(?<![\d,.$€£¥￥])\d[\d,.]*+\s*+(?:%|°c?|kg|g|t|mm|cm|km|min|mins|hrs?|"
     r"h|sec|w|psi|mpa|bar|ml|l|lbs?|oz|ft|nm|吨|公斤|千克|克|度|毫米|厘米|米)(?![a-z])"
@@ -973,6 +983,8 @@ def read_together(
             # word cannot be looked for, any number stands.
             want = dataclasses.replace(want, noun=None)
     priced = want is not None and want.kind == "amount"
+    # A measure is asked ("用量多少", "how much lower", "降多少"): "25 吨" or "2%" answers it.
+    measured = bool(_MEASURE_ASKED.search(normalize(question)))
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
@@ -1001,7 +1013,7 @@ def read_together(
                 if want.kind in ("number", "count"):
                     # Nor is a date ("by Apr 15", "2027年").
                     folded = _DATE.sub(" ", _DAY_DATE.sub(" ", folded))
-                if want.kind == "count" and want.unit is None:
+                if want.kind == "count" and want.unit is None and not measured:
                     # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
                     folded = _MEASURED.sub(" ", folded)
                 same = script(s) == asked

@@ -35,9 +35,9 @@ def _read(question: str, *texts: str) -> Reading:
             "Orrin requires $2M of insurance coverage.",
         ),
         (
-            "顺成一年产量多少？",
+            "顺成有多少工人？",
             "顺成冰箱门封条年用量 40 吨，今年要降成本 10%。",
-            "顺成一年产量 50 万台。",
+            "顺成有 300 个工人。",
         ),
         # A length of time: a tonnage, a temperature or a year's plan is none.
         (
@@ -155,3 +155,11 @@ def test_a_length_of_time_is_said_in_many_ways() -> None:
     for note in ("Pilot: 3 clinics, an 8-week run.", "试点三家诊所，为期两个月。"):
         assert _read("how long is the pilot", note).typed, note
         assert _read("试点多长时间？", note).typed, note
+
+
+def test_a_measure_asked_is_answered_by_one() -> None:
+    # 用量多少, 降多少: a tonnage or a share is the answer, not a measure to read past.
+    assert _read("顺成用量多少？", "顺成年用量 40 吨。").typed
+    assert _read("Kessler 最后答应降多少？", "Kessler: offered 2% off from Jan.").typed
+    # Two things asked at once: a note may answer either.
+    assert wanted("第一次拜访时他们用谁的胶、用量多少") is None
