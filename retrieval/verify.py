@@ -451,6 +451,8 @@ class Want:
             # so their ends are sorted too), which keeps a long note linear.
             for at in nouns:
                 before = bisect.bisect_right(ends, at) - 1
+                # Chinese notes space a number from its classifier ("300 个工人"): the space
+                # joins them as none does.
                 between = text[ends[before] : at].strip() if before >= 0 else ""
                 # "两支车架" counts in 支: not the 台 asked ("多少台车架").
                 other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
@@ -562,8 +564,6 @@ def _within(places: list[int], others: list[int], reach: int) -> bool:
 
 def _close(between: str) -> bool:
     """Whether Chinese text this short, with no punctuation, joins a number to its noun."""
-    # Chinese notes space their numbers ("300 个工人"): a space joins as no space does.
-    between = between.strip()
     return len(between) <= _NEAR_CHARS and re.search(r"[^\w]", between) is None
 
 

@@ -163,3 +163,9 @@ def test_a_measure_asked_is_answered_by_one() -> None:
     assert _read("Kessler 最后答应降多少？", "Kessler: offered 2% off from Jan.").typed
     # Two things asked at once: a note may answer either.
     assert wanted("第一次拜访时他们用谁的胶、用量多少") is None
+
+
+def test_a_count_after_its_thing_is_joined_without_a_space() -> None:
+    # "车架接头用 3M": a brand after the thing is no count of it; "300 个工人" counts workers.
+    assert not _read("联丰一年做多少台车架？", "车架接头用 3M 胶，年用量约 2 吨。").typed
+    assert _read("顺成有多少工人？", "顺成有 300 个工人。").typed
