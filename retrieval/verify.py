@@ -643,7 +643,7 @@ def _planned(sentence: str, question: str) -> bool:
 
 # Two things asked in one Chinese question ("用誰的膠、用量多少").
 _ZH_TWO_ASKS = re.compile(
-    r"(?:谁|什么|哪|多少|几|怎么)[^、，,?？]*[、，,][^、，,?？]*(?:谁|什么|哪|多少|几|怎么)"
+    r"(?:谁|什么|哪|多少|几|怎么|多久|多长)[^、，,?？]*[、，,][^、，,?？]*(?:谁|什么|哪|多少|几|怎么|多久|多长)"
 )
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 

@@ -163,6 +163,7 @@ def test_a_measure_asked_is_answered_by_one() -> None:
     assert _read("Kessler 最后答应降多少？", "Kessler: offered 2% off from Jan.").typed
     # Two things asked at once: a note may answer either.
     assert wanted("第一次拜访时他们用谁的胶、用量多少") is None
+    assert wanted("试点是几家诊所、多长时间？") is None
 
 
 def test_a_count_after_its_thing_is_joined_without_a_space() -> None:
