@@ -73,7 +73,7 @@ _DURATION = re.compile(
     # 三周, 5 个工作日, 两个多月, 一个钟 (Cantonese for an hour), 十多年.
     r"|[\d一二两三四五六七八九十百半几]\s*+多?\s*+(?:个|多个|个多)?\s*+(?:小时|钟头|钟(?!点)|天|周|星期|礼拜"
     r"|个月|分钟|秒|工作日)"
-    r"|(?<!\d)\d{1,2}\s*多?\s*年|[一二两三四五六七八九十半]\s*多?\s*年|半个?月"
+    r"|(?<!\d)\d{1,2}+\s*+多?\s*+年|[一二两三四五六七八九十半]\s*+多?\s*+年|半个?月"
     # "valid to Jan 31", "holds till Apr 2027", 有效期至: how long is said by when it ends.
     r"|\b(?:valid|good|holds?|open|runs?)\s+(?:to|until|till|thru|through)\b"
     r"|\b(?:until|till|thru|through)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|end|\d)"
@@ -418,8 +418,9 @@ _PER_UNIT_ASKED = re.compile(
 )
 # The party a sum is asked of, before its verb ("what's sika charging them per kg").
 _PARTY_ASKED = re.compile(
-    r"^\s*whats?(?:'s| is| are| was| were| did| does| do)?\s+([\w .&'-]{1,40}?)\s+(?:charging|"
-    r"paying|quoting|asking|offering|charges?|pays?|quotes?|offers?)\b"
+    r"^\s*whats?(?:'s| is| are| was| were)?\s+([\w .&'-]{1,40}?)\s+(?:charging|paying|quoting|"
+    r"asking|offering)\b|^\s*what (?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+(?:charge|pay|quote|"
+    r"offer)\b"
 )
 _COMPARED = re.compile(
     r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
@@ -1081,11 +1082,11 @@ def read_together(
             # word cannot be looked for, any number stands.
             want = dataclasses.replace(want, noun=None)
     priced = want is not None and want.kind == "amount"
-    # The other parties a sum is asked of: names the question holds besides its customer's.
-    parties = [terms for _, terms in names(question, topic)] if priced else []
-    if priced and (m := _PARTY_ASKED.match(normalize(question))):
-        # "what's hexion charging prairie per kg": who charges is named before the verb.
-        parties.append([t for t in tokens(m.group(1)) if t in topic])
+    # Who is asked to charge or pay, named before the verb ("what's hexion charging prairie per
+    # kg"), when it is not the customer asked about (whose name is out of the topic).
+    party = _PARTY_ASKED.match(normalize(question)) if priced else None
+    named = (party.group(1) or party.group(2)) if party else ""
+    parties = [[t for t in tokens(named) if t in topic]] if party else []
     parties = [terms for terms in parties if terms]
     # A measure is asked ("用量多少", "how much lower", "降多少"): "25 吨" or "2%" answers it.
     measured = bool(_MEASURE_ASKED.search(normalize(question)))
