@@ -231,9 +231,7 @@ def note_sentences(note: Cited) -> list[str]:
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # A Chinese numeral between two other characters of a question ("利群五金"): part of a word.
-_ZH_NUMERAL_IN_WORD = re.compile(
-    r"(?=([\u4e00-\u9fff][一二两三四五六七八九十百千万][\u4e00-\u9fff]))"
-)
+_ZH_NUMERAL_IN_WORD = re.compile(r"[\u4e00-\u9fff][一二两三四五六七八九十百千万][\u4e00-\u9fff]")
 # A Latin name stops where Chinese starts ("WMF报价多少" names WMF) and holds its accents
 # ("Müller", "Zoë": cut at the accent, neither half was a name).
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -419,7 +417,9 @@ _PER_UNIT_ASKED = re.compile(
 # The party a sum is asked of, before its verb ("what's sika charging them per kg").
 _PARTY_ASKED = re.compile(
     r"^\s*whats?(?:'s| is| are| was| were)?\s+([\w .&'-]{1,40}?)\s+(?:charging|paying|quoting|"
-    r"asking|offering)\b|^\s*what (?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+(?:charge|pay|quote|"
+    r"asking|offering)\b"
+    # "what did X pay", "what price did X quote them".
+    r"|^\s*what (?:[\w-]+ ){0,2}?(?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+(?:charge|pay|quote|"
     r"offer)\b"
 )
 _COMPARED = re.compile(

@@ -106,6 +106,11 @@ def _read(question: str, *texts: str) -> Reading:
         ("郑凯文手机", "郑凯文说下次分三次送货，每次 5 箱。", "郑凯文手机 0938-222-111。"),
         # Another party's price: our own price "per litre" does not name the party asked of.
         (
+            "What price did Corvan quote Brava?",
+            "Brava got our coolant quote: $3.20/litre.",
+            "Corvan quoted Brava $3.60/litre.",
+        ),
+        (
             "what's corvan charging them per litre",
             "Quoted our coolant at $3.20/litre.",
             "Corvan charges them $3.60/litre.",
