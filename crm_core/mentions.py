@@ -9,12 +9,13 @@ so the caller never writes to a guessed record.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -273,6 +274,16 @@ _ZH_GENERIC = re.compile(
 )
 
 
+# Words of a company's trade that stand right after its place and district as often as its own
+# name does ("深圳鹿角咖啡": 咖啡 is the trade): never the words that name it.
+_ZH_TRADE = re.compile(
+    r"^(?:咖啡|酒店|饭店|宾馆|餐厅|餐馆|茶餐|烘焙|面包|律师|会计|会议|会展|度假|精品|连锁|共享|办公|"
+    r"文创|创意|文化|传媒|广告|咨询|服务|管理|教育|培训|健康|生物|环保|地产|置业|投资|金融|银行|"
+    r"保险|证券|电器|家居|服饰|服装|农业|酒业|茶业|商旅|商务|旅游|旅行|物业|园区|医院|诊所|药业|"
+    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源)"
+)
+
+
 def _match(
     text: str, view: str, words: list[_Word], key: str
 ) -> tuple[int, int, bool, float] | None:
@@ -283,6 +294,14 @@ def _match(
         if hit is None and len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
             # A company name after its place: "联创" names "青岛联创制造有限公司".
             hit = _cjk_match(view, key[2:])
+        if (
+            hit is None
+            and len(key) >= 8
+            and not _ZH_GENERIC.match(key[4:])
+            and not _ZH_TRADE.match(key[4:])
+        ):
+            # After its city and district: "腾跃" names "深圳南山腾跃科技有限公司".
+            hit = _cjk_match(view, key[4:])
         if hit is None:
             return None
         return hit[0], hit[1], True, hit[2] / 2
@@ -317,7 +336,70 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
         found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
         if any(m.exact for m in found):
             return found
+        if not typos:
+            # No name said in full: a short name the customer is tagged with ("Freo", "鹿角").
+            tagged = _by_tag(ctx, text, view, words, patterns)
+            if tagged:
+                return tagged
     return found
+
+
+# A tag carried by more customers than this is a kind of customer ("hotel"), not a short name.
+_TAG_SHARED_BY = 2
+
+
+def name_tags(name: str, tags: list[str] | None) -> list[str]:
+    """The tags that are short names of a customer, as keys: a Latin tag written with a capital
+    ("Freo", "Ken Grand", "CGP"), or Chinese characters standing in its name ("鹿角")."""
+    key = name_key(name).replace(" ", "")
+    out = []
+    for tag in tags or []:
+        if not isinstance(tag, str):
+            continue
+        tag_key = name_key(tag)
+        if not tag_key or tag_key in _COMMON:
+            continue
+        if _CJK.search(tag_key):
+            if len(tag_key) >= 2 and tag_key.replace(" ", "") in key:
+                out.append(tag_key)
+        elif any(ch.isupper() for ch in tag) and len(tag_key.replace(" ", "")) >= 3:
+            out.append(tag_key)
+    return out
+
+
+def _by_tag(
+    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str]
+) -> list[Mention]:
+    """Visible customers whose short-name tag the text holds, never a tag many share."""
+    # Tags are stored as JSON text, Chinese as \u escapes: the prefilter looks for that form.
+    tags_text = func.lower(cast(Customer.tags, Text))
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name, Customer.tags, Customer.owner_id)
+        .where(
+            customer_filter(ctx.actor),
+            or_(
+                *(contains(tags_text, json.dumps(p)[1:-1]) for p in patterns),
+                *(contains(tags_text, p) for p in patterns),
+            ),
+        )
+        .limit(_CANDIDATE_ROWS)
+    ).all()
+    hits: dict[str, list[Mention]] = {}
+    for rid, label, tags, owner in rows:
+        for tag_key in name_tags(label, tags):
+            hit = _match(text, view, words, tag_key)
+            if hit is None or not hit[2]:
+                continue
+            if _CJK.match(tag_key) and hit[1] - hit[0] < len(tag_key):
+                continue  # A Chinese tag counts said whole, never by its first characters.
+            if not _CJK.match(tag_key) and hit[3] < len(tag_key.split()):
+                continue
+            hits.setdefault(tag_key, []).append(
+                Mention(rid, label, hit[0], hit[1], True, hit[3], owner)
+            )
+    out = [m for ms in hits.values() if len(ms) <= _TAG_SHARED_BY for m in ms]
+    out.sort(key=lambda m: (-m.weight, m.id))
+    return out
 
 
 def _ranked(

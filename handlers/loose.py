@@ -352,7 +352,7 @@ class Interpreter:
             # A write asked about, supposed or refused: nothing is done, not even a read
             # ("don't move acme yet" is not a request to see Acme).
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
-        if w.LEAD_NEGATION.match(r.view, r.body):
+        if w.LEAD_NEGATION.match(r.view, r.body) or w.HOLD.search(r.view, r.body):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if r.hypothetical:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
@@ -418,7 +418,9 @@ class Interpreter:
             # or planned for later is the note's, not a move.
             return None
         if self._refused(r, at):
-            return "move"
+            # A stage only implied ("Karen says the budget is approved") refuses nothing: the
+            # sentence may still be a note.
+            return None if _implied(r, stage_span) else "move"
         # The deal is named before the stage ("move X to won") or after it ("we won X"),
         # never in the lost reason.
         end = len(r.view)
@@ -1727,6 +1729,14 @@ def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -
     return ctx.session.get(Customer, winners[0])
 
 
+def _implied(r: _Reading, span: tuple[int, int]) -> bool:
+    """Whether the stage at `span` is only implied by its words ("quote went out")."""
+    return any(
+        m is not None and span in (m.span(g) for g in ("stage", "s2", "s3") if m.groupdict().get(g))
+        for m in (p.search(r.view, r.body) for p, _ in w.IMPLIED_STAGE)
+    )
+
+
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
 
@@ -1759,7 +1769,15 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     outcome = w.BARE_OUTCOME.search(view, r.body)
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
-    return _stage_typo(r)
+    typo = _stage_typo(r)
+    if typo is not None:
+        return typo
+    for pattern, stage in w.IMPLIED_STAGE:
+        m = pattern.search(view, r.body)
+        if m is not None:
+            group = next(g for g in ("stage", "s2", "s3") if m.groupdict().get(g))
+            return stage, m.start(group), m.span(group), True
+    return None
 
 
 # The stage last in a request, after "to", an arrow, a colon or the deal's words: "... to

@@ -70,6 +70,13 @@ DONE_REPORT = re.compile(
 )
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
+# Leave a record as it is ("leave the acme deal where it is", "大館先唔好郁住", "晶华先不要动",
+# "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
+HOLD = re.compile(
+    r"\bleave\s+(?:[\w&'’-]+\s+){0,8}?(?:where\s+(?:it|they)\s+(?:is|are)|as\s+(?:it\s+)?is|alone)\b"
+    r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
+    r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
+)
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
@@ -210,6 +217,52 @@ ZH_STATE = re.compile(
     # 协议" (an NDA signed), "输咗两个点折扣" say something else.
     r"(?:(?<=咗)(?=\s*(?:了|啦|喇|嘞)?\s*(?:[,，。.!！;；]|$))|(?<!咗))(?:了)?"
 )
+# A stage said without its name ("the freo lease is dead", "quote went out", "报价发过去了",
+# "预算确认了", "凉了"): taken like a bare outcome word, only with the deal's own title words
+# named before it, never after a negation, a question, someone else's words or a plan.
+IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:is|are|'s|’s|was)\s+(?:now\s+|totally\s+|officially\s+|definitely\s+)?"
+            r"(?P<stage>dead|off|cancell?ed|a\s+no[- ]go)"
+            # ending its clause or before a reason: "dead weight", "off sick" say something else.
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:in\s+the\s+water|now|tbh|sadly|unfortunately|i'?m\s+afraid|"
+            r"and|but|so|as|because|since|cuz|they|we)\b))"
+            r"|\b(?P<s2>fell\s+through|fallen\s+through|fell\s+over|pulled\s+the\s+plug|"
+            r"went\s+with\s+(?:another|someone\s+else|somebody\s+else|the\s+competition|a\s+competitor))\b"
+            r"|(?<![没不别])(?P<s3>凉了|凉凉|没戏了|吹了|吹咗|黄咗|输掉了|丢掉了|输给了)"
+        ),
+        "lost",
+    ),
+    (
+        re.compile(
+            r"\b(?:they\s+|we\s+)?(?P<stage>said\s+yes|is\s+a\s+go|in\s+the\s+bag|over\s+the\s+line)\b"
+            r"|(?<![没不别等要会将])(?P<s3>签字了|签字|签单了|签合同了|合同签了|合同签咗|签咗合同)"
+        ),
+        "won",
+    ),
+    (
+        re.compile(
+            r"\b(?:quote|proposal)\s+(?P<stage>went\s+out|is\s+out|has\s+gone\s+out|(?:was\s+)?sent)\b"
+            r"|\b(?P<s2>sent\s+(?:them\s+|over\s+|out\s+)?(?:the|our|a)\s+(?:quote|proposal))\b"
+            r"|(?P<s3>(?:报价|提案|方案)(?:单|书)?\s*(?:今天|已经?|刚刚?)?\s*(?:发|寄|send|交)\s*"
+            r"(?:咗|了|过去了|出去了|出了|过去喇|出去喇))"
+        ),
+        "proposal",
+    ),
+    (
+        re.compile(
+            r"\bbudget\s+(?:is\s+|was\s+|has\s+been\s+)?(?P<stage>confirmed|approved|signed\s+off)\b"
+            r"|(?<![没不未])(?P<s3>确认(?:了|有)?预算|预算(?:已经?)?(?:确认|批)了|有预算了|预算有了|"
+            r"budget\s*有(?:喇|了|啦))"
+        ),
+        "qualified",
+    ),
+    (
+        re.compile(r"(?<![没不别])(?P<s3>开始(?:谈价|议价|倾价)|先(?:议价|谈价|倾价))"),
+        "negotiation",
+    ),
+]
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
 FUTURE_BEFORE = re.compile(

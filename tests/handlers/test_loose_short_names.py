@@ -1,0 +1,147 @@
+"""Loose reading of a new book's ways of speaking: customers by short names and tags, stages
+said without a stage word, a wish to leave a record as it is, quotas by display name."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.db import unit_of_work
+from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from tests.conftest import TestBot
+from tests.handlers.conftest import command
+
+TABLES = (Customer, Contact, Deal, Interaction, Reminder, StageChange)
+
+BOOK = (
+    ("alice", "new customer Northgate Timber Yards tags Northie, warehouse"),
+    ("alice", "new deal Northgate Timber: Pallet racking refit 30k stage qualified"),
+    ("alice", "new customer Quayside Ropeworks tags Northie"),
+    ("alice", "new customer Quayside Chandlery tags Northie"),
+    ("alice", "new customer Bellweather Storage tags warehouse"),
+    ("alice", "new deal Bellweather Storage: Forklift lease 12k stage lead"),
+    ("wei", "新客户 杭州西湖青藤茶业有限公司"),
+    ("wei", "新商机 杭州西湖青藤茶业有限公司：年度茶叶采购 20万 元 阶段 lead"),
+    ("wei", "新客户 香港港灯贸易有限公司 tags Harbour Lights, 港灯"),
+    ("wei", "新商机 香港港灯贸易有限公司：Pantry coffee 5万 元 阶段 proposal"),
+)
+
+
+def counts(testbot: TestBot) -> tuple[int, ...]:
+    """Rows in the tables a loose write could touch."""
+    return tuple(testbot.count(t) for t in TABLES)
+
+
+def test_a_customer_is_named_by_its_short_name_tag_or_inner_words(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """A capitalised tag ("Northie"), the English half of a bilingual name ("Harbour Lights")
+    and a Chinese name's words after its city and district ("青藤") name the customer."""
+    refit = book["Pallet racking refit"]
+    assert command(testbot, "alice", "northie pallet racking refit -> negotiation") == (
+        f"move #{refit} to negotiation"
+    )
+    tea = book["年度茶叶采购"]
+    assert command(testbot, "wei", "青藤的年度茶叶采购金额改成25万") == (
+        f"edit deal #{tea}: amount 250000 CNY"
+    )
+    pantry = book["Pantry coffee"]
+    assert command(testbot, "wei", "Harbour Lights 個 pantry coffee 冇咗, 佢哋揀咗 Nespresso") == (
+        f"move #{pantry} to lost: 佢哋揀咗 Nespresso"
+    )
+
+
+def test_a_tag_many_share_or_a_lowercase_tag_names_no_customer(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "warehouse" is a kind of customer, not a name; a Chinese trade word after the city
+    ("茶业") names nothing; nothing is written."""
+    before = counts(testbot)
+    reply = testbot("alice", "called warehouse, they want a quote for racking")
+    assert f"#{book['Bellweather Storage']}" not in str(reply.to_json().get("command"))
+    assert testbot("wei", "茶业的年度茶叶采购金额改成25万").status != "confirm"
+    assert counts(testbot) == before
+
+
+def test_a_tag_of_three_customers_is_no_name(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "Northie" on three customers... is asked about or ignored, never taken for one."""
+    with unit_of_work(testbot.session_factory) as s:
+        for c in s.scalars(select(Customer).where(Customer.name.like("Quayside%"))):
+            c.tags = ["Northie"]
+    reply = testbot("alice", "northie pallet racking refit -> negotiation")
+    assert reply.status != "confirm" or "Northgate" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("northgate pallet racking refit is dead, they bought second hand", "lost"),
+        ("northgate pallet racking refit quote went out this morning", "proposal"),
+        ("northgate pallet racking refit fell through - budget cut", "lost"),
+    ],
+)
+def test_a_stage_said_without_its_word_moves_the_named_deal(
+    testbot: TestBot, book: dict[str, int], text: str, stage: str
+) -> None:
+    """ "is dead", "quote went out", "fell through": the stage the words mean, for the deal
+    named by its own title words."""
+    assert command(testbot, "alice", text).startswith(
+        f"move #{book['Pallet racking refit']} to {stage}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("青藤年度茶叶采购 报价发过去了", "proposal"),
+        ("青藤的年度茶叶采购 客户确认有预算了", "qualified"),
+        ("青藤年度茶叶采购凉了 他们换了供应商", "lost"),
+        ("青藤年度茶叶采购 王总刚签字", "won"),
+    ],
+)
+def test_a_chinese_stage_said_without_its_word_moves_the_named_deal(
+    testbot: TestBot, book: dict[str, int], text: str, stage: str
+) -> None:
+    """报价发过去了 (proposal), 确认有预算了 (qualified), 凉了 (lost), 签字 (won)."""
+    assert command(testbot, "wei", text).startswith(f"move #{book['年度茶叶采购']} to {stage}")
+
+
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        ("alice", "has the northgate pallet racking refit quote went out?"),
+        ("alice", "if the northgate pallet racking refit is dead we lose the yard"),
+        ("alice", "the northgate pallet racking refit buyer is off sick today"),
+        ("wei", "青藤年度茶叶采购 还没确认预算"),
+        ("wei", "青藤年度茶叶采购 要等签字"),
+        ("alice", "is the office kettle dead?"),
+    ],
+)
+def test_a_stage_word_missing_never_writes_a_question_negation_or_plan(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """A question, a supposition, a negation or a wait is no move."""
+    before = counts(testbot)
+    reply = testbot(who, text)
+    assert reply.status != "confirm" or "move" not in str(reply.to_json().get("command")), text
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        (
+            "alice",
+            "leave the northgate pallet racking refit where it is, finance is still checking",
+        ),
+        ("wei", "青藤那单先别动 王总还在走流程"),
+        ("wei", "青藤先唔好郁住，王总仲未覆"),
+    ],
+)
+def test_leaving_a_record_as_it_is_is_neither_a_write_nor_a_read(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """ "leave X where it is", "先别动", "唔好郁住": nothing to do, not the record's card."""
+    reply = testbot(who, text)
+    assert reply.status == "info", (text, reply.status, reply.text)
+    assert not reply.to_json().get("command")
