@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import product
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -645,3 +646,36 @@ def find_users(ctx: Ctx, text: str) -> list[Mention]:
                 out.append(Mention(user.id, user.name, w.start, w.end, True, 1.0))
                 break
     return out
+
+
+def find_users_by_sound(ctx: Ctx, text: str) -> list[Mention]:
+    """Staff with a romanized name that Chinese characters in the text read as: "小于" is Xiao
+    Yu, "雅慧" is Tsai Ya-hui's given name. Only a reading that names one person counts."""
+    from crm_core.names_zh import given_readings  # pypinyin loads only when asked
+
+    keys: dict[str, set[int]] = {}
+    for user in ctx.session.scalars(select(User).where(User.active.is_(True))).all():
+        parts = re.sub(r"[^a-z\s-]", "", user.name.casefold()).split()
+        if not parts or not user.name.isascii():
+            continue
+        keys.setdefault("".join(parts).replace("-", ""), set()).add(user.id)
+        given = "".join(parts[1:])
+        if "-" in given or len(parts) > 2:
+            # A two-syllable given name ("Ya-hui") stands alone; one syllable is too common.
+            keys.setdefault(given.replace("-", ""), set()).add(user.id)
+    view = char_view(text)
+    found: dict[int, Mention] = {}
+    for run in re.finditer(r"[\u4e00-\u9fff]{2,}", view):
+        for size in (3, 2):
+            for at in range(run.start(), run.end() - size + 1):
+                chars = [given_readings(ch) for ch in view[at : at + size]]
+                if not all(chars):
+                    continue
+                heard = {"".join(c) for c in product(*chars)}
+                ids = {uid for h in heard for uid in keys.get(h, ())}
+                if len(ids) == 1:
+                    uid = ids.pop()
+                    named = ctx.session.get(User, uid)
+                    if named is not None and uid not in found:
+                        found[uid] = Mention(uid, named.name, at, at + size, True, 1.0)
+    return list(found.values())

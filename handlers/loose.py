@@ -28,6 +28,7 @@ from crm_core.mentions import (
     find_customers,
     find_deals,
     find_users,
+    find_users_by_sound,
     title_words_named,
     words_of,
 )
@@ -1340,6 +1341,9 @@ class Interpreter:
         for at in range(r.body, len(r.view)):
             if (zh := user_by_chinese_name(ctx, r.view[at:])) is not None:
                 users.add(zh[0].id)
+        if not users:
+            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one.
+            users = {u.id for u in find_users_by_sound(ctx, r.text)}
         if not users and w.MY_OWN.search(r.view, r.body):
             users = {ctx.actor.id}
         if len(users) != 1:
@@ -1362,6 +1366,9 @@ class Interpreter:
             # "alice's quota for 2027-Q1 was 400k last year": what it was, not what to set.
             return "quota"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
+        if not users:
+            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one.
+            users = {u.id for u in find_users_by_sound(ctx, r.text)}
         if not users and w.MY_OWN.search(r.view, r.body):
             users = {ctx.actor.id}
         if len(users) != 1:
@@ -1369,10 +1376,39 @@ class Interpreter:
         today = ctx.now().astimezone(ctx.tz).date()
         now_q = (today.month - 1) // 3 + 1
         said_q = quarter.group("q") or quarter.group("zq")
-        if said_q:
-            q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
-            said_y = quarter.group("y1") or quarter.group("y2") or quarter.group("zy")
-            year = int(said_y) if said_y else today.year + (1 if q < now_q else 0)
+        ordinal = quarter.group("ord")
+        next_year = w.NEXT_YEAR.search(r.view, max(r.body, quarter.start() - 8), quarter.end() + 12)
+        period = None
+        if (
+            quarter.group("zyear") is not None
+            or "全年" in quarter.group(0)
+            or "year" in (quarter.group(0))
+        ):
+            # A year's quota: "zhou 明年全年指标 八百万人民币", "full year 2027".
+            said_y = quarter.group("y4")
+            year = int(said_y) if said_y else today.year + (1 if next_year else 0)
+            period = str(year)
+        elif said_q or ordinal:
+            if ordinal:
+                q = (
+                    ("first", "second", "third", "fourth").index(ordinal) + 1
+                    if ordinal[0].isalpha()
+                    else int(ordinal[0])
+                )
+            else:
+                q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
+            said_y = (
+                quarter.group("y1")
+                or quarter.group("y2")
+                or quarter.group("zy")
+                or quarter.group("y3")
+            )
+            if said_y:
+                year = int(said_y)
+            elif next_year:
+                year = today.year + 1
+            else:
+                year = today.year + (1 if q < now_q else 0)
         else:
             ahead = (quarter.group("rel") or "") == "next" or (quarter.group("zrel") or "")[
                 :1
@@ -1382,15 +1418,17 @@ class Interpreter:
                 q, year = 1, year + 1
         (value, currency), _ = amount
         handle = _handle(ctx, users.pop())
+        if period is None:
+            period = f"{year}-Q{q}"
         values: dict[str, Value] = {
             "user": handle,
-            "period": f"{year}-Q{q}",
+            "period": period,
             # No currency said: none written, as a person types it (the verb's own default).
             "amount": (value, currency) if currency else value,
         }
         shown = [
             ("user", handle),
-            ("period", f"{year}-Q{q}"),
+            ("period", period),
             ("amount", fmt.money(value, currency or ctx.default_currency)),
         ]
         return Proposal(self.verb("quota"), values, shown)
@@ -1997,9 +2035,50 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
     return []
 
 
+# A currency said before its amount: "港币一百五十万", "配额：台币 400万", "HKD 1.5m".
+_CURRENCY_BEFORE = re.compile(
+    r"(?P<cur>港币|港元|新台币|台币|人民币|美元|美金|欧元|英镑|日元|新币|澳元|澳币|加元|加币|"
+    r"\b(?:usd|eur|gbp|cny|rmb|sgd|aud|cad|hkd|twd|ntd|nzd|jpy))\s?$"
+)
+# Currencies said as words after the amount ("60,000 Australian dollars", "45k quid").
+_CURRENCY_WORDS = re.compile(
+    r"\s?(?P<cur>australian\s+dollars?|aussie\s+dollars?|singapore(?:an)?\s+dollars?|"
+    r"hong\s+kong\s+dollars?|hk\s+dollars?|canadian\s+dollars?|new\s+zealand\s+dollars?|"
+    r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
+)
+_CURRENCY_SAID = re.compile(
+    r"[$€£¥元块币欧镑]|美金|美元|usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|dollars|bucks"
+)
+_WORD_CURRENCY = {
+    "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",
+    "hk": "HKD", "canadian": "CAD", "new": "NZD", "taiwan": "TWD", "taiwanese": "TWD", "us": "USD",
+    "pound": "GBP", "pounds": "GBP", "quid": "GBP", "sterling": "GBP",
+}  # fmt: skip
+
+
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     """The first amount after `start` (not a percentage, a date, a year or a record number),
-    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五")."""
+    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五"), with a currency said
+    before it ("港币一百五十万") or in words after it ("60,000 Australian dollars")."""
+    found = _amount_at(r, start)
+    if found is None:
+        return None
+    (value, currency), (a, b) = found
+    said = r.view[a:b]
+    if not _CURRENCY_SAID.search(said):
+        # No currency in the amount's own words: one said right before or after it counts.
+        if (before := _CURRENCY_BEFORE.search(r.view, max(0, a - 6), a)) is not None:
+            cur = before.group("cur")
+            currency = _ZH_CURRENCY.get(cur) or _CURRENCY.get(cur) or currency
+        elif (after := _CURRENCY_WORDS.match(r.view, b)) is not None:
+            currency = _WORD_CURRENCY[after.group("cur").split()[0]]
+            b = after.end()
+    return (value, currency), (a, b)
+
+
+def _amount_at(
+    r: _Reading, start: int
+) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     digits = _digit_amount(r, start)
     zh = _ZH_AMOUNT.search(r.view, start)
     if zh is None or (digits is not None and digits[1][0] < zh.start()):

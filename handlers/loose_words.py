@@ -774,13 +774,20 @@ FIND_CUE = re.compile(
 
 # A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
 # 年一季度指标 30万美元", "設定 Dave 2027 第一季配額 35萬英鎊", "set erin's q1 target to 500k gbp".
-QUOTA_CUE = re.compile(r"\b(?:quota|target)s?\b|配额|指标|业绩目标|销售目标")
+QUOTA_CUE = re.compile(r"\b(?:quota|target|number)s?\b|配额|指标|业绩目标|销售目标")
+# The year a quarter is in, said around it: "Q1 next year", "明年一季度".
+NEXT_YEAR = re.compile(r"\bnext\s+year\b|明年")
 # A past figure between the quota's words and its amount ("... was 400k last year").
 WAS_BEFORE_AMOUNT = re.compile(
     r"\b(?:was|were|had(?:\s+been)?|used\s+to\s+be)\b|原来是|以前是|曾经是"
 )
 QUARTER = re.compile(
-    r"\b(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?\b"
+    # "the first quarter of 2027", "2nd quarter"
+    r"\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+of\s+(?P<y3>20\d\d))?\b"
+    # "全年", "明年全年", "for the full year 2027": a year's quota
+    r"|(?:(?P<zyear>明年|今年)\s?)?全年|\b(?:full|whole)[- ]year(?:\s+(?P<y4>20\d\d))?\b"
+    r"|(?<![a-z0-9])(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?"
+    r"(?![a-z0-9])"
     r"|(?:(?P<zy>20\d\d)\s*年?\s*)?第?(?P<zq>[一二三四1-4])\s*(?:季度|季)"
     r"|\b(?P<rel>this|next)\s+(?:quarter|qtr)\b|(?P<zrel>本|这个?|下个?)季度?"
 )

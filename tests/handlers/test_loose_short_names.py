@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.db import unit_of_work
-from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange
+from crm_core.models import Contact, Customer, Deal, Interaction, Reminder, StageChange, User
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
 
@@ -145,3 +145,41 @@ def test_leaving_a_record_as_it_is_is_neither_a_write_nor_a_read(
     reply = testbot(who, text)
     assert reply.status == "info", (text, reply.status, reply.text)
     assert not reply.to_json().get("command")
+
+
+def _named(testbot: TestBot, handle: str, name: str) -> None:
+    """A rep of East whose display name is not their handle."""
+    testbot.add_user(handle)
+    with unit_of_work(testbot.session_factory) as s:
+        user = s.scalar(select(User).where(User.external_id == handle))
+        assert user is not None
+        user.name = name
+
+
+def test_a_quota_names_its_person_by_display_name_or_in_characters(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "Oliver's Q1 number", "the first quarter of 2027", a currency before its amount or in
+    words after it, a year's quota, and a romanized name said in characters ("美玲", "小安")."""
+    _named(testbot, "olly", "Oliver Pike")
+    _named(testbot, "mei", "Lau Mei-ling")
+    _named(testbot, "anxiao", "Xiao An")
+    assert command(testbot, "bob", "Oliver's Q3 number: £38k.") == "quota @olly 2027-Q3 38000 GBP"
+    assert command(
+        testbot,
+        "bob",
+        "Oliver's target for the second quarter of 2027 is 50,000 Australian dollars",
+    ) == ("quota @olly 2027-Q2 50000 AUD")
+    assert command(testbot, "bob", "美玲 2027年第二季度配额：港币一百二十万") == (
+        "quota @mei 2027-Q2 1200000 HKD"
+    )
+    assert command(testbot, "bob", "明年三季度小安的指标定为 40 万人民币") == (
+        "quota @anxiao 2027-Q3 400000 CNY"
+    )
+    assert command(testbot, "bob", "olly 明年全年指标 九百万人民币") == (
+        'quota @olly "2027" 9000000 CNY'
+    )
+    before = counts(testbot)
+    for text in ("What was Oliver's Q3 number?", "Oliver's Q3 number was 40k last year"):
+        assert testbot("bob", text).status != "confirm", text
+    assert counts(testbot) == before
