@@ -352,20 +352,32 @@ _TAG_SHARED_BY = 2
 def name_tags(name: str, tags: list[str] | None) -> list[str]:
     """The tags that are short names of a customer, as keys: a Latin tag written with a capital
     ("Freo", "Ken Grand", "CGP"), or Chinese characters standing in its name ("鹿角")."""
-    key = name_key(name).replace(" ", "")
+    spaced = name_key(name)
+    key = spaced.replace(" ", "")
     out = []
     for tag in tags or []:
         if not isinstance(tag, str):
             continue
         tag_key = name_key(tag)
-        if not tag_key or tag_key in _COMMON:
+        if not tag_key or tag_key in _COMMON or len(tag_key.replace(" ", "")) < 3:
             continue
         if _CJK.search(tag_key):
-            if len(tag_key) >= 2 and tag_key.replace(" ", "") in key:
+            if tag_key.replace(" ", "") in key:
                 out.append(tag_key)
-        elif any(ch.isupper() for ch in tag) and len(tag_key.replace(" ", "")) >= 3:
+        elif any(ch.isupper() for ch in tag) or _latin_short_name(tag, tag_key, spaced):
             out.append(tag_key)
     return out
+
+
+def _latin_short_name(tag: str, tag_key: str, name: str) -> bool:
+    """A lowercase Latin tag that is a short name: the English name of a Chinese-named customer
+    in two words or more ("harbour lights"), the initials of its name ("cgp"), or a clipping
+    sharing its first three letters ("freo" for Fremantle, "ken grand" for Kensington Grand)."""
+    words = name.split()
+    if _CJK.search(name):
+        return len(tag_key.split()) >= 2 and "-" not in tag
+    initials = "".join(w[0] for w in words if w not in _COMMON)
+    return (len(words) >= 3 and tag_key == initials) or (tag_key[:3] == words[0][:3])
 
 
 def _by_tag(

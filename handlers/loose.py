@@ -219,6 +219,12 @@ class _Reading:
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
+        for remark in (w.DECLINED, w.DONE_REPORT):
+            done = remark.search(view, body)
+            request = w.REQUEST_AFTER.search(view, done.end()) if done else None
+            if request is not None:
+                # "I already logged the call, remind me fri to ...": the request after the remark.
+                body = request.start("req")
         polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
         # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
         # has its maybe and its question mark in the note, not in the request.
@@ -248,6 +254,15 @@ class _Reading:
         """Whether a negation or someone else's words come before `at` in its clause
         ("don't move acme yet", "Carol said she'd move the Falcon deal")."""
         start = max((m.end() for m in _CLAUSE.finditer(self.view, 0, at)), default=0)
+        # A request after a comma starts its own clause ("Carol said it's gone, so move ...").
+        start = max(
+            (
+                m.start("req")
+                for m in w.REQUEST_AFTER.finditer(self.view, start, at + 40)
+                if m.start("req") <= at
+            ),
+            default=start,
+        )
         return bool(
             w.NEGATION.search(self.view, start, at) or w.REPORTED.search(self.view, start, at)
         )
@@ -367,6 +382,7 @@ class Interpreter:
             self._cancel_reminder,
             self._digest,
             self._done,
+            self._reminder_by_number,
             self._edit_contact,
             self._delete_deal,
             self._quota,
@@ -497,6 +513,11 @@ class Interpreter:
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
         clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
+        # "already" in an earlier comma clause is that clause's: "samples already sent, met
+        # Dana today, she wants ..." logs the meeting.
+        clause = (
+            max((m.end() for m in re.finditer(r"[,，]", r.view[clause:at])), default=0) + clause
+        )
         if (
             cue is None
             and w.ALREADY.search(r.view, clause, at)
@@ -733,6 +754,53 @@ class Interpreter:
             return "done"
         rid = int(m.group("id") or m.group("id2") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
+
+    def _reminder_by_number(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A reminder by its number and what became of it, in its clause ("#2 sorted, ...",
+        "reminder #3 can go", "kill #4 please", "#9 唔使提喇", "#8 往后挪到周三下午两点")."""
+        for ref in w.REMINDER_REF.finditer(r.view, r.body):
+            said = ref.group("id") or ref.group("zid") or ref.group("zid2")
+            rid = int(said) if said.isdigit() else cn_int(said)
+            if not rid:
+                continue
+            after = r.view[ref.end() : ref.end() + 40]
+            clause = _CLAUSE.search(after)
+            after = after[: clause.start()] if clause else after
+            verb: str | None = None
+            when = None
+            if w.CANCEL_BEFORE_REF.search(r.view, max(r.body, ref.start() - 20), ref.start()):
+                verb = "cancel"
+            elif w.REMINDER_DONE.match(after):
+                verb = "done"
+            elif w.REMINDER_CANCEL.match(after):
+                verb = "cancel"
+            elif (later := w.REMINDER_LATER.match(after)) is not None:
+                verb = "snooze"
+                start = ref.end() + later.start("when")
+                when = r.cut(start, ref.end() + later.end("when"))
+            if verb is None:
+                continue
+            mine = ctx.session.scalar(
+                select(Reminder.id).where(
+                    Reminder.id == rid,
+                    Reminder.owner_id == ctx.actor.id,
+                    Reminder.status == ReminderStatus.pending,
+                )
+            )
+            if mine is None:
+                return None  # another record's number, or not the sender's reminder
+            if self._refused(r, ref.start()) or r.question:
+                return verb
+            if when is not None:
+                phrase = read_time_phrase(when, ctx.now(), ctx.tz)
+                if phrase is None or phrase.span[0] > 0:
+                    return Unsure("loose.remind_when", verbs=("snooze",))
+                # The time phrase only: "周三下午两点 文慧出差" says why after it.
+                when = when[: phrase.span[1]].strip()
+                shown = [("reminder", f"#{rid}"), ("when", fmt.local_time(phrase.due, ctx.tz))]
+                return Proposal(self.verb("snooze"), {"reminder": rid, "when": when}, shown)
+            return Proposal(self.verb(verb), {"reminder": rid}, [("reminder", f"#{rid}")])
+        return None
 
     def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """One deal handed to someone ("make carol the owner of the acme erp deal", "华东物流的
@@ -1033,7 +1101,10 @@ class Interpreter:
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
         if amount is not None:
-            (value, currency), _ = amount
+            (value, currency), span = amount
+            if not _currency_said(r, span):
+                # "改做 18 萬" on a Hong Kong dollar deal: 萬 is a size, not yuan.
+                currency = None
             values["amount"] = (value, currency or deal.currency)
             after = fmt.money(value, currency or deal.currency)
             shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
@@ -2047,7 +2118,7 @@ _CURRENCY_WORDS = re.compile(
     r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
 )
 _CURRENCY_SAID = re.compile(
-    r"[$€£¥元块币欧镑]|美金|美元|usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|dollars|bucks"
+    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|卢比|林吉特|泰铢|usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|dollars|bucks"
 )
 _WORD_CURRENCY = {
     "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",
@@ -2074,6 +2145,14 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
             currency = _WORD_CURRENCY[after.group("cur").split()[0]]
             b = after.end()
     return (value, currency), (a, b)
+
+
+def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:
+    """Whether the amount at `span` says its currency (in it or right before it)."""
+    a, b = span
+    return bool(
+        _CURRENCY_SAID.search(r.view, a, b) or _CURRENCY_BEFORE.search(r.view, max(0, a - 6), a)
+    )
 
 
 def _amount_at(

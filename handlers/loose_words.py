@@ -64,9 +64,18 @@ _DONE_VERB = (
 DONE_REPORT = re.compile(
     rf"\b(?:i|we)\s*(?:'ve|\s+have|\s+had)?\s+already\s+{_DONE_VERB}\b"
     rf"|\balready\s+{_DONE_VERB}\s+(?:it|that|this|them|those)\b"
-    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
+    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；,，]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
     r"mon|tue|wed|thu|fri|sat|sun)\w*|earlier(?:\s+today)?|this\s+morning|\d+\s+(?:days?|weeks?|"
     r"hours?)\s+ago|a\s+(?:while|week|month)\s+ago)\b"
+)
+# A request starting a clause after a remark ("I already logged the call, remind me to send the
+# quote fri", "Carol said it's gone, so move the falcon deal to lost"): the remark stays in its
+# own clause and the request is read.
+REQUEST_AFTER = re.compile(
+    r"[,，;；.。!！]\s*(?:(?:but|so|and|then)\s+|但是?|不过|所以)?\s*(?P<req>(?:(?:please|pls|plz)\s+|"
+    r"(?:can|could)\s+you\s+)?(?:remind\s+me|log\s+(?:a|the|that|call|visit|meeting|note|email)|"
+    r"move\s+(?:the|it|#)|snooze\s+#|create\s+a|add\s+a|new\s+deal|mark\s+(?:it|the|#)|"
+    r"cancel\s+(?:the|#|reminder)|archive\s)|(?:请|麻烦)?(?:提醒我|帮我|记一下|新建|推进到))"
 )
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
@@ -466,7 +475,8 @@ DEAL_OWNER_CUE = re.compile(
 )
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
-    r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
+    r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b(?!\s*(?:or\b|yet\b|[?？]))"
+    r"|完成了?\s*#?\s*(?P<id3>\d+)"
 )
 
 # Reads: each pattern -> the verb it asks for.
@@ -738,6 +748,29 @@ CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",
     "城市": "city", "行业": "industry", "名称": "name",
 }  # fmt: skip
+# A reminder by its number, then what became of it in the same clause: "#2 sorted, dropped the
+# samples", "reminder #3 can go", "#7 ok了", "#10 搞掂", "第十二个提醒可以完成", "#9 唔使提喇",
+# "#8 往后挪到周三下午两点". A question ("#10 搞掂未", "#2 done?") is none.
+_ZH_NUM = r"\d{1,9}|[一二三四五六七八九十]{1,3}"
+REMINDER_REF = re.compile(
+    r"(?:\breminder\s*#?\s*|(?<![\w#])#\s*)(?P<id>\d{1,9})(?![\d/.-])"
+    rf"|提醒\s*#?\s*(?P<zid>{_ZH_NUM})\s*[号]?\s*(?:那个|这个|嘅|个)?"
+    rf"|第\s*(?P<zid2>{_ZH_NUM})\s*(?:个|条)?\s*提醒"
+)
+_NOT_ASKED = r"(?!\s*(?:未|吗|么|没|了没|了吗|呢|嘛|\?|？|yet\b|or\b))"
+REMINDER_DONE = re.compile(
+    r"\s*(?:is\s+|can\s+be\s+|has\s+been\s+|可以\s*|已经?\s*)?"
+    r"(?:sorted|done|finished|completed|can\s+go|ok(?:了|喇|啦)|搞掂(?:咗)?|搞定(?:了)?|完成(?:了)?|做完了?)"
+    + _NOT_ASKED
+)
+REMINDER_CANCEL = re.compile(
+    r"\s*(?:can\s+be\s+|is\s+)?(?:cancell?ed|killed|scrapped|not\s+needed)\b"
+    r"|\s*(?:唔使提(?!前)|不用提醒|不用提了|可以取消|取消(?:咗|了)?|删掉|可以删)" + _NOT_ASKED
+)
+CANCEL_BEFORE_REF = re.compile(r"\b(?:kill|cancel|scrap|bin|ditch)\s+(?:the\s+|my\s+)?$")
+REMINDER_LATER = re.compile(
+    r"\s*(?:往后|往後|再)?\s*(?:挪|延|推迟|推|改|调)(?:到|至|去)\s*(?P<when>[^，,。；;！!？?]+)"
+)
 SNOOZE_CUE = re.compile(
     r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
     r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"

@@ -37,9 +37,8 @@ def test_a_customer_is_named_by_its_short_name_tag_or_inner_words(
 ) -> None:
     """A capitalised tag ("Northie"), the English half of a bilingual name ("Harbour Lights")
     and a Chinese name's words after its city and district ("青藤") name the customer."""
-    refit = book["Pallet racking refit"]
-    assert command(testbot, "alice", "northie pallet racking refit -> negotiation") == (
-        f"move #{refit} to negotiation"
+    assert command(testbot, "alice", "called northie, they want a site survey").startswith(
+        f"log call #{book['Northgate Timber Yards']}:"
     )
     tea = book["年度茶叶采购"]
     assert command(testbot, "wei", "青藤的年度茶叶采购金额改成25万") == (
@@ -68,8 +67,8 @@ def test_a_tag_of_three_customers_is_no_name(testbot: TestBot, book: dict[str, i
     with unit_of_work(testbot.session_factory) as s:
         for c in s.scalars(select(Customer).where(Customer.name.like("Quayside%"))):
             c.tags = ["Northie"]
-    reply = testbot("alice", "northie pallet racking refit -> negotiation")
-    assert reply.status != "confirm" or "Northgate" not in reply.text
+    reply = testbot("alice", "called northie, they want a site survey")
+    assert f"#{book['Northgate Timber Yards']}" not in str(reply.to_json().get("command"))
 
 
 @pytest.mark.parametrize(
@@ -182,4 +181,90 @@ def test_a_quota_names_its_person_by_display_name_or_in_characters(
     before = counts(testbot)
     for text in ("What was Oliver's Q3 number?", "Oliver's Q3 number was 40k last year"):
         assert testbot("bob", text).status != "confirm", text
+    assert counts(testbot) == before
+
+
+def _reminder(testbot: TestBot, who: str, text: str) -> int:
+    """A reminder of `who`, by its number."""
+    testbot(who, text)
+    with testbot.session_factory() as s:
+        found = s.scalar(select(Reminder.id).order_by(Reminder.id.desc()).limit(1))
+    assert found is not None
+    return found
+
+
+def test_a_reminder_by_number_and_what_became_of_it_is_done_cancel_or_snooze(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "#N sorted, ...", "reminder #N can go", "kill #N please", "#N 搞掂，...", "#N 唔使提喇",
+    "#N 往后挪到周三下午两点 客户出差" (the time only), "第N个提醒可以完成"."""
+    n = _reminder(testbot, "alice", "remind me tomorrow 9am to ring northgate")
+    assert command(testbot, "alice", f"#{n} sorted, dropped the racking specs off") == f"done #{n}"
+    assert command(testbot, "alice", f"reminder #{n} can go, they rang me") == f"done #{n}"
+    assert command(testbot, "alice", f"kill #{n} please, the call got folded in") == f"cancel #{n}"
+    z = _reminder(testbot, "wei", "提醒我明天上午十点 给青藤打电话")
+    assert command(testbot, "wei", f"#{z} 搞掂，王总收到样品") == f"done #{z}"
+    assert command(testbot, "wei", f"#{z} 唔使提喇，王总今朝已经回覆咗") == f"cancel #{z}"
+    assert command(testbot, "wei", f"#{z} 往后挪到周三下午两点 王总出差") == (
+        f"snooze #{z} 周三下午两点"
+    )
+    assert command(testbot, "wei", f"样品送到了第{z}个提醒可以完成") == f"done #{z}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["#{n} 搞掂未", "is #{n} done?", "don't cancel #{n}", "#{n} 唔使提前", "#{n} done or not"],
+)
+def test_a_reminder_asked_about_or_kept_is_no_write(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """A question ("搞掂未", "done?"), a negation or 不用提前 (no need to be early) is none."""
+    n = _reminder(testbot, "wei", "提醒我明天上午十点 给青藤打电话")
+    assert testbot("wei", text.format(n=n)).status != "confirm"
+
+
+def test_an_amount_with_no_currency_keeps_the_deals_own(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "改做 18 萬" on a Hong Kong dollar deal is HK$180,000; a currency said is kept."""
+    pantry = book["Pantry coffee"]
+    with unit_of_work(testbot.session_factory) as s:
+        deal = s.get(Deal, pantry)
+        assert deal is not None
+        deal.currency = "HKD"
+    assert command(testbot, "wei", "Harbour Lights pantry coffee 個 amount 改做 18 萬") == (
+        f"edit deal #{pantry}: amount 180000 HKD"
+    )
+    assert command(testbot, "wei", "Harbour Lights pantry coffee 金额改成 18 万人民币") == (
+        f"edit deal #{pantry}: amount 180000 CNY"
+    )
+
+
+def test_a_remark_of_what_was_done_keeps_to_its_clause(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """A request after a remark (done already, someone's words, "already") is read; the remark
+    alone, or someone else's plan, is still none."""
+    refit = book["Pallet racking refit"]
+    line = command(
+        testbot,
+        "alice",
+        "I already logged the northgate call, remind me tomorrow 3pm to chase the PO",
+    )
+    assert line.startswith("remind me tomorrow 3pm")
+    assert command(
+        testbot,
+        "alice",
+        "they said it's gone, so move the northgate pallet racking refit to lost: cost",
+    ) == (f"move #{refit} to lost: cost")
+    assert command(
+        testbot, "alice", "specs already sent, visited northgate today, they want a site survey"
+    ).startswith(f"log visit #{book['Northgate Timber Yards']}")
+    before = counts(testbot)
+    for text in (
+        "I already logged the northgate call, no need to log it again",
+        "they said they'd move the northgate pallet racking refit to lost",
+        "I moved the northgate pallet racking refit to negotiation yesterday, so all good",
+    ):
+        assert testbot("alice", text).status != "confirm", text
     assert counts(testbot) == before
