@@ -423,6 +423,9 @@ class Interpreter:
         if found is None:
             return None
         stage_word, at, stage_span, bare = found
+        if w.SHOW_FIRST.match(r.view, r.body):
+            # "show me the old deal at swan river, the one they signed last year": a read.
+            return None
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
@@ -1799,7 +1802,11 @@ _NOT_A_COMPANY = re.compile(
     r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|"
     r"sun(?:day)?|today|tomorrow|tmrw|tonight|yesterday)"
 )
-_AT_COMPANY = re.compile(r"(?:\bat|\bfrom|@)\s*([A-Za-z][\w&.'-]*)", re.I)
+_AT_COMPANY = re.compile(
+    r"(?:\bat|\bfrom|@|^\s*for\b|\b(?:visit|call|meeting|email|note)\s+for)"
+    r"\s*([A-Za-z][\w&.'-]*)",
+    re.I,
+)
 
 
 def _names_another_company(text: str, customer: Customer) -> bool:

@@ -77,6 +77,11 @@ REQUEST_AFTER = re.compile(
     r"move\s+(?:the|it|#)|snooze\s+#|create\s+a|add\s+a|new\s+deal|mark\s+(?:it|the|#)|"
     r"cancel\s+(?:the|#|reminder)|archive\s)|(?:请|麻烦)?(?:提醒我|帮我|记一下|新建|推进到))"
 )
+# A request that opens by asking to see something: a read, whatever stage its words tell.
+SHOW_FIRST = re.compile(
+    r"(?:show\s+me|pull\s+up|bring\s+up|let\s+me\s+see|can\s+i\s+see|look\s+up|find\s+me)\b"
+    r"|给我看|帮我看|帮我查|查一下|调出|列出"
+)
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
 # Leave a record as it is ("leave the acme deal where it is", "大館先唔好郁住", "晶华先不要动",
@@ -119,6 +124,8 @@ REPORTED = re.compile(
     # "林涛话冇咗预算": a person's name, then 话/讲 (Cantonese "says"), then what they said.
     r"|(?<=[\u4e00-\u9fff])(?:(?<![电通对说讲会])话(?![题费术筒])|(?<![演宣主])讲(?![解座课话台究]))"
     r"(?=[\u4e00-\u9fff])"
+    # "Angela 話佢哋...": a Latin name, then 话 and what they said.
+    r"|(?<=[a-z]\s)话(?=[\u4e00-\u9fff])"
 )
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
@@ -310,7 +317,9 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"gave\s+(?:\w+\s+){1,3}a\s+(?:call|ring)|rung)\b"
             r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
             # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
-            r"打[咗过]电话|打来|致电|回电|倾咗电话"
+            r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
+            # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
+            r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话(?![号码里])"
         ),
         InteractionKind.call,
     ),
@@ -330,8 +339,10 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
-            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by))\b"
+            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over))\b"
             r"|拜访|走访|去了|上门|探访|到访|去咗"
+            # "刚从白鸽烘焙坊出来", "啱啱由海景出嚟": just out of their place.
+            r"|(?:刚刚?|啱啱|头先)(?:从|由)[^\s，,。；;！!？?]{2,12}?(?:出来|出嚟)"
         ),
         InteractionKind.visit,
     ),
@@ -341,6 +352,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"fwd'?d|forwarded|(?:by|via)\s+e-?mail)\b|发了?邮件|邮件|寄了?信|发了?信"
             # 电邮 (Hong Kong: e-mail), 覆咗 email (Cantonese: replied by e-mail).
             r"|电邮|覆咗?\s*e-?mail"
+            # "email to farah just now", "寄email来说", "Email 咗份报价俾 Angela".
+            r"|\be-?mail\s+to\b|寄\s?e-?mail|(?<![a-z])e-?mail\s?咗"
         ),
         InteractionKind.email,
     ),
@@ -350,6 +363,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"(?:teams|slack|line|telegram|signal)\s+(?:chat|message|msg)|chat\s+w(?:ith\b|/)|"
             r"dm'?e?d|sms(?:ed)?)\b"
             r"|微信|聊了|聊天|短信|讯息|私讯|倾咗|倾偈|line\s*(?:了|上|讯息)"
+            # "昨天晚上LINE郭经理", "琴日 WhatsApp 陈生": the app, then the person in characters.
+            r"|(?<![a-z])(?:line|whatsapp|wechat)\s?(?=[\u4e00-\u9fff])"
         ),
         InteractionKind.chat,
     ),

@@ -24,6 +24,7 @@ BOOK = (
     ("wei", "新商机 杭州西湖青藤茶业有限公司：年度茶叶采购 20万 元 阶段 lead"),
     ("wei", "新客户 香港港灯贸易有限公司 tags Harbour Lights, 港灯"),
     ("wei", "新商机 香港港灯贸易有限公司：Pantry coffee 5万 元 阶段 proposal"),
+    ("wei", "contact add 香港港灯贸易有限公司：Angela Fung"),
 )
 
 
@@ -268,3 +269,46 @@ def test_a_remark_of_what_was_done_keeps_to_its_clause(
     ):
         assert testbot("alice", text).status != "confirm", text
     assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        ("alice", "show me the northgate pallet racking refit, the one they signed last year"),
+        ("wei", "Angela 話佢哋 partner 下個月先開會傾"),
+        ("wei", "log a visit for Kowloon Ferry Works, met angela fung"),
+    ],
+)
+def test_a_read_a_reported_plan_or_another_company_is_no_write(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """ "show me ..., the one they signed": a read; "Angela 話 ... 下個月先開會" (someone's plan);
+    a visit "for" a company that is not the contact's: none is a write."""
+    before = counts(testbot)
+    assert testbot(who, text).status != "confirm", text
+    assert counts(testbot) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "kind"),
+    [
+        ("wei", "啱啱同 Angela 傾完電話, 港灯想 CNY 前要多两箱", "call"),
+        ("wei", "头先打畀 Angela，港灯话价钱 ok", "call"),
+        ("wei", "昨天下午跟Angela Fung电话 港灯想试冷萃", "call"),
+        ("wei", "刚从港灯出来，Angela 说年底要加单", "visit"),
+        ("wei", "Angela 寄email来说港灯想试新豆", "email"),
+        ("wei", "昨天晚上LINE港灯的Angela，想要一台咖啡机", "chat"),
+        ("alice", "popped into northgate this arvo, they want a site survey", "visit"),
+    ],
+)
+def test_cantonese_and_dictated_events_are_logged(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, kind: str
+) -> None:
+    """傾完電話, 打畀, 跟X电话 (calls), 刚从X出来, popped into (visits), 寄email (email), LINE
+    X (chat): what happened, logged with its kind."""
+    assert command(testbot, who, text).startswith(f"log {kind} #"), text
+
+
+def test_a_phone_number_asked_is_no_call(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "跟 Angela 电话号码多少" asks a number; nothing is logged."""
+    assert testbot("wei", "Angela Fung电话多少").status != "confirm"
