@@ -292,17 +292,24 @@ def _match(
         return None
     if _CJK.match(key):
         hit = _cjk_match(view, key)
-        if hit is None and len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
+        core = None
+        if len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
             # A company name after its place: "联创" names "青岛联创制造有限公司".
-            hit = _cjk_match(view, key[2:])
+            core = _cjk_match(view, key[2:])
         if (
-            hit is None
+            core is None
             and len(key) >= 8
             and not _ZH_GENERIC.match(key[4:])
             and not _ZH_TRADE.match(key[4:])
         ):
             # After its city and district: "腾跃" names "深圳南山腾跃科技有限公司".
-            hit = _cjk_match(view, key[4:])
+            core = _cjk_match(view, key[4:])
+        if hit is None:
+            hit = core
+        elif core is not None and hit[2] == 2 and (core[1] <= hit[0] or hit[1] <= core[0]):
+            # Its place and its own name apart ("駁二的城市改成高雄市..."): both count, and the
+            # name is where it stands.
+            return core[0], core[1], True, (core[2] + hit[2]) / 2
         if hit is None:
             return None
         return hit[0], hit[1], True, hit[2] / 2

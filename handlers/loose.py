@@ -497,8 +497,17 @@ class Interpreter:
             return self._log_named_first(ctx, r, named_first)
         kind: InteractionKind | None = None
         event_at = None
+        names: list[tuple[int, int]] | None = None
         for pattern, k in w.LOG_EVENT:
             m = pattern.search(r.view, r.body)
+            while m is not None and cue is None:
+                if names is None:
+                    names = [(c.start, c.end) for c in find_customers(ctx, r.text) if c.exact]
+                inside = next((b for a, b in names if a <= m.start() < b), None)
+                if inside is None:
+                    break
+                # An event word inside a customer's name ("松湖会议中心"): no event.
+                m = pattern.search(r.view, inside)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
         if cue is None and (

@@ -748,8 +748,10 @@ CUSTOMER_FIELD = re.compile(
     # "改名的事还没定": the renaming talked about, no new name.
     r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?![的事])(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
-    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
-    r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
+    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:请|麻烦)?\s*"
+    r"(?:改成|改为|改做|换成|更新为|变成|应该是|是)\s*"
+    # A closing particle and what it is not are no part of the value ("X 吧 不是纯办公室").
+    r"(?P<zvalue>.+?)\s*(?:吧|啦|喇|喔|哦|呀)?\s*(?:[,，\s]\s*(?:不是|而不是|唔系).*)?[。.!！]*$"
 )
 # A time where a city would stand ("the go-live moved to feb", "demo moved to the 14th"): no
 # move of the customer.

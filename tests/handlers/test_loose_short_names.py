@@ -312,3 +312,32 @@ def test_cantonese_and_dictated_events_are_logged(
 def test_a_phone_number_asked_is_no_call(testbot: TestBot, book: dict[str, int]) -> None:
     """ "跟 Angela 电话号码多少" asks a number; nothing is logged."""
     assert testbot("wei", "Angela Fung电话多少").status != "confirm"
+
+
+def test_a_customer_field_said_with_a_particle_or_please(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "行业改成 X 吧 不是 Y" is industry X; "行业请改为 X" too; the city said with the place
+    and the company's own name apart ("青藤的城市改成杭州市西湖区") names the company."""
+    tea = book["杭州西湖青藤茶业有限公司"]
+    assert command(testbot, "wei", "青藤的行业改成 茶饮/零售 吧 不是纯批发") == (
+        f"edit customer #{tea}: industry 茶饮/零售"
+    )
+    assert command(testbot, "wei", "青藤的行业请改为 茶饮连锁。") == (
+        f"edit customer #{tea}: industry 茶饮连锁"
+    )
+    assert command(testbot, "wei", "青藤的城市改成杭州市余杭区") == (
+        f"edit customer #{tea}: city 杭州市余杭区"
+    )
+
+
+def test_an_event_word_inside_a_customer_name_is_no_event(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "港湾会议中心的行业改为 会展" is an edit of the customer, not a meeting logged."""
+    testbot("wei", "新客户 宁波港湾会议中心有限公司")
+    with testbot.session_factory() as s:
+        hall = s.scalar(select(Customer.id).where(Customer.name == "宁波港湾会议中心有限公司"))
+    assert command(testbot, "wei", "港湾会议中心的行业请改为 会展服务") == (
+        f"edit customer #{hall}: industry 会展服务"
+    )
