@@ -366,11 +366,13 @@ def name_tags(name: str, tags: list[str] | None) -> list[str]:
         if not isinstance(tag, str):
             continue
         tag_key = name_key(tag)
-        if not tag_key or tag_key in _COMMON or len(tag_key.replace(" ", "")) < 3:
+        if not tag_key or tag_key in _COMMON:
             continue
         if _CJK.search(tag_key):
-            if tag_key.replace(" ", "") in key:
+            if len(tag_key) >= 2 and tag_key.replace(" ", "") in key:
                 out.append(tag_key)
+        elif len(tag_key.replace(" ", "")) < 3:
+            continue
         elif any(ch.isupper() for ch in tag) or _latin_short_name(tag, tag_key, spaced):
             out.append(tag_key)
     return out
@@ -392,6 +394,10 @@ def _by_tag(
 ) -> list[Mention]:
     """Visible customers whose short-name tag the text holds, never a tag many share."""
     # Tags are stored as JSON text, Chinese as \u escapes: the prefilter looks for that form.
+    # The characters as typed too: a tag kept in Traditional characters ("雲雀").
+    typed = re.findall(r"[\u3400-\u9fff]+", text)
+    patterns = patterns + [run[i : i + 2] for run in typed for i in range(max(1, len(run) - 1))]
+    patterns = list(dict.fromkeys(patterns))[:60]
     tags_text = func.lower(cast(Customer.tags, Text))
     rows = ctx.session.execute(
         select(Customer.id, Customer.name, Customer.tags, Customer.owner_id)

@@ -430,8 +430,15 @@ class Interpreter:
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
             return None
+        ready = re.match(r"\s*了", r.view[stage_span[1] :]) and re.search(
+            r"可以\s*$", r.view[: stage_span[0]]
+        )
         if not _moved_by_verb(r) and (
-            w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            # "可以 qualified 了": ready for it now, not a plan.
+            (
+                not ready
+                and w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            )
             or any(p.search(r.view, r.body, stage_span[0]) for p, _ in w.LOG_EVENT)
         ):
             # "林杰说车队系统下周签约", "met Dana, they signed": an outcome told inside a note

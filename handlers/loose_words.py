@@ -75,7 +75,8 @@ REQUEST_AFTER = re.compile(
     r"[,，;；.。!！]\s*(?:(?:but|so|and|then)\s+|但是?|不过|所以)?\s*(?P<req>(?:(?:please|pls|plz)\s+|"
     r"(?:can|could)\s+you\s+)?(?:remind\s+me|log\s+(?:a|the|that|call|visit|meeting|note|email)|"
     r"move\s+(?:the|it|#)|snooze\s+#|create\s+a|add\s+a|new\s+deal|mark\s+(?:it|the|#)|"
-    r"cancel\s+(?:the|#|reminder)|archive\s)|(?:请|麻烦)?(?:提醒我|帮我|记一下|新建|推进到))"
+    r"cancel\s+(?:the|#|reminder)|archive\s|(?:can\s+)?(?:stick|put|mark)\s+(?:it|this|that|them)\s|"
+    r"(?:can\s+)?mark\s+(?:as\s+)?(?:won|lost))|(?:请|麻烦)?(?:提醒我|帮我|记一下|新建|推进到))"
 )
 # A request that opens by asking to see something: a read, whatever stage its words tell.
 SHOW_FIRST = re.compile(
@@ -206,13 +207,17 @@ STAGE_SAID = re.compile(
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
     r"\b(?:move|moving|moved|push|advance|bump|progress|shift|take|put|set|mark|change|update|"
-    r"flip|get|switch|transition|promote|drag)\b"
+    r"flip|get|switch|transition|promote|drag|stick|chuck|bang)\b"
 )
-MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}")
+# "... to won", "stick it on won", "can mark won" (mark with no "as").
+MOVE_TO = re.compile(
+    rf"(?:\b(?:to|as|into|in|at|on)\s+(?:the\s+)?(?:stage\s+)?|(?<=\bmark\s)|(?<=\bmark\sit\s))"
+    rf"{_LATIN_STAGE}"
+)
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
 STATE = re.compile(
     rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
-    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+|up\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
     rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
     rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
     rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
@@ -224,7 +229,7 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    rf"标记为|标为|标成|变成|到了|到|(?<!跟)进)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"

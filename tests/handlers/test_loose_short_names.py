@@ -341,3 +341,54 @@ def test_an_event_word_inside_a_customer_name_is_no_event(
     assert command(testbot, "wei", "港湾会议中心的行业请改为 会展服务") == (
         f"edit customer #{hall}: industry 会展服务"
     )
+
+
+def test_a_traditional_tag_names_a_customer_whose_place_hides_its_name(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "雲雀" (a tag typed in Traditional characters, standing in the name after a three-character
+    district) names 香港铜锣湾云雀茶餐厅."""
+    testbot("wei", "新客户 香港铜锣湾云雀茶餐厅有限公司 tags 雲雀")
+    testbot("wei", "新商机 香港铜锣湾云雀茶餐厅有限公司：Banquet coffee 5万 元 阶段 negotiation")
+    # Another customer's deal of the same title: the customer must be the one named.
+    testbot("wei", "新商机 香港港灯贸易有限公司：Banquet coffee 3万 元 阶段 negotiation")
+    with testbot.session_factory() as s:
+        deal = s.scalar(select(Deal.id).where(Deal.title == "Banquet coffee").order_by(Deal.id))
+    assert command(testbot, "wei", "雲雀嗰單 banquet coffee 簽咗喇！陳生今朝親自嚟簽") == (
+        f"move #{deal} to won"
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "stage"),
+    [
+        (
+            "alice",
+            "they said yes to the lot on the northgate pallet racking refit, stick it on won",
+            "won",
+        ),
+        (
+            "alice",
+            "northgate pallet racking refit went up to negotiation after they haggled",
+            "negotiation",
+        ),
+        ("wei", "青藤 的 年度茶叶采购 进 negotiation 了，王总在 push 老板", "negotiation"),
+        ("wei", "青藤 年度茶叶采购 可以 qualified 了, 王总说夏天要用", "qualified"),
+    ],
+)
+def test_a_stage_said_the_way_people_talk_moves_the_deal(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, stage: str
+) -> None:
+    """ "stick it on won" after a remark, "went up to", "进 X 了", "可以 X 了" (ready now)."""
+    deal = book["Pallet racking refit"] if who == "alice" else book["年度茶叶采购"]
+    assert command(testbot, who, text) == f"move #{deal} to {stage}"
+
+
+@pytest.mark.parametrize(
+    "text", ["青藤 年度茶叶采购 下周可以 qualified", "青藤的年度茶叶采购 跟进 proposal"]
+)
+def test_a_planned_or_followed_up_stage_is_no_move(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """ "下周可以 X" is a plan; "跟进" is following up, not "进" a stage."""
+    assert testbot("wei", text).status != "confirm"
