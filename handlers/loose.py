@@ -353,7 +353,7 @@ class Interpreter:
         if (
             r.question
             and not r.hypothetical
-            and w.READ_QUESTION.search(r.view, r.body)
+            and (w.READ_QUESTION.search(r.view, r.body) or w.REMINDERS_ASKED.search(r.view, r.body))
             and not w.LEAD_NEGATION.match(r.view, r.body)
         ):
             # "who logged the most activity?", "why did we lose X?": asked about, a read.

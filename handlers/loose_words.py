@@ -100,6 +100,12 @@ WRITE_WORDS = re.compile(
     r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
     r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给|签咗|输咗|冇咗"
 )
+# Reminders asked about ("最近有什么要追的提醒吗", "我本月的提醒有啥"): 提醒 is the noun there.
+REMINDERS_ASKED = re.compile(
+    r"(?:我|我的|本月|这个?月|这周|今天|明天|要追)的?提醒\s?(?:有|是)?(?:哪些|什么|啥|咩|几个|多少)?\s?"
+    r"(?:吗|么|呢|未|[?？])?\s?[?？]?$"
+    r"|有(?:什么|啥|咩|哪些)(?:要追的)?提醒"
+)
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
     r"^\s*(?:(?:did|do|does|have|has|was|were|is|are|am|should|shall|would|might|may|"
@@ -522,11 +528,23 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多"), "win rate"),
     (re.compile(r"\bforecast\b|预测"), "forecast"),
     (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
-    (re.compile(r"\bpipeline\b|\bpipe\b|管道|销售管道"), "pipeline"),
+    (
+        re.compile(
+            r"\bpipeline\b|\bpipe\b|管道|销售管道"
+            # "how much have i got open all up", "团队各阶段商机汇总".
+            r"|\bhow\s+much\s+(?:have\s+)?(?:i|we)\s+(?:got\s+)?open\b|各阶段(?:的)?商机"
+        ),
+        "pipeline",
+    ),
     (
         re.compile(
             r"\breminders\b|\bto-?do(?:s|\s+list)?\b|\bwhat'?s\s+due\b|提醒列表|我的提醒|待办"
             r"|^我(?:还)?有(?:哪些|什么|啥)提醒"
+            # "我有咩提醒未做", "我本月的提醒 有啥", "有什么要追的提醒", "anything i need to chase
+            # this week?", "what i need to follow up ah, list me".
+            r"|我(?:还)?有(?:咩|乜嘢?|边啲)提醒|我(?:本月|这个?月|这周|今天|明天)的?提醒"
+            r"|要追的提醒|\b(?:anything|what)\s+(?:do\s+)?i\s+(?:need|have)\s+to\s+"
+            r"(?:chase|follow[\s-]?up)\b"
         ),
         "reminders",
     ),
@@ -535,6 +553,9 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|价目表|产品列表"
             r"|^how\s+much\s+(?:is|are|does)\s+our\b"
+            # "what do we charge for the decaf", "how much per kg", "冷萃桶装现在什么价".
+            r"|\bwhat\s+do\s+we\s+charge\b|\bhow\s+much\s+per\s+(?:kg|bag|unit|box|case)\b"
+            r"|(?:现在|而家)?(?:什么|咩|乜)价(?:钱|格)?\s*[?？]?$|报价单上的\S{0,6}价格"
         ),
         "products",
     ),

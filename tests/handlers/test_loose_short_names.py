@@ -392,3 +392,23 @@ def test_a_planned_or_followed_up_stage_is_no_move(
 ) -> None:
     """ "下周可以 X" is a plan; "跟进" is following up, not "进" a stage."""
     assert testbot("wei", text).status != "confirm"
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "verb"),
+    [
+        ("wei", "我有咩提醒未做", "reminders"),
+        ("wei", "最近有什麼要追的提醒嗎", "reminders"),
+        ("alice", "anything i need to chase this week?", "reminders"),
+        ("alice", "what do we charge for the cold brew these days", "products"),
+        ("alice", "racking bolts how much per box ah", "products"),
+        ("wei", "冷萃桶装现在什么价", "products"),
+        ("alice", "how much have i got open all up", "pipeline"),
+    ],
+)
+def test_reads_said_the_way_people_talk(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, verb: str
+) -> None:
+    """Reminders, the price list and the pipeline asked for in everyday words run as reads."""
+    said, typed = testbot(who, text), testbot(who, verb)
+    assert (said.status, said.text) == (typed.status, typed.text), text
