@@ -216,6 +216,8 @@ def main() -> None:
         # The reports over the whole book the person sees (issue 20: kept totals, 0030).
         "report funnel": lambda r: "report funnel",
         "forecast": lambda r: "forecast",
+        # A period's funnel: whole months kept, the cut ones read deal by deal (0031).
+        "report funnel 2025": lambda r: "report funnel 2025",
         # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
         "history": lambda r: f"history #{rng.choice(books[r])[0]}",
         "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",

@@ -276,12 +276,19 @@ def customer_name_exists(ctx: Ctx, name: str) -> bool:
 
 
 def resolve_deal(
-    ctx: Ctx, query: str, *, customer: Customer | None = None, open_only: bool = False
+    ctx: Ctx,
+    query: str,
+    *,
+    customer: Customer | None = None,
+    open_only: bool = False,
+    not_at: str | None = None,
 ) -> Deal:
     """The visible deal `query` names, optionally within one customer.
 
     `open_only`: a name is looked for among open deals (a closed one is taken only when it is
     named exactly, by `#id` or by button), so closed deals are never offered as choices.
+    `not_at`: the stage a move goes to; of several deals with exactly that title, those already
+    there are not meant (`move X / Renewal to won` when last year's Renewal is won).
     """
     query = query.strip()
     picked = _pick(ctx, "deal")
@@ -308,7 +315,7 @@ def resolve_deal(
     if customer is not None:
         stmt = stmt.where(Deal.customer_id == customer.id)
     if open_only:
-        chosen = _choose_open_deal(ctx, stmt, query)
+        chosen = _choose_open_deal(ctx, stmt, query, not_at)
     else:
         rows = _matching_rows(ctx, stmt, Deal.id, Deal.title_key, "deal", query)
         chosen = _choose("deal", query, [_deal_row(r) for r in rows])
@@ -321,7 +328,9 @@ def _deal_row(r: Any) -> _Row:
     return _Row(r[0], r[1], f"{r[2]} — {r[3]}", r[4])
 
 
-def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> int:
+def _choose_open_deal(
+    ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str, not_at: str | None = None
+) -> int:
     """A deal named exactly, otherwise one chosen among open deals only (a closed deal is a
     fallback when no open one matches).
 
@@ -334,6 +343,9 @@ def _choose_open_deal(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> i
     if exact:
         if len(exact) == 1:
             return int(exact[0][0])
+        movable = [r for r in exact if r[4] != not_at] if not_at else exact
+        if len(movable) == 1:
+            return int(movable[0][0])
         raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in exact]))
     try:
         rows = _matching_rows(

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, or_, select
+from sqlalchemy.orm import selectinload
 
-from crm_core.analytics.periods import ALL_TIME, Period
+from crm_core.access import visible_customer_ids, visible_owner_ids
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
 from crm_core.analytics.scope import in_period, kept_scope, money, ratio, scope_filter
-from crm_core.analytics.win_rate import other_currencies
 from crm_core.context import Ctx
-from crm_core.models import Deal, DealReach, FunnelTotal, StageChange
+from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, Role
 from crm_core.stages import Stage
 
 
@@ -70,41 +71,6 @@ def _ranks(ctx: Ctx) -> dict[str, int]:
     return order
 
 
-def _greater(a: Any, b: Any) -> Any:
-    return case((a > b, a), else_=b)
-
-
-def furthest_step(ctx: Ctx) -> Any:
-    """SQL for a deal's furthest funnel step (index into funnel_steps, -1: none).
-
-    From its current stage and its whole history: a deal that skipped a stage has passed it,
-    a lost deal reached the last open stage it was in.
-    """
-    order = _ranks(ctx)
-
-    def rank(column: Any) -> Any:
-        return case(order, value=column, else_=-1)
-
-    history = (
-        select(
-            func.max(
-                case(
-                    (
-                        rank(StageChange.to_stage) > rank(StageChange.from_stage),
-                        rank(StageChange.to_stage),
-                    ),
-                    else_=rank(StageChange.from_stage),
-                )
-            )
-        )
-        .where(StageChange.deal_id == Deal.id)
-        .scalar_subquery()
-    )
-    past = func.coalesce(history, literal(-1))
-    now = rank(Deal.stage)
-    return case((now > past, now), else_=past)
-
-
 def furthest_of(order: dict[str, int], reached: str | None) -> int:
     """A deal's furthest funnel step from the stage names it has been in (-1: none)."""
     return max((order.get(name, -1) for name in (reached or "").split("\t")), default=-1)
@@ -115,8 +81,8 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
 
     Each deal's furthest step comes from the stage names it has been in, kept by triggers
     (`deal_reach`, migration 0030): over all time from their sums per owner (`funnel_totals`,
-    a few hundred rows whatever the book's size); for a period, from the deals opened in it
-    joined to their kept sets (created_at instants fall anywhere inside a day).
+    a few hundred rows whatever the book's size); for a period, from those sums per month of
+    opening (`funnel_month_totals`, 0031) and the deals of the months its bounds cut.
     """
     currency = (currency or ctx.default_currency).upper()
     steps = funnel_steps(ctx)
@@ -139,16 +105,7 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
             else:
                 others[cur] = others.get(cur, 0) + int(count)
     else:
-        conditions = in_period(Deal.created_at, start, end)
-        opened = (
-            select(DealReach.reached, func.count(), func.sum(Deal.amount))
-            .select_from(Deal)
-            .join(DealReach, DealReach.deal_id == Deal.id)
-            .where(*scope_filter(ctx), *conditions, Deal.currency == currency)
-            .group_by(DealReach.reached)
-        )
-        groups = [(r, int(n), money(total)) for r, n, total in ctx.session.execute(opened)]
-        others = other_currencies(ctx, currency, conditions)
+        groups, others = _opened_in(ctx, currency, start, end)
     count_at = [0] * len(steps)
     value_at = [Decimal(0)] * len(steps)
     deals = 0
@@ -177,6 +134,93 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
     return FunnelReport(currency, period, rows, deals, others)
 
 
+Sums = dict[tuple[str, str | None], tuple[int, Decimal]]
+
+
+def _opened_in(
+    ctx: Ctx, currency: str, start: datetime | None, end: datetime | None
+) -> tuple[list[tuple[str | None, int, Decimal]], dict[str, int]]:
+    """The reached sets of the deals opened in [start, end): (set, deals, value) in `currency`,
+    and the deals in each other currency.
+
+    Whole UTC months of opening from the kept sums (`funnel_month_totals`, migration 0031); a
+    month a bound cuts from its deals: read directly when the part inside is the smaller one,
+    else as the kept month less the part outside (bounds are local midnights: a few hours).
+    """
+    t = FunnelMonthTotal
+    kept = kept_scope(ctx, t.owner_id, t.state)
+    if kept is None:  # nobody in view (an inactive account)
+        return [], {}
+    first = utc_month(start) if start is not None else None
+    last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
+    where = list(kept)
+    if first is not None:
+        where.append(t.month >= month_number(first))
+    if last is not None:
+        where.append(t.month <= month_number(last))
+    stmt = (
+        select(t.month, t.currency, t.reached, func.sum(t.deals), func.sum(t.cents))
+        .where(*where)
+        .group_by(t.month, t.currency, t.reached)
+        .having(func.sum(t.deals) > 0)
+    )
+    months: dict[int, Sums] = {}
+    for number, cur, kept_set, count, cents in ctx.session.execute(stmt):
+        months.setdefault(int(number), {})[(cur, kept_set)] = (
+            int(count),
+            Decimal(int(cents)).scaleb(-2),
+        )
+    owners = visible_owner_ids(ctx.actor)
+    # The slices are hours or days of openings: `+ 0` keeps both planners on the created_at
+    # index instead of reading every deal of the person's customers.
+    scope = (
+        scope_filter(ctx)
+        if owners is None
+        else [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
+    )
+
+    def direct(lo: datetime, hi: datetime) -> Sums:
+        """The deals opened in [lo, hi), a slice inside one UTC month, by currency and set."""
+        slice_ = (
+            select(Deal.currency, DealReach.reached, func.count(), func.sum(Deal.amount))
+            .select_from(Deal)
+            .join(DealReach, DealReach.deal_id == Deal.id)
+            .where(*scope, *in_period(Deal.created_at, lo, hi))
+            .group_by(Deal.currency, DealReach.reached)
+        )
+        return {(c, r): (int(n), money(v)) for c, r, n, v in ctx.session.execute(slice_)}
+
+    for edge in sorted({m for m in (first, last) if m is not None}):
+        after = next_utc_month(edge)
+        lo = edge if start is None else max(edge, start)
+        hi = after if end is None else min(after, end)
+        if (lo, hi) == (edge, after):
+            continue
+        number = month_number(edge)
+        if hi - lo <= (after - edge) / 2 or number not in months:
+            months[number] = direct(lo, hi)
+            continue
+        totals = dict(months[number])
+        for out_lo, out_hi in ((edge, lo), (hi, after)):
+            if out_lo < out_hi:
+                for key, (n, amount) in direct(out_lo, out_hi).items():
+                    have_n, have = totals.get(key, (0, Decimal(0)))
+                    totals[key] = (have_n - n, have - amount)
+        months[number] = totals
+    groups: dict[str | None, tuple[int, Decimal]] = {}
+    others: dict[str, int] = {}
+    for sums in months.values():
+        for (cur, reached), (n, amount) in sums.items():
+            if not n:
+                continue
+            if cur == currency:
+                have_n, have = groups.get(reached, (0, Decimal(0)))
+                groups[reached] = (have_n + n, have + amount)
+            else:
+                others[cur] = others.get(cur, 0) + n
+    return [(r, n, amount) for r, (n, amount) in groups.items()], others
+
+
 def deals_reaching(
     ctx: Ctx,
     stage: Stage,
@@ -185,22 +229,49 @@ def deals_reaching(
     currency: str | None = None,
     limit: int = 20,
 ) -> tuple[list[Deal], int]:
-    """The deals (newest first, at most `limit`) that reached a funnel stage, and how many."""
+    """The deals (newest first, at most `limit`) that reached a funnel stage, and how many.
+
+    How many is the funnel's own figure (kept sums); the newest are read in order of opening
+    (ix_deals_created_at), each tested on its kept set of stages (`deal_reach`), until `limit`
+    are found, instead of ranking every deal's history.
+    """
     currency = (currency or ctx.default_currency).upper()
     steps = funnel_steps(ctx)
     index = next(i for i, s in enumerate(steps) if s.name == stage.name)
+    total = funnel(ctx, period=period, currency=currency).rows[index].reached
+    if not total:
+        return [], 0
+    # A deal reached the step when any stage it has been in ranks at or after it.
+    names = sorted(name for name, rank in _ranks(ctx).items() if rank >= index)
+    padded = literal("\t") + DealReach.reached + literal("\t")
+    # A subquery per deal (OFFSET 0 keeps PostgreSQL from making it a join): the deals are read
+    # newest first and the scan stops at `limit`; as a join the planner hashed every kept set
+    # and sorted the period's deals.
+    reached = (
+        select(DealReach.deal_id)
+        .where(
+            DealReach.deal_id == Deal.id,
+            or_(*(padded.contains(f"\t{n}\t", autoescape=True) for n in names)),
+        )
+        .offset(0)
+        .exists()
+    )
+    owners = visible_owner_ids(ctx.actor)
+    one_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
+    # A team's: `IS true` keeps PostgreSQL from joining the IN (it hashes the team's customers
+    # once and tests each deal, newest first, stopping at `limit`).
+    scope = (
+        [Deal.customer_id.in_(visible_customer_ids(ctx.actor)).is_(True)]
+        if owners is not None and not one_book
+        else scope_filter(ctx)
+    )
     start, end = period.bounds(ctx.tz)
-    conditions = [
-        *scope_filter(ctx),
-        *in_period(Deal.created_at, start, end),
-        Deal.currency == currency,
-        furthest_step(ctx) >= index,
-    ]
-    total = int(ctx.session.scalar(select(func.count()).select_from(Deal).where(*conditions)) or 0)
     found = ctx.session.scalars(
         select(Deal)
-        .where(*conditions)
+        .where(*scope, *in_period(Deal.created_at, start, end), Deal.currency == currency, reached)
         .order_by(Deal.created_at.desc(), Deal.id.desc())
         .limit(limit)
+        # The list names each deal's customer: one statement for the 20, not one each.
+        .options(selectinload(Deal.customer))
     ).all()
     return list(found), total

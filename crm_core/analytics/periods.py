@@ -182,3 +182,18 @@ def between(start: date | None, end: date | None) -> Period:
         raise Invalid("error.report_period", value=f"{start} – {end}")
     label = f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
     return Period(start, end + timedelta(days=1) if end else None, label)
+
+
+def utc_month(at: datetime) -> datetime:
+    """The start of the UTC month an instant falls in."""
+    return at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_utc_month(month: datetime) -> datetime:
+    """The start of the UTC month after the one starting at `month`."""
+    return datetime.combine(add_months(month.date(), 1), time(0), tzinfo=UTC)
+
+
+def month_number(month: datetime) -> int:
+    """yyyymm, as the kept monthly totals key months."""
+    return month.year * 100 + month.month

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, extract, func, select
+from sqlalchemy import ColumnElement, Select, any_, extract, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
@@ -232,4 +232,8 @@ def kept_scope(ctx: Ctx, owner: Any, state: Any) -> list[ColumnElement[bool]] | 
         return [state < 2]
     if ctx.actor.role == Role.rep or ctx.actor.team_id is None:
         return [owner == ctx.actor.id, state == 0]
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # = ANY(ARRAY(subquery)): the team's ids are found once, then each owner's rows through
+        # the key; IN (subquery) hash-joined every owner's rows of the table to the team.
+        return [owner == any_(func.array(owners.scalar_subquery())), state == 0]
     return [owner.in_(owners.scalar_subquery()), state == 0]

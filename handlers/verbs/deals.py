@@ -169,15 +169,16 @@ def move(req: Request) -> Reply:
         customer = resolve_customer(ctx, cust_q)
     if not deal_q:
         raise Invalid("usage.move")
+    said_stage = parts[1].strip() if len(parts) > 1 else ""
+    target = read_stage(ctx.pipeline, said_stage) if said_stage else None
     # Only open deals are offered; a closed one is moved only when named exactly.
-    deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True)
-    if len(parts) == 1 or not parts[1].strip():
+    deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True, not_at=target)
+    if target is None:
         return Reply(
             text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),
             buttons=_stage_buttons(req, deal),
             status="info",
         )
-    target = read_stage(ctx.pipeline, parts[1])
     stage = ctx.pipeline.get(target)
     if stage is not None and stage.lost and not (reason or "").strip() and deal.stage != target:
         # Asked back with the deal as it was named ("Acme / Label printers pilot"), so the

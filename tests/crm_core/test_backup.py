@@ -108,6 +108,7 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
         "deal_reach",
         "funnel_totals",
         "deal_month_totals",
+        "funnel_month_totals",
     }
     names = set(inspect(engine).get_table_names()) - {"alembic_version"} - derived
     assert names == {t.name for t in tables()}

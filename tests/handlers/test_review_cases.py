@@ -50,6 +50,20 @@ def test_same_title_open_and_closed_deal_is_a_question(testbot: TestBot) -> None
     assert sorted(testbot.query(select(Deal.stage))) == ["lost", "negotiation"]
 
 
+def test_same_title_deal_already_at_the_stage_is_not_meant(testbot: TestBot) -> None:
+    """Of last year's won Renewal and this year's open one, `to won` can only mean the open one."""
+    testbot("alice", "new customer Desert Rose")
+    testbot("alice", "new deal Desert Rose: Renewal 100")
+    assert testbot("alice", "move Desert Rose / Renewal to won").status == "ok"
+    assert testbot("alice", "new deal Desert Rose: Renewal 200 stage negotiation").status == "ok"
+    reopen = testbot("alice", "move Desert Rose / Renewal to lead")
+    assert reopen.status == "info" and len(reopen.buttons) == 2
+    won = testbot("alice", "move Desert Rose / Renewal to won")
+    assert won.status == "ok", won.text
+    assert sorted(testbot.query(select(Deal.amount))) == [Decimal("100.00"), Decimal("200.00")]
+    assert sorted(testbot.query(select(Deal.stage))) == ["won", "won"]
+
+
 def test_keyword_at_the_start_of_a_title(testbot: TestBot) -> None:
     """`Close the gap` is a title, not a close date."""
     testbot("alice", "new customer Initech")
