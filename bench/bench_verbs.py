@@ -7,6 +7,9 @@ moves, edits: a few hundred a run) stay in the kept book; `--rebuild` loads it a
 
     .venv/bin/python bench/bench_verbs.py --customers 10000
     .venv/bin/python bench/bench_verbs.py --customers 10000 --pg-url postgresql+psycopg://...
+
+`customer (typo) after a change` and `find (typo) after a change` change a customer's city
+through a second engine (another worker) before each timed call.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -233,6 +236,27 @@ def main() -> None:
             f"close 2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
         ),
     }
+    # Another worker's write just before each call: a customer's city changes (a column the
+    # name index copies) through a second engine, untimed; the typo search then brings its copy
+    # of the book up to date (issue 20: the admin's typo path after a change).
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    everyone = [cid for cid, _ in books["admin"]]
+
+    def after_a_change(make: Callable[[str], str]) -> Callable[[str], str]:
+        def changed(role: str) -> str:
+            line = make(role)
+            with other.begin() as conn:
+                conn.execute(
+                    update(Customer)
+                    .where(Customer.id == rng.choice(everyone))
+                    .values(city=f"Bench {rng.randrange(10**6)}")
+                )
+            return line
+
+        return changed
+
+    verbs["customer (typo) after a change"] = after_a_change(verbs["customer (typo)"])
+    verbs["find (typo) after a change"] = after_a_change(verbs["find (typo)"])
     if args.verbs:
         wanted = [v.strip() for v in args.verbs.split(",")]
         unknown = set(wanted) - set(verbs)
@@ -288,6 +312,7 @@ def main() -> None:
                 )
             )
 
+    other.dispose()
     print(
         f"## {backend}: {counts['customers']} customers, {counts['deals']} deals, "
         f"{counts['interactions']} interactions, {counts['users']} users"

@@ -159,7 +159,7 @@ def replicate(engine: Engine, customers: int, seed_engine: Engine) -> None:
             cols = [c for c in table.columns]
             names = ", ".join(c.name for c in cols)
             src = _source_table(dialect, table.name)
-            if table.name in ("name_index_version", *KEPT):
+            if table.name in ("name_index_version", "customer_index_changes", *KEPT):
                 continue
             if table.name not in (*COPIED, "audit_entries"):
                 # Shared rows (staff, teams, settings): once.

@@ -260,6 +260,26 @@ class NameIndexVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     token: Mapped[int] = mapped_column(BigInteger)
+    # Row 1 only (migration 0032): a counter every change of customers moves, in commit order,
+    # and a random value given when the row is created (the counter starts over then).
+    seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    epoch: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class CustomerIndexChange(Base):
+    """The customers added, removed or changed since a point, for the name index to re-read:
+    per customer, the `NameIndexVersion.seq` of its last change (triggers, migration 0032)."""
+
+    __tablename__ = "customer_index_changes"
+    # Derived, not data: a restore's own inserts write it again.
+    __table_args__ = (
+        Index("ix_customer_index_changes_seq", "seq"),
+        {"info": {"derived": True}},
+    )
+
+    # No foreign key: a deleted customer's row stays, telling that it went.
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class Contact(Base):

@@ -8,21 +8,28 @@ row is added or removed or a copied column changes; each use reads that one row 
 caller's transaction, and reloads the copy when it differs. Every process (every worker) keeps
 its own copies; the tokens are the database's, so a change made by any of them is seen by all at
 their next read.
+
+A copy of the customers is brought up to date with the rows that changed, not read again whole:
+migration 0032 counts changes (`name_index_version.seq`, in commit order) and keeps, per
+customer, the count of its last change (`customer_index_changes`); a copy as of count S re-reads
+the customers logged past S and patches its lists and arrays. A copy built in a transaction
+that has itself written is used but not kept (it may hold rows that will roll back).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from crm_core.models import Contact, Customer, NameIndexVersion
+from crm_core.models import Contact, Customer, CustomerIndexChange, NameIndexVersion
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,6 +52,8 @@ _FIRST_BATCH = 200
 _SLACK = 1e-4
 # Score points under the last suggestion kept that a later batch is still scored from.
 _TIE = 0.01
+# Changed customers re-read by id in statements of at most this many ids.
+_CHUNK = 500
 
 
 class _Joined:
@@ -77,10 +86,27 @@ def _irregular(key: str) -> bool:
 
 
 class NameBook:
-    """Every customer of one database as of one token, in id order (positions index the lists)."""
+    """Every customer of one database as of one token, in id order (positions index the lists).
 
-    def __init__(self, token: int | None, rows: Sequence[Any]) -> None:
+    A copy patched with changed rows (`updated`) keeps its positions: a customer added after the
+    last id takes the next one, a deleted one leaves a blank position (neither live nor gone).
+    """
+
+    def __init__(
+        self,
+        token: int | None,
+        rows: Sequence[Any],
+        *,
+        seq: int | None = None,
+        epoch: int | None = None,
+    ) -> None:
         self.token = token
+        # The change count and epoch this copy is as of (migration 0032), None: unknown.
+        self.seq = seq
+        self.epoch = epoch
+        # The rows as read, by position (None: a deleted customer's blank position).
+        self._rows: list[Any] = list(rows)
+        self._blanks = 0
         # Column by column (one transposition in C): a reload after every change of a
         # 10,000-customer book was a per-row loop's worth of CPU in each worker.
         ids, names, keys, owners, merged, archived, cities = (
@@ -108,6 +134,7 @@ class NameBook:
         self._lock = threading.Lock()
         self._scoring: tuple[Any, ...] | None = None
         self._dedup: list[tuple[str, str | None]] | None = None
+        self._blocking: Callable[[str], tuple[str, str | None]] | None = None
         self._live_ids: frozenset[int] | None = None
         self._joins: dict[str, _Joined] = {}
         self._length_order: tuple[_Joined, list[int]] | None = None
@@ -315,7 +342,9 @@ class NameBook:
         long_pair = np.flatnonzero((2 * lengths >= 3 * n) | (3 * lengths <= 2 * n))
         if len(long_pair):
             cl = c[long_pair]
-            partial = 0.9 * 2 * cl / (np.minimum(lengths[long_pair], n_once) + cl)
+            # A deleted customer's blank position has length 0: 0/0, NaN, a bound never kept.
+            with np.errstate(invalid="ignore"):
+                partial = 0.9 * 2 * cl / (np.minimum(lengths[long_pair], n_once) + cl)
             bound[long_pair] = np.maximum(bound[long_pair], partial)
         shared_len = np.zeros(len(self.keys), dtype=np.int32)
         shared_words = np.zeros(len(self.keys), dtype=np.int32)
@@ -387,7 +416,137 @@ class NameBook:
         with self._lock:
             if self._dedup is None:
                 self._dedup = [blocking(k) for k in self.keys]
+                self._blocking = blocking
             return self._dedup
+
+    def updated(
+        self, token: int, seq: int, epoch: int, fresh: Mapping[int, Any | None]
+    ) -> NameBook:
+        """This copy with `fresh` applied (customer id -> its row now, None: deleted), as of
+        `token`, `seq` and `epoch`; this copy stays as it is (other threads may be reading it).
+
+        Changed and deleted customers are patched in place, customers added after the last id
+        appended, and what was worked out from the keys (the scoring arrays, the blocking keys)
+        patched for those positions only. A customer added below the last id (ids handed out in
+        one order and committed in another), or blanks past an eighth of the book, rebuild the
+        copy from the rows in memory instead.
+        """
+        position = self.position
+        last = self.ids[-1] if self.ids else 0
+        added = sorted(i for i, r in fresh.items() if r is not None and i not in position)
+        blanks = self._blanks + sum(1 for i, r in fresh.items() if r is None and i in position)
+        if (added and added[0] <= last) or 8 * blanks > len(self.ids) + len(added):
+            kept = [r for r in self._rows if r is not None and int(r[0]) not in fresh]
+            rows = sorted(kept + [r for r in fresh.values() if r is not None], key=_row_id)
+            return NameBook(token, rows, seq=seq, epoch=epoch)
+        book = copy.copy(self)
+        book.token, book.seq, book.epoch, book._blanks = token, seq, epoch, blanks
+        book._lock = threading.Lock()
+        book._live_ids, book._joins, book._length_order, book._live_array = None, {}, None, None
+        start = len(self.ids)
+        book.ids = self.ids + added
+        book._rows = self._rows + [None] * len(added)
+        book.names = self.names + [""] * len(added)
+        book.keys = self.keys + [""] * len(added)
+        book.cities = self.cities + [""] * len(added)
+        book._live_flags = self._live_flags + bytes(len(added))
+        book.position = dict(position)
+        book.live, book.gone, book.by_owner = list(self.live), list(self.gone), dict(self.by_owner)
+        copied: set[int] = set()
+        changes = [(position[i], r) for i, r in fresh.items() if i in position]
+        changes += [(start + k, fresh[i]) for k, i in enumerate(added)]
+        for pos, row in changes:
+            book._move(pos, self._rows[pos] if pos < start else None, row, copied)
+        if self._scoring is not None:
+            book._scoring = self._patched_scoring([p for p, _ in changes], book.keys)
+        if self._dedup is not None and self._blocking is not None:
+            dedup, blocking = self._dedup + [("", None)] * len(added), self._blocking
+            for pos, row in changes:
+                dedup[pos] = blocking(book.keys[pos]) if row is not None else ("", None)
+            book._dedup = dedup
+        return book
+
+    def _move(self, pos: int, old: Any | None, row: Any | None, copied: set[int]) -> None:
+        """Take position `pos` from its row `old` to `row` (None: blank) in this new copy's
+        lists; `copied` holds the owners whose lists this copy has its own of already."""
+        if old is not None:
+            owner, gone = old[3], old[4] is not None or old[5] is not None
+            if gone:
+                del self.gone[bisect_left(self.gone, pos)]
+            else:
+                del self.live[bisect_left(self.live, pos)]
+                self._own_list(owner, copied).remove(pos)
+                if not self.by_owner[owner]:
+                    del self.by_owner[owner]
+        self._rows[pos] = row
+        if row is None:
+            self.position.pop(self.ids[pos], None)
+            self.names[pos] = self.keys[pos] = self.cities[pos] = ""
+            self._live_flags[pos] = 0
+            return
+        cid, name, key, owner, merged, archived, city = row
+        self.position[int(cid)] = pos
+        self.names[pos], self.keys[pos] = name, key
+        self.cities[pos] = city.lower() if city else ""
+        live = merged is None and archived is None
+        self._live_flags[pos] = live
+        if not live:
+            insort(self.gone, pos)
+            return
+        insort(self.live, pos)
+        insort(self._own_list(owner, copied), pos)
+
+    def _own_list(self, owner: int, copied: set[int]) -> list[int]:
+        """This copy's own list of `owner`'s live positions (copied from the old copy's once)."""
+        if owner not in copied:
+            self.by_owner[owner] = list(self.by_owner.get(owner, ()))
+            copied.add(owner)
+        return self.by_owner.setdefault(owner, [])
+
+    def _patched_scoring(
+        self, changed: Sequence[int], keys: Sequence[str]
+    ) -> tuple[
+        npt.NDArray[np.uint16],
+        npt.NDArray[np.int64],
+        dict[str, npt.NDArray[np.intp]],
+        npt.NDArray[np.bool_],
+    ]:
+        """`_scoring_arrays` of a copy whose keys are `keys`: this copy's, with the columns and
+        word lists of the positions `changed` worked out again (the rest copied)."""
+        import numpy as np
+
+        assert self._scoring is not None
+        counts, lengths, words, always = self._scoring
+        size, start = len(keys), len(lengths)
+        new_counts = np.zeros((_BUCKETS, size), dtype=np.uint16)
+        new_counts[:, :start] = counts
+        new_lengths = np.zeros(size, dtype=np.int64)
+        new_lengths[:start] = lengths
+        new_always = np.zeros(size, dtype=np.bool_)
+        new_always[:start] = always
+        new_words = dict(words)
+        for pos in changed:
+            if pos < start:
+                for word in set(self.keys[pos].split()):
+                    left = new_words[word][new_words[word] != pos]
+                    if len(left):
+                        new_words[word] = left
+                    else:
+                        del new_words[word]
+            key = keys[pos]
+            codes = np.array([ord(ch) % _BUCKETS for ch in key], dtype=np.intp)
+            new_counts[:, pos] = np.bincount(codes, minlength=_BUCKETS)
+            new_lengths[pos] = len(key)
+            new_always[pos] = _irregular(key)
+            for word in set(key.split()):
+                hits = new_words.get(word)
+                at = np.array([pos], dtype=np.intp)
+                new_words[word] = at if hits is None else np.concatenate((hits, at))
+        return new_counts, new_lengths, new_words, new_always
+
+
+def _row_id(row: Any) -> int:
+    return int(row[0])
 
 
 class ContactBook:
@@ -420,6 +579,14 @@ _NAME_ROWS = select(
     Customer.city,
 ).order_by(Customer.id)
 _CONTACT_ROWS = select(Contact.customer_id, Contact.name, Contact.email).order_by(Contact.id)
+# Row 1 of the tokens: token, change count, epoch; on PostgreSQL also whether this transaction
+# has changed customers (the counter its triggers keep in a transaction-local setting, 0032).
+_STATE = select(NameIndexVersion.token, NameIndexVersion.seq, NameIndexVersion.epoch).where(
+    NameIndexVersion.id == _CUSTOMERS
+)
+_STATE_PG = _STATE.add_columns(
+    func.coalesce(func.current_setting("crmbot.customers_seq", True), "") != ""
+)
 
 
 def _cached(session: Session, row: int) -> tuple[str, int | None, Any]:
@@ -455,12 +622,63 @@ def _current(session: Session, row: int, load: Callable[[int | None], _Copy]) ->
 
 
 def name_book(session: Session) -> NameBook:
-    """The current copy of the customers of `session`'s database."""
-    return _current(
-        session,
-        _CUSTOMERS,
-        lambda token: NameBook(token, session.connection().execute(_NAME_ROWS).all()),
-    )
+    """The current copy of the customers of `session`'s database.
+
+    Row 1's token, change count and epoch are read first, in the caller's transaction. The
+    copy kept for this database is returned when its token is that one; when it is older (same
+    epoch, a lower count), the customers logged since its count are read again and patched in
+    (a copy is never older than what it is stored under: a change committed in between is
+    re-read at the next call); else the whole book is read. With no row 1 (no customer yet, or
+    the table emptied at once) nothing is kept.
+    """
+    conn = session.connection()
+    url = conn.engine.url.render_as_string(hide_password=True)
+    postgres = conn.dialect.name == "postgresql"
+    state = conn.execute(_STATE_PG if postgres else _STATE).first()
+    if state is None:
+        return NameBook(None, conn.execute(_NAME_ROWS).all())
+    token, seq, epoch = int(state[0]), int(state[1]), int(state[2])
+    with _COPIES_LOCK:
+        cached = _COPIES.get((url, _CUSTOMERS))
+    if cached is not None and cached.token == token:
+        return cached  # type: ignore[no-any-return]
+    book: NameBook | None = None
+    if (
+        cached is not None
+        and cached.epoch == epoch
+        and cached.seq is not None
+        and cached.seq <= seq
+    ):
+        changed = conn.execute(
+            select(CustomerIndexChange.customer_id).where(CustomerIndexChange.seq > cached.seq)
+        ).all()
+        # A bulk change (an import) is read whole: one read beats thousands of patches.
+        if len(changed) <= max(64, len(cached.ids) // 4):
+            fresh: dict[int, Any | None] = {int(r[0]): None for r in changed}
+            ids = list(fresh)
+            for at in range(0, len(ids), _CHUNK):
+                chunk = ids[at : at + _CHUNK]
+                for row in conn.execute(_NAME_ROWS.where(Customer.id.in_(chunk))):
+                    fresh[int(row[0])] = row
+            book = cached.updated(token, seq, epoch, fresh)
+    if book is None:
+        book = NameBook(token, conn.execute(_NAME_ROWS).all(), seq=seq, epoch=epoch)
+    # A transaction that has written may hold changes that roll back: its copy is not kept.
+    if postgres:
+        own = bool(state[3])
+    else:
+        # pysqlite opens a transaction at the first write only (crm_core/db.py).
+        raw = conn.connection.dbapi_connection
+        own = raw is None or bool(raw.in_transaction)
+    if not own:
+        with _COPIES_LOCK:
+            kept = _COPIES.get((url, _CUSTOMERS))
+            if kept is None or kept.epoch != epoch or kept.seq is None or kept.seq <= seq:
+                _COPIES[(url, _CUSTOMERS)] = book
+                _COPIES.move_to_end((url, _CUSTOMERS))
+                while len(_COPIES) > 2 * _MAX_BOOKS:
+                    _COPIES.popitem(last=False)
+    return book
 
 
 def current_name_book(session: Session) -> NameBook | None:

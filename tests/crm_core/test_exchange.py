@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import demo_data
+from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import MAX_ERRORS, ImportFailed, ImportReport, export_jsonl, import_jsonl
 from crm_core.models import (
@@ -30,6 +31,7 @@ from crm_core.models import (
     Team,
     User,
 )
+from crm_core.services.users import add_user
 from crm_core.stages import DEFAULT_STAGES
 
 Factory = sessionmaker[Session]
@@ -128,6 +130,13 @@ def wipe(factory: Factory) -> None:
     with unit_of_work(factory) as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(delete(table))
+
+
+def admin_ctx(session: Session, now: datetime) -> Ctx:
+    """A new admin `root` acting in `session` at the fixed time `now`."""
+    root = add_user(session, "root", "Root", role="admin", team=None)
+    session.flush()
+    return Ctx(session, root, clock=lambda: now)
 
 
 def import_error(factory: Factory, data: list[str]) -> ImportFailed:

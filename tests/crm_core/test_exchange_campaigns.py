@@ -8,13 +8,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.marketing import campaigns, segments
-from crm_core.models import AuditEntry, Campaign, CampaignMember, User
+from crm_core.models import AuditEntry, Campaign, CampaignMember
 from crm_core.services.customers import create_customer
-from crm_core.services.users import add_user
-from tests.crm_core.test_exchange import import_error, row_counts, run_export, run_import, wipe
+from tests.crm_core.test_exchange import (
+    admin_ctx,
+    import_error,
+    row_counts,
+    run_export,
+    run_import,
+    wipe,
+)
 
 Factory = sessionmaker[Session]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -23,10 +28,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def _book(factory: Factory) -> None:
     """Two campaigns on six customers: one running with outcomes and a snooze, one ended."""
     with unit_of_work(factory) as s:
-        add_user(s, "root", "Root", role="admin", team=None)
-        s.flush()
-        root = s.scalars(select(User).where(User.external_id == "root")).one()
-        ctx = Ctx(s, root, clock=lambda: NOW)
+        ctx = admin_ctx(s, NOW)
         for name in ("Acme", "Birch", "Cedar", "Dune", "Elm", "Fir"):
             create_customer(ctx, name, tags=["vip"])
         segments.save_segment(ctx, "VIPs", "tag vip")

@@ -10,16 +10,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import ImportFailed
-from crm_core.models import CustomerTier, TierChange, User
+from crm_core.models import CustomerTier, TierChange
 from crm_core.services import care, tiers
 from crm_core.services.custom_fields import declare_field
 from crm_core.services.customers import create_customer
 from crm_core.services.deals import create_deal, move_deal
-from crm_core.services.users import add_user
-from tests.crm_core.test_exchange import run_export, run_import, wipe
+from tests.crm_core.test_exchange import admin_ctx, run_export, run_import, wipe
 
 Factory = sessionmaker[Session]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -28,10 +26,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def _book(factory: Factory) -> None:
     """An admin's ladder, a customer that earns silver by a win, and one pinned to gold."""
     with unit_of_work(factory) as s:
-        add_user(s, "root", "Root", role="admin", team=None)
-        s.flush()
-        root = s.scalars(select(User).where(User.external_id == "root")).one()
-        ctx = Ctx(s, root, clock=lambda: NOW)
+        ctx = admin_ctx(s, NOW)
         tiers.set_program(
             ctx, [("silver", Decimal(50_000)), ("gold", Decimal("200000.50"))], 6, "USD"
         )
@@ -86,10 +81,7 @@ def test_round_trip_gives_byte_identical_export(session_factory: Factory) -> Non
 def test_points_rules_round_trip_and_place_customers_by_points(session_factory: Factory) -> None:
     """A ladder on points exports its field and comes back on it: tiers follow the points."""
     with unit_of_work(session_factory) as s:
-        add_user(s, "root", "Root", role="admin", team=None)
-        s.flush()
-        root = s.scalars(select(User).where(User.external_id == "root")).one()
-        ctx = Ctx(s, root, clock=lambda: NOW)
+        ctx = admin_ctx(s, NOW)
         declare_field(ctx, "customer", "points", "number")
         acme = create_customer(ctx, "Acme")
         acme.custom = {"points": "620"}

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update, unit_of_work
@@ -79,6 +79,28 @@ def in_thread(errors: list[str], work: Callable[[], None]) -> threading.Thread:
     return worker
 
 
+def overlapping(
+    factory: sessionmaker[Session],
+    engine: Engine,
+    first: Callable[[Session], None],
+    second: Callable[[Session], None],
+) -> list[str]:
+    """Run `first` in a unit of work and, before it commits, `second` in another thread's
+    (it commits once `second` waits for one of its locks); what either raised."""
+    errors: list[str] = []
+    with unit_of_work(factory) as session:
+        first(session)
+
+        def other() -> None:
+            with unit_of_work(factory) as theirs:
+                second(theirs)
+
+        worker = in_thread(errors, other)
+        wait_until_blocked(engine, worker)
+    worker.join(timeout=30)
+    return errors
+
+
 def revive(column: str, customer: int) -> Callable[[Session], None]:
     """Unarchive or un-merge `customer` (a bulk UPDATE, as a restore or an undo writes)."""
 
@@ -113,18 +135,7 @@ def test_a_deal_written_while_its_customer_comes_back_is_counted_once(
     first, second = reprice(deals[0]), revive(column, customers[0])
     if not deal_first:
         first, second = second, first
-    errors: list[str] = []
-    with unit_of_work(pg.session_factory) as session:
-        first(session)
-
-        def other() -> None:
-            with unit_of_work(pg.session_factory) as theirs:
-                second(theirs)
-
-        worker = in_thread(errors, other)
-        wait_until_blocked(engine, worker)
-    worker.join(timeout=30)
-    assert errors == []
+    assert overlapping(pg.session_factory, engine, first, second) == []
     assert kept(pg) == aggregated(pg)
     assert kept(pg)[(pg.users["alice"], "lead", "USD")] == (2, 2, 60000)
 
@@ -176,3 +187,31 @@ def test_a_merge_or_reassign_waits_for_a_deal_being_written_instead_of_deadlocki
     worker.join(timeout=30)
     assert errors == []
     assert kept(pg) == aggregated(pg)
+
+
+def test_a_customer_change_waiting_for_a_totals_row_holds_no_name_index_lock(
+    pg: TestBot, engine: Engine
+) -> None:
+    """One transaction reprices alice's first deal (her totals row locked); another moves her
+    second customer to carol, whose totals trigger waits for that row; the first then renames
+    its customer and commits. The name index's row (migration 0032) is locked after a
+    statement's totals, not at its first changed row, so the rename does not wait for the
+    waiting move: both finish, no deadlock, the totals exact."""
+    customers, deals = seed(pg)
+    errors: list[str] = []
+
+    def move() -> None:
+        with unit_of_work(pg.session_factory) as theirs:
+            to_carol = update(Customer).where(Customer.id == customers[1])
+            theirs.execute(to_carol.values(owner_id=pg.users["carol"]))
+
+    with unit_of_work(pg.session_factory) as session:
+        reprice(deals[0])(session)
+        worker = in_thread(errors, move)
+        wait_until_blocked(engine, worker)
+        renamed = update(Customer).where(Customer.id == customers[0])
+        session.execute(renamed.values(name="Acme Freight", name_key="acme freight"))
+    worker.join(timeout=30)
+    assert errors == []
+    assert kept(pg) == aggregated(pg)
+    assert kept(pg)[(pg.users["carol"], "lead", "USD")] == (1, 1, 10000)

@@ -4,7 +4,6 @@ role, period and time zone, after any writes on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -56,15 +55,14 @@ from crm_core.analytics.win_rate import (
 )
 from crm_core.context import Ctx
 from crm_core.db import make_engine, unit_of_work
-from crm_core.exchange import import_jsonl
 from crm_core.models import Customer, Deal, DealReach, FunnelMonthTotal, StageChange, User
 from crm_core.services.customers import create_customer
 from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.reassign import reassign_customer
 from crm_core.stages import DEFAULT_STAGES, Pipeline, Stage
 from tests.conftest import START, FakeClock, TestBot
-from tests.crm_core.test_pipeline_totals import AMOUNTS, PEOPLE, STAGES, ids, name
-from tests.crm_core.test_pipeline_totals_locks import in_thread, seed, wait_until_blocked
+from tests.crm_core.test_pipeline_totals_locks import in_thread, overlapping, seed
+from tests.random_writes import RandomWrites, ids, import_records, imported_book
 
 
 def _greater(a: Any, b: Any) -> Any:
@@ -440,102 +438,15 @@ def assert_reports_equal(bot: TestBot, clock: FakeClock) -> int:
 
 def test_totals_follow_every_write_path(testbot: TestBot, clock: FakeClock) -> None:
     """Random creates, moves, edits, categories, undos, reassigns, merges, archives, deletes."""
-    rnd = random.Random(30)
-    for i in range(6):
-        assert testbot(PEOPLE[i % 3], f"new customer {name(rnd)}").status == "ok"
-
-    def live_customers() -> list[int]:
-        stmt = select(Customer.id).where(Customer.merged_into.is_(None))
-        return sorted(int(i) for i in testbot.query(stmt))
-
-    def any_deal() -> int | None:
-        deals = ids(testbot, Deal)
-        return rnd.choice(deals) if deals else None
-
-    def day() -> str:
-        return (clock.now.date() + timedelta(days=rnd.randrange(-120, 240))).isoformat()
-
-    undo: list[Any] = []
-    done: dict[str, int] = {}
-
-    def say(text: str) -> Any:
-        reply = testbot("admin", text)
-        if reply.status == "ok":
-            word = text.split()[0] + (" with deals" if "with deals" in text else "")
-            done[word] = done.get(word, 0) + 1
-        return reply
-
-    def new_deal() -> None:
-        cid = rnd.choice(live_customers())
-        amount, stage = rnd.choice(AMOUNTS), rnd.choice(STAGES)
-        close = rnd.choice(["", f" close {day()}"])
-        say(f"new deal #{cid}: Deal {rnd.randrange(10**6)} {amount}{close} stage {stage}")
-
-    def move() -> None:
-        if (did := any_deal()) is not None:
-            to = rnd.choice([*STAGES, "won", "won", "lost: price"])
-            say(f"move #{did} to {to}")
-
-    def edit() -> None:
-        if (did := any_deal()) is not None:
-            change = rnd.choice(
-                [
-                    "amount " + (rnd.choice(AMOUNTS[1:])),
-                    f"owner @{rnd.choice(PEOPLE)}",
-                    f"close {day()}",
-                ]
-            )
-            reply = say(f"edit deal #{did}: {change}")
-            undo.extend(b for b in reply.buttons if "undo" in str(b.payload))
-
-    def category() -> None:
-        if (did := any_deal()) is not None:
-            say(f"forecast #{did} {rnd.choice(['commit', 'best_case', 'pipeline', 'auto'])}")
-
-    def undo_edit() -> None:
-        if undo and testbot.press("admin", undo.pop(rnd.randrange(len(undo)))).status == "ok":
-            done["undo"] = done.get("undo", 0) + 1
-
-    def reassign() -> None:
-        cid = rnd.choice(live_customers())
-        owner = testbot.query(select(Customer.owner_id).where(Customer.id == cid))[0]
-        to = rnd.choice([p for p in PEOPLE if testbot.users[p] != owner])
-        say(f"reassign #{cid} to @{to}{rnd.choice(['', ' with deals'])}")
-
-    def merge() -> None:
-        live = live_customers()
-        if len(live) > 3:
-            drop, keep = rnd.sample(live, 2)
-            say(f"merge #{drop} into #{keep} confirm")
-
-    def archive() -> None:
-        say(f"archive #{rnd.choice(live_customers())} confirm")
-
-    def unarchive() -> None:
-        archived = sorted(set(live_customers()) - set(ids(testbot, Customer, archived_at=None)))
-        if archived:
-            say(f"unarchive #{rnd.choice(archived)}")
-
-    def delete_deal() -> None:
-        if (did := any_deal()) is not None:
-            say(f"delete deal #{did} confirm")
-
-    def new_customer() -> None:
-        say(f"new customer {name(rnd)}")
-
-    def later() -> None:
-        # Wins and moves land in other months, and today moves across month ends.
-        clock.advance(days=rnd.randrange(1, 20), hours=rnd.randrange(24))
-
-    ops: list[Callable[[], None]] = [new_deal] * 6 + [move] * 5 + [edit] * 3 + [category] * 2
-    ops += [undo_edit] * 2 + [reassign] * 2 + [merge, archive, unarchive] + [delete_deal] * 2
-    ops += [new_customer, later, later]
-    for step in range(110):
-        rnd.choice(ops)()
-        if step % 40 == 39:
-            assert_reports_equal(testbot, clock)
+    w = RandomWrites(testbot, random.Random(30), clock=clock, wins=2)
+    w.seed()
+    ops: list[Callable[[], None]] = [w.new_deal] * 6 + [w.move] * 5 + [w.edit] * 3
+    ops += [w.category] * 2 + [w.undo_edit] * 2 + [w.reassign] * 2
+    ops += [w.merge, w.archive, w.unarchive] + [w.delete_deal] * 2 + [w.new_customer]
+    ops += [w.later, w.later]
+    w.run(ops, 110, every=40, check=lambda: assert_reports_equal(testbot, clock))
     every = {"new", "move", "edit", "forecast", "undo", "reassign", "merge", "archive", "delete"}
-    assert every <= set(done), done
+    assert every <= set(w.done), w.done
     assert assert_reports_equal(testbot, clock) > 50, "the run left deals to compare"
 
 
@@ -543,24 +454,10 @@ def test_totals_follow_imports_history_edits_and_bulk_updates(
     testbot: TestBot, clock: FakeClock
 ) -> None:
     """The importer's deals and history, UPDATEs and DELETEs no service wrote, a rollback."""
-    records: list[dict[str, Any]] = [
-        {"type": "user", "external_id": "imp", "name": "Imp Orter", "team": None},
-        {"type": "customer", "external_id": "c1", "name": "Imported One", "owner": "imp"},
-        {"type": "customer", "external_id": "c2", "name": "Imported Two", "owner": "alice"},
-    ]
-    for n in range(14):
-        records.append(
-            {
-                "type": "deal",
-                "external_id": f"d{n}",
-                "customer": f"c{n % 2 + 1}",
-                "title": f"Imported deal {n}",
-                "amount": None if n % 5 == 0 else f"{n * 1000 + 0.25}",
-                "currency": "EUR" if n % 3 == 0 else "USD",
-                "stage": ["lead", "proposal", "won", "lost", "negotiation"][n % 5],
-                "expected_close": (date(2026, 10, 1) + timedelta(days=11 * n)).isoformat(),
-            }
-        )
+    stages = ["lead", "proposal", "won", "lost", "negotiation"]
+    records = imported_book(14, lambda n: stages[n % 5], second_owner="alice")
+    for n, deal in enumerate(r for r in records if r["type"] == "deal"):
+        deal["expected_close"] = (date(2026, 10, 1) + timedelta(days=11 * n)).isoformat()
     for n in range(0, 14, 2):
         records.append(
             {
@@ -573,11 +470,7 @@ def test_totals_follow_imports_history_edits_and_bulk_updates(
             }
         )
 
-    def run(data: list[dict[str, Any]]) -> None:
-        with unit_of_work(testbot.session_factory) as session:
-            import_jsonl(session, [json.dumps(r) for r in data], stages=DEFAULT_STAGES)
-
-    run(records)
+    import_records(testbot, records)
     assert_reports_equal(testbot, clock)
     for r in records:
         if r["type"] == "deal":
@@ -585,7 +478,7 @@ def test_totals_follow_imports_history_edits_and_bulk_updates(
             r["customer"] = "c1"
         if r["external_id"] == "c2":
             r["archived_at"] = "2026-11-01T00:00:00Z"
-    run(records)
+    import_records(testbot, records)
     assert_reports_equal(testbot, clock)
     with unit_of_work(testbot.session_factory) as session:
         session.execute(update(Customer).values(owner_id=testbot.users["dave"]))
@@ -639,7 +532,6 @@ def test_a_move_while_its_customer_is_reassigned_is_counted_once(
     if engine.dialect.name != "postgresql":
         pytest.skip("row locks are PostgreSQL's")
     customers, deals = seed(testbot)
-    errors: list[str] = []
 
     def move(session: Session) -> None:
         # The admin: after the reassign, alice no longer sees the deal.
@@ -666,17 +558,7 @@ def test_a_move_while_its_customer_is_reassigned_is_counted_once(
         session.flush()
 
     first, second = (move, reassign) if move_first else (reassign, move)
-    with unit_of_work(testbot.session_factory) as session:
-        first(session)
-
-        def other() -> None:
-            with unit_of_work(testbot.session_factory) as theirs:
-                second(theirs)
-
-        worker = in_thread(errors, other)
-        wait_until_blocked(engine, worker)
-    worker.join(timeout=30)
-    assert errors == []
+    assert overlapping(testbot.session_factory, engine, first, second) == []
     stage = "proposal" if how == "move" else "lead"
     assert testbot.query(select(Deal.stage).where(Deal.id == deals[0])) == [stage]
     assert assert_reports_equal(testbot, clock) > 0
