@@ -281,8 +281,16 @@ _ZH_TRADE = re.compile(
     r"^(?:咖啡|酒店|饭店|宾馆|餐厅|餐馆|茶餐|烘焙|面包|律师|会计|会议|会展|度假|精品|连锁|共享|办公|"
     r"文创|创意|文化|传媒|广告|咨询|服务|管理|教育|培训|健康|生物|环保|地产|置业|投资|金融|银行|"
     r"保险|证券|电器|家居|服饰|服装|农业|酒业|茶业|商旅|商务|旅游|旅行|物业|园区|医院|诊所|药业|"
-    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源)"
+    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺)"
 )
+# Two characters of a name that are a common word too, standing in another thing's name or as
+# the thing itself: "云栖大会" (a conference), "晶华酒店" (another hotel), "老宅改建", "吹海风",
+# "睇海景". Two characters alone count only when none of these is around them.
+_ZH_OTHER_AFTER = re.compile(
+    r"大会|酒店|饭店|活动|改建|公园|景区|夜市|老街|博物馆|展览|展会|论坛|峰会|音乐节|庙会|市集|集市|"
+    r"海边|沙滩|小镇|古镇|机场|车站"
+)
+_ZH_SIGHT_BEFORE = re.compile(r"(?:吹|睇|看|望|赏|游|逛|去咗睇|去看)$")
 
 
 def _match(
@@ -311,6 +319,10 @@ def _match(
             # name is where it stands.
             return core[0], core[1], True, (core[2] + hit[2]) / 2
         if hit is None:
+            return None
+        if hit[1] - hit[0] == 2 and (
+            _ZH_OTHER_AFTER.match(view, hit[1]) or _ZH_SIGHT_BEFORE.search(view, 0, hit[0])
+        ):
             return None
         return hit[0], hit[1], True, hit[2] / 2
     found = _latin_match(words, key.split(), whole=True)
@@ -420,6 +432,10 @@ def _by_tag(
                 continue  # A Chinese tag counts said whole, never by its first characters.
             if not _CJK.match(tag_key) and hit[3] < len(tag_key.split()):
                 continue
+            if not _CJK.match(tag_key) and re.search(
+                r"\b(?:in|from|around|near|outside|via)\s+$", view[: hit[0]]
+            ):
+                continue  # "a new place in freo": the place the customer is named for
             hits.setdefault(tag_key, []).append(
                 Mention(rid, label, hit[0], hit[1], True, hit[3], owner)
             )

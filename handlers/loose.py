@@ -444,6 +444,13 @@ class Interpreter:
             # "林杰说车队系统下周签约", "met Dana, they signed": an outcome told inside a note
             # or planned for later is the note's, not a move.
             return None
+        implied = _implied(r, stage_span)
+        if implied and _implied_doubted(r, stage_span, stage.lost):
+            return None
+        if w.MOVED_BACK.search(r.view, stage_span[1]):
+            return None
+        if w.MOVE_CONDITION.search(r.view, r.body):
+            return None if implied else "move"
         if self._refused(r, at):
             # A stage only implied ("Karen says the budget is approved") refuses nothing: the
             # sentence may still be a note.
@@ -470,6 +477,16 @@ class Interpreter:
             return deal
         if deal is None:
             return Unsure("loose.which_deal", {"stage": stage.name}, ("move", "deals"))
+        current = ctx.pipeline.get(deal.stage)
+        if (
+            implied
+            and current is not None
+            and deal.stage != stage.name
+            and (current.closed or (not stage.closed and current.order >= stage.order))
+        ):
+            # "quote went out months ago, they're haggling now" of a deal in negotiation: told
+            # of the past, never a move back (or out of a closed stage) on implied words.
+            return None
         t = Translator(ctx.actor.locale)
         if deal.stage == stage.name:
             return Unsure(
@@ -531,6 +548,14 @@ class Interpreter:
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
+        if cue is None:
+            head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)
+            tail = _SEPARATOR.search(r.view, at)
+            if w.LOG_NOT_YET.search(r.view, head, at) or w.LOG_CHANGED.search(
+                r.view, at, tail.start() if tail else len(r.view)
+            ):
+                # "明天跟联创电话", "記得打畀陳生": to do, not done; "电话会议改到周五": moved.
+                return None
         clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
         # "already" in an earlier comma clause is that clause's: "samples already sent, met
         # Dana today, she wants ..." logs the meeting.
@@ -750,6 +775,8 @@ class Interpreter:
         verb = "done" if m.group("done") else "cancel" if m.group("cancel") else "snooze"
         if self._refused(r, m.start()):
             return verb
+        if verb != "snooze" and (ask := self._reminder_or_deal(ctx, r, rid, verb)) is not None:
+            return ask
         shown = [("reminder", f"#{rid}")]
         if verb != "snooze":
             return Proposal(self.verb(verb), {"reminder": rid}, shown)
@@ -767,11 +794,17 @@ class Interpreter:
 
     def _done(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DONE_CUE.search(r.view, r.body)
-        if m is None:
+        if m is None or m.group("id2"):
+            # "#2 done" is read with what else is said of #2 (its clause, a hedge, whose it is).
             return None
         if self._refused(r, m.start()):
             return "done"
-        rid = int(m.group("id") or m.group("id2") or m.group("id3"))
+        hash_at = r.view.find("#", m.start())
+        if hash_at >= 0 and w.NOT_REMINDER_BEFORE.search(
+            r.view, max(r.body, hash_at - 12), hash_at
+        ):
+            return None  # "finished step #2": the step's number
+        rid = int(m.group("id") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
 
     def _reminder_by_number(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -787,9 +820,14 @@ class Interpreter:
             after = after[: clause.start()] if clause else after
             verb: str | None = None
             when = None
+            if w.NOT_REMINDER_BEFORE.search(r.view, max(r.body, ref.start() - 12), ref.start()):
+                continue  # "invoice #2 is sorted": the invoice's number
+            done = w.REMINDER_DONE.match(after)
+            if done and re.search(r"can\s+(?:go|be\s+done)$", done.group(0)):
+                done = done if w.REMINDER_CAN_TAIL.match(after, done.end()) else None
             if w.CANCEL_BEFORE_REF.search(r.view, max(r.body, ref.start() - 20), ref.start()):
                 verb = "cancel"
-            elif w.REMINDER_DONE.match(after):
+            elif done:
                 verb = "done"
             elif w.REMINDER_CANCEL.match(after):
                 verb = "cancel"
@@ -808,8 +846,18 @@ class Interpreter:
             )
             if mine is None:
                 return None  # another record's number, or not the sender's reminder
+            part = re.compile(r"[,，]|" + _CLAUSE.pattern)
+            start = max((m.end() for m in part.finditer(r.view, 0, ref.start())), default=0)
+            stop = part.search(r.view, ref.end())
+            if not when and w.REMINDER_HEDGE.search(
+                r.view, start, stop.start() if stop else len(r.view)
+            ):
+                # "tempted to kill #4", "#2 can be done after the call tomorrow": not done yet.
+                return verb
             if self._refused(r, ref.start()) or r.question:
                 return verb
+            if (ask := self._reminder_or_deal(ctx, r, rid, verb)) is not None:
+                return ask
             if when is not None:
                 phrase = read_time_phrase(when, ctx.now(), ctx.tz)
                 if phrase is None or phrase.span[0] > 0:
@@ -819,6 +867,32 @@ class Interpreter:
                 shown = [("reminder", f"#{rid}"), ("when", fmt.local_time(phrase.due, ctx.tz))]
                 return Proposal(self.verb("snooze"), {"reminder": rid, "when": when}, shown)
             return Proposal(self.verb(verb), {"reminder": rid}, [("reminder", f"#{rid}")])
+        return None
+
+    def _reminder_or_deal(self, ctx: Ctx, r: _Reading, rid: int, verb: str) -> Unsure | None:
+        """When #N is also a deal the sender sees and the sentence speaks of that deal (its
+        customer, its title, or its outcome: "#8 搞定了, 腾跃签了合同"), which is asked."""
+        visible = ctx.session.scalar(
+            select(Deal.id)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.id == rid, customer_filter(ctx.actor))
+        )
+        if visible is None:
+            return None
+        deal = ctx.session.get(Deal, rid)
+        reminder = ctx.session.get(Reminder, rid)
+        assert deal is not None and reminder is not None
+        if reminder.customer_id == deal.customer_id or any(
+            c.id == deal.customer_id for c in find_customers(ctx, reminder.text)
+        ):
+            return None  # the reminder is about that customer: its words fit either
+        named = any(c.id == deal.customer_id for c in find_customers(ctx, r.text))
+        if (
+            named
+            or find_deals(ctx, r.text, customer_id=deal.customer_id)
+            or w.DEAL_TALK.search(r.view, r.body)
+        ):
+            return Unsure("loose.unsure", verbs=(verb, "move"))
         return None
 
     def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
@@ -1121,8 +1195,9 @@ class Interpreter:
         shown = [("deal", _deal_label(deal))]
         if amount is not None:
             (value, currency), span = amount
-            if not _currency_said(r, span):
-                # "改做 18 萬" on a Hong Kong dollar deal: 萬 is a size, not yuan.
+            if not _currency_said(r, span) or _unit_only(r, span, deal.currency):
+                # "改做 18 萬" on a Hong Kong dollar deal: 萬 is a size, not yuan; "80萬元" on
+                # a Taiwan dollar deal and "$50k" on an Australian one say the deal's own unit.
                 currency = None
             values["amount"] = (value, currency or deal.currency)
             after = fmt.money(value, currency or deal.currency)
@@ -1455,12 +1530,25 @@ class Interpreter:
         ):
             # "alice's quota for 2027-Q1 was 400k last year": what it was, not what to set.
             return "quota"
+        if cue.group(0).startswith("number") and (
+            not (w.NUMBER_SET.search(r.view, r.body) or re.match(r"\s*[:：=]", r.view[cue.end() :]))
+            or w.NUMBER_TOLD.search(r.view, r.body)
+        ):
+            return None
+        if w.QUOTA_NOT_SET.search(r.view, cue.end()):
+            return "quota"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
-        if not users:
-            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one.
-            users = {u.id for u in find_users_by_sound(ctx, r.text)}
         if not users and w.MY_OWN.search(r.view, r.body):
             users = {ctx.actor.id}
+        if not users:
+            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one, where a
+            # name stands ("别小于300万" is "not less than", "小雨下了一天" is rain).
+            users = {
+                u.id
+                for u in find_users_by_sound(ctx, r.text)
+                if w.SOUND_NAME_BEFORE.search(r.view[r.body : u.start])
+                and w.SOUND_NAME_AFTER.match(r.view, u.end)
+            }
         if len(users) != 1:
             return None
         today = ctx.now().astimezone(ctx.tz).date()
@@ -1869,6 +1957,24 @@ def _implied(r: _Reading, span: tuple[int, int]) -> bool:
     )
 
 
+_IMPLIED_CLAUSE = re.compile(r"[,，.!?;；。！？\n]|\s[-–—]\s")
+
+
+def _implied_doubted(r: _Reading, span: tuple[int, int], lost: bool) -> bool:
+    """Whether a stage only implied at `span` is hedged, conditional, asked, undone by what
+    follows, or said of an event rather than the deal ("nearly in the bag", "demo is off")."""
+    view = r.view
+    start = max((m.end() for m in _IMPLIED_CLAUSE.finditer(view, r.body, span[0])), default=r.body)
+    before = view[start : span[0]]
+    if w.IMPLIED_HEDGE.search(before) or w.IMPLIED_AFTER.search(view[span[1] :]):
+        return True
+    if lost:
+        return bool(w.EVENT_CALLED_OFF.search(before))
+    # "quote went out, but they want changes": a lost reason may hold a "but", a step forward
+    # with one is a remark.
+    return bool(w.IMPLIED_UNDONE.search(view, span[1]))
+
+
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
 
@@ -1880,7 +1986,8 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     if verb is not None:
         to = w.MOVE_TO.search(view, verb.end())
         if to is not None:
-            return to.group("stage"), verb.start(), to.span("stage"), False
+            group = "stage" if to.group("stage") else "on"
+            return to.group(group), verb.start(), to.span(group), False
     end = w.TO_STAGE_END.search(view, r.body)
     if end is not None:
         return end.group("stage"), end.start(), end.span("stage"), False
@@ -2165,9 +2272,33 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
             cur = before.group("cur")
             currency = _ZH_CURRENCY.get(cur) or _CURRENCY.get(cur) or currency
         elif (after := _CURRENCY_WORDS.match(r.view, b)) is not None:
-            currency = _WORD_CURRENCY[after.group("cur").split()[0]]
+            words = after.group("cur").split()
+            # "new taiwan dollars" are Taiwan's, "new zealand dollars" New Zealand's.
+            currency = _WORD_CURRENCY[
+                words[1] if words[0] == "new" and words[1] != "zealand" else words[0]
+            ]
             b = after.end()
     return (value, currency), (a, b)
+
+
+# Deals whose currency is said as 元/块/蚊 (yuan, Hong Kong and Taiwan dollars) or as a bare "$".
+_YUAN_LIKE = {"CNY", "HKD", "TWD", "MOP"}
+_DOLLAR_LIKE = {"USD", "AUD", "SGD", "HKD", "TWD", "NZD", "CAD"}
+
+
+def _unit_only(r: _Reading, span: tuple[int, int], deal_currency: str) -> bool:
+    """Whether the amount at `span` says only a unit its deal's currency is also called by:
+    元/块/蚊 of a yuan-like currency, a bare "$", "dollars" or "bucks" of a dollar one."""
+    said = r.view[max(0, span[0] - 3) : span[1] + 8]
+    if _CURRENCY_BEFORE.search(r.view, max(0, span[0] - 6), span[0]) or re.search(
+        r"港|台|美|欧|英|日|澳|加|新|人民|\b(?:usd|eur|gbp|cny|rmb|jpy|sgd|aud|cad|hkd|twd|ntd|nzd)\b"
+        r"|[a-z]\$|\b(?:us|australian|aussie|singapore|canadian|hong\s+kong|taiwan|zealand)\b",
+        said,
+    ):
+        return False
+    if deal_currency in _YUAN_LIKE and re.search(r"[元块蚊]", said):
+        return True
+    return deal_currency in _DOLLAR_LIKE and bool(re.search(r"\$|\bdollars?\b|\bbucks\b", said))
 
 
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:
