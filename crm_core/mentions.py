@@ -320,8 +320,17 @@ def _match(
             return core[0], core[1], True, (core[2] + hit[2]) / 2
         if hit is None:
             return None
-        if hit[1] - hit[0] == 2 and (
-            _ZH_OTHER_AFTER.match(view, hit[1]) or _ZH_SIGHT_BEFORE.search(view, 0, hit[0])
+        if (
+            hit[1] - hit[0] == 2
+            and (
+                _ZH_OTHER_AFTER.match(view, hit[1])
+                # "吹海風, ...", "睇海景, 好靚": the scene ending its clause ("看看汇通的..."
+                # names a customer).
+                or (
+                    _ZH_SIGHT_BEFORE.search(view, 0, hit[0])
+                    and re.match(r"\s*(?:[,，。.!！;；~]|$)", view[hit[1] :])
+                )
+            )
         ):
             return None
         return hit[0], hit[1], True, hit[2] / 2

@@ -551,9 +551,10 @@ class Interpreter:
         if cue is None:
             head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)
             tail = _SEPARATOR.search(r.view, at)
-            if w.LOG_NOT_YET.search(r.view, head, at) or w.LOG_CHANGED.search(
-                r.view, at, tail.start() if tail else len(r.view)
-            ):
+            # The event word itself moved ("会议改到周五"), not a change it told of ("通电话...
+            # 培训要改到三月"): the few characters after it.
+            near = min(at + 8, tail.start() if tail else len(r.view))
+            if w.LOG_NOT_YET.search(r.view, head, at) or w.LOG_CHANGED.search(r.view, at, near):
                 # "明天跟联创电话", "記得打畀陳生": to do, not done; "电话会议改到周五": moved.
                 return None
         clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
