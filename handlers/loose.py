@@ -1279,6 +1279,8 @@ class Interpreter:
         exact = {"email": _EMAIL, "phone": _PHONE}.get(name or "")
         if exact is not None and (found := exact.search(value)) is not None:
             value = found.group(0).strip()
+        elif name == "phone":
+            return None  # "set carol's Q1 number to 400k": a figure, not a phone number
         if name is None or not value:
             return None
         shown = [("contact", top.label), (name, value)]

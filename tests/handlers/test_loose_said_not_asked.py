@@ -254,6 +254,8 @@ STILL_ASKED = [
     ("book", "wei", "联创车队管理系统 合同签好字了", "move #102 to won"),
     ("book5", "zhou", "雅慧明年全年指标 八百万台币", 'quota @hui "2027" 8000000 TWD'),
     ("book5", "zhou", "小于 Q1 指标 200万", "quota @xiao 2027-Q1 2000000 CNY"),
+    # Carol is a contact too: a quota's figure is no phone number.
+    ("book", "bob", "set carol's Q1 number to 400k", "quota @carol 2027-Q1 400000"),
     ("book5", "zhou", "给雅慧设明年Q1指标 300万台币", "quota @hui 2027-Q1 3000000 TWD"),
     ("book5", "zhou", "hui's Q1 quota 3m new taiwan dollars", "quota @hui 2027-Q1 3000000 TWD"),
     (
