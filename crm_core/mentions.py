@@ -9,12 +9,14 @@ so the caller never writes to a guessed record.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from itertools import product
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, func, or_, select
 
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
@@ -273,6 +275,24 @@ _ZH_GENERIC = re.compile(
 )
 
 
+# Words of a company's trade that stand right after its place and district as often as its own
+# name does ("深圳鹿角咖啡": 咖啡 is the trade): never the words that name it.
+_ZH_TRADE = re.compile(
+    r"^(?:咖啡|酒店|饭店|宾馆|餐厅|餐馆|茶餐|烘焙|面包|律师|会计|会议|会展|度假|精品|连锁|共享|办公|"
+    r"文创|创意|文化|传媒|广告|咨询|服务|管理|教育|培训|健康|生物|环保|地产|置业|投资|金融|银行|"
+    r"保险|证券|电器|家居|服饰|服装|农业|酒业|茶业|商旅|商务|旅游|旅行|物业|园区|医院|诊所|药业|"
+    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺)"
+)
+# Two characters of a name that are a common word too, standing in another thing's name or as
+# the thing itself: "云栖大会" (a conference), "晶华酒店" (another hotel), "老宅改建", "吹海风",
+# "睇海景". Two characters alone count only when none of these is around them.
+_ZH_OTHER_AFTER = re.compile(
+    r"大会|酒店|饭店|活动|改建|公园|景区|夜市|老街|博物馆|展览|展会|论坛|峰会|音乐节|庙会|市集|集市|"
+    r"海边|沙滩|小镇|古镇|机场|车站"
+)
+_ZH_SIGHT_BEFORE = re.compile(r"(?:吹|睇|看|望|赏|游|逛|去咗睇|去看)$")
+
+
 def _match(
     text: str, view: str, words: list[_Word], key: str
 ) -> tuple[int, int, bool, float] | None:
@@ -280,10 +300,38 @@ def _match(
         return None
     if _CJK.match(key):
         hit = _cjk_match(view, key)
-        if hit is None and len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
+        core = None
+        if len(key) >= 6 and not _ZH_GENERIC.match(key[2:]):
             # A company name after its place: "联创" names "青岛联创制造有限公司".
-            hit = _cjk_match(view, key[2:])
+            core = _cjk_match(view, key[2:])
+        if (
+            core is None
+            and len(key) >= 8
+            and not _ZH_GENERIC.match(key[4:])
+            and not _ZH_TRADE.match(key[4:])
+        ):
+            # After its city and district: "腾跃" names "深圳南山腾跃科技有限公司".
+            core = _cjk_match(view, key[4:])
         if hit is None:
+            hit = core
+        elif core is not None and hit[2] == 2 and (core[1] <= hit[0] or hit[1] <= core[0]):
+            # Its place and its own name apart ("駁二的城市改成高雄市..."): both count, and the
+            # name is where it stands.
+            return core[0], core[1], True, (core[2] + hit[2]) / 2
+        if hit is None:
+            return None
+        if (
+            hit[1] - hit[0] == 2
+            and (
+                _ZH_OTHER_AFTER.match(view, hit[1])
+                # "吹海風, ...", "睇海景, 好靚": the scene ending its clause ("看看汇通的..."
+                # names a customer).
+                or (
+                    _ZH_SIGHT_BEFORE.search(view, 0, hit[0])
+                    and re.match(r"\s*(?:[,，。.!！;；~]|$)", view[hit[1] :])
+                )
+            )
+        ):
             return None
         return hit[0], hit[1], True, hit[2] / 2
     found = _latin_match(words, key.split(), whole=True)
@@ -317,7 +365,92 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
         found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
         if any(m.exact for m in found):
             return found
+        if not typos:
+            # No name said in full: a short name the customer is tagged with ("Freo", "鹿角").
+            tagged = _by_tag(ctx, text, view, words, patterns)
+            if tagged:
+                return tagged
     return found
+
+
+# A tag carried by more customers than this is a kind of customer ("hotel"), not a short name.
+_TAG_SHARED_BY = 2
+
+
+def name_tags(name: str, tags: list[str] | None) -> list[str]:
+    """The tags that are short names of a customer, as keys: a Latin tag written with a capital
+    ("Freo", "Ken Grand", "CGP"), or Chinese characters standing in its name ("鹿角")."""
+    spaced = name_key(name)
+    key = spaced.replace(" ", "")
+    out = []
+    for tag in tags or []:
+        if not isinstance(tag, str):
+            continue
+        tag_key = name_key(tag)
+        if not tag_key or tag_key in _COMMON:
+            continue
+        if _CJK.search(tag_key):
+            if len(tag_key) >= 2 and tag_key.replace(" ", "") in key:
+                out.append(tag_key)
+        elif len(tag_key.replace(" ", "")) < 3:
+            continue
+        elif any(ch.isupper() for ch in tag) or _latin_short_name(tag, tag_key, spaced):
+            out.append(tag_key)
+    return out
+
+
+def _latin_short_name(tag: str, tag_key: str, name: str) -> bool:
+    """A lowercase Latin tag that is a short name: the English name of a Chinese-named customer
+    in two words or more ("harbour lights"), the initials of its name ("cgp"), or a clipping
+    sharing its first three letters ("freo" for Fremantle, "ken grand" for Kensington Grand)."""
+    words = name.split()
+    if _CJK.search(name):
+        return len(tag_key.split()) >= 2 and "-" not in tag
+    initials = "".join(w[0] for w in words if w not in _COMMON)
+    return (len(words) >= 3 and tag_key == initials) or (tag_key[:3] == words[0][:3])
+
+
+def _by_tag(
+    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str]
+) -> list[Mention]:
+    """Visible customers whose short-name tag the text holds, never a tag many share."""
+    # Tags are stored as JSON text, Chinese as \u escapes: the prefilter looks for that form.
+    # The characters as typed too: a tag kept in Traditional characters ("雲雀").
+    typed = re.findall(r"[\u3400-\u9fff]+", text)
+    patterns = patterns + [run[i : i + 2] for run in typed for i in range(max(1, len(run) - 1))]
+    patterns = list(dict.fromkeys(patterns))[:60]
+    tags_text = func.lower(cast(Customer.tags, Text))
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name, Customer.tags, Customer.owner_id)
+        .where(
+            customer_filter(ctx.actor),
+            or_(
+                *(contains(tags_text, json.dumps(p)[1:-1]) for p in patterns),
+                *(contains(tags_text, p) for p in patterns),
+            ),
+        )
+        .limit(_CANDIDATE_ROWS)
+    ).all()
+    hits: dict[str, list[Mention]] = {}
+    for rid, label, tags, owner in rows:
+        for tag_key in name_tags(label, tags):
+            hit = _match(text, view, words, tag_key)
+            if hit is None or not hit[2]:
+                continue
+            if _CJK.match(tag_key) and hit[1] - hit[0] < len(tag_key):
+                continue  # A Chinese tag counts said whole, never by its first characters.
+            if not _CJK.match(tag_key) and hit[3] < len(tag_key.split()):
+                continue
+            if not _CJK.match(tag_key) and re.search(
+                r"\b(?:in|from|around|near|outside|via)\s+$", view[: hit[0]]
+            ):
+                continue  # "a new place in freo": the place the customer is named for
+            hits.setdefault(tag_key, []).append(
+                Mention(rid, label, hit[0], hit[1], True, hit[3], owner)
+            )
+    out = [m for ms in hits.values() if len(ms) <= _TAG_SHARED_BY for m in ms]
+    out.sort(key=lambda m: (-m.weight, m.id))
+    return out
 
 
 def _ranked(
@@ -563,3 +696,36 @@ def find_users(ctx: Ctx, text: str) -> list[Mention]:
                 out.append(Mention(user.id, user.name, w.start, w.end, True, 1.0))
                 break
     return out
+
+
+def find_users_by_sound(ctx: Ctx, text: str) -> list[Mention]:
+    """Staff with a romanized name that Chinese characters in the text read as: "小于" is Xiao
+    Yu, "雅慧" is Tsai Ya-hui's given name. Only a reading that names one person counts."""
+    from crm_core.names_zh import given_readings  # pypinyin loads only when asked
+
+    keys: dict[str, set[int]] = {}
+    for user in ctx.session.scalars(select(User).where(User.active.is_(True))).all():
+        parts = re.sub(r"[^a-z\s-]", "", user.name.casefold()).split()
+        if not parts or not user.name.isascii():
+            continue
+        keys.setdefault("".join(parts).replace("-", ""), set()).add(user.id)
+        given = "".join(parts[1:])
+        if "-" in given or len(parts) > 2:
+            # A two-syllable given name ("Ya-hui") stands alone; one syllable is too common.
+            keys.setdefault(given.replace("-", ""), set()).add(user.id)
+    view = char_view(text)
+    found: dict[int, Mention] = {}
+    for run in re.finditer(r"[\u4e00-\u9fff]{2,}", view):
+        for size in (3, 2):
+            for at in range(run.start(), run.end() - size + 1):
+                chars = [given_readings(ch) for ch in view[at : at + size]]
+                if not all(chars):
+                    continue
+                heard = {"".join(c) for c in product(*chars)}
+                ids = {uid for h in heard for uid in keys.get(h, ())}
+                if len(ids) == 1:
+                    uid = ids.pop()
+                    named = ctx.session.get(User, uid)
+                    if named is not None and uid not in found:
+                        found[uid] = Mention(uid, named.name, at, at + size, True, 1.0)
+    return list(found.values())

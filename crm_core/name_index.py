@@ -459,8 +459,13 @@ class NameBook:
             book._move(pos, self._rows[pos] if pos < start else None, row, copied)
         if self._scoring is not None:
             book._scoring = self._patched_scoring([p for p, _ in changes], book.keys)
-        if self._dedup is not None and self._blocking is not None:
-            dedup, blocking = self._dedup + [("", None)] * len(added), self._blocking
+        # Read as one pair: dedup_keys sets both under the lock, and a copy keeping the old
+        # list beside no function would answer `duplicates` from unpatched (shorter) keys.
+        with self._lock:
+            kept_dedup, blocking = self._dedup, self._blocking
+        book._dedup = None
+        if kept_dedup is not None and blocking is not None:
+            dedup = kept_dedup + [("", None)] * len(added)
             for pos, row in changes:
                 dedup[pos] = blocking(book.keys[pos]) if row is not None else ("", None)
             book._dedup = dedup

@@ -53,7 +53,7 @@ _SURNAMES = _pairs(
 )
 
 
-def _given_readings(ch: str) -> tuple[str, ...]:
+def given_readings(ch: str) -> tuple[str, ...]:
     """Every toneless reading of one Han character of a given name ("伟" -> ("wei",)); ü is
     written both "v" and "u", as romanized names spell it either way."""
     # pypinyin loads its dictionary on first import (~0.15 s): only when a Chinese name is read.
@@ -79,7 +79,7 @@ def readings(name: str) -> set[str]:
         surname, given = name[:cut], name[cut:]
         if surname not in _SURNAMES or not 1 <= len(given) <= 2 or not _HAN.fullmatch(given):
             continue
-        parts = [_given_readings(ch) for ch in given]
+        parts = [given_readings(ch) for ch in given]
         if not all(parts):
             continue
         for family in _SURNAMES[surname]:

@@ -343,8 +343,11 @@ def _choose_open_deal(
     if exact:
         if len(exact) == 1:
             return int(exact[0][0])
-        movable = [r for r in exact if r[4] != not_at] if not_at else exact
-        if len(movable) == 1:
+        # Last year's won Renewal cannot be what `to won` means; an open namesake already at the
+        # stage can (a retry), and a closed one left over would be reopened: both are asked.
+        closed = {s.name for s in ctx.pipeline.stages} - set(open_names)
+        movable = [r for r in exact if not (r[4] == not_at and r[4] in closed)]
+        if not_at and len(movable) == 1 and movable[0][4] in open_names:
             return int(movable[0][0])
         raise Ambiguous("deal", query, _candidates([_deal_row(r) for r in exact]))
     try:

@@ -28,6 +28,7 @@ from crm_core.mentions import (
     find_customers,
     find_deals,
     find_users,
+    find_users_by_sound,
     title_words_named,
     words_of,
 )
@@ -218,6 +219,12 @@ class _Reading:
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
+        for remark in (w.DECLINED, w.DONE_REPORT):
+            done = remark.search(view, body)
+            request = w.REQUEST_AFTER.search(view, done.end()) if done else None
+            if request is not None:
+                # "I already logged the call, remind me fri to ...": the request after the remark.
+                body = request.start("req")
         polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
         # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
         # has its maybe and its question mark in the note, not in the request.
@@ -247,6 +254,15 @@ class _Reading:
         """Whether a negation or someone else's words come before `at` in its clause
         ("don't move acme yet", "Carol said she'd move the Falcon deal")."""
         start = max((m.end() for m in _CLAUSE.finditer(self.view, 0, at)), default=0)
+        # A request after a comma starts its own clause ("Carol said it's gone, so move ...").
+        start = max(
+            (
+                m.start("req")
+                for m in w.REQUEST_AFTER.finditer(self.view, start, at + 40)
+                if m.start("req") <= at
+            ),
+            default=start,
+        )
         return bool(
             w.NEGATION.search(self.view, start, at) or w.REPORTED.search(self.view, start, at)
         )
@@ -337,7 +353,7 @@ class Interpreter:
         if (
             r.question
             and not r.hypothetical
-            and w.READ_QUESTION.search(r.view, r.body)
+            and (w.READ_QUESTION.search(r.view, r.body) or w.REMINDERS_ASKED.search(r.view, r.body))
             and not w.LEAD_NEGATION.match(r.view, r.body)
         ):
             # "who logged the most activity?", "why did we lose X?": asked about, a read.
@@ -352,7 +368,7 @@ class Interpreter:
             # A write asked about, supposed or refused: nothing is done, not even a read
             # ("don't move acme yet" is not a request to see Acme).
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
-        if w.LEAD_NEGATION.match(r.view, r.body):
+        if w.LEAD_NEGATION.match(r.view, r.body) or w.HOLD.search(r.view, r.body):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if r.hypothetical:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
@@ -366,6 +382,7 @@ class Interpreter:
             self._cancel_reminder,
             self._digest,
             self._done,
+            self._reminder_by_number,
             self._edit_contact,
             self._delete_deal,
             self._quota,
@@ -406,19 +423,38 @@ class Interpreter:
         if found is None:
             return None
         stage_word, at, stage_span, bare = found
+        if w.SHOW_FIRST.match(r.view, r.body):
+            # "show me the old deal at swan river, the one they signed last year": a read.
+            return None
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
         if stage is None:
             return None
+        ready = re.match(r"\s*了", r.view[stage_span[1] :]) and re.search(
+            r"可以\s*$", r.view[: stage_span[0]]
+        )
         if not _moved_by_verb(r) and (
-            w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            # "可以 qualified 了": ready for it now, not a plan.
+            (
+                not ready
+                and w.FUTURE_BEFORE.search(r.view[max(r.body, stage_span[0] - 6) : stage_span[0]])
+            )
             or any(p.search(r.view, r.body, stage_span[0]) for p, _ in w.LOG_EVENT)
         ):
             # "林杰说车队系统下周签约", "met Dana, they signed": an outcome told inside a note
             # or planned for later is the note's, not a move.
             return None
+        implied = _implied(r, stage_span)
+        if implied and _implied_doubted(r, stage_span, stage.lost):
+            return None
+        if w.MOVED_BACK.search(r.view, stage_span[1]):
+            return None
+        if w.MOVE_CONDITION.search(r.view, r.body):
+            return None if implied else "move"
         if self._refused(r, at):
-            return "move"
+            # A stage only implied ("Karen says the budget is approved") refuses nothing: the
+            # sentence may still be a note.
+            return None if _implied(r, stage_span) else "move"
         # The deal is named before the stage ("move X to won") or after it ("we won X"),
         # never in the lost reason.
         end = len(r.view)
@@ -441,6 +477,16 @@ class Interpreter:
             return deal
         if deal is None:
             return Unsure("loose.which_deal", {"stage": stage.name}, ("move", "deals"))
+        current = ctx.pipeline.get(deal.stage)
+        if (
+            implied
+            and current is not None
+            and deal.stage != stage.name
+            and (current.closed or (not stage.closed and current.order >= stage.order))
+        ):
+            # "quote went out months ago, they're haggling now" of a deal in negotiation: told
+            # of the past, never a move back (or out of a closed stage) on implied words.
+            return None
         t = Translator(ctx.actor.locale)
         if deal.stage == stage.name:
             return Unsure(
@@ -475,8 +521,17 @@ class Interpreter:
             return self._log_named_first(ctx, r, named_first)
         kind: InteractionKind | None = None
         event_at = None
+        names: list[tuple[int, int]] | None = None
         for pattern, k in w.LOG_EVENT:
             m = pattern.search(r.view, r.body)
+            while m is not None and cue is None:
+                if names is None:
+                    names = [(c.start, c.end) for c in find_customers(ctx, r.text) if c.exact]
+                inside = next((b for a, b in names if a <= m.start() < b), None)
+                if inside is None:
+                    break
+                # An event word inside a customer's name ("松湖会议中心"): no event.
+                m = pattern.search(r.view, inside)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
         if cue is None and (
@@ -493,7 +548,21 @@ class Interpreter:
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
+        if cue is None:
+            head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)
+            tail = _SEPARATOR.search(r.view, at)
+            # The event word itself moved ("会议改到周五"), not a change it told of ("通电话...
+            # 培训要改到三月"): the few characters after it.
+            near = min(at + 8, tail.start() if tail else len(r.view))
+            if w.LOG_NOT_YET.search(r.view, head, at) or w.LOG_CHANGED.search(r.view, at, near):
+                # "明天跟联创电话", "記得打畀陳生": to do, not done; "电话会议改到周五": moved.
+                return None
         clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
+        # "already" in an earlier comma clause is that clause's: "samples already sent, met
+        # Dana today, she wants ..." logs the meeting.
+        clause = (
+            max((m.end() for m in re.finditer(r"[,，]", r.view[clause:at])), default=0) + clause
+        )
         if (
             cue is None
             and w.ALREADY.search(r.view, clause, at)
@@ -707,6 +776,8 @@ class Interpreter:
         verb = "done" if m.group("done") else "cancel" if m.group("cancel") else "snooze"
         if self._refused(r, m.start()):
             return verb
+        if verb != "snooze" and (ask := self._reminder_or_deal(ctx, r, rid, verb)) is not None:
+            return ask
         shown = [("reminder", f"#{rid}")]
         if verb != "snooze":
             return Proposal(self.verb(verb), {"reminder": rid}, shown)
@@ -724,12 +795,106 @@ class Interpreter:
 
     def _done(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DONE_CUE.search(r.view, r.body)
-        if m is None:
+        if m is None or m.group("id2"):
+            # "#2 done" is read with what else is said of #2 (its clause, a hedge, whose it is).
             return None
         if self._refused(r, m.start()):
             return "done"
-        rid = int(m.group("id") or m.group("id2") or m.group("id3"))
+        hash_at = r.view.find("#", m.start())
+        if hash_at >= 0 and w.NOT_REMINDER_BEFORE.search(
+            r.view, max(r.body, hash_at - 12), hash_at
+        ):
+            return None  # "finished step #2": the step's number
+        rid = int(m.group("id") or m.group("id3"))
         return Proposal(self.verb("done"), {"reminder": rid}, [("reminder", f"#{rid}")])
+
+    def _reminder_by_number(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A reminder by its number and what became of it, in its clause ("#2 sorted, ...",
+        "reminder #3 can go", "kill #4 please", "#9 唔使提喇", "#8 往后挪到周三下午两点")."""
+        for ref in w.REMINDER_REF.finditer(r.view, r.body):
+            said = ref.group("id") or ref.group("zid") or ref.group("zid2")
+            rid = int(said) if said.isdigit() else cn_int(said)
+            if not rid:
+                continue
+            after = r.view[ref.end() : ref.end() + 40]
+            clause = _CLAUSE.search(after)
+            after = after[: clause.start()] if clause else after
+            verb: str | None = None
+            when = None
+            if w.NOT_REMINDER_BEFORE.search(r.view, max(r.body, ref.start() - 12), ref.start()):
+                continue  # "invoice #2 is sorted": the invoice's number
+            done = w.REMINDER_DONE.match(after)
+            if done and re.search(r"can\s+(?:go|be\s+done)$", done.group(0)):
+                done = done if w.REMINDER_CAN_TAIL.match(after, done.end()) else None
+            if w.CANCEL_BEFORE_REF.search(r.view, max(r.body, ref.start() - 20), ref.start()):
+                verb = "cancel"
+            elif done:
+                verb = "done"
+            elif w.REMINDER_CANCEL.match(after):
+                verb = "cancel"
+            elif (later := w.REMINDER_LATER.match(after)) is not None:
+                verb = "snooze"
+                start = ref.end() + later.start("when")
+                when = r.cut(start, ref.end() + later.end("when"))
+            if verb is None:
+                continue
+            mine = ctx.session.scalar(
+                select(Reminder.id).where(
+                    Reminder.id == rid,
+                    Reminder.owner_id == ctx.actor.id,
+                    Reminder.status == ReminderStatus.pending,
+                )
+            )
+            if mine is None:
+                return None  # another record's number, or not the sender's reminder
+            part = re.compile(r"[,，]|" + _CLAUSE.pattern)
+            start = max((m.end() for m in part.finditer(r.view, 0, ref.start())), default=0)
+            stop = part.search(r.view, ref.end())
+            if not when and w.REMINDER_HEDGE.search(
+                r.view, start, stop.start() if stop else len(r.view)
+            ):
+                # "tempted to kill #4", "#2 can be done after the call tomorrow": not done yet.
+                return verb
+            if self._refused(r, ref.start()) or r.question:
+                return verb
+            if (ask := self._reminder_or_deal(ctx, r, rid, verb)) is not None:
+                return ask
+            if when is not None:
+                phrase = read_time_phrase(when, ctx.now(), ctx.tz)
+                if phrase is None or phrase.span[0] > 0:
+                    return Unsure("loose.remind_when", verbs=("snooze",))
+                # The time phrase only: "周三下午两点 文慧出差" says why after it.
+                when = when[: phrase.span[1]].strip()
+                shown = [("reminder", f"#{rid}"), ("when", fmt.local_time(phrase.due, ctx.tz))]
+                return Proposal(self.verb("snooze"), {"reminder": rid, "when": when}, shown)
+            return Proposal(self.verb(verb), {"reminder": rid}, [("reminder", f"#{rid}")])
+        return None
+
+    def _reminder_or_deal(self, ctx: Ctx, r: _Reading, rid: int, verb: str) -> Unsure | None:
+        """When #N is also a deal the sender sees and the sentence speaks of that deal (its
+        customer, its title, or its outcome: "#8 搞定了, 腾跃签了合同"), which is asked."""
+        visible = ctx.session.scalar(
+            select(Deal.id)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.id == rid, customer_filter(ctx.actor))
+        )
+        if visible is None:
+            return None
+        deal = ctx.session.get(Deal, rid)
+        reminder = ctx.session.get(Reminder, rid)
+        assert deal is not None and reminder is not None
+        if reminder.customer_id == deal.customer_id or any(
+            c.id == deal.customer_id for c in find_customers(ctx, reminder.text)
+        ):
+            return None  # the reminder is about that customer: its words fit either
+        named = any(c.id == deal.customer_id for c in find_customers(ctx, r.text))
+        if (
+            named
+            or find_deals(ctx, r.text, customer_id=deal.customer_id)
+            or w.DEAL_TALK.search(r.view, r.body)
+        ):
+            return Unsure("loose.unsure", verbs=(verb, "move"))
+        return None
 
     def _deal_owner(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """One deal handed to someone ("make carol the owner of the acme erp deal", "华东物流的
@@ -1030,7 +1195,11 @@ class Interpreter:
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
         if amount is not None:
-            (value, currency), _ = amount
+            (value, currency), span = amount
+            if not _currency_said(r, span) or _unit_only(r, span, deal.currency):
+                # "改做 18 萬" on a Hong Kong dollar deal: 萬 is a size, not yuan; "80萬元" on
+                # a Taiwan dollar deal and "$50k" on an Australian one say the deal's own unit.
+                currency = None
             values["amount"] = (value, currency or deal.currency)
             after = fmt.money(value, currency or deal.currency)
             shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
@@ -1110,6 +1279,8 @@ class Interpreter:
         exact = {"email": _EMAIL, "phone": _PHONE}.get(name or "")
         if exact is not None and (found := exact.search(value)) is not None:
             value = found.group(0).strip()
+        elif name == "phone":
+            return None  # "set carol's Q1 number to 400k": a figure, not a phone number
         if name is None or not value:
             return None
         shown = [("contact", top.label), (name, value)]
@@ -1338,6 +1509,9 @@ class Interpreter:
         for at in range(r.body, len(r.view)):
             if (zh := user_by_chinese_name(ctx, r.view[at:])) is not None:
                 users.add(zh[0].id)
+        if not users:
+            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one.
+            users = {u.id for u in find_users_by_sound(ctx, r.text)}
         if not users and w.MY_OWN.search(r.view, r.body):
             users = {ctx.actor.id}
         if len(users) != 1:
@@ -1359,18 +1533,63 @@ class Interpreter:
         ):
             # "alice's quota for 2027-Q1 was 400k last year": what it was, not what to set.
             return "quota"
+        if cue.group(0).startswith("number") and (
+            not (w.NUMBER_SET.search(r.view, r.body) or re.match(r"\s*[:：=]", r.view[cue.end() :]))
+            or w.NUMBER_TOLD.search(r.view, r.body)
+        ):
+            return None
+        if w.QUOTA_NOT_SET.search(r.view, cue.end()):
+            return "quota"
         users = {u.id for u in find_users(ctx, r.text) if u.exact}
         if not users and w.MY_OWN.search(r.view, r.body):
             users = {ctx.actor.id}
+        if not users:
+            # "雅慧Q1指标", "小于的指标": a name in characters read as a romanized one, where a
+            # name stands ("别小于300万" is "not less than", "小雨下了一天" is rain).
+            users = {
+                u.id
+                for u in find_users_by_sound(ctx, r.text)
+                if w.SOUND_NAME_BEFORE.search(r.view[r.body : u.start])
+                and w.SOUND_NAME_AFTER.match(r.view, u.end)
+            }
         if len(users) != 1:
             return None
         today = ctx.now().astimezone(ctx.tz).date()
         now_q = (today.month - 1) // 3 + 1
         said_q = quarter.group("q") or quarter.group("zq")
-        if said_q:
-            q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
-            said_y = quarter.group("y1") or quarter.group("y2") or quarter.group("zy")
-            year = int(said_y) if said_y else today.year + (1 if q < now_q else 0)
+        ordinal = quarter.group("ord")
+        next_year = w.NEXT_YEAR.search(r.view, max(r.body, quarter.start() - 8), quarter.end() + 12)
+        period = None
+        if (
+            quarter.group("zyear") is not None
+            or "全年" in quarter.group(0)
+            or "year" in (quarter.group(0))
+        ):
+            # A year's quota: "zhou 明年全年指标 八百万人民币", "full year 2027".
+            said_y = quarter.group("y4")
+            year = int(said_y) if said_y else today.year + (1 if next_year else 0)
+            period = str(year)
+        elif said_q or ordinal:
+            if ordinal:
+                q = (
+                    ("first", "second", "third", "fourth").index(ordinal) + 1
+                    if ordinal[0].isalpha()
+                    else int(ordinal[0])
+                )
+            else:
+                q = int(said_q) if said_q.isdigit() else "一二三四".index(said_q) + 1
+            said_y = (
+                quarter.group("y1")
+                or quarter.group("y2")
+                or quarter.group("zy")
+                or quarter.group("y3")
+            )
+            if said_y:
+                year = int(said_y)
+            elif next_year:
+                year = today.year + 1
+            else:
+                year = today.year + (1 if q < now_q else 0)
         else:
             ahead = (quarter.group("rel") or "") == "next" or (quarter.group("zrel") or "")[
                 :1
@@ -1380,15 +1599,17 @@ class Interpreter:
                 q, year = 1, year + 1
         (value, currency), _ = amount
         handle = _handle(ctx, users.pop())
+        if period is None:
+            period = f"{year}-Q{q}"
         values: dict[str, Value] = {
             "user": handle,
-            "period": f"{year}-Q{q}",
+            "period": period,
             # No currency said: none written, as a person types it (the verb's own default).
             "amount": (value, currency) if currency else value,
         }
         shown = [
             ("user", handle),
-            ("period", f"{year}-Q{q}"),
+            ("period", period),
             ("amount", fmt.money(value, currency or ctx.default_currency)),
         ]
         return Proposal(self.verb("quota"), values, shown)
@@ -1688,7 +1909,11 @@ _NOT_A_COMPANY = re.compile(
     r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|"
     r"sun(?:day)?|today|tomorrow|tmrw|tonight|yesterday)"
 )
-_AT_COMPANY = re.compile(r"(?:\bat|\bfrom|@)\s*([A-Za-z][\w&.'-]*)", re.I)
+_AT_COMPANY = re.compile(
+    r"(?:\bat|\bfrom|@|^\s*for\b|\b(?:visit|call|meeting|email|note)\s+for)"
+    r"\s*([A-Za-z][\w&.'-]*)",
+    re.I,
+)
 
 
 def _names_another_company(text: str, customer: Customer) -> bool:
@@ -1727,6 +1952,32 @@ def _told_apart(ctx: Ctx, r: _Reading, ids: list[int], named: tuple[int, int]) -
     return ctx.session.get(Customer, winners[0])
 
 
+def _implied(r: _Reading, span: tuple[int, int]) -> bool:
+    """Whether the stage at `span` is only implied by its words ("quote went out")."""
+    return any(
+        m is not None and span in (m.span(g) for g in ("stage", "s2", "s3") if m.groupdict().get(g))
+        for m in (p.search(r.view, r.body) for p, _ in w.IMPLIED_STAGE)
+    )
+
+
+_IMPLIED_CLAUSE = re.compile(r"[,，.!?;；。！？\n]|\s[-–—]\s")
+
+
+def _implied_doubted(r: _Reading, span: tuple[int, int], lost: bool) -> bool:
+    """Whether a stage only implied at `span` is hedged, conditional, asked, undone by what
+    follows, or said of an event rather than the deal ("nearly in the bag", "demo is off")."""
+    view = r.view
+    start = max((m.end() for m in _IMPLIED_CLAUSE.finditer(view, r.body, span[0])), default=r.body)
+    before = view[start : span[0]]
+    if w.IMPLIED_HEDGE.search(before) or w.IMPLIED_AFTER.search(view[span[1] :]):
+        return True
+    if lost:
+        return bool(w.EVENT_CALLED_OFF.search(before))
+    # "quote went out, but they want changes": a lost reason may hold a "but", a step forward
+    # with one is a remark.
+    return bool(w.IMPLIED_UNDONE.search(view, span[1]))
+
+
 def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     """The stage a sentence moves a deal to: (stage word, where the action starts, its span).
 
@@ -1738,7 +1989,8 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     if verb is not None:
         to = w.MOVE_TO.search(view, verb.end())
         if to is not None:
-            return to.group("stage"), verb.start(), to.span("stage"), False
+            group = "stage" if to.group("stage") else "on"
+            return to.group(group), verb.start(), to.span(group), False
     end = w.TO_STAGE_END.search(view, r.body)
     if end is not None:
         return end.group("stage"), end.start(), end.span("stage"), False
@@ -1759,7 +2011,15 @@ def _stage_cue(r: _Reading) -> tuple[str, int, tuple[int, int], bool] | None:
     outcome = w.BARE_OUTCOME.search(view, r.body)
     if outcome is not None:
         return outcome.group("stage"), outcome.start(), outcome.span("stage"), True
-    return _stage_typo(r)
+    typo = _stage_typo(r)
+    if typo is not None:
+        return typo
+    for pattern, stage in w.IMPLIED_STAGE:
+        m = pattern.search(view, r.body)
+        if m is not None:
+            group = next(g for g in ("stage", "s2", "s3") if m.groupdict().get(g))
+            return stage, m.start(group), m.span(group), True
+    return None
 
 
 # The stage last in a request, after "to", an arrow, a colon or the deal's words: "... to
@@ -1979,9 +2239,82 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
     return []
 
 
+# A currency said before its amount: "港币一百五十万", "配额：台币 400万", "HKD 1.5m".
+_CURRENCY_BEFORE = re.compile(
+    r"(?P<cur>港币|港元|新台币|台币|人民币|美元|美金|欧元|英镑|日元|新币|澳元|澳币|加元|加币|"
+    r"\b(?:usd|eur|gbp|cny|rmb|sgd|aud|cad|hkd|twd|ntd|nzd|jpy))\s?$"
+)
+# Currencies said as words after the amount ("60,000 Australian dollars", "45k quid").
+_CURRENCY_WORDS = re.compile(
+    r"\s?(?P<cur>australian\s+dollars?|aussie\s+dollars?|singapore(?:an)?\s+dollars?|"
+    r"hong\s+kong\s+dollars?|hk\s+dollars?|canadian\s+dollars?|new\s+zealand\s+dollars?|"
+    r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
+)
+_CURRENCY_SAID = re.compile(
+    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|卢比|林吉特|泰铢|usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|dollars|bucks"
+)
+_WORD_CURRENCY = {
+    "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",
+    "hk": "HKD", "canadian": "CAD", "new": "NZD", "taiwan": "TWD", "taiwanese": "TWD", "us": "USD",
+    "pound": "GBP", "pounds": "GBP", "quid": "GBP", "sterling": "GBP",
+}  # fmt: skip
+
+
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     """The first amount after `start` (not a percentage, a date, a year or a record number),
-    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五")."""
+    in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五"), with a currency said
+    before it ("港币一百五十万") or in words after it ("60,000 Australian dollars")."""
+    found = _amount_at(r, start)
+    if found is None:
+        return None
+    (value, currency), (a, b) = found
+    said = r.view[a:b]
+    if not _CURRENCY_SAID.search(said):
+        # No currency in the amount's own words: one said right before or after it counts.
+        if (before := _CURRENCY_BEFORE.search(r.view, max(0, a - 6), a)) is not None:
+            cur = before.group("cur")
+            currency = _ZH_CURRENCY.get(cur) or _CURRENCY.get(cur) or currency
+        elif (after := _CURRENCY_WORDS.match(r.view, b)) is not None:
+            words = after.group("cur").split()
+            # "new taiwan dollars" are Taiwan's, "new zealand dollars" New Zealand's.
+            currency = _WORD_CURRENCY[
+                words[1] if words[0] == "new" and words[1] != "zealand" else words[0]
+            ]
+            b = after.end()
+    return (value, currency), (a, b)
+
+
+# Deals whose currency is said as 元/块/蚊 (yuan, Hong Kong and Taiwan dollars) or as a bare "$".
+_YUAN_LIKE = {"CNY", "HKD", "TWD", "MOP"}
+_DOLLAR_LIKE = {"USD", "AUD", "SGD", "HKD", "TWD", "NZD", "CAD"}
+
+
+def _unit_only(r: _Reading, span: tuple[int, int], deal_currency: str) -> bool:
+    """Whether the amount at `span` says only a unit its deal's currency is also called by:
+    元/块/蚊 of a yuan-like currency, a bare "$", "dollars" or "bucks" of a dollar one."""
+    said = r.view[max(0, span[0] - 3) : span[1] + 8]
+    if _CURRENCY_BEFORE.search(r.view, max(0, span[0] - 6), span[0]) or re.search(
+        r"港|台|美|欧|英|日|澳|加|新|人民|\b(?:usd|eur|gbp|cny|rmb|jpy|sgd|aud|cad|hkd|twd|ntd|nzd)\b"
+        r"|[a-z]\$|\b(?:us|australian|aussie|singapore|canadian|hong\s+kong|taiwan|zealand)\b",
+        said,
+    ):
+        return False
+    if deal_currency in _YUAN_LIKE and re.search(r"[元块蚊]", said):
+        return True
+    return deal_currency in _DOLLAR_LIKE and bool(re.search(r"\$|\bdollars?\b|\bbucks\b", said))
+
+
+def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:
+    """Whether the amount at `span` says its currency (in it or right before it)."""
+    a, b = span
+    return bool(
+        _CURRENCY_SAID.search(r.view, a, b) or _CURRENCY_BEFORE.search(r.view, max(0, a - 6), a)
+    )
+
+
+def _amount_at(
+    r: _Reading, start: int
+) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     digits = _digit_amount(r, start)
     zh = _ZH_AMOUNT.search(r.view, start)
     if zh is None or (digits is not None and digits[1][0] < zh.start()):

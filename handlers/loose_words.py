@@ -64,12 +64,34 @@ _DONE_VERB = (
 DONE_REPORT = re.compile(
     rf"\b(?:i|we)\s*(?:'ve|\s+have|\s+had)?\s+already\s+{_DONE_VERB}\b"
     rf"|\balready\s+{_DONE_VERB}\s+(?:it|that|this|them|those)\b"
-    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
+    rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；,，]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
     r"mon|tue|wed|thu|fri|sat|sun)\w*|earlier(?:\s+today)?|this\s+morning|\d+\s+(?:days?|weeks?|"
     r"hours?)\s+ago|a\s+(?:while|week|month)\s+ago)\b"
 )
+# A request starting a clause after a remark ("I already logged the call, remind me to send the
+# quote fri", "Carol said it's gone, so move the falcon deal to lost"): the remark stays in its
+# own clause and the request is read.
+REQUEST_AFTER = re.compile(
+    r"[,，;；.。!！]\s*(?:(?:but|so|and|then)\s+|但是?|不过|所以)?\s*(?P<req>(?:(?:please|pls|plz)\s+|"
+    r"(?:can|could)\s+you\s+)?(?:remind\s+me|log\s+(?:a|the|that|call|visit|meeting|note|email)|"
+    r"move\s+(?:the|it|#)|snooze\s+#|create\s+a|add\s+a|new\s+deal|mark\s+(?:it|the|#)|"
+    r"cancel\s+(?:the|#|reminder)|archive\s|(?:can\s+)?(?:stick|put|mark)\s+(?:it|this|that|them)\s|"
+    r"(?:can\s+)?mark\s+(?:as\s+)?(?:won|lost))|(?:请|麻烦)?(?:提醒我|帮我|记一下|新建|推进到))"
+)
+# A request that opens by asking to see something: a read, whatever stage its words tell.
+SHOW_FIRST = re.compile(
+    r"(?:show\s+me|pull\s+up|bring\s+up|let\s+me\s+see|can\s+i\s+see|look\s+up|find\s+me)\b"
+    r"|给我看|帮我看|帮我查|查一下|调出|列出"
+)
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
+# Leave a record as it is ("leave the acme deal where it is", "大館先唔好郁住", "晶华先不要动",
+# "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
+HOLD = re.compile(
+    r"\bleave\s+(?:[\w&'’-]+\s+){0,8}?(?:where\s+(?:it|they)\s+(?:is|are)|as\s+(?:it\s+)?is|alone)\b"
+    r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
+    r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
+)
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
@@ -77,6 +99,12 @@ WRITE_WORDS = re.compile(
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
     r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
     r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给|签咗|输咗|冇咗"
+)
+# Reminders asked about ("最近有什么要追的提醒吗", "我本月的提醒有啥"): 提醒 is the noun there.
+REMINDERS_ASKED = re.compile(
+    r"(?:我|我的|本月|这个?月|这周|今天|明天|要追)的?提醒\s?(?:有|是)?(?:哪些|什么|啥|咩|几个|多少)?\s?"
+    r"(?:吗|么|呢|未|[?？])?\s?[?？]?$"
+    r"|有(?:什么|啥|咩|哪些)(?:要追的)?提醒"
 )
 # Questions and hypotheticals: they may be reads, never writes.
 QUESTION_START = re.compile(
@@ -103,6 +131,8 @@ REPORTED = re.compile(
     # "林涛话冇咗预算": a person's name, then 话/讲 (Cantonese "says"), then what they said.
     r"|(?<=[\u4e00-\u9fff])(?:(?<![电通对说讲会])话(?![题费术筒])|(?<![演宣主])讲(?![解座课话台究]))"
     r"(?=[\u4e00-\u9fff])"
+    # "Angela 話佢哋...": a Latin name, then 话 and what they said.
+    r"|(?<=[a-z]\s)话(?=[\u4e00-\u9fff])"
 )
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
@@ -183,13 +213,32 @@ STAGE_SAID = re.compile(
 # "move X to negotiation", "push acme into proposal", "set the deal as won".
 MOVE_VERB = re.compile(
     r"\b(?:move|moving|moved|push|advance|bump|progress|shift|take|put|set|mark|change|update|"
-    r"flip|get|switch|transition|promote|drag)\b"
+    r"flip|get|switch|transition|promote|drag|stick|chuck|bang)\b"
 )
-MOVE_TO = re.compile(rf"\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?{_LATIN_STAGE}")
+# "... to won", "stick it on won", "can mark won" (mark with no "as").
+MOVE_TO = re.compile(
+    rf"(?:\b(?:to|as|into|in|at)\s+(?:the\s+)?(?:stage\s+)?|(?<=\bmark\s)|(?<=\bmark\sit\s))"
+    rf"{_LATIN_STAGE}"
+    # "on" only as "stick it on won" closing the request: "a note on the lead for acme", "on
+    # the won deals board", "on won once the PO lands" move nothing.
+    rf"|(?:(?<=\bit\s)|(?<=\bthis\s)|(?<=\bthat\s))on\s+"
+    rf"{_LATIN_STAGE.replace('?P<stage>', '?P<on>')}"
+    rf"(?=(?:\s*(?:please|pls|plz|thanks|thx|now|[!.~]))*\s*$)"
+)
+# A move asked for later, on a condition: "once legal is done, mark X as won", "mark X won when
+# they pay", "after the PO arrives".
+MOVE_CONDITION = re.compile(
+    r"\b(?:once|unless|as\s+soon\s+as)\b|\bwhen\s+(?:they|we|he|she|it|the|legal|their)\b"
+    r"|\bafter\s+(?:they|we|he|she|it|the|their)\s+(?:\w+\s+){0,2}"
+    r"(?:arrives?|lands?|signs?|pays?|comes?|clears?|is|are|gets?|goes)\b"
+    r"|一旦|等[^，,。；;]{1,12}(?:之后|以后|了再|再)"
+)
+# Told of the past, then undone: "went up to negotiation last month and then back down".
+MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
 STATE = re.compile(
     rf"\b(?:is|are|was|now|got|went|gone|just|has\s+been|is\s+now|finally)\s+"
-    rf"(?:now\s+|finally\s+|officially\s+|been\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
+    rf"(?:now\s+|finally\s+|officially\s+|been\s+|up\s+)?(?:(?:at|in|to)\s+)?(?:the\s+)?{_LATIN_STAGE}"
     rf"|\b(?:we|i|they|team)\s+(?:just\s+|finally\s+|officially\s+)?(?P<verb>won|lost|signed|closed)\b"
     rf"|(?<![a-z])(?P<last>won|lost|closed[- ]won|closed[- ]lost)\s*[!.]*\s*$"
     rf"|(?:->|=>|→|>>|>)\s*{_LATIN_STAGE.replace('?P<stage>', '?P<arrow>')}"
@@ -201,7 +250,7 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    rf"标记为|标为|标成|变成|到了|到|(?<![跟快将要没])进)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
@@ -210,6 +259,62 @@ ZH_STATE = re.compile(
     # 协议" (an NDA signed), "输咗两个点折扣" say something else.
     r"(?:(?<=咗)(?=\s*(?:了|啦|喇|嘞)?\s*(?:[,，。.!！;；]|$))|(?<!咗))(?:了)?"
 )
+# A stage said without its name ("the freo lease is dead", "quote went out", "报价发过去了",
+# "预算确认了", "凉了"): taken like a bare outcome word, only with the deal's own title words
+# named before it, never after a negation, a question, someone else's words or a plan.
+IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:is|are|'s|’s|was)\s+(?:now\s+|totally\s+|officially\s+|definitely\s+)?"
+            r"(?P<stage>dead|off|cancell?ed|a\s+no[- ]go)"
+            # ending its clause or before a reason: "dead weight", "off sick" say something else.
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:in\s+the\s+water|now|tbh|sadly|unfortunately|i'?m\s+afraid|"
+            r"and|but|so|as|because|since|cuz|they|we)\b))"
+            r"|\b(?P<s2>fell\s+through|fallen\s+through|fell\s+over|pulled\s+the\s+plug|"
+            r"went\s+with\s+(?:another|someone\s+else|somebody\s+else|the\s+competition|a\s+competitor)"
+            # "went with another supplier" ends its clause: "... supplier for the cups" is a
+            # part of the order, not the deal.
+            r"(?:\s+(?:supplier|vendor|provider|company|roaster|firm|one|option|quote|offer))?"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|sadly|unfortunately|and|but|so|because|since|as)\b)))\b"
+            r"|(?<![没不别])(?P<s3>凉了|凉凉|没戏了|吹了|吹咗|黄咗|输掉了|丢掉了|输给了)"
+        ),
+        "lost",
+    ),
+    (
+        re.compile(
+            # Ending its clause: "said yes to the demo", "is a go for monday" say something else.
+            r"\b(?:they\s+|we\s+)?(?P<stage>said\s+yes|is\s+a\s+go|in\s+the\s+bag|over\s+the\s+line)"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|finally|at\s+last|and|so|because|since|as)\b))"
+            # 签字 finished (签字了, 签好字, 已签字), never 签字要等, 等签字, 签字页, 签字版本.
+            r"|(?<![没不别等要会将])(?P<s3>签字了|签好字了?|签完字了?|(?:已经?|刚刚?)签字(?![页版要的])|签单了|"
+            r"签合同了|合同签了|合同签咗|签咗合同)"
+        ),
+        "won",
+    ),
+    (
+        re.compile(
+            r"\b(?:quote|proposal)\s+(?P<stage>went\s+out|is\s+out|has\s+gone\s+out|(?:was\s+)?sent)\b"
+            r"|\b(?P<s2>sent\s+(?:them\s+|over\s+|out\s+)?(?:the|our|a)\s+(?:quote|proposal))\b"
+            r"|(?P<s3>(?:报价|提案|方案)(?:单|书)?\s*(?:今天|已经?|刚刚?)?\s*(?:发|寄|send|交)\s*"
+            r"(?:咗|了|过去了|出去了|出了|过去喇|出去喇))"
+        ),
+        "proposal",
+    ),
+    (
+        re.compile(
+            r"\bbudget\s+(?:is\s+|was\s+|has\s+been\s+)?(?P<stage>confirmed|approved|signed\s+off)\b"
+            # Confirmed, said done: 确认了预算, 已确认有预算, never 要先确认有预算 (a plan).
+            r"|(?<![没不未])(?P<s3>已经?确认(?:了|有)?预算|确认了预算|确认有预算了|"
+            r"预算(?:已经?)?(?:确认|批)了|有预算了|预算有了|"
+            r"budget\s*有(?:喇|了|啦))"
+        ),
+        "qualified",
+    ),
+    (
+        re.compile(r"(?<![没不别])(?P<s3>开始(?:谈价|议价|倾价)|先(?:议价|谈价|倾价))"),
+        "negotiation",
+    ),
+]
 # A time or intent right before an outcome word: planned, not happened ("下周签约", "能签",
 # "will sign", "should close").
 FUTURE_BEFORE = re.compile(
@@ -218,9 +323,39 @@ FUTURE_BEFORE = re.compile(
     r"|(?:预计|预期|计划|打算|争取|有望)[^，,。；;！!]{1,4}$"
     r"|\b(?:will|would|should|could|might|may|can|expect(?:s|ed)?\s+to)\s+(?:be\s+)?$"
 )
+# A stage only implied is weak evidence: these make it a remark, a plan or a doubt, not a move.
+# A hedge in its clause before it: "nearly in the bag", "almost fell through", "need to get X
+# over the line", "差点黄了", "估计凉了", "在等老板签字".
+IMPLIED_HEDGE = re.compile(
+    r"\b(?:almost|nearly|practically|need\s+to|needs\s+to|have\s+to|has\s+to|got\s+to|should|"
+    r"hope|hopefully|probably|likely|might|may|could|would|unless|once|until|tempted|"
+    r"think|reckon|guess|not\s+sure)\b"
+    r"|差点|差一点|险些|估计|感觉|好像|应该|大概|也许|希望|(?<!等)等(?!等)|快要|就要|要先|才能"
+)
+# After it in its clause: a condition or a question ("dead in the water unless ...",
+# "budget is confirmed?", "先议价再说吧").
+IMPLIED_AFTER = re.compile(
+    r"^[^,，.。;；!！]*?(?:[?？]|\b(?:unless|if|once|until)\b|吗|吧|再说|才能|之后|以后|的话)"
+)
+# What follows undoes it: "quote went out, but they want changes", "budget was approved last
+# year but it's frozen now", "quote went out before the price rise, need to redo it".
+IMPLIED_UNDONE = re.compile(
+    r"\b(?:but|though|however|although|frozen|on\s+hold|paused|withdrawn|redo|revise|before)\b"
+    r"|但|不过|可是|冻结|暂停|要改|重做|重新|改一下"
+)
+# An event of the deal called off is not the deal lost: "demo is off", "meeting is cancelled".
+EVENT_CALLED_OFF = re.compile(
+    r"\b(?:demo|meeting|call|kick-?off|session|visit|tasting|trip|lunch|dinner|"
+    r"workshop|presentation|appointment|event|webinar|catch-?up|sync|trial)s?\b"
+    r"[^,，.;；]{0,12}$"
+)
 # An outcome word right after a deal's name ("acme label printers lost - budget frozen",
 # "falcon label printers - won it!!"): taken only when the deal is named before it.
-BARE_OUTCOME = re.compile(r"(?<![a-z])(?P<stage>won|lost|qualified)(?![a-z])")
+BARE_OUTCOME = re.compile(
+    r"(?<![a-z])(?<!\bthe\s)(?P<stage>won|lost|qualified)(?![a-z])"
+    # "the won deals board", "on the won acme deal": a kind of deal, not this one's outcome.
+    r"(?!\s+(?:deals?|board|list|column|pile|ones?|bucket|folder|report|pipeline)\b)"
+)
 LOST_REASON = re.compile(
     r"(?:\bbecause(?:\s+of)?|\bdue\s+to|\bover|\bon|\breason(?:\s+was)?[:：]?|\bcuz|\bbc|"
     r"因为|原因是?[:：]?|由于|[,，:：;；]|\s[-–—]\s)\s*"
@@ -231,7 +366,7 @@ LOST_REASON = re.compile(
 LOG_CUE = re.compile(
     r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
     r"write\s+(?:down|up)|add\s+a\s+note(?:\s+(?:on|for|to))?|put\s+down|fyi|"
-    r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记)"
+    r"记一下|记录一下|记一笔|记下|记录|备注一下|备注|记个|记(?!得|住|性))"
     r"(?:\s+(?:that|this|down|it|a\s+note))?\s*(?:[:：,，-]\s*)?"
 )
 # The customer named first, then the cue and a colon: "华东物流 记个笔记：...", "Acme note: ...".
@@ -248,7 +383,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"gave\s+(?:\w+\s+){1,3}a\s+(?:call|ring)|rung)\b"
             r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
             # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
-            r"打[咗过]电话|打来|致电|回电|倾咗电话"
+            r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
+            # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
+            # Not a conference call moved (电话会议) nor one that did not go through (打不通).
+            r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
+            r"(?![号码里会])(?!\s*(?:打不通|没打通|没人接|没接|不接|占线|接不通))"
         ),
         InteractionKind.call,
     ),
@@ -268,8 +407,10 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
-            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by))\b"
-            r"|拜访|走访|去了|上门|探访|到访|去咗"
+            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over))\b"
+            r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # "刚从白鸽烘焙坊出来", "啱啱由海景出嚟": just out of their place.
+            r"|(?:刚刚?|啱啱|头先)(?:从|由)[^\s，,。；;！!？?]{2,12}?(?:出来|出嚟)"
         ),
         InteractionKind.visit,
     ),
@@ -279,6 +420,12 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"fwd'?d|forwarded|(?:by|via)\s+e-?mail)\b|发了?邮件|邮件|寄了?信|发了?信"
             # 电邮 (Hong Kong: e-mail), 覆咗 email (Cantonese: replied by e-mail).
             r"|电邮|覆咗?\s*e-?mail"
+            # "email to farah just now", "寄email来说", "Email 咗份报价俾 Angela".
+            # "email to" with when it went ("... keeps bouncing" is no e-mail sent); "email 咗未"
+            # asks whether it was.
+            r"|\be-?mail\s+to\b(?=[^,.;!?]*\b(?:just\s+now|today|yesterday|this\s+morning|"
+            r"this\s+afternoon|earlier|last\s+\w+|sent|went\s+out)\b)"
+            r"|寄\s?e-?mail|(?<![a-z])e-?mail\s?咗(?!\s*(?:未|吗|么|没|\?|？))"
         ),
         InteractionKind.email,
     ),
@@ -288,11 +435,24 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"(?:teams|slack|line|telegram|signal)\s+(?:chat|message|msg)|chat\s+w(?:ith\b|/)|"
             r"dm'?e?d|sms(?:ed)?)\b"
             r"|微信|聊了|聊天|短信|讯息|私讯|倾咗|倾偈|line\s*(?:了|上|讯息)"
+            # "昨天晚上LINE郭经理", "琴日 WhatsApp 陈生": the app, then the person in characters.
+            r"|(?<![a-z])(?:line|whatsapp|wechat)\s?(?=[\u4e00-\u9fff])(?!群|组|羣)"
         ),
         InteractionKind.chat,
     ),
 ]
 
+# Before an event word in its clause, a time to come or a note to self: "明天跟联创电话",
+# "聽日打畀陳生", "記得 WhatsApp 陳生", "remember to call ...": a plan (a reminder), not a note.
+LOG_NOT_YET = re.compile(
+    r"明天|明日|听日|后天|下周|下星期|下礼拜|下个?月|今晚|等阵|稍后|待会|记得|别忘了|要|准备|打算|"
+    r"\b(?:tomorrow|tmrw|tonight|next\s+(?:week|month|mon|tue|wed|thu|fri)\w*|later|remember\s+to|"
+    r"don'?t\s+forget\s+to|need\s+to|have\s+to|going\s+to|gonna|will)\b"
+)
+# After an event word in its clause, the event moved or called off: "电话会议改到周五".
+LOG_CHANGED = re.compile(
+    r"改到|改期|改成|推迟|延期|延后|取消|\b(?:rescheduled|postponed|moved\s+to|cancell?ed|pushed)\b"
+)
 # Words that put a person in the meeting, call or message ("met Rahul", "跟高磊", "w/ Karen").
 WITH_BEFORE = re.compile(
     r"(?:\bwith|\bw/|\bw|\bmet(?:\s+with)?|\bspoke\s+(?:to|with)|\btalked\s+(?:to|with)|\bcalled|"
@@ -413,7 +573,8 @@ DEAL_OWNER_CUE = re.compile(
 )
 DONE_CUE = re.compile(
     r"\b(?:done\s+with|finished|completed|mark(?:ed)?|tick\s+off|check\s+off)\b.*?#\s*(?P<id>\d+)"
-    r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b|完成了?\s*#?\s*(?P<id3>\d+)"
+    r"|#\s*(?P<id2>\d+)\s+(?:is\s+)?(?:done|finished|completed)\b(?!\s*(?:or\b|yet\b|[?？]))"
+    r"|完成了?\s*#?\s*(?P<id3>\d+)"
 )
 
 # Reads: each pattern -> the verb it asks for.
@@ -439,11 +600,23 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多"), "win rate"),
     (re.compile(r"\bforecast\b|预测"), "forecast"),
     (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
-    (re.compile(r"\bpipeline\b|\bpipe\b|管道|销售管道"), "pipeline"),
+    (
+        re.compile(
+            r"\bpipeline\b|\bpipe\b|管道|销售管道"
+            # "how much have i got open all up", "团队各阶段商机汇总".
+            r"|\bhow\s+much\s+(?:have\s+)?(?:i|we)\s+(?:got\s+)?open\b|各阶段(?:的)?商机"
+        ),
+        "pipeline",
+    ),
     (
         re.compile(
             r"\breminders\b|\bto-?do(?:s|\s+list)?\b|\bwhat'?s\s+due\b|提醒列表|我的提醒|待办"
             r"|^我(?:还)?有(?:哪些|什么|啥)提醒"
+            # "我有咩提醒未做", "我本月的提醒 有啥", "有什么要追的提醒", "anything i need to chase
+            # this week?", "what i need to follow up ah, list me".
+            r"|我(?:还)?有(?:咩|乜嘢?|边啲)提醒|我(?:本月|这个?月|这周|今天|明天)的?提醒"
+            r"|要追的提醒|\b(?:anything|what)\s+(?:do\s+)?i\s+(?:need|have)\s+to\s+"
+            r"(?:chase|follow[\s-]?up)\b"
         ),
         "reminders",
     ),
@@ -452,6 +625,9 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|价目表|产品列表"
             r"|^how\s+much\s+(?:is|are|does)\s+our\b"
+            # "what do we charge for the decaf", "how much per kg", "冷萃桶装现在什么价".
+            r"|\bwhat\s+do\s+we\s+charge\b|\bhow\s+much\s+per\s+(?:kg|bag|unit|box|case)\b"
+            r"|(?:现在|而家)?(?:什么|咩|乜)价(?:钱|格)?\s*[?？]?$|报价单上的\S{0,6}价格"
         ),
         "products",
     ),
@@ -670,8 +846,10 @@ CUSTOMER_FIELD = re.compile(
     # "改名的事还没定": the renaming talked about, no new name.
     r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?![的事])(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
-    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:改成|改为|换成|更新为|变成|应该是|是)\s*"
-    r"(?P<zvalue>.+?)\s*(?:[,，]\s*(?:不是|而不是).*)?$"
+    r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:请|麻烦)?\s*"
+    r"(?:改成|改为|改做|换成|更新为|变成|应该是|是)\s*"
+    # A closing particle and what it is not are no part of the value ("X 吧 不是纯办公室").
+    r"(?P<zvalue>.+?)\s*(?:吧|啦|喇|喔|哦|呀)?\s*(?:[,，\s]\s*(?:不是|而不是|唔系).*)?[。.!！]*$"
 )
 # A time where a city would stand ("the go-live moved to feb", "demo moved to the 14th"): no
 # move of the customer.
@@ -685,6 +863,52 @@ CUSTOMER_FIELDS = {
     "city": "city", "industry": "industry", "sector": "industry", "name": "name",
     "城市": "city", "行业": "industry", "名称": "name",
 }  # fmt: skip
+# A reminder by its number, then what became of it in the same clause: "#2 sorted, dropped the
+# samples", "reminder #3 can go", "#7 ok了", "#10 搞掂", "第十二个提醒可以完成", "#9 唔使提喇",
+# "#8 往后挪到周三下午两点". A question ("#10 搞掂未", "#2 done?") is none.
+_ZH_NUM = r"\d{1,9}|[一二三四五六七八九十]{1,3}"
+REMINDER_REF = re.compile(
+    r"(?:\breminder\s*#?\s*|(?<![\w#])#\s*)(?P<id>\d{1,9})(?![\d/.-])"
+    rf"|提醒\s*#?\s*(?P<zid>{_ZH_NUM})\s*[号]?\s*(?:那个|这个|嘅|个)?"
+    rf"|第\s*(?P<zid2>{_ZH_NUM})\s*(?:个|条)?\s*提醒"
+)
+_NOT_ASKED = r"(?!\s*(?:未|吗|么|没|了没|了吗|呢|嘛|\?|？|yet\b|or\b))"
+REMINDER_DONE = re.compile(
+    r"\s*(?:is\s+|can\s+be\s+|has\s+been\s+|可以\s*|已经?\s*)?"
+    r"(?:sorted|done|finished|completed|can\s+go|ok(?:了|喇|啦)|搞掂(?:咗)?|搞定(?:了)?|完成(?:了)?|做完了?)"
+    + _NOT_ASKED
+)
+REMINDER_CANCEL = re.compile(
+    r"(?:\s*(?:can\s+be\s+|is\s+)?(?:cancell?ed|killed|scrapped|not\s+needed)\b"
+    r"|\s*(?:唔使提(?!前)|不用提醒|不用提了|可以取消|取消(?:咗|了)?|删掉|可以删))" + _NOT_ASKED
+)
+# "can go" / "can be done" close their clause: "#2 can go to proposal now", "#1 can go out
+# tomorrow once legal signs", "#2 can be done after the call" say something else.
+REMINDER_CAN_TAIL = re.compile(
+    r"\s*(?:(?:now|please|pls|plz|thanks|thx|ty|cheers)\b\s*)*(?:[,，:：;；.!~—–-]|$)"
+)
+# A number that is another thing's: "invoice #2", "PO #1", "step #2", "ticket #2".
+NOT_REMINDER_BEFORE = re.compile(
+    r"\b(?:invoice|po|order|ticket|step|item|deal|quote|case|issue|bug|task|line|row|page|"
+    r"table|room|unit|lot|version|v|no\.?|number|phase)\s*$|(?:发票|订单|工单|步骤|第)\s*$"
+)
+# A deal spoken of: with a #N that is also a deal's number, the deal may be meant.
+DEAL_TALK = re.compile(
+    r"\b(?:signed|won|lost|proposal|negotiation|qualified|contract|deal|closed)\b"
+    r"|签|合同|赢单|输单|丢单|成交|商机"
+)
+# Said as a wish, a plan or a doubt, not done: "tempted to kill #4", "need to get #2 done by
+# friday", "#4 not needed yet I think".
+REMINDER_HEDGE = re.compile(
+    r"\b(?:tempted|thinking\s+(?:of|about)|might|maybe|probably|i\s+think|i\s+guess|"
+    r"need\s+to|needs\s+to|have\s+to|has\s+to|got\s+to|gotta|must|should|want\s+to|"
+    r"going\s+to|gonna|by\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|end)|"
+    r"after|once|when|tomorrow|tmrw|later)\b|可能|也许|应该|打算|想|估计"
+)
+CANCEL_BEFORE_REF = re.compile(r"\b(?:kill|cancel|scrap|bin|ditch)\s+(?:the\s+|my\s+)?$")
+REMINDER_LATER = re.compile(
+    r"\s*(?:往后|往後|再)?\s*(?:挪|延|推迟|推|改|调)(?:到|至|去)\s*(?P<when>[^，,。；;！!？?]+)"
+)
 SNOOZE_CUE = re.compile(
     r"\b(?:snooze|push|postpone|delay|move|bump|defer)\s+(?:the\s+)?(?:reminder\s+)?#\s*(?P<id>\d+)"
     r"\s+(?:to|until|till|by|for)?\s*(?P<when>.+?)\s*[.!]*$"
@@ -721,13 +945,39 @@ FIND_CUE = re.compile(
 
 # A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
 # 年一季度指标 30万美元", "設定 Dave 2027 第一季配額 35萬英鎊", "set erin's q1 target to 500k gbp".
-QUOTA_CUE = re.compile(r"\b(?:quota|target)s?\b|配额|指标|业绩目标|销售目标")
+QUOTA_CUE = re.compile(r"\b(?:quota|target|number)s?\b|配额|指标|业绩目标|销售目标")
+# "number" as a quota only in a request to set it: "Q1 numbers: carol did 400k", "my number is
+# like 400k", "should be around 400k i reckon" tell or guess a figure.
+NUMBER_SET = re.compile(r"\b(?:set|make|put|change|update|bump|raise|lower|give)\b")
+NUMBER_TOLD = re.compile(
+    r"\b(?:numbers|did|came\s+in|closed|close|like|around|about|roughly|reckon|should\s+be|"
+    r"big|hit|made|was|were|will\s+be|hard)\b"
+)
+# After the quota's words, a wish or a judgement rather than the figure to set: "指标别小于300万",
+# "不能小于去年的300万", "300万还是很难", "八百万太高了", "too high".
+QUOTA_NOT_SET = re.compile(
+    r"别|不能|不要|不会|不得|不该|小于|大于|低于|高于|少于|多于|至少|最少|太高|太低|很难|难度|"
+    r"\b(?:too\s+(?:high|low|much)|at\s+least|no\s+less|no\s+more|hard|tough|unrealistic)\b"
+)
+# A name read by its sound stands where a name does: first, after 给/帮/把/设, before 的, the
+# period or 指标; never inside other words ("别小于300万" is "not less than").
+SOUND_NAME_BEFORE = re.compile(r"(?:^|给|帮|把|设|设定|替|为|年|季度|季|q[1-4])\s*$")
+SOUND_NAME_AFTER = re.compile(
+    r"\s*(?:的|嘅|q[1-4]|20\d\d|明年|今年|全年|下季|本季|这季|第|[一二三四]季|指标|配额|设|业绩|目标)"
+)
+# The year a quarter is in, said around it: "Q1 next year", "明年一季度".
+NEXT_YEAR = re.compile(r"\bnext\s+year\b|明年")
 # A past figure between the quota's words and its amount ("... was 400k last year").
 WAS_BEFORE_AMOUNT = re.compile(
     r"\b(?:was|were|had(?:\s+been)?|used\s+to\s+be)\b|原来是|以前是|曾经是"
 )
 QUARTER = re.compile(
-    r"\b(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?\b"
+    # "the first quarter of 2027", "2nd quarter"
+    r"\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+of\s+(?P<y3>20\d\d))?\b"
+    # "全年", "明年全年", "for the full year 2027": a year's quota
+    r"|(?:(?P<zyear>明年|今年)\s?)?全年|\b(?:full|whole)[- ]year(?:\s+(?P<y4>20\d\d))?\b"
+    r"|(?<![a-z0-9])(?:(?P<y1>20\d\d)\s*[-/ ]?\s*)?q(?P<q>[1-4])(?:\s*[-/ ]?\s*(?P<y2>20\d\d))?"
+    r"(?![a-z0-9])"
     r"|(?:(?P<zy>20\d\d)\s*年?\s*)?第?(?P<zq>[一二三四1-4])\s*(?:季度|季)"
     r"|\b(?P<rel>this|next)\s+(?:quarter|qtr)\b|(?P<zrel>本|这个?|下个?)季度?"
 )

@@ -16,8 +16,17 @@ from sqlalchemy import ColumnElement, func, or_, select
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
+from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
+from retrieval.latin_names import (
+    brand_characters,
+    city_spellings,
+    latin_cities,
+    latin_forms,
+    opening_forms,
+    pinyin_words,
+)
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
@@ -84,8 +93,11 @@ def _variants(customer_key: str) -> frozenset[str]:
                 if base.endswith(suffix) and len(base) > len(suffix) + 1:
                     out.add(base[: -len(suffix)])
         if len(customer_key) >= 6:
-            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信".
+            # City, brand, trade: "苏州博远精密机械" is "博远", "北京智信数据服务" "智信";
+            # with its trade's first word, "博远精密" (two brands may share a name). A city
+            # with a trade ("上海酒店") is no name: it is how one asks about a trade.
             out.add(customer_key[2:4])
+            out.add(customer_key[2:6])
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:
@@ -116,12 +128,26 @@ _SUBSTRING_MAX = 40
 
 def find_customer(ctx: Ctx, question: str) -> Customer | None:
     """The visible customer a question names (the longest name found wins; ties name none)."""
+    found = named_customer(ctx, question)
+    return found[0] if found is not None else None
+
+
+def named_customer(ctx: Ctx, question: str) -> tuple[Customer, bool] | None:
+    """The visible customer a question names, and whether it said the name itself.
+
+    Said: its name or a short form of it, a Chinese name in Latin letters by two of its parts
+    (city and brand, brand and trade), or by its brand or its contacts' mail host where the
+    question opens with a name. Not said: a mail host inside the sentence ("ship to china"
+    for @china.example), which is the customer's only by the book's records.
+    """
     found = _named(ctx, question, customer_filter(ctx.actor))
-    return ctx.session.get(Customer, found) if found is not None else None
+    if found is None:
+        return None
+    return ctx.session.get_one(Customer, found[0]), found[1]
 
 
-def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
-    """The id of the customer (under `among`) a question names: the longest name found wins."""
+def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> tuple[int, bool] | None:
+    """The id of the customer (under `among`) a question names, and whether by its name."""
     # Every name form is looked up in sets made from the question once: an admin's question
     # is checked against 10,000 names, and a substring test per name cost 20 ms there.
     words = name_key(question).split()
@@ -161,61 +187,142 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> int | None:
                 found = v in grams
             else:
                 found = v in subs if len(v) <= _SUBSTRING_MAX else v in folded
+                # "北京星悦酒店" is not one's 上海星悦酒店管理: another city said before the
+                # short form names another company of the brand, maybe one the asker cannot see.
+                found = found and not _other_city_before(folded, v, key or "")
             if found and len(v) >= best_len:
                 if len(v) > best_len:
                     best, best_len = [], len(v)
                 if cid not in best:
                     best.append(cid)
-    if not best:
-        best = _by_romanized_name(ctx, words, among)
-    if not best and _opening_word(question) is not None:
-        # Only a question opening with a name is read for one in another script: reading
-        # every Chinese name's pinyin for any English question would cost every such ask.
-        best = _by_latin_form(ctx, {" ".join(words[:2]), words[0]}, among)
-    return best[0] if len(best) == 1 else None
+    if best:
+        return (best[0], True) if len(best) == 1 else None
+    # A Chinese name in Latin letters by two of its parts may stand anywhere ("magnet test
+    # numbers at wuxi jinggong?"); the longest form said decides before the mail hosts,
+    # which two brands may share.
+    best = _by_latin_form(ctx, words, among)
+    if len(best) == 1:
+        return best[0], True
+    # The book's own records: a contact's mail host ("ruifeng" for @ruifeng.example). Said
+    # where a question opens with its customer's name it is that name; inside a sentence it
+    # may be an ordinary word the host happens to be, so it only stands for the name.
+    if hosts := _by_romanized_name(ctx, words, among):
+        if len(hosts) != 1:
+            return None
+        ((cid, said),) = hosts.items()
+        return cid, _opening_word(question) in said
+    # The brand alone ("xingyue - ...") only where a question opens with a name.
+    alone = [] if best else _by_opening_form(ctx, words, among)
+    return (alone[0], True) if len(alone) == 1 else None
 
 
-def _by_latin_form(ctx: Ctx, grams: set[str], among: ColumnElement[bool]) -> list[int]:
-    """Customers with a Chinese name that the question calls in Latin letters.
+def _other_city_before(folded: str, variant: str, customer_key: str) -> bool:
+    """Whether every place `variant` stands in `folded` follows a city not the customer's."""
+    if customer_key.startswith(variant):
+        return False
+    at = folded.find(variant)
+    if at < 0:
+        return False
+    while at >= 0:
+        before = folded[:at].rstrip("市")
+        if not any(before.endswith(p) and not customer_key.startswith(p) for p in CN_PLACES):
+            return False
+        at = folded.find(variant, at + 1)
+    return True
 
-    By its pinyin ("xingyue catering" for 上海星悦餐饮) or by the English name written after
-    the Chinese one ("golden lotus" for 澳门金莲花度假村 Golden Lotus Resort Macau).
+
+def _latin_candidates(
+    ctx: Ctx, words: list[str], among: ColumnElement[bool], opening: bool = False
+) -> list[tuple[int, str]]:
+    """The visible Chinese names whose brand the question's Latin words could spell.
+
+    A brand is the name's third and fourth characters (after a city) or its first two; only
+    names whose characters there are read as syllables the question holds are read further,
+    so no question computes the Latin forms of the whole book.
     """
-    latin = {g for g in grams if len(g.replace(" ", "")) >= 4 and g.isascii()}
-    if not latin:
+    first, second = brand_characters(words[:2] if opening else words)
+    if not first or not second:
         return []
-    rows = non_latin_names(ctx.session, among)
-    found = [cid for cid, key in rows if key and not key[0].isascii() and _latin_forms(key) & latin]
-    return sorted(found)
+    a, b = sorted(first), sorted(second)
+    key = Customer.name_key
+    could = or_(
+        func.substr(key, 3, 1).in_(a) & func.substr(key, 4, 1).in_(b),
+        func.substr(key, 1, 1).in_(a) & func.substr(key, 2, 1).in_(b),
+    )
+    return [(cid, k) for cid, k in non_latin_names(ctx.session, among, could) if k]
 
 
-def non_latin_names(session: Session, among: ColumnElement[bool]) -> list[tuple[int, str]]:
-    """Ids and name keys of the customers (under `among`) whose name starts past ASCII."""
+def _by_latin_form(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name that the question calls in Latin letters by two parts.
+
+    City and brand ("wuxi jinggong" for 无锡精工电机), brand and trade ("xingyue catering"
+    for 上海星悦餐饮), in pinyin or by the city's English spelling ("hsinchu"). The longest
+    form said wins: "xingyue catering" is the restaurants, not the hotel group of the same
+    brand. A form after another city ("beijing xingyue hotel") names another company.
+    """
+    best: list[int] = []
+    best_len = 0
+    for cid, key in _latin_candidates(ctx, words, among):
+        forms = latin_forms(key)
+        size = 0
+        for i in range(len(words)):
+            for j in range(i + 2, min(len(words), i + 4) + 1):
+                form = " ".join(words[i:j])
+                if form in forms and not _other_latin_city_before(words, i, key):
+                    size = max(size, len(form))
+        if size and size >= best_len:
+            if size > best_len:
+                best, best_len = [], size
+            best.append(cid)
+    return sorted(best)
+
+
+def _other_latin_city_before(words: list[str], at: int, customer_key: str) -> bool:
+    """Whether the words before position `at` say a city that is not the customer's."""
+    own = city_spellings(customer_key)
+    for size in (2, 1):
+        city = " ".join(words[max(0, at - size) : at]) if at >= size else ""
+        if city in latin_cities() and city not in own:
+            return True
+    return False
+
+
+def _by_opening_form(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers with a Chinese name whose brand alone or English part a question opens with."""
+    if not words or _opening_word(" ".join(words)) is None:
+        return []
+    said = {" ".join(words[:2]), words[0]}
+    return sorted(
+        cid
+        for cid, key in _latin_candidates(ctx, words, among, opening=True)
+        if opening_forms(key) & said
+    ) or _by_english_part(ctx, words, among)
+
+
+def _by_english_part(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
+    """Customers whose Chinese name carries an English one a question opens with."""
+    if len(words) < 2 or not (words[0] + words[1]).isalpha() or not words[0].isascii():
+        return []
+    said = {" ".join(words[:2])}
+    could = Customer.name_key.like(f"% {words[0]} {words[1]}%")
+    return sorted(
+        cid for cid, key in non_latin_names(ctx.session, among, could) if opening_forms(key) & said
+    )
+
+
+def non_latin_names(
+    session: Session, among: ColumnElement[bool], could: ColumnElement[bool] | None = None
+) -> list[tuple[int, str]]:
+    """Ids and name keys of the customers (under `among`, and `could`) named past ASCII."""
     past_ascii = Customer.name_key >= "\u0080"
     if session.get_bind().dialect.name == "postgresql":
         # In bytes, as SQLite compares: a locale's collation may sort "~" after letters or
         # Chinese before it (ICU puts punctuation first, so every Latin name was read).
         past_ascii = Customer.name_key.collate("C") >= "\u0080"
-    rows = session.execute(select(Customer.id, Customer.name_key).where(among, past_ascii))
-    return [(cid, name) for cid, name in rows]
-
-
-@functools.lru_cache(maxsize=100_000)
-def _latin_forms(customer_key: str) -> frozenset[str]:
-    """A Chinese name's brand in pinyin ("xingyue", "xing yue"), and its English part's start."""
-    from pypinyin import Style, lazy_pinyin
-
-    out: set[str] = set()
-    english = " ".join(re.findall(r"[a-z][a-z0-9]*", customer_key))
-    if len(english.split()) >= 2:
-        out |= {english, " ".join(english.split()[:2])}
-    han = "".join(re.findall(r"[\u3400-\u9fff]", customer_key))
-    if len(han) >= 6:
-        # City, brand, trade: the brand is the two characters after the city ("星悦").
-        sounds = lazy_pinyin(han[2:4], style=Style.NORMAL, errors="ignore")
-        if len(sounds) == 2:
-            out |= {"".join(sounds), " ".join(sounds)}
-    return frozenset(out)
+    query = select(Customer.id, Customer.name_key).where(among, past_ascii)
+    if could is not None:
+        query = query.where(could)
+    return [(cid, name) for cid, name in session.execute(query)]
 
 
 # Mail hosts many companies share: a word naming one of them names no customer.
@@ -332,8 +439,11 @@ def opening_terms(question: str) -> tuple[str, list[str]] | None:
     return (first, terms) if terms else None
 
 
-def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -> list[int]:
-    """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng").
+def _by_romanized_name(
+    ctx: Ctx, words: list[str], among: ColumnElement[bool]
+) -> dict[int, set[str]]:
+    """Customers with a Chinese name that the question calls by its Latin form ("Ruifeng"),
+    each with the words that call it.
 
     The book's own records translate it: the contacts of 上海瑞丰物流 write from
     @ruifeng.example, and English notes about a Chinese company use the same form.
@@ -344,19 +454,20 @@ def _by_romanized_name(ctx: Ctx, words: list[str], among: ColumnElement[bool]) -
         - _SHARED_HOSTS
     )
     if not latin:
-        return []
+        return {}
     hosts = [Contact.email.like(f"%@{w}.%") for w in latin]
     rows = ctx.session.execute(
         select(Contact.customer_id, Customer.name_key, Contact.email)
         .join(Customer, Customer.id == Contact.customer_id)
         .where(among, or_(*hosts))
     ).all()
-    found: set[int] = set()
+    found: dict[int, set[str]] = {}
     for cid, key, email in rows:
         # Only a name in another script needs translating; a Latin name is matched as written.
-        if _mail_host(email) in latin and key and not key.isascii():
-            found.add(cid)
-    return sorted(found)
+        host = _mail_host(email)
+        if host in latin and key and not key.isascii():
+            found.setdefault(cid, set()).add(host)
+    return found
 
 
 def name_terms(customer: Customer | None) -> frozenset[str]:
@@ -368,6 +479,7 @@ def name_terms(customer: Customer | None) -> frozenset[str]:
         terms |= set(tokens(v))
     if customer.name_key and not customer.name_key.isascii():
         # Its Latin form ("Ruifeng" for 瑞丰物流) is its name too, not a topic nobody wrote about.
+        terms |= set(tokens(" ".join(pinyin_words(customer.name_key))))
         for contact in customer.contacts:
             host = _mail_host(contact.email)
             if host:
@@ -405,11 +517,22 @@ class Asker:
 
     def ask(self, ctx: Ctx, question: str, customer: Customer | None = None, k: int = 10) -> Answer:
         """Answer `question` (about `customer`, or one it names) from visible notes."""
+        # A customer given or named by the asker stands for the notes' names (see below); one
+        # found by a misspelling or a mail host inside the sentence does not.
+        by_name = customer is not None
         if customer is None:
             # Only the asker's own book is read here: looking the name up among every
             # customer would answer a hidden customer's name differently from a made-up one,
             # and let another book's names (a first word, a Chinese brand) block questions.
-            customer = find_customer(ctx, question) or near_customer(ctx, question)
+            named = named_customer(ctx, question)
+            if named is not None:
+                customer, by_name = named
+                if not by_name and self._host_said_elsewhere(ctx, question, customer):
+                    # "ship to China" is no name of the customer writing from @china.example
+                    # when one's notes of other customers say "China": a guess is no filter.
+                    customer = None
+            else:
+                customer = near_customer(ctx, question)
         # A question opening with a name no note or customer of the asker's book holds is
         # about someone else: a hidden customer's name reads exactly like a made-up one.
         strange = customer is None and self._strange_opening(ctx, question)
@@ -439,10 +562,12 @@ class Asker:
         if shape.recent or shape.earliest:
             result.hits = _by_time(result, shape)
         evidence = self.evidence(ctx, question, result, topic) if result.hits else None
-        if customer is not None and evidence is not None and evidence.crosslingual:
+        if by_name and evidence is not None and evidence.crosslingual:
             # A Latin name in an English question about a customer written of in Chinese
             # ("Jiaxing" for 嘉兴, "Xingchen New Energy") cannot be in those notes: the named
-            # customer stands for it, and across languages the vector ranking decides.
+            # customer stands for it, and across languages the vector ranking decides. Only
+            # a customer the asker named: a guessed one would turn every name the question
+            # holds and no note does (another customer's, a made-up one) into an answer.
             evidence = dataclasses.replace(evidence, unknown=())
         if customer is not None and evidence is not None and evidence.unknown:
             # The name a question opens with is its customer's, however it is spelt
@@ -480,6 +605,23 @@ class Asker:
         answer = self._compose(ctx, question, result, topic, shape, customer, answered=answered)
         answer.evidence = evidence
         return answer
+
+    def _host_said_elsewhere(self, ctx: Ctx, question: str, customer: Customer) -> bool:
+        """Whether a word of the question that is the customer's mail host is in the notes of
+        other customers the asker may see (an ordinary word, not this customer's name)."""
+        from retrieval.lexical import Filter
+        from retrieval.search import visible_customers
+
+        hosts = {t for c in customer.contacts if (h := _mail_host(c.email)) for t in tokens(h)}
+        terms = sorted(hosts & set(tokens(question)))
+        if not terms:
+            return False
+        self.search.sync(ctx.session)  # the notes logged since the last search count
+        lexical = self.search.lexical
+        book = Filter(customers=visible_customers(ctx.session, ctx.actor))
+        _, everywhere = lexical.frequencies(terms, book)
+        _, own = lexical.frequencies(terms, Filter(customers=frozenset({customer.id})))
+        return any(everywhere.get(t, 0) > own.get(t, 0) for t in terms)
 
     def _strange_opening(self, ctx: Ctx, question: str) -> bool:
         """Whether the question opens with a name no visible note or customer name holds."""

@@ -236,20 +236,25 @@ def _cross_language(
     question: str,
 ) -> list[tuple[int, float]]:
     """A note in the other language than the question cannot match it word for word: BM25's
-    silence says nothing there, so its vector rank counts for both lists."""
+    silence says nothing there. Its place among the other language's notes by the vectors
+    stands for the lexical list: the model scores a question's own language higher (an
+    English question's best Chinese note ranked 30th to 50th behind English ones).
+    """
     asked = _script(question)
+    across = [
+        iid
+        for iid in sorted(
+            (i for i, h in by_note.items() if h.dense_rank is not None),
+            key=lambda i: by_note[i].dense_rank or 0,
+        )
+        if iid in openings and _script(openings[iid]) != asked
+    ]
+    place = {iid: rank for rank, iid in enumerate(across, start=1)}
     out = []
     for iid, score in fused:
         hit = by_note.get(iid)
-        opening = openings.get(iid)
-        if (
-            hit
-            and opening is not None
-            and hit.dense_rank
-            and hit.lexical_rank is None
-            and _script(opening) != asked
-        ):
-            score = 2.0 / (RRF_K + hit.dense_rank)
+        if hit and hit.dense_rank and hit.lexical_rank is None and iid in place:
+            score = 1.0 / (RRF_K + hit.dense_rank) + 1.0 / (RRF_K + place[iid])
         out.append((iid, score))
     return sorted(out, key=lambda kv: -kv[1])
 

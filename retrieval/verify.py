@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -13,6 +14,11 @@ from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
 from retrieval.tokens import has_cjk, normalize, tokens
 
+# Month names, whole: "maybe", "marketing" and "decided" are none.
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 # The best notes the gate reads.
 READ_NOTES = 3
 _NUMBER = re.compile(
@@ -28,7 +34,87 @@ _WANTS_NUMBER = re.compile(
 )
 # Questions whose answer is a time: its sentence must hold a date, a month, a weekday or so.
 # Read on folded text: Traditional 幾時 arrives as 几时.
-_WANTS_TIME = re.compile(r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时")
+_WANTS_TIME = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|time)\b|什么时候|何时|哪天|几号|几时"
+    # "did Hartwell say when Brad retires?": the question asked inside asks for a date.
+    r"|\b(?:say|said|mention|mentioned|tell|told|know|share|shared|give|gave)\s+(?:us\s+|me\s+)?when\b"
+)
+# Which month ("幾月開始生產", "what month"): a month answers, a year or "next week" does not.
+_WANTS_MONTH = re.compile(r"几月|哪个月|哪一个月|\b(?:what|which) month\b")
+_MONTH_AT = re.compile(
+    r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
+    r"ober|ember)?\b|\bmay\s+\d"
+    r"|\b(?:in|by|early|mid|late|end of|since|until|on|of|from|till)\s+may\b"
+    r"|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月(?!\s*[\d一二三四五六七八九十])"
+    r"|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月\s*[\d一二三四五六七八九十]"
+    r"|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}"
+)
+# A length of time is asked ("how long", 多久, 几个小时, "how many days"): the sentence must say
+# one ("4-6 weeks", 52天, 三个月), not any number (a tonnage, a price).
+_WANTS_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:hours|days|weeks|months|years|minutes|hrs|wks)\b|多久|多长时间"
+    r"|几耐"
+)
+_NUMBER_WORDS = (
+    r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|sixty|ninety|few|several|couple of|half an?)"
+)
+_TIME_UNITS = (
+    r"(?:hours?|hrs?|h\b|days?|d\b|weeks?|wks?|months?|mos?\b|years?|yrs?|minutes?|mins?|"
+    r"seconds?|secs?)"
+)
+_DURATION = re.compile(
+    # "3-4 weeks", "5 business days", "8-week": up to two words between, none a rate's ("a").
+    r"(?<![\d.])\d++(?:\.\d++)?\s*+(?:(?:-|to|–)\s*+\d++\s*+)?-?"
+    rf"(?:(?!(?:a|an|per|each|of|every)\b)[a-z]+\s+){{0,2}}?{_TIME_UNITS}"
+    # "three-day", "two more weeks", "a few months".
+    rf"|\b{_NUMBER_WORDS}[\s-]+(?:more\s+|business\s+|working\s+|full\s+)?(?:hours?|days?|"
+    r"weeks?|months?|years?|minutes?)\b|\b(?:overnight|same day|next day)\b"
+    # 三周, 5 个工作日, 两个多月, 一个钟 (Cantonese for an hour), 十多年.
+    r"|[\d一二两三四五六七八九十百半几]\s*+多?\s*+(?:个|多个|个多)?\s*+(?:小时|钟头|钟(?!点)|天|周|星期|礼拜"
+    r"|个月|分钟|秒|工作日)"
+    r"|(?<!\d)\d{1,2}+\s*+多?\s*+年|[一二两三四五六七八九十半]\s*+多?\s*+年|半个?月"
+    # "valid to Jan 31", "holds till Apr 2027", 有效期至: how long is said by when it ends.
+    r"|\b(?:valid|good|holds?|open|runs?)\s+(?:to|until|till|thru|through)\b"
+    r"|\b(?:until|till|thru|through)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|end|\d)"
+    # "since 2019", "since last March": how long is said by when it began; and by a range
+    # ("Jan 2026 to Dec 2027", "2024-2026").
+    rf"|\bsince\s+(?:(?:19|20)\d\d|(?:last|early|mid|late)\b|{_MONTHS}\b)"
+    rf"|\b{_MONTHS}\.?\s*(?:(?:19|20)\d\d)?\s*(?:to|until|till|through|thru|-|–)\s*{_MONTHS}\b"
+    r"|\b(?:19|20)\d\d\s*(?:to|until|through|-|–)\s*(?:19|20)\d\d\b"
+    r"|有效期|有效至|为止|以来|至今"
+)
+# 几天, 多少个小时, 几个月: a number of that unit answers ("500 小时", "每两个月"), no other length.
+_ZH_TIME_UNIT = re.compile(
+    r"(?:几|多少)\s*(?:个)?\s*(小时|钟头|天(?!气)|星期|礼拜|周(?![转边末])|个月|年(?![度会龄级])|分钟)"
+)
+# 多长 without 时间 asks a length or a length of time ("叶片多长", "保质期多长").
+_WANTS_LENGTH = re.compile(r"多长(?!时间)")
+_LENGTH = re.compile(
+    r"\d\s*(?:米|公尺|厘米|毫米|公里|m\b|mm\b|cm\b|km\b|ft\b|feet\b|foot\b|inch|in\b|\")"
+)
+# A street address is asked: a number with a street word, not a city the notes name.
+# The noun only: "how did they address the complaint" asks no address.
+_WANTS_ADDRESS = re.compile(
+    r"(?:\b(?:the|an?|their|our|its|his|her|what|which|new|full|exact|street|mailing|shipping|"
+    r"postal|physical|billing|delivery|office|plant|site|warehouse|store)\s+|['’]s\s+)"
+    r"address(?:es)?\b|\baddress(?:es)?\s*(?:of|for|is|at|[?？]|$)|地址"
+)
+_ADDRESS = re.compile(
+    r"(?:(?<!\d)\d++[a-z]?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b)\s+"
+    r"(?:[\w.'-]+\s+){1,5}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|way|"
+    r"lane|ln|hwy|highway|pkwy|parkway|ct|court|pl|place|suite|ste|calle|av|plaza|square|sq|"
+    r"tower|centre|center|building|bldg|park|terrace|crescent|circle)\b\.?"
+    # 120 号, 科苑路八十八号, 民生东路三段; a building (大厦, 广场) names a place too.
+    r"|(?<!\d)\d++\s*+号|(?:路|街|道|巷|弄|段|里)\s*+[\d一二三四五六七八九十百零〇]++\s*+[号段]"
+    r"|[\u4e00-\u9fff](?:大厦|大楼|广场|工业园|产业园)"
+)
+# A phone asked by the word alone at the end ("許雅婷電話", "Dana's cell?"): its number is asked.
+_PHONE_AT_END = re.compile(
+    # Not "on the phone", "by phone": a way of talking.
+    r"(?:电话|手机|分机|(?<!\bthe )(?<!\bby )(?<!\bover )\b(?:phone|cell|mobile|extension|ext))"
+    r"(?:号码?|号)?\s*(?:是多少|是)?\s*[?？]?\s*$"
+)
 _TIME_WORD = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|"
     r"thurs|fri|satur|sun)day\b|\b(?:week|month|quarter|year|q[1-4]|tomorrow|today|yesterday|"
@@ -36,30 +122,60 @@ _TIME_WORD = re.compile(
     r"|月底|月初|年底|年初|下周|下个月|明年|今年|季度|周[一二三四五六日]|星期|[上下]旬",
 )
 
+_MAKER_WORDS = (
+    r"(?:vendors?|company|companies|suppliers?|competitors?|brands?|carriers?|providers?|banks?|"
+    r"firms?|partners?|distributors?|dealers?|resellers?|labs?|laborator(?:y|ies)|insurers?|"
+    r"agents?|agency|contractors?|forwarders?|manufacturers?|makers?|maker)"
+)
 # Questions whose answer is a person or a named thing (vendor, brand, system, model): a sentence
 # holding the question's topic must hold one that the question does not name itself.
 _WANTS_SLOT = {
     "person": re.compile(
         r"^\s*who\b|\bwho(?:'s| is| was| makes| signs| decides| will)\b"
-        r"|\bname of (?:the|their|our)\b|谁|誰|邊個|叫什么名字|叫什麼名字"
+        # Read on folded text: 誰 and 邊個 arrive as 谁 and 边个.
+        r"|\bname of (?:the|their|our)\b|谁|边个|叫什么名字"
+    ),
+    # A maker, seller or firm: a product code ("HM-77", "SE-400LD") does not name one.
+    "maker": re.compile(
+        rf"\b(?:which|what) (?:[\w-]+ ){{0,2}}?{_MAKER_WORDS}\b"
+        r"|哪家|哪一家|什么牌子|什么品牌|哪个(?:牌子|品牌|厂商|厂家|供应商|公司|运营商|银行|经销商|代理商)"
+        r"|哪(?:个|一)?(?:牌子|品牌|厂商|厂家|供应商|公司|银行|经销商|代理商)"
     ),
     "named": re.compile(
-        r"\bwhich (?:vendor|company|supplier|competitor|integrator|brand|carrier|provider|bank|"
-        r"firm|partner|erp|system|software|platform|model|product|customer)\b|\bwhat (?:brand|"
-        r"vendor|model|erp|system|software|platform)\b|哪家|哪一家|哪款|什么牌子|什么品牌|什么型号|"
-        r"哪个(?:牌子|品牌|厂商|厂家|供应商|系统|平台|公司|运营商|型号|客户)|叫啥|叫什么"
+        r"\bwhich (?:[\w-]+ ){0,2}?(?:integrator|erp|system|software|platform|model|product|"
+        r"customer)\b|\bwhat (?:[\w-]+ ){0,2}?(?:model|erp|system|software|platform)\b|哪款"
+        r"|什么型号|哪个(?:系统|平台|型号|客户)|叫啥|叫什么"
     ),
 }
+# The commonest Chinese family names: a role next to one ("孙丽", "王经理") names its holder.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+)
+_ZH_NAME = rf"[{_SURNAMES}][\u4e00-\u9fff]{{0,2}}"
+# A Chinese name by what the person does: a family name and one or two characters (生 is
+# Cantonese "Mr").
+_ZH_NAME_AT = rf"[{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?"
 _ROLE = (
     r"经理|总监|主任|部长|科长|主管|工程师|老板|董事长|总裁|负责人|总经理|处长|院长|校长|店长"
     r"|C[EFIOT]O|\bVP\b|[\u4e00-\u9fff]总"
 )
 _SLOT_IN_SENTENCE = {
-    # A capitalised name (not the sentence's first word), a title, or a Chinese role by a name.
+    # A capitalised name (not the sentence's first word), a title, or a Chinese role by a name;
+    # or a body that decides ("made by the board's technology committee", 董事会).
     "person": re.compile(
         rf"(?<=[\s,;:(（，：、])[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|\b(?:Mr|Ms|Mrs|Dr)\.?\s|{_ROLE}"
+        # 由王磊负责, 是前台李娜接的: a Chinese name by what the person does.
+        rf"|(?:由|是|归|找)[\u4e00-\u9fff]{{0,3}}?{_ZH_NAME_AT}(?=负责|接|签|批|跟进|对接|管)"
+        r"|\b(?:committee|board|council|panel)\b|董事会|委员会"
     ),
     # A Latin word or code in Chinese text, a capitalised word, a brand in quotes or brackets.
+    "maker": re.compile(
+        r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
+        r"|[《「“\"][^《》「」“”\"\n]+[》」”\"]"
+        r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
+    ),
     "named": re.compile(
         r"(?<=[\s,;:(（，：、\u4e00-\u9fff])[A-Z][\w&.-]+|[\u4e00-\u9fff][A-Za-z][\w-]*"
         # A quoted name stops at the next quote mark: a quote never closed is scanned once.
@@ -114,6 +230,8 @@ def note_sentences(note: Cited) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# A Chinese numeral between two other characters of a question ("利群五金"): part of a word.
+_ZH_NUMERAL_IN_WORD = re.compile(r"[\u4e00-\u9fff][一二两三四五六七八九十百千万][\u4e00-\u9fff]")
 # A Latin name stops where Chinese starts ("WMF报价多少" names WMF) and holds its accents
 # ("Müller", "Zoë": cut at the accent, neither half was a name).
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -247,7 +365,7 @@ _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮�
 # Money and shares: a price, a cost, a budget, a discount, a rate.
 _WANTS_AMOUNT = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
-    r"pay|charged?|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
+    r"pay|paying|charg(?:e|es|ed|ing)|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
     r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
@@ -260,11 +378,19 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
 # A run of digits and separators ("1,200.50"), matched from its start only and never given
 # back: started at every digit of a long run ("1,1,1,...") the search took the run's square.
 _RUN = r"(?<![\d,.])[,.]*+\d[\d,.]*+"
+# Currency codes and prefixes a sum is written with ("RM360", "TWD 1,300", "CHF 12").
+_CURRENCIES = (
+    r"(?:usd|rmb|hkd|eur|gbp|cny|sgd|ntd?|twd|aud|cad|jpy|rm|myr|chf|inr|krw|thb|idr|php|vnd|"
+    r"nzd|mxn|brl|zar|sek|nok|dkk|aed|sar)"
+)
 _MONEY_AT = (
     r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
-    rf"|\b(?:usd|eur|gbp|rmb|cny|hkd|sgd)\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
+    rf"|\b{_CURRENCIES}\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
     rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+"
-    r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|美元|港币|港元|欧元|日元|英镑)"
+    # "thirty-six dollars a kilo".
+    rf"|\b{_NUMBER_WORDS}(?:-\w+)?\s+(?:dollars?|euros?|pounds sterling|bucks|yuan)\b"
+    # 蚊: Cantonese for a dollar ("每斤 36 蚊").
+    r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|蚊|美元|港币|港元|欧元|日元|英镑)"
     r"|\d\s*[万亿]"
 )
 _SHARE_AT = (
@@ -280,7 +406,21 @@ _WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|
 # unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
 _WANTS_MONEY = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
-    r"deposit|worth|revenue)\b|钱|费用|预算|金额|成本"
+    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying)\b|钱|费用|预算|金额|成本"
+)
+# "what's Sika charging them per kg?", "what are they paying per ton": a sum is asked.
+_PER_UNIT_ASKED = re.compile(
+    r"^\s*what(?:'s| is| are| was| were| did)?\s+[\w .&'-]{1,40}?\b(?:charging|paying|quoting|"
+    r"asking|offering|charge|pay|quote|offer|per[- ](?:kg|kilo|ton|tonne|unit|piece|pc|lb|pound|"
+    r"liter|litre|gallon|drum|tote|seat))\b"
+)
+# The party a sum is asked of, before its verb ("what's sika charging them per kg").
+_PARTY_ASKED = re.compile(
+    r"^\s*whats?(?:'s| is| are| was| were)?\s+([\w .&'-]{1,40}?)\s+(?:charging|paying|quoting|"
+    r"asking|offering)\b"
+    # "what did X pay", "what price did X quote them".
+    r"|^\s*what (?:[\w-]+ ){0,2}?(?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+(?:charge|pay|quote|"
+    r"offer)\b"
 )
 _COMPARED = re.compile(
     r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
@@ -289,23 +429,37 @@ _COMPARED = re.compile(
 # A count: how many of something ("how many gateways", "多少个周转筐", "幾多架布草車").
 _WANTS_COUNT = re.compile(
     r"\bhow many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:do|does|did|are|is|was|were|will|"
-    r"would|can|could|should|has|have|had|in|on|at|for|of|per|to)\b|\s*[?.!]|$)|\bhow many\b"
+    r"would|can|could|should|has|have|had|in|on|at|for|of|per|to|r|got|get|gets|received|came|come|"
+    r"coming|went|took|use|uses|used|need|needs|needed|want|wants|wanted|signed|ordered|bought|"
+    r"attended|passed|failed|left|joined)\b|\s*[?.!]|$)|\bhow many\b"
     r"|(?:多少|几多|(?<![那这哪])几(?![号点月时]))\s*(个|台|家|条|位|件|套|块|张|辆|名|只|箱|间|所|层|栋|架|部|种"
     r"|款|把|根|批|户|座|处|片|瓶|盒|组|支)?\s*([\u4e00-\u9fff]*)"
 )
+_RATE_AFTER = re.compile(
+    r"(?<!\s)\s++(?:(?:a|an|per|each|every|in|the|this|last|next)\s++)+(?:year|month|week|day|shift|"
+    r"quarter|total)$"
+)
+# A measure is no count ("190C", "1.5 W/mK", "$12.90", "8 min", "4%"): a count is a whole number.
+_MEASURE = re.compile(
+    r"[$€£¥￥%]|\d\.\d+(?![\d.,]*[km]\b)|\d\s*(?:°|c\b|f\b|kg\b|g\b|t\b|mm\b|cm\b|min|mins|"
+    r"hrs?\b|h\b|s\b|sec|w\b|psi|mpa|bar\b|ml\b|l\b|lbs?\b|oz\b|ft\b|nm\b)"
+)
+_ZH_MEASURE_UNIT = re.compile(r"公斤|千克|公里|吨|斤|克|升|米")
 _ZH_CLASSIFIERS = "个台家条位件套块张辆名只箱间所层栋架部种款把根批户座处片瓶盒组支人"
 _COUNT = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|dozen|a couple)\b|[一二两三四五六七八九十百千万几]"
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|"
+    r"seven|eigh|nine)teen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?|hundred|"
+    r"thousand|dozen|a couple)\b|[一二两三四五六七八九十百千万几]"
 )
 # A date or a time: a month, a weekday, a day said by its name or relative to now.
-_DATE = re.compile(
+_DATE_NO_YEAR = (
     r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
     r"ober|ember)?\b|\bmay\s+\d|\b(?:in|by|early|mid|late|end of|since|until|on)\s+may\b"
     r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:today|tonight|tomorrow|yesterday)\b"
-    r"|\b(?:next|this|last|coming|following|end of(?: the)?|early|mid|late)[\s-]+(?:week|month|"
+    r"|\b(?:next|this|last|coming|following|early|mid|late"
+    r"|(?:end|start|beginning) of(?: the)?(?: next| this| last)?)[\s-]+(?:week|month|"
     r"quarter|year|spring|summer|fall|autumn|winter)\b|\bq[1-4]\b|\bh[12]\b|\bfy\s?\d\d|"
-    r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}|\bin (?:\d+|a|one|two|three|a few)"
+    r"\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}|\bin (?:\d+|a|one|two|three|a few)"
     r" (?:days?|weeks?|months?|years?)\b|\bweek of\b|\b(?:spring|summer|autumn|winter)\b"
     r"|\b(?:eod|eow|eom|eoq|eoy)\b|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]++\s*+[月日号]"
     r"|月[底初中]|年[底初中]|季度"
@@ -316,7 +470,15 @@ _DATE = re.compile(
     r"|[上下本这]个?(?:周|星期|礼拜|月)|明年|今年|后年|[上中下]旬|[上下]半年|周[一二三四五六日末]"
     r"|星期[一二三四五六日天]|明天|后天|今天|昨天|今晚|节[前后]|春节|国庆|元旦"
 )
-
+# A year: any in a question of when; as a count's neighbour only where a date puts it ("in
+# 2019", "Dec 2027", "FY2026", 2027年), not "2000 employees" or "1950 cases".
+_DATE = re.compile(rf"{_DATE_NO_YEAR}|\b(?:19|20)\d\d\b")
+_YEAR_AT = (
+    r"\b(?:in|by|since|from|until|till|through|thru|before|after|during|of|fy|q[1-4]|h[12])\s*'?"
+    rf"(?:19|20)\d\d\b|\b{_MONTHS}\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d\d\b"
+    r"|\bfy\s?(?:19|20)?\d\d\b|(?<!\d)(?:19|20)\d\d(?=\s*年)"
+)
+_COUNT_DATE = re.compile(rf"{_YEAR_AT}|{_DATE_NO_YEAR}")
 
 # A Chinese discount is said in 折 ("打八折" is 20% off, "九五折", "打个折"): the sentence
 # speaks of the 折扣 asked though it never writes the word.
@@ -349,7 +511,8 @@ class Want:
         """Whether folded `text` holds the answer's entity, by its counted noun or unit."""
         if self.unit is not None and same_language:
             # A number with the unit or classifier asked for ("52天", "50万条") is the answer.
-            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*{re.escape(self.unit)}", text):
+            # 十多年, 两百多个: 多 may stand between the number and its unit.
+            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*多?\s*{re.escape(self.unit)}", text):
                 return True
             if self.noun is None:
                 return False
@@ -367,7 +530,12 @@ class Want:
             # so their ends are sorted too), which keeps a long note linear.
             for at in nouns:
                 before = bisect.bisect_right(ends, at) - 1
-                if before >= 0 and _close(text[ends[before] : at]):
+                # Chinese notes space a number from its classifier ("300 个工人"): the space
+                # joins them as none does.
+                between = text[ends[before] : at].strip() if before >= 0 else ""
+                # "两支车架" counts in 支: not the 台 asked ("多少台车架").
+                other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
+                if before >= 0 and _close(between) and not (other and between[0] != self.unit):
                     return True
                 after = bisect.bisect_left(starts, at + 2)
                 if after < len(starts) and _close(text[at + 2 : starts[after]]):
@@ -375,13 +543,98 @@ class Want:
             return False
         words = text.split()
         things = [i for i, w in enumerate(words) if self.noun in tokens(w)]
-        counts = [i for i, w in enumerate(words) if self.pattern.search(w)]
-        return _within(things, counts, _NEAR_WORDS)
+        counts = [
+            i
+            for i, w in enumerate(words)
+            if self.pattern.search(w) and not _MEASURE.search(w) and not _CODE.search(w)
+        ]
+        return _counts(words, things, counts)
 
 
 # How far a count may stand from the thing it counts: words in English, characters in Chinese.
 _NEAR_WORDS = 3
 _NEAR_CHARS = 5
+
+
+# Words that join a thing to its count after it ("pallets, roughly 5,000 of them").
+_LINKS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "of",
+        "about",
+        "roughly",
+        "around",
+        "approx",
+        "approximately",
+        "~",
+        "total",
+        "totals",
+        "now",
+        "=",
+        "at",
+        "some",
+        "over",
+        "under",
+        "nearly",
+        "almost",
+        # "forklifts — 14 in total", "forklifts: 14".
+        "—",
+        "–",
+        "-",
+        ":",
+    ]
+)
+# Words a count may stand before without counting them ("5,000 of them", "12 in total").
+_AFTER_COUNT = frozenset(
+    [
+        "of",
+        "in",
+        "total",
+        "each",
+        "per",
+        "a",
+        "an",
+        "and",
+        "or",
+        "on",
+        "at",
+        "to",
+        "for",
+        "so",
+        "now",
+        "plus",
+        "x",
+    ]
+)
+
+
+def _counts(words: list[str], things: list[int], counts: list[int]) -> bool:
+    """Whether a count word counts the thing: before it ("40 gateways", "40 returnable
+    pallets"), or after it joined by a comma or a link ("pallets, roughly 5,000 of them").
+
+    Not a label ("line 2"), nor a count of the next word ("edgebanding, ~40 drums/yr"), nor
+    a name after a verb ("the coil deal to 3M").
+    """
+    for i in counts:
+        lo = bisect.bisect_left(things, i - _NEAR_WORDS)
+        for j in things[lo:]:
+            if j > i + _NEAR_WORDS:
+                break
+            if j >= i:
+                return True
+            nxt = re.match(r"[a-z]+", words[i + 1]) if i + 1 < len(words) else None
+            if nxt and nxt.group(0) not in _AFTER_COUNT:
+                continue
+            joined = re.search(r"[,:;=(—–-]$", words[j]) or any(
+                w in _LINKS for w in words[j + 1 : i]
+            )
+            if joined and not re.fullmatch(r"(?:19|20)\d\d\W*", words[i]):
+                return True
+    return False
 
 
 def _within(places: list[int], others: list[int], reach: int) -> bool:
@@ -441,13 +694,97 @@ def _mentions(clause: str, noun: str) -> bool:
     return noun in tokens(clause)
 
 
+# A question whether something happened: "did they ...", "has it ...", 了吗, 有没有 before a
+# deed (有没有开发票; not 有没有预算, which asks what they have) (folded).
+_DONE_ASKED = re.compile(
+    r"^\s*(?:did|has|have|had)\b(?!\s+\S+(?:\s+\S+)?\s+(?:say|said|mention|tell|told)\s+(?:what|when|"
+    r"which|who|how|where|why)\b)|了\s*(?:吗|没|未)|过\s*(?:吗|没)|咗\s*(?:未|吗|没)"
+    r"|有没有\s*(?=[收付交签发寄送到做开打回给报下确试见去来退换装修测])"
+)
+# Words that plan, want or ask for a thing rather than say it happened.
+_PLAN = re.compile(
+    r"\b(?:will|going to|gonna|plans? to|planning to|wants?|hopes? to|expects? to|needs? to|"
+    r"asks? (?:for|about|if|whether)|asked (?:for|about|if|whether)|requests?|requested|pending|"
+    r"waiting|awaiting|tbd|to be|should|would|could|might|considering|thinking about|ready to|"
+    r"once|after|until|unless)\b|'ll\b"
+    r"|打算|计划|准备|希望|想要|想|需要|要求|预计|考虑|等.{0,8}再|将会|会不会|能不能|是否"
+)
+# Words saying a thing happened (or did not): a past form, "already", "not yet", 已, 了, 咗.
+_DONE = re.compile(
+    r"\b(?:done|did|sent|paid|got|made|went|came|won|lost|bought|sold|gave|took|met|ran|held|"
+    r"saw|spoke|began|left|brought|already|yes|no|not|never|[a-z]{3,}ed|yesterday|ago|"
+    r"last (?:week|month|year|night|monday|tuesday|wednesday|thursday|friday))\b|n't\b"
+    # 上周, 昨天, 琴日 (Cantonese for yesterday): it is past.
+    r"|已|了|过|完成|还没|没有|尚未|咗|收到|到货|上周|上个?月|昨天|前天|琴日|寻日|刚刚"
+)
+# A plan's own past forms are no deed ("asked for samples", "planned to sign").
+_PLAN_PAST = frozenset(
+    ["asked", "requested", "planned", "wanted", "needed", "hoped", "expected", "scheduled"]
+)
+# Clauses: a plan in one ("... and wants the kickoff next week") says nothing of the others. A
+# Chinese clause after a comma often goes on about the same thing ("网关清关延误，预计晚两周到
+# 货"): Chinese is cut at a full stop or a semicolon only.
+_CLAUSE = re.compile(
+    rf",(?![{_HAN}])|[;:!?；：。！？]|\s[—–-]+\s"
+    r"|\b(?:and|but|while|though|although|whereas|then|so|plus)\b"
+)
+_DETERMINER = re.compile(r"\b(?:the|a|an|their|our|its|his|her|this|that|these|those)\s+$")
+
+
+def _stems(text: str) -> set[str]:
+    """The index terms of `text` (stems, Chinese pairs)."""
+    return set(tokens(text))
+
+
+def _deed(clause: str, before: int) -> bool:
+    """Whether `clause` says a thing happened before position `before` (a deed word).
+
+    A deed word after an article names the thing ("the signed contract"), and a plan's own
+    past ("asked for") is a plan.
+    """
+    for m in _DONE.finditer(clause, 0, before):
+        if m.group(0) in _PLAN_PAST:
+            continue
+        if _DETERMINER.search(clause[: m.start()]) and re.match(r"\w+\s+\w", clause[m.start() :]):
+            continue
+        return True
+    return False
+
+
+def _planned(sentence: str, question: str, topic: set[str]) -> bool:
+    """Whether a sentence only plans or asks for the thing asked (says not that it happened).
+
+    The plan is read in the clauses holding the topic: "signed the contract and wants the
+    kickoff next week" says the contract was signed. A plan word the question itself uses is
+    what is asked ("did they ask for a discount?": "asked for a 5% discount" says they did);
+    a deed word in a clause holding the topic (before the plan, in the plan's own clause)
+    says it happened, the question's own word too ("has X signed": "X signed ...").
+    """
+    folded = normalize(sentence)
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(folded)), len(folded)]
+    clauses = [folded[a:b] for a, b in itertools.pairwise(cuts)]
+    held = [c for c in clauses if topic & terms_of(c)] or [folded]
+    asked = _stems(question)
+    planned = False
+    for clause in held:
+        plans = [m for m in _PLAN.finditer(clause) if not _stems(m.group(0)) & asked]
+        if _deed(clause, plans[0].start() if plans else len(clause)):
+            return False
+        planned = planned or bool(plans)
+    return planned
+
+
+# Two things asked in one Chinese question ("用誰的膠、用量多少").
+_ZH_TWO_ASKS = re.compile(
+    r"(?:谁|什么|哪|多少|几|怎么|多久|多长)[^、，,?？]*[、，,][^、，,?？]*(?:谁|什么|哪|多少|几|怎么|多久|多长)"
+)
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 
 
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
-    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q):
+    if len(re.findall(r"[?？]", q)) > 1 or _AND_ASKS.search(q) or _ZH_TWO_ASKS.search(q):
         # Several things asked at once ("how big? how many gateways?", "when did we last talk
         # and what about"): a note may hold any.
         return None
@@ -455,9 +792,29 @@ def wanted(question: str) -> Want | None:
         return Want("phone", _PHONE)
     if _WANTS_EMAIL.search(q):
         return Want("email", _EMAIL)
+    # "who picked up the phone", 谁接的电话: a person is asked, not a number.
+    who = r"|谁|边个|接|\bwho\b"
+    if _PHONE_AT_END.search(q) and not re.search(rf"次|通|打|\bcalls?\b|\blast\b{who}", q):
+        return Want("phone", _PHONE)
+    if _WANTS_ADDRESS.search(q):
+        return Want("address", _ADDRESS)
+    if _WANTS_MONTH.search(q):
+        return Want("date", _MONTH_AT)
+    if unit := _ZH_TIME_UNIT.search(q):
+        return Want("count", _COUNT, unit=unit.group(1))
+    if _WANTS_DURATION.search(q):
+        return Want("duration", _DURATION)
+    if _WANTS_LENGTH.search(q):
+        return Want("length", re.compile(f"{_LENGTH.pattern}|{_DURATION.pattern}"))
     count = _WANTS_COUNT.search(q)
     counted = count is not None and (count.group(1) is not None or count.group(0).startswith("how"))
-    priced = _WANTS_NUMBER.search(q) or count or _WHAT_PRICE.search(q) or _WANTS_SHARE.search(q)
+    priced = (
+        _WANTS_NUMBER.search(q)
+        or count
+        or _WHAT_PRICE.search(q)
+        or _WANTS_SHARE.search(q)
+        or _PER_UNIT_ASKED.search(q)
+    )
     if priced and _WANTS_AMOUNT.search(q) and not counted:
         if _WANTS_SHARE.search(q):
             return Want("amount", _SHARE)
@@ -466,13 +823,18 @@ def wanted(question: str) -> Want | None:
         return Want("amount", _AMOUNT)
     if count is not None:
         noun, classifier, run = count.group(1), count.group(2), count.group(3)
+        if not classifier and run and (unit := _ZH_MEASURE_UNIT.match(run)):
+            # 多少吨茶叶: tonnes of tea, said by a number in tonnes ("2000 吨茶叶").
+            return Want("count", _COUNT, noun=run[unit.end() :][:6] or None, unit=unit.group(0))
         if not classifier and run and len(run) == 1 and run not in _ZH_CLASSIFIERS:
             return Want("count", _COUNT, unit=run)
         if classifier and classifier != "个":
             # A number with the question's own classifier counts the thing ("50万条" for
             # 多少条数据); 个 goes with anything.
             return Want("count", _COUNT, noun=run[:6] or None, unit=classifier)
-        # The thing counted is the phrase's last word ("how many returnable pallets").
+        # The thing counted is the phrase's last word ("how many returnable pallets"), before
+        # a rate ("how many coils a year": coils, not years).
+        noun = _RATE_AFTER.sub("", noun) if noun else noun
         terms = tokens(noun.split()[-1]) if noun else tokens(run[:6]) if run else []
         thing = run[:6] if run and terms else terms[0] if terms else None
         return Want("count", _COUNT, noun=thing)
@@ -500,13 +862,6 @@ _ROLE_ASKED = (
     ),
     re.compile(r"([\u4e00-\u9fff]+?)(?:叫什么名字|叫什么|叫啥|是谁|是哪位|姓什么)"),
 )
-# The commonest Chinese family names: a role next to one ("孙丽", "王经理") names its holder.
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
-    "魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
-    "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
-)
-_ZH_NAME = rf"[{_SURNAMES}][\u4e00-\u9fff]{{0,2}}"
 _EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
 # "Mr. Lin Hua", "MR. tbd": the honorific is no name, in any case; the name follows it.
 _HONORIFIC = r"(?i:mr|mrs|ms|miss|dr|prof)"
@@ -593,15 +948,102 @@ def holds_slot(kind: str, sentence: str, question: str) -> bool:
         role = role_asked(question)
         return role is not None and names_role(role, sentence, question)
     asked = normalize(question)
+    branded = _BRAND_ASKED.search(asked) is not None
     for m in _SLOT_IN_SENTENCE[kind].finditer(to_simplified(sentence)):
-        found = normalize(m.group(0)).strip(' 《》「」“”"')
-        if found and found not in asked:
-            return True
+        # "its ERP.": the sentence's full stop is no part of the name.
+        found = normalize(m.group(0)).strip(' 《》「」“”".,;:')
+        if not found or found in asked:
+            continue
+        if kind == "person" and found in _CALENDAR_WORDS:
+            # "for Dec 2026", "on Monday": a month or a day alone is no one's name ("June
+            # Park", "May Chen" are).
+            continue
+        if kind == "maker" and _CODE.search(found) and not branded:
+            # "HM-77", "SE-400LD", "DP460": a product's code, not the firm that makes or sells
+            # it (a brand may be one: "WD-40").
+            continue
+        if kind == "maker" and _ACRONYM.fullmatch(m.group(0)) and branded:
+            # "LED", "UV", "PVA": asked for a brand or a material, a short acronym names a
+            # technique; asked for a carrier or a bank, it is one ("UPS", "DBS").
+            continue
+        return True
     return False
 
 
+_CALENDAR_WORDS = frozenset(
+    [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_ACRONYM = re.compile(r"[A-Z]{2,3}")
+_BRAND_ASKED = re.compile(r"\b(?:brands?|makes?|materials?)\b|牌子|品牌|材料|什么胶|哪种")
+_CODE = re.compile(r"[a-z]-?\d|(?<!\d)\d{2,}+[a-z]")
+
+
+# Kinds of answer that are quantities, and the codes that hold digits without being one.
+_QUANTITIES = frozenset({"number", "count", "amount"})
+_CODES = re.compile(
+    rf"(?<![\w$€£¥￥])[a-z]{{1,5}}-\d++[a-z]*+|(?<![\w$€£¥￥])(?!{_CURRENCIES}\d)[a-z]{{2,5}}\d++[a-z]*+"
+    r"|\b(?:iso|ul|iec|astm|din|gb|jis|en|ip|ansi|mil|sae)[\s-]?[a-z]?\d++(?:[-:]\d++)*+"
+)
+# A day of a month ("apr 15", "dec 3rd") and a year ("2027年"), read before the month alone.
+# Month names only: "maybe 30", "marketing 12" and "decided 3" hold no date.
+_DAY_DATE = re.compile(
+    rf"\b{_MONTHS}\.?\s*+\d{{1,2}}(?:st|nd|rd|th)?\b|(?<!\d)(?:19|20)\d\d(?=\s*年)"
+)
+_MEASURE_ASKED = re.compile(
+    r"量|重|温|长|宽|高|厚|面积|体积|\bhow much\b|\b(?:volume|weight|usage|temperature|size)\b|"
+    + _COMPARED.pattern
+)
+_MEASURED = re.compile(
+    r"(?<![\d,.$€£¥￥])\d[\d,.]*+\s*+(?:%|°c?|kg|g|t|mm|cm|km|min|mins|hrs?|"
+    r"h|sec|w|psi|mpa|bar|ml|l|lbs?|oz|ft|nm|吨|公斤|千克|克|度|毫米|厘米|米)(?![a-z])"
+)
 # Kinds of answer a note may give in the sentence after the one naming what is asked.
 _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
+# Kinds of answer any sentence of the best notes may give: "shelf life is 12 mo" answers "how
+# long does it keep" in words the question does not use; the kind itself is the check.
+_NOTE_WIDE = frozenset({"duration", "length", "address"})
 
 
 def read_together(
@@ -639,12 +1081,37 @@ def read_together(
             # The notes call the thing otherwise ("门店" for 门市, "devices" for laptops): its
             # word cannot be looked for, any number stands.
             want = dataclasses.replace(want, noun=None)
+    priced = want is not None and want.kind == "amount"
+    # Who is asked to charge or pay, named before the verb ("what's hexion charging prairie per
+    # kg"), when it is not the customer asked about (whose name is out of the topic).
+    party = _PARTY_ASKED.match(normalize(question)) if priced else None
+    named = (party.group(1) or party.group(2)) if party else ""
+    parties = [[t for t in tokens(named) if t in topic]] if party else []
+    parties = [terms for terms in parties if terms]
+    # A measure is asked ("用量多少", "how much lower", "降多少"): "25 吨" or "2%" answers it.
+    measured = bool(_MEASURE_ASKED.search(normalize(question)))
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
     own = set(_DIGITS.findall(normalize(question)))
+    own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
+    said_shares: list[tuple[str, float]] = []
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
+        # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
+        # share none with "叫货改成每两个月一次".
+        # A note found by meaning may say it in other words ("shelf life is 12 mo" for "how
+        # long does it keep"); Chinese pairs may miss the words. A note one of whose English
+        # sentences holds the topic says it there: "pilot covers 3 barns. Separately, delivery
+        # takes 2 days" does not say how long the pilot is.
+        wide = (
+            want is not None
+            and want.kind in _NOTE_WIDE
+            and (
+                script(note.text) == "zh"
+                or not any(topic & terms_of(s) for s in note_sentences(note))
+            )
+        )
         rarest = rarest or rare in have
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
@@ -657,12 +1124,29 @@ def read_together(
                 # The question's own numbers ("the 10-building pilot") answer nothing.
                 for n in own:
                     folded = folded.replace(n, " ")
+                for word in own_zh:
+                    # A numeral inside a word of the question (利群五金) counts nothing.
+                    folded = folded.replace(word, f"{word[0]} {word[2]}")
+                if want.kind in _QUANTITIES:
+                    # A product's code or a standard ("PU-220", "ISO 14001") is no quantity.
+                    folded = _CODES.sub(" ", folded)
+                if want.kind in ("number", "count"):
+                    # Nor is a date ("by Apr 15", "2027年").
+                    folded = _COUNT_DATE.sub(" ", _DAY_DATE.sub(" ", folded))
+                if want.kind == "count" and want.unit is None and not measured:
+                    # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
+                    folded = _MEASURED.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
                 if holds and same and want.kind == "date":
                     holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
-            if (share > 0 or crosslingual) and holds:
+            # A sum asked of another party ("what's Hexion charging them per kg") is not said
+            # by a sentence that does not name it ("quoted our resin at $11.20/kg").
+            topical = share > 0 and not (
+                priced and any(not set(terms) & terms_of(s) for terms in parties)
+            )
+            if (topical or crosslingual or wide) and holds:
                 typed = True
             elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
                 # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
@@ -674,10 +1158,17 @@ def read_together(
             if asks is not None and (share > 0 or crosslingual) and not slotted:
                 slotted = holds_slot(asks, s, question)
             shares.append((share, holds))
+            said_shares.append((s, share))
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
+    elif best > 0 and _DONE_ASKED.search(folded_question := normalize(question)):
+        # "did they pay the deposit?", "报价给了吗": what happened is asked; sentences that only
+        # plan or ask for it ("wants a deposit", "will send the quote") do not say it did.
+        closest = [s for s, sh in said_shares if sh >= best / 2]
+        if closest and all(_planned(s, folded_question, topic) for s in closest):
+            typed = typed_best = False
     return Reading(
         cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
     )

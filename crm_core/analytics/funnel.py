@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
-from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
-from crm_core.analytics.scope import in_period, kept_scope, money, ratio, scope_filter
+from crm_core.analytics.kept_months import month_sums
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
+from crm_core.analytics.scope import in_period, kept_scope, ratio, scope_filter
 from crm_core.context import Ctx
 from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, Role
 from crm_core.stages import Stage
@@ -158,18 +160,16 @@ def _opened_in(
         where.append(t.month >= month_number(first))
     if last is not None:
         where.append(t.month <= month_number(last))
-    stmt = (
-        select(t.month, t.currency, t.reached, func.sum(t.deals), func.sum(t.cents))
-        .where(*where)
-        .group_by(t.month, t.currency, t.reached)
-        .having(func.sum(t.deals) > 0)
-    )
-    months: dict[int, Sums] = {}
-    for number, cur, kept_set, count, cents in ctx.session.execute(stmt):
-        months.setdefault(int(number), {})[(cur, kept_set)] = (
-            int(count),
-            Decimal(int(cents)).scaleb(-2),
+
+    def kept_months(skipped: list[int]) -> Select[*tuple[Any, ...]]:
+        """The kept sums of the period's months but `skipped`, by month, currency and set."""
+        return (
+            select(t.month, t.currency, t.reached, func.sum(t.deals), func.sum(t.cents))
+            .where(*where, *([t.month.not_in(skipped)] if skipped else []))
+            .group_by(t.month, t.currency, t.reached)
+            .having(func.sum(t.deals) > 0)
         )
+
     owners = visible_owner_ids(ctx.actor)
     # The slices are hours or days of openings: `+ 0` keeps both planners on the created_at
     # index instead of reading every deal of the person's customers.
@@ -179,34 +179,17 @@ def _opened_in(
         else [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
     )
 
-    def direct(lo: datetime, hi: datetime) -> Sums:
+    def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
         """The deals opened in [lo, hi), a slice inside one UTC month, by currency and set."""
-        slice_ = (
+        return (
             select(Deal.currency, DealReach.reached, func.count(), func.sum(Deal.amount))
             .select_from(Deal)
             .join(DealReach, DealReach.deal_id == Deal.id)
             .where(*scope, *in_period(Deal.created_at, lo, hi))
             .group_by(Deal.currency, DealReach.reached)
         )
-        return {(c, r): (int(n), money(v)) for c, r, n, v in ctx.session.execute(slice_)}
 
-    for edge in sorted({m for m in (first, last) if m is not None}):
-        after = next_utc_month(edge)
-        lo = edge if start is None else max(edge, start)
-        hi = after if end is None else min(after, end)
-        if (lo, hi) == (edge, after):
-            continue
-        number = month_number(edge)
-        if hi - lo <= (after - edge) / 2 or number not in months:
-            months[number] = direct(lo, hi)
-            continue
-        totals = dict(months[number])
-        for out_lo, out_hi in ((edge, lo), (hi, after)):
-            if out_lo < out_hi:
-                for key, (n, amount) in direct(out_lo, out_hi).items():
-                    have_n, have = totals.get(key, (0, Decimal(0)))
-                    totals[key] = (have_n - n, have - amount)
-        months[number] = totals
+    months = month_sums(ctx.session, kept_months, direct, start, end)
     groups: dict[str | None, tuple[int, Decimal]] = {}
     others: dict[str, int] = {}
     for sums in months.values():

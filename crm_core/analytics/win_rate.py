@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, func, literal, literal_column, select
+from sqlalchemy import BigInteger, Select, case, cast, func, literal, literal_column, select
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
+from crm_core.analytics.kept_months import Sums, month_sums
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
 from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import (
@@ -181,7 +182,7 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
     start, end = period.bounds(ctx.tz)
     t = DealMonthTotal
     kept = kept_scope(ctx, t.owner_id, t.state)
-    months: dict[int, dict[tuple[str, str], tuple[int, Decimal]]] = {}
+    months: dict[int, Sums] = {}
     first = utc_month(start) if start is not None else None
     last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
     if kept is not None:
@@ -192,43 +193,27 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
             where.append(t.month >= month_number(first))
         if last is not None:
             where.append(t.month <= month_number(last))
-        stmt = (
-            select(t.month, t.currency, t.stage, func.sum(t.deals), func.sum(t.cents))
-            .where(*where)
-            .group_by(t.month, t.currency, t.stage)
-            .having(func.sum(t.deals) > 0)
-        )
-        for number, cur, stage, n, cents in ctx.session.execute(stmt):
-            slot = months.setdefault(int(number), {})
-            slot[(cur, stage)] = (int(n), Decimal(int(cents)).scaleb(-2))
+
+        def kept_months(skipped: list[int]) -> Select[*tuple[Any, ...]]:
+            """The kept closings of the period's months but `skipped`, by currency and stage."""
+            return (
+                select(t.month, t.currency, t.stage, func.sum(t.deals), func.sum(t.cents))
+                .where(*where, *([t.month.not_in(skipped)] if skipped else []))
+                .group_by(t.month, t.currency, t.stage)
+                .having(func.sum(t.deals) > 0)
+            )
+
         scope = _slice_scope(ctx)
 
-        def direct(lo: datetime, hi: datetime) -> dict[tuple[str, str], tuple[int, Decimal]]:
+        def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
             """Closings in [lo, hi), a slice inside one UTC month, by currency and stage."""
-            stmt = (
+            return (
                 select(Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
                 .where(*scope, Deal.stage.in_(closed), *in_period(Deal.closed_at, lo, hi))
                 .group_by(Deal.currency, Deal.stage)
             )
-            return {(c, s): (int(n), money(v)) for c, s, n, v in ctx.session.execute(stmt)}
 
-        for edge in sorted({m for m in (first, last) if m is not None}):
-            after = next_utc_month(edge)
-            lo = edge if start is None else max(edge, start)
-            hi = after if end is None else min(after, end)
-            if (lo, hi) == (edge, after):
-                continue
-            number = month_number(edge)
-            if hi - lo <= (after - edge) / 2 or number not in months:
-                months[number] = direct(lo, hi)
-                continue
-            totals = dict(months[number])
-            for out_lo, out_hi in ((edge, lo), (hi, after)):
-                if out_lo < out_hi:
-                    for key, (n, amount) in direct(out_lo, out_hi).items():
-                        have_n, have = totals.get(key, (0, Decimal(0)))
-                        totals[key] = (have_n - n, have - amount)
-            months[number] = totals
+        months = month_sums(ctx.session, kept_months, direct, start, end)
     won = lost = 0
     value = Decimal(0)
     others: dict[str, int] = {}

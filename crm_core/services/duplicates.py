@@ -43,6 +43,8 @@ _CN_PLACES = sorted(
     reverse=True,
 )
 _CN_PLACE_SET = frozenset(_CN_PLACES)
+# Read by retrieval too (a city said before a brand in either script).
+CN_PLACES: tuple[str, ...] = tuple(_CN_PLACES)
 _PLACE_SIZES = sorted({len(p) for p in _CN_PLACES}, reverse=True)
 _PLACE_ENDINGS = ("市", "省")
 # A mark between two letters ("Gamma-Ray", "A&B"), not the dot after "Inc.".

@@ -97,3 +97,26 @@ def test_full_width_hash_and_taiwan_contact_word(testbot: TestBot) -> None:
     assert testbot("alice", f"客户 ＃{cid}").title == "华东物流"
     assert testbot("alice", "添加聯絡人 华东物流：李四").status == "ok"
     assert testbot("alice", "记录 电话 华东物流，聯絡人 李四：确认报价").status == "ok"
+
+
+def test_a_repeated_move_never_reopens_a_namesake(testbot: TestBot) -> None:
+    """`to negotiation` again, with last year's won Renewal beside the open one, asks which."""
+    testbot("bob", "new customer Desert Rose")
+    testbot("bob", "new deal Desert Rose: Renewal 100")
+    assert testbot("bob", "move Desert Rose / Renewal to won").status == "ok"
+    assert testbot("bob", "new deal Desert Rose: Renewal 200 stage negotiation").status == "ok"
+    again = testbot("bob", "move Desert Rose / Renewal to negotiation")
+    assert again.status == "info" and len(again.buttons) == 2, again.text
+    assert sorted(testbot.query(select(Deal.stage))) == ["negotiation", "won"]
+
+
+def test_a_repeated_move_of_one_of_two_customers_deals_asks(testbot: TestBot) -> None:
+    """Two customers' open Renewals: one already moved does not make the other the one meant."""
+    testbot("alice", "new customer Desert Rose")
+    testbot("alice", "new customer Zhou Bakery")
+    testbot("alice", "new deal Desert Rose: Renewal 100")
+    testbot("alice", "new deal Zhou Bakery: Renewal 200")
+    assert testbot("alice", "move Desert Rose / Renewal to negotiation").status == "ok"
+    again = testbot("alice", "move Renewal to negotiation")
+    assert again.status == "info" and len(again.buttons) == 2, again.text
+    assert sorted(testbot.query(select(Deal.stage))) == ["lead", "negotiation"]

@@ -298,7 +298,7 @@ def test_a_sum_and_a_share_answer_different_questions(
 def test_what_is_asked_in_the_words_people_use() -> None:
     # 電話幾號 asks for a phone number (it read as a date), 多久 for a length of time.
     assert (want := wanted("Raymond 電話幾號")) is not None and want.kind == "phone"
-    assert (want := wanted("WMF 說的交期是多久")) is not None and want.kind == "number"
+    assert (want := wanted("WMF 說的交期是多久")) is not None and want.kind == "duration"
     # "who mentioned X?" is answered by the note's own customer or author: no name is needed
     # in the sentence; "who is buying them?" still needs one.
     assert verify.slot("who mentioned an eversys quote?") is None

@@ -1,0 +1,318 @@
+"""Messages that ask for nothing, read against the evaluation books: a review's 159 probes
+(remarks, plans, hedges, other things' numbers, places, names heard in other words) never give
+a write card; the requests next to them still give theirs, to the right record and currency."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOKS = {"book": "loose_book.jsonl", "book5": "loose_book5.jsonl"}
+
+
+def _evaluator() -> Any:
+    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["loose_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One runner per evaluation book: each message on a fresh copy of the book."""
+    le = _evaluator()
+    out = {}
+    for name, file in BOOKS.items():
+        wd = tmp_path_factory.mktemp(name)
+        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
+    yield out
+    for name in BOOKS:
+        shutil.rmtree(out[name].workdir, ignore_errors=True)
+
+
+# (book, who, message): none asks for a write.
+SAYS_NOTHING = [
+    ("book", "alice", "invoice #2 is sorted, they paid on friday"),
+    ("book", "alice", "need to get #2 done by friday"),
+    ("book", "alice", "#2 can be done after the call tomorrow"),
+    ("book", "alice", "#2 can go to hell lol"),
+    ("book", "alice", "#1 can go out tomorrow once legal signs"),
+    ("book", "alice", "is #2 sorted"),
+    ("book", "alice", "#2 sorted?"),
+    ("book", "alice", "#2 done or not"),
+    ("book", "alice", "step #2 done, waiting on legal for step 3"),
+    ("book", "carol", "we should kill #4 maybe"),
+    ("book", "carol", "tempted to kill #4 tbh"),
+    ("book", "carol", "might kill #4 later"),
+    ("book", "carol", "bob said to kill #4"),
+    ("book", "carol", "if they call back, kill #4"),
+    ("book", "carol", "don't kill #4 yet"),
+    ("book", "carol", "#4 killed or not"),
+    ("book", "carol", "#4 not needed yet I think"),
+    ("book", "wei", "#10 搞掂未"),
+    ("book", "wei", "#10 应该搞掂了吧"),
+    ("book", "wei", "#10 明天搞定"),
+    ("book", "wei", "#10 搞定了没有"),
+    ("book", "wei", "第十个提醒可以完成了吗"),
+    ("book", "wei", "#10 完成了吗"),
+    ("book", "alice", "#4 sorted"),
+    ("book", "alice", "kill #7"),
+    ("book5", "xiao", "#8 可能要改到周三"),
+    ("book5", "xiao", "#8 改到周三吗"),
+    ("book5", "xiao", "第一个提醒搞定了"),
+    ("book5", "hui", "第一个提醒搞定了"),
+    ("book5", "dev", "PO #1 sorted, they finally sent it"),
+    ("book5", "dev", "ticket #2 done, the grinder is fixed"),
+    ("book", "alice", "the acme erp connector quote went out months ago, they're haggling now"),
+    ("book", "alice", "acme fleet tracking quote went out last month and they ghosted"),
+    ("book", "alice", "acme erp connector demo is off, rescheduling to next week"),
+    ("book", "alice", "the acme erp connector meeting is cancelled, moving it to friday"),
+    ("book", "alice", "acme fleet tracking call is off"),
+    ("book", "alice", "acme fleet tracking: they said yes to the demo"),
+    ("book", "alice", "acme fleet tracking kickoff is a go for monday"),
+    ("book", "alice", "acme fleet tracking is nearly in the bag"),
+    ("book", "alice", "we need to get acme fleet tracking over the line this month"),
+    ("book", "alice", "is acme fleet tracking dead?"),
+    ("book", "alice", "acme fleet tracking is dead in the water unless they find budget"),
+    ("book", "alice", "acme fleet tracking isn't dead"),
+    ("book", "alice", "acme erp connector budget was approved last year but it's frozen now"),
+    ("book", "alice", "acme erp connector budget is confirmed? not sure"),
+    ("book", "dave", "globex route optimisation almost fell through last week but we saved it"),
+    ("book", "dave", "globex route optimisation nearly fell over, phew"),
+    ("book", "carol", "falcon label printers: dana thinks it's a no-go"),
+    ("book", "wei", "联创车队管理系统签字要等下周"),
+    ("book", "wei", "联创车队管理系统的合同在等老板签字"),
+    ("book", "wei", "联创车队管理系统合同签字页还没回来"),
+    ("book", "wei", "联创车队管理系统签字版本发我一下"),
+    ("book", "wei", "联创车队管理系统那单感觉凉了"),
+    ("book", "wei", "联创车队管理系统估计凉了"),
+    ("book", "wei", "联创车队管理系统差点凉了"),
+    ("book", "wei", "联创车队管理系统凉了吗"),
+    ("book", "wei", "联创车队管理系统的报价发过去了吗"),
+    ("book", "wei", "联创车队管理系统报价还没发过去"),
+    ("book", "wei", "汇通司机端应用采购还要确认有预算没有"),
+    ("book", "wei", "汇通司机端应用采购得先确认有预算"),
+    ("book", "wei", "汇通司机端应用采购先议价再说吧"),
+    ("book", "wei", "汇通司机端应用采购下周开始谈价"),
+    ("book", "wei", "联创培训服务二期的报价发过去了, 但他们说要改"),
+    ("book5", "xiao", "松湖冷萃桶装供应的报价上个月就发过去了, 现在在谈价"),
+    ("book5", "xiao", "鹿角季节限定拼配签字要等金总回来"),
+    ("book5", "tsz", "雲雀 banquet coffee service 簽字要等老闆返嚟"),
+    ("book5", "tsz", "雲雀 banquet coffee service 差啲吹咗"),
+    ("book5", "dev", "freo grinder upgrade quote went out ages ago, we're negotiating now"),
+    ("book5", "dev", "the freo grinder upgrade demo is off, chef is sick"),
+    ("book", "alice", "stick it on won if they sign"),
+    ("book", "alice", "acme fleet tracking, stick it on won if they sign"),
+    ("book", "alice", "acme fleet tracking, stick it on won once the PO lands"),
+    ("book", "alice", "you can mark acme fleet tracking won when they pay"),
+    ("book", "alice", "we can mark acme fleet tracking won after the PO arrives"),
+    ("book", "alice", "put a note on the won acme fleet tracking deal: invoice sent"),
+    ("book", "alice", "acme fleet tracking went up to negotiation last month and then back down"),
+    ("book", "wei", "联创车队管理系统下周可以 negotiation 了"),
+    ("book", "wei", "联创车队管理系统应该可以 negotiation 了吧"),
+    ("book", "wei", "联创车队管理系统快进 negotiation 了"),
+    ("book", "wei", "联创车队管理系统什么时候进 negotiation 了?"),
+    ("book", "wei", "联创车队管理系统还没进 negotiation 了"),
+    ("book", "wei", "联创培训服务二期 下个月可以 proposal 了"),
+    ("book", "alice", "先别动 我再想想"),
+    ("book", "alice", "acme fleet tracking 先别动 我再想想"),
+    ("book", "alice", "leave acme fleet tracking where it is for now"),
+    ("book", "alice", "don't change the acme fleet tracking amount yet"),
+    ("book5", "tsz", "大館先唔好郁住"),
+    ("book", "dave", "Q1 next year will be hard"),
+    ("book", "dave", "Q1 next year will be hard, my number is like 400k"),
+    ("book", "bob", "carol closed a 400k deal in Q1, big number"),
+    ("book", "bob", "Q1 numbers: carol did 400k"),
+    ("book", "bob", "carol's Q1 numbers came in at 400k"),
+    ("book", "bob", "dave's Q1 number next year should be around 400k i reckon"),
+    ("book", "bob", "what's dave's Q1 number, 400k?"),
+    ("book5", "zhou", "我的Q1指标别小于300万"),
+    ("book5", "zhou", "明年Q1指标不能小于去年的300万"),
+    ("book5", "zhou", "今年全年指标完成了八百万"),
+    ("book5", "zhou", "明年全年指标还没定, 大概八百万"),
+    ("book5", "zhou", "小雨下了一天, 明年Q1指标300万还是很难"),
+    ("book5", "zhou", "雅慧说她明年全年指标八百万太高了"),
+    ("book5", "harriet", "olly's number for Q1 was 90k last year"),
+    ("book5", "harriet", "Q1 next year olly needs to beat 90k"),
+    ("book5", "xiao", "下周去杭州参加云栖大会"),
+    ("book5", "xiao", "昨天去了云栖大会, 认识了几个潜在客户"),
+    ("book5", "hui", "今天去了晶華酒店跟朋友吃飯"),
+    ("book5", "hui", "週末去了一間老宅改建的咖啡店, 老闆說想試我們的豆"),
+    ("book5", "tsz", "琴日去咗個藝文活動, 識咗個新客"),
+    ("book5", "tsz", "今日去咗海邊吹海風, 好舒服"),
+    ("book5", "tsz", "今日去咗睇海景, 好靚"),
+    ("book5", "dev", "popped into a new place in freo, owner wants samples"),
+    ("book5", "dev", "haven't popped into freo in ages"),
+    ("book5", "dev", "should pop into freo next week"),
+    ("book5", "dev", "I'll email to the freo chef tomorrow"),
+    ("book5", "dev", "email to the freo chef keeps bouncing"),
+    ("book", "wei", "明天跟联创电话"),
+    ("book", "wei", "跟联创电话会议改到周五"),
+    ("book", "wei", "跟联创电话打不通"),
+    ("book", "wei", "跟联创电话号码是多少"),
+    ("book5", "tsz", "WhatsApp 陳生問下幾時得閒"),
+    ("book5", "tsz", "email 咗未?"),
+    ("book5", "tsz", "聽日打畀雲雀陳生"),
+    ("book5", "tsz", "記得打畀雲雀陳生"),
+    ("book5", "xiao", "刚从白鸽出来? 没有, 还没去"),
+    ("book", "alice", "#2 can go to proposal now"),
+    ("book5", "xiao", "#8 搞定了, 腾跃签了合同"),
+    ("book5", "xiao", "#7 取消了, 客户不租咖啡机了"),
+    ("book", "carol", "#5 can go, they signed last week"),
+    ("book", "alice", "if the PO arrives, move the acme fleet tracking deal to won"),
+    ("book", "alice", "when they sign, move the acme fleet tracking deal to won"),
+    ("book", "alice", "once legal is done, mark acme fleet tracking as won"),
+    ("book", "carol", "dana said, and i quote, move the falcon label printers deal to lost"),
+    ("book", "alice", "I'm not sure, move the acme fleet tracking to won?"),
+    ("book", "alice", "stick a note on the lead for acme fleet tracking: call back friday"),
+    ("book", "alice", "can you mark proposal v2 as final for acme fleet tracking"),
+    ("book", "alice", "put the acme fleet tracking quote on the won deals board for reference"),
+    ("book5", "tsz", "明天 WhatsApp 陳生"),
+    ("book5", "tsz", "記得 WhatsApp 雲雀陳生"),
+    ("book5", "tsz", "雲雀 LINE 群組有人問價"),
+    ("book5", "hui", "晶華那邊有人在LINE群組問價錢嗎"),
+    ("book5", "hui", "明天要LINE許經理"),
+    ("book", "wei", "刚从联创出来吗?"),
+    ("book5", "tsz", "大館 email 咗未"),
+    ("book5", "dev", "popped into the shops on the way back from freo"),
+    ("book5", "dev", "freo lads will pop over next week"),
+    ("book5", "olly", "olly here, ken grand is dead quiet this week"),
+    ("book5", "olly", "the ken grand barista training session is off, trainer is sick"),
+    ("book5", "olly", "ken grand barista training: they said yes to a tasting"),
+    (
+        "book5",
+        "olly",
+        "ken grand barista training quote went out before the price rise, need to redo it",
+    ),
+    ("book5", "dev", "freo grinder upgrade, they went with another supplier for the cups"),
+    ("book5", "june", "marina bay office pantry coffee budget was approved in 2024, now frozen"),
+    ("book5", "hui", "晶華咖啡師培訓 合約還在等總經理簽字"),
+    ("book5", "hui", "晶華辦公室咖啡吧 報價單今天寄錯了"),
+    ("book5", "hui", "晶華辦公室咖啡吧 報價今天已經寄了? 我再確認"),
+    ("book5", "xiao", "松湖冷萃桶装供应 还没确认有预算"),
+    ("book5", "xiao", "松湖冷萃桶装供应 要先确认有预算才能报价"),
+    ("book", "alice", "I already logged the call, can you remind me?"),
+    ("book", "alice", "jane said no, move on"),
+    ("book", "alice", "acme fleet tracking kickoff is cancelled, they want to restart in january"),
+    (
+        "book",
+        "alice",
+        "the acme fleet tracking proposal was sent to the wrong jane, resending today",
+    ),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text"), SAYS_NOTHING)
+def test_a_remark_plan_or_doubt_gives_no_write_card(
+    runners: dict[str, Any], book: str, who: str, text: str
+) -> None:
+    """Quotas heard in other words (小于 = less than), a deal's event called off, a stage
+    hedged or in the past, a reminder's number that is an invoice's, a place named like a
+    customer, a call to make: no card, nothing written."""
+    kind, line = runners[book].run(who, text).outcome
+    assert kind != "write", (text, line)
+
+
+# (book, who, message, the card's command): requests said the same ways still propose.
+STILL_ASKED = [
+    ("book", "alice", "#2 sorted, they sent the redlines", "done #2"),
+    ("book", "carol", "kill #4 please", "cancel #4"),
+    ("book", "alice", "reminder #2 can go", "done #2"),
+    ("book", "alice", "logged, #2 can go", "done #2"),
+    ("book", "wei", "#10 搞掂, 杨经理收到了", "done #10"),
+    ("book", "wei", "第十个提醒可以完成", "done #10"),
+    ("book5", "tsz", "#9 唔使提喇, 佢已經覆咗", "cancel #9"),
+    ("book5", "tsz", "#9 往后挪到周三下午两点", "snooze #9 周三下午两点"),
+    ("book", "alice", "the acme driver app quote went out", "move #2 to proposal"),
+    ("book", "wei", "联创培训服务二期 报价发过去了", "move #104 to proposal"),
+    ("book", "wei", "汇通司机端应用采购凉了, 客户选了别家", "move #87 to lost: 客户选了别家"),
+    ("book", "alice", "acme fleet tracking, stick it on won", "move #3 to won"),
+    ("book", "wei", "联创车队管理系统进 negotiation 了", "move #102 to negotiation"),
+    ("book", "alice", "acme fleet tracking went up to negotiation", "move #3 to negotiation"),
+    (
+        "book",
+        "alice",
+        "acme fleet tracking is dead, they bought elsewhere",
+        "move #3 to lost: they bought elsewhere",
+    ),
+    (
+        "book",
+        "alice",
+        "acme fleet tracking fell through - budget cut",
+        "move #3 to lost: budget cut",
+    ),
+    ("book", "wei", "联创车队管理系统已经签字了", "move #102 to won"),
+    ("book", "wei", "联创车队管理系统 合同签好字了", "move #102 to won"),
+    ("book5", "zhou", "雅慧明年全年指标 八百万台币", 'quota @hui "2027" 8000000 TWD'),
+    ("book5", "zhou", "小于 Q1 指标 200万", "quota @xiao 2027-Q1 2000000 CNY"),
+    # Carol is a contact too: a quota's figure is no phone number.
+    ("book", "bob", "set carol's Q1 number to 400k", "quota @carol 2027-Q1 400000"),
+    ("book5", "zhou", "给雅慧设明年Q1指标 300万台币", "quota @hui 2027-Q1 3000000 TWD"),
+    ("book5", "zhou", "hui's Q1 quota 3m new taiwan dollars", "quota @hui 2027-Q1 3000000 TWD"),
+    (
+        "book5",
+        "hui",
+        "晶華咖啡師培訓金額改成 800,000 new taiwan dollars",
+        "edit deal #44: amount 800000 TWD",
+    ),
+    ("book5", "hui", "晶華咖啡師培訓 金額改成 80萬元", "edit deal #44: amount 800000 TWD"),
+    (
+        "book5",
+        "hui",
+        "台北信義晶華商旅 咖啡師培訓 金額改成 80萬塊",
+        "edit deal #44: amount 800000 TWD",
+    ),
+    (
+        "book5",
+        "tsz",
+        "香港銅鑼灣雲雀茶餐廳 banquet coffee service 金額改做 18萬",
+        "edit deal #26: amount 180000 HKD",
+    ),
+    (
+        "book5",
+        "tsz",
+        "香港銅鑼灣雲雀茶餐廳 banquet coffee service 金額改做 $180,000",
+        "edit deal #26: amount 180000 HKD",
+    ),
+    (
+        "book5",
+        "dev",
+        "fremantle dockside grinder upgrade amount $50k",
+        "edit deal #70: amount 50000 AUD",
+    ),
+    (
+        "book5",
+        "olly",
+        "ken grand espresso machine lease amount 30k quid",
+        "edit deal #94: amount 30000 GBP",
+    ),
+    (
+        "book5",
+        "june",
+        "marina bay office pantry coffee amount $40k",
+        "edit deal #100: amount 40000 SGD",
+    ),
+    ("book5", "dev", "popped into freo, jane wants the quote redone", "log visit #24"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text", "command"), STILL_ASKED)
+def test_a_request_next_to_them_still_gives_its_card(
+    runners: dict[str, Any], book: str, who: str, text: str, command: str
+) -> None:
+    """A reminder closed by its number, a stage said without its name, a quota by a name in
+    characters, an amount in the deal's own currency (元 on a Taiwan dollar deal, $ on an
+    Australian one, "new taiwan dollars")."""
+    ran = runners[book].run(who, text)
+    assert ran.reply.status == "confirm", (text, ran.reply.text)
+    got = str(ran.reply.to_json()["command"])
+    assert got == command or got.startswith(command + ":"), (text, got)
