@@ -327,7 +327,10 @@ def _kept_groups(
         )
         out: Cells = {}
         for owner, cur, stage, n, amount in ctx.session.execute(stmt):
-            _add(out, (number if by_month else int(owner), cur, stage), int(n), money(amount))
+            # Other currencies keyed 0 as in the kept sums, so a kept month and the hours
+            # subtracted from it cancel (keyed apart, '0 EUR' was reported as not added in).
+            k = 0 if cur != currency else number if by_month else int(owner)
+            _add(out, (k, cur, stage), int(n), money(amount))
         return out
 
     cells = kept_sums(*(t.month != month_number(edge) for edge, _, _ in cut))
@@ -377,4 +380,4 @@ def _kept_groups(
             slot[2] += amount
         else:
             slot[1] += n
-    return acc, others
+    return acc, {cur: n for cur, n in others.items() if n}

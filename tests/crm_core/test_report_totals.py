@@ -836,3 +836,38 @@ def test_a_managers_overdue_list_is_the_teams_oldest_open_deals(
     assert titles == [f"East {n + k}" for n in range(22, 3, -2) for k in (0, 1)]
     assert report.overdue_count == 24
     assert [d.customer for d in report.overdue] == ["Eastern Tiles"] * 20
+
+
+def test_a_closing_in_another_currency_outside_a_cut_month_is_not_reported(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """Shanghai's March: a EUR win at 04:00 on April 1st (UTC March 31st, 20:00) is outside.
+    The kept month less its hours outside leaves no EUR, grouped or not (keyed apart, the kept
+    month and the subtracted hours did not cancel: 'Not added in: 0 EUR')."""
+    clock.now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    testbot("admin", "new customer Acme")
+    assert testbot("admin", "new deal Acme: Pilot 300").status == "ok"
+    assert testbot("admin", "move #1 to won").status == "ok"
+    clock.now = datetime(2026, 3, 31, 20, 0, tzinfo=UTC)
+    assert testbot("admin", "new deal Acme: Euro 100").status == "ok"
+    assert testbot("admin", "move #2 to won").status == "ok"
+    with unit_of_work(testbot.session_factory) as session:
+        session.execute(update(Deal).where(Deal.title == "Euro").values(currency="EUR"))
+        admin = update(User).where(User.id == testbot.users["admin"])
+        session.execute(admin.values(timezone="Asia/Shanghai"))
+    march = Period(date(2026, 3, 1), date(2026, 4, 1), "2026-03")
+    with testbot.session_factory() as session:
+        user = session.get(User, testbot.users["admin"])
+        assert user is not None
+        ctx = Ctx(session, user, clock=clock)
+        for dim in (None, Dim.rep, Dim.team, Dim.month):
+            report = win_rate(ctx, dim=dim, period=march)
+            assert report.other_currencies == {}, dim
+            assert (report.total.won, report.total.won_value) == (1, Decimal(300)), dim
+        # April holds the EUR win, counted but not added in.
+        april = Period(date(2026, 4, 1), date(2026, 5, 1), "2026-04")
+        for dim in (None, Dim.rep, Dim.month):
+            assert win_rate(ctx, dim=dim, period=april).other_currencies == {"EUR": 1}, dim
+    clock.now = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
+    for verb in ("report win rate last month", "report win rate by rep last month"):
+        assert "EUR" not in (testbot("admin", verb).text or ""), verb
