@@ -8,7 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period, add_months, month_start
@@ -66,18 +77,25 @@ def activity(ctx: Ctx, period: Period) -> ActivityReport:
         uid: ActivityRow(uid, name, team)
         for uid, name, team in ctx.session.execute(people.order_by(Team.name, User.name))
     }
-    for (author, kind), count in _kept_counts(ctx, _NOTES, start, end).items():
-        if author in rows:
-            rows[author].kinds[str(kind)] += count
+    # Notes and moves, kept days and cut hours, in one statement: one snapshot (read apart, a
+    # note logged or a customer reassigned between them was subtracted and never added).
+    parts = [p for what in (_NOTES, _MOVES) for p in _kept_parts(ctx, what, start, end)]
+    counts: dict[tuple[int, Any, Any], int] = {}
+    if parts:
+        for tag, x, y, n in ctx.session.execute(union_all(*parts)):
+            key = (int(tag), x or 0, str(y))  # a move with no actor: 0, as the kept rows have it
+            counts[key] = counts.get(key, 0) + int(n)
     won = {s.name for s in ctx.pipeline.stages if s.won}
     lost = {s.name for s in ctx.pipeline.stages if s.lost}
-    for (actor, to_stage), count in _kept_counts(ctx, _MOVES, start, end).items():
-        row = rows.get(actor) if actor else None
-        if row is None:
+    for (tag, who, name), count in counts.items():
+        row = rows.get(who) if who else None
+        if row is None or not count:
             continue
-        if to_stage in won:
+        if tag == _NOTES.tag:
+            row.kinds[name] += count
+        elif name in won:
             row.won += count
-        elif to_stage in lost:
+        elif name in lost:
             row.lost += count
         else:
             row.moved += count
@@ -142,8 +160,10 @@ def stage_moves(ctx: Ctx, period: Period, *, limit: int = 20) -> tuple[list[Move
 
 @dataclass(frozen=True)
 class _Counted:
-    """What `_kept_counts` reads: a kept table by UTC day, and the rows it counts."""
+    """What `_kept_parts` reads: a kept table by UTC day, and the rows it counts."""
 
+    # Tells its rows apart from the other table's in the report's one statement.
+    tag: int
     table: Any
     group: tuple[str, str]
     count: str
@@ -172,8 +192,8 @@ def _move_rows(ctx: Ctx) -> tuple[Any, tuple[Any, Any], list[Any]]:
     )
 
 
-_NOTES = _Counted(NoteDayTotal, ("author_id", "kind"), "notes", _note_rows)
-_MOVES = _Counted(MoveDayTotal, ("actor_id", "to_stage"), "moves", _move_rows)
+_NOTES = _Counted(0, NoteDayTotal, ("author_id", "kind"), "notes", _note_rows)
+_MOVES = _Counted(1, MoveDayTotal, ("actor_id", "to_stage"), "moves", _move_rows)
 
 
 def _visible(ctx: Ctx, customer_id: Any) -> list[Any]:
@@ -232,23 +252,24 @@ def _kept_days(t: Any, first: datetime | None, last: datetime | None, cut: set[i
     return or_(*(and_(t.day >= a, t.day < b) for a, b in ranges))
 
 
-def _kept_counts(
+def _kept_parts(
     ctx: Ctx, what: _Counted, start: datetime | None, end: datetime | None
-) -> dict[tuple[Any, Any], int]:
-    """Counts in [start, end) by the two group columns, from the kept days (migration 0034).
+) -> list[Select[*tuple[Any, ...]]]:
+    """Selects of (tag, group 1, group 2, count) whose sum is the count in [start, end), from
+    the kept days (migration 0034); to be read as one statement (UNION ALL).
 
     Whole UTC months and days are sums; a day a bound cuts (a local midnight) is read row by
-    row, the hours inside when they are the fewer, else the kept day less the hours outside.
+    row, the hours inside when they are the fewer (the kept day left out), else the kept day
+    less the hours outside (the count negated in SQL).
     """
     t = what.table
-    out: dict[tuple[Any, Any], int] = {}
     if visible_owner_ids(ctx.actor) is None:
         # Everyone's notes but archived customers', as for an admin whatever their state.
         kept: list[Any] | None = [t.state < 2]
     else:
         kept = kept_scope(ctx, t.owner_id, t.state)
     if kept is None:
-        return out
+        return []
     first = _utc_day(start) if start is not None else None
     last = _utc_day(end - timedelta(microseconds=1)) if end is not None else None
     cut: list[tuple[datetime, datetime, datetime]] = []
@@ -260,48 +281,30 @@ def _kept_counts(
             cut.append((edge, lo, hi))
     a, b = (getattr(t, c) for c in what.group)
     where = [*kept, _kept_days(t, first, last, {_day_number(e) for e, _, _ in cut})]
-
-    def add(counts: Any, sign: int = 1) -> None:
-        for x, y, n in counts:
-            key = (x or 0, y)  # a move with no actor: 0, as the kept rows have it
-            out[key] = out.get(key, 0) + sign * int(n)
-
-    # Per cut day: the hours inside when they are the fewer (the kept day left out), else the
-    # kept day less the hours outside. Each side in one statement, the cut days told apart by
-    # a label: literal numbers, so PostgreSQL sees the same expression in SELECT and GROUP BY.
-    inside: set[int] = set()
+    inside: list[int] = []
     spans: list[tuple[datetime, datetime, int]] = []
     for edge, lo, hi in cut:
         after = edge + timedelta(days=1)
         if hi - lo <= (after - edge) / 2:
-            inside.add(_day_number(edge))
+            inside.append(_day_number(edge))
             spans.append((lo, hi, 1))
         else:
             spans += [(x, y, -1) for x, y in ((edge, lo), (hi, after)) if x < y]
+    tag: Any = literal_column(str(what.tag))
     total = cast(func.sum(getattr(t, what.count)), BigInteger)  # an int, not a numeric
-    label = case(
-        *((t.day == literal_column(str(n)), literal_column(str(n))) for n in inside),
-        else_=literal_column("0"),
-    )
-    keys = [label, a, b] if inside else [a, b]  # (GROUP BY 0 would name a column)
-    stmt = select(label if inside else literal_column("0"), a, b, total).where(*where)
-    stmt = stmt.group_by(*keys).having(total > 0)
-    add((x, y, n) for day, x, y, n in ctx.session.execute(stmt) if day not in inside)
+    parts: list[Select[*tuple[Any, ...]]] = [
+        select(tag, a, cast(b, String), total)
+        .where(*where, *([t.day.not_in(inside)] if inside else []))
+        .group_by(a, b)
+        .having(total > 0)
+    ]
     if spans:
         column, (ca, cb), conditions = what.rows(ctx)
-        within = [and_(column >= lo, column < hi) for lo, hi, _ in spans]
-        part = case(
-            *((w, literal_column(str(i))) for i, w in enumerate(within)),
-            else_=literal_column("-1"),
-        )
-        rows = (
-            select(part.label("part"), ca.label("a"), cb.label("b"))
-            .where(*conditions, or_(*within))
-            .subquery()
-        )
-        counted = select(rows.c.part, rows.c.a, rows.c.b, func.count()).group_by(
-            rows.c.part, rows.c.a, rows.c.b
-        )
-        for i, x, y, n in ctx.session.execute(counted):
-            add([(x, y, n)], spans[int(i)][2])
-    return {k: n for k, n in out.items() if n}
+        for lo, hi, sign in spans:
+            count = func.count() * literal_column(str(sign))
+            parts.append(
+                select(tag, ca, cast(cb, String), count)
+                .where(*conditions, column >= lo, column < hi)
+                .group_by(ca, cb)
+            )
+    return parts

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from crm_core.analytics.periods import month_number, next_utc_month, utc_month
 
-# (key 1, key 2) -> (deals, amount): what one month holds.
-Sums = dict[tuple[Any, Any], tuple[int, Decimal]]
+# (key 1, key 2, ...) -> (deals, amount): what one month holds.
+Sums = dict[tuple[Any, ...], tuple[int, Decimal]]
 
 
 def month_sums(
@@ -25,13 +25,13 @@ def month_sums(
 ) -> dict[int, Sums]:
     """The sums of [start, end) by UTC month (yyyymm), read in ONE statement.
 
-    `kept(skipped)` selects (month, key 1, key 2, deals, cents) from a kept monthly table for the
-    months in the period but not in `skipped`; `slice_(lo, hi)` selects (key 1, key 2, deals,
-    amount) of the rows in [lo, hi) inside one month. A month a bound cuts is read from its rows,
-    the part inside when it is the smaller one (the month is then skipped in the kept sums),
-    else as the kept month less the part outside. One statement is one snapshot: read apart,
-    a write committed between the kept month and its slice was subtracted without having been
-    added (a funnel step of -1 while a colleague moved a deal).
+    `kept(skipped)` selects (month, key 1, ..., key n, deals, cents) from a kept monthly table
+    for the months in the period but not in `skipped`; `slice_(lo, hi)` selects (key 1, ...,
+    key n, deals, amount) of the rows in [lo, hi) inside one month. A month a bound cuts is read
+    from its rows, the part inside when it is the smaller one (the month is then skipped in the
+    kept sums), else as the kept month less the part outside. One statement is one snapshot:
+    read apart, a write committed between the kept month and its slice was subtracted without
+    having been added (a funnel step of -1 while a colleague moved a deal).
     """
     first = utc_month(start) if start is not None else None
     last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
@@ -54,15 +54,16 @@ def month_sums(
     parts: list[Select[*tuple[Any, ...]]] = [kept(skipped)]
     for number, sign, lo, hi in slices:
         part = slice_(lo, hi).subquery()
-        k1, k2, count, total = part.c
-        parts.append(Select(literal(number, Integer), k1, k2, count * sign, total * (100 * sign)))
+        *keys, count, total = part.c
+        parts.append(Select(literal(number, Integer), *keys, count * sign, total * (100 * sign)))
     months: dict[int, Sums] = {}
-    for number, k1, k2, deals, cents in session.execute(union_all(*parts)):
+    for number, *keys, deals, cents in session.execute(union_all(*parts)):
         if deals is None:
             continue
         slot = months.setdefault(int(number), {})
-        have_n, have = slot.get((k1, k2), (0, Decimal(0)))
+        key = tuple(keys)
+        have_n, have = slot.get(key, (0, Decimal(0)))
         # SQLite sums NUMERIC as float: cents are whole, so rounding is exact.
         value = Decimal(round(Decimal(str(cents or 0)))).scaleb(-2)
-        slot[(k1, k2)] = (have_n + int(deals), have + value)
+        slot[key] = (have_n + int(deals), have + value)
     return months

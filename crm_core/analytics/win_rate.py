@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Select, case, cast, func, literal, literal_co
 
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.kept_months import Sums, month_sums
-from crm_core.analytics.periods import ALL_TIME, Period, month_number, next_utc_month, utc_month
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
 from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import (
     Dim,
@@ -266,7 +266,8 @@ def _kept_groups(
     closing months by deal owner (`deal_close_totals`, migration 0033).
 
     Whole UTC months are sums; a month a bound cuts is read deal by deal, the part inside when
-    it is the smaller one, else the kept month less the part outside, as `_ungrouped` does.
+    it is the smaller one, else the kept month less the part outside, all in one statement
+    (`kept_months.month_sums`), as `_ungrouped` does.
     A month or quarter groups by the UTC month of closing, as the deal-by-deal report did.
     """
     closed = [s.name for s in ctx.pipeline.stages if s.closed]
@@ -278,17 +279,8 @@ def _kept_groups(
     if kept is None:
         return acc, others
     by_month = dim in (Dim.month, Dim.quarter)
-    # Cells keyed (month or deal owner, currency, stage).
-    cells: Cells = {}
     first = utc_month(start) if start is not None else None
     last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
-    cut: list[tuple[datetime, datetime, datetime]] = []
-    for edge in sorted({m for m in (first, last) if m is not None}):
-        after = next_utc_month(edge)
-        lo = edge if start is None else max(edge, start)
-        hi = after if end is None else min(after, end)
-        if (lo, hi) != (edge, after):
-            cut.append((edge, lo, hi))
     where = [*kept, t.stage.in_(closed)]
     if start is not None or end is not None:
         where.append(t.month > 0)  # month 0: no closing time, never inside a bound
@@ -304,49 +296,38 @@ def _kept_groups(
     deals = cast(func.sum(t.deals), BigInteger)
     sum_cents = cast(func.sum(t.cents), BigInteger)
 
-    def kept_sums(*conditions: Any) -> Cells:
-        stmt = (
-            select(group, t.currency, t.stage, deals, sum_cents)
-            .where(*where, *conditions)
+    def kept_months(skipped: list[int]) -> Select[*tuple[Any, ...]]:
+        """The kept closings but the `skipped` months', by month or deal owner (one month 0)."""
+        stmt = select(literal_column("0"), group, t.currency, t.stage, deals, sum_cents)
+        return (
+            stmt.where(*where, *([t.month.not_in(skipped)] if skipped else []))
             .group_by(group, t.currency, t.stage)
             .having(deals > 0)
         )
-        out: Cells = {}
-        for key, cur, stage, n, cents in ctx.session.execute(stmt):
-            _add(out, (int(key), cur, stage), int(n), Decimal(int(cents)).scaleb(-2))
-        return out
 
     scope = _slice_scope(ctx)
 
-    def direct(number: int, lo: datetime, hi: datetime) -> Cells:
-        """Closings in [lo, hi), a slice inside UTC month `number`, by deal owner or month."""
-        stmt = (
-            select(Deal.owner_id, Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
+    def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
+        """Closings in [lo, hi), a slice inside one UTC month, by deal owner or month.
+
+        Other currencies are keyed 0 as in the kept sums, so a kept month and the hours
+        subtracted from it cancel (keyed apart, '0 EUR' was reported as not added in).
+        """
+        own = Deal.currency == literal(currency, literal_execute=True)
+        number: Any = literal_column(str(month_number(utc_month(lo))))
+        key = case((own, number if by_month else Deal.owner_id), else_=literal_column("0"))
+        return (
+            select(key, Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
             .where(*scope, Deal.stage.in_(closed), *in_period(Deal.closed_at, lo, hi))
             .group_by(Deal.owner_id, Deal.currency, Deal.stage)
         )
-        out: Cells = {}
-        for owner, cur, stage, n, amount in ctx.session.execute(stmt):
-            # Other currencies keyed 0 as in the kept sums, so a kept month and the hours
-            # subtracted from it cancel (keyed apart, '0 EUR' was reported as not added in).
-            k = 0 if cur != currency else number if by_month else int(owner)
-            _add(out, (k, cur, stage), int(n), money(amount))
-        return out
 
-    cells = kept_sums(*(t.month != month_number(edge) for edge, _, _ in cut))
-    for edge, lo, hi in cut:
-        after = next_utc_month(edge)
-        number = month_number(edge)
-        if hi - lo <= (after - edge) / 2:
-            part = direct(number, lo, hi)
-        else:
-            part = kept_sums(t.month == number)
-            for out_lo, out_hi in ((edge, lo), (hi, after)):
-                if out_lo < out_hi:
-                    for cell, (n, amount) in direct(number, out_lo, out_hi).items():
-                        _add(part, cell, -n, -amount)
-        for cell, (n, amount) in part.items():
-            _add(cells, cell, n, amount)
+    # Cells keyed (month or deal owner, currency, stage): the kept months and the cut months'
+    # slices in one statement (read apart, a win committed between them was lost).
+    cells: Cells = {}
+    for sums in month_sums(ctx.session, kept_months, direct, start, end).values():
+        for (k, cur, stage), (n, amount) in sums.items():
+            _add(cells, (int(k), cur, stage), n, amount)
     teams: dict[int, tuple[Any, Any]] = {}
     if dim in (Dim.team, Dim.manager, Dim.region):
         owners = {k for k, cur, _ in cells if cur == currency}
