@@ -22,7 +22,7 @@ from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer, Deal, User
 from crm_core.resolve import contains
-from crm_core.text import char_view, name_key
+from crm_core.text import char_view, name_key, to_traditional
 
 # Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
 _WORD = re.compile(r"[a-z0-9][a-z0-9'’&]*[a-z0-9]|[a-z0-9]|[\u3400-\u9fff]+")
@@ -293,6 +293,10 @@ _ZH_OTHER_AFTER = re.compile(
 _ZH_SIGHT_BEFORE = re.compile(r"(?:吹|睇|看|望|赏|游|逛|去咗睇|去看)$")
 
 
+# What a name's two pieces may not stand across: a break between clauses or words.
+_PIECE_BREAK = re.compile(r"[\s,，。.;；!！?？]")
+
+
 def _match(
     text: str, view: str, words: list[_Word], key: str
 ) -> tuple[int, int, bool, float] | None:
@@ -320,6 +324,25 @@ def _match(
             return core[0], core[1], True, (core[2] + hit[2]) / 2
         if hit is None:
             return None
+        rest = key[hit[2] :]
+        if hit[2] >= 2 and len(rest) >= 2 and not _ZH_GENERIC.match(rest):
+            # The name said in two pieces with a word or two between ("四川华西那个康宁医院"):
+            # both pieces count, so it outweighs a shorter name holding only the second.
+            gap = view[hit[1] : hit[1] + 4 + len(rest)]
+            later = _cjk_match(gap, rest)
+            between = gap[: later[0]] if later is not None else ""
+            if later is not None and later[0] <= 4 and not _PIECE_BREAK.search(between):
+                return hit[0], hit[1] + later[1], True, (hit[2] + later[2]) / 2
+            # Or the second piece first ("康宁医院（四川华西那个）").
+            lead = view[max(0, hit[0] - 4 - len(rest)) : hit[0]]
+            before = _cjk_match(lead, rest)
+            if (
+                before is not None
+                and len(lead) - before[1] <= 4
+                and not _PIECE_BREAK.search(lead[before[1] :])
+            ):
+                start = hit[0] - len(lead) + before[0]
+                return start, hit[1], True, (hit[2] + before[2]) / 2
         if (
             hit[1] - hit[0] == 2
             and (
@@ -390,13 +413,29 @@ def name_tags(name: str, tags: list[str] | None) -> list[str]:
         if not tag_key or tag_key in _COMMON:
             continue
         if _CJK.search(tag_key):
-            if len(tag_key) >= 2 and tag_key.replace(" ", "") in key:
+            if len(tag_key) >= 2 and _abbreviates(tag_key.replace(" ", ""), key):
                 out.append(tag_key)
         elif len(tag_key.replace(" ", "")) < 3:
             continue
         elif any(ch.isupper() for ch in tag) or _latin_short_name(tag, tag_key, spaced):
             out.append(tag_key)
     return out
+
+
+def _abbreviates(tag: str, key: str) -> bool:
+    """Whether a Chinese tag is the name's own characters, in order: a piece of it ("康宁医院")
+    or its usual short form, leaving words out ("锦城酒店" of 成都锦城国际酒店, "和平小学" of
+    台北市和平实验小学); its first two characters stand together in the name."""
+    if tag in key:
+        return True
+    if len(tag) < 3 or tag[:2] not in key:
+        return False
+    at = 0
+    for ch in tag:
+        at = key.find(ch, at) + 1
+        if at == 0:
+            return False
+    return True
 
 
 def _latin_short_name(tag: str, tag_key: str, name: str) -> bool:
@@ -622,7 +661,11 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
         likes: list[Any] = [
             contains(Contact.name, w.text.title()) for w in typed if len(w.text) >= 3
         ]
-        likes += [contains(Contact.name, cjk[i]) for i in range(len(cjk))][:30]
+        # A name is stored as typed (Traditional or Simplified): the characters as typed and
+        # in their Simplified view both find it ("鄭主委" finds 鄭凱文 by 郑 too).
+        typed_cjk = "".join(text[w.start : w.end] for w in words if _CJK.match(w.text))
+        chars = list(dict.fromkeys(cjk + typed_cjk + to_traditional(cjk, phrases=False)))
+        likes += [contains(Contact.name, ch) for ch in chars][:60]
         if not likes:
             return []
         stmt = stmt.where(or_(*likes))
@@ -637,7 +680,11 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
 
 
 # 王总, 李经理, 张工, 陈生 (Cantonese Mr), 陈太 (Mrs): a Chinese surname and a title name a person.
-_ZH_TITLES = ("总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太")
+# Taiwan and Hong Kong add 副总 (vice-president), 主委 (committee chair), 校长, 院长 and the like.
+_ZH_TITLES = (
+    "总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太", "副总", "主委",
+    "校长", "院长", "处长", "科长", "部长", "厂长", "医生", "教授", "律师",
+)  # fmt: skip
 
 
 # 生 or 太 (Cantonese Mr, Mrs) inside a word ("提高生产", "如何生成", "太太"): the surname and title

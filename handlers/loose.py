@@ -72,14 +72,15 @@ def _squeeze(text: str) -> str:
 
 _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
-    r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|万|千)?"
+    # "w" is 万 as Chinese chat types it ("3.5w"), read only in a Chinese sentence.
+    r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|w|万|千)?"
     # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
     r"(?![a-z0-9%])"
     r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
-    r"新币|新加坡元|瑞典克朗|澳元|澳币|港币|港元|新台币|台币|日元|加元|加币|人民币|纽币|"
-    r"dollars|bucks|euros)?"
+    r"新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|港币|港元|港纸|新台币|台币|日元|加元|加币|人民币|纽币|"
+    r"比索|披索|mop|php|pesos?|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
@@ -90,22 +91,26 @@ _CURRENCY = {
     "twd": "TWD", "ntd": "TWD", "nzd": "NZD", "澳币": "AUD", "港元": "HKD", "新台币": "TWD",
     "台币": "TWD", "日元": "JPY", "加元": "CAD", "加币": "CAD", "人民币": "CNY", "纽币": "NZD",
     "nt$": "TWD", "hk$": "HKD", "us$": "USD", "a$": "AUD", "s$": "SGD", "c$": "CAD",
+    "澳门币": "MOP", "澳门元": "MOP", "mop": "MOP", "港纸": "HKD", "比索": "PHP", "披索": "PHP",
+    "php": "PHP", "peso": "PHP", "pesos": "PHP",
 }  # fmt: skip
 _MULT = {
     "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
-    "mil": 1_000_000, "thousand": 1000, "grand": 1000,
+    "mil": 1_000_000, "thousand": 1000, "grand": 1000, "w": 10_000,
 }  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
     r"(?P<num>半百|[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|新币|新加坡元|瑞典克朗|澳元|澳币|加元|加币|新台币|台币|人民币|元|块)?"
+    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
+    r"新台币|台币|人民币|比索|披索|元|块)?"
 )
 _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
                 "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
                 "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
-                "加币": "CAD", "新台币": "TWD", "台币": "TWD",
+                "加币": "CAD", "新台币": "TWD", "台币": "TWD", "澳门币": "MOP", "澳门元": "MOP",
+                "港纸": "HKD", "比索": "PHP", "披索": "PHP",
                 "元": "CNY", "块": "CNY"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
@@ -185,8 +190,8 @@ class Proposal:
     @property
     def writes(self) -> bool:
         """Whether running it changes anything (`forecast` and `digest` alone only show)."""
-        rest = (self.line or "")[len(self.verb.name) :] if self.line else ""
-        return writes(self.verb, rest if self.line else " ".join(map(str, self.values)))
+        # The arguments as the line writes them: `forecast #12 commit` writes, `forecast` reads.
+        return writes(self.verb, self.command[len(self.verb.name) :])
 
 
 @dataclass
@@ -392,6 +397,7 @@ class Interpreter:
             self._new_deal,
             self._new_customer,
             self._contact_add,
+            self._forecast_category,
             self._edit_deal,
             self._move,
             self._tag,
@@ -447,7 +453,9 @@ class Interpreter:
         implied = _implied(r, stage_span)
         if implied and _implied_doubted(r, stage_span, stage.lost):
             return None
-        if w.MOVED_BACK.search(r.view, stage_span[1]):
+        if w.MOVED_BACK.search(r.view, stage_span[1]) or (
+            not _moved_by_verb(r) and w.LONG_SINCE.search(r.view, r.body)
+        ):
             return None
         if w.MOVE_CONDITION.search(r.view, r.body):
             return None if implied else "move"
@@ -514,6 +522,65 @@ class Interpreter:
             shown.append(("reason", str(values["reason"])))
         return Proposal(self.verb("move"), values, shown)
 
+    def _forecast_category(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A deal put in a forecast category ("put the X renewal into commit for the forecast",
+        "X 预测放 best case", "请把 X 放到 best case"): `forecast #12 commit`."""
+        view = r.view
+        # The putting verb opens the request or one of its clauses ("the co-op renewal - put it
+        # in commit"), never stands inside a remark ("we put ... in commit").
+        starts = [r.body] + [
+            r.body + c.end() for c in re.finditer(r"[,，:：;；.!?]\s*|\s[-–—]\s*", view[r.body :])
+        ]
+        m = next((f for at in starts if (f := w.FORECAST_PUT.match(view, at))), None)
+        m = m or w.FORECAST_ZH.search(view, r.body)
+        if m is None:
+            return None
+        said = re.sub(r"[\s-]+", " ", m.group("cat"))
+        category = w.FORECAST_CATEGORY.get(said.replace("bestcase", "best case"))
+        if category is None:
+            return None
+        forecast_said = bool(m.group("forecast")) or bool(
+            re.search(r"\bforecast\b|预测", view[r.body :])
+        )
+        if m.re is w.FORECAST_PUT:
+            # "pipeline" and "commit" are everyday words: the forecast is named, or the deal is
+            # put *in/into/as* the category ("commit to the plan" is no category).
+            prep = re.search(r"\s(in|into|on|as|to|under)\s+(?:the\s+)?\S+$", view[: m.end("cat")])
+            if category == "pipeline" and not forecast_said:
+                return None
+            if category == "commit" and not forecast_said and (not prep or prep.group(1) == "to"):
+                return None
+        elif not forecast_said and not said.isascii():
+            return None  # 乐观, 最佳, 承诺 are a forecast's words only when it is named
+        elif category == "pipeline" and not forecast_said:
+            return None
+        at = m.start("verb")
+        if w.FORECAST_DONE.search(view, r.body, at) or (
+            m.re is w.FORECAST_ZH
+            and re.match(r"\s*了", view[m.end("cat") :])
+            and not r.polite
+            and "把" not in view[r.body : at]
+        ):
+            # "已经放到 commit 了", "X 放 commit 了": told as done.
+            return "forecast"
+        if self._refused(r, at):
+            return "forecast"
+        within = (r.body, m.start("cat"))
+        customer = self._customer(ctx, r, required=False, within=within)
+        if isinstance(customer, Unsure):
+            return customer
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        deal = self._deal(ctx, r, customer, open_names, within=within)
+        if isinstance(deal, Unsure):
+            return deal
+        if deal is None:
+            return Unsure(
+                "loose.which_deal_forecast", {"category": category}, ("forecast", "deals")
+            )
+        values: dict[str, Value] = {"deal": deal.id, "category": category}
+        shown = [("deal", _deal_label(deal)), ("category", category)]
+        return Proposal(self.verb("forecast"), values, shown)
+
     def _log(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         cue = w.LOG_CUE.match(r.view, r.body)
         named_first = None if cue else w.LOG_CUE_AFTER_NAME.search(r.view, r.body)
@@ -556,6 +623,14 @@ class Interpreter:
             near = min(at + 8, tail.start() if tail else len(r.view))
             if w.LOG_NOT_YET.search(r.view, head, at) or w.LOG_CHANGED.search(r.view, at, near):
                 # "明天跟联创电话", "記得打畀陳生": to do, not done; "电话会议改到周五": moved.
+                return None
+            if (
+                at == r.body
+                and re.match(r"(?:line|whatsapp|wechat|微信)\s?(?=[\u4e00-\u9fff])", r.view[at:])
+                and not re.search(r"咗|了|过|昨|琴日|前日|今朝|头先|啱啱|刚|聊|倾", r.view[at:])
+            ):
+                # "WhatsApp 陳生問下幾時得閒": the app and a person first, nothing said done: an
+                # errand to run (message him), not a chat to log.
                 return None
         clause = max((m.end() for m in _CLAUSE.finditer(r.view, 0, at)), default=r.body)
         # "already" in an earlier comma clause is that clause's: "samples already sent, met
@@ -1153,7 +1228,12 @@ class Interpreter:
     def _edit_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         """A deal's amount or close day set ("put the Thompson Stores analytics dashboard at
         30k", "金额改成9万英镑", "close date -> 15 feb", "改到明年4月底结单"), one or both."""
-        if w.LOG_CUE.match(r.view, r.body) or _stage_cue(r) is not None:
+        stage = _stage_cue(r)
+        close_said = w.CLOSE_WORD.search(r.view, r.body)
+        # "预计签约改去12月30号": the stage word is the close date's own ("signing").
+        if stage and close_said and close_said.start() <= stage[2][0] < close_said.end():
+            stage = None
+        if w.LOG_CUE.match(r.view, r.body) or stage is not None:
             return None
         amount = None
         word = w.AMOUNT_WORD.search(r.view, r.body)
@@ -1339,6 +1419,20 @@ class Interpreter:
         top = _pick_contact(ctx, r, people)
         if field_name == "title" and not (top.end <= at <= top.end + 40):
             return None  # "X is CIO now" says it of the person just named
+        if field_name == "title" and (owner := ctx.session.get(Customer, top.owner_id)):
+            # "现在是软件园工程部经理": the title at their company, without the company's name.
+            said = char_view(value)
+            for known in sorted(
+                {
+                    char_view(owner.name),
+                    *(char_view(t) for t in owner.tags or [] if isinstance(t, str)),
+                },
+                key=len,
+                reverse=True,
+            ):
+                if len(known) >= 2 and said.startswith(known) and len(said) > len(known) + 1:
+                    value = value[len(known) :].lstrip(" 的")
+                    break
         between = r.text[top.end : at]
         for named in find_customers(ctx, between):
             between = (
@@ -1368,6 +1462,12 @@ class Interpreter:
             top = _one([c for c in find_customers(ctx, r.text[: m.start("rename")]) if c.exact])
             if top is not None and top.start >= m.start():
                 customer = ctx.session.get(Customer, top.id)
+        if m.group("zrename") and customer is None:
+            # "松德医院改名叫台北松德纪念医院": the new name holds the old one's words, so the
+            # customer is the one named before the verb, read alone.
+            top = _one([c for c in find_customers(ctx, r.text[: m.start()]) if c.exact])
+            if top is not None and top.start >= r.body:
+                customer = ctx.session.get(Customer, top.id)
         if not isinstance(customer, Customer):
             return None
         if self._refused(r, m.start()):
@@ -1390,10 +1490,15 @@ class Interpreter:
                 # "跟 Initech 开会，他们提到要改名成 Initech Holdings": news told in a meeting.
                 return None
             name, value = "name", r.cut(m.start(rename), m.end(rename))
+            # A closing particle is no part of the new name ("改名叫 X 了", "X 啦").
+            value = re.sub(r"\s*(?:了|啦|喇|咯|喔|哦|呀)$", "", value)
         else:
-            g = "value" if m.group("value") else "zvalue"
-            name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield")]
+            g = next(x for x in ("value", "zvalue", "zvalue2") if m.group(x))
+            name = w.CUSTOMER_FIELDS[m.group("field") or m.group("zfield") or m.group("zfield2")]
             value = r.cut(m.start(g), m.end(g))
+            # What follows a question or exclamation mark is another sentence ("... city to
+            # North York? They moved their office").
+            value = re.split(r"\s*[?？!！]\s+", value)[0]
         value = value.strip(" 。\"'“”")
         if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
             # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").
@@ -1447,9 +1552,13 @@ class Interpreter:
             return customer
         assert customer is not None
         tags = list(customer.tags or [])
-        if tag.casefold() in (t.casefold() for t in tags):
+        said = [tag]
+        if m.group("tagb"):
+            said.append(r.cut(m.start("tagb"), m.end("tagb")).strip(" .。!！,，"))
+        new = [x for x in said if x and x.casefold() not in (t.casefold() for t in tags)]
+        if not new:
             return Unsure("loose.already_tagged", {"customer": customer.name, "tag": tag})
-        tags.append(tag)
+        tags += list(dict.fromkeys(new))
         shown = [("customer", _customer_label(customer)), ("tags", ", ".join(tags))]
         return Proposal(
             self.verb("edit customer"), {"customer": customer.id, "tags": ", ".join(tags)}, shown
@@ -2063,8 +2172,14 @@ def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:
     if len(same) == 1:
         return top
     rest = r.text[: top.start] + " " * (top.end - top.start) + r.text[top.end :]
-    owners = {m.id for m in find_customers(ctx, rest)}
+    named = find_customers(ctx, rest)
+    owners = {m.id for m in named}
     fits = [p for p in same if p.owner_id in owners]
+    if len(fits) > 1:
+        # "四川华西康宁医院的马丽" names 华西康宁医院 too, inside the longer name: the customer
+        # named best tells the two apart.
+        best = {m.id for m in named if m.exact and m.weight == named[0].weight}
+        fits = [p for p in fits if p.owner_id in best] or fits
     if len(fits) != 1:
         view = char_view(rest)
         fits = []
@@ -2115,7 +2230,8 @@ def _moved_by_verb(r: _Reading) -> bool:
 def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
     """The words after an outcome that name no record: its reason ("丢单了 对方自建系统",
     "lost :( went with Tableau"); empty when they name the deal ("we lost the acme deal")."""
-    m = re.match(r"(?:\s|了|it\b|[!！.。,，~～])*", r.view[at:])
+    # Sentence particles after it are no part of the reason ("掉了啦 学校说经费被砍").
+    m = re.match(r"(?:\s|了|啦|喇|嘞|咯|哈|呀|啊|哦|喔|嘛|it\b|[!！.。,，~～])*", r.view[at:])
     rest = r.cut(at + (m.end() if m else 0))
     if len(rest) < 2 or name_key(deal.customer.name)[:4] in char_view(rest):
         return ""
@@ -2241,8 +2357,8 @@ def find_customers_in(r: _Reading, customer: Customer) -> list[tuple[int, int]]:
 
 # A currency said before its amount: "港币一百五十万", "配额：台币 400万", "HKD 1.5m".
 _CURRENCY_BEFORE = re.compile(
-    r"(?P<cur>港币|港元|新台币|台币|人民币|美元|美金|欧元|英镑|日元|新币|澳元|澳币|加元|加币|"
-    r"\b(?:usd|eur|gbp|cny|rmb|sgd|aud|cad|hkd|twd|ntd|nzd|jpy))\s?$"
+    r"(?P<cur>港币|港元|新台币|台币|人民币|美元|美金|欧元|英镑|日元|新币|澳门币|澳元|澳币|加元|加币|"
+    r"\b(?:usd|eur|gbp|cny|rmb|sgd|aud|cad|hkd|twd|ntd|nzd|jpy|mop|php))\s?$"
 )
 # Currencies said as words after the amount ("60,000 Australian dollars", "45k quid").
 _CURRENCY_WORDS = re.compile(
@@ -2251,7 +2367,8 @@ _CURRENCY_WORDS = re.compile(
     r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
 )
 _CURRENCY_SAID = re.compile(
-    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|卢比|林吉特|泰铢|usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|dollars|bucks"
+    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
+    r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars|bucks"
 )
 _WORD_CURRENCY = {
     "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",
@@ -2375,6 +2492,8 @@ def _digit_amount(
     r: _Reading, start: int
 ) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     for m in _AMOUNT.finditer(r.view, start):
+        if m.group("mult") == "w" and r.text.isascii():
+            continue  # "2w" in English is two weeks
         if (
             not (m.group("pre") or m.group("mult") or m.group("cur"))
             and len(m.group("num").replace(",", "")) < 4
@@ -2403,7 +2522,7 @@ def _digit_amount(
             value = Decimal(int(value))
         currency = _CURRENCY.get(symbol) if symbol else None
         if currency is None and (
-            m.group("mult") in ("万", "千") or (not r.text.isascii() and not m.group("mult"))
+            m.group("mult") in ("万", "w", "千") or (not r.text.isascii() and not m.group("mult"))
         ):
             # 50万 in a Chinese sentence is yuan; "45k" keeps the deal's own currency.
             currency = "CNY"
@@ -2452,7 +2571,10 @@ def _close(
                 return said, (cue.start(), cue.end() + stop)
     if any_phrase:
         # A day anywhere after the cue ("close date -> 15 feb", "push close to feb 1").
-        for word in list(re.finditer(r"(?<![\w-])[\w-]", r.view[start:]))[:14]:
+        # Words start after a space or a mark, and where digits follow characters ("改成2/15");
+        # never inside a date ("/15").
+        starts = r"(?<![\w/.-])[\w-]|(?<=[\u3400-\u9fff])[0-9a-z]"
+        for word in list(re.finditer(starts, r.view[start:]))[:14]:
             at = start + word.start()
             rest = r.text[at:]
             for stop in range(min(len(rest), 16), 0, -1):

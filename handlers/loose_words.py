@@ -41,9 +41,10 @@ NEGATION = re.compile(
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
 # A request that starts by refusing ("don't ...", "not yet", "先别"): nothing to do.
+# The Latin words end at a word's end: "waitemata ..." is a name, not "wait".
 LEAD_NEGATION = re.compile(
-    r"(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
-    r"haven'?t|hasn'?t|didn'?t|not\b|not\s+yet|not\s+now|no\s+need|hold\s+off|no,|nope|"
+    r"(?:(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
+    r"haven'?t|hasn'?t|didn'?t|not|no\s+need|hold\s+off|nope)(?![a-z])|no,|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
 )
 # The writer says it is done already or not wanted ("I already logged the Acme call, no need
@@ -197,6 +198,8 @@ STAGE_WORDS: dict[str, str] = {
     "qualification": "qualified",
     "已确认": "qualified",
     "确认": "qualified",
+    # Taiwan and Hong Kong say a lead that qualifies is 合格 (ZH_MOVE keeps 合格标准, 合格率 out).
+    "合格": "qualified",
     "lead": "lead",
     "线索": "lead",
 }
@@ -233,6 +236,13 @@ MOVE_CONDITION = re.compile(
     r"(?:arrives?|lands?|signs?|pays?|comes?|clears?|is|are|gets?|goes)\b"
     r"|一旦|等[^，,。；;]{1,12}(?:之后|以后|了再|再)"
 )
+# A state told as long since so ("上个月就签了的嘛，早就是赢单了", "that one was won months ago"):
+# a remark about the past, not news to record.
+LONG_SINCE = re.compile(
+    r"早就|早已|早都|(?:上个?月|上周|上星期|上礼拜|去年|之前|以前|前阵子|老早)就"
+    r"|\b(?:long\s+ago|ages\s+ago|months\s+ago|weeks\s+ago|years\s+ago|a\s+while\s+(?:ago|back)"
+    r"|last\s+(?:year|quarter))\b"
+)
 # Told of the past, then undone: "went up to negotiation last month and then back down".
 MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".
@@ -250,11 +260,15 @@ TO_STAGE_END = re.compile(
 )
 ZH_MOVE = re.compile(
     rf"(?:推进|推到|推至|移到|移至|转到|转为|转成|改到|改成|改为|进入|进到|挪到|调到|调成|设为|设成|"
-    rf"标记为|标为|标成|变成|到了|到|(?<![跟快将要没])进)\s*(?:了\s*)?(?:阶段\s*)?(?P<stage>{_STAGE_ALT})(?!率|周期|额|量)"
+    # Cantonese 推去 / 升去 / 转去 ("push to"), 升到 / 升级到; 推倒 typed for 推到 before a stage.
+    rf"推去|推倒|升去|升到|升级到|转去|调去|"
+    rf"标记为|标为|标成|变成|到了|(?<![达做收得])到|(?<![跟快将要没])进)\s*(?:了\s*)?(?:阶段\s*)?"
+    rf"(?P<stage>{_STAGE_ALT})(?!率|周期|额|量|标准|证|品|线|日|时间|期)"
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
-    r"(?!率|周期|额|量)"
+    # 签约日 / 签约日期 / 签约时间: the signing day (a close date), not the deal signed.
+    r"(?!率|周期|额|量|日|时间|期)"
     # A Cantonese "…咗" is the outcome only ending its clause: "冇咗联络" (no contact), "签咗保密
     # 协议" (an NDA signed), "输咗两个点折扣" say something else.
     r"(?:(?<=咗)(?=\s*(?:了|啦|喇|嘞)?\s*(?:[,，。.!！;；]|$))|(?<!咗))(?:了)?"
@@ -276,7 +290,9 @@ IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
             # part of the order, not the deal.
             r"(?:\s+(?:supplier|vendor|provider|company|roaster|firm|one|option|quote|offer))?"
             r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|sadly|unfortunately|and|but|so|because|since|as)\b)))\b"
-            r"|(?<![没不别])(?P<s3>凉了|凉凉|没戏了|吹了|吹咗|黄咗|输掉了|丢掉了|输给了)"
+            # 掉了 / 掉咗 / 飞了 (Taiwan, Hong Kong: the deal dropped), after the deal's words.
+            r"|(?<![没不别])(?P<s3>凉了|凉凉|没戏了|吹了|吹咗|黄咗|输掉了|丢掉了|输给了|"
+            r"(?<=[个那这的单案子])\s*(?:掉了|掉咗|飞了|飞咗))"
         ),
         "lost",
     ),
@@ -362,6 +378,41 @@ LOST_REASON = re.compile(
     r"(?:it\s+was\s+|it's\s+|reason(?:\s+was)?\s*[:：]?\s*|原因是?\s*[:：]?\s*)?(?P<reason>[^.!?。！？]+)"
 )
 
+# A deal put in a forecast category: "put the X renewal into commit (for the forecast)", "mark
+# X as best case in the forecast", "X 预测放到 commit", "请把 X 放到 best case", "X forecast 放
+# commit".
+# The category words, as `forecast #12 <category>` reads them.
+FORECAST_CATEGORY = {
+    "commit": "commit",
+    "committed": "commit",
+    "承诺": "commit",
+    "best case": "best case",
+    "best-case": "best case",
+    "bestcase": "best case",
+    "最佳": "best case",
+    "乐观": "best case",
+    "pipeline": "pipeline",
+}
+_FC_ALT = r"best[\s-]?case|committed|commit|pipeline|承诺|最佳|乐观"
+# English (matched where the request or one of its clauses starts): a putting verb, then the
+# category after in/into/on/as/to, ending its clause or followed by "(in/for) the forecast".
+FORECAST_PUT = re.compile(
+    r"\s*(?:(?:please|pls|plz|kindly)\s+)?"
+    r"(?P<verb>put|move|mark|set|stick|slot|flag|bump|drop|chuck|bang|pop|call|tag|change)\b"
+    r"(?P<deal>[^,，;；.!?]{2,80}?)\s+(?:in|into|on|as|to|under)\s+(?:the\s+)?"
+    rf"(?P<cat>{_FC_ALT})(?:\s+(?:category|bucket))?"
+    r"(?P<forecast>\s+(?:in|for|on)\s+(?:the\s+|our\s+|my\s+)?(?:forecast|fcst)\b)?"
+    r"(?=\s*(?:please|pls|plz|thanks|thx|now|eh|[!.~,，]|$))"
+)
+# Chinese: 预测/forecast before the putting verb, or 把 ... 放到/放进/列为/改成 ... the category.
+FORECAST_ZH = re.compile(
+    r"(?P<forecast>预测|forecast)?\s*(?:请|帮我|麻烦)?\s*"
+    r"(?P<verb>放到|放进|放入|放在|放去|放|摆到|摆|列为|列入|列到|改成|改为|改到|改做|设为|设成|调到|调成|标为|标成|归到|归入|入)"
+    rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:类|类别|分类|档|那档))?"
+    r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$))"
+)
+# Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
+FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
     r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
@@ -536,15 +587,21 @@ ADD_PERSON = re.compile(
 )
 # A deal's amount or close day being set: the field's word, or a verb and "to / at / ->"
 # right before the amount ("put X at 30k", "X -> 185k", "金额改成9万", "填30万").
-AMOUNT_WORD = re.compile(r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额")
+# 报价 (the quote) is the amount only when it is set: "报价改成28万", never "报价单" or "报价发了".
+AMOUNT_WORD = re.compile(
+    r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额"
+    r"|报价(?=\s*(?:改成|改为|改到|改做|调到|调成|调整为|更新为|变成|提高到|降到|涨到))"
+)
 AMOUNT_SET = re.compile(
     r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is|it'?s)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
-    r"调整为|调整到|填|更新为|变成|提高到|降到|涨到)\s*(?:~|about|around|roughly)?\s*$"
+    r"调整为|调整到|填|更新为|变成|提高到|降到|涨到|改做|改咗做|改去)\s*(?:~|about|around|roughly)?\s*$"
 )
 SET_WORD = re.compile(r"\b(?:to|now|change|update|set)\b|改|调|填")
 CLOSE_WORD = re.compile(
     r"\b(?:close\s+date|closing\s+date|expected\s+close|close|closes|closing|slips?|slipped|"
     r"pushed\s+out|pushed\s+back)\b|结单|结案|成交日期|成交时间|结单日期|签约日期|预计成交"
+    # 预计签约(日), 签约日, 签约时间: when it is expected to be signed.
+    r"|预计签约日?|签约日|签约时间|预计签单|(?<=[底末号日初中旬])\s*签(?![了咗过])"
     # Taiwan / Hong Kong: 關閉日期 (close date), 結案日.
     r"|关闭日期|预计关闭|关闭日|结案日|截止日期"
 )
@@ -770,12 +827,14 @@ COURTESY = re.compile(
 CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
-    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*[:：])\s*(?P<value>.+?)\s*[.!]*$"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*(?:[:：]|是|为|改成|改为|换成))"
+    r"\s*(?P<value>.+?)\s*[.!]*$"
     r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
 )
 # News of a changed address or number ("has a new email", "新号", "换了手机号码").
 NEWS_WORD = re.compile(
-    r"\b(?:new|changed|updated|now|switched|moved\s+to)\b|换了|换成|改成|改为|新号|新的|更新"
+    # Tagalog "bagong" (new): "bagong number ni Joy".
+    r"\b(?:new|changed|updated|now|switched|moved\s+to|bagong)\b|换了|换成|改成|改为|新号|新的|更新"
 )
 # The field's word right before the value ("Kenji Roberts's mobile +61 ...", "林涛手机号 +86 ..."):
 # the sentence gives the person's number (a question about it holds no number).
@@ -799,7 +858,9 @@ TITLE_NEWS = re.compile(
     rf"|\b(?:promoted|moved|moves|moving|stepped\s+up|switched)\s+(?:up\s+)?(?:to|as)\s+"
     rf"(?:the\s+)?(?:role\s+of\s+)?(?P<pvalue>(?:[a-z]+\s+){{0,3}}{_TITLE_WORD}(?:\s+of\s+[a-z]+)?)\b"
     r"|\btitle\s*(?:改成?|改为|换成|to|is|:|：)\s*(?P<tvalue>[^,，。;；]+?)\s*(?:[,，。;；].*)?$"
-    r"|(?:升职了?|升了|晋升了?)[!！,，。\s]*(?:现在)?(?:是|当上了?|做)\s*(?P<zvalue3>[^,，。!！\s]+)"
+    # 升官 (promoted), 换岗 / 调岗 / 转岗 (changed post), Cantonese 升咗职 / 转咗工.
+    r"|(?:升职了?|升了|晋升了?|升官了?|换岗了?|调岗了?|转岗了?|调职了?|升咗职?|转咗工)"
+    r"[!！,，。\s]*(?:现在)?(?:是|当上了?|做|做咗)\s*(?P<zvalue3>[^,，。!！\s]+)"
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
@@ -815,7 +876,10 @@ CONTACT_FIELDS = {
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
 TAG_CUE = re.compile(
     r"\b(?:tag|tagged|label|labelled|labeled|mark)\s+(?:(?:it|them|.{1,60}?)\s+)?(?:as|with)\s+"
-    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?(?:\s+too|\s+as\s+well)?(?:\s+(?:please|pls|plz|thanks))?\s*[.!]*$"
+    r"['\"“]?(?P<tag>[a-z0-9][\w-]*)['\"”]?"
+    # A second tag with it: "tag manukau as key-account and xmas-rush".
+    r"(?:\s*(?:,|and|&|\+)\s*['\"“]?(?P<tagb>[a-z0-9][\w-]*)['\"”]?)?"
+    r"(?:\s+too|\s+as\s+well)?(?:\s+(?:please|pls|plz|thanks))?\s*[.!]*$"
     r"|\b(?:should\s+be|be|is|now)\s+tagged\s+['\"“]?(?P<tag2>[a-z0-9][\w-]*)"
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
     r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
@@ -846,6 +910,9 @@ CUSTOMER_FIELD = re.compile(
     # "改名的事还没定": the renaming talked about, no new name.
     r"|(?:改名(?:叫|为|成)?|更名为|更名成|名字改成|名称改为)\s*(?![的事])(?P<zrename>[^,，。；;]+?)\s*(?:[,，。；;].*)?$"
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
+    # "维港湾改城市做 九龙": the changing verb before the field.
+    r"|改(?P<zfield2>城市|行业|名称)\s*(?:做|成|为|到)\s*"
+    r"(?P<zvalue2>[^,，。!！\s]+?)\s*(?:吧|啦|喇|喔|哦|呀)?\s*(?:[,，。!！].*)?$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:请|麻烦)?\s*"
     r"(?:改成|改为|改做|换成|更新为|变成|应该是|是)\s*"
     # A closing particle and what it is not are no part of the value ("X 吧 不是纯办公室").
