@@ -683,7 +683,7 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
 # Taiwan and Hong Kong add 副总 (vice-president), 主委 (committee chair), 校长, 院长 and the like.
 _ZH_TITLES = (
     "总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太", "副总", "主委",
-    "校长", "院长", "处长", "科长", "部长", "厂长", "医生", "教授", "律师",
+    "校长", "院长", "处长", "科长", "课长", "部长", "厂长", "老板", "医生", "教授", "律师",
 )  # fmt: skip
 
 
@@ -726,9 +726,19 @@ def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, flo
         return None
     parts = key.split()
     found = _latin_match(words, parts)
+    if (found is None or not found[3]) and len(parts) > 1 and parts[0] in _HONORIFICS:
+        # "Dr. Amy Bishop" said "doctor amy bishop" or "amy": the person, without the title.
+        found = _latin_match(words, parts[1:])
     if found is not None and found[3]:
         return found[0], found[1], float(found[2])
     return None
+
+
+# Titles stored in front of a contact's name ("Dr. Amy Bishop", "Engr. Dante Villanueva", "Sr.
+# Teresa Cruz"): the name is also said without them.
+_HONORIFICS = frozenset(
+    ["dr", "mr", "mrs", "ms", "miss", "engr", "eng", "sr", "sis", "atty", "prof", "fr", "sir"]
+)
 
 
 def find_users(ctx: Ctx, text: str) -> list[Mention]:

@@ -141,7 +141,10 @@ _CLOSE_CUE = re.compile(
 _YESTERDAY = re.compile(
     r"\b(?:the\s+day\s+before\s+yesterday|yesterday)(?:\s+(?:at\s+)?\d{1,2}(?::\d\d)?\s*(?:am|pm))?"
     r"(?:\s+(?:morning|afternoon|evening))?\b|昨天(?:上午|下午|晚上)?|前天"
+    # Cantonese 琴日 / 寻日, Taglish "kahapon": yesterday (written as the grammar reads it).
+    r"|琴日|寻日|\bkahapon\b"
 )
+_YESTERDAY_SAID = {"琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _CALLED = re.compile(
@@ -453,8 +456,12 @@ class Interpreter:
         implied = _implied(r, stage_span)
         if implied and _implied_doubted(r, stage_span, stage.lost):
             return None
-        if w.MOVED_BACK.search(r.view, stage_span[1]) or (
-            not _moved_by_verb(r) and w.LONG_SINCE.search(r.view, r.body)
+        if (
+            w.MOVED_BACK.search(r.view, stage_span[1])
+            or (not _moved_by_verb(r) and w.LONG_SINCE.search(r.view, r.body))
+            # "早就推到方案了": moved long since; "下周推到谈判": to move later.
+            or w.LONG_SINCE.search(r.view, max(r.body, at - 8), at + 1)
+            or w.LATER_BEFORE.search(r.view, max(r.body, at - 6), at)
         ):
             return None
         if w.MOVE_CONDITION.search(r.view, r.body):
@@ -676,7 +683,8 @@ class Interpreter:
             shown.insert(0, ("kind", fmt.kind(t, kind.value)))
         when = _YESTERDAY.search(r.view, start)
         if when:
-            values["when"] = r.cut(when.start(), when.end())
+            day = r.cut(when.start(), when.end())
+            values["when"] = _YESTERDAY_SAID.get(char_view(day), day)
             shown.append(("when", str(values["when"])))
         # Who it was with: the contact named before the note's words ("called David at Acme,
         # ..."), or one met, called or written to anywhere ("拜访了X，见了Kathleen Rivera，...",
@@ -744,13 +752,38 @@ class Interpreter:
         body = r.cut(cue.end())
         if not body:
             return Unsure("loose.note_text", {"customer": customer.name}, ("log",))
-        shown = [("customer", _customer_label(customer)), ("text", fmt.preview(body))]
+        values: dict[str, Value] = {"customer": customer.id}
+        shown = [("customer", _customer_label(customer))]
+        # What the note tells in its first clause: "给太古里记一笔：今天和周敏开会，..." is a
+        # meeting with 周敏 (a call, visit, e-mail or chat likewise); a plan is still a note.
+        first = _SEPARATOR.search(r.view, cue.end())
+        clause_end = first.start() if first else len(r.view)
+        events = [
+            (m.start(), k)
+            for p, k in w.LOG_EVENT
+            if (m := p.search(r.view, cue.end(), clause_end)) is not None
+        ]
+        if events and not w.LOG_NOT_YET.search(r.view, cue.end(), min(events)[0]):
+            kind = min(events)[1]
+            values["kind"] = kind.value
+            t = Translator(ctx.actor.locale)
+            shown.insert(0, ("kind", fmt.kind(t, kind.value)))
+            people = find_contacts(ctx, r.text[cue.end() : clause_end], customer_id=customer.id)
+            if len({p.id for p in people}) == 1:
+                values["contact"] = people[0].id
+                shown.append(("contact", people[0].label))
+        values["text"] = body
+        shown.append(("text", fmt.preview(body)))
         form = OpenForm(
             "log",
-            {"customer": customer.id, "kind": InteractionKind.note.value, "notes": body},
+            {
+                "customer": customer.id,
+                "kind": values.get("kind", InteractionKind.note.value),
+                "notes": body,
+            },
             {"customer": customer.name},
         )
-        return Proposal(self.verb("log"), {"customer": customer.id, "text": body}, shown, form)
+        return Proposal(self.verb("log"), values, shown, form)
 
     def _note_text(self, r: _Reading, start: int, customer: Customer) -> str:
         """What the note says: after the first separator following the customer, else all."""
@@ -1422,14 +1455,14 @@ class Interpreter:
         if field_name == "title" and (owner := ctx.session.get(Customer, top.owner_id)):
             # "现在是软件园工程部经理": the title at their company, without the company's name.
             said = char_view(value)
-            for known in sorted(
-                {
-                    char_view(owner.name),
-                    *(char_view(t) for t in owner.tags or [] if isinstance(t, str)),
-                },
-                key=len,
-                reverse=True,
-            ):
+            full = char_view(owner.name)
+            names = {full, *(char_view(t) for t in owner.tags or [] if isinstance(t, str))}
+            # Its name's first four characters or more count too ("华东物流董事长").
+            pairs = enumerate(zip(said, full, strict=False))
+            common = next((i for i, (a, b) in pairs if a != b), min(len(said), len(full)))
+            if common >= 4 and not said.isascii():
+                names.add(said[:common])
+            for known in sorted(names, key=len, reverse=True):
                 if len(known) >= 2 and said.startswith(known) and len(said) > len(known) + 1:
                     value = value[len(known) :].lstrip(" 的")
                     break
@@ -1498,7 +1531,11 @@ class Interpreter:
             value = r.cut(m.start(g), m.end(g))
             # What follows a question or exclamation mark is another sentence ("... city to
             # North York? They moved their office").
-            value = re.split(r"\s*[?？!！]\s+", value)[0]
+            value, *asked = re.split(r"\s*([?？])", value, maxsplit=1)
+            value = re.split(r"\s*[!！]\s+", value)[0]
+            asked = asked or [re.match(r"\s*(?:吧|啦|喇|喔|哦|呀)?\s*[?？]", r.view[m.end(g) :])]
+            if any(asked) and not r.polite:
+                return "edit customer"  # "大館改城市做中環？唔係啩": asked, not asked for
         value = value.strip(" 。\"'“”")
         if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
             # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").

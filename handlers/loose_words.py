@@ -98,7 +98,7 @@ DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 WRITE_WORDS = re.compile(
     r"\b(?:log|logged|logging|move|moved|moving|push|pushed|remind|reminder|create|created|"
     r"creating|add|added|adding|mark|marked|delete|archive|reassign|assign|won|lost|win(?!\s*rate)|lose|"
-    r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b))|closed)\b"
+    r"sign|signs|signed|close(?!\s+(?:soonest|soon|next|first|this|in\b|rate))|closed)\b"
     r"|记一下|记录|推进|提醒|新建|添加|删除|归档|赢单(?!率)|输单|签了|签约|成交|转给|签咗|输咗|冇咗"
 )
 # Reminders asked about ("最近有什么要追的提醒吗", "我本月的提醒有啥"): 提醒 is the noun there.
@@ -242,6 +242,11 @@ LONG_SINCE = re.compile(
     r"早就|早已|早都|(?:上个?月|上周|上星期|上礼拜|去年|之前|以前|前阵子|老早)就"
     r"|\b(?:long\s+ago|ages\s+ago|months\s+ago|weeks\s+ago|years\s+ago|a\s+while\s+(?:ago|back)"
     r"|last\s+(?:year|quarter))\b"
+)
+# A day to come right before the moving verb ("下周推到谈判", "聽日推去 proposal"): a plan for
+# then, not a move to make now.
+LATER_BEFORE = re.compile(
+    r"(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年)\s*$"
 )
 # Told of the past, then undone: "went up to negotiation last month and then back down".
 MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
@@ -435,6 +440,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
             # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
             r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
+            # Mixed: "今天call了高明", "call咗陈生".
+            r"|(?<![a-z])call(?:了|咗|过)"
             # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
             # Not a conference call moved (电话会议) nor one that did not go through (打不通).
             r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
@@ -449,7 +456,9 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"(?:had\s+)?(?:lunch|dinner|breakfast|coffee|drinks)\s+w(?:ith\b|/)|"
             r"(?:teams|zoom|webex|google\s+meet|video|online)\s+(?:call|meeting)|"
             r"(?:had\s+a\s+)?sit-?\s?down\s+w(?:ith\b|/)|sat\s+down\s+w(?:ith\b|/))\b"
-            r"|开了?会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            r"|开了?会|开了个会|开咗个会|见了|见面|会议|开会|视频会|吃饭|吃了个?饭|午饭|午餐|晚饭|晚餐|喝咖啡"
+            # Taglish: "nag-meeting kami ni ...".
+            r"|\bnag-?(?:meeting|meet)\b|\bnakipag-?meeting\b"
             # 视讯 (Taiwan: video call), 见咗 / 开咗会 / 食咗饭 / 饮茶 (Cantonese).
             r"|视讯|视像|视频通话|见咗|见过|开咗会|食咗?饭|饮咗?茶|会面"
         ),
@@ -458,8 +467,12 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
     (
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
-            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over))\b"
+            r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over|out\s+to)|"
+            # Taglish: "kakagaling ko lang sa ..." (just came from).
+            r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
             r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.
+            r"|去[^\s，,。；;！!？?]{2,12}?(?:转了一圈|转一圈|转了转|走了一趟|跑了一趟|行咗一转|行咗个圈)"
             # "刚从白鸽烘焙坊出来", "啱啱由海景出嚟": just out of their place.
             r"|(?:刚刚?|啱啱|头先)(?:从|由)[^\s，,。；;！!？?]{2,12}?(?:出来|出嚟)"
         ),
@@ -484,7 +497,7 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
         re.compile(
             r"\b(?:texted|messaged|pinged|chatted\s+(?:with|w/?)|whatsapp(?:ed)?|wechat(?:ed)?|slacked|"
             r"(?:teams|slack|line|telegram|signal)\s+(?:chat|message|msg)|chat\s+w(?:ith\b|/)|"
-            r"dm'?e?d|sms(?:ed)?)\b"
+            r"dm'?e?d|sms(?:ed)?|viber(?:ed)?|nag-?(?:chat|text|message)|nakipag-?chat)\b"
             r"|微信|聊了|聊天|短信|讯息|私讯|倾咗|倾偈|line\s*(?:了|上|讯息)"
             # "昨天晚上LINE郭经理", "琴日 WhatsApp 陈生": the app, then the person in characters.
             r"|(?<![a-z])(?:line|whatsapp|wechat)\s?(?=[\u4e00-\u9fff])(?!群|组|羣)"
@@ -654,7 +667,14 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "report",
     ),
-    (re.compile(r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多"), "win rate"),
+    # "my close rate", "how many have i won vs lost".
+    (
+        re.compile(
+            r"\bwin[\s-]*rate\b|\bwin\s+ratio\b|赢单率|胜率|赢得最多|\bclos(?:e|ing)\s+rate\b"
+            r"|\bwon\s+(?:vs\.?|versus|and|or)\s+lost\b"
+        ),
+        "win rate",
+    ),
     (re.compile(r"\bforecast\b|预测"), "forecast"),
     (re.compile(r"\bfunnel\b|漏斗"), "funnel"),
     (
@@ -677,7 +697,14 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         ),
         "reminders",
     ),
-    (re.compile(r"\b(?:deals|opps|opportunities)\b|商机"), "deals"),
+    # "仁爱嘅deals", "X有哪些单子在跟", "X有哪些案子", Taglish "ano pa open sa X".
+    (
+        re.compile(
+            r"(?<![a-z])(?:deals|opps|opportunities)(?![a-z])|商机"
+            r"|有(?:哪些|什么|啥子?|咩|边啲|几个|几多)(?:单子?|案子|生意)|\bano\s+(?:pa\s+)?(?:ang\s+)?open\b"
+        ),
+        "deals",
+    ),
     (
         re.compile(
             r"\b(?:price\s*list|products|pricing\s+list)\b|价格表|价目表|产品列表"
@@ -699,6 +726,8 @@ READ_CUES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\b(?:history|who\s+changed|what\s+changed|everything\s+that\s+changed|changelog|"
             r"who\s+(?:edited|touched|updated))\b|变更历史|变更记录|修改记录|历史|谁(?:改过|动过|改了|修改过|更新过)"
+            # "X都改过些啥子", "X最近有什么变更", "睇下X改过啲乜".
+            r"|改过(?:些|啲|了)?(?:啥子?|什么|乜嘢?|咩)|有(?:什么|啥子?|咩|乜)(?:变更|改动|更改|修改)"
         ),
         "history",
     ),
@@ -860,7 +889,8 @@ TITLE_NEWS = re.compile(
     r"|\btitle\s*(?:改成?|改为|换成|to|is|:|：)\s*(?P<tvalue>[^,，。;；]+?)\s*(?:[,，。;；].*)?$"
     # 升官 (promoted), 换岗 / 调岗 / 转岗 (changed post), Cantonese 升咗职 / 转咗工.
     r"|(?:升职了?|升了|晋升了?|升官了?|换岗了?|调岗了?|转岗了?|调职了?|升咗职?|转咗工)"
-    r"[!！,，。\s]*(?:现在)?(?:是|当上了?|做|做咗)\s*(?P<zvalue3>[^,，。!！\s]+)"
+    r"[!！,，。\s]*(?:现在)?(?:是|当上了?|做|做咗)\s*"
+    r"(?P<zvalue3>[a-z][a-z &-]*[a-z]|[^,，。!！\s]+)"
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
@@ -912,7 +942,7 @@ CUSTOMER_FIELD = re.compile(
     r"|\brenamed\s+(?:itself|themselves)\s+(?P<rename2>.+?)\s*(?:[,.!;]\s*(?:please|pls).*)?[.!]*$"
     # "维港湾改城市做 九龙": the changing verb before the field.
     r"|改(?P<zfield2>城市|行业|名称)\s*(?:做|成|为|到)\s*"
-    r"(?P<zvalue2>[^,，。!！\s]+?)\s*(?:吧|啦|喇|喔|哦|呀)?\s*(?:[,，。!！].*)?$"
+    r"(?P<zvalue2>[^,，。!！?？\s]+?)\s*(?:吧|啦|喇|喔|哦|呀)?\s*(?:[,，。!！?？].*)?$"
     r"|(?P<zfield>城市|行业|名称)(?:写错了|错了|不对)?\s*[,，]?\s*(?:请|麻烦)?\s*"
     r"(?:改成|改为|改做|换成|更新为|变成|应该是|是)\s*"
     # A closing particle and what it is not are no part of the value ("X 吧 不是纯办公室").
@@ -1005,9 +1035,13 @@ DIGEST_CUE = re.compile(
     r"|(?:摘要|日报).{0,6}(?P<zweek>工作日|周一到周五)"
 )
 FIND_CUE = re.compile(
-    r"(?:search\s+for|look\s+for|find\s+me|find|search|any\s+customers?\s+(?:called|named|in))\s+"
-    r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)\s*[?.!]*$"
-    r"|(?:搜索|搜一下|搜搜|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*(?P<zwords>.+?)(?:的客户)?\s*$"
+    r"(?:search\s+for|look\s+for|look\s+up|find\s+me|find|search|any\s+customers?\s+(?:called|named|in)|"
+    # Taglish "hanapin mo nga yung ..." (find ...).
+    r"hanapin(?:\s+mo)?(?:\s+nga)?(?:\s+(?:yung|ang|si))?)\s+"
+    r"(?:customers?\s+)?(?:called\s+|named\s+|in\s+)?(?P<words>.+?)(?:\s+for\s+me)?\s*[?.!]*$"
+    # Sichuan 搜一哈, Cantonese 搵下 / 搵吓 / 搵一搵.
+    r"|(?:搜索|搜一下|搜一哈|搜下|搜搜|搵下|搵吓|搵一搵|查找|找一下|找找|查一下(?=.+的客户\s*$))\s*"
+    r"(?P<zwords>.+?)(?:的客户)?\s*$"
 )
 
 # A sales quota set: "set dave's Q1 quota to 400k", "carol quota 2027 q1 280k", "给 wei 设 2027
