@@ -146,6 +146,16 @@ _YESTERDAY = re.compile(
 )
 _YESTERDAY_SAID = {"琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# An amount told of the past ("the amount was 42k", "原来是30万"): nothing to set.
+_WAS_AMOUNT = re.compile(
+    r"\b(?:was|were|used\s+to\s+be|had\s+been)\s*(?:~|about|around|roughly)?\s*$"
+    r"|(?:原来|之前|以前|本来|去年)(?:是|为)?\s*$"
+)
+# An address dictated after the word e-mail: "email nadia dot haddad at acme dot example".
+_SPOKEN_EMAIL = re.compile(
+    r"\be-?mail\s+(?:is\s+|address\s+(?:is\s+)?)?(?P<local>[a-z0-9]+(?:\s+(?:dot|underscore|dash)\s+[a-z0-9]+)*)"
+    r"\s+at\s+(?P<domain>[a-z0-9-]+(?:\s+dot\s+[a-z0-9-]+)+)\b"
+)
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _CALLED = re.compile(
     r"\b(?:called|named)\s+(?P<name>.+?)(?=\s*(?:,|，|\bin\b|\bbased\b|\bfrom\b|$))"
@@ -487,6 +497,15 @@ class Interpreter:
                 return None
             end = within[1]
         customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        if customer is None and not bare:
+            # "高明说除虫合约可以签了，先推到谈判": no customer named, but one of its people and
+            # one of its deals by title; the person alone (no title) moves nothing.
+            via = self._customer(ctx, r, required=False, within=(r.body, end), contacts=True)
+            said = r.text[r.body : end]
+            if isinstance(via, Customer) and find_deals(
+                ctx, said, customer_id=via.id, open_stages=open_names
+            ):
+                customer = via
         deal = self._deal(ctx, r, customer, open_names, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
@@ -1271,6 +1290,12 @@ class Interpreter:
         amount = None
         word = w.AMOUNT_WORD.search(r.view, r.body)
         found = _amount(r, word.end() if word else r.body)
+        if found is None and word is not None and r.text.isascii():
+            found = _worded_amount(r, word.end())  # "set the amount to eighteen thousand"
+        if found is not None and _WAS_AMOUNT.search(
+            r.view, max(r.body, found[1][0] - 16), found[1][0]
+        ):
+            return None  # "the amount was 42000 last year": told of the past, nothing to set
         if found is not None:
             before = r.view[max(r.body, found[1][0] - 16) : found[1][0]]
             if word is not None or w.AMOUNT_SET.search(before):
@@ -1394,6 +1419,9 @@ class Interpreter:
             value = found.group(0).strip()
         elif name == "phone":
             return None  # "set carol's Q1 number to 400k": a figure, not a phone number
+        elif name == "email":
+            # No address typed: one dictated ("... dot ... at ... dot ...") is read as news.
+            return self._contact_news(ctx, r)
         if name is None or not value:
             return None
         shown = [("contact", top.label), (name, value)]
@@ -1422,6 +1450,16 @@ class Interpreter:
             or (not told and w.FIELD_BEFORE.search(r.view, 0, email.start()))
         ):
             field_name, value, at = "email", email.group(0), email.start()
+        elif (
+            email is None
+            and (spoken := _SPOKEN_EMAIL.search(r.view, r.body)) is not None
+            and w.NEWS_WORD.search(r.view, r.body)
+        ):
+            # Dictated: "new email nadia dot haddad at lakeshoregrand dot example".
+            local = re.sub(r"\s+dot\s+", ".", spoken.group("local"))
+            local = re.sub(r"\s+underscore\s+", "_", re.sub(r"\s+dash\s+", "-", local))
+            domain = re.sub(r"\s+dot\s+", ".", spoken.group("domain"))
+            field_name, value, at = "email", f"{local}@{domain}", spoken.start()
         elif phone is not None and (
             w.NEWS_WORD.search(r.view, r.body)
             or (not told and w.FIELD_BEFORE.search(r.view, 0, phone.start()))
@@ -2438,6 +2476,56 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
     return (value, currency), (a, b)
 
 
+_UNITS = {
+    w: i
+    for i, w in enumerate((
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen",
+    ))
+}  # fmt: skip
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+                           "ninety"))
+}  # fmt: skip
+_NUMBER_WORD = (
+    r"(?:" + "|".join([*_UNITS, *_TENS, "hundred", "thousand", "million", "and", "a"]) + r")"
+)
+# An amount said in words, as dictation writes it: "eighteen thousand", "two hundred fifty k".
+_WORDED_AMOUNT = re.compile(
+    rf"\b(?P<words>{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*)\b(?:\s*(?P<k>k|grand)\b)?"
+)
+
+
+def _worded_amount(
+    r: _Reading, start: int
+) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
+    """The first amount said in English words after `start` ("eighteen thousand"), with a
+    thousand or more in it (a bare "two" is no amount)."""
+    for m in _WORDED_AMOUNT.finditer(r.view, start):
+        total, part = 0, 0
+        words = [x for x in re.split(r"[\s-]+", m.group("words")) if x not in ("and", "a")]
+        if not words:
+            continue
+        for word in words:
+            if word in _UNITS:
+                part += _UNITS[word]
+            elif word in _TENS:
+                part += _TENS[word]
+            elif word == "hundred":
+                part = (part or 1) * 100
+            else:
+                total += (part or 1) * (1000 if word == "thousand" else 1_000_000)
+                part = 0
+        total += part
+        if m.group("k"):
+            total *= 1000
+        if total >= 1000:
+            return (Decimal(total), None), m.span()
+    return None
+
+
 # Deals whose currency is said as 元/块/蚊 (yuan, Hong Kong and Taiwan dollars) or as a bare "$".
 _YUAN_LIKE = {"CNY", "HKD", "TWD", "MOP"}
 _DOLLAR_LIKE = {"USD", "AUD", "SGD", "HKD", "TWD", "NZD", "CAD"}
@@ -2567,6 +2655,23 @@ def _digit_amount(
     return None
 
 
+_ORDINALS = {
+    w: i + 1
+    for i, w in enumerate((
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+        "seventeenth", "eighteenth", "nineteenth",
+    ))
+}  # fmt: skip
+_ORDINALS.update({"twentieth": 20, "thirtieth": 30})
+_WORDED_DAY = re.compile(
+    r"\b(?P<month>january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\s+(?:the\s+)?(?P<day>(?:(?:twenty|thirty)[\s-])?(?:"
+    + "|".join(sorted(_ORDINALS, key=len, reverse=True))
+    + r"))\b"
+)
+
+
 def _close(
     ctx: Ctx, r: _Reading, start: int, *, any_phrase: bool = False
 ) -> tuple[date, tuple[int, int]] | None:
@@ -2575,6 +2680,18 @@ def _close(
     zh = _zh_day(ctx, r, start)
     if zh is not None:
         return zh
+    worded = _WORDED_DAY.search(r.view, start)
+    if worded is not None and (month := _MONTHS.get(worded.group("month"))) is not None:
+        # "january thirty first": a day in ordinal words, as dictation writes it.
+        day_no = _ORDINALS[worded.group("day").split()[-1].split("-")[-1]]
+        if worded.group("day").startswith(("twenty", "thirty")):
+            day_no += 20 if worded.group("day").startswith("twenty") else 30
+        year = today.year if month >= today.month else today.year + 1
+        if day_no <= last_day(year, month):
+            value = date(year, month, day_no)
+            if value < today:
+                value = date(year + 1, month, day_no)
+            return value, worded.span()
     part = _PART_OF_MONTH.search(r.view, start)
     if part is not None:
         if part.group("month"):

@@ -856,7 +856,7 @@ COURTESY = re.compile(
 CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
-    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)|\s*(?:[:：]|是|为|改成|改为|换成))"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)(?![a-z])|\s*(?:[:：]|是|为|改成|改为|换成))"
     r"\s*(?P<value>.+?)\s*[.!]*$"
     r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
 )

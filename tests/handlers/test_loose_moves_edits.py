@@ -81,6 +81,27 @@ WRITES = [
     ("book5", "xiao", "深圳南山那个腾跃 挂耳包定制 推到方案", "move #9 to proposal"),
     ("book6", "yating", "和平小學那個開荒清潔 升到 proposal", "move #36 to proposal"),
     ("book6", "tama", "waitemata linen -> proposal", "move #82 to proposal"),
+    # A deal named by title with one of its customer's people, no customer.
+    ("book5", "xiao", "王磊说挂耳包定制可以了 先推到方案", "move #9 to proposal"),
+    # Dictation: amounts and days in words, an address spelt out.
+    (
+        "book",
+        "alice",
+        "initech 2026 renewal set the amount to forty two thousand",
+        "edit deal #15: amount 42000 USD",
+    ),
+    (
+        "book",
+        "alice",
+        "push initech 2026 renewal close date to march fifteenth",
+        "edit deal #15: close 2027-03-15",
+    ),
+    (
+        "book",
+        "alice",
+        "tomasz rossi new email tomasz dot rossi at initech dot example",
+        "edit contact #8: email tomasz.rossi@initech.example",
+    ),
     # Deal edits: signing dates, 报价, 萬/w, patacas.
     (
         "book5",

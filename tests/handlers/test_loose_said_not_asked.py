@@ -250,6 +250,11 @@ SAYS_NOTHING = [
     ("book", "alice", "initech moved to austin? can't be right"),
     ("book", "wei", "联创培训服务二期 下周推到谈判"),
     ("book", "wei", "杨敏会不会调岗"),
+    ("book", "alice", "the initech 2026 renewal amount was forty two thousand last year"),
+    ("book", "alice", "the initech 2026 renewal amount was 42000 last year"),
+    ("book", "alice", "tomasz rossi's email is tomasz dot rossi at initech dot example?"),
+    ("book5", "xiao", "王磊说挂耳包定制下周推到方案"),
+    ("book5", "xiao", "王磊说签了"),
 ]
 
 
