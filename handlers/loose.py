@@ -1408,6 +1408,8 @@ class Interpreter:
         if self._refused(r, m.start()):
             return "edit contact"
         top = _pick_contact(ctx, r, people)
+        if _another_surname(ctx, r, top):
+            return None
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
@@ -1488,6 +1490,8 @@ class Interpreter:
         if self._refused(r, at):
             return "edit contact"
         top = _pick_contact(ctx, r, people)
+        if _another_surname(ctx, r, top):
+            return None
         if field_name == "title" and not (top.end <= at <= top.end + 40):
             return None  # "X is CIO now" says it of the person just named
         if field_name == "title" and (owner := ctx.session.get(Customer, top.owner_id)):
@@ -2273,6 +2277,27 @@ def _pick_contact(ctx: Ctx, r: _Reading, people: list[Mention]) -> Mention:
     raise Ambiguous(
         "contact", r.cut(top.start, top.end), [Candidate(p.id, p.label) for p in people[:8]]
     )
+
+
+# Words that may follow a contact's first name when the sentence is about their details.
+_AFTER_FIRST_NAME = frozenset((
+    "phone", "number", "mobile", "cell", "email", "e", "mail", "title", "role", "job",
+    "position", "is", "has", "now", "new", "at", "from", "of", "in", "with", "got", "just",
+    "finally", "moved", "changed", "updated", "s",
+))  # fmt: skip
+
+
+def _another_surname(ctx: Ctx, r: _Reading, top: Mention) -> bool:
+    """Whether a contact matched by first name only is followed by another word that stands
+    where a surname would ("change joy santos phone" is not Joy Young's)."""
+    contact = ctx.session.get(Contact, top.id)
+    if contact is None or not contact.name.isascii():
+        return False
+    parts = [p for p in name_key(contact.name).split() if p not in ("dr", "mr", "mrs", "ms")]
+    if top.weight >= len(parts):
+        return False
+    after = re.match(r"['’]?\s*([a-z]+)", r.view[top.end :])
+    return after is not None and after.group(1) not in _AFTER_FIRST_NAME
 
 
 def _birthday(said: str) -> date | None:

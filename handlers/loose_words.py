@@ -272,8 +272,9 @@ ZH_MOVE = re.compile(
 )
 ZH_STATE = re.compile(
     r"(?P<stage>赢单|赢了|成交|签约|签了|拿下|输单|输了|丢单|丢了|黄了|签咗|赢咗|输咗|冇咗|丢咗)"
-    # 签约日 / 签约日期 / 签约时间: the signing day (a close date), not the deal signed.
-    r"(?!率|周期|额|量|日|时间|期)"
+    # 签约日 / 签约日期 / 签约时间: the signing day (a close date), not the deal signed; 赢单评分,
+    # 赢单概率, 成交机会: the deal's chances.
+    r"(?!率|周期|额|量|日|时间|期|评分|分数|概率|几率|机会|可能)"
     # A Cantonese "…咗" is the outcome only ending its clause: "冇咗联络" (no contact), "签咗保密
     # 协议" (an NDA signed), "输咗两个点折扣" say something else.
     r"(?:(?<=咗)(?=\s*(?:了|啦|喇|嘞)?\s*(?:[,，。.!！;；]|$))|(?<!咗))(?:了)?"

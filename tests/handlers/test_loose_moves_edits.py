@@ -123,6 +123,12 @@ WRITES = [
         "張美玲 升咗做 Facilities Manager",
         "edit contact #16: title Facilities Manager",
     ),
+    (
+        "book5",
+        "olly",
+        "change david's phone to 020 7946 0000",
+        "edit contact #42: phone 020 7946 0000",
+    ),
     # Customer edits.
     ("book5", "tsz", "大館改城市做 中環", "edit customer #14: city 中環"),
     (

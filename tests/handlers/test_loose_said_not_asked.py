@@ -255,6 +255,10 @@ SAYS_NOTHING = [
     ("book", "alice", "tomasz rossi's email is tomasz dot rossi at initech dot example?"),
     ("book5", "xiao", "王磊说挂耳包定制下周推到方案"),
     ("book5", "xiao", "王磊说签了"),
+    ("book5", "xiao", "看看鹿角季节限定拼配的赢单评分"),
+    ("book", "wei", "联创车队管理系统采购的成交概率有多少"),
+    # Another person's surname after a contact's first name: not that contact.
+    ("book5", "olly", "change david harrison phone to 020 7946 0000"),
 ]
 
 
