@@ -466,14 +466,16 @@ class Interpreter:
         implied = _implied(r, stage_span)
         if implied and _implied_doubted(r, stage_span, stage.lost):
             return None
+        if w.MOVED_BACK.search(r.view, stage_span[1]):
+            return None
         if (
-            w.MOVED_BACK.search(r.view, stage_span[1])
-            or (not _moved_by_verb(r) and w.LONG_SINCE.search(r.view, r.body))
+            (not _moved_by_verb(r) and w.LONG_SINCE.search(r.view, r.body))
             # "早就推到方案了": moved long since; "下周推到谈判": to move later.
             or w.LONG_SINCE.search(r.view, max(r.body, at - 8), at + 1)
             or w.LATER_BEFORE.search(r.view, max(r.body, at - 6), at)
         ):
-            return None
+            # A remark or a plan: nothing is done, not even a read of the customer.
+            return None if implied else "move"
         if w.MOVE_CONDITION.search(r.view, r.body):
             return None if implied else "move"
         if self._refused(r, at):
@@ -2297,7 +2299,11 @@ def _another_surname(ctx: Ctx, r: _Reading, top: Mention) -> bool:
     if top.weight >= len(parts):
         return False
     after = re.match(r"['’]?\s*([a-z]+)", r.view[top.end :])
-    return after is not None and after.group(1) not in _AFTER_FIRST_NAME
+    if after is None or after.group(1) in _AFTER_FIRST_NAME:
+        return False
+    # Their own surname typed loosely ("paul bakers phone") is no other person.
+    said, own = after.group(1), parts[min(int(top.weight), len(parts) - 1)]
+    return not (said.startswith(own) or fuzz.ratio(said, own) >= 80)
 
 
 def _birthday(said: str) -> date | None:

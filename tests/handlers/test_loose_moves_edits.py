@@ -129,6 +129,13 @@ WRITES = [
         "change david's phone to 020 7946 0000",
         "edit contact #42: phone 020 7946 0000",
     ),
+    # A surname typed loosely is still theirs.
+    (
+        "book",
+        "dave",
+        "set paul bakers mobile to +1 312 555 0199",
+        "edit contact #11: phone +1 312 555 0199",
+    ),
     # Customer edits.
     ("book5", "tsz", "大館改城市做 中環", "edit customer #14: city 中環"),
     (
