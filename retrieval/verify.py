@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from crm_core.text import to_simplified
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
+from retrieval.settled import unsettled
 from retrieval.tokens import has_cjk, normalize, tokens
 
 # Month names, whole: "maybe", "marketing" and "decided" are none.
@@ -27,8 +28,10 @@ _NUMBER = re.compile(
 )
 # Questions whose answer is a quantity: its sentence must hold a number.
 _WANTS_NUMBER = re.compile(
-    r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
-    r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
+    r"\bhow (?:many|much|long|big|large|often)\b"
+    # "what freight rate", "what 2027 price": the thing priced may stand between.
+    r"|\bwhat (?:[\w-]+ ){0,2}?(?:price|percentage|percent|discount|amount|budget|rate|number|"
+    r"volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
     r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分|多久|多长时间"
     r"|幾[個台家條次天週月年人位]|幾多",
 )
@@ -123,7 +126,7 @@ _TIME_WORD = re.compile(
 )
 
 _MAKER_WORDS = (
-    r"(?:vendors?|company|companies|suppliers?|competitors?|brands?|carriers?|providers?|banks?|"
+    r"(?:vendors?|company|companies|suppliers?|competitors?|rivals?|brands?|carriers?|providers?|banks?|"
     r"firms?|partners?|distributors?|dealers?|resellers?|labs?|laborator(?:y|ies)|insurers?|"
     r"agents?|agency|contractors?|forwarders?|manufacturers?|makers?|maker)"
 )
@@ -134,6 +137,8 @@ _WANTS_SLOT = {
         r"^\s*who\b|\bwho(?:'s| is| was| makes| signs| decides| will)\b"
         # Read on folded text: 誰 and 邊個 arrive as 谁 and 边个.
         r"|\bname of (?:the|their|our)\b|谁|边个|叫什么名字"
+        # 哪个司机, 哪位同事: which person.
+        r"|哪(?:个|位|一个|一位)(?:司机|师傅|同事|员工|人|销售|业务员|联系人|医生|老师|工程师)"
     ),
     # A maker, seller or firm: a product code ("HM-77", "SE-400LD") does not name one.
     "maker": re.compile(
@@ -366,7 +371,8 @@ _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮�
 _WANTS_AMOUNT = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
     r"pay|paying|charg(?:e|es|ed|ing)|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
-    r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
+    r"uplift|margin|rate|acv|arr|tcv|refund(?:s|ed)?|compensat\w*|reimburs\w*|credit(?:s|ed)?)\b"
+    r"|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润|赔|退款|营业额|营收|收入|销售额"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
 _WHAT_PRICE = re.compile(
@@ -406,7 +412,9 @@ _WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|
 # unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
 _WANTS_MONEY = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
-    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying)\b|钱|费用|预算|金额|成本"
+    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying|refund(?:s|ed)?|compensat\w*|reimburs\w*)\b"
+    # 赔了多少: what was paid back, a sum.
+    r"|钱|费用|预算|金额|成本|赔|退款|营业额|营收|收入|销售额"
 )
 # "what's Sika charging them per kg?", "what are they paying per ton": a sum is asked.
 _PER_UNIT_ASKED = re.compile(
@@ -479,6 +487,16 @@ _YEAR_AT = (
     r"|\bfy\s?(?:19|20)?\d\d\b|(?<!\d)(?:19|20)\d\d(?=\s*年)"
 )
 _COUNT_DATE = re.compile(rf"{_YEAR_AT}|{_DATE_NO_YEAR}")
+# A sum written as money (a currency sign, code or word): no count of anything.
+_PRICED = re.compile(
+    rf"[$€£¥￥]\s?{_RUN}(?:\s?[km]\b)?|\b{_CURRENCIES}\s?{_RUN}"
+    rf"|{_RUN}\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan|bucks)\b"
+    # Read from a number's start only: started inside a long run of numerals it took its square.
+    r"|(?<![\d一二两三四五六七八九十百千,.])[\d一二两三四五六七八九十百千][\d一二两三四五六七八九十百千,.]*+"
+    r"\s*+(?:万|千|百)?\s*+(?:元|块钱|块|蚊|美元|港币|港元|欧元)"
+)
+# 多少 alone ("赔了多少"): a sum may be the count asked.
+_BARE_COUNT = re.compile(r"多少\s*[?？]?\s*$|几多\s*[?？]?\s*$")
 
 # A Chinese discount is said in 折 ("打八折" is 20% off, "九五折", "打个折"): the sentence
 # speaks of the 折扣 asked though it never writes the word.
@@ -854,7 +872,9 @@ _ROLE_ASKED = (
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
-        r"^\s*who(?:'s| is| was) (?:the |their |our |[\w.&'-]+'s )([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"^\s*who(?:'s| is| was) (?:the |their |our |(?:[\w.&-]+ ){0,2}[\w.&'-]+'s )"
+        # "boss at anchorage fresh": the role stops before "at" and its place.
+        r"([a-z][\w&/-]*(?: (?!at\b)[\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
@@ -896,7 +916,11 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             # Next to the role ("Grace Liu, CFO", "CFO Grace Liu", "Dan Reyes (COO)"): in
             # "Tony says their GM wants..." Tony speaks of the GM and is not the GM.
             # "X is their CFO", "the decision maker is the general manager, Mr. Lin Hua".
-            link = r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+            # "Victor Lam is Dana Reyes's manager": the role's owner may stand between.
+            link = (
+                r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+                r"(?:(?:[A-Za-z.&-]+\s+){0,2}?[A-Za-z.&-]+['’]s\s+)?"
+            )
             before = re.search(
                 rf"({_EN_NAME.pattern})(?:[\s,(（-]{{0,3}}|{link})$", text[max(0, at - 40) : at]
             )
@@ -911,6 +935,9 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             # "孙浩说老板…" for "孙浩的老板叫什么": a name the question holds is not the answer.
             own = has_cjk(key) and key[:2] in asked
             if own or not tokens(name) or key in asked or _HONORIFIC_ONLY.fullmatch(key):
+                continue
+            if key in _CALENDAR_WORDS:
+                # "the CFO is on leave until March": a month names no one.
                 continue
             if key not in role and role not in key:
                 return True
@@ -1092,7 +1119,8 @@ def read_together(
     measured = bool(_MEASURE_ASKED.search(normalize(question)))
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
-    own = set(_DIGITS.findall(normalize(question)))
+    q_folded = normalize(question)
+    own = set(_DIGITS.findall(q_folded))
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     said_shares: list[tuple[str, float]] = []
@@ -1136,6 +1164,10 @@ def read_together(
                 if want.kind == "count" and want.unit is None and not measured:
                     # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
                     folded = _MEASURED.sub(" ", folded)
+                bare = want.noun is None and _BARE_COUNT.search(q_folded)
+                if want.kind == "count" and not bare:
+                    # Nor a sum of money ("CAD 650 a trip" counts no trips).
+                    folded = _PRICED.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
                 if holds and same and want.kind == "date":
@@ -1163,11 +1195,17 @@ def read_together(
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if crosslingual:
         typed_best = typed
-    elif best > 0 and _DONE_ASKED.search(folded_question := normalize(question)):
+    elif best > 0:
+        folded_question = normalize(question)
+        closest = [s for s, sh in said_shares if sh >= best / 2]
         # "did they pay the deposit?", "报价给了吗": what happened is asked; sentences that only
         # plan or ask for it ("wants a deposit", "will send the quote") do not say it did.
-        closest = [s for s, sh in said_shares if sh >= best / 2]
-        if closest and all(_planned(s, folded_question, topic) for s in closest):
+        # The asked verb itself only planned or requested ("will fix", "asked us not to bill"),
+        # or the question only repeated as someone's ("问我们有没有合作仓库").
+        if (
+            _DONE_ASKED.search(folded_question)
+            and all(_planned(s, folded_question, topic) for s in closest)
+        ) or unsettled(closest, question, topic):
             typed = typed_best = False
     return Reading(
         cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest
