@@ -53,6 +53,15 @@ _GOVERNS = re.compile(
     r"(?:us\s+|me\s+|him\s+|her\s+|them\s+|you\s+)?(?:not\s+)?to\s+(?:be\s+)?"
     r")$"
 )
+# A thing asked for: what follows is wanted, not had ("asked for a quarterly report").
+_REQUESTED = re.compile(
+    r"\b(?:asked for|asks for|asking for|requested|requests|request for|wants|wanted|needs|needed|"
+    r"would like|looking for)\s+(?:a |an |the |some |our |their |more |another |new )?$"
+)
+# Past forms of asking and planning: no deed done to the thing asked for.
+_ASKING_PAST = frozenset(
+    ["asked", "requested", "wanted", "needed", "planned", "hoped", "expected", "scheduled"]
+)
 # A thing set for later ("trial planned for April 15", "kickoff scheduled on Monday"): the
 # clause holding it speaks of a plan.
 _SET_FOR = re.compile(
@@ -187,9 +196,12 @@ def _terms(text: str) -> set[str]:
     return set(tokens(text))
 
 
-def _en_forms(clause: str, asked: set[str]) -> tuple[set[str], set[str]]:
-    """Question words a clause puts in a plan or a reported question, and those it says done."""
+def _en_forms(clause: str, asked: set[str]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Question words a clause puts in a plan or a reported question, those it only asks for
+    ("asked for a quarterly report"), those it says done (in a past form), and those in a
+    clause saying something happened ("samples arrived")."""
     planned: set[str] = set()
+    wanted: set[str] = set()
     done: set[str] = set()
     echo = _EN_ECHO.search(clause)
     set_for = _SET_FOR.search(clause)
@@ -209,7 +221,17 @@ def _en_forms(clause: str, asked: set[str]) -> tuple[set[str], set[str]]:
             planned |= stems
         elif word.endswith("ed") or word in _IRREGULAR_PAST:
             done |= stems
-    return planned, done
+        elif _REQUESTED.search(before):
+            wanted |= stems
+    # "Samples arrived on Tuesday": a clause saying something happened to the thing asked for
+    # says it came, in its own verb.
+    deeds = [
+        w
+        for w in re.findall(r"[a-z][a-z'-]*", clause)
+        if (w.endswith("ed") or w in _IRREGULAR_PAST) and w not in _ASKING_PAST
+    ]
+    told = (set(tokens(clause)) & asked) if deeds else set()
+    return planned, wanted, done, told
 
 
 def _zh_unsettled(clause: str, topic: set[str]) -> bool | None:
@@ -252,7 +274,9 @@ def unsettled(sentences: list[str], question: str, topic: set[str]) -> bool:
     if re.search(r"[\u4e00-\u9fff]", q):
         return all(_zh_open(normalize(s), asked, deed=deed) for s in sentences)
     planned: set[str] = set()
+    requested: set[str] = set()
     done: set[str] = set()
+    told: set[str] = set()
     for s in sentences:
         folded = normalize(s)
         if deed and _SETTLES.search(folded):
@@ -264,10 +288,17 @@ def unsettled(sentences: list[str], question: str, topic: set[str]) -> bool:
                 return False
             continue
         for clause in _clauses(folded):
-            p, d = _en_forms(clause, asked)
+            p, w, d, t = _en_forms(clause, asked)
             planned |= p
+            requested |= w
             done |= d
-    return not deed or bool(planned - done)
+            told |= t
+    if not deed:
+        return True
+    # A thing only asked for ("he asked for a quarterly generator report") is not sent, unless
+    # it is said to have come ("samples arrived") or the verb asked is said done ("sent the
+    # report; he wants a quarterly one too").
+    return bool(planned - done) or bool(requested - told and not done)
 
 
 def _zh_open(sentence: str, asked: set[str], *, deed: bool) -> bool:

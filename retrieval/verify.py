@@ -799,6 +799,46 @@ _ZH_TWO_ASKS = re.compile(
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 
 
+# What narrows the thing a quantity is asked of: the words before the counted noun ("how many
+# oven doors") and after its "of" ("pallets of the mrna product"); the thing a sum is for ("pay
+# for the frozen varicella runs", "what 2027 price").
+_COUNTED_PHRASE = re.compile(
+    r"\bhow many ((?:[a-z0-9][\w-]*\s+){0,3}?)[a-z][\w-]*(?=\s+(?:a|an|per|each|every|do|does|did|"
+    r"are|is|was|were|will|would|can|could|has|have|had|in|on|at|for|of|to)\b|\s*[?.!]|$)"
+    r"(?:\s+of\s+(?:the\s+|their\s+|our\s+|a\s+|an\s+)?((?:[a-z0-9][\w-]*\s+)?[a-z0-9][\w-]*))?"
+)
+_PRICED_FOR = re.compile(
+    r"\bfor\s+(?:the\s+|their\s+|our\s+|a\s+|an\s+|each\s+)?((?:[a-z0-9][\w-]*\s+)?[a-z][\w-]*)"
+)
+_PRICED_BY = re.compile(
+    r"^\s*what\s+((?:[a-z0-9][\w-]*\s+){1,2})(?:price|pricing|rate|fee|cost|budget)\b"
+)
+# Words that narrow nothing: how one asks, when, and the kind of number.
+_NOT_NARROWING = frozenset(
+    tokens(
+        "many much more total new current latest final first last next this that year month "
+        "week day annual monthly weekly daily per unit each every"
+    )
+)
+
+
+def qualifiers(question: str, want: Want) -> set[str]:
+    """Words of an English question that narrow the thing a count or a sum is asked of."""
+    if want.kind not in ("count", "amount", "number"):
+        return set()
+    q = normalize(question)
+    if has_cjk(q):
+        return set()
+    found: set[str] = set()
+    if want.kind == "count" and (m := _COUNTED_PHRASE.search(q)):
+        found |= set(tokens(f"{m.group(1)} {m.group(2) or ''}"))
+    if want.kind == "amount":
+        for pattern in (_PRICED_FOR, _PRICED_BY):
+            for m in pattern.finditer(q):
+                found |= set(tokens(m.group(1)))
+    return found - _NOT_NARROWING
+
+
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
@@ -1124,6 +1164,8 @@ def read_together(
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     said_shares: list[tuple[str, float]] = []
+    # The terms and topic share of each sentence that holds the value asked.
+    valued: list[tuple[set[str], float]] = []
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
@@ -1144,6 +1186,7 @@ def read_together(
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
         before = 0.0  # the share of the sentence before, in this note
+        before_terms: set[str] = set()  # and its terms
         for s in note_sentences(note):
             share = sum(weights[t] for t in topic & terms_of(s)) / total
             holds = False
@@ -1151,7 +1194,9 @@ def read_together(
                 folded = normalize(s)
                 # The question's own numbers ("the 10-building pilot") answer nothing.
                 for n in own:
-                    folded = folded.replace(n, " ")
+                    # Not inside a code ("H7" in the question leaves "300 h" behind, read as
+                    # 300 hours).
+                    folded = re.sub(rf"(?<![a-z]){re.escape(n)}", " ", folded)
                 for word in own_zh:
                     # A numeral inside a word of the question (利群五金) counts nothing.
                     folded = folded.replace(word, f"{word[0]} {word[2]}")
@@ -1180,11 +1225,17 @@ def read_together(
             )
             if (topical or crosslingual or wide) and holds:
                 typed = True
+                # "asked for a 2027 budget price. Gave $11.20/kg": the sentence before says
+                # what the sum is for.
+                follows = want is not None and want.kind in _FOLLOWS
+                valued.append((terms_of(s) | (before_terms if follows else set()), share))
             elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
                 # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
                 # may follow, in the next sentence, the words that ask for it.
                 typed = True
+                valued.append((terms_of(s) | before_terms, max(share, before)))
             before = share
+            before_terms = terms_of(s)
             if holds or want is None:
                 typed_share = max(typed_share, share)
             if asks is not None and (share > 0 or crosslingual) and not slotted:
@@ -1193,6 +1244,18 @@ def read_together(
             said_shares.append((s, share))
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
+    if want is not None and typed and not crosslingual:
+        # "how many pallets of the mrna product": the notes speak of the mRNA product and give
+        # a count of the insulin's pallets; "what will they pay for the varicella runs": the
+        # price they give is for the other runs. When a sentence saying the word that narrows
+        # the thing asked holds more of the question than any sentence holding a value, and
+        # none of those says it, the value is another thing's ("spare truck" for a backup
+        # van's price is said in other words, in the sentence that holds most of the question).
+        narrow = qualifiers(question, want) & topic
+        if narrow and not any(narrow & terms for terms, _ in valued):
+            about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
+            if about > max((sh for _, sh in valued), default=0.0):
+                typed = typed_best = False
     if crosslingual:
         typed_best = typed
     elif best > 0:

@@ -141,3 +141,47 @@ def test_the_name_asked_is_in_the_sentence(question: str, near_miss: str, answer
     assert slot(question) is not None, question
     assert not _read(question, near_miss).slotted, near_miss
     assert _read(question, near_miss, answer).slotted, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # The notes speak of the narrower thing asked, and give a number for another one in
+        # a sentence holding less of the question (in one sentence the two are not told apart).
+        (
+            "How many walk-in freezers does Pell Foods run?",
+            "Pell Foods runs 9 delivery vans. The walk-in freezers are old.",
+            "Pell Foods runs 4 walk-in freezers at the Leeds site.",
+        ),
+        (
+            "How many crates of the organic line will Tovi order?",
+            "Tovi orders 300 crates a month. Tovi will order the organic line from spring.",
+            "For the organic line Tovi will order 120 crates a month.",
+        ),
+        (
+            "What will Quill Bakery pay for the weekend deliveries?",
+            "Quill Bakery pays $140 a drop. It wants weekend deliveries paid at a new rate.",
+            "Weekend deliveries for Quill Bakery are $175 each.",
+        ),
+    ],
+)
+def test_the_value_is_of_the_narrower_thing_asked(
+    question: str, near_miss: str, answer: str
+) -> None:
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, near_miss, answer).typed, answer
+
+
+def test_a_code_the_question_names_leaves_no_unit_behind() -> None:
+    # The question's own "5" taken out of "T5" left "300 t", read as 300 tonnes.
+    question = "How many T5 sensors did Tovi order?"
+    assert _read(question, "Tovi ordered 300 T5 sensors for the depots.").typed
+    assert not _read(question, "Tovi asked about T5 sensors for the depots.").typed
+
+
+def test_a_thing_only_asked_for_was_not_sent() -> None:
+    question = "Did we send Tovi the monthly humidity summary?"
+    asked_for = "Tovi's QA lead toured the dry store and asked for a monthly humidity summary."
+    assert not _read(question, asked_for).typed
+    sent = "Sent Tovi the humidity summary for March; their QA lead wants a monthly one too."
+    assert _read(question, asked_for, sent).typed
