@@ -512,6 +512,20 @@ def terms_of(text: str) -> set[str]:
     return found
 
 
+# Classifiers that count the same things: 几台车 is answered by "4辆车", 几块 (yuan) by
+# "3.2元", 几趟 by "38车" (truckloads).
+_SAME_UNIT = {
+    "台": "台辆部",
+    "辆": "辆台部",
+    "部": "部台辆",
+    "块": "块元",
+    "元": "元块",
+    "趟": "趟次车",
+    "次": "次趟",
+    "车": "车趟辆",
+}
+
+
 @dataclass(frozen=True)
 class Want:
     """What the answer's sentence must hold: an entity of a kind, by a counted noun for counts."""
@@ -530,7 +544,8 @@ class Want:
         if self.unit is not None and same_language:
             # A number with the unit or classifier asked for ("52天", "50万条") is the answer.
             # 十多年, 两百多个: 多 may stand between the number and its unit.
-            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*多?\s*{re.escape(self.unit)}", text):
+            units = _SAME_UNIT.get(self.unit, self.unit)
+            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*多?\s*[{units}]", text):
                 return True
             if self.noun is None:
                 return False
@@ -553,7 +568,8 @@ class Want:
                 between = text[ends[before] : at].strip() if before >= 0 else ""
                 # "两支车架" counts in 支: not the 台 asked ("多少台车架").
                 other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
-                if before >= 0 and _close(between) and not (other and between[0] != self.unit):
+                same = _SAME_UNIT.get(self.unit or "", self.unit or "")
+                if before >= 0 and _close(between) and not (other and between[0] not in same):
                     return True
                 after = bisect.bisect_left(starts, at + 2)
                 if after < len(starts) and _close(text[at + 2 : starts[after]]):
@@ -1166,6 +1182,7 @@ def read_together(
     said_shares: list[tuple[str, float]] = []
     # The terms and topic share of each sentence that holds the value asked.
     valued: list[tuple[set[str], float]] = []
+    valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
@@ -1210,11 +1227,13 @@ def read_together(
                     # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
                     folded = _MEASURED.sub(" ", folded)
                 bare = want.noun is None and _BARE_COUNT.search(q_folded)
-                if want.kind == "count" and not bare:
+                # 几块 counts yuan: a sum is the count asked.
+                if want.kind == "count" and not bare and want.unit not in ("块", "元"):
                     # Nor a sum of money ("CAD 650 a trip" counts no trips).
                     folded = _PRICED.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
+                loose = want.search(folded)
                 if holds and same and want.kind == "date":
                     holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
@@ -1242,6 +1261,7 @@ def read_together(
                 slotted = holds_slot(asks, s, question)
             shares.append((share, holds))
             said_shares.append((s, share))
+            valueless.append(want is not None and not loose)
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
     if want is not None and typed and not crosslingual:
@@ -1253,7 +1273,16 @@ def read_together(
         # van's price is said in other words, in the sentence that holds most of the question).
         narrow = qualifiers(question, want) & topic
         if narrow and not any(narrow & terms for terms, _ in valued):
-            about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
+            # The sentence naming it must hold no value of the kind either: "40 loaner scanners"
+            # answers "how many loaner units" in another word for the thing counted.
+            about = max(
+                (
+                    sh
+                    for (s, sh), bare in zip(said_shares, valueless, strict=True)
+                    if bare and narrow & terms_of(s)
+                ),
+                default=0.0,
+            )
             if about > max((sh for _, sh in valued), default=0.0):
                 typed = typed_best = False
     if crosslingual:

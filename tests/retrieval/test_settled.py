@@ -185,3 +185,27 @@ def test_a_thing_only_asked_for_was_not_sent() -> None:
     assert not _read(question, asked_for).typed
     sent = "Sent Tovi the humidity summary for March; their QA lead wants a monthly one too."
     assert _read(question, asked_for, sent).typed
+
+
+def test_another_word_for_the_thing_counted_is_no_other_thing() -> None:
+    # "40 loaner scanners" answers "how many loaner units": the sentence naming the narrower
+    # thing holds a count itself.
+    question = "How many loaner units did we lend Tovi during the recall?"
+    notes = (
+        "Lent Tovi 40 loaner scanners from our depot during the recall.",
+        "Tovi returned all units in May; 6 units were scratched.",
+    )
+    assert _read(question, *notes).typed
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # Classifiers that count the same things.
+        ("永盛下周要几台车？", "永盛下周要加到 4 辆车，周一开始。"),
+        ("永盛那边一吨一天我们收几块？", "永盛的冷库一吨一天收 3.2 元。"),
+        ("永盛今年夏天一共拉了多少趟？", "永盛今年夏天一共运了 38 车，没有晚到。"),
+    ],
+)
+def test_a_classifier_of_the_same_things_answers(question: str, answer: str) -> None:
+    assert _read(question, answer).typed
