@@ -378,6 +378,8 @@ _WANTS_AMOUNT = re.compile(
 _WHAT_PRICE = re.compile(
     r"^\s*whats?(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
+    # "what will the -20 shipping cost coast mountain?": "cost" as the verb.
+    r"|^\s*what (?:will|would|does|did|do|is it going to) [\w .&'-]{1,60}?\bcost\b"
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
@@ -1177,6 +1179,7 @@ def read_together(
     rarest = False
     q_folded = normalize(question)
     own = set(_DIGITS.findall(q_folded))
+    own_codes = set(re.findall(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*\d)[a-z0-9]+\b", q_folded))
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     said_shares: list[tuple[str, float]] = []
@@ -1210,10 +1213,12 @@ def read_together(
             if want is not None:
                 folded = normalize(s)
                 # The question's own numbers ("the 10-building pilot") answer nothing.
+                for code in own_codes:
+                    # A code the question names goes whole ("H7", "4x4"): its digits alone
+                    # left "300 h" behind, read as 300 hours.
+                    folded = re.sub(rf"(?<![a-z0-9]){re.escape(code)}(?![a-z0-9])", " ", folded)
                 for n in own:
-                    # Not inside a code ("H7" in the question leaves "300 h" behind, read as
-                    # 300 hours).
-                    folded = re.sub(rf"(?<![a-z]){re.escape(n)}", " ", folded)
+                    folded = folded.replace(n, " ")
                 for word in own_zh:
                     # A numeral inside a word of the question (利群五金) counts nothing.
                     folded = folded.replace(word, f"{word[0]} {word[2]}")
@@ -1271,18 +1276,16 @@ def read_together(
         # the thing asked holds more of the question than any sentence holding a value, and
         # none of those says it, the value is another thing's ("spare truck" for a backup
         # van's price is said in other words, in the sentence that holds most of the question).
+        # A sentence naming it with a value of the kind by another word for the thing ("40
+        # loaner scanners" for "how many loaner units") answers it.
         narrow = qualifiers(question, want) & topic
-        if narrow and not any(narrow & terms for terms, _ in valued):
-            # The sentence naming it must hold no value of the kind either: "40 loaner scanners"
-            # answers "how many loaner units" in another word for the thing counted.
-            about = max(
-                (
-                    sh
-                    for (s, sh), bare in zip(said_shares, valueless, strict=True)
-                    if bare and narrow & terms_of(s)
-                ),
-                default=0.0,
-            )
+        loosely = any(
+            narrow & terms_of(s)
+            for (s, _), bare in zip(said_shares, valueless, strict=True)
+            if not bare
+        )
+        if narrow and not loosely and not any(narrow & terms for terms, _ in valued):
+            about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
             if about > max((sh for _, sh in valued), default=0.0):
                 typed = typed_best = False
     if crosslingual:

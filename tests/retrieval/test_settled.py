@@ -209,3 +209,18 @@ def test_another_word_for_the_thing_counted_is_no_other_thing() -> None:
 )
 def test_a_classifier_of_the_same_things_answers(question: str, answer: str) -> None:
     assert _read(question, answer).typed
+
+
+def test_a_code_with_two_numbers_goes_whole() -> None:
+    # "4x4" in the question: its second 4 left behind was read as a count.
+    question = "How many times did Tovi book the 4x4 van last winter?"
+    assert not _read(question, "Tovi can book a 4x4 van for storm days at CAD 650 a trip.").typed
+    assert _read(question, "Tovi booked the 4x4 van 3 times last winter.").typed
+
+
+def test_cost_as_a_verb_asks_a_sum() -> None:
+    question = "What will the overnight shipping cost Tovi?"
+    assert (want := wanted(question)) is not None
+    assert want.kind == "amount"
+    assert not _read(question, "Tovi needs overnight shipping for the vaccine launch.").typed
+    assert _read(question, "Overnight shipping will cost Tovi $240 a box.").typed
