@@ -57,6 +57,11 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "医药": ("pharma", "pharmaceutical"),
     "药业": ("pharma", "pharmaceutical"),
     "生物": ("bio", "biotech"),
+    # Taiwan's short form of 生物科技.
+    "生技": ("biotech", "bio"),
+    "花卉": ("flowers", "flower", "floral"),
+    "海产": ("seafood", "seafoods"),
+    "水产": ("seafood", "aquatic"),
     "化工": ("chemical", "chemicals"),
     "材料": ("materials",),
     "新材料": ("new materials", "materials"),

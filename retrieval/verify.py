@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from crm_core.text import to_simplified
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
+from retrieval.settled import unsettled
 from retrieval.tokens import has_cjk, normalize, tokens
 
 # Month names, whole: "maybe", "marketing" and "decided" are none.
@@ -27,8 +28,10 @@ _NUMBER = re.compile(
 )
 # Questions whose answer is a quantity: its sentence must hold a number.
 _WANTS_NUMBER = re.compile(
-    r"\bhow (?:many|much|long|big|large|often)\b|\bwhat (?:price|percentage|percent|discount|"
-    r"amount|budget|rate|number|volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
+    r"\bhow (?:many|much|long|big|large|often)\b"
+    # "what freight rate", "what 2027 price": the thing priced may stand between.
+    r"|\bwhat (?:[\w-]+ ){0,2}?(?:price|percentage|percent|discount|amount|budget|rate|number|"
+    r"volume|size|quantity|headcount|fee|cost)\b|\bper[- ]\w+ price\b"
     r"|多少|(?<!哪)几[个台家条次天周月年人位]|价格|单价|报价|折扣|预算|数量|比例|百分|多久|多长时间"
     r"|幾[個台家條次天週月年人位]|幾多",
 )
@@ -123,7 +126,7 @@ _TIME_WORD = re.compile(
 )
 
 _MAKER_WORDS = (
-    r"(?:vendors?|company|companies|suppliers?|competitors?|brands?|carriers?|providers?|banks?|"
+    r"(?:vendors?|company|companies|suppliers?|competitors?|rivals?|brands?|carriers?|providers?|banks?|"
     r"firms?|partners?|distributors?|dealers?|resellers?|labs?|laborator(?:y|ies)|insurers?|"
     r"agents?|agency|contractors?|forwarders?|manufacturers?|makers?|maker)"
 )
@@ -134,6 +137,8 @@ _WANTS_SLOT = {
         r"^\s*who\b|\bwho(?:'s| is| was| makes| signs| decides| will)\b"
         # Read on folded text: 誰 and 邊個 arrive as 谁 and 边个.
         r"|\bname of (?:the|their|our)\b|谁|边个|叫什么名字"
+        # 哪个司机, 哪位同事: which person.
+        r"|哪(?:个|位|一个|一位)(?:司机|师傅|同事|员工|人|销售|业务员|联系人|医生|老师|工程师)"
     ),
     # A maker, seller or firm: a product code ("HM-77", "SE-400LD") does not name one.
     "maker": re.compile(
@@ -366,12 +371,15 @@ _WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮�
 _WANTS_AMOUNT = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"
     r"pay|paying|charg(?:e|es|ed|ing)|raised?|worth|dollars|revenue|invoiced?|deposit|discount|percent(?:age)?|bid|"
-    r"uplift|margin|rate|acv|arr|tcv)\b|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润"
+    r"uplift|margin|rate|acv|arr|tcv|refund(?:s|ed)?|compensat\w*|reimburs\w*|credit(?:s|ed)?)\b"
+    r"|钱|价|费|预算|金额|成本|融资|估值|折|比例|百分|涨幅|利润|赔|退款|营业额|营收|收入|销售额"
 )
 # "What's their annual contract value?", "what did they pay per tag?": a sum of money is asked.
 _WHAT_PRICE = re.compile(
     r"^\s*whats?(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
+    # "what will the -20 shipping cost coast mountain?": "cost" as the verb.
+    r"|^\s*what (?:will|would|does|did|do|is it going to) [\w .&'-]{1,60}?\bcost\b"
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5}")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]+)+")
@@ -406,7 +414,9 @@ _WANTS_SHARE = re.compile(r"\b(?:percent(?:age)?|margin|interest rate)\b|百分|
 # unless the question compares ("how much lower", "cheaper", 低多少) or asks a discount.
 _WANTS_MONEY = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|bid|amount|paid|pay|spen[dt]|"
-    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying)\b|钱|费用|预算|金额|成本"
+    r"deposit|worth|revenue|charg(?:e|es|ed|ing)|paying|refund(?:s|ed)?|compensat\w*|reimburs\w*)\b"
+    # 赔了多少: what was paid back, a sum.
+    r"|钱|费用|预算|金额|成本|赔|退款|营业额|营收|收入|销售额"
 )
 # "what's Sika charging them per kg?", "what are they paying per ton": a sum is asked.
 _PER_UNIT_ASKED = re.compile(
@@ -479,6 +489,16 @@ _YEAR_AT = (
     r"|\bfy\s?(?:19|20)?\d\d\b|(?<!\d)(?:19|20)\d\d(?=\s*年)"
 )
 _COUNT_DATE = re.compile(rf"{_YEAR_AT}|{_DATE_NO_YEAR}")
+# A sum written as money (a currency sign, code or word): no count of anything.
+_PRICED = re.compile(
+    rf"[$€£¥￥]\s?{_RUN}(?:\s?[km]\b)?|\b{_CURRENCIES}\s?{_RUN}"
+    rf"|{_RUN}\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan|bucks)\b"
+    # Read from a number's start only: started inside a long run of numerals it took its square.
+    r"|(?<![\d一二两三四五六七八九十百千,.])[\d一二两三四五六七八九十百千][\d一二两三四五六七八九十百千,.]*+"
+    r"\s*+(?:万|千|百)?\s*+(?:元|块钱|块|蚊|美元|港币|港元|欧元)"
+)
+# 多少 alone ("赔了多少"): a sum may be the count asked.
+_BARE_COUNT = re.compile(r"多少\s*[?？]?\s*$|几多\s*[?？]?\s*$")
 
 # A Chinese discount is said in 折 ("打八折" is 20% off, "九五折", "打个折"): the sentence
 # speaks of the 折扣 asked though it never writes the word.
@@ -492,6 +512,20 @@ def terms_of(text: str) -> set[str]:
     if _ZHE.search(to_simplified(text)):
         found |= _DISCOUNT_TERMS
     return found
+
+
+# Classifiers that count the same things: 几台车 is answered by "4辆车", 几块 (yuan) by
+# "3.2元", 几趟 by "38车" (truckloads).
+_SAME_UNIT = {
+    "台": "台辆部",
+    "辆": "辆台部",
+    "部": "部台辆",
+    "块": "块元",
+    "元": "元块",
+    "趟": "趟次车",
+    "次": "次趟",
+    "车": "车趟辆",
+}
 
 
 @dataclass(frozen=True)
@@ -512,7 +546,8 @@ class Want:
         if self.unit is not None and same_language:
             # A number with the unit or classifier asked for ("52天", "50万条") is the answer.
             # 十多年, 两百多个: 多 may stand between the number and its unit.
-            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*多?\s*{re.escape(self.unit)}", text):
+            units = _SAME_UNIT.get(self.unit, self.unit)
+            if re.search(rf"[\d一二两三四五六七八九十百千万]\s*多?\s*[{units}]", text):
                 return True
             if self.noun is None:
                 return False
@@ -535,7 +570,8 @@ class Want:
                 between = text[ends[before] : at].strip() if before >= 0 else ""
                 # "两支车架" counts in 支: not the 台 asked ("多少台车架").
                 other = self.unit is not None and between[:1] in _ZH_CLASSIFIERS
-                if before >= 0 and _close(between) and not (other and between[0] != self.unit):
+                same = _SAME_UNIT.get(self.unit or "", self.unit or "")
+                if before >= 0 and _close(between) and not (other and between[0] not in same):
                     return True
                 after = bisect.bisect_left(starts, at + 2)
                 if after < len(starts) and _close(text[at + 2 : starts[after]]):
@@ -781,6 +817,46 @@ _ZH_TWO_ASKS = re.compile(
 _AND_ASKS = re.compile(r"\band (?:what|why|how|when|who|where|which)\b")
 
 
+# What narrows the thing a quantity is asked of: the words before the counted noun ("how many
+# oven doors") and after its "of" ("pallets of the mrna product"); the thing a sum is for ("pay
+# for the frozen varicella runs", "what 2027 price").
+_COUNTED_PHRASE = re.compile(
+    r"\bhow many ((?:[a-z0-9][\w-]*\s+){0,3}?)[a-z][\w-]*(?=\s+(?:a|an|per|each|every|do|does|did|"
+    r"are|is|was|were|will|would|can|could|has|have|had|in|on|at|for|of|to)\b|\s*[?.!]|$)"
+    r"(?:\s+of\s+(?:the\s+|their\s+|our\s+|a\s+|an\s+)?((?:[a-z0-9][\w-]*\s+)?[a-z0-9][\w-]*))?"
+)
+_PRICED_FOR = re.compile(
+    r"\bfor\s+(?:the\s+|their\s+|our\s+|a\s+|an\s+|each\s+)?((?:[a-z0-9][\w-]*\s+)?[a-z][\w-]*)"
+)
+_PRICED_BY = re.compile(
+    r"^\s*what\s+((?:[a-z0-9][\w-]*\s+){1,2})(?:price|pricing|rate|fee|cost|budget)\b"
+)
+# Words that narrow nothing: how one asks, when, and the kind of number.
+_NOT_NARROWING = frozenset(
+    tokens(
+        "many much more total new current latest final first last next this that year month "
+        "week day annual monthly weekly daily per unit each every"
+    )
+)
+
+
+def qualifiers(question: str, want: Want) -> set[str]:
+    """Words of an English question that narrow the thing a count or a sum is asked of."""
+    if want.kind not in ("count", "amount", "number"):
+        return set()
+    q = normalize(question)
+    if has_cjk(q):
+        return set()
+    found: set[str] = set()
+    if want.kind == "count" and (m := _COUNTED_PHRASE.search(q)):
+        found |= set(tokens(f"{m.group(1)} {m.group(2) or ''}"))
+    if want.kind == "amount":
+        for pattern in (_PRICED_FOR, _PRICED_BY):
+            for m in pattern.finditer(q):
+                found |= set(tokens(m.group(1)))
+    return found - _NOT_NARROWING
+
+
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
@@ -854,7 +930,9 @@ _ROLE_ASKED = (
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
-        r"^\s*who(?:'s| is| was) (?:the |their |our |[\w.&'-]+'s )([a-z][\w&/-]*(?: [\w&/-]+){0,2})"
+        r"^\s*who(?:'s| is| was) (?:the |their |our |(?:[\w.&-]+ ){0,2}[\w.&'-]+'s )"
+        # "boss at anchorage fresh": the role stops before "at" and its place.
+        r"([a-z][\w&/-]*(?: (?!at\b)[\w&/-]+){0,2})"
         r"(?: at [\w .&'-]+)?\s*[?.!]*$"
     ),
     re.compile(
@@ -896,7 +974,11 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             # Next to the role ("Grace Liu, CFO", "CFO Grace Liu", "Dan Reyes (COO)"): in
             # "Tony says their GM wants..." Tony speaks of the GM and is not the GM.
             # "X is their CFO", "the decision maker is the general manager, Mr. Lin Hua".
-            link = r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+            # "Victor Lam is Dana Reyes's manager": the role's owner may stand between.
+            link = (
+                r"\s+(?:is|was|as)\s+(?:(?:the|their|our|new|now)\s+)*"
+                r"(?:(?:[A-Za-z.&-]+\s+){0,2}?[A-Za-z.&-]+['’]s\s+)?"
+            )
             before = re.search(
                 rf"({_EN_NAME.pattern})(?:[\s,(（-]{{0,3}}|{link})$", text[max(0, at - 40) : at]
             )
@@ -911,6 +993,9 @@ def names_role(role: str, sentence: str, question: str) -> bool:
             # "孙浩说老板…" for "孙浩的老板叫什么": a name the question holds is not the answer.
             own = has_cjk(key) and key[:2] in asked
             if own or not tokens(name) or key in asked or _HONORIFIC_ONLY.fullmatch(key):
+                continue
+            if key in _CALENDAR_WORDS:
+                # "the CFO is on leave until March": a month names no one.
                 continue
             if key not in role and role not in key:
                 return True
@@ -1092,10 +1177,15 @@ def read_together(
     measured = bool(_MEASURE_ASKED.search(normalize(question)))
     rare = max(topic, key=lambda t: (weights[t], t))
     rarest = False
-    own = set(_DIGITS.findall(normalize(question)))
+    q_folded = normalize(question)
+    own = set(_DIGITS.findall(q_folded))
+    own_codes = set(re.findall(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*\d)[a-z0-9]+\b", q_folded))
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
     shares: list[tuple[float, bool]] = []
     said_shares: list[tuple[str, float]] = []
+    # The terms and topic share of each sentence that holds the value asked.
+    valued: list[tuple[set[str], float]] = []
+    valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
     for note in notes:
         have = topic & terms_of(indexed_text(note.text))
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
@@ -1116,12 +1206,17 @@ def read_together(
         cover = max(cover, len(have) / len(topic))
         weighted = max(weighted, sum(weights[t] for t in have) / total)
         before = 0.0  # the share of the sentence before, in this note
+        before_terms: set[str] = set()  # and its terms
         for s in note_sentences(note):
             share = sum(weights[t] for t in topic & terms_of(s)) / total
             holds = False
             if want is not None:
                 folded = normalize(s)
                 # The question's own numbers ("the 10-building pilot") answer nothing.
+                for code in own_codes:
+                    # A code the question names goes whole ("H7", "4x4"): its digits alone
+                    # left "300 h" behind, read as 300 hours.
+                    folded = re.sub(rf"(?<![a-z0-9]){re.escape(code)}(?![a-z0-9])", " ", folded)
                 for n in own:
                     folded = folded.replace(n, " ")
                 for word in own_zh:
@@ -1136,8 +1231,14 @@ def read_together(
                 if want.kind == "count" and want.unit is None and not measured:
                     # A count is no measure ("200 kg", "25 吨", "4%"); a sum may answer a bare 多少.
                     folded = _MEASURED.sub(" ", folded)
+                bare = want.noun is None and _BARE_COUNT.search(q_folded)
+                # 几块 counts yuan: a sum is the count asked.
+                if want.kind == "count" and not bare and want.unit not in ("块", "元"):
+                    # Nor a sum of money ("CAD 650 a trip" counts no trips).
+                    folded = _PRICED.sub(" ", folded)
                 same = script(s) == asked
                 holds = want.holds(folded, same_language=same)
+                loose = want.search(folded)
                 if holds and same and want.kind == "date":
                     holds = _dated_near(folded, topic)
             # Across languages no term is shared: any sentence of the note may hold the answer.
@@ -1148,26 +1249,58 @@ def read_together(
             )
             if (topical or crosslingual or wide) and holds:
                 typed = True
+                # "asked for a 2027 budget price. Gave $11.20/kg": the sentence before says
+                # what the sum is for.
+                follows = want is not None and want.kind in _FOLLOWS
+                valued.append((terms_of(s) | (before_terms if follows else set()), share))
             elif holds and before > 0 and want is not None and want.kind in _FOLLOWS:
                 # "wants trade-in value. I said I'd check, est ~$1,500.": a sum or a number
                 # may follow, in the next sentence, the words that ask for it.
                 typed = True
+                valued.append((terms_of(s) | before_terms, max(share, before)))
             before = share
+            before_terms = terms_of(s)
             if holds or want is None:
                 typed_share = max(typed_share, share)
             if asks is not None and (share > 0 or crosslingual) and not slotted:
                 slotted = holds_slot(asks, s, question)
             shares.append((share, holds))
             said_shares.append((s, share))
+            valueless.append(want is not None and not loose)
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
+    if want is not None and typed and not crosslingual:
+        # "how many pallets of the mrna product": the notes speak of the mRNA product and give
+        # a count of the insulin's pallets; "what will they pay for the varicella runs": the
+        # price they give is for the other runs. When a sentence saying the word that narrows
+        # the thing asked holds more of the question than any sentence holding a value, and
+        # none of those says it, the value is another thing's ("spare truck" for a backup
+        # van's price is said in other words, in the sentence that holds most of the question).
+        # A sentence naming it with a value of the kind by another word for the thing ("40
+        # loaner scanners" for "how many loaner units") answers it.
+        narrow = qualifiers(question, want) & topic
+        loosely = any(
+            narrow & terms_of(s)
+            for (s, _), bare in zip(said_shares, valueless, strict=True)
+            if not bare
+        )
+        if narrow and not loosely and not any(narrow & terms for terms, _ in valued):
+            about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
+            if about > max((sh for _, sh in valued), default=0.0):
+                typed = typed_best = False
     if crosslingual:
         typed_best = typed
-    elif best > 0 and _DONE_ASKED.search(folded_question := normalize(question)):
+    elif best > 0:
+        folded_question = normalize(question)
+        closest = [s for s, sh in said_shares if sh >= best / 2]
         # "did they pay the deposit?", "报价给了吗": what happened is asked; sentences that only
         # plan or ask for it ("wants a deposit", "will send the quote") do not say it did.
-        closest = [s for s, sh in said_shares if sh >= best / 2]
-        if closest and all(_planned(s, folded_question, topic) for s in closest):
+        # The asked verb itself only planned or requested ("will fix", "asked us not to bill"),
+        # or the question only repeated as someone's ("问我们有没有合作仓库").
+        if (
+            _DONE_ASKED.search(folded_question)
+            and all(_planned(s, folded_question, topic) for s in closest)
+        ) or unsettled(closest, question, topic):
             typed = typed_best = False
     return Reading(
         cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest

@@ -52,6 +52,8 @@ def test_latin_forms_of_a_chinese_name_are_two_of_city_brand_and_trade() -> None
         "hua dong wuliu",
     }
     assert latin_forms("东莞美达") == frozenset()
+    # Taiwan's short 生技 is biotech: "Xinhe Biotech" names 信和生技.
+    assert "xinhe biotech" in latin_forms("信和生技")
     # An old spelling of the city counts with the brand, never with the trade alone.
     taipei = latin_forms("新竹科学园区餐饮服务")
     assert {"hsinchu kexue", "kexue catering"} <= taipei

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm_core.models import Interaction
-from retrieval import verify
+from retrieval import settled, verify
 from retrieval.ask import topic_terms
 from retrieval.question import shape_of
 from retrieval.verify import Reading, read_together, wanted
@@ -169,6 +169,7 @@ def test_a_long_adversarial_note_reads_in_linear_time(question: str, adversarial
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     """Every pattern the gate reads a note with."""
     found = [(n, p) for n, p in vars(verify).items() if isinstance(p, re.Pattern)]
+    found += [(f"settled {n}", p) for n, p in vars(settled).items() if isinstance(p, re.Pattern)]
     return found + [(f"slot {n}", p) for n, p in verify._SLOT_IN_SENTENCE.items()]
 
 

@@ -1,0 +1,324 @@
+"""Whether the best sentences settle a question of whether something happened or can happen.
+
+A near miss speaks of the thing asked without saying it: "facilities will fix it by June 10"
+for "did they fix it?", "he asked us not to bill the wait" for "did we bill the wait?", "问我们
+在新加坡有没有合作仓库" for "我们在新加坡有没有合作仓库?". The note holds every word of the
+question; what it lacks is the deed (or the answer to the question it only repeats).
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.tokens import normalize, tokens
+
+# A question whether a thing happened or how it went (folded text): "did they ...", "has it
+# ...", "how did the trial go", "did it go ok", 了吗, 结果怎么样, 顺利吗.
+_DEED_ASKED = re.compile(
+    r"^\s*(?:did|has|have|had)\b"
+    r"|^\s*how (?:did|was|were|has|have)\b.*\b(?:go|goes|gone|turn(?:ed)? out|work(?:ed)? out)\b"
+    r"|\bgo (?:ok|okay|well|smoothly|fine|alright)\b"
+    r"|了\s*(?:吗|没|未)|过\s*(?:吗|没)|咗\s*(?:未|吗|没)|结果(?:怎么样|如何|点样)|进展如何|顺利吗"
+    r"|顺不顺利|怎么样了|成功了?吗"
+)
+# A question whether a thing is so, can or will be ("can we release ...", 够不够, 有没有, 能不能,
+# 可以...吗): a note that only repeats it as someone's question does not answer it.
+_YES_NO_ASKED = re.compile(
+    r"^\s*(?:can|could|is|are|was|were|will|would|do|does|should|did|has|have|had)\b"
+    r"|吗\s*[?？]?\s*$|有没有|能不能|够不够|可不可以|行不行|是不是|是否|会不会|要不要|没\s*[?？]?\s*$"
+)
+# A question about the asking itself ("what did Hank ask", 客户问了什么): the question repeated
+# in a note is then its answer.
+_ABOUT_ASKING = re.compile(
+    r"\b(?:ask|asks|asked|asking|question|questions|wonder\w*|concern\w*|request\w*|want\w*|need\w*)\b"
+    r"|问|关心|想知道|要求|想要|需要"
+)
+# Someone asking a question, reported: what follows is the question, not its answer.
+_EN_ECHO = re.compile(
+    r"\b(?:asked|asks|asking|ask|wondered|wonders|wondering|wants to know|wanted to know|"
+    r"checking|checked|inquired|enquired)\s+(?:us\s+|me\s+|him\s+|her\s+|them\s+)?"
+    r"(?:whether|if|when|how|what|why|which|where)\b"
+)
+_ZH_ECHO = re.compile(
+    r"(?:问|询问|咨询|打听|想知道|确认|看看)[^，,。；;！!？?]*?"
+    r"(?:有没有|能不能|够不够|可不可以|行不行|是不是|是否|会不会|要不要|吗|呢|多少|几|什么|哪|怎么)"
+)
+# Words that put the next verb in a plan or a request, not a deed: "will fix", "'ll send",
+# "asked us not to bill", "wants to move", "planning to", "is opening" (a thing under way).
+_GOVERNS = re.compile(
+    r"(?:\b(?:will|would|should|could|can|might|shall|gonna|must)\s+(?:be\s+)?(?:\w+ly\s+)?"
+    r"|'ll\s+(?:be\s+)?"
+    r"|\b(?:going|asks?|asked|wants?|wanted|needs?|needed|plans?|planned|planning|hopes?|hoped|"
+    r"expects?|expected|promised|tries|trying|intends?|aims?|likely|ready|about)\s+"
+    r"(?:us\s+|me\s+|him\s+|her\s+|them\s+|you\s+)?(?:not\s+)?to\s+(?:be\s+)?"
+    r")$"
+)
+# A thing asked for: what follows is wanted, not had ("asked for a quarterly report").
+_REQUESTED = re.compile(
+    r"\b(?:asked for|asks for|asking for|requested|requests|request for|wants|wanted|needs|needed|"
+    r"would like|looking for)\s+(?:a |an |the |some |our |their |more |another |new )?$"
+)
+# Past forms of asking and planning: no deed done to the thing asked for.
+_ASKING_PAST = frozenset(
+    ["asked", "requested", "wanted", "needed", "planned", "hoped", "expected", "scheduled"]
+)
+# A thing set for later ("trial planned for April 15", "kickoff scheduled on Monday"): the
+# clause holding it speaks of a plan.
+_SET_FOR = re.compile(
+    r"\b(?:planned|scheduled|slated|pencil+ed|booked|tentatively set|set)\s+(?:for|on|in|to)\b"
+)
+# Words that answer whether it happened though the asked verb is not among them: "not yet",
+# "went well", "no excursions".
+_SETTLES = re.compile(
+    r"\b(?:not yet|didn't|did not|haven't|has not|hasn't|have not|never|still no|already|done|"
+    r"completed?|finished|went (?:well|fine|smoothly|ok)|success\w*|passed|failed|fine|smooth\w*)\b"
+)
+_ZH_PLAN = re.compile(r"想|要|打算|计划|准备|希望|将|预计|安排|需要|考虑")
+# Said as done, or as not done yet (with the yes/no frames taken out: 有没有 holds 没有).
+_ZH_DEED = re.compile(r"已|了|过|完成|还没|没有|尚未|顺利|成功")
+_ZH_FRAMES = re.compile(r"有没有|能不能|够不够|可不可以|行不行|是不是|会不会|要不要")
+_ZH_CLAUSE = re.compile(r"[，,。；;！!？?：:]")
+_EN_CLAUSE = re.compile(
+    r"[,;:!?]|\.(?:\s|$)|\s[—–-]+\s|\b(?:and|but|while|though|although|whereas|then|so|plus)\b"
+)
+# Past forms that do not end in -ed ("sent", "paid"): a deed of the verb asked.
+_IRREGULAR_PAST = frozenset(
+    [
+        "began",
+        "begun",
+        "bent",
+        "bought",
+        "brought",
+        "built",
+        "came",
+        "caught",
+        "chose",
+        "chosen",
+        "did",
+        "done",
+        "driven",
+        "drove",
+        "fell",
+        "felt",
+        "flew",
+        "flown",
+        "forgot",
+        "fought",
+        "found",
+        "gave",
+        "given",
+        "gone",
+        "got",
+        "gotten",
+        "grew",
+        "grown",
+        "heard",
+        "held",
+        "hid",
+        "hit",
+        "hung",
+        "kept",
+        "knew",
+        "known",
+        "laid",
+        "led",
+        "left",
+        "lent",
+        "let",
+        "lit",
+        "lost",
+        "made",
+        "meant",
+        "met",
+        "paid",
+        "put",
+        "quit",
+        "ran",
+        "read",
+        "rode",
+        "rose",
+        "rung",
+        "said",
+        "sang",
+        "sank",
+        "sat",
+        "saw",
+        "seen",
+        "sent",
+        "set",
+        "shook",
+        "shot",
+        "shut",
+        "signed",
+        "slept",
+        "sold",
+        "spent",
+        "split",
+        "spoke",
+        "spoken",
+        "spread",
+        "stole",
+        "stood",
+        "struck",
+        "stuck",
+        "swam",
+        "swept",
+        "swore",
+        "swung",
+        "taken",
+        "taught",
+        "thought",
+        "threw",
+        "thrown",
+        "told",
+        "took",
+        "tore",
+        "understood",
+        "went",
+        "woke",
+        "won",
+        "wore",
+        "wound",
+        "written",
+        "wrote",
+    ]
+)
+
+
+def _clauses(text: str) -> list[str]:
+    """`text` cut into clauses: at punctuation and conjunctions (Chinese at commas too)."""
+    cut = _ZH_CLAUSE if re.search(r"[\u4e00-\u9fff]", text) else _EN_CLAUSE
+    return [c for c in cut.split(text) if c and c.strip()]
+
+
+def _terms(text: str) -> set[str]:
+    """Index terms of `text`."""
+    return set(tokens(text))
+
+
+def _en_forms(clause: str, asked: set[str]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Question words a clause puts in a plan or a reported question, those it only asks for
+    ("asked for a quarterly report"), those it says done (in a past form), and those in a
+    clause saying something happened ("samples arrived")."""
+    planned: set[str] = set()
+    wanted: set[str] = set()
+    done: set[str] = set()
+    echo = _EN_ECHO.search(clause)
+    set_for = _SET_FOR.search(clause)
+    for m in re.finditer(r"[a-z][a-z'-]*", clause):
+        word = m.group(0)
+        stems = set(tokens(word)) & asked
+        if not stems:
+            continue
+        before = clause[: m.start()]
+        under_way = word.endswith("ing") and re.search(r"\b(?:is|are|am)\s+$", before)
+        if (echo and m.start() >= echo.end()) or _GOVERNS.search(before) or under_way:
+            planned |= stems
+        elif set_for and m.start() < set_for.start():
+            # "trial planned for April 15": the trial is a plan; its date is not a deed either.
+            planned |= stems
+        elif set_for and m.start() >= set_for.end():
+            planned |= stems
+        elif word.endswith("ed") or word in _IRREGULAR_PAST:
+            done |= stems
+        elif _REQUESTED.search(before):
+            wanted |= stems
+    # "Samples arrived on Tuesday": a clause saying something happened to the thing asked for
+    # says it came, in its own verb.
+    deeds = [
+        w
+        for w in re.findall(r"[a-z][a-z'-]*", clause)
+        if (w.endswith("ed") or w in _IRREGULAR_PAST) and w not in _ASKING_PAST
+    ]
+    told = (set(tokens(clause)) & asked) if deeds else set()
+    return planned, wanted, done, told
+
+
+def _zh_unsettled(clause: str, topic: set[str]) -> bool | None:
+    """Whether a Chinese clause holding the topic only plans it or repeats it as a question.
+
+    None when the clause does not hold the topic.
+    """
+    held = topic & _terms(clause)
+    if not held:
+        return None
+    echo = _ZH_ECHO.search(clause)
+    # The topic after the asking word is the question repeated.
+    if echo and not topic & _terms(clause[: echo.start()]):
+        return True
+    bare = _ZH_FRAMES.sub(" ", clause)
+    if _ZH_DEED.search(bare):
+        return False
+    return _ZH_PLAN.search(bare) is not None
+
+
+def unsettled(sentences: list[str], question: str, topic: set[str]) -> bool:
+    """Whether the sentences closest to a yes/no question leave it open.
+
+    For a question whether something happened ("did we bill the wait?", "how did the trial
+    go?"): a question word the sentences only plan, request or repeat as a question ("asked us
+    not to bill the wait", "will fix by June 10", "trial planned for April 15"), and never say
+    done. For a question whether something is or can be ("can we release the bins?", 够不够):
+    the sentences only repeat it as someone's question. A question about the asking itself
+    ("what did Hank ask?") is answered by the question repeated.
+    """
+    q = normalize(question)
+    if not sentences or _ABOUT_ASKING.search(q):
+        return False
+    deed = _DEED_ASKED.search(q) is not None
+    if not deed and not _YES_NO_ASKED.search(q):
+        return False
+    asked = _terms(q) & topic
+    if not asked:
+        return False
+    if re.search(r"[\u4e00-\u9fff]", q):
+        return all(_zh_open(normalize(s), asked, deed=deed) for s in sentences)
+    planned: set[str] = set()
+    requested: set[str] = set()
+    done: set[str] = set()
+    told: set[str] = set()
+    for s in sentences:
+        folded = normalize(s)
+        if deed and _SETTLES.search(folded):
+            return False
+        if not deed:
+            # Only a repeated question leaves "can we ...?" open: "we can release them Nov 28"
+            # answers it.
+            if not _echoed(folded, asked):
+                return False
+            continue
+        for clause in _clauses(folded):
+            p, w, d, t = _en_forms(clause, asked)
+            planned |= p
+            requested |= w
+            done |= d
+            told |= t
+    if not deed:
+        return True
+    # A thing only asked for ("he asked for a quarterly generator report") is not sent, unless
+    # it is said to have come ("samples arrived") or the verb asked is said done ("sent the
+    # report; he wants a quarterly one too").
+    return bool(planned - done) or bool(requested - told and not done)
+
+
+def _zh_open(sentence: str, asked: set[str], *, deed: bool) -> bool:
+    """Whether a Chinese sentence leaves the question open: each clause holding it plans it or
+    repeats it as a question, and (for a question whether it can be) one repeats it."""
+    verdicts = [(c, _zh_unsettled(c, asked)) for c in _clauses(sentence)]
+    held = [(c, v) for c, v in verdicts if v is not None]
+    if not held or not all(v for _, v in held):
+        return False
+    return deed or any(_ZH_ECHO.search(c) for c, _ in held)
+
+
+def _echoed(sentence: str, asked: set[str]) -> bool:
+    """Whether a sentence holds the question's words mostly inside a question it repeats."""
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for clause in _clauses(sentence):
+        if echo := _EN_ECHO.search(clause):
+            # The one asking ("Hank asked when ...") is no part of the question repeated.
+            inside |= _terms(clause[echo.end() :]) & asked
+        else:
+            outside |= _terms(clause) & asked
+    return bool(inside) and len(inside) >= len(outside - inside)
