@@ -489,6 +489,42 @@ class MoveDayTotal(Base):
     moves: Mapped[int] = mapped_column(BigInteger)
 
 
+class CycleTotal(Base):
+    """Deals and their history per customer owner and state, UTC month of closed_at (yyyymm; 0:
+    none; -1: all time, where every deal is kept too), currency, deal stage and step, kept by
+    triggers (migration 0035) for `report cycle`: step '' counts the deals (n_in) and sums their
+    days from opening to close (in_days, never below 0); step S counts and sums the times (days
+    since 2000-01-01 UTC) of their history rows into S (n_in, in_days) and out of S (n_out,
+    out_days). The medians are read from the deals through `ix_deals_cycle` (migration 0035:
+    an expression index the model does not declare, each database writing it its own way)."""
+
+    __tablename__ = "cycle_totals"
+    __table_args__ = (
+        Index(
+            "ix_cycle_totals_month",
+            "month",
+            "stage",
+            "currency",
+            "step",
+            "state",
+            "owner_id",
+            postgresql_include=["n_in", "in_days", "n_out", "out_days"],
+        ),
+        {"info": {"derived": True}},
+    )
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    step: Mapped[str] = mapped_column(String(50), primary_key=True)
+    n_in: Mapped[int] = mapped_column(BigInteger)
+    in_days: Mapped[Decimal] = mapped_column(Numeric())
+    n_out: Mapped[int] = mapped_column(BigInteger)
+    out_days: Mapped[Decimal] = mapped_column(Numeric())
+
+
 class CustomField(Base):
     """A field an admin declared on customers, contacts or deals; values live in `custom`."""
 
