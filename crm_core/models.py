@@ -398,7 +398,20 @@ class DealMonthTotal(Base):
     ''; month 0: none): count and cents, kept by triggers (migration 0030) for the forecast."""
 
     __tablename__ = "deal_month_totals"
-    __table_args__ = ({"info": {"derived": True}},)
+    __table_args__ = (
+        # An admin's forecast reads every owner's open rows from this alone (migration 0035).
+        Index(
+            "ix_deal_month_totals_kind",
+            "kind",
+            "stage",
+            "state",
+            "currency",
+            "month",
+            "category",
+            postgresql_include=["deals", "cents"],
+        ),
+        {"info": {"derived": True}},
+    )
 
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
     owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
