@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from crm_core.access import visible_owner_ids
 from crm_core.analytics.kept_months import Slice, cut_months
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
 from crm_core.analytics.scope import (
@@ -37,7 +38,7 @@ from crm_core.analytics.scope import (
 )
 from crm_core.analytics.win_rate import closed_in, other_currencies, slice_scope
 from crm_core.context import Ctx
-from crm_core.models import CycleTotal, Deal, StageChange
+from crm_core.models import CycleTotal, Deal, Role, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
@@ -395,6 +396,18 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool) -> _Kept:
     if medians:
         order, per_day = _ordered_days(session)
         inside = in_period(Deal.closed_at, start, end)
+        # A rep's own book (a few hundred customers) reads its closed deals' days faster from
+        # its customers, once, than by walking half of the company's ordered range per side.
+        owners = visible_owner_ids(ctx.actor)
+        own: Any = None
+        if owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None):
+            own = (
+                select(Deal.stage.label("stage"), order.label("v"))
+                .where(*scope_filter(ctx), Deal.currency == currency, *inside)
+                .where(Deal.stage.in_(closed))
+                .cte("own")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
         for side, names in (
             ("won", sorted(won_names)),
             ("lost", sorted(set(closed) - won_names)),
@@ -416,7 +429,9 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool) -> _Kept:
                 for name in names
             ]
             merged = union_all(*branches).subquery() if len(branches) > 1 else None
-            if merged is not None:
+            if own is not None:
+                middle = select(own.c.v).where(own.c.stage.in_(names)).order_by(own.c.v)
+            elif merged is not None:
                 middle = select(merged.c.v).order_by(merged.c.v)
             else:
                 middle = branches[0].order_by(order)
