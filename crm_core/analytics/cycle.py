@@ -430,7 +430,8 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool) -> _Kept:
             ]
             merged = union_all(*branches).subquery() if len(branches) > 1 else None
             if own is not None:
-                middle = select(own.c.v).where(own.c.stage.in_(names)).order_by(own.c.v)
+                middle = select(own.c.v).where(own.c.stage.in_(names), count > 0)
+                middle = middle.order_by(own.c.v)
             elif merged is not None:
                 middle = select(merged.c.v).order_by(merged.c.v)
             else:
