@@ -353,7 +353,7 @@ class Interpreter:
         r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
-        if reads and (queue := self.desk.tickets(ctx, r)) is not None:
+        if (queue := self.desk.tickets(ctx, r)) is not None:
             return queue
         if (
             r.question

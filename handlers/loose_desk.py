@@ -188,7 +188,7 @@ _EN_CLOCK = re.compile(
     r"|(?P<noon>noon|midday|midnight))(?![\w:])"
 )
 _EN_CLOCK_BEFORE = re.compile(
-    r"(?:\b(?:at|from|to|till|til|until|between|and|for|by|after|before|around)|[-–~])\s*$"
+    r"(?:\b(?:at|from|to|till|til|until|between|and|after|before|around)|[-–~])\s*$"
 )
 _ZH_HOUR = r"\d{1,2}|[零一二两三四五六七八九十]{1,3}"
 _ZH_CLOCK = re.compile(
@@ -268,7 +268,8 @@ def _hhmm(c: _Clock) -> str:
 
 def _topic(view: str) -> tuple[set[str], set[str]]:
     """The Latin words and Chinese character pairs a text is about (glue left out)."""
-    words = {m.group(0).strip("'-") for m in _LATIN.finditer(view)} - _STOP
+    # "wi-fi" and "wifi", "check-in" and "checkin" are one word.
+    words = {m.group(0).strip("'-").replace("-", "") for m in _LATIN.finditer(view)} - _STOP
     pairs = set()
     for run in _CJK_RUN.findall(view):
         for i in range(len(run) - 1):
@@ -289,7 +290,7 @@ def _overlap(said: tuple[set[str], set[str]], of: str) -> float:
         for b in words - shared
         if len(a) >= 5 and len(b) >= 5 and (a.startswith(b[:5]) and b.startswith(a[:5]))
     }
-    return len(shared) + 0.75 * len(near) + 0.5 * len(said[1] & pairs)
+    return len(shared) + 0.75 * len(near) + 0.75 * len(said[1] & pairs)
 
 
 def _pick(scored: list[tuple[float, int]], need: float) -> int | str | None:
@@ -338,7 +339,8 @@ class DeskReader:
 
     def _someone_else(self, ctx: Ctx, r: _Reading, at: int) -> bool:
         """Another person did it ("Jo closed the ticket", "closed by Jo", "he sorted it")."""
-        if _THEY.search(r.view, max(r.body, at - 40), at) or _BY_THEM.search(r.view, at):
+        start = max((m.end() for m in _PART.finditer(r.view, r.body, at)), default=r.body)
+        if _THEY.search(r.view, max(start, at - 40), at) or _BY_THEM.search(r.view, at):
             return True
         if re.search(
             r"(?:他|她|佢|佢哋|他们|同事)(?:已经|已|都)?\s*$", r.view[r.body : at].strip()
@@ -401,6 +403,9 @@ class DeskReader:
         elif done is not None or asked is not None:
             cue = done if done is not None else asked  # type: ignore[assignment]
             verb = "done"
+        elif said is not None and d.REMINDER_NOT_DONE.search(view, said.end()):
+            # "给杨经理打电话那个提醒 明天再弄": a reminder spoken of, not done yet; no note.
+            verb, cue = "done", said
         else:
             return None
         pending = ctx.session.scalars(
@@ -522,8 +527,8 @@ class DeskReader:
         text = r.cut(start)
         if colon is None:
             text = re.sub(
-                r"^(?:[\s,，.。、-]|\b(?:and|then|so|we|i|that|them|him|her|the\s+customer|"
-                r"the\s+client|they|have|had|it)\b|佢哋|佢|他们|客户)*",
+                r"^(?:[\s,，.。、-]|\b(?:and|then|so|that|them|him|her|the\s+customer|"
+                r"the\s+client)\b|佢哋|佢|他们|客户)*",
                 "",
                 text,
                 flags=re.I,
@@ -627,7 +632,7 @@ class DeskReader:
             subject = _rest(r, r.body, taken)
         del start
         subject = re.sub(
-            r"^(?:\s|[,，:：.。、-]|\b(?:for|at|on|about|re|regarding|with|a|an|the)\b|的|给|帮)+",
+            r"^(?:\s|[,，:：.。、-]|\b(?:for|at|on|about|re|regarding|with)\b|的|给|帮)+",
             "",
             subject,
             flags=re.I,

@@ -40,7 +40,10 @@ TICKET_REPLY = _re(
     r"|(?:同|跟|和|对)(?:佢哋|佢|他们|客户|对方)(?:讲|说)(?:咗|了)?"
 )
 TICKET_WAIT = _re(
-    r"\b(?:waiting|wait(?:s)?)\s+(?:on|for)\b|\bon\s+hold\s+(?:for|until|till|pending)\b"
+    # Waiting on the customer, not on parts, a delivery or one of us ("still waiting" is a
+    # remark).
+    r"(?<!still\s)\b(?:waiting|wait(?:s)?)\s+(?:on|for)\s+(?!(?:the\s+|our\s+|new\s+)?(?:parts?|stock|"
+    r"delivery|shipment|supplier|vendor|engineer|technician|tech|approval|us|me|it|spares?)\b)|\bon\s+hold\s+(?:for|until|till|pending)\b"
     r"|\bpending\s+(?:the\s+)?(?:customer|client|their|reply|photos|info)\b"
     r"|(?:等|等紧|等待)(?:客户|客人|对方|佢哋|佢|他们|酒店|医院|商场)"
 )
@@ -170,7 +173,8 @@ FEEDBACK = _re(
 FEEDBACK_CSAT = _re(r"\bcsat\b|satisfaction|满意|\bstars?\b|/\s*5\b|out\s+of\s+5|颗星|粒星")
 FEEDBACK_NOT_GIVEN = _re(
     r"\b(?:target|goal|average|avg|usually|typically|normally|trend|went\s+up|went\s+down|dropped|"
-    r"rose|improved|fell|last\s+(?:quarter|year|month|week)|benchmark|aim|want|hope|expect)\b"
+    r"rose|improved|fell|last\s+(?:quarter|year|month|week)|benchmark|aim|want|hope\w*|hoping|expect\w*|"
+    r"fingers\s+crossed)\b|但愿"
     r"|目标|平均|通常|一般|趋势|上升|下降|提高|降低|上个?季|去年|上个?月|希望|期望"
 )
 NUMBER_WORDS = {
