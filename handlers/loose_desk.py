@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -357,6 +357,8 @@ class DeskReader:
         or (with `others`) another person's doing."""
         if r.no_write or "请问" in r.view:
             return True
+        # "I'd like my digest at 9:30": a request, not someone's reported words.
+        r = replace(r, view=d.I_WOULD_LIKE.sub(lambda m: " " * len(m.group(0)), r.view))
         # The clause of the request: "...话咗解决, 点知又投诉, 重开佢" asks after a report.
         start = max((m.end() for m in _PART.finditer(r.view, r.body, at)), default=r.body)
         if w.NEGATION.search(r.view, start, at) or w.REPORTED.search(r.view, start, at):
@@ -905,6 +907,16 @@ class DeskReader:
             return None
         if d.TICKET_NEW.search(view, r.body) or w.LEAD_NEGATION.match(view, r.body):
             return None
+        changes = (
+            d.TICKET_DONE,
+            d.TICKET_REPLY,
+            d.TICKET_ASSIGN,
+            d.TICKET_PRIORITY,
+            d.TICKET_WAIT,
+            d.TICKET_REOPEN,
+        )
+        if any(p.search(view, r.body) for p in changes):
+            return None  # "我的工单处理好了": what became of one, not the queue
         if r.hypothetical:
             return None
         scope: str | None = None

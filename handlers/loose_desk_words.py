@@ -17,7 +17,7 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 # A ticket spoken of: "ticket", "case", 工单, "那张单" / "嗰张单" (a ticket, not an order).
 TICKET_WORD = _re(
-    r"\b(?:support\s+|service\s+)?(?:tickets?|cases?)\b|工单|(?:那|这|𠮶|呢|个|一)\s*张\s*单(?!子)"
+    r"\b(?:support\s+|service\s+)?(?:tickets?|cases?)\b|工单|(?:(?:那|这|𠮶|呢|个|一)\s*)?张\s*单(?!子|据)"
 )
 # A new ticket asked for: "open a ticket for BGM: ...", "raise a case", "ticket for X: ...",
 # "开个工单", "開張工單", "报个修".
@@ -31,7 +31,7 @@ TICKET_NEW = _re(
 # What a message says of an existing ticket; each group names the verb.
 TICKET_DONE = _re(
     r"\b(?:resolved|fixed|sorted(?:\s+out)?|all\s+sorted|closed(?:\s+out)?|sorted|done\s+and\s+dusted|"
-    r"resolve|close\s+(?:it|out|that|this|the))\b|(?:处理|搞|弄|修|解决|做|执)(?:好|完|掂|妥|定)(?:了|咗|啦|喇)?"
+    r"resolve|close\s+(?:it|that|this)(?:\s+out)?|close\s+out|close\s+the)\b|(?:处理|搞|弄|修|解决|做|执)(?:好|完|掂|妥|定)(?:了|咗|啦|喇)?"
     r"|解决(?:了|咗)|搞掂|结案|可以关(?:了|咗)?|关(?:掉|闭)(?:工单|佢|它|了)?"
 )
 TICKET_REPLY = _re(
@@ -59,6 +59,7 @@ TICKET_ASSIGN = _re(
 TICKET_PRIORITY = _re(
     r"\b(?:priority|prio)\b|\b(?:bump|raise|lower|drop|escalate|upgrade|downgrade|make|set|mark)\b"
     r".{0,50}?\b(?:to|as)\s+(?:an?\s+)?(?:urgent|high|normal|low|medium)\b|优先级|优先度|紧急程度"
+    r"|(?:->|→|=>)\s*(?:urgent|high|normal|low|medium)\b"
 )
 # Priority words said of a ticket (the first that fits, most pressing first).
 PRIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -83,7 +84,9 @@ PRIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Reads of the ticket queue: "my tickets", "我手上啲工單", "breaching tickets", "团队的工单".
 TICKETS_PLURAL = _re(
-    r"\btickets\b|\bticket\s+(?:queue|list)\b|\bqueue\b|工单列表|(?:啲|些|哪些|所有|全部|边啲|有冇|有没有|有什么|几多|多少)\s*工单"
+    r"\btickets\b|\bticket\s+(?:queue|list)\b|\bqueue\b|工单列表"
+    r"|(?:啲|些|哪些|所有|全部|边啲|有冇|有没有|有什么|几多|多少).{0,12}工单"
+    r"|^\s*(?:我|我们|团队|组里)的\s*工单\s*$"
     r"|工单(?:有|系)?(?:哪些|边啲|几多|多少)"
 )
 TICKETS_MINE = _re(
@@ -148,8 +151,8 @@ DIGEST = _re(
 )
 DIGEST_WEEKDAYS = _re(
     r"\bweekdays?\b|\bwork\s*days?\b|\bbusiness\s+days\b|\bmon(?:day)?\s*(?:-|to|through|thru|til)\s*fri(?:day)?\b"
-    r"|\b(?:not|no|skip)\s+(?:on\s+)?(?:the\s+)?weekends?\b|工作日|周一到周五|礼拜一到礼拜五|星期一到星期五|返工日"
-    r"|周末.{0,6}(?:不|莫|别|唔|免)"
+    r"|\b(?:not|no|skip|without|except)\b.{0,25}\bweekends?\b|工作日|周一到周五|礼拜一到礼拜五|星期一到星期五|返工日"
+    r"|周末.{0,6}(?:不|莫|别|唔|免)|(?:不要|莫要|莫|别|唔要|不用|唔使)\s*(?:发|推|寄)?\s*周末"
 )
 DIGEST_DAILY = _re(
     r"\bevery\s*day\b|\bseven\s+days\b|\b7\s+days\b|\bweekends?\s+too\b|\bincluding\s+weekends\b"
@@ -158,7 +161,12 @@ DIGEST_DAILY = _re(
 DIGEST_OFF = _re(
     r"\b(?:off|stop|pause|disable|unsubscribe|no\s+more)\b|关掉|关闭|停(?:掉|止|发)?|取消|暂停"
 )
-DIGEST_ON = _re(r"\b(?:on|resume|restart|enable|back)\b|打开|开启|恢复|重新发|开返")
+DIGEST_ON = _re(
+    r"\b(?:turn|switch|put)\s+(?:\w+\s+){0,2}on\b|\bback\s+on\b|\bon\s*(?:again\s*)?[.!]*$|"
+    r"\b(?:resume|restart|enable)\b|打开|开启|恢复|重新发|开返"
+)
+# "I'd like ...": a request, not someone's reported words.
+I_WOULD_LIKE = _re(r"\bi['’]d(?=\s+(?:like|love|prefer|want|appreciate))")
 # A setting said to have been changed already, or by someone: a report, nothing to do.
 SETTING_DONE = _re(
     r"\b(?:turned|switched|changed|moved|was|were|got|has\s+been|have\s+been|already|used\s+to)\b"

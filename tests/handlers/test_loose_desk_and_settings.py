@@ -183,6 +183,11 @@ ASKED = [
     ("omar", "send my morning digest at half past nine", "digest at 09:30"),
     ("mei", "日报只在工作日发给我", "digest weekdays"),
     ("root", "tom's digest off please", "digest @tom off"),
+    ("omar", "bluefin wifi ticket -> high", "priority #2 high"),
+    ("omar", "bluefin card reader ticket, close it out, swapped the reader",
+     "resolve #1: swapped the reader"),
+    ("omar", "I'd like my digest at 9:30 please", "digest at 09:30"),
+    ("omar", "no digest on weekends pls", "digest weekdays"),
     # Satisfaction.
     ("omar", "bluefin rated us csat 5, quick turnaround", "feedback #1: csat 5, quick turnaround"),
     ("mei", "云杉书店 NPS 给了 7 分", "feedback #4: nps 7"),
@@ -206,6 +211,8 @@ READS = [
     ("mia", "show the team's ticket queue", "tickets team"),
     ("mia", "any tickets past their SLA?", "tickets breaching"),
     ("mei", "我手头有哪些工单", "tickets mine"),
+    ("mei", "我的工单", "tickets mine"),
+    ("mia", "有冇爆咗SLA嘅工單", "tickets breaching"),
 ]
 
 
