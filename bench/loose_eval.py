@@ -327,6 +327,10 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
     elif name == "contact add":
         head, body = split_colon(args)
         out["customer"] = customer(head)
+        at = re.match(r"(?:at|for|to|in|sa|@)\s*(\S.*)$", head.strip(), re.I)
+        if not isinstance(out["customer"], int) and at:
+            # As the verb reads it: "add contact at Ironwood: ..." names Ironwood.
+            out["customer"] = customer(at.group(1))
         parts = split_commas(body or "")
         out["name"] = parts[0].lower() if parts else ""
         for p in parts[1:]:
@@ -341,6 +345,36 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
             u = _safe(find_user, ctx.session, m.group(2))
             out["owner"] = u.external_id if u else m.group(2)
             out["deals"] = "deals" in m.group(3)
+    elif name == "ticket" and not re.match(r"#?\d+\s*$", args.strip()):
+        # `ticket Acme: subject, priority high`: the customer resolved, the subject free text.
+        head, body = split_colon(args)
+        out["customer"] = customer(head)
+        m = re.search(r",\s*priority\s+(\w+)\s*$", body or "")
+        out["priority"] = m.group(1).lower() if m else None
+        out["text"] = (body or "")[: m.start()].strip() if m else (body or "").strip()
+    elif name == "feedback":
+        # `feedback Acme: nps 9, "fast fix"`: the customer (or #ticket) and the score; the
+        # comment is free text.
+        head, body = split_colon(args)
+        out["customer"] = customer(head)
+        score, _, comment = (body or "").partition(",")
+        out["score"] = re.sub(r"\s+", " ", score.strip().lower())
+        out["text"] = comment.strip().strip('"“” ')
+    elif name in ("reply", "resolve"):
+        ref, rest = take_ref(args)
+        out["ref"] = ref
+        out["text"] = rest.lstrip(":： ").strip()
+    elif name == "assign":
+        ref, rest = take_ref(args)
+        out["ref"] = ref
+        m = re.match(r"(?:to|给)\s+@?(\S+)", rest.strip())
+        said = m.group(1) if m else rest.strip()
+        u = None if said.lower() in ("me", "我") else _safe(find_user, ctx.session, said)
+        out["user"] = (
+            ctx.actor.external_id
+            if u is None and said.lower() in ("me", "我")
+            else (u.external_id if u else said.lower())
+        )
     elif name in ("done", "snooze", "cancel", "undo", "note"):
         ref, rest = take_ref(args)
         out["ref"] = ref

@@ -18,7 +18,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy import Text, cast, func, or_, select
 
-from crm_core.access import customer_filter
+from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer, Deal, User
 from crm_core.resolve import contains
@@ -393,6 +393,34 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
             tagged = _by_tag(ctx, text, view, words, patterns)
             if tagged:
                 return tagged
+    return found
+
+
+def find_archived_customers(ctx: Ctx, text: str) -> list[Mention]:
+    """Archived customers of the actor's book the text names, by name or short-name tag, best
+    first: the ones `unarchive` may bring back (lists and searches never show them)."""
+    words = words_of(text)
+    view = char_view(text)
+    rows = ctx.session.execute(
+        select(Customer.id, Customer.name, Customer.name_key, Customer.owner_id, Customer.tags)
+        .where(
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .limit(_CANDIDATE_ROWS)
+    ).all()
+    found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
+    named = {m.id for m in found if m.exact}
+    for rid, label, _key, owner, tags in rows:
+        if rid in named:
+            continue
+        for tag_key in name_tags(label, tags):
+            hit = _match(text, view, words, tag_key)
+            if hit is not None and hit[2]:
+                found.append(Mention(rid, label, hit[0], hit[1], True, hit[3], owner))
+                break
+    found.sort(key=lambda m: (-m.weight, not m.exact, m.id))
     return found
 
 

@@ -54,6 +54,7 @@ from handlers import loose_words as w
 from handlers.args import Value
 from handlers.grammar import span_said, take_kind
 from handlers.i18n import Translator
+from handlers.loose_desk import DeskReader
 from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
 
@@ -308,6 +309,8 @@ class Interpreter:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        # Tickets, reminders named by their words, contacts, archived customers, settings.
+        self.desk = DeskReader(self)
 
     def verb(self, name: str) -> Verb:
         """A declared verb (the interpreter only proposes declared ones)."""
@@ -368,6 +371,8 @@ class Interpreter:
         r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
+        if (queue := self.desk.tickets(ctx, r)) is not None:
+            return queue
         if (
             r.question
             and not r.hypothetical
@@ -394,6 +399,7 @@ class Interpreter:
             # A question with no write in it may be a read ("马超电话多少", "Acme's pipeline?").
             return self._read(ctx, r) or Unsure("loose.unsure", verbs=_closest(r))
         for reader in (
+            *self.desk.writes,
             self._reminder_first,
             self._remind,
             self._snooze,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from crm_core.errors import Invalid
+from crm_core.context import Ctx
+from crm_core.errors import Ambiguous, Invalid, NotFound
+from crm_core.models import Customer
 from crm_core.resolve import resolve_customer
 from crm_core.services.contacts import add_contact, looks_like_phone, parse_birthday
 from handlers import format as fmt
@@ -16,6 +18,25 @@ from handlers.reply import Button, Reply
 _PHONEISH = re.compile(r"[\d\s+().\-/]*\d[\d\s+().\-/]*")
 # `birthday 1984-05-03`, `born May 3`, `bday 05-03`, `生日 5月3日`: a keyword, then the date.
 _BIRTHDAY = re.compile(r"^(?:(?:birthday|born|bday)\b|生日)\s*[:：]?\s*(.*)$", re.IGNORECASE)
+
+
+# "contact add at Ironwood: ...", "add contact sa Mabuhay: ...": a word of place before the name.
+_AT = re.compile(r"^(?:at|for|to|in|sa|@)\s*(?P<name>\S.*)$", re.IGNORECASE)
+
+
+def _customer(ctx: Ctx, head: str) -> Customer:
+    """The customer named, or named after "at"/"for"/"to"/"sa" when the whole words are none."""
+    try:
+        return resolve_customer(ctx, head)
+    except (NotFound, Ambiguous):
+        after = _AT.match(head.strip())
+        if after is None:
+            raise
+        try:
+            return resolve_customer(ctx, after.group("name"))
+        except (NotFound, Ambiguous):
+            pass
+        raise
 
 
 def contact_add(req: Request) -> Reply:
@@ -40,7 +61,7 @@ def contact_add(req: Request) -> Reply:
     if "@" in name or looks_like_phone(name):
         raise Invalid("error.contact_name_first", usage=t("usage.contact_add"))
     birthday = parse_birthday(birthdays[0]) if birthdays else None
-    customer = resolve_customer(ctx, head)
+    customer = _customer(ctx, head)
     contact = add_contact(
         ctx,
         customer,

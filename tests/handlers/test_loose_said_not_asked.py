@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BOOKS = {"book": "loose_book.jsonl", "book5": "loose_book5.jsonl"}
+BOOKS = {
+    "book": "loose_book.jsonl",
+    "book5": "loose_book5.jsonl",
+    "book6": "loose_book6.jsonl",
+}
 
 
 def _evaluator() -> Any:
@@ -259,6 +263,53 @@ SAYS_NOTHING = [
     ("book", "wei", "联创车队管理系统采购的成交概率有多少"),
     # Another person's surname after a contact's first name: not that contact.
     ("book5", "olly", "change david harrison phone to 020 7946 0000"),
+    # Tickets, reminders named by their words, contacts, archived customers, settings and
+    # scores, said of, asked about, hoped for or someone else's doing (branch loose9).
+    ("book6", "tama", "the manukau ticket got closed yesterday by ryan"),
+    ("book6", "tama", "should we reopen the manukau dispenser ticket?"),
+    ("book6", "ryan", "don't add will price as a contact"),
+    ("book6", "tama", "did anyone reply to the manukau dispensers ticket?"),
+    ("book6", "tama", "ryan resolved the manukau ticket last night"),
+    ("book6", "tama", "the manukau ticket isn't sorted yet, still waiting on parts"),
+    ("book6", "tama", "if grant calls again we might need to reopen that ticket"),
+    ("book6", "fiona", "who is the lakeshore pillowcase ticket assigned to?"),
+    ("book6", "fiona", "was the lakeshore grand ticket already resolved?"),
+    ("book6", "ryan", "i'll reply on the lakeshore pillowcase ticket tomorrow"),
+    ("book6", "ryan", "how do i open a ticket?"),
+    ("book6", "ryan", "how do i snooze a reminder?"),
+    ("book6", "ryan", "the dawn field reminder went off at 9, annoying"),
+    ("book6", "ryan", "should i snooze the dawn field reminder?"),
+    ("book6", "ryan", "will price reminder isn't done yet"),
+    ("book6", "tama", "not sure if i should push the grant washroom quote reminder"),
+    ("book6", "tama", "the ponsonby grammar archive was a mistake imo"),
+    ("book6", "tama", "what happened to ponsonby grammar? was it archived?"),
+    ("book6", "tama", "don't unarchive ponsonby grammar yet"),
+    ("book6", "fiona", "maybe quiet hours from 9pm would help the team"),
+    ("book6", "fiona", "what are my quiet hours?"),
+    ("book6", "harlan", "does the digest come out at 8?"),
+    ("book6", "harlan", "ryan turned his digest off last week"),
+    ("book6", "fiona", "the digest was late this morning"),
+    ("book6", "jun", "srmc's nps target is 9 this year"),
+    ("book6", "jun", "what was srmc's nps last quarter?"),
+    ("book6", "jun", "hopefully SRMC gives us nps 10 after the audit"),
+    ("book6", "tama", "the waitemata rats ticket from last month was a nightmare"),
+    ("book6", "gang", "蜀都的工单昨天已经被刘刚处理好了"),
+    ("book6", "gang", "蜀都那个工单要不要重开？"),
+    ("book6", "gang", "别给锦城广场加联系人"),
+    ("book6", "gang", "给向东打电话那个提醒还没搞定"),
+    ("book6", "gang", "免打扰怎么设置？"),
+    ("book6", "lan", "日报是几点发的？"),
+    ("book6", "kaho", "仁愛嗰張單搞掂未？"),
+    ("book6", "kaho", "濠江嗰張單琴日已經解決咗"),
+    ("book6", "yating", "晴光那邊如果再找我們 再恢復"),
+    ("book6", "yating", "松德的 NPS 目標是 9 分"),
+    ("book6", "lan", "如果仁爱医院的工单超时了就升成紧急"),
+    ("book6", "kaho", "仁愛嗰張工單應該點跟？"),
+    ("book", "alice", "the initech redlines reminder isn't done yet"),
+    ("book", "alice", "should I push the initech redlines reminder to monday?"),
+    ("book", "alice", "carol finished the northwind quote reminder"),
+    ("book", "wei", "给杨经理打电话那个提醒 明天再弄"),
+    ("book", "alice", "the initech redlines reminder, still need to chase them"),
 ]
 
 
