@@ -74,7 +74,7 @@ def customer(req: Request) -> Reply:
         *_service_fields(t, card.service, tz),
         *custom.card_fields(ctx, t, "customer", c.custom),
     ]
-    standing = tier_svc.status(ctx, c)
+    standing = tier_svc.status(ctx, c) if card.tier_rules else None
     if standing is not None:
         fields.insert(5, status_field(t, standing))
     contacts = [

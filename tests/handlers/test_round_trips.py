@@ -73,3 +73,23 @@ def test_find_reads_the_contacts_of_its_hits_at_once(testbot: TestBot, engine: E
     assert [f.label for f in testbot("alice", "find harbor").fields] == [
         "Dana Harbor (Harbor Foods)"
     ]
+
+
+def test_a_customer_card_reads_its_service_figures_and_tier_rules_at_once(
+    testbot: TestBot, engine: Engine
+) -> None:
+    """The card's latest NPS, CSAT, open tickets and whether tier rules are set come in one
+    statement; the tier line still shows once an admin sets rules."""
+    assert testbot("alice", "new customer Acme Logistics").status == "ok"
+    testbot("alice", "feedback Acme Logistics: nps 8")
+    assert testbot("alice", "ticket Acme Logistics: scanner down").status == "ok"
+    with counting(engine) as seen:
+        card = testbot("alice", "customer #1")
+    fields = {f.label: f.value for f in card.fields}
+    assert fields["Satisfaction"].startswith("NPS 8") and fields["Open tickets"] == "1"
+    assert "Tier" not in fields
+    # The user, the customer, its contacts, deals, notes and reminders, then the figures.
+    assert seen["statements"] <= 7, seen
+    testbot.add_user("root", role="admin")
+    assert testbot("root", "tiers: silver 50k, gold 200k").status == "ok"
+    assert "Tier" in {f.label for f in testbot("alice", "customer #1").fields}
