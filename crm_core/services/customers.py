@@ -257,6 +257,8 @@ class CustomerCard:
     contacts: list[Contact]
     open_deals: list[Deal]
     recent: list[Interaction]
+    # The names of the recent notes' authors, by user id.
+    authors: dict[int, str]
     reminders: list[Reminder]
     last_contact: datetime | None
     days_since_contact: int | None
@@ -278,8 +280,11 @@ _CARD_DEALS = (
     )
     .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
 )
+# With each note its author's name: lazy-loading the authors cost a statement for each one
+# not loaded yet (another rep's or a manager's note: about half the cards of a book).
 _CARD_NOTES = (
-    select(Interaction)
+    select(Interaction, User.name)
+    .join(User, User.id == Interaction.author_id)
     .where(Interaction.customer_id == bindparam("customer"), Interaction.deleted_at.is_(None))
     .order_by(Interaction.occurred_at.desc())
     .limit(bindparam("recent"))
@@ -297,7 +302,8 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     closed = [st.name for st in ctx.pipeline.stages if st.closed]
     contacts = s.scalars(_CARD_CONTACTS, {"customer": customer.id}).all()
     deals = s.scalars(_CARD_DEALS, {"customer": customer.id, "closed": closed}).all()
-    notes = s.scalars(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
+    rows = s.execute(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
+    notes = [note for note, _ in rows]
     reminders = s.scalars(
         select(Reminder)
         .where(
@@ -324,7 +330,8 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
         owner,
         list(contacts),
         list(deals),
-        list(notes),
+        notes,
+        {note.author_id: name for note, name in rows},
         list(reminders),
         last,
         days,

@@ -93,8 +93,7 @@ def customer(req: Request) -> Reply:
         for k in card.contacts
     ]
     deals = [fmt.deal_line(t, d) for d in card.open_deals]
-    authors = {n.author_id: n.author.name for n in card.recent}
-    notes = [fmt.note_line(t, n, tz, authors[n.author_id]) for n in card.recent]
+    notes = [fmt.note_line(t, n, tz, card.authors[n.author_id]) for n in card.recent]
     reminders = [f"{fmt.local_time(r.due_at, tz)} · {fmt.preview(r.text)}" for r in card.reminders]
     sections = [
         Section(t("card.contacts"), contacts or [t("card.none")]),
