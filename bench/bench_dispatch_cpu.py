@@ -8,8 +8,15 @@ loaded and linked (`--reuse` keeps it). Reports time.process_time per command (m
 median) and the statements each kind sent. Writes notes and customers marked `fleetbench-`,
 as the fleet benchmark does.
 
+With --telegram, the fleet benchmark's Telegram commands (`customer #id`, `log visit #id: ...`)
+as its linked Telegram reps, through the Telegram adapter's own calls (`Core.who` and
+`Core.run` on one held connection: the sender's look-up, then the command, its rendering with
+button tokens and the written-message mark), without PTB or HTTP.
+
     .venv/bin/python bench/bench_dispatch_cpu.py --url postgresql+psycopg://... \
         --kinds customer,find,customers,log,new --rounds 80
+    .venv/bin/python bench/bench_dispatch_cpu.py --url postgresql+psycopg://... \
+        --telegram --kinds customer,visit --rounds 80
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.bootstrap import build  # noqa: E402
+from bot.telegram.core import _HELD, Core  # noqa: E402
 from crm_core.db import unit_of_work  # noqa: E402
 from crm_core.models import Customer, Identity  # noqa: E402
 from crm_core.settings import Settings  # noqa: E402
@@ -46,7 +54,32 @@ def line(kind: str, cid: int, name: str) -> str:
         "customers": "customers",
         "log": f"log call #{cid}: pricing follow-up {mark}",
         "new": f"new customer Bench {mark}",
+        "visit": f"log visit #{cid}: warehouse walk-through {mark}",
     }[kind]
+
+
+def telegram_once(core: Core, chat: int, text: str) -> str:
+    """One typed Telegram command as the adapter runs it (update id and message id fresh)."""
+    held = core.gateway.hold()
+    token = _HELD.set(held)
+    try:
+        who = core.who(chat, keep=True)
+        assert who is not None, chat
+        n = secrets.randbelow(2**40)
+        command = Command(
+            who.user_id,
+            "telegram",
+            text=text,
+            chat_id=str(chat),
+            idempotency_key=f"telegram:{chat}:{n}",
+            delivery_id=f"update:{n}",
+        )
+        wrote = (chat, n) if text.startswith("log") else None
+        reply, _ = core.run(who, command, wrote=wrote)
+        return reply.status
+    finally:
+        _HELD.reset(token)
+        held.close()
 
 
 def main() -> None:
@@ -56,12 +89,15 @@ def main() -> None:
     ap.add_argument("--kinds", default="customer,find,customers,log,new")
     ap.add_argument("--rounds", type=int, default=80, help="timed commands of each kind")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--telegram", action="store_true", help="as the Telegram adapter runs them")
     args = ap.parse_args()
     crm = build(Settings(_env_file=None), database_url=args.url)  # type: ignore[call-arg]
-    gateway = crm.gateway("slack")
+    platform = "telegram" if args.telegram else "slack"
+    gateway = crm.gateway(platform)
+    core = Core(gateway)
     with unit_of_work(crm.session_factory) as s:
         linked = s.execute(
-            select(Identity.platform_user_id, Identity.user_id).where(Identity.platform == "slack")
+            select(Identity.platform_user_id, Identity.user_id).where(Identity.platform == platform)
         ).all()
         books = {
             pid: s.execute(
@@ -73,7 +109,7 @@ def main() -> None:
         }
     books = {pid: book for pid, book in books.items() if book}
     if not books:
-        raise SystemExit("no linked Slack reps with customers: run bench_fleet.py on it first")
+        raise SystemExit(f"no linked {platform} reps with customers: run bench_fleet.py first")
     kinds = args.kinds.split(",")
     rng = random.Random(args.seed)
     statements: Counter[str | None] = Counter()
@@ -97,9 +133,14 @@ def main() -> None:
                 return Command(uid, "slack", text=text, chat_id="C1", delivery_id=delivery)
 
             start = time.process_time()
-            done = gateway.dispatch_as(sid, command)
+            if args.telegram:
+                status = telegram_once(core, int(sid), text)
+            else:
+                done = gateway.dispatch_as(sid, command)
+                assert done is not None, text
+                status = done[1].status
             took = time.process_time() - start
-            assert done is not None and done[1].status in ("ok", "info"), (text, done)
+            assert status in ("ok", "info"), (text, status)
             if timed:
                 cpu[kind].append(took)
     crm.engine.dispose()

@@ -99,6 +99,9 @@ class Held:
         self._conn: Connection | None = None
         self._given_back = False
         self._lock = threading.Lock()
+        # The sender as the look-up on this connection read them (detached): the command
+        # that follows starts from it instead of reading the same row again.
+        self.user: User | None = None
 
     @contextmanager
     def using(self) -> Iterator[Connection]:
@@ -173,6 +176,7 @@ class Gateway:
             transaction(session),
         ):
             user = user_for(session, self.platform, platform_user_id)
+            held.user = user
             return Person.of(user) if user is not None else None
 
     def identify_if_reachable(self, platform_user_id: str) -> Person | None:
@@ -259,6 +263,12 @@ class Gateway:
         lent = held.using() if held is not None else self._engine().connect()
         # The session commits the command and then the tokens on this one connection.
         with lent as conn, self.session_factory(bind=conn) as session:
+            sender = held.user if held is not None else None
+            if sender is not None and sender.id == command.user_id:
+                # Read by the look-up just before, on this connection: the dispatcher's
+                # session.get finds it (its checks run on it) without reading it again.
+                # Kept referenced: the session's identity map holds objects weakly.
+                sender = session.merge(sender, load=False)
             reply = self.dispatcher.dispatch(command, session=session)
             if reply.status == "duplicate":
                 return reply, None

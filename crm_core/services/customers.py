@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from crm_core import audit, rules
 from crm_core.access import (
@@ -28,13 +28,19 @@ from crm_core.models import (
     Interaction,
     Reminder,
     ReminderStatus,
+    TierProgram,
     User,
 )
 from crm_core.name_index import contact_book, current_name_book, name_book
 from crm_core.resolve import contains, follow_merge
 from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
-from crm_core.services.tickets import CustomerService, customer_service
+from crm_core.services.tickets import (
+    SERVICE_FIGURES,
+    CustomerService,
+    service_of,
+    service_params,
+)
 from crm_core.text import fold, name_key
 
 MAX_NAME = rules.MAX_NAME
@@ -251,10 +257,14 @@ class CustomerCard:
     contacts: list[Contact]
     open_deals: list[Deal]
     recent: list[Interaction]
+    # The names of the recent notes' authors, by user id.
+    authors: dict[int, str]
     reminders: list[Reminder]
     last_contact: datetime | None
     days_since_contact: int | None
     service: CustomerService
+    # Whether tier rules are stored (tiers.status reads them only then).
+    tier_rules: bool
 
 
 # The card's statements, built once: building them (and their cache keys) for every card cost
@@ -270,11 +280,19 @@ _CARD_DEALS = (
     )
     .order_by(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
 )
+# With each note its author's name: lazy-loading the authors cost a statement for each one
+# not loaded yet (another rep's or a manager's note: about half the cards of a book).
 _CARD_NOTES = (
-    select(Interaction)
+    select(Interaction, User.name)
+    .join(User, User.id == Interaction.author_id)
     .where(Interaction.customer_id == bindparam("customer"), Interaction.deleted_at.is_(None))
     .order_by(Interaction.occurred_at.desc())
     .limit(bindparam("recent"))
+)
+# The service figures and whether tier rules are stored, in one round trip: most books have no
+# rules, and reading their absence cost the card a statement of its own.
+_CARD_EXTRAS = select(
+    *SERVICE_FIGURES, exists().where(TierProgram.id == tiers.PROGRAM_ID).label("tier_rules")
 )
 
 
@@ -284,7 +302,8 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     closed = [st.name for st in ctx.pipeline.stages if st.closed]
     contacts = s.scalars(_CARD_CONTACTS, {"customer": customer.id}).all()
     deals = s.scalars(_CARD_DEALS, {"customer": customer.id, "closed": closed}).all()
-    notes = s.scalars(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
+    rows = s.execute(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
+    notes = [note for note, _ in rows]
     reminders = s.scalars(
         select(Reminder)
         .where(
@@ -305,16 +324,19 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     )
     owner = s.get(User, customer.owner_id)
     assert owner is not None
+    extras = s.execute(_CARD_EXTRAS, service_params(customer.id, ctx.now())).one()
     return CustomerCard(
         customer,
         owner,
         list(contacts),
         list(deals),
-        list(notes),
+        notes,
+        {note.author_id: name for note, name in rows},
         list(reminders),
         last,
         days,
-        customer_service(s, customer.id, ctx.now()),
+        service_of(extras),
+        bool(extras.tier_rules),
     )
 
 

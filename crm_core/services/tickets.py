@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
@@ -685,31 +686,42 @@ def satisfaction(session: Session, customer_ids: Select[tuple[int]] | list[int])
 
 
 @dataclass(frozen=True)
+class LatestNps:
+    """A customer's latest NPS answer: its score and when it was given."""
+
+    score: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class CustomerService:
     """What the customer card shows of service: latest NPS, recent CSAT, open tickets."""
 
-    latest_nps: Feedback | None
+    latest_nps: LatestNps | None
     csat_mean: float | None
     csat_count: int
     open_tickets: int
 
 
-# The card's service statements, built once (every card runs them; building them each time
-# cost more CPU than running them).
+# The card's service figures in one statement, built once: every card runs it, and each round
+# trip (and building a statement each time) cost more CPU than the counting.
 _LATEST_NPS = (
-    select(Feedback)
-    .where(Feedback.customer_id == bindparam("customer"), Feedback.kind == "nps")
-    .order_by(Feedback.created_at.desc(), Feedback.id.desc())
-    .limit(1)
+    Feedback.customer_id == bindparam("customer"),
+    Feedback.kind == "nps",
 )
+_NEWEST_FIRST = (Feedback.created_at.desc(), Feedback.id.desc())
 _RECENT_CSAT = (
     Feedback.customer_id == bindparam("customer"),
     Feedback.kind == "csat",
     Feedback.created_at >= bindparam("since", type_=Feedback.created_at.type),
 )
-# One statement for the three counts: every card shows them (a round trip each cost more than
-# the counting).
-_SERVICE_COUNTS = select(
+SERVICE_FIGURES = (
+    select(Feedback.score).where(*_LATEST_NPS).order_by(*_NEWEST_FIRST).limit(1).scalar_subquery(),
+    select(Feedback.created_at)
+    .where(*_LATEST_NPS)
+    .order_by(*_NEWEST_FIRST)
+    .limit(1)
+    .scalar_subquery(),
     select(func.avg(Feedback.score)).where(*_RECENT_CSAT).scalar_subquery(),
     select(func.count()).select_from(Feedback).where(*_RECENT_CSAT).scalar_subquery(),
     select(func.count())
@@ -717,17 +729,28 @@ _SERVICE_COUNTS = select(
     .where(Ticket.customer_id == bindparam("customer"), Ticket.status.in_(ACTIVE))
     .scalar_subquery(),
 )
+_SERVICE = select(*SERVICE_FIGURES)
+
+
+def service_params(customer_id: int, now: datetime) -> dict[str, Any]:
+    """The parameters of SERVICE_FIGURES for one customer at `now`."""
+    return {"customer": customer_id, "since": now - CSAT_WINDOW}
+
+
+def service_of(figures: Sequence[Any]) -> CustomerService:
+    """SERVICE_FIGURES as read (the first five columns of `figures`)."""
+    score, given, mean, count, open_count = figures[:5]
+    return CustomerService(
+        LatestNps(int(score), given) if score is not None else None,
+        round(float(mean), 1) if mean is not None else None,
+        int(count),
+        open_count or 0,
+    )
 
 
 def customer_service(session: Session, customer_id: int, now: datetime) -> CustomerService:
     """A customer's latest NPS, CSAT mean over CSAT_WINDOW, and active ticket count."""
-    latest = session.scalar(_LATEST_NPS, {"customer": customer_id})
-    mean, count, open_count = session.execute(
-        _SERVICE_COUNTS, {"customer": customer_id, "since": now - CSAT_WINDOW}
-    ).one()
-    return CustomerService(
-        latest, round(float(mean), 1) if mean is not None else None, int(count), open_count or 0
-    )
+    return service_of(session.execute(_SERVICE, service_params(customer_id, now)).one())
 
 
 # A triage channel as the notifier addresses it: "slack:C0123", "telegram:-100123".

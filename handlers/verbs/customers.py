@@ -74,7 +74,7 @@ def customer(req: Request) -> Reply:
         *_service_fields(t, card.service, tz),
         *custom.card_fields(ctx, t, "customer", c.custom),
     ]
-    standing = tier_svc.status(ctx, c)
+    standing = tier_svc.status(ctx, c) if card.tier_rules else None
     if standing is not None:
         fields.insert(5, status_field(t, standing))
     contacts = [
@@ -93,8 +93,7 @@ def customer(req: Request) -> Reply:
         for k in card.contacts
     ]
     deals = [fmt.deal_line(t, d) for d in card.open_deals]
-    authors = {n.author_id: n.author.name for n in card.recent}
-    notes = [fmt.note_line(t, n, tz, authors[n.author_id]) for n in card.recent]
+    notes = [fmt.note_line(t, n, tz, card.authors[n.author_id]) for n in card.recent]
     reminders = [f"{fmt.local_time(r.due_at, tz)} · {fmt.preview(r.text)}" for r in card.reminders]
     sections = [
         Section(t("card.contacts"), contacts or [t("card.none")]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from crm_core.db import unit_of_work
 from crm_core.errors import NotFound
@@ -118,3 +118,42 @@ def test_dispatch_as_identifies_and_runs_in_one_unit_of_work(testbot: TestBot) -
     assert len(asked) == 2  # nothing ran for the inactive or the unknown
     with unit_of_work(testbot.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_a_held_look_up_gives_its_sender_to_the_command_that_follows(testbot: TestBot) -> None:
+    """An event's sender look-up and its command on one held connection read the sender's
+    row once; the command still runs as them, and a command for someone else reads its own."""
+    gateway = _gateway(testbot)
+    with unit_of_work(testbot.session_factory) as session:
+        alice = session.get(User, testbot.users["alice"])
+        assert alice is not None
+        link_identity(session, "console", "C-ALICE", alice, actor_label="test")
+    engine = testbot.session_factory.kw["bind"]
+    reads: list[str] = []
+
+    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "users.locale_auto" in sql:  # a whole User row
+            reads.append(sql)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        held = gateway.hold()
+        person = gateway.identify("C-ALICE", held=held)
+        assert person is not None
+        command = Command(person.user_id, "console", text="new customer Acme", delivery_id="h1")
+        reply, out = gateway.dispatch_rendered(command, lambda r, _issue: r.status, held=held)
+        held.close()
+        assert reply.status == "ok" and out == "ok"
+        assert len(reads) == 1, reads
+        reads.clear()
+        held = gateway.hold()
+        assert gateway.identify("C-ALICE", held=held) is not None
+        bob = Command(testbot.users["bob"], "console", text="customers", delivery_id="h2")
+        reply, _ = gateway.dispatch_rendered(bob, lambda r, _issue: r.status, held=held)
+        held.close()
+        assert reply.status in ("ok", "info") and len(reads) == 2, reads
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    with unit_of_work(testbot.session_factory) as session:
+        (made,) = session.scalars(select(Customer)).all()
+        assert made.owner_id == testbot.users["alice"]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 
 
 @contextmanager
@@ -73,3 +73,40 @@ def test_find_reads_the_contacts_of_its_hits_at_once(testbot: TestBot, engine: E
     assert [f.label for f in testbot("alice", "find harbor").fields] == [
         "Dana Harbor (Harbor Foods)"
     ]
+
+
+def test_a_customer_card_reads_its_service_figures_and_tier_rules_at_once(
+    testbot: TestBot, engine: Engine, clock: FakeClock
+) -> None:
+    """The card's latest NPS, CSAT, open tickets and whether tier rules are set come in one
+    statement, its notes with their authors' names; the tier line still shows once an admin
+    sets rules."""
+    assert testbot("alice", "new customer Acme Logistics").status == "ok"
+    testbot("alice", "feedback Acme Logistics: nps 8")
+    assert testbot("alice", "ticket Acme Logistics: scanner down").status == "ok"
+    testbot.add_user("mira", role="manager")
+    testbot.add_user("theo", role="manager")
+    for who, line in (
+        ("mira", "log call Acme Logistics: renewal pricing"),
+        ("theo", "log visit Acme Logistics: site walk"),
+        ("alice", "log email Acme Logistics: sent the quote"),
+    ):
+        clock.advance(minutes=1)
+        assert testbot(who, line).status == "ok"
+    with counting(engine) as seen:
+        card = testbot("alice", "customer #1")
+    fields = {f.label: f.value for f in card.fields}
+    assert fields["Satisfaction"].startswith("NPS 8") and fields["Open tickets"] == "1"
+    assert "Tier" not in fields
+    (recent,) = [s for s in card.sections if s.title == "Recent interactions"]
+    assert [line.split(" · ")[2].split(":")[0] for line in recent.lines] == [
+        "Alice",
+        "Theo",
+        "Mira",
+    ], recent.lines
+    # The user, the customer, its contacts, deals, notes (with their authors) and reminders,
+    # then the figures: not one more for each author not loaded yet.
+    assert seen["statements"] <= 7, seen
+    testbot.add_user("root", role="admin")
+    assert testbot("root", "tiers: silver 50k, gold 200k").status == "ok"
+    assert "Tier" in {f.label for f in testbot("alice", "customer #1").fields}

@@ -261,6 +261,22 @@ def test_the_customer_card_shows_satisfaction_and_open_tickets(
     assert testbot("dave", "customer Acme").status == "error"
 
 
+def test_the_cards_latest_nps_is_the_last_given_and_dated_in_the_readers_zone(
+    testbot: TestBot,
+) -> None:
+    """Two answers in the same instant: the later recorded is the latest; its day is the
+    reader's (15:00 UTC is already the next morning in Auckland)."""
+    testbot.add_user("kiri", timezone="Pacific/Auckland")
+    testbot("kiri", "new customer Kauri Freight")
+    testbot("kiri", "feedback Kauri Freight: nps 4")
+    testbot("kiri", "feedback Kauri Freight: nps 9")
+    fields = {f.label: f.value for f in testbot("kiri", "customer Kauri Freight").fields}
+    assert fields["Satisfaction"] == "NPS 9 (2026-11-24)"
+    testbot("kiri", "feedback Kauri Freight: nps 2")
+    fields = {f.label: f.value for f in testbot("kiri", "customer Kauri Freight").fields}
+    assert fields["Satisfaction"] == "NPS 2 (2026-11-24)"
+
+
 def test_team_and_mine_lists_read_one_way_when_the_scope_is_visible(testbot: TestBot) -> None:
     """A manager's team list and anyone's own list are one index walk, the same tickets."""
     testbot("alice", "new customer Acme")
