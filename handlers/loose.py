@@ -10,6 +10,7 @@ matches is a question with buttons); a write with a missing part is a question, 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,7 @@ from crm_core.mentions import (
     find_users,
     find_users_by_sound,
     title_words_named,
+    unseen_customers_in,
     words_of,
 )
 from crm_core.models import (
@@ -563,6 +565,13 @@ class Interpreter:
         m = m or w.FORECAST_ZH.search(view, r.body)
         if m is None:
             return None
+        if m.group("verb") == "tag" and not m.group("forecast"):
+            return None  # "tag falcon as best case": a tag, not a forecast category
+        at = m.start("verb")
+        if w.FORECAST_NOT_NOW.search(view, 0, at) or _speaker_before(ctx, r, at):
+            # "bob: put X in commit", "老板说 X 预测放 commit", "下周再放 commit": someone's
+            # words, a plan or an opinion; nothing is done.
+            return "forecast"
         said = re.sub(r"[\s-]+", " ", m.group("cat"))
         category = w.FORECAST_CATEGORY.get(said.replace("bestcase", "best case"))
         if category is None:
@@ -1302,6 +1311,13 @@ class Interpreter:
             before = r.view[max(r.body, found[1][0] - 16) : found[1][0]]
             if word is not None or w.AMOUNT_SET.search(before):
                 amount = found
+        if amount is not None and (
+            w.AMOUNT_NOT_SET.search(r.view, 0, amount[1][0])
+            or w.AMOUNT_IF_AFTER.match(r.view, amount[1][1])
+        ):
+            # "报价不能改成28万", "高磊说报价改成28万就签", "对方报价降到28万了": refused, someone
+            # else's figure or a condition; nothing is set.
+            return "edit deal"
         close = None
         cue = w.CLOSE_WORD.search(r.view, r.body)
         if cue is not None:
@@ -1648,6 +1664,10 @@ class Interpreter:
     def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
         if m is None:
+            return None
+        if w.PUT_SOMEWHERE.search(r.view, m.start()):
+            # "drop the falcon deal to pipeline for the forecast": dropped *into* a category or
+            # stage is a putting, never a deletion.
             return None
         # The reason after it is no part of the name ("..., it's a duplicate of the X one").
         sep = _SEPARATOR.search(r.view, m.end("bare") if m.group("bare") else r.body)
@@ -2045,6 +2065,15 @@ class Interpreter:
             # With no customer named, one shared word ("车队", "renewal") is not enough: a
             # deal of a customer the person cannot see must not turn into one they can.
             found = [m for m in found if m.weight >= 2]
+        if found and cust is None:
+            top = found[0]
+            if any(
+                u.end <= top.start or u.start >= top.end for u in unseen_customers_in(ctx, text)
+            ):
+                # "the globex route upgrade" with Globex not visible: Globex's deal, never a
+                # deal of the same title at one of the person's own customers; asked, like a
+                # customer that is missing.
+                return Unsure("loose.which_customer", verbs=("customers", "find"))
         if found:
             top = found[0]
             same = [m for m in found if m.weight == top.weight]
@@ -2075,6 +2104,23 @@ class Interpreter:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+_SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
+
+
+def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:
+    """A colleague's or a contact's name then ':' (or a comma, a dash) in the clause before `at`:
+    their words reported ("bob: put it in commit", "高磊：X 预测放 commit")."""
+    pieces = _SAID_BY.split(r.text[r.body : at])[:-1]  # each piece is followed by a separator
+    for piece in pieces:
+        name = piece.strip()
+        if not name or len(name.split()) > 3 or len(name) > 24:
+            continue
+        for found in (find_users(ctx, name), find_contacts(ctx, name)):
+            if any(f.exact and f.start == 0 and f.end >= len(name) - 1 for f in found):
+                return True
+    return False
+
 
 # Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
 _ONE_RECORD = frozenset(
@@ -2539,6 +2585,18 @@ def _worded_amount(
         words = [x for x in re.split(r"[\s-]+", m.group("words")) if x not in ("and", "a")]
         if not words:
             continue
+        if not _WORDED_GAP.fullmatch(r.view, start, m.start()):
+            # "amount? they mentioned two thousand seats": a number told further on is not
+            # the amount set.
+            return None
+        if (
+            re.match(r"\s+point\b", r.view[m.end() :])
+            or _COUNTED.match(r.view, m.end())
+            or any(_run_on(a, b) for a, b in itertools.pairwise(words))
+        ):
+            # "one point five million", "twelve fifty k" (1,250 or 62 thousand?), "two thousand
+            # seats" (a count): asked, never read as another figure.
+            return None
         for word in words:
             if word in _UNITS:
                 part += _UNITS[word]
@@ -2554,7 +2612,31 @@ def _worded_amount(
             total *= 1000
         if total >= 1000:
             return (Decimal(total), None), m.span()
+        return None
     return None
+
+
+# Between the amount's word and the figure: only the setting words ("amount to", "value is
+# about", "amount: ").
+_WORDED_GAP = re.compile(
+    r"\s*(?:[:=~-]|->|→)?\s*(?:(?:is|to|at|now|of|be|should\s+be|set\s+to|changed?\s+to|"
+    r"updated?\s+to|bump(?:ed)?\s+to|about|around|roughly|approximately|usd|\$)\s*)*"
+)
+# A number that counts things, not money: "two thousand seats", "three thousand users".
+_COUNTED = re.compile(
+    r"\s*(?:k\s+)?(?:seats?|users?|staff|people|employees|licen[cs]es?|units?|devices?|"
+    r"stores?|sites?|trucks?|vehicles?|customers?|members?|students?|hours?|days?|orders?)\b"
+)
+
+
+def _run_on(first: str, then: str) -> bool:
+    """Two number words that do not make one number ("twelve fifty", "two five"): a figure read
+    out in pieces, whose value cannot be told."""
+    if first in _UNITS:
+        return then in _UNITS or then in _TENS
+    if first in _TENS:
+        return then in _TENS or (then in _UNITS and _UNITS[then] in (0, *range(10, 20)))
+    return False
 
 
 # Deals whose currency is said as 元/块/蚊 (yuan, Hong Kong and Taiwan dollars) or as a bare "$".

@@ -419,6 +419,15 @@ FORECAST_ZH = re.compile(
 )
 # Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
 FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
+# Before the putting verb, words that make it someone's words, a plan, an opinion or a request
+# to another person: "老板说…", "你觉得…放 commit 吧", "下周再放 commit", "我会放进 commit",
+# "请高磊把…放到 commit", "tomorrow, put X in commit".
+FORECAST_NOT_NOW = re.compile(
+    r"说|觉得|認為|认为|表示|提到|以为|下周|下星期|下礼拜|下个?月|明天|后天|听日|之后|以后|过两天|"
+    r"打算|准备|想|会|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
+    r"|\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter|time)|on\s+(?:mon|tue|wed|thu|fri)\w*"
+    r"|said|says|told|asked|thinks?|wants?|will|going\s+to|gonna)\b"
+)
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
     r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
@@ -605,6 +614,17 @@ ADD_PERSON = re.compile(
 AMOUNT_WORD = re.compile(
     r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额"
     r"|报价(?=\s*(?:改成|改为|改到|改做|调到|调成|调整为|更新为|变成|提高到|降到|涨到))"
+)
+# Before an amount, words that make it no setting of ours: refused ("报价不能改成28万"), someone
+# else's words or quote ("高磊说…", "对方报价降到28万").
+AMOUNT_NOT_SET = re.compile(
+    r"不能|不可以|不会|不要|别|没法|无法|唔可以|唔能够|说|讲|表示|提到|"
+    r"(?:对方|他们|客户|竞争对手|竞品|对手|供应商)的?(?:报价|金额|价格|出价)"
+    r"|\b(?:can'?t|cannot|won'?t|said|says|told|they\s+quoted|they\s+offered)\b"
+)
+# After an amount, a condition: "改成28万就签", "28万的话", "at 50k if they sign".
+AMOUNT_IF_AFTER = re.compile(
+    r"\s*(?:元|块|rmb|usd)?\s*(?:就签|就能签|就会签|才签|才会签|就成交|的话|就可以签|\bif\b|\band\s+they'?ll\b)"
 )
 AMOUNT_SET = re.compile(
     r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is|it'?s)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
@@ -1022,6 +1042,12 @@ DELETE_DEAL_CUE = re.compile(
     # "删除青岛联创的月台预约系统升级", "刪掉 Quarry Wind 的 Fleet tracking 那筆": a deal named by
     # its title, no "deal" said (taken only when its title is named).
     r"|(?P<bare>(?:删除|删掉|移除))"
+)
+# Where a deal is dropped or moved to: a forecast, a category, a stage ("drop the X deal to
+# pipeline for the forecast", "drop X into best case"); the deal stays.
+PUT_SOMEWHERE = re.compile(
+    rf"\b(?:forecast|fcst)\b|预测|\bdeal\s+(?:down\s+|back\s+)?(?:to|into|in|as|under)\s+"
+    rf"(?:the\s+)?(?:{_FC_ALT}|{_LATIN_STAGE})"
 )
 DIGEST_CUE = re.compile(
     r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"
