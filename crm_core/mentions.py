@@ -396,28 +396,6 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
     return found
 
 
-def unseen_customers_in(ctx: Ctx, text: str) -> list[Mention]:
-    """Customers named in full by the text that the person may not see (or that are archived).
-
-    A deal title said after such a name is that customer's deal: it must not be matched among
-    the person's own customers' deals instead ("the globex route upgrade" is not Quarry's).
-    """
-    words = words_of(text)
-    patterns = _patterns(words)
-    if not patterns:
-        return []
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.name, Customer.name_key, Customer.owner_id)
-        .where(
-            ~customer_filter(ctx.actor),
-            or_(*(contains(Customer.name_key, p) for p in patterns)),
-        )
-        .limit(_CANDIDATE_ROWS)
-    ).all()
-    found = _ranked(text, char_view(text), words, [(r[0], r[1], r[2], r[3]) for r in rows])
-    return [m for m in found if m.exact]
-
-
 # A tag carried by more customers than this is a kind of customer ("hotel"), not a short name.
 _TAG_SHARED_BY = 2
 

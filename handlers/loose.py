@@ -31,7 +31,6 @@ from crm_core.mentions import (
     find_users,
     find_users_by_sound,
     title_words_named,
-    unseen_customers_in,
     words_of,
 )
 from crm_core.models import (
@@ -1321,6 +1320,10 @@ class Interpreter:
         close = None
         cue = w.CLOSE_WORD.search(r.view, r.body)
         if cue is not None:
+            if re.match(r"\s*(?:date\s+)?(?:was|used\s+to\s+be)\b", r.view[cue.end() :]):
+                return "edit deal"  # "close date was january 31st": told of the past
+            if (gone := _no_such_day(ctx, r, cue.end())) is not None:
+                return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
         if amount is None and close is None:
             if word is not None and w.SET_WORD.search(r.view, word.end()):
@@ -2065,15 +2068,19 @@ class Interpreter:
             # With no customer named, one shared word ("车队", "renewal") is not enough: a
             # deal of a customer the person cannot see must not turn into one they can.
             found = [m for m in found if m.weight >= 2]
-        if found and cust is None:
+        if found and cust is None and found[0].exact:
             top = found[0]
-            if any(
-                u.end <= top.start or u.start >= top.end for u in unseen_customers_in(ctx, text)
-            ):
-                # "the globex route upgrade" with Globex not visible: Globex's deal, never a
-                # deal of the same title at one of the person's own customers; asked, like a
-                # customer that is missing.
-                return Unsure("loose.which_customer", verbs=("customers", "find"))
+            lead = _LEAD_WORD.search(r.view, within[0], within[0] + top.start)
+            if lead is not None and lead.group(1) not in _LEAD_OK:
+                # "the globex route upgrade" with no Globex visible: a word before the title that
+                # names nothing may be a customer the person cannot find (or see); its deal is
+                # asked, never taken as the deal of that title at one of their own customers
+                # (and answered alike whether that customer is missing or hidden).
+                raise Ambiguous(
+                    "deal",
+                    r.cut(lead.start(1), top.end + within[0]),
+                    [Candidate(m.id, m.label) for m in found[:8]],
+                )
         if found:
             top = found[0]
             same = [m for m in found if m.weight == top.weight]
@@ -2104,6 +2111,18 @@ class Interpreter:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+# The Latin word right before a deal's title, and the words that may stand there without naming
+# anything else (a verb, an article, "for", "deal").
+_LEAD_WORD = re.compile(r"([a-z0-9][a-z0-9'’&-]*)\s*$")
+_LEAD_OK = frozenset((
+    "the", "a", "an", "our", "my", "this", "that", "these", "those", "his", "her", "their",
+    "its", "put", "move", "mark", "set", "stick", "drop", "push", "bump", "slot", "flag", "tag",
+    "change", "update", "edit", "for", "on", "of", "and", "so", "please", "pls", "plz", "it",
+    "to", "in", "into", "delete", "remove", "close", "won", "lost", "log", "re", "about", "with",
+    "from", "at", "now", "then", "also", "just", "ok", "okay", "yes", "yep", "pop", "chuck",
+    "bang", "call", "kindly", "can", "you", "could", "would",
+))  # fmt: skip
 
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
 
@@ -2777,12 +2796,39 @@ _ORDINALS = {
     ))
 }  # fmt: skip
 _ORDINALS.update({"twentieth": 20, "thirtieth": 30})
-_WORDED_DAY = re.compile(
-    r"\b(?P<month>january|february|march|april|may|june|july|august|september|october|november|"
-    r"december)\s+(?:the\s+)?(?P<day>(?:(?:twenty|thirty)[\s-])?(?:"
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_ALT = (
+    r"\d{1,2}(?:st|nd|rd|th)?|(?:(?:twenty|thirty)[\s-])?(?:"
     + "|".join(sorted(_ORDINALS, key=len, reverse=True))
-    + r"))\b"
+    + ")"
 )
+# A month and a day said with it, either way round ("june 31", "the thirty first of march").
+_MONTH_DAY = re.compile(
+    rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?:the\s+)?(?P<day>{_DAY_ALT})\b"
+    rf"|\b(?:the\s+)?(?P<day2>{_DAY_ALT})\s+(?:of\s+)?(?P<month2>{_MONTH_ALT})\b"
+)
+
+
+def _no_such_day(ctx: Ctx, r: _Reading, start: int) -> str | None:
+    """A month's day that does not exist ("june 31", "february the twenty ninth" in 2027), as
+    said: it is asked again, never read as the month alone."""
+    today = ctx.now().astimezone(ctx.tz).date()
+    for m in _MONTH_DAY.finditer(r.view, start):
+        month = _MONTHS[m.group("month") or m.group("month2")]
+        said = (m.group("day") or m.group("day2")).replace("-", " ")
+        digits = re.match(r"\d+", said)
+        if digits:
+            day_no = int(digits.group())
+        else:
+            day_no = _ORDINALS[said.split()[-1]]
+            if said.startswith("twenty"):
+                day_no += 20
+            elif said.startswith("thirty"):
+                day_no += 30
+        year = today.year if month >= today.month else today.year + 1
+        if day_no > last_day(year, month):
+            return r.cut(m.start(), m.end())
+    return None
 
 
 def _close(
@@ -2793,17 +2839,27 @@ def _close(
     zh = _zh_day(ctx, r, start)
     if zh is not None:
         return zh
-    worded = _WORDED_DAY.search(r.view, start)
-    if worded is not None and (month := _MONTHS.get(worded.group("month"))) is not None:
-        # "january thirty first": a day in ordinal words, as dictation writes it.
-        day_no = _ORDINALS[worded.group("day").split()[-1].split("-")[-1]]
-        if worded.group("day").startswith(("twenty", "thirty")):
-            day_no += 20 if worded.group("day").startswith("twenty") else 30
-        year = today.year if month >= today.month else today.year + 1
-        if day_no <= last_day(year, month):
-            value = date(year, month, day_no)
+    worded = next(
+        (
+            m
+            for m in _MONTH_DAY.finditer(r.view, start)
+            if not (m.group("day") or m.group("day2"))[0].isdigit()
+        ),
+        None,
+    )
+    if worded is not None:
+        # "january thirty first", "the thirty first of march": a day in ordinal words, as
+        # dictation writes it.
+        said_month = _MONTHS[worded.group("month") or worded.group("month2")]
+        said = (worded.group("day") or worded.group("day2")).replace("-", " ")
+        day_no = _ORDINALS[said.split()[-1]]
+        if said.startswith(("twenty", "thirty")):
+            day_no += 20 if said.startswith("twenty") else 30
+        year = today.year if said_month >= today.month else today.year + 1
+        if day_no <= last_day(year, said_month):
+            value = date(year, said_month, day_no)
             if value < today:
-                value = date(year + 1, month, day_no)
+                value = date(year + 1, said_month, day_no)
             return value, worded.span()
     part = _PART_OF_MONTH.search(r.view, start)
     if part is not None:

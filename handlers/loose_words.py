@@ -246,7 +246,9 @@ LONG_SINCE = re.compile(
 # A day to come right before the moving verb ("下周推到谈判", "聽日推去 proposal"): a plan for
 # then, not a move to make now.
 LATER_BEFORE = re.compile(
-    r"(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年)\s*$"
+    r"(?:(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年|之后|以后|过两天|过几天|"
+    r"周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天])\s*(?:先|再|才|就)?"
+    r"|想|打算|准备|(?:不|没|别|唔|冇)(?:要|会|想|打算)?)\s*$"
 )
 # Told of the past, then undone: "went up to negotiation last month and then back down".
 MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
