@@ -443,8 +443,12 @@ class Interpreter:
         if found is None:
             return None
         stage_word, at, stage_span, bare = found
-        if w.SHOW_FIRST.match(r.view, r.body):
-            # "show me the old deal at swan river, the one they signed last year": a read.
+        if w.SHOW_FIRST.match(r.view, r.body) and not (
+            w.THEN_WRITE.search(r.view, r.body, stage_span[0])
+            and re.match(r"\s*(?:look\s+up|find\s+me)\b", r.view[r.body :])
+        ):
+            # "show me the old deal at swan river, the one they signed last year": a read;
+            # "look up initech and move the rollout to negotiation" asks for the move too.
             return None
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
@@ -637,6 +641,14 @@ class Interpreter:
                 m = pattern.search(r.view, inside)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
+        if event_at is not None and (
+            w.LOG_UNDONE_AFTER.search(r.view, event_at)
+            or w.LOG_UNDONE_BEFORE.search(r.view, cue.end() if cue else r.body, event_at)
+        ):
+            # Not done as told: no log of that kind (after 记一笔 it stays a note).
+            if cue is None:
+                return "log"
+            kind, event_at = None, None
         if cue is None and (
             event_at is None
             or (
@@ -792,7 +804,14 @@ class Interpreter:
             for p, k in w.LOG_EVENT
             if (m := p.search(r.view, cue.end(), clause_end)) is not None
         ]
-        if events and not w.LOG_NOT_YET.search(r.view, cue.end(), min(events)[0]):
+        if (
+            events
+            and not w.LOG_NOT_YET.search(r.view, cue.end(), min(events)[0])
+            # "今天没跟高磊开会，改期了", "林杰问能不能拜访", "高磊说下次再call": a note of what
+            # did not happen, a question or someone's words; it stays a note.
+            and not w.LOG_UNDONE_BEFORE.search(r.view, cue.end(), min(events)[0])
+            and not w.LOG_UNDONE_AFTER.search(r.view, min(events)[0])
+        ):
             kind = min(events)[1]
             values["kind"] = kind.value
             t = Translator(ctx.actor.locale)
@@ -1431,6 +1450,8 @@ class Interpreter:
         top = _pick_contact(ctx, r, people)
         if _another_surname(ctx, r, top):
             return None
+        if w.ANOTHER_PERSON.match(r.view[top.end : m.start()]):
+            return None  # "陈老板的太太手机是…", "farah's colleague phone is …": someone else's
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
@@ -1551,6 +1572,9 @@ class Interpreter:
         m = w.CUSTOMER_FIELD.search(r.view, r.body)
         if m is None:
             return None
+        if w.UNDECIDED.search(r.view, r.body):
+            # "大館想改城市做九龍，但係未決定", "改名做X嘅事未定": a wish not yet decided.
+            return "edit customer"
         customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
         if m.group("rename") and customer is None:
             # "rename Driftwood to Driftwood Retail BV": the customer between the verb and
@@ -1905,6 +1929,14 @@ class Interpreter:
                     )
             return Proposal(self.verb(name), {})
         found = w.FIND_CUE.match(view, r.body)
+        if (
+            found is not None
+            and found.group("words")
+            and w.THEN_WRITE.search(view, found.start("words"))
+        ):
+            # "look up ken grand, barista training is won": a write after the look-up is not
+            # words to search for.
+            return None
         if found is not None:
             g = "words" if found.group("words") else "zwords"
             return Proposal(self.verb("find"), {"words": r.cut(found.start(g), found.end(g))})

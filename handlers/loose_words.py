@@ -86,6 +86,37 @@ SHOW_FIRST = re.compile(
 )
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
+# A second clause asking for a write after a look-up ("look up initech and move the rollout to
+# negotiation", "look up ken grand, barista training is won"): the write is not swallowed.
+THEN_WRITE = re.compile(
+    r"(?:\s+and\s+(?:then\s+)?|\s*[,，;；]\s*(?:then\s+|and\s+)?)[^,，;；]*?"
+    r"\b(?:move|push|mark|put|log|set|change|update|edit|won|lost|signed|closed)\b"
+)
+# Another person named by their tie to a contact ("陈老板的太太", "鄭課長的助理", "farah's
+# colleague", "arjun's boss"): the details are that person's, not the contact's.
+ANOTHER_PERSON = re.compile(
+    r"^\s*(?:(?:的|嘅|之)\s*(?:太太|老婆|妻子|先生|老公|丈夫|助理|秘书|秘書|同事|老板|老闆|上司|领导|"
+    r"領導|司机|司機|儿子|兒子|女儿|女兒|家人|朋友|接班人|接替|继任|繼任|下属|下屬|手下|副手)"
+    r"|['’]?s?\s+(?:assistant|secretary|colleague|coworker|co-worker|boss|manager|husband|wife|"
+    r"partner|replacement|successor|deputy|son|daughter|pa|ea|team|friend|driver)\b)"
+)
+# A call or meeting that did not happen as told: unanswered, cancelled, moved, an errand
+# ("我call了高磊但是没人接", "nag-meeting ... pero cancelled", "popped out to the shops").
+LOG_UNDONE_AFTER = re.compile(
+    r"没人接|没接通|打不通|未接|没回|取消了|改期|\bcancel+ed\b|\bpostponed\b|\bno\s+answer\b|"
+    r"\bvoicemail\b|\bdidn'?t\s+(?:pick\s+up|answer|happen)\b|"
+    r"\bpopped\s+out\s+to\s+the\s+(?:shops?|bank|post\s+office|chemist)\b"
+)
+# Before the event: someone's words, a question or a "did not" ("高磊说他call了…", "林杰问能不能
+# 拜访", "今天没跟高磊开会", "sana ako nag-meeting").
+LOG_UNDONE_BEFORE = re.compile(
+    r"说|问(?:能不能|可不可以|可以)|没有?(?:跟|和|同|去|打)|\bsana\b|\bdidn'?t\b|\bnever\b"
+)
+# Not decided yet, or only wished: "想改…但係未決定", "…嘅事未定", "thinking of moving to X".
+UNDECIDED = re.compile(
+    r"未[決决]定|未定|还没定|還沒定|未确定|未確定|考虑|考慮|諗住|谂住|(?<!理)想(?:改|换|換|搬)"
+    r"|\b(?:thinking\s+(?:of|about)|not\s+(?:decided|sure)\s+yet|might|maybe)\b"
+)
 # Leave a record as it is ("leave the acme deal where it is", "大館先唔好郁住", "晶华先不要动",
 # "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
 HOLD = re.compile(
