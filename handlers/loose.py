@@ -483,6 +483,16 @@ class Interpreter:
             return None if implied else "move"
         if w.MOVE_CONDITION.search(r.view, r.body):
             return None if implied else "move"
+        if w.LATER_AFTER.search(r.view, stage_span[1]) or w.LONG_SINCE.search(
+            r.view, stage_span[1]
+        ):
+            # "move it to negotiation tomorrow", "... after the call next week", "moved to
+            # negotiation a while back": a plan or a remark, not a move to make now.
+            return None if implied else "move"
+        if (done_by := _DONE_BY.search(r.view, r.body, stage_span[0])) is not None and any(
+            u.exact for u in find_users(ctx, done_by.group(1))
+        ):
+            return None if implied else "move"  # "carol moved X to negotiation": her doing
         if self._refused(r, at):
             # A stage only implied ("Karen says the budget is approved") refuses nothing: the
             # sentence may still be a note.
@@ -2156,6 +2166,8 @@ _LEAD_OK = frozenset((
     "bang", "call", "kindly", "can", "you", "could", "would",
 ))  # fmt: skip
 
+# A colleague's name then a moving verb in the past: "carol moved X to negotiation".
+_DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped)\b")
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
 
 

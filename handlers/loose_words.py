@@ -281,6 +281,12 @@ LATER_BEFORE = re.compile(
     r"周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天])\s*(?:先|再|才|就)?"
     r"|想|打算|准备|(?:不|没|别|唔|冇)(?:要|会|想|打算)?)\s*$"
 )
+# A time to come after the stage ("move it to negotiation tomorrow", "... after the call next
+# week"): a plan for then.
+LATER_AFTER = re.compile(
+    r"\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter)|after\s+the\s+(?:call|meeting|demo)"
+    r"|on\s+(?:mon|tues|wednes|thurs|fri)day)\b"
+)
 # Told of the past, then undone: "went up to negotiation last month and then back down".
 MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
 # "acme fleet deal is won!", "we won the acme deal", "acme: closed won".

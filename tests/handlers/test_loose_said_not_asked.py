@@ -455,6 +455,16 @@ SAYS_NOTHING_REVIEW = [
     ("book", "alice", "initech yard management rollout close date to september 31"),
     ("book", "alice", "initech yard management rollout close date was january thirty first"),
     ("book", "alice", "initech yard management rollout close date was march 3rd"),
+    ("book", "alice", "initech yard management rollout moved to negotiation a while back"),
+    ("book", "alice", "initech yard management rollout: move it to negotiation tomorrow"),
+    (
+        "book",
+        "alice",
+        "move initech yard management rollout to negotiation after the call next week",
+    ),
+    ("book", "alice", "carol moved initech yard management rollout to negotiation"),
+    ("book", "alice", "bob pushed initech yard management rollout to negotiation"),
+    ("book", "alice", "initech yard management rollout to proposal on friday"),
 ]
 
 
