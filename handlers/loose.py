@@ -1460,7 +1460,11 @@ class Interpreter:
         top = _pick_contact(ctx, r, people)
         if _another_surname(ctx, r, top):
             return None
-        if w.ANOTHER_PERSON.match(r.view[top.end : m.start()]):
+        if w.ANOTHER_PERSON.match(r.view[top.end : m.start()]) or re.search(
+            r"['’]s\s+(?:assistant|secretary|colleague|coworker|boss|manager|husband|wife|partner|"
+            r"replacement|successor|deputy|son|daughter|pa|ea|friend|driver)\b",
+            r.view[max(0, top.start - 4) : m.start()],
+        ):
             return None  # "陈老板的太太手机是…", "farah's colleague phone is …": someone else's
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))

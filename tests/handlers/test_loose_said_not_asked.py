@@ -464,6 +464,8 @@ SAYS_NOTHING_REVIEW = [
     ),
     ("book", "alice", "carol moved initech yard management rollout to negotiation"),
     ("book", "alice", "bob pushed initech yard management rollout to negotiation"),
+    ("book5", "june", "dr koh's husband phone is +65 6000 0000"),
+    ("book5", "june", "dr koh's assistant phone is +65 6000 1111"),
     ("book", "alice", "initech yard management rollout to proposal on friday"),
 ]
 
