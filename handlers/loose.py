@@ -1482,6 +1482,11 @@ class Interpreter:
             return self._contact_news(ctx, r)
         if name is None or not value:
             return None
+        if re.match(r"(?:still|already)\b", value) or re.search(
+            r"\b(?:right|isn'?t\s+it)\s*\??$", value
+        ):
+            # "title is still ops manager right": the value as it stands, asked; no edit.
+            return "edit contact"
         shown = [("contact", top.label), (name, value)]
         return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
 

@@ -466,6 +466,8 @@ SAYS_NOTHING_REVIEW = [
     ("book", "alice", "bob pushed initech yard management rollout to negotiation"),
     ("book5", "june", "dr koh's husband phone is +65 6000 0000"),
     ("book5", "june", "dr koh's assistant phone is +65 6000 1111"),
+    ("book", "alice", "nancy perez title is still ops manager right"),
+    ("book", "alice", "nancy perez title is ops manager right"),
     ("book", "alice", "initech yard management rollout to proposal on friday"),
 ]
 
