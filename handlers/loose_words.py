@@ -279,7 +279,7 @@ LONG_SINCE = re.compile(
 LATER_BEFORE = re.compile(
     r"(?:(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年|之后|以后|过两天|过几天|"
     r"周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天])\s*(?:先|再|才|就)?"
-    r"|想|打算|准备|(?:不|没|别|唔|冇)(?:要|会|想|打算)?)\s*$"
+    r"|想|打算|准备|(?:不|没|别|唔|冇)(?:要|会|想|打算)?(?:推进|推|升|转|挪)?)\s*$"
 )
 # A time to come after the stage ("move it to negotiation tomorrow", "... after the call next
 # week"): a plan for then.
