@@ -679,7 +679,7 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
     typed = [w for w in words if not _CJK.match(w.text) and w.text not in _COMMON]
     cjk = "".join(w.text for w in words if _CJK.match(w.text))
     stmt = (
-        select(Contact.id, Contact.name, Contact.customer_id, Customer.name)
+        select(Contact.id, Contact.name, Contact.customer_id, Customer.name, Contact.title)
         .join(Customer, Customer.id == Contact.customer_id)
         .where(customer_filter(ctx.actor))
     )
@@ -698,9 +698,10 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
             return []
         stmt = stmt.where(or_(*likes))
     out = []
-    for rid, name, cust_id, cust_name in ctx.session.execute(stmt.limit(_CANDIDATE_ROWS)).all():
+    rows = ctx.session.execute(stmt.limit(_CANDIDATE_ROWS)).all()
+    for rid, name, cust_id, cust_name, title in rows:
         key = name_key(name)
-        hit = _contact_hit(view, words, key)
+        hit = _contact_hit(view, words, key, char_view(title or ""))
         if hit is not None:
             out.append(Mention(rid, f"{name} ({cust_name})", hit[0], hit[1], True, hit[2], cust_id))
     out.sort(key=lambda m: (-m.weight, m.id))
@@ -740,12 +741,23 @@ def _alone(view: str, start: int, end: int) -> bool:
     )
 
 
-def _contact_hit(view: str, words: list[_Word], key: str) -> tuple[int, int, float] | None:
+# Titles that say one job: "鄭校長" is not a contact stored as 課長 (总, 先生, 生, 太 say less).
+_JOB_TITLES = frozenset((
+    "经理", "主任", "副总", "主委", "校长", "院长", "处长", "科长", "课长", "部长", "厂长", "医生",
+    "教授", "律师",
+))  # fmt: skip
+
+
+def _contact_hit(
+    view: str, words: list[_Word], key: str, stored_title: str = ""
+) -> tuple[int, int, float] | None:
     if _CJK.match(key):
         at = view.find(key)
         if at >= 0:
             return at, at + len(key), 2.0
         for title in _ZH_TITLES:
+            if stored_title and title in _JOB_TITLES and title not in stored_title:
+                continue
             at = view.find(key[0] + title)
             while at >= 0:
                 if title not in ("生", "太") or _alone(view, at, at + 2):

@@ -10,6 +10,7 @@ matches is a question with buttons); a write with a missing part is a question, 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -448,8 +449,12 @@ class Interpreter:
         if found is None:
             return None
         stage_word, at, stage_span, bare = found
-        if w.SHOW_FIRST.match(r.view, r.body):
-            # "show me the old deal at swan river, the one they signed last year": a read.
+        if w.SHOW_FIRST.match(r.view, r.body) and not (
+            w.THEN_WRITE.search(r.view, r.body, stage_span[0])
+            and re.match(r"\s*(?:look\s+up|find\s+me)\b", r.view[r.body :])
+        ):
+            # "show me the old deal at swan river, the one they signed last year": a read;
+            # "look up initech and move the rollout to negotiation" asks for the move too.
             return None
         stage_name = w.STAGE_WORDS.get(stage_word, stage_word)
         stage = ctx.pipeline.get(stage_name)
@@ -484,6 +489,16 @@ class Interpreter:
             return None if implied else "move"
         if w.MOVE_CONDITION.search(r.view, r.body):
             return None if implied else "move"
+        if w.LATER_AFTER.search(r.view, stage_span[1]) or w.LONG_SINCE.search(
+            r.view, stage_span[1]
+        ):
+            # "move it to negotiation tomorrow", "... after the call next week", "moved to
+            # negotiation a while back": a plan or a remark, not a move to make now.
+            return None if implied else "move"
+        if (done_by := _DONE_BY.search(r.view, r.body, stage_span[0])) is not None and any(
+            u.exact for u in find_users(ctx, done_by.group(1))
+        ):
+            return None if implied else "move"  # "carol moved X to negotiation": her doing
         if self._refused(r, at):
             # A stage only implied ("Karen says the budget is approved") refuses nothing: the
             # sentence may still be a note.
@@ -569,6 +584,13 @@ class Interpreter:
         m = m or w.FORECAST_ZH.search(view, r.body)
         if m is None:
             return None
+        if m.group("verb") == "tag" and not m.group("forecast"):
+            return None  # "tag falcon as best case": a tag, not a forecast category
+        at = m.start("verb")
+        if w.FORECAST_NOT_NOW.search(view, 0, at) or _speaker_before(ctx, r, at):
+            # "bob: put X in commit", "老板说 X 预测放 commit", "下周再放 commit": someone's
+            # words, a plan or an opinion; nothing is done.
+            return "forecast"
         said = re.sub(r"[\s-]+", " ", m.group("cat"))
         category = w.FORECAST_CATEGORY.get(said.replace("bestcase", "best case"))
         if category is None:
@@ -635,6 +657,14 @@ class Interpreter:
                 m = pattern.search(r.view, inside)
             if m and (event_at is None or m.start() < event_at):
                 kind, event_at = k, m.start()
+        if event_at is not None and (
+            w.LOG_UNDONE_AFTER.search(r.view, event_at)
+            or w.LOG_UNDONE_BEFORE.search(r.view, cue.end() if cue else r.body, event_at)
+        ):
+            # Not done as told: no log of that kind (after 记一笔 it stays a note).
+            if cue is None:
+                return "log"
+            kind, event_at = None, None
         if cue is None and (
             event_at is None
             or (
@@ -790,7 +820,14 @@ class Interpreter:
             for p, k in w.LOG_EVENT
             if (m := p.search(r.view, cue.end(), clause_end)) is not None
         ]
-        if events and not w.LOG_NOT_YET.search(r.view, cue.end(), min(events)[0]):
+        if (
+            events
+            and not w.LOG_NOT_YET.search(r.view, cue.end(), min(events)[0])
+            # "今天没跟高磊开会，改期了", "林杰问能不能拜访", "高磊说下次再call": a note of what
+            # did not happen, a question or someone's words; it stays a note.
+            and not w.LOG_UNDONE_BEFORE.search(r.view, cue.end(), min(events)[0])
+            and not w.LOG_UNDONE_AFTER.search(r.view, min(events)[0])
+        ):
             kind = min(events)[1]
             values["kind"] = kind.value
             t = Translator(ctx.actor.locale)
@@ -1308,9 +1345,20 @@ class Interpreter:
             before = r.view[max(r.body, found[1][0] - 16) : found[1][0]]
             if word is not None or w.AMOUNT_SET.search(before):
                 amount = found
+        if amount is not None and (
+            w.AMOUNT_NOT_SET.search(r.view, 0, amount[1][0])
+            or w.AMOUNT_IF_AFTER.match(r.view, amount[1][1])
+        ):
+            # "报价不能改成28万", "高磊说报价改成28万就签", "对方报价降到28万了": refused, someone
+            # else's figure or a condition; nothing is set.
+            return "edit deal"
         close = None
         cue = w.CLOSE_WORD.search(r.view, r.body)
         if cue is not None:
+            if re.match(r"\s*(?:date\s+)?(?:was|used\s+to\s+be)\b", r.view[cue.end() :]):
+                return "edit deal"  # "close date was january 31st": told of the past
+            if (gone := _no_such_day(ctx, r, cue.end())) is not None:
+                return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
         if amount is None and close is None:
             if word is not None and w.SET_WORD.search(r.view, word.end()):
@@ -1418,6 +1466,12 @@ class Interpreter:
         top = _pick_contact(ctx, r, people)
         if _another_surname(ctx, r, top):
             return None
+        if w.ANOTHER_PERSON.match(r.view[top.end : m.start()]) or re.search(
+            r"['’]s\s+(?:assistant|secretary|colleague|coworker|boss|manager|husband|wife|partner|"
+            r"replacement|successor|deputy|son|daughter|pa|ea|friend|driver)\b",
+            r.view[max(0, top.start - 4) : m.start()],
+        ):
+            return None  # "陈老板的太太手机是…", "farah's colleague phone is …": someone else's
         field_word = (m.group("field") or m.group("zfield") or "").strip()
         name = w.CONTACT_FIELDS.get(re.sub(r"\s+", " ", field_word))
         g = "value" if m.group("value") else "zvalue"
@@ -1434,6 +1488,11 @@ class Interpreter:
             return self._contact_news(ctx, r)
         if name is None or not value:
             return None
+        if re.match(r"(?:still|already)\b", value) or re.search(
+            r"\b(?:right|isn'?t\s+it)\s*\??$", value
+        ):
+            # "title is still ops manager right": the value as it stands, asked; no edit.
+            return "edit contact"
         shown = [("contact", top.label), (name, value)]
         return Proposal(self.verb("edit contact"), {"contact": top.id, name: value}, shown)
 
@@ -1538,6 +1597,9 @@ class Interpreter:
         m = w.CUSTOMER_FIELD.search(r.view, r.body)
         if m is None:
             return None
+        if w.UNDECIDED.search(r.view, r.body):
+            # "大館想改城市做九龍，但係未決定", "改名做X嘅事未定": a wish not yet decided.
+            return "edit customer"
         customer = self._customer(ctx, r, required=False, within=(r.body, m.start()))
         if m.group("rename") and customer is None:
             # "rename Driftwood to Driftwood Retail BV": the customer between the verb and
@@ -1654,6 +1716,10 @@ class Interpreter:
     def _delete_deal(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         m = w.DELETE_DEAL_CUE.search(r.view, r.body)
         if m is None:
+            return None
+        if w.PUT_SOMEWHERE.search(r.view, m.start()):
+            # "drop the falcon deal to pipeline for the forecast": dropped *into* a category or
+            # stage is a putting, never a deletion.
             return None
         # The reason after it is no part of the name ("..., it's a duplicate of the X one").
         sep = _SEPARATOR.search(r.view, m.end("bare") if m.group("bare") else r.body)
@@ -1888,6 +1954,14 @@ class Interpreter:
                     )
             return Proposal(self.verb(name), {})
         found = w.FIND_CUE.match(view, r.body)
+        if (
+            found is not None
+            and found.group("words")
+            and w.THEN_WRITE.search(view, found.start("words"))
+        ):
+            # "look up ken grand, barista training is won": a write after the look-up is not
+            # words to search for.
+            return None
         if found is not None:
             g = "words" if found.group("words") else "zwords"
             return Proposal(self.verb("find"), {"words": r.cut(found.start(g), found.end(g))})
@@ -2051,6 +2125,19 @@ class Interpreter:
             # With no customer named, one shared word ("车队", "renewal") is not enough: a
             # deal of a customer the person cannot see must not turn into one they can.
             found = [m for m in found if m.weight >= 2]
+        if found and cust is None and found[0].exact:
+            top = found[0]
+            lead = _LEAD_WORD.search(r.view, within[0], within[0] + top.start)
+            if lead is not None and lead.group(1) not in _LEAD_OK:
+                # "the globex route upgrade" with no Globex visible: a word before the title that
+                # names nothing may be a customer the person cannot find (or see); its deal is
+                # asked, never taken as the deal of that title at one of their own customers
+                # (and answered alike whether that customer is missing or hidden).
+                raise Ambiguous(
+                    "deal",
+                    r.cut(lead.start(1), top.end + within[0]),
+                    [Candidate(m.id, m.label) for m in found[:8]],
+                )
         if found:
             top = found[0]
             same = [m for m in found if m.weight == top.weight]
@@ -2081,6 +2168,37 @@ class Interpreter:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+# The Latin word right before a deal's title, and the words that may stand there without naming
+# anything else (a verb, an article, "for", "deal").
+_LEAD_WORD = re.compile(r"([a-z0-9][a-z0-9'’&-]*)\s*$")
+_LEAD_OK = frozenset((
+    "the", "a", "an", "our", "my", "this", "that", "these", "those", "his", "her", "their",
+    "its", "put", "move", "mark", "set", "stick", "drop", "push", "bump", "slot", "flag", "tag",
+    "change", "update", "edit", "for", "on", "of", "and", "so", "please", "pls", "plz", "it",
+    "to", "in", "into", "delete", "remove", "close", "won", "lost", "log", "re", "about", "with",
+    "from", "at", "now", "then", "also", "just", "ok", "okay", "yes", "yep", "pop", "chuck",
+    "bang", "call", "kindly", "can", "you", "could", "would",
+))  # fmt: skip
+
+# A colleague's name then a moving verb in the past: "carol moved X to negotiation".
+_DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped)\b")
+_SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
+
+
+def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:
+    """A colleague's or a contact's name then ':' (or a comma, a dash) in the clause before `at`:
+    their words reported ("bob: put it in commit", "高磊：X 预测放 commit")."""
+    pieces = _SAID_BY.split(r.text[r.body : at])[:-1]  # each piece is followed by a separator
+    for piece in pieces:
+        name = piece.strip()
+        if not name or len(name.split()) > 3 or len(name) > 24:
+            continue
+        for found in (find_users(ctx, name), find_contacts(ctx, name)):
+            if any(f.exact and f.start == 0 and f.end >= len(name) - 1 for f in found):
+                return True
+    return False
+
 
 # Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
 _ONE_RECORD = frozenset(
@@ -2545,6 +2663,18 @@ def _worded_amount(
         words = [x for x in re.split(r"[\s-]+", m.group("words")) if x not in ("and", "a")]
         if not words:
             continue
+        if not _WORDED_GAP.fullmatch(r.view, start, m.start()):
+            # "amount? they mentioned two thousand seats": a number told further on is not
+            # the amount set.
+            return None
+        if (
+            re.match(r"\s+point\b", r.view[m.end() :])
+            or _COUNTED.match(r.view, m.end())
+            or any(_run_on(a, b) for a, b in itertools.pairwise(words))
+        ):
+            # "one point five million", "twelve fifty k" (1,250 or 62 thousand?), "two thousand
+            # seats" (a count): asked, never read as another figure.
+            return None
         for word in words:
             if word in _UNITS:
                 part += _UNITS[word]
@@ -2560,7 +2690,31 @@ def _worded_amount(
             total *= 1000
         if total >= 1000:
             return (Decimal(total), None), m.span()
+        return None
     return None
+
+
+# Between the amount's word and the figure: only the setting words ("amount to", "value is
+# about", "amount: ").
+_WORDED_GAP = re.compile(
+    r"\s*(?:[:=~-]|->|→)?\s*(?:(?:is|to|at|now|of|be|should\s+be|set\s+to|changed?\s+to|"
+    r"updated?\s+to|bump(?:ed)?\s+to|about|around|roughly|approximately|usd|\$)\s*)*"
+)
+# A number that counts things, not money: "two thousand seats", "three thousand users".
+_COUNTED = re.compile(
+    r"\s*(?:k\s+)?(?:seats?|users?|staff|people|employees|licen[cs]es?|units?|devices?|"
+    r"stores?|sites?|trucks?|vehicles?|customers?|members?|students?|hours?|days?|orders?)\b"
+)
+
+
+def _run_on(first: str, then: str) -> bool:
+    """Two number words that do not make one number ("twelve fifty", "two five"): a figure read
+    out in pieces, whose value cannot be told."""
+    if first in _UNITS:
+        return then in _UNITS or then in _TENS
+    if first in _TENS:
+        return then in _TENS or (then in _UNITS and _UNITS[then] in (0, *range(10, 20)))
+    return False
 
 
 # Deals whose currency is said as 元/块/蚊 (yuan, Hong Kong and Taiwan dollars) or as a bare "$".
@@ -2701,12 +2855,39 @@ _ORDINALS = {
     ))
 }  # fmt: skip
 _ORDINALS.update({"twentieth": 20, "thirtieth": 30})
-_WORDED_DAY = re.compile(
-    r"\b(?P<month>january|february|march|april|may|june|july|august|september|october|november|"
-    r"december)\s+(?:the\s+)?(?P<day>(?:(?:twenty|thirty)[\s-])?(?:"
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_ALT = (
+    r"\d{1,2}(?:st|nd|rd|th)?|(?:(?:twenty|thirty)[\s-])?(?:"
     + "|".join(sorted(_ORDINALS, key=len, reverse=True))
-    + r"))\b"
+    + ")"
 )
+# A month and a day said with it, either way round ("june 31", "the thirty first of march").
+_MONTH_DAY = re.compile(
+    rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?:the\s+)?(?P<day>{_DAY_ALT})\b"
+    rf"|\b(?:the\s+)?(?P<day2>{_DAY_ALT})\s+(?:of\s+)?(?P<month2>{_MONTH_ALT})\b"
+)
+
+
+def _no_such_day(ctx: Ctx, r: _Reading, start: int) -> str | None:
+    """A month's day that does not exist ("june 31", "february the twenty ninth" in 2027), as
+    said: it is asked again, never read as the month alone."""
+    today = ctx.now().astimezone(ctx.tz).date()
+    for m in _MONTH_DAY.finditer(r.view, start):
+        month = _MONTHS[m.group("month") or m.group("month2")]
+        said = (m.group("day") or m.group("day2")).replace("-", " ")
+        digits = re.match(r"\d+", said)
+        if digits:
+            day_no = int(digits.group())
+        else:
+            day_no = _ORDINALS[said.split()[-1]]
+            if said.startswith("twenty"):
+                day_no += 20
+            elif said.startswith("thirty"):
+                day_no += 30
+        year = today.year if month >= today.month else today.year + 1
+        if day_no > last_day(year, month):
+            return r.cut(m.start(), m.end())
+    return None
 
 
 def _close(
@@ -2717,17 +2898,27 @@ def _close(
     zh = _zh_day(ctx, r, start)
     if zh is not None:
         return zh
-    worded = _WORDED_DAY.search(r.view, start)
-    if worded is not None and (month := _MONTHS.get(worded.group("month"))) is not None:
-        # "january thirty first": a day in ordinal words, as dictation writes it.
-        day_no = _ORDINALS[worded.group("day").split()[-1].split("-")[-1]]
-        if worded.group("day").startswith(("twenty", "thirty")):
-            day_no += 20 if worded.group("day").startswith("twenty") else 30
-        year = today.year if month >= today.month else today.year + 1
-        if day_no <= last_day(year, month):
-            value = date(year, month, day_no)
+    worded = next(
+        (
+            m
+            for m in _MONTH_DAY.finditer(r.view, start)
+            if not (m.group("day") or m.group("day2"))[0].isdigit()
+        ),
+        None,
+    )
+    if worded is not None:
+        # "january thirty first", "the thirty first of march": a day in ordinal words, as
+        # dictation writes it.
+        said_month = _MONTHS[worded.group("month") or worded.group("month2")]
+        said = (worded.group("day") or worded.group("day2")).replace("-", " ")
+        day_no = _ORDINALS[said.split()[-1]]
+        if said.startswith(("twenty", "thirty")):
+            day_no += 20 if said.startswith("twenty") else 30
+        year = today.year if said_month >= today.month else today.year + 1
+        if day_no <= last_day(year, said_month):
+            value = date(year, said_month, day_no)
             if value < today:
-                value = date(year + 1, month, day_no)
+                value = date(year + 1, said_month, day_no)
             return value, worded.span()
     part = _PART_OF_MONTH.search(r.view, start)
     if part is not None:

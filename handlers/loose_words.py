@@ -86,6 +86,37 @@ SHOW_FIRST = re.compile(
 )
 # Done already: before an event with nothing told after it, a remark ("上個月已經拜訪過永盛了").
 ALREADY = re.compile(r"\balready\b|已经|已|早就|早已")
+# A second clause asking for a write after a look-up ("look up initech and move the rollout to
+# negotiation", "look up ken grand, barista training is won"): the write is not swallowed.
+THEN_WRITE = re.compile(
+    r"(?:\s+and\s+(?:then\s+)?|\s*[,，;；]\s*(?:then\s+|and\s+)?)[^,，;；]*?"
+    r"\b(?:move|push|mark|put|log|set|change|update|edit|won|lost|signed|closed)\b"
+)
+# Another person named by their tie to a contact ("陈老板的太太", "鄭課長的助理", "farah's
+# colleague", "arjun's boss"): the details are that person's, not the contact's.
+ANOTHER_PERSON = re.compile(
+    r"^\s*(?:(?:的|嘅|之)\s*(?:太太|老婆|妻子|先生|老公|丈夫|助理|秘书|秘書|同事|老板|老闆|上司|领导|"
+    r"領導|司机|司機|儿子|兒子|女儿|女兒|家人|朋友|接班人|接替|继任|繼任|下属|下屬|手下|副手)"
+    r"|['’]?s?\s+(?:assistant|secretary|colleague|coworker|co-worker|boss|manager|husband|wife|"
+    r"partner|replacement|successor|deputy|son|daughter|pa|ea|team|friend|driver)\b)"
+)
+# A call or meeting that did not happen as told: unanswered, cancelled, moved, an errand
+# ("我call了高磊但是没人接", "nag-meeting ... pero cancelled", "popped out to the shops").
+LOG_UNDONE_AFTER = re.compile(
+    r"没人接|没接通|打不通|未接|没回|取消了|改期|\bcancel+ed\b|\bpostponed\b|\bno\s+answer\b|"
+    r"\bvoicemail\b|\bdidn'?t\s+(?:pick\s+up|answer|happen)\b|"
+    r"\bpopped\s+out\s+to\s+the\s+(?:shops?|bank|post\s+office|chemist)\b"
+)
+# Before the event: someone's words, a question or a "did not" ("高磊说他call了…", "林杰问能不能
+# 拜访", "今天没跟高磊开会", "sana ako nag-meeting").
+LOG_UNDONE_BEFORE = re.compile(
+    r"说|问(?:能不能|可不可以|可以)|没有?(?:跟|和|同|去|打)|\bsana\b|\bdidn'?t\b|\bnever\b"
+)
+# Not decided yet, or only wished: "想改…但係未決定", "…嘅事未定", "thinking of moving to X".
+UNDECIDED = re.compile(
+    r"未[決决]定|未定|还没定|還沒定|未确定|未確定|考虑|考慮|諗住|谂住|(?<!理)想(?:改|换|換|搬)"
+    r"|\b(?:thinking\s+(?:of|about)|not\s+(?:decided|sure)\s+yet|might|maybe)\b"
+)
 # Leave a record as it is ("leave the acme deal where it is", "大館先唔好郁住", "晶华先不要动",
 # "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
 HOLD = re.compile(
@@ -246,7 +277,15 @@ LONG_SINCE = re.compile(
 # A day to come right before the moving verb ("下周推到谈判", "聽日推去 proposal"): a plan for
 # then, not a move to make now.
 LATER_BEFORE = re.compile(
-    r"(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年)\s*$"
+    r"(?:(?:下周|下星期|下礼拜|下个?礼拜|下个?月|明天|后天|听日|月底|年底|明年|之后|以后|过两天|过几天|"
+    r"周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天])\s*(?:先|再|才|就)?"
+    r"|想|打算|准备|(?:不|没|别|唔|冇)(?:要|会|想|打算)?(?:推进|推|升|转|挪)?)\s*$"
+)
+# A time to come after the stage ("move it to negotiation tomorrow", "... after the call next
+# week"): a plan for then.
+LATER_AFTER = re.compile(
+    r"\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter)|after\s+the\s+(?:call|meeting|demo)"
+    r"|on\s+(?:mon|tues|wednes|thurs|fri)day)\b"
 )
 # Told of the past, then undone: "went up to negotiation last month and then back down".
 MOVED_BACK = re.compile(r"\b(?:(?:and\s+)?then\s+(?:back|dropped|fell|went\s+back)|back\s+down)\b")
@@ -419,6 +458,15 @@ FORECAST_ZH = re.compile(
 )
 # Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
 FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
+# Before the putting verb, words that make it someone's words, a plan, an opinion or a request
+# to another person: "老板说…", "你觉得…放 commit 吧", "下周再放 commit", "我会放进 commit",
+# "请高磊把…放到 commit", "tomorrow, put X in commit".
+FORECAST_NOT_NOW = re.compile(
+    r"说|觉得|認為|认为|表示|提到|以为|下周|下星期|下礼拜|下个?月|明天|后天|听日|之后|以后|过两天|"
+    r"打算|准备|想|会|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
+    r"|\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter|time)|on\s+(?:mon|tue|wed|thu|fri)\w*"
+    r"|said|says|told|asked|thinks?|wants?|will|going\s+to|gonna)\b"
+)
 # Writing down what happened ("log that I called ...", "记一下：今天拜访了 ...").
 LOG_CUE = re.compile(
     r"(?:log|(?:quick\s+)?note(?:\s+(?:on|for|about|re))?|record|jot(?:\s+down)?|"
@@ -605,6 +653,17 @@ ADD_PERSON = re.compile(
 AMOUNT_WORD = re.compile(
     r"\b(?:amount|value|worth|deal\s+size|price)\b|金额|价格|价钱|报价金额"
     r"|报价(?=\s*(?:改成|改为|改到|改做|调到|调成|调整为|更新为|变成|提高到|降到|涨到))"
+)
+# Before an amount, words that make it no setting of ours: refused ("报价不能改成28万"), someone
+# else's words or quote ("高磊说…", "对方报价降到28万").
+AMOUNT_NOT_SET = re.compile(
+    r"不能|不可以|不会|不要|别|没法|无法|唔可以|唔能够|说|讲|表示|提到|"
+    r"(?:对方|他们|客户|竞争对手|竞品|对手|供应商)的?(?:报价|金额|价格|出价)"
+    r"|\b(?:can'?t|cannot|won'?t|said|says|told|they\s+quoted|they\s+offered)\b"
+)
+# After an amount, a condition: "改成28万就签", "28万的话", "at 50k if they sign".
+AMOUNT_IF_AFTER = re.compile(
+    r"\s*(?:元|块|rmb|usd)?\s*(?:就签|就能签|就会签|才签|才会签|就成交|的话|就可以签|\bif\b|\band\s+they'?ll\b)"
 )
 AMOUNT_SET = re.compile(
     r"(?:\b(?:to|at|now|actually|now\s+at|is\s+at|is|it'?s)|->|=>|→|=|:|改成|改为|改到|改|调到|调成|"
@@ -1022,6 +1081,12 @@ DELETE_DEAL_CUE = re.compile(
     # "删除青岛联创的月台预约系统升级", "刪掉 Quarry Wind 的 Fleet tracking 那筆": a deal named by
     # its title, no "deal" said (taken only when its title is named).
     r"|(?P<bare>(?:删除|删掉|移除))"
+)
+# Where a deal is dropped or moved to: a forecast, a category, a stage ("drop the X deal to
+# pipeline for the forecast", "drop X into best case"); the deal stays.
+PUT_SOMEWHERE = re.compile(
+    rf"\b(?:forecast|fcst)\b|预测|\bdeal\s+(?:down\s+|back\s+)?(?:to|into|in|as|under)\s+"
+    rf"(?:the\s+)?(?:{_FC_ALT}|{_LATIN_STAGE})"
 )
 DIGEST_CUE = re.compile(
     r"\b(?:turn|switch)\s+(?P<onoff>off|on)\s+(?:my\s+|the\s+)?(?:morning\s+|daily\s+)?digest\b"

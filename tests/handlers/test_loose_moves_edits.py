@@ -174,6 +174,30 @@ WRITES = [
 ]
 
 
+# A second review (loose10): the right command where a wrong one was proposed.
+WRITES += [
+    # Dropped into a forecast category: a forecast card, never "delete deal".
+    ("book", "carol", "drop the falcon label printers deal to pipeline for the forecast",
+     "forecast #20 pipeline"),
+    ("book", "carol", "drop the falcon label printers deal into best case for the forecast",
+     "forecast #20 best case"),
+    # "look up X and <write>": the write, not a search for its words.
+    ("book", "alice", "look up initech and move the yard management rollout to negotiation",
+     "move #17 to negotiation"),
+    # A worded day said day first.
+    ("book", "alice", "initech yard management rollout close date the thirty first of march",
+     "edit deal #17: close 2027-03-31"),
+    # After 记一笔, an event not had, asked or told by someone stays a note (no kind, no one).
+    ("book", "wei", "给联创记一笔：今天没跟高磊开会，改期了", "log #37"),
+    ("book", "wei", "给联创记一笔：林杰问能不能拜访他们", "log #37"),
+    ("book", "wei", "给联创记一笔：高磊说下次再call了", "log #37"),
+    # Still read: 报价 set plainly, an amount in whole words.
+    ("book", "wei", "联创培训服务二期 报价改成28万", "edit deal #104: amount 280000 CNY"),
+    ("book", "alice", "set initech yard management rollout amount to two hundred fifty k",
+     "edit deal #17: amount 250000 USD"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(("book", "who", "text", "command"), WRITES)
 def test_a_loose_write_gives_the_exact_command(
     runners: dict[str, Any], book: str, who: str, text: str, command: str

@@ -418,3 +418,116 @@ def test_a_request_next_to_them_still_gives_its_card(
     assert ran.reply.status == "confirm", (text, ran.reply.text)
     got = str(ran.reply.to_json()["command"])
     assert got == command or got.startswith(command + ":"), (text, got)
+
+
+# A second review (loose10): a customer that cannot be found or seen before a deal's title, a
+# forecast category in someone's words, planned, an opinion or asked of a colleague, "tag X as",
+# an amount refused, conditional or someone else's, worded amounts read out in pieces or counts,
+# another person's details by their tie to a contact, a job title the contact does not hold,
+# calls unanswered, meetings cancelled, errands, moves not made or planned, undecided changes,
+# a write after "look up", close days that do not exist or told as past.
+SAYS_NOTHING_REVIEW = [
+    ("book", "alice", "put the globex route optimisation upgrade into commit for the forecast"),
+    ("book", "alice", "move the globex route optimisation upgrade to negotiation"),
+    ("book", "alice", "move the zyxwvut route optimisation upgrade to negotiation"),
+    ("book", "alice", "mark the globex route optimisation upgrade as best case for the forecast"),
+    ("book", "carol", "bob: put the falcon label printers deal into commit for the forecast"),
+    ("book", "carol", "the falcon label printers deal - bob: put it in commit for the forecast"),
+    ("book", "carol", "tomorrow, put the falcon label printers deal in commit for the forecast"),
+    (
+        "book",
+        "carol",
+        "next week, put the falcon label printers deal in best case for the forecast",
+    ),
+    ("book", "carol", "bob, put the falcon label printers deal into commit for the forecast"),
+    ("book", "carol", "tag falcon as best case"),
+    ("book", "wei", "老板说华东物流续约 预测放 commit"),
+    ("book", "wei", "华东物流的人说他们内部预测放到乐观"),
+    ("book", "wei", "华东物流续约 下周再放 commit"),
+    ("book", "wei", "华东物流的事情你放心，我会放进 commit"),
+    ("book", "wei", "请高磊把联创培训服务二期放到commit吧"),
+    ("book", "wei", "高磊：联创培训服务二期预测放 commit"),
+    ("book", "wei", "联创培训服务二期 你觉得预测放 commit 吧"),
+    ("book", "wei", "老板说联创培训服务二期预测放乐观"),
+    ("book", "wei", "联创培训服务二期 明天再放 commit"),
+    ("book", "wei", "联创培训服务二期 报价不能改成28万"),
+    ("book", "wei", "联创培训服务二期 高磊说报价改成28万就签"),
+    ("book", "wei", "联创培训服务二期 对方报价降到28万了"),
+    ("book", "wei", "联创培训服务二期 报价不可以改成30万"),
+    ("book", "wei", "联创培训服务二期 客户的报价降到25万了"),
+    ("book", "wei", "联创培训服务二期 金额改成30万就能签"),
+    ("book", "alice", "initech yard management rollout amount? they mentioned two thousand seats"),
+    (
+        "book",
+        "alice",
+        "initech yard management rollout value - three thousand users signed up, amazing",
+    ),
+    (
+        "book",
+        "alice",
+        "initech yard management rollout: amount stays, they hired two thousand staff",
+    ),
+    ("book", "alice", "set initech yard management rollout amount to one point five million"),
+    ("book", "alice", "set initech yard management rollout amount to two point five k"),
+    ("book", "alice", "set initech yard management rollout amount to twelve fifty k"),
+    ("book", "alice", "set initech yard management rollout amount to three point two million"),
+    ("book", "alice", "initech yard management rollout amount - five thousand licences"),
+    ("book", "alice", "set initech yard management rollout value to nineteen ninety k"),
+    ("book5", "xiao", "陈老板的太太手机是 138 0000 1111"),
+    ("book5", "hui", "鄭課長的助理手機是 0912 000 111"),
+    ("book5", "hui", "鄭校長手機改成 0912 000 111"),
+    ("book5", "xiao", "陈老板的助理手机是 138 0000 2222"),
+    ("book5", "hui", "鄭課長的同事手機是 0912 000 222"),
+    ("book5", "hui", "鄭院長手機改成 0912 000 333"),
+    ("book", "wei", "高磊说他call了我们老板"),
+    ("book", "wei", "我call了高磊但是没人接"),
+    ("book5", "june", "kahapon pa sana ako nag-meeting kay Farah pero cancelled"),
+    ("book5", "olly", "popped out to the shops, ken grand barista training is fine"),
+    ("book", "wei", "我打给高磊但是没人接"),
+    ("book", "wei", "林杰说他们call了高磊"),
+    ("book", "wei", "联创培训服务二期 不推去谈判"),
+    ("book", "wei", "联创培训服务二期 下个礼拜先推去谈判"),
+    ("book", "wei", "联创培训服务二期 下周先推到谈判"),
+    ("book", "wei", "联创培训服务二期 不想推到谈判"),
+    ("book", "wei", "联创培训服务二期 之后推到谈判"),
+    ("book", "wei", "联创培训服务二期 过两天推到谈判"),
+    ("book", "wei", "联创培训服务二期 周五推到谈判"),
+    ("book", "wei", "联创培训服务二期 高磊想推到谈判"),
+    ("book", "wei", "联创培训服务二期 不推到谈判"),
+    ("book", "wei", "联创培训服务二期 不推进到谈判"),
+    ("book5", "tsz", "大館想改城市做九龍，但係未決定"),
+    ("book5", "tsz", "大館改名做大館2.0嘅事未定"),
+    ("book5", "tsz", "大館想搬去九龍，未定"),
+    ("book5", "tsz", "大館改名嘅事未確定"),
+    ("book5", "olly", "look up ken grand, barista training is won"),
+    ("book", "alice", "initech yard management rollout close date to june the thirty first"),
+    ("book", "alice", "initech yard management rollout close date to june 31"),
+    ("book", "alice", "initech yard management rollout close date april thirty first"),
+    ("book", "alice", "initech yard management rollout close date february the twenty ninth"),
+    ("book", "alice", "initech yard management rollout close date to september 31"),
+    ("book", "alice", "initech yard management rollout close date was january thirty first"),
+    ("book", "alice", "initech yard management rollout close date was march 3rd"),
+    ("book", "alice", "initech yard management rollout moved to negotiation a while back"),
+    ("book", "alice", "initech yard management rollout: move it to negotiation tomorrow"),
+    (
+        "book",
+        "alice",
+        "move initech yard management rollout to negotiation after the call next week",
+    ),
+    ("book", "alice", "carol moved initech yard management rollout to negotiation"),
+    ("book", "alice", "bob pushed initech yard management rollout to negotiation"),
+    ("book5", "june", "dr koh's husband phone is +65 6000 0000"),
+    ("book5", "june", "dr koh's assistant phone is +65 6000 1111"),
+    ("book", "alice", "nancy perez title is still ops manager right"),
+    ("book", "alice", "nancy perez title is ops manager right"),
+    ("book", "alice", "initech yard management rollout to proposal on friday"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text"), SAYS_NOTHING_REVIEW)
+def test_a_second_review_s_messages_give_no_write_card(
+    runners: dict[str, Any], book: str, who: str, text: str
+) -> None:
+    """None of them proposes a write (each did before; a question or a "changed nothing")."""
+    kind, line = runners[book].run(who, text).outcome
+    assert kind != "write", (text, line)
