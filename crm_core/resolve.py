@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import book_filter, book_owners, customer_filter
@@ -18,7 +20,7 @@ from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.name_index import name_book
 from crm_core.names_zh import readings
-from crm_core.text import fold, name_key
+from crm_core.text import fold, has_cjk, name_key, to_traditional
 
 _REF = re.compile(r"^#(\d{1,18})$")
 # Typo suggestions: how close a name must be to be offered, and how many are offered.
@@ -26,6 +28,11 @@ _SUGGEST = 70.0
 _MAX_CANDIDATES = 8
 # Rows scanned for typo suggestions when nothing matches as a substring.
 _SCAN_LIMIT = 20_000
+# A tag carried by more visible customers than this is a kind of customer ("hotel", "vip"),
+# not what one of them is called: it names none and raises no question.
+TAG_SHARED_BY = 2
+# Rows whose tags' text holds the typed word, read to find the ones tagged with it exactly.
+_TAG_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,15 @@ def _candidates(rows: Sequence[_Row]) -> list[Candidate]:
     return [Candidate(r.id, r.label, r.detail) for r in rows[:_MAX_CANDIDATES]]
 
 
+def _fitting(qk: str, rows: Sequence[_Row]) -> list[_Row]:
+    """The rows a key names: those named exactly, else those whose name (a word of) it starts,
+    shortest first; never a typo's."""
+    exact = [r for r in rows if r.key == qk]
+    if exact or not _long_enough(qk):
+        return exact
+    return sorted((r for r in rows if _starts_a_word(qk, r.key)), key=lambda r: len(r.key))
+
+
 def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
     """The one row `query` names: an exact name, or a unique name it starts (a word of).
 
@@ -70,16 +86,11 @@ def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
     qk = name_key(query)
     if not qk:
         raise Invalid(f"error.{field}_missing")
-    exact = [r for r in rows if r.key == qk]
-    if len(exact) == 1:
-        return exact[0].id
-    if exact:
-        raise Ambiguous(field, query, _candidates(exact))
-    prefixed = [r for r in rows if _starts_a_word(qk, r.key)] if _long_enough(qk) else []
-    if len(prefixed) == 1:
-        return prefixed[0].id
-    if prefixed:
-        raise Ambiguous(field, query, _candidates(sorted(prefixed, key=lambda r: len(r.key))))
+    fits = _fitting(qk, rows)
+    if len(fits) == 1:
+        return fits[0].id
+    if fits:
+        raise Ambiguous(field, query, _candidates(fits))
     by_id = {r.id: r for r in rows}
     ids = _suggest(field, query, {r.id: r.key for r in rows})
     raise Ambiguous(field, query, _candidates([by_id[i] for i in ids]))
@@ -251,10 +262,25 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         detail = ", ".join(p for p in (r[3], r[4] if with_owner else None) if p)
         return _Row(r[0], r[1], r[2], detail)
 
+    tagged: list[_Row] = []
     try:
-        rows = _matching_customers(ctx, base, query)
-        chosen = _choose("customer", query, [row(r) for r in rows])
+        try:
+            named = [row(r) for r in _matching_customers(ctx, base, query)]
+        except NotFound:
+            named = []
+        tagged = (
+            [] if _one_named_exactly(qk, named) else [row(r) for r in tagged_rows(ctx, base, qk)]
+        )
+        if tagged:
+            chosen = _choose_named_or_tagged(query, named, tagged)
+        elif named:
+            chosen = _choose("customer", query, named)
+        else:
+            raise NotFound("error.customer_not_found", query=query)
     except (Ambiguous, NotFound):
+        if tagged:
+            # A live customer is called this: never passed over for an old or archived name.
+            raise
         # The old name of a merged customer names the one it was merged into.
         # An archived customer answers to its number and exact name (its card still opens).
         # Neither is looked for when no merged or archived name contains the query at all.
@@ -265,6 +291,83 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
             raise
         return found
     return _visible_customer(ctx, chosen)
+
+
+def _one_named_exactly(qk: str, rows: Sequence[_Row]) -> bool:
+    """Whether exactly one of `rows` has `qk` as its whole name.
+
+    That one is taken even when another customer carries `qk` as a tag: a customer's name is
+    the one label the book keeps unique (a second customer of the same name is refused), so
+    typing all of it names that record and no other, while tags are free labels anyone adds
+    to any number of customers. Asking here would also leave a customer named like another's
+    tag with no way to be named without a question. Only the start of a name (or of a word of
+    it) is weighed against tags, as only then does the typed word fit both equally.
+    """
+    return sum(1 for r in rows if r.key == qk) == 1
+
+
+def tag_forms(key: str) -> list[str]:
+    """Substrings the lower-cased JSON text of a customer's tags holds when one of its tags has
+    the key `key`: its longest word as written and as JSON writes it (Chinese as `\\u` escapes),
+    Chinese also in Traditional characters (a tag kept as 港燈 has the key 港灯)."""
+    word = max(key.split(), key=len)
+    words = {word}
+    if has_cjk(word):
+        words |= {to_traditional(word, phrases=False), to_traditional(word)}
+    forms = {f for w in words for f in (w, json.dumps(w)[1:-1])}
+    return sorted(forms)
+
+
+def tag_holders(rows: Sequence[Any], key: str, tags_at: int) -> list[Any]:
+    """Of `rows` (with the customer's tags at index `tags_at`), those tagged with exactly the
+    key `key`; none when more than TAG_SHARED_BY are (a kind of customer, not a name)."""
+    held = [
+        r for r in rows if any(isinstance(t, str) and name_key(t) == key for t in r[tags_at] or ())
+    ]
+    return held if len(held) <= TAG_SHARED_BY else []
+
+
+def tagged_rows(ctx: Ctx, stmt: Select[*tuple[Any, ...]], key: str) -> list[Any]:
+    """Rows of `stmt` (which applies the actor's access filter) whose customer carries a tag
+    with exactly the key `key`, in id order; none for a key too short to name anything or a tag
+    many share. Only visible customers are read, so a hidden one's tag never shows."""
+    if not _long_enough(key):
+        return []
+    tags_text = func.lower(cast(Customer.tags, Text))
+    rows = ctx.session.execute(
+        stmt.add_columns(Customer.tags)
+        .where(or_(*(contains(tags_text, f) for f in tag_forms(key))))
+        .order_by(Customer.id)
+        .limit(_TAG_ROWS)
+    ).all()
+    return tag_holders(rows, key, len(rows[0]) - 1) if rows else []
+
+
+def _choose_named_or_tagged(query: str, named: Sequence[_Row], tagged: Sequence[_Row]) -> int:
+    """The customer `query` names when some customers carry it as a tag.
+
+    A tag holder the name does not already name is one more customer that fits, so the name
+    (exact when several share it, or the start of one) and the tag are one question with each
+    as a choice, never a silent pick of the named one. With no name fitting, the tag holders
+    are offered (then any typo suggestions): a typed tag is asked about, not taken, since the
+    grammar keeps tags in lower case and so cannot tell a nickname from a kind of customer.
+    """
+    qk = name_key(query)
+    fits = _fitting(qk, named)
+    ids = {r.id for r in fits}
+    others = [t for t in tagged if t.id not in ids]
+    if not others:
+        return _choose("customer", query, named)
+    if fits:
+        raise Ambiguous("customer", query, _candidates([*fits, *others]))
+    held = {t.id for t in others}
+    suggested = []
+    if named:
+        keys = {r.id: r.key for r in named if r.id not in held}
+        with suppress(NotFound):
+            by_id = {r.id: r for r in named}
+            suggested = [by_id[i] for i in _suggest("customer", query, keys)] if keys else []
+    raise Ambiguous("customer", query, _candidates([*others, *suggested]))
 
 
 def customer_name_exists(ctx: Ctx, name: str) -> bool:
