@@ -388,6 +388,8 @@ def _with_tag_clashes(
     one record: see resolve._one_named_exactly.
     """
     said = [m for m in found if m.exact]
+    if all(m.whole for m in said):
+        return found  # whole names only: no tag can tie with them, and no scan is needed
     ids = {m.id for m in found}
     added: list[Mention] = []
     for tag, short in _tag_hits(ctx, text, view, words, patterns, any_tag=True):

@@ -31,7 +31,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.name_index import contact_book, current_name_book, name_book
-from crm_core.resolve import contains, follow_merge, tagged_rows
+from crm_core.resolve import contains, follow_merge, tagged_ids
 from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import CustomerService, customer_service
@@ -149,11 +149,18 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
     # "harbour" is Harbour Foods' word and Kowloon Bay Hotel's tag: the list a read shows
     # when a name is shared (a loose "harbour's deals?") holds both, never the named one alone.
     # Read through the access filter: a hidden customer's tag lists nothing.
-    tagged = [
-        r[0]
-        for r in tagged_rows(ctx, select(Customer).where(customer_filter(ctx.actor)), key)
-        if r[0] not in hits
-    ]
+    ids = [i for i in tagged_ids(ctx, key) if i not in {c.id for c in hits}]
+    tagged = (
+        list(
+            ctx.session.scalars(
+                select(Customer)
+                .where(customer_filter(ctx.actor), Customer.id.in_(ids))
+                .order_by(Customer.id)
+            )
+        )
+        if ids
+        else []
+    )
     if not tagged:
         return hits
     named = [c for c in hits if key in c.name_key]
