@@ -279,8 +279,15 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
             raise NotFound("error.customer_not_found", query=query)
     except (Ambiguous, NotFound):
         if tagged:
-            # A live customer is called this: never passed over for an old or archived name.
-            raise
+            # A live customer is tagged with these words: of the customers gone from the lists
+            # only one whose whole name (or old name) they are is taken (see
+            # _one_named_exactly), never an archived name they only start.
+            gone = follow_merge(ctx, Customer.name_key == qk) or archived_customer(
+                ctx, Customer.name_key == qk
+            )
+            if gone is None:
+                raise
+            return gone
         # The old name of a merged customer names the one it was merged into.
         # An archived customer answers to its number and exact name (its card still opens).
         # Neither is looked for when no merged or archived name contains the query at all.

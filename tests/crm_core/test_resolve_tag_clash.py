@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -97,7 +98,9 @@ def test_the_whole_exact_name_wins(
 ) -> None:
     """Typing all of one customer's name names it, whoever carries those words as a tag."""
     foods = _add(session_factory, people["alice"], "Harbour Foods")
-    _add(session_factory, people["alice"], "Kowloon Bay Hotel", ["harbour", "Harbour Foods"])
+    hotel = _add(
+        session_factory, people["alice"], "Kowloon Bay Hotel", ["harbour", "Harbour Foods"]
+    )
     assert _taken(session_factory, people["alice"], "Harbour Foods") == foods
     assert _taken(session_factory, people["alice"], "harbour foods ltd") == foods
     harbour = _add(session_factory, people["carol"], "Harbour")
@@ -105,6 +108,13 @@ def test_the_whole_exact_name_wins(
     assert _taken(session_factory, people["carol"], "harbour") == harbour
     # bob sees all three: the exact name still wins over a start and a tag.
     assert _taken(session_factory, people["bob"], "harbour") == harbour
+    # Archived, its card still opens by its whole name; an archived name's start is asked.
+    with unit_of_work(session_factory) as s:
+        row = s.get(Customer, harbour)
+        assert row is not None
+        row.archived_at = datetime(2026, 1, 1, tzinfo=UTC)
+    assert _taken(session_factory, people["bob"], "harbour") == harbour
+    assert _asked(session_factory, people["alice"], "harbour") == {foods, hotel}
 
 
 def test_a_hidden_customers_tag_asks_nothing(
