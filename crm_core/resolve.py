@@ -314,9 +314,9 @@ def _one_named_exactly(qk: str, rows: Sequence[_Row]) -> bool:
 
 
 def tag_forms(key: str) -> list[str]:
-    """Substrings the lower-cased JSON text of a customer's tags holds when one of its tags has
-    the key `key`: its longest word as written and as JSON writes it (Chinese as `\\u` escapes),
-    Chinese also in Traditional characters (a tag kept as 港燈 has the key 港灯)."""
+    """Substrings the JSON text of a customer's tags holds (in some ASCII case) when one of its
+    tags has the key `key`: its longest word as written and as JSON writes it (Chinese as `\\u`
+    escapes), Chinese also in Traditional characters (a tag kept as 港燈 has the key 港灯)."""
     word = max(key.split(), key=len)
     words = {word}
     if has_cjk(word):
@@ -388,7 +388,9 @@ def _choose_named_or_tagged(query: str, named: Sequence[_Row], tagged: Sequence[
     if not others:
         return _choose("customer", query, named)
     if fits:
-        raise Ambiguous("customer", query, _candidates([*fits, *others]))
+        # The tag holders (two at most) always among the buttons, however many names it starts.
+        kept = fits[: max(0, _MAX_CANDIDATES - len(others))]
+        raise Ambiguous("customer", query, _candidates([*kept, *others]))
     held = {t.id for t in others}
     suggested = []
     if named:

@@ -219,3 +219,14 @@ def test_loose_mentions_tie_a_tag_with_the_start_of_a_name(
     with _as(session_factory, people["bob"]) as ctx:
         said = find_customers(ctx, "called harbour, they want a quote")
         assert diner not in {m.id for m in said}
+
+
+def test_the_tag_holder_is_offered_however_many_names_the_word_starts(
+    session_factory: sessionmaker[Session], people: dict[str, int]
+) -> None:
+    """Twelve names start with "harbour": the question still offers the customer tagged so."""
+    for i in range(12):
+        _add(session_factory, people["alice"], f"Harbour {chr(65 + i)}{chr(65 + i)} Works")
+    hotel = _add(session_factory, people["alice"], "Kowloon Bay Hotel", ["harbour"])
+    offered = _asked(session_factory, people["alice"], "harbour")
+    assert hotel in offered and len(offered) == 8
