@@ -227,6 +227,11 @@ def main() -> None:
         "report win rate by month": lambda r: "report win rate by month",
         "report activity": lambda r: "report activity",
         "report activity 2025-03": lambda r: "report activity 2025-03",
+        # Cycle times: counts and means kept (0035), medians read from the ordered cycle index;
+        # a month of it cuts UTC days for a person in New York.
+        "report cycle": lambda r: "report cycle",
+        "report cycle 2025-03": lambda r: "report cycle 2025-03",
+        "report cycle by rep": lambda r: "report cycle by rep",
         # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
         "history": lambda r: f"history #{rng.choice(books[r])[0]}",
         "history deal": lambda r: f"history deal #{rng.choice(deals[r])}",

@@ -50,7 +50,7 @@ SEED_BOOK = 10_000
 OFFSET = 10_000_000
 # Tables copied with the customers (staff, custom fields and settings are shared, not copied).
 COPIED = ("customers", "contacts", "deals", "stage_changes", "interactions", "reminders")
-# Kept by triggers on the copied tables (migrations 0026, 0030, 0031, 0033, 0034): the copies'
+# Kept by triggers on the copied tables (migrations 0026, 0030, 0031, 0033-0035): the copies'
 # inserts fill them, so copying the seed's rows too would count the seed twice.
 KEPT = (
     "pipeline_totals",
@@ -61,6 +61,7 @@ KEPT = (
     "deal_close_totals",
     "note_day_totals",
     "move_day_totals",
+    "cycle_totals",
 )
 SUFFIXES = ("", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 

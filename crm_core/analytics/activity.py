@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     func,
     literal_column,
@@ -299,12 +300,17 @@ def _kept_parts(
         .having(total > 0)
     ]
     if spans:
+        # Every cut span of the table in one read (its ranges OR'd, each row signed by the span
+        # it falls in): one scan and one hash of the person's book, not one per span.
         column, (ca, cb), conditions = what.rows(ctx)
-        for lo, hi, sign in spans:
-            count = func.count() * literal_column(str(sign))
-            parts.append(
-                select(tag, ca, cast(cb, String), count)
-                .where(*conditions, column >= lo, column < hi)
-                .group_by(ca, cb)
-            )
+        ranges = [(and_(column >= lo, column < hi), sign) for lo, hi, sign in spans]
+        signed = case(
+            *((inside, literal_column(str(sign))) for inside, sign in ranges),
+            else_=literal_column("0"),
+        )
+        parts.append(
+            select(tag, ca, cast(cb, String), cast(func.sum(signed), BigInteger))
+            .where(*conditions, or_(*(inside for inside, _ in ranges)))
+            .group_by(ca, cb)
+        )
     return parts

@@ -4,24 +4,43 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
-from crm_core.analytics.periods import ALL_TIME, Period
+from crm_core.access import visible_owner_ids
+from crm_core.analytics.kept_months import Slice, cut_months
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
 from crm_core.analytics.scope import (
     Dim,
     Namer,
     days_between,
     group_columns,
+    in_period,
+    kept_scope,
     scope_filter,
     with_joins,
 )
-from crm_core.analytics.win_rate import closed_in, other_currencies
+from crm_core.analytics.win_rate import closed_in, other_currencies, slice_scope
 from crm_core.context import Ctx
-from crm_core.models import Deal, StageChange
+from crm_core.models import CycleTotal, Deal, Role, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
@@ -86,7 +105,32 @@ def _row(group: str | None, won: list[float], lost: list[float]) -> CycleRow:
 def cycle(
     ctx: Ctx, *, dim: Dim | None = None, period: Period = ALL_TIME, currency: str | None = None
 ) -> CycleReport:
-    """Days from opening to close of the deals the actor may see, closed in the period."""
+    """Days from opening to close of the deals the actor may see, closed in the period.
+
+    Counts, means and stage times come from the sums the triggers keep (`cycle_totals`,
+    migration 0035), the medians from the deals ordered by their days (`ix_deals_cycle`) at
+    the offsets those counts give, all in one statement. Grouped rows are still read deal by
+    deal (a median per group); the report's stage times and other currencies are kept sums.
+    """
+    currency = (currency or ctx.default_currency).upper()
+    kept = _kept(ctx, period, currency, medians=dim is None)
+    if dim is not None:
+        report = cycle_from_deals(ctx, dim=dim, period=period, currency=currency, stages=False)
+        report.stages = kept.stage_times(ctx)
+        report.other_currencies = kept.others
+        return report
+    return CycleReport(currency, period, None, [], kept.total(), kept.stage_times(ctx), kept.others)
+
+
+def cycle_from_deals(
+    ctx: Ctx,
+    *,
+    dim: Dim | None = None,
+    period: Period = ALL_TIME,
+    currency: str | None = None,
+    stages: bool = True,
+) -> CycleReport:
+    """`cycle` computed deal by deal: every closed deal's days, every history row's time."""
     currency = (currency or ctx.default_currency).upper()
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     keys = group_columns(dim, Deal.closed_at)
@@ -114,8 +158,8 @@ def cycle(
         dim,
         rows if dim else [],
         _row(None, all_won, all_lost),
-        stage_times(ctx, period, currency),
-        other_currencies(ctx, currency, conditions),
+        stage_times(ctx, period, currency) if stages else [],
+        other_currencies(ctx, currency, conditions) if stages else {},
     )
 
 
@@ -187,3 +231,250 @@ def _paired_stage_times(ctx: Ctx, closed: list[Any]) -> list[StageTime]:
         mean = None if avg is None else Decimal(str(max(float(avg), 0.0))).quantize(TENTH)
         out.append(StageTime(stage, n, mean))
     return out
+
+
+# (currency, deal stage, step) -> [n_in, in_days, n_out, out_days]: kept sums over a period.
+Steps = dict[tuple[str, str, str], list[Any]]
+
+
+@dataclass
+class _Kept:
+    """What one statement read: the kept sums of the period and the medians' deals' days."""
+
+    currency: str
+    won_names: set[str]
+    closed: list[str]
+    period: Period
+    steps: Steps
+    medians: dict[str, list[float]]
+    others: dict[str, int]
+
+    def _deals(self, won: bool) -> tuple[int, float]:
+        n, days = 0, 0.0
+        for (cur, stage, step), (n_in, in_days, _, _) in self.steps.items():
+            if cur == self.currency and step == "" and (stage in self.won_names) == won:
+                n += int(n_in)
+                days += float(in_days or 0)
+        return n, days
+
+    def _side(self, won: bool) -> tuple[int, Decimal | None, Decimal | None]:
+        n, days = self._deals(won)
+        if not n:
+            return 0, None, None
+        # As statistics.fmean and statistics.median over the deal-by-deal days.
+        mean = Decimal(str(days / n)).quantize(TENTH)
+        middle = self.medians["won" if won else "lost"]
+        value = middle[0] if n % 2 else (middle[0] + middle[1]) / 2
+        return n, mean, Decimal(str(value)).quantize(TENTH)
+
+    def total(self) -> CycleRow:
+        """The report's total row."""
+        won, won_mean, won_median = self._side(True)
+        lost, lost_mean, lost_median = self._side(False)
+        return CycleRow(None, won, lost, won_mean, won_median, lost_mean, lost_median)
+
+    def stage_times(self, ctx: Ctx) -> list[StageTime]:
+        """Mean days in each open stage, as `stage_times` computes them from the history."""
+        moved_in: dict[str, tuple[int, float]] = {}
+        moved_out: dict[str, tuple[int, float]] = {}
+        for (cur, _, step), (n_in, in_days, n_out, out_days) in self.steps.items():
+            if cur != self.currency or step == "":
+                continue
+            for side, n, days in ((moved_in, n_in, in_days), (moved_out, n_out, out_days)):
+                count, total = side.get(step, (0, 0.0))
+                side[step] = (count + int(n), total + float(days or 0))
+        out = []
+        gaps = []
+        for stage in ctx.pipeline.open_stages:
+            n_in, t_in = moved_in.get(stage.name, (0, 0.0))
+            n_out, t_out = moved_out.get(stage.name, (0, 0.0))
+            if n_in != n_out:
+                gaps.append(stage)
+                continue
+            mean = (
+                None
+                if not n_out
+                else Decimal(str(max((t_out - t_in) / n_out, 0.0))).quantize(TENTH)
+            )
+            out.append(StageTime(stage, n_out, mean))
+        if gaps:
+            # A history with gaps: those stages measured pair by pair from the deals (rare).
+            closed = [*scope_filter(ctx), *closed_in(ctx, self.period)]
+            closed.append(Deal.currency == self.currency)
+            paired = {s.stage.name: s for s in _paired_stage_times(ctx, closed)}
+            out += [paired[s.name] for s in gaps]
+            order = {s.name: s.order for s in ctx.pipeline.stages}
+            out.sort(key=lambda s: order[s.stage.name])
+        return out
+
+
+def _clamped_days(session: Session) -> Any:
+    """A deal's days from opening to close as the report counts them (none: 0; never below 0)."""
+    days = days_between(session, Deal.created_at, Deal.closed_at)
+    if session.get_bind().dialect.name == "sqlite":
+        return func.max(func.coalesce(days, 0), 0)
+    return func.greatest(func.coalesce(days, 0), 0)
+
+
+def _ordered_days(session: Session) -> tuple[Any, Any]:
+    """`ix_deals_cycle`'s ordering expression, and the days (as the report reads them) from it."""
+    if session.get_bind().dialect.name == "sqlite":
+        order = func.coalesce(
+            func.julianday(Deal.closed_at) - func.julianday(Deal.created_at), literal_column("0")
+        )
+        return order, None
+    order = func.coalesce(extract("epoch", Deal.closed_at - Deal.created_at), literal_column("0"))
+    return order, literal_column("86400", Numeric())
+
+
+def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool) -> _Kept:
+    """The period's kept sums (whole months; the hours its bounds cut from the deals) and, when
+    asked, the middle deals' days of the won and of the lost, in ONE statement: the medians'
+    offsets are the counts read by the same snapshot."""
+    won_names = {s.name for s in ctx.pipeline.stages if s.won}
+    closed = [s.name for s in ctx.pipeline.stages if s.closed]
+    found = _Kept(currency, won_names, closed, period, {}, {"won": [], "lost": []}, {})
+    t = CycleTotal
+    kept = kept_scope(ctx, t.owner_id, t.state)
+    if kept is None:
+        return found
+    session = ctx.session
+    start, end = period.bounds(ctx.tz)
+    mine = or_(t.currency == currency, t.step == "")
+    where = [*kept, t.stage.in_(closed), mine]
+    slices: list[Slice] = []
+    if start is None and end is None:
+        where.append(t.month == -1)
+    else:
+        skipped, slices = cut_months(start, end)
+        where.append(t.month > 0)  # 0: no closing time, never inside a bound; -1: all time
+        if start is not None:
+            where.append(t.month >= month_number(utc_month(start)))
+        if end is not None:
+            where.append(t.month <= month_number(utc_month(end - timedelta(microseconds=1))))
+        if skipped:
+            where.append(t.month.not_in(skipped))
+    sums = [func.sum(t.n_in), func.sum(t.in_days), func.sum(t.n_out), func.sum(t.out_days)]
+    parts: list[Select[*tuple[Any, ...]]] = [
+        select(t.currency, t.stage, t.step, *sums)
+        .where(*where)
+        .group_by(t.currency, t.stage, t.step)
+    ]
+    scope = slice_scope(ctx)
+    cycle_days = _clamped_days(session)
+    at = days_between(session, literal(EPOCH), StageChange.changed_at)
+    zero: Any = literal_column("0")
+    if slices:
+        # The deals closed in every cut slice, read once (the slices' ranges OR'd, each deal
+        # signed by its slice), then their own sums and their history's: one scan and one hash
+        # of the person's book, not three per slice.
+        ranges = [(and_(Deal.closed_at >= lo, Deal.closed_at < hi), n) for _, n, lo, hi in slices]
+        sign = case(*((r, literal_column(str(n))) for r, n in ranges), else_=zero)
+        cut = (
+            select(
+                Deal.id.label("id"),
+                Deal.currency.label("currency"),
+                Deal.stage.label("stage"),
+                cycle_days.label("days"),
+                sign.label("sign"),
+            )
+            .where(*scope, Deal.stage.in_(closed), or_(*(r for r, _ in ranges)))
+            .cte("cut")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        k = cut.c
+        parts.append(
+            select(k.currency, k.stage, literal(""), func.sum(k.sign), func.sum(k.days * k.sign))
+            .add_columns(zero, zero)
+            .group_by(k.currency, k.stage)
+        )
+        moves = select(k.currency, k.stage).join(StageChange, StageChange.deal_id == k.id)
+        moves = moves.where(k.currency == currency)
+        parts.append(
+            moves.add_columns(StageChange.to_stage, func.sum(k.sign), func.sum(at * k.sign))
+            .add_columns(zero, zero)
+            .group_by(k.currency, k.stage, StageChange.to_stage)
+        )
+        parts.append(
+            moves.add_columns(StageChange.from_stage, zero, zero)
+            .add_columns(func.sum(k.sign), func.sum(at * k.sign))
+            .where(StageChange.from_stage.is_not(None))
+            .group_by(k.currency, k.stage, StageChange.from_stage)
+        )
+    sums_cte = union_all(*parts).cte("sums")
+    c = sums_cte.c
+    rows: list[Select[*tuple[Any, ...]]] = [select(literal("sum"), *c)]
+    if medians:
+        order, per_day = _ordered_days(session)
+        inside = in_period(Deal.closed_at, start, end)
+        # A rep's own book (a few hundred customers) reads its closed deals' days faster from
+        # its customers, once, than by walking half of the company's ordered range per side.
+        owners = visible_owner_ids(ctx.actor)
+        own: Any = None
+        if owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None):
+            own = (
+                select(Deal.stage.label("stage"), order.label("v"))
+                .where(*scope_filter(ctx), Deal.currency == currency, *inside)
+                .where(Deal.stage.in_(closed))
+                .cte("own")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
+        for side, names in (
+            ("won", sorted(won_names)),
+            ("lost", sorted(set(closed) - won_names)),
+        ):
+            if not names:
+                continue
+            count = func.coalesce(
+                select(cast(func.sum(c[3]), BigInteger))
+                .where(c[0] == currency, c[2] == "", c[1].in_(names))
+                .scalar_subquery(),
+                0,
+            )
+            # One ordered index range per stage, merged: the deals of this side in day order.
+            # (A side with no deals reads none: an empty offset scan walks the whole range.)
+            branches = [
+                select(order.label("v")).where(
+                    Deal.currency == currency, Deal.stage == name, *scope, *inside, count > 0
+                )
+                for name in names
+            ]
+            merged = union_all(*branches).subquery() if len(branches) > 1 else None
+            if own is not None:
+                middle = select(own.c.v).where(own.c.stage.in_(names), count > 0)
+                middle = middle.order_by(own.c.v)
+            elif merged is not None:
+                middle = select(merged.c.v).order_by(merged.c.v)
+            else:
+                middle = branches[0].order_by(order)
+            middle_q = middle.offset((count - 1) // 2).limit(2 - count % 2).subquery()
+            value = middle_q.c.v if per_day is None else middle_q.c.v / per_day
+            rows.append(
+                select(
+                    literal(side),
+                    literal(None),
+                    literal(None),
+                    literal(None),
+                    zero,
+                    value,
+                    zero,
+                    zero,
+                ).select_from(middle_q)
+            )
+    found_rows = session.execute(union_all(*rows)).all()
+    for kind, cur, stage, step, n_in, in_days, n_out, out_days in found_rows:
+        if kind != "sum":
+            found.medians[kind].append(max(float(in_days or 0), 0.0))
+            continue
+        slot = found.steps.setdefault((cur, stage, step), [0, Decimal(0), 0, Decimal(0)])
+        slot[0] += int(n_in or 0)
+        slot[1] += Decimal(str(in_days or 0))
+        slot[2] += int(n_out or 0)
+        slot[3] += Decimal(str(out_days or 0))
+    for (cur, _, step), (n, *_) in found.steps.items():
+        if step == "" and cur != currency and n:
+            found.others[cur] = found.others.get(cur, 0) + n
+    found.others = {k: v for k, v in found.others.items() if v}
+    for middle_days in found.medians.values():
+        middle_days.sort()
+    return found

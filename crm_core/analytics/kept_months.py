@@ -16,6 +16,37 @@ from crm_core.analytics.periods import month_number, next_utc_month, utc_month
 Sums = dict[tuple[Any, ...], tuple[int, Decimal]]
 
 
+# (month yyyymm, sign, lo, hi): a slice of one UTC month read row by row, added (1) or taken (-1).
+Slice = tuple[int, int, datetime, datetime]
+
+
+def cut_months(start: datetime | None, end: datetime | None) -> tuple[list[int], list[Slice]]:
+    """The months [start, end)'s bounds cut: those to leave out of the kept sums, and slices.
+
+    A month a bound cuts is read from its rows, the part inside when it is the smaller one (the
+    month is then left out of the kept sums), else as the kept month less the parts outside.
+    """
+    first = utc_month(start) if start is not None else None
+    last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
+    skipped: list[int] = []
+    slices: list[Slice] = []
+    for edge in sorted({m for m in (first, last) if m is not None}):
+        after = next_utc_month(edge)
+        lo = edge if start is None else max(edge, start)
+        hi = after if end is None else min(after, end)
+        if (lo, hi) == (edge, after):
+            continue
+        number = month_number(edge)
+        if hi - lo <= (after - edge) / 2:
+            skipped.append(number)
+            slices.append((number, 1, lo, hi))
+            continue
+        for out_lo, out_hi in ((edge, lo), (hi, after)):
+            if out_lo < out_hi:
+                slices.append((number, -1, out_lo, out_hi))
+    return skipped, slices
+
+
 def month_sums(
     session: Session,
     kept: Callable[[list[int]], Select[*tuple[Any, ...]]],
@@ -33,24 +64,7 @@ def month_sums(
     read apart, a write committed between the kept month and its slice was subtracted without
     having been added (a funnel step of -1 while a colleague moved a deal).
     """
-    first = utc_month(start) if start is not None else None
-    last = utc_month(end - timedelta(microseconds=1)) if end is not None else None
-    skipped: list[int] = []
-    slices: list[tuple[int, int, datetime, datetime]] = []
-    for edge in sorted({m for m in (first, last) if m is not None}):
-        after = next_utc_month(edge)
-        lo = edge if start is None else max(edge, start)
-        hi = after if end is None else min(after, end)
-        if (lo, hi) == (edge, after):
-            continue
-        number = month_number(edge)
-        if hi - lo <= (after - edge) / 2:
-            skipped.append(number)
-            slices.append((number, 1, lo, hi))
-            continue
-        for out_lo, out_hi in ((edge, lo), (hi, after)):
-            if out_lo < out_hi:
-                slices.append((number, -1, out_lo, out_hi))
+    skipped, slices = cut_months(start, end)
     parts: list[Select[*tuple[Any, ...]]] = [kept(skipped)]
     for number, sign, lo, hi in slices:
         part = slice_(lo, hi).subquery()

@@ -203,7 +203,7 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
                 .having(func.sum(t.deals) > 0)
             )
 
-        scope = _slice_scope(ctx)
+        scope = slice_scope(ctx)
 
         def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
             """Closings in [lo, hi), a slice inside one UTC month, by currency and stage."""
@@ -239,7 +239,7 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
     return WinRateReport(currency, period, None, [], total, others)
 
 
-def _slice_scope(ctx: Ctx) -> list[Any]:
+def slice_scope(ctx: Ctx) -> list[Any]:
     """scope_filter for reading a slice of closings (hours) through the closed_at index.
 
     Each deal's customer is tested against the person's book hashed once (`IS true`: not
@@ -305,7 +305,7 @@ def _kept_groups(
             .having(deals > 0)
         )
 
-    scope = _slice_scope(ctx)
+    scope = slice_scope(ctx)
 
     def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
         """Closings in [lo, hi), a slice inside one UTC month, by deal owner or month.

@@ -107,8 +107,8 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
     but for those declared derived (the name index's tokens and change log, rewritten as rows
     arrive; the deal-score model, trained again from the deals when none is stored; the
     pipeline totals, rebuilt by triggers as the deals arrive; the stored deal scores, computed
-    again by the first `score` filter; the funnel, forecast, win rate and activity totals, also
-    kept by triggers)."""
+    again by the first `score` filter; the funnel, forecast, win rate, activity and cycle
+    totals, also kept by triggers)."""
     derived = {t.name for t in Base.metadata.sorted_tables if t.info.get("derived")}
     assert derived == {
         "name_index_version",
@@ -123,6 +123,7 @@ def test_a_migrated_database_holds_only_the_tables_a_backup_copies(engine: Engin
         "deal_close_totals",
         "note_day_totals",
         "move_day_totals",
+        "cycle_totals",
     }
     names = set(inspect(engine).get_table_names()) - {"alembic_version"} - derived
     assert names == {t.name for t in tables()}
