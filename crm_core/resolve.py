@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import book_filter, book_owners, customer_filter
@@ -20,7 +19,7 @@ from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.name_index import name_book
 from crm_core.names_zh import readings
-from crm_core.text import fold, has_cjk, name_key, to_traditional
+from crm_core.text import fold, name_key
 
 _REF = re.compile(r"^#(\d{1,18})$")
 # Typo suggestions: how close a name must be to be offered, and how many are offered.
@@ -31,8 +30,6 @@ _SCAN_LIMIT = 20_000
 # A tag carried by more visible customers than this is a kind of customer ("hotel", "vip"),
 # not what one of them is called: it names none and raises no question.
 TAG_SHARED_BY = 2
-# Rows whose tags' text holds the typed word, read to find the ones tagged with it exactly.
-_TAG_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -313,53 +310,20 @@ def _one_named_exactly(qk: str, rows: Sequence[_Row]) -> bool:
     return sum(1 for r in rows if r.key == qk) == 1
 
 
-def tag_forms(key: str) -> list[str]:
-    """Substrings the JSON text of a customer's tags holds (in some ASCII case) when one of its
-    tags has the key `key`: its longest word as written and as JSON writes it (Chinese as `\\u`
-    escapes), Chinese also in Traditional characters (a tag kept as 港燈 has the key 港灯)."""
-    word = max(key.split(), key=len)
-    words = {word}
-    if has_cjk(word):
-        words |= {to_traditional(word, phrases=False), to_traditional(word)}
-    forms = {f for w in words for f in (w, json.dumps(w)[1:-1])}
-    return sorted(forms)
-
-
-def tag_holders(rows: Sequence[Any], key: str, tags_at: int) -> list[Any]:
-    """Of `rows` (with the customer's tags at index `tags_at`), those tagged with exactly the
-    key `key`; none when more than TAG_SHARED_BY are (a kind of customer, not a name)."""
-    held = [
-        r for r in rows if any(isinstance(t, str) and name_key(t) == key for t in r[tags_at] or ())
-    ]
-    return held if len(held) <= TAG_SHARED_BY else []
-
-
 def tagged_ids(ctx: Ctx, key: str) -> list[int]:
     """Ids of the visible customers carrying a tag with exactly the key `key`, in id order;
     none for a key too short to name anything or a tag many share. Only visible customers are
     read, so a hidden one's tag never shows.
 
-    One pass over the book's tags as text (id and tags only, no join): SQLite's LIKE already
-    ignores ASCII case, PostgreSQL's ILIKE does, so no lower() is computed for every row.
+    Read from the name index (its copy of every customer's tag keys, kept current by the
+    triggers of migrations 0032 and 0036), not a scan of every visible row's tags as text:
+    that was a parallel sequential scan of 100,000 customers on PostgreSQL (~130 ms).
     """
     if not _long_enough(key):
         return []
-    text = cast(Customer.tags, Text)
-    postgres = ctx.session.get_bind().dialect.name == "postgresql"
-    likes = []
-    for form in tag_forms(key):
-        escaped = form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        likes.append(
-            text.ilike(pattern, escape="\\") if postgres else text.like(pattern, escape="\\")
-        )
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.tags)
-        .where(customer_filter(ctx.actor), or_(*likes))
-        .order_by(Customer.id)
-        .limit(_TAG_ROWS)
-    ).all()
-    return [int(r[0]) for r in tag_holders(rows, key, 1)]
+    book = name_book(ctx.session)
+    found = book.tagged(key, book_owners(ctx.session, ctx.actor), TAG_SHARED_BY)
+    return found or []
 
 
 def tagged_rows(ctx: Ctx, stmt: Select[*tuple[Any, ...]], key: str) -> list[Any]:
