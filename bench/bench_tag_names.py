@@ -93,7 +93,7 @@ def main() -> None:
                     finally:
                         resolve.tagged_rows = kept  # type: ignore[assignment]
                     print(
-                        f"{handle:5} {query:7} with the tag scan {with_scan:6.2f} ms, "
+                        f"{handle:5} {query:7} with the tag lookup {with_scan:6.2f} ms, "
                         f"without {without:6.2f} ms ({args.customers} customers, SQLite)"
                     )
         engine.dispose()
