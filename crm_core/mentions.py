@@ -21,8 +21,8 @@ from sqlalchemy import Text, cast, func, or_, select
 from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer, Deal, User
-from crm_core.resolve import contains
-from crm_core.text import char_view, name_key, to_traditional
+from crm_core.resolve import TAG_SHARED_BY, contains
+from crm_core.text import char_view, has_cjk, name_key, to_traditional
 
 # Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
 _WORD = re.compile(r"[a-z0-9][a-z0-9'’&]*[a-z0-9]|[a-z0-9]|[\u3400-\u9fff]+")
@@ -168,6 +168,8 @@ class Mention:
     # Words of the record's name matched (Latin words, or CJK characters / 2).
     weight: float
     owner_id: int | None = None
+    # The record's whole name was said (every word, or every character), not its start.
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,7 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
         ).all()
         found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
         if any(m.exact for m in found):
-            return found
+            return _with_tag_clashes(ctx, text, view, words, patterns, found)
         if not typos:
             # No name said in full: a short name the customer is tagged with ("Freo", "鹿角").
             tagged = _by_tag(ctx, text, view, words, patterns)
@@ -424,8 +426,44 @@ def find_archived_customers(ctx: Ctx, text: str) -> list[Mention]:
     return found
 
 
+def _with_tag_clashes(
+    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str], found: list[Mention]
+) -> list[Mention]:
+    """`found` (names said) with the customers whose tag is said where the start of another's
+    name is: "harbour" is Harbour Foods' first word and Kowloon Bay Hotel's tag, so both are
+    mentioned there, as surely, and the caller asks instead of taking the named one.
+
+    A tag only ties: it is weighed as the name it clashes with (a nickname tag that says more
+    words, "Harbour Lights" over Harbour Foods' "harbour", outweighs it), and never against a
+    whole name said ("Harbour Foods" in full, or a customer called just "Harbour"), which names
+    one record: see resolve._one_named_exactly.
+    """
+    said = [m for m in found if m.exact]
+    if all(m.whole for m in said):
+        return found  # whole names only: no tag can tie with them, and no scan is needed
+    ids = {m.id for m in found}
+    added: list[Mention] = []
+    for tag, short in _tag_hits(ctx, text, view, words, patterns, any_tag=True):
+        over = [m for m in said if m.start < tag.end and tag.start < m.end]
+        if tag.id in ids or not over:
+            continue
+        if any(m.whole and m.weight >= tag.weight for m in over):
+            continue
+        best = max(m.weight for m in over)
+        if tag.weight < best:
+            continue  # the name says more of itself than the tag does
+        weight = tag.weight if short else best
+        added.append(Mention(tag.id, tag.label, tag.start, tag.end, True, weight, tag.owner_id))
+        ids.add(tag.id)
+    if not added:
+        return found
+    out = found + added
+    out.sort(key=lambda m: (-m.weight, not m.exact, m.id))
+    return out
+
+
 # A tag carried by more customers than this is a kind of customer ("hotel"), not a short name.
-_TAG_SHARED_BY = 2
+_TAG_SHARED_BY = TAG_SHARED_BY
 
 
 def name_tags(name: str, tags: list[str] | None) -> list[str]:
@@ -481,9 +519,31 @@ def _by_tag(
     ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str]
 ) -> list[Mention]:
     """Visible customers whose short-name tag the text holds, never a tag many share."""
+    return [m for m, _ in _tag_hits(ctx, text, view, words, patterns, any_tag=False)]
+
+
+def _tag_keys(tags: list[str] | None) -> list[str]:
+    """Every tag's key that could be something a customer is called (not a common word, three
+    letters or two Chinese characters at least)."""
+    out = []
+    for tag in tags or []:
+        key = name_key(tag) if isinstance(tag, str) else ""
+        if key and key not in _COMMON and len(key.replace(" ", "")) >= (2 if has_cjk(key) else 3):
+            out.append(key)
+    return out
+
+
+def _tag_hits(
+    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str], *, any_tag: bool
+) -> list[tuple[Mention, bool]]:
+    """Visible customers whose tag the text holds, each with whether that tag is a short name
+    (`name_tags`); with `any_tag` every tag counts, else short names only. Never a tag many
+    share."""
     # Tags are stored as JSON text, Chinese as \u escapes: the prefilter looks for that form.
-    # The characters as typed too: a tag kept in Traditional characters ("雲雀").
+    # The characters as typed too: a tag kept in Traditional characters ("雲雀"), and those of
+    # the text in Traditional, for a tag kept so and typed in Simplified ("港燈" for 港灯).
     typed = re.findall(r"[\u3400-\u9fff]+", text)
+    typed += [to_traditional(run, phrases=False) for run in typed]
     patterns = patterns + [run[i : i + 2] for run in typed for i in range(max(1, len(run) - 1))]
     patterns = list(dict.fromkeys(patterns))[:60]
     tags_text = func.lower(cast(Customer.tags, Text))
@@ -498,9 +558,10 @@ def _by_tag(
         )
         .limit(_CANDIDATE_ROWS)
     ).all()
-    hits: dict[str, list[Mention]] = {}
+    hits: dict[str, list[tuple[Mention, bool]]] = {}
     for rid, label, tags, owner in rows:
-        for tag_key in name_tags(label, tags):
+        short = set(name_tags(label, tags))
+        for tag_key in _tag_keys(tags) if any_tag else short:
             hit = _match(text, view, words, tag_key)
             if hit is None or not hit[2]:
                 continue
@@ -513,10 +574,10 @@ def _by_tag(
             ):
                 continue  # "a new place in freo": the place the customer is named for
             hits.setdefault(tag_key, []).append(
-                Mention(rid, label, hit[0], hit[1], True, hit[3], owner)
+                (Mention(rid, label, hit[0], hit[1], True, hit[3], owner), tag_key in short)
             )
     out = [m for ms in hits.values() if len(ms) <= _TAG_SHARED_BY for m in ms]
-    out.sort(key=lambda m: (-m.weight, m.id))
+    out.sort(key=lambda m: (-m[0].weight, m[0].id))
     return out
 
 
@@ -527,7 +588,9 @@ def _ranked(
     for rid, label, key, owner in rows:
         hit = _match(text, view, words, key)
         if hit is not None:
-            out.append(Mention(rid, label, hit[0], hit[1], hit[2], hit[3], owner))
+            cjk = _CJK.match(key) is not None
+            whole = hit[2] and (view[hit[0] : hit[1]] == key if cjk else hit[3] == len(key.split()))
+            out.append(Mention(rid, label, hit[0], hit[1], hit[2], hit[3], owner, whole))
     out.sort(key=lambda m: (-m.weight, not m.exact, m.id))
     return out
 

@@ -19,17 +19,20 @@ that has itself written is used but not kept (it may hold rows that will roll ba
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crm_core.models import Contact, Customer, CustomerIndexChange, NameIndexVersion
+from crm_core.text import name_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,8 +112,9 @@ class NameBook:
         self._blanks = 0
         # Column by column (one transposition in C): a reload after every change of a
         # 10,000-customer book was a per-row loop's worth of CPU in each worker.
+        # (A row may stop at the city: a copy made without tags, as some tests build.)
         ids, names, keys, owners, merged, archived, cities = (
-            zip(*rows, strict=True) if rows else ((),) * 7
+            list(zip(*rows, strict=True))[:7] if rows else ((),) * 7
         )
         self.ids: list[int] = list(map(int, ids))
         self.names: list[str] = list(names)
@@ -142,6 +146,9 @@ class NameBook:
         self._live_flags = bytearray(len(rows))
         for p in self.live:
             self._live_flags[p] = 1
+        # Tag key -> positions of the customers carrying a tag of that key (any, live or not),
+        # ascending; built on first use (see tagged).
+        self._tags: dict[str, list[int]] | None = None
 
     def positions(self, owners: frozenset[int] | None) -> list[int]:
         """Positions of the live customers of these owners (None: everyone's), in id order."""
@@ -188,6 +195,62 @@ class NameBook:
             if longest is None and len(found) >= limit:
                 longest = len(keys[p])
         return found
+
+    def tagged(self, key: str, owners: frozenset[int] | None, most: int) -> list[int] | None:
+        """Ids of the live customers of these owners (None: everyone's) carrying a tag whose key
+        is `key`, in id order; None when more than `most` do."""
+        holders = self._tag_map().get(key, [])
+        live, rows, ids = self._live_flags, self._rows, self.ids
+        found: list[int] = []
+        if owners is not None and len(holders) > len(mine := self.positions(owners)):
+            # A kind of customer many carry ("vip"), asked by a rep or a team: their own few
+            # hundred customers' tags are fewer to look at than its holders.
+            matches: Iterator[int] = (p for p in mine if key in _tag_keys(_tags_of(rows[p])))
+        else:
+            matches = (p for p in holders if live[p] and (owners is None or rows[p][3] in owners))
+        for p in matches:
+            found.append(ids[p])
+            if len(found) > most:
+                return None
+        return found
+
+    def _tag_map(self) -> dict[str, list[int]]:
+        """Tag key -> the positions carrying it, ascending (built on first use)."""
+        with self._lock:
+            if self._tags is None:
+                tags: dict[str, list[int]] = {}
+                for pos, row in enumerate(self._rows):
+                    if row is not None:
+                        for key in _tag_keys(_tags_of(row)):
+                            tags.setdefault(key, []).append(pos)
+                self._tags = tags
+            return self._tags
+
+    def _patched_tags(self, changes: Sequence[tuple[int, Any | None, Any | None]]) -> None:
+        """This new copy's tag map: the old copy's (`self._tags`, shared) with the positions of
+        `changes` (position, old row, new row) moved from their old rows' keys to their new."""
+        old_map = self._tags
+        if old_map is None:
+            return
+        tags = dict(old_map)
+        copied: set[str] = set()
+
+        def own(key: str) -> list[int]:
+            if key not in copied:
+                tags[key] = list(tags.get(key, ()))
+                copied.add(key)
+            return tags[key]
+
+        for pos, old, row in changes:
+            for key in _tag_keys(_tags_of(old)):
+                held = own(key)
+                del held[bisect_left(held, pos)]
+                if not held:
+                    del tags[key]
+                    copied.discard(key)
+            for key in _tag_keys(_tags_of(row)):
+                insort(own(key), pos)
+        self._tags = tags
 
     def _by_length(self) -> tuple[_Joined, list[int]]:
         """The keys joined shortest first (ties by position), and the position of each."""
@@ -457,6 +520,11 @@ class NameBook:
         changes += [(start + k, fresh[i]) for k, i in enumerate(added)]
         for pos, row in changes:
             book._move(pos, self._rows[pos] if pos < start else None, row, copied)
+        with self._lock:
+            book._tags = self._tags
+        book._patched_tags(
+            [(pos, self._rows[pos] if pos < start else None, row) for pos, row in changes]
+        )
         if self._scoring is not None:
             book._scoring = self._patched_scoring([p for p, _ in changes], book.keys)
         # Read as one pair: dedup_keys sets both under the lock, and a copy keeping the old
@@ -489,7 +557,7 @@ class NameBook:
             self.names[pos] = self.keys[pos] = self.cities[pos] = ""
             self._live_flags[pos] = 0
             return
-        cid, name, key, owner, merged, archived, city = row
+        cid, name, key, owner, merged, archived, city = row[:7]
         self.position[int(cid)] = pos
         self.names[pos], self.keys[pos] = name, key
         self.cities[pos] = city.lower() if city else ""
@@ -554,6 +622,26 @@ def _row_id(row: Any) -> int:
     return int(row[0])
 
 
+def _tags_of(row: Any | None) -> str | None:
+    """A copied row's tags as JSON text (None: no row, no tags, or a row copied without)."""
+    return row[7] if row is not None and len(row) > 7 else None
+
+
+@lru_cache(maxsize=65_536)
+def _tag_keys(text: str | None) -> frozenset[str]:
+    """The keys of the tags in a customer's tags as JSON text (most books repeat a few sets of
+    tags, so each text is parsed and keyed once)."""
+    if not text:
+        return frozenset()
+    try:
+        tags = json.loads(text)
+    except ValueError:
+        return frozenset()
+    if not isinstance(tags, list):
+        return frozenset()
+    return frozenset(k for t in tags if isinstance(t, str) and (k := name_key(t)))
+
+
 class ContactBook:
     """Every contact of one database as of one token: its customer, lower-case name and email."""
 
@@ -582,6 +670,8 @@ _NAME_ROWS = select(
     Customer.merged_into,
     type_coerce(Customer.archived_at, String()),
     Customer.city,
+    # As JSON text: parsed (and keyed) once per distinct text, and only if a tag is looked up.
+    cast(Customer.tags, Text),
 ).order_by(Customer.id)
 _CONTACT_ROWS = select(Contact.customer_id, Contact.name, Contact.email).order_by(Contact.id)
 # Row 1 of the tokens: token, change count, epoch; on PostgreSQL also whether this transaction

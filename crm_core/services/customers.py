@@ -32,7 +32,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.name_index import contact_book, current_name_book, name_book
-from crm_core.resolve import contains, follow_merge
+from crm_core.resolve import contains, follow_merge, tagged_ids
 from crm_core.services import custom_fields, tiers, webhooks
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import (
@@ -142,7 +142,8 @@ def create_customer(
 
 
 def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
-    """Visible customers whose name matches; failing that, a contact (name, email) or city.
+    """Visible customers whose name matches, with those tagged with exactly the query; failing
+    those, a contact (name, email) or city.
 
     A query that matches none of those gets fuzzy name suggestions (typos).
     """
@@ -150,6 +151,35 @@ def search_customers(ctx: Ctx, query: str, limit: int = 10) -> list[Customer]:
     key = name_key(query)
     if not key:
         raise Invalid("error.search_missing")
+    hits = _search_by_name(ctx, query, key, limit)
+    # "harbour" is Harbour Foods' word and Kowloon Bay Hotel's tag: the list a read shows
+    # when a name is shared (a loose "harbour's deals?") holds both, never the named one alone.
+    # Read through the access filter: a hidden customer's tag lists nothing.
+    ids = [i for i in tagged_ids(ctx, key) if i not in {c.id for c in hits}]
+    tagged = (
+        list(
+            ctx.session.scalars(
+                select(Customer)
+                .where(customer_filter(ctx.actor), Customer.id.in_(ids))
+                .order_by(Customer.id)
+            )
+        )
+        if ids
+        else []
+    )
+    if not tagged:
+        return hits
+    named = [c for c in hits if key in c.name_key]
+    if not named:
+        # Contacts, cities and typo suggestions are searched only when no name holds the words:
+        # a customer tagged with them exactly is what was meant.
+        return tagged[:limit]
+    return (named[: max(0, limit - len(tagged))] + tagged)[:limit]
+
+
+def _search_by_name(ctx: Ctx, query: str, key: str, limit: int) -> list[Customer]:
+    """Visible customers whose name matches; failing that, a contact (name, email) or city;
+    failing that, typo suggestions."""
     visible = customer_filter(ctx.actor)
     match = contains(Customer.name_key, key)
     by_name = (

@@ -268,8 +268,9 @@ def _token(session_factory: sessionmaker[Session]) -> int | None:
 def test_every_change_the_index_copies_changes_the_token(
     session_factory: sessionmaker[Session],
 ) -> None:
-    """Insert, rename, reassign, move city, archive, merge and delete change it; an industry or
-    a tag does not; a rolled-back rename leaves the committed token."""
+    """Insert, rename, reassign, move city, retag, archive, merge and delete change it (tags
+    since migration 0036: the index answers which customers carry a tag); an industry does
+    not; a rolled-back rename leaves the committed token."""
     with unit_of_work(session_factory) as session:
         alice = add_user(session, "alice", "Alice", team="East")
         bob = add_user(session, "bob", "Bob", team="East")
@@ -286,6 +287,7 @@ def test_every_change_the_index_copies_changes_the_token(
         {"name": "Acme Co", "name_key": "acme co"},
         {"owner_id": bob.id},
         {"city": "Boston"},
+        {"tags": ["acme"]},
         {"archived_at": text("CURRENT_TIMESTAMP")},
         {"merged_into": ids["Gamma"]},
     ]
@@ -298,7 +300,7 @@ def test_every_change_the_index_copies_changes_the_token(
     before = _token(session_factory)
     with unit_of_work(session_factory) as session:
         session.execute(
-            update(Customer).where(Customer.id == ids["Beta"]).values(industry="Retail", tags=["x"])
+            update(Customer).where(Customer.id == ids["Beta"]).values(industry="Retail")
         )
     assert _token(session_factory) == before
     with pytest.raises(RuntimeError), unit_of_work(session_factory) as session:
@@ -490,8 +492,9 @@ def test_a_reps_find_after_a_change_does_not_read_the_whole_book_again(
     session_factory: sessionmaker[Session],
 ) -> None:
     """Once a customer is added, a rep's `find` that matches a name asks the database for the
-    matching rows of their own book; a search that needs the copy (an admin's, or a query no
-    name matches) reads the changed customer's row only, not every customer's name again."""
+    matching rows of their own book; a search that needs the copy (an admin's, a query no name
+    matches, or the tag lookup every find makes) reads the changed customer's row only, once,
+    not every customer's name again."""
     with unit_of_work(session_factory) as session:
         people = _book_of(session, 120, random.Random(7))
     rep, admin = people["r-West-2"].id, people["admin"].id
@@ -521,9 +524,9 @@ def test_a_reps_find_after_a_change_does_not_read_the_whole_book_again(
             assert [c.name for c in search_customers(ctx, "zephyr")] == ["Zephyr Novel"]
         whole = [s for s in seen if "customers.archived_at" in s and "FROM customers ORDER" in s]
         assert whole == [], "the admin's find read every customer's name again"
-        copied = "customers.archived_at AS archived_at, customers.city FROM customers"
+        copied = "customers.city, CAST(customers.tags AS TEXT) AS tags FROM customers"
         patched = [s for s in seen if copied in " ".join(s.split()) and "customers.id IN" in s]
-        assert len(patched) == 1, "the admin's find reads the changed customer's row"
+        assert len(patched) == 1, "the finds read the changed customer's row once"
     finally:
         event.remove(engine, "before_cursor_execute", statement)
 
