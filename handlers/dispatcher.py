@@ -30,6 +30,7 @@ from handlers import format as fmt
 from handlers import loose_card
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
+from handlers.loose_desk import DeskReader
 from handlers.loose_llm import CommandProposer
 from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS, SHOW_ONLY
 from handlers.registry import NoteOpener, Registry, Request, Verb
@@ -89,7 +90,7 @@ class Dispatcher:
         # Metrics and the like (bot/ binds them); handlers and crm_core never import them.
         self.observers: list[CommandObserver] = []
         # Reads sentences that are not in the grammar into commands of it (confirm cards).
-        self.interpreter = Interpreter(registry)
+        self.interpreter = Interpreter(registry, DeskReader)
 
     def dispatch(self, command: Command, *, session: Session | None = None) -> Reply:
         """Handle a command; failures become replies that say what to type instead.

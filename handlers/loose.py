@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -55,7 +56,6 @@ from handlers import loose_words as w
 from handlers.args import Value
 from handlers.grammar import span_said, take_kind
 from handlers.i18n import Translator
-from handlers.loose_desk import DeskReader
 from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
 
@@ -305,13 +305,23 @@ class _SharedName(Ambiguous):
     """Several visible customers share the exact words typed (not a typo of either)."""
 
 
+class Desk(Protocol):
+    """The readings kept in handlers.loose_desk (tickets, reminders by their words, contacts,
+    archived customers, settings); handed in so that module may build on this one."""
+
+    @property
+    def writes(self) -> tuple[Callable[[Ctx, _Reading], Outcome | str | None], ...]: ...
+
+    def tickets(self, ctx: Ctx, r: _Reading) -> Outcome | None: ...
+
+
 class Interpreter:
     """Reads loose sentences for one registry (the verbs they become)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, desk: Callable[[Interpreter], Desk]) -> None:
         self.registry = registry
         # Tickets, reminders named by their words, contacts, archived customers, settings.
-        self.desk = DeskReader(self)
+        self.desk = desk(self)
 
     def verb(self, name: str) -> Verb:
         """A declared verb (the interpreter only proposes declared ones)."""
