@@ -84,6 +84,8 @@ def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
     if not qk:
         raise Invalid(f"error.{field}_missing")
     fits = _fitting(qk, rows)
+    if len(fits) > 1:
+        fits = _typed_in_full(query, fits)
     if len(fits) == 1:
         return fits[0].id
     if fits:
@@ -91,6 +93,18 @@ def _choose(field: str, query: str, rows: Sequence[_Row]) -> int:
     by_id = {r.id: r for r in rows}
     ids = _suggest(field, query, {r.id: r.key for r in rows})
     raise Ambiguous(field, query, _candidates([by_id[i] for i in ids]))
+
+
+def _typed_in_full(query: str, rows: Sequence[_Row]) -> list[_Row]:
+    """Of rows whose names share one key, the one named exactly as typed, when just one is.
+
+    An import from another CRM can bring "Maple & Birch" beside "Maple and Birch Inc." (chat
+    refuses a second name of the same key, an import keeps both for `merge`): typing one of them
+    in full, bar case, width, script and spacing, names that one and no other.
+    """
+    typed = fold(query)
+    same = [r for r in rows if fold(r.label) == typed]
+    return same if len(same) == 1 else list(rows)
 
 
 def _suggest(field: str, query: str, keys: dict[int, str]) -> list[int]:
