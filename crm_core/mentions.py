@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from itertools import product
+from itertools import pairwise, product
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -24,6 +24,7 @@ from crm_core.models import Contact, Customer, Deal, User
 from crm_core.name_index import NameBook, name_book
 from crm_core.names_zh import TITLES
 from crm_core.resolve import TAG_SHARED_BY, actor_owners, contains
+from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import char_view, has_cjk, name_key, to_traditional
 
 # Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
@@ -271,6 +272,9 @@ def _cjk_match(text_view: str, key: str) -> tuple[int, int, int] | None:
     return None
 
 
+# Places a company's name starts with: the provinces and large cities, and Taiwan's cities.
+_PLACES = (*CN_PLACES, "台中", "台南", "高雄", "新竹", "桃园", "彰化", "嘉义", "基隆", "屏东")
+
 # Words of a Chinese company name that say its trade or legal form, not which company it is:
 # "青岛联创制造有限公司" is named "联创", never "制造" or "有限公司".
 _ZH_GENERIC = re.compile(
@@ -285,7 +289,9 @@ _ZH_TRADE = re.compile(
     r"^(?:咖啡|酒店|饭店|宾馆|餐厅|餐馆|茶餐|烘焙|面包|律师|会计|会议|会展|度假|精品|连锁|共享|办公|"
     r"文创|创意|文化|传媒|广告|咨询|服务|管理|教育|培训|健康|生物|环保|地产|置业|投资|金融|银行|"
     r"保险|证券|电器|家居|服饰|服装|农业|酒业|茶业|商旅|商务|旅游|旅行|物业|园区|医院|诊所|药业|"
-    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺)"
+    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺|"
+    # A solar or power company's trade is also what its deals are called ("屋頂光電").
+    r"光电|光伏|储能|电力|太阳能)"
 )
 # Two characters of a name that are a common word too, standing in another thing's name or as
 # the thing itself: "云栖大会" (a conference), "晶华酒店" (another hotel), "老宅改建", "吹海风",
@@ -320,6 +326,13 @@ def _match(
         ):
             # After its city and district: "腾跃" names "深圳南山腾跃科技有限公司".
             core = _cjk_match(view, key[4:])
+        if core is None and 4 <= len(key) < 6:
+            # A short key after its legal form went ("台中精機股份有限公司" keys as 台中精机):
+            # its own name after a place it starts with ("精機").
+            place = next((p for p in _PLACES if key.startswith(p)), None)
+            own = key[len(place) :] if place else ""
+            if len(own) >= 2 and not _ZH_GENERIC.match(own) and not _ZH_TRADE.match(own):
+                core = _cjk_match(view, own)
         if hit is None:
             hit = core
         elif core is not None and hit[2] == 2 and (core[1] <= hit[0] or hit[1] <= core[0]):
@@ -836,11 +849,19 @@ _JOB_TITLES = frozenset((
 ))  # fmt: skip
 
 
+# Characters common in given names and seldom the start of the word after a name (no 明, 新,
+# 生, 成, 开, 来...): "陈丽华" is a name, "陈丽开会" is 陈丽 at a meeting.
+_GIVEN_CHARS = frozenset(
+    "华丽伟芳强军敏静秀英杰涛勇艳娟霞刚桂辉玲红兰志波燕婷雪琳晶峰鹏俊斌磊鑫宏亮龙凤梅萍莉颖娜"
+    "慧佳欣洁琴倩雯君荣坤健云彬帆婉蓉薇琪怡璐瑶晨丹骏豪博翔瑞晓振庆德福祥昌贵珍芬淑惠玉兵"
+)
+
+
 def _starts_longer_name(view: str, end: int) -> bool:
     """Whether the two-character name ending at `end` runs on into a three-character one:
-    "陈丽华的…" is not 陈丽's ("陈丽手机…", "陈丽下周来…" are)."""
+    "陈丽华的…" is not 陈丽's ("陈丽手机…", "陈丽下周来…", "高磊开会" are)."""
     nxt = view[end : end + 1]
-    if not nxt or not _CJK.match(nxt) or nxt in _NAME_FOLLOWERS:
+    if nxt not in _GIVEN_CHARS:
         return False
     after = view[end + 1 : end + 2]
     return not after or not _CJK.match(after) or after in _NAME_FOLLOWERS
@@ -877,8 +898,17 @@ def _contact_hit(
         found = _latin_match(words, parts[1:])
     if found is not None and found[3]:
         return found[0], found[1], float(found[2])
+    if len(parts) > 1 and parts[-1] not in _HONORIFICS:
+        # "Ms Bond", "Mr. Power": a title and the surname name the person, as 陈总 does.
+        for before, word in pairwise(words):
+            if word.text == parts[-1] and before.text in _ADDRESS and word.start - before.end <= 2:
+                return before.start, word.end, 1.0
     return None
 
+
+# Titles said in front of a surname ("Ms Bond", "Dr Lee"): not "sir" or "sr" (a first name
+# follows them), nor "fr" or "sis".
+_ADDRESS = frozenset(["mr", "mrs", "ms", "miss", "dr", "prof", "mister", "madam", "doctor"])
 
 # Titles stored in front of a contact's name ("Dr. Amy Bishop", "Engr. Dante Villanueva", "Sr.
 # Teresa Cruz"): the name is also said without them.

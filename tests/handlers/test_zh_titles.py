@@ -90,3 +90,19 @@ def test_more_titles_and_kinship_words_name_people(testbot: TestBot, book: dict[
         assert command(testbot, "wei", f"跟{said}开了会，谈了报价") == (
             f"log meeting #{shop}, with #{book[name]}: 谈了报价"
         )
+
+
+def test_a_title_and_surname_name_an_english_contact(testbot: TestBot) -> None:
+    """ "Ms Bond" is Grace Bond, as 陈总 is 陈丽华; two Bonds are asked, never one taken."""
+    testbot("alice", "new customer Joondalup Christian College")
+    testbot("alice", "contact add Joondalup Christian College: Grace Bond, Business manager")
+    with testbot.session_factory() as s:
+        ids = {c.name: c.id for c in s.scalars(select(Contact))}
+    line = command(testbot, "alice", "met Ms Bond at joondalup, they want the chargers in january")
+    assert f"with #{ids['Grace Bond']}" in line, line
+    testbot("alice", "contact add Joondalup Christian College: James Bond, Bursar")
+    with testbot.session_factory() as s:
+        james = s.scalars(select(Contact.id).where(Contact.name == "James Bond")).one()
+    reply = testbot("alice", "Ms Bond's phone is now +61 8 9300 1111")
+    said = str(reply.to_json().get("command"))
+    assert f"#{ids['Grace Bond']}" not in said and f"#{james}" not in said, reply.text
