@@ -191,7 +191,7 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
         return d.id if d is not None else q.strip().lower()
 
     def day(q: str) -> Any:
-        d = parse_day(q, ctx.tz, ctx.now())
+        d = parse_day(q, ctx.tz, ctx.now(), day_first=ctx.day_first)
         return d.isoformat() if d else q.strip().lower()
 
     def amount(q: str, deal_id: Any = None) -> Any:
@@ -228,7 +228,7 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
                 c = _safe(resolve_contact, ctx, cust, q) if cust else None
                 out["contact"] = c.id if c else q.lower()
             else:
-                moment = parse_when(part, ctx.tz, ctx.now())
+                moment = parse_when(part, ctx.tz, ctx.now(), day_first=ctx.day_first)
                 out["when"] = moment.astimezone(ctx.tz).date().isoformat() if moment else low
         out["text"] = (text or "").strip()
     elif name == "remind":
@@ -246,7 +246,7 @@ def structure(ctx: Ctx, registry: Registry, line: str) -> dict[str, Any]:
                     who = "me"
             rest = args[m.end() :]
         out["who"] = who
-        phrase = read_time_phrase(rest, ctx.now(), ctx.tz)
+        phrase = read_time_phrase(rest, ctx.now(), ctx.tz, day_first=ctx.day_first)
         out["due"] = phrase.due.isoformat() if phrase else None
         out["what"] = phrase.rest.strip() if phrase else rest
     elif name == "new deal":

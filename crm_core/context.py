@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from crm_core.models import User, utcnow
 from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
+from crm_core.when import day_first
 from crm_core.zones import zone
 
 
@@ -43,6 +45,9 @@ class Ctx:
     # Whether a name that matches nothing is compared with every name for spelling
     # suggestions (a scan); off while a sentence is first tried as a grammar line.
     spelling: bool = True
+    # Values read once per command and reused by its lookups ("book_owners": the owners of
+    # the actor's book); a command is one unit of work, so they cannot go stale within it.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config(self) -> Settings:
@@ -57,3 +62,9 @@ class Ctx:
     def tz(self) -> ZoneInfo:
         """The actor's time zone."""
         return zone(self.actor.timezone)
+
+    @property
+    def day_first(self) -> bool:
+        """Whether the actor writes slash dates day first ("3/4" = 3 April), by their language
+        in their time zone's territory (crm_core.when.day_first)."""
+        return day_first(self.actor.locale or "en", self.actor.timezone or "UTC")

@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from itertools import product
+from itertools import pairwise, product
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import or_, select
 
 from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer, Deal, User
-from crm_core.resolve import TAG_SHARED_BY, contains
+from crm_core.name_index import NameBook, name_book
+from crm_core.names_zh import TITLES
+from crm_core.resolve import TAG_SHARED_BY, actor_owners, contains
+from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import char_view, has_cjk, name_key, to_traditional
 
 # Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
@@ -269,6 +272,9 @@ def _cjk_match(text_view: str, key: str) -> tuple[int, int, int] | None:
     return None
 
 
+# Places a company's name starts with: the provinces and large cities, and Taiwan's cities.
+_PLACES = (*CN_PLACES, "台中", "台南", "高雄", "新竹", "桃园", "彰化", "嘉义", "基隆", "屏东")
+
 # Words of a Chinese company name that say its trade or legal form, not which company it is:
 # "青岛联创制造有限公司" is named "联创", never "制造" or "有限公司".
 _ZH_GENERIC = re.compile(
@@ -283,7 +289,9 @@ _ZH_TRADE = re.compile(
     r"^(?:咖啡|酒店|饭店|宾馆|餐厅|餐馆|茶餐|烘焙|面包|律师|会计|会议|会展|度假|精品|连锁|共享|办公|"
     r"文创|创意|文化|传媒|广告|咨询|服务|管理|教育|培训|健康|生物|环保|地产|置业|投资|金融|银行|"
     r"保险|证券|电器|家居|服饰|服装|农业|酒业|茶业|商旅|商务|旅游|旅行|物业|园区|医院|诊所|药业|"
-    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺)"
+    r"百货|超市|商场|广场|中心|大厦|工作|娱乐|影视|体育|运动|汽配|五金|印刷|包装|纺织|新能源|艺文|文艺|"
+    # A solar or power company's trade is also what its deals are called ("屋頂光電").
+    r"光电|光伏|储能|电力|太阳能)"
 )
 # Two characters of a name that are a common word too, standing in another thing's name or as
 # the thing itself: "云栖大会" (a conference), "晶华酒店" (another hotel), "老宅改建", "吹海风",
@@ -318,6 +326,13 @@ def _match(
         ):
             # After its city and district: "腾跃" names "深圳南山腾跃科技有限公司".
             core = _cjk_match(view, key[4:])
+        if core is None and 4 <= len(key) < 6:
+            # A short key after its legal form went ("台中精機股份有限公司" keys as 台中精机):
+            # its own name after a place it starts with ("精機").
+            place = next((p for p in _PLACES if key.startswith(p)), None)
+            own = key[len(place) :] if place else ""
+            if len(own) >= 2 and not _ZH_GENERIC.match(own) and not _ZH_TRADE.match(own):
+                core = _cjk_match(view, own)
         if hit is None:
             hit = core
         elif core is not None and hit[2] == 2 and (core[1] <= hit[0] or hit[1] <= core[0]):
@@ -389,10 +404,10 @@ def find_customers(ctx: Ctx, text: str) -> list[Mention]:
         ).all()
         found = _ranked(text, view, words, [(r[0], r[1], r[2], r[3]) for r in rows])
         if any(m.exact for m in found):
-            return _with_tag_clashes(ctx, text, view, words, patterns, found)
+            return _with_tag_clashes(ctx, text, view, words, found)
         if not typos:
             # No name said in full: a short name the customer is tagged with ("Freo", "鹿角").
-            tagged = _by_tag(ctx, text, view, words, patterns)
+            tagged = _by_tag(ctx, text, view, words)
             if tagged:
                 return tagged
     return found
@@ -427,7 +442,7 @@ def find_archived_customers(ctx: Ctx, text: str) -> list[Mention]:
 
 
 def _with_tag_clashes(
-    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str], found: list[Mention]
+    ctx: Ctx, text: str, view: str, words: list[_Word], found: list[Mention]
 ) -> list[Mention]:
     """`found` (names said) with the customers whose tag is said where the start of another's
     name is: "harbour" is Harbour Foods' first word and Kowloon Bay Hotel's tag, so both are
@@ -443,7 +458,7 @@ def _with_tag_clashes(
         return found  # whole names only: no tag can tie with them, and no scan is needed
     ids = {m.id for m in found}
     added: list[Mention] = []
-    for tag, short in _tag_hits(ctx, text, view, words, patterns, any_tag=True):
+    for tag, short in _tag_hits(ctx, text, view, words, any_tag=True):
         over = [m for m in said if m.start < tag.end and tag.start < m.end]
         if tag.id in ids or not over:
             continue
@@ -515,11 +530,9 @@ def _latin_short_name(tag: str, tag_key: str, name: str) -> bool:
     return (len(words) >= 3 and tag_key == initials) or (tag_key[:3] == words[0][:3])
 
 
-def _by_tag(
-    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str]
-) -> list[Mention]:
+def _by_tag(ctx: Ctx, text: str, view: str, words: list[_Word]) -> list[Mention]:
     """Visible customers whose short-name tag the text holds, never a tag many share."""
-    return [m for m, _ in _tag_hits(ctx, text, view, words, patterns, any_tag=False)]
+    return [m for m, _ in _tag_hits(ctx, text, view, words, any_tag=False)]
 
 
 def _tag_keys(tags: list[str] | None) -> list[str]:
@@ -534,51 +547,59 @@ def _tag_keys(tags: list[str] | None) -> list[str]:
 
 
 def _tag_hits(
-    ctx: Ctx, text: str, view: str, words: list[_Word], patterns: list[str], *, any_tag: bool
+    ctx: Ctx, text: str, view: str, words: list[_Word], *, any_tag: bool
 ) -> list[tuple[Mention, bool]]:
     """Visible customers whose tag the text holds, each with whether that tag is a short name
     (`name_tags`); with `any_tag` every tag counts, else short names only. Never a tag many
-    share."""
-    # Tags are stored as JSON text, Chinese as \u escapes: the prefilter looks for that form.
-    # The characters as typed too: a tag kept in Traditional characters ("雲雀"), and those of
-    # the text in Traditional, for a tag kept so and typed in Simplified ("港燈" for 港灯).
-    typed = re.findall(r"[\u3400-\u9fff]+", text)
-    typed += [to_traditional(run, phrases=False) for run in typed]
-    patterns = patterns + [run[i : i + 2] for run in typed for i in range(max(1, len(run) - 1))]
-    patterns = list(dict.fromkeys(patterns))[:60]
-    tags_text = func.lower(cast(Customer.tags, Text))
-    rows = ctx.session.execute(
-        select(Customer.id, Customer.name, Customer.tags, Customer.owner_id)
-        .where(
-            customer_filter(ctx.actor),
-            or_(
-                *(contains(tags_text, json.dumps(p)[1:-1]) for p in patterns),
-                *(contains(tags_text, p) for p in patterns),
-            ),
-        )
-        .limit(_CANDIDATE_ROWS)
-    ).all()
+    share.
+
+    Read from the name index's tag map (migration 0036 keeps it current), not a scan of every
+    visible customer's tags as text: only the keys the text could say (by their first word or
+    two characters) are tried.
+    """
+    # One copy per command: the loose reading that calls this does so a few times, always
+    # before anything is written (a card is answered; Confirm runs the grammar line), so the
+    # copy read first stays the book's as of this command.
+    book = ctx.memo.get("tag_book")
+    if not isinstance(book, NameBook):
+        book = ctx.memo["tag_book"] = name_book(ctx.session)
+    owners = actor_owners(ctx)
     hits: dict[str, list[tuple[Mention, bool]]] = {}
-    for rid, label, tags, owner in rows:
-        short = set(name_tags(label, tags))
-        for tag_key in _tag_keys(tags) if any_tag else short:
-            hit = _match(text, view, words, tag_key)
-            if hit is None or not hit[2]:
+    for tag_key in book.tag_keys_in(view, [w.text for w in words]):
+        cjk = _CJK.match(tag_key) is not None
+        if any_tag and tag_key not in _tag_keys([tag_key]):
+            continue  # a common word, or too short to be anything's name
+        hit = _match(text, view, words, tag_key)
+        if hit is None or not hit[2]:
+            continue
+        if cjk and hit[1] - hit[0] < len(tag_key):
+            continue  # A Chinese tag counts said whole, never by its first characters.
+        if not cjk and hit[3] < len(tag_key.split()):
+            continue
+        if not cjk and re.search(r"\b(?:in|from|around|near|outside|via)\s+$", view[: hit[0]]):
+            continue  # "a new place in freo": the place the customer is named for
+        for rid, label, tags_text, owner in book.tag_rows(tag_key, owners):
+            tags = _json_tags(tags_text)
+            short = tag_key in name_tags(label, tags)
+            if not any_tag and not short:
                 continue
-            if _CJK.match(tag_key) and hit[1] - hit[0] < len(tag_key):
-                continue  # A Chinese tag counts said whole, never by its first characters.
-            if not _CJK.match(tag_key) and hit[3] < len(tag_key.split()):
-                continue
-            if not _CJK.match(tag_key) and re.search(
-                r"\b(?:in|from|around|near|outside|via)\s+$", view[: hit[0]]
-            ):
-                continue  # "a new place in freo": the place the customer is named for
             hits.setdefault(tag_key, []).append(
-                (Mention(rid, label, hit[0], hit[1], True, hit[3], owner), tag_key in short)
+                (Mention(rid, label, hit[0], hit[1], True, hit[3], owner), short)
             )
+            if len(hits[tag_key]) > _TAG_SHARED_BY:
+                break  # a kind of customer many carry: dropped below, no need to count on
     out = [m for ms in hits.values() if len(ms) <= _TAG_SHARED_BY for m in ms]
     out.sort(key=lambda m: (-m[0].weight, m[0].id))
     return out
+
+
+def _json_tags(text: str | None) -> list[str]:
+    """A customer's tags from the name index's JSON text."""
+    try:
+        tags = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 def _ranked(
@@ -767,16 +788,33 @@ def find_contacts(ctx: Ctx, text: str, *, customer_id: int | None = None) -> lis
         hit = _contact_hit(view, words, key, char_view(title or ""))
         if hit is not None:
             out.append(Mention(rid, f"{name} ({cust_name})", hit[0], hit[1], True, hit[2], cust_id))
+    # "陈丽华" holds 陈丽: a name found inside a longer one found at the same place is not said.
+    out = [
+        m
+        for m in out
+        if not any(
+            o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in out
+        )
+    ]
     out.sort(key=lambda m: (-m.weight, m.id))
     return out
 
 
-# 王总, 李经理, 张工, 陈生 (Cantonese Mr), 陈太 (Mrs): a Chinese surname and a title name a person.
-# Taiwan and Hong Kong add 副总 (vice-president), 主委 (committee chair), 校长, 院长 and the like.
-_ZH_TITLES = (
-    "总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太", "副总", "主委",
-    "校长", "院长", "处长", "科长", "课长", "部长", "厂长", "老板", "医生", "教授", "律师",
-)  # fmt: skip
+# 王总, 李经理, 张工, 陈生 (Cantonese Mr), 陈太 (Mrs): a Chinese surname and a title name a person
+# (the titles are crm_core.names_zh.TITLES).
+_ZH_TITLES = TITLES
+
+# 金水伯, 阿土兄, 慧明师父: a given name and a word of kinship or respect name a person too
+# (Hokkien and Taiwanese 伯/兄, a monk's 师父), with the surname left out.
+_ZH_KIN = ("伯", "叔", "兄", "哥", "姐", "嫂", "姨", "师父", "师傅")
+
+# Characters that end a person's name in a sentence ("陈丽的电话", "陈丽手机换了", "陈丽说"): a
+# two-character name followed by any other character and then one of these (or the end) is
+# the start of a longer name ("陈丽华的电话"), never this person.
+_NAME_FOLLOWERS = frozenset(
+    "说话讲想要问回电发约的那这们已刚在也还就都会让叫觉同和跟今明昨得来去打过提答确表反认很对"
+    "手邮微号生职岗新最现升换改调离入转负是为有没不再又下上后前把将被给与及"
+)
 
 
 # 生 or 太 (Cantonese Mr, Mrs) inside a word ("提高生产", "如何生成", "太太"): the surname and title
@@ -807,8 +845,26 @@ def _alone(view: str, start: int, end: int) -> bool:
 # Titles that say one job: "鄭校長" is not a contact stored as 課長 (总, 先生, 生, 太 say less).
 _JOB_TITLES = frozenset((
     "经理", "主任", "副总", "主委", "校长", "院长", "处长", "科长", "课长", "部长", "厂长", "医生",
-    "教授", "律师",
+    "教授", "律师", "组长", "主席", "董事长", "总监", "社长", "场主", "班长", "主管",
 ))  # fmt: skip
+
+
+# Characters common in given names and seldom the start of the word after a name (no 明, 新,
+# 生, 成, 开, 来...): "陈丽华" is a name, "陈丽开会" is 陈丽 at a meeting.
+_GIVEN_CHARS = frozenset(
+    "华丽伟芳强军敏静秀英杰涛勇艳娟霞刚桂辉玲红兰志波燕婷雪琳晶峰鹏俊斌磊鑫宏亮龙凤梅萍莉颖娜"
+    "慧佳欣洁琴倩雯君荣坤健云彬帆婉蓉薇琪怡璐瑶晨丹骏豪博翔瑞晓振庆德福祥昌贵珍芬淑惠玉兵"
+)
+
+
+def _starts_longer_name(view: str, end: int) -> bool:
+    """Whether the two-character name ending at `end` runs on into a three-character one:
+    "陈丽华的…" is not 陈丽's ("陈丽手机…", "陈丽下周来…", "高磊开会" are)."""
+    nxt = view[end : end + 1]
+    if nxt not in _GIVEN_CHARS:
+        return False
+    after = view[end + 1 : end + 2]
+    return not after or not _CJK.match(after) or after in _NAME_FOLLOWERS
 
 
 def _contact_hit(
@@ -816,8 +872,16 @@ def _contact_hit(
 ) -> tuple[int, int, float] | None:
     if _CJK.match(key):
         at = view.find(key)
+        while at >= 0 and len(key) == 2 and _starts_longer_name(view, at + 2):
+            at = view.find(key, at + 1)
         if at >= 0:
             return at, at + len(key), 2.0
+        if len(key) == 3:
+            # "金水伯" (黄金水), "阿土兄" (陈阿土): the given name with a word of kinship.
+            for kin in _ZH_KIN:
+                at = view.find(key[1:] + kin)
+                if at >= 0:
+                    return at, at + 2 + len(kin), 1.5
         for title in _ZH_TITLES:
             if stored_title and title in _JOB_TITLES and title not in stored_title:
                 continue
@@ -834,8 +898,17 @@ def _contact_hit(
         found = _latin_match(words, parts[1:])
     if found is not None and found[3]:
         return found[0], found[1], float(found[2])
+    if len(parts) > 1 and parts[-1] not in _HONORIFICS:
+        # "Ms Bond", "Mr. Power": a title and the surname name the person, as 陈总 does.
+        for before, word in pairwise(words):
+            if word.text == parts[-1] and before.text in _ADDRESS and word.start - before.end <= 2:
+                return before.start, word.end, 1.0
     return None
 
+
+# Titles said in front of a surname ("Ms Bond", "Dr Lee"): not "sir" or "sr" (a first name
+# follows them), nor "fr" or "sis".
+_ADDRESS = frozenset(["mr", "mrs", "ms", "miss", "dr", "prof", "mister", "madam", "doctor"])
 
 # Titles stored in front of a contact's name ("Dr. Amy Bishop", "Engr. Dante Villanueva", "Sr.
 # Teresa Cruz"): the name is also said without them.

@@ -149,6 +149,8 @@ class NameBook:
         # Tag key -> positions of the customers carrying a tag of that key (any, live or not),
         # ascending; built on first use (see tagged).
         self._tags: dict[str, list[int]] | None = None
+        # The tag map it was built from, and its keys by their first word or two characters.
+        self._heads: tuple[dict[str, list[int]], dict[str, list[str]]] | None = None
 
     def positions(self, owners: frozenset[int] | None) -> list[int]:
         """Positions of the live customers of these owners (None: everyone's), in id order."""
@@ -213,6 +215,42 @@ class NameBook:
             if len(found) > most:
                 return None
         return found
+
+    def tag_keys_in(self, view: str, words: Sequence[str]) -> list[str]:
+        """The tag keys that could be said in a text: those whose first word is one of `words`
+        (Latin), or whose first two characters stand in `view` (Chinese), in sorted order. A
+        caller checks each against the text; this only spares it every other key."""
+        heads = self._tag_heads()
+        found: set[str] = set()
+        for word in words:
+            found.update(heads.get(word, ()))
+        for at in range(len(view) - 1):
+            pair = view[at : at + 2]
+            if _is_cjk(pair[0]):
+                found.update(heads.get(pair, ()))
+        return sorted(found)
+
+    def tag_rows(self, key: str, owners: frozenset[int] | None) -> list[tuple[int, str, Any, Any]]:
+        """(id, name, tags as JSON text, owner) of the live customers of these owners (None:
+        everyone's) carrying a tag whose key is `key`, in id order."""
+        live, rows, ids, names = self._live_flags, self._rows, self.ids, self.names
+        return [
+            (ids[p], names[p], _tags_of(rows[p]), rows[p][3])
+            for p in self._tag_map().get(key, ())
+            if live[p] and (owners is None or rows[p][3] in owners)
+        ]
+
+    def _tag_heads(self) -> dict[str, list[str]]:
+        """First word (Latin) or first two characters (Chinese) -> the tag keys starting so."""
+        tags = self._tag_map()
+        with self._lock:
+            if self._heads is None or self._heads[0] is not tags:
+                heads: dict[str, list[str]] = {}
+                for key in tags:
+                    head = key[:2] if _is_cjk(key[0]) else key.split()[0]
+                    heads.setdefault(head, []).append(key)
+                self._heads = (tags, heads)
+            return self._heads[1]
 
     def _tag_map(self) -> dict[str, list[int]]:
         """Tag key -> the positions carrying it, ascending (built on first use)."""
@@ -616,6 +654,10 @@ class NameBook:
                 at = np.array([pos], dtype=np.intp)
                 new_words[word] = at if hits is None else np.concatenate((hits, at))
         return new_counts, new_lengths, new_words, new_always
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
 
 
 def _row_id(row: Any) -> int:

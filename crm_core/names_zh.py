@@ -53,6 +53,24 @@ _SURNAMES = _pairs(
 )
 
 
+# 王总, 李经理, 张工, 陈生 (Cantonese Mr), 陈太 (Mrs): a Chinese surname and a title name a person.
+# Taiwan and Hong Kong add 副总 (vice-president), 主委 (committee chair), 校长, 院长 and the like.
+TITLES = (
+    "总", "经理", "工", "老师", "主任", "董", "先生", "女士", "小姐", "生", "太", "副总", "主委",
+    "校长", "院长", "处长", "科长", "课长", "部长", "厂长", "老板", "医生", "教授", "律师",
+    "组长", "主席", "董事长", "总监", "社长", "场主", "班长", "主管",
+)  # fmt: skip
+
+
+def surname_and_title(said: str) -> str | None:
+    """The surname of "陈总", "王經理", "欧阳老师" (a surname held here and a title), else None."""
+    said = to_simplified(re.sub(r"\s+", "", said))
+    for cut in (2, 1):
+        if said[:cut] in _SURNAMES and said[cut:] in TITLES:
+            return said[:cut]
+    return None
+
+
 def given_readings(ch: str) -> tuple[str, ...]:
     """Every toneless reading of one Han character of a given name ("伟" -> ("wei",)); ü is
     written both "v" and "u", as romanized names spell it either way."""

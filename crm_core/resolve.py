@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.access import book_filter, book_owners, customer_filter
@@ -18,8 +18,8 @@ from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
 from crm_core.name_index import name_book
-from crm_core.names_zh import readings
-from crm_core.text import fold, name_key
+from crm_core.names_zh import readings, surname_and_title
+from crm_core.text import char_view, fold, name_key, to_traditional
 
 _REF = re.compile(r"^#(\d{1,18})$")
 # Typo suggestions: how close a name must be to be offered, and how many are offered.
@@ -38,6 +38,15 @@ class _Row:
     key: str
     label: str
     detail: str
+
+
+def actor_owners(ctx: Ctx) -> frozenset[int] | None:
+    """`book_owners` of the actor, read once per command: a sentence looks names and tags up
+    several times, and a manager's team is a query each time otherwise."""
+    if "book_owners" not in ctx.memo:
+        ctx.memo["book_owners"] = book_owners(ctx.session, ctx.actor)
+    found: frozenset[int] | None = ctx.memo["book_owners"]
+    return found
 
 
 def ref_id(query: str) -> int | None:
@@ -148,7 +157,7 @@ def _matching_customers(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) ->
     if len(rows) == 1:
         return rows
     book = name_book(ctx.session)
-    visible = book.positions(book_owners(ctx.session, ctx.actor))
+    visible = book.positions(actor_owners(ctx))
     exact = [int(r[0]) for r in rows]
     ids = exact + [i for i in book.containing(visible, qk, 200) if i not in exact]
     if not ids:
@@ -336,7 +345,7 @@ def tagged_ids(ctx: Ctx, key: str) -> list[int]:
     if not _long_enough(key):
         return []
     book = name_book(ctx.session)
-    found = book.tagged(key, book_owners(ctx.session, ctx.actor), TAG_SHARED_BY)
+    found = book.tagged(key, actor_owners(ctx), TAG_SHARED_BY)
     return found or []
 
 
@@ -487,6 +496,11 @@ def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
     by_email = [c for c in rows if c.email and c.email.casefold() == folded]
     if len(by_email) == 1:
         return by_email[0]
+    by_title = _by_surname_and_title(
+        query, [_Row(c.id, name_key(c.name), c.name, c.title or "") for c in rows]
+    )
+    if by_title is not None:
+        return next(c for c in rows if c.id == by_title)
     # First names are how people refer to contacts ("with Dana"): match them as words too.
     first = [c for c in rows if fold(c.name).split()[:1] == [folded]]
     if len(first) == 1:
@@ -530,6 +544,24 @@ def resolve_any_contact(ctx: Ctx, query: str) -> Contact:
             | contains(func.lower(Contact.name), query.casefold())
         ).limit(200)
     ).all()
+    surname = surname_and_title(query)
+    if surname is not None and not rows:
+        # "陈总": the contacts whose name starts with the surname (as typed or Traditional).
+        starts = {surname, to_traditional(surname, phrases=False)}
+        rows = ctx.session.execute(
+            stmt.where(or_(*(Contact.name.like(f"{s}%") for s in starts))).limit(200)
+        ).all()
+        chosen_by_title = _by_surname_and_title(
+            query,
+            [
+                _Row(r[0], name_key(r[1]), r[1], " · ".join(p for p in (r[3], r[4]) if p))
+                for r in rows
+            ],
+        )
+        if chosen_by_title is not None:
+            contact = ctx.session.get(Contact, chosen_by_title)
+            assert contact is not None
+            return contact
     by_email = [r for r in rows if r[2] and r[2].casefold() == folded]
     first = [r for r in rows if fold(r[1]).split()[:1] == [folded]]
     if len(by_email) == 1:
@@ -550,6 +582,21 @@ def resolve_any_contact(ctx: Ctx, query: str) -> Contact:
     contact = ctx.session.get(Contact, chosen)
     assert contact is not None
     return contact
+
+
+def _by_surname_and_title(query: str, rows: Sequence[_Row]) -> int | None:
+    """The one contact a surname and title ("陈总", "王經理") names: the one whose name starts
+    with that surname; several are asked (Ambiguous with each); None when the query is no
+    surname and title, or a contact is named so exactly, or none has that surname."""
+    surname = surname_and_title(query)
+    if surname is None or any(r.key == name_key(query) for r in rows):
+        return None
+    named = [r for r in rows if char_view(r.label).startswith(surname)]
+    if len(named) == 1:
+        return named[0].id
+    if named:
+        raise Ambiguous("contact", query, _candidates(named))
+    return None
 
 
 def resolve_user(ctx: Ctx, query: str) -> User:

@@ -127,6 +127,18 @@ def currencies() -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def home_currency(timezone: str) -> str | None:
+    """The currency of the territory of a time zone (Asia/Taipei: TWD, Australia/Perth: AUD),
+    by Babel; None for a zone with no territory (UTC)."""
+    territory = get_global("zone_territories").get(timezone)
+    if not territory or territory in ("001", "ZZ"):
+        return None
+    # A fixed day past the data's last change, not the wall clock: the currency in use now.
+    found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)
+    return str(found[0]) if found else None
+
+
 def currency(value: str) -> str:
     """An upper-cased ISO 4217 code of a currency in use."""
     code = value.strip().upper()

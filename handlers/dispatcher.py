@@ -273,7 +273,9 @@ class Dispatcher:
                 ctx.session.rollback()
                 return self._ambiguous(exc, text, picks, t)
             if isinstance(first, Proposal) and first.writes:
-                return loose_card.card(t, first, ctx.actor.id, self.clock())
+                return loose_card.card(
+                    t, first, ctx.actor.id, self.clock(), said=text, day_first=ctx.day_first
+                )
             ctx.picks.clear()
             ctx.picks.update(picks)
         # A line with a sentence's words ("move the acme deal to won please") is tried as
@@ -425,7 +427,9 @@ class Dispatcher:
         if fallback and line.strip() == text.strip():
             return None
         if outcome.writes:
-            return loose_card.card(t, outcome, ctx.actor.id, self.clock())
+            return loose_card.card(
+                t, outcome, ctx.actor.id, self.clock(), said=text, day_first=ctx.day_first
+            )
         # A read runs at once, as the grammar line it stands for (never read loosely again).
         found = self.registry.match(line)
         if found is None:
@@ -465,7 +469,14 @@ class Dispatcher:
         except CrmError:
             return None
         if changes and reply.status == "ok":
-            return loose_card.card(t, Proposal(verb, {}, line=line), ctx.actor.id, self.clock())
+            return loose_card.card(
+                t,
+                Proposal(verb, {}, line=line),
+                ctx.actor.id,
+                self.clock(),
+                said=line,
+                day_first=ctx.day_first,
+            )
         return reply
 
     def _unknown(self, text: str, t: Translator) -> Reply:

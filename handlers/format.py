@@ -69,6 +69,12 @@ def short_day(t: Translator, value: date) -> str:
     return format_date(value, pattern, locale=BABEL[t.locale])
 
 
+def month_day(t: Translator, month: int, day: int) -> str:
+    """`3 April` / `4月3日`: a day of a month in words, with no year."""
+    pattern = "M月d日" if t.chinese else "d MMMM"
+    return format_date(date(2000, month, day), pattern, locale=BABEL[t.locale])
+
+
 def stage(t: Translator, name: str) -> str:
     """A stage's name in the user's language: its configured label, the catalogue's word for
     a default stage, or the configured name."""

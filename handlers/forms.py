@@ -136,16 +136,18 @@ class Checks:
             raise FormInvalid(self.errors)
 
 
-def read_typed(f: FormField, text: str, ctx_tz: Any, now: datetime, t: Translator) -> Any:
+def read_typed(
+    f: FormField, text: str, ctx_tz: Any, now: datetime, t: Translator, *, day_first: bool = False
+) -> Any:
     """A typed answer as the field's value; raises Invalid saying what to type instead."""
     text = text.strip()
     if f.kind is FieldKind.date:
-        day = parse_day(text, ctx_tz, now)
+        day = parse_day(text, ctx_tz, now, day_first=day_first)
         if day is None:
             raise Invalid("error.date_invalid", value=text)
         return day
     if f.kind is FieldKind.datetime:
-        moment = parse_when(text, ctx_tz, now)
+        moment = parse_when(text, ctx_tz, now, day_first=day_first)
         if moment is None:
             raise Invalid("error.date_invalid", value=text)
         return moment

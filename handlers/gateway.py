@@ -434,7 +434,9 @@ class Gateway:
         with self.acting_as(user_id) as ctx:
             t = ctx_t(ctx)
             try:
-                return read_typed(form.field(name), text, ctx.tz, ctx.now(), t), None
+                return read_typed(
+                    form.field(name), text, ctx.tz, ctx.now(), t, day_first=ctx.day_first
+                ), None
             except CrmError as exc:
                 return None, self._say(exc, t)
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from crm_core import rules
 from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.errors import Ambiguous, Candidate
@@ -75,7 +76,8 @@ def _squeeze(text: str) -> str:
 _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
     # "w" is 万 as Chinese chat types it ("3.5w"), read only in a Chinese sentence.
-    r"\s?(?P<mult>million|mil|thousand|grand|k|m|mm|w|万|千)?"
+    # "350jt": Indonesian juta (a million).
+    r"\s?(?P<mult>million|mil|thousand|grand|juta|jt|k|m|mm|w|万|千)?"
     # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
@@ -98,13 +100,14 @@ _CURRENCY = {
 }  # fmt: skip
 _MULT = {
     "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
-    "mil": 1_000_000, "thousand": 1000, "grand": 1000, "w": 10_000,
+    "mil": 1_000_000, "thousand": 1000, "grand": 1000, "w": 10_000, "juta": 1_000_000,
+    "jt": 1_000_000,
 }  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
 _ZH_AMOUNT = re.compile(
-    r"(?P<num>半百|[零〇一二两三四五六七八九十百]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
+    r"(?P<num>半百|[零〇一二两三四五六七八九十百千]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
     r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
     r"新台币|台币|人民币|比索|披索|元|块)?"
 )
@@ -143,10 +146,14 @@ _CLOSE_CUE = re.compile(
 _YESTERDAY = re.compile(
     r"\b(?:the\s+day\s+before\s+yesterday|yesterday)(?:\s+(?:at\s+)?\d{1,2}(?::\d\d)?\s*(?:am|pm))?"
     r"(?:\s+(?:morning|afternoon|evening))?\b|昨天(?:上午|下午|晚上)?|前天"
-    # Cantonese 琴日 / 寻日, Taglish "kahapon": yesterday (written as the grammar reads it).
-    r"|琴日|寻日|\bkahapon\b"
+    # Cantonese 琴日 / 寻日, Taglish "kahapon", chat's "yday", "last night": yesterday
+    # (written as the grammar reads it).
+    r"|琴日|寻日|\bkahapon\b|\by'?day\b|\blast\s+night\b"
 )
-_YESTERDAY_SAID = {"琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday"}
+_YESTERDAY_SAID = {
+    "琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday", "yday": "yesterday",
+    "y'day": "yesterday", "last night": "yesterday",
+}  # fmt: skip
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # An amount told of the past ("the amount was 42k", "原来是30万"): nothing to set.
 _WAS_AMOUNT = re.compile(
@@ -1042,7 +1049,7 @@ class Interpreter:
             if (ask := self._reminder_or_deal(ctx, r, rid, verb)) is not None:
                 return ask
             if when is not None:
-                phrase = read_time_phrase(when, ctx.now(), ctx.tz)
+                phrase = read_time_phrase(when, ctx.now(), ctx.tz, day_first=ctx.day_first)
                 if phrase is None or phrase.span[0] > 0:
                     return Unsure("loose.remind_when", verbs=("snooze",))
                 # The time phrase only: "周三下午两点 文慧出差" says why after it.
@@ -1174,6 +1181,14 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
+            if not _currency_said(r, span):
+                # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
+                # user's region (a rep in Taipei means NT$, not yuan or the default).
+                currency = (
+                    _customer_currency(ctx, customer)
+                    or rules.home_currency(ctx.actor.timezone or "UTC")
+                    or currency
+                )
             values["amount"] = (value, currency or ctx.default_currency)
             taken.append(span)
         close = _close(ctx, r, m.end())
@@ -1422,7 +1437,7 @@ class Interpreter:
         g = "when" if m.group("when") else "zwhen"
         said = r.cut(m.start(g), m.end(g))
         said = span_said(r.view[m.start(g) : m.end(g)]) or said
-        phrase = read_time_phrase(said, ctx.now(), ctx.tz)
+        phrase = read_time_phrase(said, ctx.now(), ctx.tz, day_first=ctx.day_first)
         if phrase is None and not re.match(r"^\d+\s*\w+$", said):
             return Unsure("loose.remind_when", verbs=("snooze",))
         shown = [
@@ -2220,7 +2235,7 @@ def _time_phrase(ctx: Ctx, said: str) -> Any:
     """The time phrase in `said`, or None; a number past any calendar ("in 69890793 hours")
     is no time here (the grammar's own reading says which years it takes)."""
     try:
-        return read_time_phrase(said, ctx.now(), ctx.tz)
+        return read_time_phrase(said, ctx.now(), ctx.tz, day_first=ctx.day_first)
     except (OverflowError, ValueError):
         return None
 
@@ -2747,6 +2762,14 @@ def _unit_only(r: _Reading, span: tuple[int, int], deal_currency: str) -> bool:
     return deal_currency in _DOLLAR_LIKE and bool(re.search(r"\$|\bdollars?\b|\bbucks\b", said))
 
 
+def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:
+    """The one currency the customer's deals are in, or None (no deals, or several)."""
+    found = ctx.session.scalars(
+        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:
     """Whether the amount at `span` says its currency (in it or right before it)."""
     a, b = span
@@ -2774,13 +2797,15 @@ def _amount_at(
 
 
 def _cn_int(text: str) -> int:
-    """A Chinese numeral below ten thousand: 八十 -> 80, 十二 -> 12, 两百 -> 200."""
+    """A Chinese numeral below ten thousand: 八十 -> 80, 十二 -> 12, 两百 -> 200, 一千两百 ->
+    1200."""
     total, digit = 0, 0
+    places = {"十": 10, "百": 100, "千": 1000}
     for ch in text:
         if ch in _CN_DIGIT:
             digit = _CN_DIGIT[ch]
-        elif ch in ("十", "百"):
-            total += (digit or 1) * (10 if ch == "十" else 100)
+        elif ch in places:
+            total += (digit or 1) * places[ch]
             digit = 0
     return total + digit
 
@@ -2958,7 +2983,7 @@ def _close(
             piece = rest[:stop].strip(" ,，.")
             if not piece or (stop < len(rest) and rest[stop].isalnum() and rest[stop].isascii()):
                 continue
-            said = parse_day(piece, ctx.tz, ctx.now())
+            said = parse_day(piece, ctx.tz, ctx.now(), day_first=ctx.day_first)
             if said is not None and said >= today:
                 return said, (cue.start(), cue.end() + stop)
     if any_phrase:
@@ -2972,7 +2997,9 @@ def _close(
             for stop in range(min(len(rest), 16), 0, -1):
                 if stop < len(rest) and rest[stop].isalnum():
                     continue
-                said = parse_day(rest[:stop].strip(" ,，."), ctx.tz, ctx.now())
+                said = parse_day(
+                    rest[:stop].strip(" ,，."), ctx.tz, ctx.now(), day_first=ctx.day_first
+                )
                 if said is not None and said >= today:
                     return said, (at, at + stop)
     return None

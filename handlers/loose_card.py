@@ -6,15 +6,36 @@ from datetime import date, datetime
 from typing import Any
 
 from crm_core.services.confirmations import confirm_stamp
+from crm_core.when import slash_readings
+from handlers import format as fmt
 from handlers.forms import Form
 from handlers.i18n import Translator
 from handlers.loose import Proposal
 from handlers.reply import RUN, Button, Field, OpenForm, Reply
 
 
-def card(t: Translator, proposal: Proposal, user_id: int, now: datetime) -> Reply:
-    """The card; Confirm runs `proposal.command` as typed (once, by this person, for 10 min)."""
+def card(
+    t: Translator,
+    proposal: Proposal,
+    user_id: int,
+    now: datetime,
+    *,
+    said: str = "",
+    day_first: bool = False,
+) -> Reply:
+    """The card; Confirm runs `proposal.command` as typed (once, by this person, for 10 min).
+    A slash date in `said` that reads two ways ("3/4") is shown in words as it was read."""
     command = proposal.command
+    fields = [Field(_label(t, name), value) for name, value in proposal.shown]
+    for typed, month, day in slash_readings(said, day_first):
+        order = t("loose.slash_day_first" if day_first else "loose.slash_month_first")
+        words = fmt.month_day(t, month, day)
+        fields.append(
+            Field(
+                t("loose.arg.slash_date"),
+                t("loose.slash_date", typed=typed, day=words, order=order),
+            )
+        )
     confirm = Button.run(
         t("button.confirm"), command, "primary", confirm=confirm_stamp(user_id, now)
     )
@@ -23,7 +44,7 @@ def card(t: Translator, proposal: Proposal, user_id: int, now: datetime) -> Repl
     return Reply(
         title=t(key) if t.has(key) else t("loose.does", verb=proposal.verb.name),
         text=t("loose.card", command=command),
-        fields=[Field(_label(t, name), value) for name, value in proposal.shown],
+        fields=fields,
         buttons=[
             confirm,
             Button(t("button.edit"), RUN, edit_payload),

@@ -68,13 +68,21 @@ PRIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         _re(
             r"\b(?:urgent(?:ly)?|asap|critical|emergency|p1|top\s+priority)\b"
             r"|紧急|好急|急得很|很急|超急|非常急|十万火急|特急|急(?:件|单)|(?:调|改|升|设)(?:成|为|到)?\s*急"
+            r"|优先级\s*(?:是|为|[:：])?\s*(?:最高|特急)"
         ),
     ),
-    ("high", _re(r"\bhigh(?:\s+priority)?\b|\bp2\b|(?:调|改|升|设|成|为|到)\s*高|高优先")),
+    (
+        "high",
+        # "优先级高" as well as "调高", "高优先".
+        _re(
+            r"\bhigh(?:\s+priority)?\b|\bp2\b|(?:调|改|升|设|成|为|到)\s*高|高优先|优先级\s*(?:是|为|[:：])?\s*高"
+        ),
+    ),
     (
         "low",
         _re(
             r"\blow(?:\s+priority)?\b|\bnot\s+urgent\b|\bp4\b|(?:调|改|降|设|成|为|到)\s*低|唔急|不急"
+            r"|优先级\s*(?:是|为|[:：])?\s*低"
         ),
     ),
     (

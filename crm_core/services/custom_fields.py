@@ -154,7 +154,7 @@ def remove_field(ctx: Ctx, field: CustomField) -> int:
 def read_value(ctx: Ctx, field: CustomField, value: Any) -> Any:
     """A value as stored: typed words (a date as the time phrases read it) or a stored value."""
     if field.kind == "date" and isinstance(value, str) and value.strip():
-        day = parse_day(value, ctx.tz, ctx.now())
+        day = parse_day(value, ctx.tz, ctx.now(), day_first=ctx.day_first)
         if day is None:
             raise Invalid("error.custom_date", field=field.name, value=value)
         value = day.isoformat()

@@ -42,10 +42,13 @@ so a user who meant something else sees it and taps "change"):
 - Recurrences: daily, weekdays (Mon-Fri), weekly on one weekday, monthly on a day (1-31, clamped
   to the month's last day: "every month on the 31st" fires on 28 Feb) or on the last day.
 
-Not supported (read as no time phrase, or refused): word-number clocks ("at eight"), slash dates
-("12/3", US and European readings disagree), past phrases ("yesterday"), vague ones ("soon",
-"someday", "in a few days", 过两天), intervals ("every other monday", "every 2 hours", 隔周),
-yearly recurrences, start dates on recurrences, and more than one time phrase combined.
+- Slash dates ("12/3", "3/4/2027") are month first, unless the user's locale writes the day
+  first (crm_core.when.day_first: en-GB, en-AU, en-SG, zh-HK...); the caller passes `day_first`.
+
+Not supported (read as no time phrase, or refused): word-number clocks ("at eight"), past
+phrases ("yesterday"), vague ones ("soon", "someday", "in a few days", 过两天), intervals
+("every other monday", "every 2 hours", 隔周), yearly recurrences, start dates on
+recurrences, and more than one time phrase combined.
 
 dateparser is not used here: a reminder needs to know which characters were the phrase (to
 keep the rest as the reminder text), which `dateparser.parse` cannot say, and

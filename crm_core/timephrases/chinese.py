@@ -25,6 +25,10 @@ CN_PARTS = {
     "夜晚": "night",
     "凌晨": "early",
     "半夜": "early",
+    # Cantonese: 朝早 morning, 晏昼 / 下昼 afternoon (the view is Simplified: 晏晝 reads 晏昼).
+    "朝早": "morning",
+    "晏昼": "afternoon",
+    "下昼": "afternoon",
 }
 # Days named relative to today, some with a part of the day.
 CN_DAY_WORDS: dict[str, tuple[int, str | None]] = {
@@ -39,6 +43,10 @@ CN_DAY_WORDS: dict[str, tuple[int, str | None]] = {
     "今早": (0, "morning"),
     "明早": (1, "morning"),
     "明晨": (1, "morning"),
+    # Cantonese: 听日 tomorrow, 听朝 tomorrow morning, 听晚 tomorrow night (聽 reads 听).
+    "听日": (1, None),
+    "听朝": (1, "morning"),
+    "听晚": (1, "night"),
 }
 
 

@@ -31,6 +31,7 @@ from crm_core.timephrases.core import (
 )
 from crm_core.timephrases.rules_en import EN_RULES, WORD_END, WORD_START, en_clock
 from crm_core.timephrases.rules_zh import ZH_RULES
+from crm_core.when import month_first
 
 _RULES = EN_RULES + ZH_RULES
 
@@ -306,11 +307,18 @@ def _checked_now(now: datetime) -> datetime:
 
 
 def read_time_phrase(
-    text: str, now: datetime, tz: ZoneInfo, *, default_time: time = time(9, 0)
+    text: str,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    default_time: time = time(9, 0),
+    day_first: bool = False,
 ) -> TimePhrase | None:
-    """The one time expression in `text`, resolved in `tz`; None when none can be read."""
+    """The one time expression in `text`, resolved in `tz`; None when none can be read.
+    `day_first`: slash dates are day/month (crm_core.when.day_first of the user)."""
     now = _checked_now(now)
-    view = char_view(text)
+    # The swap keeps lengths, so the phrase's span (and the rest) is still the text's.
+    view = month_first(char_view(text), day_first)
     lead = len(view) - len(view.lstrip())
     groups = [g for g in _groups(view) if not g.weak or g.start == lead]
     if not groups:
@@ -347,10 +355,12 @@ _CLAUSE_END = re.compile(r"[!?;\n。！？；]|\.(?=\s|$)")
 _NEAR = 60  # characters between the intention and its time, within one sentence
 
 
-def find_follow_up(note: str, now: datetime, tz: ZoneInfo) -> TimePhrase | None:
+def find_follow_up(
+    note: str, now: datetime, tz: ZoneInfo, *, day_first: bool = False
+) -> TimePhrase | None:
     """The time of a follow-up the note asks for ("f/u next Tue", "下周二回访"), else None."""
     now = _checked_now(now)
-    view = char_view(note)
+    view = month_first(char_view(note), day_first)
     intents = [
         m
         for m in _INTENT.finditer(view)

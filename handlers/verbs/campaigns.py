@@ -545,7 +545,7 @@ def _snooze_until(req: Request, text: str) -> datetime:
         if amount == 0:
             raise Invalid("campaign.snooze_past")
         return ctx.now() + timedelta(**{_UNITS[m.group(2).lower()]: amount})
-    found = parse_when(text, ctx.tz, ctx.now(), prefer="future")
+    found = parse_when(text, ctx.tz, ctx.now(), prefer="future", day_first=ctx.day_first)
     if found is None:
         raise Invalid("usage.task")
     return found

@@ -68,7 +68,7 @@ def read_amount(text: str) -> tuple[Decimal, str | None]:
 
 def read_close(ctx: Ctx, text: str) -> date:
     """A close day as `new deal` reads it (`2027-01-15`, `next friday`)."""
-    day = parse_day(text, ctx.tz, ctx.now())
+    day = parse_day(text, ctx.tz, ctx.now(), day_first=ctx.day_first)
     if day is None:
         raise Invalid("error.date_invalid", value=text)
     return day

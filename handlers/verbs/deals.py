@@ -110,7 +110,7 @@ def new_deal(req: Request) -> Reply:
             raise Invalid("error.option_empty", option=key, usage=t("usage.new_deal"))
     close = None
     if "close" in opts:
-        close = parse_day(opts["close"], ctx.tz, ctx.now())
+        close = parse_day(opts["close"], ctx.tz, ctx.now(), day_first=ctx.day_first)
         if close is None:
             raise Invalid("error.date_invalid", value=opts["close"])
     stage = read_stage(ctx.pipeline, opts["stage"]) if "stage" in opts else None

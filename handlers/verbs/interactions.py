@@ -73,7 +73,7 @@ def _is_option(ctx: Ctx, part: str) -> bool:
     return (
         _option(part, _DEAL_WORDS) is not None
         or _option(part, _CONTACT_WORDS) is not None
-        or parse_when(part, ctx.tz, ctx.now()) is not None
+        or parse_when(part, ctx.tz, ctx.now(), day_first=ctx.day_first) is not None
     )
 
 
@@ -122,7 +122,7 @@ def log(req: Request) -> Reply:
             deal_q = value
         elif (value := _option(part, _CONTACT_WORDS)) is not None:
             contact_q = value
-        elif parse_when(part, ctx.tz, ctx.now()) is not None:
+        elif parse_when(part, ctx.tz, ctx.now(), day_first=ctx.day_first) is not None:
             when_q = part
         else:
             raise Invalid("error.log_option_unknown", option=part, usage=t("usage.log"))
@@ -131,7 +131,7 @@ def log(req: Request) -> Reply:
     customer = resolve_customer(ctx, ", ".join(name_parts))
     deal: Deal | None = resolve_deal(ctx, deal_q, customer=customer) if deal_q else None
     contact: Contact | None = resolve_contact(ctx, customer, contact_q) if contact_q else None
-    occurred = parse_when(when_q, ctx.tz, ctx.now()) if when_q else None
+    occurred = parse_when(when_q, ctx.tz, ctx.now(), day_first=ctx.day_first) if when_q else None
     note, created = log_interaction(
         ctx,
         customer,
@@ -190,7 +190,7 @@ def _logged(
 
 def _follow_up_button(t: Translator, ctx: Ctx, note: str, customer: Customer) -> list[Button]:
     """One tap to be reminded when the note says when to follow up ("f/u next Tue")."""
-    found = find_follow_up(note, ctx.now(), ctx.tz)
+    found = find_follow_up(note, ctx.now(), ctx.tz, day_first=ctx.day_first)
     if found is None or found.due <= ctx.now():
         return []
     local = found.due.astimezone(ctx.tz)

@@ -59,7 +59,7 @@ def _ref(req: Request, usage: str) -> tuple[int, str]:
 
 def _read(ctx: Ctx, text: str, tz: ZoneInfo) -> TimePhrase:
     try:
-        phrase = read_time_phrase(text, ctx.now(), tz)
+        phrase = read_time_phrase(text, ctx.now(), tz, day_first=ctx.day_first)
     except (OverflowError, ValueError):
         # "in 99999999999 hours", "9999-12-31 23:59" east of UTC: past the end of the calendar.
         raise out_of_range(fmt.preview(text, 60)) from None

@@ -111,3 +111,31 @@ def test_a_customer_card_reads_its_service_figures_and_tier_rules_at_once(
     testbot.add_user("root", role="admin")
     assert testbot("root", "tiers: silver 50k, gold 200k").status == "ok"
     assert "Tier" in {f.label for f in testbot("alice", "customer #1").fields}
+
+
+def test_a_loose_sentence_reads_tags_from_the_name_index(testbot: TestBot, engine: Engine) -> None:
+    """A customer named by its tag ("northie"), a tag that clashes with another's name
+    ("harbour") and a plain name each cost no more statements than the scan of every visible
+    customer's tags they replaced (which was one statement per lookup: 9, 11 and 9 for a rep,
+    an admin or a manager): the index's copy is read once per command, and a manager's team
+    once."""
+    for line in (
+        "new customer Northgate Timber Yards tags Northie, warehouse",
+        "new customer Harbour Foods",
+        "new customer Kowloon Bay Hotel tags harbour",
+        "new customer Quayside Ropeworks",
+    ):
+        assert testbot("alice", line).status == "ok"
+    cases = (
+        ("called northie, they want a site survey", "confirm", 8),
+        ("called harbour, they want a quote", "info", 10),
+        ("called quayside, they want a quote", "confirm", 8),
+    )
+    for who, extra in (("alice", 0), ("admin", 0), ("bob", 1)):
+        for text, status, most in cases:
+            testbot(who, text)  # the name index loaded
+            with counting(engine) as seen:
+                reply = testbot(who, text)
+            assert reply.status == status, (who, text, reply.text)
+            # bob manages East: his team's members are one read, once per command.
+            assert seen["statements"] <= most + extra, (who, text, seen)
