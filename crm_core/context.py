@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from crm_core.date_order import day_first
 from crm_core.models import User, utcnow
 from crm_core.settings import Settings
 from crm_core.stages import DEFAULT_STAGES, Pipeline
-from crm_core.when import day_first
 from crm_core.zones import zone
 
 
@@ -66,5 +66,5 @@ class Ctx:
     @property
     def day_first(self) -> bool:
         """Whether the actor writes slash dates day first ("3/4" = 3 April), by their language
-        in their time zone's territory (crm_core.when.day_first)."""
+        in their time zone's territory (crm_core.date_order.day_first)."""
         return day_first(self.actor.locale or "en", self.actor.timezone or "UTC")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from crm_core.date_order import slash_readings
 from crm_core.services.confirmations import confirm_stamp
-from crm_core.when import slash_readings
 from handlers import format as fmt
 from handlers.forms import Form
 from handlers.i18n import Translator

@@ -43,7 +43,8 @@ so a user who meant something else sees it and taps "change"):
   to the month's last day: "every month on the 31st" fires on 28 Feb) or on the last day.
 
 - Slash dates ("12/3", "3/4/2027") are month first, unless the user's locale writes the day
-  first (crm_core.when.day_first: en-GB, en-AU, en-SG, zh-HK...); the caller passes `day_first`.
+  first (crm_core.date_order.day_first: en-GB, en-AU, en-SG, zh-HK...); the caller passes
+  `day_first`.
 
 Not supported (read as no time phrase, or refused): word-number clocks ("at eight"), past
 phrases ("yesterday"), vague ones ("soon", "someday", "in a few days", 过两天), intervals

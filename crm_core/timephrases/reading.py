@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from crm_core.date_order import month_first
 from crm_core.text import char_view
 from crm_core.timephrases.core import (
     AM_PARTS,
@@ -31,7 +32,6 @@ from crm_core.timephrases.core import (
 )
 from crm_core.timephrases.rules_en import EN_RULES, WORD_END, WORD_START, en_clock
 from crm_core.timephrases.rules_zh import ZH_RULES
-from crm_core.when import month_first
 
 _RULES = EN_RULES + ZH_RULES
 
@@ -315,7 +315,7 @@ def read_time_phrase(
     day_first: bool = False,
 ) -> TimePhrase | None:
     """The one time expression in `text`, resolved in `tz`; None when none can be read.
-    `day_first`: slash dates are day/month (crm_core.when.day_first of the user)."""
+    `day_first`: slash dates are day/month (crm_core.date_order.day_first of the user)."""
     now = _checked_now(now)
     # The swap keeps lengths, so the phrase's span (and the rest) is still the text's.
     view = month_first(char_view(text), day_first)

@@ -170,7 +170,7 @@ EN_RULES: list[Rule] = [
         _en_date,
     ),
     # "12/18", "12/18/2026": month first, as the day parser reads it; a day-first user's text
-    # is swapped to this order first (crm_core.when.month_first).
+    # is swapped to this order first (crm_core.date_order.month_first).
     rule(
         r"(?<![\d/.-])(?P<mo>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}))?(?![\d/])",
         _en_date,

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm_core.date_order import day_first, month_first, slash_readings
 from crm_core.timephrases import find_follow_up, read_time_phrase
-from crm_core.when import day_first, month_first, parse_day, parse_when, slash_readings
+from crm_core.when import parse_day, parse_when
 
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
