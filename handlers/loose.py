@@ -466,6 +466,9 @@ class Interpreter:
                 # A write asked about, supposed or negated: nothing is done, not even a read
                 # ("don't move acme yet" is not a request to see Acme).
                 return Unsure("loose.no_write", {"verb": found}, (found,))
+            if isinstance(found, Proposal) and _verb_refused(r, found.verb.name):
+                # "X is basically won but dont move it till the PO comes": that very write.
+                return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
             return found
         if not reads:
             return None
@@ -529,7 +532,9 @@ class Interpreter:
         ):
             # A remark or a plan: nothing is done, not even a read of the customer.
             return None if implied else "move"
-        if w.MOVE_CONDITION.search(r.view, r.body):
+        if w.MOVE_CONDITION.search(r.view, r.body) or (
+            not stage.lost and w.MOVE_UNTIL.search(r.view, r.body)
+        ):
             return None if implied else "move"
         if w.LATER_AFTER.search(r.view, stage_span[1]) or w.LONG_SINCE.search(
             r.view, stage_span[1]
@@ -1402,7 +1407,11 @@ class Interpreter:
             if (gone := _no_such_day(ctx, r, cue.end())) is not None:
                 return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
-            if close is not None and w.VALUE_HEDGE.search(r.view, cue.end(), close[1][0]):
+            if (
+                close is not None
+                and w.VALUE_HEDGE.search(r.view, cue.end(), close[1][0])
+                and not w.SET_WORD.search(r.view, cue.end(), close[1][0])
+            ):
                 return "edit deal"  # "预计成交日好像还是十二月": hedged or still so, a remark
         if amount is None and close is None:
             if word is not None and w.SET_WORD.search(r.view, word.end()):
@@ -2228,6 +2237,15 @@ _LEAD_OK = frozenset((
 # A colleague's name then a moving verb in the past: "carol moved X to negotiation".
 _DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped)\b")
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
+
+
+def _verb_refused(r: _Reading, verb: str) -> bool:
+    """Whether the message refuses the write `verb` in words ("dont move it"), outside an
+    explicit log's note."""
+    return any(
+        verb.split()[0] in w.REFUSED_VERBS[m.group("verb")]
+        for m in w.REFUSED_VERB.finditer(r.view, r.body, r.note_at)
+    )
 
 
 def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:

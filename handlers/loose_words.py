@@ -137,16 +137,35 @@ HOLD = re.compile(
     r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
     r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
 )
-# The same wish said otherwise, outside an explicit log's note: a write verb refused with its
-# object ("... but dont move it till the PO comes"), a record kept ("keep the old one", "fine
-# as is", "就留著吧", "先忍着吧").
+# The same wish said otherwise, outside an explicit log's note: a record kept, the clause ending
+# there ("keep the old one.", "fine as is, ...", "就留著吧", "先忍着吧"); "keep the old one as
+# backup" after a new number keeps both, a request.
 KEEP = re.compile(
-    r"\b(?:don'?t|dont|do\s+not)\s+(?:move|push|mark|close|update|archive|unarchive|cancel|"
-    r"delete|log|edit)\s+(?:it|that|this|them|anything)\b"
-    r"|\bkeep\s+(?:the\s+old\s+(?:one|number|email|address|date)|it\s+as\s+(?:it\s+)?is)\b"
-    r"|\b(?:fine|ok|okay|good|happy)\s+(?:with\s+it\s+)?as\s+(?:it\s+)?is\b"
+    r"(?:\bkeep\s+(?:the\s+old\s+(?:one|number|email|address|date)|it\s+as\s+(?:it\s+)?is)"
+    r"|\b(?:fine|ok|okay|good|happy)\s+(?:with\s+it\s+)?as\s+(?:it\s+)?is)"
+    r"(?=\s*(?:[,，;；.。!！]|\s[-–—]\s|$))"
     r"|(?:就|先|还是|還是)?留[着著](?:吧|先|好了)|先忍[着著]|先这样吧|先這樣吧"
 )
+# A write verb refused with its object, anywhere outside an explicit log's note ("... but dont
+# move it till the PO comes"): that verb's card is dropped, another one's stands ("move X to
+# won, dont log it as a call"). The refused word, then the verbs it refuses.
+REFUSED_VERB = re.compile(
+    r"\b(?:don'?t|dont|do\s+not)\s+(?P<verb>move|push|mark|close|update|archive|unarchive|cancel|"
+    r"delete|log|edit)\s+(?:it|that|this|them|anything)\b"
+)
+REFUSED_VERBS: dict[str, tuple[str, ...]] = {
+    "move": ("move",),
+    "push": ("move", "snooze"),
+    "mark": ("move", "done"),
+    "close": ("move", "resolve"),
+    "update": ("edit",),
+    "edit": ("edit",),
+    "archive": ("archive",),
+    "unarchive": ("unarchive",),
+    "cancel": ("cancel",),
+    "delete": ("delete",),
+    "log": ("log",),
+}
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
@@ -287,11 +306,14 @@ MOVE_TO = re.compile(
 # A move asked for later, on a condition: "once legal is done, mark X as won", "mark X won when
 # they pay", "after the PO arrives".
 MOVE_CONDITION = re.compile(
-    r"\b(?:once|unless|as\s+soon\s+as|until|till|til)\b|\bwhen\s+(?:they|we|he|she|it|the|legal|their)\b"
+    r"\b(?:once|unless|as\s+soon\s+as)\b|\bwhen\s+(?:they|we|he|she|it|the|legal|their)\b"
     r"|\bafter\s+(?:they|we|he|she|it|the|their)\s+(?:\w+\s+){0,2}"
     r"(?:arrives?|lands?|signs?|pays?|comes?|clears?|is|are|gets?|goes)\b"
     r"|一旦|等[^，,。；;]{1,12}(?:之后|以后|了再|再)"
 )
+# Waiting on something before a step forward ("won till the PO comes", "not till they sign"): a
+# plan, not a move; a lost deal's reason may hold it ("lost, no budget till 2028").
+MOVE_UNTIL = re.compile(r"\b(?:until|till|til)\s+(?:they|we|he|she|it|the|their|legal|after)\b")
 # A state told as long since so ("上个月就签了的嘛，早就是赢单了", "that one was won months ago"):
 # a remark about the past, not news to record.
 LONG_SINCE = re.compile(

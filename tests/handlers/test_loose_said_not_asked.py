@@ -4,44 +4,11 @@ a write card; the requests next to them still give theirs, to the right record a
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BOOKS = {
-    "book": "loose_book.jsonl",
-    "book5": "loose_book5.jsonl",
-    "book6": "loose_book6.jsonl",
-}
-
-
-def _evaluator() -> Any:
-    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loose_eval"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One runner per evaluation book: each message on a fresh copy of the book."""
-    le = _evaluator()
-    out = {}
-    for name, file in BOOKS.items():
-        wd = tmp_path_factory.mktemp(name)
-        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
-    yield out
-    for name in BOOKS:
-        shutil.rmtree(out[name].workdir, ignore_errors=True)
-
+# `runners` (one per evaluation book) is tests/handlers/conftest.py's.
 
 # (book, who, message): none asks for a write.
 SAYS_NOTHING = [
@@ -614,10 +581,22 @@ STILL_ASKED_PROBES8 = [
     ("book6", "lan", "日报只要工作日", "digest weekdays"),
     ("book6", "yating", "取消福樂那個提醒", "cancel #4"),
     ("book6", "jun", "move mabuhay linen to won", "move #71 to won"),
+    # "until" in a lost deal's reason is the reason, not a wait.
+    ("book6", "jun", "mabuhay linen is lost - no budget until the new year", "move #71 to lost"),
     ("book6", "jun", "mabuhay linen is won!", "move #71 to won"),
     ("book6", "lan", "新濠坊白蚁检查赢单了", "move #60 to won"),
     ("book6", "lan", "太古里除虫合约预计成交日改到一月底", "edit deal #22: close 2027-01-31"),
     ("book6", "jun", "Joy Santos new mobile is +63 917 555 0199", "edit contact #31"),
+    # The old one kept beside the new one; a close day "rather" changed (还是改到); another verb
+    # refused than the one asked.
+    (
+        "book6",
+        "jun",
+        "update joy santos phone to +63 917 555 0199, keep the old one as backup",
+        "edit contact #31",
+    ),
+    ("book6", "lan", "太古里除虫合约预计成交日还是改到一月底吧", "edit deal #22: close 2027-01-31"),
+    ("book6", "tama", "move manukau linen to won, dont log it as a call", "move #88 to won"),
 ]
 
 
