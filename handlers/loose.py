@@ -61,6 +61,9 @@ from handlers.registry import Registry, Verb
 from handlers.reply import OpenForm
 
 _CLAUSE = re.compile(r"[.!?;\n。！？；]")
+# The ends of a clause that may be asked: marks and separators, so a note after "log call X,"
+# keeps its own question mark.
+_ASKED_CLAUSE = re.compile(r"[.!?;\n。！？；,，:：]|\s[-–—]\s")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 # A run of more than three blanks reads as one (a line break if it holds one): the patterns
 # chain optional parts joined by \s*, and a long run makes them try every split of it
@@ -238,6 +241,7 @@ class _Reading:
     polite: bool
     question: bool
     hypothetical: bool
+    note_at: int  # where an explicit log's note starts ("log call X: ..."), else the end
 
     @classmethod
     def of(cls, text: str) -> _Reading:
@@ -255,16 +259,19 @@ class _Reading:
         polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
         # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
         # has its maybe and its question mark in the note, not in the request.
-        said_at = len(view)
+        said_at = note_at = len(view)
         sep = _SEPARATOR.search(view, body)
         if sep is not None and (
             w.LOG_CUE.match(view, body)
             or any(p.search(view, body, sep.start()) for p, _ in w.LOG_EVENT)
         ):
             said_at = sep.start()
+        if sep is not None and w.LOG_CUE.match(view, body):
+            note_at = sep.start()
         head = view[:said_at]
         question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
-        return cls(text, view, body, polite, question, bool(w.HYPOTHETICAL.search(head)))
+        hypothetical = bool(w.HYPOTHETICAL.search(head))
+        return cls(text, view, body, polite, question, hypothetical, note_at)
 
     @property
     def no_write(self) -> bool:
@@ -274,6 +281,7 @@ class _Reading:
             self.hypothetical
             or (self.question and not self.polite)
             or bool(w.DECLINED.search(self.view, self.body))
+            or bool(w.ASKS_NOTHING.search(self.view, self.body, self.note_at))
             or bool(w.DONE_REPORT.search(self.view, self.body))
         )
 
@@ -292,6 +300,19 @@ class _Reading:
         )
         return bool(
             w.NEGATION.search(self.view, start, at) or w.REPORTED.search(self.view, start, at)
+        )
+
+    def asked_at(self, at: int) -> bool:
+        """Whether the clause holding `at` is a question ("unarchive 晴光 要 admin 嗎？我只是問問",
+        "摘要週末也會寄嗎？還是只有平日"): asked, even with more said after it."""
+        if self.polite:
+            return False
+        end = _ASKED_CLAUSE.search(self.view, at)
+        if end is None:
+            return False
+        # "...也會寄嗎，還是只有平日": a question particle ends the clause, no mark needed.
+        return end.group(0) in ("?", "？") or bool(
+            re.search(r"(?:吗|嗎|么|麼)\s*$", self.view[at : end.start()])
         )
 
     def cut(self, start: int, end: int | None = None) -> str:
@@ -409,7 +430,11 @@ class Interpreter:
             # A write asked about, supposed or refused: nothing is done, not even a read
             # ("don't move acme yet" is not a request to see Acme).
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
-        if w.LEAD_NEGATION.match(r.view, r.body) or w.HOLD.search(r.view, r.body):
+        if (
+            w.LEAD_NEGATION.match(r.view, r.body)
+            or w.HOLD.search(r.view, r.body)
+            or w.KEEP.search(r.view, r.body, r.note_at)
+        ):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if r.hypothetical:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
@@ -448,6 +473,9 @@ class Interpreter:
                 # A write asked about, supposed or negated: nothing is done, not even a read
                 # ("don't move acme yet" is not a request to see Acme).
                 return Unsure("loose.no_write", {"verb": found}, (found,))
+            if isinstance(found, Proposal) and _verb_refused(r, found.verb.name):
+                # "X is basically won but dont move it till the PO comes": that very write.
+                return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
             return found
         if not reads:
             return None
@@ -459,7 +487,7 @@ class Interpreter:
     # -- what each write looks like ------------------------------------------------------------
 
     def _refused(self, r: _Reading, at: int) -> bool:
-        return r.no_write or r.negated_before(at)
+        return r.no_write or r.negated_before(at) or r.asked_at(at)
 
     def _move(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         found = _stage_cue(r)
@@ -494,6 +522,13 @@ class Interpreter:
         implied = _implied(r, stage_span)
         if implied and _implied_doubted(r, stage_span, stage.lost):
             return None
+        clause = max(
+            (m.end() for m in _IMPLIED_CLAUSE.finditer(r.view, r.body, stage_span[0])),
+            default=r.body,
+        )
+        if not _moved_by_verb(r) and w.STAGE_HEDGE.search(r.view, clause, stage_span[0]):
+            # "X is basically won", "X 应该快赢单了": a guess or an "almost", not a move.
+            return None if implied else "move"
         if w.MOVED_BACK.search(r.view, stage_span[1]):
             return None
         if (
@@ -504,7 +539,9 @@ class Interpreter:
         ):
             # A remark or a plan: nothing is done, not even a read of the customer.
             return None if implied else "move"
-        if w.MOVE_CONDITION.search(r.view, r.body):
+        if w.MOVE_CONDITION.search(r.view, r.body) or (
+            not stage.lost and w.MOVE_UNTIL.search(r.view, r.body)
+        ):
             return None if implied else "move"
         if w.LATER_AFTER.search(r.view, stage_span[1]) or w.LONG_SINCE.search(
             r.view, stage_span[1]
@@ -1385,6 +1422,12 @@ class Interpreter:
             if (gone := _no_such_day(ctx, r, cue.end())) is not None:
                 return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
+            if (
+                close is not None
+                and w.VALUE_HEDGE.search(r.view, cue.end(), close[1][0])
+                and not w.SET_WORD.search(r.view, cue.end(), close[1][0])
+            ):
+                return "edit deal"  # "预计成交日好像还是十二月": hedged or still so, a remark
         if amount is None and close is None:
             if word is not None and w.SET_WORD.search(r.view, word.end()):
                 return Unsure("loose.which_deal_edit", verbs=("edit deal",))
@@ -2209,6 +2252,15 @@ _LEAD_OK = frozenset((
 # A colleague's name then a moving verb in the past: "carol moved X to negotiation".
 _DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped)\b")
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
+
+
+def _verb_refused(r: _Reading, verb: str) -> bool:
+    """Whether the message refuses the write `verb` in words ("dont move it"), outside an
+    explicit log's note."""
+    return any(
+        verb.split()[0] in w.REFUSED_VERBS[m.group("verb")]
+        for m in w.REFUSED_VERB.finditer(r.view, r.body, r.note_at)
+    )
 
 
 def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:

@@ -355,7 +355,7 @@ class DeskReader:
     def _refused(self, ctx: Ctx, r: _Reading, at: int, *, others: bool = True) -> bool:
         """Never a write: a question ("请问..." too), a supposition, a negation before `at`,
         or (with `others`) another person's doing."""
-        if r.no_write or "请问" in r.view:
+        if r.no_write or "请问" in r.view or r.asked_at(at):
             return True
         # "I'd like my digest at 9:30": a request, not someone's reported words.
         r = replace(r, view=d.I_WOULD_LIKE.sub(lambda m: " " * len(m.group(0)), r.view))
@@ -886,6 +886,11 @@ class DeskReader:
         if setting is None:
             return None
         if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(view, r.body):
+            return "digest"
+        # The cue's own words blanked: 摘要 holds 要, a setting word elsewhere.
+        around = view[: cue.start()] + " " * (cue.end() - cue.start()) + view[cue.end() :]
+        if d.DIGEST_ARRIVES.search(around, r.body) and not d.DIGEST_SET.search(around, r.body):
+            # "the digest lands at 6am and im never up then", "日报早上八点到": how it comes now.
             return "digest"
         who = self._for_user(ctx, r, cue)
         if who is not None and not isinstance(who, str):

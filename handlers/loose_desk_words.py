@@ -173,6 +173,18 @@ DIGEST_ON = _re(
     r"\b(?:turn|switch|put)\s+(?:\w+\s+){0,2}on\b|\bback\s+on\b|\bon\s*(?:again\s*)?[.!]*$|"
     r"\b(?:resume|restart|enable)\b|打开|开启|恢复|重新发|开返"
 )
+# The digest told as it comes now ("the digest lands at 6am", "日报每天早上七点来"): with no word
+# of setting it, a remark about the setting, not a change of it.
+DIGEST_ARRIVES = _re(
+    r"\b(?:lands?|landed|arrives?|arrived|comes?|came|shows?\s+up|hits|goes\s+out|went\s+out|"
+    r"gets?\s+(?:sent|here|in)|is\s+sent|pops\s+up)\b"
+    r"|(?<![改调調推挪移换換延设設发發寄送])(?:来|來|到|寄来|寄來|发来|發來|送来|送來)"
+)
+DIGEST_SET = _re(
+    r"\b(?:set|change|move|make|switch|put|want|prefer|like|can|could|pls|please|plz|turn|send|"
+    r"update|push|shift|stop|pause|resume|only)\b"
+    r"|改|设|設|调|調|换|換|(?<![摘主])要|想|希望|请|請|麻烦|麻煩|帮|幫|提前|推迟|推遲|延后|延後|挪|只|停|关|關"
+)
 # "I'd like ...": a request, not someone's reported words.
 I_WOULD_LIKE = _re(r"\bi['’]d(?=\s+(?:like|love|prefer|want|appreciate))")
 # A setting said to have been changed already, or by someone: a report, nothing to do.

@@ -37,6 +37,8 @@ NEGATION = re.compile(
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
     r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    # A plan given up: "本來要取消", "原本想改" ("was going to" is a HYPOTHETICAL's).
+    r"|(?:本来|本來|原本|原来|原來)(?:是)?(?:要|想|打算|准备|準備)"
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -55,6 +57,17 @@ DECLINED = re.compile(
     r"no\s+need\s+to\s+(?:log|record|note|add|remind)|"
     r"(?:don'?t|do\s+not)\s+(?:need\s+to\s+)?(?:log|record)\s+(?:it|that|this)\s+again)\b"
     r"|(?:已经?|我)记(?:过|好)了?|已经?记下了|(?:不用|不必|无需|别)再?记"
+)
+# Nothing asked, said outright ("nothing to add yet", "just asking", "我只是問問"), or the thing
+# recorded already by anyone ("pretty sure a ticket already exists for that", "工单里也写了"):
+# never a write. Read outside an explicit log's note, where the same words are the note.
+ASKS_NOTHING = re.compile(
+    r"\bnothing\s+(?:to\s+(?:add|log|record|note|update|change|do)|needed)\b"
+    r"|\b(?:just|only)\s+(?:asking|wondering|curious|checking(?!\s+in))\b"
+    r"|只是?问问|只是?問問|随便问问|隨便問問|问问而已|問問而已"
+    r"|\b(?:ticket|note|entry|record|log)\s+(?:already\s+)?exists\b|\balready\s+exists\b"
+    r"|(?:工单|工單|单子|單子|记录|記錄|系统|系統)(?:里|裡|上)?(?:也|都|已经?|已經|早就)"
+    r"(?:写|寫|记|記|有|开|開)(?:过|過|好)?了"
 )
 # A change the writer says they made already ("I already moved it yesterday", "I moved acme to
 # won last week", "we archived them last month"): a report, nothing to do.
@@ -124,6 +137,35 @@ HOLD = re.compile(
     r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
     r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
 )
+# The same wish said otherwise, outside an explicit log's note: a record kept, the clause ending
+# there ("keep the old one.", "fine as is, ...", "就留著吧", "先忍着吧"); "keep the old one as
+# backup" after a new number keeps both, a request.
+KEEP = re.compile(
+    r"(?:\bkeep\s+(?:the\s+old\s+(?:one|number|email|address|date)|it\s+as\s+(?:it\s+)?is)"
+    r"|\b(?:fine|ok|okay|good|happy)\s+(?:with\s+it\s+)?as\s+(?:it\s+)?is)"
+    r"(?=\s*(?:[,，;；.。!！]|\s[-–—]\s|$))"
+    r"|(?:就|先|还是|還是)?留[着著](?:吧|先|好了)|先忍[着著]|先这样吧|先這樣吧"
+)
+# A write verb refused with its object, anywhere outside an explicit log's note ("... but dont
+# move it till the PO comes"): that verb's card is dropped, another one's stands ("move X to
+# won, dont log it as a call"). The refused word, then the verbs it refuses.
+REFUSED_VERB = re.compile(
+    r"\b(?:don'?t|dont|do\s+not)\s+(?P<verb>move|push|mark|close|update|archive|unarchive|cancel|"
+    r"delete|log|edit)\s+(?:it|that|this|them|anything)\b"
+)
+REFUSED_VERBS: dict[str, tuple[str, ...]] = {
+    "move": ("move",),
+    "push": ("move", "snooze"),
+    "mark": ("move", "done"),
+    "close": ("move", "resolve"),
+    "update": ("edit",),
+    "edit": ("edit",),
+    "archive": ("archive",),
+    "unarchive": ("unarchive",),
+    "cancel": ("cancel",),
+    "delete": ("delete",),
+    "log": ("log",),
+}
 DONT_FORGET = re.compile(r"\bdon'?t\s+let\s+me\s+forget\b|别让我忘")
 # Words of a write: in a question, a supposition or a negation they never become one.
 WRITE_WORDS = re.compile(
@@ -174,6 +216,8 @@ HYPOTHETICAL = re.compile(
     r"wonder|wondering|plan(?:ning)?\s+to|going\s+to|gonna|about\s+to|will\s+probably|"
     r"later|someday|eventually|probably|i['’]ll|we['’]ll|i\s+will|we\s+will)\b"
     r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
+    # "回头再看": later, as "later" above.
+    r"|回头再|回頭再|晚点再|晚點再|改天再"
 )
 # Pleasantries and reactions: no command in them.
 CHIT_CHAT = re.compile(
@@ -267,6 +311,9 @@ MOVE_CONDITION = re.compile(
     r"(?:arrives?|lands?|signs?|pays?|comes?|clears?|is|are|gets?|goes)\b"
     r"|一旦|等[^，,。；;]{1,12}(?:之后|以后|了再|再)"
 )
+# Waiting on something before a step forward ("won till the PO comes", "not till they sign"): a
+# plan, not a move; a lost deal's reason may hold it ("lost, no budget till 2028").
+MOVE_UNTIL = re.compile(r"\b(?:until|till|til)\s+(?:they|we|he|she|it|the|their|legal|after)\b")
 # A state told as long since so ("上个月就签了的嘛，早就是赢单了", "that one was won months ago"):
 # a remark about the past, not news to record.
 LONG_SINCE = re.compile(
@@ -392,6 +439,19 @@ IMPLIED_HEDGE = re.compile(
     r"hope|hopefully|probably|likely|might|may|could|would|unless|once|until|tempted|"
     r"think|reckon|guess|not\s+sure)\b"
     r"|差点|差一点|险些|估计|感觉|好像|应该|大概|也许|希望|(?<!等)等(?!等)|快要|就要|要先|才能"
+)
+# A stage told with a hedge right before it in its clause ("Mabuhay linen is basically won",
+# "新濠坊白蚁检查应该快赢单了"): a guess or "almost", not news to record.
+STAGE_HEDGE = re.compile(
+    r"\b(?:basically|pretty\s+much|almost|nearly|practically|probably|likely|all\s+but|"
+    r"as\s+good\s+as)\b"
+    r"|应该|應該|估计|估計|大概|好像|似乎|差不多|基本上?|(?<!很)(?:快要?|就快)"
+)
+# Between a field and its value: the value hedged or told as still so ("预计成交日好像还是十二月",
+# "close date is still march i think"): a remark, nothing set.
+VALUE_HEDGE = re.compile(
+    r"好像|似乎|應該|应该|估计|估計|大概|还是|還是|仍然|依然"
+    r"|\b(?:i\s+think|probably|seems?|looks\s+like|still|maybe|i\s+guess)\b"
 )
 # After it in its clause: a condition or a question ("dead in the water unless ...",
 # "budget is confirmed?", "先议价再说吧").

@@ -1,14 +1,52 @@
-"""Fixtures shared by the handler tests: a small book typed in chat, and its ids by name."""
+"""Fixtures shared by the handler tests: a small book typed in chat, and its ids by name; the
+loose-reading evaluator and its runners on the evaluation books."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib.util
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from crm_core.models import Contact, Customer, Deal
 from tests.conftest import TestBot
+
+ROOT = Path(__file__).resolve().parents[2]
+# The evaluation books the loose tests read against, by the name the tests give them.
+LOOSE_BOOKS = {
+    "book": "loose_book.jsonl",
+    "book5": "loose_book5.jsonl",
+    "book6": "loose_book6.jsonl",
+}
+
+
+def loose_evaluator() -> Any:
+    """bench/loose_eval.py as a module (bench/ is no package: loaded from its file)."""
+    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: its dataclasses look their module up by name.
+    sys.modules["loose_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One evaluation runner per book of LOOSE_BOOKS: each message on a fresh copy of it."""
+    le = loose_evaluator()
+    out = {}
+    for name, file in LOOSE_BOOKS.items():
+        wd = tmp_path_factory.mktemp(name)
+        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
+    yield out
+    for runner in out.values():
+        shutil.rmtree(runner.workdir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +10,7 @@ from sqlalchemy import select
 from crm_core.models import Customer, Deal, Interaction, Reminder, StageChange
 from handlers.reply import DISMISS, Button, Reply
 from tests.conftest import FakeClock, TestBot
+from tests.handlers.conftest import loose_evaluator
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = (Customer, Deal, Interaction, Reminder, StageChange)
@@ -246,18 +244,9 @@ def test_chinese_sentences(testbot: TestBot) -> None:
     assert " 300000 CNY" in deal.to_json()["command"]
 
 
-def _evaluator() -> Any:
-    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loose_eval"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_development_set_proposes_no_wrong_write() -> None:
     """The development phrasings: no write for a non-write message, hidden customers hidden."""
-    result = _evaluator().evaluate(ROOT / "tests" / "data" / "loose_dev.jsonl")
+    result = loose_evaluator().evaluate(ROOT / "tests" / "data" / "loose_dev.jsonl")
     figures = result["figures"]
     assert figures["wrong_writes"] == 0, [r for r in result["rows"] if r["got_kind"] == "write"]
     assert figures["writes_to_wrong_command"] == 0

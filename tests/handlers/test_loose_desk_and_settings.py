@@ -5,14 +5,14 @@ grammar command on a confirm card; a hidden customer reads like a missing one.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.handlers.conftest import loose_evaluator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,19 +122,10 @@ _RECORDS: list[dict[str, Any]] = [
 ]
 
 
-def _evaluator() -> Any:
-    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loose_eval"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Each message on a fresh copy of the book, at the evaluation date (2026-12-05 15:00 UTC)."""
-    le = _evaluator()
+    le = loose_evaluator()
     wd = tmp_path_factory.mktemp("desk")
     book = wd / "desk_book.jsonl"
     book.write_text(

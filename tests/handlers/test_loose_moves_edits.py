@@ -8,40 +8,11 @@ honorifics stored in a contact's name (Dr), Cantonese and Tagalog days and verbs
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BOOKS = {"book": "loose_book.jsonl", "book5": "loose_book5.jsonl", "book6": "loose_book6.jsonl"}
-
-
-def _evaluator() -> Any:
-    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loose_eval"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One runner per book: each message on a fresh copy of it."""
-    le = _evaluator()
-    out = {}
-    for name, file in BOOKS.items():
-        wd = tmp_path_factory.mktemp(name)
-        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
-    yield out
-    for name in BOOKS:
-        shutil.rmtree(out[name].workdir, ignore_errors=True)
-
+# `runners` (one per evaluation book) is tests/handlers/conftest.py's.
 
 # (book, who, message, the card's command; free text after a colon is not compared).
 WRITES = [

@@ -4,44 +4,11 @@ a write card; the requests next to them still give theirs, to the right record a
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BOOKS = {
-    "book": "loose_book.jsonl",
-    "book5": "loose_book5.jsonl",
-    "book6": "loose_book6.jsonl",
-}
-
-
-def _evaluator() -> Any:
-    spec = importlib.util.spec_from_file_location("loose_eval", ROOT / "bench" / "loose_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loose_eval"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One runner per evaluation book: each message on a fresh copy of the book."""
-    le = _evaluator()
-    out = {}
-    for name, file in BOOKS.items():
-        wd = tmp_path_factory.mktemp(name)
-        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
-    yield out
-    for name in BOOKS:
-        shutil.rmtree(out[name].workdir, ignore_errors=True)
-
+# `runners` (one per evaluation book) is tests/handlers/conftest.py's.
 
 # (book, who, message): none asks for a write.
 SAYS_NOTHING = [
@@ -531,3 +498,114 @@ def test_a_second_review_s_messages_give_no_write_card(
     """None of them proposes a write (each did before; a question or a "changed nothing")."""
     kind, line = runners[book].run(who, text).outcome
     assert kind != "write", (text, line)
+
+
+# Probe set 8's causes (fix11), each by its shape, on lines other than the probes' own: a record
+# said to exist already, "nothing to add", "just asking"; a record kept as it is ("keep the old
+# one", "fine as is", "留着吧", "先忍着吧"); a write verb refused with its object ("dont move it")
+# or waiting on "till"; a question in the middle of the message; the digest told as it comes
+# now; a plan given up ("本来想取消"); a stage hedged ("basically won", "应该快赢单了"); a close
+# day hedged or told as still so, or left for later ("回头再看").
+SAYS_NOTHING_PROBES8 = [
+    # Told to a colleague: recorded already, nothing to add, kept as it is.
+    (
+        "book6",
+        "tama",
+        "Grant from manukau called about the bins, I think a ticket already exists for it",
+    ),
+    (
+        "book6",
+        "tama",
+        "manukau rang again abt the level 2 dispensers, pretty sure a ticket already exists for"
+        " that",
+    ),
+    ("book6", "gang", "蟑螂那单我电话里已经回复过高厂长了，工单里也写了。"),
+    ("book6", "jun", "visited bonifacio grand mall today, nothing to log yet"),
+    (
+        "book6",
+        "jun",
+        "met a new guy at Bonifacio Grand Mall, didnt get his card so nothing to add yet",
+    ),
+    (
+        "book6",
+        "tama",
+        "grant from manukau emailed from a new address but says its temporary, keep the old one",
+    ),
+    # A question mid-message, or "just asking".
+    ("book6", "tama", "can anyone unarchive ponsonby? just asking"),
+    ("book6", "yating", "unarchive 晴光 要 admin 嗎？我只是問問"),
+    ("book6", "lan", "日报周末也发吗？还是只有工作日"),
+    ("book6", "yating", "摘要週末也會寄嗎，還是只有平日"),
+    # The digest as it comes now, or kept.
+    ("book6", "tama", "my digest arrives at 7am, bit early"),
+    ("book6", "ryan", "the digest hits my inbox at 6am every day"),
+    ("book6", "kaho", "日報朝早七點到 好早"),
+    ("book6", "lan", "日报早上八点到 还行"),
+    ("book6", "tama", "digest is fine as is, weekdays only suits me"),
+    ("book6", "gang", "日报每天早上七点 有点早 先忍着吧"),
+    # A plan given up, a record kept.
+    ("book6", "yating", "本來要取消福樂那個提醒的"),
+    ("book6", "lan", "太古里续签那个提醒本来想取消的 算了 留着吧"),
+    # A move refused with its object, waiting on "till", or a stage hedged.
+    ("book6", "tama", "manukau linen is pretty much won, dont move it"),
+    ("book6", "jun", "mabuhay linen to won till the PO comes"),
+    ("book6", "jun", "Mabuhay linen is basically won"),
+    ("book6", "lan", "太古里除虫合约估计快赢单了"),
+    ("book6", "lan", "新濠坊白蚁检查应该快赢单了"),
+    # A close day hedged, still so, or left for later.
+    ("book6", "lan", "太古里除虫合约预计成交日应该还是一月"),
+    ("book6", "lan", "太古里除虫合约的预计成交日是一月 回头再看"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text"), SAYS_NOTHING_PROBES8)
+def test_probe_set_8_shapes_give_no_write_card(
+    runners: dict[str, Any], book: str, who: str, text: str
+) -> None:
+    """None of them proposes a write (each did before fix11)."""
+    kind, line = runners[book].run(who, text).outcome
+    assert kind != "write", (text, line)
+
+
+# The requests next to them, with the same words: still a card each.
+STILL_ASKED_PROBES8 = [
+    (
+        "book6",
+        "jun",
+        "visited bonifacio grand mall today, met Leo the new facilities guy",
+        "log visit #24",
+    ),
+    ("book6", "tama", "unarchive ponsonby, they're back", "unarchive #41"),
+    ("book6", "tama", "set my digest to 6am", "digest at 06:00"),
+    ("book6", "gang", "日报改到早上八点", "digest at 08:00"),
+    ("book6", "lan", "日报只要工作日", "digest weekdays"),
+    ("book6", "yating", "取消福樂那個提醒", "cancel #4"),
+    ("book6", "jun", "move mabuhay linen to won", "move #71 to won"),
+    # "until" in a lost deal's reason is the reason, not a wait.
+    ("book6", "jun", "mabuhay linen is lost - no budget until the new year", "move #71 to lost"),
+    ("book6", "jun", "mabuhay linen is won!", "move #71 to won"),
+    ("book6", "lan", "新濠坊白蚁检查赢单了", "move #60 to won"),
+    ("book6", "lan", "太古里除虫合约预计成交日改到一月底", "edit deal #22: close 2027-01-31"),
+    ("book6", "jun", "Joy Santos new mobile is +63 917 555 0199", "edit contact #31"),
+    # The old one kept beside the new one; a close day "rather" changed (还是改到); another verb
+    # refused than the one asked.
+    (
+        "book6",
+        "jun",
+        "update joy santos phone to +63 917 555 0199, keep the old one as backup",
+        "edit contact #31",
+    ),
+    ("book6", "lan", "太古里除虫合约预计成交日还是改到一月底吧", "edit deal #22: close 2027-01-31"),
+    ("book6", "tama", "move manukau linen to won, dont log it as a call", "move #88 to won"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text", "command"), STILL_ASKED_PROBES8)
+def test_probe_set_8_requests_still_give_their_card(
+    runners: dict[str, Any], book: str, who: str, text: str, command: str
+) -> None:
+    """A log, an unarchive, digest settings, a cancel, moves and edits asked outright."""
+    ran = runners[book].run(who, text)
+    assert ran.reply.status == "confirm", (text, ran.reply.text)
+    got = str(ran.reply.to_json()["command"])
+    assert got == command or got.startswith(command + ":"), (text, got)
