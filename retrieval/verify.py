@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from crm_core.text import to_simplified
+from retrieval.glossary import equivalents
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
 from retrieval.settled import deed_unsaid, unsettled
@@ -1143,6 +1144,11 @@ _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
 _NOTE_WIDE = frozenset({"duration", "length", "address"})
 
 
+def _held(topic: set[str], terms: set[str], alias: dict[str, frozenset[str]]) -> set[str]:
+    """The topic words `terms` hold, in their own words or by another name of the glossary."""
+    return {t for t in topic if t in terms or alias[t] & terms}
+
+
 def _slot_closest(kind: str, said: list[tuple[str, float]], best: float, question: str) -> bool:
     """Whether one of the sentences holding at least half the best share names the slot."""
     return any(sh > 0 and sh >= best / 2 and holds_slot(kind, s, question) for s, sh in said)
@@ -1198,6 +1204,9 @@ def read_together(
     own = set(_DIGITS.findall(q_folded))
     own_codes = set(re.findall(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*\d)[a-z0-9]+\b", q_folded))
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
+    # Another name of a topic word in the glossary ("bill" for "invoice", 龙虾 for "lobster")
+    # is the word itself: a paraphrase shares it.
+    alias = {t: equivalents(t) for t in topic}
     shares: list[tuple[float, bool]] = []
     slot_shares: list[float] = []  # the share of the sentence that first named the slot
     said_shares: list[tuple[str, float]] = []
@@ -1205,7 +1214,7 @@ def read_together(
     valued: list[tuple[set[str], float]] = []
     valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
     for note in notes:
-        have = topic & terms_of(indexed_text(note.text))
+        have = _held(topic, terms_of(indexed_text(note.text)), alias)
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
         # share none with "叫货改成每两个月一次".
         # A note found by meaning may say it in other words ("shelf life is 12 mo" for "how
@@ -1226,7 +1235,7 @@ def read_together(
         before = 0.0  # the share of the sentence before, in this note
         before_terms: set[str] = set()  # and its terms
         for s in note_sentences(note):
-            share = sum(weights[t] for t in topic & terms_of(s)) / total
+            share = sum(weights[t] for t in _held(topic, terms_of(s), alias)) / total
             holds = False
             if want is not None:
                 folded = normalize(s)
