@@ -146,6 +146,8 @@ _WANTS_SLOT = {
         rf"\b(?:which|what) (?:[\w-]+ ){{0,2}}?{_MAKER_WORDS}\b"
         r"|哪家|哪一家|什么牌子|什么品牌|哪个(?:牌子|品牌|厂商|厂家|供应商|公司|运营商|银行|经销商|代理商)"
         r"|哪(?:个|一)?(?:牌子|品牌|厂商|厂家|供应商|公司|银行|经销商|代理商)"
+        # 哪些竞争对手: which firms, as "which rivals" (gate9).
+        r"|哪些(?:竞争对手|对手|竞品|厂商|厂家|供应商|公司|银行|经销商|代理商)"
     ),
     "named": re.compile(
         r"\bwhich (?:[\w-]+ ){0,2}?(?:integrator|erp|system|software|platform|model|product|"
@@ -1144,6 +1146,14 @@ _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
 _NOTE_WIDE = frozenset({"duration", "length", "address"})
 
 
+# A value said not to be known yet: to be quoted, confirmed or decided.
+_NOT_KNOWN_YET = re.compile(
+    r"\b(?:tbc|tbd|tba|to be (?:quoted|confirmed|decided|agreed|advised|announced|set)|"
+    r"not (?:yet )?(?:known|set|decided|confirmed|quoted|fixed)|unknown)\b"
+    r"|还不知道|还不清楚|未知|待定|未定|还没定|还没有定|尚未确定|还在核|待确认|待报价"
+)
+
+
 def _held(topic: set[str], terms: set[str], alias: dict[str, frozenset[str]]) -> set[str]:
     """The topic words `terms` hold, in their own words or by another name of the glossary."""
     return {t for t in topic if t in terms or alias[t] & terms}
@@ -1324,6 +1334,15 @@ def read_together(
             about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
             if about > max((sh for _, sh in valued), default=0.0):
                 typed = typed_best = False
+    if want is not None and typed and not crosslingual and best > 0:
+        # "价格分还不知道", "price to be quoted", "date TBC": the sentence holding most of the
+        # question says the value is not known yet; a value in a sentence holding less of it
+        # is another thing's.
+        unknown_yet = any(
+            sh >= best and _NOT_KNOWN_YET.search(normalize(s)) for s, sh in said_shares
+        )
+        if unknown_yet and typed_share < best:
+            typed = typed_best = False
     if crosslingual:
         typed_best = typed
     elif best > 0:

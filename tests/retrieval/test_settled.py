@@ -188,6 +188,12 @@ def test_the_value_asked_is_of_its_kind(question: str, near_miss: str, answer: s
             "Gardner for the repower too.",
             "The bank that turned down Tovi's loan for the repower was Nedbank.",
         ),
+        # 哪些竞争对手 asks for firms, as "which rivals" does.
+        (
+            "永盛招标有哪些竞争对手参加？",
+            "永盛：采购流程必须走招投标，标书11月30日截止。",
+            "永盛招标的竞争对手有顺丰冷运公司和京东物流公司。",
+        ),
     ],
 )
 def test_the_name_asked_is_in_the_sentence(question: str, near_miss: str, answer: str) -> None:
@@ -277,3 +283,28 @@ def test_cost_as_a_verb_asks_a_sum() -> None:
     assert want.kind == "amount"
     assert not _read(question, "Tovi needs overnight shipping for the vaccine launch.").typed
     assert _read(question, "Overnight shipping will cost Tovi $240 a box.").typed
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        (
+            "永盛的报价是多少钱？",
+            "永盛评标延到12月，报价还没定。技术分排第一，押金 HK$5,000 已收。",
+            "永盛报价 HK$1,880,000，含备件。",
+        ),
+        (
+            "What price did we give Tovi for the winter haul-out?",
+            "Tovi winter haul-out: price to be quoted once the survey is done. Survey fee $400.",
+            "Tovi winter haul-out price given: $12,800 for the season.",
+        ),
+    ],
+)
+def test_a_value_said_not_known_yet_is_no_answer(
+    question: str, near_miss: str, answer: str
+) -> None:
+    # The sentence holding most of the question says the value is not known; a value in a
+    # sentence holding less of it is another thing's.
+    assert wanted(question) is not None, question
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, answer).typed, answer
