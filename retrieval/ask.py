@@ -32,6 +32,7 @@ from retrieval.passages import indexed_text
 from retrieval.question import QuestionShape, shape_of, shape_words
 from retrieval.tokens import ENGLISH_STOPWORDS, has_cjk, normalize, plain, tokens
 from retrieval.verify import (
+    DASH_HEAD,
     QUESTION_WORD,
     READ_NOTES,
     ZH_COMPANY_ENDINGS,
@@ -493,6 +494,103 @@ def _mail_host(email: str | None) -> str | None:
     return host if len(host) >= 4 and host not in _SHARED_HOSTS else None
 
 
+# Trades a Chinese company name ends with after its brand ("海通" + "渔业"): with the asker's
+# own customers' trades, a brand said with another trade names another company.
+_ZH_TRADES = frozenset(
+    [
+        *ZH_COMPANY_ENDINGS,
+        "渔业",
+        "轮渡",
+        "航运",
+        "海运",
+        "船务",
+        "客运",
+        "货运",
+        "运输",
+        "港务",
+        "船舶",
+        "游艇",
+        "邮轮",
+        "水产",
+        "海产",
+        "餐饮",
+        "酒店",
+        "地产",
+        "建设",
+        "工程",
+        "汽车",
+        "船厂",
+        "造船",
+        "渔港",
+        "冷链",
+    ]
+)
+
+
+def _other_trade(ctx: Ctx, question: str) -> bool:
+    """Whether the question says the brand of one of the asker's Chinese customers with
+    another trade than its own ("海通渔业" where one has 宁波海通轮渡), a name none of one's
+    customers has: another company of the brand, maybe one the asker may not see."""
+    folded = normalize(question)
+    pairs = sorted({folded[i : i + 2] for i in range(len(folded) - 1) if has_cjk(folded[i])})
+    if not pairs:
+        return False
+    keys = [k for _, k in non_latin_names(ctx.session, customer_filter(ctx.actor))]
+    for key in keys:
+        if len(key) < 6:
+            continue
+        brand, trade = key[2:4], key[4:6]
+        if brand not in pairs:
+            continue
+        at = folded.find(brand)
+        while at >= 0:
+            said = folded[at + 2 : at + 4]
+            name = brand + said
+            if said != trade and said in _ZH_TRADES and not any(name in k for k in keys):
+                return True
+            at = folded.find(brand, at + 1)
+    return False
+
+
+def _dash_head_unknown(ctx: Ctx, question: str) -> bool:
+    """Whether a question opens with a name of two words or more before a dash ("Victoria
+    Harbour Yacht Services - ...") that is none of the asker's customers: the question is
+    about someone else, whatever words of it one's notes hold."""
+    m = DASH_HEAD.match(normalize(question))
+    if m is None or QUESTION_WORD.match(m.group(1)):
+        return False
+    head = name_key(m.group(1)).split()
+    if len(head) < 2:
+        return False
+    like = head[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    held = ctx.session.scalar(
+        select(Customer.id)
+        .where(customer_filter(ctx.actor), Customer.name_key.like(f"%{like}%", escape="\\"))
+        .limit(1)
+    )
+    return held is None
+
+
+def _in_book(search: NoteSearch, ctx: Ctx, word: str) -> bool:
+    """Whether a note or a customer's name of the asker's book holds `word`."""
+    from retrieval.lexical import Filter
+    from retrieval.search import visible_customers
+
+    terms = tokens(word)
+    if terms:
+        book = Filter(customers=visible_customers(ctx.session, ctx.actor))
+        _, df = search.lexical.frequencies(terms, book)
+        if any(df.get(t) for t in terms):
+            return True
+    like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    held = ctx.session.scalar(
+        select(Customer.id)
+        .where(customer_filter(ctx.actor), Customer.name_key.like(f"%{like}%", escape="\\"))
+        .limit(1)
+    )
+    return held is not None
+
+
 def topic_terms(question: str, customer: Customer | None) -> set[str]:
     """The question's terms that carry its topic (not its customer, kind or time words)."""
     return set(tokens(shape_words(question))) - name_terms(customer)
@@ -520,6 +618,7 @@ class Asker:
         # A customer given or named by the asker stands for the notes' names (see below); one
         # found by a misspelling or a mail host inside the sentence does not.
         by_name = customer is not None
+        by_name_given = by_name
         if customer is None:
             # Only the asker's own book is read here: looking the name up among every
             # customer would answer a hidden customer's name differently from a made-up one,
@@ -533,9 +632,23 @@ class Asker:
                     customer = None
             else:
                 customer = near_customer(ctx, question)
+        goes_on = (
+            not by_name_given
+            and customer is not None
+            and self._name_goes_on(ctx, question, customer)
+        )
+        if goes_on:
+            # "atlantic petrel fisheries" is not one's Atlantic Pearl Cruises, "海通渔业" not
+            # one's 宁波海通轮渡: the name found goes on in words of another company.
+            customer, by_name = None, False
+            other = True
+        else:
+            other = customer is None and (
+                _other_trade(ctx, question) or _dash_head_unknown(ctx, question)
+            )
         # A question opening with a name no note or customer of the asker's book holds is
         # about someone else: a hidden customer's name reads exactly like a made-up one.
-        strange = customer is None and self._strange_opening(ctx, question)
+        strange = other or (customer is None and self._strange_opening(ctx, question))
         shape = shape_of(question, ctx.now(), ctx.tz)
         topic = topic_terms(question, customer)
         cid = customer.id if customer is not None else None
@@ -622,6 +735,35 @@ class Asker:
         _, everywhere = lexical.frequencies(terms, book)
         _, own = lexical.frequencies(terms, Filter(customers=frozenset({customer.id})))
         return any(everywhere.get(t, 0) > own.get(t, 0) for t in terms)
+
+    def _name_goes_on(self, ctx: Ctx, question: str, customer: Customer) -> bool:
+        """Whether the question says the customer's first word (or Chinese brand) and goes on
+        with words of another name: "atlantic petrel" for Atlantic Pearl Cruises, a word no
+        note or customer of the asker's book holds; "海通渔业" for 宁波海通轮渡."""
+        key = customer.name_key or ""
+        if not key.isascii():
+            return _other_trade(ctx, question)
+        own = key.split()
+        words = name_key(question).split()
+        if len(own) < 2 or own[0] not in words:
+            return False
+        if " ".join(own[:2]) in " ".join(words):
+            return False
+        # The word right after it, with nothing between ("atlantic - what's new" goes on with
+        # the question, not a name).
+        m = re.search(rf"(?<![a-z]){re.escape(own[0])}\s+([a-z]+)\b", normalize(question))
+        if m is None:
+            return False
+        after = m.group(1)
+        if (
+            QUESTION_WORD.match(after)
+            or len(after) < 3
+            or not after.isalpha()
+            or after in ENGLISH_STOPWORDS
+            or SequenceMatcher(None, after, own[1]).ratio() >= _NEAR
+        ):
+            return False
+        return not _in_book(self.search, ctx, after)
 
     def _strange_opening(self, ctx: Ctx, question: str) -> bool:
         """Whether the question opens with a name no visible note or customer name holds."""

@@ -185,6 +185,118 @@ _IRREGULAR_PAST = frozenset(
 )
 
 
+# Deeds a question may ask whether they happened, each with the words a note may say it in
+# (stems, as the index folds them: "paid" and "payment" are "pay" and "payment"). A question
+# whose deed none of the best notes' sentences says in any of these words, nor settles ("not
+# yet", "done"), is a near miss: "has poole paid PPA-5521?" over "Invoice PPA-5521", "did we
+# sort the overspray complaint?" over "one complaint about overspray".
+_DEEDS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
+    (frozenset(tokens(asked)), frozenset(tokens(said)))
+    for asked, said in (
+        (
+            "pay paid settle settled",
+            "pay payment settle clear receive remit transfer wire credit balance outstanding"
+            " overdue chase",
+        ),
+        (
+            "sort fix solve resolve repair rectify",
+            "sort fix solve resolve repair rectify replace handle address close redo credit"
+            " refund apologise apologize",
+        ),
+        (
+            "confirm",
+            "confirm agree accept approve book sign commit lock firm ok okay decline refuse"
+            " cancel reject",
+        ),
+        (
+            "accept approve agree",
+            "accept approve agree sign confirm ok okay decline refuse reject counter push award",
+        ),
+        (
+            "reach arrive land",
+            "reach arrive land deliver receive come drop collect ship short missing",
+        ),
+        ("deliver", "deliver arrive reach receive drop ship land collect short missing"),
+        ("receive", "receive get arrive deliver land come reach"),
+        ("send ship dispatch mail email", "send ship dispatch mail email post forward deliver"),
+        (
+            "win award",
+            "win award lose select choose pick shortlist go contract sign",
+        ),
+        ("sign", "sign signature contract agree countersign execute"),
+        ("renew", "renew renewal extend extension sign"),
+        ("cancel", "cancel drop terminate stop"),
+        ("install fit", "install fit mount commission"),
+        ("order buy purchase", "order buy purchase po"),
+    )
+)
+# The same in Chinese (matched as text): 付清了吗 over a note that only says 开票.
+_ZH_DEEDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        ("付清", "付款", "付了", "结清", "拨款", "到账", "打款", "汇款", "付钱"),
+        ("付", "结清", "结算", "到账", "收款", "收到款", "打款", "汇款", "拨款", "欠", "催款"),
+    ),
+    (
+        ("中标", "中了", "得标", "拿下", "赢了"),
+        ("中标", "中了", "得标", "授标", "拿下", "赢", "输", "丢", "落标", "定了", "签", "给了"),
+    ),
+    (("签约", "签了", "签合同"), ("签", "盖章", "合同")),
+    (("确认", "敲定", "落实"), ("确认", "确定", "敲定", "定了", "同意", "答应", "落实", "取消")),
+    (("同意", "答应", "批准", "批了", "通过"), ("同意", "答应", "批", "通过", "拒绝", "不同意")),
+    (
+        ("到货", "送到", "收到", "到了"),
+        ("到", "送达", "交付", "交货", "收到", "签收", "少了", "缺"),
+    ),
+    (("修好", "解决", "处理好", "搞定"), ("修好", "修复", "解决", "处理", "搞定", "更换", "换了")),
+)
+# The question's deed is told apart from its topic words: a stem of `_DEEDS` counts only where
+# the question asks whether it happened.
+_SAID_SETTLED = re.compile(r"\b(?:not yet|still (?:no|not)|no word|nothing)\b|还没|尚未|没有|未")
+
+
+def deed_unsaid(said: list[tuple[str, float]], question: str) -> bool:
+    """Whether a question whether a deed happened names a deed no sentence of the best notes
+    says (in any of its words), and no sentence holding the topic settles ("not yet").
+
+    `said` holds each sentence with its share of the question's topic. A note that talks
+    about the thing asked ("invoice PPA-5521", "one complaint about the overspray") and never
+    says it was paid or sorted does not answer "has it been paid?".
+    """
+    q = normalize(question)
+    if not said or _ABOUT_ASKING.search(q) or not _DEED_ASKED.search(q):
+        return False
+    folded = [normalize(s) for s, _ in said]
+    topical = [normalize(s) for s, share in said if share > 0]
+    if re.search(r"[\u4e00-\u9fff]", q):
+        zh_words = [words for asked, words in _ZH_DEEDS if any(a in q for a in asked)]
+        if not zh_words or any(_SAID_SETTLED.search(s) for s in topical):
+            return False
+        return not any(_zh_said(s, w) for s in folded for words in zh_words for w in words)
+    q_terms = set(tokens(q))
+    en_words = [words for asked, words in _DEEDS if asked & q_terms]
+    if not en_words:
+        return False
+    if any(_SETTLES.search(s) or _SAID_SETTLED.search(s) for s in topical):
+        return False
+    held = set().union(*(tokens(s) for s in folded))
+    return not any(words & held for words in en_words)
+
+
+# Words before a deed in its clause that make it awaited or asked for: "等吴敏确认数量".
+_ZH_AWAITED = re.compile(r"等|待|要|想|需|希望|请|让|打算|准备|计划|还没|尚未")
+
+
+def _zh_said(sentence: str, word: str) -> bool:
+    """Whether a Chinese sentence says `word` as a deed (not awaited: "等吴敏确认")."""
+    at = sentence.find(word)
+    while at >= 0:
+        clause = _ZH_CLAUSE.split(sentence[:at])[-1]
+        if not _ZH_AWAITED.search(clause):
+            return True
+        at = sentence.find(word, at + 1)
+    return False
+
+
 def _clauses(text: str) -> list[str]:
     """`text` cut into clauses: at punctuation and conjunctions (Chinese at commas too)."""
     cut = _ZH_CLAUSE if re.search(r"[\u4e00-\u9fff]", text) else _EN_CLAUSE

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from crm_core.text import to_simplified
+from retrieval.glossary import equivalents
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text, sentences
-from retrieval.settled import unsettled
+from retrieval.settled import deed_unsaid, unsettled
 from retrieval.tokens import has_cjk, normalize, tokens
 
 # Month names, whole: "maybe", "marketing" and "decided" are none.
@@ -145,6 +146,8 @@ _WANTS_SLOT = {
         rf"\b(?:which|what) (?:[\w-]+ ){{0,2}}?{_MAKER_WORDS}\b"
         r"|哪家|哪一家|什么牌子|什么品牌|哪个(?:牌子|品牌|厂商|厂家|供应商|公司|运营商|银行|经销商|代理商)"
         r"|哪(?:个|一)?(?:牌子|品牌|厂商|厂家|供应商|公司|银行|经销商|代理商)"
+        # 哪些竞争对手: which firms, as "which rivals" (gate9).
+        r"|哪些(?:竞争对手|对手|竞品|厂商|厂家|供应商|公司|银行|经销商|代理商)"
     ),
     "named": re.compile(
         r"\bwhich (?:[\w-]+ ){0,2}?(?:integrator|erp|system|software|platform|model|product|"
@@ -281,7 +284,7 @@ _ZH_COMPANY_HEAD = re.compile(
     r"(?:的|那边|这边|\s|[,:、])"
 )
 # "bluefin cold chain - how many seats?": what comes before the dash is who the question is about.
-_DASH_HEAD = re.compile(r"^\s*([^\W\d_][\w&.'’ ]{1,50}?)\s+[-–—]+\s+\S")
+DASH_HEAD = re.compile(r"^\s*([^\W\d_][\w&.'’ ]{1,50}?)\s+[-–—]+\s+\S")
 QUESTION_WORD = re.compile(
     r"^(?:what|who|whom|when|where|why|how|which|did|does|do|is|are|was|were|has|have|can|any)\b"
 )
@@ -296,7 +299,7 @@ def heads(question: str, topic: set[str]) -> list[tuple[str, list[str]]]:
     """
     q = normalize(question)
     out: list[str] = []
-    if (m := _DASH_HEAD.match(q)) and not QUESTION_WORD.match(m.group(1)):
+    if (m := DASH_HEAD.match(q)) and not QUESTION_WORD.match(m.group(1)):
         out.append(m.group(1).split()[0])
     if m := _ZH_COMPANY_HEAD.match(q):
         out.append(m.group(1))
@@ -378,6 +381,10 @@ _WANTS_AMOUNT = re.compile(
 _WHAT_PRICE = re.compile(
     r"^\s*whats?(?:'s| is| was| were)?\s+(?:the |their |our |its |[\w.&'-]+'s )?(?:[\w-]+ ){0,2}"
     r"(?:price|cost|value|budget|fee|amount)\b|^\s*what did [\w .&'-]{1,40}\b(?:pay|spend|charge)\b"
+    # "what did damen bid", "what exactly was the walvis bay yard's price": another party's sum.
+    r"|^\s*what did (?!we\b|i\b|you\b)[\w .&'-]{1,40}\bbid\b"
+    r"|^\s*whats?(?:\s+exactly)?(?:'s|\s+is|\s+was|\s+were)?(?:\s+exactly)?\s+(?:the\s+)?"
+    r"(?:[\w.&-]+\s+){0,3}[\w.&-]+'s\s+(?:[\w-]+\s+)?(?:price|quote|bid)\b"
     # "what will the -20 shipping cost coast mountain?": "cost" as the verb.
     r"|^\s*what (?:will|would|does|did|do|is it going to) [\w .&'-]{1,60}?\bcost\b"
 )
@@ -400,6 +407,8 @@ _MONEY_AT = (
     # 蚊: Cantonese for a dollar ("每斤 36 蚊").
     r"|[\d一二两三四五六七八九十百千几]\s*+(?:万|千|百|亿)?\s*+(?:元|块|蚊|美元|港币|港元|欧元|日元|英镑)"
     r"|\d\s*[万亿]"
+    # Rand ("R 412,000", "共R 356,000"): an R before thousands, never a bare "r 5".
+    r"|(?<![a-z0-9])r\s?\d{1,3}(?:,\d{3})+"
 )
 _SHARE_AT = (
     r"\d\s*%|%|\bpercent\b|\d\s*(?:bps|basis points)"
@@ -428,9 +437,15 @@ _PER_UNIT_ASKED = re.compile(
 _PARTY_ASKED = re.compile(
     r"^\s*whats?(?:'s| is| are| was| were)?\s+([\w .&'-]{1,40}?)\s+(?:charging|paying|quoting|"
     r"asking|offering)\b"
-    # "what did X pay", "what price did X quote them".
-    r"|^\s*what (?:[\w-]+ ){0,2}?(?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+(?:charge|pay|quote|"
-    r"offer)\b"
+    # "what did X pay", "what price did X quote them", "how much did arco charge them", "what
+    # did damen bid".
+    r"|^\s*(?:what|how much) (?:[\w-]+ ){0,2}?(?:did|does|do|will)\s+([\w .&'-]{1,40}?)\s+"
+    r"(?:charge|pay|quote|offer|bid)\b"
+    # "what exactly was the walvis bay yard's price": a party of two words or more owns it (one
+    # word is as likely the customer's contact, whose sum the notes give without the name).
+    r"|^\s*whats?(?:\s+exactly)?(?:'s|\s+is|\s+was|\s+were)?(?:\s+exactly)?\s+(?:the\s+)?"
+    r"((?:[\w&.-]+\s+){1,3}[\w&.-]+)"
+    r"'s\s+(?:[\w-]+\s+)?(?:price|quote|bid|offer)\b"
 )
 _COMPARED = re.compile(
     r"\b(?:lower|higher|cheaper|dearer|more|less|off|discount\w*|cut|drop\w*|rais\w*|increase\w*|"
@@ -1131,6 +1146,24 @@ _FOLLOWS = frozenset({"amount", "number", "phone", "email"})
 _NOTE_WIDE = frozenset({"duration", "length", "address"})
 
 
+# A value said not to be known yet: to be quoted, confirmed or decided.
+_NOT_KNOWN_YET = re.compile(
+    r"\b(?:tbc|tbd|tba|to be (?:quoted|confirmed|decided|agreed|advised|announced|set)|"
+    r"not (?:yet )?(?:known|set|decided|confirmed|quoted|fixed)|unknown)\b"
+    r"|还不知道|还不清楚|未知|待定|未定|还没定|还没有定|尚未确定|还在核|待确认|待报价"
+)
+
+
+def _held(topic: set[str], terms: set[str], alias: dict[str, frozenset[str]]) -> set[str]:
+    """The topic words `terms` hold, in their own words or by another name of the glossary."""
+    return {t for t in topic if t in terms or alias[t] & terms}
+
+
+def _slot_closest(kind: str, said: list[tuple[str, float]], best: float, question: str) -> bool:
+    """Whether one of the sentences holding at least half the best share names the slot."""
+    return any(sh > 0 and sh >= best / 2 and holds_slot(kind, s, question) for s, sh in said)
+
+
 def read_together(
     question: str,
     notes: list[Cited],
@@ -1170,7 +1203,7 @@ def read_together(
     # Who is asked to charge or pay, named before the verb ("what's hexion charging prairie per
     # kg"), when it is not the customer asked about (whose name is out of the topic).
     party = _PARTY_ASKED.match(normalize(question)) if priced else None
-    named = (party.group(1) or party.group(2)) if party else ""
+    named = next((g for g in party.groups() if g), "") if party else ""
     parties = [[t for t in tokens(named) if t in topic]] if party else []
     parties = [terms for terms in parties if terms]
     # A measure is asked ("用量多少", "how much lower", "降多少"): "25 吨" or "2%" answers it.
@@ -1181,13 +1214,17 @@ def read_together(
     own = set(_DIGITS.findall(q_folded))
     own_codes = set(re.findall(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*\d)[a-z0-9]+\b", q_folded))
     own_zh = set(_ZH_NUMERAL_IN_WORD.findall(normalize(question)))
+    # Another name of a topic word in the glossary ("bill" for "invoice", 龙虾 for "lobster")
+    # is the word itself: a paraphrase shares it.
+    alias = {t: equivalents(t) for t in topic}
     shares: list[tuple[float, bool]] = []
+    slot_shares: list[float] = []  # the share of the sentence that first named the slot
     said_shares: list[tuple[str, float]] = []
     # The terms and topic share of each sentence that holds the value asked.
     valued: list[tuple[set[str], float]] = []
     valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
     for note in notes:
-        have = topic & terms_of(indexed_text(note.text))
+        have = _held(topic, terms_of(indexed_text(note.text)), alias)
         # Any of the best notes: Chinese words cut in pairs ("多久叫一次货" gives 久叫, 货) may
         # share none with "叫货改成每两个月一次".
         # A note found by meaning may say it in other words ("shelf life is 12 mo" for "how
@@ -1208,7 +1245,7 @@ def read_together(
         before = 0.0  # the share of the sentence before, in this note
         before_terms: set[str] = set()  # and its terms
         for s in note_sentences(note):
-            share = sum(weights[t] for t in topic & terms_of(s)) / total
+            share = sum(weights[t] for t in _held(topic, terms_of(s), alias)) / total
             holds = False
             if want is not None:
                 folded = normalize(s)
@@ -1264,11 +1301,20 @@ def read_together(
                 typed_share = max(typed_share, share)
             if asks is not None and (share > 0 or crosslingual) and not slotted:
                 slotted = holds_slot(asks, s, question)
+                if slotted:
+                    slot_shares.append(share)
             shares.append((share, holds))
             said_shares.append((s, share))
             valueless.append(want is not None and not loose)
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
+    if asks == "maker" and slotted and slot_shares and not crosslingual:
+        # "which bank turned down grant's loan?": a firm named in a sentence holding little of
+        # the question ("Grant thinking of repowering Silver Lining") is not the one asked
+        # for; it must be named in one of the sentences closest to it ("bank loan declined").
+        slotted = any(sh >= best / 2 for sh in slot_shares) or _slot_closest(
+            asks, said_shares, best, question
+        )
     if want is not None and typed and not crosslingual:
         # "how many pallets of the mrna product": the notes speak of the mRNA product and give
         # a count of the insulin's pallets; "what will they pay for the varicella runs": the
@@ -1288,6 +1334,15 @@ def read_together(
             about = max((sh for s, sh in said_shares if narrow & terms_of(s)), default=0.0)
             if about > max((sh for _, sh in valued), default=0.0):
                 typed = typed_best = False
+    if want is not None and typed and not crosslingual and best > 0:
+        # "价格分还不知道", "price to be quoted", "date TBC": the sentence holding most of the
+        # question says the value is not known yet; a value in a sentence holding less of it
+        # is another thing's.
+        unknown_yet = any(
+            sh >= best and _NOT_KNOWN_YET.search(normalize(s)) for s, sh in said_shares
+        )
+        if unknown_yet and typed_share < best:
+            typed = typed_best = False
     if crosslingual:
         typed_best = typed
     elif best > 0:
@@ -1301,6 +1356,10 @@ def read_together(
             _DONE_ASKED.search(folded_question)
             and all(_planned(s, folded_question, topic) for s in closest)
         ) or unsettled(closest, question, topic):
+            typed = typed_best = False
+        elif deed_unsaid(said_shares, question):
+            # "has poole paid PPA-5521?" over "Invoice PPA-5521": the notes speak of the thing
+            # and never say the deed asked, in any of its words.
             typed = typed_best = False
     return Reading(
         cover, weighted, best, foreign, typed, typed_best, typed_share, slotted, unknown, rarest

@@ -562,3 +562,45 @@ def test_chinese_names_are_told_from_latin_ones_in_any_collation(testbot: TestBo
         found = find_customer(ctx, "xingyue catering - any news?")
         assert found is not None and found.name == "上海星悦餐饮"
         s.rollback()  # the column's collation is put back
+
+
+def test_a_name_that_goes_on_as_another_companys_answers_like_a_missing_one(
+    testbot: TestBot,
+) -> None:
+    # alice has Atlantic Pearl Cruises and 宁波海通轮渡; "atlantic petrel", "海通渔业" and a
+    # dashed name none of her customers has are someone else's: refused with the unknown-name
+    # reply, the same before and after dave's customers of those names exist (they were
+    # answered from alice's own notes on the price and the overhaul quote).
+    for line in ("new customer Atlantic Pearl Cruises", "new customer 宁波海通轮渡有限公司"):
+        assert testbot("alice", line).status == "ok"
+    log_note(
+        testbot,
+        "alice",
+        "log call Atlantic Pearl Cruises: framework priced at USD 1.1m for the season, 140 "
+        "yachts in the winter layup",
+    )
+    log_note(testbot, "alice", "log visit 宁波海通轮渡: 海通7号检查完，报价8.6万元，3天完工。")
+    questions = (
+        "ask atlantic petrel annual price per boat?",
+        "ask 海通渔业的绞机最后多少钱一台",
+        "ask Victoria Harbour Yacht Services - how many yachts for the winter layup?",
+    )
+    before = [testbot("alice", q) for q in questions]
+    for line in (
+        "new customer Atlantic Petrel Fisheries",
+        "new customer 厦门海通渔业公司",
+        "new customer Victoria Harbour Yacht Services",
+    ):
+        assert testbot("dave", line).status == "ok"
+    for question, was in zip(questions, before, strict=True):
+        now = testbot("alice", question)
+        assert now.status == "info" and "find NAME" in now.text, (question, now.text)
+        assert (now.status, now.title, now.text) == (was.status, was.title, was.text), question
+        assert _cited(now) == _cited(was), question
+    # Her own customers so named are answered.
+    own = testbot("alice", "ask atlantic pearl price for the season?")
+    assert own.status == "ok" and "1.1m" in own.text, own.text
+    own = testbot("alice", "ask atlantic pearl cruises - how many yachts for the winter layup?")
+    assert own.status == "ok" and "140" in own.text, own.text
+    own = testbot("alice", "ask 海通轮渡的海通7号报价多少钱")
+    assert own.status == "ok" and "8.6万" in own.text, own.text

@@ -74,6 +74,28 @@ def _read(question: str, *texts: str) -> Reading:
             "華通的陳經理想把貨量加倍，問我們冷凍櫃夠不夠用。",
             "冷凍櫃夠用，明年還有三成空位。",
         ),
+        # The deed asked is said in none of its words: the note speaks of the thing only.
+        (
+            "Has Orla Marine paid invoice 5521?",
+            "Delivered fenders to Orla Marine. Invoice 5521 raised.",
+            "Invoice 5521: payment received from Orla Marine on 3 Oct.",
+        ),
+        (
+            "Did we sort the overspray complaint for Tovi?",
+            "Tovi: one complaint from an owner about overspray on the cover.",
+            "Tovi's overspray complaint sorted, cover cleaned at our cost.",
+        ),
+        (
+            "永盛第一批货款付清了吗",
+            "永盛同意第一批货5月1日开始，运费我们自己消化。",
+            "永盛第一批货款已于6月付清。",
+        ),
+        # A deed awaited is not done: "等永盛确认".
+        (
+            "永盛确认补给的数量了吗",
+            "联系了代理，可以代为补给，等永盛确认数量。",
+            "永盛确认补给数量：柴油200吨。",
+        ),
     ],
 )
 def test_a_question_left_open_is_refused(question: str, near_miss: str, answer: str) -> None:
@@ -108,6 +130,29 @@ def test_a_question_about_the_asking_is_answered_by_it() -> None:
             "Tovi ships 14 containers a month to the port.",
             "Tovi pays a freight rate of $1,150 per container.",
         ),
+        # A sum in rand ("R 412,000") is a sum.
+        (
+            "How much did we quote Pell Foods for the overhaul?",
+            "Pell Foods wants an overhaul quote before Easter, 9 working days at most.",
+            "Quoted Pell Foods R 412,000 for the overhaul, 9 working days.",
+        ),
+        # Another party's sum: the sentence giving a value must name the party.
+        (
+            "What did Damen bid for the Orla Marine dock job?",
+            "We submitted £2.74m for the Orla Marine dock job. Shortlist is us and Damen.",
+            "Damen bid £2.9m for the Orla Marine dock job, per Gareth.",
+        ),
+        (
+            "How much did Arco charge Tovi per head?",
+            "Sent Tovi a crew kit offer: £31 per person a year. Tovi is comparing with Arco.",
+            "Arco charged Tovi £29 per head, says their buyer.",
+        ),
+        (
+            "What exactly was the Walvis Bay yard's price for the Pell Foods hull?",
+            "Quote out for the Pell Foods hull: USD 268,500. They have a cheaper offer from the "
+            "Walvis Bay yard.",
+            "The Walvis Bay yard priced the Pell Foods hull at USD 231,000.",
+        ),
     ],
 )
 def test_the_value_asked_is_of_its_kind(question: str, near_miss: str, answer: str) -> None:
@@ -134,6 +179,20 @@ def test_the_value_asked_is_of_its_kind(question: str, near_miss: str, answer: s
             "Who is Dana Reyes's manager at Tovi?",
             "Dana Reyes met us on a Friday in March about the Tovi renewal.",
             "At Tovi, Victor Lam is Dana Reyes's manager.",
+        ),
+        # A firm asked for is named in a sentence close to the question, not in one that
+        # shares one word of it ("a quote from Gardner for the repower too").
+        (
+            "Which bank turned down Tovi's loan for the repower?",
+            "Tovi's repower: bank loan turned down, so it waits a year. They have a quote from "
+            "Gardner for the repower too.",
+            "The bank that turned down Tovi's loan for the repower was Nedbank.",
+        ),
+        # 哪些竞争对手 asks for firms, as "which rivals" does.
+        (
+            "永盛招标有哪些竞争对手参加？",
+            "永盛：采购流程必须走招投标，标书11月30日截止。",
+            "永盛招标的竞争对手有顺丰冷运公司和京东物流公司。",
         ),
     ],
 )
@@ -224,3 +283,28 @@ def test_cost_as_a_verb_asks_a_sum() -> None:
     assert want.kind == "amount"
     assert not _read(question, "Tovi needs overnight shipping for the vaccine launch.").typed
     assert _read(question, "Overnight shipping will cost Tovi $240 a box.").typed
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        (
+            "永盛的报价是多少钱？",
+            "永盛评标延到12月，报价还没定。技术分排第一，押金 HK$5,000 已收。",
+            "永盛报价 HK$1,880,000，含备件。",
+        ),
+        (
+            "What price did we give Tovi for the winter haul-out?",
+            "Tovi winter haul-out: price to be quoted once the survey is done. Survey fee $400.",
+            "Tovi winter haul-out price given: $12,800 for the season.",
+        ),
+    ],
+)
+def test_a_value_said_not_known_yet_is_no_answer(
+    question: str, near_miss: str, answer: str
+) -> None:
+    # The sentence holding most of the question says the value is not known; a value in a
+    # sentence holding less of it is another thing's.
+    assert wanted(question) is not None, question
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, answer).typed, answer
