@@ -50,30 +50,35 @@ SQLITE_INDEX = (
 )
 
 
-def _retrigger(days: bool) -> None:
-    """Replace 0033's triggers (and functions) with those of `days` (with or without days)."""
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    expr = (_sqlite_days if sqlite else _pg_days) if days else None
-    if sqlite:
+def _drop_triggers() -> None:
+    """Drop 0033's triggers (same names with or without days)."""
+    if op.get_bind().dialect.name == "sqlite":
         for name in r33.SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
-        for name, body in r33.sqlite_triggers(expr).items():
-            op.execute(f"CREATE TRIGGER {name} {body}")
         return
     for name, (table, _) in r33.PG_TRIGGERS.items():
         op.execute(f"DROP TRIGGER {name} ON {table}")
-    for statement in r33.pg_functions(expr):
+
+
+def _create_triggers(days: bool) -> None:
+    """0033's triggers (and functions), with or without the days."""
+    if op.get_bind().dialect.name == "sqlite":
+        for name, body in r33.sqlite_triggers(_sqlite_days if days else None).items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+        return
+    for statement in r33.pg_functions(_pg_days if days else None):
         op.execute(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
-    for name, (_, body) in r33.pg_triggers(expr).items():
+    for name, (_, body) in r33.pg_triggers(_pg_days if days else None).items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def upgrade() -> None:
     """Apply this migration."""
     sqlite = op.get_bind().dialect.name == "sqlite"
+    _drop_triggers()
     with op.batch_alter_table("deal_close_totals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("days", sa.Numeric(), nullable=False, server_default="0"))
-    _retrigger(days=True)
+    _create_triggers(days=True)
     # The rows again from the deals, days included (the triggers above keep them from now on).
     op.execute("DELETE FROM deal_close_totals")
     if sqlite:
@@ -89,6 +94,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this migration."""
     op.execute("DROP INDEX ix_deals_cycle_owner")
-    _retrigger(days=False)
+    # SQLite copies the table to drop a column: no trigger may name it meanwhile.
+    _drop_triggers()
     with op.batch_alter_table("deal_close_totals", schema=None) as batch_op:
         batch_op.drop_column("days")
+    _create_triggers(days=False)
