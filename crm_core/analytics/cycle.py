@@ -627,9 +627,12 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
             else:
                 middle = branches[0].order_by(order)
             middle_q = middle.offset((count - 1) // 2).limit(2 - count % 2).subquery()
-            value = middle_q.c.v if per_day is None else middle_q.c.v / per_day
-            if span:
+            if per_day is None:
+                value = middle_q.c.v
+            elif span:
                 value = extract("epoch", middle_q.c.v) / per_day
+            else:
+                value = middle_q.c.v / per_day
             rows.append(
                 select(
                     literal(side),
