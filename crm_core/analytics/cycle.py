@@ -29,13 +29,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.access import visible_owner_ids
 from crm_core.analytics.kept_months import Slice, cut_months
-from crm_core.analytics.periods import (
-    ALL_TIME,
-    Period,
-    month_number,
-    next_utc_month,
-    utc_month,
-)
+from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
 from crm_core.analytics.scope import (
     Dim,
     Namer,
@@ -351,22 +345,6 @@ class _Kept:
         return out
 
 
-# A bounded period of up to this many UTC months (a quarter in any zone) reads its closings
-# for its medians; a longer one walks the ordered index (a year here: 24,000 closings to sort).
-MONTHS_READ = 4
-
-
-def _short(start: datetime | None, end: datetime | None) -> bool:
-    """Whether [start, end) is bounded and touches at most MONTHS_READ UTC months."""
-    if start is None or end is None:
-        return False
-    last = utc_month(end - timedelta(microseconds=1))
-    month, n = utc_month(start), 1
-    while month < last and n <= MONTHS_READ:
-        month, n = next_utc_month(month), n + 1
-    return n <= MONTHS_READ
-
-
 def _clamped_days(session: Session) -> Any:
     """A deal's days from opening to close as the report counts them (none: 0; never below 0)."""
     days = days_between(session, Deal.created_at, Deal.closed_at)
@@ -399,14 +377,19 @@ def _rep_middles(
 
     PostgreSQL walks each owner's range of `ix_deals_cycle_owner` (currency, stage, owner, days)
     to the offset, one side's stages merged (an admin: ~280 owners x 2 walks of ~50 entries);
-    SQLite, which has no LATERAL, numbers the deals per owner and side instead.
+    SQLite, which has no LATERAL, numbers the deals per owner and side instead, as both do for
+    a rep's own book.
     """
     session = ctx.session
     order, per_day = _ordered_days(session)
     inside = in_period(Deal.closed_at, start, end)
     zero: Any = literal_column("0")
     out: list[Select[*tuple[Any, ...]]] = []
-    if per_day is None:
+    owners = visible_owner_ids(ctx.actor)
+    own_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
+    if per_day is None or own_book:
+        # (A rep's own book, a few hundred deals read through their customers, is numbered
+        # the same way: a walk per deal owner would test other owners' whole ranges.)
         sided = case((Deal.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
         rank = func.row_number().over(partition_by=(Deal.owner_id, sided), order_by=order)
         ranked = (
@@ -418,8 +401,9 @@ def _rep_middles(
         )
         q = ranked.c
         middle = or_(q.rn == (reps.c.n + 1) // 2, q.rn == (reps.c.n + 2) // 2)
+        value = q.v if per_day is None else q.v / per_day
         out.append(
-            select(literal("mid"), literal(None), q.side, cast(q.rep, String), zero, q.v)
+            select(literal("mid"), literal(None), q.side, cast(q.rep, String), zero, value)
             .add_columns(zero, zero)
             .join_from(ranked, reps, and_(reps.c.rep == q.rep, reps.c.side == q.side))
             .where(middle)
@@ -429,21 +413,15 @@ def _rep_middles(
     for side, names in (("won", sorted(won_names)), ("lost", sorted(set(closed) - won_names))):
         if not names:
             continue
-        branches = [
-            select(order.label("v")).where(
-                Deal.currency == currency,
-                Deal.stage == name,
-                Deal.owner_id == reps.c.rep,
-                *scope,
-                *inside,
-            )
-            for name in names
-        ]
-        if len(branches) > 1:
-            merged = union_all(*branches).subquery()
-            walk = select(merged.c.v).order_by(merged.c.v)
-        else:
-            walk = branches[0].order_by(order)
+        # One stage: the owner's range in day order. Several (a pipeline with two lost stages):
+        # the owner's deals of those stages sorted (a hundred or so), not a merge of ranges.
+        stage = Deal.stage == names[0] if len(names) == 1 else Deal.stage.in_(names)
+        walk = (
+            select(order.label("v"))
+            .where(Deal.currency == currency, stage, Deal.owner_id == reps.c.rep)
+            .where(*scope, *inside)
+            .order_by(order)
+        )
         walked = walk.offset((reps.c.n - 1) // 2).limit(2 - reps.c.n % 2).lateral("walk")
         out.append(
             select(literal("mid"), literal(None), literal(side), cast(reps.c.rep, String))
@@ -585,19 +563,6 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 .cte("own")
                 .prefix_with("MATERIALIZED", dialect="postgresql")
             )
-        span = False
-        if own is None and per_day is not None and _short(start, end):
-            # A bounded period of a few months: its closings read once through
-            # `ix_deals_closed_currency` (the period's range, not half of every deal ever
-            # closed), each side's middle found by sorting them by their span (an interval
-            # sorts as its days do, and faster than the numeric days).
-            span = True
-            own = (
-                select(Deal.stage.label("stage"), (Deal.closed_at - Deal.created_at).label("v"))
-                .where(*scope, Deal.currency == currency, *inside, Deal.stage.in_(closed))
-                .cte("own")
-                .prefix_with("MATERIALIZED", dialect="postgresql")
-            )
         for side, names in (
             ("won", sorted(won_names)),
             ("lost", sorted(set(closed) - won_names)),
@@ -627,12 +592,7 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
             else:
                 middle = branches[0].order_by(order)
             middle_q = middle.offset((count - 1) // 2).limit(2 - count % 2).subquery()
-            if per_day is None:
-                value = middle_q.c.v
-            elif span:
-                value = extract("epoch", middle_q.c.v) / per_day
-            else:
-                value = middle_q.c.v / per_day
+            value = middle_q.c.v if per_day is None else middle_q.c.v / per_day
             rows.append(
                 select(
                     literal(side),

@@ -1,4 +1,4 @@
-"""Closed deals' days kept by deal owner; deals in day order by owner, closings by currency
+"""Closed deals' days kept by deal owner; deals in day order within deal owner (cycle by rep)
 
 Revision ID: 0037_cycle_by_rep
 Revises: 0036_name_index_tags
@@ -43,13 +43,6 @@ PG_INDEX = (
     "CREATE INDEX ix_deals_cycle_owner ON deals (currency, stage, owner_id, "
     "coalesce(extract(epoch FROM closed_at - created_at), 0)) "
     "INCLUDE (customer_id, closed_at, created_at)"
-)
-# A short period's medians (PostgreSQL): its closings by currency and time, with what the days
-# are computed from, so `report cycle 2025-03` reads that month's closings from the index alone
-# rather than walking half of every deal ever closed in day order.
-PG_CLOSED_INDEX = (
-    "CREATE INDEX ix_deals_closed_currency ON deals (currency, closed_at) "
-    "INCLUDE (stage, customer_id, created_at) WHERE closed_at IS NOT NULL"
 )
 SQLITE_INDEX = (
     "CREATE INDEX ix_deals_cycle_owner ON deals (currency, stage, owner_id, "
@@ -96,14 +89,11 @@ def upgrade() -> None:
     else:
         op.execute(r33.backfill(r33.PG_CENTS, r33.PG_MONTH, _pg_days))
         op.execute(PG_INDEX)
-        op.execute(PG_CLOSED_INDEX)
 
 
 def downgrade() -> None:
     """Revert this migration."""
     op.execute("DROP INDEX ix_deals_cycle_owner")
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP INDEX ix_deals_closed_currency")
     # SQLite copies the table to drop a column: no trigger may name it meanwhile.
     _drop_triggers()
     with op.batch_alter_table("deal_close_totals", schema=None) as batch_op:
