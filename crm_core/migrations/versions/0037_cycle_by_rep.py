@@ -37,15 +37,17 @@ def _sqlite_days(row: str) -> str:
     return str(r35._sqlite_cycle(row))
 
 
-# Within currency and stage, each deal owner's deals in day order (PostgreSQL: the customer and
-# the two times ride along so the read is index-only, as 0035's ix_deals_cycle).
+# Each deal owner's deals in day order within currency and stage (PostgreSQL: the customer and
+# the two times ride along so the read is index-only, as 0035's ix_deals_cycle). The owner leads:
+# led by currency, the generic plan of a prepared deal-by-deal cycle read (a rep's own book)
+# took this index for all of a currency's deals (2 -> 90-175 ms).
 PG_INDEX = (
-    "CREATE INDEX ix_deals_cycle_owner ON deals (currency, stage, owner_id, "
+    "CREATE INDEX ix_deals_cycle_owner ON deals (owner_id, currency, stage, "
     "coalesce(extract(epoch FROM closed_at - created_at), 0)) "
     "INCLUDE (customer_id, closed_at, created_at)"
 )
 SQLITE_INDEX = (
-    "CREATE INDEX ix_deals_cycle_owner ON deals (currency, stage, owner_id, "
+    "CREATE INDEX ix_deals_cycle_owner ON deals (owner_id, currency, stage, "
     "coalesce(julianday(closed_at) - julianday(created_at), 0))"
 )
 
