@@ -113,9 +113,9 @@ def cycle(
     migration 0035), the medians from the deals ordered by their days (`ix_deals_cycle`) at
     the offsets those counts give, all in one statement. By rep, each deal owner's counts and
     days are kept too (`deal_close_totals`, migration 0037) and their medians read per owner
-    from `ix_deals_cycle_owner`, in the same statement (a rep's own book: deal by deal, as any
-    other dimension). Rows by any other dimension are still
-    read deal by deal (a median per group); their stage times and other currencies are kept.
+    from `ix_deals_cycle_owner`, in the same statement (a rep's own book: deal by deal). Rows
+    by any other dimension are still read deal by deal (a median per group); their stage
+    times and other currencies are kept sums.
     """
     currency = (currency or ctx.default_currency).upper()
     # A rep's own book (a few hundred deals) reads its rows by rep deal by deal, as before
@@ -382,7 +382,8 @@ def _rep_middles(
     """Each deal owner's middle deal or two of the won and of the lost, at the kept counts.
 
     PostgreSQL walks each owner's range of `ix_deals_cycle_owner` (owner, currency, stage, days)
-    to the offset, one side's stages merged (an admin: ~280 owners x 2 walks of ~50 entries);
+    to the offset (an admin: ~250 owners x 2 walks of ~50 entries; a side of several stages
+    sorts the owner's deals of them);
     SQLite, which has no LATERAL, numbers the deals per owner and side instead.
     """
     session = ctx.session
@@ -402,9 +403,8 @@ def _rep_middles(
         )
         q = ranked.c
         middle = or_(q.rn == (reps.c.n + 1) // 2, q.rn == (reps.c.n + 2) // 2)
-        value = q.v if per_day is None else q.v / per_day
         out.append(
-            select(literal("mid"), literal(None), q.side, cast(q.rep, String), zero, value)
+            select(literal("mid"), literal(None), q.side, cast(q.rep, String), zero, q.v)
             .add_columns(zero, zero)
             .join_from(ranked, reps, and_(reps.c.rep == q.rep, reps.c.side == q.side))
             .where(middle)
