@@ -209,6 +209,8 @@ def main() -> None:
     verbs: dict[str, Callable[[str], str]] = {
         "customer": lambda r: f"customer {rng.choice(books[r])[1]}",
         "customer (typo)": lambda r: f"customer {typo(rng.choice(books[r])[1])}",
+        # A name's first word cut to five letters: several customers may start with it.
+        "customer (partial)": lambda r: f"customer {rng.choice(books[r])[1].split()[0][:5]}",
         "find": lambda r: f"find {rng.choice(books[r])[1].split()[0][:5]}",
         "find (typo)": lambda r: f"find {typo(rng.choice(books[r])[1])}",
         "log": lambda r: (
@@ -231,6 +233,7 @@ def main() -> None:
         # a month of it cuts UTC days for a person in New York.
         "report cycle": lambda r: "report cycle",
         "report cycle 2025-03": lambda r: "report cycle 2025-03",
+        "report cycle 2025": lambda r: "report cycle 2025",
         "report cycle by rep": lambda r: "report cycle by rep",
         # The customer's own entries and its contacts', deals' and notes' (import + bench writes).
         "history": lambda r: f"history #{rng.choice(books[r])[0]}",

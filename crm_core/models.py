@@ -448,8 +448,9 @@ class FunnelMonthTotal(Base):
 
 class DealCloseTotal(Base):
     """Deals per customer owner, customer state, UTC month of closed_at (yyyymm; 0: none), deal
-    owner, currency and stage: count and cents, kept by triggers (migration 0033), so a win rate
-    by rep, team, region, month or quarter sums whole months instead of reading every deal."""
+    owner, currency and stage: count, cents and days, kept by triggers (migrations 0033, 0037), so
+    a win rate by rep, team, region, month or quarter and a cycle by rep sum whole months instead
+    of reading every deal."""
 
     __tablename__ = "deal_close_totals"
     __table_args__ = (
@@ -465,6 +466,8 @@ class DealCloseTotal(Base):
     stage: Mapped[str] = mapped_column(String(50), primary_key=True)
     deals: Mapped[int] = mapped_column(BigInteger)
     cents: Mapped[int] = mapped_column(BigInteger)
+    # Their days from opening to close, never below 0 (migration 0037: `report cycle by rep`).
+    days: Mapped[Decimal] = mapped_column(Numeric, server_default="0")
 
 
 class NoteDayTotal(Base):

@@ -17,7 +17,7 @@ from crm_core.access import book_filter, book_owners, customer_filter
 from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
-from crm_core.name_index import name_book
+from crm_core.name_index import NameBook, name_book
 from crm_core.names_zh import readings, surname_and_title
 from crm_core.text import char_view, fold, name_key, to_traditional
 
@@ -148,7 +148,32 @@ def _matching_rows(
     return [found[i] for i in ids if i in found]
 
 
-def _matching_customers(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) -> Sequence[Any]:
+class _Lookup:
+    """The name index's copy and the actor's book owners, each read once per lookup: a name
+    that is the start of several and a tag clash check used to read the index's token row
+    three times and a manager's team twice (five statements of a `customer <partial>`'s nine)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._book: NameBook | None = None
+        self._owners: tuple[frozenset[int] | None] | None = None
+
+    def book(self) -> NameBook:
+        """The current copy of the customers (read at the first call)."""
+        if self._book is None:
+            self._book = name_book(self.ctx.session)
+        return self._book
+
+    def owners(self) -> frozenset[int] | None:
+        """`book_owners` of the actor (read at the first call)."""
+        if self._owners is None:
+            self._owners = (actor_owners(self.ctx),)
+        return self._owners[0]
+
+
+def _matching_customers(
+    ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str, lookup: _Lookup | None = None
+) -> Sequence[Any]:
     """`_matching_rows` for customers: the substring and typo scans read the name index (an
     in-process copy of the book's keys) instead of every row; rows come from `stmt` by id, so
     its access filter still applies."""
@@ -156,8 +181,9 @@ def _matching_customers(ctx: Ctx, stmt: Select[*tuple[Any, ...]], query: str) ->
     rows = ctx.session.execute(stmt.where(Customer.name_key == qk).limit(50)).all()
     if len(rows) == 1:
         return rows
-    book = name_book(ctx.session)
-    visible = book.positions(actor_owners(ctx))
+    lookup = lookup or _Lookup(ctx)
+    book = lookup.book()
+    visible = book.positions(lookup.owners())
     exact = [int(r[0]) for r in rows]
     ids = exact + [i for i in book.containing(visible, qk, 200) if i not in exact]
     if not ids:
@@ -283,13 +309,16 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         return _Row(r[0], r[1], r[2], detail)
 
     tagged: list[_Row] = []
+    lookup = _Lookup(ctx)
     try:
         try:
-            named = [row(r) for r in _matching_customers(ctx, base, query)]
+            named = [row(r) for r in _matching_customers(ctx, base, query, lookup)]
         except NotFound:
             named = []
         tagged = (
-            [] if _one_named_exactly(qk, named) else [row(r) for r in tagged_rows(ctx, base, qk)]
+            []
+            if _one_named_exactly(qk, named)
+            else [row(r) for r in tagged_rows(ctx, base, qk, lookup)]
         )
         if tagged:
             chosen = _choose_named_or_tagged(query, named, tagged)
@@ -311,7 +340,7 @@ def resolve_customer(ctx: Ctx, query: str) -> Customer:
         # The old name of a merged customer names the one it was merged into.
         # An archived customer answers to its number and exact name (its card still opens).
         # Neither is looked for when no merged or archived name contains the query at all.
-        if not name_book(ctx.session).any_gone_containing(qk):
+        if not lookup.book().any_gone_containing(qk):
             raise
         found = follow_merge(ctx, Customer.name_key == qk) or _archived_by_name(ctx, qk)
         if found is None:
@@ -333,7 +362,7 @@ def _one_named_exactly(qk: str, rows: Sequence[_Row]) -> bool:
     return sum(1 for r in rows if r.key == qk) == 1
 
 
-def tagged_ids(ctx: Ctx, key: str) -> list[int]:
+def tagged_ids(ctx: Ctx, key: str, lookup: _Lookup | None = None) -> list[int]:
     """Ids of the visible customers carrying a tag with exactly the key `key`, in id order;
     none for a key too short to name anything or a tag many share. Only visible customers are
     read, so a hidden one's tag never shows.
@@ -344,15 +373,17 @@ def tagged_ids(ctx: Ctx, key: str) -> list[int]:
     """
     if not _long_enough(key):
         return []
-    book = name_book(ctx.session)
-    found = book.tagged(key, actor_owners(ctx), TAG_SHARED_BY)
+    lookup = lookup or _Lookup(ctx)
+    found = lookup.book().tagged(key, lookup.owners(), TAG_SHARED_BY)
     return found or []
 
 
-def tagged_rows(ctx: Ctx, stmt: Select[*tuple[Any, ...]], key: str) -> list[Any]:
+def tagged_rows(
+    ctx: Ctx, stmt: Select[*tuple[Any, ...]], key: str, lookup: _Lookup | None = None
+) -> list[Any]:
     """Rows of `stmt` (which applies the actor's access filter, and whose first column is the
     customer's id) for the customers `tagged_ids` finds, in id order."""
-    ids = tagged_ids(ctx, key)
+    ids = tagged_ids(ctx, key, lookup)
     if not ids:
         return []
     found = {int(r[0]): r for r in ctx.session.execute(stmt.where(Customer.id.in_(ids)))}

@@ -1,8 +1,9 @@
-"""`report cycle` from the sums the triggers keep and the ordered cycle index (migration 0035)
-equals the deal-by-deal computation (`cycle_from_deals`, the one it replaced), for every person,
-in several time zones and periods, grouped or not, after random writes (closes, reopens, moves,
-reassigns, merges, archives, deletes, days passing) and bulk UPDATEs and DELETEs no service
-wrote, on SQLite and PostgreSQL; and every kept row equals its deals' and history's sums."""
+"""`report cycle` from the sums the triggers keep and the ordered cycle indexes (migrations 0035,
+0037; by rep too) equals the deal-by-deal computation (`cycle_from_deals`, the one it replaced),
+for every person, in several time zones and periods, grouped or not, after random writes
+(closes, reopens, moves, reassigns, merges, archives, deletes, days passing) and bulk UPDATEs and
+DELETEs no service wrote, on SQLite and PostgreSQL; and every kept row equals its deals' and
+history's sums."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from crm_core.analytics.periods import ALL_TIME, Period, add_months, month_start
 from crm_core.analytics.scope import Dim
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.models import Customer, CycleTotal, Deal, StageChange, User
+from crm_core.models import Customer, CycleTotal, Deal, DealCloseTotal, StageChange, User
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from tests.conftest import FakeClock, TestBot
 from tests.random_writes import PEOPLE, RandomWrites, ids
 
+m33 = importlib.import_module("crm_core.migrations.versions.0033_close_totals")
 m35 = importlib.import_module("crm_core.migrations.versions.0035_cycle_totals")
+m37 = importlib.import_module("crm_core.migrations.versions.0037_cycle_by_rep")
 
 ZONES = ["UTC", "Asia/Kolkata", "America/Los_Angeles", "Asia/Shanghai", "Pacific/Chatham"]
 
@@ -99,13 +102,43 @@ def assert_cycle_equal(bot: TestBot, clock: FakeClock) -> int:
                         want = cycle_from_deals(ctx, period=period, currency=currency)
                         assert (handle, zone, period, got) == (handle, zone, period, want)
                         compared += got.total.won + got.total.lost
-                for dim in (Dim.rep, Dim.month):
+                        # By rep (0037): each deal owner's counts, means and medians.
+                        got = cycle(ctx, dim=Dim.rep, period=period, currency=currency)
+                        want = cycle_from_deals(ctx, dim=Dim.rep, period=period, currency=currency)
+                        assert (handle, zone, period, got) == (handle, zone, period, want)
+                for dim in (Dim.month, Dim.team):
                     got = cycle(ctx, dim=dim)
                     want = cycle_from_deals(ctx, dim=dim)
                     assert (handle, zone, dim, got) == (handle, zone, dim, want)
             session.rollback()
     assert_kept_rows(bot)
+    assert_close_days(bot)
     return compared
+
+
+def assert_close_days(bot: TestBot) -> None:
+    """Every kept closing row (0033) holds its deals' count, cents and days (0037), as the
+    migration's backfill computes them from the deals as they are."""
+    sqlite = bot.session_factory.kw["bind"].dialect.name == "sqlite"
+    if sqlite:
+        sql = m33.backfill(
+            m33.r30._sqlite_cents("{a}"), m33.r30._sqlite_month("{d}"), m37._sqlite_days
+        )
+    else:
+        sql = m33.backfill(m33.PG_CENTS, m33.PG_MONTH, m37._pg_days)
+    rows = bot.rows(text(sql[sql.index("SELECT") :]))
+    want = {tuple(r[:6]): (int(r[6]), int(r[7]), float(r[8])) for r in rows}
+    t = DealCloseTotal
+    key = (t.owner_id, t.state, t.month, t.deal_owner_id, t.currency, t.stage)
+    got = {
+        tuple(r[:6]): (int(r[6]), int(r[7]), float(r[8]))
+        for r in bot.rows(select(*key, t.deals, t.cents, t.days))
+        if r[6] or r[7] or abs(r[8]) > 1e-6
+    }
+    assert set(got) == set(want)
+    for k, (n, cents, days) in want.items():
+        assert got[k][:2] == (n, cents), k
+        assert abs(got[k][2] - days) < 1e-6, k
 
 
 class CycleWrites(RandomWrites):

@@ -49,10 +49,25 @@ def test_a_mistyped_or_refused_command_takes_one_connection(
         assert seen["checkouts"] == 1, (line, seen)
     with counting(engine) as seen:
         assert testbot("alice", "customer Acme Logsitics").status == "info"
-    # The user, the exact name, the index token, the suggested rows, the token again (any
-    # archived or merged name containing it?) and once more for the customers tagged with the
-    # words (a tag that clashes with a name asks): no lookups among merged and archived names.
-    assert seen["statements"] <= 6, seen
+    # The user, the exact name, the index token (read once per lookup: for the suggestions,
+    # the tags that clash with a name and any archived or merged name containing it) and the
+    # suggested rows: no lookups among merged and archived names.
+    assert seen["statements"] <= 4, seen
+
+
+def test_a_managers_partial_name_reads_the_index_and_the_team_once(
+    testbot: TestBot, engine: Engine
+) -> None:
+    """`customer <start of several names>` as a manager: the index's token and the team's
+    members are read once for the names and the tags both (were three times and twice)."""
+    for name in ("Harbor Freight", "Harbor Dental", "Harbor Logistics"):
+        assert testbot("alice", f"new customer {name}").status == "ok"
+    testbot("bob", "customer Harbo")  # the name index loaded
+    with counting(engine) as seen:
+        reply = testbot("bob", "customer Harbo")
+    assert reply.status == "info" and len(reply.buttons) >= 3, (reply.text, reply.buttons)
+    # The user, the exact name, the token, the team, the candidates' rows.
+    assert seen["statements"] <= 5, seen
 
 
 def test_find_reads_the_contacts_of_its_hits_at_once(testbot: TestBot, engine: Engine) -> None:

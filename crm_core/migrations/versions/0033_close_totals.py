@@ -8,6 +8,7 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,78 +31,121 @@ r30 = importlib.import_module("crm_core.migrations.versions.0030_report_totals")
 # from 0030/0031's (a deal's row here changes on its own columns, owner_id among them), so the
 # older functions stay as they are and the downgrade only drops these.
 STATE = r30.STATE
-COLUMNS = "deal_close_totals (owner_id, state, month, deal_owner_id, currency, stage, deals, cents)"
-UPSERT = (
-    "ON CONFLICT (owner_id, state, month, deal_owner_id, currency, stage) DO UPDATE SET "
-    "deals = deal_close_totals.deals + excluded.deals, "
-    "cents = deal_close_totals.cents + excluded.cents"
-)
-DEAL_COLUMNS = "customer_id, owner_id, stage, currency, amount, closed_at"
-_DEAL_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in DEAL_COLUMNS.split(", "))
+PG_CENTS, PG_MONTH = r30.PG_CENTS, r30.PG_CLOSED
+
+# The DDL is written by functions of `days`: None here; 0037 passes the expression of a deal's
+# days from opening to close (a row alias -> SQL) and gets the same triggers summing them too.
+Days = Callable[[str], str] | None
+
+
+def columns(days: Days = None) -> str:
+    """The table and the columns every statement inserts."""
+    extra = ", days" if days else ""
+    return (
+        "deal_close_totals (owner_id, state, month, deal_owner_id, currency, stage, deals, "
+        f"cents{extra})"
+    )
+
+
+def upsert(days: Days = None) -> str:
+    """ON CONFLICT: the sums added to the kept row."""
+    extra = ", days = deal_close_totals.days + excluded.days" if days else ""
+    return (
+        "ON CONFLICT (owner_id, state, month, deal_owner_id, currency, stage) DO UPDATE SET "
+        "deals = deal_close_totals.deals + excluded.deals, "
+        f"cents = deal_close_totals.cents + excluded.cents{extra}"
+    )
+
+
+def deal_columns(days: Days = None) -> str:
+    """The deal's columns a row depends on (its days: the opening time too)."""
+    return "customer_id, owner_id, stage, currency, amount, closed_at" + (
+        ", created_at" if days else ""
+    )
+
+
+COLUMNS = columns()
+UPSERT = upsert()
+DEAL_COLUMNS = deal_columns()
 
 
 # --- SQLite ---------------------------------------------------------------------------------
 
 
-def _sqlite_deal(row: str, sign: str) -> str:
+def _sqlite_deal(row: str, sign: str, days: Days = None) -> str:
     """One deal row (NEW or OLD) added (+) to or taken (-) from its closing month's row."""
+    extra = f", {sign}{days(row)}" if days else ""
     return (
-        f"INSERT INTO {COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
+        f"INSERT INTO {columns(days)} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{r30._sqlite_month(f'{row}.closed_at')}, {row}.owner_id, {row}.currency, {row}.stage, "
-        f"{sign}1, {sign}{r30._sqlite_cents(f'{row}.amount')} "
-        f"FROM customers c WHERE c.id = {row}.customer_id {UPSERT}"
+        f"{sign}1, {sign}{r30._sqlite_cents(f'{row}.amount')}{extra} "
+        f"FROM customers c WHERE c.id = {row}.customer_id {upsert(days)}"
     )
 
 
-def _sqlite_customer(row: str, sign: str) -> str:
+def _sqlite_customer(row: str, sign: str, days: Days = None) -> str:
     """Every deal of one customer (its NEW or OLD owner and state) added to or taken from."""
+    extra = f", {sign}coalesce(sum({days('d')}), 0)" if days else ""
     return (
-        f"INSERT INTO {COLUMNS} SELECT {row}.owner_id, {STATE.format(c=row)}, "
+        f"INSERT INTO {columns(days)} SELECT {row}.owner_id, {STATE.format(c=row)}, "
         f"{r30._sqlite_month('d.closed_at')}, d.owner_id, d.currency, d.stage, "
-        f"{sign}count(*), {sign}coalesce(sum({r30._sqlite_cents('d.amount')}), 0) "
-        f"FROM deals d WHERE d.customer_id = {row}.id GROUP BY 3, 4, 5, 6 {UPSERT}"
+        f"{sign}count(*), {sign}coalesce(sum({r30._sqlite_cents('d.amount')}), 0){extra} "
+        f"FROM deals d WHERE d.customer_id = {row}.id GROUP BY 3, 4, 5, 6 {upsert(days)}"
     )
 
 
-SQLITE_TRIGGERS = {
-    "deals_close_inserted": f"AFTER INSERT ON deals BEGIN {_sqlite_deal('NEW', '+')}; END",
-    "deals_close_deleted": f"AFTER DELETE ON deals BEGIN {_sqlite_deal('OLD', '-')}; END",
-    "deals_close_updated": (
-        f"AFTER UPDATE OF {DEAL_COLUMNS} ON deals WHEN {_DEAL_CHANGED} BEGIN "
-        f"{_sqlite_deal('OLD', '-')}; {_sqlite_deal('NEW', '+')}; END"
-    ),
-    "customers_close_updated": (
-        f"AFTER UPDATE OF owner_id, archived_at, merged_into ON customers "
-        f"WHEN {r30._CUSTOMER_MOVED} BEGIN {_sqlite_customer('OLD', '-')}; "
-        f"{_sqlite_customer('NEW', '+')}; END"
-    ),
-    # Before the customer goes: its deals (deleted with it) no longer find it afterwards.
-    "customers_close_deleted": (
-        f"BEFORE DELETE ON customers BEGIN {_sqlite_customer('OLD', '-')}; END"
-    ),
-}
+def sqlite_triggers(days: Days = None) -> dict[str, str]:
+    """The SQLite triggers by name."""
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in deal_columns(days).split(", "))
+    return {
+        "deals_close_inserted": (
+            f"AFTER INSERT ON deals BEGIN {_sqlite_deal('NEW', '+', days)}; END"
+        ),
+        "deals_close_deleted": f"AFTER DELETE ON deals BEGIN {_sqlite_deal('OLD', '-', days)}; END",
+        "deals_close_updated": (
+            f"AFTER UPDATE OF {deal_columns(days)} ON deals WHEN {changed} BEGIN "
+            f"{_sqlite_deal('OLD', '-', days)}; {_sqlite_deal('NEW', '+', days)}; END"
+        ),
+        "customers_close_updated": (
+            f"AFTER UPDATE OF owner_id, archived_at, merged_into ON customers "
+            f"WHEN {r30._CUSTOMER_MOVED} BEGIN {_sqlite_customer('OLD', '-', days)}; "
+            f"{_sqlite_customer('NEW', '+', days)}; END"
+        ),
+        # Before the customer goes: its deals (deleted with it) no longer find it afterwards.
+        "customers_close_deleted": (
+            f"BEFORE DELETE ON customers BEGIN {_sqlite_customer('OLD', '-', days)}; END"
+        ),
+    }
 
-SQLITE_BACKFILL = (
-    f"INSERT INTO {COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
-    f"{r30._sqlite_month('d.closed_at')}, d.owner_id, d.currency, d.stage, count(*), "
-    f"coalesce(sum({r30._sqlite_cents('d.amount')}), 0) FROM deals d "
-    "JOIN customers c ON c.id = d.customer_id GROUP BY 1, 2, 3, 4, 5, 6"
-)
+
+def backfill(cents: str, month: str, days: Days = None) -> str:
+    """Every deal summed per key (`cents` and `month`: the dialect's templates of {a}, {d})."""
+    extra = f", coalesce(sum({days('d')}), 0)" if days else ""
+    return (
+        f"INSERT INTO {columns(days)} SELECT c.owner_id, {STATE.format(c='c')}, "
+        f"{month.format(d='d.closed_at')}, d.owner_id, d.currency, d.stage, count(*), "
+        f"coalesce(sum({cents.format(a='d.amount')}), 0){extra} FROM deals d "
+        "JOIN customers c ON c.id = d.customer_id GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+
+
+SQLITE_TRIGGERS = sqlite_triggers()
+SQLITE_BACKFILL = backfill(r30._sqlite_cents("{a}"), r30._sqlite_month("{d}"))
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 
-PG_CENTS, PG_MONTH = r30.PG_CENTS, r30.PG_CLOSED
 
-PG_BACKFILL = (
-    f"INSERT INTO {COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
-    f"{PG_MONTH.format(d='d.closed_at')}, d.owner_id, d.currency, d.stage, count(*), "
-    f"coalesce(sum({PG_CENTS.format(a='d.amount')}), 0) FROM deals d "
-    "JOIN customers c ON c.id = d.customer_id GROUP BY 1, 2, 3, 4, 5, 6"
-)
-
-PG_FUNCTIONS = [
-    f"""
+def pg_functions(days: Days = None) -> list[str]:
+    """The PostgreSQL trigger functions (CREATE FUNCTION statements)."""
+    cols = deal_columns(days)
+    a_days, b_days, x_days, x_sum, d_sum, nonzero = "", "", "", "", "", ""
+    if days:
+        a_days, b_days, x_days = f", {days('a')}", f", {days('b')}", ", dy"
+        x_sum, nonzero = ", sum(x.n * x.dy)", " OR sum(x.n * x.dy) <> 0"
+        d_sum = f", x.n * coalesce(sum({days('d')}), 0)"
+    return [
+        f"""
 CREATE FUNCTION deals_reports_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     a deals;
@@ -113,8 +157,8 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN
         b := NEW;
     END IF;
-    IF TG_OP = 'UPDATE' AND ROW(a.{DEAL_COLUMNS.replace(", ", ", a.")})
-            IS NOT DISTINCT FROM ROW(b.{DEAL_COLUMNS.replace(", ", ", b.")}) THEN
+    IF TG_OP = 'UPDATE' AND ROW(a.{cols.replace(", ", ", a.")})
+            IS NOT DISTINCT FROM ROW(b.{cols.replace(", ", ", b.")}) THEN
         RETURN NULL;
     END IF;
     -- The customers FOR SHARE, as 0030's trigger (which ran first) already holds them: a
@@ -124,23 +168,23 @@ BEGIN
     -- so two transactions moving deals in opposite directions wait instead of deadlocking. A
     -- deal whose customer is gone (deleted with it: the customer's trigger took its deals)
     -- finds no customer and changes nothing.
-    INSERT INTO {COLUMNS}
+    INSERT INTO {columns(days)}
         SELECT c.owner_id, {STATE.format(c="c")}, x.m, x.r, x.cur, x.sg, sum(x.n),
-            sum(x.n * x.amt)
+            sum(x.n * x.amt){x_sum}
         FROM (VALUES
             (-1, a.customer_id, {PG_MONTH.format(d="a.closed_at")}, a.owner_id, a.currency,
-                a.stage, {PG_CENTS.format(a="a.amount")}),
+                a.stage, {PG_CENTS.format(a="a.amount")}{a_days}),
             (1, b.customer_id, {PG_MONTH.format(d="b.closed_at")}, b.owner_id, b.currency,
-                b.stage, {PG_CENTS.format(a="b.amount")})
-        ) AS x(n, customer_id, m, r, cur, sg, amt)
+                b.stage, {PG_CENTS.format(a="b.amount")}{b_days})
+        ) AS x(n, customer_id, m, r, cur, sg, amt{x_days})
         JOIN customers c ON c.id = x.customer_id
         GROUP BY 1, 2, 3, 4, 5, 6
-        HAVING sum(x.n) <> 0 OR sum(x.n * x.amt) <> 0
+        HAVING sum(x.n) <> 0 OR sum(x.n * x.amt) <> 0{nonzero}
         ORDER BY 1, 2, 3, 4, 5, 6
-        {UPSERT};
+        {upsert(days)};
     RETURN NULL;
 END $$""",
-    f"""
+        f"""
 CREATE FUNCTION customers_reports_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     o_new bigint;
@@ -156,9 +200,9 @@ BEGIN
     END IF;
     -- The customer's deals taken from its old owner and state and added to its new ones, all
     -- rows in key order (see deals_reports_closed).
-    INSERT INTO {COLUMNS}
+    INSERT INTO {columns(days)}
         SELECT x.o, x.st, {PG_MONTH.format(d="d.closed_at")} AS m, d.owner_id, d.currency,
-            d.stage, x.n * count(*), x.n * coalesce(sum({PG_CENTS.format(a="d.amount")}), 0)
+            d.stage, x.n * count(*), x.n * coalesce(sum({PG_CENTS.format(a="d.amount")}), 0){d_sum}
         FROM deals d CROSS JOIN (VALUES
             (-1, OLD.owner_id, {STATE.format(c="OLD")}::smallint),
             (1, o_new, st_new)
@@ -166,43 +210,52 @@ BEGIN
         WHERE d.customer_id = OLD.id AND x.o IS NOT NULL
         GROUP BY x.n, x.o, x.st, m, d.owner_id, d.currency, d.stage
         ORDER BY x.o, x.st, m, d.owner_id, d.currency, d.stage
-        {UPSERT};
+        {upsert(days)};
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
     RETURN NULL;
 END $$""",
-    f"""
+        f"""
 CREATE FUNCTION deal_close_totals_rebuilt() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM deal_close_totals;
-    {PG_BACKFILL};
+    {backfill(PG_CENTS, PG_MONTH, days)};
     RETURN NULL;
 END $$""",
-]
+    ]
 
-PG_TRIGGERS = {
-    # Named after 0030's deals_reports_changed, so it fires after it (triggers run by name).
-    "deals_reports_closed": (
-        "deals",
-        f"AFTER INSERT OR DELETE OR UPDATE OF {DEAL_COLUMNS} ON deals FOR EACH ROW "
-        "EXECUTE FUNCTION deals_reports_closed()",
-    ),
-    "customers_reports_closed": (
-        "customers",
-        "AFTER UPDATE OF owner_id, archived_at, merged_into ON customers FOR EACH ROW "
-        "EXECUTE FUNCTION customers_reports_closed()",
-    ),
-    "customers_reports_closed_deleted": (
-        "customers",
-        "BEFORE DELETE ON customers FOR EACH ROW EXECUTE FUNCTION customers_reports_closed()",
-    ),
-    # A truncated deals table: the rows from what is left.
-    "deals_reports_closed_truncated": (
-        "deals",
-        "AFTER TRUNCATE ON deals FOR EACH STATEMENT EXECUTE FUNCTION deal_close_totals_rebuilt()",
-    ),
-}
+
+def pg_triggers(days: Days = None) -> dict[str, tuple[str, str]]:
+    """The PostgreSQL triggers by name: (table, definition)."""
+    return {
+        # Named after 0030's deals_reports_changed, so it fires after it (triggers run by name).
+        "deals_reports_closed": (
+            "deals",
+            f"AFTER INSERT OR DELETE OR UPDATE OF {deal_columns(days)} ON deals FOR EACH ROW "
+            "EXECUTE FUNCTION deals_reports_closed()",
+        ),
+        "customers_reports_closed": (
+            "customers",
+            "AFTER UPDATE OF owner_id, archived_at, merged_into ON customers FOR EACH ROW "
+            "EXECUTE FUNCTION customers_reports_closed()",
+        ),
+        "customers_reports_closed_deleted": (
+            "customers",
+            "BEFORE DELETE ON customers FOR EACH ROW EXECUTE FUNCTION customers_reports_closed()",
+        ),
+        # A truncated deals table: the rows from what is left.
+        "deals_reports_closed_truncated": (
+            "deals",
+            "AFTER TRUNCATE ON deals FOR EACH STATEMENT "
+            "EXECUTE FUNCTION deal_close_totals_rebuilt()",
+        ),
+    }
+
+
+PG_BACKFILL = backfill(PG_CENTS, PG_MONTH)
+PG_FUNCTIONS = pg_functions()
+PG_TRIGGERS = pg_triggers()
 
 
 def upgrade() -> None:
