@@ -12,8 +12,11 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from crm_core import db
-from crm_core.models import AuditEntry, Deal, StageChange
-from handlers.reply import Reply
+from crm_core.db import unit_of_work
+from crm_core.models import AuditEntry, Deal, StageChange, User
+from crm_core.services.identities import link_identity
+from handlers.gateway import Gateway
+from handlers.reply import Command, Reply
 from tests.conftest import TestBot
 
 
@@ -39,13 +42,24 @@ class Retries:
         self.seen.append((verb, reason))
 
 
+@pytest.mark.parametrize("via", ["dispatcher", "gateway"])
 def test_two_moves_locking_two_deals_in_reversed_order_both_succeed_once(
-    pg: TestBot, engine: Engine, caplog: pytest.LogCaptureFixture
+    pg: TestBot, engine: Engine, caplog: pytest.LogCaptureFixture, via: str
 ) -> None:
     """Two workers each move a deal, and, before committing, lock the other's deal too (the
     reversed order of the other worker): PostgreSQL finds the deadlock and aborts one. That
     command runs again from the start; both moves are done, each with one stage change and
-    one audit entry, and the retry is logged and counted without any customer data."""
+    one audit entry, and the retry is logged and counted without any customer data.
+
+    Through the gateway (a platform's path: the sender looked up and the command run on one
+    held connection, its delivery claimed) the claim is taken again on the retry, not
+    answered as a duplicate of itself."""
+    gateway = Gateway(pg.dispatcher, "console")
+    with unit_of_work(pg.session_factory) as session:
+        for name in ("alice", "carol"):
+            user = session.get(User, pg.users[name])
+            assert user is not None
+            link_identity(session, "console", f"C-{name}", user, actor_label="test")
     pg("alice", "new customer Acme Logistics")
     pg("alice", "new deal Acme Logistics: Fleet renewal 48k")
     pg("carol", "new customer Birchwood Dental")
@@ -80,7 +94,14 @@ def test_two_moves_locking_two_deals_in_reversed_order_both_succeed_once(
 
     def move(name: str, line: str) -> None:
         who[threading.get_ident()] = name
-        replies[name] = pg(name, line)
+        if via == "dispatcher":
+            replies[name] = pg(name, line)
+            return
+        done = gateway.dispatch_as(
+            f"C-{name}", lambda uid: Command(uid, "console", text=line, delivery_id=f"d-{name}")
+        )
+        assert done is not None
+        replies[name] = done[1]
 
     before = db.RETRIES["deadlock"]
     event.listen(engine, "after_cursor_execute", cross)
