@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import re
@@ -14,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import ExceptionContext, make_url
@@ -37,6 +38,7 @@ _UNDO = "crmbot.undo_on_rollback"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again
 # is the cure: deadlock_detected and serialization_failure.
@@ -272,6 +274,17 @@ def retrying(
             on_retry(reason)
         time.sleep(random.uniform(0, pause * 2 ** (attempt - 1)))
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def retried(fn: Callable[P, T]) -> Callable[P, T]:
+    """`fn` run under `retrying`: for a function that is one whole unit of work (it opens and
+    ends its transaction and does nothing outside the database before it returns)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retrying(lambda: fn(*args, **kwargs))
+
+    return run
 
 
 def lock_for_update(session: Session, obj: Base, *, shared: bool = False) -> None:
