@@ -70,7 +70,7 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
 
     Bound parameters are hidden from error messages and logs: they carry note text. On
     PostgreSQL up to `pool_size` connections are kept between uses (opened as needed, never
-    ahead), and as many again twice over may be open at once beyond those.
+    ahead), and 10 more may be open at once beyond those (SQLAlchemy's default overflow).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -100,7 +100,6 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         pool_pre_ping=True,
         hide_parameters=True,
         pool_size=pool_size,
-        max_overflow=2 * pool_size,
     )
 
 

@@ -309,7 +309,7 @@ def test_a_claim_is_undone_when_a_transaction_inside_its_own_rolls_back(
 @pytest.mark.skipif(not PG_URL, reason="the pool is PostgreSQL's (CRMBOT_TEST_DATABASE_URL)")
 def test_a_postgres_engine_keeps_the_connections_it_was_told_to() -> None:
     """Eight connections used at once and given back are all kept with a pool of 12 (the
-    default), so the next eight uses open none; a pool of 2 (and 4 more at a busy moment)
+    default), so the next eight uses open none; a pool of 2 (and 10 more at a busy moment)
     keeps two of six."""
     assert PG_URL
     for size, used, kept in ((None, 8, 8), (2, 6, 2)):
