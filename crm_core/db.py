@@ -207,8 +207,8 @@ def _undo(session: Session, undos: dict[Hashable, _Undo]) -> None:
 
 
 def conflict_of(exc: BaseException) -> str | None:
-    """ "deadlock" or "serialization" when `exc` (or an error it was raised from) is the
-    database refusing the transaction for a conflict with another one; else None."""
+    """The conflict, "deadlock" or "serialization", when `exc` (or an error it was raised
+    from) is the database refusing the transaction for one with another; else None."""
     seen: set[int] = set()
     at: BaseException | None = exc
     while at is not None and id(at) not in seen:
