@@ -52,7 +52,9 @@ def build(
     """Wire the application; refuse a schema behind the code, or deals in stages not configured."""
     return_large_buffers()
     settings = settings or Settings()
-    engine = make_engine(database_url or settings.resolved_database_url())
+    engine = make_engine(
+        database_url or settings.resolved_database_url(), pool_size=settings.database_pool_size
+    )
     if check_schema:
         ensure_current(engine)
     factory = make_session_factory(engine)

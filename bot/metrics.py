@@ -256,6 +256,13 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self.retries = Counter(
+            "crmbot_command_retries",
+            "Commands whose unit of work ran again after a deadlock or serialization failure "
+            "with another transaction, by verb and reason.",
+            ["verb", "reason"],
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "crmbot_deliveries",
             "Messages nobody asked for (reminders, digests, alerts) sent or failed, by platform.",
@@ -271,6 +278,10 @@ class Metrics:
         """The dispatcher's observer hook."""
         self.commands.labels(verb=verb, outcome=outcome).inc()
         self.latency.labels(adapter=platform).observe(seconds)
+
+    def command_retried(self, platform: str, verb: str, reason: str) -> None:
+        """The dispatcher's observer hook for a unit of work run again."""
+        self.retries.labels(verb=verb, reason=reason).inc()
 
     def counted(self, notifier: Notifier) -> Notifier:
         """The notifier, counting what it sends and what fails."""

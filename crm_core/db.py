@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
 import re
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
@@ -31,12 +37,40 @@ _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 _UNDO = "crmbot.undo_on_rollback"
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again
+# is the cure: deadlock_detected and serialization_failure.
+RETRYABLE = {"40P01": "deadlock", "40001": "serialization"}
+# Runs of one unit of work at most (the first and three retries), and the base of the pause
+# before a retry (doubled each time, with jitter, so the two sides of a deadlock part ways).
+ATTEMPTS = 4
+RETRY_PAUSE = 0.02
+# Transactions run again, by reason, in this process (the log line says each; bot/metrics.py
+# counts them per command too).
+RETRIES: Counter[str] = Counter()
+_RETRIES_LOCK = threading.Lock()
+# The conflicts the database reported during the unit of work `retrying` is running (set per
+# thread or task): caught by the code in between or not, they doom that transaction.
+_CONFLICTS: ContextVar[list[str] | None] = ContextVar("crmbot_conflicts", default=None)
 
 
-def make_engine(url: str) -> Engine:
+# PostgreSQL connections a process keeps open between commands: a `crmbot serve` worker runs
+# commands in asyncio's default thread pool (cpu count + 4 threads: 6 on 2 cores) beside the
+# event loop's own look-ups, the scheduler and the indexer, and SQLAlchemy's default of 5 made
+# it close the connections past the fifth as each command ended and open new ones for the next
+# (a PostgreSQL backend started, its catalog caches and psycopg's prepared statements cold):
+# ~75 new sessions in 850 commands of a 2-worker fleet run, ~23 with room for 16.
+POOL_SIZE = 12
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout.
 
-    Bound parameters are hidden from error messages and logs: they carry note text.
+    Bound parameters are hidden from error messages and logs: they carry note text. On
+    PostgreSQL up to `pool_size` connections are kept between uses (opened as needed, never
+    ahead), and 10 more may be open at once beyond those (SQLAlchemy's default overflow).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -61,7 +95,11 @@ def make_engine(url: str) -> Engine:
         options = " ".join(options)
     pinned = f"{options} -c timezone=UTC".strip()
     return create_engine(
-        url, connect_args={"options": pinned}, pool_pre_ping=True, hide_parameters=True
+        url,
+        connect_args={"options": pinned},
+        pool_pre_ping=True,
+        hide_parameters=True,
+        pool_size=pool_size,
     )
 
 
@@ -166,6 +204,86 @@ def _undo(session: Session, undos: dict[Hashable, _Undo]) -> None:
         session.rollback()
         # The error that rolled the unit of work back is the one raised; this one is noted.
         log.warning("could not undo an early write after a rollback (%s)", type(exc).__name__)
+
+
+def conflict_of(exc: BaseException) -> str | None:
+    """The conflict, "deadlock" or "serialization", when `exc` (or an error it was raised
+    from) is the database refusing the transaction for one with another; else None."""
+    seen: set[int] = set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        code = getattr(getattr(at, "orig", None), "sqlstate", None) or getattr(at, "sqlstate", None)
+        if code in RETRYABLE:
+            return RETRYABLE[code]
+        at = at.__cause__ or at.__context__
+    return None
+
+
+@event.listens_for(Engine, "handle_error")
+def _note_conflict(context: ExceptionContext) -> None:
+    """Note a deadlock or serialization failure for the `retrying` around this statement.
+
+    Noted when raised, not only read from what reaches `retrying`: code in between may catch
+    the error (a savepoint tried and dropped) and the unit of work then fail with another one
+    ("current transaction is aborted"), whose cause was still this conflict.
+    """
+    noted = _CONFLICTS.get()
+    if noted is not None:
+        reason = RETRYABLE.get(str(getattr(context.original_exception, "sqlstate", "")))
+        if reason is not None:
+            noted.append(reason)
+
+
+def retrying(
+    work: Callable[[], T],
+    *,
+    attempts: int = ATTEMPTS,
+    on_retry: Callable[[str], None] | None = None,
+    pause: float = RETRY_PAUSE,
+) -> T:
+    """Run `work` (one whole unit of work: it opens, commits or rolls back its transaction)
+    and run it again, up to `attempts` runs in all, when the database refused it for a
+    deadlock or a serialization failure.
+
+    Such a transaction was rolled back in full, so nothing of the failed run was written: the
+    next run writes its rows and its audit entry once. Each retry is logged (the reason and
+    the attempt, nothing of the command) and counted in `RETRIES`; `on_retry` hears the
+    reason. The pause before a retry is random (up to `pause` doubled per retry) so the two
+    sides of a deadlock do not meet again in step. Any other error, or the last conflict,
+    is raised.
+    """
+    for attempt in range(1, attempts + 1):
+        noted: list[str] = []
+        token = _CONFLICTS.set(noted)
+        try:
+            return work()
+        except Exception as exc:
+            reason = conflict_of(exc) or (noted[0] if noted else None)
+            if reason is None or attempt == attempts:
+                if reason is not None:
+                    log.warning("transaction gave up after %d %s conflicts", attempt, reason)
+                raise
+        finally:
+            _CONFLICTS.reset(token)
+        with _RETRIES_LOCK:
+            RETRIES[reason] += 1
+        log.warning("transaction retried after a %s (attempt %d of %d)", reason, attempt, attempts)
+        if on_retry is not None:
+            on_retry(reason)
+        time.sleep(random.uniform(0, pause * 2 ** (attempt - 1)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def retried(fn: Callable[P, T]) -> Callable[P, T]:
+    """`fn` run under `retrying`: for a function that is one whole unit of work (it opens and
+    ends its transaction and does nothing outside the database before it returns)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retrying(lambda: fn(*args, **kwargs))
+
+    return run
 
 
 def lock_for_update(session: Session, obj: Base, *, shared: bool = False) -> None:

@@ -28,8 +28,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import String, Text, cast, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import String, Text, cast, event, func, select, type_coerce
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from crm_core.models import Contact, Customer, CustomerIndexChange, NameIndexVersion
 from crm_core.text import name_key
@@ -758,8 +758,37 @@ def _current(session: Session, row: int, load: Callable[[int | None], _Copy]) ->
     return fresh
 
 
+# session.info key: the copy `name_book` gave this transaction, until it writes or ends.
+_BOOK = "crmbot.name_book"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    """A flush may change customers (or roll back into a savepoint later): read the token again."""
+    session.info.pop(_BOOK, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executing(state: ORMExecuteState) -> None:
+    """A bulk INSERT, UPDATE or DELETE through the session (a merge repointing customers)."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info.pop(_BOOK, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, _transaction: SessionTransaction) -> None:
+    """A commit, a rollback or a savepoint's end: the next transaction reads the token anew."""
+    session.info.pop(_BOOK, None)
+
+
 def name_book(session: Session) -> NameBook:
     """The current copy of the customers of `session`'s database.
+
+    Read once per transaction: the copy is kept on the session until the transaction writes
+    through it (a flush, a bulk statement) or ends, so the lookups of one command (its name,
+    the tags that clash with it, the archived and merged names containing it) read the token
+    row once instead of each. A change another worker commits meanwhile is seen by the next
+    command, as one made between two commands always was.
 
     Row 1's token, change count and epoch are read first, in the caller's transaction. The
     copy kept for this database is returned when its token is that one; when it is older (same
@@ -768,6 +797,16 @@ def name_book(session: Session) -> NameBook:
     re-read at the next call); else the whole book is read. With no row 1 (no customer yet, or
     the table emptied at once) nothing is kept.
     """
+    memo: NameBook | None = session.info.get(_BOOK)
+    if memo is not None:
+        return memo
+    book = _read_name_book(session)
+    session.info[_BOOK] = book
+    return book
+
+
+def _read_name_book(session: Session) -> NameBook:
+    """`name_book` without the transaction's memo: the token read, the copy brought current."""
     conn = session.connection()
     url = conn.engine.url.render_as_string(hide_password=True)
     postgres = conn.dialect.name == "postgresql"
@@ -821,6 +860,9 @@ def name_book(session: Session) -> NameBook:
 def current_name_book(session: Session) -> NameBook | None:
     """The copy of the customers of `session`'s database when it is current, else None (then
     nothing is read: a caller with a few rows to look at asks the database instead)."""
+    memo: NameBook | None = session.info.get(_BOOK)
+    if memo is not None:
+        return memo
     found: NameBook | None = _cached(session, _CUSTOMERS)[2]
     return found
 

@@ -148,6 +148,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
+    # PostgreSQL connections each process keeps open between commands (crm_core/db.py).
+    database_pool_size: int = Field(default=12, ge=1, le=200)
     stages: str = Field(
         default="", description="name:probability[:won|lost][:label:label],... in order"
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
+from crm_core.db import retried, retrying, unit_of_work
 from crm_core.errors import CrmError
 from crm_core.models import Ticket, TicketStatus, User
 from crm_core.services import csat, desk
@@ -109,6 +109,7 @@ class Desk:
                 return desk.ticket_at(session, thread_key) is not None
             return desk.channel_at(session, self.platform, chat_id) is not None
 
+    @retried
     def message(self, msg: ChatMessage) -> DeskAction | None:
         """A message in a chat crmbot sees: logged on the ticket whose thread it is in, or made a
         ticket when a customer writes in an auto channel; None when it is none of those."""
@@ -167,6 +168,7 @@ class Desk:
         with self.session_factory() as session:
             return action if desk.staff(session, self.platform, reactor_id) else None
 
+    @retried
     def react_ticket(self, reactor_id: str, msg: ChatMessage) -> DeskAction:
         """🎫 by staff on a message: a ticket for the channel's customer (once per message)."""
         with unit_of_work(self.session_factory) as session:
@@ -204,6 +206,7 @@ class Desk:
             said = Reply(text=self._public_t()("desk.opened_thread", id=ticket.id), ephemeral=False)
             return self._mirror(DeskAction(ticket.id, thread_reply=said, private=note), ticket)
 
+    @retried
     def react_status(self, reactor_id: str, key: str, action: str) -> DeskAction | None:
         """A status reaction by staff on a ticket's source message: the ticket follows."""
         with unit_of_work(self.session_factory) as session:
@@ -253,8 +256,14 @@ class Desk:
         request_id, score = payload.get("q"), payload.get("s")
         if not isinstance(request_id, int) or not isinstance(score, int):
             return Reply(text=t("csat.unknown"), status="error")
-        with unit_of_work(self.session_factory) as session:
-            got = csat.answer(session, request_id, self.platform, presser_id, score, self.clock())
+
+        def once() -> csat.Answer:
+            with unit_of_work(self.session_factory) as session:
+                return csat.answer(
+                    session, request_id, self.platform, presser_id, score, self.clock()
+                )
+
+        got = retrying(once)
         if got.outcome == "thanks":
             return Reply(text=t("csat.thanks", score=got.score))
         if got.outcome == "already":

@@ -7,7 +7,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import rules
 from crm_core.context import Ctx
-from crm_core.db import transaction, unit_of_work
+from crm_core.db import retrying, transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
@@ -54,6 +54,11 @@ class CommandObserver(Protocol):
         """Record one command; must be quick and must not raise."""
         ...
 
+    def command_retried(self, platform: str, verb: str, reason: str) -> None:
+        """Record that a command's unit of work runs again after a `reason` ("deadlock",
+        "serialization") with another transaction; must be quick and must not raise."""
+        ...
+
 
 @dataclass
 class _Seen:
@@ -61,6 +66,9 @@ class _Seen:
 
     verb: str = "none"
     outcome: str | None = None
+    # The language of the reply (the user's once known) and the runs the command took again.
+    t: Translator = field(default_factory=lambda: Translator("en"))
+    retries: int = 0
 
 
 class Dispatcher:
@@ -113,65 +121,16 @@ class Dispatcher:
         return reply
 
     def _dispatch(self, command: Command, seen: _Seen, given: Session | None) -> Reply:
-        t = Translator("en")
+        seen.t = Translator("en")
         try:
-            with (
-                unit_of_work(self.session_factory) if given is None else transaction(given)
-            ) as session:
-                user = session.get(User, command.user_id)
-                if user is None or not user.active:
-                    return Reply(text=t("error.account_inactive"), status="error")
-                t = Translator(self.language(user, command), self.pipeline.stages)
-                if command.delivery_id and not claim_delivery(
-                    session, command.platform, command.delivery_id, now=self.clock()
-                ):
-                    return Reply(status="duplicate")
-                claimed_in = session.get_transaction()
-                if command.action == DISMISS:
-                    return Reply(text=t("confirm.cancelled"), status="info")
-                text = self._text_of(command)
-                if text is None:
-                    return Reply(text=t("error.button_expired"), status="error")
-                if command.action == RUN and "edit" in command.payload:
-                    # A confirm card's Edit: nothing runs; the form or the line comes back.
-                    forms = {f.name: f for f in self.registry.forms()}
-                    return loose_card.edit(t, command.payload["edit"], text, forms)
-                if command.action == RUN and "confirm" in command.payload:
-                    problem = redeem_confirm(
-                        session, command.payload["confirm"], user_id=user.id, now=self.clock()
-                    )
-                    if problem is not None:
-                        return Reply(text=t(problem), status="error")
-                picks = self._picks_of(command)
-                ctx = self.context(session, user, picks)
-                # Read now: a refused command rolls back, which expires `user`, and reading it
-                # afterwards would take a second connection from the pool to load it again.
-                auto = user.locale_auto
-                reply = self._run(ctx, command, text, t, picks, seen)
-                # A refused part rolled back, the claim with it: claimed again, as the reply
-                # is this delivery's answer and a retry must not run the command twice.
-                if (
-                    command.delivery_id
-                    and session.get_transaction() is not claimed_in
-                    and not keep_claim(
-                        session, command.platform, command.delivery_id, now=self.clock()
-                    )
-                ):
-                    session.rollback()
-                    return Reply(status="duplicate")
-                # A command that turned `language auto` on or off left the new value loaded;
-                # one expired by a rollback keeps the value read before, with no extra load.
-                if "locale_auto" not in inspect(user).unloaded:
-                    auto = user.locale_auto
-                if auto:
-                    # A button answers in the language of the message it came with.
-                    reply.buttons = [
-                        replace(b, payload={**b.payload, LANG: t.locale}) if b.action == RUN else b
-                        for b in reply.buttons
-                    ]
-                return reply
+            # A deadlock or serialization failure rolled the whole unit of work back: it runs
+            # again from the start (the delivery claim, the audit entry and every write once).
+            return retrying(
+                lambda: self._unit(command, seen, given),
+                on_retry=lambda reason: self._retried(command, seen, reason),
+            )
         except CrmError as exc:
-            return Reply(text=self.message(exc, t), status="error")
+            return Reply(text=self.message(exc, seen.t), status="error")
         except Exception:
             seen.outcome = "failed"
             ref = secrets.token_hex(4)
@@ -182,7 +141,71 @@ class Dispatcher:
                 command.platform,
                 extra={"ref": ref, "platform": command.platform, "verb": seen.verb},
             )
-            return Reply(text=t("error.internal", ref=ref), status="error")
+            return Reply(text=seen.t("error.internal", ref=ref), status="error")
+
+    def _retried(self, command: Command, seen: _Seen, reason: str) -> None:
+        """Tell the observers that the command's unit of work runs again after `reason`."""
+        seen.retries += 1
+        for observer in self.observers:
+            try:
+                observer.command_retried(command.platform, seen.verb, reason)
+            except Exception:
+                log.exception("command observer %s failed", type(observer).__name__)
+
+    def _unit(self, command: Command, seen: _Seen, given: Session | None) -> Reply:
+        """One run of the command's unit of work (its own, or a transaction on `given`)."""
+        t = seen.t
+        with unit_of_work(self.session_factory) if given is None else transaction(given) as session:
+            user = session.get(User, command.user_id)
+            if user is None or not user.active:
+                return Reply(text=t("error.account_inactive"), status="error")
+            t = seen.t = Translator(self.language(user, command), self.pipeline.stages)
+            if command.delivery_id and not claim_delivery(
+                session, command.platform, command.delivery_id, now=self.clock()
+            ):
+                return Reply(status="duplicate")
+            claimed_in = session.get_transaction()
+            if command.action == DISMISS:
+                return Reply(text=t("confirm.cancelled"), status="info")
+            text = self._text_of(command)
+            if text is None:
+                return Reply(text=t("error.button_expired"), status="error")
+            if command.action == RUN and "edit" in command.payload:
+                # A confirm card's Edit: nothing runs; the form or the line comes back.
+                forms = {f.name: f for f in self.registry.forms()}
+                return loose_card.edit(t, command.payload["edit"], text, forms)
+            if command.action == RUN and "confirm" in command.payload:
+                problem = redeem_confirm(
+                    session, command.payload["confirm"], user_id=user.id, now=self.clock()
+                )
+                if problem is not None:
+                    return Reply(text=t(problem), status="error")
+            picks = self._picks_of(command)
+            ctx = self.context(session, user, picks)
+            # Read now: a refused command rolls back, which expires `user`, and reading it
+            # afterwards would take a second connection from the pool to load it again.
+            auto = user.locale_auto
+            reply = self._run(ctx, command, text, t, picks, seen)
+            # A refused part rolled back, the claim with it: claimed again, as the reply
+            # is this delivery's answer and a retry must not run the command twice.
+            if (
+                command.delivery_id
+                and session.get_transaction() is not claimed_in
+                and not keep_claim(session, command.platform, command.delivery_id, now=self.clock())
+            ):
+                session.rollback()
+                return Reply(status="duplicate")
+            # A command that turned `language auto` on or off left the new value loaded;
+            # one expired by a rollback keeps the value read before, with no extra load.
+            if "locale_auto" not in inspect(user).unloaded:
+                auto = user.locale_auto
+            if auto:
+                # A button answers in the language of the message it came with.
+                reply.buttons = [
+                    replace(b, payload={**b.payload, LANG: t.locale}) if b.action == RUN else b
+                    for b in reply.buttons
+                ]
+            return reply
 
     @staticmethod
     def language(user: User, command: Command) -> str:

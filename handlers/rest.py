@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from crm_core import rules
 from crm_core.context import Ctx
-from crm_core.db import unit_of_work
+from crm_core.db import retrying, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -992,7 +992,9 @@ class RestApi:
         """Run one operation as the token's user in one unit of work; refusals raise ApiError."""
         op = OPERATIONS[operation]
         t = Translator("en")
-        try:
+
+        def once() -> Answer:
+            nonlocal t
             with unit_of_work(self.dispatcher.session_factory) as session:
                 user = session.get(User, caller.user_id)
                 if user is None or not user.active:
@@ -1006,6 +1008,11 @@ class RestApi:
                     # Reads write nothing; a service's incidental flush is not kept.
                     session.rollback()
                 return answer
+
+        try:
+            # A deadlock or serialization failure with another worker: the whole unit of work
+            # again, as the dispatcher does (crm_core.db.retrying).
+            return retrying(once)
         except NotFound as exc:
             raise ApiError("not_found", self.dispatcher.message(exc, t)) from None
         except PermissionDenied as exc:

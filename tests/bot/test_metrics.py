@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import App
 from bot.metrics import Metrics
@@ -85,6 +86,30 @@ def test_console_commands_crashes_and_deliveries(crm_app: App, testbot: TestBot)
         value(samples(metrics.scrape().decode()), "crmbot_command_seconds_count", adapter="console")
         == 2
     )
+
+
+def test_a_command_run_again_after_a_deadlock_is_counted(crm_app: App, testbot: TestBot) -> None:
+    """A command whose unit of work the database aborted for a deadlock runs again: one retry
+    counted by verb and reason, the command counted once, as answered."""
+    metrics = Metrics(crm_app)
+    runs: list[int] = []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def flaky(_req: object) -> Reply:
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("UPDATE deals", {}, Deadlock("deadlock detected"))
+        return Reply(text="done")
+
+    testbot.dispatcher.registry.add(Verb("flaky", flaky, (), (), writes=True))  # type: ignore[arg-type]
+    assert testbot("alice", "flaky").text == "done"
+    found = samples(metrics.scrape().decode())
+    assert len(runs) == 2
+    assert value(found, "crmbot_command_retries_total", verb="flaky", reason="deadlock") == 1
+    assert value(found, "crmbot_commands_total", verb="flaky", outcome="ok") == 1
+    metrics.close()
 
 
 WORKER = textwrap.dedent(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    event,
     func,
     inspect,
     select,
@@ -307,3 +308,30 @@ def test_a_claim_is_undone_when_a_transaction_inside_its_own_rolls_back(
         session.close()
     with session_factory() as check:
         assert check.scalar(select(func.count()).select_from(ProcessedDelivery)) == 0
+
+
+@pytest.mark.skipif(not PG_URL, reason="the pool is PostgreSQL's (CRMBOT_TEST_DATABASE_URL)")
+def test_a_postgres_engine_keeps_the_connections_it_was_told_to() -> None:
+    """Eight connections used at once and given back are all kept with a pool of 12 (the
+    default), so the next eight uses open none; a pool of 2 (and 10 more at a busy moment)
+    keeps two of six."""
+    assert PG_URL
+    for size, used, kept in ((None, 8, 8), (2, 6, 2)):
+        engine = make_engine(PG_URL) if size is None else make_engine(PG_URL, pool_size=size)
+        try:
+            opened: list[object] = []
+
+            def count(*_: object, into: list[object] = opened) -> None:
+                into.append(1)
+
+            event.listen(engine, "connect", count)
+            held = [engine.connect() for _ in range(used)]
+            for conn in held:
+                conn.close()
+            assert engine.pool.checkedin() == kept  # type: ignore[attr-defined]
+            opened.clear()
+            for conn in [engine.connect() for _ in range(used)]:
+                conn.close()
+            assert len(opened) == used - kept
+        finally:
+            engine.dispose()

@@ -667,6 +667,49 @@ def test_changes_made_by_another_engine_are_in_the_next_typo_search(engine: Engi
         other.dispose()
 
 
+def test_one_transaction_reads_the_token_once_until_it_writes(engine: Engine) -> None:
+    """Within one transaction the copy is read once (no statement for the second look); a flush,
+    a bulk UPDATE, a savepoint rolled back or the transaction's end makes the next look read
+    the token again, and it then holds (or no longer holds) the change."""
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        alice = add_user(session, "alice", "Alice", team="East")
+        session.flush()
+        session.add(Customer(name="Northwind", name_key="northwind", owner_id=alice.id))
+    statements: list[str] = []
+
+    def sent(_c: object, _cur: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        with unit_of_work(factory) as session:
+            first = name_book(session)
+            read = len(statements)
+            assert name_book(session) is first and len(statements) == read
+            owner = session.scalar(select(User.id))
+            session.add(Customer(name="Eastwind", name_key="eastwind", owner_id=owner))
+            session.flush()
+            assert sorted(name_book(session).keys) == ["eastwind", "northwind"]
+            session.execute(update(Customer).values(city="Oslo"))
+            assert name_book(session).cities == ["oslo", "oslo"]
+            with session.begin_nested() as savepoint:
+                session.execute(
+                    update(Customer)
+                    .where(Customer.name == "Eastwind")
+                    .values(name="Westwind", name_key="westwind")
+                )
+                assert "westwind" in name_book(session).keys
+                savepoint.rollback()
+            assert sorted(name_book(session).keys) == ["eastwind", "northwind"]
+        with factory() as session:
+            again = len(statements)
+            assert sorted(name_book(session).keys) == ["eastwind", "northwind"]
+            assert len(statements) > again  # a new transaction reads the token
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+
+
 def test_a_copy_made_by_a_writer_that_rolled_back_is_not_kept(engine: Engine) -> None:
     """A transaction renames a customer, searches (its copy holds the new name) and rolls back;
     another engine then commits a change that takes the same count. The next search has the

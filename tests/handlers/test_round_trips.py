@@ -49,9 +49,10 @@ def test_a_mistyped_or_refused_command_takes_one_connection(
         assert seen["checkouts"] == 1, (line, seen)
     with counting(engine) as seen:
         assert testbot("alice", "customer Acme Logsitics").status == "info"
-    # The user, the exact name, the index token (read once per lookup: for the suggestions,
-    # the tags that clash with a name and any archived or merged name containing it) and the
-    # suggested rows: no lookups among merged and archived names.
+    # The user, the exact name, the index token (the copy is kept on the session for the
+    # transaction: the suggestions, the tags that clash with a name and any archived or merged
+    # name containing it read it once) and the suggested rows: no lookups among merged and
+    # archived names.
     assert seen["statements"] <= 4, seen
 
 
