@@ -1,0 +1,69 @@
+"""A third review of the loose reader (fix12), read against book 7 (Perth, Singapore, Jakarta,
+Hong Kong, Taipei, Shanghai reps) and book 5: hedged stages, adverbs read as numbers or names,
+currencies said in words, questions in another clause, dates."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.handlers.conftest import ROOT, loose_evaluator
+
+BOOKS = {"book5": "loose_book5.jsonl", "book7": "loose_book7.jsonl"}
+
+
+@pytest.fixture(scope="module")
+def runners7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One evaluation runner per book of BOOKS (only the two this module reads)."""
+    le = loose_evaluator()
+    out = {}
+    for name, file in BOOKS.items():
+        wd = tmp_path_factory.mktemp(name)
+        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
+    yield out
+    for runner in out.values():
+        shutil.rmtree(runner.workdir, ignore_errors=True)
+
+
+# (book, who, message): none asks for a write.
+SAYS_NOTHING = [
+    # A stage hedged with how it seems: a guess, not news of the move.
+    ("book7", "shaz", "Midland kiln deal seems to be won"),
+    ("book7", "shaz", "Midland kiln deal looks like won"),
+    ("book7", "shaz", "Midland kiln deal: won? no idea"),
+    ("book7", "duan", "宏达机械储能单子 赢了? 还不确定"),
+    ("book7", "shaz", "Midland kiln deal - lost? need to check with Donna"),
+    ("book7", "duan", "宏达机械储能单子丢了？问一下高明"),
+    ("book7", "duan", "宏达机械的储能单子好像赢了"),
+    ("book7", "duan", "宏达机械储能单子应该是赢了吧"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text"), SAYS_NOTHING)
+def test_a_hedged_or_asked_stage_gives_no_write_card(
+    runners7: dict[str, Any], book: str, who: str, text: str
+) -> None:
+    """A stage asked ("won? no idea") or hedged ("seems to be won", "好像赢了"): no card."""
+    kind, line = runners7[book].run(who, text).outcome
+    assert kind != "write", (text, line)
+
+
+# (book, who, message, the card's command, or its start before ":").
+ASKED = [
+    ("book7", "shaz", "Midland kiln deal is won", "move #50 to won"),
+    ("book7", "shaz", "move Midland kiln deal to won, seems they signed", "move #50 to won"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text", "command"), ASKED)
+def test_a_request_gives_its_card(
+    runners7: dict[str, Any], book: str, who: str, text: str, command: str
+) -> None:
+    """Requests said outright, next to the shapes fixed here, still give their card."""
+    ran = runners7[book].run(who, text)
+    assert ran.reply.status == "confirm", (text, ran.reply.text)
+    got = str(ran.reply.to_json()["command"])
+    assert got == command or got.startswith(command + ":"), (text, got)
