@@ -2677,7 +2677,8 @@ _CURRENCY_WORDS = re.compile(
 )
 _CURRENCY_SAID = re.compile(
     r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
-    r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars|bucks"
+    # The words _CURRENCY_WORDS reads after an amount ("60k pounds", "45k quid") say it too.
+    r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars?|bucks|euros?|pounds?|quid|sterling"
 )
 _WORD_CURRENCY = {
     "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",

@@ -63,6 +63,11 @@ ASKED = [
         "new deal #4: 充电桩，千万要在月底前报价",
     ),
     ("book7", "duan", "宏达机械 新商机 充电桩 两千万元", "new deal #4: 充电桩 20000000 CNY"),
+    # Pounds said in words are pounds, not the deal's Australian dollars.
+    ("book7", "shaz", "Midland kiln deal amount 60k pounds", "edit deal #50: amount 60000 GBP"),
+    ("book7", "shaz", "Midland kiln deal amount 60k quid", "edit deal #50: amount 60000 GBP"),
+    ("book7", "shaz", "Midland kiln deal amount 60k sterling", "edit deal #50: amount 60000 GBP"),
+    ("book7", "shaz", "Midland kiln deal amount 60k", "edit deal #50: amount 60000 AUD"),
 ]
 
 
