@@ -80,3 +80,22 @@ def test_a_request_gives_its_card(
     assert ran.reply.status == "confirm", (text, ran.reply.text)
     got = str(ran.reply.to_json()["command"])
     assert got == command, (text, got)
+
+
+# (book, who, message, the start of the card's command, up to its free text).
+ASKED_WITH_TEXT = [
+    # 刚 (just) after a two-character name before a verb is no third character of the name.
+    ("book5", "xiao", "王磊刚回电话，说下周来看样品", "log call #3, with #4:"),
+    ("book5", "xiao", "陈丽刚发微信说要报价", "log chat #5, with #7:"),
+]
+
+
+@pytest.mark.parametrize(("book", "who", "text", "start"), ASKED_WITH_TEXT)
+def test_a_request_with_free_text_gives_its_card(
+    runners7: dict[str, Any], book: str, who: str, text: str, start: str
+) -> None:
+    """Logs, whose notes are free text: the record, contact and date are checked."""
+    ran = runners7[book].run(who, text)
+    assert ran.reply.status == "confirm", (text, ran.reply.text)
+    got = str(ran.reply.to_json()["command"])
+    assert got.startswith(start), (text, got)
