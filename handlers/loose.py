@@ -65,6 +65,16 @@ _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 # keeps its own question mark.
 _ASKED_CLAUSE = re.compile(r"[.!?;\n。！？；,，:：]|\s[-–—]\s")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
+# A question in a sentence of its own after a statement ("X is won. btw is Donna still CFO?",
+# "签了！…要不要我先开发票？"), or a polite request after a comma ("X is won, can you mark it?"):
+# it asks about something else, or asks for the write itself; the statement is not asked. A
+# tag asking whether the statement holds ("right?", "对吗？") still makes it asked.
+_OTHER_QUESTION = re.compile(
+    r"(?:(?<=\S)(?:\.(?=\s)|[!！。])|[,，;；](?=\s*(?:can|could|would|will)\s+(?:you|u)\b))\s*"
+    r"(?!\s*(?:right|correct|ok|okay|yes|no|or\s+not|is\s+that\s+(?:right|ok|correct)|"
+    r"对吗|对不对|是吗|是不是|没错吧|对吧|对嘛)\s*[?？])"
+    r"[^.!。！?？]*[?？][\s\W_]*$"
+)
 # A run of more than three blanks reads as one (a line break if it holds one): the patterns
 # chain optional parts joined by \s*, and a long run makes them try every split of it
 # (minutes for 2,000 spaces); no sentence means anything by its fourth space.
@@ -271,6 +281,9 @@ class _Reading:
         if sep is not None and w.LOG_CUE.match(view, body):
             note_at = sep.start()
         head = view[:said_at]
+        other = _OTHER_QUESTION.search(head, body)
+        if other is not None and view[body : other.start()].strip():
+            head = view[: other.start()]
         question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
         hypothetical = bool(w.HYPOTHETICAL.search(head))
         return cls(text, view, body, polite, question, hypothetical, note_at)

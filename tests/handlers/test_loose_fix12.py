@@ -39,6 +39,9 @@ SAYS_NOTHING = [
     ("book7", "duan", "宏达机械储能单子丢了？问一下高明"),
     ("book7", "duan", "宏达机械的储能单子好像赢了"),
     ("book7", "duan", "宏达机械储能单子应该是赢了吧"),
+    # A tag asking whether the statement holds: still asked.
+    ("book7", "shaz", "Midland kiln deal won. right?"),
+    ("book7", "duan", "宏达机械储能单子签了。对吗？"),
 ]
 
 
@@ -68,6 +71,15 @@ ASKED = [
     ("book7", "shaz", "Midland kiln deal amount 60k quid", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k sterling", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k", "edit deal #50: amount 60000 AUD"),
+    # A question in another clause (a polite ask for the write, or about something else).
+    ("book7", "shaz", "Midland kiln deal is won, can you mark it?", "move #50 to won"),
+    ("book7", "shaz", "Midland kiln deal won. btw is Donna still CFO?", "move #50 to won"),
+    (
+        "book7",
+        "duan",
+        "宏达机械储能单子签了！高明说合同下周寄过来，要不要我先开发票？",
+        "move #8 to won",
+    ),
 ]
 
 
