@@ -2993,6 +2993,11 @@ def _no_such_day(ctx: Ctx, r: _Reading, start: int) -> str | None:
     return None
 
 
+# "now" right after "date" or "is" (then a day): a filler, not today.
+_FILLER_NOW = re.compile(r"now\b")
+_FILLER_NOW_AFTER = re.compile(r"\b(?:date|is|was|be)\s*[:：]?\s*$")
+
+
 def _close(
     ctx: Ctx, r: _Reading, start: int, *, any_phrase: bool = False
 ) -> tuple[date, tuple[int, int]] | None:
@@ -3061,6 +3066,10 @@ def _close(
         starts = r"(?<![\w/.-])[\w-]|(?<=[\u3400-\u9fff])[0-9a-z]"
         for word in list(re.finditer(starts, r.view[start:]))[:14]:
             at = start + word.start()
+            if _FILLER_NOW.match(r.view, at) and _FILLER_NOW_AFTER.search(r.view, start, at):
+                # "close date now 14/2", "close date is now 14/2": "now" says the change, the
+                # day is after it.
+                continue
             rest = r.text[at:]
             for stop in range(min(len(rest), 16), 0, -1):
                 if stop < len(rest) and rest[stop].isalnum():

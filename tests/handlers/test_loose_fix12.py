@@ -71,6 +71,14 @@ ASKED = [
     ("book7", "shaz", "Midland kiln deal amount 60k quid", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k sterling", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k", "edit deal #50: amount 60000 AUD"),
+    # "now" after "date" / "is" says the change: the day is the one after it (day first).
+    ("book7", "shaz", "Midland kiln deal: close date now 14/2", "edit deal #50: close 2027-02-14"),
+    (
+        "book7",
+        "shaz",
+        "Midland kiln deal close date is now 14/2",
+        "edit deal #50: close 2027-02-14",
+    ),
     # A question in another clause (a polite ask for the write, or about something else).
     ("book7", "shaz", "Midland kiln deal is won, can you mark it?", "move #50 to won"),
     ("book7", "shaz", "Midland kiln deal won. btw is Donna still CFO?", "move #50 to won"),
