@@ -79,6 +79,8 @@ ASKED = [
         "Midland kiln deal close date is now 14/2",
         "edit deal #50: close 2027-02-14",
     ),
+    # A two-digit year after a day-first slash date.
+    ("book7", "shaz", "Midland kiln deal: close date 3/4/27", "edit deal #50: close 2027-04-03"),
     # A question in another clause (a polite ask for the write, or about something else).
     ("book7", "shaz", "Midland kiln deal is won, can you mark it?", "move #50 to won"),
     ("book7", "shaz", "Midland kiln deal won. btw is Donna still CFO?", "move #50 to won"),
