@@ -165,6 +165,27 @@ _YESTERDAY = re.compile(
     # (written as the grammar reads it).
     r"|琴日|寻日|\bkahapon\b|\by'?day\b|\blast\s+night\b"
 )
+# A verb of the call, visit or meeting itself, next to which a day dates it.
+_LOG_VERB_NEAR = re.compile(
+    r"\b(?:call(?:ed)?|rang|phoned|spoke|spoken|talked|met|meeting|visit(?:ed)?|e-?mail(?:ed)?|"
+    r"messaged|texted|chatted|saw|caught\s+up|dropped\s+by|popped\s+in(?:to)?)\b"
+    r"|电话|電話|拜访|拜訪|见了|見了|见面|見面|聊了|开会|開會|去了|微信|邮件|郵件|打畀|打俾|倾咗|傾咗"
+)
+
+
+def _dates_the_log(r: _Reading, when: re.Match[str], body: str) -> bool:
+    """Whether a "yesterday" / "last night" dates the log: said before the note's words, at
+    their start or at the message's end (a time adverbial), or next to the verb of the call;
+    not one inside what was told ("the storm last night damaged two of their panels")."""
+    at = r.text.find(body) if body and body in r.text else -1
+    if at < 0 or when.start() < at + 2:
+        return True
+    if not r.view[when.end() :].strip(" \t\n.!。！~"):
+        return True
+    near = r.view[max(0, when.start() - 16) : when.end() + 16]
+    return bool(_LOG_VERB_NEAR.search(near))
+
+
 _YESTERDAY_SAID = {
     "琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday", "yday": "yesterday",
     "y'day": "yesterday", "last night": "yesterday",
@@ -808,6 +829,10 @@ class Interpreter:
         if kind is not None:
             shown.insert(0, ("kind", fmt.kind(t, kind.value)))
         when = _YESTERDAY.search(r.view, start)
+        if when and not _dates_the_log(r, when, body):
+            # "called Donna, the storm last night damaged two panels": the day of what was told,
+            # not of the call.
+            when = None
         if when:
             day = r.cut(when.start(), when.end())
             values["when"] = _YESTERDAY_SAID.get(char_view(day), day)

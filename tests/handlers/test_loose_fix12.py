@@ -109,6 +109,20 @@ ASKED_WITH_TEXT = [
     # 刚 (just) after a two-character name before a verb is no third character of the name.
     ("book5", "xiao", "王磊刚回电话，说下周来看样品", "log call #3, with #4:"),
     ("book5", "xiao", "陈丽刚发微信说要报价", "log chat #5, with #7:"),
+    # "last night" inside what was told is not the call's day; next to the call, it is.
+    (
+        "book7",
+        "shaz",
+        "called Donna at Midland, the storm last night damaged two of their panels",
+        "log call #24, with #37:",
+    ),
+    (
+        "book7",
+        "shaz",
+        "called Donna at Midland last night, she wants a quote",
+        "log call #24, yesterday,",
+    ),
+    ("book7", "duan", "拜访了宏达机械，昨天高明说要报价", "log visit #4, 昨天,"),
 ]
 
 
