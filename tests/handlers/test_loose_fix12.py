@@ -135,3 +135,20 @@ def test_a_request_with_free_text_gives_its_card(
     assert ran.reply.status == "confirm", (text, ran.reply.text)
     got = str(ran.reply.to_json()["command"])
     assert got.startswith(start), (text, got)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Midland kiln deal: close date 3/4/27", True),
+        ("called Donna at Midland, she wants delivery by 3/4", False),
+    ],
+)
+def test_the_card_shows_only_slash_dates_its_command_uses(
+    runners7: dict[str, Any], text: str, shown: bool
+) -> None:
+    """ "Date read as" is said of the close day set, not of a date in a note's words."""
+    ran = runners7["book7"].run("shaz", text)
+    assert ran.reply.status == "confirm", (text, ran.reply.text)
+    labels = {f.label for f in ran.reply.fields}
+    assert ("Date read as" in labels) is shown, (text, labels)
