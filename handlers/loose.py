@@ -120,11 +120,18 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
              "七": 7, "八": 8, "九": 9}  # fmt: skip
 # 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿. 千万 alone
 # before 要 / 别 / 不 / 记得 is the adverb "be sure to" ("千万要在月底前报价"), no number.
+_ZH_UNITS = (
+    "美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
+    "新台币|台币|人民币|比索|披索|元|块"
+)
 _ZH_AMOUNT = re.compile(
     r"(?<![零〇一二两三四五六七八九十百千])(?!千[万萬](?:要|别|別|不|记|記|得|注意|小心|莫|勿|务必|務必))"
     r"(?P<num>半百|[零〇一二两三四五六七八九十百千]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
-    r"新台币|台币|人民币|比索|披索|元|块)?"
+    rf"\s?(?P<cur>{_ZH_UNITS})?"
+)
+# 三千五百元: hundreds (and tens) said after 千, the whole numeral the amount (not 三千).
+_ZH_THOUSANDS = re.compile(
+    rf"(?P<n>[零〇一二两三四五六七八九十百千]+)(?![万亿])\s?(?P<cur>{_ZH_UNITS})?"
 )
 _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
                 "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
@@ -2884,9 +2891,19 @@ def _amount_at(
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
     cur = zh.group("cur")
+    span = zh.span()
+    whole = _ZH_THOUSANDS.match(r.view, zh.start("num"))
+    if (
+        zh.group("mult") == "千"
+        and whole is not None
+        and len(whole.group("n").partition("千")[2]) > 1
+    ):
+        # "三千五百元", "两千零五十": 3500 and 2050, not the thousands before the rest.
+        value = _cn_int(whole.group("n"))
+        cur, span = whole.group("cur"), whole.span()
     # 五千二 alone is the deal's own currency (as "5200" is); 万 with no unit is yuan.
     currency = _ZH_CURRENCY[cur] if cur else ("CNY" if zh.group("mult") in ("万", "亿") else None)
-    return (Decimal(value), currency), zh.span()
+    return (Decimal(value), currency), span
 
 
 def _cn_int(text: str) -> int:

@@ -66,6 +66,10 @@ ASKED = [
         "new deal #4: 充电桩，千万要在月底前报价",
     ),
     ("book7", "duan", "宏达机械 新商机 充电桩 两千万元", "new deal #4: 充电桩 20000000 CNY"),
+    # Hundreds and tens after 千 are part of the amount.
+    ("book7", "duan", "宏达机械储能单子金额改成三千五百元", "edit deal #8: amount 3500 CNY"),
+    ("book7", "duan", "宏达机械储能单子金额改成两千零五十元", "edit deal #8: amount 2050 CNY"),
+    ("book7", "duan", "宏达机械储能单子金额改成三千五百万", "edit deal #8: amount 35000000 CNY"),
     # Pounds said in words are pounds, not the deal's Australian dollars.
     ("book7", "shaz", "Midland kiln deal amount 60k pounds", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k quid", "edit deal #50: amount 60000 GBP"),
