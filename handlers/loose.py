@@ -95,13 +95,13 @@ _AMOUNT = re.compile(
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|蚊|美元|美金|欧元|欧|英镑|"
     r"新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|港币|港元|港纸|新台币|台币|日元|加元|加币|人民币|纽币|"
     r"比索|披索|mop|php|pesos?|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
-    "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
+    "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "蚊": "HKD", "美元": "USD",
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
     "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
     "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
@@ -122,7 +122,7 @@ _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 # before 要 / 别 / 不 / 记得 is the adverb "be sure to" ("千万要在月底前报价"), no number.
 _ZH_UNITS = (
     "美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
-    "新台币|台币|人民币|比索|披索|元|块"
+    "新台币|台币|人民币|比索|披索|元|块|蚊"
 )
 _ZH_AMOUNT = re.compile(
     r"(?<![零〇一二两三四五六七八九十百千])(?!千[万萬](?:要|别|別|不|记|記|得|注意|小心|莫|勿|务必|務必))"
@@ -138,7 +138,7 @@ _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR",
                 "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
                 "加币": "CAD", "新台币": "TWD", "台币": "TWD", "澳门币": "MOP", "澳门元": "MOP",
                 "港纸": "HKD", "比索": "PHP", "披索": "PHP",
-                "元": "CNY", "块": "CNY"}  # fmt: skip
+                "元": "CNY", "块": "CNY", "蚊": "HKD"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
@@ -1265,14 +1265,15 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            if not _currency_said(r, span):
+            local = _customer_currency(ctx, customer) or rules.home_currency(
+                ctx.actor.timezone or "UTC"
+            )
+            if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
-                # user's region (a rep in Taipei means NT$, not yuan or the default).
-                currency = (
-                    _customer_currency(ctx, customer)
-                    or rules.home_currency(ctx.actor.timezone or "UTC")
-                    or currency
-                )
+                # user's region (a rep in Taipei means NT$, not yuan or the default). 元 / 塊 /
+                # 蚊 alone are the unit word of that currency when it is a yuan-like one (NT$,
+                # HK$), as "$" is of a dollar one.
+                currency = local or currency
             values["amount"] = (value, currency or ctx.default_currency)
             taken.append(span)
         close = _close(ctx, r, m.end())
@@ -2721,7 +2722,7 @@ _CURRENCY_WORDS = re.compile(
     r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
 )
 _CURRENCY_SAID = re.compile(
-    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
+    r"[$€£¥元块蚊币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
     # The words _CURRENCY_WORDS reads after an amount ("60k pounds", "45k quid") say it too.
     r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars?|bucks|euros?|pounds?|quid|sterling"
 )

@@ -70,6 +70,13 @@ ASKED = [
     ("book7", "duan", "宏达机械储能单子金额改成三千五百元", "edit deal #8: amount 3500 CNY"),
     ("book7", "duan", "宏达机械储能单子金额改成两千零五十元", "edit deal #8: amount 2050 CNY"),
     ("book7", "duan", "宏达机械储能单子金额改成三千五百万", "edit deal #8: amount 35000000 CNY"),
+    # 元 / 塊 / 蚊 alone are the unit word of the local yuan-like currency (NT$ in Taipei, HK$
+    # in Hong Kong), not yuan; 人民幣 said is yuan.
+    ("book7", "tsai", "台中精機 新商機 屋頂太陽能 500萬元", "new deal #14: 屋頂太陽能 5000000 TWD"),
+    ("book7", "tsai", "台中精機 新商機 屋頂太陽能 5000塊", "new deal #14: 屋頂太陽能 5000 TWD"),
+    ("book7", "wingyan", "培正 新商機 LED燈 三十萬蚊", "new deal #20: LED燈 300000 HKD"),
+    ("book7", "wingyan", "培正 新商機 LED燈 30萬人民幣", "new deal #20: LED燈 300000 CNY"),
+    ("book7", "duan", "宏达机械 新商机 充电桩 30万元", "new deal #4: 充电桩 300000 CNY"),
     # Pounds said in words are pounds, not the deal's Australian dollars.
     ("book7", "shaz", "Midland kiln deal amount 60k pounds", "edit deal #50: amount 60000 GBP"),
     ("book7", "shaz", "Midland kiln deal amount 60k quid", "edit deal #50: amount 60000 GBP"),
