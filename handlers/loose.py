@@ -180,12 +180,17 @@ _LOG_VERB_NEAR = re.compile(
 )
 
 
+_NOTE_APART = re.compile(r"(?:[,，:：;；.。!！]|\s[-–—])\s*$")
+
+
 def _dates_the_log(r: _Reading, when: re.Match[str], body: str) -> bool:
     """Whether a "yesterday" / "last night" dates the log: said before the note's words, at
     their start or at the message's end (a time adverbial), or next to the verb of the call;
     not one inside what was told ("the storm last night damaged two of their panels")."""
     at = r.text.find(body) if body and body in r.text else -1
-    if at < 0 or when.start() < at + 2:
+    if at < 0 or when.start() < at + 2 or not _NOTE_APART.search(r.view, 0, at):
+        # No mark between the call and the note ("log call lakeshore general with doctor amy
+        # bishop yesterday she wants ..."): the day cannot be told from the call's; it dates it.
         return True
     if not r.view[when.end() :].strip(" \t\n.!。！~"):
         return True

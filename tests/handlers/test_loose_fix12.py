@@ -12,12 +12,12 @@ import pytest
 
 from tests.handlers.conftest import ROOT, loose_evaluator
 
-BOOKS = {"book5": "loose_book5.jsonl", "book7": "loose_book7.jsonl"}
+BOOKS = {"book5": "loose_book5.jsonl", "book6": "loose_book6.jsonl", "book7": "loose_book7.jsonl"}
 
 
 @pytest.fixture(scope="module")
 def runners7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One evaluation runner per book of BOOKS (only the two this module reads)."""
+    """One evaluation runner per book of BOOKS (only the ones this module reads)."""
     le = loose_evaluator()
     out = {}
     for name, file in BOOKS.items():
@@ -134,6 +134,13 @@ ASKED_WITH_TEXT = [
         "log call #24, yesterday,",
     ),
     ("book7", "duan", "拜访了宏达机械，昨天高明说要报价", "log visit #4, 昨天,"),
+    # No mark between the call and its note: the day is the call's, as before.
+    (
+        "book6",
+        "ryan",
+        "log call lakeshore general with doctor amy bishop yesterday she wants the audit",
+        "log call #35, yesterday, with #46:",
+    ),
 ]
 
 
