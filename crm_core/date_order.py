@@ -5,9 +5,26 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# "3/4", "3/4/2027": two numbers of a day and month, read month first unless the user's
-# locale writes the day first. "24/7" is a phrase ("support 24/7"), never 24 July.
-_SLASH = re.compile(r"(?<![\d/.-])(?!24/7(?![\d/]))(\d{1,2})/(\d{1,2})(?=(?:/\d{4})?(?![\d/]))")
+# "3/4", "3/4/2027", "3/4/27": two numbers of a day and month, read month first unless the
+# user's locale writes the day first. "24/7" is a phrase ("support 24/7"), never 24 July.
+_SLASH = re.compile(
+    r"(?<![\d/.-])(?!24/7(?![\d/]))(\d{1,2})/(\d{1,2})(?=(?:/(?:\d{4}|\d{2}))?(?![\d/]))"
+)
+
+
+def zone_territory(timezone: str) -> str | None:
+    """The territory of a time zone by Babel, through its aliases ("Asia/Calcutta" is
+    Asia/Kolkata's, IN; "Europe/Kiev" Europe/Kyiv's, UA); None for a zone with none (UTC)."""
+    from babel.core import get_global
+
+    territories = get_global("zone_territories")
+    territory = territories.get(timezone)
+    if territory is None:
+        alias = get_global("zone_aliases").get(timezone)
+        territory = territories.get(alias) if alias else None
+    if not territory or territory in ("001", "ZZ"):
+        return None
+    return str(territory)
 
 
 @lru_cache(maxsize=256)
@@ -16,10 +33,10 @@ def day_first(locale: str, timezone: str) -> bool:
     for the user's language in the territory of their time zone (en + Europe/London is en_GB,
     "dd/MM/y"; en + America/New_York is en_US, "M/d/yy"; zh + Asia/Shanghai is "y/M/d", month
     first; zh + Asia/Hong_Kong is "d/M/y"). A zone with no territory (UTC) keeps month first."""
-    from babel.core import Locale, UnknownLocaleError, get_global
+    from babel.core import Locale, UnknownLocaleError
 
-    territory = get_global("zone_territories").get(timezone)
-    if not territory or territory in ("001", "ZZ"):
+    territory = zone_territory(timezone)
+    if territory is None:
         return False
     language = (locale or "en").replace("-", "_").split("_")[0].lower()
     script = "_Hant" if language == "zh" and locale.lower().endswith("hant") else ""

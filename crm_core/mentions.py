@@ -849,6 +849,11 @@ _JOB_TITLES = frozenset((
 ))  # fmt: skip
 
 
+# Adverbs said right after a name, before its verb ("刚回电话", "又打来"): never a given name's
+# third character then, though 刚 is one in "王磊刚的…".
+_ADVERBS = frozenset("刚剛才又也都就还還已")
+
+
 # Characters common in given names and seldom the start of the word after a name (no 明, 新,
 # 生, 成, 开, 来...): "陈丽华" is a name, "陈丽开会" is 陈丽 at a meeting.
 _GIVEN_CHARS = frozenset(
@@ -864,6 +869,9 @@ def _starts_longer_name(view: str, end: int) -> bool:
     if nxt not in _GIVEN_CHARS:
         return False
     after = view[end + 1 : end + 2]
+    if nxt in _ADVERBS and _CJK.match(after) and after not in "的之":
+        # "王磊刚回电话", "陈丽刚发微信": 刚 (just) before a verb is the adverb, not a given name.
+        return False
     return not after or not _CJK.match(after) or after in _NAME_FOLLOWERS
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
 
+from crm_core.date_order import zone_territory
 from crm_core.errors import Invalid
 
 MAX_NOTE = 20_000
@@ -131,8 +132,8 @@ def currencies() -> frozenset[str]:
 def home_currency(timezone: str) -> str | None:
     """The currency of the territory of a time zone (Asia/Taipei: TWD, Australia/Perth: AUD),
     by Babel; None for a zone with no territory (UTC)."""
-    territory = get_global("zone_territories").get(timezone)
-    if not territory or territory in ("001", "ZZ"):
+    territory = zone_territory(timezone)
+    if territory is None:
         return None
     # A fixed day past the data's last change, not the wall clock: the currency in use now.
     found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)

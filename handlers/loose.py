@@ -65,6 +65,16 @@ _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 # keeps its own question mark.
 _ASKED_CLAUSE = re.compile(r"[.!?;\n。！？；,，:：]|\s[-–—]\s")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
+# A question in a sentence of its own after a statement ("X is won. btw is Donna still CFO?",
+# "签了！…要不要我先开发票？"), or a polite request after a comma ("X is won, can you mark it?"):
+# it asks about something else, or asks for the write itself; the statement is not asked. A
+# tag asking whether the statement holds ("right?", "对吗？") still makes it asked.
+_OTHER_QUESTION = re.compile(
+    r"(?:(?<=\S)(?:\.(?=\s)|[!！。])|[,，;；](?=\s*(?:can|could|would|will)\s+(?:you|u)\b))\s*"
+    r"(?!\s*(?:right|correct|ok|okay|yes|no|or\s+not|is\s+that\s+(?:right|ok|correct)|"
+    r"对吗|对不对|是吗|是不是|没错吧|对吧|对嘛)\s*[?？])"
+    r"[^.!。！?？]*[?？][\s\W_]*$"
+)
 # A run of more than three blanks reads as one (a line break if it holds one): the patterns
 # chain optional parts joined by \s*, and a long run makes them try every split of it
 # (minutes for 2,000 spaces); no sentence means anything by its fourth space.
@@ -85,13 +95,13 @@ _AMOUNT = re.compile(
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
     r"(?![a-z0-9%])"
-    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|美元|美金|欧元|欧|英镑|"
+    r"\s?(?P<cur>usd|eur|gbp|cny|rmb|jpy|sgd|sek|aud|cad|hkd|twd|ntd|nzd|元|块|蚊|美元|美金|欧元|欧|英镑|"
     r"新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|港币|港元|港纸|新台币|台币|日元|加元|加币|人民币|纽币|"
     r"比索|披索|mop|php|pesos?|dollars|bucks|euros)?"
 )
 _CURRENCY = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
-    "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "美元": "USD",
+    "cny": "CNY", "rmb": "CNY", "jpy": "JPY", "元": "CNY", "块": "CNY", "蚊": "HKD", "美元": "USD",
     "欧元": "EUR", "英镑": "GBP", "美金": "USD", "dollars": "USD", "bucks": "USD", "euros": "EUR",
     "sgd": "SGD", "sek": "SEK", "aud": "AUD", "cad": "CAD", "hkd": "HKD", "欧": "EUR",
     "新币": "SGD", "新加坡元": "SGD", "瑞典克朗": "SEK", "澳元": "AUD", "港币": "HKD",
@@ -108,18 +118,27 @@ _MULT = {
 }  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
-# 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿.
+# 八十万, 两万五 (25,000), 一万二美金, 十二万欧元: Chinese numerals before 万 / 千 / 亿. 千万 alone
+# before 要 / 别 / 不 / 记得 is the adverb "be sure to" ("千万要在月底前报价"), no number.
+_ZH_UNITS = (
+    "美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
+    "新台币|台币|人民币|比索|披索|元|块|蚊"
+)
 _ZH_AMOUNT = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])(?!千[万萬](?:要|别|別|不|记|記|得|注意|小心|莫|勿|务必|務必))"
     r"(?P<num>半百|[零〇一二两三四五六七八九十百千]+)(?P<mult>亿|万|千)(?P<tail>[一二三四五六七八九](?![十百千万]))?"
-    r"\s?(?P<cur>美金|美元|欧元|欧|英镑|日元|港币|港元|港纸|新币|新加坡元|瑞典克朗|澳门币|澳门元|澳元|澳币|加元|加币|"
-    r"新台币|台币|人民币|比索|披索|元|块)?"
+    rf"\s?(?P<cur>{_ZH_UNITS})?"
+)
+# 三千五百元: hundreds (and tens) said after 千, the whole numeral the amount (not 三千).
+_ZH_THOUSANDS = re.compile(
+    rf"(?P<n>[零〇一二两三四五六七八九十百千]+)(?![万亿])\s?(?P<cur>{_ZH_UNITS})?"
 )
 _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR", "英镑": "GBP",
                 "日元": "JPY", "港币": "HKD", "港元": "HKD", "新币": "SGD", "新加坡元": "SGD",
                 "瑞典克朗": "SEK", "澳元": "AUD", "澳币": "AUD", "加元": "CAD", "人民币": "CNY",
                 "加币": "CAD", "新台币": "TWD", "台币": "TWD", "澳门币": "MOP", "澳门元": "MOP",
                 "港纸": "HKD", "比索": "PHP", "披索": "PHP",
-                "元": "CNY", "块": "CNY"}  # fmt: skip
+                "元": "CNY", "块": "CNY", "蚊": "HKD"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
@@ -153,6 +172,32 @@ _YESTERDAY = re.compile(
     # (written as the grammar reads it).
     r"|琴日|寻日|\bkahapon\b|\by'?day\b|\blast\s+night\b"
 )
+# A verb of the call, visit or meeting itself, next to which a day dates it.
+_LOG_VERB_NEAR = re.compile(
+    r"\b(?:call(?:ed)?|rang|phoned|spoke|spoken|talked|met|meeting|visit(?:ed)?|e-?mail(?:ed)?|"
+    r"messaged|texted|chatted|saw|caught\s+up|dropped\s+by|popped\s+in(?:to)?)\b"
+    r"|电话|電話|拜访|拜訪|见了|見了|见面|見面|聊了|开会|開會|去了|微信|邮件|郵件|打畀|打俾|倾咗|傾咗"
+)
+
+
+_NOTE_APART = re.compile(r"(?:[,，:：;；.。!！]|\s[-–—])\s*$")
+
+
+def _dates_the_log(r: _Reading, when: re.Match[str], body: str) -> bool:
+    """Whether a "yesterday" / "last night" dates the log: said before the note's words, at
+    their start or at the message's end (a time adverbial), or next to the verb of the call;
+    not one inside what was told ("the storm last night damaged two of their panels")."""
+    at = r.text.find(body) if body and body in r.text else -1
+    if at < 0 or when.start() < at + 2 or not _NOTE_APART.search(r.view, 0, at):
+        # No mark between the call and the note ("log call lakeshore general with doctor amy
+        # bishop yesterday she wants ..."): the day cannot be told from the call's; it dates it.
+        return True
+    if not r.view[when.end() :].strip(" \t\n.!。！~"):
+        return True
+    near = r.view[max(0, when.start() - 16) : when.end() + 16]
+    return bool(_LOG_VERB_NEAR.search(near))
+
+
 _YESTERDAY_SAID = {
     "琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday", "yday": "yesterday",
     "y'day": "yesterday", "last night": "yesterday",
@@ -269,6 +314,9 @@ class _Reading:
         if sep is not None and w.LOG_CUE.match(view, body):
             note_at = sep.start()
         head = view[:said_at]
+        other = _OTHER_QUESTION.search(head, body)
+        if other is not None and view[body : other.start()].strip():
+            head = view[: other.start()]
         question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
         hypothetical = bool(w.HYPOTHETICAL.search(head))
         return cls(text, view, body, polite, question, hypothetical, note_at)
@@ -793,6 +841,10 @@ class Interpreter:
         if kind is not None:
             shown.insert(0, ("kind", fmt.kind(t, kind.value)))
         when = _YESTERDAY.search(r.view, start)
+        if when and not _dates_the_log(r, when, body):
+            # "called Donna, the storm last night damaged two panels": the day of what was told,
+            # not of the call.
+            when = None
         if when:
             day = r.cut(when.start(), when.end())
             values["when"] = _YESTERDAY_SAID.get(char_view(day), day)
@@ -1218,14 +1270,15 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            if not _currency_said(r, span):
+            local = _customer_currency(ctx, customer) or rules.home_currency(
+                ctx.actor.timezone or "UTC"
+            )
+            if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
-                # user's region (a rep in Taipei means NT$, not yuan or the default).
-                currency = (
-                    _customer_currency(ctx, customer)
-                    or rules.home_currency(ctx.actor.timezone or "UTC")
-                    or currency
-                )
+                # user's region (a rep in Taipei means NT$, not yuan or the default). 元 / 塊 /
+                # 蚊 alone are the unit word of that currency when it is a yuan-like one (NT$,
+                # HK$), as "$" is of a dollar one.
+                currency = local or currency
             values["amount"] = (value, currency or ctx.default_currency)
             taken.append(span)
         close = _close(ctx, r, m.end())
@@ -2674,8 +2727,9 @@ _CURRENCY_WORDS = re.compile(
     r"(?:new\s+)?taiwan(?:ese)?\s+dollars?|us\s+dollars?|pounds?(?:\s+sterling)?|quid|sterling)\b"
 )
 _CURRENCY_SAID = re.compile(
-    r"[$€£¥元块币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
-    r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars|bucks"
+    r"[$€£¥元块蚊币欧镑]|美金|美元|克朗|卢布|法郎|比索|披索|卢比|林吉特|泰铢|港纸|usd|eur|gbp|cny|rmb|jpy|sgd|sek|"
+    # The words _CURRENCY_WORDS reads after an amount ("60k pounds", "45k quid") say it too.
+    r"aud|cad|hkd|twd|ntd|nzd|mop|php|pesos?|dollars?|bucks|euros?|pounds?|quid|sterling"
 )
 _WORD_CURRENCY = {
     "australian": "AUD", "aussie": "AUD", "singapore": "SGD", "singaporean": "SGD", "hong": "HKD",
@@ -2843,9 +2897,19 @@ def _amount_at(
     if zh.group("tail"):
         value += _CN_DIGIT[zh.group("tail")] * _MULT.get(zh.group("mult"), 100_000_000) // 10
     cur = zh.group("cur")
+    span = zh.span()
+    whole = _ZH_THOUSANDS.match(r.view, zh.start("num"))
+    if (
+        zh.group("mult") == "千"
+        and whole is not None
+        and len(whole.group("n").partition("千")[2]) > 1
+    ):
+        # "三千五百元", "两千零五十": 3500 and 2050, not the thousands before the rest.
+        value = _cn_int(whole.group("n"))
+        cur, span = whole.group("cur"), whole.span()
     # 五千二 alone is the deal's own currency (as "5200" is); 万 with no unit is yuan.
     currency = _ZH_CURRENCY[cur] if cur else ("CNY" if zh.group("mult") in ("万", "亿") else None)
-    return (Decimal(value), currency), zh.span()
+    return (Decimal(value), currency), span
 
 
 def _cn_int(text: str) -> int:
@@ -2977,6 +3041,11 @@ def _no_such_day(ctx: Ctx, r: _Reading, start: int) -> str | None:
     return None
 
 
+# "now" right after "date" or "is" (then a day): a filler, not today.
+_FILLER_NOW = re.compile(r"now\b")
+_FILLER_NOW_AFTER = re.compile(r"\b(?:date|is|was|be)\s*[:：]?\s*$")
+
+
 def _close(
     ctx: Ctx, r: _Reading, start: int, *, any_phrase: bool = False
 ) -> tuple[date, tuple[int, int]] | None:
@@ -3045,6 +3114,10 @@ def _close(
         starts = r"(?<![\w/.-])[\w-]|(?<=[\u3400-\u9fff])[0-9a-z]"
         for word in list(re.finditer(starts, r.view[start:]))[:14]:
             at = start + word.start()
+            if _FILLER_NOW.match(r.view, at) and _FILLER_NOW_AFTER.search(r.view, start, at):
+                # "close date now 14/2", "close date is now 14/2": "now" says the change, the
+                # day is after it.
+                continue
             rest = r.text[at:]
             for stop in range(min(len(rest), 16), 0, -1):
                 if stop < len(rest) and rest[stop].isalnum():

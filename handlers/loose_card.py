@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -24,10 +25,14 @@ def card(
     day_first: bool = False,
 ) -> Reply:
     """The card; Confirm runs `proposal.command` as typed (once, by this person, for 10 min).
-    A slash date in `said` that reads two ways ("3/4") is shown in words as it was read."""
+    A slash date in `said` that reads two ways ("3/4") and that the command uses is shown in
+    words as it was read."""
     command = proposal.command
     fields = [Field(_label(t, name), value) for name, value in proposal.shown]
     for typed, month, day in slash_readings(said, day_first):
+        if not re.search(rf"\b\d{{4}}-{month:02d}-{day:02d}\b", command):
+            # A slash date the command does not use (one in a note's words): nothing read.
+            continue
         order = t("loose.slash_day_first" if day_first else "loose.slash_month_first")
         words = fmt.month_day(t, month, day)
         fields.append(

@@ -444,7 +444,8 @@ IMPLIED_HEDGE = re.compile(
 # "新濠坊白蚁检查应该快赢单了"): a guess or "almost", not news to record.
 STAGE_HEDGE = re.compile(
     r"\b(?:basically|pretty\s+much|almost|nearly|practically|probably|likely|all\s+but|"
-    r"as\s+good\s+as)\b"
+    # "seems to be won", "looks like won": how it appears, not news of the move.
+    r"as\s+good\s+as|seems?|seemingly|looks?\s+like|apparently|i\s+think|i\s+guess)\b"
     r"|应该|應該|估计|估計|大概|好像|似乎|差不多|基本上?|(?<!很)(?:快要?|就快)"
 )
 # Between a field and its value: the value hedged or told as still so ("预计成交日好像还是十二月",

@@ -46,6 +46,9 @@ CN_DAY_WORDS: dict[str, tuple[int, str | None]] = {
     # Cantonese: 听日 tomorrow, 听朝 tomorrow morning, 听晚 tomorrow night (聽 reads 听).
     "听日": (1, None),
     "听朝": (1, "morning"),
+    # 聽朝早 / 今朝早: tomorrow / this morning, 早 (early) said with them.
+    "听朝早": (1, "morning"),
+    "今朝早": (0, "morning"),
     "听晚": (1, "night"),
 }
 

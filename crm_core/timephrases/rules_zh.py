@@ -107,6 +107,12 @@ ZH_RULES: list[Rule] = [
         r"\s*(?P<half2>半)?\s*(?:之后|以后|过后|后)",
         guard(_zh_offset),
     ),
+    # 後日 (Cantonese, and written Chinese): the day after tomorrow, 大後日 the day after it;
+    # not the 后日 of 之后日程, 以后日子, 今后日常.
+    rule(
+        r"(?<![之以过然最今此前落先背随])(?P<big>大)?后日(?![子记志程期常益])",
+        lambda m: Day("offset", n=3 if m.group("big") else 2),
+    ),
     rule(
         "|".join(sorted(CN_DAY_WORDS, key=len, reverse=True)),
         lambda m: Day("offset", n=CN_DAY_WORDS[m.group(0)][0], part=CN_DAY_WORDS[m.group(0)][1]),

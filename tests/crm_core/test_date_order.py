@@ -88,3 +88,24 @@ def test_only_dates_that_read_two_ways_are_ambiguous() -> None:
     assert slash_readings("close 3/4", True) == [("3/4", 4, 3)]
     assert slash_readings("close 3/4", False) == [("3/4", 3, 4)]
     assert slash_readings("close 12/18, 4/4, 24/7", True) == []
+
+
+@pytest.mark.parametrize(
+    ("tz", "currency"),
+    [("Asia/Calcutta", "INR"), ("Asia/Saigon", "VND"), ("Europe/Kiev", "UAH"), ("UTC", None)],
+)
+def test_old_zone_names_keep_their_territory(tz: str, currency: str | None) -> None:
+    """Old names of zones (Babel's aliases) have their new name's order and home currency."""
+    from crm_core.rules import home_currency
+
+    assert day_first("en", tz) is (currency is not None)
+    assert home_currency(tz) == currency
+
+
+def test_two_digit_years_are_swapped_for_day_first_users() -> None:
+    """ "3/4/27" is 3 April 2027 for a day-first user, as "3/4/2027" is."""
+    perth = ZoneInfo("Australia/Perth")
+    assert month_first("close 3/4/27", True) == "close 4/3/27"
+    assert parse_day("3/4/27", perth, NOW, day_first=True) == date(2027, 4, 3)
+    assert parse_day("3/4/27", perth, NOW) == date(2027, 3, 4)
+    assert month_first("3/4/276", True) == "3/4/276"

@@ -441,3 +441,25 @@ def test_recurrence_refuses_impossible_schedules(make: object) -> None:
     """A schedule that can never fire is a bug at the call site."""
     with pytest.raises(ValueError):
         make()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("提醒 聽朝早十點 打俾培正文主任", "2026-06-11 10:00"),
+        ("聽朝早", "2026-06-11 09:00"),
+        ("後日十點", "2026-06-12 10:00"),
+        ("后日下午三点", "2026-06-12 15:00"),
+        ("大後日", "2026-06-13 09:00"),
+    ],
+)
+def test_cantonese_mornings_and_the_day_after_tomorrow(text: str, expected: str) -> None:
+    """聽朝早 is tomorrow morning (its hour kept), 後日 the day after tomorrow, 大後日 the next."""
+    found = read(text, "Asia/Hong_Kong")
+    assert found is not None and found.due == local("Asia/Hong_Kong", expected), text
+
+
+@pytest.mark.parametrize("text", ["之后日程再说", "以后日子好过", "今后日常维护"])
+def test_hou_ri_inside_other_words_is_no_day(text: str) -> None:
+    """之后日程 (the schedule after), 以后日子 (the days to come): no day read."""
+    assert read(text, "Asia/Hong_Kong") is None
