@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from crm_core.errors import SchemaOutOfDate
@@ -220,6 +221,19 @@ def conflict_of(exc: BaseException) -> str | None:
     return None
 
 
+def _database_error(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, is the database's (or the session's
+    refusal to go on in a transaction one rolled back)."""
+    seen: set[int] = set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        if isinstance(at, DBAPIError | PendingRollbackError):
+            return True
+        at = at.__cause__
+    return False
+
+
 @event.listens_for(Engine, "handle_error")
 def _note_conflict(context: ExceptionContext) -> None:
     """Note a deadlock or serialization failure for the `retrying` around this statement.
@@ -259,7 +273,10 @@ def retrying(
         try:
             return work()
         except Exception as exc:
-            reason = conflict_of(exc) or (noted[0] if noted else None)
+            # A conflict noted on the way counts only when the run ended on a database error
+            # (the transaction it aborted): one a savepoint caught leaves a refusal raised
+            # later (NotFound, a unique key) an ordinary error, run once.
+            reason = conflict_of(exc) or (noted[0] if noted and _database_error(exc) else None)
             if reason is None or attempt == attempts:
                 if reason is not None:
                     log.warning("transaction gave up after %d %s conflicts", attempt, reason)

@@ -781,6 +781,16 @@ def _ended(session: Session, _transaction: SessionTransaction) -> None:
     session.info.pop(_BOOK, None)
 
 
+def _kept(session: Session) -> NameBook | None:
+    """The transaction's copy, unless changes wait in the session: then the read that follows
+    flushes them first, as any query would, and the flush drops the copy (a rename pending in
+    the session must not be looked up in the copy taken before it)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        return None
+    memo: NameBook | None = session.info.get(_BOOK)
+    return memo
+
+
 def name_book(session: Session) -> NameBook:
     """The current copy of the customers of `session`'s database.
 
@@ -797,7 +807,7 @@ def name_book(session: Session) -> NameBook:
     re-read at the next call); else the whole book is read. With no row 1 (no customer yet, or
     the table emptied at once) nothing is kept.
     """
-    memo: NameBook | None = session.info.get(_BOOK)
+    memo = _kept(session)
     if memo is not None:
         return memo
     book = _read_name_book(session)
@@ -860,7 +870,7 @@ def _read_name_book(session: Session) -> NameBook:
 def current_name_book(session: Session) -> NameBook | None:
     """The copy of the customers of `session`'s database when it is current, else None (then
     nothing is read: a caller with a few rows to look at asks the database instead)."""
-    memo: NameBook | None = session.info.get(_BOOK)
+    memo = _kept(session)
     if memo is not None:
         return memo
     found: NameBook | None = _cached(session, _CUSTOMERS)[2]

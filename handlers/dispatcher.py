@@ -69,6 +69,9 @@ class _Seen:
     # The language of the reply (the user's once known) and the runs the command took again.
     t: Translator = field(default_factory=lambda: Translator("en"))
     retries: int = 0
+    # The language model's proposal per sentence: a run again after a deadlock reuses it
+    # rather than asking the model (a paid, slow request) once more.
+    proposals: dict[str, str | None] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -280,7 +283,9 @@ class Dispatcher:
         if found is None:
             seen.verb = "unknown"
             try:
-                return self._loose(ctx, command, text, t, fallback=False) or self._unknown(text, t)
+                return self._loose(ctx, command, text, t, seen, fallback=False) or self._unknown(
+                    text, t
+                )
             except Ambiguous as exc:
                 ctx.session.rollback()
                 return self._ambiguous(exc, text, picks, t)
@@ -359,6 +364,7 @@ class Dispatcher:
                     command,
                     text,
                     t,
+                    seen,
                     fallback=True,
                     matched=verb,
                 )
@@ -407,6 +413,7 @@ class Dispatcher:
         command: Command,
         text: str,
         t: Translator,
+        seen: _Seen,
         *,
         fallback: bool,
         matched: Verb | None = None,
@@ -431,7 +438,9 @@ class Dispatcher:
         ):
             # Nothing the rules recognise: the model's proposal, checked like a grammar line
             # inside courtesy (a write is a confirm card, a read runs, a refusal is dropped).
-            line = self.proposer.propose(text)
+            if text not in seen.proposals:
+                seen.proposals[text] = self.proposer.propose(text)
+            line = seen.proposals[text]
             tried = self._tried(ctx, command, line, t) if line is not None else None
             if tried is not None:
                 return tried

@@ -14,7 +14,7 @@ from crm_core.access import customer_filter
 from crm_core.context import Ctx
 from crm_core.db import make_engine, make_session_factory, unit_of_work
 from crm_core.models import Contact, Customer, NameIndexVersion, User
-from crm_core.name_index import ContactBook, NameBook, name_book
+from crm_core.name_index import ContactBook, NameBook, current_name_book, name_book
 from crm_core.resolve import contains
 from crm_core.services.customers import search_customers
 from crm_core.services.duplicates import dedup_key, find_duplicate_pairs, scan_duplicate_pairs
@@ -821,3 +821,25 @@ def test_random_changes_leave_the_copy_equal_to_a_fresh_one(engine: Engine) -> N
                 assert _answers(book, queries, owners) == _answers(fresh, queries, owners)
     finally:
         other.dispose()
+
+
+def test_a_rename_waiting_in_the_session_is_not_looked_up_in_the_kept_copy(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The transaction's copy is kept until a flush; a rename not yet flushed is flushed by
+    the next lookup (as any query would) and the copy read again, never the old one handed
+    back (found by review of fleet9)."""
+    with unit_of_work(session_factory) as s:
+        owner = add_user(s, "alice", "Alice", role="rep", team="East")
+        s.flush()
+        s.add(
+            Customer(name="Acme Logistics", name_key=name_key("Acme Logistics"), owner_id=owner.id)
+        )
+    with unit_of_work(session_factory) as s:
+        before = name_book(s)
+        customer = s.scalar(select(Customer))
+        assert customer is not None
+        customer.name, customer.name_key = "Zephyr Foods", name_key("Zephyr Foods")
+        after = current_name_book(s)
+        assert after is not before
+        assert name_book(s) is not before

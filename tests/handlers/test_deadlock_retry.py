@@ -184,3 +184,64 @@ def test_a_conflict_caught_on_the_way_still_retries_and_other_errors_do_not() ->
     with pytest.raises(RuntimeError):
         db.retrying(always, attempts=3, pause=0)
     assert len(runs) == 3
+
+
+DEADLOCK = "DO $$BEGIN RAISE EXCEPTION USING ERRCODE='40P01'; END$$"
+
+
+class CountingProposer:
+    """A language model stand-in that counts its calls (each a paid, slow request)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def propose(self, text: str) -> str | None:
+        """Always the same read."""
+        self.calls += 1
+        return "customer Acme Logistics"
+
+
+def test_a_retried_sentence_asks_the_language_model_once(pg: TestBot, engine: Engine) -> None:
+    """A deadlock right after the model proposed a command: the run again reuses the proposal
+    instead of asking the model a second time (found by review of fleet9)."""
+    pg("alice", "new customer Acme Logistics")
+    proposer = CountingProposer()
+    pg.dispatcher.proposer = proposer  # type: ignore[assignment]
+    armed = {"after": 0, "done": False}
+
+    def deadlock_once(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> tuple[str, Any]:
+        if proposer.calls and not armed["done"]:
+            armed["done"] = True
+            return DEADLOCK, None
+        return statement, params
+
+    event.listen(engine, "before_cursor_execute", deadlock_once, retval=True)
+    try:
+        reply = pg("alice", "zorble the quuxes flimflam")
+    finally:
+        event.remove(engine, "before_cursor_execute", deadlock_once)
+    assert armed["done"], "no deadlock was raised after the proposal"
+    assert proposer.calls == 1, f"the model was asked {proposer.calls} times for one message"
+    assert reply.status != "error", reply.text
+
+
+def test_a_refusal_after_a_conflict_a_savepoint_caught_runs_once(pg: TestBot) -> None:
+    """A deadlock caught by a savepoint leaves the transaction usable: an ordinary refusal
+    raised afterwards is not a conflict and is raised after one run, not four."""
+    runs: list[int] = []
+
+    def work() -> None:
+        runs.append(1)
+        with unit_of_work(pg.session_factory) as session:
+            try:
+                with session.begin_nested():
+                    session.execute(text(DEADLOCK))
+            except OperationalError:
+                pass
+            raise LookupError("a refusal of the command itself")
+
+    with pytest.raises(LookupError):
+        db.retrying(work, pause=0)
+    assert len(runs) == 1, runs
