@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -46,15 +46,24 @@ from crm_core.models import CycleTotal, Deal, DealCloseTotal, Role, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
+# Sums of days differ in their last float digits by the path that made them (PostgreSQL's
+# exact kept sum, a float mean of the deals): cut that noise before rounding to a tenth,
+# half up, so a mean that is exactly 0.85 reads 0.9 whichever path summed it.
+_NOISE = Decimal("0.000001")
 # Times are summed as days since this moment (small numbers keep float sums exact enough).
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def tenth(days: float | Decimal) -> Decimal:
+    """Days to one place: the same figure from a kept sum and from the deals one by one."""
+    return Decimal(str(days)).quantize(_NOISE).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def _days(values: list[float], how: str) -> Decimal | None:
     if not values:
         return None
     result = statistics.fmean(values) if how == "mean" else statistics.median(values)
-    return Decimal(str(result)).quantize(TENTH)
+    return tenth(result)
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,7 @@ def stage_times(ctx: Ctx, period: Period, currency: str) -> list[StageTime]:
         if n_in != n_out:
             gaps.append(stage)
             continue
-        mean = None if not n_out else Decimal(str(max((t_out - t_in) / n_out, 0.0))).quantize(TENTH)
+        mean = None if not n_out else tenth(max((t_out - t_in) / n_out, 0.0))
         out.append(StageTime(stage, n_out, mean))
     if gaps:
         paired = {s.stage.name: s for s in _paired_stage_times(ctx, closed)}
@@ -244,7 +253,7 @@ def _paired_stage_times(ctx: Ctx, closed: list[Any]) -> list[StageTime]:
     out = []
     for stage in ctx.pipeline.open_stages:
         n, avg = found.get(stage.name, (0, None))
-        mean = None if avg is None else Decimal(str(max(float(avg), 0.0))).quantize(TENTH)
+        mean = None if avg is None else tenth(max(float(avg), 0.0))
         out.append(StageTime(stage, n, mean))
     return out
 
@@ -283,8 +292,8 @@ class _Kept:
                     continue
                 middle = sorted(self.rep_middles[(rep, side)])
                 value = middle[0] if n % 2 else (middle[0] + middle[1]) / 2
-                mean = Decimal(str(float(days) / n)).quantize(TENTH)
-                sides.append((n, mean, Decimal(str(value)).quantize(TENTH)))
+                mean = tenth(Decimal(str(days)) / n)
+                sides.append((n, mean, tenth(value)))
             (won, won_mean, won_median), (lost, lost_mean, lost_median) = sides
             rows.append(
                 CycleRow(namer.name(rep), won, lost, won_mean, won_median, lost_mean, lost_median)
@@ -305,10 +314,10 @@ class _Kept:
         if not n:
             return 0, None, None
         # As statistics.fmean and statistics.median over the deal-by-deal days.
-        mean = Decimal(str(days / n)).quantize(TENTH)
+        mean = tenth(Decimal(str(days)) / n)
         middle = self.medians["won" if won else "lost"]
         value = middle[0] if n % 2 else (middle[0] + middle[1]) / 2
-        return n, mean, Decimal(str(value)).quantize(TENTH)
+        return n, mean, tenth(value)
 
     def total(self) -> CycleRow:
         """The report's total row."""
@@ -334,11 +343,7 @@ class _Kept:
             if n_in != n_out:
                 gaps.append(stage)
                 continue
-            mean = (
-                None
-                if not n_out
-                else Decimal(str(max((t_out - t_in) / n_out, 0.0))).quantize(TENTH)
-            )
+            mean = None if not n_out else tenth(max((t_out - t_in) / n_out, 0.0))
             out.append(StageTime(stage, n_out, mean))
         if gaps:
             # A history with gaps: those stages measured pair by pair from the deals (rare).

@@ -245,3 +245,46 @@ def test_cycle_follows_bulk_updates_and_deletes(testbot: TestBot, clock: FakeClo
             update(StageChange).where(StageChange.id == changes[2]).values(deal_id=deals[0])
         )
     assert assert_cycle_equal(testbot, clock) > 10
+
+
+def test_a_mean_on_a_half_reads_the_same_from_kept_sums_and_deals(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """Two won deals of 1.6 and 0.1 days (mean exactly 0.85): the kept sum (exact on
+    PostgreSQL) and the deals' float mean both read 0.9, for the rep, the manager and the
+    admin, by rep and in total (found by review of perf10: PostgreSQL's kept path read 0.8)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from crm_core.text import name_key
+
+    closed = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with unit_of_work(testbot.session_factory) as s:
+        customer = Customer(
+            name="Tie Co", name_key=name_key("Tie Co"), owner_id=testbot.users["alice"]
+        )
+        s.add(customer)
+        s.flush()
+        for i, days in enumerate((1.6, 0.1)):
+            s.add(
+                Deal(
+                    customer_id=customer.id,
+                    title=f"Tie {i}",
+                    title_key=f"tie {i}",
+                    amount=Decimal(1),
+                    currency="USD",
+                    stage="won",
+                    owner_id=testbot.users["alice"],
+                    created_at=closed - timedelta(days=days),
+                    closed_at=closed,
+                )
+            )
+    with testbot.session_factory() as s:
+        for handle in ("alice", "bob", "admin"):
+            user = s.get(User, testbot.users[handle])
+            assert user is not None
+            ctx = Ctx(s, user, Pipeline(DEFAULT_STAGES), clock=lambda: closed)
+            for dim in (Dim.rep, None):
+                got = cycle(ctx, dim=dim, period=ALL_TIME)
+                assert got == cycle_from_deals(ctx, dim=dim, period=ALL_TIME), (handle, dim)
+                assert got.total.won_days_mean == Decimal("0.9"), (handle, dim, got.total)
