@@ -65,6 +65,8 @@ DECLINED = re.compile(
 # never a write. Read outside an explicit log's note, where the same words are the note.
 ASKS_NOTHING = re.compile(
     r"\bnothing\s+(?:to\s+(?:add|log|record|note|update|change|do)|needed|new)\b"
+    # "already have a reminder for karura on the 11th, don't need another one".
+    r"|\b(?:don'?t|do\s+not|no)\s+need\s+(?:another|a\s+second)\s+(?:one|reminder)\b"
     # "no new deal yet", "no PO yet": the thing not there yet, nothing to write.
     r"|\bno\s+(?:new\s+)?(?:deal|opportunity|contact|ticket|order|po|quote)s?\s+yet\b"
     # "那句“move ...”只是举个例子": a command quoted as an example.

@@ -48,6 +48,7 @@ SAYS_NOTHING = [
     ("book9", "tunde", "Lekki NPS 8 already recorded since 1 Dec, nothing new"),
     ("book9", "wanjiru", "westlands hinted at HVAC but theres no budget so no new deal yet"),
     ("book9", "tunde", "Zainab dey talk say make Westlands move to me, I never agree sha"),
+    ("book9", "wanjiru", "already have a reminder for karura on the 11th, don't need another one"),
     # A command quoted as an example; "as soon as it opens" (一打开), no switch.
     ("book9", "bowen", "帮助里那句“move 凤岭 风管清洗 to won”只是举个例子吧，还是线索阶段。"),
     ("book9", "bowen", "日报一打开全是邕北医院 我都快成医院员工了🤣"),
@@ -77,6 +78,7 @@ STILL_ASKED = [
     ("book9", "tunde", "move Westlands to me", "reassign #21 to @tunde"),
     ("book9", "bowen", "move 凤岭 风管清洗 to won", "move #17 to won"),
     ("book9", "bowen", "关掉日报", "digest off"),
+    ("book9", "wanjiru", "remind me on the 11th about karura", "remind"),
 ]
 
 
