@@ -32,7 +32,14 @@ from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_desk import DeskReader
 from handlers.loose_llm import CommandProposer
-from handlers.loose_words import COURTESY, LISTED_CUSTOMER, SENTENCE_WORDS, SHOW_ONLY
+from handlers.loose_words import (
+    COURTESY,
+    LISTED_CUSTOMER,
+    SENTENCE_WORDS,
+    SHOW_ONLY,
+    TEAM_TOLD,
+    VERB_ASKED,
+)
 from handlers.registry import NoteOpener, Registry, Request, Verb
 from handlers.reply import DISMISS, RUN, Button, Command, Reply
 
@@ -292,6 +299,19 @@ class Dispatcher:
         verb, args = found
         seen.verb = verb.name
         typed = "confirm" not in command.payload
+        if (
+            typed
+            and verb.writes
+            and not args.isascii()
+            and (VERB_ASKED.search(char_view(args)) or TEAM_TOLD.match(char_view(args)))
+        ):
+            # "提醒可以設每個月一號嗎？怎麼用": the verb asked about, not used; "提醒一下大家：...":
+            # the team told something. Its help, no card.
+            return Reply(
+                text=t("loose.no_write", verb=verb.name),
+                buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
+                status="info",
+            )
         if typed and (COURTESY.search(char_view(text)) or LISTED_CUSTOMER.match(char_view(text))):
             # "move the acme fleet deal to negotiation please": a write read from the
             # sentence (or its one question) first; anything else goes to the grammar.

@@ -317,7 +317,11 @@ class _Reading:
         other = _OTHER_QUESTION.search(head, body)
         if other is not None and view[body : other.start()].strip():
             head = view[: other.start()]
-        question = bool(w.QUESTION_START.match(view[body:]) or w.QUESTION_END.search(head))
+        question = bool(
+            w.QUESTION_START.match(view[body:])
+            or w.QUESTION_END.search(head)
+            or w.WHO_ASKED.search(head, body)
+        )
         hypothetical = bool(w.HYPOTHETICAL.search(head))
         return cls(text, view, body, polite, question, hypothetical, note_at)
 

@@ -197,12 +197,18 @@ _ZH_CLOCK = re.compile(
     r"(?:\d{1,2}|[零一二三四五六七八九十]{1,3})\s*分?)?)"
 )
 
+# "一点" after 晚/早/快/慢/迟 (or before 点儿/点点) is "a bit", not one o'clock.
+_A_BIT = re.compile(r"(?<=[晚早快慢迟迟])一\s*点|一点(?:儿|点|吧)")
+
 
 def clocks(view: str, start: int = 0) -> list[_Clock]:
     """Clock times said in `view` after `start`: "9pm", "6:30am", "21:00", "quarter past
     eight", "eight a m", "晚上十点", "九点一刻", "七点半", in order."""
     out: list[_Clock] = []
     for m in _ZH_CLOCK.finditer(view, start):
+        if not m.group("part") and _A_BIT.match(view, m.start("h")):
+            # "改晚一点", "早一点发": "a bit later/earlier", no hour said.
+            continue
         h = _int(m.group("h"))
         minute = int(m.group("m")) if m.group("m") else _zh_minute(m.group("zm"))
         part = m.group("part") or ""

@@ -171,7 +171,8 @@ DIGEST_OFF = _re(
 )
 DIGEST_ON = _re(
     r"\b(?:turn|switch|put)\s+(?:\w+\s+){0,2}on\b|\bback\s+on\b|\bon\s*(?:again\s*)?[.!]*$|"
-    r"\b(?:resume|restart|enable)\b|打开|开启|恢复|重新发|开返"
+    # "日报一打开全是…": as soon as it is opened, a remark.
+    r"\b(?:resume|restart|enable)\b|(?<!一)打开|开启|恢复|重新发|开返"
 )
 # The digest told as it comes now ("the digest lands at 6am", "日报每天早上七点来"): with no word
 # of setting it, a remark about the setting, not a change of it.

@@ -28,7 +28,7 @@ TRAIL_FILLER = re.compile(
 # A request in question form is still a request.
 POLITE = re.compile(
     r"^\s*(?:hey\s+|hi\s+|ok\s+|bot\s*,?\s*)?(?:can|could|would|will)\s+(?:you|u)\b|please|pls|plz"
-    r"|帮我|帮忙|麻烦|能不能|能否|可以帮|可不可以|请"
+    r"|(?<!谁)帮我|帮忙|麻烦|能不能|能否|可以帮|可不可以|请"
 )
 # Negations that stop a write ("don't move acme yet", "不要推进", "先别记").
 NEGATION = re.compile(
@@ -37,6 +37,8 @@ NEGATION = re.compile(
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
     r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    # Cantonese "don't" (唔好取消), "hold off ... for now" (咪住, 咪住move住).
+    r"|唔好|咪住"
     # A plan given up: "本來要取消", "原本想改" ("was going to" is a HYPOTHETICAL's).
     r"|(?:本来|本來|原本|原来|原來)(?:是)?(?:要|想|打算|准备|準備)"
 )
@@ -47,7 +49,7 @@ NEGATION = re.compile(
 LEAD_NEGATION = re.compile(
     r"(?:(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
     r"haven'?t|hasn'?t|didn'?t|not|no\s+need|hold\s+off|nope)(?![a-z])|no,|"
-    r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等)"
+    r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等|唔好|咪住)"
 )
 # The writer says it is done already or not wanted ("I already logged the Acme call, no need
 # to log it again", "那通电话我已经记过了，不用再记"): nothing to write, wherever it stands, since a
@@ -62,7 +64,13 @@ DECLINED = re.compile(
 # recorded already by anyone ("pretty sure a ticket already exists for that", "工单里也写了"):
 # never a write. Read outside an explicit log's note, where the same words are the note.
 ASKS_NOTHING = re.compile(
-    r"\bnothing\s+(?:to\s+(?:add|log|record|note|update|change|do)|needed)\b"
+    r"\bnothing\s+(?:to\s+(?:add|log|record|note|update|change|do)|needed|new)\b"
+    # "already have a reminder for karura on the 11th, don't need another one".
+    r"|\b(?:don'?t|do\s+not|no)\s+need\s+(?:another|a\s+second)\s+(?:one|reminder)\b"
+    # "no new deal yet", "no PO yet": the thing not there yet, nothing to write.
+    r"|\bno\s+(?:new\s+)?(?:deal|opportunity|contact|ticket|order|po|quote)s?\s+yet\b"
+    # "那句“move ...”只是举个例子": a command quoted as an example.
+    r"|只是?(?:举|舉)个?例子?|只是个?例子"
     r"|\b(?:just|only)\s+(?:asking|wondering|curious|checking(?!\s+in))\b"
     r"|只是?问问|只是?問問|随便问问|隨便問問|问问而已|問問而已"
     r"|\b(?:ticket|note|entry|record|log)\s+(?:already\s+)?exists\b|\balready\s+exists\b"
@@ -192,6 +200,15 @@ QUESTION_START = re.compile(
 READ_QUESTION = re.compile(
     r"^\s*(?:who|which|how\s+many|how\s+long|how\s+much|why)\b|谁|为什么|为啥|多久"
 )
+# "是谁帮我改成赢单的啊？", "是谁放进commit的？": who did a change, asked, whatever is said after.
+WHO_ASKED = re.compile(r"谁[^,，.。!！?？;；]*?的?\s*(?:啊|呀|呢|吗|哦)?\s*[?？]")
+# A grammar verb's line that asks how to use it ("提醒可以设每个月一号吗？怎么用", "提醒咋个设成
+# 每周一哦？", "add contact 的时候手机号要带+86吗"): a question about the verb, no write.
+VERB_ASKED = re.compile(
+    r"^\s*的?时候|^[^:：]*?(?:(?:吗|么|呢|哦|啊)\s*(?:[?？]|\s|$)|[?？]|咋|怎么(?:用|弄|设|改|加)|如何)"
+)
+# "提醒一下大家：拜访完当天就要记录": the team told something, no reminder set for anyone.
+TEAM_TOLD = re.compile(r"^\s*(?:一下)?\s*(?:大家|各位|所有人|同事们|你们|team\b|everyone\b|all\b)")
 QUESTION_END = re.compile(
     r"(?:[?？]|吗|么|呢|没有|没|多少|是什么|是多少|是啥|啥|几号|哪些|哪个|哪家(?:公司)?的?)\s*[\W_]*$"
 )
@@ -200,6 +217,8 @@ QUESTION_END = re.compile(
 REPORTED = re.compile(
     r"\b(?:said|says|saying|told\s+(?:me|us|him|her)|mentioned|thinks|promised|expects|hopes)\b"
     r"|(?<=[a-z])['’](?:ll|d)\b|\b(?:he|she|they)\s+(?:will|would)\b"
+    # Pidgin "X dey talk say make ...": someone's words.
+    r"|\btalk\s+say\b"
     # "杨总说让我们记一下": someone else asking for it, told.
     r"|(?:说|表示|提到|讲|话)(?:要|让|叫|请)(?:我们|我|咱们|你们)"
     # "林涛话冇咗预算": a person's name, then 话/讲 (Cantonese "says"), then what they said.
