@@ -565,8 +565,12 @@ class StageChange(Base):
     """One move of a deal from a stage to another; the deal's history."""
 
     __tablename__ = "stage_changes"
-    # `report activity` reads the moves of the hours a period's bound cuts (migration 0034).
-    __table_args__ = (Index("ix_stage_changes_changed_at", "changed_at"),)
+    # `report activity` reads the moves of the hours a period's bound cuts (migration 0034):
+    # an admin's by time, anyone else's by their people and time (0038).
+    __table_args__ = (
+        Index("ix_stage_changes_changed_at", "changed_at"),
+        Index("ix_stage_changes_actor_changed", "actor_id", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -597,6 +601,14 @@ class Interaction(Base):
             sqlite_where=sql_text("deleted_at IS NULL"),
         ),
         Index("ix_interactions_occurred", "occurred_at"),
+        # A rep's or a manager's `report activity`: their people's notes of the cut hours (0038).
+        Index(
+            "ix_interactions_author_occurred",
+            "author_id",
+            "occurred_at",
+            postgresql_where=sql_text("deleted_at IS NULL"),
+            sqlite_where=sql_text("deleted_at IS NULL"),
+        ),
         UniqueConstraint("idempotency_key"),
     )
 

@@ -297,3 +297,58 @@ def test_activity_follows_bulk_updates_and_deletes(testbot: TestBot, clock: Fake
         first = session.scalar(select(func.min(StageChange.id)).where(StageChange.from_stage != ""))
         session.execute(update(StageChange).where(StageChange.id == first).values(deal_id=deals[1]))
     assert assert_activity_equal(testbot, clock) > 10
+
+
+def test_cut_hours_count_only_the_books_customers_and_its_people(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """In the hours a zone's midnight cuts (read row by row, by the report's people: 0038), a
+    note and a move by a manager's rep on a customer since given to another team are left out,
+    the same rep's on a customer still in the book are counted, and a note of another team's
+    rep on the book's customer is no row of the report."""
+    w = NoteWrites(testbot, random.Random(5), clock=clock)
+    w.seed(6)
+    alice, dave = testbot.users["alice"], testbot.users["dave"]
+    kept, given = ids(testbot, Customer, owner_id=alice)[:2]
+    for cid in (kept, given):
+        assert testbot("alice", f"new deal #{cid}: Deal {cid} 5k stage lead").status == "ok"
+        deal = ids(testbot, Deal, customer_id=cid)[0]
+        assert testbot("alice", f"log call #{cid}: talked").status == "ok"
+        assert testbot("alice", f"move #{deal} to proposal").status == "ok"
+    assert testbot("admin", f"reassign #{given} to @dave with deals").status == "ok"
+    # dave's note on the kept customer: the admin may log anywhere, dave may not; as dave
+    # through a hand-written row (an import would do the same).
+    with unit_of_work(testbot.session_factory) as session:
+        note = session.scalars(select(Interaction).where(Interaction.customer_id == kept)).first()
+        assert note is not None
+        session.add(
+            Interaction(
+                customer_id=kept,
+                author_id=dave,
+                kind=note.kind,
+                occurred_at=note.occurred_at,
+                text="dave's",
+            )
+        )
+    # Everything at 20:00 UTC yesterday: inside Kolkata's today (which starts at 18:30 UTC).
+    at = clock.now.replace(hour=20, minute=0) - timedelta(days=1)
+    with unit_of_work(testbot.session_factory) as session:
+        session.execute(update(Interaction).values(occurred_at=at))
+        session.execute(update(StageChange).values(changed_at=at))
+    with testbot.session_factory() as session:
+        for handle in ("alice", "bob", "admin"):
+            actor = session.get(User, testbot.users[handle])
+            assert actor is not None
+            actor.timezone = "Asia/Kolkata"
+            ctx = Ctx(session, actor, Pipeline(DEFAULT_STAGES), clock=clock)
+            today = ctx.now().astimezone(ctx.tz).date()
+            period = Period(today, today + timedelta(days=1), "today")
+            got = activity(ctx, period)
+            assert got == activity_from_rows(ctx, period), handle
+            row = {r.user_id: r for r in got.rows}[alice]
+            if handle == "admin":  # the admin's book holds both customers
+                assert (row.logged, row.moved) == (2, 2)
+            else:
+                assert (row.logged, row.moved) == (1, 1), handle
+                assert dave not in {r.user_id for r in got.rows}
+        session.rollback()
