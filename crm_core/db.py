@@ -94,7 +94,14 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     options = parsed.query.get("options", "")
     if not isinstance(options, str):
         options = " ".join(options)
-    pinned = f"{options} -c timezone=UTC".strip()
+    # Every execution planned with its parameters: psycopg prepares a statement after five
+    # runs on a connection and PostgreSQL then switches to a generic plan after five more when
+    # it estimates it no worse, which the reports' range and scope conditions often made
+    # wrong (a rep's `report cycle by month` 8-50 -> 130-200 ms, an admin's `report funnel
+    # 2025` 35 -> 106 ms from the eleventh call at 100,000 customers; bench/bench_plan_cache.py,
+    # docs/benchmarks.md "Verbs at 100,000 after perf11"). First, so the URL's options may
+    # choose otherwise.
+    pinned = f"-c plan_cache_mode=force_custom_plan {options} -c timezone=UTC".replace("  ", " ")
     return create_engine(
         url,
         connect_args={"options": pinned},

@@ -770,6 +770,30 @@ def test_make_engine_pins_postgresql_sessions_to_utc(engine: Engine) -> None:
         pinned.dispose()
 
 
+def test_make_engine_plans_each_execution_with_its_parameters(engine: Engine) -> None:
+    """make_engine's PostgreSQL sessions never use a prepared statement's generic plan (the
+    reports' ranges made them slow), unless the URL's options say otherwise."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    url = engine.url.render_as_string(hide_password=False)
+    default = make_engine(url)
+    chosen = make_engine(
+        engine.url.update_query_dict({"options": "-c plan_cache_mode=auto"}).render_as_string(
+            hide_password=False
+        )
+    )
+    try:
+        with default.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+            assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
+        with chosen.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+            assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
+    finally:
+        default.dispose()
+        chosen.dispose()
+
+
 def test_a_managers_overdue_list_is_the_teams_oldest_open_deals(
     testbot: TestBot, clock: FakeClock
 ) -> None:
