@@ -750,6 +750,12 @@ async def run(args: argparse.Namespace) -> None:
         procs = await start_workers(n, port, env, logs, only, args.profile)
         spies: list[subprocess.Popen[bytes]] = []
         try:
+            # What the started workers burn with nothing to do (scheduler ticks, leader and
+            # pool upkeep), per second: the window's CPU less this is the commands' own, a
+            # figure that does not rise when a loaded machine answers fewer commands.
+            idle0 = cpu_seconds([p.pid for p in procs])
+            await asyncio.sleep(args.idle_seconds)
+            idle_rate = (cpu_seconds([p.pid for p in procs]) - idle0) / args.idle_seconds
             texts = add_reminders(
                 args.pg_url, book.reminder_owners, args.reminders, args.seconds, tag
             )
@@ -802,8 +808,10 @@ async def run(args: argparse.Namespace) -> None:
         rows.append(row(f"crmbot, {n} worker{'s' * (n > 1)}", driver.tally, elapsed, extra))
         # Per command answered (in the window or just after it, as the CPU was counted).
         per = 1000 / max(1, driver.tally.done)
+        net = max(0.0, cpu[0] - idle_rate * args.seconds)
         costs.append(
             f"| {n} | {driver.tally.done} | {cpu[0]:.1f} | {cpu[0] * per:.2f} | "
+            f"{idle_rate * 1000:.0f} | {net * per:.2f} | "
             + (f"{cpu[1]:.1f} | {cpu[1] * per:.2f} " if pg else "— | — (server not found) ")
             + f"| {cpu[2]:.1f} | {cpu[2] * per:.2f} | {load0} / {load1} |"
         )
@@ -826,11 +834,12 @@ async def run(args: argparse.Namespace) -> None:
     print()
     print("CPU used during the window: seconds, and ms per command answered:")
     print(
-        "| workers | commands | workers' CPU s | workers' ms/command | PostgreSQL CPU s | "
-        "PostgreSQL ms/command | load generator and fakes CPU s | generator ms/command | "
+        "| workers | commands | workers' CPU s | workers' ms/command | workers idle CPU ms/s | "
+        "workers' ms/command less idle | PostgreSQL CPU s | PostgreSQL ms/command | "
+        "load generator and fakes CPU s | generator ms/command | "
         "load average (1 min) at start / end |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for line in costs:
         print(line)
 
@@ -871,6 +880,12 @@ def main() -> None:
         default=None,
         metavar="DIR",
         help="sample each worker with py-spy during the window (collapsed stacks into DIR)",
+    )
+    ap.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=5.0,
+        help="seconds the started workers are left idle to measure their CPU with no load",
     )
     ap.add_argument("--no-baseline", action="store_true", help="skip the bare Bolt app's run")
     ap.add_argument(
