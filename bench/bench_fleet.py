@@ -26,6 +26,12 @@ during the run delivered exactly once. Everything listens on 127.0.0.1.
 
     .venv/bin/python bench/bench_fleet.py --pg-url postgresql+psycopg://... --customers 10000 \
         --seconds 60 --workers 1,2,4
+
+With --fresh-from DB the book is loaded once into DB (on the same server) and --pg-url's
+database is dropped and copied from it (CREATE DATABASE ... TEMPLATE) before each
+configuration: every configuration and every run measures the same book. The CPU table gives
+the workers', PostgreSQL's and the load generator's (this process, fakes included) CPU per
+command answered: on a shared machine a steadier figure than commands/s.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import create_engine, func, insert, select, text, update
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -151,8 +158,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load(pg_url: str, customers: int, seed: int, reuse: bool) -> None:
-    """The demo book at this scale in PostgreSQL (kept when --reuse and the count matches)."""
+def load(pg_url: str, customers: int, seed: int, reuse: bool, *, exact: bool = False) -> None:
+    """The demo book at this scale in PostgreSQL (kept when `reuse` and the count matches:
+    at least `customers`, or exactly that many when `exact`)."""
     if reuse:
         engine = make_engine(pg_url)
         try:
@@ -161,7 +169,7 @@ def load(pg_url: str, customers: int, seed: int, reuse: bool) -> None:
         except Exception:
             have = None
         engine.dispose()
-        if have and have >= customers:
+        if have and (have == customers if exact else have >= customers):
             return
     engine, _ = empty_database("fleet", pg_url)
     with (
@@ -172,6 +180,39 @@ def load(pg_url: str, customers: int, seed: int, reuse: bool) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
+
+
+DB_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def database_url(pg_url: str, name: str) -> str:
+    """`pg_url` with another database name (the same server, role and driver)."""
+    if not DB_NAME.fullmatch(name):
+        raise SystemExit(f"not a plain database name: {name!r}")
+    return make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
+
+def copy_database(pg_url: str, source: str, maintenance: str) -> float:
+    """Drop --pg-url's database and create it again as a copy of `source`; the seconds it took.
+
+    A file copy of the loaded book (its rows, indexes, statistics and visibility map as they
+    were), so every configuration and every run starts from the same book, not one grown by
+    the previous run's writes.
+    """
+    target = make_url(pg_url).database or ""
+    if not DB_NAME.fullmatch(target) or target in (source, maintenance):
+        raise SystemExit(f"--pg-url's database {target!r} cannot be copied from {source!r}")
+    started = time.perf_counter()
+    admin = create_engine(database_url(pg_url, maintenance), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+            # FILE_COPY: a checkpoint and a copy of the files; WAL_LOG (15's default) would
+            # write the whole book through the WAL.
+            conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY'))
+    finally:
+        admin.dispose()
+    return time.perf_counter() - started
 
 
 def link(pg_url: str, people: int) -> Book:
@@ -524,6 +565,41 @@ async def start_workers(
     return procs
 
 
+def py_spy(
+    out: Path, procs: list[subprocess.Popen[bytes]], n: int, seconds: float
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling each worker (the thread holding the GIL) for the window, into
+    `<out>/wN-I.txt` as collapsed stacks (`frame;frame;... count` a line)."""
+    out.mkdir(parents=True, exist_ok=True)
+    exe = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")
+    if exe is None:
+        raise SystemExit("py-spy is not installed: pip install -c constraints.txt '.[profile]'")
+    return [
+        subprocess.Popen(
+            [
+                exe,
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                "97",
+                # Only the thread holding the GIL: CPU in Python, not threads waiting for
+                # PostgreSQL or a queue inside C (py-spy cannot see those are idle).
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(out / f"w{n}-{i}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, proc in enumerate(procs)
+    ]
+
+
 async def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM each process and wait for it (on the loop: they may still call the fakes)."""
     for proc in procs:
@@ -595,10 +671,14 @@ def row(name: str, t: Tally, elapsed: float, extra: str) -> str:
 async def run(args: argparse.Namespace) -> None:
     """Load, then measure the baseline and each worker count; print a Markdown table."""
     started = time.perf_counter()
-    load(args.pg_url, args.customers, args.seed, args.reuse)
-    book = link(args.pg_url, args.people)
+    # With --fresh-from the book is loaded, linked and trained once in that database, which
+    # nothing then writes to; each configuration runs on a fresh copy of it.
+    book_url = database_url(args.pg_url, args.fresh_from) if args.fresh_from else args.pg_url
+    fresh = bool(args.fresh_from)
+    load(book_url, args.customers, args.seed, args.reuse or fresh, exact=fresh)
+    book = link(book_url, args.people)
     if not args.train_in_window:
-        print(train_scores(args.pg_url), file=sys.stderr)
+        print(train_scores(book_url), file=sys.stderr)
     load_s = time.perf_counter() - started
     slack, tg = Slack(), Telegram(TG_TOKEN)
     await slack.start()
@@ -650,6 +730,9 @@ async def run(args: argparse.Namespace) -> None:
         args.profile.mkdir(parents=True, exist_ok=True)
 
     for n in args.workers:
+        if args.fresh_from:
+            took = copy_database(args.pg_url, args.fresh_from, args.maintenance_db)
+            print(f"{n} workers: a fresh copy of {args.fresh_from} ({took:.1f} s)", file=sys.stderr)
         tag = f"w{n}-{int(time.time())}"
         logs = work / tag
         logs.mkdir()
@@ -665,7 +748,14 @@ async def run(args: argparse.Namespace) -> None:
             else [f"--only={c}" for c in ("slack", "telegram", "api", "scheduler")]
         )
         procs = await start_workers(n, port, env, logs, only, args.profile)
+        spies: list[subprocess.Popen[bytes]] = []
         try:
+            # What the started workers burn with nothing to do (scheduler ticks, leader and
+            # pool upkeep), per second: the window's CPU less this is the commands' own, a
+            # figure that does not rise when a loaded machine answers fewer commands.
+            idle0 = cpu_seconds([p.pid for p in procs])
+            await asyncio.sleep(args.idle_seconds)
+            idle_rate = (cpu_seconds([p.pid for p in procs]) - idle0) / args.idle_seconds
             texts = add_reminders(
                 args.pg_url, book.reminder_owners, args.reminders, args.seconds, tag
             )
@@ -678,8 +768,12 @@ async def run(args: argparse.Namespace) -> None:
                 Settings(_env_file=None, telegram_bot_token=TG_TOKEN)  # type: ignore[arg-type]
             )
             pg = postgres_pids(make_engine(args.pg_url).url.port or 5432)
+            if args.py_spy:
+                spies = py_spy(args.py_spy, procs, n, args.seconds)
             cpu0 = cpu_seconds([p.pid for p in procs]), cpu_seconds(pg), time.process_time()
+            load0 = Path("/proc/loadavg").read_text().split()[0]
             await driver.run(args.users, args.seconds, telegram=True, final=True)
+            load1 = Path("/proc/loadavg").read_text().split()[0]
             elapsed = args.seconds
             cpu = (
                 cpu_seconds([p.pid for p in procs]) - cpu0[0],
@@ -694,6 +788,8 @@ async def run(args: argparse.Namespace) -> None:
             failed = await failed_commands(port)
         finally:
             await stop(procs)
+            for spy in spies:
+                spy.wait()
         driver.tally.errors += failed
         driver.tally.kinds["failed by a worker"] += failed
         if driver.tally.errors:
@@ -710,11 +806,14 @@ async def run(args: argparse.Namespace) -> None:
             f"{sum(1 for t in texts if pinged[t] > 1)} twice"
         )
         rows.append(row(f"crmbot, {n} worker{'s' * (n > 1)}", driver.tally, elapsed, extra))
+        # Per command answered (in the window or just after it, as the CPU was counted).
         per = 1000 / max(1, driver.tally.done)
+        net = max(0.0, cpu[0] - idle_rate * args.seconds)
         costs.append(
-            f"| {n} | {cpu[0]:.1f} ({cpu[0] * per:.1f} ms) | "
-            + (f"{cpu[1]:.1f} ({cpu[1] * per:.0f} ms) " if pg else "— (server not found) ")
-            + f"| {cpu[2]:.1f} ({cpu[2] * per:.0f} ms) | {os.getloadavg()[0]:.1f} |"
+            f"| {n} | {driver.tally.done} | {cpu[0]:.1f} | {cpu[0] * per:.2f} | "
+            f"{idle_rate * 1000:.0f} | {net * per:.2f} | "
+            + (f"{cpu[1]:.1f} | {cpu[1] * per:.2f} " if pg else "— | — (server not found) ")
+            + f"| {cpu[2]:.1f} | {cpu[2] * per:.2f} | {load0} / {load1} |"
         )
     await slack.stop()
     await tg.stop()
@@ -733,9 +832,14 @@ async def run(args: argparse.Namespace) -> None:
     for line in rows:
         print(line)
     print()
-    print("CPU seconds used during the window (per command answered):")
-    print("| workers | crmbot workers | PostgreSQL | load generator and fakes | load average |")
-    print("|---:|---:|---:|---:|---:|")
+    print("CPU used during the window: seconds, and ms per command answered:")
+    print(
+        "| workers | commands | workers' CPU s | workers' ms/command | workers idle CPU ms/s | "
+        "workers' ms/command less idle | PostgreSQL CPU s | PostgreSQL ms/command | "
+        "load generator and fakes CPU s | generator ms/command | "
+        "load average (1 min) at start / end |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for line in costs:
         print(line)
 
@@ -755,7 +859,33 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the workers' logs")
     ap.add_argument("--reuse", action="store_true", help="keep the loaded book if it is there")
     ap.add_argument(
+        "--fresh-from",
+        default=None,
+        metavar="DB",
+        help="a database on the same server to hold the book (loaded there once, then never "
+        "written): --pg-url's database is dropped and copied from it before each configuration",
+    )
+    ap.add_argument(
+        "--maintenance-db",
+        default="postgres",
+        metavar="DB",
+        help="the database connected to for DROP/CREATE DATABASE with --fresh-from",
+    )
+    ap.add_argument(
         "--profile", type=Path, default=None, help="profile each worker (cProfile) into this folder"
+    )
+    ap.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="sample each worker with py-spy during the window (collapsed stacks into DIR)",
+    )
+    ap.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=5.0,
+        help="seconds the started workers are left idle to measure their CPU with no load",
     )
     ap.add_argument("--no-baseline", action="store_true", help="skip the bare Bolt app's run")
     ap.add_argument(

@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -345,6 +345,30 @@ def lock_deals_of(session: Session, customer_id: int, *, open_only: bool = False
     if open_only:
         stmt = stmt.where(Deal.closed_at.is_(None))
     session.execute(stmt.order_by(Deal.id).with_for_update())
+
+
+# The first key of the transaction-level advisory locks on an owner's kept sums ("crm1");
+# the leader locks (bot/leader.py) use single bigint keys, another key space.
+OWNER_SUMS_LOCK = 0x63726D31
+
+
+def lock_owners_sums(session: Session, owner_ids: Iterable[int | None]) -> None:
+    """Queue the writers that move many deals' kept sums of these owners at once.
+
+    A statement that moves many deals (a merge) runs the totals triggers deal by deal, each
+    taking the totals rows of that deal's keys: two such statements for one owner could take
+    the same rows in opposite orders and deadlock. Each takes these owners' locks first, lowest
+    id first, until its transaction ends, so the second waits for the first. (A single deal's
+    write takes its two rows in key order and needs no such lock.) SQLite has one writer.
+    """
+    if session.connection().dialect.name == "sqlite":
+        return
+    for owner_id in sorted({o for o in owner_ids if o is not None}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :owner)"),
+            # The function takes two int4 keys; ids past 2**31 share a lock (only a wait).
+            {"space": OWNER_SUMS_LOCK, "owner": owner_id % 2**31},
+        )
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.context import Ctx
-from crm_core.db import transaction, unit_of_work
+from crm_core.db import retrying, transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, NotFound
 from crm_core.models import Customer, User
 from crm_core.resolve import resolve_customer
@@ -199,21 +199,35 @@ class Gateway:
 
     def link_by_email(self, platform_user_id: str, email: str) -> Person | None:
         """Link the account to the one active staff member with this email (else None)."""
-        with unit_of_work(self.session_factory) as session:
-            user = active_user_by_email(session, email)
-            if user is None:
-                return None
-            link_identity(session, self.platform, platform_user_id, user, actor_label=self.platform)
-            return Person.of(user)
+
+        def once() -> Person | None:
+            with unit_of_work(self.session_factory) as session:
+                user = active_user_by_email(session, email)
+                if user is None:
+                    return None
+                link_identity(
+                    session, self.platform, platform_user_id, user, actor_label=self.platform
+                )
+                return Person.of(user)
+
+        # Two workers linking at once may deadlock: the one aborted runs again whole.
+        return retrying(once)
 
     def redeem_link_code(self, platform_user_id: str, code: str, locale: str) -> Person | str:
         """Link the account with a one-time code: the person, or why not in `locale`."""
-        try:
+
+        def once() -> Person:
             with unit_of_work(self.session_factory) as session:
                 user = redeem_link_code(
                     session, self.platform, platform_user_id, code, now=self.clock()
                 )
                 return Person.of(user)
+
+        try:
+            # A deadlock or serialization failure rolled the redemption back (and a wrong
+            # code's count, which commits only when it is written): it runs again whole, so
+            # the code is used once and a guess counted once.
+            return retrying(once)
         except CrmError as exc:
             return Translator(locale)(exc.key, **exc.params)
 

@@ -22,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.render import Outgoing
 from crm_core.settings import Settings
 
@@ -203,7 +204,7 @@ def make_bot(settings: Settings, *, limiter: FloodLimiter | None = None) -> ExtB
         bot_token(settings),
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
-        request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0),
+        request=AiohttpRequest(connection_pool_size=64, pool_timeout=10.0),
         get_updates_request=UpdatesRequest(connection_pool_size=1),
         rate_limiter=limiter or FloodLimiter(),
     )

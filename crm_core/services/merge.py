@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from crm_core import audit, note_outbox
 from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
-from crm_core.db import lock_deals_of, lock_for_update
+from crm_core.db import lock_deals_of, lock_for_update, lock_owners_sums
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -35,6 +35,15 @@ MOVED: dict[str, Any] = {
     "tickets": Ticket,
     "feedback": Feedback,
 }
+# The order a merge moves the duplicate's deals in: the kept sums' keys (see merge_customers).
+DEAL_KEY_ORDER = (
+    Deal.stage,
+    Deal.currency,
+    func.coalesce(Deal.forecast_category, ""),
+    Deal.expected_close,
+    Deal.closed_at,
+    Deal.id,
+)
 # Shown in the preview only when the duplicate has some: most customers have none.
 SHOWN_WHEN_ANY = frozenset({"tickets", "feedback"})
 # Fields the survivor keeps, unless empty: then the merged customer's value fills them.
@@ -129,6 +138,8 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     deadlocking) and checked again after the lock: a second Confirm finds a tombstone. The
     duplicate's deals are locked before them, in the order a deal write takes its locks.
     """
+    # Another merge of the same owners' customers waits here (their kept sums, see below).
+    lock_owners_sums(ctx.session, (loser.owner_id, survivor.owner_id))
     lock_deals_of(ctx.session, loser.id)
     for c in sorted((loser, survivor), key=lambda c: c.id):
         lock_for_update(ctx.session, c)
@@ -136,6 +147,25 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     s = ctx.session
     moved_ids: dict[str, list[int]] = {}
     for label, model in MOVED.items():
+        if model is Deal:
+            # One deal at a time, in the order of the kept sums' keys (stage, currency,
+            # category, months): each deal's totals triggers take the rows of its keys, so
+            # the move takes them in the order a single deal's move takes its two, not in
+            # the order the deals happen to lie in the table.
+            ids = list(
+                s.scalars(
+                    select(Deal.id).where(Deal.customer_id == loser.id).order_by(*DEAL_KEY_ORDER)
+                )
+            )
+            moved_ids[label] = sorted(ids)
+            for deal_id in ids:
+                s.execute(
+                    update(Deal)
+                    .where(Deal.id == deal_id)
+                    .values(customer_id=survivor.id)
+                    .execution_options(synchronize_session=False)
+                )
+            continue
         ids = list(s.scalars(select(model.id).where(model.customer_id == loser.id)))
         if ids or label not in SHOWN_WHEN_ANY:
             moved_ids[label] = ids
