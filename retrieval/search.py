@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from crm_core.access import visible_customer_ids
 from crm_core.models import Interaction, Role, Ticket, User
 from retrieval.embedders import Embedder
 from retrieval.fusion import RRF_K, rrf
+from retrieval.glossary import translated
 from retrieval.in_process import InProcessIndexes
 from retrieval.lexical import Filter
 from retrieval.notes import Cited, cited_tickets
@@ -171,10 +173,20 @@ class NoteSearch(InProcessIndexes):
                 if hit.lexical_rank is None:
                     hit.seq = d.seq
                 dense_order.append(d.interaction_id)
+        # The question's words in the other language (retrieval.glossary): a note in that
+        # language shares none of its own, and the vectors rank the question's language first.
+        drop = unweighed if customer_id is not None else frozenset()
+        glossed = [t for t in translated(question) if t not in drop]
+        across_order: list[int] = []
+        for h in self.lexical.search_terms(glossed, DEPTH, flt) if glossed else []:
+            if h.interaction_id not in across_order:
+                across_order.append(h.interaction_id)
+                # Found by the translated words alone: the passage they matched is its own.
+                by_note.setdefault(h.interaction_id, NoteHit(h.interaction_id, 0.0, h.seq))
         fused = rrf([lex_order, dense_order])
         # The indexes may lag a change by a moment: keep only notes that are live and visible now.
-        openings = _live_visible(session, [i for i, _ in fused], customers)
-        fused = _cross_language(fused, by_note, openings, question)
+        openings = _live_visible(session, list(by_note), customers)
+        fused = _cross_language(fused, by_note, openings, question, across_order)
         hits = []
         for iid, score in fused:
             if iid in openings:
@@ -234,28 +246,46 @@ def _cross_language(
     by_note: dict[int, NoteHit],
     openings: dict[int, str],
     question: str,
+    translated: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
     """A note in the other language than the question cannot match it word for word: BM25's
-    silence says nothing there. Its place among the other language's notes by the vectors
-    stands for the lexical list: the model scores a question's own language higher (an
-    English question's best Chinese note ranked 30th to 50th behind English ones).
+    silence says nothing there. Its place among the other language's notes stands for the
+    lexical list: by the vectors, fused with its place by the question's words translated
+    (`translated`: BM25 over the glossary's terms) where those found it. The model scores a
+    question's own language higher (an English question's best Chinese note ranked 30th to
+    50th behind English ones), and alone it orders that language's notes poorly ("the used
+    sprayer" put the note on the second-hand machine last of a customer's six).
     """
     asked = _script(question)
-    across = [
+
+    def other(iid: int) -> bool:
+        return iid in openings and _script(openings[iid]) != asked
+
+    by_vectors = [
         iid
         for iid in sorted(
             (i for i, h in by_note.items() if h.dense_rank is not None),
             key=lambda i: by_note[i].dense_rank or 0,
         )
-        if iid in openings and _script(openings[iid]) != asked
+        if other(iid)
     ]
+    by_words = [iid for iid in translated if other(iid)]
+    # The translated words stand for the lexical list, as a note's own words do in the
+    # question's language; the notes they miss (the glossary is small) follow in the vectors'
+    # order. Never a ranking of its own beside the two: a note in the other language would
+    # then outrank one that both the question's own words and the vectors put first.
+    found = set(by_words)
+    across = by_words + [iid for iid in by_vectors if iid not in found]
     place = {iid: rank for rank, iid in enumerate(across, start=1)}
     out = []
     for iid, score in fused:
         hit = by_note.get(iid)
-        if hit and hit.dense_rank and hit.lexical_rank is None and iid in place:
-            score = 1.0 / (RRF_K + hit.dense_rank) + 1.0 / (RRF_K + place[iid])
+        if hit and hit.lexical_rank is None and iid in place:
+            score = sum(1.0 / (RRF_K + r) for r in (hit.dense_rank, place[iid]) if r)
         out.append((iid, score))
+    # A note only the translated words found is a candidate too.
+    seen = {iid for iid, _ in fused}
+    out += [(iid, 1.0 / (RRF_K + place[iid])) for iid in by_words if iid not in seen]
     return sorted(out, key=lambda kv: -kv[1])
 
 
