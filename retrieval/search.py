@@ -174,9 +174,15 @@ class NoteSearch(InProcessIndexes):
                     hit.seq = d.seq
                 dense_order.append(d.interaction_id)
         # The question's words in the other language (retrieval.glossary): a note in that
-        # language shares none of its own, and the vectors rank the question's language first.
-        drop = unweighed if customer_id is not None else frozenset()
-        glossed = [t for t in translated(question) if t not in drop]
+        # language shares none of its own, and the vectors order one customer's notes in it
+        # poorly. Only within one customer's notes: over a whole book the glossary's general
+        # words (价格 for "price", 温度 for "temp") are in every customer's notes and rank
+        # them above the one the vectors found by its name.
+        glossed = (
+            [t for t in translated(question) if t not in unweighed]
+            if customer_id is not None
+            else []
+        )
         across_order: list[int] = []
         for h in self.lexical.search_terms(glossed, DEPTH, flt) if glossed else []:
             if h.interaction_id not in across_order:
@@ -270,12 +276,12 @@ def _cross_language(
         if other(iid)
     ]
     by_words = [iid for iid in translated if other(iid)]
-    # The translated words stand for the lexical list, as a note's own words do in the
-    # question's language; the notes they miss (the glossary is small) follow in the vectors'
-    # order. Never a ranking of its own beside the two: a note in the other language would
-    # then outrank one that both the question's own words and the vectors put first.
-    found = set(by_words)
-    across = by_words + [iid for iid in by_vectors if iid not in found]
+    # Its place by the vectors and by the translated words fused. Not the words first: over
+    # a whole book the glossary's general words (温度 for "temp") rank every customer's notes
+    # that say them above the one the vectors found. Never a ranking of its own beside the
+    # two: a note in the other language would then outrank one that both the question's own
+    # words and the vectors put first.
+    across = [iid for iid, _ in rrf([by_vectors, by_words])] if by_words else by_vectors
     place = {iid: rank for rank, iid in enumerate(across, start=1)}
     out = []
     for iid, score in fused:

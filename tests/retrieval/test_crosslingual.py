@@ -516,6 +516,9 @@ def test_a_chinese_note_on_the_used_machine_answers_the_english_question(
         "回访青山，喷雾机风扇皮带磨损，已换新，王先生很满意。",
         "王先生介绍了隔壁种桃的李先生，也想看喷雾机，下个月去拜访。",
         "带样机去青山示范，王先生觉得喷得很均匀，但价钱他嫌贵。",
+        "王先生说今年桃子病斑少很多，果皮比较漂亮，想明年再加一台。",
+        "喷雾机的药箱盖子裂了，王先生要一个新的，下周寄过去。",
+        "王先生问喷雾机冬天怎么保存，我把保养手册发给他了。",
     ):
         log_note(testbot, "alice", f"log visit 青山家庭农场, 2026-05-01: {text}")
     used = log_note(
@@ -524,5 +527,13 @@ def test_a_chinese_note_on_the_used_machine_answers_the_english_question(
         "log visit 青山家庭农场, 2026-05-09: "
         "王先生问有没有二手的，仓库有一台退租的，2023年出厂，开价9万。",
     )
-    reply = testbot("alice", "ask qingshan family farm - what year was the used sprayer built?")
-    assert used in _cited(reply)[:3], reply.text
+    index = testbot.dispatcher.notes()  # type: ignore[misc]
+    index.catch_up()
+    with unit_of_work(testbot.session_factory) as s:
+        ctx = Ctx(s, s.get_one(User, testbot.users["alice"]))
+        answer = index.asker.ask(
+            ctx, "qingshan family farm - what year was the used sprayer built?"
+        )
+        ranked = [src.note.id for src in answer.sources or answer.closest]
+    # The vectors alone put it below the sixth of the eight (tried with the words left out).
+    assert used in ranked[:5], ranked
