@@ -27,6 +27,7 @@ from retrieval.latin_names import (
     latin_forms,
     opening_forms,
     pinyin_words,
+    short_with_trade,
 )
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
@@ -100,6 +101,8 @@ def _variants(customer_key: str) -> frozenset[str]:
             # with a trade ("上海酒店") is no name: it is how one asks about a trade.
             out.add(customer_key[2:4])
             out.add(customer_key[2:6])
+        if (short := short_with_trade(customer_key)) is not None:
+            out.add(short)
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:

@@ -196,6 +196,19 @@ def trade_words(trade: str) -> tuple[str, ...]:
     return ()
 
 
+def short_with_trade(customer_key: str) -> str | None:
+    """A Chinese name's brand with the last word of a trade of four characters or more, as
+    people shorten it ("东禾家庭农场" is "东禾农场", "五常稻香家庭农场" "稻香农场")."""
+    split = _split(customer_key)
+    if split is None:
+        return None
+    han, at = split
+    trade = han[at + 2 :]
+    if len(trade) < 4 or trade not in _TRADES:
+        return None
+    return han[at : at + 2] + trade[-2:]
+
+
 def _split(customer_key: str) -> tuple[str, int] | None:
     """A Chinese name's characters and where its brand starts (2 after a city, 0 without)."""
     han = "".join(_HAN.findall(customer_key))

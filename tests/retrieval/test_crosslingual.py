@@ -489,6 +489,9 @@ def test_an_english_question_finds_a_farm_by_brand_and_trade_among_two_of_a_bran
     _book(testbot, "alice", "new customer 青山家庭农场", "new customer 青山米业")
     assert _found(testbot, "alice", "qingshan family farm - how many acres?") == "青山家庭农场"
     assert _found(testbot, "alice", "qingshan rice mill - dryer price?") == "青山米业"
+    # In Chinese a long trade is shortened to its last word: 青山农场 is the family farm.
+    assert _found(testbot, "alice", "青山农场的定金交了多少？") == "青山家庭农场"
+    assert _found(testbot, "alice", "青山米业的烘干机多少钱？") == "青山米业"
 
 
 def test_the_translated_words_lift_a_note_the_vectors_put_low() -> None:
