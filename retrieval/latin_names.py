@@ -126,8 +126,8 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "贵宾室": ("lounge", "lounges"),
     "园区": ("park",),
     "服务": ("services",),
-    # Farms and the trades around them: an English note calls 东禾家庭农场 "Donghe Family
-    # Farm" and 友谊国营农场 "Youyi State Farm".
+    # Farms and the trades around them: an English note calls 青山家庭农场 "Qingshan Family
+    # Farm" and 红星国营农场 "Hongxing State Farm".
     "家庭农场": ("family farm", "farm"),
     "国营农场": ("state farm", "farm"),
     "有机农场": ("organic farm", "farm"),
@@ -198,7 +198,7 @@ def trade_words(trade: str) -> tuple[str, ...]:
 
 def short_with_trade(customer_key: str) -> str | None:
     """A Chinese name's brand with the last word of a trade of four characters or more, as
-    people shorten it ("东禾家庭农场" is "东禾农场", "五常稻香家庭农场" "稻香农场")."""
+    people shorten it ("青山家庭农场" is "青山农场", "五常金穗家庭农场" "金穗农场")."""
     split = _split(customer_key)
     if split is None:
         return None
@@ -213,7 +213,7 @@ def _split(customer_key: str) -> tuple[str, int] | None:
     """A Chinese name's characters and where its brand starts (2 after a city, 0 without)."""
     han = "".join(_HAN.findall(customer_key))
     if len(han) >= 6 and han[2:] in _TRADES:
-        return han, 0  # brand and a trade of four: "东禾家庭农场" is "donghe family farm"
+        return han, 0  # brand and a trade of four: "青山家庭农场" is "qingshan family farm"
     if len(han) >= 6:
         return han, 2  # city, brand, trade
     if len(han) >= 4 and trade_words(han[2:]):

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 # Each index returns this many passages before fusion.
 DEPTH = 50
 # A note the question's translated words found ranks by them only with at least this share of
-# the best note's BM25 score (0.5 lost blind7 q186's bid note, 0.35 kept it; measured by hand).
+# the best note's BM25 score (0.5 dropped notes the words rightly found, 0.35 kept them; chosen
+# on blind7 and blind3, see docs/benchmarks.md).
 _WORDS_SHARE = 0.35
 
 
@@ -189,8 +190,8 @@ class NoteSearch(InProcessIndexes):
         across_order: list[int] = []
         found = self.lexical.search_terms(glossed, DEPTH, flt) if glossed else []
         for h in found:
-            # A note holding only the general words many of the customer's notes hold ("总监"
-            # in five of eight for "the new procurement director") is not told apart by them.
+            # A note holding only the general words many of the customer's notes hold (经理 in
+            # most notes for "the manager") is not told apart by them.
             if h.score < _WORDS_SHARE * found[0].score:
                 break
             if h.interaction_id not in across_order:
@@ -267,8 +268,8 @@ def _cross_language(
     lexical list: by the vectors, fused with its place by the question's words translated
     (`translated`: BM25 over the glossary's terms) where those found it. The model scores a
     question's own language higher (an English question's best Chinese note ranked 30th to
-    50th behind English ones), and alone it orders that language's notes poorly ("the used
-    sprayer" put the note on the second-hand machine last of a customer's six).
+    50th behind English ones), and alone it orders that language's notes poorly (the note on a
+    second-hand machine came last of a customer's six for a question about the used one).
     """
     asked = _script(question)
 
