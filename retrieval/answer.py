@@ -38,10 +38,13 @@ def best_sentences(
     *,
     want: Want | None = None,
     meaning: Callable[[list[str]], Sequence[float]] | None = None,
+    across: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Up to `limit` sentences of `note` sharing most terms with the topic, in note order.
 
-    A sentence holding what the question wants (a number, a time) goes first among equals.
+    `across` are the topic's words in the other language (retrieval.glossary): a note in that
+    language shares those, not the question's own. A sentence holding what the question
+    wants (a number, a time) goes first among equals.
     With no shared term (a question in the other language), the sentences holding what it
     wants, else those closest in meaning (`meaning` scores them against the question), else
     the matched passage's start are quoted.
@@ -49,8 +52,9 @@ def best_sentences(
     text = indexed_text(note.text)
     sents = sentences(text) or [text]
     scored: list[tuple[float, float, int, str]] = []
+    words = topic | across
     for i, s in enumerate(sents):
-        overlap = len(topic & set(tokens(s)))
+        overlap = len(words & set(tokens(s)))
         if overlap:
             typed = int(want is not None and want.search(normalize(s)))
             scored.append((overlap, typed, -i, s))

@@ -19,6 +19,7 @@ from crm_core.models import Contact, Customer
 from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import name_key
 from retrieval.answer import Quote, best_sentences
+from retrieval.glossary import translated
 from retrieval.latin_names import (
     brand_characters,
     city_spellings,
@@ -26,6 +27,7 @@ from retrieval.latin_names import (
     latin_forms,
     opening_forms,
     pinyin_words,
+    short_with_trade,
 )
 from retrieval.notes import Cited
 from retrieval.passages import indexed_text
@@ -99,6 +101,8 @@ def _variants(customer_key: str) -> frozenset[str]:
             # with a trade ("上海酒店") is no name: it is how one asks about a trade.
             out.add(customer_key[2:4])
             out.add(customer_key[2:6])
+        if (short := short_with_trade(customer_key)) is not None:
+            out.add(short)
     else:
         words = customer_key.split(" ")
         if len(words[0]) >= 4:
@@ -870,18 +874,23 @@ class Asker:
         want = wanted(question)
         meaning = self._meaning(result)
         asked = script(question)
+        # The topic's words in the other language pick the sentence of a note written in it.
+        glossed = frozenset(translated(shape_words(question))) - name_terms(customer)
         for i, (hit, src) in enumerate(zip(result.hits, ranked, strict=True)):
             q: tuple[str, ...] = ()
             if i < cited:
                 # Sentences are embedded only for the best note, when it is in the other
                 # language (tens of ms): in the question's language shared words pick them.
-                across = (
-                    meaning
-                    if i == 0 and script(indexed_text(src.note.text)[:300]) != asked
-                    else None
-                )
+                other = script(indexed_text(src.note.text)[:300]) != asked
+                across = meaning if i == 0 and other else None
                 picked = best_sentences(
-                    src.note, hit.seq, topic, 2 if i == 0 else 1, want=want, meaning=across
+                    src.note,
+                    hit.seq,
+                    topic,
+                    2 if i == 0 else 1,
+                    want=want,
+                    meaning=across,
+                    across=glossed if other else frozenset(),
                 )
                 # The same sentence in two notes (a forwarded summary, a copied line) once.
                 q = tuple(s for s in picked if _said(s, said))

@@ -126,6 +126,27 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "贵宾室": ("lounge", "lounges"),
     "园区": ("park",),
     "服务": ("services",),
+    # Farms and the trades around them: an English note calls 青山家庭农场 "Qingshan Family
+    # Farm" and 红星国营农场 "Hongxing State Farm".
+    "家庭农场": ("family farm", "farm"),
+    "国营农场": ("state farm", "farm"),
+    "有机农场": ("organic farm", "farm"),
+    "农场": ("farm",),
+    "牧场": ("ranch", "dairy farm"),
+    "米业": ("rice", "rice mill", "rice milling"),
+    "碾米厂": ("rice mill",),
+    "米厂": ("rice mill",),
+    "粮食": ("grain",),
+    "烘干中心": ("drying center", "drying centre", "dryer"),
+    "合作社": ("co op", "coop", "cooperative", "co operative"),
+    "果蔬": ("fruit and vegetable", "produce"),
+    "蔬果": ("produce", "fruit and vegetable"),
+    "蔬菜": ("vegetable", "vegetables"),
+    "茶园": ("tea garden", "tea estate", "tea"),
+    "茶场": ("tea farm", "tea estate", "tea"),
+    "果园": ("orchard",),
+    "酒庄": ("winery", "estate"),
+    "农会": ("farmers association", "farmers' association"),
 }
 # Cities whose English spelling is not their pinyin (Wade-Giles, Cantonese, old post names).
 _CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
@@ -143,6 +164,18 @@ _CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
     "澳门": ("macau", "macao"),
     "广州": ("canton",),
     "厦门": ("amoy",),
+    "屏东": ("pingtung",),
+    "台东": ("taitung",),
+    "云林": ("yunlin",),
+    "宜兰": ("yilan", "ilan"),
+    "花莲": ("hualien",),
+    "桃园": ("taoyuan",),
+    "苗栗": ("miaoli",),
+    "南投": ("nantou",),
+    "元朗": ("yuen long",),
+    "上水": ("sheung shui",),
+    "沙田": ("sha tin",),
+    "荃湾": ("tsuen wan",),
 }
 _LONGEST_FIRST = sorted(_TRADES, key=len, reverse=True)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -163,9 +196,24 @@ def trade_words(trade: str) -> tuple[str, ...]:
     return ()
 
 
+def short_with_trade(customer_key: str) -> str | None:
+    """A Chinese name's brand with the last word of a trade of four characters or more, as
+    people shorten it ("青山家庭农场" is "青山农场", "五常金穗家庭农场" "金穗农场")."""
+    split = _split(customer_key)
+    if split is None:
+        return None
+    han, at = split
+    trade = han[at + 2 :]
+    if len(trade) < 4 or trade not in _TRADES:
+        return None
+    return han[at : at + 2] + trade[-2:]
+
+
 def _split(customer_key: str) -> tuple[str, int] | None:
     """A Chinese name's characters and where its brand starts (2 after a city, 0 without)."""
     han = "".join(_HAN.findall(customer_key))
+    if len(han) >= 6 and han[2:] in _TRADES:
+        return han, 0  # brand and a trade of four: "青山家庭农场" is "qingshan family farm"
     if len(han) >= 6:
         return han, 2  # city, brand, trade
     if len(han) >= 4 and trade_words(han[2:]):

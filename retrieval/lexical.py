@@ -362,7 +362,10 @@ class LexicalIndex:
         Term weights (IDF) and the average passage length are counted over those passages
         only, so a ranking depends on nothing the asker may not see.
         """
-        terms = [t for t in tokens(query) if t not in drop]
+        return self.search_terms([t for t in tokens(query) if t not in drop], k, flt)
+
+    def search_terms(self, terms: list[str], k: int, flt: Filter) -> list[LexicalHit]:
+        """The best `k` passages for these index terms that `flt` lets through."""
         with self._lock:
             if self._fresh and self._fresh_segment is None:
                 self._fresh_segment = _Segment.build(self._fresh.values())

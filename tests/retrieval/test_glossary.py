@@ -26,3 +26,15 @@ def test_pairs_of_a_longer_chinese_word_are_no_other_names() -> None:
     assert "记录" not in equivalents("温度")
     assert not _read("永盛的温度多少度？", "永盛要求提供全程记录。").cover
     assert {"pay", "付款"} <= equivalents(tokens("payment")[0])
+
+
+def test_a_question_is_translated_into_the_other_languages_index_terms() -> None:
+    from retrieval.glossary import translated
+
+    english = translated("Which year was the used tractor built, and the price?")
+    assert {"拖拉", "二手", "出厂", "报价"} <= set(english)
+    # Lone characters (元, 年) stand beside every number in Chinese notes: never given.
+    assert not [t for t in english if len(t) < 2]
+    assert {"first", "order"} <= set(translated("他们第一批订单什么时候到"))
+    # Words no row holds translate to nothing.
+    assert translated("who is the captain of the lobster boat?") == []
