@@ -482,11 +482,11 @@ class Interpreter:
             # A write asked about, supposed or refused: nothing is done, not even a read
             # ("don't move acme yet" is not a request to see Acme).
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
-        if (
-            w.LEAD_NEGATION.match(r.view, r.body)
-            or w.HOLD.search(r.view, r.body)
-            or w.KEEP.search(r.view, r.body, r.note_at)
-        ):
+        held = w.HOLD.search(r.view, r.body) or w.KEEP.search(r.view, r.body, r.note_at)
+        # "move X to won. keep the old close date though": a later clause keeps another field;
+        # the write stands unless it changes that very field ("keep it as is" keeps all).
+        kept = _kept_apart(r, held) if held is not None else None
+        if w.LEAD_NEGATION.match(r.view, r.body) or (held is not None and kept is None):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if r.hypothetical:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
@@ -527,6 +527,10 @@ class Interpreter:
                 return Unsure("loose.no_write", {"verb": found}, (found,))
             if isinstance(found, Proposal) and _verb_refused(r, found.verb.name):
                 # "X is basically won but dont move it till the PO comes": that very write.
+                return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
+            if kept and isinstance(found, Proposal) and kept & _changed_fields(found):
+                # "change Dana's phone to ..., keep the old number": the kept field is the one
+                # the write changes: nothing is asked after all.
                 return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
             return found
         if not reads:
@@ -2309,6 +2313,52 @@ _LEAD_OK = frozenset((
 # A colleague's name then a moving verb in the past: "carol moved X to negotiation".
 _DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped)\b")
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
+
+
+# The fields a "keep ..." clause may name, by the word the grammar writes them with.
+_KEPT_FIELDS = (
+    ("close", re.compile(r"\b(?:close|closing|date|deadline)\b|日期|结案日|成交日|截止|预计")),
+    ("amount", re.compile(r"\b(?:amount|value|price|size|total)\b|金额|价格|价钱|数额|报价|总价")),
+    ("stage", re.compile(r"\bstage\b|阶段")),
+    ("title", re.compile(r"\b(?:title|role|job|position)\b|职位|职务|职称|标题|头衔")),
+    ("name", re.compile(r"\bname\b|名字|姓名|名称")),
+    ("email", re.compile(r"\be-?mail\b|邮箱|电邮|邮件地址")),
+    ("phone", re.compile(r"\b(?:phone|number|mobile|cell)\b|电话|手机|号码")),
+    ("owner", re.compile(r"\bowner\b|负责人")),
+    ("city", re.compile(r"\b(?:city|address)\b|城市|地址")),
+    ("industry", re.compile(r"\bindustry\b|行业")),
+    ("tags", re.compile(r"\btags?\b|标签")),
+)
+_KEEP_CLAUSE = re.compile(r"[,，;；.。!！?？\n]|\s[-–—]\s")
+
+
+def _kept_apart(r: _Reading, held: re.Match[str]) -> frozenset[str] | None:
+    """The fields a "keep"/"don't change" clause names when it follows a clause of its own
+    ("move X to won. keep the old close date", "改电话…，邮箱保留"); None when it stands first
+    or names no field ("keep it as is": the whole write is refused)."""
+    start = max((m.end() for m in _KEEP_CLAUSE.finditer(r.view, r.body, held.start())), default=-1)
+    if start < 0 or not r.view[r.body : start].strip(" ,，;；.。!！?？\n-–—"):
+        return None
+    end_at = _KEEP_CLAUSE.search(r.view, held.end())
+    clause = r.view[start : end_at.start() if end_at else len(r.view)]
+    named = frozenset(name for name, pattern in _KEPT_FIELDS if pattern.search(clause))
+    return named or None
+
+
+def _changed_fields(found: Proposal) -> frozenset[str]:
+    """The fields a proposed write changes, as `_KEPT_FIELDS` names them (a move: the stage;
+    an edit: the field words of its line)."""
+    verb = found.verb.name
+    if verb == "move":
+        return frozenset({"stage"})
+    if verb == "forecast":
+        return frozenset({"forecast"})
+    if verb not in ("edit deal", "edit contact", "edit customer"):
+        return frozenset()
+    _, _, parts = found.command.partition(":")
+    return frozenset(
+        word for part in parts.split(",") if (word := part.strip().split(" ", 1)[0].lower())
+    )
 
 
 def _verb_refused(r: _Reading, verb: str) -> bool:
