@@ -28,6 +28,7 @@ from crm_core.stages import Pipeline
 from crm_core.text import char_view, to_simplified
 from handlers import format as fmt
 from handlers import loose_card
+from handlers.grammar import split_colon
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_desk import DeskReader
@@ -328,7 +329,7 @@ class Dispatcher:
             ctx.picks.update(picks)
         # A line with a sentence's words ("move the acme deal to won please") is tried as
         # the grammar without the spelling scan: its loose reading comes next anyway.
-        sentence = typed and bool(SENTENCE_WORDS.search(char_view(args)))
+        sentence = typed and bool(SENTENCE_WORDS.search(char_view(_said_part(verb, args))))
         try:
             ctx.spelling = not sentence
             return verb.handler(
@@ -574,3 +575,17 @@ def _args_of(registry: Registry, text: str) -> str:
     """The words after the verb the grammar finds in `text` (empty when none is found)."""
     found = registry.match(text)
     return found[1] if found is not None else ""
+
+
+# A log line's own options after its customer: ", with 陈总", ", deal Fleet renewal".
+_LOG_OPTION = re.compile(r"[,，]\s*(?:deal|with|contact|商机|联系人)\b")
+
+
+def _said_part(verb: Verb, args: str) -> str:
+    """The part of a line whose words tell a sentence from a grammar line: a `log` line that
+    names its options (", with 陈总: they'll sign") is the grammar's whatever its note says, so
+    only the words before the note count; any other line counts whole."""
+    if verb.name != "log":
+        return args
+    head, body = split_colon(args)
+    return head if body is not None and _LOG_OPTION.search(head) else args

@@ -66,3 +66,31 @@ def test_a_keep_of_the_same_thing_still_cancels(
     """Keeping the very field the write changes, or all of it, proposes nothing."""
     reply = testbot(who, text)
     assert reply.status != "confirm", (text, reply.to_json().get("command"))
+
+
+# -- 3. a contact named by surname and title in the grammar's `with` -----------------------------
+
+
+def test_a_grammar_log_with_a_surname_and_title_asks_which_contact(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """`log call X, with 林总: ...` whose note reads like a sentence: 林总 is 林建国 (logged at
+    once, the contact set); with two 林 at the customer, buttons for both, never a card that
+    drops the `with` into the note. A full first name shared by two contacts asks the same way."""
+    reply = testbot("wei", "log call 福建海风茶业, with 林总: they'll sign next week")
+    assert reply.status == "ok", reply.text
+    assert "林建国" in (reply.text or "")
+    testbot("wei", "contact add 福建海风茶业：林小梅, 采购经理")
+    testbot("alice", "contact add Bolt Freight: Dana Lee, CFO")
+    for who, text, names in (
+        ("wei", "log call 福建海风茶业, with 林总: they'll sign next week", ("林建国", "林小梅")),
+        (
+            "alice",
+            "log call Bolt Freight, with Dana: they'll sign next week",
+            ("Dana Ruiz", "Dana Lee"),
+        ),
+    ):
+        reply = testbot(who, text)
+        assert reply.status != "confirm", (text, reply.to_json().get("command"))
+        labels = " ".join(b.label for b in reply.buttons)
+        assert all(n in labels for n in names), (text, labels)
