@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -49,8 +49,9 @@ from crm_core.resolve import contact_named, user_by_chinese_name
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
-from crm_core.timephrases.chinese import cn_int
+from crm_core.timephrases.chinese import CN_WEEKDAYS, cn_int
 from crm_core.timephrases.core import last_day
+from crm_core.timephrases.english import WEEKDAYS
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers import loose_words as w
@@ -196,6 +197,52 @@ def _dates_the_log(r: _Reading, when: re.Match[str], body: str) -> bool:
         return True
     near = r.view[max(0, when.start() - 16) : when.end() + 16]
     return bool(_LOG_VERB_NEAR.search(near))
+
+
+# A weekday a log may be dated by: "on Thursday", "last thu", "this past friday", 上周四, 周四,
+# 禮拜四 (the view is Simplified: 礼拜四); "next", "every", "by" and 下周 days are plans, not dates.
+_WEEKDAY_SAID = re.compile(
+    r"(?<![\w])(?:(?P<rel>last|this\s+past|this|past)\s+)?(?:on\s+)?"
+    r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|(?<![\w])(?:(?P<rel2>last|this\s+past|this|past)\s+|on\s+)"
+    r"(?P<short>mon|tues?|weds?|thu(?:rs?)?|fri|sat|sun)\b"
+    r"|(?<![每下])(?P<zrel>上个?|这个?|本)?(?:周|星期|礼拜)(?P<zday>[一二三四五六日天])"
+)
+_WEEKDAY_PLAN = re.compile(
+    r"\b(?:next|coming|every|each|by|until|till|before|from|following)\s+(?:on\s+)?$|下个?$|每个?$"
+)
+
+
+def _past_weekday(ctx: Ctx, r: _Reading, m: re.Match[str]) -> date | None:
+    """The day a weekday phrase names in the past, in the sender's zone: last week's for 上周X,
+    this week's for "this X"/这周X (None when it is still to come), else the latest such day
+    before today."""
+    if _WEEKDAY_PLAN.search(r.view[max(0, m.start() - 12) : m.start()]):
+        return None
+    word = m.group("day") or m.group("short")
+    if word is not None:
+        day = WEEKDAYS[word]
+        # "last thursday" is the latest one before today, as "on thursday" is.
+        rel = "this" if (m.group("rel") or m.group("rel2")) == "this" else ""
+    else:
+        day = CN_WEEKDAYS[m.group("zday")]
+        rel = {"上": "last week", "这": "this", "本": "this"}.get((m.group("zrel") or " ")[0], "")
+    today = ctx.now().astimezone(ctx.tz).date()
+    monday = today - timedelta(days=today.weekday())
+    if rel == "last week":
+        return monday - timedelta(days=7 - day)
+    if rel == "this":
+        this_week = monday + timedelta(days=day)
+        return this_week if this_week <= today else None
+    back = (today.weekday() - day) % 7 or 7
+    return today - timedelta(days=back)
+
+
+def _weekday_dates_the_log(r: _Reading, m: re.Match[str], start: int, body: str) -> bool:
+    """Whether a weekday dates the log: said before the note's words ("visited Acme on
+    Thursday, they want a demo"), not inside what was told ("they want a demo on Thursday")."""
+    at = r.text.find(body, start) if body else -1
+    return at >= 0 and m.end() <= at
 
 
 _YESTERDAY_SAID = {
@@ -857,6 +904,20 @@ class Interpreter:
             day = r.cut(when.start(), when.end())
             values["when"] = _YESTERDAY_SAID.get(char_view(day), day)
             shown.append(("when", str(values["when"])))
+        else:
+            weekday = next(
+                (
+                    m
+                    for m in _WEEKDAY_SAID.finditer(r.view, start)
+                    if _weekday_dates_the_log(r, m, start, body)
+                ),
+                None,
+            )
+            past = _past_weekday(ctx, r, weekday) if weekday is not None else None
+            if past is not None:
+                # "visited Acme on Thursday": that day, written as a date the grammar reads.
+                values["when"] = past.isoformat()
+                shown.append(("when", fmt.short_day(t, past)))
         # Who it was with: the contact named before the note's words ("called David at Acme,
         # ..."), or one met, called or written to anywhere ("拜访了X，见了Kathleen Rivera，...",
         # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen

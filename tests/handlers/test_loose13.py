@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TestBot
+from tests.conftest import FakeClock, TestBot
 from tests.handlers.conftest import command
 
 BOOK = (
@@ -94,3 +94,58 @@ def test_a_grammar_log_with_a_surname_and_title_asks_which_contact(
         assert reply.status != "confirm", (text, reply.to_json().get("command"))
         labels = " ".join(b.label for b in reply.buttons)
         assert all(n in labels for n in names), (text, labels)
+
+
+# -- 2. a past weekday dates a log ---------------------------------------------------------------
+
+
+def test_a_past_weekday_dates_the_log_in_the_senders_zone(
+    testbot: TestBot, book: dict[str, int], clock: FakeClock
+) -> None:
+    """On Saturday 28 November: "on Thursday", "this Thursday" and 周四 are the 26th, 上周四 last
+    week's (the 19th); a weekday in what was told, or one still to come, dates nothing."""
+    clock.advance(days=5)  # Saturday 2026-11-28 15:00 UTC (23:00 in Shanghai)
+    bolt, haifeng = book["Bolt Freight"], book["福建海风茶业"]
+    assert command(testbot, "alice", "visited Bolt Freight on Thursday, they want a demo") == (
+        f"log visit #{bolt}, 2026-11-26: they want a demo"
+    )
+    assert command(
+        testbot, "alice", "went to see Bolt Freight this Thursday - they want a demo"
+    ) == (f"log visit #{bolt}, 2026-11-26: they want a demo")
+    assert command(testbot, "wei", "周四拜访了福建海风茶业，客户关心交期") == (
+        f"log visit #{haifeng}, 2026-11-26: 客户关心交期"
+    )
+    assert command(testbot, "wei", "上週四拜訪了福建海風茶業，客戶關心交期") == (
+        f"log visit #{haifeng}, 2026-11-19: 客戶關心交期"
+    )
+    told = command(testbot, "alice", "called Bolt Freight, they want a demo on Thursday")
+    assert "2026-" not in told, told
+
+
+def test_a_weekday_still_to_come_is_no_log_date(
+    testbot: TestBot, book: dict[str, int], clock: FakeClock
+) -> None:
+    """On Tuesday, "this Thursday" and "next Thursday" are to come: the log is not dated by
+    them (nor by the Thursday before)."""
+    clock.advance(days=1)  # Tuesday 2026-11-24
+    for text in (
+        "visited Bolt Freight this Thursday, they want a demo",
+        "visited Bolt Freight next Thursday, they want a demo",
+    ):
+        reply = testbot("alice", text)
+        assert "2026-11-" not in str(reply.to_json().get("command")), text
+
+
+def test_the_weekday_is_counted_from_today_in_the_senders_zone(
+    testbot: TestBot, book: dict[str, int], clock: FakeClock
+) -> None:
+    """At 17:00 UTC on Monday it is already Tuesday in Shanghai: wei's 周一 is yesterday (the
+    23rd), alice's Monday (UTC) the one a week before."""
+    clock.advance(hours=2)
+    haifeng, bolt = book["福建海风茶业"], book["Bolt Freight"]
+    assert command(testbot, "wei", "周一拜访了福建海风茶业，客户关心交期") == (
+        f"log visit #{haifeng}, 2026-11-23: 客户关心交期"
+    )
+    assert command(testbot, "alice", "visited Bolt Freight on Monday, they want a demo") == (
+        f"log visit #{bolt}, 2026-11-16: they want a demo"
+    )
