@@ -82,6 +82,31 @@ _OTHER_QUESTION = re.compile(
 _BLANK_RUN = re.compile(r"\s{4,}")
 
 
+# An item number of a list: "1.", "2)", "3、", "(4)", at the start or after a blank or a mark.
+_LIST_MARK = re.compile(
+    r"(?:^|(?<=[\s;；,，。.!！?？]))[(（]?(?P<n>[1-9])\s*(?:[.)）、:：]|(?<=[(（]\d)[)）])(?=\s|[^\d\s])"
+)
+
+
+def _unnumbered(view: str) -> str:
+    """The view with a numbered list's item numbers ("1. ... 2. ...", "1、…；2、…") read as the
+    ends of sentences: never a record's number, an amount or a day. Only a list counted from 1
+    at the start of the message is one; a lone "2." is left as it is."""
+    marks = list(_LIST_MARK.finditer(view))
+    if not marks or view[: marks[0].start()].strip() or marks[0].group("n") != "1":
+        return view
+    listed = [marks[0]]
+    for m in marks[1:]:
+        if int(m.group("n")) == int(listed[-1].group("n")) + 1:
+            listed.append(m)
+    if len(listed) < 2:
+        return view
+    out = list(view)
+    for i, m in enumerate(listed):
+        out[m.start() : m.end()] = (" " if i == 0 else ";") + " " * (m.end() - m.start() - 1)
+    return "".join(out)
+
+
 def _squeeze(text: str) -> str:
     """`text` with every run of more than three blanks read as one."""
     return _BLANK_RUN.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
@@ -340,6 +365,7 @@ class _Reading:
         view = char_view(text)
         # Emoji and smileys are read as spaces: same length, so spans still cut the text.
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
+        view = _unnumbered(view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         for remark in (w.DECLINED, w.DONE_REPORT):

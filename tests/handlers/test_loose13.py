@@ -149,3 +149,45 @@ def test_the_weekday_is_counted_from_today_in_the_senders_zone(
     assert command(testbot, "alice", "visited Bolt Freight on Monday, they want a demo") == (
         f"log visit #{bolt}, 2026-11-16: they want a demo"
     )
+
+
+# -- 5. numbered lists ---------------------------------------------------------------------------
+
+
+def test_a_numbered_lists_numbers_are_no_ticket_numbers(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """A manager's list naming a ticket, then a colleague's word that it was answered: no
+    reply to ticket #1 or #2, nor to the customer's ticket; a reply the sender made still is."""
+    testbot("alice", "ticket Bolt Freight: reefer door seal leaks")
+    testbot("wei", "ticket 福建海风茶业: 礼盒封条开裂")
+    for text in (
+        "1. alice's bolt door seal ticket; 2. she says she replied to them yesterday.",
+        "1、海风茶业的封条工单；2、她说昨天已经回复客户了。",
+        "1. 海风茶业封条工单 2. wei说已经回复客户了",
+    ):
+        reply = testbot("bob", text)
+        assert reply.status != "confirm", (text, reply.to_json().get("command"))
+    assert command(
+        testbot, "alice", "bolt door seal ticket: replied to them, new seal ships monday"
+    ).startswith("reply #1: ")
+
+
+def test_a_numbered_list_of_requests_gives_one_card_as_sentences_do(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "1. ... 2. ..." reads as the same two sentences would: one card, and never an item's
+    number taken as a record, an amount or a stage."""
+    deal = book["Reefer fleet"]
+    listed = command(
+        testbot,
+        "alice",
+        "1. move the bolt reefer fleet deal to won 2. remind me tomorrow to call Dana",
+    )
+    said = command(
+        testbot, "alice", "move the bolt reefer fleet deal to won. remind me tomorrow to call Dana"
+    )
+    assert listed == said
+    assert command(testbot, "alice", "1) bolt reefer fleet deal is won 2) thanks!") == (
+        f"move #{deal} to won"
+    )
