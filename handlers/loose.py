@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
@@ -1365,11 +1366,14 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            local = _customer_currency(ctx, customer) or rules.home_currency(
-                ctx.actor.timezone or "UTC"
+            local = (
+                _customer_currency(ctx, customer)
+                or _customer_place_currency(customer)
+                or rules.home_currency(ctx.actor.timezone or "UTC")
             )
             if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
+                # customer's country or city as the book records it, else the one of the
                 # user's region (a rep in Taipei means NT$, not yuan or the default). 元 / 塊 /
                 # 蚊 alone are the unit word of that currency when it is a yuan-like one (NT$,
                 # HK$), as "$" is of a dollar one.
@@ -3015,6 +3019,70 @@ def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:
         select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
     ).all()
     return found[0] if len(found) == 1 else None
+
+
+# Custom fields of a customer that say where it is ("country Singapore", "国家 日本").
+_PLACE_FIELDS = frozenset(
+    ("country", "nation", "region", "market", "territory", "国家", "國家", "地区", "地區", "市场")
+)
+
+
+def _customer_place_currency(customer: Customer) -> str | None:
+    """The currency of the country the book records for a customer: a country custom field
+    (`country SG`, `country Japan`, `国家 日本`), else its city when that names a country or a
+    time zone's city (Singapore, Hong Kong, 台北); None when neither tells."""
+    custom = customer.custom or {}
+    for key, value in custom.items():
+        if key.casefold() in _PLACE_FIELDS and isinstance(value, str):
+            found = _place_currency(value, codes=True)
+            if found is not None:
+                return found
+    return _place_currency(customer.city or "", codes=False)
+
+
+_SHORT_PLACE = re.compile(r"\s+sar\s+china$|^中[国國](?=.)|特别行政区$|特別行政區$")
+
+
+@cache
+def _territories() -> dict[str, str]:
+    """Country and territory names in English, Simplified and Traditional Chinese, folded, ->
+    the territory code; "Hong Kong SAR China" and 中国香港特别行政区 by their short names too."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for locale in ("en", "zh", "zh_Hant"):
+        for code, name in Locale.parse(locale).territories.items():
+            if code.isalpha():
+                names.setdefault(name.casefold(), code)
+                names.setdefault(_SHORT_PLACE.sub("", name.casefold()), code)
+    return names
+
+
+def _place_currency(value: str, *, codes: bool) -> str | None:
+    """The currency of a place: with `codes` (a country field) a country's name or ISO code,
+    else only a time zone's city (a city "LA" is no Laos)."""
+    from babel.numbers import get_territory_currencies
+
+    from crm_core.date_order import zone_territory
+    from crm_core.errors import CrmError
+    from crm_core.services.preferences import zone
+
+    typed = " ".join(value.split())
+    if not typed:
+        return None
+    # A city is read as a time zone's city only: a US city field "Georgia" is no country.
+    territory = _territories().get(typed.casefold()) if codes else None
+    if territory is None and codes and re.fullmatch(r"[A-Za-z]{2}", typed):
+        territory = typed.upper() if typed.upper() in _territories().values() else None
+    if territory is None:
+        try:
+            territory = zone_territory(zone(typed))
+        except CrmError:
+            return None
+    if territory is None:
+        return None
+    found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)
+    return str(found[0]) if found else None
 
 
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:

@@ -191,3 +191,32 @@ def test_a_numbered_list_of_requests_gives_one_card_as_sentences_do(
     assert command(testbot, "alice", "1) bolt reefer fleet deal is won 2) thanks!") == (
         f"move #{deal} to won"
     )
+
+
+# -- 4. the currency of a new deal for a customer with no deals ----------------------------------
+
+
+def test_a_new_deal_with_no_currency_follows_the_customers_country(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """A rep in Taipei: 48k for a customer in Singapore is SGD, for one whose country field says
+    Japan JPY, for one with deals in USD USD, and for one the book places nowhere NT$ (hers)."""
+    testbot.add_user("mei", timezone="Asia/Taipei")
+    testbot("admin", "field add customer country text")
+    for line in (
+        "new customer Merlion city Singapore",
+        "new customer Kyoto Cranes city Uji",
+        "new customer Nowhere Mills",
+        "new customer Lantau Ropes",
+        "new deal Lantau Ropes: Hoist cables 9000 USD",
+    ):
+        assert testbot("mei", line).status == "ok", line
+    assert testbot("mei", "edit customer Kyoto Cranes: country Japan").status == "ok"
+    for customer, currency in (
+        ("Merlion", "SGD"),
+        ("Kyoto Cranes", "JPY"),
+        ("Lantau Ropes", "USD"),
+        ("Nowhere Mills", "TWD"),
+    ):
+        line = command(testbot, "mei", f"new deal for {customer} 48k pilot rollout")
+        assert f"48000 {currency}" in line, (customer, line)
