@@ -207,6 +207,11 @@ _LOG_VERB_NEAR = re.compile(
 )
 
 
+# A write held off after a story ("咪住move住", "先别推进", "don't move it yet").
+_LOG_THEN_HOLD = re.compile(
+    r"(?:咪住|先别|先不要|暂时不要|暂时别|唔好住?)\s*(?:move|推进|推|改|动|郁|移)"
+    r"|\b(?:don'?t|dont|do\s+not)\s+(?:move|push|mark|close)\s+(?:it|that|this|them)\s+(?:yet|for\s+now)\b"
+)
 _NOTE_APART = re.compile(r"(?:[,，:：;；.。!！]|\s[-–—])\s*$")
 
 
@@ -536,6 +541,13 @@ class Interpreter:
         r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
+        if w.TO_COLLEAGUE.match(r.view):
+            return Unsure("loose.for_colleague", verbs=("help",))
+        noted = w.NOTED_DEED.match(r.view, r.body)
+        if noted is not None and any(
+            u.exact and u.id != ctx.actor.id for u in find_users(ctx, noted.group("who"))
+        ):
+            return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if (queue := self.desk.tickets(ctx, r)) is not None:
             return queue
         if (
@@ -862,6 +874,12 @@ class Interpreter:
         at = cue.start() if cue else event_at
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
+            return "log"
+        if cue is None and (
+            re.search(r"[?？]", r.view[r.body : at]) or _LOG_THEN_HOLD.search(r.view, at)
+        ):
+            # "X回复了没有？Y刚给我打电话问进度": a question, the call told as its reason; "met
+            # Alan, ... we keep waiting, 咪住move住": the story of why nothing is to be done.
             return "log"
         if cue is None:
             head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)
@@ -1574,6 +1592,10 @@ class Interpreter:
             if (gone := _no_such_day(ctx, r, cue.end())) is not None:
                 return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
+            if close is not None and _quoted(r, cue.start()):
+                # 'the chiller deal "closing next week", for the fourth week running': words
+                # quoted, someone's promise mocked, not a day asked for.
+                return "edit deal"
             if (
                 close is not None
                 and w.VALUE_HEDGE.search(r.view, cue.end(), close[1][0])
@@ -2450,6 +2472,21 @@ def _changed_fields(found: Proposal) -> frozenset[str]:
     return frozenset(
         word for part in parts.split(",") if (word := part.strip().split(" ", 1)[0].lower())
     )
+
+
+_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
+
+
+def _quoted(r: _Reading, at: int) -> bool:
+    """Whether `at` lies inside quotation marks ("…", “…”, 「…」) closed after it."""
+    for opening, closing in _QUOTES:
+        before = r.view[:at]
+        if opening == closing:
+            if before.count(opening) % 2 == 1 and opening in r.view[at:]:
+                return True
+        elif before.rfind(opening) > before.rfind(closing) and closing in r.view[at:]:
+            return True
+    return False
 
 
 def _verb_refused(r: _Reading, verb: str) -> bool:

@@ -220,3 +220,69 @@ def test_a_new_deal_with_no_currency_follows_the_customers_country(
     ):
         line = command(testbot, "mei", f"new deal for {customer} 48k pilot rollout")
         assert f"48000 {currency}" in line, (customer, line)
+
+
+# -- 6. remarks that ask for nothing -------------------------------------------------------------
+
+# (who, message): none asks for a write.
+REMARKS = [
+    # A wish, not a request.
+    ("wei", "好想福建海风茶业的礼盒定制今天就赢单，老板天天问"),
+    ("alice", "i wish the bolt reefer fleet deal was won already"),
+    # A plan: the write put off until something happens; Pidgin "I fit" (I could).
+    ("alice", "met the new buyer at Bolt Freight, forgot his surname, will add him once he emails"),
+    ("alice", "i fit set reminder to chase bolt freight next week, make i see how tuesday goes"),
+    # A colleague's change acknowledged.
+    ("wei", "Alice把福建海风茶业礼盒定制的结案日改到三月了 我刚看到 好的"),
+    (
+        "bob",
+        "Noted that Alice moved the Bolt reefer fleet deal to negotiation yesterday; fine by me.",
+    ),
+    # Said to a colleague.
+    ("bob", "@alice Bolt Freight gave nps 5 last time, ask them why when you can"),
+    # A promise mocked in quotes.
+    ("bob", 'Sure, the Bolt reefer fleet deal is "closing next week" again, third week in a row.'),
+    # A question first, the call its reason; a story ending in "hold off".
+    ("wei", "海风茶业的报价发了没有？林总刚给我打电话问"),
+    ("alice", "called Dana at Bolt Freight, board still hasn't signed, we wait, don't move it yet"),
+]
+
+
+@pytest.mark.parametrize(("who", "text"), REMARKS)
+def test_remarks_give_no_write_card(
+    testbot: TestBot, book: dict[str, int], who: str, text: str
+) -> None:
+    """None of them proposes a write."""
+    reply = testbot(who, text)
+    assert reply.status != "confirm", (text, reply.to_json().get("command"))
+
+
+def test_the_digest_told_as_it_comes_is_no_setting(testbot: TestBot, book: dict[str, int]) -> None:
+    """Pidgin "make I manage am" (I'll put up with it) sets nothing; "make my digest come at 7am"
+    still does."""
+    reply = testbot("alice", "my digest dey come 6am, e early but make I manage am")
+    assert reply.status != "confirm", reply.to_json().get("command")
+    assert command(testbot, "alice", "make my digest come at 7am") == "digest at 07:00"
+
+
+# The requests with the same words: still a card each.
+STILL_ASKED = [
+    ("alice", "the bolt reefer fleet deal is won", "move #{deal} to won"),
+    ("alice", "met the new buyer at Bolt Freight, they want a demo", "log meeting #{bolt}"),
+    ("alice", "the bolt reefer fleet deal is closing next week", "edit deal #{deal}: close"),
+    ("wei", "林总刚给我打电话问报价", "log call #{haifeng}"),
+    ("alice", "called Dana at Bolt Freight, board still hasn't signed", "log call #{bolt}"),
+]
+
+
+@pytest.mark.parametrize(("who", "text", "expected"), STILL_ASKED)
+def test_the_requests_with_the_same_words_still_give_their_card(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, expected: str
+) -> None:
+    """A move, a log, a close date asked outright."""
+    ids = {
+        "deal": book["Reefer fleet"],
+        "bolt": book["Bolt Freight"],
+        "haifeng": book["福建海风茶业"],
+    }
+    assert command(testbot, who, text).startswith(expected.format(**ids))
