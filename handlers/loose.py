@@ -212,6 +212,12 @@ _LOG_THEN_HOLD = re.compile(
     r"(?:咪住|先别|先不要|暂时不要|暂时别|唔好住?)\s*(?:move|推进|推|改|动|郁|移)"
     r"|\b(?:don'?t|dont|do\s+not)\s+(?:move|push|mark|close)\s+(?:it|that|this|them)\s+(?:yet|for\s+now)\b"
 )
+# The book's own records spoken of: a record by its number, "these two records", duplicates.
+_ABOUT_THE_BOOK = re.compile(
+    r"#\s*\d|(?:两|几|2)\s*(?:条|个|個)\s*(?:记录|客户记录|条目)|重复(?:的)?(?:记录|客户)"
+    r"|\b(?:two|both|these|those|the)\s+(?:duplicate\s+)?(?:records|entries)\b"
+    r"|\bduplicate\s+(?:records?|entries|customers?)\b"
+)
 _NOTE_APART = re.compile(r"(?:[,，:：;；.。!！]|\s[-–—])\s*$")
 
 
@@ -876,10 +882,14 @@ class Interpreter:
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
         if cue is None and (
-            re.search(r"[?？]", r.view[r.body : at]) or _LOG_THEN_HOLD.search(r.view, at)
+            re.search(r"[?？]", r.view[r.body : at])
+            or _LOG_THEN_HOLD.search(r.view, at)
+            or _ABOUT_THE_BOOK.search(r.view, at)
         ):
             # "X回复了没有？Y刚给我打电话问进度": a question, the call told as its reason; "met
-            # Alan, ... we keep waiting, 咪住move住": the story of why nothing is to be done.
+            # Alan, ... we keep waiting, 咪住move住": the story of why nothing is to be done;
+            # "called Y, ... so #3 is kind of done", "…这两条记录该分开": about the book's own
+            # records, told to a colleague, not a note of the customer's.
             return "log"
         if cue is None:
             head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)

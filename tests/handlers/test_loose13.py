@@ -245,6 +245,9 @@ REMARKS = [
     # A question first, the call its reason; a story ending in "hold off".
     ("wei", "海风茶业的报价发了没有？林总刚给我打电话问"),
     ("alice", "called Dana at Bolt Freight, board still hasn't signed, we wait, don't move it yet"),
+    # A call told about the book's own records: a number, two records that should be apart.
+    ("alice", "rang Dana at Bolt Freight at last, so #1 is sort of done but I want her PO first"),
+    ("wei", "刚跟林总通了电话，他们是两家公司，福建海风这两条记录应该分开"),
 ]
 
 
@@ -272,6 +275,8 @@ STILL_ASKED = [
     ("alice", "the bolt reefer fleet deal is closing next week", "edit deal #{deal}: close"),
     ("wei", "林总刚给我打电话问报价", "log call #{haifeng}"),
     ("alice", "called Dana at Bolt Freight, board still hasn't signed", "log call #{bolt}"),
+    ("alice", "rang Dana at Bolt Freight at last, she wants the PO first", "log call #{bolt}"),
+    ("wei", "刚跟林总通了电话，他们是两家公司", "log call #{haifeng}"),
 ]
 
 
