@@ -256,8 +256,9 @@ NOTED_DEED = re.compile(
     r"(?:put|moved|changed|set|marked|pushed|bumped|updated|added|closed|logged|reassigned|archived)\b"
 )
 # A message that opens by naming a colleague ("@刘洋 明天记得…", "@putri can you share …"): said
-# to them, not to the bot (a mention of the bot itself is courtesy, in LEAD_FILLER).
-TO_COLLEAGUE = re.compile(r"\s*@(?!crmbot\b|bot\b)[^\s@,，:：]+")
+# to them, not to the bot (a mention of the bot itself, "@crmbot" or a Telegram "@acme_crm_bot",
+# is courtesy).
+TO_COLLEAGUE = re.compile(r"\s*@(?![\w.-]*bot\b)[^\s@,，:：]+")
 # Pleasantries and reactions: no command in them.
 CHIT_CHAT = re.compile(
     r"^\s*(?:thanks?|thank\s+you|thx|ty|cheers|lol|haha+|nice|great|cool|good\s+(?:morning|"

@@ -271,6 +271,7 @@ def test_the_digest_told_as_it_comes_is_no_setting(testbot: TestBot, book: dict[
 # The requests with the same words: still a card each.
 STILL_ASKED = [
     ("alice", "the bolt reefer fleet deal is won", "move #{deal} to won"),
+    ("alice", "@crmbot the bolt reefer fleet deal is won", "move #{deal} to won"),
     ("alice", "met the new buyer at Bolt Freight, they want a demo", "log meeting #{bolt}"),
     ("alice", "the bolt reefer fleet deal is closing next week", "edit deal #{deal}: close"),
     ("wei", "林总刚给我打电话问报价", "log call #{haifeng}"),
