@@ -160,6 +160,9 @@ KEEP = re.compile(
     r"|\b(?:fine|ok|okay|good|happy)\s+(?:with\s+it\s+)?as\s+(?:it\s+)?is)"
     r"(?=\s*(?:[,，;；.。!！]|\s[-–—]\s|$))"
     r"|(?:就|先|还是|還是)?留[着著](?:吧|先|好了)|先忍[着著]|先这样吧|先這樣吧"
+    # "还是保留原来的吧", "保持原样": the old value kept.
+    r"|(?:就|先|还是|還是)保留(?:原来的|原來的|原样|原樣|旧的|舊的)?(?:吧|好了)"
+    r"|保持(?:原样|原樣|不变|不變)"
 )
 # A write verb refused with its object, anywhere outside an explicit log's note ("... but dont
 # move it till the PO comes"): that verb's card is dropped, another one's stands ("move X to

@@ -41,6 +41,11 @@ BOOK = (
             "move #{deal} to won",
         ),
         ("wei", "把福建海风茶业的礼盒定制推进到谈判，金额唔好改", "move #{hf_deal} to negotiation"),
+        (
+            "wei",
+            "把福建海风茶业的礼盒定制推进到谈判，金额还是保留原来的吧",
+            "move #{hf_deal} to negotiation",
+        ),
     ],
 )
 def test_a_later_keep_of_another_field_leaves_the_first_card(
@@ -58,6 +63,8 @@ def test_a_later_keep_of_another_field_leaves_the_first_card(
         ("alice", "change Dana Ruiz's phone to 555-0101. actually keep it as is"),
         ("alice", "move the bolt reefer fleet deal to won, keep it as is"),
         ("wei", "把林建国的邮箱改成 jg@haifeng.example，邮箱唔好改"),
+        ("wei", "把林建国的邮箱改成 jg@haifeng.example，算了还是保留原来的吧"),
+        ("wei", "把林建国的邮箱改成 jg@haifeng.example，还是保留原来的吧"),
     ],
 )
 def test_a_keep_of_the_same_thing_still_cancels(
