@@ -313,7 +313,10 @@ class Dispatcher:
                 buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
                 status="info",
             )
-        if typed and (COURTESY.search(char_view(text)) or LISTED_CUSTOMER.match(char_view(text))):
+        said = _said_part(verb, args)
+        # A log line with its options keeps the courtesy of its note ("...: she says thanks").
+        polite = COURTESY.search(char_view(text if said == args else said))
+        if typed and (polite or LISTED_CUSTOMER.match(char_view(text))):
             # "move the acme fleet deal to negotiation please": a write read from the
             # sentence (or its one question) first; anything else goes to the grammar.
             try:
@@ -329,7 +332,7 @@ class Dispatcher:
             ctx.picks.update(picks)
         # A line with a sentence's words ("move the acme deal to won please") is tried as
         # the grammar without the spelling scan: its loose reading comes next anyway.
-        sentence = typed and bool(SENTENCE_WORDS.search(char_view(_said_part(verb, args))))
+        sentence = typed and bool(SENTENCE_WORDS.search(char_view(said)))
         try:
             ctx.spelling = not sentence
             return verb.handler(

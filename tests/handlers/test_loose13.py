@@ -96,6 +96,11 @@ def test_a_grammar_log_with_a_surname_and_title_asks_which_contact(
             "log call Bolt Freight, with Dana: they'll sign next week",
             ("Dana Ruiz", "Dana Lee"),
         ),
+        (
+            "alice",
+            "log call Bolt Freight, with Dana: she says thanks for the demo",
+            ("Dana Ruiz", "Dana Lee"),
+        ),
     ):
         reply = testbot(who, text)
         assert reply.status != "confirm", (text, reply.to_json().get("command"))
