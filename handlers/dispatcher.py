@@ -28,6 +28,7 @@ from crm_core.stages import Pipeline
 from crm_core.text import char_view, to_simplified
 from handlers import format as fmt
 from handlers import loose_card
+from handlers.grammar import split_colon
 from handlers.i18n import LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_desk import DeskReader
@@ -312,7 +313,10 @@ class Dispatcher:
                 buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
                 status="info",
             )
-        if typed and (COURTESY.search(char_view(text)) or LISTED_CUSTOMER.match(char_view(text))):
+        said = _said_part(verb, args)
+        # A log line with its options keeps the courtesy of its note ("...: she says thanks").
+        polite = COURTESY.search(char_view(text if said == args else said))
+        if typed and (polite or LISTED_CUSTOMER.match(char_view(text))):
             # "move the acme fleet deal to negotiation please": a write read from the
             # sentence (or its one question) first; anything else goes to the grammar.
             try:
@@ -328,7 +332,7 @@ class Dispatcher:
             ctx.picks.update(picks)
         # A line with a sentence's words ("move the acme deal to won please") is tried as
         # the grammar without the spelling scan: its loose reading comes next anyway.
-        sentence = typed and bool(SENTENCE_WORDS.search(char_view(args)))
+        sentence = typed and bool(SENTENCE_WORDS.search(char_view(said)))
         try:
             ctx.spelling = not sentence
             return verb.handler(
@@ -574,3 +578,17 @@ def _args_of(registry: Registry, text: str) -> str:
     """The words after the verb the grammar finds in `text` (empty when none is found)."""
     found = registry.match(text)
     return found[1] if found is not None else ""
+
+
+# A log line's own options after its customer: ", with 陈总", ", deal Fleet renewal".
+_LOG_OPTION = re.compile(r"[,，]\s*(?:deal|with|contact|商机|联系人)\b")
+
+
+def _said_part(verb: Verb, args: str) -> str:
+    """The part of a line whose words tell a sentence from a grammar line: a `log` line that
+    names its options (", with 陈总: they'll sign") is the grammar's whatever its note says, so
+    only the words before the note count; any other line counts whole."""
+    if verb.name != "log":
+        return args
+    head, body = split_colon(args)
+    return head if body is not None and _LOG_OPTION.search(head) else args

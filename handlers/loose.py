@@ -14,8 +14,9 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
@@ -49,8 +50,9 @@ from crm_core.resolve import contact_named, user_by_chinese_name
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
-from crm_core.timephrases.chinese import cn_int
+from crm_core.timephrases.chinese import CN_WEEKDAYS, cn_int
 from crm_core.timephrases.core import last_day
+from crm_core.timephrases.english import WEEKDAYS
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers import loose_words as w
@@ -79,6 +81,31 @@ _OTHER_QUESTION = re.compile(
 # chain optional parts joined by \s*, and a long run makes them try every split of it
 # (minutes for 2,000 spaces); no sentence means anything by its fourth space.
 _BLANK_RUN = re.compile(r"\s{4,}")
+
+
+# An item number of a list: "1.", "2)", "3、", "(4)", at the start or after a blank or a mark.
+_LIST_MARK = re.compile(
+    r"(?:^|(?<=[\s;；,，。.!！?？]))[(（]?(?P<n>[1-9])\s*(?:[.)）、:：]|(?<=[(（]\d)[)）])(?=\s|[^\d\s])"
+)
+
+
+def _unnumbered(view: str) -> str:
+    """The view with a numbered list's item numbers ("1. ... 2. ...", "1、…；2、…") read as the
+    ends of sentences: never a record's number, an amount or a day. Only a list counted from 1
+    at the start of the message is one; a lone "2." is left as it is."""
+    marks = list(_LIST_MARK.finditer(view))
+    if not marks or view[: marks[0].start()].strip() or marks[0].group("n") != "1":
+        return view
+    listed = [marks[0]]
+    for m in marks[1:]:
+        if int(m.group("n")) == int(listed[-1].group("n")) + 1:
+            listed.append(m)
+    if len(listed) < 2:
+        return view
+    out = list(view)
+    for i, m in enumerate(listed):
+        out[m.start() : m.end()] = (" " if i == 0 else ";") + " " * (m.end() - m.start() - 1)
+    return "".join(out)
 
 
 def _squeeze(text: str) -> str:
@@ -180,6 +207,17 @@ _LOG_VERB_NEAR = re.compile(
 )
 
 
+# A write held off after a story ("咪住move住", "先别推进", "don't move it yet").
+_LOG_THEN_HOLD = re.compile(
+    r"(?:咪住|先别|先不要|暂时不要|暂时别|唔好住?)\s*(?:move|推进|推|改|动|郁|移)"
+    r"|\b(?:don'?t|dont|do\s+not)\s+(?:move|push|mark|close)\s+(?:it|that|this|them)\s+(?:yet|for\s+now)\b"
+)
+# The book's own records spoken of: a record by its number, "these two records", duplicates.
+_ABOUT_THE_BOOK = re.compile(
+    r"#\s*\d|(?:两|几|2)\s*(?:条|个|個)\s*(?:记录|客户记录|条目)|重复(?:的)?(?:记录|客户)"
+    r"|\b(?:two|both|these|those|the)\s+(?:duplicate\s+)?(?:records|entries)\b"
+    r"|\bduplicate\s+(?:records?|entries|customers?)\b"
+)
 _NOTE_APART = re.compile(r"(?:[,，:：;；.。!！]|\s[-–—])\s*$")
 
 
@@ -196,6 +234,52 @@ def _dates_the_log(r: _Reading, when: re.Match[str], body: str) -> bool:
         return True
     near = r.view[max(0, when.start() - 16) : when.end() + 16]
     return bool(_LOG_VERB_NEAR.search(near))
+
+
+# A weekday a log may be dated by: "on Thursday", "last thu", "this past friday", 上周四, 周四,
+# 禮拜四 (the view is Simplified: 礼拜四); "next", "every", "by" and 下周 days are plans, not dates.
+_WEEKDAY_SAID = re.compile(
+    r"(?<![\w])(?:(?P<rel>last|this\s+past|this|past)\s+)?(?:on\s+)?"
+    r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|(?<![\w])(?:(?P<rel2>last|this\s+past|this|past)\s+|on\s+)"
+    r"(?P<short>mon|tues?|weds?|thu(?:rs?)?|fri|sat|sun)\b"
+    r"|(?<![每下])(?P<zrel>上个?|这个?|本)?(?:周|星期|礼拜)(?P<zday>[一二三四五六日天])"
+)
+_WEEKDAY_PLAN = re.compile(
+    r"\b(?:next|coming|every|each|by|until|till|before|from|following)\s+(?:on\s+)?$|下个?$|每个?$"
+)
+
+
+def _past_weekday(ctx: Ctx, r: _Reading, m: re.Match[str]) -> date | None:
+    """The day a weekday phrase names in the past, in the sender's zone: last week's for 上周X,
+    this week's for "this X"/这周X (None when it is still to come), else the latest such day
+    before today."""
+    if _WEEKDAY_PLAN.search(r.view[max(0, m.start() - 12) : m.start()]):
+        return None
+    word = m.group("day") or m.group("short")
+    if word is not None:
+        day = WEEKDAYS[word]
+        # "last thursday" is the latest one before today, as "on thursday" is.
+        rel = "this" if (m.group("rel") or m.group("rel2")) == "this" else ""
+    else:
+        day = CN_WEEKDAYS[m.group("zday")]
+        rel = {"上": "last week", "这": "this", "本": "this"}.get((m.group("zrel") or " ")[0], "")
+    today = ctx.now().astimezone(ctx.tz).date()
+    monday = today - timedelta(days=today.weekday())
+    if rel == "last week":
+        return monday - timedelta(days=7 - day)
+    if rel == "this":
+        this_week = monday + timedelta(days=day)
+        return this_week if this_week <= today else None
+    back = (today.weekday() - day) % 7 or 7
+    return today - timedelta(days=back)
+
+
+def _weekday_dates_the_log(r: _Reading, m: re.Match[str], start: int, body: str) -> bool:
+    """Whether a weekday dates the log: said before the note's words ("visited Acme on
+    Thursday, they want a demo"), not inside what was told ("they want a demo on Thursday")."""
+    at = r.text.find(body, start) if body else -1
+    return at >= 0 and m.end() <= at
 
 
 _YESTERDAY_SAID = {
@@ -293,6 +377,7 @@ class _Reading:
         view = char_view(text)
         # Emoji and smileys are read as spaces: same length, so spans still cut the text.
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
+        view = _unnumbered(view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         for remark in (w.DECLINED, w.DONE_REPORT):
@@ -462,6 +547,13 @@ class Interpreter:
         r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
+        if w.TO_COLLEAGUE.match(r.view):
+            return Unsure("loose.for_colleague", verbs=("help",))
+        noted = w.NOTED_DEED.match(r.view, r.body)
+        if noted is not None and any(
+            u.exact and u.id != ctx.actor.id for u in find_users(ctx, noted.group("who"))
+        ):
+            return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if (queue := self.desk.tickets(ctx, r)) is not None:
             return queue
         if (
@@ -482,11 +574,11 @@ class Interpreter:
             # A write asked about, supposed or refused: nothing is done, not even a read
             # ("don't move acme yet" is not a request to see Acme).
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
-        if (
-            w.LEAD_NEGATION.match(r.view, r.body)
-            or w.HOLD.search(r.view, r.body)
-            or w.KEEP.search(r.view, r.body, r.note_at)
-        ):
+        held = w.HOLD.search(r.view, r.body) or w.KEEP.search(r.view, r.body, r.note_at)
+        # "move X to won. keep the old close date though": a later clause keeps another field;
+        # the write stands unless it changes that very field ("keep it as is" keeps all).
+        kept = _kept_apart(r, held) if held is not None else None
+        if w.LEAD_NEGATION.match(r.view, r.body) or (held is not None and kept is None):
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if r.hypothetical:
             return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
@@ -527,6 +619,10 @@ class Interpreter:
                 return Unsure("loose.no_write", {"verb": found}, (found,))
             if isinstance(found, Proposal) and _verb_refused(r, found.verb.name):
                 # "X is basically won but dont move it till the PO comes": that very write.
+                return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
+            if kept and isinstance(found, Proposal) and kept & _changed_fields(found):
+                # "change Dana's phone to ..., keep the old number": the kept field is the one
+                # the write changes: nothing is asked after all.
                 return Unsure("loose.no_write", {"verb": found.verb.name}, (found.verb.name,))
             return found
         if not reads:
@@ -785,6 +881,16 @@ class Interpreter:
         assert at is not None
         if self._refused(r, at) or (cue is None and r.question):
             return "log"
+        if cue is None and (
+            re.search(r"[?？]", r.view[r.body : at])
+            or _LOG_THEN_HOLD.search(r.view, at)
+            or _ABOUT_THE_BOOK.search(r.view, at)
+        ):
+            # "X回复了没有？Y刚给我打电话问进度": a question, the call told as its reason; "met
+            # Alan, ... we keep waiting, 咪住move住": the story of why nothing is to be done;
+            # "called Y, ... so #3 is kind of done", "…这两条记录该分开": about the book's own
+            # records, told to a colleague, not a note of the customer's.
+            return "log"
         if cue is None:
             head = max((m.end() for m in _SEPARATOR.finditer(r.view, r.body, at)), default=r.body)
             tail = _SEPARATOR.search(r.view, at)
@@ -853,6 +959,20 @@ class Interpreter:
             day = r.cut(when.start(), when.end())
             values["when"] = _YESTERDAY_SAID.get(char_view(day), day)
             shown.append(("when", str(values["when"])))
+        else:
+            weekday = next(
+                (
+                    m
+                    for m in _WEEKDAY_SAID.finditer(r.view, start)
+                    if _weekday_dates_the_log(r, m, start, body)
+                ),
+                None,
+            )
+            past = _past_weekday(ctx, r, weekday) if weekday is not None else None
+            if past is not None:
+                # "visited Acme on Thursday": that day, written as a date the grammar reads.
+                values["when"] = past.isoformat()
+                shown.append(("when", fmt.short_day(t, past)))
         # Who it was with: the contact named before the note's words ("called David at Acme,
         # ..."), or one met, called or written to anywhere ("拜访了X，见了Kathleen Rivera，...",
         # "log chat greenfield, rebecca lopez: ..."); one the note only talks about ("Karen
@@ -1274,11 +1394,14 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            local = _customer_currency(ctx, customer) or rules.home_currency(
-                ctx.actor.timezone or "UTC"
+            local = (
+                _customer_currency(ctx, customer)
+                or _customer_place_currency(customer)
+                or rules.home_currency(ctx.actor.timezone or "UTC")
             )
             if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
+                # customer's country or city as the book records it, else the one of the
                 # user's region (a rep in Taipei means NT$, not yuan or the default). 元 / 塊 /
                 # 蚊 alone are the unit word of that currency when it is a yuan-like one (NT$,
                 # HK$), as "$" is of a dollar one.
@@ -1479,6 +1602,10 @@ class Interpreter:
             if (gone := _no_such_day(ctx, r, cue.end())) is not None:
                 return Unsure("loose.no_such_day", {"day": gone}, ("edit deal",))
             close = _close(ctx, r, r.body, any_phrase=True)
+            if close is not None and _quoted(r, cue.start()):
+                # 'the chiller deal "closing next week", for the fourth week running': words
+                # quoted, someone's promise mocked, not a day asked for.
+                return "edit deal"
             if (
                 close is not None
                 and w.VALUE_HEDGE.search(r.view, cue.end(), close[1][0])
@@ -2311,6 +2438,67 @@ _DONE_BY = re.compile(r"\b([a-z][a-z'’-]+)\s+(?:moved|pushed|put|marked|bumped
 _SAID_BY = re.compile(r"[:：,，]|\s[-–—]\s")
 
 
+# The fields a "keep ..." clause may name, by the word the grammar writes them with.
+_KEPT_FIELDS = (
+    ("close", re.compile(r"\b(?:close|closing|date|deadline)\b|日期|结案日|成交日|截止|预计")),
+    ("amount", re.compile(r"\b(?:amount|value|price|size|total)\b|金额|价格|价钱|数额|报价|总价")),
+    ("stage", re.compile(r"\bstage\b|阶段")),
+    ("title", re.compile(r"\b(?:title|role|job|position)\b|职位|职务|职称|标题|头衔")),
+    ("name", re.compile(r"\bname\b|名字|姓名|名称")),
+    ("email", re.compile(r"\be-?mail\b|邮箱|电邮|邮件地址")),
+    ("phone", re.compile(r"\b(?:phone|number|mobile|cell)\b|电话|手机|号码")),
+    ("owner", re.compile(r"\bowner\b|负责人")),
+    ("city", re.compile(r"\b(?:city|address)\b|城市|地址")),
+    ("industry", re.compile(r"\bindustry\b|行业")),
+    ("tags", re.compile(r"\btags?\b|标签")),
+)
+_KEEP_CLAUSE = re.compile(r"[,，;；.。!！?？\n]|\s[-–—]\s")
+
+
+def _kept_apart(r: _Reading, held: re.Match[str]) -> frozenset[str] | None:
+    """The fields a "keep"/"don't change" clause names when it follows a clause of its own
+    ("move X to won. keep the old close date", "改电话…，邮箱保留"); None when it stands first
+    or names no field ("keep it as is": the whole write is refused)."""
+    start = max((m.end() for m in _KEEP_CLAUSE.finditer(r.view, r.body, held.start())), default=-1)
+    if start < 0 or not r.view[r.body : start].strip(" ,，;；.。!！?？\n-–—"):
+        return None
+    end_at = _KEEP_CLAUSE.search(r.view, held.end())
+    clause = r.view[start : end_at.start() if end_at else len(r.view)]
+    named = frozenset(name for name, pattern in _KEPT_FIELDS if pattern.search(clause))
+    return named or None
+
+
+def _changed_fields(found: Proposal) -> frozenset[str]:
+    """The fields a proposed write changes, as `_KEPT_FIELDS` names them (a move: the stage;
+    an edit: the field words of its line)."""
+    verb = found.verb.name
+    if verb == "move":
+        return frozenset({"stage"})
+    if verb == "forecast":
+        return frozenset({"forecast"})
+    if verb not in ("edit deal", "edit contact", "edit customer"):
+        return frozenset()
+    _, _, parts = found.command.partition(":")
+    return frozenset(
+        word for part in parts.split(",") if (word := part.strip().split(" ", 1)[0].lower())
+    )
+
+
+_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
+
+
+def _quoted(r: _Reading, at: int) -> bool:
+    """Whether `at` lies inside quotation marks ("…", “…”, 「…」) closed after it."""
+    for opening, closing in _QUOTES:
+        before = r.view[:at]
+        if opening == closing:
+            if before.count(opening) % 2 == 1 and opening in r.view[at:]:
+                return True
+        elif before.rfind(opening) > before.rfind(closing) and closing in r.view[at:]:
+            return True
+    return False
+
+
 def _verb_refused(r: _Reading, verb: str) -> bool:
     """Whether the message refuses the write `verb` in words ("dont move it"), outside an
     explicit log's note."""
@@ -2878,6 +3066,70 @@ def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:
         select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
     ).all()
     return found[0] if len(found) == 1 else None
+
+
+# Custom fields of a customer that say where it is ("country Singapore", "国家 日本").
+_PLACE_FIELDS = frozenset(
+    ("country", "nation", "region", "market", "territory", "国家", "國家", "地区", "地區", "市场")
+)
+
+
+def _customer_place_currency(customer: Customer) -> str | None:
+    """The currency of the country the book records for a customer: a country custom field
+    (`country SG`, `country Japan`, `国家 日本`), else its city when that names a country or a
+    time zone's city (Singapore, Hong Kong, 台北); None when neither tells."""
+    custom = customer.custom or {}
+    for key, value in custom.items():
+        if key.casefold() in _PLACE_FIELDS and isinstance(value, str):
+            found = _place_currency(value, codes=True)
+            if found is not None:
+                return found
+    return _place_currency(customer.city or "", codes=False)
+
+
+_SHORT_PLACE = re.compile(r"\s+sar\s+china$|^中[国國](?=.)|特别行政区$|特別行政區$")
+
+
+@cache
+def _territories() -> dict[str, str]:
+    """Country and territory names in English, Simplified and Traditional Chinese, folded, ->
+    the territory code; "Hong Kong SAR China" and 中国香港特别行政区 by their short names too."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for locale in ("en", "zh", "zh_Hant"):
+        for code, name in Locale.parse(locale).territories.items():
+            if code.isalpha():
+                names.setdefault(name.casefold(), code)
+                names.setdefault(_SHORT_PLACE.sub("", name.casefold()), code)
+    return names
+
+
+def _place_currency(value: str, *, codes: bool) -> str | None:
+    """The currency of a place: with `codes` (a country field) a country's name or ISO code,
+    else only a time zone's city (a city "LA" is no Laos)."""
+    from babel.numbers import get_territory_currencies
+
+    from crm_core.date_order import zone_territory
+    from crm_core.errors import CrmError
+    from crm_core.services.preferences import zone
+
+    typed = " ".join(value.split())
+    if not typed:
+        return None
+    # A city is read as a time zone's city only: a US city field "Georgia" is no country.
+    territory = _territories().get(typed.casefold()) if codes else None
+    if territory is None and codes and re.fullmatch(r"[A-Za-z]{2}", typed):
+        territory = typed.upper() if typed.upper() in _territories().values() else None
+    if territory is None:
+        try:
+            territory = zone_territory(zone(typed))
+        except CrmError:
+            return None
+    if territory is None:
+        return None
+    found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)
+    return str(found[0]) if found else None
 
 
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:

@@ -158,6 +158,8 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]+")
 _GLUE = set("那个这𠮶呢的了咗啲张单提醒工我你佢哋他们把给帮就好吧啦喇呀已经要再")
 
 
+# When a colleague says it was done: "他说昨天已经…".
+_DONE_WHEN = r"(?:昨天|今天|前天|琴日|寻日|刚才|刚刚|啱啱|上午|下午|早上|头先)"
 _THEY_ZH = re.compile(r"(?:他|她|佢|佢哋|他们|同事)(?:已经|已|都)?\s*$")
 _PRIORITY_LEAD = re.compile(r"(?:priority|prio|优先级)\s*(?:is\s+|[:：])?\s*$")
 # Where a clause ends (a comma too: a request may follow a remark).
@@ -349,7 +351,11 @@ class DeskReader:
         if _THEY.search(r.view, max(start, at - 40), at) or _BY_THEM.search(r.view, at):
             return True
         if re.search(
-            r"(?:他|她|佢|佢哋|他们|同事)(?:已经|已|都)?\s*$", r.view[r.body : at].strip()
+            # "他说昨天已经回复客户了": he, what he said, when, already.
+            # "唐小川说已经回复了": someone's word that it was done.
+            rf"(?:(?:他|她|佢|佢哋|他们|同事)(?:说|讲|话)?{_DONE_WHEN}?(?:已经|已|都)?"
+            rf"|(?<!我)(?:说|讲){_DONE_WHEN}?(?:已经|已))\s*$",
+            r.view[r.body : at].strip(),
         ):
             return True
         others = [u for u in find_users(ctx, r.text) if u.id != ctx.actor.id]
@@ -548,7 +554,9 @@ class DeskReader:
                     if not re.match(r"(?i)that\b", text)
                     else text[4:].strip()
                 )
-        return text.strip(" ,，.。!！")
+        text = text.strip(" ,，.。!！")
+        # "…回复客户了": a particle left after the cue says nothing that was answered.
+        return "" if re.fullmatch(r"[了啦咯喇嘅的过咗吧呢哦啊嘛喔囉啰\s]*", text) else text
 
     def _assignee(self, ctx: Ctx, r: _Reading, cue: re.Match[str]) -> str | None:
         if cue.group("me"):

@@ -182,7 +182,8 @@ DIGEST_ARRIVES = _re(
     r"|(?<![改调調推挪移换換延设設发發寄送])(?:来|來|到|寄来|寄來|发来|發來|送来|送來)"
 )
 DIGEST_SET = _re(
-    r"\b(?:set|change|move|make|switch|put|want|prefer|like|can|could|pls|please|plz|turn|send|"
+    # Pidgin "make I manage am" (let me put up with it) asks for nothing.
+    r"\bmake(?!\s+i\b)|\b(?:set|change|move|switch|put|want|prefer|like|can|could|pls|please|plz|turn|send|"
     r"update|push|shift|stop|pause|resume|only)\b"
     r"|改|设|設|调|調|换|換|(?<![摘主])要|想|希望|请|請|麻烦|麻煩|帮|幫|提前|推迟|推遲|延后|延後|挪|只|停|关|關"
 )

@@ -67,6 +67,13 @@ ASKS_NOTHING = re.compile(
     r"\bnothing\s+(?:to\s+(?:add|log|record|note|update|change|do)|needed|new)\b"
     # "already have a reminder for karura on the 11th, don't need another one".
     r"|\b(?:don'?t|do\s+not|no)\s+need\s+(?:another|a\s+second)\s+(?:one|reminder)\b"
+    # "will add him when he emails": the write itself put off until something happens.
+    r"|\b(?:will|i['’]ll|gonna|going\s+to)\s+(?:add|log|enter|update|create|put|move|record)\s+"
+    r"(?:him|her|them|it|this|that|the\s+\w+)\b[^.!?;。！？；]*?\b(?:when|once|after|as\s+soon\s+as)\b"
+    # "…改到一月了 我刚看到 OK的", "just saw it, fine": a change seen, acknowledged.
+    r"|(?:我)?(?:刚刚?|才|啱啱)看到了?\s*(?:[,，]?\s*(?:ok|okay|好|好的|收到|了解)(?:的|啦|了)?)?"
+    r"[\s。.!！~～]*$"
+    r"|\bjust\s+saw\s+(?:it|that|this)\b"
     # "no new deal yet", "no PO yet": the thing not there yet, nothing to write.
     r"|\bno\s+(?:new\s+)?(?:deal|opportunity|contact|ticket|order|po|quote)s?\s+yet\b"
     # "那句“move ...”只是举个例子": a command quoted as an example.
@@ -153,6 +160,9 @@ KEEP = re.compile(
     r"|\b(?:fine|ok|okay|good|happy)\s+(?:with\s+it\s+)?as\s+(?:it\s+)?is)"
     r"(?=\s*(?:[,，;；.。!！]|\s[-–—]\s|$))"
     r"|(?:就|先|还是|還是)?留[着著](?:吧|先|好了)|先忍[着著]|先这样吧|先這樣吧"
+    # "还是保留原来的吧", "保持原样": the old value kept.
+    r"|(?:就|先|还是|還是)保留(?:原来的|原來的|原样|原樣|旧的|舊的)?(?:吧|好了)"
+    r"|保持(?:原样|原樣|不变|不變)"
 )
 # A write verb refused with its object, anywhere outside an explicit log's note ("... but dont
 # move it till the PO comes"): that verb's card is dropped, another one's stands ("move X to
@@ -237,7 +247,21 @@ HYPOTHETICAL = re.compile(
     r"|如果|假如|假设|要是|万一|要不要|是否|是不是|该不该|应不应该|打算|准备|可能|也许|或许|考虑"
     # "回头再看": later, as "later" above.
     r"|回头再|回頭再|晚点再|晚點再|改天再"
+    # A wish, not a request: "好想今日就搞掂", "真想…", "i wish it were won", "if only".
+    r"|好想|真想|巴不得|恨不得|但愿|\bi\s+wish\b|\bif\s+only\b"
+    # Pidgin "I fit" (I could), "make I see how monday go first" (let me see first): a plan.
+    r"|\bi\s+fit\b|\bmake\s+i\s+see\b|\blet\s+me\s+see\s+how\b"
 )
+# "Noted that Tunde put X in best case": a colleague's change acknowledged (the name is checked
+# to be a colleague's), nothing to write.
+NOTED_DEED = re.compile(
+    r"noted(?:\s*[,:：])?\s+(?:that\s+)?(?P<who>[a-z][a-z'’-]+)\s+(?:has\s+|had\s+)?"
+    r"(?:put|moved|changed|set|marked|pushed|bumped|updated|added|closed|logged|reassigned|archived)\b"
+)
+# A message that opens by naming a colleague ("@刘洋 明天记得…", "@putri can you share …"): said
+# to them, not to the bot (a mention of the bot itself, "@crmbot" or a Telegram "@acme_crm_bot",
+# is courtesy).
+TO_COLLEAGUE = re.compile(r"\s*@(?![\w.-]*bot\b)[^\s@,，:：]+")
 # Pleasantries and reactions: no command in them.
 CHIT_CHAT = re.compile(
     r"^\s*(?:thanks?|thank\s+you|thx|ty|cheers|lol|haha+|nice|great|cool|good\s+(?:morning|"
