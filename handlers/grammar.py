@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from crm_core.errors import Invalid
 from crm_core.models import InteractionKind
-from crm_core.text import char_view, fold
+from crm_core.text import char_view, fold, hant_views
 from crm_core.timephrases.chinese import cn_int
 
 _COLON = re.compile(r"[:：]")
@@ -76,6 +76,9 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     ("Kansas City Steaks") are not keywords.
     """
     text = text.strip()
+    # Matched on the `char_view` of the text: a keyword typed in Taiwan's words (優先順序 for
+    # 优先级) is read as the Simplified one it stands for.
+    keywords = {**{v: f for k, f in keywords.items() for v in _views(k)}, **keywords}
     quoted = _QUOTED.match(text)
     start = quoted.end(1) + 1 if quoted else 0
     words = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
@@ -94,7 +97,7 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     for hit in pattern.finditer(view, start):
         if not view[: hit.start()].strip():
             continue  # a leading keyword starts the name itself ("Close the gap", "City Bank")
-        field = keywords[fold(hit.group(1) or hit.group(2))]
+        field = keywords[_key(keywords, hit.group(1) or hit.group(2))]
         if field not in seen:
             seen.add(field)
             pieces.append(hit)
@@ -102,8 +105,19 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     for i, hit in enumerate(pieces):
         end = pieces[i + 1].start() if i + 1 < len(pieces) else len(text)
         value = text[hit.end() : end].strip()
-        found[keywords[fold(hit.group(1) or hit.group(2))]] = value.rstrip(_TRAILING_SEPARATORS)
+        word = _key(keywords, hit.group(1) or hit.group(2))
+        found[keywords[word]] = value.rstrip(_TRAILING_SEPARATORS)
     return lead.strip().rstrip(_TRAILING_SEPARATORS) if pieces else lead.strip(), found
+
+
+def _views(word: str) -> set[str]:
+    """A keyword and, when Chinese, its Taiwan forms as `char_view` shows them."""
+    return {word} if word.isascii() else {word} | hant_views(word)
+
+
+def _key(keywords: dict[str, str], hit: str) -> str:
+    """The keyword a matched piece of the view is (as typed in the view, else folded)."""
+    return hit.lower() if hit.lower() in keywords else fold(hit)
 
 
 def unquote(text: str) -> tuple[str, str]:

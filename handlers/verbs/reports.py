@@ -75,6 +75,8 @@ _CN_BY = re.compile(
     + "|".join(sorted((w for w in DIM_WORDS if not w.isascii()), key=len, reverse=True))
     + r")"
 )
+# `by`/`按` with no group it knows after it: the word that follows, if any.
+_BARE_BY = re.compile(r"(?:(?:^|\s)by(?:\s+|$)|按\s*)(\S*)", re.I)
 _CURRENCY = re.compile(r"(?:^|\s)(?:in\s+)?([A-Za-z]{3})\s*$")
 _DEAL_REF = re.compile(r"^#\d+\b")
 
@@ -146,11 +148,12 @@ def parse_spec(text: str, today: date, *, name: str | None = None) -> Spec:
         if name is None:
             raise Invalid("error.report_unknown", value=rest.split()[0] if rest else "")
     dim: Dim | None = None
-    m = _BY.search(rest) or _CN_BY.search(rest)
-    if m is None and re.search(r"(?:^|\s)(?:by|按)(?:\s|$)", rest, re.I):
-        raise Invalid("error.report_dim", value="", dims=", ".join(d.value for d in Dim))
-    if m is None and "按" in rest:
-        word = rest.split("按", 1)[1].split()[0] if rest.split("按", 1)[1].split() else ""
+    # Searched in the `char_view` (按團隊 is 按团队), cut from the typed text at the same place.
+    view = char_view(rest)
+    m = _BY.search(view) or _CN_BY.search(view)
+    if m is None and (bare := _BARE_BY.search(view)):
+        # The word after `by` / `按` (a space may come between) is the group it cannot read.
+        word = rest[bare.start(1) : bare.end(1)]
         raise Invalid("error.report_dim", value=word, dims=", ".join(d.value for d in Dim))
     if m is not None:
         dim = parse_dim(m.group(1))
