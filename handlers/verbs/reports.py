@@ -172,6 +172,18 @@ def parse_spec(text: str, today: date, *, name: str | None = None) -> Spec:
     return Spec(name, dim, parse_period(rest, today), currency)
 
 
+def _spec(req: Request, text: str, *, name: str | None = None) -> Spec:
+    """`parse_spec` for this reader: a report named in a refusal is named in their words."""
+    try:
+        return parse_spec(text, _today(req), name=name)
+    except Invalid as exc:
+        report = exc.params.get("report")
+        local = next((w for w, n in REPORT_NAMES.items() if n == report and not w.isascii()), None)
+        if exc.key != "error.report_not_grouped" or not req.t.chinese or local is None:
+            raise
+        raise Invalid(exc.key, report=req.t.command(local)) from exc
+
+
 def pct(value: Decimal | None) -> str:
     """0.4321 -> `43.2%`, or a dash."""
     return "—" if value is None else f"{value * 100:.1f}%"
@@ -226,7 +238,7 @@ def report(req: Request) -> Reply:
     tickets_rest = take_ticket_report(req.args)
     if tickets_rest is not None:
         return ticket_report_reply(req, tickets_rest)
-    spec = parse_spec(req.args, _today(req))
+    spec = _spec(req, req.args)
     return run_report(req, spec)
 
 
@@ -547,7 +559,7 @@ def forecast_verb(req: Request) -> Reply:
     args = req.args.strip()
     if _DEAL_REF.match(args) or _category_at_end(args) is not None:
         return set_category(req, args)
-    spec = parse_spec(args, _today(req), name="forecast")
+    spec = _spec(req, args, name="forecast")
     return forecast_reply(req, spec)
 
 
@@ -580,7 +592,7 @@ def chart(req: Request) -> Reply:
     """`chart funnel`, `chart win rate by month`, `chart forecast`: the report as an image."""
     if not req.args:
         raise Invalid("usage.chart")
-    spec = parse_spec(req.args, _today(req))
+    spec = _spec(req, req.args)
     if spec.name not in CHARTS or spec.rest:
         raise Invalid("error.chart_unknown")
     return run_report(req, replace(spec, chart=True))
@@ -613,7 +625,7 @@ def quota(req: Request) -> Reply:
 
 def _named(name: str) -> Handler:
     def handler(req: Request) -> Reply:
-        return run_report(req, parse_spec(req.args, _today(req), name=name))
+        return run_report(req, _spec(req, req.args, name=name))
 
     handler.__doc__ = f"`{name}` as a verb of its own."
     return handler
