@@ -134,12 +134,50 @@ def unquote(text: str) -> tuple[str, str]:
     return m.group(1).strip(), text.strip()[m.end(1) + 1 :].strip()
 
 
+# Matched in the `char_view`: 萬/億/新台幣 arrive as 万/亿/新台币, full-width signs as plain ones.
 _AMOUNT = re.compile(
-    r"(?:^|\s)(?P<pre>[$€£¥])?(?P<num>-?\d[\d,_]*(?:\.\d+)?)(?P<mult>[kKmM万])?"
-    r"(?:\s*(?P<cur>[A-Za-z]{3}|[$€£¥]|元|美元))?$"
+    r"(?:^|\s)(?P<pre>nt\$|[$€£¥])?"
+    # 48.000 / 1.234.567,50: dots group thousands (as a German rep writes 48,000).
+    r"(?P<num>-?(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d[\d,_]*(?:\.\d+)?))"
+    r"(?P<mult>[km千万亿])?"
+    r"(?:\s*(?P<cur>[a-z]{3}|[$€£¥]|元|美元|新台币|台币))?$",
+    re.I,
 )
-_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "元": "CNY", "美元": "USD"}
-_MULT = {"k": Decimal(1000), "m": Decimal(1_000_000), "万": Decimal(10_000)}
+_SYMBOLS = {
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "CNY",
+    "元": "CNY",
+    "美元": "USD",
+    "nt$": "TWD",
+    "新台币": "TWD",
+    "台币": "TWD",
+}
+_MULT = {
+    "k": Decimal(1000),
+    "m": Decimal(1_000_000),
+    "千": Decimal(1000),
+    "万": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+}
+# The end of a title that looks like money the reader did not take (`5 grand`, `$5.5.5`,
+# `3百 TWD`): a digit next to a currency sign, code or Chinese unit.
+_MONEYISH = re.compile(
+    r"(?:[$€£¥]\s*\d|\d\s*(?:[$€£¥]|[百千万亿元]|台?币|[km]\b)|\d[\d.,]*\s+[a-z]{3}$)", re.I
+)
+
+
+def _number(text: str, currency: bool) -> Decimal:
+    """`48,000.50`, `48.000 EUR`, `1.234.567,50` as a Decimal (InvalidOperation otherwise).
+
+    One dot before three digits with no currency (`1.005`) stays a decimal point: the amount
+    has too many decimals and is refused rather than guessed a thousand times larger.
+    """
+    grouped = re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", text)
+    if grouped and (currency or text.count(".") > 1 or "," in text):
+        return Decimal(text.replace(".", "").replace(",", "."))
+    return Decimal(text.replace(",", "").replace("_", ""))
 
 
 def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
@@ -149,14 +187,25 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
     if not m:
         return text.strip(), None, None
     try:
-        amount = Decimal(m.group("num").replace(",", "").replace("_", ""))
+        amount = _number(m.group("num"), bool(m.group("cur") or m.group("pre")))
     except InvalidOperation:
         return text.strip(), None, None
     if m.group("mult"):
         amount *= _MULT[m.group("mult").lower()]
     symbol = m.group("cur") or m.group("pre")
-    currency = _SYMBOLS.get(symbol, symbol.upper()) if symbol else None
+    currency = _SYMBOLS.get(symbol.lower(), symbol.upper()) if symbol else None
     return text[: m.start()].strip(), amount, currency
+
+
+def unread_amount(text: str) -> str | None:
+    """The end of `text` when it reads as an amount that `take_amount` could not take
+    (`3百 TWD`, `$5 mil`), as typed; None when it does not look like money."""
+    words = text.strip().split()[-2:]
+    m = _MONEYISH.search(char_view(" ".join(words)))
+    if m is None:
+        return None
+    # Only the last word when the money starts in it (`Fleet ¥5百` -> `¥5百`).
+    return words[-1] if len(words) == 2 and m.start() > len(words[0]) else " ".join(words)
 
 
 _SPAN_EN = re.compile(
