@@ -74,6 +74,22 @@ def to_traditional(text: str, *, phrases: bool = True) -> str:
     return str(_opencc("s2tw").convert(text))
 
 
+@lru_cache(maxsize=4096)
+def hant_views(word: str) -> frozenset[str]:
+    """The `char_view` forms of a Simplified command word as Traditional writers type it.
+
+    Converted character by character it folds back to `word`; Taiwan's phrase for it may not
+    (联系人 is 聯絡人 there, 回复 is 回覆, 优先级 is 優先順序), so that form is read too.
+    """
+    return frozenset(
+        {
+            char_view(word),
+            char_view(to_traditional(word)),
+            char_view(to_traditional(word, phrases=False)),
+        }
+    )
+
+
 def has_cjk(text: str) -> bool:
     """Whether `text` holds a Chinese character."""
     return _HAN.search(text) is not None

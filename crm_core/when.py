@@ -18,8 +18,17 @@ _AMPM = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)\b", re.I)
 _HHMM = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 # Plain Chinese day words dateparser does not read; richer Chinese phrases belong to reminders.
 _ZH_DAYS = {"今天": 0, "昨天": -1, "前天": -2, "明天": 1, "后天": 2}
+# A weekday of last week (上周五, 上个星期五), this week (这周一, 本周三) or bare (周五: the latest
+# one not after today), as a logged call's time: "last Friday" is read where a past is wanted.
 _ZH_DAY = re.compile(
-    r"^(今天|昨天|前天|明天|后天)(?:(上午|下午|晚上)?(\d{1,2})[点:：](\d{1,2})?分?)?$"
+    r"^(?:(?P<day>今天|昨天|前天|明天|后天)|(?P<mod>上个?|这个?|本)?(?:周|星期|礼拜)"
+    r"(?P<wd>[一二三四五六日天1-7]))"
+    r"(?:(?P<part>上午|下午|晚上)?(?P<h>\d{1,2})[点:：](?P<m>\d{1,2})?分?)?$"
+)
+_ZH_WEEKDAYS = (
+    {w: i for i, w in enumerate("一二三四五六日")}
+    | {"天": 6}
+    | {str(n): n - 1 for n in range(1, 8)}
 )
 
 
@@ -50,23 +59,38 @@ def to_utc(local: datetime, tz: ZoneInfo, typed: str) -> datetime:
     return moment
 
 
-def _zh(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+def _zh(text: str, tz: ZoneInfo, now: datetime, prefer: str) -> datetime | None:
     m = _ZH_DAY.match(to_simplified(text).replace(" ", ""))
     if not m:
         return None
     local = now.astimezone(tz)
     try:
-        day = local.date() + timedelta(days=_ZH_DAYS[m.group(1)])
+        day = local.date() + timedelta(days=_zh_shift(m, local.date(), prefer))
     except OverflowError:
         raise out_of_range(text) from None
-    hour, minute = (local.hour, local.minute) if m.group(3) is None else (int(m.group(3)), 0)
-    if m.group(4):
-        minute = int(m.group(4))
-    if m.group(2) in ("下午", "晚上") and hour < 12:
+    hour, minute = (local.hour, local.minute) if m.group("h") is None else (int(m.group("h")), 0)
+    if m.group("m"):
+        minute = int(m.group("m"))
+    if m.group("part") in ("下午", "晚上") and hour < 12:
         hour += 12
     if hour > 23 or minute > 59:
         return None
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+
+
+def _zh_shift(m: re.Match[str], today: date, prefer: str) -> int:
+    """Days from `today` to the day a `_ZH_DAY` match names."""
+    if m.group("day"):
+        return _ZH_DAYS[m.group("day")]
+    weekday = _ZH_WEEKDAYS[m.group("wd")]
+    mod = (m.group("mod") or "").replace("个", "")
+    if mod == "上":
+        return weekday - today.weekday() - 7  # last calendar week (weeks start on Monday)
+    if mod in ("这", "本"):
+        return weekday - today.weekday()
+    if prefer == "future":
+        return (weekday - today.weekday()) % 7  # the next such day, today included
+    return -((today.weekday() - weekday) % 7)  # the latest such day, today included
 
 
 def _impossible_clock(text: str) -> bool:
@@ -98,7 +122,7 @@ def parse_when(
         # ISO dates are year-month-day, never a day-month swap of an impossible month.
         moment = _iso(text, tz)
         return to_utc(moment, tz, text) if moment else None
-    found = _zh(text, tz, now)
+    found = _zh(text, tz, now, prefer)
     if found is None:
         local_now = now.astimezone(tz).replace(tzinfo=None)
         # dateparser takes about 0.15 s to import: only a phrase that needs it pays for it.

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from crm_core.stages import Pipeline
-from crm_core.text import char_view
+from crm_core.text import char_view, hant_views
 from handlers import format as fmt
 from handlers.grammar import take_amount
 from handlers.i18n import LOCALES, Translator
@@ -181,7 +181,13 @@ def _needs_quotes(text: str, later: list[Arg]) -> bool:
 
 def option_words(args: Iterable[Arg]) -> dict[str, str]:
     """Every keyword form of the arguments -> the argument's name (for take_keywords)."""
-    return {word: arg.name for arg in args for word in arg.words}
+    # A Chinese keyword is also read in Taiwan's words (聯絡人, 優先順序), in `char_view`.
+    return {
+        form: arg.name
+        for arg in args
+        for word in arg.words
+        for form in ({word} if word.isascii() else {word} | hant_views(word))
+    }
 
 
 def arg_named(args: Iterable[Arg], name: str) -> Arg:

@@ -29,7 +29,7 @@ from crm_core.text import char_view, to_simplified
 from handlers import format as fmt
 from handlers import loose_card
 from handlers.grammar import split_colon
-from handlers.i18n import LOCALES, Translator, detect
+from handlers.i18n import HANT, LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_desk import DeskReader
 from handlers.loose_llm import CommandProposer
@@ -227,7 +227,9 @@ class Dispatcher:
         if command.action is not None:
             stamped = command.payload.get(LANG)
             return stamped if isinstance(stamped, str) and stamped in LOCALES else user.locale
-        return detect(command.text) or user.locale
+        # Chinese both scripts write alike (管道) is answered in the person's own script.
+        own = user.locale if user.locale in ("zh", HANT) else "zh"
+        return detect(command.text, own) or user.locale
 
     def context(
         self,
@@ -253,6 +255,10 @@ class Dispatcher:
         params = dict(exc.params)
         if isinstance(params.get("stage"), str):
             params["stage"] = fmt.stage(t, params["stage"])
+        status = params.get("status")
+        if exc.key.startswith("error.ticket_") and t.has(f"ticket.status.{status}"):
+            # A ticket's state, in the reader's words ("resolved" is 已解決).
+            params["status"] = t(f"ticket.status.{status}")
         if "stages" in params:
             params["stages"] = ", ".join(fmt.stage(t, s.name) for s in self.pipeline.stages)
         return t(exc.key, **params)

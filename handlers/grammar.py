@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from crm_core.errors import Invalid
 from crm_core.models import InteractionKind
-from crm_core.text import char_view, fold
+from crm_core.text import char_view, fold, hant_views
 from crm_core.timephrases.chinese import cn_int
 
 _COLON = re.compile(r"[:：]")
@@ -76,6 +76,9 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     ("Kansas City Steaks") are not keywords.
     """
     text = text.strip()
+    # Matched on the `char_view` of the text: a keyword typed in Taiwan's words (優先順序 for
+    # 优先级) is read as the Simplified one it stands for.
+    keywords = {**{v: f for k, f in keywords.items() for v in _views(k)}, **keywords}
     quoted = _QUOTED.match(text)
     start = quoted.end(1) + 1 if quoted else 0
     words = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
@@ -94,7 +97,7 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     for hit in pattern.finditer(view, start):
         if not view[: hit.start()].strip():
             continue  # a leading keyword starts the name itself ("Close the gap", "City Bank")
-        field = keywords[fold(hit.group(1) or hit.group(2))]
+        field = keywords[_key(keywords, hit.group(1) or hit.group(2))]
         if field not in seen:
             seen.add(field)
             pieces.append(hit)
@@ -102,8 +105,19 @@ def take_keywords(text: str, keywords: dict[str, str]) -> tuple[str, dict[str, s
     for i, hit in enumerate(pieces):
         end = pieces[i + 1].start() if i + 1 < len(pieces) else len(text)
         value = text[hit.end() : end].strip()
-        found[keywords[fold(hit.group(1) or hit.group(2))]] = value.rstrip(_TRAILING_SEPARATORS)
+        word = _key(keywords, hit.group(1) or hit.group(2))
+        found[keywords[word]] = value.rstrip(_TRAILING_SEPARATORS)
     return lead.strip().rstrip(_TRAILING_SEPARATORS) if pieces else lead.strip(), found
+
+
+def _views(word: str) -> set[str]:
+    """A keyword and, when Chinese, its Taiwan forms as `char_view` shows them."""
+    return {word} if word.isascii() else {word} | hant_views(word)
+
+
+def _key(keywords: dict[str, str], hit: str) -> str:
+    """The keyword a matched piece of the view is (as typed in the view, else folded)."""
+    return hit.lower() if hit.lower() in keywords else fold(hit)
 
 
 def unquote(text: str) -> tuple[str, str]:
@@ -120,12 +134,50 @@ def unquote(text: str) -> tuple[str, str]:
     return m.group(1).strip(), text.strip()[m.end(1) + 1 :].strip()
 
 
+# Matched in the `char_view`: 萬/億/新台幣 arrive as 万/亿/新台币, full-width signs as plain ones.
 _AMOUNT = re.compile(
-    r"(?:^|\s)(?P<pre>[$€£¥])?(?P<num>-?\d[\d,_]*(?:\.\d+)?)(?P<mult>[kKmM万])?"
-    r"(?:\s*(?P<cur>[A-Za-z]{3}|[$€£¥]|元|美元))?$"
+    r"(?:^|\s)(?P<pre>nt\$|[$€£¥])?"
+    # 48.000 / 1.234.567,50: dots group thousands (as a German rep writes 48,000).
+    r"(?P<num>-?(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d[\d,_]*(?:\.\d+)?))"
+    r"(?P<mult>[km千万亿])?"
+    r"(?:\s*(?P<cur>[a-z]{3}|[$€£¥]|元|美元|新台币|台币))?$",
+    re.I,
 )
-_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "元": "CNY", "美元": "USD"}
-_MULT = {"k": Decimal(1000), "m": Decimal(1_000_000), "万": Decimal(10_000)}
+_SYMBOLS = {
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "CNY",
+    "元": "CNY",
+    "美元": "USD",
+    "nt$": "TWD",
+    "新台币": "TWD",
+    "台币": "TWD",
+}
+_MULT = {
+    "k": Decimal(1000),
+    "m": Decimal(1_000_000),
+    "千": Decimal(1000),
+    "万": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+}
+# The end of a title that looks like money the reader did not take (`5 grand`, `$5.5.5`,
+# `3百 TWD`): a digit next to a currency sign, code or Chinese unit.
+_MONEYISH = re.compile(
+    r"(?:[$€£¥]\s*\d|\d\s*(?:[$€£¥]|[百千万亿元]|台?币|[km]\b)|\d[\d.,]*\s+[a-z]{3}$)", re.I
+)
+
+
+def _number(text: str, currency: bool) -> Decimal:
+    """`48,000.50`, `48.000 EUR`, `1.234.567,50` as a Decimal (InvalidOperation otherwise).
+
+    One dot before three digits with no currency (`1.005`) stays a decimal point: the amount
+    has too many decimals and is refused rather than guessed a thousand times larger.
+    """
+    grouped = re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", text)
+    if grouped and (currency or text.count(".") > 1 or "," in text):
+        return Decimal(text.replace(".", "").replace(",", "."))
+    return Decimal(text.replace(",", "").replace("_", ""))
 
 
 def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
@@ -135,14 +187,25 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
     if not m:
         return text.strip(), None, None
     try:
-        amount = Decimal(m.group("num").replace(",", "").replace("_", ""))
+        amount = _number(m.group("num"), bool(m.group("cur") or m.group("pre")))
     except InvalidOperation:
         return text.strip(), None, None
     if m.group("mult"):
         amount *= _MULT[m.group("mult").lower()]
     symbol = m.group("cur") or m.group("pre")
-    currency = _SYMBOLS.get(symbol, symbol.upper()) if symbol else None
+    currency = _SYMBOLS.get(symbol.lower(), symbol.upper()) if symbol else None
     return text[: m.start()].strip(), amount, currency
+
+
+def unread_amount(text: str) -> str | None:
+    """The end of `text` when it reads as an amount that `take_amount` could not take
+    (`3百 TWD`, `$5 mil`), as typed; None when it does not look like money."""
+    words = text.strip().split()[-2:]
+    m = _MONEYISH.search(char_view(" ".join(words)))
+    if m is None:
+        return None
+    # Only the last word when the money starts in it (`Fleet ¥5百` -> `¥5百`).
+    return words[-1] if len(words) == 2 and m.start() > len(words[0]) else " ".join(words)
 
 
 _SPAN_EN = re.compile(

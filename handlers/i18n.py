@@ -86,15 +86,17 @@ def placeholders(message: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(message) if name}
 
 
-def detect(text: str) -> str | None:
+def detect(text: str, chinese: str = "zh") -> str | None:
     """The language a message is written in (`en`, `zh`, `zh-Hant`), None when it cannot tell.
 
     Any Chinese character makes it Chinese; more Traditional-only than Simplified-only
-    characters make it Traditional. Text of digits, signs and `#12` says nothing.
+    characters make it Traditional, more Simplified-only ones Simplified. Chinese that both
+    scripts write alike (管道, 提醒) is `chinese`: the writer's own script. Text of digits,
+    signs and `#12` says nothing.
     """
     if has_cjk(text):
         trad, simp = traditional_share(text)
-        return HANT if trad > simp else "zh"
+        return HANT if trad > simp else "zh" if simp > trad else chinese
     return "en" if re.search(r"[A-Za-z]{2,}", text) else None
 
 

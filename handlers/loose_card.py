@@ -47,7 +47,7 @@ def card(
     edit_payload: dict[str, Any] = {"text": command, "edit": _form_payload(proposal.form)}
     key = f"loose.does.{proposal.verb.name.replace(' ', '_')}"
     return Reply(
-        title=t(key) if t.has(key) else t("loose.does", verb=proposal.verb.name),
+        title=t(key) if t.has(key) else t("loose.does", verb=proposal.verb.local_name(t)),
         text=t("loose.card", command=command),
         fields=fields,
         buttons=[

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crm_core.context import Ctx
-from crm_core.text import char_view, to_simplified, to_traditional
+from crm_core.text import char_view, hant_views, to_simplified, to_traditional
 from handlers.args import Arg, Value, usage_line, write_line
 from handlers.i18n import HANT, Translator
 from handlers.reply import Command
@@ -48,7 +48,11 @@ class Verb:
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", _forms_pattern({self.name, *self.aliases}))
         declared = {self.name, *self.aliases}
-        taiwan = tuple(sorted({to_simplified(to_traditional(a)) for a in self.chinese} - declared))
+        # Matched on the `char_view` of the line: Taiwan's phrase (回覆, 聯絡人) in that view,
+        # and folded whole (回复), so both what help shows and what prose says are read.
+        worded = {w for a in self.chinese for w in hant_views(a)}
+        worded |= {to_simplified(to_traditional(a)) for a in self.chinese}
+        taiwan = tuple(sorted(worded - declared))
         object.__setattr__(self, "taiwan", taiwan)
         object.__setattr__(self, "taiwan_pattern", _forms_pattern(set(taiwan)) if taiwan else None)
 
@@ -130,7 +134,8 @@ class Registry:
         for verb in self._verbs:
             if wanted in {f.lower() for f in (verb.name, *verb.aliases)}:
                 return verb
-        return next((v for v in self._verbs if wanted in v.taiwan), None)
+        viewed = char_view(name.strip())
+        return next((v for v in self._verbs if {wanted, viewed} & set(v.taiwan)), None)
 
     def form(self, name: str) -> Form | None:
         """A declared form by name."""

@@ -38,7 +38,7 @@ def reassign_customer(
     ensure_customer_access(ctx.actor, customer)
     if not can_assign_owner(ctx.actor, new_owner):
         key = "error.reassign_inactive" if not new_owner.active else "error.reassign_outside"
-        raise Invalid(key, name=new_owner.name)
+        raise Invalid(key, name=new_owner.name, customer=customer.name)
     if with_deals:
         # Deals before the customer, the order a deal write takes its locks in.
         lock_deals_of(ctx.session, customer.id, open_only=True)

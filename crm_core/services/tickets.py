@@ -42,6 +42,7 @@ from crm_core.sla import (
     due,
     running_spans,
 )
+from crm_core.text import fold
 
 MAX_SUBJECT = 300
 MAX_TEXT = rules.MAX_NOTE
@@ -294,8 +295,8 @@ def check_subject(value: str) -> str:
 
 def check_priority(value: str) -> TicketPriority:
     """A priority by its English or Chinese word."""
-    word = value.strip().lower()
-    found = PRIORITY_WORDS.get(word)
+    # Folded: Traditional 緊急 is 紧急.
+    found = PRIORITY_WORDS.get(fold(value))
     if found is None:
         raise Invalid("error.ticket_priority_invalid", value=value)
     return found

@@ -46,8 +46,11 @@ so a user who meant something else sees it and taps "change"):
   first (crm_core.date_order.day_first: en-GB, en-AU, en-SG, zh-HK...); the caller passes
   `day_first`.
 
-Not supported (read as no time phrase, or refused): word-number clocks ("at eight"), past
-phrases ("yesterday"), vague ones ("soon", "someday", "in a few days", 过两天), intervals
+"yesterday" and "the day before yesterday" are read as those days (in the past: callers refuse
+them as above, "that time has passed").
+
+Not supported (read as no time phrase, or refused): word-number clocks ("at eight"), other past
+phrases ("last friday"), vague ones ("soon", "someday", "in a few days", 过两天), intervals
 ("every other monday", "every 2 hours", 隔周), yearly recurrences, start dates on
 recurrences, and more than one time phrase combined.
 

@@ -51,6 +51,15 @@ _LEAD = re.compile(rf"(?:[\s,:;.\-–—、]|{WORD_START}(?:to|that|and|then){WO
 _TRAIL = re.compile(rf"(?:[\s,:;\-–—、]|{WORD_START}(?:on|at|by|before|until|till){WORD_END})*$")
 
 
+# "daily", "weekly", "monthly" right after a time phrase and before a word that is no time word
+# describe that word ("friday 5pm monthly report", "tomorrow 9am daily standup notes"): part
+# of the reminder's text, not its schedule. ("daily check at 9am" stays a daily reminder.)
+_ADJECTIVE = re.compile(
+    rf"{WORD_START}(?:daily|weekly|monthly|yearly|annual|annually|hourly|quarterly|bi-?weekly"
+    rf"|fortnightly)(?=\s+(?!(?:at|on|from|by|in|starting|until|till|@)\b)[a-z])"
+)
+
+
 def _atoms(view: str) -> list[Atom]:
     """The non-overlapping atoms of a phrase, longest first, in text order."""
     found: list[Atom] = []
@@ -58,6 +67,15 @@ def _atoms(view: str) -> list[Atom]:
         for m in pattern.finditer(view):
             if m.end() > m.start():
                 found.append(Atom(m.start(), m.end(), build(m), weak(m)))
+    described = {m.span() for m in _ADJECTIVE.finditer(view)}
+    if described:
+        ends = {a.end for a in found}
+        found = [
+            a
+            for a in found
+            if (a.start, a.end) not in described
+            or not any(_GLUE.fullmatch(view, e, a.start) for e in ends if e < a.start)
+        ]
     found.sort(key=lambda a: (a.start - a.end, a.start))
     kept: list[Atom] = []
     for atom in found:

@@ -137,6 +137,11 @@ EN_RULES: list[Rule] = [
         rf"{WORD_START}(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr){WORD_END}",
         const(Day("offset", n=2)),
     ),
+    # Read so that a reminder "yesterday 9am" is refused as past, not set for tomorrow 09:00.
+    rule(
+        rf"{WORD_START}(?:(?P<before>(?:the\s+)?day\s+before\s+)?yesterday){WORD_END}",
+        lambda m: Day("offset", n=-2 if m.group("before") else -1),
+    ),
     rule(
         rf"{WORD_START}(?P<w>{'|'.join(sorted(DAY_WORDS, key=len, reverse=True))}){WORD_END}",
         lambda m: Day(

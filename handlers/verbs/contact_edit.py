@@ -11,6 +11,7 @@ from crm_core.errors import Invalid
 from crm_core.models import Contact
 from crm_core.resolve import resolve_any_contact, resolve_contact, resolve_customer
 from crm_core.services import contacts as svc
+from crm_core.text import char_view
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words
@@ -123,11 +124,13 @@ def _values(ctx: Ctx, t: Translator, body: str) -> dict[str, Any]:
     Custom field values come under `custom`, by field name.
     """
     extra = custom.keywords(ctx, "contact")
-    words, part_of = (EDIT_KEYWORDS, _PART) if not extra else ({**extra, **EDIT_KEYWORDS}, None)
+    viewed = {char_view(k): v for k, v in extra.items()}
+    words, part_of = (EDIT_KEYWORDS, _PART) if not extra else ({**viewed, **EDIT_KEYWORDS}, None)
     pattern = part_of or _part(words)
     values: dict[str, str] = {}
     for part in split_commas(body):
-        m = pattern.match(part)
+        # Field words are matched in the `char_view` (職位 is 职位), the value cut from the part.
+        m = pattern.match(char_view(part))
         if m is None and extra:
             raise Invalid(
                 "error.edit_contact_field_custom",
@@ -141,7 +144,7 @@ def _values(ctx: Ctx, t: Translator, body: str) -> dict[str, Any]:
                 field=fmt.preview(part, 30),
                 usage=t("usage.edit_contact"),
             )
-        values[words[m.group(1).casefold()]] = m.group(2).strip()
+        values[words[m.group(1).casefold()]] = part[m.start(2) :].strip()
     if not values:
         raise Invalid("usage.edit_contact")
     # Typed, an empty field is a slip rather than a wish to clear it (the form clears).

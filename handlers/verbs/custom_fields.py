@@ -8,6 +8,7 @@ from crm_core import rules
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import CustomField, Role
 from crm_core.services import custom_fields as svc
+from crm_core.text import fold
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
@@ -24,6 +25,7 @@ RECORD_WORDS = {
     "contact": "contact",
     "contacts": "contact",
     "联系人": "contact",
+    "联络人": "contact",
     "deal": "deal",
     "deals": "deal",
     "商机": "deal",
@@ -54,7 +56,8 @@ _CHOICE_SPLIT = re.compile(r"\s*[,，、;；]\s*")
 
 
 def _record(word: str, usage: str) -> str:
-    record = RECORD_WORDS.get(word.casefold())
+    # Folded: 客戶 is 客户, and Taiwan's 聯絡人 is a word of its own.
+    record = RECORD_WORDS.get(fold(word))
     if record is None:
         raise Invalid("error.custom_record_word", value=word, usage=usage)
     return record
@@ -75,7 +78,7 @@ def field_add(req: Request) -> Reply:
     if len(parts) < 3:
         raise Invalid("usage.field_add")
     record = _record(parts[0], usage)
-    kind = KIND_WORDS.get(parts[2].casefold())
+    kind = KIND_WORDS.get(fold(parts[2]))
     if kind is None:
         raise Invalid("error.custom_kind_word", value=parts[2], usage=usage)
     rest = parts[3] if len(parts) > 3 else ""
@@ -128,7 +131,7 @@ def field_remove(req: Request) -> Reply:
     """`field remove customer region`: a preview with Confirm / Cancel; `… confirm` removes."""
     t, ctx = req.t, req.ctx
     words = req.args.split()
-    confirmed = bool(words) and words[-1].casefold() in CONFIRM_WORDS
+    confirmed = bool(words) and fold(words[-1]) in CONFIRM_WORDS
     if confirmed:
         words = words[:-1]
     if len(words) != 2:

@@ -13,7 +13,7 @@ from crm_core.services.products import find_product, resolve_product
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, read_stage
-from handlers.grammar import split_colon, take_amount, take_keywords, unquote
+from handlers.grammar import split_colon, take_amount, take_keywords, unquote, unread_amount
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
 
@@ -103,6 +103,10 @@ def new_deal(req: Request) -> Reply:
             raise Invalid("error.amount_invalid", value=rest)
     else:
         title, amount, currency = take_amount(lead)
+        # Money that was not read would end up in the title: refused, nothing written.
+        unread = unread_amount(title) if amount is None else None
+        if unread is not None:
+            raise Invalid("error.amount_invalid", value=unread)
     if not title:
         raise Invalid("usage.new_deal")
     for key, value in opts.items():

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_any_contact, resolve_customer, resolve_deal
 from crm_core.services import history as svc
+from crm_core.text import char_view
 from handlers import custom
 from handlers import format as fmt
 from handlers.args import Arg, Kind
@@ -84,11 +85,12 @@ def history(req: Request) -> Reply:
         args = args[: m.start()].strip()
     if not args:
         raise Invalid("usage.history")
-    if m := _DEAL.match(args):
+    # The record word is matched in the `char_view` (商機 is 商机, 聯絡人 is 联络人).
+    if m := _DEAL.match(char_view(args)):
         deal = resolve_deal(ctx, args[m.end() :])
         page = svc.history(ctx, entity=deal, before=before)
         title, target = t("history.title_deal", name=deal.title), f"deal #{deal.id}"
-    elif m := _CONTACT.match(args):
+    elif m := _CONTACT.match(char_view(args)):
         contact = resolve_any_contact(ctx, args[m.end() :])
         page = svc.history(ctx, entity=contact, before=before)
         title, target = t("history.title", name=contact.name), f"contact #{contact.id}"

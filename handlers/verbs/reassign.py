@@ -7,6 +7,7 @@ import re
 from crm_core.errors import Invalid
 from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services.reassign import reassign_customer
+from crm_core.text import char_view
 from handlers.args import Arg, Kind
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
@@ -23,11 +24,14 @@ _TO = re.compile(r"^(?P<customer>.+?)\s+to\s+(?P<user>\S+)(?P<deals>\s+with\s+de
 def reassign(req: Request) -> Reply:
     """`reassign Acme to @bob [with deals]`: managers within their team, admins anyone."""
     t, ctx = req.t, req.ctx
-    m = _LINE.match(req.args.strip()) or _TO.match(req.args.strip())
+    # Matched in the `char_view` (給 is 给, 連同商機 is 连同商机); names cut from the typed text.
+    args = req.args.strip()
+    view = char_view(args)
+    m = _LINE.match(view) or _TO.match(view)
     if m is None:
         raise Invalid("usage.reassign")
-    customer = resolve_customer(ctx, m.group("customer").strip())
-    owner = resolve_user(ctx, m.group("user"))
+    customer = resolve_customer(ctx, args[m.start("customer") : m.end("customer")].strip())
+    owner = resolve_user(ctx, args[m.start("user") : m.end("user")])
     done = reassign_customer(ctx, customer, owner, with_deals=bool(m.group("deals")))
     text = t(
         "reassign.done",

@@ -75,6 +75,8 @@ _CN_BY = re.compile(
     + "|".join(sorted((w for w in DIM_WORDS if not w.isascii()), key=len, reverse=True))
     + r")"
 )
+# `by`/`按` with no group it knows after it: the word that follows, if any.
+_BARE_BY = re.compile(r"(?:(?:^|\s)by(?:\s+|$)|按\s*)(\S*)", re.I)
 _CURRENCY = re.compile(r"(?:^|\s)(?:in\s+)?([A-Za-z]{3})\s*$")
 _DEAL_REF = re.compile(r"^#\d+\b")
 
@@ -146,11 +148,12 @@ def parse_spec(text: str, today: date, *, name: str | None = None) -> Spec:
         if name is None:
             raise Invalid("error.report_unknown", value=rest.split()[0] if rest else "")
     dim: Dim | None = None
-    m = _BY.search(rest) or _CN_BY.search(rest)
-    if m is None and re.search(r"(?:^|\s)(?:by|按)(?:\s|$)", rest, re.I):
-        raise Invalid("error.report_dim", value="", dims=", ".join(d.value for d in Dim))
-    if m is None and "按" in rest:
-        word = rest.split("按", 1)[1].split()[0] if rest.split("按", 1)[1].split() else ""
+    # Searched in the `char_view` (按團隊 is 按团队), cut from the typed text at the same place.
+    view = char_view(rest)
+    m = _BY.search(view) or _CN_BY.search(view)
+    if m is None and (bare := _BARE_BY.search(view)):
+        # The word after `by` / `按` (a space may come between) is the group it cannot read.
+        word = rest[bare.start(1) : bare.end(1)]
         raise Invalid("error.report_dim", value=word, dims=", ".join(d.value for d in Dim))
     if m is not None:
         dim = parse_dim(m.group(1))
@@ -167,6 +170,18 @@ def parse_spec(text: str, today: date, *, name: str | None = None) -> Spec:
             first = rest.split()[0]
             return Spec(name, dim, parse_period(rest[len(first) :], today), currency, first)
     return Spec(name, dim, parse_period(rest, today), currency)
+
+
+def _spec(req: Request, text: str, *, name: str | None = None) -> Spec:
+    """`parse_spec` for this reader: a report named in a refusal is named in their words."""
+    try:
+        return parse_spec(text, _today(req), name=name)
+    except Invalid as exc:
+        report = exc.params.get("report")
+        local = next((w for w, n in REPORT_NAMES.items() if n == report and not w.isascii()), None)
+        if exc.key != "error.report_not_grouped" or not req.t.chinese or local is None:
+            raise
+        raise Invalid(exc.key, report=req.t.command(local)) from exc
 
 
 def pct(value: Decimal | None) -> str:
@@ -223,7 +238,7 @@ def report(req: Request) -> Reply:
     tickets_rest = take_ticket_report(req.args)
     if tickets_rest is not None:
         return ticket_report_reply(req, tickets_rest)
-    spec = parse_spec(req.args, _today(req))
+    spec = _spec(req, req.args)
     return run_report(req, spec)
 
 
@@ -544,7 +559,7 @@ def forecast_verb(req: Request) -> Reply:
     args = req.args.strip()
     if _DEAL_REF.match(args) or _category_at_end(args) is not None:
         return set_category(req, args)
-    spec = parse_spec(args, _today(req), name="forecast")
+    spec = _spec(req, args, name="forecast")
     return forecast_reply(req, spec)
 
 
@@ -577,7 +592,7 @@ def chart(req: Request) -> Reply:
     """`chart funnel`, `chart win rate by month`, `chart forecast`: the report as an image."""
     if not req.args:
         raise Invalid("usage.chart")
-    spec = parse_spec(req.args, _today(req))
+    spec = _spec(req, req.args)
     if spec.name not in CHARTS or spec.rest:
         raise Invalid("error.chart_unknown")
     return run_report(req, replace(spec, chart=True))
@@ -610,7 +625,7 @@ def quota(req: Request) -> Reply:
 
 def _named(name: str) -> Handler:
     def handler(req: Request) -> Reply:
-        return run_report(req, parse_spec(req.args, _today(req), name=name))
+        return run_report(req, _spec(req, req.args, name=name))
 
     handler.__doc__ = f"`{name}` as a verb of its own."
     return handler

@@ -21,6 +21,7 @@ from crm_core.resolve import resolve_customer, resolve_user
 from crm_core.services import desk
 from crm_core.services import tickets as svc
 from crm_core.sla import Clock
+from crm_core.text import char_view, hant_views
 from handlers import format as fmt
 from handlers.args import Arg, Kind, take_ref
 from handlers.forms import FieldKind, Form, FormField, FormRequest
@@ -31,8 +32,9 @@ from handlers.reply import Button, Field, OpenForm, Quoted, Reply, Section, Sour
 
 # A subject longer than this keeps its start; the whole text becomes the description.
 SUBJECT_LIMIT = 120
-_PRIORITY_WORDS = ("priority", "优先级")
-_ASSIGN_WORDS = ("assign", "assignee", "负责人", "分配给")
+# Matched in the `char_view` of a part, with Taiwan's words for them (優先順序).
+_PRIORITY_WORDS = ("priority", *hant_views("优先级"))
+_ASSIGN_WORDS = ("assign", "assignee", *hant_views("负责人"), *hant_views("分配给"))
 _SCOPES = {
     "mine": "mine",
     "me": "mine",
@@ -123,7 +125,7 @@ def ticket_line(t: Translator, ticket: Ticket, now: datetime) -> str:
 
 def _option(part: str) -> tuple[str, str] | None:
     """`priority high` -> ("priority", "high"); `负责人 @bob` -> ("assign", "@bob")."""
-    low = part.lower()
+    low = char_view(part)
     for kind, words in (("priority", _PRIORITY_WORDS), ("assign", _ASSIGN_WORDS)):
         for word in sorted(words, key=len, reverse=True):
             if not low.startswith(word):
@@ -381,7 +383,7 @@ def tickets(req: Request) -> Reply:
     t, ctx = req.t, req.ctx
     arg = req.args.strip()
     customer: Customer | None = None
-    scope = _SCOPES.get(arg.lower(), "") if arg else "all"
+    scope = _SCOPES.get(char_view(arg), "") if arg else "all"
     if not scope:
         customer = resolve_customer(ctx, arg)
         scope = "customer"
@@ -401,7 +403,9 @@ def assign(req: Request) -> Reply:
     """Hand a ticket to someone: `assign #12 to @bob`, `assign #12 to me`."""
     t, ctx = req.t, req.ctx
     rid, rest = take_ref(req.args)
-    who = _TO.sub("", rest).strip()
+    # 給 is 给: the word is found in the `char_view` and cut from the typed text.
+    to = _TO.match(char_view(rest))
+    who = rest[to.end() if to else 0 :].strip()
     if rid is None or not who:
         raise Invalid("usage.assign")
     user = ctx.actor if who.lower() in ("me", "我") else resolve_user(ctx, who)
@@ -721,16 +725,17 @@ _REPORT_DIMS = {
     "团队": "team",
     "priority": "priority",
     "优先级": "priority",
+    "优先顺序": "priority",
 }
 _REPORT_BY = re.compile(r"(?:^|\s)(?:by\s+(\S+)|按\s*(\S+?)(?=\s|$))", re.I)
 
 
 def take_ticket_report(text: str) -> str | None:
     """The rest of `tickets by team last month` when a report request names tickets."""
-    view = text.strip()
+    view = char_view(text.strip())
     for name in sorted(TICKET_REPORT_NAMES, key=len, reverse=True):
-        if view.lower().startswith(name):
-            rest = view[len(name) :]
+        if view.startswith(name):
+            rest = text.strip()[len(name) :]
             if name.isascii() and rest and not rest[0].isspace():
                 continue
             return rest.strip()
@@ -755,7 +760,7 @@ def ticket_report_reply(req: Request, rest: str) -> Reply:
     m = _REPORT_BY.search(rest)
     if m is not None:
         word = (m.group(1) or m.group(2) or "").lower()
-        dim = _REPORT_DIMS.get(word)
+        dim = _REPORT_DIMS.get(char_view(word))
         if dim is None:
             raise Invalid("error.ticket_report_dim", value=word, dims="assignee, team, priority")
         rest = (rest[: m.start()] + " " + rest[m.end() :]).strip()

@@ -79,7 +79,8 @@ def parse_rules(
     Also `银卡 5万，金卡 20万 按 12 个月赢单金额`, `银卡 500，金卡 2000 按积分` and their
     Traditional forms.
     """
-    view = char_view(text).strip()
+    raw = text.strip()
+    view = char_view(raw)
     m = _BASIS.search(view)
     levels_text, basis = (view[: m.start()], view[m.end() :]) if m else (view, "")
     # `按积分`: the points word written against the basis word.
@@ -88,12 +89,15 @@ def parse_rules(
     months = 12 if points is not None else _basis_months(basis)
     levels: list[tuple[str, Decimal]] = []
     currencies: set[str] = set()
-    for part in _LEVEL_SPLIT.split(levels_text.strip()):
+    # Split in the view, and the same spans of what was typed kept to echo back (台灣, not 台湾).
+    cuts = [0, *(i for c in _LEVEL_SPLIT.finditer(levels_text) for i in c.span()), len(levels_text)]
+    for start, end in zip(cuts[::2], cuts[1::2], strict=True):
+        part = levels_text[start:end].strip()
         if not part:
             continue
         name, amount, currency = take_amount(part)
         if amount is None or not name:
-            raise Invalid("error.tier_level", part=part)
+            raise Invalid("error.tier_level", part=raw[start:end].strip())
         if currency:
             currencies.add(currency)
         levels.append((name.strip(), amount))

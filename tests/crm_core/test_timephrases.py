@@ -209,7 +209,8 @@ ROWS: list[Row] = [
     ("every 2 hours", NY, WED, None, None),
     ("每隔两天", SHANGHAI, WED, None, None),
     ("in a few days", NY, WED, None, None),
-    ("yesterday", NY, WED, None, None),
+    # Read as the past day it is, so that a reminder for it is refused as past.
+    ("yesterday", NY, WED, "2026-06-09 09:00", None),
     ("tomorrow friday", NY, WED, None, None),
     ("in 2h at 3pm", NY, WED, None, None),
     ("tomorrow morning at 3pm", NY, WED, None, None),
