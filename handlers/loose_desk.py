@@ -183,6 +183,8 @@ _EN_NUM = "|".join(sorted(d.NUMBER_WORDS, key=len, reverse=True))
 _EN_CLOCK = re.compile(
     rf"(?<![\w:.])(?:(?P<q>quarter|half)\s+(?:past|after)\s+(?P<qh>\d{{1,2}}|{_EN_NUM})"
     rf"|quarter\s+to\s+(?P<th>\d{{1,2}}|{_EN_NUM})"
+    # British and Irish "half eight" is 8:30 (said after "at", "from", ...).
+    rf"|half\s+(?P<hh>\d{{1,2}}|{_EN_NUM})(?!\s*(?:past|after|to|an?\b|hours?|mins?))"
     rf"|(?P<h>\d{{1,2}}|{_EN_NUM})(?:[:.](?P<m>\d{{2}}))?(?:\s*o['’]?clock)?"
     r"\s*(?P<ap>a\.?\s?m\b\.?|p\.?\s?m\b\.?)?"
     r"|(?P<noon>noon|midday|midnight))(?![\w:])"
@@ -230,6 +232,10 @@ def clocks(view: str, start: int = 0) -> list[_Clock]:
             fixed = False
         elif m.group("th"):
             h, minute, fixed = _int(m.group("th")) - 1, 45, False
+        elif m.group("hh"):
+            if not _EN_CLOCK_BEFORE.search(view, 0, m.start()):
+                continue  # "half two" with no "at" before it may be no time
+            h, minute, fixed = _int(m.group("hh")), 30, False
         else:
             h = _int(m.group("h"))
             minute = int(m.group("m")) if m.group("m") else 0

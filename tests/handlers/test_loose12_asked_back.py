@@ -127,6 +127,8 @@ CARDS = [
     ("kinlok", "唔該 晚上十一點到朝早七點唔好嘈我", "quiet 23:00-07:00"),
     ("tang", "晚上十点到第二天八点 莫给我发消息", "quiet 22:00-08:00"),
     ("tang", "摘要不用再发给我了", "digest off"),
+    # "half seven" is 7:30 in British and Irish English.
+    ("declan", "Digest at half seven please", "digest at 07:30"),
 ]
 
 
@@ -150,6 +152,7 @@ NO_CARD = [
     ("tang", "锦里铁盒盖子那个工单 要不要调成紧急？"),
     ("tang", "老板说晚上十点到早上八点别打扰我"),
     ("tang", "日报要不要别发了？"),
+    ("declan", "the digest comes at half eight"),
 ]
 
 
