@@ -27,8 +27,10 @@ from crm_core.resolve import TAG_SHARED_BY, actor_owners, contains
 from crm_core.services.duplicates import CN_PLACES
 from crm_core.text import char_view, has_cjk, name_key, to_traditional
 
-# Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters.
-_WORD = re.compile(r"[a-z0-9][a-z0-9'’&]*[a-z0-9]|[a-z0-9]|[\u3400-\u9fff]+")
+# Latin words (with inner apostrophes, dots and dashes) or runs of CJK characters. Accented
+# letters are letters ("Farmácia", "Lumière", "Gaúcha"), not breaks inside a word.
+_L = "a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_WORD = re.compile(rf"[{_L}][{_L}'’&]*[{_L}]|[{_L}]|[\u3400-\u9fff]+")
 # Words that name no record even when a name contains them.
 _COMMON = frozenset(
     [
@@ -375,10 +377,52 @@ def _match(
             return None
         return hit[0], hit[1], True, hit[2] / 2
     found = _latin_match(words, key.split(), whole=True)
+    after = _after_lead_trade(words, key.split())
+    if after is not None and (
+        found is None or (after[2], after[3], -after[0]) > (found[2], found[3], -found[0])
+    ):
+        # "Bellard tags: bellard, boulangerie": the name where it stands first, not its
+        # shop's kind said later as a word.
+        found = after
     if found is None:
         return None
     start, end, n, exact = found
     return start, end, exact, float(n)
+
+
+# A shop's kind that leads its name in French, Portuguese, Spanish or Italian ("Farmácia Boa
+# Vida", "Boulangerie Bellard", "Pharmacie des Terreaux"): people call it by the words after it.
+_LEAD_TRADE = frozenset(
+    re.findall(
+        r"\S+",
+        """farmácia farmacia pharmacie drogaria boulangerie pâtisserie patisserie confiserie
+    chocolaterie fromagerie épicerie epicerie vinícola vinicola domaine château chateau bodega
+    bodegas cantina clínica clinica clinique laboratoire laboratório laboratorio padaria
+    confeitaria doceria mercearia supermercado empório emporio loja livraria papelaria
+    restaurante ristorante trattoria osteria brasserie pousada distillerie cervejaria fazenda
+    quinta tenuta azienda librairie imprimerie""",
+    )
+)
+# The little words between the shop's kind and its own name ("Pharmacie *des* Terreaux").
+_NAME_ARTICLES = frozenset(re.findall(r"\S+", "de des du d la le les da do das dos di del della"))
+
+
+def _after_lead_trade(
+    words: list[_Word], key_words: list[str]
+) -> tuple[int, int, int, bool] | None:
+    """The name said without the shop's kind leading it ("Boa Vida" for Farmácia Boa Vida):
+    all of its own words, exactly, and at least two of them or one long uncommon one."""
+    if len(key_words) < 2 or key_words[0] not in _LEAD_TRADE:
+        return None
+    rest = key_words[1:]
+    while rest and rest[0] in _NAME_ARTICLES:
+        rest = rest[1:]
+    if not rest or (len(rest) == 1 and (len(rest[0]) < 5 or rest[0] in _COMMON | _TRADE)):
+        return None
+    found = _latin_match(words, rest, whole=True)
+    if found is None or not found[3] or found[2] < len(rest):
+        return None
+    return found
 
 
 def find_customers(ctx: Ctx, text: str) -> list[Mention]:

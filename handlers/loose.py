@@ -168,8 +168,16 @@ _ZH_CURRENCY = {"美金": "USD", "美元": "USD", "欧元": "EUR", "欧": "EUR",
                 "元": "CNY", "块": "CNY", "蚊": "HKD"}  # fmt: skip
 # 12月31号, 明年1月15号, 1 月 20 日, 明年4月底, 三月底, 明年三月 (a month alone: its end).
 _ZH_DAY = re.compile(
-    r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
-    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末))?"
+    # Not the last digit of an amount ("四万五 月尾" is 45,000 and the month's end, not May).
+    r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?<![万千百])"
+    r"(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末|尾))?"
+)
+# The end of this or next month with no month named, standing alone as the close: "月底",
+# "月尾" (Cantonese), "下个月底"; not inside other words ("千万要在月底前报价" is no close).
+_ZH_MONTH_END = re.compile(
+    r"(?:^|(?<=[\s,，;；:：、]))(?P<rel>下下个?|下个?|这个?|本|今个?)?月(?:底|尾|末)"
+    r"(?=\s|[,，。.!！;；]|$)"
 )
 _MONTHS = {
     m: i + 1
@@ -758,6 +766,10 @@ class Interpreter:
             reason = r.cut(m.start("reason"), m.end("reason")).strip(" ,，:：") if m else ""
             if not reason:
                 reason = _after_outcome(r, stage_span[1], deal)
+            if not reason and implied and _WENT_ELSEWHERE.search(r.view, *stage_span):
+                # "客户改用别家了", "fechou com concorrente": the words that lose it are its
+                # reason.
+                reason = r.cut(*stage_span).strip(" ,，.。!！")
             if not reason:
                 return Unsure(
                     "loose.lost_reason",
@@ -784,7 +796,14 @@ class Interpreter:
         ]
         m = next((f for at in starts if (f := w.FORECAST_PUT.match(view, at))), None)
         m = m or w.FORECAST_ZH.search(view, r.body)
+        m = m or next((f for at in starts if (f := w.FORECAST_BARE.match(view, at))), None)
         if m is None:
+            return None
+        if m.re is w.FORECAST_BARE and w.FORECAST_BARE_TOLD.search(m.group("deal")):
+            return None  # "we moved X into commit for the forecast": told, not asked
+        if m.re is w.FORECAST_ZH and m.group("spaced") and not m.group("forecast"):
+            # "放commit 稳得很": a clause after a blank ends the category only when the forecast
+            # was named right before it ("预测放commit 稳得很").
             return None
         if m.group("verb") == "tag" and not m.group("forecast"):
             return None  # "tag falcon as best case": a tag, not a forecast category
@@ -1942,7 +1961,7 @@ class Interpreter:
         m = w.TAG_CUE.search(r.view, r.body)
         if m is None:
             return None
-        g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3") if m.group(n))
+        g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3", "tag4") if m.group(n))
         tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
@@ -2779,6 +2798,12 @@ def _moved_by_verb(r: _Reading) -> bool:
     )
 
 
+# Lost words that say why: the customer went with someone else.
+_WENT_ELSEWHERE = re.compile(
+    r"went\s+with|改用|改找|找了|选了|换了|用了|转用|fech(?:ou|aram)\s+com"
+)
+
+
 def _after_outcome(r: _Reading, at: int, deal: Deal) -> str:
     """The words after an outcome that name no record: its reason ("丢单了 对方自建系统",
     "lost :( went with Tableau"); empty when they name the deal ("we lost the acme deal")."""
@@ -2944,6 +2969,8 @@ def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[
         if (before := _CURRENCY_BEFORE.search(r.view, max(0, a - 6), a)) is not None:
             cur = before.group("cur")
             currency = _ZH_CURRENCY.get(cur) or _CURRENCY.get(cur) or currency
+            # The currency word is the amount's: a new deal's title does not keep "MOP".
+            a = before.start()
         elif (after := _CURRENCY_WORDS.match(r.view, b)) is not None:
             words = after.group("cur").split()
             # "new taiwan dollars" are Taiwan's, "new zealand dollars" New Zealand's.
@@ -3185,9 +3212,15 @@ def _cn_int(text: str) -> int:
 def _zh_day(ctx: Ctx, r: _Reading, start: int) -> tuple[date, tuple[int, int]] | None:
     """The first Chinese date after `start` ("明年1月15号", "三月底"), never in the past."""
     m = _ZH_DAY.search(r.view, start)
-    if m is None:
-        return None
     today = ctx.now().astimezone(ctx.tz).date()
+    if m is None:
+        end = _ZH_MONTH_END.search(r.view, start)
+        if end is None:
+            return None
+        ahead = {"下下": 2, "下": 1}.get((end.group("rel") or "").rstrip("个"), 0)
+        year, month = divmod(today.month - 1 + ahead, 12)
+        year, month = today.year + year, month + 1
+        return date(year, month, last_day(year, month)), end.span()
     month_said = m.group("month")
     month = int(month_said) if month_said.isdigit() else _cn_int(month_said)
     if not 1 <= month <= 12:

@@ -185,6 +185,8 @@ _EN_NUM = "|".join(sorted(d.NUMBER_WORDS, key=len, reverse=True))
 _EN_CLOCK = re.compile(
     rf"(?<![\w:.])(?:(?P<q>quarter|half)\s+(?:past|after)\s+(?P<qh>\d{{1,2}}|{_EN_NUM})"
     rf"|quarter\s+to\s+(?P<th>\d{{1,2}}|{_EN_NUM})"
+    # British and Irish "half eight" is 8:30 (said after "at", "from", ...).
+    rf"|half\s+(?P<hh>\d{{1,2}}|{_EN_NUM})(?!\s*(?:past|after|to|an?\b|hours?|mins?))"
     rf"|(?P<h>\d{{1,2}}|{_EN_NUM})(?:[:.](?P<m>\d{{2}}))?(?:\s*o['’]?clock)?"
     r"\s*(?P<ap>a\.?\s?m\b\.?|p\.?\s?m\b\.?)?"
     r"|(?P<noon>noon|midday|midnight))(?![\w:])"
@@ -232,6 +234,10 @@ def clocks(view: str, start: int = 0) -> list[_Clock]:
             fixed = False
         elif m.group("th"):
             h, minute, fixed = _int(m.group("th")) - 1, 45, False
+        elif m.group("hh"):
+            if not _EN_CLOCK_BEFORE.search(view, 0, m.start()):
+                continue  # "half two" with no "at" before it may be no time
+            h, minute, fixed = _int(m.group("hh")), 30, False
         else:
             h = _int(m.group("h"))
             minute = int(m.group("m")) if m.group("m") else 0
@@ -682,6 +688,11 @@ class DeskReader:
             score = re.search(
                 r"(?P<n>\d{1,2})\s*(?:分|颗星|粒星)",
                 view[max(r.body, cue.start() - 12) : cue.start()],
+            ) or re.search(
+                # "they gave us a 7 on nps", "rated us 4 for csat": given, then the scale.
+                r"\b(?:gave|give|gives|given|rated|scored|deu|deram|donné)\b(?:\s+(?:us|me|them))?"
+                r"\s+(?:an?\s+)?(?P<n>\d{1,2})\s+(?:on|for|in|as)\s+(?:the\s+|their\s+)?$",
+                view[max(r.body, cue.start() - 30) : cue.start()],
             )
             if score is None:
                 return None
@@ -691,14 +702,13 @@ class DeskReader:
         if self._refused(ctx, r, cue.start()) or d.FEEDBACK_NOT_GIVEN.search(view, r.body):
             return "feedback"
         n = _int(score.group("n"))
+        # The scale named by its cue is the scale ("净推荐值打了9分 满意得很" is an NPS, however
+        # pleased they sound); otherwise a satisfaction word or "/5" says CSAT.
+        named_nps = re.match(r"nps|net|净推荐|淨推薦|推荐|推薦", cue.group(0))
         kind = (
             "csat"
-            if d.FEEDBACK_CSAT.search(view, r.body)
-            or score.group("of")
-            in (
-                "5",
-                "five",
-            )
+            if (not named_nps and d.FEEDBACK_CSAT.search(view, r.body))
+            or score.groupdict().get("of") in ("5", "five")
             else "nps"
         )
         if (kind == "csat" and not 1 <= n <= 5) or (kind == "nps" and not 0 <= n <= 10):
@@ -851,7 +861,20 @@ class DeskReader:
         """ "quiet hrs 9pm-6:30am pls", "免打扰 晚上十点到早上七点" -> `quiet 21:00-06:30`."""
         cue = d.QUIET.search(r.view, r.body)
         if cue is None:
-            return None
+            dont = d.QUIET_DONT.search(r.view, r.body)
+            if dont is None or len(clocks(r.view, r.body)) < 2:
+                return None
+            if self._refused(ctx, r, dont.start()) or re.search(
+                r"说|讲|话|\b(?:said|says|told|asked)\b", r.view[r.body : dont.start()]
+            ):
+                return "quiet"  # asked, supposed, or someone else's words
+            # "晚上十点到早上八点别吵我": the "don't" is the request, not a refusal of it.
+            times = clocks(r.view, r.body)
+            first, second = times[0], times[1]
+            if not first.fixed and 5 <= first.hour <= 11:
+                first.hour += 12
+            hours = f"{_hhmm(first)}-{_hhmm(second)}"
+            return self._proposal("quiet", {"hours": hours}, [("hours", hours)])
         if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(
             r.view, r.body
         ):

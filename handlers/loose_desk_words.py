@@ -36,7 +36,7 @@ TICKET_DONE = _re(
 )
 TICKET_REPLY = _re(
     r"\b(?:replied|responded|answered|wrote\s+back|got\s+back\s+to|emailed|messaged|texted|"
-    r"reply|respond|told)\b|(?:回复|答复|回覆|覆|回)(?:咗|了|过)?(?:佢哋|佢|他们|客户|对方|[:：])"
+    r"reply|respond|told|respondi|respondemos|r[ée]pondu|respond[ií])\b|(?:回复|答复|回覆|覆|回)(?:咗|了|过)?(?:佢哋|佢|他们|客户|对方|[:：])"
     r"|(?:同|跟|和|对)(?:佢哋|佢|他们|客户|对方)(?:讲|说)(?:咗|了)?"
 )
 TICKET_WAIT = _re(
@@ -54,12 +54,16 @@ TICKET_REOPEN = _re(
 TICKET_ASSIGN = _re(
     r"\b(?:assign|give|hand|pass|route|send|allocate)\b(?P<en>.{0,60}?)\bto\s+@?(?P<who>[a-z][\w.-]*)"
     r"|(?:指派|分配|派|交|转|分)(?:给|俾)\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3})"
-    r"|(?P<me>我(?:自己|来|嚟)?\s*(?:跟(?:进|住|返)?|接(?:手|咗|了)?|负责|处理)(?:啦|吧|喇)?\s*[!！。.]*$)"
+    r"|(?P<me>我(?:自己)?(?:来|嚟)?\s*(?:跟(?:进|住|返)?|接(?:手|咗|了)?|负责|处理)(?:啦|吧|喇)?\s*[!！。.]*$"
+    # "leave it with me" in English, Portuguese, French, Spanish.
+    r"|\b(?:leave\s+it\s+with\s+me|deix[ae]\s+comigo|je\s+m'en\s+occupe|d[ée]jamelo|lo\s+tomo\s+yo)\b)"
 )
 TICKET_PRIORITY = _re(
     r"\b(?:priority|prio)\b|\b(?:bump|raise|lower|drop|escalate|upgrade|downgrade|make|set|mark)\b"
     r".{0,50}?\b(?:to|as)\s+(?:an?\s+)?(?:urgent|high|normal|low|medium)\b|优先级|优先度|紧急程度"
     r"|(?:->|→|=>)\s*(?:urgent|high|normal|low|medium)\b"
+    # "调成紧急", "改为高", "降到低": a level set with a Chinese changing verb.
+    r"|(?:调|改|升|设|降)(?:成|为|到)\s*(?:紧急|特急|急|高|普通|一般|低)"
 )
 # Priority words said of a ticket (the first that fits, most pressing first).
 PRIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -112,7 +116,11 @@ REMINDER_DONE_SAID = _re(
     r"\b(?:done|finished|completed?|sorted|did\s+(?:it|that)|tick(?:ed)?\s+(?:that|it|this)?\s*off|"
     r"check(?:ed)?\s+(?:that|it|this)?\s*off|cross(?:ed)?\s+(?:that|it|this)?\s*off|"
     r"clear\s+(?:that|it|this))\b"
-    r"|搞定|完成|做完|办完|办好|弄好|搞掂|处理好|处理完|ok(?:了|喇|啦)|做咗|搞咗|得咗|(?:已经?|我)\S{1,2}(?:了|咗)\s*$"
+    # French, Portuguese, Spanish: c'est fait, feito, pronto, listo, hecho, terminé, concluído.
+    r"|\b(?:c'est\s+fait|(?:j'ai|déjà)\s+fait|feito|pronto|listo|hecho|termin[ée]|fini|conclu[íi]do)(?![\w'])"
+    # Sichuan 弄完 / 整完, Taiwan 用好了.
+    r"|弄完|整完|整好|用好了|搞完|"
+    r"搞定|完成|做完|办完|办好|弄好|搞掂|处理好|处理完|ok(?:了|喇|啦)|做咗|搞咗|得咗|(?:已经?|我)\S{1,2}(?:了|咗)\s*$"
 )
 # A clear request to close it, with no reminder word needed: "tick that off", "mark it done",
 # "done na ...", "cross that off".
@@ -153,6 +161,13 @@ QUIET = _re(
     r"\bquiet\s+(?:hours?|hrs?|time|mode|period)\b|\bdnd\b|\bsilent\s+hours\b|\bmute\s+(?:me|my\s+"
     r"(?:pings|notifications))\b|免打扰|勿扰|静音时段|静音时间"
 )
+# Quiet hours said as "don't disturb me" between two times ("晚上十点到早上八点别吵我",
+# "don't ping me 10pm-7am"): a quiet cue only with the two times said.
+QUIET_DONT = _re(
+    r"\bdon'?t\s+(?:ping|disturb|bother|notify|message|buzz)\s+me\b|\bno\s+(?:pings|notifications)\b"
+    r"|(?:不要|别|莫|唔好|唔要|勿)\s*(?:给我|俾我|畀我|同我)?\s*(?:弹|发|推|send)?\s*(?:消息|通知|信息|讯息)"
+    r"|(?:不要|别|莫|唔好|勿)\s*(?:打扰|吵|嘈|烦|骚扰)\s*(?:我|住我)"
+)
 QUIET_OFF = _re(r"\b(?:off|remove|clear|cancel|end|disable|no\s+more)\b|关闭|取消|关掉|不用了|唔使")
 DIGEST = _re(
     r"\bdigests?\b|\b(?:morning|daily)\s+(?:summary|brief(?:ing)?|round-?up|email)\b|摘要|日报|晨报|每日简报"
@@ -168,6 +183,8 @@ DIGEST_DAILY = _re(
 )
 DIGEST_OFF = _re(
     r"\b(?:off|stop|pause|disable|unsubscribe|no\s+more)\b|关掉|关闭|停(?:掉|止|发)?|取消|暂停"
+    # "日报莫发了", "摘要不用再发了", "唔好再send": don't send it any more.
+    r"|(?:不要|不用|别|莫|唔好|唔使)\s*再?\s*(?:发|推|寄|send)(?:给我|俾我|畀我)?\s*(?:了|喇|啦)"
 )
 DIGEST_ON = _re(
     r"\b(?:turn|switch|put)\s+(?:\w+\s+){0,2}on\b|\bback\s+on\b|\bon\s*(?:again\s*)?[.!]*$|"
@@ -198,12 +215,12 @@ SETTING_DONE = _re(
 # Satisfaction said: "nps 9", "net promoter score of eight", "CSAT 俾咗4分", "满意度 5 分".
 FEEDBACK = _re(
     r"\b(?:nps|net\s+promoter(?:\s+score)?|csat|satisfaction(?:\s+score)?|customer\s+satisfaction)\b"
-    r"|满意度|满意分|nps|csat"
+    r"|满意度|满意分|净推荐值|淨推薦值|推荐值|推薦值|nps|csat"
 )
 FEEDBACK_CSAT = _re(r"\bcsat\b|satisfaction|满意|\bstars?\b|/\s*5\b|out\s+of\s+5|颗星|粒星")
 FEEDBACK_NOT_GIVEN = _re(
     r"\b(?:target|goal|average|avg|usually|typically|normally|trend|went\s+up|went\s+down|dropped|"
-    r"rose|improved|fell|last\s+(?:quarter|year|month|week)|benchmark|aim|want|hope\w*|hoping|expect\w*|"
+    r"rose|improved|fell|last\s+(?:quarter|year|month|week)|benchmark|aim|wants?|hope\w*|hoping|expect\w*|"
     r"fingers\s+crossed)\b|但愿"
     r"|目标|平均|通常|一般|趋势|上升|下降|提高|降低|上个?季|去年|上个?月|希望|期望"
 )

@@ -424,9 +424,17 @@ IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
             # "went with another supplier" ends its clause: "... supplier for the cups" is a
             # part of the order, not the deal.
             r"(?:\s+(?:supplier|vendor|provider|company|roaster|firm|one|option|quote|offer))?"
-            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|sadly|unfortunately|and|but|so|because|since|as)\b)))\b"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|sadly|unfortunately|and|but|so|because|since|as)\b))"
+            # French, Portuguese and Spanish chat: "c'est perdu", "perdida", "perdemos", "fechou
+            # com concorrente" (closed with a competitor; "fechou" alone is won).
+            r"|(?:c'est\s+perdu|perdue?|perdid[ao]|perdemos|perdimos"
+            r"|fech(?:ou|aram)\s+com\s+(?:o\s+|a\s+|um\s+|uma\s+)?(?:concorrente|outr[oa]))"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:now|sadly|unfortunately|and|but|so|because|since|as|they|"
+            r"cliente|ils|elle|il)\b)))\b"
             # 掉了 / 掉咗 / 飞了 (Taiwan, Hong Kong: the deal dropped), after the deal's words.
             r"|(?<![没不别])(?P<s3>凉了|凉凉|没戏了|吹了|吹咗|黄咗|输掉了|丢掉了|输给了|"
+            # The customer went with someone else ("客户改用别家", "人家找了别家").
+            r"(?:改用|改找|找了|选了|换了|用了|转用)(?:别家|别人家|其他家|其他供应商|竞争对手|对手)|"
             r"(?<=[个那这的单案子])\s*(?:掉了|掉咗|飞了|飞咗))"
         ),
         "lost",
@@ -558,7 +566,24 @@ FORECAST_ZH = re.compile(
     r"(?P<forecast>预测|forecast)?\s*(?:请|帮我|麻烦)?\s*"
     r"(?P<verb>放到|放进|放入|放在|放去|放|摆到|摆|列为|列入|列到|改成|改为|改到|改做|设为|设成|调到|调成|标为|标成|归到|归入|入)"
     rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:类|类别|分类|档|那档))?"
-    r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$))"
+    r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$)|(?P<spaced>\s+)[\u4e00-\u9fff])"
+)
+# No putting verb, the deal then the category and the forecast named: "X -> commit for the
+# forecast", "X into best case in the forecast", "X best case in the forecast", "X → commit
+# pour le forecast" (French and Portuguese chat say "pour le"/"no" for "for the"/"in the").
+# The forecast must be named.
+FORECAST_BARE = re.compile(
+    r"\s*(?P<deal>[^,，;；.!?→]{2,80}?)\s*(?P<verb>→|->|=>|\binto\b|\bin\b|\bas\b|(?<=\S)\s)\s*(?:the\s+)?"
+    rf"(?P<cat>{_FC_ALT})(?:\s+(?:category|bucket))?"
+    r"(?P<forecast>\s+(?:in|for|on|pour|dans|para|no|na)\s+(?:the\s+|our\s+|my\s+|le\s+|la\s+|o\s+)?"
+    r"(?:forecast|fcst)\b)"
+    r"(?=\s*(?:there|please|pls|plz|thanks|thx|svp|merci|now|[!.~,，]|$))"
+)
+# Words that make the deal's part of a bare form a report of what happened, not a request:
+# "we moved X into commit for the forecast", "X went into commit in the forecast".
+FORECAST_BARE_TOLD = re.compile(
+    r"\b(?:i|we|he|she|they|you|was|were|is|are|been|went|got|moved|put|has|have|had|already|"
+    r"still|did|should|would|could|will|can|may|might)\b"
 )
 # Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
 FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
@@ -590,6 +615,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"had\s+a\s+(?:call|phone\s+call)|got\s+off\s+the\s+phone|on\s+the\s+phone\s+with|"
             r"call\s+with|(?:quick\s+|phone\s+)?call\s+w/?(?=\s)|returned\s+\w+(?:'s)?\s+call|"
             r"gave\s+(?:\w+\s+){1,3}a\s+(?:call|ring)|rung)\b"
+            # Irish "I'm after ringing X" (just rang); Portuguese, French and Spanish reps:
+            # liguei (pra), falei com, j'ai appelé, téléphoné à, llamé a, hablé con.
+            r"|\b(?:(?:i'?m|i\s+am|just)\s+after\s+(?:ringing|calling|phoning)|liguei|falei\s+com|"
+            r"j'ai\s+appel[ée]|appel[ée]\s+(?!par\b)|t[ée]l[ée]phon[ée]\s+[àa]|llam[ée]\s+a|"
+            r"habl[ée]\s+con)(?![\w'])"
             r"|打了?个?电话|通了?个?电话|通完电话|电话沟通|电话聊|来电|电话里|打给|打过去|通话|"
             # Hong Kong and Taiwan: 打咗/打过电话 (made a call), 打来说 (called to say), 致电, 回电.
             r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
@@ -623,6 +653,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over|out\s+to)|"
             # Taglish: "kakagaling ko lang sa ..." (just came from).
             r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
+            # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
+            r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
             r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
             # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.
             r"|去[^\s，,。；;！!？?]{2,12}?(?:转了一圈|转一圈|转了转|走了一趟|跑了一趟|行咗一转|行咗个圈)"
@@ -700,6 +732,12 @@ NEW_DEAL_CUE = re.compile(
     r"set\s+up|make)\s+"
     r"(?:a\s+|an\s+|new\s+)*(?:deal|opp|opportunity))\b"
     r"|(?:建|新建|创建|开|加|添加|新增|录|录入)(?:一)?个?(?:新)?商机|新商机|新\s*(?:deal|opp)\b"
+    # "开个新单子", "開新案", "新开一个单": a new order or case is a new deal (开单 alone is
+    # writing up an order, not one).
+    r"|开(?:一)?个?新的?(?:单子|单|案子|案)|新开(?:一)?个?(?:单子|单|案子|案)"
+    # "nova oportunidade", "nouvelle opportunité", "nuevo negocio", "novo negócio".
+    r"|\b(?:nova|novo|nouvelle|nouveau|nueva|nuevo)\s+(?:oportunidade|opportunit[ée]|oportunidad|"
+    r"negócio|negocio|deal)\b"
 )
 NEW_CUSTOMER_CUE = re.compile(
     r"\b(?:new\s+(?:customer|client|account)|(?:create|add|set\s+up|open|make)\s+(?:a\s+|an\s+|new\s+)*"
@@ -1078,15 +1116,20 @@ TAG_CUE = re.compile(
     r"|(?:加|添加|打|贴)(?:一)?个?标签\s*[:：]?\s*(?P<ztag>[\w-]+)"
     r"|(?:加|添加|打|贴|加上)(?:一)?个?\s*(?P<ztag2>[a-z0-9][\w-]*|[\u4e00-\u9fff]{1,6}?)\s*(?:的)?标签"
     # "标签加上 战略客户", "客户标签加一个 重点", "tags: add vip".
-    r"|(?:标签|\btags?)\s*[:：]?\s*(?:加上|加|添加|多加|\badd)(?:一)?个?\s*[:：]?\s*"
-    r"['\"“]?(?P<ztag3>[\w-]+)['\"”]?\s*[.!。！]*$"
+    # "tags += vip", "标签加上 Baiyun Tea": a tag of a few words ends the message.
+    r"|(?:标签|\btags?)\s*[:：]?\s*(?:加上|加|添加|多加|\badd\b|\+=?)(?:一)?个?\s*[:：]?\s*"
+    r"['\"“]?(?P<ztag3>[\w-]+(?:\s+[\w-]+){0,3})['\"”]?\s*[.!。！]*$"
+    # "Acme, add the tag vip", "add a tag key-account on Acme" (the customer before it).
+    r"|\badd\s+(?:the\s+|a\s+|an\s+)?tag\s+['\"“]?(?P<tag4>[\w-]+)['\"”]?(?=\s*(?:[,.!;]|please|pls|$))"
 )
 # All of a customer's tags said anew: "汇通医药 标签改成 重点客户, referral", "set acme's tags to
 # fleet, west".
 TAGS_SET = re.compile(
     # The tags start and end on a non-space, so the spaces around them split one way only (a
     # lazy run between two \s* was cubic in a long run of spaces).
-    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|(?P<to>\bto\b)|->|→|=)\s*"
+    # "Acme tags: a, b, c" lists them all, as the grammar's `tags` field does ("tags: add vip"
+    # adds one).
+    r"(?:标签|\btags)\s*(?:改成|改为|换成|设为|设成|更新为|(?P<to>\bto\b)|->|→|=|[:：](?!\s*(?:add\b|加)))\s*"
     r"(?P<tags>[^。.!！\s](?:[^。.!！]*[^。.!！\s])?)\s*[.!。！]*$"
 )
 # "Acme moved to Boston", "change Initech's industry to Healthcare", "华东物流的城市改成苏州".
