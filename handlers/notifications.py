@@ -116,6 +116,10 @@ def failure_report(t: Translator, reminder_id: int, reason: str) -> Reply:
     )
 
 
+# Done buttons in a digest: enough for a usual morning, few enough for a phone's keyboard.
+DIGEST_DONE_BUTTONS = 3
+
+
 def _reminder_line(t: Translator, r: Reminder, tz: ZoneInfo) -> str:
     return f"#{r.id} {fmt.local_time(r.due_at, tz)} · {fmt.preview(r.text, 80)}"
 
@@ -265,9 +269,10 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
                 or [t("digest.nothing")],
             )
         )
+    # One labelled Done per reminder shown first (an unlabelled one closed only the first).
     buttons = [
-        Button.run(t("button.done"), f"done #{r.id}", "primary")
-        for r in (digest.overdue + digest.due_today)[:1]
+        Button.run(t("button.done_n", id=r.id), f"done #{r.id}", "primary")
+        for r in (digest.overdue + digest.due_today)[:DIGEST_DONE_BUTTONS]
     ]
     buttons += [Button.run(t("button.reminders"), "reminders")]
     buttons += [

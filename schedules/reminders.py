@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.audit import record
 from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Reminder, ReminderStatus, SchedulePrefs, User, utcnow
-from crm_core.services.reminders import parse_recurrence
+from crm_core.services.reminders import next_in_series
 from crm_core.zones import zone
 from schedules.quiet import QuietHours, WorkHours, next_free
 
@@ -219,29 +219,12 @@ class ReminderDispatcher:
 
     def _schedule_next(self, s: Session, due: Due, now: datetime) -> None:
         r = s.get(Reminder, due.id)
-        owner = s.get(User, due.owner_id)
-        if r is None or owner is None:
+        if r is None:
             return
-        try:
-            rule = parse_recurrence(due.recurrence or "")
-        except ValueError:
-            log.warning("reminder %s: unreadable recurrence; series stopped", due.id)
+        follow = next_in_series(s, r, now)
+        if follow is None:
+            log.warning("reminder %s: no next occurrence made (unreadable or one waiting)", due.id)
             return
-        nxt = rule.next_after(max(due.due_at, now), zone(owner.timezone))
-        follow = Reminder(
-            owner_id=r.owner_id,
-            due_at=nxt,
-            text=r.text,
-            customer_id=r.customer_id,
-            deal_id=r.deal_id,
-            status=ReminderStatus.pending,
-            created_by_id=r.created_by_id,
-            created_at=now,
-            recurrence=r.recurrence,
-            explicit_time=r.explicit_time,
-            series_id=r.series_id or r.id,
-        )
-        s.add(follow)
         record(s, None, "reminder.recur", follow, None, actor_label="scheduler")
 
     def mark_failed(self, due: Due, exc: BaseException) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, case, cast, func, literal, literal_column, select
 
-from crm_core.access import visible_customer_ids, visible_owner_ids
+from crm_core.access import dead_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.kept_months import Sums, month_sums
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
-from crm_core.analytics.quotas import attainment, quota_by_group
+from crm_core.analytics.quotas import PEOPLE_DIMS, attainment, group_key, quota_by_person
 from crm_core.analytics.scope import (
     Dim,
     Namer,
@@ -27,7 +27,7 @@ from crm_core.analytics.scope import (
     with_joins,
 )
 from crm_core.context import Ctx
-from crm_core.models import Deal, DealCloseTotal, DealMonthTotal, Team, User
+from crm_core.models import Deal, DealCloseTotal, DealMonthTotal, Role, Team, User
 
 # Dimensions read from the kept closing months by deal owner (migration 0033): the deal's
 # owner, that owner's team (or its managers, or its region) and the UTC month or quarter.
@@ -44,6 +44,9 @@ class WinRateRow:
     won_value: Decimal
     # The group's quotas inside the report's period, in its currency (None: no quota).
     quota: Decimal | None = None
+    # The won value of the group's people who have a quota (None: all of won_value): what
+    # attainment divides, so a colleague without a quota does not inflate it.
+    quota_won: Decimal | None = None
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -52,8 +55,17 @@ class WinRateRow:
 
     @property
     def attainment(self) -> Decimal | None:
-        """Won value / quota."""
-        return attainment(self.won_value, self.quota)
+        """Won value of the people with a quota / their quota."""
+        return attainment(self.won_value if self.quota_won is None else self.quota_won, self.quota)
+
+    @property
+    def partial(self) -> bool:
+        """Whether some won value is left out of attainment (people without a quota)."""
+        return (
+            self.quota is not None
+            and self.quota_won is not None
+            and (self.quota_won != self.won_value)
+        )
 
 
 @dataclass
@@ -69,6 +81,26 @@ class WinRateReport:
     other_currencies: dict[str, int] = field(default_factory=dict)
 
 
+def counts_own(ctx: Ctx) -> bool:
+    """Whether the report is a rep's own: the deals they own, not those of their customers.
+
+    A won deal is the winner's number: after a customer is reassigned its closed deals stay
+    with who closed them (crm_core.services.reassign), and so does their win rate and quota
+    attainment; the new owner does not inherit wins they never made.
+    """
+    return ctx.actor.active and ctx.actor.role == Role.rep
+
+
+def own_scope(ctx: Ctx) -> list[Any]:
+    """The deals a rep owns on live customers (any owner's: a customer may have moved on)."""
+    return [Deal.owner_id == ctx.actor.id, Deal.customer_id.not_in(dead_customer_ids())]
+
+
+def report_scope(ctx: Ctx) -> list[Any]:
+    """scope_filter, or for a rep the deals they own (counts_own)."""
+    return own_scope(ctx) if counts_own(ctx) else scope_filter(ctx)
+
+
 def closed_in(ctx: Ctx, period: Period) -> list[Any]:
     """Conditions: a deal won or lost, closed inside the period."""
     closed = [s.name for s in ctx.pipeline.stages if s.closed]
@@ -76,11 +108,15 @@ def closed_in(ctx: Ctx, period: Period) -> list[Any]:
     return [stage_in(ctx, closed), *in_period(Deal.closed_at, start, end)]
 
 
-def other_currencies(ctx: Ctx, currency: str, conditions: list[Any]) -> dict[str, int]:
+def other_currencies(
+    ctx: Ctx, currency: str, conditions: list[Any], scope: list[Any] | None = None
+) -> dict[str, int]:
     """How many deals matching the conditions are in each currency other than `currency`."""
     stmt = (
         select(Deal.currency, func.count())
-        .where(*scope_filter(ctx), *conditions, Deal.currency != currency)
+        .where(
+            *(scope_filter(ctx) if scope is None else scope), *conditions, Deal.currency != currency
+        )
         .group_by(Deal.currency)
     )
     return {str(c): int(n) for c, n in ctx.session.execute(stmt)}
@@ -96,6 +132,12 @@ def win_rate(
     """Won, lost, win rate and won value of the deals the actor may see, closed in the period."""
     currency = (currency or ctx.default_currency).upper()
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
+    if dim is None and counts_own(ctx):
+        # One group (the rep) from the totals kept by deal owner, summed into the total.
+        report = _report(
+            ctx, Dim.rep, period, currency, *_kept_groups(ctx, Dim.rep, period, currency, won_names)
+        )
+        return WinRateReport(currency, period, None, [], report.total, report.other_currencies)
     if dim is None:
         return _ungrouped(ctx, period, currency, won_names)
     if dim in KEPT_DIMS:
@@ -111,7 +153,7 @@ def win_rate(
     columns: list[Any] = [*lead, *keys, Deal.stage, func.count(), func.sum(Deal.amount)]
     stmt = with_joins(select(*columns).select_from(Deal), dim)
     stmt = stmt.where(
-        *scope_filter(ctx), *conditions, *([] if one_pass else [Deal.currency == currency])
+        *report_scope(ctx), *conditions, *([] if one_pass else [Deal.currency == currency])
     ).group_by(*lead, *keys, Deal.stage)
     namer = Namer(ctx.session, dim)
     acc: dict[Any, list[Any]] = {}
@@ -132,7 +174,7 @@ def win_rate(
         else:
             slot[1] += int(count)
     if not one_pass:
-        others = other_currencies(ctx, currency, conditions)
+        others = other_currencies(ctx, currency, conditions, report_scope(ctx))
     return _report(ctx, dim, period, currency, acc, others)
 
 
@@ -145,7 +187,7 @@ def _report(
     others: dict[str, int],
 ) -> WinRateReport:
     """The report from won, lost and won value per group key, with the groups' quotas."""
-    quotas = quota_by_group(ctx, dim, period, currency)
+    quotas, quota_won = _quotas(ctx, dim, period, currency, acc)
     if dim is not None:
         # A group with a quota and nothing closed still shows, at 0% attainment.
         for key in quotas:
@@ -153,7 +195,9 @@ def _report(
     namer = Namer(ctx.session, dim)
     namer.load(acc)
     rows = [
-        WinRateRow(namer.name(k), w, lost, v, quotas.get(k) if dim else None)
+        WinRateRow(namer.name(k), w, lost, v, quotas.get(k), quota_won.get(k))
+        if dim
+        else WinRateRow(namer.name(k), w, lost, v)
         for k, (w, lost, v) in acc.items()
     ]
     if namer.chronological():
@@ -166,8 +210,32 @@ def _report(
         sum(r.lost for r in rows),
         sum((r.won_value for r in rows), Decimal(0)),
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
+        sum(quota_won.values(), Decimal(0)) if quotas else None,
     )
     return WinRateReport(currency, period, dim, rows if dim else [], total, others)
+
+
+def _quotas(
+    ctx: Ctx, dim: Dim | None, period: Period, currency: str, acc: dict[Any, list[Any]] | None
+) -> tuple[dict[Any, Decimal], dict[Any, Decimal]]:
+    """The quota per group key, and the won value per key of the people who have one.
+
+    `acc` holds won value per deal owner when grouped by rep; else it is read here, by deal
+    owner, only when someone in view has a quota.
+    """
+    people = quota_by_person(ctx, period, currency) if dim in PEOPLE_DIMS else {}
+    quotas: dict[Any, Decimal] = {}
+    won: dict[Any, Decimal] = {}
+    if not people:
+        return quotas, won
+    if dim is not Dim.rep or acc is None:
+        won_names = {s.name for s in ctx.pipeline.stages if s.won}
+        acc, _ = _kept_groups(ctx, Dim.rep, period, currency, won_names)
+    for user_id, (amount, team_id, region_id) in people.items():
+        key = group_key(dim, user_id, team_id, region_id)
+        quotas[key] = quotas.get(key, Decimal(0)) + amount
+        won[key] = won.get(key, Decimal(0)) + (acc.get(user_id) or [0, 0, Decimal(0)])[2]
+    return quotas, won
 
 
 def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> WinRateReport:
@@ -228,13 +296,14 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
                 value += amount
             else:
                 lost += n
-    quotas = quota_by_group(ctx, None, period, currency)
+    quotas, quota_won = _quotas(ctx, None, period, currency, None)
     total = WinRateRow(
         None,
         won,
         lost,
         value,
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
+        sum(quota_won.values(), Decimal(0)) if quotas else None,
     )
     return WinRateReport(currency, period, None, [], total, others)
 
@@ -273,7 +342,12 @@ def _kept_groups(
     closed = [s.name for s in ctx.pipeline.stages if s.closed]
     start, end = period.bounds(ctx.tz)
     t = DealCloseTotal
-    kept = kept_scope(ctx, t.owner_id, t.state)
+    own = counts_own(ctx)
+    kept = (
+        [t.deal_owner_id == ctx.actor.id, t.state == 0]
+        if own
+        else kept_scope(ctx, t.owner_id, t.state)
+    )
     acc: dict[Any, list[Any]] = {}
     others: dict[str, int] = {}
     if kept is None:
@@ -305,7 +379,7 @@ def _kept_groups(
             .having(deals > 0)
         )
 
-    scope = slice_scope(ctx)
+    scope = own_scope(ctx) if own else slice_scope(ctx)
 
     def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
         """Closings in [lo, hi), a slice inside one UTC month, by deal owner or month.

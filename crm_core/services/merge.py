@@ -176,6 +176,9 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
                 .values(customer_id=survivor.id)
                 .execution_options(synchronize_session=False)
             )
+    folded = _fold_duplicate_contacts(ctx, survivor.id, moved_ids.get("contacts", []))
+    if folded:
+        moved_ids["contacts_merged"] = folded
     # A snapshot that froze the duplicate keeps the customer: the survivor takes its place
     # (once, where it is already a member too), then the duplicate's rows go.
     in_loser = select(SegmentMember.segment_id).where(SegmentMember.customer_id == loser.id)
@@ -227,3 +230,61 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     audit.record(s, ctx.actor, "customer.merged", loser, gone_before)
     s.expire_all()
     return plan
+
+
+def _same_person(kept: Contact, other: Contact) -> bool:
+    """Same name, and the same email or phone with neither of the two contradicting."""
+
+    def norm(v: str | None) -> str:
+        return " ".join((v or "").split()).casefold()
+
+    def digits(v: str | None) -> str:
+        return "".join(ch for ch in v or "" if ch.isdigit())
+
+    if norm(kept.name) != norm(other.name):
+        return False
+    pairs = ((norm(kept.email), norm(other.email)), (digits(kept.phone), digits(other.phone)))
+    if any(a and b and a != b for a, b in pairs):
+        return False
+    return any(a and a == b for a, b in pairs)
+
+
+def _fold_duplicate_contacts(ctx: Ctx, survivor_id: int, moved: list[int]) -> list[int]:
+    """Fold each moved contact that is a person the kept customer already had into that contact.
+
+    Two customers merged because they were one usually list the same people: kept apart, every
+    `edit contact Dana Ruiz` asked which. The kept contact fills its empty fields from the copy,
+    the copy's notes point at it, and the copy goes; audited on the kept contact.
+    """
+    if not moved:
+        return []
+    s = ctx.session
+    kept_rows = list(
+        s.scalars(
+            select(Contact)
+            .where(Contact.customer_id == survivor_id, Contact.id.not_in(moved))
+            .order_by(Contact.id)
+        )
+    )
+    folded: list[int] = []
+    for copy in s.scalars(select(Contact).where(Contact.id.in_(moved)).order_by(Contact.id)):
+        kept = next((k for k in kept_rows if _same_person(k, copy)), None)
+        if kept is None:
+            continue
+        before = audit.snapshot(kept)
+        for name in ("title", "email", "phone", "birthday"):
+            if not getattr(kept, name) and getattr(copy, name):
+                setattr(kept, name, getattr(copy, name))
+        kept.custom = {**(copy.custom or {}), **(kept.custom or {})}
+        s.execute(
+            update(Interaction)
+            .where(Interaction.contact_id == copy.id)
+            .values(contact_id=kept.id)
+            .execution_options(synchronize_session=False)
+        )
+        entry = audit.record(s, ctx.actor, "contact.merge", kept, before)
+        entry.changes = {**entry.changes, "merged_contact": [None, copy.id]}
+        s.delete(copy)
+        s.flush()
+        folded.append(copy.id)
+    return folded

@@ -1,8 +1,15 @@
-"""Reassigning a customer (and its open deals) to another owner, who is told, as is the old one."""
+"""Reassigning a customer, its open deals and its reminders to another owner, who is told, as is
+the old one.
+
+What moves (as Salesforce's account owner change does by default): the open deals the old owner
+owns, and the old owner's open reminders on the customer or its deals, since the old owner can no
+longer open either. Closed deals stay with whoever owns them, so won deals keep counting for the
+person who won them. `with deals` also moves open deals owned by anyone else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -11,7 +18,7 @@ from crm_core.access import can_assign_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_deals_of, lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, Deal, OwnerNotice, Role, User
+from crm_core.models import Customer, Deal, OwnerNotice, Reminder, ReminderStatus, Role, User
 
 
 @dataclass(frozen=True)
@@ -22,15 +29,21 @@ class Reassigned:
     old_owner: User
     new_owner: User
     deals: list[Deal]
+    # The old owner's open reminders on the customer or its deals, now the new owner's.
+    reminders: list[Reminder] = field(default_factory=list)
+    # Open deals left with someone other than the new owner (`with deals` moves them too).
+    kept: list[Deal] = field(default_factory=list)
 
 
 def reassign_customer(
     ctx: Ctx, customer: Customer, new_owner: User, *, with_deals: bool = False
 ) -> Reassigned:
-    """Give `customer` (and with `with_deals` its open deals) to `new_owner`; audited.
+    """Give `customer`, the old owner's open deals and reminders on it to `new_owner`; audited.
 
-    Managers within their team, admins anyone; reps are refused. The old and the new owner
-    each get a notice row, sent once by the scheduler (schedules/notices.py).
+    With `with_deals`, open deals owned by anyone else move too. Closed deals never move: a
+    won deal stays in the numbers of who won it. Managers within their team, admins anyone;
+    reps are refused. The old and the new owner each get a notice row, sent once by the
+    scheduler (schedules/notices.py).
     """
     if ctx.actor.role == Role.rep:
         raise PermissionDenied("error.reassign_rep")
@@ -39,9 +52,8 @@ def reassign_customer(
     if not can_assign_owner(ctx.actor, new_owner):
         key = "error.reassign_inactive" if not new_owner.active else "error.reassign_outside"
         raise Invalid(key, name=new_owner.name, customer=customer.name)
-    if with_deals:
-        # Deals before the customer, the order a deal write takes its locks in.
-        lock_deals_of(ctx.session, customer.id, open_only=True)
+    # Deals before the customer, the order a deal write takes its locks in.
+    lock_deals_of(ctx.session, customer.id, open_only=True)
     lock_for_update(ctx.session, customer)
     old_owner = customer.owner
     if old_owner.id == new_owner.id:
@@ -51,20 +63,24 @@ def reassign_customer(
     customer.updated_at = ctx.now()
     audit.record(ctx.session, ctx.actor, "customer.reassign", customer, before)
     moved: list[Deal] = []
-    if with_deals:
-        open_deals = ctx.session.scalars(
-            select(Deal)
-            .where(Deal.customer_id == customer.id, Deal.closed_at.is_(None))
-            .order_by(Deal.id)
-        ).all()
-        for deal in open_deals:
-            lock_for_update(ctx.session, deal)
-            if deal.closed_at is not None or deal.owner_id == new_owner.id:
-                continue
-            was = audit.snapshot(deal)
-            deal.owner_id = new_owner.id
-            audit.record(ctx.session, ctx.actor, "deal.reassign", deal, was)
-            moved.append(deal)
+    kept: list[Deal] = []
+    open_deals = ctx.session.scalars(
+        select(Deal)
+        .where(Deal.customer_id == customer.id, Deal.closed_at.is_(None))
+        .order_by(Deal.id)
+    ).all()
+    for deal in open_deals:
+        lock_for_update(ctx.session, deal)
+        if deal.closed_at is not None or deal.owner_id == new_owner.id:
+            continue
+        if not with_deals and deal.owner_id != old_owner.id:
+            kept.append(deal)
+            continue
+        was = audit.snapshot(deal)
+        deal.owner_id = new_owner.id
+        audit.record(ctx.session, ctx.actor, "deal.reassign", deal, was)
+        moved.append(deal)
+    reminders = _move_reminders(ctx, customer, old_owner, new_owner)
     # The person who did it has the reply; the notices are for owners who were not there.
     for user, other, gained in ((old_owner, new_owner, False), (new_owner, old_owner, True)):
         if user.id != ctx.actor.id:
@@ -81,4 +97,29 @@ def reassign_customer(
                 )
             )
     ctx.session.flush()
-    return Reassigned(customer, old_owner, new_owner, moved)
+    return Reassigned(customer, old_owner, new_owner, moved, reminders, kept)
+
+
+def _move_reminders(ctx: Ctx, customer: Customer, old: User, new: User) -> list[Reminder]:
+    """The old owner's open reminders on the customer or its deals, handed to the new owner.
+
+    The old owner can no longer open the customer, so a reminder left with them would ping
+    about something they cannot act on, and the new owner's card would show none. Rows being
+    delivered (claimed) are locked first, so a send in flight finishes under its claim.
+    """
+    deal_ids = select(Deal.id).where(Deal.customer_id == customer.id).scalar_subquery()
+    rows = ctx.session.scalars(
+        select(Reminder)
+        .where(
+            Reminder.owner_id == old.id,
+            Reminder.status.in_((ReminderStatus.pending, ReminderStatus.sent)),
+            (Reminder.customer_id == customer.id) | Reminder.deal_id.in_(deal_ids),
+        )
+        .order_by(Reminder.id)
+    ).all()
+    for reminder in rows:
+        lock_for_update(ctx.session, reminder)
+        was = audit.snapshot(reminder)
+        reminder.owner_id = new.id
+        audit.record(ctx.session, ctx.actor, "reminder.reassign", reminder, was)
+    return list(rows)

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access
@@ -14,6 +15,7 @@ from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Customer, Deal, Reminder, ReminderStatus, Role, User
 from crm_core.timephrases import Recurrence
+from crm_core.zones import zone
 
 MAX_TEXT = rules.MAX_REMINDER
 LIST_LIMIT = 25
@@ -149,17 +151,69 @@ def list_reminders(ctx: Ctx, *, limit: int = LIST_LIMIT) -> tuple[list[Reminder]
 
 
 def complete(ctx: Ctx, reminder_id: int) -> Reminder:
-    """Mark a reminder done (a recurring series goes on; `cancel` stops it)."""
+    """Mark a reminder done; a recurring series goes on (`cancel` stops it).
+
+    Done before it was sent, the scheduler will never send it and so never schedule the next
+    one: the next occurrence is made here, at once. Exactly once: the row is locked and its
+    claim dropped, so a delivery in flight loses its claim and schedules nothing; a reminder
+    already sent had its next made by the scheduler (schedules/reminders.py).
+    """
     reminder = get_reminder(ctx, reminder_id, for_update=True)
     if reminder.status == ReminderStatus.done:
         raise Invalid("error.reminder_already_done", id=reminder.id)
     if reminder.status == ReminderStatus.cancelled:
         raise Invalid("error.reminder_cancelled", id=reminder.id)
+    unsent = reminder.status in (ReminderStatus.pending, ReminderStatus.failed)
     before = audit.snapshot(reminder)
     reminder.status = ReminderStatus.done
     _release(reminder)
     audit.record(ctx.session, ctx.actor, "reminder.done", reminder, before)
+    if unsent and reminder.recurrence:
+        follow = next_in_series(ctx.session, reminder, ctx.now())
+        if follow is not None:
+            audit.record(ctx.session, ctx.actor, "reminder.recur", follow, None)
     return reminder
+
+
+def next_in_series(session: Session, reminder: Reminder, now: datetime) -> Reminder | None:
+    """Add the occurrence after `reminder` in its series (None: not one, or one is waiting).
+
+    The next comes after the later of its due time and now, in the owner's zone. A pending
+    member already waiting means the next exists; making another would send it twice.
+    """
+    try:
+        rule = parse_recurrence(reminder.recurrence or "")
+    except ValueError:
+        return None
+    series = reminder.series_id or reminder.id
+    waiting = session.scalar(
+        select(Reminder.id).where(
+            Reminder.series_id == series,
+            Reminder.id != reminder.id,
+            Reminder.status == ReminderStatus.pending,
+        )
+    )
+    if waiting is not None:
+        return None
+    owner = session.get(User, reminder.owner_id)
+    if owner is None:
+        return None
+    follow = Reminder(
+        owner_id=reminder.owner_id,
+        due_at=rule.next_after(max(reminder.due_at, now), zone(owner.timezone)),
+        text=reminder.text,
+        customer_id=reminder.customer_id,
+        deal_id=reminder.deal_id,
+        status=ReminderStatus.pending,
+        created_by_id=reminder.created_by_id,
+        created_at=now,
+        recurrence=reminder.recurrence,
+        explicit_time=reminder.explicit_time,
+        series_id=series,
+    )
+    session.add(follow)
+    session.flush()
+    return follow
 
 
 def snooze(ctx: Ctx, reminder_id: int, due: datetime, *, explicit_time: bool = True) -> Reminder:

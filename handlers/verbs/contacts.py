@@ -48,6 +48,9 @@ def contact_add(req: Request) -> Reply:
     parts = split_commas(body)
     if not parts:
         raise Invalid("error.contact_name_missing")
+    if not re.split(r"[,，;；、]", body, maxsplit=1)[0].strip():
+        # `Acme: , VP Sales`: the name was left out; the title is not a name.
+        raise Invalid("error.contact_name_first", usage=t("usage.contact_add"))
     name, rest = parts[0], parts[1:]
     birthdays = [m.group(1) for p in rest if (m := _BIRTHDAY.match(p))]
     rest = [p for p in rest if not _BIRTHDAY.match(p)]

@@ -99,8 +99,11 @@ def edit_customer(req: Request) -> Reply:
     values, extra = custom.split_values(
         {k: v.strip().rstrip(",，").strip() for k, v in opts.items()}
     )
-    if "name" in values and not values["name"]:
-        raise Invalid("error.option_empty", option="name", usage=t("usage.edit_customer"))
+    for name, value in values.items():
+        # Typed, a field with nothing after it (`industry`, a stray comma) is a slip: clearing
+        # it silently lost data. Nothing is written; the form is the way to clear a field.
+        if not value:
+            raise Invalid("error.option_empty", option=name, usage=t("usage.edit_customer"))
     for name, value in extra.items():
         # Typed, an empty custom field is a slip rather than a wish to clear it (the form clears).
         if not value:

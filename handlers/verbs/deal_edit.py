@@ -80,7 +80,8 @@ def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return custom.said(t, value)
     if key == "amount":
-        return fmt.money(value, deal.currency)
+        # A pair already written in its own currency (edited) is shown as it is.
+        return value if isinstance(value, str) else fmt.money(value, deal.currency)
     if key == "expected_close":
         return fmt.day(value)
     if key == "owner_id":
@@ -98,6 +99,16 @@ def edited(
     done: str = "edit_deal.done",
 ) -> Reply:
     """What an edit answers: each changed field before → after, with Undo."""
+    if "amount" in changed and "currency" in changed:
+        # The old amount in the old currency: 48,000 USD → 50,000 EUR, not 48,000 EUR.
+        (old, new), (old_cur, new_cur) = changed["amount"], changed["currency"]
+        changed = {
+            **changed,
+            "amount": (
+                t("card.none") if old is None else fmt.money(old, old_cur),
+                t("card.none") if new is None else fmt.money(new, new_cur),
+            ),
+        }
     return edit_reply(
         t,
         changed,

@@ -6,7 +6,7 @@ import re
 
 from crm_core.errors import Invalid
 from crm_core.marketing import scores
-from crm_core.models import Deal
+from crm_core.models import Deal, Role
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
 from crm_core.services import deals as svc
 from crm_core.services.products import find_product, resolve_product
@@ -147,6 +147,11 @@ def new_deal(req: Request) -> Reply:
 
 def _stage_buttons(req: Request, deal: Deal) -> list[Button]:
     t = req.t
+    stage = req.ctx.pipeline.get(deal.stage)
+    if stage is not None and stage.closed and req.ctx.actor.role == Role.rep:
+        # Only a manager or an admin may reopen a won or lost deal (services.deals.move_deal):
+        # a rep is offered the deal's card, not moves that would be refused.
+        return [Button.run(t("button.open"), f"deal #{deal.id}", "primary")]
     return [
         Button.run(
             t("button.move_to", stage=fmt.stage(t, s.name)),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from crm_core.errors import Invalid
+from crm_core.models import Deal
 from crm_core.resolve import resolve_any_contact, resolve_customer, resolve_deal
 from crm_core.services import history as svc
 from crm_core.text import char_view
@@ -35,12 +39,32 @@ _VERBS = {
     "cancel",
     "assign_id",
     "field_removed",
+    "reassign",
+    "undo_edit",
+    "merge",
+    "merged",
+    "forecast",
+    "archive",
+    "unarchive",
+    "tier",
+    "recur",
+    "priority",
+    "assign",
 }
+# Fields written as a money amount (in the record's currency, as on its card).
+_MONEY = {"amount"}
+# What a merge entry holds besides the fields it filled: summarised, not dumped.
+_MERGE_KEYS = ("merged", "moved", "repointed")
 
 
-def _value(t: Translator, value: Any, tz: ZoneInfo) -> str:
+def _value(t: Translator, value: Any, tz: ZoneInfo, currency: str | None = None) -> str:
     if value is None or value == "" or value == []:
         return t("card.none")
+    if currency is not None:
+        try:
+            return fmt.money(Decimal(str(value)), currency, t)
+        except InvalidOperation:
+            pass
     if isinstance(value, bool):
         return custom.said(t, value)
     if isinstance(value, list):
@@ -51,27 +75,74 @@ def _value(t: Translator, value: Any, tz: ZoneInfo) -> str:
     return fmt.preview(str(value), 40)
 
 
-def _fields(t: Translator, changes: dict[str, Any], tz: ZoneInfo) -> str:
+def _label(t: Translator, entity_type: str, key: str) -> str:
+    """The field's name; one per record kind where a key means two things (a deal's title is
+    its name, a contact's their job title)."""
+    for k in (f"history.field.{entity_type}.{key}", f"history.field.{key}"):
+        if t.has(k):
+            return custom.key_name(key) or t(k)
+    return custom.key_name(key) or key
+
+
+def _fields(
+    t: Translator,
+    changes: dict[str, Any],
+    tz: ZoneInfo,
+    entity_type: str = "",
+    currency: str | None = None,
+) -> str:
     parts = []
+    # A currency changed in the same entry: each side of the amount in its own currency.
+    cur = changes.get("currency")
+    sides = cur if isinstance(cur, list) and len(cur) == 2 else [currency, currency]
+    if isinstance(changes.get("merged"), list):
+        parts.append(_merge_summary(t, changes))
     for key, pair in changes.items():
-        label = t(f"history.field.{key}") if t.has(f"history.field.{key}") else key
-        label = custom.key_name(key) or label
+        if key in _MERGE_KEYS:
+            continue
+        label = _label(t, entity_type, key)
         if pair == svc.TEXT_HIDDEN:
             parts.append(t("history.text_edited"))
         elif isinstance(pair, list) and len(pair) == 2:
-            parts.append(f"{label}: {_value(t, pair[0], tz)} → {_value(t, pair[1], tz)}")
+            money = key in _MONEY
+            was = _value(t, pair[0], tz, (sides[0] or currency) if money else None)
+            now = _value(t, pair[1], tz, (sides[1] or currency) if money else None)
+            parts.append(f"{label}: {was} → {now}")
     return "; ".join(parts)
 
 
-def _line(t: Translator, e: svc.HistoryEntry, tz: ZoneInfo) -> str:
+def _merge_summary(t: Translator, changes: dict[str, Any]) -> str:
+    """`merged in customer #2: 1 contact(s), 2 deal(s) moved` from a merge's audit entry."""
+    merged = changes["merged"][1]
+    moved = changes.get("moved")
+    kinds = moved[1] if isinstance(moved, list) and isinstance(moved[1], dict) else {}
+    counts = [
+        t(f"history.moved.{k}", count=len(v)) if t.has(f"history.moved.{k}") else f"{len(v)} {k}"
+        for k, v in kinds.items()
+        if v
+    ]
+    return t(
+        "history.merged_in",
+        id=merged,
+        moved=", ".join(counts) if counts else t("history.moved_nothing"),
+    )
+
+
+def _line(
+    t: Translator, e: svc.HistoryEntry, tz: ZoneInfo, currencies: dict[int, str] | None = None
+) -> str:
     kind = _KINDS.get(e.entity_type, e.entity_type)
     name = e.entity_name or f"#{e.entity_id}"
     what = t(f"history.kind.{kind}", name=name) if kind in _KINDS.values() else name
     verb = e.action.rsplit(".", 1)[-1]
-    said = t(f"history.action.{verb}") if verb in _VERBS else e.action
+    # An action without a phrase of its own reads as a change, never as a raw log key.
+    said = t(f"history.action.{verb if verb in _VERBS else 'update'}")
     line = f"{fmt.local_time(e.at, tz)} · {e.actor or '—'} · {what} {said}"
     # A creation or removal lists no fields: the name says what it was, the card the rest.
-    details = "" if verb in ("create", "delete") else _fields(t, e.changes, tz)
+    currency = (currencies or {}).get(e.entity_id) if e.entity_type == "deals" else None
+    details = (
+        "" if verb in ("create", "delete") else _fields(t, e.changes, tz, e.entity_type, currency)
+    )
     return f"{line}: {details}" if details else line
 
 
@@ -104,9 +175,21 @@ def history(req: Request) -> Reply:
     if page.more:
         older = page.entries[-1].id
         buttons.append(Button.run(t("button.more"), f"history {target} before {older}"))
+    # Deals' currencies, to write their amounts as the card does (52,000 USD, not 52000.00).
+    deal_ids = {e.entity_id for e in page.entries if e.entity_type == "deals"}
+    currencies = (
+        {
+            int(i): str(c)
+            for i, c in ctx.session.execute(
+                select(Deal.id, Deal.currency).where(Deal.id.in_(deal_ids))
+            )
+        }
+        if deal_ids
+        else {}
+    )
     return Reply(
         title=title,
-        items=[_line(t, e, ctx.tz) for e in page.entries],
+        items=[_line(t, e, ctx.tz, currencies) for e in page.entries],
         buttons=buttons,
     )
 

@@ -1,4 +1,4 @@
-"""reassign: hand a customer (and its open deals) to a colleague."""
+"""reassign: hand a customer (with its open deals and reminders) to a colleague."""
 
 from __future__ import annotations
 
@@ -39,8 +39,14 @@ def reassign(req: Request) -> Reply:
         new=done.new_owner.name,
         old=done.old_owner.name,
     )
+    # Say what went along and what stayed, so nobody hunts for a deal or a reminder later.
     if done.deals:
         text += " " + t("reassign.deals", count=len(done.deals))
+    if done.reminders:
+        text += " " + t("reassign.reminders", count=len(done.reminders), old=done.old_owner.name)
+    if done.kept:
+        owners = ", ".join(sorted({d.owner.name for d in done.kept}))
+        text += " " + t("reassign.kept", count=len(done.kept), owners=owners)
     return Reply(
         text=text,
         fields=[Field(t("field.owner"), f"{done.old_owner.name} → {done.new_owner.name}")],

@@ -291,7 +291,9 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
     ]
     if total.quota is not None:
         fields.append(Field(t("report.quota"), fmt.money(total.quota, rep.currency, t)))
-        fields.append(Field(t("report.attainment"), pct(total.attainment)))
+        # Won value of people without a quota is left out of attainment; the label says so.
+        label = "report.attainment_partial" if total.partial else "report.attainment"
+        fields.append(Field(t(label), pct(total.attainment)))
     text = _others(req, rep.other_currencies, "report win rate")
     if not total.won and not total.lost:
         text = (t("report.nothing_closed") + ("\n" + text if text else "")).strip()

@@ -62,6 +62,7 @@ from crm_core.analytics.win_rate import (
     WinRateRow,
     closed_in,
     other_currencies,
+    report_scope,
     win_rate,
 )
 from crm_core.context import Ctx
@@ -146,7 +147,7 @@ def win_rate_from_deals(ctx: Ctx, period: Period, currency: str) -> WinRateRepor
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     stmt = (
         select(Deal.currency, Deal.stage, func.count(), func.sum(Deal.amount))
-        .where(*scope_filter(ctx), *closed_in(ctx, period))
+        .where(*report_scope(ctx), *closed_in(ctx, period))
         .group_by(Deal.currency, Deal.stage)
     )
     won = lost = 0
@@ -176,7 +177,7 @@ def grouped_win_rate_from_deals(ctx: Ctx, dim: Dim, period: Period, currency: st
     stmt = with_joins(
         select(*keys, Deal.stage, func.count(), func.sum(Deal.amount)).select_from(Deal), dim
     )
-    stmt = stmt.where(*scope_filter(ctx), *conditions, Deal.currency == currency).group_by(
+    stmt = stmt.where(*report_scope(ctx), *conditions, Deal.currency == currency).group_by(
         *keys, Deal.stage
     )
     namer = Namer(ctx.session, dim)
@@ -205,7 +206,7 @@ def grouped_win_rate_from_deals(ctx: Ctx, dim: Dim, period: Period, currency: st
         sum((r.won_value for r in rows), Decimal(0)),
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
     )
-    others = other_currencies(ctx, currency, conditions)
+    others = other_currencies(ctx, currency, conditions, report_scope(ctx))
     return WinRateReport(currency, period, dim, rows, total, others)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.analytics.periods import ALL_TIME, Period, parse_period
-from crm_core.analytics.scope import money, scope_filter
-from crm_core.analytics.win_rate import closed_in, other_currencies, win_rate
+from crm_core.analytics.scope import money
+from crm_core.analytics.win_rate import closed_in, other_currencies, report_scope, win_rate
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
 from crm_core.exchange import import_jsonl
@@ -23,12 +23,16 @@ from tests.crm_core.test_analytics import _deal, book
 
 
 def _old(ctx: Ctx, period: Period, currency: str) -> tuple[int, int, Decimal, dict[str, int]]:
-    """The computation before: one query for the currency, another for the other ones."""
+    """The computation before: one query for the currency, another for the other ones.
+
+    A rep's own report counts the deals they own (win_rate.report_scope), others' the deals
+    of the customers they see.
+    """
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     conditions = closed_in(ctx, period)
     stmt = (
         select(Deal.stage, func.count(), func.sum(Deal.amount))
-        .where(*scope_filter(ctx), *conditions, Deal.currency == currency)
+        .where(*report_scope(ctx), *conditions, Deal.currency == currency)
         .group_by(Deal.stage)
     )
     won = lost = 0
@@ -39,7 +43,7 @@ def _old(ctx: Ctx, period: Period, currency: str) -> tuple[int, int, Decimal, di
             value += money(total)
         else:
             lost += int(count)
-    return won, lost, value, other_currencies(ctx, currency, conditions)
+    return won, lost, value, other_currencies(ctx, currency, conditions, report_scope(ctx))
 
 
 def test_win_rate_equals_the_two_query_computation_on_a_random_book(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.scheduling import scheduler_component
-from crm_core.models import AuditEntry, Customer, Deal, OwnerNotice, User
+from crm_core.models import AuditEntry, Customer, Deal, OwnerNotice, Reminder, User
 from tests.conftest import TestBot
 from tests.schedules.conftest import FakeNotifier
 
@@ -29,7 +29,7 @@ def test_manager_reassigns_with_deals(testbot: TestBot) -> None:
     reply = testbot("bob", "reassign Acme to @carol with deals")
     assert reply.status == "ok", reply.text
     assert reply.text == "Acme now belongs to Carol (was Alice); both are told. " + (
-        "1 open deal(s) moved with it."
+        "1 open deal(s) moved with it; closed deals stay with who closed them."
     )
     assert [(f.label, f.value) for f in reply.fields] == [("Owner", "Alice → Carol")]
     assert _owners(testbot) == [("carol",)]
@@ -44,6 +44,55 @@ def test_manager_reassigns_with_deals(testbot: TestBot) -> None:
     # One notice for each owner; bob, who did it, has the reply.
     told = testbot.rows(select(OwnerNotice.user_id, OwnerNotice.gained).order_by(OwnerNotice.id))
     assert told == [(testbot.users["alice"], False), (testbot.users["carol"], True)]
+
+
+def test_plain_reassign_takes_the_old_owners_open_deals_and_reminders(testbot: TestBot) -> None:
+    """Without `with deals`: alice's open deal and her reminder on Acme go to carol; the won
+    deal stays alice's, in her win rate and not in carol's; the reply says what moved."""
+    _book(testbot)
+    testbot("alice", "remind me tomorrow 9am call Dana about Acme")
+    testbot("alice", "remind me tomorrow 10am expenses")  # on no customer: stays hers
+    reply = testbot("bob", "reassign Acme to @carol")
+    assert reply.status == "ok", reply.text
+    assert "1 open deal(s) moved with it" in reply.text
+    assert "1 open reminder(s) of Alice on it moved too." in reply.text
+    deal_owners = testbot.rows(select(Deal.title, User.external_id).join(User).order_by(Deal.id))
+    assert deal_owners == [("Fleet renewal", "carol"), ("Old pilot", "alice")]
+    owners = testbot.query(select(Reminder.owner_id).order_by(Reminder.id))
+    assert owners == [testbot.users["carol"], testbot.users["alice"]]
+    actions = testbot.query(select(AuditEntry.action).order_by(AuditEntry.id))[-3:]
+    assert actions == ["customer.reassign", "deal.reassign", "reminder.reassign"]
+    # The open deal is carol's to open; alice no longer has one she cannot see.
+    assert testbot("carol", "deal Fleet renewal").status == "ok"
+    assert "no open deals" in testbot("alice", "deals").text
+    # Won value stays with who won it.
+    mine = testbot("alice", "report win rate")
+    assert ("Won", "1") in _fields(mine)
+    assert ("Won value", "5,000 USD") in _fields(mine)
+    theirs = testbot("carol", "report win rate")
+    assert ("Won", "0") in _fields(theirs)
+
+
+def test_open_deal_of_someone_else_stays_unless_with_deals(testbot: TestBot) -> None:
+    """An open deal bob (not the old owner) owns stays his, and the reply says so."""
+    _book(testbot)
+    with testbot.session_factory.begin() as s:
+        s.execute(
+            update(Deal).where(Deal.title == "Fleet renewal").values(owner_id=testbot.users["bob"])
+        )
+    reply = testbot("bob", "reassign Acme to @carol")
+    assert "1 open deal(s) owned by Bob stayed with them; add `with deals`" in reply.text
+    assert testbot.query(select(Deal.owner_id).where(Deal.title == "Fleet renewal")) == [
+        testbot.users["bob"]
+    ]
+    testbot("bob", "reassign Acme to @alice with deals")
+    assert testbot.query(select(Deal.owner_id).where(Deal.title == "Fleet renewal")) == [
+        testbot.users["alice"]
+    ]
+
+
+def _fields(reply: object) -> list[tuple[str, str]]:
+    return [(f.label, f.value) for f in reply.fields]  # type: ignore[attr-defined]
 
 
 def test_who_may_reassign(testbot: TestBot) -> None:

@@ -111,6 +111,49 @@ async def test_recurring_reminder_schedules_its_next_time(
     assert (await sched.jobs.reminders.run_once()).sent == 0
 
 
+async def test_done_before_it_fires_keeps_the_series_going_once(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """`done` the day before: the next Monday is made at once, and only once, even when the
+    scheduler runs at and after the done one's time; done on the next, once sent, adds none."""
+    testbot("alice", "remind me every monday 9am pipeline review")
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    assert testbot("alice", "done #1").status == "ok"
+    first, second = _reminders(testbot)
+    assert first.status == ReminderStatus.done
+    assert second.status == ReminderStatus.pending and second.series_id == first.id
+    assert second.due_at == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    assert "#2 2026-12-07" in " ".join(testbot("alice", "reminders").items)
+    clock.now = datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC)
+    assert (await sched.jobs.reminders.run_once()).sent == 0
+    assert len(_reminders(testbot)) == 2
+    clock.now = datetime(2026, 12, 7, 9, 0, 5, tzinfo=UTC)
+    assert (await sched.jobs.reminders.run_once()).sent == 1
+    assert len(_reminders(testbot)) == 3  # the scheduler made the one after
+    assert testbot("alice", "done #2").status == "ok"
+    assert [r.status for r in _reminders(testbot)] == [
+        ReminderStatus.done,
+        ReminderStatus.done,
+        ReminderStatus.pending,
+    ]
+
+
+async def test_done_while_a_delivery_holds_its_claim_makes_one_next(
+    testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
+) -> None:
+    """A worker claimed the reminder, then the person marks it done: the done makes the next
+    one; the worker's claim is gone, so it neither marks it sent nor makes a second next."""
+    testbot("alice", "remind me every monday 9am pipeline review")
+    clock.now = datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC)
+    worker = ReminderDispatcher(testbot.session_factory, sched.jobs.reminders.deliver, clock=clock)
+    claimed, _ = worker.claim()
+    assert len(claimed) == 1
+    assert testbot("alice", "done #1").status == "ok"
+    assert not worker.mark_sent(claimed[0])
+    rows = _reminders(testbot)
+    assert [r.status for r in rows] == [ReminderStatus.done, ReminderStatus.pending]
+
+
 async def test_recurring_across_dst_keeps_local_time(
     testbot: TestBot, sched: SchedulerComponent, notifier: FakeNotifier, clock: FakeClock
 ) -> None:
