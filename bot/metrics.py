@@ -111,7 +111,10 @@ class QueueCollector(Collector):
         )
         with self.session_factory() as s:
             depth, oldest = s.execute(
-                select(func.count(), func.min(IndexOutbox.created_at)).select_from(IndexOutbox)
+                # Indexed rows stay a while (the indexer's KEEP_DONE): only those waiting count.
+                select(func.count(), func.min(IndexOutbox.created_at))
+                .select_from(IndexOutbox)
+                .where(IndexOutbox.indexed_at.is_(None))
             ).one()
             outbox.add_metric([], float(depth or 0))
             lag.add_metric([], _age(now, oldest))
