@@ -463,7 +463,10 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.operation == "createInteraction":
         # The same idempotency key again answers the note already logged.
         responses["200"] = {"description": "already logged", "content": _json(ok)}
-    for code, why in _ERRORS.items():
+    errors = dict(_ERRORS)
+    if route.body:
+        errors["413"] = "the body is over 256 KiB (262,144 bytes)"
+    for code, why in sorted(errors.items()):
         responses[code] = {"description": why, "content": _json(_ref("Error"))}
     op: dict[str, Any] = {
         "operationId": route.operation,

@@ -77,10 +77,25 @@ def _record_id(request: web.Request, api: RestApi) -> int | None:
     return number
 
 
+async def _read_limited(request: web.Request, api: RestApi) -> bytes:
+    """The body, refused beyond MAX_BODY whatever the server's own limit (client_max_size is
+    the root app's, 1 MiB, not this sub-app's) and whether a length was sent or not."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise api.refusal("too_large", "api.too_large", limit=MAX_BODY)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise api.refusal("too_large", "api.too_large", limit=MAX_BODY)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def _body(request: web.Request, api: RestApi) -> Any:
     if not request.can_read_body:
         return None
-    raw = await request.read()
+    raw = await _read_limited(request, api)
     if not raw:
         return None
 
