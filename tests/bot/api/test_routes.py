@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -587,3 +588,67 @@ def test_a_body_over_256_kib_answers_413_in_the_error_shape(
     doc = ok(api.call("GET", "/openapi.json", None))
     assert "413" in doc["paths"]["/customers"]["post"]["responses"]
     assert "413" not in doc["paths"]["/customers"]["get"]["responses"]
+
+
+def test_one_idempotency_key_posted_in_parallel_logs_one_note(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """Parallel posts of one key: one 201, the others 200 with that note, never a 500."""
+    import concurrent.futures
+
+    token = book["tokens"]["alice"]
+    body = {
+        "customer_id": book["acme"]["id"],
+        "kind": "call",
+        "text": "race for one note",
+        "idempotency_key": "race-1",
+    }
+
+    def post(_: int) -> tuple[int, Any]:
+        with httpx.Client(timeout=60) as client:
+            answer = client.post(
+                f"{api.url}/api/v1/interactions",
+                headers={"Authorization": f"Bearer {token}"},
+                json=body,
+            )
+        return answer.status_code, answer.json()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 7 + [201], results
+    assert len({answer["id"] for _, answer in results}) == 1
+    assert api.testbot.count(Interaction) == 1
+
+
+def test_an_idempotency_key_reused_with_another_note_is_refused(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """The same key with another customer, kind, time or text answers 422 and logs nothing;
+    the same note again (a retry, text spacing as stored) answers the first note."""
+    t, acme, westco = book["tokens"], book["acme"], book["westco"]
+    body = {
+        "customer_id": acme["id"],
+        "kind": "call",
+        "text": "Asked for a quote",
+        "occurred_at": "2026-11-20T10:00:00+01:00",
+        "idempotency_key": "k-7",
+    }
+    note = ok(api.call("POST", "/interactions", t["alice"], body), 201)
+    same = {**body, "occurred_at": "2026-11-20T09:00:00Z", "text": "  Asked for a quote "}
+    assert ok(api.call("POST", "/interactions", t["alice"], same), 200)["id"] == note["id"]
+    other = ok(api.call("POST", "/customers", t["alice"], {"name": "Otherco"}), 201)
+    for change in (
+        {"customer_id": other["id"]},
+        {"kind": "visit"},
+        {"text": "Sent the quote"},
+        {"occurred_at": "2026-11-21T10:00:00+01:00"},
+    ):
+        message = refused(
+            api.call("POST", "/interactions", t["alice"], {**body, **change}), 422, "invalid"
+        )
+        assert "k-7" in message and f"#{note['id']}" in message
+    assert api.testbot.count(Interaction) == 1
+    # Keys are each user's own: dave's k-7 is a note of his.
+    dave = {**body, "customer_id": westco["id"]}
+    assert ok(api.call("POST", "/interactions", t["dave"], dave), 201)["id"] != note["id"]
