@@ -61,6 +61,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Time as SqlTime
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -612,13 +613,101 @@ def restore_backup(engine: Engine, path: Path, *, key: str | None = None) -> Sum
     writes nothing.
     """
     summary = verify_backup(path, key=key)
-    if _target_state(engine):
-        upgrade(engine)
-    for reading in _passes(path, key):
-        plan = _plan(reading.manifest, str(path))
-        with engine.begin() as conn:
-            _load(conn, reading, plan)
+    fresh = _target_state(engine)
+    before = _schema_objects(engine) if fresh else {}
+    try:
+        if fresh:
+            upgrade(engine)
+        for reading in _passes(path, key):
+            plan = _plan(reading.manifest, str(path))
+            with engine.begin() as conn:
+                _load(conn, reading, plan)
+    except BaseException as exc:
+        # The load rolled back; the schema the migrations made (in their own transactions)
+        # goes too, so the target is as empty as it was and the same restore can run again.
+        if fresh:
+            _drop_new(engine, before)
+        if isinstance(exc, DBAPIError):
+            raise BackupError(_load_refusal(path, exc)) from None
+        raise
     return summary
+
+
+def _load_refusal(path: Path, exc: DBAPIError) -> str:
+    """One line on a row the schema refused: the table and the rule, never the values."""
+    diag = getattr(exc.orig, "diag", None)
+    table = getattr(diag, "table_name", None)
+    rule = getattr(diag, "constraint_name", None)
+    if table is None:
+        # SQLite names the rule and columns only ("FOREIGN KEY constraint failed").
+        words = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        found = re.search(r"INSERT INTO (\w+)|UPDATE (\w+)", exc.statement or "")
+        table = next((g for g in found.groups() if g), None) if found else None
+        rule = words
+    return (
+        f"{path} does not fit the schema: a row of {table or 'a table'} breaks "
+        f"{rule or 'a rule'}; nothing was restored."
+    )
+
+
+def _schema_objects(engine: Engine) -> dict[str, set[str]]:
+    """What the target's schema holds, by kind (to drop only what a failed restore made)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite_%'"
+            ).all()
+        else:
+            rows = conn.execute(text(_PG_OBJECTS)).all()
+    found: dict[str, set[str]] = {}
+    for kind, name in rows:
+        found.setdefault(str(kind), set()).add(str(name))
+    return found
+
+
+_PG_OBJECTS = """
+SELECT 'table', quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'view', quote_ident(viewname) FROM pg_views WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'function', p.oid::regprocedure::text FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
+UNION ALL
+SELECT 'type', quote_ident(t.typname) FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd')
+UNION ALL
+SELECT 'sequence', quote_ident(sequencename) FROM pg_sequences
+  WHERE schemaname = current_schema()
+"""
+# Dropped in this order; CASCADE takes triggers, indexes and owned sequences with their table.
+_DROP = (("view", "VIEW"), ("table", "TABLE"), ("function", "FUNCTION"), ("type", "TYPE"),
+         ("sequence", "SEQUENCE"))  # fmt: skip
+
+
+def _drop_new(engine: Engine, before: dict[str, set[str]]) -> None:
+    """Drop every view, table, function, type and sequence made since `before`."""
+    made = {
+        kind: sorted(names - before.get(kind, set()))
+        for kind, names in _schema_objects(engine).items()
+    }
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Parents go before their children otherwise; the tables are empty anyway.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            for kind, word in _DROP:
+                for name in made.get(kind, []):
+                    if sqlite:
+                        conn.exec_driver_sql(f'DROP {word} IF EXISTS "{name}"')
+                    else:
+                        conn.exec_driver_sql(f"DROP {word} IF EXISTS {name} CASCADE")
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 def prune_backups(directory: Path, keep: int) -> list[Path]:
