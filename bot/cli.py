@@ -427,7 +427,8 @@ def export(settings: Settings, path: str) -> None:
 
 
 def _backup_key(settings: Settings) -> str | None:
-    return settings.backup_key.get_secret_value() if settings.backup_key else None
+    # A blank key is the backup's to refuse, not "no key" (an unencrypted archive in silence).
+    return settings.backup_key.get_secret_value() if settings.backup_key is not None else None
 
 
 @main.command()

@@ -78,6 +78,8 @@ BATCH = 1000
 # Scrypt cost: about 0.1 s and 32 MiB per backup or restore, enough to slow key guessing.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 KEY_CHECK = b"crmbot backup key check"
+# The shortest key a backup is sealed with (restores take any: older archives).
+MIN_KEY = 12
 # Scheduled backups are named by day; retention only ever removes files of this shape.
 SCHEDULED = re.compile(r"^crmbot-(\d{4}-\d{2}-\d{2})\.crmbak$")
 
@@ -347,21 +349,52 @@ def _snapshot(engine: Engine, read: Callable[[Connection], Summary]) -> Summary:
             return read(conn)
 
 
+def check_key(key: str | None) -> None:
+    """Refuse a backup key that is set but blank or too short to resist guessing."""
+    if key is None:
+        return
+    if not key.strip():
+        raise BackupError(
+            "CRMBOT_BACKUP_KEY is set but blank: set a key of at least "
+            f"{MIN_KEY} characters (e.g. `openssl rand -base64 24`), or unset it."
+        )
+    if len(key) < MIN_KEY:
+        raise BackupError(
+            f"CRMBOT_BACKUP_KEY is too short ({len(key)} characters): use at least {MIN_KEY} "
+            "(e.g. `openssl rand -base64 24`)."
+        )
+
+
 def write_backup(
-    engine: Engine, path: Path, *, key: str | None = None, now: datetime | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    key: str | None = None,
+    now: datetime | None = None,
+    make_folder: bool = False,
 ) -> Summary:
-    """Write the whole database to `path` (atomically: a failed backup leaves no file)."""
+    """Write the whole database to `path` (atomically: a failed backup leaves no file), 0600;
+    its folder must exist unless `make_folder` (the scheduled backups' configured folder)."""
     schema = current_revision(engine)
     if schema != head_revision():
         raise BackupError(
             f"The database is at schema {schema or 'empty'}, this crmbot at {head_revision()}: "
             "run `crmbot db upgrade` first."
         )
+    check_key(key)
+    if not path.parent.is_dir():
+        if not make_folder:
+            raise BackupError(
+                f"No folder {path.parent}: create it first (a backup does not create folders)."
+            )
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     moment = now or utcnow()
     partial = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(partial, "wb") as out:
+        # Owner only: even sealed, the archive is every note, token hash and webhook secret.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a .part left by a crash keeps its old mode otherwise
+        with open(fd, "wb") as out:
             sink: IO[bytes] = out
             sealed: _SealedWriter | None = None
             if key:
