@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -652,3 +653,47 @@ def test_an_idempotency_key_reused_with_another_note_is_refused(
     # Keys are each user's own: dave's k-7 is a note of his.
     dave = {**body, "customer_id": westco["id"]}
     assert ok(api.call("POST", "/interactions", t["dave"], dave), 201)["id"] != note["id"]
+
+
+def test_api_calls_are_counted_and_a_failure_logs_its_ref(
+    api: ApiServer,
+    book: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """/metrics counts API calls by route and status; an internal failure's log record carries
+    the `ref` the caller was given (a key of the JSON line, not only inside the message)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.logs import JsonFormatter, Redactor
+    from handlers import rest
+
+    token = book["tokens"]["alice"]
+    ok(api.call("GET", "/customers", token))
+    refused(api.call("GET", "/customers/999999", token), 404, "not_found")
+    refused(api.call("GET", "/nothing-here", token), 404, "not_found")
+
+    def boom(ctx: Any, call: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(rest.OPERATIONS, "listDeals", rest.Operation(boom, False))
+    with caplog.at_level("ERROR", logger="bot.api.routes"):
+        message = refused(api.call("GET", "/deals", token), 500, "internal")
+    failed = [r for r in caplog.records if r.name == "bot.api.routes"]
+    assert failed and getattr(failed[0], "ref", None)
+    ref = failed[0].ref  # type: ignore[attr-defined]
+    assert ref in message
+    assert json.loads(JsonFormatter(Redactor()).format(failed[0]))["ref"] == ref
+
+    body = api.client.get(f"{api.url}/metrics").text
+    counts = {
+        (s.labels["route"], s.labels["status"]): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name == "crmbot_api_calls_total"
+    }
+    assert counts[("listCustomers", "200")] == 1
+    assert counts[("getCustomer", "404")] == 1
+    assert counts[("unmatched", "404")] == 1
+    assert counts[("listDeals", "500")] == 1
+    assert counts[("createCustomer", "201")] == 2  # the book's two customers
