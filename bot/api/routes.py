@@ -153,9 +153,7 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
         except Exception:
             ref = secrets.token_hex(4)
             # The operation only: paths, queries and bodies may hold customer data or tokens.
-            log.exception(
-                "api call failed (ref %s, %s)", ref, route.operation, extra={"ref": ref}
-            )
+            log.exception("api call failed (ref %s, %s)", ref, route.operation, extra={"ref": ref})
             return error_response(api.refusal("internal", "error.internal", ref=ref))
         return web.json_response(answer.body, status=201 if answer.created else 200)
 
@@ -169,9 +167,7 @@ async def _openapi(request: web.Request) -> web.Response:
 OPENAPI_KEY: web.AppKey[dict[str, Any]] = web.AppKey("openapi", dict)
 
 
-def api_app(
-    api: RestApi, limiter: RateLimiter, metrics: Metrics | None = None
-) -> web.Application:
+def api_app(api: RestApi, limiter: RateLimiter, metrics: Metrics | None = None) -> web.Application:
     """The /api/v1 sub-application: every route of the OpenAPI document, and the document."""
     sub = web.Application(middlewares=[counted, error_shape], client_max_size=MAX_BODY)
     sub[API_KEY] = api
