@@ -434,6 +434,7 @@ _ERRORS = {
     "404": "no such record among those the token's user may see",
     "422": "the input is wrong; the message says what to send instead",
     "429": "too many calls with this token; see Retry-After",
+    "500": "an internal error: nothing was saved; the message gives a reference for an admin",
 }
 
 

@@ -589,6 +589,7 @@ def test_a_body_over_256_kib_answers_413_in_the_error_shape(
     doc = ok(api.call("GET", "/openapi.json", None))
     assert "413" in doc["paths"]["/customers"]["post"]["responses"]
     assert "413" not in doc["paths"]["/customers"]["get"]["responses"]
+    assert "500" in doc["paths"]["/customers"]["get"]["responses"]
 
 
 def test_one_idempotency_key_posted_in_parallel_logs_one_note(
