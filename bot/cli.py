@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -427,7 +428,8 @@ def export(settings: Settings, path: str) -> None:
 
 
 def _backup_key(settings: Settings) -> str | None:
-    return settings.backup_key.get_secret_value() if settings.backup_key else None
+    # A blank key is the backup's to refuse, not "no key" (an unencrypted archive in silence).
+    return settings.backup_key.get_secret_value() if settings.backup_key is not None else None
 
 
 @main.command()
@@ -1050,6 +1052,17 @@ def report(
     click.echo("  total: " + ", ".join(f"{k} {v}" for k, v in data["total"].items()))
 
 
+def _operator() -> str:
+    """Who runs this command, for the audit log: `cli:` and the operating-system account."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no account name (a container's bare uid)
+        name = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{name}"[:64]
+
+
 @main.group("token")
 def token_group() -> None:
     """Personal tokens for the REST API (/api/v1): each acts as one user."""
@@ -1070,7 +1083,7 @@ def token_create(settings: Settings, who: str, scope: str) -> None:
     try:
         with db.unit_of_work(app.session_factory) as session:
             user = find_user(session, who)
-            token = create_token(session, user, scope=scope, now=utcnow())
+            token = create_token(session, user, scope=scope, now=utcnow(), actor_label=_operator())
             handle = user.external_id
     except CrmError as exc:
         _fail(Translator("en")(exc.key, **exc.params))
@@ -1126,7 +1139,7 @@ def token_revoke(settings: Settings, token_id: int) -> None:
     app = _app(settings)
     try:
         with db.unit_of_work(app.session_factory) as session:
-            info = revoke_token(session, token_id, now=utcnow())
+            info = revoke_token(session, token_id, now=utcnow(), actor_label=_operator())
     except CrmError as exc:
         _fail(Translator("en")(exc.key, **exc.params))
         return

@@ -1,9 +1,11 @@
 """Logging for every crmbot process: plain text, or JSON lines (CRMBOT_LOG_FORMAT=json).
 
-Both formats redact tokens (Slack's xox…/xapp-…, Telegram's bot tokens, every configured
-secret) from what they print. JSON lines carry the time, level, logger, message and, when a
-failure was answered with a reference id, that `ref`; an exception is its type and stack
-frames only: its message may quote a value (a name, a note), and note text is customer data.
+Both formats redact tokens (Slack's xox…/xapp-…, Telegram's bot tokens, crmbot's API tokens
+crm_… and webhook secrets whsec_…, every configured secret) from what they print. JSON lines
+carry the time, level, logger, message and, when a failure was answered with a reference id,
+that `ref`; an exception is its type and stack frames only: its message may quote a value (a
+name, a note), and note text is customer data. Text keeps exception messages, except those of
+aiohttp, which quote the raw request.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ TOKEN_SHAPES = re.compile(
     r"\bxox[abposrce]-[A-Za-z0-9-]{6,}"  # Slack bot, user and config tokens
     r"|\bxapp-[A-Za-z0-9-]{6,}"  # Slack app-level tokens
     r"|(?<![0-9])\d{5,12}:[A-Za-z0-9_-]{30,}"  # Telegram bot tokens, inside API URLs too
+    # crmbot's API tokens and webhook signing secrets (43 and 32 characters after the mark),
+    # whole or cut short as aiohttp quotes a header; "crm_core/…" is too short to match.
+    r"|\bcrm_[A-Za-z0-9_-]{12,}"
+    r"|\bwhsec_[A-Za-z0-9_-]{12,}"
 )
+# Loggers whose exception messages quote the raw request (a header, the URL, the body): aiohttp
+# reports a request it could not parse with the bytes it choked on. Their frames are kept.
+QUOTING_LOGGERS = ("aiohttp.",)
 REDACTED = "[redacted]"
 # Record attributes copied into a JSON line when a call passes them in `extra`.
 EXTRAS = ("ref", "platform", "verb", "component")
@@ -47,6 +56,14 @@ class TextFormatter(logging.Formatter):
         self.redact = redact
 
     def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info
+        if exc and exc[0] is not None and record.name.startswith(QUOTING_LOGGERS):
+            bare = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+            frames = "".join(traceback.format_list(traceback.extract_tb(exc[2])))
+            return self.redact(
+                f"{super().format(bare)}\nTraceback (most recent call last):\n{frames}"
+                f"{exc[0].__name__} (its message quotes the request: left out)"
+            )
         return self.redact(super().format(record))
 
 

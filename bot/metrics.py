@@ -111,7 +111,10 @@ class QueueCollector(Collector):
         )
         with self.session_factory() as s:
             depth, oldest = s.execute(
-                select(func.count(), func.min(IndexOutbox.created_at)).select_from(IndexOutbox)
+                # Indexed rows stay a while (the indexer's KEEP_DONE): only those waiting count.
+                select(func.count(), func.min(IndexOutbox.created_at))
+                .select_from(IndexOutbox)
+                .where(IndexOutbox.indexed_at.is_(None))
             ).one()
             outbox.add_metric([], float(depth or 0))
             lag.add_metric([], _age(now, oldest))
@@ -269,6 +272,13 @@ class Metrics:
             ["platform", "outcome"],
             registry=self.registry,
         )
+        self.api_calls = Counter(
+            "crmbot_api_calls",
+            "REST API calls answered, by route (the OpenAPI operationId; `unmatched` for no "
+            "route) and HTTP status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
         # The dispatcher's clock: what is due or breaching is judged by the time commands see.
         self.queues = QueueCollector(app.session_factory, app.dispatcher.clock)
         self.registry.register(self.queues)
@@ -282,6 +292,10 @@ class Metrics:
     def command_retried(self, platform: str, verb: str, reason: str) -> None:
         """The dispatcher's observer hook for a unit of work run again."""
         self.retries.labels(verb=verb, reason=reason).inc()
+
+    def api_call(self, route: str, status: int) -> None:
+        """One REST API call answered."""
+        self.api_calls.labels(route=route, status=str(status)).inc()
 
     def counted(self, notifier: Notifier) -> Notifier:
         """The notifier, counting what it sends and what fails."""

@@ -430,7 +430,7 @@ def scheduler_component(
             app.session_factory,
             settings.backup_dir,
             keep=settings.backup_keep,
-            key=key.get_secret_value() if key else None,
+            key=key.get_secret_value() if key is not None else None,
             at=parse_clock(settings.backup_time),
             clock=clock,
         )

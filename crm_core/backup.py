@@ -61,6 +61,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Time as SqlTime
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -77,6 +78,8 @@ BATCH = 1000
 # Scrypt cost: about 0.1 s and 32 MiB per backup or restore, enough to slow key guessing.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 KEY_CHECK = b"crmbot backup key check"
+# The shortest key a backup is sealed with (restores take any: older archives).
+MIN_KEY = 12
 # Scheduled backups are named by day; retention only ever removes files of this shape.
 SCHEDULED = re.compile(r"^crmbot-(\d{4}-\d{2}-\d{2})\.crmbak$")
 
@@ -346,21 +349,52 @@ def _snapshot(engine: Engine, read: Callable[[Connection], Summary]) -> Summary:
             return read(conn)
 
 
+def check_key(key: str | None) -> None:
+    """Refuse a backup key that is set but blank or too short to resist guessing."""
+    if key is None:
+        return
+    if not key.strip():
+        raise BackupError(
+            "CRMBOT_BACKUP_KEY is set but blank: set a key of at least "
+            f"{MIN_KEY} characters (e.g. `openssl rand -base64 24`), or unset it."
+        )
+    if len(key) < MIN_KEY:
+        raise BackupError(
+            f"CRMBOT_BACKUP_KEY is too short ({len(key)} characters): use at least {MIN_KEY} "
+            "(e.g. `openssl rand -base64 24`)."
+        )
+
+
 def write_backup(
-    engine: Engine, path: Path, *, key: str | None = None, now: datetime | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    key: str | None = None,
+    now: datetime | None = None,
+    make_folder: bool = False,
 ) -> Summary:
-    """Write the whole database to `path` (atomically: a failed backup leaves no file)."""
+    """Write the whole database to `path` (atomically: a failed backup leaves no file), 0600;
+    its folder must exist unless `make_folder` (the scheduled backups' configured folder)."""
     schema = current_revision(engine)
     if schema != head_revision():
         raise BackupError(
             f"The database is at schema {schema or 'empty'}, this crmbot at {head_revision()}: "
             "run `crmbot db upgrade` first."
         )
+    check_key(key)
+    if not path.parent.is_dir():
+        if not make_folder:
+            raise BackupError(
+                f"No folder {path.parent}: create it first (a backup does not create folders)."
+            )
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     moment = now or utcnow()
     partial = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(partial, "wb") as out:
+        # Owner only: even sealed, the archive is every note, token hash and webhook secret.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a .part left by a crash keeps its old mode otherwise
+        with open(fd, "wb") as out:
             sink: IO[bytes] = out
             sealed: _SealedWriter | None = None
             if key:
@@ -612,13 +646,101 @@ def restore_backup(engine: Engine, path: Path, *, key: str | None = None) -> Sum
     writes nothing.
     """
     summary = verify_backup(path, key=key)
-    if _target_state(engine):
-        upgrade(engine)
-    for reading in _passes(path, key):
-        plan = _plan(reading.manifest, str(path))
-        with engine.begin() as conn:
-            _load(conn, reading, plan)
+    fresh = _target_state(engine)
+    before = _schema_objects(engine) if fresh else {}
+    try:
+        if fresh:
+            upgrade(engine)
+        for reading in _passes(path, key):
+            plan = _plan(reading.manifest, str(path))
+            with engine.begin() as conn:
+                _load(conn, reading, plan)
+    except BaseException as exc:
+        # The load rolled back; the schema the migrations made (in their own transactions)
+        # goes too, so the target is as empty as it was and the same restore can run again.
+        if fresh:
+            _drop_new(engine, before)
+        if isinstance(exc, DBAPIError):
+            raise BackupError(_load_refusal(path, exc)) from None
+        raise
     return summary
+
+
+def _load_refusal(path: Path, exc: DBAPIError) -> str:
+    """One line on a row the schema refused: the table and the rule, never the values."""
+    diag = getattr(exc.orig, "diag", None)
+    table = getattr(diag, "table_name", None)
+    rule = getattr(diag, "constraint_name", None)
+    if table is None:
+        # SQLite names the rule and columns only ("FOREIGN KEY constraint failed").
+        words = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        found = re.search(r"INSERT INTO (\w+)|UPDATE (\w+)", exc.statement or "")
+        table = next((g for g in found.groups() if g), None) if found else None
+        rule = words
+    return (
+        f"{path} does not fit the schema: a row of {table or 'a table'} breaks "
+        f"{rule or 'a rule'}; nothing was restored."
+    )
+
+
+def _schema_objects(engine: Engine) -> dict[str, set[str]]:
+    """What the target's schema holds, by kind (to drop only what a failed restore made)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite_%'"
+            ).all()
+        else:
+            rows = conn.execute(text(_PG_OBJECTS)).all()
+    found: dict[str, set[str]] = {}
+    for kind, name in rows:
+        found.setdefault(str(kind), set()).add(str(name))
+    return found
+
+
+_PG_OBJECTS = """
+SELECT 'table', quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'view', quote_ident(viewname) FROM pg_views WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'function', p.oid::regprocedure::text FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
+UNION ALL
+SELECT 'type', quote_ident(t.typname) FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd')
+UNION ALL
+SELECT 'sequence', quote_ident(sequencename) FROM pg_sequences
+  WHERE schemaname = current_schema()
+"""
+# Dropped in this order; CASCADE takes triggers, indexes and owned sequences with their table.
+_DROP = (("view", "VIEW"), ("table", "TABLE"), ("function", "FUNCTION"), ("type", "TYPE"),
+         ("sequence", "SEQUENCE"))  # fmt: skip
+
+
+def _drop_new(engine: Engine, before: dict[str, set[str]]) -> None:
+    """Drop every view, table, function, type and sequence made since `before`."""
+    made = {
+        kind: sorted(names - before.get(kind, set()))
+        for kind, names in _schema_objects(engine).items()
+    }
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Parents go before their children otherwise; the tables are empty anyway.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            for kind, word in _DROP:
+                for name in made.get(kind, []):
+                    if sqlite:
+                        conn.exec_driver_sql(f'DROP {word} IF EXISTS "{name}"')
+                    else:
+                        conn.exec_driver_sql(f"DROP {word} IF EXISTS {name} CASCADE")
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 def prune_backups(directory: Path, keep: int) -> list[Path]:

@@ -280,7 +280,6 @@ class Settings(BaseSettings):
         "llm",
         "llm_base_url",
         "llm_api_key",
-        "backup_key",
         "backup_dir",
         mode="before",
     )
@@ -288,6 +287,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `VAR=` in a .env file means "not configured", not "configured as empty".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("backup_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: object) -> object:
+        # `CRMBOT_BACKUP_KEY=` is "no key" like every empty setting; spaces alone are a key
+        # gone wrong, kept so the backup refuses it rather than write in the clear.
+        return None if value == "" else value
 
     @field_validator("digest_time", "weekly_report_time", "backup_time", "score_time")
     @classmethod

@@ -749,6 +749,21 @@ def create_interaction(ctx: Ctx, call: Call) -> Answer:
         idempotency_key=f"api:{ctx.actor.id}:{key}" if key else None,
     )
     ctx.session.flush()
+    if not new:
+        asked = (
+            customer.id,
+            InteractionKind(kind_text),
+            interaction_svc.check_note_text(text),
+            deal.id if deal else None,
+            contact.id if contact else None,
+        )
+        logged = (note.customer_id, note.kind, note.text, note.deal_id, note.contact_id)
+        # Without occurred_at the first call's "now" stands: a retry a minute later is the same.
+        moved = occurred_at is not None and rules.moment("time", occurred_at) != note.occurred_at
+        if asked != logged or moved:
+            # The IETF idempotency-key draft's answer (422): a key names one request, and
+            # answering the first note would lose this one without a word.
+            raise ApiError("invalid", t("api.idempotency_key_reused", given=key, id=note.id))
     return Answer(interaction_json(ctx, note), created=new)
 
 

@@ -93,7 +93,7 @@ class BackupDispatcher:
     def write(self, day: date) -> tuple[Path, list[Path]]:
         """Write the archive and prune the old ones (blocking: run in a thread)."""
         path = self.directory / backup_name(day)
-        write_backup(self.engine, path, key=self.key, now=self.clock())
+        write_backup(self.engine, path, key=self.key, now=self.clock(), make_folder=True)
         return path, prune_backups(self.directory, self.keep)
 
     async def run_once(self) -> BackupStats:

@@ -16,7 +16,7 @@ class ApiComponent:
     def __init__(self, runtime: Runtime) -> None:
         app = runtime.app
         limiter = RateLimiter(app.settings.api_rate_per_minute)
-        mount(runtime.web, RestApi(app.dispatcher), limiter)
+        mount(runtime.web, RestApi(app.dispatcher), limiter, runtime.metrics)
 
     async def start(self) -> None:
         """Nothing to start: the shared server serves the routes."""

@@ -434,6 +434,7 @@ _ERRORS = {
     "404": "no such record among those the token's user may see",
     "422": "the input is wrong; the message says what to send instead",
     "429": "too many calls with this token; see Retry-After",
+    "500": "an internal error: nothing was saved; the message gives a reference for an admin",
 }
 
 
@@ -463,7 +464,10 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.operation == "createInteraction":
         # The same idempotency key again answers the note already logged.
         responses["200"] = {"description": "already logged", "content": _json(ok)}
-    for code, why in _ERRORS.items():
+    errors = dict(_ERRORS)
+    if route.body:
+        errors["413"] = "the body is over 256 KiB (262,144 bytes)"
+    for code, why in sorted(errors.items()):
         responses[code] = {"description": why, "content": _json(_ref("Error"))}
     op: dict[str, Any] = {
         "operationId": route.operation,

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.api.openapi import PREFIX, ROUTES, Route, document
 from bot.api.ratelimit import RateLimiter
+from bot.metrics import Metrics
 from handlers.rest import ApiError, Call, Caller, RestApi
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,25 @@ STATUS = {
 MAX_BODY = 256 * 1024
 API_KEY: web.AppKey[RestApi] = web.AppKey("rest_api", RestApi)
 LIMITER_KEY: web.AppKey[RateLimiter] = web.AppKey("rate_limiter", RateLimiter)
+METRICS_KEY: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 
 
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> web.Response:
     """The one error shape, with the status its code stands for."""
     return web.json_response(error.body(), status=STATUS[error.code], headers=headers)
+
+
+@web.middleware
+async def counted(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count each answer by route and status (the outermost middleware: refusals too)."""
+    response = await handler(request)
+    metrics = request.app.get(METRICS_KEY)
+    if metrics is not None:
+        route = request.match_info.route.name or "unmatched"
+        metrics.api_call(route, response.status)
+    return response
 
 
 @web.middleware
@@ -77,10 +92,25 @@ def _record_id(request: web.Request, api: RestApi) -> int | None:
     return number
 
 
+async def _read_limited(request: web.Request, api: RestApi) -> bytes:
+    """The body, refused beyond MAX_BODY whatever the server's own limit (client_max_size is
+    the root app's, 1 MiB, not this sub-app's) and whether a length was sent or not."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise api.refusal("too_large", "api.too_large", limit=MAX_BODY)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise api.refusal("too_large", "api.too_large", limit=MAX_BODY)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def _body(request: web.Request, api: RestApi) -> Any:
     if not request.can_read_body:
         return None
-    raw = await request.read()
+    raw = await _read_limited(request, api)
     if not raw:
         return None
 
@@ -123,7 +153,7 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
         except Exception:
             ref = secrets.token_hex(4)
             # The operation only: paths, queries and bodies may hold customer data or tokens.
-            log.exception("api call failed (ref %s, %s)", ref, route.operation)
+            log.exception("api call failed (ref %s, %s)", ref, route.operation, extra={"ref": ref})
             return error_response(api.refusal("internal", "error.internal", ref=ref))
         return web.json_response(answer.body, status=201 if answer.created else 200)
 
@@ -137,20 +167,24 @@ async def _openapi(request: web.Request) -> web.Response:
 OPENAPI_KEY: web.AppKey[dict[str, Any]] = web.AppKey("openapi", dict)
 
 
-def api_app(api: RestApi, limiter: RateLimiter) -> web.Application:
+def api_app(api: RestApi, limiter: RateLimiter, metrics: Metrics | None = None) -> web.Application:
     """The /api/v1 sub-application: every route of the OpenAPI document, and the document."""
-    sub = web.Application(middlewares=[error_shape], client_max_size=MAX_BODY)
+    sub = web.Application(middlewares=[counted, error_shape], client_max_size=MAX_BODY)
     sub[API_KEY] = api
     sub[LIMITER_KEY] = limiter
+    if metrics is not None:
+        sub[METRICS_KEY] = metrics
     sub[OPENAPI_KEY] = document()
-    sub.router.add_get("/openapi.json", _openapi)
+    sub.router.add_get("/openapi.json", _openapi, name="openapi")
     for route in ROUTES:
         # Digits only: `/customers/abc` is no route (404), never a 500 from int().
         path = route.path.replace("{id}", r"{id:\d{1,19}}")
-        sub.router.add_route(route.method, path, _handler(route))
+        sub.router.add_route(route.method, path, _handler(route), name=route.operation)
     return sub
 
 
-def mount(web_app: web.Application, api: RestApi, limiter: RateLimiter) -> None:
-    """Add /api/v1 to the shared HTTP server."""
-    web_app.add_subapp(PREFIX, api_app(api, limiter))
+def mount(
+    web_app: web.Application, api: RestApi, limiter: RateLimiter, metrics: Metrics | None = None
+) -> None:
+    """Add /api/v1 to the shared HTTP server (its calls counted in `metrics` when given)."""
+    web_app.add_subapp(PREFIX, api_app(api, limiter, metrics))

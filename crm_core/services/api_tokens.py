@@ -71,7 +71,9 @@ def create_token(
         created_at=now,
     )
     session.add(row)
-    audit.record(session, user, "api_token.create", row, None, actor_label=actor_label)
+    # The one who ran the command (the CLI operator), not the user the token acts as: alice
+    # did not make herself a token. Her id is in the entry's changes (user_id).
+    audit.record(session, None, "api_token.create", row, None, actor_label=actor_label)
     return token
 
 

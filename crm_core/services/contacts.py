@@ -15,7 +15,7 @@ from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
 from crm_core.models import Contact, Customer
-from crm_core.services import custom_fields
+from crm_core.services import custom_fields, write_locks
 from crm_core.text import fold
 
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,30}$")
@@ -105,6 +105,8 @@ def add_contact(
     phone = rules.optional("phone", phone, 64)
     if phone and not looks_like_phone(phone):
         raise Invalid("error.contact_phone_invalid", value=phone)
+    # Two adds to one customer at once: the second waits for the first, then compares with it.
+    write_locks.hold(ctx.session, "customer-contacts", customer.id)
     for other in ctx.session.scalars(select(Contact).where(Contact.customer_id == customer.id)):
         same_email = bool(email and other.email and other.email.casefold() == email.casefold())
         if same_email or fold(other.name) == fold(name):

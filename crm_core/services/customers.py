@@ -33,7 +33,7 @@ from crm_core.models import (
 )
 from crm_core.name_index import contact_book, current_name_book, name_book
 from crm_core.resolve import contains, follow_merge, tagged_ids
-from crm_core.services import custom_fields, tiers, webhooks
+from crm_core.services import custom_fields, tiers, webhooks, write_locks
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import (
     SERVICE_FIGURES,
@@ -117,6 +117,8 @@ def create_customer(
         raise Invalid("error.owner_inactive", owner=owner.name)
     if not can_assign_owner(ctx.actor, owner):
         raise PermissionDenied("error.cannot_assign_owner", owner=owner.name)
+    # Two creates of one name at once: the second waits for the first, then finds it.
+    write_locks.hold(ctx.session, "customer-name", name_key(name))
     existing, exact = find_duplicates(ctx, name)
     if existing and (exact or not force):
         raise DuplicateCustomer(existing, exact)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from crm_core import audit, note_outbox, rules
 from crm_core.access import ensure_customer_access, visible_customer_ids
@@ -12,6 +13,7 @@ from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Contact, Customer, Deal, Interaction, InteractionKind, Role
+from crm_core.services import write_locks
 
 MAX_TEXT = rules.MAX_NOTE
 # Logging is for what happened; a little slack covers clock skew and "in 10 minutes".
@@ -62,9 +64,9 @@ def log_interaction(
     if location is not None and not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180):
         raise Invalid("error.bad_location")
     if idempotency_key:
-        seen = ctx.session.scalar(
-            select(Interaction).where(Interaction.idempotency_key == idempotency_key)
-        )
+        # SQLite: one writer at a time from here, so the check below is current.
+        write_locks.begin_writing(ctx.session)
+        seen = _by_key(ctx, idempotency_key)
         if seen is not None:
             return seen, False
     note = Interaction(
@@ -82,10 +84,28 @@ def log_interaction(
         longitude=location[1] if location else None,
         created_at=now,
     )
-    ctx.session.add(note)
+    if idempotency_key:
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(note)
+        except IntegrityError:
+            # PostgreSQL: another unit of work logged this key after the check above; the
+            # insert waited for it to commit. Its note is the answer, as for a later retry.
+            seen = _by_key(ctx, idempotency_key)
+            if seen is None:
+                raise
+            return seen, False
+    else:
+        ctx.session.add(note)
     audit.record(ctx.session, ctx.actor, "interaction.create", note, None)
     note_outbox.enqueue(ctx.session, [note.id], now=now)
     return note, True
+
+
+def _by_key(ctx: Ctx, idempotency_key: str) -> Interaction | None:
+    return ctx.session.scalar(
+        select(Interaction).where(Interaction.idempotency_key == idempotency_key)
+    )
 
 
 def get_interaction(ctx: Ctx, interaction_id: int) -> Interaction:

@@ -50,7 +50,7 @@ def test_backup_then_restore_elsewhere_gives_the_same_export(
     ready: CliRunner, book: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a key: backup, restore into a new data directory, export: identical."""
-    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "s3cret phrase")
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "s3cret phrase of the day")
     archive = data_dir / "book.crmbak"
     made = invoke(ready, "backup", str(archive))
     assert made.exit_code == 0, made.output
@@ -75,18 +75,18 @@ def test_wrong_key_and_truncated_archive_are_refused_with_nothing_written(
     ready: CliRunner, book: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One line, exit 2, and no database file appears."""
-    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "right")
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "the right key, long enough")
     archive = data_dir / "book.crmbak"
     assert invoke(ready, "backup", str(archive)).exit_code == 0
     target = data_dir / "other"
     monkeypatch.setenv("CRMBOT_DATA_DIR", str(target))
 
-    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "wrong")
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "the wrong key, long enough")
     wrong = invoke(ready, "restore", str(archive))
     assert wrong.exit_code == 2
     assert _one_line(wrong.stderr).startswith("Wrong key for ")
 
-    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "right")
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "the right key, long enough")
     cut = data_dir / "cut.crmbak"
     cut.write_bytes(archive.read_bytes()[:-100])
     truncated = invoke(ready, "restore", str(cut))
@@ -96,3 +96,26 @@ def test_wrong_key_and_truncated_archive_are_refused_with_nothing_written(
     missing = invoke(ready, "restore", str(data_dir / "nope.crmbak"))
     assert missing.exit_code == 2 and "No backup at" in _one_line(missing.stderr)
     assert not (target / "crmbot.sqlite").exists()
+
+
+def test_backups_are_private_keys_must_be_real_and_folders_exist(
+    ready: CliRunner, book: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive is 0600; a blank or short key and a missing folder are refused in one line,
+    exit 2, with no file written."""
+    plain = data_dir / "plain.crmbak"
+    assert invoke(ready, "backup", str(plain)).exit_code == 0
+    assert plain.stat().st_mode & 0o777 == 0o600
+    for key, why in (("   ", "is set but blank"), ("short", "too short")):
+        monkeypatch.setenv("CRMBOT_BACKUP_KEY", key)
+        refused = invoke(ready, "backup", str(data_dir / "k.crmbak"))
+        assert refused.exit_code == 2 and why in _one_line(refused.stderr), refused.output
+        assert not (data_dir / "k.crmbak").exists()
+    monkeypatch.setenv("CRMBOT_BACKUP_KEY", "a key of enough characters")
+    sealed = data_dir / "sealed.crmbak"
+    assert invoke(ready, "backup", str(sealed)).exit_code == 0
+    assert sealed.stat().st_mode & 0o777 == 0o600
+    nowhere = data_dir / "no" / "such" / "dir" / "x.crmbak"
+    missing = invoke(ready, "backup", str(nowhere))
+    assert missing.exit_code == 2 and "No folder" in _one_line(missing.stderr)
+    assert not (data_dir / "no").exists()

@@ -130,3 +130,42 @@ def test_commands_log_json_lines_with_the_reference_and_no_note_or_token(book: P
     everything = made.stderr + logged.stderr + failed.stderr
     for secret in (NOTE, "12 percent", SLACK_TOKEN, TELEGRAM_TOKEN, CONFIGURED, "disk is on fire"):
         assert secret not in everything
+
+
+API_TOKEN = "crm_OfYblHkehg-_qEf9tUKLSuAiV5ueF44zYukKQ-cPciY"
+WEBHOOK_SECRET = "whsec_3q2-7Xb0KpLrTzY8mWnQa1sVdE4fGhJk"
+
+
+def test_api_tokens_and_webhook_secrets_are_redacted_in_both_formats() -> None:
+    """crm_… and whsec_… are redacted like Slack's and Telegram's, whole or cut short, and an
+    aiohttp parse error that quotes the raw request is logged without its message in text."""
+    from aiohttp.http_exceptions import LineTooLong
+
+    redact = Redactor()
+    quoted = f"b'Bearer {API_TOKEN[:30]}'"
+    for fmt in (TextFormatter(redact), JsonFormatter(redact)):
+        out = fmt.format(_record("token %s secret %s cut %s", API_TOKEN, WEBHOOK_SECRET, quoted))
+        assert API_TOKEN[:20] not in out and WEBHOOK_SECRET[:20] not in out
+        assert out.count("[redacted]") == 3
+    # Module paths and ordinary words that start so are left alone.
+    assert redact("crm_core/services/api_tokens.py crm_ whsec_") == (
+        "crm_core/services/api_tokens.py crm_ whsec_"
+    )
+    # Built apart from the raise: a frame shows its source line.
+    line = f"b'GET /api/v1/customers?q=SecretCustomerName{'b' * 80}'"
+    try:
+        raise LineTooLong(line, "8190")
+    except LineTooLong as exc:
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request from %s",
+            ("127.0.0.1",),
+            (type(exc), exc, exc.__traceback__),
+        )
+    text = TextFormatter(redact).format(record)
+    assert "SecretCustomerName" not in text
+    assert "Error handling request from 127.0.0.1" in text and "LineTooLong" in text
+    assert "test_api_tokens_and_webhook_secrets" in text  # the frames are kept

@@ -238,3 +238,33 @@ async def test_webhook_outbox_failures_and_sla_notices_are_scraped(
     testbot("alice", "resolve #1: replaced the roller")
     assert value(scraped(), "crmbot_sla_breaching_tickets") == 0
     metrics.close()
+
+
+def test_outbox_depth_and_index_lag_count_only_rows_not_indexed_yet(
+    crm_app: App, clock: FakeClock
+) -> None:
+    """Indexed outbox rows are kept a while after indexing: they are neither depth nor lag."""
+    from crm_core.models import IndexOutbox
+
+    metrics = Metrics(crm_app)
+    now = clock()
+    with unit_of_work(crm_app.session_factory) as s:
+        # Old and done (kept for KEEP_DONE), then one waiting for 30 s.
+        for i in range(3):
+            s.add(
+                IndexOutbox(
+                    interaction_id=100 + i,
+                    created_at=now - timedelta(hours=5),
+                    indexed_at=now - timedelta(hours=4),
+                )
+            )
+        s.add(IndexOutbox(interaction_id=200, created_at=now - timedelta(seconds=30)))
+    found = samples(metrics.scrape().decode())
+    assert value(found, "crmbot_note_outbox_depth") == 1
+    assert value(found, "crmbot_index_lag_seconds") == 30
+    with unit_of_work(crm_app.session_factory) as s:
+        s.query(IndexOutbox).filter(IndexOutbox.indexed_at.is_(None)).update({"indexed_at": now})
+    found = samples(metrics.scrape().decode())
+    assert value(found, "crmbot_note_outbox_depth") == 0
+    assert value(found, "crmbot_index_lag_seconds") == 0
+    metrics.close()

@@ -285,3 +285,56 @@ def test_retention_removes_only_the_oldest_scheduled_backups(tmp_path: Path) -> 
         "crmbot-manual.crmbak",
         "notes.txt",
     ]
+
+
+def _breaking(plain: Path, out: Path) -> Path:
+    """The archive with one deal pointing at a customer that is not there, its checksum right."""
+    import gzip
+    import hashlib
+    import json
+
+    data = plain.read_bytes()
+    head, lines = data[:10], gzip.decompress(data[10:]).split(b"\n")
+    digest, kept, done = hashlib.sha256(), [], False
+    for raw in lines[:-2]:
+        obj = json.loads(raw)
+        if not done and isinstance(obj, list) and obj[0] == "deals":
+            obj[1][[c.name for c in Base.metadata.tables["deals"].columns].index("customer_id")] = (
+                999999
+            )
+            raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+            done = True
+        kept.append(raw)
+        digest.update(raw + b"\n")
+    assert done
+    trailer = json.loads(lines[-2])
+    trailer["sha256"] = digest.hexdigest()
+    kept.append(json.dumps(trailer, separators=(",", ":")).encode())
+    out.write_bytes(head + gzip.compress(b"\n".join(kept) + b"\n"))
+    return out
+
+
+def test_an_archive_whose_rows_break_a_constraint_leaves_nothing(
+    plain: Path, target: Engine, tmp_path: Path
+) -> None:
+    """Intact but inconsistent (a deal of a missing customer): one line naming the table, and
+    the empty target is left as empty as it was (no tables, functions or types)."""
+    bad = _breaking(plain, tmp_path / "fk.crmbak")
+    with pytest.raises(BackupError) as refused:
+        restore_backup(target, bad)
+    message = str(refused.value)
+    assert "\n" not in message and "deals" in message and "nothing was restored" in message
+    assert _no_tables(target)
+    if target.dialect.name == "postgresql":
+        with target.connect() as conn:
+            left = conn.scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON "
+                    "n.oid = p.pronamespace WHERE n.nspname = current_schema()) + "
+                    "(SELECT count(*) FROM pg_type t JOIN pg_namespace n ON "
+                    "n.oid = t.typnamespace WHERE n.nspname = current_schema())"
+                )
+            )
+        assert left == 0
+    # And the good archive still restores into it.
+    assert restore_backup(target, plain).total > 0

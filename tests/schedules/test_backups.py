@@ -49,6 +49,8 @@ def test_two_workers_write_one_backup_a_day_after_its_time(
     written = folder / f"crmbot-{day.isoformat()}.crmbak"
     assert sorted(p.name for p in folder.iterdir()) == [written.name]
     assert verify_backup(written).rows["users"] == 0
+    # The folder was made for it; the archive is its owner's only.
+    assert written.stat().st_mode & 0o777 == 0o600
     with session_factory() as s:
         rows = s.execute(select(BackupLog.day, BackupLog.status)).all()
     assert rows == [(day, "sent")]
@@ -63,7 +65,7 @@ def test_retention_keeps_the_newest_and_a_key_seals_them(
     """With KEEP=2, the third day's backup removes the first; each is sealed with the key."""
     folder = tmp_path / "backups"
     clock.now = clock.now.replace(hour=3)
-    worker = _worker(engine, folder, clock, keep=2, key="k")
+    worker = _worker(engine, folder, clock, keep=2, key="a long enough key")
     days = []
     for _ in range(3):
         stats = asyncio.run(worker.run_once())
@@ -72,7 +74,7 @@ def test_retention_keeps_the_newest_and_a_key_seals_them(
     assert [p.name for p in stats.removed] == [f"crmbot-{days[0].isoformat()}.crmbak"]
     kept = sorted(folder.iterdir())
     assert [p.name for p in kept] == [f"crmbot-{d.isoformat()}.crmbak" for d in days[1:]]
-    assert all(verify_backup(p, key="k").encrypted for p in kept)
+    assert all(verify_backup(p, key="a long enough key").encrypted for p in kept)
 
 
 def test_a_failed_backup_is_retried_and_a_dead_workers_claim_taken_over(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -551,3 +553,148 @@ def test_archived_customers_leave_the_lists_but_still_open(
     refused(
         api.call("PATCH", f"/customers/{westco['id']}", t["dave"], {"city": "Oslo"}), 422, "invalid"
     )
+
+
+def test_a_body_over_256_kib_answers_413_in_the_error_shape(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """The documented limit holds on the served app: over 256 KiB (below aiohttp's 1 MiB and
+    beyond it, with a length or chunked) answers 413 too_large, never 500; at the limit it is
+    read; the server keeps serving."""
+    token = book["tokens"]["alice"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def body(size: int) -> bytes:
+        return b'{"name": "' + b"a" * (size - 12) + b'"}'
+
+    def chunked(size: int) -> Any:
+        data = body(size)
+        for start in range(0, len(data), 16384):
+            yield data[start : start + 16384]
+
+    for size in (256 * 1024 + 1, 300_000, 2_000_000):
+        answer = api.client.post(f"{api.url}/api/v1/customers", headers=headers, content=body(size))
+        assert "262144" in refused(answer, 413, "too_large")
+    answer = api.client.post(
+        f"{api.url}/api/v1/customers", headers=headers, content=chunked(300_000)
+    )
+    refused(answer, 413, "too_large")
+    # At the limit the body is read: the name is then too long, which is a 422, not a 413.
+    refused(
+        api.client.post(f"{api.url}/api/v1/customers", headers=headers, content=body(256 * 1024)),
+        422,
+        "invalid",
+    )
+    ok(api.call("GET", "/customers", token))
+    doc = ok(api.call("GET", "/openapi.json", None))
+    assert "413" in doc["paths"]["/customers"]["post"]["responses"]
+    assert "413" not in doc["paths"]["/customers"]["get"]["responses"]
+    assert "500" in doc["paths"]["/customers"]["get"]["responses"]
+
+
+def test_one_idempotency_key_posted_in_parallel_logs_one_note(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """Parallel posts of one key: one 201, the others 200 with that note, never a 500."""
+    import concurrent.futures
+
+    token = book["tokens"]["alice"]
+    body = {
+        "customer_id": book["acme"]["id"],
+        "kind": "call",
+        "text": "race for one note",
+        "idempotency_key": "race-1",
+    }
+
+    def post(_: int) -> tuple[int, Any]:
+        with httpx.Client(timeout=60) as client:
+            answer = client.post(
+                f"{api.url}/api/v1/interactions",
+                headers={"Authorization": f"Bearer {token}"},
+                json=body,
+            )
+        return answer.status_code, answer.json()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 7 + [201], results
+    assert len({answer["id"] for _, answer in results}) == 1
+    assert api.testbot.count(Interaction) == 1
+
+
+def test_an_idempotency_key_reused_with_another_note_is_refused(
+    api: ApiServer, book: dict[str, Any]
+) -> None:
+    """The same key with another customer, kind, time or text answers 422 and logs nothing;
+    the same note again (a retry, text spacing as stored) answers the first note."""
+    t, acme, westco = book["tokens"], book["acme"], book["westco"]
+    body = {
+        "customer_id": acme["id"],
+        "kind": "call",
+        "text": "Asked for a quote",
+        "occurred_at": "2026-11-20T10:00:00+01:00",
+        "idempotency_key": "k-7",
+    }
+    note = ok(api.call("POST", "/interactions", t["alice"], body), 201)
+    same = {**body, "occurred_at": "2026-11-20T09:00:00Z", "text": "  Asked for a quote "}
+    assert ok(api.call("POST", "/interactions", t["alice"], same), 200)["id"] == note["id"]
+    other = ok(api.call("POST", "/customers", t["alice"], {"name": "Otherco"}), 201)
+    for change in (
+        {"customer_id": other["id"]},
+        {"kind": "visit"},
+        {"text": "Sent the quote"},
+        {"occurred_at": "2026-11-21T10:00:00+01:00"},
+    ):
+        message = refused(
+            api.call("POST", "/interactions", t["alice"], {**body, **change}), 422, "invalid"
+        )
+        assert "k-7" in message and f"#{note['id']}" in message
+    assert api.testbot.count(Interaction) == 1
+    # Keys are each user's own: dave's k-7 is a note of his.
+    dave = {**body, "customer_id": westco["id"]}
+    assert ok(api.call("POST", "/interactions", t["dave"], dave), 201)["id"] != note["id"]
+
+
+def test_api_calls_are_counted_and_a_failure_logs_its_ref(
+    api: ApiServer,
+    book: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """/metrics counts API calls by route and status; an internal failure's log record carries
+    the `ref` the caller was given (a key of the JSON line, not only inside the message)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.logs import JsonFormatter, Redactor
+    from handlers import rest
+
+    token = book["tokens"]["alice"]
+    ok(api.call("GET", "/customers", token))
+    refused(api.call("GET", "/customers/999999", token), 404, "not_found")
+    refused(api.call("GET", "/nothing-here", token), 404, "not_found")
+
+    def boom(ctx: Any, call: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(rest.OPERATIONS, "listDeals", rest.Operation(boom, False))
+    with caplog.at_level("ERROR", logger="bot.api.routes"):
+        message = refused(api.call("GET", "/deals", token), 500, "internal")
+    failed = [r for r in caplog.records if r.name == "bot.api.routes"]
+    assert failed and getattr(failed[0], "ref", None)
+    ref = failed[0].ref  # type: ignore[attr-defined]
+    assert ref in message
+    assert json.loads(JsonFormatter(Redactor()).format(failed[0]))["ref"] == ref
+
+    body = api.client.get(f"{api.url}/metrics").text
+    counts = {
+        (s.labels["route"], s.labels["status"]): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name == "crmbot_api_calls_total"
+    }
+    assert counts[("listCustomers", "200")] == 1
+    assert counts[("getCustomer", "404")] == 1
+    assert counts[("unmatched", "404")] == 1
+    assert counts[("listDeals", "500")] == 1
+    assert counts[("createCustomer", "201")] == 2  # the book's two customers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import re
 from pathlib import Path
@@ -80,16 +81,21 @@ def test_token_cli_creates_lists_and_revokes_and_stores_only_a_hash(
     with unit_of_work(factory) as session:
         assert authenticate(session, token, now=rows[0].created_at) is None
         entries = session.execute(
-            select(AuditEntry.action, AuditEntry.actor_label, AuditEntry.changes)
+            select(
+                AuditEntry.action, AuditEntry.actor_id, AuditEntry.actor_label, AuditEntry.changes
+            )
             .where(AuditEntry.entity_type == "api_tokens")
             .order_by(AuditEntry.id)
         ).all()
-    assert [(a, label) for a, label, _ in entries] == [
-        ("api_token.create", "cli"),
-        ("api_token.create", "cli"),
-        ("api_token.revoke", "cli"),
+    # The CLI operator did each, not the token's user (who is in the changes).
+    operator = f"cli:{getpass.getuser()}"
+    assert [(a, actor, label) for a, actor, label, _ in entries] == [
+        ("api_token.create", None, operator),
+        ("api_token.create", None, operator),
+        ("api_token.revoke", None, operator),
     ]
-    logged = repr([changes for _, _, changes in entries])
+    assert entries[0][3]["user_id"][1] == rows[0].user_id
+    logged = repr([changes for *_, changes in entries])
     assert token not in logged and token_hash(token) not in logged
 
 
