@@ -730,6 +730,8 @@ class Interpreter:
                 return None
             end = within[1]
         customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        if isinstance(customer, Unsure):
+            return customer
         if customer is None and not bare:
             # "高明说除虫合约可以签了，先推到谈判": no customer named, but one of its people and
             # one of its deals by title; the person alone (no title) moves nothing.
@@ -2024,6 +2026,8 @@ class Interpreter:
         if self._refused(r, m.start()):
             return "delete deal"
         customer = self._customer(ctx, r, required=False, within=(r.body, end))
+        if isinstance(customer, Unsure):
+            return customer
         deal = self._deal(ctx, r, customer, None, within=(r.body, end))
         if isinstance(deal, Unsure):
             return deal
@@ -2370,7 +2374,13 @@ class Interpreter:
                 typed,
                 [Candidate(m.id, m.label) for m in (same if top.exact else found)[:8]],
             )
-        return ctx.session.get(Customer, top.id)
+        chosen = ctx.session.get(Customer, top.id)
+        if chosen is not None and _names_another_customer(r, chosen, top):
+            # "鹭岛银行的年会" when only 汉口银行 is visible: the words said are another
+            # customer's name, one the person cannot find (or see); asked like a missing one,
+            # never taken as their own customer that shares a word of it.
+            return Unsure("loose.which_customer", verbs=("customers", "find"))
+        return chosen
 
     def _deal(
         self,
@@ -2569,6 +2579,58 @@ _AT_COMPANY = re.compile(
     r"\s*([A-Za-z][\w&.'-]*)",
     re.I,
 )
+
+
+# The CJK run a customer's name is said in, and the characters that end it on its left (a verb
+# or a pronoun before the name, never a part of it).
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ebef]+$")
+_CJK_LEAD_STOPS = frozenset(
+    "把将帮给跟和同与替说我你他她们请麻烦呢吧啊了咗嘅今昨明前后天日周週月年早晚刚已经再又还也都就才"
+    "改推移搬放转见约打问催签看查找搜示列下"
+)
+# Capitalised Latin words after a part of a name, up to the mark of a name owning a deal:
+# " Bank's".
+_LATIN_TAIL = re.compile(r"((?:[ \t-]+[A-Z][A-Za-z0-9&]*){1,3}?)(?:['’]s?\b|\s+deal\b)")
+# What follows a name said as the owner of a deal: "X的…", "X嗰單", "X's …", "X deal".
+_OWNER_MARK = re.compile(r"(?:的|嗰|\U00020bb6|嘅|个|那边|这边|单|\s*['’]s\b|\s+deal\b)")
+
+
+def _names_another_customer(r: _Reading, customer: Customer, top: Mention) -> bool:
+    """True when a part of `customer`'s name is said inside a longer name owning a deal
+    ("鹭岛银行的年会", "Pelican Bank's gala") whose other words are none of `customer`'s."""
+    if top.whole:
+        return False
+    names = [char_view(n) for n in (customer.name, *(customer.tags or []))]
+    key = " ".join(names)
+    tail = _LATIN_TAIL.match(r.text, top.end)
+    if tail is not None:
+        # "Pelican Bank's gala" when Pelican Logistics is the one visible: the capitalised
+        # words after the name said belong to another name unless they are its own or its
+        # deals' words.
+        own = set(re.findall(r"[a-z0-9'’&-]+", key))
+        for deal in customer.deals:
+            own.update(re.findall(r"[a-z0-9'’&-]+", char_view(deal.title)))
+        said = re.findall(r"[a-z0-9&]+", char_view(tail.group(1)))
+        return any(word not in own for word in said)
+    if not _OWNER_MARK.match(r.view, top.end) or any(
+        name.startswith(r.view[top.start : top.end]) for name in names
+    ):
+        # Only a part said from inside the name ("银行" of 汉口银行信用卡中心) may be the
+        # end of another name; its start or a tag said is this customer.
+        return False
+    before = r.view[r.body : top.start]
+    run = _CJK_RUN.search(before)
+    if run is not None:
+        lead = run.group()
+        cut = max((i for i, ch in enumerate(lead) if ch in _CJK_LEAD_STOPS), default=-1)
+        lead = lead[cut + 1 :]
+        return len(lead) >= 2 and any(ch not in key for ch in lead)
+    word = _LEAD_WORD.search(before)
+    return (
+        word is not None
+        and word.group(1) not in _LEAD_OK
+        and word.group(1) not in re.findall(r"[a-z0-9'’&-]+", key)
+    )
 
 
 def _names_another_company(text: str, customer: Customer) -> bool:
