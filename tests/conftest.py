@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import secrets
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +67,37 @@ def _worker_database(url: str | None) -> str | None:
 
 PG_URL = _worker_database(os.environ.get("CRMBOT_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@contextmanager
+def engine_at(backend: str, folder: Path, revision: str | None, label: str) -> Iterator[Engine]:
+    """A database at a migration (None: empty): a new SQLite file in `folder`, or a new schema
+    of the PostgreSQL test database named after `label`, dropped afterwards."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / f'{label}.sqlite'}")
+        if revision is not None:
+            upgrade(engine, revision)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    assert PG_URL
+    schema = f"crmbot_{label}_test_{secrets.token_hex(4)}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        if revision is not None:
+            upgrade(engine, revision)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

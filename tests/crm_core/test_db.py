@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +47,7 @@ from crm_core.db import (
 from crm_core.errors import SchemaOutOfDate
 from crm_core.models import Base, ProcessedDelivery, Team
 from crm_core.services.deliveries import claim_delivery
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, engine_at
 
 MIGR_BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
@@ -56,27 +55,16 @@ MIGR_BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 @pytest.fixture(params=MIGR_BACKENDS)
 def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database: a new SQLite file, or a new schema of the PostgreSQL test database."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migr.sqlite'}")
+    with engine_at(request.param, tmp_path, None, "migr") as engine:
+        if request.param == "postgresql":
+            # The schema of its own is the one the engine's connections use.
+            with engine.connect() as conn:
+                assert (
+                    conn.execute(text("SELECT current_schema()"))
+                    .scalar()
+                    .startswith("crmbot_migr_test_")
+                )
         yield engine
-        engine.dispose()
-        return
-    assert PG_URL
-    schema = f"crmbot_migr_test_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT current_schema()")).scalar() == schema
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _tables(engine: Engine) -> set[str]:

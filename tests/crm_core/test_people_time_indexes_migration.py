@@ -4,24 +4,22 @@ after, down drops them and leaves 0037's indexes, up again adds them back; both 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect
 
 from crm_core.analytics.activity import ActivityReport, activity
 from crm_core.analytics.periods import Period
 from crm_core.context import Ctx
-from crm_core.db import downgrade, make_engine, make_session_factory, unit_of_work, upgrade
+from crm_core.db import downgrade, make_session_factory, unit_of_work, upgrade
 from crm_core.models import Customer, Deal, Interaction, InteractionKind, StageChange, User
 from crm_core.services.users import add_user
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from crm_core.text import name_key
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, engine_at
 
 BEFORE = "0037_cycle_by_rep"
 NEW = {
@@ -34,27 +32,8 @@ T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at migration 0037: a new SQLite file, or a new schema of the PostgreSQL one."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
-        upgrade(engine, BEFORE)
+    with engine_at(request.param, tmp_path, BEFORE, "m38") as engine:
         yield engine
-        engine.dispose()
-        return
-    assert PG_URL
-    schema = f"crmbot_m38_test_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine, BEFORE)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def indexes(engine: Engine) -> dict[str, set[str]]:

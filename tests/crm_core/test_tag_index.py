@@ -5,17 +5,15 @@ every process holding a copy, and an upgraded book's tags are found from the sta
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.context import Ctx
-from crm_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from crm_core.db import make_session_factory, unit_of_work, upgrade
 from crm_core.exchange import import_jsonl
 from crm_core.models import Customer, User
 from crm_core.name_index import name_book
@@ -25,7 +23,7 @@ from crm_core.services.merge import merge_customers
 from crm_core.services.users import add_user
 from crm_core.stages import DEFAULT_STAGES
 from crm_core.text import name_key
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, engine_at
 
 
 def _setup(session_factory: sessionmaker[Session]) -> dict[str, int]:
@@ -150,27 +148,8 @@ def test_a_merge_moves_the_tag_to_the_survivor(session_factory: sessionmaker[Ses
 @pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at migration 0035: a new SQLite file, or a new schema of the PostgreSQL one."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
-        upgrade(engine, "0035_cycle_totals")
+    with engine_at(request.param, tmp_path, "0035_cycle_totals", "tagidx") as engine:
         yield engine
-        engine.dispose()
-        return
-    assert PG_URL
-    schema = f"crmbot_tagidx_test_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine, "0035_cycle_totals")
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_an_upgraded_book_finds_its_tags(old_engine: Engine) -> None:

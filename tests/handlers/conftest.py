@@ -36,17 +36,24 @@ def loose_evaluator() -> Any:
     return module
 
 
-@pytest.fixture(scope="module")
-def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One evaluation runner per book of LOOSE_BOOKS: each message on a fresh copy of it."""
+def book_runners(
+    tmp_path_factory: pytest.TempPathFactory, books: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    """One evaluation runner per book (name -> file in tests/data), removed when done."""
     le = loose_evaluator()
     out = {}
-    for name, file in LOOSE_BOOKS.items():
+    for name, file in books.items():
         wd = tmp_path_factory.mktemp(name)
         out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
     yield out
     for runner in out.values():
         shutil.rmtree(runner.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One evaluation runner per book of LOOSE_BOOKS: each message on a fresh copy of it."""
+    yield from book_runners(tmp_path_factory, LOOSE_BOOKS)
 
 
 @pytest.fixture

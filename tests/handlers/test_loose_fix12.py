@@ -4,13 +4,12 @@ currencies said in words, questions in another clause, dates."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.handlers.conftest import ROOT, loose_evaluator
+from tests.handlers.conftest import book_runners
 
 BOOKS = {"book5": "loose_book5.jsonl", "book6": "loose_book6.jsonl", "book7": "loose_book7.jsonl"}
 
@@ -18,14 +17,7 @@ BOOKS = {"book5": "loose_book5.jsonl", "book6": "loose_book6.jsonl", "book7": "l
 @pytest.fixture(scope="module")
 def runners7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One evaluation runner per book of BOOKS (only the ones this module reads)."""
-    le = loose_evaluator()
-    out = {}
-    for name, file in BOOKS.items():
-        wd = tmp_path_factory.mktemp(name)
-        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
-    yield out
-    for runner in out.values():
-        shutil.rmtree(runner.workdir, ignore_errors=True)
+    yield from book_runners(tmp_path_factory, BOOKS)
 
 
 # (book, who, message): none asks for a write.

@@ -4,13 +4,12 @@ give no write card; the requests with the same words still give theirs."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.handlers.conftest import ROOT, loose_evaluator
+from tests.handlers.conftest import book_runners
 
 BOOKS = {"book8": "loose_book8.jsonl", "book9": "loose_book9.jsonl"}
 
@@ -18,14 +17,7 @@ BOOKS = {"book8": "loose_book8.jsonl", "book9": "loose_book9.jsonl"}
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One evaluation runner per book of sets 8 and 9."""
-    le = loose_evaluator()
-    out = {}
-    for name, file in BOOKS.items():
-        wd = tmp_path_factory.mktemp(name)
-        out[name] = le.Runner(le.book_database(wd, ROOT / "tests" / "data" / file), wd)
-    yield out
-    for runner in out.values():
-        shutil.rmtree(runner.workdir, ignore_errors=True)
+    yield from book_runners(tmp_path_factory, BOOKS)
 
 
 # (book, who, message): none asks for a write (each gave a card before fix13).
