@@ -23,6 +23,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    model_validator,
 )
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -226,6 +227,25 @@ TimezoneName = Annotated[
 class _Record(BaseModel):
     # Unknown fields are refused: a typo ("ownr") must not silently drop data.
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        """A null where a field has a default (`"source": null`) means the default: other
+        tools write null for what they do not know."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            k: v
+            for k, v in data.items()
+            if not (
+                v is None
+                and k in fields
+                and not fields[k].is_required()
+                and fields[k].default is not None
+            )
+        }
 
 
 class RegionRecord(_Record):
@@ -1585,7 +1605,16 @@ class _Importer:
                     if target is None or (target == "team" and rtype == "user") or value is None:
                         continue
                     if not self._known(target, value):
-                        self.errors.add(lineno, f"{self._label(rec)} has unknown {f} {value!r}")
+                        # A region is a record of its own, easily taken for a free-text name.
+                        hint = (
+                            ': add a line {"type": "region", "external_id": '
+                            f'{json.dumps(value, ensure_ascii=False)}, "name": ...}} before it'
+                            if target == "region"
+                            else ""
+                        )
+                        self.errors.add(
+                            lineno, f"{self._label(rec)} has unknown {f} {value!r}{hint}"
+                        )
                 self._check_consistency(lineno, rec)
                 self._check_owner(lineno, rec)
         for lineno, rec in self.records["segment"]:

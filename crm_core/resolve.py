@@ -545,10 +545,19 @@ def resolve_contact(ctx: Ctx, customer: Customer, query: str) -> Contact:
     return next(c for c in rows if c.id == chosen)
 
 
+# "Acme / Dana": a contact named within one customer (a slash with a space on one side, or
+# the full-width one), as `edit contact` and the deal verbs take it.
+CUSTOMER_SLASH = re.compile(r"\s+/\s*|\s*/\s+|\s*／\s*")
+
+
 def resolve_any_contact(ctx: Ctx, query: str) -> Contact:
-    """The contact `query` names among every customer the actor may see (`#id`, name, email)."""
+    """The contact `query` names among every customer the actor may see (`#id`, name, email,
+    or `Customer / name`)."""
     query = query.strip()
     picked = _pick(ctx, "contact")
+    parts = CUSTOMER_SLASH.split(query, maxsplit=1)
+    if picked is None and len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return resolve_contact(ctx, resolve_customer(ctx, parts[0]), parts[1])
     rid = picked if picked is not None else ref_id(query)
     if rid is not None:
         # A join on the one row, not IN (every visible customer): an admin sees 10,000 of them.

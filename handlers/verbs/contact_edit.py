@@ -9,7 +9,12 @@ from typing import Any
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
 from crm_core.models import Contact
-from crm_core.resolve import resolve_any_contact, resolve_contact, resolve_customer
+from crm_core.resolve import (
+    CUSTOMER_SLASH,
+    resolve_any_contact,
+    resolve_contact,
+    resolve_customer,
+)
 from crm_core.services import contacts as svc
 from crm_core.text import char_view
 from handlers import custom
@@ -51,7 +56,6 @@ def _part(words: dict[str, str]) -> re.Pattern[str]:
 
 _PART = _part(EDIT_KEYWORDS)
 # `Acme / Dana`: a customer, then a contact of it.
-_NARROW = re.compile(r"\s+/\s*|\s*/\s+|\s*／\s*")
 
 
 def _said(t: Translator, value: Any) -> str:
@@ -102,7 +106,7 @@ def _current(ctx: Ctx, contact: Contact) -> OpenForm:
 def _which(req: Request, head: str) -> Contact | Reply:
     """The contact the head names; `Acme /` alone offers that customer's contacts."""
     t, ctx = req.t, req.ctx
-    parts = _NARROW.split(head, maxsplit=1)
+    parts = CUSTOMER_SLASH.split(head, maxsplit=1)
     if len(parts) == 1:
         return resolve_any_contact(ctx, head)
     customer = resolve_customer(ctx, parts[0])

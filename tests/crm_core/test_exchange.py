@@ -732,3 +732,26 @@ def test_segment_name_taken_by_a_sibling_or_a_stored_segment_is_a_line_error(
     # The same segment keeping (or re-spelling) its own name is no clash.
     respelled = {**SEGMENTS[5], "name": "华东 quiet"}
     assert run_import(session_factory, lines([*SEGMENTS[:5], respelled])).updated["segment"] == 1
+
+
+def test_null_means_a_fields_default_and_a_region_is_a_line_of_its_own(
+    session_factory: Factory,
+) -> None:
+    """Another tool's `"source": null` imports with the default source; a team naming a
+    region with no region line is refused with the line to add, and imports once it is there."""
+    note = {**SAMPLE[8], "source": None}
+    report = run_import(session_factory, lines([*SAMPLE[:8], note]))
+    assert report.created["interaction"] == 1
+    with session_factory() as session:
+        assert session.scalars(select(Interaction.source)).one() == "import"
+    team = {"type": "team", "external_id": "west", "name": "Sales West", "region": "EMEA"}
+    error = import_error(session_factory, lines([team]))
+    assert error.errors == [
+        (
+            1,
+            "team 'west' has unknown region 'EMEA': add a line "
+            '{"type": "region", "external_id": "EMEA", "name": ...} before it',
+        )
+    ]
+    region = {"type": "region", "external_id": "EMEA", "name": "Europe"}
+    assert run_import(session_factory, lines([region, team])).created["team"] == 1

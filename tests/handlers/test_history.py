@@ -68,6 +68,12 @@ def test_deal_and_contact_history(testbot: TestBot, clock: FakeClock) -> None:
     ]
     assert len(testbot("alice", "历史 商机 #1").items) == 2
 
+    # Named within its customer, as `edit contact Acme / Dana` takes it (half- or full-width).
+    assert testbot("alice", "history contact Acme / Dana").items == contact.items
+    assert testbot("alice", "history contact Acme／Dana Ruiz").items == contact.items
+    missing = testbot("alice", "history contact Acme / Nobody")
+    assert missing.status == "error" and "contact add Acme: Nobody" in missing.text
+
 
 def test_history_is_paged_with_more(testbot: TestBot, clock: FakeClock) -> None:
     """Ten a page; More shows the older ones, and the last page has no More."""
