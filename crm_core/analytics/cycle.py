@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     Numeric,
     Select,
     String,
@@ -42,7 +43,7 @@ from crm_core.analytics.scope import (
 )
 from crm_core.analytics.win_rate import closed_in, other_currencies, slice_scope
 from crm_core.context import Ctx
-from crm_core.models import CycleTotal, Deal, DealCloseTotal, Role, StageChange
+from crm_core.models import CycleDayTotal, CycleTotal, Deal, DealCloseTotal, Role, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
@@ -375,6 +376,49 @@ def _ordered_days(session: Session) -> tuple[Any, Any]:
     return order, literal_column("86400", Numeric())
 
 
+def _whole_days(session: Session) -> Any:
+    """floor() of `ix_deals_cycle`'s days, as migration 0039 keeps them (exact, no rounding)."""
+    order, per_day = _ordered_days(session)
+    if per_day is None:
+        whole = cast(order, Integer)
+        return whole - case((order < whole, literal_column("1")), else_=literal_column("0"))
+    below = case((func.mod(order, 86400) < 0, literal_column("1")), else_=literal_column("0"))
+    return cast(func.div(order, 86400) - below, Integer)
+
+
+def _median_day(
+    kept: list[Any], cut: Any, currency: str, names: list[str], offset: Any
+) -> tuple[Any, Any]:
+    """The whole day holding the deal at `offset` (0-based) of a book's side in day order, and
+    how many of the book's deals lie before that day: the kept deals per day (0039) plus the
+    cut slices' deals (signed), summed up day by day."""
+    h = CycleDayTotal
+    parts: list[Select[*tuple[Any, ...]]] = [
+        select(h.day.label("day"), func.sum(h.deals).label("n")).where(*kept).group_by(h.day)
+    ]
+    if cut is not None:
+        k = cut.c
+        parts.append(
+            select(k.day, func.sum(k.sign))
+            .where(k.currency == currency, k.stage.in_(names))
+            .group_by(k.day)
+        )
+    days = union_all(*parts).subquery("days")
+    per_day = select(days.c.day, func.sum(days.c.n).label("n")).group_by(days.c.day).subquery()
+    running = func.sum(per_day.c.n).over(order_by=per_day.c.day)
+    summed = select(per_day.c.day, per_day.c.n, running.label("upto")).subquery("summed")
+    first = (
+        select(summed.c.day, cast(summed.c.upto - summed.c.n, BigInteger).label("before"))
+        .where(summed.c.upto > offset)
+        .order_by(summed.c.day)
+        .limit(1)
+        .subquery("first")
+    )
+    # No such day (a side with no deals, whose walk reads none): an offset of 0, not NULL.
+    before = func.coalesce(select(first.c.before).scalar_subquery(), 0)
+    return select(first.c.day).scalar_subquery(), before
+
+
 def _rep_middles(
     ctx: Ctx,
     reps: Any,
@@ -459,12 +503,14 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
     r = DealCloseTotal
     by_owner = [*(kept_scope(ctx, r.owner_id, r.state) or []), r.stage.in_(closed)]
     by_owner.append(r.currency == currency)
+    h = CycleDayTotal
+    by_day = [*(kept_scope(ctx, h.owner_id, h.state) or []), h.currency == currency]
     if start is None and end is None:
         where.append(t.month == -1)
     else:
         skipped, slices = cut_months(start, end)
         # 0: no closing time, never inside a bound; -1: all time (cycle_totals only)
-        for month, rows_ in ((t.month, where), (r.month, by_owner)):
+        for month, rows_ in ((t.month, where), (r.month, by_owner), (h.month, by_day)):
             rows_.append(month > 0)
             if start is not None:
                 rows_.append(month >= month_number(utc_month(start)))
@@ -496,6 +542,7 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 Deal.stage.label("stage"),
                 cycle_days.label("days"),
                 sign.label("sign"),
+                _whole_days(session).label("day"),
             )
             .where(*scope, Deal.stage.in_(closed), or_(*(r for r, _ in ranges)))
             .cte("cut")
@@ -569,6 +616,8 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 .cte("own")
                 .prefix_with("MATERIALIZED", dialect="postgresql")
             )
+        # A manager's team book (an admin's walks pass few deals of other books: none there).
+        team = owners is not None and own is None
         for side, names in (
             ("won", sorted(won_names)),
             ("lost", sorted(set(closed) - won_names)),
@@ -589,6 +638,18 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 )
                 for name in names
             ]
+            offset: Any = (count - 1) // 2
+            if team:
+                # A team's book: the walk starts at the median's whole day (the book's kept
+                # deals per day summed up), past the deals of the days before it.
+                start_day, before = _median_day(
+                    [*by_day, h.stage.in_(names)], cut if slices else None, currency, names, offset
+                )
+                bound: Any = cast(start_day, BigInteger)
+                if per_day is not None:
+                    bound = bound * literal_column("86400")
+                branches = [b.where(order >= bound) for b in branches]
+                offset = offset - before
             merged = union_all(*branches).subquery() if len(branches) > 1 else None
             if own is not None:
                 middle = select(own.c.v).where(own.c.stage.in_(names), count > 0)
@@ -597,7 +658,7 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 middle = select(merged.c.v).order_by(merged.c.v)
             else:
                 middle = branches[0].order_by(order)
-            middle_q = middle.offset((count - 1) // 2).limit(2 - count % 2).subquery()
+            middle_q = middle.offset(offset).limit(2 - count % 2).subquery()
             value = middle_q.c.v if per_day is None else middle_q.c.v / per_day
             rows.append(
                 select(
