@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -134,9 +135,12 @@ def cycle(
     owners = visible_owner_ids(ctx.actor)
     own_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
     by_rep = dim is Dim.rep and not own_book
-    kept = _kept(ctx, period, currency, medians=dim is None or by_rep, by_rep=by_rep)
-    if by_rep:
-        rows = kept.rep_rows(Namer(ctx.session, dim))
+    # By UTC month over all time: whole kept months (no bound cuts one), a median per month.
+    by_month = dim is Dim.month and not own_book and period.bounds(ctx.tz) == (None, None)
+    medians = dim is None or by_rep or by_month
+    kept = _kept(ctx, period, currency, medians=medians, by_rep=by_rep, by_month=by_month)
+    if by_rep or by_month:
+        rows = kept.rep_rows(Namer(ctx.session, dim)) if by_rep else kept.month_rows()
         return CycleReport(
             currency, period, dim, rows, kept.total(), kept.stage_times(ctx), kept.others
         )
@@ -281,10 +285,17 @@ class _Kept:
     def rep_rows(self, namer: Namer) -> list[CycleRow]:
         """One row per deal owner with deals closed in the period, as `cycle_from_deals` by
         rep gives them (counts, mean days as the kept sum over the count, medians)."""
-        owners = {rep for rep, _ in self.reps}
-        namer.load(owners)
+        namer.load({rep for rep, _ in self.reps})
+        return self._group_rows(namer.name)
+
+    def month_rows(self) -> list[CycleRow]:
+        """One row per UTC month of closing (yyyymm; 0: no closing time, no group), as
+        `cycle_from_deals` by month names them (its groups are the months in UTC too)."""
+        return self._group_rows(lambda m: f"{m // 100:04d}-{m % 100:02d}" if m else None)
+
+    def _group_rows(self, name: Callable[[int], str | None]) -> list[CycleRow]:
         rows = []
-        for rep in owners:
+        for rep in {rep for rep, _ in self.reps}:
             sides: list[tuple[int, Decimal | None, Decimal | None]] = []
             for side in ("won", "lost"):
                 n, days = self.reps.get((rep, side), [0, Decimal(0)])
@@ -297,7 +308,7 @@ class _Kept:
                 sides.append((n, mean, tenth(value)))
             (won, won_mean, won_median), (lost, lost_mean, lost_median) = sides
             rows.append(
-                CycleRow(namer.name(rep), won, lost, won_mean, won_median, lost_mean, lost_median)
+                CycleRow(name(rep), won, lost, won_mean, won_median, lost_mean, lost_median)
             )
         rows.sort(key=lambda r: (r.group is None, r.group or ""))
         return rows
@@ -483,7 +494,92 @@ def _rep_middles(
     return out
 
 
-def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: bool = False) -> _Kept:
+def _month_middles(
+    ctx: Ctx, by_day: list[Any], currency: str, won_names: set[str], closed: list[str]
+) -> list[Select[*tuple[Any, ...]]]:
+    """Each UTC month's middle deal or two of the won and of the lost (all time), as rows
+    ("mid", None, side, month, 0, days, 0, 0).
+
+    PostgreSQL: the kept deals per month and whole day (0039) say on which day each month's
+    middle lies and how many of the month's deals come before it; a walk of `ix_deals_cycle`
+    from that day to the offset, per month and side (LATERAL), passes one day's deals of the
+    company. SQLite, which has no LATERAL, numbers the deals per month and side instead.
+    """
+    session = ctx.session
+    order, per_day = _ordered_days(session)
+    zero: Any = literal_column("0")
+    if per_day is None:
+        month = func.coalesce(cast(func.strftime("%Y%m", Deal.closed_at), Integer), 0)
+        sided = case((Deal.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+        part = (month, sided)
+        ranked = (
+            select(month.label("m"), sided.label("side"), order.label("v"))
+            .add_columns(func.row_number().over(partition_by=part, order_by=order).label("rn"))
+            .add_columns(func.count().over(partition_by=part).label("n"))
+            .where(*scope_filter(ctx), Deal.currency == currency, Deal.stage.in_(closed))
+            .subquery("ranked")
+        )
+        q = ranked.c
+        return [
+            select(literal("mid"), literal(None), q.side, cast(q.m, String), zero, q.v)
+            .add_columns(zero, zero)
+            .where(or_(q.rn == (q.n + 1) // 2, q.rn == (q.n + 2) // 2))
+        ]
+    h = CycleDayTotal
+    sided_h = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+    per = (
+        select(h.month.label("m"), sided_h.label("side"), h.day.label("day"))
+        .add_columns(cast(func.sum(h.deals), BigInteger).label("n"))
+        .where(*by_day, h.stage.in_(closed))
+        .group_by(h.month, sided_h, h.day)
+        .subquery("per")
+    )
+    p = per.c
+    upto = cast(func.sum(p.n).over(partition_by=(p.m, p.side), order_by=p.day), BigInteger)
+    total = cast(func.sum(p.n).over(partition_by=(p.m, p.side)), BigInteger)
+    summed = select(p.m, p.side, p.day, p.n, upto.label("upto"), total.label("total")).subquery()
+    u = summed.c
+    lower = (u.total - 1) // 2
+    picks = (
+        select(u.m, u.side, u.day, u.total, (lower - (u.upto - u.n)).label("skip"))
+        .where(u.total > 0, u.upto > lower, u.upto - u.n <= lower)
+        .cte("picks")
+    )
+    k = picks.c
+    # The UTC month (yyyymm; none: 0) as the kept rows write it (0030's PG_CLOSED).
+    utc = func.to_char(func.timezone("UTC", Deal.closed_at), "YYYYMM")
+    closed_month = func.coalesce(cast(utc, Integer), 0)
+    out: list[Select[*tuple[Any, ...]]] = []
+    for side, names in (("won", sorted(won_names)), ("lost", sorted(set(closed) - won_names))):
+        if not names:
+            continue
+        stage = Deal.stage == names[0] if len(names) == 1 else Deal.stage.in_(names)
+        walk = (
+            select(order.label("v"))
+            .where(Deal.currency == currency, stage, *slice_scope(ctx), closed_month == k.m)
+            .where(order >= cast(k.day, BigInteger) * literal_column("86400"))
+            .order_by(order)
+        )
+        walked = walk.offset(k.skip).limit(2 - k.total % 2).lateral("walk")
+        out.append(
+            select(literal("mid"), literal(None), literal(side), cast(k.m, String))
+            .add_columns(zero, walked.c.v / per_day, zero, zero)
+            .select_from(picks)
+            .join(walked, true())
+            .where(k.side == side)
+        )
+    return out
+
+
+def _kept(
+    ctx: Ctx,
+    period: Period,
+    currency: str,
+    *,
+    medians: bool,
+    by_rep: bool = False,
+    by_month: bool = False,
+) -> _Kept:
     """The period's kept sums (whole months; the hours its bounds cut from the deals) and, when
     asked, the middle deals' days of the won and of the lost (and each deal owner's counts,
     days and middle deals), in ONE statement: the medians' offsets are the counts read by the
@@ -601,6 +697,19 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
             ).add_columns(reps.c.n, reps.c.days, zero, zero)
         )
         rows += _rep_middles(ctx, reps, currency, start, end, won_names, closed)
+    if by_month:
+        # Each UTC month's won and lost deals and days (all time: every kept month, 0 too).
+        sided = case((t.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+        n = cast(func.sum(t.n_in), BigInteger)
+        rows.append(
+            select(literal("rep"), literal(None), sided, cast(t.month, String), n)
+            .add_columns(func.sum(t.in_days), zero, zero)
+            .where(*kept, t.stage.in_(closed), t.currency == currency, t.step == "")
+            .where(t.month >= 0)
+            .group_by(t.month, sided)
+            .having(n > 0)
+        )
+        rows += _month_middles(ctx, by_day, currency, won_names, closed)
     if medians:
         order, per_day = _ordered_days(session)
         inside = in_period(Deal.closed_at, start, end)
