@@ -698,15 +698,15 @@ def _kept(
         )
         rows += _rep_middles(ctx, reps, currency, start, end, won_names, closed)
     if by_month:
-        # Each UTC month's won and lost deals and days (all time: every kept month, 0 too).
-        sided = case((t.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
-        n = cast(func.sum(t.n_in), BigInteger)
+        # Each UTC month's won and lost deals and days (all time: every kept month, 0 too),
+        # from 0039's rows (one row per day), as the medians.
+        sided = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+        n = cast(func.sum(h.deals), BigInteger)
         rows.append(
-            select(literal("rep"), literal(None), sided, cast(t.month, String), n)
-            .add_columns(func.sum(t.in_days), zero, zero)
-            .where(*kept, t.stage.in_(closed), t.currency == currency, t.step == "")
-            .where(t.month >= 0)
-            .group_by(t.month, sided)
+            select(literal("rep"), literal(None), sided, cast(h.month, String), n)
+            .add_columns(func.sum(h.days), zero, zero)
+            .where(*by_day, h.stage.in_(closed))
+            .group_by(h.month, sided)
             .having(n > 0)
         )
         rows += _month_middles(ctx, by_day, currency, won_names, closed)

@@ -127,15 +127,23 @@ def assert_cycle_equal(bot: TestBot, clock: FakeClock) -> int:
 
 
 def assert_cycle_days(bot: TestBot) -> None:
-    """Every kept day row (0039) holds its deals' count, as the migration's backfill counts them
-    from the deals as they are (zero rows aside)."""
+    """Every kept day row (0039) holds its deals' count and days, as the migration's backfill
+    counts them from the deals as they are (zero rows aside)."""
     sqlite = bot.session_factory.kw["bind"].dialect.name == "sqlite"
     sql = m39.SQLITE_BACKFILL if sqlite else m39.PG_BACKFILL
-    want = {tuple(r[:6]): int(r[6]) for r in bot.rows(text(sql[sql.index("SELECT") :]))}
+    rows = bot.rows(text(sql[sql.index("SELECT") :]))
+    want = {tuple(r[:6]): (int(r[6]), float(r[7])) for r in rows}
     t = CycleDayTotal
     key = (t.owner_id, t.state, t.month, t.currency, t.stage, t.day)
-    got = {tuple(r[:6]): int(r[6]) for r in bot.rows(select(*key, t.deals)) if r[6]}
-    assert got == want
+    got = {
+        tuple(r[:6]): (int(r[6]), float(r[7]))
+        for r in bot.rows(select(*key, t.deals, t.days))
+        if r[6] or abs(r[7]) > 1e-6
+    }
+    assert set(got) == set(want)
+    for k, (n, days) in want.items():
+        assert got[k][0] == n, k
+        assert abs(got[k][1] - days) < 1e-6, k
 
 
 def assert_close_days(bot: TestBot) -> None:

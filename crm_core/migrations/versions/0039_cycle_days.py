@@ -20,6 +20,7 @@ depends_on = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 r30 = importlib.import_module("crm_core.migrations.versions.0030_report_totals")
+r35 = importlib.import_module("crm_core.migrations.versions.0035_cycle_totals")
 
 # A manager's `report cycle` found each median by walking `ix_deals_cycle` (the company's deals
 # of a currency and stage in day order) to the offset the kept counts give, testing each entry
@@ -32,11 +33,16 @@ r30 = importlib.import_module("crm_core.migrations.versions.0030_report_totals")
 # starts at the median's day (`>= day * 86400`, exact: both sides come from the same number)
 # and passes one day's entries of the company (~150) rather than half of them. The day is
 # floor() computed without rounding: PostgreSQL's div/mod on numeric seconds, SQLite's integer
-# part of its float days less one below zero.
+# part of its float days less one below zero. Each row also sums its deals' days as the report
+# counts them (never below 0; 0035's expression), so `by month` reads its counts, means and
+# medians' days from these rows alone.
 STATE = r30.STATE
-COLUMNS = "cycle_day_totals (owner_id, state, month, currency, stage, day, deals)"
+COLUMNS = "cycle_day_totals (owner_id, state, month, currency, stage, day, deals, days)"
 KEY = "owner_id, state, month, currency, stage, day"
-UPSERT = f"ON CONFLICT ({KEY}) DO UPDATE SET deals = cycle_day_totals.deals + excluded.deals"
+UPSERT = (
+    f"ON CONFLICT ({KEY}) DO UPDATE SET deals = cycle_day_totals.deals + excluded.deals, "
+    "days = cycle_day_totals.days + excluded.days"
+)
 DEAL_FIELDS = "customer_id, stage, currency, closed_at, created_at"
 
 
@@ -70,7 +76,8 @@ def _sqlite_deal(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
         f"{r30._sqlite_month(f'{row}.closed_at')}, {row}.currency, {row}.stage, "
-        f"{sqlite_day(row)}, {sign}1 FROM customers c WHERE c.id = {row}.customer_id {UPSERT}"
+        f"{sqlite_day(row)}, {sign}1, {sign}{r35._sqlite_cycle(row)} "
+        f"FROM customers c WHERE c.id = {row}.customer_id {UPSERT}"
     )
 
 
@@ -79,7 +86,8 @@ def _sqlite_customer(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {COLUMNS} SELECT {row}.owner_id, {STATE.format(c=row)}, "
         f"{r30._sqlite_month('d.closed_at')}, d.currency, d.stage, {sqlite_day('d')}, "
-        f"{sign}count(*) FROM deals d WHERE d.customer_id = {row}.id GROUP BY 3, 4, 5, 6 {UPSERT}"
+        f"{sign}count(*), {sign}sum({r35._sqlite_cycle('d')}) "
+        f"FROM deals d WHERE d.customer_id = {row}.id GROUP BY 3, 4, 5, 6 {UPSERT}"
     )
 
 
@@ -103,22 +111,24 @@ SQLITE_TRIGGERS = {
 }
 
 
-def backfill(month: str, day: str) -> str:
-    """Every deal counted per key (`month`: the dialect's template of {d}; `day` of the row)."""
+def backfill(month: str, day: str, days: str) -> str:
+    """Every deal counted per key (`month`: the dialect's template of {d}; `day`, `days`: of
+    the row d)."""
     return (
         f"INSERT INTO {COLUMNS} SELECT c.owner_id, {STATE.format(c='c')}, "
-        f"{month.format(d='d.closed_at')}, d.currency, d.stage, {day}, count(*) FROM deals d "
+        f"{month.format(d='d.closed_at')}, d.currency, d.stage, {day}, count(*), sum({days}) "
+        "FROM deals d "
         "JOIN customers c ON c.id = d.customer_id GROUP BY 1, 2, 3, 4, 5, 6"
     )
 
 
-SQLITE_BACKFILL = backfill(r30._sqlite_month("{d}"), sqlite_day("d"))
+SQLITE_BACKFILL = backfill(r30._sqlite_month("{d}"), sqlite_day("d"), r35._sqlite_cycle("d"))
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 PG_MONTH = r30.PG_CLOSED
-PG_BACKFILL = backfill(PG_MONTH, pg_day("d"))
+PG_BACKFILL = backfill(PG_MONTH, pg_day("d"), r35._pg_cycle("d"))
 
 # As 0033's functions: the customers FOR SHARE first (as the earlier triggers on the same row
 # already hold them), the old and new rows netted and written in key order, so two transactions
@@ -142,16 +152,17 @@ BEGIN
     END IF;
     PERFORM 1 FROM customers WHERE id IN (a.customer_id, b.customer_id) ORDER BY id FOR SHARE;
     INSERT INTO {COLUMNS}
-        SELECT c.owner_id, {STATE.format(c="c")}, x.m, x.cur, x.sg, x.dy, sum(x.n)
+        SELECT c.owner_id, {STATE.format(c="c")}, x.m, x.cur, x.sg, x.dy, sum(x.n),
+            sum(x.n * x.cyc)
         FROM (VALUES
             (-1, a.customer_id, {PG_MONTH.format(d="a.closed_at")}, a.currency, a.stage,
-                {pg_day("a")}),
+                {pg_day("a")}, {r35._pg_cycle("a")}),
             (1, b.customer_id, {PG_MONTH.format(d="b.closed_at")}, b.currency, b.stage,
-                {pg_day("b")})
-        ) AS x(n, customer_id, m, cur, sg, dy)
+                {pg_day("b")}, {r35._pg_cycle("b")})
+        ) AS x(n, customer_id, m, cur, sg, dy, cyc)
         JOIN customers c ON c.id = x.customer_id
         GROUP BY 1, 2, 3, 4, 5, 6
-        HAVING sum(x.n) <> 0
+        HAVING sum(x.n) <> 0 OR sum(x.n * x.cyc) <> 0
         ORDER BY 1, 2, 3, 4, 5, 6
         {UPSERT};
     RETURN NULL;
@@ -173,7 +184,7 @@ BEGIN
     -- The customer's deals taken from its old owner and state, added to its new, in key order.
     INSERT INTO {COLUMNS}
         SELECT x.o, x.st, {PG_MONTH.format(d="d.closed_at")} AS m, d.currency, d.stage,
-            {pg_day("d")} AS dy, x.n * count(*)
+            {pg_day("d")} AS dy, x.n * count(*), x.n * sum({r35._pg_cycle("d")})
         FROM deals d CROSS JOIN (VALUES
             (-1, OLD.owner_id, {STATE.format(c="OLD")}::smallint),
             (1, o_new, st_new)
@@ -231,6 +242,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(50), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("deals", sa.BigInteger(), nullable=False),
+        sa.Column("days", sa.Numeric(), nullable=False),
         sa.PrimaryKeyConstraint("owner_id", "state", "month", "currency", "stage", "day"),
     )
     if op.get_bind().dialect.name == "sqlite":
