@@ -497,8 +497,9 @@ def _rep_middles(
 def _month_middles(
     ctx: Ctx, by_day: list[Any], currency: str, won_names: set[str], closed: list[str]
 ) -> list[Select[*tuple[Any, ...]]]:
-    """Each UTC month's middle deal or two of the won and of the lost (all time), as rows
-    ("mid", None, side, month, 0, days, 0, 0).
+    """Each UTC month's won and lost deals and days, ("rep", None, side, month, deals, days,
+    0, 0), from 0039's rows (all time: every kept month, 0 too), and its middle deal or two of
+    the won and of the lost (all time), ("mid", None, side, month, 0, days, 0, 0).
 
     PostgreSQL: the kept deals per month and whole day (0039) say on which day each month's
     middle lies and how many of the month's deals come before it; a walk of `ix_deals_cycle`
@@ -508,6 +509,25 @@ def _month_middles(
     session = ctx.session
     order, per_day = _ordered_days(session)
     zero: Any = literal_column("0")
+    h = CycleDayTotal
+    sided_h = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+    # The book's deals and days per month, side and whole day, read once for both.
+    per = (
+        select(h.month.label("m"), sided_h.label("side"), h.day.label("day"))
+        .add_columns(cast(func.sum(h.deals), BigInteger).label("n"))
+        .add_columns(func.sum(h.days).label("days"))
+        .where(*by_day, h.stage.in_(closed))
+        .group_by(h.month, sided_h, h.day)
+        .cte("per")
+    )
+    p = per.c
+    n = cast(func.sum(p.n), BigInteger)
+    counts = (
+        select(literal("rep"), literal(None), p.side, cast(p.m, String), n)
+        .add_columns(func.sum(p.days), zero, zero)
+        .group_by(p.m, p.side)
+        .having(n > 0)
+    )
     if per_day is None:
         month = func.coalesce(cast(func.strftime("%Y%m", Deal.closed_at), Integer), 0)
         sided = case((Deal.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
@@ -521,20 +541,11 @@ def _month_middles(
         )
         q = ranked.c
         return [
+            counts,
             select(literal("mid"), literal(None), q.side, cast(q.m, String), zero, q.v)
             .add_columns(zero, zero)
-            .where(or_(q.rn == (q.n + 1) // 2, q.rn == (q.n + 2) // 2))
+            .where(or_(q.rn == (q.n + 1) // 2, q.rn == (q.n + 2) // 2)),
         ]
-    h = CycleDayTotal
-    sided_h = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
-    per = (
-        select(h.month.label("m"), sided_h.label("side"), h.day.label("day"))
-        .add_columns(cast(func.sum(h.deals), BigInteger).label("n"))
-        .where(*by_day, h.stage.in_(closed))
-        .group_by(h.month, sided_h, h.day)
-        .subquery("per")
-    )
-    p = per.c
     upto = cast(func.sum(p.n).over(partition_by=(p.m, p.side), order_by=p.day), BigInteger)
     total = cast(func.sum(p.n).over(partition_by=(p.m, p.side)), BigInteger)
     summed = select(p.m, p.side, p.day, p.n, upto.label("upto"), total.label("total")).subquery()
@@ -549,7 +560,7 @@ def _month_middles(
     # The UTC month (yyyymm; none: 0) as the kept rows write it (0030's PG_CLOSED).
     utc = func.to_char(func.timezone("UTC", Deal.closed_at), "YYYYMM")
     closed_month = func.coalesce(cast(utc, Integer), 0)
-    out: list[Select[*tuple[Any, ...]]] = []
+    out: list[Select[*tuple[Any, ...]]] = [counts]
     for side, names in (("won", sorted(won_names)), ("lost", sorted(set(closed) - won_names))):
         if not names:
             continue
@@ -698,17 +709,6 @@ def _kept(
         )
         rows += _rep_middles(ctx, reps, currency, start, end, won_names, closed)
     if by_month:
-        # Each UTC month's won and lost deals and days (all time: every kept month, 0 too),
-        # from 0039's rows (one row per day), as the medians.
-        sided = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
-        n = cast(func.sum(h.deals), BigInteger)
-        rows.append(
-            select(literal("rep"), literal(None), sided, cast(h.month, String), n)
-            .add_columns(func.sum(h.days), zero, zero)
-            .where(*by_day, h.stage.in_(closed))
-            .group_by(h.month, sided)
-            .having(n > 0)
-        )
         rows += _month_middles(ctx, by_day, currency, won_names, closed)
     if medians:
         order, per_day = _ordered_days(session)
