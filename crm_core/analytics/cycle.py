@@ -551,15 +551,22 @@ def _month_middles(
     summed = select(p.m, p.side, p.day, p.n, upto.label("upto"), total.label("total")).subquery()
     u = summed.c
     lower = (u.total - 1) // 2
+    # The UTC month yyyymm as times [lo, hi), once per month: a walk compares each deal's
+    # closing time with them rather than formatting it (month 0: no closing time).
+    one: Any = literal_column("1")
+    first = func.make_timestamptz(u.m // 100, u.m % 100, one, zero, zero, zero, "UTC")
+    lo = case((u.m > 0, first), else_=None)
     picks = (
         select(u.m, u.side, u.day, u.total, (lower - (u.upto - u.n)).label("skip"))
+        .add_columns(lo.label("lo"), (lo + literal_column("interval '1 month'")).label("hi"))
         .where(u.total > 0, u.upto > lower, u.upto - u.n <= lower)
         .cte("picks")
     )
     k = picks.c
-    # The UTC month (yyyymm; none: 0) as the kept rows write it (0030's PG_CLOSED).
-    utc = func.to_char(func.timezone("UTC", Deal.closed_at), "YYYYMM")
-    closed_month = func.coalesce(cast(utc, Integer), 0)
+    in_month = or_(
+        and_(k.m == 0, Deal.closed_at.is_(None)),
+        and_(Deal.closed_at >= k.lo, Deal.closed_at < k.hi),
+    )
     out: list[Select[*tuple[Any, ...]]] = [counts]
     for side, names in (("won", sorted(won_names)), ("lost", sorted(set(closed) - won_names))):
         if not names:
@@ -567,7 +574,7 @@ def _month_middles(
         stage = Deal.stage == names[0] if len(names) == 1 else Deal.stage.in_(names)
         walk = (
             select(order.label("v"))
-            .where(Deal.currency == currency, stage, *slice_scope(ctx), closed_month == k.m)
+            .where(Deal.currency == currency, stage, *slice_scope(ctx), in_month)
             .where(order >= cast(k.day, BigInteger) * literal_column("86400"))
             .order_by(order)
         )
