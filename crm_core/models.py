@@ -544,6 +544,27 @@ class CycleTotal(Base):
     out_days: Mapped[Decimal] = mapped_column(Numeric())
 
 
+class CycleDayTotal(Base):
+    """Deals per customer owner and state, UTC month of closed_at (yyyymm; 0: none), currency,
+    stage and whole day from opening to close (floor of `ix_deals_cycle`'s days: none 0, a close
+    before the opening negative), kept by triggers (migration 0039): how many of a book's deals
+    lie before a day, so a cycle median's walk of `ix_deals_cycle` starts at its day, and their
+    days (a month's counts and mean for `report cycle by month`)."""
+
+    __tablename__ = "cycle_day_totals"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    owner_id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    state: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    # Their days from opening to close as the report counts them (never below 0).
+    days: Mapped[Decimal] = mapped_column(Numeric())
+
+
 class CustomField(Base):
     """A field an admin declared on customers, contacts or deals; values live in `custom`."""
 

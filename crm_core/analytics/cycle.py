@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     Numeric,
     Select,
     String,
@@ -42,7 +44,7 @@ from crm_core.analytics.scope import (
 )
 from crm_core.analytics.win_rate import closed_in, other_currencies, slice_scope
 from crm_core.context import Ctx
-from crm_core.models import CycleTotal, Deal, DealCloseTotal, Role, StageChange
+from crm_core.models import CycleDayTotal, CycleTotal, Deal, DealCloseTotal, Role, StageChange
 from crm_core.stages import Stage
 
 TENTH = Decimal("0.1")
@@ -133,9 +135,12 @@ def cycle(
     owners = visible_owner_ids(ctx.actor)
     own_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
     by_rep = dim is Dim.rep and not own_book
-    kept = _kept(ctx, period, currency, medians=dim is None or by_rep, by_rep=by_rep)
-    if by_rep:
-        rows = kept.rep_rows(Namer(ctx.session, dim))
+    # By UTC month over all time: whole kept months (no bound cuts one), a median per month.
+    by_month = dim is Dim.month and not own_book and period.bounds(ctx.tz) == (None, None)
+    medians = dim is None or by_rep or by_month
+    kept = _kept(ctx, period, currency, medians=medians, by_rep=by_rep, by_month=by_month)
+    if by_rep or by_month:
+        rows = kept.rep_rows(Namer(ctx.session, dim)) if by_rep else kept.month_rows()
         return CycleReport(
             currency, period, dim, rows, kept.total(), kept.stage_times(ctx), kept.others
         )
@@ -280,10 +285,17 @@ class _Kept:
     def rep_rows(self, namer: Namer) -> list[CycleRow]:
         """One row per deal owner with deals closed in the period, as `cycle_from_deals` by
         rep gives them (counts, mean days as the kept sum over the count, medians)."""
-        owners = {rep for rep, _ in self.reps}
-        namer.load(owners)
+        namer.load({rep for rep, _ in self.reps})
+        return self._group_rows(namer.name)
+
+    def month_rows(self) -> list[CycleRow]:
+        """One row per UTC month of closing (yyyymm; 0: no closing time, no group), as
+        `cycle_from_deals` by month names them (its groups are the months in UTC too)."""
+        return self._group_rows(lambda m: f"{m // 100:04d}-{m % 100:02d}" if m else None)
+
+    def _group_rows(self, name: Callable[[int], str | None]) -> list[CycleRow]:
         rows = []
-        for rep in owners:
+        for rep in {rep for rep, _ in self.reps}:
             sides: list[tuple[int, Decimal | None, Decimal | None]] = []
             for side in ("won", "lost"):
                 n, days = self.reps.get((rep, side), [0, Decimal(0)])
@@ -296,7 +308,7 @@ class _Kept:
                 sides.append((n, mean, tenth(value)))
             (won, won_mean, won_median), (lost, lost_mean, lost_median) = sides
             rows.append(
-                CycleRow(namer.name(rep), won, lost, won_mean, won_median, lost_mean, lost_median)
+                CycleRow(name(rep), won, lost, won_mean, won_median, lost_mean, lost_median)
             )
         rows.sort(key=lambda r: (r.group is None, r.group or ""))
         return rows
@@ -375,6 +387,49 @@ def _ordered_days(session: Session) -> tuple[Any, Any]:
     return order, literal_column("86400", Numeric())
 
 
+def _whole_days(session: Session) -> Any:
+    """floor() of `ix_deals_cycle`'s days, as migration 0039 keeps them (exact, no rounding)."""
+    order, per_day = _ordered_days(session)
+    if per_day is None:
+        whole = cast(order, Integer)
+        return whole - case((order < whole, literal_column("1")), else_=literal_column("0"))
+    below = case((func.mod(order, 86400) < 0, literal_column("1")), else_=literal_column("0"))
+    return cast(func.div(order, 86400) - below, Integer)
+
+
+def _median_day(
+    kept: list[Any], cut: Any, currency: str, names: list[str], offset: Any
+) -> tuple[Any, Any]:
+    """The whole day holding the deal at `offset` (0-based) of a book's side in day order, and
+    how many of the book's deals lie before that day: the kept deals per day (0039) plus the
+    cut slices' deals (signed), summed up day by day."""
+    h = CycleDayTotal
+    parts: list[Select[*tuple[Any, ...]]] = [
+        select(h.day.label("day"), func.sum(h.deals).label("n")).where(*kept).group_by(h.day)
+    ]
+    if cut is not None:
+        k = cut.c
+        parts.append(
+            select(k.day, func.sum(k.sign))
+            .where(k.currency == currency, k.stage.in_(names))
+            .group_by(k.day)
+        )
+    days = union_all(*parts).subquery("days")
+    per_day = select(days.c.day, func.sum(days.c.n).label("n")).group_by(days.c.day).subquery()
+    running = func.sum(per_day.c.n).over(order_by=per_day.c.day)
+    summed = select(per_day.c.day, per_day.c.n, running.label("upto")).subquery("summed")
+    first = (
+        select(summed.c.day, cast(summed.c.upto - summed.c.n, BigInteger).label("before"))
+        .where(summed.c.upto > offset)
+        .order_by(summed.c.day)
+        .limit(1)
+        .subquery("first")
+    )
+    # No such day (a side with no deals, whose walk reads none): an offset of 0, not NULL.
+    before = func.coalesce(select(first.c.before).scalar_subquery(), 0)
+    return select(first.c.day).scalar_subquery(), before
+
+
 def _rep_middles(
     ctx: Ctx,
     reps: Any,
@@ -439,7 +494,110 @@ def _rep_middles(
     return out
 
 
-def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: bool = False) -> _Kept:
+def _month_middles(
+    ctx: Ctx, by_day: list[Any], currency: str, won_names: set[str], closed: list[str]
+) -> list[Select[*tuple[Any, ...]]]:
+    """Each UTC month's won and lost deals and days, ("rep", None, side, month, deals, days,
+    0, 0), from 0039's rows (all time: every kept month, 0 too), and its middle deal or two of
+    the won and of the lost (all time), ("mid", None, side, month, 0, days, 0, 0).
+
+    PostgreSQL: the kept deals per month and whole day (0039) say on which day each month's
+    middle lies and how many of the month's deals come before it; a walk of `ix_deals_cycle`
+    from that day to the offset, per month and side (LATERAL), passes one day's deals of the
+    company. SQLite, which has no LATERAL, numbers the deals per month and side instead.
+    """
+    session = ctx.session
+    order, per_day = _ordered_days(session)
+    zero: Any = literal_column("0")
+    h = CycleDayTotal
+    sided_h = case((h.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+    # The book's deals and days per month, side and whole day, read once for both.
+    per = (
+        select(h.month.label("m"), sided_h.label("side"), h.day.label("day"))
+        .add_columns(cast(func.sum(h.deals), BigInteger).label("n"))
+        .add_columns(func.sum(h.days).label("days"))
+        .where(*by_day, h.stage.in_(closed))
+        .group_by(h.month, sided_h, h.day)
+        .cte("per")
+    )
+    p = per.c
+    n = cast(func.sum(p.n), BigInteger)
+    counts = (
+        select(literal("rep"), literal(None), p.side, cast(p.m, String), n)
+        .add_columns(func.sum(p.days), zero, zero)
+        .group_by(p.m, p.side)
+        .having(n > 0)
+    )
+    if per_day is None:
+        month = func.coalesce(cast(func.strftime("%Y%m", Deal.closed_at), Integer), 0)
+        sided = case((Deal.stage.in_(sorted(won_names)), literal("won")), else_=literal("lost"))
+        part = (month, sided)
+        ranked = (
+            select(month.label("m"), sided.label("side"), order.label("v"))
+            .add_columns(func.row_number().over(partition_by=part, order_by=order).label("rn"))
+            .add_columns(func.count().over(partition_by=part).label("n"))
+            .where(*scope_filter(ctx), Deal.currency == currency, Deal.stage.in_(closed))
+            .subquery("ranked")
+        )
+        q = ranked.c
+        return [
+            counts,
+            select(literal("mid"), literal(None), q.side, cast(q.m, String), zero, q.v)
+            .add_columns(zero, zero)
+            .where(or_(q.rn == (q.n + 1) // 2, q.rn == (q.n + 2) // 2)),
+        ]
+    upto = cast(func.sum(p.n).over(partition_by=(p.m, p.side), order_by=p.day), BigInteger)
+    total = cast(func.sum(p.n).over(partition_by=(p.m, p.side)), BigInteger)
+    summed = select(p.m, p.side, p.day, p.n, upto.label("upto"), total.label("total")).subquery()
+    u = summed.c
+    lower = (u.total - 1) // 2
+    # The UTC month yyyymm as times [lo, hi), once per month: a walk compares each deal's
+    # closing time with them rather than formatting it (month 0: no closing time).
+    one: Any = literal_column("1")
+    first = func.make_timestamptz(u.m // 100, u.m % 100, one, zero, zero, zero, "UTC")
+    lo = case((u.m > 0, first), else_=None)
+    picks = (
+        select(u.m, u.side, u.day, u.total, (lower - (u.upto - u.n)).label("skip"))
+        .add_columns(lo.label("lo"), (lo + literal_column("interval '1 month'")).label("hi"))
+        .where(u.total > 0, u.upto > lower, u.upto - u.n <= lower)
+        .cte("picks")
+    )
+    k = picks.c
+    in_month = or_(
+        and_(k.m == 0, Deal.closed_at.is_(None)),
+        and_(Deal.closed_at >= k.lo, Deal.closed_at < k.hi),
+    )
+    out: list[Select[*tuple[Any, ...]]] = [counts]
+    for side, names in (("won", sorted(won_names)), ("lost", sorted(set(closed) - won_names))):
+        if not names:
+            continue
+        stage = Deal.stage == names[0] if len(names) == 1 else Deal.stage.in_(names)
+        walk = (
+            select(order.label("v"))
+            .where(Deal.currency == currency, stage, *slice_scope(ctx), in_month)
+            .where(order >= cast(k.day, BigInteger) * literal_column("86400"))
+            .order_by(order)
+        )
+        walked = walk.offset(k.skip).limit(2 - k.total % 2).lateral("walk")
+        out.append(
+            select(literal("mid"), literal(None), literal(side), cast(k.m, String))
+            .add_columns(zero, walked.c.v / per_day, zero, zero)
+            .select_from(picks)
+            .join(walked, true())
+            .where(k.side == side)
+        )
+    return out
+
+
+def _kept(
+    ctx: Ctx,
+    period: Period,
+    currency: str,
+    *,
+    medians: bool,
+    by_rep: bool = False,
+    by_month: bool = False,
+) -> _Kept:
     """The period's kept sums (whole months; the hours its bounds cut from the deals) and, when
     asked, the middle deals' days of the won and of the lost (and each deal owner's counts,
     days and middle deals), in ONE statement: the medians' offsets are the counts read by the
@@ -459,12 +617,14 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
     r = DealCloseTotal
     by_owner = [*(kept_scope(ctx, r.owner_id, r.state) or []), r.stage.in_(closed)]
     by_owner.append(r.currency == currency)
+    h = CycleDayTotal
+    by_day = [*(kept_scope(ctx, h.owner_id, h.state) or []), h.currency == currency]
     if start is None and end is None:
         where.append(t.month == -1)
     else:
         skipped, slices = cut_months(start, end)
         # 0: no closing time, never inside a bound; -1: all time (cycle_totals only)
-        for month, rows_ in ((t.month, where), (r.month, by_owner)):
+        for month, rows_ in ((t.month, where), (r.month, by_owner), (h.month, by_day)):
             rows_.append(month > 0)
             if start is not None:
                 rows_.append(month >= month_number(utc_month(start)))
@@ -496,6 +656,7 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 Deal.stage.label("stage"),
                 cycle_days.label("days"),
                 sign.label("sign"),
+                _whole_days(session).label("day"),
             )
             .where(*scope, Deal.stage.in_(closed), or_(*(r for r, _ in ranges)))
             .cte("cut")
@@ -554,6 +715,8 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
             ).add_columns(reps.c.n, reps.c.days, zero, zero)
         )
         rows += _rep_middles(ctx, reps, currency, start, end, won_names, closed)
+    if by_month:
+        rows += _month_middles(ctx, by_day, currency, won_names, closed)
     if medians:
         order, per_day = _ordered_days(session)
         inside = in_period(Deal.closed_at, start, end)
@@ -569,6 +732,8 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 .cte("own")
                 .prefix_with("MATERIALIZED", dialect="postgresql")
             )
+        # A manager's team book (an admin's walks pass few deals of other books: none there).
+        team = owners is not None and own is None
         for side, names in (
             ("won", sorted(won_names)),
             ("lost", sorted(set(closed) - won_names)),
@@ -589,6 +754,18 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 )
                 for name in names
             ]
+            offset: Any = (count - 1) // 2
+            if team:
+                # A team's book: the walk starts at the median's whole day (the book's kept
+                # deals per day summed up), past the deals of the days before it.
+                start_day, before = _median_day(
+                    [*by_day, h.stage.in_(names)], cut if slices else None, currency, names, offset
+                )
+                bound: Any = cast(start_day, BigInteger)
+                if per_day is not None:
+                    bound = bound * literal_column("86400")
+                branches = [b.where(order >= bound) for b in branches]
+                offset = offset - before
             merged = union_all(*branches).subquery() if len(branches) > 1 else None
             if own is not None:
                 middle = select(own.c.v).where(own.c.stage.in_(names), count > 0)
@@ -597,7 +774,7 @@ def _kept(ctx: Ctx, period: Period, currency: str, *, medians: bool, by_rep: boo
                 middle = select(merged.c.v).order_by(merged.c.v)
             else:
                 middle = branches[0].order_by(order)
-            middle_q = middle.offset((count - 1) // 2).limit(2 - count % 2).subquery()
+            middle_q = middle.offset(offset).limit(2 - count % 2).subquery()
             value = middle_q.c.v if per_day is None else middle_q.c.v / per_day
             rows.append(
                 select(

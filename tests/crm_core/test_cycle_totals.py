@@ -1,9 +1,9 @@
 """`report cycle` from the sums the triggers keep and the ordered cycle indexes (migrations 0035,
-0037; by rep too) equals the deal-by-deal computation (`cycle_from_deals`, the one it replaced),
-for every person, in several time zones and periods, grouped or not, after random writes
-(closes, reopens, moves, reassigns, merges, archives, deletes, days passing) and bulk UPDATEs and
-DELETEs no service wrote, on SQLite and PostgreSQL; and every kept row equals its deals' and
-history's sums."""
+0037; by rep too; a team's medians walked from their whole day, 0039) equals the deal-by-deal
+computation (`cycle_from_deals`, the one it replaced), for every person, in several time zones
+and periods, grouped or not, after random writes (closes, reopens, moves, reassigns, merges,
+archives, deletes, days passing) and bulk UPDATEs and DELETEs no service wrote, on SQLite and
+PostgreSQL; and every kept row equals its deals' and history's sums."""
 
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ from crm_core.analytics.periods import ALL_TIME, Period, add_months, month_start
 from crm_core.analytics.scope import Dim
 from crm_core.context import Ctx
 from crm_core.db import unit_of_work
-from crm_core.models import Customer, CycleTotal, Deal, DealCloseTotal, StageChange, User
+from crm_core.models import (
+    Customer,
+    CycleDayTotal,
+    CycleTotal,
+    Deal,
+    DealCloseTotal,
+    StageChange,
+    User,
+)
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from tests.conftest import FakeClock, TestBot
 from tests.random_writes import PEOPLE, RandomWrites, ids
@@ -28,6 +36,7 @@ from tests.random_writes import PEOPLE, RandomWrites, ids
 m33 = importlib.import_module("crm_core.migrations.versions.0033_close_totals")
 m35 = importlib.import_module("crm_core.migrations.versions.0035_cycle_totals")
 m37 = importlib.import_module("crm_core.migrations.versions.0037_cycle_by_rep")
+m39 = importlib.import_module("crm_core.migrations.versions.0039_cycle_days")
 
 ZONES = ["UTC", "Asia/Kolkata", "America/Los_Angeles", "Asia/Shanghai", "Pacific/Chatham"]
 
@@ -113,7 +122,28 @@ def assert_cycle_equal(bot: TestBot, clock: FakeClock) -> int:
             session.rollback()
     assert_kept_rows(bot)
     assert_close_days(bot)
+    assert_cycle_days(bot)
     return compared
+
+
+def assert_cycle_days(bot: TestBot) -> None:
+    """Every kept day row (0039) holds its deals' count and days, as the migration's backfill
+    counts them from the deals as they are (zero rows aside)."""
+    sqlite = bot.session_factory.kw["bind"].dialect.name == "sqlite"
+    sql = m39.SQLITE_BACKFILL if sqlite else m39.PG_BACKFILL
+    rows = bot.rows(text(sql[sql.index("SELECT") :]))
+    want = {tuple(r[:6]): (int(r[6]), float(r[7])) for r in rows}
+    t = CycleDayTotal
+    key = (t.owner_id, t.state, t.month, t.currency, t.stage, t.day)
+    got = {
+        tuple(r[:6]): (int(r[6]), float(r[7]))
+        for r in bot.rows(select(*key, t.deals, t.days))
+        if r[6] or abs(r[7]) > 1e-6
+    }
+    assert set(got) == set(want)
+    for k, (n, days) in want.items():
+        assert got[k][0] == n, k
+        assert abs(got[k][1] - days) < 1e-6, k
 
 
 def assert_close_days(bot: TestBot) -> None:
