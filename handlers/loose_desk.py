@@ -373,7 +373,9 @@ class DeskReader:
     def _refused(self, ctx: Ctx, r: _Reading, at: int, *, others: bool = True) -> bool:
         """Never a write: a question ("请问..." too), a supposition, a negation before `at`,
         or (with `others`) another person's doing."""
-        if r.no_write or "请问" in r.view or r.asked_at(at):
+        from handlers.loose import _quoted
+
+        if r.no_write or "请问" in r.view or r.asked_at(at) or _quoted(r, at):
             return True
         # "I'd like my digest at 9:30": a request, not someone's reported words.
         r = replace(r, view=d.I_WOULD_LIKE.sub(lambda m: " " * len(m.group(0)), r.view))
