@@ -2554,11 +2554,15 @@ _SECOND_PERSON = re.compile(r"\b(?:you|your|yours|u|ur)\b|你|您")
 
 def _named_colleague_first(ctx: Ctx, r: _Reading) -> bool:
     """Whether the message opens by naming a colleague (handle, first name, full name, or a
-    Chinese given name) and then speaks to "you": said to them, as "@name ..." is."""
+    Chinese given name) and then speaks to "you": said to them, as "@name ..." is. A name said
+    again after it ("Hello Rohan, ... please set Rohan's quiet hours") is talked about: the
+    greeting is a courtesy and the request is the bot's."""
     lead = _LEAD_NAME.match(r.view, r.body)
     if lead is None or not _SECOND_PERSON.search(r.view, lead.end()):
         return False
     said = lead.group(1).lstrip("@")
+    if re.search(rf"(?<![a-z]){re.escape(said)}(?![a-z])", r.view[lead.end() :]):
+        return False
     for user in ctx.session.scalars(select(User).where(User.active.is_(True))):
         if user.id == ctx.actor.id:
             continue

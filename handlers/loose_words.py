@@ -89,11 +89,19 @@ ASKS_NOTHING = re.compile(
     r"(?:写|寫|记|記|有|开|開)(?:过|過|好)?了"
     # A day's work listed and said to be in the book already ("..., all logged already", "All
     # already in the notes", "以上均已记录", "全部入咗系統", "也已经有记录，不必重复"): a report.
-    r"|\b(?:all|everything|both)\s+(?:of\s+(?:it|them|those|these)\s+)?(?:(?:is|are|was|were|been)\s+"
+    r"|\b(?:all|everything|both)(?:\s+|(?=['’]s))(?:of\s+(?:it|them|those|these)\s+)?(?:(?:is|are|was|were|been)\s+"
     r"|['’]s\s+)?(?:already\s+)?(?:logged|noted|recorded|entered|in(?:\s+the)?\s+(?:notes|system|crm))\b"
     r"|(?:以上|上述|这些|都|均|全部|全都|统统)\s*(?:都|均|也)?(?:已经?|已)(?:有)?"
     r"(?:记录|录入|记好|记下|记了|入系统|在系统|写进)"
     r"|(?:也|都|均)已经?有记录|(?:全部|都|已经?)入(?:咗|了)(?:系统|crm)|不(?:必|用)重复|无需重复"
+    r"|\b(?:logged|entered|recorded)\s+(?:them\s+|it\s+)?all\b|\blogged\s+everything\b"
+    r"|\b(?:all|everything)\s+(?:is\s+|are\s+)?(?:up\s+to\s+date|entered|synced)\b"
+    r"|(?:都|均|全部|全都)(?:已经?|已)?(?:记|录|登记|登|更新|同步)(?:好|上|进去|完|入)了"
+    r"|(?:已|均已|都已)(?:全部)?(?:登记|录入|同步|更新)(?:到|进)?(?:系统|crm)"
+    # Taken back or not meant: "ignore that", "当我没说", "撤回", "jk", "开玩笑的".
+    r"|\b(?:ignore|disregard)\s+(?:that|this|me|it|everything|the\s+above|my\s+last|the\s+last)\b"
+    r"|\b(?:ignore|disregard)[.!\s]*$|当我没说|当我冇讲|请?忽略|撤回(?!吗)"
+    r"|\b(?:jk|j/k|just\s+kidding|kidding)\b|(?<!不是)开玩笑的|开个玩笑|讲笑|说笑"
     # Nothing in it worth writing down ("nothing on X worth a note", "没什么要记的"), or the note
     # left to the colleague who was there ("记录请她自己写", "she'll log it herself").
     r"|\bnothing\b[^.!?;。！？；]{0,40}?\bworth\s+(?:a\s+note|noting|logging|recording|"
@@ -117,12 +125,12 @@ ASKS_NOTHING = re.compile(
     # A request taken back in the same message ("move X to won - wait no no no, ...", "— hm, no.",
     # "记一下……啊不用了"): after a mark, a "no" that ends its clause and brings no other value
     # ("..., no, to lost" corrects it and is read as it stands).
-    r"|(?:[,，.。!！?？;；…]|(?<=\S)[-–—]|\s[-–—]|(?<=[\u3400-\u9fff])\s)\s*(?:(?:hm+|uh|um|er|ah|oh|lol|haha|啊|呃|嗯|哦)"
+    r"|(?:[,，.。!！?？;；…]|(?<=\S)[-–—]|\s[-–—]|(?<=[\u3400-\u9fff])\s)\s*(?:(?:hm+|uh|um|er|ah|oh|lol|haha|啊|呃|嗯|哦|哎|唉|欸|诶)"
     r"[,，\s]*)?(?:(?:wait[,，\s]+)?(?:no(?:[,\s]+no)*|nope|nah|never\s*mind|nvm|scratch\s+that|"
     r"forget\s+(?:it|that)|actually\s+no|on\s+second\s+thought)(?=\s*(?:[,，.。!！;；…—–-]|$))"
-    r"|(?:不用了|算了|不对不对|还是不要了?|还是算了|唔使了|唔好喇)(?=[\s,，.。!！;；…—–-]|$))"
+    r"|(?:不用了|算了|不对(?:不对)?|还是不要了?|还是算了|唔使了|唔好喇)(?=[\s,，.。!！;；…—–-]|$))"
     r"(?![,，.。!！;；…—–\s-]*(?:to\b|make\b|i\s+mean|just\b|mark\b|move\b|put\b|set\b|log\b|"
-    r"直接|就|帮我|把|给我|改|应该是|标|推|记|归档|取消))"
+    r"直接|就|帮我|把|给我|改|应该是|标|推|记|归档|取消|还是(?!算了|不要)))"
 )
 # A change the writer says they made already ("I already moved it yesterday", "I moved acme to
 # won last week", "we archived them last month"): a report, nothing to do.
@@ -313,6 +321,8 @@ HYPOTHETICAL = re.compile(
     # until something happens ("等他邮件确认再说", "等合同盖章了再推") or done only then ("定金有到
     # 才推去赢单"): a plan, not a request.
     r"|若是|倘若|假使|假若|若然|如若"
+    # "if" and "in case" in Portuguese, German and Malay/Indonesian ("caso", "falls", "kalau").
+    r"|\b(?:caso|falls|wenn|kalau|kalo|jika|jikalau|apabila)\b"
     r"|(?:^|[.!?;]\s+)(?:se|si)\s+(?:a|o|os|as|el|la|los|las|eles?|elas?|ellos?|ellas?|você|vocês|"
     r"a\s+gente|nós|tiver|for|der|eu|yo|hay)\b"
     r"|等[^,，.。!！;；?？]{0,20}?再(?:说|讲|改|定|看|动|推|调|处理|弄|搞|记|建|开)"

@@ -13,6 +13,7 @@ from crm_core.db import unit_of_work
 from crm_core.models import User
 from crm_core.services.users import add_user
 from crm_core.text import char_view
+from handlers import loose_words as w
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
 
@@ -51,6 +52,8 @@ def _nothing(testbot: TestBot, who: str, text: str) -> None:
         ("wei", "今天：拜访福建海风茶业，给林建国打了电话，上述都已录入"),
         ("wei", "今日：去咗福建海风茶业、同林建国通咗电话，都入咗系统"),
         ("wei", "福建海风茶业的礼盒定制金额改过了，记录里也已经有记录，不用重复"),
+        ("alice", "EOD: called Dana, sent Bolt Freight the quote. everything's logged"),
+        ("wei", "今天：1. 福建海风茶业电话 2. 林建国报价 都录进去了"),
     ],
 )
 def test_a_day_s_work_already_in_the_book_gives_no_card(
@@ -81,6 +84,10 @@ def test_a_log_beside_a_logged_remark_is_still_proposed(
         ("alice", "log a call with Bolt Freight... never mind. wrong number"),
         ("wei", "把福建海风茶业的礼盒定制推到谈判 算了 林总还没看报价"),
         ("wei", "帮我记一下福建海风茶业……嗯不用了 打错电话了"),
+        ("wei", "把福建海风茶业的礼盒定制推到赢单 哎不对 林总还没签"),
+        ("alice", "move Bolt reefer fleet to won lol jk, Dana is still thinking"),
+        ("alice", "ignore my last message about moving Bolt reefer fleet to lost"),
+        ("wei", "礼盒定制推到谈判，当我没说"),
     ],
 )
 def test_a_request_taken_back_gives_no_card(
@@ -93,12 +100,16 @@ def test_a_request_taken_back_gives_no_card(
 def test_a_no_that_corrects_or_answers_keeps_the_request(
     testbot: TestBot, book: dict[str, int]
 ) -> None:
-    """ "they said no" is what was told, not a retraction; "no budget" is a note."""
+    """ "they said no" is what was told, not a retraction; "no budget" is a note; "不对，还是…"
+    corrects a value and the request after it stands."""
     deal = book["Reefer fleet"]
     assert command(testbot, "alice", "Dana said no. move the Bolt reefer fleet to lost: price") == (
         f"move #{deal} to lost: price"
     )
     assert "no budget" in command(testbot, "alice", "called Bolt Freight, no budget this year")
+    # The correction is read by the edit readers, never as a request taken back.
+    for said in ("城市改成 厦门？不对，还是福州", "move it to won, no, to lost", "不对，改成福州"):
+        assert not w.ASKS_NOTHING.search(char_view(said)), said
 
 
 # -- nothing worth a note, or the note left to someone else ------------------------------------
@@ -163,6 +174,8 @@ def test_staying_with_a_rival_is_still_a_lost_move(testbot: TestBot, book: dict[
         ("wei", "礼盒定制的成交日期要改 等林总邮件确认了再改"),
         ("wei", "福建海风茶业礼盒定制 合同盖章了才推到谈判"),
         ("alice", "Si el cliente firma, move Bolt reefer fleet to won"),
+        ("alice", "caso a Bolt Freight assine, move Bolt reefer fleet to won"),
+        ("alice", "kalau Dana approve budget, move Bolt reefer fleet to won"),
     ],
 )
 def test_a_change_put_off_gives_no_card(
@@ -277,6 +290,9 @@ def test_a_colleague_named_first_and_spoken_to_gives_no_card(
         assert s.scalar(select(User.id).where(User.external_id == "yaqin")) is not None
     got = command(testbot, "alice", "Carol's call with Bolt Freight today: they want a demo")
     assert got.startswith("log call"), got
+    # Greeted, then talked about: the request is the bot's.
+    got = command(testbot, "admin", "Hi Carol, hope you're well. please turn Carol's digest off")
+    assert got == "digest @carol off", got
 
 
 @pytest.mark.parametrize(
