@@ -1709,7 +1709,7 @@ class Interpreter:
         m = w.DIGEST_CUE.search(r.view, r.body)
         if m is None:
             return None
-        if self._refused(r, m.start()):
+        if self._refused(r, m.start()) or w.THIRD_PERSON_SAID.search(r.view, r.body, m.start()):
             return "digest"
         said = m.group("at") or m.group("zat") or m.group("zat2")
         if said:

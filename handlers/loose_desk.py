@@ -877,8 +877,10 @@ class DeskReader:
                 first.hour += 12
             hours = f"{_hhmm(first)}-{_hhmm(second)}"
             return self._proposal("quiet", {"hours": hours}, [("hours", hours)])
-        if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(
-            r.view, r.body
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(r.view, r.body)
+            or w.THIRD_PERSON_SAID.search(r.view, r.body, cue.start())
         ):
             return "quiet"
         times = clocks(r.view, r.body)
@@ -924,7 +926,11 @@ class DeskReader:
             setting = "on"
         if setting is None:
             return None
-        if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(view, r.body):
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(view, r.body)
+            or w.THIRD_PERSON_SAID.search(view, r.body, cue.start())
+        ):
             return "digest"
         # The cue's own words blanked: 摘要 holds 要, a setting word elsewhere.
         around = view[: cue.start()] + " " * (cue.end() - cue.start()) + view[cue.end() :]

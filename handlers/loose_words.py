@@ -301,8 +301,12 @@ REPORTED = re.compile(
     r"(?=[\u4e00-\u9fff])"
     # "Angela 話佢哋...": a Latin name, then 话 and what they said.
     r"|(?<=[a-z]\s)话(?=[\u4e00-\u9fff])"
-    # "他说日报关掉", "客户说先别推": a third person's words (not "我说", "你说").
-    r"|(?:他|她|他们|她们|人家|对方|客户|老板|领导|老大|经理|主管|总|佢|佢哋)(?:也|还|就|都|又)?"
+)
+# A third person's words before one's own setting ("他说日报关掉", "老板说周末别发消息"): the
+# digest and quiet hours are the sender's own, so someone else's say-so is told, not asked. (Not
+# for deals: "林經理說老闆點頭了可以算成交了" is news of a won deal, and a move.)
+THIRD_PERSON_SAID = re.compile(
+    r"(?:他|她|他们|她们|人家|对方|客户|老板|领导|老大|经理|主管|总|佢|佢哋)(?:也|还|就|都|又)?"
     r"(?:说|讲|话)(?!明|话|好|了算)"
 )
 HYPOTHETICAL = re.compile(

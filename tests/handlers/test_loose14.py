@@ -250,7 +250,7 @@ def test_zhuyin_particles_read_as_their_characters() -> None:
     ("who", "text"),
     [
         ("wei", "他说日报关掉"),
-        ("wei", "客户说先把礼盒定制推到谈判"),
+        ("wei", "她说日报改到早上九点"),
         ("wei", "莫取消给林建国回电话那个提醒 他还没回"),
         ("wei", "莫把福建海风茶业的礼盒定制推到赢单 合同还没签"),
     ],
@@ -258,7 +258,7 @@ def test_zhuyin_particles_read_as_their_characters() -> None:
 def test_reported_words_and_dialect_dont_give_no_card(
     testbot: TestBot, book: dict[str, int], who: str, text: str
 ) -> None:
-    """A third person's 说 before the action, and 莫 before a verb, ask for nothing."""
+    """A third person's 说 before one's own setting, and 莫 before a verb, ask for nothing."""
     _nothing(testbot, who, text)
 
 
@@ -269,6 +269,10 @@ def test_the_writer_s_own_requests_still_stand(testbot: TestBot, book: dict[str,
     assert command(testbot, "wei", "晚上十点到早上七点 莫给我发消息") == "quiet 22:00-07:00"
     assert command(testbot, "wei", "把福建海风茶业的礼盒定制推到谈判") == (
         f"move #{book['礼盒定制']} to negotiation"
+    )
+    # News of a deal told in someone's words is still its move.
+    assert command(testbot, "wei", "福建海风茶业的礼盒定制 林总说老板点头了 可以算成交了") == (
+        f"move #{book['礼盒定制']} to won"
     )
 
 
