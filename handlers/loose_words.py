@@ -95,6 +95,7 @@ ASKS_NOTHING = re.compile(
     r"(?:记录|录入|记好|记下|记了|入系统|在系统|写进)"
     r"|(?:也|都|均)已经?有记录|(?:全部|都|已经?)入(?:咗|了)(?:系统|crm)|不(?:必|用)重复|无需重复"
     r"|\b(?:logged|entered|recorded)\s+(?:them\s+|it\s+)?all\b|\blogged\s+everything\b"
+    r"|\blogged\s+(?:both|all\s+of\s+(?:it|them)|those|these)\b"
     r"|\b(?:all|everything)\s+(?:is\s+|are\s+)?(?:up\s+to\s+date|entered|synced)\b"
     r"|(?:都|均|全部|全都)(?:已经?|已)?(?:记|录|登记|登|更新|同步)(?:好|上|进去|完|入)了"
     r"|(?:已|均已|都已)(?:全部)?(?:登记|录入|同步|更新)(?:到|进)?(?:系统|crm)"
@@ -107,6 +108,7 @@ ASKS_NOTHING = re.compile(
     r"|\bnothing\b[^.!?;。！？；]{0,40}?\bworth\s+(?:a\s+note|noting|logging|recording|"
     r"writing\s+(?:up|down)|a\s+log|an\s+entry)|\bnot\s+worth\s+(?:a\s+note|noting|logging|recording)"
     r"|没(?:什么|啥|有什么|甚么|乜)(?:好|要|可|值得)(?:记|记录|写)|不值得(?:记|写)"
+    r"|冇(?:嘢|乜嘢)(?:好|要|可)?(?:记|写)|唔使(?:再)?记"
     r"|(?:请|让|叫|由)(?:她|他|他们|她们)自己(?:来)?(?:写|记|录)"
     r"|\b(?:she|he|they)(?:['’]ll|\s+will)\s+(?:log|write\s+up|note)\s+(?:it|that|this)\s+"
     r"(?:herself|himself|themselves)|\blet\s+(?:her|him|them)\s+log\s+(?:it|that|this)\b"
@@ -126,7 +128,8 @@ ASKS_NOTHING = re.compile(
     # "记一下……啊不用了"): after a mark, a "no" that ends its clause and brings no other value
     # ("..., no, to lost" corrects it and is read as it stands).
     r"|(?:[,，.。!！?？;；…]|(?<=\S)[-–—]|\s[-–—]|(?<=[\u3400-\u9fff])\s)\s*(?:(?:hm+|uh|um|er|ah|oh|lol|haha|啊|呃|嗯|哦|哎|唉|欸|诶)"
-    r"[,，\s]*)?(?:(?:wait[,，\s]+)?(?:no(?:[,\s]+no)*|nope|nah|never\s*mind|nvm|scratch\s+that|"
+    r"[,，\s]*)?(?:(?:wait[,，\s]+)?(?:no(?:[,\s]+no)*|nope|nah|nee|não|nao|nein|never\s*mind|nvm|"
+    r"scratch\s+that|"
     r"forget\s+(?:it|that)|actually\s+no|on\s+second\s+thought)(?=\s*(?:[,，.。!！;；…—–-]|$))"
     r"|(?:不用了|算了|不对(?:不对)?|还是不要了?|还是算了|唔使了|唔好喇)(?=[\s,，.。!！;；…—–-]|$))"
     r"(?![,，.。!！;；…—–\s-]*(?:to\b|make\b|i\s+mean|just\b|mark\b|move\b|put\b|set\b|log\b|"
@@ -201,7 +204,7 @@ UNDECIDED = re.compile(
 # "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
 HOLD = re.compile(
     r"\bleave\s+(?:[\w&'’-]+\s+){0,8}?(?:where\s+(?:it|they)\s+(?:is|are)|as\s+(?:it\s+)?is|alone)\b"
-    r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
+    r"|\b(?:don'?t|do\s+not|nobody|no\s+one)\s+(?:touch|change)\b"
     r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
     # "各人自行设置，我不统一改", "I'm not changing it for everyone": a setting left to each person.
     r"|不\s*(?:统一|帮大家|替大家|帮你们|替你们|一起)\s*(?:改|动|调|设)"
@@ -226,6 +229,7 @@ KEEP = re.compile(
     r"|\b(?:stays?|staying|remains?|remaining)\s+(?:as\s+(?:it\s+)?(?:is|was)|where\s+(?:it|they)\s+"
     r"(?:is|are)|the\s+same|unchanged|put|open|resolved|closed|pending|on\s+hold|with\s+(?:me|us|you)"
     r"|in\s+(?:proposal|negotiation|qualified|lead|commit|pipeline|best\s+case|the\s+\w+))\b"
+    r"|\b(?:stays?|staying|remains?)\s+at\s+[\w$€£¥.:]+"
     r"|\bleave\s+(?:it|them|that|this)\s+(?:in|at)\s+\w+|\b(?:fica|continua|blijft|se\s+queda|sigue)\b"
     r"|维持(?:原样|现状|不变|原判)?(?=\s*(?:[,，.。!！;；]|$))|先维持|保持现状"
 )
@@ -302,13 +306,10 @@ REPORTED = re.compile(
     # "Angela 話佢哋...": a Latin name, then 话 and what they said.
     r"|(?<=[a-z]\s)话(?=[\u4e00-\u9fff])"
 )
-# A third person's words before one's own setting ("他说日报关掉", "老板说周末别发消息"): the
-# digest and quiet hours are the sender's own, so someone else's say-so is told, not asked. (Not
-# for deals: "林經理說老闆點頭了可以算成交了" is news of a won deal, and a move.)
-THIRD_PERSON_SAID = re.compile(
-    r"(?:他|她|他们|她们|人家|对方|客户|老板|领导|老大|经理|主管|总|佢|佢哋)(?:也|还|就|都|又)?"
-    r"(?:说|讲|话)(?!明|话|好|了算)"
-)
+# Someone's words before one's own setting ("他说日报关掉", "簡淑芬說日報關掉比較好"; not "我说",
+# "你说"): the digest and quiet hours are the sender's own, so another's say-so is told, not
+# asked. (Not for deals: "林經理說老闆點頭了可以算成交了" is news of a won deal, and a move.)
+THIRD_PERSON_SAID = re.compile(r"(?<![我你])(?:说|讲|话)(?!一下|下|明|话|题|费|好|了算)")
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
     r"(?<!check\s)(?<!\bsee\s)(?<!\bask\s)(?<!confirm\s)(?<!\bknow\s)(?<!find out )"

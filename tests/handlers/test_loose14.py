@@ -54,6 +54,7 @@ def _nothing(testbot: TestBot, who: str, text: str) -> None:
         ("wei", "福建海风茶业的礼盒定制金额改过了，记录里也已经有记录，不用重复"),
         ("alice", "EOD: called Dana, sent Bolt Freight the quote. everything's logged"),
         ("wei", "今天：1. 福建海风茶业电话 2. 林建国报价 都录进去了"),
+        ("alice", "update: called Dana, sent Bolt Freight the crating quote. logged both"),
     ],
 )
 def test_a_day_s_work_already_in_the_book_gives_no_card(
@@ -88,6 +89,8 @@ def test_a_log_beside_a_logged_remark_is_still_proposed(
         ("alice", "move Bolt reefer fleet to won lol jk, Dana is still thinking"),
         ("alice", "ignore my last message about moving Bolt reefer fleet to lost"),
         ("wei", "礼盒定制推到谈判，当我没说"),
+        ("alice", "Put Bolt reefer fleet on won. Nee, wacht - Dana is still checking"),
+        ("alice", "move o Bolt reefer fleet pra won... não, pera, a Dana ainda não assinou"),
     ],
 )
 def test_a_request_taken_back_gives_no_card(
@@ -122,6 +125,7 @@ def test_a_no_that_corrects_or_answers_keeps_the_request(
         ("alice", "visited Bolt Freight, Carol ran the meeting, she'll log it herself"),
         ("wei", "下午去了福建海风茶业 喝茶聊天 没啥好记的"),
         ("wei", "小王陪林建国吃了饭，细节让他自己记"),
+        ("wei", "今日見咗林建国 傾咗啲閒偈 冇嘢要記"),
     ],
 )
 def test_a_note_not_worth_writing_gives_no_log(
@@ -146,6 +150,7 @@ def test_a_note_not_worth_writing_gives_no_log(
             "Se a Bolt Freight fechar o contrato, a gente sobe o valor. Por enquanto fica 20k.",
         ),
         ("wei", "福建海风茶业的礼盒定制先维持，林总下月才定"),
+        ("alice", "Team: the digest stays at 8. Nobody touch it."),
     ],
 )
 def test_a_record_said_to_stay_gives_no_card(
@@ -251,6 +256,7 @@ def test_zhuyin_particles_read_as_their_characters() -> None:
     [
         ("wei", "他说日报关掉"),
         ("wei", "她说日报改到早上九点"),
+        ("wei", "林建国說日報關掉比較好 我覺得還好"),
         ("wei", "莫取消给林建国回电话那个提醒 他还没回"),
         ("wei", "莫把福建海风茶业的礼盒定制推到赢单 合同还没签"),
     ],
