@@ -90,12 +90,13 @@ ASKS_NOTHING = re.compile(
     # A day's work listed and said to be in the book already ("..., all logged already", "All
     # already in the notes", "以上均已记录", "全部入咗系統", "也已经有记录，不必重复"): a report.
     r"|\b(?:all|everything|both)(?:\s+|(?=['’]s))(?:of\s+(?:it|them|those|these)\s+)?(?:(?:is|are|was|were|been)\s+"
-    r"|['’]s\s+)?(?:already\s+)?(?:logged|noted|recorded|entered|in(?:\s+the)?\s+(?:notes|system|crm))\b"
+    r"|['’]s\s+)?(?:already\s+)?(?:(?:logged|noted|recorded|entered)(?=\s*(?:already|too|now|"
+    r"[,，.。!！;；…)—–-]|$))|in(?:\s+the)?\s+(?:notes|system|crm)\b)"
     r"|(?:以上|上述|这些|都|均|全部|全都|统统)\s*(?:都|均|也)?(?:已经?|已)(?:有)?"
     r"(?:记录|录入|记好|记下|记了|入系统|在系统|写进)"
     r"|(?:也|都|均)已经?有记录|(?:全部|都|已经?)入(?:咗|了)(?:系统|crm)|不(?:必|用)重复|无需重复"
     r"|\b(?:logged|entered|recorded)\s+(?:them\s+|it\s+)?all\b|\blogged\s+everything\b"
-    r"|\blogged\s+(?:both|all\s+of\s+(?:it|them)|those|these)\b"
+    r"|\blogged\s+(?:both|all\s+of\s+(?:it|them)|those|these)(?=\s*(?:[,，.。!！;；…)—–-]|$))"
     r"|\b(?:all|everything)\s+(?:is\s+|are\s+)?(?:up\s+to\s+date|entered|synced)\b"
     r"|(?:都|均|全部|全都)(?:已经?|已)?(?:记|录|登记|登|更新|同步)(?:好|上|进去|完|入)了"
     r"|(?:已|均已|都已)(?:全部)?(?:登记|录入|同步|更新)(?:到|进)?(?:系统|crm)"
@@ -227,10 +228,18 @@ KEEP = re.compile(
     # mij", "先维持谈判"): nothing changes. "they're staying with the incumbent" is the customer's
     # choice, told with a write; "the deals remain with Sharon" a part of a reassign.
     r"|\b(?:stays?|staying|remains?|remaining)\s+(?:as\s+(?:it\s+)?(?:is|was)|where\s+(?:it|they)\s+"
-    r"(?:is|are)|the\s+same|unchanged|put|open|resolved|closed|pending|on\s+hold|with\s+(?:me|us|you)"
+    r"(?:is|are)|the\s+same|unchanged|put|open|resolved|closed|pending|on\s+hold"
     r"|in\s+(?:proposal|negotiation|qualified|lead|commit|pipeline|best\s+case|the\s+\w+))\b"
     r"|\b(?:stays?|staying|remains?)\s+at\s+[\w$€£¥.:]+"
-    r"|\bleave\s+(?:it|them|that|this)\s+(?:in|at)\s+\w+|\b(?:fica|continua|blijft|se\s+queda|sigue)\b"
+    r"|\bleave\s+(?:it|them|that|this)\s+(?:in|at)\s+\w+"
+    # "It stays with you" (an account kept by its owner); "they want to stay with us" is news.
+    r"|\b(?:it|this\s+one|that\s+one)\s+(?:stays?|remains?)\s+with\s+(?:me|us|you|him|her)\b"
+    # The same in Portuguese, Spanish and Dutch, said of the record as it stands now ("por
+    # enquanto fica 271k", "fica como está", "sigue igual", "blijft bij mij"), not of a date told
+    # ("ela disse que o grape reefer fica pra janeiro" is a call's news).
+    r"|\b(?:por\s+enquanto|por\s+ora|por\s+agora|por\s+ahora)\s+(?:fica|continua|sigue|se\s+queda)\b"
+    r"|\b(?:fica|continua|sigue|se\s+queda)\s+(?:como\s+est[aá]|assim|así|igual|parado)\b"
+    r"|\bblijft\s+(?:bij|in|op|zo|staan|gewoon)\b"
     r"|维持(?:原样|现状|不变|原判)?(?=\s*(?:[,，.。!！;；]|$))|先维持|保持现状"
 )
 # A write verb refused with its object, anywhere outside an explicit log's note ("... but dont

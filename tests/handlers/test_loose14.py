@@ -160,6 +160,22 @@ def test_a_record_said_to_stay_gives_no_card(
     _nothing(testbot, who, text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "called Bolt Freight, they want to stay with us for the reefers next year",
+        "liguei pra Dana da Bolt Freight, ela disse que o reefer fleet fica pra janeiro",
+        "visited Bolt Freight, Dana said all logged pallets arrived fine",
+    ],
+)
+def test_news_with_the_same_words_is_still_logged(
+    testbot: TestBot, book: dict[str, int], text: str
+) -> None:
+    """ "stay with us", "fica pra janeiro", "all logged pallets" told of a call or visit: a log."""
+    got = command(testbot, "alice", text)
+    assert got.startswith(("log call", "log visit")), got
+
+
 def test_staying_with_a_rival_is_still_a_lost_move(testbot: TestBot, book: dict[str, int]) -> None:
     """The customer "staying with" someone else is why the deal is lost, not a hold."""
     deal = book["Reefer fleet"]
