@@ -43,7 +43,7 @@ NEGATION = re.compile(
     r"|(?:本来|本來|原本|原来|原來)(?:是)?(?:要|想|打算|准备|準備)"
     # Southwestern Mandarin "don't" (莫取消, 莫把X推到赢单): only right before a verb or 把, since
     # 莫 is also a surname (莫经理) and "莫给我发消息" asks for quiet hours.
-    r"|莫(?:要|再)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰))"
+    r"|莫(?:要|再)?(?:急着|慌着|忙着|着急)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰))"
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -207,6 +207,9 @@ HOLD = re.compile(
     r"\bleave\s+(?:[\w&'’-]+\s+){0,8}?(?:where\s+(?:it|they)\s+(?:is|are)|as\s+(?:it\s+)?is|alone)\b"
     r"|\b(?:don'?t|do\s+not|nobody|no\s+one)\s+(?:touch|change)\b"
     r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
+    # "…推到赢单 莫急莫急", "別急着關", "咪住先", "hold off", "hang on": not yet, wherever said.
+    r"|(?:莫|别|不要|唔好)(?:急|慌)|咪住先|先咪住|咪住(?=\s*(?:[,，.。!！;；]|$))"
+    r"|\b(?:hold\s+(?:on|off|fire)|hang\s+on)\b"
     # "各人自行设置，我不统一改", "I'm not changing it for everyone": a setting left to each person.
     r"|不\s*(?:统一|帮大家|替大家|帮你们|替你们|一起)\s*(?:改|动|调|设)"
     r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+not\s+(?:changing|touching|setting)\s+(?:it|that|this|them|anything)"

@@ -275,6 +275,9 @@ def test_zhuyin_particles_read_as_their_characters() -> None:
         ("wei", "林建国說日報關掉比較好 我覺得還好"),
         ("wei", "莫取消给林建国回电话那个提醒 他还没回"),
         ("wei", "莫把福建海风茶业的礼盒定制推到赢单 合同还没签"),
+        ("wei", "给林建国回电话那个提醒 莫慌着取消 他还没回"),
+        ("wei", "福建海风茶业礼盒定制推到赢单 莫急莫急 订金还冇到"),
+        ("wei", "福建海风茶业礼盒定制 佢話推去贏單 不過未收到訂金 咪住先"),
     ],
 )
 def test_reported_words_and_dialect_dont_give_no_card(
