@@ -155,8 +155,15 @@ def char_view(text: str) -> str:
     return "".join(map(_char_folded, text))
 
 
+# Taiwanese chat types some particles by their Zhuyin letter ("推到議價ㄌ", "信和ㄉ尾牙"):
+# read as the characters they stand for, so "ㄌ" ends a done deed as "了" does.
+_ZHUYIN_PARTICLES = {"ㄌ": "了", "ㄉ": "的", "ㄇ": "吗", "ㄅ": "吧", "ㄚ": "啊", "ㄛ": "哦"}
+
+
 @lru_cache(maxsize=8192)
 def _char_folded(ch: str) -> str:
     """One character of `char_view` (the same few recur in every line: remembered)."""
+    if ch in _ZHUYIN_PARTICLES:
+        return _ZHUYIN_PARTICLES[ch]
     folded = to_simplified(unicodedata.normalize("NFKC", ch)).lower()
     return folded if len(folded) == 1 else ch

@@ -555,7 +555,7 @@ class Interpreter:
         r = _Reading.of(_squeeze(text))
         if w.CHIT_CHAT.match(r.view) or not r.view[r.body :].strip():
             return Unsure("loose.chat", verbs=("help",))
-        if w.TO_COLLEAGUE.match(r.view):
+        if w.TO_COLLEAGUE.match(r.view) or _named_colleague_first(ctx, r):
             return Unsure("loose.for_colleague", verbs=("help",))
         noted = w.NOTED_DEED.match(r.view, r.body)
         if noted is not None and any(
@@ -643,7 +643,9 @@ class Interpreter:
     # -- what each write looks like ------------------------------------------------------------
 
     def _refused(self, r: _Reading, at: int) -> bool:
-        return r.no_write or r.negated_before(at) or r.asked_at(at)
+        # A write's words inside quotation marks are words mentioned ("the docs say 'contact
+        # add'", a customer's “请把…改到…” pasted), not asked for.
+        return r.no_write or r.negated_before(at) or r.asked_at(at) or _quoted(r, at)
 
     def _move(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         found = _stage_cue(r)
@@ -1707,7 +1709,7 @@ class Interpreter:
         m = w.DIGEST_CUE.search(r.view, r.body)
         if m is None:
             return None
-        if self._refused(r, m.start()):
+        if self._refused(r, m.start()) or w.THIRD_PERSON_SAID.search(r.view, r.body, m.start()):
             return "digest"
         said = m.group("at") or m.group("zat") or m.group("zat2")
         if said:
@@ -2516,8 +2518,16 @@ def _changed_fields(found: Proposal) -> frozenset[str]:
 _QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
 
 
+# Words in single quotes ("i keep typing 'new contact'", "ben texted 'pls cancel tuesday'"):
+# the quote opens after a blank or a mark and closes before one, so an apostrophe ("don't",
+# "Northshore's") is never one.
+_SINGLE_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(\[:：,，]))['‘][^'‘’\n]{1,60}?['’](?=[\s.,，;:!?)\]—–-]|$)"
+)
+
+
 def _quoted(r: _Reading, at: int) -> bool:
-    """Whether `at` lies inside quotation marks ("…", “…”, 「…」) closed after it."""
+    """Whether `at` lies inside quotation marks ("…", “…”, 「…」, '…') closed after it."""
     for opening, closing in _QUOTES:
         before = r.view[:at]
         if opening == closing:
@@ -2525,7 +2535,7 @@ def _quoted(r: _Reading, at: int) -> bool:
                 return True
         elif before.rfind(opening) > before.rfind(closing) and closing in r.view[at:]:
             return True
-    return False
+    return any(m.start() < at < m.end() for m in _SINGLE_QUOTED.finditer(r.view))
 
 
 def _verb_refused(r: _Reading, verb: str) -> bool:
@@ -2535,6 +2545,34 @@ def _verb_refused(r: _Reading, verb: str) -> bool:
         verb.split()[0] in w.REFUSED_VERBS[m.group("verb")]
         for m in w.REFUSED_VERB.finditer(r.view, r.body, r.note_at)
     )
+
+
+# The first word of a message and what follows it: "雅琴 你1号提醒…", "Keisha, your …".
+_LEAD_NAME = re.compile(r"\s*([^\s,，:：;；.。!！?？]{2,20})(?:\s*[,，:：]\s*|\s+)")
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|u|ur)\b|你|您")
+
+
+def _named_colleague_first(ctx: Ctx, r: _Reading) -> bool:
+    """Whether the message opens by naming a colleague (handle, first name, full name, or a
+    Chinese given name) and then speaks to "you": said to them, as "@name ..." is. A name said
+    again after it ("Hello Rohan, ... please set Rohan's quiet hours") is talked about: the
+    greeting is a courtesy and the request is the bot's."""
+    lead = _LEAD_NAME.match(r.view, r.body)
+    if lead is None or not _SECOND_PERSON.search(r.view, lead.end()):
+        return False
+    said = lead.group(1).lstrip("@")
+    if re.search(rf"(?<![a-z]){re.escape(said)}(?![a-z])", r.view[lead.end() :]):
+        return False
+    for user in ctx.session.scalars(select(User).where(User.active.is_(True))):
+        if user.id == ctx.actor.id:
+            continue
+        full = char_view(user.name).replace(" ", "")
+        names = {(user.external_id or "").casefold(), char_view(user.name).split()[0], full}
+        if re.fullmatch(r"[\u4e00-\u9fff]{3,4}", full):
+            names.add(full[-2:])  # 陈雅琴 is 雅琴 to her colleagues
+        if said in names - {""}:
+            return True
+    return False
 
 
 def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:

@@ -373,7 +373,9 @@ class DeskReader:
     def _refused(self, ctx: Ctx, r: _Reading, at: int, *, others: bool = True) -> bool:
         """Never a write: a question ("请问..." too), a supposition, a negation before `at`,
         or (with `others`) another person's doing."""
-        if r.no_write or "请问" in r.view or r.asked_at(at):
+        from handlers.loose import _quoted
+
+        if r.no_write or "请问" in r.view or r.asked_at(at) or _quoted(r, at):
             return True
         # "I'd like my digest at 9:30": a request, not someone's reported words.
         r = replace(r, view=d.I_WOULD_LIKE.sub(lambda m: " " * len(m.group(0)), r.view))
@@ -875,8 +877,10 @@ class DeskReader:
                 first.hour += 12
             hours = f"{_hhmm(first)}-{_hhmm(second)}"
             return self._proposal("quiet", {"hours": hours}, [("hours", hours)])
-        if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(
-            r.view, r.body
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(r.view, r.body)
+            or w.THIRD_PERSON_SAID.search(r.view, r.body, cue.start())
         ):
             return "quiet"
         times = clocks(r.view, r.body)
@@ -922,7 +926,11 @@ class DeskReader:
             setting = "on"
         if setting is None:
             return None
-        if self._refused(ctx, r, cue.start(), others=False) or d.SETTING_DONE.search(view, r.body):
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(view, r.body)
+            or w.THIRD_PERSON_SAID.search(view, r.body, cue.start())
+        ):
             return "digest"
         # The cue's own words blanked: 摘要 holds 要, a setting word elsewhere.
         around = view[: cue.start()] + " " * (cue.end() - cue.start()) + view[cue.end() :]

@@ -223,6 +223,8 @@ FEEDBACK_NOT_GIVEN = _re(
     r"rose|improved|fell|last\s+(?:quarter|year|month|week)|benchmark|aim|wants?|hope\w*|hoping|expect\w*|"
     r"fingers\s+crossed)\b|但愿"
     r"|目标|平均|通常|一般|趋势|上升|下降|提高|降低|上个?季|去年|上个?月|希望|期望"
+    # A score given before, told as it was ("闽艺之前的NPS是7分", "nps was 7 last time").
+    r"|\b(?:previous(?:ly)?|earlier|last\s+time|used\s+to\s+be)\b|之前|以前|上次|上回|原来的|曾经"
 )
 NUMBER_WORDS = {
     "zero": 0,

@@ -41,6 +41,9 @@ NEGATION = re.compile(
     r"|唔好|咪住"
     # A plan given up: "本來要取消", "原本想改" ("was going to" is a HYPOTHETICAL's).
     r"|(?:本来|本來|原本|原来|原來)(?:是)?(?:要|想|打算|准备|準備)"
+    # Southwestern Mandarin "don't" (莫取消, 莫把X推到赢单): only right before a verb or 把, since
+    # 莫 is also a surname (莫经理) and "莫给我发消息" asks for quiet hours.
+    r"|莫(?:要|再)?(?:急着|慌着|忙着|着急)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰))"
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -49,7 +52,8 @@ NEGATION = re.compile(
 LEAD_NEGATION = re.compile(
     r"(?:(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
     r"haven'?t|hasn'?t|didn'?t|not|no\s+need|hold\s+off|nope)(?![a-z])|no,|"
-    r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等|唔好|咪住)"
+    r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等|唔好|咪住"
+    r"|莫(?:要|再)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰)))"
 )
 # The writer says it is done already or not wanted ("I already logged the Acme call, no need
 # to log it again", "那通电话我已经记过了，不用再记"): nothing to write, wherever it stands, since a
@@ -83,6 +87,54 @@ ASKS_NOTHING = re.compile(
     r"|\b(?:ticket|note|entry|record|log)\s+(?:already\s+)?exists\b|\balready\s+exists\b"
     r"|(?:工单|工單|单子|單子|记录|記錄|系统|系統)(?:里|裡|上)?(?:也|都|已经?|已經|早就)"
     r"(?:写|寫|记|記|有|开|開)(?:过|過|好)?了"
+    # A day's work listed and said to be in the book already ("..., all logged already", "All
+    # already in the notes", "以上均已记录", "全部入咗系統", "也已经有记录，不必重复"): a report.
+    r"|\b(?:all|everything|both)(?:\s+|(?=['’]s))(?:of\s+(?:it|them|those|these)\s+)?(?:(?:is|are|was|were|been)\s+"
+    r"|['’]s\s+)?(?:already\s+)?(?:(?:logged|noted|recorded|entered)(?=\s*(?:already|too|now|"
+    r"[,，.。!！;；…)—–-]|$))|in(?:\s+the)?\s+(?:notes|system|crm)\b)"
+    r"|(?:以上|上述|这些|都|均|全部|全都|统统)\s*(?:都|均|也)?(?:已经?|已)(?:有)?"
+    r"(?:记录|录入|记好|记下|记了|入系统|在系统|写进)"
+    r"|(?:也|都|均)已经?有记录|(?:全部|都|已经?)入(?:咗|了)(?:系统|crm)|不(?:必|用)重复|无需重复"
+    r"|\b(?:logged|entered|recorded)\s+(?:them\s+|it\s+)?all\b|\blogged\s+everything\b"
+    r"|\blogged\s+(?:both|all\s+of\s+(?:it|them)|those|these)(?=\s*(?:[,，.。!！;；…)—–-]|$))"
+    r"|\b(?:all|everything)\s+(?:is\s+|are\s+)?(?:up\s+to\s+date|entered|synced)\b"
+    r"|(?:都|均|全部|全都)(?:已经?|已)?(?:记|录|登记|登|更新|同步)(?:好|上|进去|完|入)了"
+    r"|(?:已|均已|都已)(?:全部)?(?:登记|录入|同步|更新)(?:到|进)?(?:系统|crm)"
+    # Taken back or not meant: "ignore that", "当我没说", "撤回", "jk", "开玩笑的".
+    r"|\b(?:ignore|disregard)\s+(?:that|this|me|it|everything|the\s+above|my\s+last|the\s+last)\b"
+    r"|\b(?:ignore|disregard)[.!\s]*$|当我没说|当我冇讲|请?忽略|撤回(?!吗)"
+    r"|\b(?:jk|j/k|just\s+kidding|kidding)\b|(?<!不是)开玩笑的|开个玩笑|讲笑|说笑"
+    # Nothing in it worth writing down ("nothing on X worth a note", "没什么要记的"), or the note
+    # left to the colleague who was there ("记录请她自己写", "she'll log it herself").
+    r"|\bnothing\b[^.!?;。！？；]{0,40}?\bworth\s+(?:a\s+note|noting|logging|recording|"
+    r"writing\s+(?:up|down)|a\s+log|an\s+entry)|\bnot\s+worth\s+(?:a\s+note|noting|logging|recording)"
+    r"|没(?:什么|啥|有什么|甚么|乜)(?:好|要|可|值得)(?:记|记录|写)|不值得(?:记|写)"
+    r"|冇(?:嘢|乜嘢)(?:好|要|可)?(?:记|写)|唔使(?:再)?记"
+    r"|(?:请|让|叫|由)(?:她|他|他们|她们)自己(?:来)?(?:写|记|录)"
+    r"|\b(?:she|he|they)(?:['’]ll|\s+will)\s+(?:log|write\s+up|note)\s+(?:it|that|this)\s+"
+    r"(?:herself|himself|themselves)|\blet\s+(?:her|him|them)\s+log\s+(?:it|that|this)\b"
+    # A forwarded request explained as meaning something outside the book ("ben texted 'pls
+    # cancel tuesday' - he means the dock appointment, not anything in here", "“请把交货期改到…”
+    # 这是说他们那边的出货 不是我们的商机"): the sender asks for nothing.
+    r"|\b(?:he|she|they|it|this|that)\s+(?:means?|meant|refers?\s+to|is\s+about|was\s+about)\b"
+    r"[^.!?;。！？；]{0,60}?\bnot\b"
+    r"|(?:这|这里|那|他|她|他们|对方)(?:是)?(?:说|指)的?(?:是)?[^。！？!?]{0,30}?"
+    r"(?:不是|并非|跟我们无关|与我们无关)"
+    # Done by someone else before the writer got to it ("... and Pieter had already done it").
+    r"|\b(?:had|has|have|already)\s+(?:already\s+)?(?:done|did)\s+(?:it|that|this)\b"
+    r"|\bbeat\s+me\s+to\s+it\b"
+    # The bot talked about, not to ("the bot stayed quiet like it should", "这个机器人老是…").
+    r"|\b(?:the|this|that|our|good|bad|stupid|dumb)\s+bot\b|机器人"
+    # A request taken back in the same message ("move X to won - wait no no no, ...", "— hm, no.",
+    # "记一下……啊不用了"): after a mark, a "no" that ends its clause and brings no other value
+    # ("..., no, to lost" corrects it and is read as it stands).
+    r"|(?:[,，.。!！?？;；…]|(?<=\S)[-–—]|\s[-–—]|(?<=[\u3400-\u9fff])\s)\s*(?:(?:hm+|uh|um|er|ah|oh|lol|haha|啊|呃|嗯|哦|哎|唉|欸|诶)"
+    r"[,，\s]*)?(?:(?:wait[,，\s]+)?(?:no(?:[,\s]+no)*|nope|nah|nee|não|nao|nein|never\s*mind|nvm|"
+    r"scratch\s+that|"
+    r"forget\s+(?:it|that)|actually\s+no|on\s+second\s+thought)(?=\s*(?:[,，.。!！;；…—–-]|$))"
+    r"|(?:不用了|算了|不对(?:不对)?|还是不要了?|还是算了|唔使了|唔好喇)(?=[\s,，.。!！;；…—–-]|$))"
+    r"(?![,，.。!！;；…—–\s-]*(?:to\b|make\b|i\s+mean|just\b|mark\b|move\b|put\b|set\b|log\b|"
+    r"直接|就|帮我|把|给我|改|应该是|标|推|记|归档|取消|还是(?!算了|不要)))"
 )
 # A change the writer says they made already ("I already moved it yesterday", "I moved acme to
 # won last week", "we archived them last month"): a report, nothing to do.
@@ -96,6 +148,10 @@ DONE_REPORT = re.compile(
     rf"|\b(?:i|we)\s+{_DONE_VERB}\b[^.!?;。！？；,，]*?\b(?:yesterday|last\s+(?:week|month|night|time|year|"
     r"mon|tue|wed|thu|fri|sat|sun)\w*|earlier(?:\s+today)?|this\s+morning|\d+\s+(?:days?|weeks?|"
     r"hours?)\s+ago|a\s+(?:while|week|month)\s+ago)\b"
+    # "我已经推到议价了", "金额我已经改好了", "我已經設成 weekdays 了": done by the writer, said
+    # with 了 (or Cantonese 咗) closing the deed.
+    r"|我们?(?:已经?|都已经?|早就)\s*(?:把[^,，。!！;；]{0,20}?)?(?:推|改|移|放|标|设|归档|取消|关|加|建|"
+    r"记|更新|录|转)[^,，。!！;；?？]{0,16}?(?:了|咗)"
 )
 # A request starting a clause after a remark ("I already logged the call, remind me to send the
 # quote fri", "Carol said it's gone, so move the falcon deal to lost"): the remark stays in its
@@ -149,8 +205,15 @@ UNDECIDED = re.compile(
 # "我就不动了"): a wish that nothing changes, neither a write nor a read of the record.
 HOLD = re.compile(
     r"\bleave\s+(?:[\w&'’-]+\s+){0,8}?(?:where\s+(?:it|they)\s+(?:is|are)|as\s+(?:it\s+)?is|alone)\b"
-    r"|\b(?:don'?t|do\s+not)\s+(?:touch|change)\b"
+    r"|\b(?:don'?t|do\s+not|nobody|no\s+one)\s+(?:touch|change)\b"
     r"|(?:别|不要|唔好|唔使|先不|暂时不|不)\s*(?:郁|动|碰|改)(?!物|力|作|画|车|机|态|产|向|员|静|手)"
+    # "…推到赢单 莫急莫急", "別急着關", "咪住先", "hold off", "hang on": not yet, wherever said.
+    r"|(?:莫|别|不要|唔好)(?:急|慌)|咪住先|先咪住|咪住(?=\s*(?:[,，.。!！;；]|$))"
+    r"|\b(?:hold\s+(?:on|off|fire)|hang\s+on)\b"
+    # "各人自行设置，我不统一改", "I'm not changing it for everyone": a setting left to each person.
+    r"|不\s*(?:统一|帮大家|替大家|帮你们|替你们|一起)\s*(?:改|动|调|设)"
+    r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+not\s+(?:changing|touching|setting)\s+(?:it|that|this|them|anything)"
+    r"\s+for\s+(?:everyone|anyone|the\s+team|all\s+of\s+you|you\s+all)\b"
 )
 # The same wish said otherwise, outside an explicit log's note: a record kept, the clause ending
 # there ("keep the old one.", "fine as is, ...", "就留著吧", "先忍着吧"); "keep the old one as
@@ -163,6 +226,24 @@ KEEP = re.compile(
     # "还是保留原来的吧", "保持原样": the old value kept.
     r"|(?:就|先|还是|還是)保留(?:原来的|原來的|原样|原樣|旧的|舊的)?(?:吧|好了)"
     r"|保持(?:原样|原樣|不变|不變)"
+    # The record said to stay as it is ("ticket 4 stays resolved", "the digest time is staying as
+    # it is", "leave it in proposal", "#3 can stay resolved", "por enquanto fica 271k", "blijft bij
+    # mij", "先维持谈判"): nothing changes. "they're staying with the incumbent" is the customer's
+    # choice, told with a write; "the deals remain with Sharon" a part of a reassign.
+    r"|\b(?:stays?|staying|remains?|remaining)\s+(?:as\s+(?:it\s+)?(?:is|was)|where\s+(?:it|they)\s+"
+    r"(?:is|are)|the\s+same|unchanged|put|open|resolved|closed|pending|on\s+hold"
+    r"|in\s+(?:proposal|negotiation|qualified|lead|commit|pipeline|best\s+case|the\s+\w+))\b"
+    r"|\b(?:stays?|staying|remains?)\s+at\s+[\w$€£¥.:]+"
+    r"|\bleave\s+(?:it|them|that|this)\s+(?:in|at)\s+\w+"
+    # "It stays with you" (an account kept by its owner); "they want to stay with us" is news.
+    r"|\b(?:it|this\s+one|that\s+one)\s+(?:stays?|remains?)\s+with\s+(?:me|us|you|him|her)\b"
+    # The same in Portuguese, Spanish and Dutch, said of the record as it stands now ("por
+    # enquanto fica 271k", "fica como está", "sigue igual", "blijft bij mij"), not of a date told
+    # ("ela disse que o grape reefer fica pra janeiro" is a call's news).
+    r"|\b(?:por\s+enquanto|por\s+ora|por\s+agora|por\s+ahora)\s+(?:fica|continua|sigue|se\s+queda)\b"
+    r"|\b(?:fica|continua|sigue|se\s+queda)\s+(?:como\s+est[aá]|assim|así|igual|parado)\b"
+    r"|\bblijft\s+(?:bij|in|op|zo|staan|gewoon)\b"
+    r"|维持(?:原样|现状|不变|原判)?(?=\s*(?:[,，.。!！;；]|$))|先维持|保持现状"
 )
 # A write verb refused with its object, anywhere outside an explicit log's note ("... but dont
 # move it till the PO comes"): that verb's card is dropped, another one's stands ("move X to
@@ -237,6 +318,10 @@ REPORTED = re.compile(
     # "Angela 話佢哋...": a Latin name, then 话 and what they said.
     r"|(?<=[a-z]\s)话(?=[\u4e00-\u9fff])"
 )
+# Someone's words before one's own setting ("他说日报关掉", "簡淑芬說日報關掉比較好"; not "我说",
+# "你说"): the digest and quiet hours are the sender's own, so another's say-so is told, not
+# asked. (Not for deals: "林經理說老闆點頭了可以算成交了" is news of a won deal, and a move.)
+THIRD_PERSON_SAID = re.compile(r"(?<![我你])(?:说|讲|话)(?!一下|下|明|话|题|费|好|了算)")
 HYPOTHETICAL = re.compile(
     # "check if", "see if", "ask if": an errand's words, not a supposition.
     r"(?<!check\s)(?<!\bsee\s)(?<!\bask\s)(?<!confirm\s)(?<!\bknow\s)(?<!find out )"
@@ -249,6 +334,16 @@ HYPOTHETICAL = re.compile(
     r"|回头再|回頭再|晚点再|晚點再|改天再"
     # A wish, not a request: "好想今日就搞掂", "真想…", "i wish it were won", "if only".
     r"|好想|真想|巴不得|恨不得|但愿|\bi\s+wish\b|\bif\s+only\b"
+    # More words of "if" (若是, 倘若, Portuguese "se a ...", Spanish "si el ..."), a change put off
+    # until something happens ("等他邮件确认再说", "等合同盖章了再推") or done only then ("定金有到
+    # 才推去赢单"): a plan, not a request.
+    r"|若是|倘若|假使|假若|若然|如若"
+    # "if" and "in case" in Portuguese, German and Malay/Indonesian ("caso", "falls", "kalau").
+    r"|\b(?:caso|falls|wenn|kalau|kalo|jika|jikalau|apabila)\b"
+    r"|(?:^|[.!?;]\s+)(?:se|si)\s+(?:a|o|os|as|el|la|los|las|eles?|elas?|ellos?|ellas?|você|vocês|"
+    r"a\s+gente|nós|tiver|for|der|eu|yo|hay)\b"
+    r"|等[^,，.。!！;；?？]{0,20}?再(?:说|讲|改|定|看|动|推|调|处理|弄|搞|记|建|开)"
+    r"|(?<![刚方])才(?:能|可以|会|要)?\s*(?:推|改|建|动|移|标|调|恢复|归档|取消|设|记)"
     # Pidgin "I fit" (I could), "make I see how monday go first" (let me see first): a plan.
     r"|\bi\s+fit\b|\bmake\s+i\s+see\b|\blet\s+me\s+see\s+how\b"
 )
