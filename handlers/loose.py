@@ -108,6 +108,20 @@ def _unnumbered(view: str) -> str:
     return "".join(out)
 
 
+# Zhuyin letters typed for the particles they sound like in Taiwanese chat ("簽ㄌ" 簽了,
+# "婚禮ㄉ新娘" 婚禮的, "改一下ㄅ" 吧, "可以ㄇ" 嗎): read as those particles, one character for
+# one, so spans still cut the text.
+_ZHUYIN_PARTICLE = str.maketrans(
+    {"ㄌ": "了", "ㄉ": "的", "ㄅ": "吧", "ㄇ": "吗", "ㄚ": "啊", "ㄋ": "呢"}
+)
+_ZHUYIN_AFTER = re.compile(r"(?<=[\u3400-\u9fff])[ㄌㄉㄅㄇㄚㄋ]+")
+
+
+def _zhuyin_particles(view: str) -> str:
+    """The view with Zhuyin particles after a Chinese character read as the particles."""
+    return _ZHUYIN_AFTER.sub(lambda m: m.group(0).translate(_ZHUYIN_PARTICLE), view)
+
+
 def _squeeze(text: str) -> str:
     """`text` with every run of more than three blanks read as one."""
     return _BLANK_RUN.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
@@ -117,7 +131,7 @@ _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
     # "w" is 万 as Chinese chat types it ("3.5w"), read only in a Chinese sentence.
     # "350jt": Indonesian juta (a million).
-    r"\s?(?P<mult>million|mil|thousand|grand|juta|jt|k|m|mm|w|万|千)?"
+    r"\s?(?P<mult>million|mil|thousand|grand|juta|jt|lakhs?|lacs?|crores?|k|m|mm|w|万|千)?"
     # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
@@ -141,7 +155,8 @@ _CURRENCY = {
 _MULT = {
     "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
     "mil": 1_000_000, "thousand": 1000, "grand": 1000, "w": 10_000, "juta": 1_000_000,
-    "jt": 1_000_000,
+    "jt": 1_000_000, "lakh": 100_000, "lakhs": 100_000, "lac": 100_000, "lacs": 100_000,
+    "crore": 10_000_000, "crores": 10_000_000,
 }  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
@@ -386,6 +401,7 @@ class _Reading:
         # Emoji and smileys are read as spaces: same length, so spans still cut the text.
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
         view = _unnumbered(view)
+        view = _zhuyin_particles(view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         for remark in (w.DECLINED, w.DONE_REPORT):
@@ -612,6 +628,7 @@ class Interpreter:
             self._new_customer,
             self._contact_add,
             self._forecast_category,
+            self._forecast_clause,
             self._edit_deal,
             self._move,
             self._tag,
@@ -856,6 +873,43 @@ class Interpreter:
             return Unsure(
                 "loose.which_deal_forecast", {"category": category}, ("forecast", "deals")
             )
+        values: dict[str, Value] = {"deal": deal.id, "category": category}
+        shown = [("deal", _deal_label(deal)), ("category", category)]
+        return Proposal(self.verb("forecast"), values, shown)
+
+    def _forecast_clause(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A deal, then its forecast category in a clause of its own ("AV rig. Commit.",
+        "Bandra SUV launch, put in commit only", "X - commit it"): `forecast #12 commit`."""
+        m = w.FORECAST_CLAUSE.search(r.view, r.body)
+        if m is None or not r.view[r.body : m.start()].strip():
+            return None
+        said = re.sub(r"[\s-]+", " ", m.group("cat") or m.group("bare"))
+        category = w.FORECAST_CATEGORY.get(said)
+        if category is None:
+            return None
+        at = m.start("cat") if m.group("cat") else m.start("bare")
+        if w.FORECAST_NOT_NOW.search(r.view, r.body, m.start()) or _speaker_before(ctx, r, at):
+            return "forecast"
+        if self._refused(r, at):
+            return "forecast"
+        within = (r.body, m.start())
+        customer = self._customer(ctx, r, required=False, within=within)
+        if isinstance(customer, Unsure):
+            return customer
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        # The clause says no deal: the words before it must name one by its title, never a
+        # customer's only deal taken for a category said alone.
+        said_deals = find_deals(
+            ctx,
+            r.text[within[0] : within[1]],
+            customer_id=customer.id if customer is not None else None,
+            open_stages=open_names,
+        )
+        if not said_deals:
+            return None
+        deal = self._deal(ctx, r, customer, open_names, within=within)
+        if not isinstance(deal, Deal):
+            return deal
         values: dict[str, Value] = {"deal": deal.id, "category": category}
         shown = [("deal", _deal_label(deal)), ("category", category)]
         return Proposal(self.verb("forecast"), values, shown)
@@ -1643,6 +1697,9 @@ class Interpreter:
             return "edit deal"
         first = min(a for a, _ in spans)
         customer = self._customer(ctx, r, required=False, within=(r.body, first))
+        if customer is None and (word is not None or cue is not None):
+            # "舞台燈光租賃 金額加到二十萬": a deal named by its whole title alone.
+            return self._edit_titled_deal(ctx, r, amount, close, (r.body, first))
         if not isinstance(customer, Customer):
             return None
         named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
@@ -1652,13 +1709,44 @@ class Interpreter:
         # one, not last year's lost one of the same title); a closed one only when no open
         # deal fits.
         open_names = [s.name for s in ctx.pipeline.open_stages]
-        deal = self._deal(ctx, r, customer, open_names, within=(r.body, first))
+        deal = (
+            self._deal(ctx, r, customer, open_names, within=(r.body, first))
+            if _names_open_deal(ctx, r.text[r.body : first], customer, named, open_names)
+            else None
+        )
         if deal is None or isinstance(deal, Unsure):
             deal = self._deal(ctx, r, customer, None, within=(r.body, first))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
+        return self._deal_edit_proposal(r, deal, amount, close)
+
+    def _edit_titled_deal(
+        self,
+        ctx: Ctx,
+        r: _Reading,
+        amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
+        close: tuple[date, tuple[int, int]] | None,
+        within: tuple[int, int],
+    ) -> Outcome | None:
+        """An edit of a deal named by its whole title and no customer, when exactly one
+        visible deal has that title (a part of one, or a title two customers share, is asked)."""
+        if not find_deals(ctx, r.text[within[0] : within[1]]):
+            return None
+        deal = self._deal(ctx, r, None, None, within=within)
+        if not isinstance(deal, Deal):
+            return deal
+        return self._deal_edit_proposal(r, deal, amount, close)
+
+    def _deal_edit_proposal(
+        self,
+        r: _Reading,
+        deal: Deal,
+        amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
+        close: tuple[date, tuple[int, int]] | None,
+    ) -> Proposal:
+        """`edit deal #id: amount ..., close ...` for the amount and day read."""
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
         if amount is not None:
@@ -3519,6 +3607,17 @@ def _closest(r: _Reading) -> tuple[str, ...]:
         if pattern.search(r.view):
             found.append(name)
     return tuple(found[:3]) or ("help",)
+
+
+def _names_open_deal(
+    ctx: Ctx, said: str, customer: Customer, named: list[Mention], open_names: list[str]
+) -> bool:
+    """Whether an open deal is the one meant: one is named, or none of any stage is. A closed
+    deal named by its title ("江城汽车试驾会茶歇 金额改成4.2w", a won deal) is that deal, not
+    a question over the customer's open ones."""
+    if not named:
+        return True
+    return bool(find_deals(ctx, said, customer_id=customer.id, open_stages=open_names))
 
 
 def _deal_label(deal: Deal) -> str:

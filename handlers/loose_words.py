@@ -36,7 +36,7 @@ NEGATION = re.compile(
     r"never|no\s+need|hold\s+off|not\s+yet|"
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
-    r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    r"|不要|(?<![类區区级性个特分差告识辨派组鉴])别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
     # Cantonese "don't" (唔好取消), "hold off ... for now" (咪住, 咪住move住).
     r"|唔好|咪住"
     # A plan given up: "本來要取消", "原本想改" ("was going to" is a HYPOTHETICAL's).
@@ -565,7 +565,9 @@ FORECAST_PUT = re.compile(
 FORECAST_ZH = re.compile(
     r"(?P<forecast>预测|forecast)?\s*(?:请|帮我|麻烦)?\s*"
     r"(?P<verb>放到|放进|放入|放在|放去|放|摆到|摆|列为|列入|列到|改成|改为|改到|改做|设为|设成|调到|调成|标为|标成|归到|归入|入)"
-    rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:类|类别|分类|档|那档))?"
+    rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:情况|情形|类|类别|分类|档|那档))?"
+    # "放 pipeline 就好", "放 commit 就得": the category, then "that will do".
+    r"(?:\s*(?:就好|就行|就得|就可以|即可|就ok|就OK))?"
     r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$)|(?P<spaced>\s+)[\u4e00-\u9fff])"
 )
 # No putting verb, the deal then the category and the forecast named: "X -> commit for the
@@ -585,6 +587,19 @@ FORECAST_BARE_TOLD = re.compile(
     r"\b(?:i|we|he|she|they|you|was|were|is|are|been|went|got|moved|put|has|have|had|already|"
     r"still|did|should|would|could|will|can|may|might)\b"
 )
+# The category in a clause of its own at the end, after the deal: "AV rig. Commit.", "Kauri staff
+# conf. Best case.", "X, put it in best case", "X, put in commit only", "X - commit it". A bare
+# "pipeline" is left out ("Acme. Pipeline." asks to see it), as is "committed" (told, not asked).
+FORECAST_CLAUSE = re.compile(
+    r"(?:[,，;；.。!！:：]|\s[-–—>→]+|\n)\s*"
+    r"(?:(?:please|pls|plz|kindly|just)\s+)?"
+    r"(?:(?P<verb>put|move|mark|set|slot|pop|stick|bump|drop|make)\s+"
+    r"(?:(?:it|this|that|this\s+one|them)\s+)?(?:(?:in|into|as|to|under|on)\s+)?(?:the\s+)?"
+    r"(?P<cat>best[\s-]?case|commit|pipeline)"
+    r"|(?P<bare>best[\s-]?case|commit))"
+    r"(?:\s+(?:it|this|that|category|bucket|only|please|pls|plz|thanks|thx|now|then))*"
+    r"[\s.!。！~]*$"
+)
 # Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
 FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
 # Before the putting verb, words that make it someone's words, a plan, an opinion or a request
@@ -592,7 +607,7 @@ FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
 # "请高磊把…放到 commit", "tomorrow, put X in commit".
 FORECAST_NOT_NOW = re.compile(
     r"说|觉得|認為|认为|表示|提到|以为|下周|下星期|下礼拜|下个?月|明天|后天|听日|之后|以后|过两天|"
-    r"打算|准备|想|会|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
+    r"打算|准备|想|会(?<=[我他她们你咱就也还应该可能将要都]会)|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
     r"|\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter|time)|on\s+(?:mon|tue|wed|thu|fri)\w*"
     r"|said|says|told|asked|thinks?|wants?|will|going\s+to|gonna)\b"
 )
