@@ -1699,7 +1699,7 @@ class Interpreter:
         customer = self._customer(ctx, r, required=False, within=(r.body, first))
         if customer is None and (word is not None or cue is not None):
             # "舞台燈光租賃 金額加到二十萬": a deal named by its whole title alone.
-            return self._edit_titled_deal(ctx, r, amount, close, (r.body, first))
+            return self._edit_titled_deal(ctx, r, amount, close, (r.body, min(at, first)))
         if not isinstance(customer, Customer):
             return None
         named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
@@ -1732,7 +1732,14 @@ class Interpreter:
     ) -> Outcome | None:
         """An edit of a deal named by its whole title and no customer, when exactly one
         visible deal has that title (a part of one, or a title two customers share, is asked)."""
-        if not find_deals(ctx, r.text[within[0] : within[1]]):
+        said = r.text[within[0] : within[1]]
+        found = find_deals(ctx, said)
+        if not found:
+            return None
+        titled = ctx.session.get(Deal, found[0].id)
+        if titled is None or _beside_title(said, titled.title):
+            # Other words beside the title ("羊城电商 mailer boxes amount 50k"): a customer the
+            # person cannot find or see may be named; never their own deal of that title.
             return None
         deal = self._deal(ctx, r, None, None, within=within)
         if not isinstance(deal, Deal):
@@ -1847,6 +1854,9 @@ class Interpreter:
         elif name == "email":
             # No address typed: one dictated ("... dot ... at ... dot ...") is read as news.
             return self._contact_news(ctx, r)
+        if name == "title":
+            # "title is Marketing Manager now": when it holds is no part of the title.
+            value = _TITLE_WHEN.sub("", value)
         if name is None or not value:
             return None
         if re.match(r"(?:still|already)\b", value) or re.search(
@@ -1896,7 +1906,9 @@ class Interpreter:
         ):
             field_name, value, at = "phone", phone.group(0).strip(), phone.start()
         elif birthday is not None:
-            day = _birthday(r.cut(birthday.start("value")))
+            day = _birthday(r.cut(birthday.start("value"))) or _birthday_no_year(
+                r.cut(birthday.start("value"))
+            )
             if day is None:
                 return None
             field_name, value, at = "birthday", day.isoformat(), birthday.start()
@@ -2901,7 +2913,19 @@ _AFTER_FIRST_NAME = frozenset((
     "phone", "number", "mobile", "cell", "email", "e", "mail", "title", "role", "job",
     "position", "is", "has", "now", "new", "at", "from", "of", "in", "with", "got", "just",
     "finally", "moved", "changed", "updated", "s",
+    # Honorifics said after a first name ("Sunita madam's number", "Anil ji", "Meera ma'am",
+    # "Kenji san"): the person, addressed politely, not another surname.
+    "madam", "madame", "maam", "ma", "ji", "sir", "san", "sahib", "saab", "bhai", "aunty",
+    "uncle", "sensei", "sama", "kun", "chan",
 ))  # fmt: skip
+
+
+# Words after a title that say when it holds, not what it is.
+_TITLE_WHEN = re.compile(
+    r"\s*[,，]?\s+(?:now|from\s+now\s+on|from\s+today|onwards|as\s+of\s+today|effective\s+today)"
+    r"\s*[.!]*$",
+    re.I,
+)
 
 
 def _another_surname(ctx: Ctx, r: _Reading, top: Mention) -> bool:
@@ -2934,6 +2958,37 @@ def _birthday(said: str) -> date | None:
     try:
         return date(y, mo, d)
     except ValueError:
+        return None
+
+
+_ZH_MONTH_DAY = re.compile(
+    r"^\s*(?P<m>[一二三四五六七八九十\d]{1,3})\s*月\s*(?P<d>[一二三四五六七八九十\d]{1,3})\s*(?:日|号|號)?"
+)
+_SLASH_DAY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})(?!\s*/|\d)")
+
+
+def _birthday_no_year(said: str) -> date | None:
+    """A birthday said without its year ("八月八号", "五月三號", "3/21", "March 21", "21st
+    March"), as the book stores one (the year NO_YEAR); a slash date only when it can be read
+    one way (a part above 12)."""
+    from crm_core.errors import CrmError
+    from crm_core.services.contacts import parse_birthday
+
+    said = said.strip(" 。.!！,，")
+    if m := _ZH_MONTH_DAY.match(said):
+        said = f"{cn_int(m.group('m'))}月{cn_int(m.group('d'))}日"
+    elif m := _SLASH_DAY.match(said):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 and b <= 12:
+            a, b = b, a
+        elif not (b > 12 and a <= 12):
+            return None  # "5/3": May 3 or 5 March
+        said = f"{a:02d}-{b:02d}"
+    else:
+        said = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", said)
+    try:
+        return parse_birthday(said)
+    except CrmError:
         return None
 
 
@@ -3607,6 +3662,24 @@ def _closest(r: _Reading) -> tuple[str, ...]:
         if pattern.search(r.view):
             found.append(name)
     return tuple(found[:3]) or ("help",)
+
+
+# Words that may stand beside a deal's title when it alone names the deal.
+_TITLE_FILLER = re.compile(
+    r"\b(?:the|our|my|this|that|deal|deal's|s|please|pls|kindly|for|of|on)\b|的|个|那个|嗰个|嗰單|呢个|这个|單|单"
+)
+
+
+def _beside_title(said: str, title: str) -> bool:
+    """Whether `said` holds words other than the deal's title and filler ("羊城电商 mailer
+    boxes": a name beside the title)."""
+    view, own = char_view(said), char_view(title)
+    if own in view:
+        view = view.replace(own, " ")
+    else:
+        for word in own.split():
+            view = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", view)
+    return bool(_TITLE_FILLER.sub(" ", view).strip(" \t,，:：-–—→>'’"))
 
 
 def _names_open_deal(

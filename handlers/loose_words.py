@@ -1073,9 +1073,12 @@ COURTESY = re.compile(
 CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
-    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)(?![a-z])|\s*(?:[:：]|是|为|改成|改为|换成))"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)(?![a-z])"
+    # Cantonese and spoken Chinese: 改咗 / 改做 / 换咗 (changed to), 係 (is).
+    r"|\s*(?:[:：]|是|为|改成|改为|换成|改咗做|改咗|改做|改了|换咗|换了|系|係))"
     r"\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*"
+    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:)\s*(?P<zvalue>.+?)\s*$"
 )
 # News of a changed address or number ("has a new email", "新号", "换了手机号码").
 NEWS_WORD = re.compile(
@@ -1111,7 +1114,7 @@ TITLE_NEWS = re.compile(
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
-BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|:|：|is|on)?\s*(?P<value>.+)$")
+BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|系|係|:|：|is|on)?\s*(?P<value>.+)$")
 CONTACT_FIELDS = {
     "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",

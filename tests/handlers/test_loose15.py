@@ -5,8 +5,9 @@ title alone whose amount changes; and what must stay no card."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from crm_core.models import User
+from crm_core.models import Contact, User
 from handlers.loose_dictation import undictated
 from tests.conftest import TestBot
 from tests.handlers.conftest import command
@@ -198,3 +199,45 @@ def test_language_said_with_words_around_it(testbot: TestBot, said: str, code: s
         user = s.get(User, testbot.users["alice"])
         assert user is not None
         assert user.locale == code
+
+
+def test_a_name_beside_a_lone_title_is_no_card(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "华南物流 新品发布会 金额改成40万": a customer not found is named beside the title; the
+    person's own deal of that title is not taken."""
+    assert testbot("wei", "华南物流 新品发布会 金额改成40万").status != "confirm"
+    assert testbot("alice", "Globex reefer fleet amount to 30k").status != "confirm"
+
+
+# -- contacts: an honorific after the first name, Cantonese words, a birthday without a year --
+
+
+def test_contact_named_with_an_honorific(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "Dana madam's number is ...": Dana Ruiz, addressed politely."""
+    testbot("alice", "contact add Bolt Freight: Dana Ruiz, VP Ops")
+    with testbot.session_factory() as s:
+        dana = s.scalar(select(Contact.id).where(Contact.name == "Dana Ruiz"))
+    got = command(testbot, "alice", "Dana madam's number is changed, new one is +1 617 555 0199")
+    assert got == f"edit contact #{dana}: phone +1 617 555 0199"
+    got = command(testbot, "alice", "Dana's title is COO now")
+    assert got == f"edit contact #{dana}: title COO"
+
+
+def test_contact_field_in_cantonese_and_a_birthday_without_a_year(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """ "林建国嘅 email 改咗 x", "林建国嘅生日係八月八號": the address, and the day stored with no
+    year (1904)."""
+    testbot("wei", "contact add 福建海风茶业：林建国, 总经理")
+    with testbot.session_factory() as s:
+        lin = s.scalar(select(Contact.id).where(Contact.name == "林建国"))
+    assert command(testbot, "wei", "林建国嘅 email 改咗 lin@haifeng.example") == (
+        f"edit contact #{lin}: email lin@haifeng.example"
+    )
+    assert command(testbot, "wei", "福建海风茶业的林建国，生日是八月八号。") == (
+        f"edit contact #{lin}: birthday 1904-08-08"
+    )
+    assert (
+        command(testbot, "wei", "林建国生日是 3/21") == f"edit contact #{lin}: birthday 1904-03-21"
+    )
+    # "5/3" may be May 3 or 5 March: no card.
+    assert testbot("wei", "林建国生日是 5/3").status != "confirm"
