@@ -273,6 +273,36 @@ _WEEKDAY_PLAN = re.compile(
 )
 
 
+_LEADING_DAY = re.compile(
+    r"\s*(?P<day>\d{1,2}[./-]\d{1,2})(?![./-]?\d)\s*(?:[-–—:：,，]\s*)?(?=\S)"
+)
+
+
+def _leading_day(ctx: Ctx, r: _Reading) -> date | None:
+    """The day a message opens with ("04/12 went for a visit", "03.12 - called X"), read in
+    the person's date order, when it is a past day of the last month (today adds no date)."""
+    m = _LEADING_DAY.match(r.view)
+    if m is None:
+        return None
+    a, b = (int(x) for x in re.split(r"[./-]", m.group("day")))
+    today = ctx.now().astimezone(ctx.tz).date()
+    # The person's own date order first; a diary's day is recent, so the other order is read
+    # when only it gives a day of the last month ("04/12" on 5 December is the 4th).
+    orders = ((a, b), (b, a)) if ctx.day_first else ((b, a), (a, b))
+    for d, mo in orders:
+        try:
+            day = date(today.year, mo, d)
+            if day > today:
+                day = date(today.year - 1, mo, d)  # "28/12" said in January: last year's
+        except ValueError:
+            continue
+        if day == today:
+            return None  # today's date adds none
+        if timedelta(days=1) <= today - day <= timedelta(days=31):
+            return day
+    return None
+
+
 def _past_weekday(ctx: Ctx, r: _Reading, m: re.Match[str]) -> date | None:
     """The day a weekday phrase names in the past, in the sender's zone: last week's for 上周X,
     this week's for "this X"/这周X (None when it is still to come), else the latest such day
@@ -1044,6 +1074,8 @@ class Interpreter:
                 None,
             )
             past = _past_weekday(ctx, r, weekday) if weekday is not None else None
+            # "04/12 went for UoC visit": a day written first, as a diary dates its lines.
+            past = past or _leading_day(ctx, r)
             if past is not None:
                 # "visited Acme on Thursday": that day, written as a date the grammar reads.
                 values["when"] = past.isoformat()

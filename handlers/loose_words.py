@@ -640,6 +640,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
             # Mixed: "今天call了高明", "call咗陈生".
             r"|(?<![a-z])call(?:了|咗|过)"
+            # "同梁小姐 call 完" (a call finished), Hokkien "今仔日电话讲" (said on the phone).
+            r"|(?<![a-z])call\s?完|(?<=[\u4e00-\u9fff])电话(?:讲|说)(?=[\u4e00-\u9fff])"
             # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
             # Not a conference call moved (电话会议) nor one that did not go through (打不通).
             r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
@@ -659,6 +661,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"|\bnag-?(?:meeting|meet)\b|\bnakipag-?meeting\b"
             # 视讯 (Taiwan: video call), 见咗 / 开咗会 / 食咗饭 / 饮茶 (Cantonese).
             r"|视讯|视像|视频通话|见咗|见过|开咗会|食咗?饭|饮咗?茶|会面"
+            # "跟王磊碰了个头", "碰咗面": met.
+            r"|碰了个?头|碰个头|碰头|碰了?面|碰咗面"
         ),
         InteractionKind.meeting,
     ),
@@ -666,11 +670,15 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
             r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over|out\s+to)|"
+            # "went for UoC visit", "went for a site visit at X".
+            r"went\s+for\s+(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,3}visit|"
             # Taglish: "kakagaling ko lang sa ..." (just came from).
             r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
             r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # 场勘 / 勘场 (Taiwan: a site survey).
+            r"|场勘|勘场"
             # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.
             r"|去[^\s，,。；;！!？?]{2,12}?(?:转了一圈|转一圈|转了转|走了一趟|跑了一趟|行咗一转|行咗个圈)"
             # "刚从白鸽烘焙坊出来", "啱啱由海景出嚟": just out of their place.

@@ -4,6 +4,8 @@ title alone whose amount changes; and what must stay no card."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -241,3 +243,42 @@ def test_contact_field_in_cantonese_and_a_birthday_without_a_year(
     )
     # "5/3" may be May 3 or 5 March: no card.
     assert testbot("wei", "林建国生日是 5/3").status != "confirm"
+
+
+# -- the event of a log said in other words ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "kind"),
+    [
+        ("wei", "今天跟福建海风茶业的林建国碰了个头 新品发布会他们蛮满意", "meeting"),
+        ("wei", "今天去福建海风茶业场勘了 林建国说舞台要再大一点", "visit"),
+        ("wei", "头先同福建海风茶业林建国 call 完, 佢话年会想加 live band", "call"),
+        ("alice", "went for a Bolt Freight visit, Dana okayed the yard plan", "visit"),
+    ],
+)
+def test_log_event_said_in_other_words(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, kind: str
+) -> None:
+    """碰了个头 (met), 场勘 (a site survey), "call 完" (a call done), "went for X visit"."""
+    testbot("wei", "contact add 福建海风茶业：林建国, 总经理")
+    testbot("alice", "contact add Bolt Freight: Dana Ruiz, VP Ops")
+    assert command(testbot, who, text).startswith(f"log {kind} #")
+
+
+def test_pengtou_asked_about_is_no_log(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "明天要不要跟林建国碰个头？": a plan asked about, no card."""
+    testbot("wei", "contact add 福建海风茶业：林建国, 总经理")
+    assert testbot("wei", "明天要不要跟福建海风茶业的林建国碰个头？").status != "confirm"
+
+
+def test_a_day_written_first_dates_the_log(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "03/12 visited Bolt Freight, ...": that day (read the other way round when only that
+    gives a recent day); today's date adds none; an old one is no diary date."""
+    testbot("alice", "contact add Bolt Freight: Dana Ruiz, VP Ops")
+    now = testbot.dispatcher.clock().date()
+    recent = now - timedelta(days=2)
+    got = command(testbot, "alice", f"{recent:%m/%d} visited Bolt Freight, Dana okayed the plan")
+    assert f", {recent.isoformat()}," in got
+    got = command(testbot, "alice", f"{now:%m/%d} visited Bolt Freight, Dana okayed the plan")
+    assert now.isoformat() not in got
