@@ -1729,8 +1729,13 @@ class Interpreter:
             return "edit deal"
         first = min(a for a, _ in spans)
         customer = self._customer(ctx, r, required=False, within=(r.body, first))
-        if customer is None and (word is not None or cue is not None):
-            # "舞台燈光租賃 金額加到二十萬": a deal named by its whole title alone.
+        if (
+            customer is None
+            and (word is not None or cue is not None)
+            and _TITLED_SET.search(r.view, at, max(b for _, b in spans))
+        ):
+            # "舞台燈光租賃 金額加到二十萬": a deal named by its whole title alone, its field
+            # set with a verb ("returns consolidation closing march 1" is a remark).
             return self._edit_titled_deal(ctx, r, amount, close, (r.body, min(at, first)))
         if not isinstance(customer, Customer):
             return None
@@ -2084,7 +2089,9 @@ class Interpreter:
             named = self._customer(ctx, r, required=False, within=(r.body, every.start()))
             if not isinstance(named, Customer):
                 return None
-            said = [t.strip() for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))]
+            said = [
+                _tag_said(t) for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))
+            ]
             listed = ", ".join(t for t in said if t)
             if not listed:
                 return None
@@ -2096,7 +2103,7 @@ class Interpreter:
         if m is None:
             return None
         g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3", "tag4") if m.group(n))
-        tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
+        tag = _tag_said(r.cut(m.start(g), m.end(g)))
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
         if self._refused(r, m.start()):
@@ -2108,7 +2115,7 @@ class Interpreter:
         tags = list(customer.tags or [])
         said = [tag]
         if m.group("tagb"):
-            said.append(r.cut(m.start("tagb"), m.end("tagb")).strip(" .。!！,，"))
+            said.append(_tag_said(r.cut(m.start("tagb"), m.end("tagb"))))
         new = [x for x in said if x and x.casefold() not in (t.casefold() for t in tags)]
         if not new:
             return Unsure("loose.already_tagged", {"customer": customer.name, "tag": tag})
@@ -3712,6 +3719,27 @@ def _beside_title(said: str, title: str) -> bool:
         for word in own.split():
             view = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", view)
     return bool(_TITLE_FILLER.sub(" ", view).strip(" \t,，:：-–—→>'’"))
+
+
+# Words around a tag that are not the tag: "add pavilion also", "加多個 LFB" (one more),
+# "riverside, BRCH, southbank." (the sentence's full stop).
+_TAG_AROUND = re.compile(
+    r"^(?:(?:多|一)?[个個](?=\s|[A-Za-z])\s*)|\s+(?:also|too|as\s+well|please|pls|thanks)$|\s*(?:吧|啦|喔)$",
+    re.I,
+)
+
+
+def _tag_said(said: str) -> str:
+    """A tag as said, without the words and marks around it."""
+    said = said.strip(" .。!！,，~")
+    return _TAG_AROUND.sub("", said).strip(" .。!！,，~")
+
+
+# The setting verb an edit of a deal named by its title alone must say.
+_TITLED_SET = re.compile(
+    r"\b(?:to|change[sd]?|update[sd]?|set|revised?|make\s+it|move[sd]?)\b|->|=>|→"
+    r"|改|调|加到|减到|降到|提高到|涨到|填|设为|设成|变成"
+)
 
 
 def _names_open_deal(

@@ -148,6 +148,11 @@ def test_deal_named_by_its_whole_title_alone(testbot: TestBot, book: dict[str, i
     )
     # A part of a title with no customer is asked, never guessed.
     assert testbot("wei", "发布会 金额加到四十万").status != "confirm"
+    # No setting verb: a remark about the deal, no card.
+    assert testbot("wei", "新品发布会 金额四十万 挺好的").status != "confirm"
+    assert testbot("alice", "reefer fleet closing march 1 is so not happening").status != "confirm"
+    got = command(testbot, "alice", "reefer fleet close date to march 1")
+    assert got.startswith(f"edit deal #{book['Reefer fleet']}: close ") and got.endswith("-03-01")
 
 
 # -- dictated punctuation ---------------------------------------------------------------------
@@ -282,3 +287,20 @@ def test_a_day_written_first_dates_the_log(testbot: TestBot, book: dict[str, int
     assert f", {recent.isoformat()}," in got
     got = command(testbot, "alice", f"{now:%m/%d} visited Bolt Freight, Dana okayed the plan")
     assert now.isoformat() not in got
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "tags"),
+    [
+        ("alice", "Bolt Freight tags: fleet, cold-chain, priority.", "fleet, cold-chain, priority"),
+        ("alice", "Bolt Freight tags add reefer also", "reefer"),
+        ("wei", "福建海风茶业嘅標籤加多個 VIP。", "VIP"),
+        ("wei", "福建海风茶业加个标签 个人客户", "个人客户"),
+    ],
+)
+def test_tags_without_the_words_around_them(
+    testbot: TestBot, book: dict[str, int], who: str, text: str, tags: str
+) -> None:
+    """The full stop, "also" and "多個" (one more) are not part of a tag."""
+    got = command(testbot, who, text)
+    assert got.endswith(f"tags {tags}") or got.endswith(f", {tags}"), got
