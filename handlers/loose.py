@@ -3739,6 +3739,8 @@ def _tag_said(said: str) -> str:
 _TITLED_SET = re.compile(
     r"\b(?:to|change[sd]?|update[sd]?|set|revised?|make\s+it|move[sd]?)\b|->|=>|→"
     r"|改|调|加到|减到|降到|提高到|涨到|填|设为|设成|变成"
+    # A day moved: "结案日期拉到明年二月底", "延到三月", "推迟到", "提前到".
+    r"|拉到|推到|延到|延后到|推迟到|挪到|移到|提前到|改期到|押后到"
 )
 
 

@@ -151,6 +151,8 @@ def test_deal_named_by_its_whole_title_alone(testbot: TestBot, book: dict[str, i
     # No setting verb: a remark about the deal, no card.
     assert testbot("wei", "新品发布会 金额四十万 挺好的").status != "confirm"
     assert testbot("alice", "reefer fleet closing march 1 is so not happening").status != "confirm"
+    got = command(testbot, "wei", "新品发布会 结案日期拉到明年二月底")
+    assert got.startswith(f"edit deal #{book['新品发布会']}: close ") and got.endswith("-02-28")
     got = command(testbot, "alice", "reefer fleet close date to march 1")
     assert got.startswith(f"edit deal #{book['Reefer fleet']}: close ") and got.endswith("-03-01")
 
