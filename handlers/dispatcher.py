@@ -32,6 +32,7 @@ from handlers.grammar import split_colon
 from handlers.i18n import HANT, LOCALES, Translator, detect
 from handlers.loose import Interpreter, Proposal, writes
 from handlers.loose_desk import DeskReader
+from handlers.loose_dictation import undictated
 from handlers.loose_llm import CommandProposer
 from handlers.loose_words import (
     COURTESY,
@@ -293,6 +294,8 @@ class Dispatcher:
         rules.readable("text", text)
         if len(text) > MAX_LINE:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
+        # A dictated message ("... comma ... full stop") is read with the marks it says.
+        text = undictated(text)
         found = self.registry.match(text)
         if found is None:
             seen.verb = "unknown"

@@ -108,6 +108,20 @@ def _unnumbered(view: str) -> str:
     return "".join(out)
 
 
+# Zhuyin letters typed for the particles they sound like in Taiwanese chat ("簽ㄌ" 簽了,
+# "婚禮ㄉ新娘" 婚禮的, "改一下ㄅ" 吧, "可以ㄇ" 嗎): read as those particles, one character for
+# one, so spans still cut the text.
+_ZHUYIN_PARTICLE = str.maketrans(
+    {"ㄌ": "了", "ㄉ": "的", "ㄅ": "吧", "ㄇ": "吗", "ㄚ": "啊", "ㄋ": "呢"}
+)
+_ZHUYIN_AFTER = re.compile(r"(?<=[\u3400-\u9fff])[ㄌㄉㄅㄇㄚㄋ]+")
+
+
+def _zhuyin_particles(view: str) -> str:
+    """The view with Zhuyin particles after a Chinese character read as the particles."""
+    return _ZHUYIN_AFTER.sub(lambda m: m.group(0).translate(_ZHUYIN_PARTICLE), view)
+
+
 def _squeeze(text: str) -> str:
     """`text` with every run of more than three blanks read as one."""
     return _BLANK_RUN.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
@@ -117,7 +131,7 @@ _AMOUNT = re.compile(
     r"(?<![a-z0-9_.#%])(?P<pre>nt\$|hk\$|us\$|a\$|s\$|c\$|[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)"
     # "w" is 万 as Chinese chat types it ("3.5w"), read only in a Chinese sentence.
     # "350jt": Indonesian juta (a million).
-    r"\s?(?P<mult>million|mil|thousand|grand|juta|jt|k|m|mm|w|万|千)?"
+    r"\s?(?P<mult>million|mil|thousand|grand|juta|jt|lakhs?|lacs?|crores?|k|m|mm|w|万|千)?"
     # 3万5 (35,000), 1千2 (1,200): one digit after 万 / 千 is its tenth.
     # "3万5月底签": the 5 is a day's, not the tenth.
     r"(?:(?<=[万千])(?P<tail>\d)(?![\d月日号点个年%]))?"
@@ -141,7 +155,8 @@ _CURRENCY = {
 _MULT = {
     "k": 1000, "m": 1_000_000, "mm": 1_000_000, "万": 10_000, "千": 1000, "million": 1_000_000,
     "mil": 1_000_000, "thousand": 1000, "grand": 1000, "w": 10_000, "juta": 1_000_000,
-    "jt": 1_000_000,
+    "jt": 1_000_000, "lakh": 100_000, "lakhs": 100_000, "lac": 100_000, "lacs": 100_000,
+    "crore": 10_000_000, "crores": 10_000_000,
 }  # fmt: skip
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}  # fmt: skip
@@ -256,6 +271,36 @@ _WEEKDAY_SAID = re.compile(
 _WEEKDAY_PLAN = re.compile(
     r"\b(?:next|coming|every|each|by|until|till|before|from|following)\s+(?:on\s+)?$|下个?$|每个?$"
 )
+
+
+_LEADING_DAY = re.compile(
+    r"\s*(?P<day>\d{1,2}[./-]\d{1,2})(?![./-]?\d)\s*(?:[-–—:：,，]\s*)?(?=\S)"
+)
+
+
+def _leading_day(ctx: Ctx, r: _Reading) -> date | None:
+    """The day a message opens with ("04/12 went for a visit", "03.12 - called X"), read in
+    the person's date order, when it is a past day of the last month (today adds no date)."""
+    m = _LEADING_DAY.match(r.view)
+    if m is None:
+        return None
+    a, b = (int(x) for x in re.split(r"[./-]", m.group("day")))
+    today = ctx.now().astimezone(ctx.tz).date()
+    # The person's own date order first; a diary's day is recent, so the other order is read
+    # when only it gives a day of the last month ("04/12" on 5 December is the 4th).
+    orders = ((a, b), (b, a)) if ctx.day_first else ((b, a), (a, b))
+    for d, mo in orders:
+        try:
+            day = date(today.year, mo, d)
+            if day > today:
+                day = date(today.year - 1, mo, d)  # "28/12" said in January: last year's
+        except ValueError:
+            continue
+        if day == today:
+            return None  # today's date adds none
+        if timedelta(days=1) <= today - day <= timedelta(days=31):
+            return day
+    return None
 
 
 def _past_weekday(ctx: Ctx, r: _Reading, m: re.Match[str]) -> date | None:
@@ -386,6 +431,7 @@ class _Reading:
         # Emoji and smileys are read as spaces: same length, so spans still cut the text.
         view = _NOISE.sub(lambda m: " " * len(m.group(0)), view)
         view = _unnumbered(view)
+        view = _zhuyin_particles(view)
         lead = w.LEAD_FILLER.match(view)
         body = lead.end() if lead else 0
         for remark in (w.DECLINED, w.DONE_REPORT):
@@ -612,6 +658,7 @@ class Interpreter:
             self._new_customer,
             self._contact_add,
             self._forecast_category,
+            self._forecast_clause,
             self._edit_deal,
             self._move,
             self._tag,
@@ -862,6 +909,43 @@ class Interpreter:
         shown = [("deal", _deal_label(deal)), ("category", category)]
         return Proposal(self.verb("forecast"), values, shown)
 
+    def _forecast_clause(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """A deal, then its forecast category in a clause of its own ("AV rig. Commit.",
+        "Bandra SUV launch, put in commit only", "X - commit it"): `forecast #12 commit`."""
+        m = w.FORECAST_CLAUSE.search(r.view, r.body)
+        if m is None or not r.view[r.body : m.start()].strip():
+            return None
+        said = re.sub(r"[\s-]+", " ", m.group("cat") or m.group("bare"))
+        category = w.FORECAST_CATEGORY.get(said)
+        if category is None:
+            return None
+        at = m.start("cat") if m.group("cat") else m.start("bare")
+        if w.FORECAST_NOT_NOW.search(r.view, r.body, m.start()) or _speaker_before(ctx, r, at):
+            return "forecast"
+        if self._refused(r, at):
+            return "forecast"
+        within = (r.body, m.start())
+        customer = self._customer(ctx, r, required=False, within=within)
+        if isinstance(customer, Unsure):
+            return customer
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        # The clause says no deal: the words before it must name one by its title, never a
+        # customer's only deal taken for a category said alone.
+        said_deals = find_deals(
+            ctx,
+            r.text[within[0] : within[1]],
+            customer_id=customer.id if customer is not None else None,
+            open_stages=open_names,
+        )
+        if not said_deals:
+            return None
+        deal = self._deal(ctx, r, customer, open_names, within=within)
+        if not isinstance(deal, Deal):
+            return deal
+        values: dict[str, Value] = {"deal": deal.id, "category": category}
+        shown = [("deal", _deal_label(deal)), ("category", category)]
+        return Proposal(self.verb("forecast"), values, shown)
+
     def _log(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
         cue = w.LOG_CUE.match(r.view, r.body)
         named_first = None if cue else w.LOG_CUE_AFTER_NAME.search(r.view, r.body)
@@ -992,6 +1076,8 @@ class Interpreter:
                 None,
             )
             past = _past_weekday(ctx, r, weekday) if weekday is not None else None
+            # "04/12 went for UoC visit": a day written first, as a diary dates its lines.
+            past = past or _leading_day(ctx, r)
             if past is not None:
                 # "visited Acme on Thursday": that day, written as a date the grammar reads.
                 values["when"] = past.isoformat()
@@ -1645,6 +1731,14 @@ class Interpreter:
             return "edit deal"
         first = min(a for a, _ in spans)
         customer = self._customer(ctx, r, required=False, within=(r.body, first))
+        if (
+            customer is None
+            and (word is not None or cue is not None)
+            and _TITLED_SET.search(r.view, at, max(b for _, b in spans))
+        ):
+            # "舞台燈光租賃 金額加到二十萬": a deal named by its whole title alone, its field
+            # set with a verb ("returns consolidation closing march 1" is a remark).
+            return self._edit_titled_deal(ctx, r, amount, close, (r.body, min(at, first)))
         if not isinstance(customer, Customer):
             return None
         named = find_deals(ctx, r.text[r.body : first], customer_id=customer.id)
@@ -1654,13 +1748,51 @@ class Interpreter:
         # one, not last year's lost one of the same title); a closed one only when no open
         # deal fits.
         open_names = [s.name for s in ctx.pipeline.open_stages]
-        deal = self._deal(ctx, r, customer, open_names, within=(r.body, first))
+        deal = (
+            self._deal(ctx, r, customer, open_names, within=(r.body, first))
+            if _names_open_deal(ctx, r.text[r.body : first], customer, named, open_names)
+            else None
+        )
         if deal is None or isinstance(deal, Unsure):
             deal = self._deal(ctx, r, customer, None, within=(r.body, first))
         if isinstance(deal, Unsure):
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
+        return self._deal_edit_proposal(r, deal, amount, close)
+
+    def _edit_titled_deal(
+        self,
+        ctx: Ctx,
+        r: _Reading,
+        amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
+        close: tuple[date, tuple[int, int]] | None,
+        within: tuple[int, int],
+    ) -> Outcome | None:
+        """An edit of a deal named by its whole title and no customer, when exactly one
+        visible deal has that title (a part of one, or a title two customers share, is asked)."""
+        said = r.text[within[0] : within[1]]
+        found = find_deals(ctx, said)
+        if not found:
+            return None
+        titled = ctx.session.get(Deal, found[0].id)
+        if titled is None or _beside_title(said, titled.title):
+            # Other words beside the title ("羊城电商 mailer boxes amount 50k"): a customer the
+            # person cannot find or see may be named; never their own deal of that title.
+            return None
+        deal = self._deal(ctx, r, None, None, within=within)
+        if not isinstance(deal, Deal):
+            return deal
+        return self._deal_edit_proposal(r, deal, amount, close)
+
+    def _deal_edit_proposal(
+        self,
+        r: _Reading,
+        deal: Deal,
+        amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
+        close: tuple[date, tuple[int, int]] | None,
+    ) -> Proposal:
+        """`edit deal #id: amount ..., close ...` for the amount and day read."""
         values: dict[str, Value] = {"deal": deal.id}
         shown = [("deal", _deal_label(deal))]
         if amount is not None:
@@ -1761,6 +1893,9 @@ class Interpreter:
         elif name == "email":
             # No address typed: one dictated ("... dot ... at ... dot ...") is read as news.
             return self._contact_news(ctx, r)
+        if name == "title":
+            # "title is Marketing Manager now": when it holds is no part of the title.
+            value = _TITLE_WHEN.sub("", value)
         if name is None or not value:
             return None
         if re.match(r"(?:still|already)\b", value) or re.search(
@@ -1810,7 +1945,9 @@ class Interpreter:
         ):
             field_name, value, at = "phone", phone.group(0).strip(), phone.start()
         elif birthday is not None:
-            day = _birthday(r.cut(birthday.start("value")))
+            day = _birthday(r.cut(birthday.start("value"))) or _birthday_no_year(
+                r.cut(birthday.start("value"))
+            )
             if day is None:
                 return None
             field_name, value, at = "birthday", day.isoformat(), birthday.start()
@@ -1954,7 +2091,9 @@ class Interpreter:
             named = self._customer(ctx, r, required=False, within=(r.body, every.start()))
             if not isinstance(named, Customer):
                 return None
-            said = [t.strip() for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))]
+            said = [
+                _tag_said(t) for t in re.split(r"[,，、/]|\band\b|和", r.cut(every.start("tags")))
+            ]
             listed = ", ".join(t for t in said if t)
             if not listed:
                 return None
@@ -1966,7 +2105,7 @@ class Interpreter:
         if m is None:
             return None
         g = next(n for n in ("tag", "tag2", "ztag", "ztag2", "ztag3", "tag4") if m.group(n))
-        tag = r.cut(m.start(g), m.end(g)).strip(" .。!！,，")
+        tag = _tag_said(r.cut(m.start(g), m.end(g)))
         if not tag or char_view(tag) in w.STAGE_WORDS:
             return None  # "mark the acme deal as won" is a move
         if self._refused(r, m.start()):
@@ -1978,7 +2117,7 @@ class Interpreter:
         tags = list(customer.tags or [])
         said = [tag]
         if m.group("tagb"):
-            said.append(r.cut(m.start("tagb"), m.end("tagb")).strip(" .。!！,，"))
+            said.append(_tag_said(r.cut(m.start("tagb"), m.end("tagb"))))
         new = [x for x in said if x and x.casefold() not in (t.casefold() for t in tags)]
         if not new:
             return Unsure("loose.already_tagged", {"customer": customer.name, "tag": tag})
@@ -2851,7 +2990,19 @@ _AFTER_FIRST_NAME = frozenset((
     "phone", "number", "mobile", "cell", "email", "e", "mail", "title", "role", "job",
     "position", "is", "has", "now", "new", "at", "from", "of", "in", "with", "got", "just",
     "finally", "moved", "changed", "updated", "s",
+    # Honorifics said after a first name ("Sunita madam's number", "Anil ji", "Meera ma'am",
+    # "Kenji san"): the person, addressed politely, not another surname.
+    "madam", "madame", "maam", "ma", "ji", "sir", "san", "sahib", "saab", "bhai", "aunty",
+    "uncle", "sensei", "sama", "kun", "chan",
 ))  # fmt: skip
+
+
+# Words after a title that say when it holds, not what it is.
+_TITLE_WHEN = re.compile(
+    r"\s*[,，]?\s+(?:now|from\s+now\s+on|from\s+today|onwards|as\s+of\s+today|effective\s+today)"
+    r"\s*[.!]*$",
+    re.I,
+)
 
 
 def _another_surname(ctx: Ctx, r: _Reading, top: Mention) -> bool:
@@ -2884,6 +3035,37 @@ def _birthday(said: str) -> date | None:
     try:
         return date(y, mo, d)
     except ValueError:
+        return None
+
+
+_ZH_MONTH_DAY = re.compile(
+    r"^\s*(?P<m>[一二三四五六七八九十\d]{1,3})\s*月\s*(?P<d>[一二三四五六七八九十\d]{1,3})\s*(?:日|号|號)?"
+)
+_SLASH_DAY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})(?!\s*/|\d)")
+
+
+def _birthday_no_year(said: str) -> date | None:
+    """A birthday said without its year ("八月八号", "五月三號", "3/21", "March 21", "21st
+    March"), as the book stores one (the year NO_YEAR); a slash date only when it can be read
+    one way (a part above 12)."""
+    from crm_core.errors import CrmError
+    from crm_core.services.contacts import parse_birthday
+
+    said = said.strip(" 。.!！,，")
+    if m := _ZH_MONTH_DAY.match(said):
+        said = f"{cn_int(m.group('m'))}月{cn_int(m.group('d'))}日"
+    elif m := _SLASH_DAY.match(said):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 and b <= 12:
+            a, b = b, a
+        elif not (b > 12 and a <= 12):
+            return None  # "5/3": May 3 or 5 March
+        said = f"{a:02d}-{b:02d}"
+    else:
+        said = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", said)
+    try:
+        return parse_birthday(said)
+    except CrmError:
         return None
 
 
@@ -3557,6 +3739,58 @@ def _closest(r: _Reading) -> tuple[str, ...]:
         if pattern.search(r.view):
             found.append(name)
     return tuple(found[:3]) or ("help",)
+
+
+# Words that may stand beside a deal's title when it alone names the deal.
+_TITLE_FILLER = re.compile(
+    r"\b(?:the|our|my|this|that|deal|deal's|s|please|pls|kindly|for|of|on)\b|的|个|那个|嗰个|嗰單|呢个|这个|單|单"
+)
+
+
+def _beside_title(said: str, title: str) -> bool:
+    """Whether `said` holds words other than the deal's title and filler ("羊城电商 mailer
+    boxes": a name beside the title)."""
+    view, own = char_view(said), char_view(title)
+    if own in view:
+        view = view.replace(own, " ")
+    else:
+        for word in own.split():
+            view = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", view)
+    return bool(_TITLE_FILLER.sub(" ", view).strip(" \t,，:：-–—→>'’"))
+
+
+# Words around a tag that are not the tag: "add pavilion also", "加多個 LFB" (one more),
+# "riverside, BRCH, southbank." (the sentence's full stop).
+_TAG_AROUND = re.compile(
+    r"^(?:(?:多|一)?[个個](?=\s|[A-Za-z])\s*)|\s+(?:also|too|as\s+well|please|pls|thanks)$|\s*(?:吧|啦|喔)$",
+    re.I,
+)
+
+
+def _tag_said(said: str) -> str:
+    """A tag as said, without the words and marks around it."""
+    said = said.strip(" .。!！,，~")
+    return _TAG_AROUND.sub("", said).strip(" .。!！,，~")
+
+
+# The setting verb an edit of a deal named by its title alone must say.
+_TITLED_SET = re.compile(
+    r"\b(?:to|change[sd]?|update[sd]?|set|revised?|make\s+it|move[sd]?)\b|->|=>|→"
+    r"|改|调|加到|减到|降到|提高到|涨到|填|设为|设成|变成"
+    # A day moved: "结案日期拉到明年二月底", "延到三月", "推迟到", "提前到".
+    r"|拉到|推到|延到|延后到|推迟到|挪到|移到|提前到|改期到|押后到"
+)
+
+
+def _names_open_deal(
+    ctx: Ctx, said: str, customer: Customer, named: list[Mention], open_names: list[str]
+) -> bool:
+    """Whether an open deal is the one meant: one is named, or none of any stage is. A closed
+    deal named by its title ("江城汽车试驾会茶歇 金额改成4.2w", a won deal) is that deal, not
+    a question over the customer's open ones."""
+    if not named:
+        return True
+    return bool(find_deals(ctx, said, customer_id=customer.id, open_stages=open_names))
 
 
 def _deal_label(deal: Deal) -> str:

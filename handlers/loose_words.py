@@ -36,7 +36,7 @@ NEGATION = re.compile(
     r"never|no\s+need|hold\s+off|not\s+yet|"
     r"isn'?t|aren'?t|wasn'?t|won'?t|shouldn'?t|can'?t|cannot|stop|wait|nvm|never\s*mind|"
     r"forget\s+(?:it|that|about))\b"
-    r"|不要|别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
+    r"|不要|(?<![类區区级性个特分差告识辨派组鉴])别(?![家人处的样])|先不|暂时不|暂不|不用|不必|无需|还没|没有|没|不是|未|先等|等等|算了"
     # Cantonese "don't" (唔好取消), "hold off ... for now" (咪住, 咪住move住).
     r"|唔好|咪住"
     # A plan given up: "本來要取消", "原本想改" ("was going to" is a HYPOTHETICAL's).
@@ -660,7 +660,9 @@ FORECAST_PUT = re.compile(
 FORECAST_ZH = re.compile(
     r"(?P<forecast>预测|forecast)?\s*(?:请|帮我|麻烦)?\s*"
     r"(?P<verb>放到|放进|放入|放在|放去|放|摆到|摆|列为|列入|列到|改成|改为|改到|改做|设为|设成|调到|调成|标为|标成|归到|归入|入)"
-    rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:类|类别|分类|档|那档))?"
+    rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:情况|情形|类|类别|分类|档|那档))?"
+    # "放 pipeline 就好", "放 commit 就得": the category, then "that will do".
+    r"(?:\s*(?:就好|就行|就得|就可以|即可|就ok|就OK))?"
     r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$)|(?P<spaced>\s+)[\u4e00-\u9fff])"
 )
 # No putting verb, the deal then the category and the forecast named: "X -> commit for the
@@ -680,6 +682,19 @@ FORECAST_BARE_TOLD = re.compile(
     r"\b(?:i|we|he|she|they|you|was|were|is|are|been|went|got|moved|put|has|have|had|already|"
     r"still|did|should|would|could|will|can|may|might)\b"
 )
+# The category in a clause of its own at the end, after the deal: "AV rig. Commit.", "Kauri staff
+# conf. Best case.", "X, put it in best case", "X, put in commit only", "X - commit it". A bare
+# "pipeline" is left out ("Acme. Pipeline." asks to see it), as is "committed" (told, not asked).
+FORECAST_CLAUSE = re.compile(
+    r"(?:[,，;；.。!！:：]|\s[-–—>→]+|\n)\s*"
+    r"(?:(?:please|pls|plz|kindly|just)\s+)?"
+    r"(?:(?P<verb>put|move|mark|set|slot|pop|stick|bump|drop|make)\s+"
+    r"(?:(?:it|this|that|this\s+one|them)\s+)?(?:(?:in|into|as|to|under|on)\s+)?(?:the\s+)?"
+    r"(?P<cat>best[\s-]?case|commit|pipeline)"
+    r"|(?P<bare>best[\s-]?case|commit))"
+    r"(?:\s+(?:it|this|that|category|bucket|only|please|pls|plz|thanks|thx|now|then))*"
+    r"[\s.!。！~]*$"
+)
 # Said as done, or by someone else: "已经放到 commit 了", "Carol put it in commit".
 FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
 # Before the putting verb, words that make it someone's words, a plan, an opinion or a request
@@ -687,7 +702,7 @@ FORECAST_DONE = re.compile(r"(?:已经?|早就|刚才?)\s*(?:把\S*\s*)?$")
 # "请高磊把…放到 commit", "tomorrow, put X in commit".
 FORECAST_NOT_NOW = re.compile(
     r"说|觉得|認為|认为|表示|提到|以为|下周|下星期|下礼拜|下个?月|明天|后天|听日|之后|以后|过两天|"
-    r"打算|准备|想|会|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
+    r"打算|准备|想|会(?<=[我他她们你咱就也还应该可能将要都]会)|再|(?:请|叫|让|麻烦)(?!你|您|帮)[\u4e00-\u9fffa-z]{2,4}把"
     r"|\b(?:tomorrow|tonight|later|next\s+(?:week|month|quarter|time)|on\s+(?:mon|tue|wed|thu|fri)\w*"
     r"|said|says|told|asked|thinks?|wants?|will|going\s+to|gonna)\b"
 )
@@ -720,6 +735,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"打[咗过]电话|打来|致电|回电|倾咗电话|倾完电话|打畀"
             # Mixed: "今天call了高明", "call咗陈生".
             r"|(?<![a-z])call(?:了|咗|过)"
+            # "同梁小姐 call 完" (a call finished), Hokkien "今仔日电话讲" (said on the phone).
+            r"|(?<![a-z])call\s?完|(?<=[\u4e00-\u9fff])电话(?:讲|说)(?=[\u4e00-\u9fff])"
             # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
             # Not a conference call moved (电话会议) nor one that did not go through (打不通).
             r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
@@ -739,6 +756,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"|\bnag-?(?:meeting|meet)\b|\bnakipag-?meeting\b"
             # 视讯 (Taiwan: video call), 见咗 / 开咗会 / 食咗饭 / 饮茶 (Cantonese).
             r"|视讯|视像|视频通话|见咗|见过|开咗会|食咗?饭|饮咗?茶|会面"
+            # "跟王磊碰了个头", "碰咗面": met.
+            r"|碰了个?头|碰个头|碰头|碰了?面|碰咗面"
         ),
         InteractionKind.meeting,
     ),
@@ -746,11 +765,15 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
         re.compile(
             r"\b(?:visited|visted|visitted|dropped\s+by|stopped\s+by|went\s+to\s+see|site\s+visit|"
             r"on\s+site\s+at|swung\s+by|popped\s+(?:in|by|into|over|out\s+to)|"
+            # "went for UoC visit", "went for a site visit at X".
+            r"went\s+for\s+(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,3}visit|"
             # Taglish: "kakagaling ko lang sa ..." (just came from).
             r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
             r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # 场勘 / 勘场 (Taiwan: a site survey).
+            r"|场勘|勘场"
             # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.
             r"|去[^\s，,。；;！!？?]{2,12}?(?:转了一圈|转一圈|转了转|走了一趟|跑了一趟|行咗一转|行咗个圈)"
             # "刚从白鸽烘焙坊出来", "啱啱由海景出嚟": just out of their place.
@@ -1153,9 +1176,12 @@ COURTESY = re.compile(
 CONTACT_FIELD = re.compile(
     r"\b(?P<field>phone(?:\s+number)?|number|mobile|cell|e-?mail(?:\s+address)?|title|role|"
     r"job\s+title|position)\b"
-    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)(?![a-z])|\s*(?:[:：]|是|为|改成|改为|换成))"
+    r"(?:\s+(?:is\s+now|is|to|now|changed\s+to|should\s+be|=)(?![a-z])"
+    # Cantonese and spoken Chinese: 改咗 / 改做 / 换咗 (changed to), 係 (is).
+    r"|\s*(?:[:：]|是|为|改成|改为|换成|改咗做|改咗|改做|改了|换咗|换了|系|係))"
     r"\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*(?:改成|改为|换成|更新为|变成|是|：|:)\s*(?P<zvalue>.+?)\s*$"
+    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*"
+    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:)\s*(?P<zvalue>.+?)\s*$"
 )
 # News of a changed address or number ("has a new email", "新号", "换了手机号码").
 NEWS_WORD = re.compile(
@@ -1191,7 +1217,7 @@ TITLE_NEWS = re.compile(
     r"|(?:职称|职位|职务|头衔)\s*(?:改成|改为|换成|更新为|变成|是)\s*(?P<zvalue>[^,，。]+?)\s*(?:[,，。].*)?$"
     r"|现在是\s*(?P<zvalue2>[^,，。\s]+)\s*[,，].*(?:改一下|更新)(?:他的|她的)?(?:职位|职称|职务)"
 )
-BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|:|：|is|on)?\s*(?P<value>.+)$")
+BIRTHDAY_NEWS = re.compile(r"(?:生日|birthday)\s*(?:是|为|系|係|:|：|is|on)?\s*(?P<value>.+)$")
 CONTACT_FIELDS = {
     "phone": "phone", "phone number": "phone", "number": "phone", "mobile": "phone",
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",

@@ -32,7 +32,35 @@ _LANGUAGE_WORDS = {
     "正体": HANT,
     "正体中文": HANT,
     "自动": svc.AUTO,
+    "繁中": HANT,
+    "简中": "zh",
+    "中文繁体": HANT,
+    "中文简体": "zh",
+    "traditional": HANT,
+    "traditional chinese": HANT,
+    "simplified": "zh",
+    "simplified chinese": "zh",
+    "chinese": "zh",
 }
+# Words around the language a person may say with the verb ("语言改成繁中吧", "language: set it
+# to traditional chinese please").
+_LANGUAGE_FILLER = re.compile(
+    r"^(?:[:：]\s*)?(?:(?:改成|改为|改回|改返|换成|换回|设为|设成|设定为|转成|用)\s*"
+    r"|(?:(?:set|change|switch)\s+(?:it\s+)?)?(?:to|into)\s+|back\s+to\s+)?"
+    r"(?P<lang>.*?)\s*(?:[吧啦嘞喔哦呀啊]|please|pls|thanks|thx|ㄅ|ㄚ|[.。!！~])*$",
+    re.I,
+)
+
+
+def _language_said(rest: str) -> str:
+    """The language named in `rest`, read past the words around it ("改成繁中吧" -> zh-Hant);
+    `rest` itself when no language word is found."""
+    said = to_simplified(rest).strip().lower()
+    if said in _LANGUAGE_WORDS:
+        return _LANGUAGE_WORDS[said]
+    m = _LANGUAGE_FILLER.match(said)
+    inner = " ".join(m.group("lang").split()) if m else said
+    return _LANGUAGE_WORDS.get(inner, inner if inner in LANGUAGES else rest)
 
 
 def _who(req: Request) -> tuple[User, str]:
@@ -111,7 +139,7 @@ def language(req: Request) -> Reply:
     user, rest = _who(req)
     if not rest:
         return settings_reply(req, user)
-    wanted = _LANGUAGE_WORDS.get(to_simplified(rest).lower(), rest)
+    wanted = _language_said(rest)
     try:
         svc.set_language(req.ctx, user, wanted)
     except Invalid as exc:
