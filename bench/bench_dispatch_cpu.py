@@ -13,6 +13,10 @@ as its linked Telegram reps, through the Telegram adapter's own calls (`Core.who
 `Core.run` on one held connection: the sender's look-up, then the command, its rendering with
 button tokens and the written-message mark), without PTB or HTTP.
 
+Also reports the CPU PostgreSQL's backends for the database spent per command of each kind
+(from /proc, so only with the server on this machine; its clock ticks are 10 ms, so the mean
+over many commands is the figure, not any one command's).
+
     .venv/bin/python bench/bench_dispatch_cpu.py --url postgresql+psycopg://... \
         --kinds customer,find,customers,log,new --rounds 80
     .venv/bin/python bench/bench_dispatch_cpu.py --url postgresql+psycopg://... \
@@ -31,10 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_fleet import backend_cpu, backends_used  # noqa: E402
 from bot.bootstrap import build  # noqa: E402
 from bot.telegram.core import _HELD, Core  # noqa: E402
 from crm_core.db import unit_of_work  # noqa: E402
@@ -120,6 +126,8 @@ def main() -> None:
 
     event.listen(crm.engine, "before_cursor_execute", count)
     cpu: dict[str, list[float]] = defaultdict(list)
+    server: Counter[str] = Counter()
+    database = make_url(args.url).database or ""
     for n in range(args.rounds + WARM_UP):
         for kind in kinds:
             sid = rng.choice(list(books))
@@ -132,6 +140,7 @@ def main() -> None:
                 delivery = f"command:{secrets.token_hex(8)}"
                 return Command(uid, "slack", text=text, chat_id="C1", delivery_id=delivery)
 
+            backends = backend_cpu(database)
             start = time.process_time()
             if args.telegram:
                 status = telegram_once(core, int(sid), text)
@@ -140,18 +149,24 @@ def main() -> None:
                 assert done is not None, text
                 status = done[1].status
             took = time.process_time() - start
+            if timed:
+                server[kind] += backends_used(backends, backend_cpu(database))
             assert status in ("ok", "info"), (text, status)
             if timed:
                 cpu[kind].append(took)
     crm.engine.dispose()
     print(f"{args.rounds} commands of each kind, {args.url.split('@')[-1]}")
-    print("| command | CPU ms mean | CPU ms median | statements |")
-    print("|---|---:|---:|---:|")
+    print("| command | CPU ms mean | CPU ms median | statements | PostgreSQL CPU ms mean |")
+    print("|---|---:|---:|---:|---:|")
     for kind in kinds:
         times = sorted(cpu[kind])
         mean = sum(times) / len(times) * 1000
         median = times[len(times) // 2] * 1000
-        print(f"| {kind} | {mean:.2f} | {median:.2f} | {statements[kind] / len(times):.1f} |")
+        pg = server[kind] / len(times) * 1000
+        print(
+            f"| {kind} | {mean:.2f} | {median:.2f} | {statements[kind] / len(times):.1f} "
+            f"| {pg:.2f} |"
+        )
 
 
 if __name__ == "__main__":

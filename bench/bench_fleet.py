@@ -642,7 +642,46 @@ def postgres_pids(port: int) -> list[int]:
             continue
         procs[int(entry.name)] = (int(stat[1]), cmdline)
     main = [pid for pid, (_, cmd) in procs.items() if f"-p {port}" in cmd or f"port={port}" in cmd]
+    if not main:
+        # Started by its service with the port in its configuration file: the data
+        # directory's postmaster.pid says the port (its fourth line).
+        for pid, (_, cmd) in procs.items():
+            found = re.search(r"-D\s+(\S+)", cmd)
+            try:
+                lines = (Path(found.group(1)) / "postmaster.pid").read_text().splitlines()
+            except (AttributeError, OSError):
+                continue
+            if len(lines) > 3 and lines[0].strip() == str(pid) and lines[3].strip() == str(port):
+                main.append(pid)
     return main + [pid for pid, (ppid, _) in procs.items() if ppid in main]
+
+
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database` (by its process
+    title, `postgres: ... <user> <database> <host> ...`): the SQL work of this fleet alone,
+    where other databases' sessions share the server."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if f" {database} " not in title:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def backends_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends used between two `backend_cpu` readings (one that started in
+    between counts whole; one that ended in between is lost, a pooled fleet keeps its own)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 async def failed_commands(port: int) -> int:
@@ -770,7 +809,9 @@ async def run(args: argparse.Namespace) -> None:
             pg = postgres_pids(make_engine(args.pg_url).url.port or 5432)
             if args.py_spy:
                 spies = py_spy(args.py_spy, procs, n, args.seconds)
+            database = make_url(args.pg_url).database or ""
             cpu0 = cpu_seconds([p.pid for p in procs]), cpu_seconds(pg), time.process_time()
+            backends0 = backend_cpu(database)
             load0 = Path("/proc/loadavg").read_text().split()[0]
             await driver.run(args.users, args.seconds, telegram=True, final=True)
             load1 = Path("/proc/loadavg").read_text().split()[0]
@@ -780,6 +821,7 @@ async def run(args: argparse.Namespace) -> None:
                 cpu_seconds(pg) - cpu0[1],
                 time.process_time() - cpu0[2],
             )
+            backends = backends_used(backends0, backend_cpu(database))
             # Reminders due by the end: give the schedulers a few ticks to finish them.
             deadline = time.monotonic() + 30
             while reminders_pending(args.pg_url, tag) and time.monotonic() < deadline:
@@ -813,6 +855,7 @@ async def run(args: argparse.Namespace) -> None:
             f"| {n} | {driver.tally.done} | {cpu[0]:.1f} | {cpu[0] * per:.2f} | "
             f"{idle_rate * 1000:.0f} | {net * per:.2f} | "
             + (f"{cpu[1]:.1f} | {cpu[1] * per:.2f} " if pg else "— | — (server not found) ")
+            + f"| {backends:.1f} | {backends * per:.2f} "
             + f"| {cpu[2]:.1f} | {cpu[2] * per:.2f} | {load0} / {load1} |"
         )
     await slack.stop()
@@ -836,10 +879,11 @@ async def run(args: argparse.Namespace) -> None:
     print(
         "| workers | commands | workers' CPU s | workers' ms/command | workers idle CPU ms/s | "
         "workers' ms/command less idle | PostgreSQL CPU s | PostgreSQL ms/command | "
+        "its backends of this database s | backends' ms/command | "
         "load generator and fakes CPU s | generator ms/command | "
         "load average (1 min) at start / end |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for line in costs:
         print(line)
 

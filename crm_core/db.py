@@ -111,6 +111,30 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     )
 
 
+# Set for the rest of the open transaction (set_config's `true`: SET LOCAL), as a SELECT so
+# psycopg may prepare it like the statements it comes before.
+_PLAN_BY_KEY = text("SELECT set_config('plan_cache_mode', 'auto', true)")
+# session.info key: the transaction plan_by_key set it in.
+_PLAN_BY_KEY_KEY = "crmbot.plan_by_key"
+
+
+def plan_by_key(session: Session) -> None:
+    """Let PostgreSQL reuse prepared statements' generic plans until the transaction ends.
+
+    `make_engine` pins `force_custom_plan`: every execution is planned with its values, which
+    the reports need and which costs a command whose statements all find rows by key (a card,
+    a note logged, the kept sums' trigger upserts) most of PostgreSQL's CPU for it. A rollback
+    or the commit ends it, so the pooled connection goes back pinned. SQLite: nothing to do.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    current = session.get_transaction()
+    if current is not None and session.info.get(_PLAN_BY_KEY_KEY) is current:
+        return  # already set in this transaction (the sender's look-up asked first)
+    session.execute(_PLAN_BY_KEY)
+    session.info[_PLAN_BY_KEY_KEY] = session.get_transaction()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import rules
 from crm_core.context import Ctx
-from crm_core.db import retrying, transaction, unit_of_work
+from crm_core.db import plan_by_key, retrying, transaction, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
@@ -168,6 +168,8 @@ class Dispatcher:
         """One run of the command's unit of work (its own, or a transaction on `given`)."""
         t = seen.t
         with unit_of_work(self.session_factory) if given is None else transaction(given) as session:
+            if self.keyed(command):
+                plan_by_key(session)
             user = session.get(User, command.user_id)
             if user is None or not user.active:
                 return Reply(text=t("error.account_inactive"), status="error")
@@ -218,6 +220,13 @@ class Dispatcher:
                     for b in reply.buttons
                 ]
             return reply
+
+    def keyed(self, command: Command) -> bool:
+        """Whether the command's line is a verb whose statements all find rows by key (its
+        unit of work may use generic plans: `Verb.keyed`); read from the text alone."""
+        text = self._text_of(command)
+        found = self.registry.match(text.strip()) if text else None
+        return found is not None and found[0].keyed
 
     @staticmethod
     def language(user: User, command: Command) -> str:

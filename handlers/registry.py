@@ -39,6 +39,11 @@ class Verb:
     menu: str | None = None
     # The form this verb opens when its arguments are left out (or name only the record).
     form: Form | None = None
+    # Its statements find rows by key (an id, the sender's own rows): a prepared statement's
+    # generic plan serves every value alike, so PostgreSQL may reuse one instead of planning
+    # each execution again (`crm_core.db.plan_by_key`). Reports and scoped lists, whose
+    # ranges and scopes make a generic plan slow, leave it False.
+    keyed: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     # Taiwan's words for the Chinese aliases (查找 is 查詢 there), read as this verb when no
     # declared form matches: what a zh-Hant reader sees in prose can be typed back.

@@ -280,6 +280,7 @@ VERBS = [
         examples=("customer Acme", "客户 华东物流"),
         writes=False,
         aliases=("客户", "card"),
+        keyed=True,
     ),
     Verb(
         "find",

@@ -362,6 +362,7 @@ VERBS = [
         writes=True,
         aliases=("记录",),
         form=LOG_FORM,
+        keyed=True,
     ),
     Verb(
         "edit",
