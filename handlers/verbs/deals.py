@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, PermissionDenied
 from crm_core.marketing import scores
 from crm_core.models import Deal, Role
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
@@ -183,6 +183,9 @@ def move(req: Request) -> Reply:
     # Only open deals are offered; a closed one is moved only when named exactly.
     deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True, not_at=target)
     if target is None:
+        if svc.is_closed(ctx, deal) and ctx.actor.role == Role.rep:
+            # No stage to offer a rep on a won or lost deal: say who may reopen it, at once.
+            raise PermissionDenied("error.deal_reopen_denied", title=deal.title, stage=deal.stage)
         return Reply(
             text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),
             buttons=_stage_buttons(req, deal),
