@@ -212,6 +212,24 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
     return [(deal, customer) for deal, customer in rows]
 
 
+# Currencies whose unit word is 元 (yuan, the Taiwan, Hong Kong and Macau dollars).
+YUAN_LIKE = ("CNY", "TWD", "HKD", "MOP")
+
+
+def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> str:
+    """What a bare 元 means for a deal of `customer`: the deal's own currency (`current`), else
+    the one currency of the customer's deals, else the typist's zone's, when yuan-like; else
+    NT$ for a Traditional Chinese reader (Taiwan's 元) and yuan for everyone else."""
+    found = ctx.session.scalars(
+        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
+    ).all()
+    theirs = found[0] if len(found) == 1 else None
+    for candidate in (current, theirs, rules.home_currency(ctx.actor.timezone or "UTC")):
+        if candidate in YUAN_LIKE:
+            return candidate
+    return "TWD" if ctx.actor.locale == "zh-Hant" else "CNY"
+
+
 def is_closed(ctx: Ctx, deal: Deal) -> bool:
     """Whether the deal sits in a closed (won or lost) stage."""
     return _stage_closed(ctx, deal.stage)

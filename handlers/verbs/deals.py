@@ -13,7 +13,14 @@ from crm_core.services.products import find_product, resolve_product
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, read_stage
-from handlers.grammar import split_colon, take_amount, take_keywords, unquote, unread_amount
+from handlers.grammar import (
+    said_yuan,
+    split_colon,
+    take_amount,
+    take_keywords,
+    unquote,
+    unread_amount,
+)
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
 
@@ -98,10 +105,12 @@ def new_deal(req: Request) -> Reply:
     lead, opts = take_keywords(body, DEAL_KEYWORDS)
     if lead.startswith(('"', "“")):
         title, rest = unquote(lead)
+        money_text = rest
         leftover, amount, currency = take_amount(rest) if rest else ("", None, None)
         if leftover or (rest and amount is None):
             raise Invalid("error.amount_invalid", value=rest)
     else:
+        money_text = lead
         title, amount, currency = take_amount(lead)
         # Money that was not read would end up in the title: refused, nothing written.
         unread = unread_amount(title) if amount is None else None
@@ -127,6 +136,9 @@ def new_deal(req: Request) -> Reply:
         if named is not None:
             product, quantity = named, int(units.group(1))
     customer = resolve_customer(ctx, head)
+    if amount is not None and said_yuan(money_text):
+        # 元 is the reader's yuan: NT$ to a Taiwan rep, the customer's own when it deals in one.
+        currency = svc.yuan_currency(ctx, customer)
     deal = svc.create_deal(
         ctx,
         customer,
