@@ -316,6 +316,33 @@ def check_close(day: date | None) -> date | None:
     return rules.day("close date", day) if day is not None else None
 
 
+def check_close_ahead(ctx: Ctx, day: date | None, current: date | None = None) -> date | None:
+    """An open deal's expected close typed in chat: today or later in the typist's zone.
+
+    A past day is nearly always a slip (2026 typed in January for 2027); refused with a day
+    ahead as the example (today for a recent day, else the same day in the next year ahead).
+    A day the deal already has (a form sends every field back) is left alone, as are API
+    writes and undo, which carry dates as they are.
+    """
+    day = check_close(day)
+    if day is None or day == current:
+        return day
+    today = ctx.now().astimezone(ctx.tz).date()
+    if day >= today:
+        return day
+    # Last month's day is a slipped deal (today is the nearest honest day); an older one
+    # usually the wrong year.
+    ahead = today if (today - day).days <= 31 else day
+    while ahead < today:
+        try:
+            ahead = ahead.replace(year=ahead.year + 1)
+        except ValueError:  # 29 February: the next year's 28th
+            ahead = ahead.replace(year=ahead.year + 1, day=28)
+    raise Invalid(
+        "error.close_in_past", day=day.isoformat(), today=today.isoformat(), ahead=ahead.isoformat()
+    )
+
+
 def check_owner(ctx: Ctx, deal: Deal, owner: User) -> User:
     """A new owner `ctx.actor` may assign and who can see the deal's customer."""
     if not owner.active:

@@ -81,6 +81,14 @@ def read_close(ctx: Ctx, text: str) -> date:
     return day
 
 
+def _close_ahead(ctx: Ctx, deal: Deal, day: date) -> date | None:
+    """A new expected close for `deal`: today or later while it is open (a won or lost deal's
+    close may be any day; the day it already has is kept as it is)."""
+    if svc.is_closed(ctx, deal):
+        return svc.check_close(day)
+    return svc.check_close_ahead(ctx, day, deal.expected_close)
+
+
 def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     if value is None or value == "":
         return t("card.none")
@@ -170,7 +178,7 @@ def edit_deal(req: Request) -> Reply:
     if "amount" in values:
         kwargs["amount"], kwargs["currency"] = read_amount(values["amount"], ctx, deal)
     if "close" in values:
-        kwargs["expected_close"] = read_close(ctx, values["close"])
+        kwargs["expected_close"] = _close_ahead(ctx, deal, read_close(ctx, values["close"]))
     if "title" in values:
         kwargs["title"] = values["title"]
     if "owner" in values:
@@ -196,7 +204,10 @@ def submit_edit_deal(req: FormRequest) -> Reply:
             checks.run("amount", svc.check_amount, amount[0])
     close = req.values.get("close")
     if isinstance(close, date):
-        checks.run("close", svc.check_close, close)
+        if deal is not None:
+            checks.run("close", _close_ahead, ctx, deal, close)
+        else:
+            checks.run("close", svc.check_close, close)
     owner = None
     if req.text("owner"):
         owner = checks.run("owner", resolve_user, ctx, req.text("owner"))

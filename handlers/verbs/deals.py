@@ -126,6 +126,8 @@ def new_deal(req: Request) -> Reply:
         close = parse_day(opts["close"], ctx.tz, ctx.now(), day_first=ctx.day_first)
         if close is None:
             raise Invalid("error.date_invalid", value=opts["close"])
+        # A new deal is open: a close already past is refused with the day to type instead.
+        close = svc.check_close_ahead(ctx, close)
     stage = read_stage(ctx.pipeline, opts["stage"]) if "stage" in opts else None
     owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
     product = resolve_product(ctx, opts["product"]) if "product" in opts else None
