@@ -453,6 +453,21 @@ def resolve_deal(
             .join(Customer, Customer.id == Deal.customer_id)
             .where(Deal.id == rid, customer_filter(ctx.actor))
         )
+        if deal is None and customer is None:
+            # A deal of an archived customer in the book: why it is out of reach, and the way
+            # back, rather than "no such deal" for one the person can see on the card.
+            shelved = ctx.session.scalar(
+                select(Customer)
+                .join(Deal, Deal.customer_id == Customer.id)
+                .where(
+                    Deal.id == rid,
+                    book_filter(ctx.actor),
+                    Customer.merged_into.is_(None),
+                    Customer.archived_at.is_not(None),
+                )
+            )
+            if shelved is not None:
+                raise Invalid("error.customer_archived", name=shelved.name, id=shelved.id)
         if deal is None or (customer is not None and deal.customer_id != customer.id):
             raise NotFound("error.deal_ref_not_found", id=rid)
         return deal

@@ -11,7 +11,7 @@ from babel.numbers import format_currency
 
 from crm_core.models import Customer, Deal, Interaction
 from crm_core.services.contacts import NO_YEAR
-from handlers.i18n import Translator
+from handlers.i18n import HANT, Translator
 
 NOTE_PREVIEW = 160
 
@@ -31,11 +31,17 @@ def money(amount: Decimal | None, currency: str, t: Translator | None = None) ->
     if amount is None:
         return "—"
     if t is not None and t.chinese:
+        # In Taiwan 元 alone is NT$: yuan there is 人民幣 …元, as a Taiwan reader writes it.
+        yuan = "人民币" if t.locale == HANT else ""
         if currency == "CNY" and amount >= _YI and amount % 1_000_000 == 0:
-            return t.words(f"{format((amount / _YI).normalize(), ',f')}亿元")
+            return t.words(f"{yuan}{format((amount / _YI).normalize(), ',f')}亿元")
         if currency == "CNY" and amount >= _WAN and amount % 100 == 0:
-            return t.words(f"{format((amount / _WAN).normalize(), ',f')}万元")
+            return t.words(f"{yuan}{format((amount / _WAN).normalize(), ',f')}万元")
         text = format_currency(amount, currency, locale=BABEL[t.locale])
+        if currency == "TWD" and text.startswith("$"):
+            # Babel's zh_Hant_TW writes its own dollar as a bare $, which reads as US$ beside
+            # the US$ of other deals; NT$ says which.
+            text = "NT" + text
         return text[:-3] if text.endswith(".00") else text
     text = f"{amount:,.2f}"
     if text.endswith(".00"):

@@ -140,7 +140,7 @@ _AMOUNT = re.compile(
     # 48.000 / 1.234.567,50: dots group thousands (as a German rep writes 48,000).
     r"(?P<num>-?(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d[\d,_]*(?:\.\d+)?))"
     r"(?P<mult>[km千万亿])?"
-    r"(?:\s*(?P<cur>[a-z]{3}|[$€£¥]|元|美元|新台币|台币))?$",
+    r"(?:\s*(?P<cur>[a-z]{3}|[$€£¥]|元|美元|新台币|台币|人民币|港币|港元))?$",
     re.I,
 )
 _SYMBOLS = {
@@ -153,6 +153,11 @@ _SYMBOLS = {
     "nt$": "TWD",
     "新台币": "TWD",
     "台币": "TWD",
+    # Said where 元 alone means another yuan-like dollar (a Taiwan rep's yuan is 人民幣).
+    "人民币": "CNY",
+    "rmb": "CNY",
+    "港币": "HKD",
+    "港元": "HKD",
 }
 _MULT = {
     "k": Decimal(1000),
@@ -195,6 +200,14 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
     symbol = m.group("cur") or m.group("pre")
     currency = _SYMBOLS.get(symbol.lower(), symbol.upper()) if symbol else None
     return text[: m.start()].strip(), amount, currency
+
+
+def said_yuan(text: str) -> bool:
+    """Whether the trailing amount of `text` names its currency by 元 alone (`50萬 元`): the
+    unit word of yuan, of the Taiwan dollar and of the Hong Kong dollar alike, so the reader
+    decides which (crm_core.services.deals.yuan_currency)."""
+    m = _AMOUNT.search(char_view(text.strip()))
+    return bool(m and m.group("cur") == "元")
 
 
 def unread_amount(text: str) -> str | None:

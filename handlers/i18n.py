@@ -100,6 +100,11 @@ def detect(text: str, chinese: str = "zh") -> str | None:
     return "en" if re.search(r"[A-Za-z]{2,}", text) else None
 
 
+# The suffix of a message's singular form, used when its `count` is 1 (English only: Chinese
+# has no plural, so its `.one` keys repeat the plain message).
+ONE = ".one"
+
+
 class Translator:
     """Looks messages up in the user's locale, falling back to English."""
 
@@ -129,7 +134,11 @@ class Translator:
         if key.startswith(LITERAL):
             # A label that is no catalogue key: an admin's own words (a custom field's name).
             return key[len(LITERAL) :]
-        message = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key)
+        own = catalogue(self.locale)
+        if params.get("count") == 1 and f"{key}{ONE}" in own:
+            # "1 deal", not "1 deals": a language with a singular form declares it as `<key>.one`.
+            key = f"{key}{ONE}"
+        message = own.get(key) or catalogue(DEFAULT).get(key)
         if message is None:
             raise KeyError(f"no message {key!r} in the catalogues")
         for name, value in params.items():

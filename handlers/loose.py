@@ -23,9 +23,9 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from crm_core import rules
-from crm_core.access import customer_filter
+from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
-from crm_core.errors import Ambiguous, Candidate
+from crm_core.errors import Ambiguous, Candidate, Invalid
 from crm_core.mentions import (
     Mention,
     find_contacts,
@@ -2494,6 +2494,12 @@ class Interpreter:
                 return owner
             if len(owners) > 1:
                 raise Ambiguous("customer", people[0].label, _cands_customers(ctx, owners))
+        if not found and required:
+            gone = _archived_named(ctx, r.text[within[0] : within[1]])
+            if gone is not None:
+                # "open a deal for Zeta" when Zeta is archived: say so and how to bring it back,
+                # as the grammar line does, rather than ask for a customer that is right there.
+                raise Invalid("error.customer_archived", name=gone.name, id=gone.id)
         if not found:
             return Unsure("loose.which_customer", verbs=("customers", "find")) if required else None
         top = found[0]
@@ -3367,6 +3373,35 @@ def _unit_only(r: _Reading, span: tuple[int, int], deal_currency: str) -> bool:
     if deal_currency in _YUAN_LIKE and re.search(r"[元块蚊]", said):
         return True
     return deal_currency in _DOLLAR_LIKE and bool(re.search(r"\$|\bdollars?\b|\bbucks\b", said))
+
+
+def _archived_named(ctx: Ctx, said: str) -> Customer | None:
+    """The archived customer of the actor's book whose name the words contain (the longest
+    name when several), or None; Latin names only as whole words."""
+    key = name_key(said)
+    if not key:
+        return None
+    rows = ctx.session.scalars(
+        select(Customer)
+        .where(
+            book_filter(ctx.actor),
+            Customer.merged_into.is_(None),
+            Customer.archived_at.is_not(None),
+        )
+        .order_by(Customer.archived_at.desc())
+        .limit(1000)
+    )
+    hits = [
+        c
+        for c in rows
+        if c.name_key
+        and (
+            re.search(rf"(?<![a-z0-9]){re.escape(c.name_key)}(?![a-z0-9])", key)
+            if c.name_key.isascii()
+            else c.name_key in key
+        )
+    ]
+    return max(hits, key=lambda c: len(c.name_key), default=None)
 
 
 def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:

@@ -53,6 +53,8 @@ from handlers.i18n import Translator
 MAX_ID = 2**63 - 1
 MAX_KEY = 200
 DEFAULT_LIMIT = 50
+# Where a call's context keeps the language the client asked for.
+API_LOCALE = "api_locale"
 
 
 class ApiError(Exception):
@@ -449,7 +451,8 @@ def field_json(f: CustomField) -> dict[str, Any]:
 
 
 def _t(ctx: Ctx) -> Translator:
-    return Translator(ctx.actor.locale)
+    # The language the client asked for (Accept-Language), else the token user's.
+    return Translator(str(ctx.memo.get(API_LOCALE) or ctx.actor.locale))
 
 
 def _owner(ctx: Ctx, handle: str | None) -> User | None:
@@ -999,14 +1002,21 @@ class RestApi:
         with unit_of_work(self.dispatcher.session_factory) as session:
             return authenticate(session, token, now=self.dispatcher.clock())
 
-    def refusal(self, code: str, key: str, **params: Any) -> ApiError:
-        """An error before any user is known (English: the caller's locale is unknown)."""
-        return ApiError(code, Translator("en")(key, **params))
+    def refusal(self, code: str, key: str, *, locale: str = "en", **params: Any) -> ApiError:
+        """An error outside an operation, in `locale` (the client's Accept-Language, else the
+        token user's once known, else English)."""
+        return ApiError(code, Translator(locale)(key, **params))
 
-    def run(self, caller: Caller, operation: str, call: Call) -> Answer:
-        """Run one operation as the token's user in one unit of work; refusals raise ApiError."""
+    def run(
+        self, caller: Caller, operation: str, call: Call, *, locale: str | None = None
+    ) -> Answer:
+        """Run one operation as the token's user in one unit of work; refusals raise ApiError.
+
+        Messages are in `locale` when the client asked for one (Accept-Language), else in the
+        token user's language.
+        """
         op = OPERATIONS[operation]
-        t = Translator("en")
+        t = Translator(locale or "en")
 
         def once() -> Answer:
             nonlocal t
@@ -1014,10 +1024,12 @@ class RestApi:
                 user = session.get(User, caller.user_id)
                 if user is None or not user.active:
                     raise ApiError("unauthorized", t("api.unauthorized"))
-                t = Translator(user.locale)
+                t = Translator(locale or user.locale)
                 if op.writes and not caller.may_write:
                     raise ApiError("forbidden", t("api.read_only", handle=user.external_id))
                 ctx = self.dispatcher.context(session, user)
+                if locale:
+                    ctx.memo[API_LOCALE] = locale
                 answer = op.run(ctx, call)
                 if not op.writes:
                     # Reads write nothing; a service's incidental flush is not kept.

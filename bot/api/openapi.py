@@ -433,6 +433,7 @@ _ERRORS = {
     "403": "the token's user may not do this, or a read-only token tried to write",
     "404": "no such record among those the token's user may see",
     "422": "the input is wrong; the message says what to send instead",
+    "405": "the path does not take this method; the Allow header lists those it does",
     "429": "too many calls with this token; see Retry-After",
     "500": "an internal error: nothing was saved; the message gives a reference for an admin",
 }
@@ -489,11 +490,28 @@ def _operation(route: Route) -> dict[str, Any]:
     return op
 
 
+def _head(get: dict[str, Any]) -> dict[str, Any]:
+    """A GET's HEAD twin: the same statuses and headers, no body (RFC 9110 9.3.2)."""
+    return {
+        "operationId": f"{get['operationId']}Head",
+        "summary": f"{get['summary']}: status and headers only",
+        "tags": get["tags"],
+        "responses": {
+            code: {"description": answer["description"]}
+            for code, answer in get["responses"].items()
+        },
+        **({"parameters": get["parameters"]} if "parameters" in get else {}),
+    }
+
+
 def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route."""
+    """The OpenAPI 3.1 document of every route (each GET with its HEAD)."""
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+        operation = _operation(route)
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+        if route.method == "GET":
+            paths[route.path]["head"] = _head(operation)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -39,6 +39,7 @@ from crm_core.analytics.scope import (
     group_columns,
     in_period,
     kept_scope,
+    report_currency,
     scope_filter,
     with_joins,
 )
@@ -128,7 +129,7 @@ def cycle(
     by any other dimension are still read deal by deal (a median per group); their stage
     times and other currencies are kept sums.
     """
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     # A rep's own book (a few hundred deals) reads its rows by rep deal by deal, as before
     # (10 ms wall at 100,000 customers): through the kept rows its statement's generic plan,
     # once the driver had prepared it, took 20 ms (60-100 ms wall under load).
@@ -161,7 +162,7 @@ def cycle_from_deals(
     stages: bool = True,
 ) -> CycleReport:
     """`cycle` computed deal by deal: every closed deal's days, every history row's time."""
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     keys = group_columns(dim, Deal.closed_at)
     conditions = closed_in(ctx, period)

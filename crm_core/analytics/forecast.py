@@ -13,7 +13,15 @@ from sqlalchemy import Date, and_, case, extract, func, literal, or_, select, un
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.quotas import attainment, quota_by_group
-from crm_core.analytics.scope import CENT, in_period, kept_scope, money, scope_filter, stage_in
+from crm_core.analytics.scope import (
+    CENT,
+    in_period,
+    kept_scope,
+    money,
+    report_currency,
+    scope_filter,
+    stage_in,
+)
 from crm_core.context import Ctx
 from crm_core.models import Customer, Deal, DealMonthTotal, Role
 from crm_core.stages import Stage
@@ -147,7 +155,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
     (`deal_month_totals`, migration 0030); only a month that today or the period's ends cut
     (open deals) or that a local midnight cuts in UTC (wins) is read deal by deal.
     """
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     today = ctx.now().astimezone(ctx.tz).date()
     stages = {s.name: s for s in ctx.pipeline.stages}
     open_names = [s.name for s in ctx.pipeline.open_stages]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.kept_months import month_sums
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
-from crm_core.analytics.scope import in_period, kept_scope, ratio, scope_filter
+from crm_core.analytics.scope import in_period, kept_scope, ratio, report_currency, scope_filter
 from crm_core.context import Ctx
 from crm_core.models import Deal, DealReach, FunnelMonthTotal, FunnelTotal, Role
 from crm_core.stages import Stage
@@ -86,7 +86,7 @@ def funnel(ctx: Ctx, *, period: Period = ALL_TIME, currency: str | None = None) 
     a few hundred rows whatever the book's size); for a period, from those sums per month of
     opening (`funnel_month_totals`, 0031) and the deals of the months its bounds cut.
     """
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     steps = funnel_steps(ctx)
     start, end = period.bounds(ctx.tz)
     order = _ranks(ctx)
@@ -218,7 +218,7 @@ def deals_reaching(
     (ix_deals_created_at), each tested on its kept set of stages (`deal_reach`), until `limit`
     are found, instead of ranking every deal's history.
     """
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     steps = funnel_steps(ctx)
     index = next(i for i, s in enumerate(steps) if s.name == stage.name)
     total = funnel(ctx, period=period, currency=currency).rows[index].reached

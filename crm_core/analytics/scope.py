@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crm_core.access import archived_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Customer, Deal, Product, Region, Role, Team, User
+from crm_core.models import Customer, Deal, PipelineTotal, Product, Region, Role, Team, User
 from crm_core.text import to_simplified
 
 CENT = Decimal("0.01")
@@ -71,6 +71,38 @@ def parse_dim(word: str) -> Dim:
     if dim is None:
         raise Invalid("error.report_dim", value=word, dims=", ".join(d.value for d in Dim))
     return dim
+
+
+def book_currency(session: Session, user: User, default: str) -> str:
+    """The currency most of `user`'s book's deals are in (a Taipei rep's NT$, a Berlin team's
+    EUR); `default` for an empty book, and on a tie when it is among the most used.
+
+    There is no currency setting per person or team: the book says which money its people
+    deal in. Read from the totals kept per customer owner (migration 0026): a few rows.
+    """
+    t = PipelineTotal
+    stmt = select(t.currency, func.sum(t.deals)).group_by(t.currency).having(func.sum(t.deals) > 0)
+    owners = visible_owner_ids(user)
+    if not user.active:
+        return default.upper()
+    if user.role == Role.rep or (owners is not None and user.team_id is None):
+        stmt = stmt.where(t.owner_id == user.id)
+    elif owners is not None:
+        stmt = stmt.where(t.owner_id.in_(owners.scalar_subquery()))
+    counts = {str(c): int(n) for c, n in session.execute(stmt)}
+    default = default.upper()
+    # The most deals wins; on a tie the default, then the first code in order.
+    return min(counts, key=lambda c: (-counts[c], c != default, c)) if counts else default
+
+
+def report_currency(ctx: Ctx, said: str | None = None) -> str:
+    """The currency a report is in: the one asked for, else the reader's book's
+    (book_currency), read once per command."""
+    if said:
+        return said.upper()
+    if "report_currency" not in ctx.memo:
+        ctx.memo["report_currency"] = book_currency(ctx.session, ctx.actor, ctx.default_currency)
+    return str(ctx.memo["report_currency"])
 
 
 def scope_filter(ctx: Ctx) -> list[ColumnElement[bool]]:

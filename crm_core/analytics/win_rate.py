@@ -22,6 +22,7 @@ from crm_core.analytics.scope import (
     kept_scope,
     money,
     ratio,
+    report_currency,
     scope_filter,
     stage_in,
     with_joins,
@@ -130,7 +131,7 @@ def win_rate(
     currency: str | None = None,
 ) -> WinRateReport:
     """Won, lost, win rate and won value of the deals the actor may see, closed in the period."""
-    currency = (currency or ctx.default_currency).upper()
+    currency = report_currency(ctx, currency)
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     if dim is None and counts_own(ctx):
         # One group (the rep) from the totals kept by deal owner, summed into the total.

@@ -47,6 +47,8 @@ class Caller:
     token_id: int
     user_id: int
     scope: str
+    # The token user's language: refusals before the call's unit of work speak it too.
+    locale: str = "en"
 
     @property
     def may_write(self) -> bool:
@@ -120,4 +122,4 @@ def authenticate(session: Session, token: str, *, now: datetime) -> Caller | Non
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         row.last_used_at = now
-    return Caller(row.id, row.user_id, row.scope)
+    return Caller(row.id, row.user_id, row.scope, row.user.locale)

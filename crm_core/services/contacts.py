@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from crm_core import audit, rules
 from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid
-from crm_core.models import Contact, Customer
+from crm_core.models import AuditEntry, Contact, Customer, Interaction
 from crm_core.services import custom_fields, write_locks
 from crm_core.text import fold
 
@@ -206,3 +206,50 @@ def update_contact(
         if same_email or same_name:
             raise Invalid("error.contact_exists", name=other.name, customer=contact.customer.name)
     return changed, audit.apply_changes(ctx.session, ctx.actor, action, contact, changed)
+
+
+def contact_notes(ctx: Ctx, contact: Contact) -> int:
+    """How many notes name this contact (live or undone): what its removal unlinks."""
+    ensure_customer_access(ctx.actor, contact.customer)
+    count = ctx.session.scalar(
+        select(func.count()).select_from(Interaction).where(Interaction.contact_id == contact.id)
+    )
+    return int(count or 0)
+
+
+def remove_contact(ctx: Ctx, contact: Contact) -> int:
+    """Remove a contact of a customer the actor may change; returns how many notes it unlinks.
+
+    Whoever may edit the contact may remove it (its customer's owner, their manager, an
+    admin): a wrong or duplicate person is the rep's own data to fix. The notes that named the
+    contact stay on the customer, unlinked; one audit entry keeps every removed value and the
+    note ids, on the customer's history.
+    """
+    ensure_customer_access(ctx.actor, contact.customer)
+    # A second removal or an edit at the same moment waits, then finds the row gone or changed.
+    lock_for_update(ctx.session, contact)
+    s = ctx.session
+    notes = sorted(
+        s.scalars(select(Interaction.id).where(Interaction.contact_id == contact.id)).all()
+    )
+    values = audit.snapshot(contact)
+    values["note_ids"] = notes
+    s.execute(
+        update(Interaction)
+        .where(Interaction.contact_id == contact.id)
+        .values(contact_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    s.add(
+        AuditEntry(
+            actor_id=ctx.actor.id,
+            action="contact.delete",
+            entity_type="contacts",
+            entity_id=contact.id,
+            changes={k: [v, None] for k, v in values.items()},
+            customer_id=contact.customer_id,
+        )
+    )
+    s.delete(contact)
+    s.flush()
+    return len(notes)

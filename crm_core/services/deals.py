@@ -212,6 +212,24 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
     return [(deal, customer) for deal, customer in rows]
 
 
+# Currencies whose unit word is 元 (yuan, the Taiwan, Hong Kong and Macau dollars).
+YUAN_LIKE = ("CNY", "TWD", "HKD", "MOP")
+
+
+def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> str:
+    """What a bare 元 means for a deal of `customer`: the deal's own currency (`current`), else
+    the one currency of the customer's deals, else the typist's zone's, when yuan-like; else
+    NT$ for a Traditional Chinese reader (Taiwan's 元) and yuan for everyone else."""
+    found = ctx.session.scalars(
+        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
+    ).all()
+    theirs = found[0] if len(found) == 1 else None
+    for candidate in (current, theirs, rules.home_currency(ctx.actor.timezone or "UTC")):
+        if candidate in YUAN_LIKE:
+            return candidate
+    return "TWD" if ctx.actor.locale == "zh-Hant" else "CNY"
+
+
 def is_closed(ctx: Ctx, deal: Deal) -> bool:
     """Whether the deal sits in a closed (won or lost) stage."""
     return _stage_closed(ctx, deal.stage)
@@ -296,6 +314,33 @@ def check_amount(amount: Decimal | None) -> Decimal | None:
 def check_close(day: date | None) -> date | None:
     """An expected close day within the years a CRM can mean, or None."""
     return rules.day("close date", day) if day is not None else None
+
+
+def check_close_ahead(ctx: Ctx, day: date | None, current: date | None = None) -> date | None:
+    """An open deal's expected close typed in chat: today or later in the typist's zone.
+
+    A past day is nearly always a slip (2026 typed in January for 2027); refused with a day
+    ahead as the example (today for a recent day, else the same day in the next year ahead).
+    A day the deal already has (a form sends every field back) is left alone, as are API
+    writes and undo, which carry dates as they are.
+    """
+    day = check_close(day)
+    if day is None or day == current:
+        return day
+    today = ctx.now().astimezone(ctx.tz).date()
+    if day >= today:
+        return day
+    # Last month's day is a slipped deal (today is the nearest honest day); an older one
+    # usually the wrong year.
+    ahead = today if (today - day).days <= 31 else day
+    while ahead < today:
+        try:
+            ahead = ahead.replace(year=ahead.year + 1)
+        except ValueError:  # 29 February: the next year's 28th
+            ahead = ahead.replace(year=ahead.year + 1, day=28)
+    raise Invalid(
+        "error.close_in_past", day=day.isoformat(), today=today.isoformat(), ahead=ahead.isoformat()
+    )
 
 
 def check_owner(ctx: Ctx, deal: Deal, owner: User) -> User:

@@ -17,7 +17,7 @@ from crm_core.access import live_customer
 from crm_core.business_calendar import BusinessCalendar
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, PermissionDenied
 from crm_core.marketing import campaigns
 from crm_core.models import (
     Contact,
@@ -468,9 +468,12 @@ def set_digest(
 ) -> SchedulePrefs:
     """Change a person's digest time, days or on/off (the actor's own by default); audited.
 
-    Whether the actor may change `user`'s is the caller's check (preferences.whose).
+    Only an admin changes someone else's (as language, time zone and quiet hours), checked
+    here as well as where the person is named (preferences.whose).
     """
     user = user or ctx.actor
+    if user.id != ctx.actor.id and ctx.actor.role != Role.admin:
+        raise PermissionDenied("error.settings_admin_only", user=user.external_id)
     if minute is not None and not 0 <= minute < 24 * 60:
         raise Invalid("usage.digest")
     if days is not None and days not in DIGEST_DAYS:

@@ -229,6 +229,15 @@ def snooze(ctx: Ctx, reminder_id: int, due: datetime, *, explicit_time: bool = T
     if due <= ctx.now():
         raise Invalid("error.reminder_in_past")
     rules.moment("due time", due)
+    if reminder.status == ReminderStatus.pending and reminder.due_at == due:
+        # "Moved from 09:00 to 09:00" would be a write and a message saying nothing happened.
+        owner = ctx.session.get(User, reminder.owner_id)
+        tz = zone(owner.timezone if owner is not None else "UTC")
+        raise Invalid(
+            "error.reminder_same_time",
+            id=reminder.id,
+            when=f"{due.astimezone(tz):%Y-%m-%d %H:%M} ({tz})",
+        )
     before = audit.snapshot(reminder)
     reminder.status = ReminderStatus.pending
     reminder.due_at = due

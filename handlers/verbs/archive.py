@@ -12,8 +12,9 @@ from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
 from handlers.verbs.duplicates import ORDER as DUPLICATES_ORDER
 
-_CONFIRM = re.compile(r"\s+(confirm|确认|cancel|取消)\s*$", re.I)
-_CONFIRM_WORDS = {"confirm", "确认"}
+# Taiwan's 確認 too: the card's own Confirm label in Traditional, typed back.
+_CONFIRM = re.compile(r"\s+(confirm|确认|確認|cancel|取消)\s*$", re.I)
+_CONFIRM_WORDS = {"confirm", "确认", "確認"}
 
 
 def archive(req: Request) -> Reply:

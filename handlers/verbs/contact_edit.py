@@ -27,6 +27,9 @@ from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, OpenForm, Reply
 
+# The last word that turns a removal's card into the removal (`contact remove Dana confirm`).
+CONFIRM_WORDS = ("confirm", "确认", "確認")
+
 EDIT_CONTACT_ARGS = (
     Arg("contact", Kind.name),
     Arg("name", Kind.text, optional=True, sep=": ", keyword="name", also=("姓名", "名字")),
@@ -103,8 +106,11 @@ def _current(ctx: Ctx, contact: Contact) -> OpenForm:
     )
 
 
-def _which(req: Request, head: str) -> Contact | Reply:
-    """The contact the head names; `Acme /` alone offers that customer's contacts."""
+def _which(req: Request, head: str, *, run: str = "edit contact") -> Contact | Reply:
+    """The contact the head names; `Acme /` alone offers that customer's contacts.
+
+    `run` is the verb each offered contact's button runs (edit, or remove).
+    """
     t, ctx = req.t, req.ctx
     parts = CUSTOMER_SLASH.split(head, maxsplit=1)
     if len(parts) == 1:
@@ -115,9 +121,10 @@ def _which(req: Request, head: str) -> Contact | Reply:
     contacts = sorted(customer.contacts, key=lambda c: c.id)
     if not contacts:
         raise Invalid("error.edit_contact_none", customer=customer.name)
+    pick = "edit_contact.pick" if run == "edit contact" else "contact_remove.pick"
     return Reply(
-        text=t("edit_contact.pick", customer=customer.name),
-        buttons=[Button.run(c.name, f"edit contact #{c.id}") for c in contacts[:20]],
+        text=t(pick, customer=customer.name),
+        buttons=[Button.run(c.name, f"{run} #{c.id}") for c in contacts[:20]],
         status="info",
     )
 
@@ -228,6 +235,47 @@ EDIT_CONTACT_FORM = Form(
 )
 
 
+def _unlinked(t: Translator, notes: int, customer: str) -> list[str]:
+    """The line on the notes a removal unlinks (none when no note named the person)."""
+    return [t("contact_remove.notes", count=notes, customer=customer)] if notes else []
+
+
+def remove_contact(req: Request) -> Reply:
+    """`contact remove Dana Ruiz`: a card with Confirm / Cancel; `… confirm` removes."""
+    t, ctx = req.t, req.ctx
+    words = req.args.split()
+    confirmed = bool(words) and words[-1].casefold() in CONFIRM_WORDS
+    query = " ".join(words[:-1] if confirmed else words)
+    if not query:
+        raise Invalid("usage.contact_remove")
+    found = _which(req, query, run="contact remove")
+    if isinstance(found, Reply):
+        return found
+    customer = found.customer
+    details = " · ".join(p for p in (found.title, found.email, found.phone) if p)
+    who = f"{found.name} ({details})" if details else found.name
+    if not confirmed:
+        # The count (and the access check in it) comes before any card: a contact of an
+        # archived customer is refused here with what to type, nothing offered to confirm.
+        notes = svc.contact_notes(ctx, found)
+        return Reply(
+            title=t("contact_remove.preview_title"),
+            text=t("contact_remove.preview", contact=who, customer=customer.name),
+            items=_unlinked(t, notes, customer.name),
+            buttons=[
+                Button.run(t("button.confirm"), f"contact remove #{found.id} confirm", "danger"),
+                Button.dismiss(t("button.cancel")),
+            ],
+            status="info",
+        )
+    notes = svc.remove_contact(ctx, found)
+    return Reply(
+        text=t("contact_remove.done", contact=who, customer=customer.name),
+        items=_unlinked(t, notes, customer.name),
+        buttons=[Button.run(t("button.open"), f"customer #{customer.id}")],
+    )
+
+
 # Where these verbs come in help: right after contact add.
 ORDER = 21
 VERBS = [
@@ -244,5 +292,21 @@ VERBS = [
         aliases=("修改联系人", "编辑联系人", "修改联络人", "update contact"),
         menu="edit_contact",
         form=EDIT_CONTACT_FORM,
+    ),
+    Verb(
+        "contact remove",
+        remove_contact,
+        args=(
+            Arg("contact", Kind.name),
+            Arg("confirm", Kind.choice, optional=True, choices=("confirm",)),
+        ),
+        examples=(
+            "contact remove Dana Ruiz",
+            "contact remove Acme / Dana",
+            "删除联系人 王芳",
+        ),
+        writes=True,
+        aliases=("remove contact", "delete contact", "删除联系人", "删除联络人", "移除联系人"),
+        menu="remove_contact",
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crm_core.errors import Invalid
 from crm_core.marketing import scores
+from crm_core.models import Role
 from crm_core.resolve import resolve_customer, resolve_deal
 from crm_core.services import deals as svc
 from handlers import custom
@@ -70,8 +71,11 @@ def deal(req: Request) -> Reply:
         Section(t("card.recent"), notes or [t("card.none")]),
         Section(t("card.reminders"), reminders or [t("card.none")]),
     ]
+    # Move is offered to whoever may press it: on an open deal anyone who may change it (a
+    # rep their own); a won or lost one only a manager or an admin may reopen.
+    movable = not svc.is_closed(ctx, d) or ctx.actor.role != Role.rep
     buttons = [
-        Button.run(t("button.move_deal"), f"move #{d.id}", "primary"),
+        *([Button.run(t("button.move_deal"), f"move #{d.id}", "primary")] if movable else []),
         Button.run(t("button.edit"), f"edit deal #{d.id}"),
         Button.run(t("button.log"), "log"),
         Button.run(t("button.remind"), "help remind"),

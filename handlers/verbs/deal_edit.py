@@ -18,7 +18,7 @@ from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, take_ref
 from handlers.edits import edit_reply
 from handlers.forms import FieldKind, Form, FormField, FormRequest
-from handlers.grammar import split_colon, take_amount, take_keywords
+from handlers.grammar import said_yuan, split_colon, take_amount, take_keywords
 from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, OpenForm, Reply
@@ -58,11 +58,18 @@ def named_deal(ctx: Ctx, query: str) -> Deal:
     return resolve_deal(ctx, query.strip(), customer=customer)
 
 
-def read_amount(text: str) -> tuple[Decimal, str | None]:
-    """`52k`, `48,000 USD`, `50万 元` as amount and currency; says what to type otherwise."""
+def read_amount(
+    text: str, ctx: Ctx | None = None, deal: Deal | None = None
+) -> tuple[Decimal, str | None]:
+    """`52k`, `48,000 USD`, `50万 元` as amount and currency; says what to type otherwise.
+
+    With the deal, a bare 元 is what it means for that deal and reader (the deal's own NT$).
+    """
     leftover, amount, currency = take_amount(text)
     if leftover or amount is None:
         raise Invalid("error.amount_invalid", value=text)
+    if ctx is not None and deal is not None and said_yuan(text):
+        currency = svc.yuan_currency(ctx, deal.customer, deal.currency)
     return amount, currency
 
 
@@ -74,6 +81,14 @@ def read_close(ctx: Ctx, text: str) -> date:
     return day
 
 
+def _close_ahead(ctx: Ctx, deal: Deal, day: date) -> date | None:
+    """A new expected close for `deal`: today or later while it is open (a won or lost deal's
+    close may be any day; the day it already has is kept as it is)."""
+    if svc.is_closed(ctx, deal):
+        return svc.check_close(day)
+    return svc.check_close_ahead(ctx, day, deal.expected_close)
+
+
 def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
     if value is None or value == "":
         return t("card.none")
@@ -81,7 +96,7 @@ def _said(t: Translator, ctx: Ctx, deal: Deal, key: str, value: Any) -> str:
         return custom.said(t, value)
     if key == "amount":
         # A pair already written in its own currency (edited) is shown as it is.
-        return value if isinstance(value, str) else fmt.money(value, deal.currency)
+        return value if isinstance(value, str) else fmt.money(value, deal.currency, t)
     if key == "expected_close":
         return fmt.day(value)
     if key == "owner_id":
@@ -161,9 +176,9 @@ def edit_deal(req: Request) -> Reply:
     values, extra = custom.split_values(values)
     kwargs: dict[str, Any] = {"custom": extra}
     if "amount" in values:
-        kwargs["amount"], kwargs["currency"] = read_amount(values["amount"])
+        kwargs["amount"], kwargs["currency"] = read_amount(values["amount"], ctx, deal)
     if "close" in values:
-        kwargs["expected_close"] = read_close(ctx, values["close"])
+        kwargs["expected_close"] = _close_ahead(ctx, deal, read_close(ctx, values["close"]))
     if "title" in values:
         kwargs["title"] = values["title"]
     if "owner" in values:
@@ -184,12 +199,15 @@ def submit_edit_deal(req: FormRequest) -> Reply:
     checks.run("title", svc.check_title, req.text("title"))
     amount: tuple[Decimal, str | None] | None = None
     if req.text("amount"):
-        amount = checks.run("amount", read_amount, req.text("amount"))
+        amount = checks.run("amount", read_amount, req.text("amount"), ctx, deal)
         if amount is not None:
             checks.run("amount", svc.check_amount, amount[0])
     close = req.values.get("close")
     if isinstance(close, date):
-        checks.run("close", svc.check_close, close)
+        if deal is not None:
+            checks.run("close", _close_ahead, ctx, deal, close)
+        else:
+            checks.run("close", svc.check_close, close)
     owner = None
     if req.text("owner"):
         owner = checks.run("owner", resolve_user, ctx, req.text("owner"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, PermissionDenied
 from crm_core.marketing import scores
 from crm_core.models import Deal, Role
 from crm_core.resolve import resolve_customer, resolve_deal, resolve_user
@@ -13,7 +13,14 @@ from crm_core.services.products import find_product, resolve_product
 from crm_core.when import parse_day
 from handlers import format as fmt
 from handlers.args import Arg, Kind, option_words, read_stage
-from handlers.grammar import split_colon, take_amount, take_keywords, unquote, unread_amount
+from handlers.grammar import (
+    said_yuan,
+    split_colon,
+    take_amount,
+    take_keywords,
+    unquote,
+    unread_amount,
+)
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply
 
@@ -98,10 +105,12 @@ def new_deal(req: Request) -> Reply:
     lead, opts = take_keywords(body, DEAL_KEYWORDS)
     if lead.startswith(('"', "“")):
         title, rest = unquote(lead)
+        money_text = rest
         leftover, amount, currency = take_amount(rest) if rest else ("", None, None)
         if leftover or (rest and amount is None):
             raise Invalid("error.amount_invalid", value=rest)
     else:
+        money_text = lead
         title, amount, currency = take_amount(lead)
         # Money that was not read would end up in the title: refused, nothing written.
         unread = unread_amount(title) if amount is None else None
@@ -117,6 +126,8 @@ def new_deal(req: Request) -> Reply:
         close = parse_day(opts["close"], ctx.tz, ctx.now(), day_first=ctx.day_first)
         if close is None:
             raise Invalid("error.date_invalid", value=opts["close"])
+        # A new deal is open: a close already past is refused with the day to type instead.
+        close = svc.check_close_ahead(ctx, close)
     stage = read_stage(ctx.pipeline, opts["stage"]) if "stage" in opts else None
     owner = resolve_user(ctx, opts["owner"]) if "owner" in opts else None
     product = resolve_product(ctx, opts["product"]) if "product" in opts else None
@@ -127,6 +138,9 @@ def new_deal(req: Request) -> Reply:
         if named is not None:
             product, quantity = named, int(units.group(1))
     customer = resolve_customer(ctx, head)
+    if amount is not None and said_yuan(money_text):
+        # 元 is the reader's yuan: NT$ to a Taiwan rep, the customer's own when it deals in one.
+        currency = svc.yuan_currency(ctx, customer)
     deal = svc.create_deal(
         ctx,
         customer,
@@ -183,6 +197,9 @@ def move(req: Request) -> Reply:
     # Only open deals are offered; a closed one is moved only when named exactly.
     deal = resolve_deal(ctx, deal_q, customer=customer, open_only=True, not_at=target)
     if target is None:
+        if svc.is_closed(ctx, deal) and ctx.actor.role == Role.rep:
+            # No stage to offer a rep on a won or lost deal: say who may reopen it, at once.
+            raise PermissionDenied("error.deal_reopen_denied", title=deal.title, stage=deal.stage)
         return Reply(
             text=t("move.pick_stage", deal=fmt.deal_line(t, deal)),
             buttons=_stage_buttons(req, deal),

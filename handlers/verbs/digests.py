@@ -60,7 +60,11 @@ def digest(req: Request) -> Reply:
         # `digest @wei off`: an admin sets someone else's, and sees their settings after.
         user = whose(ctx, other.group(1))
         if user.id != ctx.actor.id:
-            _set(req, to_simplified(other.group(2)).lower(), (work_start, work_end), user)
+            wanted = to_simplified(other.group(2)).lower().strip()
+            if wanted:
+                _set(req, wanted, (work_start, work_end), user)
+            # `digest @wei` alone: their digest settings, as `settings @wei` shows them (what
+            # their digest holds is their book's business, seen by opening their customers).
             return settings_reply(req, user)
         arg = to_simplified(other.group(2)).lower()
     if not arg:

@@ -15,7 +15,7 @@ from crm_core.analytics.cycle import CycleReport, cycle
 from crm_core.analytics.forecast import ForecastReport, forecast
 from crm_core.analytics.funnel import FunnelReport, deals_reaching, funnel, funnel_steps
 from crm_core.analytics.periods import ALL_TIME, Period, parse_period
-from crm_core.analytics.scope import DIM_WORDS, Dim, parse_dim
+from crm_core.analytics.scope import DIM_WORDS, Dim, book_currency, parse_dim
 from crm_core.analytics.win_rate import WinRateReport, win_rate
 from crm_core.errors import Invalid
 from crm_core.models import Role
@@ -432,7 +432,7 @@ def cycle_reply(req: Request, spec: Spec) -> Reply:
             "report.stage_time",
             stage=fmt.stage(t, s.stage.name),
             days=days(s.mean_days),
-            moves=s.moves,
+            count=s.moves,
         )
         for s in rep.stages
     ]
@@ -614,7 +614,10 @@ def quota(req: Request) -> Reply:
     if period is None or period.start is None or period.end is None:
         raise Invalid("error.quota_period", value=period_text)
     user = resolve_user(ctx, who)
-    saved = set_quota(ctx, user, period.start, period.end, amount, currency or ctx.default_currency)
+    if currency is None:
+        # Unsaid, the quota is in the money the person's own book deals in (their reports' own).
+        currency = book_currency(ctx.session, user, ctx.default_currency)
+    saved = set_quota(ctx, user, period.start, period.end, amount, currency)
     return Reply(
         text=t(
             "quota.set",

@@ -40,6 +40,8 @@ SCRIPT = [
     ("delete segment", 'delete segment "Boston" confirm'),
     ("archive", "archive Acme confirm"),
     ("unarchive", "unarchive Acme"),
+    ("contact add", "contact add Acme: Sam Lee"),
+    ("contact remove", "contact remove Sam Lee confirm"),
     ("timezone", "timezone Asia/Taipei"),
     ("quiet", "quiet 20:00-08:00"),
     ("language", "language zh-Hant"),

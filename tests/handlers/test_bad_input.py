@@ -59,6 +59,8 @@ BAD = [
     ("edit contact Nobody: title CEO", "customer <name>"),
     ("edit contact Nobody: colour red", "name, title, email, phone and birthday"),
     ("edit contact Acme / Nobody: title CEO", "contact add Acme: Nobody"),
+    ("contact remove", "`contact remove Dana Ruiz`"),
+    ("contact remove Nobody confirm", "customer <name>"),
     ("contact add Acme", "contact add Acme:"),
     ("contact add Acme: dana@acme.example", "name first"),
     ("contact add Acme: Dana, not-an-email@", "dana@acme.example"),

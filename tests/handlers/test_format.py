@@ -23,8 +23,9 @@ from tests.conftest import TestBot
         ("zh", "1234.5", "CNY", "¥1,234.50"),
         ("zh", "9999", "CNY", "¥9,999"),
         ("zh", "48000", "USD", "US$48,000"),
-        ("zh-Hant", "500000", "CNY", "50萬元"),
-        ("zh-Hant", "48000", "TWD", "$48,000"),
+        # In Taiwan 元 alone is NT$: yuan is written 人民幣 …元, and NT$ never as a bare $.
+        ("zh-Hant", "500000", "CNY", "人民幣50萬元"),
+        ("zh-Hant", "48000", "TWD", "NT$48,000"),
         ("zh-Hant", "48000", "USD", "US$48,000"),
     ],
 )

@@ -87,8 +87,11 @@ def test_english_keywords_with_a_colon(book: TestBot) -> None:
 
 
 def test_dates_at_the_ends_of_the_window_are_accepted(book: TestBot) -> None:
-    """1970-01-01 and 2100-12-31 are the first and last days a close date may have."""
-    assert book("alice", "new deal Acme: Old 10 close 1970-01-01").status == "ok"
+    """1970-01-01 and 2100-12-31 are the first and last days a date may have; a new deal is
+    open, so its close may not be past (tests/handlers/test_close_in_past.py) and 1970 is
+    refused as past, not as outside the window."""
+    old = book("alice", "new deal Acme: Old 10 close 1970-01-01")
+    assert old.status == "error" and "already past" in old.text, old.text
     assert book("alice", "new deal Acme: Far 10 close 2100-12-31").status == "ok"
     assert book("alice", "log call Acme, 1970-01-02: archive").status == "ok"
 

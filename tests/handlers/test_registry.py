@@ -111,6 +111,7 @@ HELP_ORDER = [
     "history",
     "contact add",
     "edit contact",
+    "contact remove",
     "log",
     "edit",
     "undo",
