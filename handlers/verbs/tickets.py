@@ -105,13 +105,20 @@ def priority_label(t: Translator, priority: TicketPriority | str) -> str:
     return t(f"ticket.priority.{TicketPriority(priority).value}")
 
 
+def customer_label(t: Translator, customer: Customer) -> str:
+    """A ticket's customer by name, marked when archived (its open tickets are still worked)."""
+    if customer.archived_at is None:
+        return customer.name
+    return t("ticket.customer_archived", name=customer.name)
+
+
 def ticket_line(t: Translator, ticket: Ticket, now: datetime) -> str:
     """One line of a ticket list."""
     who = f"@{ticket.assignee.external_id}" if ticket.assignee else t("ticket.unassigned")
     return " · ".join(
         (
             f"#{ticket.id} {fmt.preview(ticket.subject, 60)}",
-            ticket.customer.name,
+            customer_label(t, ticket.customer),
             priority_label(t, ticket.priority),
             status_label(t, ticket.status),
             who,
@@ -332,7 +339,7 @@ def card(req: Request, ticket_id: int) -> Reply:
     now = ctx.now()
     state = svc.clocks(ctx.session, found, now)
     fields = [
-        Field(t("field.customer"), f"#{found.customer.id} {found.customer.name}"),
+        Field(t("field.customer"), f"#{found.customer.id} {customer_label(t, found.customer)}"),
         Field(t("field.status"), status_label(t, found.status)),
         Field(t("field.priority"), priority_label(t, found.priority)),
         Field(
