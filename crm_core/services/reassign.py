@@ -116,9 +116,7 @@ def reassign_customer(
                 )
             )
     ctx.session.flush()
-    return Reassigned(
-        customer, old_owner, new_owner, moved, reminders, kept, tickets, tickets_kept
-    )
+    return Reassigned(customer, old_owner, new_owner, moved, reminders, kept, tickets, tickets_kept)
 
 
 def _move_tickets(ctx: Ctx, customer: Customer, new: User) -> tuple[list[Ticket], list[Ticket]]:
