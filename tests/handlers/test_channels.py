@@ -255,3 +255,24 @@ def test_merge_moves_the_channel_link_and_the_preview_says_so(testbot: TestBot) 
     assert testbot("alice", "channels").items == [
         "#beta-support (slack) · Beta Foods · auto tickets"
     ]
+
+
+def test_channel_link_by_customer_number_inside_the_chat(testbot: TestBot) -> None:
+    """rev10 fault 7: `/channel link #2` typed in a Telegram group (or a Slack channel) links
+    customer #2 there; a bare #name is still refused with how to pick the channel."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Beta Foods")
+    beta = max(testbot.query(select(Customer.id)))
+    testbot.platform = "telegram"
+    linked = testbot("alice", f"channel link #{beta}", chat_id="-100777")
+    assert linked.status == "ok" and "Beta Foods" in linked.text, linked.text
+    testbot.platform = "slack"
+    wide = testbot("alice", "channel link ＃１", chat_id=C)
+    assert wide.status == "ok" and "Acme" in wide.text, wide.text
+    rows = testbot.rows(
+        select(CustomerChannel.platform, CustomerChannel.chat_id, CustomerChannel.customer_id)
+    )
+    assert sorted(rows) == [("slack", C, 1), ("telegram", "-100777", beta)]
+    bare = testbot("alice", "channel link #beta-support", chat_id=C)
+    assert bare.status == "error" and "pick it from the # list" in bare.text
+    assert testbot.count(CustomerChannel) == 2
