@@ -802,6 +802,16 @@ def ticket_report_reply(req: Request, rest: str) -> Reply:
         ]
     )
     items = [t("ticket.report.item", group=label(r.group), figures=line(r)) for r in rep.rows]
+    if rep.untied is not None:
+        # Scores without a ticket count in the Total: their own line, so the rows add up.
+        u = rep.untied
+        items.append(
+            t(
+                "ticket.report.untied",
+                csat="—" if u.csat_mean is None else f"{u.csat_mean:.1f}",
+                nps="—" if u.nps is None else str(u.nps),
+            )
+        )
     return Reply(
         title=title,
         items=items,
