@@ -291,7 +291,7 @@ def _opened(t: Translator, ctx: Ctx, opened: Ticket, created: bool) -> Reply:
         ),
         items=[fmt.preview(opened.subject), list_badge(t, opened, ctx.now())],
         buttons=[
-            Button.run(t("button.open"), f"ticket #{opened.id}", "primary"),
+            Button.run(t("button.ticket_card", id=opened.id), f"ticket #{opened.id}", "primary"),
             *(
                 []
                 if opened.assignee_id
@@ -375,7 +375,12 @@ def card(req: Request, ticket_id: int) -> Reply:
             buttons.append(Button.run(t("button.ticket_resume"), f"reopen #{found.id}"))
     else:
         buttons.append(Button.run(t("button.ticket_reopen"), f"reopen #{found.id}"))
-    buttons.append(Button.run(t("button.open"), f"customer #{found.customer_id}"))
+    # Named: a bare "Open" beside "Reopen" reads as a status change.
+    buttons.append(
+        Button.run(
+            t("button.open_named", name=found.customer.name), f"customer #{found.customer_id}"
+        )
+    )
     return Reply(
         title=f"#{found.id} {found.subject}",
         fields=fields,
@@ -421,7 +426,7 @@ def assign(req: Request) -> Reply:
         return Reply(text=t("ticket.already_assigned", id=found.id, user=user.name), status="info")
     return Reply(
         text=t("ticket.assigned", id=found.id, user=user.name),
-        buttons=[Button.run(t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 
@@ -433,7 +438,7 @@ def reply(req: Request) -> Reply:
     found = svc.reply_ticket(req.ctx, rid, body)
     return Reply(
         text=req.t("ticket.replied", id=found.id),
-        buttons=[Button.run(req.t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(req.t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 
@@ -465,7 +470,7 @@ def reopen(req: Request) -> Reply:
     found, kind = svc.reopen_ticket(req.ctx, rid, body or None)
     return Reply(
         text=req.t("ticket.resumed" if kind == "resume" else "ticket.reopened", id=found.id),
-        buttons=[Button.run(req.t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(req.t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 

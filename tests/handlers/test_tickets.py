@@ -336,3 +336,20 @@ def test_report_by_group_shows_scores_without_a_ticket_so_the_total_adds_up(
     testbot.add_user("mei", locale="zh", role="manager")
     zh = testbot("mei", "报表 工单 按负责人")
     assert zh.items[-1].startswith("无工单"), zh.items
+
+
+def test_ticket_buttons_say_what_they_open(testbot: TestBot) -> None:
+    """rev10 (wording): no bare "Open" beside "Reopen": the card's button names the customer,
+    the replies' buttons name the ticket."""
+    tid = _open(testbot)
+    opened = testbot("alice", f"ticket #{tid}")
+    assert [b.label for b in opened.buttons][-1] == "Open Acme"
+    resolved = testbot("alice", f"resolve #{tid}: replaced the roller")
+    assert [b.label for b in resolved.buttons] == ["Reopen"]
+    card = testbot("alice", f"ticket #{tid}")
+    assert [b.label for b in card.buttons] == ["Reopen", "Open Acme"]
+    assert [b.label for b in testbot("alice", f"reopen #{tid}").buttons] == [f"Ticket #{tid}"]
+    testbot.add_user("wei", locale="zh")
+    testbot("wei", "新客户 华东物流")
+    new = testbot("wei", "工单 华东物流：打印机卡纸")
+    assert new.buttons[0].label.startswith("工单 #"), [b.label for b in new.buttons]
