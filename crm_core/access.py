@@ -130,13 +130,16 @@ def ticket_branches(user: User) -> list[ColumnElement[bool]]:
     """The ways a ticket can be `user`'s to see (any one is enough); none for an inactive user.
 
     Tickets of customers in their book, tickets assigned to them, and a manager's team's.
+    An archived customer's tickets stay with its owner as with its assignee and manager (one
+    rule: open ones are worked to the end, SLA and all); only a merge's tombstone has none.
     Lists query each way apart down its own index and merge, which beats one OR.
     """
     if not user.active:
         return []
     if user.role == Role.admin:
         return [true()]
-    ways = [Ticket.customer_id.in_(visible_customer_ids(user)), Ticket.assignee_id == user.id]
+    in_book = select(Customer.id).where(book_filter(user), Customer.merged_into.is_(None))
+    ways = [Ticket.customer_id.in_(in_book), Ticket.assignee_id == user.id]
     if user.role == Role.manager and user.team_id is not None:
         ways.append(Ticket.team_id == user.team_id)
     return ways

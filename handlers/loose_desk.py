@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from crm_core.access import ticket_filter
 from crm_core.context import Ctx
+from crm_core.errors import CrmError
 from crm_core.mentions import (
     find_archived_customers,
     find_contacts,
@@ -34,14 +35,14 @@ from crm_core.models import (
     TicketStatus,
     User,
 )
-from crm_core.resolve import user_by_chinese_name
+from crm_core.resolve import resolve_customer, user_by_chinese_name
 from crm_core.text import char_view
 from crm_core.timephrases.chinese import cn_int
 from handlers import format as fmt
 from handlers import loose_desk_words as d
 from handlers import loose_words as w
-from handlers.args import Value
-from handlers.grammar import span_said
+from handlers.args import Value, take_ref
+from handlers.grammar import span_said, split_colon
 
 if TYPE_CHECKING:
     from handlers.loose import Interpreter, Outcome, _Reading
@@ -730,7 +731,16 @@ class DeskReader:
             comment,
             flags=re.I,
         ).strip(' ,，.。!！"“”')
-        values: dict[str, Value] = {"customer": customer.id, "score": f"{kind} {n}"}
+        # `feedback #N` is ticket #N: the customer goes by the name that reads back to it.
+        named = _feedback_name(ctx, customer)
+        if named is None:
+            return self._unsure(
+                "loose.feedback_by_ticket",
+                ("feedback",),
+                customer=customer.name,
+                score=f"{kind} {n}",
+            )
+        values: dict[str, Value] = {"customer": named, "score": f"{kind} {n}"}
         shown = [("customer", _customer_label(customer)), ("score", f"{kind} {n}")]
         if comment and not re.fullmatch(r"[\W_]*", comment):
             values["comment"] = comment
@@ -994,3 +1004,17 @@ def _rest(r: _Reading, start: int, taken: list[tuple[int, int]]) -> str:
         for i in range(max(a, 0), min(b, len(chars))):
             chars[i] = " "
     return re.sub(r"\s{2,}", " ", "".join(chars[start:])).strip()
+
+
+def _feedback_name(ctx: Ctx, customer: Customer) -> str | None:
+    """The customer's name as `feedback <customer>:` reads it back to this very customer, or
+    None (a name that reads as a ticket number, holds the colon, or names another too)."""
+    name = customer.name.strip()
+    rid, rest = take_ref(name)
+    if (rid is not None and not rest) or split_colon(name)[1] is not None:
+        return None
+    try:
+        found = resolve_customer(ctx, name)
+    except CrmError:
+        return None
+    return name if found.id == customer.id else None

@@ -16,7 +16,7 @@ from crm_core.models import (
     TierChange,
     User,
 )
-from crm_core.services.care import Coming
+from crm_core.services.care import BUILT_IN, Coming
 from crm_core.services.digests import Digest
 from crm_core.services.reminders import parse_recurrence
 from crm_core.services.tickets import TriageSummary
@@ -227,8 +227,18 @@ def digest_reply(t: Translator, digest: Digest, tz: ZoneInfo) -> Reply:
         sections.append(
             Section(t("digest.tiers"), [tier_line(t, c, cust) for c, cust in digest.tier_changes])
         )
-    if digest.care:
-        sections.append(Section(t("digest.care"), [care_line(t, c) for c in digest.care]))
+    # A contact's birthday already under "Birthdays" is not listed again as a care date.
+    listed = {(b.contact.id, b.day) for b in digest.birthdays}
+    care = [
+        c
+        for c in digest.care
+        if not (
+            (c.item.care.record, c.item.care.field) == ("contact", "birthday")
+            and (c.item.entity_id, c.day) in listed
+        )
+    ]
+    if care:
+        sections.append(Section(t("digest.care"), [care_line(t, c) for c in care]))
     if digest.campaign_tasks:
         sections.append(
             Section(
@@ -329,13 +339,21 @@ def campaign_ping(t: Translator, campaign: Campaign, tasks: int, by: str) -> Rep
     )
 
 
+def care_field(t: Translator, record: str, field: str) -> str:
+    """A care date's field as the reader says it: crmbot's own (a contact's birthday, a deal's
+    expected close) in their language, a custom field by the name it was declared with."""
+    if (record, field) in BUILT_IN:
+        return t(f"care.builtin.{field}")
+    return field
+
+
 def care_line(t: Translator, coming: Coming) -> str:
     """`renewal_date of Fleet renewal (Acme): 2027-03-29, in 15 days`."""
     item = coming.item
     when = t("care.today") if coming.days == 0 else t("care.in_days", days=coming.days)
     return t(
         "care.item",
-        field=item.care.field,
+        field=care_field(t, item.care.record, item.care.field),
         label=item.label,
         customer=item.customer_name,
         day=coming.day.isoformat(),

@@ -63,6 +63,9 @@ class TicketReport:
     dim: str | None
     rows: list[TicketRow]
     total: TicketRow
+    # Grouped: the scores given without a ticket (every NPS, hand-recorded CSAT), which count
+    # in the total and in no row; None when there are none, or when not grouped.
+    untied: TicketRow | None = None
 
 
 @dataclass
@@ -161,14 +164,16 @@ def ticket_report(ctx: Ctx, *, dim: str | None, period: Period) -> TicketReport:
                 acc.resolved += 1
                 acc.resolution_hours.append(resolution.elapsed / 3600)
                 acc.resolution_met += not resolution.breached
-    _feedback(ctx, dim, start, end, total, groups)
+    untied = _Acc()
+    _feedback(ctx, dim, start, end, total, groups, untied)
     rows = [
         _row(g, a) for g, a in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
     ]
     if dim == "priority":
         order = {p: i for i, p in enumerate(("urgent", "high", "normal", "low"))}
         rows.sort(key=lambda r: order.get(r.group or "", 9))
-    return TicketReport(period, dim, rows, _row(None, total))
+    given = dim is not None and (untied.csat or untied.nps)
+    return TicketReport(period, dim, rows, _row(None, total), _row(None, untied) if given else None)
 
 
 def _inside(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
@@ -182,20 +187,29 @@ def _feedback(
     end: datetime | None,
     total: _Acc,
     groups: dict[str | None, _Acc],
+    untied: _Acc,
 ) -> None:
-    """CSAT and NPS given in the period by customers the actor may see; a ticket's group too."""
+    """CSAT and NPS given in the period: a ticket's score when the actor may see the ticket
+    (into its group too), one without a ticket when they may see the customer (into `untied`),
+    so the total is the rows and the untied line added up."""
     stmt = (
         select(Feedback)
         .where(
-            Feedback.customer_id.in_(visible_customer_ids(ctx.actor)),
+            or_(
+                and_(
+                    Feedback.ticket_id.is_(None),
+                    Feedback.customer_id.in_(visible_customer_ids(ctx.actor)),
+                ),
+                Feedback.ticket_id.in_(select(Ticket.id).where(ticket_filter(ctx.actor))),
+            ),
             *in_period(Feedback.created_at, start, end),
         )
         .options(selectinload(Feedback.ticket))
     )
     for row in ctx.session.scalars(stmt):
         accs = [total]
-        if dim is not None and row.ticket is not None:
-            accs.append(groups[_group_of(row.ticket, dim)])
+        if dim is not None:
+            accs.append(untied if row.ticket is None else groups[_group_of(row.ticket, dim)])
         for acc in accs:
             (acc.csat if row.kind == "csat" else acc.nps).append(row.score)
 
@@ -221,4 +235,6 @@ def as_json(report: TicketReport) -> dict[str, Any]:
         "report": "tickets",
         "rows": [{"group": r.group, **measures(r)} for r in report.rows],
         "total": measures(report.total),
+        # Scores given without a ticket: in the total, in no row.
+        "no_ticket": None if report.untied is None else measures(report.untied),
     }

@@ -209,9 +209,14 @@ def create_campaign(ctx: Ctx, plan: Plan) -> Campaign:
     return campaign
 
 
+def may_change(ctx: Ctx, campaign: Campaign) -> bool:
+    """Whether `ctx.actor` created the campaign or is an admin (who may end it)."""
+    return ctx.actor.role == Role.admin or campaign.owner_id == ctx.actor.id
+
+
 def check_may_change(ctx: Ctx, campaign: Campaign) -> None:
     """Refuse unless `ctx.actor` created the campaign or is an admin."""
-    if ctx.actor.role != Role.admin and campaign.owner_id != ctx.actor.id:
+    if not may_change(ctx, campaign):
         raise PermissionDenied("campaign.not_yours", name=campaign.name)
 
 

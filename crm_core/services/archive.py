@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -11,7 +11,7 @@ from crm_core.access import can_see_owner
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import NotFound
-from crm_core.models import Customer, Deal
+from crm_core.models import Customer, Deal, Ticket, TicketStatus
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class ArchivePlan:
 
     customer: Customer
     open_deals: int
+    # Its tickets not yet resolved: they stay open and workable (see ticket_branches).
+    open_tickets: list[int] = field(default_factory=list)
 
 
 def _check(ctx: Ctx, customer: Customer) -> None:
@@ -39,7 +41,13 @@ def plan_archive(ctx: Ctx, customer: Customer) -> ArchivePlan:
         .select_from(Deal)
         .where(Deal.customer_id == customer.id, Deal.stage.not_in(closed))
     )
-    return ArchivePlan(customer, int(deals or 0))
+    done = (TicketStatus.resolved, TicketStatus.closed)
+    tickets = ctx.session.scalars(
+        select(Ticket.id)
+        .where(Ticket.customer_id == customer.id, Ticket.status.not_in(done))
+        .order_by(Ticket.id)
+    )
+    return ArchivePlan(customer, int(deals or 0), list(tickets))
 
 
 def set_archived(ctx: Ctx, customer: Customer, archived: bool) -> bool:

@@ -34,6 +34,7 @@ from crm_core.models import (
 from crm_core.name_index import contact_book, current_name_book, name_book
 from crm_core.resolve import contains, follow_merge, tagged_ids
 from crm_core.services import custom_fields, tiers, webhooks, write_locks
+from crm_core.services.duplicates import likely_same
 from crm_core.services.reminders import manageable
 from crm_core.services.tickets import (
     SERVICE_FIGURES,
@@ -92,7 +93,11 @@ def find_duplicates(ctx: Ctx, name: str) -> tuple[list[Candidate], bool]:
         limit=5,
     )
     by_id = {r[0]: r for r in rows}
-    return [Candidate(int(s[2]), by_id[s[2]][1], by_id[s[2]][3] or "") for s in scored], False
+    # What `duplicates` would pair with it first ("上海华东物流有限公司" is 华东物流 with its
+    # city in front), then the near spellings.
+    ids = [r[0] for r in rows if likely_same(key, r[2])]
+    ids += [int(s[2]) for s in scored if s[2] not in ids]
+    return [Candidate(i, by_id[i][1], by_id[i][3] or "") for i in ids[:5]], False
 
 
 def create_customer(

@@ -96,6 +96,15 @@ def dedup_key(stored_key: str) -> tuple[str, str | None]:
     return strip_place(compact)
 
 
+def likely_same(key_a: str, key_b: str) -> bool:
+    """Whether two stored name keys make a pair `duplicates` lists (equal blocking keys, or
+    spelling variants in one block): the check `new customer` runs too, so the two agree."""
+    a, b = dedup_key(key_a)[0], dedup_key(key_b)[0]
+    if not a or not b:
+        return False
+    return a == b or (a[:BLOCK_CHARS] == b[:BLOCK_CHARS] and fuzz.ratio(a, b) >= SIMILAR_SCORE)
+
+
 def _bare(name: str) -> str:
     """A name folded, with punctuation and spaces gone (the legal form kept)."""
     return _NOT_WORD.sub("", fold(name))

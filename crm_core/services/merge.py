@@ -15,6 +15,7 @@ from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
     Contact,
     Customer,
+    CustomerChannel,
     Deal,
     Feedback,
     Interaction,
@@ -34,6 +35,8 @@ MOVED: dict[str, Any] = {
     # The service side of the same customer: its tickets and satisfaction scores.
     "tickets": Ticket,
     "feedback": Feedback,
+    # Its customer channels: what its people write there next opens tickets on the one kept.
+    "channels": CustomerChannel,
 }
 # The order a merge moves the duplicate's deals in: the kept sums' keys (see merge_customers).
 DEAL_KEY_ORDER = (
@@ -45,7 +48,7 @@ DEAL_KEY_ORDER = (
     Deal.id,
 )
 # Shown in the preview only when the duplicate has some: most customers have none.
-SHOWN_WHEN_ANY = frozenset({"tickets", "feedback"})
+SHOWN_WHEN_ANY = frozenset({"tickets", "feedback", "channels"})
 # Fields the survivor keeps, unless empty: then the merged customer's value fills them.
 FIELDS = ("industry", "city")
 

@@ -5,6 +5,10 @@ What moves (as Salesforce's account owner change does by default): the open deal
 owns, and the old owner's open reminders on the customer or its deals, since the old owner can no
 longer open either. Closed deals stay with whoever owns them, so won deals keep counting for the
 person who won them. `with deals` also moves open deals owned by anyone else.
+
+Its open tickets follow the rule a ticket's team is set by when it is opened or assigned: the
+assignee's team, else the account owner's. An unassigned one moves to the new owner's team (its
+queue, SLA calendar and triage); one being worked by someone stays with that person's team.
 """
 
 from __future__ import annotations
@@ -18,7 +22,17 @@ from crm_core.access import can_assign_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_deals_of, lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
-from crm_core.models import Customer, Deal, OwnerNotice, Reminder, ReminderStatus, Role, User
+from crm_core.models import (
+    Customer,
+    Deal,
+    OwnerNotice,
+    Reminder,
+    ReminderStatus,
+    Role,
+    Ticket,
+    User,
+)
+from crm_core.services.tickets import ACTIVE, refresh_sla
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,10 @@ class Reassigned:
     reminders: list[Reminder] = field(default_factory=list)
     # Open deals left with someone other than the new owner (`with deals` moves them too).
     kept: list[Deal] = field(default_factory=list)
+    # Open tickets now on the new owner's team (unassigned ones), and those left with their
+    # assignee's team.
+    tickets: list[Ticket] = field(default_factory=list)
+    tickets_kept: list[Ticket] = field(default_factory=list)
 
 
 def reassign_customer(
@@ -81,6 +99,7 @@ def reassign_customer(
         audit.record(ctx.session, ctx.actor, "deal.reassign", deal, was)
         moved.append(deal)
     reminders = _move_reminders(ctx, customer, old_owner, new_owner)
+    tickets, tickets_kept = _move_tickets(ctx, customer, new_owner)
     # The person who did it has the reply; the notices are for owners who were not there.
     for user, other, gained in ((old_owner, new_owner, False), (new_owner, old_owner, True)):
         if user.id != ctx.actor.id:
@@ -97,7 +116,33 @@ def reassign_customer(
                 )
             )
     ctx.session.flush()
-    return Reassigned(customer, old_owner, new_owner, moved, reminders, kept)
+    return Reassigned(customer, old_owner, new_owner, moved, reminders, kept, tickets, tickets_kept)
+
+
+def _move_tickets(ctx: Ctx, customer: Customer, new: User) -> tuple[list[Ticket], list[Ticket]]:
+    """The customer's open unassigned tickets put on the new owner's team, due times again on
+    its calendar; assigned ones, on a team other than the new owner's, are returned as kept."""
+    rows = ctx.session.scalars(
+        select(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.id)
+    ).all()
+    moved: list[Ticket] = []
+    kept: list[Ticket] = []
+    for ticket in rows:
+        if ticket.team_id == new.team_id:
+            continue
+        if ticket.assignee_id is not None:
+            kept.append(ticket)
+            continue
+        lock_for_update(ctx.session, ticket)
+        was = audit.snapshot(ticket)
+        ticket.team_id = new.team_id
+        ticket.updated_at = ctx.now()
+        refresh_sla(ctx.session, ticket)
+        audit.record(ctx.session, ctx.actor, "ticket.reassign", ticket, was)
+        moved.append(ticket)
+    return moved, kept
 
 
 def _move_reminders(ctx: Ctx, customer: Customer, old: User, new: User) -> list[Reminder]:

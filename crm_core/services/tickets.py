@@ -632,8 +632,15 @@ def record_feedback(
     comment: str | None = None,
     ticket: Ticket | None = None,
 ) -> Feedback:
-    """Record a CSAT or NPS score (by hand, or the answer to a CSAT question)."""
-    ensure_customer_access(ctx.actor, customer)
+    """Record a CSAT or NPS score (by hand, or the answer to a CSAT question).
+
+    A ticket's score is for whoever may work the ticket (its assignee too, and on an archived
+    customer's ticket); a score without one is for whoever may change the customer.
+    """
+    if ticket is None:
+        ensure_customer_access(ctx.actor, customer)
+    else:
+        get_ticket(ctx, ticket.id)
     if kind not in FEEDBACK_RANGES:
         raise Invalid("error.feedback_kind", kind=kind)
     check_score(kind, score)

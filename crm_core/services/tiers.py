@@ -467,7 +467,11 @@ def pin(ctx: Ctx, customer: Customer, typed_tier: str) -> TierChange | None:
     tier = prog.find(typed_tier)
     if tier is None:
         raise Invalid(
-            "error.tier_unknown", tier=typed_tier, tiers=", ".join(lv.name for lv in prog.levels)
+            "error.tier_unknown",
+            tier=typed_tier,
+            tiers=", ".join(lv.name for lv in prog.levels),
+            customer=customer.name,
+            example=prog.levels[-1].name,
         )
     now = ctx.now()
     row = _row(ctx.session, customer.id, now)

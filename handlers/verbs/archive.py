@@ -38,7 +38,20 @@ def archive(req: Request) -> Reply:
         line = f"archive #{customer.id}"
         return Reply(
             title=t("archive.preview", name=label),
-            text=t("archive.preview_note", deals=plan.open_deals, id=customer.id),
+            text=" ".join(
+                [t("archive.preview_note", deals=plan.open_deals, id=customer.id)]
+                + (
+                    [
+                        t(
+                            "archive.preview_tickets",
+                            count=len(plan.open_tickets),
+                            tickets=", ".join(f"#{n}" for n in plan.open_tickets),
+                        )
+                    ]
+                    if plan.open_tickets
+                    else []
+                )
+            ),
             buttons=[
                 Button.run(t("button.confirm"), f"{line} confirm", "danger"),
                 Button.run(t("button.cancel"), f"{line} cancel"),

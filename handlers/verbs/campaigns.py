@@ -313,7 +313,8 @@ def _report(req: Request, campaign: Campaign) -> Reply:
         else t("campaign.running")
     )
     buttons = [Button.run(t("button.campaign_tasks"), f"campaign tasks {quoted(campaign.name)}")]
-    if campaign.ended_at is None:
+    # Offered only to who may press it (its starter, an admin): the others would be refused.
+    if campaign.ended_at is None and svc.may_change(ctx, campaign):
         buttons.append(
             Button.run(t("button.end_campaign"), f"end campaign {quoted(campaign.name)}")
         )

@@ -10,6 +10,7 @@ from crm_core.services import care as svc
 from crm_core.text import char_view
 from handlers.args import Arg, Kind
 from handlers.i18n import Translator
+from handlers.notifications import care_field
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Reply, Section
 from handlers.verbs.custom_fields import RECORD_WORDS
@@ -39,7 +40,8 @@ def _target(t: Translator, words: list[str], usage: str) -> tuple[str | None, st
 
 
 def _line(t: Translator, c: CareDate) -> str:
-    return t("care.line", record=t(f"custom.of.{c.record}"), field=c.field, days=c.lead_days)
+    field = care_field(t, c.record, c.field)
+    return t("care.line", record=t(f"custom.of.{c.record}"), field=field, days=c.lead_days)
 
 
 def care(req: Request) -> Reply:
@@ -53,7 +55,12 @@ def care(req: Request) -> Reply:
     found, new = svc.declare(ctx, record, field, days)
     key = "care.added" if new else "care.changed"
     return Reply(
-        text=t(key, record=t(f"custom.of.{found.record}"), field=found.field, days=days),
+        text=t(
+            key,
+            record=t(f"custom.of.{found.record}"),
+            field=care_field(t, found.record, found.field),
+            days=days,
+        ),
         buttons=[Button.run(t("button.cares"), "cares")],
     )
 
@@ -67,7 +74,11 @@ def care_remove(req: Request) -> Reply:
     record, field = _target(t, words, "usage.care_remove")
     gone = svc.remove(ctx, record, field)
     return Reply(
-        text=t("care.removed", record=t(f"custom.of.{gone.record}"), field=gone.field),
+        text=t(
+            "care.removed",
+            record=t(f"custom.of.{gone.record}"),
+            field=care_field(t, gone.record, gone.field),
+        ),
         buttons=[Button.run(t("button.cares"), "cares")],
     )
 

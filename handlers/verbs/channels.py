@@ -15,6 +15,8 @@ from handlers.reply import Button, Reply
 # Slack sends a picked channel as <#C0123|acme-support> (should_escape); a bare #name has no id.
 _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]{2,30})(?:\|([^<>]*))?>$")
 _TELEGRAM_CHAT = re.compile(r"^-?\d{1,20}$")
+# A record number as the grammar writes it everywhere (`#2`, full-width `＃２`).
+_CUSTOMER_REF = re.compile(r"^[#＃][0-9０-９]{1,18}$")
 _WORDS = {
     "link": "link",
     "关联": "link",
@@ -57,7 +59,13 @@ def channel(req: Request) -> Reply:
     action = _WORDS.get(words[0].lower()) if words else None
     if action is None:
         raise Invalid("usage.channel")
-    chat, name, rest = _chat(req, words[1:])
+    given = words[1:]
+    if action == "link" and len(given) == 1 and _CUSTOMER_REF.match(given[0]):
+        # `channel link #2` typed in the chat: #2 is customer #2 (a channel is never a number).
+        chat, name, rest = _chat(req, [])
+        rest = given
+    else:
+        chat, name, rest = _chat(req, given)
     platform = req.command.platform
     if action == "link":
         if not rest:

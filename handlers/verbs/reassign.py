@@ -47,6 +47,12 @@ def reassign(req: Request) -> Reply:
     if done.kept:
         owners = ", ".join(sorted({d.owner.name for d in done.kept}))
         text += " " + t("reassign.kept", count=len(done.kept), owners=owners)
+    if done.tickets:
+        ids = ", ".join(f"#{k.id}" for k in done.tickets)
+        text += " " + t("reassign.tickets", count=len(done.tickets), tickets=ids)
+    if done.tickets_kept:
+        ids = ", ".join(f"#{k.id}" for k in done.tickets_kept)
+        text += " " + t("reassign.tickets_kept", count=len(done.tickets_kept), tickets=ids)
     return Reply(
         text=text,
         fields=[Field(t("field.owner"), f"{done.old_owner.name} → {done.new_owner.name}")],

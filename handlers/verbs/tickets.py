@@ -105,13 +105,20 @@ def priority_label(t: Translator, priority: TicketPriority | str) -> str:
     return t(f"ticket.priority.{TicketPriority(priority).value}")
 
 
+def customer_label(t: Translator, customer: Customer) -> str:
+    """A ticket's customer by name, marked when archived (its open tickets are still worked)."""
+    if customer.archived_at is None:
+        return customer.name
+    return t("ticket.customer_archived", name=customer.name)
+
+
 def ticket_line(t: Translator, ticket: Ticket, now: datetime) -> str:
     """One line of a ticket list."""
     who = f"@{ticket.assignee.external_id}" if ticket.assignee else t("ticket.unassigned")
     return " · ".join(
         (
             f"#{ticket.id} {fmt.preview(ticket.subject, 60)}",
-            ticket.customer.name,
+            customer_label(t, ticket.customer),
             priority_label(t, ticket.priority),
             status_label(t, ticket.status),
             who,
@@ -284,7 +291,7 @@ def _opened(t: Translator, ctx: Ctx, opened: Ticket, created: bool) -> Reply:
         ),
         items=[fmt.preview(opened.subject), list_badge(t, opened, ctx.now())],
         buttons=[
-            Button.run(t("button.open"), f"ticket #{opened.id}", "primary"),
+            Button.run(t("button.ticket_card", id=opened.id), f"ticket #{opened.id}", "primary"),
             *(
                 []
                 if opened.assignee_id
@@ -332,7 +339,7 @@ def card(req: Request, ticket_id: int) -> Reply:
     now = ctx.now()
     state = svc.clocks(ctx.session, found, now)
     fields = [
-        Field(t("field.customer"), f"#{found.customer.id} {found.customer.name}"),
+        Field(t("field.customer"), f"#{found.customer.id} {customer_label(t, found.customer)}"),
         Field(t("field.status"), status_label(t, found.status)),
         Field(t("field.priority"), priority_label(t, found.priority)),
         Field(
@@ -368,7 +375,12 @@ def card(req: Request, ticket_id: int) -> Reply:
             buttons.append(Button.run(t("button.ticket_resume"), f"reopen #{found.id}"))
     else:
         buttons.append(Button.run(t("button.ticket_reopen"), f"reopen #{found.id}"))
-    buttons.append(Button.run(t("button.open"), f"customer #{found.customer_id}"))
+    # Named: a bare "Open" beside "Reopen" reads as a status change.
+    buttons.append(
+        Button.run(
+            t("button.open_named", name=found.customer.name), f"customer #{found.customer_id}"
+        )
+    )
     return Reply(
         title=f"#{found.id} {found.subject}",
         fields=fields,
@@ -414,7 +426,7 @@ def assign(req: Request) -> Reply:
         return Reply(text=t("ticket.already_assigned", id=found.id, user=user.name), status="info")
     return Reply(
         text=t("ticket.assigned", id=found.id, user=user.name),
-        buttons=[Button.run(t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 
@@ -426,7 +438,7 @@ def reply(req: Request) -> Reply:
     found = svc.reply_ticket(req.ctx, rid, body)
     return Reply(
         text=req.t("ticket.replied", id=found.id),
-        buttons=[Button.run(req.t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(req.t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 
@@ -458,7 +470,7 @@ def reopen(req: Request) -> Reply:
     found, kind = svc.reopen_ticket(req.ctx, rid, body or None)
     return Reply(
         text=req.t("ticket.resumed" if kind == "resume" else "ticket.reopened", id=found.id),
-        buttons=[Button.run(req.t("button.open"), f"ticket #{found.id}")],
+        buttons=[Button.run(req.t("button.ticket_card", id=found.id), f"ticket #{found.id}")],
     )
 
 
@@ -795,6 +807,16 @@ def ticket_report_reply(req: Request, rest: str) -> Reply:
         ]
     )
     items = [t("ticket.report.item", group=label(r.group), figures=line(r)) for r in rep.rows]
+    if rep.untied is not None:
+        # Scores without a ticket count in the Total: their own line, so the rows add up.
+        u = rep.untied
+        items.append(
+            t(
+                "ticket.report.untied",
+                csat="—" if u.csat_mean is None else f"{u.csat_mean:.1f}",
+                nps="—" if u.nps is None else str(u.nps),
+            )
+        )
     return Reply(
         title=title,
         items=items,

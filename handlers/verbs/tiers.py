@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, PermissionDenied
+from crm_core.models import Role
 from crm_core.resolve import resolve_customer
 from crm_core.services import tiers as svc
 from crm_core.text import char_view
@@ -113,13 +114,18 @@ def points(value: Decimal) -> str:
     return f"{value.normalize():,f}" if value != value.to_integral() else f"{int(value):,}"
 
 
+def _example(t: Translator, prog: svc.Program) -> str:
+    """A tier of this program for the hints (the top one), never a name it does not have."""
+    return t.words(prog.levels[-1].name)
+
+
 def _rules_reply(t: Translator, prog: svc.Program) -> Reply:
     if prog.points_field is not None:
         lines = [
             t("tiers.points_line", tier=t.words(lv.name), points=points(lv.threshold))
             for lv in prog.levels
         ]
-        text = t("tiers.basis_points", field=prog.points_field)
+        text = t("tiers.basis_points", field=prog.points_field, example=_example(t, prog))
     else:
         lines = [
             t(
@@ -129,7 +135,9 @@ def _rules_reply(t: Translator, prog: svc.Program) -> Reply:
             )
             for lv in prog.levels
         ]
-        text = t("tiers.basis", months=prog.months, currency=prog.currency)
+        text = t(
+            "tiers.basis", months=prog.months, currency=prog.currency, example=_example(t, prog)
+        )
     return Reply(title=t("tiers.title"), text=text, sections=[Section(t("tiers.levels"), lines)])
 
 
@@ -197,6 +205,9 @@ def tier(req: Request) -> Reply:
     if pinnable and prog is not None and prog.find(words[-1]) is not None:
         level, words = words[-1], words[:-1]
         action = "pin"
+    if action == "pin" and ctx.actor.role != Role.admin:
+        # Who may pin comes before which tier: a rep is told that, not how to spell a tier.
+        raise PermissionDenied("error.tier_admin_only")
     if action == "pin" and level is None:
         if prog is None:
             raise Invalid("error.tiers_none")
@@ -204,6 +215,8 @@ def tier(req: Request) -> Reply:
             "error.tier_unknown",
             tier=words[-1],
             tiers=", ".join(t.words(lv.name) for lv in prog.levels),
+            customer=" ".join(words[:-1]),
+            example=_example(t, prog),
         )
     customer = resolve_customer(ctx, " ".join(words))
     if action == "pin" and level is not None:

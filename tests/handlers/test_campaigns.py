@@ -849,3 +849,21 @@ def test_the_verdict_prints_its_interval_so_it_agrees(low: float, high: float, s
     assert "-0 " not in text and " 0 to" not in text and "to 0 " not in text, text
     if low < 0 < high:
         assert "interval (-0.4 to 27 points)" in text, text
+
+
+def test_end_campaign_button_only_for_who_may_end_it(testbot: TestBot) -> None:
+    """rev10 fault 11: the report offers End campaign to its starter and admins only."""
+    for n in range(1, 5):
+        testbot("alice", f"new customer Shop {n}")
+    testbot("bob", 'save segment "All shops" name shop')
+    started = testbot(
+        "bob", 'campaign "Spring" segment "All shops" message "Hi {contact}" holdout 25% confirm'
+    )
+    assert started.status == "ok", started.text
+
+    def labels(who: str) -> list[str]:
+        return [b.label for b in testbot(who, 'campaign "Spring"').buttons]
+
+    assert "End campaign" in labels("bob") and "End campaign" in labels("admin")
+    assert "End campaign" not in labels("alice")
+    assert "Only the person" in testbot("alice", 'end campaign "Spring"').text

@@ -25,7 +25,7 @@ def test_admin_declares_lists_changes_and_removes_care_dates(testbot: TestBot) -
     assert listed.sections[0].lines == [
         "customer contract_end · 28 days before",
         "contact birthday · 3 days before",
-        "deal close · 7 days before",
+        "deal expected close · 7 days before",
         "deal renewal_date · 15 days before",
     ]
     changed = testbot("admin", "care deal renewal_date 20d")
@@ -66,3 +66,25 @@ def test_care_input_errors_say_what_to_type(testbot: TestBot) -> None:
     assert "Only an admin" in refused.text
     assert testbot.count(AuditEntry) == before
     assert testbot.count(CareDate) == 0
+
+
+def test_built_in_care_dates_in_chinese_and_a_birthday_listed_once(testbot: TestBot) -> None:
+    """rev10 fault 10: `birthday` and `close` are crmbot's own names, said in the reader's
+    language (生日, 预计成交日期 / 預計成交日期); the digest lists a birthday once."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot.add_user("mei", locale="zh-Hant", timezone="Asia/Taipei")
+    assert testbot("admin", "care close 7d").status == "ok"
+    assert testbot("admin", "care birthday 3d").status == "ok"
+    assert testbot("wei", "新客户 华东物流").status == "ok"
+    assert testbot("wei", "新商机 华东物流：续约 5万 成交 2026-11-27").status == "ok"
+    assert testbot("wei", "添加联系人 华东物流：王芳，生日 11月25日").status == "ok"
+    listed = testbot("wei", "关怀列表")
+    lines = "\n".join(listed.sections[0].lines)
+    assert "生日" in lines and "预计成交日期" in lines, lines
+    assert "birthday" not in lines and "close" not in lines
+    assert "預計成交日期" in "\n".join(testbot("mei", "關懷列表").sections[0].lines)
+    digest = testbot("wei", "摘要")
+    text = "\n".join(line for s in digest.sections for line in s.lines)
+    assert text.count("王芳") == 1, text
+    assert "birthday" not in text and "close" not in text, text
+    assert "续约（华东物流）的预计成交日期" in text.replace(" ", ""), text

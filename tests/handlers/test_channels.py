@@ -9,6 +9,7 @@ from crm_core.db import unit_of_work
 from crm_core.models import (
     AuditEntry,
     CsatRequest,
+    Customer,
     CustomerChannel,
     Feedback,
     IndexOutbox,
@@ -226,3 +227,52 @@ def test_what_the_customer_writes_in_the_thread_is_owed_to_ask(testbot: TestBot)
         ticket = session.get(Ticket, 1)
         assert ticket is not None
         assert "The labels curl at the left edge" in ticket_text(ticket)
+
+
+def test_merge_moves_the_channel_link_and_the_preview_says_so(testbot: TestBot) -> None:
+    """rev10 fault 2: a customer's channel follows it into the one kept, so what its people
+    write next opens a ticket its owner can open, not one on the tombstone."""
+    desk = _slack(testbot)
+    testbot("alice", "new customer Beta Foods")
+    testbot("alice", "new customer Beta Foods Group")
+    keep, drop = sorted(testbot.query(select(Customer.id)))
+    linked = testbot("alice", f"channel link <#{C}|beta-support> #{drop}", chat_id="C0TEAM")
+    assert linked.status == "ok", linked.text
+    assert testbot("alice", f"channel auto <#{C}> on").status == "ok"
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    assert "1 customer channel(s)" in " ".join(f.value for f in preview.fields), preview.fields
+    assert testbot.query(select(CustomerChannel.customer_id)) == [drop]  # a preview writes nothing
+    done = testbot("bob", f"merge #{drop} into #{keep} confirm")
+    assert done.status == "ok" and "1 customer channel(s)" in str(done.to_json()), done.text
+    assert testbot.query(select(CustomerChannel.customer_id)) == [keep]
+    (entry,) = testbot.query(select(AuditEntry).where(AuditEntry.action == "customer.merge"))
+    assert entry.changes["moved"][1]["channels"] == testbot.query(select(CustomerChannel.id))
+    action = desk.message(_msg("1700.000100", "Our order never came"))
+    assert action is not None and action.thread_reply is not None
+    assert testbot.query(select(Ticket.customer_id)) == [keep]
+    card = testbot("alice", "ticket #1")
+    assert card.status == "ok" and f"#{keep} Beta Foods" in str(card.to_json())
+    assert testbot("alice", "channels").items == [
+        "#beta-support (slack) · Beta Foods · auto tickets"
+    ]
+
+
+def test_channel_link_by_customer_number_inside_the_chat(testbot: TestBot) -> None:
+    """rev10 fault 7: `/channel link #2` typed in a Telegram group (or a Slack channel) links
+    customer #2 there; a bare #name is still refused with how to pick the channel."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Beta Foods")
+    beta = max(testbot.query(select(Customer.id)))
+    testbot.platform = "telegram"
+    linked = testbot("alice", f"channel link #{beta}", chat_id="-100777")
+    assert linked.status == "ok" and "Beta Foods" in linked.text, linked.text
+    testbot.platform = "slack"
+    wide = testbot("alice", "channel link ＃１", chat_id=C)
+    assert wide.status == "ok" and "Acme" in wide.text, wide.text
+    rows = testbot.rows(
+        select(CustomerChannel.platform, CustomerChannel.chat_id, CustomerChannel.customer_id)
+    )
+    assert sorted(rows) == [("slack", C, 1), ("telegram", "-100777", beta)]
+    bare = testbot("alice", "channel link #beta-support", chat_id=C)
+    assert bare.status == "error" and "pick it from the # list" in bare.text
+    assert testbot.count(CustomerChannel) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crm_core.db import unit_of_work
 from crm_core.models import AuditEntry, Customer
 from crm_core.text import name_key
@@ -95,3 +97,33 @@ def test_duplicates_takes_no_arguments(testbot: TestBot) -> None:
     """Anything after the verb is refused with what to type."""
     reply = testbot("alice", "duplicates Acme")
     assert reply.status == "error" and "`duplicates`" in reply.text
+
+
+# (existing, typed): pairs `duplicates` lists; `new customer` shows each instead of creating it.
+PAIRS = [
+    ("华东物流", "上海华东物流有限公司"),
+    ("云帆科技", "杭州云帆科技有限公司"),
+    ("杭州云帆科技有限公司", "云帆科技"),
+    ("Hillside Supplies", "Hillside Suplies"),
+    ("Gamma-Ray Labs", "Gamma Ray Labs Ltd"),
+    ("Northwind", "North Wind GmbH"),
+    ("华东物流", "華東物流股份有限公司"),
+]
+
+
+@pytest.mark.parametrize(("existing", "typed"), PAIRS)
+def test_new_customer_shows_what_duplicates_would_pair(
+    testbot: TestBot, existing: str, typed: str
+) -> None:
+    """rev10 fault 6: the create check and `duplicates` agree; nothing is created until
+    "create anyway", which then makes the pair `duplicates` lists."""
+    (first,) = add_customers(testbot, "alice", existing)
+    reply = testbot("alice", f"new customer {typed}")
+    assert reply.status == "info", reply.text
+    assert reply.items[0].startswith(f"#{first} {existing}"), reply.items
+    assert testbot.count(Customer) == 1
+    anyway = [b for b in reply.buttons if b.label == "Create a new one anyway"]
+    if anyway:
+        assert testbot.press("alice", anyway[0]).status == "ok"
+        pairs = testbot("alice", "duplicates")
+        assert pairs.title is not None and "1 pair" in pairs.title, pairs.text

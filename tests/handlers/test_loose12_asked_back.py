@@ -44,12 +44,12 @@ CARDS = [
     ("mathieu", "Beaumont tags += key account", "edit customer #26: tags beaumont, key account"),
     ("hejing", "白云山花茶厂 标签加上 Tea Garden", "edit customer #21: tags 白云花茶, Tea Garden"),
     # Feedback: the score before its scale; the scale named wins over a pleased word.
-    ("mathieu", "Northbound rated us 8 for nps", "feedback #28: nps 8"),
-    ("mathieu", "Northbound gave us a 4 on csat", "feedback #28: csat 4"),
-    ("tang", "白鹿的净推荐值打了8分，很满意", "feedback #6: nps 8, 很满意"),
+    ("mathieu", "Northbound rated us 8 for nps", "feedback Northbound Goods Co.: nps 8"),
+    ("mathieu", "Northbound gave us a 4 on csat", "feedback Northbound Goods Co.: csat 4"),
+    ("tang", "白鹿的净推荐值打了8分，很满意", "feedback 成都白鹿化妆品有限公司: nps 8, 很满意"),
     # An accented name, and a name said without the shop's kind that leads it.
-    ("luana", "Farmácia Boa Vida gave us csat 4", "feedback #31: csat 4"),
-    ("luana", "Boa Vida nps 9", "feedback #31: nps 9"),
+    ("luana", "Farmácia Boa Vida gave us csat 4", "feedback Farmácia Boa Vida: csat 4"),
+    ("luana", "Boa Vida nps 9", "feedback Farmácia Boa Vida: nps 9"),
     ("camille", "Bellard tags: bakery, lyon", "edit customer #35: tags bakery, lyon"),
     # A new deal said as a new order or case, or in Portuguese.
     (

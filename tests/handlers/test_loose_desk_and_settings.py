@@ -180,8 +180,9 @@ ASKED = [
     ("omar", "I'd like my digest at 9:30 please", "digest at 09:30"),
     ("omar", "no digest on weekends pls", "digest weekdays"),
     # Satisfaction.
-    ("omar", "bluefin rated us csat 5, quick turnaround", "feedback #1: csat 5, quick turnaround"),
-    ("mei", "云杉书店 NPS 给了 7 分", "feedback #4: nps 7"),
+    ("omar", "bluefin rated us csat 5, quick turnaround",
+     "feedback Bluefin Opticians: csat 5, quick turnaround"),
+    ("mei", "云杉书店 NPS 给了 7 分", "feedback 杭州云杉书店: nps 7"),
 ]  # fmt: skip
 
 

@@ -65,7 +65,7 @@ STILL_ASKED = [
     ("book9", "peiyu", "海灣百貨冰水主機放進commit", "forecast #21 commit"),
     ("book9", "peiyu", "摘要的時間改到早上八點", "digest at 08:00"),
     ("book9", "meifang", "提醒我明天拜访云谷后记录", "提醒我"),
-    ("book9", "tunde", "Lekki NPS 8", "feedback #24: nps 8"),
+    ("book9", "tunde", "Lekki NPS 8", "feedback Lekki Palms Hotel: nps 8"),
     ("book9", "wanjiru", "new deal for westlands: HVAC for the new maternity wing", "new deal #21"),
     ("book9", "tunde", "move Westlands to me", "reassign #21 to @tunde"),
     ("book9", "bowen", "move 凤岭 风管清洗 to won", "move #17 to won"),

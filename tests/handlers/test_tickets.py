@@ -307,3 +307,49 @@ def test_team_and_mine_lists_read_one_way_when_the_scope_is_visible(testbot: Tes
     assert [i.split(" · ")[0] for i in team.items] == ["#1 a", "#2 b", "#3 c"]
     assert [i.split(" · ")[0] for i in mine.items] == ["#1 a"]
     assert [i.split(" · ")[0] for i in rep_team.items] == ["#1 a", "#2 b", "#3 c"]
+
+
+def test_report_by_group_shows_scores_without_a_ticket_so_the_total_adds_up(
+    testbot: TestBot,
+) -> None:
+    """rev10 fault 8: a ticket's CSAT is in its row, scores recorded without a ticket on their
+    own "no ticket" line; the Total is the two together. Ungrouped, no such line."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Beta")
+    testbot("alice", "ticket Acme: printer jams")
+    testbot("alice", "feedback #1: csat 1")
+    testbot("alice", "feedback Beta: csat 2")
+    testbot("alice", "feedback Acme: nps 3")
+    for who, text, row in (
+        ("bob", "report tickets by assignee", "unassigned"),
+        ("admin", "report tickets by team", "East"),
+    ):
+        reply = testbot(who, text)
+        assert reply.items[0].startswith(f"{row}: ") and "CSAT 1.0 · NPS —" in reply.items[0]
+        assert reply.items[1] == (
+            "no ticket (scores recorded without one): CSAT 2.0 · NPS -100; in the Total, "
+            "in no row above"
+        ), reply.items
+        assert reply.fields[0].value.endswith("CSAT 1.5 · NPS -100")
+    plain = testbot("bob", "report tickets")
+    assert not plain.items and plain.fields[0].value.endswith("CSAT 1.5 · NPS -100")
+    testbot.add_user("mei", locale="zh", role="manager")
+    zh = testbot("mei", "报表 工单 按负责人")
+    assert zh.items[-1].startswith("无工单"), zh.items
+
+
+def test_ticket_buttons_say_what_they_open(testbot: TestBot) -> None:
+    """rev10 (wording): no bare "Open" beside "Reopen": the card's button names the customer,
+    the replies' buttons name the ticket."""
+    tid = _open(testbot)
+    opened = testbot("alice", f"ticket #{tid}")
+    assert [b.label for b in opened.buttons][-1] == "Open Acme"
+    resolved = testbot("alice", f"resolve #{tid}: replaced the roller")
+    assert [b.label for b in resolved.buttons] == ["Reopen"]
+    card = testbot("alice", f"ticket #{tid}")
+    assert [b.label for b in card.buttons] == ["Reopen", "Open Acme"]
+    assert [b.label for b in testbot("alice", f"reopen #{tid}").buttons] == [f"Ticket #{tid}"]
+    testbot.add_user("wei", locale="zh")
+    testbot("wei", "新客户 华东物流")
+    new = testbot("wei", "工单 华东物流：打印机卡纸")
+    assert new.buttons[0].label.startswith("工单 #"), [b.label for b in new.buttons]

@@ -297,3 +297,21 @@ def test_points_tiers_upgrade_at_once_and_fall_at_the_review(testbot: TestBot) -
     assert testbot.rows(
         select(CustomerTier.tier, CustomerTier.pinned).where(CustomerTier.pinned.is_(True))
     ) == [("gold", True)]
+
+
+def test_pin_hints_name_a_tier_that_exists_and_a_rep_is_told_who_may_pin(
+    testbot: TestBot,
+) -> None:
+    """rev10 fault 9: with tiers named in Chinese, the hints give one of them, never "gold";
+    a rep asking to pin an unknown tier is told only an admin pins; nothing is written."""
+    testbot("admin", "等级：银卡 5万，金卡 20万，白金 100万 按 12 个月赢单金额")
+    testbot("alice", "new customer Acme")
+    unknown = testbot("admin", "tier Acme gold pin")
+    assert unknown.status == "error"
+    assert unknown.text.endswith("Type `tier Acme 白金 pin`."), unknown.text
+    rep = testbot("alice", "tier Acme gold pin")
+    assert rep.status == "error" and "Only an admin" in rep.text, rep.text
+    rules = testbot("alice", "tiers")
+    assert "`tier Acme 白金 pin`" in rules.text and "gold" not in rules.text
+    assert testbot.count(CustomerTier) == 0
+    assert testbot("admin", "tier Acme 白金 pin").status == "ok"

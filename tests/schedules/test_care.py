@@ -214,5 +214,5 @@ async def test_an_open_deals_expected_close_is_a_care_date(
     assert testbot("admin", "care close 7d").status == "ok"
     assert len((await _sweep(sched).run_once()).care_pings) == 1
     assert [r.text for r in notifier.to("alice")] == [
-        "Coming up: close of Fleet (Acme): 2026-11-30, in 7 days"
+        "Coming up: expected close of Fleet (Acme): 2026-11-30, in 7 days"
     ]
