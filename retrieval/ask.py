@@ -575,6 +575,45 @@ def _dash_head_unknown(ctx: Ctx, question: str) -> bool:
     return held is None
 
 
+# Where an English question says whom a deal was made with, without a customer given: the
+# object of a deal verb ("why did we lose prairie lab?", "what did marco quote makati heart
+# for") or the subject of a buyer's verb ("how many scanners did kilbride school of medicine
+# buy"). Not after an article or a pronoun ("lose the first deal", "did they sign"), nor a
+# competitor ("lose to a rival"). Read on folded text.
+_NAME_RUN = r"([a-z][\w'&.-]*(?:\s+[a-z][\w'&.-]*){0,3}?)"
+_DEAL_OBJECT = re.compile(
+    r"\b(?:lose|lost|losing|win|won|winning|sign|signed|quote|quoted|sell|sold|visit|visited|"
+    r"invoice|invoiced|bill|billed)\s+"
+    r"(?!(?:to|the|a|an|their|our|his|her|its|this|that|these|those|any|some|it|them|us)\b)"
+    + _NAME_RUN
+    + r"(?=\s*(?:[?.!,:;]|$|\s+(?:for|on|in|over|about|and|last|this|to|by|back|after|before|"
+    r"at)\b))"
+)
+_BUYER_SUBJECT = re.compile(
+    r"\b(?:did|does|has|have|will)\s+"
+    r"(?!(?:the|a|an|their|our|this|that|any|some|it|they|we|you|he|she|i)\b)"
+    + _NAME_RUN
+    + r"\s+(?:ever\s+|finally\s+|actually\s+)?(?:buy|bought|sign|order|pay|accept|choose|pick|"
+    r"go|get|take|renew|agree|approve|cancel|switch|decide)\w*\b"
+)
+
+
+def _deal_party_unknown(search: NoteSearch, ctx: Ctx, question: str) -> bool:
+    """Whether an English question names whom a deal was with by a word of four letters or
+    more that no note or customer name of the asker's book holds: someone else's customer
+    or a made-up one, read alike, since only the asker's own book is consulted."""
+    folded = normalize(question)
+    if has_cjk(folded):
+        return False
+    for pattern in (_DEAL_OBJECT, _BUYER_SUBJECT):
+        for m in pattern.finditer(folded):
+            for word in re.findall(r"[a-z]+", m.group(1)):
+                named = len(word) >= 4 and word not in ENGLISH_STOPWORDS and tokens(word)
+                if named and not _in_book(search, ctx, word):
+                    return True
+    return False
+
+
 def _in_book(search: NoteSearch, ctx: Ctx, word: str) -> bool:
     """Whether a note or a customer's name of the asker's book holds `word`."""
     from retrieval.lexical import Filter
@@ -648,7 +687,9 @@ class Asker:
             other = True
         else:
             other = customer is None and (
-                _other_trade(ctx, question) or _dash_head_unknown(ctx, question)
+                _other_trade(ctx, question)
+                or _dash_head_unknown(ctx, question)
+                or _deal_party_unknown(self.search, ctx, question)
             )
         # A question opening with a name no note or customer of the asker's book holds is
         # about someone else: a hidden customer's name reads exactly like a made-up one.
