@@ -369,7 +369,16 @@ _WANTS_PHONE = re.compile(
     # "Raymond 電話幾號", "手机多少": the number of a phone, not a date.
     r"|(?:电话|手机)(?:是)?(?:几号|多少)"
 )
-_WANTS_EMAIL = re.compile(r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址")
+_WANTS_EMAIL = re.compile(
+    r"\be-?mail address|\baddress to e-?mail\b|邮箱|邮件地址|电邮地址"
+    # A person's email, asked by the word alone at the end ("what's priya raman's email",
+    # "ray dunn email?", "raj's email at the mexico plant?", "張家豪的email是什麼"); not a
+    # message ("that weird email in May", "did they answer my email?").
+    r"|(?:(?<![\w'’])(?!(?:the|that|this|my|your|our|an?|last|first|next|same|latest|new|"
+    r"previous|his|her|their|its)\s)[a-z]{2,}\s+|['’]s\s+|的\s*)e-?mail(?![a-z])(?:\s+address)?"
+    r"(?:\s+at\b[^?？]*)?\s*(?:是什么|是多少|是啥)?\s*[?？]?\s*$"
+    r"|\b(?:his|her|their)\s+e-?mail(?:\s+address)?\s*[?？]?\s*$"
+)
 # Money and shares: a price, a cost, a budget, a discount, a rate.
 _WANTS_AMOUNT = re.compile(
     r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|fees?|budget(?:ed)?|quoted?|amount|value|spen[dt]|paid|"

@@ -403,3 +403,32 @@ def test_a_paraphrase_sharing_no_word_is_answered_by_a_clear_vector_match() -> N
     assert not confident(asker, evidence(0.05, typed=False))
     assert not confident(asker, evidence(0.05, slotted=False))
     assert not confident(asker, evidence(0.05, unknown=("Taguig",)))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's priya raman's email",
+        "ray dunn email?",
+        "張家豪的email是什麼",
+        "raj's email at the plant?",
+    ],
+)
+def test_a_persons_email_asked_by_the_word_alone_wants_an_address(question: str) -> None:
+    want = verify.wanted(question)
+    assert want is not None and want.kind == "email", question
+    # A note naming the person without an address does not answer it.
+    assert not _read(question, "New ops manager is Priya Raman; Ray Dunn and Raj cc'd.").typed
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "did they answer my email?",
+        "what was Kevin asking for in that weird email in May?",
+        "Did Susan call back after my voicemail?",
+    ],
+)
+def test_a_message_called_an_email_wants_no_address(question: str) -> None:
+    want = verify.wanted(question)
+    assert want is None or want.kind != "email", question
