@@ -612,9 +612,30 @@ def _deal_party_unknown(search: NoteSearch, ctx: Ctx, question: str) -> bool:
         for m in pattern.finditer(folded):
             for word in re.findall(r"[a-z]+", m.group(1)):
                 named = len(word) >= 4 and word not in ENGLISH_STOPWORDS and tokens(word)
-                if named and not _in_book(search, ctx, word):
+                if named and not _in_book(search, ctx, word) and not _misspells_own(ctx, word):
                     return True
     return False
+
+
+def _misspells_own(ctx: Ctx, word: str) -> bool:
+    """Whether `word` is a misspelling of a word of one of the asker's customers' names
+    ("lethbrige" for Lethbridge Veterinary Hospital): one's own customer, typed in haste."""
+    like = word[:1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    keys = ctx.session.scalars(
+        select(Customer.name_key).where(
+            customer_filter(ctx.actor),
+            or_(
+                Customer.name_key.like(f"{like}%", escape="\\"),
+                Customer.name_key.like(f"% {like}%", escape="\\"),
+            ),
+        )
+    )
+    return any(
+        SequenceMatcher(None, word, own).ratio() >= _NEAR
+        for key in keys
+        for own in (key or "").split()
+        if own[:1] == word[:1]
+    )
 
 
 def _in_book(search: NoteSearch, ctx: Ctx, word: str) -> bool:

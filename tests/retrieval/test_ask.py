@@ -281,6 +281,8 @@ def test_a_deal_party_named_inside_the_question_is_looked_up_in_ones_own_book(
         "ask how many forklifts did they buy?",
         "ask what discount did dana ask for on the renewal?",
         "ask which deals did we lose to a competitor?",
+        # One's own customer misspelt ("acmee" for Acme Logistics) is no other party.
+        "ask what discount did we quote acmee for the renewal?",
     ):
         assert "find NAME" not in testbot("alice", question).text, question
     own = testbot("alice", "ask how many forklifts did we sell acme?")
