@@ -9,6 +9,7 @@ question; what it lacks is the deed (or the answer to the question it only repea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from retrieval.tokens import normalize, tokens
 
@@ -254,13 +255,54 @@ _ZH_DEEDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 _SAID_SETTLED = re.compile(r"\b(?:not yet|still (?:no|not)|no word|nothing)\b|还没|尚未|没有|未")
 
 
-def deed_unsaid(said: list[tuple[str, float]], question: str) -> bool:
+# Words between "did" and its verb that are neither its subject nor the deed ("did cebu
+# actually invoke", "did we ever get").
+_DID_ADVERBS = frozenset(
+    ["actually", "ever", "finally", "already", "yet", "really", "eventually", "end", "up"]
+)
+_DID_OPENS = re.compile(r"^\s*(?:did|has|have|had)\s+(.*)$")
+
+
+def _asked_deed(question: str, topic: set[str]) -> str | None:
+    """The deed an English "did ..." question asks of, past its subject: the first topic word
+    after "did" (the customer's name is no topic word): "accept" in "did foothills accept
+    the quote?", "invoke" in "did they actually invoke the penalty clause?"."""
+    m = _DID_OPENS.match(question)
+    if m is None:
+        return None
+    for word in re.findall(r"[a-z][a-z'-]*", m.group(1)):
+        if word in _DID_ADVERBS:
+            continue
+        found = [t for t in tokens(word) if t in topic]
+        if found:
+            return found[0]
+    return None
+
+
+def _says_a_deed(sentence: str) -> bool:
+    """Whether a folded English sentence says something was done (a past form other than
+    asking or planning for it: "fixed", "sent"; not "asked for", "planned")."""
+    return any(
+        (w.endswith("ed") or w in _IRREGULAR_PAST) and w not in _ASKING_PAST
+        for w in re.findall(r"[a-z][a-z'-]*", sentence)
+    )
+
+
+def deed_unsaid(
+    said: list[tuple[str, float]],
+    question: str,
+    topic: set[str] | None = None,
+    alias: Callable[[str], frozenset[str]] | None = None,
+) -> bool:
     """Whether a question whether a deed happened names a deed no sentence of the best notes
     says (in any of its words), and no sentence holding the topic settles ("not yet").
 
     `said` holds each sentence with its share of the question's topic. A note that talks
     about the thing asked ("invoice PPA-5521", "one complaint about the overspray") and never
-    says it was paid or sorted does not answer "has it been paid?".
+    says it was paid or sorted does not answer "has it been paid?". A deed with no words of
+    its own here ("did they invoke the penalty clause?", "did chinook get the gloves?") is
+    said by its own word or another name of it (`alias`, the glossary) in the best notes,
+    or no sentence holding the topic says any deed ("asked for XS gloves").
     """
     q = normalize(question)
     if not said or _ABOUT_ASKING.search(q) or not _DEED_ASKED.search(q):
@@ -274,6 +316,16 @@ def deed_unsaid(said: list[tuple[str, float]], question: str) -> bool:
         return not any(_zh_said(s, w) for s in folded for words in zh_words for w in words)
     q_terms = set(tokens(q))
     en_words = [words for asked, words in _DEEDS if asked & q_terms]
+    if not en_words and topic:
+        deed = _asked_deed(q, topic)
+        # Said in other words ("fixed the invoice error" for "did they address it?"): any
+        # deed in a sentence holding most of the topic may be it; only asking for the thing
+        # is none ("asked for nitrile gloves in XS", while another sentence's delivery
+        # "moved" speaks of something else).
+        top = max(share for _, share in said)
+        closest = [normalize(s) for s, share in said if share > 0 and share >= 0.75 * top]
+        if deed is not None and not any(_says_a_deed(s) for s in closest):
+            en_words = [frozenset({deed}) | (alias(deed) if alias is not None else frozenset())]
     if not en_words:
         return False
     if any(_SETTLES.search(s) or _SAID_SETTLED.search(s) for s in topical):

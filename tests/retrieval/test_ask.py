@@ -255,6 +255,40 @@ def test_a_name_the_question_opens_with_is_looked_up_in_ones_own_book(
     assert "find NAME" not in own.text and _cited(own)[0] == book["zh"]
 
 
+def test_a_deal_party_named_inside_the_question_is_looked_up_in_ones_own_book(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    # "lose globex", "did globex buy": the question says whom the deal was with, in lower case
+    # and not at its start. A hidden customer (dave's Globex) was answered from alice's own
+    # forklift and discount notes; now it reads exactly like a made-up name.
+    for hidden, missing in (
+        ("ask why did we lose globex?", "ask why did we lose fooblex?"),
+        ("ask how many forklifts did globex buy?", "ask how many forklifts did zentrix buy?"),
+        (
+            "ask what discount did we quote globex for the renewal?",
+            "ask what discount did we quote quimbly for the renewal?",
+        ),
+    ):
+        was, other = testbot("alice", hidden), testbot("alice", missing)
+        assert was.status == other.status == "info", hidden
+        assert was.text == other.text and "find NAME" in was.text, hidden
+        # The closest notes listed are alice's own (ranked by the words asked, the same for
+        # a hidden name as for any other word).
+        mine = set(book.values()) - {book["globex"]}
+        assert set(_cited(was)) <= mine and set(_cited(other)) <= mine, hidden
+    # Words of one's own book, a pronoun or a competitor are no unknown party.
+    for question in (
+        "ask how many forklifts did they buy?",
+        "ask what discount did dana ask for on the renewal?",
+        "ask which deals did we lose to a competitor?",
+        # One's own customer misspelt ("acmee" for Acme Logistics) is no other party.
+        "ask what discount did we quote acmee for the renewal?",
+    ):
+        assert "find NAME" not in testbot("alice", question).text, question
+    own = testbot("alice", "ask how many forklifts did we sell acme?")
+    assert "find NAME" not in own.text and _cited(own)[0] == book["visit"], own.text
+
+
 def test_another_books_customer_does_not_block_a_question_about_ones_own_notes(
     testbot: TestBot, book: dict[str, int]
 ) -> None:

@@ -282,3 +282,43 @@ def test_a_count_after_its_thing_is_joined_without_a_space() -> None:
     # "密封用 3M": a brand after the thing is no count of it; "450 个员工" counts staff.
     assert not _read("华通一年做多少台水泵？", "水泵密封用 3M 胶，年用量约 2 吨。").typed
     assert _read("金达有多少员工？", "金达有 450 个员工。").typed
+
+
+@pytest.mark.parametrize(
+    ("question", "near_miss", "answer"),
+    [
+        # The closest sentence names the thing and gives no value; the only sum is another
+        # thing's, in a sentence holding far less of the question (ask set 8, q008).
+        (
+            "How much did we offer Kestner for the trade-in of the 2014 scanners?",
+            "Kestner asked about a trade-in for their 2014 scanners. Quoted 45,900 per unit.",
+            "Offered Kestner EUR 4,000 for the trade-in of the 2014 scanners.",
+        ),
+        (
+            "永盛明年那7台我们报价多少？",
+            "永盛考虑明年再换7台，让我们年底前报价。首批单价9.6万元。",
+            "永盛明年那7台我们报价每台9.2万元。",
+        ),
+    ],
+)
+def test_a_value_far_from_the_closest_sentence_is_another_things(
+    question: str, near_miss: str, answer: str
+) -> None:
+    assert not _read(question, near_miss).typed, near_miss
+    assert _read(question, answer).typed, answer
+
+
+def test_a_deed_the_notes_only_ask_for_is_no_deed() -> None:
+    # "did ... get": no deed of its own in the glossary; "asked for" is no deed, "shipped" is.
+    question = "Did Kestner get the XS gloves in their first delivery?"
+    assert not _read(
+        question, "First delivery 1 June. She asked for nitrile gloves in XS too."
+    ).typed
+    assert _read(question, "XS gloves shipped with the first delivery on 1 June.").typed
+    assert _read(question, "Kestner got the XS gloves in the first delivery.").typed
+    # A deed in a sentence about something else ("delivery moved") says nothing of the gloves.
+    assert not _read(
+        question,
+        "First delivery 1 June. She asked for nitrile gloves in XS too.",
+        "Second delivery moved to 1 Dec.",
+    ).typed

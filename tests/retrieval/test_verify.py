@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from datetime import UTC, datetime
@@ -366,3 +367,68 @@ def test_the_kind_of_thing_asked_for_is_no_name() -> None:
     assert _read("山城汽配要串接哪套ERP？", note).unknown == ()
     assert _read("which ERP do they use?", note).unknown == ()
     assert _read("Did they move to SAP?", note).unknown == ("SAP",)
+
+
+def test_a_paraphrase_sharing_no_word_is_answered_by_a_clear_vector_match() -> None:
+    # "what did the dentists grumble about" shares no word with "complained the chairs
+    # squeak": the vector match decides, where it stands well above the other candidates.
+    from retrieval.ask import Asker
+
+    def evidence(margin: float | None, **changes: object) -> verify.Evidence:
+        base = verify.Evidence(
+            **{
+                "cover": 0.0,
+                "weighted": 0.0,
+                "sentence": 0.0,
+                "foreign": 0.0,
+                "typed": True,
+                "typed_best": True,
+                "typed_share": 0.0,
+                "slotted": True,
+                "unknown": (),
+                "rarest": False,
+                "crosslingual": False,
+                "dense_top": 0.88,
+                "dense_margin": margin,
+            }
+        )
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    confident = Asker._confident
+    asker = Asker.__new__(Asker)
+    assert confident(asker, evidence(0.05))
+    assert not confident(asker, evidence(0.01))
+    assert not confident(asker, evidence(None))
+    # The margin does not stand for a value, a slot or a name the notes lack.
+    assert not confident(asker, evidence(0.05, typed=False))
+    assert not confident(asker, evidence(0.05, slotted=False))
+    assert not confident(asker, evidence(0.05, unknown=("Taguig",)))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's priya raman's email",
+        "ray dunn email?",
+        "張家豪的email是什麼",
+        "raj's email at the plant?",
+    ],
+)
+def test_a_persons_email_asked_by_the_word_alone_wants_an_address(question: str) -> None:
+    want = verify.wanted(question)
+    assert want is not None and want.kind == "email", question
+    # A note naming the person without an address does not answer it.
+    assert not _read(question, "New ops manager is Priya Raman; Ray Dunn and Raj cc'd.").typed
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "did they answer my email?",
+        "what was Kevin asking for in that weird email in May?",
+        "Did Susan call back after my voicemail?",
+    ],
+)
+def test_a_message_called_an_email_wants_no_address(question: str) -> None:
+    want = verify.wanted(question)
+    assert want is None or want.kind != "email", question
