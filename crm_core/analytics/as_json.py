@@ -11,6 +11,7 @@ from crm_core.analytics.cycle import CycleReport, CycleRow
 from crm_core.analytics.forecast import ForecastReport, ForecastRow
 from crm_core.analytics.funnel import FunnelReport
 from crm_core.analytics.periods import Period
+from crm_core.analytics.scope import four
 from crm_core.analytics.win_rate import WinRateReport, WinRateRow
 
 Report = WinRateReport | FunnelReport | CycleReport | ForecastReport | ActivityReport
@@ -36,10 +37,10 @@ def _win(row: WinRateRow) -> dict[str, Any]:
     return {
         "won": row.won,
         "lost": row.lost,
-        "win_rate": number(row.win_rate),
+        "win_rate": number(four(row.win_rate)),
         "won_value": number(row.won_value),
         "quota": number(row.quota),
-        "attainment": number(row.attainment),
+        "attainment": number(four(row.attainment)),
     }
 
 
@@ -84,8 +85,8 @@ def report_json(name: str, report: Report) -> dict[str, Any]:
                 "group": r.stage.name,
                 "reached": r.reached,
                 "advanced": r.advanced,
-                "conversion": number(r.conversion),
-                "drop_off": number(r.drop_off),
+                "conversion": number(four(r.conversion)),
+                "drop_off": number(four(r.drop_off)),
                 "reached_value": number(r.reached_value),
                 "advanced_value": number(r.advanced_value),
             }
@@ -120,7 +121,7 @@ def report_json(name: str, report: Report) -> dict[str, Any]:
         }
         out["undated"] = report.undated
         out["quota"] = number(report.quota)
-        out["attainment"] = number(report.attainment)
+        out["attainment"] = number(four(report.attainment))
     else:
         out["currency"] = None
         out["rows"] = [{"group": r.group, "team": r.team, **_activity(r)} for r in report.rows]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import list_currencies
 
@@ -185,8 +185,10 @@ def _spec(req: Request, text: str, *, name: str | None = None) -> Spec:
 
 
 def pct(value: Decimal | None) -> str:
-    """0.4321 -> `43.2%`, or a dash."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """0.4321 -> `43.2%`, or a dash: rounded once, half up, from the exact share."""
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def days(value: Decimal | None) -> str:
