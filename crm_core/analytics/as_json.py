@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crm_core.analytics.activity import ActivityReport, ActivityRow
@@ -11,7 +11,7 @@ from crm_core.analytics.cycle import CycleReport, CycleRow
 from crm_core.analytics.forecast import ForecastReport, ForecastRow
 from crm_core.analytics.funnel import FunnelReport
 from crm_core.analytics.periods import Period
-from crm_core.analytics.scope import four
+from crm_core.analytics.scope import CENT, four
 from crm_core.analytics.win_rate import WinRateReport, WinRateRow
 
 Report = WinRateReport | FunnelReport | CycleReport | ForecastReport | ActivityReport
@@ -24,6 +24,11 @@ def number(value: Decimal | int | None) -> int | float | None:
     if isinstance(value, int):
         return value
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def to_cent(value: Decimal) -> Decimal:
+    """Money to the cent, half up, from its exact value (a weighted amount is not whole cents)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _period(period: Period) -> dict[str, str | None]:
@@ -59,7 +64,7 @@ def _month(row: ForecastRow) -> dict[str, Any]:
     return {
         "open": row.open,
         "amount": number(row.amount),
-        "weighted": number(row.weighted),
+        "weighted": number(to_cent(row.weighted)),
         "closed": number(row.closed),
         "commit": number(row.commit),
         "best_case": number(row.best_case),

@@ -506,7 +506,7 @@ def test_period_phrases(phrase: str, expected: tuple[date, date]) -> None:
     assert found is not None and (found.start, found.end) == expected
 
 
-@pytest.mark.parametrize("phrase", ["soon", "2017-13", "from 2026-02-01 to 2026-01-01", "Q5 2026"])
+@pytest.mark.parametrize("phrase", ["soon", "2017-13", "Q5 2026"])
 def test_unreadable_periods_are_refused(phrase: str) -> None:
     with pytest.raises(Invalid) as info:
         parse_period(phrase, date(2026, 11, 23))

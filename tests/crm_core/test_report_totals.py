@@ -46,7 +46,6 @@ from crm_core.analytics.funnel import (
 from crm_core.analytics.periods import ALL_TIME, Period, add_months, month_start, quarter
 from crm_core.analytics.quotas import quota_by_group
 from crm_core.analytics.scope import (
-    CENT,
     Dim,
     Namer,
     group_columns,
@@ -329,7 +328,7 @@ def forecast_from_deals(ctx: Ctx, period: Period, *, currency: str | None = None
         amount = money(total)
         row.open += int(count)
         row.amount += amount
-        row.weighted += (amount * stage.probability).quantize(CENT)
+        row.weighted += amount * stage.probability
         cat = Category(category) if category else band(stage)
         if cat is Category.commit:
             row.commit += amount
@@ -341,7 +340,8 @@ def forecast_from_deals(ctx: Ctx, period: Period, *, currency: str | None = None
     won = (
         select(cy, cm, func.sum(Deal.amount))
         .where(
-            *scope,
+            # The wins the win rate counts: a rep's or manager's by deal owner.
+            *report_scope(ctx),
             stage_in(ctx, won_names),
             Deal.currency == currency,
             *in_period(Deal.closed_at, start_at, end_at),
