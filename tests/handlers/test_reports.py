@@ -39,7 +39,7 @@ def test_win_rate_by_team_reads_as_the_numbers(bot: TestBot) -> None:
         ("Won value", "11,000 USD"),
     ]
     # The EUR deal is named, never added to the dollars.
-    assert "1 EUR" in reply.text and "report win rate in EUR" in reply.text
+    assert "1 EUR" in reply.text and "report win rate by team in EUR" in reply.text
     assert bot("admin", "win rate in EUR").fields[3].value == "9,999 EUR"
 
 
