@@ -213,19 +213,23 @@ def days(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _scope(req: Request) -> str:
+def _scope(req: Request, book: bool = False) -> str:
+    """Whose deals a report reads, as its title says: the win rate's are the deals you (your
+    team) own; the funnel's and cycle's (`book`) those of your (your team's) customers."""
     return req.t(
         {
-            Role.rep: "report.scope_own",
-            Role.manager: "report.scope_team",
+            Role.rep: "report.scope_own_book" if book else "report.scope_own",
+            Role.manager: "report.scope_team_book" if book else "report.scope_team",
             Role.admin: "report.scope_all",
         }[req.ctx.actor.role]
     )
 
 
-def _title(req: Request, key: str, spec: Spec, period: Period, currency: str | None) -> str:
+def _title(
+    req: Request, key: str, spec: Spec, period: Period, currency: str | None, book: bool = False
+) -> str:
     t = req.t
-    parts = [t(key), _scope(req)]
+    parts = [t(key), _scope(req, book)]
     if spec.dim is not None:
         parts.append(t("report.by", dim=t(f"report.dim.{spec.dim.value}")))
     parts.append(t("report.all_time") if period is ALL_TIME else period.label)
@@ -369,7 +373,7 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
             )
     fields = [Field(t("report.deals"), str(rep.deals))]
     reply = Reply(
-        title=_title(req, "report.funnel_title", spec, period, rep.currency),
+        title=_title(req, "report.funnel_title", spec, period, rep.currency, book=True),
         items=items,
         fields=fields,
         buttons=buttons,
@@ -465,7 +469,7 @@ def cycle_reply(req: Request, spec: Spec) -> Reply:
         for s in rep.stages
     ]
     return Reply(
-        title=_title(req, "report.cycle_title", spec, period, rep.currency),
+        title=_title(req, "report.cycle_title", spec, period, rep.currency, book=True),
         items=items,
         fields=fields,
         sections=[Section(t("report.time_in_stage"), stages)],

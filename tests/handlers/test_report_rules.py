@@ -302,3 +302,16 @@ def test_ticket_reports_count_one_population_and_each_team_has_its_nps(testbot: 
     rows = {i.split(":")[0]: i for i in by_team.items}
     assert rows["East"].startswith("East: 1 opened") and rows["East"].endswith("NPS 100")
     assert rows["West"].startswith("West: 1 opened") and rows["West"].endswith("NPS 0")
+
+
+def test_a_reps_reports_say_whose_deals_they_read(mini: TestBot) -> None:
+    """c's customer cc holds b's win DX: c's cycle reads her customers' deals (DX among them)
+    and says so; her win rate reads the deals she owns (none) and says "your deals"."""
+    cycle = mini("c", "report cycle 2026-Q4")
+    assert cycle.title is not None and "your customers' deals" in cycle.title, cycle.title
+    assert field(cycle, "Won").endswith("(1 deals)") or "1 deal" in field(cycle, "Won")
+    rate = mini("c", "report win rate 2026-Q4")
+    assert rate.title is not None and " · your deals · " in rate.title, rate.title
+    assert field(rate, "Won") == "0"
+    team = mini("u", "report funnel 2026-Q4")
+    assert team.title is not None and "your team's customers' deals" in team.title
