@@ -145,6 +145,8 @@ def win_rate(
         return WinRateReport(currency, period, None, [], report.total, report.other_currencies)
     if dim is None:
         return _ungrouped(ctx, period, currency, won_names)
+    if dim in (Dim.month, Dim.quarter) and not utc_calendar(ctx):
+        return _local_months(ctx, dim, period, currency, won_names)
     if dim in KEPT_DIMS:
         return _report(
             ctx, dim, period, currency, *_kept_groups(ctx, dim, period, currency, won_names)
@@ -180,6 +182,50 @@ def win_rate(
             slot[1] += int(count)
     if not one_pass:
         others = other_currencies(ctx, currency, conditions, report_scope(ctx))
+    return _report(ctx, dim, period, currency, acc, others)
+
+
+# Zones whose calendar is UTC's at every instant: their months are the kept months.
+UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu"})
+
+
+def utc_calendar(ctx: Ctx) -> bool:
+    """Whether the viewer's months start when UTC's do (the kept sums are by UTC month)."""
+    return ctx.tz.key in UTC_ZONES
+
+
+def local_group(dim: Dim, closed_at: datetime | None, ctx: Ctx) -> str | None:
+    """The month or quarter of a closing on the viewer's calendar (None: no closing time)."""
+    if closed_at is None:
+        return None
+    local = closed_at.astimezone(ctx.tz)
+    if dim is Dim.month:
+        return f"{local.year:04d}-{local.month:02d}"
+    return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+
+
+def _local_months(
+    ctx: Ctx, dim: Dim, period: Period, currency: str, won_names: set[str]
+) -> WinRateReport:
+    """Grouped by month or quarter on the viewer's calendar, like the period, deal by deal.
+
+    The kept sums are by UTC month; in a zone whose months start at other instants a month of
+    theirs straddles two kept months, so the closings are read one by one (a win at 01:00 on
+    1 October in Shanghai is October's, in the Q4 report it is part of).
+    """
+    conditions = closed_in(ctx, period)
+    stmt = select(Deal.closed_at, Deal.stage, Deal.amount).where(
+        *report_scope(ctx), *conditions, Deal.currency == currency
+    )
+    acc: dict[Any, list[Any]] = {}
+    for closed_at, stage, amount in ctx.session.execute(stmt):
+        slot = acc.setdefault(local_group(dim, closed_at, ctx), [0, 0, Decimal(0)])
+        if stage in won_names:
+            slot[0] += 1
+            slot[2] += money(amount)
+        else:
+            slot[1] += 1
+    others = other_currencies(ctx, currency, conditions, report_scope(ctx))
     return _report(ctx, dim, period, currency, acc, others)
 
 

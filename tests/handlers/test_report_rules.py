@@ -315,3 +315,16 @@ def test_a_reps_reports_say_whose_deals_they_read(mini: TestBot) -> None:
     assert field(rate, "Won") == "0"
     team = mini("u", "report funnel 2026-Q4")
     assert team.title is not None and "your team's customers' deals" in team.title
+
+
+def test_month_and_quarter_groups_follow_the_viewers_calendar(edge: TestBot) -> None:
+    """hnl's win at 19:00 on 30 September in Honolulu is Q3's, as her Q3 report counts it;
+    sh's at 01:00 on 1 October in Shanghai is October's, inside her Q4 report."""
+    assert field(edge("hnl", "report win rate 2026-Q3"), "Won value") == "2,000 USD"
+    quarters = edge("hnl", "report win rate by quarter 2026").items
+    assert quarters == ["2026-Q3: 1 won · 0 lost · 100.0% · won 2,000 USD"], quarters
+    months = edge("sh", "report win rate by month 2026-Q4").items
+    assert months == ["2026-10: 1 won · 0 lost · 100.0% · won 1,000 USD"], months
+    # A UTC viewer's groups are the UTC months (the kept sums).
+    utc = edge("adm", "report win rate by month 2026-Q3").items
+    assert utc[-1].startswith("2026-09: 1 won") and "1,000 USD" in utc[-1], utc
