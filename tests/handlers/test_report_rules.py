@@ -313,6 +313,8 @@ def test_a_reps_reports_say_whose_deals_they_read(mini: TestBot) -> None:
     rate = mini("c", "report win rate 2026-Q4")
     assert rate.title is not None and " · your deals · " in rate.title, rate.title
     assert field(rate, "Won") == "0"
+    pipeline = mini("c", "pipeline")
+    assert pipeline.title == "Pipeline: your customers' deals"
     team = mini("u", "report funnel 2026-Q4")
     assert team.title is not None and "your team's customers' deals" in team.title
 
