@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -19,6 +19,7 @@ NOTE_PREVIEW = 160
 # Babel's locale for each of ours: Chinese readers get their region's currency signs.
 BABEL = {"en": "en", "zh": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW"}
 _WAN = Decimal(10_000)
+CENT = Decimal("0.01")
 _YI = Decimal(100_000_000)
 
 
@@ -30,6 +31,9 @@ def money(amount: Decimal | None, currency: str, t: Translator | None = None) ->
     """
     if amount is None:
         return "—"
+    # Money is shown to the cent, half up (0.025 -> 0.03), from the exact amount: totals are
+    # summed exact and rounded once here, never added up from rounded lines.
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if t is not None and t.chinese:
         # In Taiwan 元 alone is NT$: yuan there is 人民幣 …元, as a Taiwan reader writes it.
         yuan = "人民币" if t.locale == HANT else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crm_core.analytics.activity import ActivityReport, ActivityRow
@@ -11,6 +11,7 @@ from crm_core.analytics.cycle import CycleReport, CycleRow
 from crm_core.analytics.forecast import ForecastReport, ForecastRow
 from crm_core.analytics.funnel import FunnelReport
 from crm_core.analytics.periods import Period
+from crm_core.analytics.scope import CENT, four
 from crm_core.analytics.win_rate import WinRateReport, WinRateRow
 
 Report = WinRateReport | FunnelReport | CycleReport | ForecastReport | ActivityReport
@@ -25,6 +26,11 @@ def number(value: Decimal | int | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def to_cent(value: Decimal) -> Decimal:
+    """Money to the cent, half up, from its exact value (a weighted amount is not whole cents)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def _period(period: Period) -> dict[str, str | None]:
     last = None
     if period.end is not None:
@@ -36,10 +42,10 @@ def _win(row: WinRateRow) -> dict[str, Any]:
     return {
         "won": row.won,
         "lost": row.lost,
-        "win_rate": number(row.win_rate),
+        "win_rate": number(four(row.win_rate)),
         "won_value": number(row.won_value),
         "quota": number(row.quota),
-        "attainment": number(row.attainment),
+        "attainment": number(four(row.attainment)),
     }
 
 
@@ -58,7 +64,7 @@ def _month(row: ForecastRow) -> dict[str, Any]:
     return {
         "open": row.open,
         "amount": number(row.amount),
-        "weighted": number(row.weighted),
+        "weighted": number(to_cent(row.weighted)),
         "closed": number(row.closed),
         "commit": number(row.commit),
         "best_case": number(row.best_case),
@@ -84,8 +90,8 @@ def report_json(name: str, report: Report) -> dict[str, Any]:
                 "group": r.stage.name,
                 "reached": r.reached,
                 "advanced": r.advanced,
-                "conversion": number(r.conversion),
-                "drop_off": number(r.drop_off),
+                "conversion": number(four(r.conversion)),
+                "drop_off": number(four(r.drop_off)),
                 "reached_value": number(r.reached_value),
                 "advanced_value": number(r.advanced_value),
             }
@@ -120,7 +126,7 @@ def report_json(name: str, report: Report) -> dict[str, Any]:
         }
         out["undated"] = report.undated
         out["quota"] = number(report.quota)
-        out["attainment"] = number(report.attainment)
+        out["attainment"] = number(four(report.attainment))
     else:
         out["currency"] = None
         out["rows"] = [{"group": r.group, "team": r.team, **_activity(r)} for r in report.rows]

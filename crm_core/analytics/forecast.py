@@ -14,7 +14,6 @@ from crm_core.access import visible_customer_ids, visible_owner_ids
 from crm_core.analytics.periods import Period, add_months, month_start
 from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import (
-    CENT,
     in_period,
     kept_scope,
     money,
@@ -22,6 +21,7 @@ from crm_core.analytics.scope import (
     scope_filter,
     stage_in,
 )
+from crm_core.analytics.win_rate import counts_own, report_scope
 from crm_core.context import Ctx
 from crm_core.models import Customer, Deal, DealMonthTotal, Role
 from crm_core.stages import Stage
@@ -190,7 +190,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
     one_book = owners is not None and (ctx.actor.role == Role.rep or ctx.actor.team_id is None)
     won_months: tuple[int, int] | None = None
     kept_won: dict[str, tuple[int, Decimal]] | None = None
-    if start_at is not None and end_at is not None and not one_book:
+    if start_at is not None and end_at is not None and not counts_own(ctx):
         first_won = _utc_month(start_at)
         last_won = _utc_month(end_at - timedelta(microseconds=1))
         won_months = (_month_number(first_won.date()), _month_number(last_won.date()))
@@ -212,7 +212,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
         stage = stages[stage_name]
         row.open += count
         row.amount += amount
-        row.weighted += (amount * stage.probability).quantize(CENT)
+        row.weighted += amount * stage.probability  # exact: rounded once where shown
         cat = Category(category) if category else band(stage)
         if cat is Category.commit:
             row.commit += amount
@@ -307,7 +307,7 @@ def forecast(ctx: Ctx, period: Period, *, currency: str | None = None) -> Foreca
                 number = int(y) * 100 + int(mo)
                 overdue_months[number] = overdue_months.get(number, 0) + int(count)
             add_open(label, _month(y, mo), stage_name, category, int(count), money(total))
-    for key, total in _won(ctx, won_names, currency, start_at, end_at, one_book, kept_won):
+    for key, total in _won(ctx, won_names, currency, start_at, end_at, kept_won):
         rows.setdefault(key, ForecastRow(key)).closed += total
     ordered = [rows[k] for k in sorted(rows)]
     for row in ordered:
@@ -403,23 +403,26 @@ def _won(
     currency: str,
     start_at: datetime | None,
     end_at: datetime | None,
-    one_book: bool,
     kept_won: dict[str, tuple[int, Decimal]] | None,
 ) -> list[tuple[str, Decimal]]:
     """Won amounts per UTC month of closing inside [start_at, end_at), months with wins only.
 
-    Whole UTC months from the kept sums (`kept_won`, read with the open deals' rows); a month
-    a bound cuts from its deals, read directly when the part inside is the smaller one, else as
-    the kept month less the part outside. A rep's (`one_book`) in one pass over their deals.
+    The wins are the win rate's (`report_scope`): a rep's or a manager's are the deals they or
+    their team own, read in one pass over those deals, so the forecast's won + commit and the
+    win rate's attainment divide the same wins. An admin's: whole UTC months from the kept
+    sums (`kept_won`, read with the open deals' rows); a month a bound cuts from its deals,
+    read directly when the part inside is the smaller one, else as the kept month less the
+    part outside.
     """
-    scope = scope_filter(ctx)
+    own = counts_own(ctx)
+    scope = report_scope(ctx)
     owners = visible_owner_ids(ctx.actor)
-    if start_at is not None and end_at is not None and not one_book and owners is not None:
+    if start_at is not None and end_at is not None and not own and owners is not None:
         # The slices read below are hours or days of closings: `+ 0` keeps both planners on
         # the closed_at index instead of reading every deal of the person's customers.
         scope = [(Deal.customer_id + 0).in_(visible_customer_ids(ctx.actor))]
     base = [*scope, stage_in(ctx, won_names), Deal.currency == currency]
-    if start_at is None or end_at is None or one_book:
+    if start_at is None or end_at is None or own:
         # Months of closing in UTC whatever the session's zone (extract follows it).
         utc = _in_utc(ctx, Deal.closed_at)
         cy, cm = extract("year", utc), extract("month", utc)

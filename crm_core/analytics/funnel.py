@@ -46,7 +46,7 @@ class FunnelRow:
         """advanced value / reached value."""
         if self.advanced_value is None or not self.reached_value:
             return None
-        return (self.advanced_value / self.reached_value).quantize(Decimal("0.0001"))
+        return self.advanced_value / self.reached_value
 
 
 @dataclass

@@ -145,7 +145,10 @@ def parse_period(text: str, today: date) -> Period | None:
     if m:
         start, last = _day(m.group(1)), _day(m.group(2))
         if last < start:
-            raise Invalid("error.report_period", value=text)
+            # Both days read fine: say which way round they go, not that they are unreadable.
+            raise Invalid(
+                "error.report_period_reversed", start=start.isoformat(), end=last.isoformat()
+            )
         return Period(start, last + timedelta(days=1), f"{start.isoformat()} – {last.isoformat()}")
     m = _YEAR.match(phrase)
     if m:
@@ -179,7 +182,7 @@ def parse_period(text: str, today: date) -> Period | None:
 def between(start: date | None, end: date | None) -> Period:
     """A period from two optional inclusive days (the CLI's --from and --to)."""
     if start and end and end < start:
-        raise Invalid("error.report_period", value=f"{start} – {end}")
+        raise Invalid("error.report_period_reversed", start=start.isoformat(), end=end.isoformat())
     label = f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
     return Period(start, end + timedelta(days=1) if end else None, label)
 

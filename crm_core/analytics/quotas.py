@@ -88,7 +88,7 @@ def quota_by_group(ctx: Ctx, dim: Dim | None, period: Period, currency: str) -> 
 
 
 def attainment(achieved: Decimal, quota: Decimal | None) -> Decimal | None:
-    """achieved / quota to four places, None without a quota."""
+    """achieved / quota unrounded (rounded once where shown), None without a quota."""
     if not quota:
         return None
-    return (achieved / quota).quantize(Decimal("0.0001"))
+    return achieved / quota

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, any_, extract, func, select
@@ -243,11 +243,20 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-def ratio(part: int, whole: int) -> Decimal | None:
-    """part / whole to four places, None when there is nothing to divide by."""
+def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """part / whole unrounded (28 digits), None when there is nothing to divide by.
+
+    Shares are rounded once, where they are shown (`four` for JSON, a percentage to one place
+    in chat): rounded here first, 6/11 = 0.5455 then showed as 54.6 % instead of 54.5 %.
+    """
     if not whole:
         return None
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+    return Decimal(part) / Decimal(whole)
+
+
+def four(value: Decimal | None) -> Decimal | None:
+    """A share to four places, half up (the JSON contract), from its exact value."""
+    return None if value is None else value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def kept_scope(ctx: Ctx, owner: Any, state: Any) -> list[ColumnElement[bool]] | None:

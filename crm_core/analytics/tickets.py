@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from crm_core.access import ticket_filter, visible_customer_ids
+from crm_core.access import book_filter, ticket_filter
 from crm_core.analytics.periods import Period
 from crm_core.analytics.scope import in_period
 from crm_core.business_calendar import BusinessCalendar
 from crm_core.context import Ctx
 from crm_core.errors import Invalid
-from crm_core.models import Feedback, Ticket
+from crm_core.models import Customer, Feedback, Team, Ticket, User
 from crm_core.services.tickets import (
     DONE,
     calendar_for,
@@ -189,27 +189,54 @@ def _feedback(
     groups: dict[str | None, _Acc],
     untied: _Acc,
 ) -> None:
-    """CSAT and NPS given in the period: a ticket's score when the actor may see the ticket
-    (into its group too), one without a ticket when they may see the customer (into `untied`),
-    so the total is the rows and the untied line added up."""
+    """CSAT and NPS given in the period, over the same population as the tickets counted.
+
+    A score on a ticket counts when the ticket does (`ticket_filter`: archived customers'
+    tickets are worked to the end and counted); a score with no ticket when its customer is in
+    the person's book, archived included, merged tombstones not (their scores moved on). Each
+    score goes to its ticket's group; by team, a score with no ticket goes to its customer's
+    owner's team; by another group, to `untied` (the "no ticket" line), so the rows and that
+    line add up to the total.
+    """
+    if not ctx.actor.active:
+        return
+    counted = select(Ticket.id).where(ticket_filter(ctx.actor))
+    book = select(Customer.id).where(book_filter(ctx.actor), Customer.merged_into.is_(None))
     stmt = (
         select(Feedback)
         .where(
             or_(
-                and_(
-                    Feedback.ticket_id.is_(None),
-                    Feedback.customer_id.in_(visible_customer_ids(ctx.actor)),
-                ),
-                Feedback.ticket_id.in_(select(Ticket.id).where(ticket_filter(ctx.actor))),
+                Feedback.ticket_id.in_(counted),
+                and_(Feedback.ticket_id.is_(None), Feedback.customer_id.in_(book)),
             ),
             *in_period(Feedback.created_at, start, end),
         )
-        .options(selectinload(Feedback.ticket))
+        .options(
+            selectinload(Feedback.ticket).selectinload(Ticket.team),
+            selectinload(Feedback.ticket).selectinload(Ticket.assignee),
+        )
     )
-    for row in ctx.session.scalars(stmt):
+    rows = list(ctx.session.scalars(stmt))
+    owner_team: dict[int, str | None] = {}
+    if dim == "team":
+        loose = {r.customer_id for r in rows if r.ticket is None}
+        if loose:
+            found = ctx.session.execute(
+                select(Customer.id, Team.name)
+                .join(User, User.id == Customer.owner_id)
+                .outerjoin(Team, Team.id == User.team_id)
+                .where(Customer.id.in_(loose))
+            )
+            owner_team = {int(cid): name for cid, name in found}
+    for row in rows:
         accs = [total]
         if dim is not None:
-            accs.append(untied if row.ticket is None else groups[_group_of(row.ticket, dim)])
+            if row.ticket is not None:
+                accs.append(groups[_group_of(row.ticket, dim)])
+            elif dim == "team":
+                accs.append(groups[owner_team.get(row.customer_id)])
+            else:
+                accs.append(untied)
         for acc in accs:
             (acc.csat if row.kind == "csat" else acc.nps).append(row.score)
 

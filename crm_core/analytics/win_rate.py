@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Select, case, cast, func, literal, literal_co
 from crm_core.access import dead_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.kept_months import Sums, month_sums
 from crm_core.analytics.periods import ALL_TIME, Period, month_number, utc_month
-from crm_core.analytics.quotas import PEOPLE_DIMS, attainment, group_key, quota_by_person
+from crm_core.analytics.quotas import attainment, quota_by_group
 from crm_core.analytics.scope import (
     Dim,
     Namer,
@@ -45,9 +45,6 @@ class WinRateRow:
     won_value: Decimal
     # The group's quotas inside the report's period, in its currency (None: no quota).
     quota: Decimal | None = None
-    # The won value of the group's people who have a quota (None: all of won_value): what
-    # attainment divides, so a colleague without a quota does not inflate it.
-    quota_won: Decimal | None = None
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -56,17 +53,13 @@ class WinRateRow:
 
     @property
     def attainment(self) -> Decimal | None:
-        """Won value of the people with a quota / their quota."""
-        return attainment(self.won_value if self.quota_won is None else self.quota_won, self.quota)
+        """The row's won value / the row's quota: the won value the row shows, everyone's.
 
-    @property
-    def partial(self) -> bool:
-        """Whether some won value is left out of attainment (people without a quota)."""
-        return (
-            self.quota is not None
-            and self.quota_won is not None
-            and (self.quota_won != self.won_value)
-        )
+        One rule for every row and the total, and the forecast's (won + commit / quota): a
+        colleague without a quota counts in the group's won value and so in its attainment
+        (restricted to the people with a quota, "won 40,000 · quota 10,000" read "100%").
+        """
+        return attainment(self.won_value, self.quota)
 
 
 @dataclass
@@ -83,22 +76,34 @@ class WinRateReport:
 
 
 def counts_own(ctx: Ctx) -> bool:
-    """Whether the report is a rep's own: the deals they own, not those of their customers.
+    """Whether the report counts deals by their owner: a rep's or a manager's (not an admin's).
 
-    A won deal is the winner's number: after a customer is reassigned its closed deals stay
-    with who closed them (crm_core.services.reassign), and so does their win rate and quota
-    attainment; the new owner does not inherit wins they never made.
+    A won deal is the winner's number, as CRMs report it: the deal's owner at close (closed
+    deals stay with who closed them when a customer is reassigned, crm_core.services.reassign).
+    A rep's report counts the deals they own, a manager's those their team's people own, on
+    live customers whoever owns them now; so a manager's row for a rep is the rep's own number,
+    and a win stays in the winner's team after its customer moved to another team.
     """
-    return ctx.actor.active and ctx.actor.role == Role.rep
+    return ctx.actor.active and ctx.actor.role in (Role.rep, Role.manager)
+
+
+def deal_owners(ctx: Ctx) -> Any:
+    """The people whose deals a rep's or manager's report counts: themselves, or the team."""
+    owners = visible_owner_ids(ctx.actor)
+    if owners is None or ctx.actor.role == Role.rep or ctx.actor.team_id is None:
+        return None
+    return owners.scalar_subquery()
 
 
 def own_scope(ctx: Ctx) -> list[Any]:
-    """The deals a rep owns on live customers (any owner's: a customer may have moved on)."""
-    return [Deal.owner_id == ctx.actor.id, Deal.customer_id.not_in(dead_customer_ids())]
+    """The deals a rep (or a manager's team) owns on live customers, whoever owns those now."""
+    team = deal_owners(ctx)
+    mine = Deal.owner_id == ctx.actor.id if team is None else Deal.owner_id.in_(team)
+    return [mine, Deal.customer_id.not_in(dead_customer_ids())]
 
 
 def report_scope(ctx: Ctx) -> list[Any]:
-    """scope_filter, or for a rep the deals they own (counts_own)."""
+    """scope_filter, or for a rep or manager the deals they (their team) own (counts_own)."""
     return own_scope(ctx) if counts_own(ctx) else scope_filter(ctx)
 
 
@@ -134,13 +139,15 @@ def win_rate(
     currency = report_currency(ctx, currency)
     won_names = {s.name for s in ctx.pipeline.stages if s.won}
     if dim is None and counts_own(ctx):
-        # One group (the rep) from the totals kept by deal owner, summed into the total.
+        # Grouped by deal owner from the totals kept by deal owner, summed into the total.
         report = _report(
             ctx, Dim.rep, period, currency, *_kept_groups(ctx, Dim.rep, period, currency, won_names)
         )
         return WinRateReport(currency, period, None, [], report.total, report.other_currencies)
     if dim is None:
         return _ungrouped(ctx, period, currency, won_names)
+    if dim in (Dim.month, Dim.quarter) and not utc_calendar(ctx):
+        return _local_months(ctx, dim, period, currency, won_names)
     if dim in KEPT_DIMS:
         return _report(
             ctx, dim, period, currency, *_kept_groups(ctx, dim, period, currency, won_names)
@@ -179,6 +186,50 @@ def win_rate(
     return _report(ctx, dim, period, currency, acc, others)
 
 
+# Zones whose calendar is UTC's at every instant: their months are the kept months.
+UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu"})
+
+
+def utc_calendar(ctx: Ctx) -> bool:
+    """Whether the viewer's months start when UTC's do (the kept sums are by UTC month)."""
+    return ctx.tz.key in UTC_ZONES
+
+
+def local_group(dim: Dim, closed_at: datetime | None, ctx: Ctx) -> str | None:
+    """The month or quarter of a closing on the viewer's calendar (None: no closing time)."""
+    if closed_at is None:
+        return None
+    local = closed_at.astimezone(ctx.tz)
+    if dim is Dim.month:
+        return f"{local.year:04d}-{local.month:02d}"
+    return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+
+
+def _local_months(
+    ctx: Ctx, dim: Dim, period: Period, currency: str, won_names: set[str]
+) -> WinRateReport:
+    """Grouped by month or quarter on the viewer's calendar, like the period, deal by deal.
+
+    The kept sums are by UTC month; in a zone whose months start at other instants a month of
+    theirs straddles two kept months, so the closings are read one by one (a win at 01:00 on
+    1 October in Shanghai is October's, in the Q4 report it is part of).
+    """
+    conditions = closed_in(ctx, period)
+    stmt = select(Deal.closed_at, Deal.stage, Deal.amount).where(
+        *report_scope(ctx), *conditions, Deal.currency == currency
+    )
+    acc: dict[Any, list[Any]] = {}
+    for closed_at, stage, amount in ctx.session.execute(stmt):
+        slot = acc.setdefault(local_group(dim, closed_at, ctx), [0, 0, Decimal(0)])
+        if stage in won_names:
+            slot[0] += 1
+            slot[2] += money(amount)
+        else:
+            slot[1] += 1
+    others = other_currencies(ctx, currency, conditions, report_scope(ctx))
+    return _report(ctx, dim, period, currency, acc, others)
+
+
 def _report(
     ctx: Ctx,
     dim: Dim | None,
@@ -188,7 +239,7 @@ def _report(
     others: dict[str, int],
 ) -> WinRateReport:
     """The report from won, lost and won value per group key, with the groups' quotas."""
-    quotas, quota_won = _quotas(ctx, dim, period, currency, acc)
+    quotas = quota_by_group(ctx, dim, period, currency)
     if dim is not None:
         # A group with a quota and nothing closed still shows, at 0% attainment.
         for key in quotas:
@@ -196,7 +247,7 @@ def _report(
     namer = Namer(ctx.session, dim)
     namer.load(acc)
     rows = [
-        WinRateRow(namer.name(k), w, lost, v, quotas.get(k), quota_won.get(k))
+        WinRateRow(namer.name(k), w, lost, v, quotas.get(k))
         if dim
         else WinRateRow(namer.name(k), w, lost, v)
         for k, (w, lost, v) in acc.items()
@@ -211,32 +262,8 @@ def _report(
         sum(r.lost for r in rows),
         sum((r.won_value for r in rows), Decimal(0)),
         (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
-        sum(quota_won.values(), Decimal(0)) if quotas else None,
     )
     return WinRateReport(currency, period, dim, rows if dim else [], total, others)
-
-
-def _quotas(
-    ctx: Ctx, dim: Dim | None, period: Period, currency: str, acc: dict[Any, list[Any]] | None
-) -> tuple[dict[Any, Decimal], dict[Any, Decimal]]:
-    """The quota per group key, and the won value per key of the people who have one.
-
-    `acc` holds won value per deal owner when grouped by rep; else it is read here, by deal
-    owner, only when someone in view has a quota.
-    """
-    people = quota_by_person(ctx, period, currency) if dim in PEOPLE_DIMS else {}
-    quotas: dict[Any, Decimal] = {}
-    won: dict[Any, Decimal] = {}
-    if not people:
-        return quotas, won
-    if dim is not Dim.rep or acc is None:
-        won_names = {s.name for s in ctx.pipeline.stages if s.won}
-        acc, _ = _kept_groups(ctx, Dim.rep, period, currency, won_names)
-    for user_id, (amount, team_id, region_id) in people.items():
-        key = group_key(dim, user_id, team_id, region_id)
-        quotas[key] = quotas.get(key, Decimal(0)) + amount
-        won[key] = won.get(key, Decimal(0)) + (acc.get(user_id) or [0, 0, Decimal(0)])[2]
-    return quotas, won
 
 
 def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> WinRateReport:
@@ -297,14 +324,8 @@ def _ungrouped(ctx: Ctx, period: Period, currency: str, won_names: set[str]) -> 
                 value += amount
             else:
                 lost += n
-    quotas, quota_won = _quotas(ctx, None, period, currency, None)
     total = WinRateRow(
-        None,
-        won,
-        lost,
-        value,
-        (sum(quotas.values(), Decimal(0)) or None) if quotas else None,
-        sum(quota_won.values(), Decimal(0)) if quotas else None,
+        None, won, lost, value, quota_by_group(ctx, None, period, currency).get(None)
     )
     return WinRateReport(currency, period, None, [], total, others)
 
@@ -343,12 +364,13 @@ def _kept_groups(
     closed = [s.name for s in ctx.pipeline.stages if s.closed]
     start, end = period.bounds(ctx.tz)
     t = DealCloseTotal
-    own = counts_own(ctx)
-    kept = (
-        [t.deal_owner_id == ctx.actor.id, t.state == 0]
-        if own
-        else kept_scope(ctx, t.owner_id, t.state)
-    )
+    team = deal_owners(ctx)
+    if not counts_own(ctx):
+        kept = kept_scope(ctx, t.owner_id, t.state)
+    elif team is None:
+        kept = [t.deal_owner_id == ctx.actor.id, t.state == 0]
+    else:
+        kept = [t.deal_owner_id.in_(team), t.state == 0]
     acc: dict[Any, list[Any]] = {}
     others: dict[str, int] = {}
     if kept is None:
@@ -380,7 +402,7 @@ def _kept_groups(
             .having(deals > 0)
         )
 
-    scope = own_scope(ctx) if own else slice_scope(ctx)
+    scope = own_scope(ctx) if counts_own(ctx) else slice_scope(ctx)
 
     def direct(lo: datetime, hi: datetime) -> Select[*tuple[Any, ...]]:
         """Closings in [lo, hi), a slice inside one UTC month, by deal owner or month.

@@ -94,7 +94,9 @@ def _report(ctx: Ctx, found: dict[tuple[str, str], tuple[int, Decimal, int]]) ->
         n_all, t_all, w_all = 0, Decimal(0), Decimal(0)
         for stage in ctx.pipeline.open_stages:
             count, total, with_amount = found.get((stage.name, currency), (0, Decimal(0), 0))
-            weighted = (total * stage.probability).quantize(CENT)
+            # Exact (rounded once, half up, where shown): a total of lines rounded first
+            # read 100.04 for 50.005 + 50.015 + 0.025 = 100.045 (100.05).
+            weighted = total * stage.probability
             report.rows.append(StageRow(stage, currency, count, total, weighted))
             report.without_amount += count - with_amount
             n_all, t_all, w_all = n_all + count, t_all + total, w_all + weighted

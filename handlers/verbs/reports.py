@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import list_currencies
 
@@ -79,6 +79,8 @@ _CN_BY = re.compile(
 _BARE_BY = re.compile(r"(?:(?:^|\s)by(?:\s+|$)|按\s*)(\S*)", re.I)
 _CURRENCY = re.compile(r"(?:^|\s)(?:in\s+)?([A-Za-z]{3})\s*$")
 _DEAL_REF = re.compile(r"^#\d+\b")
+# `in` and three letters at the end of a report line: meant as a currency, whatever the code.
+_NOT_CURRENCY = re.compile(r"(?:^|\s)in\s+([A-Za-z]{3})\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,21 @@ def parse_spec(text: str, today: date, *, name: str | None = None) -> Spec:
         if name not in GROUPED:
             raise Invalid("error.report_not_grouped", report=name)
     currency, rest = _take_currency(rest)
+    if rest and (code := _NOT_CURRENCY.search(rest)):
+        # `in XYZ` with a code no currency has: say so, not that the period is unreadable.
+        try:
+            parse_period(rest, today)
+        except Invalid as exc:
+            try:
+                before = parse_period(rest[: code.start()], today)
+            except Invalid:
+                before = None
+            spec = Spec(name, dim, before, "USD")
+            raise Invalid(
+                "error.report_currency",
+                value=code.group(1),
+                example=("" if name == "forecast" else "report ") + spec.command(),
+            ) from exc
     if name == "funnel" and rest:
         try:
             return Spec(name, dim, parse_period(rest, today), currency)
@@ -185,8 +202,10 @@ def _spec(req: Request, text: str, *, name: str | None = None) -> Spec:
 
 
 def pct(value: Decimal | None) -> str:
-    """0.4321 -> `43.2%`, or a dash."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """0.4321 -> `43.2%`, or a dash: rounded once, half up, from the exact share."""
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def days(value: Decimal | None) -> str:
@@ -194,19 +213,23 @@ def days(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _scope(req: Request) -> str:
+def _scope(req: Request, book: bool = False) -> str:
+    """Whose deals a report reads, as its title says: the win rate's are the deals you (your
+    team) own; the funnel's and cycle's (`book`) those of your (your team's) customers."""
     return req.t(
         {
-            Role.rep: "report.scope_own",
-            Role.manager: "report.scope_team",
+            Role.rep: "report.scope_own_book" if book else "report.scope_own",
+            Role.manager: "report.scope_team_book" if book else "report.scope_team",
             Role.admin: "report.scope_all",
         }[req.ctx.actor.role]
     )
 
 
-def _title(req: Request, key: str, spec: Spec, period: Period, currency: str | None) -> str:
+def _title(
+    req: Request, key: str, spec: Spec, period: Period, currency: str | None, book: bool = False
+) -> str:
     t = req.t
-    parts = [t(key), _scope(req)]
+    parts = [t(key), _scope(req, book)]
     if spec.dim is not None:
         parts.append(t("report.by", dim=t(f"report.dim.{spec.dim.value}")))
     parts.append(t("report.all_time") if period is ALL_TIME else period.label)
@@ -219,12 +242,15 @@ def _group(req: Request, name: str | None) -> str:
     return name if name is not None else req.t("report.none")
 
 
-def _others(req: Request, others: dict[str, int], name: str) -> str:
+def _others(req: Request, others: dict[str, int], spec: Spec) -> str:
+    """The note on deals in other currencies, suggesting the same report (its grouping and
+    period kept) in the first of them."""
     if not others:
         return ""
     listed = ", ".join(f"{n} {c}" for c, n in sorted(others.items()))
-    first = sorted(others)[0]
-    return req.t("report.other_currencies", listed=listed, example=f"{name} in {first}")
+    same = replace(spec, currency=sorted(others)[0], chart=False)
+    example = ("" if spec.name == "forecast" else "report ") + same.command()
+    return req.t("report.other_currencies", listed=listed, example=example)
 
 
 def _today(req: Request) -> date:
@@ -291,10 +317,9 @@ def win_rate_reply(req: Request, spec: Spec) -> Reply:
     ]
     if total.quota is not None:
         fields.append(Field(t("report.quota"), fmt.money(total.quota, rep.currency, t)))
-        # Won value of people without a quota is left out of attainment; the label says so.
-        label = "report.attainment_partial" if total.partial else "report.attainment"
-        fields.append(Field(t(label), pct(total.attainment)))
-    text = _others(req, rep.other_currencies, "report win rate")
+        # The label states the rule: the won value shown over the quota shown (every row too).
+        fields.append(Field(t("report.attainment"), pct(total.attainment)))
+    text = _others(req, rep.other_currencies, spec)
     if not total.won and not total.lost:
         text = (t("report.nothing_closed") + ("\n" + text if text else "")).strip()
     reply = Reply(
@@ -348,19 +373,26 @@ def funnel_reply(req: Request, spec: Spec) -> Reply:
             )
     fields = [Field(t("report.deals"), str(rep.deals))]
     reply = Reply(
-        title=_title(req, "report.funnel_title", spec, period, rep.currency),
+        title=_title(req, "report.funnel_title", spec, period, rep.currency, book=True),
         items=items,
         fields=fields,
         buttons=buttons,
-        text=_others(req, rep.other_currencies, "report funnel"),
+        text=_others(req, rep.other_currencies, spec),
         shareable=True,
     )
     return with_chart(req, spec, reply, lambda: charts.funnel_chart(t, reply.title or "", rep))
 
 
 def period_text(period: Period) -> str:
-    """A period written back in the grammar (for buttons that re-run a report)."""
+    """A period written back in the grammar (for buttons that re-run a report): its label when
+    that reads back as the same days (`2026`, `2026-Q4`), else `from D to D`."""
     if period.start and period.end:
+        try:
+            again = parse_period(period.label, period.start)
+        except Invalid:
+            again = None
+        if again is not None and (again.start, again.end) == (period.start, period.end):
+            return period.label
         last = period.end - timedelta(days=1)
         return f"from {period.start.isoformat()} to {last.isoformat()}"
     return ""
@@ -437,11 +469,11 @@ def cycle_reply(req: Request, spec: Spec) -> Reply:
         for s in rep.stages
     ]
     return Reply(
-        title=_title(req, "report.cycle_title", spec, period, rep.currency),
+        title=_title(req, "report.cycle_title", spec, period, rep.currency, book=True),
         items=items,
         fields=fields,
         sections=[Section(t("report.time_in_stage"), stages)],
-        text=_others(req, rep.other_currencies, "report cycle"),
+        text=_others(req, rep.other_currencies, spec),
         shareable=True,
     )
 
@@ -542,7 +574,7 @@ def forecast_reply(req: Request, spec: Spec) -> Reply:
     notes = []
     if rep.undated:
         notes.append(t("forecast.undated", count=rep.undated))
-    other = _others(req, rep.other_currencies, "forecast")
+    other = _others(req, rep.other_currencies, spec)
     if other:
         notes.append(other)
     reply = Reply(

@@ -46,7 +46,6 @@ from crm_core.analytics.funnel import (
 from crm_core.analytics.periods import ALL_TIME, Period, add_months, month_start, quarter
 from crm_core.analytics.quotas import quota_by_group
 from crm_core.analytics.scope import (
-    CENT,
     Dim,
     Namer,
     group_columns,
@@ -61,8 +60,10 @@ from crm_core.analytics.win_rate import (
     WinRateReport,
     WinRateRow,
     closed_in,
+    local_group,
     other_currencies,
     report_scope,
+    utc_calendar,
     win_rate,
 )
 from crm_core.context import Ctx
@@ -182,9 +183,21 @@ def grouped_win_rate_from_deals(ctx: Ctx, dim: Dim, period: Period, currency: st
     )
     namer = Namer(ctx.session, dim)
     acc: dict[Any, list[Any]] = {}
-    for row in ctx.session.execute(stmt):
-        stage, count, total = row[namer.width :]
-        slot = acc.setdefault(namer.key(row), [0, 0, Decimal(0)])
+    rows_read: list[Any] = list(ctx.session.execute(stmt))
+    width, key_of = namer.width, namer.key
+    if dim in (Dim.month, Dim.quarter) and not utc_calendar(ctx):
+        # Months and quarters on the viewer's calendar, as the period: each closing's own.
+        closings = select(Deal.closed_at, Deal.stage, literal(1), Deal.amount).where(
+            *report_scope(ctx), *conditions, Deal.currency == currency
+        )
+        rows_read = [
+            (local_group(dim, at, ctx), stage, n, amount)
+            for at, stage, n, amount in ctx.session.execute(closings)
+        ]
+        width, key_of = 1, lambda row: row[0]  # the group's name is its key
+    for row in rows_read:
+        stage, count, total = row[width:]
+        slot = acc.setdefault(key_of(row), [0, 0, Decimal(0)])
         if stage in won_names:
             slot[0] += int(count)
             slot[2] += money(total)
@@ -329,7 +342,7 @@ def forecast_from_deals(ctx: Ctx, period: Period, *, currency: str | None = None
         amount = money(total)
         row.open += int(count)
         row.amount += amount
-        row.weighted += (amount * stage.probability).quantize(CENT)
+        row.weighted += amount * stage.probability
         cat = Category(category) if category else band(stage)
         if cat is Category.commit:
             row.commit += amount
@@ -341,7 +354,8 @@ def forecast_from_deals(ctx: Ctx, period: Period, *, currency: str | None = None
     won = (
         select(cy, cm, func.sum(Deal.amount))
         .where(
-            *scope,
+            # The wins the win rate counts: a rep's or manager's by deal owner.
+            *report_scope(ctx),
             stage_in(ctx, won_names),
             Deal.currency == currency,
             *in_period(Deal.closed_at, start_at, end_at),

@@ -1,4 +1,4 @@
-"""Quota attainment: which quotas a report period uses, and whose won value the total divides."""
+"""Quota attainment: which quotas a report period uses, and what it divides (won value / quota)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_a_quarter_uses_its_own_quota_not_its_months_on_top(testbot: TestBot) ->
     assert testbot("bob", "quota @alice 2026-12 20000 USD").status == "ok"
     quarter = _fields(testbot("alice", "report win rate this quarter"))
     assert quarter["Quota"] == "50,000 USD"
-    assert quarter["Attainment"] == "20.0%"
+    assert quarter["Attainment (won value / quota)"] == "20.0%"
     # No Q1 quota: the months inside it are summed.
     testbot("bob", "quota @alice 2027-01 10000 USD")
     testbot("bob", "quota @alice 2027-02 15000 USD")
@@ -28,9 +28,9 @@ def test_a_quarter_uses_its_own_quota_not_its_months_on_top(testbot: TestBot) ->
     assert q1["Quota"] == "25,000 USD"
 
 
-def test_total_attainment_counts_only_people_with_a_quota(testbot: TestBot) -> None:
-    """alice wins 5,000 EUR with no EUR quota, dave 8,000 against 10,000: the total reads 80%,
-    labelled as over the people with a quota, not 130%."""
+def test_total_attainment_is_the_won_value_shown_over_the_quota_shown(testbot: TestBot) -> None:
+    """alice wins 5,000 EUR with no EUR quota, dave 8,000 against 10,000: the total reads
+    13,000 / 10,000 = 130%, the won value and quota it shows (one rule, stated in the label)."""
     testbot("admin", "new customer Acme owner @alice")
     testbot("admin", "new customer Beta owner @dave")
     testbot("alice", "new deal Acme: E 5000 EUR")
@@ -45,8 +45,7 @@ def test_total_attainment_counts_only_people_with_a_quota(testbot: TestBot) -> N
         total = _fields(testbot("admin", text))
         assert total["Won value"] == "13,000 EUR", text
         assert total["Quota"] == "10,000 EUR"
-        assert total["Attainment (people with a quota)"] == "80.0%", text
-    # Everyone in view has a quota: the plain label.
+        assert total["Attainment (won value / quota)"] == "130.0%", text
     testbot("admin", "quota @alice 2026-Q4 10000 EUR")
     total = _fields(testbot("admin", "report win rate this quarter in EUR"))
-    assert total["Attainment"] == "65.0%"
+    assert total["Attainment (won value / quota)"] == "65.0%"

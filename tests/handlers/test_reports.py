@@ -39,7 +39,7 @@ def test_win_rate_by_team_reads_as_the_numbers(bot: TestBot) -> None:
         ("Won value", "11,000 USD"),
     ]
     # The EUR deal is named, never added to the dollars.
-    assert "1 EUR" in reply.text and "report win rate in EUR" in reply.text
+    assert "1 EUR" in reply.text and "report win rate by team in EUR" in reply.text
     assert bot("admin", "win rate in EUR").fields[3].value == "9,999 EUR"
 
 
@@ -184,7 +184,7 @@ def test_quotas_are_set_by_managers_and_show_as_attainment(bot: TestBot) -> None
     ]
     assert [(f.label, f.value) for f in by_rep.fields[4:]] == [
         ("Quota", "35,000 USD"),
-        ("Attainment", "28.6%"),
+        ("Attainment (won value / quota)", "28.6%"),
     ]
     # A period the quotas do not fit in shows none.
     assert len(bot("admin", "report win rate by rep 2026-11").fields) == 4
