@@ -225,7 +225,14 @@ class Dispatcher:
         """Whether the command's line is a verb whose statements all find rows by key (its
         unit of work may use generic plans: `Verb.keyed`); read from the text alone."""
         text = self._text_of(command)
-        found = self.registry.match(text.strip()) if text else None
+        if not text or len(text) > MAX_LINE:
+            return False
+        try:
+            # As in `_run`: matching folds the text, which lone surrogates and NUL break.
+            rules.readable("text", text)
+        except CrmError:
+            return False
+        found = self.registry.match(text.strip())
         return found is not None and found[0].keyed
 
     @staticmethod

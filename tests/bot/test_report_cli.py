@@ -232,18 +232,6 @@ def test_tickets_json_has_the_issues_shape(cli: CliRunner, data_dir: Path) -> No
                 "csat_mean": 5.0,
                 "nps": None,
             },
-            # The NPS answers with no ticket: no priority, so the row without a group (the
-            # rows add up to the total).
-            {
-                "group": None,
-                "opened": 0,
-                "resolved": 0,
-                "first_response_met": 0,
-                "resolution_met": 0,
-                "breached": 0,
-                "csat_mean": None,
-                "nps": 0,
-            },
         ],
         "total": {
             "opened": 2,
@@ -252,6 +240,17 @@ def test_tickets_json_has_the_issues_shape(cli: CliRunner, data_dir: Path) -> No
             "resolution_met": 1,
             "breached": 1,
             "csat_mean": 5.0,
+            "nps": 0,
+        },
+        # The NPS answers with no ticket: no priority, so the "no ticket" line (the rows and
+        # it add up to the total).
+        "no_ticket": {
+            "opened": 0,
+            "resolved": 0,
+            "first_response_met": 0,
+            "resolution_met": 0,
+            "breached": 0,
+            "csat_mean": None,
             "nps": 0,
         },
     }

@@ -139,7 +139,7 @@ BAD = [
     ("tiers silver 50k, gold 200k", "Only an admin"),
     ("tiers: silver, gold 200k", "`gold 200k`"),
     ("tier", "tier Acme gold pin"),
-    ("tier Acme gold pin", "No tiers are set"),
+    ("tier Acme gold pin", "Only an admin"),
     ("tier Nowhere Inc", "find Nowhere"),
     ("care renewal_date 15d", "Only an admin"),
     ("care renewal_date soon", "`15d`"),

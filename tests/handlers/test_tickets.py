@@ -312,25 +312,27 @@ def test_team_and_mine_lists_read_one_way_when_the_scope_is_visible(testbot: Tes
 def test_report_by_group_shows_scores_without_a_ticket_so_the_total_adds_up(
     testbot: TestBot,
 ) -> None:
-    """rev10 fault 8: a ticket's CSAT is in its row, scores recorded without a ticket on their
-    own "no ticket" line; the Total is the two together. Ungrouped, no such line."""
+    """rev10 fault 8 / rev11 fault 6: a ticket's CSAT is in its row; by assignee, scores
+    recorded without a ticket on their own "no ticket" line, by team in their customer's
+    owner's team; the Total is the rows and that line together. Ungrouped, no such line."""
     testbot("alice", "new customer Acme")
     testbot("alice", "new customer Beta")
     testbot("alice", "ticket Acme: printer jams")
     testbot("alice", "feedback #1: csat 1")
     testbot("alice", "feedback Beta: csat 2")
     testbot("alice", "feedback Acme: nps 3")
-    for who, text, row in (
-        ("bob", "report tickets by assignee", "unassigned"),
-        ("admin", "report tickets by team", "East"),
-    ):
-        reply = testbot(who, text)
-        assert reply.items[0].startswith(f"{row}: ") and "CSAT 1.0 · NPS —" in reply.items[0]
-        assert reply.items[1] == (
-            "no ticket (scores recorded without one): CSAT 2.0 · NPS -100; in the Total, "
-            "in no row above"
-        ), reply.items
-        assert reply.fields[0].value.endswith("CSAT 1.5 · NPS -100")
+    by_assignee = testbot("bob", "report tickets by assignee")
+    assert by_assignee.items[0].startswith("unassigned: ")
+    assert "CSAT 1.0 · NPS —" in by_assignee.items[0]
+    assert by_assignee.items[1] == (
+        "no ticket (scores recorded without one): CSAT 2.0 · NPS -100; in the Total, "
+        "in no row above"
+    ), by_assignee.items
+    assert by_assignee.fields[0].value.endswith("CSAT 1.5 · NPS -100")
+    by_team = testbot("admin", "report tickets by team")
+    assert len(by_team.items) == 1 and by_team.items[0].startswith("East: ")
+    assert by_team.items[0].endswith("CSAT 1.5 · NPS -100"), by_team.items
+    assert by_team.fields[0].value.endswith("CSAT 1.5 · NPS -100")
     plain = testbot("bob", "report tickets")
     assert not plain.items and plain.fields[0].value.endswith("CSAT 1.5 · NPS -100")
     testbot.add_user("mei", locale="zh", role="manager")
