@@ -346,4 +346,4 @@ def test_a_score_told_as_it_was_gives_no_feedback(testbot: TestBot, book: dict[s
     _nothing(testbot, "wei", "福建海风茶业之前的NPS是8分，林总嫌交期慢")
     _nothing(testbot, "alice", "Bolt Freight's nps was 6 last time, let's see")
     got = command(testbot, "alice", "Bolt Freight gave us a 9 on nps today")
-    assert got == f"feedback #{book['Bolt Freight']}: nps 9", got
+    assert got == "feedback Bolt Freight: nps 9", got
