@@ -219,7 +219,8 @@ def test_activity_follows_every_write_path(testbot: TestBot, clock: FakeClock) -
     w = NoteWrites(testbot, random.Random(34), clock=clock, wins=2)
     w.seed()
     ops: list[Callable[[], None]] = [w.note] * 8 + [w.undo_note] * 2 + [w.new_deal] * 4
-    ops += [w.move] * 3 + [w.move_as] * 3 + [w.reassign] * 2 + [w.merge, w.archive, w.unarchive]
+    # Five: open deals with a past close date are refused (fix15), so fewer deals exist to move.
+    ops += [w.move] * 3 + [w.move_as] * 5 + [w.reassign] * 2 + [w.merge, w.archive, w.unarchive]
     ops += [w.delete_deal, w.new_customer, w.later_hours, w.later_hours, w.later]
     w.run(ops, 120, every=40, check=lambda: assert_activity_equal(testbot, clock))
     every = {"log", "undo note", "new", "move", "move as", "reassign", "merge", "archive"}
