@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,18 +17,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, inspect, select, text, update
-from sqlalchemy.engine import make_url
 
 from crm_core.analytics.cycle import cycle, cycle_from_deals
 from crm_core.analytics.periods import ALL_TIME, Period
 from crm_core.analytics.scope import Dim
 from crm_core.context import Ctx
-from crm_core.db import downgrade, make_engine, make_session_factory, unit_of_work, upgrade
+from crm_core.db import downgrade, make_session_factory, unit_of_work, upgrade
 from crm_core.models import Customer, Deal, User
 from crm_core.services.users import add_user
 from crm_core.stages import DEFAULT_STAGES, Pipeline, Stage
 from crm_core.text import name_key
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, engine_at
 
 m39 = importlib.import_module("crm_core.migrations.versions.0039_cycle_days")
 BEFORE = "0038_people_time_indexes"
@@ -74,27 +72,8 @@ PEOPLE = ("alice", "carol", "bob", "dave", "erin", "admin")
 @pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at migration 0038: a new SQLite file, or a new schema of the PostgreSQL one."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
-        upgrade(engine, BEFORE)
+    with engine_at(request.param, tmp_path, BEFORE, "m39") as engine:
         yield engine
-        engine.dispose()
-        return
-    assert PG_URL
-    schema = f"crmbot_m39_test_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine, BEFORE)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _book(engine: Engine, rnd: random.Random, spans: list[timedelta]) -> dict[str, int]:
