@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
-from crm_core import rules
 from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
 from crm_core.errors import Ambiguous, Candidate, Invalid
@@ -47,6 +45,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contact_named, user_by_chinese_name
+from crm_core.services import deals as deal_svc
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
@@ -1503,11 +1502,7 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            local = (
-                _customer_currency(ctx, customer)
-                or _customer_place_currency(customer)
-                or rules.home_currency(ctx.actor.timezone or "UTC")
-            )
+            local = deal_svc.local_currency(ctx, customer)
             if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
                 # customer's country or city as the book records it, else the one of the
@@ -3402,78 +3397,6 @@ def _archived_named(ctx: Ctx, said: str) -> Customer | None:
         )
     ]
     return max(hits, key=lambda c: len(c.name_key), default=None)
-
-
-def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:
-    """The one currency the customer's deals are in, or None (no deals, or several)."""
-    found = ctx.session.scalars(
-        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
-    ).all()
-    return found[0] if len(found) == 1 else None
-
-
-# Custom fields of a customer that say where it is ("country Singapore", "国家 日本").
-_PLACE_FIELDS = frozenset(
-    ("country", "nation", "region", "market", "territory", "国家", "國家", "地区", "地區", "市场")
-)
-
-
-def _customer_place_currency(customer: Customer) -> str | None:
-    """The currency of the country the book records for a customer: a country custom field
-    (`country SG`, `country Japan`, `国家 日本`), else its city when that names a country or a
-    time zone's city (Singapore, Hong Kong, 台北); None when neither tells."""
-    custom = customer.custom or {}
-    for key, value in custom.items():
-        if key.casefold() in _PLACE_FIELDS and isinstance(value, str):
-            found = _place_currency(value, codes=True)
-            if found is not None:
-                return found
-    return _place_currency(customer.city or "", codes=False)
-
-
-_SHORT_PLACE = re.compile(r"\s+sar\s+china$|^中[国國](?=.)|特别行政区$|特別行政區$")
-
-
-@cache
-def _territories() -> dict[str, str]:
-    """Country and territory names in English, Simplified and Traditional Chinese, folded, ->
-    the territory code; "Hong Kong SAR China" and 中国香港特别行政区 by their short names too."""
-    from babel import Locale
-
-    names: dict[str, str] = {}
-    for locale in ("en", "zh", "zh_Hant"):
-        for code, name in Locale.parse(locale).territories.items():
-            if code.isalpha():
-                names.setdefault(name.casefold(), code)
-                names.setdefault(_SHORT_PLACE.sub("", name.casefold()), code)
-    return names
-
-
-def _place_currency(value: str, *, codes: bool) -> str | None:
-    """The currency of a place: with `codes` (a country field) a country's name or ISO code,
-    else only a time zone's city (a city "LA" is no Laos)."""
-    from babel.numbers import get_territory_currencies
-
-    from crm_core.date_order import zone_territory
-    from crm_core.errors import CrmError
-    from crm_core.services.preferences import zone
-
-    typed = " ".join(value.split())
-    if not typed:
-        return None
-    # A city is read as a time zone's city only: a US city field "Georgia" is no country.
-    territory = _territories().get(typed.casefold()) if codes else None
-    if territory is None and codes and re.fullmatch(r"[A-Za-z]{2}", typed):
-        territory = typed.upper() if typed.upper() in _territories().values() else None
-    if territory is None:
-        try:
-            territory = zone_territory(zone(typed))
-        except CrmError:
-            return None
-    if territory is None:
-        return None
-    found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)
-    return str(found[0]) if found else None
 
 
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:

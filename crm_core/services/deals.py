@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
-from crm_core import audit, rules
+from crm_core import audit, places, rules
 from crm_core.access import (
     can_assign_owner,
     can_see_owner,
@@ -214,6 +214,18 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
 
 # Currencies whose unit word is 元 (yuan, the Taiwan, Hong Kong and Macau dollars).
 YUAN_LIKE = ("CNY", "TWD", "HKD", "MOP")
+
+
+def local_currency(ctx: Ctx, customer: Customer) -> str | None:
+    """The currency an amount said without one means for a new deal of `customer`: the one
+    currency of its deals, else the one of the country or city the book records for it, else
+    the one of the typist's region (a rep in Taipei means NT$); None when nothing tells."""
+    found = ctx.session.scalars(
+        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
+    ).all()
+    if len(found) == 1:
+        return found[0]
+    return places.place_currency(customer) or rules.home_currency(ctx.actor.timezone or "UTC")
 
 
 def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core import audit, note_outbox, rules
-from crm_core.access import customer_filter, ensure_customer_access
+from crm_core.access import book_filter, can_see_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound
@@ -87,12 +87,19 @@ def channel_at(session: Session, platform: str, chat_id: str) -> CustomerChannel
     )
 
 
-def _visible_channel(ctx: Ctx, platform: str, chat_id: str) -> CustomerChannel:
+def _visible_channel(
+    ctx: Ctx, platform: str, chat_id: str, *, archived_ok: bool = False
+) -> CustomerChannel:
     row = channel_at(ctx.session, platform, chat_id)
     if row is None:
         raise NotFound("error.channel_not_linked")
     try:
-        ensure_customer_access(ctx.actor, row.customer)
+        if archived_ok and row.customer.archived_at is not None:
+            owner = row.customer.owner
+            if not can_see_owner(ctx.actor, owner.id, owner.team_id):
+                raise NotFound("error.customer_ref_not_found", id=row.customer_id)
+        else:
+            ensure_customer_access(ctx.actor, row.customer)
     except NotFound:
         # Someone else's customer: answered like a chat that is not linked at all.
         raise NotFound("error.channel_not_linked") from None
@@ -130,7 +137,8 @@ def link_channel(
 
 def unlink_channel(ctx: Ctx, platform: str, chat_id: str) -> CustomerChannel:
     """Unlink a chat: its tickets stay, new messages there no longer open any."""
-    row = _visible_channel(ctx, platform, chat_id)
+    # An archived customer's channel may be unlinked as it is: no unarchive just to clean up.
+    row = _visible_channel(ctx, platform, chat_id, archived_ok=True)
     before = audit.snapshot(row)
     audit.record(ctx.session, ctx.actor, "channel.unlink", row, before)
     # Tickets keep their requester and thread; only the link to the channel goes.
@@ -153,12 +161,13 @@ def set_auto(ctx: Ctx, platform: str, chat_id: str, on: bool) -> tuple[CustomerC
 
 
 def list_channels(ctx: Ctx) -> list[CustomerChannel]:
-    """The customer channels of customers the actor may see."""
+    """The customer channels of customers the actor may see, archived ones' too: their link
+    still stands (messages there still reach the customer's tickets) and can be unlinked."""
     return list(
         ctx.session.scalars(
             select(CustomerChannel)
             .join(Customer, Customer.id == CustomerChannel.customer_id)
-            .where(customer_filter(ctx.actor))
+            .where(book_filter(ctx.actor), Customer.merged_into.is_(None))
             .order_by(Customer.name, CustomerChannel.name)
         )
     )

@@ -70,6 +70,9 @@ async def test_customer_group_reply_reaction_and_csat(
     await _until(lambda: _sent_to(fake_api, GROUP, "ticket #1"))
     said = [c for c in fake_api.of("sendMessage") if "ticket #1" in str(c.params.get("text"))]
     assert said[0].params["reply_parameters"]["message_id"] == root
+    # Telegram has no threads: the guest is told how to add to the ticket instead.
+    assert "reply to your message above" in said[0].params["text"]
+    assert "thread" not in said[0].params["text"]
     await _until(lambda: fake_api.of("setMessageReaction"))
     (ticket,) = testbot.query(select(Ticket))
     assert (ticket.requester_id, ticket.requester_name) == (str(GUEST), "Casey")
