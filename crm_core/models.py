@@ -1199,6 +1199,8 @@ class TicketEvent(Base):
     __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
+    # The import's id; for a step said in chat, the platform message's key (the bot's
+    # acknowledgement's on `created`): a reply to that message finds the ticket by it.
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     # created, assigned, reply, wait, resume, resolve, reopen, close, priority

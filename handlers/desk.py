@@ -136,6 +136,7 @@ class Desk:
                         text=msg.text,
                         now=now,
                         ctx=ctx,
+                        key=msg.key,
                     )
                     action = DeskAction(ticket_id=ticket.id)
                     return self._mirror(action, ticket) if kind == "resume" else action
@@ -165,6 +166,11 @@ class Desk:
             return None
 
     # -- reactions -----------------------------------------------------------------------------
+
+    def remember(self, ticket_id: int, key: str) -> None:
+        """Keep the bot's acknowledgement of a ticket as the ticket's message (replies join)."""
+        with unit_of_work(self.session_factory) as session:
+            desk.remember_message(session, ticket_id, key)
 
     def reaction_action(self, reactor_id: str, reaction: str) -> str | None:
         """What a reaction means when a staff member gives it ("ticket", a status), else None."""

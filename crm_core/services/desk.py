@@ -262,8 +262,28 @@ def set_requester(ticket: Ticket, channel: CustomerChannel, requester: Requester
 
 
 def ticket_at(session: Session, key: str) -> Ticket | None:
-    """The ticket opened from a platform message (any actor: thread replies find it)."""
-    return session.scalar(select(Ticket).where(Ticket.source_key == key))
+    """The ticket a platform message belongs to: the one it opened, or the one it was logged
+    on (a reply, or the bot's acknowledgement), so that a reply to any of them joins it."""
+    found = session.scalar(select(Ticket).where(Ticket.source_key == key))
+    if found is None:
+        found = session.scalar(
+            select(Ticket).join(TicketEvent).where(TicketEvent.external_id == key).limit(1)
+        )
+    return found
+
+
+def remember_message(session: Session, ticket_id: int, key: str) -> None:
+    """Keep a message the bot said about a ticket (its acknowledgement) as the ticket's, on its
+    created event: a customer replying to it is then in the ticket's thread."""
+    if len(key) > 100 or ticket_at(session, key) is not None:
+        return
+    event = session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "created")
+        .limit(1)
+    )
+    if event is not None and event.external_id is None:
+        event.external_id = key
 
 
 def thread_reply(
@@ -275,12 +295,26 @@ def thread_reply(
     text: str,
     now: datetime,
     ctx: Ctx | None = None,
+    key: str | None = None,
 ) -> str:
     """Log a reply in a ticket's thread: staff's is a response (the first stops that clock),
-    the customer's resumes a ticket waiting on them. Returns the event kind written."""
+    the customer's resumes a ticket waiting on them. Returns the event kind written.
+
+    `key` is the message's own: kept on its event (as its external id) so that a reply to
+    this message joins the ticket too, where a platform has no threads (Telegram)."""
     text = rules.text("text", text, svc.MAX_TEXT, "error.ticket_reply_missing")
+    key = key if key is not None and len(key) <= 100 else None
     if actor is not None and ctx is not None and ticket.status not in svc.DONE:
         svc.reply_ticket(ctx, ticket.id, text)
+        if key is not None:
+            said = session.scalar(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reply")
+                .order_by(TicketEvent.id.desc())
+                .limit(1)
+            )
+            if said is not None:
+                said.external_id = key
         return "reply"
     lock_for_update(session, ticket)
     before = audit.snapshot(ticket)
@@ -293,6 +327,7 @@ def thread_reply(
         status=ticket.status,
         value=author[:100],
         text=text,
+        external_id=key,
     )
     session.add(event)
     if actor is None and ticket.status == TicketStatus.waiting:
