@@ -502,16 +502,24 @@ def get_customer(ctx: Ctx, call: Call) -> Answer:
 
 def create_customer(ctx: Ctx, call: Call) -> Answer:
     """POST /customers."""
-    f = Fields(call.body, ("name", "industry", "city", "tags", "owner", "force"), _t(ctx))
-    customer = customer_svc.create_customer(
-        ctx,
-        f.required("name"),
-        industry=f.text("industry"),
-        city=f.text("city"),
-        tags=f.strings("tags"),
-        owner=_owner(ctx, f.text("owner")),
-        force=f.flag("force"),
-    )
+    t = _t(ctx)
+    f = Fields(call.body, ("name", "industry", "city", "tags", "owner", "force"), t)
+    name = f.required("name")
+    try:
+        customer = customer_svc.create_customer(
+            ctx,
+            name,
+            industry=f.text("industry"),
+            city=f.text("city"),
+            tags=f.strings("tags"),
+            owner=_owner(ctx, f.text("owner")),
+            force=f.flag("force"),
+        )
+    except customer_svc.DuplicateCustomer as dup:
+        # Chat answers with buttons; a client needs the existing id and the field to send.
+        first = dup.existing[0]
+        key = "api.customer_duplicate_exact" if dup.exact else "api.customer_duplicate"
+        raise ApiError("invalid", t(key, id=first.id, name=first.label, new=name)) from None
     ctx.session.flush()
     return Answer(customer_json(ctx, customer), created=True)
 
