@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core import rules
+from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
-from crm_core.db import retrying, unit_of_work
+from crm_core.db import lock_for_update, retrying, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -678,6 +679,19 @@ def move_deal(ctx: Ctx, call: Call) -> Answer:
     f = Fields(call.body, ("stage", "reason"), _t(ctx))
     stage, reason = f.required("stage"), f.text("reason")
     deal = pages.deal_by_id(ctx, _id(call))
+    # As it is now: a retry racing its own first attempt sees that attempt's stage.
+    lock_for_update(ctx.session, deal)
+    target = ctx.pipeline.get(stage)
+    if target is not None and target.name == deal.stage:
+        ensure_customer_access(ctx.actor, deal.customer)
+        same_reason = reason is None or not target.lost
+        if (
+            same_reason
+            or rules.name("reason", reason or "", deal_svc.MAX_REASON) == deal.lost_reason
+        ):
+            # A retry of a move that was made (its answer lost on the way): the deal as it is,
+            # with no second stage change, audit entry or webhook event (PUT semantics).
+            return Answer(deal_json(ctx, deal))
     deal_svc.move_deal(ctx, deal, stage, reason=reason)
     return Answer(deal_json(ctx, deal))
 
@@ -835,6 +849,10 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
     if status not in (None, "done", "cancelled") or (status is None) == (due is None):
         raise ApiError("invalid", t("api.reminder_change"))
     reminder_id = _id(call)
+    reminder = reminder_svc.get_reminder(ctx, reminder_id, for_update=True)
+    if status is not None and reminder.status.value == status:
+        # A retry of a change that was made: the reminder as it is, nothing written again.
+        return Answer(reminder_json(ctx, reminder))
     if status == "done":
         reminder_svc.complete(ctx, reminder_id)
     elif status == "cancelled":
@@ -941,6 +959,10 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
         ticket_svc.set_priority(ctx, ticket_id, priority)
     if reply is not None:
         ticket_svc.reply_ticket(ctx, ticket_id, reply)
+    lock_for_update(ctx.session, ticket)
+    if status is not None and ticket.status.value == status:
+        # A retry of a status change that was made: nothing is written again (PUT semantics).
+        status = None
     if status == TicketStatus.waiting:
         ticket_svc.wait_ticket(ctx, ticket_id, text)
     elif status == TicketStatus.resolved:

@@ -595,6 +595,8 @@ def reopen_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> tuple[Ti
 def close_ticket(ctx: Ctx, ticket_id: int) -> Ticket:
     """Close a resolved ticket for good (it can still be reopened)."""
     ticket, before = _for_change(ctx, ticket_id)
+    if ticket.status == TicketStatus.closed:
+        raise Invalid("error.ticket_already_closed", id=ticket.id)
     if ticket.status != TicketStatus.resolved:
         raise Invalid("error.ticket_close_unresolved", id=ticket.id)
     ticket.status = TicketStatus.closed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from crm_core.models import AuditEntry, StageChange
 from tests.bot.api.conftest import ApiServer
 from tests.bot.api.test_routes import ok, refused
 
@@ -31,3 +33,78 @@ def test_a_near_duplicate_name_is_a_422_naming_the_existing_id_and_force(
         "POST", "/customers", tokens["alice"], {"name": "Acme Logistcs", "force": True}
     )
     assert ok(forced, 201)["name"] == "Acme Logistcs"
+
+
+def _audit_count(api: ApiServer, action: str, entity_id: int) -> int:
+    rows = api.testbot.rows(
+        select(AuditEntry.id).where(AuditEntry.action == action, AuditEntry.entity_id == entity_id)
+    )
+    return len(rows)
+
+
+def test_a_retried_stage_move_answers_the_deal_unchanged(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """The same move again (its first answer lost) is 200 with one stage change, for a rep's
+    won deal too; a different lost reason is still refused."""
+    acme = ok(api.call("POST", "/customers", tokens["alice"], {"name": "Acme"}), 201)
+    for stage in ("proposal", "won"):
+        deal = ok(
+            api.call(
+                "POST", "/deals", tokens["alice"], {"customer_id": acme["id"], "title": stage}
+            ),
+            201,
+        )
+        path = f"/deals/{deal['id']}/stage"
+        first = ok(api.call("POST", path, tokens["alice"], {"stage": stage}))
+        again = ok(api.call("POST", path, tokens["alice"], {"stage": stage}))
+        assert first == again and again["stage"] == stage
+        # One change for the creation, one for the move: none for the retry.
+        moves = api.testbot.rows(select(StageChange.id).where(StageChange.deal_id == deal["id"]))
+        assert len(moves) == 2, moves
+        assert _audit_count(api, "deal.move", deal["id"]) == 1
+    lost = ok(
+        api.call("POST", "/deals", tokens["alice"], {"customer_id": acme["id"], "title": "L"}), 201
+    )
+    path = f"/deals/{lost['id']}/stage"
+    ok(api.call("POST", path, tokens["bob"], {"stage": "lost", "reason": "price"}))
+    assert (
+        ok(api.call("POST", path, tokens["bob"], {"stage": "lost", "reason": "price"}))[
+            "lost_reason"
+        ]
+        == "price"
+    )
+    refused(
+        api.call("POST", path, tokens["bob"], {"stage": "lost", "reason": "timing"}), 422, "invalid"
+    )
+
+
+def test_retried_reminder_and_ticket_status_changes_answer_200_unchanged(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """done/cancelled again, waiting/resolved/closed again: 200, one audit entry each."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    for status in ("done", "cancelled"):
+        reminder = ok(
+            api.call("POST", "/reminders", t, {"text": status, "due_at": "2026-12-01T09:00:00Z"}),
+            201,
+        )
+        path = f"/reminders/{reminder['id']}"
+        first = ok(api.call("PATCH", path, t, {"status": status}))
+        assert ok(api.call("PATCH", path, t, {"status": status})) == first
+        action = "reminder.done" if status == "done" else "reminder.cancel"
+        assert _audit_count(api, action, reminder["id"]) == 1
+    ticket = ok(api.call("POST", "/tickets", t, {"customer_id": acme["id"], "subject": "Jam"}), 201)
+    path = f"/tickets/{ticket['id']}"
+    for change in (
+        {"status": "waiting"},
+        {"status": "resolved", "text": "fixed"},
+        {"status": "closed"},
+    ):
+        first = ok(api.call("PATCH", path, t, change))
+        again = ok(api.call("PATCH", path, t, change))
+        assert again == first and again["status"] == change["status"]
+    kinds = [e["kind"] for e in again["events"]]
+    assert kinds == ["created", "wait", "resolve", "close"], kinds
+    assert _audit_count(api, "ticket.close", ticket["id"]) == 1
