@@ -471,9 +471,8 @@ def _id_of(user: User | None) -> int | None:
 
 
 def _owner_filter(ctx: Ctx, call: Call) -> int | None:
-    handle = _query_text(call, "owner")
-    user = _owner(ctx, handle)
-    return user.id if user is not None else None
+    # `me` as the tickets' `assignee` filter takes it: one reading for every user filter.
+    return _id_of(_assignee(ctx, _query_text(call, "owner")))
 
 
 def _id(call: Call) -> int:
@@ -699,19 +698,8 @@ def move_deal(ctx: Ctx, call: Call) -> Answer:
 def list_interactions(ctx: Ctx, call: Call) -> Answer:
     """GET /interactions."""
     t = _t(ctx)
-    kind_text = _query_text(call, "kind")
-    kind = None
-    if kind_text is not None:
-        if kind_text not in InteractionKind.__members__:
-            raise ApiError(
-                "invalid",
-                t(
-                    "api.param_invalid",
-                    param="kind",
-                    expected=", ".join(InteractionKind.__members__),
-                ),
-            )
-        kind = InteractionKind(kind_text)
+    kind_text = _enum_param(call, "kind", list(InteractionKind.__members__), t)
+    kind = InteractionKind(kind_text) if kind_text is not None else None
     page = pages.interactions_page(
         ctx,
         after=_cursor(call, t),
@@ -746,7 +734,7 @@ def create_interaction(ctx: Ctx, call: Call) -> Answer:
     )
     customer_id = f.ident("customer_id", required=True)
     assert customer_id is not None
-    kind_text = f.required("kind")
+    kind_text = f.required("kind").lower()
     if kind_text not in InteractionKind.__members__:
         raise ApiError(
             "invalid",
@@ -804,12 +792,7 @@ def update_interaction(ctx: Ctx, call: Call) -> Answer:
 def list_reminders(ctx: Ctx, call: Call) -> Answer:
     """GET /reminders."""
     t = _t(ctx)
-    status = _query_text(call, "status")
-    if status is not None and status not in ReminderStatus.__members__:
-        raise ApiError(
-            "invalid",
-            t("api.param_invalid", param="status", expected=", ".join(ReminderStatus.__members__)),
-        )
+    status = _enum_param(call, "status", list(ReminderStatus.__members__), t)
     page = pages.reminders_page(
         ctx,
         after=_cursor(call, t),
@@ -846,6 +829,7 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
     t = _t(ctx)
     f = Fields(call.body, ("status", "due_at"), t)
     status, due = f.text("status"), f.moment("due_at")
+    status = status.lower() if status is not None else None
     if status not in (None, "done", "cancelled") or (status is None) == (due is None):
         raise ApiError("invalid", t("api.reminder_change"))
     reminder_id = _id(call)
@@ -864,7 +848,9 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
 
 
 def _enum_param(call: Call, name: str, members: list[str], t: Translator) -> str | None:
+    # Any case, as `stage` and the bodies' `priority` are read: `OPEN` is open.
     value = _query_text(call, name)
+    value = value.lower() if value is not None else None
     if value is not None and value not in members:
         raise ApiError("invalid", t("api.param_invalid", param=name, expected=", ".join(members)))
     return value
@@ -937,6 +923,7 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
     t = _t(ctx)
     f = Fields(call.body, ("status", "text", "assignee", "priority", "reply"), t)
     status = f.text("status")
+    status = status.lower() if status is not None else None
     if status is not None and status not in [s.value for s in TicketStatus]:
         raise ApiError(
             "invalid",

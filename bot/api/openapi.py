@@ -364,7 +364,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50},
     "cursor": {"type": "string", "description": "`next` of the previous page"},
     "q": {"type": "string", "description": "part of the name"},
-    "owner": {"type": "string", "description": "the owner's handle"},
+    "owner": {"type": "string", "description": "the owner's handle, or me"},
     "city": {"type": "string"},
     "industry": {"type": "string"},
     "customer_id": _ID,

@@ -130,6 +130,24 @@ def _record_id(request: web.Request, api: RestApi, lang: str) -> int | None:
     return number
 
 
+def _query(request: web.Request, route: Route, api: RestApi, lang: str) -> dict[str, str]:
+    """The query, refused when it names a parameter the operation does not take: a misspelled
+    filter ignored would widen the answer to the whole book without a word."""
+    allowed = [p.partition(":")[0] for p in route.params]
+    for name in request.query:
+        if name not in allowed:
+            if not allowed:
+                raise api.refusal("invalid", "api.param_none", locale=lang, param=name[:40])
+            raise api.refusal(
+                "invalid",
+                "api.param_unknown",
+                locale=lang,
+                param=name[:40],
+                params=", ".join(allowed),
+            )
+    return dict(request.query)
+
+
 async def _read_limited(request: web.Request, api: RestApi, lang: str) -> bytes:
     """The body, refused beyond MAX_BODY whatever the server's own limit (client_max_size is
     the root app's, 1 MiB, not this sub-app's) and whether a length was sent or not."""
@@ -186,7 +204,7 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
                 )
             call = Call(
                 record_id=_record_id(request, api, lang),
-                query=dict(request.query),
+                query=_query(request, route, api, lang),
                 body=await _body(request, api, lang) if route.body else None,
             )
             answer = await asyncio.to_thread(api.run, caller, route.operation, call, locale=asked)

@@ -108,3 +108,53 @@ def test_retried_reminder_and_ticket_status_changes_answer_200_unchanged(
     kinds = [e["kind"] for e in again["events"]]
     assert kinds == ["created", "wait", "resolve", "close"], kinds
     assert _audit_count(api, "ticket.close", ticket["id"]) == 1
+
+
+def test_an_unknown_query_parameter_is_refused_naming_the_allowed_ones(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """A misspelled filter is a 422, never the whole book (a wider answer than asked)."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    ok(api.call("POST", "/deals", t, {"customer_id": acme["id"], "title": "Pilot"}), 201)
+    for path, params, name in (
+        ("/deals", {"status": "open"}, "status"),
+        ("/deals", {"customerId": str(acme["id"])}, "customerId"),
+        ("/deals", {"limt": "1"}, "limt"),
+        ("/contacts", {"email": "nobody@nowhere.example"}, "email"),
+    ):
+        message = refused(api.call("GET", path, t, params=params), 422, "invalid")
+        assert f'"{name}"' in message and "limit, cursor" in message, message
+    message = refused(
+        api.call("GET", f"/deals/{acme['id']}", t, params={"expand": "customer"}), 422, "invalid"
+    )
+    assert '"expand"' in message, message
+    # The documented ones still work.
+    assert (
+        len(ok(api.call("GET", "/deals", t, params={"open": "true", "limit": "5"}))["items"]) == 1
+    )
+
+
+def test_me_and_any_case_read_alike_in_every_filter(api: ApiServer, tokens: dict[str, str]) -> None:
+    """`owner=me` as `assignee=me`; `OPEN`, `CALL`, `Won` as their lower-case forms."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    ok(api.call("POST", "/deals", t, {"customer_id": acme["id"], "title": "Pilot"}), 201)
+    ok(api.call("POST", "/reminders", t, {"text": "x", "due_at": "2026-12-01T09:00:00Z"}), 201)
+    for path in ("/customers", "/deals", "/reminders"):
+        mine = ok(api.call("GET", path, t, params={"owner": "me"}))["items"]
+        assert len(mine) == 1 and mine[0]["owner"] == "alice", (path, mine)
+    ok(api.call("POST", "/tickets", t, {"customer_id": acme["id"], "subject": "Jam"}), 201)
+    for path, params in (
+        ("/tickets", {"status": "NEW"}),
+        ("/interactions", {"kind": "CALL"}),
+        ("/reminders", {"status": "PENDING"}),
+        ("/tickets", {"priority": "Normal"}),
+        ("/deals", {"stage": "LEAD"}),
+        ("/fields", {"record": "Deal"}),
+    ):
+        ok(api.call("GET", path, t, params=params))
+    logged = api.call(
+        "POST", "/interactions", t, {"customer_id": acme["id"], "kind": "CALL", "text": "hi"}
+    )
+    assert ok(logged, 201)["kind"] == "call"
