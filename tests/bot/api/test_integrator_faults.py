@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from crm_core.models import AuditEntry, StageChange
+from crm_core.db import unit_of_work
+from crm_core.models import AuditEntry, StageChange, User
 from tests.bot.api.conftest import ApiServer
 from tests.bot.api.test_routes import ok, refused
 
@@ -158,3 +159,39 @@ def test_me_and_any_case_read_alike_in_every_filter(api: ApiServer, tokens: dict
         "POST", "/interactions", t, {"customer_id": acme["id"], "kind": "CALL", "text": "hi"}
     )
     assert ok(logged, 201)["kind"] == "call"
+
+
+def test_handing_work_to_a_deactivated_teammate_is_invalid_not_forbidden(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """A manager handing a ticket or a reminder to a leaver of the team hears that they left
+    (422, as for a deal's owner), in the API and in chat; not that the manager may not."""
+    acme = ok(api.call("POST", "/customers", tokens["alice"], {"name": "Acme"}), 201)
+    ticket = ok(
+        api.call("POST", "/tickets", tokens["alice"], {"customer_id": acme["id"], "subject": "J"}),
+        201,
+    )
+    with unit_of_work(api.testbot.session_factory) as session:
+        leaver = session.get(User, api.testbot.users["carol"])
+        assert leaver is not None
+        leaver.active = False
+    manager = tokens["bob"]
+    for answer in (
+        api.call("PATCH", f"/tickets/{ticket['id']}", manager, {"assignee": "carol"}),
+        api.call(
+            "POST",
+            "/tickets",
+            manager,
+            {"customer_id": acme["id"], "subject": "K", "assignee": "carol"},
+        ),
+        api.call(
+            "POST",
+            "/reminders",
+            manager,
+            {"text": "call", "due_at": "2026-12-01T09:00:00Z", "owner": "carol"},
+        ),
+    ):
+        assert "no longer active" in refused(answer, 422, "invalid")
+    for line in (f"assign #{ticket['id']} to @carol", "remind @carol tomorrow 9:00 call Acme"):
+        reply = api.testbot("bob", line)
+        assert "no longer active" in reply.text, (line, reply.text)
