@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -1058,13 +1059,38 @@ class RestApi:
             # again, as the dispatcher does (crm_core.db.retrying).
             return retrying(once)
         except NotFound as exc:
-            raise ApiError("not_found", self.dispatcher.message(exc, t)) from None
+            raise ApiError("not_found", self.message(exc, t)) from None
         except PermissionDenied as exc:
-            raise ApiError("forbidden", self.dispatcher.message(exc, t)) from None
+            raise ApiError("forbidden", self.message(exc, t)) from None
         except (Invalid, Ambiguous) as exc:
-            raise ApiError("invalid", self.dispatcher.message(exc, t)) from None
+            raise ApiError("invalid", self.message(exc, t)) from None
         except CrmError as exc:
-            raise ApiError("invalid", self.dispatcher.message(exc, t)) from None
+            raise ApiError("invalid", self.message(exc, t)) from None
+
+    def message(self, exc: CrmError, t: Translator) -> str:
+        """A service's refusal worded for a program's author: what to send, not what to type.
+
+        The API's own wording (`api.<key>`) where the chat message is an instruction to type;
+        otherwise the chat message without its sentences that quote a chat command.
+        """
+        own = f"api.{exc.key}"
+        if t.has(own):
+            exc.params.setdefault("max_amount", str(rules.MAX_AMOUNT))
+            return self.dispatcher.message(exc, t, key=own)
+        return without_chat_commands(self.dispatcher.message(exc, t))
+
+
+# A sentence: up to a full stop, question or exclamation mark that ends it (not one inside
+# 1200.50), or a Chinese one.
+_SENTENCE = re.compile(r".*?(?:[.!?](?=\s|$)|[。！？]|$)\s*", re.DOTALL)
+
+
+def without_chat_commands(text: str) -> str:
+    """`text` without the sentences that quote a chat command (`customers`, `move #18 to
+    lost: ...`): the API refuses them, and its client sends fields, not commands."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0)]
+    kept = "".join(s for s in sentences if "`" not in s).strip()
+    return kept or text
 
 
 __all__ = ["OPERATIONS", "Answer", "ApiError", "Call", "Caller", "RestApi"]

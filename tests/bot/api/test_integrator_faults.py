@@ -195,3 +195,60 @@ def test_handing_work_to_a_deactivated_teammate_is_invalid_not_forbidden(
     for line in (f"assign #{ticket['id']} to @carol", "remind @carol tomorrow 9:00 call Acme"):
         reply = api.testbot("bob", line)
         assert "no longer active" in reply.text, (line, reply.text)
+
+
+def test_api_refusals_say_what_to_send_not_what_to_type_in_chat(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """No chat command in a 4xx message: the field to send and its form, in the asked language."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    westco = ok(api.call("POST", "/customers", tokens["dave"], {"name": "Westco"}), 201)
+    deal = ok(api.call("POST", "/deals", t, {"customer_id": acme["id"], "title": "Pilot"}), 201)
+    ticket = ok(api.call("POST", "/tickets", t, {"customer_id": acme["id"], "subject": "J"}), 201)
+    cases: list[tuple[str, str, object, int, str]] = [
+        ("GET", f"/customers/{westco['id']}", None, 404, f"#{westco['id']}"),
+        ("GET", "/interactions/999999", None, 404, "see"),
+        ("GET", "/reminders/999999", None, 404, "see"),
+        ("POST", "/interactions", {"customer_id": acme["id"], "kind": "call", "text": ""}, 422,
+         '"text"'),
+        ("POST", "/reminders", {"text": "x", "due_at": "2020-01-01T00:00:00Z"}, 422, '"due_at"'),
+        ("POST", "/deals", {"customer_id": acme["id"], "title": "Big",
+                            "amount": "1234567890123456.78"}, 422, "999999999999.99"),
+        ("POST", "/deals", {"customer_id": acme["id"], "title": "Pilot"}, 422, f"#{deal['id']}"),
+        ("POST", f"/deals/{deal['id']}/stage", {"stage": "lost"}, 422, '"reason"'),
+        ("PATCH", f"/tickets/{ticket['id']}", {"status": "resolved"}, 422, '"text"'),
+    ]  # fmt: skip
+    for method, path, body, status, named in cases:
+        answer = api.call(method, path, t, body)
+        code = "not_found" if status == 404 else "invalid"
+        message = refused(answer, status, code)
+        assert "`" not in message and "Type " not in message, (path, message)
+        assert named in message, (path, message)
+    chinese = api.client.request(
+        "POST",
+        f"{api.url}/api/v1/deals/{deal['id']}/stage",
+        headers={"Authorization": f"Bearer {t}", "Accept-Language": "zh-CN"},
+        json={"stage": "lost"},
+    )
+    message = refused(chinese, 422, "invalid")
+    assert '"reason"' in message and "原因" in message and "`" not in message, message
+    # Chat keeps its instructions.
+    assert "`" in api.testbot("alice", f"move #{deal['id']} to lost").text
+
+
+def test_every_api_wording_has_the_chat_messages_parameters() -> None:
+    """An `api.error.*` message uses only what its service error gives (no KeyError, fault 1)."""
+    from string import Formatter
+
+    from handlers.i18n import catalogue
+
+    for locale in ("en", "zh"):
+        messages = catalogue(locale)
+        for key, text in messages.items():
+            if not key.startswith("api.error."):
+                continue
+            chat = messages[key.removeprefix("api.")]
+            given = {f for _, f, _, _ in Formatter().parse(chat) if f} | {"max_amount", "id"}
+            used = {f for _, f, _, _ in Formatter().parse(text) if f}
+            assert used <= given, (locale, key, used - given)
