@@ -87,6 +87,8 @@ class Answer:
 
     body: dict[str, Any]
     created: bool = False
+    # A removal answers 204 with no body.
+    empty: bool = False
 
 
 # --- reading what the client sent ----------------------------------------------------------
@@ -604,6 +606,13 @@ def update_contact(ctx: Ctx, call: Call) -> Answer:
     return Answer(contact_json(ctx, contact))
 
 
+def delete_contact(ctx: Ctx, call: Call) -> Answer:
+    """DELETE /contacts/{id}: remove a contact as chat's `contact remove` does (its notes stay
+    on the customer, unlinked; one audit entry keeps the removed values)."""
+    contact_svc.remove_contact(ctx, pages.contact_by_id(ctx, _id(call)))
+    return Answer({}, empty=True)
+
+
 def list_deals(ctx: Ctx, call: Call) -> Answer:
     """GET /deals."""
     t = _t(ctx)
@@ -988,6 +997,7 @@ OPERATIONS: dict[str, Operation] = {
     "getContact": Operation(get_contact, False),
     "createContact": Operation(create_contact, True),
     "updateContact": Operation(update_contact, True),
+    "deleteContact": Operation(delete_contact, True),
     "listDeals": Operation(list_deals, False),
     "getDeal": Operation(get_deal, False),
     "createDeal": Operation(create_deal, True),

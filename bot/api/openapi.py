@@ -394,6 +394,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/contacts/{id}", "getContact", "Read a contact", "Contact"),
     Route("PATCH", "/contacts/{id}", "updateContact", "Change a contact", "Contact",
           body="ContactChange"),
+    Route("DELETE", "/contacts/{id}", "deleteContact",
+          "Remove a contact (its notes stay on the customer, unlinked)", "Contact"),
     Route("GET", "/deals", "listDeals", "List deals", "Deal",
           (*_PAGE, "customer_id", "stage", "owner", "open"), list_of=True),
     Route("POST", "/deals", "createDeal", "Open a deal", "Deal", body="NewDeal"),
@@ -462,6 +464,8 @@ def _operation(route: Route) -> dict[str, Any]:
         ok = _ref(route.answer or route.resource)
     status = "201" if route.method == "POST" and route.operation != "moveDeal" else "200"
     responses: dict[str, Any] = {status: {"description": "OK", "content": _json(ok)}}
+    if route.method == "DELETE":
+        responses = {"204": {"description": "removed"}}
     if route.operation == "createInteraction":
         # The same idempotency key again answers the note already logged.
         responses["200"] = {"description": "already logged", "content": _json(ok)}

@@ -218,6 +218,8 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
             return error_response(
                 api.refusal("internal", "error.internal", locale=lang, ref=ref), locale=lang
             )
+        if answer.empty:
+            return web.Response(status=204)
         return web.json_response(answer.body, status=201 if answer.created else 200)
 
     return handle

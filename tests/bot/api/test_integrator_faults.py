@@ -252,3 +252,42 @@ def test_every_api_wording_has_the_chat_messages_parameters() -> None:
             given = {f for _, f, _, _ in Formatter().parse(chat) if f} | {"max_amount", "id"}
             used = {f for _, f, _, _ in Formatter().parse(text) if f}
             assert used <= given, (locale, key, used - given)
+
+
+def test_delete_contact_removes_it_audited_and_hides_other_books(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """204 and gone, its notes unlinked; another book's contact is a 404 like a missing one."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    westco = ok(api.call("POST", "/customers", tokens["dave"], {"name": "Westco"}), 201)
+    dana = ok(api.call("POST", "/contacts", t, {"customer_id": acme["id"], "name": "Dana"}), 201)
+    theirs = ok(
+        api.call("POST", "/contacts", tokens["dave"], {"customer_id": westco["id"], "name": "Wu"}),
+        201,
+    )
+    note = ok(
+        api.call(
+            "POST",
+            "/interactions",
+            t,
+            {"customer_id": acme["id"], "kind": "call", "text": "hi", "contact_id": dana["id"]},
+        ),
+        201,
+    )
+    hidden = api.call("DELETE", f"/contacts/{theirs['id']}", t)
+    missing = api.call("DELETE", "/contacts/999999", t)
+    assert refused(hidden, 404, "not_found").replace(str(theirs["id"]), "N") == refused(
+        missing, 404, "not_found"
+    ).replace("999999", "N")
+    read_only = api.token("alice", scope="read")
+    refused(api.call("DELETE", f"/contacts/{dana['id']}", read_only), 403, "forbidden")
+    gone = api.call("DELETE", f"/contacts/{dana['id']}", t)
+    assert gone.status_code == 204 and gone.content == b""
+    refused(api.call("GET", f"/contacts/{dana['id']}", t), 404, "not_found")
+    refused(api.call("DELETE", f"/contacts/{dana['id']}", t), 404, "not_found")
+    assert ok(api.call("GET", f"/interactions/{note['id']}", t))["contact_id"] is None
+    assert ok(api.call("GET", f"/contacts/{theirs['id']}", tokens["dave"]))["name"] == "Wu"
+    assert _audit_count(api, "contact.delete", dana["id"]) == 1
+    doc = api.call("GET", "/openapi.json", None).json()
+    assert doc["paths"]["/contacts/{id}"]["delete"]["operationId"] == "deleteContact"
