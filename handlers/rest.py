@@ -754,7 +754,9 @@ def create_interaction(ctx: Ctx, call: Call) -> Answer:
     occurred_at = f.moment("occurred_at")
     deal_id, contact_id = f.ident("deal_id"), f.ident("contact_id")
     key = f.text("idempotency_key")
-    if key is not None and not 1 <= len(key) <= MAX_KEY:
+    if key is not None and not key.strip():
+        raise ApiError("invalid", t("api.field_empty", field="idempotency_key"))
+    if key is not None and len(key) > MAX_KEY:
         raise Invalid("error.too_long", field="idempotency_key", limit=MAX_KEY)
     customer = pages.writable_customer(ctx, customer_id)
     deal = pages.deal_by_id(ctx, deal_id) if deal_id is not None else None
@@ -840,7 +842,9 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
     f = Fields(call.body, ("status", "due_at"), t)
     status, due = f.text("status"), f.moment("due_at")
     status = status.lower() if status is not None else None
-    if status not in (None, "done", "cancelled") or (status is None) == (due is None):
+    if status not in (None, "done", "cancelled"):
+        raise ApiError("invalid", t("api.field_type", field="status", expected="done, cancelled"))
+    if (status is None) == (due is None):
         raise ApiError("invalid", t("api.reminder_change"))
     reminder_id = _id(call)
     reminder = reminder_svc.get_reminder(ctx, reminder_id, for_update=True)

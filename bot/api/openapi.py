@@ -487,6 +487,16 @@ def _operation(route: Route) -> dict[str, Any]:
     params += [
         {"name": p.partition(":")[0], "in": "query", "schema": PARAMS[p]} for p in route.params
     ]
+    if route.operation == "createInteraction":
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                "description": "the same as the body's idempotency_key (one or the other, or "
+                "both equal); refused on other writes, which take no key",
+            }
+        )
     if params:
         op["parameters"] = params
     if route.body:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -192,6 +193,12 @@ def test_handing_work_to_a_deactivated_teammate_is_invalid_not_forbidden(
         ),
     ):
         assert "no longer active" in refused(answer, 422, "invalid")
+    deal = ok(api.call("POST", "/deals", manager, {"customer_id": acme["id"], "title": "D"}), 201)
+    message = refused(
+        api.call("PATCH", f"/deals/{deal['id']}", manager, {"owner": "carol"}), 422, "invalid"
+    )
+    # The field to send, not chat's "owner @alice".
+    assert "no longer active" in message and '"owner"' in message, message
     for line in (f"assign #{ticket['id']} to @carol", "remind @carol tomorrow 9:00 call Acme"):
         reply = api.testbot("bob", line)
         assert "no longer active" in reply.text, (line, reply.text)
@@ -291,3 +298,35 @@ def test_delete_contact_removes_it_audited_and_hides_other_books(
     assert _audit_count(api, "contact.delete", dana["id"]) == 1
     doc = api.call("GET", "/openapi.json", None).json()
     assert doc["paths"]["/contacts/{id}"]["delete"]["operationId"] == "deleteContact"
+
+
+def test_the_idempotency_key_header_is_honoured_or_refused_never_ignored(
+    api: ApiServer, tokens: dict[str, str]
+) -> None:
+    """The IETF draft's header makes a note's retry harmless; elsewhere it is a 422; an empty
+    key is empty, not too long; a wrong reminder status names the statuses."""
+    t = tokens["alice"]
+    acme = ok(api.call("POST", "/customers", t, {"name": "Acme"}), 201)
+    note = {"customer_id": acme["id"], "kind": "call", "text": "hi"}
+
+    def post(path: str, body: object, key: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {t}", "Idempotency-Key": key}
+        return api.client.post(f"{api.url}/api/v1{path}", headers=headers, json=body)
+
+    first = ok(post("/interactions", note, "hdr-xyz"), 201)
+    assert ok(post("/interactions", note, '"hdr-xyz"'), 200)["id"] == first["id"]
+    both = {**note, "idempotency_key": "other"}
+    assert '"idempotency_key"' in refused(post("/interactions", both, "hdr-xyz"), 422, "invalid")
+    ticket = {"customer_id": acme["id"], "subject": "Jam"}
+    assert "Idempotency-Key" in refused(post("/tickets", ticket, "t-1"), 422, "invalid")
+    empty = refused(
+        api.call("POST", "/interactions", t, {**note, "idempotency_key": ""}), 422, "invalid"
+    )
+    assert "empty" in empty and "too long" not in empty, empty
+    reminder = ok(
+        api.call("POST", "/reminders", t, {"text": "x", "due_at": "2026-12-01T09:00:00Z"}), 201
+    )
+    wrong = refused(
+        api.call("PATCH", f"/reminders/{reminder['id']}", t, {"status": "sent"}), 422, "invalid"
+    )
+    assert "done, cancelled" in wrong and "not both" not in wrong, wrong
