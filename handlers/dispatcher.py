@@ -267,8 +267,11 @@ class Dispatcher:
             self.settings,
         )
 
-    def message(self, exc: CrmError, t: Translator) -> str:
-        """The error in the user's words; stage names given by services are translated too."""
+    def message(self, exc: CrmError, t: Translator, *, key: str | None = None) -> str:
+        """The error in the user's words; stage names given by services are translated too.
+
+        `key` words it with another message of the same parameters (the API's own wording).
+        """
         params = dict(exc.params)
         if isinstance(params.get("stage"), str):
             params["stage"] = fmt.stage(t, params["stage"])
@@ -278,7 +281,7 @@ class Dispatcher:
             params["status"] = t(f"ticket.status.{status}")
         if "stages" in params:
             params["stages"] = ", ".join(fmt.stage(t, s.name) for s in self.pipeline.stages)
-        return t(exc.key, **params)
+        return t(key or exc.key, **params)
 
     def _text_of(self, command: Command) -> str | None:
         if command.action is None:

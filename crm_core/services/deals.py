@@ -94,7 +94,9 @@ def create_deal(
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
         if other.title_key == key and not _stage_closed(ctx, other.stage):
-            raise Invalid("error.deal_exists", title=other.title, customer=customer.name)
+            raise Invalid(
+                "error.deal_exists", title=other.title, customer=customer.name, id=other.id
+            )
     now = ctx.now()
     deal = Deal(
         customer_id=customer.id,
@@ -405,7 +407,9 @@ def update_deal(
             select(Deal).where(Deal.customer_id == deal.customer_id, Deal.id != deal.id)
         ):
             if other.title_key == name_key(wanted["title"]) and not is_closed(ctx, other):
-                raise Invalid("error.deal_exists", title=other.title, customer=deal.customer.name)
+                raise Invalid(
+                    "error.deal_exists", title=other.title, customer=deal.customer.name, id=other.id
+                )
     changed = audit.changed_fields(deal, wanted)
     if not changed:
         return {}, None
