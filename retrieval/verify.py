@@ -1231,6 +1231,43 @@ def _slot_closest(kind: str, said: list[tuple[str, float]], best: float, questio
     return any(sh > 0 and sh >= best / 2 and holds_slot(kind, s, question) for s, sh in said)
 
 
+# The value asked is the one now in force ("现在的报价", "最后以什么价格", "current price",
+# "final price"): a later note re-quotes it in words of its own.
+_LATEST_ASKED = re.compile(
+    r"\b(?:current|currently|latest|final|now|new|revised|updated)\b"
+    r"|现在|目前|最后|最终|最新|后来|最後|最終|而家|依家"
+)
+
+
+def _when(note: Cited) -> float:
+    """The note's time as a number (0 when it has none, as a note not yet saved)."""
+    at = getattr(note, "occurred_at", None)
+    return at.timestamp() if at is not None else 0.0
+
+
+def _newer_value(
+    question: str,
+    said: list[tuple[str, float]],
+    when: list[float],
+    valueless: list[bool],
+    best: float,
+) -> bool:
+    """Whether the question asks the value now in force and a note newer than every note of
+    the sentences closest to it gives a value of the kind ("重新报价：5间实训室149.5万元" after
+    the note that set out what was asked): the later figure is the one asked, not another
+    thing's."""
+    if not _LATEST_ASKED.search(normalize(question)):
+        return False
+    closest = [w for (_, sh), w in zip(said, when, strict=True) if sh >= best]
+    if not closest or min(closest) <= 0:
+        return False
+    newest = max(closest)
+    return any(
+        w > newest and not bare and sh > 0
+        for (_, sh), w, bare in zip(said, when, valueless, strict=True)
+    )
+
+
 def read_together(
     question: str,
     notes: list[Cited],
@@ -1287,6 +1324,7 @@ def read_together(
     shares: list[tuple[float, bool]] = []
     slot_shares: list[float] = []  # the share of the sentence that first named the slot
     said_shares: list[tuple[str, float]] = []
+    said_when: list[float] = []  # the time of each sentence's note (0 when unknown)
     # The terms and topic share of each sentence that holds the value asked.
     valued: list[tuple[set[str], float]] = []
     valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
@@ -1383,6 +1421,7 @@ def read_together(
                     slot_shares.append(prior)
             shares.append((share, holds))
             said_shares.append((s, share))
+            said_when.append(_when(note))
             valueless.append(want is not None and not loose)
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
@@ -1429,7 +1468,11 @@ def read_together(
         # A length of time or an address may be said in other words anywhere in a note
         # ("发货要 5 个工作日" for 发货周期): those kinds are left to the reading above.
         wide_kind = want.kind in _NOTE_WIDE
-        if not wide_kind and 0 < max(value, any_value) < _VALUE_SHARE * best:
+        if (
+            not wide_kind
+            and 0 < max(value, any_value) < _VALUE_SHARE * best
+            and not _newer_value(question, said_shares, said_when, valueless, best)
+        ):
             typed = typed_best = False
     if want is not None and typed and not crosslingual and best > 0:
         # "价格分还不知道", "price to be quoted", "date TBC": the sentence holding most of the

@@ -356,3 +356,28 @@ def test_a_currency_code_glued_to_chinese_is_a_sum() -> None:
 def test_a_bound_after_how_much_counts_nothing() -> None:
     # "以内" was read as the thing counted, and the sum "RM 320,000" as no count of it.
     assert _read("金达要我们降到多少以内？", "金达嫌贵，要求降到RM 320,000以内。").typed
+
+
+def test_the_value_now_in_force_may_come_in_a_later_note() -> None:
+    # "永盛现在的报价是多少" over the note that set out what was asked and, later, a re-quote
+    # sharing little of the question: the later figure is the one asked, not another thing's.
+    from datetime import UTC, datetime
+
+    first = Interaction(
+        text="永盛考虑明年再换7台设备，要求报价含安装和培训。",
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    later = Interaction(text="重新报价：共58.5万元。", occurred_at=datetime(2026, 5, 1, tzinfo=UTC))
+    customer = Customer(name="永盛", name_key=name_key("永盛"))
+
+    def typed(question: str, *notes: Interaction) -> bool:
+        topic = topic_terms(question, customer)
+        reading = read_together(question, list(notes), topic, passages=50, df={}, book_df={})
+        return reading.typed
+
+    question = "永盛明年换设备现在的报价是多少"
+    assert typed(question, first, later)
+    # Not asked as the value now in force, or given before the closest note: another thing's.
+    earlier = Interaction(text=later.text, occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert not typed(question, first, earlier)
+    assert not typed("永盛明年换设备的报价是多少", first, later)
