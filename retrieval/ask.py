@@ -171,6 +171,16 @@ def _variants(customer_key: str) -> frozenset[str]:
         words = customer_key.split(" ")
         if len(words[0]) >= 4 and words[0] not in _GENERIC_FIRST | latin_cities():
             out.add(words[0])
+        elif (
+            len(words) >= 3
+            and words[0] in _GENERIC_FIRST
+            and len(words[0]) >= 4
+            and len(words[1]) >= 4
+            and words[1] not in _GENERIC_FIRST | ENGLISH_STOPWORDS
+        ):
+            # "Royal Lothian" for Royal Lothian Vocational College: the generic word with the
+            # one that tells it apart ("City of ...", "University of ..." have none).
+            out.add(" ".join(words[:2]))
         if len(words) >= 3 and len(words[0]) <= 3:
             # People drop a short article ("petit zinc" for Le Petit Zinc).
             out.add(" ".join(words[1:]))

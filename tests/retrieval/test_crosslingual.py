@@ -552,6 +552,7 @@ def test_a_generic_first_word_is_no_short_form_of_a_name(testbot: TestBot) -> No
         "new customer City of Dunmore Council",
         "new customer 潍坊清河大学",
         "new customer Harrowgate Clinic",
+        "new customer Royal Harwick Nursing College",
     )
     assert _found(testbot, "alice", "how many labs are left at Weifang Qinghe University?") == (
         "潍坊清河大学"
@@ -562,6 +563,11 @@ def test_a_generic_first_word_is_no_short_form_of_a_name(testbot: TestBot) -> No
     assert _found(testbot, "alice", "city library budget for next year?") is None
     # A distinctive first word still names its customer alone.
     assert _found(testbot, "alice", "harrowgate - who runs the front desk?") == "Harrowgate Clinic"
+    # A generic first word with the word that tells the name apart is a short form.
+    assert _found(testbot, "alice", "who beat us on the royal harwick tender?") == (
+        "Royal Harwick Nursing College"
+    )
+    assert _found(testbot, "alice", "any royal visits planned?") is None
 
 
 def test_a_chinese_name_is_said_without_the_shi_after_its_city(testbot: TestBot) -> None:
