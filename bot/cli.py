@@ -286,7 +286,9 @@ def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
 
     def ready(runtime: Runtime) -> None:
         # Said on standard output whatever the log level: which parts this process serves.
-        click.echo(describe(runtime, runtime.serving))
+        # Not with JSON logs: the same line is logged as JSON, and every line must be JSON.
+        if settings.log_format != "json":
+            click.echo(describe(runtime, runtime.serving))
 
     # The indexing worker keeps the note index current; answers need not index first.
     app = _app(settings, inline_drain=False)

@@ -90,6 +90,10 @@ def describe(runtime: Runtime, names: list[str]) -> str:
     )
     if not [name for name in names if name not in BACKGROUND]:
         line += "; no chat platform (set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)"
+    if not runtime.notifiers and "scheduler" in names:
+        # Nothing is printed in their place: they hold customer data and stay owed.
+        line += "; reminders, digests and notices wait in the database until a platform "
+        line += "is configured"
     return line + "."
 
 

@@ -583,3 +583,31 @@ def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRun
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_serve_start_line_is_plain_only_with_text_logs(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """The start line goes to standard output with text logs; with JSON logs it is only the
+    JSON log record, so every line of the process output is JSON."""
+    from aiohttp import web
+
+    from bot import serve as serve_mod
+    from bot.runtime import Runtime
+
+    def fake_serve(app: object, only: object, on_ready: object) -> None:
+        assert callable(on_ready)
+        runtime = Runtime(app, web.Application(), [], port=8080)  # type: ignore[arg-type]
+        runtime.serving = ["api", "scheduler", "indexer"]
+        on_ready(runtime)
+
+    monkeypatch.setattr(serve_mod, "serve", fake_serve)
+    monkeypatch.setenv("CRMBOT_LOG_FORMAT", fmt)
+    result = invoke(ready, "serve")
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        assert result.stdout == ""
+    else:
+        assert result.stdout.startswith("crmbot serve on http://")
+        assert "reminders, digests and notices wait in the database" in result.stdout
