@@ -22,6 +22,8 @@ from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
 from crm_core.models import Customer, Deal, Role, User, Webhook, WebhookDelivery
 
+# The status of deliveries still owed when their webhook was removed: cancelled, not failed.
+DROPPED = "dropped"
 EVENTS = ("customer.created", "deal.created", "deal.moved", "deal.won", "deal.lost")
 MAX_URL = 500
 
@@ -85,8 +87,10 @@ def remove_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
             WebhookDelivery.webhook_id == hook.id, WebhookDelivery.status == "pending"
         )
     ):
-        owed.status = "failed"
-        owed.last_error = "webhook removed"
+        # Not "failed": nothing gave up, the admin cancelled them (the failed gauge alerts).
+        owed.status = DROPPED
+        owed.claim_token = None
+        owed.claimed_until = None
     audit.record(ctx.session, ctx.actor, "webhook.remove", hook, before)
     return hook
 

@@ -34,7 +34,7 @@ def test_webhook_verbs_are_admin_only_checked_and_audited(testbot: TestBot) -> N
     assert removed.status != "error", removed.text
     assert testbot("admin", "webhook remove #1").status == "error"
     testbot("alice", "new customer Globex")
-    assert testbot.rows(select(WebhookDelivery.status)) == [("failed",)]
+    assert testbot.rows(select(WebhookDelivery.status)) == [("dropped",)]
     entries = testbot.rows(
         select(AuditEntry.action, AuditEntry.changes).where(AuditEntry.entity_type == "webhooks")
     )
