@@ -296,7 +296,11 @@ def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
         plan(app, only)
         run_serve(app, only, on_ready=ready)
     except ServeError as exc:
-        # Raised before anything is served: a missing setting, named with what to set.
+        # Raised before anything is served: a missing setting, named with what to set, or a
+        # port taken. With JSON logs as one JSON record, so every line stays JSON.
+        if settings.log_format == "json":
+            logging.getLogger("bot.serve").error("%s", exc)
+            sys.exit(2)
         _fail(str(exc))
 
 
