@@ -479,10 +479,16 @@ def restore(settings: Settings, path: Path) -> None:
 
     if not path.is_file():
         _fail(f"No backup at {path}.")
+    from crm_core.services.webhooks import pause_all
+
     engine = db.make_engine(settings.resolved_database_url())
     try:
         summary = restore_backup(engine, path, key=_backup_key(settings))
         where = shown_url(engine)
+        # A restored copy is often a drill on another machine: its webhooks would post owed
+        # and new events, validly signed, to the production receivers. Paused until resumed.
+        with db.unit_of_work(db.make_session_factory(engine)) as session:
+            paused = pause_all(session, actor_label="restore")
     except BackupError as exc:
         _fail(str(exc))
         return
@@ -496,6 +502,13 @@ def restore(settings: Settings, path: Path) -> None:
         "The note index is not in the archive: run `crmbot reindex` to rebuild it from the "
         "restored notes (`ask` answers from it)."
     )
+    if paused:
+        refs = ", ".join(f"#{n}" for n in paused)
+        click.echo(
+            f"Webhooks {refs} are paused on this copy, so it posts nothing to their receivers; "
+            f"if this is the production book now, an admin turns each back on with "
+            f"`webhook resume #{paused[0]}` (its owed events go first, in order)."
+        )
 
 
 @main.group()

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Webhook, WebhookDelivery, utcnow
+from crm_core.services.webhooks import paused_ids
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,9 @@ class WebhookDispatcher:
         )
         with unit_of_work(self.session_factory) as s:
             hooks = select(WebhookDelivery.webhook_id).where(*due).distinct()
-            hook_ids = list(s.scalars(hooks))
+            # A paused webhook (a restored copy's, until an admin resumes it) keeps its events.
+            paused = paused_ids(s)
+            hook_ids = [h for h in s.scalars(hooks) if h not in paused]
             if not hook_ids:
                 return []
             if on_postgres(self.session_factory):

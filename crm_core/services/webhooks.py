@@ -20,10 +20,14 @@ from sqlalchemy.orm import Session
 from crm_core import audit, rules
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
-from crm_core.models import Customer, Deal, Role, User, Webhook, WebhookDelivery
+from crm_core.models import AuditEntry, Customer, Deal, Role, User, Webhook, WebhookDelivery
 
 # The status of deliveries still owed when their webhook was removed: cancelled, not failed.
 DROPPED = "dropped"
+# A webhook is paused while its latest pause or resume entry in the audit log is a pause: its
+# events are still written (owed) but not posted. `crmbot restore` pauses every webhook so a
+# restored copy (a drill) posts nothing to the production receivers until an admin resumes it.
+PAUSE, RESUME = "webhook.pause", "webhook.resume"
 EVENTS = ("customer.created", "deal.created", "deal.moved", "deal.won", "deal.lost")
 MAX_URL = 500
 
@@ -95,6 +99,48 @@ def remove_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
     return hook
 
 
+def paused_ids(session: Session) -> set[int]:
+    """The webhooks paused now (their latest pause or resume entry is a pause)."""
+    latest: dict[int, bool] = {}
+    for webhook_id, action in session.execute(
+        select(AuditEntry.entity_id, AuditEntry.action)
+        .where(
+            AuditEntry.entity_type == Webhook.__tablename__,
+            AuditEntry.action.in_((PAUSE, RESUME)),
+        )
+        .order_by(AuditEntry.id)
+    ):
+        latest[int(webhook_id)] = action == PAUSE
+    return {webhook_id for webhook_id, paused in latest.items() if paused}
+
+
+def pause_all(session: Session, *, actor_label: str) -> list[int]:
+    """Pause every webhook not removed nor paused yet (after a restore); their ids."""
+    paused = paused_ids(session)
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.removed_at.is_(None)).order_by(Webhook.id)
+    ).all()
+    out = []
+    for hook in hooks:
+        if hook.id in paused:
+            continue
+        audit.record(session, None, PAUSE, hook, None, actor_label=actor_label)
+        out.append(hook.id)
+    return out
+
+
+def resume_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
+    """Post a paused webhook's events again (admins), the owed ones first, in order."""
+    _admin(ctx)
+    hook = ctx.session.get(Webhook, webhook_id)
+    if hook is None or hook.removed_at is not None:
+        raise NotFound("error.webhook_not_found", id=webhook_id)
+    if hook.id not in paused_ids(ctx.session):
+        raise Invalid("error.webhook_not_paused", id=hook.id)
+    audit.record(ctx.session, ctx.actor, RESUME, hook, None)
+    return hook
+
+
 @dataclass(frozen=True)
 class WebhookState:
     """A webhook as `webhooks` lists it: what it gets and how its deliveries are going."""
@@ -106,6 +152,7 @@ class WebhookState:
     sent: int
     failed: int
     last_error: str | None
+    paused: bool = False
 
 
 def list_webhooks(ctx: Ctx) -> list[WebhookState]:
@@ -122,6 +169,7 @@ def list_webhooks(ctx: Ctx) -> list[WebhookState]:
             .group_by(WebhookDelivery.webhook_id, WebhookDelivery.status)
         )
     }
+    paused = paused_ids(ctx.session)
     out = []
     for h in hooks:
         last = ctx.session.scalar(
@@ -139,6 +187,7 @@ def list_webhooks(ctx: Ctx) -> list[WebhookState]:
                 counts.get((h.id, "sent"), 0),
                 counts.get((h.id, "failed"), 0),
                 last,
+                h.id in paused,
             )
         )
     return out
