@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -193,8 +193,23 @@ def list_webhooks(ctx: Ctx) -> list[WebhookState]:
     return out
 
 
-def emit(session: Session, event: str, data: dict[str, Any], *, now: datetime) -> int:
-    """Owe `event` to every active webhook that wants it; how many deliveries were written."""
+def when(value: datetime | None) -> str | None:
+    """A time as the REST API writes it: UTC, ISO 8601, `Z`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def emit(
+    session: Session,
+    event: str,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+    actor: User | None = None,
+) -> int:
+    """Owe `event` to every active webhook that wants it; how many deliveries were written.
+
+    The body: the event id, type, time, `actor` (the handle of who made the change) and `data`
+    (the record as the REST API shows it; a move adds `from_stage`)."""
     assert event in EVENTS, event
     hooks = session.scalars(select(Webhook).where(Webhook.removed_at.is_(None))).all()
     written = 0
@@ -210,7 +225,8 @@ def emit(session: Session, event: str, data: dict[str, Any], *, now: datetime) -
                 payload={
                     "id": event_id,
                     "type": event,
-                    "created_at": now.isoformat(),
+                    "created_at": when(now),
+                    "actor": actor.external_id if actor is not None else None,
                     "data": data,
                 },
                 status="pending",
@@ -229,7 +245,7 @@ def _handle(session: Session, user_id: int) -> str | None:
 
 
 def customer_data(session: Session, c: Customer) -> dict[str, Any]:
-    """A customer as events carry it."""
+    """A customer as events carry it: as the REST API shows it."""
     return {
         "id": c.id,
         "name": c.name,
@@ -237,11 +253,17 @@ def customer_data(session: Session, c: Customer) -> dict[str, Any]:
         "industry": c.industry,
         "city": c.city,
         "tags": list(c.tags or []),
+        "archived": c.archived_at is not None,
+        "merged_into": c.merged_into,
+        "custom": dict(sorted((c.custom or {}).items())),
+        "created_at": when(c.created_at),
+        "updated_at": when(c.updated_at),
     }
 
 
 def deal_data(session: Session, d: Deal, *, from_stage: str | None = None) -> dict[str, Any]:
-    """A deal as events carry it (a move also names the stage it left)."""
+    """A deal as events carry it: as the REST API shows it, with the customer's name (a move
+    also names the stage it left)."""
     data: dict[str, Any] = {
         "id": d.id,
         "customer_id": d.customer_id,
@@ -251,7 +273,12 @@ def deal_data(session: Session, d: Deal, *, from_stage: str | None = None) -> di
         "currency": d.currency,
         "stage": d.stage,
         "owner": _handle(session, d.owner_id),
+        "expected_close": d.expected_close.isoformat() if d.expected_close else None,
+        "closed_at": when(d.closed_at),
         "lost_reason": d.lost_reason,
+        "custom": dict(sorted((d.custom or {}).items())),
+        "created_at": when(d.created_at),
+        "updated_at": when(d.updated_at),
     }
     if from_stage is not None:
         data["from_stage"] = from_stage

@@ -229,3 +229,34 @@ async def test_a_failing_event_holds_back_its_webhooks_later_events_not_others(
     clock.advance(seconds=31)
     assert (await dispatcher.run_once()).sent == 3
     assert net.at(slow) == [first, *_owed(testbot, slow)]
+
+
+async def test_event_data_is_the_rest_representation_with_the_actor_and_z_times(
+    testbot: TestBot, clock: FakeClock
+) -> None:
+    """A `deal.won` and a `customer.created` carry what GET /deals/{id} and GET
+    /customers/{id} show (close date, closed and created times, custom values), who made the
+    change, and times written as the API writes them (`Z`)."""
+    from crm_core.models import Customer, Deal, User
+    from handlers.rest import customer_json, deal_json
+
+    url = "http://127.0.0.1:9/data"
+    testbot("admin", f"webhook add {url} events customer.created, deal.won")
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "new deal Acme: Pilot 100").status != "error"
+    assert testbot("alice", "move Pilot to won").status != "error"
+    net = Network()
+    assert (await _dispatcher(testbot, clock, post=net).run_once()).sent == 2
+    (_, created), (_, won) = net.arrived
+    with testbot.session_factory() as s:
+        user = s.get(User, testbot.users["alice"])
+        assert user is not None
+        ctx = testbot.dispatcher.context(s, user, clock=clock)
+        deal = s.scalars(select(Deal)).one()
+        customer = s.scalars(select(Customer)).one()
+        want_deal, want_customer = deal_json(ctx, deal), customer_json(ctx, customer)
+    assert {k: won["data"][k] for k in want_deal} == want_deal
+    assert won["data"]["customer"] == "Acme" and won["data"]["from_stage"] == "lead"
+    assert won["data"]["closed_at"].endswith("Z") and won["created_at"].endswith("Z")
+    assert created["data"] == want_customer
+    assert won["actor"] == created["actor"] == "alice"
