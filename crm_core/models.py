@@ -768,7 +768,8 @@ class WebhookDelivery(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # "pending" (waiting or between retries), "sent" or "failed" (every attempt failed).
+    # "pending" (waiting or between retries), "sent", "failed" (every attempt failed) or
+    # "dropped" (still owed when an admin removed the webhook: cancelled, not a failure).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

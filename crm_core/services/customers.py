@@ -144,6 +144,7 @@ def create_customer(
         "customer.created",
         webhooks.customer_data(ctx.session, customer),
         now=ctx.now(),
+        actor=ctx.actor,
     )
     return customer
 

@@ -124,7 +124,13 @@ def create_deal(
         )
     )
     audit.record(ctx.session, ctx.actor, "deal.create", deal, None)
-    webhooks.emit(ctx.session, "deal.created", webhooks.deal_data(ctx.session, deal), now=now)
+    webhooks.emit(
+        ctx.session,
+        "deal.created",
+        webhooks.deal_data(ctx.session, deal),
+        now=now,
+        actor=ctx.actor,
+    )
     return deal
 
 
@@ -178,9 +184,10 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
     if target.closed:
         scores.learn_closed(ctx.session, ctx.pipeline, deal, target.name)
     data = webhooks.deal_data(ctx.session, deal, from_stage=change.from_stage)
-    webhooks.emit(ctx.session, "deal.moved", data, now=now)
+    webhooks.emit(ctx.session, "deal.moved", data, now=now, actor=ctx.actor)
     if target.won or target.lost:
-        webhooks.emit(ctx.session, "deal.won" if target.won else "deal.lost", data, now=now)
+        event = "deal.won" if target.won else "deal.lost"
+        webhooks.emit(ctx.session, event, data, now=now, actor=ctx.actor)
     if target.won:
         # Upgrades happen at once; downgrades wait for the review (crm_core/services/tiers.py).
         tiers.on_deal_won(ctx, deal)

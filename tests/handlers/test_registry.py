@@ -170,6 +170,7 @@ HELP_ORDER = [
     "webhooks",
     "webhook add",
     "webhook remove",
+    "webhook resume",
     "help",
     "whoami",
 ]
