@@ -282,3 +282,34 @@ def test_merge_puts_the_survivor_in_the_duplicates_snapshots(testbot: TestBot) -
     assert sorted(entry.changes["moved"][1]["segments"]) == sorted(
         testbot.query(select(Segment.id))
     )
+
+
+def test_merge_hands_open_deals_and_reminders_to_the_kept_owner(testbot: TestBot) -> None:
+    """carol's duplicate merged into alice's customer: carol cannot see it, so her open deal
+    and reminder go to alice, as a reassign would; the preview and the reply say so."""
+    keep, drop = two_acmes(testbot, owner="alice", other="carol")
+    (carols_deal,) = testbot.query(select(Deal.id).where(Deal.customer_id == drop))
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    shown = {f.label: f.value for f in preview.fields}
+    assert shown["Owner changes"] == (
+        "1 open deal(s) and 1 reminder(s) of @carol move to @alice, who owns the kept customer"
+        " (@carol cannot see it)"
+    ), preview.fields
+    done = testbot("bob", f"merge #{drop} into #{keep} confirm")
+    assert done.status == "ok", done.text
+    assert "of @carol moved to @alice" in {f.label: f.value for f in done.fields}["Owner changes"]
+    assert testbot.query(select(Deal.owner_id).where(Deal.id == carols_deal)) == [
+        testbot.users["alice"]
+    ]
+    assert testbot.query(select(Reminder.owner_id)) == [testbot.users["alice"]]
+    assert "no deal" in testbot("carol", f"deal #{carols_deal}").text.lower()
+    assert testbot("alice", f"deal #{carols_deal}").status == "ok"
+    # The deal's own history says who moved it, as a reassign's does.
+    assert "reassigned" in " ".join(testbot("bob", f"history deal #{carols_deal}").items)
+
+
+def test_merge_leaves_owners_who_still_see_the_kept_customer(testbot: TestBot) -> None:
+    """Both customers alice's: nothing changes owner and the preview shows no such line."""
+    keep, drop = two_acmes(testbot)
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    assert "Owner changes" not in {f.label for f in preview.fields}
