@@ -13,6 +13,7 @@ from crm_core.context import Ctx
 from crm_core.db import lock_deals_of, lock_for_update, lock_owners_sums
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
+    AuditEntry,
     Contact,
     Customer,
     CustomerChannel,
@@ -26,6 +27,7 @@ from crm_core.models import (
     Ticket,
     User,
 )
+from crm_core.services import tiers
 
 # What moves from the merged customer to the one kept, by the name the preview gives it.
 MOVED: dict[str, Any] = {
@@ -102,6 +104,10 @@ def check_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> None:
     for c in (loser, survivor):
         if c.merged_into is not None:
             raise Invalid("error.merge_tombstone", id=c.id, name=c.name, into=c.merged_into)
+
+
+def _label(c: Customer) -> str:
+    return f"#{c.id} {c.name}"
 
 
 def _owner_name(ctx: Ctx, user_id: int) -> str:
@@ -246,6 +252,18 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
                     .values(customer_id=survivor.id)
                     .execution_options(synchronize_session=False)
                 )
+            # Each deal's own history says its customer changed, by whom and when.
+            for deal_id in sorted(ids):
+                s.add(
+                    AuditEntry(
+                        actor_id=ctx.actor.id,
+                        action="deal.merge_move",
+                        entity_type=Deal.__tablename__,
+                        entity_id=deal_id,
+                        changes={"customer": [_label(loser), _label(survivor)]},
+                        customer_id=survivor.id,
+                    )
+                )
             continue
         ids = list(s.scalars(select(model.id).where(model.customer_id == loser.id)))
         if ids or label not in SHOWN_WHEN_ANY:
@@ -309,8 +327,15 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     }
     gone_before = audit.snapshot(loser)
     loser.merged_into = survivor.id
+    # The tombstone goes with the customer it points to: left with the duplicate's owner it
+    # would count as a customer they own (a leaver could not be deactivated for it).
+    loser.owner_id = survivor.owner_id
     loser.updated_at = ctx.now()
     audit.record(s, ctx.actor, "customer.merged", loser, gone_before)
+    # The duplicate's won deals now count for the kept customer: tier it as a win would.
+    tiers.on_merge(ctx, loser, survivor)
+    # Written before the expiry below, which would drop changes not yet sent.
+    s.flush()
     s.expire_all()
     return plan
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crm_core.errors import Invalid
-from crm_core.resolve import resolve_customer, resolve_user
+from crm_core.resolve import ref_id, resolve_customer, resolve_user, tombstone
 from crm_core.services.reassign import Leftovers, reassign_customer
 from crm_core.text import char_view
 from handlers.args import Arg, Kind
@@ -64,8 +64,24 @@ def reassign(req: Request) -> Reply:
     m = _LINE.match(view) or _TO.match(view)
     if m is None:
         raise Invalid("usage.reassign")
-    customer = resolve_customer(ctx, args[m.start("customer") : m.end("customer")].strip())
+    said = args[m.start("customer") : m.end("customer")].strip()
+    said_id = ref_id(said)
+    gone = tombstone(ctx, said_id) if said_id is not None else None
+    customer = resolve_customer(ctx, said)
+    if gone is None and ctx.redirects:
+        gone = tombstone(ctx, ctx.redirects[-1].old_id)
     owner = resolve_user(ctx, args[m.start("user") : m.end("user")])
+    if gone is not None:
+        # A merged-away number opens its survivor, often someone else's customer: moving that
+        # is never what "reassign the duplicate" meant, so say so and name the command.
+        raise Invalid(
+            "error.reassign_tombstone",
+            id=gone.id,
+            name=gone.name,
+            into=customer.id,
+            survivor=customer.name,
+            handle=f"@{owner.external_id}",
+        )
     done = reassign_customer(ctx, customer, owner, with_deals=bool(m.group("deals")))
     text = t(
         "reassign.done",
