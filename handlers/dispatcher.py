@@ -81,6 +81,9 @@ class _Seen:
     # The language model's proposal per sentence: a run again after a deadlock reuses it
     # rather than asking the model (a paid, slow request) once more.
     proposals: dict[str, str | None] = field(default_factory=dict)
+    # The verb each line read in this dispatch starts with: the plan-by-key check and the
+    # run read the same line, and a run again after a deadlock reads it once more.
+    matches: dict[str, tuple[Verb, str] | None] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -168,7 +171,7 @@ class Dispatcher:
         """One run of the command's unit of work (its own, or a transaction on `given`)."""
         t = seen.t
         with unit_of_work(self.session_factory) if given is None else transaction(given) as session:
-            if self.keyed(command):
+            if self.keyed(command, seen):
                 plan_by_key(session)
             user = session.get(User, command.user_id)
             if user is None or not user.active:
@@ -221,7 +224,7 @@ class Dispatcher:
                 ]
             return reply
 
-    def keyed(self, command: Command) -> bool:
+    def keyed(self, command: Command, seen: _Seen | None = None) -> bool:
         """Whether the command's line is a verb whose statements all find rows by key (its
         unit of work may use generic plans: `Verb.keyed`); read from the text alone."""
         text = self._text_of(command)
@@ -232,8 +235,15 @@ class Dispatcher:
             rules.readable("text", text)
         except CrmError:
             return False
-        found = self.registry.match(text.strip())
+        found = self._match(text.strip(), seen or _Seen())
         return found is not None and found[0].keyed
+
+    def _match(self, text: str, seen: _Seen) -> tuple[Verb, str] | None:
+        """`Registry.match` of `text`, read once per dispatch (the registry does not change
+        while one runs, and the answer depends on the text alone)."""
+        if text not in seen.matches:
+            seen.matches[text] = self.registry.match(text)
+        return seen.matches[text]
 
     @staticmethod
     def language(user: User, command: Command) -> str:
@@ -315,7 +325,7 @@ class Dispatcher:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         # A dictated message ("... comma ... full stop") is read with the marks it says.
         text = undictated(text)
-        found = self.registry.match(text)
+        found = self._match(text, seen)
         if found is None:
             seen.verb = "unknown"
             try:
