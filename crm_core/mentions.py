@@ -972,6 +972,7 @@ _HONORIFICS = frozenset(
 def find_users(ctx: Ctx, text: str) -> list[Mention]:
     """Staff members named by `@handle`, handle, or first name."""
     words = {w.text: w for w in words_of(text)}
+    view = char_view(text)
     out = []
     for user in ctx.session.scalars(select(User).where(User.active.is_(True))).all():
         names = {(user.external_id or "").casefold(), *user.name.casefold().split()[:1]}
@@ -980,7 +981,33 @@ def find_users(ctx: Ctx, text: str) -> list[Mention]:
                 w = words[n]
                 out.append(Mention(user.id, user.name, w.start, w.end, True, 1.0))
                 break
+        else:
+            if (at := _chinese_name_at(ctx, view, user.name)) is not None:
+                out.append(Mention(user.id, user.name, at[0], at[1], True, 1.0))
     return out
+
+
+def _chinese_name_at(ctx: Ctx, view: str, name: str) -> tuple[int, int] | None:
+    """Where a colleague's Chinese name stands in `view`: the whole name ("林淑芬") or, for a
+    three-character name, its two-character given name ("淑芬", as colleagues call each other);
+    None when it is absent, appears twice (no telling which is meant), or the given name is also
+    part of a contact's name ("王淑芬" is a customer's person, not the colleague)."""
+    name = char_view(name.strip())
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name):
+        return None
+    if view.count(name) == 1:
+        at = view.index(name)
+        return at, at + len(name)
+    given = name[1:] if len(name) == 3 else ""
+    if not given or view.count(given) != 1:
+        return None
+    shared = ctx.session.scalar(
+        select(Contact.id).where(Contact.name.contains(given)).limit(1)
+    ) or ctx.session.scalar(select(Customer.id).where(Customer.name.contains(given)).limit(1))
+    if shared is not None:
+        return None
+    at = view.index(given)
+    return at, at + len(given)
 
 
 def find_users_by_sound(ctx: Ctx, text: str) -> list[Mention]:

@@ -186,7 +186,9 @@ _ZH_DAY = re.compile(
     # Not the last digit of an amount ("四万五 月尾" is 45,000 and the month's end, not May).
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?<![万千百])"
     r"(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
-    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末|尾))?"
+    # The day's 日 / 号 may be left off at the end of a clause ("截止日期改到一月十五").
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*(?:[日号號]|(?=\s*(?:[,，。.!！;；~]|"
+    r"啦|吧|了|喇|嘞|$|\s)))|(?P<part>初|上旬|中旬|中|下旬|底|末|尾))?"
 )
 # The end of this or next month with no month named, standing alone as the close: "月底",
 # "月尾" (Cantonese), "下个月底"; not inside other words ("千万要在月底前报价" is no close).
@@ -440,7 +442,11 @@ class _Reading:
             if request is not None:
                 # "I already logged the call, remind me fri to ...": the request after the remark.
                 body = request.start("req")
-        polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
+        polite = bool(
+            w.POLITE.search(view[: max(body, 1) + 12])
+            # "…转畀佳慧跟，可以吗？": a request with "is that OK?" after it.
+            or w.TAG_REQUEST.search(view)
+        )
         # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
         # has its maybe and its question mark in the note, not in the request.
         said_at = note_at = len(view)
@@ -552,8 +558,33 @@ class Interpreter:
     def courteous(self, text: str) -> str | None:
         """The grammar line inside courtesy ("can you archive Acme please?" -> `archive Acme`),
         or None when there is no such line."""
+        lines = self.courteous_lines(text)
+        return lines[0] if lines else None
+
+    def courteous_lines(self, text: str) -> list[str]:
+        """The grammar lines courtesy may hold, the likeliest first: the whole request, then
+        the line before a reason said after it ("please archive X, the campus is closing"),
+        for the caller to try in turn (a name may hold a comma)."""
         text = _squeeze(text)
         r = _Reading.of(text)
+        first = self._courteous(text, r)
+        lines = [first] if first is not None else []
+        why = w.WHY_AFTER.search(r.view, r.body)
+        if first is not None and why is not None and first == r.cut(r.body, len(r.view)):
+            head = r.cut(r.body, why.start())
+            found = self.registry.match(head)
+            if (
+                found is not None
+                and found[0].name in _ONE_RECORD
+                and found[1].strip()
+                and not w.NEGATION.search(r.view, why.end())
+                and head not in lines
+            ):
+                lines.append(head)
+        return lines
+
+    def _courteous(self, text: str, r: _Reading) -> str | None:
+        """The likeliest grammar line inside courtesy, or None."""
         trail = w.TRAIL_FILLER.search(r.view, r.body)
         end = trail.start() if trail else len(r.view)
         line = r.cut(r.body, end)
@@ -610,6 +641,9 @@ class Interpreter:
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if (queue := self.desk.tickets(ctx, r)) is not None:
             return queue
+        if w.PASTED_THEN_WAIT.search(r.view, r.body):
+            # A customer's pasted words, then "let's wait": nothing is asked of the bot yet.
+            return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
         if (
             r.question
             and not r.hypothetical
@@ -849,7 +883,7 @@ class Interpreter:
         m = m or w.FORECAST_ZH.search(view, r.body)
         m = m or next((f for at in starts if (f := w.FORECAST_BARE.match(view, at))), None)
         if m is None:
-            return None
+            return self._forecast_said(ctx, r)
         if m.re is w.FORECAST_BARE and w.FORECAST_BARE_TOLD.search(m.group("deal")):
             return None  # "we moved X into commit for the forecast": told, not asked
         if m.re is w.FORECAST_ZH and m.group("spaced") and not m.group("forecast"):
@@ -905,6 +939,51 @@ class Interpreter:
             return Unsure(
                 "loose.which_deal_forecast", {"category": category}, ("forecast", "deals")
             )
+        values: dict[str, Value] = {"deal": deal.id, "category": category}
+        shown = [("deal", _deal_label(deal)), ("category", category)]
+        return Proposal(self.verb("forecast"), values, shown)
+
+    def _forecast_said(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """The forecast named with its category and a deal named by its title anywhere else
+        ("NDA cabin crew uniform, forecast am as best case abeg", "weka commit kwa forecast"):
+        `forecast #12 best case`."""
+        m = w.FORECAST_SAID.search(r.view, r.body)
+        if m is None:
+            return None
+        cat = "cat" if m.group("cat") else "cat2"
+        verb = "verb" if m.group("verb") else "verb2"
+        category = w.FORECAST_CATEGORY.get(re.sub(r"[\s-]+", " ", m.group(cat)))
+        if category is None:
+            return None
+        at = min(m.start(verb), m.start(cat))
+        if (
+            w.FORECAST_NOT_NOW.search(r.view, 0, at)
+            or _speaker_before(ctx, r, at)
+            or w.FORECAST_DONE.search(r.view, r.body, at)
+            or self._refused(r, at)
+        ):
+            return "forecast"
+        # The deal's words: before the forecast's, or between "forecast the" and the category
+        # ("Forecast the bed linen deal as commit, Sandton Crown": its customer after).
+        said = r.text[: m.start()] + " " * (m.end() - m.start()) + r.text[m.end() :]
+        if m.group("what") and m.group("what").strip() not in ("am", "it", "this", "that", "them"):
+            said = r.text[: m.start(cat)] + " " * (m.end() - m.start(cat)) + r.text[m.end() :]
+        within = (r.body, len(r.view))
+        blank = _Reading.of(said)
+        customer = self._customer(ctx, blank, required=False, within=within)
+        if isinstance(customer, Unsure):
+            return customer
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        if not find_deals(
+            ctx,
+            said[r.body :],
+            customer_id=customer.id if customer is not None else None,
+            open_stages=open_names,
+        ):
+            return None  # no deal named by its title: a customer's only deal is not guessed
+        deal = self._deal(ctx, blank, customer, open_names, within=within)
+        if not isinstance(deal, Deal):
+            return deal
         values: dict[str, Value] = {"deal": deal.id, "category": category}
         shown = [("deal", _deal_label(deal)), ("category", category)]
         return Proposal(self.verb("forecast"), values, shown)
@@ -1211,7 +1290,11 @@ class Interpreter:
         if m is None:
             return None
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
-        if r.no_write or (not dont_forget and r.negated_before(m.start())):
+        if (
+            r.no_write
+            or (not dont_forget and r.negated_before(m.start()))
+            or _quoted(r, m.start() + 1)
+        ):
             return "remind"
         who = m.group("who") or m.group("zwho") or m.group("nudge") or m.group("ping")
         rest = r.cut(m.end())
@@ -1688,6 +1771,11 @@ class Interpreter:
         found = _amount(r, word.end() if word else r.body)
         if found is None and word is not None and r.text.isascii():
             found = _worded_amount(r, word.end())  # "set the amount to eighteen thousand"
+        if found is not None and (then := _AMOUNT_THEN.match(r.view, found[1][1])) is not None:
+            # "金额23w改成26w", "amount from 23k to 26k": the old figure, then the new one.
+            second = _amount(r, then.end())
+            if second is not None and second[1][0] == then.end():
+                found = second
         if found is not None and _WAS_AMOUNT.search(
             r.view, max(r.body, found[1][0] - 16), found[1][0]
         ):
@@ -2660,7 +2748,9 @@ def _changed_fields(found: Proposal) -> frozenset[str]:
     )
 
 
-_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
+# A command in backticks inside a sentence ("mikko wrote `remind me …` in the wiki") is shown,
+# not typed.
+_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("`", "`"))
 
 
 # Words in single quotes ("i keep typing 'new contact'", "ben texted 'pls cancel tuesday'"):
@@ -2736,7 +2826,18 @@ def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:
 
 # Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
 _ONE_RECORD = frozenset(
-    {"archive", "unarchive", "undo", "undo edit", "undo deal edit", "done", "cancel", "link code"}
+    {
+        "archive",
+        "unarchive",
+        "undo",
+        "undo edit",
+        "undo deal edit",
+        "done",
+        "cancel",
+        "link code",
+        # Two customers, but named apart by "into": "merge X into Y, same client twice".
+        "merge",
+    }
 )
 
 
@@ -3243,6 +3344,10 @@ _WORD_CURRENCY = {
 }  # fmt: skip
 
 
+# Between an old amount and its new one: "23w改成26w", "九十萬改一百一十萬", "23k to 26k".
+_AMOUNT_THEN = re.compile(r"\s*(?:改成|改为|改到|改做|改|换成|变成|调到|调成|\bto\b|->|→|=>)\s*")
+
+
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     """The first amount after `start` (not a percentage, a date, a year or a record number),
     in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五"), with a currency said
@@ -3726,7 +3831,11 @@ def _close(
                 continue
             rest = r.text[at:]
             for stop in range(min(len(rest), 16), 0, -1):
-                if stop < len(rest) and rest[stop].isalnum():
+                # A Chinese character ends the day ("改到1/20啦"); a letter or digit goes on.
+                if stop < len(rest) and rest[stop].isalnum() and rest[stop].isascii():
+                    continue
+                if rest[:stop].strip(" ,，.").isdigit():
+                    # A number alone ("2027" of a title "员工制服2027") is no day.
                     continue
                 said = parse_day(
                     rest[:stop].strip(" ,，."), ctx.tz, ctx.now(), day_first=ctx.day_first
