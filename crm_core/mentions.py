@@ -550,10 +550,13 @@ def name_tags(name: str, tags: list[str] | None) -> list[str]:
 def _abbreviates(tag: str, key: str) -> bool:
     """Whether a Chinese tag is the name's own characters, in order: a piece of it ("康宁医院")
     or its usual short form, leaving words out ("锦城酒店" of 成都锦城国际酒店, "和平小学" of
-    台北市和平实验小学); its first two characters stand together in the name."""
+    台北市和平实验小学); its first two characters stand together in the name, or its first
+    character opens the name (a couple's surnames: "陈黄婚宴" of 陈志伟黄淑芬婚宴)."""
     if tag in key:
         return True
-    if len(tag) < 3 or tag[:2] not in key:
+    # A couple's two surnames, then the event ("陈黄婚宴" of 陈志伟黄淑芬婚宴, "林張婚禮" of
+    # 林冠宇張雅筑婚禮): the first character opens the name, the rest stand in it in order.
+    if len(tag) < 3 or (tag[:2] not in key and tag[0] != key[:1]):
         return False
     at = 0
     for ch in tag:

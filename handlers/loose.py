@@ -66,6 +66,17 @@ _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 # The ends of a clause that may be asked: marks and separators, so a note after "log call X,"
 # keeps its own question mark.
 _ASKED_CLAUSE = re.compile(r"[.!?;\n。！？；,，:：]|\s[-–—]\s")
+# "please" (or "kindly", "can you") and the line after it, anywhere in a paragraph.
+_PLEASE_LINE = re.compile(
+    r"\b(?:please|kindly|pls|plz|(?:can|could|would)\s+you(?:\s+please)?)\s+(?P<line>[a-z])"
+)
+# Words that close a request's clause but are no part of its line ("… for now", "… asap").
+_LINE_TAIL = re.compile(
+    r"(?:\s+(?:for\s+now|asap|today|please|pls|thanks|thank\s+you|when\s+you\s+can))+\s*$",
+    re.IGNORECASE,
+)
+# A request said with "please" before its verb ("so please archive X").
+_PLEASE_VERB = re.compile(r"\b(?:please|kindly|pls|plz)\s+(?:do\s+)?[a-z]{3,}")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 # A question in a sentence of its own after a statement ("X is won. btw is Donna still CFO?",
 # "签了！…要不要我先开发票？"), or a polite request after a comma ("X is won, can you mark it?"):
@@ -467,7 +478,18 @@ class _Reading:
             or w.QUESTION_END.search(head)
             or w.WHO_ASKED.search(head, body)
         )
-        hypothetical = bool(w.HYPOTHETICAL.search(head))
+        hyp = w.HYPOTHETICAL.search(head)
+        if hyp is not None:
+            # "…, so please archive X for now; we can bring it back if they return": a "please"
+            # request, then a supposition in a later sentence about what may come after it.
+            req = _PLEASE_VERB.search(view, body, hyp.start())
+            if (
+                req is not None
+                and not w.HYPOTHETICAL.search(view, body, req.start())
+                and _CLAUSE.search(view, req.end(), hyp.start())
+            ):
+                hyp = None
+        hypothetical = hyp is not None
         return cls(text, view, body, polite, question, hypothetical, note_at)
 
     @property
@@ -581,6 +603,23 @@ class Interpreter:
                 and head not in lines
             ):
                 lines.append(head)
+        if not lines and not r.no_write and not w.LEAD_NEGATION.match(r.view, r.body):
+            # A request inside a paragraph ("Dear all, … so please archive X for now; we can
+            # bring it back if they return. Thank you …"): the line after "please" to the end
+            # of its clause, for the one-record verbs only.
+            for asked in _PLEASE_LINE.finditer(r.view, r.body):
+                end = _CLAUSE.search(r.view, asked.start("line"))
+                head = r.cut(asked.start("line"), end.start() if end else None)
+                head = _LINE_TAIL.sub("", head)
+                found = self.registry.match(head)
+                if (
+                    found is not None
+                    and found[0].name in _ONE_RECORD
+                    and found[1].strip()
+                    and not r.negated_before(asked.start("line"))
+                    and head not in lines
+                ):
+                    lines.append(head)
         return lines
 
     def _courteous(self, text: str, r: _Reading) -> str | None:

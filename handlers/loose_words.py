@@ -67,6 +67,9 @@ PASTED_THEN_WAIT = re.compile(
 # "帮手 ... 好吗"): still a request. Only as a tag after a comma or a space (得唔得 anywhere at
 # the end), never "这样打就可以吗" (how to type it).
 TAG_REQUEST = re.compile(
+    # "…改成139…，可以帮我改吗？", "…，帮我改一下好吗": the favour asked after the change.
+    r"[,，]\s*(?:可以|能|能不能|可唔可以|唔该)?\s*(?:帮我|帮手|帮忙)\s*[^,，。.!！?？]{0,4}?"
+    r"(?:吗|好吗|得唔得|吧)?\s*[?？]*\s*$|"
     r"(?:[,，\s]\s*)(?:(?:帮手|帮忙|麻烦)?\s*(?:设|改|搞|整|弄)?\s*(?:一下)?\s*)"
     r"(?:可以吗|可以嘛|可以不|好吗|好嘛|好唔好|得唔得|得吗|得嘛|行吗|行唔行|ok吗|okay吗)\s*"
     r"(?:[?？]+[^?？]*)?$"
@@ -1287,13 +1290,16 @@ CONTACT_FIELD = re.compile(
     # Cantonese and spoken Chinese: 改咗 / 改做 / 换咗 (changed to), 係 (is).
     r"|\s*(?:[:：]|是|为|改成|改为|换成|改咗做|改咗|改做|改了|换咗|换了|系|係))"
     r"\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*"
-    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:)\s*(?P<zvalue>.+?)\s*$"
+    # 信箱 / 电邮 (Taiwan, Hong Kong: email), "的信箱改 x@y" (改 alone, before the value).
+    r"|(?P<zfield>电话|手机|邮箱|信箱|电邮|职位|职务|职称)(?:号码)?\s*"
+    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:|改(?=\s))\s*(?P<zvalue>.+?)\s*$"
 )
 # News of a changed address or number ("has a new email", "新号", "换了手机号码").
 NEWS_WORD = re.compile(
     # Tagalog "bagong" (new): "bagong number ni Joy".
     r"\b(?:new|changed|updated|now|switched|moved\s+to|bagong)\b|换了|换成|改成|改为|新号|新的|更新"
+    # Swahili "mpya" (new): "email mpya ni ..."; "换手机了" / "换咗电话" (changed the phone).
+    r"|\bmpya\b|换(?:手机|电话|号码?|邮箱|信箱)了|换咗(?:手机|电话|号码?|邮箱|信箱)?"
 )
 # The field's word right before the value ("Kenji Roberts's mobile +61 ...", "林涛手机号 +86 ..."):
 # the sentence gives the person's number (a question about it holds no number).
@@ -1330,7 +1336,7 @@ CONTACT_FIELDS = {
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
     "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
-    "职务": "title", "职称": "title",
+    "职务": "title", "职称": "title", "信箱": "email", "电邮": "email",
 }  # fmt: skip
 # One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".

@@ -306,3 +306,89 @@ def test_no_card_for_examples_reports_and_plans(
 ) -> None:
     """A command shown in backticks, a week's report of logged work, a write put off, a wish."""
     assert testbot(who, text).status != "confirm"
+
+
+# -- a contact's new phone or email in dialect and Taiwan words; dictated numbers and emails ----
+
+
+def _contacts(testbot: TestBot) -> None:
+    """Two people at the customers of the book."""
+    testbot("alice", "contact add Bolt Freight: Amina Otieno, Buyer")
+    testbot("wei", "contact add 福建海风茶业: 郑晓雯, 采购")
+
+
+def test_contact_news_in_swahili_and_chinese(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "email mpya ni …" (Swahili: new email is), "换手机了 …", "的信箱改 …",
+    "…，可以帮我改吗？"."""
+    _contacts(testbot)
+    got = command(testbot, "alice", "Amina Otieno email mpya ni amina.otieno@bolt.example")
+    assert got.endswith("email amina.otieno@bolt.example")
+    assert command(testbot, "wei", "海风茶业个郑晓雯换手机了 13900001111").endswith(
+        "phone 13900001111"
+    )
+    assert command(testbot, "wei", "郑晓雯的信箱改 xiaowen.zheng@haifeng.example").endswith(
+        "email xiaowen.zheng@haifeng.example"
+    )
+    assert command(testbot, "wei", "郑晓雯电话改成13900002222，可以帮我改吗？").endswith(
+        "phone 13900002222"
+    )
+
+
+def test_dictated_email_and_phone(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "amina dot otieno at bolt dot example", "plus two five four seven … double three …"."""
+    _contacts(testbot)
+    assert command(
+        testbot, "alice", "amina otieno's email is amina dot otieno at bolt dot example"
+    ).endswith("email amina.otieno@bolt.example")
+    assert command(
+        testbot,
+        "alice",
+        "amina otieno's phone number is now plus two five four seven one two double three four "
+        "five six seven",
+    ).endswith("phone +254712334567")
+
+
+def test_place_said_with_at_is_no_email() -> None:
+    """ "lena at pohutukawa pharma" has no dotted domain: left as said."""
+    from handlers.loose_dictation import undictated
+
+    assert undictated("met lena at harbour foods today") == "met lena at harbour foods today"
+    assert undictated("one two three is the order") == "one two three is the order"
+
+
+# -- a couple's two surnames as the customer's short name --------------------------------------
+
+
+def test_couple_named_by_their_two_surnames(testbot: TestBot) -> None:
+    """The tag 宋罗婚宴 of 宋子豪罗美琪婚宴 names it, and so its one open deal."""
+    testbot.add_user("wei", locale="zh", timezone="Asia/Shanghai")
+    testbot("wei", "新客户 宋子豪罗美琪婚宴 tags 宋罗婚宴")
+    testbot("wei", "new deal 宋子豪罗美琪婚宴: 婚宴十八桌 180000 CNY close 2027-01-20")
+    got = command(testbot, "wei", "宋罗婚宴加一桌 金额改成十九万")
+    assert got.endswith("amount 190000 CNY")
+
+
+# -- a request inside a paragraph ----------------------------------------------------------------
+
+
+def test_please_line_inside_a_paragraph(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "Dear all, … so please archive X for now; we can bring it back if they return." """
+    reply = testbot(
+        "admin",
+        "Dear all, sadly the bakery has shut its doors, so please archive Quarry Lane Bakery "
+        "for now; we can restore it if they reopen. Thanks, Alice, for the heads-up.",
+    )
+    assert reply.status == "info"
+    assert any("archive" in str(b.payload) for b in reply.buttons)
+
+
+def test_paragraph_that_refuses_is_no_card(testbot: TestBot, book: dict[str, int]) -> None:
+    """A paragraph whose "please" line is refused or supposed: nothing."""
+    for text in (
+        "Dear all, please don't archive Quarry Lane Bakery yet; they may reopen.",
+        "If the bakery never reopens, please archive Quarry Lane Bakery.",
+    ):
+        reply = testbot("admin", text)
+        # No card: neither a confirm card nor the archive's own (its button runs the archive).
+        assert reply.status != "confirm", text
+        assert not any("archive" in str(b.payload) for b in reply.buttons), text
