@@ -865,6 +865,10 @@ class DeskReader:
         ) and not re.search(
             r"\bset\s+(?:him|her|them|\W*[a-z][\w.-]*\W*)\s+(?:to|on|as)\b", r.view[r.body :]
         ):
+            if re.search(r"\b(?:her|his|him|their|them)\b|他的|她的|佢嘅", near):
+                # "so kindly set her time zone to ...": someone's, named elsewhere in the
+                # message; never the sender's own.
+                return self._named_elsewhere(ctx, r)
             return None
         users = [
             u
@@ -876,6 +880,16 @@ class DeskReader:
         if ctx.actor.role != Role.admin:
             return self._unsure("loose.unsure", ("settings",))
         user = ctx.session.get(User, users[0].id)
+        assert user is not None
+        return "@" + (user.external_id or str(user.id))
+
+    def _named_elsewhere(self, ctx: Ctx, r: _Reading) -> str | Outcome:
+        """The one colleague a message names for a setting said with "her"/"his" (an admin
+        only); a question when there is none or several."""
+        users = {u.id for u in find_users(ctx, r.text) if u.exact and u.id != ctx.actor.id}
+        if len(users) != 1 or ctx.actor.role != Role.admin:
+            return self._unsure("loose.unsure", ("settings",))
+        user = ctx.session.get(User, users.pop())
         assert user is not None
         return "@" + (user.external_id or str(user.id))
 

@@ -50,8 +50,10 @@ _DIALECT_DONT = (
     rf"|\bno\s+(?={_WRITE_VERB_EN}\b)"
     rf"|\b(?:usi|msi)(?={_WRITE_VERB_EN}|weke|fute|guse|hamishe|badilishe)"
     rf"|\b(?:mm?|ng)\s*hou?\s+(?={_WRITE_VERB_EN}\b)|\bmai\s+(?={_WRITE_VERB_EN}\b)"
-    r"|勿(?!扰|擾)|毋通|毋好|毋免|唔使|唔洗|唔駛|唔驶|唔通"
-    r"|(?:咪|嘜|孬)(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰|[a-z]))"
+    r"|勿(?!扰|擾)|毋通|毋好|唔通"
+    # "No need to" only right before the verb: "reminder 唔使喇 cancel 咗佢" (not needed: cancel
+    # it) asks for the cancel.
+    r"|(?:咪|嘜|孬|唔使|唔洗|唔駛|唔驶|毋免)(?=\s*再?\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰|[a-z]))"
 )
 # A customer's words pasted in quotes, then the sender says to wait ("邮件原文：“预算调整为20万…”
 # 金额等他们确认再说", 'Email: "please move us to the gold plan" - let's wait for the PO'):

@@ -392,3 +392,25 @@ def test_paragraph_that_refuses_is_no_card(testbot: TestBot, book: dict[str, int
         # No card: neither a confirm card nor the archive's own (its button runs the archive).
         assert reply.status != "confirm", text
         assert not any("archive" in str(b.payload) for b in reply.buttons), text
+
+
+def test_setting_said_with_her_is_the_colleagues_or_none(testbot: TestBot) -> None:
+    """ "Dave is in Tokyo this month, so kindly set his time zone to Asia/Tokyo": Dave's, never
+    the sender's own; with nobody named, no card."""
+    got = command(
+        testbot,
+        "admin",
+        "Quick note: Dave is in Tokyo this month, so kindly set his time zone to Asia/Tokyo.",
+    )
+    assert got == "timezone @dave Asia/Tokyo"
+    reply = testbot("admin", "She moved offices, so kindly set her time zone to Asia/Tokyo.")
+    assert reply.status != "confirm"
+
+
+def test_no_need_then_the_verb_is_a_request(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "…嗰個 reminder 唔使喇 cancel 咗佢": not needed, so cancel it; "唔使取消" is a "don't"."""
+    testbot("wei", "remind me tomorrow 9am 跟进海风茶业报价")
+    assert command(testbot, "wei", "海风茶业报价嗰个 reminder 唔使喇 cancel 咗佢").startswith(
+        "cancel #"
+    )
+    assert testbot("wei", "唔使取消海风茶业报价嗰个 reminder").status != "confirm"
