@@ -234,6 +234,9 @@ _YESTERDAY = re.compile(
     # Cantonese 琴日 / 寻日, Taglish "kahapon", chat's "yday", "last night": yesterday
     # (written as the grammar reads it).
     r"|琴日|寻日|\bkahapon\b|\by'?day\b|\blast\s+night\b"
+    # Teochew and Hokkien 昨日 / 昨昏, romanised Cantonese "kam yat" (琴日); not Swahili "jana",
+    # which is also a given name.
+    r"|昨日|昨昏|\bkam\s?yat\b"
 )
 # A verb of the call, visit or meeting itself, next to which a day dates it.
 _LOG_VERB_NEAR = re.compile(
@@ -350,7 +353,8 @@ def _weekday_dates_the_log(r: _Reading, m: re.Match[str], start: int, body: str)
 
 _YESTERDAY_SAID = {
     "琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday", "yday": "yesterday",
-    "y'day": "yesterday", "last night": "yesterday",
+    "y'day": "yesterday", "last night": "yesterday", "昨日": "昨天", "昨昏": "昨天",
+    "kam yat": "yesterday", "kamyat": "yesterday",
 }  # fmt: skip
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # An amount told of the past ("the amount was 42k", "原来是30万"): nothing to set.

@@ -848,6 +848,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"|(?<![a-z])call(?:了|咗|过)"
             # "同梁小姐 call 完" (a call finished), Hokkien "今仔日电话讲" (said on the phone).
             r"|(?<![a-z])call\s?完|(?<=[\u4e00-\u9fff])电话(?:讲|说)(?=[\u4e00-\u9fff])"
+            # Swahili "nilipiga simu" (I called), romanised Cantonese "call jo" (call咗).
+            r"|\b(?:nilipiga|tulipiga|nimepiga|tumepiga)\s+simu\b|(?<![a-z])call\s?(?:jo|joh|zo)\b"
             # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
             # Not a conference call moved (电话会议) nor one that did not go through (打不通).
             r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
@@ -883,6 +885,10 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
             r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # A past day, then 去 and the place ("昨日去潮阳人医", "昨天去港都醫院"); romanised
+            # Cantonese "heoi jo" (去咗).
+            r"|(?:昨天|昨日|前天|琴日|寻日|尋日|今早|今朝|头先|啱啱)\s*去(?![了咗过看想要])"
+            r"|\b(?:heoi|hui)\s?(?:jo|joh|zo)\b"
             # 场勘 / 勘场 (Taiwan: a site survey).
             r"|场勘|勘场"
             # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.

@@ -414,3 +414,27 @@ def test_no_need_then_the_verb_is_a_request(testbot: TestBot, book: dict[str, in
         "cancel #"
     )
     assert testbot("wei", "唔使取消海风茶业报价嗰个 reminder").status != "confirm"
+
+
+# -- calls and visits told in dialect ------------------------------------------------------------
+
+
+def test_calls_and_visits_in_dialect(testbot: TestBot, book: dict[str, int]) -> None:
+    """Swahili "nilipiga simu", "call jo", "昨日去X" (Teochew: yesterday went to), "heoi jo"."""
+    _contacts(testbot)
+    bolt, tea = book["Bolt Freight"], book["福建海风茶业"]
+    got = command(testbot, "alice", "nilipiga simu Amina Otieno wa Bolt Freight, wanataka quote")
+    assert got.startswith(f"log call #{bolt}")
+    assert command(testbot, "alice", "call jo Amina at Bolt Freight, PO coming").startswith(
+        f"log call #{bolt}"
+    )
+    got = command(testbot, "wei", "昨日去福建海风茶业 郑晓雯呾年会茶歇欲加点心")
+    assert got.startswith(f"log visit #{tea}, 昨天")
+    got = command(testbot, "alice", "kam yat heoi jo Bolt Freight visit, they want more trucks")
+    assert got.startswith(f"log visit #{bolt}, yesterday")
+
+
+def test_tomorrows_visit_is_no_log(testbot: TestBot, book: dict[str, int]) -> None:
+    """ "明天去X" is a plan: no log card."""
+    reply = testbot("wei", "明天去福建海风茶业 看看年会场地")
+    assert not (reply.status == "confirm" and "log" in str(reply.to_json()["command"]))
