@@ -2191,6 +2191,8 @@ class Interpreter:
             asked = asked or [re.match(r"\s*(?:吧|啦|喇|喔|哦|呀)?\s*[?？]", r.view[m.end(g) :])]
             if any(asked) and not r.polite:
                 return "edit customer"  # "大館改城市做中環？唔係啩": asked, not asked for
+        # "…改成高雄市旗津区，可以帮手吗？": the favour asked after it is no part of the value.
+        value = w.TAG_REQUEST.sub("", value)
         value = value.strip(" 。\"'“”")
         if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
             # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").

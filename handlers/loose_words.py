@@ -613,7 +613,9 @@ IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
             r"(?:sei|syu|mo)\s*(?:jo|joh|zo))"
             r"(?=\s*(?:[,.;:!~)—–-]|$|(?:o|oh|la|lah|wor|ga|now|sadly|and|but|so|because|since|as|"
             r"they|dem|we|wame|principal)\b))"
-            r"|(?<![没不别唔冇])(?P<s3>(?:做|傾|倾|谈|談)?(?:无成|袂成|唔成|做唔成|冇得(?:倾|傾|谈)|告吹|泡汤)(?:咗|了)?)"
+            # Hokkien 无去了 (gone: "返校日 无去了 伊选别家").
+            r"|(?<![没不别唔冇])(?P<s3>(?:做|傾|倾|谈|談)?(?:无成|袂成|唔成|做唔成|冇得(?:倾|傾|谈)|告吹|泡汤"
+            r"|无去了|无去矣)(?:咗|了)?)"
             r"(?!功|本|员|品|为|績|绩)"
         ),
         "lost",
@@ -884,10 +886,14 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
-            r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            r"|拜访|走访|(?<![过出回进上下无])去了|上门|探访|到访|(?<![过出回进上下])去咗"
             # A past day, then 去 and the place ("昨日去潮阳人医", "昨天去港都醫院"); romanised
             # Cantonese "heoi jo" (去咗).
+            # (A meeting said after it is the meeting's: "前天去精準製藥開會".)
             r"|(?:昨天|昨日|前天|琴日|寻日|尋日|今早|今朝|头先|啱啱)\s*去(?![了咗过看想要])"
+            r"(?![^，,。;；\s]{0,12}(?:开会|开咗会|见面|吃饭|食饭|饮茶))"
+            # Pidgin "I enter Eko Towers yesterday", "I waka go X".
+            r"|\bi\s+(?:enter|waka\s+go|reach)\b"
             r"|\b(?:heoi|hui)\s?(?:jo|joh|zo)\b"
             # 场勘 / 勘场 (Taiwan: a site survey).
             r"|场勘|勘场"

@@ -438,3 +438,16 @@ def test_tomorrows_visit_is_no_log(testbot: TestBot, book: dict[str, int]) -> No
     """ "明天去X" is a plan: no log card."""
     reply = testbot("wei", "明天去福建海风茶业 看看年会场地")
     assert not (reply.status == "confirm" and "log" in str(reply.to_json()["command"]))
+
+
+def test_lost_visit_meeting_and_a_favour_after_a_value(
+    testbot: TestBot, book: dict[str, int]
+) -> None:
+    """无去了 is lost, not a visit; "前天去X开会" is a meeting; "…，可以帮手吗？" is no part of a
+    city."""
+    tea = book["年会茶歇"]
+    assert command(testbot, "wei", "海风茶业年会茶歇 无去了 伊选别家") == (
+        f"move #{tea} to lost: 伊选别家"
+    )
+    assert command(testbot, "wei", "前天去福建海风茶业开会 聊年会茶歇").startswith("log meeting")
+    assert command(testbot, "wei", "福建海风茶业嘅城市改成福州，可以帮手吗？").endswith("city 福州")
