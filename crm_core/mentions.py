@@ -995,7 +995,8 @@ def _chinese_name_at(ctx: Ctx, view: str, name: str) -> tuple[int, int] | None:
     three-character name, its two-character given name ("淑芬", as colleagues call each other);
     None when it is absent, appears twice (no telling which is meant), or the given name is also
     part of a contact's name ("王淑芬" is a customer's person, not the colleague)."""
-    name = char_view(name.strip())
+    stored = name.strip()
+    name = char_view(stored)
     if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name):
         return None
     if view.count(name) == 1:
@@ -1004,10 +1005,20 @@ def _chinese_name_at(ctx: Ctx, view: str, name: str) -> tuple[int, int] | None:
     given = name[1:] if len(name) == 3 else ""
     if not given or view.count(given) != 1:
         return None
-    shared = ctx.session.scalar(
-        select(Contact.id).where(Contact.name.contains(given)).limit(1)
-    ) or ctx.session.scalar(select(Customer.id).where(Customer.name.contains(given)).limit(1))
-    if shared is not None:
+    # Stored as typed (區健樂) or folded (区健乐): both forms are looked for, in contacts' and
+    # customers' names, and in the customers' tags the text holds (a customer tagged 健乐 is no
+    # colleague 區健樂).
+    forms = {given, stored[1:], to_traditional(given)}
+    for form in forms:
+        shared = ctx.session.scalar(
+            select(Contact.id).where(Contact.name.contains(form)).limit(1)
+        ) or ctx.session.scalar(select(Customer.id).where(Customer.name.contains(form)).limit(1))
+        if shared is not None:
+            return None
+    book = ctx.memo.get("tag_book")
+    if not isinstance(book, NameBook):
+        book = ctx.memo["tag_book"] = name_book(ctx.session)
+    if any(given in key for key in book.tag_keys_in(view, [w.text for w in words_of(view)])):
         return None
     at = view.index(given)
     return at, at + len(given)

@@ -3879,8 +3879,9 @@ def _close(
                 # A Chinese character ends the day ("改到1/20啦"); a letter or digit goes on.
                 if stop < len(rest) and rest[stop].isalnum() and rest[stop].isascii():
                     continue
-                if rest[:stop].strip(" ,，.").isdigit():
-                    # A number alone ("2027" of a title "员工制服2027") is no day.
+                if re.fullmatch(r"\d{3,}", rest[:stop].strip(" ,，.")):
+                    # A long number alone ("2027" of a title "员工制服2027") is no day; a day
+                    # of the month alone ("→ 20 de dezembro") still is.
                     continue
                 said = parse_day(
                     rest[:stop].strip(" ,，."), ctx.tz, ctx.now(), day_first=ctx.day_first

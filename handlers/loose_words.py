@@ -887,10 +887,11 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
             r"|拜访|走访|(?<![过出回进上下无])去了|上门|探访|到访|(?<![过出回进上下])去咗"
-            # A past day, then 去 and the place ("昨日去潮阳人医", "昨天去港都醫院"); romanised
+            # A past day, then 去 and the place ("昨日去潮阳人医", "昨天去港都醫院"; not Cantonese
+            # 琴日去, which tells stories as often as visits); romanised
             # Cantonese "heoi jo" (去咗).
             # (A meeting said after it is the meeting's: "前天去精準製藥開會".)
-            r"|(?:昨天|昨日|前天|琴日|寻日|尋日|今早|今朝|头先|啱啱)\s*去(?![了咗过看想要])"
+            r"|(?:昨天|昨日|前天)\s*去(?![了咗过看想要])"
             r"(?![^，,。;；\s]{0,12}(?:开会|开咗会|见面|吃饭|食饭|饮茶))"
             # Pidgin "I enter Eko Towers yesterday", "I waka go X".
             r"|\bi\s+(?:enter|waka\s+go|reach)\b"
