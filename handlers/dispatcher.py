@@ -486,10 +486,10 @@ class Dispatcher:
         if outcome is None:
             # No write read from the sentence: a grammar line inside courtesy ("please archive
             # Acme"), then the reads.
-            polite = self.interpreter.courteous(text)
-            reply = self._tried(ctx, command, polite, t) if polite is not None else None
-            if reply is not None:
-                return reply
+            for polite in self.interpreter.courteous_lines(text):
+                reply = self._tried(ctx, command, polite, t)
+                if reply is not None:
+                    return reply
             outcome = self.interpreter.interpret(ctx, text)
         assert outcome is not None
         if (
