@@ -378,6 +378,9 @@ class Dispatcher:
             isinstance(failed, (NotFound, Ambiguous))
             and verb.writes
             and not re.search(r"[,，:：@/]", args)
+            # A record named by its `#id` ("完成 #99") was not split wrong: the grammar's
+            # answer (no such record of yours) is final, never a card promising the write.
+            and not re.match(r"\s*#\d+(?!\S)", args)
         )
         loose_first = sentence or (usage and not text.isascii())
         # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm_core.models import Quota
+from crm_core.models import Deal, Quota
 from tests.conftest import TestBot
 
 
@@ -30,3 +30,38 @@ def test_quota_in_yuan_is_the_persons_yuan(testbot: TestBot) -> None:
         (testbot.users["fai"], 1_200_000, "HKD"),
         (testbot.users["ling"], 800_000, "CNY"),
     ]
+
+
+def test_chinese_reminder_verbs_on_a_reminder_not_yours(testbot: TestBot) -> None:
+    """`完成 #7` / `推遲 #7 後天` / `取消提醒 #7` for a reminder that is missing or another
+    rep's answer the same error as `done #7`, never a confirm card promising the write."""
+    _team(testbot)
+    assert testbot("fai", "提醒我 後天下午3點 回覆Harbour報價").status == "ok"
+    english = testbot("ling", "done #1")
+    assert english.status == "error"
+    for line in ("完成 #1", "推遲 #1 後天", "推迟 #1 明天上午10点", "取消提醒 #1", "完成 #42"):
+        reply = testbot("ling", line)
+        assert reply.status == "error", (line, reply.status, reply.text)
+        assert not reply.buttons, line
+        assert "提醒列表" in reply.text, reply.text
+    assert testbot("fai", "提醒列表").items, "fai's reminder is untouched"
+
+
+def test_hong_kong_dollar_sign_and_currency_words_before_the_amount(testbot: TestBot) -> None:
+    """`HK$12萬` and `HK$120,000` are HKD, `新台幣 45萬` and `港幣 3萬` before the amount are
+    the currency, never words of the title."""
+    _team(testbot)
+    testbot("fai", "新客戶 海港茶餐廳")
+    testbot("ling", "新客戶 北投溫泉會館")
+    lines = [
+        ("fai", "新商機 海港茶餐廳：凍櫃 HK$12萬", "凍櫃", 120_000, "HKD"),
+        ("fai", "新商機 海港茶餐廳：爐具 HK$120,000", "爐具", 120_000, "HKD"),
+        ("fai", "新商機 海港茶餐廳：餐具 港幣 3萬", "餐具", 30_000, "HKD"),
+        ("ling", "新商機 北投溫泉會館：三期工程 新台幣 45萬", "三期工程", 450_000, "TWD"),
+        ("ling", "新商機 北投溫泉會館：備品 US$2,000", "備品", 2_000, "USD"),
+    ]
+    for who, line, *_ in lines:
+        reply = testbot(who, line)
+        assert reply.status == "ok", (line, reply.text)
+    got = testbot.rows(select(Deal.title, Deal.amount, Deal.currency).order_by(Deal.id))
+    assert [(t, int(a), c) for t, a, c in got] == [tuple(row[2:]) for row in lines]
