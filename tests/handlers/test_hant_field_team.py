@@ -65,3 +65,21 @@ def test_hong_kong_dollar_sign_and_currency_words_before_the_amount(testbot: Tes
         assert reply.status == "ok", (line, reply.text)
     got = testbot.rows(select(Deal.title, Deal.amount, Deal.currency).order_by(Deal.id))
     assert [(t, int(a), c) for t, a, c in got] == [tuple(row[2:]) for row in lines]
+
+
+def test_lost_in_the_bots_own_word_and_unknown_stages_quoted_as_typed(testbot: TestBot) -> None:
+    """`推進 … 到 丟單：…` (the reports' word for lost) is the lost stage; an unknown stage is
+    quoted back as typed (「議價」), not in Simplified (「议价」)."""
+    _team(testbot)
+    testbot("ling", "新客戶 宏達五金")
+    testbot("ling", "新商機 宏達五金：螺絲年約 60萬")
+    testbot("ling", "新商機 宏達五金：工具車 12萬")
+    refused = testbot("ling", "推進 螺絲年約 到 議價")
+    assert refused.status == "error"
+    assert "「議價」" in refused.text and "议价" not in refused.text, refused.text
+    lost = testbot("ling", "推進 螺絲年約 到 丟單：對手便宜兩成")
+    assert lost.status == "ok", lost.text
+    assert "輸單" in lost.text, lost.text
+    assert testbot("ling", "推进 工具车 到 丢单：预算砍了").status == "ok"
+    got = testbot.rows(select(Deal.title, Deal.stage, Deal.lost_reason).order_by(Deal.id))
+    assert got == [("螺絲年約", "lost", "對手便宜兩成"), ("工具車", "lost", "预算砍了")]
