@@ -169,6 +169,11 @@ def test_traditional_user_types_traditional_and_reads_traditional(testbot: TestB
         ("zh-hk", HANT),
         ("zh-hant", HANT),
         ("zh_Hant_TW", HANT),
+        # Written Cantonese is Traditional (rev13 fault 17).
+        ("yue", HANT),
+        ("yue-Hant-HK", HANT),
+        ("zh-yue", HANT),
+        ("yue-hans", "zh"),
         ("zh-hans", "zh"),
         ("zh-CN", "zh"),
         ("zh", "zh"),
