@@ -83,3 +83,22 @@ def test_lost_in_the_bots_own_word_and_unknown_stages_quoted_as_typed(testbot: T
     assert testbot("ling", "推进 工具车 到 丢单：预算砍了").status == "ok"
     got = testbot.rows(select(Deal.title, Deal.stage, Deal.lost_reason).order_by(Deal.id))
     assert got == [("螺絲年約", "lost", "對手便宜兩成"), ("工具車", "lost", "预算砍了")]
+
+
+def test_taiwan_words_are_understood_and_used(testbot: TestBot) -> None:
+    """職稱 / 信箱 name a contact's fields, 行銷活動列表 and 客戶清單 are verbs; zh-Hant
+    messages say 使用者名稱, 聯絡人, 行銷活動 (not 用戶名, 聯繫人, 營銷活動)."""
+    _team(testbot)
+    testbot("ling", "新客戶 宏達五金")
+    assert testbot("ling", "新增聯絡人 宏達五金：張志豪，採購經理").status == "ok"
+    titled = testbot("ling", "修改聯絡人 張志豪: 職稱 採購協理")
+    assert titled.status == "ok" and "採購協理" in " ".join(f.value for f in titled.fields)
+    mailed = testbot("ling", "修改聯絡人 張志豪: 信箱 zhang@hongda.example.tw")
+    assert mailed.status == "ok", mailed.text
+    listed = testbot("ling", "客戶清單")
+    assert listed.status == "ok" and any("宏達五金" in i for i in listed.items), listed.items
+    campaigns = testbot("ming", "行銷活動列表")
+    assert campaigns.status != "error", campaigns.text
+    assert "營銷" not in campaigns.text and "行銷活動" in campaigns.text, campaigns.text
+    admin_only = testbot("ling", "link-code @fai")
+    assert "用戶名" not in admin_only.text, admin_only.text
