@@ -125,10 +125,11 @@ ZH_RULES: list[Rule] = [
         guard(_zh_weekday),
     ),
     rule(r"下个?(?:周|星期|礼拜)(?![一二三四五六日天1-7])", const(Day("next_week"))),
-    rule(r"(?:这个?|本)?月(?:底|末)", const(Day("eom"))),
-    rule(r"下个?月(?:底|末)", const(Day("eom", n=1))),
+    # 月尾: Hong Kong's month end; 呢个 is Cantonese for this.
+    rule(r"(?:这个?|呢个|本)?月(?:底|末|尾)", const(Day("eom"))),
+    rule(r"下个?月(?:底|末|尾)", const(Day("eom", n=1))),
     rule(r"(?:这个?|本)?(?:周|星期)末", const(Bad())),  # weekend: Saturday or Sunday?
-    rule(rf"下个?月(?![底末\d]|{NUMERAL})", const(Day("monthday", n=1, day=1))),
+    rule(rf"下个?月(?![底末尾\d]|{NUMERAL})", const(Day("monthday", n=1, day=1))),
     rule(
         rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?<![\d月])(?P<mo>{_CN})\s*月\s*(?P<d>{_CN})\s*(?:日|号)",
         guard(_zh_date),

@@ -488,3 +488,22 @@ def test_zheng_after_a_clock_time(text: str, due: str, rest: str) -> None:
     assert found is not None
     assert found.due == local(TAIPEI, due)
     assert found.rest == rest
+
+
+HONG_KONG = "Asia/Hong_Kong"
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "rest"),
+    [
+        ("月尾 交報銷單", "2026-06-30 09:00", "交報銷單"),
+        ("呢個月尾 同客對數", "2026-06-30 09:00", "同客對數"),
+        ("下個月尾 續約", "2026-07-31 09:00", "續約"),
+    ],
+)
+def test_cantonese_month_end(text: str, due: str, rest: str) -> None:
+    """月尾 (Hong Kong's month end) reads as 月底."""
+    found = read(text, HONG_KONG)
+    assert found is not None
+    assert found.due == local(HONG_KONG, due)
+    assert found.rest == rest

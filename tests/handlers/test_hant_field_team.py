@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from crm_core.models import Deal, Quota
@@ -102,3 +104,17 @@ def test_taiwan_words_are_understood_and_used(testbot: TestBot) -> None:
     assert "營銷" not in campaigns.text and "行銷活動" in campaigns.text, campaigns.text
     admin_only = testbot("ling", "link-code @fai")
     assert "用戶名" not in admin_only.text, admin_only.text
+
+
+def test_this_quarter_and_month_end_as_taiwan_and_hong_kong_say_them(testbot: TestBot) -> None:
+    """`贏單率 本季` / `預測 下季` are periods; `預計成交 下個月尾` is next month's last day."""
+    _team(testbot)
+    testbot("fai", "新客戶 海港茶餐廳")
+    testbot("fai", "新商機 海港茶餐廳：凍櫃 HK$12萬")
+    this = testbot("ming", "贏單率 本季")
+    assert this.status == "ok" and this.title is not None and "2026-Q4" in this.title, this.text
+    ahead = testbot("ming", "預測 下季")
+    assert ahead.status == "ok" and ahead.title is not None and "2027-Q1" in ahead.title
+    moved = testbot("fai", "修改商機 凍櫃: 預計成交 下個月尾")
+    assert moved.status == "ok", moved.text
+    assert testbot.query(select(Deal.expected_close)) == [date(2026, 12, 31)]
