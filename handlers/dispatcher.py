@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import plan_by_key, retrying, transaction, unit_of_work
-from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
+from crm_core.errors import Ambiguous, Candidate, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery, keep_claim
@@ -587,9 +587,13 @@ class Dispatcher:
 
     def _ambiguous(self, exc: Ambiguous, text: str, picks: dict[str, int], t: Translator) -> Reply:
         # Each button re-runs the same line with this choice (and any earlier ones) made.
+        def detail(cand: Candidate) -> str:
+            # A deal's detail is its stage's key (`lead`): shown in the reader's words.
+            return fmt.stage(t, cand.detail) if exc.field == "deal" else cand.detail
+
         buttons = [
             Button.run(
-                f"{cand.label} ({cand.detail})" if cand.detail else cand.label,
+                f"{cand.label} ({detail(cand)})" if cand.detail else cand.label,
                 text,
                 pick={**picks, exc.field: cand.id},
             )

@@ -118,3 +118,14 @@ def test_this_quarter_and_month_end_as_taiwan_and_hong_kong_say_them(testbot: Te
     moved = testbot("fai", "修改商機 凍櫃: 預計成交 下個月尾")
     assert moved.status == "ok", moved.text
     assert testbot.query(select(Deal.expected_close)) == [date(2026, 12, 31)]
+
+
+def test_deal_choice_buttons_name_the_stage_in_the_readers_words(testbot: TestBot) -> None:
+    """`推進 凍 到 談判` with two matching deals: the buttons say (線索), not (lead)."""
+    _team(testbot)
+    testbot("fai", "新客戶 海港茶餐廳")
+    testbot("fai", "新商機 海港茶餐廳：凍櫃 HK$12萬")
+    testbot("fai", "新商機 海港茶餐廳：凍肉櫃 HK$8萬")
+    reply = testbot("fai", "推進 凍 到 談判")
+    labels = [b.label for b in reply.buttons]
+    assert len(labels) == 2 and all(label.endswith("(線索)") for label in labels), labels
