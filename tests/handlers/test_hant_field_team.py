@@ -129,3 +129,16 @@ def test_deal_choice_buttons_name_the_stage_in_the_readers_words(testbot: TestBo
     reply = testbot("fai", "推進 凍 到 談判")
     labels = [b.label for b in reply.buttons]
     assert len(labels) == 2 and all(label.endswith("(線索)") for label in labels), labels
+
+
+def test_loose_cards_show_money_as_the_reader_reads_it(testbot: TestBot) -> None:
+    """A loose new-deal or amount-change card says HK$ / NT$, as the deal card does; the
+    command it runs keeps the plain amount and code."""
+    _team(testbot)
+    testbot("fai", "新客戶 海港茶餐廳")
+    testbot("fai", "新商機 海港茶餐廳：凍櫃 HK$12萬")
+    card = testbot("fai", "海港茶餐廳開咗個新商機：洗碗機 8萬")
+    assert card.status == "confirm", card.text
+    amounts = [f.value for f in card.fields if f.label == "金額"]
+    assert amounts == ["HK$80,000"], card.fields
+    assert "80000 HKD" in card.text, card.text
