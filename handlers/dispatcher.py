@@ -334,8 +334,10 @@ class Dispatcher:
             # "提醒可以設每個月一號嗎？怎麼用": the verb asked about, not used; "提醒一下大家：...":
             # the team told something. Its help, no card.
             return Reply(
-                text=t("loose.no_write", verb=verb.name),
-                buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
+                text=t("loose.no_write", verb=verb.local_name(t)),
+                buttons=[
+                    Button.run(t("loose.help_for", verb=verb.local_name(t)), f"help {verb.name}")
+                ],
                 status="info",
             )
         said = _said_part(verb, args)
@@ -500,10 +502,15 @@ class Dispatcher:
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
                 return None
+            params = dict(outcome.params)
+            if isinstance(params.get("verb"), str):
+                params["verb"] = self._local_verb(str(params["verb"]), t)
             return Reply(
-                text=t(outcome.key, **outcome.params),
+                text=t(outcome.key, **params),
                 buttons=[
-                    Button.run(t("loose.help_for", verb=v), f"help {v}") for v in outcome.verbs
+                    # Labelled with the verb as the reader types it (幫助：提醒, not remind).
+                    Button.run(t("loose.help_for", verb=self._local_verb(v, t)), f"help {v}")
+                    for v in outcome.verbs
                 ],
                 status="info",
             )
@@ -584,6 +591,11 @@ class Dispatcher:
         else:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])
+
+    def _local_verb(self, name: str, t: Translator) -> str:
+        """A verb's name as the reader types it; the name itself when it is no verb."""
+        verb = self.registry.get(name)
+        return verb.local_name(t) if verb is not None else name
 
     def _ambiguous(self, exc: Ambiguous, text: str, picks: dict[str, int], t: Translator) -> Reply:
         # Each button re-runs the same line with this choice (and any earlier ones) made.

@@ -142,3 +142,12 @@ def test_loose_cards_show_money_as_the_reader_reads_it(testbot: TestBot) -> None
     amounts = [f.value for f in card.fields if f.label == "金額"]
     assert amounts == ["HK$80,000"], card.fields
     assert "80000 HKD" in card.text, card.text
+
+
+def test_no_write_answer_names_the_verb_as_the_reader_types_it(testbot: TestBot) -> None:
+    """A question about reminders answers `幫助 提醒` and a 幫助：提醒 button, not `remind`."""
+    _team(testbot)
+    reply = testbot("ling", "提醒可以設每個月一號嗎？怎麼用")
+    assert reply.status == "info", reply.text
+    assert "remind" not in reply.text and "提醒" in reply.text, reply.text
+    assert [b.label for b in reply.buttons] == ["幫助：提醒"], reply.buttons
