@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import plan_by_key, retrying, transaction, unit_of_work
-from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
+from crm_core.errors import Ambiguous, Candidate, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery, keep_claim
@@ -347,8 +347,10 @@ class Dispatcher:
             # "提醒可以設每個月一號嗎？怎麼用": the verb asked about, not used; "提醒一下大家：...":
             # the team told something. Its help, no card.
             return Reply(
-                text=t("loose.no_write", verb=verb.name),
-                buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
+                text=t("loose.no_write", verb=verb.local_name(t)),
+                buttons=[
+                    Button.run(t("loose.help_for", verb=verb.local_name(t)), f"help {verb.name}")
+                ],
                 status="info",
             )
         said = _said_part(verb, args)
@@ -391,6 +393,9 @@ class Dispatcher:
             isinstance(failed, (NotFound, Ambiguous))
             and verb.writes
             and not re.search(r"[,，:：@/]", args)
+            # A record named by its `#id` ("完成 #99") was not split wrong: the grammar's
+            # answer (no such record of yours) is final, never a card promising the write.
+            and not re.match(r"\s*#\d+(?!\S)", args)
         )
         loose_first = sentence or (usage and not text.isascii())
         # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a
@@ -510,10 +515,15 @@ class Dispatcher:
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
                 return None
+            params = dict(outcome.params)
+            if isinstance(params.get("verb"), str):
+                params["verb"] = self._local_verb(str(params["verb"]), t)
             return Reply(
-                text=t(outcome.key, **outcome.params),
+                text=t(outcome.key, **params),
                 buttons=[
-                    Button.run(t("loose.help_for", verb=v), f"help {v}") for v in outcome.verbs
+                    # Labelled with the verb as the reader types it (幫助：提醒, not remind).
+                    Button.run(t("loose.help_for", verb=self._local_verb(v, t)), f"help {v}")
+                    for v in outcome.verbs
                 ],
                 status="info",
             )
@@ -595,11 +605,20 @@ class Dispatcher:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])
 
+    def _local_verb(self, name: str, t: Translator) -> str:
+        """A verb's name as the reader types it; the name itself when it is no verb."""
+        verb = self.registry.get(name)
+        return verb.local_name(t) if verb is not None else name
+
     def _ambiguous(self, exc: Ambiguous, text: str, picks: dict[str, int], t: Translator) -> Reply:
         # Each button re-runs the same line with this choice (and any earlier ones) made.
+        def detail(cand: Candidate) -> str:
+            # A deal's detail is its stage's key (`lead`): shown in the reader's words.
+            return fmt.stage(t, cand.detail) if exc.field == "deal" else cand.detail
+
         buttons = [
             Button.run(
-                f"{cand.label} ({cand.detail})" if cand.detail else cand.label,
+                f"{cand.label} ({detail(cand)})" if cand.detail else cand.label,
                 text,
                 pick={**picks, exc.field: cand.id},
             )

@@ -1664,7 +1664,8 @@ class Interpreter:
         if "amount" in values:
             a = values["amount"]
             assert isinstance(a, tuple)
-            shown.append(("amount", fmt.money(a[0], a[1])))
+            # In the reader's money words (NT$1,200,000), as every other reply shows it.
+            shown.append(("amount", fmt.money(a[0], a[1], t)))
         if "close" in values:
             c = values["close"]
             assert isinstance(c, date)
@@ -1885,7 +1886,7 @@ class Interpreter:
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
-        return self._deal_edit_proposal(r, deal, amount, close)
+        return self._deal_edit_proposal(Translator(ctx.actor.locale), r, deal, amount, close)
 
     def _edit_titled_deal(
         self,
@@ -1909,10 +1910,11 @@ class Interpreter:
         deal = self._deal(ctx, r, None, None, within=within)
         if not isinstance(deal, Deal):
             return deal
-        return self._deal_edit_proposal(r, deal, amount, close)
+        return self._deal_edit_proposal(Translator(ctx.actor.locale), r, deal, amount, close)
 
     def _deal_edit_proposal(
         self,
+        t: Translator,
         r: _Reading,
         deal: Deal,
         amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
@@ -1928,8 +1930,8 @@ class Interpreter:
                 # a Taiwan dollar deal and "$50k" on an Australian one say the deal's own unit.
                 currency = None
             values["amount"] = (value, currency or deal.currency)
-            after = fmt.money(value, currency or deal.currency)
-            shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
+            after = fmt.money(value, currency or deal.currency, t)
+            shown.append(("amount", f"{fmt.money(deal.amount, deal.currency, t)} → {after}"))
         if close is not None:
             values["close"] = close[0]
             shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
@@ -2416,7 +2418,10 @@ class Interpreter:
         shown = [
             ("user", handle),
             ("period", period),
-            ("amount", fmt.money(value, currency or ctx.default_currency)),
+            (
+                "amount",
+                fmt.money(value, currency or ctx.default_currency, Translator(ctx.actor.locale)),
+            ),
         ]
         return Proposal(self.verb("quota"), values, shown)
 

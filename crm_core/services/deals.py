@@ -245,7 +245,13 @@ def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> s
         select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
     ).all()
     theirs = found[0] if len(found) == 1 else None
-    for candidate in (current, theirs, rules.home_currency(ctx.actor.timezone or "UTC")):
+    return first_yuan(ctx, current, theirs, rules.home_currency(ctx.actor.timezone or "UTC"))
+
+
+def first_yuan(ctx: Ctx, *candidates: str | None) -> str:
+    """The first yuan-like currency among `candidates` (most telling first); else NT$ for a
+    Traditional Chinese reader (Taiwan's 元) and yuan for everyone else."""
+    for candidate in candidates:
         if candidate in YUAN_LIKE:
             return candidate
     return "TWD" if ctx.actor.locale == "zh-Hant" else "CNY"

@@ -248,6 +248,9 @@ class FakeBotApi:
     async def _setMyCommands(self, params: dict[str, Any]) -> bool:
         return True
 
+    async def _deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 
