@@ -286,7 +286,9 @@ def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
 
     def ready(runtime: Runtime) -> None:
         # Said on standard output whatever the log level: which parts this process serves.
-        click.echo(describe(runtime, runtime.serving))
+        # Not with JSON logs: the same line is logged as JSON, and every line must be JSON.
+        if settings.log_format != "json":
+            click.echo(describe(runtime, runtime.serving))
 
     # The indexing worker keeps the note index current; answers need not index first.
     app = _app(settings, inline_drain=False)
@@ -294,7 +296,11 @@ def serve(settings: Settings, only: tuple[str, ...], reuse_port: bool) -> None:
         plan(app, only)
         run_serve(app, only, on_ready=ready)
     except ServeError as exc:
-        # Raised before anything is served: a missing setting, named with what to set.
+        # Raised before anything is served: a missing setting, named with what to set, or a
+        # port taken. With JSON logs as one JSON record, so every line stays JSON.
+        if settings.log_format == "json":
+            logging.getLogger("bot.serve").error("%s", exc)
+            sys.exit(2)
         _fail(str(exc))
 
 
@@ -473,10 +479,16 @@ def restore(settings: Settings, path: Path) -> None:
 
     if not path.is_file():
         _fail(f"No backup at {path}.")
+    from crm_core.services.webhooks import pause_all
+
     engine = db.make_engine(settings.resolved_database_url())
     try:
         summary = restore_backup(engine, path, key=_backup_key(settings))
         where = shown_url(engine)
+        # A restored copy is often a drill on another machine: its webhooks would post owed
+        # and new events, validly signed, to the production receivers. Paused until resumed.
+        with db.unit_of_work(db.make_session_factory(engine)) as session:
+            paused = pause_all(session, actor_label="restore")
     except BackupError as exc:
         _fail(str(exc))
         return
@@ -490,6 +502,13 @@ def restore(settings: Settings, path: Path) -> None:
         "The note index is not in the archive: run `crmbot reindex` to rebuild it from the "
         "restored notes (`ask` answers from it)."
     )
+    if paused:
+        refs = ", ".join(f"#{n}" for n in paused)
+        click.echo(
+            f"Webhooks {refs} are paused on this copy, so it posts nothing to their receivers; "
+            f"if this is the production book now, an admin turns each back on with "
+            f"`webhook resume #{paused[0]}` (its owed events go first, in order)."
+        )
 
 
 @main.group()

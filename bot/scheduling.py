@@ -381,11 +381,10 @@ def scheduler_component(
 ) -> SchedulerComponent:
     """The `scheduler` component of `crmbot serve`."""
     settings = app.settings
-    if not notifiers:
-        # Development with no platform configured: reminders and digests print.
-        from bot.console.notifier import ConsoleNotifier
-
-        notifiers = [ConsoleNotifier()]
+    # With no chat platform nothing is sent to people: reminders, digests and notices stay
+    # pending in the database (unclaimed) and go out once Slack or Telegram is configured;
+    # webhooks, backups, the tier review, segment counts and score training still run.
+    deliver = bool(notifiers)
     hub = NotifierHub(app.session_factory, notifiers)
     work = WorkHours.parse(settings.work_hours)
     delivery = Delivery(
@@ -435,31 +434,42 @@ def scheduler_component(
             clock=clock,
         )
     jobs = Jobs(
-        reminders,
-        digests,
-        alerts if targets else None,
+        reminders if deliver else None,
+        digests if deliver else None,
+        alerts if targets and deliver else None,
         app.session_factory,
         reminder_seconds=settings.reminder_interval_seconds,
         digest_seconds=settings.digest_interval_seconds,
-        weekly=weekly,
-        notices=NoticeDispatcher(app.session_factory, delivery.notice, clock=clock),
-        campaign_notices=NoticeDispatcher(
-            app.session_factory, delivery.campaign_notice, clock=clock, model=CampaignNotice
+        weekly=weekly if deliver else None,
+        notices=(
+            NoticeDispatcher(app.session_factory, delivery.notice, clock=clock) if deliver else None
+        ),
+        campaign_notices=(
+            NoticeDispatcher(
+                app.session_factory, delivery.campaign_notice, clock=clock, model=CampaignNotice
+            )
+            if deliver
+            else None
         ),
         webhooks=WebhookDispatcher(app.session_factory, clock=clock),
-        sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock),
-        csat=CsatAsker(app.session_factory, delivery.csat_question, clock=clock),
-        mirror=MirrorJob(app.session_factory, delivery.mirror, clock=clock),
+        sla=SlaSweep(app.session_factory, delivery.ticket_alert, clock=clock) if deliver else None,
+        csat=(
+            CsatAsker(app.session_factory, delivery.csat_question, clock=clock) if deliver else None
+        ),
+        mirror=MirrorJob(app.session_factory, delivery.mirror, clock=clock) if deliver else None,
         segments=SegmentSweep(
-            app.session_factory, delivery.segment, pipeline=app.pipeline, clock=clock
+            app.session_factory,
+            delivery.segment if deliver else None,
+            pipeline=app.pipeline,
+            clock=clock,
         ),
         backups=backups,
         backup_seconds=settings.digest_interval_seconds,
         care=CareSweep(
             app.session_factory,
             app.pipeline,
-            delivery.tier_change,
-            delivery.care,
+            delivery.tier_change if deliver else None,
+            delivery.care if deliver else None,
             clock=clock,
             work_hours=work,
         ),
@@ -473,7 +483,9 @@ def scheduler_component(
             clock=clock,
         ),
         score_seconds=settings.digest_interval_seconds,
-        triage=TriageDispatcher(app.session_factory, delivery.triage, clock=clock),
+        triage=(
+            TriageDispatcher(app.session_factory, delivery.triage, clock=clock) if deliver else None
+        ),
     )
     return SchedulerComponent(jobs, clock=clock)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -90,6 +91,10 @@ def describe(runtime: Runtime, names: list[str]) -> str:
     )
     if not [name for name in names if name not in BACKGROUND]:
         line += "; no chat platform (set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)"
+    if not runtime.notifiers and "scheduler" in names:
+        # Nothing is printed in their place: they hold customer data and stay owed.
+        line += "; reminders, digests and notices wait in the database until a platform "
+        line += "is configured"
     return line + "."
 
 
@@ -122,6 +127,22 @@ def elector(app: App) -> Elect:
     return elect
 
 
+async def _listen(site: web.TCPSite, host: str, port: int) -> None:
+    """Start listening; a port that is taken or not ours to bind is a ServeError, not a crash."""
+    try:
+        await site.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"port {port} on {host} is in use; set CRMBOT_HTTP_PORT or stop the other server."
+            ) from None
+        reason = exc.strerror or type(exc).__name__
+        raise ServeError(
+            f"cannot listen on {host}:{port} ({reason}); check CRMBOT_HTTP_HOST and "
+            "CRMBOT_HTTP_PORT."
+        ) from None
+
+
 async def run_until(
     app: App,
     only: tuple[str, ...],
@@ -144,7 +165,7 @@ async def run_until(
     )
     started: list[Component] = []
     try:
-        await site.start()
+        await _listen(site, app.settings.http_host, app.settings.http_port)
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         runtime.port = sockets[0].getsockname()[1] if sockets else app.settings.http_port

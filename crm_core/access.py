@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -10,10 +12,50 @@ from sqlalchemy.orm import Session
 from crm_core.errors import Invalid, NotFound
 from crm_core.models import Customer, Role, Ticket, User
 
+T = TypeVar("T")
+# Statements kept per access key (`per_access`): at most this many, then all are built again.
+_KEPT_MAX = 4096
+_kept: dict[tuple[Hashable, ...], Any] = {}
+_kept_lock = threading.Lock()
+
+
+def access_key(user: User) -> tuple[int, str, int | None, bool]:
+    """Everything the rules here (and `services.reminders.manageable`) read from a user.
+
+    A statement built from a user's filters reads nothing else about them, so one built for
+    this key serves every command of anyone with the same key: a rule that comes to read more
+    of the user must add it here.
+    """
+    return (user.id, str(user.role), user.team_id, bool(user.active))
+
+
+def per_access(name: str, user: User, build: Callable[[], T]) -> T:
+    """The statement `name` for `user`, built once per access key and then reused.
+
+    Hot reads (a customer by number, a card's reminders) otherwise build the same statement and
+    its cache key each command. Only SQL is kept, never a row: the values bound at execution and
+    the database's answer are the command's own. `build` must read `user` through the filters
+    in this module only (their inputs are the key).
+    """
+    key = (name, *access_key(user))
+    found = _kept.get(key)
+    if found is None:
+        found = build()
+        with _kept_lock:
+            if len(_kept) >= _KEPT_MAX:
+                _kept.clear()
+            _kept[key] = found
+    return found
+
+
+def sees_every_book(user: User) -> bool:
+    """Whether `user` may see every owner's customers (`visible_owner_ids` is None)."""
+    return user.role == Role.admin
+
 
 def visible_owner_ids(user: User) -> Select[Any] | None:
     """Users whose customers `user` may see, as a subquery; None means everyone's."""
-    if user.role == Role.admin:
+    if sees_every_book(user):
         return None
     if user.role == Role.manager and user.team_id is not None:
         return select(User.id).where(User.team_id == user.team_id)
@@ -24,11 +66,13 @@ def book_filter(user: User) -> ColumnElement[bool]:
     """SQL condition on Customer: the rows of `user`'s book, tombstones of merges included."""
     if not user.active:
         return false()
-    owners = visible_owner_ids(user)
-    if owners is None:
+    if sees_every_book(user):
         return true()
     if user.role == Role.rep or user.team_id is None:
+        # Decided before the owners' subquery is built: most commands are a rep's.
         return Customer.owner_id == user.id
+    owners = visible_owner_ids(user)
+    assert owners is not None
     return Customer.owner_id.in_(owners.scalar_subquery())
 
 
@@ -40,11 +84,12 @@ def book_owners(session: Session, user: User) -> frozenset[int] | None:
     """
     if not user.active:
         return frozenset()
-    owners = visible_owner_ids(user)
-    if owners is None:
+    if sees_every_book(user):
         return None
     if user.role == Role.rep or user.team_id is None:
         return frozenset((user.id,))
+    owners = visible_owner_ids(user)
+    assert owners is not None
     return frozenset(int(i) for i in session.scalars(owners))
 
 

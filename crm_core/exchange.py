@@ -400,6 +400,8 @@ class CustomerRecord(_Record):
     archived_at: When | None = None
     # Set on a customer merged into another: the tombstone and the survivor's external_id.
     merged_into: ExtId | None = None
+    # When it was added (`added 30d` lists and segments read it); null: the import time.
+    created_at: When | None = None
     custom: CustomValues = Field(default_factory=dict)
 
 
@@ -778,6 +780,7 @@ SPECS: dict[str, _Spec] = {
                 "tags",
                 "archived_at",
                 "merged_into",
+                "created_at",
                 "custom",
             ),
         ),
@@ -1342,6 +1345,8 @@ def _apply_rules(rec: Any) -> None:
         _optional("industry", rec.industry, rules.MAX_FIELD)
         _optional("city", rec.city, rules.MAX_FIELD)
         rules.tags(rec.tags)
+        if rec.created_at is not None:
+            rules.moment("created_at", rec.created_at)
     elif rec.type == "contact":
         rules.name("name", rec.name, 200)
         _optional("title", rec.title, 200)
@@ -1822,6 +1827,8 @@ class _Importer:
                 return
         elif rec.type != "customer":
             return
+        elif rec.merged_into is not None:
+            return  # a tombstone: no one works it, and a leaver may have owned the duplicate
         if owner is not None and not self._active(owner):
             self.errors.add(lineno, f"{self._label(rec)}: owner {owner!r} is not active")
 
@@ -1878,22 +1885,68 @@ class _Importer:
                 )
 
     def _check_deactivated(self) -> None:
-        """A user the file makes inactive must not keep customers the file leaves them."""
-        in_file = set(self.in_file["customer"])
+        """A user the file makes inactive must not keep what the file leaves them: live
+        customers, open deals, open tickets assigned to them, pending reminders.
+
+        Each would be stranded with someone who can no longer sign in. The refusal names the
+        records and what to type to move them. A merged-away customer (a tombstone) is not
+        one they own: no list shows it and its records went with the merge.
+        """
         for lineno, rec in self.records["user"]:
             row = self.db["user"].get(rec.external_id)
             if rec.active or row is None:
                 continue
-            kept = self.session.scalars(
-                select(Customer.external_id).where(Customer.owner_id == row["id"])
-            ).all()
-            left = [c for c in kept if c is None or c not in in_file]
-            if left:
+            held = self._still_held(int(row["id"]))
+            if held:
                 self.errors.add(
                     lineno,
-                    f"{self._label(rec)}: cannot be made inactive while owning {len(left)} "
-                    "customer(s); give them to someone else in the same file",
+                    f"{self._label(rec)}: cannot be made inactive while holding "
+                    + "; ".join(held)
+                    + "; move them first (or give them to someone else in the same file)",
                 )
+
+    def _still_held(self, user_id: int) -> list[str]:
+        """What `user_id` still holds that this file does not hand to someone else, by kind."""
+
+        def left(model: Any, *where: Any) -> list[tuple[int, str]]:
+            rows = self.session.execute(
+                select(model.id, model.external_id).where(*where).order_by(model.id)
+            ).all()
+            seen = self.in_file[model.__tablename__.rstrip("s")]
+            return [(int(i), str(ext)) for i, ext in rows if ext is None or ext not in seen]
+
+        def ids(rows: list[tuple[int, str]]) -> str:
+            shown = ", ".join(f"#{i}" for i, _ in rows[:5])
+            return shown + (", ..." if len(rows) > 5 else "")
+
+        held: list[str] = []
+        customers = left(Customer, Customer.owner_id == user_id, Customer.merged_into.is_(None))
+        if customers:
+            held.append(
+                f"{len(customers)} customer(s) ({ids(customers)}: "
+                f"`reassign #{customers[0][0]} to @<name>`)"
+            )
+        deals = left(Deal, Deal.owner_id == user_id, Deal.closed_at.is_(None))
+        if deals:
+            held.append(
+                f"{len(deals)} open deal(s) ({ids(deals)}: "
+                f"`edit deal #{deals[0][0]}: owner @<name>`)"
+            )
+        tickets = left(Ticket, Ticket.assignee_id == user_id, Ticket.status.in_(ACTIVE))
+        if tickets:
+            held.append(
+                f"{len(tickets)} open ticket(s) assigned ({ids(tickets)}: "
+                f"`assign #{tickets[0][0]} to @<name>`)"
+            )
+        reminders = left(
+            Reminder, Reminder.owner_id == user_id, Reminder.status == ReminderStatus.pending
+        )
+        if reminders:
+            held.append(
+                f"{len(reminders)} pending reminder(s) ({ids(reminders)}: "
+                f"`cancel #{reminders[0][0]}`, then `remind @<name> ...` to set it again)"
+            )
+        return held
 
     def _belongs(self, rtype: str, ext: str, customer: str) -> bool:
         """Whether the deal or contact `ext` is (or will be, after this file) `customer`'s."""
@@ -2358,7 +2411,7 @@ class _Importer:
             given_set = rec.model_fields_set
             given = [f for f in spec.data_fields if f in given_set]
             values = self._values(spec, rec, given)
-            if spec.rtype in ("deal", "customer_channel"):
+            if spec.rtype in ("deal", "customer_channel", "customer"):
                 # Not-null columns: an explicit null means "keep what is there".
                 for col in ("owner_id", "created_at"):
                     if values.get(col, 0) is None:
@@ -2652,7 +2705,7 @@ class _Importer:
         return found
 
     def _fill_defaults(self, spec: _Spec, rec: Any, values: dict[str, Any]) -> None:
-        if spec.rtype == "customer_channel" and values.get("created_at") is None:
+        if spec.rtype in ("customer_channel", "customer") and values.get("created_at") is None:
             values["created_at"] = self.now
         if spec.rtype != "deal":
             return

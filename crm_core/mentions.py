@@ -550,10 +550,13 @@ def name_tags(name: str, tags: list[str] | None) -> list[str]:
 def _abbreviates(tag: str, key: str) -> bool:
     """Whether a Chinese tag is the name's own characters, in order: a piece of it ("康宁医院")
     or its usual short form, leaving words out ("锦城酒店" of 成都锦城国际酒店, "和平小学" of
-    台北市和平实验小学); its first two characters stand together in the name."""
+    台北市和平实验小学); its first two characters stand together in the name, or its first
+    character opens the name (a couple's surnames: "陈黄婚宴" of 陈志伟黄淑芬婚宴)."""
     if tag in key:
         return True
-    if len(tag) < 3 or tag[:2] not in key:
+    # A couple's two surnames, then the event ("陈黄婚宴" of 陈志伟黄淑芬婚宴, "林張婚禮" of
+    # 林冠宇張雅筑婚禮): the first character opens the name, the rest stand in it in order.
+    if len(tag) < 3 or (tag[:2] not in key and tag[0] != key[:1]):
         return False
     at = 0
     for ch in tag:
@@ -972,6 +975,7 @@ _HONORIFICS = frozenset(
 def find_users(ctx: Ctx, text: str) -> list[Mention]:
     """Staff members named by `@handle`, handle, or first name."""
     words = {w.text: w for w in words_of(text)}
+    view = char_view(text)
     out = []
     for user in ctx.session.scalars(select(User).where(User.active.is_(True))).all():
         names = {(user.external_id or "").casefold(), *user.name.casefold().split()[:1]}
@@ -980,7 +984,44 @@ def find_users(ctx: Ctx, text: str) -> list[Mention]:
                 w = words[n]
                 out.append(Mention(user.id, user.name, w.start, w.end, True, 1.0))
                 break
+        else:
+            if (at := _chinese_name_at(ctx, view, user.name)) is not None:
+                out.append(Mention(user.id, user.name, at[0], at[1], True, 1.0))
     return out
+
+
+def _chinese_name_at(ctx: Ctx, view: str, name: str) -> tuple[int, int] | None:
+    """Where a colleague's Chinese name stands in `view`: the whole name ("林淑芬") or, for a
+    three-character name, its two-character given name ("淑芬", as colleagues call each other);
+    None when it is absent, appears twice (no telling which is meant), or the given name is also
+    part of a contact's name ("王淑芬" is a customer's person, not the colleague)."""
+    stored = name.strip()
+    name = char_view(stored)
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name):
+        return None
+    if view.count(name) == 1:
+        at = view.index(name)
+        return at, at + len(name)
+    given = name[1:] if len(name) == 3 else ""
+    if not given or view.count(given) != 1:
+        return None
+    # Stored as typed (區健樂) or folded (区健乐): both forms are looked for, in contacts' and
+    # customers' names, and in the customers' tags the text holds (a customer tagged 健乐 is no
+    # colleague 區健樂).
+    forms = {given, stored[1:], to_traditional(given)}
+    for form in forms:
+        shared = ctx.session.scalar(
+            select(Contact.id).where(Contact.name.contains(form)).limit(1)
+        ) or ctx.session.scalar(select(Customer.id).where(Customer.name.contains(form)).limit(1))
+        if shared is not None:
+            return None
+    book = ctx.memo.get("tag_book")
+    if not isinstance(book, NameBook):
+        book = ctx.memo["tag_book"] = name_book(ctx.session)
+    if any(given in key for key in book.tag_keys_in(view, [w.text for w in words_of(view)])):
+        return None
+    at = view.index(given)
+    return at, at + len(given)
 
 
 def find_users_by_sound(ctx: Ctx, text: str) -> list[Mention]:

@@ -768,7 +768,8 @@ class WebhookDelivery(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # "pending" (waiting or between retries), "sent" or "failed" (every attempt failed).
+    # "pending" (waiting or between retries), "sent", "failed" (every attempt failed) or
+    # "dropped" (still owed when an admin removed the webhook: cancelled, not a failure).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -1199,6 +1200,8 @@ class TicketEvent(Base):
     __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
+    # The import's id; for a step said in chat, the platform message's key (the bot's
+    # acknowledgement's on `created`): a reply to that message finds the ticket by it.
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     # created, assigned, reply, wait, resume, resolve, reopen, close, priority

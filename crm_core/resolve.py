@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from crm_core.access import book_filter, book_owners, customer_filter
+from crm_core.access import book_filter, book_owners, customer_filter, per_access
 from crm_core.context import Ctx, Redirect
 from crm_core.errors import Ambiguous, Candidate, Invalid, NotFound
 from crm_core.models import Contact, Customer, Deal, Role, User
@@ -200,9 +200,15 @@ def _pick(ctx: Ctx, field: str) -> int | None:
 
 
 def _visible_customer(ctx: Ctx, customer_id: int) -> Customer:
-    customer = ctx.session.scalar(
-        select(Customer).where(Customer.id == customer_id, customer_filter(ctx.actor))
+    actor = ctx.actor
+    by_id = per_access(
+        "customer_by_id",
+        actor,
+        lambda: select(Customer).where(
+            Customer.id == bindparam("customer_id"), customer_filter(actor)
+        ),
     )
+    customer = ctx.session.scalar(by_id, {"customer_id": customer_id})
     if customer is None:
         customer = follow_merge(ctx, Customer.id == customer_id) or archived_customer(
             ctx, Customer.id == customer_id

@@ -195,7 +195,11 @@ def locale(value: str) -> str:
     catalogue it names."""
     parts = re.split(r"[-_]", value.strip().lower())
     code = parts[0]
-    if code == "zh" and _HANT_REGIONS & set(parts[1:]):
+    # Written Cantonese (`yue`, `yue-Hant-HK`, `zh-yue`) is Traditional unless it says Simplified.
+    cantonese = code == "yue" or (code == "zh" and "yue" in parts[1:])
+    if cantonese and "hans" in parts[1:]:
+        return "zh"
+    if cantonese or (code == "zh" and _HANT_REGIONS & set(parts[1:])):
         return "zh-Hant"
     if code not in LOCALES:
         raise Rule(

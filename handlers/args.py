@@ -212,10 +212,18 @@ def read_stage(pipeline: Pipeline, typed: str) -> str:
     An unknown word is returned as typed (folded); the service refuses it with the stages.
     """
     wanted = char_view(typed.strip())
+    won = [s for s in pipeline.stages if s.won]
+    lost = [s for s in pipeline.stages if s.lost]
     for stage in pipeline.stages:
-        labels = {stage.name} | {
-            char_view(fmt.stage(Translator(loc, pipeline.stages), stage.name)) for loc in LOCALES
-        }
+        translators = [Translator(loc, pipeline.stages) for loc in LOCALES]
+        labels = {stage.name} | {char_view(fmt.stage(t, stage.name)) for t in translators}
+        # The words the reports and digests print for won and lost (丟單 beside the stage's
+        # 輸單) name the one won or lost stage too: the bot's own word is never refused.
+        if won == [stage]:
+            labels |= {char_view(t("report.won")) for t in translators}
+        if lost == [stage]:
+            labels |= {char_view(t("report.lost")) for t in translators}
         if wanted in labels:
             return stage.name
-    return wanted
+    # Unknown: as typed (the refusal quotes it back in the reader's own script).
+    return typed.strip()

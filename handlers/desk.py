@@ -78,6 +78,12 @@ class Desk:
         """The reaction mapping in force."""
         return desk.reactions(self.settings.ticket_reactions)
 
+    @property
+    def _opened_key(self) -> str:
+        """The ticket acknowledgement: Slack has threads; elsewhere a reply to the message is
+        what joins a ticket, so the customer is told that instead."""
+        return "desk.opened_thread" if self.platform == "slack" else "desk.opened_reply"
+
     def _public_t(self) -> Translator:
         # What customers read: the deployment's language (they have no account to set one).
         return Translator(self.settings.default_locale)
@@ -130,6 +136,7 @@ class Desk:
                         text=msg.text,
                         now=now,
                         ctx=ctx,
+                        key=msg.key,
                     )
                     action = DeskAction(ticket_id=ticket.id)
                     return self._mirror(action, ticket) if kind == "resume" else action
@@ -151,7 +158,7 @@ class Desk:
                 if not created:
                     return None
                 t = self._public_t()
-                said = Reply(text=t("desk.opened_thread", id=ticket.id), ephemeral=False)
+                said = Reply(text=t(self._opened_key, id=ticket.id), ephemeral=False)
                 return self._mirror(DeskAction(ticket.id, thread_reply=said), ticket)
         except CrmError as exc:
             # An empty or unreadable message: nothing to log, nobody to tell.
@@ -159,6 +166,11 @@ class Desk:
             return None
 
     # -- reactions -----------------------------------------------------------------------------
+
+    def remember(self, ticket_id: int, key: str) -> None:
+        """Keep the bot's acknowledgement of a ticket as the ticket's message (replies join)."""
+        with unit_of_work(self.session_factory) as session:
+            desk.remember_message(session, ticket_id, key)
 
     def reaction_action(self, reactor_id: str, reaction: str) -> str | None:
         """What a reaction means when a staff member gives it ("ticket", a status), else None."""
@@ -203,7 +215,7 @@ class Desk:
                 text=t("desk.react_opened", id=ticket.id, customer=channel.customer.name),
                 buttons=[Button.run(t("button.open"), f"ticket #{ticket.id}")],
             )
-            said = Reply(text=self._public_t()("desk.opened_thread", id=ticket.id), ephemeral=False)
+            said = Reply(text=self._public_t()(self._opened_key, id=ticket.id), ephemeral=False)
             return self._mirror(DeskAction(ticket.id, thread_reply=said, private=note), ticket)
 
     @retried

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core import rules
 from crm_core.context import Ctx
 from crm_core.db import plan_by_key, retrying, transaction, unit_of_work
-from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound
+from crm_core.errors import Ambiguous, Candidate, CrmError, Invalid, NotFound
 from crm_core.models import User, utcnow
 from crm_core.services.confirmations import redeem_confirm
 from crm_core.services.deliveries import claim_delivery, keep_claim
@@ -81,6 +81,9 @@ class _Seen:
     # The language model's proposal per sentence: a run again after a deadlock reuses it
     # rather than asking the model (a paid, slow request) once more.
     proposals: dict[str, str | None] = field(default_factory=dict)
+    # The verb each line read in this dispatch starts with: the plan-by-key check and the
+    # run read the same line, and a run again after a deadlock reads it once more.
+    matches: dict[str, tuple[Verb, str] | None] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -168,7 +171,7 @@ class Dispatcher:
         """One run of the command's unit of work (its own, or a transaction on `given`)."""
         t = seen.t
         with unit_of_work(self.session_factory) if given is None else transaction(given) as session:
-            if self.keyed(command):
+            if self.keyed(command, seen):
                 plan_by_key(session)
             user = session.get(User, command.user_id)
             if user is None or not user.active:
@@ -221,7 +224,7 @@ class Dispatcher:
                 ]
             return reply
 
-    def keyed(self, command: Command) -> bool:
+    def keyed(self, command: Command, seen: _Seen | None = None) -> bool:
         """Whether the command's line is a verb whose statements all find rows by key (its
         unit of work may use generic plans: `Verb.keyed`); read from the text alone."""
         text = self._text_of(command)
@@ -232,8 +235,15 @@ class Dispatcher:
             rules.readable("text", text)
         except CrmError:
             return False
-        found = self.registry.match(text.strip())
+        found = self._match(text.strip(), seen or _Seen())
         return found is not None and found[0].keyed
+
+    def _match(self, text: str, seen: _Seen) -> tuple[Verb, str] | None:
+        """`Registry.match` of `text`, read once per dispatch (the registry does not change
+        while one runs, and the answer depends on the text alone)."""
+        if text not in seen.matches:
+            seen.matches[text] = self.registry.match(text)
+        return seen.matches[text]
 
     @staticmethod
     def language(user: User, command: Command) -> str:
@@ -267,8 +277,11 @@ class Dispatcher:
             self.settings,
         )
 
-    def message(self, exc: CrmError, t: Translator) -> str:
-        """The error in the user's words; stage names given by services are translated too."""
+    def message(self, exc: CrmError, t: Translator, *, key: str | None = None) -> str:
+        """The error in the user's words; stage names given by services are translated too.
+
+        `key` words it with another message of the same parameters (the API's own wording).
+        """
         params = dict(exc.params)
         if isinstance(params.get("stage"), str):
             params["stage"] = fmt.stage(t, params["stage"])
@@ -278,7 +291,7 @@ class Dispatcher:
             params["status"] = t(f"ticket.status.{status}")
         if "stages" in params:
             params["stages"] = ", ".join(fmt.stage(t, s.name) for s in self.pipeline.stages)
-        return t(exc.key, **params)
+        return t(key or exc.key, **params)
 
     def _text_of(self, command: Command) -> str | None:
         if command.action is None:
@@ -312,7 +325,7 @@ class Dispatcher:
             return Reply(text=t("error.too_long", field="text", limit=MAX_LINE), status="error")
         # A dictated message ("... comma ... full stop") is read with the marks it says.
         text = undictated(text)
-        found = self.registry.match(text)
+        found = self._match(text, seen)
         if found is None:
             seen.verb = "unknown"
             try:
@@ -334,8 +347,10 @@ class Dispatcher:
             # "提醒可以設每個月一號嗎？怎麼用": the verb asked about, not used; "提醒一下大家：...":
             # the team told something. Its help, no card.
             return Reply(
-                text=t("loose.no_write", verb=verb.name),
-                buttons=[Button.run(t("loose.help_for", verb=verb.name), f"help {verb.name}")],
+                text=t("loose.no_write", verb=verb.local_name(t)),
+                buttons=[
+                    Button.run(t("loose.help_for", verb=verb.local_name(t)), f"help {verb.name}")
+                ],
                 status="info",
             )
         said = _said_part(verb, args)
@@ -378,6 +393,9 @@ class Dispatcher:
             isinstance(failed, (NotFound, Ambiguous))
             and verb.writes
             and not re.search(r"[,，:：@/]", args)
+            # A record named by its `#id` ("完成 #99") was not split wrong: the grammar's
+            # answer (no such record of yours) is final, never a card promising the write.
+            and not re.match(r"\s*#\d+(?!\S)", args)
         )
         loose_first = sentence or (usage and not text.isascii())
         # A write line the grammar refused ("log metting w/ Karen, sterling care: ...", "log a
@@ -473,10 +491,10 @@ class Dispatcher:
         if outcome is None:
             # No write read from the sentence: a grammar line inside courtesy ("please archive
             # Acme"), then the reads.
-            polite = self.interpreter.courteous(text)
-            reply = self._tried(ctx, command, polite, t) if polite is not None else None
-            if reply is not None:
-                return reply
+            for polite in self.interpreter.courteous_lines(text):
+                reply = self._tried(ctx, command, polite, t)
+                if reply is not None:
+                    return reply
             outcome = self.interpreter.interpret(ctx, text)
         assert outcome is not None
         if (
@@ -497,10 +515,15 @@ class Dispatcher:
             if fallback or outcome.key == "loose.unsure":
                 # Nothing recognised: the grammar's answer, with the closest verb and help.
                 return None
+            params = dict(outcome.params)
+            if isinstance(params.get("verb"), str):
+                params["verb"] = self._local_verb(str(params["verb"]), t)
             return Reply(
-                text=t(outcome.key, **outcome.params),
+                text=t(outcome.key, **params),
                 buttons=[
-                    Button.run(t("loose.help_for", verb=v), f"help {v}") for v in outcome.verbs
+                    # Labelled with the verb as the reader types it (幫助：提醒, not remind).
+                    Button.run(t("loose.help_for", verb=self._local_verb(v, t)), f"help {v}")
+                    for v in outcome.verbs
                 ],
                 status="info",
             )
@@ -582,11 +605,20 @@ class Dispatcher:
             hint = t("error.unknown_verb", word=first)
         return Reply(text=hint, status="error", buttons=[Button.run(t("button.help"), "help")])
 
+    def _local_verb(self, name: str, t: Translator) -> str:
+        """A verb's name as the reader types it; the name itself when it is no verb."""
+        verb = self.registry.get(name)
+        return verb.local_name(t) if verb is not None else name
+
     def _ambiguous(self, exc: Ambiguous, text: str, picks: dict[str, int], t: Translator) -> Reply:
         # Each button re-runs the same line with this choice (and any earlier ones) made.
+        def detail(cand: Candidate) -> str:
+            # A deal's detail is its stage's key (`lead`): shown in the reader's words.
+            return fmt.stage(t, cand.detail) if exc.field == "deal" else cand.detail
+
         buttons = [
             Button.run(
-                f"{cand.label} ({cand.detail})" if cand.detail else cand.label,
+                f"{cand.label} ({detail(cand)})" if cand.detail else cand.label,
                 text,
                 pick={**picks, exc.field: cand.id},
             )

@@ -136,7 +136,8 @@ def unquote(text: str) -> tuple[str, str]:
 
 # Matched in the `char_view`: 萬/億/新台幣 arrive as 万/亿/新台币, full-width signs as plain ones.
 _AMOUNT = re.compile(
-    r"(?:^|\s)(?P<pre>nt\$|[$€£¥])?"
+    # A sign before the amount (`NT$35万`, `HK$8万`), or a currency's name (`新台币 35万`).
+    r"(?:^|\s)(?P<pre>nt\$|hk\$|us\$|[$€£¥]|(?:新台币|台币|人民币|港币|港元|美元|美金)\s*)?"
     # 48.000 / 1.234.567,50: dots group thousands (as a German rep writes 48,000).
     r"(?P<num>-?(?:\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d[\d,_]*(?:\.\d+)?))"
     r"(?P<mult>[km千万亿])?"
@@ -151,6 +152,9 @@ _SYMBOLS = {
     "元": "CNY",
     "美元": "USD",
     "nt$": "TWD",
+    "hk$": "HKD",
+    "us$": "USD",
+    "美金": "USD",
     "新台币": "TWD",
     "台币": "TWD",
     # Said where 元 alone means another yuan-like dollar (a Taiwan rep's yuan is 人民幣).
@@ -197,7 +201,7 @@ def take_amount(text: str) -> tuple[str, Decimal | None, str | None]:
         return text.strip(), None, None
     if m.group("mult"):
         amount *= _MULT[m.group("mult").lower()]
-    symbol = m.group("cur") or m.group("pre")
+    symbol = (m.group("cur") or m.group("pre") or "").strip()
     currency = _SYMBOLS.get(symbol.lower(), symbol.upper()) if symbol else None
     return text[: m.start()].strip(), amount, currency
 

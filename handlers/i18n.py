@@ -57,6 +57,15 @@ def word_fixes() -> dict[str, str]:
     return _fixes_file()["words"]
 
 
+def _code(text: str) -> str:
+    """A command in backticks, character by character, then the Taiwan words that are
+    aliases of the same verb (`營銷活動` -> `行銷活動`): what is copied still runs."""
+    text = to_traditional(text, phrases=False)
+    for wrong, right in _fixes_file().get("code_words", {}).items():
+        text = text.replace(wrong, right)
+    return text
+
+
 def _prose(text: str) -> str:
     text = to_traditional(text)
     for wrong, right in word_fixes().items():
@@ -71,8 +80,7 @@ def traditional(text: str) -> str:
     still reads as the verb (`查找` must not become the word `查詢`, which is no alias).
     """
     return "".join(
-        to_traditional(part, phrases=False) if _CODE.fullmatch(part) else _prose(part)
-        for part in _CODE.split(text)
+        _code(part) if _CODE.fullmatch(part) else _prose(part) for part in _CODE.split(text)
     )
 
 

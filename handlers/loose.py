@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
-from crm_core import rules
 from crm_core.access import book_filter, customer_filter
 from crm_core.context import Ctx
 from crm_core.errors import Ambiguous, Candidate, Invalid
@@ -47,6 +45,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import contact_named, user_by_chinese_name
+from crm_core.services import deals as deal_svc
 from crm_core.services.reminders import can_remind
 from crm_core.text import char_view, name_key
 from crm_core.timephrases import read_time_phrase
@@ -66,6 +65,17 @@ _CLAUSE = re.compile(r"[.!?;\n。！？；]")
 # The ends of a clause that may be asked: marks and separators, so a note after "log call X,"
 # keeps its own question mark.
 _ASKED_CLAUSE = re.compile(r"[.!?;\n。！？；,，:：]|\s[-–—]\s")
+# "please" (or "kindly", "can you") and the line after it, anywhere in a paragraph.
+_PLEASE_LINE = re.compile(
+    r"\b(?:please|kindly|pls|plz|(?:can|could|would)\s+you(?:\s+please)?)\s+(?P<line>[a-z])"
+)
+# Words that close a request's clause but are no part of its line ("… for now", "… asap").
+_LINE_TAIL = re.compile(
+    r"(?:\s+(?:for\s+now|asap|today|please|pls|thanks|thank\s+you|when\s+you\s+can))+\s*$",
+    re.IGNORECASE,
+)
+# A request said with "please" before its verb ("so please archive X").
+_PLEASE_VERB = re.compile(r"\b(?:please|kindly|pls|plz)\s+(?:do\s+)?[a-z]{3,}")
 _SEPARATOR = re.compile(r"\s*(?:[:：,，;；]|\s[-–—]\s)\s*")
 # A question in a sentence of its own after a statement ("X is won. btw is Donna still CFO?",
 # "签了！…要不要我先开发票？"), or a polite request after a comma ("X is won, can you mark it?"):
@@ -186,7 +196,9 @@ _ZH_DAY = re.compile(
     # Not the last digit of an amount ("四万五 月尾" is 45,000 and the month's end, not May).
     r"(?:(?P<next>明年)|(?P<year>\d{4})\s*年)?\s*(?<![万千百])"
     r"(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
-    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*[日号號]|(?P<part>初|上旬|中旬|中|下旬|底|末|尾))?"
+    # The day's 日 / 号 may be left off at the end of a clause ("截止日期改到一月十五").
+    r"\s*(?:(?P<day>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*(?:[日号號]|(?=\s*(?:[,，。.!！;；~]|"
+    r"啦|吧|了|喇|嘞|$|\s)))|(?P<part>初|上旬|中旬|中|下旬|底|末|尾))?"
 )
 # The end of this or next month with no month named, standing alone as the close: "月底",
 # "月尾" (Cantonese), "下个月底"; not inside other words ("千万要在月底前报价" is no close).
@@ -221,6 +233,9 @@ _YESTERDAY = re.compile(
     # Cantonese 琴日 / 寻日, Taglish "kahapon", chat's "yday", "last night": yesterday
     # (written as the grammar reads it).
     r"|琴日|寻日|\bkahapon\b|\by'?day\b|\blast\s+night\b"
+    # Teochew and Hokkien 昨日 / 昨昏, romanised Cantonese "kam yat" (琴日); not Swahili "jana",
+    # which is also a given name.
+    r"|昨日|昨昏|\bkam\s?yat\b"
 )
 # A verb of the call, visit or meeting itself, next to which a day dates it.
 _LOG_VERB_NEAR = re.compile(
@@ -337,7 +352,8 @@ def _weekday_dates_the_log(r: _Reading, m: re.Match[str], start: int, body: str)
 
 _YESTERDAY_SAID = {
     "琴日": "昨天", "寻日": "昨天", "kahapon": "yesterday", "yday": "yesterday",
-    "y'day": "yesterday", "last night": "yesterday",
+    "y'day": "yesterday", "last night": "yesterday", "昨日": "昨天", "昨昏": "昨天",
+    "kam yat": "yesterday", "kamyat": "yesterday",
 }  # fmt: skip
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # An amount told of the past ("the amount was 42k", "原来是30万"): nothing to set.
@@ -440,7 +456,11 @@ class _Reading:
             if request is not None:
                 # "I already logged the call, remind me fri to ...": the request after the remark.
                 body = request.start("req")
-        polite = bool(w.POLITE.search(view[: max(body, 1) + 12]))
+        polite = bool(
+            w.POLITE.search(view[: max(body, 1) + 12])
+            # "…转畀佳慧跟，可以吗？": a request with "is that OK?" after it.
+            or w.TAG_REQUEST.search(view)
+        )
         # What was done, then what was said: "log visit Rainier, Paul says they may re-tender?"
         # has its maybe and its question mark in the note, not in the request.
         said_at = note_at = len(view)
@@ -461,7 +481,18 @@ class _Reading:
             or w.QUESTION_END.search(head)
             or w.WHO_ASKED.search(head, body)
         )
-        hypothetical = bool(w.HYPOTHETICAL.search(head))
+        hyp = w.HYPOTHETICAL.search(head)
+        if hyp is not None:
+            # "…, so please archive X for now; we can bring it back if they return": a "please"
+            # request, then a supposition in a later sentence about what may come after it.
+            req = _PLEASE_VERB.search(view, body, hyp.start())
+            if (
+                req is not None
+                and not w.HYPOTHETICAL.search(view, body, req.start())
+                and _CLAUSE.search(view, req.end(), hyp.start())
+            ):
+                hyp = None
+        hypothetical = hyp is not None
         return cls(text, view, body, polite, question, hypothetical, note_at)
 
     @property
@@ -552,8 +583,50 @@ class Interpreter:
     def courteous(self, text: str) -> str | None:
         """The grammar line inside courtesy ("can you archive Acme please?" -> `archive Acme`),
         or None when there is no such line."""
+        lines = self.courteous_lines(text)
+        return lines[0] if lines else None
+
+    def courteous_lines(self, text: str) -> list[str]:
+        """The grammar lines courtesy may hold, the likeliest first: the whole request, then
+        the line before a reason said after it ("please archive X, the campus is closing"),
+        for the caller to try in turn (a name may hold a comma)."""
         text = _squeeze(text)
         r = _Reading.of(text)
+        first = self._courteous(text, r)
+        lines = [first] if first is not None else []
+        why = w.WHY_AFTER.search(r.view, r.body)
+        if first is not None and why is not None and first == r.cut(r.body, len(r.view)):
+            head = r.cut(r.body, why.start())
+            found = self.registry.match(head)
+            if (
+                found is not None
+                and found[0].name in _ONE_RECORD
+                and found[1].strip()
+                and not w.NEGATION.search(r.view, why.end())
+                and head not in lines
+            ):
+                lines.append(head)
+        if not lines and not r.no_write and not w.LEAD_NEGATION.match(r.view, r.body):
+            # A request inside a paragraph ("Dear all, … so please archive X for now; we can
+            # bring it back if they return. Thank you …"): the line after "please" to the end
+            # of its clause, for the one-record verbs only.
+            for asked in _PLEASE_LINE.finditer(r.view, r.body):
+                end = _CLAUSE.search(r.view, asked.start("line"))
+                head = r.cut(asked.start("line"), end.start() if end else None)
+                head = _LINE_TAIL.sub("", head)
+                found = self.registry.match(head)
+                if (
+                    found is not None
+                    and found[0].name in _ONE_RECORD
+                    and found[1].strip()
+                    and not r.negated_before(asked.start("line"))
+                    and head not in lines
+                ):
+                    lines.append(head)
+        return lines
+
+    def _courteous(self, text: str, r: _Reading) -> str | None:
+        """The likeliest grammar line inside courtesy, or None."""
         trail = w.TRAIL_FILLER.search(r.view, r.body)
         end = trail.start() if trail else len(r.view)
         line = r.cut(r.body, end)
@@ -610,6 +683,9 @@ class Interpreter:
             return Unsure("loose.no_write", {"verb": "help"}, ("help",))
         if (queue := self.desk.tickets(ctx, r)) is not None:
             return queue
+        if w.PASTED_THEN_WAIT.search(r.view, r.body):
+            # A customer's pasted words, then "let's wait": nothing is asked of the bot yet.
+            return Unsure("loose.no_write", {"verb": _closest(r)[0]}, _closest(r))
         if (
             r.question
             and not r.hypothetical
@@ -849,7 +925,7 @@ class Interpreter:
         m = m or w.FORECAST_ZH.search(view, r.body)
         m = m or next((f for at in starts if (f := w.FORECAST_BARE.match(view, at))), None)
         if m is None:
-            return None
+            return self._forecast_said(ctx, r)
         if m.re is w.FORECAST_BARE and w.FORECAST_BARE_TOLD.search(m.group("deal")):
             return None  # "we moved X into commit for the forecast": told, not asked
         if m.re is w.FORECAST_ZH and m.group("spaced") and not m.group("forecast"):
@@ -905,6 +981,51 @@ class Interpreter:
             return Unsure(
                 "loose.which_deal_forecast", {"category": category}, ("forecast", "deals")
             )
+        values: dict[str, Value] = {"deal": deal.id, "category": category}
+        shown = [("deal", _deal_label(deal)), ("category", category)]
+        return Proposal(self.verb("forecast"), values, shown)
+
+    def _forecast_said(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """The forecast named with its category and a deal named by its title anywhere else
+        ("NDA cabin crew uniform, forecast am as best case abeg", "weka commit kwa forecast"):
+        `forecast #12 best case`."""
+        m = w.FORECAST_SAID.search(r.view, r.body)
+        if m is None:
+            return None
+        cat = "cat" if m.group("cat") else "cat2"
+        verb = "verb" if m.group("verb") else "verb2"
+        category = w.FORECAST_CATEGORY.get(re.sub(r"[\s-]+", " ", m.group(cat)))
+        if category is None:
+            return None
+        at = min(m.start(verb), m.start(cat))
+        if (
+            w.FORECAST_NOT_NOW.search(r.view, 0, at)
+            or _speaker_before(ctx, r, at)
+            or w.FORECAST_DONE.search(r.view, r.body, at)
+            or self._refused(r, at)
+        ):
+            return "forecast"
+        # The deal's words: before the forecast's, or between "forecast the" and the category
+        # ("Forecast the bed linen deal as commit, Sandton Crown": its customer after).
+        said = r.text[: m.start()] + " " * (m.end() - m.start()) + r.text[m.end() :]
+        if m.group("what") and m.group("what").strip() not in ("am", "it", "this", "that", "them"):
+            said = r.text[: m.start(cat)] + " " * (m.end() - m.start(cat)) + r.text[m.end() :]
+        within = (r.body, len(r.view))
+        blank = _Reading.of(said)
+        customer = self._customer(ctx, blank, required=False, within=within)
+        if isinstance(customer, Unsure):
+            return customer
+        open_names = [s.name for s in ctx.pipeline.open_stages]
+        if not find_deals(
+            ctx,
+            said[r.body :],
+            customer_id=customer.id if customer is not None else None,
+            open_stages=open_names,
+        ):
+            return None  # no deal named by its title: a customer's only deal is not guessed
+        deal = self._deal(ctx, blank, customer, open_names, within=within)
+        if not isinstance(deal, Deal):
+            return deal
         values: dict[str, Value] = {"deal": deal.id, "category": category}
         shown = [("deal", _deal_label(deal)), ("category", category)]
         return Proposal(self.verb("forecast"), values, shown)
@@ -1211,7 +1332,11 @@ class Interpreter:
         if m is None:
             return None
         dont_forget = "forget" in m.group(0) or "忘" in m.group(0)
-        if r.no_write or (not dont_forget and r.negated_before(m.start())):
+        if (
+            r.no_write
+            or (not dont_forget and r.negated_before(m.start()))
+            or _quoted(r, m.start() + 1)
+        ):
             return "remind"
         who = m.group("who") or m.group("zwho") or m.group("nudge") or m.group("ping")
         rest = r.cut(m.end())
@@ -1503,11 +1628,7 @@ class Interpreter:
         amount = _amount(r, m.end())
         if amount is not None:
             (value, currency), span = amount
-            local = (
-                _customer_currency(ctx, customer)
-                or _customer_place_currency(customer)
-                or rules.home_currency(ctx.actor.timezone or "UTC")
-            )
+            local = deal_svc.local_currency(ctx, customer)
             if not _currency_said(r, span) or (local is not None and _unit_only(r, span, local)):
                 # "25k", "一千兩百萬": the customer's deals' currency, else the one of the
                 # customer's country or city as the book records it, else the one of the
@@ -1543,7 +1664,8 @@ class Interpreter:
         if "amount" in values:
             a = values["amount"]
             assert isinstance(a, tuple)
-            shown.append(("amount", fmt.money(a[0], a[1])))
+            # In the reader's money words (NT$1,200,000), as every other reply shows it.
+            shown.append(("amount", fmt.money(a[0], a[1], t)))
         if "close" in values:
             c = values["close"]
             assert isinstance(c, date)
@@ -1688,6 +1810,11 @@ class Interpreter:
         found = _amount(r, word.end() if word else r.body)
         if found is None and word is not None and r.text.isascii():
             found = _worded_amount(r, word.end())  # "set the amount to eighteen thousand"
+        if found is not None and (then := _AMOUNT_THEN.match(r.view, found[1][1])) is not None:
+            # "金额23w改成26w", "amount from 23k to 26k": the old figure, then the new one.
+            second = _amount(r, then.end())
+            if second is not None and second[1][0] == then.end():
+                found = second
         if found is not None and _WAS_AMOUNT.search(
             r.view, max(r.body, found[1][0] - 16), found[1][0]
         ):
@@ -1759,7 +1886,7 @@ class Interpreter:
             return deal
         if deal is None:
             return Unsure("loose.which_deal_edit", verbs=("edit deal",))
-        return self._deal_edit_proposal(r, deal, amount, close)
+        return self._deal_edit_proposal(Translator(ctx.actor.locale), r, deal, amount, close)
 
     def _edit_titled_deal(
         self,
@@ -1783,10 +1910,11 @@ class Interpreter:
         deal = self._deal(ctx, r, None, None, within=within)
         if not isinstance(deal, Deal):
             return deal
-        return self._deal_edit_proposal(r, deal, amount, close)
+        return self._deal_edit_proposal(Translator(ctx.actor.locale), r, deal, amount, close)
 
     def _deal_edit_proposal(
         self,
+        t: Translator,
         r: _Reading,
         deal: Deal,
         amount: tuple[tuple[Decimal, str | None], tuple[int, int]] | None,
@@ -1802,8 +1930,8 @@ class Interpreter:
                 # a Taiwan dollar deal and "$50k" on an Australian one say the deal's own unit.
                 currency = None
             values["amount"] = (value, currency or deal.currency)
-            after = fmt.money(value, currency or deal.currency)
-            shown.append(("amount", f"{fmt.money(deal.amount, deal.currency)} → {after}"))
+            after = fmt.money(value, currency or deal.currency, t)
+            shown.append(("amount", f"{fmt.money(deal.amount, deal.currency, t)} → {after}"))
         if close is not None:
             values["close"] = close[0]
             shown.append(("close", f"{fmt.day(deal.expected_close)} → {fmt.day(close[0])}"))
@@ -2060,6 +2188,8 @@ class Interpreter:
             asked = asked or [re.match(r"\s*(?:吧|啦|喇|喔|哦|呀)?\s*[?？]", r.view[m.end(g) :])]
             if any(asked) and not r.polite:
                 return "edit customer"  # "大館改城市做中環？唔係啩": asked, not asked for
+        # "…改成高雄市旗津区，可以帮手吗？": the favour asked after it is no part of the value.
+        value = w.TAG_REQUEST.sub("", value)
         value = value.strip(" 。\"'“”")
         if not re.search(r"\b(?:co|inc|ltd|corp|llc)\.$|\.\w+\.$", value, re.I):
             # A legal form keeps its dot ("Torres Retail Co.", "Carter S.p.A.", "Rossi B.V.").
@@ -2288,7 +2418,10 @@ class Interpreter:
         shown = [
             ("user", handle),
             ("period", period),
-            ("amount", fmt.money(value, currency or ctx.default_currency)),
+            (
+                "amount",
+                fmt.money(value, currency or ctx.default_currency, Translator(ctx.actor.locale)),
+            ),
         ]
         return Proposal(self.verb("quota"), values, shown)
 
@@ -2660,7 +2793,9 @@ def _changed_fields(found: Proposal) -> frozenset[str]:
     )
 
 
-_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
+# A command in backticks inside a sentence ("mikko wrote `remind me …` in the wiki") is shown,
+# not typed.
+_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("`", "`"))
 
 
 # Words in single quotes ("i keep typing 'new contact'", "ben texted 'pls cancel tuesday'"):
@@ -2736,7 +2871,18 @@ def _speaker_before(ctx: Ctx, r: _Reading, at: int) -> bool:
 
 # Verbs whose line names one record and nothing else: a reason typed after it is no part of it.
 _ONE_RECORD = frozenset(
-    {"archive", "unarchive", "undo", "undo edit", "undo deal edit", "done", "cancel", "link code"}
+    {
+        "archive",
+        "unarchive",
+        "undo",
+        "undo edit",
+        "undo deal edit",
+        "done",
+        "cancel",
+        "link code",
+        # Two customers, but named apart by "into": "merge X into Y, same client twice".
+        "merge",
+    }
 )
 
 
@@ -3243,6 +3389,10 @@ _WORD_CURRENCY = {
 }  # fmt: skip
 
 
+# Between an old amount and its new one: "23w改成26w", "九十萬改一百一十萬", "23k to 26k".
+_AMOUNT_THEN = re.compile(r"\s*(?:改成|改为|改到|改做|改|换成|变成|调到|调成|\bto\b|->|→|=>)\s*")
+
+
 def _amount(r: _Reading, start: int) -> tuple[tuple[Decimal, str | None], tuple[int, int]] | None:
     """The first amount after `start` (not a percentage, a date, a year or a record number),
     in digits ("48k", "9万英镑") or Chinese numerals ("八十萬", "兩萬五"), with a currency said
@@ -3402,78 +3552,6 @@ def _archived_named(ctx: Ctx, said: str) -> Customer | None:
         )
     ]
     return max(hits, key=lambda c: len(c.name_key), default=None)
-
-
-def _customer_currency(ctx: Ctx, customer: Customer) -> str | None:
-    """The one currency the customer's deals are in, or None (no deals, or several)."""
-    found = ctx.session.scalars(
-        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
-    ).all()
-    return found[0] if len(found) == 1 else None
-
-
-# Custom fields of a customer that say where it is ("country Singapore", "国家 日本").
-_PLACE_FIELDS = frozenset(
-    ("country", "nation", "region", "market", "territory", "国家", "國家", "地区", "地區", "市场")
-)
-
-
-def _customer_place_currency(customer: Customer) -> str | None:
-    """The currency of the country the book records for a customer: a country custom field
-    (`country SG`, `country Japan`, `国家 日本`), else its city when that names a country or a
-    time zone's city (Singapore, Hong Kong, 台北); None when neither tells."""
-    custom = customer.custom or {}
-    for key, value in custom.items():
-        if key.casefold() in _PLACE_FIELDS and isinstance(value, str):
-            found = _place_currency(value, codes=True)
-            if found is not None:
-                return found
-    return _place_currency(customer.city or "", codes=False)
-
-
-_SHORT_PLACE = re.compile(r"\s+sar\s+china$|^中[国國](?=.)|特别行政区$|特別行政區$")
-
-
-@cache
-def _territories() -> dict[str, str]:
-    """Country and territory names in English, Simplified and Traditional Chinese, folded, ->
-    the territory code; "Hong Kong SAR China" and 中国香港特别行政区 by their short names too."""
-    from babel import Locale
-
-    names: dict[str, str] = {}
-    for locale in ("en", "zh", "zh_Hant"):
-        for code, name in Locale.parse(locale).territories.items():
-            if code.isalpha():
-                names.setdefault(name.casefold(), code)
-                names.setdefault(_SHORT_PLACE.sub("", name.casefold()), code)
-    return names
-
-
-def _place_currency(value: str, *, codes: bool) -> str | None:
-    """The currency of a place: with `codes` (a country field) a country's name or ISO code,
-    else only a time zone's city (a city "LA" is no Laos)."""
-    from babel.numbers import get_territory_currencies
-
-    from crm_core.date_order import zone_territory
-    from crm_core.errors import CrmError
-    from crm_core.services.preferences import zone
-
-    typed = " ".join(value.split())
-    if not typed:
-        return None
-    # A city is read as a time zone's city only: a US city field "Georgia" is no country.
-    territory = _territories().get(typed.casefold()) if codes else None
-    if territory is None and codes and re.fullmatch(r"[A-Za-z]{2}", typed):
-        territory = typed.upper() if typed.upper() in _territories().values() else None
-    if territory is None:
-        try:
-            territory = zone_territory(zone(typed))
-        except CrmError:
-            return None
-    if territory is None:
-        return None
-    found = get_territory_currencies(territory, date(2030, 1, 1), tender=True)
-    return str(found[0]) if found else None
 
 
 def _currency_said(r: _Reading, span: tuple[int, int]) -> bool:
@@ -3726,7 +3804,12 @@ def _close(
                 continue
             rest = r.text[at:]
             for stop in range(min(len(rest), 16), 0, -1):
-                if stop < len(rest) and rest[stop].isalnum():
+                # A Chinese character ends the day ("改到1/20啦"); a letter or digit goes on.
+                if stop < len(rest) and rest[stop].isalnum() and rest[stop].isascii():
+                    continue
+                if re.fullmatch(r"\d{3,}", rest[:stop].strip(" ,，.")):
+                    # A long number alone ("2027" of a title "员工制服2027") is no day; a day
+                    # of the month alone ("→ 20 de dezembro") still is.
                     continue
                 said = parse_day(
                     rest[:stop].strip(" ,，."), ctx.tz, ctx.now(), day_first=ctx.day_first

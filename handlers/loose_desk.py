@@ -36,6 +36,7 @@ from crm_core.models import (
     User,
 )
 from crm_core.resolve import resolve_customer, user_by_chinese_name
+from crm_core.services.preferences import zone as zone_of
 from crm_core.text import char_view
 from crm_core.timephrases.chinese import cn_int
 from handlers import format as fmt
@@ -336,6 +337,8 @@ class DeskReader:
             self.contact_add,
             self.quiet,
             self.digest,
+            self.timezone,
+            self.language,
         )
 
     # -- shared ---------------------------------------------------------------------------------
@@ -854,7 +857,18 @@ class DeskReader:
         """The person a setting is for when the sender names someone else ("Ryan's digest",
         "quiet hours for Gang"); None for the sender."""
         near = r.view[max(r.body, cue.start() - 25) : cue.end() + 25]
-        if not re.search(r"['’]s\b|\bfor\s+@?[a-z]|@[a-z]|给|帮|替", near):
+        # "## Digest / **Tunde**: weekdays only", "set him to ...", "Set **Chunkit** to ...":
+        # a name before a colon, or a person set to a value, names whose setting it is.
+        if not re.search(
+            r"['’]s\b|\bfor\s+@?[a-z]|@[a-z]|给|帮|替|\*\*\s*[:：]|(?:^|\n)\s*[a-z][\w.-]*\s*[:：]",
+            near,
+        ) and not re.search(
+            r"\bset\s+(?:him|her|them|\W*[a-z][\w.-]*\W*)\s+(?:to|on|as)\b", r.view[r.body :]
+        ):
+            if re.search(r"\b(?:her|his|him|their|them)\b|他的|她的|佢嘅", near):
+                # "so kindly set her time zone to ...": someone's, named elsewhere in the
+                # message; never the sender's own.
+                return self._named_elsewhere(ctx, r)
             return None
         users = [
             u
@@ -866,6 +880,16 @@ class DeskReader:
         if ctx.actor.role != Role.admin:
             return self._unsure("loose.unsure", ("settings",))
         user = ctx.session.get(User, users[0].id)
+        assert user is not None
+        return "@" + (user.external_id or str(user.id))
+
+    def _named_elsewhere(self, ctx: Ctx, r: _Reading) -> str | Outcome:
+        """The one colleague a message names for a setting said with "her"/"his" (an admin
+        only); a question when there is none or several."""
+        users = {u.id for u in find_users(ctx, r.text) if u.exact and u.id != ctx.actor.id}
+        if len(users) != 1 or ctx.actor.role != Role.admin:
+            return self._unsure("loose.unsure", ("settings",))
+        user = ctx.session.get(User, users.pop())
         assert user is not None
         return "@" + (user.external_id or str(user.id))
 
@@ -896,6 +920,9 @@ class DeskReader:
         times = clocks(r.view, r.body)
         if len(times) >= 2:
             first, second = times[0], times[1]
+            if _hhmm(first) == _hhmm(second):
+                # "我的免打扰是0点到0点": no hours at all, a joke (the verb refuses it too).
+                return "quiet"
             if not first.fixed and 5 <= first.hour <= 11:
                 first.hour += 12  # "quiet 9-6": from the evening
             hours = f"{_hhmm(first)}-{_hhmm(second)}"
@@ -956,6 +983,83 @@ class DeskReader:
             values["user"] = who
             shown.insert(0, ("who", who))
         return self._proposal("digest", values, shown)
+
+    def timezone(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """ "## Time zone / **Yusuf**: set him to **Asia/Riyadh**", "時區先改東京" ->
+        `timezone @yusuf Asia/Riyadh`, `timezone Asia/Tokyo`; the zone must be one we know."""
+        cue = d.TIMEZONE.search(r.view, r.body)
+        if cue is None or cue.start() == r.body:
+            return None  # the verb typed first: the grammar's own line, read there
+        found = self._zone_said(r, cue.end())
+        if found is None:
+            return None
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(r.view, r.body)
+            or w.THIRD_PERSON_SAID.search(r.view, r.body, cue.start())
+        ):
+            return "timezone"
+        return self._setting(ctx, r, cue, "timezone", "zone", found)
+
+    def _zone_said(self, r: _Reading, start: int) -> str | None:
+        """The IANA zone named in the message, or else right after the cue (a city)."""
+        iana = d.IANA_ZONE.search(r.view, r.body)
+        said = [r.cut(*iana.span())] if iana is not None else []
+        lead = d.ZONE_LEAD.match(r.view, start)
+        at = lead.end() if lead is not None else start
+        rest = re.split(r"[,，。.;；!！?？\n]", r.cut(at))[0].strip()
+        words = rest.split()
+        said += [" ".join(words[:n]) for n in (3, 2, 1) if len(words) >= n]
+        if rest and "\u4e00" <= rest[0] <= "\u9fff":
+            said += [rest[:n] for n in (4, 3, 2)]
+        for value in said:
+            try:
+                return zone_of(value.strip("*` "))
+            except CrmError:
+                continue
+        return None
+
+    def language(self, ctx: Ctx, r: _Reading) -> Outcome | str | None:
+        """ "## Language / Set **Chunkit** to Traditional Chinese", "回覆攏用繁體中文啦",
+        "language set auto" -> `language @chunkit zh-Hant`, `language zh-Hant`, `language auto`."""
+        cue = d.LANGUAGE.search(r.view, r.body) or d.LANGUAGE_REPLY.search(r.view, r.body)
+        if cue is None or cue.start() == r.body:
+            return None  # the verb typed first: the grammar's own line, read there
+        value = d.LANGUAGE_VALUE.search(r.view, cue.end())
+        if value is None or (
+            r.view[cue.end() : value.start()].strip(" :：=->→*")
+            not in (
+                "",
+                "set",
+                "set to",
+                "to",
+            )
+            and not re.search(r"\bset\b|\bto\b|改|设|用", r.view[cue.start() : value.start()])
+        ):
+            return None
+        group = next(g for g in ("hant", "zh", "en", "auto") if value.group(g))
+        code = {"hant": "zh-Hant", "zh": "zh", "en": "en", "auto": "auto"}[group]
+        if (
+            self._refused(ctx, r, cue.start(), others=False)
+            or d.SETTING_DONE.search(r.view, r.body)
+            or w.THIRD_PERSON_SAID.search(r.view, r.body, cue.start())
+        ):
+            return "language"
+        return self._setting(ctx, r, cue, "language", "language", code)
+
+    def _setting(
+        self, ctx: Ctx, r: _Reading, cue: re.Match[str], verb: str, arg: str, value: str
+    ) -> Outcome:
+        """A setting's card, for the sender or the colleague named with it."""
+        who = self._for_user(ctx, r, cue)
+        if who is not None and not isinstance(who, str):
+            return who
+        values: dict[str, Value] = {arg: value}
+        shown = [(arg, value)]
+        if who:
+            values["user"] = who
+            shown.insert(0, ("who", who))
+        return self._proposal(verb, values, shown)
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ TICKET_REOPEN = _re(
 )
 TICKET_ASSIGN = _re(
     r"\b(?:assign|give|hand|pass|route|send|allocate)\b(?P<en>.{0,60}?)\bto\s+@?(?P<who>[a-z][\w.-]*)"
-    r"|(?:指派|分配|派|交|转|分)(?:给|俾)\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3})"
+    r"|(?:指派|分配|派|交|转|分)(?:给|俾|畀)\s*@?(?P<zwho>[a-z][\w.-]*|[\u4e00-\u9fff]{2,3})"
     r"|(?P<me>我(?:自己)?(?:来|嚟)?\s*(?:跟(?:进|住|返)?|接(?:手|咗|了)?|负责|处理)(?:啦|吧|喇)?\s*[!！。.]*$"
     # "leave it with me" in English, Portuguese, French, Spanish.
     r"|\b(?:leave\s+it\s+with\s+me|deix[ae]\s+comigo|je\s+m'en\s+occupe|d[ée]jamelo|lo\s+tomo\s+yo)\b)"
@@ -195,7 +195,9 @@ DIGEST_ON = _re(
 # of setting it, a remark about the setting, not a change of it.
 DIGEST_ARRIVES = _re(
     r"\b(?:lands?|landed|arrives?|arrived|comes?|came|shows?\s+up|hits|goes\s+out|went\s+out|"
-    r"gets?\s+(?:sent|here|in)|is\s+sent|pops\s+up)\b"
+    r"gets?\s+(?:sent|here|in)|is\s+sent|pops\s+up|"
+    # The digest telling something: "the 08:30 digest informed me that ...".
+    r"informs?|informed|reminds?|reminded|tells|told|says|said|keeps|kept|showed|warns?|warned)\b"
     r"|(?<![改调調推挪移换換延设設发發寄送])(?:来|來|到|寄来|寄來|发来|發來|送来|送來)"
 )
 DIGEST_SET = _re(
@@ -241,3 +243,28 @@ NUMBER_WORDS = {
     "eleven": 11,
     "twelve": 12,
 }
+
+# A time zone asked for: "timezone Asia/Riyadh", "set him to Asia/Riyadh" (an IANA name is a
+# zone whatever stands around it), "時區先改東京", "tz -> Tokyo".
+TIMEZONE = _re(r"\btime\s*zone\b|\btz\b|时区")
+IANA_ZONE = _re(
+    r"(?<![\w/])(?:africa|america|asia|atlantic|australia|europe|indian|pacific)/[a-z_]+"
+    r"(?:/[a-z_]+)?"
+)
+# The words between the cue and the zone: "先改", "set to", "->".
+ZONE_LEAD = _re(
+    r"\s*(?:[:：=]|->|→)?\s*(?:先|要|请|帮我)?\s*(?:改成|改到|改为|改|设成|设为|设|换成|换到|换|调成|调到|调|"
+    r"set\s+to|change\s+to|switch\s+to|to|is|now|=|->|→)?\s*"
+)
+# The language the bot answers in: "language: Traditional Chinese", "回覆攏用繁體中文",
+# "language set auto".
+LANGUAGE = _re(r"\blanguage\b|\blang\b|语言")
+LANGUAGE_REPLY = _re(
+    r"(?:回复|回覆|回我|覆我|答我|对我|同我|跟我|bot|介面|界面|显示)[^,，。.;；!！?？]{0,6}?"
+    r"(?:用|改用|改成|换成|转用|讲|講|说)\s*(?=繁体|繁中|简体|简中|英文|英语|english|中文)"
+)
+LANGUAGE_VALUE = _re(
+    r"(?P<hant>traditional\s+chinese|zh-hant|zh-tw|繁体中文|繁体|繁中|正体)"
+    r"|(?P<zh>simplified\s+chinese|zh-hans|zh\b|简体中文|简体|简中|chinese|中文)"
+    r"|(?P<en>english|\ben\b|英文|英语)|(?P<auto>\bauto(?:matic)?\b|自动)"
+)

@@ -17,8 +17,15 @@ LEAD_FILLER = re.compile(
     r"please|kindly|can you|could you|would you|will you|can u|could u|pls can you|"
     r"i need you to|i want you to|i'd like you to|go ahead and|be a dear and|help me|"
     r"i want to|i'd like to|i wanna|i need to|let's|lets|let me|"
+    # Pidgin "abeg", Sheng / Swahili "tafadhali", "biko" (Igbo): "please".
+    r"abeg|tafadhali|tafadali|biko|"
+    # Swahili / Sheng "okay" (sawa, sawa sawa, poa), Pidgin "oya" (come on).
+    r"sawa|poa|oya|"
+    # A form of address before the request ("Habibi please archive ...", "boss, log ...").
+    r"habibi|bro|boss|mate|chief|yaar|bhai|"
     r"帮我|帮忙|请|麻烦你|麻烦|能不能|可以|可不可以|你能|能否|劳驾|那个|嗯|好的|好)"
-    r"(?=[\s,，:：]|$|[\u3400-\u9fff])(?:\s|[,，:：])*)+"
+    # "sawa sawa! ...", "ok! ...": an exclamation after a filler word ends it too.
+    r"(?=[\s,，:：!！]|$|[\u3400-\u9fff])(?:\s|[,，:：!！])*)+"
 )
 # Courtesy after the request ("... please 🙏", "... thanks!", "...吧").
 TRAIL_FILLER = re.compile(
@@ -28,7 +35,48 @@ TRAIL_FILLER = re.compile(
 # A request in question form is still a request.
 POLITE = re.compile(
     r"^\s*(?:hey\s+|hi\s+|ok\s+|bot\s*,?\s*)?(?:can|could|would|will)\s+(?:you|u)\b|please|pls|plz"
-    r"|(?<!谁)帮我|帮忙|麻烦|能不能|能否|可以帮|可不可以|请"
+    r"|(?<!谁)帮我|帮忙|帮手|麻烦|能不能|能否|可以帮|可不可以|可唔可以|请|\babeg\b|\btafadhali\b"
+)
+# "Don't" in the dialects the sets are written in, before a write's verb: Pidgin "no move am",
+# Sheng "usicancel", romanised Cantonese "mm ho cancel" / "mai郁住", Teochew and written 勿,
+# Taiwanese Hokkien 毋通 / 嘜 / 孬, Cantonese 咪 / 唔使 / 唔洗 (no need). A bare "no" or 咪 is
+# read only right before a write's verb: "no" alone answers, 咪 alone is a particle.
+_WRITE_VERB_EN = (
+    r"(?:move|shift|push|cancel|log|change|mark|close|archive|unarchive|delete|remove|touch|put|"
+    r"set|update|reassign|merge|snooze|resolve|reopen|add|create|open|drop|record|write|edit|"
+    r"send|assign|transfer|restore|book|enter|kill)"
+)
+_DIALECT_DONT = (
+    rf"|\bno\s+(?={_WRITE_VERB_EN}\b)"
+    rf"|\b(?:usi|msi)(?={_WRITE_VERB_EN}|weke|fute|guse|hamishe|badilishe)"
+    rf"|\b(?:mm?|ng)\s*hou?\s+(?={_WRITE_VERB_EN}\b)|\bmai\s+(?={_WRITE_VERB_EN}\b)"
+    r"|勿(?!扰|擾)|毋通|毋好|唔通"
+    # "No need to" only right before the verb: "reminder 唔使喇 cancel 咗佢" (not needed: cancel
+    # it) asks for the cancel.
+    r"|(?:咪|嘜|孬|唔使|唔洗|唔駛|唔驶|毋免)(?=\s*再?\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰|[a-z]))"
+)
+# A customer's words pasted in quotes, then the sender says to wait ("邮件原文：“预算调整为20万…”
+# 金额等他们确认再说", 'Email: "please move us to the gold plan" - let's wait for the PO'):
+# the pasted request is theirs, and the sender's own word is to do nothing yet.
+PASTED_THEN_WAIT = re.compile(
+    r"[“\"「『][^”\"」』]{6,}[”\"」』][\s\S]*?"
+    r"(?:\blet'?s\s+(?:just\s+)?wait\b|\bwe(?:'ll|\s+will|\s+should|\s+can)?\s+wait\b|"
+    r"\bwait\s+(?:and\s+see|for\s+(?:them|their|him|her|it|the)\b|till|until)|\bhold\s+(?:off|on)\b|"
+    r"\bnothing\s+(?:to\s+do|yet)\b|\bno\s+action\b|"
+    r"先等|再等|等[^，,。.!！?？;；]{0,14}(?:再说|再讲|先)|等着|等等看|观望|睇定啲|唔使住|未使住)"
+)
+# A request asked as "..., is that OK?" at its end (Cantonese "得唔得？", "可以吗？", "好吗？",
+# "帮手 ... 好吗"): still a request. Only as a tag after a comma or a space (得唔得 anywhere at
+# the end), never "这样打就可以吗" (how to type it).
+TAG_REQUEST = re.compile(
+    # "…改成139…，可以帮我改吗？", "…，帮我改一下好吗": the favour asked after the change.
+    r"[,，]\s*(?:可以|能|能不能|可唔可以|唔该)?\s*(?:帮我|帮手|帮忙)\s*[^,，。.!！?？]{0,4}?"
+    r"(?:吗|好吗|得唔得|吧)?\s*[?？]*\s*$|"
+    r"(?:[,，\s]\s*)(?:(?:帮手|帮忙|麻烦)?\s*(?:设|改|搞|整|弄)?\s*(?:一下)?\s*)"
+    r"(?:可以吗|可以嘛|可以不|好吗|好嘛|好唔好|得唔得|得吗|得嘛|行吗|行唔行|ok吗|okay吗)\s*"
+    r"(?:[?？]+[^?？]*)?$"
+    r"|得唔得\s*(?:[?？]+[^?？]*)?$"
+    r"|,\s*(?:ok|okay|yeah)\s*\?\s*$"
 )
 # Negations that stop a write ("don't move acme yet", "不要推进", "先别记").
 NEGATION = re.compile(
@@ -44,6 +92,7 @@ NEGATION = re.compile(
     # Southwestern Mandarin "don't" (莫取消, 莫把X推到赢单): only right before a verb or 把, since
     # 莫 is also a surname (莫经理) and "莫给我发消息" asks for quiet hours.
     r"|莫(?:要|再)?(?:急着|慌着|忙着|着急)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰))"
+    + _DIALECT_DONT
 )
 # Patterns used with `.match(view, body)` have no "^": it would only match at the message's
 # first character, never after a greeting ("pls log: ...").
@@ -53,7 +102,9 @@ LEAD_NEGATION = re.compile(
     r"(?:(?:don'?t(?!\s+let\s+me\s+forget)|dont(?!\s+let\s+me\s+forget)|do\s+not|never|wait|"
     r"haven'?t|hasn'?t|didn'?t|not|no\s+need|hold\s+off|nope)(?![a-z])|no,|"
     r"不要|别(?!让我忘)|先别|先不|暂时不|暂不|不用|不必|还不|先等|唔好|咪住"
-    r"|莫(?:要|再)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰)))"
+    r"|莫(?:要|再)?(?=\s*(?:把|将|取消|改|推|动|删|记|归档|转|建|加|开|恢复|标|郁|碰))"
+    + _DIALECT_DONT
+    + r")"
 )
 # The writer says it is done already or not wanted ("I already logged the Acme call, no need
 # to log it again", "那通电话我已经记过了，不用再记"): nothing to write, wherever it stands, since a
@@ -63,6 +114,8 @@ DECLINED = re.compile(
     r"no\s+need\s+to\s+(?:log|record|note|add|remind)|"
     r"(?:don'?t|do\s+not)\s+(?:need\s+to\s+)?(?:log|record)\s+(?:it|that|this)\s+again)\b"
     r"|(?:已经?|我)记(?:过|好)了?|已经?记下了|(?:不用|不必|无需|别)再?记"
+    # "邕宁算力拜访两次，已记录": logged already, in a report of the week.
+    r"|已经?(?:记录|登记|录入)(?:了|过|好)?(?![\u4e00-\u9fff])"
 )
 # Nothing asked, said outright ("nothing to add yet", "just asking", "我只是問問"), or the thing
 # recorded already by anyone ("pretty sure a ticket already exists for that", "工单里也写了"):
@@ -83,6 +136,10 @@ ASKS_NOTHING = re.compile(
     # "那句“move ...”只是举个例子": a command quoted as an example.
     r"|只是?(?:举|舉)个?例子?|只是个?例子"
     r"|\b(?:just|only)\s+(?:asking|wondering|curious|checking(?!\s+in))\b"
+    # Sarcasm, which asks for nothing ("love how the digest reminds me ...", "Riveting.",
+    # "thanks, i had forgotten for 0 seconds", "好棒棒", "打工人打工魂").
+    r"|^\W*(?:i\s+)?love\s+how\b|\briveting\b|\bthanks,?\s+i\s+(?:had|would\s+have)\s+forgotten\b"
+    r"|\b(?:yeah|oh)\s+right\b|\bwhat\s+a\s+(?:surprise|shock)\b|好棒棒|打工人|呵呵"
     r"|只是?问问|只是?問問|随便问问|隨便問問|问问而已|問問而已"
     r"|\b(?:ticket|note|entry|record|log)\s+(?:already\s+)?exists\b|\balready\s+exists\b"
     r"|(?:工单|工單|单子|單子|记录|記錄|系统|系統)(?:里|裡|上)?(?:也|都|已经?|已經|早就)"
@@ -210,6 +267,12 @@ HOLD = re.compile(
     # "…推到赢单 莫急莫急", "別急着關", "咪住先", "hold off", "hang on": not yet, wherever said.
     r"|(?:莫|别|不要|唔好)(?:急|慌)|咪住先|先咪住|咪住(?=\s*(?:[,，.。!！;；]|$))"
     r"|\b(?:hold\s+(?:on|off|fire)|hang\s+on)\b"
+    # The request taken back in a later clause ("…推到赢单！……等一下，…先不要。", "scratch
+    # that", "actually no, leave it"): nothing is asked after all.
+    r"|(?<=[,，.。!！…;；\s])(?:等一下|等一等|且慢|慢着|慢住)\s*[,，!！.。…]"
+    r"|(?:^|(?<=[,，.。!！…;；\s]))(?:先不要|先别|算了|唔好住|咪住先)\s*(?:[.。!！~～]|吧|啦|了)*\s*$"
+    r"|\b(?:scratch\s+that|ignore\s+(?:that|this|the\s+above|my\s+last)|cancel\s+that|never\s*mind)"
+    r"(?=\s*(?:[,.!;:—–-]|$))|\bactually,?\s+(?:no\b|don'?t\b)"
     # "各人自行设置，我不统一改", "I'm not changing it for everyone": a setting left to each person.
     r"|不\s*(?:统一|帮大家|替大家|帮你们|替你们|一起)\s*(?:改|动|调|设)"
     r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+not\s+(?:changing|touching|setting)\s+(?:it|that|this|them|anything)"
@@ -346,6 +409,11 @@ HYPOTHETICAL = re.compile(
     r"|(?<![刚方])才(?:能|可以|会|要)?\s*(?:推|改|建|动|移|标|调|恢复|归档|取消|设|记)"
     # Pidgin "I fit" (I could), "make I see how monday go first" (let me see first): a plan.
     r"|\bi\s+fit\b|\bmake\s+i\s+see\b|\blet\s+me\s+see\s+how\b"
+    # A write put off to a day to come ("下週見到…再加聯絡人", "聽日再整理"): a plan.
+    r"|(?:下周|下星期|下礼拜|明天|明日|后天|听日|过两天|过几天|之后|以后|到时候?|晚点|迟啲|迟下)"
+    r"[^,，。.!！?？;；]{0,14}?再\s*(?:加|记|建|开|改|推|登记|录|补|整理|写|update|log|add)"
+    # "Wish Kilo would answer …": a wish, not a request ("wish to" asks).
+    r"|(?:^|[.!?]\s+)wish\b(?!\s+to\b)"
 )
 # "Noted that Tunde put X in best case": a colleague's change acknowledged (the name is checked
 # to be a colleague's), nothing to write.
@@ -535,6 +603,39 @@ IMPLIED_STAGE: list[tuple[re.Pattern[str], str]] = [
         "lost",
     ),
     (
+        # A deal lost, said in the dialects of the sets, ending its clause: Pidgin "no go happen
+        # (again)", "e don scatter"; Swahili and Sheng "zimeenda" (gone), "tumepoteza" (we lost),
+        # "imekufa" (died); romanised Cantonese "sei jo" (死咗), "syu jo" (输咗); Teochew 无成,
+        # Hokkien 袂成 / 無成, Cantonese 唔成 / 做唔成 / 冇得倾, and 告吹 / 泡汤.
+        re.compile(
+            r"\b(?P<s2>no\s+go\s+happen(?:\s+again)?|(?:e\s+)?don\s+(?:scatter|spoil|cast|fall)|"
+            r"(?:zime|ime|ume|tume|wame)(?:enda|kufa|anguka|poteza|potea|kwama)|"
+            r"(?:sei|syu|mo)\s*(?:jo|joh|zo))"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:o|oh|la|lah|wor|ga|now|sadly|and|but|so|because|since|as|"
+            r"they|dem|we|wame|principal)\b))"
+            # Hokkien 无去了 (gone: "返校日 无去了 伊选别家").
+            r"|(?<![没不别唔冇])(?P<s3>(?:做|傾|倾|谈|談)?(?:无成|袂成|唔成|做唔成|冇得(?:倾|傾|谈)|告吹|泡汤"
+            r"|无去了|无去矣)(?:咗|了)?)"
+            r"(?!功|本|员|品|为|績|绩)"
+        ),
+        "lost",
+    ),
+    (
+        # A deal won, said in the dialects of the sets, ending its clause: Pidgin "e don do", "dem
+        # don sign"; Swahili and Sheng "amesign" / "wamesaini" (has signed), "tumeshinda" (we won);
+        # romanised Cantonese "sign jo", "yeng jo" (赢咗); Cantonese 成咗 / 倾掂咗, Mandarin 成了,
+        # Hokkien 簽落去.
+        re.compile(
+            r"\b(?P<s2>(?:e|it|dem|they|we)\s+don\s+(?:do|sign|land|close|happen)(?:\s+am)?|"
+            r"(?:ame|wame|tume)(?:sign|saini)|tumeshinda|(?:sign|yeng|ying)\s*(?:jo|joh|zo))"
+            r"(?=\s*(?:[,.;:!~)—–-]|$|(?:o|oh|la|lah|wor|now|finally|and|so|dem|they|this|today|"
+            r"yesterday|leo|jana|juzi|sasa|tayari)\b))"
+            r"|(?<![没不别唔冇未无袂])(?P<s3>成咗|成了|(?:倾|傾)掂咗?|簽落去了?|签落去了?)"
+            r"(?=\s*(?:啦|喇|嘞|了|!|！|[,，。.;；~～]|$))"
+        ),
+        "won",
+    ),
+    (
         re.compile(
             # Ending its clause: "said yes to the demo", "is a go for monday" say something else.
             r"\b(?:they\s+|we\s+)?(?P<stage>said\s+yes|is\s+a\s+go|in\s+the\s+bag|over\s+the\s+line)"
@@ -663,7 +764,19 @@ FORECAST_ZH = re.compile(
     rf"\s*(?P<cat>{_FC_ALT})(?:\s*(?:情况|情形|类|类别|分类|档|那档))?"
     # "放 pipeline 就好", "放 commit 就得": the category, then "that will do".
     r"(?:\s*(?:就好|就行|就得|就可以|即可|就ok|就OK))?"
-    r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|[!！.。~,，]|$)|(?P<spaced>\s+)[\u4e00-\u9fff])"
+    r"(?=\s*(?:吧|啦|喇|嘞|哈|呀|啊|谢谢|thx|thanks|得唔得|好吗|好唔好|可以吗|[!！.。~,，?？]|$)"
+    r"|(?P<spaced>\s+)[\u4e00-\u9fff])"
+)
+# The forecast named right by its category, in any word order and dialect: "forecast am as best
+# case abeg" (Pidgin), "weka commit kwa forecast" (Sheng: put commit in the forecast), "Forecast
+# the bed linen deal as commit", "forecast pipeline ok la". The deal is named elsewhere.
+FORECAST_SAID = re.compile(
+    r"(?:^|(?<=[\s,，:：;；.]))(?:(?P<verb>forecast|fcst)\b(?P<what>\s+(?:am|it|this|that|them|"
+    r"the\s+[^,，;；.!?]{1,50}?))?\s*(?:as|to|in|into|under|=|:|->|→)?\s*"
+    rf"(?P<cat>{_FC_ALT})\b"
+    r"|(?:weka|put|tia|seti)\s+(?P<cat2>best[\s-]?case|commit|pipeline)\s+"
+    r"(?:kwa|kwenye|for|in|on|into)\s+(?:the\s+)?(?P<verb2>forecast|fcst)\b)"
+    r"(?=\s*(?:please|pls|plz|abeg|tafadhali|thanks|thx|ok|okay|la|lah|o|now|[!.~,，]|$))"
 )
 # No putting verb, the deal then the category and the forecast named: "X -> commit for the
 # forecast", "X into best case in the forecast", "X best case in the forecast", "X → commit
@@ -737,6 +850,8 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"|(?<![a-z])call(?:了|咗|过)"
             # "同梁小姐 call 完" (a call finished), Hokkien "今仔日电话讲" (said on the phone).
             r"|(?<![a-z])call\s?完|(?<=[\u4e00-\u9fff])电话(?:讲|说)(?=[\u4e00-\u9fff])"
+            # Swahili "nilipiga simu" (I called), romanised Cantonese "call jo" (call咗).
+            r"|\b(?:nilipiga|tulipiga|nimepiga|tumepiga)\s+simu\b|(?<![a-z])call\s?(?:jo|joh|zo)\b"
             # "跟赵敏电话" (a call with a person, said with no verb), never a phone number asked.
             # Not a conference call moved (电话会议) nor one that did not go through (打不通).
             r"|(?:跟|同|和)\s?(?:[^\s，,。；;！!？?a-z]{1,6}?|[a-z]+(?:\s[a-z]+)?)\s?电话"
@@ -771,7 +886,16 @@ LOG_EVENT: list[tuple[re.Pattern[str], InteractionKind]] = [
             r"(?:kakagaling|kagagaling|galing)\s+(?:ko|kami|ako)\b)\b"
             # visitei / visitamos (Portuguese), j'ai visité, "visite (ici) at/chez X" (French).
             r"|\b(?:visitei|visitamos|visit[ée]|visite\s+(?:\w+\s+)?(?:chez|at|à|a)\b)(?![\w'])"
-            r"|拜访|走访|(?<![过出回进上下])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            r"|拜访|走访|(?<![过出回进上下无])去了|上门|探访|到访|(?<![过出回进上下])去咗"
+            # A past day, then 去 and the place ("昨日去潮阳人医", "昨天去港都醫院"; not Cantonese
+            # 琴日去, which tells stories as often as visits); romanised
+            # Cantonese "heoi jo" (去咗).
+            # (A meeting said after it is the meeting's: "前天去精準製藥開會".)
+            r"|(?:昨天|昨日|前天)\s*去(?![了咗过看想要])"
+            r"(?![^，,。;；\s]{0,12}(?:开会|开咗会|见面|吃饭|食饭|饮茶))"
+            # Pidgin "I enter Eko Towers yesterday", "I waka go X".
+            r"|\bi\s+(?:enter|waka\s+go|reach)\b"
+            r"|\b(?:heoi|hui)\s?(?:jo|joh|zo)\b"
             # 场勘 / 勘场 (Taiwan: a site survey).
             r"|场勘|勘场"
             # "去锦城酒店转了一圈", "去咗维港湾行咗一转": went round their place.
@@ -941,7 +1065,8 @@ CLOSE_WORD = re.compile(
 REASSIGN_CUE = re.compile(
     r"\b(?:re-?ass?ign|transfer|hand(?:\s+over)?|give|assign|move)\b.+?(?:\bto\s+|给\s*)@?"
     r"(?P<who>[a-z][\w.-]*)"
-    r"|(?:转给|交给|分给|转交给)\s*@?(?P<zh>我|[\w.-]+)"
+    # Cantonese gives with 畀 / 俾 ("转畀佳慧跟").
+    r"|(?:转|交|分|转交)(?:给|畀|俾)\s*@?(?P<zh>我|[\w.-]+)"
     # "X 的负责人改成 erin", "X 给 alice 接手".
     r"|(?:负责人|所有人|owner)\s*(?:改成|改为|换成|换为|改到|设为|是)\s*@?(?P<zh2>我|[a-z][\w.-]*)"
     r"|给\s*@?(?P<zh3>[a-z][\w.-]*)\s*(?:接手|接管|来管)"
@@ -1180,13 +1305,16 @@ CONTACT_FIELD = re.compile(
     # Cantonese and spoken Chinese: 改咗 / 改做 / 换咗 (changed to), 係 (is).
     r"|\s*(?:[:：]|是|为|改成|改为|换成|改咗做|改咗|改做|改了|换咗|换了|系|係))"
     r"\s*(?P<value>.+?)\s*[.!]*$"
-    r"|(?P<zfield>电话|手机|邮箱|职位|职务|职称)(?:号码)?\s*"
-    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:)\s*(?P<zvalue>.+?)\s*$"
+    # 信箱 / 电邮 (Taiwan, Hong Kong: email), "的信箱改 x@y" (改 alone, before the value).
+    r"|(?P<zfield>电话|手机|邮箱|信箱|电邮|职位|职务|职称)(?:号码)?\s*"
+    r"(?:改成|改为|换成|更新为|变成|改咗做|改咗|改做|换咗|是|系|係|：|:|改(?=\s))\s*(?P<zvalue>.+?)\s*$"
 )
 # News of a changed address or number ("has a new email", "新号", "换了手机号码").
 NEWS_WORD = re.compile(
     # Tagalog "bagong" (new): "bagong number ni Joy".
     r"\b(?:new|changed|updated|now|switched|moved\s+to|bagong)\b|换了|换成|改成|改为|新号|新的|更新"
+    # Swahili "mpya" (new): "email mpya ni ..."; "换手机了" / "换咗电话" (changed the phone).
+    r"|\bmpya\b|换(?:手机|电话|号码?|邮箱|信箱)了|换咗(?:手机|电话|号码?|邮箱|信箱)?"
 )
 # The field's word right before the value ("Kenji Roberts's mobile +61 ...", "林涛手机号 +86 ..."):
 # the sentence gives the person's number (a question about it holds no number).
@@ -1223,7 +1351,7 @@ CONTACT_FIELDS = {
     "cell": "phone", "email": "email", "e-mail": "email", "email address": "email",
     "e-mail address": "email", "title": "title", "role": "title", "job title": "title",
     "position": "title", "电话": "phone", "手机": "phone", "邮箱": "email", "职位": "title",
-    "职务": "title", "职称": "title",
+    "职务": "title", "职称": "title", "信箱": "email", "电邮": "email",
 }  # fmt: skip
 # One tag added: "tag Driftwood as at-risk too", "Beacon should be tagged at-risk",
 # "add the tag vip to Acme", "华东物流加个标签 strategic", "给永盛电子打个标签 vip".
@@ -1427,8 +1555,10 @@ ZH_ARCHIVE = re.compile(
 )
 # "rossi 歸檔", "torres stores 归档吧 已经关店了": the customer alone, then the verb, maybe why.
 ZH_ARCHIVE_BARE = re.compile(
-    r"(?P<name>[^,，。;；把]+?)\s*(?P<verb>取消归档|恢复归档|归档|存档)(?!了)(?:吧|一下|掉)?"
-    r"\s*(?:[!！。.]*$|[\s,，;；]+\S.*$)"
+    # "澄海宏兴可唔可以归档？佢哋搬去越南了": asked as a favour, then why.
+    r"(?P<name>[^,，。;；把]+?)\s*(?:可唔可以|可不可以|能唔能|能不能)?\s*"
+    r"(?P<verb>取消归档|恢复归档|归档|存档)(?!了)(?:吧|一下|掉)?"
+    r"\s*(?:[!！。.?？]*$|[\s,，;；?？]+\S.*$)"
 )
 # Before "把 X 归档了": words that make it a report of the past ("上周已经把 X 归档了").
 ZH_DONE_BEFORE = re.compile(

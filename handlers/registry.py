@@ -104,6 +104,31 @@ class Verb:
         return tuple(a for a in self.aliases if not a.isascii())
 
 
+# Characters whose candidate verbs `Registry` remembers (a line's first character is one of few).
+_STARTS_KEPT = 4096
+
+
+def _may_start(form: str, first: str) -> bool:
+    """Whether `form`'s pattern (case-insensitive) may match a line whose first character
+    (after spaces) is `first`; True when unsure, so no verb that could match is skipped."""
+    words = form.split()
+    if not words:
+        return True
+    lead = words[0][0]
+    if lead == first:
+        return True
+    if lead.isascii() and first.isascii():
+        return lead.lower() == first.lower()
+    # A cased letter outside ASCII may match another case-insensitively ("İ" matches "i",
+    # "K" the Kelvin sign matches "k"); a character without case matches only itself.
+    return _cased(lead) and _cased(first)
+
+
+def _cased(ch: str) -> bool:
+    """Whether `ch` has another case (a letter a case-insensitive match may fold)."""
+    return ch.lower() != ch or ch.upper() != ch
+
+
 def _forms_pattern(forms: set[str]) -> re.Pattern[str]:
     """The regex a line starting with one of `forms` (longest first) matches."""
     parts = []
@@ -119,6 +144,9 @@ class Registry:
 
     def __init__(self, verbs: Iterable[Verb] = ()) -> None:
         self._verbs: list[Verb] = []
+        # The verbs (declared forms, then Taiwan's words) a line's first character may begin,
+        # per character: `match` tries only those patterns, not every verb's.
+        self._starts: dict[str, tuple[tuple[Verb, ...], tuple[Verb, ...]]] = {}
         for verb in verbs:
             self.add(verb)
 
@@ -129,6 +157,7 @@ class Registry:
         if clash:
             raise ValueError(f"verb {verb.name!r} reuses {sorted(clash)}")
         self._verbs.append(verb)
+        self._starts.clear()
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._verbs)
@@ -153,20 +182,42 @@ class Registry:
     def match(self, text: str) -> tuple[Verb, str] | None:
         """The verb `text` starts with (longest form wins) and the rest of the line."""
         view = char_view(text)
+        head = view.lstrip()
+        if not head:
+            return None
+        declared, taiwan = self._starting(head[0])
         best: tuple[int, Verb] | None = None
-        for verb in self._verbs:
+        for verb in declared:
             m = verb.pattern.match(view)
             if m and (best is None or m.end() > best[0]):
                 best = (m.end(), verb)
         if best is None:
             # Only when no declared form fits, so a Taiwan word never shadows another verb.
-            for verb in self._verbs:
+            for verb in taiwan:
                 m = verb.taiwan_pattern.match(view) if verb.taiwan_pattern else None
                 if m and (best is None or m.end() > best[0]):
                     best = (m.end(), verb)
         if best is None:
             return None
         return best[1], text[best[0] :].strip()
+
+    def _starting(self, first: str) -> tuple[tuple[Verb, ...], tuple[Verb, ...]]:
+        """The verbs, in declaration order, with a declared form (then a Taiwan word) that
+        may begin with `first`: the same verbs `match` would find by trying them all."""
+        known = self._starts.get(first)
+        if known is not None:
+            return known
+        declared = tuple(
+            v for v in self._verbs if any(_may_start(f, first) for f in (v.name, *v.aliases))
+        )
+        taiwan = tuple(
+            v
+            for v in self._verbs
+            if v.taiwan_pattern and any(_may_start(f, first) for f in v.taiwan)
+        )
+        if len(self._starts) < _STARTS_KEPT:
+            self._starts[first] = (declared, taiwan)
+        return declared, taiwan
 
 
 NoteOpener = Callable[[], "NoteIndex"]

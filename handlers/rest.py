@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core import rules
+from crm_core.access import ensure_customer_access
 from crm_core.context import Ctx
-from crm_core.db import retrying, unit_of_work
+from crm_core.db import lock_for_update, retrying, unit_of_work
 from crm_core.errors import Ambiguous, CrmError, Invalid, NotFound, PermissionDenied
 from crm_core.models import (
     Contact,
@@ -85,6 +87,8 @@ class Answer:
 
     body: dict[str, Any]
     created: bool = False
+    # A removal answers 204 with no body.
+    empty: bool = False
 
 
 # --- reading what the client sent ----------------------------------------------------------
@@ -470,9 +474,8 @@ def _id_of(user: User | None) -> int | None:
 
 
 def _owner_filter(ctx: Ctx, call: Call) -> int | None:
-    handle = _query_text(call, "owner")
-    user = _owner(ctx, handle)
-    return user.id if user is not None else None
+    # `me` as the tickets' `assignee` filter takes it: one reading for every user filter.
+    return _id_of(_assignee(ctx, _query_text(call, "owner")))
 
 
 def _id(call: Call) -> int:
@@ -502,16 +505,24 @@ def get_customer(ctx: Ctx, call: Call) -> Answer:
 
 def create_customer(ctx: Ctx, call: Call) -> Answer:
     """POST /customers."""
-    f = Fields(call.body, ("name", "industry", "city", "tags", "owner", "force"), _t(ctx))
-    customer = customer_svc.create_customer(
-        ctx,
-        f.required("name"),
-        industry=f.text("industry"),
-        city=f.text("city"),
-        tags=f.strings("tags"),
-        owner=_owner(ctx, f.text("owner")),
-        force=f.flag("force"),
-    )
+    t = _t(ctx)
+    f = Fields(call.body, ("name", "industry", "city", "tags", "owner", "force"), t)
+    name = f.required("name")
+    try:
+        customer = customer_svc.create_customer(
+            ctx,
+            name,
+            industry=f.text("industry"),
+            city=f.text("city"),
+            tags=f.strings("tags"),
+            owner=_owner(ctx, f.text("owner")),
+            force=f.flag("force"),
+        )
+    except customer_svc.DuplicateCustomer as dup:
+        # Chat answers with buttons; a client needs the existing id and the field to send.
+        first = dup.existing[0]
+        key = "api.customer_duplicate_exact" if dup.exact else "api.customer_duplicate"
+        raise ApiError("invalid", t(key, id=first.id, name=first.label, new=name)) from None
     ctx.session.flush()
     return Answer(customer_json(ctx, customer), created=True)
 
@@ -595,6 +606,13 @@ def update_contact(ctx: Ctx, call: Call) -> Answer:
     return Answer(contact_json(ctx, contact))
 
 
+def delete_contact(ctx: Ctx, call: Call) -> Answer:
+    """DELETE /contacts/{id}: remove a contact as chat's `contact remove` does (its notes stay
+    on the customer, unlinked; one audit entry keeps the removed values)."""
+    contact_svc.remove_contact(ctx, pages.contact_by_id(ctx, _id(call)))
+    return Answer({}, empty=True)
+
+
 def list_deals(ctx: Ctx, call: Call) -> Answer:
     """GET /deals."""
     t = _t(ctx)
@@ -670,6 +688,19 @@ def move_deal(ctx: Ctx, call: Call) -> Answer:
     f = Fields(call.body, ("stage", "reason"), _t(ctx))
     stage, reason = f.required("stage"), f.text("reason")
     deal = pages.deal_by_id(ctx, _id(call))
+    # As it is now: a retry racing its own first attempt sees that attempt's stage.
+    lock_for_update(ctx.session, deal)
+    target = ctx.pipeline.get(stage)
+    if target is not None and target.name == deal.stage:
+        ensure_customer_access(ctx.actor, deal.customer)
+        same_reason = reason is None or not target.lost
+        if (
+            same_reason
+            or rules.name("reason", reason or "", deal_svc.MAX_REASON) == deal.lost_reason
+        ):
+            # A retry of a move that was made (its answer lost on the way): the deal as it is,
+            # with no second stage change, audit entry or webhook event (PUT semantics).
+            return Answer(deal_json(ctx, deal))
     deal_svc.move_deal(ctx, deal, stage, reason=reason)
     return Answer(deal_json(ctx, deal))
 
@@ -677,19 +708,8 @@ def move_deal(ctx: Ctx, call: Call) -> Answer:
 def list_interactions(ctx: Ctx, call: Call) -> Answer:
     """GET /interactions."""
     t = _t(ctx)
-    kind_text = _query_text(call, "kind")
-    kind = None
-    if kind_text is not None:
-        if kind_text not in InteractionKind.__members__:
-            raise ApiError(
-                "invalid",
-                t(
-                    "api.param_invalid",
-                    param="kind",
-                    expected=", ".join(InteractionKind.__members__),
-                ),
-            )
-        kind = InteractionKind(kind_text)
+    kind_text = _enum_param(call, "kind", list(InteractionKind.__members__), t)
+    kind = InteractionKind(kind_text) if kind_text is not None else None
     page = pages.interactions_page(
         ctx,
         after=_cursor(call, t),
@@ -724,7 +744,7 @@ def create_interaction(ctx: Ctx, call: Call) -> Answer:
     )
     customer_id = f.ident("customer_id", required=True)
     assert customer_id is not None
-    kind_text = f.required("kind")
+    kind_text = f.required("kind").lower()
     if kind_text not in InteractionKind.__members__:
         raise ApiError(
             "invalid",
@@ -734,7 +754,9 @@ def create_interaction(ctx: Ctx, call: Call) -> Answer:
     occurred_at = f.moment("occurred_at")
     deal_id, contact_id = f.ident("deal_id"), f.ident("contact_id")
     key = f.text("idempotency_key")
-    if key is not None and not 1 <= len(key) <= MAX_KEY:
+    if key is not None and not key.strip():
+        raise ApiError("invalid", t("api.field_empty", field="idempotency_key"))
+    if key is not None and len(key) > MAX_KEY:
         raise Invalid("error.too_long", field="idempotency_key", limit=MAX_KEY)
     customer = pages.writable_customer(ctx, customer_id)
     deal = pages.deal_by_id(ctx, deal_id) if deal_id is not None else None
@@ -782,12 +804,7 @@ def update_interaction(ctx: Ctx, call: Call) -> Answer:
 def list_reminders(ctx: Ctx, call: Call) -> Answer:
     """GET /reminders."""
     t = _t(ctx)
-    status = _query_text(call, "status")
-    if status is not None and status not in ReminderStatus.__members__:
-        raise ApiError(
-            "invalid",
-            t("api.param_invalid", param="status", expected=", ".join(ReminderStatus.__members__)),
-        )
+    status = _enum_param(call, "status", list(ReminderStatus.__members__), t)
     page = pages.reminders_page(
         ctx,
         after=_cursor(call, t),
@@ -824,9 +841,16 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
     t = _t(ctx)
     f = Fields(call.body, ("status", "due_at"), t)
     status, due = f.text("status"), f.moment("due_at")
-    if status not in (None, "done", "cancelled") or (status is None) == (due is None):
+    status = status.lower() if status is not None else None
+    if status not in (None, "done", "cancelled"):
+        raise ApiError("invalid", t("api.field_type", field="status", expected="done, cancelled"))
+    if (status is None) == (due is None):
         raise ApiError("invalid", t("api.reminder_change"))
     reminder_id = _id(call)
+    reminder = reminder_svc.get_reminder(ctx, reminder_id, for_update=True)
+    if status is not None and reminder.status.value == status:
+        # A retry of a change that was made: the reminder as it is, nothing written again.
+        return Answer(reminder_json(ctx, reminder))
     if status == "done":
         reminder_svc.complete(ctx, reminder_id)
     elif status == "cancelled":
@@ -838,7 +862,9 @@ def update_reminder(ctx: Ctx, call: Call) -> Answer:
 
 
 def _enum_param(call: Call, name: str, members: list[str], t: Translator) -> str | None:
+    # Any case, as `stage` and the bodies' `priority` are read: `OPEN` is open.
     value = _query_text(call, name)
+    value = value.lower() if value is not None else None
     if value is not None and value not in members:
         raise ApiError("invalid", t("api.param_invalid", param=name, expected=", ".join(members)))
     return value
@@ -911,6 +937,7 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
     t = _t(ctx)
     f = Fields(call.body, ("status", "text", "assignee", "priority", "reply"), t)
     status = f.text("status")
+    status = status.lower() if status is not None else None
     if status is not None and status not in [s.value for s in TicketStatus]:
         raise ApiError(
             "invalid",
@@ -933,6 +960,10 @@ def update_ticket(ctx: Ctx, call: Call) -> Answer:
         ticket_svc.set_priority(ctx, ticket_id, priority)
     if reply is not None:
         ticket_svc.reply_ticket(ctx, ticket_id, reply)
+    lock_for_update(ctx.session, ticket)
+    if status is not None and ticket.status.value == status:
+        # A retry of a status change that was made: nothing is written again (PUT semantics).
+        status = None
     if status == TicketStatus.waiting:
         ticket_svc.wait_ticket(ctx, ticket_id, text)
     elif status == TicketStatus.resolved:
@@ -970,6 +1001,7 @@ OPERATIONS: dict[str, Operation] = {
     "getContact": Operation(get_contact, False),
     "createContact": Operation(create_contact, True),
     "updateContact": Operation(update_contact, True),
+    "deleteContact": Operation(delete_contact, True),
     "listDeals": Operation(list_deals, False),
     "getDeal": Operation(get_deal, False),
     "createDeal": Operation(create_deal, True),
@@ -1041,13 +1073,38 @@ class RestApi:
             # again, as the dispatcher does (crm_core.db.retrying).
             return retrying(once)
         except NotFound as exc:
-            raise ApiError("not_found", self.dispatcher.message(exc, t)) from None
+            raise ApiError("not_found", self.message(exc, t)) from None
         except PermissionDenied as exc:
-            raise ApiError("forbidden", self.dispatcher.message(exc, t)) from None
+            raise ApiError("forbidden", self.message(exc, t)) from None
         except (Invalid, Ambiguous) as exc:
-            raise ApiError("invalid", self.dispatcher.message(exc, t)) from None
+            raise ApiError("invalid", self.message(exc, t)) from None
         except CrmError as exc:
-            raise ApiError("invalid", self.dispatcher.message(exc, t)) from None
+            raise ApiError("invalid", self.message(exc, t)) from None
+
+    def message(self, exc: CrmError, t: Translator) -> str:
+        """A service's refusal worded for a program's author: what to send, not what to type.
+
+        The API's own wording (`api.<key>`) where the chat message is an instruction to type;
+        otherwise the chat message without its sentences that quote a chat command.
+        """
+        own = f"api.{exc.key}"
+        if t.has(own):
+            exc.params.setdefault("max_amount", str(rules.MAX_AMOUNT))
+            return self.dispatcher.message(exc, t, key=own)
+        return without_chat_commands(self.dispatcher.message(exc, t))
+
+
+# A sentence: up to a full stop, question or exclamation mark that ends it (not one inside
+# 1200.50), or a Chinese one.
+_SENTENCE = re.compile(r".*?(?:[.!?](?=\s|$)|[。！？]|$)\s*", re.DOTALL)
+
+
+def without_chat_commands(text: str) -> str:
+    """`text` without the sentences that quote a chat command (`customers`, `move #18 to
+    lost: ...`): the API refuses them, and its client sends fields, not commands."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0)]
+    kept = "".join(s for s in sentences if "`" not in s).strip()
+    return kept or text
 
 
 __all__ = ["OPERATIONS", "Answer", "ApiError", "Call", "Caller", "RestApi"]

@@ -22,6 +22,7 @@ from retrieval.answer import Quote, best_sentences
 from retrieval.glossary import translated
 from retrieval.latin_names import (
     brand_characters,
+    city_ending_dropped,
     city_spellings,
     latin_cities,
     latin_forms,
@@ -88,12 +89,72 @@ class Answer:
     unseen: bool = False
 
 
+# Words a name may open with that are no short form of it alone: "university" is not the
+# University of the Borders in "...at Yantai Binhai University", nor "city" the City of
+# Edinburgh Council in "Taichung City education bureau".
+_GENERIC_FIRST = frozenset(
+    [
+        "university",
+        "universiti",
+        "college",
+        "school",
+        "academy",
+        "institute",
+        "council",
+        "city",
+        "county",
+        "state",
+        "district",
+        "department",
+        "ministry",
+        "government",
+        "national",
+        "international",
+        "central",
+        "royal",
+        "regional",
+        "federal",
+        "public",
+        "private",
+        "community",
+        "general",
+        "united",
+        "global",
+        "grand",
+        "great",
+        "greater",
+        "metro",
+        "new",
+        "north",
+        "south",
+        "east",
+        "west",
+        "first",
+        "hospital",
+        "clinic",
+        "bank",
+        "group",
+    ]
+)
+_LATIN_RUN = re.compile(r"[a-z0-9][a-z0-9 '&.-]*[a-z0-9]")
+
+
 @functools.lru_cache(maxsize=100_000)
 def _variants(customer_key: str) -> frozenset[str]:
     """Forms a question may use for a customer: the name, and Chinese short forms."""
+    han = "".join(ch for ch in customer_key if has_cjk(ch))
+    latin = " ".join(_LATIN_RUN.findall(customer_key)) if han else ""
+    if han and len(latin) >= 4 and len(han) >= 4:
+        # A name in both scripts ("Chung Hwa Independent High School 中华独立中学"): either
+        # part is the name, each with its own short forms; the Latin part's first word alone
+        # is no form of it where the Chinese part opens with it ("weihai" for 威海, a city).
+        return (_variants(latin) - city_spellings(han)) | _variants(han)
     out = {customer_key}
     if customer_key and not customer_key.isascii():
-        for base in (customer_key, customer_key[2:]):
+        dropped = city_ending_dropped(customer_key)
+        # "成都市锦江区教育局" is said "锦江区教育局": the 市 after its city goes with the city.
+        bases = (customer_key, customer_key[2:], dropped[2:]) if dropped != customer_key else ()
+        for base in bases or (customer_key, customer_key[2:]):
             out.add(base)
             for suffix in _ZH_INDUSTRY:
                 if base.endswith(suffix) and len(base) > len(suffix) + 1:
@@ -108,8 +169,18 @@ def _variants(customer_key: str) -> frozenset[str]:
             out.add(short)
     else:
         words = customer_key.split(" ")
-        if len(words[0]) >= 4:
+        if len(words[0]) >= 4 and words[0] not in _GENERIC_FIRST | latin_cities():
             out.add(words[0])
+        elif (
+            len(words) >= 3
+            and words[0] in _GENERIC_FIRST
+            and len(words[0]) >= 4
+            and len(words[1]) >= 4
+            and words[1] not in _GENERIC_FIRST | ENGLISH_STOPWORDS
+        ):
+            # "Royal Lothian" for Royal Lothian Vocational College: the generic word with the
+            # one that tells it apart ("City of ...", "University of ..." have none).
+            out.add(" ".join(words[:2]))
         if len(words) >= 3 and len(words[0]) <= 3:
             # People drop a short article ("petit zinc" for Le Petit Zinc).
             out.add(" ".join(words[1:]))
@@ -174,7 +245,20 @@ def _named(ctx: Ctx, question: str, among: ColumnElement[bool]) -> tuple[int, bo
     )
     could: list[ColumnElement[bool]] = []
     if pairs:
-        could += [func.substr(Customer.name_key, at, 2).in_(pairs) for at in (1, 3)]
+        # At 4 after a city's 市 ("潍坊市清河…" is said "清河…").
+        could += [func.substr(Customer.name_key, at, 2).in_(pairs) for at in (1, 3, 4)]
+        # A name in both scripts ("qingdao amerasia ... 青岛美亚国际学校"), by its Chinese
+        # part: only where a run of Chinese opens in the question, so few patterns are read.
+        opens = sorted(
+            {
+                folded[i : i + 2]
+                for i in range(len(folded) - 1)
+                if has_cjk(folded[i])
+                and has_cjk(folded[i + 1])
+                and (i == 0 or not has_cjk(folded[i - 1]))
+            }
+        )
+        could += [Customer.name_key.like(f"% {p}%") for p in opens[:4]]
     for w in sorted(set(words)):
         like = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         could += [Customer.name_key == w, Customer.name_key.like(f"{like} %", escape="\\")]
@@ -256,6 +340,10 @@ def _latin_candidates(
     could = or_(
         func.substr(key, 3, 1).in_(a) & func.substr(key, 4, 1).in_(b),
         func.substr(key, 1, 1).in_(a) & func.substr(key, 2, 1).in_(b),
+        # After a city's 市 or 省 ("烟台市滨海…"), which its Latin forms leave out.
+        func.substr(key, 3, 1).in_(["市", "省"])
+        & func.substr(key, 4, 1).in_(a)
+        & func.substr(key, 5, 1).in_(b),
     )
     return [(cid, k) for cid, k in non_latin_names(ctx.session, among, could) if k]
 
@@ -617,6 +705,105 @@ def _deal_party_unknown(search: NoteSearch, ctx: Ctx, question: str) -> bool:
     return False
 
 
+# What a customer does in a question, said right after its name ("how many forklifts did acme
+# buy", "what did acme ask for"): the question goes on with its verb, not with another name.
+_DEEDS = frozenset(
+    [
+        "buy",
+        "bought",
+        "order",
+        "pay",
+        "paid",
+        "sign",
+        "want",
+        "need",
+        "say",
+        "said",
+        "ask",
+        "get",
+        "got",
+        "take",
+        "took",
+        "choose",
+        "chose",
+        "pick",
+        "agree",
+        "approve",
+        "cancel",
+        "complain",
+        "mention",
+        "decide",
+        "use",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "think",
+        "thought",
+        "like",
+        "prefer",
+        "accept",
+        "reject",
+        "receive",
+        "request",
+        "go",
+        "went",
+        "renew",
+        "switch",
+        "install",
+        "return",
+        "end",
+        "send",
+        "sent",
+        "reply",
+        "call",
+        "email",
+        "visit",
+        "quote",
+        "offer",
+        "complain",
+        "expect",
+        "plan",
+        "move",
+        "delay",
+        "push",
+        "push",
+        "book",
+        "confirm",
+        "spend",
+        "spent",
+        "owe",
+        "lose",
+        "lost",
+        "win",
+        "won",
+        "sell",
+        "sold",
+        "tell",
+        "told",
+        "report",
+        "raise",
+        "mean",
+        "meant",
+        "propose",
+        "suggest",
+    ]
+)
+
+
+@functools.cache
+def _deed_stems() -> frozenset[str]:
+    """The index stems of `_DEEDS` (any form the stemmer folds together)."""
+    return frozenset(s for w in _DEEDS for s in tokens(w, stopwords=False))
+
+
+def _says_a_deed(word: str) -> bool:
+    """Whether `word` is one of the verbs a customer is asked about (any form)."""
+    return word in _DEEDS or bool(set(tokens(word, stopwords=False)) & _deed_stems())
+
+
 def _misspells_own(ctx: Ctx, word: str) -> bool:
     """Whether `word` is a misspelling of a word of one of the asker's customers' names
     ("lethbrige" for Lethbridge Veterinary Hospital): one's own customer, typed in haste."""
@@ -826,6 +1013,7 @@ class Asker:
         after = m.group(1)
         if (
             QUESTION_WORD.match(after)
+            or _says_a_deed(after)
             or len(after) < 3
             or not after.isalpha()
             or after in ENGLISH_STOPWORDS

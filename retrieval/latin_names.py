@@ -147,6 +147,17 @@ _TRADES: dict[str, tuple[str, ...]] = {
     "果园": ("orchard",),
     "酒庄": ("winery", "estate"),
     "农会": ("farmers association", "farmers' association"),
+    # Schools, colleges and public offices: an English note calls 烟台滨海大学 "Yantai Binhai
+    # University" and 台中市明德高中 "Mingde Senior High".
+    "大学": ("university",),
+    "学院": ("college", "institute"),
+    "书院": ("college",),
+    "高中": ("senior high", "high school"),
+    "中学": ("high school", "secondary school", "middle school"),
+    "小学": ("primary school", "primary", "elementary school"),
+    "国小": ("elementary school", "primary school", "elementary", "primary"),
+    "教育局": ("education bureau", "education department"),
+    "医院": ("hospital",),
 }
 # Cities whose English spelling is not their pinyin (Wade-Giles, Cantonese, old post names).
 _CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
@@ -211,7 +222,7 @@ def short_with_trade(customer_key: str) -> str | None:
 
 def _split(customer_key: str) -> tuple[str, int] | None:
     """A Chinese name's characters and where its brand starts (2 after a city, 0 without)."""
-    han = "".join(_HAN.findall(customer_key))
+    han = city_ending_dropped("".join(_HAN.findall(customer_key)))
     if len(han) >= 6 and han[2:] in _TRADES:
         return han, 0  # brand and a trade of four: "青山家庭农场" is "qingshan family farm"
     if len(han) >= 6:
@@ -219,6 +230,14 @@ def _split(customer_key: str) -> tuple[str, int] | None:
     if len(han) >= 4 and trade_words(han[2:]):
         return han, 0  # no city: "华东物流" is "huadong logistics" (its brand alone is too short)
     return None
+
+
+def city_ending_dropped(han: str) -> str:
+    """A Chinese name without the 市 or 省 after its opening place ("成都市锦江区教育局" is
+    "成都锦江区教育局"): people drop it, and it is no part of the brand after it."""
+    if len(han) >= 6 and han[2] in "市省":
+        return han[:2] + han[3:]
+    return han
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -47,7 +47,7 @@ _WANTS_TIME = re.compile(
 _WANTS_MONTH = re.compile(r"几月|哪个月|哪一个月|\b(?:what|which) month\b")
 _MONTH_AT = re.compile(
     r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
-    r"ober|ember)?\b|\bmay\s+\d"
+    r"ober|ember)?\b|\bmay\s+\d|\b\d{1,2}(?:st|nd|rd|th)?\s+may\b"
     r"|\b(?:in|by|early|mid|late|end of|since|until|on|of|from|till)\s+may\b"
     r"|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月(?!\s*[\d一二三四五六七八九十])"
     r"|(?<![\d一二三四五六七八九十])[\d一二三四五六七八九十]{1,2}+\s*+月\s*[\d一二三四五六七八九十]"
@@ -191,6 +191,10 @@ _SLOT_IN_SENTENCE = {
         r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,}(?:公司|集团|软件|科技|电子|电信|移动|联通)"
     ),
 }
+
+
+# A person's first and last name inside a sentence ("Tutor Dylan Roberts got ...").
+_FULL_NAME = re.compile(r"(?<=[\s,;:(])[A-Z][a-z]+\s[A-Z][a-z]+\b")
 
 
 @dataclass(frozen=True)
@@ -409,7 +413,8 @@ _CURRENCIES = (
 )
 _MONEY_AT = (
     r"[$€£¥￥]\s?\d|\d\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan)\b"
-    rf"|\b{_CURRENCIES}\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
+    # A code glued to Chinese ("订金RM 95,550") has no word boundary before it.
+    rf"|(?<![a-z0-9]){_CURRENCIES}\s?\d|{_RUN}\s?(?:k|m|mm|bn|million|thousand|billion)\b"
     rf"|{_RUN}\s*+(?:/|per\s|a\s|an\s)\s*[a-z]+"
     # "thirty-six dollars a kilo".
     rf"|\b{_NUMBER_WORDS}(?:-\w+)?\s+(?:dollars?|euros?|pounds sterling|bucks|yuan)\b"
@@ -489,6 +494,8 @@ _COUNT = re.compile(
 _DATE_NO_YEAR = (
     r"\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|tember|"
     r"ober|ember)?\b|\bmay\s+\d|\b(?:in|by|early|mid|late|end of|since|until|on)\s+may\b"
+    # The day before the month, as British notes write it ("last day 1 May").
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+may\b"
     r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:today|tonight|tomorrow|yesterday)\b"
     r"|\b(?:next|this|last|coming|following|early|mid|late"
     r"|(?:end|start|beginning) of(?: the)?(?: next| this| last)?)[\s-]+(?:week|month|"
@@ -515,14 +522,15 @@ _YEAR_AT = (
 _COUNT_DATE = re.compile(rf"{_YEAR_AT}|{_DATE_NO_YEAR}")
 # A sum written as money (a currency sign, code or word): no count of anything.
 _PRICED = re.compile(
-    rf"[$€£¥￥]\s?{_RUN}(?:\s?[km]\b)?|\b{_CURRENCIES}\s?{_RUN}"
+    rf"[$€£¥￥]\s?{_RUN}(?:\s?[km]\b)?|(?<![a-z0-9]){_CURRENCIES}\s?{_RUN}"
     rf"|{_RUN}\s?(?:usd|eur|gbp|rmb|cny|hkd|sgd|dollars?|euros?|yuan|bucks)\b"
     # Read from a number's start only: started inside a long run of numerals it took its square.
     r"|(?<![\d一二两三四五六七八九十百千,.])[\d一二两三四五六七八九十百千][\d一二两三四五六七八九十百千,.]*+"
     r"\s*+(?:万|千|百)?\s*+(?:元|块钱|块|蚊|美元|港币|港元|欧元)"
 )
 # 多少 alone ("赔了多少"): a sum may be the count asked.
-_BARE_COUNT = re.compile(r"多少\s*[?？]?\s*$|几多\s*[?？]?\s*$")
+# A bound after it ("降到多少以内") counts nothing either.
+_BARE_COUNT = re.compile(r"(?:多少|几多)\s*(?:以内|以下|以上|之内|左右)?\s*[?？]?\s*$")
 
 # A Chinese discount is said in 折 ("打八折" is 20% off, "九五折", "打个折"): the sentence
 # speaks of the 折扣 asked though it never writes the word.
@@ -811,6 +819,45 @@ def _deed(clause: str, before: int) -> bool:
     return False
 
 
+# Whether a thing has reached its end is asked ("修好没", "换好了没有", "搞掂未", "處理好了嗎",
+# "施工完成了没有", "has the wheel turned up?", "did the tablets come back yet?", "has the app
+# been built yet?", "is the question bank ready?", "has legal signed off the DPA?").
+# In English only as a yes/no question of its own: "how many turned up", "was anything damaged
+# when the devices turned up?" ask something else.
+_FINISH_ASKED = re.compile(
+    r"(?:好|完成?|完工|掂|搞定|妥)\s*了?\s*(?:吗|嗎|没有?|沒有?|未|嘛)\s*[?？]?\s*$"
+    r"|^\s*(?:has|have|had|did|is|are)\b"
+    r"(?:(?!\b(?:when|after|before|once|while|if|how|what|which|who)\b)[^?])*?"
+    r"\b(?:turned up|come back|came back|been (?:built|fixed|done|sorted|delivered|resolved|"
+    r"finished|completed)|ready|signed off|sorted)\b"
+)
+# Words saying it reached its end, or that it has not yet.
+_FINISHED = re.compile(
+    r"\b(?:done|completed?|finished|fixed|resolved|sorted|arrived|received|delivered|returned|"
+    r"back|turned up|built|ready|live|launched|released|working|works|signed|approved|passed|"
+    r"went (?:well|fine|ok|smoothly)|not yet|still)\b"
+    r"|好了|已|完成|完工|完毕|搞定|搞掂|解决|处理好|到货|收到|顺利|正常|恢复|修好|换好|装好|还没|尚未|未"
+)
+
+
+def _finish_unsaid(sentences: list[str], question: str, topic: set[str] | None) -> bool:
+    """Whether a question asks if a thing reached its end and no clause holding its topic (any
+    clause, with no topic given) says it did or has not yet: the notes only book, order or
+    ask for it ("约了11月28日上门" for "3号屏修好没", "replacement ordered" for "has the
+    wheel turned up?")."""
+    folded_question = normalize(question)
+    if not sentences or not _FINISH_ASKED.search(folded_question):
+        return False
+    for s in sentences:
+        folded = normalize(s)
+        cuts = [0, *(m.end() for m in _CLAUSE.finditer(folded)), len(folded)]
+        for a, b in itertools.pairwise(cuts):
+            clause = folded[a:b]
+            if (topic is None or topic & terms_of(clause)) and _FINISHED.search(clause):
+                return False
+    return True
+
+
 def _planned(sentence: str, question: str, topic: set[str]) -> bool:
     """Whether a sentence only plans or asks for the thing asked (says not that it happened).
 
@@ -881,6 +928,9 @@ def qualifiers(question: str, want: Want) -> set[str]:
     return found - _NOT_NARROWING
 
 
+_ZH_BOUNDS = ("以内", "以下", "以上", "之内", "左右")
+
+
 def wanted(question: str) -> Want | None:
     """What the answer's sentence must hold for this question (a number, a time), if anything."""
     q = normalize(question)
@@ -923,6 +973,9 @@ def wanted(question: str) -> Want | None:
         return Want("amount", _AMOUNT)
     if count is not None:
         noun, classifier, run = count.group(1), count.group(2), count.group(3)
+        if run and run.startswith(_ZH_BOUNDS):
+            # "降到多少以内": a bound, no thing counted.
+            run = None
         if not classifier and run and (unit := _ZH_MEASURE_UNIT.match(run)):
             # 多少吨茶叶: tonnes of tea, said by a number in tonnes ("2000 吨茶叶").
             return Want("count", _COUNT, noun=run[unit.end() :][:6] or None, unit=unit.group(0))
@@ -1178,6 +1231,43 @@ def _slot_closest(kind: str, said: list[tuple[str, float]], best: float, questio
     return any(sh > 0 and sh >= best / 2 and holds_slot(kind, s, question) for s, sh in said)
 
 
+# The value asked is the one now in force ("现在的报价", "最后以什么价格", "current price",
+# "final price"): a later note re-quotes it in words of its own.
+_LATEST_ASKED = re.compile(
+    r"\b(?:current|currently|latest|final|now|new|revised|updated)\b"
+    r"|现在|目前|最后|最终|最新|后来|最後|最終|而家|依家"
+)
+
+
+def _when(note: Cited) -> float:
+    """The note's time as a number (0 when it has none, as a note not yet saved)."""
+    at = getattr(note, "occurred_at", None)
+    return at.timestamp() if at is not None else 0.0
+
+
+def _newer_value(
+    question: str,
+    said: list[tuple[str, float]],
+    when: list[float],
+    valueless: list[bool],
+    best: float,
+) -> bool:
+    """Whether the question asks the value now in force and a note newer than every note of
+    the sentences closest to it gives a value of the kind ("重新报价：5间实训室149.5万元" after
+    the note that set out what was asked): the later figure is the one asked, not another
+    thing's."""
+    if not _LATEST_ASKED.search(normalize(question)):
+        return False
+    closest = [w for (_, sh), w in zip(said, when, strict=True) if sh >= best]
+    if not closest or min(closest) <= 0:
+        return False
+    newest = max(closest)
+    return any(
+        w > newest and not bare and sh > 0
+        for (_, sh), w, bare in zip(said, when, valueless, strict=True)
+    )
+
+
 def read_together(
     question: str,
     notes: list[Cited],
@@ -1234,6 +1324,7 @@ def read_together(
     shares: list[tuple[float, bool]] = []
     slot_shares: list[float] = []  # the share of the sentence that first named the slot
     said_shares: list[tuple[str, float]] = []
+    said_when: list[float] = []  # the time of each sentence's note (0 when unknown)
     # The terms and topic share of each sentence that holds the value asked.
     valued: list[tuple[set[str], float]] = []
     valueless: list[bool] = []  # each sentence of said_shares holds no value of the kind at all
@@ -1260,6 +1351,7 @@ def read_together(
         before_terms: set[str] = set()  # and its terms
         for s in note_sentences(note):
             share = sum(weights[t] for t in _held(topic, terms_of(s), alias)) / total
+            prior = before  # the share of the sentence before this one
             holds = False
             if want is not None:
                 folded = normalize(s)
@@ -1317,8 +1409,19 @@ def read_together(
                 slotted = holds_slot(asks, s, question)
                 if slotted:
                     slot_shares.append(share)
+            elif asks == "person" and not slotted and note is notes[0] and prior > 0:
+                # "Installed both panels at Tui Kids. Tutor Dylan Roberts got a walkthrough.":
+                # the best note names the person in the sentence after the one holding the
+                # topic, in words of its own; by a full name there ("Delivery Shelburne 10
+                # July" names a place).
+                slotted = any(
+                    normalize(m.group(0)) not in normalize(question) for m in _FULL_NAME.finditer(s)
+                )
+                if slotted:
+                    slot_shares.append(prior)
             shares.append((share, holds))
             said_shares.append((s, share))
+            said_when.append(_when(note))
             valueless.append(want is not None and not loose)
             best = max(best, share)
     typed_best = want is None or any(h for sh, h in shares if sh > 0 and sh >= best / 2)
@@ -1365,7 +1468,11 @@ def read_together(
         # A length of time or an address may be said in other words anywhere in a note
         # ("发货要 5 个工作日" for 发货周期): those kinds are left to the reading above.
         wide_kind = want.kind in _NOTE_WIDE
-        if not wide_kind and 0 < max(value, any_value) < _VALUE_SHARE * best:
+        if (
+            not wide_kind
+            and 0 < max(value, any_value) < _VALUE_SHARE * best
+            and not _newer_value(question, said_shares, said_when, valueless, best)
+        ):
             typed = typed_best = False
     if want is not None and typed and not crosslingual and best > 0:
         # "价格分还不知道", "price to be quoted", "date TBC": the sentence holding most of the
@@ -1378,6 +1485,10 @@ def read_together(
             typed = typed_best = False
     if crosslingual:
         typed_best = typed
+        if notes and _finish_unsaid(note_sentences(notes[0]), question, None):
+            # "美亚键盘换好了没有" over "asking for a swap under warranty": across languages
+            # the best note's every sentence is read for the finish asked.
+            typed = typed_best = False
     elif best > 0:
         folded_question = normalize(question)
         closest = [s for s, sh in said_shares if sh >= best / 2]
@@ -1385,10 +1496,15 @@ def read_together(
         # plan or ask for it ("wants a deposit", "will send the quote") do not say it did.
         # The asked verb itself only planned or requested ("will fix", "asked us not to bill"),
         # or the question only repeated as someone's ("问我们有没有合作仓库").
+        # A finish asked ("修好没", "turned up?") that no clause holding the topic says.
         if (
-            _DONE_ASKED.search(folded_question)
-            and all(_planned(s, folded_question, topic) for s in closest)
-        ) or unsettled(closest, question, topic):
+            (
+                _DONE_ASKED.search(folded_question)
+                and all(_planned(s, folded_question, topic) for s in closest)
+            )
+            or unsettled(closest, question, topic)
+            or _finish_unsaid(closest, question, topic)
+        ):
             typed = typed_best = False
         elif deed_unsaid(said_shares, question, topic, equivalents):
             # "has poole paid PPA-5521?" over "Invoice PPA-5521": the notes speak of the thing

@@ -63,8 +63,8 @@ class CareSweep:
         self,
         session_factory: sessionmaker[Session],
         pipeline: Pipeline,
-        send_tier: SendTier,
-        send_care: SendCare,
+        send_tier: SendTier | None,
+        send_care: SendCare | None,
         *,
         clock: Callable[[], datetime] = utcnow,
         work_hours: WorkHours | None = None,
@@ -166,17 +166,21 @@ class CareSweep:
         return sendlog.finish(self.session_factory, CarePing, key, self.clock(), exc)
 
     async def run_once(self) -> CareStats:
-        """Review when owed, then every owed ping."""
+        """Review when owed, then every owed ping (none without a way to send them)."""
         stats = CareStats()
         period = await asyncio.to_thread(self.review)
         if period is not None:
             stats.reviewed.append(period)
+        if self.send_tier is None or self.send_care is None:
+            # No chat platform: the tier changes stay pending, the care dates unclaimed.
+            return stats
+        send_tier, send_care = self.send_tier, self.send_care
         for change_id in await asyncio.to_thread(self.pending_changes):
             if not await asyncio.to_thread(self.claim_change, change_id):
                 continue
             ok = True
             try:
-                await self.send_tier(change_id)
+                await send_tier(change_id)
             except Exception as exc:
                 ok = False
                 stats.failed += 1
@@ -188,7 +192,7 @@ class CareSweep:
             key = self._care_key(coming)
             outcome = await sendlog.send_once(
                 partial(sendlog.claim, self.session_factory, CarePing, key, self.clock()),
-                partial(self.send_care, coming, owner_id),
+                partial(send_care, coming, owner_id),
                 partial(self._finish_care, key),
                 log,
                 "care ping",

@@ -166,8 +166,9 @@ def housekeeping(
 class Jobs:
     """What the scheduler runs, and how often."""
 
-    reminders: ReminderDispatcher
-    digests: DigestDispatcher
+    # None: no chat platform to deliver on, so due reminders and digests wait in the database.
+    reminders: ReminderDispatcher | None
+    digests: DigestDispatcher | None
     alerts: AlertDispatcher | None
     session_factory: sessionmaker[Session]
     reminder_seconds: float = 20
@@ -223,8 +224,10 @@ class SchedulerComponent:
         """Start the jobs; each runs once now, then on its interval."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         j = self.jobs
-        self._add(scheduler, run_reminders, j.reminder_seconds, j.reminders)
-        self._add(scheduler, run_digests, j.digest_seconds, j.digests)
+        if j.reminders is not None:
+            self._add(scheduler, run_reminders, j.reminder_seconds, j.reminders)
+        if j.digests is not None:
+            self._add(scheduler, run_digests, j.digest_seconds, j.digests)
         if j.weekly is not None:
             # Checked as often as digests: it is due on Monday mornings only.
             self._add(scheduler, run_weekly, j.digest_seconds, j.weekly)

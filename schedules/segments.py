@@ -63,7 +63,7 @@ class SegmentSweep:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        send: Send,
+        send: Send | None,
         *,
         pipeline: Pipeline | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -200,18 +200,24 @@ class SegmentSweep:
         """Count, then ping every follower about the customers that entered since last time."""
         stats = SweepStats()
         stats.counted = await asyncio.to_thread(self.count_all, stats)
+        send = self.send
+        if send is None:
+            # No chat platform: nothing is claimed, so the entries are pinged once one is set.
+            return stats
         with self.session_factory() as s:
             follows = svc.follows(s)
         for follow_id, segment_id, user_id in follows:
             try:
-                await self._ping(stats, follow_id, segment_id, user_id)
+                await self._ping(send, stats, follow_id, segment_id, user_id)
             except Exception as exc:
                 # One follow's failure (a database error) must not starve the follows after it.
                 stats.errors += 1
                 log.warning("segment follow %s failed: %s", follow_id, type(exc).__name__)
         return stats
 
-    async def _ping(self, stats: SweepStats, follow_id: int, segment_id: int, user_id: int) -> None:
+    async def _ping(
+        self, send: Send, stats: SweepStats, follow_id: int, segment_id: int, user_id: int
+    ) -> None:
         try:
             entered = await asyncio.to_thread(self.claim, follow_id, segment_id, user_id)
         except CrmError:
@@ -221,7 +227,7 @@ class SegmentSweep:
             return
         ok = True
         try:
-            await self.send(user_id, segment_id, entered[: self.ping_lists], len(entered))
+            await send(user_id, segment_id, entered[: self.ping_lists], len(entered))
         except Exception as exc:
             ok = False
             stats.failed += 1

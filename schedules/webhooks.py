@@ -1,10 +1,16 @@
 """Posting owed webhook events: claim, sign, post, mark sent; retry with backoff.
 
-Like the reminders: a claim is a token and a lease written in one short transaction
-(PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: a conditional UPDATE), so two workers never post
-the same delivery at once. A worker killed mid-post leaves its claim to expire and another
-posts again: delivery is at least once, and every retry carries the same event id
-(`X-Crmbot-Event-Id`, and `id` in the body) so a receiver can drop repeats.
+Like the reminders: a claim is a token and a lease written in one short transaction, so two
+workers never post the same delivery at once. A worker killed mid-post leaves its claim to
+expire and another posts again: delivery is at least once, and every retry carries the same
+event id (`X-Crmbot-Event-Id`, and `id` in the body) so a receiver can drop repeats.
+
+Order: one webhook's events are posted one at a time, in event order (the deliveries' ids, as
+the changes wrote them). A claim takes only the unbroken run of a webhook's oldest pending
+deliveries, so an event waiting for a retry (or held by another worker) holds back every later
+event of that webhook until it is sent or given up. Different webhooks are posted at once.
+PostgreSQL: the claim locks the webhook row (FOR NO KEY UPDATE SKIP LOCKED), so two workers
+never split one webhook's run; SQLite: a claim that raced another one takes nothing.
 
 Signature: `X-Crmbot-Signature: sha256=HEX`, HEX = HMAC-SHA256(secret, f"{timestamp}." + body),
 with the Unix timestamp in `X-Crmbot-Timestamp`; a receiver refuses old timestamps (replays).
@@ -21,16 +27,19 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import on_postgres, unit_of_work
 from crm_core.models import Webhook, WebhookDelivery, utcnow
+from crm_core.services.webhooks import paused_ids
 
 log = logging.getLogger(__name__)
 
+# The most deliveries of one webhook a claim takes (posted one after another).
 BATCH = 20
 LEASE = timedelta(minutes=2)
 # After the first failure: 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, then given up (~10 h).
@@ -64,6 +73,9 @@ class Owed:
     body: bytes
     attempt: int
     token: str
+    webhook_id: int = 0
+    # When the claim's lease ends: a post that could outlast it is left to the next claim.
+    claimed_until: datetime | None = None
 
 
 class PostFailed(Exception):
@@ -106,6 +118,10 @@ class RunStats:
     event_ids: list[str] = field(default_factory=list)
 
 
+class _Raced(Exception):
+    """A claim found part of its run taken by another worker (rolled back, retried later)."""
+
+
 class WebhookDispatcher:
     """Claims owed deliveries and posts them; safe to run in every worker."""
 
@@ -133,8 +149,43 @@ class WebhookDispatcher:
         """Attempts before a delivery is given up."""
         return len(self.backoff) + 1
 
+    def _runs(self, s: Session, hook_ids: list[int], now: datetime) -> list[int]:
+        """Of each webhook, the ids of its oldest pending deliveries that are due and free,
+        up to the first that is not (waiting for a retry or held by another claim)."""
+        rank = (
+            func.row_number()
+            .over(partition_by=WebhookDelivery.webhook_id, order_by=WebhookDelivery.id)
+            .label("rank")
+        )
+        ranked = (
+            select(
+                WebhookDelivery.id,
+                WebhookDelivery.webhook_id,
+                WebhookDelivery.next_attempt_at,
+                WebhookDelivery.claimed_until,
+                rank,
+            )
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.webhook_id.in_(hook_ids))
+            .subquery()
+        )
+        rows = s.execute(
+            select(
+                ranked.c.id, ranked.c.webhook_id, ranked.c.next_attempt_at, ranked.c.claimed_until
+            )
+            .where(ranked.c.rank <= self.batch)
+            .order_by(ranked.c.webhook_id, ranked.c.rank)
+        ).all()
+        take: list[int] = []
+        for _, run in groupby(rows, key=lambda r: r.webhook_id):
+            for row in run:
+                held = row.claimed_until is not None and row.claimed_until >= now
+                if row.next_attempt_at > now or held:
+                    break
+                take.append(int(row.id))
+        return take
+
     def claim(self) -> list[Owed]:
-        """Claim up to one batch of deliveries that are due."""
+        """Claim, for each webhook with something due, the run of deliveries it may get now."""
         now = self.clock()
         unclaimed = or_(
             WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now
@@ -145,19 +196,26 @@ class WebhookDispatcher:
             unclaimed,
         )
         with unit_of_work(self.session_factory) as s:
-            candidates = (
-                select(WebhookDelivery.id)
-                .where(*due)
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(self.batch)
-            )
+            hooks = select(WebhookDelivery.webhook_id).where(*due).distinct()
+            # A paused webhook (a restored copy's, until an admin resumes it) keeps its events.
+            paused = paused_ids(s)
+            hook_ids = [h for h in s.scalars(hooks) if h not in paused]
+            if not hook_ids:
+                return []
             if on_postgres(self.session_factory):
-                candidates = candidates.with_for_update(skip_locked=True)
-            ids = list(s.scalars(candidates))
+                # One worker at a time reads and claims a webhook's run. NO KEY UPDATE: the
+                # changes writing new deliveries (a KEY SHARE on the webhook) are not skipped.
+                locked = (
+                    select(Webhook.id)
+                    .where(Webhook.id.in_(hook_ids))
+                    .with_for_update(skip_locked=True, key_share=True)
+                )
+                hook_ids = list(s.scalars(locked))
+            ids = self._runs(s, hook_ids, now)
             if not ids:
                 return []
             token = secrets.token_hex(16)
-            s.execute(
+            taken = s.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id.in_(ids), *due)
                 .values(
@@ -167,11 +225,15 @@ class WebhookDispatcher:
                 ),
                 execution_options={"synchronize_session": False},
             )
+            if int(getattr(taken, "rowcount", 0) or 0) != len(ids):
+                # Another worker claimed part of a run meanwhile: what is left could overtake
+                # what it holds, so take nothing (this rolls back) and let the next run look.
+                raise _Raced
             rows = s.execute(
                 select(WebhookDelivery, Webhook.url, Webhook.signing_secret)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
                 .where(WebhookDelivery.claim_token == token)
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .order_by(WebhookDelivery.webhook_id, WebhookDelivery.id)
             ).all()
             return [
                 Owed(
@@ -183,6 +245,8 @@ class WebhookDispatcher:
                     json.dumps(d.payload, ensure_ascii=False, separators=(",", ":")).encode(),
                     d.attempts,
                     token,
+                    d.webhook_id,
+                    d.claimed_until,
                 )
                 for d, url, secret in rows
             ]
@@ -225,19 +289,47 @@ class WebhookDispatcher:
             "X-Crmbot-Signature": signature(owed.secret, stamp, owed.body),
         }
 
+    def release(self, owed: Owed) -> bool:
+        """Give back a claimed delivery that was not posted (its attempt is not counted)."""
+        return self._finish(owed, {"attempts": WebhookDelivery.attempts - 1})
+
+    def _claim(self) -> list[Owed]:
+        try:
+            return self.claim()
+        except _Raced:
+            return []
+
     async def run_once(self, max_batches: int = 10) -> RunStats:
-        """Claim and post batches until nothing is due (or `max_batches`)."""
+        """Claim and post runs until nothing is due (or `max_batches`): each webhook's in
+        order, one at a time, stopping at its first failure; the webhooks side by side."""
         stats = RunStats()
         for _ in range(max_batches):
-            batch = await asyncio.to_thread(self.claim)
-            if not batch:
+            claimed = await asyncio.to_thread(self._claim)
+            if not claimed:
                 break
-            await asyncio.gather(*(self._post_one(owed, stats) for owed in batch))
-            if len(batch) < self.batch:
+            runs = [list(run) for _, run in groupby(claimed, key=lambda o: o.webhook_id)]
+            done = await asyncio.gather(*(self._post_run(run, stats) for run in runs))
+            # Another round only for a webhook that had more owed than one claim takes.
+            if not any(ok and len(run) == self.batch for ok, run in zip(done, runs, strict=True)):
                 break
         return stats
 
-    async def _post_one(self, owed: Owed, stats: RunStats) -> None:
+    async def _post_run(self, run: list[Owed], stats: RunStats) -> bool:
+        """Post one webhook's run in order; True when every one of them was delivered."""
+        for n, owed in enumerate(run):
+            lease_ends = owed.claimed_until
+            late = lease_ends is not None and (
+                self.clock() + timedelta(seconds=self.timeout) > lease_ends
+            )
+            if late or not await self._post_one(owed, stats):
+                # Later events must not overtake this one: give them back untried.
+                for rest in run[n if late else n + 1 :]:
+                    await asyncio.to_thread(self.release, rest)
+                return False
+        return True
+
+    async def _post_one(self, owed: Owed, stats: RunStats) -> bool:
+        """Post one delivery and record the outcome; True when the receiver took it."""
         try:
             await self.post(owed.url, owed.body, self.headers(owed), self.timeout)
         except Exception as exc:
@@ -257,9 +349,11 @@ class WebhookDispatcher:
                 stats.failed += 1
             else:
                 stats.lost += 1
-            return
+            return False
         if await asyncio.to_thread(self.mark_sent, owed):
             stats.sent += 1
             stats.event_ids.append(owed.event_id)
-        else:
-            stats.lost += 1
+            return True
+        # The lease ran out and another worker holds the run now: leave the rest to it.
+        stats.lost += 1
+        return False

@@ -364,7 +364,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50},
     "cursor": {"type": "string", "description": "`next` of the previous page"},
     "q": {"type": "string", "description": "part of the name"},
-    "owner": {"type": "string", "description": "the owner's handle"},
+    "owner": {"type": "string", "description": "the owner's handle, or me"},
     "city": {"type": "string"},
     "industry": {"type": "string"},
     "customer_id": _ID,
@@ -394,6 +394,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/contacts/{id}", "getContact", "Read a contact", "Contact"),
     Route("PATCH", "/contacts/{id}", "updateContact", "Change a contact", "Contact",
           body="ContactChange"),
+    Route("DELETE", "/contacts/{id}", "deleteContact",
+          "Remove a contact (its notes stay on the customer, unlinked)", "Contact"),
     Route("GET", "/deals", "listDeals", "List deals", "Deal",
           (*_PAGE, "customer_id", "stage", "owner", "open"), list_of=True),
     Route("POST", "/deals", "createDeal", "Open a deal", "Deal", body="NewDeal"),
@@ -462,6 +464,8 @@ def _operation(route: Route) -> dict[str, Any]:
         ok = _ref(route.answer or route.resource)
     status = "201" if route.method == "POST" and route.operation != "moveDeal" else "200"
     responses: dict[str, Any] = {status: {"description": "OK", "content": _json(ok)}}
+    if route.method == "DELETE":
+        responses = {"204": {"description": "removed"}}
     if route.operation == "createInteraction":
         # The same idempotency key again answers the note already logged.
         responses["200"] = {"description": "already logged", "content": _json(ok)}
@@ -483,6 +487,16 @@ def _operation(route: Route) -> dict[str, Any]:
     params += [
         {"name": p.partition(":")[0], "in": "query", "schema": PARAMS[p]} for p in route.params
     ]
+    if route.operation == "createInteraction":
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                "description": "the same as the body's idempotency_key (one or the other, or "
+                "both equal); refused on other writes, which take no key",
+            }
+        )
     if params:
         op["parameters"] = params
     if route.body:

@@ -130,6 +130,47 @@ def _record_id(request: web.Request, api: RestApi, lang: str) -> int | None:
     return number
 
 
+def _query(request: web.Request, route: Route, api: RestApi, lang: str) -> dict[str, str]:
+    """The query, refused when it names a parameter the operation does not take: a misspelled
+    filter ignored would widen the answer to the whole book without a word."""
+    allowed = [p.partition(":")[0] for p in route.params]
+    for name in request.query:
+        if name not in allowed:
+            if not allowed:
+                raise api.refusal("invalid", "api.param_none", locale=lang, param=name[:40])
+            raise api.refusal(
+                "invalid",
+                "api.param_unknown",
+                locale=lang,
+                param=name[:40],
+                params=", ".join(allowed),
+            )
+    return dict(request.query)
+
+
+def _with_key(request: web.Request, route: Route, body: Any, api: RestApi, lang: str) -> Any:
+    """The body with the `Idempotency-Key` header (the IETF draft's) as its `idempotency_key`.
+
+    Only logging a note takes a key; on another write the header is refused rather than
+    ignored, so a client never believes a retry is safe when it is not.
+    """
+    header = request.headers.get("Idempotency-Key")
+    if header is None or route.method in ("GET", "HEAD"):
+        return body
+    # The draft's value is a structured-field string: "abc" (quoted); a bare abc is taken too.
+    key = header.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if route.operation != "createInteraction":
+        raise api.refusal("invalid", "api.idempotency_header_unsupported", locale=lang)
+    if not isinstance(body, dict):
+        return body
+    sent = body.get("idempotency_key")
+    if sent is not None and sent != key:
+        raise api.refusal("invalid", "api.idempotency_key_twice", locale=lang)
+    return {**body, "idempotency_key": key}
+
+
 async def _read_limited(request: web.Request, api: RestApi, lang: str) -> bytes:
     """The body, refused beyond MAX_BODY whatever the server's own limit (client_max_size is
     the root app's, 1 MiB, not this sub-app's) and whether a length was sent or not."""
@@ -184,10 +225,11 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
                     headers={"Retry-After": str(seconds)},
                     locale=lang,
                 )
+            body = await _body(request, api, lang) if route.body else None
             call = Call(
                 record_id=_record_id(request, api, lang),
-                query=dict(request.query),
-                body=await _body(request, api, lang) if route.body else None,
+                query=_query(request, route, api, lang),
+                body=_with_key(request, route, body, api, lang),
             )
             answer = await asyncio.to_thread(api.run, caller, route.operation, call, locale=asked)
         except ApiError as exc:
@@ -200,6 +242,8 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
             return error_response(
                 api.refusal("internal", "error.internal", locale=lang, ref=ref), locale=lang
             )
+        if answer.empty:
+            return web.Response(status=204)
         return web.json_response(answer.body, status=201 if answer.created else 200)
 
     return handle

@@ -7,8 +7,9 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -81,6 +82,8 @@ class TelegramBot:
         self.forms = FormConversation(self.core, self.sender, conversation_timeout)
         self.listeners = Listeners(self.core, self.sender, self.registry, self.verbs, self.forms)
         self.gate = Gate(self.core, self.sender, self.listeners.dispatch)
+        # Private chats whose own menu this process set: chat id -> its locale (None: none).
+        self._chat_menus: dict[int, str | None] = {}
         self._add_handlers()
 
     @property
@@ -155,6 +158,31 @@ class TelegramBot:
         await self.bot.set_my_commands(self.menu("en"))
         await self.bot.set_my_commands(self.menu("zh"), language_code="zh")
 
+    async def chat_menu(self, update: Update, context: CrmContext) -> None:
+        """Give a Traditional Chinese reader's private chat the zh-Hant menu.
+
+        Telegram picks a menu by the app's two-letter language only (`zh` is the Simplified
+        one), so a zh-Hant user's chat gets its own (BotCommandScopeChat); set again when their
+        `語言` changes (seen on their next update), taken back when it is no longer zh-Hant.
+        """
+        chat, who = update.effective_chat, context.who
+        if chat is None or who is None or chat.type != ChatType.PRIVATE:
+            return
+        wanted = who.locale if who.locale == "zh-Hant" else None
+        if chat.id in self._chat_menus and self._chat_menus[chat.id] == wanted:
+            return
+        scope = BotCommandScopeChat(chat.id)
+        try:
+            if wanted is not None:
+                await self.bot.set_my_commands(self.menu(wanted), scope=scope)
+            elif self._chat_menus.get(chat.id) is not None:
+                await self.bot.delete_my_commands(scope=scope)
+        except TelegramError:
+            # The menu is a convenience: the command itself still runs; tried again next time.
+            log.warning("could not set the command menu of chat %s", chat.id, exc_info=True)
+            return
+        self._chat_menus[chat.id] = wanted
+
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's POST of one update; a wrong or missing secret gets 403 and does nothing."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -179,7 +207,9 @@ class TelegramBot:
         a, on = self.application, self.listeners
         private = filters.ChatType.PRIVATE
         new = filters.UpdateType.MESSAGE
-        a.add_handler(TypeHandler(Update, self.gate.gate), group=-1)
+        a.add_handler(TypeHandler(Update, self.gate.gate), group=-2)
+        # A group of its own: only the first matching handler of a group runs.
+        a.add_handler(TypeHandler(Update, self.chat_menu), group=-1)
         a.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on.on_edited))
         a.add_handler(CommandHandler(["link", "start"], self.gate.link))
         typed = filters.TEXT & ~filters.COMMAND & private & new

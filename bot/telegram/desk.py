@@ -130,11 +130,15 @@ class TelegramDesk:
         bot = self.sender.bot
         try:
             if done.thread_reply is not None:
-                await bot.send_message(
+                said = await bot.send_message(
                     chat_id,
                     done.thread_reply.text,
                     reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
                 )
+                if done.ticket_id is not None:
+                    # Telegram keeps no threads: a reply to this line must find the ticket.
+                    key = message_key(chat_id, said.message_id)
+                    await asyncio.to_thread(self.desk.remember, done.ticket_id, key)
             if done.mirror and done.source_key:
                 _, chat, mid = done.source_key.split(":", 2)
                 # A bot has one reaction of its own on a message: setting it replaces the old.

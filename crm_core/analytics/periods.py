@@ -67,6 +67,11 @@ _RELATIVE = {
     "last quarter": ("quarter", -1),
     "next quarter": ("quarter", 1),
     "本季度": ("quarter", 0),
+    # Taiwan and Hong Kong say 本季 / 上季 / 下季.
+    "本季": ("quarter", 0),
+    "这季": ("quarter", 0),
+    "上季": ("quarter", -1),
+    "下季": ("quarter", 1),
     "这季度": ("quarter", 0),
     "季度": ("quarter", 0),
     "上季度": ("quarter", -1),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from crm_core.analytics.activity import ActivityReport, Move, activity, stage_moves
@@ -23,6 +23,10 @@ class WeeklyReport:
     moves: list[Move]
     moves_total: int
     forecast: ForecastReport
+    # The same in each other currency the team closed or forecasts deals in (a TWD+HKD team's
+    # HK$ wins): never added into the first, shown beside it.
+    closed_others: list[WinRateReport] = field(default_factory=list)
+    forecast_others: list[ForecastReport] = field(default_factory=list)
 
 
 def build_weekly(ctx: Ctx, monday: date) -> WeeklyReport:
@@ -33,11 +37,18 @@ def build_weekly(ctx: Ctx, monday: date) -> WeeklyReport:
     q = quarter_start(monday)
     quarter = Period(q, add_months(q, 3), quarter_label(q))
     moves, total = stage_moves(ctx, week, limit=15)
+    closed = win_rate(ctx, dim=Dim.rep, period=week)
+    ahead = forecast(ctx, quarter)
     return WeeklyReport(
         week,
         activity(ctx, week),
-        win_rate(ctx, dim=Dim.rep, period=week),
+        closed,
         moves,
         total,
-        forecast(ctx, quarter),
+        ahead,
+        [
+            win_rate(ctx, dim=Dim.rep, period=week, currency=c)
+            for c in sorted(closed.other_currencies)
+        ],
+        [forecast(ctx, quarter, currency=c) for c in sorted(ahead.other_currencies)],
     )

@@ -8,7 +8,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, case, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 
 from crm_core.access import dead_customer_ids, visible_customer_ids, visible_owner_ids
 from crm_core.analytics.kept_months import Sums, month_sums
@@ -212,14 +222,51 @@ def _local_months(
 
     The kept sums are by UTC month; in a zone whose months start at other instants a month of
     theirs straddles two kept months, so the closings are read one by one (a win at 01:00 on
-    1 October in Shanghai is October's, in the Q4 report it is part of).
+    1 October in Shanghai is October's, in the Q4 report it is part of): grouped by PostgreSQL
+    in the viewer's zone, by Python on SQLite (which has no zone rules).
     """
     conditions = closed_in(ctx, period)
-    stmt = select(Deal.closed_at, Deal.stage, Deal.amount).where(
-        *report_scope(ctx), *conditions, Deal.currency == currency
-    )
     acc: dict[Any, list[Any]] = {}
-    for closed_at, stage, amount in ctx.session.execute(stmt):
+    where = [*report_scope(ctx), *conditions, Deal.currency == currency]
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL groups them in the viewer's zone (the zone written into the statement, so
+        # SELECT and GROUP BY are one expression): a team's ~1,500 closings were 10 ms of
+        # Python. (Other currencies stay a query of their own: without the currency the
+        # planner scanned every deal, 0.6 s.)
+        local = func.timezone(literal(ctx.tz.key, literal_execute=True), Deal.closed_at)
+        year = extract("year", local)
+        part = extract("month" if dim is Dim.month else "quarter", local)
+        stmt = (
+            select(year, part, Deal.stage, func.count(), func.sum(Deal.amount))
+            .where(*where)
+            .group_by(year, part, Deal.stage)
+        )
+        for y, p, stage, n, amount in ctx.session.execute(stmt):
+            if y is None:
+                key = None
+            elif dim is Dim.month:
+                key = f"{int(y):04d}-{int(p):02d}"
+            else:
+                key = f"{int(y):04d}-Q{int(p)}"
+            slot = acc.setdefault(key, [0, 0, Decimal(0)])
+            if stage in won_names:
+                slot[0] += int(n)
+                slot[2] += money(amount)
+            else:
+                slot[1] += int(n)
+    else:
+        rows = select(Deal.closed_at, Deal.stage, Deal.amount).where(*where)
+        for closed_at, stage, amount in ctx.session.execute(rows):
+            slot = acc.setdefault(local_group(dim, closed_at, ctx), [0, 0, Decimal(0)])
+            if stage in won_names:
+                slot[0] += 1
+                slot[2] += money(amount)
+            else:
+                slot[1] += 1
+    others = other_currencies(ctx, currency, conditions, report_scope(ctx))
+    return _report(ctx, dim, period, currency, acc, others)
+    rows = select(Deal.closed_at, Deal.stage, Deal.amount).where(*where, Deal.currency == currency)
+    for closed_at, stage, amount in ctx.session.execute(rows):
         slot = acc.setdefault(local_group(dim, closed_at, ctx), [0, 0, Decimal(0)])
         if stage in won_names:
             slot[0] += 1

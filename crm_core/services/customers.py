@@ -16,7 +16,8 @@ from crm_core.access import (
     can_assign_owner,
     customer_filter,
     ensure_customer_access,
-    visible_owner_ids,
+    per_access,
+    sees_every_book,
 )
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
@@ -144,6 +145,7 @@ def create_customer(
         "customer.created",
         webhooks.customer_data(ctx.session, customer),
         now=ctx.now(),
+        actor=ctx.actor,
     )
     return customer
 
@@ -197,7 +199,7 @@ def _search_by_name(ctx: Ctx, query: str, key: str, limit: int) -> list[Customer
     )
     hits = []
     current = current_name_book(ctx.session)
-    asked = current is None and visible_owner_ids(ctx.actor) is not None
+    asked = current is None and not sees_every_book(ctx.actor)
     if asked:
         # A rep's or a team's book, and the copy is out of date (a customer was added or
         # renamed since): LIKE over those rows (found by owner) costs less than reading the
@@ -256,6 +258,14 @@ def _search_by_name(ctx: Ctx, query: str, key: str, limit: int) -> list[Customer
     return hits
 
 
+# The contacts of some customers, built once (every `find` asks it).
+_CONTACTS_OF = (
+    select(Contact)
+    .where(Contact.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Contact.id)
+)
+
+
 def contacts_named(
     ctx: Ctx, customers: list[Customer], query: str
 ) -> list[tuple[Customer, Contact]]:
@@ -265,11 +275,7 @@ def contacts_named(
     if not folded or not customers:
         return []
     named: dict[int, list[Contact]] = {}
-    for contact in ctx.session.scalars(
-        select(Contact)
-        .where(Contact.customer_id.in_([c.id for c in customers]))
-        .order_by(Contact.id)
-    ):
+    for contact in ctx.session.scalars(_CONTACTS_OF, {"ids": [c.id for c in customers]}):
         if folded in fold(contact.name):
             named.setdefault(contact.customer_id, []).append(contact)
     return [(c, contact) for c in customers for contact in named.get(c.id, ())]
@@ -341,18 +347,24 @@ def customer_card(ctx: Ctx, customer: Customer, *, recent: int = 5) -> CustomerC
     deals = s.scalars(_CARD_DEALS, {"customer": customer.id, "closed": closed}).all()
     rows = s.execute(_CARD_NOTES, {"customer": customer.id, "recent": recent}).all()
     notes = [note for note, _ in rows]
-    reminders = s.scalars(
-        select(Reminder)
-        .where(
-            Reminder.customer_id == customer.id,
-            Reminder.status == ReminderStatus.pending,
-            # Seeing the customer is not seeing what others plan about it (a manager's
-            # "review Alice's account" must not show on Alice's card).
-            *manageable(ctx.actor),
-        )
-        .order_by(Reminder.due_at)
-        .limit(5)
-    ).all()
+    actor = ctx.actor
+    card_reminders = per_access(
+        "card_reminders",
+        actor,
+        lambda: (
+            select(Reminder)
+            .where(
+                Reminder.customer_id == bindparam("customer"),
+                Reminder.status == ReminderStatus.pending,
+                # Seeing the customer is not seeing what others plan about it (a manager's
+                # "review Alice's account" must not show on Alice's card).
+                *manageable(actor),
+            )
+            .order_by(Reminder.due_at)
+            .limit(5)
+        ),
+    )
+    reminders = s.scalars(card_reminders, {"customer": customer.id}).all()
     last = notes[0].occurred_at if notes else None
     days = (
         (ctx.now().astimezone(ctx.tz).date() - last.astimezone(ctx.tz).date()).days

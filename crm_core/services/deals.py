@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
-from crm_core import audit, rules
+from crm_core import audit, places, rules
 from crm_core.access import (
     can_assign_owner,
     can_see_owner,
@@ -94,7 +94,9 @@ def create_deal(
     key = name_key(title)
     for other in ctx.session.scalars(select(Deal).where(Deal.customer_id == customer.id)):
         if other.title_key == key and not _stage_closed(ctx, other.stage):
-            raise Invalid("error.deal_exists", title=other.title, customer=customer.name)
+            raise Invalid(
+                "error.deal_exists", title=other.title, customer=customer.name, id=other.id
+            )
     now = ctx.now()
     deal = Deal(
         customer_id=customer.id,
@@ -122,7 +124,13 @@ def create_deal(
         )
     )
     audit.record(ctx.session, ctx.actor, "deal.create", deal, None)
-    webhooks.emit(ctx.session, "deal.created", webhooks.deal_data(ctx.session, deal), now=now)
+    webhooks.emit(
+        ctx.session,
+        "deal.created",
+        webhooks.deal_data(ctx.session, deal),
+        now=now,
+        actor=ctx.actor,
+    )
     return deal
 
 
@@ -176,9 +184,10 @@ def move_deal(ctx: Ctx, deal: Deal, stage_name: str, *, reason: str | None = Non
     if target.closed:
         scores.learn_closed(ctx.session, ctx.pipeline, deal, target.name)
     data = webhooks.deal_data(ctx.session, deal, from_stage=change.from_stage)
-    webhooks.emit(ctx.session, "deal.moved", data, now=now)
+    webhooks.emit(ctx.session, "deal.moved", data, now=now, actor=ctx.actor)
     if target.won or target.lost:
-        webhooks.emit(ctx.session, "deal.won" if target.won else "deal.lost", data, now=now)
+        event = "deal.won" if target.won else "deal.lost"
+        webhooks.emit(ctx.session, event, data, now=now, actor=ctx.actor)
     if target.won:
         # Upgrades happen at once; downgrades wait for the review (crm_core/services/tiers.py).
         tiers.on_deal_won(ctx, deal)
@@ -216,6 +225,18 @@ def open_deals(ctx: Ctx, *, limit: int = 25) -> list[tuple[Deal, Customer]]:
 YUAN_LIKE = ("CNY", "TWD", "HKD", "MOP")
 
 
+def local_currency(ctx: Ctx, customer: Customer) -> str | None:
+    """The currency an amount said without one means for a new deal of `customer`: the one
+    currency of its deals, else the one of the country or city the book records for it, else
+    the one of the typist's region (a rep in Taipei means NT$); None when nothing tells."""
+    found = ctx.session.scalars(
+        select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
+    ).all()
+    if len(found) == 1:
+        return found[0]
+    return places.place_currency(customer) or rules.home_currency(ctx.actor.timezone or "UTC")
+
+
 def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> str:
     """What a bare 元 means for a deal of `customer`: the deal's own currency (`current`), else
     the one currency of the customer's deals, else the typist's zone's, when yuan-like; else
@@ -224,7 +245,13 @@ def yuan_currency(ctx: Ctx, customer: Customer, current: str | None = None) -> s
         select(Deal.currency).where(Deal.customer_id == customer.id).distinct().limit(2)
     ).all()
     theirs = found[0] if len(found) == 1 else None
-    for candidate in (current, theirs, rules.home_currency(ctx.actor.timezone or "UTC")):
+    return first_yuan(ctx, current, theirs, rules.home_currency(ctx.actor.timezone or "UTC"))
+
+
+def first_yuan(ctx: Ctx, *candidates: str | None) -> str:
+    """The first yuan-like currency among `candidates` (most telling first); else NT$ for a
+    Traditional Chinese reader (Taiwan's 元) and yuan for everyone else."""
+    for candidate in candidates:
         if candidate in YUAN_LIKE:
             return candidate
     return "TWD" if ctx.actor.locale == "zh-Hant" else "CNY"
@@ -393,7 +420,9 @@ def update_deal(
             select(Deal).where(Deal.customer_id == deal.customer_id, Deal.id != deal.id)
         ):
             if other.title_key == name_key(wanted["title"]) and not is_closed(ctx, other):
-                raise Invalid("error.deal_exists", title=other.title, customer=deal.customer.name)
+                raise Invalid(
+                    "error.deal_exists", title=other.title, customer=deal.customer.name, id=other.id
+                )
     changed = audit.changed_fields(deal, wanted)
     if not changed:
         return {}, None

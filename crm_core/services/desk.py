@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core import audit, note_outbox, rules
-from crm_core.access import customer_filter, ensure_customer_access
+from crm_core.access import book_filter, can_see_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_for_update
 from crm_core.errors import Invalid, NotFound
@@ -87,12 +87,19 @@ def channel_at(session: Session, platform: str, chat_id: str) -> CustomerChannel
     )
 
 
-def _visible_channel(ctx: Ctx, platform: str, chat_id: str) -> CustomerChannel:
+def _visible_channel(
+    ctx: Ctx, platform: str, chat_id: str, *, archived_ok: bool = False
+) -> CustomerChannel:
     row = channel_at(ctx.session, platform, chat_id)
     if row is None:
         raise NotFound("error.channel_not_linked")
     try:
-        ensure_customer_access(ctx.actor, row.customer)
+        if archived_ok and row.customer.archived_at is not None:
+            owner = row.customer.owner
+            if not can_see_owner(ctx.actor, owner.id, owner.team_id):
+                raise NotFound("error.customer_ref_not_found", id=row.customer_id)
+        else:
+            ensure_customer_access(ctx.actor, row.customer)
     except NotFound:
         # Someone else's customer: answered like a chat that is not linked at all.
         raise NotFound("error.channel_not_linked") from None
@@ -130,7 +137,8 @@ def link_channel(
 
 def unlink_channel(ctx: Ctx, platform: str, chat_id: str) -> CustomerChannel:
     """Unlink a chat: its tickets stay, new messages there no longer open any."""
-    row = _visible_channel(ctx, platform, chat_id)
+    # An archived customer's channel may be unlinked as it is: no unarchive just to clean up.
+    row = _visible_channel(ctx, platform, chat_id, archived_ok=True)
     before = audit.snapshot(row)
     audit.record(ctx.session, ctx.actor, "channel.unlink", row, before)
     # Tickets keep their requester and thread; only the link to the channel goes.
@@ -153,12 +161,13 @@ def set_auto(ctx: Ctx, platform: str, chat_id: str, on: bool) -> tuple[CustomerC
 
 
 def list_channels(ctx: Ctx) -> list[CustomerChannel]:
-    """The customer channels of customers the actor may see."""
+    """The customer channels of customers the actor may see, archived ones' too: their link
+    still stands (messages there still reach the customer's tickets) and can be unlinked."""
     return list(
         ctx.session.scalars(
             select(CustomerChannel)
             .join(Customer, Customer.id == CustomerChannel.customer_id)
-            .where(customer_filter(ctx.actor))
+            .where(book_filter(ctx.actor), Customer.merged_into.is_(None))
             .order_by(Customer.name, CustomerChannel.name)
         )
     )
@@ -253,8 +262,28 @@ def set_requester(ticket: Ticket, channel: CustomerChannel, requester: Requester
 
 
 def ticket_at(session: Session, key: str) -> Ticket | None:
-    """The ticket opened from a platform message (any actor: thread replies find it)."""
-    return session.scalar(select(Ticket).where(Ticket.source_key == key))
+    """The ticket a platform message belongs to: the one it opened, or the one it was logged
+    on (a reply, or the bot's acknowledgement), so that a reply to any of them joins it."""
+    found = session.scalar(select(Ticket).where(Ticket.source_key == key))
+    if found is None:
+        found = session.scalar(
+            select(Ticket).join(TicketEvent).where(TicketEvent.external_id == key).limit(1)
+        )
+    return found
+
+
+def remember_message(session: Session, ticket_id: int, key: str) -> None:
+    """Keep a message the bot said about a ticket (its acknowledgement) as the ticket's, on its
+    created event: a customer replying to it is then in the ticket's thread."""
+    if len(key) > 100 or ticket_at(session, key) is not None:
+        return
+    event = session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "created")
+        .limit(1)
+    )
+    if event is not None and event.external_id is None:
+        event.external_id = key
 
 
 def thread_reply(
@@ -266,12 +295,26 @@ def thread_reply(
     text: str,
     now: datetime,
     ctx: Ctx | None = None,
+    key: str | None = None,
 ) -> str:
     """Log a reply in a ticket's thread: staff's is a response (the first stops that clock),
-    the customer's resumes a ticket waiting on them. Returns the event kind written."""
+    the customer's resumes a ticket waiting on them. Returns the event kind written.
+
+    `key` is the message's own: kept on its event (as its external id) so that a reply to
+    this message joins the ticket too, where a platform has no threads (Telegram)."""
     text = rules.text("text", text, svc.MAX_TEXT, "error.ticket_reply_missing")
+    key = key if key is not None and len(key) <= 100 else None
     if actor is not None and ctx is not None and ticket.status not in svc.DONE:
         svc.reply_ticket(ctx, ticket.id, text)
+        if key is not None:
+            said = session.scalar(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reply")
+                .order_by(TicketEvent.id.desc())
+                .limit(1)
+            )
+            if said is not None:
+                said.external_id = key
         return "reply"
     lock_for_update(session, ticket)
     before = audit.snapshot(ticket)
@@ -284,6 +327,7 @@ def thread_reply(
         status=ticket.status,
         value=author[:100],
         text=text,
+        external_id=key,
     )
     session.add(event)
     if actor is None and ticket.status == TicketStatus.waiting:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 
 from crm_core import audit, note_outbox
-from crm_core.access import ensure_customer_access
+from crm_core.access import can_see_owner, ensure_customer_access
 from crm_core.context import Ctx
 from crm_core.db import lock_deals_of, lock_for_update, lock_owners_sums
 from crm_core.errors import Invalid, PermissionDenied
 from crm_core.models import (
+    AuditEntry,
     Contact,
     Customer,
     CustomerChannel,
@@ -20,11 +21,13 @@ from crm_core.models import (
     Feedback,
     Interaction,
     Reminder,
+    ReminderStatus,
     Role,
     SegmentMember,
     Ticket,
     User,
 )
+from crm_core.services import tiers
 
 # What moves from the merged customer to the one kept, by the name the preview gives it.
 MOVED: dict[str, Any] = {
@@ -63,6 +66,17 @@ class Conflict:
     dropped: Any
 
 
+@dataclass(frozen=True)
+class Handover:
+    """Open deals and reminders of one person who cannot see the kept customer, moving to its
+    owner (as a reassign moves them): left with them, they would own what they cannot open."""
+
+    old: User
+    new: User
+    deal_ids: list[int]
+    reminder_ids: list[int]
+
+
 @dataclass
 class MergePlan:
     """What merging `loser` into `survivor` does: counts that move, conflicts, fields filled."""
@@ -75,6 +89,7 @@ class MergePlan:
     # fields as "custom.<name>".
     filled: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    handovers: list[Handover] = field(default_factory=list)
 
 
 def check_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> None:
@@ -89,6 +104,10 @@ def check_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> None:
     for c in (loser, survivor):
         if c.merged_into is not None:
             raise Invalid("error.merge_tombstone", id=c.id, name=c.name, into=c.merged_into)
+
+
+def _label(c: Customer) -> str:
+    return f"#{c.id} {c.name}"
 
 
 def _owner_name(ctx: Ctx, user_id: int) -> str:
@@ -131,7 +150,68 @@ def plan_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
         elif kept_custom[name] != other:
             plan.conflicts.append(Conflict(key, kept_custom[name], other))
     plan.tags = sorted(set(survivor.tags) | set(loser.tags))
+    plan.handovers = _handovers(ctx, loser, survivor)
     return plan
+
+
+def _handovers(ctx: Ctx, loser: Customer, survivor: Customer) -> list[Handover]:
+    """Per owner who cannot see `survivor`: their open deals and open reminders on `loser`.
+
+    The same rule as a reassign: open deals and pending reminders move; closed deals stay
+    with who closed them, so a won deal keeps counting for the person who won it.
+    """
+    s = ctx.session
+    new = survivor.owner
+    deal_ids = select(Deal.id).where(Deal.customer_id == loser.id).scalar_subquery()
+    deals = s.scalars(
+        select(Deal).where(Deal.customer_id == loser.id, Deal.closed_at.is_(None)).order_by(Deal.id)
+    ).all()
+    reminders = s.scalars(
+        select(Reminder)
+        .where(
+            Reminder.status.in_((ReminderStatus.pending, ReminderStatus.sent)),
+            (Reminder.customer_id == loser.id) | Reminder.deal_id.in_(deal_ids),
+        )
+        .order_by(Reminder.id)
+    ).all()
+    by_owner: dict[int, tuple[list[int], list[int]]] = {}
+    owners: dict[int, User] = {}
+    for kind, rows in ((0, deals), (1, reminders)):
+        for row in rows:
+            owner = s.get(User, row.owner_id)
+            if owner is None or owner.id == new.id:
+                continue
+            if owner.active and can_see_owner(owner, new.id, new.team_id):
+                continue
+            owners[owner.id] = owner
+            by_owner.setdefault(owner.id, ([], []))[kind].append(row.id)
+    return [
+        Handover(owners[uid], new, deal_list, reminder_list)
+        for uid, (deal_list, reminder_list) in sorted(by_owner.items())
+    ]
+
+
+def _hand_over(ctx: Ctx, handovers: list[Handover]) -> dict[str, list[int]]:
+    """Give each handover's deals and reminders to the kept customer's owner; audited as
+    a reassign is, so each deal's history says who moved it."""
+    s = ctx.session
+    deals: list[int] = []
+    reminders: list[int] = []
+    for h in handovers:
+        for deal in s.scalars(select(Deal).where(Deal.id.in_(h.deal_ids)).order_by(Deal.id)):
+            was = audit.snapshot(deal)
+            deal.owner_id = h.new.id
+            audit.record(s, ctx.actor, "deal.reassign", deal, was)
+            deals.append(deal.id)
+        rows = select(Reminder).where(Reminder.id.in_(h.reminder_ids)).order_by(Reminder.id)
+        for reminder in s.scalars(rows):
+            lock_for_update(s, reminder)
+            was = audit.snapshot(reminder)
+            reminder.owner_id = h.new.id
+            audit.record(s, ctx.actor, "reminder.reassign", reminder, was)
+            reminders.append(reminder.id)
+    s.flush()
+    return {"deals_owner": deals, "reminders_owner": reminders}
 
 
 def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
@@ -142,7 +222,11 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     duplicate's deals are locked before them, in the order a deal write takes its locks.
     """
     # Another merge of the same owners' customers waits here (their kept sums, see below).
-    lock_owners_sums(ctx.session, (loser.owner_id, survivor.owner_id))
+    # The duplicate's deal owners too: those who cannot see the kept customer hand theirs over.
+    deal_owners = ctx.session.scalars(
+        select(Deal.owner_id).where(Deal.customer_id == loser.id).distinct()
+    ).all()
+    lock_owners_sums(ctx.session, (loser.owner_id, survivor.owner_id, *deal_owners))
     lock_deals_of(ctx.session, loser.id)
     for c in sorted((loser, survivor), key=lambda c: c.id):
         lock_for_update(ctx.session, c)
@@ -168,6 +252,18 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
                     .values(customer_id=survivor.id)
                     .execution_options(synchronize_session=False)
                 )
+            # Each deal's own history says its customer changed, by whom and when.
+            for deal_id in sorted(ids):
+                s.add(
+                    AuditEntry(
+                        actor_id=ctx.actor.id,
+                        action="deal.merge_move",
+                        entity_type=Deal.__tablename__,
+                        entity_id=deal_id,
+                        changes={"customer": [_label(loser), _label(survivor)]},
+                        customer_id=survivor.id,
+                    )
+                )
             continue
         ids = list(s.scalars(select(model.id).where(model.customer_id == loser.id)))
         if ids or label not in SHOWN_WHEN_ANY:
@@ -179,6 +275,8 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
                 .values(customer_id=survivor.id)
                 .execution_options(synchronize_session=False)
             )
+    handed = _hand_over(ctx, plan.handovers)
+    moved_ids.update({k: v for k, v in handed.items() if v})
     folded = _fold_duplicate_contacts(ctx, survivor.id, moved_ids.get("contacts", []))
     if folded:
         moved_ids["contacts_merged"] = folded
@@ -229,8 +327,15 @@ def merge_customers(ctx: Ctx, loser: Customer, survivor: Customer) -> MergePlan:
     }
     gone_before = audit.snapshot(loser)
     loser.merged_into = survivor.id
+    # The tombstone goes with the customer it points to: left with the duplicate's owner it
+    # would count as a customer they own (a leaver could not be deactivated for it).
+    loser.owner_id = survivor.owner_id
     loser.updated_at = ctx.now()
     audit.record(s, ctx.actor, "customer.merged", loser, gone_before)
+    # The duplicate's won deals now count for the kept customer: tier it as a win would.
+    tiers.on_merge(ctx, loser, survivor)
+    # Written before the expiry below, which would drop changes not yet sent.
+    s.flush()
     s.expire_all()
     return plan
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from crm_core import audit
-from crm_core.access import can_assign_owner, ensure_customer_access
+from crm_core.access import can_assign_owner, ensure_customer_access, live_customer
 from crm_core.context import Ctx
 from crm_core.db import lock_deals_of, lock_for_update
 from crm_core.errors import Invalid, PermissionDenied
@@ -51,6 +51,43 @@ class Reassigned:
     # assignee's team.
     tickets: list[Ticket] = field(default_factory=list)
     tickets_kept: list[Ticket] = field(default_factory=list)
+    # Open tickets on the customer still assigned to the old owner (`assign` hands them over).
+    tickets_assigned: list[Ticket] = field(default_factory=list)
+    # When the old owner has no customer left: what is still theirs anywhere (open tickets
+    # assigned to them, pending reminders, reminders typed in chat among them), which no
+    # reassign moves and which would be stranded if they leave.
+    left: Leftovers | None = None
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a person still holds besides customers: open tickets, open deals, reminders."""
+
+    tickets: list[int]
+    deals: list[int]
+    reminders: list[int]
+
+    def __bool__(self) -> bool:
+        return bool(self.tickets or self.deals or self.reminders)
+
+
+def leftovers(ctx: Ctx, user_id: int) -> Leftovers:
+    """The open tickets assigned to `user_id`, their open deals and pending reminders."""
+    s = ctx.session
+    tickets = s.scalars(
+        select(Ticket.id)
+        .where(Ticket.assignee_id == user_id, Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.id)
+    ).all()
+    deals = s.scalars(
+        select(Deal.id).where(Deal.owner_id == user_id, Deal.closed_at.is_(None)).order_by(Deal.id)
+    ).all()
+    reminders = s.scalars(
+        select(Reminder.id)
+        .where(Reminder.owner_id == user_id, Reminder.status == ReminderStatus.pending)
+        .order_by(Reminder.id)
+    ).all()
+    return Leftovers(list(tickets), list(deals), list(reminders))
 
 
 def reassign_customer(
@@ -116,7 +153,31 @@ def reassign_customer(
                 )
             )
     ctx.session.flush()
-    return Reassigned(customer, old_owner, new_owner, moved, reminders, kept, tickets, tickets_kept)
+    assigned = ctx.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.customer_id == customer.id,
+            Ticket.assignee_id == old_owner.id,
+            Ticket.status.in_(ACTIVE),
+        )
+        .order_by(Ticket.id)
+    ).all()
+    book = ctx.session.scalar(
+        select(Customer.id).where(Customer.owner_id == old_owner.id, live_customer()).limit(1)
+    )
+    left = leftovers(ctx, old_owner.id) if book is None else None
+    return Reassigned(
+        customer,
+        old_owner,
+        new_owner,
+        moved,
+        reminders,
+        kept,
+        tickets,
+        tickets_kept,
+        list(assigned),
+        left,
+    )
 
 
 def _move_tickets(ctx: Ctx, customer: Customer, new: User) -> tuple[list[Ticket], list[Ticket]]:

@@ -75,6 +75,9 @@ def create_reminder(
     explicit_time: bool = True,
 ) -> Reminder:
     """A pending reminder for `owner` at `due` (aware; stored UTC)."""
+    if not owner.active:
+        # Their rights are not the matter: nobody can remind a leaver (as deals answer).
+        raise Invalid("error.remind_inactive", user=owner.name)
     if not can_remind(ctx.actor, owner):
         raise PermissionDenied("error.remind_not_allowed", user=owner.name)
     text = rules.text("text", " ".join(text.split()), MAX_TEXT, "error.reminder_text_missing")

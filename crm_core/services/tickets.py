@@ -382,6 +382,9 @@ def open_ticket(
     if description is not None:
         description = rules.text("description", description, MAX_TEXT, "error.ticket_text_missing")
     _check_source(source_link, source_text)
+    if assignee is not None and not assignee.active:
+        # Their rights are not the matter: nobody can hand work to a leaver (as deals answer).
+        raise Invalid("error.assignee_inactive", user=assignee.name)
     if assignee is not None and not can_assign(ctx.actor, assignee):
         raise PermissionDenied("error.ticket_assign_denied", user=assignee.name)
     return _create(
@@ -512,6 +515,8 @@ def mirror_later(ticket: Ticket, before: dict[str, object], now: datetime) -> No
 def assign_ticket(ctx: Ctx, ticket_id: int, assignee: User) -> tuple[Ticket, bool]:
     """Hand a ticket to a staff member; False when they already have it."""
     ticket, before = _for_change(ctx, ticket_id)
+    if not assignee.active:
+        raise Invalid("error.assignee_inactive", user=assignee.name)
     if not can_assign(ctx.actor, assignee):
         raise PermissionDenied("error.ticket_assign_denied", user=assignee.name)
     if ticket.assignee_id == assignee.id:
@@ -595,6 +600,8 @@ def reopen_ticket(ctx: Ctx, ticket_id: int, text: str | None = None) -> tuple[Ti
 def close_ticket(ctx: Ctx, ticket_id: int) -> Ticket:
     """Close a resolved ticket for good (it can still be reopened)."""
     ticket, before = _for_change(ctx, ticket_id)
+    if ticket.status == TicketStatus.closed:
+        raise Invalid("error.ticket_already_closed", id=ticket.id)
     if ticket.status != TicketStatus.resolved:
         raise Invalid("error.ticket_close_unresolved", id=ticket.id)
     ticket.status = TicketStatus.closed

@@ -427,6 +427,32 @@ def on_points_changed(ctx: Ctx, customer: Customer) -> TierChange | None:
     return _upgrade(ctx, prog, customer, "points")
 
 
+def on_merge(ctx: Ctx, loser: Customer, survivor: Customer) -> TierChange | None:
+    """After `loser` merged into `survivor`: the kept customer is tiered at once as a won deal
+    tiers it, since the duplicate's wins (or points) now count for it; a pin the duplicate
+    had carries over when it is higher than the kept customer's tier."""
+    prog = program(ctx.session)
+    if prog is None:
+        return None
+    ctx.session.flush()
+    dropped = ctx.session.get(CustomerTier, loser.id)
+    kept = ctx.session.get(CustomerTier, survivor.id)
+    if dropped is not None and dropped.pinned and dropped.tier is not None:
+        current = kept.tier if kept is not None else None
+        if kept is None or not kept.pinned or prog.rank(dropped.tier) > prog.rank(current):
+            now = ctx.now()
+            row = kept or _row(ctx.session, survivor.id, now)
+            if row.tier == dropped.tier:
+                before = audit.snapshot(row)
+                row.pinned = True
+                entry = audit.record(ctx.session, ctx.actor, "customer.tier", row, before)
+                entry.customer_id = survivor.id
+                return None
+            row.pinned = True
+            return _change(ctx.session, survivor, row, dropped.tier, "merge", ctx.actor, now)
+    return _upgrade(ctx, prog, survivor, "merge")
+
+
 def _upgrade(ctx: Ctx, prog: Program, customer: Customer, reason: str) -> TierChange | None:
     ctx.session.flush()
     before = ctx.session.get(CustomerTier, customer.id)

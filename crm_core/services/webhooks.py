@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,8 +20,14 @@ from sqlalchemy.orm import Session
 from crm_core import audit, rules
 from crm_core.context import Ctx
 from crm_core.errors import Invalid, NotFound, PermissionDenied
-from crm_core.models import Customer, Deal, Role, User, Webhook, WebhookDelivery
+from crm_core.models import AuditEntry, Customer, Deal, Role, User, Webhook, WebhookDelivery
 
+# The status of deliveries still owed when their webhook was removed: cancelled, not failed.
+DROPPED = "dropped"
+# A webhook is paused while its latest pause or resume entry in the audit log is a pause: its
+# events are still written (owed) but not posted. `crmbot restore` pauses every webhook so a
+# restored copy (a drill) posts nothing to the production receivers until an admin resumes it.
+PAUSE, RESUME = "webhook.pause", "webhook.resume"
 EVENTS = ("customer.created", "deal.created", "deal.moved", "deal.won", "deal.lost")
 MAX_URL = 500
 
@@ -85,9 +91,53 @@ def remove_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
             WebhookDelivery.webhook_id == hook.id, WebhookDelivery.status == "pending"
         )
     ):
-        owed.status = "failed"
-        owed.last_error = "webhook removed"
+        # Not "failed": nothing gave up, the admin cancelled them (the failed gauge alerts).
+        owed.status = DROPPED
+        owed.claim_token = None
+        owed.claimed_until = None
     audit.record(ctx.session, ctx.actor, "webhook.remove", hook, before)
+    return hook
+
+
+def paused_ids(session: Session) -> set[int]:
+    """The webhooks paused now (their latest pause or resume entry is a pause)."""
+    latest: dict[int, bool] = {}
+    for webhook_id, action in session.execute(
+        select(AuditEntry.entity_id, AuditEntry.action)
+        .where(
+            AuditEntry.entity_type == Webhook.__tablename__,
+            AuditEntry.action.in_((PAUSE, RESUME)),
+        )
+        .order_by(AuditEntry.id)
+    ):
+        latest[int(webhook_id)] = action == PAUSE
+    return {webhook_id for webhook_id, paused in latest.items() if paused}
+
+
+def pause_all(session: Session, *, actor_label: str) -> list[int]:
+    """Pause every webhook not removed nor paused yet (after a restore); their ids."""
+    paused = paused_ids(session)
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.removed_at.is_(None)).order_by(Webhook.id)
+    ).all()
+    out = []
+    for hook in hooks:
+        if hook.id in paused:
+            continue
+        audit.record(session, None, PAUSE, hook, None, actor_label=actor_label)
+        out.append(hook.id)
+    return out
+
+
+def resume_webhook(ctx: Ctx, webhook_id: int) -> Webhook:
+    """Post a paused webhook's events again (admins), the owed ones first, in order."""
+    _admin(ctx)
+    hook = ctx.session.get(Webhook, webhook_id)
+    if hook is None or hook.removed_at is not None:
+        raise NotFound("error.webhook_not_found", id=webhook_id)
+    if hook.id not in paused_ids(ctx.session):
+        raise Invalid("error.webhook_not_paused", id=hook.id)
+    audit.record(ctx.session, ctx.actor, RESUME, hook, None)
     return hook
 
 
@@ -102,6 +152,7 @@ class WebhookState:
     sent: int
     failed: int
     last_error: str | None
+    paused: bool = False
 
 
 def list_webhooks(ctx: Ctx) -> list[WebhookState]:
@@ -118,6 +169,7 @@ def list_webhooks(ctx: Ctx) -> list[WebhookState]:
             .group_by(WebhookDelivery.webhook_id, WebhookDelivery.status)
         )
     }
+    paused = paused_ids(ctx.session)
     out = []
     for h in hooks:
         last = ctx.session.scalar(
@@ -135,13 +187,29 @@ def list_webhooks(ctx: Ctx) -> list[WebhookState]:
                 counts.get((h.id, "sent"), 0),
                 counts.get((h.id, "failed"), 0),
                 last,
+                h.id in paused,
             )
         )
     return out
 
 
-def emit(session: Session, event: str, data: dict[str, Any], *, now: datetime) -> int:
-    """Owe `event` to every active webhook that wants it; how many deliveries were written."""
+def when(value: datetime | None) -> str | None:
+    """A time as the REST API writes it: UTC, ISO 8601, `Z`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def emit(
+    session: Session,
+    event: str,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+    actor: User | None = None,
+) -> int:
+    """Owe `event` to every active webhook that wants it; how many deliveries were written.
+
+    The body: the event id, type, time, `actor` (the handle of who made the change) and `data`
+    (the record as the REST API shows it; a move adds `from_stage`)."""
     assert event in EVENTS, event
     hooks = session.scalars(select(Webhook).where(Webhook.removed_at.is_(None))).all()
     written = 0
@@ -157,7 +225,8 @@ def emit(session: Session, event: str, data: dict[str, Any], *, now: datetime) -
                 payload={
                     "id": event_id,
                     "type": event,
-                    "created_at": now.isoformat(),
+                    "created_at": when(now),
+                    "actor": actor.external_id if actor is not None else None,
                     "data": data,
                 },
                 status="pending",
@@ -176,7 +245,7 @@ def _handle(session: Session, user_id: int) -> str | None:
 
 
 def customer_data(session: Session, c: Customer) -> dict[str, Any]:
-    """A customer as events carry it."""
+    """A customer as events carry it: as the REST API shows it."""
     return {
         "id": c.id,
         "name": c.name,
@@ -184,11 +253,17 @@ def customer_data(session: Session, c: Customer) -> dict[str, Any]:
         "industry": c.industry,
         "city": c.city,
         "tags": list(c.tags or []),
+        "archived": c.archived_at is not None,
+        "merged_into": c.merged_into,
+        "custom": dict(sorted((c.custom or {}).items())),
+        "created_at": when(c.created_at),
+        "updated_at": when(c.updated_at),
     }
 
 
 def deal_data(session: Session, d: Deal, *, from_stage: str | None = None) -> dict[str, Any]:
-    """A deal as events carry it (a move also names the stage it left)."""
+    """A deal as events carry it: as the REST API shows it, with the customer's name (a move
+    also names the stage it left)."""
     data: dict[str, Any] = {
         "id": d.id,
         "customer_id": d.customer_id,
@@ -198,7 +273,12 @@ def deal_data(session: Session, d: Deal, *, from_stage: str | None = None) -> di
         "currency": d.currency,
         "stage": d.stage,
         "owner": _handle(session, d.owner_id),
+        "expected_close": d.expected_close.isoformat() if d.expected_close else None,
+        "closed_at": when(d.closed_at),
         "lost_reason": d.lost_reason,
+        "custom": dict(sorted((d.custom or {}).items())),
+        "created_at": when(d.created_at),
+        "updated_at": when(d.updated_at),
     }
     if from_stage is not None:
         data["from_stage"] = from_stage

@@ -23,6 +23,9 @@ from crm_core.timephrases.core import (
 
 # A number: digits or up to three numerals ("十二", "二十五", "廿五").
 _CN = rf"(?:\d{{1,4}}|{NUMERAL}{{1,3}})"
+# The second letters of words that start with 整 (整理 tidy, 整合 merge, 整个 whole, ...):
+# after a clock time such a 整 begins the text, it is not "o'clock sharp".
+_ZHENG_WORDS = "[理合个体顿修份套批并备数齐洁治改装编]"
 
 
 def _zh_offset(m: re.Match[str]) -> Value:
@@ -122,10 +125,11 @@ ZH_RULES: list[Rule] = [
         guard(_zh_weekday),
     ),
     rule(r"下个?(?:周|星期|礼拜)(?![一二三四五六日天1-7])", const(Day("next_week"))),
-    rule(r"(?:这个?|本)?月(?:底|末)", const(Day("eom"))),
-    rule(r"下个?月(?:底|末)", const(Day("eom", n=1))),
+    # 月尾: Hong Kong's month end; 呢个 is Cantonese for this.
+    rule(r"(?:这个?|呢个|本)?月(?:底|末|尾)", const(Day("eom"))),
+    rule(r"下个?月(?:底|末|尾)", const(Day("eom", n=1))),
     rule(r"(?:这个?|本)?(?:周|星期)末", const(Bad())),  # weekend: Saturday or Sunday?
-    rule(rf"下个?月(?![底末\d]|{NUMERAL})", const(Day("monthday", n=1, day=1))),
+    rule(rf"下个?月(?![底末尾\d]|{NUMERAL})", const(Day("monthday", n=1, day=1))),
     rule(
         rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?<![\d月])(?P<mo>{_CN})\s*月\s*(?P<d>{_CN})\s*(?:日|号)",
         guard(_zh_date),
@@ -142,8 +146,9 @@ ZH_RULES: list[Rule] = [
         lambda _m: True,
     ),
     rule(
-        rf"(?<![\d.:])(?P<h>{_CN})\s*点(?:钟)?(?:\s*(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|整"
-        rf"|(?P<m>{_CN})\s*分|(?P<m2>\d{{2}}|[一二三四五]十[一二三四五六七八九]?)(?![\d分])"
+        # 整 is "sharp" only written on (`5点整`) and not starting a word (`5点 整理`, `5点整合`).
+        rf"(?<![\d.:])(?P<h>{_CN})\s*点(?:钟)?(?:整(?!{_ZHENG_WORDS})|\s*(?:(?P<half>半)|(?P<q1>一刻)"
+        rf"|(?P<q3>三刻)|(?P<m>{_CN})\s*分|(?P<m2>\d{{2}}|[一二三四五]十[一二三四五六七八九]?)(?![\d分])"
         r"|(?P<amb>\d)(?![\d分])))?",
         guard(_zh_clock),
         lambda m: not m.group("h").isascii(),

@@ -638,7 +638,7 @@ VERBS = [
             '营销活动 "一季度追加" 分群 "金牌沉默" 消息 "您好 {联系人}" 对照组 10%',
         ),
         writes=True,
-        aliases=("营销活动",),
+        aliases=("营销活动", "行销活动"),
     ),
     Verb(
         "campaigns",
@@ -646,7 +646,7 @@ VERBS = [
         args=(),
         examples=("campaigns", "营销活动列表"),
         writes=False,
-        aliases=("营销活动列表",),
+        aliases=("营销活动列表", "行销活动列表", "行销活动清单"),
     ),
     Verb(
         "campaign tasks",
@@ -678,6 +678,6 @@ VERBS = [
         args=(NAME,),
         examples=('end campaign "Q1 upsell"', '结束活动 "一季度追加"'),
         writes=True,
-        aliases=("结束活动", "结束营销活动"),
+        aliases=("结束活动", "结束营销活动", "结束行销活动"),
     ),
 ]

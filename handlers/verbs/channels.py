@@ -110,7 +110,11 @@ def channels(req: Request) -> Reply:
             "channel.line",
             channel=r.name,
             platform=r.platform,
-            customer=r.customer.name,
+            customer=(
+                t("ticket.customer_archived", name=r.customer.name)
+                if r.customer.archived_at is not None
+                else r.customer.name
+            ),
             auto=t("channel.auto_word") if r.auto else t("channel.manual_word"),
         )
         for r in rows

@@ -30,11 +30,14 @@ from handlers.reply import Button, OpenForm, Reply
 # The last word that turns a removal's card into the removal (`contact remove Dana confirm`).
 CONFIRM_WORDS = ("confirm", "确认", "確認")
 
+_TITLE_WORDS = ("职位", "职务", "职称")
+_EMAIL_WORDS = ("邮箱", "电子邮件", "信箱")
 EDIT_CONTACT_ARGS = (
     Arg("contact", Kind.name),
     Arg("name", Kind.text, optional=True, sep=": ", keyword="name", also=("姓名", "名字")),
-    Arg("title", Kind.text, optional=True, sep=", ", keyword="title", also=("职位", "职务")),
-    Arg("email", Kind.text, optional=True, sep=", ", keyword="email", also=("邮箱", "电子邮件")),
+    # 職稱 and 信箱: Taiwan's words for job title and e-mail.
+    Arg("title", Kind.text, optional=True, sep=", ", keyword="title", also=_TITLE_WORDS),
+    Arg("email", Kind.text, optional=True, sep=", ", keyword="email", also=_EMAIL_WORDS),
     Arg("phone", Kind.text, optional=True, sep=", ", keyword="phone", also=("电话", "手机")),
     Arg(
         "birthday",

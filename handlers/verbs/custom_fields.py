@@ -192,7 +192,7 @@ VERBS = [
         args=(Arg("record", Kind.choice, optional=True, choices=("customer", "contact", "deal")),),
         examples=("fields", "fields deal", "字段"),
         writes=False,
-        aliases=("字段", "字段列表", "custom fields"),
+        aliases=("字段", "字段列表", "栏位", "栏位列表", "custom fields"),
         menu="fields",
     ),
     Verb(

@@ -296,7 +296,7 @@ VERBS = [
         args=(Arg("page", Kind.number, optional=True, keyword="page", also=("第",), label="N"),),
         examples=("customers", "customers page 2"),
         writes=False,
-        aliases=("客户列表", "我的客户"),
+        aliases=("客户列表", "我的客户", "客户清单"),
     ),
     Verb(
         "new customer",

@@ -141,6 +141,9 @@ def new_deal(req: Request) -> Reply:
     if amount is not None and said_yuan(money_text):
         # 元 is the reader's yuan: NT$ to a Taiwan rep, the customer's own when it deals in one.
         currency = svc.yuan_currency(ctx, customer)
+    elif amount is not None and currency is None:
+        # "48000" alone: the customer's own currency, as a loose "new deal" card proposes.
+        currency = svc.local_currency(ctx, customer)
     deal = svc.create_deal(
         ctx,
         customer,

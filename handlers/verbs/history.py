@@ -43,6 +43,7 @@ _VERBS = {
     "undo_edit",
     "merge",
     "merged",
+    "merge_move",
     "forecast",
     "archive",
     "unarchive",

@@ -25,12 +25,32 @@ def _moves(t: Translator, moves: dict[str, int]) -> str:
     return ", ".join(t(f"merge.count.{k}", count=n) for k, n in moves.items())
 
 
+def _handovers(t: Translator, plan: svc.MergePlan, key: str) -> list[Field]:
+    """`2 open deal(s) and 1 reminder(s) of @cat move to @ana`, one line per person."""
+    lines = []
+    for h in plan.handovers:
+        what = [t("merge.handover.deals", count=len(h.deal_ids))] if h.deal_ids else []
+        if h.reminder_ids:
+            what.append(t("merge.handover.reminders", count=len(h.reminder_ids)))
+        lines.append(
+            t(
+                key,
+                what=t("merge.handover.and").join(what),
+                old=f"@{h.old.external_id}",
+                new=f"@{h.new.external_id}",
+            )
+        )
+    return [Field(t("merge.handover"), "\n".join(lines))] if lines else []
+
+
 def _label(c: Customer) -> str:
     return f"#{c.id} {c.name}"
 
 
 def _preview(t: Translator, plan: svc.MergePlan, line: str) -> Reply:
     fields = [Field(t("merge.moves"), _moves(t, plan.moves))]
+    # Whoever cannot see the kept customer would own what they cannot open: say who takes it.
+    fields += _handovers(t, plan, "merge.handover.will")
     fields += [
         Field(
             custom.key_name(c.field) or t(f"field.{c.field}"),
@@ -99,7 +119,10 @@ def merge(req: Request) -> Reply:
     plan = svc.merge_customers(ctx, loser, survivor)
     return Reply(
         text=t("merge.done", loser=loser_label, survivor=survivor_label),
-        fields=[Field(t("merge.moved"), _moves(t, plan.moves))],
+        fields=[
+            Field(t("merge.moved"), _moves(t, plan.moves)),
+            *_handovers(t, plan, "merge.handover.did"),
+        ],
         buttons=[Button.run(t("button.open"), f"customer #{survivor.id}", "primary")],
     )
 

@@ -38,6 +38,6 @@ VERBS = [
         args=(),
         examples=("products", "产品列表"),
         writes=False,
-        aliases=("产品列表", "价格表"),
+        aliases=("产品列表", "价格表", "产品清单"),
     ),
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from crm_core.errors import Invalid
-from crm_core.resolve import resolve_customer, resolve_user
-from crm_core.services.reassign import reassign_customer
+from crm_core.resolve import ref_id, resolve_customer, resolve_user, tombstone
+from crm_core.services.reassign import Leftovers, reassign_customer
 from crm_core.text import char_view
 from handlers.args import Arg, Kind
+from handlers.i18n import Translator
 from handlers.registry import Request, Verb
 from handlers.reply import Button, Field, Reply
 
@@ -21,6 +22,39 @@ _LINE = re.compile(
 _TO = re.compile(r"^(?P<customer>.+?)\s+to\s+(?P<user>\S+)(?P<deals>\s+with\s+deals)?\s*$", re.I)
 
 
+def leftovers_text(t: Translator, left: Leftovers, old: str, new: str) -> str:
+    """`@ben has no customer left but still holds ...`, with the command that moves each."""
+    parts = []
+    if left.tickets:
+        ids = ", ".join(f"#{i}" for i in left.tickets)
+        parts.append(
+            t(
+                "reassign.left.tickets",
+                count=len(left.tickets),
+                ids=ids,
+                first=left.tickets[0],
+                new=new,
+            )
+        )
+    if left.deals:
+        ids = ", ".join(f"#{i}" for i in left.deals)
+        parts.append(
+            t("reassign.left.deals", count=len(left.deals), ids=ids, first=left.deals[0], new=new)
+        )
+    if left.reminders:
+        ids = ", ".join(f"#{i}" for i in left.reminders)
+        parts.append(
+            t(
+                "reassign.left.reminders",
+                count=len(left.reminders),
+                ids=ids,
+                first=left.reminders[0],
+                new=new,
+            )
+        )
+    return t("reassign.left", old=old, what="; ".join(parts))
+
+
 def reassign(req: Request) -> Reply:
     """`reassign Acme to @bob [with deals]`: managers within their team, admins anyone."""
     t, ctx = req.t, req.ctx
@@ -30,8 +64,24 @@ def reassign(req: Request) -> Reply:
     m = _LINE.match(view) or _TO.match(view)
     if m is None:
         raise Invalid("usage.reassign")
-    customer = resolve_customer(ctx, args[m.start("customer") : m.end("customer")].strip())
+    said = args[m.start("customer") : m.end("customer")].strip()
+    said_id = ref_id(said)
+    gone = tombstone(ctx, said_id) if said_id is not None else None
+    customer = resolve_customer(ctx, said)
+    if gone is None and ctx.redirects:
+        gone = tombstone(ctx, ctx.redirects[-1].old_id)
     owner = resolve_user(ctx, args[m.start("user") : m.end("user")])
+    if gone is not None:
+        # A merged-away number opens its survivor, often someone else's customer: moving that
+        # is never what "reassign the duplicate" meant, so say so and name the command.
+        raise Invalid(
+            "error.reassign_tombstone",
+            id=gone.id,
+            name=gone.name,
+            into=customer.id,
+            survivor=customer.name,
+            handle=f"@{owner.external_id}",
+        )
     done = reassign_customer(ctx, customer, owner, with_deals=bool(m.group("deals")))
     text = t(
         "reassign.done",
@@ -53,6 +103,20 @@ def reassign(req: Request) -> Reply:
     if done.tickets_kept:
         ids = ", ".join(f"#{k.id}" for k in done.tickets_kept)
         text += " " + t("reassign.tickets_kept", count=len(done.tickets_kept), tickets=ids)
+    old, new = f"@{done.old_owner.external_id}", f"@{done.new_owner.external_id}"
+    if done.left:
+        # The last customer went: say what still names the old owner, before they leave.
+        text += " " + leftovers_text(t, done.left, old, new)
+    elif done.tickets_assigned:
+        ids = ", ".join(f"#{k.id}" for k in done.tickets_assigned)
+        first = done.tickets_assigned[0].id
+        text += " " + t(
+            "reassign.tickets_assigned",
+            count=len(done.tickets_assigned),
+            tickets=ids,
+            old=old,
+            command=f"assign #{first} to {new}",
+        )
     return Reply(
         text=text,
         fields=[Field(t("field.owner"), f"{done.old_owner.name} → {done.new_owner.name}")],

@@ -285,7 +285,7 @@ VERBS = [
         args=(),
         examples=("reminders", "提醒列表"),
         writes=False,
-        aliases=("提醒列表", "我的提醒"),
+        aliases=("提醒列表", "我的提醒", "提醒清单"),
     ),
     Verb(
         "done",

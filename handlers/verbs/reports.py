@@ -20,13 +20,14 @@ from crm_core.analytics.win_rate import WinRateReport, win_rate
 from crm_core.errors import Invalid
 from crm_core.models import Role
 from crm_core.resolve import resolve_deal, resolve_user
-from crm_core.services.deals import set_forecast_category
+from crm_core.rules import home_currency
+from crm_core.services.deals import first_yuan, set_forecast_category
 from crm_core.services.quotas import set_quota
 from crm_core.text import char_view
 from handlers import charts
 from handlers import format as fmt
 from handlers.args import Arg, Kind, read_stage
-from handlers.grammar import take_amount
+from handlers.grammar import said_yuan, take_amount
 from handlers.registry import Handler, Request, Verb
 from handlers.reply import Button, Field, Reply, Section
 from handlers.verbs.tickets import take_ticket_report, ticket_report_reply
@@ -646,7 +647,16 @@ def quota(req: Request) -> Reply:
     if period is None or period.start is None or period.end is None:
         raise Invalid("error.quota_period", value=period_text)
     user = resolve_user(ctx, who)
-    if currency is None:
+    if said_yuan(rest):
+        # 元 is the person's yuan, as for a new deal: their book's money, else their zone's
+        # (a Taipei rep's NT$), else the manager's; CNY only when nothing says otherwise.
+        currency = first_yuan(
+            ctx,
+            book_currency(ctx.session, user, ctx.default_currency),
+            home_currency(user.timezone or "UTC"),
+            home_currency(ctx.actor.timezone or "UTC"),
+        )
+    elif currency is None:
         # Unsaid, the quota is in the money the person's own book deals in (their reports' own).
         currency = book_currency(ctx.session, user, ctx.default_currency)
     saved = set_quota(ctx, user, period.start, period.end, amount, currency)

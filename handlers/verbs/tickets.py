@@ -719,7 +719,7 @@ VERBS = [
             "反馈 华东物流：nps 8",
         ),
         writes=True,
-        aliases=("反馈",),
+        aliases=("反馈", "回馈"),
     ),
 ]
 

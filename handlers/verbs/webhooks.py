@@ -1,11 +1,18 @@
-"""Outgoing webhooks (admins): `webhook add URL events a,b`, `webhooks`, `webhook remove #3`."""
+"""Outgoing webhooks (admins): `webhook add URL events a,b`, `webhooks`, `webhook remove #3`,
+`webhook resume #3` (after a restore, which pauses them)."""
 
 from __future__ import annotations
 
 import re
 
 from crm_core.errors import Invalid
-from crm_core.services.webhooks import EVENTS, add_webhook, list_webhooks, remove_webhook
+from crm_core.services.webhooks import (
+    EVENTS,
+    add_webhook,
+    list_webhooks,
+    remove_webhook,
+    resume_webhook,
+)
 from handlers.args import Arg, Kind
 from handlers.registry import Request, Verb
 from handlers.reply import Reply
@@ -53,6 +60,8 @@ def webhooks(req: Request) -> Reply:
         )
         if w.last_error:
             line += " " + t("webhook.last_error", error=w.last_error)
+        if w.paused:
+            line += " " + t("webhook.paused", id=w.id)
         items.append(line)
     return Reply(title=t("webhook.title", count=len(states)), items=items)
 
@@ -64,6 +73,15 @@ def webhook_remove(req: Request) -> Reply:
         raise Invalid("usage.webhook_remove")
     hook = remove_webhook(req.ctx, int(m.group(1)))
     return Reply(text=req.t("webhook.removed", id=hook.id, url=hook.url))
+
+
+def webhook_resume(req: Request) -> Reply:
+    """Turn a paused webhook back on; what it is owed goes out first, in order."""
+    m = _REF.match(req.args.strip())
+    if m is None:
+        raise Invalid("usage.webhook_resume")
+    hook = resume_webhook(req.ctx, int(m.group(1)))
+    return Reply(text=req.t("webhook.resumed", id=hook.id, url=hook.url))
 
 
 # Where these verbs come in help: after `link code`, the other admin verb.
@@ -98,5 +116,13 @@ VERBS = [
         examples=("webhook remove #3", "删除网络钩子 #3"),
         writes=True,
         aliases=("删除网络钩子",),
+    ),
+    Verb(
+        "webhook resume",
+        webhook_resume,
+        args=(Arg("webhook", Kind.ref),),
+        examples=("webhook resume #3", "恢复网络钩子 #3"),
+        writes=True,
+        aliases=("恢复网络钩子",),
     ),
 ]

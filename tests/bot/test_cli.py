@@ -583,3 +583,69 @@ def test_run_checks_the_schema_without_alembic_and_parses_no_dates(ready: CliRun
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_serve_start_line_is_plain_only_with_text_logs(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """The start line goes to standard output with text logs; with JSON logs it is only the
+    JSON log record, so every line of the process output is JSON."""
+    from aiohttp import web
+
+    from bot import serve as serve_mod
+    from bot.runtime import Runtime
+
+    def fake_serve(app: object, only: object, on_ready: object) -> None:
+        assert callable(on_ready)
+        runtime = Runtime(app, web.Application(), [], port=8080)  # type: ignore[arg-type]
+        runtime.serving = ["api", "scheduler", "indexer"]
+        on_ready(runtime)
+
+    monkeypatch.setattr(serve_mod, "serve", fake_serve)
+    monkeypatch.setenv("CRMBOT_LOG_FORMAT", fmt)
+    result = invoke(ready, "serve")
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        assert result.stdout == ""
+    else:
+        assert result.stdout.startswith("crmbot serve on http://")
+        assert "reminders, digests and notices wait in the database" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_serve_on_a_port_in_use_says_so_in_one_line(
+    ready: CliRunner, data_dir: Path, fmt: str
+) -> None:
+    """Another server holds the port: exit 2 with one line naming the port and what to do (a
+    JSON record with JSON logs), no traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in _settings_env()}
+        env.update(
+            CRMBOT_DATA_DIR=str(data_dir),
+            CRMBOT_HTTP_HOST="127.0.0.1",
+            CRMBOT_HTTP_PORT=str(port),
+            CRMBOT_LOG_FORMAT=fmt,
+        )
+        proc = subprocess.run(
+            [_crmbot(), "serve"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=data_dir,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    lines = (proc.stdout + proc.stderr).splitlines()
+    want = f"port {port} on 127.0.0.1 is in use; set CRMBOT_HTTP_PORT or stop the other server."
+    assert "Traceback" not in proc.stderr
+    if fmt == "json":
+        records = [json.loads(line) for line in lines]  # every line is JSON
+        assert [r["message"] for r in records if r["level"] == "ERROR"] == [want]
+    else:
+        assert lines == [want]

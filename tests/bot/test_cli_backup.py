@@ -119,3 +119,44 @@ def test_backups_are_private_keys_must_be_real_and_folders_exist(
     missing = invoke(ready, "backup", str(nowhere))
     assert missing.exit_code == 2 and "No folder" in _one_line(missing.stderr)
     assert not (data_dir / "no").exists()
+
+
+def test_restore_pauses_webhooks_until_an_admin_resumes_them(
+    ready: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restored copy (a drill) posts nothing to the production receivers: restore pauses
+    every webhook and says how to resume one; its owed and new events wait, in order, and go
+    once an admin types `webhook resume #1`."""
+    from crm_core.db import make_engine, make_session_factory
+    from schedules.webhooks import WebhookDispatcher
+
+    assert invoke(ready, "user", "add", "ada", "--name", "Ada", "--role", "admin").exit_code == 0
+    added = invoke(
+        ready, "run", "--as", "ada", "webhook add http://127.0.0.1:9/prod events customer.created"
+    )
+    assert added.exit_code == 0, added.output
+    assert invoke(ready, "run", "--as", "ada", "new customer Acme").exit_code == 0
+    archive = data_dir / "book.crmbak"
+    assert invoke(ready, "backup", str(archive)).exit_code == 0
+
+    monkeypatch.setenv("CRMBOT_DATA_DIR", str(data_dir / "drill"))
+    restored = invoke(ready, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    assert "Webhooks #1 are paused on this copy" in restored.stdout
+    assert "`webhook resume #1`" in restored.stdout
+    assert invoke(ready, "run", "--as", "ada", "new customer Drill Test").exit_code == 0
+    assert "Paused" in invoke(ready, "run", "--as", "ada", "webhooks").stdout
+
+    engine = make_engine(f"sqlite:///{data_dir / 'drill' / 'crmbot.sqlite'}")
+    try:
+        dispatcher = WebhookDispatcher(make_session_factory(engine))
+        assert dispatcher.claim() == []
+        resumed = invoke(ready, "run", "--as", "ada", "webhook resume #1")
+        assert resumed.exit_code == 0 and "back on" in resumed.stdout, resumed.output
+        again = invoke(ready, "run", "--as", "ada", "webhook resume #1")
+        assert again.exit_code == 1 and "not paused" in again.stdout
+        owed = dispatcher.claim()
+        assert [o.body.decode().count("Acme") for o in owed] == [1, 0]
+        assert "Drill Test" in owed[1].body.decode()
+    finally:
+        engine.dispose()

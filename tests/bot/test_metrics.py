@@ -14,11 +14,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import App
 from bot.metrics import Metrics
 from crm_core.db import unit_of_work
+from crm_core.models import WebhookDelivery
 from handlers.notify import Address, DeliveryFailed
 from handlers.registry import Verb
 from handlers.reply import Reply
@@ -192,13 +194,17 @@ async def test_webhook_outbox_failures_and_sla_notices_are_scraped(
         testbot.session_factory, clock=clock, timeout=0.5, backoff=(timedelta(seconds=5),)
     )
     receiver.mode = "fail"
-    assert (await dispatcher.run_once()).retried == 2
+    # One webhook's events go in order: Globex waits behind Acme, untried.
+    assert (await dispatcher.run_once()).retried == 1
     found = scraped()
     assert value(found, "crmbot_deliveries_pending", kind="webhook") == 2
-    assert value(found, "crmbot_webhook_deliveries_retrying") == 2
-    assert value(found, "crmbot_webhook_failed_attempts_total") == 2
+    assert value(found, "crmbot_webhook_deliveries_retrying") == 1
+    assert value(found, "crmbot_webhook_failed_attempts_total") == 1
     clock.advance(seconds=6)
-    assert (await dispatcher.run_once()).failed == 2
+    assert (await dispatcher.run_once()).failed == 1  # Acme is given up
+    assert (await dispatcher.run_once()).retried == 1  # then Globex goes
+    clock.advance(seconds=6)
+    assert (await dispatcher.run_once()).failed == 1
     found = scraped()
     assert value(found, "crmbot_deliveries_pending", kind="webhook") == 0
     assert value(found, "crmbot_deliveries_failed", kind="webhook") == 2
@@ -268,3 +274,26 @@ def test_outbox_depth_and_index_lag_count_only_rows_not_indexed_yet(
     assert value(found, "crmbot_note_outbox_depth") == 0
     assert value(found, "crmbot_index_lag_seconds") == 0
     metrics.close()
+
+
+async def test_removing_a_webhook_drops_its_owed_events_without_counting_failures(
+    crm_app: App, testbot: TestBot, clock: FakeClock, receiver: Receiver
+) -> None:
+    """`webhook remove` cancels what is still owed: no longer pending, and not "gave up" in
+    crmbot_deliveries_failed (an alert on that gauge must not fire for an ordinary removal)."""
+    metrics = Metrics(crm_app)
+    testbot("admin", f"webhook add {receiver.url} events customer.created")
+    receiver.mode = "fail"
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Globex")
+    dispatcher = WebhookDispatcher(testbot.session_factory, clock=clock, timeout=0.5)
+    assert (await dispatcher.run_once()).retried == 1
+    assert testbot("admin", "webhook remove #1").status != "error"
+    found = samples(metrics.scrape().decode())
+    assert value(found, "crmbot_deliveries_pending", kind="webhook") == 0
+    assert value(found, "crmbot_deliveries_failed", kind="webhook") == 0
+    assert value(found, "crmbot_webhook_deliveries_retrying") == 0
+    assert testbot.rows(select(WebhookDelivery.status)) == [("dropped",), ("dropped",)]
+    clock.advance(hours=1)
+    assert (await dispatcher.run_once()).sent == 0
+    assert len(receiver.got) == 1

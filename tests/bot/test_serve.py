@@ -7,12 +7,15 @@ import gc
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot import serve as serve_mod
 from bot.bootstrap import App
 from bot.runtime import Runtime, ServeError
+from bot.scheduling import scheduler_component
 from bot.serve import describe, plan, run_until
-from tests.conftest import TestBot
+from crm_core.models import Reminder, ReminderStatus, TicketAlert
+from tests.conftest import FakeClock, TestBot
 
 
 class Recorder:
@@ -50,7 +53,8 @@ async def test_no_platform_token_serves_health_and_metrics_and_says_so(crm_app: 
     assert describe(runtime, runtime.serving) == (
         f"crmbot serve on http://127.0.0.1:{runtime.port}: /healthz, /metrics; running "
         "api, scheduler, indexer; no chat platform "
-        "(set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one)."
+        "(set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN to add one); reminders, digests and "
+        "notices wait in the database until a platform is configured."
     )
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{runtime.port}/healthz") as resp:
@@ -60,6 +64,38 @@ async def test_no_platform_token_serves_health_and_metrics_and_says_so(crm_app: 
             assert "crmbot_note_outbox_depth" in await resp.text()
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+async def test_no_platform_scheduler_leaves_reminders_and_notices_pending_and_prints_nothing(
+    testbot: TestBot, crm_app: App, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no chat platform, every job the scheduler would run leaves a due reminder and an
+    unassigned ticket's SLA notice owed (unclaimed), and nothing (customer text above all) is
+    printed: they go out once Slack or Telegram is configured. Webhooks still run."""
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "remind me in 1h ask about the confidential discount").status == "ok"
+    testbot("alice", "ticket Acme: truck 4 late again, priority urgent")
+    clock.advance(hours=3)
+    sched = scheduler_component(crm_app, [], clock=clock)
+    await sched.start()
+    assert sched.scheduler is not None
+    # Paused before the loop runs any of them, so each runs here, once, in order.
+    sched.scheduler.pause()
+    jobs = sched.scheduler.get_jobs()
+    try:
+        for job in jobs:
+            done = job.func(*job.args)
+            if asyncio.iscoroutine(done):
+                await done
+    finally:
+        await sched.stop()
+    (reminder,) = testbot.query(select(Reminder))
+    assert reminder.status == ReminderStatus.pending and reminder.sent_at is None
+    assert testbot.query(select(TicketAlert)) == []
+    assert capsys.readouterr().out == ""
+    names = {job.id for job in jobs}
+    assert "run_webhooks" in names and "housekeeping" in names
+    assert not names & {"run_reminders", "run_digests", "run_sla", "run_notices"}
 
 
 def test_unknown_component_is_named(crm_app: App) -> None:

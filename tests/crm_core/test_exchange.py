@@ -467,13 +467,16 @@ def test_deactivating_an_owner_who_keeps_customers_is_refused(session_factory: F
     assert error.errors == [
         (
             1,
-            "user 'alice': cannot be made inactive while owning 1 customer(s); give them to "
-            "someone else in the same file",
+            "user 'alice': cannot be made inactive while holding "
+            "1 customer(s) (#1: `reassign #1 to @<name>`); "
+            "1 open deal(s) (#1: `edit deal #1: owner @<name>`); "
+            "1 pending reminder(s) (#1: `cancel #1`, then `remind @<name> ...` to set it again); "
+            "move them first (or give them to someone else in the same file)",
         )
     ]
     assert row_counts(session_factory) == before
-    handover = {**SAMPLE[4], "owner": "bob"}
-    run_import(session_factory, lines([{**SAMPLE[1], "active": False}, handover]))
+    handover = [{**SAMPLE[i], "owner": "bob"} for i in (4, 6, 9)]
+    run_import(session_factory, lines([{**SAMPLE[1], "active": False}, *handover]))
 
 
 def test_export_audits_the_external_ids_it_gives(session_factory: Factory) -> None:
@@ -755,3 +758,19 @@ def test_null_means_a_fields_default_and_a_region_is_a_line_of_its_own(
     ]
     region = {"type": "region", "external_id": "EMEA", "name": "Europe"}
     assert run_import(session_factory, lines([region, team])).created["team"] == 1
+
+
+def test_a_customers_creation_date_survives_export_and_import(session_factory: Factory) -> None:
+    """`added 30d` reads a customer's creation date: a move to a new database keeps it (rev14
+    F3); a line without one is dated at the import, as before."""
+    dated = {**SAMPLE[4], "created_at": "2026-06-01T08:00:00Z"}
+    run_import(session_factory, lines([*SAMPLE[:4], dated]))
+    first = run_export(session_factory)
+    (line,) = [json.loads(r) for r in first.splitlines() if '"type": "customer"' in r]
+    assert line["created_at"] == "2026-06-01T08:00:00+00:00"
+    wipe(session_factory)
+    run_import(session_factory, io.StringIO(first))
+    with session_factory() as session:
+        (created,) = session.scalars(select(Customer.created_at)).all()
+    assert created.replace(tzinfo=UTC) == datetime(2026, 6, 1, 8, tzinfo=UTC)
+    assert run_export(session_factory) == first

@@ -27,6 +27,7 @@ from crm_core.services.customers import create_customer
 from crm_core.services.tickets import (
     assign_ticket,
     clocks,
+    close_ticket,
     get_ticket,
     list_tickets,
     open_ticket,
@@ -235,3 +236,20 @@ def test_feedback_ranges_and_scores(session_factory: sessionmaker[Session], desk
         assert (sat.csat_mean, sat.csat_count, sat.nps, sat.nps_count) == (4.5, 2, 33, 3)
     with as_user(session_factory, "dave") as ctx, pytest.raises(NotFound):
         record_feedback(ctx, _acme(ctx), "csat", 5)
+
+
+def test_closing_a_closed_ticket_says_it_is_closed(
+    session_factory: sessionmaker[Session], desk: object
+) -> None:
+    """Not "is not resolved" (rev12 fault 3): the ticket is closed already."""
+    with as_user(session_factory, "alice") as ctx:
+        ticket, _ = open_ticket(ctx, _acme(ctx), "Printer jams")
+        tid = ticket.id
+        with pytest.raises(Invalid) as unresolved:
+            close_ticket(ctx, tid)
+        assert unresolved.value.key == "error.ticket_close_unresolved"
+        resolve_ticket(ctx, tid, "Replaced the roller")
+        close_ticket(ctx, tid)
+        with pytest.raises(Invalid) as closed:
+            close_ticket(ctx, tid)
+        assert closed.value.key == "error.ticket_already_closed"

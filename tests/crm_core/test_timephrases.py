@@ -464,3 +464,46 @@ def test_cantonese_mornings_and_the_day_after_tomorrow(text: str, expected: str)
 def test_hou_ri_inside_other_words_is_no_day(text: str) -> None:
     """之后日程 (the schedule after), 以后日子 (the days to come): no day read."""
     assert read(text, "Asia/Hong_Kong") is None
+
+
+TAIPEI = "Asia/Taipei"
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "rest"),
+    [
+        # 整 that starts a word (整理 tidy, 整合 merge, 整個 whole) stays in the reminder's text.
+        ("下午4點 整理客戶名片", "2026-06-10 16:00", "整理客戶名片"),
+        ("明天早上9點整合兩家的報價", "2026-06-11 09:00", "整合兩家的報價"),
+        ("下午3点 整个方案再过一遍", "2026-06-10 15:00", "整个方案再过一遍"),
+        ("後天下午2點 整 理好樣品", "2026-06-12 14:00", "整 理好樣品"),
+        # Written on, 整 alone is "o'clock sharp" and is taken with the time.
+        ("明天下午3點整 拜訪台積", "2026-06-11 15:00", "拜訪台積"),
+        ("明天下午三點整開會", "2026-06-11 15:00", "開會"),
+    ],
+)
+def test_zheng_after_a_clock_time(text: str, due: str, rest: str) -> None:
+    """`5點 整理…` is 5 o'clock and the text 整理…, not 5 sharp and 理…."""
+    found = read(text, TAIPEI)
+    assert found is not None
+    assert found.due == local(TAIPEI, due)
+    assert found.rest == rest
+
+
+HONG_KONG = "Asia/Hong_Kong"
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "rest"),
+    [
+        ("月尾 交報銷單", "2026-06-30 09:00", "交報銷單"),
+        ("呢個月尾 同客對數", "2026-06-30 09:00", "同客對數"),
+        ("下個月尾 續約", "2026-07-31 09:00", "續約"),
+    ],
+)
+def test_cantonese_month_end(text: str, due: str, rest: str) -> None:
+    """月尾 (Hong Kong's month end) reads as 月底."""
+    found = read(text, HONG_KONG)
+    assert found is not None
+    assert found.due == local(HONG_KONG, due)
+    assert found.rest == rest

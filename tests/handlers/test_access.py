@@ -168,3 +168,35 @@ def test_a_forged_pick_learns_nothing(
     assert real.status == "error"
     assert _shape(real, str(globex[key]), "999999") == _shape(fake, "999999", "999999")
     assert _snapshot(testbot) == before
+
+
+def test_a_customer_by_number_follows_a_changed_role_and_team_at_once(testbot: TestBot) -> None:
+    """The statement kept per access key (`per_access`) is never another key's: after alice's
+    own look-up, a promotion shows her team's customer, a move to another team hides it again,
+    and carol's look-ups never see alice's book."""
+    from crm_core.db import unit_of_work
+    from crm_core.models import Team, User
+
+    testbot("alice", "new customer Acme")
+    testbot("carol", "new customer Initech")
+    acme, initech = (
+        testbot.query(select(Customer.id).where(Customer.name == n))[0] for n in ("Acme", "Initech")
+    )
+    assert testbot("alice", f"customer #{acme}").title == "Acme"
+    assert testbot("alice", f"customer #{initech}").status == "error"
+    assert testbot("carol", f"customer #{acme}").status == "error"
+
+    def change(**values: object) -> None:
+        with unit_of_work(testbot.session_factory) as session:
+            user = session.get(User, testbot.users["alice"])
+            assert user is not None
+            for name, value in values.items():
+                setattr(user, name, value)
+
+    change(role="manager")
+    assert testbot("alice", f"customer #{initech}").title == "Initech"
+    west = testbot.query(select(Team.id).where(Team.name == "West"))[0]
+    change(team_id=west)
+    assert testbot("alice", f"customer #{initech}").status == "error"
+    assert testbot("carol", f"customer #{acme}").status == "error"
+    assert testbot("carol", f"customer #{initech}").title == "Initech"

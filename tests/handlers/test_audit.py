@@ -54,6 +54,7 @@ AUDITED_ELSEWHERE = {
     "link code": "tests/handlers/test_link_codes.py",
     "webhook add": "tests/handlers/test_webhooks.py",
     "webhook remove": "tests/handlers/test_webhooks.py",
+    "webhook resume": "tests/handlers/test_webhooks.py",
     # A manager's verb, and one whose command names an audit entry made earlier.
     "delete deal": "tests/handlers/test_deal_edit.py",
     "undo deal edit": "tests/handlers/test_deal_edit.py",

@@ -152,6 +152,7 @@ BAD = [
     ("webhooks", "Only an admin"),
     ("webhook add https://hooks.example.com events deal.won", "Only an admin"),
     ("webhook remove #1", "Only an admin"),
+    ("webhook resume #1", "Only an admin"),
     ("help frobnicate", "`help`"),
     ("whoami now", "Type `whoami`"),
     ("link @U9 carol", "Ask an admin"),

@@ -276,3 +276,13 @@ def test_channel_link_by_customer_number_inside_the_chat(testbot: TestBot) -> No
     bare = testbot("alice", "channel link #beta-support", chat_id=C)
     assert bare.status == "error" and "pick it from the # list" in bare.text
     assert testbot.count(CustomerChannel) == 2
+
+
+def test_an_archived_customers_channel_stays_listed_and_can_be_unlinked(testbot: TestBot) -> None:
+    """Archiving keeps the link (messages there still reach the customer): `channels` says so."""
+    _linked(testbot, auto=True)
+    assert testbot("alice", "archive Acme confirm").status == "ok"
+    listed = testbot("alice", "channels")
+    assert listed.items == ["#acme-support (slack) · Acme (archived) · auto tickets"]
+    assert "no longer Acme's" in testbot("alice", f"channel unlink <#{C}>").text
+    assert testbot("alice", "channels").status == "info"

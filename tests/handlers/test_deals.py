@@ -36,6 +36,29 @@ def test_new_deal_parses_amount_currency_close(testbot: TestBot) -> None:
     assert [b.label for b in reply.buttons] == ["→ qualified", "→ won", "→ lost"]
 
 
+def test_an_amount_without_currency_is_in_the_customers_own(testbot: TestBot) -> None:
+    """`48000` alone: the customer's deals' currency, else its city's, else the default."""
+    testbot("alice", "new customer Nordhavn AB city Stockholm")
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new deal Nordhavn AB: Dock cranes 48000")
+    testbot("alice", "new deal Acme: Fleet 5000")
+    testbot("alice", "new deal Acme: Spares 900 EUR")
+    # Acme now deals in two currencies: an amount alone falls back to the configured default.
+    testbot("alice", "new deal Acme: Training 700")
+    testbot("alice", "new deal Nordhavn AB: Service plan 12000 USD")
+    testbot("alice", "new deal Nordhavn AB: Pilot 3000")
+    got = {d.title: d.currency for d in testbot.query(select(Deal))}
+    assert got == {
+        "Dock cranes": "SEK",
+        "Fleet": "USD",
+        "Spares": "EUR",
+        "Training": "USD",
+        "Service plan": "USD",
+        # Two currencies on its deals: the city (Stockholm) still tells.
+        "Pilot": "SEK",
+    }
+
+
 def test_new_deal_bad_input(testbot: TestBot) -> None:
     """Bad dates, stages and titles are refused; nothing is written."""
     testbot("alice", "new customer Acme")

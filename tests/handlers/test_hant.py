@@ -22,6 +22,7 @@ from crm_core.text import simplified_only, to_simplified
 from handlers.i18n import (
     FIXES,
     HANT,
+    _fixes_file,
     catalogue,
     client_locale,
     detect,
@@ -31,7 +32,7 @@ from handlers.i18n import (
     word_fixes,
 )
 from handlers.reply import Reply
-from handlers.verbs import all_verbs
+from handlers.verbs import all_verbs, default_registry
 from tests.conftest import TestBot
 
 
@@ -59,6 +60,32 @@ def test_fixes_name_real_keys_and_keep_placeholders() -> None:
     assert [k for k, v in fixes().items() if simplified_only(v)] == []
 
 
+def _taiwan_code(command: str) -> str:
+    """A Simplified command with the fix list's code words in their Taiwan form."""
+    for wrong, right in _fixes_file().get("code_words", {}).items():
+        command = command.replace(to_simplified(wrong), to_simplified(right))
+    return command
+
+
+@pytest.mark.parametrize(
+    ("mainland", "taiwan"),
+    [
+        ("营销活动列表", "行銷活動列表"),
+        ("结束营销活动 春节回访", "結束行銷活動 春节回访"),
+        ("添加联系人 华东物流：王芳", "添加聯絡人 华东物流：王芳"),
+        ("设置", "設定"),
+        ("反馈", "回饋"),
+        ("客户列表", "客戶清單"),
+    ],
+)
+def test_taiwan_words_name_the_same_verb(mainland: str, taiwan: str) -> None:
+    """The Taiwan word a zh-Hant message shows in a command runs the verb the Mainland one does."""
+    registry = default_registry()
+    ours, theirs = registry.match(mainland), registry.match(taiwan)
+    assert ours is not None and theirs is not None, (mainland, taiwan)
+    assert theirs[0] is ours[0]
+
+
 def test_commands_in_messages_still_parse() -> None:
     """A command quoted in backticks converts character by character: it folds back to the
     Simplified command the grammar reads (`查找` must not become the word `查詢`)."""
@@ -68,7 +95,8 @@ def test_commands_in_messages_still_parse() -> None:
         theirs = re.findall(r"`[^`]*`", hant[key])
         if key in fixes():
             continue
-        assert [to_simplified(c) for c in theirs] == ours, key
+        # Taiwan words that are aliases of the same verb (營銷活動 -> 行銷活動) aside.
+        assert [to_simplified(c) for c in theirs] == [_taiwan_code(c) for c in ours], key
     assert traditional("试试 `查找 {query}`") == "試試 `查找 {query}`"
     # Outside commands the wording is Taiwan's, with corner quotes.
     assert traditional("找不到“{query}”的文件") == "找不到「{query}」的檔案"
@@ -169,6 +197,11 @@ def test_traditional_user_types_traditional_and_reads_traditional(testbot: TestB
         ("zh-hk", HANT),
         ("zh-hant", HANT),
         ("zh_Hant_TW", HANT),
+        # Written Cantonese is Traditional (rev13 fault 17).
+        ("yue", HANT),
+        ("yue-Hant-HK", HANT),
+        ("zh-yue", HANT),
+        ("yue-hans", "zh"),
         ("zh-hans", "zh"),
         ("zh-CN", "zh"),
         ("zh", "zh"),

@@ -297,7 +297,7 @@ def test_one_deal_handed_over_is_a_deal_owner_edit(
         ("wei", "联创车队管理系统采购 金额改成 1.3万新币", "amount 13000 SGD"),
         ("wei", "联创车队管理系统采购 金额改成 2万欧", "amount 20000 EUR"),
         ("wei", "联创车队管理系统采购 金额改成30万瑞典克朗", "amount 300000 SEK"),
-        ("alice", "allen yard management deal 金額改成五千二", "amount 5200 USD"),
+        ("alice", "allen yard management deal 金額改成五千二", "amount 5200 SEK"),
     ],
 )
 def test_amounts_in_chinese_with_their_currency(

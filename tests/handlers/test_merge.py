@@ -89,8 +89,9 @@ def test_merge_previews_then_confirm_moves_every_row(testbot: TestBot) -> None:
     assert row == ("Boston", "logistics", ["fleet", "vip"])
     assert testbot.query(select(Customer.merged_into).where(Customer.id == drop)) == [keep]
     entries = testbot.query(select(AuditEntry).where(AuditEntry.id > audited))
-    assert [e.action for e in entries] == ["customer.merge", "customer.merged"]
-    merge_entry = entries[0]
+    # Each moved deal's own history says so (rev14 F6), then the two customers'.
+    assert [e.action for e in entries] == ["deal.merge_move", "customer.merge", "customer.merged"]
+    merge_entry = entries[1]
     assert merge_entry.changes["merged"] == [None, drop]
     assert merge_entry.changes["industry"] == [None, "logistics"]
     moved = merge_entry.changes["moved"][1]
@@ -100,14 +101,14 @@ def test_merge_previews_then_confirm_moves_every_row(testbot: TestBot) -> None:
         "notes": 2,
         "reminders": 1,
     }
-    assert entries[1].changes["merged_into"] == [None, keep]
+    assert entries[2].changes["merged_into"] == [None, keep]
     # The note index is owed every moved note, the way undo and edit owe it theirs.
     queued = set(testbot.query(select(IndexOutbox.interaction_id)))
     assert set(moved["notes"]) <= queued
     # Pressed again: said to be done, nothing written.
     again = testbot.press("bob", confirm)
     assert again.status == "info" and "already merged" in again.text
-    assert testbot.count(AuditEntry) == audited + 2
+    assert testbot.count(AuditEntry) == audited + 3
 
 
 def test_tombstone_leaves_lists_but_its_number_and_name_lead_to_the_survivor(
@@ -167,7 +168,8 @@ def test_merge_access_and_bad_input_write_nothing(testbot: TestBot) -> None:
     assert f"already merged into #{keep}" in into_tombstone.text
     from_tombstone = testbot("admin", f"merge #{drop} into #{west} confirm")
     assert from_tombstone.status == "error" and "already merged" in from_tombstone.text
-    assert testbot.count(AuditEntry) == audited + 2
+    # The merge's two entries and its moved deal's; the refusals wrote nothing.
+    assert testbot.count(AuditEntry) == audited + 3
     # An admin merges across teams.
     assert testbot("admin", f"merge #{west} into #{keep} confirm").status == "ok"
 
@@ -282,3 +284,85 @@ def test_merge_puts_the_survivor_in_the_duplicates_snapshots(testbot: TestBot) -
     assert sorted(entry.changes["moved"][1]["segments"]) == sorted(
         testbot.query(select(Segment.id))
     )
+
+
+def test_merge_hands_open_deals_and_reminders_to_the_kept_owner(testbot: TestBot) -> None:
+    """carol's duplicate merged into alice's customer: carol cannot see it, so her open deal
+    and reminder go to alice, as a reassign would; the preview and the reply say so."""
+    keep, drop = two_acmes(testbot, owner="alice", other="carol")
+    (carols_deal,) = testbot.query(select(Deal.id).where(Deal.customer_id == drop))
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    shown = {f.label: f.value for f in preview.fields}
+    assert shown["Owner changes"] == (
+        "1 open deal(s) and 1 reminder(s) of @carol move to @alice, who owns the kept customer"
+        " (@carol cannot see it)"
+    ), preview.fields
+    done = testbot("bob", f"merge #{drop} into #{keep} confirm")
+    assert done.status == "ok", done.text
+    assert "of @carol moved to @alice" in {f.label: f.value for f in done.fields}["Owner changes"]
+    assert testbot.query(select(Deal.owner_id).where(Deal.id == carols_deal)) == [
+        testbot.users["alice"]
+    ]
+    assert testbot.query(select(Reminder.owner_id)) == [testbot.users["alice"]]
+    assert "no deal" in testbot("carol", f"deal #{carols_deal}").text.lower()
+    assert testbot("alice", f"deal #{carols_deal}").status == "ok"
+    # The deal's own history says who moved it, as a reassign's does.
+    assert "reassigned" in " ".join(testbot("bob", f"history deal #{carols_deal}").items)
+
+
+def test_merge_leaves_owners_who_still_see_the_kept_customer(testbot: TestBot) -> None:
+    """Both customers alice's: nothing changes owner and the preview shows no such line."""
+    keep, drop = two_acmes(testbot)
+    preview = testbot("bob", f"merge #{drop} into #{keep}")
+    assert "Owner changes" not in {f.label for f in preview.fields}
+
+
+def _deactivate(testbot: TestBot, handle: str) -> None:
+    """Make `handle` inactive the one way offered: their exported user line, `active` false."""
+    line = next(
+        json.loads(row)
+        for row in run_export(testbot.session_factory).splitlines()
+        if json.loads(row)["type"] == "user" and json.loads(row)["external_id"] == handle
+    )
+    run_import(testbot.session_factory, [json.dumps({**line, "active": False})])
+
+
+def test_a_leaver_whose_duplicate_was_merged_away_can_be_deactivated(testbot: TestBot) -> None:
+    """carol's only customer merged into alice's: the tombstone goes with it, so nothing is
+    left that carol owns and her deactivation is accepted (rev14 F4)."""
+    keep, drop = two_acmes(testbot, owner="alice", other="carol")
+    assert testbot("bob", f"merge #{drop} into #{keep} confirm").status == "ok"
+    assert testbot.query(select(Customer.owner_id).where(Customer.id == drop)) == [
+        testbot.users["alice"]
+    ]
+    _deactivate(testbot, "carol")
+    assert "not active" in testbot("carol", "customers").text
+
+
+def test_deactivating_names_the_tickets_and_reminders_still_held(testbot: TestBot) -> None:
+    """alice's book went to carol, but her assigned ticket and a reminder typed in chat did
+    not: the deactivation is refused, naming them and what to type (rev14 F5)."""
+    testbot("alice", "new customer Acme")
+    assert testbot("alice", "ticket Acme: invoices wrong, assign @alice").status == "ok"
+    assert testbot("alice", "remind me tomorrow 10am call Dana about the quote").status == "ok"
+    assert testbot("bob", "reassign Acme to @carol").status == "ok"
+    with pytest.raises(ImportFailed) as refused:
+        _deactivate(testbot, "alice")
+    (error,) = refused.value.errors
+    assert "1 open ticket(s) assigned (#1: `assign #1 to @<name>`)" in error[1], error
+    assert "1 pending reminder(s) (#1: `cancel #1`" in error[1], error
+    assert "customer" not in error[1].split("holding", 1)[1].split(";")[0]
+    assert testbot("bob", "assign #1 to @carol").status == "ok"
+    assert testbot("alice", "cancel #1").status == "ok"
+    _deactivate(testbot, "alice")
+
+
+def test_a_deal_moved_by_a_merge_says_so_in_its_history(testbot: TestBot) -> None:
+    """`history deal #n` names the merge that changed its customer (rev14 F6)."""
+    keep, drop = two_acmes(testbot)
+    (deal,) = testbot.query(select(Deal.id).where(Deal.customer_id == drop))
+    assert testbot("bob", f"merge #{drop} into #{keep} confirm").status == "ok"
+    items = testbot("bob", f"history deal #{deal}").items
+    assert "moved to another customer by a merge: customer: " in items[0], items
+    assert f"#{drop} ACME logistics inc. → #{keep} Acme Logistics" in items[0], items
+    assert "Bob" in items[0] or "bob" in items[0], items

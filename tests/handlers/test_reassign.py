@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from bot.scheduling import scheduler_component
 from crm_core.models import AuditEntry, Customer, Deal, OwnerNotice, Reminder, User
 from tests.conftest import TestBot
+from tests.handlers.test_duplicates import add_customers
 from tests.schedules.conftest import FakeNotifier
 
 
@@ -149,3 +150,19 @@ def test_scheduler_has_the_notice_job(crm_app: object) -> None:
     """`serve` runs the notice job beside reminders and digests."""
     jobs = scheduler_component(crm_app, [FakeNotifier()]).jobs  # type: ignore[arg-type]
     assert jobs.notices is not None
+
+
+def test_reassign_by_a_merged_away_number_moves_nothing_and_names_the_survivor(
+    testbot: TestBot,
+) -> None:
+    """`reassign #<tombstone>` used to move the customer it was merged into (rev14 F4)."""
+    (keep,) = add_customers(testbot, "dave", "Acme Logistics")
+    (drop,) = add_customers(testbot, "alice", "Acme Logistics Ltd")
+    assert testbot("admin", f"merge #{drop} into #{keep} confirm").status == "ok"
+    refused = testbot("admin", f"reassign #{drop} to @carol")
+    assert refused.status != "ok"
+    assert f"#{drop} Acme Logistics Ltd was merged into #{keep} Acme Logistics" in refused.text
+    assert f"`reassign #{keep} to @carol`" in refused.text
+    assert testbot.query(select(Customer.owner_id).where(Customer.id == keep)) == [
+        testbot.users["dave"]
+    ]

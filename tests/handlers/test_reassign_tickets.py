@@ -51,3 +51,21 @@ def test_reassign_within_a_team_leaves_tickets_and_says_nothing_of_them(
     assert testbot.count(AuditEntry) and not testbot.query(
         select(AuditEntry.id).where(AuditEntry.action == "ticket.reassign")
     )
+
+
+def test_reassigning_the_last_customer_names_what_the_old_owner_still_holds(
+    testbot: TestBot,
+) -> None:
+    """alice's book goes to carol: her assigned ticket and a reminder typed in chat stay hers,
+    and the reply says so with what to type (rev14 F5)."""
+    testbot("alice", "new customer Acme")
+    testbot("alice", "new customer Globex")
+    assert testbot("alice", "ticket Acme: invoices wrong, assign @alice").status == "ok"
+    assert testbot("alice", "remind me tomorrow 10am call Dana about the quote").status == "ok"
+    first = testbot("bob", "reassign Acme to @carol")
+    assert "1 open ticket(s) on it (#1) are still assigned to @alice" in first.text, first.text
+    assert "`assign #1 to @carol`" in first.text
+    last = testbot("bob", "reassign Globex to @carol")
+    assert "@alice has no customer left but still holds 1 open ticket(s) assigned (#1" in last.text
+    assert "1 pending reminder(s)" in last.text and "`cancel #1`" in last.text, last.text
+    assert testbot("bob", "assign #1 to @carol").status == "ok"

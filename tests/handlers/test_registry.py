@@ -57,6 +57,57 @@ def test_examples_match_their_verb() -> None:
             assert found is not None and found[0].name == verb.name, example
 
 
+def _every_verb_tried(registry: Registry, text: str) -> tuple[Verb, str] | None:
+    """`Registry.match` as it was before its first-character index: every pattern tried."""
+    from crm_core.text import char_view
+
+    view = char_view(text)
+    best: tuple[int, Verb] | None = None
+    for patterns in ("pattern", "taiwan_pattern"):
+        for verb in registry:
+            pattern = getattr(verb, patterns)
+            m = pattern.match(view) if pattern is not None else None
+            if m and (best is None or m.end() > best[0]):
+                best = (m.end(), verb)
+        if best is not None:
+            break
+    return None if best is None else (best[1], text[best[0] :].strip())
+
+
+def test_first_character_index_finds_what_every_pattern_finds() -> None:
+    """Trying only the verbs a line's first character may begin answers as trying them all,
+    case-folded letters outside ASCII ("İ" matches "i") and Taiwan's words included."""
+    registry = default_registry()
+    lines = ["", "   ", "\u3000客户 华东", "İmport x", "KUSTOMERS", "LOG call Acme: hi", "查詢 x"]
+    for verb in registry:
+        for form in (verb.name, *verb.aliases, *verb.taiwan):
+            lines += [form, f"  {form.upper()}: x", f"{form}x", f"İ{form[1:]}", f"x{form}"]
+    for text in lines:
+        assert registry.match(text) == _every_verb_tried(registry, text), text
+
+    def handler(_req: object) -> Reply:
+        return Reply()
+
+    # No shipped verb starts with "i": one that does, for a letter outside ASCII that folds.
+    own = Registry([Verb("item", handler, (), (), False, aliases=("项目",))])  # type: ignore[arg-type]
+    for text in ("İtem x", "ITEM x", "項目 x", "xitem"):
+        assert own.match(text) == _every_verb_tried(own, text), text
+    assert own.match("İtem x") is not None
+
+
+def test_a_verb_added_later_is_matched() -> None:
+    """The first-character index is rebuilt when a verb is declared after a match."""
+
+    def handler(_req: object) -> Reply:
+        return Reply()
+
+    registry = Registry([Verb("alpha", handler, (), (), False)])  # type: ignore[arg-type]
+    assert registry.match("alpine x") is None
+    registry.add(Verb("alpine", handler, (), (), False))  # type: ignore[arg-type]
+    found = registry.match("alpine x")
+    assert found is not None and found[0].name == "alpine"
+
+
 def test_duplicate_alias_is_refused() -> None:
     """Two verbs cannot share a form."""
 
@@ -170,6 +221,7 @@ HELP_ORDER = [
     "webhooks",
     "webhook add",
     "webhook remove",
+    "webhook resume",
     "help",
     "whoami",
 ]

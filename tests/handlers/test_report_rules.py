@@ -330,3 +330,21 @@ def test_month_and_quarter_groups_follow_the_viewers_calendar(edge: TestBot) -> 
     # A UTC viewer's groups are the UTC months (the kept sums).
     utc = edge("adm", "report win rate by month 2026-Q3").items
     assert utc[-1].startswith("2026-09: 1 won") and "1,000 USD" in utc[-1], utc
+
+
+def test_cycle_months_are_the_win_rates(edge: TestBot) -> None:
+    """A closing falls in the same month in `report cycle by month` as in the win rate: sh's
+    win at 01:00 on 1 October in Shanghai (29 days 17 hours after it opened) is October's for
+    her, September's for the UTC admin; hnl's at 19:00 on 30 September in Honolulu is
+    September's for her, October's in UTC."""
+    won = "won 1 in 29.7 days (median 29.7) · lost 0 in — days"
+    assert edge("sh", "report cycle by month 2026-Q4").items == [f"2026-10: {won}"]
+    assert edge("sh", "report win rate by month 2026-Q4").items[0].startswith("2026-10: 1 won")
+    hnl = "2026-09: won 1 in 30.2 days (median 30.2) · lost 0 in — days"
+    assert edge("hnl", "report cycle by month 2026-Q3").items == [hnl]
+    admin = edge("adm", "report cycle by month from 2026-09-01 to 2026-10-31").items
+    assert admin[-2:] == [f"2026-09: {won}", hnl.replace("2026-09", "2026-10")], admin
+    for who, period in (("sh", "2026-Q4"), ("hnl", "2026-Q3"), ("adm", "2026-Q3")):
+        cycle = edge(who, f"report cycle by month {period}").items
+        rate = edge(who, f"report win rate by month {period}").items
+        assert [i.split(":")[0] for i in cycle] == [i.split(":")[0] for i in rate], who

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.db import unit_of_work
-from crm_core.models import AuditEntry, CustomerTier, TierChange, TierProgram
+from crm_core.models import AuditEntry, Customer, CustomerTier, TierChange, TierProgram
 from crm_core.services import tiers as svc
 from crm_core.stages import DEFAULT_STAGES, Pipeline
 from handlers.verbs.tiers import parse_rules
@@ -315,3 +315,24 @@ def test_pin_hints_name_a_tier_that_exists_and_a_rep_is_told_who_may_pin(
     assert "`tier Acme 白金 pin`" in rules.text and "gold" not in rules.text
     assert testbot.count(CustomerTier) == 0
     assert testbot("admin", "tier Acme 白金 pin").status == "ok"
+
+
+def test_a_merge_tiers_the_kept_customer_and_carries_a_higher_pin(testbot: TestBot) -> None:
+    """The duplicate's win counts for the kept customer at once, and its pin comes along when
+    higher (rev14 F2)."""
+    testbot("admin", RULES)
+    for name in ("Acme", "Beta"):
+        testbot("alice", f"new customer {name}")
+    _won(testbot, "alice", "Beta", "Pilot", "60k")
+    (acme,) = testbot.query(select(Customer.id).where(Customer.name == "Acme"))
+    (beta,) = testbot.query(select(Customer.id).where(Customer.name == "Beta"))
+    assert testbot("bob", f"merge #{beta} into #{acme} confirm").status == "ok"
+    assert testbot("alice", "tier Acme").fields[0].value.startswith("silver · 60,000 USD won")
+    testbot("alice", "new customer Gamma")
+    (gamma,) = testbot.query(select(Customer.id).where(Customer.name == "Gamma"))
+    assert testbot("admin", "tier Gamma gold pin").status == "ok"
+    assert testbot("bob", f"merge #{gamma} into #{acme} confirm").status == "ok"
+    assert testbot("alice", "tier Acme").fields[0].value.startswith("gold (pinned)")
+    assert testbot.rows(
+        select(TierChange.to_tier, TierChange.reason).where(TierChange.customer_id == acme)
+    ) == [("silver", "merge"), ("gold", "merge")]

@@ -638,3 +638,23 @@ def test_a_name_that_goes_on_as_another_companys_answers_like_a_missing_one(
     assert own.status == "ok" and "140" in own.text, own.text
     own = testbot("alice", "ask 海通轮渡的海通7号报价多少钱")
     assert own.status == "ok" and "8.6万" in own.text, own.text
+
+
+def test_a_verb_after_the_customers_first_word_is_no_other_name(testbot: TestBot) -> None:
+    # "did atlantic buy" goes on with what the customer did, not with another company's name:
+    # refused as "atlantic <another word>" before, though no note says "buy".
+    assert testbot("alice", "new customer Atlantic Pearl Cruises").status == "ok"
+    log_note(
+        testbot,
+        "alice",
+        "log visit Atlantic Pearl Cruises: signed for 12 tender boats, delivery in March.",
+    )
+    for question in (
+        "ask how many tender boats did atlantic buy?",
+        "ask how many tender boats has atlantic ordered?",
+    ):
+        reply = testbot("alice", question)
+        assert reply.status == "ok" and "12 tender boats" in reply.text, (question, reply.text)
+    # A word that is no deed still reads as another company's name.
+    reply = testbot("alice", "ask how many tender boats did atlantic petrel sign for?")
+    assert "find NAME" in reply.text, reply.text

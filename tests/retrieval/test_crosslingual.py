@@ -540,3 +540,53 @@ def test_a_chinese_note_on_the_used_machine_answers_the_english_question(
         ranked = [src.note.id for src in answer.sources or answer.closest]
     # The vectors alone put it below the sixth of the eight (tried with the words left out).
     assert used in ranked[:5], ranked
+
+
+def test_a_generic_first_word_is_no_short_form_of_a_name(testbot: TestBot) -> None:
+    # "university" named the University of Lowmoor in "...at Weifang Qinghe University", and
+    # "city" the City of Dunmore Council in "Weifang City library - ...".
+    _book(
+        testbot,
+        "alice",
+        "new customer University of Lowmoor",
+        "new customer City of Dunmore Council",
+        "new customer 潍坊清河大学",
+        "new customer Harrowgate Clinic",
+        "new customer Royal Harwick Nursing College",
+    )
+    assert _found(testbot, "alice", "how many labs are left at Weifang Qinghe University?") == (
+        "潍坊清河大学"
+    )
+    assert _found(testbot, "alice", "what did the university of lowmoor order?") == (
+        "University of Lowmoor"
+    )
+    assert _found(testbot, "alice", "city library budget for next year?") is None
+    # A distinctive first word still names its customer alone.
+    assert _found(testbot, "alice", "harrowgate - who runs the front desk?") == "Harrowgate Clinic"
+    # A generic first word with the word that tells the name apart is a short form.
+    assert _found(testbot, "alice", "who beat us on the royal harwick tender?") == (
+        "Royal Harwick Nursing College"
+    )
+    assert _found(testbot, "alice", "any royal visits planned?") is None
+
+
+def test_a_chinese_name_is_said_without_the_shi_after_its_city(testbot: TestBot) -> None:
+    _book(testbot, "alice", "new customer 潍坊市清河区教育局", "new customer 泰安市明远高中")
+    assert _found(testbot, "alice", "清河区教育局上次反馈了什么问题") == "潍坊市清河区教育局"
+    # In Latin letters: the brand with what English calls the school.
+    assert _found(testbot, "alice", "Mingyuan Senior High - how many panels?") == "泰安市明远高中"
+    assert "mingyuan senior high" in latin_forms("泰安市明远高中")
+    assert "shi ming" not in " ".join(latin_forms("泰安市明远高中"))
+
+
+def test_a_name_in_both_scripts_is_found_by_either_part(testbot: TestBot) -> None:
+    _book(testbot, "alice", "new customer Weihai Bayview School 威海湾景学校")
+    assert (
+        _found(testbot, "alice", "威海湾景学校 平板测了几台")
+        == "Weihai Bayview School 威海湾景学校"
+    )
+    assert _found(testbot, "alice", "weihai bayview school - how many tablets?") == (
+        "Weihai Bayview School 威海湾景学校"
+    )
+    # The city alone names no school of it.
+    assert _found(testbot, "alice", "any weihai schools asking for tablets?") is None

@@ -247,6 +247,14 @@ def test_a_counted_thing_read_before_its_rate_and_counts_joined_after_it() -> No
         ),
         ("合同寄了吗？", "客户要求下周寄合同。", "合同上周已经寄了，客户准备下周盖章。"),
         ("金达有没有开发票？", "金达打算下周开发票。", "金达上周开了发票，下周要求付款。"),
+        # Whether a thing reached its end: a booking, an order or a start says nothing of it.
+        ("华通的3号泵修好没", "华通3号泵又漏水了，约了周五上门。", "华通3号泵上周已经修好了。"),
+        (
+            "Has Brava's replacement valve turned up?",
+            "Brava's valve cracked, replacement ordered.",
+            "Brava's replacement valve arrived on Monday.",
+        ),
+        ("金达仓库施工完成了没有", "金达仓库11月20日开始进场施工。", "金达仓库施工上周完成。"),
     ],
 )
 def test_a_plan_does_not_say_it_happened(question: str, near_miss: str, answer: str) -> None:
@@ -322,3 +330,54 @@ def test_a_deed_the_notes_only_ask_for_is_no_deed() -> None:
         "First delivery 1 June. She asked for nitrile gloves in XS too.",
         "Second delivery moved to 1 Dec.",
     ).typed
+
+
+def test_a_day_before_its_month_is_a_date() -> None:
+    # "1 May", as British notes write it, answers "when" (only "May 1" did).
+    assert _read("When did Lena sign the lease?", "Lena signed the lease on 3 May.").typed
+    assert not _read("When did Lena sign the lease?", "Lena may sign the lease.").typed
+
+
+def test_who_is_named_in_the_sentence_after_the_topic() -> None:
+    question = "Who did we train on the Brava kiln?"
+    said = "Installed the kiln at Brava. Operator Sam Okafor got a one-hour walkthrough."
+    assert _read(question, said).slotted
+    assert not _read(question, "Installed the kiln at Brava. The manual is in the drawer.").slotted
+    # A place after a word opening the sentence is no one's name.
+    assert not _read(question, "Installed the kiln at Brava. Delivery Shelburne 10 July.").slotted
+
+
+def test_a_currency_code_glued_to_chinese_is_a_sum() -> None:
+    # "订金RM 95,550": no word boundary stands between 金 and RM.
+    assert _read("金达的订金多少钱？", "金达财务说订金RM 95,550下周转账。").typed
+    assert not _read("金达的订金多少钱？", "金达财务说订金下周转账。").typed
+
+
+def test_a_bound_after_how_much_counts_nothing() -> None:
+    # "以内" was read as the thing counted, and the sum "RM 320,000" as no count of it.
+    assert _read("金达要我们降到多少以内？", "金达嫌贵，要求降到RM 320,000以内。").typed
+
+
+def test_the_value_now_in_force_may_come_in_a_later_note() -> None:
+    # "永盛现在的报价是多少" over the note that set out what was asked and, later, a re-quote
+    # sharing little of the question: the later figure is the one asked, not another thing's.
+    from datetime import UTC, datetime
+
+    first = Interaction(
+        text="永盛考虑明年再换7台设备，要求报价含安装和培训。",
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    later = Interaction(text="重新报价：共58.5万元。", occurred_at=datetime(2026, 5, 1, tzinfo=UTC))
+    customer = Customer(name="永盛", name_key=name_key("永盛"))
+
+    def typed(question: str, *notes: Interaction) -> bool:
+        topic = topic_terms(question, customer)
+        reading = read_together(question, list(notes), topic, passages=50, df={}, book_df={})
+        return reading.typed
+
+    question = "永盛明年换设备现在的报价是多少"
+    assert typed(question, first, later)
+    # Not asked as the value now in force, or given before the closest note: another thing's.
+    earlier = Interaction(text=later.text, occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert not typed(question, first, earlier)
+    assert not typed("永盛明年换设备的报价是多少", first, later)

@@ -74,3 +74,37 @@ async def test_monday_morning_in_the_managers_zone_and_the_team_channel(
     stats = await weekly.run_once()
     assert stats.sent == [(testbot.users["mei"], "dm")]
     assert (await weekly.run_once()).sent == []
+
+
+async def test_a_two_currency_team_sees_every_currencys_wins(
+    testbot: TestBot, crm_app: App, clock: FakeClock
+) -> None:
+    """A Taipei+Hong Kong team (NT$ and HK$ deals): the Monday report counts the HK$ win and
+    shows each currency's won value and forecast, never "won 0 · NT$0" above a HK$ win."""
+    testbot.add_user("ming", role="manager", team="台港", locale="zh-Hant", timezone="Asia/Taipei")
+    testbot.add_user("ling", team="台港", locale="zh-Hant", timezone="Asia/Taipei")
+    testbot.add_user("fai", team="台港", locale="zh-Hant", timezone="Asia/Hong_Kong")
+    clock.now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    testbot("ling", "新客戶 北投溫泉會館")
+    testbot("ling", "新商機 北投溫泉會館：三期工程 45萬 TWD 預計成交 2026-12-20")
+    testbot("ling", "新商機 北投溫泉會館：毛巾 5萬 TWD 預計成交 2026-12-22")
+    testbot("ling", "新商機 北投溫泉會館：備品 8萬 TWD 預計成交 2027-02-10")
+    testbot("fai", "新客戶 海港茶餐廳")
+    testbot("fai", "新商機 海港茶餐廳：凍櫃 12萬 HKD 預計成交 2026-12-18")
+    testbot("fai", "新商機 海港茶餐廳：爐具 3萬 HKD 預計成交 2026-12-19")
+    assert testbot("fai", "推進 凍櫃 到 贏單").status == "ok"
+    assert testbot("ling", "推進 毛巾 到 輸單：預算不足").status == "ok"
+    # Monday 09:00 in Taipei; the team's book is mostly NT$, so NT$ comes first.
+    clock.now = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    notifier = FakeNotifier()
+    weekly = scheduler_component(crm_app, [notifier], clock=clock).jobs.weekly
+    assert weekly is not None
+    await weekly.run_once()
+    (reply,) = [r for a, r in notifier.sent if a.target == "ming"]
+    fields = {f.label: f.value for f in reply.fields}
+    assert (fields["贏單"], fields["丟單"]) == ("1", "1"), fields
+    assert fields["贏單金額"] == "NT$0 · HK$120,000", fields
+    assert fields["預測 2026-Q4 · TWD"].endswith("管道 NT$450,000"), fields
+    assert fields["預測 2026-Q4 · HKD"].startswith("已成交 HK$120,000"), fields
+    closed = {s.title: s.lines for s in reply.sections}["贏單和丟單"]
+    assert any(line.startswith("Fai：贏單 1") and "HK$120,000" in line for line in closed), closed

@@ -79,6 +79,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    # What the server answered (the sent message), once it has.
+    result: Any = None
 
 
 class FakeBotApi:
@@ -208,8 +210,9 @@ class FakeBotApi:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._params(request)
+        call = Call(method, params)
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
+            self.calls.append(call)
             self._changed.set()
         queued = self._failures.get(method)
         if queued:
@@ -222,6 +225,7 @@ class FakeBotApi:
         result = await handler(params)
         if isinstance(result, web.Response):
             return result
+        call.result = result
         return web.json_response({"ok": True, "result": result})
 
     async def _getMe(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -242,6 +246,9 @@ class FakeBotApi:
         return True
 
     async def _setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _deleteMyCommands(self, params: dict[str, Any]) -> bool:
         return True
 
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:

@@ -64,6 +64,34 @@ async def test_menu_in_english_and_chinese(tg: Chat, fake_api: FakeBotApi) -> No
     assert en["log"] != zh["log"] and all(re.fullmatch(r"[a-z0-9_]{1,32}", c) for c in en)
 
 
+async def test_a_traditional_readers_chat_gets_the_zh_hant_menu(
+    tg: Chat, fake_api: FakeBotApi
+) -> None:
+    """Telegram picks menus by two-letter language (`zh`: Simplified): once alice reads
+    zh-Hant her private chat gets the zh-Hant menu; back in English it is taken away."""
+
+    def chat_menus() -> list[dict[str, object]]:
+        return [
+            c.params
+            for c in fake_api.calls
+            if c.method in ("setMyCommands", "deleteMyCommands") and "scope" in c.params
+        ]
+
+    await _ask(tg, fake_api, ALICE, "whoami")
+    assert chat_menus() == [], "an English reader keeps the language's menu"
+    await _ask(tg, fake_api, ALICE, "語言 繁體")
+    await _ask(tg, fake_api, ALICE, "提醒列表")
+    ((hant,),) = [chat_menus()]
+    assert hant["scope"] == {"type": "chat", "chat_id": ALICE}
+    menu = {c["command"]: c["description"] for c in hant["commands"]}  # type: ignore[attr-defined]
+    assert menu["customer"].startswith("客戶卡片"), menu["customer"]
+    await _ask(tg, fake_api, ALICE, "客戶列表")
+    assert len(chat_menus()) == 1, "set once, not on every update"
+    await _ask(tg, fake_api, ALICE, "language en")
+    await _ask(tg, fake_api, ALICE, "whoami")
+    assert [c for c in fake_api.calls if c.method == "deleteMyCommands"], chat_menus()
+
+
 async def test_every_verb_answers_by_command_and_by_plain_text(
     make_tg: BotFactory, fake_api: FakeBotApi, book: TestBot
 ) -> None:

@@ -70,6 +70,9 @@ async def test_customer_group_reply_reaction_and_csat(
     await _until(lambda: _sent_to(fake_api, GROUP, "ticket #1"))
     said = [c for c in fake_api.of("sendMessage") if "ticket #1" in str(c.params.get("text"))]
     assert said[0].params["reply_parameters"]["message_id"] == root
+    # Telegram has no threads: the guest is told how to add to the ticket instead.
+    assert "reply to your message above" in said[0].params["text"]
+    assert "thread" not in said[0].params["text"]
     await _until(lambda: fake_api.of("setMessageReaction"))
     (ticket,) = testbot.query(select(Ticket))
     assert (ticket.requester_id, ticket.requester_name) == (str(GUEST), "Casey")
@@ -121,6 +124,37 @@ async def test_customer_group_reply_reaction_and_csat(
     await chat.raw(_in_group(chat.message(GUEST, "/customer Acme")))
     await _until(lambda: _sent_to(fake_api, GROUP, "To open a ticket"))
     assert not any("Owner" in str(c.params.get("text")) for c in fake_api.sent(GROUP))
+
+
+async def test_replies_to_staff_and_to_the_bot_join_the_ticket(
+    make_tg: BotFactory, fake_api: FakeBotApi, testbot: TestBot
+) -> None:
+    """Telegram has no threads: a guest answering staff's reply, or the bot's acknowledgement,
+    is on the same ticket (not dropped, not a new ticket), and staff answering that too."""
+    _, chat = await make_tg()
+    testbot("alice", "new customer Acme")
+    await chat.raw(_in_group(chat.message(TG["alice"], "/channel link Acme")))
+    await chat.raw(_in_group(chat.message(TG["alice"], "/channel auto on")))
+    await _until(lambda: _sent_to(fake_api, TG["alice"], "Auto tickets are on"))
+    first = _in_group(chat.message(GUEST, "The label printer jams"))
+    await chat.raw(first)
+    await _until(lambda: _sent_to(fake_api, GROUP, "ticket #1"))
+    (ack,) = [c for c in fake_api.sent(GROUP) if "ticket #1" in str(c.params.get("text"))]
+
+    def kinds() -> list[str]:
+        return testbot.query(select(TicketEvent.kind).order_by(TicketEvent.id))
+
+    await _until(lambda: testbot.query(select(TicketEvent.external_id)) != [None])
+    staff = _in_group(chat.message(TG["alice"], "Which model is it?"), reply_to=first["message"])
+    await chat.raw(staff)
+    await _until(lambda: kinds() == ["created", "reply"])
+    await chat.raw(_in_group(chat.message(GUEST, "The ZT230"), reply_to=staff["message"]))
+    await _until(lambda: kinds() == ["created", "reply", "customer"])
+    await chat.raw(_in_group(chat.message(GUEST, "Any news?"), reply_to=ack.result))
+    await _until(lambda: len(kinds()) == 4)
+    assert testbot.count(Ticket) == 1
+    said = testbot.query(select(TicketEvent.text).where(TicketEvent.kind == "customer"))
+    assert said == ["The ZT230", "Any news?"]
 
 
 def _sent_to(api: FakeBotApi, chat_id: int, text: str) -> bool:
