@@ -183,7 +183,16 @@ VERBS = [
             "添加字段 客户 区域 选项 华北, 华东, 华南",
         ),
         writes=True,
-        aliases=("添加字段", "新增字段", "字段 添加", "add field"),
+        aliases=(
+            "添加字段",
+            "新增字段",
+            "字段 添加",
+            "添加栏位",
+            "新增栏位",
+            "栏位 添加",
+            "栏位 新增",
+            "add field",
+        ),
         menu="field_add",
     ),
     Verb(
@@ -205,7 +214,7 @@ VERBS = [
         ),
         examples=("field remove customer region", "删除字段 客户 区域"),
         writes=True,
-        aliases=("删除字段", "字段 删除", "remove field"),
+        aliases=("删除字段", "字段 删除", "删除栏位", "栏位 删除", "remove field"),
         menu="field_remove",
     ),
 ]

@@ -136,4 +136,4 @@ def test_a_taiwan_rep_edits_tickets_reports_and_hands_over_in_traditional(testbo
     assert handed.status == "ok", handed.text
     # The refusal teaches the form with the customer it was about, not a fixed example.
     refused = testbot("ming", "轉給 台灣精密 給 @dave")
-    assert "`轉給 台灣精密 給 @<用戶名>`" in refused.text, refused.text
+    assert "`轉給 台灣精密 給 @<使用者名稱>`" in refused.text, refused.text
