@@ -265,16 +265,6 @@ def _local_months(
                 slot[1] += 1
     others = other_currencies(ctx, currency, conditions, report_scope(ctx))
     return _report(ctx, dim, period, currency, acc, others)
-    rows = select(Deal.closed_at, Deal.stage, Deal.amount).where(*where, Deal.currency == currency)
-    for closed_at, stage, amount in ctx.session.execute(rows):
-        slot = acc.setdefault(local_group(dim, closed_at, ctx), [0, 0, Decimal(0)])
-        if stage in won_names:
-            slot[0] += 1
-            slot[2] += money(amount)
-        else:
-            slot[1] += 1
-    others = other_currencies(ctx, currency, conditions, report_scope(ctx))
-    return _report(ctx, dim, period, currency, acc, others)
 
 
 def _report(
